@@ -1,0 +1,92 @@
+// Configuration comes only from environment variables and is validated once at start-up.
+// A wrong value stops the process with one line that names the variable (see cli.ts).
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type Config = {
+  readonly host: string;
+  readonly port: number;
+  /** PostgreSQL connection string; undefined means the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  /** Where embedded PGlite keeps its files; 'memory://' keeps nothing. */
+  readonly dataDirectory: string;
+  readonly databasePoolSize: number;
+  /** The operator key as given; undefined means "generate one on first start". */
+  readonly adminKey: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly bodyLimitBytes: number;
+};
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function readInteger(env: Environment, name: string, fallback: number, minimum: number, maximum: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer from ${minimum} to ${maximum}, got "${raw}"`);
+  const value = Number(raw);
+  if (value < minimum || value > maximum) {
+    throw new ConfigError(name, `must be an integer from ${minimum} to ${maximum}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readDatabaseUrl(env: Environment): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be a URL such as postgres://user@127.0.0.1:5432/payrail');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+  }
+  return raw;
+}
+
+function readAdminKey(env: Environment): string | undefined {
+  const raw = env.PAYRAIL_ADMIN_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9_\-]{24,200}$/.test(raw)) {
+    throw new ConfigError('PAYRAIL_ADMIN_KEY', 'must be 24 to 200 characters of letters, digits, "_" or "-"');
+  }
+  return raw;
+}
+
+function readLogLevel(env: Environment): LogLevel {
+  const raw = env.LOG_LEVEL;
+  if (raw === undefined || raw === '') return 'info';
+  const level = logLevels.find((candidate) => candidate === raw);
+  if (level === undefined) throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}, got "${raw}"`);
+  return level;
+}
+
+export function loadConfig(env: Environment = process.env): Config {
+  const dataDirectory = env.PAYRAIL_DATA_DIR === undefined || env.PAYRAIL_DATA_DIR === ''
+    ? path.resolve('.payrail')
+    : env.PAYRAIL_DATA_DIR === 'memory://' ? 'memory://' : path.resolve(env.PAYRAIL_DATA_DIR);
+  const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
+  return {
+    host,
+    port: readInteger(env, 'PORT', 8080, 0, 65535),
+    databaseUrl: readDatabaseUrl(env),
+    dataDirectory,
+    databasePoolSize: readInteger(env, 'PAYRAIL_DB_POOL_SIZE', 20, 1, 500),
+    adminKey: readAdminKey(env),
+    logLevel: readLogLevel(env),
+    bodyLimitBytes: readInteger(env, 'PAYRAIL_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+  };
+}

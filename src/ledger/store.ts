@@ -1,0 +1,190 @@
+// SQL for the ledger writer: locking reads and one set-based write per batch.
+import type { Queryable } from '../storage/database.ts';
+import type { CanonicalRequest } from './canonical.ts';
+import type { AccountState, HoldState, PlannedEntry } from './plan.ts';
+import type { AccountType, HoldStatus, LimitRule, TransferKind } from './types.ts';
+
+export type TransactionRow = {
+  id: string;
+  kind: TransferKind;
+  pending_id: string | null;
+  request: CanonicalRequest;
+  description: string | null;
+  metadata: Record<string, string>;
+  expires_at: Date | null;
+  created_at: Date;
+};
+
+export const transactionColumns = 'id, kind, pending_id, request, description, metadata, expires_at, created_at';
+
+export async function selectTransactions(tx: Queryable, ids: readonly string[]): Promise<TransactionRow[]> {
+  if (ids.length === 0) return [];
+  const result = await tx.query<TransactionRow>(`SELECT ${transactionColumns} FROM ledger_transactions WHERE id = ANY($1::text[])`, [ids]);
+  return result.rows;
+}
+
+type HoldRow = { transaction_id: string; status: HoldStatus; expires_at: Date | null; request: CanonicalRequest };
+
+/** Locks the holds in id order (every writer locks holds, then accounts, each sorted: no deadlock). */
+export async function lockHolds(tx: Queryable, ids: readonly string[]): Promise<HoldRow[]> {
+  if (ids.length === 0) return [];
+  const result = await tx.query<HoldRow>(
+    `SELECT h.transaction_id, h.status, h.expires_at, t.request
+       FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id
+      WHERE h.transaction_id = ANY($1::text[])
+      ORDER BY h.transaction_id FOR UPDATE OF h`,
+    [[...ids].sort()],
+  );
+  return result.rows;
+}
+
+type AccountRow = {
+  id: string;
+  type: AccountType;
+  currency: string;
+  limit_rule: LimitRule;
+  posted_debits: bigint;
+  posted_credits: bigint;
+  pending_debits: bigint;
+  pending_credits: bigint;
+  entry_count: bigint;
+  last_hash: string;
+};
+
+export async function lockAccounts(tx: Queryable, ids: readonly string[]): Promise<AccountState[]> {
+  if (ids.length === 0) return [];
+  const result = await tx.query<AccountRow>(
+    `SELECT id, type, currency, limit_rule, posted_debits, posted_credits, pending_debits, pending_credits,
+            entry_count, encode(last_hash, 'hex') AS last_hash
+       FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    [[...ids].sort()],
+  );
+  return result.rows.map((row) => ({
+    id: row.id,
+    type: row.type,
+    currency: row.currency,
+    limit: row.limit_rule,
+    totals: {
+      postedDebits: row.posted_debits,
+      postedCredits: row.posted_credits,
+      pendingDebits: row.pending_debits,
+      pendingCredits: row.pending_credits,
+    },
+    entryCount: row.entry_count,
+    lastHash: row.last_hash,
+    touched: false,
+  }));
+}
+
+export type NewTransaction = {
+  id: string;
+  kind: TransferKind;
+  pendingId: string | null;
+  request: CanonicalRequest;
+  description: string | null;
+  metadata: Record<string, string>;
+  expiresAt: Date | null;
+};
+
+const writeBatchSql = `
+WITH new_transactions AS (
+  INSERT INTO ledger_transactions (id, kind, pending_id, request, description, metadata, expires_at)
+  SELECT id, kind, pending_id, request::jsonb, description, metadata::jsonb, expires_at::timestamptz
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+         AS t(id, kind, pending_id, request, description, metadata, expires_at)
+  RETURNING id, created_at
+), new_entries AS (
+  INSERT INTO ledger_entries (transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence,
+                              posted_debits_after, posted_credits_after, pending_debits_after, pending_credits_after, hash)
+  SELECT transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, decode(hash, 'hex')
+    FROM unnest($8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],
+                $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[])
+         AS e(transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, hash)
+), new_holds AS (
+  INSERT INTO ledger_holds (transaction_id, status, expires_at, resolved_by)
+  SELECT transaction_id, status, expires_at::timestamptz, resolved_by
+    FROM unnest($21::text[], $22::text[], $23::text[], $24::text[]) AS h(transaction_id, status, expires_at, resolved_by)
+), resolved_holds AS (
+  UPDATE ledger_holds h SET status = u.status, resolved_by = u.resolved_by
+    FROM unnest($25::text[], $26::text[], $27::text[]) AS u(transaction_id, status, resolved_by)
+   WHERE h.transaction_id = u.transaction_id
+), moved_accounts AS (
+  UPDATE ledger_accounts a
+     SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.pnd, pending_credits = u.pnc,
+         entry_count = u.entry_count, last_hash = decode(u.last_hash, 'hex')
+    FROM unnest($28::text[], $29::bigint[], $30::bigint[], $31::bigint[], $32::bigint[], $33::bigint[], $34::text[])
+         AS u(id, pd, pc, pnd, pnc, entry_count, last_hash)
+   WHERE a.id = u.id
+)
+SELECT id, created_at FROM new_transactions`;
+
+function transactionParameters(transactions: readonly NewTransaction[]): unknown[] {
+  return [
+    transactions.map((t) => t.id),
+    transactions.map((t) => t.kind),
+    transactions.map((t) => t.pendingId),
+    transactions.map((t) => JSON.stringify(t.request)),
+    transactions.map((t) => t.description),
+    transactions.map((t) => JSON.stringify(t.metadata)),
+    transactions.map((t) => t.expiresAt?.toISOString() ?? null),
+  ];
+}
+
+function entryParameters(entries: readonly PlannedEntry[]): unknown[] {
+  return [
+    entries.map((e) => e.transactionId),
+    entries.map((e) => e.leg),
+    entries.map((e) => e.accountId),
+    entries.map((e) => e.currency),
+    entries.map((e) => e.layer),
+    entries.map((e) => e.direction),
+    entries.map((e) => e.amount),
+    entries.map((e) => e.accountSequence),
+    entries.map((e) => e.totalsAfter.postedDebits),
+    entries.map((e) => e.totalsAfter.postedCredits),
+    entries.map((e) => e.totalsAfter.pendingDebits),
+    entries.map((e) => e.totalsAfter.pendingCredits),
+    entries.map((e) => e.hash),
+  ];
+}
+
+function holdParameters(holds: readonly HoldState[]): unknown[] {
+  const created = holds.filter((hold) => hold.createdHere);
+  const resolved = holds.filter((hold) => !hold.createdHere);
+  return [
+    created.map((h) => h.transactionId),
+    created.map((h) => h.status),
+    created.map((h) => h.expiresAt?.toISOString() ?? null),
+    created.map((h) => h.resolvedBy),
+    resolved.map((h) => h.transactionId),
+    resolved.map((h) => h.status),
+    resolved.map((h) => h.resolvedBy),
+  ];
+}
+
+function accountParameters(accounts: readonly AccountState[]): unknown[] {
+  return [
+    accounts.map((a) => a.id),
+    accounts.map((a) => a.totals.postedDebits),
+    accounts.map((a) => a.totals.postedCredits),
+    accounts.map((a) => a.totals.pendingDebits),
+    accounts.map((a) => a.totals.pendingCredits),
+    accounts.map((a) => a.entryCount),
+    accounts.map((a) => a.lastHash),
+  ];
+}
+
+/** Writes a whole batch with one statement; returns each new transaction's creation time. */
+export async function writeBatch(
+  tx: Queryable,
+  batch: { transactions: readonly NewTransaction[]; entries: readonly PlannedEntry[]; holds: readonly HoldState[]; accounts: readonly AccountState[] },
+): Promise<Map<string, Date>> {
+  if (batch.transactions.length === 0) return new Map();
+  const result = await tx.query<{ id: string; created_at: Date }>(writeBatchSql, [
+    ...transactionParameters(batch.transactions),
+    ...entryParameters(batch.entries),
+    ...holdParameters(batch.holds),
+    ...accountParameters(batch.accounts),
+  ]);
+  return new Map(result.rows.map((row) => [row.id, row.created_at]));
+}

@@ -1,0 +1,142 @@
+-- Double-entry ledger (DESIGN §7). Money rules enforced here as well as in code:
+--  * every ledger transaction balances per currency and layer (deferred constraint trigger);
+--  * entries and transactions are append-only (UPDATE, DELETE and TRUNCATE are refused);
+--  * account limits are CHECK constraints on the materialized balances.
+
+CREATE TABLE ledger_accounts (
+  id text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_:.\-]{1,200}$'),
+  type text NOT NULL CHECK (type IN ('asset', 'liability', 'equity', 'revenue', 'expense')),
+  currency text NOT NULL CHECK (currency ~ '^[a-z]{3}$'),
+  owner text NOT NULL CHECK (length(owner) BETWEEN 1 AND 200),
+  limit_rule text NOT NULL CHECK (limit_rule IN ('none', 'debits_must_not_exceed_credits', 'credits_must_not_exceed_debits')),
+  posted_debits bigint NOT NULL DEFAULT 0 CHECK (posted_debits >= 0),
+  posted_credits bigint NOT NULL DEFAULT 0 CHECK (posted_credits >= 0),
+  pending_debits bigint NOT NULL DEFAULT 0 CHECK (pending_debits >= 0),
+  pending_credits bigint NOT NULL DEFAULT 0 CHECK (pending_credits >= 0),
+  entry_count bigint NOT NULL DEFAULT 0,
+  last_hash bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (id, currency),
+  CONSTRAINT ledger_accounts_debit_limit CHECK (
+    limit_rule <> 'debits_must_not_exceed_credits' OR posted_debits + pending_debits <= posted_credits),
+  CONSTRAINT ledger_accounts_credit_limit CHECK (
+    limit_rule <> 'credits_must_not_exceed_debits' OR posted_credits + pending_credits <= posted_debits)
+);
+CREATE INDEX ledger_accounts_owner ON ledger_accounts (owner, id);
+
+CREATE TABLE ledger_transactions (
+  id text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_:.\-]{1,200}$'),
+  kind text NOT NULL CHECK (kind IN ('posted', 'pending', 'post_pending', 'void_pending', 'expire_pending')),
+  pending_id text REFERENCES ledger_transactions (id),
+  -- The request as the caller sent it (canonical JSON): a replay with the same id is compared to it.
+  request jsonb NOT NULL,
+  description text,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  expires_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  CHECK ((kind IN ('post_pending', 'void_pending', 'expire_pending')) = (pending_id IS NOT NULL))
+);
+CREATE INDEX ledger_transactions_pending ON ledger_transactions (pending_id) WHERE pending_id IS NOT NULL;
+
+-- The state of a two-phase transfer. The only mutable ledger table: a hold moves once from
+-- 'pending' to a final state, and a trigger refuses anything else.
+CREATE TABLE ledger_holds (
+  transaction_id text PRIMARY KEY REFERENCES ledger_transactions (id),
+  status text NOT NULL CHECK (status IN ('pending', 'posted', 'voided', 'expired')),
+  expires_at timestamptz,
+  resolved_by text REFERENCES ledger_transactions (id),
+  CHECK ((status = 'pending') = (resolved_by IS NULL))
+);
+CREATE INDEX ledger_holds_expiry ON ledger_holds (expires_at) WHERE status = 'pending' AND expires_at IS NOT NULL;
+
+CREATE TABLE ledger_entries (
+  transaction_id text NOT NULL REFERENCES ledger_transactions (id),
+  leg smallint NOT NULL CHECK (leg >= 0),
+  account_id text NOT NULL,
+  currency text NOT NULL,
+  layer text NOT NULL CHECK (layer IN ('posted', 'pending')),
+  direction text NOT NULL CHECK (direction IN ('debit', 'credit')),
+  -- Negative only on the pending layer, where posting or voiding a hold releases it.
+  amount bigint NOT NULL CHECK (amount <> 0 AND (amount > 0 OR layer = 'pending')),
+  account_sequence bigint NOT NULL CHECK (account_sequence > 0),
+  -- The account's balances after this entry: 'balance as of' is a single row lookup.
+  posted_debits_after bigint NOT NULL,
+  posted_credits_after bigint NOT NULL,
+  pending_debits_after bigint NOT NULL,
+  pending_credits_after bigint NOT NULL,
+  -- SHA-256 over the previous entry's hash of the same account and this entry's content.
+  hash bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (transaction_id, leg),
+  UNIQUE (account_id, account_sequence),
+  FOREIGN KEY (account_id, currency) REFERENCES ledger_accounts (id, currency)
+);
+CREATE INDEX ledger_entries_account_time ON ledger_entries (account_id, created_at);
+
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger table % is append-only: % is refused', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'P0001', HINT = 'post a reversing transaction instead';
+END $$;
+
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_transactions_no_truncate BEFORE TRUNCATE ON ledger_transactions
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE FUNCTION ledger_hold_transition() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' OR OLD.status <> 'pending' OR NEW.transaction_id <> OLD.transaction_id THEN
+    RAISE EXCEPTION 'ledger hold % can only move once from pending to a final state', OLD.transaction_id
+      USING ERRCODE = 'P0001';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_holds_transition BEFORE UPDATE OR DELETE ON ledger_holds
+  FOR EACH ROW EXECUTE FUNCTION ledger_hold_transition();
+
+-- Checked at COMMIT, once per ledger transaction (fired by its first leg), so that the legs of
+-- one transaction may be inserted by several statements. Entries can only be added in the
+-- database transaction that created their ledger transaction (checked below), so checking at
+-- leg 0 covers every leg.
+CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  unbalanced record;
+BEGIN
+  SELECT currency, layer INTO unbalanced
+  FROM ledger_entries
+  WHERE transaction_id = NEW.transaction_id
+  GROUP BY currency, layer
+  HAVING sum(CASE WHEN direction = 'debit' THEN amount ELSE -amount END) <> 0
+  LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger transaction % does not balance in % (% layer)',
+      NEW.transaction_id, unbalanced.currency, unbalanced.layer USING ERRCODE = '23514';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.leg = 0)
+  EXECUTE FUNCTION ledger_check_balanced();
+
+-- Refuses entries for a ledger transaction committed earlier (its row is not ours to extend).
+CREATE FUNCTION ledger_check_same_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM new_entries e
+    JOIN ledger_transactions t ON t.id = e.transaction_id
+    WHERE t.xmin::text::bigint <> (pg_current_xact_id()::text::bigint % 4294967296)
+  ) THEN
+    RAISE EXCEPTION 'entries can only be added in the database transaction that created their ledger transaction'
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ledger_entries_same_transaction AFTER INSERT ON ledger_entries
+  REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT
+  EXECUTE FUNCTION ledger_check_same_transaction();

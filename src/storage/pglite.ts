@@ -1,0 +1,44 @@
+// Embedded PGlite adapter: Postgres compiled to WASM, in this process. One session only, so
+// transactions are serialized by PGlite itself; concurrency is tested on real PostgreSQL.
+import fs from 'node:fs';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Database, Queryable, TransactionOptions } from './database.ts';
+import { runWithRetries } from './database.ts';
+
+export async function openPglite(dataDirectory: string): Promise<Database> {
+  if (dataDirectory !== 'memory://') fs.mkdirSync(dataDirectory, { recursive: true });
+  const lite = await PGlite.create(dataDirectory, {
+    parsers: { [types.INT8]: (value: string) => BigInt(value) },
+  });
+  const query: Queryable['query'] = async (sql, parameters) => {
+    const result = await lite.query<never>(sql, parameters as unknown[] | undefined);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  };
+  return {
+    kind: 'pglite',
+    query,
+    async exec(sql) {
+      await lite.exec(sql);
+    },
+    transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      return runWithRetries(
+        () =>
+          lite.transaction(async (tx) =>
+            work({
+              query: async (sql, parameters) => {
+                const result = await tx.query<never>(sql, parameters as unknown[] | undefined);
+                return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+              },
+              exec: async (sql) => {
+                await tx.exec(sql);
+              },
+            }),
+          ),
+        options,
+      );
+    },
+    async close() {
+      await lite.close();
+    },
+  };
+}
