@@ -1,0 +1,115 @@
+// The `payrail` command: start, serve, migrate, verify, admin-key, merchants.
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { verifyLedger } from './ledger/index.ts';
+import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import { createLogger } from './observability/logger.ts';
+import { openServices, startServer, type RunningServer } from './server.ts';
+import { DataDirectoryInUseError } from './storage/lock.ts';
+import { MigrationError } from './storage/migrations.ts';
+
+function describeDataLocation(config: Config): string {
+  if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
+  return config.dataDirectory === 'memory://' ? 'embedded PGlite, in memory (nothing is kept)' : `embedded PGlite in ${config.dataDirectory}`;
+}
+
+function printBanner(server: RunningServer, config: Config): void {
+  const lines = [
+    '',
+    `Payrail is listening on ${server.url}`,
+    `  data:      ${describeDataLocation(config)}`,
+    `  API docs:  ${server.url}/docs`,
+  ];
+  if (server.generatedAdminKey !== undefined) {
+    lines.push(
+      `  admin key: ${server.generatedAdminKey}`,
+      '             (generated on this first start and shown only now; only its hash is stored.',
+      '              Set PAYRAIL_ADMIN_KEY to choose your own, or run `npm run payrail -- admin-key rotate` for a new one.)',
+      '',
+      '  Create a merchant:',
+      `    curl -s -X POST ${server.url}/v1/admin/merchants -H "Authorization: Bearer ${server.generatedAdminKey}" \\`,
+      `      -H 'Content-Type: application/json' -d '{"name":"Demo shop"}'`,
+    );
+  } else {
+    lines.push(config.adminKey !== undefined
+      ? '  admin key: the one in PAYRAIL_ADMIN_KEY'
+      : '  admin key: printed at the first start; run `npm run payrail -- admin-key rotate` to make a new one');
+  }
+  console.log(`${lines.join('\n')}\n`);
+}
+
+async function serve(withBanner: boolean): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  if (withBanner) printBanner(server, config);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(() => process.exit(0), (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** Runs a short command against the database and closes it. */
+async function withDatabase<T>(work: (services: Awaited<ReturnType<typeof openServices>>['database'], config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const { database, release } = await openServices(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  try {
+    return await work(database, config);
+  } finally {
+    await database.close();
+    release();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('payrail').description('Payrail: payments, a double-entry ledger, settlement and webhooks').showHelpAfterError();
+  program.command('start').description('run Payrail for development: server on embedded PGlite unless DATABASE_URL is set').action(() => serve(true));
+  program.command('serve').description('run the API server (production: set DATABASE_URL and PAYRAIL_ADMIN_KEY)').action(() => serve(false));
+  program.command('migrate').description('apply pending database migrations').action(() =>
+    withDatabase(async () => console.log('migrations are up to date')));
+  program.command('verify').description('recompute the ledger and check every invariant; exits 1 on any problem').action(() =>
+    withDatabase(async (database) => {
+      const report = await verifyLedger(database);
+      console.log(`ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.accounts} accounts, ${report.transactions} transactions, ${report.entries} entries)`);
+      for (const problem of report.problems) console.log(`  - ${problem}`);
+      if (!report.ok) process.exitCode = 1;
+    }));
+  program.command('admin-key').description('manage the operator key').command('rotate').description('replace the generated admin key and print the new one once').action(() =>
+    withDatabase(async (database, config) => {
+      if (config.adminKey !== undefined) console.log('note: PAYRAIL_ADMIN_KEY is set; the server uses that key, not the generated one');
+      console.log(await new AdminKeys(database, undefined).rotate());
+    }));
+  program.command('merchant-create').description('create a merchant and print its secret key once').requiredOption('--name <name>', 'display name').action((options: { name: string }) =>
+    withDatabase(async (database) => {
+      const { merchant, secretKey } = await new Merchants(database).create({ name: options.name });
+      console.log(`${merchant.id} ${secretKey}`);
+    }));
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`payrail: invalid configuration: ${error.message}`);
+      process.exit(2);
+    }
+    if (error instanceof MigrationError || error instanceof DataDirectoryInUseError) {
+      console.error(`payrail: ${error.message}`);
+      process.exit(1);
+    }
+    console.error('payrail: failed:', error);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main(process.argv);

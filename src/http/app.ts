@@ -1,0 +1,98 @@
+// The Fastify application: parsing, validation, auth, error mapping, OpenAPI, and the routes.
+// Route handlers stay thin: validate, call one service, present the result.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormats from 'ajv-formats';
+import { newId } from '../merchants/keys.ts';
+import { adminAuth, merchantAuth } from './auth.ts';
+import type { AppContext } from './context.ts';
+import { ApiError, toErrorResponse } from './errors.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerLedgerRoutes } from './routes/ledger.ts';
+import { toJson } from './serialize.ts';
+
+export const apiVersion = '2026-11-01';
+
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Payrail API',
+        version: apiVersion,
+        description: 'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
+      },
+      components: {
+        securitySchemes: {
+          secretKey: { type: 'http', scheme: 'bearer', description: "A merchant's secret key, sk_test_…" },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
+        },
+      },
+    },
+    transform: ({ schema, url }) => {
+      const security = url.startsWith('/v1/admin/') ? [{ adminKey: [] }] : url.startsWith('/v1/') ? [{ secretKey: [] }] : [];
+      return { schema: { ...schema, security } as typeof schema, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/**
+ * Unknown fields are an error, never silently dropped. Query strings and path parameters are
+ * text, so they are coerced to the schema's types; JSON bodies are not (a string is not a number).
+ */
+function installValidation(app: FastifyInstance): void {
+  const common: AjvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false };
+  const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
+  const bodyAjv = new Ajv({ ...common, coerceTypes: false });
+  for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const response = toErrorResponse(error, request.id);
+    if (response.expected) request.log.info({ code: response.body.error.code, param: response.body.error.param }, 'request refused');
+    else request.log.error({ err: error }, 'unexpected error');
+    void reply.code(response.status).type('application/json').send(toJson(response.body));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const response = toErrorResponse(new ApiError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url}).`), request.id);
+    void reply.code(response.status).type('application/json').send(toJson(response.body));
+  });
+}
+
+export async function buildApp(context: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    genReqId: () => newId('req', 14),
+    bodyLimit: context.config.bodyLimitBytes,
+    return503OnClosing: true,
+  });
+  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
+  app.setSerializerCompiler(() => (data) => toJson(data));
+  app.setReplySerializer((payload) => toJson(payload));
+  installValidation(app);
+  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body format here.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('request-id', request.id);
+  });
+  installErrorHandling(app);
+  await registerDocs(app);
+  registerHealthRoutes(app, context);
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', adminAuth(context.adminKeys));
+    registerAdminRoutes(admin, context);
+  });
+  await app.register(async (merchant) => {
+    merchant.addHook('onRequest', merchantAuth(context.merchants));
+    registerLedgerRoutes(merchant, context);
+  });
+  return app;
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../config.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { AdminKeys, Merchants } from '../merchants/merchants.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Database } from '../storage/database.ts';
+
+/** Everything the HTTP layer needs; built once by the server and passed to every route module. */
+export type AppContext = {
+  readonly config: Config;
+  readonly database: Database;
+  readonly ledger: Ledger;
+  readonly merchants: Merchants;
+  readonly adminKeys: AdminKeys;
+  readonly logger: Logger;
+};

@@ -1,0 +1,149 @@
+// The one catalogue of API error codes and the one mapping from errors to HTTP (DESIGN §4).
+// Domain code throws its own typed errors; only this file decides status codes and bodies.
+import { LedgerError, type LedgerErrorCode } from '../ledger/index.ts';
+import { MoneyError } from '../money/index.ts';
+
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error' | 'card_error';
+
+type CatalogueEntry = { readonly status: number; readonly type: ErrorType };
+
+const catalogue = {
+  parameter_invalid: { status: 400, type: 'invalid_request_error' },
+  parameter_missing: { status: 400, type: 'invalid_request_error' },
+  parameter_unknown: { status: 400, type: 'invalid_request_error' },
+  body_invalid: { status: 400, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  content_type_unsupported: { status: 415, type: 'invalid_request_error' },
+  api_key_missing: { status: 401, type: 'authentication_error' },
+  api_key_invalid: { status: 401, type: 'authentication_error' },
+  admin_key_invalid: { status: 401, type: 'authentication_error' },
+  resource_missing: { status: 404, type: 'invalid_request_error' },
+  route_not_found: { status: 404, type: 'invalid_request_error' },
+  idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
+  idempotency_error: { status: 400, type: 'idempotency_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  service_unavailable: { status: 503, type: 'api_error' },
+  internal_error: { status: 500, type: 'api_error' },
+  // Ledger outcomes, as the ledger names them.
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  invalid_id: { status: 400, type: 'invalid_request_error' },
+  unknown_currency: { status: 400, type: 'invalid_request_error' },
+  invalid_amount: { status: 400, type: 'invalid_request_error' },
+  amount_too_large: { status: 400, type: 'invalid_request_error' },
+  amount_not_positive: { status: 400, type: 'invalid_request_error' },
+  currency_mismatch: { status: 400, type: 'invalid_request_error' },
+  overflow: { status: 400, type: 'invalid_request_error' },
+  invalid_ratios: { status: 400, type: 'invalid_request_error' },
+  too_few_legs: { status: 400, type: 'invalid_request_error' },
+  too_many_legs: { status: 400, type: 'invalid_request_error' },
+  unbalanced: { status: 400, type: 'invalid_request_error' },
+  account_not_found: { status: 400, type: 'invalid_request_error' },
+  account_conflict: { status: 409, type: 'invalid_request_error' },
+  limit_exceeded: { status: 400, type: 'invalid_request_error' },
+  balance_overflow: { status: 400, type: 'invalid_request_error' },
+  id_conflict: { status: 409, type: 'invalid_request_error' },
+  pending_not_found: { status: 400, type: 'invalid_request_error' },
+  pending_already_resolved: { status: 409, type: 'invalid_request_error' },
+  hold_expired: { status: 409, type: 'invalid_request_error' },
+  hold_not_expired: { status: 409, type: 'invalid_request_error' },
+  post_exceeds_pending: { status: 400, type: 'invalid_request_error' },
+  batch_too_large: { status: 400, type: 'invalid_request_error' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+// Compile-time check that every ledger code has an HTTP mapping.
+const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogue;
+
+/** An error meant for the API caller, raised by the HTTP layer (auth, lookups, validation). */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | undefined;
+  constructor(code: ErrorCode, message: string, param?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.param = param;
+  }
+}
+
+export type ErrorBody = {
+  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; decline_code?: string; request_id: string };
+};
+
+export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean };
+
+type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
+
+/** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
+function paramFromPath(instancePath: string): string {
+  const parts = instancePath.split('/').filter((part) => part !== '');
+  return parts.map((part, index) => (index === 0 ? part : `[${part}]`)).join('');
+}
+
+function childParam(parent: string, child: string): string {
+  return parent === '' ? child : `${parent}[${child}]`;
+}
+
+function fromValidation(issue: ValidationIssue, context: string | undefined): ApiError {
+  const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : 'parameter';
+  if (issue.keyword === 'required') {
+    const missing = String(issue.params.missingProperty ?? '');
+    const param = childParam(paramFromPath(issue.instancePath), missing);
+    return new ApiError('parameter_missing', `Missing required ${where}: ${param}.`, param);
+  }
+  if (issue.keyword === 'additionalProperties') {
+    const unknown = String(issue.params.additionalProperty ?? '');
+    const param = childParam(paramFromPath(issue.instancePath), unknown);
+    return new ApiError('parameter_unknown', `Received unknown ${where}: ${param}.`, param);
+  }
+  const param = paramFromPath(issue.instancePath);
+  if (param === '') return new ApiError('body_invalid', `The request body ${issue.message ?? 'is invalid'}.`);
+  return new ApiError('parameter_invalid', `Invalid ${where} ${param}: ${issue.message ?? 'invalid value'}.`, param);
+}
+
+/** Fastify's own errors (parsing, limits, schema validation) as API errors. */
+function fromFramework(error: { code?: unknown; validation?: unknown; validationContext?: unknown; message: string }): ApiError | undefined {
+  if (Array.isArray(error.validation) && error.validation.length > 0) {
+    return fromValidation(error.validation[0] as ValidationIssue, typeof error.validationContext === 'string' ? error.validationContext : undefined);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('body_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('content_type_unsupported', 'Send the body as application/json or application/x-www-form-urlencoded.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('body_invalid', 'The request body is empty but the content type says JSON.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('body_invalid', 'The request body is not valid JSON.');
+    default:
+      return error instanceof SyntaxError ? new ApiError('body_invalid', 'The request body is not valid JSON.') : undefined;
+  }
+}
+
+function asApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof LedgerError || error instanceof MoneyError) return new ApiError(error.code, error.message, error.param);
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
+  }
+  return undefined;
+}
+
+/** The single place where any error becomes an HTTP status and a Stripe-shaped body. */
+export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
+  const apiError = asApiError(error);
+  if (apiError === undefined) {
+    const entry = catalogue.internal_error;
+    return {
+      status: entry.status,
+      expected: false,
+      body: { error: { type: entry.type, code: 'internal_error', message: `An internal error occurred; quote request ${requestId} when reporting it.`, request_id: requestId } },
+    };
+  }
+  const entry: CatalogueEntry = catalogue[apiError.code];
+  const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: apiError.message, request_id: requestId } };
+  if (apiError.param !== undefined) body.error.param = apiError.param;
+  return { status: entry.status, body, expected: true };
+}

@@ -1,0 +1,76 @@
+// Operator routes (admin key): merchants, every ledger account, and the ledger verify.
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { verifyLedger } from '../../ledger/index.ts';
+import type { AppContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { presentAccount, presentMerchant } from '../presenters.ts';
+import { list } from '../serialize.ts';
+import { ListQuery, MerchantSchema, Metadata, errorResponses, listOf } from '../schemas.ts';
+import { AccountSchema } from './ledger.ts';
+
+const MerchantBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+
+export function registerAdminRoutes(app: FastifyInstance, context: AppContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  typed.post('/v1/admin/merchants', {
+    schema: { tags: ['operator'], summary: 'Create a merchant; the response carries its secret key, shown only this once', body: MerchantBody, response: { 201: Type.Object({ ...MerchantSchema.properties, secret_key: Type.String() }), ...errorResponses } },
+  }, async (request, reply) => {
+    const { merchant, secretKey } = await context.merchants.create(request.body);
+    request.log.info({ merchantId: merchant.id }, 'merchant created');
+    reply.code(201);
+    return { ...presentMerchant(merchant), secret_key: secretKey };
+  });
+
+  typed.get('/v1/admin/merchants', {
+    schema: { tags: ['operator'], summary: 'List merchants', querystring: ListQuery, response: { 200: listOf(MerchantSchema), ...errorResponses } },
+  }, async (request) => {
+    const page = await context.merchants.list({ limit: request.query.limit, startingAfter: request.query.starting_after });
+    return list(page.merchants.map(presentMerchant), page.hasMore, '/v1/admin/merchants');
+  });
+
+  typed.get('/v1/admin/merchants/:id', {
+    schema: { tags: ['operator'], summary: 'Retrieve a merchant', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: MerchantSchema, ...errorResponses } },
+  }, async (request) => {
+    const merchant = await context.merchants.get(request.params.id);
+    if (merchant === undefined) throw new ApiError('resource_missing', `No such merchant: '${request.params.id}'`, 'id');
+    return presentMerchant(merchant);
+  });
+
+  typed.get('/v1/admin/ledger/accounts', {
+    schema: {
+      tags: ['operator'], summary: 'List every ledger account (optionally of one owner)',
+      querystring: Type.Object({ ...ListQuery.properties, owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+      response: { 200: listOf(AccountSchema), ...errorResponses },
+    },
+  }, async (request) => {
+    const page = await context.ledger.listAccounts({ owner: request.query.owner, limit: request.query.limit, startingAfter: request.query.starting_after });
+    return list(page.accounts.map(presentAccount), page.hasMore, '/v1/admin/ledger/accounts');
+  });
+
+  typed.post('/v1/admin/ledger/verify', {
+    schema: { tags: ['operator'], summary: 'Recompute the ledger and re-check every invariant (balances, limits, hash chains)',
+      response: {
+        200: Type.Object({
+          object: Type.Literal('ledger_verification'), ok: Type.Boolean(), accounts: Type.Integer(), entries: Type.Integer(),
+          transactions: Type.Integer(), problems: Type.Array(Type.String()), duration_ms: Type.Integer(),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const started = performance.now();
+    const report = await verifyLedger(context.database);
+    const durationMs = Math.round(performance.now() - started);
+    if (!report.ok) request.log.error({ problems: report.problems }, 'ledger verify failed');
+    return { object: 'ledger_verification' as const, ok: report.ok, accounts: report.accounts, entries: report.entries, transactions: report.transactions, problems: [...report.problems], duration_ms: durationMs };
+  });
+}

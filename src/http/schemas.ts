@@ -1,0 +1,40 @@
+// Shared TypeBox schemas: used for validation and for the OpenAPI document.
+import { Type } from 'typebox';
+
+// Serialized as an exact JSON integer (see serialize.ts); bigint on the server.
+export const Int64 = Type.Unsafe<bigint | number>({ type: 'integer', format: 'int64' });
+
+export const MerchantSchema = Type.Object({
+  id: Type.String(), object: Type.Literal('merchant'), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]),
+  created: Type.Integer(), livemode: Type.Boolean(), metadata: Type.Record(Type.String(), Type.String()),
+});
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    type: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    param: Type.Optional(Type.String()),
+    decline_code: Type.Optional(Type.String()),
+    request_id: Type.String(),
+  }),
+});
+
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  404: ErrorSchema,
+};
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    starting_after: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 40 }), Type.String({ maxLength: 500 }), { maxProperties: 50 });
+
+export const listOf = <T extends ReturnType<typeof Type.Object>>(item: T) =>
+  Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean(), url: Type.String() });

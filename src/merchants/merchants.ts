@@ -1,0 +1,111 @@
+// Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
+import type { Database } from '../storage/database.ts';
+import { hashSecret, newId, newSecret, secretHint } from './keys.ts';
+
+export type Merchant = {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly createdAt: Date;
+};
+
+export type MerchantInput = { readonly name: string; readonly email?: string; readonly metadata?: Record<string, string> };
+
+type MerchantRow = { id: string; name: string; email: string | null; metadata: Record<string, string>; created_at: Date };
+
+function merchantFromRow(row: MerchantRow): Merchant {
+  return { id: row.id, name: row.name, email: row.email, metadata: row.metadata, createdAt: row.created_at };
+}
+
+export class Merchants {
+  readonly #database: Database;
+
+  constructor(database: Database) {
+    this.#database = database;
+  }
+
+  /** Creates a merchant with one test-mode secret key; the key is returned here and never again. */
+  async create(input: MerchantInput): Promise<{ merchant: Merchant; secretKey: string }> {
+    const secretKey = newSecret('sk_test_');
+    const merchant = await this.#database.transaction(async (tx) => {
+      const inserted = await tx.query<MerchantRow>(
+        'INSERT INTO merchants (id, name, email, metadata) VALUES ($1, $2, $3, $4::jsonb) RETURNING id, name, email, metadata, created_at',
+        [newId('mch'), input.name, input.email ?? null, JSON.stringify(input.metadata ?? {})],
+      );
+      const row = inserted.rows[0] as MerchantRow;
+      await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
+        newId('key'), row.id, hashSecret(secretKey), secretHint(secretKey),
+      ]);
+      return merchantFromRow(row);
+    });
+    return { merchant, secretKey };
+  }
+
+  async get(id: string): Promise<Merchant | undefined> {
+    const result = await this.#database.query<MerchantRow>('SELECT id, name, email, metadata, created_at FROM merchants WHERE id = $1', [id]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : merchantFromRow(row);
+  }
+
+  async list(options: { limit: number; startingAfter?: string }): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
+    const result = await this.#database.query<MerchantRow>(
+      'SELECT id, name, email, metadata, created_at FROM merchants WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2',
+      [options.startingAfter ?? null, options.limit + 1],
+    );
+    return { merchants: result.rows.slice(0, options.limit).map(merchantFromRow), hasMore: result.rows.length > options.limit };
+  }
+
+  /** The merchant a secret key belongs to, or undefined for an unknown or revoked key. */
+  async authenticate(secretKey: string): Promise<{ merchantId: string; livemode: boolean } | undefined> {
+    const result = await this.#database.query<{ merchant_id: string; livemode: boolean }>(
+      'SELECT merchant_id, livemode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [hashSecret(secretKey)],
+    );
+    const row = result.rows[0];
+    return row === undefined ? undefined : { merchantId: row.merchant_id, livemode: row.livemode };
+  }
+}
+
+export class AdminKeys {
+  readonly #database: Database;
+  readonly #environmentKeyHash: string | undefined;
+
+  constructor(database: Database, environmentKey: string | undefined) {
+    this.#database = database;
+    this.#environmentKeyHash = environmentKey === undefined ? undefined : hashSecret(environmentKey);
+  }
+
+  /**
+   * With no key in the environment, makes sure one exists: the first start generates it,
+   * stores its hash, and returns the secret for the caller to print once.
+   */
+  async bootstrap(): Promise<{ generatedKey: string | undefined }> {
+    if (this.#environmentKeyHash !== undefined) return { generatedKey: undefined };
+    return this.#database.transaction(async (tx) => {
+      await tx.query('LOCK TABLE admin_keys IN EXCLUSIVE MODE');
+      const existing = await tx.query("SELECT 1 FROM admin_keys WHERE source = 'generated' LIMIT 1");
+      if (existing.rows.length > 0) return { generatedKey: undefined };
+      const key = newSecret('ak_');
+      await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
+      return { generatedKey: key };
+    });
+  }
+
+  /** Replaces every generated admin key with a new one and returns it (shown once). */
+  async rotate(): Promise<string> {
+    const key = newSecret('ak_');
+    await this.#database.transaction(async (tx) => {
+      await tx.query("DELETE FROM admin_keys WHERE source = 'generated'");
+      await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
+    });
+    return key;
+  }
+
+  async authenticate(secret: string): Promise<boolean> {
+    const hash = hashSecret(secret);
+    if (this.#environmentKeyHash !== undefined) return hash === this.#environmentKeyHash;
+    const result = await this.#database.query('SELECT 1 FROM admin_keys WHERE key_hash = $1', [hash]);
+    return result.rows.length > 0;
+  }
+}

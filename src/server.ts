@@ -1,0 +1,57 @@
+// Wires configuration, storage, domain services and the HTTP app into a running server.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { buildApp } from './http/app.ts';
+import type { AppContext } from './http/context.ts';
+import { Ledger } from './ledger/index.ts';
+import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import type { Database } from './storage/database.ts';
+import { migrate } from './storage/migrations.ts';
+import { openDatabase } from './storage/open.ts';
+import { acquireDataDirectoryLock } from './storage/lock.ts';
+
+export type RunningServer = {
+  readonly app: FastifyInstance;
+  readonly context: AppContext;
+  readonly url: string;
+  /** Set only on the first start without PAYRAIL_ADMIN_KEY: print it once, it is not kept. */
+  readonly generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+};
+
+/** Opens the database (locking an embedded data directory) and applies migrations. */
+export async function openServices(config: Config, logger: Logger): Promise<{ database: Database; release: () => void }> {
+  const release = config.databaseUrl === undefined && config.dataDirectory !== 'memory://'
+    ? acquireDataDirectoryLock(config.dataDirectory)
+    : () => {};
+  try {
+    const database = await openDatabase(config);
+    const applied = await migrate(database);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    return { database, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const { database, release } = await openServices(config, logger);
+  const adminKeys = new AdminKeys(database, config.adminKey);
+  const { generatedKey } = await adminKeys.bootstrap();
+  const context: AppContext = { config, database, ledger: new Ledger(database), merchants: new Merchants(database), adminKeys, logger };
+  const app = await buildApp(context);
+  const address = await app.listen({ host: config.host, port: config.port });
+  return {
+    app,
+    context,
+    url: address,
+    generatedAdminKey: generatedKey,
+    async close() {
+      await app.close();
+      await database.close();
+      release();
+    },
+  };
+}
