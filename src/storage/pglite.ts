@@ -5,6 +5,11 @@ import { PGlite, types } from '@electric-sql/pglite';
 import type { Database, Queryable, TransactionOptions } from './database.ts';
 import { runWithRetries } from './database.ts';
 
+/** Like node-postgres: rows returned for a SELECT, rows changed for INSERT/UPDATE/DELETE. */
+function rowCount(result: { rows: unknown[]; affectedRows?: number }): number {
+  return Math.max(result.rows.length, result.affectedRows ?? 0);
+}
+
 export async function openPglite(dataDirectory: string): Promise<Database> {
   if (dataDirectory !== 'memory://') fs.mkdirSync(dataDirectory, { recursive: true });
   const lite = await PGlite.create(dataDirectory, {
@@ -12,7 +17,7 @@ export async function openPglite(dataDirectory: string): Promise<Database> {
   });
   const query: Queryable['query'] = async (sql, parameters) => {
     const result = await lite.query<never>(sql, parameters as unknown[] | undefined);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return { rows: result.rows, rowCount: rowCount(result) };
   };
   return {
     kind: 'pglite',
@@ -27,7 +32,7 @@ export async function openPglite(dataDirectory: string): Promise<Database> {
             work({
               query: async (sql, parameters) => {
                 const result = await tx.query<never>(sql, parameters as unknown[] | undefined);
-                return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+                return { rows: result.rows, rowCount: rowCount(result) };
               },
               exec: async (sql) => {
                 await tx.exec(sql);

@@ -35,6 +35,8 @@ CREATE TABLE ledger_transactions (
   metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
   expires_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- The database transaction that wrote this row; entries may only be added by that one.
+  created_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
   CHECK ((kind IN ('post_pending', 'void_pending', 'expire_pending')) = (pending_id IS NOT NULL))
 );
 CREATE INDEX ledger_transactions_pending ON ledger_transactions (pending_id) WHERE pending_id IS NOT NULL;
@@ -99,38 +101,47 @@ BEGIN
 END $$;
 CREATE TRIGGER ledger_holds_transition BEFORE UPDATE OR DELETE ON ledger_holds
   FOR EACH ROW EXECUTE FUNCTION ledger_hold_transition();
+CREATE TRIGGER ledger_holds_no_truncate BEFORE TRUNCATE ON ledger_holds
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
--- Checked at COMMIT, once per ledger transaction (fired by its first leg), so that the legs of
--- one transaction may be inserted by several statements. Entries can only be added in the
--- database transaction that created their ledger transaction (checked below), so checking at
--- leg 0 covers every leg.
+-- Checked at COMMIT, once per ledger transaction (fired by its ledger_transactions row, which
+-- every entry references), so that the legs of one transaction may be inserted by several
+-- statements. Entries can only be added in the database transaction that created their ledger
+-- transaction (checked below), so this check at commit covers every leg there will ever be.
 CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   unbalanced record;
+  legs integer;
 BEGIN
+  SELECT count(*) INTO legs FROM ledger_entries WHERE transaction_id = NEW.id;
+  IF legs < 2 THEN
+    RAISE EXCEPTION 'ledger transaction % has % entries; at least 2 are needed', NEW.id, legs
+      USING ERRCODE = '23514';
+  END IF;
   SELECT currency, layer INTO unbalanced
   FROM ledger_entries
-  WHERE transaction_id = NEW.transaction_id
+  WHERE transaction_id = NEW.id
   GROUP BY currency, layer
   HAVING sum(CASE WHEN direction = 'debit' THEN amount ELSE -amount END) <> 0
   LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger transaction % does not balance in % (% layer)',
-      NEW.transaction_id, unbalanced.currency, unbalanced.layer USING ERRCODE = '23514';
+      NEW.id, unbalanced.currency, unbalanced.layer USING ERRCODE = '23514';
   END IF;
   RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.leg = 0)
+CREATE CONSTRAINT TRIGGER ledger_transactions_balanced AFTER INSERT ON ledger_transactions
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
   EXECUTE FUNCTION ledger_check_balanced();
 
 -- Refuses entries for a ledger transaction committed earlier (its row is not ours to extend).
+-- pg_current_xact_id() is the top-level transaction id, also inside savepoints.
 CREATE FUNCTION ledger_check_same_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF EXISTS (
     SELECT 1 FROM new_entries e
     JOIN ledger_transactions t ON t.id = e.transaction_id
-    WHERE t.xmin::text::bigint <> (pg_current_xact_id()::text::bigint % 4294967296)
+    WHERE t.created_xid <> pg_current_xact_id()
   ) THEN
     RAISE EXCEPTION 'entries can only be added in the database transaction that created their ledger transaction'
       USING ERRCODE = '23514';
