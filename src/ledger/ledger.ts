@@ -1,14 +1,16 @@
 // The ledger service: accounts, single and batched transfers, holds, expiry and reads.
 // Domain code: it speaks SQL through the storage interface and knows nothing of HTTP.
+import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
 import { balanceOf } from './balances.ts';
 import { canonicalRequest, firstDifference, type CanonicalRequest } from './canonical.ts';
+import { TransferBatcher, type BatcherLimits } from './batcher.ts';
 import { LedgerError } from './errors.ts';
 import { holdFromRow, planTransfer, type AccountState, type HoldState, type PlannedEntry } from './plan.ts';
 import { lockAccounts, lockHolds, selectTransactions, writeBatch, type NewTransaction, type TransactionRow } from './store.ts';
 import type { Account, AccountSpec, Balance, Entry, Hold, LedgerTransaction, Leg, Totals, TransferRequest } from './types.ts';
 import { ledgerLimits } from './types.ts';
-import { validateAccountSpec, validateTransfer } from './validate.ts';
+import { expiryIdPrefix, validateAccountSpec, validateTransfer } from './validate.ts';
 
 export type TransferResult =
   | { readonly status: 'created' | 'exists'; readonly transaction: LedgerTransaction }
@@ -53,11 +55,17 @@ function compareWithStored(stored: CanonicalRequest, canonical: CanonicalRequest
   return new LedgerError('id_conflict', `transfer ${id} already exists with a different ${field}`, field);
 }
 
+export type LedgerOptions = { readonly groupCommit?: BatcherLimits };
+
+const defaultGroupCommit: BatcherLimits = { batchSizeMax: 1000, batchesInFlightMax: 2 };
+
 export class Ledger {
   readonly #database: Database;
+  readonly #batcher: TransferBatcher<TransferResult>;
 
-  constructor(database: Database) {
+  constructor(database: Database, options: LedgerOptions = {}) {
     this.#database = database;
+    this.#batcher = new TransferBatcher((requests) => this.transferBatch(requests), options.groupCommit ?? defaultGroupCommit);
   }
 
   /** Creates accounts that do not exist; an existing id must match type, currency, owner and limit. */
@@ -115,9 +123,12 @@ export class Ledger {
     return new Map(result.rows.map((row) => [row.id, accountFromRow(row)]));
   }
 
-  /** One transfer; an expected failure is thrown as a LedgerError. */
+  /**
+   * One transfer; an expected failure is thrown as a LedgerError. Concurrent calls are
+   * group-committed (see batcher.ts); a call with its own clock (`now`) goes alone.
+   */
   async transfer(request: TransferRequest, options?: TransferOptions): Promise<{ status: 'created' | 'exists'; transaction: LedgerTransaction }> {
-    const [result] = await this.transferBatch([request], options);
+    const result = options?.now === undefined ? await this.#batcher.submit(request) : (await this.transferBatch([request], options))[0];
     if (result === undefined) throw new Error('transferBatch returned no result for one request');
     if (result.status === 'rejected') throw result.error;
     return result;
@@ -140,9 +151,13 @@ export class Ledger {
   }
 
   async #applyBatch(tx: Queryable, requests: readonly TransferRequest[], problems: readonly (LedgerError | undefined)[], now: Date): Promise<TransferResult[]> {
+    // Locks first, then the look-up of stored ids: a resubmission of a transfer that another
+    // writer is committing waits on the same locks and then finds it stored ('exists'),
+    // instead of being judged anew against balances that transfer already changed.
+    const valid = problems.map((problem) => problem === undefined);
+    const holds = await this.#lockHolds(tx, requests, valid);
+    const accounts = await this.#lockAccounts(tx, requests, valid, holds);
     const slots = await this.#classify(tx, requests, problems);
-    const holds = await this.#lockHolds(tx, requests, slots);
-    const accounts = await this.#lockAccounts(tx, requests, slots, holds);
     const context = { accounts, holds, now };
     const written: NewTransaction[] = [];
     const entries: PlannedEntry[] = [];
@@ -190,19 +205,19 @@ export class Ledger {
     });
   }
 
-  async #lockHolds(tx: Queryable, requests: readonly TransferRequest[], slots: readonly Slot[]): Promise<Map<string, HoldState>> {
+  async #lockHolds(tx: Queryable, requests: readonly TransferRequest[], valid: readonly boolean[]): Promise<Map<string, HoldState>> {
     const pendingIds = new Set<string>();
     for (const [index, request] of requests.entries()) {
-      if (slots[index]?.kind === 'new' && 'pendingId' in request) pendingIds.add(request.pendingId);
+      if (valid[index] === true && 'pendingId' in request) pendingIds.add(request.pendingId);
     }
     const rows = await lockHolds(tx, [...pendingIds]);
     return new Map(rows.map((row) => [row.transaction_id, holdFromRow(row)]));
   }
 
-  async #lockAccounts(tx: Queryable, requests: readonly TransferRequest[], slots: readonly Slot[], holds: Map<string, HoldState>): Promise<Map<string, AccountState>> {
+  async #lockAccounts(tx: Queryable, requests: readonly TransferRequest[], valid: readonly boolean[], holds: Map<string, HoldState>): Promise<Map<string, AccountState>> {
     const accountIds = new Set<string>();
     for (const [index, request] of requests.entries()) {
-      if (slots[index]?.kind !== 'new') continue;
+      if (valid[index] !== true) continue;
       const legs = 'legs' in request && request.legs !== undefined ? request.legs : [];
       for (const leg of legs) accountIds.add(leg.accountId);
       const hold = 'pendingId' in request ? holds.get(request.pendingId) : undefined;
@@ -263,7 +278,7 @@ export class Ledger {
       `SELECT transaction_id FROM ledger_holds WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
       [now.toISOString(), limit],
     );
-    const requests = due.rows.map((row): TransferRequest => ({ kind: 'expire_pending', id: `expire:${row.transaction_id}`.slice(0, 200), pendingId: row.transaction_id }));
+    const requests = due.rows.map((row): TransferRequest => ({ kind: 'expire_pending', id: expiryId(row.transaction_id), pendingId: row.transaction_id }));
     return requests.length === 0 ? [] : this.transferBatch(requests, { now });
   }
 
@@ -311,6 +326,12 @@ export class Ledger {
     if (ascending) page.reverse();
     return { entries: page, hasMore: result.rows.length > limit };
   }
+}
+
+/** The sweep's transfer id for a hold; the prefix is reserved for expiries (validate.ts). */
+function expiryId(holdId: string): string {
+  const id = `${expiryIdPrefix}${holdId}`;
+  return id.length <= ledgerLimits.idLengthMax ? id : `${expiryIdPrefix}${crypto.createHash('sha256').update(holdId).digest('hex')}`;
 }
 
 type AccountRow = {

@@ -1,4 +1,5 @@
 // SQL for the ledger writer: locking reads and one set-based write per batch.
+import { integerArrayLiteral as integers, textArrayLiteral as texts } from '../storage/arrays.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { CanonicalRequest } from './canonical.ts';
 import type { AccountState, HoldState, PlannedEntry } from './plan.ts';
@@ -19,7 +20,7 @@ export const transactionColumns = 'id, kind, pending_id, request, description, m
 
 export async function selectTransactions(tx: Queryable, ids: readonly string[]): Promise<TransactionRow[]> {
   if (ids.length === 0) return [];
-  const result = await tx.query<TransactionRow>(`SELECT ${transactionColumns} FROM ledger_transactions WHERE id = ANY($1::text[])`, [ids]);
+  const result = await tx.query<TransactionRow>(`SELECT ${transactionColumns} FROM ledger_transactions WHERE id = ANY($1::text[])`, [texts(ids)]);
   return result.rows;
 }
 
@@ -33,7 +34,7 @@ export async function lockHolds(tx: Queryable, ids: readonly string[]): Promise<
        FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id
       WHERE h.transaction_id = ANY($1::text[])
       ORDER BY h.transaction_id FOR UPDATE OF h`,
-    [[...ids].sort()],
+    [texts([...ids].sort())],
   );
   return result.rows;
 }
@@ -57,7 +58,7 @@ export async function lockAccounts(tx: Queryable, ids: readonly string[]): Promi
     `SELECT id, type, currency, limit_rule, posted_debits, posted_credits, pending_debits, pending_credits,
             entry_count, encode(last_hash, 'hex') AS last_hash
        FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-    [[...ids].sort()],
+    [texts([...ids].sort())],
   );
   return result.rows.map((row) => ({
     id: row.id,
@@ -120,31 +121,31 @@ SELECT id, created_at FROM new_transactions`;
 
 function transactionParameters(transactions: readonly NewTransaction[]): unknown[] {
   return [
-    transactions.map((t) => t.id),
-    transactions.map((t) => t.kind),
-    transactions.map((t) => t.pendingId),
-    transactions.map((t) => JSON.stringify(t.request)),
-    transactions.map((t) => t.description),
-    transactions.map((t) => JSON.stringify(t.metadata)),
-    transactions.map((t) => t.expiresAt?.toISOString() ?? null),
+    texts(transactions.map((t) => t.id)),
+    texts(transactions.map((t) => t.kind)),
+    texts(transactions.map((t) => t.pendingId)),
+    texts(transactions.map((t) => JSON.stringify(t.request))),
+    texts(transactions.map((t) => t.description)),
+    texts(transactions.map((t) => JSON.stringify(t.metadata))),
+    texts(transactions.map((t) => t.expiresAt?.toISOString() ?? null)),
   ];
 }
 
 function entryParameters(entries: readonly PlannedEntry[]): unknown[] {
   return [
-    entries.map((e) => e.transactionId),
-    entries.map((e) => e.leg),
-    entries.map((e) => e.accountId),
-    entries.map((e) => e.currency),
-    entries.map((e) => e.layer),
-    entries.map((e) => e.direction),
-    entries.map((e) => e.amount),
-    entries.map((e) => e.accountSequence),
-    entries.map((e) => e.totalsAfter.postedDebits),
-    entries.map((e) => e.totalsAfter.postedCredits),
-    entries.map((e) => e.totalsAfter.pendingDebits),
-    entries.map((e) => e.totalsAfter.pendingCredits),
-    entries.map((e) => e.hash),
+    texts(entries.map((e) => e.transactionId)),
+    integers(entries.map((e) => e.leg)),
+    texts(entries.map((e) => e.accountId)),
+    texts(entries.map((e) => e.currency)),
+    texts(entries.map((e) => e.layer)),
+    texts(entries.map((e) => e.direction)),
+    integers(entries.map((e) => e.amount)),
+    integers(entries.map((e) => e.accountSequence)),
+    integers(entries.map((e) => e.totalsAfter.postedDebits)),
+    integers(entries.map((e) => e.totalsAfter.postedCredits)),
+    integers(entries.map((e) => e.totalsAfter.pendingDebits)),
+    integers(entries.map((e) => e.totalsAfter.pendingCredits)),
+    texts(entries.map((e) => e.hash)),
   ];
 }
 
@@ -152,25 +153,25 @@ function holdParameters(holds: readonly HoldState[]): unknown[] {
   const created = holds.filter((hold) => hold.createdHere);
   const resolved = holds.filter((hold) => !hold.createdHere);
   return [
-    created.map((h) => h.transactionId),
-    created.map((h) => h.status),
-    created.map((h) => h.expiresAt?.toISOString() ?? null),
-    created.map((h) => h.resolvedBy),
-    resolved.map((h) => h.transactionId),
-    resolved.map((h) => h.status),
-    resolved.map((h) => h.resolvedBy),
+    texts(created.map((h) => h.transactionId)),
+    texts(created.map((h) => h.status)),
+    texts(created.map((h) => h.expiresAt?.toISOString() ?? null)),
+    texts(created.map((h) => h.resolvedBy)),
+    texts(resolved.map((h) => h.transactionId)),
+    texts(resolved.map((h) => h.status)),
+    texts(resolved.map((h) => h.resolvedBy)),
   ];
 }
 
 function accountParameters(accounts: readonly AccountState[]): unknown[] {
   return [
-    accounts.map((a) => a.id),
-    accounts.map((a) => a.totals.postedDebits),
-    accounts.map((a) => a.totals.postedCredits),
-    accounts.map((a) => a.totals.pendingDebits),
-    accounts.map((a) => a.totals.pendingCredits),
-    accounts.map((a) => a.entryCount),
-    accounts.map((a) => a.lastHash),
+    texts(accounts.map((a) => a.id)),
+    integers(accounts.map((a) => a.totals.postedDebits)),
+    integers(accounts.map((a) => a.totals.postedCredits)),
+    integers(accounts.map((a) => a.totals.pendingDebits)),
+    integers(accounts.map((a) => a.totals.pendingCredits)),
+    integers(accounts.map((a) => a.entryCount)),
+    texts(accounts.map((a) => a.lastHash)),
   ];
 }
 

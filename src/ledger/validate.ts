@@ -6,6 +6,7 @@ import type { AccountSpec, Leg, Metadata, TransferRequest } from './types.ts';
 import { accountTypes, ledgerLimits, limitRules } from './types.ts';
 
 const idPattern = /^[A-Za-z0-9_:.-]{1,200}$/;
+export const expiryIdPrefix = 'expire:';
 
 export function checkId(value: unknown, param: string): LedgerError | undefined {
   if (typeof value !== 'string' || !idPattern.test(value)) {
@@ -104,6 +105,9 @@ export function validateTransfer(request: TransferRequest): LedgerError | undefi
   if (typeof request !== 'object' || request === null) return new LedgerError('invalid_request', 'a transfer must be an object');
   const problem = checkId(request.id, 'id') ?? checkCommon(request);
   if (problem !== undefined) return problem;
+  if (request.id.startsWith(expiryIdPrefix) && request.kind !== 'expire_pending') {
+    return new LedgerError('invalid_id', `ids starting with "${expiryIdPrefix}" are reserved for expiries of holds`, 'id');
+  }
   switch (request.kind) {
     case 'posted':
       return checkLegs(request.legs, 2);

@@ -236,6 +236,41 @@ for (const kind of databaseKinds) {
       });
     });
 
+    describe('entries refer to real transactions and accounts of their currency (checked per statement)', () => {
+      test('an entry for a missing ledger transaction, a missing account, or another currency is refused', async () => {
+        const before = await ledgerSnapshot();
+        await refused(
+          database.transaction(async (tx) => insertEntries(tx, 'no-such-transaction', [{ leg: 0, accountId: 'bank:usd', direction: 'debit', amount: 1n }])),
+          '23503', /ledger transaction no-such-transaction, which does not exist/,
+        );
+        await refused(
+          database.transaction(async (tx) => {
+            await insertTransaction(tx, 'ref-missing-account');
+            await insertEntries(tx, 'ref-missing-account', [{ leg: 0, accountId: 'nobody:usd', direction: 'debit', amount: 1n }]);
+          }),
+          '23503', /ledger account nobody:usd, which does not exist/,
+        );
+        await refused(
+          database.transaction(async (tx) => {
+            await insertTransaction(tx, 'ref-wrong-currency');
+            await insertEntries(tx, 'ref-wrong-currency', [
+              { leg: 0, accountId: 'bank:usd', direction: 'debit', amount: 1n, currency: 'eur' },
+              { leg: 1, accountId: 'bank:eur', direction: 'credit', amount: 1n, currency: 'eur' },
+            ]);
+          }),
+          '23514', /entry currency differs from the currency of ledger account bank:usd/,
+        );
+        assert.equal(await ledgerSnapshot(), before);
+      });
+
+      test('accounts cannot be deleted or truncated', async () => {
+        const before = await ledgerSnapshot();
+        await refused(database.query("DELETE FROM ledger_accounts WHERE id = 'scratch:usd'"), 'P0001', /append-only/);
+        await refused(database.query('TRUNCATE ledger_accounts CASCADE'), 'P0001', /append-only/);
+        assert.equal(await ledgerSnapshot(), before);
+      });
+    });
+
     describe('entries and transactions are append-only', () => {
       const refusedStatements: [string, string, RegExp][] = [
         ['UPDATE ledger_entries SET amount = amount + 1 WHERE transaction_id = \'fund-a\'', 'P0001', /ledger table ledger_entries is append-only: UPDATE is refused/],

@@ -86,6 +86,7 @@ for (const kind of databaseKinds) {
         [{ kind: 'posted', id: 'bad-11', legs: move('bank:usd', 'merchant:a:available:jpy', 5n) }, 'currency_mismatch', 'legs[1].currency'],
         [{ kind: 'posted', id: 'bad-12', legs: move('merchant:b:available:usd', 'bank:usd', 10n ** 9n) }, 'limit_exceeded', 'legs[0].amount'],
         [{ kind: 'post_pending', id: 'bad-13', pendingId: 'no-such-hold' }, 'pending_not_found', 'pending_id'],
+        [{ kind: 'posted', id: 'expire:bad-15', legs }, 'invalid_id', 'id'],
         [{ kind: 'posted', id: 'bad-14', legs, metadata: { ['k'.repeat(41)]: 'v' } }, 'invalid_request', `metadata[${'k'.repeat(41)}]`],
       ];
       for (const [request, code, param] of cases) await rejects(ledger.transfer(request), code, param);
