@@ -90,44 +90,47 @@ export type NewTransaction = {
 const writeBatchSql = `
 WITH new_transactions AS (
   INSERT INTO ledger_transactions (id, kind, pending_id, request, description, metadata, expires_at)
-  SELECT id, kind, pending_id, request::jsonb, description, metadata::jsonb, expires_at::timestamptz
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-         AS t(id, kind, pending_id, request, description, metadata, expires_at)
+  SELECT id, kind, pending_id, request, description, metadata, expires_at
+    FROM jsonb_to_recordset($1::jsonb)
+         AS t(id text, kind text, pending_id text, request jsonb, description text, metadata jsonb, expires_at timestamptz)
   RETURNING id, created_at
 ), new_entries AS (
   INSERT INTO ledger_entries (transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence,
                               posted_debits_after, posted_credits_after, pending_debits_after, pending_credits_after, hash)
   SELECT transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, decode(hash, 'hex')
-    FROM unnest($8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],
-                $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[])
+    FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+                $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
          AS e(transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, hash)
 ), new_holds AS (
   INSERT INTO ledger_holds (transaction_id, status, expires_at, resolved_by)
   SELECT transaction_id, status, expires_at::timestamptz, resolved_by
-    FROM unnest($21::text[], $22::text[], $23::text[], $24::text[]) AS h(transaction_id, status, expires_at, resolved_by)
+    FROM unnest($15::text[], $16::text[], $17::text[], $18::text[]) AS h(transaction_id, status, expires_at, resolved_by)
 ), resolved_holds AS (
   UPDATE ledger_holds h SET status = u.status, resolved_by = u.resolved_by
-    FROM unnest($25::text[], $26::text[], $27::text[]) AS u(transaction_id, status, resolved_by)
+    FROM unnest($19::text[], $20::text[], $21::text[]) AS u(transaction_id, status, resolved_by)
    WHERE h.transaction_id = u.transaction_id
 ), moved_accounts AS (
   UPDATE ledger_accounts a
      SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.pnd, pending_credits = u.pnc,
          entry_count = u.entry_count, last_hash = decode(u.last_hash, 'hex')
-    FROM unnest($28::text[], $29::bigint[], $30::bigint[], $31::bigint[], $32::bigint[], $33::bigint[], $34::text[])
+    FROM unnest($22::text[], $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[], $27::bigint[], $28::text[])
          AS u(id, pd, pc, pnd, pnc, entry_count, last_hash)
    WHERE a.id = u.id
 )
 SELECT id, created_at FROM new_transactions`;
 
+/** Transactions go as one JSON document: their request and metadata are JSON already. */
 function transactionParameters(transactions: readonly NewTransaction[]): unknown[] {
   return [
-    texts(transactions.map((t) => t.id)),
-    texts(transactions.map((t) => t.kind)),
-    texts(transactions.map((t) => t.pendingId)),
-    texts(transactions.map((t) => JSON.stringify(t.request))),
-    texts(transactions.map((t) => t.description)),
-    texts(transactions.map((t) => JSON.stringify(t.metadata))),
-    texts(transactions.map((t) => t.expiresAt?.toISOString() ?? null)),
+    JSON.stringify(transactions.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      pending_id: t.pendingId,
+      request: t.request,
+      description: t.description,
+      metadata: t.metadata,
+      expires_at: t.expiresAt?.toISOString() ?? null,
+    }))),
   ];
 }
 

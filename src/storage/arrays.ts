@@ -9,7 +9,8 @@ export function integerArrayLiteral(values: readonly (bigint | number)[]): strin
 
 function quoteElement(value: string | null): string {
   if (value === null) return 'NULL';
-  // Inside double quotes only backslash and double quote need escaping.
+  // Inside double quotes only backslash and double quote need escaping; most values have neither.
+  if (value.indexOf('"') < 0 && value.indexOf('\\') < 0) return `"${value}"`;
   return `"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
 
