@@ -3,21 +3,11 @@
 // The chain is per account (not global) so that transfers on different accounts never wait on
 // one shared row; `verify` walks every chain.
 import crypto from 'node:crypto';
-import type { Direction, Layer, Totals } from './types.ts';
+import type { Entry } from './types.ts';
 
 export const genesisHash = '0'.repeat(64);
 
-export type HashedFields = {
-  readonly transactionId: string;
-  readonly leg: number;
-  readonly accountId: string;
-  readonly currency: string;
-  readonly layer: Layer;
-  readonly direction: Direction;
-  readonly amount: bigint;
-  readonly accountSequence: bigint;
-  readonly totalsAfter: Readonly<Totals>;
-};
+export type HashedFields = Omit<Entry, 'hash' | 'createdAt'>;
 
 export function entryHash(previousHash: string, entry: HashedFields): string {
   const totals = entry.totalsAfter;

@@ -108,7 +108,7 @@ export class Ledger {
   }
 
   async listAccounts(options: { owner?: string; limit: number; startingAfter?: string }): Promise<{ accounts: Account[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.entriesPageSizeMax);
+    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
     const result = await this.#database.query<AccountRow>(
       `SELECT ${accountColumns} FROM ledger_accounts
         WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR id > $2)
@@ -314,7 +314,7 @@ export class Ledger {
 
   /** Entries of one account, newest first, paged by account sequence. */
   async listEntries(accountId: string, options: { limit: number; startingAfter?: bigint; endingBefore?: bigint }): Promise<{ entries: Entry[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.entriesPageSizeMax);
+    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
     const ascending = options.endingBefore !== undefined;
     const result = await this.#database.query<EntryRow>(
       `SELECT ${entryColumns} FROM ledger_entries

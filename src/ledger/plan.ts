@@ -4,7 +4,7 @@
 import { applyEntry, totalsInRange, withinLimit } from './balances.ts';
 import { legFromCanonical, type CanonicalRequest } from './canonical.ts';
 import { LedgerError } from './errors.ts';
-import { entryHash } from './hash.ts';
+import { entryHash, type HashedFields } from './hash.ts';
 import type { AccountType, Direction, HoldStatus, Layer, Leg, LimitRule, Totals, TransferRequest } from './types.ts';
 import { ledgerLimits } from './types.ts';
 
@@ -30,18 +30,8 @@ export type HoldState = {
   changed: boolean;
 };
 
-export type PlannedEntry = {
-  readonly transactionId: string;
-  readonly leg: number;
-  readonly accountId: string;
-  readonly currency: string;
-  readonly layer: Layer;
-  readonly direction: Direction;
-  readonly amount: bigint;
-  readonly accountSequence: bigint;
-  readonly totalsAfter: Totals;
-  readonly hash: string;
-};
+/** An entry as written: everything but the creation time, which the database sets. */
+export type PlannedEntry = HashedFields & { readonly hash: string };
 
 type Movement = { accountId: string; currency: string; layer: Layer; direction: Direction; amount: bigint; param: string };
 

@@ -19,7 +19,7 @@ export const ledgerLimits = {
   metadataKeysMax: 50,
   metadataKeyLengthMax: 40,
   metadataValueLengthMax: 500,
-  entriesPageSizeMax: 100,
+  pageSizeMax: 100,
   // int8 in the database: a balance that would pass this is refused before it could overflow.
   balanceMax: 2n ** 63n - 1n,
 } as const;
