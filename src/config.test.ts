@@ -11,6 +11,13 @@ test('defaults need no environment at all', () => {
   assert.equal(config.dataDirectory, path.resolve('.payrail'));
   assert.equal(config.adminKey, undefined);
   assert.equal(config.logLevel, 'info');
+  assert.equal(config.vaultMasterKey, undefined);
+  assert.equal(config.simulatorUrl, 'http://127.0.0.1:8090');
+});
+
+test('a 32-byte base64 master key is accepted', () => {
+  const key = Buffer.alloc(32, 7);
+  assert.deepEqual(loadConfig({ PAYRAIL_VAULT_MASTER_KEY: key.toString('base64') }).vaultMasterKey, key);
 });
 
 test('valid values are taken', () => {
@@ -35,6 +42,9 @@ test('a wrong value names its variable in one line', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PAYRAIL_DB_POOL_SIZE: '0' }, 'PAYRAIL_DB_POOL_SIZE'],
     [{ PAYRAIL_BODY_LIMIT_BYTES: '1.5' }, 'PAYRAIL_BODY_LIMIT_BYTES'],
+    [{ PAYRAIL_VAULT_MASTER_KEY: 'c2hvcnQ=' }, 'PAYRAIL_VAULT_MASTER_KEY'],
+    [{ PAYRAIL_VAULT_MASTER_KEY: 'not base64!' }, 'PAYRAIL_VAULT_MASTER_KEY'],
+    [{ PAYRAIL_SIMULATOR_URL: 'ftp://x' }, 'PAYRAIL_SIMULATOR_URL'],
   ];
   for (const [env, variable] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => {

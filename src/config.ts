@@ -16,6 +16,13 @@ export type Config = {
   readonly adminKey: string | undefined;
   readonly logLevel: LogLevel;
   readonly bodyLimitBytes: number;
+  /**
+   * 32-byte master key (base64) that wraps the card vault's data keys. Undefined in development:
+   * the vault then keeps a generated key file in the data directory (see src/vault).
+   */
+  readonly vaultMasterKey: Buffer | undefined;
+  /** Where the PSP simulator listens (the test-mode connectors' base URL). */
+  readonly simulatorUrl: string;
 };
 
 export class ConfigError extends Error {
@@ -74,6 +81,26 @@ function readLogLevel(env: Environment): LogLevel {
   return level;
 }
 
+function readMasterKey(env: Environment): Buffer | undefined {
+  const raw = env.PAYRAIL_VAULT_MASTER_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) throw new ConfigError('PAYRAIL_VAULT_MASTER_KEY', 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+  return key;
+}
+
+function readSimulatorUrl(env: Environment): string {
+  const raw = env.PAYRAIL_SIMULATOR_URL;
+  if (raw === undefined || raw === '') return 'http://127.0.0.1:8090';
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+  } catch {
+    throw new ConfigError('PAYRAIL_SIMULATOR_URL', `must be an http(s) URL such as http://127.0.0.1:8090, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: Environment = process.env): Config {
   const dataDirectory = env.PAYRAIL_DATA_DIR === undefined || env.PAYRAIL_DATA_DIR === ''
     ? path.resolve('.payrail')
@@ -88,5 +115,7 @@ export function loadConfig(env: Environment = process.env): Config {
     adminKey: readAdminKey(env),
     logLevel: readLogLevel(env),
     bodyLimitBytes: readInteger(env, 'PAYRAIL_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    vaultMasterKey: readMasterKey(env),
+    simulatorUrl: readSimulatorUrl(env),
   };
 }
