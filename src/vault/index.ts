@@ -1,0 +1,6 @@
+// The card vault's public surface.
+export { Vault, merchantIdLengthMax, paymentMethodIdLengthMax, type PaymentMethod, type VaultOptions } from './vault.ts';
+export { VaultError, VaultDecryptionError, type VaultErrorCode, type DecryptionFailure } from './errors.ts';
+export { brandOf, luhnValid, validateCard, type CardBrand, type CardInput } from './card.ts';
+export { loadOrCreateDevelopmentMasterKey, resolveMasterKey, developmentMasterKeyFile, type DevelopmentMasterKey } from './crypto.ts';
+export { testPaymentMethodIds, type TestPaymentMethodId } from './test-cards.ts';
