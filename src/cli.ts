@@ -7,18 +7,29 @@ import { createLogger } from './observability/logger.ts';
 import { openServices, startServer, type RunningServer } from './server.ts';
 import { DataDirectoryInUseError } from './storage/lock.ts';
 import { MigrationError } from './storage/migrations.ts';
+import { setUpTestMerchant } from './payments/merchant-settings.ts';
+import { startSimulatorProcess } from './simulator-process.ts';
 
 function describeDataLocation(config: Config): string {
   if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
   return config.dataDirectory === 'memory://' ? 'embedded PGlite, in memory (nothing is kept)' : `embedded PGlite in ${config.dataDirectory}`;
 }
 
-function printBanner(server: RunningServer, config: Config): void {
+function printBanner(server: RunningServer, config: Config, simulatorUrl: string | undefined, demo: { id: string; secretKey: string }): void {
   const lines = [
     '',
     `Payrail is listening on ${server.url}`,
     `  data:      ${describeDataLocation(config)}`,
     `  API docs:  ${server.url}/docs`,
+    `  PSPs:      ${simulatorUrl === undefined ? config.simulatorUrl : `simulator at ${simulatorUrl} (stripe, razorpay, paytm test modes)`}`,
+    `  merchant:  ${demo.id} (Demo shop), secret key for this run: ${demo.secretKey}`,
+    '',
+    '  Make a payment:',
+    `    curl -s ${server.url}/v1/payment_intents -u ${demo.secretKey}: \\`,
+    '      -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true',
+    `  Then: curl -s ${server.url}/v1/balance -u ${demo.secretKey}:`,
+    '  A narrated tour of payments, captures, refunds, a decline and a timeout: npm run demo',
+    '',
   ];
   if (server.generatedAdminKey !== undefined) {
     lines.push(
@@ -26,9 +37,9 @@ function printBanner(server: RunningServer, config: Config): void {
       '             (generated on this first start and shown only now; only its hash is stored.',
       '              Set PAYRAIL_ADMIN_KEY to choose your own, or run `npm run payrail -- admin-key rotate` for a new one.)',
       '',
-      '  Create a merchant:',
+      '  Create another merchant:',
       `    curl -s -X POST ${server.url}/v1/admin/merchants -H "Authorization: Bearer ${server.generatedAdminKey}" \\`,
-      `      -H 'Content-Type: application/json' -d '{"name":"Demo shop"}'`,
+      `      -H 'Content-Type: application/json' -d '{"name":"Another shop"}'`,
     );
   } else {
     lines.push(config.adminKey !== undefined
@@ -38,17 +49,31 @@ function printBanner(server: RunningServer, config: Config): void {
   console.log(`${lines.join('\n')}\n`);
 }
 
-async function serve(withBanner: boolean): Promise<void> {
-  const config = loadConfig();
+/** Development: the demo merchant (created on the first start) gets a fresh key on every start. */
+async function demoMerchant(server: RunningServer): Promise<{ id: string; secretKey: string }> {
+  const { merchants, config } = server.context;
+  const existing = await merchants.findByMetadata('demo', 'true');
+  if (existing !== undefined) return { id: existing.id, secretKey: await merchants.issueKey(existing.id, { revokeOthers: true }) };
+  const created = await merchants.create({ name: 'Demo shop', metadata: { demo: 'true' } }, (tx, merchantId) => setUpTestMerchant(tx, merchantId, config.simulatorUrl));
+  return { id: created.merchant.id, secretKey: created.secretKey };
+}
+
+async function serve(development: boolean): Promise<void> {
+  let config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // `npm start` brings its own PSP simulator unless PAYRAIL_SIMULATOR_URL points at one.
+  const simulator = development && process.env.PAYRAIL_SIMULATOR_URL === undefined
+    ? await startSimulatorProcess(Number(process.env.SIM_PORT ?? 8090))
+    : undefined;
+  if (simulator !== undefined) config = { ...config, simulatorUrl: simulator.url };
   const server = await startServer(config, logger);
-  if (withBanner) printBanner(server, config);
+  if (development) printBanner(server, config, simulator?.url, await demoMerchant(server));
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    server.close().then(() => process.exit(0), (error: unknown) => {
+    Promise.all([server.close(), simulator?.stop()]).then(() => process.exit(0), (error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
     });

@@ -23,7 +23,16 @@ export type Config = {
   readonly vaultMasterKey: Buffer | undefined;
   /** Where the PSP simulator listens (the test-mode connectors' base URL). */
   readonly simulatorUrl: string;
+  /** A PSP call that takes longer is abandoned; its outcome is unknown until sync. */
+  readonly pspTimeoutMs: number;
+  /** How long a request holds its idempotency key before a retry may take it over. */
+  readonly idempotencyLeaseMs: number;
+  /** Tests only: the process kills itself (SIGKILL) at this point. */
+  readonly faultPoint: FaultPoint | undefined;
 };
+
+export const faultPoints = ['after_psp_authorize', 'after_psp_capture', 'after_psp_refund', 'before_psp_authorize'] as const;
+export type FaultPoint = (typeof faultPoints)[number];
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -101,6 +110,14 @@ function readSimulatorUrl(env: Environment): string {
   return raw.replace(/\/+$/, '');
 }
 
+function readFaultPoint(env: Environment): FaultPoint | undefined {
+  const raw = env.PAYRAIL_FAULT_POINT;
+  if (raw === undefined || raw === '') return undefined;
+  const point = faultPoints.find((candidate) => candidate === raw);
+  if (point === undefined) throw new ConfigError('PAYRAIL_FAULT_POINT', `must be one of ${faultPoints.join(', ')}, got "${raw}"`);
+  return point;
+}
+
 export function loadConfig(env: Environment = process.env): Config {
   const dataDirectory = env.PAYRAIL_DATA_DIR === undefined || env.PAYRAIL_DATA_DIR === ''
     ? path.resolve('.payrail')
@@ -117,5 +134,8 @@ export function loadConfig(env: Environment = process.env): Config {
     bodyLimitBytes: readInteger(env, 'PAYRAIL_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     vaultMasterKey: readMasterKey(env),
     simulatorUrl: readSimulatorUrl(env),
+    pspTimeoutMs: readInteger(env, 'PAYRAIL_PSP_TIMEOUT_MS', 10_000, 50, 120_000),
+    idempotencyLeaseMs: readInteger(env, 'PAYRAIL_IDEMPOTENCY_LEASE_MS', 60_000, 100, 3_600_000),
+    faultPoint: readFaultPoint(env),
   };
 }

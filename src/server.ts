@@ -10,6 +10,10 @@ import type { Database } from './storage/database.ts';
 import { migrate } from './storage/migrations.ts';
 import { openDatabase } from './storage/open.ts';
 import { acquireDataDirectoryLock } from './storage/lock.ts';
+import { connectorRegistry } from './connectors/registry.ts';
+import { IdempotencyKeys } from './idempotency/keys.ts';
+import { PaymentsService } from './payments/service.ts';
+import { resolveMasterKey, Vault } from './vault/index.ts';
 
 export type RunningServer = {
   readonly app: FastifyInstance;
@@ -40,7 +44,18 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const { database, release } = await openServices(config, logger);
   const adminKeys = new AdminKeys(database, config.adminKey);
   const { generatedKey } = await adminKeys.bootstrap();
-  const context: AppContext = { config, database, ledger: new Ledger(database), merchants: new Merchants(database), adminKeys, logger };
+  const masterKey = resolveMasterKey(config);
+  if (masterKey.created && masterKey.source === 'file') {
+    logger.warn({ path: masterKey.path }, 'generated a development vault master key; set PAYRAIL_VAULT_MASTER_KEY in production');
+  }
+  const ledger = new Ledger(database);
+  const vault = new Vault(database, { masterKey: masterKey.key });
+  const payments = new PaymentsService({
+    database, ledger, vault, connector: (name) => connectorRegistry.get(name), pspTimeoutMs: config.pspTimeoutMs,
+    neverSeenAfterMs: 10 * 60_000, faultPoint: config.faultPoint, logger,
+  });
+  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs);
+  const context: AppContext = { config, database, ledger, merchants: new Merchants(database), adminKeys, logger, payments, vault, idempotency };
   const app = await buildApp(context);
   const address = await app.listen({ host: config.host, port: config.port });
   return {

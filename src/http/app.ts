@@ -12,6 +12,9 @@ import { ApiError, toErrorResponse } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
+import { registerPaymentRoutes } from './routes/payments.ts';
+import { formEncoded, parseForm } from './form.ts';
+import { installIdempotency } from './idempotency.ts';
 import { toJson } from './serialize.ts';
 
 export const apiVersion = '2026-11-01';
@@ -50,8 +53,30 @@ function installValidation(app: FastifyInstance): void {
   const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
   const bodyAjv = new Ajv({ ...common, coerceTypes: false });
   for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return textAjv.compile(schema);
+    // A form-encoded body is all text, like a query string: coerce it. A JSON body is not coerced.
+    const json = bodyAjv.compile(schema);
+    const form = textAjv.compile(schema);
+    const validate = (data: unknown): boolean => {
+      const chosen = typeof data === 'object' && data !== null && formEncoded in data ? form : json;
+      const valid = chosen(data) as boolean;
+      validate.errors = chosen.errors;
+      return valid;
+    };
+    validate.errors = undefined as typeof json.errors;
+    return validate;
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 }
+
+
 
 function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
@@ -92,7 +117,13 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));
+    // Stripe's SDKs POST actions such as confirm or cancel with no body at all.
+    merchant.addHook('preValidation', async (request) => {
+      if (request.method === 'POST' && request.body === undefined) request.body = {};
+    });
+    installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
+    registerPaymentRoutes(merchant, context);
   });
   return app;
 }

@@ -3,6 +3,9 @@ import type { Ledger } from '../ledger/index.ts';
 import type { AdminKeys, Merchants } from '../merchants/merchants.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
+import type { IdempotencyKeys } from '../idempotency/keys.ts';
+import type { PaymentsService } from '../payments/service.ts';
+import type { Vault } from '../vault/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -12,4 +15,7 @@ export type AppContext = {
   readonly merchants: Merchants;
   readonly adminKeys: AdminKeys;
   readonly logger: Logger;
+  readonly payments: PaymentsService;
+  readonly vault: Vault;
+  readonly idempotency: IdempotencyKeys;
 };

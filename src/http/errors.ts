@@ -2,6 +2,9 @@
 // Domain code throws its own typed errors; only this file decides status codes and bodies.
 import { LedgerError, type LedgerErrorCode } from '../ledger/index.ts';
 import { MoneyError } from '../money/index.ts';
+import { FormError } from './form.ts';
+import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
+import { VaultError, type VaultErrorCode } from '../vault/index.ts';
 
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error' | 'card_error';
 
@@ -48,22 +51,43 @@ const catalogue = {
   hold_not_expired: { status: 409, type: 'invalid_request_error' },
   post_exceeds_pending: { status: 400, type: 'invalid_request_error' },
   batch_too_large: { status: 400, type: 'invalid_request_error' },
+  // Payments.
+  payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  card_declined: { status: 402, type: 'card_error' },
+  expired_card: { status: 402, type: 'card_error' },
+  capability_not_supported: { status: 400, type: 'invalid_request_error' },
+  no_connector_available: { status: 400, type: 'invalid_request_error' },
+  charge_already_refunded: { status: 400, type: 'invalid_request_error' },
+  capture_failed: { status: 402, type: 'invalid_request_error' },
+  refund_failed: { status: 402, type: 'invalid_request_error' },
+  cancel_failed: { status: 402, type: 'invalid_request_error' },
+  outcome_unknown: { status: 409, type: 'invalid_request_error' },
+  // The card vault (Stripe answers these as card errors).
+  invalid_number: { status: 402, type: 'card_error' },
+  incorrect_number: { status: 402, type: 'card_error' },
+  invalid_expiry_month: { status: 402, type: 'card_error' },
+  invalid_expiry_year: { status: 402, type: 'card_error' },
+  invalid_cvc: { status: 402, type: 'card_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
 
-// Compile-time check that every ledger code has an HTTP mapping.
+// Compile-time checks that every domain error code has an HTTP mapping.
 const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogue;
+const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
+const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 
 /** An error meant for the API caller, raised by the HTTP layer (auth, lookups, validation). */
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
-  constructor(code: ErrorCode, message: string, param?: string) {
+  readonly declineCode: string | undefined;
+  constructor(code: ErrorCode, message: string, param?: string, declineCode?: string) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.param = param;
+    this.declineCode = declineCode;
   }
 }
 
@@ -118,13 +142,15 @@ function fromFramework(error: { code?: unknown; validation?: unknown; validation
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('body_invalid', 'The request body is not valid JSON.');
     default:
+      if (error instanceof FormError) return new ApiError('body_invalid', error.message);
       return error instanceof SyntaxError ? new ApiError('body_invalid', 'The request body is not valid JSON.') : undefined;
   }
 }
 
 function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof LedgerError || error instanceof MoneyError) return new ApiError(error.code, error.message, error.param);
+  if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError) return new ApiError(error.code, error.message, error.param);
+  if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode);
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
   }
@@ -145,5 +171,6 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const entry: CatalogueEntry = catalogue[apiError.code];
   const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: apiError.message, request_id: requestId } };
   if (apiError.param !== undefined) body.error.param = apiError.param;
+  if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   return { status: entry.status, body, expected: true };
 }

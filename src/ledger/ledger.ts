@@ -70,20 +70,8 @@ export class Ledger {
 
   /** Creates accounts that do not exist; an existing id must match type, currency, owner and limit. */
   async createAccounts(specs: readonly AccountSpec[]): Promise<Account[]> {
-    for (const spec of specs) {
-      const problem = validateAccountSpec(spec);
-      if (problem !== undefined) throw problem;
-    }
     return this.#database.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO ledger_accounts (id, type, currency, owner, limit_rule, metadata)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          specs.map((s) => s.id), specs.map((s) => s.type), specs.map((s) => s.currency), specs.map((s) => s.owner),
-          specs.map((s) => s.limit ?? 'none'), specs.map((s) => JSON.stringify(s.metadata ?? {})),
-        ],
-      );
+      await this.ensureAccountsWithin(tx, specs);
       const accounts = await this.#readAccounts(tx, specs.map((spec) => spec.id));
       for (const spec of specs) {
         const account = accounts.get(spec.id);
@@ -96,6 +84,26 @@ export class Ledger {
       }
       return specs.map((spec) => accounts.get(spec.id) as Account);
     });
+  }
+
+  /**
+   * Creates missing accounts inside the caller's database transaction (no shape check: for the
+   * fixed account layouts of services such as payments).
+   */
+  async ensureAccountsWithin(tx: Queryable, specs: readonly AccountSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const problem = validateAccountSpec(spec);
+      if (problem !== undefined) throw problem;
+    }
+    await tx.query(
+      `INSERT INTO ledger_accounts (id, type, currency, owner, limit_rule, metadata)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        specs.map((s) => s.id), specs.map((s) => s.type), specs.map((s) => s.currency), specs.map((s) => s.owner),
+        specs.map((s) => s.limit ?? 'none'), specs.map((s) => JSON.stringify(s.metadata ?? {})),
+      ],
+    );
   }
 
   async createAccount(spec: AccountSpec): Promise<Account> {
@@ -148,6 +156,17 @@ export class Ledger {
       // Two writers inserting the same new id: the loser runs again and finds the stored transfer.
       retryOn: (error) => error.code === '23505' && (error.constraint === 'ledger_transactions_pkey' || error.constraint === 'ledger_holds_pkey'),
     });
+  }
+
+  /**
+   * Applies transfers inside the caller's database transaction, so that they commit or roll back
+   * together with the caller's own state change. The caller's transaction must be retryable.
+   */
+  async transferBatchWithin(tx: Queryable, requests: readonly TransferRequest[], options?: TransferOptions): Promise<TransferResult[]> {
+    if (requests.length > ledgerLimits.transfersPerBatchMax) {
+      throw new LedgerError('batch_too_large', `a batch may hold at most ${ledgerLimits.transfersPerBatchMax} transfers`, 'transfers');
+    }
+    return this.#applyBatch(tx, requests, requests.map((request) => validateTransfer(request)), options?.now ?? new Date());
   }
 
   async #applyBatch(tx: Queryable, requests: readonly TransferRequest[], problems: readonly (LedgerError | undefined)[], now: Date): Promise<TransferResult[]> {

@@ -32,3 +32,17 @@ export function secretHint(secret: string): string {
   const prefixEnd = secret.lastIndexOf('_') + 1;
   return `${secret.slice(0, prefixEnd)}…${secret.slice(-4)}`;
 }
+
+// ASCII order, so that ids compare like their creation times.
+const sortableAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `prefix_` + 8 characters of milliseconds (sorts by time) + 14 random characters. */
+export function newSortableId(prefix: string, now: number = Date.now()): string {
+  let time = '';
+  let rest = Math.floor(now);
+  for (let index = 0; index < 8; index++) {
+    time = sortableAlphabet[rest % 62] + time;
+    rest = Math.floor(rest / 62);
+  }
+  return `${prefix}_${time}${randomBase62(14)}`;
+}

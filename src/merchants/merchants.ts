@@ -1,5 +1,5 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import { hashSecret, newId, newSecret, secretHint } from './keys.ts';
 
 export type Merchant = {
@@ -26,7 +26,8 @@ export class Merchants {
   }
 
   /** Creates a merchant with one test-mode secret key; the key is returned here and never again. */
-  async create(input: MerchantInput): Promise<{ merchant: Merchant; secretKey: string }> {
+  /** `setUp` runs inside the creating transaction (connectors, prices …), so a merchant is whole or absent. */
+  async create(input: MerchantInput, setUp?: (tx: Queryable, merchantId: string) => Promise<void>): Promise<{ merchant: Merchant; secretKey: string }> {
     const secretKey = newSecret('sk_test_');
     const merchant = await this.#database.transaction(async (tx) => {
       const inserted = await tx.query<MerchantRow>(
@@ -37,9 +38,32 @@ export class Merchants {
       await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
         newId('key'), row.id, hashSecret(secretKey), secretHint(secretKey),
       ]);
+      await setUp?.(tx, row.id);
       return merchantFromRow(row);
     });
     return { merchant, secretKey };
+  }
+
+  /** The first merchant with this metadata value, if any (finds the development demo merchant). */
+  async findByMetadata(key: string, value: string): Promise<Merchant | undefined> {
+    const result = await this.#database.query<MerchantRow>(
+      'SELECT id, name, email, metadata, created_at FROM merchants WHERE metadata ->> $1 = $2 ORDER BY created_at LIMIT 1',
+      [key, value],
+    );
+    const row = result.rows[0];
+    return row === undefined ? undefined : merchantFromRow(row);
+  }
+
+  /** A new secret key for the merchant (shown once); with `revokeOthers`, earlier keys stop working. */
+  async issueKey(merchantId: string, options: { revokeOthers: boolean }): Promise<string> {
+    const secretKey = newSecret('sk_test_');
+    await this.#database.transaction(async (tx) => {
+      if (options.revokeOthers) await tx.query('UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL', [merchantId]);
+      await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
+        newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey),
+      ]);
+    });
+    return secretKey;
   }
 
   async get(id: string): Promise<Merchant | undefined> {

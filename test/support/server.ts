@@ -38,11 +38,12 @@ export async function startTestServer(kind: 'pglite' | 'postgres' = 'pglite', en
   };
 }
 
-export type Call = { status: number; body: Record<string, unknown> & { error?: { code: string; param?: string; type: string; message: string; request_id: string } }; headers: Headers };
+export type Call = { status: number; body: Record<string, unknown> & { error?: { code: string; param?: string; type: string; message: string; request_id: string; decline_code?: string } }; headers: Headers };
 
-export async function call(server: RunningServer, method: string, path: string, options: { key?: string; body?: unknown; rawBody?: string; contentType?: string } = {}): Promise<Call> {
+export async function call(server: { url: string }, method: string, path: string, options: { key?: string; body?: unknown; rawBody?: string; contentType?: string; idempotencyKey?: string } = {}): Promise<Call> {
   const headers: Record<string, string> = {};
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   let body: string | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);

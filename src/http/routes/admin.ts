@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { verifyLedger } from '../../ledger/index.ts';
+import { setUpTestMerchant } from '../../payments/merchant-settings.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { presentAccount, presentMerchant } from '../presenters.ts';
@@ -24,7 +25,8 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
   typed.post('/v1/admin/merchants', {
     schema: { tags: ['operator'], summary: 'Create a merchant; the response carries its secret key, shown only this once', body: MerchantBody, response: { 201: Type.Object({ ...MerchantSchema.properties, secret_key: Type.String() }), ...errorResponses } },
   }, async (request, reply) => {
-    const { merchant, secretKey } = await context.merchants.create(request.body);
+    // Test mode: every new merchant gets the simulated PSPs and the default price.
+    const { merchant, secretKey } = await context.merchants.create(request.body, (tx, merchantId) => setUpTestMerchant(tx, merchantId, context.config.simulatorUrl));
     request.log.info({ merchantId: merchant.id }, 'merchant created');
     reply.code(201);
     return { ...presentMerchant(merchant), secret_key: secretKey };

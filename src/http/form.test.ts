@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FormError, formEncoded, parseForm } from './form.ts';
+
+test('bracket notation becomes nested objects and arrays', () => {
+  const parsed = parseForm('amount=2000&currency=usd&metadata[order_id]=6735&card[exp_month]=12&items[0][price]=5&items[1][price]=6&tags[]=a&tags[]=b&note=a+b%26c');
+  assert.deepEqual({ ...parsed }, {
+    amount: '2000', currency: 'usd', metadata: { order_id: '6735' }, card: { exp_month: '12' },
+    items: [{ price: '5' }, { price: '6' }], tags: ['a', 'b'], note: 'a b&c',
+  });
+  assert.equal((parsed as Record<symbol, unknown>)[formEncoded], true);
+});
+
+test('malformed forms are refused with a clear error', () => {
+  assert.throws(() => parseForm('a=%E0%A4%A'), FormError);
+  assert.throws(() => parseForm('a]=1'), FormError);
+  assert.throws(() => parseForm('a=1&a[b]=2'), FormError);
+  assert.throws(() => parseForm('__proto__[x]=1'), FormError);
+  assert.throws(() => parseForm('a[b][c][d][e][f][g]=1'), FormError);
+  assert.throws(() => parseForm(Array.from({ length: 1001 }, (_, index) => `k${index}=1`).join('&')), FormError);
+});

@@ -1,0 +1,70 @@
+// application/x-www-form-urlencoded with bracket notation, as Stripe's SDKs send it:
+// `metadata[order]=42&card[exp_month]=12&items[0][price]=5` → nested objects and arrays.
+// Values stay strings; the validator coerces them to the schema's types (app.ts).
+
+export const formEncoded = Symbol('form-encoded');
+
+const pairsMax = 1000;
+const depthMax = 5;
+
+export class FormError extends Error {}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw new FormError('The form-encoded body has an invalid percent-encoding.');
+  }
+}
+
+/** 'a[b][0]' → ['a', 'b', '0']; 'a[]' → ['a', '']. */
+function pathOf(key: string): string[] {
+  const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
+  if (match === null) throw new FormError(`The form field name '${key.slice(0, 100)}' is not valid bracket notation.`);
+  const rest = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
+  if (rest.length > depthMax) throw new FormError(`The form field '${key.slice(0, 100)}' is nested more than ${depthMax} levels deep.`);
+  return [match[1] as string, ...rest];
+}
+
+type Node = Record<string, unknown>;
+
+function assign(root: Node, path: readonly string[], value: string): void {
+  let node: Node = root;
+  for (const [index, segment] of path.entries()) {
+    const last = index === path.length - 1;
+    const key = segment === '' ? String(Object.keys(node).length) : segment;
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new FormError('The form field name is not allowed.');
+    if (last) {
+      node[key] = value;
+      return;
+    }
+    const next = node[key];
+    if (next !== undefined && (typeof next !== 'object' || next === null)) throw new FormError(`The form field '${path.join('.')}' is given twice with different shapes.`);
+    if (next === undefined) node[key] = Object.create(null) as Node;
+    node = node[key] as Node;
+  }
+}
+
+/** Objects whose keys are 0..n-1 become arrays. */
+function arraysOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value as Node).map(([key, child]) => [key, arraysOf(child)] as const);
+  const isArray = entries.length > 0 && entries.every(([key], index) => key === String(index));
+  return isArray ? entries.map(([, child]) => child) : Object.fromEntries(entries);
+}
+
+export function parseForm(text: string): Record<string, unknown> {
+  const root: Node = Object.create(null) as Node;
+  const pairs = text === '' ? [] : text.split('&');
+  if (pairs.length > pairsMax) throw new FormError(`The form-encoded body has more than ${pairsMax} fields.`);
+  for (const pair of pairs) {
+    if (pair === '') continue;
+    const separator = pair.indexOf('=');
+    const key = decode(separator < 0 ? pair : pair.slice(0, separator));
+    const value = separator < 0 ? '' : decode(pair.slice(separator + 1));
+    assign(root, pathOf(key), value);
+  }
+  const parsed = arraysOf(root) as Record<string, unknown>;
+  Object.defineProperty(parsed, formEncoded, { value: true, enumerable: false });
+  return parsed;
+}

@@ -1,0 +1,177 @@
+// Capture (full or partial: the rest is released) and cancel of an authorization. The operation
+// in flight is recorded on the intent (`pending_operation`) before the PSP call, so a retry, a
+// crash or an unknown answer resumes it with the same PSP idempotency key.
+import type { ConnectorCredentials, PaymentOutcome } from '../connectors/types.ts';
+import { assertPositiveAmount } from '../money/index.ts';
+import type { Queryable } from '../storage/database.ts';
+import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import { PaymentError } from './errors.ts';
+import { priceOf } from './merchant-settings.ts';
+import type { PaymentLedger } from './payment-ledger.ts';
+import { captureOfHold, feeFor, feeTransfer, voidOfHold } from './postings.ts';
+import { attemptsOf, findIntent, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
+import { moveAttempt, moveIntent } from './state-machine.ts';
+import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+
+type CredentialsOf = (queryable: Queryable, merchantId: string, connector: string) => Promise<ConnectorCredentials>;
+type Operation = { kind: 'capture'; amount: bigint } | { kind: 'cancel' };
+
+function parseOperation(text: string | null): Operation | undefined {
+  if (text === null) return undefined;
+  if (text === 'cancel') return { kind: 'cancel' };
+  return { kind: 'capture', amount: BigInt(text.slice('capture:'.length)) };
+}
+
+function authorizedAttempt(attempts: readonly Attempt[], intentId: string): Attempt {
+  const attempt = attempts.findLast((candidate) => candidate.status === 'authorized');
+  if (attempt === undefined) throw new Error(`payment intent ${intentId} has no authorized attempt`);
+  return attempt;
+}
+
+export class Captures {
+  readonly #dependencies: PaymentsDependencies;
+  readonly #ledger: PaymentLedger;
+  readonly #credentialsOf: CredentialsOf;
+
+  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, credentialsOf: CredentialsOf) {
+    this.#dependencies = dependencies;
+    this.#ledger = ledger;
+    this.#credentialsOf = credentialsOf;
+  }
+
+  async capture(merchantId: string, id: string, amountToCapture: unknown): Promise<IntentWithAttempts> {
+    const started = await this.#dependencies.database.transaction(async (tx) => {
+      const intent = await this.#lockIntent(tx, merchantId, id);
+      const inFlight = parseOperation(intent.pendingOperation);
+      if (inFlight?.kind === 'capture') return { intent, amount: inFlight.amount };
+      moveIntent(id, intent.status, 'succeeded', 'capture');
+      const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
+      const amount = amountToCapture === undefined ? intent.amountCapturable : assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency);
+      if (amount > intent.amountCapturable) {
+        throw new PaymentError('amount_too_large', `amount_to_capture (${amount}) is greater than the capturable amount (${intent.amountCapturable}).`, { param: 'amount_to_capture' });
+      }
+      if (amount < intent.amountCapturable && !connectorNamed(this.#dependencies, attempt.connector).capabilities.partialCapture) {
+        throw new PaymentError('capability_not_supported', `The connector '${attempt.connector}' cannot capture part of an authorization.`, { param: 'amount_to_capture' });
+      }
+      return { intent: await updateIntent(tx, id, { pendingOperation: `capture:${amount}` }), amount };
+    });
+    return this.#driveCapture(merchantId, started.intent, started.amount);
+  }
+
+  async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
+    const outcome = await this.#dependencies.database.transaction(async (tx): Promise<'done' | 'void'> => {
+      const intent = await this.#lockIntent(tx, merchantId, id);
+      if (parseOperation(intent.pendingOperation)?.kind === 'cancel') return 'void';
+      if (intent.status === 'processing') {
+        throw new PaymentError('outcome_unknown', 'The outcome of this PaymentIntent at the PSP is not known yet; sync it, then cancel.', { paymentIntentId: id });
+      }
+      moveIntent(id, intent.status, 'canceled', 'cancel');
+      if (intent.status !== 'requires_capture') {
+        await updateIntent(tx, id, { status: 'canceled', cancellationReason: reason ?? null, canceledAt: new Date() });
+        return 'done';
+      }
+      const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
+      if (connectorNamed(this.#dependencies, attempt.connector).capabilities.void) {
+        await updateIntent(tx, id, { pendingOperation: 'cancel', cancellationReason: reason ?? null });
+        return 'void';
+      }
+      // This PSP cannot void: it releases an authorization that is never captured by itself.
+      await this.#recordVoid(tx, intent, attempt, { status: 'voided', pspCode: 'released_by_psp' }, reason ?? null);
+      return 'done';
+    });
+    if (outcome === 'void') return this.#driveVoid(merchantId, id);
+    return this.#current(this.#dependencies.database, merchantId, id);
+  }
+
+  /** Re-drives a capture or cancel whose outcome was not recorded. */
+  async resume(merchantId: string, id: string): Promise<void> {
+    const intent = await findIntent(this.#dependencies.database, merchantId, id, false);
+    const operation = parseOperation(intent?.pendingOperation ?? null);
+    if (intent === undefined || operation === undefined) return;
+    if (operation.kind === 'capture') await this.#driveCapture(merchantId, intent, operation.amount).catch(ignoreExpectedFailure);
+    else await this.#driveVoid(merchantId, id).catch(ignoreExpectedFailure);
+  }
+
+  async #driveCapture(merchantId: string, intent: PaymentIntent, amount: bigint): Promise<IntentWithAttempts> {
+    const dependencies = this.#dependencies;
+    const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [intent.id]), intent.id);
+    const outcome = await connectorNamed(this.#dependencies, attempt.connector).capture(
+      { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount, currency: attempt.currency },
+      { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+    );
+    crashPoint(dependencies, 'after_psp_capture');
+    await dependencies.database.transaction(async (tx) => {
+      const current = await this.#lockIntent(tx, merchantId, intent.id);
+      if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
+      const locked = await lockAttempt(tx, attempt.id);
+      if (outcome.status === 'captured') await this.#recordCapture(tx, current, locked, amount, outcome);
+      else if (outcome.status === 'failed') {
+        await updateIntent(tx, intent.id, { pendingOperation: null, status: current.status === 'processing' ? 'requires_capture' : current.status });
+      } else if (current.status !== 'processing') {
+        await updateIntent(tx, intent.id, { status: moveIntent(intent.id, current.status, 'processing', 'capture') });
+      }
+    });
+    if (outcome.status === 'failed') {
+      throw new PaymentError('capture_failed', `The PSP refused the capture: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: intent.id });
+    }
+    return this.#current(dependencies.database, merchantId, intent.id);
+  }
+
+  async #recordCapture(tx: Queryable, intent: PaymentIntent, attempt: Attempt, amount: bigint, outcome: PaymentOutcome): Promise<void> {
+    await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'captured'), amountCaptured: amount, pspCode: outcome.pspCode ?? null });
+    await updateIntent(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, pendingOperation: null,
+    });
+    const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+    const fee = feeFor(amount, await priceOf(tx, intent.merchantId, intent.currency));
+    await this.#ledger.post(tx, movement, [captureOfHold(attempt.id, amount), feeTransfer(attempt.id, movement, fee)]);
+  }
+
+  async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
+    const dependencies = this.#dependencies;
+    const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [id]), id);
+    const outcome = await connectorNamed(this.#dependencies, attempt.connector).void(
+      { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
+      { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+    );
+    await dependencies.database.transaction(async (tx) => {
+      const current = await this.#lockIntent(tx, merchantId, id);
+      if (parseOperation(current.pendingOperation)?.kind !== 'cancel') return;
+      const locked = await lockAttempt(tx, attempt.id);
+      if (outcome.status === 'voided') await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
+      else if (outcome.status === 'failed') await updateIntent(tx, id, { pendingOperation: null, status: current.status === 'processing' ? 'requires_capture' : current.status });
+      else if (current.status !== 'processing') await updateIntent(tx, id, { status: moveIntent(id, current.status, 'processing', 'cancel') });
+    });
+    if (outcome.status === 'failed') {
+      throw new PaymentError('cancel_failed', `The PSP refused the cancel: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: id });
+    }
+    return this.#current(dependencies.database, merchantId, id);
+  }
+
+  async #recordVoid(tx: Queryable, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, reason: string | null): Promise<void> {
+    await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'voided'), pspCode: outcome.pspCode ?? null });
+    await updateIntent(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'), amountCapturable: 0n, pendingOperation: null,
+      cancellationReason: reason, canceledAt: new Date(),
+    });
+    const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+    await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
+  }
+
+  async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {
+    const intent = await findIntent(tx, merchantId, id, true);
+    if (intent === undefined) throw new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
+    return intent;
+  }
+
+  async #current(queryable: Queryable, merchantId: string, id: string): Promise<IntentWithAttempts> {
+    const intent = await findIntent(queryable, merchantId, id, false);
+    return { intent: intent as PaymentIntent, attempts: await attemptsOf(queryable, [id]) };
+  }
+
+}
+
+/** During a sync, a PSP that refuses a capture or cancel is recorded, not an error of the sync. */
+function ignoreExpectedFailure(error: unknown): void {
+  if (!(error instanceof PaymentError)) throw error;
+}

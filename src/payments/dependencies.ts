@@ -1,0 +1,34 @@
+import type { FaultPoint } from '../config.ts';
+import type { CardData, Connector } from '../connectors/types.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Database } from '../storage/database.ts';
+
+/** What payments need of the card vault. */
+export type CardVault = {
+  get(merchantId: string, id: string): Promise<{ readonly id: string } | undefined>;
+  reveal(merchantId: string, id: string): Promise<CardData>;
+};
+
+export type PaymentsDependencies = {
+  readonly database: Database;
+  readonly ledger: Ledger;
+  readonly vault: CardVault;
+  readonly connector: (name: string) => Connector | undefined;
+  readonly pspTimeoutMs: number;
+  /** An authorization the PSP has never heard of this long after it was sent is failed by sync. */
+  readonly neverSeenAfterMs: number;
+  readonly faultPoint: FaultPoint | undefined;
+  readonly logger: Logger;
+};
+
+/** Tests only: dies at the named point, like a crash (SIGKILL cannot be caught or cleaned up after). */
+export function crashPoint(dependencies: PaymentsDependencies, point: FaultPoint): void {
+  if (dependencies.faultPoint === point) process.kill(process.pid, 'SIGKILL');
+}
+
+export function connectorNamed(dependencies: PaymentsDependencies, name: string): Connector {
+  const connector = dependencies.connector(name);
+  if (connector === undefined) throw new Error(`connector ${name} is not registered`);
+  return connector;
+}

@@ -1,0 +1,75 @@
+// Per merchant: which connectors are enabled (priority order, credentials, base URL) and the
+// price. A merchant created in test mode gets the three simulated PSPs and a default price.
+import type { ConnectorCredentials } from '../connectors/types.ts';
+import type { Queryable } from '../storage/database.ts';
+import type { Price } from './postings.ts';
+
+export type MerchantConnector = {
+  readonly connector: string;
+  readonly enabled: boolean;
+  readonly priority: number;
+  readonly credentials: ConnectorCredentials;
+};
+
+/** The simulator's test credentials (sim/CONTRACT.md). */
+export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
+  return [
+    { connector: 'stripe', enabled: true, priority: 10, credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_sim' } },
+    { connector: 'razorpay', enabled: true, priority: 20, credentials: { baseUrl: `${simulatorUrl}/razorpay`, apiKey: 'rzp_test_sim', apiSecret: 'sim_secret' } },
+    {
+      connector: 'paytm', enabled: true, priority: 30,
+      credentials: { baseUrl: `${simulatorUrl}/paytm`, apiKey: 'SIMMID00000000000001', apiSecret: 'sim_merchant_key', merchantAccount: 'SIMMID00000000000001' },
+    },
+  ];
+}
+
+/** 2.9 % + 30 cents in usd, 2.9 % elsewhere. */
+export const defaultPrices: readonly { currency: string; percentBps: bigint; fixedAmount: bigint }[] = [
+  { currency: 'usd', percentBps: 290n, fixedAmount: 30n },
+  { currency: '*', percentBps: 290n, fixedAmount: 0n },
+];
+
+export async function setConnector(tx: Queryable, merchantId: string, setting: MerchantConnector): Promise<void> {
+  const { baseUrl, ...secrets } = setting.credentials;
+  await tx.query(
+    `INSERT INTO merchant_connectors (merchant_id, connector, enabled, priority, base_url, credentials)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+     ON CONFLICT (merchant_id, connector) DO UPDATE SET enabled = EXCLUDED.enabled, priority = EXCLUDED.priority,
+       base_url = EXCLUDED.base_url, credentials = EXCLUDED.credentials`,
+    [merchantId, setting.connector, setting.enabled, setting.priority, baseUrl, JSON.stringify(secrets)],
+  );
+}
+
+export async function setPrice(tx: Queryable, merchantId: string, currency: string, price: Price): Promise<void> {
+  await tx.query(
+    `INSERT INTO merchant_prices (merchant_id, currency, percent_bps, fixed_amount) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (merchant_id, currency) DO UPDATE SET percent_bps = EXCLUDED.percent_bps, fixed_amount = EXCLUDED.fixed_amount`,
+    [merchantId, currency, Number(price.percentBps), price.fixedAmount],
+  );
+}
+
+/** Called inside the transaction that creates a test-mode merchant. */
+export async function setUpTestMerchant(tx: Queryable, merchantId: string, simulatorUrl: string): Promise<void> {
+  for (const setting of simulatorConnectors(simulatorUrl)) await setConnector(tx, merchantId, setting);
+  for (const price of defaultPrices) await setPrice(tx, merchantId, price.currency, price);
+}
+
+type ConnectorRow = { connector: string; enabled: boolean; priority: number; base_url: string; credentials: Omit<ConnectorCredentials, 'baseUrl'> };
+
+export async function connectorsOf(queryable: Queryable, merchantId: string): Promise<MerchantConnector[]> {
+  const result = await queryable.query<ConnectorRow>(
+    'SELECT connector, enabled, priority, base_url, credentials FROM merchant_connectors WHERE merchant_id = $1 ORDER BY priority, connector',
+    [merchantId],
+  );
+  return result.rows.map((row) => ({ connector: row.connector, enabled: row.enabled, priority: row.priority, credentials: { ...row.credentials, baseUrl: row.base_url } }));
+}
+
+export async function priceOf(queryable: Queryable, merchantId: string, currency: string): Promise<Price> {
+  const result = await queryable.query<{ percent_bps: number; fixed_amount: bigint }>(
+    `SELECT percent_bps, fixed_amount FROM merchant_prices WHERE merchant_id = $1 AND currency IN ($2, '*')
+      ORDER BY (currency = '*') LIMIT 1`,
+    [merchantId, currency],
+  );
+  const row = result.rows[0];
+  return row === undefined ? { percentBps: 0n, fixedAmount: 0n } : { percentBps: BigInt(row.percent_bps), fixedAmount: row.fixed_amount };
+}

@@ -1,0 +1,95 @@
+// The ledger postings of payments (DESIGN §7). Transfer ids derive from the attempt or refund
+// id, so a posting can never be made twice: a repeat returns the existing transfer.
+//
+//   authorization (manual capture)  hold  psp receivable  → merchant pending
+//   capture of a hold               post the hold for the captured amount, release the rest
+//   automatic capture               psp receivable → merchant pending
+//   fee                             merchant pending → platform fees
+//   refund                          merchant pending → psp receivable
+//   cancel of an authorization      void the hold
+import type { AccountSpec, TransferRequest } from '../ledger/index.ts';
+import { percentageOf } from '../money/index.ts';
+
+export type Price = { readonly percentBps: bigint; readonly fixedAmount: bigint };
+
+export const accountIds = {
+  pspReceivable: (connector: string, currency: string) => `psp:${connector}:receivable:${currency}`,
+  merchantPending: (merchantId: string, currency: string) => `merchant:${merchantId}:pending:${currency}`,
+  merchantAvailable: (merchantId: string, currency: string) => `merchant:${merchantId}:available:${currency}`,
+  platformFees: (currency: string) => `platform:fees:${currency}`,
+};
+
+export function paymentAccounts(merchantId: string, connector: string, currency: string): AccountSpec[] {
+  return [
+    { id: accountIds.pspReceivable(connector, currency), type: 'asset', currency, owner: 'platform' },
+    // No limit on pending: a refund the PSP has made must always be recordable.
+    { id: accountIds.merchantPending(merchantId, currency), type: 'liability', currency, owner: merchantId },
+    { id: accountIds.merchantAvailable(merchantId, currency), type: 'liability', currency, owner: merchantId, limit: 'debits_must_not_exceed_credits' },
+    { id: accountIds.platformFees(currency), type: 'revenue', currency, owner: 'platform' },
+  ];
+}
+
+type Movement = { merchantId: string; connector: string; currency: string };
+
+type Legs = [
+  { accountId: string; direction: 'debit'; amount: bigint; currency: string },
+  { accountId: string; direction: 'credit'; amount: bigint; currency: string },
+];
+
+function legs(from: string, to: string, amount: bigint, currency: string): Legs {
+  return [
+    { accountId: from, direction: 'debit', amount, currency },
+    { accountId: to, direction: 'credit', amount, currency },
+  ];
+}
+
+export function authorizationHold(attemptId: string, movement: Movement, amount: bigint): TransferRequest {
+  return {
+    kind: 'pending',
+    id: `auth:${attemptId}`,
+    legs: legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency),
+    description: `authorization of attempt ${attemptId}`,
+  };
+}
+
+export function captureOfHold(attemptId: string, amount: bigint): TransferRequest {
+  return { kind: 'post_pending', id: `capture:${attemptId}`, pendingId: `auth:${attemptId}`, amount, description: `capture of attempt ${attemptId}` };
+}
+
+export function voidOfHold(attemptId: string): TransferRequest {
+  return { kind: 'void_pending', id: `void:${attemptId}`, pendingId: `auth:${attemptId}`, description: `release of attempt ${attemptId}` };
+}
+
+export function directCapture(attemptId: string, movement: Movement, amount: bigint): TransferRequest {
+  return {
+    kind: 'posted',
+    id: `capture:${attemptId}`,
+    legs: legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency),
+    description: `capture of attempt ${attemptId}`,
+  };
+}
+
+/** The fee on a captured amount: percentage (half up) plus fixed, never more than the amount. */
+export function feeFor(captured: bigint, price: Price): bigint {
+  const fee = percentageOf(captured, price.percentBps) + price.fixedAmount;
+  return fee > captured ? captured : fee;
+}
+
+export function feeTransfer(attemptId: string, movement: Movement, fee: bigint): TransferRequest | undefined {
+  if (fee <= 0n) return undefined;
+  return {
+    kind: 'posted',
+    id: `fee:${attemptId}`,
+    legs: legs(accountIds.merchantPending(movement.merchantId, movement.currency), accountIds.platformFees(movement.currency), fee, movement.currency),
+    description: `fee for attempt ${attemptId}`,
+  };
+}
+
+export function refundTransfer(refundId: string, movement: Movement, amount: bigint): TransferRequest {
+  return {
+    kind: 'posted',
+    id: `refund:${refundId}`,
+    legs: legs(accountIds.merchantPending(movement.merchantId, movement.currency), accountIds.pspReceivable(movement.connector, movement.currency), amount, movement.currency),
+    description: `refund ${refundId}`,
+  };
+}

@@ -1,0 +1,75 @@
+// Applies a PSP's answer to an authorization: one short transaction that locks the intent and
+// the attempt, moves both through the state machine and writes the ledger postings. Applying
+// the same answer twice changes nothing (the attempt is no longer pending/unknown).
+import type { PaymentOutcome } from '../connectors/types.ts';
+import type { Queryable } from '../storage/database.ts';
+import type { PaymentsDependencies } from './dependencies.ts';
+import type { PaymentLedger } from './payment-ledger.ts';
+import { authorizationHold, directCapture, feeFor, feeTransfer } from './postings.ts';
+import { priceOf } from './merchant-settings.ts';
+import { attemptsOf, findIntent, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
+import { moveAttempt, moveIntent } from './state-machine.ts';
+import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+
+async function authorized(tx: Queryable, ledger: PaymentLedger, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome): Promise<void> {
+  await updateAttempt(tx, attempt.id, {
+    status: moveAttempt(attempt.id, attempt.status, 'authorized'), pspReference: outcome.pspReference ?? attempt.pspReference,
+    amountAuthorized: attempt.amount, pspCode: outcome.pspCode ?? null,
+  });
+  await updateIntent(tx, intent.id, { status: moveIntent(intent.id, intent.status, 'requires_capture', 'authorize'), amountCapturable: attempt.amount, lastPaymentError: null });
+  const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+  await ledger.post(tx, movement, [authorizationHold(attempt.id, movement, attempt.amount)]);
+}
+
+async function captured(tx: Queryable, ledger: PaymentLedger, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome): Promise<void> {
+  const amount = outcome.amountCaptured ?? attempt.amount;
+  await updateAttempt(tx, attempt.id, {
+    status: moveAttempt(attempt.id, attempt.status, 'captured'), pspReference: outcome.pspReference ?? attempt.pspReference,
+    amountAuthorized: attempt.amount, amountCaptured: amount, pspCode: outcome.pspCode ?? null,
+  });
+  await updateIntent(tx, intent.id, { status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, lastPaymentError: null });
+  const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+  const fee = feeFor(amount, await priceOf(tx, intent.merchantId, intent.currency));
+  await ledger.post(tx, movement, [directCapture(attempt.id, movement, amount), feeTransfer(attempt.id, movement, fee)]);
+}
+
+async function failed(tx: Queryable, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome): Promise<void> {
+  const message = outcome.message ?? 'Your card was declined.';
+  await updateAttempt(tx, attempt.id, {
+    status: moveAttempt(attempt.id, attempt.status, 'failed'), pspReference: outcome.pspReference ?? attempt.pspReference,
+    declineCode: outcome.declineCode ?? null, pspCode: outcome.pspCode ?? null, failureMessage: message,
+  });
+  const code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined';
+  await updateIntent(tx, intent.id, {
+    status: moveIntent(intent.id, intent.status, 'requires_payment_method', 'fail'),
+    lastPaymentError: { code, ...(outcome.declineCode === undefined ? {} : { decline_code: outcome.declineCode }), message },
+  });
+}
+
+export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
+
+export async function recordAuthorization(
+  dependencies: PaymentsDependencies, ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
+  outcome: PaymentOutcome, options: RecordOptions,
+): Promise<IntentWithAttempts> {
+  return dependencies.database.transaction(async (tx) => {
+    const intent = await findIntent(tx, merchantId, intentId, true);
+    if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);
+    const attempt = await lockAttempt(tx, attemptId);
+    if (attempt.status === 'pending' || attempt.status === 'unknown') {
+      if (outcome.status === 'authorized') await authorized(tx, ledger, intent, attempt, outcome);
+      else if (outcome.status === 'captured') await captured(tx, ledger, intent, attempt, outcome);
+      else if (outcome.status === 'failed' || outcome.status === 'voided') await failed(tx, intent, attempt, outcome);
+      else if (options.failIfNeverSeen && outcome.pspCode === 'not_found') {
+        await failed(tx, intent, attempt, { ...outcome, message: 'The PSP never received this authorization.' });
+      } else {
+        await updateAttempt(tx, attempt.id, {
+          status: moveAttempt(attempt.id, attempt.status, 'unknown'), pspReference: outcome.pspReference ?? attempt.pspReference,
+          pspCode: outcome.pspCode ?? null, failureMessage: outcome.message ?? null, synced: options.synced,
+        });
+      }
+    }
+    const current = await findIntent(tx, merchantId, intentId, false);
+    return { intent: current as PaymentIntent, attempts: await attemptsOf(tx, [intentId]) };
+  });
+}

@@ -1,0 +1,198 @@
+// SQL for payment intents, attempts and refunds. Every read that precedes a change locks its
+// row (FOR UPDATE), so concurrent requests on one payment are serialized.
+import type { Queryable } from '../storage/database.ts';
+import type { Attempt, PaymentIntent, Refund } from './types.ts';
+
+type IntentRow = {
+  id: string; merchant_id: string; amount: bigint; currency: string; status: PaymentIntent['status'];
+  capture_method: PaymentIntent['captureMethod']; payment_method_id: string | null; connector: string | null;
+  amount_capturable: bigint; amount_received: bigint; amount_refunded: bigint; amount_refunding: bigint;
+  pending_operation: string | null; description: string | null; metadata: Record<string, string>;
+  last_payment_error: PaymentIntent['lastPaymentError']; cancellation_reason: string | null; canceled_at: Date | null; created_at: Date;
+};
+
+function intentFromRow(row: IntentRow): PaymentIntent {
+  return {
+    id: row.id, merchantId: row.merchant_id, amount: row.amount, currency: row.currency, status: row.status,
+    captureMethod: row.capture_method, paymentMethodId: row.payment_method_id, connector: row.connector,
+    amountCapturable: row.amount_capturable, amountReceived: row.amount_received, amountRefunded: row.amount_refunded,
+    amountRefunding: row.amount_refunding, pendingOperation: row.pending_operation, description: row.description,
+    metadata: row.metadata, lastPaymentError: row.last_payment_error, cancellationReason: row.cancellation_reason,
+    canceledAt: row.canceled_at, createdAt: row.created_at,
+  };
+}
+
+type AttemptRow = {
+  id: string; payment_intent_id: string; merchant_id: string; connector: string; status: Attempt['status']; amount: bigint;
+  currency: string; capture_method: Attempt['captureMethod']; psp_idempotency_key: string; psp_reference: string | null;
+  amount_authorized: bigint; amount_captured: bigint; decline_code: string | null; psp_code: string | null;
+  failure_message: string | null; sync_count: number; created_at: Date;
+};
+
+function attemptFromRow(row: AttemptRow): Attempt {
+  return {
+    id: row.id, paymentIntentId: row.payment_intent_id, merchantId: row.merchant_id, connector: row.connector, status: row.status,
+    amount: row.amount, currency: row.currency, captureMethod: row.capture_method, pspIdempotencyKey: row.psp_idempotency_key,
+    pspReference: row.psp_reference, amountAuthorized: row.amount_authorized, amountCaptured: row.amount_captured,
+    declineCode: row.decline_code, pspCode: row.psp_code, failureMessage: row.failure_message, syncCount: row.sync_count,
+    createdAt: row.created_at,
+  };
+}
+
+type RefundRow = {
+  id: string; merchant_id: string; payment_intent_id: string; attempt_id: string; amount: bigint; currency: string;
+  status: Refund['status']; reason: Refund['reason']; psp_idempotency_key: string; psp_reference: string | null;
+  failure_reason: string | null; metadata: Record<string, string>; created_at: Date;
+};
+
+function refundFromRow(row: RefundRow): Refund {
+  return {
+    id: row.id, merchantId: row.merchant_id, paymentIntentId: row.payment_intent_id, attemptId: row.attempt_id, amount: row.amount,
+    currency: row.currency, status: row.status, reason: row.reason, pspIdempotencyKey: row.psp_idempotency_key,
+    pspReference: row.psp_reference, failureReason: row.failure_reason, metadata: row.metadata, createdAt: row.created_at,
+  };
+}
+
+export async function insertIntent(tx: Queryable, intent: Omit<PaymentIntent, 'createdAt' | 'amountCapturable' | 'amountReceived' | 'amountRefunded' | 'amountRefunding' | 'pendingOperation' | 'lastPaymentError' | 'cancellationReason' | 'canceledAt'>): Promise<PaymentIntent> {
+  const result = await tx.query<IntentRow>(
+    `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING *`,
+    [intent.id, intent.merchantId, intent.amount, intent.currency, intent.status, intent.captureMethod, intent.paymentMethodId,
+      intent.connector, intent.description, JSON.stringify(intent.metadata)],
+  );
+  return intentFromRow(result.rows[0] as IntentRow);
+}
+
+/** The merchant's payment intent, locked for update when `lock` is set; another merchant's is undefined. */
+export async function findIntent(tx: Queryable, merchantId: string, id: string, lock: boolean): Promise<PaymentIntent | undefined> {
+  const result = await tx.query<IntentRow>(
+    `SELECT * FROM payment_intents WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [id, merchantId],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : intentFromRow(row);
+}
+
+export type IntentChange = Partial<{
+  status: PaymentIntent['status']; paymentMethodId: string | null; connector: string | null; amountCapturable: bigint;
+  amountReceived: bigint; amountRefunded: bigint; amountRefunding: bigint; pendingOperation: string | null;
+  lastPaymentError: PaymentIntent['lastPaymentError']; cancellationReason: string | null; canceledAt: Date | null;
+}>;
+
+const intentColumns: Record<keyof IntentChange, string> = {
+  status: 'status', paymentMethodId: 'payment_method_id', connector: 'connector', amountCapturable: 'amount_capturable',
+  amountReceived: 'amount_received', amountRefunded: 'amount_refunded', amountRefunding: 'amount_refunding',
+  pendingOperation: 'pending_operation', lastPaymentError: 'last_payment_error', cancellationReason: 'cancellation_reason',
+  canceledAt: 'canceled_at',
+};
+
+function changeClause(change: Record<string, unknown>, columns: Record<string, string>, firstParameter: number): { sql: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const [field, value] of Object.entries(change)) {
+    const column = columns[field];
+    if (column === undefined || value === undefined) continue;
+    values.push(column === 'last_payment_error' && value !== null ? JSON.stringify(value) : value);
+    parts.push(`${column} = $${firstParameter + values.length - 1}`);
+  }
+  parts.push('updated_at = now()');
+  return { sql: parts.join(', '), values };
+}
+
+export async function updateIntent(tx: Queryable, id: string, change: IntentChange): Promise<PaymentIntent> {
+  const clause = changeClause(change, intentColumns, 2);
+  const result = await tx.query<IntentRow>(`UPDATE payment_intents SET ${clause.sql} WHERE id = $1 RETURNING *`, [id, ...clause.values]);
+  return intentFromRow(result.rows[0] as IntentRow);
+}
+
+export async function listIntents(tx: Queryable, merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
+  const ascending = options.endingBefore !== undefined;
+  const result = await tx.query<IntentRow>(
+    `SELECT * FROM payment_intents WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
+      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
+    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+  );
+  const page = result.rows.slice(0, options.limit).map(intentFromRow);
+  if (ascending) page.reverse();
+  return { intents: page, hasMore: result.rows.length > options.limit };
+}
+
+export async function insertAttempt(tx: Queryable, attempt: Pick<Attempt, 'id' | 'paymentIntentId' | 'merchantId' | 'connector' | 'amount' | 'currency' | 'captureMethod' | 'pspIdempotencyKey'>): Promise<Attempt> {
+  const result = await tx.query<AttemptRow>(
+    `INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key)
+     VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING *`,
+    [attempt.id, attempt.paymentIntentId, attempt.merchantId, attempt.connector, attempt.amount, attempt.currency, attempt.captureMethod, attempt.pspIdempotencyKey],
+  );
+  return attemptFromRow(result.rows[0] as AttemptRow);
+}
+
+export async function attemptsOf(tx: Queryable, intentIds: readonly string[], lock = false): Promise<Attempt[]> {
+  if (intentIds.length === 0) return [];
+  const result = await tx.query<AttemptRow>(
+    `SELECT * FROM payment_attempts WHERE payment_intent_id = ANY($1::text[]) ORDER BY payment_intent_id, created_at, id${lock ? ' FOR UPDATE' : ''}`,
+    [intentIds],
+  );
+  return result.rows.map(attemptFromRow);
+}
+
+export async function lockAttempt(tx: Queryable, id: string): Promise<Attempt> {
+  const result = await tx.query<AttemptRow>('SELECT * FROM payment_attempts WHERE id = $1 FOR UPDATE', [id]);
+  const row = result.rows[0];
+  if (row === undefined) throw new Error(`attempt ${id} does not exist`);
+  return attemptFromRow(row);
+}
+
+export type AttemptChange = Partial<{
+  status: Attempt['status']; pspReference: string | null; amountAuthorized: bigint; amountCaptured: bigint;
+  declineCode: string | null; pspCode: string | null; failureMessage: string | null; synced: boolean;
+}>;
+
+const attemptColumns: Record<string, string> = {
+  status: 'status', pspReference: 'psp_reference', amountAuthorized: 'amount_authorized', amountCaptured: 'amount_captured',
+  declineCode: 'decline_code', pspCode: 'psp_code', failureMessage: 'failure_message',
+};
+
+export async function updateAttempt(tx: Queryable, id: string, change: AttemptChange): Promise<Attempt> {
+  const clause = changeClause(change, attemptColumns, 2);
+  const synced = change.synced === true ? ', sync_count = sync_count + 1, last_synced_at = now()' : '';
+  const result = await tx.query<AttemptRow>(`UPDATE payment_attempts SET ${clause.sql}${synced} WHERE id = $1 RETURNING *`, [id, ...clause.values]);
+  return attemptFromRow(result.rows[0] as AttemptRow);
+}
+
+export async function insertRefund(tx: Queryable, refund: Omit<Refund, 'createdAt' | 'status' | 'pspReference' | 'failureReason'>): Promise<Refund> {
+  const result = await tx.query<RefundRow>(
+    `INSERT INTO refunds (id, merchant_id, payment_intent_id, attempt_id, amount, currency, status, reason, psp_idempotency_key, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9::jsonb) RETURNING *`,
+    [refund.id, refund.merchantId, refund.paymentIntentId, refund.attemptId, refund.amount, refund.currency, refund.reason,
+      refund.pspIdempotencyKey, JSON.stringify(refund.metadata)],
+  );
+  return refundFromRow(result.rows[0] as RefundRow);
+}
+
+export async function findRefund(tx: Queryable, merchantId: string, id: string, lock: boolean): Promise<Refund | undefined> {
+  const result = await tx.query<RefundRow>(`SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, merchantId]);
+  const row = result.rows[0];
+  return row === undefined ? undefined : refundFromRow(row);
+}
+
+export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund[]> {
+  const result = await tx.query<RefundRow>('SELECT * FROM refunds WHERE payment_intent_id = $1 ORDER BY id', [intentId]);
+  return result.rows.map(refundFromRow);
+}
+
+export async function updateRefund(tx: Queryable, id: string, change: { status: Refund['status']; pspReference?: string | null; failureReason?: string | null }): Promise<Refund> {
+  const result = await tx.query<RefundRow>(
+    `UPDATE refunds SET status = $2, psp_reference = COALESCE($3, psp_reference), failure_reason = $4, updated_at = now() WHERE id = $1 RETURNING *`,
+    [id, change.status, change.pspReference ?? null, change.failureReason ?? null],
+  );
+  return refundFromRow(result.rows[0] as RefundRow);
+}
+
+export async function listRefunds(tx: Queryable, merchantId: string, options: { limit: number; startingAfter?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+  const result = await tx.query<RefundRow>(
+    `SELECT * FROM refunds WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR payment_intent_id = $3)
+      ORDER BY id DESC LIMIT $4`,
+    [merchantId, options.startingAfter ?? null, options.paymentIntentId ?? null, options.limit + 1],
+  );
+  return { refunds: result.rows.slice(0, options.limit).map(refundFromRow), hasMore: result.rows.length > options.limit };
+}

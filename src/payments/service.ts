@@ -1,0 +1,228 @@
+// Payment intents: create, confirm, capture, cancel, sync, and refunds (DESIGN §5).
+// Each PSP call follows the same three steps (DESIGN §1 rule 5): persist the intent to call in
+// one short transaction, call the PSP with an idempotency key derived from our own record, then
+// record the answer in another short transaction. A crash anywhere leaves a record that a retry
+// or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
+import type { CaptureMode, Connector, PaymentOutcome } from '../connectors/types.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
+import { newSortableId } from '../merchants/keys.ts';
+import type { Queryable } from '../storage/database.ts';
+import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import { PaymentError } from './errors.ts';
+import { connectorsOf, type MerchantConnector } from './merchant-settings.ts';
+import { PaymentLedger } from './payment-ledger.ts';
+import { accountIds } from './postings.ts';
+import { recordAuthorization } from './record.ts';
+import { attemptsOf, findIntent, insertAttempt, insertIntent, listIntents, updateIntent } from './repository.ts';
+import { moveIntent } from './state-machine.ts';
+import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent } from './types.ts';
+import { Captures } from './captures.ts';
+import { Refunds } from './refunds.ts';
+
+export type CreateIntentInput = {
+  readonly amount: unknown;
+  readonly currency: string;
+  readonly captureMethod?: CaptureMode;
+  readonly paymentMethod?: string;
+  readonly confirm?: boolean;
+  readonly description?: string;
+  readonly metadata?: Metadata;
+  readonly connector?: string;
+};
+
+export type ConfirmInput = { readonly paymentMethod?: string; readonly connector?: string };
+
+export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
+
+export type Chosen = { readonly connector: Connector; readonly setting: MerchantConnector };
+
+export class PaymentsService {
+  readonly #dependencies: PaymentsDependencies;
+  readonly #ledger: PaymentLedger;
+  readonly captures: Captures;
+  readonly refunds: Refunds;
+
+  constructor(dependencies: PaymentsDependencies) {
+    this.#dependencies = dependencies;
+    this.#ledger = new PaymentLedger(dependencies.ledger);
+    this.captures = new Captures(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
+    this.refunds = new Refunds(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
+  }
+
+  get ledger(): Ledger {
+    return this.#dependencies.ledger;
+  }
+
+  /** `bind` runs in the transaction that creates the intent (the idempotency key records it). */
+  async create(merchantId: string, input: CreateIntentInput, bind?: BindResource): Promise<IntentWithAttempts> {
+    if (!isCurrency(input.currency)) {
+      throw new MoneyError('unknown_currency', `Invalid currency: ${input.currency}. Use a lowercase ISO-4217 code such as "usd".`, 'currency');
+    }
+    const amount = assertPositiveAmount(input.amount, 'amount', input.currency);
+    if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    if (input.connector !== undefined) {
+      await this.#chooseConnector(this.#dependencies.database, merchantId, input.currency, input.captureMethod ?? 'automatic', input.connector);
+    }
+    const intent = await this.#dependencies.database.transaction(async (tx) => {
+      const created = await insertIntent(tx, {
+        id: newSortableId('pi'), merchantId, amount, currency: input.currency,
+        status: input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
+        captureMethod: input.captureMethod ?? 'automatic', paymentMethodId: input.paymentMethod ?? null,
+        connector: input.connector ?? null, description: input.description ?? null, metadata: input.metadata ?? {},
+      });
+      await bind?.(tx, created.id);
+      return created;
+    });
+    if (input.confirm === true) return this.confirm(merchantId, intent.id, {});
+    return { intent, attempts: [] };
+  }
+
+  async retrieve(merchantId: string, id: string): Promise<IntentWithAttempts> {
+    const database = this.#dependencies.database;
+    const intent = await findIntent(database, merchantId, id, false);
+    if (intent === undefined) throw missingIntent(id);
+    return { intent, attempts: await attemptsOf(database, [id]) };
+  }
+
+  async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
+    const database = this.#dependencies.database;
+    const page = await listIntents(database, merchantId, options);
+    const attempts = await attemptsOf(database, page.intents.map((intent) => intent.id));
+    return {
+      items: page.intents.map((intent) => ({ intent, attempts: attempts.filter((attempt) => attempt.paymentIntentId === intent.id) })),
+      hasMore: page.hasMore,
+    };
+  }
+
+  /**
+   * Confirms (authorizes, and captures when automatic). A confirm of an intent that is already
+   * processing resumes its open attempt with the same PSP idempotency key.
+   */
+  async confirm(merchantId: string, id: string, input: ConfirmInput): Promise<IntentWithAttempts> {
+    if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input));
+    const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
+    throwIfDeclined(result);
+    return result;
+  }
+
+  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+    const intent = await findIntent(tx, merchantId, id, true);
+    if (intent === undefined) throw missingIntent(id);
+    if (intent.status === 'processing' && intent.pendingOperation === null) {
+      const open = (await attemptsOf(tx, [id])).findLast((attempt) => attempt.status === 'pending' || attempt.status === 'unknown');
+      if (open !== undefined) return { intent, attempt: open };
+    }
+    const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
+    if (paymentMethod === null) {
+      throw new PaymentError('parameter_invalid', 'You cannot confirm this PaymentIntent because it has no payment method.', { param: 'payment_method', paymentIntentId: id });
+    }
+    const status = moveIntent(id, intent.status, 'processing', 'confirm');
+    const chosen = await this.#chooseConnector(tx, merchantId, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
+    const attemptId = newSortableId('pa');
+    const attempt = await insertAttempt(tx, {
+      id: attemptId, paymentIntentId: id, merchantId, connector: chosen.connector.name, amount: intent.amount,
+      currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${attemptId}`,
+    });
+    const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector: chosen.connector.name, lastPaymentError: null });
+    return { intent: updated, attempt };
+  }
+
+  async #driveAttempt(merchantId: string, intent: PaymentIntent, attempt: Attempt): Promise<IntentWithAttempts> {
+    const dependencies = this.#dependencies;
+    const connector = connectorNamed(this.#dependencies, attempt.connector);
+    const credentials = await this.credentialsOf(dependencies.database, merchantId, attempt.connector);
+    const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
+    crashPoint(dependencies, 'before_psp_authorize');
+    const outcome = await connector.authorize(
+      { reference: attempt.id, amount: attempt.amount, currency: attempt.currency, captureMode: attempt.captureMethod, card, description: intent.description ?? undefined },
+      { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
+    );
+    crashPoint(dependencies, 'after_psp_authorize');
+    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt.id, outcome, { synced: false, failIfNeverSeen: false });
+  }
+
+  /**
+   * Learns the outcome of everything unresolved on this intent by asking the PSP: an
+   * authorization, a capture or cancel in flight, refunds in flight.
+   */
+  async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
+    const dependencies = this.#dependencies;
+    const { intent, attempts } = await this.retrieve(merchantId, id);
+    for (const attempt of attempts.filter((candidate) => candidate.status === 'pending' || candidate.status === 'unknown')) {
+      const outcome = await this.#askPsp(merchantId, attempt);
+      const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
+      await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt.id, outcome, { synced: true, failIfNeverSeen: neverSeen });
+    }
+    await this.captures.resume(merchantId, id);
+    await this.refunds.resumeAll(merchantId, id);
+    return this.retrieve(merchantId, id);
+  }
+
+  async #askPsp(merchantId: string, attempt: Attempt): Promise<PaymentOutcome> {
+    const connector = connectorNamed(this.#dependencies, attempt.connector);
+    const credentials = await this.credentialsOf(this.#dependencies.database, merchantId, attempt.connector);
+    return connector.sync(
+      { pspReference: attempt.pspReference ?? undefined, reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
+      { credentials, idempotencyKey: `sync_${attempt.id}`, timeoutMs: this.#dependencies.pspTimeoutMs },
+    );
+  }
+
+  /** Stripe's balance object: available and pending per currency, read from the ledger. */
+  async balance(merchantId: string): Promise<{ available: { amount: bigint; currency: string }[]; pending: { amount: bigint; currency: string }[] }> {
+    const { accounts } = await this.#dependencies.ledger.listAccounts({ owner: merchantId, limit: 100 });
+    const available: { amount: bigint; currency: string }[] = [];
+    const pending: { amount: bigint; currency: string }[] = [];
+    for (const account of accounts) {
+      if (account.id === accountIds.merchantAvailable(merchantId, account.currency)) available.push({ amount: account.balance.posted, currency: account.currency });
+      if (account.id === accountIds.merchantPending(merchantId, account.currency)) pending.push({ amount: account.balance.posted, currency: account.currency });
+    }
+    return { available, pending };
+  }
+
+  async credentialsOf(queryable: Queryable, merchantId: string, name: string): Promise<MerchantConnector['credentials']> {
+    const setting = (await connectorsOf(queryable, merchantId)).find((candidate) => candidate.connector === name);
+    if (setting === undefined) throw new Error(`merchant ${merchantId} has no settings for connector ${name}`);
+    return setting.credentials;
+  }
+
+  async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<void> {
+    if ((await this.#dependencies.vault.get(merchantId, paymentMethod)) === undefined) {
+      throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
+    }
+  }
+
+  async #chooseConnector(queryable: Queryable, merchantId: string, currency: string, captureMethod: CaptureMode, requested: string | undefined): Promise<Chosen> {
+    const settings = (await connectorsOf(queryable, merchantId)).filter((setting) => setting.enabled);
+    const candidates = requested === undefined ? settings : settings.filter((setting) => setting.connector === requested);
+    if (requested !== undefined && candidates.length === 0) {
+      throw new PaymentError('no_connector_available', `The connector '${requested}' is not enabled for this account.`, { param: 'connector' });
+    }
+    for (const setting of candidates) {
+      const connector = this.#dependencies.connector(setting.connector);
+      if (connector === undefined) continue;
+      const capabilities = connector.capabilities;
+      const problem = !capabilities.currencies.includes(currency) ? 'currency' : !capabilities.captureModes.includes(captureMethod) ? 'capture_method' : undefined;
+      if (problem === undefined) return { connector, setting };
+      if (requested !== undefined) {
+        const value = problem === 'currency' ? currency : captureMethod;
+        throw new PaymentError('capability_not_supported', `The connector '${requested}' does not support ${problem} '${value}'.`, { param: problem });
+      }
+    }
+    throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
+  }
+}
+
+export function missingIntent(id: string): PaymentError {
+  return new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
+}
+
+/** A decline is recorded (the intent goes back to requires_payment_method) and answered as a card error. */
+function throwIfDeclined(result: IntentWithAttempts): void {
+  const error = result.intent.lastPaymentError;
+  if (result.intent.status !== 'requires_payment_method' || error === null) return;
+  throw new PaymentError(error.code === 'expired_card' ? 'expired_card' : 'card_declined', error.message, {
+    declineCode: error.decline_code, paymentIntentId: result.intent.id,
+  });
+}

@@ -1,0 +1,67 @@
+import type { CaptureMode, DeclineCode } from '../connectors/types.ts';
+import type { AttemptStatus, IntentStatus } from './state-machine.ts';
+
+export type Metadata = Readonly<Record<string, string>>;
+
+export type PaymentIntent = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly status: IntentStatus;
+  readonly captureMethod: CaptureMode;
+  readonly paymentMethodId: string | null;
+  readonly connector: string | null;
+  readonly amountCapturable: bigint;
+  readonly amountReceived: bigint;
+  readonly amountRefunded: bigint;
+  readonly amountRefunding: bigint;
+  readonly pendingOperation: string | null;
+  readonly description: string | null;
+  readonly metadata: Metadata;
+  readonly lastPaymentError: { code: string; decline_code?: DeclineCode; message: string } | null;
+  readonly cancellationReason: string | null;
+  readonly canceledAt: Date | null;
+  readonly createdAt: Date;
+};
+
+export type Attempt = {
+  readonly id: string;
+  readonly paymentIntentId: string;
+  readonly merchantId: string;
+  readonly connector: string;
+  readonly status: AttemptStatus;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly captureMethod: CaptureMode;
+  readonly pspIdempotencyKey: string;
+  readonly pspReference: string | null;
+  readonly amountAuthorized: bigint;
+  readonly amountCaptured: bigint;
+  readonly declineCode: string | null;
+  readonly pspCode: string | null;
+  readonly failureMessage: string | null;
+  readonly syncCount: number;
+  readonly createdAt: Date;
+};
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+
+export type Refund = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly paymentIntentId: string;
+  readonly attemptId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly status: RefundStatus;
+  readonly reason: RefundReason | null;
+  readonly pspIdempotencyKey: string;
+  readonly pspReference: string | null;
+  readonly failureReason: string | null;
+  readonly metadata: Metadata;
+  readonly createdAt: Date;
+};
+
+export type IntentWithAttempts = { readonly intent: PaymentIntent; readonly attempts: readonly Attempt[] };

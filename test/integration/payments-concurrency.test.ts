@@ -1,0 +1,69 @@
+// Exactly-once under concurrency, on the real PostgreSQL (PGlite has one session and would hide
+// races): one idempotency key hammered by 50 clients, and 50 partial refunds racing on one payment.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { verifyLedger } from '../../src/ledger/index.ts';
+import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+
+type GroundTruth = { operations: { type: string; reference: string; amount: number }[]; payments: { reference: string; captured: number; refunded: number }[] };
+
+describe('payments under concurrency (PostgreSQL)', () => {
+  let simulator: RunningProcess;
+  let server: TestServer;
+  let key: string;
+
+  const groundTruth = async (reference: string): Promise<GroundTruth> =>
+    (await (await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)).json()) as GroundTruth;
+
+  before(async () => {
+    simulator = await startSimulator();
+    server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_DB_POOL_SIZE: '30' });
+    key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Busy shop' } })).body.secret_key);
+  });
+  after(async () => {
+    await server.stop();
+    await simulator.stop();
+  });
+
+  test('50 concurrent identical POSTs with one key: one charge; every answer the stored response or 409', async () => {
+    // Some latency at the PSP keeps the first request in flight while the others arrive.
+    await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: 150 } }) });
+    const body = { amount: 4_321, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(server, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'checkout-42' })));
+    await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'DELETE' });
+    const statuses = answers.map((answer) => answer.status);
+    assert.ok(statuses.every((status) => status === 200 || status === 409), `statuses: ${statuses.join(',')}`);
+    const successes = answers.filter((answer) => answer.status === 200);
+    assert.ok(successes.length >= 1);
+    const ids = new Set(successes.map((answer) => answer.body.id));
+    assert.equal(ids.size, 1, 'every 200 names the same payment intent');
+    for (const conflict of answers.filter((answer) => answer.status === 409)) assert.equal(conflict.body.error?.code, 'idempotency_key_in_use');
+    const replay = await call(server, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'checkout-42' });
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.body.status, 'succeeded');
+    const intents = await server.context.database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM payment_intents');
+    assert.equal(intents.rows[0]?.count, 1n);
+    const attemptId = (replay.body.attempts as { id: string }[])[0]?.id ?? '';
+    const truth = await groundTruth(attemptId);
+    assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
+    assert.equal(truth.payments[0]?.captured, 4_321);
+  });
+
+  test('50 concurrent partial refunds never exceed the captured amount', async () => {
+    const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' } });
+    assert.equal(paid.body.status, 'succeeded');
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(server, 'POST', '/v1/refunds', { key, body: { payment_intent: paid.body.id, amount: 70 } })));
+    const succeeded = answers.filter((answer) => answer.status === 200 && answer.body.status === 'succeeded');
+    const refused = answers.filter((answer) => answer.status === 400);
+    assert.equal(succeeded.length, 14, 'floor(1000 / 70) refunds fit');
+    assert.equal(succeeded.length + refused.length, 50, answers.map((answer) => answer.status).join(','));
+    for (const answer of refused) assert.ok(['amount_too_large', 'charge_already_refunded'].includes(answer.body.error?.code ?? ''), JSON.stringify(answer.body));
+    const intent = await call(server, 'GET', `/v1/payment_intents/${paid.body.id}`, { key });
+    assert.equal(intent.body.amount_refunded, 980);
+    const truth = await groundTruth((paid.body.attempts as { id: string }[])[0]?.id ?? '');
+    assert.equal(truth.payments[0]?.refunded, 980);
+    const report = await verifyLedger(server.context.database);
+    assert.deepEqual(report.problems, []);
+  });
+});
