@@ -15,16 +15,15 @@
 // With --json the last line on stdout is one JSON object with the figures (spread scenarios as
 // the headline numbers, hot_* for the hot ones). Exit status: 0 ok, 1 verify failed or
 // unexpected errors, 2 bad arguments, 130 interrupted.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { Ledger, LedgerError, verifyLedger, type AccountSpec, type Leg, type TransferRequest, type VerifyReport } from '../src/ledger/index.ts';
 import type { Database, QueryResult, Queryable, Row } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
+import { createScratchDatabase, percentile, type ScratchDatabase } from './support.ts';
 
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const currency = 'usd';
@@ -126,40 +125,6 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
     traceSql: values['trace-sql'],
     scenarios: scenarios as ScenarioName[],
     seed: integerOption(values.seed, 'seed', 1, 0, 2 ** 31 - 1),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Throw-away database
-
-type ScratchDatabase = { name: string; url: string; drop(): Promise<void> };
-
-async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, application_name: 'payrail-bench-admin', connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function createScratchDatabase(adminUrl: string): Promise<ScratchDatabase> {
-  const name = `payrail_bench_${crypto.randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, async (client) => {
-    await client.query(`CREATE DATABASE ${name}`);
-    // Safety nets: no statement or idle transaction of the benchmark can hang a scenario forever.
-    await client.query(`ALTER DATABASE ${name} SET statement_timeout = '120s'`);
-    await client.query(`ALTER DATABASE ${name} SET idle_in_transaction_session_timeout = '120s'`);
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    drop: () => withAdmin(adminUrl, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }),
   };
 }
 
@@ -339,11 +304,6 @@ function cpuShares(from: CpuSample, to: CpuSample): { nodeCpu: number; hostCpu: 
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] as number;
-}
 
 type ScenarioPlan = {
   name: ScenarioName;

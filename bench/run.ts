@@ -4,6 +4,7 @@ type Benchmark = { readonly description: string; readonly load: () => Promise<{ 
 
 const benchmarks: Readonly<Record<string, Benchmark>> = {
   ledger: { description: 'ledger transfers and batches against the local PostgreSQL (bench/ledger.ts)', load: () => import('./ledger.ts') },
+  payments: { description: 'create-and-confirm payments over HTTP with the PSP simulator (bench/payments.ts)', load: () => import('./payments.ts') },
 };
 
 function listBenchmarks(write: (line: string) => void): void {

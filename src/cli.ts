@@ -68,6 +68,7 @@ async function serve(development: boolean): Promise<void> {
   if (simulator !== undefined) config = { ...config, simulatorUrl: simulator.url };
   const server = await startServer(config, logger);
   if (development) printBanner(server, config, simulator?.url, await demoMerchant(server));
+  else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -17,16 +17,17 @@ export function startSimulatorProcess(port: number): Promise<SimulatorProcess> {
       child.kill('SIGKILL');
       reject(new Error(`the PSP simulator did not start within ${startTimeoutMs} ms`));
     }, startTimeoutMs);
-    child.once('exit', (code) => {
+    const exitedEarly = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`the PSP simulator exited with code ${code} before it was ready (is port ${port} taken? set SIM_PORT)`));
-    });
+    };
+    child.once('exit', exitedEarly);
     child.stdout.on('data', (chunk: Buffer) => {
       seen = (seen + chunk.toString('utf8')).slice(-2000);
       const match = readyPattern.exec(seen);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', exitedEarly);
       resolve({
         url: match[1],
         child,

@@ -97,6 +97,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     genReqId: () => newId('req', 14),
     bodyLimit: context.config.bodyLimitBytes,
     return503OnClosing: true,
+    // Long path parameters reach the schema, which answers with our error shape and the param name.
+    routerOptions: { maxParamLength: 1000 },
   });
   // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
   app.setSerializerCompiler(() => (data) => toJson(data));

@@ -56,5 +56,5 @@ export function startSimulator(env: Record<string, string> = {}): Promise<Runnin
 
 /** `payrail serve` as its own process (for crash tests); logs are JSON lines on stdout. */
 export function startPayrail(env: Record<string, string>): Promise<RunningProcess> {
-  return start('src/cli.ts', ['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+  return start('src/cli.ts', ['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env }, /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
 }

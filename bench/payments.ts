@@ -1,0 +1,164 @@
+// Payments throughput: create-and-confirm payments (automatic capture) over HTTP against a real
+// Payrail process on the local PostgreSQL and the PSP simulator process, at a fixed concurrency,
+// once with 50 ms of PSP latency and once with 0 ms; after each run, a check that Payrail's
+// records, its ledger and the simulator's ground truth agree.
+//
+//   npm run bench:payments -- [--seconds 10] [--clients 32] [--json]
+//
+// With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { verifyLedger } from '../src/ledger/index.ts';
+import { openPostgres } from '../src/storage/postgres.ts';
+import type { Database } from '../src/storage/database.ts';
+import { startSimulatorProcess, type SimulatorProcess } from '../src/simulator-process.ts';
+import { createScratchDatabase, percentile } from './support.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const amount = 1_999;
+
+type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[] };
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' },
+      json: { type: 'boolean', default: false }, 'database-url': { type: 'string' }, latencies: { type: 'string', default: '50,0' },
+    },
+    strict: true,
+  });
+  const seconds = Number(values.seconds);
+  const clients = Number(values.clients);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new Error('--seconds must be a number in (0, 600]');
+  if (!Number.isInteger(clients) || clients < 1 || clients > 512) throw new Error('--clients must be an integer from 1 to 512');
+  const latencies = String(values.latencies).split(',').map(Number);
+  if (latencies.some((latency) => !Number.isInteger(latency) || latency < 0 || latency > 5000)) throw new Error('--latencies must be integers from 0 to 5000');
+  const databaseUrl = values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
+  if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname)) throw new Error('the benchmark only runs against a local PostgreSQL');
+  return { seconds, clients, json: values.json, databaseUrl, latencies };
+}
+
+type Payrail = { url: string; child: ChildProcess; stop(): Promise<void> };
+
+function startPayrail(env: Record<string, string>): Promise<Payrail> {
+  const child = spawn(process.execPath, [path.join(root, 'src/cli.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`Payrail did not start:\n${seen}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString('utf8')).slice(-5000);
+      const match = /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      resolve({ url: match[1], child, stop: async () => { child.kill('SIGTERM'); await exited; } });
+    });
+  });
+}
+
+type RunResult = { pspLatencyMs: number; payments: number; failures: number; seconds: number; p50: number; p99: number; consistent: boolean; problems: string[] };
+
+async function runLoad(payrailUrl: string, secretKey: string, options: Options, pspLatencyMs: number): Promise<{ latencies: number[]; failures: number; seconds: number; ids: string[] }> {
+  const latencies: number[] = [];
+  const ids: string[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const body = JSON.stringify({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe', metadata: { bench: String(pspLatencyMs) } });
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const sent = performance.now();
+      const response = await fetch(`${payrailUrl}/v1/payment_intents`, { method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body });
+      const answer = (await response.json()) as { id?: string; status?: string };
+      latencies.push(performance.now() - sent);
+      if (response.status === 200 && answer.status === 'succeeded' && answer.id !== undefined) ids.push(answer.id);
+      else failures++;
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, client));
+  return { latencies: latencies.sort((a, b) => a - b), failures, seconds: (performance.now() - started) / 1000, ids };
+}
+
+/** Payrail's records, its ledger and the simulator's ground truth must agree, payment by payment. */
+async function checkConsistency(database: Database, simulatorUrl: string, ids: readonly string[]): Promise<string[]> {
+  const problems: string[] = [];
+  const rows = await database.query<{ id: string; status: string; amount_received: bigint; attempt: string; attempt_status: string }>(
+    `SELECT i.id, i.status, i.amount_received, a.id AS attempt, a.status AS attempt_status
+       FROM payment_intents i JOIN payment_attempts a ON a.payment_intent_id = i.id WHERE i.id = ANY($1::text[])`,
+    [ids],
+  );
+  const truth = (await (await fetch(`${simulatorUrl}/_sim/ground-truth?psp=stripe`)).json()) as { payments: { reference: string; captured: number; refunded: number }[] };
+  const captured = new Map(truth.payments.map((payment) => [payment.reference, payment.captured]));
+  if (rows.rows.length !== ids.length) problems.push(`${ids.length} payments answered succeeded, ${rows.rows.length} attempts recorded`);
+  for (const row of rows.rows) {
+    if (row.status !== 'succeeded' || row.attempt_status !== 'captured' || row.amount_received !== BigInt(amount)) problems.push(`${row.id}: recorded ${row.status}/${row.attempt_status}`);
+    if (captured.get(row.attempt) !== amount) problems.push(`${row.id}: the simulator captured ${captured.get(row.attempt)} for ${row.attempt}`);
+  }
+  const postings = await database.query<{ count: bigint; total: bigint }>(
+    "SELECT count(*)::bigint AS count, coalesce(sum(amount), 0)::bigint AS total FROM ledger_entries WHERE transaction_id = ANY($1::text[]) AND direction = 'credit'",
+    [rows.rows.map((row) => `capture:${row.attempt}`)],
+  );
+  if (postings.rows[0]?.count !== BigInt(rows.rows.length) || postings.rows[0]?.total !== BigInt(rows.rows.length * amount)) {
+    problems.push(`ledger: ${postings.rows[0]?.count} capture postings totalling ${postings.rows[0]?.total} for ${rows.rows.length} payments`);
+  }
+  return problems.slice(0, 20);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const scratch = await createScratchDatabase(options.databaseUrl);
+  const database = openPostgres({ connectionString: scratch.url, poolSize: 2 });
+  let simulator: SimulatorProcess | undefined;
+  let payrail: Payrail | undefined;
+  const results: RunResult[] = [];
+  try {
+    simulator = await startSimulatorProcess(0);
+    const adminKey = `bench_${crypto.randomBytes(16).toString('hex')}`;
+    payrail = await startPayrail({
+      DATABASE_URL: scratch.url, PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PORT: '0',
+      PAYRAIL_DB_POOL_SIZE: String(Math.min(64, options.clients + 8)), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+    });
+    const merchant = (await (await fetch(`${payrail.url}/v1/admin/merchants`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench shop' }),
+    })).json()) as { secret_key: string };
+    for (const pspLatencyMs of options.latencies) {
+      await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: pspLatencyMs } }) });
+      console.error(`[bench:payments] ${options.clients} clients, PSP latency ${pspLatencyMs} ms, ${options.seconds} s …`);
+      const load = await runLoad(payrail.url, merchant.secret_key, options, pspLatencyMs);
+      const problems = await checkConsistency(database, simulator.url, load.ids);
+      results.push({
+        pspLatencyMs, payments: load.ids.length, failures: load.failures, seconds: load.seconds,
+        p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), consistent: problems.length === 0 && load.failures === 0, problems,
+      });
+    }
+    const report = await verifyLedger(database);
+    console.log(`\nPayrail payments benchmark — ${os.cpus().length} CPUs, Node ${process.version}, ${options.clients} clients, ${options.seconds} s per run, log level warn`);
+    console.log('  psp latency  payments  failures  payments/s  p50 ms  p99 ms  consistent');
+    for (const result of results) {
+      console.log(`  ${String(result.pspLatencyMs).padStart(8)} ms  ${String(result.payments).padStart(8)}  ${String(result.failures).padStart(8)}  ${(result.payments / result.seconds).toFixed(0).padStart(10)}  ${result.p50.toFixed(1).padStart(6)}  ${result.p99.toFixed(1).padStart(6)}  ${result.consistent}`);
+      for (const problem of result.problems) console.log(`      ${problem}`);
+    }
+    console.log(`  ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.entries} entries)`);
+    if (options.json) {
+      for (const result of results) {
+        console.log(JSON.stringify({
+          bench: 'payments', payments_per_s: Math.round(result.payments / result.seconds), p50_ms: Number(result.p50.toFixed(1)), p99_ms: Number(result.p99.toFixed(1)),
+          psp_latency_ms: result.pspLatencyMs, consistent: result.consistent && report.ok, clients: options.clients, seconds: options.seconds, cpus: os.cpus().length,
+        }));
+      }
+    }
+    return results.every((result) => result.consistent) && report.ok ? 0 : 1;
+  } finally {
+    await payrail?.stop();
+    await simulator?.stop();
+    await database.close();
+    await scratch.drop();
+  }
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,45 @@
+// Shared by the benchmark scripts: throw-away databases and percentiles.
+import crypto from 'node:crypto';
+import pg from 'pg';
+
+// ---------------------------------------------------------------------------------------------
+// Throw-away database
+
+export type ScratchDatabase = { name: string; url: string; drop(): Promise<void> };
+
+async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, application_name: 'payrail-bench-admin', connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createScratchDatabase(adminUrl: string): Promise<ScratchDatabase> {
+  const name = `payrail_bench_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, async (client) => {
+    await client.query(`CREATE DATABASE ${name}`);
+    // Safety nets: no statement or idle transaction of the benchmark can hang a scenario forever.
+    await client.query(`ALTER DATABASE ${name} SET statement_timeout = '120s'`);
+    await client.query(`ALTER DATABASE ${name} SET idle_in_transaction_session_timeout = '120s'`);
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => withAdmin(adminUrl, async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }),
+  };
+}
+
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] as number;
+}

@@ -1,0 +1,121 @@
+// Crash safety: Payrail is SIGKILLed right after the PSP answered and before the answer was
+// recorded (a fault point enabled by PAYRAIL_FAULT_POINT). After a restart, a retry with the same
+// Idempotency-Key, or a sync, finishes the work: exactly one charge, a correct ledger, and the
+// retried request gets the final result.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { verifyLedger } from '../../src/ledger/index.ts';
+import { openPostgres } from '../../src/storage/postgres.ts';
+import type { Database } from '../../src/storage/database.ts';
+import { createPostgresDatabase } from '../support/databases.ts';
+import { startPayrail, startSimulator, type RunningProcess } from '../support/processes.ts';
+import { call, testAdminKey } from '../support/server.ts';
+
+type GroundTruth = { operations: { type: string; reference: string }[]; payments: { reference: string; captured: number; refunded: number }[] };
+
+const leaseMs = 800;
+
+describe('crash between the PSP call and recording its answer', () => {
+  let simulator: RunningProcess;
+  let postgres: { url: string; drop(): Promise<void> };
+  let database: Database;
+  const outputs: string[] = [];
+  let env: Record<string, string>;
+  let key: string;
+
+  const groundTruth = async (reference: string): Promise<GroundTruth> =>
+    (await (await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)).json()) as GroundTruth;
+
+  async function withPayrail<T>(faultPoint: string | undefined, work: (payrail: RunningProcess) => Promise<T>): Promise<T> {
+    const payrail = await startPayrail({ ...env, ...(faultPoint === undefined ? {} : { PAYRAIL_FAULT_POINT: faultPoint }) });
+    try {
+      return await work(payrail);
+    } finally {
+      await payrail.stop();
+      outputs.push(payrail.output.join(''));
+    }
+  }
+
+  /** Sends the request to a Payrail that dies on it; returns once the process is gone. */
+  async function crashOn(faultPoint: string, method: string, path: string, body: unknown, idempotencyKey: string): Promise<void> {
+    await withPayrail(faultPoint, async (payrail) => {
+      await assert.rejects(call(payrail, method, path, { key, body, idempotencyKey }), 'the connection dies with the process');
+      await payrail.exited;
+      assert.equal(payrail.child.signalCode, 'SIGKILL');
+    });
+  }
+
+  before(async () => {
+    simulator = await startSimulator();
+    postgres = await createPostgresDatabase('payrail_crash');
+    database = openPostgres({ connectionString: postgres.url, poolSize: 2 });
+    env = {
+      DATABASE_URL: postgres.url, PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_ADMIN_KEY: testAdminKey,
+      PAYRAIL_IDEMPOTENCY_LEASE_MS: String(leaseMs), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+    };
+    key = await withPayrail(undefined, async (payrail) => {
+      const created = await call(payrail, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Crashy shop' } });
+      return String(created.body.secret_key);
+    });
+  });
+  after(async () => {
+    await database.close();
+    await simulator.stop();
+    await postgres.drop();
+  });
+
+  test('an authorization: the retried request resumes and returns the final result, one charge', async () => {
+    const body = { amount: 2_500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' };
+    await crashOn('after_psp_authorize', 'POST', '/v1/payment_intents', body, 'crash-pay-1');
+    const stuck = await database.query<{ status: string }>("SELECT status FROM payment_attempts");
+    assert.deepEqual(stuck.rows.map((row) => row.status), ['pending'], 'the PSP charged, Payrail had not recorded it');
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    const final = await withPayrail(undefined, (payrail) => call(payrail, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'crash-pay-1' }));
+    assert.equal(final.status, 200, JSON.stringify(final.body));
+    assert.equal(final.body.status, 'succeeded');
+    const attemptId = (final.body.attempts as { id: string }[])[0]?.id ?? '';
+    const truth = await groundTruth(attemptId);
+    assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
+    assert.equal(truth.payments[0]?.captured, 2_500);
+    const intents = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM payment_intents');
+    assert.equal(intents.rows[0]?.count, 1n, 'the retry did not create a second intent');
+  });
+
+  test('an authorization resolved by sync after the restart', async () => {
+    const created = await withPayrail(undefined, (payrail) => call(payrail, 'POST', '/v1/payment_intents', { key, body: { amount: 1_100, currency: 'usd', payment_method: 'pm_card_visa', connector: 'stripe' } }));
+    await crashOn('after_psp_authorize', 'POST', `/v1/payment_intents/${created.body.id}/confirm`, {}, 'crash-confirm-1');
+    const synced = await withPayrail(undefined, (payrail) => call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/sync`, { key, body: {} }));
+    assert.equal(synced.body.status, 'succeeded', JSON.stringify(synced.body));
+    const truth = await groundTruth((synced.body.attempts as { id: string }[])[0]?.id ?? '');
+    assert.equal(truth.payments[0]?.captured, 1_100);
+  });
+
+  test('a refund: the retried request finishes it without refunding twice', async () => {
+    const paid = await withPayrail(undefined, (payrail) => call(payrail, 'POST', '/v1/payment_intents', { key, body: { amount: 3_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' } }));
+    await crashOn('after_psp_refund', 'POST', '/v1/refunds', { payment_intent: paid.body.id, amount: 1_000 }, 'crash-refund-1');
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    const final = await withPayrail(undefined, (payrail) => call(payrail, 'POST', '/v1/refunds', { key, body: { payment_intent: paid.body.id, amount: 1_000 }, idempotencyKey: 'crash-refund-1' }));
+    assert.equal(final.body.status, 'succeeded', JSON.stringify(final.body));
+    const truth = await groundTruth((paid.body.attempts as { id: string }[])[0]?.id ?? '');
+    assert.equal(truth.operations.filter((operation) => operation.type === 'refund').length, 1);
+    assert.equal(truth.payments[0]?.refunded, 1_000);
+    const refunds = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM refunds');
+    assert.equal(refunds.rows[0]?.count, 1n);
+  });
+
+  test('the ledger verifies, and no card number reached a log line or a database column', async () => {
+    const report = await verifyLedger(database);
+    assert.deepEqual(report.problems, []);
+    const logs = outputs.join('\n');
+    assert.ok(logs.length > 1000, 'the processes logged');
+    for (const pan of ['4242424242424242', '5555555555554444']) {
+      assert.ok(!logs.includes(pan), `PAN ${pan} found in the logs`);
+      const tables = await database.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+      for (const { table_name: table } of tables.rows) {
+        const hits = await database.query(`SELECT 1 FROM ${table} t WHERE t::text LIKE $1 LIMIT 1`, [`%${pan}%`]);
+        assert.equal(hits.rows.length, 0, `PAN ${pan} found in table ${table}`);
+      }
+    }
+  });
+});
