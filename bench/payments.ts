@@ -52,7 +52,10 @@ function startPayrail(env: Record<string, string>): Promise<Payrail> {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`Payrail did not start:\n${seen}`)), 30_000);
     child.stdout.on('data', (chunk: Buffer) => {
-      seen = (seen + chunk.toString('utf8')).slice(-5000);
+      const text = chunk.toString('utf8');
+      // Payrail logs at warn: pass its errors through, they explain any failed payment.
+      for (const line of text.split('\n')) if (line.includes('"level":50') || line.includes('"level":60')) process.stderr.write(`[payrail] ${line.slice(0, 2000)}\n`);
+      seen = (seen + text).slice(-5000);
       const match = /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
@@ -77,7 +80,10 @@ async function runLoad(payrailUrl: string, secretKey: string, options: Options, 
       const answer = (await response.json()) as { id?: string; status?: string };
       latencies.push(performance.now() - sent);
       if (response.status === 200 && answer.status === 'succeeded' && answer.id !== undefined) ids.push(answer.id);
-      else failures++;
+      else {
+        failures++;
+        if (failures <= 3) console.error(`[bench:payments] failed: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: options.clients }, client));

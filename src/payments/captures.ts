@@ -100,6 +100,7 @@ export class Captures {
       { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_capture');
+    await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
     await dependencies.database.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
@@ -134,6 +135,7 @@ export class Captures {
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
       { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
+    await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
     await dependencies.database.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, id);
       if (parseOperation(current.pendingOperation)?.kind !== 'cancel') return;

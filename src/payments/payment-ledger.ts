@@ -8,23 +8,34 @@ export type Movement = { readonly merchantId: string; readonly connector: string
 
 export class PaymentLedger {
   readonly #ledger: Ledger;
-  /** Account sets known to exist; bounded, since it only saves an idempotent insert. */
+  readonly #database: Queryable;
+  /** Account sets known to be committed; bounded, since it only saves an idempotent insert. */
   readonly #ensured = new Set<string>();
   static readonly #ensuredMax = 100_000;
 
-  constructor(ledger: Ledger) {
+  constructor(ledger: Ledger, database: Queryable) {
     this.#ledger = ledger;
+    this.#database = database;
+  }
+
+  /**
+   * Creates the accounts of a movement in their own committed statement, before the transaction
+   * that posts to them: a cache entry made inside a transaction could outlive its rollback, or be
+   * seen by another request before the commit.
+   */
+  async prepare(movement: Movement): Promise<void> {
+    const key = `${movement.merchantId}|${movement.connector}|${movement.currency}`;
+    if (this.#ensured.has(key)) return;
+    await this.#ledger.ensureAccountsWithin(this.#database, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
+    if (this.#ensured.size >= PaymentLedger.#ensuredMax) this.#ensured.clear();
+    this.#ensured.add(key);
   }
 
   async post(tx: Queryable, movement: Movement, transfers: readonly (TransferRequest | undefined)[]): Promise<void> {
     const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
     if (requests.length === 0) return;
     const key = `${movement.merchantId}|${movement.connector}|${movement.currency}`;
-    if (!this.#ensured.has(key)) {
-      await this.#ledger.ensureAccountsWithin(tx, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
-      if (this.#ensured.size >= PaymentLedger.#ensuredMax) this.#ensured.clear();
-      this.#ensured.add(key);
-    }
+    if (!this.#ensured.has(key)) await this.#ledger.ensureAccountsWithin(tx, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
     const results = await this.#ledger.transferBatchWithin(tx, requests);
     for (const result of results) {
       // Payment postings have no limits to break and ids of their own: a rejection is a bug,

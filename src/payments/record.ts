@@ -49,9 +49,11 @@ async function failed(tx: Queryable, intent: PaymentIntent, attempt: Attempt, ou
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
 export async function recordAuthorization(
-  dependencies: PaymentsDependencies, ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
-  outcome: PaymentOutcome, options: RecordOptions,
+  dependencies: PaymentsDependencies, ledger: PaymentLedger, merchantId: string, intentId: string,
+  sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
 ): Promise<IntentWithAttempts> {
+  const attemptId = sent.id;
+  if (outcome.status === 'authorized' || outcome.status === 'captured') await ledger.prepare({ merchantId, connector: sent.connector, currency: sent.currency });
   return dependencies.database.transaction(async (tx) => {
     const intent = await findIntent(tx, merchantId, intentId, true);
     if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);

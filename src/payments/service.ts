@@ -45,7 +45,7 @@ export class PaymentsService {
 
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
-    this.#ledger = new PaymentLedger(dependencies.ledger);
+    this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database);
     this.captures = new Captures(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
     this.refunds = new Refunds(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
   }
@@ -140,7 +140,7 @@ export class PaymentsService {
       { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_authorize');
-    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt.id, outcome, { synced: false, failIfNeverSeen: false });
+    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: false, failIfNeverSeen: false });
   }
 
   /**
@@ -153,7 +153,7 @@ export class PaymentsService {
     for (const attempt of attempts.filter((candidate) => candidate.status === 'pending' || candidate.status === 'unknown')) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
-      await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt.id, outcome, { synced: true, failIfNeverSeen: neverSeen });
+      await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);

@@ -1,4 +1,5 @@
 // PostgreSQL adapter (node-postgres pool). int8 and int8[] come back as bigint.
+import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Database, QueryResult, Queryable, Row, TransactionOptions } from './database.ts';
 import { beginStatement, runWithRetries } from './database.ts';
@@ -13,6 +14,20 @@ function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) =>
     return (value: string) => parseArray(value).map((item) => (item === null ? null : BigInt(item)));
   }
   return pg.types.getTypeParser(oid as never, format ?? 'text') as (value: string) => unknown;
+}
+
+const statementNames = new Map<string, string>();
+const statementNamesMax = 2000;
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `payrail_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    // Bounded: the set of statements is fixed by the code, but a cache must never grow unchecked.
+    if (statementNames.size >= statementNamesMax) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 export type PostgresOptions = { connectionString: string; poolSize: number; applicationName?: string };
@@ -30,7 +45,12 @@ export function openPostgres(options: PostgresOptions): Database {
   pool.on('error', () => {});
 
   const runQuery = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, parameters?: readonly unknown[]): Promise<QueryResult<R>> => {
-    const result = await client.query<R>(sql, parameters as unknown[] | undefined);
+    // Parameterized statements are prepared once per connection under a name derived from their
+    // text, so PostgreSQL parses and plans each distinct statement once instead of every time.
+    const config = parameters === undefined || parameters.length === 0
+      ? { text: sql }
+      : { name: statementName(sql), text: sql, values: parameters as unknown[] };
+    const result = await client.query<R>(config);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
 
