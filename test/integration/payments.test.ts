@@ -219,4 +219,53 @@ describe('payments over HTTP with the simulator', () => {
     const report = await verifyLedger(server.context.database);
     assert.deepEqual(report.problems, []);
   });
+
+  test('no card number of the flows above reached a log line of the server or the simulator', () => {
+    const logs = server.logs.join('') + simulator.output.join('');
+    assert.ok(server.logs.length > 10, 'the server logged');
+    for (const pan of ['4242424242424242', '5555555555554444', '4000000000009995', '4000000000000259']) assert.ok(!logs.includes(pan), `${pan} in the logs`);
+  });
+});
+
+describe('operators set a merchant\'s connectors', () => {
+  let simulator: RunningProcess;
+  let server: TestServer;
+  let merchant: { id: string; key: string };
+
+  before(async () => {
+    simulator = await startSimulator();
+    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    const created = await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Routed shop' } });
+    merchant = { id: String(created.body.id), key: String(created.body.secret_key) };
+  });
+  after(async () => {
+    await server.stop();
+    await simulator.stop();
+  });
+
+  test('a new test-mode merchant has the three simulated PSPs; disabling one takes it out of routing', async () => {
+    const listed = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}/connectors`, { key: testAdminKey });
+    const names = (listed.body.data as { connector: string; api_key_hint: string }[]).map((entry) => entry.connector);
+    assert.deepEqual(names, ['stripe', 'razorpay', 'paytm']);
+    assert.ok(!JSON.stringify(listed.body).includes('sim_secret'), 'secrets are not shown');
+    const disabled = await call(server, 'PUT', `/v1/admin/merchants/${merchant.id}/connectors/stripe`, {
+      key: testAdminKey, body: { enabled: false, priority: 10, base_url: `${simulator.url}/stripe`, api_key: 'sk_test_sim' },
+    });
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    const paid = await call(server, 'POST', '/v1/payment_intents', { key: merchant.key, body: { amount: 1_000, currency: 'inr', payment_method: 'pm_card_visa', confirm: true } });
+    assert.equal(paid.body.connector, 'razorpay', 'stripe is disabled, razorpay is next by priority');
+    const refused = await call(server, 'POST', '/v1/payment_intents', { key: merchant.key, body: { amount: 1_000, currency: 'usd', payment_method: 'pm_card_visa', connector: 'stripe' } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error?.code, 'no_connector_available');
+    const unknown = await call(server, 'PUT', `/v1/admin/merchants/${merchant.id}/connectors/acme`, {
+      key: testAdminKey, body: { enabled: true, priority: 1, base_url: 'http://127.0.0.1:1', api_key: 'k' },
+    });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error?.param, 'connector');
+  });
+
+  test('no card number reached the log lines of this server', () => {
+    const logs = server.logs.join('');
+    for (const pan of ['4242424242424242', '5555555555554444', '4000000000009995']) assert.ok(!logs.includes(pan), `${pan} in the logs`);
+  });
 });

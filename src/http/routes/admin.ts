@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { verifyLedger } from '../../ledger/index.ts';
-import { setUpTestMerchant } from '../../payments/merchant-settings.ts';
+import { connectorRegistry } from '../../connectors/registry.ts';
+import { connectorsOf, setConnector, setUpTestMerchant } from '../../payments/merchant-settings.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { presentAccount, presentMerchant } from '../presenters.ts';
@@ -45,6 +46,49 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
     const merchant = await context.merchants.get(request.params.id);
     if (merchant === undefined) throw new ApiError('resource_missing', `No such merchant: '${request.params.id}'`, 'id');
     return presentMerchant(merchant);
+  });
+
+  const MerchantParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+  const requireMerchant = async (id: string) => {
+    if ((await context.merchants.get(id)) === undefined) throw new ApiError('resource_missing', `No such merchant: '${id}'`, 'id');
+  };
+
+  typed.get('/v1/admin/merchants/:id/connectors', {
+    schema: { tags: ['operator'], summary: "A merchant's connectors in priority order (secrets are not shown)", params: MerchantParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses } },
+  }, async (request) => {
+    await requireMerchant(request.params.id);
+    const settings = await connectorsOf(context.database, request.params.id);
+    return list(settings.map((setting) => ({
+      object: 'merchant_connector', connector: setting.connector, enabled: setting.enabled, priority: setting.priority,
+      base_url: setting.credentials.baseUrl, api_key_hint: `…${setting.credentials.apiKey.slice(-4)}`,
+    })), false, `/v1/admin/merchants/${request.params.id}/connectors`);
+  });
+
+  typed.put('/v1/admin/merchants/:id/connectors/:connector', {
+    schema: {
+      tags: ['operator'], summary: 'Enable or change a connector for a merchant: priority, base URL and credentials',
+      params: Type.Object({ id: Type.String({ maxLength: 100 }), connector: Type.String({ maxLength: 40 }) }),
+      body: Type.Object({
+        enabled: Type.Boolean(),
+        priority: Type.Integer({ minimum: 0, maximum: 10_000 }),
+        base_url: Type.String({ format: 'uri', maxLength: 500, pattern: '^https?://' }),
+        api_key: Type.String({ minLength: 1, maxLength: 500 }),
+        api_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+        merchant_account: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
+    },
+  }, async (request) => {
+    await requireMerchant(request.params.id);
+    if (!connectorRegistry.has(request.params.connector)) {
+      throw new ApiError('parameter_invalid', `Unknown connector '${request.params.connector}'; known: ${[...connectorRegistry.keys()].join(', ')}.`, 'connector');
+    }
+    const body = request.body;
+    await context.database.transaction((tx) => setConnector(tx, request.params.id, {
+      connector: request.params.connector, enabled: body.enabled, priority: body.priority,
+      credentials: { baseUrl: body.base_url, apiKey: body.api_key, apiSecret: body.api_secret, merchantAccount: body.merchant_account },
+    }));
+    return { object: 'merchant_connector', connector: request.params.connector, enabled: body.enabled, priority: body.priority, base_url: body.base_url };
   });
 
   typed.get('/v1/admin/ledger/accounts', {
