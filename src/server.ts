@@ -13,6 +13,7 @@ import { acquireDataDirectoryLock } from './storage/lock.ts';
 import { connectorRegistry } from './connectors/registry.ts';
 import { IdempotencyKeys } from './idempotency/keys.ts';
 import { PaymentsService } from './payments/service.ts';
+import { MerchantSettings } from './payments/merchant-settings.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 
 export type RunningServer = {
@@ -51,7 +52,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const ledger = new Ledger(database);
   const vault = new Vault(database, { masterKey: masterKey.key });
   const payments = new PaymentsService({
-    database, ledger, vault, connector: (name) => connectorRegistry.get(name), pspTimeoutMs: config.pspTimeoutMs,
+    database, ledger, vault, connector: (name) => connectorRegistry.get(name), settings: new MerchantSettings(database), pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: 10 * 60_000, faultPoint: config.faultPoint, logger,
   });
   const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs);

@@ -1,19 +1,17 @@
 // Capture (full or partial: the rest is released) and cancel of an authorization. The operation
 // in flight is recorded on the intent (`pending_operation`) before the PSP call, so a retry, a
 // crash or an unknown answer resumes it with the same PSP idempotency key.
-import type { ConnectorCredentials, PaymentOutcome } from '../connectors/types.ts';
+import type { PaymentOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
-import { priceOf } from './merchant-settings.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
-import { captureOfHold, feeFor, feeTransfer, voidOfHold } from './postings.ts';
+import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
 import { attemptsOf, findIntent, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
-type CredentialsOf = (queryable: Queryable, merchantId: string, connector: string) => Promise<ConnectorCredentials>;
 type Operation = { kind: 'capture'; amount: bigint } | { kind: 'cancel' };
 
 function parseOperation(text: string | null): Operation | undefined {
@@ -31,12 +29,10 @@ function authorizedAttempt(attempts: readonly Attempt[], intentId: string): Atte
 export class Captures {
   readonly #dependencies: PaymentsDependencies;
   readonly #ledger: PaymentLedger;
-  readonly #credentialsOf: CredentialsOf;
 
-  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, credentialsOf: CredentialsOf) {
+  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger) {
     this.#dependencies = dependencies;
     this.#ledger = ledger;
-    this.#credentialsOf = credentialsOf;
   }
 
   async capture(merchantId: string, id: string, amountToCapture: unknown): Promise<IntentWithAttempts> {
@@ -97,15 +93,16 @@ export class Captures {
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [intent.id]), intent.id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).capture(
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount, currency: attempt.currency },
-      { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_capture');
     await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
+    const price = await dependencies.settings.price(merchantId, attempt.currency);
     await dependencies.database.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
-      if (outcome.status === 'captured') await this.#recordCapture(tx, current, locked, amount, outcome);
+      if (outcome.status === 'captured') await this.#recordCapture(tx, current, locked, amount, outcome, price);
       else if (outcome.status === 'failed') {
         await updateIntent(tx, intent.id, { pendingOperation: null, status: current.status === 'processing' ? 'requires_capture' : current.status });
       } else if (current.status !== 'processing') {
@@ -118,13 +115,13 @@ export class Captures {
     return this.#current(dependencies.database, merchantId, intent.id);
   }
 
-  async #recordCapture(tx: Queryable, intent: PaymentIntent, attempt: Attempt, amount: bigint, outcome: PaymentOutcome): Promise<void> {
+  async #recordCapture(tx: Queryable, intent: PaymentIntent, attempt: Attempt, amount: bigint, outcome: PaymentOutcome, price: Price): Promise<void> {
     await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'captured'), amountCaptured: amount, pspCode: outcome.pspCode ?? null });
     await updateIntent(tx, intent.id, {
       status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, pendingOperation: null,
     });
     const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
-    const fee = feeFor(amount, await priceOf(tx, intent.merchantId, intent.currency));
+    const fee = feeFor(amount, price);
     await this.#ledger.post(tx, movement, [captureOfHold(attempt.id, amount), feeTransfer(attempt.id, movement, fee)]);
   }
 
@@ -133,7 +130,7 @@ export class Captures {
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [id]), id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).void(
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
-      { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
     await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
     await dependencies.database.transaction(async (tx) => {

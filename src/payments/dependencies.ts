@@ -3,6 +3,7 @@ import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
+import type { MerchantSettings } from './merchant-settings.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
@@ -15,6 +16,7 @@ export type PaymentsDependencies = {
   readonly ledger: Ledger;
   readonly vault: CardVault;
   readonly connector: (name: string) => Connector | undefined;
+  readonly settings: MerchantSettings;
   readonly pspTimeoutMs: number;
   /** An authorization the PSP has never heard of this long after it was sent is failed by sync. */
   readonly neverSeenAfterMs: number;

@@ -64,12 +64,57 @@ export async function connectorsOf(queryable: Queryable, merchantId: string): Pr
   return result.rows.map((row) => ({ connector: row.connector, enabled: row.enabled, priority: row.priority, credentials: { ...row.credentials, baseUrl: row.base_url } }));
 }
 
-export async function priceOf(queryable: Queryable, merchantId: string, currency: string): Promise<Price> {
-  const result = await queryable.query<{ percent_bps: number; fixed_amount: bigint }>(
-    `SELECT percent_bps, fixed_amount FROM merchant_prices WHERE merchant_id = $1 AND currency IN ($2, '*')
-      ORDER BY (currency = '*') LIMIT 1`,
-    [merchantId, currency],
-  );
-  const row = result.rows[0];
-  return row === undefined ? { percentBps: 0n, fixedAmount: 0n } : { percentBps: BigInt(row.percent_bps), fixedAmount: row.fixed_amount };
+
+type CachedSettings = { readonly connectors: MerchantConnector[]; readonly prices: Map<string, Price>; readonly loadedAt: number };
+
+/**
+ * Connector settings and prices per merchant, read on every payment, so cached in the process
+ * for a few seconds. A change through this process applies at once (invalidate); one made by
+ * another process applies within `ttlMs`.
+ */
+export class MerchantSettings {
+  readonly #database: Queryable;
+  readonly #ttlMs: number;
+  readonly #cache = new Map<string, CachedSettings>();
+  static readonly #merchantsMax = 10_000;
+
+  constructor(database: Queryable, ttlMs = 5_000) {
+    this.#database = database;
+    this.#ttlMs = ttlMs;
+  }
+
+  async #load(merchantId: string): Promise<CachedSettings> {
+    const cached = this.#cache.get(merchantId);
+    if (cached !== undefined && Date.now() - cached.loadedAt < this.#ttlMs) return cached;
+    const connectors = await connectorsOf(this.#database, merchantId);
+    const rows = await this.#database.query<{ currency: string; percent_bps: number; fixed_amount: bigint }>(
+      'SELECT currency, percent_bps, fixed_amount FROM merchant_prices WHERE merchant_id = $1',
+      [merchantId],
+    );
+    const prices = new Map(rows.rows.map((row) => [row.currency, { percentBps: BigInt(row.percent_bps), fixedAmount: row.fixed_amount }]));
+    const loaded = { connectors, prices, loadedAt: Date.now() };
+    if (this.#cache.size >= MerchantSettings.#merchantsMax) this.#cache.clear();
+    this.#cache.set(merchantId, loaded);
+    return loaded;
+  }
+
+  async connectors(merchantId: string): Promise<readonly MerchantConnector[]> {
+    return (await this.#load(merchantId)).connectors;
+  }
+
+  async credentials(merchantId: string, connector: string): Promise<ConnectorCredentials> {
+    const setting = (await this.#load(merchantId)).connectors.find((candidate) => candidate.connector === connector);
+    if (setting === undefined) throw new Error(`merchant ${merchantId} has no settings for connector ${connector}`);
+    return setting.credentials;
+  }
+
+  /** The price for a currency, else the merchant's '*' price, else none. */
+  async price(merchantId: string, currency: string): Promise<Price> {
+    const prices = (await this.#load(merchantId)).prices;
+    return prices.get(currency) ?? prices.get('*') ?? { percentBps: 0n, fixedAmount: 0n };
+  }
+
+  invalidate(merchantId: string): void {
+    this.#cache.delete(merchantId);
+  }
 }

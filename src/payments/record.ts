@@ -6,7 +6,7 @@ import type { Queryable } from '../storage/database.ts';
 import type { PaymentsDependencies } from './dependencies.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { authorizationHold, directCapture, feeFor, feeTransfer } from './postings.ts';
-import { priceOf } from './merchant-settings.ts';
+import type { Price } from './postings.ts';
 import { attemptsOf, findIntent, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
@@ -21,7 +21,7 @@ async function authorized(tx: Queryable, ledger: PaymentLedger, intent: PaymentI
   await ledger.post(tx, movement, [authorizationHold(attempt.id, movement, attempt.amount)]);
 }
 
-async function captured(tx: Queryable, ledger: PaymentLedger, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome): Promise<void> {
+async function captured(tx: Queryable, ledger: PaymentLedger, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, price: Price): Promise<void> {
   const amount = outcome.amountCaptured ?? attempt.amount;
   await updateAttempt(tx, attempt.id, {
     status: moveAttempt(attempt.id, attempt.status, 'captured'), pspReference: outcome.pspReference ?? attempt.pspReference,
@@ -29,7 +29,7 @@ async function captured(tx: Queryable, ledger: PaymentLedger, intent: PaymentInt
   });
   await updateIntent(tx, intent.id, { status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, lastPaymentError: null });
   const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
-  const fee = feeFor(amount, await priceOf(tx, intent.merchantId, intent.currency));
+  const fee = feeFor(amount, price);
   await ledger.post(tx, movement, [directCapture(attempt.id, movement, amount), feeTransfer(attempt.id, movement, fee)]);
 }
 
@@ -54,13 +54,14 @@ export async function recordAuthorization(
 ): Promise<IntentWithAttempts> {
   const attemptId = sent.id;
   if (outcome.status === 'authorized' || outcome.status === 'captured') await ledger.prepare({ merchantId, connector: sent.connector, currency: sent.currency });
+  const price = await dependencies.settings.price(merchantId, sent.currency);
   return dependencies.database.transaction(async (tx) => {
     const intent = await findIntent(tx, merchantId, intentId, true);
     if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);
     const attempt = await lockAttempt(tx, attemptId);
     if (attempt.status === 'pending' || attempt.status === 'unknown') {
       if (outcome.status === 'authorized') await authorized(tx, ledger, intent, attempt, outcome);
-      else if (outcome.status === 'captured') await captured(tx, ledger, intent, attempt, outcome);
+      else if (outcome.status === 'captured') await captured(tx, ledger, intent, attempt, outcome, price);
       else if (outcome.status === 'failed' || outcome.status === 'voided') await failed(tx, intent, attempt, outcome);
       else if (options.failIfNeverSeen && outcome.pspCode === 'not_found') {
         await failed(tx, intent, attempt, { ...outcome, message: 'The PSP never received this authorization.' });

@@ -2,7 +2,7 @@
 // connector can. The amount is reserved on the intent (amount_refunding) under a row lock before
 // the PSP call, so concurrent refunds can never exceed what was captured; the database's CHECK
 // says the same.
-import type { ConnectorCredentials, RefundOutcome } from '../connectors/types.ts';
+import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -13,7 +13,6 @@ import { refundTransfer } from './postings.ts';
 import { attemptsOf, findIntent, findRefund, insertRefund, listRefunds, refundsOf, updateIntent, updateRefund } from './repository.ts';
 import type { Metadata, PaymentIntent, Refund, RefundReason } from './types.ts';
 
-type CredentialsOf = (queryable: Queryable, merchantId: string, connector: string) => Promise<ConnectorCredentials>;
 
 export type CreateRefundInput = {
   readonly paymentIntent: string;
@@ -25,12 +24,10 @@ export type CreateRefundInput = {
 export class Refunds {
   readonly #dependencies: PaymentsDependencies;
   readonly #ledger: PaymentLedger;
-  readonly #credentialsOf: CredentialsOf;
 
-  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, credentialsOf: CredentialsOf) {
+  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger) {
     this.#dependencies = dependencies;
     this.#ledger = ledger;
-    this.#credentialsOf = credentialsOf;
   }
 
   /** `bind` runs in the transaction that creates the refund (the idempotency key records it). */
@@ -89,7 +86,7 @@ export class Refunds {
     if (attempt === undefined) throw new Error(`refund ${refund.id} has no attempt`);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).refund(
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, refundReference: refund.id, amount: refund.amount, currency: refund.currency },
-      { credentials: await this.#credentialsOf(dependencies.database, merchantId, attempt.connector), idempotencyKey: refund.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
+      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: refund.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_refund');
     await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: refund.currency });

@@ -10,7 +10,7 @@ import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
-import { connectorsOf, type MerchantConnector } from './merchant-settings.ts';
+import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { recordAuthorization } from './record.ts';
@@ -46,12 +46,16 @@ export class PaymentsService {
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
     this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database);
-    this.captures = new Captures(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
-    this.refunds = new Refunds(dependencies, this.#ledger, (tx, merchantId, name) => this.credentialsOf(tx, merchantId, name));
+    this.captures = new Captures(dependencies, this.#ledger);
+    this.refunds = new Refunds(dependencies, this.#ledger);
   }
 
   get ledger(): Ledger {
     return this.#dependencies.ledger;
+  }
+
+  get settings(): MerchantSettings {
+    return this.#dependencies.settings;
   }
 
   /** `bind` runs in the transaction that creates the intent (the idempotency key records it). */
@@ -61,10 +65,12 @@ export class PaymentsService {
     }
     const amount = assertPositiveAmount(input.amount, 'amount', input.currency);
     if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
-    if (input.connector !== undefined) {
-      await this.#chooseConnector(this.#dependencies.database, merchantId, input.currency, input.captureMethod ?? 'automatic', input.connector);
-    }
-    const intent = await this.#dependencies.database.transaction(async (tx) => {
+    // Settings are read before the transaction: PGlite has one session, so a read outside an
+    // open transaction would wait for it forever.
+    const connectors = await this.#dependencies.settings.connectors(merchantId);
+    if (input.connector !== undefined) chooseConnector(this.#dependencies, connectors, input.currency, input.captureMethod ?? 'automatic', input.connector);
+    // One transaction creates the intent and, with confirm, its first attempt.
+    const prepared = await this.#dependencies.database.transaction(async (tx) => {
       const created = await insertIntent(tx, {
         id: newSortableId('pi'), merchantId, amount, currency: input.currency,
         status: input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
@@ -72,10 +78,12 @@ export class PaymentsService {
         connector: input.connector ?? null, description: input.description ?? null, metadata: input.metadata ?? {},
       });
       await bind?.(tx, created.id);
-      return created;
+      return input.confirm === true ? this.#startAttempt(tx, merchantId, created, {}, connectors) : { intent: created, attempt: undefined };
     });
-    if (input.confirm === true) return this.confirm(merchantId, intent.id, {});
-    return { intent, attempts: [] };
+    if (prepared.attempt === undefined) return { intent: prepared.intent, attempts: [] };
+    const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
+    throwIfDeclined(result);
+    return result;
   }
 
   async retrieve(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -101,25 +109,32 @@ export class PaymentsService {
    */
   async confirm(merchantId: string, id: string, input: ConfirmInput): Promise<IntentWithAttempts> {
     if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
-    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input));
+    const connectors = await this.#dependencies.settings.connectors(merchantId);
+    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, connectors));
     const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
     throwIfDeclined(result);
     return result;
   }
 
-  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     if (intent.status === 'processing' && intent.pendingOperation === null) {
       const open = (await attemptsOf(tx, [id])).findLast((attempt) => attempt.status === 'pending' || attempt.status === 'unknown');
       if (open !== undefined) return { intent, attempt: open };
     }
+    return this.#startAttempt(tx, merchantId, intent, input, connectors);
+  }
+
+  /** Moves the (locked or just created) intent to processing with a new pending attempt. */
+  async #startAttempt(tx: Queryable, merchantId: string, intent: PaymentIntent, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+    const id = intent.id;
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
       throw new PaymentError('parameter_invalid', 'You cannot confirm this PaymentIntent because it has no payment method.', { param: 'payment_method', paymentIntentId: id });
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
-    const chosen = await this.#chooseConnector(tx, merchantId, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
+    const chosen = chooseConnector(this.#dependencies, connectors, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
     const attemptId = newSortableId('pa');
     const attempt = await insertAttempt(tx, {
       id: attemptId, paymentIntentId: id, merchantId, connector: chosen.connector.name, amount: intent.amount,
@@ -132,7 +147,7 @@ export class PaymentsService {
   async #driveAttempt(merchantId: string, intent: PaymentIntent, attempt: Attempt): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
     const connector = connectorNamed(this.#dependencies, attempt.connector);
-    const credentials = await this.credentialsOf(dependencies.database, merchantId, attempt.connector);
+    const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
     crashPoint(dependencies, 'before_psp_authorize');
     const outcome = await connector.authorize(
@@ -162,7 +177,7 @@ export class PaymentsService {
 
   async #askPsp(merchantId: string, attempt: Attempt): Promise<PaymentOutcome> {
     const connector = connectorNamed(this.#dependencies, attempt.connector);
-    const credentials = await this.credentialsOf(this.#dependencies.database, merchantId, attempt.connector);
+    const credentials = await this.#dependencies.settings.credentials(merchantId, attempt.connector);
     return connector.sync(
       { pspReference: attempt.pspReference ?? undefined, reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
       { credentials, idempotencyKey: `sync_${attempt.id}`, timeoutMs: this.#dependencies.pspTimeoutMs },
@@ -181,39 +196,35 @@ export class PaymentsService {
     return { available, pending };
   }
 
-  async credentialsOf(queryable: Queryable, merchantId: string, name: string): Promise<MerchantConnector['credentials']> {
-    const setting = (await connectorsOf(queryable, merchantId)).find((candidate) => candidate.connector === name);
-    if (setting === undefined) throw new Error(`merchant ${merchantId} has no settings for connector ${name}`);
-    return setting.credentials;
-  }
-
   async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<void> {
     if ((await this.#dependencies.vault.get(merchantId, paymentMethod)) === undefined) {
       throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
     }
   }
 
-  async #chooseConnector(queryable: Queryable, merchantId: string, currency: string, captureMethod: CaptureMode, requested: string | undefined): Promise<Chosen> {
-    const settings = (await connectorsOf(queryable, merchantId)).filter((setting) => setting.enabled);
-    const candidates = requested === undefined ? settings : settings.filter((setting) => setting.connector === requested);
-    if (requested !== undefined && candidates.length === 0) {
-      throw new PaymentError('no_connector_available', `The connector '${requested}' is not enabled for this account.`, { param: 'connector' });
-    }
-    for (const setting of candidates) {
-      const connector = this.#dependencies.connector(setting.connector);
-      if (connector === undefined) continue;
-      const capabilities = connector.capabilities;
-      const problem = !capabilities.currencies.includes(currency) ? 'currency' : !capabilities.captureModes.includes(captureMethod) ? 'capture_method' : undefined;
-      if (problem === undefined) return { connector, setting };
-      if (requested !== undefined) {
-        const value = problem === 'currency' ? currency : captureMethod;
-        throw new PaymentError('capability_not_supported', `The connector '${requested}' does not support ${problem} '${value}'.`, { param: problem });
-      }
-    }
-    throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
-  }
+
 }
 
+/** The first enabled connector (by priority) that can take this currency and capture method, or the requested one. */
+function chooseConnector(dependencies: PaymentsDependencies, connectors: readonly MerchantConnector[], currency: string, captureMethod: CaptureMode, requested: string | undefined): Chosen {
+  const settings = connectors.filter((setting) => setting.enabled);
+  const candidates = requested === undefined ? settings : settings.filter((setting) => setting.connector === requested);
+  if (requested !== undefined && candidates.length === 0) {
+    throw new PaymentError('no_connector_available', `The connector '${requested}' is not enabled for this account.`, { param: 'connector' });
+  }
+  for (const setting of candidates) {
+    const connector = dependencies.connector(setting.connector);
+    if (connector === undefined) continue;
+    const capabilities = connector.capabilities;
+    const problem = !capabilities.currencies.includes(currency) ? 'currency' : !capabilities.captureModes.includes(captureMethod) ? 'capture_method' : undefined;
+    if (problem === undefined) return { connector, setting };
+    if (requested !== undefined) {
+      const value = problem === 'currency' ? currency : captureMethod;
+      throw new PaymentError('capability_not_supported', `The connector '${requested}' does not support ${problem} '${value}'.`, { param: problem });
+    }
+  }
+  throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
+}
 export function missingIntent(id: string): PaymentError {
   return new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
 }

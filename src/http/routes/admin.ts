@@ -88,6 +88,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       connector: request.params.connector, enabled: body.enabled, priority: body.priority,
       credentials: { baseUrl: body.base_url, apiKey: body.api_key, apiSecret: body.api_secret, merchantAccount: body.merchant_account },
     }));
+    context.payments.settings.invalidate(request.params.id);
     return { object: 'merchant_connector', connector: request.params.connector, enabled: body.enabled, priority: body.priority, base_url: body.base_url };
   });
 
