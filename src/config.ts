@@ -31,7 +31,7 @@ export type Config = {
   readonly faultPoint: FaultPoint | undefined;
 };
 
-export const faultPoints = ['after_psp_authorize', 'after_psp_capture', 'after_psp_refund', 'before_psp_authorize'] as const;
+export const faultPoints = ['after_psp_authorize', 'after_psp_capture', 'after_psp_refund', 'before_psp_authorize', 'before_ledger_post'] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 
 export class ConfigError extends Error {

@@ -41,6 +41,33 @@ export async function openServices(config: Config, logger: Logger): Promise<{ da
   }
 }
 
+const maintenanceIntervalMs = 5_000;
+
+/**
+ * Periodic chores of every server process: post ledger postings a crash left in the outbox,
+ * and delete idempotency keys past their retention. Each run is bounded; none overlaps itself.
+ */
+function startMaintenance(context: AppContext): { stop(): void } {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const posted = await context.payments.sweepLedgerOutbox();
+      if (posted > 0) context.logger.warn({ posted }, 'posted ledger postings left in the outbox');
+      await context.idempotency.deleteExpired();
+    } catch (error) {
+      context.logger.error({ err: error }, 'maintenance run failed');
+    } finally {
+      running = false;
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), maintenanceIntervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const { database, release } = await openServices(config, logger);
   const adminKeys = new AdminKeys(database, config.adminKey);
@@ -59,12 +86,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const context: AppContext = { config, database, ledger, merchants: new Merchants(database), adminKeys, logger, payments, vault, idempotency };
   const app = await buildApp(context);
   const address = await app.listen({ host: config.host, port: config.port });
+  const maintenance = startMaintenance(context);
   return {
     app,
     context,
     url: address,
     generatedAdminKey: generatedKey,
     async close() {
+      maintenance.stop();
       await app.close();
       await database.close();
       release();

@@ -2,9 +2,8 @@
 // while earlier batches are being written, so N waiting callers share one database transaction
 // and one commit flush instead of N. A caller that finds the writer idle goes out at once, so an
 // unloaded ledger adds no latency. Each caller still gets its own result.
-import type { TransferRequest } from './types.ts';
-
-type Waiter<R> = { request: TransferRequest; resolve: (result: R) => void; reject: (error: unknown) => void };
+// Generic over what is batched: the ledger batches transfers, payments batch their postings.
+type Waiter<I, R> = { request: I; resolve: (result: R) => void; reject: (error: unknown) => void };
 
 export type BatcherLimits = {
   /** Transfers per database transaction. */
@@ -13,18 +12,18 @@ export type BatcherLimits = {
   readonly batchesInFlightMax: number;
 };
 
-export class TransferBatcher<R> {
-  readonly #write: (requests: readonly TransferRequest[]) => Promise<R[]>;
+export class TransferBatcher<I, R> {
+  readonly #write: (requests: readonly I[]) => Promise<R[]>;
   readonly #limits: BatcherLimits;
-  #waiting: Waiter<R>[] = [];
+  #waiting: Waiter<I, R>[] = [];
   #inFlight = 0;
 
-  constructor(write: (requests: readonly TransferRequest[]) => Promise<R[]>, limits: BatcherLimits) {
+  constructor(write: (requests: readonly I[]) => Promise<R[]>, limits: BatcherLimits) {
     this.#write = write;
     this.#limits = limits;
   }
 
-  submit(request: TransferRequest): Promise<R> {
+  submit(request: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#waiting.push({ request, resolve, reject });
       this.#dispatch();
@@ -42,7 +41,7 @@ export class TransferBatcher<R> {
     }
   }
 
-  async #run(batch: readonly Waiter<R>[]): Promise<void> {
+  async #run(batch: readonly Waiter<I, R>[]): Promise<void> {
     try {
       const results = await this.#write(batch.map((waiter) => waiter.request));
       batch.forEach((waiter, index) => waiter.resolve(results[index] as R));

@@ -61,7 +61,7 @@ const defaultGroupCommit: BatcherLimits = { batchSizeMax: 1000, batchesInFlightM
 
 export class Ledger {
   readonly #database: Database;
-  readonly #batcher: TransferBatcher<TransferResult>;
+  readonly #batcher: TransferBatcher<TransferRequest, TransferResult>;
 
   constructor(database: Database, options: LedgerOptions = {}) {
     this.#database = database;

@@ -55,7 +55,7 @@ export class Captures {
   }
 
   async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
-    const outcome = await this.#dependencies.database.transaction(async (tx): Promise<'done' | 'void'> => {
+    const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       if (parseOperation(intent.pendingOperation)?.kind === 'cancel') return 'void';
       if (intent.status === 'processing') {
@@ -96,9 +96,8 @@ export class Captures {
       { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_capture');
-    await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
     const price = await dependencies.settings.price(merchantId, attempt.currency);
-    await dependencies.database.transaction(async (tx) => {
+    await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
@@ -132,8 +131,7 @@ export class Captures {
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
       { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
     );
-    await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: attempt.currency });
-    await dependencies.database.transaction(async (tx) => {
+    await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, id);
       if (parseOperation(current.pendingOperation)?.kind !== 'cancel') return;
       const locked = await lockAttempt(tx, attempt.id);

@@ -1,46 +1,150 @@
-// Writes payment postings inside the payment's own database transaction, so the state change
-// and the money movement commit together or not at all.
-import type { Ledger, TransferRequest } from '../ledger/index.ts';
-import type { Queryable } from '../storage/database.ts';
+// The ledger postings of payments. A posting is written to `ledger_outbox` in the same database
+// transaction as the payment's state change (so they commit together or not at all), then posted
+// right after the commit by a group-committing poster: the postings of many concurrent payments
+// share one ledger transaction, so the hot accounts (the PSP's receivable, the platform's fees)
+// are locked once per batch instead of once per payment. The caller waits for its posting, so an
+// answer is only given once the ledger shows it. A posting left behind by a crash is posted by
+// `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
+import { TransferBatcher, type Ledger, type Leg, type TransferRequest } from '../ledger/index.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import { paymentAccounts } from './postings.ts';
 
 export type Movement = { readonly merchantId: string; readonly connector: string; readonly currency: string };
 
+type StoredLeg = { accountId: string; direction: 'debit' | 'credit'; amount: string; currency: string };
+type StoredTransfer = { kind: TransferRequest['kind']; id: string; legs?: StoredLeg[]; pendingId?: string; amount?: string; description?: string };
+type OutboxRow = { id: bigint; merchant_id: string; connector: string; currency: string; transfers: StoredTransfer[] };
+
+function store(transfer: TransferRequest): StoredTransfer {
+  const stored: StoredTransfer = { kind: transfer.kind, id: transfer.id };
+  if ('legs' in transfer && transfer.legs !== undefined) stored.legs = transfer.legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
+  if ('pendingId' in transfer) stored.pendingId = transfer.pendingId;
+  if (transfer.kind === 'post_pending' && transfer.amount !== undefined) stored.amount = transfer.amount.toString();
+  if (transfer.description !== undefined) stored.description = transfer.description;
+  return stored;
+}
+
+function restore(stored: StoredTransfer): TransferRequest {
+  const legs = stored.legs?.map((leg): Leg => ({ ...leg, amount: BigInt(leg.amount) }));
+  const common = { id: stored.id, description: stored.description };
+  switch (stored.kind) {
+    case 'posted':
+    case 'pending':
+      return { ...common, kind: stored.kind, legs: legs ?? [] };
+    case 'post_pending':
+      return { ...common, kind: 'post_pending', pendingId: stored.pendingId ?? '', amount: stored.amount === undefined ? undefined : BigInt(stored.amount), legs };
+    default:
+      return { ...common, kind: stored.kind, pendingId: stored.pendingId ?? '' };
+  }
+}
+
+function accountsKey(movement: Movement): string {
+  return `${movement.merchantId}|${movement.connector}|${movement.currency}`;
+}
+
+/** Outbox rows whose postings the ledger refused: kept for the sweeper, and reported. */
+export type PostingProblem = { readonly outboxId: bigint; readonly transferId: string; readonly code: string; readonly message: string };
+
 export class PaymentLedger {
   readonly #ledger: Ledger;
-  readonly #database: Queryable;
+  readonly #database: Database;
+  readonly #onProblem: (problem: PostingProblem) => void;
   /** Account sets known to be committed; bounded, since it only saves an idempotent insert. */
   readonly #ensured = new Set<string>();
   static readonly #ensuredMax = 100_000;
+  /** Outbox rows written by each open transaction, to post once it commits. */
+  readonly #written = new WeakMap<Queryable, { id: bigint; movement: Movement }[]>();
+  readonly #poster: TransferBatcher<bigint, true>;
 
-  constructor(ledger: Ledger, database: Queryable) {
+  readonly #beforePost: () => void;
+
+  constructor(ledger: Ledger, database: Database, hooks: { onProblem: (problem: PostingProblem) => void; beforePost?: () => void }) {
     this.#ledger = ledger;
     this.#database = database;
+    this.#onProblem = hooks.onProblem;
+    this.#beforePost = hooks.beforePost ?? (() => {});
+    this.#poster = new TransferBatcher<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 2 });
+  }
+
+  /** Runs `work` in a transaction; the postings it wrote are on the ledger when this returns. */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    let written: { id: bigint; movement: Movement }[] = [];
+    const result = await this.#database.transaction(async (tx) => {
+      written = [];
+      this.#written.set(tx, written);
+      return work(tx);
+    });
+    if (written.length > 0) this.#beforePost();
+    for (const { movement } of written) await this.#prepare(movement);
+    await Promise.all(written.map(({ id }) => this.#poster.submit(id)));
+    return result;
+  }
+
+  /** Records postings in the outbox, inside a transaction opened by `transaction`. */
+  async post(tx: Queryable, movement: Movement, transfers: readonly (TransferRequest | undefined)[]): Promise<void> {
+    const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
+    if (requests.length === 0) return;
+    const written = this.#written.get(tx);
+    if (written === undefined) throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
+    const inserted = await tx.query<{ id: bigint }>(
+      'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ($1, $2, $3, $4::jsonb) RETURNING id',
+      [movement.merchantId, movement.connector, movement.currency, JSON.stringify(requests.map(store))],
+    );
+    written.push({ id: (inserted.rows[0] as { id: bigint }).id, movement });
+  }
+
+  /** Posts outbox rows older than `olderThanMs` (left behind by a crash); returns how many were posted. */
+  async sweep(olderThanMs: number, limit = 500): Promise<number> {
+    const due = await this.#database.query<{ id: bigint }>(
+      `SELECT id FROM ledger_outbox WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    if (due.rows.length === 0) return 0;
+    await this.#postRows(due.rows.map((row) => row.id));
+    return due.rows.length;
+  }
+
+  /** One ledger transaction for many outbox rows, in id order; a row is deleted once posted. */
+  async #postRows(ids: readonly bigint[]): Promise<true[]> {
+    await this.#database.transaction(async (tx) => {
+      const rows = await tx.query<OutboxRow>(
+        'SELECT id, merchant_id, connector, currency, transfers FROM ledger_outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED',
+        [ids],
+      );
+      if (rows.rows.length === 0) return;
+      for (const row of rows.rows) await this.#ensureAccounts(tx, { merchantId: row.merchant_id, connector: row.connector, currency: row.currency });
+      const requests = rows.rows.flatMap((row) => row.transfers.map(restore));
+      const results = await this.#ledger.transferBatchWithin(tx, requests);
+      const done: bigint[] = [];
+      let index = 0;
+      for (const row of rows.rows) {
+        const rowResults = results.slice(index, index + row.transfers.length);
+        index += row.transfers.length;
+        const refused = rowResults.find((result) => result.status === 'rejected');
+        if (refused === undefined || refused.status !== 'rejected') done.push(row.id);
+        else this.#onProblem({ outboxId: row.id, transferId: row.transfers[rowResults.indexOf(refused)]?.id ?? '?', code: refused.error.code, message: refused.error.message });
+      }
+      if (done.length > 0) await tx.query('DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])', [done]);
+    });
+    return ids.map(() => true as const);
   }
 
   /**
-   * Creates the accounts of a movement in their own committed statement, before the transaction
-   * that posts to them: a cache entry made inside a transaction could outlive its rollback, or be
-   * seen by another request before the commit.
+   * Creates a movement's accounts in their own committed statement and remembers that. Only a
+   * committed creation may be cached: another batch must never skip creating accounts that a
+   * still-open (or rolled-back) transaction created.
    */
-  async prepare(movement: Movement): Promise<void> {
-    const key = `${movement.merchantId}|${movement.connector}|${movement.currency}`;
+  async #prepare(movement: Movement): Promise<void> {
+    const key = accountsKey(movement);
     if (this.#ensured.has(key)) return;
     await this.#ledger.ensureAccountsWithin(this.#database, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
     if (this.#ensured.size >= PaymentLedger.#ensuredMax) this.#ensured.clear();
     this.#ensured.add(key);
   }
 
-  async post(tx: Queryable, movement: Movement, transfers: readonly (TransferRequest | undefined)[]): Promise<void> {
-    const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
-    if (requests.length === 0) return;
-    const key = `${movement.merchantId}|${movement.connector}|${movement.currency}`;
-    if (!this.#ensured.has(key)) await this.#ledger.ensureAccountsWithin(tx, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
-    const results = await this.#ledger.transferBatchWithin(tx, requests);
-    for (const result of results) {
-      // Payment postings have no limits to break and ids of their own: a rejection is a bug,
-      // and the whole state change rolls back with it.
-      if (result.status === 'rejected') throw new Error(`ledger refused a payment posting: ${result.error.code}: ${result.error.message}`);
-    }
+  /** Inside a posting transaction: rows from the sweeper may name accounts not yet created. */
+  async #ensureAccounts(tx: Queryable, movement: Movement): Promise<void> {
+    if (this.#ensured.has(accountsKey(movement))) return;
+    await this.#ledger.ensureAccountsWithin(tx, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
   }
 }

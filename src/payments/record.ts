@@ -53,9 +53,8 @@ export async function recordAuthorization(
   sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
 ): Promise<IntentWithAttempts> {
   const attemptId = sent.id;
-  if (outcome.status === 'authorized' || outcome.status === 'captured') await ledger.prepare({ merchantId, connector: sent.connector, currency: sent.currency });
   const price = await dependencies.settings.price(merchantId, sent.currency);
-  return dependencies.database.transaction(async (tx) => {
+  return ledger.transaction(async (tx) => {
     const intent = await findIntent(tx, merchantId, intentId, true);
     if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);
     const attempt = await lockAttempt(tx, attemptId);

@@ -89,8 +89,7 @@ export class Refunds {
       { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: refund.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_refund');
-    await this.#ledger.prepare({ merchantId, connector: attempt.connector, currency: refund.currency });
-    const recorded = await dependencies.database.transaction((tx) => this.#record(tx, merchantId, refund.id, attempt.connector, outcome));
+    const recorded = await this.#ledger.transaction((tx) => this.#record(tx, merchantId, refund.id, attempt.connector, outcome));
     if (recorded.status === 'failed') {
       throw new PaymentError('refund_failed', `The PSP refused the refund: ${recorded.failureReason ?? 'no reason given'}.`, { param: 'amount' });
     }

@@ -45,13 +45,21 @@ export class PaymentsService {
 
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
-    this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database);
+    this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database, {
+      onProblem: (problem) => dependencies.logger.error({ posting: problem }, 'the ledger refused a payment posting; it stays in the outbox'),
+      beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
+    });
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
   }
 
   get ledger(): Ledger {
     return this.#dependencies.ledger;
+  }
+
+  /** Posts ledger postings left in the outbox by a crash (called periodically by the server). */
+  async sweepLedgerOutbox(olderThanMs = 2_000): Promise<number> {
+    return this.#ledger.sweep(olderThanMs);
   }
 
   get settings(): MerchantSettings {

@@ -104,6 +104,30 @@ describe('crash between the PSP call and recording its answer', () => {
     assert.equal(refunds.rows[0]?.count, 1n);
   });
 
+  test('a crash after the commit and before the ledger posting: the sweeper posts it after the restart', async () => {
+    const body = { amount: 1_700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' };
+    await crashOn('before_ledger_post', 'POST', '/v1/payment_intents', body, 'crash-ledger-1');
+    const left = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_outbox');
+    assert.equal(left.rows[0]?.count, 1n, 'the posting waits in the outbox');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const final = await withPayrail(undefined, async (payrail) => {
+      const answer = await call(payrail, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'crash-ledger-1' });
+      // The sweeper runs at start-up; give it a moment.
+      for (let tries = 0; tries < 50; tries++) {
+        const remaining = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_outbox');
+        if (remaining.rows[0]?.count === 0n) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return answer;
+    });
+    assert.equal(final.body.status, 'succeeded', JSON.stringify(final.body));
+    const attemptId = (final.body.attempts as { id: string }[])[0]?.id ?? '';
+    const posting = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_transactions WHERE id = $1', [`capture:${attemptId}`]);
+    assert.equal(posting.rows[0]?.count, 1n);
+    const truth = await groundTruth(attemptId);
+    assert.equal(truth.payments[0]?.captured, 1_700);
+  });
+
   test('the ledger verifies, and no card number reached a log line or a database column', async () => {
     const report = await verifyLedger(database);
     assert.deepEqual(report.problems, []);

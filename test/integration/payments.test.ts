@@ -215,6 +215,20 @@ describe('payments over HTTP with the simulator', () => {
     assert.deepEqual(list.body.data, []);
   });
 
+  test('a posting the ledger refuses stays in the outbox and is reported, and changes nothing', async () => {
+    const database = server.context.database;
+    await database.query(
+      `INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ('mch_nobody', 'stripe', 'usd', $1::jsonb)`,
+      [JSON.stringify([{ kind: 'post_pending', id: 'capture:pa_nothing', pendingId: 'auth:pa_nothing', amount: '5' }])],
+    );
+    assert.equal(await server.context.payments.sweepLedgerOutbox(0), 1);
+    const left = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_outbox');
+    assert.equal(left.rows[0]?.count, 1n);
+    assert.equal(await server.context.ledger.getTransaction('capture:pa_nothing'), undefined);
+    assert.ok(server.logs.some((line) => line.includes('the ledger refused a payment posting') && line.includes('pending_not_found')));
+    await database.query('DELETE FROM ledger_outbox');
+  });
+
   test('the ledger verifies after all of the above', async () => {
     const report = await verifyLedger(server.context.database);
     assert.deepEqual(report.problems, []);
