@@ -18,8 +18,12 @@ function merchantFromRow(row: MerchantRow): Merchant {
   return { id: row.id, name: row.name, email: row.email, metadata: row.metadata, createdAt: row.created_at };
 }
 
+const authCacheTtlMs = 5_000;
+const authCacheEntriesMax = 10_000;
+
 export class Merchants {
   readonly #database: Database;
+  readonly #authCache = new Map<string, { merchant: { merchantId: string; livemode: boolean }; at: number }>();
 
   constructor(database: Database) {
     this.#database = database;
@@ -63,6 +67,10 @@ export class Merchants {
         newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey),
       ]);
     });
+    // After the commit: a request in between could otherwise cache a key that is being revoked.
+    if (options.revokeOthers) {
+      for (const [hash, entry] of this.#authCache) if (entry.merchant.merchantId === merchantId) this.#authCache.delete(hash);
+    }
     return secretKey;
   }
 
@@ -81,13 +89,25 @@ export class Merchants {
   }
 
   /** The merchant a secret key belongs to, or undefined for an unknown or revoked key. */
+  /**
+   * The merchant a secret key belongs to, or undefined for an unknown or revoked key. A valid key
+   * is remembered for a few seconds (every request authenticates); a revocation made through this
+   * process applies at once, one made by another process within `authCacheTtlMs`.
+   */
   async authenticate(secretKey: string): Promise<{ merchantId: string; livemode: boolean } | undefined> {
+    const hash = hashSecret(secretKey);
+    const cached = this.#authCache.get(hash);
+    if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs) return cached.merchant;
     const result = await this.#database.query<{ merchant_id: string; livemode: boolean }>(
       'SELECT merchant_id, livemode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [hashSecret(secretKey)],
+      [hash],
     );
     const row = result.rows[0];
-    return row === undefined ? undefined : { merchantId: row.merchant_id, livemode: row.livemode };
+    if (row === undefined) return undefined;
+    const merchant = { merchantId: row.merchant_id, livemode: row.livemode };
+    if (this.#authCache.size >= authCacheEntriesMax) this.#authCache.clear();
+    this.#authCache.set(hash, { merchant, at: Date.now() });
+    return merchant;
   }
 }
 

@@ -77,16 +77,22 @@ export class PaymentsService {
     // open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     if (input.connector !== undefined) chooseConnector(this.#dependencies, connectors, input.currency, input.captureMethod ?? 'automatic', input.connector);
-    // One transaction creates the intent and, with confirm, its first attempt.
+    const captureMethod = input.captureMethod ?? 'automatic';
+    const confirming = input.confirm === true;
+    if (confirming && input.paymentMethod === undefined) {
+      throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', { param: 'payment_method' });
+    }
+    const chosen = confirming ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
+    // One transaction creates the intent and, with confirm, its first attempt (already processing).
     const prepared = await this.#dependencies.database.transaction(async (tx) => {
       const created = await insertIntent(tx, {
         id: newSortableId('pi'), merchantId, amount, currency: input.currency,
-        status: input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
-        captureMethod: input.captureMethod ?? 'automatic', paymentMethodId: input.paymentMethod ?? null,
-        connector: input.connector ?? null, description: input.description ?? null, metadata: input.metadata ?? {},
+        status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
+        captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen?.connector.name ?? input.connector ?? null,
+        description: input.description ?? null, metadata: input.metadata ?? {},
       });
       await bind?.(tx, created.id);
-      return input.confirm === true ? this.#startAttempt(tx, merchantId, created, {}, connectors) : { intent: created, attempt: undefined };
+      return { intent: created, attempt: chosen === undefined ? undefined : await newAttempt(tx, created, chosen.connector.name) };
     });
     if (prepared.attempt === undefined) return { intent: prepared.intent, attempts: [] };
     const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
@@ -143,11 +149,7 @@ export class PaymentsService {
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
     const chosen = chooseConnector(this.#dependencies, connectors, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
-    const attemptId = newSortableId('pa');
-    const attempt = await insertAttempt(tx, {
-      id: attemptId, paymentIntentId: id, merchantId, connector: chosen.connector.name, amount: intent.amount,
-      currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${attemptId}`,
-    });
+    const attempt = await newAttempt(tx, intent, chosen.connector.name);
     const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector: chosen.connector.name, lastPaymentError: null });
     return { intent: updated, attempt };
   }
@@ -233,6 +235,15 @@ function chooseConnector(dependencies: PaymentsDependencies, connectors: readonl
   }
   throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
 }
+/** A pending attempt; its PSP idempotency key derives from its id, so every retry reuses it. */
+function newAttempt(tx: Queryable, intent: PaymentIntent, connector: string): Promise<Attempt> {
+  const id = newSortableId('pa');
+  return insertAttempt(tx, {
+    id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector, amount: intent.amount,
+    currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${id}`,
+  });
+}
+
 export function missingIntent(id: string): PaymentError {
   return new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
 }

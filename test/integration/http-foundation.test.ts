@@ -65,6 +65,14 @@ describe('HTTP foundation', () => {
     assert.equal(adminOnMerchant.status, 401);
   });
 
+  test('a revoked key stops working at once, although valid keys are cached', async () => {
+    const created = await createMerchant('Revoking shop');
+    assert.equal((await call(server, 'GET', '/v1/ledger/accounts', { key: created.key })).status, 200);
+    const fresh = await server.context.merchants.issueKey(created.id, { revokeOthers: true });
+    assert.equal((await call(server, 'GET', '/v1/ledger/accounts', { key: created.key })).status, 401);
+    assert.equal((await call(server, 'GET', '/v1/ledger/accounts', { key: fresh })).status, 200);
+  });
+
   test('secret keys are stored hashed, never in plaintext', async () => {
     const rows = await server.context.database.query<{ key_hash: string }>('SELECT key_hash FROM api_keys');
     for (const row of rows.rows) {
