@@ -96,7 +96,7 @@ export class PaymentLedger {
   /** Posts outbox rows older than `olderThanMs` (left behind by a crash); returns how many were posted. */
   async sweep(olderThanMs: number, limit = 500): Promise<number> {
     const due = await this.#database.query<{ id: bigint }>(
-      `SELECT id FROM ledger_outbox WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
+      `SELECT id FROM ledger_outbox WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
       [olderThanMs, limit],
     );
     if (due.rows.length === 0) return 0;

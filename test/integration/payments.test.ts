@@ -27,8 +27,8 @@ describe('payments over HTTP with the simulator', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '1500' });
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '500' });
+    simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
+    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1200' });
     key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
     otherKey = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Other' } })).body.secret_key);
   });
