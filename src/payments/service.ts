@@ -14,7 +14,7 @@ import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { recordAuthorization } from './record.ts';
-import { attemptsOf, findIntent, insertAttempt, insertIntent, listIntents, updateIntent } from './repository.ts';
+import { attemptsOf, findIntent, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent, type NewIntent } from './repository.ts';
 import { moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent } from './types.ts';
 import { Captures } from './captures.ts';
@@ -83,17 +83,21 @@ export class PaymentsService {
       throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', { param: 'payment_method' });
     }
     const chosen = confirming ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
-    // One transaction creates the intent and, with confirm, its first attempt (already processing).
-    const prepared = await this.#dependencies.database.transaction(async (tx) => {
-      const created = await insertIntent(tx, {
-        id: newSortableId('pi'), merchantId, amount, currency: input.currency,
-        status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
-        captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen?.connector.name ?? input.connector ?? null,
-        description: input.description ?? null, metadata: input.metadata ?? {},
+    const intent: NewIntent = {
+      id: newSortableId('pi'), merchantId, amount, currency: input.currency,
+      status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
+      captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen?.connector.name ?? input.connector ?? null,
+      description: input.description ?? null, metadata: input.metadata ?? {},
+    };
+    // The intent and, with confirm, its first attempt (already processing) are created together:
+    // in one statement, or in one transaction when an idempotency key must record the intent.
+    const prepared = chosen !== undefined && bind === undefined
+      ? await insertIntentWithAttempt(this.#dependencies.database, intent, newAttemptIds(chosen.connector.name))
+      : await this.#dependencies.database.transaction(async (tx) => {
+        const created = await insertIntent(tx, intent);
+        await bind?.(tx, created.id);
+        return { intent: created, attempt: chosen === undefined ? undefined : await newAttempt(tx, created, chosen.connector.name) };
       });
-      await bind?.(tx, created.id);
-      return { intent: created, attempt: chosen === undefined ? undefined : await newAttempt(tx, created, chosen.connector.name) };
-    });
     if (prepared.attempt === undefined) return { intent: prepared.intent, attempts: [] };
     const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
     throwIfDeclined(result);
@@ -235,12 +239,17 @@ function chooseConnector(dependencies: PaymentsDependencies, connectors: readonl
   }
   throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
 }
-/** A pending attempt; its PSP idempotency key derives from its id, so every retry reuses it. */
-function newAttempt(tx: Queryable, intent: PaymentIntent, connector: string): Promise<Attempt> {
+/** A new attempt's id; its PSP idempotency key derives from it, so every retry reuses the key. */
+function newAttemptIds(connector: string): { id: string; connector: string; pspIdempotencyKey: string } {
   const id = newSortableId('pa');
+  return { id, connector, pspIdempotencyKey: `payrail_${id}` };
+}
+
+function newAttempt(tx: Queryable, intent: PaymentIntent, connector: string): Promise<Attempt> {
+  const ids = newAttemptIds(connector);
   return insertAttempt(tx, {
-    id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector, amount: intent.amount,
-    currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${id}`,
+    ...ids, paymentIntentId: intent.id, merchantId: intent.merchantId, amount: intent.amount,
+    currency: intent.currency, captureMethod: intent.captureMethod,
   });
 }
 
