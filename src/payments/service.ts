@@ -76,13 +76,14 @@ export class PaymentsService {
     // Settings are read before the transaction: PGlite has one session, so a read outside an
     // open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
-    if (input.connector !== undefined) chooseConnector(this.#dependencies, connectors, input.currency, input.captureMethod ?? 'automatic', input.connector);
     const captureMethod = input.captureMethod ?? 'automatic';
     const confirming = input.confirm === true;
     if (confirming && input.paymentMethod === undefined) {
       throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', { param: 'payment_method' });
     }
-    const chosen = confirming ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
+    // A requested connector is checked now, even when the intent is confirmed later.
+    const routed = confirming || input.connector !== undefined ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
+    const chosen = confirming ? routed : undefined;
     const intent: NewIntent = {
       id: newSortableId('pi'), merchantId, amount, currency: input.currency,
       status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
