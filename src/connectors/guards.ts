@@ -1,7 +1,8 @@
 // Assertions a connector makes before it sends anything: the request is within its capability
 // map and its credentials are complete. A failure is a caller bug, thrown as ConnectorError.
 import { ConnectorError } from './errors.ts';
-import type { CapabilityMap, CaptureMode, ConnectorCredentials } from './types.ts';
+import type { PaymentExpectation } from './outcomes.ts';
+import type { AuthorizeRequest, CapabilityMap, CaptureMode, ConnectorCredentials } from './types.ts';
 
 export function assertCurrency(connector: string, capabilities: CapabilityMap, currency: string): void {
   if (!capabilities.currencies.includes(currency)) {
@@ -42,4 +43,16 @@ export function defineCapabilities(capabilities: CapabilityMap): CapabilityMap {
     captureModes: Object.freeze([...capabilities.captureModes]),
     refunds: Object.freeze({ ...capabilities.refunds }),
   });
+}
+
+/**
+ * The checks every connector makes before an authorization leaves the process, and what its
+ * answer will be checked against; the card number and CVC are listed so no answer can echo them.
+ */
+export function authorizationExpectation(connector: string, capabilities: CapabilityMap, request: AuthorizeRequest): PaymentExpectation {
+  assertCurrency(connector, capabilities, request.currency);
+  assertCaptureMode(connector, capabilities, request.captureMode);
+  assertPositive(connector, request.amount);
+  const secrets = [request.card.number, ...(request.card.cvc === undefined ? [] : [request.card.cvc])];
+  return { operation: 'authorize', reference: request.reference, currency: request.currency, amount: request.amount, secrets };
 }

@@ -1,7 +1,7 @@
 // Paytm: INR card payments captured at once, full refunds only, no void. Paytm has no
 // idempotency header: our references are its keys (orderId = attempt id, refId = refund id), and
 // a repeat of either returns the stored transaction or refund instead of acting again.
-import { assertCaptureMode, assertCurrency, assertPositive, requireSecret, unsupported } from '../guards.ts';
+import { assertCurrency, assertPositive, authorizationExpectation, requireSecret, unsupported } from '../guards.ts';
 import { httpRequest } from '../http.ts';
 import type { HttpResult } from '../http.ts';
 import type { CallContext, Connector } from '../types.ts';
@@ -32,13 +32,10 @@ export const paytmConnector: Connector = {
   capabilities: PAYTM_CAPABILITIES,
 
   async authorize(request, context) {
-    assertCurrency(PSP, PAYTM_CAPABILITIES, request.currency);
-    assertCaptureMode(PSP, PAYTM_CAPABILITIES, request.captureMode);
-    assertPositive(PSP, request.amount);
+    const expectation = authorizationExpectation(PSP, PAYTM_CAPABILITIES, request);
     const merchant = merchantOf(context);
-    const secrets = [request.card.number, ...(request.card.cvc === undefined ? [] : [request.card.cvc])];
     const reply = await post(context, merchant, '/v3/order/pay', payBody(request, merchant.mid));
-    return transactionOutcome(reply, { operation: 'authorize', reference: request.reference, currency: request.currency, amount: request.amount, secrets });
+    return transactionOutcome(reply, expectation);
   },
 
   capture() {

@@ -1,6 +1,6 @@
 // Razorpay: server-to-server card payments (JSON), capture of the full authorized amount only,
 // partial and repeated refunds, no void. Every POST carries `X-Idempotency-Key`.
-import { assertCaptureMode, assertCurrency, assertPositive, requireSecret, unsupported } from '../guards.ts';
+import { assertCurrency, assertPositive, authorizationExpectation, requireSecret, unsupported } from '../guards.ts';
 import { httpRequest } from '../http.ts';
 import type { HttpResult } from '../http.ts';
 import type { PaymentExpectation } from '../outcomes.ts';
@@ -39,12 +39,8 @@ export const razorpayConnector: Connector = {
   capabilities: RAZORPAY_CAPABILITIES,
 
   async authorize(request, context) {
-    assertCurrency(PSP, RAZORPAY_CAPABILITIES, request.currency);
-    assertCaptureMode(PSP, RAZORPAY_CAPABILITIES, request.captureMode);
-    assertPositive(PSP, request.amount);
+    const expectation = authorizationExpectation(PSP, RAZORPAY_CAPABILITIES, request);
     const body = createPaymentBody(request);
-    const secrets = [request.card.number, ...(request.card.cvc === undefined ? [] : [request.card.cvc])];
-    const expectation: PaymentExpectation = { operation: 'authorize', reference: request.reference, currency: request.currency, amount: request.amount, secrets };
     return paymentOutcome(await post(context, '/v1/payments/create/json', body), expectation);
   },
 

@@ -1,6 +1,6 @@
 // Stripe: PaymentIntents confirmed at creation with raw card data, manual or automatic capture,
 // partial capture, cancel, repeated partial refunds. Every POST carries `Idempotency-Key`.
-import { assertCaptureMode, assertCurrency, assertPositive } from '../guards.ts';
+import { assertCurrency, assertPositive, authorizationExpectation } from '../guards.ts';
 import { httpRequest } from '../http.ts';
 import type { HttpMethod, HttpResult } from '../http.ts';
 import type { PaymentExpectation } from '../outcomes.ts';
@@ -34,12 +34,8 @@ export const stripeConnector: Connector = {
   capabilities: STRIPE_CAPABILITIES,
 
   async authorize(request, context) {
-    assertCurrency(PSP, STRIPE_CAPABILITIES, request.currency);
-    assertCaptureMode(PSP, STRIPE_CAPABILITIES, request.captureMode);
-    assertPositive(PSP, request.amount);
+    const expectation = authorizationExpectation(PSP, STRIPE_CAPABILITIES, request);
     const form = authorizeForm(request);
-    const secrets = [request.card.number, ...(request.card.cvc === undefined ? [] : [request.card.cvc])];
-    const expectation: PaymentExpectation = { operation: 'authorize', reference: request.reference, currency: request.currency, amount: request.amount, secrets };
     return paymentOutcome(await call(context, 'POST', '/v1/payment_intents', form), expectation);
   },
 
