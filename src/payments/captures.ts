@@ -39,7 +39,13 @@ export class Captures {
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = parseOperation(intent.pendingOperation);
-      if (inFlight?.kind === 'capture') return { intent, amount: inFlight.amount };
+      if (inFlight?.kind === 'capture') {
+        // The same capture again resumes it; a different one must wait for its outcome.
+        if (amountToCapture !== undefined && assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency) !== inFlight.amount) {
+          throw new PaymentError('payment_intent_unexpected_state', `A capture of ${inFlight.amount} is already in progress for this PaymentIntent.`, { paymentIntentId: id });
+        }
+        return { intent, amount: inFlight.amount };
+      }
       moveIntent(id, intent.status, 'succeeded', 'capture');
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       const amount = amountToCapture === undefined ? intent.amountCapturable : assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency);

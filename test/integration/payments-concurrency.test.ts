@@ -50,6 +50,26 @@ describe('payments under concurrency (PostgreSQL)', () => {
     assert.equal(truth.payments[0]?.captured, 4_321);
   });
 
+  test('20 concurrent captures of one authorization capture once, never more than authorized', async () => {
+    const held = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 2_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', connector: 'stripe' } });
+    assert.equal(held.body.status, 'requires_capture');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) =>
+      call(server, 'POST', `/v1/payment_intents/${held.body.id}/capture`, { key, body: { amount_to_capture: 1_000 + index * 100 } })));
+    for (const answer of answers) assert.ok(answer.status === 200 || answer.status === 400, JSON.stringify(answer.body));
+    const intent = await call(server, 'GET', `/v1/payment_intents/${held.body.id}`, { key });
+    assert.equal(intent.body.status, 'succeeded');
+    const received = Number(intent.body.amount_received);
+    // Every 200 reports the one capture that happened; nobody is told a different amount was captured.
+    for (const answer of answers.filter((candidate) => candidate.status === 200)) assert.equal(answer.body.amount_received, received);
+    assert.ok(received >= 1_000 && received <= 2_000);
+    const attemptId = (intent.body.attempts as { id: string }[])[0]?.id ?? '';
+    const truth = await groundTruth(attemptId);
+    assert.equal(truth.operations.filter((operation) => operation.type === 'capture').length, 1);
+    assert.equal(truth.payments[0]?.captured, received);
+    const posted = await server.context.ledger.getTransaction(`capture:${attemptId}`);
+    assert.equal(posted?.legs[0]?.amount, BigInt(received));
+  });
+
   test('50 concurrent partial refunds never exceed the captured amount', async () => {
     const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' } });
     assert.equal(paid.body.status, 'succeeded');
