@@ -3,7 +3,7 @@
 // once with 50 ms of PSP latency and once with 0 ms; after each run, a check that Payrail's
 // records, its ledger and the simulator's ground truth agree.
 //
-//   npm run bench:payments -- [--seconds 10] [--clients 32] [--json]
+//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--json]
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const amount = 1_999;
 
-type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[] };
+type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[]; pool: number };
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -29,6 +29,7 @@ function parseOptions(argv: readonly string[]): Options {
     options: {
       seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' },
       json: { type: 'boolean', default: false }, 'database-url': { type: 'string' }, latencies: { type: 'string', default: '50,0' },
+      pool: { type: 'string' },
     },
     strict: true,
   });
@@ -40,7 +41,9 @@ function parseOptions(argv: readonly string[]): Options {
   if (latencies.some((latency) => !Number.isInteger(latency) || latency < 0 || latency > 5000)) throw new Error('--latencies must be integers from 0 to 5000');
   const databaseUrl = values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
   if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname)) throw new Error('the benchmark only runs against a local PostgreSQL');
-  return { seconds, clients, json: values.json, databaseUrl, latencies };
+  const pool = values.pool === undefined ? Math.min(64, clients + 8) : Number(values.pool);
+  if (!Number.isInteger(pool) || pool < 1 || pool > 500) throw new Error('--pool must be an integer from 1 to 500');
+  return { seconds, clients, json: values.json, databaseUrl, latencies, pool };
 }
 
 type Payrail = { url: string; child: ChildProcess; stop(): Promise<void> };
@@ -127,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const adminKey = `bench_${crypto.randomBytes(16).toString('hex')}`;
     payrail = await startPayrail({
       DATABASE_URL: scratch.url, PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PORT: '0',
-      PAYRAIL_DB_POOL_SIZE: String(Math.min(64, options.clients + 8)), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+      PAYRAIL_DB_POOL_SIZE: String(options.pool), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
     });
     const merchant = (await (await fetch(`${payrail.url}/v1/admin/merchants`, {
       method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench shop' }),
