@@ -6,7 +6,6 @@
 //   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--json]
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
 import type { Database } from '../src/storage/database.ts';
+import { startChild, type RunningChild } from '../src/child-process.ts';
 import { startSimulatorProcess, type SimulatorProcess } from '../src/simulator-process.ts';
 import { createScratchDatabase, percentile } from './support.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const amount = 1_999;
 
@@ -46,24 +45,15 @@ function parseOptions(argv: readonly string[]): Options {
   return { seconds, clients, json: values.json, databaseUrl, latencies, pool };
 }
 
-type Payrail = { url: string; child: ChildProcess; stop(): Promise<void> };
+type Payrail = RunningChild;
 
 function startPayrail(env: Record<string, string>): Promise<Payrail> {
-  const child = spawn(process.execPath, [path.join(root, 'src/cli.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`Payrail did not start:\n${seen}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      // Payrail logs at warn: pass its errors through, they explain any failed payment.
+  return startChild({
+    script: 'src/cli.ts', args: ['serve'], env, ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 30_000,
+    // Payrail logs at warn: pass its errors through, they explain any failed payment.
+    onOutput: (text) => {
       for (const line of text.split('\n')) if (line.includes('"level":50') || line.includes('"level":60')) process.stderr.write(`[payrail] ${line.slice(0, 2000)}\n`);
-      seen = (seen + text).slice(-5000);
-      const match = /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      resolve({ url: match[1], child, stop: async () => { child.kill('SIGTERM'); await exited; } });
-    });
+    },
   });
 }
 
