@@ -8,7 +8,6 @@
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
 import crypto from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
