@@ -2,25 +2,18 @@
 // HTTP, written against sim/CONTRACT.md. The simulator's ground truth (`/_sim/ground-truth`) is
 // the referee: what the connector reports must be what the PSP did.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConnectorError } from '../../src/connectors/errors.ts';
 import { paytmConnector } from '../../src/connectors/paytm/connector.ts';
 import { razorpayConnector } from '../../src/connectors/razorpay/connector.ts';
 import { stripeConnector } from '../../src/connectors/stripe/connector.ts';
 import type { CallContext, CaptureMode, Connector, DeclineCode, PaymentOutcome, RefundOutcome } from '../../src/connectors/types.ts';
+import { startSimulator, type RunningProcess } from '../support/processes.ts';
 
-const SIM_MAIN = join(import.meta.dirname, '..', '..', 'sim', 'main.ts');
 const SIM_TIMEOUT_DELAY_MS = 300;
 /** Shorter than the simulator's delay: the timeout card's call gives up first. */
 const SHORT_TIMEOUT_MS = 100;
-const START_TIMEOUT_MS = 15_000;
 
 const CARDS = {
   approved: '4242424242424242',
@@ -46,51 +39,12 @@ const DECLINES: ReadonlyArray<readonly [string, DeclineCode]> = [
 
 // --- the simulator process -----------------------------------------------------------------------
 
-let simulator: ChildProcess | undefined;
+let simulator: RunningProcess | undefined;
 let simulatorUrl = '';
-const simulatorOutput: string[] = [];
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function startSimulator(): Promise<void> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [SIM_MAIN], {
-    env: { ...process.env, SIM_PORT: String(port), SIM_HOST: '127.0.0.1', SIM_TIMEOUT_DELAY_MS: String(SIM_TIMEOUT_DELAY_MS) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  simulator = child;
-  child.stderr.on('data', (chunk: Buffer) => simulatorOutput.push(chunk.toString()));
-  simulatorUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator did not start in ${START_TIMEOUT_MS} ms:\n${simulatorOutput.join('')}`)), START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk: Buffer) => {
-      simulatorOutput.push(chunk.toString());
-      const match = /PSP simulator listening on (http:\/\/\S+)/.exec(simulatorOutput.join(''));
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/+$/, ''));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`simulator exited with ${String(code)}:\n${simulatorOutput.join('')}`));
-    });
-  });
-}
-
-async function stopSimulator(): Promise<void> {
-  const child = simulator;
-  if (child === undefined || child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+async function startSimulatorProcess(): Promise<void> {
+  simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: String(SIM_TIMEOUT_DELAY_MS) });
+  simulatorUrl = simulator.url;
 }
 
 // --- helpers -------------------------------------------------------------------------------------
@@ -326,11 +280,9 @@ function commonFlows(flow: Flow): void {
 
 // --- the suites ----------------------------------------------------------------------------------
 
-const simulatorMissing = !existsSync(SIM_MAIN);
-
-describe('connectors against the PSP simulator', { skip: simulatorMissing ? 'sim/main.ts does not exist yet' : false }, () => {
-  before(startSimulator);
-  after(stopSimulator);
+describe('connectors against the PSP simulator', () => {
+  before(startSimulatorProcess);
+  after(() => simulator?.stop());
 
   describe('stripe', () => {
     const flow: Flow = { psp: 'stripe', connector: stripeConnector, currency: 'usd', amount: 2000n };
