@@ -24,6 +24,12 @@ type Slot =
   | { kind: 'same_as'; index: number }
   | { kind: 'new'; canonical: CanonicalRequest; legs?: readonly Leg[] };
 
+function checkBatchSize(requests: readonly TransferRequest[]): void {
+  if (requests.length > ledgerLimits.transfersPerBatchMax) {
+    throw new LedgerError('batch_too_large', `a batch may hold at most ${ledgerLimits.transfersPerBatchMax} transfers`, 'transfers');
+  }
+}
+
 function transactionFromRow(row: TransactionRow, legs: readonly Leg[]): LedgerTransaction {
   return {
     id: row.id,
@@ -147,9 +153,7 @@ export class Ledger {
    * transfer changes nothing and does not stop the others.
    */
   async transferBatch(requests: readonly TransferRequest[], options?: TransferOptions): Promise<TransferResult[]> {
-    if (requests.length > ledgerLimits.transfersPerBatchMax) {
-      throw new LedgerError('batch_too_large', `a batch may hold at most ${ledgerLimits.transfersPerBatchMax} transfers`, 'transfers');
-    }
+    checkBatchSize(requests);
     const now = options?.now ?? new Date();
     const problems = requests.map((request) => validateTransfer(request));
     return this.#database.transaction((tx) => this.#applyBatch(tx, requests, problems, now), {
@@ -163,9 +167,7 @@ export class Ledger {
    * together with the caller's own state change. The caller's transaction must be retryable.
    */
   async transferBatchWithin(tx: Queryable, requests: readonly TransferRequest[], options?: TransferOptions): Promise<TransferResult[]> {
-    if (requests.length > ledgerLimits.transfersPerBatchMax) {
-      throw new LedgerError('batch_too_large', `a batch may hold at most ${ledgerLimits.transfersPerBatchMax} transfers`, 'transfers');
-    }
+    checkBatchSize(requests);
     return this.#applyBatch(tx, requests, requests.map((request) => validateTransfer(request)), options?.now ?? new Date());
   }
 

@@ -18,6 +18,22 @@ function merchantFromRow(row: MerchantRow): Merchant {
   return { id: row.id, name: row.name, email: row.email, metadata: row.metadata, createdAt: row.created_at };
 }
 
+/** A new test-mode secret key for the merchant; only its hash is stored, the key is returned once. */
+async function insertKey(tx: Queryable, merchantId: string): Promise<string> {
+  const secretKey = newSecret('sk_test_');
+  await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
+    newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey),
+  ]);
+  return secretKey;
+}
+
+/** A new generated operator key; only its hash is stored, the key is returned once. */
+async function insertGeneratedAdminKey(tx: Queryable): Promise<string> {
+  const key = newSecret('ak_');
+  await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
+  return key;
+}
+
 const authCacheTtlMs = 5_000;
 const authCacheEntriesMax = 10_000;
 
@@ -32,20 +48,16 @@ export class Merchants {
   /** Creates a merchant with one test-mode secret key; the key is returned here and never again. */
   /** `setUp` runs inside the creating transaction (connectors, prices …), so a merchant is whole or absent. */
   async create(input: MerchantInput, setUp?: (tx: Queryable, merchantId: string) => Promise<void>): Promise<{ merchant: Merchant; secretKey: string }> {
-    const secretKey = newSecret('sk_test_');
-    const merchant = await this.#database.transaction(async (tx) => {
+    return this.#database.transaction(async (tx) => {
       const inserted = await tx.query<MerchantRow>(
         'INSERT INTO merchants (id, name, email, metadata) VALUES ($1, $2, $3, $4::jsonb) RETURNING id, name, email, metadata, created_at',
         [newId('mch'), input.name, input.email ?? null, JSON.stringify(input.metadata ?? {})],
       );
       const row = inserted.rows[0] as MerchantRow;
-      await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
-        newId('key'), row.id, hashSecret(secretKey), secretHint(secretKey),
-      ]);
+      const secretKey = await insertKey(tx, row.id);
       await setUp?.(tx, row.id);
-      return merchantFromRow(row);
+      return { merchant: merchantFromRow(row), secretKey };
     });
-    return { merchant, secretKey };
   }
 
   /** The first merchant with this metadata value, if any (finds the development demo merchant). */
@@ -60,12 +72,9 @@ export class Merchants {
 
   /** A new secret key for the merchant (shown once); with `revokeOthers`, earlier keys stop working. */
   async issueKey(merchantId: string, options: { revokeOthers: boolean }): Promise<string> {
-    const secretKey = newSecret('sk_test_');
-    await this.#database.transaction(async (tx) => {
+    const secretKey = await this.#database.transaction(async (tx) => {
       if (options.revokeOthers) await tx.query('UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL', [merchantId]);
-      await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
-        newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey),
-      ]);
+      return insertKey(tx, merchantId);
     });
     // After the commit: a request in between could otherwise cache a key that is being revoked.
     if (options.revokeOthers) {
@@ -130,20 +139,16 @@ export class AdminKeys {
       await tx.query('LOCK TABLE admin_keys IN EXCLUSIVE MODE');
       const existing = await tx.query("SELECT 1 FROM admin_keys WHERE source = 'generated' LIMIT 1");
       if (existing.rows.length > 0) return { generatedKey: undefined };
-      const key = newSecret('ak_');
-      await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
-      return { generatedKey: key };
+      return { generatedKey: await insertGeneratedAdminKey(tx) };
     });
   }
 
   /** Replaces every generated admin key with a new one and returns it (shown once). */
   async rotate(): Promise<string> {
-    const key = newSecret('ak_');
-    await this.#database.transaction(async (tx) => {
+    return this.#database.transaction(async (tx) => {
       await tx.query("DELETE FROM admin_keys WHERE source = 'generated'");
-      await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
+      return insertGeneratedAdminKey(tx);
     });
-    return key;
   }
 
   async authenticate(secret: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import { connectorNamed, crashPoint, type PaymentsDependencies } from './depende
 import { PaymentError } from './errors.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
-import { attemptsOf, findIntent, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
@@ -82,7 +82,7 @@ export class Captures {
       return 'done';
     });
     if (outcome === 'void') return this.#driveVoid(merchantId, id);
-    return this.#current(this.#dependencies.database, merchantId, id);
+    return this.#current(merchantId, id);
   }
 
   /** Re-drives a capture or cancel whose outcome was not recorded. */
@@ -117,7 +117,7 @@ export class Captures {
     if (outcome.status === 'failed') {
       throw new PaymentError('capture_failed', `The PSP refused the capture: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: intent.id });
     }
-    return this.#current(dependencies.database, merchantId, intent.id);
+    return this.#current(merchantId, intent.id);
   }
 
   async #recordCapture(tx: Queryable, intent: PaymentIntent, attempt: Attempt, amount: bigint, outcome: PaymentOutcome, price: Price): Promise<void> {
@@ -148,7 +148,7 @@ export class Captures {
     if (outcome.status === 'failed') {
       throw new PaymentError('cancel_failed', `The PSP refused the cancel: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: id });
     }
-    return this.#current(dependencies.database, merchantId, id);
+    return this.#current(merchantId, id);
   }
 
   async #recordVoid(tx: Queryable, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, reason: string | null): Promise<void> {
@@ -167,9 +167,10 @@ export class Captures {
     return intent;
   }
 
-  async #current(queryable: Queryable, merchantId: string, id: string): Promise<IntentWithAttempts> {
-    const intent = await findIntent(queryable, merchantId, id, false);
-    return { intent: intent as PaymentIntent, attempts: await attemptsOf(queryable, [id]) };
+  async #current(merchantId: string, id: string): Promise<IntentWithAttempts> {
+    const found = await findIntentWithAttempts(this.#dependencies.database, merchantId, id);
+    if (found === undefined) throw new Error(`payment intent ${id} vanished`);
+    return found;
   }
 
 }

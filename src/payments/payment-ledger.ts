@@ -7,9 +7,8 @@
 // `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
 import { TransferBatcher, type Ledger, type Leg, type TransferRequest } from '../ledger/index.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { paymentAccounts } from './postings.ts';
+import { paymentAccounts, type Movement } from './postings.ts';
 
-export type Movement = { readonly merchantId: string; readonly connector: string; readonly currency: string };
 
 type StoredLeg = { accountId: string; direction: 'debit' | 'credit'; amount: string; currency: string };
 type StoredTransfer = { kind: TransferRequest['kind']; id: string; legs?: StoredLeg[]; pendingId?: string; amount?: string; description?: string };

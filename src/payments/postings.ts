@@ -29,7 +29,8 @@ export function paymentAccounts(merchantId: string, connector: string, currency:
   ];
 }
 
-type Movement = { merchantId: string; connector: string; currency: string };
+/** Whose money moves, through which PSP, in which currency: it names the accounts. */
+export type Movement = { readonly merchantId: string; readonly connector: string; readonly currency: string };
 
 type Legs = [
   { accountId: string; direction: 'debit'; amount: bigint; currency: string },
@@ -43,11 +44,16 @@ function legs(from: string, to: string, amount: bigint, currency: string): Legs 
   ];
 }
 
+/** The PSP owes us what the merchant is owed: the legs of an authorization or a capture. */
+function receivableToMerchant(movement: Movement, amount: bigint): Legs {
+  return legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency);
+}
+
 export function authorizationHold(attemptId: string, movement: Movement, amount: bigint): TransferRequest {
   return {
     kind: 'pending',
     id: `auth:${attemptId}`,
-    legs: legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency),
+    legs: receivableToMerchant(movement, amount),
     description: `authorization of attempt ${attemptId}`,
   };
 }
@@ -64,7 +70,7 @@ export function directCapture(attemptId: string, movement: Movement, amount: big
   return {
     kind: 'posted',
     id: `capture:${attemptId}`,
-    legs: legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency),
+    legs: receivableToMerchant(movement, amount),
     description: `capture of attempt ${attemptId}`,
   };
 }

@@ -1,7 +1,7 @@
 // SQL for payment intents, attempts and refunds. Every read that precedes a change locks its
 // row (FOR UPDATE), so concurrent requests on one payment are serialized.
 import type { Queryable } from '../storage/database.ts';
-import type { Attempt, PaymentIntent, Refund } from './types.ts';
+import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
 type IntentRow = {
   id: string; merchant_id: string; amount: bigint; currency: string; status: PaymentIntent['status'];
@@ -102,6 +102,12 @@ export async function findIntent(tx: Queryable, merchantId: string, id: string, 
   );
   const row = result.rows[0];
   return row === undefined ? undefined : intentFromRow(row);
+}
+
+/** The merchant's intent with its attempts, or undefined (another merchant's is undefined too). */
+export async function findIntentWithAttempts(queryable: Queryable, merchantId: string, id: string): Promise<IntentWithAttempts | undefined> {
+  const intent = await findIntent(queryable, merchantId, id, false);
+  return intent === undefined ? undefined : { intent, attempts: await attemptsOf(queryable, [id]) };
 }
 
 export type IntentChange = Partial<{

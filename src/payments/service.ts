@@ -14,7 +14,7 @@ import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { recordAuthorization } from './record.ts';
-import { attemptsOf, findIntent, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent, type NewIntent } from './repository.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent, type NewIntent } from './repository.ts';
 import { moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent } from './types.ts';
 import { Captures } from './captures.ts';
@@ -106,10 +106,9 @@ export class PaymentsService {
   }
 
   async retrieve(merchantId: string, id: string): Promise<IntentWithAttempts> {
-    const database = this.#dependencies.database;
-    const intent = await findIntent(database, merchantId, id, false);
-    if (intent === undefined) throw missingIntent(id);
-    return { intent, attempts: await attemptsOf(database, [id]) };
+    const found = await findIntentWithAttempts(this.#dependencies.database, merchantId, id);
+    if (found === undefined) throw missingIntent(id);
+    return found;
   }
 
   async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {

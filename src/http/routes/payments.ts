@@ -134,7 +134,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
     presentIntent(await payments.retrieve(request.merchantId, request.params.id)));
 
   typed.post('/v1/payment_intents/:id/confirm', { schema: { tags: ['payments'], summary: 'Confirm a PaymentIntent: authorize (and capture when automatic)', params: IdParams, body: ConfirmIntent, response: intentResponses } }, async (request) => {
-    if (resumedResource(request) !== null || request.idempotency?.resumed === true) {
+    if (request.idempotency?.resumed === true) {
       const current = await payments.retrieve(request.merchantId, request.params.id);
       if (current.intent.status !== 'processing' && current.intent.status !== 'requires_confirmation' && current.intent.status !== 'requires_payment_method') return presentIntent(current);
     }
