@@ -1,0 +1,12 @@
+// What the event bus delivers to: a named consumer whose handler runs inside a database
+// transaction in which the bus also records the event in the consumer's inbox, so a redelivered
+// event changes nothing (DESIGN §1 rule 4).
+import type { Queryable } from '../storage/database.ts';
+import type { StoredEvent } from './events.ts';
+
+export type EventConsumer = {
+  /** `[a-z_]{1,40}`: the inbox key, and the durable consumer's name on JetStream. */
+  readonly name: string;
+  /** Handles one event inside `tx`. Throwing rolls the transaction back; the bus retries later. */
+  handle(tx: Queryable, event: StoredEvent): Promise<void>;
+};

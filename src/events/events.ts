@@ -1,0 +1,146 @@
+// Events: Stripe-shaped records of what changed (DESIGN §2, §4). They are written in the same
+// database transaction (or statement) as the change, together with an outbox row that the event
+// bus drains; a rolled-back change leaves neither.
+import { newSortableId } from '../merchants/keys.ts';
+import type { Queryable } from '../storage/database.ts';
+import { textArrayLiteral } from '../storage/arrays.ts';
+import { toJson, unixSeconds } from '../http/serialize.ts';
+
+export const eventTypes = [
+  'payment_intent.created',
+  'payment_intent.processing',
+  'payment_intent.amount_capturable_updated',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'charge.succeeded',
+  'charge.captured',
+  'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+] as const;
+
+export type EventType = (typeof eventTypes)[number];
+
+/** The API object the event carries (already presented: snake_case, bigint amounts). */
+export type EventObject = { readonly id: string; readonly object: string } & Readonly<Record<string, unknown>>;
+
+export type NewEvent = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: EventType;
+  readonly object: EventObject;
+};
+
+export type StoredEvent = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: EventType;
+  readonly objectId: string;
+  readonly data: { readonly object: Readonly<Record<string, unknown>> };
+  readonly createdAt: Date;
+};
+
+export function newEvent(merchantId: string, type: EventType, object: EventObject): NewEvent {
+  return { id: newSortableId('evt'), merchantId, type, object };
+}
+
+/**
+ * The parameters of `eventCtes` for these events: five text-array literals (id, merchant,
+ * type, object id, data), so that any number of events is one statement with a fixed shape.
+ */
+export function eventParameters(events: readonly NewEvent[]): [string, string, string, string, string] {
+  return [
+    textArrayLiteral(events.map((event) => event.id)),
+    textArrayLiteral(events.map((event) => event.merchantId)),
+    textArrayLiteral(events.map((event) => event.type)),
+    textArrayLiteral(events.map((event) => event.object.id)),
+    textArrayLiteral(events.map((event) => toJson({ object: event.object }))),
+  ];
+}
+
+/**
+ * Two data-modifying CTEs (`<name>` and `<name>_outbox`) that insert the events and their outbox
+ * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
+ * must hold for anything to be written, so a conditional update can write its events in the
+ * same statement.
+ */
+export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
+  const p = (offset: number) => `$${first + offset}`;
+  return `${name} AS (
+      INSERT INTO events (id, merchant_id, type, object_id, data)
+      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json
+        FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
+             WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
+       WHERE ${guard}
+       ORDER BY e.position
+      RETURNING id
+    ), ${name}_outbox AS (
+      INSERT INTO event_outbox (event_id) SELECT id FROM ${name}
+    )`;
+}
+
+/** Writes events (and their outbox rows) inside the caller's transaction. */
+export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.query(`WITH ${eventCtes(1)} SELECT 1`, eventParameters(events));
+}
+
+type EventRow = { id: string; merchant_id: string; type: EventType; object_id: string; data: StoredEvent['data']; created_at: Date };
+
+function eventFromRow(row: EventRow): StoredEvent {
+  return { id: row.id, merchantId: row.merchant_id, type: row.type, objectId: row.object_id, data: row.data, createdAt: row.created_at };
+}
+
+export async function findEvent(queryable: Queryable, merchantId: string, id: string): Promise<StoredEvent | undefined> {
+  const result = await queryable.query<EventRow>('SELECT * FROM events WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+  const row = result.rows[0];
+  return row === undefined ? undefined : eventFromRow(row);
+}
+
+/** Events by id (any merchant), in the order of `ids`; for the bus and its consumers. */
+export async function eventsById(queryable: Queryable, ids: readonly string[]): Promise<StoredEvent[]> {
+  if (ids.length === 0) return [];
+  const result = await queryable.query<EventRow>('SELECT * FROM events WHERE id = ANY($1::text[])', [textArrayLiteral(ids)]);
+  const byId = new Map(result.rows.map((row) => [row.id, eventFromRow(row)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+export type EventListOptions = {
+  readonly limit: number;
+  readonly startingAfter?: string;
+  readonly endingBefore?: string;
+  readonly types?: readonly string[];
+  readonly objectId?: string;
+};
+
+/** Newest first, Stripe's list order. `types` may end in `.*` (e.g. `payment_intent.*`). */
+export async function listEvents(queryable: Queryable, merchantId: string, options: EventListOptions): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+  const ascending = options.endingBefore !== undefined;
+  const patterns = options.types?.map((type) => (type.endsWith('.*') ? `${type.slice(0, -1)}%` : type));
+  const result = await queryable.query<EventRow>(
+    `SELECT * FROM events
+      WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
+        AND ($4::text[] IS NULL OR type LIKE ANY($4::text[])) AND ($5::text IS NULL OR object_id = $5)
+      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $6`,
+    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, patterns === undefined ? null : textArrayLiteral(patterns),
+      options.objectId ?? null, options.limit + 1],
+  );
+  const page = result.rows.slice(0, options.limit).map(eventFromRow);
+  if (ascending) page.reverse();
+  return { events: page, hasMore: result.rows.length > options.limit };
+}
+
+/** The event as the API and webhooks show it (Stripe's event object). */
+export function presentEvent(event: StoredEvent) {
+  return {
+    id: event.id,
+    object: 'event' as const,
+    api_version: '2024-06-20',
+    created: unixSeconds(event.createdAt),
+    data: event.data,
+    livemode: false,
+    type: event.type,
+  };
+}
