@@ -7,6 +7,7 @@
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { verifyLedger } from '../src/ledger/index.ts';
@@ -56,7 +57,50 @@ function startPayrail(env: Record<string, string>): Promise<Payrail> {
   });
 }
 
-type RunResult = { pspLatencyMs: number; payments: number; failures: number; seconds: number; p50: number; p99: number; consistent: boolean; problems: string[] };
+type RunResult = {
+  pspLatencyMs: number; payments: number; failures: number; seconds: number; p50: number; p99: number; consistent: boolean; problems: string[];
+  cpu: CpuShares | undefined;
+};
+
+/** CPU milliseconds (user + system) per process group, read from /proc (Linux). */
+type CpuShares = { payrail: number; simulator: number; postgres: number; load: number };
+const ticksPerSecond = 100;
+
+function processTicks(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+function postgresTicks(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += processTicks(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+function cpuSample(payrail: number | undefined, simulator: number | undefined): CpuShares | undefined {
+  if (!fs.existsSync('/proc/self/stat') || payrail === undefined || simulator === undefined) return undefined;
+  const toMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
+  const own = process.cpuUsage();
+  return { payrail: toMs(processTicks(payrail)), simulator: toMs(processTicks(simulator)), postgres: toMs(postgresTicks()), load: (own.user + own.system) / 1000 };
+}
+
+function cpuPerPayment(before: CpuShares | undefined, after: CpuShares | undefined, payments: number): CpuShares | undefined {
+  if (before === undefined || after === undefined || payments === 0) return undefined;
+  const per = (key: keyof CpuShares) => (after[key] - before[key]) / payments;
+  return { payrail: per('payrail'), simulator: per('simulator'), postgres: per('postgres'), load: per('load') };
+}
 
 async function runLoad(payrailUrl: string, secretKey: string, options: Options, pspLatencyMs: number): Promise<{ latencies: number[]; failures: number; seconds: number; ids: string[] }> {
   const latencies: number[] = [];
@@ -107,6 +151,8 @@ async function checkConsistency(database: Database, simulatorUrl: string, ids: r
   return problems.slice(0, 20);
 }
 
+const round3 = (value: number) => Number(value.toFixed(3));
+
 export async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   const scratch = await createScratchDatabase(options.databaseUrl);
@@ -127,11 +173,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const pspLatencyMs of options.latencies) {
       await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: pspLatencyMs } }) });
       console.error(`[bench:payments] ${options.clients} clients, PSP latency ${pspLatencyMs} ms, ${options.seconds} s …`);
+      const cpuBefore = cpuSample(payrail.child.pid, simulator.child.pid);
       const load = await runLoad(payrail.url, merchant.secret_key, options, pspLatencyMs);
+      const cpu = cpuPerPayment(cpuBefore, cpuSample(payrail.child.pid, simulator.child.pid), load.latencies.length);
       const problems = await checkConsistency(database, simulator.url, load.ids);
       results.push({
         pspLatencyMs, payments: load.ids.length, failures: load.failures, seconds: load.seconds,
-        p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), consistent: problems.length === 0 && load.failures === 0, problems,
+        p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), consistent: problems.length === 0 && load.failures === 0, problems, cpu,
       });
     }
     const report = await verifyLedger(database);
@@ -141,12 +189,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(`  ${String(result.pspLatencyMs).padStart(8)} ms  ${String(result.payments).padStart(8)}  ${String(result.failures).padStart(8)}  ${(result.payments / result.seconds).toFixed(0).padStart(10)}  ${result.p50.toFixed(1).padStart(6)}  ${result.p99.toFixed(1).padStart(6)}  ${result.consistent}`);
       for (const problem of result.problems) console.log(`      ${problem}`);
     }
+    console.log('  CPU ms per payment (user + system): payrail  simulator  postgres  load generator');
+    for (const { pspLatencyMs, cpu } of results) {
+      if (cpu === undefined) continue;
+      console.log(`  ${String(pspLatencyMs).padStart(8)} ms ${cpu.payrail.toFixed(3).padStart(26)}  ${cpu.simulator.toFixed(3).padStart(9)}  ${cpu.postgres.toFixed(3).padStart(8)}  ${cpu.load.toFixed(3).padStart(14)}`);
+    }
     console.log(`  ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.entries} entries)`);
     if (options.json) {
       for (const result of results) {
         console.log(JSON.stringify({
           bench: 'payments', payments_per_s: Math.round(result.payments / result.seconds), p50_ms: Number(result.p50.toFixed(1)), p99_ms: Number(result.p99.toFixed(1)),
           psp_latency_ms: result.pspLatencyMs, consistent: result.consistent && report.ok, clients: options.clients, seconds: options.seconds, cpus: os.cpus().length,
+          ...(result.cpu === undefined ? {} : { cpu_ms_per_payment: { payrail: round3(result.cpu.payrail), simulator: round3(result.cpu.simulator), postgres: round3(result.cpu.postgres), load: round3(result.cpu.load) } }),
         }));
       }
     }

@@ -13,8 +13,6 @@ export const eventTypes = [
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
   'payment_intent.canceled',
-  'charge.succeeded',
-  'charge.captured',
   'charge.refunded',
   'refund.created',
   'refund.updated',

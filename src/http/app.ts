@@ -10,6 +10,7 @@ import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
@@ -126,6 +127,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);
+    registerEventRoutes(merchant, context);
   });
   return app;
 }

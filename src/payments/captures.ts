@@ -6,6 +6,7 @@ import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
+import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
 import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
@@ -70,6 +71,7 @@ export class Captures {
       moveIntent(id, intent.status, 'canceled', 'cancel');
       if (intent.status !== 'requires_capture') {
         await updateIntent(tx, id, { status: 'canceled', cancellationReason: reason ?? null, canceledAt: new Date() });
+        await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
         return 'done';
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
@@ -128,6 +130,7 @@ export class Captures {
     const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
     const fee = feeFor(amount, price);
     await this.#ledger.post(tx, movement, [captureOfHold(attempt.id, amount), feeTransfer(attempt.id, movement, fee)]);
+    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded');
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -159,6 +162,7 @@ export class Captures {
     });
     const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
+    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled');
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

@@ -22,6 +22,8 @@ export type PaymentsDependencies = {
   readonly neverSeenAfterMs: number;
   readonly faultPoint: FaultPoint | undefined;
   readonly logger: Logger;
+  /** Told after a commit that wrote events, so the event bus delivers them without waiting for its poll. */
+  readonly events?: { notify(): void };
 };
 
 /** Tests only: dies at the named point, like a crash (SIGKILL cannot be caught or cleaned up after). */

@@ -37,6 +37,18 @@ function restore(stored: StoredTransfer): TransferRequest {
   }
 }
 
+/** The outbox's `transfers` column for these transfers (undefined ones are skipped), or null when none remain. */
+export function storedTransfers(transfers: readonly (TransferRequest | undefined)[]): string | null {
+  const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
+  return requests.length === 0 ? null : JSON.stringify(requests.map(store));
+}
+
+/** The postings of one state change: whose accounts, and the transfers. */
+export type PostingRequest = { readonly movement: Movement; readonly transfers: readonly (TransferRequest | undefined)[] };
+
+/** An outbox row written by a committed change, to be posted now. */
+export type WrittenPosting = { readonly id: bigint; readonly movement: Movement };
+
 function accountsKey(movement: Movement): string {
   return `${movement.merchantId}|${movement.connector}|${movement.currency}`;
 }
@@ -52,42 +64,54 @@ export class PaymentLedger {
   readonly #ensured = new Set<string>();
   static readonly #ensuredMax = 100_000;
   /** Outbox rows written by each open transaction, to post once it commits. */
-  readonly #written = new WeakMap<Queryable, { id: bigint; movement: Movement }[]>();
+  readonly #written = new WeakMap<Queryable, WrittenPosting[]>();
   readonly #poster: TransferBatcher<bigint, true>;
 
   readonly #beforePost: () => void;
+  readonly #onCommit: () => void;
 
-  constructor(ledger: Ledger, database: Database, hooks: { onProblem: (problem: PostingProblem) => void; beforePost?: () => void }) {
+  constructor(ledger: Ledger, database: Database, hooks: { onProblem: (problem: PostingProblem) => void; beforePost?: () => void; onCommit?: () => void }) {
     this.#ledger = ledger;
     this.#database = database;
     this.#onProblem = hooks.onProblem;
     this.#beforePost = hooks.beforePost ?? (() => {});
+    this.#onCommit = hooks.onCommit ?? (() => {});
     this.#poster = new TransferBatcher<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 2 });
   }
 
-  /** Runs `work` in a transaction; the postings it wrote are on the ledger when this returns. */
+  /**
+   * Runs `work` in a transaction; the postings it wrote are on the ledger when this returns.
+   * `onCommit` runs after every commit (the event bus is told that events may be waiting).
+   */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    let written: { id: bigint; movement: Movement }[] = [];
+    let written: WrittenPosting[] = [];
     const result = await this.#database.transaction(async (tx) => {
       written = [];
       this.#written.set(tx, written);
       return work(tx);
     });
-    if (written.length > 0) this.#beforePost();
+    this.#onCommit();
+    await this.afterCommit(written);
+    return result;
+  }
+
+  /** Posts outbox rows that a committed change wrote (in a transaction or a single statement). */
+  async afterCommit(written: readonly WrittenPosting[]): Promise<void> {
+    if (written.length === 0) return;
+    this.#beforePost();
     for (const { movement } of written) await this.#prepare(movement);
     await Promise.all(written.map(({ id }) => this.#poster.submit(id)));
-    return result;
   }
 
   /** Records postings in the outbox, inside a transaction opened by `transaction`. */
   async post(tx: Queryable, movement: Movement, transfers: readonly (TransferRequest | undefined)[]): Promise<void> {
-    const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
-    if (requests.length === 0) return;
+    const stored = storedTransfers(transfers);
+    if (stored === null) return;
     const written = this.#written.get(tx);
     if (written === undefined) throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
     const inserted = await tx.query<{ id: bigint }>(
       'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ($1, $2, $3, $4::jsonb) RETURNING id',
-      [movement.merchantId, movement.connector, movement.currency, JSON.stringify(requests.map(store))],
+      [movement.merchantId, movement.connector, movement.currency, stored],
     );
     written.push({ id: (inserted.rows[0] as { id: bigint }).id, movement });
   }

@@ -8,6 +8,8 @@ import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
+import { insertEvents } from '../events/events.ts';
+import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { refundTransfer } from './postings.ts';
 import { attemptsOf, findIntent, findRefund, insertRefund, listRefunds, refundsOf, updateIntent, updateRefund } from './repository.ts';
@@ -37,6 +39,7 @@ export class Refunds {
       await bind?.(tx, reserved.id);
       return reserved;
     });
+    this.#dependencies.events?.notify();
     return this.#drive(merchantId, refund);
   }
 
@@ -67,6 +70,7 @@ export class Refunds {
       reason: input.reason ?? null, pspIdempotencyKey: `refund_${id}`, metadata: input.metadata ?? {},
     });
     await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
+    await insertEvents(tx, [refundEvent('refund.created', refund)]);
     return refund;
   }
 
@@ -104,14 +108,20 @@ export class Refunds {
     const locked = await findRefund(tx, merchantId, refundId, true);
     if (intent === undefined || locked === undefined || locked.status !== 'pending') return locked ?? refund;
     if (outcome.status === 'succeeded') {
-      await updateIntent(tx, intent.id, { amountRefunded: intent.amountRefunded + locked.amount, amountRefunding: intent.amountRefunding - locked.amount });
+      const updated = await updateIntent(tx, intent.id, { amountRefunded: intent.amountRefunded + locked.amount, amountRefunding: intent.amountRefunding - locked.amount });
       const movement = { merchantId, connector, currency: locked.currency };
       await this.#ledger.post(tx, movement, [refundTransfer(locked.id, movement, locked.amount)]);
-      return updateRefund(tx, locked.id, { status: 'succeeded', pspReference: outcome.pspRefundReference ?? null });
+      const succeeded = await updateRefund(tx, locked.id, { status: 'succeeded', pspReference: outcome.pspRefundReference ?? null });
+      const attempt = (await attemptsOf(tx, [intent.id])).find((candidate) => candidate.id === succeeded.attemptId);
+      if (attempt === undefined) throw new Error(`refund ${succeeded.id} has no attempt`);
+      await insertEvents(tx, [refundEvent('refund.updated', succeeded), chargeEvent('charge.refunded', updated, attempt)]);
+      return succeeded;
     }
     if (outcome.status === 'failed') {
       await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding - locked.amount });
-      return updateRefund(tx, locked.id, { status: 'failed', failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP' });
+      const refused = await updateRefund(tx, locked.id, { status: 'failed', failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP' });
+      await insertEvents(tx, [refundEvent('refund.failed', refused)]);
+      return refused;
     }
     return locked;
   }

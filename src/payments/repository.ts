@@ -1,5 +1,6 @@
 // SQL for payment intents, attempts and refunds. Every read that precedes a change locks its
 // row (FOR UPDATE), so concurrent requests on one payment are serialized.
+import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
@@ -53,45 +54,31 @@ function refundFromRow(row: RefundRow): Refund {
   };
 }
 
-export type NewIntent = Omit<PaymentIntent, 'createdAt' | 'amountCapturable' | 'amountReceived' | 'amountRefunded' | 'amountRefunding' | 'pendingOperation' | 'lastPaymentError' | 'cancellationReason' | 'canceledAt'>;
+const insertIntentSql = `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)`;
 
-/**
- * A confirmed intent and its first attempt in ONE statement (atomic without BEGIN/COMMIT: one
- * round trip instead of four on the busiest path).
- */
-export async function insertIntentWithAttempt(queryable: Queryable, intent: NewIntent, attempt: { id: string; connector: string; pspIdempotencyKey: string }): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
-  const result = await queryable.query<IntentRow & { attempt_created_at: Date }>(
-    `WITH i AS (
-       INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING *
-     ), a AS (
-       INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key)
-       SELECT $11, i.id, i.merchant_id, $8, 'pending', i.amount, i.currency, i.capture_method, $12 FROM i RETURNING created_at
-     )
-     SELECT i.*, (SELECT created_at FROM a) AS attempt_created_at FROM i`,
-    [intent.id, intent.merchantId, intent.amount, intent.currency, intent.status, intent.captureMethod, intent.paymentMethodId,
-      attempt.connector, intent.description, JSON.stringify(intent.metadata), attempt.id, attempt.pspIdempotencyKey],
-  );
-  const row = result.rows[0] as IntentRow & { attempt_created_at: Date };
-  return {
-    intent: intentFromRow(row),
-    attempt: {
-      id: attempt.id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector: attempt.connector, status: 'pending',
-      amount: intent.amount, currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: attempt.pspIdempotencyKey,
-      pspReference: null, amountAuthorized: 0n, amountCaptured: 0n, declineCode: null, pspCode: null, failureMessage: null, syncCount: 0,
-      createdAt: row.attempt_created_at,
-    },
-  };
+function intentParameters(intent: PaymentIntent): unknown[] {
+  return [intent.id, intent.merchantId, intent.amount, intent.currency, intent.status, intent.captureMethod, intent.paymentMethodId,
+    intent.connector, intent.description, JSON.stringify(intent.metadata), intent.createdAt];
 }
 
-export async function insertIntent(tx: Queryable, intent: NewIntent): Promise<PaymentIntent> {
-  const result = await tx.query<IntentRow>(
-    `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING *`,
-    [intent.id, intent.merchantId, intent.amount, intent.currency, intent.status, intent.captureMethod, intent.paymentMethodId,
-      intent.connector, intent.description, JSON.stringify(intent.metadata)],
+/**
+ * A new intent (as built by the caller, with its creation time), its first attempt and its
+ * event in ONE statement: atomic without BEGIN/COMMIT, one round trip on the busiest path.
+ */
+export async function insertIntentWithAttempt(queryable: Queryable, intent: PaymentIntent, attempt: Attempt, event: NewEvent): Promise<void> {
+  await queryable.query(
+    `WITH i AS (${insertIntentSql} RETURNING id), a AS (
+       INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key, created_at)
+       SELECT $12, i.id, $2, $13, 'pending', $3, $4, $6, $14, $11 FROM i
+     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)')}
+     SELECT 1`,
+    [...intentParameters(intent), attempt.id, attempt.connector, attempt.pspIdempotencyKey, ...eventParameters([event])],
   );
-  return intentFromRow(result.rows[0] as IntentRow);
+}
+
+export async function insertIntent(tx: Queryable, intent: PaymentIntent): Promise<void> {
+  await tx.query(insertIntentSql, intentParameters(intent));
 }
 
 /** The merchant's payment intent, locked for update when `lock` is set; another merchant's is undefined. */
@@ -154,13 +141,13 @@ export async function listIntents(tx: Queryable, merchantId: string, options: { 
   return { intents: page, hasMore: result.rows.length > options.limit };
 }
 
-export async function insertAttempt(tx: Queryable, attempt: Pick<Attempt, 'id' | 'paymentIntentId' | 'merchantId' | 'connector' | 'amount' | 'currency' | 'captureMethod' | 'pspIdempotencyKey'>): Promise<Attempt> {
-  const result = await tx.query<AttemptRow>(
-    `INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key)
-     VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING *`,
-    [attempt.id, attempt.paymentIntentId, attempt.merchantId, attempt.connector, attempt.amount, attempt.currency, attempt.captureMethod, attempt.pspIdempotencyKey],
+export async function insertAttempt(tx: Queryable, attempt: Attempt): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [attempt.id, attempt.paymentIntentId, attempt.merchantId, attempt.connector, attempt.status, attempt.amount, attempt.currency, attempt.captureMethod,
+      attempt.pspIdempotencyKey, attempt.createdAt],
   );
-  return attemptFromRow(result.rows[0] as AttemptRow);
 }
 
 export async function attemptsOf(tx: Queryable, intentIds: readonly string[], lock = false): Promise<Attempt[]> {

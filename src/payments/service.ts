@@ -14,7 +14,9 @@ import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { recordAuthorization } from './record.ts';
-import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent, type NewIntent } from './repository.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent } from './repository.ts';
+import { intentEvent } from './events.ts';
+import { insertEvents } from '../events/events.ts';
 import { moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent } from './types.ts';
 import { Captures } from './captures.ts';
@@ -35,6 +37,8 @@ export type ConfirmInput = { readonly paymentMethod?: string; readonly connector
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
+type Prepared = IntentWithAttempts & { readonly attempt: Attempt };
+
 export type Chosen = { readonly connector: Connector; readonly setting: MerchantConnector };
 
 export class PaymentsService {
@@ -48,6 +52,7 @@ export class PaymentsService {
     this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database, {
       onProblem: (problem) => dependencies.logger.error({ posting: problem }, 'the ledger refused a payment posting; it stays in the outbox'),
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
+      onCommit: () => dependencies.events?.notify(),
     });
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
@@ -84,23 +89,33 @@ export class PaymentsService {
     // A requested connector is checked now, even when the intent is confirmed later.
     const routed = confirming || input.connector !== undefined ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
     const chosen = confirming ? routed : undefined;
-    const intent: NewIntent = {
+    const createdAt = new Date();
+    const intent: PaymentIntent = {
       id: newSortableId('pi'), merchantId, amount, currency: input.currency,
       status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
       captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen?.connector.name ?? input.connector ?? null,
-      description: input.description ?? null, metadata: input.metadata ?? {},
+      amountCapturable: 0n, amountReceived: 0n, amountRefunded: 0n, amountRefunding: 0n, pendingOperation: null,
+      description: input.description ?? null, metadata: input.metadata ?? {}, lastPaymentError: null, cancellationReason: null, canceledAt: null,
+      createdAt,
     };
-    // The intent and, with confirm, its first attempt (already processing) are created together:
-    // in one statement, or in one transaction when an idempotency key must record the intent.
-    const prepared = chosen !== undefined && bind === undefined
-      ? await insertIntentWithAttempt(this.#dependencies.database, intent, newAttemptIds(chosen.connector.name))
-      : await this.#dependencies.database.transaction(async (tx) => {
-        const created = await insertIntent(tx, intent);
-        await bind?.(tx, created.id);
-        return { intent: created, attempt: chosen === undefined ? undefined : await newAttempt(tx, created, chosen.connector.name) };
+    const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen.connector.name, createdAt);
+    const created = { intent, attempts: attempt === undefined ? [] : [attempt] };
+    const event = intentEvent('payment_intent.created', created);
+    // The intent, with confirm its first attempt (already processing), and the event are written
+    // together: in one statement, or in one transaction when an idempotency key must record the intent.
+    const database = this.#dependencies.database;
+    if (attempt !== undefined && bind === undefined) await insertIntentWithAttempt(database, intent, attempt, event);
+    else {
+      await database.transaction(async (tx) => {
+        await insertIntent(tx, intent);
+        await bind?.(tx, intent.id);
+        if (attempt !== undefined) await insertAttempt(tx, attempt);
+        await insertEvents(tx, [event]);
       });
-    if (prepared.attempt === undefined) return { intent: prepared.intent, attempts: [] };
-    const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
+    }
+    this.#dependencies.events?.notify();
+    if (attempt === undefined) return created;
+    const result = await this.#driveAttempt(merchantId, { intent, attempts: [attempt] }, attempt);
     throwIfDeclined(result);
     return result;
   }
@@ -129,19 +144,21 @@ export class PaymentsService {
     if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, connectors));
-    const result = await this.#driveAttempt(merchantId, prepared.intent, prepared.attempt);
+    const result = await this.#driveAttempt(merchantId, prepared, prepared.attempt);
     throwIfDeclined(result);
     return result;
   }
 
-  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<Prepared> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
+    const attempts = await attemptsOf(tx, [id]);
     if (intent.status === 'processing' && intent.pendingOperation === null) {
-      const open = (await attemptsOf(tx, [id])).findLast((attempt) => attempt.status === 'pending' || attempt.status === 'unknown');
-      if (open !== undefined) return { intent, attempt: open };
+      const open = attempts.findLast((attempt) => attempt.status === 'pending' || attempt.status === 'unknown');
+      if (open !== undefined) return { intent, attempts, attempt: open };
     }
-    return this.#startAttempt(tx, merchantId, intent, input, connectors);
+    const started = await this.#startAttempt(tx, merchantId, intent, input, connectors);
+    return { ...started, attempts: [...attempts, started.attempt] };
   }
 
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
@@ -153,12 +170,15 @@ export class PaymentsService {
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
     const chosen = chooseConnector(this.#dependencies, connectors, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
-    const attempt = await newAttempt(tx, intent, chosen.connector.name);
+    const attempt = newAttempt(intent, chosen.connector.name, new Date());
+    await insertAttempt(tx, attempt);
     const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector: chosen.connector.name, lastPaymentError: null });
     return { intent: updated, attempt };
   }
 
-  async #driveAttempt(merchantId: string, intent: PaymentIntent, attempt: Attempt): Promise<IntentWithAttempts> {
+  /** Authorizes `attempt` of `known` (the intent with all its attempts, as last written). */
+  async #driveAttempt(merchantId: string, known: IntentWithAttempts, attempt: Attempt): Promise<IntentWithAttempts> {
+    const intent = known.intent;
     const dependencies = this.#dependencies;
     const connector = connectorNamed(this.#dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
@@ -169,7 +189,7 @@ export class PaymentsService {
       { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_authorize');
-    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: false, failIfNeverSeen: false });
+    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: false, failIfNeverSeen: false }, { ...known, attempt });
   }
 
   /**
@@ -239,18 +259,14 @@ function chooseConnector(dependencies: PaymentsDependencies, connectors: readonl
   }
   throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
 }
-/** A new attempt's id; its PSP idempotency key derives from it, so every retry reuses the key. */
-function newAttemptIds(connector: string): { id: string; connector: string; pspIdempotencyKey: string } {
+/** A new pending attempt; its PSP idempotency key derives from its id, so every retry reuses the key. */
+function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): Attempt {
   const id = newSortableId('pa');
-  return { id, connector, pspIdempotencyKey: `payrail_${id}` };
-}
-
-function newAttempt(tx: Queryable, intent: PaymentIntent, connector: string): Promise<Attempt> {
-  const ids = newAttemptIds(connector);
-  return insertAttempt(tx, {
-    ...ids, paymentIntentId: intent.id, merchantId: intent.merchantId, amount: intent.amount,
-    currency: intent.currency, captureMethod: intent.captureMethod,
-  });
+  return {
+    id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector, status: 'pending', amount: intent.amount,
+    currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${id}`, pspReference: null,
+    amountAuthorized: 0n, amountCaptured: 0n, declineCode: null, pspCode: null, failureMessage: null, syncCount: 0, createdAt,
+  };
 }
 
 export function missingIntent(id: string): PaymentError {
