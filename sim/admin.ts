@@ -1,11 +1,13 @@
-// Admin routes under /_sim (CONTRACT.md "Faults" and "Ground truth"): fault settings per PSP,
-// the ground-truth operation log with per-payment sums, reset and health. No auth; the server
-// only lets loopback clients in.
+// Admin routes under /_sim (CONTRACT.md "Faults", "Ground truth" and "Webhooks"): fault and
+// webhook settings per PSP, the ground-truth operation log with per-payment sums and webhook
+// deliveries, resending a payment's webhooks, reset and health. No auth; the server only lets
+// loopback clients in.
 import { parseFaultSettings, type Faults } from './faults.ts';
-import { json, type SimResponse } from './http.ts';
+import { isPlainObject, json, type SimResponse } from './http.ts';
 import { PSPS, type Operation, type Payment, type Psp, type SimStore } from './store.ts';
+import { parseWebhookSettings, type ResendTarget, type Webhooks } from './webhooks.ts';
 
-export type AdminContext = { readonly store: SimStore; readonly faults: Faults };
+export type AdminContext = { readonly store: SimStore; readonly faults: Faults; readonly webhooks: Webhooks };
 
 /** A response written in pieces: the ground truth can hold millions of operations. */
 export type StreamedResponse = { readonly status: number; readonly chunks: Iterable<string> };
@@ -13,19 +15,21 @@ export type StreamedResponse = { readonly status: number; readonly chunks: Itera
 const CHUNK_ITEMS = 2000;
 
 export function handleAdmin(context: AdminContext, method: string, segments: readonly string[], query: string, bodyText: string): SimResponse | StreamedResponse {
-  const [resource, name, extra] = segments;
+  const [resource, name, extra, more] = segments;
+  if (resource === 'webhooks' && more === undefined) return webhooksRoute(context.webhooks, method, name, extra, query, bodyText);
   if (extra !== undefined) return notFound();
   if (resource === 'health' && name === undefined && method === 'GET') return json(200, { status: 'ok' });
   if (resource === 'reset' && name === undefined && method === 'POST') {
     context.store.reset();
     context.faults.clearAll();
+    context.webhooks.reset();
     return json(200, { status: 'ok' });
   }
   if (resource === 'faults') return faultsRoute(context.faults, method, name, bodyText);
   if (resource === 'ground-truth' && method === 'GET') {
     const filter = readFilter(query);
     if (typeof filter === 'string') return adminError(400, filter);
-    if (name === undefined) return { status: 200, chunks: groundTruth(context.store, filter) };
+    if (name === undefined) return { status: 200, chunks: groundTruth(context.store, context.webhooks, filter) };
     if (name === 'summary') return json(200, summary(context.store, filter));
   }
   return notFound();
@@ -63,6 +67,64 @@ function faultsRoute(faults: Faults, method: string, name: string | undefined, b
 
 type Filter = { readonly psp: Psp | undefined; readonly reference: string | undefined };
 
+function webhooksRoute(webhooks: Webhooks, method: string, name: string | undefined, action: string | undefined, query: string, bodyText: string): SimResponse {
+  if (name === undefined) {
+    if (method === 'GET') return json(200, webhooks.view());
+    if (method === 'DELETE') {
+      webhooks.clearAll();
+      return json(200, webhooks.view());
+    }
+    return notFound();
+  }
+  if (name === 'deliveries' && action === undefined) {
+    if (method !== 'GET') return notFound();
+    const filter = readFilter(query);
+    if (typeof filter === 'string') return adminError(400, filter);
+    const paymentId = new URLSearchParams(query).get('paymentId') ?? undefined;
+    return json(200, { deliveries: webhooks.deliveries({ ...filter, paymentId }), dropped: webhooks.dropped });
+  }
+  const psp = PSPS.find((candidate) => candidate === name);
+  if (psp === undefined) return adminError(404, `unknown psp "${name}"; one of ${PSPS.join(', ')}`);
+  if (action === 'resend') return method === 'POST' ? resend(webhooks, psp, bodyText) : notFound();
+  if (action !== undefined) return notFound();
+  if (method === 'GET') return json(200, { [psp]: webhooks.settings(psp) ?? null });
+  if (method === 'DELETE') {
+    webhooks.clear(psp);
+    return json(200, { [psp]: null });
+  }
+  if (method !== 'PUT') return notFound();
+  const body = parseJson(bodyText);
+  if (body === undefined) return adminError(400, 'body must be JSON');
+  const parsed = parseWebhookSettings(body);
+  if (!parsed.ok) return adminError(400, parsed.message);
+  webhooks.configure(psp, parsed.settings);
+  return json(200, { [psp]: parsed.settings });
+}
+
+function resend(webhooks: Webhooks, psp: Psp, bodyText: string): SimResponse {
+  const body = parseJson(bodyText);
+  const paymentId = isPlainObject(body) ? body.paymentId : undefined;
+  const reference = isPlainObject(body) ? body.reference : undefined;
+  let target: ResendTarget;
+  if (typeof paymentId === 'string' && reference === undefined) target = { paymentId };
+  else if (typeof reference === 'string' && paymentId === undefined) target = { reference };
+  else return adminError(400, 'body must be {"paymentId": "…"} or {"reference": "…"}');
+  if (webhooks.settings(psp) === undefined) return adminError(409, `no webhook is set for ${psp}; PUT /_sim/webhooks/${psp} first`);
+  const events = webhooks.resend(psp, target);
+  if (events === undefined) return adminError(404, `no ${psp} payment matches`);
+  if (events === 'full') return adminError(503, 'the webhook delivery log is full; POST /_sim/reset frees it');
+  return json(200, { psp, resent: events.map((event) => ({ eventId: event.eventId, type: event.type, paymentId: event.paymentId })) });
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function readFilter(query: string): Filter | string {
   const params = new URLSearchParams(query);
   const pspName = params.get('psp');
@@ -88,13 +150,16 @@ function selectOperations(store: SimStore, filter: Filter, payments: readonly Pa
 }
 
 /** Serialized synchronously (one consistent snapshot), handed out in chunks of CHUNK_ITEMS items. */
-function* groundTruth(store: SimStore, filter: Filter): Generator<string> {
+function* groundTruth(store: SimStore, webhooks: Webhooks, filter: Filter): Generator<string> {
   const payments = selectPayments(store, filter);
   const operations = selectOperations(store, filter, payments);
+  const deliveries = webhooks.deliveries(filter);
   yield '{"operations":[';
   yield* joined(operations, presentOperation);
   yield '],"payments":[';
   yield* joined(payments, presentPayment);
+  yield '],"webhooks":[';
+  yield* joined(deliveries, (delivery) => delivery);
   yield ']}';
 }
 

@@ -3,6 +3,7 @@
 // text can be stored for idempotent replay and sent again byte for byte.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Psp, SimStore } from './store.ts';
+import type { Webhooks } from './webhooks.ts';
 
 export type SimRequest = {
   readonly method: string;
@@ -46,6 +47,8 @@ export type PspContext = {
   readonly store: SimStore;
   /** How long the timeout test card holds its response back (SIM_TIMEOUT_DELAY_MS). */
   readonly timeoutDelayMs: number;
+  /** Where the PSP module registers its webhook format. */
+  readonly webhooks: Webhooks;
 };
 
 export interface PspApi {

@@ -11,6 +11,7 @@ import { createPaytmApi } from './psps/paytm.ts';
 import { createRazorpayApi } from './psps/razorpay.ts';
 import { createStripeApi } from './psps/stripe.ts';
 import { CapacityError, DEFAULT_LIMITS, PSPS, SimStore, type StoreLimits } from './store.ts';
+import { Webhooks } from './webhooks.ts';
 
 export type SimulatorOptions = {
   readonly port: number;
@@ -42,6 +43,7 @@ type Context = {
   readonly timeoutDelayMs: number;
   readonly maxBodyBytes: number;
   readonly pending: Set<NodeJS.Timeout>;
+  readonly webhooks: Webhooks;
 };
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
@@ -49,7 +51,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const timeoutDelayMs = options.timeoutDelayMs ?? DEFAULT_TIMEOUT_DELAY_MS;
   const store = new SimStore({ ...DEFAULT_LIMITS, ...options.limits });
   const faults = new Faults(PSPS);
-  const pspContext = { store, timeoutDelayMs };
+  const webhooks = new Webhooks();
+  const pspContext = { store, timeoutDelayMs, webhooks };
   const apis = new Map<string, PspApi>([
     ['stripe', createStripeApi(pspContext)],
     ['razorpay', createRazorpayApi(pspContext)],
@@ -57,11 +60,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   ]);
   const context: Context = {
     apis,
-    admin: { store, faults },
+    admin: { store, faults, webhooks },
     faults,
     timeoutDelayMs,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     pending: new Set(),
+    webhooks,
   };
   const server = createServer({ keepAliveTimeout: 10_000, noDelay: true }, (req, res) => handle(context, req, res));
   server.maxConnections = CONNECTIONS_MAX;
@@ -84,6 +88,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 function close(server: Server, context: Context): Promise<void> {
   for (const timer of context.pending) clearTimeout(timer);
   context.pending.clear();
+  context.webhooks.close();
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

@@ -96,6 +96,8 @@ export class PspBook<PaymentDetails, RefundDetails> {
   readonly idempotency = new Map<string, IdempotencyRecord>();
   /** Payments in creation order, for listings. */
   readonly paymentList: Payment<PaymentDetails>[] = [];
+  /** Told of every operation once it is recorded (the webhook engine listens here). */
+  onOperation: ((operation: Operation) => void) | undefined;
   readonly #store: SimStore;
 
   constructor(psp: Psp, store: SimStore) {
@@ -217,6 +219,7 @@ export class PspBook<PaymentDetails, RefundDetails> {
     };
     payment.operations.push(operation);
     this.#store.operations.push(operation);
+    this.onOperation?.(operation);
   }
 }
 

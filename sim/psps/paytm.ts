@@ -1,12 +1,14 @@
 // Paytm-like PSP (CONTRACT.md "Paytm-like"): JSON {head:{signature}, body:{…}} signed with a
 // base64 HMAC-SHA256 of the exact body text, amounts as major-unit decimal strings, INR only,
 // automatic capture only, whole refunds only. orderId and refId are the idempotency keys.
+// Webhooks are form posts with a CHECKSUMHASH field, like Paytm's payment status webhook.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { cardOutcome, isCvc, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, type DeclineCode } from '../cards.ts';
 import { isPlainObject, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { rawMemberText } from '../json.ts';
-import type { Payment, PspBook, Refund } from '../store.ts';
+import type { Operation, Payment, PspBook, Refund } from '../store.ts';
+import type { PaymentState, WebhookFormat } from '../webhooks.ts';
 import { AMOUNT_MAX, cardTiming } from './common.ts';
 
 export const PAYTM_MID = 'SIMMID00000000000001';
@@ -54,6 +56,7 @@ function envelope(body: Record<string, unknown>, status = 200): SimResponse {
 
 export function createPaytmApi(context: PspContext): PspApi {
   const book: Book = context.store.book<PaytmPaymentDetails, PaytmRefundDetails>('paytm');
+  context.webhooks.register('paytm', book, PAYTM_WEBHOOKS);
   const handlers = paytmHandlers(book, context.timeoutDelayMs);
   const route = (mutating: boolean, handle: (body: Body) => SimResponse): Route => ({
     mutating,
@@ -236,3 +239,68 @@ function readCardInfo(value: unknown): string | undefined {
   if (parseExpiryMonth(expiry.slice(0, 2)) === undefined || parseExpiryYear(expiry.slice(2)) === undefined) return undefined;
   return number;
 }
+
+/** The simulated acquiring bank named in webhooks. */
+const GATEWAY_NAME = 'SIMBANK';
+
+/**
+ * base64 HMAC-SHA256 with the webhook secret over the values of every field but CHECKSUMHASH,
+ * taken in field-name order (ascending code units) and joined with "|".
+ */
+export function paytmWebhookChecksum(fields: Iterable<[string, string]>, secret: string): string {
+  const entries = [...fields].filter(([name]) => name !== 'CHECKSUMHASH').sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  return createHmac('sha256', secret)
+    .update(entries.map(([, value]) => value).join('|'))
+    .digest('base64');
+}
+
+function paytmWebhookFields(payment: PaytmPayment, state: PaymentState, operation: Operation, refund: Refund<PaytmRefundDetails> | undefined, eventId: string): Record<string, string> | undefined {
+  const common = { MID: PAYTM_MID, ORDERID: payment.reference ?? '', TXNID: payment.id, TXNAMOUNT: formatMajor(payment.amount), CURRENCY: 'INR' };
+  if (operation.type === 'refund' && refund !== undefined) {
+    return {
+      ...common,
+      REFID: refund.details.refId,
+      REFUNDID: refund.id,
+      REFUNDAMOUNT: formatMajor(refund.amount),
+      TOTALREFUNDAMT: formatMajor(state.refunded),
+      STATUS: REFUND_SUCCESS.resultStatus,
+      RESPCODE: REFUND_SUCCESS.resultCode,
+      RESPMSG: REFUND_SUCCESS.resultMsg,
+      REFUNDDATE: new Date(refund.createdMs).toISOString(),
+      EVENTTYPE: 'REFUND_STATUS',
+      EVENTID: eventId,
+    };
+  }
+  // A Paytm transaction is final when captured (or declined): the approval alone sends nothing.
+  const declined = operation.type === 'authorize' && payment.declineCode !== undefined;
+  if (!declined && operation.type !== 'capture') return undefined;
+  const resultInfo = payment.declineCode === undefined ? SUCCESS : DECLINES[payment.declineCode];
+  return {
+    ...common,
+    STATUS: resultInfo.resultStatus,
+    RESPCODE: resultInfo.resultCode,
+    RESPMSG: resultInfo.resultMsg,
+    BANKTXNID: payment.details.bankTxnId,
+    PAYMENTMODE: payment.details.paymentMode,
+    GATEWAYNAME: GATEWAY_NAME,
+    TXNDATE: new Date(payment.createdMs).toISOString(),
+    EVENTTYPE: 'PAYMENT_STATUS',
+    EVENTID: eventId,
+  };
+}
+
+const PAYTM_WEBHOOKS: WebhookFormat<PaytmPaymentDetails, PaytmRefundDetails> = {
+  newEventId: () => randomId('WH'),
+  event(payment, state, operation, refund, eventId) {
+    const fields = paytmWebhookFields(payment, state, operation, refund, eventId);
+    if (fields === undefined) return undefined;
+    return { type: fields.EVENTTYPE ?? '', body: new URLSearchParams(fields).toString() };
+  },
+  sign(body, secret) {
+    const checksum = paytmWebhookChecksum(new URLSearchParams(body), secret);
+    return {
+      body: `${body}&${new URLSearchParams({ CHECKSUMHASH: checksum }).toString()}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Paytm-Webhook/1.0' },
+    };
+  },
+};

@@ -1,12 +1,15 @@
 // Razorpay-like PSP (CONTRACT.md "Razorpay-like"): JSON requests and responses, HTTP Basic auth,
 // X-Idempotency-Key, S2S card payments with capture only of the full amount, partial and repeated
-// refunds, and a payment collection filtered by receipt.
+// refunds, and a payment collection filtered by receipt; webhooks are Razorpay event envelopes
+// signed with X-Razorpay-Signature.
+import { createHmac } from 'node:crypto';
 import { cardOutcome, isCvc, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, type DeclineCode } from '../cards.ts';
 import { headerValue, isPlainObject, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse, type StringMap } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
 import { canonicalJson } from '../json.ts';
-import type { Payment, PspBook, Refund } from '../store.ts';
+import type { Operation, Payment, PspBook, Refund } from '../store.ts';
+import type { PaymentState, WebhookFormat } from '../webhooks.ts';
 import { AMOUNT_MAX, DESCRIPTION_LENGTH_MAX, LIST_LIMIT_MAX, cardTiming, unixSeconds } from './common.ts';
 
 export const RAZORPAY_KEY_ID = 'rzp_test_sim';
@@ -84,6 +87,7 @@ function invalid(description: string, field: string): RazorpayError {
 
 export function createRazorpayApi(context: PspContext): PspApi {
   const book: Book = context.store.book<RazorpayPaymentDetails, RazorpayRefundDetails>('razorpay');
+  context.webhooks.register('razorpay', book, RAZORPAY_WEBHOOKS);
   const handlers = razorpayHandlers(book, context.timeoutDelayMs);
   const mutating = (action: Action): Route => ({ mutating: true, handle: (request) => mutate(book, request, action) });
   const read = (handle: (request: SimRequest) => SimResponse): Route => ({ mutating: false, handle: (request) => guard(() => handle(request)) });
@@ -383,3 +387,54 @@ function readCount(value: string | null, field: string, fallback: number, min: n
   if (count < min || count > max) throw invalid(`The ${field} must be an integer from ${min} to ${max}.`, field);
   return count;
 }
+
+/** The merchant account the simulator's events claim to belong to. */
+export const RAZORPAY_ACCOUNT_ID = 'acc_SimMerchant0001';
+
+function razorpayEventType(operation: Operation): string | undefined {
+  switch (operation.type) {
+    case 'authorize':
+      return operation.status === 'declined' ? 'payment.failed' : 'payment.authorized';
+    case 'capture':
+      return 'payment.captured';
+    case 'refund':
+      return 'refund.processed';
+    case 'void':
+      return undefined;
+  }
+}
+
+/** Lowercase hex HMAC-SHA256 of the exact body with the webhook secret. */
+export function razorpaySignature(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+const RAZORPAY_WEBHOOKS: WebhookFormat<RazorpayPaymentDetails, RazorpayRefundDetails> = {
+  newEventId: () => randomId('evt_', 14),
+  event(payment: RazorpayPayment, state: PaymentState, operation: Operation, refund: Refund<RazorpayRefundDetails> | undefined) {
+    const type = razorpayEventType(operation);
+    if (type === undefined) return undefined;
+    const paymentEntity = { entity: presentPayment({ ...payment, ...state }) };
+    const payload = refund === undefined ? { payment: paymentEntity } : { refund: { entity: presentRefund(refund) }, payment: paymentEntity };
+    const event = {
+      entity: 'event',
+      account_id: RAZORPAY_ACCOUNT_ID,
+      event: type,
+      contains: Object.keys(payload),
+      payload,
+      created_at: unixSeconds(operation.atMs),
+    };
+    return { type, body: JSON.stringify(event) };
+  },
+  sign(body, secret, eventId) {
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Razorpay-Webhook/v1',
+        'x-razorpay-event-id': eventId,
+        'x-razorpay-signature': razorpaySignature(body, secret),
+      },
+    };
+  },
+};

@@ -1,12 +1,15 @@
 // Stripe-like PSP (CONTRACT.md "Stripe-like"): form-encoded requests with bracket notation,
 // JSON responses, Idempotency-Key, PaymentIntents with manual or automatic capture, partial
-// capture, cancel, repeated partial refunds and search by metadata['reference'].
+// capture, cancel, repeated partial refunds and search by metadata['reference']; webhooks are
+// Stripe Event objects signed with a Stripe-Signature header.
+import { createHmac } from 'node:crypto';
 import { cardOutcome, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, isCvc, type DeclineCode } from '../cards.ts';
 import { FormError, formFingerprint, parseForm, type FormObject, type FormValue } from '../form.ts';
 import { headerValue, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse, type StringMap } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
-import type { CaptureMode, Payment, PspBook, Refund } from '../store.ts';
+import type { CaptureMode, Operation, Payment, PspBook, Refund } from '../store.ts';
+import type { PaymentState, WebhookFormat } from '../webhooks.ts';
 import { AMOUNT_MAX, DESCRIPTION_LENGTH_MAX, LIST_LIMIT_MAX, cardTiming, unixSeconds } from './common.ts';
 
 export const STRIPE_SECRET_KEY = 'sk_test_sim';
@@ -71,6 +74,7 @@ function invalidResponse(code: string, message: string, param?: string, extra: R
 
 export function createStripeApi(context: PspContext): PspApi {
   const book: Book = context.store.book<StripePaymentDetails, StripeRefundDetails>('stripe');
+  context.webhooks.register('stripe', book, STRIPE_WEBHOOKS);
   const handlers = stripeHandlers(book, context.timeoutDelayMs);
   const mutating = (action: Action): Route => ({ mutating: true, handle: (request) => mutate(book, request, action) });
   const read = (handle: (request: SimRequest) => SimResponse): Route => ({ mutating: false, handle: (request) => guard(() => handle(request)) });
@@ -418,3 +422,61 @@ function readLimit(value: string | null): number {
   if (limit < 1 || limit > LIST_LIMIT_MAX) throw invalid('parameter_invalid_integer', `limit must be an integer from 1 to ${LIST_LIMIT_MAX}.`, 'limit');
   return limit;
 }
+
+/** The API version events claim (the shapes above are the simulator's subset of it). */
+export const STRIPE_API_VERSION = '2024-06-20';
+
+/** Stripe's event type for an operation; none for the authorization of an automatic capture. */
+function stripeEventType(payment: Intent, operation: Operation): string | undefined {
+  switch (operation.type) {
+    case 'authorize':
+      if (operation.status === 'declined') return 'payment_intent.payment_failed';
+      return payment.captureMode === 'manual' ? 'payment_intent.amount_capturable_updated' : undefined;
+    case 'capture':
+      return 'payment_intent.succeeded';
+    case 'void':
+      return 'payment_intent.canceled';
+    case 'refund':
+      return 'refund.created';
+  }
+}
+
+/** t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint secret> */
+export function stripeSignatureHeader(body: string, secret: string, nowMs: number): string {
+  const timestamp = unixSeconds(nowMs);
+  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${signature}`;
+}
+
+const STRIPE_WEBHOOKS: WebhookFormat<StripePaymentDetails, StripeRefundDetails> = {
+  newEventId: () => randomId('evt_'),
+  event(payment: Intent, state: PaymentState, operation: Operation, refund: Refund<StripeRefundDetails> | undefined, eventId: string) {
+    const type = stripeEventType(payment, operation);
+    if (type === undefined) return undefined;
+    const details = { ...payment.details, cancellationReason: state.voided ? payment.details.cancellationReason : null };
+    const snapshot: Intent = { ...payment, ...state, details };
+    const object = refund === undefined ? presentIntent(snapshot) : presentRefund(refund, snapshot);
+    const event = {
+      id: eventId,
+      object: 'event',
+      api_version: STRIPE_API_VERSION,
+      created: unixSeconds(operation.atMs),
+      data: { object },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: operation.idempotencyKey ?? null },
+      type,
+    };
+    return { type, body: JSON.stringify(event) };
+  },
+  sign(body, secret, _eventId, nowMs) {
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'stripe-signature': stripeSignatureHeader(body, secret, nowMs),
+      },
+    };
+  },
+};

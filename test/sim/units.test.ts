@@ -10,6 +10,7 @@ import { canonicalJson, rawMemberText } from '../../sim/json.ts';
 import { formatMajor, readMajor } from '../../sim/psps/paytm.ts';
 import { startSimulator } from '../../sim/server.ts';
 import { PSPS, SimStore } from '../../sim/store.ts';
+import { Webhooks } from '../../sim/webhooks.ts';
 
 describe('form parsing', () => {
   test('bracket notation nests; [] appends; + and percent-encoding decode', () => {
@@ -117,7 +118,7 @@ test('the ground truth is written in chunks that join into one JSON document', (
   for (let index = 0; index < 4500; index += 1) {
     book.authorize({ id: `pi_${index}`, reference: `att_${index}`, amount: 100 + index, currency: 'usd', captureMode: index % 2 === 0 ? 'automatic' : 'manual', details: null });
   }
-  const response = handleAdmin({ store, faults: new Faults(PSPS) }, 'GET', ['ground-truth'], '', '');
+  const response = handleAdmin({ store, faults: new Faults(PSPS), webhooks: new Webhooks() }, 'GET', ['ground-truth'], '', '');
   assert.ok('chunks' in response);
   const chunks = [...response.chunks];
   assert.ok(chunks.length > 4);
