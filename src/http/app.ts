@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { installIdempotency } from './idempotency.ts';
 import { toJson } from './serialize.ts';
@@ -128,6 +129,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);
     registerEventRoutes(merchant, context);
+    registerWebhookRoutes(merchant, context);
   });
   return app;
 }

@@ -6,6 +6,7 @@ import type { Database } from '../storage/database.ts';
 import type { IdempotencyKeys } from '../idempotency/keys.ts';
 import type { PaymentsService } from '../payments/service.ts';
 import type { Vault } from '../vault/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -18,4 +19,6 @@ export type AppContext = {
   readonly payments: PaymentsService;
   readonly vault: Vault;
   readonly idempotency: IdempotencyKeys;
+  /** Webhook endpoints and their deliverer; without it the webhook routes answer 503. */
+  readonly webhooks?: Webhooks;
 };

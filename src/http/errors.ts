@@ -5,6 +5,7 @@ import { MoneyError } from '../money/index.ts';
 import { FormError } from './form.ts';
 import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
+import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
 
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error' | 'card_error';
 
@@ -68,6 +69,10 @@ const catalogue = {
   invalid_expiry_month: { status: 402, type: 'card_error' },
   invalid_expiry_year: { status: 402, type: 'card_error' },
   invalid_cvc: { status: 402, type: 'card_error' },
+  // Webhooks.
+  url_invalid: { status: 400, type: 'invalid_request_error' },
+  webhook_endpoint_limit_reached: { status: 400, type: 'invalid_request_error' },
+  webhook_endpoint_disabled: { status: 400, type: 'invalid_request_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -76,6 +81,7 @@ export type ErrorCode = keyof typeof catalogue;
 const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogue;
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
+const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 
 /** An error meant for the API caller, raised by the HTTP layer (auth, lookups, validation). */
 export class ApiError extends Error {
@@ -149,7 +155,7 @@ function fromFramework(error: { code?: unknown; validation?: unknown; validation
 
 function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError) return new ApiError(error.code, error.message, error.param);
+  if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError || error instanceof WebhookError) return new ApiError(error.code, error.message, error.param);
   if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode);
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });

@@ -18,9 +18,9 @@ import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIn
 import { intentEvent } from './events.ts';
 import { insertEvents } from '../events/events.ts';
 import { moveIntent } from './state-machine.ts';
-import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent } from './types.ts';
+import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
 import { Captures } from './captures.ts';
-import { Refunds } from './refunds.ts';
+import { Refunds, type CreateRefundInput } from './refunds.ts';
 
 export type CreateIntentInput = {
   readonly amount: unknown;
@@ -216,6 +216,30 @@ export class PaymentsService {
       { pspReference: attempt.pspReference ?? undefined, reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
       { credentials, idempotencyKey: `sync_${attempt.id}`, timeoutMs: this.#dependencies.pspTimeoutMs },
     );
+  }
+
+  /**
+   * Capture, cancel and refund act on a settled authorization: one whose outcome is still
+   * unknown is synced first (it may turn out authorized, captured or failed).
+   */
+  async #settleFirst(merchantId: string, intentId: string): Promise<void> {
+    const intent = await findIntent(this.#dependencies.database, merchantId, intentId, false);
+    if (intent?.status === 'processing' && intent.pendingOperation === null) await this.sync(merchantId, intentId);
+  }
+
+  async capture(merchantId: string, id: string, amountToCapture: unknown): Promise<IntentWithAttempts> {
+    await this.#settleFirst(merchantId, id);
+    return this.captures.capture(merchantId, id, amountToCapture);
+  }
+
+  async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
+    await this.#settleFirst(merchantId, id);
+    return this.captures.cancel(merchantId, id, reason);
+  }
+
+  async refund(merchantId: string, input: CreateRefundInput, bind?: BindResource): Promise<Refund> {
+    await this.#settleFirst(merchantId, input.paymentIntent);
+    return this.refunds.create(merchantId, input, bind);
   }
 
   /** Stripe's balance object: available and pending per currency, read from the ledger. */

@@ -146,7 +146,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
       const current = await payments.retrieve(request.merchantId, request.params.id);
       if (current.intent.status === 'succeeded') return presentIntent(current);
     }
-    return presentIntent(await payments.captures.capture(request.merchantId, request.params.id, request.body.amount_to_capture));
+    return presentIntent(await payments.capture(request.merchantId, request.params.id, request.body.amount_to_capture));
   });
 
   typed.post('/v1/payment_intents/:id/cancel', { schema: { tags: ['payments'], summary: 'Cancel a PaymentIntent (voids an authorization)', params: IdParams, body: CancelIntent, response: intentResponses } }, async (request) => {
@@ -154,7 +154,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
       const current = await payments.retrieve(request.merchantId, request.params.id);
       if (current.intent.status === 'canceled') return presentIntent(current);
     }
-    return presentIntent(await payments.captures.cancel(request.merchantId, request.params.id, request.body.cancellation_reason));
+    return presentIntent(await payments.cancel(request.merchantId, request.params.id, request.body.cancellation_reason));
   });
 
   typed.post('/v1/payment_intents/:id/sync', { schema: { tags: ['payments'], summary: 'Ask the PSP for the outcome of anything unresolved on this PaymentIntent', params: IdParams, body: Empty, response: intentResponses } }, async (request) =>
@@ -164,7 +164,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
     const existing = resumedResource(request);
     if (existing !== null) return presentRefund(await payments.refunds.resume(request.merchantId, existing));
     const body = request.body;
-    const refund = await payments.refunds.create(request.merchantId, { paymentIntent: body.payment_intent, amount: body.amount, reason: body.reason, metadata: body.metadata },
+    const refund = await payments.refund(request.merchantId, { paymentIntent: body.payment_intent, amount: body.amount, reason: body.reason, metadata: body.metadata },
       request.idempotency === undefined ? undefined : (tx, id) => context.idempotency.bindResource(tx, request.merchantId, request.idempotency?.key ?? '', id));
     return presentRefund(refund);
   });
