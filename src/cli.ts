@@ -1,4 +1,4 @@
-// The `payrail` command: start, serve, migrate, verify, admin-key, merchants.
+// The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants.
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { verifyLedger } from './ledger/index.ts';
@@ -9,6 +9,10 @@ import { DataDirectoryInUseError } from './storage/lock.ts';
 import { MigrationError } from './storage/migrations.ts';
 import { setUpTestMerchant } from './payments/merchant-settings.ts';
 import { startSimulatorProcess } from './simulator-process.ts';
+import { DeadLetterError, presentDeadLetter } from './events/bus/index.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { toJson } from './http/serialize.ts';
+import { configureSimulatorWebhooks } from './payments/psp-webhooks.ts';
 
 function describeDataLocation(config: Config): string {
   if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
@@ -67,6 +71,8 @@ async function serve(development: boolean): Promise<void> {
     : undefined;
   if (simulator !== undefined) config = { ...config, simulatorUrl: simulator.url };
   const server = await startServer(config, logger);
+  // The bundled simulator sends its PSP webhooks to this server.
+  if (simulator !== undefined) await configureSimulatorWebhooks(simulator.url, server.url);
   if (development) printBanner(server, config, simulator?.url, await demoMerchant(server));
   else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
@@ -81,6 +87,38 @@ async function serve(development: boolean): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** `payrail worker`: the event consumers, webhook deliveries and status sync, without the API. */
+async function worker(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, logger, 'worker');
+  await runtime.start();
+  console.log(`Payrail worker running (event bus: ${runtime.bus.mode})`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    runtime.close().then(() => process.exit(0), (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** Runs a short command with the runtime built but not started (no workers, no bus). */
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), 'worker');
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
 }
 
 /** Runs a short command against the database and closes it. */
@@ -99,6 +137,24 @@ export function buildProgram(): Command {
   const program = new Command('payrail').description('Payrail: payments, a double-entry ledger, settlement and webhooks').showHelpAfterError();
   program.command('start').description('run Payrail for development: server on embedded PGlite unless DATABASE_URL is set').action(() => serve(true));
   program.command('serve').description('run the API server (production: set DATABASE_URL and PAYRAIL_ADMIN_KEY)').action(() => serve(false));
+  program.command('worker').description('run the workers (event consumers, webhook deliveries, status sync) in their own process').action(() => worker());
+  const dlq = program.command('dlq').description('events a consumer could not handle after its last attempt');
+  dlq.command('list').description('list dead letters, newest first')
+    .option('--consumer <name>', 'only this consumer').option('--status <status>', 'pending or replayed').option('--limit <n>', '1 to 100', '20')
+    .action((options: { consumer?: string; status?: string; limit: string }) => withRuntime(async (runtime) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ConfigError('--limit', 'must be an integer from 1 to 100');
+      if (options.status !== undefined && options.status !== 'pending' && options.status !== 'replayed') throw new ConfigError('--status', 'must be pending or replayed');
+      const page = await runtime.deadLetters.list({ limit, consumer: options.consumer, status: options.status });
+      for (const deadLetter of page.deadLetters) console.log(toJson(presentDeadLetter(deadLetter)));
+      if (page.deadLetters.length === 0) console.log('no dead letters');
+    }));
+  dlq.command('replay').description('handle a dead-lettered event again').argument('<id>', 'the dead letter id (dl_…)')
+    .action((id: string) => withRuntime(async (runtime) => {
+      const result = await runtime.deadLetters.replay(id);
+      console.log(`${id}: ${result.outcome}${result.error === undefined ? '' : ` (${result.error})`}`);
+      if (result.outcome === 'failed') process.exitCode = 1;
+    }));
   program.command('migrate').description('apply pending database migrations').action(() =>
     withDatabase(async () => console.log('migrations are up to date')));
   program.command('verify').description('recompute the ledger and check every invariant; exits 1 on any problem').action(() =>
@@ -129,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       console.error(`payrail: invalid configuration: ${error.message}`);
       process.exit(2);
     }
-    if (error instanceof MigrationError || error instanceof DataDirectoryInUseError) {
+    if (error instanceof MigrationError || error instanceof DataDirectoryInUseError || error instanceof DeadLetterError) {
       console.error(`payrail: ${error.message}`);
       process.exit(1);
     }

@@ -25,10 +25,36 @@ export type Config = {
   readonly simulatorUrl: string;
   /** A PSP call that takes longer is abandoned; its outcome is unknown until sync. */
   readonly pspTimeoutMs: number;
+  /** Tries of one PSP call (the same idempotency key each time) before its outcome counts as unknown. */
+  readonly pspAttempts: number;
+  /** Consecutive PSP-health failures (timeouts, 5xx, no answer) that open a connector's circuit breaker. */
+  readonly breakerThreshold: number;
+  /** How long an open breaker refuses calls before it lets one probe through. */
+  readonly breakerHalfOpenMs: number;
+  /** PSP calls in flight per connector (and as many waiting) before further calls are refused with a 503. */
+  readonly bulkheadLimit: number;
   /** How long a request holds its idempotency key before a retry may take it over. */
   readonly idempotencyLeaseMs: number;
   /** Tests only: the process kills itself (SIGKILL) at this point. */
   readonly faultPoint: FaultPoint | undefined;
+  /** NATS with JetStream; undefined means the embedded event bus (workers in this process). */
+  readonly natsUrl: string | undefined;
+  readonly natsStream: string;
+  /**
+   * Whether this server process also runs the workers (event consumers, webhook deliveries,
+   * status sync). Off when separate `payrail worker` processes run them.
+   */
+  readonly runWorkers: boolean;
+  /** Attempts of an event consumer before the event is dead-lettered. */
+  readonly consumerAttemptsMax: number;
+  /** Waits between webhook delivery attempts (about three days in all by default). */
+  readonly webhookRetryScheduleMs: readonly number[] | undefined;
+  /** Waits between status syncs of an unresolved attempt (the last one repeats). */
+  readonly syncScheduleMs: readonly number[] | undefined;
+  /** How often the status sync worker looks for work. */
+  readonly syncIntervalMs: number;
+  /** Authorizations never captured are voided after this many days. */
+  readonly voidAuthorizationsAfterDays: number;
 };
 
 export const faultPoints = ['after_psp_authorize', 'after_psp_capture', 'after_psp_refund', 'before_psp_authorize', 'before_ledger_post'] as const;
@@ -110,12 +136,44 @@ function readSimulatorUrl(env: Environment): string {
   return raw.replace(/\/+$/, '');
 }
 
+function readSchedule(env: Environment, name: string): readonly number[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.length === 0 || values.length > 50 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 7 * 24 * 3_600_000)) {
+    throw new ConfigError(name, `must be a comma-separated list of 1 to 50 waits in milliseconds (0 to 604800000), got "${raw}"`);
+  }
+  return values;
+}
+
+function readNatsUrl(env: Environment): string | undefined {
+  const raw = env.NATS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(raw) && !/^[\w.-]+:\d+$/.test(raw)) throw new ConfigError('NATS_URL', `must look like nats://127.0.0.1:4222, got "${raw}"`);
+  return raw;
+}
+
 function readFaultPoint(env: Environment): FaultPoint | undefined {
   const raw = env.PAYRAIL_FAULT_POINT;
   if (raw === undefined || raw === '') return undefined;
   const point = faultPoints.find((candidate) => candidate === raw);
   if (point === undefined) throw new ConfigError('PAYRAIL_FAULT_POINT', `must be one of ${faultPoints.join(', ')}, got "${raw}"`);
   return point;
+}
+
+function readBoolean(env: Environment, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function readName(env: Environment, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(name, `must be 1 to 64 letters, digits, _ or -, got "${raw}"`);
+  return raw;
 }
 
 export function loadConfig(env: Environment = process.env): Config {
@@ -135,7 +193,19 @@ export function loadConfig(env: Environment = process.env): Config {
     vaultMasterKey: readMasterKey(env),
     simulatorUrl: readSimulatorUrl(env),
     pspTimeoutMs: readInteger(env, 'PAYRAIL_PSP_TIMEOUT_MS', 10_000, 50, 120_000),
+    pspAttempts: readInteger(env, 'PAYRAIL_PSP_ATTEMPTS', 3, 1, 10),
+    breakerThreshold: readInteger(env, 'PAYRAIL_BREAKER_THRESHOLD', 5, 1, 10_000),
+    breakerHalfOpenMs: readInteger(env, 'PAYRAIL_BREAKER_HALF_OPEN_MS', 5_000, 10, 600_000),
+    bulkheadLimit: readInteger(env, 'PAYRAIL_BULKHEAD_LIMIT', 64, 1, 10_000),
     idempotencyLeaseMs: readInteger(env, 'PAYRAIL_IDEMPOTENCY_LEASE_MS', 60_000, 100, 3_600_000),
     faultPoint: readFaultPoint(env),
+    natsUrl: readNatsUrl(env),
+    natsStream: readName(env, 'PAYRAIL_NATS_STREAM', 'PAYRAIL_EVENTS'),
+    runWorkers: readBoolean(env, 'PAYRAIL_RUN_WORKERS', true),
+    consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),
+    webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
+    syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
+    syncIntervalMs: readInteger(env, 'PAYRAIL_SYNC_INTERVAL_MS', 5_000, 100, 3_600_000),
+    voidAuthorizationsAfterDays: readInteger(env, 'PAYRAIL_VOID_AUTHORIZATIONS_AFTER_DAYS', 7, 1, 30),
   };
 }

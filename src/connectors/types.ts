@@ -37,6 +37,8 @@ export type ConnectorCredentials = {
   readonly apiSecret?: string;
   /** Merchant id at the PSP where it has one (Paytm mid). */
   readonly merchantAccount?: string;
+  /** Secret the PSP signs its webhooks with (Stripe `whsec_…`); without it, webhooks are refused. */
+  readonly webhookSecret?: string;
 };
 
 export type CallContext = {

@@ -10,10 +10,14 @@ import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
+import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { installIdempotency } from './idempotency.ts';
@@ -38,7 +42,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
       },
     },
     transform: ({ schema, url }) => {
-      const security = url.startsWith('/v1/admin/') ? [{ adminKey: [] }] : url.startsWith('/v1/') ? [{ secretKey: [] }] : [];
+      // PSP webhooks authenticate by their signature, not by a key.
+      const security = url.startsWith('/v1/admin/') ? [{ adminKey: [] }] : url.startsWith('/v1/psp_webhooks/') ? [] : url.startsWith('/v1/') ? [{ secretKey: [] }] : [];
       return { schema: { ...schema, security } as typeof schema, url };
     },
   });
@@ -85,6 +90,7 @@ function installErrorHandling(app: FastifyInstance): void {
     const response = toErrorResponse(error, request.id);
     if (response.expected) request.log.info({ code: response.body.error.code, param: response.body.error.param }, 'request refused');
     else request.log.error({ err: error }, 'unexpected error');
+    if (response.retryAfterSeconds !== undefined) void reply.header('retry-after', String(response.retryAfterSeconds));
     void reply.code(response.status).type('application/json').send(toJson(response.body));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -114,10 +120,17 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   installErrorHandling(app);
   await registerDocs(app);
   registerHealthRoutes(app, context);
+  registerMetricsRoute(app, context.metrics);
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL: one series per route, not per object id.
+    context.metrics.recordHttpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
 
+  await registerPspWebhookRoutes(app, context);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
+    registerDeadLetterRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));
@@ -130,6 +143,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerPaymentRoutes(merchant, context);
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);
+    registerRoutingRoutes(merchant, context);
   });
   return app;
 }

@@ -7,6 +7,9 @@ import type { IdempotencyKeys } from '../idempotency/keys.ts';
 import type { PaymentsService } from '../payments/service.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
+import type { DeadLetters } from '../events/bus/index.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RoutingStore } from '../routing/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -21,4 +24,7 @@ export type AppContext = {
   readonly idempotency: IdempotencyKeys;
   /** Webhook endpoints and their deliverer; without it the webhook routes answer 503. */
   readonly webhooks?: Webhooks;
+  readonly routing: RoutingStore;
+  readonly deadLetters: DeadLetters;
+  readonly metrics: Metrics;
 };

@@ -63,6 +63,8 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
+  // Every connector that could take the payment is refusing calls (circuit open, bulkhead full): nothing was sent.
+  connector_unavailable: { status: 503, type: 'api_error' },
   // The card vault (Stripe answers these as card errors).
   invalid_number: { status: 402, type: 'card_error' },
   incorrect_number: { status: 402, type: 'card_error' },
@@ -73,6 +75,12 @@ const catalogue = {
   url_invalid: { status: 400, type: 'invalid_request_error' },
   webhook_endpoint_limit_reached: { status: 400, type: 'invalid_request_error' },
   webhook_endpoint_disabled: { status: 400, type: 'invalid_request_error' },
+  // Webhooks from PSPs. Unknown reference and bad signature share one code: an unauthenticated
+  // caller learns nothing about which payments exist.
+  psp_webhook_invalid: { status: 400, type: 'invalid_request_error' },
+  psp_webhook_signature_invalid: { status: 400, type: 'invalid_request_error' },
+  // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP retries.
+  psp_webhook_not_processed: { status: 500, type: 'api_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -88,12 +96,14 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
   readonly declineCode: string | undefined;
-  constructor(code: ErrorCode, message: string, param?: string, declineCode?: string) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: ErrorCode, message: string, param?: string, declineCode?: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.param = param;
     this.declineCode = declineCode;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -101,7 +111,7 @@ export type ErrorBody = {
   error: { type: ErrorType; code: ErrorCode; message: string; param?: string; decline_code?: string; request_id: string };
 };
 
-export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean };
+export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean; retryAfterSeconds?: number };
 
 type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
 
@@ -156,7 +166,7 @@ function fromFramework(error: { code?: unknown; validation?: unknown; validation
 function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError || error instanceof WebhookError) return new ApiError(error.code, error.message, error.param);
-  if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode);
+  if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode, error.retryAfterSeconds);
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
   }
@@ -178,5 +188,5 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: apiError.message, request_id: requestId } };
   if (apiError.param !== undefined) body.error.param = apiError.param;
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
-  return { status: entry.status, body, expected: true };
+  return { status: entry.status, body, expected: true, ...(apiError.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: apiError.retryAfterSeconds }) };
 }

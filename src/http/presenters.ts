@@ -71,6 +71,7 @@ export function presentAttempt(attempt: Attempt) {
     decline_code: attempt.declineCode,
     psp_code: attempt.pspCode,
     failure_message: attempt.failureMessage,
+    abandoned: attempt.abandoned,
     created: unixSeconds(attempt.createdAt),
   };
 }

@@ -1,13 +1,14 @@
 import type { FaultPoint } from '../config.ts';
 import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { DeclinePolicy, RoutingConfig, SuccessRateTracker } from '../routing/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
-  get(merchantId: string, id: string): Promise<{ readonly id: string } | undefined>;
+  get(merchantId: string, id: string): Promise<{ readonly id: string; readonly brand?: string } | undefined>;
   reveal(merchantId: string, id: string): Promise<CardData>;
 };
 
@@ -24,6 +25,17 @@ export type PaymentsDependencies = {
   readonly logger: Logger;
   /** Told after a commit that wrote events, so the event bus delivers them without waiting for its poll. */
   readonly events?: { notify(): void };
+  /** Routing rules and what routing learns; without it, the capable connectors are tried by priority. */
+  readonly routing?: PaymentRouting;
+};
+
+export type PaymentRouting = {
+  readonly store: { get(merchantId: string): Promise<{ readonly config: RoutingConfig }> };
+  readonly tracker: SuccessRateTracker;
+  /** False while a connector refuses calls (its circuit breaker is open). */
+  readonly isAvailable: (connector: string) => boolean;
+  readonly random: () => number;
+  readonly declinePolicy?: DeclinePolicy;
 };
 
 /** Tests only: dies at the named point, like a crash (SIGKILL cannot be caught or cleaned up after). */

@@ -14,6 +14,7 @@ export type PaymentErrorCode =
   | 'refund_failed'
   | 'cancel_failed'
   | 'outcome_unknown'
+  | 'connector_unavailable'
   | 'parameter_invalid';
 
 export class PaymentError extends Error {
@@ -22,12 +23,15 @@ export class PaymentError extends Error {
   readonly declineCode: DeclineCode | undefined;
   /** The payment intent as it stands after the failure (Stripe returns it with card errors). */
   readonly paymentIntentId: string | undefined;
-  constructor(code: PaymentErrorCode, message: string, details: { param?: string; declineCode?: DeclineCode; paymentIntentId?: string } = {}) {
+  /** For 503s: when a retry may succeed (HTTP Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: PaymentErrorCode, message: string, details: { param?: string; declineCode?: DeclineCode; paymentIntentId?: string; retryAfterSeconds?: number } = {}) {
     super(message);
     this.name = 'PaymentError';
     this.code = code;
     this.param = details.param;
     this.declineCode = details.declineCode;
     this.paymentIntentId = details.paymentIntentId;
+    this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }

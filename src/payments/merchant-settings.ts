@@ -11,14 +11,32 @@ export type MerchantConnector = {
   readonly credentials: ConnectorCredentials;
 };
 
+/**
+ * The webhook signing secret of the simulator's PSP `connector` in test mode: a fixed development
+ * value, the same for every test-mode merchant, because the simulator has one secret per PSP.
+ * configureSimulatorWebhooks (psp-webhooks.ts) gives the simulator the same value.
+ */
+export function simulatorWebhookSecret(connector: string): string {
+  return `whsec_payrail_simulator_${connector}`;
+}
+
 /** The simulator's test credentials (sim/CONTRACT.md). */
 export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
   return [
-    { connector: 'stripe', enabled: true, priority: 10, credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_sim' } },
-    { connector: 'razorpay', enabled: true, priority: 20, credentials: { baseUrl: `${simulatorUrl}/razorpay`, apiKey: 'rzp_test_sim', apiSecret: 'sim_secret' } },
+    {
+      connector: 'stripe', enabled: true, priority: 10,
+      credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_sim', webhookSecret: simulatorWebhookSecret('stripe') },
+    },
+    {
+      connector: 'razorpay', enabled: true, priority: 20,
+      credentials: { baseUrl: `${simulatorUrl}/razorpay`, apiKey: 'rzp_test_sim', apiSecret: 'sim_secret', webhookSecret: simulatorWebhookSecret('razorpay') },
+    },
     {
       connector: 'paytm', enabled: true, priority: 30,
-      credentials: { baseUrl: `${simulatorUrl}/paytm`, apiKey: 'SIMMID00000000000001', apiSecret: 'sim_merchant_key', merchantAccount: 'SIMMID00000000000001' },
+      credentials: {
+        baseUrl: `${simulatorUrl}/paytm`, apiKey: 'SIMMID00000000000001', apiSecret: 'sim_merchant_key', merchantAccount: 'SIMMID00000000000001',
+        webhookSecret: simulatorWebhookSecret('paytm'),
+      },
     },
   ];
 }

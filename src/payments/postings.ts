@@ -7,6 +7,7 @@
 //   fee                             merchant pending → platform fees
 //   refund                          merchant pending → psp receivable
 //   cancel of an authorization      void the hold
+//   abandoned attempt captured      psp receivable → platform suspense, refunded back at once
 import type { AccountSpec, TransferRequest } from '../ledger/index.ts';
 import { percentageOf } from '../money/index.ts';
 
@@ -17,6 +18,8 @@ export const accountIds = {
   merchantPending: (merchantId: string, currency: string) => `merchant:${merchantId}:pending:${currency}`,
   merchantAvailable: (merchantId: string, currency: string) => `merchant:${merchantId}:available:${currency}`,
   platformFees: (currency: string) => `platform:fees:${currency}`,
+  /** Money a PSP took for an attempt Payrail had abandoned, until it is refunded. */
+  platformSuspense: (currency: string) => `platform:suspense:${currency}`,
 };
 
 export function paymentAccounts(merchantId: string, connector: string, currency: string): AccountSpec[] {
@@ -26,6 +29,7 @@ export function paymentAccounts(merchantId: string, connector: string, currency:
     { id: accountIds.merchantPending(merchantId, currency), type: 'liability', currency, owner: merchantId },
     { id: accountIds.merchantAvailable(merchantId, currency), type: 'liability', currency, owner: merchantId, limit: 'debits_must_not_exceed_credits' },
     { id: accountIds.platformFees(currency), type: 'revenue', currency, owner: 'platform' },
+    { id: accountIds.platformSuspense(currency), type: 'liability', currency, owner: 'platform' },
   ];
 }
 
@@ -98,4 +102,18 @@ export function refundTransfer(refundId: string, movement: Movement, amount: big
     legs: legs(accountIds.merchantPending(movement.merchantId, movement.currency), accountIds.pspReceivable(movement.connector, movement.currency), amount, movement.currency),
     description: `refund ${refundId}`,
   };
+}
+
+/**
+ * An abandoned attempt (failover) that the PSP captured anyway, and its full refund: recorded
+ * through the platform's suspense account, so the PSP's records and the ledger agree and the
+ * merchant's balance never sees it.
+ */
+export function orphanCaptureAndRefund(attemptId: string, movement: Movement, amount: bigint): TransferRequest[] {
+  const receivable = accountIds.pspReceivable(movement.connector, movement.currency);
+  const suspense = accountIds.platformSuspense(movement.currency);
+  return [
+    { kind: 'posted', id: `capture:${attemptId}`, legs: legs(receivable, suspense, amount, movement.currency), description: `capture of abandoned attempt ${attemptId}` },
+    { kind: 'posted', id: `refund:${attemptId}`, legs: legs(suspense, receivable, amount, movement.currency), description: `refund of abandoned attempt ${attemptId}` },
+  ];
 }

@@ -27,7 +27,7 @@ type AttemptRow = {
   id: string; payment_intent_id: string; merchant_id: string; connector: string; status: Attempt['status']; amount: bigint;
   currency: string; capture_method: Attempt['captureMethod']; psp_idempotency_key: string; psp_reference: string | null;
   amount_authorized: bigint; amount_captured: bigint; decline_code: string | null; psp_code: string | null;
-  failure_message: string | null; sync_count: number; created_at: Date;
+  failure_message: string | null; sync_count: number; abandoned: boolean; created_at: Date;
 };
 
 function attemptFromRow(row: AttemptRow): Attempt {
@@ -36,7 +36,7 @@ function attemptFromRow(row: AttemptRow): Attempt {
     amount: row.amount, currency: row.currency, captureMethod: row.capture_method, pspIdempotencyKey: row.psp_idempotency_key,
     pspReference: row.psp_reference, amountAuthorized: row.amount_authorized, amountCaptured: row.amount_captured,
     declineCode: row.decline_code, pspCode: row.psp_code, failureMessage: row.failure_message, syncCount: row.sync_count,
-    createdAt: row.created_at,
+    abandoned: row.abandoned, createdAt: row.created_at,
   };
 }
 
@@ -168,12 +168,12 @@ export async function lockAttempt(tx: Queryable, id: string): Promise<Attempt> {
 
 export type AttemptChange = Partial<{
   status: Attempt['status']; pspReference: string | null; amountAuthorized: bigint; amountCaptured: bigint;
-  declineCode: string | null; pspCode: string | null; failureMessage: string | null; synced: boolean;
+  declineCode: string | null; pspCode: string | null; failureMessage: string | null; synced: boolean; abandoned: boolean;
 }>;
 
 const attemptColumns: Record<string, string> = {
   status: 'status', pspReference: 'psp_reference', amountAuthorized: 'amount_authorized', amountCaptured: 'amount_captured',
-  declineCode: 'decline_code', pspCode: 'psp_code', failureMessage: 'failure_message',
+  declineCode: 'decline_code', pspCode: 'psp_code', failureMessage: 'failure_message', abandoned: 'abandoned',
 };
 
 export async function updateAttempt(tx: Queryable, id: string, change: AttemptChange): Promise<Attempt> {

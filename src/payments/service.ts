@@ -3,7 +3,9 @@
 // one short transaction, call the PSP with an idempotency key derived from our own record, then
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
+import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import type { CaptureMode, Connector, PaymentOutcome } from '../connectors/types.ts';
+import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
@@ -14,13 +16,14 @@ import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { recordAuthorization } from './record.ts';
-import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateIntent } from './repository.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateAttempt, updateIntent, type AttemptChange } from './repository.ts';
 import { intentEvent } from './events.ts';
 import { insertEvents } from '../events/events.ts';
-import { moveIntent } from './state-machine.ts';
+import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
 import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
+import { Orphans } from './orphans.ts';
 
 export type CreateIntentInput = {
   readonly amount: unknown;
@@ -39,6 +42,12 @@ export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
 type Prepared = IntentWithAttempts & { readonly attempt: Attempt };
 
+/** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
+type Sent = { readonly outcome: PaymentOutcome; readonly unavailable?: undefined } | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
+
+/** Attempts one confirm may make: the first connector and two failovers. */
+export const attemptsPerConfirmMax = 3;
+
 export type Chosen = { readonly connector: Connector; readonly setting: MerchantConnector };
 
 export class PaymentsService {
@@ -46,6 +55,7 @@ export class PaymentsService {
   readonly #ledger: PaymentLedger;
   readonly captures: Captures;
   readonly refunds: Refunds;
+  readonly #orphans: Orphans;
 
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
@@ -56,6 +66,7 @@ export class PaymentsService {
     });
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
+    this.#orphans = new Orphans(dependencies, this.#ledger);
   }
 
   get ledger(): Ledger {
@@ -77,9 +88,9 @@ export class PaymentsService {
       throw new MoneyError('unknown_currency', `Invalid currency: ${input.currency}. Use a lowercase ISO-4217 code such as "usd".`, 'currency');
     }
     const amount = assertPositiveAmount(input.amount, 'amount', input.currency);
-    if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
-    // Settings are read before the transaction: PGlite has one session, so a read outside an
-    // open transaction would wait for it forever.
+    const method = input.paymentMethod === undefined ? undefined : await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    // Settings and routing are read before any transaction: PGlite has one session, so a read
+    // outside an open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const captureMethod = input.captureMethod ?? 'automatic';
     const confirming = input.confirm === true;
@@ -87,18 +98,19 @@ export class PaymentsService {
       throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', { param: 'payment_method' });
     }
     // A requested connector is checked now, even when the intent is confirmed later.
-    const routed = confirming || input.connector !== undefined ? chooseConnector(this.#dependencies, connectors, input.currency, captureMethod, input.connector) : undefined;
-    const chosen = confirming ? routed : undefined;
+    if (!confirming && input.connector !== undefined) capableConnectors(this.#dependencies, connectors, input.currency, captureMethod, input.connector);
+    const candidates = confirming ? await this.#candidates(merchantId, connectors, { amount, currency: input.currency, captureMethod }, method?.brand, input.connector) : [];
+    const chosen = candidates[0];
     const createdAt = new Date();
     const intent: PaymentIntent = {
       id: newSortableId('pi'), merchantId, amount, currency: input.currency,
       status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
-      captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen?.connector.name ?? input.connector ?? null,
+      captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen ?? input.connector ?? null,
       amountCapturable: 0n, amountReceived: 0n, amountRefunded: 0n, amountRefunding: 0n, pendingOperation: null,
       description: input.description ?? null, metadata: input.metadata ?? {}, lastPaymentError: null, cancellationReason: null, canceledAt: null,
       createdAt,
     };
-    const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen.connector.name, createdAt);
+    const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen, createdAt);
     const created = { intent, attempts: attempt === undefined ? [] : [attempt] };
     const event = intentEvent('payment_intent.created', created);
     // The intent, with confirm its first attempt (already processing), and the event are written
@@ -115,7 +127,7 @@ export class PaymentsService {
     }
     this.#dependencies.events?.notify();
     if (attempt === undefined) return created;
-    const result = await this.#driveAttempt(merchantId, { intent, attempts: [attempt] }, attempt);
+    const result = await this.#authorize(merchantId, { intent, attempts: [attempt], attempt }, candidates);
     throwIfDeclined(result);
     return result;
   }
@@ -141,55 +153,144 @@ export class PaymentsService {
    * processing resumes its open attempt with the same PSP idempotency key.
    */
   async confirm(merchantId: string, id: string, input: ConfirmInput): Promise<IntentWithAttempts> {
-    if (input.paymentMethod !== undefined) await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    const seen = await findIntent(this.#dependencies.database, merchantId, id, false);
+    if (seen === undefined) throw missingIntent(id);
+    const paymentMethod = input.paymentMethod ?? seen.paymentMethodId;
+    const method = paymentMethod === null ? undefined : await this.#requirePaymentMethod(merchantId, paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
-    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, connectors));
-    const result = await this.#driveAttempt(merchantId, prepared, prepared.attempt);
+    const candidates = await this.#candidates(merchantId, connectors, seen, method?.brand, input.connector ?? seen.connector ?? undefined);
+    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, candidates));
+    const result = await this.#authorize(merchantId, prepared, candidates);
     throwIfDeclined(result);
     return result;
   }
 
-  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<Prepared> {
+  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, candidates: readonly string[]): Promise<Prepared> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     const attempts = await attemptsOf(tx, [id]);
     if (intent.status === 'processing' && intent.pendingOperation === null) {
-      const open = attempts.findLast((attempt) => attempt.status === 'pending' || attempt.status === 'unknown');
+      const open = attempts.findLast((attempt) => !attempt.abandoned && (attempt.status === 'pending' || attempt.status === 'unknown'));
       if (open !== undefined) return { intent, attempts, attempt: open };
     }
-    const started = await this.#startAttempt(tx, merchantId, intent, input, connectors);
+    const started = await this.#startAttempt(tx, intent, input, candidates[0] as string);
     return { ...started, attempts: [...attempts, started.attempt] };
   }
 
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
-  async #startAttempt(tx: Queryable, merchantId: string, intent: PaymentIntent, input: ConfirmInput, connectors: readonly MerchantConnector[]): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+  async #startAttempt(tx: Queryable, intent: PaymentIntent, input: ConfirmInput, connector: string): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
     const id = intent.id;
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
       throw new PaymentError('parameter_invalid', 'You cannot confirm this PaymentIntent because it has no payment method.', { param: 'payment_method', paymentIntentId: id });
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
-    const chosen = chooseConnector(this.#dependencies, connectors, intent.currency, intent.captureMethod, input.connector ?? intent.connector ?? undefined);
-    const attempt = newAttempt(intent, chosen.connector.name, new Date());
+    const attempt = newAttempt(intent, connector, new Date());
     await insertAttempt(tx, attempt);
-    const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector: chosen.connector.name, lastPaymentError: null });
+    const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector, lastPaymentError: null });
     return { intent: updated, attempt };
   }
 
-  /** Authorizes `attempt` of `known` (the intent with all its attempts, as last written). */
-  async #driveAttempt(merchantId: string, known: IntentWithAttempts, attempt: Attempt): Promise<IntentWithAttempts> {
-    const intent = known.intent;
+  /**
+   * The connectors to try, in order: the requested one alone, else the merchant's routing rules
+   * (or its priority order). Refuses at once when none can take the payment, or when every one
+   * is refusing calls (nothing is written then).
+   */
+  async #candidates(merchantId: string, connectors: readonly MerchantConnector[], payment: { amount: bigint; currency: string; captureMethod: CaptureMode }, cardBrand: string | undefined, requested: string | undefined): Promise<string[]> {
     const dependencies = this.#dependencies;
-    const connector = connectorNamed(this.#dependencies, attempt.connector);
+    const capable = capableConnectors(dependencies, connectors, payment.currency, payment.captureMethod, requested);
+    const routing = dependencies.routing;
+    if (routing === undefined) return capable;
+    const candidates = requested !== undefined ? capable : route(
+      { amount: payment.amount, currency: payment.currency, paymentMethodType: 'card', captureMode: payment.captureMethod, cardBrand },
+      (await routing.store.get(merchantId)).config,
+      { connectors, capabilities: (name) => dependencies.connector(name)?.capabilities, isAvailable: routing.isAvailable, random: routing.random, successRates: routing.tracker },
+    );
+    const first = candidates[0];
+    if (first === undefined) {
+      throw new PaymentError('no_connector_available', `No connector allowed by this account's routing rules supports ${payment.currency} with capture_method ${payment.captureMethod}.`, { param: 'currency' });
+    }
+    // Routing puts unavailable connectors last: if the first is unavailable, all are.
+    if (!routing.isAvailable(first)) throw unavailable(first);
+    return candidates;
+  }
+
+  /**
+   * Authorizes the prepared attempt, failing over to the next candidate connector on a soft
+   * decline, an unknown outcome (the attempt is abandoned: voided or refunded later if it turns
+   * out charged) or a connector that refuses calls. Each try is a new attempt with its own PSP
+   * idempotency key.
+   */
+  async #authorize(merchantId: string, prepared: Prepared, candidates: readonly string[]): Promise<IntentWithAttempts> {
+    let state = prepared;
+    for (let tries = 1; ; tries++) {
+      const attempt = state.attempt;
+      const sent = await this.#send(merchantId, state.intent, attempt);
+      if (sent.outcome !== undefined) this.#dependencies.routing?.tracker.recordOutcome(attempt.connector, sent.outcome);
+      const next = tries < attemptsPerConfirmMax && this.#mayFailOver(attempt.connector, sent) ? nextConnector(candidates, state.attempts) : undefined;
+      if (next !== undefined) {
+        const moved = await this.#failOver(merchantId, state.intent.id, attempt.id, sent, next);
+        // Someone else (a sync, a PSP webhook) settled the attempt meanwhile: its result stands.
+        if (moved === undefined) return this.retrieve(merchantId, state.intent.id);
+        state = moved;
+        continue;
+      }
+      if (sent.unavailable !== undefined) return this.#release(merchantId, state.intent.id, attempt.id, sent.unavailable);
+      return recordAuthorization(this.#dependencies, this.#ledger, merchantId, state.intent.id, attempt, sent.outcome, { synced: false, failIfNeverSeen: false }, state);
+    }
+  }
+
+  async #send(merchantId: string, intent: PaymentIntent, attempt: Attempt): Promise<Sent> {
+    const dependencies = this.#dependencies;
+    const connector = connectorNamed(dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
     crashPoint(dependencies, 'before_psp_authorize');
-    const outcome = await connector.authorize(
-      { reference: attempt.id, amount: attempt.amount, currency: attempt.currency, captureMode: attempt.captureMethod, card, description: intent.description ?? undefined },
-      { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
-    );
-    crashPoint(dependencies, 'after_psp_authorize');
-    return recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: false, failIfNeverSeen: false }, { ...known, attempt });
+    try {
+      const outcome = await connector.authorize(
+        { reference: attempt.id, amount: attempt.amount, currency: attempt.currency, captureMode: attempt.captureMethod, card, description: intent.description ?? undefined },
+        { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
+      );
+      crashPoint(dependencies, 'after_psp_authorize');
+      return { outcome };
+    } catch (error) {
+      if (error instanceof ConnectorUnavailableError) return { unavailable: error };
+      throw error;
+    }
+  }
+
+  #mayFailOver(connector: string, sent: Sent): boolean {
+    if (sent.unavailable !== undefined) return true;
+    if (sent.outcome.status === 'unknown') return true;
+    return sent.outcome.status === 'failed' && isRetryableDecline(connector, sent.outcome, this.#dependencies.routing?.declinePolicy);
+  }
+
+  /** Settles the attempt as failed (or abandoned, if its outcome is unknown) and starts the next one, in one transaction. */
+  async #failOver(merchantId: string, intentId: string, attemptId: string, sent: Sent, connector: string): Promise<Prepared | undefined> {
+    return this.#dependencies.database.transaction(async (tx) => {
+      const intent = await findIntent(tx, merchantId, intentId, true);
+      const attempts = await attemptsOf(tx, [intentId], true);
+      const attempt = attempts.find((candidate) => candidate.id === attemptId);
+      if (intent === undefined || attempt === undefined) throw new Error(`payment intent ${intentId} or attempt ${attemptId} vanished`);
+      if (intent.status !== 'processing' || intent.pendingOperation !== null || (attempt.status !== 'pending' && attempt.status !== 'unknown')) return undefined;
+      const settled = await updateAttempt(tx, attempt.id, settledForFailover(attempt, sent));
+      const next = newAttempt(intent, connector, new Date());
+      await insertAttempt(tx, next);
+      const updated = await updateIntent(tx, intentId, { connector });
+      return { intent: updated, attempts: [...attempts.map((candidate) => (candidate.id === settled.id ? settled : candidate)), next], attempt: next };
+    });
+  }
+
+  /** Nothing reached any PSP: the attempt fails, the intent can be confirmed again, and the caller gets a 503. */
+  async #release(merchantId: string, intentId: string, attemptId: string, error: ConnectorUnavailableError): Promise<never> {
+    await this.#dependencies.database.transaction(async (tx) => {
+      const intent = await findIntent(tx, merchantId, intentId, true);
+      const attempt = (await attemptsOf(tx, [intentId], true)).find((candidate) => candidate.id === attemptId);
+      if (intent === undefined || attempt?.status !== 'pending' || intent.status !== 'processing') return;
+      await updateAttempt(tx, attemptId, settledForFailover(attempt, { unavailable: error }));
+      await updateIntent(tx, intentId, { status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release') });
+    });
+    throw unavailable(error.connector, error.retryAfterSeconds, intentId);
   }
 
   /**
@@ -202,7 +303,8 @@ export class PaymentsService {
     for (const attempt of attempts.filter((candidate) => candidate.status === 'pending' || candidate.status === 'unknown')) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
-      await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
+      if (attempt.abandoned) await this.#orphans.settle(merchantId, attempt, outcome, neverSeen);
+      else await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);
@@ -254,42 +356,66 @@ export class PaymentsService {
     return { available, pending };
   }
 
-  async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<void> {
-    if ((await this.#dependencies.vault.get(merchantId, paymentMethod)) === undefined) {
-      throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
-    }
+  async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<{ readonly brand?: string }> {
+    const method = await this.#dependencies.vault.get(merchantId, paymentMethod);
+    if (method === undefined) throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
+    return method;
   }
 
 
 }
 
-/** The first enabled connector (by priority) that can take this currency and capture method, or the requested one. */
-function chooseConnector(dependencies: PaymentsDependencies, connectors: readonly MerchantConnector[], currency: string, captureMethod: CaptureMode, requested: string | undefined): Chosen {
-  const settings = connectors.filter((setting) => setting.enabled);
-  const candidates = requested === undefined ? settings : settings.filter((setting) => setting.connector === requested);
-  if (requested !== undefined && candidates.length === 0) {
+/**
+ * The enabled connectors (by priority) that can take this currency and capture method, or the
+ * requested one alone; a clear error when there is none.
+ */
+function capableConnectors(dependencies: PaymentsDependencies, connectors: readonly MerchantConnector[], currency: string, captureMethod: CaptureMode, requested: string | undefined): string[] {
+  const settings = connectors.filter((setting) => setting.enabled && (requested === undefined || setting.connector === requested));
+  if (requested !== undefined && settings.length === 0) {
     throw new PaymentError('no_connector_available', `The connector '${requested}' is not enabled for this account.`, { param: 'connector' });
   }
-  for (const setting of candidates) {
-    const connector = dependencies.connector(setting.connector);
-    if (connector === undefined) continue;
-    const capabilities = connector.capabilities;
+  const capable: string[] = [];
+  for (const setting of [...settings].sort((a, b) => a.priority - b.priority)) {
+    const capabilities = dependencies.connector(setting.connector)?.capabilities;
+    if (capabilities === undefined) continue;
     const problem = !capabilities.currencies.includes(currency) ? 'currency' : !capabilities.captureModes.includes(captureMethod) ? 'capture_method' : undefined;
-    if (problem === undefined) return { connector, setting };
-    if (requested !== undefined) {
+    if (problem === undefined) capable.push(setting.connector);
+    else if (requested !== undefined) {
       const value = problem === 'currency' ? currency : captureMethod;
       throw new PaymentError('capability_not_supported', `The connector '${requested}' does not support ${problem} '${value}'.`, { param: problem });
     }
   }
-  throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
+  if (capable.length === 0) throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
+  return capable;
 }
+
+/** The first candidate this intent has not tried yet. */
+function nextConnector(candidates: readonly string[], attempts: readonly Attempt[]): string | undefined {
+  return candidates.find((candidate) => !attempts.some((attempt) => attempt.connector === candidate));
+}
+
+/** How an attempt is left when Payrail moves on to another connector. */
+function settledForFailover(attempt: Attempt, sent: Sent): AttemptChange {
+  if (sent.unavailable !== undefined) {
+    return { status: moveAttempt(attempt.id, attempt.status, 'failed'), pspCode: sent.unavailable.reason, failureMessage: `Not sent: ${sent.unavailable.message}` };
+  }
+  const outcome = sent.outcome;
+  const common = { pspReference: outcome.pspReference ?? attempt.pspReference, pspCode: outcome.pspCode ?? null, failureMessage: outcome.message ?? null };
+  if (outcome.status === 'failed') return { ...common, status: moveAttempt(attempt.id, attempt.status, 'failed'), declineCode: outcome.declineCode ?? null };
+  return { ...common, status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true };
+}
+
+function unavailable(connector: string, retryAfterSeconds = 1, paymentIntentId?: string): PaymentError {
+  return new PaymentError('connector_unavailable', `No connector can take this payment right now ('${connector}' is refusing calls); nothing was sent. Retry later.`, { retryAfterSeconds, paymentIntentId });
+}
+
 /** A new pending attempt; its PSP idempotency key derives from its id, so every retry reuses the key. */
 function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): Attempt {
   const id = newSortableId('pa');
   return {
     id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector, status: 'pending', amount: intent.amount,
     currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${id}`, pspReference: null,
-    amountAuthorized: 0n, amountCaptured: 0n, declineCode: null, pspCode: null, failureMessage: null, syncCount: 0, createdAt,
+    amountAuthorized: 0n, amountCaptured: 0n, declineCode: null, pspCode: null, failureMessage: null, syncCount: 0, abandoned: false, createdAt,
   };
 }
 

@@ -10,14 +10,15 @@ export type IntentStatus =
   | 'succeeded'
   | 'canceled';
 
-export type AttemptStatus = 'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown';
+export type AttemptStatus = 'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown' | 'refunded';
 
 const intentTransitions: Readonly<Record<IntentStatus, readonly IntentStatus[]>> = {
   requires_payment_method: ['requires_confirmation', 'processing', 'canceled'],
   requires_confirmation: ['requires_payment_method', 'processing', 'canceled'],
   requires_action: ['processing', 'requires_payment_method', 'canceled'],
   // An authorization whose outcome is being learned; also a capture or cancel in flight.
-  processing: ['processing', 'requires_capture', 'succeeded', 'requires_payment_method', 'canceled'],
+  // Back to requires_confirmation only when nothing reached a PSP (every connector unavailable).
+  processing: ['processing', 'requires_capture', 'succeeded', 'requires_payment_method', 'requires_confirmation', 'canceled'],
   requires_capture: ['processing', 'succeeded', 'canceled'],
   succeeded: [],
   canceled: [],
@@ -27,9 +28,11 @@ const attemptTransitions: Readonly<Record<AttemptStatus, readonly AttemptStatus[
   pending: ['authorized', 'captured', 'failed', 'unknown'],
   unknown: ['unknown', 'authorized', 'captured', 'failed'],
   authorized: ['captured', 'voided'],
-  captured: [],
+  // Refunded in full: only an abandoned attempt that turned out captured after a failover.
+  captured: ['refunded'],
   voided: [],
   failed: [],
+  refunded: [],
 };
 
 export function canMoveIntent(from: IntentStatus, to: IntentStatus): boolean {

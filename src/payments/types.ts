@@ -42,6 +42,8 @@ export type Attempt = {
   readonly pspCode: string | null;
   readonly failureMessage: string | null;
   readonly syncCount: number;
+  /** Left with an unknown outcome when Payrail failed over to another connector (voided or refunded if it turns out charged). */
+  readonly abandoned: boolean;
   readonly createdAt: Date;
 };
 

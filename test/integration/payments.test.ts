@@ -28,7 +28,8 @@ describe('payments over HTTP with the simulator', () => {
 
   before(async () => {
     simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1200' });
+    // One try per PSP call: these tests see unknown outcomes, not the retries that hide them.
+    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1200', PAYRAIL_PSP_ATTEMPTS: '1', PAYRAIL_BREAKER_THRESHOLD: '1000' });
     key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
     otherKey = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Other' } })).body.secret_key);
   });

@@ -23,7 +23,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
     let key: string;
 
     async function pay(body: Record<string, unknown>) {
-      return call(server, 'POST', '/v1/payment_intents', { key, body: { currency: 'usd', confirm: true, ...body } });
+      // One connector, so an unknown outcome stays unknown (no failover).
+      return call(server, 'POST', '/v1/payment_intents', { key, body: { currency: 'usd', confirm: true, connector: 'stripe', ...body } });
     }
     async function retrieve(id: string) {
       return (await call(server, 'GET', `/v1/payment_intents/${id}`, { key })).body;
@@ -31,7 +32,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
     before(async () => {
       simulator = await startSimulator();
-      server = await startTestServer(kind, { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1000' });
+      server = await startTestServer(kind, { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1000', PAYRAIL_PSP_ATTEMPTS: '1', PAYRAIL_BREAKER_THRESHOLD: '1000' });
       key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
     });
     after(async () => {

@@ -36,7 +36,7 @@ describe('paytm capabilities', () => {
       refunds: { full: true, partial: false, multiple: false },
       void: false,
       threeDSecure: false,
-      webhooks: false,
+      webhooks: true,
     });
   });
 });

@@ -36,7 +36,7 @@ export const PAYTM_CAPABILITIES: CapabilityMap = defineCapabilities({
   refunds: { full: true, partial: false, multiple: false },
   void: false,
   threeDSecure: false,
-  webhooks: false,
+  webhooks: true,
 });
 
 // --- requests ----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ describe('razorpay capabilities', () => {
       refunds: { full: true, partial: true, multiple: true },
       void: false,
       threeDSecure: false,
-      webhooks: false,
+      webhooks: true,
     });
     assert.ok(Object.isFrozen(RAZORPAY_CAPABILITIES.currencies));
   });

@@ -44,7 +44,7 @@ export const RAZORPAY_CAPABILITIES: CapabilityMap = defineCapabilities({
   refunds: { full: true, partial: true, multiple: true },
   void: false,
   threeDSecure: false,
-  webhooks: false,
+  webhooks: true,
 });
 
 // --- requests ----------------------------------------------------------------------------------

@@ -63,9 +63,11 @@ const StringMap = Type.Record(Type.String(), Type.String());
 
 const AttemptSchema = Type.Object({
   id: Type.String(), object: Type.Literal('payment_attempt'), connector: Type.String(),
-  status: Enum(['pending', 'authorized', 'captured', 'voided', 'failed', 'unknown'] as const),
+  status: Enum(['pending', 'authorized', 'captured', 'voided', 'failed', 'unknown', 'refunded'] as const),
   amount: Int64, currency: Type.String(), psp_reference: Nullable(Type.String()), decline_code: Nullable(Type.String()),
-  psp_code: Nullable(Type.String()), failure_message: Nullable(Type.String()), created: Type.Integer(),
+  psp_code: Nullable(Type.String()), failure_message: Nullable(Type.String()),
+  abandoned: Type.Boolean({ description: 'Payrail moved on to another connector while this outcome was unknown; voided or refunded if it turns out charged.' }),
+  created: Type.Integer(),
 });
 
 export const PaymentIntentSchema = Type.Object({

@@ -1,0 +1,293 @@
+// The embedded event bus (DESIGN §2, the default without NATS_URL): a dispatcher in this process
+// drains `event_outbox` in id order and hands each event to every registered consumer.
+//
+// One database transaction per batch: it claims outbox rows with FOR UPDATE SKIP LOCKED (so
+// several processes split the outbox and never hand out the same row twice), records each
+// (event, consumer) in the consumer's inbox with the handler's effects, and deletes the rows every
+// consumer is done with. A crash rolls the whole batch back, inbox rows included.
+//
+// Fast path: the inbox rows of a batch are written by one statement and the handlers run without
+// savepoints. If a handler throws, that transaction is rolled back and the batch runs again
+// carefully: each (event, consumer) under its own savepoint (handleOnceWithin), so one failure
+// is recorded without undoing the others. Pairs already failing always take the careful way.
+// Savepoints are few per transaction (PostgreSQL slows down every session's snapshots once a
+// transaction has more than 64 subtransactions), so a careful batch is smaller.
+//
+// A failing consumer is retried with backoff on a later pass (a handler may thus run more than
+// once per attempt; only committed work counts). After `maxAttempts` the event goes to the
+// dead-letter store and counts as done for that consumer. Handlers run inside the transaction,
+// so they must not call other systems (DESIGN §1 rule 5).
+import type { Database, Queryable } from '../../storage/database.ts';
+import { integerArrayLiteral, textArrayLiteral } from '../../storage/arrays.ts';
+import type { EventConsumer } from '../consumer.ts';
+import { eventsById, type StoredEvent } from '../events.ts';
+import { recordDeadLetter } from './dead-letters.ts';
+import { handleOnceWithin } from './handle-once.ts';
+import { WakeableLoop, type StepResult } from './loop.ts';
+import {
+  assertConsumerNames, assertPositiveInteger, defaultRetryDelays, errorText, retryDelayMs,
+  type BusHooks, type BusLogger, type HandleResult, type RetryDelays,
+} from './types.ts';
+
+export type EmbeddedBusOptions = {
+  readonly database: Database;
+  readonly consumers: readonly EventConsumer[];
+  /** Attempts per (event, consumer) before the event is dead-lettered for that consumer. */
+  readonly maxAttempts: number;
+  readonly logger: BusLogger;
+  readonly hooks?: BusHooks;
+  /** Outbox rows per transaction (default 100). */
+  readonly batchSize?: number;
+  /** How often to look at the outbox without a notify() (default 1000 ms). */
+  readonly pollIntervalMs?: number;
+  readonly retryDelays?: RetryDelays;
+};
+
+type Progress = { readonly state: 'dead' } | { readonly state: 'failing'; readonly attempts: number; readonly due: boolean };
+
+type Pair = { readonly consumer: EventConsumer; readonly progress: Progress | undefined; readonly way: 'skip' | 'wait' | 'fast' | 'careful' };
+
+type Planned = { readonly outboxId: bigint; readonly event: StoredEvent; readonly pairs: readonly Pair[]; readonly retried: boolean };
+
+type Delivery =
+  | { readonly consumer: string; readonly kind: 'result'; readonly result: HandleResult; readonly attempt: number }
+  | { readonly consumer: string; readonly kind: 'failed'; readonly attempt: number; readonly retryInMs: number }
+  | { readonly consumer: string; readonly kind: 'dead_letter'; readonly attempt: number }
+  | { readonly consumer: string; readonly kind: 'skipped' | 'waiting' };
+
+/** A handler threw on the fast path: the batch is rolled back and runs again carefully. */
+class FastPathFailed extends Error {
+  constructor(cause: unknown) {
+    super('an event handler failed on the fast path', { cause });
+  }
+}
+
+// An event is due unless every failure recorded for it waits for a later time.
+const claimSql = `SELECT o.id, o.event_id FROM event_outbox o
+   WHERE NOT EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at > now())
+      OR EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at <= now())
+   ORDER BY o.id LIMIT $1
+   FOR UPDATE OF o SKIP LOCKED`;
+
+const progressSql = `SELECT event_id, consumer, 'failing' AS state, attempts, next_attempt_at <= now() AS due
+    FROM event_consumer_failures WHERE event_id = ANY($1::text[])
+  UNION ALL
+  SELECT event_id, consumer, 'dead' AS state, attempts, true AS due
+    FROM event_dead_letters WHERE event_id = ANY($1::text[])`;
+
+const inboxBatchSql = `INSERT INTO event_inbox (consumer, event_id)
+  SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING consumer, event_id`;
+
+const pairKey = (eventId: string, consumer: string) => `${eventId}\u0000${consumer}`;
+
+/** Below PostgreSQL's 64 cached subtransactions per transaction. */
+const savepointsPerTransactionMax = 60;
+
+export class EmbeddedBus {
+  readonly #database: Database;
+  readonly #consumers: readonly EventConsumer[];
+  readonly #maxAttempts: number;
+  readonly #logger: BusLogger;
+  readonly #hooks: BusHooks;
+  readonly #batchSize: number;
+  readonly #retryDelays: RetryDelays;
+  readonly #loop: WakeableLoop;
+
+  constructor(options: EmbeddedBusOptions) {
+    assertConsumerNames(options.consumers);
+    assertPositiveInteger('maxAttempts', options.maxAttempts);
+    this.#database = options.database;
+    this.#consumers = options.consumers;
+    this.#maxAttempts = options.maxAttempts;
+    this.#logger = options.logger;
+    this.#hooks = options.hooks ?? {};
+    this.#batchSize = options.batchSize ?? 100;
+    assertPositiveInteger('batchSize', this.#batchSize);
+    this.#retryDelays = options.retryDelays ?? defaultRetryDelays;
+    this.#loop = new WakeableLoop(() => this.#step(), {
+      name: 'embedded', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#loop.start();
+  }
+
+  /** Look at the outbox now (call after committing events). */
+  notify(): void {
+    this.#loop.notify();
+  }
+
+  /** Stops the dispatcher; waits for the batch that is running. */
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** One batch, outside the loop (tests, CLI). `more`: the outbox may hold more due rows. */
+  async dispatchOnce(): Promise<{ claimed: number; more: boolean }> {
+    const deliveries: Delivery[] = [];
+    const run = (careful: boolean) => this.#database.transaction(async (tx) => {
+      deliveries.length = 0;
+      return this.#dispatchBatch(tx, deliveries, careful);
+    });
+    let outcome: { claimed: number; more: boolean };
+    try {
+      outcome = await run(false);
+    } catch (error) {
+      if (!(error instanceof FastPathFailed)) throw error;
+      this.#logger.debug({ err: error.cause }, 'event handler failed; running the batch again with savepoints');
+      outcome = await run(true);
+    }
+    this.#report(deliveries);
+    return outcome;
+  }
+
+  async #step(): Promise<StepResult> {
+    const { more } = await this.dispatchOnce();
+    if (more) return { more };
+    // Sleep no longer than until the next retry falls due (any process's; the table is small).
+    const next = await this.#database.query<{ wait_ms: number | null }>(
+      'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures',
+    );
+    const waitMs = next.rows[0]?.wait_ms;
+    return { more, wakeInMs: waitMs === null || waitMs === undefined ? undefined : Math.max(0, Math.ceil(waitMs)) };
+  }
+
+  async #dispatchBatch(tx: Queryable, deliveries: Delivery[], careful: boolean): Promise<{ claimed: number; more: boolean }> {
+    const claimed = await tx.query<{ id: bigint; event_id: string }>(claimSql, [this.#batchSize]);
+    if (claimed.rows.length === 0) return { claimed: 0, more: false };
+    const eventIds = claimed.rows.map((row) => row.event_id);
+    const events = new Map((await eventsById(tx, eventIds)).map((event) => [event.id, event]));
+    const planned = this.#plan(claimed.rows, events, await this.#readProgress(tx, eventIds), careful);
+    const fresh = await this.#claimInboxes(tx, planned);
+    const finished: Planned[] = [];
+    for (const item of planned) {
+      let done = true;
+      for (const pair of item.pairs) {
+        const delivery = await this.#deliver(tx, item, pair, fresh);
+        deliveries.push(delivery);
+        if (delivery.kind === 'failed' || delivery.kind === 'waiting') done = false;
+      }
+      if (done) finished.push(item);
+    }
+    if (finished.length > 0) {
+      await tx.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [integerArrayLiteral(finished.map((item) => item.outboxId))]);
+      await tx.query('DELETE FROM event_consumer_failures WHERE event_id = ANY($1::text[])', [textArrayLiteral(finished.map((item) => item.event.id))]);
+    }
+    // Rows left unplanned (savepoint budget spent) are still due: come back at once.
+    return { claimed: claimed.rows.length, more: claimed.rows.length === this.#batchSize || planned.length < claimed.rows.length };
+  }
+
+  /** Decides how each (event, consumer) is delivered, taking events while the savepoint budget lasts. */
+  #plan(rows: readonly { id: bigint; event_id: string }[], events: ReadonlyMap<string, StoredEvent>, progress: ReadonlyMap<string, Progress>, careful: boolean): Planned[] {
+    const planned: Planned[] = [];
+    let savepoints = 0;
+    for (const row of rows) {
+      const event = events.get(row.event_id);
+      if (event === undefined) throw new Error(`outbox row ${row.id} names event ${row.event_id}, which does not exist`);
+      const pairs = this.#consumers.map((consumer): Pair => {
+        const state = progress.get(pairKey(event.id, consumer.name));
+        if (state?.state === 'dead') return { consumer, progress: state, way: 'skip' };
+        if (state?.state === 'failing' && !state.due) return { consumer, progress: state, way: 'wait' };
+        return { consumer, progress: state, way: careful || state !== undefined ? 'careful' : 'fast' };
+      });
+      const cost = pairs.filter((pair) => pair.way === 'careful').length;
+      if (planned.length > 0 && savepoints + cost > savepointsPerTransactionMax) break;
+      savepoints += cost;
+      planned.push({ outboxId: row.id, event, pairs, retried: pairs.some((pair) => pair.progress !== undefined) });
+    }
+    return planned;
+  }
+
+  /** The inbox rows of every fast pair, in one statement; returns the keys that were new. */
+  async #claimInboxes(tx: Queryable, planned: readonly Planned[]): Promise<Set<string>> {
+    const consumers: string[] = [];
+    const eventIds: string[] = [];
+    for (const item of planned) {
+      for (const pair of item.pairs) {
+        if (pair.way !== 'fast') continue;
+        consumers.push(pair.consumer.name);
+        eventIds.push(item.event.id);
+      }
+    }
+    if (consumers.length === 0) return new Set();
+    const inserted = await tx.query<{ consumer: string; event_id: string }>(inboxBatchSql, [textArrayLiteral(consumers), textArrayLiteral(eventIds)]);
+    return new Set(inserted.rows.map((row) => pairKey(row.event_id, row.consumer)));
+  }
+
+  async #deliver(tx: Queryable, item: Planned, pair: Pair, fresh: ReadonlySet<string>): Promise<Delivery> {
+    const { consumer, progress } = pair;
+    // A consumer that handled the event on an earlier pass (while another kept failing) is not news.
+    const duplicate = (attempt: number): Delivery => (item.retried ? { consumer: consumer.name, kind: 'skipped' } : { consumer: consumer.name, kind: 'result', result: 'duplicate', attempt });
+    switch (pair.way) {
+      case 'skip':
+        return { consumer: consumer.name, kind: 'skipped' };
+      case 'wait':
+        return { consumer: consumer.name, kind: 'waiting' };
+      case 'fast': {
+        if (!fresh.has(pairKey(item.event.id, consumer.name))) return duplicate(1);
+        try {
+          await consumer.handle(tx, item.event);
+        } catch (error) {
+          throw new FastPathFailed(error);
+        }
+        return { consumer: consumer.name, kind: 'result', result: 'handled', attempt: 1 };
+      }
+      case 'careful': {
+        const attempt = (progress?.state === 'failing' ? progress.attempts : 0) + 1;
+        try {
+          const result = await handleOnceWithin(tx, consumer, item.event);
+          if (progress !== undefined) await tx.query('DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2', [item.event.id, consumer.name]);
+          return result === 'duplicate' ? duplicate(attempt) : { consumer: consumer.name, kind: 'result', result, attempt };
+        } catch (error) {
+          return this.#recordFailure(tx, consumer, item.event, attempt, error);
+        }
+      }
+    }
+  }
+
+  async #readProgress(tx: Queryable, eventIds: readonly string[]): Promise<Map<string, Progress>> {
+    const result = await tx.query<{ event_id: string; consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }>(
+      progressSql, [textArrayLiteral(eventIds)],
+    );
+    const progress = new Map<string, Progress>();
+    for (const row of result.rows) {
+      const key = pairKey(row.event_id, row.consumer);
+      // A dead letter wins over a failure row left behind.
+      if (row.state === 'dead') progress.set(key, { state: 'dead' });
+      else if (!progress.has(key)) progress.set(key, { state: 'failing', attempts: Number(row.attempts), due: row.due });
+    }
+    return progress;
+  }
+
+  async #recordFailure(tx: Queryable, consumer: EventConsumer, event: StoredEvent, attempt: number, error: unknown): Promise<Delivery> {
+    const lastError = errorText(error);
+    const fields = { consumer: consumer.name, eventId: event.id, eventType: event.type, attempt, error: lastError };
+    if (attempt >= this.#maxAttempts) {
+      await recordDeadLetter(tx, { consumer: consumer.name, eventId: event.id, attempts: attempt, lastError });
+      await tx.query('DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2', [event.id, consumer.name]);
+      this.#logger.error(fields, 'event consumer gave up; event dead-lettered');
+      return { consumer: consumer.name, kind: 'dead_letter', attempt };
+    }
+    const retryInMs = retryDelayMs(attempt, this.#retryDelays);
+    await tx.query(
+      `INSERT INTO event_consumer_failures (event_id, consumer, attempts, last_error, next_attempt_at)
+       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')
+       ON CONFLICT (event_id, consumer) DO UPDATE
+         SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, next_attempt_at = EXCLUDED.next_attempt_at`,
+      [event.id, consumer.name, attempt, lastError, retryInMs],
+    );
+    this.#logger.warn({ ...fields, retryInMs }, 'event consumer failed; will retry');
+    return { consumer: consumer.name, kind: 'failed', attempt, retryInMs };
+  }
+
+  /** After the commit: hooks see only outcomes that happened. */
+  #report(deliveries: readonly Delivery[]): void {
+    for (const delivery of deliveries) {
+      if (!('attempt' in delivery)) continue;
+      if (delivery.attempt > 1) this.#hooks.onRedelivery?.(delivery.consumer);
+      if (delivery.kind === 'result') this.#hooks.onHandled?.(delivery.consumer, delivery.result);
+      else if (delivery.kind === 'dead_letter') this.#hooks.onDeadLetter?.(delivery.consumer);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// Builds everything a Payrail process runs, from configuration: storage, the domain services,
+// the connectors with their resilience policies, routing, the event bus and its consumers, and
+// the workers (webhook deliveries, status sync, periodic chores). The API server (server.ts)
+// and `payrail worker` (cli.ts) are two ways of running it.
+import type { Config } from './config.ts';
+import { withResilience, type ResilientConnector } from './connectors/resilience.ts';
+import { connectorRegistry } from './connectors/registry.ts';
+import { createEventBus, DeadLetters, type BusHooks, type EventBus } from './events/bus/index.ts';
+import type { EventConsumer } from './events/consumer.ts';
+import { IdempotencyKeys } from './idempotency/keys.ts';
+import { Ledger } from './ledger/index.ts';
+import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import type { Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { MerchantSettings } from './payments/merchant-settings.ts';
+import { PaymentsService } from './payments/service.ts';
+import { StatusSync, statusSyncDefaults } from './payments/status-sync.ts';
+import { RoutingStore, SuccessRateTracker } from './routing/index.ts';
+import type { Database } from './storage/database.ts';
+import { acquireDataDirectoryLock } from './storage/lock.ts';
+import { migrate } from './storage/migrations.ts';
+import { openDatabase } from './storage/open.ts';
+import { resolveMasterKey, Vault } from './vault/index.ts';
+import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
+
+/** Opens the database (locking an embedded data directory) and applies migrations. */
+export async function openServices(config: Config, logger: Logger): Promise<{ database: Database; release: () => void }> {
+  const release = config.databaseUrl === undefined && config.dataDirectory !== 'memory://'
+    ? acquireDataDirectoryLock(config.dataDirectory)
+    : () => {};
+  try {
+    const database = await openDatabase(config);
+    const applied = await migrate(database);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    return { database, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export type Role = 'server' | 'worker';
+
+export type Runtime = {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly ledger: Ledger;
+  readonly vault: Vault;
+  readonly merchants: Merchants;
+  readonly adminKeys: AdminKeys;
+  readonly idempotency: IdempotencyKeys;
+  readonly payments: PaymentsService;
+  readonly webhooks: Webhooks;
+  readonly routing: RoutingStore;
+  readonly metrics: Metrics;
+  readonly deadLetters: DeadLetters;
+  readonly bus: EventBus;
+  readonly statusSync: StatusSync;
+  readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
+  readonly generatedAdminKey: string | undefined;
+  /** Starts the event bus and, where this process runs them, the workers. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
+
+const maintenanceIntervalMs = 5_000;
+
+function busHooks(metrics: Metrics): BusHooks {
+  return {
+    onRedelivery: (consumer) => metrics.recordRedelivery(consumer),
+    onDeadLetter: (consumer) => metrics.recordDeadLetter(consumer),
+    onHandled: (consumer, result) => metrics.recordEventHandled(consumer, result === 'handled' ? 'succeeded' : 'skipped'),
+  };
+}
+
+export async function openRuntime(config: Config, logger: Logger, role: Role): Promise<Runtime> {
+  const { database, release } = await openServices(config, logger);
+  try {
+    return await assemble(config, logger, role, database, release);
+  } catch (error) {
+    await database.close();
+    release();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, logger: Logger, role: Role, database: Database, release: () => void): Promise<Runtime> {
+  const adminKeys = new AdminKeys(database, config.adminKey);
+  const { generatedKey } = role === 'server' ? await adminKeys.bootstrap() : { generatedKey: undefined };
+  const masterKey = resolveMasterKey(config);
+  if (masterKey.created && masterKey.source === 'file') {
+    logger.warn({ path: masterKey.path }, 'generated a development vault master key; set PAYRAIL_VAULT_MASTER_KEY in production');
+  }
+  const metrics = new Metrics({ processMetrics: true });
+  const ledger = new Ledger(database);
+  const vault = new Vault(database, { masterKey: masterKey.key });
+  const connectors = new Map([...connectorRegistry].map(([name, connector]) => [name, withResilience(connector, {
+    maxAttempts: config.pspAttempts, breakerThreshold: config.breakerThreshold, halfOpenAfterMs: config.breakerHalfOpenMs,
+    bulkheadLimit: config.bulkheadLimit, bulkheadQueue: config.bulkheadLimit,
+  }, metrics)]));
+  const webhooks = createWebhooks(database, {
+    secretBox: masterKeySecretBox(masterKey.key), logger, retryDelaysMs: config.webhookRetryScheduleMs,
+    onResult: (result) => {
+      const outcome = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'dead' ? 'dead' : result.outcome === 'endpoint_disabled' ? 'disabled' : 'failed';
+      if (result.outcome !== 'lease_lost') metrics.recordWebhookDelivery(outcome, result.durationMs / 1000);
+    },
+  });
+  const consumers: EventConsumer[] = [webhooks.fanout];
+  const runWorkers = role === 'worker' || config.runWorkers;
+  const hooks = busHooks(metrics);
+  const bus = createEventBus({
+    database, consumers, natsUrl: config.natsUrl, streamName: config.natsStream, maxAttempts: config.consumerAttemptsMax, hooks, logger,
+    // The API process relays the outbox to JetStream; the consumers run wherever workers run.
+    roles: role === 'worker' ? ['workers'] : runWorkers ? ['relay', 'workers'] : ['relay'],
+  });
+  const routing = new RoutingStore(database);
+  const payments = new PaymentsService({
+    database, ledger, vault, connector: (name) => connectors.get(name), settings: new MerchantSettings(database), pspTimeoutMs: config.pspTimeoutMs,
+    neverSeenAfterMs: 10 * 60_000, faultPoint: config.faultPoint, logger, events: bus,
+    routing: {
+      store: routing, tracker: new SuccessRateTracker(), random: Math.random,
+      isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',
+    },
+  });
+  const statusSync = new StatusSync(payments, database, {
+    ...statusSyncDefaults(config.pspTimeoutMs),
+    ...(config.syncScheduleMs === undefined ? {} : { scheduleMs: config.syncScheduleMs }),
+    intervalMs: config.syncIntervalMs,
+    voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
+  }, logger);
+  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs);
+  let maintenance: { stop(): void } | undefined;
+  return {
+    config, logger, database, ledger, vault, merchants: new Merchants(database), adminKeys, idempotency, payments, webhooks, routing, metrics,
+    deadLetters: new DeadLetters(database, consumers, hooks), bus, statusSync, connectors, generatedAdminKey: generatedKey,
+    async start() {
+      await bus.start();
+      if (!runWorkers) return;
+      webhooks.deliverer.start();
+      statusSync.start();
+      maintenance = startMaintenance({ payments, idempotency, database, metrics, logger });
+    },
+    async close() {
+      maintenance?.stop();
+      await statusSync.stop();
+      await webhooks.deliverer.stop();
+      await bus.stop();
+      await database.close();
+      release();
+    },
+  };
+}
+
+type MaintenanceParts = { payments: PaymentsService; idempotency: IdempotencyKeys; database: Database; metrics: Metrics; logger: Logger };
+
+/**
+ * Periodic chores of every worker process: post ledger postings a crash left in the outbox,
+ * delete idempotency keys past their retention, and sample the outboxes for the metrics. Each
+ * run is bounded; none overlaps itself.
+ */
+function startMaintenance(parts: MaintenanceParts): { stop(): void } {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const posted = await parts.payments.sweepLedgerOutbox();
+      if (posted > 0) parts.logger.warn({ posted }, 'posted ledger postings left in the outbox');
+      await parts.idempotency.deleteExpired();
+      for (const [name, table] of [['events', 'event_outbox'], ['ledger', 'ledger_outbox']] as const) {
+        const sample = await parts.database.query<{ pending: number; lag: number | null }>(
+          `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS lag FROM ${table}`,
+        );
+        const row = sample.rows[0];
+        parts.metrics.setOutbox(name, row?.pending ?? 0, row?.lag ?? 0);
+      }
+    } catch (error) {
+      parts.logger.error({ err: error }, 'maintenance run failed');
+    } finally {
+      running = false;
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), maintenanceIntervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

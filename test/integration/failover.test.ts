@@ -1,0 +1,131 @@
+// Failover and resilience over HTTP with the real simulator: soft declines and unknown outcomes
+// make a new attempt at the next connector; an abandoned attempt that turns out charged is
+// refunded (or voided) by sync, so the customer pays once; an open circuit breaker routes around
+// its connector, and when nothing can take the payment the answer is a 503 with Retry-After and
+// nothing is written.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { verifyLedger } from '../../src/ledger/index.ts';
+import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+
+type Attempt = { id: string; connector: string; status: string; abandoned: boolean };
+type Truth = { payments: { psp: string; reference: string; authorized: number; captured: number; refunded: number; voided: boolean }[] };
+
+describe('failover between connectors', () => {
+  let simulator: RunningProcess;
+  let server: TestServer;
+  let key: string;
+
+  async function faults(psp: string, settings: Record<string, unknown> | undefined): Promise<void> {
+    const response = await fetch(`${simulator.url}/_sim/faults/${psp}`, settings === undefined
+      ? { method: 'DELETE' }
+      : { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed: 7, ...settings }) });
+    assert.ok(response.ok, `faults ${psp}: ${response.status}`);
+  }
+  async function truth(reference: string): Promise<Truth['payments']> {
+    return ((await (await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)).json()) as Truth).payments;
+  }
+  const attemptsOf = (body: Record<string, unknown>) => body.attempts as Attempt[];
+
+  before(async () => {
+    simulator = await startSimulator();
+    server = await startTestServer('pglite', {
+      PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1000', PAYRAIL_PSP_ATTEMPTS: '1',
+      PAYRAIL_BREAKER_THRESHOLD: '3', PAYRAIL_BREAKER_HALF_OPEN_MS: '60000',
+    });
+    key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
+  });
+  afterEach(async () => {
+    for (const psp of ['stripe', 'razorpay', 'paytm']) await faults(psp, undefined);
+  });
+  after(async () => {
+    await server.stop();
+    await simulator.stop();
+  });
+
+  test('a soft decline is tried at each connector in turn; a hard decline is not', async () => {
+    const soft = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true } });
+    assert.equal(soft.status, 402);
+    const softIntent = (await call(server, 'GET', '/v1/payment_intents?limit=1', { key })).body.data as Record<string, unknown>[];
+    assert.deepEqual(attemptsOf(softIntent[0] ?? {}).map((attempt) => [attempt.connector, attempt.status]), [['stripe', 'failed'], ['razorpay', 'failed']], 'paytm takes only inr');
+
+    const hard = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true } });
+    assert.equal(hard.status, 402);
+    assert.equal(hard.body.error?.decline_code, 'insufficient_funds');
+    const hardIntent = (await call(server, 'GET', '/v1/payment_intents?limit=1', { key })).body.data as Record<string, unknown>[];
+    assert.deepEqual(attemptsOf(hardIntent[0] ?? {}).map((attempt) => attempt.connector), ['stripe']);
+  });
+
+  test('a lost answer fails over; the abandoned charge is refunded by sync, so the customer pays once', async () => {
+    await faults('stripe', { lostResponseRate: 1 });
+    const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true } });
+    assert.equal(paid.status, 200, JSON.stringify(paid.body));
+    assert.equal(paid.body.status, 'succeeded');
+    const [abandoned, second] = attemptsOf(paid.body);
+    assert.deepEqual([abandoned?.connector, abandoned?.status, abandoned?.abandoned], ['stripe', 'unknown', true]);
+    assert.deepEqual([second?.connector, second?.status], ['razorpay', 'captured']);
+    // The PSP did charge the abandoned attempt.
+    assert.equal((await truth(abandoned?.id ?? ''))[0]?.captured, 2500);
+
+    await faults('stripe', undefined);
+    const synced = await call(server, 'POST', `/v1/payment_intents/${String(paid.body.id)}/sync`, { key, body: {} });
+    assert.equal(synced.body.status, 'succeeded');
+    assert.equal(synced.body.amount_received, 2500);
+    const orphan = attemptsOf(synced.body)[0];
+    assert.equal(orphan?.status, 'refunded');
+    const atStripe = (await truth(orphan?.id ?? ''))[0];
+    assert.deepEqual([atStripe?.captured, atStripe?.refunded], [2500, 2500], 'refunded in full at the PSP');
+    // The ledger saw the PSP's capture and refund through the suspense account, netting to zero.
+    const suspense = await server.context.ledger.getAccount('platform:suspense:usd');
+    assert.equal(suspense?.balance.posted, 0n);
+    assert.equal((await server.context.ledger.getTransaction(`refund:${orphan?.id}`))?.legs[0]?.amount, 2500n);
+    assert.equal((await verifyLedger(server.context.database)).ok, true);
+    // A second sync changes nothing.
+    const again = await call(server, 'POST', `/v1/payment_intents/${String(paid.body.id)}/sync`, { key, body: {} });
+    assert.deepEqual(again.body, synced.body);
+    assert.equal((await truth(orphan?.id ?? ''))[0]?.refunded, 2500);
+  });
+
+  test('an abandoned authorization that turns out authorized is voided', async () => {
+    await faults('stripe', { lostResponseRate: 1 });
+    const authorized = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1800, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' } });
+    assert.equal(authorized.body.status, 'requires_capture', JSON.stringify(authorized.body));
+    await faults('stripe', undefined);
+    const synced = await call(server, 'POST', `/v1/payment_intents/${String(authorized.body.id)}/sync`, { key, body: {} });
+    const orphan = attemptsOf(synced.body)[0];
+    assert.deepEqual([orphan?.connector, orphan?.status], ['stripe', 'voided']);
+    assert.equal((await truth(orphan?.id ?? ''))[0]?.voided, true);
+    assert.equal(synced.body.status, 'requires_capture', 'the intent keeps its live authorization');
+  });
+
+  test('an explicit connector never fails over: the outcome stays unknown', async () => {
+    await faults('stripe', { lostResponseRate: 1 });
+    const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' } });
+    assert.equal(paid.body.status, 'processing');
+    assert.deepEqual(attemptsOf(paid.body).map((attempt) => [attempt.connector, attempt.status, attempt.abandoned]), [['stripe', 'unknown', false]]);
+  });
+
+  test('an open breaker routes around its connector; with nothing left the answer is a 503 and nothing is written', async () => {
+    // Razorpay answers 500 (nothing done) three times: its breaker opens.
+    await faults('razorpay', { errorRate: 1 });
+    for (let index = 0; index < 3; index++) {
+      await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 500, currency: 'inr', payment_method: 'pm_card_visa', confirm: true, connector: 'razorpay' } });
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /payrail_circuit_breaker_state\{connector="razorpay"\} 2/);
+
+    // Routing skips it: stripe first anyway, so ask for inr where paytm and razorpay compete.
+    const routed = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 700, currency: 'inr', payment_method: 'pm_card_visa', confirm: true } });
+    assert.equal(routed.status, 200, JSON.stringify(routed.body));
+    assert.ok(!attemptsOf(routed.body).some((attempt) => attempt.connector === 'razorpay'), 'razorpay is not tried while open');
+
+    const before = (await call(server, 'GET', '/v1/payment_intents?limit=100', { key })).body.data as unknown[];
+    const refused = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 600, currency: 'inr', payment_method: 'pm_card_visa', confirm: true, connector: 'razorpay' } });
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error?.code, 'connector_unavailable');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    const afterwards = (await call(server, 'GET', '/v1/payment_intents?limit=100', { key })).body.data as unknown[];
+    assert.equal(afterwards.length, before.length, 'no intent was created');
+  });
+});
