@@ -18,7 +18,9 @@ function money(amount: unknown, currency: unknown): string {
 async function main(): Promise<void> {
   const simulator = await startSimulatorProcess(0);
   const adminKey = `demo_${crypto.randomBytes(16).toString('hex')}`;
-  const config = { ...loadConfig({ PORT: '0', PAYRAIL_DATA_DIR: 'memory://', PAYRAIL_ADMIN_KEY: adminKey, PAYRAIL_PSP_TIMEOUT_MS: '500' }), simulatorUrl: simulator.url };
+  // One try per PSP call: the timeout scene shows an unknown outcome resolved by sync (with
+  // retries, the retry with the same idempotency key would already learn the answer).
+  const config = { ...loadConfig({ PORT: '0', PAYRAIL_DATA_DIR: 'memory://', PAYRAIL_ADMIN_KEY: adminKey, PAYRAIL_PSP_TIMEOUT_MS: '500', PAYRAIL_PSP_ATTEMPTS: '1' }), simulatorUrl: simulator.url };
   const server = await startServer(config, createLogger('warn'));
   const request = async (method: string, path: string, body?: unknown, key = secretKey): Promise<{ status: number; body: Json }> => {
     const response = await fetch(`${server.url}${path}`, {

@@ -145,7 +145,7 @@ export async function recordAuthorization(
     const recorded = await recordFast(dependencies, ledger, known, outcome, price, options);
     if (recorded !== undefined) return recorded;
   }
-  return recordLocked(dependencies, ledger, merchantId, intentId, sent.id, outcome, price, options);
+  return recordLocked(ledger, merchantId, intentId, sent.id, outcome, price, options);
 }
 
 async function recordFast(
@@ -170,7 +170,7 @@ async function recordFast(
 }
 
 async function recordLocked(
-  dependencies: PaymentsDependencies, ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
+  ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
   outcome: PaymentOutcome, price: Price, options: RecordOptions,
 ): Promise<IntentWithAttempts> {
   return ledger.transaction(async (tx) => {

@@ -4,7 +4,7 @@
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import type { CaptureMode, Connector, PaymentOutcome } from '../connectors/types.ts';
+import type { CaptureMode, PaymentOutcome } from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
@@ -47,8 +47,6 @@ type Sent = { readonly outcome: PaymentOutcome; readonly unavailable?: undefined
 
 /** Attempts one confirm may make: the first connector and two failovers. */
 export const attemptsPerConfirmMax = 3;
-
-export type Chosen = { readonly connector: Connector; readonly setting: MerchantConnector };
 
 export class PaymentsService {
   readonly #dependencies: PaymentsDependencies;

@@ -129,3 +129,42 @@ describe('failover between connectors', () => {
     assert.equal(afterwards.length, before.length, 'no intent was created');
   });
 });
+
+describe('a full bulkhead', () => {
+  let simulator: RunningProcess;
+  let server: TestServer;
+  let key: string;
+
+  before(async () => {
+    simulator = await startSimulator();
+    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_BULKHEAD_LIMIT: '1', PAYRAIL_PSP_TIMEOUT_MS: '3000' });
+    key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
+    await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: 400 } }) });
+  });
+  after(async () => {
+    await server.stop();
+    await simulator.stop();
+  });
+
+  test('refuses beyond its bound with a fast 503; the refused intent can be confirmed again', async () => {
+    // One call runs and one waits (limit 1, queue 1); the third is refused without reaching the PSP.
+    const answers = await Promise.all([0, 1, 2].map((index) => call(server, 'POST', '/v1/payment_intents', {
+      key, body: { amount: 100 + index, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe' },
+    })));
+    const refused = answers.filter((answer) => answer.status === 503);
+    assert.equal(refused.length, 1, JSON.stringify(answers.map((answer) => answer.status)));
+    assert.equal(answers.filter((answer) => answer.status === 200).length, 2);
+    assert.equal(refused[0]?.body.error?.code, 'connector_unavailable');
+    assert.equal(refused[0]?.headers.get('retry-after'), '1');
+
+    const list = (await call(server, 'GET', '/v1/payment_intents?limit=10', { key })).body.data as (Record<string, unknown> & { attempts: Attempt[] })[];
+    const released = list.find((intent) => intent.status === 'requires_confirmation');
+    assert.ok(released, 'the refused intent went back to requires_confirmation');
+    assert.deepEqual(released.attempts.map((attempt) => [attempt.status, (attempt as unknown as { psp_code: string }).psp_code]), [['failed', 'bulkhead_full']]);
+    assert.equal(((await (await fetch(`${simulator.url}/_sim/ground-truth?reference=${released.attempts[0]?.id}`)).json()) as Truth).payments.length, 0, 'nothing reached the PSP');
+
+    const confirmed = await call(server, 'POST', `/v1/payment_intents/${String(released.id)}/confirm`, { key, body: {} });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    assert.equal(confirmed.body.status, 'succeeded');
+  });
+});
