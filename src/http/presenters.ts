@@ -123,7 +123,10 @@ export function presentPaymentMethod(method: PaymentMethod) {
     id: method.id,
     object: 'payment_method' as const,
     type: 'card' as const,
-    card: { brand: method.brand, last4: method.last4, exp_month: method.expMonth, exp_year: method.expYear, fingerprint: method.fingerprint },
+    card: {
+      brand: method.brand, last4: method.last4, exp_month: method.expMonth, exp_year: method.expYear, fingerprint: method.fingerprint,
+      country: method.country,
+    },
     billing_details: { name: method.holderName },
     created: unixSeconds(method.createdAt),
     livemode: false,

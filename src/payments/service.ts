@@ -42,6 +42,9 @@ export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
 type Prepared = IntentWithAttempts & { readonly attempt: Attempt };
 
+/** What routing may know of the card: brand and issuer country. */
+type CardFacts = { readonly brand?: string; readonly country?: string | null };
+
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent = { readonly outcome: PaymentOutcome; readonly unavailable?: undefined } | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
 
@@ -97,7 +100,7 @@ export class PaymentsService {
     }
     // A requested connector is checked now, even when the intent is confirmed later.
     if (!confirming && input.connector !== undefined) capableConnectors(this.#dependencies, connectors, input.currency, captureMethod, input.connector);
-    const candidates = confirming ? await this.#candidates(merchantId, connectors, { amount, currency: input.currency, captureMethod }, method?.brand, input.connector) : [];
+    const candidates = confirming ? await this.#candidates(merchantId, connectors, { amount, currency: input.currency, captureMethod }, method, input.connector) : [];
     const chosen = candidates[0];
     const createdAt = new Date();
     const intent: PaymentIntent = {
@@ -156,7 +159,7 @@ export class PaymentsService {
     const paymentMethod = input.paymentMethod ?? seen.paymentMethodId;
     const method = paymentMethod === null ? undefined : await this.#requirePaymentMethod(merchantId, paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
-    const candidates = await this.#candidates(merchantId, connectors, seen, method?.brand, input.connector ?? seen.connector ?? undefined);
+    const candidates = await this.#candidates(merchantId, connectors, seen, method, input.connector ?? seen.connector ?? undefined);
     const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, candidates));
     const result = await this.#authorize(merchantId, prepared, candidates);
     throwIfDeclined(result);
@@ -194,13 +197,13 @@ export class PaymentsService {
    * (or its priority order). Refuses at once when none can take the payment, or when every one
    * is refusing calls (nothing is written then).
    */
-  async #candidates(merchantId: string, connectors: readonly MerchantConnector[], payment: { amount: bigint; currency: string; captureMethod: CaptureMode }, cardBrand: string | undefined, requested: string | undefined): Promise<string[]> {
+  async #candidates(merchantId: string, connectors: readonly MerchantConnector[], payment: { amount: bigint; currency: string; captureMethod: CaptureMode }, card: CardFacts | undefined, requested: string | undefined): Promise<string[]> {
     const dependencies = this.#dependencies;
     const capable = capableConnectors(dependencies, connectors, payment.currency, payment.captureMethod, requested);
     const routing = dependencies.routing;
     if (routing === undefined) return capable;
     const candidates = requested !== undefined ? capable : route(
-      { amount: payment.amount, currency: payment.currency, paymentMethodType: 'card', captureMode: payment.captureMethod, cardBrand },
+      { amount: payment.amount, currency: payment.currency, paymentMethodType: 'card', captureMode: payment.captureMethod, cardBrand: card?.brand, cardCountry: card?.country ?? undefined },
       (await routing.store.get(merchantId)).config,
       { connectors, capabilities: (name) => dependencies.connector(name)?.capabilities, isAvailable: routing.isAvailable, random: routing.random, successRates: routing.tracker },
     );
@@ -354,7 +357,7 @@ export class PaymentsService {
     return { available, pending };
   }
 
-  async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<{ readonly brand?: string }> {
+  async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<CardFacts> {
     const method = await this.#dependencies.vault.get(merchantId, paymentMethod);
     if (method === undefined) throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
     return method;

@@ -4,3 +4,4 @@ export { VaultError, VaultDecryptionError, type VaultErrorCode, type DecryptionF
 export { brandOf, luhnValid, validateCard, type CardBrand, type CardInput } from './card.ts';
 export { loadOrCreateDevelopmentMasterKey, resolveMasterKey, developmentMasterKeyFile, type DevelopmentMasterKey } from './crypto.ts';
 export { testPaymentMethodIds, type TestPaymentMethodId } from './test-cards.ts';
+export { binOf, issuerCountryOf, testIssuerCountry, testIssuerRanges, type IssuerCountryLookup, type IssuerRange } from './issuers.ts';

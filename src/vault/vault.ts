@@ -12,6 +12,7 @@ import { validateCard, type CardBrand, type CardInput, type ValidatedCard } from
 import { cardAad, cardFingerprint, deriveMasterKeys, keyBytes, open, seal, type MasterKeys } from './crypto.ts';
 import { DataKeyRing, asBuffer } from './data-keys.ts';
 import { VaultDecryptionError, VaultError, redactDigits } from './errors.ts';
+import { issuerCountryOf, testIssuerCountry, type IssuerCountryLookup } from './issuers.ts';
 import { testCard, testCardCreatedAt, testCardExpiryMonth, testCardExpiryYear, type TestCard } from './test-cards.ts';
 
 export const merchantIdLengthMax = 100;
@@ -26,6 +27,11 @@ export type PaymentMethod = {
   readonly last4: string;
   readonly expMonth: number;
   readonly expYear: number;
+  /**
+   * The issuing country (ISO 3166-1 alpha-2, e.g. 'US'), from the BIN only; null when unknown.
+   * Set when the card is stored, with the lookup the vault had then.
+   */
+  readonly country: string | null;
   /** Same card number at the same merchant → same fingerprint. */
   readonly fingerprint: string;
   readonly holderName: string | null;
@@ -40,6 +46,11 @@ export type VaultOptions = {
   readonly now?: () => Date;
   /** Whether pm_card_visa and the other test-mode ids resolve (default true). */
   readonly testPaymentMethods?: boolean;
+  /**
+   * BIN (first 6 or 8 digits, never the number) → issuing country. Defaults to the test-mode table
+   * of issuers.ts, which knows only Stripe's test cards; a real deployment passes a BIN database.
+   */
+  readonly issuerCountry?: IssuerCountryLookup;
 };
 
 type PaymentMethodRow = {
@@ -48,6 +59,7 @@ type PaymentMethodRow = {
   last4: string;
   exp_month: number;
   exp_year: number;
+  country: string | null;
   fingerprint: string;
   holder_name: string | null;
   metadata: Record<string, string>;
@@ -59,7 +71,7 @@ type SealedRow = { ciphertext: Uint8Array; iv: Uint8Array; auth_tag: Uint8Array;
 /** The authenticated content of a card ciphertext. */
 type CardPayload = { v: 1; number: string; name: string | null; expMonth: number; expYear: number };
 
-const publicColumns = 'id, brand, last4, exp_month, exp_year, fingerprint, holder_name, metadata, created_at';
+const publicColumns = 'id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, metadata, created_at';
 
 function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
   return {
@@ -69,6 +81,7 @@ function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
     last4: row.last4,
     expMonth: row.exp_month,
     expYear: row.exp_year,
+    country: row.country,
     fingerprint: row.fingerprint,
     holderName: row.holder_name,
     metadata: row.metadata,
@@ -93,6 +106,7 @@ export class Vault {
   readonly #keyRing: DataKeyRing;
   readonly #now: () => Date;
   readonly #testPaymentMethods: boolean;
+  readonly #issuerCountry: IssuerCountryLookup;
 
   constructor(database: Database, options: VaultOptions) {
     if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== keyBytes) {
@@ -103,12 +117,14 @@ export class Vault {
     this.#keyRing = new DataKeyRing(database, this.#masterKeys);
     this.#now = options.now ?? (() => new Date());
     this.#testPaymentMethods = options.testPaymentMethods ?? true;
+    this.#issuerCountry = options.issuerCountry ?? testIssuerCountry;
   }
 
   /** Validates (everything, before anything is written), encrypts and stores a card. */
   async createCard(merchantId: string, input: CardInput): Promise<PaymentMethod> {
     checkMerchantId(merchantId);
     const card = validateCard(input, this.#now());
+    const country = issuerCountryOf(card.number, this.#issuerCountry);
     const dataKey = await this.#keyRing.active();
     const id = newId('pm');
     const payload: CardPayload = { v: 1, number: card.number, name: card.holderName, expMonth: card.expMonth, expYear: card.expYear };
@@ -118,10 +134,10 @@ export class Vault {
     try {
       const result = await this.#database.query<PaymentMethodRow>(
         `INSERT INTO payment_methods
-           (id, merchant_id, brand, last4, exp_month, exp_year, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)
          RETURNING ${publicColumns}`,
-        [id, merchantId, ...this.#publicValues(merchantId, card), sealed.ciphertext, sealed.iv, sealed.authTag, dataKey.id, JSON.stringify(card.metadata)],
+        [id, merchantId, ...this.#publicValues(merchantId, card, country), sealed.ciphertext, sealed.iv, sealed.authTag, dataKey.id, JSON.stringify(card.metadata)],
       );
       return paymentMethodFromRow(result.rows[0] as PaymentMethodRow);
     } catch (error) {
@@ -132,9 +148,9 @@ export class Vault {
     }
   }
 
-  #publicValues(merchantId: string, card: ValidatedCard): unknown[] {
+  #publicValues(merchantId: string, card: ValidatedCard, country: string | null): unknown[] {
     const fingerprint = cardFingerprint(this.#masterKeys.fingerprintKey, merchantId, card.number);
-    return [card.brand, card.last4, card.expMonth, card.expYear, fingerprint, card.holderName];
+    return [card.brand, card.last4, card.expMonth, card.expYear, country, fingerprint, card.holderName];
   }
 
   /** The merchant's payment method, or undefined (also for another merchant's id). */
@@ -204,6 +220,7 @@ export class Vault {
       last4: card.number.slice(-4),
       expMonth: testCardExpiryMonth,
       expYear: testCardExpiryYear,
+      country: card.country,
       fingerprint: cardFingerprint(this.#masterKeys.fingerprintKey, merchantId, card.number),
       holderName: null,
       metadata: {},

@@ -44,6 +44,28 @@ describe('failover between connectors', () => {
     await simulator.stop();
   });
 
+  test("the merchant's routing rules choose the connector by card country, brand and amount", async () => {
+    const rules = await call(server, 'POST', '/v1/routing', { key, body: { rules: [
+      { name: 'brazil', conditions: { card_country: ['BR'] }, action: { type: 'priority', connectors: ['razorpay'] } },
+      { name: 'amex', conditions: { card_brand: ['amex'] }, action: { type: 'priority', connectors: ['razorpay', 'stripe'] } },
+      { name: 'large', conditions: { currency: ['usd'], amount: { min: 100_000 } }, action: { type: 'volume_split', splits: [{ connector: 'razorpay', weight: 1 }] } },
+    ] } });
+    assert.equal(rules.status, 200, JSON.stringify(rules.body));
+    const firstConnector = async (body: Record<string, unknown>) => {
+      const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1000, currency: 'usd', confirm: true, ...body } });
+      assert.equal(paid.status, 200, JSON.stringify(paid.body));
+      return attemptsOf(paid.body)[0]?.connector;
+    };
+    try {
+      assert.equal(await firstConnector({ payment_method: 'pm_card_br' }), 'razorpay');
+      assert.equal(await firstConnector({ payment_method: 'pm_card_amex' }), 'razorpay');
+      assert.equal(await firstConnector({ payment_method: 'pm_card_visa', amount: 150_000 }), 'razorpay');
+      assert.equal(await firstConnector({ payment_method: 'pm_card_visa' }), 'stripe', 'no rule matches: priority order');
+    } finally {
+      assert.equal((await call(server, 'POST', '/v1/routing', { key, body: { rules: [] } })).status, 200);
+    }
+  });
+
   test('a soft decline is tried at each connector in turn; a hard decline is not', async () => {
     const soft = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true } });
     assert.equal(soft.status, 402);

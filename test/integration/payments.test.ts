@@ -42,7 +42,7 @@ describe('payments over HTTP with the simulator', () => {
     const response = await call(server, 'POST', '/v1/payment_methods', { key, body: { type: 'card', card: { number: '4242 4242 4242 4242', exp_month: 12, exp_year: 2031, cvc: '123' } } });
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.match(String(response.body.id), /^pm_/);
-    assert.deepEqual({ ...(response.body.card as object), fingerprint: undefined }, { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2031, fingerprint: undefined });
+    assert.deepEqual({ ...(response.body.card as object), fingerprint: undefined }, { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2031, country: 'US', fingerprint: undefined });
     assert.ok(!JSON.stringify(response.body).includes('4242424242424242'));
     const paid = await pay({ amount: 1234, payment_method: response.body.id });
     assert.equal(paid.body.status, 'succeeded');

@@ -186,7 +186,7 @@ for (const kind of databaseKinds) {
       const created = await vault.createCard(merchantA, card({ number: '4242-4242 4242-4242', metadata: { order: '42' } }));
       assert.match(created.id, /^pm_[A-Za-z0-9]{16}$/);
       assert.deepEqual({ ...created, id: 'x', fingerprint: 'x', createdAt: 'x' }, {
-        id: 'x', type: 'card', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, fingerprint: 'x', holderName: 'Ada Lovelace',
+        id: 'x', type: 'card', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, country: 'US', fingerprint: 'x', holderName: 'Ada Lovelace',
         metadata: { order: '42' }, createdAt: 'x',
       });
       assert.ok(created.createdAt instanceof Date);
@@ -224,6 +224,47 @@ for (const kind of databaseKinds) {
       }
     });
 
+    test('a card is stored with its issuing country, found from the BIN alone; unknown is null', async () => {
+      const cases: [string, string | null][] = [
+        ['4000000760000002', 'BR'],
+        ['4000001240000000', 'CA'],
+        ['4000008260000000', 'GB'],
+        ['4000002760000016', 'DE'],
+        ['4000003560000008', 'IN'],
+        ['4000003920000003', 'JP'],
+        ['378282246310005', 'US'],
+        ['4111111111111111', null],
+      ];
+      for (const [number, country] of cases) {
+        const created = await vault.createCard(merchantA, card({ number, cvc: number.length === 15 ? '1234' : '123' }));
+        assert.equal(created.country, country, number);
+        assert.equal((await vault.get(merchantA, created.id))?.country, country, number);
+        const column = await database.query<{ country: string | null }>('SELECT country FROM payment_methods WHERE id = $1', [created.id]);
+        assert.equal(column.rows[0]?.country, country);
+      }
+      // A deployment's own lookup (a BIN database) is handed the BIN, never the number.
+      const bins: string[] = [];
+      const binDatabase = (bin: string): string | null => {
+        bins.push(bin);
+        return bin === '41111111' ? 'NZ' : null;
+      };
+      const withDatabase = new Vault(database, { masterKey, now, issuerCountry: binDatabase });
+      assert.equal((await withDatabase.createCard(merchantA, card({ number: '4111111111111111' }))).country, 'NZ');
+      assert.equal((await withDatabase.createCard(merchantA, card({ number: '371449635398431', cvc: '1234' }))).country, null);
+      assert.deepEqual(bins, ['41111111', '371449']);
+      // A lookup answering a non-code is a bug: nothing is written.
+      const before = await count(database, 'payment_methods');
+      const broken = new Vault(database, { masterKey, now, issuerCountry: () => 'usa' });
+      await assert.rejects(broken.createCard(merchantA, card()), /alpha-2/);
+      assert.equal(await count(database, 'payment_methods'), before);
+      // The column accepts only an alpha-2 code in capitals, or null.
+      const stored = await vault.createCard(merchantA, card());
+      await assert.rejects(database.query("UPDATE payment_methods SET country = 'us' WHERE id = $1", [stored.id]));
+      await assert.rejects(database.query("UPDATE payment_methods SET country = '4242' WHERE id = $1", [stored.id]));
+      await database.query('UPDATE payment_methods SET country = NULL WHERE id = $1', [stored.id]);
+      assert.equal((await vault.get(merchantA, stored.id))?.country, null);
+    });
+
     test('fingerprints recognize the same card at one merchant and differ between merchants', async () => {
       const first = await vault.createCard(merchantA, card({ number: '5105105105105100' }));
       const second = await vault.createCard(merchantA, card({ number: '5105 1051 0510 5100', expYear: 2031, name: 'Someone Else' }));
@@ -239,27 +280,39 @@ for (const kind of databaseKinds) {
 
     test('test-mode ids resolve for any merchant to fixed cards, without touching the table', async () => {
       const before = await count(database, 'payment_methods');
-      const expected: Record<string, [string, string]> = {
-        pm_card_visa: ['visa', '4242'],
-        pm_card_mastercard: ['mastercard', '4444'],
-        pm_card_amex: ['amex', '0005'],
-        pm_card_visa_debit: ['visa', '5556'],
-        pm_card_chargeDeclined: ['visa', '0002'],
-        pm_card_chargeDeclinedInsufficientFunds: ['visa', '9995'],
-        pm_card_chargeDeclinedLostCard: ['visa', '9987'],
-        pm_card_chargeDeclinedStolenCard: ['visa', '9979'],
-        pm_card_chargeDeclinedExpiredCard: ['visa', '0069'],
-        pm_card_pspError: ['visa', '0119'],
-        pm_card_pspTimeout: ['visa', '0259'],
-        pm_card_pspLostResponse: ['visa', '0341'],
+      const expected: Record<string, [string, string, string]> = {
+        pm_card_visa: ['visa', '4242', 'US'],
+        pm_card_mastercard: ['mastercard', '4444', 'US'],
+        pm_card_amex: ['amex', '0005', 'US'],
+        pm_card_visa_debit: ['visa', '5556', 'US'],
+        pm_card_us: ['visa', '4242', 'US'],
+        pm_card_br: ['visa', '0002', 'BR'],
+        pm_card_ca: ['visa', '0000', 'CA'],
+        pm_card_mx: ['visa', '8001', 'MX'],
+        pm_card_gb: ['visa', '0000', 'GB'],
+        pm_card_de: ['visa', '0016', 'DE'],
+        pm_card_fr: ['visa', '0003', 'FR'],
+        pm_card_in: ['visa', '0008', 'IN'],
+        pm_card_jp: ['visa', '0003', 'JP'],
+        pm_card_sg: ['visa', '0003', 'SG'],
+        pm_card_au: ['visa', '0006', 'AU'],
+        pm_card_chargeDeclined: ['visa', '0002', 'US'],
+        pm_card_chargeDeclinedInsufficientFunds: ['visa', '9995', 'US'],
+        pm_card_chargeDeclinedLostCard: ['visa', '9987', 'US'],
+        pm_card_chargeDeclinedStolenCard: ['visa', '9979', 'US'],
+        pm_card_chargeDeclinedExpiredCard: ['visa', '0069', 'US'],
+        pm_card_pspError: ['visa', '0119', 'US'],
+        pm_card_pspTimeout: ['visa', '0259', 'US'],
+        pm_card_pspLostResponse: ['visa', '0341', 'US'],
       };
       assert.deepEqual([...testPaymentMethodIds].sort(), Object.keys(expected).sort());
-      for (const [id, [brand, last4]] of Object.entries(expected)) {
+      for (const [id, [brand, last4, country]] of Object.entries(expected)) {
         for (const merchant of [merchantA, merchantB]) {
           const found = await vault.get(merchant, id);
           assert.equal(found?.id, id);
           assert.equal(found?.brand, brand);
           assert.equal(found?.last4, last4);
+          assert.equal(found?.country, country);
           assert.deepEqual([found?.expMonth, found?.expYear], [12, 2034]);
           const revealed = await vault.reveal(merchant, id);
           assert.equal(revealed.number.slice(-4), last4);
@@ -268,6 +321,8 @@ for (const kind of databaseKinds) {
       }
       assert.equal((await vault.reveal(merchantA, 'pm_card_chargeDeclined')).number, '4000000000000002');
       assert.equal((await vault.reveal(merchantA, 'pm_card_pspLostResponse')).number, '4000000000000341');
+      assert.equal((await vault.reveal(merchantA, 'pm_card_br')).number, '4000000760000002');
+      assert.equal((await vault.reveal(merchantA, 'pm_card_jp')).number, '4000003920000003');
       assert.equal(await count(database, 'payment_methods'), before);
 
       const liveVault = new Vault(database, { masterKey, now, testPaymentMethods: false });

@@ -89,7 +89,10 @@ const RefundSchema = Type.Object({
 
 const PaymentMethodSchema = Type.Object({
   id: Type.String(), object: Type.Literal('payment_method'), type: Type.Literal('card'),
-  card: Type.Object({ brand: Type.String(), last4: Type.String(), exp_month: Type.Integer(), exp_year: Type.Integer(), fingerprint: Type.String() }),
+  card: Type.Object({
+    brand: Type.String(), last4: Type.String(), exp_month: Type.Integer(), exp_year: Type.Integer(), fingerprint: Type.String(),
+    country: Nullable(Type.String({ pattern: '^[A-Z]{2}$', description: 'Issuing country (ISO 3166-1 alpha-2) from the BIN; null when unknown' })),
+  }),
   billing_details: Type.Object({ name: Nullable(Type.String()) }), created: Type.Integer(), livemode: Type.Boolean(), metadata: StringMap,
 });
 
@@ -181,7 +184,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
   typed.get('/v1/refunds/:id', { schema: { tags: ['refunds'], summary: 'Retrieve a refund', params: IdParams, response: refundResponses } }, async (request) =>
     presentRefund(await payments.refunds.retrieve(request.merchantId, request.params.id)));
 
-  typed.post('/v1/payment_methods', { schema: { tags: ['payment methods'], summary: 'Store a card in the vault; only brand, last4 and expiry are ever shown', body: CreatePaymentMethod, response: { 200: PaymentMethodSchema, ...failures } } }, async (request) => {
+  typed.post('/v1/payment_methods', { schema: { tags: ['payment methods'], summary: 'Store a card in the vault; only brand, last4, expiry and issuer country are ever shown', body: CreatePaymentMethod, response: { 200: PaymentMethodSchema, ...failures } } }, async (request) => {
     const { card, billing_details: billing, metadata } = request.body;
     const method = await context.vault.createCard(request.merchantId, { number: card.number, expMonth: card.exp_month, expYear: card.exp_year, cvc: card.cvc, name: billing?.name ?? null, metadata });
     return presentPaymentMethod(method);
