@@ -24,6 +24,7 @@ import type { Database, QueryResult, Queryable, Row } from '../src/storage/datab
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
 import { createScratchDatabase, percentile, type ScratchDatabase } from './support.ts';
+import { seededRandom } from '../src/random.ts';
 
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const currency = 'usd';
@@ -204,17 +205,6 @@ class SqlTrace {
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-/** mulberry32: small, fast and seedable, so that runs pick the same accounts. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function legs(from: string, to: string, amount: bigint): Leg[] {
   return [
@@ -338,7 +328,7 @@ async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPla
   };
 
   const client = async (clientIndex: number): Promise<void> => {
-    const next = random(options.seed * 1000 + clientIndex + scenarioNames.indexOf(plan.name) * 100);
+    const next = seededRandom(options.seed * 1000 + clientIndex + scenarioNames.indexOf(plan.name) * 100);
     let sequence = 0;
     while (keepGoing()) {
       const size = Math.min(plan.batchSize, options.maxTransfers - reserved);

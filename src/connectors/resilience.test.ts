@@ -7,6 +7,7 @@ import { ConnectorUnavailableError, assessOutcome, decorrelatedJitter, withResil
 import type { ResilienceOptions, RetryEvent } from './resilience.ts';
 import { authorizeRequest } from './testing.ts';
 import type { CallContext, CapabilityMap, Connector, PaymentOutcome, RefundOutcome, RefundRequest } from './types.ts';
+import { seededRandom } from '../random.ts';
 
 // --- a fake PSP connector: answers from a script, records every call -----------------------------
 
@@ -72,20 +73,9 @@ const refundRequest: RefundRequest = { pspReference: 'pi_1', reference: 'att_000
 
 /** Small, fast settings; each test overrides what it exercises. */
 function fast(overrides: ResilienceOptions = {}): ResilienceOptions {
-  return { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 5, breakerThreshold: 3, halfOpenAfterMs: 100, timeoutMarginMs: 10, random: seeded(7), ...overrides };
+  return { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 5, breakerThreshold: 3, halfOpenAfterMs: 100, timeoutMarginMs: 10, random: seededRandom(7), ...overrides };
 }
 
-/** mulberry32: a seeded random source, so jitter is repeatable. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve: (value: T) => void = () => {};

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { CapabilityMap, CaptureMode } from '../connectors/types.ts';
 import { parseRoutingConfig } from './config.ts';
 import { explainRoute, route, type ConnectorSetting, type RouteContext, type RouteInput } from './engine.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../random.ts';
 import { SuccessRateTracker } from './success-rate.ts';
 
 const capability = (currencies: string[], captureModes: CaptureMode[] = ['automatic', 'manual']): CapabilityMap => ({

@@ -12,7 +12,7 @@ export {
   conditionsHold, eligibleConnectors, explainRoute, route,
   type ConnectorSetting, type RouteContext, type RouteDecision, type RouteInput, type RouteStrategy,
 } from './engine.ts';
-export { seededRandom } from './random.ts';
+export { seededRandom } from '../random.ts';
 export { declineVerdict, defaultDeclinePolicy, isRetryableDecline, type DeclineMap, type DeclinePolicy, type DeclineVerdict } from './soft-declines.ts';
 export {
   SuccessRateTracker, classifyOutcome, successRateDefaults,

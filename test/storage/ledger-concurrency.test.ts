@@ -16,6 +16,7 @@ import { Ledger, LedgerError, verifyLedger } from '../../src/ledger/index.ts';
 import type { Leg, LedgerErrorCode, Totals, TransferRequest, TransferResult } from '../../src/ledger/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { move } from '../support/ledger-fixtures.ts';
+import { seededRandom } from '../../src/random.ts';
 
 const workerCount = 32;
 const iterationsPerWorker = 120;
@@ -27,17 +28,6 @@ const seed = process.env.LEDGER_SEED === undefined || process.env.LEDGER_SEED ==
 const bank = 'bank:usd';
 const hot = Array.from({ length: hotCount }, (_, index) => `hot:${index}:usd`);
 
-/** mulberry32: a small seeded generator, so that a failing mix of operations can be replayed. */
-function generator(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function sameLegs(a: readonly Leg[], b: readonly Leg[]): boolean {
   return a.length === b.length && a.every((leg, index) => {
@@ -137,7 +127,7 @@ describe('ledger under concurrency on postgres', () => {
 
     // Transfers whose id every worker submits at about the same time: half top up a hot account
     // from the bank (always acceptable), half move money between hot accounts (may break a limit).
-    const sharedRandom = generator(seed);
+    const sharedRandom = seededRandom(seed);
     const shared = Array.from({ length: Math.ceil(iterationsPerWorker / sharedEvery) }, (_, index): PostedRequest => {
       const to = hot[Math.floor(sharedRandom() * hotCount)] as string;
       const from = index % 2 === 0 ? bank : (hot.find((id) => id !== to && sharedRandom() < 0.5) ?? hot.find((id) => id !== to) as string);
@@ -170,7 +160,7 @@ describe('ledger under concurrency on postgres', () => {
     };
 
     const worker = async (number: number): Promise<void> => {
-      const random = generator(seed * 97 + number + 1);
+      const random = seededRandom(seed * 97 + number + 1);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
       const amount = (maximum: number): bigint => BigInt(1 + Math.floor(random() * maximum));
       const twoHot = (): [string, string] => {

@@ -5,11 +5,11 @@
 // its own salted checksum library; the simulator's HMAC is what the contract specifies.)
 // Payrail's attempt id is `ORDERID`; a refund's own reference is `REFID`.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { boundedId } from '../webhook-fields.ts';
 import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../webhooks.ts';
 
 const EVENT_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[A-Z][A-Z_]{0,99}$/;
-const REFERENCE = /^[\x21-\x7e]{1,255}$/;
 const CHECKSUM = /^[A-Za-z0-9+/]{43}=$/;
 /** More fields than any Paytm notification has: a bound on the work of parsing and signing. */
 const FIELDS_MAX = 100;
@@ -23,10 +23,6 @@ function fieldsOf(body: string): Map<string, string> | undefined {
     fields.set(name, value);
   }
   return fields;
-}
-
-function boundedId(value: string | undefined): string | undefined {
-  return value !== undefined && REFERENCE.test(value) ? value : undefined;
 }
 
 function parse(webhook: RawWebhook): WebhookParse {

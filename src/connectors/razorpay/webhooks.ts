@@ -5,26 +5,14 @@
 // no replay window: deduplication by event id is what makes a replay harmless.
 // Payrail's attempt id is the payment's `receipt` (else `notes.reference`).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseJson, boundedId } from '../webhook-fields.ts';
 import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../webhooks.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
 const EVENT_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_.]{0,99}$/;
-const REFERENCE = /^[\x21-\x7e]{1,255}$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function boundedId(value: string | undefined): string | undefined {
-  return value !== undefined && REFERENCE.test(value) ? value : undefined;
-}
 
 /** The reference Payrail sent: `receipt`, else `notes.reference` (notes is `[]` when empty). */
 function referenceOf(entity: JsonObject | undefined): string | undefined {

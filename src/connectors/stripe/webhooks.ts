@@ -3,6 +3,7 @@
 // keyed with the endpoint secret as given (`whsec_…`). Payrail's attempt id is the
 // PaymentIntent's `metadata.reference`; a Refund carries our refund id there instead.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { boundedId, parseJson } from '../webhook-fields.ts';
 import type { Clock, PspWebhookEvent, PspWebhookParser, RawWebhook, WebhookParse, WebhookRefusal, WebhookVerification } from '../webhooks.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
@@ -13,20 +14,6 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
 const EVENT_ID = /^evt_[A-Za-z0-9]{1,250}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_.]{0,99}$/;
 const TIMESTAMP = /^\d{1,15}$/;
-/** References are ids Payrail made: visible ASCII, bounded. */
-const REFERENCE = /^[\x21-\x7e]{1,255}$/;
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function boundedId(value: string | undefined): string | undefined {
-  return value !== undefined && REFERENCE.test(value) ? value : undefined;
-}
 
 function references(object: JsonObject): Pick<PspWebhookEvent, 'reference' | 'refundReference' | 'pspPaymentId'> {
   const reference = boundedId(stringAt(objectAt(object, 'metadata'), 'reference'));

@@ -75,6 +75,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         api_key: Type.String({ minLength: 1, maxLength: 500 }),
         api_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
         merchant_account: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        webhook_secret: Type.Optional(Type.String({ minLength: 8, maxLength: 500, description: "The secret the PSP signs its webhooks with; without it the PSP's webhooks are refused." })),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
     },
@@ -86,7 +87,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
     const body = request.body;
     await context.database.transaction((tx) => setConnector(tx, request.params.id, {
       connector: request.params.connector, enabled: body.enabled, priority: body.priority,
-      credentials: { baseUrl: body.base_url, apiKey: body.api_key, apiSecret: body.api_secret, merchantAccount: body.merchant_account },
+      credentials: { baseUrl: body.base_url, apiKey: body.api_key, apiSecret: body.api_secret, merchantAccount: body.merchant_account, webhookSecret: body.webhook_secret },
     }));
     context.payments.settings.invalidate(request.params.id);
     return { object: 'merchant_connector', connector: request.params.connector, enabled: body.enabled, priority: body.priority, base_url: body.base_url };

@@ -1,5 +1,5 @@
-// A small seeded random source (mulberry32) for deterministic routing tests and simulations.
-// Not for anything secret; production routing uses Math.random.
+// A small seeded random source (mulberry32) for deterministic tests, benchmarks and simulations.
+// Not for anything secret; production code uses Math.random or node:crypto.
 
 /** Uniform in [0, 1), the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
