@@ -47,6 +47,12 @@ export type Config = {
   readonly runWorkers: boolean;
   /** Attempts of an event consumer before the event is dead-lettered. */
   readonly consumerAttemptsMax: number;
+  /** JetStream: a message not acknowledged this long after delivery (its worker died) is delivered again. */
+  readonly consumerAckWaitMs: number;
+  /** A webhook delivery gets no answer in this long: the attempt failed. */
+  readonly webhookTimeoutMs: number;
+  /** An authorization the PSP says it never received is failed only after this long (it may still arrive). */
+  readonly neverSeenAfterMs: number;
   /** Waits between webhook delivery attempts (about three days in all by default). */
   readonly webhookRetryScheduleMs: readonly number[] | undefined;
   /** Waits between status syncs of an unresolved attempt (the last one repeats). */
@@ -203,6 +209,9 @@ export function loadConfig(env: Environment = process.env): Config {
     natsStream: readName(env, 'PAYRAIL_NATS_STREAM', 'PAYRAIL_EVENTS'),
     runWorkers: readBoolean(env, 'PAYRAIL_RUN_WORKERS', true),
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),
+    consumerAckWaitMs: readInteger(env, 'PAYRAIL_CONSUMER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000),
+    webhookTimeoutMs: readInteger(env, 'PAYRAIL_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    neverSeenAfterMs: readInteger(env, 'PAYRAIL_NEVER_SEEN_AFTER_MS', 600_000, 1_000, 86_400_000),
     webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
     syncIntervalMs: readInteger(env, 'PAYRAIL_SYNC_INTERVAL_MS', 5_000, 100, 3_600_000),

@@ -102,6 +102,9 @@ async function assemble(config: Config, logger: Logger, role: Role, database: Da
   }, metrics)]));
   const webhooks = createWebhooks(database, {
     secretBox: masterKeySecretBox(masterKey.key), logger, retryDelaysMs: config.webhookRetryScheduleMs,
+    // The lease outlives the request by enough to record its outcome; a worker that died holding
+    // it lets another send the delivery once it runs out.
+    timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookTimeoutMs + 15_000,
     onResult: (result) => {
       const outcome = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'dead' ? 'dead' : result.outcome === 'endpoint_disabled' ? 'disabled' : 'failed';
       if (result.outcome !== 'lease_lost') metrics.recordWebhookDelivery(outcome, result.durationMs / 1000);
@@ -114,11 +117,12 @@ async function assemble(config: Config, logger: Logger, role: Role, database: Da
     database, consumers, natsUrl: config.natsUrl, streamName: config.natsStream, maxAttempts: config.consumerAttemptsMax, hooks, logger,
     // The API process relays the outbox to JetStream; the consumers run wherever workers run.
     roles: role === 'worker' ? ['workers'] : runWorkers ? ['relay', 'workers'] : ['relay'],
+    tuning: { ackWaitMs: config.consumerAckWaitMs },
   });
   const routing = new RoutingStore(database);
   const payments = new PaymentsService({
     database, ledger, vault, connector: (name) => connectors.get(name), settings: new MerchantSettings(database), pspTimeoutMs: config.pspTimeoutMs,
-    neverSeenAfterMs: 10 * 60_000, faultPoint: config.faultPoint, logger, events: bus,
+    neverSeenAfterMs: config.neverSeenAfterMs, faultPoint: config.faultPoint, logger, events: bus,
     routing: {
       store: routing, tracker: new SuccessRateTracker(), random: Math.random,
       isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',

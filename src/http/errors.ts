@@ -4,6 +4,7 @@ import { LedgerError, type LedgerErrorCode } from '../ledger/index.ts';
 import { MoneyError } from '../money/index.ts';
 import { FormError } from './form.ts';
 import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
+import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
 
@@ -167,6 +168,11 @@ function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError || error instanceof WebhookError) return new ApiError(error.code, error.message, error.param);
   if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode, error.retryAfterSeconds);
+  // A capture, cancel, refund or sync refused by the connector's breaker or bulkhead: nothing was
+  // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
+  if (error instanceof ConnectorUnavailableError) {
+    return new ApiError('connector_unavailable', `The connector '${error.connector}' is refusing calls right now (${error.reason}); nothing was sent. Retry later.`, undefined, undefined, error.retryAfterSeconds);
+  }
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
   }

@@ -48,6 +48,9 @@ type CardFacts = { readonly brand?: string; readonly country?: string | null };
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent = { readonly outcome: PaymentOutcome; readonly unavailable?: undefined } | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
 
+/** The statuses from which confirm starts an authorization (processing resumes the open attempt instead). */
+const confirmable: readonly PaymentIntent['status'][] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+
 /** Attempts one confirm may make: the first connector and two failovers. */
 export const attemptsPerConfirmMax = 3;
 
@@ -181,6 +184,12 @@ export class PaymentsService {
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
   async #startAttempt(tx: Queryable, intent: PaymentIntent, input: ConfirmInput, connector: string): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
     const id = intent.id;
+    // Only an intent waiting for confirmation starts an authorization. The state table also lets
+    // requires_capture and processing move to processing (a capture or cancel in flight), which
+    // must never authorize the card again.
+    if (!confirmable.includes(intent.status)) {
+      throw new PaymentError('payment_intent_unexpected_state', `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`, { paymentIntentId: id });
+    }
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
       throw new PaymentError('parameter_invalid', 'You cannot confirm this PaymentIntent because it has no payment method.', { param: 'payment_method', paymentIntentId: id });

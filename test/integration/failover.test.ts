@@ -189,4 +189,33 @@ describe('a full bulkhead', () => {
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
     assert.equal(confirmed.body.status, 'succeeded');
   });
+
+  test('a capture refused by the bulkhead is a 503 that a retry completes, capturing once', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 3; index++) {
+      const authorized = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 300 + index, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', connector: 'stripe' } });
+      assert.equal(authorized.body.status, 'requires_capture');
+      ids.push(String(authorized.body.id));
+    }
+    const answers = await Promise.all(ids.map((id) => call(server, 'POST', `/v1/payment_intents/${id}/capture`, { key, body: {} })));
+    const refusedIndex = answers.findIndex((answer) => answer.status === 503);
+    assert.ok(refusedIndex >= 0, JSON.stringify(answers.map((answer) => answer.status)));
+    assert.equal(answers[refusedIndex]?.body.error?.code, 'connector_unavailable');
+    assert.equal(answers[refusedIndex]?.headers.get('retry-after'), '1');
+    const retried = await call(server, 'POST', `/v1/payment_intents/${ids[refusedIndex]}/capture`, { key, body: {} });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.status, 'succeeded');
+    const attempt = (retried.body.attempts as Attempt[])[0];
+    const captures = ((await (await fetch(`${simulator.url}/_sim/ground-truth?reference=${attempt?.id}`)).json()) as Truth).payments;
+    assert.equal(captures[0]?.captured, 300 + refusedIndex);
+  });
+
+  test('confirming an authorized intent again is refused and authorizes nothing', async () => {
+    const authorized = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 444, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', connector: 'stripe' } });
+    const again = await call(server, 'POST', `/v1/payment_intents/${String(authorized.body.id)}/confirm`, { key, body: {} });
+    assert.equal(again.status, 400);
+    assert.equal(again.body.error?.code, 'payment_intent_unexpected_state');
+    const current = await call(server, 'GET', `/v1/payment_intents/${String(authorized.body.id)}`, { key });
+    assert.equal((current.body.attempts as Attempt[]).length, 1);
+  });
 });
