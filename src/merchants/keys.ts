@@ -36,13 +36,25 @@ export function secretHint(secret: string): string {
 // ASCII order, so that ids compare like their creation times.
 const sortableAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** `prefix_` + 8 characters of milliseconds (sorts by time) + 14 random characters. */
-export function newSortableId(prefix: string, now: number = Date.now()): string {
-  let time = '';
-  let rest = Math.floor(now);
-  for (let index = 0; index < 8; index++) {
-    time = sortableAlphabet[rest % 62] + time;
+function sortable(value: number, length: number): string {
+  let text = '';
+  let rest = Math.floor(value);
+  for (let index = 0; index < length; index++) {
+    text = sortableAlphabet[rest % 62] + text;
     rest = Math.floor(rest / 62);
   }
-  return `${prefix}_${time}${randomBase62(14)}`;
+  return text;
+}
+
+const sequenceLimit = 62 ** 4;
+let sequence = 0;
+
+/**
+ * `prefix_` + 8 characters of milliseconds + 4 of a per-process sequence + 10 random characters:
+ * ids sort by creation time, and ids made by one process in the same millisecond (the events of
+ * one change, say) sort in the order they were made.
+ */
+export function newSortableId(prefix: string, now: number = Date.now()): string {
+  sequence = (sequence + 1) % sequenceLimit;
+  return `${prefix}_${sortable(now, 8)}${sortable(sequence, 4)}${randomBase62(10)}`;
 }
