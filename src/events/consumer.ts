@@ -9,4 +9,9 @@ export type EventConsumer = {
   readonly name: string;
   /** Handles one event inside `tx`. Throwing rolls the transaction back; the bus retries later. */
   handle(tx: Queryable, event: StoredEvent): Promise<void>;
+  /**
+   * Optional: handles several events at once, with the same effect as `handle` on each (the
+   * embedded bus uses it for a batch, so a batch costs one statement instead of one per event).
+   */
+  handleMany?(tx: Queryable, events: readonly StoredEvent[]): Promise<void>;
 };

@@ -9,21 +9,30 @@ import { textArrayLiteral } from '../storage/arrays.ts';
 
 export const webhookFanoutConsumerName = 'webhook_fanout';
 
-export async function fanOutEvent(tx: Queryable, event: StoredEvent): Promise<number> {
-  const endpoints = await tx.query<{ id: string }>(
-    `SELECT id FROM webhook_endpoints
-      WHERE merchant_id = $1 AND status = 'enabled' AND enabled_events && ARRAY[$2, '*']::text[]
-      ORDER BY id`,
-    [event.merchantId, event.type],
+export function fanOutEvent(tx: Queryable, event: StoredEvent): Promise<number> {
+  return fanOutEvents(tx, [event]);
+}
+
+/** One query finds every (event, endpoint) pair of the batch; a second inserts them, if any. */
+export async function fanOutEvents(tx: Queryable, events: readonly StoredEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const pairs = await tx.query<{ event_id: string; merchant_id: string; endpoint_id: string }>(
+    `SELECT e.event_id, e.merchant_id, w.id AS endpoint_id
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e (event_id, merchant_id, type, position)
+       JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.status = 'enabled' AND w.enabled_events && ARRAY[e.type, '*']::text[]
+      ORDER BY e.position, w.id`,
+    [textArrayLiteral(events.map((event) => event.id)), textArrayLiteral(events.map((event) => event.merchantId)), textArrayLiteral(events.map((event) => event.type))],
   );
-  if (endpoints.rows.length === 0) return 0;
-  const endpointIds = endpoints.rows.map((row) => row.id);
+  if (pairs.rows.length === 0) return 0;
   const inserted = await tx.query(
     `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, merchant_id, next_attempt_at)
-     SELECT d.id, d.endpoint_id, $3, $4, now()
-       FROM unnest($1::text[], $2::text[]) AS d (id, endpoint_id)
+     SELECT d.id, d.endpoint_id, d.event_id, d.merchant_id, now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d (id, endpoint_id, event_id, merchant_id)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
-    [textArrayLiteral(endpointIds.map(() => newSortableId('wd'))), textArrayLiteral(endpointIds), event.id, event.merchantId],
+    [
+      textArrayLiteral(pairs.rows.map(() => newSortableId('wd'))), textArrayLiteral(pairs.rows.map((row) => row.endpoint_id)),
+      textArrayLiteral(pairs.rows.map((row) => row.event_id)), textArrayLiteral(pairs.rows.map((row) => row.merchant_id)),
+    ],
   );
   return inserted.rowCount;
 }
@@ -33,5 +42,8 @@ export const webhookFanout: EventConsumer = {
   name: webhookFanoutConsumerName,
   async handle(tx, event) {
     await fanOutEvent(tx, event);
+  },
+  async handleMany(tx, events) {
+    await fanOutEvents(tx, events);
   },
 };

@@ -10,7 +10,7 @@ export { WebhookDeliverer, type DeliveryOutcome, type DeliveryResult, type Webho
 export { WebhookEndpoints, type WebhookEndpoint, type CreateEndpointInput, type UpdateEndpointInput } from './endpoints.ts';
 export { defaultRetryDelaysMs, type DeliveryAttempt, type DeliveryStatus, type WebhookDelivery } from './deliveries.ts';
 export { WebhookError, type WebhookErrorCode } from './errors.ts';
-export { fanOutEvent, webhookFanout, webhookFanoutConsumerName } from './fanout.ts';
+export { fanOutEvent, fanOutEvents, webhookFanout, webhookFanoutConsumerName } from './fanout.ts';
 export { masterKeySecretBox, type SecretBox } from './secret-box.ts';
 export { generateSecret, sign, signatureHeaders, verify, type SignatureHeaders, type VerifyResult } from './signing.ts';
 

@@ -11,6 +11,7 @@ import { toErrorResponse } from '../../src/http/errors.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { commitEvents, count, effects, prepareDatabase, recordingConsumer, someEvents, waitFor } from './support.ts';
+import type { EventConsumer } from '../../src/events/consumer.ts';
 
 const fastRetries = { retryDelayMsBase: 5, retryDelayMsMax: 20 };
 
@@ -34,6 +35,44 @@ for (const kind of databaseKinds) {
       merchantId = await prepareDatabase(testDatabase.database);
     });
     after(() => testDatabase.drop());
+
+    test('a consumer that takes batches gets one call per batch; when the batch fails, each event is handled once on its own', async () => {
+      const { database } = testDatabase;
+      const events = someEvents(merchantId, 12);
+      await commitEvents(database, events);
+      const batches: number[] = [];
+      let singles = 0;
+      let failBatch = true;
+      const insert = (tx: Parameters<EventConsumer['handle']>[0], eventId: string) => tx.query('INSERT INTO bus_test_effects (consumer, event_id) VALUES ($1, $2)', ['batcher', eventId]);
+      const batcher: EventConsumer = {
+        name: 'batcher',
+        async handle(tx, event) {
+          singles++;
+          await insert(tx, event.id);
+        },
+        async handleMany(tx, many) {
+          batches.push(many.length);
+          for (const event of many) await insert(tx, event.id);
+          if (failBatch) {
+            failBatch = false;
+            throw new Error('the first batch fails');
+          }
+        },
+      };
+      const bus = new EmbeddedBus({ database, consumers: [batcher], maxAttempts: 3, logger: silentLogger, retryDelays: fastRetries });
+      await bus.dispatchOnce();
+      const mine = (await effects(database)).filter((row) => row.consumer === 'batcher');
+      assert.equal(mine.length, 12);
+      assert.ok(mine.every((row) => row.copies === 1), 'the failed batch left nothing behind');
+      assert.deepEqual(batches, [12], 'one call for the batch');
+      assert.equal(singles, 12, 'after the failure, one call per event');
+      const more = someEvents(merchantId, 5);
+      await commitEvents(database, more);
+      await bus.dispatchOnce();
+      assert.deepEqual(batches, [12, 5]);
+      assert.equal(singles, 12);
+      await database.query("DELETE FROM bus_test_effects WHERE consumer = 'batcher'");
+    });
 
     test('an event of a rolled-back transaction is never delivered; committed ones reach every consumer once', async () => {
       const { database } = testDatabase;

@@ -16,7 +16,7 @@ import { toJson } from '../../src/http/serialize.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
-import { createWebhooks, fanOutEvent, masterKeySecretBox, webhookFanout, WebhookDeliverer, WebhookEndpoints, type DeliveryResult, type Webhooks } from '../../src/webhooks/index.ts';
+import { createWebhooks, fanOutEvent, fanOutEvents, masterKeySecretBox, webhookFanout, WebhookDeliverer, WebhookEndpoints, type DeliveryResult, type Webhooks } from '../../src/webhooks/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 
@@ -163,6 +163,22 @@ describe('webhook fan-out consumer (pglite)', () => {
     assert.equal(webhookFanout.name, 'webhook_fanout');
     const count = await test_.database.query<{ count: bigint }>('SELECT count(*) AS count FROM webhook_deliveries WHERE event_id = $1', [event.id]);
     assert.equal(count.rows[0]?.count, 2n);
+  });
+
+  test('a batch of events of several merchants fans out as each event alone would', async () => {
+    const url = 'https://merchant.example/batch';
+    const mine = (await endpoints.create(merchantId, { url, enabledEvents: ['payment_intent.succeeded'] })).endpoint;
+    const theirs = (await endpoints.create(otherMerchantId, { url, enabledEvents: ['*'] })).endpoint;
+    const events = [paymentEvent(merchantId), paymentEvent(otherMerchantId), paymentEvent(merchantId)];
+    await test_.database.transaction((tx) => insertEvents(tx, events));
+    const stored = events.map((event) => ({ id: event.id, merchantId: event.merchantId, type: event.type, objectId: event.object.id, data: { object: event.object }, createdAt: new Date() }));
+    const handleMany = webhookFanout.handleMany;
+    assert.ok(handleMany !== undefined, 'the fan-out takes batches');
+    await test_.database.transaction((tx) => handleMany(tx, stored));
+    assert.deepEqual((await deliveriesOf(test_.database, mine.id)).map((row) => row.event_id).sort(), [events[0]?.id, events[2]?.id].sort());
+    assert.deepEqual((await deliveriesOf(test_.database, theirs.id)).map((row) => row.event_id), [events[1]?.id]);
+    // Handed over again, the batch adds nothing.
+    assert.equal(await test_.database.transaction((tx) => fanOutEvents(tx, stored)), 0);
   });
 
   test('an event of a merchant without endpoints makes no deliveries', async () => {

@@ -160,11 +160,12 @@ export class EmbeddedBus {
     const events = new Map((await eventsById(tx, eventIds)).map((event) => [event.id, event]));
     const planned = this.#plan(claimed.rows, events, await this.#readProgress(tx, eventIds), careful);
     const fresh = await this.#claimInboxes(tx, planned);
+    const batched = await this.#handleBatches(tx, planned, fresh);
     const finished: Planned[] = [];
     for (const item of planned) {
       let done = true;
       for (const pair of item.pairs) {
-        const delivery = await this.#deliver(tx, item, pair, fresh);
+        const delivery = await this.#deliver(tx, item, pair, fresh, batched);
         deliveries.push(delivery);
         if (delivery.kind === 'failed' || delivery.kind === 'waiting') done = false;
       }
@@ -215,7 +216,28 @@ export class EmbeddedBus {
     return new Set(inserted.rows.map((row) => pairKey(row.event_id, row.consumer)));
   }
 
-  async #deliver(tx: Queryable, item: Planned, pair: Pair, fresh: ReadonlySet<string>): Promise<Delivery> {
+  /**
+   * The fast, new pairs of consumers that can take a batch, handled with one call per consumer;
+   * returns the consumers whose fast pairs are done.
+   */
+  async #handleBatches(tx: Queryable, planned: readonly Planned[], fresh: ReadonlySet<string>): Promise<Set<string>> {
+    const done = new Set<string>();
+    for (const consumer of this.#consumers) {
+      if (consumer.handleMany === undefined) continue;
+      const events = planned.filter((item) => item.pairs.some((pair) => pair.consumer === consumer && pair.way === 'fast') && fresh.has(pairKey(item.event.id, consumer.name)))
+        .map((item) => item.event);
+      if (events.length === 0) continue;
+      try {
+        await consumer.handleMany(tx, events);
+      } catch (error) {
+        throw new FastPathFailed(error);
+      }
+      done.add(consumer.name);
+    }
+    return done;
+  }
+
+  async #deliver(tx: Queryable, item: Planned, pair: Pair, fresh: ReadonlySet<string>, batched: ReadonlySet<string>): Promise<Delivery> {
     const { consumer, progress } = pair;
     // A consumer that handled the event on an earlier pass (while another kept failing) is not news.
     const duplicate = (attempt: number): Delivery => (item.retried ? { consumer: consumer.name, kind: 'skipped' } : { consumer: consumer.name, kind: 'result', result: 'duplicate', attempt });
@@ -226,10 +248,12 @@ export class EmbeddedBus {
         return { consumer: consumer.name, kind: 'waiting' };
       case 'fast': {
         if (!fresh.has(pairKey(item.event.id, consumer.name))) return duplicate(1);
-        try {
-          await consumer.handle(tx, item.event);
-        } catch (error) {
-          throw new FastPathFailed(error);
+        if (!batched.has(consumer.name)) {
+          try {
+            await consumer.handle(tx, item.event);
+          } catch (error) {
+            throw new FastPathFailed(error);
+          }
         }
         return { consumer: consumer.name, kind: 'result', result: 'handled', attempt: 1 };
       }
