@@ -99,7 +99,8 @@ const PaymentMethodSchema = Type.Object({
 const Amounts = Type.Array(Type.Object({ amount: Int64, currency: Type.String() }));
 const BalanceSchema = Type.Object({ object: Type.Literal('balance'), available: Amounts, pending: Amounts, livemode: Type.Boolean() });
 
-const failures = { ...errorResponses, 402: errorResponses[400], 409: errorResponses[400] };
+// 503: every connector that could take the call is refusing calls (breaker open, bulkhead full); Retry-After says when to retry.
+const failures = { ...errorResponses, 402: errorResponses[400], 409: errorResponses[400], 503: errorResponses[400] };
 const intentResponses = { 200: PaymentIntentSchema, ...failures };
 const refundResponses = { 200: RefundSchema, ...failures };
 
