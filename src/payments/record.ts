@@ -22,7 +22,7 @@ import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
 /** Everything an outcome changes, computed before anything is written. */
-type Plan = {
+export type Plan = {
   readonly intent: PaymentIntent;
   readonly attempt: Attempt;
   readonly postings: PostingRequest | undefined;
@@ -33,7 +33,7 @@ function withAttempt(attempts: readonly Attempt[], attempt: Attempt): Attempt[] 
   return attempts.map((candidate) => (candidate.id === attempt.id ? attempt : candidate));
 }
 
-function plan(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt, outcome: PaymentOutcome, price: Price, options: RecordOptions): Plan {
+export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt, outcome: PaymentOutcome, price: Price, options: RecordOptions): Plan {
   const movement: Movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
   const pspReference = outcome.pspReference ?? attempt.pspReference;
   const pspCode = outcome.pspCode ?? null;
@@ -117,7 +117,15 @@ const fastRecordSql = `
          (SELECT count(*) FROM a)::int AS applied, (SELECT id FROM lo) AS ledger_outbox_id`;
 
 /** Raised by payrail_assert when the intent changed but its attempt did not: the statement is undone. */
-const recordConflictState = 'PR001';
+export const recordConflictState = 'PR001';
+
+/**
+ * The fast path's statement and parameters: applies `planned` only if the attempt is still in
+ * `before`'s status and the intent still processing. Its row says whether it applied.
+ */
+export function compareAndSetStatement(before: Attempt, planned: Plan): { sql: string; parameters: unknown[] } {
+  return { sql: fastRecordSql, parameters: fastParameters(before, planned) };
+}
 
 function fastParameters(before: Attempt, planned: Plan): unknown[] {
   const { intent, attempt, postings, event } = planned;
@@ -155,7 +163,8 @@ async function recordFast(
   const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
   let row: { applied: number; ledger_outbox_id: bigint | null } | undefined;
   try {
-    const result = await dependencies.database.query<{ applied: number; ledger_outbox_id: bigint | null }>(fastRecordSql, fastParameters(known.attempt, planned));
+    const statement = compareAndSetStatement(known.attempt, planned);
+    const result = await dependencies.database.query<{ applied: number; ledger_outbox_id: bigint | null }>(statement.sql, statement.parameters);
     row = result.rows[0];
   } catch (error) {
     if (sqlState(error) === recordConflictState) return undefined;

@@ -1,0 +1,94 @@
+// The one-statement record of an authorization's outcome is a compare-and-set: on real
+// PostgreSQL it applies only to the state it was planned from, and when the attempt changes under
+// it after the intent was updated (a concurrent sync), payrail_assert undoes the whole statement,
+// so the intent never moves without its attempt.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { compareAndSetStatement, plan, recordConflictState } from '../../src/payments/record.ts';
+import { findIntentWithAttempts } from '../../src/payments/repository.ts';
+import type { Attempt, IntentWithAttempts } from '../../src/payments/types.ts';
+import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+
+const captured = (amount: bigint) => ({ status: 'captured' as const, amountCaptured: amount, pspReference: 'ch_test' });
+const noFee = { percentBps: 0n, fixedAmount: 0n };
+const options = { synced: false, failIfNeverSeen: false };
+
+describe('the compare-and-set record statement (postgres)', () => {
+  let simulator: RunningProcess;
+  let server: TestServer;
+  let key: string;
+  let merchantId: string;
+
+  /** An intent left processing with an unknown attempt (the PSP's answer was lost). */
+  async function unresolved(amount: number): Promise<IntentWithAttempts & { attempt: Attempt }> {
+    const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount, currency: 'usd', payment_method: 'pm_card_pspLostResponse', confirm: true, connector: 'stripe' } });
+    assert.equal(paid.body.status, 'processing', JSON.stringify(paid.body));
+    const state = await findIntentWithAttempts(server.context.database, merchantId, String(paid.body.id));
+    assert.ok(state !== undefined);
+    return { ...state, attempt: state.attempts[0] as Attempt };
+  }
+  async function rowsFor(intentId: string, attemptId: string) {
+    const database = server.context.database;
+    const intent = (await database.query<{ status: string }>('SELECT status FROM payment_intents WHERE id = $1', [intentId])).rows[0];
+    const attempt = (await database.query<{ status: string }>('SELECT status FROM payment_attempts WHERE id = $1', [attemptId])).rows[0];
+    const events = (await database.query<{ type: string }>("SELECT type FROM events WHERE object_id = $1 AND type <> 'payment_intent.created' AND type <> 'payment_intent.processing'", [intentId])).rows;
+    const outbox = (await database.query('SELECT 1 FROM ledger_outbox WHERE transfers::text LIKE $1', [`%${attemptId}%`])).rows;
+    return { intent: intent?.status, attempt: attempt?.status, events: events.map((row) => row.type), outbox: outbox.length };
+  }
+
+  before(async () => {
+    simulator = await startSimulator();
+    server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_ATTEMPTS: '1', PAYRAIL_BREAKER_THRESHOLD: '1000', PAYRAIL_RUN_WORKERS: 'false' });
+    const created = await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } });
+    key = String(created.body.secret_key);
+    merchantId = String(created.body.id);
+  });
+  after(async () => {
+    await server.stop();
+    await simulator.stop();
+  });
+
+  test('applies to the state it was planned from: intent, attempt, ledger outbox row and event together', async () => {
+    const state = await unresolved(1100);
+    const statement = compareAndSetStatement(state.attempt, plan(state.intent, state.attempts, state.attempt, captured(1100n), noFee, options));
+    const row = (await server.context.database.query<{ applied: number; ledger_outbox_id: bigint | null }>(statement.sql, statement.parameters)).rows[0];
+    assert.equal(row?.applied, 1);
+    assert.notEqual(row?.ledger_outbox_id, null);
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
+    // The same statement again: the attempt is no longer unknown, nothing is written twice.
+    const again = (await server.context.database.query<{ applied: number }>(statement.sql, statement.parameters)).rows[0];
+    assert.equal(again?.applied, 0);
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
+  });
+
+  test('a plan made from a stale attempt status changes nothing', async () => {
+    const state = await unresolved(1200);
+    const stale = { ...state.attempt, status: 'pending' as const };
+    const statement = compareAndSetStatement(stale, plan(state.intent, state.attempts, stale, captured(1200n), noFee, options));
+    const row = (await server.context.database.query<{ applied: number }>(statement.sql, statement.parameters)).rows[0];
+    assert.equal(row?.applied, 0);
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
+  });
+
+  test('an attempt settled by another transaction while the statement waits undoes the whole statement', async () => {
+    const state = await unresolved(1300);
+    const statement = compareAndSetStatement(state.attempt, plan(state.intent, state.attempts, state.attempt, captured(1300n), noFee, options));
+    const other = new pg.Client({ connectionString: server.context.config.databaseUrl });
+    await other.connect();
+    try {
+      // Another writer holds the attempt (not the intent): the statement updates the intent, then waits.
+      await other.query('BEGIN');
+      await other.query("UPDATE payment_attempts SET status = 'failed' WHERE id = $1", [state.attempt.id]);
+      const racing = server.context.database.query(statement.sql, statement.parameters);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.query('COMMIT');
+      await assert.rejects(racing, (error: { code?: string }) => error.code === recordConflictState);
+    } finally {
+      await other.end();
+    }
+    // Nothing of the statement stayed: the intent did not move, no event, no ledger posting.
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'failed', events: [], outbox: 0 });
+  });
+});
