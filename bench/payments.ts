@@ -3,11 +3,14 @@
 // once with 50 ms of PSP latency and once with 0 ms; after each run, a check that Payrail's
 // records, its ledger and the simulator's ground truth agree.
 //
-//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--json]
+//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--json] [--profile DIR]
+//
+// --profile writes a CPU profile of the Payrail process (node --cpu-prof) into DIR.
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { verifyLedger } from '../src/ledger/index.ts';
@@ -20,7 +23,7 @@ import { createScratchDatabase, percentile } from './support.ts';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const amount = 1_999;
 
-type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[]; pool: number };
+type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[]; pool: number; profile: string | undefined };
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -28,7 +31,7 @@ function parseOptions(argv: readonly string[]): Options {
     options: {
       seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' },
       json: { type: 'boolean', default: false }, 'database-url': { type: 'string' }, latencies: { type: 'string', default: '50,0' },
-      pool: { type: 'string' },
+      pool: { type: 'string' }, profile: { type: 'string' },
     },
     strict: true,
   });
@@ -42,14 +45,14 @@ function parseOptions(argv: readonly string[]): Options {
   if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname)) throw new Error('the benchmark only runs against a local PostgreSQL');
   const pool = values.pool === undefined ? Math.min(64, clients + 8) : Number(values.pool);
   if (!Number.isInteger(pool) || pool < 1 || pool > 500) throw new Error('--pool must be an integer from 1 to 500');
-  return { seconds, clients, json: values.json, databaseUrl, latencies, pool };
+  return { seconds, clients, json: values.json, databaseUrl, latencies, pool, profile: values.profile };
 }
 
 type Payrail = RunningChild;
 
-function startPayrail(env: Record<string, string>): Promise<Payrail> {
+function startPayrail(env: Record<string, string>, profileDirectory: string | undefined): Promise<Payrail> {
   return startChild({
-    script: 'src/cli.ts', args: ['serve'], env, ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 30_000,
+    script: 'src/cli.ts', args: ['serve'], env, nodeFlags: profileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`], ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 30_000,
     // Payrail logs at warn: pass its errors through, they explain any failed payment.
     onOutput: (text) => {
       for (const line of text.split('\n')) if (line.includes('"level":50') || line.includes('"level":60')) process.stderr.write(`[payrail] ${line.slice(0, 2000)}\n`);
@@ -109,20 +112,36 @@ async function runLoad(payrailUrl: string, secretKey: string, options: Options, 
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
   const body = JSON.stringify({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, connector: 'stripe', metadata: { bench: String(pspLatencyMs) } });
+  // node:http with one kept-alive connection per client: the load generator shares the two cores
+  // with what it measures, and fetch costs it about twice the CPU per request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients });
+  const headers = { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+  const post = () => new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = http.request(`${payrailUrl}/v1/payment_intents`, { method: 'POST', agent, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
   const client = async () => {
     while (performance.now() < deadline) {
       const sent = performance.now();
-      const response = await fetch(`${payrailUrl}/v1/payment_intents`, { method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body });
-      const answer = (await response.json()) as { id?: string; status?: string };
+      const response = await post();
+      const answer = JSON.parse(response.text) as { id?: string; status?: string };
       latencies.push(performance.now() - sent);
       if (response.status === 200 && answer.status === 'succeeded' && answer.id !== undefined) ids.push(answer.id);
       else {
         failures++;
-        if (failures <= 3) console.error(`[bench:payments] failed: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
+        if (failures <= 3) console.error(`[bench:payments] failed: ${response.status} ${response.text.slice(0, 300)}`);
       }
     }
   };
   await Promise.all(Array.from({ length: options.clients }, client));
+  agent.destroy();
   return { latencies: latencies.sort((a, b) => a - b), failures, seconds: (performance.now() - started) / 1000, ids };
 }
 
@@ -166,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     payrail = await startPayrail({
       DATABASE_URL: scratch.url, PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PORT: '0',
       PAYRAIL_DB_POOL_SIZE: String(options.pool), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
-    });
+    }, options.profile);
     const merchant = (await (await fetch(`${payrail.url}/v1/admin/merchants`, {
       method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench shop' }),
     })).json()) as { secret_key: string };

@@ -11,6 +11,8 @@ export type ChildOptions = {
   readonly script: string;
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Node's own flags, before the script (the benchmark passes --cpu-prof). */
+  readonly nodeFlags?: readonly string[];
   /** Its first group is the URL the process listens on. */
   readonly ready: RegExp;
   readonly timeoutMs: number;
@@ -30,7 +32,7 @@ export type RunningChild = {
 };
 
 export function startChild(options: ChildOptions): Promise<RunningChild> {
-  const child = spawn(process.execPath, [path.join(repositoryRoot, options.script), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), path.join(repositoryRoot, options.script), ...(options.args ?? [])], {
     cwd: repositoryRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -46,23 +46,24 @@ export function newEvent(merchantId: string, type: EventType, object: EventObjec
 
 /**
  * The parameters of `eventCtes` for these events: five text-array literals (id, merchant,
- * type, object id, data), so that any number of events is one statement with a fixed shape.
+ * type, object id, data), so that any number of events is one statement with a fixed shape. An
+ * undefined entry writes nothing (it keeps the positions of a batch aligned with its events).
  */
-export function eventParameters(events: readonly NewEvent[]): [string, string, string, string, string] {
+export function eventParameters(events: readonly (NewEvent | undefined)[]): [string, string, string, string, string] {
   return [
-    textArrayLiteral(events.map((event) => event.id)),
-    textArrayLiteral(events.map((event) => event.merchantId)),
-    textArrayLiteral(events.map((event) => event.type)),
-    textArrayLiteral(events.map((event) => event.object.id)),
-    textArrayLiteral(events.map((event) => toJson({ object: event.object }))),
+    textArrayLiteral(events.map((event) => event?.id ?? null)),
+    textArrayLiteral(events.map((event) => event?.merchantId ?? null)),
+    textArrayLiteral(events.map((event) => event?.type ?? null)),
+    textArrayLiteral(events.map((event) => event?.object.id ?? null)),
+    textArrayLiteral(events.map((event) => (event === undefined ? null : toJson({ object: event.object })))),
   ];
 }
 
 /**
  * Two data-modifying CTEs (`<name>` and `<name>_outbox`) that insert the events and their outbox
  * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
- * must hold for anything to be written, so a conditional update can write its events in the
- * same statement.
+ * must hold for an event to be written, so a conditional update can write its events in the
+ * same statement; it may name `e.position`, the event's position (from 1) in the parameters.
  */
 export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
   const p = (offset: number) => `$${first + offset}`;
@@ -71,7 +72,7 @@ export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
       SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json
         FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
              WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
-       WHERE ${guard}
+       WHERE e.id IS NOT NULL AND (${guard})
        ORDER BY e.position
       RETURNING id
     ), ${name}_outbox AS (
@@ -85,9 +86,9 @@ export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): 
   await tx.query(`WITH ${eventCtes(1)} SELECT 1`, eventParameters(events));
 }
 
-type EventRow = { id: string; merchant_id: string; type: EventType; object_id: string; data: StoredEvent['data']; created_at: Date };
+export type EventRow = { id: string; merchant_id: string; type: EventType; object_id: string; data: StoredEvent['data']; created_at: Date };
 
-function eventFromRow(row: EventRow): StoredEvent {
+export function eventFromRow(row: EventRow): StoredEvent {
   return { id: row.id, merchantId: row.merchant_id, type: row.type, objectId: row.object_id, data: row.data, createdAt: row.created_at };
 }
 

@@ -6,4 +6,4 @@ export { verifyLedger } from './verify.ts';
 export type { VerifyReport } from './verify.ts';
 export { balanceOf } from './balances.ts';
 export * from './types.ts';
-export { TransferBatcher, type BatcherLimits } from './batcher.ts';
+export type { BatcherLimits } from '../storage/batcher.ts';

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
 import { balanceOf } from './balances.ts';
 import { canonicalRequest, firstDifference, type CanonicalRequest } from './canonical.ts';
-import { TransferBatcher, type BatcherLimits } from './batcher.ts';
+import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import { LedgerError } from './errors.ts';
 import { holdFromRow, planTransfer, type AccountState, type HoldState, type PlannedEntry } from './plan.ts';
 import { lockAccounts, lockHolds, selectTransactions, writeBatch, type NewTransaction, type TransactionRow } from './store.ts';
@@ -67,11 +67,11 @@ const defaultGroupCommit: BatcherLimits = { batchSizeMax: 1000, batchesInFlightM
 
 export class Ledger {
   readonly #database: Database;
-  readonly #batcher: TransferBatcher<TransferRequest, TransferResult>;
+  readonly #batcher: GroupCommit<TransferRequest, TransferResult>;
 
   constructor(database: Database, options: LedgerOptions = {}) {
     this.#database = database;
-    this.#batcher = new TransferBatcher((requests) => this.transferBatch(requests), options.groupCommit ?? defaultGroupCommit);
+    this.#batcher = new GroupCommit((requests) => this.transferBatch(requests), options.groupCommit ?? defaultGroupCommit);
   }
 
   /** Creates accounts that do not exist; an existing id must match type, currency, owner and limit. */
@@ -139,7 +139,7 @@ export class Ledger {
 
   /**
    * One transfer; an expected failure is thrown as a LedgerError. Concurrent calls are
-   * group-committed (see batcher.ts); a call with its own clock (`now`) goes alone.
+   * group-committed (see storage/batcher.ts); a call with its own clock (`now`) goes alone.
    */
   async transfer(request: TransferRequest, options?: TransferOptions): Promise<{ status: 'created' | 'exists'; transaction: LedgerTransaction }> {
     const result = options?.now === undefined ? await this.#batcher.submit(request) : (await this.transferBatch([request], options))[0];

@@ -5,7 +5,8 @@
 // are locked once per batch instead of once per payment. The caller waits for its posting, so an
 // answer is only given once the ledger shows it. A posting left behind by a crash is posted by
 // `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
-import { TransferBatcher, type Ledger, type Leg, type TransferRequest } from '../ledger/index.ts';
+import type { Ledger, Leg, TransferRequest } from '../ledger/index.ts';
+import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { paymentAccounts, type Movement } from './postings.ts';
 
@@ -65,7 +66,7 @@ export class PaymentLedger {
   static readonly #ensuredMax = 100_000;
   /** Outbox rows written by each open transaction, to post once it commits. */
   readonly #written = new WeakMap<Queryable, WrittenPosting[]>();
-  readonly #poster: TransferBatcher<bigint, true>;
+  readonly #poster: GroupCommit<bigint, true>;
 
   readonly #beforePost: () => void;
   readonly #onCommit: () => void;
@@ -76,7 +77,7 @@ export class PaymentLedger {
     this.#onProblem = hooks.onProblem;
     this.#beforePost = hooks.beforePost ?? (() => {});
     this.#onCommit = hooks.onCommit ?? (() => {});
-    this.#poster = new TransferBatcher<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 2 });
+    this.#poster = new GroupCommit<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 2 });
   }
 
   /**

@@ -3,14 +3,17 @@
 // one of two ways:
 //  - fast: ONE statement that applies the plan only if the intent and the attempt are still in
 //    the state the plan was made from (a compare-and-set), with the ledger's outbox row and the
-//    event in the same statement. This is the path of nearly every payment.
+//    event in the same statement. This is the path of nearly every payment, so the outcomes of
+//    concurrent payments share the statement (group commit), each with its own compare-and-set.
 //  - locked: a transaction that locks the intent, then its attempts (the order every writer
 //    uses), re-plans from what it finds and writes the same rows. Used when the fast path's
 //    check fails, for outcomes still unknown, and by sync.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
-import { sqlState } from '../storage/database.ts';
+import { sqlState, type Queryable } from '../storage/database.ts';
+import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
+import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import type { PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
 import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
@@ -96,86 +99,142 @@ function failed(intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome
   });
 }
 
-/** The fast path's statement; see the file comment. $1–$18 as in `fastParameters`, then the event's five. */
+/**
+ * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
+ * each: an outcome applies only if its attempt is still in the status it was planned from and
+ * its intent still processing. Its ledger outbox row takes an id drawn here, so that each
+ * caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
+ */
 const fastRecordSql = `
-  WITH i AS (
-    UPDATE payment_intents SET status = $4, amount_capturable = $5, amount_received = $6, last_payment_error = $7::jsonb, updated_at = now()
-     WHERE id = $1 AND status = 'processing' AND pending_operation IS NULL
-       AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = $2 AND status = $3)
-    RETURNING id
+  WITH input AS (
+    SELECT t.*, nextval('ledger_outbox_id_seq') AS outbox_id
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+                  $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[],
+                  $15::text[], $16::text[], $17::text[], $18::text[])
+           WITH ORDINALITY AS t (intent_id, attempt_id, before_status, status, amount_capturable, amount_received, last_payment_error,
+                                 attempt_status, psp_reference, amount_authorized, amount_captured, decline_code, psp_code, failure_message,
+                                 merchant_id, connector, currency, transfers, position)
+  ), i AS (
+    UPDATE payment_intents p
+       SET status = input.status, amount_capturable = input.amount_capturable, amount_received = input.amount_received,
+           last_payment_error = input.last_payment_error::jsonb, updated_at = now()
+      FROM input
+     WHERE p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
+       AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status)
+    RETURNING p.id
   ), a AS (
-    UPDATE payment_attempts SET status = $8, psp_reference = $9, amount_authorized = $10, amount_captured = $11,
-           decline_code = $12, psp_code = $13, failure_message = $14, updated_at = now()
-     WHERE id = $2 AND status = $3 AND EXISTS (SELECT 1 FROM i)
-    RETURNING id
+    UPDATE payment_attempts t
+       SET status = input.attempt_status, psp_reference = input.psp_reference, amount_authorized = input.amount_authorized,
+           amount_captured = input.amount_captured, decline_code = input.decline_code, psp_code = input.psp_code,
+           failure_message = input.failure_message, updated_at = now()
+      FROM input
+     WHERE t.id = input.attempt_id AND t.status = input.before_status AND input.intent_id IN (SELECT id FROM i)
+    RETURNING input.position, input.intent_id
   ), lo AS (
-    INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers)
-    SELECT $15, $16, $17, $18::jsonb WHERE $18::text IS NOT NULL AND EXISTS (SELECT 1 FROM a)
-    RETURNING id
-  ), ${eventCtes(19, 'EXISTS (SELECT 1 FROM a)')}
-  SELECT payrail_assert((SELECT count(*) FROM i) = (SELECT count(*) FROM a), 'payment_record_conflict') AS consistent,
-         (SELECT count(*) FROM a)::int AS applied, (SELECT id FROM lo) AS ledger_outbox_id`;
+    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
+    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb FROM input
+     WHERE transfers IS NOT NULL AND position IN (SELECT position FROM a)
+     ORDER BY position
+  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)')}
+  SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
+         input.position IN (SELECT position FROM a) AS applied,
+         CASE WHEN input.transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
+    FROM input ORDER BY input.position`;
 
-/** Raised by payrail_assert when the intent changed but its attempt did not: the statement is undone. */
+/** Raised by payrail_assert when an intent changed but its attempt did not: the statement is undone. */
 export const recordConflictState = 'PR001';
 
-/**
- * The fast path's statement and parameters: applies `planned` only if the attempt is still in
- * `before`'s status and the intent still processing. Its row says whether it applied.
- */
-export function compareAndSetStatement(before: Attempt, planned: Plan): { sql: string; parameters: unknown[] } {
-  return { sql: fastRecordSql, parameters: fastParameters(before, planned) };
-}
+/** One outcome for the fast path: the attempt's status the plan was made from, and the plan. */
+export type FastRecord = { readonly before: Attempt; readonly planned: Plan };
 
-function fastParameters(before: Attempt, planned: Plan): unknown[] {
-  const { intent, attempt, postings, event } = planned;
-  return [
-    intent.id, attempt.id, before.status,
-    intent.status, intent.amountCapturable, intent.amountReceived, intent.lastPaymentError === null ? null : JSON.stringify(intent.lastPaymentError),
-    attempt.status, attempt.pspReference, attempt.amountAuthorized, attempt.amountCaptured, attempt.declineCode, attempt.pspCode, attempt.failureMessage,
-    postings?.movement.merchantId ?? null, postings?.movement.connector ?? null, postings?.movement.currency ?? null,
-    postings === undefined ? null : storedTransfers(postings.transfers),
-    ...eventParameters(event === undefined ? [] : [event]),
-  ];
-}
+/** Whether it applied, and the id of its ledger outbox row if it wrote one. */
+export type FastRecorded = { readonly applied: boolean; readonly ledgerOutboxId: bigint | null };
 
 /**
- * Records the outcome of an authorization of `sent`. `known` is the state the caller last wrote
- * (the intent with all its attempts, and the one sent): when given, the fast path is tried.
+ * The fast path's statement and parameters for a batch of outcomes of different intents: each
+ * applies only if its attempt is still in `before`'s status and its intent still processing.
+ * It returns one row per outcome, in order, saying whether it applied.
  */
-export async function recordAuthorization(
-  dependencies: PaymentsDependencies, ledger: PaymentLedger, merchantId: string, intentId: string,
-  sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
-  known?: IntentWithAttempts & { readonly attempt: Attempt },
-): Promise<IntentWithAttempts> {
-  const price = await dependencies.settings.price(merchantId, sent.currency);
-  if (known !== undefined && (outcome.status === 'authorized' || outcome.status === 'captured' || outcome.status === 'failed' || outcome.status === 'voided')) {
-    const recorded = await recordFast(dependencies, ledger, known, outcome, price, options);
-    if (recorded !== undefined) return recorded;
-  }
-  return recordLocked(ledger, merchantId, intentId, sent.id, outcome, price, options);
+export function compareAndSetStatement(records: readonly FastRecord[]): { sql: string; parameters: unknown[] } {
+  const column = <T>(value: (record: FastRecord) => T) => records.map(value);
+  const intent = <T>(value: (planned: Plan['intent']) => T) => column(({ planned }) => value(planned.intent));
+  const attempt = <T>(value: (planned: Attempt) => T) => column(({ planned }) => value(planned.attempt));
+  return {
+    sql: fastRecordSql,
+    parameters: [
+      textArrayLiteral(intent((it) => it.id)), textArrayLiteral(attempt((it) => it.id)), textArrayLiteral(column(({ before }) => before.status)),
+      textArrayLiteral(intent((it) => it.status)), integerArrayLiteral(intent((it) => it.amountCapturable)), integerArrayLiteral(intent((it) => it.amountReceived)),
+      textArrayLiteral(intent((it) => (it.lastPaymentError === null ? null : JSON.stringify(it.lastPaymentError)))),
+      textArrayLiteral(attempt((it) => it.status)), textArrayLiteral(attempt((it) => it.pspReference)),
+      integerArrayLiteral(attempt((it) => it.amountAuthorized)), integerArrayLiteral(attempt((it) => it.amountCaptured)),
+      textArrayLiteral(attempt((it) => it.declineCode)), textArrayLiteral(attempt((it) => it.pspCode)), textArrayLiteral(attempt((it) => it.failureMessage)),
+      textArrayLiteral(column(({ planned }) => planned.postings?.movement.merchantId ?? null)),
+      textArrayLiteral(column(({ planned }) => planned.postings?.movement.connector ?? null)),
+      textArrayLiteral(column(({ planned }) => planned.postings?.movement.currency ?? null)),
+      textArrayLiteral(column(({ planned }) => (planned.postings === undefined ? null : storedTransfers(planned.postings.transfers)))),
+      ...eventParameters(column(({ planned }) => planned.event)),
+    ],
+  };
 }
 
-async function recordFast(
-  dependencies: PaymentsDependencies, ledger: PaymentLedger, known: IntentWithAttempts & { readonly attempt: Attempt }, outcome: PaymentOutcome, price: Price, options: RecordOptions,
-): Promise<IntentWithAttempts | undefined> {
-  if (known.intent.status !== 'processing' || known.intent.pendingOperation !== null) return undefined;
-  const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
-  let row: { applied: number; ledger_outbox_id: bigint | null } | undefined;
-  try {
-    const statement = compareAndSetStatement(known.attempt, planned);
-    const result = await dependencies.database.query<{ applied: number; ledger_outbox_id: bigint | null }>(statement.sql, statement.parameters);
-    row = result.rows[0];
-  } catch (error) {
-    if (sqlState(error) === recordConflictState) return undefined;
-    throw error;
+/** Runs the fast path's statement for a batch (one round trip, one commit). */
+export async function writeFastRecords(database: Queryable, records: readonly FastRecord[]): Promise<FastRecorded[]> {
+  // Two outcomes of one intent cannot share a statement (one intent row, two plans): refused,
+  // so that the group commit runs them one at a time.
+  if (new Set(records.map(({ planned }) => planned.intent.id)).size !== records.length) throw new Error('two outcomes of one payment intent in one batch');
+  const statement = compareAndSetStatement(records);
+  const result = await database.query<{ applied: boolean; ledger_outbox_id: bigint | string | null }>(statement.sql, statement.parameters);
+  return result.rows.map((row) => ({ applied: row.applied, ledgerOutboxId: row.ledger_outbox_id === null ? null : BigInt(row.ledger_outbox_id) }));
+}
+
+/**
+ * Records the outcomes of authorizations. The fast path's statements of concurrent payments are
+ * group-committed: outcomes learned at the same moment share one statement.
+ */
+export class AuthorizationRecorder {
+  readonly #dependencies: PaymentsDependencies;
+  readonly #ledger: PaymentLedger;
+  readonly #fast: GroupCommit<FastRecord, FastRecorded>;
+
+  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, limits: BatcherLimits) {
+    this.#dependencies = dependencies;
+    this.#ledger = ledger;
+    this.#fast = new GroupCommit((records) => writeFastRecords(dependencies.database, records), limits);
   }
-  if (row === undefined || row.applied !== 1) return undefined;
-  if (planned.event !== undefined) dependencies.events?.notify();
-  if (row.ledger_outbox_id !== null && planned.postings !== undefined) {
-    await ledger.afterCommit([{ id: row.ledger_outbox_id, movement: planned.postings.movement }]);
+
+  /**
+   * Records the outcome of an authorization of `sent`. `known` is the state the caller last wrote
+   * (the intent with all its attempts, and the one sent): when given, the fast path is tried.
+   */
+  async record(
+    merchantId: string, intentId: string, sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
+    known?: IntentWithAttempts & { readonly attempt: Attempt },
+  ): Promise<IntentWithAttempts> {
+    const price = await this.#dependencies.settings.price(merchantId, sent.currency);
+    if (known !== undefined && (outcome.status === 'authorized' || outcome.status === 'captured' || outcome.status === 'failed' || outcome.status === 'voided')) {
+      const recorded = await this.#recordFast(known, outcome, price, options);
+      if (recorded !== undefined) return recorded;
+    }
+    return recordLocked(this.#ledger, merchantId, intentId, sent.id, outcome, price, options);
   }
-  return { intent: planned.intent, attempts: withAttempt(known.attempts, planned.attempt) };
+
+  async #recordFast(known: IntentWithAttempts & { readonly attempt: Attempt }, outcome: PaymentOutcome, price: Price, options: RecordOptions): Promise<IntentWithAttempts | undefined> {
+    if (known.intent.status !== 'processing' || known.intent.pendingOperation !== null) return undefined;
+    const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
+    let recorded: FastRecorded;
+    try {
+      recorded = await this.#fast.submit({ before: known.attempt, planned });
+    } catch (error) {
+      if (sqlState(error) === recordConflictState) return undefined;
+      throw error;
+    }
+    if (!recorded.applied) return undefined;
+    if (planned.event !== undefined) this.#dependencies.events?.notify();
+    if (recorded.ledgerOutboxId !== null && planned.postings !== undefined) {
+      await this.#ledger.afterCommit([{ id: recorded.ledgerOutboxId, movement: planned.postings.movement }]);
+    }
+    return { intent: planned.intent, attempts: withAttempt(known.attempts, planned.attempt) };
+  }
 }
 
 async function recordLocked(

@@ -2,6 +2,7 @@
 // row (FOR UPDATE), so concurrent requests on one payment are serialized.
 import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
 import type { Queryable } from '../storage/database.ts';
+import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
 type IntentRow = {
@@ -62,18 +63,44 @@ function intentParameters(intent: PaymentIntent): unknown[] {
     intent.connector, intent.description, JSON.stringify(intent.metadata), intent.createdAt];
 }
 
+/** A confirmed intent to create: the intent, its first attempt and its `payment_intent.created` event. */
+export type NewConfirmedIntent = { readonly intent: PaymentIntent; readonly attempt: Attempt; readonly event: NewEvent };
+
 /**
- * A new intent (as built by the caller, with its creation time), its first attempt and its
- * event in ONE statement: atomic without BEGIN/COMMIT, one round trip on the busiest path.
+ * New intents (as built by the callers, with their creation times), each with its first attempt
+ * and its event, in ONE statement: atomic without BEGIN/COMMIT, and one round trip for all the
+ * payments created at the same moment (they are gathered by a GroupCommit).
  */
-export async function insertIntentWithAttempt(queryable: Queryable, intent: PaymentIntent, attempt: Attempt, event: NewEvent): Promise<void> {
+export async function insertIntentsWithAttempts(queryable: Queryable, created: readonly NewConfirmedIntent[]): Promise<void> {
+  const column = <T>(value: (item: NewConfirmedIntent) => T) => created.map(value);
   await queryable.query(
-    `WITH i AS (${insertIntentSql} RETURNING id), a AS (
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                            $11::timestamptz[], $12::text[], $13::text[], $14::text[])
+         AS t (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at,
+               attempt_id, attempt_connector, psp_idempotency_key)
+     ), i AS (
+       INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at)
+       SELECT id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata::jsonb, created_at FROM input
+       RETURNING id
+     ), a AS (
        INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key, created_at)
-       SELECT $12, i.id, $2, $13, 'pending', $3, $4, $6, $14, $11 FROM i
+       SELECT input.attempt_id, i.id, input.merchant_id, input.attempt_connector, 'pending', input.amount, input.currency, input.capture_method,
+              input.psp_idempotency_key, input.created_at
+         FROM input JOIN i ON i.id = input.id
      ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)')}
      SELECT 1`,
-    [...intentParameters(intent), attempt.id, attempt.connector, attempt.pspIdempotencyKey, ...eventParameters([event])],
+    [
+      textArrayLiteral(column(({ intent }) => intent.id)), textArrayLiteral(column(({ intent }) => intent.merchantId)),
+      integerArrayLiteral(column(({ intent }) => intent.amount)), textArrayLiteral(column(({ intent }) => intent.currency)),
+      textArrayLiteral(column(({ intent }) => intent.status)), textArrayLiteral(column(({ intent }) => intent.captureMethod)),
+      textArrayLiteral(column(({ intent }) => intent.paymentMethodId)), textArrayLiteral(column(({ intent }) => intent.connector)),
+      textArrayLiteral(column(({ intent }) => intent.description)), textArrayLiteral(column(({ intent }) => JSON.stringify(intent.metadata))),
+      textArrayLiteral(column(({ intent }) => intent.createdAt.toISOString())),
+      textArrayLiteral(column(({ attempt }) => attempt.id)), textArrayLiteral(column(({ attempt }) => attempt.connector)),
+      textArrayLiteral(column(({ attempt }) => attempt.pspIdempotencyKey)),
+      ...eventParameters(column(({ event }) => event)),
+    ],
   );
 }
 

@@ -15,8 +15,12 @@ import { PaymentError } from './errors.ts';
 import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
-import { recordAuthorization } from './record.ts';
-import { attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentWithAttempt, listIntents, updateAttempt, updateIntent, type AttemptChange } from './repository.ts';
+import { AuthorizationRecorder } from './record.ts';
+import {
+  attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentsWithAttempts, listIntents, updateAttempt, updateIntent,
+  type AttemptChange, type NewConfirmedIntent,
+} from './repository.ts';
+import { GroupCommit } from '../storage/batcher.ts';
 import { intentEvent } from './events.ts';
 import { insertEvents } from '../events/events.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
@@ -54,20 +58,31 @@ const confirmable: readonly PaymentIntent['status'][] = ['requires_payment_metho
 /** Attempts one confirm may make: the first connector and two failovers. */
 export const attemptsPerConfirmMax = 3;
 
+/** The group commit of the busiest statements: two batches in flight, each of up to 200 payments. */
+export const writeBatchLimits = { batchSizeMax: 200, batchesInFlightMax: 2 };
+
 export class PaymentsService {
   readonly #dependencies: PaymentsDependencies;
   readonly #ledger: PaymentLedger;
   readonly captures: Captures;
   readonly refunds: Refunds;
   readonly #orphans: Orphans;
+  /** Confirmed intents created at the same moment share one statement. */
+  readonly #creates: GroupCommit<NewConfirmedIntent, true>;
+  readonly #recorder: AuthorizationRecorder;
 
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
+    this.#creates = new GroupCommit(async (created) => {
+      await insertIntentsWithAttempts(dependencies.database, created);
+      return created.map(() => true as const);
+    }, writeBatchLimits);
     this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database, {
       onProblem: (problem) => dependencies.logger.error({ posting: problem }, 'the ledger refused a payment posting; it stays in the outbox'),
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
     });
+    this.#recorder = new AuthorizationRecorder(dependencies, this.#ledger, writeBatchLimits);
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
     this.#orphans = new Orphans(dependencies, this.#ledger);
@@ -118,11 +133,11 @@ export class PaymentsService {
     const created = { intent, attempts: attempt === undefined ? [] : [attempt] };
     const event = intentEvent('payment_intent.created', created);
     // The intent, with confirm its first attempt (already processing), and the event are written
-    // together: in one statement, or in one transaction when an idempotency key must record the intent.
-    const database = this.#dependencies.database;
-    if (attempt !== undefined && bind === undefined) await insertIntentWithAttempt(database, intent, attempt, event);
+    // together: in one statement (shared with the other payments created at the same moment), or
+    // in one transaction when an idempotency key must record the intent.
+    if (attempt !== undefined && bind === undefined) await this.#creates.submit({ intent, attempt, event });
     else {
-      await database.transaction(async (tx) => {
+      await this.#dependencies.database.transaction(async (tx) => {
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
@@ -246,7 +261,7 @@ export class PaymentsService {
         continue;
       }
       if (sent.unavailable !== undefined) return this.#release(merchantId, state.intent.id, attempt.id, sent.unavailable);
-      return recordAuthorization(this.#dependencies, this.#ledger, merchantId, state.intent.id, attempt, sent.outcome, { synced: false, failIfNeverSeen: false }, state);
+      return this.#recorder.record(merchantId, state.intent.id, attempt, sent.outcome, { synced: false, failIfNeverSeen: false }, state);
     }
   }
 
@@ -314,7 +329,7 @@ export class PaymentsService {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
       if (attempt.abandoned) await this.#orphans.settle(merchantId, attempt, outcome, neverSeen);
-      else await recordAuthorization(dependencies, this.#ledger, merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
+      else await this.#recorder.record(merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);

@@ -1,5 +1,6 @@
 // Exactly-once under concurrency, on the real PostgreSQL (PGlite has one session and would hide
-// races): one idempotency key hammered by 50 clients, and 50 partial refunds racing on one payment.
+// races): one idempotency key hammered by 50 clients, 50 partial refunds racing on one payment,
+// and many different payments at once (their statements share group commits).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyLedger } from '../../src/ledger/index.ts';
@@ -48,6 +49,57 @@ describe('payments under concurrency (PostgreSQL)', () => {
     const truth = await groundTruth(attemptId);
     assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
     assert.equal(truth.payments[0]?.captured, 4_321);
+  });
+
+  test('60 different payments at once: each its own intent, attempt, events and postings (group-committed statements)', async () => {
+    const cards = ['pm_card_visa', 'pm_card_visa', 'pm_card_chargeDeclined'] as const;
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, index) => call(server, 'POST', '/v1/payment_intents', {
+      key, body: { amount: 3_000 + index, currency: 'usd', payment_method: cards[index % 3], confirm: true, connector: 'stripe', capture_method: index % 3 === 1 ? 'manual' : 'automatic', metadata: { n: String(index) } },
+    })));
+    const expected = (index: number) => (index % 3 === 0 ? 'succeeded' : index % 3 === 1 ? 'requires_capture' : 'requires_payment_method');
+    const ids: string[] = [];
+    for (const [index, answer] of answers.entries()) {
+      if (index % 3 === 2) {
+        assert.equal(answer.status, 402, JSON.stringify(answer.body));
+        assert.equal(answer.body.error?.code, 'card_declined');
+        const declined = await server.context.database.query<{ id: string }>("SELECT id FROM payment_intents WHERE amount = $1 AND metadata->>'n' = $2", [3_000 + index, String(index)]);
+        assert.equal(declined.rows.length, 1);
+        ids.push(String(declined.rows[0]?.id));
+        continue;
+      }
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.amount, 3_000 + index);
+      assert.equal(answer.body.status, expected(index));
+      assert.deepEqual(answer.body.metadata, { n: String(index) });
+      ids.push(String(answer.body.id));
+    }
+    assert.equal(new Set(ids).size, 60);
+    const database = server.context.database;
+    const rows = await database.query<{ id: string; amount: bigint; status: string; attempts: bigint; attempt_amount: bigint; events: string[] }>(
+      `SELECT i.id, i.amount, i.status, count(DISTINCT a.id)::bigint AS attempts, max(a.amount) AS attempt_amount,
+              array_agg(DISTINCT e.type ORDER BY e.type) AS events
+         FROM payment_intents i JOIN payment_attempts a ON a.payment_intent_id = i.id JOIN events e ON e.object_id = i.id
+        WHERE i.id = ANY($1::text[]) GROUP BY i.id`,
+      [ids],
+    );
+    assert.equal(rows.rows.length, 60);
+    const finalEvent = { succeeded: 'payment_intent.succeeded', requires_capture: 'payment_intent.amount_capturable_updated', requires_payment_method: 'payment_intent.payment_failed' } as const;
+    for (const row of rows.rows) {
+      const index = Number(row.amount) - 3_000;
+      assert.equal(row.id, ids[index]);
+      assert.equal(row.status, expected(index));
+      assert.equal(row.attempts, 1n);
+      assert.equal(row.attempt_amount, row.amount);
+      assert.deepEqual(row.events, ['payment_intent.created', finalEvent[expected(index)]].sort());
+    }
+    for (const [index, answer] of answers.entries()) {
+      if (index % 3 === 2) continue;
+      const truth = await groundTruth((answer.body.attempts as { id: string }[])[0]?.id ?? '');
+      assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
+      assert.equal(truth.payments[0]?.captured ?? 0, index % 3 === 0 ? 3_000 + index : 0);
+    }
+    const report = await verifyLedger(database);
+    assert.deepEqual(report.problems, []);
   });
 
   test('20 concurrent captures of one authorization capture once, never more than authorized', async () => {

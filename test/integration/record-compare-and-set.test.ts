@@ -1,11 +1,12 @@
-// The one-statement record of an authorization's outcome is a compare-and-set: on real
-// PostgreSQL it applies only to the state it was planned from, and when the attempt changes under
-// it after the intent was updated (a concurrent sync), payrail_assert undoes the whole statement,
-// so the intent never moves without its attempt.
+// The one-statement record of authorizations' outcomes is a compare-and-set per outcome: on real
+// PostgreSQL each applies only to the state it was planned from, and when an attempt changes
+// under it after its intent was updated (a concurrent sync), payrail_assert undoes the whole
+// statement, so an intent never moves without its attempt. Outcomes of concurrent payments share
+// the statement (group commit); each still applies or not on its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { compareAndSetStatement, plan, recordConflictState } from '../../src/payments/record.ts';
+import { compareAndSetStatement, plan, recordConflictState, writeFastRecords, type FastRecord } from '../../src/payments/record.ts';
 import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import type { Attempt, IntentWithAttempts } from '../../src/payments/types.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
@@ -38,6 +39,9 @@ describe('the compare-and-set record statement (postgres)', () => {
     return { intent: intent?.status, attempt: attempt?.status, events: events.map((row) => row.type), outbox: outbox.length };
   }
 
+  const record = (state: IntentWithAttempts & { attempt: Attempt }, amount: bigint, before = state.attempt): FastRecord =>
+    ({ before, planned: plan(state.intent, state.attempts, before, captured(amount), noFee, options) });
+
   before(async () => {
     simulator = await startSimulator();
     server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_ATTEMPTS: '1', PAYRAIL_BREAKER_THRESHOLD: '1000', PAYRAIL_RUN_WORKERS: 'false' });
@@ -52,29 +56,53 @@ describe('the compare-and-set record statement (postgres)', () => {
 
   test('applies to the state it was planned from: intent, attempt, ledger outbox row and event together', async () => {
     const state = await unresolved(1100);
-    const statement = compareAndSetStatement(state.attempt, plan(state.intent, state.attempts, state.attempt, captured(1100n), noFee, options));
-    const row = (await server.context.database.query<{ applied: number; ledger_outbox_id: bigint | null }>(statement.sql, statement.parameters)).rows[0];
-    assert.equal(row?.applied, 1);
-    assert.notEqual(row?.ledger_outbox_id, null);
+    const [row] = await writeFastRecords(server.context.database, [record(state, 1100n)]);
+    assert.equal(row?.applied, true);
+    assert.notEqual(row?.ledgerOutboxId, null);
     assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
     // The same statement again: the attempt is no longer unknown, nothing is written twice.
-    const again = (await server.context.database.query<{ applied: number }>(statement.sql, statement.parameters)).rows[0];
-    assert.equal(again?.applied, 0);
+    const [again] = await writeFastRecords(server.context.database, [record(state, 1100n)]);
+    assert.deepEqual(again, { applied: false, ledgerOutboxId: null });
     assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
   });
 
   test('a plan made from a stale attempt status changes nothing', async () => {
     const state = await unresolved(1200);
     const stale = { ...state.attempt, status: 'pending' as const };
-    const statement = compareAndSetStatement(stale, plan(state.intent, state.attempts, stale, captured(1200n), noFee, options));
-    const row = (await server.context.database.query<{ applied: number }>(statement.sql, statement.parameters)).rows[0];
-    assert.equal(row?.applied, 0);
+    const [row] = await writeFastRecords(server.context.database, [record(state, 1200n, stale)]);
+    assert.equal(row?.applied, false);
     assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
   });
 
-  test('an attempt settled by another transaction while the statement waits undoes the whole statement', async () => {
+  test('in a batch each outcome applies on its own: a stale one beside current ones changes nothing of its own', async () => {
+    const first = await unresolved(1400);
+    const stale = await unresolved(1500);
+    const third = await unresolved(1600);
+    const rows = await writeFastRecords(server.context.database, [
+      record(first, 1400n), record(stale, 1500n, { ...stale.attempt, status: 'pending' }), record(third, 1600n),
+    ]);
+    assert.deepEqual(rows.map((row) => row.applied), [true, false, true]);
+    assert.equal(rows[1]?.ledgerOutboxId, null);
+    // Each caller gets the id of its own ledger outbox row.
+    for (const [index, state] of [[0, first], [2, third]] as const) {
+      const outbox = await server.context.database.query<{ transfers: unknown }>('SELECT transfers FROM ledger_outbox WHERE id = $1', [rows[index]?.ledgerOutboxId]);
+      assert.match(JSON.stringify(outbox.rows[0]?.transfers), new RegExp(state.attempt.id));
+    }
+    assert.deepEqual(await rowsFor(first.intent.id, first.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
+    assert.deepEqual(await rowsFor(stale.intent.id, stale.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
+    assert.deepEqual(await rowsFor(third.intent.id, third.attempt.id), { intent: 'succeeded', attempt: 'captured', events: ['payment_intent.succeeded'], outbox: 1 });
+  });
+
+  test('two outcomes of one intent are never written by one statement', async () => {
+    const state = await unresolved(1700);
+    await assert.rejects(writeFastRecords(server.context.database, [record(state, 1700n), record(state, 1700n)]), /two outcomes of one payment intent/);
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
+  });
+
+  test('an attempt settled by another transaction while the statement waits undoes the whole statement, the batch included', async () => {
     const state = await unresolved(1300);
-    const statement = compareAndSetStatement(state.attempt, plan(state.intent, state.attempts, state.attempt, captured(1300n), noFee, options));
+    const bystander = await unresolved(1350);
+    const statement = compareAndSetStatement([record(bystander, 1350n), record(state, 1300n)]);
     const other = new pg.Client({ connectionString: server.context.config.databaseUrl });
     await other.connect();
     try {
@@ -89,7 +117,11 @@ describe('the compare-and-set record statement (postgres)', () => {
     } finally {
       await other.end();
     }
-    // Nothing of the statement stayed: the intent did not move, no event, no ledger posting.
+    // Nothing of the statement stayed: the intent did not move, no event, no ledger posting, and
+    // the other payment of the batch was not written either (the group commit retries it alone).
     assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'failed', events: [], outbox: 0 });
+    assert.deepEqual(await rowsFor(bystander.intent.id, bystander.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
+    const [alone] = await writeFastRecords(server.context.database, [record(bystander, 1350n)]);
+    assert.equal(alone?.applied, true);
   });
 });

@@ -1,18 +1,20 @@
-// Group commit for single transfers. Concurrent `transfer()` calls are gathered into batches
-// while earlier batches are being written, so N waiting callers share one database transaction
-// and one commit flush instead of N. A caller that finds the writer idle goes out at once, so an
-// unloaded ledger adds no latency. Each caller still gets its own result.
-// Generic over what is batched: the ledger batches transfers, payments batch their postings.
+// Group commit. Concurrent submissions are gathered into batches while earlier batches are being
+// written, so N waiting callers share one statement or transaction (one round trip, one commit
+// flush) instead of N. A caller that finds the writer idle goes out at once, so an unloaded
+// system waits for nothing. Each caller gets its own result; a batch that fails is run again one
+// submission at a time, so one caller's failure is not every caller's.
+// Used by the ledger (transfers), the payment ledger (postings) and payments (the statements of
+// the busiest path: creating an intent, recording an authorization).
 type Waiter<I, R> = { request: I; resolve: (result: R) => void; reject: (error: unknown) => void };
 
 export type BatcherLimits = {
-  /** Transfers per database transaction. */
+  /** Submissions per batch. */
   readonly batchSizeMax: number;
   /** Batches being written at the same time (each holds one database connection). */
   readonly batchesInFlightMax: number;
 };
 
-export class TransferBatcher<I, R> {
+export class GroupCommit<I, R> {
   readonly #write: (requests: readonly I[]) => Promise<R[]>;
   readonly #limits: BatcherLimits;
   #waiting: Waiter<I, R>[] = [];
@@ -50,8 +52,8 @@ export class TransferBatcher<I, R> {
         batch[0]?.reject(error);
         return;
       }
-      // Something failed the whole transaction: try each transfer alone, so one caller's
-      // failure is not every caller's failure.
+      // Something failed the whole batch: try each submission alone, so one caller's failure
+      // is not every caller's failure.
       await Promise.all(batch.map((waiter) => this.#run([waiter])));
     }
   }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TransferBatcher } from './batcher.ts';
-import type { TransferRequest } from './types.ts';
+import { GroupCommit } from './batcher.ts';
+import type { TransferRequest } from '../ledger/types.ts';
 
 const request = (id: string): TransferRequest => ({ kind: 'void_pending', id, pendingId: 'h' });
 
 test('concurrent submissions are grouped while a batch is in flight, each caller gets its own result', async () => {
   const batches: string[][] = [];
-  const batcher = new TransferBatcher<TransferRequest, string>(async (requests) => {
+  const batcher = new GroupCommit<TransferRequest, string>(async (requests) => {
     batches.push(requests.map((r) => r.id));
     await new Promise((resolve) => setTimeout(resolve, 10));
     return requests.map((r) => `done:${r.id}`);
@@ -22,7 +22,7 @@ test('batch size and batches in flight are bounded', async () => {
   let inFlight = 0;
   let inFlightMax = 0;
   const sizes: number[] = [];
-  const batcher = new TransferBatcher<TransferRequest, number>(async (requests) => {
+  const batcher = new GroupCommit<TransferRequest, number>(async (requests) => {
     inFlight++;
     inFlightMax = Math.max(inFlightMax, inFlight);
     sizes.push(requests.length);
@@ -37,7 +37,7 @@ test('batch size and batches in flight are bounded', async () => {
 });
 
 test('when a whole batch fails, each transfer is retried alone so only the bad one fails', async () => {
-  const batcher = new TransferBatcher<TransferRequest, string>(async (requests) => {
+  const batcher = new GroupCommit<TransferRequest, string>(async (requests) => {
     await new Promise((resolve) => setTimeout(resolve, 2));
     if (requests.some((r) => r.id === 'poison')) throw new Error('database refused the batch');
     return requests.map((r) => r.id);
