@@ -77,7 +77,7 @@ export class PaymentLedger {
     this.#onProblem = hooks.onProblem;
     this.#beforePost = hooks.beforePost ?? (() => {});
     this.#onCommit = hooks.onCommit ?? (() => {});
-    this.#poster = new GroupCommit<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 2 });
+    this.#poster = new GroupCommit<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 1 });
   }
 
   /**

@@ -6,8 +6,9 @@
 // (event, consumer) in the consumer's inbox with the handler's effects, and deletes the rows every
 // consumer is done with. A crash rolls the whole batch back, inbox rows included.
 //
-// Fast path: the inbox rows of a batch are written by one statement and the handlers run without
-// savepoints. If a handler throws, that transaction is rolled back and the batch runs again
+// Fast path: a batch is claimed with its events and their failure history by one statement, its
+// inbox rows are written by one statement, the handlers run without savepoints, and one statement
+// deletes what is done (and says when the next retry falls due). If a handler throws, that transaction is rolled back and the batch runs again
 // carefully: each (event, consumer) under its own savepoint (handleOnceWithin), so one failure
 // is recorded without undoing the others. Pairs already failing always take the careful way.
 // Savepoints are few per transaction (PostgreSQL slows down every session's snapshots once a
@@ -20,7 +21,7 @@
 import type { Database, Queryable } from '../../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../../storage/arrays.ts';
 import type { EventConsumer } from '../consumer.ts';
-import { eventsById, type StoredEvent } from '../events.ts';
+import { eventFromRow, type EventRow, type StoredEvent } from '../events.ts';
 import { recordDeadLetter } from './dead-letters.ts';
 import { handleOnceWithin } from './handle-once.ts';
 import { WakeableLoop, type StepResult } from './loop.ts';
@@ -40,6 +41,8 @@ export type EmbeddedBusOptions = {
   readonly batchSize?: number;
   /** How often to look at the outbox without a notify() (default 1000 ms). */
   readonly pollIntervalMs?: number;
+  /** While commits keep notifying, a step starts at most this often (default 50 ms; see loop.ts). */
+  readonly coalesceMs?: number;
   readonly retryDelays?: RetryDelays;
 };
 
@@ -62,21 +65,50 @@ class FastPathFailed extends Error {
   }
 }
 
-// An event is due unless every failure recorded for it waits for a later time.
-const claimSql = `SELECT o.id, o.event_id FROM event_outbox o
-   WHERE NOT EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at > now())
-      OR EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at <= now())
-   ORDER BY o.id LIMIT $1
-   FOR UPDATE OF o SKIP LOCKED`;
+// An event is due unless every failure recorded for it waits for a later time. Each row comes
+// with its event (NULL if it is missing, which is a bug reported loudly) and what is known of
+// its consumers (failing or dead), so one round trip plans the batch.
+const claimSql = `SELECT o.id AS outbox_id, o.event_id, e.id, e.merchant_id, e.type, e.object_id, e.data, e.created_at,
+       (SELECT json_agg(json_build_object('consumer', p.consumer, 'state', p.state, 'attempts', p.attempts, 'due', p.due))
+          FROM (SELECT f.consumer, 'failing' AS state, f.attempts, f.next_attempt_at <= now() AS due
+                  FROM event_consumer_failures f WHERE f.event_id = o.event_id
+                UNION ALL
+                SELECT d.consumer, 'dead' AS state, d.attempts, true AS due
+                  FROM event_dead_letters d WHERE d.event_id = o.event_id) p) AS progress
+  FROM event_outbox o LEFT JOIN events e ON e.id = o.event_id
+ WHERE NOT EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at > now())
+    OR EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at <= now())
+ ORDER BY o.id LIMIT $1
+ FOR UPDATE OF o SKIP LOCKED`;
 
-const progressSql = `SELECT event_id, consumer, 'failing' AS state, attempts, next_attempt_at <= now() AS due
-    FROM event_consumer_failures WHERE event_id = ANY($1::text[])
-  UNION ALL
-  SELECT event_id, consumer, 'dead' AS state, attempts, true AS due
-    FROM event_dead_letters WHERE event_id = ANY($1::text[])`;
+type ClaimedRow = Omit<EventRow, 'id'> & {
+  readonly outbox_id: bigint; readonly event_id: string; readonly id: string | null;
+  readonly progress: { consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }[] | null;
+};
+
+/** How long until the earliest retry of any process falls due (NULL: none waits). */
+const nextRetrySql = 'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures';
+
+/** The end of a batch: the rows every consumer is done with go, and so do their failure records. */
+const finishSql = `WITH done AS (DELETE FROM event_outbox WHERE id = ANY($1::bigint[])),
+       cleared AS (DELETE FROM event_consumer_failures WHERE event_id = ANY($2::text[]))
+  ${nextRetrySql}`;
 
 const inboxBatchSql = `INSERT INTO event_inbox (consumer, event_id)
   SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING consumer, event_id`;
+
+type BatchOutcome = { readonly claimed: number; readonly more: boolean; readonly waitMs?: number | null };
+
+/** What is known of each consumer of a claimed event: failing (with its attempts) or dead. */
+function progressOf(row: ClaimedRow): Map<string, Progress> {
+  const progress = new Map<string, Progress>();
+  for (const entry of row.progress ?? []) {
+    // A dead letter wins over a failure row left behind.
+    if (entry.state === 'dead') progress.set(entry.consumer, { state: 'dead' });
+    else if (!progress.has(entry.consumer)) progress.set(entry.consumer, { state: 'failing', attempts: Number(entry.attempts), due: entry.due });
+  }
+  return progress;
+}
 
 const pairKey = (eventId: string, consumer: string) => `${eventId}\u0000${consumer}`;
 
@@ -105,7 +137,7 @@ export class EmbeddedBus {
     assertPositiveInteger('batchSize', this.#batchSize);
     this.#retryDelays = options.retryDelays ?? defaultRetryDelays;
     this.#loop = new WakeableLoop(() => this.#step(), {
-      name: 'embedded', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger,
+      name: 'embedded', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger, coalesceMs: options.coalesceMs ?? 50,
     });
   }
 
@@ -123,14 +155,17 @@ export class EmbeddedBus {
     return this.#loop.stop();
   }
 
-  /** One batch, outside the loop (tests, CLI). `more`: the outbox may hold more due rows. */
-  async dispatchOnce(): Promise<{ claimed: number; more: boolean }> {
+  /**
+   * One batch, outside the loop (tests, CLI). `more`: the outbox may hold more due rows;
+   * `waitMs`: when the earliest retry falls due (null: none waits; undefined: not asked).
+   */
+  async dispatchOnce(): Promise<BatchOutcome> {
     const deliveries: Delivery[] = [];
     const run = (careful: boolean) => this.#database.transaction(async (tx) => {
       deliveries.length = 0;
       return this.#dispatchBatch(tx, deliveries, careful);
     });
-    let outcome: { claimed: number; more: boolean };
+    let outcome: BatchOutcome;
     try {
       outcome = await run(false);
     } catch (error) {
@@ -143,22 +178,17 @@ export class EmbeddedBus {
   }
 
   async #step(): Promise<StepResult> {
-    const { more } = await this.dispatchOnce();
-    if (more) return { more };
+    const outcome = await this.dispatchOnce();
+    if (outcome.more) return { more: true };
     // Sleep no longer than until the next retry falls due (any process's; the table is small).
-    const next = await this.#database.query<{ wait_ms: number | null }>(
-      'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures',
-    );
-    const waitMs = next.rows[0]?.wait_ms;
-    return { more, wakeInMs: waitMs === null || waitMs === undefined ? undefined : Math.max(0, Math.ceil(waitMs)) };
+    const waitMs = outcome.waitMs !== undefined ? outcome.waitMs : (await this.#database.query<{ wait_ms: number | null }>(nextRetrySql)).rows[0]?.wait_ms ?? null;
+    return { more: false, wakeInMs: waitMs === null ? undefined : Math.max(0, Math.ceil(waitMs)) };
   }
 
-  async #dispatchBatch(tx: Queryable, deliveries: Delivery[], careful: boolean): Promise<{ claimed: number; more: boolean }> {
-    const claimed = await tx.query<{ id: bigint; event_id: string }>(claimSql, [this.#batchSize]);
+  async #dispatchBatch(tx: Queryable, deliveries: Delivery[], careful: boolean): Promise<BatchOutcome> {
+    const claimed = await tx.query<ClaimedRow>(claimSql, [this.#batchSize]);
     if (claimed.rows.length === 0) return { claimed: 0, more: false };
-    const eventIds = claimed.rows.map((row) => row.event_id);
-    const events = new Map((await eventsById(tx, eventIds)).map((event) => [event.id, event]));
-    const planned = this.#plan(claimed.rows, events, await this.#readProgress(tx, eventIds), careful);
+    const planned = this.#plan(claimed.rows, careful);
     const fresh = await this.#claimInboxes(tx, planned);
     const batched = await this.#handleBatches(tx, planned, fresh);
     const finished: Planned[] = [];
@@ -171,23 +201,24 @@ export class EmbeddedBus {
       }
       if (done) finished.push(item);
     }
-    if (finished.length > 0) {
-      await tx.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [integerArrayLiteral(finished.map((item) => item.outboxId))]);
-      await tx.query('DELETE FROM event_consumer_failures WHERE event_id = ANY($1::text[])', [textArrayLiteral(finished.map((item) => item.event.id))]);
-    }
+    const finish = await tx.query<{ wait_ms: number | null }>(finishSql, [
+      integerArrayLiteral(finished.map((item) => item.outboxId)),
+      textArrayLiteral(finished.filter((item) => item.retried).map((item) => item.event.id)),
+    ]);
     // Rows left unplanned (savepoint budget spent) are still due: come back at once.
-    return { claimed: claimed.rows.length, more: claimed.rows.length === this.#batchSize || planned.length < claimed.rows.length };
+    return { claimed: claimed.rows.length, more: claimed.rows.length === this.#batchSize || planned.length < claimed.rows.length, waitMs: finish.rows[0]?.wait_ms ?? null };
   }
 
   /** Decides how each (event, consumer) is delivered, taking events while the savepoint budget lasts. */
-  #plan(rows: readonly { id: bigint; event_id: string }[], events: ReadonlyMap<string, StoredEvent>, progress: ReadonlyMap<string, Progress>, careful: boolean): Planned[] {
+  #plan(rows: readonly ClaimedRow[], careful: boolean): Planned[] {
     const planned: Planned[] = [];
     let savepoints = 0;
     for (const row of rows) {
-      const event = events.get(row.event_id);
-      if (event === undefined) throw new Error(`outbox row ${row.id} names event ${row.event_id}, which does not exist`);
+      if (row.id === null) throw new Error(`outbox row ${row.outbox_id} names event ${row.event_id}, which does not exist`);
+      const event = eventFromRow({ ...row, id: row.id });
+      const progress = progressOf(row);
       const pairs = this.#consumers.map((consumer): Pair => {
-        const state = progress.get(pairKey(event.id, consumer.name));
+        const state = progress.get(consumer.name);
         if (state?.state === 'dead') return { consumer, progress: state, way: 'skip' };
         if (state?.state === 'failing' && !state.due) return { consumer, progress: state, way: 'wait' };
         return { consumer, progress: state, way: careful || state !== undefined ? 'careful' : 'fast' };
@@ -195,7 +226,7 @@ export class EmbeddedBus {
       const cost = pairs.filter((pair) => pair.way === 'careful').length;
       if (planned.length > 0 && savepoints + cost > savepointsPerTransactionMax) break;
       savepoints += cost;
-      planned.push({ outboxId: row.id, event, pairs, retried: pairs.some((pair) => pair.progress !== undefined) });
+      planned.push({ outboxId: row.outbox_id, event, pairs, retried: pairs.some((pair) => pair.progress !== undefined) });
     }
     return planned;
   }
@@ -268,20 +299,6 @@ export class EmbeddedBus {
         }
       }
     }
-  }
-
-  async #readProgress(tx: Queryable, eventIds: readonly string[]): Promise<Map<string, Progress>> {
-    const result = await tx.query<{ event_id: string; consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }>(
-      progressSql, [textArrayLiteral(eventIds)],
-    );
-    const progress = new Map<string, Progress>();
-    for (const row of result.rows) {
-      const key = pairKey(row.event_id, row.consumer);
-      // A dead letter wins over a failure row left behind.
-      if (row.state === 'dead') progress.set(key, { state: 'dead' });
-      else if (!progress.has(key)) progress.set(key, { state: 'failing', attempts: Number(row.attempts), due: row.due });
-    }
-    return progress;
   }
 
   async #recordFailure(tx: Queryable, consumer: EventConsumer, event: StoredEvent, attempt: number, error: unknown): Promise<Delivery> {

@@ -44,6 +44,8 @@ export type EventBusOptions = {
   readonly tuning?: {
     readonly batchSize?: number;
     readonly pollIntervalMs?: number;
+    /** While commits keep notifying, a dispatcher or relay step starts at most this often (default 50 ms). */
+    readonly coalesceMs?: number;
     readonly retryDelays?: RetryDelays;
     readonly ackWaitMs?: number;
     readonly concurrency?: number;
@@ -67,7 +69,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     if (!roles.has('workers')) return { mode: 'embedded', async start() {}, async stop() {}, notify() {} };
     const bus = new EmbeddedBus({
       database: options.database, consumers: options.consumers, maxAttempts: options.maxAttempts, logger: options.logger, hooks: options.hooks,
-      batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs, retryDelays: options.tuning?.retryDelays,
+      batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs, coalesceMs: options.tuning?.coalesceMs, retryDelays: options.tuning?.retryDelays,
     });
     return { mode: 'embedded', start: () => bus.start(), stop: () => bus.stop(), notify: () => bus.notify() };
   }
@@ -90,7 +92,7 @@ function jetStreamBus(options: EventBusOptions, roles: ReadonlySet<EventBusRole>
       if (roles.has('relay')) {
         relay = new JetStreamRelay({
           connection, database: options.database, logger: options.logger, hooks: options.hooks, stream,
-          batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs,
+          batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs, coalesceMs: options.tuning?.coalesceMs,
         });
         await relay.start();
       }

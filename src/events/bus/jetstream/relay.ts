@@ -22,6 +22,8 @@ export type JetStreamRelayOptions = {
   /** Outbox rows per publish batch (default 200). */
   readonly batchSize?: number;
   readonly pollIntervalMs?: number;
+  /** While commits keep notifying, a step starts at most this often (default 50 ms; see loop.ts). */
+  readonly coalesceMs?: number;
   /** How long a claim keeps other relays off a batch (default 30 s; well inside the duplicate window). */
   readonly claimLeaseMs?: number;
   /** How long to wait for each PubAck (default 5 s). */
@@ -64,7 +66,7 @@ export class JetStreamRelay {
     assertPositiveInteger('batchSize', this.#batchSize);
     if (this.#claimLeaseMs >= this.#stream.duplicateWindowMs) throw new Error('claimLeaseMs must be shorter than the stream duplicate window');
     this.#loop = new WakeableLoop(async (): Promise<StepResult> => ({ more: (await this.relayOnce()) === this.#batchSize }), {
-      name: 'relay', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger,
+      name: 'relay', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger, coalesceMs: options.coalesceMs ?? 50,
     });
   }
 
