@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newSortableId } from './keys.ts';
+import { newSortableId, randomBase62 } from './keys.ts';
 
 test('sortable ids: fixed shape, time order, and creation order within one millisecond', () => {
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -10,4 +10,17 @@ test('sortable ids: fixed shape, time order, and creation order within one milli
   assert.equal(new Set(sameMillisecond).size, sameMillisecond.length);
   assert.ok(newSortableId('evt', now - 1) < newSortableId('evt', now), 'an earlier millisecond sorts first');
   assert.ok(newSortableId('evt', now) < newSortableId('evt', now + 1));
+});
+
+test('random base62 across many refills of the random pool: every value new, every character about equally likely', () => {
+  const secrets = Array.from({ length: 10_000 }, () => randomBase62(43));
+  assert.equal(new Set(secrets).size, secrets.length, 'no value repeats (pooled bytes are used once)');
+  const counts = new Map<string, number>();
+  for (const secret of secrets) {
+    assert.match(secret, /^[0-9A-Za-z]{43}$/);
+    for (const character of secret) counts.set(character, (counts.get(character) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 62);
+  const expected = (secrets.length * 43) / 62;
+  for (const [character, count] of counts) assert.ok(Math.abs(count - expected) < expected * 0.1, `${character}: ${count} of ~${expected.toFixed(0)}`);
 });

@@ -212,8 +212,23 @@ export class Vault {
     return this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
   }
 
+  /** Test payment methods are fixed per merchant; kept so that a payment does not recompute the fingerprint. */
+  readonly #testMethods = new Map<string, PaymentMethod>();
+  static readonly #testMethodsMax = 10_000;
+
   #testPaymentMethod(merchantId: string, card: TestCard): PaymentMethod {
-    return {
+    const key = `${merchantId}\u0000${card.id}`;
+    let method = this.#testMethods.get(key);
+    if (method === undefined) {
+      method = this.#newTestPaymentMethod(merchantId, card);
+      if (this.#testMethods.size >= Vault.#testMethodsMax) this.#testMethods.clear();
+      this.#testMethods.set(key, method);
+    }
+    return method;
+  }
+
+  #newTestPaymentMethod(merchantId: string, card: TestCard): PaymentMethod {
+    return Object.freeze({
       id: card.id,
       type: 'card',
       brand: card.brand,
@@ -223,8 +238,8 @@ export class Vault {
       country: card.country,
       fingerprint: cardFingerprint(this.#masterKeys.fingerprintKey, merchantId, card.number),
       holderName: null,
-      metadata: {},
+      metadata: Object.freeze({}),
       createdAt: testCardCreatedAt,
-    };
+    });
   }
 }
