@@ -21,6 +21,20 @@ function parseOperation(text: string | null): Operation | undefined {
   return { kind: 'capture', amount: BigInt(text.slice('capture:'.length)) };
 }
 
+/**
+ * The refusal of a capture or cancel while another operation is in flight: its PSP call may
+ * succeed, so the new one must wait for its outcome (else a void could follow a capture the PSP
+ * made, or a capture a void).
+ */
+function busyWith(id: string, inFlight: Operation, action: 'capture' | 'cancel'): PaymentError {
+  const what = inFlight.kind === 'capture' ? `a capture of ${inFlight.amount}` : 'a cancel';
+  return new PaymentError(
+    'payment_intent_unexpected_state',
+    `You cannot ${action} this PaymentIntent because ${what} is in progress for it; retry once that is resolved.`,
+    { paymentIntentId: id },
+  );
+}
+
 function authorizedAttempt(attempts: readonly Attempt[], intentId: string): Attempt {
   const attempt = attempts.findLast((candidate) => candidate.status === 'authorized');
   if (attempt === undefined) throw new Error(`payment intent ${intentId} has no authorized attempt`);
@@ -40,10 +54,11 @@ export class Captures {
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = parseOperation(intent.pendingOperation);
+      if (inFlight?.kind === 'cancel') throw busyWith(id, inFlight, 'capture');
       if (inFlight?.kind === 'capture') {
         // The same capture again resumes it; a different one must wait for its outcome.
         if (amountToCapture !== undefined && assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency) !== inFlight.amount) {
-          throw new PaymentError('payment_intent_unexpected_state', `A capture of ${inFlight.amount} is already in progress for this PaymentIntent.`, { paymentIntentId: id });
+          throw busyWith(id, inFlight, 'capture');
         }
         return { intent, amount: inFlight.amount };
       }
@@ -64,7 +79,9 @@ export class Captures {
   async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
     const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
-      if (parseOperation(intent.pendingOperation)?.kind === 'cancel') return 'void';
+      const inFlight = parseOperation(intent.pendingOperation);
+      if (inFlight?.kind === 'cancel') return 'void';
+      if (inFlight?.kind === 'capture') throw busyWith(id, inFlight, 'cancel');
       if (intent.status === 'processing') {
         throw new PaymentError('outcome_unknown', 'The outcome of this PaymentIntent at the PSP is not known yet; sync it, then cancel.', { paymentIntentId: id });
       }
@@ -101,7 +118,9 @@ export class Captures {
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [intent.id]), intent.id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).capture(
       { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount, currency: attempt.currency },
-      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+      // A retry of this capture reuses its key; a capture of another amount (after the PSP refused
+      // this one) is another request and must not reuse it with different parameters.
+      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}_${amount}`, timeoutMs: dependencies.pspTimeoutMs },
     );
     crashPoint(dependencies, 'after_psp_capture');
     const price = await dependencies.settings.price(merchantId, attempt.currency);

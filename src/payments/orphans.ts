@@ -1,7 +1,9 @@
 // Abandoned attempts: when an authorization's outcome is unknown and Payrail fails over to the
 // next connector, the first attempt is left `abandoned`. Sync (and the status sync worker) later
 // learns what the PSP did with it: an authorization is voided, a capture refunded in full, so a
-// failover never charges the customer twice. The intent is never touched: it has moved on.
+// failover never charges the customer twice. The intent is never touched: it has moved on. The
+// recorder (record.ts) decides under the intent's lock which outcomes are orphans' and hands
+// them here: also a late answer for an attempt no longer live, or one Payrail had failed.
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -41,7 +43,10 @@ export class Orphans {
   async #void(merchantId: string, attempt: Attempt, pspReference: string | null): Promise<void> {
     const connector = connectorNamed(this.#dependencies, attempt.connector);
     if (!connector.capabilities.void) {
-      // This PSP cannot void: an authorization never captured is released by the PSP itself.
+      // This PSP cannot void. With automatic capture it captures the authorization by itself
+      // later: the orphan stays unresolved, and a later sync refunds that capture (or records its
+      // failure). With manual capture nobody captures it and the PSP releases it by itself.
+      if (attempt.captureMethod === 'automatic') return this.#record(merchantId, attempt, { status: 'unknown', pspReference, synced: true });
       return this.#record(merchantId, attempt, { status: 'voided', pspReference, pspCode: 'released_by_psp', failureMessage: 'abandoned after a failover' });
     }
     const outcome = await connector.void(

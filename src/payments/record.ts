@@ -8,6 +8,10 @@
 //  - locked: a transaction that locks the intent, then its attempts (the order every writer
 //    uses), re-plans from what it finds and writes the same rows. Used when the fast path's
 //    check fails, for outcomes still unknown, and by sync.
+// An outcome applies to the intent only if its attempt is still the one the intent waits for
+// (`isLiveAttempt`), decided in the same statement or under the same lock as the write: a failover
+// may abandon the attempt between the PSP call and the record. Any other attempt the PSP charged
+// is an orphan, voided or refunded (orphans.ts), so the customer never pays twice.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
@@ -16,9 +20,10 @@ import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import type { PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
+import type { Orphans } from './orphans.ts';
 import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
 import { authorizationHold, directCapture, feeFor, feeTransfer, type Movement, type Price } from './postings.ts';
-import { attemptsOf, findIntent, updateAttempt, updateIntent } from './repository.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, updateAttempt, updateIntent } from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
@@ -34,6 +39,17 @@ export type Plan = {
 
 function withAttempt(attempts: readonly Attempt[], attempt: Attempt): Attempt[] {
   return attempts.map((candidate) => (candidate.id === attempt.id ? attempt : candidate));
+}
+
+/**
+ * Whether the intent still waits for this attempt's outcome: the intent is processing with no
+ * capture or cancel in flight, the attempt was not abandoned by a failover, and no later attempt
+ * took over. Only under the intent's lock is the answer current.
+ */
+export function isLiveAttempt(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt): boolean {
+  if (attempt.abandoned || intent.status !== 'processing' || intent.pendingOperation !== null) return false;
+  const later = attempts.slice(attempts.findIndex((candidate) => candidate.id === attempt.id) + 1);
+  return later.every((candidate) => candidate.abandoned);
 }
 
 export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt, outcome: PaymentOutcome, price: Price, options: RecordOptions): Plan {
@@ -101,9 +117,10 @@ function failed(intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome
 
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
- * each: an outcome applies only if its attempt is still in the status it was planned from and
- * its intent still processing. Its ledger outbox row takes an id drawn here, so that each
- * caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
+ * each: an outcome applies only if its attempt is still in the status it was planned from and not
+ * abandoned, and its intent still processing (an attempt resumed while unknown keeps its status
+ * when a failover abandons it: the status alone would not tell). Its ledger outbox row takes an
+ * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
  */
 const fastRecordSql = `
   WITH input AS (
@@ -120,7 +137,7 @@ const fastRecordSql = `
            last_payment_error = input.last_payment_error::jsonb, updated_at = now()
       FROM input
      WHERE p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
-       AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status)
+       AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status AND NOT x.abandoned)
     RETURNING p.id
   ), a AS (
     UPDATE payment_attempts t
@@ -128,7 +145,7 @@ const fastRecordSql = `
            amount_captured = input.amount_captured, decline_code = input.decline_code, psp_code = input.psp_code,
            failure_message = input.failure_message, updated_at = now()
       FROM input
-     WHERE t.id = input.attempt_id AND t.status = input.before_status AND input.intent_id IN (SELECT id FROM i)
+     WHERE t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
     INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
@@ -152,7 +169,8 @@ export type FastRecorded = { readonly applied: boolean; readonly ledgerOutboxId:
 
 /**
  * The fast path's statement and parameters for a batch of outcomes of different intents: each
- * applies only if its attempt is still in `before`'s status and its intent still processing.
+ * applies only if its attempt is still in `before`'s status and not abandoned, and its intent
+ * still processing.
  * It returns one row per outcome, in order, saying whether it applied.
  */
 export function compareAndSetStatement(records: readonly FastRecord[]): { sql: string; parameters: unknown[] } {
@@ -194,17 +212,20 @@ export async function writeFastRecords(database: Queryable, records: readonly Fa
 export class AuthorizationRecorder {
   readonly #dependencies: PaymentsDependencies;
   readonly #ledger: PaymentLedger;
+  readonly #orphans: Orphans;
   readonly #fast: GroupCommit<FastRecord, FastRecorded>;
 
-  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, limits: BatcherLimits) {
+  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, orphans: Orphans, limits: BatcherLimits) {
     this.#dependencies = dependencies;
     this.#ledger = ledger;
+    this.#orphans = orphans;
     this.#fast = new GroupCommit((records) => writeFastRecords(dependencies.database, records), limits);
   }
 
   /**
    * Records the outcome of an authorization of `sent`. `known` is the state the caller last wrote
-   * (the intent with all its attempts, and the one sent): when given, the fast path is tried.
+   * (the intent with all its attempts, and the one sent): when given, the fast path is tried. The
+   * outcome of an attempt that is not (or no longer) the intent's live one goes to the orphans.
    */
   async record(
     merchantId: string, intentId: string, sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
@@ -215,7 +236,13 @@ export class AuthorizationRecorder {
       const recorded = await this.#recordFast(known, outcome, price, options);
       if (recorded !== undefined) return recorded;
     }
-    return recordLocked(this.#ledger, merchantId, intentId, sent.id, outcome, price, options);
+    const { current, orphan } = await recordLocked(this.#ledger, merchantId, intentId, sent.id, outcome, price, options);
+    if (orphan === undefined) return current;
+    // PSP calls (void, refund) happen outside any transaction.
+    await this.#orphans.settle(merchantId, orphan, outcome, options.failIfNeverSeen);
+    const settled = await findIntentWithAttempts(this.#dependencies.database, merchantId, intentId);
+    if (settled === undefined) throw new Error(`payment intent ${intentId} vanished`);
+    return settled;
   }
 
   async #recordFast(known: IntentWithAttempts & { readonly attempt: Attempt }, outcome: PaymentOutcome, price: Price, options: RecordOptions): Promise<IntentWithAttempts | undefined> {
@@ -237,17 +264,31 @@ export class AuthorizationRecorder {
   }
 }
 
+/**
+ * The locked path. Returns the state after it, and the attempt when the outcome is an orphan's:
+ * abandoned (left unknown, so that sync comes back to it until the orphan is settled) in this
+ * transaction if it was not yet, for the caller to settle once the transaction is over.
+ */
 async function recordLocked(
   ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
   outcome: PaymentOutcome, price: Price, options: RecordOptions,
-): Promise<IntentWithAttempts> {
+): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
     const intent = await findIntent(tx, merchantId, intentId, true);
     if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);
     const attempts = await attemptsOf(tx, [intentId], true);
     const attempt = attempts.find((candidate) => candidate.id === attemptId);
     if (attempt === undefined) throw new Error(`attempt ${attemptId} vanished`);
-    if (attempt.status !== 'pending' && attempt.status !== 'unknown') return { intent, attempts };
+    const unresolved = attempt.status === 'pending' || attempt.status === 'unknown';
+    // A charge the PSP made for an attempt Payrail had failed (e.g. as never seen) is an orphan too.
+    const chargedAfterFailing = attempt.status === 'failed' && (outcome.status === 'authorized' || outcome.status === 'captured');
+    if (!unresolved && !chargedAfterFailing) return { current: { intent, attempts } };
+    if (!unresolved || !isLiveAttempt(intent, attempts, attempt)) {
+      const orphan = attempt.abandoned && unresolved
+        ? attempt
+        : await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true });
+      return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
+    }
     const planned = plan(intent, attempts, attempt, outcome, price, options);
     const updatedAttempt = await updateAttempt(tx, attempt.id, {
       status: planned.attempt.status, pspReference: planned.attempt.pspReference, amountAuthorized: planned.attempt.amountAuthorized,
@@ -260,6 +301,6 @@ async function recordLocked(
     });
     if (planned.postings !== undefined) await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
     if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
-    return { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) };
+    return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

@@ -15,7 +15,7 @@ import { PaymentError } from './errors.ts';
 import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
-import { AuthorizationRecorder } from './record.ts';
+import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
   attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentsWithAttempts, listIntents, updateAttempt, updateIntent,
   type AttemptChange, type NewConfirmedIntent,
@@ -44,7 +44,12 @@ export type ConfirmInput = { readonly paymentMethod?: string; readonly connector
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
-type Prepared = IntentWithAttempts & { readonly attempt: Attempt };
+/**
+ * The attempt to send, and whether this request created it (`fresh`): only such an attempt is
+ * known never to have reached a PSP when its connector refuses the call. A resumed one may have
+ * been sent before a crash, or be in flight in a concurrent confirm.
+ */
+type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
 
 /** What routing may know of the card: brand and issuer country. */
 type CardFacts = { readonly brand?: string; readonly country?: string | null };
@@ -66,7 +71,6 @@ export class PaymentsService {
   readonly #ledger: PaymentLedger;
   readonly captures: Captures;
   readonly refunds: Refunds;
-  readonly #orphans: Orphans;
   /** Confirmed intents created at the same moment share one statement. */
   readonly #creates: GroupCommit<NewConfirmedIntent, true>;
   readonly #recorder: AuthorizationRecorder;
@@ -82,10 +86,9 @@ export class PaymentsService {
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
     });
-    this.#recorder = new AuthorizationRecorder(dependencies, this.#ledger, writeBatchLimits);
+    this.#recorder = new AuthorizationRecorder(dependencies, this.#ledger, new Orphans(dependencies, this.#ledger), writeBatchLimits);
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
-    this.#orphans = new Orphans(dependencies, this.#ledger);
   }
 
   get ledger(): Ledger {
@@ -146,7 +149,7 @@ export class PaymentsService {
     }
     this.#dependencies.events?.notify();
     if (attempt === undefined) return created;
-    const result = await this.#authorize(merchantId, { intent, attempts: [attempt], attempt }, candidates);
+    const result = await this.#authorize(merchantId, { intent, attempts: [attempt], attempt, fresh: true }, candidates);
     throwIfDeclined(result);
     return result;
   }
@@ -190,10 +193,10 @@ export class PaymentsService {
     const attempts = await attemptsOf(tx, [id]);
     if (intent.status === 'processing' && intent.pendingOperation === null) {
       const open = attempts.findLast((attempt) => !attempt.abandoned && (attempt.status === 'pending' || attempt.status === 'unknown'));
-      if (open !== undefined) return { intent, attempts, attempt: open };
+      if (open !== undefined) return { intent, attempts, attempt: open, fresh: false };
     }
     const started = await this.#startAttempt(tx, intent, input, candidates[0] as string);
-    return { ...started, attempts: [...attempts, started.attempt] };
+    return { ...started, attempts: [...attempts, started.attempt], fresh: true };
   }
 
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
@@ -254,13 +257,14 @@ export class PaymentsService {
       if (sent.outcome !== undefined) this.#dependencies.routing?.tracker.recordOutcome(attempt.connector, sent.outcome);
       const next = tries < attemptsPerConfirmMax && this.#mayFailOver(attempt.connector, sent) ? nextConnector(candidates, state.attempts) : undefined;
       if (next !== undefined) {
-        const moved = await this.#failOver(merchantId, state.intent.id, attempt.id, sent, next);
-        // Someone else (a sync, a PSP webhook) settled the attempt meanwhile: its result stands.
+        const moved = await this.#failOver(merchantId, state, sent, next);
+        // Someone else (a sync, a PSP webhook, a concurrent confirm) settled or abandoned the
+        // attempt meanwhile: its result stands.
         if (moved === undefined) return this.retrieve(merchantId, state.intent.id);
         state = moved;
         continue;
       }
-      if (sent.unavailable !== undefined) return this.#release(merchantId, state.intent.id, attempt.id, sent.unavailable);
+      if (sent.unavailable !== undefined) return this.#release(merchantId, state, sent.unavailable);
       return this.#recorder.record(merchantId, state.intent.id, attempt, sent.outcome, { synced: false, failIfNeverSeen: false }, state);
     }
   }
@@ -290,31 +294,39 @@ export class PaymentsService {
     return sent.outcome.status === 'failed' && isRetryableDecline(connector, sent.outcome, this.#dependencies.routing?.declinePolicy);
   }
 
-  /** Settles the attempt as failed (or abandoned, if its outcome is unknown) and starts the next one, in one transaction. */
-  async #failOver(merchantId: string, intentId: string, attemptId: string, sent: Sent, connector: string): Promise<Prepared | undefined> {
+  /**
+   * Settles the attempt as failed (or abandoned, if it may have been charged) and starts the next
+   * one, in one transaction; undefined when the attempt is no longer the intent's live one (a
+   * sync, a PSP webhook or a concurrent confirm settled or abandoned it meanwhile).
+   */
+  async #failOver(merchantId: string, from: Prepared, sent: Sent, connector: string): Promise<Prepared | undefined> {
+    const intentId = from.intent.id;
     return this.#dependencies.database.transaction(async (tx) => {
-      const intent = await findIntent(tx, merchantId, intentId, true);
-      const attempts = await attemptsOf(tx, [intentId], true);
-      const attempt = attempts.find((candidate) => candidate.id === attemptId);
-      if (intent === undefined || attempt === undefined) throw new Error(`payment intent ${intentId} or attempt ${attemptId} vanished`);
-      if (intent.status !== 'processing' || intent.pendingOperation !== null || (attempt.status !== 'pending' && attempt.status !== 'unknown')) return undefined;
-      const settled = await updateAttempt(tx, attempt.id, settledForFailover(attempt, sent));
+      const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, from.attempt.id);
+      if (!isLiveAttempt(intent, attempts, attempt) || (attempt.status !== 'pending' && attempt.status !== 'unknown')) return undefined;
+      const settled = await updateAttempt(tx, attempt.id, settledForFailover(attempt, sent, from.fresh));
       const next = newAttempt(intent, connector, new Date());
       await insertAttempt(tx, next);
       const updated = await updateIntent(tx, intentId, { connector });
-      return { intent: updated, attempts: [...attempts.map((candidate) => (candidate.id === settled.id ? settled : candidate)), next], attempt: next };
+      return { intent: updated, attempts: [...attempts.map((candidate) => (candidate.id === settled.id ? settled : candidate)), next], attempt: next, fresh: true };
     });
   }
 
-  /** Nothing reached any PSP: the attempt fails, the intent can be confirmed again, and the caller gets a 503. */
-  async #release(merchantId: string, intentId: string, attemptId: string, error: ConnectorUnavailableError): Promise<never> {
-    await this.#dependencies.database.transaction(async (tx) => {
-      const intent = await findIntent(tx, merchantId, intentId, true);
-      const attempt = (await attemptsOf(tx, [intentId], true)).find((candidate) => candidate.id === attemptId);
-      if (intent === undefined || attempt?.status !== 'pending' || intent.status !== 'processing') return;
-      await updateAttempt(tx, attemptId, settledForFailover(attempt, { unavailable: error }));
-      await updateIntent(tx, intentId, { status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release') });
-    });
+  /**
+   * The connector refused the call and no other can take it: the caller gets a 503. An attempt
+   * this request created reached no PSP: it fails and the intent can be confirmed again. A resumed
+   * one may have reached its PSP earlier: it stays as it is (processing), for a retry or a sync.
+   */
+  async #release(merchantId: string, prepared: Prepared, error: ConnectorUnavailableError): Promise<never> {
+    const intentId = prepared.intent.id;
+    if (prepared.fresh) {
+      await this.#dependencies.database.transaction(async (tx) => {
+        const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, prepared.attempt.id);
+        if (attempt.status !== 'pending' || !isLiveAttempt(intent, attempts, attempt)) return;
+        await updateAttempt(tx, attempt.id, settledForFailover(attempt, { unavailable: error }, true));
+        await updateIntent(tx, intentId, { status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release') });
+      });
+    }
     throw unavailable(error.connector, error.retryAfterSeconds, intentId);
   }
 
@@ -324,12 +336,13 @@ export class PaymentsService {
    */
   async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
-    const { intent, attempts } = await this.retrieve(merchantId, id);
+    const { attempts } = await this.retrieve(merchantId, id);
     for (const attempt of attempts.filter((candidate) => candidate.status === 'pending' || candidate.status === 'unknown')) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
-      if (attempt.abandoned) await this.#orphans.settle(merchantId, attempt, outcome, neverSeen);
-      else await this.#recorder.record(merchantId, intent.id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
+      // Whether the outcome is the payment's or an orphan's is decided by the recorder under the
+      // intent's lock: a failover may have abandoned the attempt since it was read here.
+      await this.#recorder.record(merchantId, id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);
@@ -419,10 +432,26 @@ function nextConnector(candidates: readonly string[], attempts: readonly Attempt
   return candidates.find((candidate) => !attempts.some((attempt) => attempt.connector === candidate));
 }
 
-/** How an attempt is left when Payrail moves on to another connector. */
-function settledForFailover(attempt: Attempt, sent: Sent): AttemptChange {
-  if (sent.unavailable !== undefined) {
+/** The intent and its attempts, locked in that order (the order every writer uses), and one of them. */
+async function lockIntentAndAttempt(tx: Queryable, merchantId: string, intentId: string, attemptId: string): Promise<IntentWithAttempts & { attempt: Attempt }> {
+  const intent = await findIntent(tx, merchantId, intentId, true);
+  const attempts = await attemptsOf(tx, [intentId], true);
+  const attempt = attempts.find((candidate) => candidate.id === attemptId);
+  if (intent === undefined || attempt === undefined) throw new Error(`payment intent ${intentId} or attempt ${attemptId} vanished`);
+  return { intent, attempts, attempt };
+}
+
+/**
+ * How an attempt is left when Payrail moves on to another connector. Refused by its connector,
+ * a `fresh` attempt (created by this request) reached no PSP and fails; a resumed one may have
+ * been charged before, so like an unknown outcome it is abandoned, for sync to void or refund.
+ */
+function settledForFailover(attempt: Attempt, sent: Sent, fresh: boolean): AttemptChange {
+  if (sent.unavailable !== undefined && fresh) {
     return { status: moveAttempt(attempt.id, attempt.status, 'failed'), pspCode: sent.unavailable.reason, failureMessage: `Not sent: ${sent.unavailable.message}` };
+  }
+  if (sent.unavailable !== undefined) {
+    return { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true };
   }
   const outcome = sent.outcome;
   const common = { pspReference: outcome.pspReference ?? attempt.pspReference, pspCode: outcome.pspCode ?? null, failureMessage: outcome.message ?? null };

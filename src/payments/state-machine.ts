@@ -31,7 +31,8 @@ const attemptTransitions: Readonly<Record<AttemptStatus, readonly AttemptStatus[
   // Refunded in full: only an abandoned attempt that turned out captured after a failover.
   captured: ['refunded'],
   voided: [],
-  failed: [],
+  // Reopened as an abandoned orphan (to be voided or refunded) when the PSP reports it charged after all.
+  failed: ['unknown'],
   refunded: [],
 };
 
