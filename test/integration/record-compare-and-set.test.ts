@@ -74,6 +74,15 @@ describe('the compare-and-set record statement (postgres)', () => {
     assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
   });
 
+  test('an attempt abandoned by a failover since the plan was made is never recorded by it', async () => {
+    const state = await unresolved(1800);
+    // A failover leaves the attempt unknown and abandoned: its status alone would still match.
+    await server.context.database.query('UPDATE payment_attempts SET abandoned = true WHERE id = $1', [state.attempt.id]);
+    const [row] = await writeFastRecords(server.context.database, [record(state, 1800n)]);
+    assert.equal(row?.applied, false);
+    assert.deepEqual(await rowsFor(state.intent.id, state.attempt.id), { intent: 'processing', attempt: 'unknown', events: [], outbox: 0 });
+  });
+
   test('in a batch each outcome applies on its own: a stale one beside current ones changes nothing of its own', async () => {
     const first = await unresolved(1400);
     const stale = await unresolved(1500);
