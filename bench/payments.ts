@@ -3,8 +3,12 @@
 // once with 50 ms of PSP latency and once with 0 ms; after each run, a check that Payrail's
 // records, its ledger and the simulator's ground truth agree.
 //
-//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--json] [--profile DIR]
+//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--warmup 3] [--json] [--profile DIR]
 //
+// Before the measured runs, --warmup seconds of the same load (0 ms PSP latency), then ANALYZE,
+// as autovacuum would have done within a minute in any running system: PostgreSQL caches the plan
+// of each prepared statement per connection, and a plan made while the tables were empty (a
+// sequential scan of a then one-page table) is otherwise kept for the whole short run.
 // --profile writes a CPU profile of the Payrail process (node --cpu-prof) into DIR.
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
@@ -23,7 +27,7 @@ import { createScratchDatabase, percentile } from './support.ts';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 const amount = 1_999;
 
-type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[]; pool: number; profile: string | undefined };
+type Options = { seconds: number; clients: number; json: boolean; databaseUrl: string; latencies: number[]; pool: number; profile: string | undefined; warmup: number };
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -31,7 +35,7 @@ function parseOptions(argv: readonly string[]): Options {
     options: {
       seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' },
       json: { type: 'boolean', default: false }, 'database-url': { type: 'string' }, latencies: { type: 'string', default: '50,0' },
-      pool: { type: 'string' }, profile: { type: 'string' },
+      pool: { type: 'string' }, profile: { type: 'string' }, warmup: { type: 'string', default: '3' },
     },
     strict: true,
   });
@@ -45,7 +49,9 @@ function parseOptions(argv: readonly string[]): Options {
   if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname)) throw new Error('the benchmark only runs against a local PostgreSQL');
   const pool = values.pool === undefined ? Math.min(64, clients + 8) : Number(values.pool);
   if (!Number.isInteger(pool) || pool < 1 || pool > 500) throw new Error('--pool must be an integer from 1 to 500');
-  return { seconds, clients, json: values.json, databaseUrl, latencies, pool, profile: values.profile };
+  const warmup = Number(values.warmup);
+  if (!Number.isFinite(warmup) || warmup < 0 || warmup > 600) throw new Error('--warmup must be a number of seconds in [0, 600]');
+  return { seconds, clients, json: values.json, databaseUrl, latencies, pool, profile: values.profile, warmup };
 }
 
 type Payrail = RunningChild;
@@ -189,13 +195,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     const merchant = (await (await fetch(`${payrail.url}/v1/admin/merchants`, {
       method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench shop' }),
     })).json()) as { secret_key: string };
+    const warmupProblems: string[] = [];
+    if (options.warmup > 0) {
+      console.error(`[bench:payments] warming up for ${options.warmup} s, then ANALYZE …`);
+      const warm = await runLoad(payrail.url, merchant.secret_key, { ...options, seconds: options.warmup }, 0);
+      warmupProblems.push(...(await checkConsistency(database, simulator.url, warm.ids)).map((problem) => `warm-up: ${problem}`));
+      if (warm.failures > 0) warmupProblems.push(`warm-up: ${warm.failures} payments failed`);
+      await database.query('ANALYZE');
+    }
     for (const pspLatencyMs of options.latencies) {
       await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: pspLatencyMs } }) });
       console.error(`[bench:payments] ${options.clients} clients, PSP latency ${pspLatencyMs} ms, ${options.seconds} s …`);
       const cpuBefore = cpuSample(payrail.child.pid, simulator.child.pid);
       const load = await runLoad(payrail.url, merchant.secret_key, options, pspLatencyMs);
       const cpu = cpuPerPayment(cpuBefore, cpuSample(payrail.child.pid, simulator.child.pid), load.latencies.length);
-      const problems = await checkConsistency(database, simulator.url, load.ids);
+      const problems = [...warmupProblems.splice(0), ...await checkConsistency(database, simulator.url, load.ids)];
       results.push({
         pspLatencyMs, payments: load.ids.length, failures: load.failures, seconds: load.seconds,
         p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), consistent: problems.length === 0 && load.failures === 0, problems, cpu,

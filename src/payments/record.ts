@@ -121,6 +121,8 @@ function failed(intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome
  * abandoned, and its intent still processing (an attempt resumed while unknown keeps its status
  * when a failover abandons it: the status alone would not tell). Its ledger outbox row takes an
  * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
+ * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
+ * planner estimates well, whatever it thinks of `input`.
  */
 const fastRecordSql = `
   WITH input AS (
@@ -136,7 +138,7 @@ const fastRecordSql = `
        SET status = input.status, amount_capturable = input.amount_capturable, amount_received = input.amount_received,
            last_payment_error = input.last_payment_error::jsonb, updated_at = now()
       FROM input
-     WHERE p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
+     WHERE p.id = ANY($1::text[]) AND p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
        AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status AND NOT x.abandoned)
     RETURNING p.id
   ), a AS (
@@ -145,7 +147,7 @@ const fastRecordSql = `
            amount_captured = input.amount_captured, decline_code = input.decline_code, psp_code = input.psp_code,
            failure_message = input.failure_message, updated_at = now()
       FROM input
-     WHERE t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
+     WHERE t.id = ANY($2::text[]) AND t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
     INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
