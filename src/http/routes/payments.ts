@@ -147,7 +147,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
     return presentIntent(await payments.confirm(request.merchantId, request.params.id, { paymentMethod: request.body.payment_method, connector: request.body.connector }));
   });
 
-  typed.post('/v1/payment_intents/:id/capture', { schema: { tags: ['payments'], summary: 'Capture an authorized PaymentIntent, in full or in part (the rest is released)', params: IdParams, body: CaptureIntent, response: intentResponses } }, async (request) => {
+  typed.post('/v1/payment_intents/:id/capture', { schema: { tags: ['payments'], summary: 'Capture an authorized PaymentIntent, in full or in part (the rest is released)', description: 'Repeating a capture in progress resumes it; a capture of another amount, or while a cancel is in progress, is refused with 400 payment_intent_unexpected_state.', params: IdParams, body: CaptureIntent, response: intentResponses } }, async (request) => {
     if (request.idempotency?.resumed === true) {
       const current = await payments.retrieve(request.merchantId, request.params.id);
       if (current.intent.status === 'succeeded') return presentIntent(current);
@@ -155,7 +155,7 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
     return presentIntent(await payments.capture(request.merchantId, request.params.id, request.body.amount_to_capture));
   });
 
-  typed.post('/v1/payment_intents/:id/cancel', { schema: { tags: ['payments'], summary: 'Cancel a PaymentIntent (voids an authorization)', params: IdParams, body: CancelIntent, response: intentResponses } }, async (request) => {
+  typed.post('/v1/payment_intents/:id/cancel', { schema: { tags: ['payments'], summary: 'Cancel a PaymentIntent (voids an authorization)', description: 'Repeating a cancel in progress resumes it; a cancel while a capture is in progress is refused with 400 payment_intent_unexpected_state.', params: IdParams, body: CancelIntent, response: intentResponses } }, async (request) => {
     if (request.idempotency?.resumed === true) {
       const current = await payments.retrieve(request.merchantId, request.params.id);
       if (current.intent.status === 'canceled') return presentIntent(current);
