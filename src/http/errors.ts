@@ -7,6 +7,7 @@ import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
+import { presentIntent } from './presenters.ts';
 
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error' | 'card_error';
 
@@ -109,7 +110,7 @@ export class ApiError extends Error {
 }
 
 export type ErrorBody = {
-  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; decline_code?: string; request_id: string };
+  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; decline_code?: string; payment_intent?: unknown; request_id: string };
 };
 
 export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean; retryAfterSeconds?: number };
@@ -194,5 +195,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: apiError.message, request_id: requestId } };
   if (apiError.param !== undefined) body.error.param = apiError.param;
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
+  // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
+  if (error instanceof PaymentError && error.paymentIntent !== undefined) body.error.payment_intent = presentIntent(error.paymentIntent);
   return { status: entry.status, body, expected: true, ...(apiError.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: apiError.retryAfterSeconds }) };
 }

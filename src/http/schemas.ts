@@ -16,6 +16,8 @@ export const ErrorSchema = Type.Object({
     message: Type.String(),
     param: Type.Optional(Type.String()),
     decline_code: Type.Optional(Type.String()),
+    /** With card errors: the PaymentIntent as the decline left it. */
+    payment_intent: Type.Optional(Type.Object({ id: Type.String(), object: Type.Literal('payment_intent') }, { additionalProperties: true })),
     request_id: Type.String(),
   }),
 });

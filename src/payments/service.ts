@@ -482,6 +482,6 @@ function throwIfDeclined(result: IntentWithAttempts): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
   throw new PaymentError(error.code === 'expired_card' ? 'expired_card' : 'card_declined', error.message, {
-    declineCode: error.decline_code, paymentIntentId: result.intent.id,
+    declineCode: error.decline_code, paymentIntentId: result.intent.id, paymentIntent: result,
   });
 }

@@ -116,8 +116,13 @@ describe('payments over HTTP with the simulator', () => {
     assert.equal(declined.body.error?.type, 'card_error');
     assert.equal(declined.body.error?.code, 'card_declined');
     assert.equal(declined.body.error?.decline_code, 'insufficient_funds');
+    // Like Stripe's card errors, the error carries the PaymentIntent as the decline left it.
+    const carried = declined.body.error?.payment_intent as { id: string; status: string; last_payment_error: { decline_code: string } } | undefined;
+    assert.equal(carried?.status, 'requires_payment_method');
+    assert.equal(carried?.last_payment_error.decline_code, 'insufficient_funds');
     const intents = await call(server, 'GET', '/v1/payment_intents?limit=1', { key });
     const latest = (intents.body.data as { id: string; status: string; last_payment_error: { decline_code: string } }[])[0];
+    assert.equal(latest?.id, carried?.id);
     assert.equal(latest?.status, 'requires_payment_method');
     assert.equal(latest?.last_payment_error.decline_code, 'insufficient_funds');
     const retried = await call(server, 'POST', `/v1/payment_intents/${latest?.id}/confirm`, { key, body: { payment_method: 'pm_card_visa' } });

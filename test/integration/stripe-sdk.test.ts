@@ -59,7 +59,7 @@ describe("Stripe's SDK against Payrail", () => {
     assert.ok(next.data.every((item) => !page.data.some((seen) => seen.id === item.id)));
   });
 
-  test('a decline arrives as the SDK\'s card error with its decline code', async () => {
+  test('a decline arrives as the SDK\'s card error with its decline code and the PaymentIntent', async () => {
     await assert.rejects(
       stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true }),
       (error: unknown) => {
@@ -67,6 +67,9 @@ describe("Stripe's SDK against Payrail", () => {
         assert.equal(error.code, 'card_declined');
         assert.equal(error.decline_code, 'insufficient_funds');
         assert.equal(error.statusCode, 402);
+        // The SDK hands over the PaymentIntent the decline left, ready for another payment method.
+        assert.equal(error.payment_intent?.status, 'requires_payment_method');
+        assert.equal(error.payment_intent?.amount, 700);
         return true;
       },
     );

@@ -38,7 +38,7 @@ export async function startTestServer(kind: 'pglite' | 'postgres' = 'pglite', en
   };
 }
 
-export type Call = { status: number; body: Record<string, unknown> & { error?: { code: string; param?: string; type: string; message: string; request_id: string; decline_code?: string } }; headers: Headers };
+export type Call = { status: number; body: Record<string, unknown> & { error?: { code: string; param?: string; type: string; message: string; request_id: string; decline_code?: string; payment_intent?: Record<string, unknown> } }; headers: Headers };
 
 export async function call(server: { url: string }, method: string, path: string, options: { key?: string; body?: unknown; rawBody?: string; contentType?: string; idempotencyKey?: string } = {}): Promise<Call> {
   const headers: Record<string, string> = {};
