@@ -4,6 +4,7 @@
 // the same seed and the same sequence of calls give the same faults, run after run.
 import type { Psp } from './store.ts';
 import { isPlainObject } from './http.ts';
+import { seededRandom } from '../src/random.ts';
 
 export type LatencyDistribution = 'fixed' | 'uniform' | 'normal';
 
@@ -40,17 +41,8 @@ export const DELAY_MS_MAX = 600_000;
 const SETTING_FIELDS = new Set(['seed', 'latency', 'timeoutRate', 'errorRate', 'lostResponseRate', 'timeoutDelayMs']);
 const LATENCY_FIELDS = new Set(['distribution', 'meanMs', 'minMs', 'maxMs', 'stddevMs']);
 
-/** mulberry32: a tiny, fast 32-bit PRNG with good enough statistics for fault draws. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a tiny, fast 32-bit PRNG with good enough statistics for fault draws (the one Payrail's tests use). */
+export const mulberry32 = seededRandom;
 
 export type ParsedSettings = { readonly ok: true; readonly settings: FaultSettings } | { readonly ok: false; readonly message: string };
 

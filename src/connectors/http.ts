@@ -85,7 +85,8 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
       settle({ kind: 'no_response', reason: 'timeout' });
       outgoing.destroy();
     }, request.timeoutMs);
-    outgoing.on('error', (error) => settle({ kind: 'no_response', reason: isTimeoutError(error) ? 'timeout' : 'network' }));
+    // A timeout has settled already (our timer destroys the request); any other error is the network's.
+    outgoing.on('error', () => settle({ kind: 'no_response', reason: 'network' }));
     outgoing.end(request.body);
   });
 }
@@ -103,8 +104,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isTimeoutError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }

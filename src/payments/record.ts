@@ -23,7 +23,7 @@ import { intentEvent } from './events.ts';
 import type { Orphans } from './orphans.ts';
 import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
 import { authorizationHold, directCapture, feeFor, feeTransfer, type Movement, type Price } from './postings.ts';
-import { attemptsOf, findIntent, findIntentWithAttempts, updateAttempt, updateIntent } from './repository.ts';
+import { findIntentWithAttempts, lockIntentAndAttempt, updateAttempt, updateIntent } from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
@@ -276,11 +276,7 @@ async function recordLocked(
   outcome: PaymentOutcome, price: Price, options: RecordOptions,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
-    const intent = await findIntent(tx, merchantId, intentId, true);
-    if (intent === undefined) throw new Error(`payment intent ${intentId} vanished`);
-    const attempts = await attemptsOf(tx, [intentId], true);
-    const attempt = attempts.find((candidate) => candidate.id === attemptId);
-    if (attempt === undefined) throw new Error(`attempt ${attemptId} vanished`);
+    const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, attemptId);
     const unresolved = attempt.status === 'pending' || attempt.status === 'unknown';
     // A charge the PSP made for an attempt Payrail had failed (e.g. as never seen) is an orphan too.
     const chargedAfterFailing = attempt.status === 'failed' && (outcome.status === 'authorized' || outcome.status === 'captured');

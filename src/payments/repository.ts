@@ -124,6 +124,15 @@ export async function findIntentWithAttempts(queryable: Queryable, merchantId: s
   return intent === undefined ? undefined : { intent, attempts: await attemptsOf(queryable, [id]) };
 }
 
+/** The intent and its attempts, locked in that order (the order every writer uses), and one of them. */
+export async function lockIntentAndAttempt(tx: Queryable, merchantId: string, intentId: string, attemptId: string): Promise<IntentWithAttempts & { attempt: Attempt }> {
+  const intent = await findIntent(tx, merchantId, intentId, true);
+  const attempts = await attemptsOf(tx, [intentId], true);
+  const attempt = attempts.find((candidate) => candidate.id === attemptId);
+  if (intent === undefined || attempt === undefined) throw new Error(`payment intent ${intentId} or attempt ${attemptId} vanished`);
+  return { intent, attempts, attempt };
+}
+
 export type IntentChange = Partial<{
   status: PaymentIntent['status']; paymentMethodId: string | null; connector: string | null; amountCapturable: bigint;
   amountReceived: bigint; amountRefunded: bigint; amountRefunding: bigint; pendingOperation: string | null;

@@ -17,8 +17,8 @@ import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
-  attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentsWithAttempts, listIntents, updateAttempt, updateIntent,
-  type AttemptChange, type NewConfirmedIntent,
+  attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentsWithAttempts, listIntents, lockIntentAndAttempt, updateAttempt,
+  updateIntent, type AttemptChange, type NewConfirmedIntent,
 } from './repository.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import { intentEvent } from './events.ts';
@@ -430,15 +430,6 @@ function capableConnectors(dependencies: PaymentsDependencies, connectors: reado
 /** The first candidate this intent has not tried yet. */
 function nextConnector(candidates: readonly string[], attempts: readonly Attempt[]): string | undefined {
   return candidates.find((candidate) => !attempts.some((attempt) => attempt.connector === candidate));
-}
-
-/** The intent and its attempts, locked in that order (the order every writer uses), and one of them. */
-async function lockIntentAndAttempt(tx: Queryable, merchantId: string, intentId: string, attemptId: string): Promise<IntentWithAttempts & { attempt: Attempt }> {
-  const intent = await findIntent(tx, merchantId, intentId, true);
-  const attempts = await attemptsOf(tx, [intentId], true);
-  const attempt = attempts.find((candidate) => candidate.id === attemptId);
-  if (intent === undefined || attempt === undefined) throw new Error(`payment intent ${intentId} or attempt ${attemptId} vanished`);
-  return { intent, attempts, attempt };
 }
 
 /**
