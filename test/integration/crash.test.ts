@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { verifyLedger } from '../../src/ledger/index.ts';
+import { Ledger, verifyLedger, type Leg } from '../../src/ledger/index.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
@@ -16,10 +16,18 @@ type GroundTruth = { operations: { type: string; reference: string }[]; payments
 
 const leaseMs = 800;
 
+type Posting = { id: string; legs: Leg[] };
+
+/** A posting that moves `amount` from one account to another, as src/payments/postings.ts writes them. */
+function posting(id: string, from: string, to: string, amount: bigint): Posting {
+  return { id, legs: [{ accountId: from, direction: 'debit', amount, currency: 'usd' }, { accountId: to, direction: 'credit', amount, currency: 'usd' }] };
+}
+
 describe('crash between the PSP call and recording its answer', () => {
   let simulator: RunningProcess;
   let postgres: { url: string; drop(): Promise<void> };
   let database: Database;
+  let ledger: Ledger;
   const outputs: string[] = [];
   let env: Record<string, string>;
   let key: string;
@@ -37,6 +45,37 @@ describe('crash between the PSP call and recording its answer', () => {
     }
   }
 
+  /**
+   * Every ledger transaction of this payment (its attempts' `capture:`/`fee:`/`auth:`… and its
+   * refunds' `refund:`), each with its legs, checked to be exactly the expected ones and not
+   * waiting in the outbox.
+   */
+  async function assertPostings(intentId: string, expected: (merchantId: string) => Posting[]): Promise<void> {
+    const owner = await database.query<{ merchant_id: string }>('SELECT merchant_id FROM payment_intents WHERE id = $1', [intentId]);
+    const merchantId = owner.rows[0]?.merchant_id ?? '';
+    const ids = await database.query<{ id: string }>(
+      `SELECT t.id FROM ledger_transactions t
+         JOIN (SELECT id FROM payment_attempts WHERE payment_intent_id = $1 UNION ALL SELECT id FROM refunds WHERE payment_intent_id = $1) owned
+           ON right(t.id, length(owned.id) + 1) = ':' || owned.id`,
+      [intentId],
+    );
+    const postings: Posting[] = [];
+    for (const { id } of ids.rows) {
+      const transaction = await ledger.getTransaction(id);
+      postings.push({ id, legs: (transaction?.legs ?? []).map(({ accountId, direction, amount, currency }) => ({ accountId, direction, amount, currency })) });
+    }
+    const byId = (left: Posting, right: Posting) => (left.id < right.id ? -1 : 1);
+    assert.deepEqual(postings.sort(byId), expected(merchantId).sort(byId));
+    const waiting = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_outbox');
+    assert.equal(waiting.rows[0]?.count, 0n, 'nothing waits in the ledger outbox');
+  }
+
+  /** The postings of a captured attempt: the captured amount to the merchant, then the fee (2.9 % + 0.30 USD, half up) to the platform. */
+  const captureAndFee = (attemptId: string, merchantId: string, captured: bigint, fee: bigint): Posting[] => [
+    posting(`capture:${attemptId}`, 'psp:stripe:receivable:usd', `merchant:${merchantId}:pending:usd`, captured),
+    posting(`fee:${attemptId}`, `merchant:${merchantId}:pending:usd`, 'platform:fees:usd', fee),
+  ];
+
   /** Sends the request to a Payrail that dies on it; returns once the process is gone. */
   async function crashOn(faultPoint: string, method: string, path: string, body: unknown, idempotencyKey: string): Promise<void> {
     await withPayrail(faultPoint, async (payrail) => {
@@ -50,6 +89,7 @@ describe('crash between the PSP call and recording its answer', () => {
     simulator = await startSimulator();
     postgres = await createPostgresDatabase('payrail_crash');
     database = openPostgres({ connectionString: postgres.url, poolSize: 2 });
+    ledger = new Ledger(database);
     env = {
       DATABASE_URL: postgres.url, PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_ADMIN_KEY: testAdminKey,
       PAYRAIL_IDEMPOTENCY_LEASE_MS: String(leaseMs), PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
@@ -80,15 +120,31 @@ describe('crash between the PSP call and recording its answer', () => {
     assert.equal(truth.payments[0]?.captured, 2_500);
     const intents = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM payment_intents');
     assert.equal(intents.rows[0]?.count, 1n, 'the retry did not create a second intent');
+    await assertPostings(String(final.body.id), (merchantId) => captureAndFee(attemptId, merchantId, 2_500n, 103n));
   });
 
   test('an authorization resolved by sync after the restart', async () => {
     const created = await withPayrail(undefined, (payrail) => call(payrail, 'POST', '/v1/payment_intents', { key, body: { amount: 1_100, currency: 'usd', payment_method: 'pm_card_visa', connector: 'stripe' } }));
     await crashOn('after_psp_authorize', 'POST', `/v1/payment_intents/${created.body.id}/confirm`, {}, 'crash-confirm-1');
-    const synced = await withPayrail(undefined, (payrail) => call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/sync`, { key, body: {} }));
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    const { synced, retried, replayed } = await withPayrail(undefined, async (payrail) => {
+      const synced = await call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/sync`, { key, body: {} });
+      // The client that lost its connection retries the confirm: it gets the final result, and that is what its key now stores.
+      const retried = await call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/confirm`, { key, body: {}, idempotencyKey: 'crash-confirm-1' });
+      const replayed = await call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/confirm`, { key, body: {}, idempotencyKey: 'crash-confirm-1' });
+      return { synced, retried, replayed };
+    });
     assert.equal(synced.body.status, 'succeeded', JSON.stringify(synced.body));
-    const truth = await groundTruth((synced.body.attempts as { id: string }[])[0]?.id ?? '');
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.deepEqual([retried.body.id, retried.body.status, retried.body.amount_received], [created.body.id, 'succeeded', 1_100]);
+    assert.deepEqual(retried.body.attempts, synced.body.attempts, 'the retry authorized nothing again');
+    assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replayed.body, retried.body);
+    const attemptId = (synced.body.attempts as { id: string }[])[0]?.id ?? '';
+    const truth = await groundTruth(attemptId);
+    assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
     assert.equal(truth.payments[0]?.captured, 1_100);
+    await assertPostings(String(created.body.id), (merchantId) => captureAndFee(attemptId, merchantId, 1_100n, 62n));
   });
 
   test('a refund: the retried request finishes it without refunding twice', async () => {
@@ -102,6 +158,11 @@ describe('crash between the PSP call and recording its answer', () => {
     assert.equal(truth.payments[0]?.refunded, 1_000);
     const refunds = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM refunds');
     assert.equal(refunds.rows[0]?.count, 1n);
+    const attemptId = (paid.body.attempts as { id: string }[])[0]?.id ?? '';
+    await assertPostings(String(paid.body.id), (merchantId) => [
+      ...captureAndFee(attemptId, merchantId, 3_000n, 117n),
+      posting(`refund:${String(final.body.id)}`, `merchant:${merchantId}:pending:usd`, 'psp:stripe:receivable:usd', 1_000n),
+    ]);
   });
 
   test('a crash after the commit and before the ledger posting: the sweeper posts it after the restart', async () => {
@@ -122,10 +183,9 @@ describe('crash between the PSP call and recording its answer', () => {
     });
     assert.equal(final.body.status, 'succeeded', JSON.stringify(final.body));
     const attemptId = (final.body.attempts as { id: string }[])[0]?.id ?? '';
-    const posting = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_transactions WHERE id = $1', [`capture:${attemptId}`]);
-    assert.equal(posting.rows[0]?.count, 1n);
     const truth = await groundTruth(attemptId);
     assert.equal(truth.payments[0]?.captured, 1_700);
+    await assertPostings(String(final.body.id), (merchantId) => captureAndFee(attemptId, merchantId, 1_700n, 79n));
   });
 
   test('the ledger verifies, and no card number reached a log line or a database column', async () => {
