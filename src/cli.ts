@@ -7,7 +7,6 @@ import { createLogger } from './observability/logger.ts';
 import { openServices, startServer, type RunningServer } from './server.ts';
 import { DataDirectoryInUseError } from './storage/lock.ts';
 import { MigrationError } from './storage/migrations.ts';
-import { setUpTestMerchant } from './payments/merchant-settings.ts';
 import { startSimulatorProcess } from './simulator-process.ts';
 import { DeadLetterError, presentDeadLetter } from './events/bus/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -58,7 +57,7 @@ async function demoMerchant(server: RunningServer): Promise<{ id: string; secret
   const { merchants, config } = server.context;
   const existing = await merchants.findByMetadata('demo', 'true');
   if (existing !== undefined) return { id: existing.id, secretKey: await merchants.issueKey(existing.id, { revokeOthers: true }) };
-  const created = await merchants.create({ name: 'Demo shop', metadata: { demo: 'true' } }, (tx, merchantId) => setUpTestMerchant(tx, merchantId, config.simulatorUrl));
+  const created = await merchants.create({ name: 'Demo shop', metadata: { demo: 'true' } }, (tx, merchantId) => server.context.payments.settings.setUpTestMerchant(tx, merchantId, config.simulatorUrl));
   return { id: created.merchant.id, secretKey: created.secretKey };
 }
 

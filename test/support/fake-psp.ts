@@ -3,6 +3,7 @@
 // PSP keeps its own record of what it did with the customer's money (authorized, captured,
 // refunded, voided per reference), so a test compares that truth with what Payrail recorded.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { ConnectorUnavailableError } from '../../src/connectors/resilience.ts';
 import type {
   AuthorizeRequest, CallContext, CapabilityMap, CaptureRequest, Connector, PaymentOutcome, RefundOutcome, RefundRequest, SyncRequest, VoidRequest,
@@ -10,10 +11,11 @@ import type {
 import { Ledger } from '../../src/ledger/index.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { MerchantSettings, setUpTestMerchant } from '../../src/payments/merchant-settings.ts';
+import { MerchantSettings } from '../../src/payments/merchant-settings.ts';
 import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import { PaymentsService } from '../../src/payments/service.ts';
 import type { IntentWithAttempts } from '../../src/payments/types.ts';
+import { secretBoxFor, secretBoxPurposes } from '../../src/vault/secret-box.ts';
 import { openTestDatabase } from './databases.ts';
 
 export type Handler<Request, Outcome> = (request: Request, context: CallContext) => Promise<Outcome>;
@@ -151,14 +153,15 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
   const stripe = new FakePsp('stripe', { void: true });
   const razorpay = new FakePsp('razorpay', { void: false });
   const connectors = new Map<string, FakePsp>([['stripe', stripe], ['razorpay', razorpay]]);
-  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) => setUpTestMerchant(tx, id, 'http://127.0.0.1:9'));
+  const settings = new MerchantSettings(database, { secretBox: secretBoxFor(crypto.randomBytes(32), secretBoxPurposes.connectorCredentials) });
+  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) => settings.setUpTestMerchant(tx, id, 'http://127.0.0.1:9'));
   const vault = {
     get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
     reveal: async () => ({ number: '4242424242424242', expiryMonth: 12, expiryYear: 2030, cvc: '123' }),
   };
   const ledger = new Ledger(database);
   const payments = new PaymentsService({
-    database, ledger, vault, connector: (name) => connectors.get(name), settings: new MerchantSettings(database),
+    database, ledger, vault, connector: (name) => connectors.get(name), settings,
     pspTimeoutMs: 1000, neverSeenAfterMs: options.neverSeenAfterMs ?? 600_000, faultPoint: undefined, logger: createLogger('silent'),
   });
   const merchantId = merchant.id;

@@ -1,14 +1,16 @@
-// Operator routes (admin key): merchants, every ledger account, and the ledger verify.
+// Operator routes (admin key): merchants with their connectors and prices, every ledger account,
+// and the ledger verify.
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { verifyLedger } from '../../ledger/index.ts';
 import { connectorRegistry } from '../../connectors/registry.ts';
-import { connectorsOf, setConnector, setUpTestMerchant } from '../../payments/merchant-settings.ts';
+import { isCurrency, MAX_AMOUNT_MINOR } from '../../money/index.ts';
+import type { MerchantPrice } from '../../payments/merchant-settings.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { presentAccount, presentMerchant } from '../presenters.ts';
 import { list } from '../serialize.ts';
-import { ListQuery, MerchantSchema, Metadata, errorResponses, listOf } from '../schemas.ts';
+import { Int64, ListQuery, MerchantSchema, Metadata, errorResponses, listOf } from '../schemas.ts';
 import { AccountSchema } from './ledger.ts';
 
 const MerchantBody = Type.Object(
@@ -20,6 +22,22 @@ const MerchantBody = Type.Object(
   { additionalProperties: false },
 );
 
+const PriceSchema = Type.Object({
+  object: Type.Literal('merchant_price'), merchant: Type.String(), currency: Type.String(), percent_bps: Type.Integer(), fixed_amount: Int64,
+});
+
+const PriceBody = Type.Object(
+  {
+    percent_bps: Type.Integer({ minimum: 0, maximum: 10_000, description: 'Basis points of the captured amount (290 = 2.9 %), rounded half up to the minor unit.' }),
+    fixed_amount: Type.Integer({ minimum: 0, maximum: Number(MAX_AMOUNT_MINOR), description: "Added to every capture, in the currency's minor units (for '*': in the minor units of whichever currency is captured)." }),
+  },
+  { additionalProperties: false },
+);
+
+function presentPrice(merchantId: string, price: MerchantPrice) {
+  return { object: 'merchant_price' as const, merchant: merchantId, currency: price.currency, percent_bps: Number(price.percentBps), fixed_amount: price.fixedAmount };
+}
+
 export function registerAdminRoutes(app: FastifyInstance, context: AppContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -27,7 +45,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
     schema: { tags: ['operator'], summary: 'Create a merchant; the response carries its secret key, shown only this once', body: MerchantBody, response: { 201: Type.Object({ ...MerchantSchema.properties, secret_key: Type.String() }), ...errorResponses } },
   }, async (request, reply) => {
     // Test mode: every new merchant gets the simulated PSPs and the default price.
-    const { merchant, secretKey } = await context.merchants.create(request.body, (tx, merchantId) => setUpTestMerchant(tx, merchantId, context.config.simulatorUrl));
+    const { merchant, secretKey } = await context.merchants.create(request.body, (tx, merchantId) => context.payments.settings.setUpTestMerchant(tx, merchantId, context.config.simulatorUrl));
     request.log.info({ merchantId: merchant.id }, 'merchant created');
     reply.code(201);
     return { ...presentMerchant(merchant), secret_key: secretKey };
@@ -57,7 +75,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
     schema: { tags: ['operator'], summary: "A merchant's connectors in priority order (secrets are not shown)", params: MerchantParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses } },
   }, async (request) => {
     await requireMerchant(request.params.id);
-    const settings = await connectorsOf(context.database, request.params.id);
+    const settings = await context.payments.settings.storedConnectors(request.params.id);
     return list(settings.map((setting) => ({
       object: 'merchant_connector', connector: setting.connector, enabled: setting.enabled, priority: setting.priority,
       base_url: setting.credentials.baseUrl, api_key_hint: `…${setting.credentials.apiKey.slice(-4)}`,
@@ -85,12 +103,50 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       throw new ApiError('parameter_invalid', `Unknown connector '${request.params.connector}'; known: ${[...connectorRegistry.keys()].join(', ')}.`, 'connector');
     }
     const body = request.body;
-    await context.database.transaction((tx) => setConnector(tx, request.params.id, {
+    // Sealed at rest, bound to (merchant, connector); the cache of this process sees it at once.
+    await context.payments.settings.setConnector(request.params.id, {
       connector: request.params.connector, enabled: body.enabled, priority: body.priority,
       credentials: { baseUrl: body.base_url, apiKey: body.api_key, apiSecret: body.api_secret, merchantAccount: body.merchant_account, webhookSecret: body.webhook_secret },
-    }));
-    context.payments.settings.invalidate(request.params.id);
+    });
     return { object: 'merchant_connector', connector: request.params.connector, enabled: body.enabled, priority: body.priority, base_url: body.base_url };
+  });
+
+  typed.get('/v1/admin/merchants/:id/prices', {
+    schema: {
+      tags: ['operator'], summary: "A merchant's prices per currency, the '*' fallback last",
+      description: "A capture in a currency without its own price pays the '*' price; with neither, no fee.",
+      params: MerchantParams, response: { 200: listOf(PriceSchema), ...errorResponses },
+    },
+  }, async (request) => {
+    await requireMerchant(request.params.id);
+    const prices = await context.payments.settings.storedPrices(request.params.id);
+    return list(prices.map((price) => presentPrice(request.params.id, price)), false, `/v1/admin/merchants/${request.params.id}/prices`);
+  });
+
+  typed.put('/v1/admin/merchants/:id/prices/:currency', {
+    schema: {
+      tags: ['operator'], summary: "Set a merchant's price in one currency, or its fallback ('*'): a percentage plus a fixed amount",
+      description: 'The fee of a payment is min(captured amount, round_half_up(captured × percent_bps / 10000) + fixed_amount), '
+        + 'computed from the price in force when its capture is recorded: a payment authorized before a change and captured after it '
+        + 'pays the new price; captures already recorded keep their fee. Refunds return no fee. This server applies a change at once; '
+        + 'other Payrail processes sharing the database within 5 seconds (their settings cache).',
+      params: Type.Object({
+        id: Type.String({ maxLength: 100 }),
+        currency: Type.String({ pattern: '^([a-z]{3}|\\*)$', description: "A lowercase ISO 4217 code, or '*' for every currency without its own price." }),
+      }),
+      body: PriceBody,
+      response: { 200: PriceSchema, ...errorResponses },
+    },
+  }, async (request) => {
+    const { id, currency } = request.params;
+    await requireMerchant(id);
+    if (currency !== '*' && !isCurrency(currency)) {
+      throw new ApiError('parameter_invalid', `Unknown currency '${currency}'; give a lowercase ISO 4217 code, or '*' for the fallback price.`, 'currency');
+    }
+    const price = { currency, percentBps: BigInt(request.body.percent_bps), fixedAmount: BigInt(request.body.fixed_amount) };
+    await context.payments.settings.setPrice(id, currency, price);
+    request.log.info({ merchantId: id, currency, percentBps: request.body.percent_bps, fixedAmount: request.body.fixed_amount }, 'merchant price set');
+    return presentPrice(id, price);
   });
 
   typed.get('/v1/admin/ledger/accounts', {
