@@ -21,6 +21,7 @@ import { acquireDataDirectoryLock } from './storage/lock.ts';
 import { migrate } from './storage/migrations.ts';
 import { openDatabase } from './storage/open.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
+import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
@@ -120,8 +121,12 @@ async function assemble(config: Config, logger: Logger, role: Role, database: Da
     tuning: { ackWaitMs: config.consumerAckWaitMs },
   });
   const routing = new RoutingStore(database);
+  // PSP credentials are sealed at rest; rows written in plaintext (before migration 016) are sealed here.
+  const settings = new MerchantSettings(database, { secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials) });
+  const sealed = await settings.sealPlaintextCredentials();
+  if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
   const payments = new PaymentsService({
-    database, ledger, vault, connector: (name) => connectors.get(name), settings: new MerchantSettings(database), pspTimeoutMs: config.pspTimeoutMs,
+    database, ledger, vault, connector: (name) => connectors.get(name), settings, pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: config.neverSeenAfterMs, faultPoint: config.faultPoint, logger, events: bus,
     routing: {
       store: routing, tracker: new SuccessRateTracker(), random: Math.random,
@@ -134,7 +139,7 @@ async function assemble(config: Config, logger: Logger, role: Role, database: Da
     intervalMs: config.syncIntervalMs,
     voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
   }, logger);
-  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs);
+  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs, masterKey.key);
   let maintenance: { stop(): void } | undefined;
   return {
     config, logger, database, ledger, vault, merchants: new Merchants(database), adminKeys, idempotency, payments, webhooks, routing, metrics,

@@ -5,6 +5,7 @@
 // retry, which resumes from the resource the key names (`resource_id`).
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
+import { keyBytes } from '../vault/crypto.ts';
 
 export const idempotencyKeyLengthMax = 255;
 export const idempotencyKeyRetentionHours = 72;
@@ -17,13 +18,25 @@ export type Begin =
 
 export type KeyRequest = { readonly merchantId: string; readonly key: string; readonly method: string; readonly path: string; readonly body: unknown };
 
-/** A stable hash of the request: object keys sorted, so field order does not matter. */
-export function requestHash(method: string, path: string, body: unknown): string {
+const requestHashPurpose = 'payrail.idempotency.request-hash.v1';
+
+/** The request-hash key: derived from the vault master key for this purpose only; the master key itself never hashes. */
+export function requestHashKey(masterKey: Buffer): Buffer {
+  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes) throw new Error(`idempotency: the master key must be ${keyBytes} bytes`);
+  return Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), requestHashPurpose, keyBytes));
+}
+
+/**
+ * A stable, keyed hash of the request (HMAC-SHA256): object keys sorted, so field order does not
+ * matter. Keyed because the body of POST /v1/payment_methods holds a card number, expiry and CVC:
+ * an unkeyed hash in the table could be brute-forced from the last4 and the BIN.
+ */
+export function requestHash(hashKey: Buffer, method: string, path: string, body: unknown): string {
   const canonical = JSON.stringify(body ?? null, (_key, value: unknown) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   });
-  return crypto.createHash('sha256').update(`${method} ${path}\n${canonical}`).digest('hex');
+  return crypto.createHmac('sha256', hashKey).update(`${method} ${path}\n${canonical}`).digest('hex');
 }
 
 type KeyRow = {
@@ -34,14 +47,17 @@ type KeyRow = {
 export class IdempotencyKeys {
   readonly #database: Database;
   readonly #leaseMs: number;
+  readonly #hashKey: Buffer;
 
-  constructor(database: Database, leaseMs: number) {
+  /** `masterKey` is the vault's master key (32 bytes); only a key derived from it is kept. */
+  constructor(database: Database, leaseMs: number, masterKey: Buffer) {
     this.#database = database;
     this.#leaseMs = leaseMs;
+    this.#hashKey = requestHashKey(masterKey);
   }
 
   async begin(request: KeyRequest): Promise<Begin> {
-    const hash = requestHash(request.method, request.path, request.body);
+    const hash = requestHash(this.#hashKey, request.method, request.path, request.body);
     return this.#database.transaction(async (tx) => {
       const inserted = await tx.query(
         `INSERT INTO idempotency_keys (merchant_id, key, request_method, request_path, request_hash, status, locked_until)

@@ -5,8 +5,12 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   brandOf,
+  cardNumberMask,
+  looksLikeCardNumber,
   luhnCheckDigit,
   luhnValid,
+  maskCardNumbers,
+  noSuchPaymentMethodMessage,
   normalizeNumber,
   validateCard,
   validateNumber,
@@ -141,12 +145,12 @@ describe('expiry, CVC, name and metadata', () => {
     ['CVC of 3 digits on amex', { number: '378282246310005', cvc: '123' }, 'invalid_cvc', 'card[cvc]'],
     ['CVC with a letter', { cvc: '12a' }, 'invalid_cvc', 'card[cvc]'],
     ['CVC as a number', { cvc: 123 }, 'invalid_cvc', 'card[cvc]'],
-    ['name of 101 characters', { name: 'a'.repeat(101) }, 'invalid_request', 'card[name]'],
-    ['name with a newline', { name: 'Ada\nLovelace' }, 'invalid_request', 'card[name]'],
-    ['name as a number', { name: 12 }, 'invalid_request', 'card[name]'],
-    ['name holding the number', { name: `Ada ${visa}` }, 'invalid_request', 'card[name]'],
-    ['name holding a spaced number', { name: 'Ada 4242 4242 4242 4242' }, 'invalid_request', 'card[name]'],
-    ['name holding another number', { name: 'x 5555-5555-5555-4444' }, 'invalid_request', 'card[name]'],
+    ['name of 101 characters', { name: 'a'.repeat(101) }, 'parameter_invalid', 'billing_details[name]'],
+    ['name with a newline', { name: 'Ada\nLovelace' }, 'parameter_invalid', 'billing_details[name]'],
+    ['name as a number', { name: 12 }, 'parameter_invalid', 'billing_details[name]'],
+    ['name holding the number', { name: `Ada ${visa}` }, 'parameter_invalid', 'billing_details[name]'],
+    ['name holding a spaced number', { name: 'Ada 4242 4242 4242 4242' }, 'parameter_invalid', 'billing_details[name]'],
+    ['name holding another number', { name: 'x 5555-5555-5555-4444' }, 'parameter_invalid', 'billing_details[name]'],
     ['metadata as an array', { metadata: ['a'] }, 'invalid_request', 'metadata'],
     ['metadata as a string', { metadata: 'a' }, 'invalid_request', 'metadata'],
     ['51 metadata keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'invalid_request', 'metadata'],
@@ -285,6 +289,60 @@ describe('properties', () => {
         const redacted = redactDigits(`${before}${number}${after}`);
         assert.ok(!redacted.includes(number));
         assert.ok(!/\d{12}/.test(redacted));
+      }),
+    );
+  });
+});
+
+describe('an unknown payment method id that is a card number is not echoed', () => {
+  for (const id of ['4242424242424242', '4242 4242 4242 4242', '4242-4242-4242-4242', 'pm_4242424242424242', '424242424242', '4242424242424241']) {
+    test(`'${id}' gets the card-number message`, () => {
+      assert.ok(looksLikeCardNumber(id));
+      const message = noSuchPaymentMethodMessage(id);
+      assert.match(message, /looks like a card number/);
+      assertNoNumber(message, id.replace(/\D/g, ''));
+    });
+  }
+
+  for (const id of ['pm_1Qx8Zr2eZvKYlo2C', 'pm_card_visa', '42424242424', 'pm_2024_11_21']) {
+    test(`'${id}' is echoed as before`, () => {
+      assert.ok(!looksLikeCardNumber(id));
+      assert.equal(noSuchPaymentMethodMessage(id), `No such PaymentMethod: '${id}'`);
+    });
+  }
+});
+
+describe('maskCardNumbers', () => {
+  const cases: [string, string][] = [
+    ['url /v1/payment_methods/4242424242424242 done', `url /v1/payment_methods/${cardNumberMask} done`],
+    ['spaced 4242 4242 4242 4242.', `spaced ${cardNumberMask}.`],
+    ['dashed 3782-822463-10005', `dashed ${cardNumberMask}`],
+    ['19 digits 6205500000000000004', `19 digits ${cardNumberMask}`],
+    ['13 digits 4222222222222', `13 digits ${cardNumberMask}`],
+    ['after other digits: 12 4242 4242 4242 4242', `after other digits: 12 ${cardNumberMask}`],
+    ['glued {"param":"4000056655665556"}', `glued {"param":"${cardNumberMask}"}`],
+    ['two 4242424242424242 and 5555555555554444', `two ${cardNumberMask} and ${cardNumberMask}`],
+    ['Luhn-invalid 4242424242424241 stays', 'Luhn-invalid 4242424242424241 stays'],
+    ['twelve digits 424242424242 stay', 'twelve digits 424242424242 stay'],
+    ['one run of 20 digits 42424242424242424242 stays', 'one run of 20 digits 42424242424242424242 stays'],
+    ['a date 2026-11-21 and an amount 1234.56', 'a date 2026-11-21 and an amount 1234.56'],
+  ];
+  for (const [text, masked] of cases) {
+    test(JSON.stringify(text.slice(0, 30)), () => assert.equal(maskCardNumbers(text), masked));
+  }
+
+  test('a text without 13 digits in a row is returned as it is', () => {
+    const text = '{"level":30,"msg":"request completed","responseTime":12.5}';
+    assert.equal(maskCardNumbers(text), text);
+  });
+
+  test('any Luhn-valid 13–19 digit number, plain or grouped by 4, is masked wherever it sits', () => {
+    const noDigitsAround = fc.string({ maxLength: 20 }).map((text) => text.replace(/[\d -]/g, 'x'));
+    fc.assert(
+      fc.property(noDigitsAround, luhnNumber(13, 19), fc.boolean(), noDigitsAround, (before, number, grouped, after) => {
+        const written = grouped ? number.replace(/(\d{4})(?=\d)/g, '$1 ') : number;
+        const masked = maskCardNumbers(`${before}${written}${after}`);
+        assert.equal(masked, `${before}${cardNumberMask}${after}`);
       }),
     );
   });

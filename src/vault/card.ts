@@ -102,6 +102,75 @@ export function validateNumber(raw: unknown): { number: string; brand: CardBrand
   return { number, brand, last4: number.slice(-4) };
 }
 
+/**
+ * True when the text holds what may be a card number: a run of 12 or more digits, spaces or
+ * dashes between them allowed (the shape `redactDigits` removes).
+ */
+export function looksLikeCardNumber(text: string): boolean {
+  return redactDigits(text) !== text;
+}
+
+/**
+ * The message for a payment method id that names nothing. An id that looks like a card number
+ * is not echoed: the message reaches the client, stored idempotent replies and logs.
+ */
+export function noSuchPaymentMethodMessage(id: string): string {
+  if (looksLikeCardNumber(id)) {
+    return 'No such PaymentMethod: the id looks like a card number. Create a PaymentMethod with it first (POST /v1/payment_methods) and pass its id.';
+  }
+  return `No such PaymentMethod: '${id}'`;
+}
+
+export const cardNumberMask = '[redacted card number]';
+const cardNumberLengthMin = 13;
+const cardNumberLengthMax = 19;
+/** A run of at least 13 digits, single spaces or dashes between them allowed. */
+const digitRun = /\d(?:[ -]?\d){12,}/g;
+const digitRunPresent = /\d(?:[ -]?\d){12}/;
+
+/**
+ * Replaces every Luhn-valid run of 13 to 19 digits (single spaces or dashes between groups of
+ * digits allowed) with `cardNumberMask`. A longer run is searched group by group, so a card
+ * number written after other digits ("order 12 4242 4242 4242 4242") is still found; one
+ * unbroken run of more than 19 digits is not a card number as written and is left alone.
+ * Returns the same string when there is nothing to mask.
+ */
+export function maskCardNumbers(text: string): string {
+  if (!digitRunPresent.test(text)) return text;
+  return text.replace(digitRun, maskRun);
+}
+
+function maskRun(run: string): string {
+  const groups = run.split(/[ -]/);
+  const separators = run.match(/[ -]/g) ?? [];
+  let masked = '';
+  let index = 0;
+  while (index < groups.length) {
+    const end = cardNumberEnd(groups, index);
+    masked += end === undefined ? (groups[index] ?? '') : cardNumberMask;
+    index = end ?? index;
+    masked += separators[index] ?? '';
+    index += 1;
+  }
+  return masked;
+}
+
+/**
+ * The last group of the longest Luhn-valid 13–19 digit number that starts at group `start`, if
+ * there is one (the longest, so that a 19-digit number whose first 16 digits happen to pass
+ * Luhn is masked whole).
+ */
+function cardNumberEnd(groups: readonly string[], start: number): number | undefined {
+  let digits = '';
+  let found: number | undefined;
+  for (let end = start; end < groups.length; end++) {
+    digits += groups[end] ?? '';
+    if (digits.length > cardNumberLengthMax) break;
+    if (digits.length >= cardNumberLengthMin && luhnValid(digits)) found = end;
+  }
+  return found;
+}
+
 /** Cards are valid through the last day of their expiry month; `now` is read in UTC. */
 export function validateExpiry(expMonth: unknown, expYear: unknown, now: Date): { expMonth: number; expYear: number } {
   if (typeof expMonth !== 'number' || !Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12) {
@@ -132,16 +201,16 @@ export function validateCvc(cvc: unknown, brand: CardBrand): void {
 /** Undefined, null and '' mean "no name". */
 export function validateHolderName(name: unknown, number: string): string | null {
   if (name === undefined || name === null || name === '') return null;
-  if (typeof name !== 'string') throw new VaultError('invalid_request', 'The cardholder name must be a string.', 'card[name]');
+  if (typeof name !== 'string') throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must be a string.', 'billing_details[name]');
   if (name.length > holderNameLengthMax) {
-    throw new VaultError('invalid_request', `The cardholder name must be at most ${holderNameLengthMax} characters.`, 'card[name]');
+    throw new VaultError('parameter_invalid', `The cardholder name (billing_details[name]) must be at most ${holderNameLengthMax} characters.`, 'billing_details[name]');
   }
   if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new VaultError('invalid_request', 'The cardholder name must not contain control characters.', 'card[name]');
+    throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must not contain control characters.', 'billing_details[name]');
   }
   // holder_name is a plaintext column: a card number pasted into it would be stored in the clear.
   if (redactDigits(name) !== name || containsNumber(name, number)) {
-    throw new VaultError('invalid_request', 'The cardholder name must not contain a card number.', 'card[name]');
+    throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must not contain a card number.', 'billing_details[name]');
   }
   return name;
 }

@@ -15,10 +15,11 @@ export type VaultErrorCode =
   | 'expired_card'
   | 'invalid_cvc'
   | 'invalid_request'
+  | 'parameter_invalid'
   | 'resource_missing';
 
 /** The API parameter a card field is reported under (Stripe's names). */
-export type CardParam = 'card[number]' | 'card[exp_month]' | 'card[exp_year]' | 'card[cvc]' | 'card[name]';
+export type CardParam = 'card[number]' | 'card[exp_month]' | 'card[exp_year]' | 'card[cvc]' | 'billing_details[name]';
 
 export class VaultError extends Error {
   readonly code: VaultErrorCode;
