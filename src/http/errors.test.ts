@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { LedgerError } from '../ledger/index.ts';
 import { MoneyError } from '../money/index.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
+import { FormError } from './form.ts';
 
 test('domain errors map to Stripe-shaped 4xx bodies with their param', () => {
   const ledger = toErrorResponse(new LedgerError('limit_exceeded', 'would break its limit', 'legs[0].amount'), 'req_1');
@@ -37,4 +38,19 @@ test('schema validation errors name the param in bracket notation', () => {
   const body = toErrorResponse(missing, 'r').body.error;
   assert.equal(body.code, 'parameter_missing');
   assert.equal(body.param, 'card[number]');
+});
+
+test('a refused object key names its object and quotes the key', () => {
+  const issue = { keyword: 'maxLength', instancePath: '/metadata', params: { limit: 40 }, message: 'must NOT have more than 40 characters', propertyName: 'k'.repeat(60) };
+  const body = toErrorResponse(Object.assign(new Error('invalid'), { validation: [issue], validationContext: 'body' }), 'r').body.error;
+  assert.equal(body.code, 'parameter_invalid');
+  assert.equal(body.param, 'metadata');
+  assert.equal(body.message, `Invalid parameter metadata: the key "${'k'.repeat(50)}…" must NOT have more than 40 characters.`);
+});
+
+test('a form error names its field when it has one', () => {
+  const field = toErrorResponse(new FormError("The form field 'amount' is given more than once.", 'amount'), 'r');
+  assert.deepEqual([field.status, field.body.error.code, field.body.error.param], [400, 'parameter_invalid', 'amount']);
+  const whole = toErrorResponse(new FormError('The form-encoded body has an invalid percent-encoding.'), 'r');
+  assert.deepEqual([whole.status, whole.body.error.code, whole.body.error.param], [400, 'body_invalid', undefined]);
 });

@@ -115,7 +115,8 @@ export type ErrorBody = {
 
 export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean; retryAfterSeconds?: number };
 
-type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
+/** `propertyName` is set when an object's key failed its `propertyNames` schema (metadata keys). */
+type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string; propertyName?: string };
 
 /** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
 function paramFromPath(instancePath: string): string {
@@ -141,6 +142,11 @@ function fromValidation(issue: ValidationIssue, context: string | undefined): Ap
   }
   const param = paramFromPath(issue.instancePath);
   if (param === '') return new ApiError('body_invalid', `The request body ${issue.message ?? 'is invalid'}.`);
+  if (issue.propertyName !== undefined) {
+    // The key itself is wrong, so the param is the object that holds it; the message names the key.
+    const key = JSON.stringify(issue.propertyName.length > 50 ? `${issue.propertyName.slice(0, 50)}…` : issue.propertyName);
+    return new ApiError('parameter_invalid', `Invalid ${where} ${param}: the key ${key} ${issue.message ?? 'is not allowed'}.`, param);
+  }
   return new ApiError('parameter_invalid', `Invalid ${where} ${param}: ${issue.message ?? 'invalid value'}.`, param);
 }
 
@@ -160,7 +166,7 @@ function fromFramework(error: { code?: unknown; validation?: unknown; validation
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('body_invalid', 'The request body is not valid JSON.');
     default:
-      if (error instanceof FormError) return new ApiError('body_invalid', error.message);
+      if (error instanceof FormError) return error.param === undefined ? new ApiError('body_invalid', error.message) : new ApiError('parameter_invalid', error.message, error.param);
       return error instanceof SyntaxError ? new ApiError('body_invalid', 'The request body is not valid JSON.') : undefined;
   }
 }

@@ -19,3 +19,11 @@ test('malformed forms are refused with a clear error', () => {
   assert.throws(() => parseForm('a[b][c][d][e][f][g]=1'), FormError);
   assert.throws(() => parseForm(Array.from({ length: 1001 }, (_, index) => `k${index}=1`).join('&')), FormError);
 });
+
+test('a field given twice or holding U+0000 is refused naming the field', () => {
+  for (const [text, param] of [['amount=1000&amount=5', 'amount'], ['card[number]=4242&card[number]=1', 'card[number]'], ['card[cvc]=1&card=2', 'card'], ['note=a%00b', 'note']] as const) {
+    assert.throws(() => parseForm(text), (error: unknown) => error instanceof FormError && error.param === param && error.message.includes(param), text);
+  }
+  assert.throws(() => parseForm('a%00=1'), (error: unknown) => error instanceof FormError && error.param === undefined);
+  assert.deepEqual({ ...parseForm('tags[]=a&tags[]=a') }, { tags: ['a', 'a'] });
+});

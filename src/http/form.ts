@@ -7,7 +7,15 @@ export const formEncoded = Symbol('form-encoded');
 const pairsMax = 1000;
 const depthMax = 5;
 
-export class FormError extends Error {}
+/** A malformed form; `param` is set when one field is at fault (answered as parameter_invalid naming it). */
+export class FormError extends Error {
+  readonly param: string | undefined;
+  constructor(message: string, param?: string) {
+    super(message);
+    this.name = 'FormError';
+    this.param = param;
+  }
+}
 
 function decode(text: string): string {
   try {
@@ -28,13 +36,15 @@ function pathOf(key: string): string[] {
 
 type Node = Record<string, unknown>;
 
-function assign(root: Node, path: readonly string[], value: string): void {
+function assign(root: Node, name: string, path: readonly string[], value: string): void {
   let node: Node = root;
   for (const [index, segment] of path.entries()) {
     const last = index === path.length - 1;
     const key = segment === '' ? String(Object.keys(node).length) : segment;
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new FormError('The form field name is not allowed.');
     if (last) {
+      // `amount=1000&amount=5` is ambiguous: refused rather than letting one value silently win.
+      if (node[key] !== undefined) throw new FormError(`The form field '${name.slice(0, 100)}' is given more than once.`, name.slice(0, 100));
       node[key] = value;
       return;
     }
@@ -62,7 +72,10 @@ export function parseForm(text: string): Record<string, unknown> {
     const separator = pair.indexOf('=');
     const key = decode(separator < 0 ? pair : pair.slice(0, separator));
     const value = separator < 0 ? '' : decode(pair.slice(separator + 1));
-    assign(root, pathOf(key), value);
+    // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500 there.
+    if (key.includes('\u0000')) throw new FormError('A form field name contains the character U+0000.');
+    if (value.includes('\u0000')) throw new FormError(`The form field '${key.slice(0, 100)}' contains the character U+0000.`, key.slice(0, 100));
+    assign(root, key, pathOf(key), value);
   }
   const parsed = arraysOf(root) as Record<string, unknown>;
   Object.defineProperty(parsed, formEncoded, { value: true, enumerable: false });

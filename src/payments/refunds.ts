@@ -142,7 +142,13 @@ export class Refunds {
     return refund;
   }
 
-  async list(merchantId: string, options: { limit: number; startingAfter?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+  async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+    // A cursor must name one of the merchant's refunds (Stripe answers "No such refund" too).
+    for (const [param, id] of [['starting_after', options.startingAfter], ['ending_before', options.endingBefore]] as const) {
+      if (id !== undefined && (await findRefund(this.#dependencies.database, merchantId, id, false)) === undefined) {
+        throw new PaymentError('resource_missing', `No such refund: '${id}' (given as ${param}).`, { param });
+      }
+    }
     return listRefunds(this.#dependencies.database, merchantId, options);
   }
 

@@ -248,11 +248,14 @@ export async function updateRefund(tx: Queryable, id: string, change: { status: 
   return refundFromRow(result.rows[0] as RefundRow);
 }
 
-export async function listRefunds(tx: Queryable, merchantId: string, options: { limit: number; startingAfter?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+export async function listRefunds(tx: Queryable, merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+  const ascending = options.endingBefore !== undefined;
   const result = await tx.query<RefundRow>(
-    `SELECT * FROM refunds WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR payment_intent_id = $3)
-      ORDER BY id DESC LIMIT $4`,
-    [merchantId, options.startingAfter ?? null, options.paymentIntentId ?? null, options.limit + 1],
+    `SELECT * FROM refunds WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3) AND ($4::text IS NULL OR payment_intent_id = $4)
+      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $5`,
+    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.paymentIntentId ?? null, options.limit + 1],
   );
-  return { refunds: result.rows.slice(0, options.limit).map(refundFromRow), hasMore: result.rows.length > options.limit };
+  const page = result.rows.slice(0, options.limit).map(refundFromRow);
+  if (ascending) page.reverse();
+  return { refunds: page, hasMore: result.rows.length > options.limit };
 }

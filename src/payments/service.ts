@@ -28,6 +28,7 @@ import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } fro
 import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
 import { Orphans } from './orphans.ts';
+import { noSuchPaymentMethodMessage } from '../vault/card.ts';
 
 export type CreateIntentInput = {
   readonly amount: unknown;
@@ -162,6 +163,10 @@ export class PaymentsService {
 
   async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
+    // A cursor must name one of the merchant's intents (Stripe answers "No such payment_intent" too).
+    for (const [param, id] of [['starting_after', options.startingAfter], ['ending_before', options.endingBefore]] as const) {
+      if (id !== undefined && (await findIntent(database, merchantId, id, false)) === undefined) throw new PaymentError('resource_missing', `No such payment_intent: '${id}' (given as ${param}).`, { param });
+    }
     const page = await listIntents(database, merchantId, options);
     const attempts = await attemptsOf(database, page.intents.map((intent) => intent.id));
     return {
@@ -396,7 +401,7 @@ export class PaymentsService {
 
   async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<CardFacts> {
     const method = await this.#dependencies.vault.get(merchantId, paymentMethod);
-    if (method === undefined) throw new PaymentError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, { param: 'payment_method' });
+    if (method === undefined) throw new PaymentError('resource_missing', noSuchPaymentMethodMessage(paymentMethod), { param: 'payment_method' });
     return method;
   }
 

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { presentIntent, presentPaymentMethod, presentRefund } from '../presenters.ts';
 import { list } from '../serialize.ts';
+import { noSuchPaymentMethodMessage } from '../../vault/card.ts';
 import { Int64, Metadata, errorResponses, listOf } from '../schemas.ts';
 
 /** A string enum whose TypeScript type is the union of its values. */
@@ -32,6 +33,8 @@ const CancelIntent = Type.Object({
   cancellation_reason: Type.Optional(Enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const)),
 }, { additionalProperties: false });
 const Empty = Type.Object({}, { additionalProperties: false });
+/** The query of a route that takes none: an unknown parameter is refused, not ignored. */
+const NoQuery = Empty;
 
 const CreateRefund = Type.Object({
   payment_intent: Id,
@@ -109,6 +112,8 @@ function resumedResource(request: FastifyRequest): string | null {
   return request.idempotency?.resumed === true ? request.idempotency.resourceId : null;
 }
 
+const bothCursors = () => new ApiError('parameter_invalid', 'Give starting_after or ending_before, not both.', 'ending_before');
+
 export function registerPaymentRoutes(app: FastifyInstance, context: AppContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
@@ -131,12 +136,12 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
 
   typed.get('/v1/payment_intents', { schema: { tags: ['payments'], summary: 'List PaymentIntents, newest first', querystring: ListQuery, response: { 200: listOf(PaymentIntentSchema), ...failures } } }, async (request) => {
     const { limit, starting_after: startingAfter, ending_before: endingBefore } = request.query;
-    if (startingAfter !== undefined && endingBefore !== undefined) throw new ApiError('parameter_invalid', 'Give starting_after or ending_before, not both.', 'ending_before');
+    if (startingAfter !== undefined && endingBefore !== undefined) throw bothCursors();
     const page = await payments.list(request.merchantId, { limit, startingAfter, endingBefore });
     return list(page.items.map(presentIntent), page.hasMore, '/v1/payment_intents');
   });
 
-  typed.get('/v1/payment_intents/:id', { schema: { tags: ['payments'], summary: 'Retrieve a PaymentIntent with its attempts', params: IdParams, response: intentResponses } }, async (request) =>
+  typed.get('/v1/payment_intents/:id', { schema: { tags: ['payments'], summary: 'Retrieve a PaymentIntent with its attempts', params: IdParams, querystring: NoQuery, response: intentResponses } }, async (request) =>
     presentIntent(await payments.retrieve(request.merchantId, request.params.id)));
 
   typed.post('/v1/payment_intents/:id/confirm', { schema: { tags: ['payments'], summary: 'Confirm a PaymentIntent: authorize (and capture when automatic)', params: IdParams, body: ConfirmIntent, response: intentResponses } }, async (request) => {
@@ -178,11 +183,13 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
   typed.get('/v1/refunds', {
     schema: { tags: ['refunds'], summary: 'List refunds, newest first', querystring: Type.Object({ ...ListQuery.properties, payment_intent: Type.Optional(Id) }, { additionalProperties: false }), response: { 200: listOf(RefundSchema), ...failures } },
   }, async (request) => {
-    const page = await payments.refunds.list(request.merchantId, { limit: request.query.limit, startingAfter: request.query.starting_after, paymentIntentId: request.query.payment_intent });
+    const { limit, starting_after: startingAfter, ending_before: endingBefore, payment_intent: paymentIntentId } = request.query;
+    if (startingAfter !== undefined && endingBefore !== undefined) throw bothCursors();
+    const page = await payments.refunds.list(request.merchantId, { limit, startingAfter, endingBefore, paymentIntentId });
     return list(page.refunds.map(presentRefund), page.hasMore, '/v1/refunds');
   });
 
-  typed.get('/v1/refunds/:id', { schema: { tags: ['refunds'], summary: 'Retrieve a refund', params: IdParams, response: refundResponses } }, async (request) =>
+  typed.get('/v1/refunds/:id', { schema: { tags: ['refunds'], summary: 'Retrieve a refund', params: IdParams, querystring: NoQuery, response: refundResponses } }, async (request) =>
     presentRefund(await payments.refunds.retrieve(request.merchantId, request.params.id)));
 
   typed.post('/v1/payment_methods', { schema: { tags: ['payment methods'], summary: 'Store a card in the vault; only brand, last4, expiry and issuer country are ever shown', body: CreatePaymentMethod, response: { 200: PaymentMethodSchema, ...failures } } }, async (request) => {
@@ -191,13 +198,13 @@ export function registerPaymentRoutes(app: FastifyInstance, context: AppContext)
     return presentPaymentMethod(method);
   });
 
-  typed.get('/v1/payment_methods/:id', { schema: { tags: ['payment methods'], summary: 'Retrieve a payment method', params: IdParams, response: { 200: PaymentMethodSchema, ...failures } } }, async (request) => {
+  typed.get('/v1/payment_methods/:id', { schema: { tags: ['payment methods'], summary: 'Retrieve a payment method', params: IdParams, querystring: NoQuery, response: { 200: PaymentMethodSchema, ...failures } } }, async (request) => {
     const method = await context.vault.get(request.merchantId, request.params.id);
-    if (method === undefined) throw new ApiError('resource_missing', `No such PaymentMethod: '${request.params.id}'`, 'id');
+    if (method === undefined) throw new ApiError('resource_missing', noSuchPaymentMethodMessage(request.params.id), 'id');
     return presentPaymentMethod(method);
   });
 
-  typed.get('/v1/balance', { schema: { tags: ['balance'], summary: "The merchant's balance per currency, from the ledger", response: { 200: BalanceSchema, ...failures } } }, async (request) => {
+  typed.get('/v1/balance', { schema: { tags: ['balance'], summary: "The merchant's balance per currency, from the ledger", querystring: NoQuery, response: { 200: BalanceSchema, ...failures } } }, async (request) => {
     const balance = await payments.balance(request.merchantId);
     return { object: 'balance' as const, available: balance.available, pending: balance.pending, livemode: false };
   });
