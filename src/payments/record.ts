@@ -84,7 +84,8 @@ export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attemp
       return failed(intent, attempt, outcome, outcome.message ?? 'Your card was declined.', finish);
     default: {
       if (options.failIfNeverSeen && outcome.pspCode === 'not_found') {
-        return failed(intent, attempt, outcome, 'The PSP never received this authorization.', finish);
+        // Not the card's fault: Stripe's code for a failure on the processor's side.
+        return failed(intent, attempt, outcome, 'The PSP never received this authorization.', finish, 'processing_error');
       }
       const firstTime = attempt.status === 'pending';
       return finish({
@@ -100,8 +101,10 @@ export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attemp
   }
 }
 
-function failed(intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, message: string, finish: (next: { intent: PaymentIntent; attempt: Attempt; eventType: 'payment_intent.payment_failed' }) => Plan): Plan {
-  const code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined';
+function failed(
+  intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, message: string, finish: (next: { intent: PaymentIntent; attempt: Attempt; eventType: 'payment_intent.payment_failed' }) => Plan,
+  code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined',
+): Plan {
   return finish({
     attempt: {
       ...attempt, status: moveAttempt(attempt.id, attempt.status, 'failed'), pspReference: outcome.pspReference ?? attempt.pspReference,

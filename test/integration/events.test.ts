@@ -26,8 +26,11 @@ describe('events over HTTP', () => {
     otherKey = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Other' } })).body.secret_key);
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('a captured payment: created, then succeeded with the final object', async () => {

@@ -40,8 +40,11 @@ describe('failover between connectors', () => {
     for (const psp of ['stripe', 'razorpay', 'paytm']) await faults(psp, undefined);
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test("the merchant's routing rules choose the connector by card country, brand and amount", async () => {
@@ -164,8 +167,11 @@ describe('a full bulkhead', () => {
     await fetch(`${simulator.url}/_sim/faults/stripe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: 400 } }) });
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('refuses beyond its bound with a fast 503; the refused intent can be confirmed again', async () => {

@@ -23,8 +23,11 @@ describe('payments under concurrency (PostgreSQL)', () => {
     key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Busy shop' } })).body.secret_key);
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('50 concurrent identical POSTs with one key: one charge; every answer the stored response or 409', async () => {

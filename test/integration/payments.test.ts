@@ -63,8 +63,11 @@ describe('payments over HTTP with the simulator', () => {
     otherKey = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Other' } })).body.secret_key);
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('a card is vaulted and shown only as brand, last4 and expiry', async () => {
@@ -136,7 +139,12 @@ describe('payments over HTTP with the simulator', () => {
     const truth = await groundTruth(attemptsOf(paid.body)[0]?.id);
     assert.equal(truth.payments[0]?.refunded, 1_000);
     const listed = await call(server, 'GET', `/v1/refunds?payment_intent=${paid.body.id}`, { key });
-    assert.equal((listed.body.data as unknown[]).length, 2);
+    assert.deepEqual((listed.body.data as { id: string }[]).map((refund) => refund.id), [second.body.id, first.body.id], 'newest first');
+    // Paging one at a time: forward from the newest, then back again.
+    const older = await call(server, 'GET', `/v1/refunds?payment_intent=${paid.body.id}&limit=1&starting_after=${second.body.id}`, { key });
+    assert.deepEqual([(older.body.data as { id: string }[]).map((refund) => refund.id), older.body.has_more], [[first.body.id], false]);
+    const newer = await call(server, 'GET', `/v1/refunds?payment_intent=${paid.body.id}&limit=1&ending_before=${first.body.id}`, { key });
+    assert.deepEqual([(newer.body.data as { id: string }[]).map((refund) => refund.id), newer.body.has_more], [[second.body.id], false]);
   });
 
   test('a decline is a 402 card error and leaves the intent ready for another payment method', async () => {
@@ -213,6 +221,7 @@ describe('payments over HTTP with the simulator', () => {
       assert.equal(synced.status, 200, JSON.stringify(synced.body));
       assert.equal(synced.body.status, 'requires_payment_method');
       assert.deepEqual(attemptsOf(synced.body).map((attempt) => [attempt.status, attempt.psp_code]), [['failed', 'not_found']]);
+      assert.equal((synced.body.last_payment_error as { code: string } | null)?.code, 'processing_error', 'the card was not declined');
       assert.deepEqual(await postingsOf(attemptsOf(synced.body)[0]?.id ?? ''), { posted: [], waiting: 0n });
     }
   });
@@ -502,8 +511,11 @@ describe('operators set a merchant\'s connectors', () => {
     merchant = { id: String(created.body.id), key: String(created.body.secret_key) };
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('a new test-mode merchant has the three simulated PSPs; disabling one takes it out of routing', async () => {

@@ -50,8 +50,11 @@ describe('the compare-and-set record statement (postgres)', () => {
     merchantId = String(created.body.id);
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('applies to the state it was planned from: intent, attempt, ledger outbox row and event together', async () => {

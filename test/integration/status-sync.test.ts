@@ -36,8 +36,11 @@ for (const kind of ['pglite', 'postgres'] as const) {
       key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Shop' } })).body.secret_key);
     });
     after(async () => {
-      await server.stop();
-      await simulator.stop();
+      try {
+        await server.stop();
+      } finally {
+        await simulator.stop();
+      }
     });
 
     test('a lost answer is resolved by the worker, not before it is due', async () => {

@@ -20,8 +20,11 @@ describe("Stripe's SDK against Payrail", () => {
     stripe = new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 1, telemetry: false });
   });
   after(async () => {
-    await server.stop();
-    await simulator.stop();
+    try {
+      await server.stop();
+    } finally {
+      await simulator.stop();
+    }
   });
 
   test('a card, a manual-capture payment, a partial capture, a refund and the balance', async () => {
