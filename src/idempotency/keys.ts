@@ -5,7 +5,7 @@
 // retry, which resumes from the resource the key names (`resource_id`).
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
-import { keyBytes } from '../vault/crypto.ts';
+import { derivedKey } from '../vault/secret-box.ts';
 
 export const idempotencyKeyLengthMax = 255;
 export const idempotencyKeyRetentionHours = 72;
@@ -18,12 +18,9 @@ export type Begin =
 
 export type KeyRequest = { readonly merchantId: string; readonly key: string; readonly method: string; readonly path: string; readonly body: unknown };
 
-const requestHashPurpose = 'payrail.idempotency.request-hash.v1';
-
-/** The request-hash key: derived from the vault master key for this purpose only; the master key itself never hashes. */
+/** The request-hash key: derived from the vault master key for this purpose only. */
 export function requestHashKey(masterKey: Buffer): Buffer {
-  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes) throw new Error(`idempotency: the master key must be ${keyBytes} bytes`);
-  return Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), requestHashPurpose, keyBytes));
+  return derivedKey(masterKey, 'idempotency.request-hash');
 }
 
 /**

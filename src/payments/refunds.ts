@@ -7,7 +7,7 @@ import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
-import { PaymentError } from './errors.ts';
+import { PaymentError, requireCursors } from './errors.ts';
 import { insertEvents } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -143,12 +143,7 @@ export class Refunds {
   }
 
   async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-    // A cursor must name one of the merchant's refunds (Stripe answers "No such refund" too).
-    for (const [param, id] of [['starting_after', options.startingAfter], ['ending_before', options.endingBefore]] as const) {
-      if (id !== undefined && (await findRefund(this.#dependencies.database, merchantId, id, false)) === undefined) {
-        throw new PaymentError('resource_missing', `No such refund: '${id}' (given as ${param}).`, { param });
-      }
-    }
+    await requireCursors(options, 'refund', async (id) => (await findRefund(this.#dependencies.database, merchantId, id, false)) !== undefined);
     return listRefunds(this.#dependencies.database, merchantId, options);
   }
 

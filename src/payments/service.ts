@@ -11,7 +11,7 @@ import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts'
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
-import { PaymentError } from './errors.ts';
+import { PaymentError, requireCursors } from './errors.ts';
 import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
@@ -163,10 +163,7 @@ export class PaymentsService {
 
   async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
-    // A cursor must name one of the merchant's intents (Stripe answers "No such payment_intent" too).
-    for (const [param, id] of [['starting_after', options.startingAfter], ['ending_before', options.endingBefore]] as const) {
-      if (id !== undefined && (await findIntent(database, merchantId, id, false)) === undefined) throw new PaymentError('resource_missing', `No such payment_intent: '${id}' (given as ${param}).`, { param });
-    }
+    await requireCursors(options, 'payment_intent', async (id) => (await findIntent(database, merchantId, id, false)) !== undefined);
     const page = await listIntents(database, merchantId, options);
     const attempts = await attemptsOf(database, page.intents.map((intent) => intent.id));
     return {

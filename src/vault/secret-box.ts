@@ -25,11 +25,19 @@ export type SecretBoxPurpose = (typeof secretBoxPurposes)[keyof typeof secretBox
 
 const format = 'v1';
 
+/**
+ * A key derived from the vault master key (32 bytes) for one purpose only (HKDF-SHA256, info
+ * `payrail.<purpose>.v1`): the master key itself never encrypts or hashes anything but data keys.
+ */
+export function derivedKey(masterKey: Buffer, purpose: string): Buffer {
+  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes) throw new Error(`${purpose}: the master key must be ${keyBytes} bytes`);
+  return Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), `payrail.${purpose}.v1`, keyBytes));
+}
+
 /** A SecretBox keyed by the vault master key (32 bytes); the master key itself is never the cipher key. */
 export function secretBoxFor(masterKey: Buffer, purpose: SecretBoxPurpose): SecretBox {
-  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes) throw new Error(`${purpose}: the master key must be ${keyBytes} bytes`);
   const info = `payrail.${purpose}.v1`;
-  const key = Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), info, keyBytes));
+  const key = derivedKey(masterKey, purpose);
   // A single string encodes as [info, string]: the encoding webhook secrets were sealed with.
   const aad = (associatedData: AssociatedData) => Buffer.from(JSON.stringify([info, ...(typeof associatedData === 'string' ? [associatedData] : associatedData)]));
   return {
