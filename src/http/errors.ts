@@ -6,6 +6,7 @@ import { FormError } from './form.ts';
 import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
+import { maskCardNumbers } from '../vault/card.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
 import { presentIntent } from './presenters.ts';
 
@@ -198,8 +199,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
     };
   }
   const entry: CatalogueEntry = catalogue[apiError.code];
-  const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: apiError.message, request_id: requestId } };
-  if (apiError.param !== undefined) body.error.param = apiError.param;
+  // A card number may come back in what a request named (an unknown field, a path): masked here,
+  // for every error, since an answer can also be stored (idempotency keys) and logged.
+  const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: maskCardNumbers(apiError.message), request_id: requestId } };
+  if (apiError.param !== undefined) body.error.param = maskCardNumbers(apiError.param);
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
   if (error instanceof PaymentError && error.paymentIntent !== undefined) body.error.payment_intent = presentIntent(error.paymentIntent);

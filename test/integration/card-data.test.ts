@@ -194,10 +194,16 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
     assert.equal(reread.body.payment_method ?? null, null);
   });
 
-  test('a card number where no card belongs (an unknown parameter, a malformed body) is refused and not logged', async () => {
+  test('a card number where no card belongs (an unknown parameter, a path, a malformed body) is refused, not echoed and not logged', async () => {
     const unknown = await call(server, 'POST', '/v1/payment_methods', { key, body: { ...card(pans.vaulted), [pans.unknownParameter]: 'x' } });
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.error?.code, 'parameter_unknown');
+    // The answer names the parameter, masked: a card number is never sent back either.
+    assert.equal(unknown.body.error?.param, cardNumberMask);
+    assert.ok(!JSON.stringify(unknown.body).includes(pans.unknownParameter), JSON.stringify(unknown.body));
+    const route = await call(server, 'GET', `/v1/nothing/${pans.unknownParameter}`, { key });
+    assert.equal(route.status, 404);
+    assert.ok(!JSON.stringify(route.body).includes(pans.unknownParameter), JSON.stringify(route.body));
     const malformed = await call(server, 'POST', '/v1/payment_methods', { key, rawBody: `{"type":"card","card":{"number":${pans.malformedJson} x` });
     assert.equal(malformed.status, 400);
     // The refusal is logged with its parameter, the number masked by the logger.
