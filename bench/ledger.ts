@@ -19,7 +19,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Ledger, LedgerError, verifyLedger, type AccountSpec, type Leg, type TransferRequest, type VerifyReport } from '../src/ledger/index.ts';
+import {
+  Ledger,
+  LedgerError,
+  verifyLedger,
+  type AccountSpec,
+  type Leg,
+  type TransferRequest,
+  type VerifyReport,
+} from '../src/ledger/index.ts';
 import type { Database, QueryResult, Queryable, Row } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
@@ -70,10 +78,17 @@ const usage = `usage: node bench/ledger.ts [options]
 
 class UsageError extends Error {}
 
-function integerOption(value: string | undefined, name: string, fallback: number, minimum: number, maximum: number): number {
+function integerOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  minimum: number,
+  maximum: number,
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum) throw new UsageError(`--${name} must be an integer from ${minimum} to ${maximum}`);
+  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum)
+    throw new UsageError(`--${name} must be an integer from ${minimum} to ${maximum}`);
   return parsed;
 }
 
@@ -100,27 +115,46 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   });
   if (values.help) return 'help';
   const seconds = values.seconds === undefined ? 5 : Number(values.seconds);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new UsageError('--seconds must be a number above 0 and at most 3600');
-  const scenarios = values.scenarios === undefined ? [...scenarioNames] : values.scenarios.split(',').map((name) => name.trim());
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)
+    throw new UsageError('--seconds must be a number above 0 and at most 3600');
+  const scenarios =
+    values.scenarios === undefined
+      ? [...scenarioNames]
+      : values.scenarios.split(',').map((name) => name.trim());
   for (const name of scenarios) {
-    if (!(scenarioNames as readonly string[]).includes(name)) throw new UsageError(`unknown scenario ${name}; known: ${scenarioNames.join(', ')}`);
+    if (!(scenarioNames as readonly string[]).includes(name))
+      throw new UsageError(`unknown scenario ${name}; known: ${scenarioNames.join(', ')}`);
   }
-  const databaseUrl = values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
+  const databaseUrl =
+    values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
   let host: string;
   try {
     host = new URL(databaseUrl).hostname;
   } catch {
     throw new UsageError('--database-url must be a postgres:// URL');
   }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+    throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
   return {
     seconds,
     clients: integerOption(values.clients, 'clients', 16, 1, 256),
     batchClients: integerOption(values['batch-clients'], 'batch-clients', 3, 1, 64),
     batchSize: integerOption(values['batch-size'], 'batch-size', 1000, 1, 8192),
     hotAccounts: integerOption(values['hot-accounts'], 'hot-accounts', 4, 2, 1000),
-    spreadAccounts: integerOption(values['spread-accounts'], 'spread-accounts', 10_000, 2, 1_000_000),
-    maxTransfers: integerOption(values['max-transfers'], 'max-transfers', 2_000_000, 1, 100_000_000),
+    spreadAccounts: integerOption(
+      values['spread-accounts'],
+      'spread-accounts',
+      10_000,
+      2,
+      1_000_000,
+    ),
+    maxTransfers: integerOption(
+      values['max-transfers'],
+      'max-transfers',
+      2_000_000,
+      1,
+      100_000_000,
+    ),
     databaseUrl,
     json: values.json,
     traceSql: values['trace-sql'],
@@ -151,15 +185,20 @@ class SqlTrace {
   static label(sql: string): string {
     const flat = sql.replace(/\s+/g, ' ').trim();
     if (flat.startsWith('WITH new_transactions')) return 'writeBatch (WITH … INSERT/UPDATE)';
-    if (/FROM ledger_accounts WHERE id = ANY.*FOR UPDATE/.test(flat)) return 'lockAccounts (SELECT … FOR UPDATE)';
-    if (/FROM ledger_transactions WHERE id = ANY/.test(flat)) return 'selectTransactions (SELECT by id)';
+    if (/FROM ledger_accounts WHERE id = ANY.*FOR UPDATE/.test(flat))
+      return 'lockAccounts (SELECT … FOR UPDATE)';
+    if (/FROM ledger_transactions WHERE id = ANY/.test(flat))
+      return 'selectTransactions (SELECT by id)';
     if (/FROM ledger_holds h JOIN/.test(flat)) return 'lockHolds';
     return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
   }
 
   wrap(database: Database): Database {
     const timed = (queryable: Queryable): Queryable => ({
-      query: async <R extends Row = Row>(sql: string, parameters?: readonly unknown[]): Promise<QueryResult<R>> => {
+      query: async <R extends Row = Row>(
+        sql: string,
+        parameters?: readonly unknown[],
+      ): Promise<QueryResult<R>> => {
         const started = performance.now();
         try {
           return await queryable.query<R>(sql, parameters);
@@ -186,7 +225,10 @@ class SqlTrace {
             }
           }, options);
         } finally {
-          this.add('[whole transaction(): + pool, BEGIN, COMMIT, retries]', performance.now() - started);
+          this.add(
+            '[whole transaction(): + pool, BEGIN, COMMIT, retries]',
+            performance.now() - started,
+          );
         }
       },
       close: () => database.close(),
@@ -195,16 +237,19 @@ class SqlTrace {
 
   print(write: (line: string) => void): void {
     const rows = [...this.statements.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    write(`    ${'statement'.padEnd(56)} ${'calls'.padStart(8)} ${'total ms'.padStart(11)} ${'mean ms'.padStart(9)}`);
+    write(
+      `    ${'statement'.padEnd(56)} ${'calls'.padStart(8)} ${'total ms'.padStart(11)} ${'mean ms'.padStart(9)}`,
+    );
     for (const [label, stats] of rows) {
-      write(`    ${label.padEnd(56)} ${String(stats.count).padStart(8)} ${stats.ms.toFixed(0).padStart(11)} ${(stats.ms / stats.count).toFixed(3).padStart(9)}`);
+      write(
+        `    ${label.padEnd(56)} ${String(stats.count).padStart(8)} ${stats.ms.toFixed(0).padStart(11)} ${(stats.ms / stats.count).toFixed(3).padStart(9)}`,
+      );
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
-
 
 function legs(from: string, to: string, amount: bigint): Leg[] {
   return [
@@ -213,12 +258,20 @@ function legs(from: string, to: string, amount: bigint): Leg[] {
   ];
 }
 
-function randomTransfer(next: () => number, accounts: readonly string[], id: string): TransferRequest {
+function randomTransfer(
+  next: () => number,
+  accounts: readonly string[],
+  id: string,
+): TransferRequest {
   const from = Math.floor(next() * accounts.length);
   let to = Math.floor(next() * (accounts.length - 1));
   if (to >= from) to++;
   const amount = BigInt(1 + Math.floor(next() * amountMax));
-  return { kind: 'posted', id, legs: legs(accounts[from] as string, accounts[to] as string, amount) };
+  return {
+    kind: 'posted',
+    id,
+    legs: legs(accounts[from] as string, accounts[to] as string, amount),
+  };
 }
 
 export type ScenarioResult = {
@@ -249,7 +302,9 @@ const clockTicksPerSecond = 100;
 
 /** CPU seconds so far of every backend connected to the benchmark database; undefined when /proc is not readable. */
 async function backendCpuSeconds(database: Database): Promise<Map<number, number> | undefined> {
-  const result = await database.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const result = await database.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
   const seconds = new Map<number, number>();
   for (const { pid } of result.rows) {
     try {
@@ -264,7 +319,11 @@ async function backendCpuSeconds(database: Database): Promise<Map<number, number
   return seconds;
 }
 
-function backendCpuShare(before: Map<number, number> | undefined, after: Map<number, number> | undefined, wallSeconds: number): number {
+function backendCpuShare(
+  before: Map<number, number> | undefined,
+  after: Map<number, number> | undefined,
+  wallSeconds: number,
+): number {
   if (before === undefined || after === undefined || wallSeconds <= 0) return Number.NaN;
   let used = 0;
   for (const [pid, seconds] of after) used += seconds - (before.get(pid) ?? 0);
@@ -285,7 +344,8 @@ function sampleCpu(): CpuSample {
 }
 
 function cpuShares(from: CpuSample, to: CpuSample): { nodeCpu: number; hostCpu: number } {
-  const processMs = (to.process.user - from.process.user + to.process.system - from.process.system) / 1000;
+  const processMs =
+    (to.process.user - from.process.user + to.process.system - from.process.system) / 1000;
   const wallMs = to.at - from.at;
   const cores = os.cpus().length;
   return {
@@ -293,7 +353,6 @@ function cpuShares(from: CpuSample, to: CpuSample): { nodeCpu: number; hostCpu: 
     hostCpu: to.total > from.total ? (to.busy - from.busy) / (to.total - from.total) : Number.NaN,
   };
 }
-
 
 type ScenarioPlan = {
   name: ScenarioName;
@@ -303,7 +362,13 @@ type ScenarioPlan = {
   single: boolean;
 };
 
-async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPlan, options: Options, stopped: () => boolean): Promise<ScenarioResult> {
+async function runScenario(
+  ledger: Ledger,
+  database: Database,
+  plan: ScenarioPlan,
+  options: Options,
+  stopped: () => boolean,
+): Promise<ScenarioResult> {
   const latencies: number[] = [];
   const rejectedByCode: Record<string, number> = {};
   let committed = 0;
@@ -317,7 +382,11 @@ async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPla
   const cpuBefore = sampleCpu();
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
-  const keepGoing = (): boolean => !stopped() && errors < errorLimit && reserved < options.maxTransfers && performance.now() < deadline;
+  const keepGoing = (): boolean =>
+    !stopped() &&
+    errors < errorLimit &&
+    reserved < options.maxTransfers &&
+    performance.now() < deadline;
   const reject = (error: LedgerError): void => {
     rejected++;
     rejectedByCode[error.code] = (rejectedByCode[error.code] ?? 0) + 1;
@@ -328,13 +397,16 @@ async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPla
   };
 
   const client = async (clientIndex: number): Promise<void> => {
-    const next = seededRandom(options.seed * 1000 + clientIndex + scenarioNames.indexOf(plan.name) * 100);
+    const next = seededRandom(
+      options.seed * 1000 + clientIndex + scenarioNames.indexOf(plan.name) * 100,
+    );
     let sequence = 0;
     while (keepGoing()) {
       const size = Math.min(plan.batchSize, options.maxTransfers - reserved);
       reserved += size;
       const requests: TransferRequest[] = [];
-      for (let i = 0; i < size; i++) requests.push(randomTransfer(next, plan.accounts, `${tag}-${clientIndex}-${sequence++}`));
+      for (let i = 0; i < size; i++)
+        requests.push(randomTransfer(next, plan.accounts, `${tag}-${clientIndex}-${sequence++}`));
       const callStarted = performance.now();
       try {
         if (plan.single) {
@@ -363,7 +435,11 @@ async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPla
   await Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = cpuShares(cpuBefore, sampleCpu());
-  const postgresCpu = backendCpuShare(backendsBefore, await backendCpuSeconds(database), wallSeconds);
+  const postgresCpu = backendCpuShare(
+    backendsBefore,
+    await backendCpuSeconds(database),
+    wallSeconds,
+  );
   latencies.sort((a, b) => a - b);
   return {
     name: plan.name,
@@ -389,7 +465,13 @@ async function runScenario(ledger: Ledger, database: Database, plan: ScenarioPla
 // Setup
 
 function liability(id: string): AccountSpec {
-  return { id, type: 'liability', currency, owner: 'bench', limit: 'debits_must_not_exceed_credits' };
+  return {
+    id,
+    type: 'liability',
+    currency,
+    owner: 'bench',
+    limit: 'debits_must_not_exceed_credits',
+  };
 }
 
 async function createAndFund(ledger: Ledger, accountIds: readonly string[]): Promise<void> {
@@ -398,13 +480,31 @@ async function createAndFund(ledger: Ledger, accountIds: readonly string[]): Pro
   for (let start = 0; start < accountIds.length; start += chunk) {
     const ids = accountIds.slice(start, start + chunk);
     await ledger.createAccounts(ids.map(liability));
-    const results = await ledger.transferBatch(ids.map((id): TransferRequest => ({ kind: 'posted', id: `fund:${id}`, legs: legs(bankId, id, fundingPerAccount) })));
+    const results = await ledger.transferBatch(
+      ids.map((id): TransferRequest => ({
+        kind: 'posted',
+        id: `fund:${id}`,
+        legs: legs(bankId, id, fundingPerAccount),
+      })),
+    );
     const failed = results.find((result) => result.status !== 'created');
-    if (failed !== undefined) throw new Error(`funding failed: ${failed.status === 'rejected' ? failed.error.message : failed.status}`);
+    if (failed !== undefined)
+      throw new Error(
+        `funding failed: ${failed.status === 'rejected' ? failed.error.message : failed.status}`,
+      );
   }
 }
 
-type Facts = { cpus: number; cpuModel: string; node: string; platform: string; postgres: string; fsync: string; synchronousCommit: string; sharedBuffers: string };
+type Facts = {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  postgres: string;
+  fsync: string;
+  synchronousCommit: string;
+  sharedBuffers: string;
+};
 
 async function readFacts(database: Database): Promise<Facts> {
   const show = async (setting: string): Promise<string> => {
@@ -441,25 +541,70 @@ function percent(share: number): string {
 }
 
 function table(results: readonly ScenarioResult[]): string[] {
-  const header = ['scenario', 'clients', 'batch', 'calls', 'committed', 'rejected', 'errors', 'seconds', 'transfers/s', 'p50 ms', 'p99 ms', 'max ms', 'node cpu', 'pg cpu', 'host cpu'];
+  const header = [
+    'scenario',
+    'clients',
+    'batch',
+    'calls',
+    'committed',
+    'rejected',
+    'errors',
+    'seconds',
+    'transfers/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'node cpu',
+    'pg cpu',
+    'host cpu',
+  ];
   const rows = results.map((r) => [
-    r.name, String(r.clients), String(r.batchSize), String(r.calls), String(r.committed), String(r.rejected), String(r.errors),
-    r.wallSeconds.toFixed(2), r.transfersPerSecond.toFixed(0), formatMs(r.p50Ms), formatMs(r.p99Ms), formatMs(r.maxMs),
-    percent(r.nodeCpu), percent(r.postgresCpu), percent(r.hostCpu),
+    r.name,
+    String(r.clients),
+    String(r.batchSize),
+    String(r.calls),
+    String(r.committed),
+    String(r.rejected),
+    String(r.errors),
+    r.wallSeconds.toFixed(2),
+    r.transfersPerSecond.toFixed(0),
+    formatMs(r.p50Ms),
+    formatMs(r.p99Ms),
+    formatMs(r.maxMs),
+    percent(r.nodeCpu),
+    percent(r.postgresCpu),
+    percent(r.hostCpu),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))).join('  ');
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] as string).length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) =>
+        column === 0
+          ? cell.padEnd(widths[column] as number)
+          : cell.padStart(widths[column] as number),
+      )
+      .join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
 }
 
-function jsonSummary(results: readonly ScenarioResult[], verify: VerifyReport | undefined, verifyMs: number, facts: Facts | undefined, options: Options): Record<string, unknown> {
-  const find = (name: ScenarioName): ScenarioResult | undefined => results.find((result) => result.name === name);
+function jsonSummary(
+  results: readonly ScenarioResult[],
+  verify: VerifyReport | undefined,
+  verifyMs: number,
+  facts: Facts | undefined,
+  options: Options,
+): Record<string, unknown> {
+  const find = (name: ScenarioName): ScenarioResult | undefined =>
+    results.find((result) => result.name === name);
   const figures = (prefix: string, name: ScenarioName): Record<string, unknown> => {
     const result = find(name);
     const per = name.startsWith('single') ? 'single' : 'batch';
     const kind = name.startsWith('single') ? 'single' : 'batched';
     return {
-      [`${prefix}${kind}_transfers_per_s`]: result === undefined ? null : round(result.transfersPerSecond, 0),
+      [`${prefix}${kind}_transfers_per_s`]:
+        result === undefined ? null : round(result.transfersPerSecond, 0),
       [`${prefix}${per}_p50_ms`]: result === undefined ? null : round(result.p50Ms, 2),
       [`${prefix}${per}_p99_ms`]: result === undefined ? null : round(result.p99Ms, 2),
       [`${prefix}${kind}_rejected`]: result?.rejected ?? null,
@@ -509,7 +654,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   let interrupted = false;
   const onSignal = (signal: string): void => {
     interrupted = true;
-    progress(`${signal}: stopping the scenarios and dropping the database (signal again to quit at once)`);
+    progress(
+      `${signal}: stopping the scenarios and dropping the database (signal again to quit at once)`,
+    );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -526,24 +673,51 @@ export async function main(argv: readonly string[]): Promise<number> {
     scratch = await createScratchDatabase(options.databaseUrl);
     progress(`created database ${scratch.name}`);
     const poolSize = Math.max(options.clients, options.batchClients) + 1;
-    const pool = openPostgres({ connectionString: scratch.url, poolSize, applicationName: 'payrail-bench' });
+    const pool = openPostgres({
+      connectionString: scratch.url,
+      poolSize,
+      applicationName: 'payrail-bench',
+    });
     database = pool;
     await migrate(pool);
     facts = await readFacts(pool);
 
     const ledger = new Ledger(options.traceSql ? trace.wrap(pool) : pool);
     const hot = Array.from({ length: options.hotAccounts }, (_, index) => `bench:hot:${index}`);
-    const spread = Array.from({ length: options.spreadAccounts }, (_, index) => `bench:spread:${index}`);
+    const spread = Array.from(
+      { length: options.spreadAccounts },
+      (_, index) => `bench:spread:${index}`,
+    );
     const setupStarted = performance.now();
     await createAndFund(ledger, [...hot, ...spread]);
     await pool.query('ANALYZE');
-    progress(`created and funded ${hot.length + spread.length + 1} accounts in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`);
+    progress(
+      `created and funded ${hot.length + spread.length + 1} accounts in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
+    );
 
     const plans: ScenarioPlan[] = [
       { name: 'single/hot', accounts: hot, clients: options.clients, batchSize: 1, single: true },
-      { name: 'single/spread', accounts: spread, clients: options.clients, batchSize: 1, single: true },
-      { name: 'batch/hot', accounts: hot, clients: options.batchClients, batchSize: options.batchSize, single: false },
-      { name: 'batch/spread', accounts: spread, clients: options.batchClients, batchSize: options.batchSize, single: false },
+      {
+        name: 'single/spread',
+        accounts: spread,
+        clients: options.clients,
+        batchSize: 1,
+        single: true,
+      },
+      {
+        name: 'batch/hot',
+        accounts: hot,
+        clients: options.batchClients,
+        batchSize: options.batchSize,
+        single: false,
+      },
+      {
+        name: 'batch/spread',
+        accounts: spread,
+        clients: options.batchClients,
+        batchSize: options.batchSize,
+        single: false,
+      },
     ];
     const traces = new Map<ScenarioName, SqlTrace['statements']>();
     for (const plan of plans) {
@@ -553,7 +727,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       const result = await runScenario(ledger, pool, plan, options, () => interrupted);
       results.push(result);
       traces.set(plan.name, new Map(trace.statements));
-      progress(`${plan.name}: ${result.transfersPerSecond.toFixed(0)} transfers/s, p99 ${formatMs(result.p99Ms)} ms`);
+      progress(
+        `${plan.name}: ${result.transfersPerSecond.toFixed(0)} transfers/s, p99 ${formatMs(result.p99Ms)} ms`,
+      );
     }
 
     if (!interrupted) {
@@ -565,17 +741,29 @@ export async function main(argv: readonly string[]): Promise<number> {
 
     out();
     out('Payrail ledger benchmark');
-    out(`  machine    ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.platform}, Node ${facts.node}`);
-    out(`  postgres   ${facts.postgres}, fsync=${facts.fsync}, synchronous_commit=${facts.synchronousCommit}, shared_buffers=${facts.sharedBuffers}`);
-    out(`  settings   ${options.seconds} s per scenario (at most ${options.maxTransfers} transfers), single: ${options.clients} clients, ` +
-      `batched: ${options.batchClients} clients x ${options.batchSize}, hot: ${options.hotAccounts} accounts, spread: ${options.spreadAccounts} accounts, pool ${poolSize}`);
-    out(`  transfers  posted, liability -> liability (debits_must_not_exceed_credits), 1-${amountMax} minor units; latency is per call;`);
-    out(`             cpu columns are shares of all ${facts.cpus} cores (pg cpu: this database's backends; host cpu: everything, other work included)`);
+    out(
+      `  machine    ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.platform}, Node ${facts.node}`,
+    );
+    out(
+      `  postgres   ${facts.postgres}, fsync=${facts.fsync}, synchronous_commit=${facts.synchronousCommit}, shared_buffers=${facts.sharedBuffers}`,
+    );
+    out(
+      `  settings   ${options.seconds} s per scenario (at most ${options.maxTransfers} transfers), single: ${options.clients} clients, ` +
+        `batched: ${options.batchClients} clients x ${options.batchSize}, hot: ${options.hotAccounts} accounts, spread: ${options.spreadAccounts} accounts, pool ${poolSize}`,
+    );
+    out(
+      `  transfers  posted, liability -> liability (debits_must_not_exceed_credits), 1-${amountMax} minor units; latency is per call;`,
+    );
+    out(
+      `             cpu columns are shares of all ${facts.cpus} cores (pg cpu: this database's backends; host cpu: everything, other work included)`,
+    );
     out();
     for (const line of table(results)) out(`  ${line}`);
     for (const result of results) {
-      if (result.rejected > 0) out(`  ${result.name} rejections: ${JSON.stringify(result.rejectedByCode)}`);
-      if (result.firstError !== undefined) out(`  ${result.name} first unexpected error: ${result.firstError}`);
+      if (result.rejected > 0)
+        out(`  ${result.name} rejections: ${JSON.stringify(result.rejectedByCode)}`);
+      if (result.firstError !== undefined)
+        out(`  ${result.name} first unexpected error: ${result.firstError}`);
     }
     if (options.traceSql) {
       for (const [name, statements] of traces) {
@@ -590,12 +778,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (verify === undefined) {
       out('  verify     skipped (interrupted)');
     } else {
-      out(`  verify     ${verify.ok ? 'ok' : 'FAILED'} in ${(verifyMs / 1000).toFixed(2)} s: ${verify.accounts} accounts, ${verify.entries} entries, ${verify.transactions} transactions`);
+      out(
+        `  verify     ${verify.ok ? 'ok' : 'FAILED'} in ${(verifyMs / 1000).toFixed(2)} s: ${verify.accounts} accounts, ${verify.entries} entries, ${verify.transactions} transactions`,
+      );
       for (const problem of verify.problems.slice(0, 10)) out(`             ${problem}`);
     }
   } catch (error) {
     failure = error;
-    console.error(`[bench:ledger] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `[bench:ledger] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   } finally {
     if (database !== undefined) await database.close().catch(() => {});
     if (scratch !== undefined) {
@@ -604,7 +796,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         progress(`dropped database ${scratch.name}`);
       } catch (error) {
         failure ??= error;
-        console.error(`[bench:ledger] could not drop database ${scratch.name}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `[bench:ledger] could not drop database ${scratch.name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     process.removeListener('SIGINT', onSignal);

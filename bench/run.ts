@@ -1,16 +1,26 @@
 // Benchmark dispatcher: `npm run bench -- <name> [args…]` runs bench/<name>.ts's main(args).
 // Each benchmark module exports `main(argv): Promise<number>` (the exit status).
-type Benchmark = { readonly description: string; readonly load: () => Promise<{ main(argv: readonly string[]): Promise<number> }> };
+type Benchmark = {
+  readonly description: string;
+  readonly load: () => Promise<{ main(argv: readonly string[]): Promise<number> }>;
+};
 
 const benchmarks: Readonly<Record<string, Benchmark>> = {
-  ledger: { description: 'ledger transfers and batches against the local PostgreSQL (bench/ledger.ts)', load: () => import('./ledger.ts') },
-  payments: { description: 'create-and-confirm payments over HTTP with the PSP simulator (bench/payments.ts)', load: () => import('./payments.ts') },
+  ledger: {
+    description: 'ledger transfers and batches against the local PostgreSQL (bench/ledger.ts)',
+    load: () => import('./ledger.ts'),
+  },
+  payments: {
+    description: 'create-and-confirm payments over HTTP with the PSP simulator (bench/payments.ts)',
+    load: () => import('./payments.ts'),
+  },
 };
 
 function listBenchmarks(write: (line: string) => void): void {
   write('usage: npm run bench -- <name> [options]   (options: npm run bench -- <name> --help)');
   write('available benchmarks:');
-  for (const [name, benchmark] of Object.entries(benchmarks)) write(`  ${name.padEnd(10)} ${benchmark.description}`);
+  for (const [name, benchmark] of Object.entries(benchmarks))
+    write(`  ${name.padEnd(10)} ${benchmark.description}`);
 }
 
 export async function run(argv: readonly string[]): Promise<number> {

@@ -8,7 +8,11 @@ import pg from 'pg';
 export type ScratchDatabase = { name: string; url: string; drop(): Promise<void> };
 
 async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, application_name: 'payrail-bench-admin', connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    connectionString: adminUrl,
+    application_name: 'payrail-bench-admin',
+    connectionTimeoutMillis: 10_000,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -30,12 +34,12 @@ export async function createScratchDatabase(adminUrl: string): Promise<ScratchDa
   return {
     name,
     url: url.toString(),
-    drop: () => withAdmin(adminUrl, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }),
+    drop: () =>
+      withAdmin(adminUrl, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
 }
-
 
 /** Nearest-rank percentile of an ascending list. */
 export function percentile(sorted: readonly number[], p: number): number {

@@ -7,18 +7,30 @@ import { isPlainObject, json, type SimResponse } from './http.ts';
 import { PSPS, type Operation, type Payment, type Psp, type SimStore } from './store.ts';
 import { parseWebhookSettings, type ResendTarget, type Webhooks } from './webhooks.ts';
 
-export type AdminContext = { readonly store: SimStore; readonly faults: Faults; readonly webhooks: Webhooks };
+export type AdminContext = {
+  readonly store: SimStore;
+  readonly faults: Faults;
+  readonly webhooks: Webhooks;
+};
 
 /** A response written in pieces: the ground truth can hold millions of operations. */
 export type StreamedResponse = { readonly status: number; readonly chunks: Iterable<string> };
 
 const CHUNK_ITEMS = 2000;
 
-export function handleAdmin(context: AdminContext, method: string, segments: readonly string[], query: string, bodyText: string): SimResponse | StreamedResponse {
+export function handleAdmin(
+  context: AdminContext,
+  method: string,
+  segments: readonly string[],
+  query: string,
+  bodyText: string,
+): SimResponse | StreamedResponse {
   const [resource, name, extra, more] = segments;
-  if (resource === 'webhooks' && more === undefined) return webhooksRoute(context.webhooks, method, name, extra, query, bodyText);
+  if (resource === 'webhooks' && more === undefined)
+    return webhooksRoute(context.webhooks, method, name, extra, query, bodyText);
   if (extra !== undefined) return notFound();
-  if (resource === 'health' && name === undefined && method === 'GET') return json(200, { status: 'ok' });
+  if (resource === 'health' && name === undefined && method === 'GET')
+    return json(200, { status: 'ok' });
   if (resource === 'reset' && name === undefined && method === 'POST') {
     context.store.reset();
     context.faults.clearAll();
@@ -29,13 +41,19 @@ export function handleAdmin(context: AdminContext, method: string, segments: rea
   if (resource === 'ground-truth' && method === 'GET') {
     const filter = readFilter(query);
     if (typeof filter === 'string') return adminError(400, filter);
-    if (name === undefined) return { status: 200, chunks: groundTruth(context.store, context.webhooks, filter) };
+    if (name === undefined)
+      return { status: 200, chunks: groundTruth(context.store, context.webhooks, filter) };
     if (name === 'summary') return json(200, summary(context.store, filter));
   }
   return notFound();
 }
 
-function faultsRoute(faults: Faults, method: string, name: string | undefined, bodyText: string): SimResponse {
+function faultsRoute(
+  faults: Faults,
+  method: string,
+  name: string | undefined,
+  bodyText: string,
+): SimResponse {
   if (name === undefined) {
     if (method === 'GET') return json(200, faults.view());
     if (method === 'DELETE') {
@@ -67,7 +85,14 @@ function faultsRoute(faults: Faults, method: string, name: string | undefined, b
 
 type Filter = { readonly psp: Psp | undefined; readonly reference: string | undefined };
 
-function webhooksRoute(webhooks: Webhooks, method: string, name: string | undefined, action: string | undefined, query: string, bodyText: string): SimResponse {
+function webhooksRoute(
+  webhooks: Webhooks,
+  method: string,
+  name: string | undefined,
+  action: string | undefined,
+  query: string,
+  bodyText: string,
+): SimResponse {
   if (name === undefined) {
     if (method === 'GET') return json(200, webhooks.view());
     if (method === 'DELETE') {
@@ -81,7 +106,10 @@ function webhooksRoute(webhooks: Webhooks, method: string, name: string | undefi
     const filter = readFilter(query);
     if (typeof filter === 'string') return adminError(400, filter);
     const paymentId = new URLSearchParams(query).get('paymentId') ?? undefined;
-    return json(200, { deliveries: webhooks.deliveries({ ...filter, paymentId }), dropped: webhooks.dropped });
+    return json(200, {
+      deliveries: webhooks.deliveries({ ...filter, paymentId }),
+      dropped: webhooks.dropped,
+    });
   }
   const psp = PSPS.find((candidate) => candidate === name);
   if (psp === undefined) return adminError(404, `unknown psp "${name}"; one of ${PSPS.join(', ')}`);
@@ -109,11 +137,20 @@ function resend(webhooks: Webhooks, psp: Psp, bodyText: string): SimResponse {
   if (typeof paymentId === 'string' && reference === undefined) target = { paymentId };
   else if (typeof reference === 'string' && paymentId === undefined) target = { reference };
   else return adminError(400, 'body must be {"paymentId": "…"} or {"reference": "…"}');
-  if (webhooks.settings(psp) === undefined) return adminError(409, `no webhook is set for ${psp}; PUT /_sim/webhooks/${psp} first`);
+  if (webhooks.settings(psp) === undefined)
+    return adminError(409, `no webhook is set for ${psp}; PUT /_sim/webhooks/${psp} first`);
   const events = webhooks.resend(psp, target);
   if (events === undefined) return adminError(404, `no ${psp} payment matches`);
-  if (events === 'full') return adminError(503, 'the webhook delivery log is full; POST /_sim/reset frees it');
-  return json(200, { psp, resent: events.map((event) => ({ eventId: event.eventId, type: event.type, paymentId: event.paymentId })) });
+  if (events === 'full')
+    return adminError(503, 'the webhook delivery log is full; POST /_sim/reset frees it');
+  return json(200, {
+    psp,
+    resent: events.map((event) => ({
+      eventId: event.eventId,
+      type: event.type,
+      paymentId: event.paymentId,
+    })),
+  });
 }
 
 function parseJson(text: string): unknown {
@@ -137,14 +174,24 @@ function selectPayments(store: SimStore, filter: Filter): Payment<unknown>[] {
   const selected: Payment<unknown>[] = [];
   for (const book of store.books()) {
     if (filter.psp !== undefined && book.psp !== filter.psp) continue;
-    const payments = filter.reference === undefined ? book.paymentList : (book.paymentsByReference.get(filter.reference) ?? []);
+    const payments =
+      filter.reference === undefined
+        ? book.paymentList
+        : (book.paymentsByReference.get(filter.reference) ?? []);
     for (const payment of payments) selected.push(payment);
   }
   return selected;
 }
 
-function selectOperations(store: SimStore, filter: Filter, payments: readonly Payment<unknown>[]): readonly Operation[] {
-  if (filter.reference !== undefined) return payments.flatMap((payment) => payment.operations).sort((left, right) => left.seq - right.seq);
+function selectOperations(
+  store: SimStore,
+  filter: Filter,
+  payments: readonly Payment<unknown>[],
+): readonly Operation[] {
+  if (filter.reference !== undefined)
+    return payments
+      .flatMap((payment) => payment.operations)
+      .sort((left, right) => left.seq - right.seq);
   if (filter.psp === undefined) return store.operations;
   return store.operations.filter((operation) => operation.psp === filter.psp);
 }
@@ -166,7 +213,8 @@ function* groundTruth(store: SimStore, webhooks: Webhooks, filter: Filter): Gene
 function* joined<T>(items: readonly T[], present: (item: T) => unknown): Generator<string> {
   for (let start = 0; start < items.length; start += CHUNK_ITEMS) {
     const texts: string[] = [];
-    for (const item of items.slice(start, start + CHUNK_ITEMS)) texts.push(JSON.stringify(present(item)));
+    for (const item of items.slice(start, start + CHUNK_ITEMS))
+      texts.push(JSON.stringify(present(item)));
     yield (start === 0 ? '' : ',') + texts.join(',');
   }
 }
@@ -191,7 +239,16 @@ function presentPayment(payment: Payment<unknown>): Record<string, unknown> {
   };
 }
 
-type Totals = { psp: Psp; currency: string; payments: number; declined: number; authorized: number; captured: number; refunded: number; voided: number };
+type Totals = {
+  psp: Psp;
+  currency: string;
+  payments: number;
+  declined: number;
+  authorized: number;
+  captured: number;
+  refunded: number;
+  voided: number;
+};
 
 /** Sums per PSP and currency: a quick check after a benchmark without moving every operation. */
 function summary(store: SimStore, filter: Filter): Record<string, unknown> {
@@ -201,7 +258,16 @@ function summary(store: SimStore, filter: Filter): Record<string, unknown> {
     const key = `${payment.psp}:${payment.currency}`;
     let total = totals.get(key);
     if (total === undefined) {
-      total = { psp: payment.psp, currency: payment.currency, payments: 0, declined: 0, authorized: 0, captured: 0, refunded: 0, voided: 0 };
+      total = {
+        psp: payment.psp,
+        currency: payment.currency,
+        payments: 0,
+        declined: 0,
+        authorized: 0,
+        captured: 0,
+        refunded: 0,
+        voided: 0,
+      };
       totals.set(key, total);
     }
     total.payments += 1;
@@ -211,7 +277,11 @@ function summary(store: SimStore, filter: Filter): Record<string, unknown> {
     total.refunded += payment.refunded;
     if (payment.voided) total.voided += payment.authorized;
   }
-  return { operations: selectOperations(store, filter, payments).length, payments: payments.length, totals: [...totals.values()] };
+  return {
+    operations: selectOperations(store, filter, payments).length,
+    payments: payments.length,
+    totals: [...totals.values()],
+  };
 }
 
 function adminError(status: number, message: string): SimResponse {

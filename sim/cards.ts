@@ -1,7 +1,8 @@
 // The test card table shared by every PSP (CONTRACT.md "Test cards") and card-data checks.
 // Outcomes are PSP-neutral here; each PSP module words them its own way.
 
-export type DeclineCode = 'insufficient_funds' | 'lost_card' | 'stolen_card' | 'do_not_honor' | 'expired_card';
+export type DeclineCode =
+  'insufficient_funds' | 'lost_card' | 'stolen_card' | 'do_not_honor' | 'expired_card';
 
 export type CardOutcome =
   | { readonly kind: 'approve' }
@@ -74,7 +75,14 @@ export function isCvc(value: unknown): boolean {
 }
 
 function toSmallInteger(value: unknown, digitsMax: number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value < 10 ** digitsMax ? value : undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > digitsMax || !/^\d+$/.test(value)) return undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= 0 && value < 10 ** digitsMax ? value : undefined;
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > digitsMax ||
+    !/^\d+$/.test(value)
+  )
+    return undefined;
   return Number(value);
 }

@@ -38,13 +38,22 @@ export const NO_FAULTS: FaultDraw = { latencyMs: 0, error: false, lost: false, t
 /** No configured delay may exceed this (ten minutes). */
 export const DELAY_MS_MAX = 600_000;
 
-const SETTING_FIELDS = new Set(['seed', 'latency', 'timeoutRate', 'errorRate', 'lostResponseRate', 'timeoutDelayMs']);
+const SETTING_FIELDS = new Set([
+  'seed',
+  'latency',
+  'timeoutRate',
+  'errorRate',
+  'lostResponseRate',
+  'timeoutDelayMs',
+]);
 const LATENCY_FIELDS = new Set(['distribution', 'meanMs', 'minMs', 'maxMs', 'stddevMs']);
 
 /** mulberry32: a tiny, fast 32-bit PRNG with good enough statistics for fault draws (the one Payrail's tests use). */
 export const mulberry32 = seededRandom;
 
-export type ParsedSettings = { readonly ok: true; readonly settings: FaultSettings } | { readonly ok: false; readonly message: string };
+export type ParsedSettings =
+  | { readonly ok: true; readonly settings: FaultSettings }
+  | { readonly ok: false; readonly message: string };
 
 /** Validates a PUT /_sim/faults/:psp body; absent fields mean "no such fault". */
 export function parseFaultSettings(value: unknown): ParsedSettings {
@@ -52,15 +61,20 @@ export function parseFaultSettings(value: unknown): ParsedSettings {
   const unknown = Object.keys(value).find((key) => !SETTING_FIELDS.has(key));
   if (unknown !== undefined) return { ok: false, message: `unknown field "${unknown}"` };
   try {
-    const seed = value.seed === undefined ? Math.floor(Math.random() * 4294967296) : readSeed(value.seed);
-    const latency = value.latency === undefined || value.latency === null ? null : readLatency(value.latency);
+    const seed =
+      value.seed === undefined ? Math.floor(Math.random() * 4294967296) : readSeed(value.seed);
+    const latency =
+      value.latency === undefined || value.latency === null ? null : readLatency(value.latency);
     const settings: FaultSettings = {
       seed,
       latency,
       timeoutRate: readRate(value, 'timeoutRate'),
       errorRate: readRate(value, 'errorRate'),
       lostResponseRate: readRate(value, 'lostResponseRate'),
-      timeoutDelayMs: value.timeoutDelayMs === undefined || value.timeoutDelayMs === null ? null : readMs(value.timeoutDelayMs, 'timeoutDelayMs'),
+      timeoutDelayMs:
+        value.timeoutDelayMs === undefined || value.timeoutDelayMs === null
+          ? null
+          : readMs(value.timeoutDelayMs, 'timeoutDelayMs'),
     };
     return { ok: true, settings };
   } catch (error) {
@@ -72,19 +86,22 @@ export function parseFaultSettings(value: unknown): ParsedSettings {
 class SettingError extends Error {}
 
 function readSeed(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new SettingError('seed must be an integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new SettingError('seed must be an integer');
   return value >>> 0;
 }
 
 function readRate(object: Record<string, unknown>, field: string): number {
   const value = object[field];
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new SettingError(`${field} must be a number from 0 to 1`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new SettingError(`${field} must be a number from 0 to 1`);
   return value;
 }
 
 function readMs(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= DELAY_MS_MAX)) throw new SettingError(`${field} must be a number of milliseconds from 0 to ${DELAY_MS_MAX}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= DELAY_MS_MAX))
+    throw new SettingError(`${field} must be a number of milliseconds from 0 to ${DELAY_MS_MAX}`);
   return value;
 }
 
@@ -96,7 +113,8 @@ function readLatency(value: unknown): LatencySettings {
   if (distribution !== 'fixed' && distribution !== 'uniform' && distribution !== 'normal') {
     throw new SettingError('latency.distribution must be "fixed", "uniform" or "normal"');
   }
-  const optional = (field: string, fallback: number): number => (value[field] === undefined ? fallback : readMs(value[field], `latency.${field}`));
+  const optional = (field: string, fallback: number): number =>
+    value[field] === undefined ? fallback : readMs(value[field], `latency.${field}`);
   const meanMs = optional('meanMs', 0);
   const minMs = optional('minMs', distribution === 'fixed' ? meanMs : 0);
   const maxMs = optional('maxMs', distribution === 'uniform' ? 2 * meanMs : DELAY_MS_MAX);
@@ -144,7 +162,8 @@ function latencyFrom(latency: LatencySettings | null, first: number, second: num
   if (latency === null) return 0;
   let latencyMs: number;
   if (latency.distribution === 'fixed') latencyMs = latency.meanMs;
-  else if (latency.distribution === 'uniform') latencyMs = latency.minMs + first * (latency.maxMs - latency.minMs);
+  else if (latency.distribution === 'uniform')
+    latencyMs = latency.minMs + first * (latency.maxMs - latency.minMs);
   else {
     // Box–Muller; 1 - first keeps the logarithm finite.
     const standard = Math.sqrt(-2 * Math.log(1 - first)) * Math.cos(2 * Math.PI * second);

@@ -15,7 +15,8 @@ export function parseForm(text: string): FormObject {
   const root: FormObject = Object.create(null) as FormObject;
   if (text.length === 0) return root;
   const pairs = text.split('&');
-  if (pairs.length > FORM_PAIRS_MAX) throw new FormError(`at most ${FORM_PAIRS_MAX} parameters are accepted`);
+  if (pairs.length > FORM_PAIRS_MAX)
+    throw new FormError(`at most ${FORM_PAIRS_MAX} parameters are accepted`);
   for (const pair of pairs) {
     if (pair.length === 0) continue;
     const equals = pair.indexOf('=');
@@ -28,7 +29,11 @@ export function parseForm(text: string): FormObject {
 
 /** A canonical text of a form body (pairs sorted), for comparing two requests' parameters. */
 export function formFingerprint(text: string): string {
-  return text.split('&').filter((pair) => pair.length > 0).sort().join('&');
+  return text
+    .split('&')
+    .filter((pair) => pair.length > 0)
+    .sort()
+    .join('&');
 }
 
 function decode(component: string): string {
@@ -43,14 +48,16 @@ function decode(component: string): string {
 
 /** "a[b][]" → ['a', 'b', '']; '' stands for "append to an array". */
 function keyPath(name: string): string[] {
-  if (name.length === 0 || name.length > KEY_LENGTH_MAX) throw new FormError('parameter names must be 1–200 characters');
+  if (name.length === 0 || name.length > KEY_LENGTH_MAX)
+    throw new FormError('parameter names must be 1–200 characters');
   const open = name.indexOf('[');
   if (open < 0) return [name];
   if (open === 0 || !name.endsWith(']')) throw new FormError(`malformed parameter name "${name}"`);
   const path = [name.slice(0, open)];
   const inner = name.slice(open + 1, -1).split('][');
   for (const part of inner) {
-    if (part.includes('[') || part.includes(']')) throw new FormError(`malformed parameter name "${name}"`);
+    if (part.includes('[') || part.includes(']'))
+      throw new FormError(`malformed parameter name "${name}"`);
     path.push(part);
   }
   if (path.length > FORM_DEPTH_MAX) throw new FormError(`parameter "${name}" is nested too deeply`);
@@ -69,20 +76,25 @@ function assign(root: FormObject, path: readonly string[], value: string, name: 
         container.push(value);
         return;
       }
-      const child: FormObject | FormValue[] = nextIsAppend ? [] : (Object.create(null) as FormObject);
+      const child: FormObject | FormValue[] = nextIsAppend
+        ? []
+        : (Object.create(null) as FormObject);
       container.push(child);
       container = child;
       continue;
     }
     if (key === '') throw new FormError(`malformed parameter name "${name}"`);
     if (last) {
-      if (typeof container[key] === 'object') throw new FormError(`parameter "${name}" is both a value and an object`);
+      if (typeof container[key] === 'object')
+        throw new FormError(`parameter "${name}" is both a value and an object`);
       container[key] = value;
       return;
     }
     const existing: FormValue | undefined = container[key];
     if (existing === undefined) {
-      const child: FormObject | FormValue[] = nextIsAppend ? [] : (Object.create(null) as FormObject);
+      const child: FormObject | FormValue[] = nextIsAppend
+        ? []
+        : (Object.create(null) as FormObject);
       container[key] = child;
       container = child;
     } else if (typeof existing === 'string' || Array.isArray(existing) !== nextIsAppend) {

@@ -59,8 +59,14 @@ export interface PspApi {
   authenticate(request: SimRequest): SimResponse | undefined;
 }
 
-export function json(status: number, value: unknown, headers?: Readonly<Record<string, string>>): SimResponse {
-  return headers === undefined ? { status, text: JSON.stringify(value) } : { status, text: JSON.stringify(value), headers };
+export function json(
+  status: number,
+  value: unknown,
+  headers?: Readonly<Record<string, string>>,
+): SimResponse {
+  return headers === undefined
+    ? { status, text: JSON.stringify(value) }
+    : { status, text: JSON.stringify(value), headers };
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -30,10 +30,13 @@ export function withIdempotency<P, R>(
   const stored = book.recall(key);
   if (stored !== undefined) {
     if (stored.fingerprint !== print) return answers.conflict();
-    return answers.replayHeaders === undefined ? { status: stored.status, text: stored.text } : { status: stored.status, text: stored.text, headers: answers.replayHeaders };
+    return answers.replayHeaders === undefined
+      ? { status: stored.status, text: stored.text }
+      : { status: stored.status, text: stored.text, headers: answers.replayHeaders };
   }
   book.assertCanRemember();
   const performed = perform();
-  if (performed.keep) book.remember(key, { fingerprint: print, status: performed.status, text: performed.text });
+  if (performed.keep)
+    book.remember(key, { fingerprint: print, status: performed.status, text: performed.text });
   return performed;
 }

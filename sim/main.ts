@@ -19,7 +19,10 @@ function readInteger(name: string, fallback: number, min: number, max: number): 
 const port = readInteger('SIM_PORT', DEFAULT_PORT, 0, 65535);
 const timeoutDelayMs = readInteger('SIM_TIMEOUT_DELAY_MS', DEFAULT_TIMEOUT_DELAY_MS, 0, 600_000);
 const maxPayments = readInteger('SIM_MAX_PAYMENTS', DEFAULT_LIMITS.maxPayments, 1, 10_000_000);
-const host = process.env.SIM_HOST === undefined || process.env.SIM_HOST === '' ? DEFAULT_HOST : process.env.SIM_HOST;
+const host =
+  process.env.SIM_HOST === undefined || process.env.SIM_HOST === ''
+    ? DEFAULT_HOST
+    : process.env.SIM_HOST;
 
 // Handlers go in before the URL is printed: whoever reads the line may signal at once.
 let stopping = false;
@@ -44,7 +47,9 @@ const simulator = await startSimulator({
   timeoutDelayMs,
   limits: { maxPayments, maxRefunds: maxPayments, maxIdempotencyRecords: 3 * maxPayments },
 }).catch((error: unknown) => {
-  console.error(`simulator: cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `simulator: cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });
 running.close = simulator.close;

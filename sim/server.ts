@@ -67,7 +67,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     pending: new Set(),
     webhooks,
   };
-  const server = createServer({ keepAliveTimeout: 10_000, noDelay: true }, (req, res) => handle(context, req, res));
+  const server = createServer({ keepAliveTimeout: 10_000, noDelay: true }, (req, res) =>
+    handle(context, req, res),
+  );
   server.maxConnections = CONNECTIONS_MAX;
   await listen(server, options.port, host);
   const port = (server.address() as AddressInfo).port;
@@ -109,7 +111,12 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
   }
   const api = context.apis.get(prefix);
   if (api === undefined) {
-    refuseUnread(req, res, { status: 404, text: JSON.stringify({ error: { message: 'unknown path; prefixes are /stripe, /razorpay, /paytm and /_sim' } }) });
+    refuseUnread(req, res, {
+      status: 404,
+      text: JSON.stringify({
+        error: { message: 'unknown path; prefixes are /stripe, /razorpay, /paytm and /_sim' },
+      }),
+    });
     return;
   }
   const route = api.match(method, segments.slice(1));
@@ -118,7 +125,13 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     return;
   }
   readBody(req, res, context.maxBodyBytes, api.errors.tooLarge, (bodyText) => {
-    const request: SimRequest = { method, segments: segments.slice(1), query, headers: req.headers, bodyText };
+    const request: SimRequest = {
+      method,
+      segments: segments.slice(1),
+      query,
+      headers: req.headers,
+      bodyText,
+    };
     const refused = api.authenticate(request);
     if (refused !== undefined) {
       send(res, refused);
@@ -127,7 +140,9 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     const injector = context.faults.for(api.psp);
     const draw = injector.draw(route.mutating);
     const response = draw.error ? api.errors.serverError() : run(api, () => route.handle(request));
-    const faultDelayMs = draw.timeout ? (injector.settings?.timeoutDelayMs ?? context.timeoutDelayMs) : 0;
+    const faultDelayMs = draw.timeout
+      ? (injector.settings?.timeoutDelayMs ?? context.timeoutDelayMs)
+      : 0;
     deliver(context, req, res, response, draw, faultDelayMs);
   });
 }
@@ -144,13 +159,26 @@ function run(api: PspApi, handler: () => SimResponse): SimResponse {
   }
 }
 
-function handleAdminRequest(context: Context, req: IncomingMessage, res: ServerResponse, method: string, segments: readonly string[], query: string): void {
+function handleAdminRequest(
+  context: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  segments: readonly string[],
+  query: string,
+): void {
   const address = req.socket.remoteAddress ?? '';
   if (!isLoopback(address)) {
-    refuseUnread(req, res, { status: 403, text: JSON.stringify({ error: { message: 'the simulator admin API is loopback only' } }) });
+    refuseUnread(req, res, {
+      status: 403,
+      text: JSON.stringify({ error: { message: 'the simulator admin API is loopback only' } }),
+    });
     return;
   }
-  const tooLarge = (): SimResponse => ({ status: 413, text: JSON.stringify({ error: { message: 'body too large' } }) });
+  const tooLarge = (): SimResponse => ({
+    status: 413,
+    text: JSON.stringify({ error: { message: 'body too large' } }),
+  });
   readBody(req, res, context.maxBodyBytes, tooLarge, (bodyText) => {
     const response = handleAdmin(context.admin, method, segments, query, bodyText);
     if ('chunks' in response) stream(res, response);
@@ -163,7 +191,13 @@ function isLoopback(address: string): boolean {
 }
 
 /** Reads the body as UTF-8 up to maxBytes; beyond it, answers tooLarge once the request is drained. */
-function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, tooLarge: () => SimResponse, done: (text: string) => void): void {
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBytes: number,
+  tooLarge: () => SimResponse,
+  done: (text: string) => void,
+): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > DRAIN_BYTES_MAX) {
     res.shouldKeepAlive = false;
@@ -184,16 +218,33 @@ function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, t
       send(res, tooLarge());
       return;
     }
-    done(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    done(
+      chunks.length === 1
+        ? (chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(chunks).toString('utf8'),
+    );
   });
 }
 
 /** Answers without needing the body; the (bounded) body is drained so keep-alive stays usable. */
 function refuseUnread(req: IncomingMessage, res: ServerResponse, response: SimResponse): void {
-  readBody(req, res, 0, () => response, () => send(res, response));
+  readBody(
+    req,
+    res,
+    0,
+    () => response,
+    () => send(res, response),
+  );
 }
 
-function deliver(context: Context, req: IncomingMessage, res: ServerResponse, response: SimResponse, draw: FaultDraw, faultDelayMs: number): void {
+function deliver(
+  context: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: SimResponse,
+  draw: FaultDraw,
+  faultDelayMs: number,
+): void {
   const lose = draw.lost || response.lose === true;
   const delayMs = draw.latencyMs + faultDelayMs + (response.delayMs ?? 0);
   const act = (): void => {
@@ -219,7 +270,10 @@ function deliver(context: Context, req: IncomingMessage, res: ServerResponse, re
 
 function send(res: ServerResponse, response: SimResponse): void {
   if (res.destroyed || res.headersSent) return;
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(response.text) };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(response.text),
+  };
   if (response.headers !== undefined) Object.assign(headers, response.headers);
   res.writeHead(response.status, headers);
   res.end(response.text);

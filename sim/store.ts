@@ -9,7 +9,8 @@ export type Psp = 'stripe' | 'razorpay' | 'paytm';
 export const PSPS: readonly Psp[] = ['stripe', 'razorpay', 'paytm'];
 
 export type CaptureMode = 'automatic' | 'manual';
-export type PaymentStatus = 'declined' | 'authorized' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+export type PaymentStatus =
+  'declined' | 'authorized' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
 export type OperationType = 'authorize' | 'capture' | 'void' | 'refund';
 
 export type Operation = {
@@ -57,11 +58,23 @@ export type Refund<Details> = {
   readonly details: Details;
 };
 
-export type IdempotencyRecord = { readonly fingerprint: string; readonly status: number; readonly text: string };
+export type IdempotencyRecord = {
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly text: string;
+};
 
-export type StoreLimits = { readonly maxPayments: number; readonly maxRefunds: number; readonly maxIdempotencyRecords: number };
+export type StoreLimits = {
+  readonly maxPayments: number;
+  readonly maxRefunds: number;
+  readonly maxIdempotencyRecords: number;
+};
 
-export const DEFAULT_LIMITS: StoreLimits = { maxPayments: 1_000_000, maxRefunds: 1_000_000, maxIdempotencyRecords: 3_000_000 };
+export const DEFAULT_LIMITS: StoreLimits = {
+  maxPayments: 1_000_000,
+  maxRefunds: 1_000_000,
+  maxIdempotencyRecords: 3_000_000,
+};
 
 /** Thrown when a bound is reached; the server answers 503 in the PSP's wording. */
 export class CapacityError extends Error {}
@@ -116,7 +129,10 @@ export class PspBook<PaymentDetails, RefundDetails> {
 
   /** Records an authorization (approved or declined) and, for automatic capture, its capture. */
   authorize(input: AuthorizeInput<PaymentDetails>): Payment<PaymentDetails> {
-    assert.ok(Number.isSafeInteger(input.amount) && input.amount > 0, 'authorize: amount must be a positive integer');
+    assert.ok(
+      Number.isSafeInteger(input.amount) && input.amount > 0,
+      'authorize: amount must be a positive integer',
+    );
     assert.ok(!this.payments.has(input.id), 'authorize: duplicate payment id');
     this.#store.reservePayment();
     const declined = input.declineCode !== undefined;
@@ -146,13 +162,17 @@ export class PspBook<PaymentDetails, RefundDetails> {
       else sameReference.push(payment);
     }
     this.#log(payment, 'authorize', input.amount, input.idempotencyKey, input.declineCode);
-    if (!declined && input.captureMode === 'automatic') this.capture(payment, input.amount, input.idempotencyKey);
+    if (!declined && input.captureMode === 'automatic')
+      this.capture(payment, input.amount, input.idempotencyKey);
     return payment;
   }
 
   capture(payment: Payment<PaymentDetails>, amount: number, idempotencyKey?: string): void {
     assert.equal(payment.status, 'authorized', 'capture: payment must be authorized');
-    assert.ok(Number.isSafeInteger(amount) && amount > 0 && amount <= payment.authorized, 'capture: amount out of range');
+    assert.ok(
+      Number.isSafeInteger(amount) && amount > 0 && amount <= payment.authorized,
+      'capture: amount out of range',
+    );
     payment.captured = amount;
     payment.status = 'captured';
     this.#log(payment, 'capture', amount, idempotencyKey);
@@ -165,9 +185,18 @@ export class PspBook<PaymentDetails, RefundDetails> {
     this.#log(payment, 'void', payment.authorized, idempotencyKey);
   }
 
-  refund(payment: Payment<PaymentDetails>, input: RefundInput<RefundDetails>): Refund<RefundDetails> {
-    assert.ok(Number.isSafeInteger(input.amount) && input.amount > 0, 'refund: amount must be a positive integer');
-    assert.ok(input.amount <= payment.captured - payment.refunded, 'refund: more than is left to refund');
+  refund(
+    payment: Payment<PaymentDetails>,
+    input: RefundInput<RefundDetails>,
+  ): Refund<RefundDetails> {
+    assert.ok(
+      Number.isSafeInteger(input.amount) && input.amount > 0,
+      'refund: amount must be a positive integer',
+    );
+    assert.ok(
+      input.amount <= payment.captured - payment.refunded,
+      'refund: more than is left to refund',
+    );
     assert.ok(!this.refunds.has(input.id), 'refund: duplicate refund id');
     this.#store.reserveRefund();
     const refund: Refund<RefundDetails> = {
@@ -180,7 +209,8 @@ export class PspBook<PaymentDetails, RefundDetails> {
       details: input.details,
     };
     this.refunds.set(refund.id, refund);
-    if (refund.reference !== null && !this.refundsByReference.has(refund.reference)) this.refundsByReference.set(refund.reference, refund);
+    if (refund.reference !== null && !this.refundsByReference.has(refund.reference))
+      this.refundsByReference.set(refund.reference, refund);
     payment.refundIds.push(refund.id);
     payment.refunded += input.amount;
     payment.status = payment.refunded === payment.captured ? 'refunded' : 'partially_refunded';
@@ -202,7 +232,14 @@ export class PspBook<PaymentDetails, RefundDetails> {
     this.idempotency.set(key, record);
   }
 
-  #log(payment: Payment<PaymentDetails>, type: OperationType, amount: number, idempotencyKey?: string, declineCode?: DeclineCode, refund?: Refund<RefundDetails>): void {
+  #log(
+    payment: Payment<PaymentDetails>,
+    type: OperationType,
+    amount: number,
+    idempotencyKey?: string,
+    declineCode?: DeclineCode,
+    refund?: Refund<RefundDetails>,
+  ): void {
     const operation: Operation = {
       seq: this.#store.nextSeq(),
       psp: this.psp,
@@ -264,18 +301,26 @@ export class SimStore {
   }
 
   reservePayment(): void {
-    if (this.#counters.payments >= this.limits.maxPayments) throw new CapacityError(`the simulator holds its maximum of ${this.limits.maxPayments} payments`);
+    if (this.#counters.payments >= this.limits.maxPayments)
+      throw new CapacityError(
+        `the simulator holds its maximum of ${this.limits.maxPayments} payments`,
+      );
     this.#counters.payments += 1;
   }
 
   reserveRefund(): void {
-    if (this.#counters.refunds >= this.limits.maxRefunds) throw new CapacityError(`the simulator holds its maximum of ${this.limits.maxRefunds} refunds`);
+    if (this.#counters.refunds >= this.limits.maxRefunds)
+      throw new CapacityError(
+        `the simulator holds its maximum of ${this.limits.maxRefunds} refunds`,
+      );
     this.#counters.refunds += 1;
   }
 
   assertIdempotencyCapacity(): void {
     if (this.#counters.idempotencyRecords >= this.limits.maxIdempotencyRecords) {
-      throw new CapacityError(`the simulator holds its maximum of ${this.limits.maxIdempotencyRecords} idempotency records`);
+      throw new CapacityError(
+        `the simulator holds its maximum of ${this.limits.maxIdempotencyRecords} idempotency records`,
+      );
     }
   }
 

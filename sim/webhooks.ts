@@ -5,7 +5,12 @@
 // late events (held back until the payment's next event has gone, so they arrive out of order).
 // Non-2xx answers and connection failures are retried with a doubling backoff, then given up.
 // Every delivery is recorded (attempts, last status) for the admin report.
-import { request as httpRequest, Agent as HttpAgent, type ClientRequest, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  Agent as HttpAgent,
+  type ClientRequest,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { DELAY_MS_MAX, mulberry32 } from './faults.ts';
 import { isPlainObject } from './http.ts';
@@ -39,13 +44,22 @@ export type PaymentState = {
 };
 
 export type BuiltEvent = { readonly type: string; readonly body: string };
-export type SignedRequest = { readonly body: string; readonly headers: Readonly<Record<string, string>> };
+export type SignedRequest = {
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+};
 
 /** How one PSP words and signs its webhooks; each PSP module supplies one. */
 export type WebhookFormat<PaymentDetails, RefundDetails> = {
   newEventId(): string;
   /** The event for one operation, or undefined when this PSP sends none for it. */
-  event(payment: Payment<PaymentDetails>, state: PaymentState, operation: Operation, refund: Refund<RefundDetails> | undefined, eventId: string): BuiltEvent | undefined;
+  event(
+    payment: Payment<PaymentDetails>,
+    state: PaymentState,
+    operation: Operation,
+    refund: Refund<RefundDetails> | undefined,
+    eventId: string,
+  ): BuiltEvent | undefined;
   /** The body and headers of one attempt (Stripe signs each attempt with its own timestamp). */
   sign(body: string, secret: string, eventId: string, nowMs: number): SignedRequest;
 };
@@ -90,23 +104,48 @@ type Lane = {
 type Source = {
   readonly format: Pick<WebhookFormat<unknown, unknown>, 'newEventId' | 'sign'>;
   build(paymentId: string, operation: Operation, eventId: string): BuiltEvent | undefined;
-  paymentsFor(target: ResendTarget): readonly { readonly id: string; readonly reference: string | null; readonly operations: readonly Operation[] }[];
+  paymentsFor(target: ResendTarget): readonly {
+    readonly id: string;
+    readonly reference: string | null;
+    readonly operations: readonly Operation[];
+  }[];
 };
 
 export type ResendTarget = { readonly paymentId: string } | { readonly reference: string };
 
-export type DeliveryFilter = { readonly psp?: Psp | undefined; readonly reference?: string | undefined; readonly paymentId?: string | undefined };
+export type DeliveryFilter = {
+  readonly psp?: Psp | undefined;
+  readonly reference?: string | undefined;
+  readonly paymentId?: string | undefined;
+};
 
-export const WEBHOOK_DEFAULTS = { outOfOrderDelayMs: 1000, maxAttempts: 4, retryBackoffMs: 200, timeoutMs: 5000 } as const;
+export const WEBHOOK_DEFAULTS = {
+  outOfOrderDelayMs: 1000,
+  maxAttempts: 4,
+  retryBackoffMs: 200,
+  timeoutMs: 5000,
+} as const;
 const ATTEMPTS_MAX = 10;
 const SECRET_LENGTH_MAX = 256;
 const URL_LENGTH_MAX = 2048;
 const ERROR_LENGTH_MAX = 200;
 /** Bound on recorded deliveries (originals, duplicates and resends); past it new events are dropped and counted. */
 export const DELIVERIES_MAX = 250_000;
-const SETTING_FIELDS = new Set(['url', 'secret', 'seed', 'duplicateRate', 'outOfOrderRate', 'outOfOrderDelayMs', 'maxAttempts', 'retryBackoffMs', 'timeoutMs']);
+const SETTING_FIELDS = new Set([
+  'url',
+  'secret',
+  'seed',
+  'duplicateRate',
+  'outOfOrderRate',
+  'outOfOrderDelayMs',
+  'maxAttempts',
+  'retryBackoffMs',
+  'timeoutMs',
+]);
 
-export type ParsedWebhookSettings = { readonly ok: true; readonly settings: WebhookSettings } | { readonly ok: false; readonly message: string };
+export type ParsedWebhookSettings =
+  | { readonly ok: true; readonly settings: WebhookSettings }
+  | { readonly ok: false; readonly message: string };
 
 class SettingError extends Error {}
 
@@ -119,12 +158,25 @@ export function parseWebhookSettings(value: unknown): ParsedWebhookSettings {
     const settings: WebhookSettings = {
       url: readUrl(value.url),
       secret: readSecret(value.secret),
-      seed: value.seed === undefined ? Math.floor(Math.random() * 4294967296) : readSeed(value.seed),
+      seed:
+        value.seed === undefined ? Math.floor(Math.random() * 4294967296) : readSeed(value.seed),
       duplicateRate: readRate(value, 'duplicateRate'),
       outOfOrderRate: readRate(value, 'outOfOrderRate'),
-      outOfOrderDelayMs: readNumber(value, 'outOfOrderDelayMs', WEBHOOK_DEFAULTS.outOfOrderDelayMs, 0, DELAY_MS_MAX),
+      outOfOrderDelayMs: readNumber(
+        value,
+        'outOfOrderDelayMs',
+        WEBHOOK_DEFAULTS.outOfOrderDelayMs,
+        0,
+        DELAY_MS_MAX,
+      ),
       maxAttempts: readInteger(value, 'maxAttempts', WEBHOOK_DEFAULTS.maxAttempts, 1, ATTEMPTS_MAX),
-      retryBackoffMs: readNumber(value, 'retryBackoffMs', WEBHOOK_DEFAULTS.retryBackoffMs, 0, DELAY_MS_MAX),
+      retryBackoffMs: readNumber(
+        value,
+        'retryBackoffMs',
+        WEBHOOK_DEFAULTS.retryBackoffMs,
+        0,
+        DELAY_MS_MAX,
+      ),
       timeoutMs: readNumber(value, 'timeoutMs', WEBHOOK_DEFAULTS.timeoutMs, 1, DELAY_MS_MAX),
     };
     return { ok: true, settings };
@@ -135,44 +187,63 @@ export function parseWebhookSettings(value: unknown): ParsedWebhookSettings {
 }
 
 function readUrl(value: unknown): string {
-  if (typeof value !== 'string' || value.length > URL_LENGTH_MAX) throw new SettingError('url must be an http:// or https:// URL');
+  if (typeof value !== 'string' || value.length > URL_LENGTH_MAX)
+    throw new SettingError('url must be an http:// or https:// URL');
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
     throw new SettingError('url must be an http:// or https:// URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new SettingError('url must be an http:// or https:// URL');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new SettingError('url must be an http:// or https:// URL');
   return value;
 }
 
 function readSecret(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > SECRET_LENGTH_MAX) throw new SettingError(`secret must be a string of 1 to ${SECRET_LENGTH_MAX} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > SECRET_LENGTH_MAX)
+    throw new SettingError(`secret must be a string of 1 to ${SECRET_LENGTH_MAX} characters`);
   return value;
 }
 
 function readSeed(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new SettingError('seed must be an integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new SettingError('seed must be an integer');
   return value >>> 0;
 }
 
 function readRate(object: Record<string, unknown>, field: string): number {
   const value = object[field];
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new SettingError(`${field} must be a number from 0 to 1`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new SettingError(`${field} must be a number from 0 to 1`);
   return value;
 }
 
-function readNumber(object: Record<string, unknown>, field: string, fallback: number, min: number, max: number): number {
+function readNumber(
+  object: Record<string, unknown>,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = object[field];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new SettingError(`${field} must be a number from ${min} to ${max}`);
+  if (typeof value !== 'number' || !(value >= min && value <= max))
+    throw new SettingError(`${field} must be a number from ${min} to ${max}`);
   return value;
 }
 
-function readInteger(object: Record<string, unknown>, field: string, fallback: number, min: number, max: number): number {
+function readInteger(
+  object: Record<string, unknown>,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = readNumber(object, field, fallback, min, max);
-  if (!Number.isInteger(value)) throw new SettingError(`${field} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value))
+    throw new SettingError(`${field} must be an integer from ${min} to ${max}`);
   return value;
 }
 
@@ -220,14 +291,25 @@ export class Webhooks {
   #dropped = 0;
 
   /** Called by each PSP module with its book and format; events start when settings are PUT. */
-  register<PaymentDetails, RefundDetails>(psp: Psp, book: PspBook<PaymentDetails, RefundDetails>, format: WebhookFormat<PaymentDetails, RefundDetails>): void {
+  register<PaymentDetails, RefundDetails>(
+    psp: Psp,
+    book: PspBook<PaymentDetails, RefundDetails>,
+    format: WebhookFormat<PaymentDetails, RefundDetails>,
+  ): void {
     this.#sources.set(psp, {
       format,
       build: (paymentId, operation, eventId) => {
         const payment = book.payments.get(paymentId);
         if (payment === undefined) return undefined;
-        const refund = operation.refundId === undefined ? undefined : book.refunds.get(operation.refundId);
-        return format.event(payment, stateAfter(payment.operations, operation.seq), operation, refund, eventId);
+        const refund =
+          operation.refundId === undefined ? undefined : book.refunds.get(operation.refundId);
+        return format.event(
+          payment,
+          stateAfter(payment.operations, operation.seq),
+          operation,
+          refund,
+          eventId,
+        );
       },
       paymentsFor: (target) => {
         if ('paymentId' in target) {
@@ -295,12 +377,15 @@ export class Webhooks {
     const events: StoredEvent[] = [];
     for (const payment of payments) {
       for (const operation of payment.operations) {
-        const event = this.#eventsByOperation.get(operation) ?? this.#makeEvent(psp, source, payment.id, operation);
+        const event =
+          this.#eventsByOperation.get(operation) ??
+          this.#makeEvent(psp, source, payment.id, operation);
         if (event !== undefined) events.push(event);
       }
     }
     if (this.#deliveries.length + events.length > DELIVERIES_MAX) return 'full';
-    for (const event of events) this.#enqueue(this.#lane(event), this.#newDelivery(event, 'resend', false));
+    for (const event of events)
+      this.#enqueue(this.#lane(event), this.#newDelivery(event, 'resend', false));
     return events;
   }
 
@@ -359,7 +444,12 @@ export class Webhooks {
     this.#release(lane);
   }
 
-  #makeEvent(psp: Psp, source: Source, paymentId: string, operation: Operation): StoredEvent | undefined {
+  #makeEvent(
+    psp: Psp,
+    source: Source,
+    paymentId: string,
+    operation: Operation,
+  ): StoredEvent | undefined {
     const eventId = source.format.newEventId();
     const built = source.build(paymentId, operation, eventId);
     if (built === undefined) return undefined;
@@ -427,7 +517,13 @@ export class Webhooks {
   }
 
   #dropLaneIfIdle(lane: Lane): void {
-    if (lane.queued === 0 && lane.held.length === 0 && lane.timer === undefined && this.#lanes.get(lane.key) === lane) this.#lanes.delete(lane.key);
+    if (
+      lane.queued === 0 &&
+      lane.held.length === 0 &&
+      lane.timer === undefined &&
+      this.#lanes.get(lane.key) === lane
+    )
+      this.#lanes.delete(lane.key);
   }
 
   /** One attempt; a failure schedules the next one (outside the lane) or gives up. Never rejects. */
@@ -442,7 +538,12 @@ export class Webhooks {
     delivery.attempts += 1;
     let result: Attempted;
     try {
-      const signed = source.format.sign(delivery.event.body, settings.secret, delivery.event.eventId, Date.now());
+      const signed = source.format.sign(
+        delivery.event.body,
+        settings.secret,
+        delivery.event.eventId,
+        Date.now(),
+      );
       result = await this.#post(settings.url, signed, settings.timeoutMs);
     } catch (error) {
       result = { error: error instanceof Error ? error.message : String(error) };
@@ -465,7 +566,10 @@ export class Webhooks {
       delivery.finishedMs = Date.now();
       return;
     }
-    const backoffMs = Math.min(DELAY_MS_MAX, settings.retryBackoffMs * 2 ** (delivery.attempts - 1));
+    const backoffMs = Math.min(
+      DELAY_MS_MAX,
+      settings.retryBackoffMs * 2 ** (delivery.attempts - 1),
+    );
     this.#setTimer(() => {
       if (generation === this.#generation) void this.#attempt(delivery, generation);
     }, backoffMs);
@@ -475,8 +579,15 @@ export class Webhooks {
     return new Promise((resolve) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
-      const headers: OutgoingHttpHeaders = { ...signed.headers, 'content-length': Buffer.byteLength(signed.body) };
-      const options = { method: 'POST', headers, agent: secure ? this.#httpsAgent : this.#httpAgent };
+      const headers: OutgoingHttpHeaders = {
+        ...signed.headers,
+        'content-length': Buffer.byteLength(signed.body),
+      };
+      const options = {
+        method: 'POST',
+        headers,
+        agent: secure ? this.#httpsAgent : this.#httpAgent,
+      };
       let settled = false;
       const finish = (result: Attempted): void => {
         if (settled) return;

@@ -32,26 +32,41 @@ export type RunningChild = {
 };
 
 export function startChild(options: ChildOptions): Promise<RunningChild> {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), path.join(repositoryRoot, options.script), ...(options.args ?? [])], {
-    cwd: repositoryRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeFlags ?? []),
+      path.join(repositoryRoot, options.script),
+      ...(options.args ?? []),
+    ],
+    {
+      cwd: repositoryRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const outputCharsMax = options.outputCharsMax ?? 100_000;
   let outputChars = 0;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return new Promise((resolve, reject) => {
     let ready = false;
     let recent = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${options.script} did not start within ${options.timeoutMs} ms:\n${recent}`));
+      reject(
+        new Error(`${options.script} did not start within ${options.timeoutMs} ms:\n${recent}`),
+      );
     }, options.timeoutMs);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       options.onOutput?.(text);
       output.push(text);
       outputChars += text.length;
-      while (outputChars > outputCharsMax && output.length > 1) outputChars -= (output.shift() as string).length;
+      while (outputChars > outputCharsMax && output.length > 1)
+        outputChars -= (output.shift() as string).length;
       if (ready) return;
       recent = (recent + text).slice(-5000);
       const match = options.ready.exec(recent);
@@ -59,7 +74,10 @@ export function startChild(options: ChildOptions): Promise<RunningChild> {
       ready = true;
       clearTimeout(timer);
       resolve({
-        url: match[1], child, output, exited,
+        url: match[1],
+        child,
+        output,
+        exited,
         async stop(signal: NodeJS.Signals = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           await exited;
@@ -70,7 +88,10 @@ export function startChild(options: ChildOptions): Promise<RunningChild> {
     child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`${options.script} exited with code ${code} before it was ready:\n${recent}`));
+      if (!ready)
+        reject(
+          new Error(`${options.script} exited with code ${code} before it was ready:\n${recent}`),
+        );
     });
   });
 }

@@ -15,10 +15,17 @@ import { configureSimulatorWebhooks } from './payments/psp-webhooks.ts';
 
 function describeDataLocation(config: Config): string {
   if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
-  return config.dataDirectory === 'memory://' ? 'embedded PGlite, in memory (nothing is kept)' : `embedded PGlite in ${config.dataDirectory}`;
+  return config.dataDirectory === 'memory://'
+    ? 'embedded PGlite, in memory (nothing is kept)'
+    : `embedded PGlite in ${config.dataDirectory}`;
 }
 
-function printBanner(server: RunningServer, config: Config, simulatorUrl: string | undefined, demo: { id: string; secretKey: string }): void {
+function printBanner(
+  server: RunningServer,
+  config: Config,
+  simulatorUrl: string | undefined,
+  demo: { id: string; secretKey: string },
+): void {
   const lines = [
     '',
     `Payrail is listening on ${server.url}`,
@@ -45,9 +52,11 @@ function printBanner(server: RunningServer, config: Config, simulatorUrl: string
       `      -H 'Content-Type: application/json' -d '{"name":"Another shop"}'`,
     );
   } else {
-    lines.push(config.adminKey !== undefined
-      ? '  admin key: the one in PAYRAIL_ADMIN_KEY'
-      : '  admin key: printed at the first start; run `npm run payrail -- admin-key rotate` to make a new one');
+    lines.push(
+      config.adminKey !== undefined
+        ? '  admin key: the one in PAYRAIL_ADMIN_KEY'
+        : '  admin key: printed at the first start; run `npm run payrail -- admin-key rotate` to make a new one',
+    );
   }
   console.log(`${lines.join('\n')}\n`);
 }
@@ -56,8 +65,16 @@ function printBanner(server: RunningServer, config: Config, simulatorUrl: string
 async function demoMerchant(server: RunningServer): Promise<{ id: string; secretKey: string }> {
   const { merchants, config } = server.context;
   const existing = await merchants.findByMetadata('demo', 'true');
-  if (existing !== undefined) return { id: existing.id, secretKey: await merchants.issueKey(existing.id, { revokeOthers: true }) };
-  const created = await merchants.create({ name: 'Demo shop', metadata: { demo: 'true' } }, (tx, merchantId) => server.context.payments.settings.setUpTestMerchant(tx, merchantId, config.simulatorUrl));
+  if (existing !== undefined)
+    return {
+      id: existing.id,
+      secretKey: await merchants.issueKey(existing.id, { revokeOthers: true }),
+    };
+  const created = await merchants.create(
+    { name: 'Demo shop', metadata: { demo: 'true' } },
+    (tx, merchantId) =>
+      server.context.payments.settings.setUpTestMerchant(tx, merchantId, config.simulatorUrl),
+  );
   return { id: created.merchant.id, secretKey: created.secretKey };
 }
 
@@ -65,9 +82,10 @@ async function serve(development: boolean): Promise<void> {
   let config = loadConfig();
   const logger = createLogger(config.logLevel);
   // `npm start` brings its own PSP simulator unless PAYRAIL_SIMULATOR_URL points at one.
-  const simulator = development && process.env.PAYRAIL_SIMULATOR_URL === undefined
-    ? await startSimulatorProcess(Number(process.env.SIM_PORT ?? 8090))
-    : undefined;
+  const simulator =
+    development && process.env.PAYRAIL_SIMULATOR_URL === undefined
+      ? await startSimulatorProcess(Number(process.env.SIM_PORT ?? 8090))
+      : undefined;
   if (simulator !== undefined) config = { ...config, simulatorUrl: simulator.url };
   const server = await startServer(config, logger);
   // The bundled simulator sends its PSP webhooks to this server.
@@ -79,10 +97,13 @@ async function serve(development: boolean): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    Promise.all([server.close(), simulator?.stop()]).then(() => process.exit(0), (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    Promise.all([server.close(), simulator?.stop()]).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -100,10 +121,13 @@ async function worker(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    runtime.close().then(() => process.exit(0), (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -112,7 +136,11 @@ async function worker(): Promise<void> {
 /** Runs a short command with the runtime built but not started (no workers, no bus). */
 async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const runtime = await openRuntime(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), 'worker');
+  const runtime = await openRuntime(
+    config,
+    createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    'worker',
+  );
   try {
     return await work(runtime);
   } finally {
@@ -121,9 +149,17 @@ async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T
 }
 
 /** Runs a short command against the database and closes it. */
-async function withDatabase<T>(work: (services: Awaited<ReturnType<typeof openServices>>['database'], config: Config) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  work: (
+    services: Awaited<ReturnType<typeof openServices>>['database'],
+    config: Config,
+  ) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
-  const { database, release } = await openServices(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const { database, release } = await openServices(
+    config,
+    createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+  );
   try {
     return await work(database, config);
   } finally {
@@ -133,46 +169,111 @@ async function withDatabase<T>(work: (services: Awaited<ReturnType<typeof openSe
 }
 
 export function buildProgram(): Command {
-  const program = new Command('payrail').description('Payrail: payments, a double-entry ledger, settlement and webhooks').showHelpAfterError();
-  program.command('start').description('run Payrail for development: server on embedded PGlite unless DATABASE_URL is set').action(() => serve(true));
-  program.command('serve').description('run the API server (production: set DATABASE_URL and PAYRAIL_ADMIN_KEY)').action(() => serve(false));
-  program.command('worker').description('run the workers (event consumers, webhook deliveries, status sync) in their own process').action(() => worker());
-  const dlq = program.command('dlq').description('events a consumer could not handle after its last attempt');
-  dlq.command('list').description('list dead letters, newest first')
-    .option('--consumer <name>', 'only this consumer').option('--status <status>', 'pending or replayed').option('--limit <n>', '1 to 100', '20')
-    .action((options: { consumer?: string; status?: string; limit: string }) => withRuntime(async (runtime) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ConfigError('--limit', 'must be an integer from 1 to 100');
-      if (options.status !== undefined && options.status !== 'pending' && options.status !== 'replayed') throw new ConfigError('--status', 'must be pending or replayed');
-      const page = await runtime.deadLetters.list({ limit, consumer: options.consumer, status: options.status });
-      for (const deadLetter of page.deadLetters) console.log(toJson(presentDeadLetter(deadLetter)));
-      if (page.deadLetters.length === 0) console.log('no dead letters');
-    }));
-  dlq.command('replay').description('handle a dead-lettered event again').argument('<id>', 'the dead letter id (dl_…)')
-    .action((id: string) => withRuntime(async (runtime) => {
-      const result = await runtime.deadLetters.replay(id);
-      console.log(`${id}: ${result.outcome}${result.error === undefined ? '' : ` (${result.error})`}`);
-      if (result.outcome === 'failed') process.exitCode = 1;
-    }));
-  program.command('migrate').description('apply pending database migrations').action(() =>
-    withDatabase(async () => console.log('migrations are up to date')));
-  program.command('verify').description('recompute the ledger and check every invariant; exits 1 on any problem').action(() =>
-    withDatabase(async (database) => {
-      const report = await verifyLedger(database);
-      console.log(`ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.accounts} accounts, ${report.transactions} transactions, ${report.entries} entries)`);
-      for (const problem of report.problems) console.log(`  - ${problem}`);
-      if (!report.ok) process.exitCode = 1;
-    }));
-  program.command('admin-key').description('manage the operator key').command('rotate').description('replace the generated admin key and print the new one once').action(() =>
-    withDatabase(async (database, config) => {
-      if (config.adminKey !== undefined) console.log('note: PAYRAIL_ADMIN_KEY is set; the server uses that key, not the generated one');
-      console.log(await new AdminKeys(database, undefined).rotate());
-    }));
-  program.command('merchant-create').description('create a merchant and print its secret key once').requiredOption('--name <name>', 'display name').action((options: { name: string }) =>
-    withDatabase(async (database) => {
-      const { merchant, secretKey } = await new Merchants(database).create({ name: options.name });
-      console.log(`${merchant.id} ${secretKey}`);
-    }));
+  const program = new Command('payrail')
+    .description('Payrail: payments, a double-entry ledger, settlement and webhooks')
+    .showHelpAfterError();
+  program
+    .command('start')
+    .description(
+      'run Payrail for development: server on embedded PGlite unless DATABASE_URL is set',
+    )
+    .action(() => serve(true));
+  program
+    .command('serve')
+    .description('run the API server (production: set DATABASE_URL and PAYRAIL_ADMIN_KEY)')
+    .action(() => serve(false));
+  program
+    .command('worker')
+    .description(
+      'run the workers (event consumers, webhook deliveries, status sync) in their own process',
+    )
+    .action(() => worker());
+  const dlq = program
+    .command('dlq')
+    .description('events a consumer could not handle after its last attempt');
+  dlq
+    .command('list')
+    .description('list dead letters, newest first')
+    .option('--consumer <name>', 'only this consumer')
+    .option('--status <status>', 'pending or replayed')
+    .option('--limit <n>', '1 to 100', '20')
+    .action((options: { consumer?: string; status?: string; limit: string }) =>
+      withRuntime(async (runtime) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw new ConfigError('--limit', 'must be an integer from 1 to 100');
+        if (
+          options.status !== undefined &&
+          options.status !== 'pending' &&
+          options.status !== 'replayed'
+        )
+          throw new ConfigError('--status', 'must be pending or replayed');
+        const page = await runtime.deadLetters.list({
+          limit,
+          consumer: options.consumer,
+          status: options.status,
+        });
+        for (const deadLetter of page.deadLetters)
+          console.log(toJson(presentDeadLetter(deadLetter)));
+        if (page.deadLetters.length === 0) console.log('no dead letters');
+      }),
+    );
+  dlq
+    .command('replay')
+    .description('handle a dead-lettered event again')
+    .argument('<id>', 'the dead letter id (dl_…)')
+    .action((id: string) =>
+      withRuntime(async (runtime) => {
+        const result = await runtime.deadLetters.replay(id);
+        console.log(
+          `${id}: ${result.outcome}${result.error === undefined ? '' : ` (${result.error})`}`,
+        );
+        if (result.outcome === 'failed') process.exitCode = 1;
+      }),
+    );
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(() => withDatabase(async () => console.log('migrations are up to date')));
+  program
+    .command('verify')
+    .description('recompute the ledger and check every invariant; exits 1 on any problem')
+    .action(() =>
+      withDatabase(async (database) => {
+        const report = await verifyLedger(database);
+        console.log(
+          `ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.accounts} accounts, ${report.transactions} transactions, ${report.entries} entries)`,
+        );
+        for (const problem of report.problems) console.log(`  - ${problem}`);
+        if (!report.ok) process.exitCode = 1;
+      }),
+    );
+  program
+    .command('admin-key')
+    .description('manage the operator key')
+    .command('rotate')
+    .description('replace the generated admin key and print the new one once')
+    .action(() =>
+      withDatabase(async (database, config) => {
+        if (config.adminKey !== undefined)
+          console.log(
+            'note: PAYRAIL_ADMIN_KEY is set; the server uses that key, not the generated one',
+          );
+        console.log(await new AdminKeys(database, undefined).rotate());
+      }),
+    );
+  program
+    .command('merchant-create')
+    .description('create a merchant and print its secret key once')
+    .requiredOption('--name <name>', 'display name')
+    .action((options: { name: string }) =>
+      withDatabase(async (database) => {
+        const { merchant, secretKey } = await new Merchants(database).create({
+          name: options.name,
+        });
+        console.log(`${merchant.id} ${secretKey}`);
+      }),
+    );
   return program;
 }
 
@@ -184,7 +285,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       console.error(`payrail: invalid configuration: ${error.message}`);
       process.exit(2);
     }
-    if (error instanceof MigrationError || error instanceof DataDirectoryInUseError || error instanceof DeadLetterError) {
+    if (
+      error instanceof MigrationError ||
+      error instanceof DataDirectoryInUseError ||
+      error instanceof DeadLetterError
+    ) {
       console.error(`payrail: ${error.message}`);
       process.exit(1);
     }

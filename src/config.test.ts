@@ -17,13 +17,20 @@ test('defaults need no environment at all', () => {
 
 test('a 32-byte base64 master key is accepted', () => {
   const key = Buffer.alloc(32, 7);
-  assert.deepEqual(loadConfig({ PAYRAIL_VAULT_MASTER_KEY: key.toString('base64') }).vaultMasterKey, key);
+  assert.deepEqual(
+    loadConfig({ PAYRAIL_VAULT_MASTER_KEY: key.toString('base64') }).vaultMasterKey,
+    key,
+  );
 });
 
 test('valid values are taken', () => {
   const config = loadConfig({
-    PORT: '9000', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', PAYRAIL_DATA_DIR: 'memory://',
-    PAYRAIL_ADMIN_KEY: 'a'.repeat(32), LOG_LEVEL: 'debug', PAYRAIL_DB_POOL_SIZE: '5',
+    PORT: '9000',
+    DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+    PAYRAIL_DATA_DIR: 'memory://',
+    PAYRAIL_ADMIN_KEY: 'a'.repeat(32),
+    LOG_LEVEL: 'debug',
+    PAYRAIL_DB_POOL_SIZE: '5',
   });
   assert.equal(config.port, 9000);
   assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/db');
@@ -47,12 +54,15 @@ test('a wrong value names its variable in one line', () => {
     [{ PAYRAIL_SIMULATOR_URL: 'ftp://x' }, 'PAYRAIL_SIMULATOR_URL'],
   ];
   for (const [env, variable] of cases) {
-    assert.throws(() => loadConfig(env), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.variable, variable);
-      assert.ok(error.message.startsWith(`${variable}: `));
-      assert.ok(!error.message.includes('\n'));
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(env),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.variable, variable);
+        assert.ok(error.message.startsWith(`${variable}: `));
+        assert.ok(!error.message.includes('\n'));
+        return true;
+      },
+    );
   }
 });

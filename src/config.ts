@@ -63,7 +63,13 @@ export type Config = {
   readonly voidAuthorizationsAfterDays: number;
 };
 
-export const faultPoints = ['after_psp_authorize', 'after_psp_capture', 'after_psp_refund', 'before_psp_authorize', 'before_ledger_post'] as const;
+export const faultPoints = [
+  'after_psp_authorize',
+  'after_psp_capture',
+  'after_psp_refund',
+  'before_psp_authorize',
+  'before_ledger_post',
+] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 
 export class ConfigError extends Error {
@@ -75,14 +81,29 @@ export class ConfigError extends Error {
   }
 }
 
-const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const logLevels: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-function readInteger(env: Environment, name: string, fallback: number, minimum: number, maximum: number): number {
+function readInteger(
+  env: Environment,
+  name: string,
+  fallback: number,
+  minimum: number,
+  maximum: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer from ${minimum} to ${maximum}, got "${raw}"`);
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError(name, `must be an integer from ${minimum} to ${maximum}, got "${raw}"`);
   const value = Number(raw);
   if (value < minimum || value > maximum) {
     throw new ConfigError(name, `must be an integer from ${minimum} to ${maximum}, got "${raw}"`);
@@ -97,10 +118,16 @@ function readDatabaseUrl(env: Environment): string | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'must be a URL such as postgres://user@127.0.0.1:5432/payrail');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must be a URL such as postgres://user@127.0.0.1:5432/payrail',
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      `must start with postgres:// or postgresql://, got "${url.protocol}//"`,
+    );
   }
   return raw;
 }
@@ -109,7 +136,10 @@ function readAdminKey(env: Environment): string | undefined {
   const raw = env.PAYRAIL_ADMIN_KEY;
   if (raw === undefined || raw === '') return undefined;
   if (!/^[A-Za-z0-9_\-]{24,200}$/.test(raw)) {
-    throw new ConfigError('PAYRAIL_ADMIN_KEY', 'must be 24 to 200 characters of letters, digits, "_" or "-"');
+    throw new ConfigError(
+      'PAYRAIL_ADMIN_KEY',
+      'must be 24 to 200 characters of letters, digits, "_" or "-"',
+    );
   }
   return raw;
 }
@@ -118,7 +148,8 @@ function readLogLevel(env: Environment): LogLevel {
   const raw = env.LOG_LEVEL;
   if (raw === undefined || raw === '') return 'info';
   const level = logLevels.find((candidate) => candidate === raw);
-  if (level === undefined) throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}, got "${raw}"`);
+  if (level === undefined)
+    throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}, got "${raw}"`);
   return level;
 }
 
@@ -126,7 +157,11 @@ function readMasterKey(env: Environment): Buffer | undefined {
   const raw = env.PAYRAIL_VAULT_MASTER_KEY;
   if (raw === undefined || raw === '') return undefined;
   const key = /^[A-Za-z0-9+/]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
-  if (key.length !== 32) throw new ConfigError('PAYRAIL_VAULT_MASTER_KEY', 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+  if (key.length !== 32)
+    throw new ConfigError(
+      'PAYRAIL_VAULT_MASTER_KEY',
+      'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)',
+    );
   return key;
 }
 
@@ -137,7 +172,10 @@ function readSimulatorUrl(env: Environment): string {
     const url = new URL(raw);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
   } catch {
-    throw new ConfigError('PAYRAIL_SIMULATOR_URL', `must be an http(s) URL such as http://127.0.0.1:8090, got "${raw}"`);
+    throw new ConfigError(
+      'PAYRAIL_SIMULATOR_URL',
+      `must be an http(s) URL such as http://127.0.0.1:8090, got "${raw}"`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -146,8 +184,15 @@ function readSchedule(env: Environment, name: string): readonly number[] | undef
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.length === 0 || values.length > 50 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 7 * 24 * 3_600_000)) {
-    throw new ConfigError(name, `must be a comma-separated list of 1 to 50 waits in milliseconds (0 to 604800000), got "${raw}"`);
+  if (
+    values.length === 0 ||
+    values.length > 50 ||
+    values.some((value) => !Number.isInteger(value) || value < 0 || value > 7 * 24 * 3_600_000)
+  ) {
+    throw new ConfigError(
+      name,
+      `must be a comma-separated list of 1 to 50 waits in milliseconds (0 to 604800000), got "${raw}"`,
+    );
   }
   return values;
 }
@@ -155,7 +200,8 @@ function readSchedule(env: Environment, name: string): readonly number[] | undef
 function readNatsUrl(env: Environment): string | undefined {
   const raw = env.NATS_URL;
   if (raw === undefined || raw === '') return undefined;
-  if (!/^(nats|tls):\/\/[^\s]+$/.test(raw) && !/^[\w.-]+:\d+$/.test(raw)) throw new ConfigError('NATS_URL', `must look like nats://127.0.0.1:4222, got "${raw}"`);
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(raw) && !/^[\w.-]+:\d+$/.test(raw))
+    throw new ConfigError('NATS_URL', `must look like nats://127.0.0.1:4222, got "${raw}"`);
   return raw;
 }
 
@@ -163,7 +209,11 @@ function readFaultPoint(env: Environment): FaultPoint | undefined {
   const raw = env.PAYRAIL_FAULT_POINT;
   if (raw === undefined || raw === '') return undefined;
   const point = faultPoints.find((candidate) => candidate === raw);
-  if (point === undefined) throw new ConfigError('PAYRAIL_FAULT_POINT', `must be one of ${faultPoints.join(', ')}, got "${raw}"`);
+  if (point === undefined)
+    throw new ConfigError(
+      'PAYRAIL_FAULT_POINT',
+      `must be one of ${faultPoints.join(', ')}, got "${raw}"`,
+    );
   return point;
 }
 
@@ -178,14 +228,18 @@ function readBoolean(env: Environment, name: string, fallback: boolean): boolean
 function readName(env: Environment, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(name, `must be 1 to 64 letters, digits, _ or -, got "${raw}"`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw))
+    throw new ConfigError(name, `must be 1 to 64 letters, digits, _ or -, got "${raw}"`);
   return raw;
 }
 
 export function loadConfig(env: Environment = process.env): Config {
-  const dataDirectory = env.PAYRAIL_DATA_DIR === undefined || env.PAYRAIL_DATA_DIR === ''
-    ? path.resolve('.payrail')
-    : env.PAYRAIL_DATA_DIR === 'memory://' ? 'memory://' : path.resolve(env.PAYRAIL_DATA_DIR);
+  const dataDirectory =
+    env.PAYRAIL_DATA_DIR === undefined || env.PAYRAIL_DATA_DIR === ''
+      ? path.resolve('.payrail')
+      : env.PAYRAIL_DATA_DIR === 'memory://'
+        ? 'memory://'
+        : path.resolve(env.PAYRAIL_DATA_DIR);
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
   return {
     host,
@@ -195,7 +249,13 @@ export function loadConfig(env: Environment = process.env): Config {
     databasePoolSize: readInteger(env, 'PAYRAIL_DB_POOL_SIZE', 20, 1, 500),
     adminKey: readAdminKey(env),
     logLevel: readLogLevel(env),
-    bodyLimitBytes: readInteger(env, 'PAYRAIL_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    bodyLimitBytes: readInteger(
+      env,
+      'PAYRAIL_BODY_LIMIT_BYTES',
+      256 * 1024,
+      1024,
+      16 * 1024 * 1024,
+    ),
     vaultMasterKey: readMasterKey(env),
     simulatorUrl: readSimulatorUrl(env),
     pspTimeoutMs: readInteger(env, 'PAYRAIL_PSP_TIMEOUT_MS', 10_000, 50, 120_000),
@@ -215,6 +275,12 @@ export function loadConfig(env: Environment = process.env): Config {
     webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
     syncIntervalMs: readInteger(env, 'PAYRAIL_SYNC_INTERVAL_MS', 5_000, 100, 3_600_000),
-    voidAuthorizationsAfterDays: readInteger(env, 'PAYRAIL_VOID_AUTHORIZATIONS_AFTER_DAYS', 7, 1, 30),
+    voidAuthorizationsAfterDays: readInteger(
+      env,
+      'PAYRAIL_VOID_AUTHORIZATIONS_AFTER_DAYS',
+      7,
+      1,
+      30,
+    ),
   };
 }

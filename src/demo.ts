@@ -9,7 +9,9 @@ import { createLogger } from './observability/logger.ts';
 import { startServer } from './server.ts';
 import { startSimulatorProcess } from './simulator-process.ts';
 
-type Json = Record<string, unknown> & { error?: { code: string; decline_code?: string; message: string } };
+type Json = Record<string, unknown> & {
+  error?: { code: string; decline_code?: string; message: string };
+};
 
 function money(amount: unknown, currency: unknown): string {
   return `${formatDecimal(BigInt(Number(amount)), String(currency))} ${String(currency).toUpperCase()}`;
@@ -20,11 +22,29 @@ async function main(): Promise<void> {
   const adminKey = `demo_${crypto.randomBytes(16).toString('hex')}`;
   // One try per PSP call: the timeout scene shows an unknown outcome resolved by sync (with
   // retries, the retry with the same idempotency key would already learn the answer).
-  const config = { ...loadConfig({ PORT: '0', PAYRAIL_DATA_DIR: 'memory://', PAYRAIL_ADMIN_KEY: adminKey, PAYRAIL_PSP_TIMEOUT_MS: '500', PAYRAIL_PSP_ATTEMPTS: '1' }), simulatorUrl: simulator.url };
+  const config = {
+    ...loadConfig({
+      PORT: '0',
+      PAYRAIL_DATA_DIR: 'memory://',
+      PAYRAIL_ADMIN_KEY: adminKey,
+      PAYRAIL_PSP_TIMEOUT_MS: '500',
+      PAYRAIL_PSP_ATTEMPTS: '1',
+    }),
+    simulatorUrl: simulator.url,
+  };
   const server = await startServer(config, createLogger('warn'));
-  const request = async (method: string, path: string, body?: unknown, key = secretKey): Promise<{ status: number; body: Json }> => {
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    key = secretKey,
+  ): Promise<{ status: number; body: Json }> => {
     const response = await fetch(`${server.url}${path}`, {
-      method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Json };
@@ -32,60 +52,135 @@ async function main(): Promise<void> {
   let secretKey = adminKey;
   const step = (text: string) => console.log(`\n▸ ${text}`);
   try {
-    console.log(`Payrail demo — server ${server.url}, PSP simulator ${simulator.url}, data in memory`);
+    console.log(
+      `Payrail demo — server ${server.url}, PSP simulator ${simulator.url}, data in memory`,
+    );
     const merchant = await request('POST', '/v1/admin/merchants', { name: 'Demo shop' });
     secretKey = String(merchant.body.secret_key);
-    console.log(`  merchant ${String(merchant.body.id)} created; it routes to the simulated stripe, razorpay and paytm PSPs`);
+    console.log(
+      `  merchant ${String(merchant.body.id)} created; it routes to the simulated stripe, razorpay and paytm PSPs`,
+    );
 
     step('Vault a card (the number is encrypted; only brand and last4 come back)');
-    const card = await request('POST', '/v1/payment_methods', { type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '123' } });
+    const card = await request('POST', '/v1/payment_methods', {
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '123' },
+    });
     const shown = card.body.card as { brand: string; last4: string };
     console.log(`  ${String(card.body.id)}: ${shown.brand} •••• ${shown.last4}`);
 
     step('Pay 20.00 USD with automatic capture');
-    const paid = await request('POST', '/v1/payment_intents', { amount: 2000, currency: 'usd', payment_method: card.body.id, confirm: true, connector: 'stripe' });
-    console.log(`  ${String(paid.body.id)} → ${String(paid.body.status)}, received ${money(paid.body.amount_received, 'usd')} (fee 2.9 % + 0.30 to the platform)`);
+    const paid = await request('POST', '/v1/payment_intents', {
+      amount: 2000,
+      currency: 'usd',
+      payment_method: card.body.id,
+      confirm: true,
+      connector: 'stripe',
+    });
+    console.log(
+      `  ${String(paid.body.id)} → ${String(paid.body.status)}, received ${money(paid.body.amount_received, 'usd')} (fee 2.9 % + 0.30 to the platform)`,
+    );
 
     step('Authorize 50.00 USD, then capture only 30.00 (the other 20.00 is released)');
-    const held = await request('POST', '/v1/payment_intents', { amount: 5000, currency: 'usd', payment_method: 'pm_card_mastercard', confirm: true, capture_method: 'manual', connector: 'stripe' });
-    console.log(`  ${String(held.body.id)} → ${String(held.body.status)}, capturable ${money(held.body.amount_capturable, 'usd')}`);
-    const captured = await request('POST', `/v1/payment_intents/${String(held.body.id)}/capture`, { amount_to_capture: 3000 });
-    console.log(`  captured → ${String(captured.body.status)}, received ${money(captured.body.amount_received, 'usd')}`);
+    const held = await request('POST', '/v1/payment_intents', {
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_card_mastercard',
+      confirm: true,
+      capture_method: 'manual',
+      connector: 'stripe',
+    });
+    console.log(
+      `  ${String(held.body.id)} → ${String(held.body.status)}, capturable ${money(held.body.amount_capturable, 'usd')}`,
+    );
+    const captured = await request('POST', `/v1/payment_intents/${String(held.body.id)}/capture`, {
+      amount_to_capture: 3000,
+    });
+    console.log(
+      `  captured → ${String(captured.body.status)}, received ${money(captured.body.amount_received, 'usd')}`,
+    );
 
     step('Refund the 20.00 payment in two parts: 5.00, then 10.00');
     for (const amount of [500, 1000]) {
       const refund = await request('POST', '/v1/refunds', { payment_intent: paid.body.id, amount });
-      console.log(`  ${String(refund.body.id)}: ${money(refund.body.amount, 'usd')} → ${String(refund.body.status)}`);
+      console.log(
+        `  ${String(refund.body.id)}: ${money(refund.body.amount, 'usd')} → ${String(refund.body.status)}`,
+      );
     }
-    const tooMuch = await request('POST', '/v1/refunds', { payment_intent: paid.body.id, amount: 1000 });
-    console.log(`  another 10.00 → ${tooMuch.status} ${tooMuch.body.error?.code}: ${tooMuch.body.error?.message}`);
+    const tooMuch = await request('POST', '/v1/refunds', {
+      payment_intent: paid.body.id,
+      amount: 1000,
+    });
+    console.log(
+      `  another 10.00 → ${tooMuch.status} ${tooMuch.body.error?.code}: ${tooMuch.body.error?.message}`,
+    );
 
     step('A card with insufficient funds is declined');
-    const declined = await request('POST', '/v1/payment_intents', { amount: 1500, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true });
-    console.log(`  → ${declined.status} ${declined.body.error?.code} (${declined.body.error?.decline_code})`);
+    const declined = await request('POST', '/v1/payment_intents', {
+      amount: 1500,
+      currency: 'usd',
+      payment_method: 'pm_card_chargeDeclinedInsufficientFunds',
+      confirm: true,
+    });
+    console.log(
+      `  → ${declined.status} ${declined.body.error?.code} (${declined.body.error?.decline_code})`,
+    );
 
     step('The PSP times out: the outcome is unknown, never assumed failed; sync asks the PSP');
-    const slow = await request('POST', '/v1/payment_intents', { amount: 4200, currency: 'usd', payment_method: 'pm_card_pspTimeout', confirm: true, connector: 'stripe' });
-    console.log(`  ${String(slow.body.id)} → ${String(slow.body.status)} (attempt ${String((slow.body.attempts as { status: string }[])[0]?.status)})`);
+    const slow = await request('POST', '/v1/payment_intents', {
+      amount: 4200,
+      currency: 'usd',
+      payment_method: 'pm_card_pspTimeout',
+      confirm: true,
+      connector: 'stripe',
+    });
+    console.log(
+      `  ${String(slow.body.id)} → ${String(slow.body.status)} (attempt ${String((slow.body.attempts as { status: string }[])[0]?.status)})`,
+    );
     const synced = await request('POST', `/v1/payment_intents/${String(slow.body.id)}/sync`, {});
-    console.log(`  after sync → ${String(synced.body.status)}, received ${money(synced.body.amount_received, 'usd')}`);
+    console.log(
+      `  after sync → ${String(synced.body.status)}, received ${money(synced.body.amount_received, 'usd')}`,
+    );
 
     step('Paytm-like PSP in INR: it cannot refund in part, so Payrail refuses before calling it');
-    const rupees = await request('POST', '/v1/payment_intents', { amount: 99900, currency: 'inr', payment_method: 'pm_card_visa', confirm: true, connector: 'paytm' });
-    console.log(`  ${String(rupees.body.id)} → ${String(rupees.body.status)}, ${money(rupees.body.amount_received, 'inr')}`);
-    const partial = await request('POST', '/v1/refunds', { payment_intent: rupees.body.id, amount: 100 });
+    const rupees = await request('POST', '/v1/payment_intents', {
+      amount: 99900,
+      currency: 'inr',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      connector: 'paytm',
+    });
+    console.log(
+      `  ${String(rupees.body.id)} → ${String(rupees.body.status)}, ${money(rupees.body.amount_received, 'inr')}`,
+    );
+    const partial = await request('POST', '/v1/refunds', {
+      payment_intent: rupees.body.id,
+      amount: 100,
+    });
     console.log(`  partial refund → ${partial.status} ${partial.body.error?.code}`);
 
     step('Balances, read from the double-entry ledger');
     const balance = await request('GET', '/v1/balance');
-    for (const entry of balance.body.pending as { amount: number; currency: string }[]) console.log(`  pending   ${money(entry.amount, entry.currency)}`);
-    for (const entry of balance.body.available as { amount: number; currency: string }[]) console.log(`  available ${money(entry.amount, entry.currency)}`);
+    for (const entry of balance.body.pending as { amount: number; currency: string }[])
+      console.log(`  pending   ${money(entry.amount, entry.currency)}`);
+    for (const entry of balance.body.available as { amount: number; currency: string }[])
+      console.log(`  available ${money(entry.amount, entry.currency)}`);
     const report = await verifyLedger(server.context.database);
-    console.log(`  ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.transactions} transactions, ${report.entries} entries, every one balanced and hash-chained)`);
-    const truth = (await (await fetch(`${simulator.url}/_sim/ground-truth`)).json()) as { operations: { type: string; status: string }[] };
+    console.log(
+      `  ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.transactions} transactions, ${report.entries} entries, every one balanced and hash-chained)`,
+    );
+    const truth = (await (await fetch(`${simulator.url}/_sim/ground-truth`)).json()) as {
+      operations: { type: string; status: string }[];
+    };
     const summary = new Map<string, number>();
-    for (const operation of truth.operations) summary.set(`${operation.type} ${operation.status}`, (summary.get(`${operation.type} ${operation.status}`) ?? 0) + 1);
-    console.log(`  the simulator's own record: ${[...summary].map(([name, count]) => `${count} × ${name}`).join(', ')}`);
+    for (const operation of truth.operations)
+      summary.set(
+        `${operation.type} ${operation.status}`,
+        (summary.get(`${operation.type} ${operation.status}`) ?? 0) + 1,
+      );
+    console.log(
+      `  the simulator's own record: ${[...summary].map(([name, count]) => `${count} × ${name}`).join(', ')}`,
+    );
   } finally {
     await server.close();
     await simulator.stop();

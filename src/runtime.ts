@@ -25,10 +25,14 @@ import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
-export async function openServices(config: Config, logger: Logger): Promise<{ database: Database; release: () => void }> {
-  const release = config.databaseUrl === undefined && config.dataDirectory !== 'memory://'
-    ? acquireDataDirectoryLock(config.dataDirectory)
-    : () => {};
+export async function openServices(
+  config: Config,
+  logger: Logger,
+): Promise<{ database: Database; release: () => void }> {
+  const release =
+    config.databaseUrl === undefined && config.dataDirectory !== 'memory://'
+      ? acquireDataDirectoryLock(config.dataDirectory)
+      : () => {};
   try {
     const database = await openDatabase(config);
     const applied = await migrate(database);
@@ -72,7 +76,8 @@ function busHooks(metrics: Metrics): BusHooks {
   return {
     onRedelivery: (consumer) => metrics.recordRedelivery(consumer),
     onDeadLetter: (consumer) => metrics.recordDeadLetter(consumer),
-    onHandled: (consumer, result) => metrics.recordEventHandled(consumer, result === 'handled' ? 'succeeded' : 'skipped'),
+    onHandled: (consumer, result) =>
+      metrics.recordEventHandled(consumer, result === 'handled' ? 'succeeded' : 'skipped'),
   };
 }
 
@@ -87,63 +92,134 @@ export async function openRuntime(config: Config, logger: Logger, role: Role): P
   }
 }
 
-async function assemble(config: Config, logger: Logger, role: Role, database: Database, release: () => void): Promise<Runtime> {
+async function assemble(
+  config: Config,
+  logger: Logger,
+  role: Role,
+  database: Database,
+  release: () => void,
+): Promise<Runtime> {
   const adminKeys = new AdminKeys(database, config.adminKey);
-  const { generatedKey } = role === 'server' ? await adminKeys.bootstrap() : { generatedKey: undefined };
+  const { generatedKey } =
+    role === 'server' ? await adminKeys.bootstrap() : { generatedKey: undefined };
   const masterKey = resolveMasterKey(config);
   if (masterKey.created && masterKey.source === 'file') {
-    logger.warn({ path: masterKey.path }, 'generated a development vault master key; set PAYRAIL_VAULT_MASTER_KEY in production');
+    logger.warn(
+      { path: masterKey.path },
+      'generated a development vault master key; set PAYRAIL_VAULT_MASTER_KEY in production',
+    );
   }
   const metrics = new Metrics({ processMetrics: true });
   const ledger = new Ledger(database);
   const vault = new Vault(database, { masterKey: masterKey.key });
-  const connectors = new Map([...connectorRegistry].map(([name, connector]) => [name, withResilience(connector, {
-    maxAttempts: config.pspAttempts, breakerThreshold: config.breakerThreshold, halfOpenAfterMs: config.breakerHalfOpenMs,
-    bulkheadLimit: config.bulkheadLimit, bulkheadQueue: config.bulkheadLimit,
-  }, metrics)]));
+  const connectors = new Map(
+    [...connectorRegistry].map(([name, connector]) => [
+      name,
+      withResilience(
+        connector,
+        {
+          maxAttempts: config.pspAttempts,
+          breakerThreshold: config.breakerThreshold,
+          halfOpenAfterMs: config.breakerHalfOpenMs,
+          bulkheadLimit: config.bulkheadLimit,
+          bulkheadQueue: config.bulkheadLimit,
+        },
+        metrics,
+      ),
+    ]),
+  );
   const webhooks = createWebhooks(database, {
-    secretBox: masterKeySecretBox(masterKey.key), logger, retryDelaysMs: config.webhookRetryScheduleMs,
+    secretBox: masterKeySecretBox(masterKey.key),
+    logger,
+    retryDelaysMs: config.webhookRetryScheduleMs,
     // The lease outlives the request by enough to record its outcome; a worker that died holding
     // it lets another send the delivery once it runs out.
-    timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookTimeoutMs + 15_000,
+    timeoutMs: config.webhookTimeoutMs,
+    leaseMs: config.webhookTimeoutMs + 15_000,
     onResult: (result) => {
-      const outcome = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'dead' ? 'dead' : result.outcome === 'endpoint_disabled' ? 'disabled' : 'failed';
-      if (result.outcome !== 'lease_lost') metrics.recordWebhookDelivery(outcome, result.durationMs / 1000);
+      const outcome =
+        result.outcome === 'succeeded'
+          ? 'succeeded'
+          : result.outcome === 'dead'
+            ? 'dead'
+            : result.outcome === 'endpoint_disabled'
+              ? 'disabled'
+              : 'failed';
+      if (result.outcome !== 'lease_lost')
+        metrics.recordWebhookDelivery(outcome, result.durationMs / 1000);
     },
   });
   const consumers: EventConsumer[] = [webhooks.fanout];
   const runWorkers = role === 'worker' || config.runWorkers;
   const hooks = busHooks(metrics);
   const bus = createEventBus({
-    database, consumers, natsUrl: config.natsUrl, streamName: config.natsStream, maxAttempts: config.consumerAttemptsMax, hooks, logger,
+    database,
+    consumers,
+    natsUrl: config.natsUrl,
+    streamName: config.natsStream,
+    maxAttempts: config.consumerAttemptsMax,
+    hooks,
+    logger,
     // The API process relays the outbox to JetStream; the consumers run wherever workers run.
     roles: role === 'worker' ? ['workers'] : runWorkers ? ['relay', 'workers'] : ['relay'],
     tuning: { ackWaitMs: config.consumerAckWaitMs },
   });
   const routing = new RoutingStore(database);
   // PSP credentials are sealed at rest; rows written in plaintext (before migration 016) are sealed here.
-  const settings = new MerchantSettings(database, { secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials) });
+  const settings = new MerchantSettings(database, {
+    secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials),
+  });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
   const payments = new PaymentsService({
-    database, ledger, vault, connector: (name) => connectors.get(name), settings, pspTimeoutMs: config.pspTimeoutMs,
-    neverSeenAfterMs: config.neverSeenAfterMs, faultPoint: config.faultPoint, logger, events: bus,
+    database,
+    ledger,
+    vault,
+    connector: (name) => connectors.get(name),
+    settings,
+    pspTimeoutMs: config.pspTimeoutMs,
+    neverSeenAfterMs: config.neverSeenAfterMs,
+    faultPoint: config.faultPoint,
+    logger,
+    events: bus,
     routing: {
-      store: routing, tracker: new SuccessRateTracker(), random: Math.random,
+      store: routing,
+      tracker: new SuccessRateTracker(),
+      random: Math.random,
       isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',
     },
   });
-  const statusSync = new StatusSync(payments, database, {
-    ...statusSyncDefaults(config.pspTimeoutMs),
-    ...(config.syncScheduleMs === undefined ? {} : { scheduleMs: config.syncScheduleMs }),
-    intervalMs: config.syncIntervalMs,
-    voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
-  }, logger);
+  const statusSync = new StatusSync(
+    payments,
+    database,
+    {
+      ...statusSyncDefaults(config.pspTimeoutMs),
+      ...(config.syncScheduleMs === undefined ? {} : { scheduleMs: config.syncScheduleMs }),
+      intervalMs: config.syncIntervalMs,
+      voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
+    },
+    logger,
+  );
   const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs, masterKey.key);
   let maintenance: { stop(): void } | undefined;
   return {
-    config, logger, database, ledger, vault, merchants: new Merchants(database), adminKeys, idempotency, payments, webhooks, routing, metrics,
-    deadLetters: new DeadLetters(database, consumers, hooks), bus, statusSync, connectors, generatedAdminKey: generatedKey,
+    config,
+    logger,
+    database,
+    ledger,
+    vault,
+    merchants: new Merchants(database),
+    adminKeys,
+    idempotency,
+    payments,
+    webhooks,
+    routing,
+    metrics,
+    deadLetters: new DeadLetters(database, consumers, hooks),
+    bus,
+    statusSync,
+    connectors,
+    generatedAdminKey: generatedKey,
     async start() {
       await bus.start();
       if (!runWorkers) return;
@@ -162,7 +238,13 @@ async function assemble(config: Config, logger: Logger, role: Role, database: Da
   };
 }
 
-type MaintenanceParts = { payments: PaymentsService; idempotency: IdempotencyKeys; database: Database; metrics: Metrics; logger: Logger };
+type MaintenanceParts = {
+  payments: PaymentsService;
+  idempotency: IdempotencyKeys;
+  database: Database;
+  metrics: Metrics;
+  logger: Logger;
+};
 
 /**
  * Periodic chores of every worker process: post ledger postings a crash left in the outbox,
@@ -178,7 +260,10 @@ function startMaintenance(parts: MaintenanceParts): { stop(): void } {
       const posted = await parts.payments.sweepLedgerOutbox();
       if (posted > 0) parts.logger.warn({ posted }, 'posted ledger postings left in the outbox');
       await parts.idempotency.deleteExpired();
-      for (const [name, table] of [['events', 'event_outbox'], ['ledger', 'ledger_outbox']] as const) {
+      for (const [name, table] of [
+        ['events', 'event_outbox'],
+        ['ledger', 'ledger_outbox'],
+      ] as const) {
         const sample = await parts.database.query<{ pending: number; lag: number | null }>(
           `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS lag FROM ${table}`,
         );

@@ -18,13 +18,26 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const runtime = await openRuntime(config, logger, 'server');
   try {
     const context: AppContext = {
-      config, database: runtime.database, ledger: runtime.ledger, merchants: runtime.merchants, adminKeys: runtime.adminKeys, logger,
-      payments: runtime.payments, vault: runtime.vault, idempotency: runtime.idempotency, webhooks: runtime.webhooks, routing: runtime.routing,
-      deadLetters: runtime.deadLetters, metrics: runtime.metrics,
+      config,
+      database: runtime.database,
+      ledger: runtime.ledger,
+      merchants: runtime.merchants,
+      adminKeys: runtime.adminKeys,
+      logger,
+      payments: runtime.payments,
+      vault: runtime.vault,
+      idempotency: runtime.idempotency,
+      webhooks: runtime.webhooks,
+      routing: runtime.routing,
+      deadLetters: runtime.deadLetters,
+      metrics: runtime.metrics,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

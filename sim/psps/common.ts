@@ -8,7 +8,10 @@ export const DESCRIPTION_LENGTH_MAX = 1000;
 export const LIST_LIMIT_MAX = 100;
 
 /** Delay or loss of the response for the timeout and lost-response cards. */
-export function cardTiming(outcome: CardOutcome, timeoutDelayMs: number): { delayMs?: number; lose?: boolean } {
+export function cardTiming(
+  outcome: CardOutcome,
+  timeoutDelayMs: number,
+): { delayMs?: number; lose?: boolean } {
   if (outcome.kind === 'timeout') return { delayMs: timeoutDelayMs };
   if (outcome.kind === 'lost') return { lose: true };
   return {};

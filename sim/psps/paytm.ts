@@ -3,8 +3,23 @@
 // automatic capture only, whole refunds only. orderId and refId are the idempotency keys.
 // Webhooks are form posts with a CHECKSUMHASH field, like Paytm's payment status webhook.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { cardOutcome, isCvc, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, type DeclineCode } from '../cards.ts';
-import { isPlainObject, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse } from '../http.ts';
+import {
+  cardOutcome,
+  isCvc,
+  normalizeCardNumber,
+  parseExpiryMonth,
+  parseExpiryYear,
+  type DeclineCode,
+} from '../cards.ts';
+import {
+  isPlainObject,
+  json,
+  type PspApi,
+  type PspContext,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+} from '../http.ts';
 import { randomId } from '../ids.ts';
 import { rawMemberText } from '../json.ts';
 import type { Operation, Payment, PspBook, Refund } from '../store.ts';
@@ -15,15 +30,31 @@ export const PAYTM_MID = 'SIMMID00000000000001';
 export const PAYTM_MERCHANT_KEY = 'sim_merchant_key';
 
 type PaytmPaymentDetails = { readonly bankTxnId: string; readonly paymentMode: string };
-type PaytmRefundDetails = { readonly refId: string; readonly orderId: string; readonly txnId: string };
+type PaytmRefundDetails = {
+  readonly refId: string;
+  readonly orderId: string;
+  readonly txnId: string;
+};
 
 type Book = PspBook<PaytmPaymentDetails, PaytmRefundDetails>;
 type PaytmPayment = Payment<PaytmPaymentDetails>;
 type Body = Record<string, unknown>;
-type ResultInfo = { readonly resultStatus: 'TXN_SUCCESS' | 'TXN_FAILURE' | 'PENDING'; readonly resultCode: string; readonly resultMsg: string };
+type ResultInfo = {
+  readonly resultStatus: 'TXN_SUCCESS' | 'TXN_FAILURE' | 'PENDING';
+  readonly resultCode: string;
+  readonly resultMsg: string;
+};
 
-const SUCCESS: ResultInfo = { resultStatus: 'TXN_SUCCESS', resultCode: '01', resultMsg: 'Txn Success' };
-const REFUND_SUCCESS: ResultInfo = { resultStatus: 'TXN_SUCCESS', resultCode: '10', resultMsg: 'Refund Successful' };
+const SUCCESS: ResultInfo = {
+  resultStatus: 'TXN_SUCCESS',
+  resultCode: '01',
+  resultMsg: 'Txn Success',
+};
+const REFUND_SUCCESS: ResultInfo = {
+  resultStatus: 'TXN_SUCCESS',
+  resultCode: '10',
+  resultMsg: 'Refund Successful',
+};
 const BAD_CHECKSUM = failure('330', 'Checksum provided is invalid');
 const INVALID_REQUEST = failure('1001', 'Request parameters are not valid');
 const UNKNOWN_ORDER = failure('334', 'Invalid Order Id');
@@ -73,7 +104,8 @@ export function createPaytmApi(context: PspContext): PspApi {
     errors: {
       notFound: () => json(404, { body: { resultInfo: failure('404', 'Not found') } }),
       serverError: () => json(500, { body: { resultInfo: SYSTEM_ERROR } }),
-      tooLarge: () => json(413, { body: { resultInfo: failure('1001', 'Request body too large') } }),
+      tooLarge: () =>
+        json(413, { body: { resultInfo: failure('1001', 'Request body too large') } }),
       unavailable: (message) => json(503, { body: { resultInfo: failure('810', message) } }),
     },
     authenticate: authenticate,
@@ -91,10 +123,19 @@ function authenticate(request: SimRequest): SimResponse | undefined {
   } catch {
     return envelope({ resultInfo: INVALID_REQUEST });
   }
-  if (!isPlainObject(parsed) || !isPlainObject(parsed.body)) return envelope({ resultInfo: INVALID_REQUEST });
-  const signature = isPlainObject(parsed.head) && typeof parsed.head.signature === 'string' ? parsed.head.signature : undefined;
+  if (!isPlainObject(parsed) || !isPlainObject(parsed.body))
+    return envelope({ resultInfo: INVALID_REQUEST });
+  const signature =
+    isPlainObject(parsed.head) && typeof parsed.head.signature === 'string'
+      ? parsed.head.signature
+      : undefined;
   const bodyText = rawMemberText(request.bodyText, 'body');
-  if (parsed.body.mid !== PAYTM_MID || signature === undefined || bodyText === undefined || !isValidSignature(bodyText, signature)) {
+  if (
+    parsed.body.mid !== PAYTM_MID ||
+    signature === undefined ||
+    bodyText === undefined ||
+    !isValidSignature(bodyText, signature)
+  ) {
     return envelope({ resultInfo: BAD_CHECKSUM });
   }
   request.parsedBody = parsed.body;
@@ -113,7 +154,8 @@ function isValidSignature(bodyText: string, signature: string): boolean {
 }
 
 function paytmHandlers(book: Book, timeoutDelayMs: number) {
-  const byOrderId = (orderId: string): PaytmPayment | undefined => book.paymentsByReference.get(orderId)?.[0];
+  const byOrderId = (orderId: string): PaytmPayment | undefined =>
+    book.paymentsByReference.get(orderId)?.[0];
 
   const pay = (body: Body): SimResponse => {
     const orderId = readId(body.orderId);
@@ -123,13 +165,21 @@ function paytmHandlers(book: Book, timeoutDelayMs: number) {
     const amount = readTxnAmount(body.txnAmount);
     const card = readCardInfo(body.cardInfo);
     const paymentMode = body.paymentMode;
-    if (amount === undefined || card === undefined || typeof paymentMode !== 'string' || !PAYMENT_MODES.has(paymentMode)) {
+    if (
+      amount === undefined ||
+      card === undefined ||
+      typeof paymentMode !== 'string' ||
+      !PAYMENT_MODES.has(paymentMode)
+    ) {
       return envelope({ resultInfo: INVALID_REQUEST, orderId });
     }
     const outcome = cardOutcome(card);
     if (outcome.kind === 'error') return json(500, { body: { resultInfo: SYSTEM_ERROR } });
     const declineCode = outcome.kind === 'decline' ? outcome.code : undefined;
-    const details: PaytmPaymentDetails = { bankTxnId: declineCode === undefined ? randomId('btx_', 20) : '', paymentMode };
+    const details: PaytmPaymentDetails = {
+      bankTxnId: declineCode === undefined ? randomId('btx_', 20) : '',
+      paymentMode,
+    };
     const payment = book.authorize({
       id: randomId('txn_'),
       reference: orderId,
@@ -146,36 +196,53 @@ function paytmHandlers(book: Book, timeoutDelayMs: number) {
     const orderId = readId(body.orderId);
     if (orderId === undefined) return envelope({ resultInfo: INVALID_REQUEST });
     const payment = byOrderId(orderId);
-    return payment === undefined ? envelope({ resultInfo: UNKNOWN_ORDER, orderId }) : transaction(payment);
+    return payment === undefined
+      ? envelope({ resultInfo: UNKNOWN_ORDER, orderId })
+      : transaction(payment);
   };
 
   const refund = (body: Body): SimResponse => {
     const orderId = readId(body.orderId);
     const refId = readId(body.refId);
-    const txnId = typeof body.txnId === 'string' && body.txnId.length <= 64 ? body.txnId : undefined;
+    const txnId =
+      typeof body.txnId === 'string' && body.txnId.length <= 64 ? body.txnId : undefined;
     const amount = readMajor(body.refundAmount);
-    if (orderId === undefined || refId === undefined || txnId === undefined || amount === undefined || body.txnType !== 'REFUND') {
+    if (
+      orderId === undefined ||
+      refId === undefined ||
+      txnId === undefined ||
+      amount === undefined ||
+      body.txnType !== 'REFUND'
+    ) {
       return envelope({ resultInfo: INVALID_REQUEST });
     }
     const existing = book.refundsByReference.get(refId);
     if (existing !== undefined) return refundState(existing);
-    const answer = (resultInfo: ResultInfo): SimResponse => envelope({ resultInfo, refId, txnId, orderId, refundAmount: body.refundAmount });
+    const answer = (resultInfo: ResultInfo): SimResponse =>
+      envelope({ resultInfo, refId, txnId, orderId, refundAmount: body.refundAmount });
     const payment = byOrderId(orderId);
     if (payment === undefined) return answer(UNKNOWN_ORDER);
     if (payment.id !== txnId) return answer(ORDER_MISMATCH);
     if (payment.captured === 0) return answer(NOT_REFUNDABLE);
     if (payment.refunded > 0) return answer(ALREADY_REFUNDED);
     if (amount !== payment.captured) return answer(PARTIAL_REFUND);
-    const created = book.refund(payment, { id: randomId('rfd_'), reference: refId, amount, details: { refId, orderId, txnId } });
+    const created = book.refund(payment, {
+      id: randomId('rfd_'),
+      reference: refId,
+      amount,
+      details: { refId, orderId, txnId },
+    });
     return refundState(created);
   };
 
   const refundStatus = (body: Body): SimResponse => {
     const orderId = readId(body.orderId);
     const refId = readId(body.refId);
-    if (orderId === undefined || refId === undefined) return envelope({ resultInfo: INVALID_REQUEST });
+    if (orderId === undefined || refId === undefined)
+      return envelope({ resultInfo: INVALID_REQUEST });
     const found = book.refundsByReference.get(refId);
-    if (found === undefined || found.details.orderId !== orderId) return envelope({ resultInfo: UNKNOWN_REFUND, orderId, refId });
+    if (found === undefined || found.details.orderId !== orderId)
+      return envelope({ resultInfo: UNKNOWN_REFUND, orderId, refId });
     return refundState(found);
   };
 
@@ -233,10 +300,15 @@ export function formatMajor(minor: number): string {
 function readCardInfo(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 64) return undefined;
   const [empty, rawNumber, cvv, expiry, extra] = value.split('|');
-  if (empty !== '' || extra !== undefined || expiry === undefined || !/^\d{6}$/.test(expiry)) return undefined;
+  if (empty !== '' || extra !== undefined || expiry === undefined || !/^\d{6}$/.test(expiry))
+    return undefined;
   const number = normalizeCardNumber(rawNumber);
   if (number === undefined || (cvv !== '' && !isCvc(cvv))) return undefined;
-  if (parseExpiryMonth(expiry.slice(0, 2)) === undefined || parseExpiryYear(expiry.slice(2)) === undefined) return undefined;
+  if (
+    parseExpiryMonth(expiry.slice(0, 2)) === undefined ||
+    parseExpiryYear(expiry.slice(2)) === undefined
+  )
+    return undefined;
   return number;
 }
 
@@ -248,14 +320,28 @@ const GATEWAY_NAME = 'SIMBANK';
  * taken in field-name order (ascending code units) and joined with "|".
  */
 export function paytmWebhookChecksum(fields: Iterable<[string, string]>, secret: string): string {
-  const entries = [...fields].filter(([name]) => name !== 'CHECKSUMHASH').sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  const entries = [...fields]
+    .filter(([name]) => name !== 'CHECKSUMHASH')
+    .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
   return createHmac('sha256', secret)
     .update(entries.map(([, value]) => value).join('|'))
     .digest('base64');
 }
 
-function paytmWebhookFields(payment: PaytmPayment, state: PaymentState, operation: Operation, refund: Refund<PaytmRefundDetails> | undefined, eventId: string): Record<string, string> | undefined {
-  const common = { MID: PAYTM_MID, ORDERID: payment.reference ?? '', TXNID: payment.id, TXNAMOUNT: formatMajor(payment.amount), CURRENCY: 'INR' };
+function paytmWebhookFields(
+  payment: PaytmPayment,
+  state: PaymentState,
+  operation: Operation,
+  refund: Refund<PaytmRefundDetails> | undefined,
+  eventId: string,
+): Record<string, string> | undefined {
+  const common = {
+    MID: PAYTM_MID,
+    ORDERID: payment.reference ?? '',
+    TXNID: payment.id,
+    TXNAMOUNT: formatMajor(payment.amount),
+    CURRENCY: 'INR',
+  };
   if (operation.type === 'refund' && refund !== undefined) {
     return {
       ...common,
@@ -300,7 +386,10 @@ const PAYTM_WEBHOOKS: WebhookFormat<PaytmPaymentDetails, PaytmRefundDetails> = {
     const checksum = paytmWebhookChecksum(new URLSearchParams(body), secret);
     return {
       body: `${body}&${new URLSearchParams({ CHECKSUMHASH: checksum }).toString()}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Paytm-Webhook/1.0' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'Paytm-Webhook/1.0',
+      },
     };
   },
 };

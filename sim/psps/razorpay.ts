@@ -3,14 +3,37 @@
 // refunds, and a payment collection filtered by receipt; webhooks are Razorpay event envelopes
 // signed with X-Razorpay-Signature.
 import { createHmac } from 'node:crypto';
-import { cardOutcome, isCvc, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, type DeclineCode } from '../cards.ts';
-import { headerValue, isPlainObject, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse, type StringMap } from '../http.ts';
+import {
+  cardOutcome,
+  isCvc,
+  normalizeCardNumber,
+  parseExpiryMonth,
+  parseExpiryYear,
+  type DeclineCode,
+} from '../cards.ts';
+import {
+  headerValue,
+  isPlainObject,
+  json,
+  type PspApi,
+  type PspContext,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+  type StringMap,
+} from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
 import { canonicalJson } from '../json.ts';
 import type { Operation, Payment, PspBook, Refund } from '../store.ts';
 import type { PaymentState, WebhookFormat } from '../webhooks.ts';
-import { AMOUNT_MAX, DESCRIPTION_LENGTH_MAX, LIST_LIMIT_MAX, cardTiming, unixSeconds } from './common.ts';
+import {
+  AMOUNT_MAX,
+  DESCRIPTION_LENGTH_MAX,
+  LIST_LIMIT_MAX,
+  cardTiming,
+  unixSeconds,
+} from './common.ts';
 
 export const RAZORPAY_KEY_ID = 'rzp_test_sim';
 export const RAZORPAY_KEY_SECRET = 'sim_secret';
@@ -35,15 +58,28 @@ type Body = Record<string, unknown>;
 const DECLINES: Readonly<Record<DeclineCode, PaymentError>> = {
   insufficient_funds: {
     reason: 'insufficient_balance',
-    description: 'Your payment could not be completed due to insufficient account balance. Try again with another account.',
+    description:
+      'Your payment could not be completed due to insufficient account balance. Try again with another account.',
   },
-  lost_card: { reason: 'card_reported_lost', description: 'Your payment could not be completed as the card was reported lost. Try another card.' },
-  stolen_card: { reason: 'card_reported_stolen', description: 'Your payment could not be completed as the card was reported stolen. Try another card.' },
+  lost_card: {
+    reason: 'card_reported_lost',
+    description:
+      'Your payment could not be completed as the card was reported lost. Try another card.',
+  },
+  stolen_card: {
+    reason: 'card_reported_stolen',
+    description:
+      'Your payment could not be completed as the card was reported stolen. Try another card.',
+  },
   do_not_honor: {
     reason: 'payment_declined_by_bank',
-    description: "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
+    description:
+      "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
   },
-  expired_card: { reason: 'card_expired', description: 'Your payment could not be completed as this card has expired. Try another card.' },
+  expired_card: {
+    reason: 'card_expired',
+    description: 'Your payment could not be completed as this card has expired. Try another card.',
+  },
 };
 
 const RECEIPT_LENGTH_MAX = 40;
@@ -62,7 +98,8 @@ class RazorpayError extends Error {
   }
 
   response(): SimResponse {
-    if (this.status === 400 && this.field !== undefined) return badRequest(this.message, 'input_validation_failed', this.field);
+    if (this.status === 400 && this.field !== undefined)
+      return badRequest(this.message, 'input_validation_failed', this.field);
     return json(this.status, { error: { code: 'BAD_REQUEST_ERROR', description: this.message } });
   }
 }
@@ -89,8 +126,14 @@ export function createRazorpayApi(context: PspContext): PspApi {
   const book: Book = context.store.book<RazorpayPaymentDetails, RazorpayRefundDetails>('razorpay');
   context.webhooks.register('razorpay', book, RAZORPAY_WEBHOOKS);
   const handlers = razorpayHandlers(book, context.timeoutDelayMs);
-  const mutating = (action: Action): Route => ({ mutating: true, handle: (request) => mutate(book, request, action) });
-  const read = (handle: (request: SimRequest) => SimResponse): Route => ({ mutating: false, handle: (request) => guard(() => handle(request)) });
+  const mutating = (action: Action): Route => ({
+    mutating: true,
+    handle: (request) => mutate(book, request, action),
+  });
+  const read = (handle: (request: SimRequest) => SimResponse): Route => ({
+    mutating: false,
+    handle: (request) => guard(() => handle(request)),
+  });
   const routes = {
     create: mutating(handlers.create),
     capture: mutating(handlers.capture),
@@ -103,28 +146,55 @@ export function createRazorpayApi(context: PspContext): PspApi {
   return {
     psp: 'razorpay',
     errors: {
-      notFound: () => json(404, { error: { code: 'BAD_REQUEST_ERROR', description: 'The requested URL was not found on the server.' } }),
-      serverError: () => json(500, { error: { code: 'SERVER_ERROR', description: 'The server encountered an error. The incident has been reported to admins.' } }),
-      tooLarge: () => json(413, { error: { code: 'BAD_REQUEST_ERROR', description: 'The request body is too large.' } }),
-      unavailable: (message) => json(503, { error: { code: 'SERVER_ERROR', description: message } }),
+      notFound: () =>
+        json(404, {
+          error: {
+            code: 'BAD_REQUEST_ERROR',
+            description: 'The requested URL was not found on the server.',
+          },
+        }),
+      serverError: () =>
+        json(500, {
+          error: {
+            code: 'SERVER_ERROR',
+            description:
+              'The server encountered an error. The incident has been reported to admins.',
+          },
+        }),
+      tooLarge: () =>
+        json(413, {
+          error: { code: 'BAD_REQUEST_ERROR', description: 'The request body is too large.' },
+        }),
+      unavailable: (message) =>
+        json(503, { error: { code: 'SERVER_ERROR', description: message } }),
     },
     authenticate(request) {
       if (headerValue(request.headers, 'authorization') === AUTHORIZATION) return undefined;
-      return json(401, { error: { code: 'BAD_REQUEST_ERROR', description: 'Authentication failed' } });
+      return json(401, {
+        error: { code: 'BAD_REQUEST_ERROR', description: 'Authentication failed' },
+      });
     },
     match(method, segments) {
       if (segments[0] !== 'v1') return undefined;
       const [, resource, id, action, extra] = segments;
       if (resource === 'payments') {
         if (id === undefined) return method === 'GET' ? routes.list : undefined;
-        if (id === 'create') return method === 'POST' && action === 'json' && extra === undefined ? routes.create : undefined;
+        if (id === 'create')
+          return method === 'POST' && action === 'json' && extra === undefined
+            ? routes.create
+            : undefined;
         if (extra !== undefined) return undefined;
         if (action === undefined) return method === 'GET' ? routes.retrieve : undefined;
         if (action === 'refunds') return method === 'GET' ? routes.paymentRefunds : undefined;
         if (method !== 'POST') return undefined;
-        return action === 'capture' ? routes.capture : action === 'refund' ? routes.refund : undefined;
+        return action === 'capture'
+          ? routes.capture
+          : action === 'refund'
+            ? routes.refund
+            : undefined;
       }
-      if (resource === 'refunds' && id !== undefined && action === undefined && method === 'GET') return routes.retrieveRefund;
+      if (resource === 'refunds' && id !== undefined && action === undefined && method === 'GET')
+        return routes.retrieveRefund;
       return undefined;
     },
   };
@@ -139,11 +209,15 @@ function mutate(book: Book, request: SimRequest, action: Action): SimResponse {
   } catch {
     return badRequest('The request body is not valid JSON.', 'input_validation_failed');
   }
-  if (!isPlainObject(body)) return badRequest('The request body must be a JSON object.', 'input_validation_failed');
+  if (!isPlainObject(body))
+    return badRequest('The request body must be a JSON object.', 'input_validation_failed');
   const rawKey = headerValue(request.headers, 'x-idempotency-key');
   const key = rawKey === undefined || rawKey === '' ? undefined : rawKey;
   if (key !== undefined && key.length > IDEMPOTENCY_KEY_LENGTH_MAX) {
-    return badRequest(`X-Idempotency-Key must be at most ${IDEMPOTENCY_KEY_LENGTH_MAX} characters.`, 'input_validation_failed');
+    return badRequest(
+      `X-Idempotency-Key must be at most ${IDEMPOTENCY_KEY_LENGTH_MAX} characters.`,
+      'input_validation_failed',
+    );
   }
   return withIdempotency(
     book,
@@ -189,18 +263,53 @@ function razorpayHandlers(book: Book, timeoutDelayMs: number) {
     const description = readOptionalString(body.description, 'description', DESCRIPTION_LENGTH_MAX);
     const capture = readCaptureFlag(body.capture);
     const outcome = cardOutcome(number);
-    if (outcome.kind === 'error') return { ...json(500, { error: { code: 'SERVER_ERROR', description: 'The server encountered an error. The incident has been reported to admins.' } }), keep: false };
+    if (outcome.kind === 'error')
+      return {
+        ...json(500, {
+          error: {
+            code: 'SERVER_ERROR',
+            description:
+              'The server encountered an error. The incident has been reported to admins.',
+          },
+        }),
+        keep: false,
+      };
     const id = randomId('pay_', 14);
     const reference = receipt ?? notes.reference ?? null;
-    const base = { id, reference, amount, currency: currency.toLowerCase(), captureMode: capture ? 'automatic' : 'manual', idempotencyKey: key } as const;
+    const base = {
+      id,
+      reference,
+      amount,
+      currency: currency.toLowerCase(),
+      captureMode: capture ? 'automatic' : 'manual',
+      idempotencyKey: key,
+    } as const;
     if (outcome.kind === 'decline') {
       const error = DECLINES[outcome.code];
-      book.authorize({ ...base, declineCode: outcome.code, details: { receipt, notes, description, error, cardLast4: number.slice(-4) } });
-      const failure = { code: 'BAD_REQUEST_ERROR', description: error.description, source: 'bank', step: 'payment_authorization', reason: error.reason, metadata: { payment_id: id } };
+      book.authorize({
+        ...base,
+        declineCode: outcome.code,
+        details: { receipt, notes, description, error, cardLast4: number.slice(-4) },
+      });
+      const failure = {
+        code: 'BAD_REQUEST_ERROR',
+        description: error.description,
+        source: 'bank',
+        step: 'payment_authorization',
+        reason: error.reason,
+        metadata: { payment_id: id },
+      };
       return { ...json(400, { error: failure }), keep: true };
     }
-    const payment = book.authorize({ ...base, details: { receipt, notes, description, error: null, cardLast4: number.slice(-4) } });
-    return { ...json(200, presentPayment(payment)), keep: true, ...cardTiming(outcome, timeoutDelayMs) };
+    const payment = book.authorize({
+      ...base,
+      details: { receipt, notes, description, error: null, cardLast4: number.slice(-4) },
+    });
+    return {
+      ...json(200, presentPayment(payment)),
+      keep: true,
+      ...cardTiming(outcome, timeoutDelayMs),
+    };
   };
 
   const capture: Action = (body, key, segments) => {
@@ -208,11 +317,30 @@ function razorpayHandlers(book: Book, timeoutDelayMs: number) {
     const amount = readAmount(body.amount, 'amount', true) ?? 0;
     const currency = readCurrency(body.currency);
     if (payment.status !== 'authorized') {
-      const description = payment.captured > 0 ? 'This payment has already been captured' : 'Only payments which have been authorized and not yet captured can be captured';
+      const description =
+        payment.captured > 0
+          ? 'This payment has already been captured'
+          : 'Only payments which have been authorized and not yet captured can be captured';
       return { ...badRequest(description, 'payment_capture_failed'), keep: true };
     }
-    if (currency.toLowerCase() !== payment.currency) return { ...badRequest('Currency should be same as payment currency', 'input_validation_failed', 'currency'), keep: true };
-    if (amount !== payment.authorized) return { ...badRequest('Capture amount must be equal to the amount authorized', 'input_validation_failed', 'amount'), keep: true };
+    if (currency.toLowerCase() !== payment.currency)
+      return {
+        ...badRequest(
+          'Currency should be same as payment currency',
+          'input_validation_failed',
+          'currency',
+        ),
+        keep: true,
+      };
+    if (amount !== payment.authorized)
+      return {
+        ...badRequest(
+          'Capture amount must be equal to the amount authorized',
+          'input_validation_failed',
+          'amount',
+        ),
+        keep: true,
+      };
     book.capture(payment, amount, key);
     return { ...json(200, presentPayment(payment)), keep: true };
   };
@@ -222,27 +350,62 @@ function razorpayHandlers(book: Book, timeoutDelayMs: number) {
     const requested = readAmount(body.amount, 'amount', false);
     const receipt = readOptionalString(body.receipt, 'receipt', RECEIPT_LENGTH_MAX);
     const notes = readNotes(body.notes);
-    if (payment.captured === 0) return { ...badRequest('Refund is not allowed on a payment that has not been captured', 'payment_not_captured'), keep: true };
+    if (payment.captured === 0)
+      return {
+        ...badRequest(
+          'Refund is not allowed on a payment that has not been captured',
+          'payment_not_captured',
+        ),
+        keep: true,
+      };
     const left = payment.captured - payment.refunded;
-    if (left === 0) return { ...badRequest('The payment has been fully refunded already', 'payment_fully_refunded'), keep: true };
+    if (left === 0)
+      return {
+        ...badRequest('The payment has been fully refunded already', 'payment_fully_refunded'),
+        keep: true,
+      };
     const amount = requested ?? left;
-    if (amount > left) return { ...badRequest('The refund amount provided is greater than amount captured', 'input_validation_failed', 'amount'), keep: true };
+    if (amount > left)
+      return {
+        ...badRequest(
+          'The refund amount provided is greater than amount captured',
+          'input_validation_failed',
+          'amount',
+        ),
+        keep: true,
+      };
     const reference = receipt ?? notes.reference ?? null;
-    const created = book.refund(payment, { id: randomId('rfnd_', 14), reference, amount, idempotencyKey: key, details: { receipt, notes } });
+    const created = book.refund(payment, {
+      id: randomId('rfnd_', 14),
+      reference,
+      amount,
+      idempotencyKey: key,
+      details: { receipt, notes },
+    });
     return { ...json(200, presentRefund(created)), keep: true };
   };
 
-  const retrieve = (request: SimRequest): SimResponse => json(200, presentPayment(find(request.segments[2])));
+  const retrieve = (request: SimRequest): SimResponse =>
+    json(200, presentPayment(find(request.segments[2])));
 
   const list = (request: SimRequest): SimResponse => {
     const query = new URLSearchParams(request.query);
     const count = readCount(query.get('count'), 'count', 10, 1, LIST_LIMIT_MAX);
     const skip = readCount(query.get('skip'), 'skip', 0, 0, Number.MAX_SAFE_INTEGER);
     const receipt = query.get('receipt');
-    const source = receipt === null ? book.paymentList : (book.paymentsByReference.get(receipt) ?? []).filter((payment) => payment.details.receipt === receipt);
+    const source =
+      receipt === null
+        ? book.paymentList
+        : (book.paymentsByReference.get(receipt) ?? []).filter(
+            (payment) => payment.details.receipt === receipt,
+          );
     const end = Math.max(0, source.length - skip);
     const items = source.slice(Math.max(0, end - count), end).reverse();
-    return json(200, { entity: 'collection', count: items.length, items: items.map(presentPayment) });
+    return json(200, {
+      entity: 'collection',
+      count: items.length,
+      items: items.map(presentPayment),
+    });
   };
 
   const paymentRefunds = (request: SimRequest): SimResponse => {
@@ -275,7 +438,8 @@ function presentPayment(payment: RazorpayPayment): Record<string, unknown> {
     method: 'card',
     captured: payment.captured > 0,
     amount_refunded: payment.refunded,
-    refund_status: payment.refunded === 0 ? null : payment.refunded === payment.captured ? 'full' : 'partial',
+    refund_status:
+      payment.refunded === 0 ? null : payment.refunded === payment.captured ? 'full' : 'partial',
     description: payment.details.description,
     card: { last4: payment.details.cardLast4 },
     receipt: payment.details.receipt,
@@ -327,15 +491,19 @@ function readAmount(value: unknown, field: string, required: boolean): number | 
     if (required) throw invalid(`The ${field} field is required.`, field);
     return undefined;
   }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(`The ${field} must be an integer.`, field);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw invalid(`The ${field} must be an integer.`, field);
   if (value < 1) throw invalid(`The ${field} must be at least 1.`, field);
-  if (value > AMOUNT_MAX) throw invalid(`The ${field} may not be greater than ${AMOUNT_MAX}.`, field);
+  if (value > AMOUNT_MAX)
+    throw invalid(`The ${field} may not be greater than ${AMOUNT_MAX}.`, field);
   return value;
 }
 
 function readCurrency(value: unknown): string {
-  if (value === undefined || value === null) throw invalid('The currency field is required.', 'currency');
-  if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value)) throw invalid('The currency must be an uppercase ISO code such as INR.', 'currency');
+  if (value === undefined || value === null)
+    throw invalid('The currency field is required.', 'currency');
+  if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value))
+    throw invalid('The currency must be an uppercase ISO code such as INR.', 'currency');
   return value;
 }
 
@@ -343,19 +511,23 @@ function readCard(value: unknown): string {
   if (!isPlainObject(value)) throw invalid('The card field is required.', 'card');
   const number = normalizeCardNumber(value.number);
   if (number === undefined) throw invalid('The card number is invalid.', 'card[number]');
-  if (parseExpiryMonth(value.expiry_month) === undefined) throw invalid('The card expiry month is invalid.', 'card[expiry_month]');
-  if (parseExpiryYear(value.expiry_year) === undefined) throw invalid('The card expiry year is invalid.', 'card[expiry_year]');
+  if (parseExpiryMonth(value.expiry_month) === undefined)
+    throw invalid('The card expiry month is invalid.', 'card[expiry_month]');
+  if (parseExpiryYear(value.expiry_year) === undefined)
+    throw invalid('The card expiry year is invalid.', 'card[expiry_year]');
   // A stored card (card on file) is charged without its CVV; one that is given must be valid.
   const cvv = typeof value.cvv === 'number' ? String(value.cvv) : value.cvv;
   if (cvv !== undefined && !isCvc(cvv)) throw invalid('The card cvv is invalid.', 'card[cvv]');
-  if (value.name !== undefined && (typeof value.name !== 'string' || value.name.length > 100)) throw invalid('The card name is invalid.', 'card[name]');
+  if (value.name !== undefined && (typeof value.name !== 'string' || value.name.length > 100))
+    throw invalid('The card name is invalid.', 'card[name]');
   return number;
 }
 
 function readOptionalString(value: unknown, field: string, lengthMax: number): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw invalid(`The ${field} must be a string.`, field);
-  if (value.length > lengthMax) throw invalid(`The ${field} may not be greater than ${lengthMax} characters.`, field);
+  if (value.length > lengthMax)
+    throw invalid(`The ${field} may not be greater than ${lengthMax} characters.`, field);
   return value;
 }
 
@@ -363,28 +535,42 @@ function readNotes(value: unknown): StringMap {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) throw invalid('The notes field must be an object.', 'notes');
   const keys = Object.keys(value);
-  if (keys.length > NOTES_KEYS_MAX) throw invalid(`The notes may have at most ${NOTES_KEYS_MAX} keys.`, 'notes');
+  if (keys.length > NOTES_KEYS_MAX)
+    throw invalid(`The notes may have at most ${NOTES_KEYS_MAX} keys.`, 'notes');
   const notes: StringMap = {};
   for (const key of keys) {
     const note = value[key];
-    if (typeof note !== 'string' && typeof note !== 'number') throw invalid('Notes values must be strings or numbers.', `notes[${key}]`);
+    if (typeof note !== 'string' && typeof note !== 'number')
+      throw invalid('Notes values must be strings or numbers.', `notes[${key}]`);
     const text = String(note);
-    if (key.length > NOTE_LENGTH_MAX || text.length > NOTE_LENGTH_MAX) throw invalid(`Notes keys and values may have at most ${NOTE_LENGTH_MAX} characters.`, `notes[${key}]`);
+    if (key.length > NOTE_LENGTH_MAX || text.length > NOTE_LENGTH_MAX)
+      throw invalid(
+        `Notes keys and values may have at most ${NOTE_LENGTH_MAX} characters.`,
+        `notes[${key}]`,
+      );
     notes[key] = text;
   }
   return notes;
 }
 
 function readCaptureFlag(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '0') return false;
+  if (value === undefined || value === null || value === false || value === 0 || value === '0')
+    return false;
   if (value === true || value === 1 || value === '1') return true;
   throw invalid('The capture field must be true or false.', 'capture');
 }
 
-function readCount(value: string | null, field: string, fallback: number, min: number, max: number): number {
+function readCount(
+  value: string | null,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === null) return fallback;
   const count = /^\d{1,15}$/.test(value) ? Number(value) : -1;
-  if (count < min || count > max) throw invalid(`The ${field} must be an integer from ${min} to ${max}.`, field);
+  if (count < min || count > max)
+    throw invalid(`The ${field} must be an integer from ${min} to ${max}.`, field);
   return count;
 }
 
@@ -411,11 +597,19 @@ export function razorpaySignature(body: string, secret: string): string {
 
 const RAZORPAY_WEBHOOKS: WebhookFormat<RazorpayPaymentDetails, RazorpayRefundDetails> = {
   newEventId: () => randomId('evt_', 14),
-  event(payment: RazorpayPayment, state: PaymentState, operation: Operation, refund: Refund<RazorpayRefundDetails> | undefined) {
+  event(
+    payment: RazorpayPayment,
+    state: PaymentState,
+    operation: Operation,
+    refund: Refund<RazorpayRefundDetails> | undefined,
+  ) {
     const type = razorpayEventType(operation);
     if (type === undefined) return undefined;
     const paymentEntity = { entity: presentPayment({ ...payment, ...state }) };
-    const payload = refund === undefined ? { payment: paymentEntity } : { refund: { entity: presentRefund(refund) }, payment: paymentEntity };
+    const payload =
+      refund === undefined
+        ? { payment: paymentEntity }
+        : { refund: { entity: presentRefund(refund) }, payment: paymentEntity };
     const event = {
       entity: 'event',
       account_id: RAZORPAY_ACCOUNT_ID,

@@ -3,18 +3,45 @@
 // capture, cancel, repeated partial refunds and search by metadata['reference']; webhooks are
 // Stripe Event objects signed with a Stripe-Signature header.
 import { createHmac } from 'node:crypto';
-import { cardOutcome, normalizeCardNumber, parseExpiryMonth, parseExpiryYear, isCvc, type DeclineCode } from '../cards.ts';
+import {
+  cardOutcome,
+  normalizeCardNumber,
+  parseExpiryMonth,
+  parseExpiryYear,
+  isCvc,
+  type DeclineCode,
+} from '../cards.ts';
 import { FormError, formFingerprint, parseForm, type FormObject, type FormValue } from '../form.ts';
-import { headerValue, json, type PspApi, type PspContext, type Route, type SimRequest, type SimResponse, type StringMap } from '../http.ts';
+import {
+  headerValue,
+  json,
+  type PspApi,
+  type PspContext,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+  type StringMap,
+} from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
 import type { CaptureMode, Operation, Payment, PspBook, Refund } from '../store.ts';
 import type { PaymentState, WebhookFormat } from '../webhooks.ts';
-import { AMOUNT_MAX, DESCRIPTION_LENGTH_MAX, LIST_LIMIT_MAX, cardTiming, unixSeconds } from './common.ts';
+import {
+  AMOUNT_MAX,
+  DESCRIPTION_LENGTH_MAX,
+  LIST_LIMIT_MAX,
+  cardTiming,
+  unixSeconds,
+} from './common.ts';
 
 export const STRIPE_SECRET_KEY = 'sk_test_sim';
 
-type CardErrorBody = { readonly type: 'card_error'; readonly code: string; readonly decline_code: DeclineCode; readonly message: string };
+type CardErrorBody = {
+  readonly type: 'card_error';
+  readonly code: string;
+  readonly decline_code: DeclineCode;
+  readonly message: string;
+};
 
 type StripePaymentDetails = {
   readonly chargeId: string;
@@ -24,7 +51,11 @@ type StripePaymentDetails = {
   cancellationReason: string | null;
 };
 
-type StripeRefundDetails = { readonly metadata: StringMap; readonly chargeId: string; readonly reason: string | null };
+type StripeRefundDetails = {
+  readonly metadata: StringMap;
+  readonly chargeId: string;
+  readonly reason: string | null;
+};
 
 type Book = PspBook<StripePaymentDetails, StripeRefundDetails>;
 type Intent = Payment<StripePaymentDetails>;
@@ -40,7 +71,12 @@ const DECLINES: Readonly<Record<DeclineCode, { code: string; message: string }>>
 const METADATA_KEYS_MAX = 50;
 const METADATA_KEY_LENGTH_MAX = 40;
 const METADATA_VALUE_LENGTH_MAX = 500;
-const CANCELLATION_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']);
+const CANCELLATION_REASONS = new Set([
+  'duplicate',
+  'fraudulent',
+  'requested_by_customer',
+  'abandoned',
+]);
 const REFUND_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
 const REFUNDABLE = new Set(['captured', 'partially_refunded', 'refunded']);
 
@@ -60,7 +96,14 @@ class StripeError extends Error {
   }
 
   response(): SimResponse {
-    return json(this.status, { error: { type: this.type, code: this.code, message: this.message, ...(this.param === undefined ? {} : { param: this.param }) } });
+    return json(this.status, {
+      error: {
+        type: this.type,
+        code: this.code,
+        message: this.message,
+        ...(this.param === undefined ? {} : { param: this.param }),
+      },
+    });
   }
 }
 
@@ -68,16 +111,35 @@ function invalid(code: string, message: string, param?: string): StripeError {
   return new StripeError(400, 'invalid_request_error', code, message, param);
 }
 
-function invalidResponse(code: string, message: string, param?: string, extra: Record<string, unknown> = {}): SimResponse {
-  return json(400, { error: { type: 'invalid_request_error', code, message, ...(param === undefined ? {} : { param }), ...extra } });
+function invalidResponse(
+  code: string,
+  message: string,
+  param?: string,
+  extra: Record<string, unknown> = {},
+): SimResponse {
+  return json(400, {
+    error: {
+      type: 'invalid_request_error',
+      code,
+      message,
+      ...(param === undefined ? {} : { param }),
+      ...extra,
+    },
+  });
 }
 
 export function createStripeApi(context: PspContext): PspApi {
   const book: Book = context.store.book<StripePaymentDetails, StripeRefundDetails>('stripe');
   context.webhooks.register('stripe', book, STRIPE_WEBHOOKS);
   const handlers = stripeHandlers(book, context.timeoutDelayMs);
-  const mutating = (action: Action): Route => ({ mutating: true, handle: (request) => mutate(book, request, action) });
-  const read = (handle: (request: SimRequest) => SimResponse): Route => ({ mutating: false, handle: (request) => guard(() => handle(request)) });
+  const mutating = (action: Action): Route => ({
+    mutating: true,
+    handle: (request) => mutate(book, request, action),
+  });
+  const read = (handle: (request: SimRequest) => SimResponse): Route => ({
+    mutating: false,
+    handle: (request) => guard(() => handle(request)),
+  });
   const routes = {
     create: mutating(handlers.create),
     capture: mutating(handlers.capture),
@@ -90,14 +152,38 @@ export function createStripeApi(context: PspContext): PspApi {
   return {
     psp: 'stripe',
     errors: {
-      notFound: () => json(404, { error: { type: 'invalid_request_error', message: 'Unrecognized request URL.' } }),
-      serverError: () => json(500, { error: { type: 'api_error', message: 'An unknown error occurred while processing your request (simulated).' } }),
-      tooLarge: () => json(413, { error: { type: 'invalid_request_error', code: 'request_too_large', message: 'The request body is too large.' } }),
-      unavailable: (message) => json(503, { error: { type: 'api_error', code: 'simulator_full', message } }),
+      notFound: () =>
+        json(404, {
+          error: { type: 'invalid_request_error', message: 'Unrecognized request URL.' },
+        }),
+      serverError: () =>
+        json(500, {
+          error: {
+            type: 'api_error',
+            message: 'An unknown error occurred while processing your request (simulated).',
+          },
+        }),
+      tooLarge: () =>
+        json(413, {
+          error: {
+            type: 'invalid_request_error',
+            code: 'request_too_large',
+            message: 'The request body is too large.',
+          },
+        }),
+      unavailable: (message) =>
+        json(503, { error: { type: 'api_error', code: 'simulator_full', message } }),
     },
     authenticate(request) {
-      if (headerValue(request.headers, 'authorization') === `Bearer ${STRIPE_SECRET_KEY}`) return undefined;
-      return json(401, { error: { type: 'invalid_request_error', code: 'api_key_invalid', message: 'Invalid API Key provided.' } });
+      if (headerValue(request.headers, 'authorization') === `Bearer ${STRIPE_SECRET_KEY}`)
+        return undefined;
+      return json(401, {
+        error: {
+          type: 'invalid_request_error',
+          code: 'api_key_invalid',
+          message: 'Invalid API Key provided.',
+        },
+      });
     },
     match(method, segments) {
       if (segments[0] !== 'v1') return undefined;
@@ -110,7 +196,11 @@ export function createStripeApi(context: PspContext): PspApi {
           return id === 'search' ? routes.search : routes.retrieve;
         }
         if (method !== 'POST') return undefined;
-        return action === 'capture' ? routes.capture : action === 'cancel' ? routes.cancel : undefined;
+        return action === 'capture'
+          ? routes.capture
+          : action === 'cancel'
+            ? routes.cancel
+            : undefined;
       }
       if (resource === 'refunds' && action === undefined) {
         if (id === undefined) return method === 'POST' ? routes.refund : undefined;
@@ -121,7 +211,11 @@ export function createStripeApi(context: PspContext): PspApi {
   };
 }
 
-type Action = (params: FormObject, key: string | undefined, segments: readonly string[]) => Performed;
+type Action = (
+  params: FormObject,
+  key: string | undefined,
+  segments: readonly string[],
+) => Performed;
 
 function mutate(book: Book, request: SimRequest, action: Action): SimResponse {
   let params: FormObject;
@@ -134,7 +228,10 @@ function mutate(book: Book, request: SimRequest, action: Action): SimResponse {
   const rawKey = headerValue(request.headers, 'idempotency-key');
   const key = rawKey === undefined || rawKey === '' ? undefined : rawKey;
   if (key !== undefined && key.length > IDEMPOTENCY_KEY_LENGTH_MAX) {
-    return invalidResponse('idempotency_key_too_long', `Idempotency keys are at most ${IDEMPOTENCY_KEY_LENGTH_MAX} characters.`);
+    return invalidResponse(
+      'idempotency_key_too_long',
+      `Idempotency keys are at most ${IDEMPOTENCY_KEY_LENGTH_MAX} characters.`,
+    );
   }
   return withIdempotency(
     book,
@@ -146,7 +243,8 @@ function mutate(book: Book, request: SimRequest, action: Action): SimResponse {
         json(400, {
           error: {
             type: 'idempotency_error',
-            message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+            message:
+              'Keys for idempotent requests can only be used with the same parameters they were first used with.',
           },
         }),
       replayHeaders: { 'idempotent-replayed': 'true' },
@@ -167,39 +265,104 @@ function guard<T extends SimResponse>(run: () => T): T | Performed {
 function stripeHandlers(book: Book, timeoutDelayMs: number) {
   const find = (id: string | undefined, param: string): Intent => {
     const payment = id === undefined ? undefined : book.payments.get(id);
-    if (payment === undefined) throw new StripeError(404, 'invalid_request_error', 'resource_missing', `No such payment_intent: '${id ?? ''}'`, param);
+    if (payment === undefined)
+      throw new StripeError(
+        404,
+        'invalid_request_error',
+        'resource_missing',
+        `No such payment_intent: '${id ?? ''}'`,
+        param,
+      );
     return payment;
   };
 
   const create: Action = (params, key) => {
     const amount = readAmount(params, 'amount', true) ?? 0;
     const currency = readCurrency(params);
-    if (params.confirm !== 'true') throw invalid('parameter_invalid', 'The simulator only supports confirm=true.', 'confirm');
+    if (params.confirm !== 'true')
+      throw invalid('parameter_invalid', 'The simulator only supports confirm=true.', 'confirm');
     const captureMode = readCaptureMethod(params.capture_method);
     const number = readCard(params);
     const metadata = readMetadata(params.metadata, 'metadata');
-    const description = readOptionalString(params.description, 'description', DESCRIPTION_LENGTH_MAX);
+    const description = readOptionalString(
+      params.description,
+      'description',
+      DESCRIPTION_LENGTH_MAX,
+    );
     const outcome = cardOutcome(number);
-    if (outcome.kind === 'error') return { ...json(500, { error: { type: 'api_error', message: 'An error occurred with our connection to the card network (simulated).' } }), keep: false };
+    if (outcome.kind === 'error')
+      return {
+        ...json(500, {
+          error: {
+            type: 'api_error',
+            message: 'An error occurred with our connection to the card network (simulated).',
+          },
+        }),
+        keep: false,
+      };
     const id = randomId('pi_');
     const chargeId = randomId('ch_');
     const reference = metadata.reference ?? null;
     if (outcome.kind === 'decline') {
       const decline = DECLINES[outcome.code];
-      const lastPaymentError: CardErrorBody = { type: 'card_error', code: decline.code, decline_code: outcome.code, message: decline.message };
-      const details: StripePaymentDetails = { chargeId, metadata, description, lastPaymentError, cancellationReason: null };
-      const payment = book.authorize({ id, reference, amount, currency, captureMode, declineCode: outcome.code, idempotencyKey: key, details });
-      return { ...json(402, { error: { ...lastPaymentError, charge: chargeId, payment_intent: presentIntent(payment) } }), keep: true };
+      const lastPaymentError: CardErrorBody = {
+        type: 'card_error',
+        code: decline.code,
+        decline_code: outcome.code,
+        message: decline.message,
+      };
+      const details: StripePaymentDetails = {
+        chargeId,
+        metadata,
+        description,
+        lastPaymentError,
+        cancellationReason: null,
+      };
+      const payment = book.authorize({
+        id,
+        reference,
+        amount,
+        currency,
+        captureMode,
+        declineCode: outcome.code,
+        idempotencyKey: key,
+        details,
+      });
+      return {
+        ...json(402, {
+          error: { ...lastPaymentError, charge: chargeId, payment_intent: presentIntent(payment) },
+        }),
+        keep: true,
+      };
     }
-    const details: StripePaymentDetails = { chargeId, metadata, description, lastPaymentError: null, cancellationReason: null };
-    const payment = book.authorize({ id, reference, amount, currency, captureMode, idempotencyKey: key, details });
-    return { ...json(200, presentIntent(payment)), keep: true, ...cardTiming(outcome, timeoutDelayMs) };
+    const details: StripePaymentDetails = {
+      chargeId,
+      metadata,
+      description,
+      lastPaymentError: null,
+      cancellationReason: null,
+    };
+    const payment = book.authorize({
+      id,
+      reference,
+      amount,
+      currency,
+      captureMode,
+      idempotencyKey: key,
+      details,
+    });
+    return {
+      ...json(200, presentIntent(payment)),
+      keep: true,
+      ...cardTiming(outcome, timeoutDelayMs),
+    };
   };
 
   const capture: Action = (params, key, segments) => {
     const payment = find(segments[2], 'intent');
     const requested = readAmount(params, 'amount_to_capture', false);
-    if (payment.status !== 'authorized') return { ...unexpectedState(payment, 'captured', 'requires_capture'), keep: true };
+    if (payment.status !== 'authorized')
+      return { ...unexpectedState(payment, 'captured', 'requires_capture'), keep: true };
     const amount = requested ?? payment.authorized;
     if (amount > payment.authorized) {
       const message = `The amount to capture (${amount}) is greater than the amount capturable (${payment.authorized}).`;
@@ -212,8 +375,14 @@ function stripeHandlers(book: Book, timeoutDelayMs: number) {
   const cancel: Action = (params, key, segments) => {
     const payment = find(segments[2], 'intent');
     const reason = readOptionalString(params.cancellation_reason, 'cancellation_reason', 100);
-    if (reason !== null && !CANCELLATION_REASONS.has(reason)) throw invalid('parameter_invalid', `Invalid cancellation_reason: ${reason}`, 'cancellation_reason');
-    if (payment.status !== 'authorized') return { ...unexpectedState(payment, 'canceled', 'requires_capture'), keep: true };
+    if (reason !== null && !CANCELLATION_REASONS.has(reason))
+      throw invalid(
+        'parameter_invalid',
+        `Invalid cancellation_reason: ${reason}`,
+        'cancellation_reason',
+      );
+    if (payment.status !== 'authorized')
+      return { ...unexpectedState(payment, 'canceled', 'requires_capture'), keep: true };
     payment.details.cancellationReason = reason;
     book.void(payment, key);
     return { ...json(200, presentIntent(payment)), keep: true };
@@ -225,29 +394,54 @@ function stripeHandlers(book: Book, timeoutDelayMs: number) {
     const requested = readAmount(params, 'amount', false);
     const metadata = readMetadata(params.metadata, 'metadata');
     const reason = readOptionalString(params.reason, 'reason', 100);
-    if (reason !== null && !REFUND_REASONS.has(reason)) throw invalid('parameter_invalid', `Invalid reason: ${reason}`, 'reason');
+    if (reason !== null && !REFUND_REASONS.has(reason))
+      throw invalid('parameter_invalid', `Invalid reason: ${reason}`, 'reason');
     if (!REFUNDABLE.has(payment.status)) {
       const message = `This PaymentIntent (${payment.id}) does not have a successful charge to refund.`;
-      return { ...invalidResponse('payment_intent_unexpected_state', message, 'payment_intent'), keep: true };
+      return {
+        ...invalidResponse('payment_intent_unexpected_state', message, 'payment_intent'),
+        keep: true,
+      };
     }
     const left = payment.captured - payment.refunded;
-    if (left === 0) return { ...invalidResponse('charge_already_refunded', `Charge ${payment.details.chargeId} has already been refunded.`), keep: true };
+    if (left === 0)
+      return {
+        ...invalidResponse(
+          'charge_already_refunded',
+          `Charge ${payment.details.chargeId} has already been refunded.`,
+        ),
+        keep: true,
+      };
     const amount = requested ?? left;
     if (amount > left) {
       const message = `Refund amount (${amount}) is greater than unrefunded amount on charge (${left}).`;
       return { ...invalidResponse('amount_too_large', message, 'amount'), keep: true };
     }
     const details: StripeRefundDetails = { metadata, chargeId: payment.details.chargeId, reason };
-    const created = book.refund(payment, { id: randomId('re_'), reference: metadata.reference ?? null, amount, idempotencyKey: key, details });
+    const created = book.refund(payment, {
+      id: randomId('re_'),
+      reference: metadata.reference ?? null,
+      amount,
+      idempotencyKey: key,
+      details,
+    });
     return { ...json(200, presentRefund(created, payment)), keep: true };
   };
 
-  const retrieve = (request: SimRequest): SimResponse => json(200, presentIntent(find(request.segments[2], 'intent')));
+  const retrieve = (request: SimRequest): SimResponse =>
+    json(200, presentIntent(find(request.segments[2], 'intent')));
 
   const retrieveRefund = (request: SimRequest): SimResponse => {
     const refundId = request.segments[2] ?? '';
     const found = book.refunds.get(refundId);
-    if (found === undefined) throw new StripeError(404, 'invalid_request_error', 'resource_missing', `No such refund: '${refundId}'`, 'id');
+    if (found === undefined)
+      throw new StripeError(
+        404,
+        'invalid_request_error',
+        'resource_missing',
+        `No such refund: '${refundId}'`,
+        'id',
+      );
     return json(200, presentRefund(found, find(found.paymentId, 'payment_intent')));
   };
 
@@ -305,7 +499,10 @@ function intentStatus(payment: Intent): string {
   }
 }
 
-function presentRefund(refund: Refund<StripeRefundDetails>, payment: Intent): Record<string, unknown> {
+function presentRefund(
+  refund: Refund<StripeRefundDetails>,
+  payment: Intent,
+): Record<string, unknown> {
   return {
     id: refund.id,
     object: 'refund',
@@ -323,7 +520,9 @@ function presentRefund(refund: Refund<StripeRefundDetails>, payment: Intent): Re
 function unexpectedState(payment: Intent, verb: string, allowed: string): SimResponse {
   const status = intentStatus(payment);
   const message = `This PaymentIntent could not be ${verb} because it has a status of ${status}. Only a PaymentIntent with one of the following statuses may be ${verb}: ${allowed}.`;
-  return invalidResponse('payment_intent_unexpected_state', message, undefined, { payment_intent: presentIntent(payment) });
+  return invalidResponse('payment_intent_unexpected_state', message, undefined, {
+    payment_intent: presentIntent(payment),
+  });
 }
 
 function readAmount(params: FormObject, name: string, required: boolean): number | undefined {
@@ -332,42 +531,89 @@ function readAmount(params: FormObject, name: string, required: boolean): number
     if (required) throw invalid('parameter_missing', `Missing required param: ${name}.`, name);
     return undefined;
   }
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw invalid('parameter_invalid_integer', `Invalid integer: ${String(value).slice(0, 50)}`, name);
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value))
+    throw invalid(
+      'parameter_invalid_integer',
+      `Invalid integer: ${String(value).slice(0, 50)}`,
+      name,
+    );
   const amount = Number(value);
   if (amount < 1) throw invalid('amount_too_small', `${name} must be at least 1.`, name);
-  if (amount > AMOUNT_MAX) throw invalid('amount_too_large', `${name} must be at most ${AMOUNT_MAX}.`, name);
+  if (amount > AMOUNT_MAX)
+    throw invalid('amount_too_large', `${name} must be at most ${AMOUNT_MAX}.`, name);
   return amount;
 }
 
 function readCurrency(params: FormObject): string {
   const currency = readRequiredString(params.currency, 'currency', 3);
-  if (!/^[a-z]{3}$/.test(currency)) throw invalid('parameter_invalid', `Invalid currency: ${currency}. Use a lowercase ISO code such as usd.`, 'currency');
+  if (!/^[a-z]{3}$/.test(currency))
+    throw invalid(
+      'parameter_invalid',
+      `Invalid currency: ${currency}. Use a lowercase ISO code such as usd.`,
+      'currency',
+    );
   return currency;
 }
 
 function readCaptureMethod(value: FormValue | undefined): CaptureMode {
-  if (value === undefined || value === 'automatic' || value === 'automatic_async') return 'automatic';
+  if (value === undefined || value === 'automatic' || value === 'automatic_async')
+    return 'automatic';
   if (value === 'manual') return 'manual';
-  throw invalid('parameter_invalid', 'Invalid capture_method: must be one of automatic, automatic_async, or manual.', 'capture_method');
+  throw invalid(
+    'parameter_invalid',
+    'Invalid capture_method: must be one of automatic, automatic_async, or manual.',
+    'capture_method',
+  );
 }
 
 /** The validated card number from payment_method_data; card-data errors are 402 card_error like Stripe's. */
 function readCard(params: FormObject): string {
   const methodData = readObject(params.payment_method_data, 'payment_method_data', true);
   const type = readRequiredString(methodData.type, 'payment_method_data[type]', 20);
-  if (type !== 'card') throw invalid('parameter_invalid', 'The simulator only supports payment_method_data[type]=card.', 'payment_method_data[type]');
+  if (type !== 'card')
+    throw invalid(
+      'parameter_invalid',
+      'The simulator only supports payment_method_data[type]=card.',
+      'payment_method_data[type]',
+    );
   const card = readObject(methodData.card, 'payment_method_data[card]', true);
   const param = (name: string): string => `payment_method_data[card][${name}]`;
   const rawNumber = readRequiredString(card.number, param('number'), 30);
   const number = normalizeCardNumber(rawNumber);
-  if (number === undefined) throw new StripeError(402, 'card_error', 'incorrect_number', 'Your card number is incorrect.', param('number'));
+  if (number === undefined)
+    throw new StripeError(
+      402,
+      'card_error',
+      'incorrect_number',
+      'Your card number is incorrect.',
+      param('number'),
+    );
   if (parseExpiryMonth(readRequiredString(card.exp_month, param('exp_month'), 2)) === undefined) {
-    throw new StripeError(402, 'card_error', 'invalid_expiry_month', "Your card's expiration month is invalid.", param('exp_month'));
+    throw new StripeError(
+      402,
+      'card_error',
+      'invalid_expiry_month',
+      "Your card's expiration month is invalid.",
+      param('exp_month'),
+    );
   }
   if (parseExpiryYear(readRequiredString(card.exp_year, param('exp_year'), 4)) === undefined) {
-    throw new StripeError(402, 'card_error', 'invalid_expiry_year', "Your card's expiration year is invalid.", param('exp_year'));
+    throw new StripeError(
+      402,
+      'card_error',
+      'invalid_expiry_year',
+      "Your card's expiration year is invalid.",
+      param('exp_year'),
+    );
   }
-  if (card.cvc !== undefined && !isCvc(card.cvc)) throw new StripeError(402, 'card_error', 'invalid_cvc', "Your card's security code is invalid.", param('cvc'));
+  if (card.cvc !== undefined && !isCvc(card.cvc))
+    throw new StripeError(
+      402,
+      'card_error',
+      'invalid_cvc',
+      "Your card's security code is invalid.",
+      param('cvc'),
+    );
   return number;
 }
 
@@ -376,31 +622,51 @@ function readObject(value: FormValue | undefined, name: string, required: boolea
     if (required) throw invalid('parameter_missing', `Missing required param: ${name}.`, name);
     return Object.create(null) as FormObject;
   }
-  if (typeof value === 'string' || Array.isArray(value)) throw invalid('parameter_invalid', `Invalid object: ${name} must be a hash.`, name);
+  if (typeof value === 'string' || Array.isArray(value))
+    throw invalid('parameter_invalid', `Invalid object: ${name} must be a hash.`, name);
   return value;
 }
 
 function readRequiredString(value: FormValue | undefined, name: string, lengthMax: number): string {
-  if (value === undefined || value === '') throw invalid('parameter_missing', `Missing required param: ${name}.`, name);
-  if (typeof value !== 'string') throw invalid('parameter_invalid', `Invalid string: ${name} must be a string.`, name);
-  if (value.length > lengthMax) throw invalid('parameter_invalid', `${name} must be at most ${lengthMax} characters.`, name);
+  if (value === undefined || value === '')
+    throw invalid('parameter_missing', `Missing required param: ${name}.`, name);
+  if (typeof value !== 'string')
+    throw invalid('parameter_invalid', `Invalid string: ${name} must be a string.`, name);
+  if (value.length > lengthMax)
+    throw invalid('parameter_invalid', `${name} must be at most ${lengthMax} characters.`, name);
   return value;
 }
 
-function readOptionalString(value: FormValue | undefined, name: string, lengthMax: number): string | null {
+function readOptionalString(
+  value: FormValue | undefined,
+  name: string,
+  lengthMax: number,
+): string | null {
   return value === undefined || value === '' ? null : readRequiredString(value, name, lengthMax);
 }
 
 function readMetadata(value: FormValue | undefined, name: string): StringMap {
   const object = readObject(value, name, false);
   const keys = Object.keys(object);
-  if (keys.length > METADATA_KEYS_MAX) throw invalid('parameter_invalid', `${name} can have at most ${METADATA_KEYS_MAX} keys.`, name);
+  if (keys.length > METADATA_KEYS_MAX)
+    throw invalid('parameter_invalid', `${name} can have at most ${METADATA_KEYS_MAX} keys.`, name);
   const metadata: StringMap = {};
   for (const key of keys) {
     const entry = object[key];
-    if (key.length > METADATA_KEY_LENGTH_MAX) throw invalid('parameter_invalid', `Metadata keys must be at most ${METADATA_KEY_LENGTH_MAX} characters.`, `${name}[${key}]`);
-    if (typeof entry !== 'string') throw invalid('parameter_invalid', 'Metadata values must be strings.', `${name}[${key}]`);
-    if (entry.length > METADATA_VALUE_LENGTH_MAX) throw invalid('parameter_invalid', `Metadata values must be at most ${METADATA_VALUE_LENGTH_MAX} characters.`, `${name}[${key}]`);
+    if (key.length > METADATA_KEY_LENGTH_MAX)
+      throw invalid(
+        'parameter_invalid',
+        `Metadata keys must be at most ${METADATA_KEY_LENGTH_MAX} characters.`,
+        `${name}[${key}]`,
+      );
+    if (typeof entry !== 'string')
+      throw invalid('parameter_invalid', 'Metadata values must be strings.', `${name}[${key}]`);
+    if (entry.length > METADATA_VALUE_LENGTH_MAX)
+      throw invalid(
+        'parameter_invalid',
+        `Metadata values must be at most ${METADATA_VALUE_LENGTH_MAX} characters.`,
+        `${name}[${key}]`,
+      );
     metadata[key] = entry;
   }
   return metadata;
@@ -408,10 +674,15 @@ function readMetadata(value: FormValue | undefined, name: string): StringMap {
 
 /** metadata['reference']:'value' (single or double quotes; \' and \\ escapes) → value. */
 function parseSearchQuery(query: string | null): string {
-  if (query === null || query === '') throw invalid('parameter_missing', 'Missing required param: query.', 'query');
+  if (query === null || query === '')
+    throw invalid('parameter_missing', 'Missing required param: query.', 'query');
   const match = /^\s*metadata\[(['"])([^'"]+)\1\]\s*:\s*(['"])((?:[^\\'"]|\\.)*)\3\s*$/.exec(query);
   if (match === null || match[2] !== 'reference') {
-    throw invalid('parameter_invalid', "The simulator's search supports only the query metadata['reference']:'<value>'.", 'query');
+    throw invalid(
+      'parameter_invalid',
+      "The simulator's search supports only the query metadata['reference']:'<value>'.",
+      'query',
+    );
   }
   return (match[4] ?? '').replace(/\\(.)/g, '$1');
 }
@@ -419,7 +690,12 @@ function parseSearchQuery(query: string | null): string {
 function readLimit(value: string | null): number {
   if (value === null) return 10;
   const limit = /^\d{1,3}$/.test(value) ? Number(value) : 0;
-  if (limit < 1 || limit > LIST_LIMIT_MAX) throw invalid('parameter_invalid_integer', `limit must be an integer from 1 to ${LIST_LIMIT_MAX}.`, 'limit');
+  if (limit < 1 || limit > LIST_LIMIT_MAX)
+    throw invalid(
+      'parameter_invalid_integer',
+      `limit must be an integer from 1 to ${LIST_LIMIT_MAX}.`,
+      'limit',
+    );
   return limit;
 }
 
@@ -431,7 +707,9 @@ function stripeEventType(payment: Intent, operation: Operation): string | undefi
   switch (operation.type) {
     case 'authorize':
       if (operation.status === 'declined') return 'payment_intent.payment_failed';
-      return payment.captureMode === 'manual' ? 'payment_intent.amount_capturable_updated' : undefined;
+      return payment.captureMode === 'manual'
+        ? 'payment_intent.amount_capturable_updated'
+        : undefined;
     case 'capture':
       return 'payment_intent.succeeded';
     case 'void':
@@ -450,10 +728,19 @@ export function stripeSignatureHeader(body: string, secret: string, nowMs: numbe
 
 const STRIPE_WEBHOOKS: WebhookFormat<StripePaymentDetails, StripeRefundDetails> = {
   newEventId: () => randomId('evt_'),
-  event(payment: Intent, state: PaymentState, operation: Operation, refund: Refund<StripeRefundDetails> | undefined, eventId: string) {
+  event(
+    payment: Intent,
+    state: PaymentState,
+    operation: Operation,
+    refund: Refund<StripeRefundDetails> | undefined,
+    eventId: string,
+  ) {
     const type = stripeEventType(payment, operation);
     if (type === undefined) return undefined;
-    const details = { ...payment.details, cancellationReason: state.voided ? payment.details.cancellationReason : null };
+    const details = {
+      ...payment.details,
+      cancellationReason: state.voided ? payment.details.cancellationReason : null,
+    };
     const snapshot: Intent = { ...payment, ...state, details };
     const object = refund === undefined ? presentIntent(snapshot) : presentRefund(refund, snapshot);
     const event = {

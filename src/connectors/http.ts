@@ -27,7 +27,10 @@ export type HttpResponse = {
   readonly text: string;
 };
 
-export type HttpNoResponse = { readonly kind: 'no_response'; readonly reason: 'timeout' | 'network' };
+export type HttpNoResponse = {
+  readonly kind: 'no_response';
+  readonly reason: 'timeout' | 'network';
+};
 
 export type HttpResult = HttpResponse | HttpNoResponse;
 
@@ -45,11 +48,14 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   // A malformed URL is a configuration bug, not a lost response: nothing could have been sent.
   const url = URL.canParse(request.url) ? new URL(request.url) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new TypeError('httpRequest: the URL does not parse as http(s) (check the connector baseUrl)');
+    throw new TypeError(
+      'httpRequest: the URL does not parse as http(s) (check the connector baseUrl)',
+    );
   }
   const maxBytes = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const headers: Record<string, string> = { ...request.headers };
-  if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
+  if (request.body !== undefined)
+    headers['content-length'] = String(Buffer.byteLength(request.body));
   return new Promise<HttpResult>((resolve) => {
     let settled = false;
     const settle = (result: HttpResult) => {
@@ -60,27 +66,41 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
     };
     const secure = url.protocol === 'https:';
     // A PSP API never redirects, and node:http never follows one (following could replay a POST elsewhere).
-    const outgoing = (secure ? https : http).request(url, { method: request.method, headers, agent: secure ? httpsAgent : httpAgent }, (response) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      response.on('data', (chunk: Buffer) => {
-        total += chunk.byteLength;
-        if (total > maxBytes) {
-          // Too large to parse: the status stands, the rest is discarded with the connection.
-          settle({ kind: 'response', status: response.statusCode ?? 0, body: undefined, text: '' });
-          outgoing.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        settle({ kind: 'response', status: response.statusCode ?? 0, body: parseJson(text), text });
-      });
-      // Closed before the end of the body: whatever arrived is not an answer.
-      response.on('close', () => settle({ kind: 'no_response', reason: 'network' }));
-      response.on('error', () => settle({ kind: 'no_response', reason: 'network' }));
-    });
+    const outgoing = (secure ? https : http).request(
+      url,
+      { method: request.method, headers, agent: secure ? httpsAgent : httpAgent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let total = 0;
+        response.on('data', (chunk: Buffer) => {
+          total += chunk.byteLength;
+          if (total > maxBytes) {
+            // Too large to parse: the status stands, the rest is discarded with the connection.
+            settle({
+              kind: 'response',
+              status: response.statusCode ?? 0,
+              body: undefined,
+              text: '',
+            });
+            outgoing.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          settle({
+            kind: 'response',
+            status: response.statusCode ?? 0,
+            body: parseJson(text),
+            text,
+          });
+        });
+        // Closed before the end of the body: whatever arrived is not an answer.
+        response.on('close', () => settle({ kind: 'no_response', reason: 'network' }));
+        response.on('error', () => settle({ kind: 'no_response', reason: 'network' }));
+      },
+    );
     const timer = setTimeout(() => {
       settle({ kind: 'no_response', reason: 'timeout' });
       outgoing.destroy();
@@ -93,7 +113,9 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
 
 function assertTimeout(timeoutMs: number): void {
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > TIMEOUT_MS_MAX) {
-    throw new RangeError(`timeoutMs must be an integer in 1..${TIMEOUT_MS_MAX}, got ${String(timeoutMs)}`);
+    throw new RangeError(
+      `timeoutMs must be an integer in 1..${TIMEOUT_MS_MAX}, got ${String(timeoutMs)}`,
+    );
   }
 }
 

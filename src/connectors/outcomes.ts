@@ -48,7 +48,9 @@ export const MULTIPLE_MATCHES = 'multiple_matches';
 
 export function mismatchMessage(psp: string, check: Check): string {
   const actual = check.actual === undefined ? 'nothing' : `'${String(check.actual)}'`;
-  return redact(`${psp} response does not match the request: ${check.field} (expected '${String(check.expected)}', got ${actual})`);
+  return redact(
+    `${psp} response does not match the request: ${check.field} (expected '${String(check.expected)}', got ${actual})`,
+  );
 }
 
 /** A response we cannot trust: never authorized/captured, whatever it claims. */
@@ -60,7 +62,10 @@ export function refundMismatch(psp: string, check: Check): RefundOutcome {
   return { status: 'unknown', pspCode: RESPONSE_MISMATCH, message: mismatchMessage(psp, check) };
 }
 
-function noResponseFields(psp: string, reply: HttpNoResponse): { pspCode: string; message: string } {
+function noResponseFields(
+  psp: string,
+  reply: HttpNoResponse,
+): { pspCode: string; message: string } {
   const what = reply.reason === 'timeout' ? 'timed out' : 'lost the connection';
   return {
     pspCode: reply.reason === 'timeout' ? 'timeout' : 'network_error',
@@ -93,41 +98,63 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   let result = text;
   for (const secret of secrets) {
     if (secret.length < 3) continue;
-    result = result.replace(new RegExp(`(?<![0-9])${escapeRegExp(secret)}(?![0-9])`, 'g'), REDACTED);
+    result = result.replace(
+      new RegExp(`(?<![0-9])${escapeRegExp(secret)}(?![0-9])`, 'g'),
+      REDACTED,
+    );
   }
   return result.replace(CARD_NUMBER_SHAPE, REDACTED);
 }
 
 /** A PSP-supplied text fit for the attempt record: redacted and bounded. */
-export function pspText(text: string | undefined, secrets: readonly string[] = [], lengthMax = MESSAGE_LENGTH_MAX): string | undefined {
+export function pspText(
+  text: string | undefined,
+  secrets: readonly string[] = [],
+  lengthMax = MESSAGE_LENGTH_MAX,
+): string | undefined {
   if (text === undefined || text === '') return undefined;
   const clean = redact(text, secrets);
   return clean.length > lengthMax ? `${clean.slice(0, lengthMax)}…` : clean;
 }
 
-export function pspCodeText(code: string | undefined, secrets: readonly string[] = []): string | undefined {
+export function pspCodeText(
+  code: string | undefined,
+  secrets: readonly string[] = [],
+): string | undefined {
   return pspText(code, secrets, CODE_LENGTH_MAX);
 }
 
 /** Last line of defence: every text field of an outcome goes through redaction. */
-export function scrubPayment(outcome: PaymentOutcome, secrets: readonly string[] = []): PaymentOutcome {
+export function scrubPayment(
+  outcome: PaymentOutcome,
+  secrets: readonly string[] = [],
+): PaymentOutcome {
   return withTexts(outcome, secrets);
 }
 
-export function scrubRefund(outcome: RefundOutcome, secrets: readonly string[] = []): RefundOutcome {
+export function scrubRefund(
+  outcome: RefundOutcome,
+  secrets: readonly string[] = [],
+): RefundOutcome {
   return withTexts(outcome, secrets);
 }
 
-function withTexts<T extends { readonly pspCode?: string; readonly message?: string; readonly pspReference?: string }>(
-  outcome: T,
-  secrets: readonly string[],
-): T {
+function withTexts<
+  T extends {
+    readonly pspCode?: string;
+    readonly message?: string;
+    readonly pspReference?: string;
+  },
+>(outcome: T, secrets: readonly string[]): T {
   const result: { -readonly [K in keyof T]: T[K] } = { ...outcome };
   if (outcome.pspCode !== undefined) result.pspCode = redact(outcome.pspCode, secrets);
   if (outcome.message !== undefined) result.message = redact(outcome.message, secrets);
   // PSP ids may be long digit runs (Paytm's txnId), so only an exact card number removes one.
   const cardNumbers = secrets.filter((secret) => secret.length >= 12);
-  if (outcome.pspReference !== undefined && cardNumbers.some((number) => outcome.pspReference?.includes(number) === true)) {
+  if (
+    outcome.pspReference !== undefined &&
+    cardNumbers.some((number) => outcome.pspReference?.includes(number) === true)
+  ) {
     delete result.pspReference;
   }
   return result;

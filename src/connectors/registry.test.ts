@@ -10,13 +10,17 @@ describe('connector registry', () => {
       assert.equal(connector.name, name);
       assert.equal(getConnector(name), connector);
       assert.ok(hasConnector(name));
-      for (const method of ['authorize', 'capture', 'void', 'refund', 'sync'] as const) assert.equal(typeof connector[method], 'function');
+      for (const method of ['authorize', 'capture', 'void', 'refund', 'sync'] as const)
+        assert.equal(typeof connector[method], 'function');
     }
   });
 
   it('throws a ConnectorError for an unknown name', () => {
     assert.equal(hasConnector('adyen'), false);
-    assert.throws(() => getConnector('adyen'), (error: unknown) => error instanceof ConnectorError && error.code === 'unknown_connector');
+    assert.throws(
+      () => getConnector('adyen'),
+      (error: unknown) => error instanceof ConnectorError && error.code === 'unknown_connector',
+    );
     assert.equal(hasConnector('constructor'), false);
   });
 
@@ -24,9 +28,13 @@ describe('connector registry', () => {
     for (const connector of connectorRegistry.values()) {
       const { capabilities } = connector;
       assert.ok(capabilities.currencies.length > 0, connector.name);
-      assert.ok(capabilities.currencies.every((code) => code === code.toLowerCase()), connector.name);
+      assert.ok(
+        capabilities.currencies.every((code) => code === code.toLowerCase()),
+        connector.name,
+      );
       assert.ok(capabilities.captureModes.includes('automatic'), connector.name);
-      if (!capabilities.refunds.partial) assert.equal(capabilities.refunds.multiple, false, connector.name);
+      if (!capabilities.refunds.partial)
+        assert.equal(capabilities.refunds.multiple, false, connector.name);
     }
   });
 });

@@ -6,11 +6,7 @@ import { razorpayConnector } from './razorpay/connector.ts';
 import { stripeConnector } from './stripe/connector.ts';
 import type { Connector } from './types.ts';
 
-const CONNECTORS: readonly Connector[] = [
-  stripeConnector,
-  razorpayConnector,
-  paytmConnector,
-];
+const CONNECTORS: readonly Connector[] = [stripeConnector, razorpayConnector, paytmConnector];
 
 function byName(connectors: readonly Connector[]): ReadonlyMap<string, Connector> {
   const map = new Map<string, Connector>();
@@ -26,7 +22,12 @@ export const connectorRegistry: ReadonlyMap<string, Connector> = byName(CONNECTO
 /** The connector registered under `name`; throws ConnectorError('unknown_connector') otherwise. */
 export function getConnector(name: string): Connector {
   const connector = connectorRegistry.get(name);
-  if (connector === undefined) throw new ConnectorError(name, 'unknown_connector', `no connector is registered under this name`);
+  if (connector === undefined)
+    throw new ConnectorError(
+      name,
+      'unknown_connector',
+      `no connector is registered under this name`,
+    );
   return connector;
 }
 

@@ -3,10 +3,22 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Metrics } from '../observability/metrics.ts';
 import { ConnectorError } from './errors.ts';
-import { ConnectorUnavailableError, assessOutcome, decorrelatedJitter, withResilience } from './resilience.ts';
+import {
+  ConnectorUnavailableError,
+  assessOutcome,
+  decorrelatedJitter,
+  withResilience,
+} from './resilience.ts';
 import type { ResilienceOptions, RetryEvent } from './resilience.ts';
 import { authorizeRequest } from './testing.ts';
-import type { CallContext, CapabilityMap, Connector, PaymentOutcome, RefundOutcome, RefundRequest } from './types.ts';
+import type {
+  CallContext,
+  CapabilityMap,
+  Connector,
+  PaymentOutcome,
+  RefundOutcome,
+  RefundRequest,
+} from './types.ts';
 import { seededRandom } from '../random.ts';
 
 // --- a fake PSP connector: answers from a script, records every call -----------------------------
@@ -51,7 +63,11 @@ class FakeConnector implements Connector {
     return this.answer('sync', context, this.payments);
   }
 
-  private async answer<T>(operation: string, context: CallContext, script: Answer<T>[]): Promise<T> {
+  private async answer<T>(
+    operation: string,
+    context: CallContext,
+    script: Answer<T>[],
+  ): Promise<T> {
     this.calls.push({ operation, context });
     const next = script.length > 1 ? script.shift() : script[0];
     if (next === undefined) throw new Error('fake connector: empty script');
@@ -61,21 +77,55 @@ class FakeConnector implements Connector {
   }
 }
 
-const AUTHORIZED: PaymentOutcome = { status: 'authorized', pspReference: 'pi_1', amountAuthorized: 2000n };
-const DECLINED: PaymentOutcome = { status: 'failed', declineCode: 'do_not_honor', pspCode: 'do_not_honor' };
+const AUTHORIZED: PaymentOutcome = {
+  status: 'authorized',
+  pspReference: 'pi_1',
+  amountAuthorized: 2000n,
+};
+const DECLINED: PaymentOutcome = {
+  status: 'failed',
+  declineCode: 'do_not_honor',
+  pspCode: 'do_not_honor',
+};
 const TIMED_OUT: PaymentOutcome = { status: 'unknown', pspCode: 'timeout', message: 'timed out' };
 const NETWORK: PaymentOutcome = { status: 'unknown', pspCode: 'network_error', message: 'reset' };
-const SERVER_ERROR: PaymentOutcome = { status: 'unknown', pspCode: 'http_503', message: 'HTTP 503' };
-const MISMATCH: PaymentOutcome = { status: 'unknown', pspCode: 'response_mismatch', message: 'amount' };
+const SERVER_ERROR: PaymentOutcome = {
+  status: 'unknown',
+  pspCode: 'http_503',
+  message: 'HTTP 503',
+};
+const MISMATCH: PaymentOutcome = {
+  status: 'unknown',
+  pspCode: 'response_mismatch',
+  message: 'amount',
+};
 
-const context: CallContext = { credentials: { baseUrl: 'http://127.0.0.1:1', apiKey: 'sk_test' }, idempotencyKey: 'idem_att_0001', timeoutMs: 1000 };
-const refundRequest: RefundRequest = { pspReference: 'pi_1', reference: 'att_0001', refundReference: 're_1', amount: 500n, currency: 'usd' };
+const context: CallContext = {
+  credentials: { baseUrl: 'http://127.0.0.1:1', apiKey: 'sk_test' },
+  idempotencyKey: 'idem_att_0001',
+  timeoutMs: 1000,
+};
+const refundRequest: RefundRequest = {
+  pspReference: 'pi_1',
+  reference: 'att_0001',
+  refundReference: 're_1',
+  amount: 500n,
+  currency: 'usd',
+};
 
 /** Small, fast settings; each test overrides what it exercises. */
 function fast(overrides: ResilienceOptions = {}): ResilienceOptions {
-  return { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 5, breakerThreshold: 3, halfOpenAfterMs: 100, timeoutMarginMs: 10, random: seededRandom(7), ...overrides };
+  return {
+    maxAttempts: 1,
+    initialDelayMs: 1,
+    maxDelayMs: 5,
+    breakerThreshold: 3,
+    halfOpenAfterMs: 100,
+    timeoutMarginMs: 10,
+    random: seededRandom(7),
+    ...overrides,
+  };
 }
-
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve: (value: T) => void = () => {};
@@ -85,11 +135,17 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-async function unavailable(call: Promise<unknown>, reason: string): Promise<ConnectorUnavailableError> {
+async function unavailable(
+  call: Promise<unknown>,
+  reason: string,
+): Promise<ConnectorUnavailableError> {
   try {
     await call;
   } catch (error) {
-    assert.ok(error instanceof ConnectorUnavailableError, `expected ConnectorUnavailableError, got ${String(error)}`);
+    assert.ok(
+      error instanceof ConnectorUnavailableError,
+      `expected ConnectorUnavailableError, got ${String(error)}`,
+    );
     assert.equal(error.reason, reason);
     return error;
   }
@@ -97,7 +153,8 @@ async function unavailable(call: Promise<unknown>, reason: string): Promise<Conn
 }
 
 async function openBreaker(connector: Connector, threshold: number): Promise<void> {
-  for (let index = 0; index < threshold; index += 1) await connector.authorize(authorizeRequest(), context);
+  for (let index = 0; index < threshold; index += 1)
+    await connector.authorize(authorizeRequest(), context);
 }
 
 // --- circuit breaker -------------------------------------------------------------------------------
@@ -118,7 +175,10 @@ describe('withResilience: circuit breaker', () => {
     assert.equal(resilient.breakerState(), 'closed');
     await openBreaker(resilient, 1);
     assert.equal(resilient.breakerState(), 'open');
-    const error = await unavailable(resilient.authorize(authorizeRequest(), context), 'circuit_open');
+    const error = await unavailable(
+      resilient.authorize(authorizeRequest(), context),
+      'circuit_open',
+    );
     assert.equal(error.connector, 'fakepsp');
     assert.equal(error.retryAfterSeconds, 5);
     await unavailable(resilient.refund(refundRequest, context), 'circuit_open');
@@ -126,12 +186,30 @@ describe('withResilience: circuit breaker', () => {
   });
 
   it('never counts declines, mismatches or thrown caller errors, and resets on any answer', async () => {
-    const bug = new ConnectorError('fakepsp', 'unsupported_currency', "currency 'xxx' is not supported");
-    const inner = new FakeConnector([TIMED_OUT, TIMED_OUT, DECLINED, TIMED_OUT, TIMED_OUT, MISMATCH, bug, DECLINED, DECLINED, DECLINED, DECLINED]);
+    const bug = new ConnectorError(
+      'fakepsp',
+      'unsupported_currency',
+      "currency 'xxx' is not supported",
+    );
+    const inner = new FakeConnector([
+      TIMED_OUT,
+      TIMED_OUT,
+      DECLINED,
+      TIMED_OUT,
+      TIMED_OUT,
+      MISMATCH,
+      bug,
+      DECLINED,
+      DECLINED,
+      DECLINED,
+      DECLINED,
+    ]);
     const resilient = withResilience(inner, fast());
-    for (let index = 0; index < 6; index += 1) await resilient.authorize(authorizeRequest(), context);
+    for (let index = 0; index < 6; index += 1)
+      await resilient.authorize(authorizeRequest(), context);
     await assert.rejects(resilient.authorize(authorizeRequest(), context), ConnectorError);
-    for (let index = 0; index < 4; index += 1) assert.equal((await resilient.authorize(authorizeRequest(), context)).status, 'failed');
+    for (let index = 0; index < 4; index += 1)
+      assert.equal((await resilient.authorize(authorizeRequest(), context)).status, 'failed');
     assert.equal(resilient.breakerState(), 'closed');
     assert.equal(inner.calls.length, 11);
   });
@@ -147,7 +225,10 @@ describe('withResilience: circuit breaker', () => {
     assert.equal(resilient.breakerState(), 'half_open');
     // While the probe is out, others are refused at once instead of waiting for its answer.
     await unavailable(resilient.authorize(authorizeRequest(), context), 'circuit_open');
-    await unavailable(resilient.sync({ reference: 'att_0001', amount: 2000n, currency: 'usd' }, context), 'circuit_open');
+    await unavailable(
+      resilient.sync({ reference: 'att_0001', amount: 2000n, currency: 'usd' }, context),
+      'circuit_open',
+    );
     assert.equal(inner.calls.length, 4);
     probe.resolve(AUTHORIZED);
     assert.equal((await first).status, 'authorized');
@@ -197,15 +278,40 @@ describe('withResilience: retries', () => {
   it('stops at maxAttempts, keeps the key, and spreads its delays within [0, maxDelay]', async () => {
     const inner = new FakeConnector([NETWORK]);
     const events: RetryEvent[] = [];
-    const resilient = withResilience(inner, fast({ maxAttempts: 5, breakerThreshold: 10, initialDelayMs: 4, maxDelayMs: 20, onRetry: (event) => events.push(event) }));
-    const outcome = await resilient.capture({ pspReference: 'pi_1', reference: 'att_0001', amount: 2000n, currency: 'usd' }, context);
+    const resilient = withResilience(
+      inner,
+      fast({
+        maxAttempts: 5,
+        breakerThreshold: 10,
+        initialDelayMs: 4,
+        maxDelayMs: 20,
+        onRetry: (event) => events.push(event),
+      }),
+    );
+    const outcome = await resilient.capture(
+      { pspReference: 'pi_1', reference: 'att_0001', amount: 2000n, currency: 'usd' },
+      context,
+    );
     assert.deepEqual(outcome, NETWORK);
     assert.equal(inner.calls.length, 5);
     assert.ok(inner.calls.every((call) => call.context.idempotencyKey === 'idem_att_0001'));
-    assert.deepEqual(events.map((event) => event.attempt), [1, 2, 3, 4]);
-    assert.ok(events.every((event) => event.operation === 'capture' && event.idempotencyKey === 'idem_att_0001' && event.pspCode === 'network_error'));
+    assert.deepEqual(
+      events.map((event) => event.attempt),
+      [1, 2, 3, 4],
+    );
+    assert.ok(
+      events.every(
+        (event) =>
+          event.operation === 'capture' &&
+          event.idempotencyKey === 'idem_att_0001' &&
+          event.pspCode === 'network_error',
+      ),
+    );
     const delays = events.map((event) => event.delayMs);
-    assert.ok(delays.every((delay) => delay >= 0 && delay <= 20), `delays ${delays.join(', ')}`);
+    assert.ok(
+      delays.every((delay) => delay >= 0 && delay <= 20),
+      `delays ${delays.join(', ')}`,
+    );
     assert.ok(new Set(delays).size > 1, 'jitter: the delays are not all equal');
   });
 
@@ -213,15 +319,38 @@ describe('withResilience: retries', () => {
     const codes = ['http_500', 'http_502', 'api_error', 'SERVER_ERROR', 'GATEWAY_ERROR', '810'];
     for (const pspCode of codes) {
       const inner = new FakeConnector([{ status: 'unknown', pspCode }, AUTHORIZED]);
-      const outcome = await withResilience(inner, fast({ maxAttempts: 2 })).sync({ reference: 'att_0001', amount: 2000n, currency: 'usd' }, context);
+      const outcome = await withResilience(inner, fast({ maxAttempts: 2 })).sync(
+        { reference: 'att_0001', amount: 2000n, currency: 'usd' },
+        context,
+      );
       assert.equal(outcome.status, 'authorized', pspCode);
     }
     const limited = new FakeConnector([{ status: 'failed', pspCode: 'rate_limit' }, AUTHORIZED]);
-    assert.equal((await withResilience(limited, fast({ maxAttempts: 2 })).void({ pspReference: 'pi_1', reference: 'att_0001', amount: 2000n, currency: 'usd' }, context)).status, 'authorized');
-    const refunds = new FakeConnector([], [{ status: 'unknown', pspCode: 'timeout' }, { status: 'succeeded', pspRefundReference: 're_psp_1', amount: 500n }]);
-    const refund = await withResilience(refunds, fast({ maxAttempts: 2 })).refund(refundRequest, context);
+    assert.equal(
+      (
+        await withResilience(limited, fast({ maxAttempts: 2 })).void(
+          { pspReference: 'pi_1', reference: 'att_0001', amount: 2000n, currency: 'usd' },
+          context,
+        )
+      ).status,
+      'authorized',
+    );
+    const refunds = new FakeConnector(
+      [],
+      [
+        { status: 'unknown', pspCode: 'timeout' },
+        { status: 'succeeded', pspRefundReference: 're_psp_1', amount: 500n },
+      ],
+    );
+    const refund = await withResilience(refunds, fast({ maxAttempts: 2 })).refund(
+      refundRequest,
+      context,
+    );
     assert.equal(refund.status, 'succeeded');
-    assert.deepEqual(refunds.calls.map((call) => call.context.idempotencyKey), ['idem_att_0001', 'idem_att_0001']);
+    assert.deepEqual(
+      refunds.calls.map((call) => call.context.idempotencyKey),
+      ['idem_att_0001', 'idem_att_0001'],
+    );
   });
 
   it('never retries a success, a decline, a 4xx failure, a mismatch, not_found or a PSP pending', async () => {
@@ -237,12 +366,22 @@ describe('withResilience: retries', () => {
     ];
     for (const answer of answers) {
       const inner = new FakeConnector([answer, AUTHORIZED]);
-      const outcome = await withResilience(inner, fast({ maxAttempts: 3 })).authorize(authorizeRequest(), context);
+      const outcome = await withResilience(inner, fast({ maxAttempts: 3 })).authorize(
+        authorizeRequest(),
+        context,
+      );
       assert.deepEqual(outcome, answer);
       assert.equal(inner.calls.length, 1, answer.pspCode ?? answer.status);
     }
-    const refunds = new FakeConnector([], [{ status: 'unknown', pspCode: 'response_mismatch' }, { status: 'succeeded' }]);
-    assert.equal((await withResilience(refunds, fast({ maxAttempts: 3 })).refund(refundRequest, context)).status, 'unknown');
+    const refunds = new FakeConnector(
+      [],
+      [{ status: 'unknown', pspCode: 'response_mismatch' }, { status: 'succeeded' }],
+    );
+    assert.equal(
+      (await withResilience(refunds, fast({ maxAttempts: 3 })).refund(refundRequest, context))
+        .status,
+      'unknown',
+    );
     assert.equal(refunds.calls.length, 1);
   });
 
@@ -256,13 +395,24 @@ describe('withResilience: retries', () => {
 
   it('classifies outcomes as documented', () => {
     assert.deepEqual(assessOutcome(TIMED_OUT), { retry: true, pspUnhealthy: true });
-    assert.deepEqual(assessOutcome({ status: 'failed', pspCode: 'http_429' }), { retry: true, pspUnhealthy: false });
-    assert.deepEqual(assessOutcome({ status: 'failed', pspCode: 'http_503' }), { retry: false, pspUnhealthy: false });
+    assert.deepEqual(assessOutcome({ status: 'failed', pspCode: 'http_429' }), {
+      retry: true,
+      pspUnhealthy: false,
+    });
+    assert.deepEqual(assessOutcome({ status: 'failed', pspCode: 'http_503' }), {
+      retry: false,
+      pspUnhealthy: false,
+    });
     assert.deepEqual(assessOutcome(DECLINED), { retry: false, pspUnhealthy: false });
   });
 
   it('draws backoff delays in [0, maxDelay] for any random value', () => {
-    const options = { initialDelay: 50, maxDelay: 1000, exponent: 2, generator: decorrelatedJitter(Math.random) };
+    const options = {
+      initialDelay: 50,
+      maxDelay: 1000,
+      exponent: 2,
+      generator: decorrelatedJitter(Math.random),
+    };
     for (const value of [0, 0.5, 0.999999]) {
       const generator = decorrelatedJitter(() => value);
       let state: readonly [number, number] | undefined;
@@ -302,9 +452,15 @@ describe('withResilience: timeout guard and bulkhead', () => {
 
   it('retries after the guard fires, with the same key', async () => {
     const inner = new FakeConnector(['hang', AUTHORIZED]);
-    const outcome = await withResilience(inner, fast({ maxAttempts: 2 })).authorize(authorizeRequest(), { ...context, timeoutMs: 20 });
+    const outcome = await withResilience(inner, fast({ maxAttempts: 2 })).authorize(
+      authorizeRequest(),
+      { ...context, timeoutMs: 20 },
+    );
     assert.equal(outcome.status, 'authorized');
-    assert.deepEqual(inner.calls.map((call) => call.context.idempotencyKey), ['idem_att_0001', 'idem_att_0001']);
+    assert.deepEqual(
+      inner.calls.map((call) => call.context.idempotencyKey),
+      ['idem_att_0001', 'idem_att_0001'],
+    );
   });
 
   it('runs limit calls at once and refuses the next one at once when the queue is 0', async () => {
@@ -312,17 +468,30 @@ describe('withResilience: timeout guard and bulkhead', () => {
     const limit = 3;
     const inner = new FakeConnector([release.promise]);
     const metrics = new Metrics();
-    const resilient = withResilience(inner, fast({ bulkheadLimit: limit, bulkheadQueue: 0 }), metrics);
-    const running = Array.from({ length: limit }, () => resilient.authorize(authorizeRequest(), context));
+    const resilient = withResilience(
+      inner,
+      fast({ bulkheadLimit: limit, bulkheadQueue: 0 }),
+      metrics,
+    );
+    const running = Array.from({ length: limit }, () =>
+      resilient.authorize(authorizeRequest(), context),
+    );
     const startedAt = performance.now();
-    const error = await unavailable(resilient.authorize(authorizeRequest(), context), 'bulkhead_full');
+    const error = await unavailable(
+      resilient.authorize(authorizeRequest(), context),
+      'bulkhead_full',
+    );
     assert.ok(performance.now() - startedAt < 500, 'refused without waiting for a slot');
     assert.equal(error.retryAfterSeconds, 1);
     assert.equal(inner.calls.length, limit);
     release.resolve(AUTHORIZED);
     for (const outcome of await Promise.all(running)) assert.equal(outcome.status, 'authorized');
     assert.equal((await resilient.authorize(authorizeRequest(), context)).status, 'authorized');
-    assert.ok((await metrics.render()).includes('payrail_bulkhead_rejections_total{connector="fakepsp"} 1\n'));
+    assert.ok(
+      (await metrics.render()).includes(
+        'payrail_bulkhead_rejections_total{connector="fakepsp"} 1\n',
+      ),
+    );
   });
 
   it('queues up to bulkheadQueue calls behind the limit', async () => {
@@ -347,7 +516,9 @@ describe('withResilience: metrics', () => {
     const metrics = new Metrics();
     const inner = new FakeConnector([SERVER_ERROR, SERVER_ERROR, SERVER_ERROR, AUTHORIZED]);
     const resilient = withResilience(inner, fast({ maxAttempts: 2, breakerThreshold: 3 }), metrics);
-    assert.ok((await metrics.render()).includes('payrail_circuit_breaker_state{connector="fakepsp"} 0\n'));
+    assert.ok(
+      (await metrics.render()).includes('payrail_circuit_breaker_state{connector="fakepsp"} 0\n'),
+    );
     await resilient.authorize(authorizeRequest(), context); // 2 calls, 1 retry
     await resilient.authorize(authorizeRequest(), context); // 1 call, then the breaker is open
     await unavailable(resilient.authorize(authorizeRequest(), context), 'circuit_open');

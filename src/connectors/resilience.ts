@@ -118,7 +118,8 @@ export class ConnectorUnavailableError extends Error {
   readonly retryAfterSeconds: number;
 
   constructor(connector: string, reason: UnavailableReason, retryAfterSeconds: number) {
-    const what = reason === 'circuit_open' ? 'its circuit breaker is open' : 'too many calls are in flight';
+    const what =
+      reason === 'circuit_open' ? 'its circuit breaker is open' : 'too many calls are in flight';
     super(`${connector}: not called, ${what}; retry after ${retryAfterSeconds} s`);
     this.name = 'ConnectorUnavailableError';
     this.reason = reason;
@@ -156,7 +157,13 @@ const NO_RESPONSE_CODES: ReadonlySet<string> = new Set(['timeout', 'network_erro
  * only pspCode: Stripe's 5xx body has type 'api_error' (no code), Razorpay's 'SERVER_ERROR' or
  * 'GATEWAY_ERROR', Paytm's "system error" resultCodes; a 5xx without a readable body is 'http_5xx'.
  */
-const SERVER_ERROR_CODES: ReadonlySet<string> = new Set(['api_error', 'SERVER_ERROR', 'GATEWAY_ERROR', '810', '501']);
+const SERVER_ERROR_CODES: ReadonlySet<string> = new Set([
+  'api_error',
+  'SERVER_ERROR',
+  'GATEWAY_ERROR',
+  '810',
+  '501',
+]);
 /** 429: nothing was done (connectors say 'failed'), so a later repeat is safe. */
 const RATE_LIMIT_CODES: ReadonlySet<string> = new Set(['http_429', 'rate_limit']);
 const HTTP_5XX = /^http_5\d\d$/;
@@ -169,7 +176,10 @@ const HTTP_5XX = /^http_5\d\d$/;
  */
 export function assessOutcome(outcome: PaymentOutcome | RefundOutcome): OutcomeAssessment {
   const code = outcome.pspCode ?? '';
-  if (outcome.status === 'unknown' && (NO_RESPONSE_CODES.has(code) || SERVER_ERROR_CODES.has(code) || HTTP_5XX.test(code))) {
+  if (
+    outcome.status === 'unknown' &&
+    (NO_RESPONSE_CODES.has(code) || SERVER_ERROR_CODES.has(code) || HTTP_5XX.test(code))
+  ) {
     return { retry: true, pspUnhealthy: true };
   }
   if ((outcome.status === 'unknown' || outcome.status === 'failed') && RATE_LIMIT_CODES.has(code)) {
@@ -210,7 +220,12 @@ class AttemptResult<T extends Outcome> {
   readonly operation: PspOperation;
   readonly idempotencyKey: string;
 
-  constructor(outcome: T, assessment: OutcomeAssessment, operation: PspOperation, idempotencyKey: string) {
+  constructor(
+    outcome: T,
+    assessment: OutcomeAssessment,
+    operation: PspOperation,
+    idempotencyKey: string,
+  ) {
     this.outcome = outcome;
     this.retry = assessment.retry;
     this.pspUnhealthy = assessment.pspUnhealthy;
@@ -220,7 +235,11 @@ class AttemptResult<T extends Outcome> {
 }
 
 /** Per operation: what has been sent so far. */
-type CallState<T extends Outcome> = { attempts: number; last: T | undefined; readonly startedAtMs: number };
+type CallState<T extends Outcome> = {
+  attempts: number;
+  last: T | undefined;
+  readonly startedAtMs: number;
+};
 
 export class ResilientConnector implements Connector {
   readonly name: string;
@@ -242,21 +261,27 @@ export class ResilientConnector implements Connector {
     const settings = this.settings;
     this.bulkhead = bulkhead(settings.bulkheadLimit, settings.bulkheadQueue);
     // cockatiel counts retries, we count calls: maxAttempts 3 = 1 call + 2 retries.
-    this.retry = retry(handleResultType(AttemptResult, (result) => result.retry), {
-      maxAttempts: settings.maxAttempts - 1,
-      backoff: new ExponentialBackoff({
-        generator: decorrelatedJitter(settings.random),
-        initialDelay: settings.initialDelayMs,
-        maxDelay: settings.maxDelayMs,
-      }),
-    });
+    this.retry = retry(
+      handleResultType(AttemptResult, (result) => result.retry),
+      {
+        maxAttempts: settings.maxAttempts - 1,
+        backoff: new ExponentialBackoff({
+          generator: decorrelatedJitter(settings.random),
+          initialDelay: settings.initialDelayMs,
+          maxDelay: settings.maxDelayMs,
+        }),
+      },
+    );
     this.retry.onRetry((event) => this.retried(event));
     // Consecutive, not sampling: PSP traffic per process is often low and bursty, where a
     // sampling window has too few calls to judge; any healthy answer (a decline too) resets it.
-    this.breaker = circuitBreaker(handleResultType(AttemptResult, (result) => result.pspUnhealthy), {
-      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
-      halfOpenAfter: settings.halfOpenAfterMs,
-    });
+    this.breaker = circuitBreaker(
+      handleResultType(AttemptResult, (result) => result.pspUnhealthy),
+      {
+        breaker: new ConsecutiveBreaker(settings.breakerThreshold),
+        halfOpenAfter: settings.halfOpenAfterMs,
+      },
+    );
     this.breaker.onStateChange((state) => {
       if (state === CircuitState.Open) this.openedAtMs = Date.now();
       this.metrics?.setBreakerState(this.name, breakerStateOf(state));
@@ -269,7 +294,12 @@ export class ResilientConnector implements Connector {
   }
 
   authorize(request: AuthorizeRequest, context: CallContext): Promise<PaymentOutcome> {
-    return this.run('authorize', context, () => this.inner.authorize(request, context), unknownPayment);
+    return this.run(
+      'authorize',
+      context,
+      () => this.inner.authorize(request, context),
+      unknownPayment,
+    );
   }
 
   capture(request: CaptureRequest, context: CallContext): Promise<PaymentOutcome> {
@@ -299,16 +329,24 @@ export class ResilientConnector implements Connector {
     try {
       // Refused before the bulkhead too, so an open breaker never takes a slot or waits in the queue.
       this.assertCircuitAdmits();
-      return await this.bulkhead.execute(() => this.attempts(operation, context, call, unknown, state));
+      return await this.bulkhead.execute(() =>
+        this.attempts(operation, context, call, unknown, state),
+      );
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
         this.metrics?.recordBulkheadRejection(this.name);
-        throw this.rejected(operation, new ConnectorUnavailableError(this.name, 'bulkhead_full', 1));
+        throw this.rejected(
+          operation,
+          new ConnectorUnavailableError(this.name, 'bulkhead_full', 1),
+        );
       }
       if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
         // Something was sent: its outcome stands (sync resolves it); never let the caller fail over.
         if (state.last !== undefined) return state.last;
-        throw this.rejected(operation, new ConnectorUnavailableError(this.name, 'circuit_open', this.retryAfterSeconds()));
+        throw this.rejected(
+          operation,
+          new ConnectorUnavailableError(this.name, 'circuit_open', this.retryAfterSeconds()),
+        );
       }
       throw error;
     }
@@ -344,7 +382,13 @@ export class ResilientConnector implements Connector {
     let outcome: T;
     try {
       const answer = await guarded(guardMs, call);
-      outcome = answer !== guardFired ? answer : unknown('timeout', `${this.name} ${operation} gave no answer within ${guardMs} ms; the outcome is unknown until sync`);
+      outcome =
+        answer !== guardFired
+          ? answer
+          : unknown(
+              'timeout',
+              `${this.name} ${operation} gave no answer within ${guardMs} ms; the outcome is unknown until sync`,
+            );
     } catch (error) {
       this.metrics?.recordPspCall(this.name, operation, 'error', secondsSince(startedAtMs));
       throw error;
@@ -353,7 +397,12 @@ export class ResilientConnector implements Connector {
     this.metrics?.recordPspCall(this.name, operation, outcome.status, secondsSince(startedAtMs));
     const assessment = this.settings.assess(outcome);
     const retryable = assessment.retry && this.retryFits(context, state);
-    return new AttemptResult(outcome, { retry: retryable, pspUnhealthy: assessment.pspUnhealthy }, operation, context.idempotencyKey);
+    return new AttemptResult(
+      outcome,
+      { retry: retryable, pspUnhealthy: assessment.pspUnhealthy },
+      operation,
+      context.idempotencyKey,
+    );
   }
 
   /** Whether one more attempt, at its longest, still ends inside the operation's budget. */
@@ -366,8 +415,10 @@ export class ResilientConnector implements Connector {
 
   private assertCircuitAdmits(): void {
     const state = this.breaker.state;
-    const stillOpen = state === CircuitState.Open && Date.now() - this.openedAtMs < this.settings.halfOpenAfterMs;
-    if (stillOpen || state === CircuitState.HalfOpen || state === CircuitState.Isolated) throw new BrokenCircuitError();
+    const stillOpen =
+      state === CircuitState.Open && Date.now() - this.openedAtMs < this.settings.halfOpenAfterMs;
+    if (stillOpen || state === CircuitState.HalfOpen || state === CircuitState.Isolated)
+      throw new BrokenCircuitError();
   }
 
   private retryAfterSeconds(): number {
@@ -376,12 +427,17 @@ export class ResilientConnector implements Connector {
     return Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
-  private rejected(operation: PspOperation, error: ConnectorUnavailableError): ConnectorUnavailableError {
+  private rejected(
+    operation: PspOperation,
+    error: ConnectorUnavailableError,
+  ): ConnectorUnavailableError {
     this.metrics?.recordPspRejection(this.name, operation);
     return error;
   }
 
-  private retried(event: { delay: number; attempt: number } & ({ value: unknown } | { error: unknown })): void {
+  private retried(
+    event: { delay: number; attempt: number } & ({ value: unknown } | { error: unknown }),
+  ): void {
     if (!('value' in event) || !(event.value instanceof AttemptResult)) return;
     const result = event.value;
     this.settings.onRetry?.({
@@ -395,7 +451,11 @@ export class ResilientConnector implements Connector {
   }
 }
 
-export function withResilience(inner: Connector, options: ResilienceOptions = {}, metrics?: Metrics): ResilientConnector {
+export function withResilience(
+  inner: Connector,
+  options: ResilienceOptions = {},
+  metrics?: Metrics,
+): ResilientConnector {
   return new ResilientConnector(inner, options, metrics);
 }
 
@@ -438,11 +498,20 @@ function settingsOf(options: ResilienceOptions): Settings {
 
 /** `{ maxAttempts: undefined }` means "the default", not "no value". */
 function definedOnly(options: ResilienceOptions): ResilienceOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ResilienceOptions;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as ResilienceOptions;
 }
 
-function assertInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+function assertInteger(
+  name: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`withResilience: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw new RangeError(
+      `withResilience: ${name} must be an integer in ${min}..${max}, got ${String(value)}`,
+    );
   }
 }

@@ -7,13 +7,17 @@ export type CaptureMode = 'automatic' | 'manual';
 
 /** What a connector can do. Services check it before every call. */
 export type CapabilityMap = {
-  readonly paymentMethods: readonly ('card')[];
+  readonly paymentMethods: readonly 'card'[];
   /** Lowercase ISO-4217 codes. */
   readonly currencies: readonly string[];
   readonly captureModes: readonly CaptureMode[];
   /** Capture less than authorized (the rest is released). */
   readonly partialCapture: boolean;
-  readonly refunds: { readonly full: boolean; readonly partial: boolean; readonly multiple: boolean };
+  readonly refunds: {
+    readonly full: boolean;
+    readonly partial: boolean;
+    readonly multiple: boolean;
+  };
   /** Cancel an authorization before capture. */
   readonly void: boolean;
   readonly threeDSecure: boolean;
@@ -59,8 +63,18 @@ export type AuthorizeRequest = {
   readonly description?: string;
 };
 
-export type CaptureRequest = { readonly pspReference: string; readonly reference: string; readonly amount: bigint; readonly currency: string };
-export type VoidRequest = { readonly pspReference: string; readonly reference: string; readonly amount: bigint; readonly currency: string };
+export type CaptureRequest = {
+  readonly pspReference: string;
+  readonly reference: string;
+  readonly amount: bigint;
+  readonly currency: string;
+};
+export type VoidRequest = {
+  readonly pspReference: string;
+  readonly reference: string;
+  readonly amount: bigint;
+  readonly currency: string;
+};
 export type RefundRequest = {
   readonly pspReference: string;
   readonly reference: string;
@@ -69,7 +83,12 @@ export type RefundRequest = {
   readonly amount: bigint;
   readonly currency: string;
 };
-export type SyncRequest = { readonly pspReference?: string; readonly reference: string; readonly amount: bigint; readonly currency: string };
+export type SyncRequest = {
+  readonly pspReference?: string;
+  readonly reference: string;
+  readonly amount: bigint;
+  readonly currency: string;
+};
 
 /**
  * The outcome of one PSP call. Only an explicit success or an explicit failure is final;
@@ -78,7 +97,14 @@ export type SyncRequest = { readonly pspReference?: string; readonly reference: 
  */
 export type PaymentStatus = 'authorized' | 'captured' | 'voided' | 'failed' | 'pending' | 'unknown';
 
-export type DeclineCode = 'insufficient_funds' | 'lost_card' | 'stolen_card' | 'do_not_honor' | 'expired_card' | 'incorrect_cvc' | 'generic_decline';
+export type DeclineCode =
+  | 'insufficient_funds'
+  | 'lost_card'
+  | 'stolen_card'
+  | 'do_not_honor'
+  | 'expired_card'
+  | 'incorrect_cvc'
+  | 'generic_decline';
 
 export type PaymentOutcome = {
   readonly status: PaymentStatus;

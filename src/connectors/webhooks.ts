@@ -26,10 +26,14 @@ export type PspWebhookEvent = {
   readonly pspPaymentId: string | undefined;
 };
 
-export type WebhookParse = { readonly ok: true; readonly event: PspWebhookEvent } | { readonly ok: false; readonly reason: string };
+export type WebhookParse =
+  | { readonly ok: true; readonly event: PspWebhookEvent }
+  | { readonly ok: false; readonly reason: string };
 
-export type WebhookRefusal = 'signature_missing' | 'signature_mismatch' | 'timestamp_out_of_tolerance';
-export type WebhookVerification = { readonly ok: true } | { readonly ok: false; readonly reason: WebhookRefusal };
+export type WebhookRefusal =
+  'signature_missing' | 'signature_mismatch' | 'timestamp_out_of_tolerance';
+export type WebhookVerification =
+  { readonly ok: true } | { readonly ok: false; readonly reason: WebhookRefusal };
 
 /** Milliseconds since the epoch; injectable so that timestamp tolerance can be tested. */
 export type Clock = () => number;
@@ -40,6 +44,12 @@ export type PspWebhookParser = {
   verify(webhook: RawWebhook, secret: string, clock?: Clock): WebhookVerification;
 };
 
-const PARSERS: readonly PspWebhookParser[] = [stripeWebhookParser, razorpayWebhookParser, paytmWebhookParser];
+const PARSERS: readonly PspWebhookParser[] = [
+  stripeWebhookParser,
+  razorpayWebhookParser,
+  paytmWebhookParser,
+];
 
-export const pspWebhookParsers: ReadonlyMap<string, PspWebhookParser> = new Map(PARSERS.map((parser) => [parser.connector, parser]));
+export const pspWebhookParsers: ReadonlyMap<string, PspWebhookParser> = new Map(
+  PARSERS.map((parser) => [parser.connector, parser]),
+);

@@ -23,7 +23,10 @@ export function booleanAt(object: JsonObject | undefined, key: string): boolean 
   return typeof value === 'boolean' ? value : undefined;
 }
 
-export function arrayAt(object: JsonObject | undefined, key: string): readonly unknown[] | undefined {
+export function arrayAt(
+  object: JsonObject | undefined,
+  key: string,
+): readonly unknown[] | undefined {
   const value = object?.[key];
   return Array.isArray(value) ? value : undefined;
 }
@@ -41,7 +44,11 @@ export function integerAt(object: JsonObject | undefined, key: string): bigint |
 /** A minor-unit amount as a JSON number for the wire; refuses what a double cannot hold exactly. */
 export function toWireNumber(connector: string, amount: bigint, field: string): number {
   if (amount <= 0n) {
-    throw new ConnectorError(connector, 'invalid_amount', `${field} must be a positive number of minor units, got ${amount}`);
+    throw new ConnectorError(
+      connector,
+      'invalid_amount',
+      `${field} must be a positive number of minor units, got ${amount}`,
+    );
   }
   if (amount > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new ConnectorError(

@@ -22,7 +22,9 @@ export const eventTypes = [
 export type EventType = (typeof eventTypes)[number];
 
 /** The API object the event carries (already presented: snake_case, bigint amounts). */
-export type EventObject = { readonly id: string; readonly object: string } & Readonly<Record<string, unknown>>;
+export type EventObject = { readonly id: string; readonly object: string } & Readonly<
+  Record<string, unknown>
+>;
 
 export type NewEvent = {
   readonly id: string;
@@ -49,13 +51,17 @@ export function newEvent(merchantId: string, type: EventType, object: EventObjec
  * type, object id, data), so that any number of events is one statement with a fixed shape. An
  * undefined entry writes nothing (it keeps the positions of a batch aligned with its events).
  */
-export function eventParameters(events: readonly (NewEvent | undefined)[]): [string, string, string, string, string] {
+export function eventParameters(
+  events: readonly (NewEvent | undefined)[],
+): [string, string, string, string, string] {
   return [
     textArrayLiteral(events.map((event) => event?.id ?? null)),
     textArrayLiteral(events.map((event) => event?.merchantId ?? null)),
     textArrayLiteral(events.map((event) => event?.type ?? null)),
     textArrayLiteral(events.map((event) => event?.object.id ?? null)),
-    textArrayLiteral(events.map((event) => (event === undefined ? null : toJson({ object: event.object })))),
+    textArrayLiteral(
+      events.map((event) => (event === undefined ? null : toJson({ object: event.object }))),
+    ),
   ];
 }
 
@@ -86,22 +92,49 @@ export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): 
   await tx.query(`WITH ${eventCtes(1)} SELECT 1`, eventParameters(events));
 }
 
-export type EventRow = { id: string; merchant_id: string; type: EventType; object_id: string; data: StoredEvent['data']; created_at: Date };
+export type EventRow = {
+  id: string;
+  merchant_id: string;
+  type: EventType;
+  object_id: string;
+  data: StoredEvent['data'];
+  created_at: Date;
+};
 
 export function eventFromRow(row: EventRow): StoredEvent {
-  return { id: row.id, merchantId: row.merchant_id, type: row.type, objectId: row.object_id, data: row.data, createdAt: row.created_at };
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    type: row.type,
+    objectId: row.object_id,
+    data: row.data,
+    createdAt: row.created_at,
+  };
 }
 
-export async function findEvent(queryable: Queryable, merchantId: string, id: string): Promise<StoredEvent | undefined> {
-  const result = await queryable.query<EventRow>('SELECT * FROM events WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+export async function findEvent(
+  queryable: Queryable,
+  merchantId: string,
+  id: string,
+): Promise<StoredEvent | undefined> {
+  const result = await queryable.query<EventRow>(
+    'SELECT * FROM events WHERE id = $1 AND merchant_id = $2',
+    [id, merchantId],
+  );
   const row = result.rows[0];
   return row === undefined ? undefined : eventFromRow(row);
 }
 
 /** Events by id (any merchant), in the order of `ids`; for the bus and its consumers. */
-export async function eventsById(queryable: Queryable, ids: readonly string[]): Promise<StoredEvent[]> {
+export async function eventsById(
+  queryable: Queryable,
+  ids: readonly string[],
+): Promise<StoredEvent[]> {
   if (ids.length === 0) return [];
-  const result = await queryable.query<EventRow>('SELECT * FROM events WHERE id = ANY($1::text[])', [textArrayLiteral(ids)]);
+  const result = await queryable.query<EventRow>(
+    'SELECT * FROM events WHERE id = ANY($1::text[])',
+    [textArrayLiteral(ids)],
+  );
   const byId = new Map(result.rows.map((row) => [row.id, eventFromRow(row)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
@@ -115,16 +148,28 @@ export type EventListOptions = {
 };
 
 /** Newest first, Stripe's list order. `types` may end in `.*` (e.g. `payment_intent.*`). */
-export async function listEvents(queryable: Queryable, merchantId: string, options: EventListOptions): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+export async function listEvents(
+  queryable: Queryable,
+  merchantId: string,
+  options: EventListOptions,
+): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
   const ascending = options.endingBefore !== undefined;
-  const patterns = options.types?.map((type) => (type.endsWith('.*') ? `${type.slice(0, -1)}%` : type));
+  const patterns = options.types?.map((type) =>
+    type.endsWith('.*') ? `${type.slice(0, -1)}%` : type,
+  );
   const result = await queryable.query<EventRow>(
     `SELECT * FROM events
       WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
         AND ($4::text[] IS NULL OR type LIKE ANY($4::text[])) AND ($5::text IS NULL OR object_id = $5)
       ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $6`,
-    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, patterns === undefined ? null : textArrayLiteral(patterns),
-      options.objectId ?? null, options.limit + 1],
+    [
+      merchantId,
+      options.startingAfter ?? null,
+      options.endingBefore ?? null,
+      patterns === undefined ? null : textArrayLiteral(patterns),
+      options.objectId ?? null,
+      options.limit + 1,
+    ],
   );
   const page = result.rows.slice(0, options.limit).map(eventFromRow);
   if (ascending) page.reverse();

@@ -32,18 +32,29 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Payrail API',
         version: apiVersion,
-        description: 'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
+        description:
+          'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
       },
       components: {
         securitySchemes: {
-          secretKey: { type: 'http', scheme: 'bearer', description: "A merchant's secret key, sk_test_…" },
+          secretKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "A merchant's secret key, sk_test_…",
+          },
           adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
         },
       },
     },
     transform: ({ schema, url }) => {
       // PSP webhooks authenticate by their signature, not by a key.
-      const security = url.startsWith('/v1/admin/') ? [{ adminKey: [] }] : url.startsWith('/v1/psp_webhooks/') ? [] : url.startsWith('/v1/') ? [{ secretKey: [] }] : [];
+      const security = url.startsWith('/v1/admin/')
+        ? [{ adminKey: [] }]
+        : url.startsWith('/v1/psp_webhooks/')
+          ? []
+          : url.startsWith('/v1/')
+            ? [{ secretKey: [] }]
+            : [];
       return { schema: { ...schema, security } as typeof schema, url };
     },
   });
@@ -70,7 +81,12 @@ function pathToNul(value: unknown, path: string): string | undefined {
 }
 
 function installValidation(app: FastifyInstance): void {
-  const common: AjvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false };
+  const common: AjvOptions = {
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    strict: false,
+  };
   const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
   const bodyAjv = new Ajv({ ...common, coerceTypes: false });
   for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
@@ -81,7 +97,15 @@ function installValidation(app: FastifyInstance): void {
     const validate = (data: unknown): boolean => {
       const nul = pathToNul(data, '');
       if (nul !== undefined) {
-        validate.errors = [{ keyword: 'pattern', instancePath: nul, schemaPath: '', params: {}, message: 'must not contain the character U+0000' }];
+        validate.errors = [
+          {
+            keyword: 'pattern',
+            instancePath: nul,
+            schemaPath: '',
+            params: {},
+            message: 'must not contain the character U+0000',
+          },
+        ];
         return false;
       }
       const chosen = typeof data === 'object' && data !== null && formEncoded in data ? text : json;
@@ -92,27 +116,40 @@ function installValidation(app: FastifyInstance): void {
     validate.errors = undefined as typeof json.errors;
     return validate;
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseForm(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
 }
-
-
 
 function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const response = toErrorResponse(error, request.id);
-    if (response.expected) request.log.info({ code: response.body.error.code, param: response.body.error.param }, 'request refused');
+    if (response.expected)
+      request.log.info(
+        { code: response.body.error.code, param: response.body.error.param },
+        'request refused',
+      );
     else request.log.error({ err: error }, 'unexpected error');
-    if (response.retryAfterSeconds !== undefined) void reply.header('retry-after', String(response.retryAfterSeconds));
+    if (response.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(response.retryAfterSeconds));
     void reply.code(response.status).type('application/json').send(toJson(response.body));
   });
   app.setNotFoundHandler((request, reply) => {
-    const response = toErrorResponse(new ApiError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url}).`), request.id);
+    const response = toErrorResponse(
+      new ApiError(
+        'route_not_found',
+        `Unrecognized request URL (${request.method}: ${request.url}).`,
+      ),
+      request.id,
+    );
     void reply.code(response.status).type('application/json').send(toJson(response.body));
   });
 }
@@ -141,7 +178,12 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   registerMetricsRoute(app, context.metrics);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL: one series per route, not per object id.
-    context.metrics.recordHttpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    context.metrics.recordHttpRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   await registerPspWebhookRoutes(app, context);

@@ -17,14 +17,19 @@ function bearerToken(request: FastifyRequest): string | undefined {
   if (match !== null) return match[1];
   // Stripe's SDKs may send the key as the user of HTTP Basic auth.
   const basic = /^Basic\s+([A-Za-z0-9+/=]{1,400})$/i.exec(header);
-  if (basic?.[1] !== undefined) return Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0];
+  if (basic?.[1] !== undefined)
+    return Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0];
   return undefined;
 }
 
 export function merchantAuth(merchants: Merchants) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
-    if (token === undefined) throw new ApiError('api_key_missing', 'No API key provided. Send it as "Authorization: Bearer sk_test_…".');
+    if (token === undefined)
+      throw new ApiError(
+        'api_key_missing',
+        'No API key provided. Send it as "Authorization: Bearer sk_test_…".',
+      );
     const found = token.startsWith('sk_') ? await merchants.authenticate(token) : undefined;
     if (found === undefined) throw new ApiError('api_key_invalid', 'Invalid API key provided.');
     request.merchantId = found.merchantId;
@@ -34,7 +39,12 @@ export function merchantAuth(merchants: Merchants) {
 export function adminAuth(adminKeys: AdminKeys) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
-    if (token === undefined) throw new ApiError('api_key_missing', 'No admin key provided. Send it as "Authorization: Bearer ak_…".');
-    if (!(await adminKeys.authenticate(token))) throw new ApiError('admin_key_invalid', 'Invalid admin key provided.');
+    if (token === undefined)
+      throw new ApiError(
+        'api_key_missing',
+        'No admin key provided. Send it as "Authorization: Bearer ak_…".',
+      );
+    if (!(await adminKeys.authenticate(token)))
+      throw new ApiError('admin_key_invalid', 'Invalid admin key provided.');
   };
 }

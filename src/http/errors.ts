@@ -10,7 +10,13 @@ import { maskCardNumbers } from '../vault/card.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
 import { presentIntent } from './presenters.ts';
 
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error' | 'card_error';
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'idempotency_error'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'card_error';
 
 type CatalogueEntry = { readonly status: number; readonly type: ErrorType };
 
@@ -100,7 +106,13 @@ export class ApiError extends Error {
   readonly param: string | undefined;
   readonly declineCode: string | undefined;
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: ErrorCode, message: string, param?: string, declineCode?: string, retryAfterSeconds?: number) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    param?: string,
+    declineCode?: string,
+    retryAfterSeconds?: number,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -111,13 +123,32 @@ export class ApiError extends Error {
 }
 
 export type ErrorBody = {
-  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; decline_code?: string; payment_intent?: unknown; request_id: string };
+  error: {
+    type: ErrorType;
+    code: ErrorCode;
+    message: string;
+    param?: string;
+    decline_code?: string;
+    payment_intent?: unknown;
+    request_id: string;
+  };
 };
 
-export type ErrorResponse = { status: number; body: ErrorBody; expected: boolean; retryAfterSeconds?: number };
+export type ErrorResponse = {
+  status: number;
+  body: ErrorBody;
+  expected: boolean;
+  retryAfterSeconds?: number;
+};
 
 /** `propertyName` is set when an object's key failed its `propertyNames` schema (metadata keys). */
-type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string; propertyName?: string };
+type ValidationIssue = {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+  propertyName?: string;
+};
 
 /** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
 function paramFromPath(instancePath: string): string {
@@ -130,7 +161,12 @@ function childParam(parent: string, child: string): string {
 }
 
 function fromValidation(issue: ValidationIssue, context: string | undefined): ApiError {
-  const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : 'parameter';
+  const where =
+    context === 'querystring'
+      ? 'query parameter'
+      : context === 'params'
+        ? 'path parameter'
+        : 'parameter';
   if (issue.keyword === 'required') {
     const missing = String(issue.params.missingProperty ?? '');
     const param = childParam(paramFromPath(issue.instancePath), missing);
@@ -142,44 +178,93 @@ function fromValidation(issue: ValidationIssue, context: string | undefined): Ap
     return new ApiError('parameter_unknown', `Received unknown ${where}: ${param}.`, param);
   }
   const param = paramFromPath(issue.instancePath);
-  if (param === '') return new ApiError('body_invalid', `The request body ${issue.message ?? 'is invalid'}.`);
+  if (param === '')
+    return new ApiError('body_invalid', `The request body ${issue.message ?? 'is invalid'}.`);
   if (issue.propertyName !== undefined) {
     // The key itself is wrong, so the param is the object that holds it; the message names the key.
-    const key = JSON.stringify(issue.propertyName.length > 50 ? `${issue.propertyName.slice(0, 50)}…` : issue.propertyName);
-    return new ApiError('parameter_invalid', `Invalid ${where} ${param}: the key ${key} ${issue.message ?? 'is not allowed'}.`, param);
+    const key = JSON.stringify(
+      issue.propertyName.length > 50 ? `${issue.propertyName.slice(0, 50)}…` : issue.propertyName,
+    );
+    return new ApiError(
+      'parameter_invalid',
+      `Invalid ${where} ${param}: the key ${key} ${issue.message ?? 'is not allowed'}.`,
+      param,
+    );
   }
-  return new ApiError('parameter_invalid', `Invalid ${where} ${param}: ${issue.message ?? 'invalid value'}.`, param);
+  return new ApiError(
+    'parameter_invalid',
+    `Invalid ${where} ${param}: ${issue.message ?? 'invalid value'}.`,
+    param,
+  );
 }
 
 /** Fastify's own errors (parsing, limits, schema validation) as API errors. */
-function fromFramework(error: { code?: unknown; validation?: unknown; validationContext?: unknown; message: string }): ApiError | undefined {
+function fromFramework(error: {
+  code?: unknown;
+  validation?: unknown;
+  validationContext?: unknown;
+  message: string;
+}): ApiError | undefined {
   if (Array.isArray(error.validation) && error.validation.length > 0) {
-    return fromValidation(error.validation[0] as ValidationIssue, typeof error.validationContext === 'string' ? error.validationContext : undefined);
+    return fromValidation(
+      error.validation[0] as ValidationIssue,
+      typeof error.validationContext === 'string' ? error.validationContext : undefined,
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('body_too_large', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('content_type_unsupported', 'Send the body as application/json or application/x-www-form-urlencoded.');
+      return new ApiError(
+        'content_type_unsupported',
+        'Send the body as application/json or application/x-www-form-urlencoded.',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('body_invalid', 'The request body is empty but the content type says JSON.');
+      return new ApiError(
+        'body_invalid',
+        'The request body is empty but the content type says JSON.',
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('body_invalid', 'The request body is not valid JSON.');
     default:
-      if (error instanceof FormError) return error.param === undefined ? new ApiError('body_invalid', error.message) : new ApiError('parameter_invalid', error.message, error.param);
-      return error instanceof SyntaxError ? new ApiError('body_invalid', 'The request body is not valid JSON.') : undefined;
+      if (error instanceof FormError)
+        return error.param === undefined
+          ? new ApiError('body_invalid', error.message)
+          : new ApiError('parameter_invalid', error.message, error.param);
+      return error instanceof SyntaxError
+        ? new ApiError('body_invalid', 'The request body is not valid JSON.')
+        : undefined;
   }
 }
 
 function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof LedgerError || error instanceof MoneyError || error instanceof VaultError || error instanceof WebhookError) return new ApiError(error.code, error.message, error.param);
-  if (error instanceof PaymentError) return new ApiError(error.code, error.message, error.param, error.declineCode, error.retryAfterSeconds);
+  if (
+    error instanceof LedgerError ||
+    error instanceof MoneyError ||
+    error instanceof VaultError ||
+    error instanceof WebhookError
+  )
+    return new ApiError(error.code, error.message, error.param);
+  if (error instanceof PaymentError)
+    return new ApiError(
+      error.code,
+      error.message,
+      error.param,
+      error.declineCode,
+      error.retryAfterSeconds,
+    );
   // A capture, cancel, refund or sync refused by the connector's breaker or bulkhead: nothing was
   // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
   if (error instanceof ConnectorUnavailableError) {
-    return new ApiError('connector_unavailable', `The connector '${error.connector}' is refusing calls right now (${error.reason}); nothing was sent. Retry later.`, undefined, undefined, error.retryAfterSeconds);
+    return new ApiError(
+      'connector_unavailable',
+      `The connector '${error.connector}' is refusing calls right now (${error.reason}); nothing was sent. Retry later.`,
+      undefined,
+      undefined,
+      error.retryAfterSeconds,
+    );
   }
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
@@ -195,16 +280,38 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
     return {
       status: entry.status,
       expected: false,
-      body: { error: { type: entry.type, code: 'internal_error', message: `An internal error occurred; quote request ${requestId} when reporting it.`, request_id: requestId } },
+      body: {
+        error: {
+          type: entry.type,
+          code: 'internal_error',
+          message: `An internal error occurred; quote request ${requestId} when reporting it.`,
+          request_id: requestId,
+        },
+      },
     };
   }
   const entry: CatalogueEntry = catalogue[apiError.code];
   // A card number may come back in what a request named (an unknown field, a path): masked here,
   // for every error, since an answer can also be stored (idempotency keys) and logged.
-  const body: ErrorBody = { error: { type: entry.type, code: apiError.code, message: maskCardNumbers(apiError.message), request_id: requestId } };
+  const body: ErrorBody = {
+    error: {
+      type: entry.type,
+      code: apiError.code,
+      message: maskCardNumbers(apiError.message),
+      request_id: requestId,
+    },
+  };
   if (apiError.param !== undefined) body.error.param = maskCardNumbers(apiError.param);
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
-  if (error instanceof PaymentError && error.paymentIntent !== undefined) body.error.payment_intent = presentIntent(error.paymentIntent);
-  return { status: entry.status, body, expected: true, ...(apiError.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: apiError.retryAfterSeconds }) };
+  if (error instanceof PaymentError && error.paymentIntent !== undefined)
+    body.error.payment_intent = presentIntent(error.paymentIntent);
+  return {
+    status: entry.status,
+    body,
+    expected: true,
+    ...(apiError.retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterSeconds: apiError.retryAfterSeconds }),
+  };
 }

@@ -28,9 +28,15 @@ function decode(text: string): string {
 /** 'a[b][0]' → ['a', 'b', '0']; 'a[]' → ['a', '']. */
 function pathOf(key: string): string[] {
   const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
-  if (match === null) throw new FormError(`The form field name '${key.slice(0, 100)}' is not valid bracket notation.`);
+  if (match === null)
+    throw new FormError(
+      `The form field name '${key.slice(0, 100)}' is not valid bracket notation.`,
+    );
   const rest = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
-  if (rest.length > depthMax) throw new FormError(`The form field '${key.slice(0, 100)}' is nested more than ${depthMax} levels deep.`);
+  if (rest.length > depthMax)
+    throw new FormError(
+      `The form field '${key.slice(0, 100)}' is nested more than ${depthMax} levels deep.`,
+    );
   return [match[1] as string, ...rest];
 }
 
@@ -41,15 +47,23 @@ function assign(root: Node, name: string, path: readonly string[], value: string
   for (const [index, segment] of path.entries()) {
     const last = index === path.length - 1;
     const key = segment === '' ? String(Object.keys(node).length) : segment;
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new FormError('The form field name is not allowed.');
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+      throw new FormError('The form field name is not allowed.');
     if (last) {
       // `amount=1000&amount=5` is ambiguous: refused rather than letting one value silently win.
-      if (node[key] !== undefined) throw new FormError(`The form field '${name.slice(0, 100)}' is given more than once.`, name.slice(0, 100));
+      if (node[key] !== undefined)
+        throw new FormError(
+          `The form field '${name.slice(0, 100)}' is given more than once.`,
+          name.slice(0, 100),
+        );
       node[key] = value;
       return;
     }
     const next = node[key];
-    if (next !== undefined && (typeof next !== 'object' || next === null)) throw new FormError(`The form field '${path.join('.')}' is given twice with different shapes.`);
+    if (next !== undefined && (typeof next !== 'object' || next === null))
+      throw new FormError(
+        `The form field '${path.join('.')}' is given twice with different shapes.`,
+      );
     if (next === undefined) node[key] = Object.create(null) as Node;
     node = node[key] as Node;
   }
@@ -58,7 +72,9 @@ function assign(root: Node, name: string, path: readonly string[], value: string
 /** Objects whose keys are 0..n-1 become arrays. */
 function arraysOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  const entries = Object.entries(value as Node).map(([key, child]) => [key, arraysOf(child)] as const);
+  const entries = Object.entries(value as Node).map(
+    ([key, child]) => [key, arraysOf(child)] as const,
+  );
   const isArray = entries.length > 0 && entries.every(([key], index) => key === String(index));
   return isArray ? entries.map(([, child]) => child) : Object.fromEntries(entries);
 }
@@ -66,15 +82,21 @@ function arraysOf(value: unknown): unknown {
 export function parseForm(text: string): Record<string, unknown> {
   const root: Node = Object.create(null) as Node;
   const pairs = text === '' ? [] : text.split('&');
-  if (pairs.length > pairsMax) throw new FormError(`The form-encoded body has more than ${pairsMax} fields.`);
+  if (pairs.length > pairsMax)
+    throw new FormError(`The form-encoded body has more than ${pairsMax} fields.`);
   for (const pair of pairs) {
     if (pair === '') continue;
     const separator = pair.indexOf('=');
     const key = decode(separator < 0 ? pair : pair.slice(0, separator));
     const value = separator < 0 ? '' : decode(pair.slice(separator + 1));
     // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500 there.
-    if (key.includes('\u0000')) throw new FormError('A form field name contains the character U+0000.');
-    if (value.includes('\u0000')) throw new FormError(`The form field '${key.slice(0, 100)}' contains the character U+0000.`, key.slice(0, 100));
+    if (key.includes('\u0000'))
+      throw new FormError('A form field name contains the character U+0000.');
+    if (value.includes('\u0000'))
+      throw new FormError(
+        `The form field '${key.slice(0, 100)}' contains the character U+0000.`,
+        key.slice(0, 100),
+      );
     assign(root, key, pathOf(key), value);
   }
   const parsed = arraysOf(root) as Record<string, unknown>;

@@ -7,7 +7,11 @@ import { idempotencyKeyLengthMax, type IdempotencyKeys } from '../idempotency/ke
 import { ApiError } from './errors.ts';
 import { toJson } from './serialize.ts';
 
-export type RequestIdempotency = { readonly key: string; readonly resumed: boolean; readonly resourceId: string | null };
+export type RequestIdempotency = {
+  readonly key: string;
+  readonly resumed: boolean;
+  readonly resourceId: string | null;
+};
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,18 +26,43 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
     if (request.method !== 'POST') return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
-    if (typeof header !== 'string' || header.length === 0 || header.length > idempotencyKeyLengthMax) {
-      throw new ApiError('parameter_invalid', `The Idempotency-Key header must be 1 to ${idempotencyKeyLengthMax} characters.`, 'Idempotency-Key');
+    if (
+      typeof header !== 'string' ||
+      header.length === 0 ||
+      header.length > idempotencyKeyLengthMax
+    ) {
+      throw new ApiError(
+        'parameter_invalid',
+        `The Idempotency-Key header must be 1 to ${idempotencyKeyLengthMax} characters.`,
+        'Idempotency-Key',
+      );
     }
-    const begin = await keys.begin({ merchantId: request.merchantId, key: header, method: request.method, path: request.url.split('?')[0] ?? request.url, body: request.body });
+    const begin = await keys.begin({
+      merchantId: request.merchantId,
+      key: header,
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      body: request.body,
+    });
     if (begin.kind === 'replay') {
-      return reply.code(begin.status).header(replayedHeader, 'true').type('application/json').send(toJson(begin.body));
+      return reply
+        .code(begin.status)
+        .header(replayedHeader, 'true')
+        .type('application/json')
+        .send(toJson(begin.body));
     }
     if (begin.kind === 'in_use') {
-      throw new ApiError('idempotency_key_in_use', 'There is currently another in-progress request using this Idempotency-Key; retry it later.');
+      throw new ApiError(
+        'idempotency_key_in_use',
+        'There is currently another in-progress request using this Idempotency-Key; retry it later.',
+      );
     }
     if (begin.kind === 'mismatch') {
-      throw new ApiError('idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.', 'Idempotency-Key');
+      throw new ApiError(
+        'idempotency_error',
+        'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+        'Idempotency-Key',
+      );
     }
     request.idempotency = { key: header, resumed: begin.resumed, resourceId: begin.resourceId };
   });
@@ -42,7 +71,13 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
     const idempotency = request.idempotency;
     if (idempotency === undefined || reply.getHeader(replayedHeader) !== undefined) return payload;
     if (reply.statusCode >= 500) await keys.release(request.merchantId, idempotency.key);
-    else await keys.finish(request.merchantId, idempotency.key, reply.statusCode, typeof payload === 'string' ? payload : toJson(payload));
+    else
+      await keys.finish(
+        request.merchantId,
+        idempotency.key,
+        reply.statusCode,
+        typeof payload === 'string' ? payload : toJson(payload),
+      );
     return payload;
   });
 }

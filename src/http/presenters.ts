@@ -90,7 +90,15 @@ export function presentIntent({ intent, attempts }: IntentWithAttempts) {
     created: unixSeconds(intent.createdAt),
     currency: intent.currency,
     description: intent.description,
-    last_payment_error: error === null ? null : { type: 'card_error', code: error.code, decline_code: error.decline_code ?? null, message: error.message },
+    last_payment_error:
+      error === null
+        ? null
+        : {
+            type: 'card_error',
+            code: error.code,
+            decline_code: error.decline_code ?? null,
+            message: error.message,
+          },
     livemode: false,
     metadata: intent.metadata,
     payment_method: intent.paymentMethodId,
@@ -124,7 +132,11 @@ export function presentPaymentMethod(method: PaymentMethod) {
     object: 'payment_method' as const,
     type: 'card' as const,
     card: {
-      brand: method.brand, last4: method.last4, exp_month: method.expMonth, exp_year: method.expYear, fingerprint: method.fingerprint,
+      brand: method.brand,
+      last4: method.last4,
+      exp_month: method.expMonth,
+      exp_year: method.expYear,
+      fingerprint: method.fingerprint,
       country: method.country,
     },
     billing_details: { name: method.holderName },

@@ -5,8 +5,13 @@ import { Type } from 'typebox';
 export const Int64 = Type.Unsafe<bigint | number>({ type: 'integer', format: 'int64' });
 
 export const MerchantSchema = Type.Object({
-  id: Type.String(), object: Type.Literal('merchant'), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]),
-  created: Type.Integer(), livemode: Type.Boolean(), metadata: Type.Record(Type.String(), Type.String()),
+  id: Type.String(),
+  object: Type.Literal('merchant'),
+  name: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  created: Type.Integer(),
+  livemode: Type.Boolean(),
+  metadata: Type.Record(Type.String(), Type.String()),
 });
 
 export const ErrorSchema = Type.Object({
@@ -17,7 +22,12 @@ export const ErrorSchema = Type.Object({
     param: Type.Optional(Type.String()),
     decline_code: Type.Optional(Type.String()),
     /** With card errors: the PaymentIntent as the decline left it. */
-    payment_intent: Type.Optional(Type.Object({ id: Type.String(), object: Type.Literal('payment_intent') }, { additionalProperties: true })),
+    payment_intent: Type.Optional(
+      Type.Object(
+        { id: Type.String(), object: Type.Literal('payment_intent') },
+        { additionalProperties: true },
+      ),
+    ),
     request_id: Type.String(),
   }),
 });
@@ -46,4 +56,9 @@ export const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 500 
 });
 
 export const listOf = <T extends ReturnType<typeof Type.Object>>(item: T) =>
-  Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean(), url: Type.String() });
+  Type.Object({
+    object: Type.Literal('list'),
+    data: Type.Array(item),
+    has_more: Type.Boolean(),
+    url: Type.String(),
+  });

@@ -3,7 +3,9 @@
 const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
 export function toJson(payload: unknown): string {
-  return JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? rawJson(value.toString()) : value));
+  return JSON.stringify(payload, (_key, value: unknown) =>
+    typeof value === 'bigint' ? rawJson(value.toString()) : value,
+  );
 }
 
 /** Unix seconds, as Stripe writes `created`. */

@@ -16,7 +16,13 @@ export type Begin =
   | { readonly kind: 'in_use' }
   | { readonly kind: 'mismatch' };
 
-export type KeyRequest = { readonly merchantId: string; readonly key: string; readonly method: string; readonly path: string; readonly body: unknown };
+export type KeyRequest = {
+  readonly merchantId: string;
+  readonly key: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+};
 
 /** The request-hash key: derived from the vault master key for this purpose only. */
 export function requestHashKey(masterKey: Buffer): Buffer {
@@ -31,14 +37,27 @@ export function requestHashKey(masterKey: Buffer): Buffer {
 export function requestHash(hashKey: Buffer, method: string, path: string, body: unknown): string {
   const canonical = JSON.stringify(body ?? null, (_key, value: unknown) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      ),
+    );
   });
-  return crypto.createHmac('sha256', hashKey).update(`${method} ${path}\n${canonical}`).digest('hex');
+  return crypto
+    .createHmac('sha256', hashKey)
+    .update(`${method} ${path}\n${canonical}`)
+    .digest('hex');
 }
 
 type KeyRow = {
-  request_method: string; request_path: string; request_hash: string; status: 'running' | 'finished';
-  lease_active: boolean; resource_id: string | null; response_status: number | null; response_body: unknown;
+  request_method: string;
+  request_path: string;
+  request_hash: string;
+  status: 'running' | 'finished';
+  lease_active: boolean;
+  resource_id: string | null;
+  response_status: number | null;
+  response_body: unknown;
 };
 
 export class IdempotencyKeys {
@@ -70,8 +89,14 @@ export class IdempotencyKeys {
       );
       const row = existing.rows[0];
       if (row === undefined) throw new Error('idempotency key vanished while locked');
-      if (row.request_method !== request.method || row.request_path !== request.path || row.request_hash !== hash) return { kind: 'mismatch' };
-      if (row.status === 'finished') return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
+      if (
+        row.request_method !== request.method ||
+        row.request_path !== request.path ||
+        row.request_hash !== hash
+      )
+        return { kind: 'mismatch' };
+      if (row.status === 'finished')
+        return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
       if (row.lease_active) return { kind: 'in_use' };
       await tx.query(
         `UPDATE idempotency_keys SET locked_until = now() + $3 * interval '1 millisecond', updated_at = now() WHERE merchant_id = $1 AND key = $2`,
@@ -82,8 +107,16 @@ export class IdempotencyKeys {
   }
 
   /** Records the resource a request created, inside the transaction that created it. */
-  async bindResource(tx: Queryable, merchantId: string, key: string, resourceId: string): Promise<void> {
-    await tx.query('UPDATE idempotency_keys SET resource_id = $3, updated_at = now() WHERE merchant_id = $1 AND key = $2', [merchantId, key, resourceId]);
+  async bindResource(
+    tx: Queryable,
+    merchantId: string,
+    key: string,
+    resourceId: string,
+  ): Promise<void> {
+    await tx.query(
+      'UPDATE idempotency_keys SET resource_id = $3, updated_at = now() WHERE merchant_id = $1 AND key = $2',
+      [merchantId, key, resourceId],
+    );
   }
 
   /** Stores the final response; a repeat of the request gets exactly this. */

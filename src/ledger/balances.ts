@@ -10,7 +10,12 @@ export function isDebitNormal(type: AccountType): boolean {
 }
 
 /** Adds one entry to running totals, in place. */
-export function applyEntry(totals: Totals, layer: Layer, direction: Direction, amount: bigint): void {
+export function applyEntry(
+  totals: Totals,
+  layer: Layer,
+  direction: Direction,
+  amount: bigint,
+): void {
   if (layer === 'posted') {
     if (direction === 'debit') totals.postedDebits += amount;
     else totals.postedCredits += amount;
@@ -22,21 +27,34 @@ export function applyEntry(totals: Totals, layer: Layer, direction: Direction, a
 export function balanceOf(type: AccountType, totals: Readonly<Totals>): Balance {
   if (isDebitNormal(type)) {
     const posted = totals.postedDebits - totals.postedCredits;
-    return { posted, pending: totals.pendingDebits - totals.pendingCredits, available: posted - totals.pendingCredits };
+    return {
+      posted,
+      pending: totals.pendingDebits - totals.pendingCredits,
+      available: posted - totals.pendingCredits,
+    };
   }
   const posted = totals.postedCredits - totals.postedDebits;
-  return { posted, pending: totals.pendingCredits - totals.pendingDebits, available: posted - totals.pendingDebits };
+  return {
+    posted,
+    pending: totals.pendingCredits - totals.pendingDebits,
+    available: posted - totals.pendingDebits,
+  };
 }
 
 /** The same rule the database's CHECK constraints enforce. */
 export function withinLimit(limit: LimitRule, totals: Readonly<Totals>): boolean {
-  if (limit === 'debits_must_not_exceed_credits') return totals.postedDebits + totals.pendingDebits <= totals.postedCredits;
-  if (limit === 'credits_must_not_exceed_debits') return totals.postedCredits + totals.pendingCredits <= totals.postedDebits;
+  if (limit === 'debits_must_not_exceed_credits')
+    return totals.postedDebits + totals.pendingDebits <= totals.postedCredits;
+  if (limit === 'credits_must_not_exceed_debits')
+    return totals.postedCredits + totals.pendingCredits <= totals.postedDebits;
   return true;
 }
 
 export function totalsInRange(totals: Readonly<Totals>, maximum: bigint): boolean {
-  return [totals.postedDebits, totals.postedCredits, totals.pendingDebits, totals.pendingCredits].every(
-    (value) => value >= 0n && value <= maximum,
-  );
+  return [
+    totals.postedDebits,
+    totals.postedCredits,
+    totals.pendingDebits,
+    totals.pendingCredits,
+  ].every((value) => value >= 0n && value <= maximum);
 }

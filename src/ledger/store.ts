@@ -16,15 +16,27 @@ export type TransactionRow = {
   created_at: Date;
 };
 
-export const transactionColumns = 'id, kind, pending_id, request, description, metadata, expires_at, created_at';
+export const transactionColumns =
+  'id, kind, pending_id, request, description, metadata, expires_at, created_at';
 
-export async function selectTransactions(tx: Queryable, ids: readonly string[]): Promise<TransactionRow[]> {
+export async function selectTransactions(
+  tx: Queryable,
+  ids: readonly string[],
+): Promise<TransactionRow[]> {
   if (ids.length === 0) return [];
-  const result = await tx.query<TransactionRow>(`SELECT ${transactionColumns} FROM ledger_transactions WHERE id = ANY($1::text[])`, [texts(ids)]);
+  const result = await tx.query<TransactionRow>(
+    `SELECT ${transactionColumns} FROM ledger_transactions WHERE id = ANY($1::text[])`,
+    [texts(ids)],
+  );
   return result.rows;
 }
 
-type HoldRow = { transaction_id: string; status: HoldStatus; expires_at: Date | null; request: CanonicalRequest };
+type HoldRow = {
+  transaction_id: string;
+  status: HoldStatus;
+  expires_at: Date | null;
+  request: CanonicalRequest;
+};
 
 /** Locks the holds in id order (every writer locks holds, then accounts, each sorted: no deadlock). */
 export async function lockHolds(tx: Queryable, ids: readonly string[]): Promise<HoldRow[]> {
@@ -122,15 +134,17 @@ SELECT id, created_at FROM new_transactions`;
 /** Transactions go as one JSON document: their request and metadata are JSON already. */
 function transactionParameters(transactions: readonly NewTransaction[]): unknown[] {
   return [
-    JSON.stringify(transactions.map((t) => ({
-      id: t.id,
-      kind: t.kind,
-      pending_id: t.pendingId,
-      request: t.request,
-      description: t.description,
-      metadata: t.metadata,
-      expires_at: t.expiresAt?.toISOString() ?? null,
-    }))),
+    JSON.stringify(
+      transactions.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        pending_id: t.pendingId,
+        request: t.request,
+        description: t.description,
+        metadata: t.metadata,
+        expires_at: t.expiresAt?.toISOString() ?? null,
+      })),
+    ),
   ];
 }
 
@@ -181,7 +195,12 @@ function accountParameters(accounts: readonly AccountState[]): unknown[] {
 /** Writes a whole batch with one statement; returns each new transaction's creation time. */
 export async function writeBatch(
   tx: Queryable,
-  batch: { transactions: readonly NewTransaction[]; entries: readonly PlannedEntry[]; holds: readonly HoldState[]; accounts: readonly AccountState[] },
+  batch: {
+    transactions: readonly NewTransaction[];
+    entries: readonly PlannedEntry[];
+    holds: readonly HoldState[];
+    accounts: readonly AccountState[];
+  },
 ): Promise<Map<string, Date>> {
   if (batch.transactions.length === 0) return new Map();
   const result = await tx.query<{ id: string; created_at: Date }>(writeBatchSql, [

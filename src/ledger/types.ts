@@ -1,15 +1,27 @@
 // Ledger vocabulary (DESIGN §7). Amounts are bigint minor units; every leg names its currency.
 
 export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
-export type LimitRule = 'none' | 'debits_must_not_exceed_credits' | 'credits_must_not_exceed_debits';
+export type LimitRule =
+  'none' | 'debits_must_not_exceed_credits' | 'credits_must_not_exceed_debits';
 export type Direction = 'debit' | 'credit';
 export type Layer = 'posted' | 'pending';
-export type TransferKind = 'posted' | 'pending' | 'post_pending' | 'void_pending' | 'expire_pending';
+export type TransferKind =
+  'posted' | 'pending' | 'post_pending' | 'void_pending' | 'expire_pending';
 export type HoldStatus = 'pending' | 'posted' | 'voided' | 'expired';
 export type Metadata = Readonly<Record<string, string>>;
 
-export const accountTypes: readonly AccountType[] = ['asset', 'liability', 'equity', 'revenue', 'expense'];
-export const limitRules: readonly LimitRule[] = ['none', 'debits_must_not_exceed_credits', 'credits_must_not_exceed_debits'];
+export const accountTypes: readonly AccountType[] = [
+  'asset',
+  'liability',
+  'equity',
+  'revenue',
+  'expense',
+];
+export const limitRules: readonly LimitRule[] = [
+  'none',
+  'debits_must_not_exceed_credits',
+  'credits_must_not_exceed_debits',
+];
 
 export const ledgerLimits = {
   legsPerTransferMax: 32,
@@ -76,7 +88,11 @@ type TransferCommon = {
 
 export type TransferRequest =
   | (TransferCommon & { readonly kind: 'posted'; readonly legs: readonly Leg[] })
-  | (TransferCommon & { readonly kind: 'pending'; readonly legs: readonly Leg[]; readonly expiresAt?: Date })
+  | (TransferCommon & {
+      readonly kind: 'pending';
+      readonly legs: readonly Leg[];
+      readonly expiresAt?: Date;
+    })
   | (TransferCommon & {
       readonly kind: 'post_pending';
       readonly pendingId: string;
@@ -85,7 +101,10 @@ export type TransferRequest =
       /** Or post these legs: each matches a held leg (account, direction) and does not exceed it. */
       readonly legs?: readonly Leg[];
     })
-  | (TransferCommon & { readonly kind: 'void_pending' | 'expire_pending'; readonly pendingId: string });
+  | (TransferCommon & {
+      readonly kind: 'void_pending' | 'expire_pending';
+      readonly pendingId: string;
+    });
 
 export type LedgerTransaction = {
   readonly id: string;

@@ -23,12 +23,23 @@ const entryPageSize = 10_000;
 const problemsMax = 100;
 
 type AccountRow = {
-  id: string; limit_rule: LimitRule; posted_debits: bigint; posted_credits: bigint; pending_debits: bigint;
-  pending_credits: bigint; entry_count: bigint; last_hash: string;
+  id: string;
+  limit_rule: LimitRule;
+  posted_debits: bigint;
+  posted_credits: bigint;
+  pending_debits: bigint;
+  pending_credits: bigint;
+  entry_count: bigint;
+  last_hash: string;
 };
 
 function sameTotals(a: Readonly<Totals>, b: Readonly<Totals>): boolean {
-  return a.postedDebits === b.postedDebits && a.postedCredits === b.postedCredits && a.pendingDebits === b.pendingDebits && a.pendingCredits === b.pendingCredits;
+  return (
+    a.postedDebits === b.postedDebits &&
+    a.postedCredits === b.postedCredits &&
+    a.pendingDebits === b.pendingDebits &&
+    a.pendingCredits === b.pendingCredits
+  );
 }
 
 class AccountWalk {
@@ -43,44 +54,69 @@ class AccountWalk {
 
   /** Checks one entry in sequence order; returns a problem or undefined. */
   step(entry: Entry): string | undefined {
-    if (this.previousTransaction !== undefined && this.previousTransaction !== entry.transactionId && !withinLimit(this.account.limit_rule, this.totals)) {
+    if (
+      this.previousTransaction !== undefined &&
+      this.previousTransaction !== entry.transactionId &&
+      !withinLimit(this.account.limit_rule, this.totals)
+    ) {
       return `account ${this.account.id} broke its limit after transaction ${this.previousTransaction}`;
     }
     this.sequence += 1n;
-    if (entry.accountSequence !== this.sequence) return `account ${this.account.id}: entry sequence ${entry.accountSequence}, expected ${this.sequence}`;
+    if (entry.accountSequence !== this.sequence)
+      return `account ${this.account.id}: entry sequence ${entry.accountSequence}, expected ${this.sequence}`;
     applyEntry(this.totals, entry.layer, entry.direction, entry.amount);
-    if (!sameTotals(this.totals, entry.totalsAfter)) return `account ${this.account.id}: totals after entry ${entry.accountSequence} do not match its entries`;
+    if (!sameTotals(this.totals, entry.totalsAfter))
+      return `account ${this.account.id}: totals after entry ${entry.accountSequence} do not match its entries`;
     this.hash = entryHash(this.hash, entry);
-    if (this.hash !== entry.hash) return `account ${this.account.id}: hash chain broken at entry ${entry.accountSequence}`;
+    if (this.hash !== entry.hash)
+      return `account ${this.account.id}: hash chain broken at entry ${entry.accountSequence}`;
     this.previousTransaction = entry.transactionId;
     return undefined;
   }
 
   finish(): string | undefined {
     const row = this.account;
-    const stored = { postedDebits: row.posted_debits, postedCredits: row.posted_credits, pendingDebits: row.pending_debits, pendingCredits: row.pending_credits };
+    const stored = {
+      postedDebits: row.posted_debits,
+      postedCredits: row.posted_credits,
+      pendingDebits: row.pending_debits,
+      pendingCredits: row.pending_credits,
+    };
     if (!withinLimit(row.limit_rule, this.totals)) return `account ${row.id} breaks its limit`;
-    if (!sameTotals(stored, this.totals)) return `account ${row.id}: materialized balances differ from the sum of its entries`;
-    if (row.entry_count !== this.sequence) return `account ${row.id}: entry count ${row.entry_count}, found ${this.sequence} entries`;
+    if (!sameTotals(stored, this.totals))
+      return `account ${row.id}: materialized balances differ from the sum of its entries`;
+    if (row.entry_count !== this.sequence)
+      return `account ${row.id}: entry count ${row.entry_count}, found ${this.sequence} entries`;
     if (row.last_hash !== this.hash) return `account ${row.id}: last hash differs from its chain`;
     return undefined;
   }
 }
 
-async function unbalancedTransactions(database: Database): Promise<{ count: number; problems: string[] }> {
+async function unbalancedTransactions(
+  database: Database,
+): Promise<{ count: number; problems: string[] }> {
   const result = await database.query<{ transaction_id: string; currency: string; layer: string }>(
     `SELECT transaction_id, currency, layer FROM ledger_entries GROUP BY transaction_id, currency, layer
       HAVING sum(CASE WHEN direction = 'debit' THEN amount ELSE -amount END) <> 0 LIMIT $1`,
     [problemsMax],
   );
-  const count = await database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_transactions');
+  const count = await database.query<{ count: bigint }>(
+    'SELECT count(*)::bigint AS count FROM ledger_transactions',
+  );
   return {
     count: Number(count.rows[0]?.count ?? 0n),
-    problems: result.rows.map((row) => `transaction ${row.transaction_id} does not balance in ${row.currency} (${row.layer})`),
+    problems: result.rows.map(
+      (row) =>
+        `transaction ${row.transaction_id} does not balance in ${row.currency} (${row.layer})`,
+    ),
   };
 }
 
-async function walkAccountPage(database: Database, accounts: readonly AccountRow[], problems: string[]): Promise<number> {
+async function walkAccountPage(
+  database: Database,
+  accounts: readonly AccountRow[],
+  problems: string[],
+): Promise<number> {
   const first = accounts[0];
   const last = accounts[accounts.length - 1];
   if (first === undefined || last === undefined) return 0;
@@ -135,5 +171,11 @@ export async function verifyLedger(database: Database): Promise<VerifyReport> {
     if (last === undefined || page.rows.length < accountPageSize) break;
     after = last.id;
   }
-  return { ok: problems.length === 0, accounts: accountCount, entries: entryCount, transactions: balance.count, problems: problems.slice(0, problemsMax) };
+  return {
+    ok: problems.length === 0,
+    accounts: accountCount,
+    entries: entryCount,
+    transactions: balance.count,
+    problems: problems.slice(0, problemsMax),
+  };
 }

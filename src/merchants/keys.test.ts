@@ -6,15 +6,26 @@ test('sortable ids: fixed shape, time order, and creation order within one milli
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);
   const sameMillisecond = Array.from({ length: 1000 }, () => newSortableId('evt', now));
   for (const id of sameMillisecond) assert.match(id, /^evt_[0-9A-Za-z]{22}$/);
-  assert.deepEqual([...sameMillisecond].sort(), sameMillisecond, 'made in one millisecond, they sort as made');
+  assert.deepEqual(
+    [...sameMillisecond].sort(),
+    sameMillisecond,
+    'made in one millisecond, they sort as made',
+  );
   assert.equal(new Set(sameMillisecond).size, sameMillisecond.length);
-  assert.ok(newSortableId('evt', now - 1) < newSortableId('evt', now), 'an earlier millisecond sorts first');
+  assert.ok(
+    newSortableId('evt', now - 1) < newSortableId('evt', now),
+    'an earlier millisecond sorts first',
+  );
   assert.ok(newSortableId('evt', now) < newSortableId('evt', now + 1));
 });
 
 test('random base62 across many refills of the random pool: every value new, every character about equally likely', () => {
   const secrets = Array.from({ length: 10_000 }, () => randomBase62(43));
-  assert.equal(new Set(secrets).size, secrets.length, 'no value repeats (pooled bytes are used once)');
+  assert.equal(
+    new Set(secrets).size,
+    secrets.length,
+    'no value repeats (pooled bytes are used once)',
+  );
   const counts = new Map<string, number>();
   for (const secret of secrets) {
     assert.match(secret, /^[0-9A-Za-z]{43}$/);
@@ -22,5 +33,9 @@ test('random base62 across many refills of the random pool: every value new, eve
   }
   assert.equal(counts.size, 62);
   const expected = (secrets.length * 43) / 62;
-  for (const [character, count] of counts) assert.ok(Math.abs(count - expected) < expected * 0.1, `${character}: ${count} of ~${expected.toFixed(0)}`);
+  for (const [character, count] of counts)
+    assert.ok(
+      Math.abs(count - expected) < expected * 0.1,
+      `${character}: ${count} of ~${expected.toFixed(0)}`,
+    );
 });

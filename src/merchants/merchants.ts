@@ -10,27 +10,47 @@ export type Merchant = {
   readonly createdAt: Date;
 };
 
-export type MerchantInput = { readonly name: string; readonly email?: string; readonly metadata?: Record<string, string> };
+export type MerchantInput = {
+  readonly name: string;
+  readonly email?: string;
+  readonly metadata?: Record<string, string>;
+};
 
-type MerchantRow = { id: string; name: string; email: string | null; metadata: Record<string, string>; created_at: Date };
+type MerchantRow = {
+  id: string;
+  name: string;
+  email: string | null;
+  metadata: Record<string, string>;
+  created_at: Date;
+};
 
 function merchantFromRow(row: MerchantRow): Merchant {
-  return { id: row.id, name: row.name, email: row.email, metadata: row.metadata, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
 }
 
 /** A new test-mode secret key for the merchant; only its hash is stored, the key is returned once. */
 async function insertKey(tx: Queryable, merchantId: string): Promise<string> {
   const secretKey = newSecret('sk_test_');
-  await tx.query('INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)', [
-    newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey),
-  ]);
+  await tx.query(
+    'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)',
+    [newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey)],
+  );
   return secretKey;
 }
 
 /** A new generated operator key; only its hash is stored, the key is returned once. */
 async function insertGeneratedAdminKey(tx: Queryable): Promise<string> {
   const key = newSecret('ak_');
-  await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [newId('adk'), hashSecret(key)]);
+  await tx.query("INSERT INTO admin_keys (id, key_hash, source) VALUES ($1, $2, 'generated')", [
+    newId('adk'),
+    hashSecret(key),
+  ]);
   return key;
 }
 
@@ -39,7 +59,10 @@ const authCacheEntriesMax = 10_000;
 
 export class Merchants {
   readonly #database: Database;
-  readonly #authCache = new Map<string, { merchant: { merchantId: string; livemode: boolean }; at: number }>();
+  readonly #authCache = new Map<
+    string,
+    { merchant: { merchantId: string; livemode: boolean }; at: number }
+  >();
 
   constructor(database: Database) {
     this.#database = database;
@@ -47,7 +70,10 @@ export class Merchants {
 
   /** Creates a merchant with one test-mode secret key; the key is returned here and never again. */
   /** `setUp` runs inside the creating transaction (connectors, prices …), so a merchant is whole or absent. */
-  async create(input: MerchantInput, setUp?: (tx: Queryable, merchantId: string) => Promise<void>): Promise<{ merchant: Merchant; secretKey: string }> {
+  async create(
+    input: MerchantInput,
+    setUp?: (tx: Queryable, merchantId: string) => Promise<void>,
+  ): Promise<{ merchant: Merchant; secretKey: string }> {
     return this.#database.transaction(async (tx) => {
       const inserted = await tx.query<MerchantRow>(
         'INSERT INTO merchants (id, name, email, metadata) VALUES ($1, $2, $3, $4::jsonb) RETURNING id, name, email, metadata, created_at',
@@ -73,28 +99,42 @@ export class Merchants {
   /** A new secret key for the merchant (shown once); with `revokeOthers`, earlier keys stop working. */
   async issueKey(merchantId: string, options: { revokeOthers: boolean }): Promise<string> {
     const secretKey = await this.#database.transaction(async (tx) => {
-      if (options.revokeOthers) await tx.query('UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL', [merchantId]);
+      if (options.revokeOthers)
+        await tx.query(
+          'UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL',
+          [merchantId],
+        );
       return insertKey(tx, merchantId);
     });
     // After the commit: a request in between could otherwise cache a key that is being revoked.
     if (options.revokeOthers) {
-      for (const [hash, entry] of this.#authCache) if (entry.merchant.merchantId === merchantId) this.#authCache.delete(hash);
+      for (const [hash, entry] of this.#authCache)
+        if (entry.merchant.merchantId === merchantId) this.#authCache.delete(hash);
     }
     return secretKey;
   }
 
   async get(id: string): Promise<Merchant | undefined> {
-    const result = await this.#database.query<MerchantRow>('SELECT id, name, email, metadata, created_at FROM merchants WHERE id = $1', [id]);
+    const result = await this.#database.query<MerchantRow>(
+      'SELECT id, name, email, metadata, created_at FROM merchants WHERE id = $1',
+      [id],
+    );
     const row = result.rows[0];
     return row === undefined ? undefined : merchantFromRow(row);
   }
 
-  async list(options: { limit: number; startingAfter?: string }): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
+  async list(options: {
+    limit: number;
+    startingAfter?: string;
+  }): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
     const result = await this.#database.query<MerchantRow>(
       'SELECT id, name, email, metadata, created_at FROM merchants WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2',
       [options.startingAfter ?? null, options.limit + 1],
     );
-    return { merchants: result.rows.slice(0, options.limit).map(merchantFromRow), hasMore: result.rows.length > options.limit };
+    return {
+      merchants: result.rows.slice(0, options.limit).map(merchantFromRow),
+      hasMore: result.rows.length > options.limit,
+    };
   }
 
   /** The merchant a secret key belongs to, or undefined for an unknown or revoked key. */
@@ -103,7 +143,9 @@ export class Merchants {
    * is remembered for a few seconds (every request authenticates); a revocation made through this
    * process applies at once, one made by another process within `authCacheTtlMs`.
    */
-  async authenticate(secretKey: string): Promise<{ merchantId: string; livemode: boolean } | undefined> {
+  async authenticate(
+    secretKey: string,
+  ): Promise<{ merchantId: string; livemode: boolean } | undefined> {
     const hash = hashSecret(secretKey);
     const cached = this.#authCache.get(hash);
     if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs) return cached.merchant;
@@ -126,7 +168,8 @@ export class AdminKeys {
 
   constructor(database: Database, environmentKey: string | undefined) {
     this.#database = database;
-    this.#environmentKeyHash = environmentKey === undefined ? undefined : hashSecret(environmentKey);
+    this.#environmentKeyHash =
+      environmentKey === undefined ? undefined : hashSecret(environmentKey);
   }
 
   /**
@@ -137,7 +180,9 @@ export class AdminKeys {
     if (this.#environmentKeyHash !== undefined) return { generatedKey: undefined };
     return this.#database.transaction(async (tx) => {
       await tx.query('LOCK TABLE admin_keys IN EXCLUSIVE MODE');
-      const existing = await tx.query("SELECT 1 FROM admin_keys WHERE source = 'generated' LIMIT 1");
+      const existing = await tx.query(
+        "SELECT 1 FROM admin_keys WHERE source = 'generated' LIMIT 1",
+      );
       if (existing.rows.length > 0) return { generatedKey: undefined };
       return { generatedKey: await insertGeneratedAdminKey(tx) };
     });
@@ -154,7 +199,9 @@ export class AdminKeys {
   async authenticate(secret: string): Promise<boolean> {
     const hash = hashSecret(secret);
     if (this.#environmentKeyHash !== undefined) return hash === this.#environmentKeyHash;
-    const result = await this.#database.query('SELECT 1 FROM admin_keys WHERE key_hash = $1', [hash]);
+    const result = await this.#database.query('SELECT 1 FROM admin_keys WHERE key_hash = $1', [
+      hash,
+    ]);
     return result.rows.length > 0;
   }
 }

@@ -8,9 +8,12 @@ const RUNS = { numRuns: 500 };
 const anyAmount = fc.bigInt({ min: -99_999_999_999n, max: 99_999_999_999n });
 // Small ratios make ties and zero ratios common; the occasional large one exercises big remainders.
 const ratio = fc.oneof(fc.bigInt({ min: 0n, max: 5n }), fc.bigInt({ min: 0n, max: 10n ** 12n }));
-const ratios = fc.array(ratio, { minLength: 1, maxLength: 12 }).filter((list) => list.some((value) => value > 0n));
+const ratios = fc
+  .array(ratio, { minLength: 1, maxLength: 12 })
+  .filter((list) => list.some((value) => value > 0n));
 
-const sum = (values: readonly bigint[]): bigint => values.reduce((total, value) => total + value, 0n);
+const sum = (values: readonly bigint[]): bigint =>
+  values.reduce((total, value) => total + value, 0n);
 
 describe('allocate', () => {
   const cases: ReadonlyArray<readonly [bigint, readonly bigint[], readonly bigint[]]> = [
@@ -93,7 +96,9 @@ describe('allocate', () => {
         const total = sum(ratioList);
         const parts = allocate(amount, ratioList);
         const remainders = ratioList.map((value) => (amount * value) % total);
-        const roundedUp = parts.map((part, index) => part * total > amount * (ratioList[index] ?? 0n));
+        const roundedUp = parts.map(
+          (part, index) => part * total > amount * (ratioList[index] ?? 0n),
+        );
         for (let up = 0; up < parts.length; up += 1) {
           for (let kept = 0; kept < parts.length; kept += 1) {
             if (!roundedUp[up] || roundedUp[kept]) continue;
@@ -137,7 +142,10 @@ describe('allocateEvenly', () => {
   it('matches allocate with equal ratios (property)', () => {
     fc.assert(
       fc.property(anyAmount, fc.integer({ min: 1, max: 20 }), (amount, count) => {
-        assert.deepEqual(allocateEvenly(amount, count), allocate(amount, Array<bigint>(count).fill(1n)));
+        assert.deepEqual(
+          allocateEvenly(amount, count),
+          allocate(amount, Array<bigint>(count).fill(1n)),
+        );
       }),
       RUNS,
     );

@@ -49,7 +49,9 @@ function assertValidRatios(ratios: readonly bigint[]): bigint {
 function indexesByRemainderDescending(remainders: readonly bigint[]): number[] {
   const indexes = remainders.map((_, index) => index);
   // Array.prototype.sort is stable, so equal remainders keep index order: earlier index first.
-  return indexes.sort((left, right) => compareDescending(remainders[left] ?? 0n, remainders[right] ?? 0n));
+  return indexes.sort((left, right) =>
+    compareDescending(remainders[left] ?? 0n, remainders[right] ?? 0n),
+  );
 }
 
 function compareDescending(left: bigint, right: bigint): number {

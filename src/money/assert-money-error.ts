@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { MoneyError } from './errors.ts';
 import type { MoneyErrorCode } from './errors.ts';
 
-export function assertMoneyError(action: () => unknown, code: MoneyErrorCode, param?: string): void {
+export function assertMoneyError(
+  action: () => unknown,
+  code: MoneyErrorCode,
+  param?: string,
+): void {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof MoneyError, `expected a MoneyError, got ${String(error)}`);
     assert.equal(error.code, code);

@@ -1,14 +1,40 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_AMOUNT_MINOR, currencyExponent, isCurrency, listCurrencies, maxAmountMinor } from './currencies.ts';
+import {
+  MAX_AMOUNT_MINOR,
+  currencyExponent,
+  isCurrency,
+  listCurrencies,
+  maxAmountMinor,
+} from './currencies.ts';
 import { assertMoneyError } from './assert-money-error.ts';
 
 describe('currency table', () => {
   it('knows the ISO exponents of representative currencies', () => {
     const expected: Record<string, number> = {
-      usd: 2, eur: 2, gbp: 2, huf: 2, idr: 2, mga: 2, xcg: 2,
-      jpy: 0, krw: 0, clp: 0, vnd: 0, isk: 0, ugx: 0, xof: 0, xaf: 0, xpf: 0,
-      bhd: 3, kwd: 3, jod: 3, omr: 3, tnd: 3, iqd: 3, lyd: 3,
+      usd: 2,
+      eur: 2,
+      gbp: 2,
+      huf: 2,
+      idr: 2,
+      mga: 2,
+      xcg: 2,
+      jpy: 0,
+      krw: 0,
+      clp: 0,
+      vnd: 0,
+      isk: 0,
+      ugx: 0,
+      xof: 0,
+      xaf: 0,
+      xpf: 0,
+      bhd: 3,
+      kwd: 3,
+      jod: 3,
+      omr: 3,
+      tnd: 3,
+      iqd: 3,
+      lyd: 3,
     };
     for (const [code, exponent] of Object.entries(expected)) {
       assert.equal(currencyExponent(code), exponent, code);

@@ -1,4 +1,10 @@
-export { MAX_AMOUNT_MINOR, currencyExponent, isCurrency, listCurrencies, maxAmountMinor } from './currencies.ts';
+export {
+  MAX_AMOUNT_MINOR,
+  currencyExponent,
+  isCurrency,
+  listCurrencies,
+  maxAmountMinor,
+} from './currencies.ts';
 export {
   MoneyError,
   add,

@@ -138,13 +138,22 @@ describe('parseDecimal', () => {
   for (const [currency, exponent] of REPRESENTATIVE_BY_EXPONENT) {
     it(`agrees with whole * 10^${exponent} + fraction for ${currency} (property)`, () => {
       const maxWhole = MAX / 10n ** BigInt(exponent);
-      const fractionDigits = fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: exponent });
+      const fractionDigits = fc.string({
+        unit: fc.constantFrom(...'0123456789'),
+        maxLength: exponent,
+      });
       fc.assert(
-        fc.property(fc.boolean(), fc.bigInt({ min: 0n, max: maxWhole - 1n }), fractionDigits, (negative, whole, fraction) => {
-          const text = `${negative ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`;
-          const magnitude = whole * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
-          assert.equal(parseDecimal(text, currency), negative ? -magnitude : magnitude);
-        }),
+        fc.property(
+          fc.boolean(),
+          fc.bigInt({ min: 0n, max: maxWhole - 1n }),
+          fractionDigits,
+          (negative, whole, fraction) => {
+            const text = `${negative ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`;
+            const magnitude =
+              whole * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+            assert.equal(parseDecimal(text, currency), negative ? -magnitude : magnitude);
+          },
+        ),
         RUNS,
       );
     });
@@ -273,26 +282,76 @@ describe('assertPositiveAmount', () => {
   });
 
   const notIntegers: readonly unknown[] = [
-    1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -(2 ** 53), '1.0', '1.5', '', ' 1', '1 ', '+1', '1e3', '0x10',
-    '1_000', 'abc', '-', null, undefined, true, {}, [], [1], Symbol('amount'),
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    2 ** 53,
+    -(2 ** 53),
+    '1.0',
+    '1.5',
+    '',
+    ' 1',
+    '1 ',
+    '+1',
+    '1e3',
+    '0x10',
+    '1_000',
+    'abc',
+    '-',
+    null,
+    undefined,
+    true,
+    {},
+    [],
+    [1],
+    Symbol('amount'),
   ];
   for (const value of notIntegers) {
     it(`rejects ${String(typeof value === 'string' ? JSON.stringify(value) : String(value))} as invalid_amount`, () => {
-      assertMoneyError(() => assertPositiveAmount(value, 'amount', 'usd'), 'invalid_amount', 'amount');
+      assertMoneyError(
+        () => assertPositiveAmount(value, 'amount', 'usd'),
+        'invalid_amount',
+        'amount',
+      );
     });
   }
 
-  const notPositive: readonly unknown[] = [0, -0, -1, 0n, -1n, '0', '000', '-0', '-5', -MAX, `-${'9'.repeat(10_000)}`];
+  const notPositive: readonly unknown[] = [
+    0,
+    -0,
+    -1,
+    0n,
+    -1n,
+    '0',
+    '000',
+    '-0',
+    '-5',
+    -MAX,
+    `-${'9'.repeat(10_000)}`,
+  ];
   for (const value of notPositive) {
     it(`rejects ${String(value).slice(0, 20)} as amount_not_positive`, () => {
-      assertMoneyError(() => assertPositiveAmount(value, 'unit_amount', 'usd'), 'amount_not_positive', 'unit_amount');
+      assertMoneyError(
+        () => assertPositiveAmount(value, 'unit_amount', 'usd'),
+        'amount_not_positive',
+        'unit_amount',
+      );
     });
   }
 
-  const tooLarge: readonly unknown[] = [MAX + 1n, Number(MAX) + 1, String(MAX + 1n), '9'.repeat(1_000_000)];
+  const tooLarge: readonly unknown[] = [
+    MAX + 1n,
+    Number(MAX) + 1,
+    String(MAX + 1n),
+    '9'.repeat(1_000_000),
+  ];
   for (const value of tooLarge) {
     it(`rejects ${String(value).slice(0, 20)} as amount_too_large`, () => {
-      assertMoneyError(() => assertPositiveAmount(value, 'amount', 'usd'), 'amount_too_large', 'amount');
+      assertMoneyError(
+        () => assertPositiveAmount(value, 'amount', 'usd'),
+        'amount_too_large',
+        'amount',
+      );
     });
   }
 
@@ -352,9 +411,17 @@ describe('percentageOf', () => {
 
   it('mirrors for negative amounts (property)', () => {
     fc.assert(
-      fc.property(anyAmount, basisPoints, fc.constantFrom('half_up' as const, 'down' as const), (amount, points, rounding) => {
-        assert.equal(percentageOf(-amount, points, rounding), -percentageOf(amount, points, rounding));
-      }),
+      fc.property(
+        anyAmount,
+        basisPoints,
+        fc.constantFrom('half_up' as const, 'down' as const),
+        (amount, points, rounding) => {
+          assert.equal(
+            percentageOf(-amount, points, rounding),
+            -percentageOf(amount, points, rounding),
+          );
+        },
+      ),
       RUNS,
     );
   });
@@ -362,6 +429,9 @@ describe('percentageOf', () => {
 
 it('currencyExponent is consistent with formatDecimal for every currency', () => {
   for (const currency of listCurrencies()) {
-    assert.equal(formatDecimal(1n, currency).split('.')[1]?.length ?? 0, currencyExponent(currency));
+    assert.equal(
+      formatDecimal(1n, currency).split('.')[1]?.length ?? 0,
+      currencyExponent(currency),
+    );
   }
 });

@@ -31,15 +31,24 @@ export function parseDecimal(text: string, currency: string): bigint {
   const exponent = currencyExponent(currency);
   const match = DECIMAL_PATTERN.exec(text);
   if (match === null) {
-    throw new MoneyError('invalid_amount', `'${truncate(text)}' is not a decimal amount like '12.34'`);
+    throw new MoneyError(
+      'invalid_amount',
+      `'${truncate(text)}' is not a decimal amount like '12.34'`,
+    );
   }
   const [, sign = '', whole = '', fraction = ''] = match;
   if (fraction.length > exponent) {
-    throw new MoneyError('invalid_amount', `${currency} allows at most ${exponent} decimal places, got '${truncate(text)}'`);
+    throw new MoneyError(
+      'invalid_amount',
+      `${currency} allows at most ${exponent} decimal places, got '${truncate(text)}'`,
+    );
   }
   const significantWhole = withoutLeadingZeros(whole);
   if (significantWhole.length > MAX_SIGNIFICANT_DIGITS) {
-    throw new MoneyError('amount_too_large', `'${truncate(text)}' exceeds the maximum for ${currency}`);
+    throw new MoneyError(
+      'amount_too_large',
+      `'${truncate(text)}' exceeds the maximum for ${currency}`,
+    );
   }
   const magnitude = BigInt(significantWhole + fraction.padEnd(exponent, '0'));
   const amount = sign === '-' ? -magnitude : magnitude;
@@ -96,8 +105,13 @@ export function assertPositiveAmount(value: unknown, param: string, currency: st
 function toInteger(value: unknown, param: string, currency: string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (typeof value === 'string' && INTEGER_PATTERN.test(value)) return integerFromText(value, param, currency);
-  throw new MoneyError('invalid_amount', `${param} must be an integer number of minor units`, param);
+  if (typeof value === 'string' && INTEGER_PATTERN.test(value))
+    return integerFromText(value, param, currency);
+  throw new MoneyError(
+    'invalid_amount',
+    `${param} must be an integer number of minor units`,
+    param,
+  );
 }
 
 function integerFromText(text: string, param: string, currency: string): bigint {
@@ -116,13 +130,21 @@ function notPositive(param: string): MoneyError {
 
 function tooLarge(param: string, currency: string): MoneyError {
   const max = maxAmountMinor(currency);
-  return new MoneyError('amount_too_large', `${param} must be at most ${max} minor units for ${currency}`, param);
+  return new MoneyError(
+    'amount_too_large',
+    `${param} must be at most ${max} minor units for ${currency}`,
+    param,
+  );
 }
 
 const BASIS_POINTS_PER_WHOLE = 10_000n;
 
 /** `basisPoints` of `amount` (290 bps of 10000n is 290n); half_up rounds half away from zero. */
-export function percentageOf(amount: bigint, basisPoints: bigint, rounding: Rounding = 'half_up'): bigint {
+export function percentageOf(
+  amount: bigint,
+  basisPoints: bigint,
+  rounding: Rounding = 'half_up',
+): bigint {
   return divideRounded(amount * basisPoints, BASIS_POINTS_PER_WHOLE, rounding);
 }
 
@@ -140,10 +162,17 @@ function checked(result: bigint, currency: string): bigint {
   return result;
 }
 
-function assertWithinMax(amount: bigint, currency: string, code: 'amount_too_large' | 'overflow'): void {
+function assertWithinMax(
+  amount: bigint,
+  currency: string,
+  code: 'amount_too_large' | 'overflow',
+): void {
   const max = maxAmountMinor(currency);
   if (absolute(amount) > max) {
-    throw new MoneyError(code, `amount ${amount} exceeds the maximum of ${max} minor units for ${currency}`);
+    throw new MoneyError(
+      code,
+      `amount ${amount} exceeds the maximum of ${max} minor units for ${currency}`,
+    );
   }
 }
 

@@ -17,7 +17,13 @@ export function maskUrlDigits(url: string): string {
   return url.replace(urlDigitRun, '[redacted]');
 }
 
-type LoggedRequest = { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } | null };
+type LoggedRequest = {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number } | null;
+};
 
 /** Fastify's request serializer, with the URL masked: a GET of a card number as an id must not log it. */
 function requestSerializer(request: LoggedRequest): Record<string, unknown> {
@@ -52,7 +58,16 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { service: 'payrail' },
       redact: {
-        paths: ['req.headers.authorization', 'headers.authorization', '*.card.number', '*.card.cvc', 'card.number', 'card.cvc', '*.secretKey', '*.secret_key'],
+        paths: [
+          'req.headers.authorization',
+          'headers.authorization',
+          '*.card.number',
+          '*.card.cvc',
+          'card.number',
+          'card.cvc',
+          '*.secretKey',
+          '*.secret_key',
+        ],
         censor: '[redacted]',
       },
       // Fastify merges these over its own serializers.

@@ -62,8 +62,12 @@ describe('Metrics', () => {
     const first = new Metrics();
     const second = new Metrics();
     first.recordBulkheadRejection('stripe');
-    assert.ok((await first.render()).includes('payrail_bulkhead_rejections_total{connector="stripe"} 1'));
-    assert.ok(!(await second.render()).includes('payrail_bulkhead_rejections_total{connector="stripe"}'));
+    assert.ok(
+      (await first.render()).includes('payrail_bulkhead_rejections_total{connector="stripe"} 1'),
+    );
+    assert.ok(
+      !(await second.render()).includes('payrail_bulkhead_rejections_total{connector="stripe"}'),
+    );
     const client = await import('prom-client');
     assert.equal(client.register.getSingleMetric('payrail_bulkhead_rejections_total'), undefined);
   });

@@ -10,7 +10,15 @@ export type PspOperation = 'authorize' | 'capture' | 'void' | 'refund' | 'sync';
  * or bulkhead refused it before anything was sent, 'error' when the connector threw.
  */
 export type PspCallOutcome =
-  | 'authorized' | 'captured' | 'voided' | 'failed' | 'pending' | 'unknown' | 'succeeded' | 'rejected' | 'error';
+  | 'authorized'
+  | 'captured'
+  | 'voided'
+  | 'failed'
+  | 'pending'
+  | 'unknown'
+  | 'succeeded'
+  | 'rejected'
+  | 'error';
 export type BreakerState = 'closed' | 'half_open' | 'open';
 export type OutboxName = 'events' | 'ledger';
 export type EventResult = 'succeeded' | 'failed' | 'skipped';
@@ -26,7 +34,11 @@ export type MetricsOptions = {
 const PREFIX = 'payrail_';
 
 /** Ordered by severity, so max() over several processes shows the worst state. */
-export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, half_open: 1, open: 2 };
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
+  closed: 0,
+  half_open: 1,
+  open: 2,
+};
 
 // PSP calls: most answer in 50 ms – 2 s; the tail up to the 120 s hard timeout is where incidents show.
 const PSP_SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
@@ -59,7 +71,8 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
     const registers = [this.registry];
-    if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    if (options.processMetrics === true)
+      collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
 
     this.pspCallSeconds = new Histogram({
       name: `${PREFIX}psp_call_duration_seconds`,
@@ -154,7 +167,12 @@ export class Metrics {
   }
 
   /** One PSP call (one attempt) and how it ended. */
-  recordPspCall(connector: string, operation: PspOperation, outcome: PspCallOutcome, seconds: number): void {
+  recordPspCall(
+    connector: string,
+    operation: PspOperation,
+    outcome: PspCallOutcome,
+    seconds: number,
+  ): void {
     const labels = { connector, operation, outcome };
     this.pspCalls.inc(labels);
     this.pspCallSeconds.observe(labels, seconds);
@@ -218,7 +236,12 @@ export class Metrics {
 function createHttpMetrics(registers: Registry[]): HttpMetrics {
   const labelNames = ['method', 'route', 'status_class'] as const;
   return {
-    requests: new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests served', labelNames, registers }),
+    requests: new Counter({
+      name: `${PREFIX}http_requests_total`,
+      help: 'HTTP requests served',
+      labelNames,
+      registers,
+    }),
     duration: new Histogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'HTTP request duration, from arrival to response sent',

@@ -9,7 +9,14 @@ import { PaymentError } from './errors.ts';
 import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
-import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt, updateAttempt, updateIntent } from './repository.ts';
+import {
+  attemptsOf,
+  findIntent,
+  findIntentWithAttempts,
+  lockAttempt,
+  updateAttempt,
+  updateIntent,
+} from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
@@ -37,7 +44,8 @@ function busyWith(id: string, inFlight: Operation, action: 'capture' | 'cancel')
 
 function authorizedAttempt(attempts: readonly Attempt[], intentId: string): Attempt {
   const attempt = attempts.findLast((candidate) => candidate.status === 'authorized');
-  if (attempt === undefined) throw new Error(`payment intent ${intentId} has no authorized attempt`);
+  if (attempt === undefined)
+    throw new Error(`payment intent ${intentId} has no authorized attempt`);
   return attempt;
 }
 
@@ -50,54 +58,100 @@ export class Captures {
     this.#ledger = ledger;
   }
 
-  async capture(merchantId: string, id: string, amountToCapture: unknown): Promise<IntentWithAttempts> {
+  async capture(
+    merchantId: string,
+    id: string,
+    amountToCapture: unknown,
+  ): Promise<IntentWithAttempts> {
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = parseOperation(intent.pendingOperation);
       if (inFlight?.kind === 'cancel') throw busyWith(id, inFlight, 'capture');
       if (inFlight?.kind === 'capture') {
         // The same capture again resumes it; a different one must wait for its outcome.
-        if (amountToCapture !== undefined && assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency) !== inFlight.amount) {
+        if (
+          amountToCapture !== undefined &&
+          assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency) !==
+            inFlight.amount
+        ) {
           throw busyWith(id, inFlight, 'capture');
         }
         return { intent, amount: inFlight.amount };
       }
       moveIntent(id, intent.status, 'succeeded', 'capture');
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
-      const amount = amountToCapture === undefined ? intent.amountCapturable : assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency);
+      const amount =
+        amountToCapture === undefined
+          ? intent.amountCapturable
+          : assertPositiveAmount(amountToCapture, 'amount_to_capture', intent.currency);
       if (amount > intent.amountCapturable) {
-        throw new PaymentError('amount_too_large', `amount_to_capture (${amount}) is greater than the capturable amount (${intent.amountCapturable}).`, { param: 'amount_to_capture' });
+        throw new PaymentError(
+          'amount_too_large',
+          `amount_to_capture (${amount}) is greater than the capturable amount (${intent.amountCapturable}).`,
+          { param: 'amount_to_capture' },
+        );
       }
-      if (amount < intent.amountCapturable && !connectorNamed(this.#dependencies, attempt.connector).capabilities.partialCapture) {
-        throw new PaymentError('capability_not_supported', `The connector '${attempt.connector}' cannot capture part of an authorization.`, { param: 'amount_to_capture' });
+      if (
+        amount < intent.amountCapturable &&
+        !connectorNamed(this.#dependencies, attempt.connector).capabilities.partialCapture
+      ) {
+        throw new PaymentError(
+          'capability_not_supported',
+          `The connector '${attempt.connector}' cannot capture part of an authorization.`,
+          { param: 'amount_to_capture' },
+        );
       }
-      return { intent: await updateIntent(tx, id, { pendingOperation: `capture:${amount}` }), amount };
+      return {
+        intent: await updateIntent(tx, id, { pendingOperation: `capture:${amount}` }),
+        amount,
+      };
     });
     return this.#driveCapture(merchantId, started.intent, started.amount);
   }
 
-  async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
+  async cancel(
+    merchantId: string,
+    id: string,
+    reason: string | undefined,
+  ): Promise<IntentWithAttempts> {
     const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = parseOperation(intent.pendingOperation);
       if (inFlight?.kind === 'cancel') return 'void';
       if (inFlight?.kind === 'capture') throw busyWith(id, inFlight, 'cancel');
       if (intent.status === 'processing') {
-        throw new PaymentError('outcome_unknown', 'The outcome of this PaymentIntent at the PSP is not known yet; sync it, then cancel.', { paymentIntentId: id });
+        throw new PaymentError(
+          'outcome_unknown',
+          'The outcome of this PaymentIntent at the PSP is not known yet; sync it, then cancel.',
+          { paymentIntentId: id },
+        );
       }
       moveIntent(id, intent.status, 'canceled', 'cancel');
       if (intent.status !== 'requires_capture') {
-        await updateIntent(tx, id, { status: 'canceled', cancellationReason: reason ?? null, canceledAt: new Date() });
+        await updateIntent(tx, id, {
+          status: 'canceled',
+          cancellationReason: reason ?? null,
+          canceledAt: new Date(),
+        });
         await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
         return 'done';
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       if (connectorNamed(this.#dependencies, attempt.connector).capabilities.void) {
-        await updateIntent(tx, id, { pendingOperation: 'cancel', cancellationReason: reason ?? null });
+        await updateIntent(tx, id, {
+          pendingOperation: 'cancel',
+          cancellationReason: reason ?? null,
+        });
         return 'void';
       }
       // This PSP cannot void: it releases an authorization that is never captured by itself.
-      await this.#recordVoid(tx, intent, attempt, { status: 'voided', pspCode: 'released_by_psp' }, reason ?? null);
+      await this.#recordVoid(
+        tx,
+        intent,
+        attempt,
+        { status: 'voided', pspCode: 'released_by_psp' },
+        reason ?? null,
+      );
       return 'done';
     });
     if (outcome === 'void') return this.#driveVoid(merchantId, id);
@@ -109,18 +163,35 @@ export class Captures {
     const intent = await findIntent(this.#dependencies.database, merchantId, id, false);
     const operation = parseOperation(intent?.pendingOperation ?? null);
     if (intent === undefined || operation === undefined) return;
-    if (operation.kind === 'capture') await this.#driveCapture(merchantId, intent, operation.amount).catch(ignoreExpectedFailure);
+    if (operation.kind === 'capture')
+      await this.#driveCapture(merchantId, intent, operation.amount).catch(ignoreExpectedFailure);
     else await this.#driveVoid(merchantId, id).catch(ignoreExpectedFailure);
   }
 
-  async #driveCapture(merchantId: string, intent: PaymentIntent, amount: bigint): Promise<IntentWithAttempts> {
+  async #driveCapture(
+    merchantId: string,
+    intent: PaymentIntent,
+    amount: bigint,
+  ): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
-    const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [intent.id]), intent.id);
+    const attempt = authorizedAttempt(
+      await attemptsOf(dependencies.database, [intent.id]),
+      intent.id,
+    );
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).capture(
-      { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount, currency: attempt.currency },
+      {
+        pspReference: attempt.pspReference ?? '',
+        reference: attempt.id,
+        amount,
+        currency: attempt.currency,
+      },
       // A retry of this capture reuses its key; a capture of another amount (after the PSP refused
       // this one) is another request and must not reuse it with different parameters.
-      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `capture_${attempt.id}_${amount}`, timeoutMs: dependencies.pspTimeoutMs },
+      {
+        credentials: await dependencies.settings.credentials(merchantId, attempt.connector),
+        idempotencyKey: `capture_${attempt.id}_${amount}`,
+        timeoutMs: dependencies.pspTimeoutMs,
+      },
     );
     crashPoint(dependencies, 'after_psp_capture');
     const price = await dependencies.settings.price(merchantId, attempt.currency);
@@ -128,27 +199,58 @@ export class Captures {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
-      if (outcome.status === 'captured') await this.#recordCapture(tx, current, locked, amount, outcome, price);
+      if (outcome.status === 'captured')
+        await this.#recordCapture(tx, current, locked, amount, outcome, price);
       else if (outcome.status === 'failed') {
-        await updateIntent(tx, intent.id, { pendingOperation: null, status: current.status === 'processing' ? 'requires_capture' : current.status });
+        await updateIntent(tx, intent.id, {
+          pendingOperation: null,
+          status: current.status === 'processing' ? 'requires_capture' : current.status,
+        });
       } else if (current.status !== 'processing') {
-        await updateIntent(tx, intent.id, { status: moveIntent(intent.id, current.status, 'processing', 'capture') });
+        await updateIntent(tx, intent.id, {
+          status: moveIntent(intent.id, current.status, 'processing', 'capture'),
+        });
       }
     });
     if (outcome.status === 'failed') {
-      throw new PaymentError('capture_failed', `The PSP refused the capture: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: intent.id });
+      throw new PaymentError(
+        'capture_failed',
+        `The PSP refused the capture: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`,
+        { paymentIntentId: intent.id },
+      );
     }
     return this.#current(merchantId, intent.id);
   }
 
-  async #recordCapture(tx: Queryable, intent: PaymentIntent, attempt: Attempt, amount: bigint, outcome: PaymentOutcome, price: Price): Promise<void> {
-    await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'captured'), amountCaptured: amount, pspCode: outcome.pspCode ?? null });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, pendingOperation: null,
+  async #recordCapture(
+    tx: Queryable,
+    intent: PaymentIntent,
+    attempt: Attempt,
+    amount: bigint,
+    outcome: PaymentOutcome,
+    price: Price,
+  ): Promise<void> {
+    await updateAttempt(tx, attempt.id, {
+      status: moveAttempt(attempt.id, attempt.status, 'captured'),
+      amountCaptured: amount,
+      pspCode: outcome.pspCode ?? null,
     });
-    const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+    await updateIntent(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
+      amountReceived: amount,
+      amountCapturable: 0n,
+      pendingOperation: null,
+    });
+    const movement = {
+      merchantId: intent.merchantId,
+      connector: attempt.connector,
+      currency: attempt.currency,
+    };
     const fee = feeFor(amount, price);
-    await this.#ledger.post(tx, movement, [captureOfHold(attempt.id, amount), feeTransfer(attempt.id, movement, fee)]);
+    await this.#ledger.post(tx, movement, [
+      captureOfHold(attempt.id, amount),
+      feeTransfer(attempt.id, movement, fee),
+    ]);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded');
   }
 
@@ -156,37 +258,77 @@ export class Captures {
     const dependencies = this.#dependencies;
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [id]), id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).void(
-      { pspReference: attempt.pspReference ?? '', reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
-      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: `void_${attempt.id}`, timeoutMs: dependencies.pspTimeoutMs },
+      {
+        pspReference: attempt.pspReference ?? '',
+        reference: attempt.id,
+        amount: attempt.amount,
+        currency: attempt.currency,
+      },
+      {
+        credentials: await dependencies.settings.credentials(merchantId, attempt.connector),
+        idempotencyKey: `void_${attempt.id}`,
+        timeoutMs: dependencies.pspTimeoutMs,
+      },
     );
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, id);
       if (parseOperation(current.pendingOperation)?.kind !== 'cancel') return;
       const locked = await lockAttempt(tx, attempt.id);
-      if (outcome.status === 'voided') await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
-      else if (outcome.status === 'failed') await updateIntent(tx, id, { pendingOperation: null, status: current.status === 'processing' ? 'requires_capture' : current.status });
-      else if (current.status !== 'processing') await updateIntent(tx, id, { status: moveIntent(id, current.status, 'processing', 'cancel') });
+      if (outcome.status === 'voided')
+        await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
+      else if (outcome.status === 'failed')
+        await updateIntent(tx, id, {
+          pendingOperation: null,
+          status: current.status === 'processing' ? 'requires_capture' : current.status,
+        });
+      else if (current.status !== 'processing')
+        await updateIntent(tx, id, {
+          status: moveIntent(id, current.status, 'processing', 'cancel'),
+        });
     });
     if (outcome.status === 'failed') {
-      throw new PaymentError('cancel_failed', `The PSP refused the cancel: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`, { paymentIntentId: id });
+      throw new PaymentError(
+        'cancel_failed',
+        `The PSP refused the cancel: ${outcome.message ?? outcome.pspCode ?? 'no reason given'}.`,
+        { paymentIntentId: id },
+      );
     }
     return this.#current(merchantId, id);
   }
 
-  async #recordVoid(tx: Queryable, intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, reason: string | null): Promise<void> {
-    await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'voided'), pspCode: outcome.pspCode ?? null });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'), amountCapturable: 0n, pendingOperation: null,
-      cancellationReason: reason, canceledAt: new Date(),
+  async #recordVoid(
+    tx: Queryable,
+    intent: PaymentIntent,
+    attempt: Attempt,
+    outcome: PaymentOutcome,
+    reason: string | null,
+  ): Promise<void> {
+    await updateAttempt(tx, attempt.id, {
+      status: moveAttempt(attempt.id, attempt.status, 'voided'),
+      pspCode: outcome.pspCode ?? null,
     });
-    const movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+    await updateIntent(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'),
+      amountCapturable: 0n,
+      pendingOperation: null,
+      cancellationReason: reason,
+      canceledAt: new Date(),
+    });
+    const movement = {
+      merchantId: intent.merchantId,
+      connector: attempt.connector,
+      currency: attempt.currency,
+    };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled');
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {
     const intent = await findIntent(tx, merchantId, id, true);
-    if (intent === undefined) throw new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
+    if (intent === undefined)
+      throw new PaymentError('resource_missing', `No such payment_intent: '${id}'`, {
+        param: 'id',
+      });
     return intent;
   }
 
@@ -195,7 +337,6 @@ export class Captures {
     if (found === undefined) throw new Error(`payment intent ${id} vanished`);
     return found;
   }
-
 }
 
 /** During a sync, a PSP that refuses a capture or cancel is recorded, not an error of the sync. */

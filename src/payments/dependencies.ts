@@ -8,7 +8,12 @@ import type { MerchantSettings } from './merchant-settings.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
-  get(merchantId: string, id: string): Promise<{ readonly id: string; readonly brand?: string; readonly country?: string | null } | undefined>;
+  get(
+    merchantId: string,
+    id: string,
+  ): Promise<
+    { readonly id: string; readonly brand?: string; readonly country?: string | null } | undefined
+  >;
   reveal(merchantId: string, id: string): Promise<CardData>;
 };
 

@@ -29,8 +29,15 @@ export class PaymentError extends Error {
   /** For 503s: when a retry may succeed (HTTP Retry-After). */
   readonly retryAfterSeconds: number | undefined;
   constructor(
-    code: PaymentErrorCode, message: string,
-    details: { param?: string; declineCode?: DeclineCode; paymentIntentId?: string; paymentIntent?: IntentWithAttempts; retryAfterSeconds?: number } = {},
+    code: PaymentErrorCode,
+    message: string,
+    details: {
+      param?: string;
+      declineCode?: DeclineCode;
+      paymentIntentId?: string;
+      paymentIntent?: IntentWithAttempts;
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'PaymentError';
@@ -44,8 +51,18 @@ export class PaymentError extends Error {
 }
 
 /** A list cursor must name one of the merchant's objects: Stripe answers "No such …", naming the cursor. */
-export async function requireCursors(cursors: { readonly startingAfter?: string; readonly endingBefore?: string }, noun: string, exists: (id: string) => Promise<boolean>): Promise<void> {
-  for (const [param, id] of [['starting_after', cursors.startingAfter], ['ending_before', cursors.endingBefore]] as const) {
-    if (id !== undefined && !(await exists(id))) throw new PaymentError('resource_missing', `No such ${noun}: '${id}' (given as ${param}).`, { param });
+export async function requireCursors(
+  cursors: { readonly startingAfter?: string; readonly endingBefore?: string },
+  noun: string,
+  exists: (id: string) => Promise<boolean>,
+): Promise<void> {
+  for (const [param, id] of [
+    ['starting_after', cursors.startingAfter],
+    ['ending_before', cursors.endingBefore],
+  ] as const) {
+    if (id !== undefined && !(await exists(id)))
+      throw new PaymentError('resource_missing', `No such ${noun}: '${id}' (given as ${param}).`, {
+        param,
+      });
   }
 }

@@ -40,7 +40,12 @@ export function chargeEvent(type: EventType, intent: PaymentIntent, attempt: Att
 }
 
 /** Inside a transaction that changed the intent: reads it back (locked rows, so current) and writes the event. */
-export async function writeIntentEvent(tx: Queryable, merchantId: string, intentId: string, type: EventType): Promise<void> {
+export async function writeIntentEvent(
+  tx: Queryable,
+  merchantId: string,
+  intentId: string,
+  type: EventType,
+): Promise<void> {
   const state = await findIntentWithAttempts(tx, merchantId, intentId);
   if (state === undefined) throw new Error(`payment intent ${intentId} vanished`);
   await insertEvents(tx, [intentEvent(type, state)]);

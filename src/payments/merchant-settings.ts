@@ -28,17 +28,35 @@ export function simulatorWebhookSecret(connector: string): string {
 export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
   return [
     {
-      connector: 'stripe', enabled: true, priority: 10,
-      credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_sim', webhookSecret: simulatorWebhookSecret('stripe') },
-    },
-    {
-      connector: 'razorpay', enabled: true, priority: 20,
-      credentials: { baseUrl: `${simulatorUrl}/razorpay`, apiKey: 'rzp_test_sim', apiSecret: 'sim_secret', webhookSecret: simulatorWebhookSecret('razorpay') },
-    },
-    {
-      connector: 'paytm', enabled: true, priority: 30,
+      connector: 'stripe',
+      enabled: true,
+      priority: 10,
       credentials: {
-        baseUrl: `${simulatorUrl}/paytm`, apiKey: 'SIMMID00000000000001', apiSecret: 'sim_merchant_key', merchantAccount: 'SIMMID00000000000001',
+        baseUrl: `${simulatorUrl}/stripe`,
+        apiKey: 'sk_test_sim',
+        webhookSecret: simulatorWebhookSecret('stripe'),
+      },
+    },
+    {
+      connector: 'razorpay',
+      enabled: true,
+      priority: 20,
+      credentials: {
+        baseUrl: `${simulatorUrl}/razorpay`,
+        apiKey: 'rzp_test_sim',
+        apiSecret: 'sim_secret',
+        webhookSecret: simulatorWebhookSecret('razorpay'),
+      },
+    },
+    {
+      connector: 'paytm',
+      enabled: true,
+      priority: 30,
+      credentials: {
+        baseUrl: `${simulatorUrl}/paytm`,
+        apiKey: 'SIMMID00000000000001',
+        apiSecret: 'sim_merchant_key',
+        merchantAccount: 'SIMMID00000000000001',
         webhookSecret: simulatorWebhookSecret('paytm'),
       },
     },
@@ -46,34 +64,68 @@ export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
 }
 
 /** 2.9 % + 30 cents in usd, 2.9 % elsewhere. */
-export const defaultPrices: readonly { currency: string; percentBps: bigint; fixedAmount: bigint }[] = [
+export const defaultPrices: readonly {
+  currency: string;
+  percentBps: bigint;
+  fixedAmount: bigint;
+}[] = [
   { currency: 'usd', percentBps: 290n, fixedAmount: 30n },
   { currency: '*', percentBps: 290n, fixedAmount: 0n },
 ];
 
 type Secrets = Omit<ConnectorCredentials, 'baseUrl'>;
 
-function sealCredentials(secretBox: SecretBox, merchantId: string, connector: string, secrets: Secrets): string {
+function sealCredentials(
+  secretBox: SecretBox,
+  merchantId: string,
+  connector: string,
+  secrets: Secrets,
+): string {
   return secretBox.seal(JSON.stringify(secrets), [merchantId, connector]);
 }
 
 /** Writes a connector setting with its credentials sealed. */
-export async function setConnector(tx: Queryable, merchantId: string, setting: MerchantConnector, secretBox: SecretBox): Promise<void> {
+export async function setConnector(
+  tx: Queryable,
+  merchantId: string,
+  setting: MerchantConnector,
+  secretBox: SecretBox,
+): Promise<void> {
   const { baseUrl, ...secrets } = setting.credentials;
   await tx.query(
     `INSERT INTO merchant_connectors (merchant_id, connector, enabled, priority, base_url, credentials, credentials_sealed)
      VALUES ($1, $2, $3, $4, $5, NULL, $6)
      ON CONFLICT (merchant_id, connector) DO UPDATE SET enabled = EXCLUDED.enabled, priority = EXCLUDED.priority,
        base_url = EXCLUDED.base_url, credentials = NULL, credentials_sealed = EXCLUDED.credentials_sealed`,
-    [merchantId, setting.connector, setting.enabled, setting.priority, baseUrl, sealCredentials(secretBox, merchantId, setting.connector, secrets)],
+    [
+      merchantId,
+      setting.connector,
+      setting.enabled,
+      setting.priority,
+      baseUrl,
+      sealCredentials(secretBox, merchantId, setting.connector, secrets),
+    ],
   );
 }
 
 /** `currency` is a known ISO code or '*' (the fallback); the HTTP layer checks first, this guards the domain. */
-export async function setPrice(tx: Queryable, merchantId: string, currency: string, price: Price): Promise<void> {
-  if (currency !== '*' && !isCurrency(currency)) throw new Error(`merchant settings: unknown currency '${currency}' for a price`);
-  if (price.percentBps < 0n || price.percentBps > 10_000n || price.fixedAmount < 0n || price.fixedAmount > MAX_AMOUNT_MINOR) {
-    throw new Error(`merchant settings: price out of range (${price.percentBps} bps + ${price.fixedAmount})`);
+export async function setPrice(
+  tx: Queryable,
+  merchantId: string,
+  currency: string,
+  price: Price,
+): Promise<void> {
+  if (currency !== '*' && !isCurrency(currency))
+    throw new Error(`merchant settings: unknown currency '${currency}' for a price`);
+  if (
+    price.percentBps < 0n ||
+    price.percentBps > 10_000n ||
+    price.fixedAmount < 0n ||
+    price.fixedAmount > MAX_AMOUNT_MINOR
+  ) {
+    throw new Error(
+      `merchant settings: price out of range (${price.percentBps} bps + ${price.fixedAmount})`,
+    );
   }
   await tx.query(
     `INSERT INTO merchant_prices (merchant_id, currency, percent_bps, fixed_amount) VALUES ($1, $2, $3, $4)
@@ -83,36 +135,66 @@ export async function setPrice(tx: Queryable, merchantId: string, currency: stri
 }
 
 /** Called inside the transaction that creates a test-mode merchant. */
-export async function setUpTestMerchant(tx: Queryable, merchantId: string, simulatorUrl: string, secretBox: SecretBox): Promise<void> {
-  for (const setting of simulatorConnectors(simulatorUrl)) await setConnector(tx, merchantId, setting, secretBox);
+export async function setUpTestMerchant(
+  tx: Queryable,
+  merchantId: string,
+  simulatorUrl: string,
+  secretBox: SecretBox,
+): Promise<void> {
+  for (const setting of simulatorConnectors(simulatorUrl))
+    await setConnector(tx, merchantId, setting, secretBox);
   for (const price of defaultPrices) await setPrice(tx, merchantId, price.currency, price);
 }
 
-type ConnectorRow = { connector: string; enabled: boolean; priority: number; base_url: string; credentials: Secrets | null; credentials_sealed: string | null };
+type ConnectorRow = {
+  connector: string;
+  enabled: boolean;
+  priority: number;
+  base_url: string;
+  credentials: Secrets | null;
+  credentials_sealed: string | null;
+};
 
 function secretsOf(row: ConnectorRow, merchantId: string, secretBox: SecretBox): Secrets {
   if (row.credentials_sealed === null) {
-    if (row.credentials === null) throw new Error(`merchant ${merchantId} has no credentials for connector ${row.connector}`); // the CHECK forbids it
+    if (row.credentials === null)
+      throw new Error(`merchant ${merchantId} has no credentials for connector ${row.connector}`); // the CHECK forbids it
     return row.credentials;
   }
-  const secrets = JSON.parse(secretBox.open(row.credentials_sealed, [merchantId, row.connector])) as Secrets;
-  if (typeof secrets.apiKey !== 'string') throw new Error(`the sealed credentials of merchant ${merchantId} for connector ${row.connector} have no API key`);
+  const secrets = JSON.parse(
+    secretBox.open(row.credentials_sealed, [merchantId, row.connector]),
+  ) as Secrets;
+  if (typeof secrets.apiKey !== 'string')
+    throw new Error(
+      `the sealed credentials of merchant ${merchantId} for connector ${row.connector} have no API key`,
+    );
   return secrets;
 }
 
-async function readConnectors(queryable: Queryable, merchantId: string, secretBox: SecretBox): Promise<{ settings: MerchantConnector[]; plaintext: boolean }> {
+async function readConnectors(
+  queryable: Queryable,
+  merchantId: string,
+  secretBox: SecretBox,
+): Promise<{ settings: MerchantConnector[]; plaintext: boolean }> {
   const result = await queryable.query<ConnectorRow>(
     'SELECT connector, enabled, priority, base_url, credentials, credentials_sealed FROM merchant_connectors WHERE merchant_id = $1 ORDER BY priority, connector',
     [merchantId],
   );
   const settings = result.rows.map((row) => ({
-    connector: row.connector, enabled: row.enabled, priority: row.priority, credentials: { ...secretsOf(row, merchantId, secretBox), baseUrl: row.base_url },
+    connector: row.connector,
+    enabled: row.enabled,
+    priority: row.priority,
+    credentials: { ...secretsOf(row, merchantId, secretBox), baseUrl: row.base_url },
   }));
   return { settings, plaintext: result.rows.some((row) => row.credentials_sealed === null) };
 }
 
 /** A merchant's connector settings, credentials opened (plaintext rows read as they are). */
-export async function connectorsOf(queryable: Queryable, merchantId: string, secretBox: SecretBox): Promise<MerchantConnector[]> {
+export async function connectorsOf(
+  queryable: Queryable,
+  merchantId: string,
+  secretBox: SecretBox,
+): Promise<MerchantConnector[]> {
   return (await readConnectors(queryable, merchantId, secretBox)).settings;
 }
 
@@ -123,11 +205,19 @@ const sealBatchSize = 100;
  * of one merchant or of all. A row changed meanwhile is left to the next run (the update compares
  * the plaintext it sealed). Returns how many rows it sealed.
  */
-export async function sealPlaintextCredentials(queryable: Queryable, secretBox: SecretBox, merchantId?: string): Promise<number> {
+export async function sealPlaintextCredentials(
+  queryable: Queryable,
+  secretBox: SecretBox,
+  merchantId?: string,
+): Promise<number> {
   let sealed = 0;
   let after = { merchantId: '', connector: '' };
   for (;;) {
-    const batch = await queryable.query<{ merchant_id: string; connector: string; credentials: Secrets }>(
+    const batch = await queryable.query<{
+      merchant_id: string;
+      connector: string;
+      credentials: Secrets;
+    }>(
       `SELECT merchant_id, connector, credentials FROM merchant_connectors
        WHERE credentials IS NOT NULL AND ($1::text IS NULL OR merchant_id = $1) AND (merchant_id, connector) > ($2, $3)
        ORDER BY merchant_id, connector LIMIT ${sealBatchSize}`,
@@ -137,7 +227,12 @@ export async function sealPlaintextCredentials(queryable: Queryable, secretBox: 
       const updated = await queryable.query(
         `UPDATE merchant_connectors SET credentials_sealed = $3, credentials = NULL
          WHERE merchant_id = $1 AND connector = $2 AND credentials = $4::jsonb`,
-        [row.merchant_id, row.connector, sealCredentials(secretBox, row.merchant_id, row.connector, row.credentials), JSON.stringify(row.credentials)],
+        [
+          row.merchant_id,
+          row.connector,
+          sealCredentials(secretBox, row.merchant_id, row.connector, row.credentials),
+          JSON.stringify(row.credentials),
+        ],
       );
       sealed += updated.rowCount;
       after = { merchantId: row.merchant_id, connector: row.connector };
@@ -150,14 +245,26 @@ export type MerchantPrice = Price & { readonly currency: string };
 
 /** A merchant's prices, per currency, with the '*' fallback last. */
 export async function pricesOf(queryable: Queryable, merchantId: string): Promise<MerchantPrice[]> {
-  const rows = await queryable.query<{ currency: string; percent_bps: number; fixed_amount: bigint }>(
+  const rows = await queryable.query<{
+    currency: string;
+    percent_bps: number;
+    fixed_amount: bigint;
+  }>(
     "SELECT currency, percent_bps, fixed_amount FROM merchant_prices WHERE merchant_id = $1 ORDER BY currency = '*', currency",
     [merchantId],
   );
-  return rows.rows.map((row) => ({ currency: row.currency, percentBps: BigInt(row.percent_bps), fixedAmount: row.fixed_amount }));
+  return rows.rows.map((row) => ({
+    currency: row.currency,
+    percentBps: BigInt(row.percent_bps),
+    fixedAmount: row.fixed_amount,
+  }));
 }
 
-type CachedSettings = { readonly connectors: MerchantConnector[]; readonly prices: Map<string, Price>; readonly loadedAt: number };
+type CachedSettings = {
+  readonly connectors: MerchantConnector[];
+  readonly prices: Map<string, Price>;
+  readonly loadedAt: number;
+};
 
 export type MerchantSettingsOptions = {
   /** Seals and opens credentials. */
@@ -193,9 +300,18 @@ export class MerchantSettings {
     const cached = this.#cache.get(merchantId);
     if (cached !== undefined && this.#now() - cached.loadedAt < this.#ttlMs) return cached;
     const generation = this.#generation;
-    const { settings: connectors, plaintext } = await readConnectors(this.#database, merchantId, this.#secretBox);
+    const { settings: connectors, plaintext } = await readConnectors(
+      this.#database,
+      merchantId,
+      this.#secretBox,
+    );
     if (plaintext) await sealPlaintextCredentials(this.#database, this.#secretBox, merchantId);
-    const prices = new Map((await pricesOf(this.#database, merchantId)).map(({ currency, ...price }) => [currency, price]));
+    const prices = new Map(
+      (await pricesOf(this.#database, merchantId)).map(({ currency, ...price }) => [
+        currency,
+        price,
+      ]),
+    );
     const loaded = { connectors, prices, loadedAt: this.#now() };
     if (generation !== this.#generation) return loaded;
     if (this.#cache.size >= MerchantSettings.#merchantsMax) this.#cache.clear();
@@ -208,8 +324,11 @@ export class MerchantSettings {
   }
 
   async credentials(merchantId: string, connector: string): Promise<ConnectorCredentials> {
-    const setting = (await this.#load(merchantId)).connectors.find((candidate) => candidate.connector === connector);
-    if (setting === undefined) throw new Error(`merchant ${merchantId} has no settings for connector ${connector}`);
+    const setting = (await this.#load(merchantId)).connectors.find(
+      (candidate) => candidate.connector === connector,
+    );
+    if (setting === undefined)
+      throw new Error(`merchant ${merchantId} has no settings for connector ${connector}`);
     return setting.credentials;
   }
 

@@ -10,16 +10,35 @@ import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { paymentAccounts, type Movement } from './postings.ts';
 
-
-type StoredLeg = { accountId: string; direction: 'debit' | 'credit'; amount: string; currency: string };
-type StoredTransfer = { kind: TransferRequest['kind']; id: string; legs?: StoredLeg[]; pendingId?: string; amount?: string; description?: string };
-type OutboxRow = { id: bigint; merchant_id: string; connector: string; currency: string; transfers: StoredTransfer[] };
+type StoredLeg = {
+  accountId: string;
+  direction: 'debit' | 'credit';
+  amount: string;
+  currency: string;
+};
+type StoredTransfer = {
+  kind: TransferRequest['kind'];
+  id: string;
+  legs?: StoredLeg[];
+  pendingId?: string;
+  amount?: string;
+  description?: string;
+};
+type OutboxRow = {
+  id: bigint;
+  merchant_id: string;
+  connector: string;
+  currency: string;
+  transfers: StoredTransfer[];
+};
 
 function store(transfer: TransferRequest): StoredTransfer {
   const stored: StoredTransfer = { kind: transfer.kind, id: transfer.id };
-  if ('legs' in transfer && transfer.legs !== undefined) stored.legs = transfer.legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
+  if ('legs' in transfer && transfer.legs !== undefined)
+    stored.legs = transfer.legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
   if ('pendingId' in transfer) stored.pendingId = transfer.pendingId;
-  if (transfer.kind === 'post_pending' && transfer.amount !== undefined) stored.amount = transfer.amount.toString();
+  if (transfer.kind === 'post_pending' && transfer.amount !== undefined)
+    stored.amount = transfer.amount.toString();
   if (transfer.description !== undefined) stored.description = transfer.description;
   return stored;
 }
@@ -32,20 +51,33 @@ function restore(stored: StoredTransfer): TransferRequest {
     case 'pending':
       return { ...common, kind: stored.kind, legs: legs ?? [] };
     case 'post_pending':
-      return { ...common, kind: 'post_pending', pendingId: stored.pendingId ?? '', amount: stored.amount === undefined ? undefined : BigInt(stored.amount), legs };
+      return {
+        ...common,
+        kind: 'post_pending',
+        pendingId: stored.pendingId ?? '',
+        amount: stored.amount === undefined ? undefined : BigInt(stored.amount),
+        legs,
+      };
     default:
       return { ...common, kind: stored.kind, pendingId: stored.pendingId ?? '' };
   }
 }
 
 /** The outbox's `transfers` column for these transfers (undefined ones are skipped), or null when none remain. */
-export function storedTransfers(transfers: readonly (TransferRequest | undefined)[]): string | null {
-  const requests = transfers.filter((transfer): transfer is TransferRequest => transfer !== undefined);
+export function storedTransfers(
+  transfers: readonly (TransferRequest | undefined)[],
+): string | null {
+  const requests = transfers.filter(
+    (transfer): transfer is TransferRequest => transfer !== undefined,
+  );
   return requests.length === 0 ? null : JSON.stringify(requests.map(store));
 }
 
 /** The postings of one state change: whose accounts, and the transfers. */
-export type PostingRequest = { readonly movement: Movement; readonly transfers: readonly (TransferRequest | undefined)[] };
+export type PostingRequest = {
+  readonly movement: Movement;
+  readonly transfers: readonly (TransferRequest | undefined)[];
+};
 
 /** An outbox row written by a committed change, to be posted now. */
 export type WrittenPosting = { readonly id: bigint; readonly movement: Movement };
@@ -55,7 +87,12 @@ function accountsKey(movement: Movement): string {
 }
 
 /** Outbox rows whose postings the ledger refused: kept for the sweeper, and reported. */
-export type PostingProblem = { readonly outboxId: bigint; readonly transferId: string; readonly code: string; readonly message: string };
+export type PostingProblem = {
+  readonly outboxId: bigint;
+  readonly transferId: string;
+  readonly code: string;
+  readonly message: string;
+};
 
 export class PaymentLedger {
   readonly #ledger: Ledger;
@@ -71,13 +108,24 @@ export class PaymentLedger {
   readonly #beforePost: () => void;
   readonly #onCommit: () => void;
 
-  constructor(ledger: Ledger, database: Database, hooks: { onProblem: (problem: PostingProblem) => void; beforePost?: () => void; onCommit?: () => void }) {
+  constructor(
+    ledger: Ledger,
+    database: Database,
+    hooks: {
+      onProblem: (problem: PostingProblem) => void;
+      beforePost?: () => void;
+      onCommit?: () => void;
+    },
+  ) {
     this.#ledger = ledger;
     this.#database = database;
     this.#onProblem = hooks.onProblem;
     this.#beforePost = hooks.beforePost ?? (() => {});
     this.#onCommit = hooks.onCommit ?? (() => {});
-    this.#poster = new GroupCommit<bigint, true>((ids) => this.#postRows(ids), { batchSizeMax: 500, batchesInFlightMax: 1 });
+    this.#poster = new GroupCommit<bigint, true>((ids) => this.#postRows(ids), {
+      batchSizeMax: 500,
+      batchesInFlightMax: 1,
+    });
   }
 
   /**
@@ -105,11 +153,16 @@ export class PaymentLedger {
   }
 
   /** Records postings in the outbox, inside a transaction opened by `transaction`. */
-  async post(tx: Queryable, movement: Movement, transfers: readonly (TransferRequest | undefined)[]): Promise<void> {
+  async post(
+    tx: Queryable,
+    movement: Movement,
+    transfers: readonly (TransferRequest | undefined)[],
+  ): Promise<void> {
     const stored = storedTransfers(transfers);
     if (stored === null) return;
     const written = this.#written.get(tx);
-    if (written === undefined) throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
+    if (written === undefined)
+      throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
     const inserted = await tx.query<{ id: bigint }>(
       'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ($1, $2, $3, $4::jsonb) RETURNING id',
       [movement.merchantId, movement.connector, movement.currency, stored],
@@ -136,7 +189,12 @@ export class PaymentLedger {
         [ids],
       );
       if (rows.rows.length === 0) return;
-      for (const row of rows.rows) await this.#ensureAccounts(tx, { merchantId: row.merchant_id, connector: row.connector, currency: row.currency });
+      for (const row of rows.rows)
+        await this.#ensureAccounts(tx, {
+          merchantId: row.merchant_id,
+          connector: row.connector,
+          currency: row.currency,
+        });
       const requests = rows.rows.flatMap((row) => row.transfers.map(restore));
       const results = await this.#ledger.transferBatchWithin(tx, requests);
       const done: bigint[] = [];
@@ -146,9 +204,16 @@ export class PaymentLedger {
         index += row.transfers.length;
         const refused = rowResults.find((result) => result.status === 'rejected');
         if (refused === undefined || refused.status !== 'rejected') done.push(row.id);
-        else this.#onProblem({ outboxId: row.id, transferId: row.transfers[rowResults.indexOf(refused)]?.id ?? '?', code: refused.error.code, message: refused.error.message });
+        else
+          this.#onProblem({
+            outboxId: row.id,
+            transferId: row.transfers[rowResults.indexOf(refused)]?.id ?? '?',
+            code: refused.error.code,
+            message: refused.error.message,
+          });
       }
-      if (done.length > 0) await tx.query('DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])', [done]);
+      if (done.length > 0)
+        await tx.query('DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])', [done]);
     });
     return ids.map(() => true as const);
   }
@@ -161,7 +226,10 @@ export class PaymentLedger {
   async #prepare(movement: Movement): Promise<void> {
     const key = accountsKey(movement);
     if (this.#ensured.has(key)) return;
-    await this.#ledger.ensureAccountsWithin(this.#database, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
+    await this.#ledger.ensureAccountsWithin(
+      this.#database,
+      paymentAccounts(movement.merchantId, movement.connector, movement.currency),
+    );
     if (this.#ensured.size >= PaymentLedger.#ensuredMax) this.#ensured.clear();
     this.#ensured.add(key);
   }
@@ -169,6 +237,9 @@ export class PaymentLedger {
   /** Inside a posting transaction: rows from the sweeper may name accounts not yet created. */
   async #ensureAccounts(tx: Queryable, movement: Movement): Promise<void> {
     if (this.#ensured.has(accountsKey(movement))) return;
-    await this.#ledger.ensureAccountsWithin(tx, paymentAccounts(movement.merchantId, movement.connector, movement.currency));
+    await this.#ledger.ensureAccountsWithin(
+      tx,
+      paymentAccounts(movement.merchantId, movement.connector, movement.currency),
+    );
   }
 }

@@ -61,17 +61,21 @@ describe('feeFor', () => {
   });
 
   test('matches an independent half-up computation and stays within 0..captured for any price', () => {
-    fc.assert(fc.property(
-      fc.bigInt({ min: 1n, max: MAX_AMOUNT_MINOR }), fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: MAX_AMOUNT_MINOR }),
-      (captured, percentBps, fixedAmount) => {
-        const fee = feeFor(captured, price(percentBps, fixedAmount));
-        // floor(x + 1/2) with x = captured × bps / 10000, all non-negative.
-        const percentage = (2n * captured * percentBps + 10_000n) / 20_000n;
-        const uncapped = percentage + fixedAmount;
-        assert.equal(fee, uncapped > captured ? captured : uncapped);
-        assert.ok(fee >= 0n && fee <= captured);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: MAX_AMOUNT_MINOR }),
+        fc.bigInt({ min: 0n, max: 10_000n }),
+        fc.bigInt({ min: 0n, max: MAX_AMOUNT_MINOR }),
+        (captured, percentBps, fixedAmount) => {
+          const fee = feeFor(captured, price(percentBps, fixedAmount));
+          // floor(x + 1/2) with x = captured × bps / 10000, all non-negative.
+          const percentage = (2n * captured * percentBps + 10_000n) / 20_000n;
+          const uncapped = percentage + fixedAmount;
+          assert.equal(fee, uncapped > captured ? captured : uncapped);
+          assert.ok(fee >= 0n && fee <= captured);
+        },
+      ),
+    );
   });
 });
 
@@ -83,8 +87,18 @@ describe('feeTransfer', () => {
       kind: 'posted',
       id: 'fee:att_1',
       legs: [
-        { accountId: accountIds.merchantPending('mch_1', 'usd'), direction: 'debit', amount: 320n, currency: 'usd' },
-        { accountId: accountIds.platformFees('usd'), direction: 'credit', amount: 320n, currency: 'usd' },
+        {
+          accountId: accountIds.merchantPending('mch_1', 'usd'),
+          direction: 'debit',
+          amount: 320n,
+          currency: 'usd',
+        },
+        {
+          accountId: accountIds.platformFees('usd'),
+          direction: 'credit',
+          amount: 320n,
+          currency: 'usd',
+        },
       ],
       description: 'fee for attempt att_1',
     });

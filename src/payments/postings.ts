@@ -15,26 +15,52 @@ export type Price = { readonly percentBps: bigint; readonly fixedAmount: bigint 
 
 export const accountIds = {
   pspReceivable: (connector: string, currency: string) => `psp:${connector}:receivable:${currency}`,
-  merchantPending: (merchantId: string, currency: string) => `merchant:${merchantId}:pending:${currency}`,
-  merchantAvailable: (merchantId: string, currency: string) => `merchant:${merchantId}:available:${currency}`,
+  merchantPending: (merchantId: string, currency: string) =>
+    `merchant:${merchantId}:pending:${currency}`,
+  merchantAvailable: (merchantId: string, currency: string) =>
+    `merchant:${merchantId}:available:${currency}`,
   platformFees: (currency: string) => `platform:fees:${currency}`,
   /** Money a PSP took for an attempt Payrail had abandoned, until it is refunded. */
   platformSuspense: (currency: string) => `platform:suspense:${currency}`,
 };
 
-export function paymentAccounts(merchantId: string, connector: string, currency: string): AccountSpec[] {
+export function paymentAccounts(
+  merchantId: string,
+  connector: string,
+  currency: string,
+): AccountSpec[] {
   return [
-    { id: accountIds.pspReceivable(connector, currency), type: 'asset', currency, owner: 'platform' },
+    {
+      id: accountIds.pspReceivable(connector, currency),
+      type: 'asset',
+      currency,
+      owner: 'platform',
+    },
     // No limit on pending: a refund the PSP has made must always be recordable.
-    { id: accountIds.merchantPending(merchantId, currency), type: 'liability', currency, owner: merchantId },
-    { id: accountIds.merchantAvailable(merchantId, currency), type: 'liability', currency, owner: merchantId, limit: 'debits_must_not_exceed_credits' },
+    {
+      id: accountIds.merchantPending(merchantId, currency),
+      type: 'liability',
+      currency,
+      owner: merchantId,
+    },
+    {
+      id: accountIds.merchantAvailable(merchantId, currency),
+      type: 'liability',
+      currency,
+      owner: merchantId,
+      limit: 'debits_must_not_exceed_credits',
+    },
     { id: accountIds.platformFees(currency), type: 'revenue', currency, owner: 'platform' },
     { id: accountIds.platformSuspense(currency), type: 'liability', currency, owner: 'platform' },
   ];
 }
 
 /** Whose money moves, through which PSP, in which currency: it names the accounts. */
-export type Movement = { readonly merchantId: string; readonly connector: string; readonly currency: string };
+export type Movement = {
+  readonly merchantId: string;
+  readonly connector: string;
+  readonly currency: string;
+};
 
 type Legs = [
   { accountId: string; direction: 'debit'; amount: bigint; currency: string },
@@ -50,10 +76,19 @@ function legs(from: string, to: string, amount: bigint, currency: string): Legs 
 
 /** The PSP owes us what the merchant is owed: the legs of an authorization or a capture. */
 function receivableToMerchant(movement: Movement, amount: bigint): Legs {
-  return legs(accountIds.pspReceivable(movement.connector, movement.currency), accountIds.merchantPending(movement.merchantId, movement.currency), amount, movement.currency);
+  return legs(
+    accountIds.pspReceivable(movement.connector, movement.currency),
+    accountIds.merchantPending(movement.merchantId, movement.currency),
+    amount,
+    movement.currency,
+  );
 }
 
-export function authorizationHold(attemptId: string, movement: Movement, amount: bigint): TransferRequest {
+export function authorizationHold(
+  attemptId: string,
+  movement: Movement,
+  amount: bigint,
+): TransferRequest {
   return {
     kind: 'pending',
     id: `auth:${attemptId}`,
@@ -63,14 +98,29 @@ export function authorizationHold(attemptId: string, movement: Movement, amount:
 }
 
 export function captureOfHold(attemptId: string, amount: bigint): TransferRequest {
-  return { kind: 'post_pending', id: `capture:${attemptId}`, pendingId: `auth:${attemptId}`, amount, description: `capture of attempt ${attemptId}` };
+  return {
+    kind: 'post_pending',
+    id: `capture:${attemptId}`,
+    pendingId: `auth:${attemptId}`,
+    amount,
+    description: `capture of attempt ${attemptId}`,
+  };
 }
 
 export function voidOfHold(attemptId: string): TransferRequest {
-  return { kind: 'void_pending', id: `void:${attemptId}`, pendingId: `auth:${attemptId}`, description: `release of attempt ${attemptId}` };
+  return {
+    kind: 'void_pending',
+    id: `void:${attemptId}`,
+    pendingId: `auth:${attemptId}`,
+    description: `release of attempt ${attemptId}`,
+  };
 }
 
-export function directCapture(attemptId: string, movement: Movement, amount: bigint): TransferRequest {
+export function directCapture(
+  attemptId: string,
+  movement: Movement,
+  amount: bigint,
+): TransferRequest {
   return {
     kind: 'posted',
     id: `capture:${attemptId}`,
@@ -85,21 +135,39 @@ export function feeFor(captured: bigint, price: Price): bigint {
   return fee > captured ? captured : fee;
 }
 
-export function feeTransfer(attemptId: string, movement: Movement, fee: bigint): TransferRequest | undefined {
+export function feeTransfer(
+  attemptId: string,
+  movement: Movement,
+  fee: bigint,
+): TransferRequest | undefined {
   if (fee <= 0n) return undefined;
   return {
     kind: 'posted',
     id: `fee:${attemptId}`,
-    legs: legs(accountIds.merchantPending(movement.merchantId, movement.currency), accountIds.platformFees(movement.currency), fee, movement.currency),
+    legs: legs(
+      accountIds.merchantPending(movement.merchantId, movement.currency),
+      accountIds.platformFees(movement.currency),
+      fee,
+      movement.currency,
+    ),
     description: `fee for attempt ${attemptId}`,
   };
 }
 
-export function refundTransfer(refundId: string, movement: Movement, amount: bigint): TransferRequest {
+export function refundTransfer(
+  refundId: string,
+  movement: Movement,
+  amount: bigint,
+): TransferRequest {
   return {
     kind: 'posted',
     id: `refund:${refundId}`,
-    legs: legs(accountIds.merchantPending(movement.merchantId, movement.currency), accountIds.pspReceivable(movement.connector, movement.currency), amount, movement.currency),
+    legs: legs(
+      accountIds.merchantPending(movement.merchantId, movement.currency),
+      accountIds.pspReceivable(movement.connector, movement.currency),
+      amount,
+      movement.currency,
+    ),
     description: `refund ${refundId}`,
   };
 }
@@ -109,11 +177,25 @@ export function refundTransfer(refundId: string, movement: Movement, amount: big
  * through the platform's suspense account, so the PSP's records and the ledger agree and the
  * merchant's balance never sees it.
  */
-export function orphanCaptureAndRefund(attemptId: string, movement: Movement, amount: bigint): TransferRequest[] {
+export function orphanCaptureAndRefund(
+  attemptId: string,
+  movement: Movement,
+  amount: bigint,
+): TransferRequest[] {
   const receivable = accountIds.pspReceivable(movement.connector, movement.currency);
   const suspense = accountIds.platformSuspense(movement.currency);
   return [
-    { kind: 'posted', id: `capture:${attemptId}`, legs: legs(receivable, suspense, amount, movement.currency), description: `capture of abandoned attempt ${attemptId}` },
-    { kind: 'posted', id: `refund:${attemptId}`, legs: legs(suspense, receivable, amount, movement.currency), description: `refund of abandoned attempt ${attemptId}` },
+    {
+      kind: 'posted',
+      id: `capture:${attemptId}`,
+      legs: legs(receivable, suspense, amount, movement.currency),
+      description: `capture of abandoned attempt ${attemptId}`,
+    },
+    {
+      kind: 'posted',
+      id: `refund:${attemptId}`,
+      legs: legs(suspense, receivable, amount, movement.currency),
+      description: `refund of abandoned attempt ${attemptId}`,
+    },
   ];
 }

@@ -14,7 +14,13 @@
 // retry queue that needs no worker of ours, and a 2xx would tell the PSP we hold something we
 // do not have yet. The retry finds the row unprocessed and syncs again; the status sync worker
 // resolves the attempt on its own schedule anyway.
-import { pspWebhookParsers, type Clock, type PspWebhookEvent, type PspWebhookParser, type RawWebhook } from '../connectors/webhooks.ts';
+import {
+  pspWebhookParsers,
+  type Clock,
+  type PspWebhookEvent,
+  type PspWebhookParser,
+  type RawWebhook,
+} from '../connectors/webhooks.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../storage/database.ts';
 import { simulatorWebhookSecret, type MerchantConnector } from './merchant-settings.ts';
@@ -35,7 +41,11 @@ export type PspWebhookDependencies = {
 };
 
 /** The payment a webhook is about, as Payrail knows it. */
-type Target = { readonly merchantId: string; readonly paymentIntentId: string; readonly attemptId: string };
+type Target = {
+  readonly merchantId: string;
+  readonly paymentIntentId: string;
+  readonly attemptId: string;
+};
 
 export type PspWebhookReceipt =
   /** Verified, new (or recorded earlier but not processed), and the payment synced. */
@@ -48,7 +58,12 @@ export type PspWebhookReceipt =
   /** Unknown reference, no secret, wrong or stale signature: nothing recorded. `reason` is for logs only. */
   | { readonly outcome: 'unverified'; readonly reason: string }
   /** Verified and recorded, but the PSP's state could not be learned: answer so that the PSP retries. */
-  | { readonly outcome: 'not_processed'; readonly eventId: string; readonly paymentIntentId: string; readonly reason: string };
+  | {
+      readonly outcome: 'not_processed';
+      readonly eventId: string;
+      readonly paymentIntentId: string;
+      readonly reason: string;
+    };
 
 type AttemptRow = { merchant_id: string; payment_intent_id: string; attempt_id: string };
 
@@ -78,9 +93,17 @@ export class PspWebhooks {
     if (!parsed.ok) return { outcome: 'malformed', reason: parsed.reason };
     const event = parsed.event;
     const target = await this.#findTarget(connector, event);
-    if (target === undefined) return { outcome: 'unverified', reason: 'no payment of this connector matches the reference' };
+    if (target === undefined)
+      return {
+        outcome: 'unverified',
+        reason: 'no payment of this connector matches the reference',
+      };
     const secret = await this.#secretOf(target.merchantId, connector);
-    if (secret === undefined) return { outcome: 'unverified', reason: 'the merchant has no webhook secret for this connector' };
+    if (secret === undefined)
+      return {
+        outcome: 'unverified',
+        reason: 'the merchant has no webhook secret for this connector',
+      };
     const verified = parser.verify(webhook, secret, this.#clock);
     if (!verified.ok) return { outcome: 'unverified', reason: verified.reason };
     const seen = await this.#record(connector, event, target);
@@ -88,7 +111,10 @@ export class PspWebhooks {
     if (seen === 'processed') return { outcome: 'duplicate', ...ids };
     const problem = await this.#sync(target);
     if (problem !== undefined) {
-      this.#logger.warn({ connector, ...ids, type: event.type, problem }, 'PSP webhook recorded but not processed; the PSP will retry it');
+      this.#logger.warn(
+        { connector, ...ids, type: event.type, problem },
+        'PSP webhook recorded but not processed; the PSP will retry it',
+      );
       return { outcome: 'not_processed', ...ids, reason: problem };
     }
     await this.#database.query(
@@ -101,30 +127,49 @@ export class PspWebhooks {
   /** By our attempt id, else our refund id, else the PSP's payment id; always within this connector. */
   async #findTarget(connector: string, event: PspWebhookEvent): Promise<Target | undefined> {
     const lookups: [string, string | undefined][] = [
-      ['SELECT merchant_id, payment_intent_id, id AS attempt_id FROM payment_attempts WHERE id = $2 AND connector = $1', event.reference],
-      [`SELECT r.merchant_id, r.payment_intent_id, r.attempt_id FROM refunds r
-          JOIN payment_attempts a ON a.id = r.attempt_id WHERE r.id = $2 AND a.connector = $1`, event.refundReference],
-      [`SELECT merchant_id, payment_intent_id, id AS attempt_id FROM payment_attempts
-          WHERE connector = $1 AND psp_reference = $2 ORDER BY created_at DESC LIMIT 1`, event.pspPaymentId],
+      [
+        'SELECT merchant_id, payment_intent_id, id AS attempt_id FROM payment_attempts WHERE id = $2 AND connector = $1',
+        event.reference,
+      ],
+      [
+        `SELECT r.merchant_id, r.payment_intent_id, r.attempt_id FROM refunds r
+          JOIN payment_attempts a ON a.id = r.attempt_id WHERE r.id = $2 AND a.connector = $1`,
+        event.refundReference,
+      ],
+      [
+        `SELECT merchant_id, payment_intent_id, id AS attempt_id FROM payment_attempts
+          WHERE connector = $1 AND psp_reference = $2 ORDER BY created_at DESC LIMIT 1`,
+        event.pspPaymentId,
+      ],
     ];
     for (const [sql, value] of lookups) {
       if (value === undefined) continue;
       const row = (await this.#database.query<AttemptRow>(sql, [connector, value])).rows[0];
       if (row !== undefined) {
-        return { merchantId: row.merchant_id, paymentIntentId: row.payment_intent_id, attemptId: row.attempt_id };
+        return {
+          merchantId: row.merchant_id,
+          paymentIntentId: row.payment_intent_id,
+          attemptId: row.attempt_id,
+        };
       }
     }
     return undefined;
   }
 
   async #secretOf(merchantId: string, connector: string): Promise<string | undefined> {
-    const setting = (await this.#payments.settings.connectors(merchantId)).find((candidate) => candidate.connector === connector);
+    const setting = (await this.#payments.settings.connectors(merchantId)).find(
+      (candidate) => candidate.connector === connector,
+    );
     const secret = setting?.credentials.webhookSecret;
     return secret === undefined || secret === '' ? undefined : secret;
   }
 
   /** 'new' (just recorded), 'unprocessed' (recorded before, its sync failed) or 'processed'. */
-  async #record(connector: string, event: PspWebhookEvent, target: Target): Promise<'new' | 'unprocessed' | 'processed'> {
+  async #record(
+    connector: string,
+    event: PspWebhookEvent,
+    target: Target,
+  ): Promise<'new' | 'unprocessed' | 'processed'> {
     const inserted = await this.#database.query(
       `INSERT INTO psp_webhook_events (connector, event_id, merchant_id, payment_intent_id, type) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (connector, event_id) DO NOTHING RETURNING event_id`,
@@ -149,12 +194,17 @@ export class PspWebhooks {
     try {
       synced = await this.#payments.sync(target.merchantId, target.paymentIntentId);
     } catch (error) {
-      this.#logger.warn({ err: error, paymentIntent: target.paymentIntentId }, 'sync after a PSP webhook failed');
+      this.#logger.warn(
+        { err: error, paymentIntent: target.paymentIntentId },
+        'sync after a PSP webhook failed',
+      );
       return 'the sync failed';
     }
     const attempt = synced.attempts.find((candidate) => candidate.id === target.attemptId);
-    if (attempt === undefined || attempt.status === 'pending' || attempt.status === 'unknown') return "the attempt's outcome is still unknown";
-    if (synced.intent.pendingOperation !== null) return `the ${synced.intent.pendingOperation} in flight is still unresolved`;
+    if (attempt === undefined || attempt.status === 'pending' || attempt.status === 'unknown')
+      return "the attempt's outcome is still unknown";
+    if (synced.intent.pendingOperation !== null)
+      return `the ${synced.intent.pendingOperation} in flight is still unresolved`;
     const refunds = await this.#database.query(
       "SELECT 1 FROM refunds WHERE payment_intent_id = $1 AND status = 'pending' LIMIT 1",
       [target.paymentIntentId],
@@ -184,7 +234,10 @@ const simulatorCallTimeoutMs = 5_000;
  * setUpTestMerchant gives every test-mode merchant. Throws when the simulator refuses.
  */
 export async function configureSimulatorWebhooks(
-  simulatorUrl: string, payrailUrl: string, options: SimulatorWebhookOptions = {}, connectors: readonly string[] = simulatedConnectors,
+  simulatorUrl: string,
+  payrailUrl: string,
+  options: SimulatorWebhookOptions = {},
+  connectors: readonly string[] = simulatedConnectors,
 ): Promise<void> {
   const base = simulatorUrl.replace(/\/+$/, '');
   const target = payrailUrl.replace(/\/+$/, '');
@@ -192,10 +245,17 @@ export async function configureSimulatorWebhooks(
     const response = await fetch(`${base}/_sim/webhooks/${encodeURIComponent(connector)}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...options, url: `${target}/v1/psp_webhooks/${connector}`, secret: simulatorWebhookSecret(connector) }),
+      body: JSON.stringify({
+        ...options,
+        url: `${target}/v1/psp_webhooks/${connector}`,
+        secret: simulatorWebhookSecret(connector),
+      }),
       signal: AbortSignal.timeout(simulatorCallTimeoutMs),
     });
-    if (!response.ok) throw new Error(`the simulator refused the webhook settings for ${connector}: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`);
+    if (!response.ok)
+      throw new Error(
+        `the simulator refused the webhook settings for ${connector}: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
+      );
     await response.body?.cancel();
   }
 }

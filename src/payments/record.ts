@@ -22,8 +22,20 @@ import type { PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
 import type { Orphans } from './orphans.ts';
 import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
-import { authorizationHold, directCapture, feeFor, feeTransfer, type Movement, type Price } from './postings.ts';
-import { findIntentWithAttempts, lockIntentAndAttempt, updateAttempt, updateIntent } from './repository.ts';
+import {
+  authorizationHold,
+  directCapture,
+  feeFor,
+  feeTransfer,
+  type Movement,
+  type Price,
+} from './postings.ts';
+import {
+  findIntentWithAttempts,
+  lockIntentAndAttempt,
+  updateAttempt,
+  updateIntent,
+} from './repository.ts';
 import { moveAttempt, moveIntent } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
@@ -46,36 +58,96 @@ function withAttempt(attempts: readonly Attempt[], attempt: Attempt): Attempt[] 
  * capture or cancel in flight, the attempt was not abandoned by a failover, and no later attempt
  * took over. Only under the intent's lock is the answer current.
  */
-export function isLiveAttempt(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt): boolean {
-  if (attempt.abandoned || intent.status !== 'processing' || intent.pendingOperation !== null) return false;
+export function isLiveAttempt(
+  intent: PaymentIntent,
+  attempts: readonly Attempt[],
+  attempt: Attempt,
+): boolean {
+  if (attempt.abandoned || intent.status !== 'processing' || intent.pendingOperation !== null)
+    return false;
   const later = attempts.slice(attempts.findIndex((candidate) => candidate.id === attempt.id) + 1);
   return later.every((candidate) => candidate.abandoned);
 }
 
-export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attempt: Attempt, outcome: PaymentOutcome, price: Price, options: RecordOptions): Plan {
-  const movement: Movement = { merchantId: intent.merchantId, connector: attempt.connector, currency: attempt.currency };
+export function plan(
+  intent: PaymentIntent,
+  attempts: readonly Attempt[],
+  attempt: Attempt,
+  outcome: PaymentOutcome,
+  price: Price,
+  options: RecordOptions,
+): Plan {
+  const movement: Movement = {
+    merchantId: intent.merchantId,
+    connector: attempt.connector,
+    currency: attempt.currency,
+  };
   const pspReference = outcome.pspReference ?? attempt.pspReference;
   const pspCode = outcome.pspCode ?? null;
-  const finish = (next: { intent: PaymentIntent; attempt: Attempt; postings?: PostingRequest; eventType?: Parameters<typeof intentEvent>[0] }): Plan => ({
+  const finish = (next: {
+    intent: PaymentIntent;
+    attempt: Attempt;
+    postings?: PostingRequest;
+    eventType?: Parameters<typeof intentEvent>[0];
+  }): Plan => ({
     intent: next.intent,
     attempt: next.attempt,
     postings: next.postings,
-    event: next.eventType === undefined ? undefined : intentEvent(next.eventType, { intent: next.intent, attempts: withAttempt(attempts, next.attempt) }),
+    event:
+      next.eventType === undefined
+        ? undefined
+        : intentEvent(next.eventType, {
+            intent: next.intent,
+            attempts: withAttempt(attempts, next.attempt),
+          }),
   });
   switch (outcome.status) {
     case 'authorized':
       return finish({
-        attempt: { ...attempt, status: moveAttempt(attempt.id, attempt.status, 'authorized'), pspReference, amountAuthorized: attempt.amount, pspCode },
-        intent: { ...intent, status: moveIntent(intent.id, intent.status, 'requires_capture', 'authorize'), amountCapturable: attempt.amount, lastPaymentError: null },
-        postings: { movement, transfers: [authorizationHold(attempt.id, movement, attempt.amount)] },
+        attempt: {
+          ...attempt,
+          status: moveAttempt(attempt.id, attempt.status, 'authorized'),
+          pspReference,
+          amountAuthorized: attempt.amount,
+          pspCode,
+        },
+        intent: {
+          ...intent,
+          status: moveIntent(intent.id, intent.status, 'requires_capture', 'authorize'),
+          amountCapturable: attempt.amount,
+          lastPaymentError: null,
+        },
+        postings: {
+          movement,
+          transfers: [authorizationHold(attempt.id, movement, attempt.amount)],
+        },
         eventType: 'payment_intent.amount_capturable_updated',
       });
     case 'captured': {
       const amount = outcome.amountCaptured ?? attempt.amount;
       return finish({
-        attempt: { ...attempt, status: moveAttempt(attempt.id, attempt.status, 'captured'), pspReference, amountAuthorized: attempt.amount, amountCaptured: amount, pspCode },
-        intent: { ...intent, status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'), amountReceived: amount, amountCapturable: 0n, lastPaymentError: null },
-        postings: { movement, transfers: [directCapture(attempt.id, movement, amount), feeTransfer(attempt.id, movement, feeFor(amount, price))] },
+        attempt: {
+          ...attempt,
+          status: moveAttempt(attempt.id, attempt.status, 'captured'),
+          pspReference,
+          amountAuthorized: attempt.amount,
+          amountCaptured: amount,
+          pspCode,
+        },
+        intent: {
+          ...intent,
+          status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
+          amountReceived: amount,
+          amountCapturable: 0n,
+          lastPaymentError: null,
+        },
+        postings: {
+          movement,
+          transfers: [
+            directCapture(attempt.id, movement, amount),
+            feeTransfer(attempt.id, movement, feeFor(amount, price)),
+          ],
+        },
         eventType: 'payment_intent.succeeded',
       });
     }
@@ -85,12 +157,23 @@ export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attemp
     default: {
       if (options.failIfNeverSeen && outcome.pspCode === 'not_found') {
         // Not the card's fault: Stripe's code for a failure on the processor's side.
-        return failed(intent, attempt, outcome, 'The PSP never received this authorization.', finish, 'processing_error');
+        return failed(
+          intent,
+          attempt,
+          outcome,
+          'The PSP never received this authorization.',
+          finish,
+          'processing_error',
+        );
       }
       const firstTime = attempt.status === 'pending';
       return finish({
         attempt: {
-          ...attempt, status: moveAttempt(attempt.id, attempt.status, 'unknown'), pspReference, pspCode, failureMessage: outcome.message ?? null,
+          ...attempt,
+          status: moveAttempt(attempt.id, attempt.status, 'unknown'),
+          pspReference,
+          pspCode,
+          failureMessage: outcome.message ?? null,
           syncCount: attempt.syncCount + (options.synced ? 1 : 0),
         },
         intent,
@@ -102,17 +185,34 @@ export function plan(intent: PaymentIntent, attempts: readonly Attempt[], attemp
 }
 
 function failed(
-  intent: PaymentIntent, attempt: Attempt, outcome: PaymentOutcome, message: string, finish: (next: { intent: PaymentIntent; attempt: Attempt; eventType: 'payment_intent.payment_failed' }) => Plan,
+  intent: PaymentIntent,
+  attempt: Attempt,
+  outcome: PaymentOutcome,
+  message: string,
+  finish: (next: {
+    intent: PaymentIntent;
+    attempt: Attempt;
+    eventType: 'payment_intent.payment_failed';
+  }) => Plan,
   code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined',
 ): Plan {
   return finish({
     attempt: {
-      ...attempt, status: moveAttempt(attempt.id, attempt.status, 'failed'), pspReference: outcome.pspReference ?? attempt.pspReference,
-      declineCode: outcome.declineCode ?? null, pspCode: outcome.pspCode ?? null, failureMessage: message,
+      ...attempt,
+      status: moveAttempt(attempt.id, attempt.status, 'failed'),
+      pspReference: outcome.pspReference ?? attempt.pspReference,
+      declineCode: outcome.declineCode ?? null,
+      pspCode: outcome.pspCode ?? null,
+      failureMessage: message,
     },
     intent: {
-      ...intent, status: moveIntent(intent.id, intent.status, 'requires_payment_method', 'fail'),
-      lastPaymentError: { code, ...(outcome.declineCode === undefined ? {} : { decline_code: outcome.declineCode }), message },
+      ...intent,
+      status: moveIntent(intent.id, intent.status, 'requires_payment_method', 'fail'),
+      lastPaymentError: {
+        code,
+        ...(outcome.declineCode === undefined ? {} : { decline_code: outcome.declineCode }),
+        message,
+      },
     },
     eventType: 'payment_intent.payment_failed',
   });
@@ -178,36 +278,65 @@ export type FastRecorded = { readonly applied: boolean; readonly ledgerOutboxId:
  * still processing.
  * It returns one row per outcome, in order, saying whether it applied.
  */
-export function compareAndSetStatement(records: readonly FastRecord[]): { sql: string; parameters: unknown[] } {
+export function compareAndSetStatement(records: readonly FastRecord[]): {
+  sql: string;
+  parameters: unknown[];
+} {
   const column = <T>(value: (record: FastRecord) => T) => records.map(value);
-  const intent = <T>(value: (planned: Plan['intent']) => T) => column(({ planned }) => value(planned.intent));
-  const attempt = <T>(value: (planned: Attempt) => T) => column(({ planned }) => value(planned.attempt));
+  const intent = <T>(value: (planned: Plan['intent']) => T) =>
+    column(({ planned }) => value(planned.intent));
+  const attempt = <T>(value: (planned: Attempt) => T) =>
+    column(({ planned }) => value(planned.attempt));
   return {
     sql: fastRecordSql,
     parameters: [
-      textArrayLiteral(intent((it) => it.id)), textArrayLiteral(attempt((it) => it.id)), textArrayLiteral(column(({ before }) => before.status)),
-      textArrayLiteral(intent((it) => it.status)), integerArrayLiteral(intent((it) => it.amountCapturable)), integerArrayLiteral(intent((it) => it.amountReceived)),
-      textArrayLiteral(intent((it) => (it.lastPaymentError === null ? null : JSON.stringify(it.lastPaymentError)))),
-      textArrayLiteral(attempt((it) => it.status)), textArrayLiteral(attempt((it) => it.pspReference)),
-      integerArrayLiteral(attempt((it) => it.amountAuthorized)), integerArrayLiteral(attempt((it) => it.amountCaptured)),
-      textArrayLiteral(attempt((it) => it.declineCode)), textArrayLiteral(attempt((it) => it.pspCode)), textArrayLiteral(attempt((it) => it.failureMessage)),
+      textArrayLiteral(intent((it) => it.id)),
+      textArrayLiteral(attempt((it) => it.id)),
+      textArrayLiteral(column(({ before }) => before.status)),
+      textArrayLiteral(intent((it) => it.status)),
+      integerArrayLiteral(intent((it) => it.amountCapturable)),
+      integerArrayLiteral(intent((it) => it.amountReceived)),
+      textArrayLiteral(
+        intent((it) => (it.lastPaymentError === null ? null : JSON.stringify(it.lastPaymentError))),
+      ),
+      textArrayLiteral(attempt((it) => it.status)),
+      textArrayLiteral(attempt((it) => it.pspReference)),
+      integerArrayLiteral(attempt((it) => it.amountAuthorized)),
+      integerArrayLiteral(attempt((it) => it.amountCaptured)),
+      textArrayLiteral(attempt((it) => it.declineCode)),
+      textArrayLiteral(attempt((it) => it.pspCode)),
+      textArrayLiteral(attempt((it) => it.failureMessage)),
       textArrayLiteral(column(({ planned }) => planned.postings?.movement.merchantId ?? null)),
       textArrayLiteral(column(({ planned }) => planned.postings?.movement.connector ?? null)),
       textArrayLiteral(column(({ planned }) => planned.postings?.movement.currency ?? null)),
-      textArrayLiteral(column(({ planned }) => (planned.postings === undefined ? null : storedTransfers(planned.postings.transfers)))),
+      textArrayLiteral(
+        column(({ planned }) =>
+          planned.postings === undefined ? null : storedTransfers(planned.postings.transfers),
+        ),
+      ),
       ...eventParameters(column(({ planned }) => planned.event)),
     ],
   };
 }
 
 /** Runs the fast path's statement for a batch (one round trip, one commit). */
-export async function writeFastRecords(database: Queryable, records: readonly FastRecord[]): Promise<FastRecorded[]> {
+export async function writeFastRecords(
+  database: Queryable,
+  records: readonly FastRecord[],
+): Promise<FastRecorded[]> {
   // Two outcomes of one intent cannot share a statement (one intent row, two plans): refused,
   // so that the group commit runs them one at a time.
-  if (new Set(records.map(({ planned }) => planned.intent.id)).size !== records.length) throw new Error('two outcomes of one payment intent in one batch');
+  if (new Set(records.map(({ planned }) => planned.intent.id)).size !== records.length)
+    throw new Error('two outcomes of one payment intent in one batch');
   const statement = compareAndSetStatement(records);
-  const result = await database.query<{ applied: boolean; ledger_outbox_id: bigint | string | null }>(statement.sql, statement.parameters);
-  return result.rows.map((row) => ({ applied: row.applied, ledgerOutboxId: row.ledger_outbox_id === null ? null : BigInt(row.ledger_outbox_id) }));
+  const result = await database.query<{
+    applied: boolean;
+    ledger_outbox_id: bigint | string | null;
+  }>(statement.sql, statement.parameters);
+  return result.rows.map((row) => ({
+    applied: row.applied,
+    ledgerOutboxId: row.ledger_outbox_id === null ? null : BigInt(row.ledger_outbox_id),
+  }));
 }
 
 /**
@@ -220,11 +349,19 @@ export class AuthorizationRecorder {
   readonly #orphans: Orphans;
   readonly #fast: GroupCommit<FastRecord, FastRecorded>;
 
-  constructor(dependencies: PaymentsDependencies, ledger: PaymentLedger, orphans: Orphans, limits: BatcherLimits) {
+  constructor(
+    dependencies: PaymentsDependencies,
+    ledger: PaymentLedger,
+    orphans: Orphans,
+    limits: BatcherLimits,
+  ) {
     this.#dependencies = dependencies;
     this.#ledger = ledger;
     this.#orphans = orphans;
-    this.#fast = new GroupCommit((records) => writeFastRecords(dependencies.database, records), limits);
+    this.#fast = new GroupCommit(
+      (records) => writeFastRecords(dependencies.database, records),
+      limits,
+    );
   }
 
   /**
@@ -233,15 +370,33 @@ export class AuthorizationRecorder {
    * outcome of an attempt that is not (or no longer) the intent's live one goes to the orphans.
    */
   async record(
-    merchantId: string, intentId: string, sent: Pick<Attempt, 'id' | 'connector' | 'currency'>, outcome: PaymentOutcome, options: RecordOptions,
+    merchantId: string,
+    intentId: string,
+    sent: Pick<Attempt, 'id' | 'connector' | 'currency'>,
+    outcome: PaymentOutcome,
+    options: RecordOptions,
     known?: IntentWithAttempts & { readonly attempt: Attempt },
   ): Promise<IntentWithAttempts> {
     const price = await this.#dependencies.settings.price(merchantId, sent.currency);
-    if (known !== undefined && (outcome.status === 'authorized' || outcome.status === 'captured' || outcome.status === 'failed' || outcome.status === 'voided')) {
+    if (
+      known !== undefined &&
+      (outcome.status === 'authorized' ||
+        outcome.status === 'captured' ||
+        outcome.status === 'failed' ||
+        outcome.status === 'voided')
+    ) {
       const recorded = await this.#recordFast(known, outcome, price, options);
       if (recorded !== undefined) return recorded;
     }
-    const { current, orphan } = await recordLocked(this.#ledger, merchantId, intentId, sent.id, outcome, price, options);
+    const { current, orphan } = await recordLocked(
+      this.#ledger,
+      merchantId,
+      intentId,
+      sent.id,
+      outcome,
+      price,
+      options,
+    );
     if (orphan === undefined) return current;
     // PSP calls (void, refund) happen outside any transaction.
     await this.#orphans.settle(merchantId, orphan, outcome, options.failIfNeverSeen);
@@ -250,8 +405,14 @@ export class AuthorizationRecorder {
     return settled;
   }
 
-  async #recordFast(known: IntentWithAttempts & { readonly attempt: Attempt }, outcome: PaymentOutcome, price: Price, options: RecordOptions): Promise<IntentWithAttempts | undefined> {
-    if (known.intent.status !== 'processing' || known.intent.pendingOperation !== null) return undefined;
+  async #recordFast(
+    known: IntentWithAttempts & { readonly attempt: Attempt },
+    outcome: PaymentOutcome,
+    price: Price,
+    options: RecordOptions,
+  ): Promise<IntentWithAttempts | undefined> {
+    if (known.intent.status !== 'processing' || known.intent.pendingOperation !== null)
+      return undefined;
     const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
     let recorded: FastRecorded;
     try {
@@ -263,7 +424,9 @@ export class AuthorizationRecorder {
     if (!recorded.applied) return undefined;
     if (planned.event !== undefined) this.#dependencies.events?.notify();
     if (recorded.ledgerOutboxId !== null && planned.postings !== undefined) {
-      await this.#ledger.afterCommit([{ id: recorded.ledgerOutboxId, movement: planned.postings.movement }]);
+      await this.#ledger.afterCommit([
+        { id: recorded.ledgerOutboxId, movement: planned.postings.movement },
+      ]);
     }
     return { intent: planned.intent, attempts: withAttempt(known.attempts, planned.attempt) };
   }
@@ -275,32 +438,59 @@ export class AuthorizationRecorder {
  * transaction if it was not yet, for the caller to settle once the transaction is over.
  */
 async function recordLocked(
-  ledger: PaymentLedger, merchantId: string, intentId: string, attemptId: string,
-  outcome: PaymentOutcome, price: Price, options: RecordOptions,
+  ledger: PaymentLedger,
+  merchantId: string,
+  intentId: string,
+  attemptId: string,
+  outcome: PaymentOutcome,
+  price: Price,
+  options: RecordOptions,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
-    const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, attemptId);
+    const { intent, attempts, attempt } = await lockIntentAndAttempt(
+      tx,
+      merchantId,
+      intentId,
+      attemptId,
+    );
     const unresolved = attempt.status === 'pending' || attempt.status === 'unknown';
     // A charge the PSP made for an attempt Payrail had failed (e.g. as never seen) is an orphan too.
-    const chargedAfterFailing = attempt.status === 'failed' && (outcome.status === 'authorized' || outcome.status === 'captured');
+    const chargedAfterFailing =
+      attempt.status === 'failed' &&
+      (outcome.status === 'authorized' || outcome.status === 'captured');
     if (!unresolved && !chargedAfterFailing) return { current: { intent, attempts } };
     if (!unresolved || !isLiveAttempt(intent, attempts, attempt)) {
-      const orphan = attempt.abandoned && unresolved
-        ? attempt
-        : await updateAttempt(tx, attempt.id, { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true });
+      const orphan =
+        attempt.abandoned && unresolved
+          ? attempt
+          : await updateAttempt(tx, attempt.id, {
+              status: moveAttempt(attempt.id, attempt.status, 'unknown'),
+              abandoned: true,
+            });
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
     const planned = plan(intent, attempts, attempt, outcome, price, options);
     const updatedAttempt = await updateAttempt(tx, attempt.id, {
-      status: planned.attempt.status, pspReference: planned.attempt.pspReference, amountAuthorized: planned.attempt.amountAuthorized,
-      amountCaptured: planned.attempt.amountCaptured, declineCode: planned.attempt.declineCode, pspCode: planned.attempt.pspCode,
-      failureMessage: planned.attempt.failureMessage, synced: options.synced,
+      status: planned.attempt.status,
+      pspReference: planned.attempt.pspReference,
+      amountAuthorized: planned.attempt.amountAuthorized,
+      amountCaptured: planned.attempt.amountCaptured,
+      declineCode: planned.attempt.declineCode,
+      pspCode: planned.attempt.pspCode,
+      failureMessage: planned.attempt.failureMessage,
+      synced: options.synced,
     });
-    const updatedIntent = planned.intent === intent ? intent : await updateIntent(tx, intent.id, {
-      status: planned.intent.status, amountCapturable: planned.intent.amountCapturable, amountReceived: planned.intent.amountReceived,
-      lastPaymentError: planned.intent.lastPaymentError,
-    });
-    if (planned.postings !== undefined) await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
+    const updatedIntent =
+      planned.intent === intent
+        ? intent
+        : await updateIntent(tx, intent.id, {
+            status: planned.intent.status,
+            amountCapturable: planned.intent.amountCapturable,
+            amountReceived: planned.intent.amountReceived,
+            lastPaymentError: planned.intent.lastPaymentError,
+          });
+    if (planned.postings !== undefined)
+      await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
     if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });

@@ -12,9 +12,17 @@ import { insertEvents } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { refundTransfer } from './postings.ts';
-import { attemptsOf, findIntent, findRefund, insertRefund, listRefunds, refundsOf, updateIntent, updateRefund } from './repository.ts';
+import {
+  attemptsOf,
+  findIntent,
+  findRefund,
+  insertRefund,
+  listRefunds,
+  refundsOf,
+  updateIntent,
+  updateRefund,
+} from './repository.ts';
 import type { Metadata, PaymentIntent, Refund, RefundReason } from './types.ts';
-
 
 export type CreateRefundInput = {
   readonly paymentIntent: string;
@@ -33,7 +41,11 @@ export class Refunds {
   }
 
   /** `bind` runs in the transaction that creates the refund (the idempotency key records it). */
-  async create(merchantId: string, input: CreateRefundInput, bind?: (tx: Queryable, refundId: string) => Promise<void>): Promise<Refund> {
+  async create(
+    merchantId: string,
+    input: CreateRefundInput,
+    bind?: (tx: Queryable, refundId: string) => Promise<void>,
+  ): Promise<Refund> {
     const refund = await this.#dependencies.database.transaction(async (tx) => {
       const reserved = await this.#reserve(tx, merchantId, input);
       await bind?.(tx, reserved.id);
@@ -51,75 +63,165 @@ export class Refunds {
 
   async #reserve(tx: Queryable, merchantId: string, input: CreateRefundInput): Promise<Refund> {
     const intent = await findIntent(tx, merchantId, input.paymentIntent, true);
-    if (intent === undefined) throw new PaymentError('resource_missing', `No such payment_intent: '${input.paymentIntent}'`, { param: 'payment_intent' });
+    if (intent === undefined)
+      throw new PaymentError(
+        'resource_missing',
+        `No such payment_intent: '${input.paymentIntent}'`,
+        { param: 'payment_intent' },
+      );
     if (intent.status !== 'succeeded') {
-      throw new PaymentError('payment_intent_unexpected_state', `This PaymentIntent has a status of ${intent.status}; only succeeded payments can be refunded.`, { param: 'payment_intent', paymentIntentId: intent.id });
+      throw new PaymentError(
+        'payment_intent_unexpected_state',
+        `This PaymentIntent has a status of ${intent.status}; only succeeded payments can be refunded.`,
+        { param: 'payment_intent', paymentIntentId: intent.id },
+      );
     }
-    const attempt = (await attemptsOf(tx, [intent.id])).findLast((candidate) => candidate.status === 'captured');
-    if (attempt === undefined) throw new Error(`payment intent ${intent.id} succeeded without a captured attempt`);
+    const attempt = (await attemptsOf(tx, [intent.id])).findLast(
+      (candidate) => candidate.status === 'captured',
+    );
+    if (attempt === undefined)
+      throw new Error(`payment intent ${intent.id} succeeded without a captured attempt`);
     const remaining = intent.amountReceived - intent.amountRefunded - intent.amountRefunding;
-    if (remaining <= 0n) throw new PaymentError('charge_already_refunded', `PaymentIntent ${intent.id} has already been refunded in full.`, { param: 'payment_intent' });
-    const amount = input.amount === undefined ? remaining : assertPositiveAmount(input.amount, 'amount', intent.currency);
+    if (remaining <= 0n)
+      throw new PaymentError(
+        'charge_already_refunded',
+        `PaymentIntent ${intent.id} has already been refunded in full.`,
+        { param: 'payment_intent' },
+      );
+    const amount =
+      input.amount === undefined
+        ? remaining
+        : assertPositiveAmount(input.amount, 'amount', intent.currency);
     if (amount > remaining) {
-      throw new PaymentError('amount_too_large', `Refund amount (${amount}) is greater than the amount that can still be refunded (${remaining}).`, { param: 'amount' });
+      throw new PaymentError(
+        'amount_too_large',
+        `Refund amount (${amount}) is greater than the amount that can still be refunded (${remaining}).`,
+        { param: 'amount' },
+      );
     }
-    this.#checkCapabilities(attempt.connector, intent, amount, (await refundsOf(tx, intent.id)).some((refund) => refund.status !== 'failed'));
+    this.#checkCapabilities(
+      attempt.connector,
+      intent,
+      amount,
+      (await refundsOf(tx, intent.id)).some((refund) => refund.status !== 'failed'),
+    );
     const id = newSortableId('re');
     const refund = await insertRefund(tx, {
-      id, merchantId, paymentIntentId: intent.id, attemptId: attempt.id, amount, currency: intent.currency,
-      reason: input.reason ?? null, pspIdempotencyKey: `refund_${id}`, metadata: input.metadata ?? {},
+      id,
+      merchantId,
+      paymentIntentId: intent.id,
+      attemptId: attempt.id,
+      amount,
+      currency: intent.currency,
+      reason: input.reason ?? null,
+      pspIdempotencyKey: `refund_${id}`,
+      metadata: input.metadata ?? {},
     });
     await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
     await insertEvents(tx, [refundEvent('refund.created', refund)]);
     return refund;
   }
 
-  #checkCapabilities(connectorName: string, intent: PaymentIntent, amount: bigint, hasEarlierRefund: boolean): void {
+  #checkCapabilities(
+    connectorName: string,
+    intent: PaymentIntent,
+    amount: bigint,
+    hasEarlierRefund: boolean,
+  ): void {
     const capabilities = connectorNamed(this.#dependencies, connectorName).capabilities.refunds;
     if (amount < intent.amountReceived && !capabilities.partial) {
-      throw new PaymentError('capability_not_supported', `The connector '${connectorName}' does not support partial refunds; refund the whole amount (${intent.amountReceived}).`, { param: 'amount' });
+      throw new PaymentError(
+        'capability_not_supported',
+        `The connector '${connectorName}' does not support partial refunds; refund the whole amount (${intent.amountReceived}).`,
+        { param: 'amount' },
+      );
     }
     if (hasEarlierRefund && !capabilities.multiple) {
-      throw new PaymentError('capability_not_supported', `The connector '${connectorName}' allows only one refund per payment.`, { param: 'payment_intent' });
+      throw new PaymentError(
+        'capability_not_supported',
+        `The connector '${connectorName}' allows only one refund per payment.`,
+        { param: 'payment_intent' },
+      );
     }
   }
 
   async #drive(merchantId: string, refund: Refund): Promise<Refund> {
     const dependencies = this.#dependencies;
-    const attempt = (await attemptsOf(dependencies.database, [refund.paymentIntentId])).find((candidate) => candidate.id === refund.attemptId);
+    const attempt = (await attemptsOf(dependencies.database, [refund.paymentIntentId])).find(
+      (candidate) => candidate.id === refund.attemptId,
+    );
     if (attempt === undefined) throw new Error(`refund ${refund.id} has no attempt`);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).refund(
-      { pspReference: attempt.pspReference ?? '', reference: attempt.id, refundReference: refund.id, amount: refund.amount, currency: refund.currency },
-      { credentials: await dependencies.settings.credentials(merchantId, attempt.connector), idempotencyKey: refund.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
+      {
+        pspReference: attempt.pspReference ?? '',
+        reference: attempt.id,
+        refundReference: refund.id,
+        amount: refund.amount,
+        currency: refund.currency,
+      },
+      {
+        credentials: await dependencies.settings.credentials(merchantId, attempt.connector),
+        idempotencyKey: refund.pspIdempotencyKey,
+        timeoutMs: dependencies.pspTimeoutMs,
+      },
     );
     crashPoint(dependencies, 'after_psp_refund');
-    const recorded = await this.#ledger.transaction((tx) => this.#record(tx, merchantId, refund.id, attempt.connector, outcome));
+    const recorded = await this.#ledger.transaction((tx) =>
+      this.#record(tx, merchantId, refund.id, attempt.connector, outcome),
+    );
     if (recorded.status === 'failed') {
-      throw new PaymentError('refund_failed', `The PSP refused the refund: ${recorded.failureReason ?? 'no reason given'}.`, { param: 'amount' });
+      throw new PaymentError(
+        'refund_failed',
+        `The PSP refused the refund: ${recorded.failureReason ?? 'no reason given'}.`,
+        { param: 'amount' },
+      );
     }
     return recorded;
   }
 
-  async #record(tx: Queryable, merchantId: string, refundId: string, connector: string, outcome: RefundOutcome): Promise<Refund> {
+  async #record(
+    tx: Queryable,
+    merchantId: string,
+    refundId: string,
+    connector: string,
+    outcome: RefundOutcome,
+  ): Promise<Refund> {
     const refund = await findRefund(tx, merchantId, refundId, false);
     if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
     // Lock order everywhere: the intent first, then what hangs off it.
     const intent = await findIntent(tx, merchantId, refund.paymentIntentId, true);
     const locked = await findRefund(tx, merchantId, refundId, true);
-    if (intent === undefined || locked === undefined || locked.status !== 'pending') return locked ?? refund;
+    if (intent === undefined || locked === undefined || locked.status !== 'pending')
+      return locked ?? refund;
     if (outcome.status === 'succeeded') {
-      const updated = await updateIntent(tx, intent.id, { amountRefunded: intent.amountRefunded + locked.amount, amountRefunding: intent.amountRefunding - locked.amount });
+      const updated = await updateIntent(tx, intent.id, {
+        amountRefunded: intent.amountRefunded + locked.amount,
+        amountRefunding: intent.amountRefunding - locked.amount,
+      });
       const movement = { merchantId, connector, currency: locked.currency };
       await this.#ledger.post(tx, movement, [refundTransfer(locked.id, movement, locked.amount)]);
-      const succeeded = await updateRefund(tx, locked.id, { status: 'succeeded', pspReference: outcome.pspRefundReference ?? null });
-      const attempt = (await attemptsOf(tx, [intent.id])).find((candidate) => candidate.id === succeeded.attemptId);
+      const succeeded = await updateRefund(tx, locked.id, {
+        status: 'succeeded',
+        pspReference: outcome.pspRefundReference ?? null,
+      });
+      const attempt = (await attemptsOf(tx, [intent.id])).find(
+        (candidate) => candidate.id === succeeded.attemptId,
+      );
       if (attempt === undefined) throw new Error(`refund ${succeeded.id} has no attempt`);
-      await insertEvents(tx, [refundEvent('refund.updated', succeeded), chargeEvent('charge.refunded', updated, attempt)]);
+      await insertEvents(tx, [
+        refundEvent('refund.updated', succeeded),
+        chargeEvent('charge.refunded', updated, attempt),
+      ]);
       return succeeded;
     }
     if (outcome.status === 'failed') {
-      await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding - locked.amount });
-      const refused = await updateRefund(tx, locked.id, { status: 'failed', failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP' });
+      await updateIntent(tx, intent.id, {
+        amountRefunding: intent.amountRefunding - locked.amount,
+      });
+      const refused = await updateRefund(tx, locked.id, {
+        status: 'failed',
+        failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
+      });
       await insertEvents(tx, [refundEvent('refund.failed', refused)]);
       return refused;
     }
@@ -138,13 +240,26 @@ export class Refunds {
 
   async retrieve(merchantId: string, id: string): Promise<Refund> {
     const refund = await findRefund(this.#dependencies.database, merchantId, id, false);
-    if (refund === undefined) throw new PaymentError('resource_missing', `No such refund: '${id}'`, { param: 'id' });
+    if (refund === undefined)
+      throw new PaymentError('resource_missing', `No such refund: '${id}'`, { param: 'id' });
     return refund;
   }
 
-  async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string; paymentIntentId?: string }): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-    await requireCursors(options, 'refund', async (id) => (await findRefund(this.#dependencies.database, merchantId, id, false)) !== undefined);
+  async list(
+    merchantId: string,
+    options: {
+      limit: number;
+      startingAfter?: string;
+      endingBefore?: string;
+      paymentIntentId?: string;
+    },
+  ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+    await requireCursors(
+      options,
+      'refund',
+      async (id) =>
+        (await findRefund(this.#dependencies.database, merchantId, id, false)) !== undefined,
+    );
     return listRefunds(this.#dependencies.database, merchantId, options);
   }
-
 }

@@ -17,8 +17,18 @@ import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from './postings.ts';
 import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
-  attemptsOf, findIntent, findIntentWithAttempts, insertAttempt, insertIntent, insertIntentsWithAttempts, listIntents, lockIntentAndAttempt, updateAttempt,
-  updateIntent, type AttemptChange, type NewConfirmedIntent,
+  attemptsOf,
+  findIntent,
+  findIntentWithAttempts,
+  insertAttempt,
+  insertIntent,
+  insertIntentsWithAttempts,
+  listIntents,
+  lockIntentAndAttempt,
+  updateAttempt,
+  updateIntent,
+  type AttemptChange,
+  type NewConfirmedIntent,
 } from './repository.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import { intentEvent } from './events.ts';
@@ -56,10 +66,16 @@ type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh
 type CardFacts = { readonly brand?: string; readonly country?: string | null };
 
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
-type Sent = { readonly outcome: PaymentOutcome; readonly unavailable?: undefined } | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
+type Sent =
+  | { readonly outcome: PaymentOutcome; readonly unavailable?: undefined }
+  | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
 
 /** The statuses from which confirm starts an authorization (processing resumes the open attempt instead). */
-const confirmable: readonly PaymentIntent['status'][] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+const confirmable: readonly PaymentIntent['status'][] = [
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+];
 
 /** Attempts one confirm may make: the first connector and two failovers. */
 export const attemptsPerConfirmMax = 3;
@@ -83,11 +99,20 @@ export class PaymentsService {
       return created.map(() => true as const);
     }, writeBatchLimits);
     this.#ledger = new PaymentLedger(dependencies.ledger, dependencies.database, {
-      onProblem: (problem) => dependencies.logger.error({ posting: problem }, 'the ledger refused a payment posting; it stays in the outbox'),
+      onProblem: (problem) =>
+        dependencies.logger.error(
+          { posting: problem },
+          'the ledger refused a payment posting; it stays in the outbox',
+        ),
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
     });
-    this.#recorder = new AuthorizationRecorder(dependencies, this.#ledger, new Orphans(dependencies, this.#ledger), writeBatchLimits);
+    this.#recorder = new AuthorizationRecorder(
+      dependencies,
+      this.#ledger,
+      new Orphans(dependencies, this.#ledger),
+      writeBatchLimits,
+    );
     this.captures = new Captures(dependencies, this.#ledger);
     this.refunds = new Refunds(dependencies, this.#ledger);
   }
@@ -106,31 +131,76 @@ export class PaymentsService {
   }
 
   /** `bind` runs in the transaction that creates the intent (the idempotency key records it). */
-  async create(merchantId: string, input: CreateIntentInput, bind?: BindResource): Promise<IntentWithAttempts> {
+  async create(
+    merchantId: string,
+    input: CreateIntentInput,
+    bind?: BindResource,
+  ): Promise<IntentWithAttempts> {
     if (!isCurrency(input.currency)) {
-      throw new MoneyError('unknown_currency', `Invalid currency: ${input.currency}. Use a lowercase ISO-4217 code such as "usd".`, 'currency');
+      throw new MoneyError(
+        'unknown_currency',
+        `Invalid currency: ${input.currency}. Use a lowercase ISO-4217 code such as "usd".`,
+        'currency',
+      );
     }
     const amount = assertPositiveAmount(input.amount, 'amount', input.currency);
-    const method = input.paymentMethod === undefined ? undefined : await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    const method =
+      input.paymentMethod === undefined
+        ? undefined
+        : await this.#requirePaymentMethod(merchantId, input.paymentMethod);
     // Settings and routing are read before any transaction: PGlite has one session, so a read
     // outside an open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const captureMethod = input.captureMethod ?? 'automatic';
     const confirming = input.confirm === true;
     if (confirming && input.paymentMethod === undefined) {
-      throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', { param: 'payment_method' });
+      throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', {
+        param: 'payment_method',
+      });
     }
     // A requested connector is checked now, even when the intent is confirmed later.
-    if (!confirming && input.connector !== undefined) capableConnectors(this.#dependencies, connectors, input.currency, captureMethod, input.connector);
-    const candidates = confirming ? await this.#candidates(merchantId, connectors, { amount, currency: input.currency, captureMethod }, method, input.connector) : [];
+    if (!confirming && input.connector !== undefined)
+      capableConnectors(
+        this.#dependencies,
+        connectors,
+        input.currency,
+        captureMethod,
+        input.connector,
+      );
+    const candidates = confirming
+      ? await this.#candidates(
+          merchantId,
+          connectors,
+          { amount, currency: input.currency, captureMethod },
+          method,
+          input.connector,
+        )
+      : [];
     const chosen = candidates[0];
     const createdAt = new Date();
     const intent: PaymentIntent = {
-      id: newSortableId('pi'), merchantId, amount, currency: input.currency,
-      status: confirming ? 'processing' : input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
-      captureMethod, paymentMethodId: input.paymentMethod ?? null, connector: chosen ?? input.connector ?? null,
-      amountCapturable: 0n, amountReceived: 0n, amountRefunded: 0n, amountRefunding: 0n, pendingOperation: null,
-      description: input.description ?? null, metadata: input.metadata ?? {}, lastPaymentError: null, cancellationReason: null, canceledAt: null,
+      id: newSortableId('pi'),
+      merchantId,
+      amount,
+      currency: input.currency,
+      status: confirming
+        ? 'processing'
+        : input.paymentMethod === undefined
+          ? 'requires_payment_method'
+          : 'requires_confirmation',
+      captureMethod,
+      paymentMethodId: input.paymentMethod ?? null,
+      connector: chosen ?? input.connector ?? null,
+      amountCapturable: 0n,
+      amountReceived: 0n,
+      amountRefunded: 0n,
+      amountRefunding: 0n,
+      pendingOperation: null,
+      description: input.description ?? null,
+      metadata: input.metadata ?? {},
+      lastPaymentError: null,
+      cancellationReason: null,
+      canceledAt: null,
       createdAt,
     };
     const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen, createdAt);
@@ -139,7 +209,8 @@ export class PaymentsService {
     // The intent, with confirm its first attempt (already processing), and the event are written
     // together: in one statement (shared with the other payments created at the same moment), or
     // in one transaction when an idempotency key must record the intent.
-    if (attempt !== undefined && bind === undefined) await this.#creates.submit({ intent, attempt, event });
+    if (attempt !== undefined && bind === undefined)
+      await this.#creates.submit({ intent, attempt, event });
     else {
       await this.#dependencies.database.transaction(async (tx) => {
         await insertIntent(tx, intent);
@@ -150,7 +221,11 @@ export class PaymentsService {
     }
     this.#dependencies.events?.notify();
     if (attempt === undefined) return created;
-    const result = await this.#authorize(merchantId, { intent, attempts: [attempt], attempt, fresh: true }, candidates);
+    const result = await this.#authorize(
+      merchantId,
+      { intent, attempts: [attempt], attempt, fresh: true },
+      candidates,
+    );
     throwIfDeclined(result);
     return result;
   }
@@ -161,13 +236,26 @@ export class PaymentsService {
     return found;
   }
 
-  async list(merchantId: string, options: { limit: number; startingAfter?: string; endingBefore?: string }): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
+  async list(
+    merchantId: string,
+    options: { limit: number; startingAfter?: string; endingBefore?: string },
+  ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
-    await requireCursors(options, 'payment_intent', async (id) => (await findIntent(database, merchantId, id, false)) !== undefined);
+    await requireCursors(
+      options,
+      'payment_intent',
+      async (id) => (await findIntent(database, merchantId, id, false)) !== undefined,
+    );
     const page = await listIntents(database, merchantId, options);
-    const attempts = await attemptsOf(database, page.intents.map((intent) => intent.id));
+    const attempts = await attemptsOf(
+      database,
+      page.intents.map((intent) => intent.id),
+    );
     return {
-      items: page.intents.map((intent) => ({ intent, attempts: attempts.filter((attempt) => attempt.paymentIntentId === intent.id) })),
+      items: page.intents.map((intent) => ({
+        intent,
+        attempts: attempts.filter((attempt) => attempt.paymentIntentId === intent.id),
+      })),
       hasMore: page.hasMore,
     };
   }
@@ -180,21 +268,41 @@ export class PaymentsService {
     const seen = await findIntent(this.#dependencies.database, merchantId, id, false);
     if (seen === undefined) throw missingIntent(id);
     const paymentMethod = input.paymentMethod ?? seen.paymentMethodId;
-    const method = paymentMethod === null ? undefined : await this.#requirePaymentMethod(merchantId, paymentMethod);
+    const method =
+      paymentMethod === null
+        ? undefined
+        : await this.#requirePaymentMethod(merchantId, paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
-    const candidates = await this.#candidates(merchantId, connectors, seen, method, input.connector ?? seen.connector ?? undefined);
-    const prepared = await this.#dependencies.database.transaction((tx) => this.#prepareAttempt(tx, merchantId, id, input, candidates));
+    const candidates = await this.#candidates(
+      merchantId,
+      connectors,
+      seen,
+      method,
+      input.connector ?? seen.connector ?? undefined,
+    );
+    const prepared = await this.#dependencies.database.transaction((tx) =>
+      this.#prepareAttempt(tx, merchantId, id, input, candidates),
+    );
     const result = await this.#authorize(merchantId, prepared, candidates);
     throwIfDeclined(result);
     return result;
   }
 
-  async #prepareAttempt(tx: Queryable, merchantId: string, id: string, input: ConfirmInput, candidates: readonly string[]): Promise<Prepared> {
+  async #prepareAttempt(
+    tx: Queryable,
+    merchantId: string,
+    id: string,
+    input: ConfirmInput,
+    candidates: readonly string[],
+  ): Promise<Prepared> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     const attempts = await attemptsOf(tx, [id]);
     if (intent.status === 'processing' && intent.pendingOperation === null) {
-      const open = attempts.findLast((attempt) => !attempt.abandoned && (attempt.status === 'pending' || attempt.status === 'unknown'));
+      const open = attempts.findLast(
+        (attempt) =>
+          !attempt.abandoned && (attempt.status === 'pending' || attempt.status === 'unknown'),
+      );
       if (open !== undefined) return { intent, attempts, attempt: open, fresh: false };
     }
     const started = await this.#startAttempt(tx, intent, input, candidates[0] as string);
@@ -202,22 +310,40 @@ export class PaymentsService {
   }
 
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
-  async #startAttempt(tx: Queryable, intent: PaymentIntent, input: ConfirmInput, connector: string): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+  async #startAttempt(
+    tx: Queryable,
+    intent: PaymentIntent,
+    input: ConfirmInput,
+    connector: string,
+  ): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
     const id = intent.id;
     // Only an intent waiting for confirmation starts an authorization. The state table also lets
     // requires_capture and processing move to processing (a capture or cancel in flight), which
     // must never authorize the card again.
     if (!confirmable.includes(intent.status)) {
-      throw new PaymentError('payment_intent_unexpected_state', `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`, { paymentIntentId: id });
+      throw new PaymentError(
+        'payment_intent_unexpected_state',
+        `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`,
+        { paymentIntentId: id },
+      );
     }
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
-      throw new PaymentError('parameter_invalid', 'You cannot confirm this PaymentIntent because it has no payment method.', { param: 'payment_method', paymentIntentId: id });
+      throw new PaymentError(
+        'parameter_invalid',
+        'You cannot confirm this PaymentIntent because it has no payment method.',
+        { param: 'payment_method', paymentIntentId: id },
+      );
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
     const attempt = newAttempt(intent, connector, new Date());
     await insertAttempt(tx, attempt);
-    const updated = await updateIntent(tx, id, { status, paymentMethodId: paymentMethod, connector, lastPaymentError: null });
+    const updated = await updateIntent(tx, id, {
+      status,
+      paymentMethodId: paymentMethod,
+      connector,
+      lastPaymentError: null,
+    });
     return { intent: updated, attempt };
   }
 
@@ -226,19 +352,51 @@ export class PaymentsService {
    * (or its priority order). Refuses at once when none can take the payment, or when every one
    * is refusing calls (nothing is written then).
    */
-  async #candidates(merchantId: string, connectors: readonly MerchantConnector[], payment: { amount: bigint; currency: string; captureMethod: CaptureMode }, card: CardFacts | undefined, requested: string | undefined): Promise<string[]> {
+  async #candidates(
+    merchantId: string,
+    connectors: readonly MerchantConnector[],
+    payment: { amount: bigint; currency: string; captureMethod: CaptureMode },
+    card: CardFacts | undefined,
+    requested: string | undefined,
+  ): Promise<string[]> {
     const dependencies = this.#dependencies;
-    const capable = capableConnectors(dependencies, connectors, payment.currency, payment.captureMethod, requested);
+    const capable = capableConnectors(
+      dependencies,
+      connectors,
+      payment.currency,
+      payment.captureMethod,
+      requested,
+    );
     const routing = dependencies.routing;
     if (routing === undefined) return capable;
-    const candidates = requested !== undefined ? capable : route(
-      { amount: payment.amount, currency: payment.currency, paymentMethodType: 'card', captureMode: payment.captureMethod, cardBrand: card?.brand, cardCountry: card?.country ?? undefined },
-      (await routing.store.get(merchantId)).config,
-      { connectors, capabilities: (name) => dependencies.connector(name)?.capabilities, isAvailable: routing.isAvailable, random: routing.random, successRates: routing.tracker },
-    );
+    const candidates =
+      requested !== undefined
+        ? capable
+        : route(
+            {
+              amount: payment.amount,
+              currency: payment.currency,
+              paymentMethodType: 'card',
+              captureMode: payment.captureMethod,
+              cardBrand: card?.brand,
+              cardCountry: card?.country ?? undefined,
+            },
+            (await routing.store.get(merchantId)).config,
+            {
+              connectors,
+              capabilities: (name) => dependencies.connector(name)?.capabilities,
+              isAvailable: routing.isAvailable,
+              random: routing.random,
+              successRates: routing.tracker,
+            },
+          );
     const first = candidates[0];
     if (first === undefined) {
-      throw new PaymentError('no_connector_available', `No connector allowed by this account's routing rules supports ${payment.currency} with capture_method ${payment.captureMethod}.`, { param: 'currency' });
+      throw new PaymentError(
+        'no_connector_available',
+        `No connector allowed by this account's routing rules supports ${payment.currency} with capture_method ${payment.captureMethod}.`,
+        { param: 'currency' },
+      );
     }
     // Routing puts unavailable connectors last: if the first is unavailable, all are.
     if (!routing.isAvailable(first)) throw unavailable(first);
@@ -251,13 +409,21 @@ export class PaymentsService {
    * out charged) or a connector that refuses calls. Each try is a new attempt with its own PSP
    * idempotency key.
    */
-  async #authorize(merchantId: string, prepared: Prepared, candidates: readonly string[]): Promise<IntentWithAttempts> {
+  async #authorize(
+    merchantId: string,
+    prepared: Prepared,
+    candidates: readonly string[],
+  ): Promise<IntentWithAttempts> {
     let state = prepared;
     for (let tries = 1; ; tries++) {
       const attempt = state.attempt;
       const sent = await this.#send(merchantId, state.intent, attempt);
-      if (sent.outcome !== undefined) this.#dependencies.routing?.tracker.recordOutcome(attempt.connector, sent.outcome);
-      const next = tries < attemptsPerConfirmMax && this.#mayFailOver(attempt.connector, sent) ? nextConnector(candidates, state.attempts) : undefined;
+      if (sent.outcome !== undefined)
+        this.#dependencies.routing?.tracker.recordOutcome(attempt.connector, sent.outcome);
+      const next =
+        tries < attemptsPerConfirmMax && this.#mayFailOver(attempt.connector, sent)
+          ? nextConnector(candidates, state.attempts)
+          : undefined;
       if (next !== undefined) {
         const moved = await this.#failOver(merchantId, state, sent, next);
         // Someone else (a sync, a PSP webhook, a concurrent confirm) settled or abandoned the
@@ -267,7 +433,14 @@ export class PaymentsService {
         continue;
       }
       if (sent.unavailable !== undefined) return this.#release(merchantId, state, sent.unavailable);
-      return this.#recorder.record(merchantId, state.intent.id, attempt, sent.outcome, { synced: false, failIfNeverSeen: false }, state);
+      return this.#recorder.record(
+        merchantId,
+        state.intent.id,
+        attempt,
+        sent.outcome,
+        { synced: false, failIfNeverSeen: false },
+        state,
+      );
     }
   }
 
@@ -279,8 +452,19 @@ export class PaymentsService {
     crashPoint(dependencies, 'before_psp_authorize');
     try {
       const outcome = await connector.authorize(
-        { reference: attempt.id, amount: attempt.amount, currency: attempt.currency, captureMode: attempt.captureMethod, card, description: intent.description ?? undefined },
-        { credentials, idempotencyKey: attempt.pspIdempotencyKey, timeoutMs: dependencies.pspTimeoutMs },
+        {
+          reference: attempt.id,
+          amount: attempt.amount,
+          currency: attempt.currency,
+          captureMode: attempt.captureMethod,
+          card,
+          description: intent.description ?? undefined,
+        },
+        {
+          credentials,
+          idempotencyKey: attempt.pspIdempotencyKey,
+          timeoutMs: dependencies.pspTimeoutMs,
+        },
       );
       crashPoint(dependencies, 'after_psp_authorize');
       return { outcome };
@@ -293,7 +477,10 @@ export class PaymentsService {
   #mayFailOver(connector: string, sent: Sent): boolean {
     if (sent.unavailable !== undefined) return true;
     if (sent.outcome.status === 'unknown') return true;
-    return sent.outcome.status === 'failed' && isRetryableDecline(connector, sent.outcome, this.#dependencies.routing?.declinePolicy);
+    return (
+      sent.outcome.status === 'failed' &&
+      isRetryableDecline(connector, sent.outcome, this.#dependencies.routing?.declinePolicy)
+    );
   }
 
   /**
@@ -301,16 +488,42 @@ export class PaymentsService {
    * one, in one transaction; undefined when the attempt is no longer the intent's live one (a
    * sync, a PSP webhook or a concurrent confirm settled or abandoned it meanwhile).
    */
-  async #failOver(merchantId: string, from: Prepared, sent: Sent, connector: string): Promise<Prepared | undefined> {
+  async #failOver(
+    merchantId: string,
+    from: Prepared,
+    sent: Sent,
+    connector: string,
+  ): Promise<Prepared | undefined> {
     const intentId = from.intent.id;
     return this.#dependencies.database.transaction(async (tx) => {
-      const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, from.attempt.id);
-      if (!isLiveAttempt(intent, attempts, attempt) || (attempt.status !== 'pending' && attempt.status !== 'unknown')) return undefined;
-      const settled = await updateAttempt(tx, attempt.id, settledForFailover(attempt, sent, from.fresh));
+      const { intent, attempts, attempt } = await lockIntentAndAttempt(
+        tx,
+        merchantId,
+        intentId,
+        from.attempt.id,
+      );
+      if (
+        !isLiveAttempt(intent, attempts, attempt) ||
+        (attempt.status !== 'pending' && attempt.status !== 'unknown')
+      )
+        return undefined;
+      const settled = await updateAttempt(
+        tx,
+        attempt.id,
+        settledForFailover(attempt, sent, from.fresh),
+      );
       const next = newAttempt(intent, connector, new Date());
       await insertAttempt(tx, next);
       const updated = await updateIntent(tx, intentId, { connector });
-      return { intent: updated, attempts: [...attempts.map((candidate) => (candidate.id === settled.id ? settled : candidate)), next], attempt: next, fresh: true };
+      return {
+        intent: updated,
+        attempts: [
+          ...attempts.map((candidate) => (candidate.id === settled.id ? settled : candidate)),
+          next,
+        ],
+        attempt: next,
+        fresh: true,
+      };
     });
   }
 
@@ -319,14 +532,29 @@ export class PaymentsService {
    * this request created reached no PSP: it fails and the intent can be confirmed again. A resumed
    * one may have reached its PSP earlier: it stays as it is (processing), for a retry or a sync.
    */
-  async #release(merchantId: string, prepared: Prepared, error: ConnectorUnavailableError): Promise<never> {
+  async #release(
+    merchantId: string,
+    prepared: Prepared,
+    error: ConnectorUnavailableError,
+  ): Promise<never> {
     const intentId = prepared.intent.id;
     if (prepared.fresh) {
       await this.#dependencies.database.transaction(async (tx) => {
-        const { intent, attempts, attempt } = await lockIntentAndAttempt(tx, merchantId, intentId, prepared.attempt.id);
+        const { intent, attempts, attempt } = await lockIntentAndAttempt(
+          tx,
+          merchantId,
+          intentId,
+          prepared.attempt.id,
+        );
         if (attempt.status !== 'pending' || !isLiveAttempt(intent, attempts, attempt)) return;
-        await updateAttempt(tx, attempt.id, settledForFailover(attempt, { unavailable: error }, true));
-        await updateIntent(tx, intentId, { status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release') });
+        await updateAttempt(
+          tx,
+          attempt.id,
+          settledForFailover(attempt, { unavailable: error }, true),
+        );
+        await updateIntent(tx, intentId, {
+          status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
+        });
       });
     }
     throw unavailable(error.connector, error.retryAfterSeconds, intentId);
@@ -339,12 +567,17 @@ export class PaymentsService {
   async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
     const { attempts } = await this.retrieve(merchantId, id);
-    for (const attempt of attempts.filter((candidate) => candidate.status === 'pending' || candidate.status === 'unknown')) {
+    for (const attempt of attempts.filter(
+      (candidate) => candidate.status === 'pending' || candidate.status === 'unknown',
+    )) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
       // Whether the outcome is the payment's or an orphan's is decided by the recorder under the
       // intent's lock: a failover may have abandoned the attempt since it was read here.
-      await this.#recorder.record(merchantId, id, attempt, outcome, { synced: true, failIfNeverSeen: neverSeen });
+      await this.#recorder.record(merchantId, id, attempt, outcome, {
+        synced: true,
+        failIfNeverSeen: neverSeen,
+      });
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);
@@ -353,10 +586,22 @@ export class PaymentsService {
 
   async #askPsp(merchantId: string, attempt: Attempt): Promise<PaymentOutcome> {
     const connector = connectorNamed(this.#dependencies, attempt.connector);
-    const credentials = await this.#dependencies.settings.credentials(merchantId, attempt.connector);
+    const credentials = await this.#dependencies.settings.credentials(
+      merchantId,
+      attempt.connector,
+    );
     return connector.sync(
-      { pspReference: attempt.pspReference ?? undefined, reference: attempt.id, amount: attempt.amount, currency: attempt.currency },
-      { credentials, idempotencyKey: `sync_${attempt.id}`, timeoutMs: this.#dependencies.pspTimeoutMs },
+      {
+        pspReference: attempt.pspReference ?? undefined,
+        reference: attempt.id,
+        amount: attempt.amount,
+        currency: attempt.currency,
+      },
+      {
+        credentials,
+        idempotencyKey: `sync_${attempt.id}`,
+        timeoutMs: this.#dependencies.pspTimeoutMs,
+      },
     );
   }
 
@@ -366,15 +611,24 @@ export class PaymentsService {
    */
   async #settleFirst(merchantId: string, intentId: string): Promise<void> {
     const intent = await findIntent(this.#dependencies.database, merchantId, intentId, false);
-    if (intent?.status === 'processing' && intent.pendingOperation === null) await this.sync(merchantId, intentId);
+    if (intent?.status === 'processing' && intent.pendingOperation === null)
+      await this.sync(merchantId, intentId);
   }
 
-  async capture(merchantId: string, id: string, amountToCapture: unknown): Promise<IntentWithAttempts> {
+  async capture(
+    merchantId: string,
+    id: string,
+    amountToCapture: unknown,
+  ): Promise<IntentWithAttempts> {
     await this.#settleFirst(merchantId, id);
     return this.captures.capture(merchantId, id, amountToCapture);
   }
 
-  async cancel(merchantId: string, id: string, reason: string | undefined): Promise<IntentWithAttempts> {
+  async cancel(
+    merchantId: string,
+    id: string,
+    reason: string | undefined,
+  ): Promise<IntentWithAttempts> {
     await this.#settleFirst(merchantId, id);
     return this.captures.cancel(merchantId, id, reason);
   }
@@ -385,53 +639,92 @@ export class PaymentsService {
   }
 
   /** Stripe's balance object: available and pending per currency, read from the ledger. */
-  async balance(merchantId: string): Promise<{ available: { amount: bigint; currency: string }[]; pending: { amount: bigint; currency: string }[] }> {
-    const { accounts } = await this.#dependencies.ledger.listAccounts({ owner: merchantId, limit: 100 });
+  async balance(merchantId: string): Promise<{
+    available: { amount: bigint; currency: string }[];
+    pending: { amount: bigint; currency: string }[];
+  }> {
+    const { accounts } = await this.#dependencies.ledger.listAccounts({
+      owner: merchantId,
+      limit: 100,
+    });
     const available: { amount: bigint; currency: string }[] = [];
     const pending: { amount: bigint; currency: string }[] = [];
     for (const account of accounts) {
-      if (account.id === accountIds.merchantAvailable(merchantId, account.currency)) available.push({ amount: account.balance.posted, currency: account.currency });
-      if (account.id === accountIds.merchantPending(merchantId, account.currency)) pending.push({ amount: account.balance.posted, currency: account.currency });
+      if (account.id === accountIds.merchantAvailable(merchantId, account.currency))
+        available.push({ amount: account.balance.posted, currency: account.currency });
+      if (account.id === accountIds.merchantPending(merchantId, account.currency))
+        pending.push({ amount: account.balance.posted, currency: account.currency });
     }
     return { available, pending };
   }
 
   async #requirePaymentMethod(merchantId: string, paymentMethod: string): Promise<CardFacts> {
     const method = await this.#dependencies.vault.get(merchantId, paymentMethod);
-    if (method === undefined) throw new PaymentError('resource_missing', noSuchPaymentMethodMessage(paymentMethod), { param: 'payment_method' });
+    if (method === undefined)
+      throw new PaymentError('resource_missing', noSuchPaymentMethodMessage(paymentMethod), {
+        param: 'payment_method',
+      });
     return method;
   }
-
-
 }
 
 /**
  * The enabled connectors (by priority) that can take this currency and capture method, or the
  * requested one alone; a clear error when there is none.
  */
-function capableConnectors(dependencies: PaymentsDependencies, connectors: readonly MerchantConnector[], currency: string, captureMethod: CaptureMode, requested: string | undefined): string[] {
-  const settings = connectors.filter((setting) => setting.enabled && (requested === undefined || setting.connector === requested));
+function capableConnectors(
+  dependencies: PaymentsDependencies,
+  connectors: readonly MerchantConnector[],
+  currency: string,
+  captureMethod: CaptureMode,
+  requested: string | undefined,
+): string[] {
+  const settings = connectors.filter(
+    (setting) => setting.enabled && (requested === undefined || setting.connector === requested),
+  );
   if (requested !== undefined && settings.length === 0) {
-    throw new PaymentError('no_connector_available', `The connector '${requested}' is not enabled for this account.`, { param: 'connector' });
+    throw new PaymentError(
+      'no_connector_available',
+      `The connector '${requested}' is not enabled for this account.`,
+      { param: 'connector' },
+    );
   }
   const capable: string[] = [];
   for (const setting of [...settings].sort((a, b) => a.priority - b.priority)) {
     const capabilities = dependencies.connector(setting.connector)?.capabilities;
     if (capabilities === undefined) continue;
-    const problem = !capabilities.currencies.includes(currency) ? 'currency' : !capabilities.captureModes.includes(captureMethod) ? 'capture_method' : undefined;
+    const problem = !capabilities.currencies.includes(currency)
+      ? 'currency'
+      : !capabilities.captureModes.includes(captureMethod)
+        ? 'capture_method'
+        : undefined;
     if (problem === undefined) capable.push(setting.connector);
     else if (requested !== undefined) {
       const value = problem === 'currency' ? currency : captureMethod;
-      throw new PaymentError('capability_not_supported', `The connector '${requested}' does not support ${problem} '${value}'.`, { param: problem });
+      throw new PaymentError(
+        'capability_not_supported',
+        `The connector '${requested}' does not support ${problem} '${value}'.`,
+        { param: problem },
+      );
     }
   }
-  if (capable.length === 0) throw new PaymentError('no_connector_available', `No enabled connector supports ${currency} with capture_method ${captureMethod}.`, { param: 'currency' });
+  if (capable.length === 0)
+    throw new PaymentError(
+      'no_connector_available',
+      `No enabled connector supports ${currency} with capture_method ${captureMethod}.`,
+      { param: 'currency' },
+    );
   return capable;
 }
 
 /** The first candidate this intent has not tried yet. */
-function nextConnector(candidates: readonly string[], attempts: readonly Attempt[]): string | undefined {
-  return candidates.find((candidate) => !attempts.some((attempt) => attempt.connector === candidate));
+function nextConnector(
+  candidates: readonly string[],
+  attempts: readonly Attempt[],
+): string | undefined {
+  return candidates.find(
+    (candidate) => !attempts.some((attempt) => attempt.connector === candidate),
+  );
 }
 
 /**
@@ -441,28 +734,64 @@ function nextConnector(candidates: readonly string[], attempts: readonly Attempt
  */
 function settledForFailover(attempt: Attempt, sent: Sent, fresh: boolean): AttemptChange {
   if (sent.unavailable !== undefined && fresh) {
-    return { status: moveAttempt(attempt.id, attempt.status, 'failed'), pspCode: sent.unavailable.reason, failureMessage: `Not sent: ${sent.unavailable.message}` };
+    return {
+      status: moveAttempt(attempt.id, attempt.status, 'failed'),
+      pspCode: sent.unavailable.reason,
+      failureMessage: `Not sent: ${sent.unavailable.message}`,
+    };
   }
   if (sent.unavailable !== undefined) {
     return { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true };
   }
   const outcome = sent.outcome;
-  const common = { pspReference: outcome.pspReference ?? attempt.pspReference, pspCode: outcome.pspCode ?? null, failureMessage: outcome.message ?? null };
-  if (outcome.status === 'failed') return { ...common, status: moveAttempt(attempt.id, attempt.status, 'failed'), declineCode: outcome.declineCode ?? null };
+  const common = {
+    pspReference: outcome.pspReference ?? attempt.pspReference,
+    pspCode: outcome.pspCode ?? null,
+    failureMessage: outcome.message ?? null,
+  };
+  if (outcome.status === 'failed')
+    return {
+      ...common,
+      status: moveAttempt(attempt.id, attempt.status, 'failed'),
+      declineCode: outcome.declineCode ?? null,
+    };
   return { ...common, status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true };
 }
 
-function unavailable(connector: string, retryAfterSeconds = 1, paymentIntentId?: string): PaymentError {
-  return new PaymentError('connector_unavailable', `No connector can take this payment right now ('${connector}' is refusing calls); nothing was sent. Retry later.`, { retryAfterSeconds, paymentIntentId });
+function unavailable(
+  connector: string,
+  retryAfterSeconds = 1,
+  paymentIntentId?: string,
+): PaymentError {
+  return new PaymentError(
+    'connector_unavailable',
+    `No connector can take this payment right now ('${connector}' is refusing calls); nothing was sent. Retry later.`,
+    { retryAfterSeconds, paymentIntentId },
+  );
 }
 
 /** A new pending attempt; its PSP idempotency key derives from its id, so every retry reuses the key. */
 function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): Attempt {
   const id = newSortableId('pa');
   return {
-    id, paymentIntentId: intent.id, merchantId: intent.merchantId, connector, status: 'pending', amount: intent.amount,
-    currency: intent.currency, captureMethod: intent.captureMethod, pspIdempotencyKey: `payrail_${id}`, pspReference: null,
-    amountAuthorized: 0n, amountCaptured: 0n, declineCode: null, pspCode: null, failureMessage: null, syncCount: 0, abandoned: false, createdAt,
+    id,
+    paymentIntentId: intent.id,
+    merchantId: intent.merchantId,
+    connector,
+    status: 'pending',
+    amount: intent.amount,
+    currency: intent.currency,
+    captureMethod: intent.captureMethod,
+    pspIdempotencyKey: `payrail_${id}`,
+    pspReference: null,
+    amountAuthorized: 0n,
+    amountCaptured: 0n,
+    declineCode: null,
+    pspCode: null,
+    failureMessage: null,
+    syncCount: 0,
+    abandoned: false,
+    createdAt,
   };
 }
 
@@ -474,7 +803,13 @@ export function missingIntent(id: string): PaymentError {
 function throwIfDeclined(result: IntentWithAttempts): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
-  throw new PaymentError(error.code === 'expired_card' ? 'expired_card' : 'card_declined', error.message, {
-    declineCode: error.decline_code, paymentIntentId: result.intent.id, paymentIntent: result,
-  });
+  throw new PaymentError(
+    error.code === 'expired_card' ? 'expired_card' : 'card_declined',
+    error.message,
+    {
+      declineCode: error.decline_code,
+      paymentIntentId: result.intent.id,
+      paymentIntent: result,
+    },
+  );
 }

@@ -5,12 +5,15 @@ import { canMoveIntent, isFinalIntent, moveAttempt, moveIntent } from './state-m
 
 test('legal intent moves pass, illegal ones are a typed error', () => {
   assert.equal(moveIntent('pi_1', 'requires_capture', 'succeeded', 'capture'), 'succeeded');
-  assert.throws(() => moveIntent('pi_1', 'succeeded', 'processing', 'confirm'), (error: unknown) => {
-    assert.ok(error instanceof PaymentError);
-    assert.equal(error.code, 'payment_intent_unexpected_state');
-    assert.match(error.message, /status of succeeded/);
-    return true;
-  });
+  assert.throws(
+    () => moveIntent('pi_1', 'succeeded', 'processing', 'confirm'),
+    (error: unknown) => {
+      assert.ok(error instanceof PaymentError);
+      assert.equal(error.code, 'payment_intent_unexpected_state');
+      assert.match(error.message, /status of succeeded/);
+      return true;
+    },
+  );
   assert.equal(canMoveIntent('canceled', 'succeeded'), false);
   assert.equal(canMoveIntent('requires_payment_method', 'succeeded'), false);
 });

@@ -10,7 +10,8 @@ export type IntentStatus =
   | 'succeeded'
   | 'canceled';
 
-export type AttemptStatus = 'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown' | 'refunded';
+export type AttemptStatus =
+  'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown' | 'refunded';
 
 const intentTransitions: Readonly<Record<IntentStatus, readonly IntentStatus[]>> = {
   requires_payment_method: ['requires_confirmation', 'processing', 'canceled'],
@@ -18,7 +19,14 @@ const intentTransitions: Readonly<Record<IntentStatus, readonly IntentStatus[]>>
   requires_action: ['processing', 'requires_payment_method', 'canceled'],
   // An authorization whose outcome is being learned; also a capture or cancel in flight.
   // Back to requires_confirmation only when nothing reached a PSP (every connector unavailable).
-  processing: ['processing', 'requires_capture', 'succeeded', 'requires_payment_method', 'requires_confirmation', 'canceled'],
+  processing: [
+    'processing',
+    'requires_capture',
+    'succeeded',
+    'requires_payment_method',
+    'requires_confirmation',
+    'canceled',
+  ],
   requires_capture: ['processing', 'succeeded', 'canceled'],
   succeeded: [],
   canceled: [],
@@ -41,7 +49,12 @@ export function canMoveIntent(from: IntentStatus, to: IntentStatus): boolean {
 }
 
 /** Throws the typed error the API answers with when a payment intent cannot make this move. */
-export function moveIntent(id: string, from: IntentStatus, to: IntentStatus, action: string): IntentStatus {
+export function moveIntent(
+  id: string,
+  from: IntentStatus,
+  to: IntentStatus,
+  action: string,
+): IntentStatus {
   if (!canMoveIntent(from, to)) {
     throw new PaymentError(
       'payment_intent_unexpected_state',

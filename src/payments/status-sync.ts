@@ -25,12 +25,16 @@ export type StatusSyncOptions = {
   readonly intervalMs: number;
 };
 
-export const defaultSyncScheduleMs: readonly number[] = [30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000];
+export const defaultSyncScheduleMs: readonly number[] = [
+  30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000,
+];
 
 export function statusSyncDefaults(pspTimeoutMs: number): StatusSyncOptions {
   return {
     // Never before the request that sent it has given up waiting for the PSP.
-    scheduleMs: defaultSyncScheduleMs.map((wait, index) => (index === 0 ? Math.max(wait, 2 * pspTimeoutMs) : wait)),
+    scheduleMs: defaultSyncScheduleMs.map((wait, index) =>
+      index === 0 ? Math.max(wait, 2 * pspTimeoutMs) : wait,
+    ),
     inFlightGraceMs: Math.max(30_000, 2 * pspTimeoutMs),
     voidAuthorizationsAfterMs: 7 * 24 * 3_600_000,
     batchSize: 50,
@@ -38,7 +42,12 @@ export function statusSyncDefaults(pspTimeoutMs: number): StatusSyncOptions {
   };
 }
 
-export type SyncPass = { readonly attempts: number; readonly operations: number; readonly voided: number; readonly errors: number };
+export type SyncPass = {
+  readonly attempts: number;
+  readonly operations: number;
+  readonly voided: number;
+  readonly errors: number;
+};
 
 type Target = { merchant_id: string; payment_intent_id: string };
 
@@ -50,7 +59,12 @@ export class StatusSync {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SyncPass> | undefined;
 
-  constructor(payments: PaymentsService, database: Database, options: StatusSyncOptions, logger: Logger) {
+  constructor(
+    payments: PaymentsService,
+    database: Database,
+    options: StatusSyncOptions,
+    logger: Logger,
+  ) {
     this.#payments = payments;
     this.#database = database;
     this.#options = options;
@@ -68,7 +82,9 @@ export class StatusSync {
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) => this.#logger.error({ err: error }, 'status sync pass failed'));
+      void this.runOnce().catch((error: unknown) =>
+        this.#logger.error({ err: error }, 'status sync pass failed'),
+      );
     }, this.#options.intervalMs);
     this.#timer.unref();
   }
@@ -82,13 +98,18 @@ export class StatusSync {
   async #pass(): Promise<SyncPass> {
     let errors = 0;
     const syncAll = async (targets: readonly Target[]): Promise<number> => {
-      const intents = new Map(targets.map((target) => [target.payment_intent_id, target.merchant_id]));
+      const intents = new Map(
+        targets.map((target) => [target.payment_intent_id, target.merchant_id]),
+      );
       for (const [intentId, merchantId] of intents) {
         try {
           await this.#payments.sync(merchantId, intentId);
         } catch (error) {
           errors++;
-          this.#logger.warn({ err: error, paymentIntent: intentId }, 'status sync of a payment failed; it is tried again on schedule');
+          this.#logger.warn(
+            { err: error, paymentIntent: intentId },
+            'status sync of a payment failed; it is tried again on schedule',
+          );
         }
       }
       return intents.size;
@@ -98,14 +119,22 @@ export class StatusSync {
     let voided = 0;
     for (const target of await this.#claimOldAuthorizations()) {
       try {
-        await this.#payments.captures.cancel(target.merchant_id, target.payment_intent_id, 'abandoned');
+        await this.#payments.captures.cancel(
+          target.merchant_id,
+          target.payment_intent_id,
+          'abandoned',
+        );
         voided++;
       } catch (error) {
         errors++;
-        this.#logger.warn({ err: error, paymentIntent: target.payment_intent_id }, 'voiding an old authorization failed; it is tried again');
+        this.#logger.warn(
+          { err: error, paymentIntent: target.payment_intent_id },
+          'voiding an old authorization failed; it is tried again',
+        );
       }
     }
-    if (attempts + operations + voided > 0) this.#logger.info({ attempts, operations, voided, errors }, 'status sync pass');
+    if (attempts + operations + voided > 0)
+      this.#logger.info({ attempts, operations, voided, errors }, 'status sync pass');
     return { attempts, operations, voided, errors };
   }
 

@@ -66,4 +66,7 @@ export type Refund = {
   readonly createdAt: Date;
 };
 
-export type IntentWithAttempts = { readonly intent: PaymentIntent; readonly attempts: readonly Attempt[] };
+export type IntentWithAttempts = {
+  readonly intent: PaymentIntent;
+  readonly attempts: readonly Attempt[];
+};

@@ -17,7 +17,9 @@ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 XK`;
 
-export const countryCodes: ReadonlySet<string> = new Set(codes.split(/\s+/).filter((code) => code !== ''));
+export const countryCodes: ReadonlySet<string> = new Set(
+  codes.split(/\s+/).filter((code) => code !== ''),
+);
 
 export function isCountryCode(code: string): boolean {
   return countryCodes.has(code);

@@ -20,7 +20,15 @@
 // no_connector_available). Failover along the list is the caller's: only after a `failed`
 // outcome that isRetryableDecline allows, never after `unknown` or `pending`.
 import type { CapabilityMap, CaptureMode } from '../connectors/types.ts';
-import type { ActionType, PaymentMethodType, RoutingAction, RoutingConditions, RoutingConfig, SuccessRateAction, VolumeSplitAction } from './config.ts';
+import type {
+  ActionType,
+  PaymentMethodType,
+  RoutingAction,
+  RoutingConditions,
+  RoutingConfig,
+  SuccessRateAction,
+  VolumeSplitAction,
+} from './config.ts';
 import type { SuccessRates } from './success-rate.ts';
 
 export type RouteInput = {
@@ -36,7 +44,11 @@ export type RouteInput = {
 };
 
 /** A merchant's connector setting (MerchantConnector fits). */
-export type ConnectorSetting = { readonly connector: string; readonly enabled: boolean; readonly priority: number };
+export type ConnectorSetting = {
+  readonly connector: string;
+  readonly enabled: boolean;
+  readonly priority: number;
+};
 
 export type RouteContext = {
   readonly connectors: readonly ConnectorSetting[];
@@ -65,38 +77,62 @@ export type RouteDecision = {
 export function conditionsHold(conditions: RoutingConditions, input: RouteInput): boolean {
   const { currencies, paymentMethodTypes, amount, cardBrands, cardCountries } = conditions;
   if (currencies !== undefined && !currencies.includes(input.currency)) return false;
-  if (paymentMethodTypes !== undefined && !paymentMethodTypes.includes(input.paymentMethodType)) return false;
+  if (paymentMethodTypes !== undefined && !paymentMethodTypes.includes(input.paymentMethodType))
+    return false;
   if (amount?.min !== undefined && input.amount < amount.min) return false;
   if (amount?.max !== undefined && input.amount > amount.max) return false;
-  if (cardBrands !== undefined && (input.cardBrand === undefined || !(cardBrands as readonly string[]).includes(input.cardBrand))) return false;
-  if (cardCountries !== undefined && (input.cardCountry === undefined || !cardCountries.includes(input.cardCountry.toUpperCase()))) return false;
+  if (
+    cardBrands !== undefined &&
+    (input.cardBrand === undefined || !(cardBrands as readonly string[]).includes(input.cardBrand))
+  )
+    return false;
+  if (
+    cardCountries !== undefined &&
+    (input.cardCountry === undefined || !cardCountries.includes(input.cardCountry.toUpperCase()))
+  )
+    return false;
   return true;
 }
 
 function supports(capabilities: CapabilityMap | undefined, input: RouteInput): boolean {
-  return capabilities !== undefined
-    && capabilities.paymentMethods.includes(input.paymentMethodType)
-    && capabilities.currencies.includes(input.currency)
-    && capabilities.captureModes.includes(input.captureMode ?? 'automatic');
+  return (
+    capabilities !== undefined &&
+    capabilities.paymentMethods.includes(input.paymentMethodType) &&
+    capabilities.currencies.includes(input.currency) &&
+    capabilities.captureModes.includes(input.captureMode ?? 'automatic')
+  );
 }
 
 /** Enabled, capable connectors in the merchant's priority order. */
 export function eligibleConnectors(input: RouteInput, context: RouteContext): string[] {
   const enabled = context.connectors
     .filter((setting) => setting.enabled)
-    .toSorted((a, b) => a.priority - b.priority || (a.connector < b.connector ? -1 : a.connector > b.connector ? 1 : 0));
-  const names = enabled.filter((setting) => supports(context.capabilities(setting.connector), input)).map((setting) => setting.connector);
+    .toSorted(
+      (a, b) =>
+        a.priority - b.priority ||
+        (a.connector < b.connector ? -1 : a.connector > b.connector ? 1 : 0),
+    );
+  const names = enabled
+    .filter((setting) => supports(context.capabilities(setting.connector), input))
+    .map((setting) => setting.connector);
   return [...new Set(names)];
 }
 
 function draw(random: () => number): number {
   const value = random();
-  if (!(value >= 0 && value < 1)) throw new Error(`routing: the random source returned ${value}, outside [0, 1)`);
+  if (!(value >= 0 && value < 1))
+    throw new Error(`routing: the random source returned ${value}, outside [0, 1)`);
   return value;
 }
 
-function pickWeighted(action: VolumeSplitAction, candidates: readonly string[], random: () => number): string | undefined {
-  const weights = candidates.map((name) => action.splits.find((split) => split.connector === name)?.weight ?? 0);
+function pickWeighted(
+  action: VolumeSplitAction,
+  candidates: readonly string[],
+  random: () => number,
+): string | undefined {
+  const weights = candidates.map(
+    (name) => action.splits.find((split) => split.connector === name)?.weight ?? 0,
+  );
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   // Only weight-0 (failover-only) connectors left: take them in the rule's order.
   if (total === 0) return candidates[0];
@@ -113,7 +149,11 @@ function pickWeighted(action: VolumeSplitAction, candidates: readonly string[], 
  * rule's order; none measured: the first). With probability explorationPercent, one of the
  * others instead, uniformly, so unmeasured and recovering connectors keep getting samples.
  */
-function pickBest(action: SuccessRateAction, candidates: readonly string[], context: RouteContext): { connector: string | undefined; explored: boolean } {
+function pickBest(
+  action: SuccessRateAction,
+  candidates: readonly string[],
+  context: RouteContext,
+): { connector: string | undefined; explored: boolean } {
   let best = candidates[0];
   let bestRate = -1;
   for (const name of candidates) {
@@ -124,16 +164,23 @@ function pickBest(action: SuccessRateAction, candidates: readonly string[], cont
       bestRate = stats.rate;
     }
   }
-  if (candidates.length < 2 || draw(context.random) * 100 >= action.explorationPercent) return { connector: best, explored: false };
+  if (candidates.length < 2 || draw(context.random) * 100 >= action.explorationPercent)
+    return { connector: best, explored: false };
   const others = candidates.filter((name) => name !== best);
   return { connector: others[Math.floor(draw(context.random) * others.length)], explored: true };
 }
 
 function actionConnectors(action: RoutingAction): readonly string[] {
-  return action.type === 'volume_split' ? action.splits.map((split) => split.connector) : action.connectors;
+  return action.type === 'volume_split'
+    ? action.splits.map((split) => split.connector)
+    : action.connectors;
 }
 
-function choose(action: RoutingAction, candidates: readonly string[], context: RouteContext): { connector: string | undefined; explored: boolean } {
+function choose(
+  action: RoutingAction,
+  candidates: readonly string[],
+  context: RouteContext,
+): { connector: string | undefined; explored: boolean } {
   switch (action.type) {
     case 'priority':
       return { connector: candidates[0], explored: false };
@@ -145,25 +192,50 @@ function choose(action: RoutingAction, candidates: readonly string[], context: R
 }
 
 /** Available connectors keep their order; unavailable ones follow, as a last resort. */
-function lastResortLast(connectors: readonly string[], isAvailable: (connector: string) => boolean): string[] {
+function lastResortLast(
+  connectors: readonly string[],
+  isAvailable: (connector: string) => boolean,
+): string[] {
   return [...connectors.filter(isAvailable), ...connectors.filter((name) => !isAvailable(name))];
 }
 
 /** The ordered candidates with why they were chosen (for logs and the attempt record). */
-export function explainRoute(input: RouteInput, config: RoutingConfig, context: RouteContext): RouteDecision {
+export function explainRoute(
+  input: RouteInput,
+  config: RoutingConfig,
+  context: RouteContext,
+): RouteDecision {
   const eligible = eligibleConnectors(input, context);
   const isAvailable = context.isAvailable ?? (() => true);
   const ruleIndex = config.rules.findIndex((rule) => conditionsHold(rule.conditions, input));
   const rule = config.rules[ruleIndex];
   if (rule === undefined) {
-    return { connectors: lastResortLast(eligible, isAvailable), ruleIndex: undefined, ruleName: undefined, strategy: 'merchant_priority', explored: false };
+    return {
+      connectors: lastResortLast(eligible, isAvailable),
+      ruleIndex: undefined,
+      ruleName: undefined,
+      strategy: 'merchant_priority',
+      explored: false,
+    };
   }
   const ruleConnectors = actionConnectors(rule.action).filter((name) => eligible.includes(name));
   const available = ruleConnectors.filter(isAvailable);
-  const { connector: chosen, explored } = choose(rule.action, available.length > 0 ? available : ruleConnectors, context);
-  const ordered = chosen === undefined ? [] : [chosen, ...ruleConnectors.filter((name) => name !== chosen)];
-  if (rule.action.fallback) ordered.push(...eligible.filter((name) => !ruleConnectors.includes(name)));
-  return { connectors: lastResortLast(ordered, isAvailable), ruleIndex, ruleName: rule.name, strategy: rule.action.type, explored };
+  const { connector: chosen, explored } = choose(
+    rule.action,
+    available.length > 0 ? available : ruleConnectors,
+    context,
+  );
+  const ordered =
+    chosen === undefined ? [] : [chosen, ...ruleConnectors.filter((name) => name !== chosen)];
+  if (rule.action.fallback)
+    ordered.push(...eligible.filter((name) => !ruleConnectors.includes(name)));
+  return {
+    connectors: lastResortLast(ordered, isAvailable),
+    ruleIndex,
+    ruleName: rule.name,
+    strategy: rule.action.type,
+    explored,
+  };
 }
 
 /** The connectors to try, in order: the chosen first, then failover candidates. */

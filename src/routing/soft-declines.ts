@@ -78,7 +78,10 @@ export const defaultDeclinePolicy: DeclinePolicy = {
   },
 };
 
-function lookup(maps: readonly DeclineMap[], pick: (map: DeclineMap) => DeclineVerdict | undefined): DeclineVerdict | undefined {
+function lookup(
+  maps: readonly DeclineMap[],
+  pick: (map: DeclineMap) => DeclineVerdict | undefined,
+): DeclineVerdict | undefined {
   for (const map of maps) {
     const verdict = pick(map);
     if (verdict !== undefined) return verdict;
@@ -90,18 +93,39 @@ function lookup(maps: readonly DeclineMap[], pick: (map: DeclineMap) => DeclineV
  * The verdict on a failed authorization; undefined when the outcome is not a failure (success,
  * pending, unknown). A decline code nobody mapped is final: retrying blindly costs the card.
  */
-export function declineVerdict(connector: string, outcome: PaymentOutcome, policy: DeclinePolicy = defaultDeclinePolicy): DeclineVerdict | undefined {
+export function declineVerdict(
+  connector: string,
+  outcome: PaymentOutcome,
+  policy: DeclinePolicy = defaultDeclinePolicy,
+): DeclineVerdict | undefined {
   if (outcome.status !== 'failed') return undefined;
   const own = policy.connectors[connector];
   const maps = own === undefined ? [policy.defaults] : [own, policy.defaults];
   const { pspCode, declineCode } = outcome;
-  const byPspCode = pspCode === undefined ? undefined : lookup(maps, (map) => (map.pspCodes !== undefined && Object.hasOwn(map.pspCodes, pspCode) ? map.pspCodes[pspCode] : undefined));
+  const byPspCode =
+    pspCode === undefined
+      ? undefined
+      : lookup(maps, (map) =>
+          map.pspCodes !== undefined && Object.hasOwn(map.pspCodes, pspCode)
+            ? map.pspCodes[pspCode]
+            : undefined,
+        );
   if (byPspCode !== undefined) return byPspCode;
   if (declineCode === undefined) return lookup(maps, (map) => map.withoutDeclineCode) ?? 'final';
-  return lookup(maps, (map) => (map.declineCodes !== undefined && Object.hasOwn(map.declineCodes, declineCode) ? map.declineCodes[declineCode] : undefined)) ?? 'final';
+  return (
+    lookup(maps, (map) =>
+      map.declineCodes !== undefined && Object.hasOwn(map.declineCodes, declineCode)
+        ? map.declineCodes[declineCode]
+        : undefined,
+    ) ?? 'final'
+  );
 }
 
 /** Whether this outcome allows a new attempt on another connector. */
-export function isRetryableDecline(connector: string, outcome: PaymentOutcome, policy: DeclinePolicy = defaultDeclinePolicy): boolean {
+export function isRetryableDecline(
+  connector: string,
+  outcome: PaymentOutcome,
+  policy: DeclinePolicy = defaultDeclinePolicy,
+): boolean {
   return declineVerdict(connector, outcome, policy) === 'retry_elsewhere';
 }

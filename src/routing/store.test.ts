@@ -14,15 +14,35 @@ describe('RoutingStore (PGlite)', () => {
   before(async () => {
     database = await openPglite('memory://');
     // Only what this table needs, so unrelated migrations in progress cannot break this test.
-    await migrate(database, readMigrations().filter((migration) => ['001_merchants.sql', '008_routing.sql'].includes(migration.name)));
-    await database.query("INSERT INTO merchants (id, name) VALUES ($1, 'Routing shop'), ($2, 'Other shop')", [merchant, other]);
+    await migrate(
+      database,
+      readMigrations().filter((migration) =>
+        ['001_merchants.sql', '008_routing.sql'].includes(migration.name),
+      ),
+    );
+    await database.query(
+      "INSERT INTO merchants (id, name) VALUES ($1, 'Routing shop'), ($2, 'Other shop')",
+      [merchant, other],
+    );
   });
   after(() => database.close());
 
   const config = parseRoutingConfig({
     rules: [
-      { name: 'eur', conditions: { currency: ['eur'], amount: { min: 1, max: 99_999_999_999 } }, action: { type: 'priority', connectors: ['stripe'] } },
-      { action: { type: 'volume_split', splits: [{ connector: 'stripe', weight: 3 }, { connector: 'razorpay', weight: 1 }] } },
+      {
+        name: 'eur',
+        conditions: { currency: ['eur'], amount: { min: 1, max: 99_999_999_999 } },
+        action: { type: 'priority', connectors: ['stripe'] },
+      },
+      {
+        action: {
+          type: 'volume_split',
+          splits: [
+            { connector: 'stripe', weight: 3 },
+            { connector: 'razorpay', weight: 1 },
+          ],
+        },
+      },
     ],
   });
 
@@ -61,8 +81,20 @@ describe('RoutingStore (PGlite)', () => {
   });
 
   test('the table refuses a config without a rules list; a stored config that no longer parses fails loudly', async () => {
-    await assert.rejects(database.query("INSERT INTO merchant_routing (merchant_id, config) VALUES ($1, '{}'::jsonb)", [other]), /check constraint/);
-    await database.query(`INSERT INTO merchant_routing (merchant_id, config) VALUES ($1, '{"rules":[{"action":{"type":"teleport"}}]}'::jsonb)`, [other]);
-    await assert.rejects(new RoutingStore(database).get(other), /stored routing configuration of merchant mch_routing0002 is invalid/);
+    await assert.rejects(
+      database.query(
+        "INSERT INTO merchant_routing (merchant_id, config) VALUES ($1, '{}'::jsonb)",
+        [other],
+      ),
+      /check constraint/,
+    );
+    await database.query(
+      `INSERT INTO merchant_routing (merchant_id, config) VALUES ($1, '{"rules":[{"action":{"type":"teleport"}}]}'::jsonb)`,
+      [other],
+    );
+    await assert.rejects(
+      new RoutingStore(database).get(other),
+      /stored routing configuration of merchant mch_routing0002 is invalid/,
+    );
   });
 });

@@ -3,7 +3,12 @@
 // through this process applies at once, one made by another process within `ttlMs`.
 // PGlite has a single session: call `get` outside any open transaction.
 import type { Queryable } from '../storage/database.ts';
-import { emptyRoutingConfig, parseRoutingConfig, routingConfigToJson, type RoutingConfig } from './config.ts';
+import {
+  emptyRoutingConfig,
+  parseRoutingConfig,
+  routingConfigToJson,
+  type RoutingConfig,
+} from './config.ts';
 
 export type StoredRouting = {
   readonly config: RoutingConfig;
@@ -29,10 +34,16 @@ export class RoutingStore {
   async get(merchantId: string): Promise<StoredRouting> {
     const cached = this.#cache.get(merchantId);
     if (cached !== undefined && Date.now() - cached.loadedAtMs < this.#ttlMs) return cached;
-    const result = await this.#database.query<RoutingRow>('SELECT config, updated_at FROM merchant_routing WHERE merchant_id = $1', [merchantId]);
+    const result = await this.#database.query<RoutingRow>(
+      'SELECT config, updated_at FROM merchant_routing WHERE merchant_id = $1',
+      [merchantId],
+    );
     const row = result.rows[0];
     // A stored config that no longer parses is a bug (it was valid when written): fail loudly.
-    const stored = row === undefined ? { config: emptyRoutingConfig, updatedAt: null } : { config: parseStored(merchantId, row.config), updatedAt: row.updated_at };
+    const stored =
+      row === undefined
+        ? { config: emptyRoutingConfig, updatedAt: null }
+        : { config: parseStored(merchantId, row.config), updatedAt: row.updated_at };
     this.#remember(merchantId, stored);
     return stored;
   }
@@ -66,6 +77,8 @@ function parseStored(merchantId: string, json: unknown): RoutingConfig {
   try {
     return parseRoutingConfig(json);
   } catch (error) {
-    throw new Error(`the stored routing configuration of merchant ${merchantId} is invalid`, { cause: error });
+    throw new Error(`the stored routing configuration of merchant ${merchantId} is invalid`, {
+      cause: error,
+    });
   }
 }

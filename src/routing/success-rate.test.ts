@@ -12,7 +12,8 @@ describe('SuccessRateTracker', () => {
 
   test('rate over the recorded outcomes, per connector', () => {
     const tracker = new SuccessRateTracker({ now: () => 0 });
-    for (const result of ['success', 'success', 'success', 'failure'] as const) tracker.record('stripe', result);
+    for (const result of ['success', 'success', 'success', 'failure'] as const)
+      tracker.record('stripe', result);
     tracker.record('paytm', 'failure');
     assert.deepEqual(tracker.stats('stripe'), { samples: 4, successes: 3, rate: 0.75 });
     assert.equal(tracker.rate('paytm'), 0);
@@ -36,7 +37,11 @@ describe('SuccessRateTracker', () => {
     tracker.record('stripe', 'success');
     assert.deepEqual(tracker.stats('stripe'), { samples: 2, successes: 1, rate: 0.5 });
     nowMs = 11_000;
-    assert.deepEqual(tracker.stats('stripe'), { samples: 2, successes: 1, rate: 0.5 }, 'exactly windowMs old still counts');
+    assert.deepEqual(
+      tracker.stats('stripe'),
+      { samples: 2, successes: 1, rate: 0.5 },
+      'exactly windowMs old still counts',
+    );
     nowMs = 11_001;
     assert.deepEqual(tracker.stats('stripe'), { samples: 1, successes: 1, rate: 1 });
     nowMs = 20_000;
@@ -65,9 +70,21 @@ describe('what counts for the success rate', () => {
     ['unknown (timeout)', { status: 'unknown', pspCode: 'timeout' }, 'failure'],
     ['unknown (5xx)', { status: 'unknown', pspCode: 'http_500' }, 'failure'],
     ['soft decline', { status: 'failed', declineCode: 'do_not_honor' }, 'failure'],
-    ['PSP refusal without decline code', { status: 'failed', pspCode: 'api_key_invalid' }, 'failure'],
-    ['processing error', { status: 'failed', declineCode: 'generic_decline', pspCode: 'processing_error' }, 'failure'],
-    ['hard decline: insufficient funds', { status: 'failed', declineCode: 'insufficient_funds' }, 'ignored'],
+    [
+      'PSP refusal without decline code',
+      { status: 'failed', pspCode: 'api_key_invalid' },
+      'failure',
+    ],
+    [
+      'processing error',
+      { status: 'failed', declineCode: 'generic_decline', pspCode: 'processing_error' },
+      'failure',
+    ],
+    [
+      'hard decline: insufficient funds',
+      { status: 'failed', declineCode: 'insufficient_funds' },
+      'ignored',
+    ],
     ['hard decline: stolen card', { status: 'failed', declineCode: 'stolen_card' }, 'ignored'],
     ['pending', { status: 'pending' }, 'ignored'],
     ['voided', { status: 'voided' }, 'ignored'],

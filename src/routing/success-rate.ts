@@ -40,10 +40,18 @@ export type SuccessRateOptions = {
   readonly connectorsMax?: number;
 };
 
-export const successRateDefaults = { windowMs: 5 * 60_000, samplesMax: 100, connectorsMax: 1_000 } as const;
+export const successRateDefaults = {
+  windowMs: 5 * 60_000,
+  samplesMax: 100,
+  connectorsMax: 1_000,
+} as const;
 
 /** Whether an authorization outcome counts for the connector's success rate, and how. */
-export function classifyOutcome(connector: string, outcome: PaymentOutcome, policy: DeclinePolicy = defaultDeclinePolicy): OutcomeClass {
+export function classifyOutcome(
+  connector: string,
+  outcome: PaymentOutcome,
+  policy: DeclinePolicy = defaultDeclinePolicy,
+): OutcomeClass {
   switch (outcome.status) {
     case 'authorized':
     case 'captured':
@@ -51,7 +59,9 @@ export function classifyOutcome(connector: string, outcome: PaymentOutcome, poli
     case 'unknown':
       return 'failure';
     case 'failed':
-      return declineVerdict(connector, outcome, policy) === 'retry_elsewhere' ? 'failure' : 'ignored';
+      return declineVerdict(connector, outcome, policy) === 'retry_elsewhere'
+        ? 'failure'
+        : 'ignored';
     case 'pending':
     case 'voided':
       return 'ignored';
@@ -113,7 +123,8 @@ export class SuccessRateTracker implements SuccessRates {
     let window = this.#windows.get(connector);
     if (window === undefined) {
       // A bug that invents connector names must not grow this map without bound.
-      if (this.#windows.size >= this.#connectorsMax) throw new Error(`SuccessRateTracker: more than ${this.#connectorsMax} connectors`);
+      if (this.#windows.size >= this.#connectorsMax)
+        throw new Error(`SuccessRateTracker: more than ${this.#connectorsMax} connectors`);
       window = new Window(this.#samplesMax);
       this.#windows.set(connector, window);
     }
@@ -121,7 +132,11 @@ export class SuccessRateTracker implements SuccessRates {
   }
 
   /** Classifies an authorization outcome and records it when it counts; returns the class. */
-  recordOutcome(connector: string, outcome: PaymentOutcome, policy: DeclinePolicy = defaultDeclinePolicy): OutcomeClass {
+  recordOutcome(
+    connector: string,
+    outcome: PaymentOutcome,
+    policy: DeclinePolicy = defaultDeclinePolicy,
+  ): OutcomeClass {
     const result = classifyOutcome(connector, outcome, policy);
     if (result !== 'ignored') this.record(connector, result);
     return result;
@@ -132,7 +147,11 @@ export class SuccessRateTracker implements SuccessRates {
     if (window === undefined) return { samples: 0, successes: 0, rate: undefined };
     window.expire(this.#now() - this.#windowMs);
     const samples = window.count;
-    return { samples, successes: window.successes, rate: samples === 0 ? undefined : window.successes / samples };
+    return {
+      samples,
+      successes: window.successes,
+      rate: samples === 0 ? undefined : window.successes / samples,
+    };
   }
 
   rate(connector: string): number | undefined {

@@ -49,13 +49,17 @@ export function errorConstraint(error: unknown): string | undefined {
 }
 
 /** Shared retry loop for both adapters: `attempt` runs BEGIN … COMMIT once. */
-export async function runWithRetries<T>(attempt: () => Promise<T>, options: TransactionOptions | undefined): Promise<T> {
+export async function runWithRetries<T>(
+  attempt: () => Promise<T>,
+  options: TransactionOptions | undefined,
+): Promise<T> {
   const maxAttempts = options?.maxAttempts ?? defaultTransactionAttempts;
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
       return await attempt();
     } catch (error) {
-      const retryable = isTransientConflict(error) || (options?.retryOn?.(toErrorShape(error)) ?? false);
+      const retryable =
+        isTransientConflict(error) || (options?.retryOn?.(toErrorShape(error)) ?? false);
       if (!retryable || attemptNumber >= maxAttempts) throw error;
       // Jittered backoff so that conflicting transactions do not collide again in lockstep.
       const ceilingMs = Math.min(retryDelayMsMax, 2 ** attemptNumber);
@@ -73,5 +77,7 @@ function toErrorShape(error: unknown): DatabaseErrorShape {
 }
 
 export function beginStatement(options: TransactionOptions | undefined): string {
-  return options?.isolation === undefined ? 'BEGIN' : `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
+  return options?.isolation === undefined
+    ? 'BEGIN'
+    : `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
 }

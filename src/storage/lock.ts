@@ -30,7 +30,9 @@ export function acquireDataDirectoryLock(dataDirectory: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(fs.readFileSync(lockFile, 'utf8'));
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
-        throw new DataDirectoryInUseError(`the data directory ${dataDirectory} is in use by process ${owner}; stop it or set PAYRAIL_DATA_DIR to another directory`);
+        throw new DataDirectoryInUseError(
+          `the data directory ${dataDirectory} is in use by process ${owner}; stop it or set PAYRAIL_DATA_DIR to another directory`,
+        );
       }
       // A stale lock left by a process that died: take it over.
       fs.rmSync(lockFile, { force: true });

@@ -41,7 +41,9 @@ const createTableSql = `
 const migrationLockKey = 7_250_001;
 
 async function appliedMigrations(tx: Queryable): Promise<Map<string, string>> {
-  const result = await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
+  const result = await tx.query<{ name: string; checksum: string }>(
+    'SELECT name, checksum FROM schema_migrations',
+  );
   return new Map(result.rows.map((row) => [row.name, row.checksum]));
 }
 
@@ -59,7 +61,10 @@ function checkUnchanged(migrations: readonly Migration[], applied: Map<string, s
 }
 
 /** Applies every pending migration in one transaction; returns the names it applied. */
-export async function migrate(database: Database, migrations: readonly Migration[] = readMigrations()): Promise<string[]> {
+export async function migrate(
+  database: Database,
+  migrations: readonly Migration[] = readMigrations(),
+): Promise<string[]> {
   return database.transaction(async (tx) => {
     // Serializes concurrent starts of several processes against one database.
     await tx.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey]);
@@ -70,7 +75,10 @@ export async function migrate(database: Database, migrations: readonly Migration
     for (const migration of migrations) {
       if (applied.has(migration.name)) continue;
       await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
+      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [
+        migration.name,
+        migration.checksum,
+      ]);
       newlyApplied.push(migration.name);
     }
     return newlyApplied;
@@ -78,10 +86,17 @@ export async function migrate(database: Database, migrations: readonly Migration
 }
 
 /** For /readyz: every migration on disk is applied, unchanged. */
-export async function pendingMigrations(database: Database, migrations: readonly Migration[] = readMigrations()): Promise<string[]> {
-  const exists = await database.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+export async function pendingMigrations(
+  database: Database,
+  migrations: readonly Migration[] = readMigrations(),
+): Promise<string[]> {
+  const exists = await database.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
   if (exists.rows[0]?.present !== true) return migrations.map((migration) => migration.name);
   const applied = await appliedMigrations(database);
   checkUnchanged(migrations, applied);
-  return migrations.filter((migration) => !applied.has(migration.name)).map((migration) => migration.name);
+  return migrations
+    .filter((migration) => !applied.has(migration.name))
+    .map((migration) => migration.name);
 }

@@ -16,8 +16,13 @@ test('a query on the outer handle from inside a transaction fails at once instea
     }),
     /would deadlock on PGlite/,
   );
-  await assert.rejects(database.transaction(async () => database.transaction(async () => undefined)), /would deadlock on PGlite/);
-  const result = await database.transaction(async (tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+  await assert.rejects(
+    database.transaction(async () => database.transaction(async () => undefined)),
+    /would deadlock on PGlite/,
+  );
+  const result = await database.transaction(async (tx) =>
+    tx.query<{ one: number }>('SELECT 1 AS one'),
+  );
   assert.equal(result.rows[0]?.one, 1);
   assert.equal((await database.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
 });

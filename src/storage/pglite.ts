@@ -21,7 +21,9 @@ export async function openPglite(dataDirectory: string): Promise<Database> {
   const insideTransaction = new AsyncLocalStorage<true>();
   const refuseInsideTransaction = () => {
     if (insideTransaction.getStore() === true) {
-      throw new Error('a query on the database handle inside a transaction would deadlock on PGlite; use the transaction handle');
+      throw new Error(
+        'a query on the database handle inside a transaction would deadlock on PGlite; use the transaction handle',
+      );
     }
   };
   const query: Queryable['query'] = async (sql, parameters) => {
@@ -40,17 +42,19 @@ export async function openPglite(dataDirectory: string): Promise<Database> {
       refuseInsideTransaction();
       return runWithRetries(
         () =>
-          lite.transaction(async (tx) => insideTransaction.run(true, () =>
-            work({
-              query: async (sql, parameters) => {
-                const result = await tx.query<never>(sql, parameters as unknown[] | undefined);
-                return { rows: result.rows, rowCount: rowCount(result) };
-              },
-              exec: async (sql) => {
-                await tx.exec(sql);
-              },
-            }),
-          )),
+          lite.transaction(async (tx) =>
+            insideTransaction.run(true, () =>
+              work({
+                query: async (sql, parameters) => {
+                  const result = await tx.query<never>(sql, parameters as unknown[] | undefined);
+                  return { rows: result.rows, rowCount: rowCount(result) };
+                },
+                exec: async (sql) => {
+                  await tx.exec(sql);
+                },
+              }),
+            ),
+          ),
         options,
       );
     },

@@ -10,8 +10,11 @@ const int8ArrayOid = 1016;
 function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
   if (oid === int8Oid) return (value: string) => BigInt(value);
   if (oid === int8ArrayOid) {
-    const parseArray = pg.types.getTypeParser(int8ArrayOid as never, 'text') as (value: string) => (string | null)[];
-    return (value: string) => parseArray(value).map((item) => (item === null ? null : BigInt(item)));
+    const parseArray = pg.types.getTypeParser(int8ArrayOid as never, 'text') as (
+      value: string,
+    ) => (string | null)[];
+    return (value: string) =>
+      parseArray(value).map((item) => (item === null ? null : BigInt(item)));
   }
   return pg.types.getTypeParser(oid as never, format ?? 'text') as (value: string) => unknown;
 }
@@ -30,7 +33,11 @@ function statementName(sql: string): string {
   return name;
 }
 
-export type PostgresOptions = { connectionString: string; poolSize: number; applicationName?: string };
+export type PostgresOptions = {
+  connectionString: string;
+  poolSize: number;
+  applicationName?: string;
+};
 
 export function openPostgres(options: PostgresOptions): Database {
   const pool = new pg.Pool({
@@ -44,12 +51,17 @@ export function openPostgres(options: PostgresOptions): Database {
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});
 
-  const runQuery = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, parameters?: readonly unknown[]): Promise<QueryResult<R>> => {
+  const runQuery = async <R extends Row>(
+    client: pg.Pool | pg.PoolClient,
+    sql: string,
+    parameters?: readonly unknown[],
+  ): Promise<QueryResult<R>> => {
     // Parameterized statements are prepared once per connection under a name derived from their
     // text, so PostgreSQL parses and plans each distinct statement once instead of every time.
-    const config = parameters === undefined || parameters.length === 0
-      ? { text: sql }
-      : { name: statementName(sql), text: sql, values: parameters as unknown[] };
+    const config =
+      parameters === undefined || parameters.length === 0
+        ? { text: sql }
+        : { name: statementName(sql), text: sql, values: parameters as unknown[] };
     const result = await client.query<R>(config);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
@@ -60,7 +72,10 @@ export function openPostgres(options: PostgresOptions): Database {
     async exec(sql) {
       await pool.query(sql);
     },
-    transaction<T>(work: (tx: Queryable) => Promise<T>, transactionOptions?: TransactionOptions): Promise<T> {
+    transaction<T>(
+      work: (tx: Queryable) => Promise<T>,
+      transactionOptions?: TransactionOptions,
+    ): Promise<T> {
       return runWithRetries(async () => {
         const client = await pool.connect();
         let broken = false;

@@ -24,10 +24,22 @@ const now = new Date('2026-05-15T12:00:00Z');
 const visa = '4242424242424242';
 
 function card(overrides: Partial<Record<keyof CardInput, unknown>> = {}): CardInput {
-  return { number: visa, expMonth: 12, expYear: 2030, cvc: '123', name: 'Ada Lovelace', ...overrides } as CardInput;
+  return {
+    number: visa,
+    expMonth: 12,
+    expYear: 2030,
+    cvc: '123',
+    name: 'Ada Lovelace',
+    ...overrides,
+  } as CardInput;
 }
 
-function assertVaultError(work: () => unknown, code: string, param: string | undefined, number = visa): void {
+function assertVaultError(
+  work: () => unknown,
+  code: string,
+  param: string | undefined,
+  number = visa,
+): void {
   assert.throws(work, (error: unknown) => {
     assert.ok(error instanceof VaultError, `expected VaultError, got ${String(error)}`);
     assert.equal(error.code, code);
@@ -48,7 +60,11 @@ function assertNoNumber(text: string, number: string): void {
 /** Digit strings completed with their Luhn check digit. */
 const luhnNumber = (minLength: number, maxLength: number, prefix = ''): fc.Arbitrary<string> =>
   fc
-    .string({ unit: fc.constantFrom(...'0123456789'), minLength: minLength - prefix.length - 1, maxLength: maxLength - prefix.length - 1 })
+    .string({
+      unit: fc.constantFrom(...'0123456789'),
+      minLength: minLength - prefix.length - 1,
+      maxLength: maxLength - prefix.length - 1,
+    })
     .map((body) => `${prefix}${body}${luhnCheckDigit(`${prefix}${body}`)}`);
 
 describe('brand detection', () => {
@@ -89,7 +105,10 @@ describe('brand detection', () => {
     for (const id of testPaymentMethodIds) {
       const found = testCard(id);
       assert.ok(found !== undefined);
-      assert.equal(validateNumber(found.number).brand, id === 'pm_card_mastercard' ? 'mastercard' : id === 'pm_card_amex' ? 'amex' : 'visa');
+      assert.equal(
+        validateNumber(found.number).brand,
+        id === 'pm_card_mastercard' ? 'mastercard' : id === 'pm_card_amex' ? 'amex' : 'visa',
+      );
     }
     assert.equal(testCard('pm_card_nope'), undefined);
     assert.equal(testCard('toString'), undefined);
@@ -99,7 +118,11 @@ describe('brand detection', () => {
 describe('number', () => {
   test('spaces and dashes are stripped', () => {
     assert.equal(normalizeNumber('4242 4242-4242 4242'), visa);
-    assert.deepEqual(validateNumber(' 4242-4242-4242-4242 '), { number: visa, brand: 'visa', last4: '4242' });
+    assert.deepEqual(validateNumber(' 4242-4242-4242-4242 '), {
+      number: visa,
+      brand: 'visa',
+      last4: '4242',
+    });
   });
 
   const invalid: [string, unknown, string][] = [
@@ -121,7 +144,8 @@ describe('number', () => {
     ['a Luhn failure (amex)', '378282246310006', 'incorrect_number'],
   ];
   for (const [name, number, code] of invalid) {
-    test(`${name} → ${code}`, () => assertVaultError(() => validateCard(card({ number }), now), code, 'card[number]'));
+    test(`${name} → ${code}`, () =>
+      assertVaultError(() => validateCard(card({ number }), now), code, 'card[number]'));
   }
 });
 
@@ -137,48 +161,134 @@ describe('expiry, CVC, name and metadata', () => {
     ['year as a string', { expYear: '2030' }, 'invalid_expiry_year', 'card[exp_year]'],
     ['year missing', { expYear: undefined }, 'invalid_expiry_year', 'card[exp_year]'],
     ['year 21 years ahead', { expYear: 2047 }, 'invalid_expiry_year', 'card[exp_year]'],
-    ['year Infinity', { expYear: Number.POSITIVE_INFINITY }, 'invalid_expiry_year', 'card[exp_year]'],
+    [
+      'year Infinity',
+      { expYear: Number.POSITIVE_INFINITY },
+      'invalid_expiry_year',
+      'card[exp_year]',
+    ],
     ['last year', { expYear: 2025 }, 'expired_card', 'card[exp_year]'],
     ['last month', { expYear: 2026, expMonth: 4 }, 'expired_card', 'card[exp_month]'],
     ['CVC of 2 digits', { cvc: '12' }, 'invalid_cvc', 'card[cvc]'],
     ['CVC of 4 digits on visa', { cvc: '1234' }, 'invalid_cvc', 'card[cvc]'],
-    ['CVC of 3 digits on amex', { number: '378282246310005', cvc: '123' }, 'invalid_cvc', 'card[cvc]'],
+    [
+      'CVC of 3 digits on amex',
+      { number: '378282246310005', cvc: '123' },
+      'invalid_cvc',
+      'card[cvc]',
+    ],
     ['CVC with a letter', { cvc: '12a' }, 'invalid_cvc', 'card[cvc]'],
     ['CVC as a number', { cvc: 123 }, 'invalid_cvc', 'card[cvc]'],
-    ['name of 101 characters', { name: 'a'.repeat(101) }, 'parameter_invalid', 'billing_details[name]'],
-    ['name with a newline', { name: 'Ada\nLovelace' }, 'parameter_invalid', 'billing_details[name]'],
+    [
+      'name of 101 characters',
+      { name: 'a'.repeat(101) },
+      'parameter_invalid',
+      'billing_details[name]',
+    ],
+    [
+      'name with a newline',
+      { name: 'Ada\nLovelace' },
+      'parameter_invalid',
+      'billing_details[name]',
+    ],
     ['name as a number', { name: 12 }, 'parameter_invalid', 'billing_details[name]'],
-    ['name holding the number', { name: `Ada ${visa}` }, 'parameter_invalid', 'billing_details[name]'],
-    ['name holding a spaced number', { name: 'Ada 4242 4242 4242 4242' }, 'parameter_invalid', 'billing_details[name]'],
-    ['name holding another number', { name: 'x 5555-5555-5555-4444' }, 'parameter_invalid', 'billing_details[name]'],
+    [
+      'name holding the number',
+      { name: `Ada ${visa}` },
+      'parameter_invalid',
+      'billing_details[name]',
+    ],
+    [
+      'name holding a spaced number',
+      { name: 'Ada 4242 4242 4242 4242' },
+      'parameter_invalid',
+      'billing_details[name]',
+    ],
+    [
+      'name holding another number',
+      { name: 'x 5555-5555-5555-4444' },
+      'parameter_invalid',
+      'billing_details[name]',
+    ],
     ['metadata as an array', { metadata: ['a'] }, 'invalid_request', 'metadata'],
     ['metadata as a string', { metadata: 'a' }, 'invalid_request', 'metadata'],
-    ['51 metadata keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'invalid_request', 'metadata'],
-    ['a metadata key of 41 characters', { metadata: { ['k'.repeat(41)]: 'v' } }, 'invalid_request', `metadata[${'k'.repeat(41)}]`],
+    [
+      '51 metadata keys',
+      { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+      'invalid_request',
+      'metadata',
+    ],
+    [
+      'a metadata key of 41 characters',
+      { metadata: { ['k'.repeat(41)]: 'v' } },
+      'invalid_request',
+      `metadata[${'k'.repeat(41)}]`,
+    ],
     ['an empty metadata key', { metadata: { '': 'v' } }, 'invalid_request', 'metadata[]'],
-    ['a metadata key with a bracket', { metadata: { 'a[b]': 'v' } }, 'invalid_request', 'metadata[a[b]]'],
-    ['a metadata value of 501 characters', { metadata: { order: 'v'.repeat(501) } }, 'invalid_request', 'metadata[order]'],
-    ['a metadata value that is a number', { metadata: { order: 5 } }, 'invalid_request', 'metadata[order]'],
-    ['the card number in a metadata value', { metadata: { note: `pan ${visa.slice(0, 8)} ${visa.slice(8)}` } }, 'invalid_request', 'metadata[note]'],
-    ['the card number as a metadata key', { metadata: { [visa]: 'x' } }, 'invalid_request', 'metadata'],
+    [
+      'a metadata key with a bracket',
+      { metadata: { 'a[b]': 'v' } },
+      'invalid_request',
+      'metadata[a[b]]',
+    ],
+    [
+      'a metadata value of 501 characters',
+      { metadata: { order: 'v'.repeat(501) } },
+      'invalid_request',
+      'metadata[order]',
+    ],
+    [
+      'a metadata value that is a number',
+      { metadata: { order: 5 } },
+      'invalid_request',
+      'metadata[order]',
+    ],
+    [
+      'the card number in a metadata value',
+      { metadata: { note: `pan ${visa.slice(0, 8)} ${visa.slice(8)}` } },
+      'invalid_request',
+      'metadata[note]',
+    ],
+    [
+      'the card number as a metadata key',
+      { metadata: { [visa]: 'x' } },
+      'invalid_request',
+      'metadata',
+    ],
   ];
   for (const [name, overrides, code, param] of invalid) {
-    test(`${name} → ${code} on ${param}`, () => assertVaultError(() => validateCard(card(overrides), now), code, param));
+    test(`${name} → ${code} on ${param}`, () =>
+      assertVaultError(() => validateCard(card(overrides), now), code, param));
   }
 
   test('a card expiring this month is still valid; 20 years ahead is the limit', () => {
     assert.equal(validateCard(card({ expYear: 2026, expMonth: 5 }), now).expMonth, 5);
     assert.equal(validateCard(card({ expYear: 2046 }), now).expYear, 2046);
     // The month turns in UTC.
-    assertVaultError(() => validateCard(card({ expYear: 2026, expMonth: 5 }), new Date('2026-06-01T00:00:00Z')), 'expired_card', 'card[exp_month]');
+    assertVaultError(
+      () => validateCard(card({ expYear: 2026, expMonth: 5 }), new Date('2026-06-01T00:00:00Z')),
+      'expired_card',
+      'card[exp_month]',
+    );
   });
 
   test('optional fields: no CVC, no name, empty name, no metadata', () => {
     const validated = validateCard({ number: '378282246310005', expMonth: 1, expYear: 2027 }, now);
-    assert.deepEqual(validated, { number: '378282246310005', brand: 'amex', last4: '0005', expMonth: 1, expYear: 2027, holderName: null, metadata: {} });
+    assert.deepEqual(validated, {
+      number: '378282246310005',
+      brand: 'amex',
+      last4: '0005',
+      expMonth: 1,
+      expYear: 2027,
+      holderName: null,
+      metadata: {},
+    });
     assert.equal(validateCard(card({ name: '' }), now).holderName, null);
     assert.equal(validateCard(card({ cvc: '1234', number: '378282246310005' }), now).brand, 'amex');
-    assert.deepEqual(validateCard(card({ metadata: { order: '42', empty: '' } }), now).metadata, { order: '42', empty: '' });
+    assert.deepEqual(validateCard(card({ metadata: { order: '42', empty: '' } }), now).metadata, {
+      order: '42',
+      empty: '',
+    });
   });
 
   test('the validated card has no CVC', () => {
@@ -186,9 +296,21 @@ describe('expiry, CVC, name and metadata', () => {
   });
 
   test('fields are checked in order: number, expiry, CVC, name, metadata', () => {
-    assertVaultError(() => validateCard(card({ number: '4242424242424241', expMonth: 13, cvc: 'x' }), now), 'incorrect_number', 'card[number]');
-    assertVaultError(() => validateCard(card({ expMonth: 13, cvc: 'x' }), now), 'invalid_expiry_month', 'card[exp_month]');
-    assertVaultError(() => validateCard(card({ cvc: 'x', name: 5 }), now), 'invalid_cvc', 'card[cvc]');
+    assertVaultError(
+      () => validateCard(card({ number: '4242424242424241', expMonth: 13, cvc: 'x' }), now),
+      'incorrect_number',
+      'card[number]',
+    );
+    assertVaultError(
+      () => validateCard(card({ expMonth: 13, cvc: 'x' }), now),
+      'invalid_expiry_month',
+      'card[exp_month]',
+    );
+    assertVaultError(
+      () => validateCard(card({ cvc: 'x', name: 5 }), now),
+      'invalid_cvc',
+      'card[cvc]',
+    );
   });
 });
 
@@ -199,12 +321,17 @@ describe('properties', () => {
 
   test('changing any one digit of a Luhn-valid number makes it fail', () => {
     fc.assert(
-      fc.property(luhnNumber(12, 19), fc.nat(), fc.integer({ min: 1, max: 9 }), (number, position, shift) => {
-        const index = position % number.length;
-        const changed = String((Number(number[index]) + shift) % 10);
-        const mutated = `${number.slice(0, index)}${changed}${number.slice(index + 1)}`;
-        return !luhnValid(mutated);
-      }),
+      fc.property(
+        luhnNumber(12, 19),
+        fc.nat(),
+        fc.integer({ min: 1, max: 9 }),
+        (number, position, shift) => {
+          const index = position % number.length;
+          const changed = String((Number(number[index]) + shift) % 10);
+          const mutated = `${number.slice(0, index)}${changed}${number.slice(index + 1)}`;
+          return !luhnValid(mutated);
+        },
+      ),
     );
   });
 
@@ -221,15 +348,23 @@ describe('properties', () => {
 
   test('separators anywhere do not change the number', () => {
     fc.assert(
-      fc.property(luhnNumber(16, 16, '4'), fc.array(fc.constantFrom('', ' ', '-', '  '), { minLength: 16, maxLength: 16 }), (number, separators) => {
-        const spaced = [...number].map((digit, index) => `${digit}${separators[index] ?? ''}`).join('');
-        return spaced.length > 40 || normalizeNumber(spaced) === number;
-      }),
+      fc.property(
+        luhnNumber(16, 16, '4'),
+        fc.array(fc.constantFrom('', ' ', '-', '  '), { minLength: 16, maxLength: 16 }),
+        (number, separators) => {
+          const spaced = [...number]
+            .map((digit, index) => `${digit}${separators[index] ?? ''}`)
+            .join('');
+          return spaced.length > 40 || normalizeNumber(spaced) === number;
+        },
+      ),
     );
   });
 
   test('any other character makes the number invalid', () => {
-    const other = fc.string({ minLength: 1, maxLength: 1 }).filter((character) => !/[\d -]/.test(character));
+    const other = fc
+      .string({ minLength: 1, maxLength: 1 })
+      .filter((character) => !/[\d -]/.test(character));
     fc.assert(
       fc.property(luhnNumber(16, 16, '4'), other, fc.nat(15), (number, character, index) => {
         const broken = `${number.slice(0, index)}${character}${number.slice(index)}`;
@@ -251,7 +386,10 @@ describe('properties', () => {
     ];
     fc.assert(
       fc.property(fc.oneof(...brands), ([number, brand]) => {
-        const validated = validateCard(card({ number, cvc: brand === 'amex' ? '1234' : '123' }), now);
+        const validated = validateCard(
+          card({ number, cvc: brand === 'amex' ? '1234' : '123' }),
+          now,
+        );
         assert.equal(validated.brand, brand);
         assert.equal(validated.last4, number.slice(-4));
         assert.equal(validated.number, number);
@@ -265,21 +403,35 @@ describe('properties', () => {
       fc.record({ expYear: fc.integer({ min: -1, max: 999 }) }),
       fc.record({ cvc: fc.string({ maxLength: 6 }) }),
       fc.record({ name: fc.string({ maxLength: 120 }) }),
-      fc.record({ metadata: fc.dictionary(fc.string({ maxLength: 45 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }) }),
+      fc.record({
+        metadata: fc.dictionary(fc.string({ maxLength: 45 }), fc.string({ maxLength: 20 }), {
+          maxKeys: 3,
+        }),
+      }),
     );
     fc.assert(
-      fc.property(luhnNumber(16, 16, '4'), badField, fc.boolean(), (number, overrides, breakLuhn) => {
-        const brokenNumber = breakLuhn ? `${number.slice(0, 15)}${(Number(number[15]) + 1) % 10}` : number;
-        // Put the number into whichever free-text field is being generated, to tempt an echo.
-        const tempting = { ...overrides, ...('name' in overrides ? { name: `${overrides.name}${number}` } : {}) };
-        try {
-          validateCard(card({ ...tempting, number: brokenNumber }), now);
-        } catch (error) {
-          assert.ok(error instanceof VaultError);
-          assertNoNumber(`${error.message} ${error.param ?? ''}`, brokenNumber);
-          assertNoNumber(`${error.message} ${error.param ?? ''}`, number);
-        }
-      }),
+      fc.property(
+        luhnNumber(16, 16, '4'),
+        badField,
+        fc.boolean(),
+        (number, overrides, breakLuhn) => {
+          const brokenNumber = breakLuhn
+            ? `${number.slice(0, 15)}${(Number(number[15]) + 1) % 10}`
+            : number;
+          // Put the number into whichever free-text field is being generated, to tempt an echo.
+          const tempting = {
+            ...overrides,
+            ...('name' in overrides ? { name: `${overrides.name}${number}` } : {}),
+          };
+          try {
+            validateCard(card({ ...tempting, number: brokenNumber }), now);
+          } catch (error) {
+            assert.ok(error instanceof VaultError);
+            assertNoNumber(`${error.message} ${error.param ?? ''}`, brokenNumber);
+            assertNoNumber(`${error.message} ${error.param ?? ''}`, number);
+          }
+        },
+      ),
     );
   });
 
@@ -295,7 +447,14 @@ describe('properties', () => {
 });
 
 describe('an unknown payment method id that is a card number is not echoed', () => {
-  for (const id of ['4242424242424242', '4242 4242 4242 4242', '4242-4242-4242-4242', 'pm_4242424242424242', '424242424242', '4242424242424241']) {
+  for (const id of [
+    '4242424242424242',
+    '4242 4242 4242 4242',
+    '4242-4242-4242-4242',
+    'pm_4242424242424242',
+    '424242424242',
+    '4242424242424241',
+  ]) {
     test(`'${id}' gets the card-number message`, () => {
       assert.ok(looksLikeCardNumber(id));
       const message = noSuchPaymentMethodMessage(id);
@@ -314,7 +473,10 @@ describe('an unknown payment method id that is a card number is not echoed', () 
 
 describe('maskCardNumbers', () => {
   const cases: [string, string][] = [
-    ['url /v1/payment_methods/4242424242424242 done', `url /v1/payment_methods/${cardNumberMask} done`],
+    [
+      'url /v1/payment_methods/4242424242424242 done',
+      `url /v1/payment_methods/${cardNumberMask} done`,
+    ],
     ['spaced 4242 4242 4242 4242.', `spaced ${cardNumberMask}.`],
     ['dashed 3782-822463-10005', `dashed ${cardNumberMask}`],
     ['19 digits 6205500000000000004', `19 digits ${cardNumberMask}`],
@@ -324,7 +486,10 @@ describe('maskCardNumbers', () => {
     ['two 4242424242424242 and 5555555555554444', `two ${cardNumberMask} and ${cardNumberMask}`],
     ['Luhn-invalid 4242424242424241 stays', 'Luhn-invalid 4242424242424241 stays'],
     ['twelve digits 424242424242 stay', 'twelve digits 424242424242 stay'],
-    ['one run of 20 digits 42424242424242424242 stays', 'one run of 20 digits 42424242424242424242 stays'],
+    [
+      'one run of 20 digits 42424242424242424242 stays',
+      'one run of 20 digits 42424242424242424242 stays',
+    ],
     ['a date 2026-11-21 and an amount 1234.56', 'a date 2026-11-21 and an amount 1234.56'],
   ];
   for (const [text, masked] of cases) {
@@ -339,11 +504,17 @@ describe('maskCardNumbers', () => {
   test('any Luhn-valid 13–19 digit number, plain or grouped by 4, is masked wherever it sits', () => {
     const noDigitsAround = fc.string({ maxLength: 20 }).map((text) => text.replace(/[\d -]/g, 'x'));
     fc.assert(
-      fc.property(noDigitsAround, luhnNumber(13, 19), fc.boolean(), noDigitsAround, (before, number, grouped, after) => {
-        const written = grouped ? number.replace(/(\d{4})(?=\d)/g, '$1 ') : number;
-        const masked = maskCardNumbers(`${before}${written}${after}`);
-        assert.equal(masked, `${before}${cardNumberMask}${after}`);
-      }),
+      fc.property(
+        noDigitsAround,
+        luhnNumber(13, 19),
+        fc.boolean(),
+        noDigitsAround,
+        (before, number, grouped, after) => {
+          const written = grouped ? number.replace(/(\d{4})(?=\d)/g, '$1 ') : number;
+          const masked = maskCardNumbers(`${before}${written}${after}`);
+          assert.equal(masked, `${before}${cardNumberMask}${after}`);
+        },
+      ),
     );
   });
 });

@@ -5,7 +5,8 @@ import { VaultError, redactDigits } from './errors.ts';
 
 export { VaultError, VaultDecryptionError, type VaultErrorCode, type CardParam } from './errors.ts';
 
-export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb' | 'unionpay' | 'unknown';
+export type CardBrand =
+  'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb' | 'unionpay' | 'unknown';
 
 export const holderNameLengthMax = 100;
 export const expiryYearsAheadMax = 20;
@@ -26,7 +27,8 @@ function prefixInRange(digits: string, width: number, low: number, high: number)
   return digits.length >= width && prefix >= low && prefix <= high;
 }
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
 // Order matters only where ranges would overlap; they do not here. 622126–622925 is co-branded
 // Discover/UnionPay and reported as unionpay, as Stripe does for its 62… test cards.
@@ -35,7 +37,11 @@ const brandRules: readonly BrandRule[] = [
   { brand: 'diners', matches: (d) => /^3(?:0[0-5]|095|[689])/.test(d), lengths: range(14, 19) },
   { brand: 'jcb', matches: (d) => prefixInRange(d, 4, 3528, 3589), lengths: range(16, 19) },
   { brand: 'visa', matches: (d) => d.startsWith('4'), lengths: [13, 16, 19] },
-  { brand: 'mastercard', matches: (d) => prefixInRange(d, 2, 51, 55) || prefixInRange(d, 4, 2221, 2720), lengths: [16] },
+  {
+    brand: 'mastercard',
+    matches: (d) => prefixInRange(d, 2, 51, 55) || prefixInRange(d, 4, 2221, 2720),
+    lengths: [16],
+  },
   { brand: 'discover', matches: (d) => /^(?:6011|64[4-9]|65)/.test(d), lengths: range(16, 19) },
   { brand: 'unionpay', matches: (d) => /^(?:62|81)/.test(d), lengths: range(16, 19) },
 ];
@@ -80,11 +86,19 @@ export function luhnCheckDigit(payload: string): string {
 /** Strips spaces and dashes; anything else that is not a digit makes the number invalid. */
 export function normalizeNumber(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > rawNumberLengthMax) {
-    throw new VaultError('invalid_number', 'The card number is not a valid credit card number.', 'card[number]');
+    throw new VaultError(
+      'invalid_number',
+      'The card number is not a valid credit card number.',
+      'card[number]',
+    );
   }
   const digits = raw.replace(/[ -]/g, '');
   if (!/^\d+$/.test(digits)) {
-    throw new VaultError('invalid_number', 'The card number is not a valid credit card number.', 'card[number]');
+    throw new VaultError(
+      'invalid_number',
+      'The card number is not a valid credit card number.',
+      'card[number]',
+    );
   }
   return digits;
 }
@@ -94,7 +108,11 @@ export function validateNumber(raw: unknown): { number: string; brand: CardBrand
   const number = normalizeNumber(raw);
   const brand = brandOf(number);
   if (!validLengths(brand).includes(number.length)) {
-    throw new VaultError('invalid_number', 'The card number has the wrong number of digits for its card brand.', 'card[number]');
+    throw new VaultError(
+      'invalid_number',
+      'The card number has the wrong number of digits for its card brand.',
+      'card[number]',
+    );
   }
   if (!luhnValid(number)) {
     throw new VaultError('incorrect_number', 'The card number is incorrect.', 'card[number]');
@@ -172,20 +190,48 @@ function cardNumberEnd(groups: readonly string[], start: number): number | undef
 }
 
 /** Cards are valid through the last day of their expiry month; `now` is read in UTC. */
-export function validateExpiry(expMonth: unknown, expYear: unknown, now: Date): { expMonth: number; expYear: number } {
-  if (typeof expMonth !== 'number' || !Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12) {
-    throw new VaultError('invalid_expiry_month', "The card's expiration month is invalid (1 to 12).", 'card[exp_month]');
+export function validateExpiry(
+  expMonth: unknown,
+  expYear: unknown,
+  now: Date,
+): { expMonth: number; expYear: number } {
+  if (
+    typeof expMonth !== 'number' ||
+    !Number.isInteger(expMonth) ||
+    expMonth < 1 ||
+    expMonth > 12
+  ) {
+    throw new VaultError(
+      'invalid_expiry_month',
+      "The card's expiration month is invalid (1 to 12).",
+      'card[exp_month]',
+    );
   }
   const currentYear = now.getUTCFullYear();
   const currentMonth = now.getUTCMonth() + 1;
-  if (typeof expYear !== 'number' || !Number.isInteger(expYear) || expYear < 1000 || expYear > 9999) {
-    throw new VaultError('invalid_expiry_year', "The card's expiration year is invalid (four digits).", 'card[exp_year]');
+  if (
+    typeof expYear !== 'number' ||
+    !Number.isInteger(expYear) ||
+    expYear < 1000 ||
+    expYear > 9999
+  ) {
+    throw new VaultError(
+      'invalid_expiry_year',
+      "The card's expiration year is invalid (four digits).",
+      'card[exp_year]',
+    );
   }
   if (expYear > currentYear + expiryYearsAheadMax) {
-    throw new VaultError('invalid_expiry_year', `The card's expiration year is more than ${expiryYearsAheadMax} years ahead.`, 'card[exp_year]');
+    throw new VaultError(
+      'invalid_expiry_year',
+      `The card's expiration year is more than ${expiryYearsAheadMax} years ahead.`,
+      'card[exp_year]',
+    );
   }
-  if (expYear < currentYear) throw new VaultError('expired_card', 'The card has expired.', 'card[exp_year]');
-  if (expYear === currentYear && expMonth < currentMonth) throw new VaultError('expired_card', 'The card has expired.', 'card[exp_month]');
+  if (expYear < currentYear)
+    throw new VaultError('expired_card', 'The card has expired.', 'card[exp_year]');
+  if (expYear === currentYear && expMonth < currentMonth)
+    throw new VaultError('expired_card', 'The card has expired.', 'card[exp_month]');
   return { expMonth, expYear };
 }
 
@@ -194,23 +240,44 @@ export function validateCvc(cvc: unknown, brand: CardBrand): void {
   if (cvc === undefined || cvc === null) return;
   const length = cvcLength(brand);
   if (typeof cvc !== 'string' || cvc.length !== length || !/^\d+$/.test(cvc)) {
-    throw new VaultError('invalid_cvc', `The card's security code must be ${length} digits.`, 'card[cvc]');
+    throw new VaultError(
+      'invalid_cvc',
+      `The card's security code must be ${length} digits.`,
+      'card[cvc]',
+    );
   }
 }
 
 /** Undefined, null and '' mean "no name". */
 export function validateHolderName(name: unknown, number: string): string | null {
   if (name === undefined || name === null || name === '') return null;
-  if (typeof name !== 'string') throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must be a string.', 'billing_details[name]');
+  if (typeof name !== 'string')
+    throw new VaultError(
+      'parameter_invalid',
+      'The cardholder name (billing_details[name]) must be a string.',
+      'billing_details[name]',
+    );
   if (name.length > holderNameLengthMax) {
-    throw new VaultError('parameter_invalid', `The cardholder name (billing_details[name]) must be at most ${holderNameLengthMax} characters.`, 'billing_details[name]');
+    throw new VaultError(
+      'parameter_invalid',
+      `The cardholder name (billing_details[name]) must be at most ${holderNameLengthMax} characters.`,
+      'billing_details[name]',
+    );
   }
   if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must not contain control characters.', 'billing_details[name]');
+    throw new VaultError(
+      'parameter_invalid',
+      'The cardholder name (billing_details[name]) must not contain control characters.',
+      'billing_details[name]',
+    );
   }
   // holder_name is a plaintext column: a card number pasted into it would be stored in the clear.
   if (redactDigits(name) !== name || containsNumber(name, number)) {
-    throw new VaultError('parameter_invalid', 'The cardholder name (billing_details[name]) must not contain a card number.', 'billing_details[name]');
+    throw new VaultError(
+      'parameter_invalid',
+      'The cardholder name (billing_details[name]) must not contain a card number.',
+      'billing_details[name]',
+    );
   }
   return name;
 }
@@ -228,20 +295,36 @@ function metadataParam(key: string): string {
 export function validateMetadata(metadata: unknown, number: string): Record<string, string> {
   if (metadata === undefined || metadata === null) return {};
   if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new VaultError('invalid_request', 'Metadata must be an object of string values.', 'metadata');
+    throw new VaultError(
+      'invalid_request',
+      'Metadata must be an object of string values.',
+      'metadata',
+    );
   }
   const entries = Object.entries(metadata);
   if (entries.length > metadataKeysMax) {
-    throw new VaultError('invalid_request', `Metadata can have at most ${metadataKeysMax} keys.`, 'metadata');
+    throw new VaultError(
+      'invalid_request',
+      `Metadata can have at most ${metadataKeysMax} keys.`,
+      'metadata',
+    );
   }
   const result: Record<string, string> = {};
   for (const [key, value] of entries) {
     const param = metadataParam(key);
     if (key.length === 0 || key.length > metadataKeyLengthMax || /[[\]]/.test(key)) {
-      throw new VaultError('invalid_request', `Metadata keys must be 1 to ${metadataKeyLengthMax} characters without "[" or "]".`, param);
+      throw new VaultError(
+        'invalid_request',
+        `Metadata keys must be 1 to ${metadataKeyLengthMax} characters without "[" or "]".`,
+        param,
+      );
     }
     if (typeof value !== 'string' || value.length > metadataValueLengthMax) {
-      throw new VaultError('invalid_request', `Metadata values must be strings of at most ${metadataValueLengthMax} characters.`, param);
+      throw new VaultError(
+        'invalid_request',
+        `Metadata values must be strings of at most ${metadataValueLengthMax} characters.`,
+        param,
+      );
     }
     // Metadata is stored in the clear; refuse the card's own number in it (a common slip).
     if (containsNumber(key, number) || containsNumber(value, number)) {
@@ -274,7 +357,8 @@ export type ValidatedCard = {
 
 /** Checks every field, in the order Stripe reports them; throws the first VaultError found. */
 export function validateCard(input: CardInput, now: Date): ValidatedCard {
-  if (typeof input !== 'object' || input === null) throw new VaultError('invalid_request', 'A card object is required.', 'card');
+  if (typeof input !== 'object' || input === null)
+    throw new VaultError('invalid_request', 'A card object is required.', 'card');
   const { number, brand, last4 } = validateNumber(input.number);
   const { expMonth, expYear } = validateExpiry(input.expMonth, input.expYear, now);
   validateCvc(input.cvc, brand);

@@ -4,19 +4,31 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { cardAad, cardFingerprint, deriveMasterKeys, open, seal, unwrapDataKey, wrapDataKey } from './crypto.ts';
+import {
+  cardAad,
+  cardFingerprint,
+  deriveMasterKeys,
+  open,
+  seal,
+  unwrapDataKey,
+  wrapDataKey,
+} from './crypto.ts';
 
 const key = crypto.randomBytes(32);
 const aad = Buffer.from('context');
 
 test('seal then open returns the plaintext; every seal uses a fresh IV', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 64 }), (plaintext, associated) => {
-      const first = seal(key, Buffer.from(plaintext), Buffer.from(associated));
-      const second = seal(key, Buffer.from(plaintext), Buffer.from(associated));
-      assert.notDeepEqual(first.iv, second.iv);
-      assert.deepEqual(open(key, first, Buffer.from(associated)), Buffer.from(plaintext));
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.uint8Array({ maxLength: 64 }),
+      (plaintext, associated) => {
+        const first = seal(key, Buffer.from(plaintext), Buffer.from(associated));
+        const second = seal(key, Buffer.from(plaintext), Buffer.from(associated));
+        assert.notDeepEqual(first.iv, second.iv);
+        assert.deepEqual(open(key, first, Buffer.from(associated)), Buffer.from(plaintext));
+      },
+    ),
   );
 });
 
@@ -43,7 +55,10 @@ test('a wrapped data key only unwraps under its own id and wrapping key', () => 
   const wrapped = wrapDataKey(masterKeys.wrappingKey, 'dk_one', dataKey);
   assert.deepEqual(unwrapDataKey(masterKeys.wrappingKey, 'dk_one', wrapped), dataKey);
   assert.equal(unwrapDataKey(masterKeys.wrappingKey, 'dk_two', wrapped), undefined);
-  assert.equal(unwrapDataKey(deriveMasterKeys(crypto.randomBytes(32)).wrappingKey, 'dk_one', wrapped), undefined);
+  assert.equal(
+    unwrapDataKey(deriveMasterKeys(crypto.randomBytes(32)).wrappingKey, 'dk_one', wrapped),
+    undefined,
+  );
   assert.throws(() => wrapDataKey(masterKeys.wrappingKey, 'dk_one', Buffer.alloc(16)), /32 bytes/);
 });
 
@@ -67,7 +82,10 @@ test('fingerprints: same card and merchant match; another merchant, card or mast
   assert.equal(cardFingerprint(fingerprintKey, 'mch_a', visa), fingerprint);
   assert.notEqual(cardFingerprint(fingerprintKey, 'mch_b', visa), fingerprint);
   assert.notEqual(cardFingerprint(fingerprintKey, 'mch_a', '5555555555554444'), fingerprint);
-  assert.notEqual(cardFingerprint(deriveMasterKeys(crypto.randomBytes(32)).fingerprintKey, 'mch_a', visa), fingerprint);
+  assert.notEqual(
+    cardFingerprint(deriveMasterKeys(crypto.randomBytes(32)).fingerprintKey, 'mch_a', visa),
+    fingerprint,
+  );
 });
 
 test('card associated data is unambiguous: shifting text between fields changes it', () => {

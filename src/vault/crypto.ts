@@ -33,7 +33,9 @@ export function seal(key: Buffer, plaintext: Buffer, associatedData: Buffer): Se
 export function open(key: Buffer, sealed: Sealed, associatedData: Buffer): Buffer | undefined {
   assertKey(key);
   if (sealed.iv.length !== ivBytes || sealed.authTag.length !== authTagBytes) return undefined;
-  const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: authTagBytes });
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.iv, {
+    authTagLength: authTagBytes,
+  });
   decipher.setAAD(associatedData);
   decipher.setAuthTag(sealed.authTag);
   try {
@@ -44,12 +46,15 @@ export function open(key: Buffer, sealed: Sealed, associatedData: Buffer): Buffe
 }
 
 function assertKey(key: Buffer): void {
-  if (!Buffer.isBuffer(key) || key.length !== keyBytes) throw new Error(`vault: a key must be ${keyBytes} bytes`);
+  if (!Buffer.isBuffer(key) || key.length !== keyBytes)
+    throw new Error(`vault: a key must be ${keyBytes} bytes`);
 }
 
 function derive(masterKey: Buffer, purpose: string, length = keyBytes): Buffer {
   assertKey(masterKey);
-  return Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), `payrail.vault.${purpose}.v1`, length));
+  return Buffer.from(
+    crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), `payrail.vault.${purpose}.v1`, length),
+  );
 }
 
 /** The keys derived from one master key; build once per process. */
@@ -68,21 +73,28 @@ export function deriveMasterKeys(masterKey: Buffer): MasterKeys {
   };
 }
 
-const dataKeyAad = (dataKeyId: string): Buffer => Buffer.from(JSON.stringify(['payrail.vault.data-key.v1', dataKeyId]));
+const dataKeyAad = (dataKeyId: string): Buffer =>
+  Buffer.from(JSON.stringify(['payrail.vault.data-key.v1', dataKeyId]));
 
 export function wrapDataKey(wrappingKey: Buffer, dataKeyId: string, dataKey: Buffer): Sealed {
   assertKey(dataKey);
   return seal(wrappingKey, dataKey, dataKeyAad(dataKeyId));
 }
 
-export function unwrapDataKey(wrappingKey: Buffer, dataKeyId: string, wrapped: Sealed): Buffer | undefined {
+export function unwrapDataKey(
+  wrappingKey: Buffer,
+  dataKeyId: string,
+  wrapped: Sealed,
+): Buffer | undefined {
   const dataKey = open(wrappingKey, wrapped, dataKeyAad(dataKeyId));
   return dataKey?.length === keyBytes ? dataKey : undefined;
 }
 
 /** Binds a card ciphertext to its row: moving it to another id, merchant or data key breaks the tag. */
 export function cardAad(merchantId: string, paymentMethodId: string, dataKeyId: string): Buffer {
-  return Buffer.from(JSON.stringify(['payrail.vault.card.v1', merchantId, paymentMethodId, dataKeyId]));
+  return Buffer.from(
+    JSON.stringify(['payrail.vault.card.v1', merchantId, paymentMethodId, dataKeyId]),
+  );
 }
 
 /**
@@ -91,8 +103,15 @@ export function cardAad(merchantId: string, paymentMethodId: string, dataKeyId: 
  * scoped per merchant, like Stripe's per-account fingerprints, so that merchants cannot correlate
  * their customers' cards with each other's. 96 bits, base64url: 16 characters.
  */
-export function cardFingerprint(fingerprintKey: Buffer, merchantId: string, number: string): string {
-  const mac = crypto.createHmac('sha256', fingerprintKey).update(JSON.stringify([merchantId, number])).digest();
+export function cardFingerprint(
+  fingerprintKey: Buffer,
+  merchantId: string,
+  number: string,
+): string {
+  const mac = crypto
+    .createHmac('sha256', fingerprintKey)
+    .update(JSON.stringify([merchantId, number]))
+    .digest();
   return mac.subarray(0, 12).toString('base64url');
 }
 
@@ -114,7 +133,8 @@ export type DevelopmentMasterKey = {
  * Logs nothing; the caller decides what to print.
  */
 export function loadOrCreateDevelopmentMasterKey(dataDirectory: string): DevelopmentMasterKey {
-  if (dataDirectory === 'memory://') return { key: crypto.randomBytes(keyBytes), path: undefined, created: true };
+  if (dataDirectory === 'memory://')
+    return { key: crypto.randomBytes(keyBytes), path: undefined, created: true };
   fs.mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
   const file = path.join(dataDirectory, developmentMasterKeyFile);
   if (fs.existsSync(file)) return { key: readKeyFile(file), path: file, created: false };
@@ -143,14 +163,20 @@ function readKeyFile(file: string): Buffer {
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new Error(`vault: ${file} is not a regular file`);
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw new Error(`vault: ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 on it`);
+    throw new Error(
+      `vault: ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 on it`,
+    );
   }
   const key = fs.readFileSync(file);
-  if (key.length !== keyBytes) throw new Error(`vault: ${file} must hold exactly ${keyBytes} bytes, found ${key.length}`);
+  if (key.length !== keyBytes)
+    throw new Error(`vault: ${file} must hold exactly ${keyBytes} bytes, found ${key.length}`);
   return key;
 }
 
-export type MasterKeySource = { readonly vaultMasterKey: Buffer | undefined; readonly dataDirectory: string };
+export type MasterKeySource = {
+  readonly vaultMasterKey: Buffer | undefined;
+  readonly dataDirectory: string;
+};
 
 /**
  * The master key a process should use: the configured one, else the development key file
@@ -158,9 +184,21 @@ export type MasterKeySource = { readonly vaultMasterKey: Buffer | undefined; rea
  * (DATABASE_URL) every process must use the same key: configure PAYRAIL_VAULT_MASTER_KEY there;
  * a process with another key is refused with a clear error when it touches card data.
  */
-export function resolveMasterKey(config: MasterKeySource): { key: Buffer; source: 'config' | 'file' | 'ephemeral'; path?: string; created: boolean } {
-  if (config.vaultMasterKey !== undefined) return { key: config.vaultMasterKey, source: 'config', created: false };
+export function resolveMasterKey(config: MasterKeySource): {
+  key: Buffer;
+  source: 'config' | 'file' | 'ephemeral';
+  path?: string;
+  created: boolean;
+} {
+  if (config.vaultMasterKey !== undefined)
+    return { key: config.vaultMasterKey, source: 'config', created: false };
   const development = loadOrCreateDevelopmentMasterKey(config.dataDirectory);
-  if (development.path === undefined) return { key: development.key, source: 'ephemeral', created: true };
-  return { key: development.key, source: 'file', path: development.path, created: development.created };
+  if (development.path === undefined)
+    return { key: development.key, source: 'ephemeral', created: true };
+  return {
+    key: development.key,
+    source: 'file',
+    path: development.path,
+    created: development.created,
+  };
 }

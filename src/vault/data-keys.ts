@@ -14,7 +14,13 @@ export const activeKeyRefreshMs = 60_000;
 const activeKeyIndex = 'vault_data_keys_one_active';
 const createAttemptsMax = 4;
 
-type DataKeyRow = { id: string; master_key_id: string; wrapped_key: Uint8Array; wrap_iv: Uint8Array; wrap_tag: Uint8Array };
+type DataKeyRow = {
+  id: string;
+  master_key_id: string;
+  wrapped_key: Uint8Array;
+  wrap_iv: Uint8Array;
+  wrap_tag: Uint8Array;
+};
 
 export type DataKey = { readonly id: string; readonly key: Buffer };
 
@@ -39,11 +45,17 @@ export class DataKeyRing {
   /** The key new cards are encrypted under; the first call on an empty ring creates it. */
   async active(): Promise<DataKey> {
     const cached = this.#active === undefined ? undefined : this.#cache.get(this.#active.id);
-    if (this.#active !== undefined && cached !== undefined && performance.now() - this.#active.checkedAtMs < activeKeyRefreshMs) {
+    if (
+      this.#active !== undefined &&
+      cached !== undefined &&
+      performance.now() - this.#active.checkedAtMs < activeKeyRefreshMs
+    ) {
       return { id: this.#active.id, key: cached };
     }
     for (let attempt = 1; attempt <= createAttemptsMax; attempt++) {
-      const result = await this.#database.query<DataKeyRow>(`SELECT ${selectColumns} FROM vault_data_keys WHERE retired_at IS NULL`);
+      const result = await this.#database.query<DataKeyRow>(
+        `SELECT ${selectColumns} FROM vault_data_keys WHERE retired_at IS NULL`,
+      );
       const row = result.rows[0];
       if (row !== undefined) {
         const key = this.#unwrap(row);
@@ -63,9 +75,13 @@ export class DataKeyRing {
       this.#remember(id, cached); // refresh its place in the LRU order
       return cached;
     }
-    const result = await this.#database.query<DataKeyRow>(`SELECT ${selectColumns} FROM vault_data_keys WHERE id = $1`, [id]);
+    const result = await this.#database.query<DataKeyRow>(
+      `SELECT ${selectColumns} FROM vault_data_keys WHERE id = $1`,
+      [id],
+    );
     const row = result.rows[0];
-    if (row === undefined) throw new VaultDecryptionError('data_key_missing', `vault: data key ${id} does not exist`);
+    if (row === undefined)
+      throw new VaultDecryptionError('data_key_missing', `vault: data key ${id} does not exist`);
     return this.#unwrap(row);
   }
 
@@ -112,7 +128,10 @@ export class DataKeyRing {
       authTag: asBuffer(row.wrap_tag),
     });
     if (key === undefined) {
-      throw new VaultDecryptionError('data_key_corrupt', `vault: data key ${row.id} failed authentication: its stored wrapped key was altered`);
+      throw new VaultDecryptionError(
+        'data_key_corrupt',
+        `vault: data key ${row.id} failed authentication: its stored wrapped key was altered`,
+      );
     }
     this.#remember(row.id, key);
     return key;

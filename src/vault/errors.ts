@@ -19,7 +19,8 @@ export type VaultErrorCode =
   | 'resource_missing';
 
 /** The API parameter a card field is reported under (Stripe's names). */
-export type CardParam = 'card[number]' | 'card[exp_month]' | 'card[exp_year]' | 'card[cvc]' | 'billing_details[name]';
+export type CardParam =
+  'card[number]' | 'card[exp_month]' | 'card[exp_year]' | 'card[cvc]' | 'billing_details[name]';
 
 export class VaultError extends Error {
   readonly code: VaultErrorCode;

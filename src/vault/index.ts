@@ -1,7 +1,30 @@
 // The card vault's public surface.
-export { Vault, merchantIdLengthMax, paymentMethodIdLengthMax, type PaymentMethod, type VaultOptions } from './vault.ts';
-export { VaultError, VaultDecryptionError, type VaultErrorCode, type DecryptionFailure } from './errors.ts';
+export {
+  Vault,
+  merchantIdLengthMax,
+  paymentMethodIdLengthMax,
+  type PaymentMethod,
+  type VaultOptions,
+} from './vault.ts';
+export {
+  VaultError,
+  VaultDecryptionError,
+  type VaultErrorCode,
+  type DecryptionFailure,
+} from './errors.ts';
 export { brandOf, luhnValid, validateCard, type CardBrand, type CardInput } from './card.ts';
-export { loadOrCreateDevelopmentMasterKey, resolveMasterKey, developmentMasterKeyFile, type DevelopmentMasterKey } from './crypto.ts';
+export {
+  loadOrCreateDevelopmentMasterKey,
+  resolveMasterKey,
+  developmentMasterKeyFile,
+  type DevelopmentMasterKey,
+} from './crypto.ts';
 export { testPaymentMethodIds, type TestPaymentMethodId } from './test-cards.ts';
-export { binOf, issuerCountryOf, testIssuerCountry, testIssuerRanges, type IssuerCountryLookup, type IssuerRange } from './issuers.ts';
+export {
+  binOf,
+  issuerCountryOf,
+  testIssuerCountry,
+  testIssuerRanges,
+  type IssuerCountryLookup,
+  type IssuerRange,
+} from './issuers.ts';

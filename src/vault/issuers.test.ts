@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { luhnCheckDigit, luhnValid, validateNumber } from './card.ts';
-import { binOf, issuerCountryOf, testIssuerCountry, testIssuerRanges, type IssuerCountryLookup } from './issuers.ts';
+import {
+  binOf,
+  issuerCountryOf,
+  testIssuerCountry,
+  testIssuerRanges,
+  type IssuerCountryLookup,
+} from './issuers.ts';
 import { testCard, testPaymentMethodIds } from './test-cards.ts';
 
 describe('the test issuer table', () => {
@@ -36,7 +42,16 @@ describe('the test issuer table', () => {
   }
 
   test("Stripe's US cards by brand and scenario cards are US", () => {
-    for (const number of ['5555555555554444', '5105105105105100', '378282246310005', '371449635398431', '4000056655665556', '4000000000000002', '4000000000009995', '4000000000000341']) {
+    for (const number of [
+      '5555555555554444',
+      '5105105105105100',
+      '378282246310005',
+      '371449635398431',
+      '4000056655665556',
+      '4000000000000002',
+      '4000000000009995',
+      '4000000000000341',
+    ]) {
       assert.equal(issuerCountryOf(number), 'US', number);
     }
   });
@@ -55,9 +70,16 @@ describe('the test issuer table', () => {
     for (const range of testIssuerRanges) {
       assert.match(range.prefix, /^\d{6,8}$/);
       assert.match(range.country, /^[A-Z]{2}$/);
-      assert.ok(range.prefix.length <= binOf(range.example).length, `${range.prefix} is longer than the BIN of ${range.example}`);
+      assert.ok(
+        range.prefix.length <= binOf(range.example).length,
+        `${range.prefix} is longer than the BIN of ${range.example}`,
+      );
       for (const other of testIssuerRanges) {
-        if (other !== range) assert.ok(!other.prefix.startsWith(range.prefix), `${range.prefix} overlaps ${other.prefix}`);
+        if (other !== range)
+          assert.ok(
+            !other.prefix.startsWith(range.prefix),
+            `${range.prefix} overlaps ${other.prefix}`,
+          );
       }
     }
   });
@@ -81,7 +103,7 @@ describe('the test issuer table', () => {
     }
   });
 
-  test('documented limit of 8 digits: Stripe\'s Argentina card reads as Australia, Slovakia and Slovenia as Singapore', () => {
+  test("documented limit of 8 digits: Stripe's Argentina card reads as Australia, Slovakia and Slovenia as Singapore", () => {
     assert.equal(issuerCountryOf('4000000320000021'), 'AU');
     assert.equal(issuerCountryOf('4000007030000001'), 'SG');
     assert.equal(issuerCountryOf('4000007050000006'), 'SG');
@@ -104,20 +126,24 @@ describe('a lookup sees only the BIN', () => {
 
   test('the lookup is called with the BIN alone; the answer depends on nothing past it', () => {
     fc.assert(
-      fc.property(numbers, fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 19, maxLength: 19 }), (number, otherDigits) => {
-        const seen: string[] = [];
-        const spy: IssuerCountryLookup = (bin) => {
-          seen.push(bin);
-          return testIssuerCountry(bin);
-        };
-        const country = issuerCountryOf(number, spy);
-        const bin = binOf(number);
-        assert.deepEqual(seen, [bin]);
-        assert.ok(bin.length === (number.length >= 16 ? 8 : 6));
-        // Same BIN, any other digits after it: same country.
-        const sibling = `${bin}${otherDigits}`.slice(0, number.length);
-        assert.equal(issuerCountryOf(sibling), country);
-      }),
+      fc.property(
+        numbers,
+        fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 19, maxLength: 19 }),
+        (number, otherDigits) => {
+          const seen: string[] = [];
+          const spy: IssuerCountryLookup = (bin) => {
+            seen.push(bin);
+            return testIssuerCountry(bin);
+          };
+          const country = issuerCountryOf(number, spy);
+          const bin = binOf(number);
+          assert.deepEqual(seen, [bin]);
+          assert.ok(bin.length === (number.length >= 16 ? 8 : 6));
+          // Same BIN, any other digits after it: same country.
+          const sibling = `${bin}${otherDigits}`.slice(0, number.length);
+          assert.equal(issuerCountryOf(sibling), country);
+        },
+      ),
       { numRuns: 500 },
     );
     // And every table card in particular: the lookup saw at most 8 of its digits.
@@ -128,19 +154,25 @@ describe('a lookup sees only the BIN', () => {
         return null;
       });
       assert.ok(seen.length <= 8 && range.example.startsWith(seen), range.example);
-      assert.ok(seen.length < range.example.length - 4, 'the BIN and last4 never make up the whole number');
+      assert.ok(
+        seen.length < range.example.length - 4,
+        'the BIN and last4 never make up the whole number',
+      );
     }
   });
 
   test('a lookup answering something other than an alpha-2 code or null is a bug: it throws, without the number', () => {
     for (const answer of ['us', 'USA', '', 'U1', undefined, 42]) {
       const lookup = (() => answer) as unknown as IssuerCountryLookup;
-      assert.throws(() => issuerCountryOf('4242424242424242', lookup), (error: unknown) => {
-        assert.ok(error instanceof Error);
-        assert.match(error.message, /alpha-2/);
-        assert.ok(!error.message.includes('424242'));
-        return true;
-      });
+      assert.throws(
+        () => issuerCountryOf('4242424242424242', lookup),
+        (error: unknown) => {
+          assert.ok(error instanceof Error);
+          assert.match(error.message, /alpha-2/);
+          assert.ok(!error.message.includes('424242'));
+          return true;
+        },
+      );
     }
   });
 });
@@ -148,9 +180,21 @@ describe('a lookup sees only the BIN', () => {
 describe('test payment methods have a country', () => {
   test("each id's country is its number's, and the country ids are Stripe's", () => {
     const expected: Record<string, string> = {
-      pm_card_visa: 'US', pm_card_us: 'US', pm_card_mastercard: 'US', pm_card_amex: 'US', pm_card_visa_debit: 'US',
-      pm_card_br: 'BR', pm_card_ca: 'CA', pm_card_mx: 'MX', pm_card_gb: 'GB', pm_card_de: 'DE', pm_card_fr: 'FR',
-      pm_card_in: 'IN', pm_card_jp: 'JP', pm_card_sg: 'SG', pm_card_au: 'AU',
+      pm_card_visa: 'US',
+      pm_card_us: 'US',
+      pm_card_mastercard: 'US',
+      pm_card_amex: 'US',
+      pm_card_visa_debit: 'US',
+      pm_card_br: 'BR',
+      pm_card_ca: 'CA',
+      pm_card_mx: 'MX',
+      pm_card_gb: 'GB',
+      pm_card_de: 'DE',
+      pm_card_fr: 'FR',
+      pm_card_in: 'IN',
+      pm_card_jp: 'JP',
+      pm_card_sg: 'SG',
+      pm_card_au: 'AU',
     };
     for (const id of testPaymentMethodIds) {
       const card = testCard(id);

@@ -78,10 +78,15 @@ export function testIssuerCountry(bin: string): string | null {
  * The issuing country of a validated number, through `lookup` (which sees only the BIN). A lookup
  * that answers anything but an alpha-2 code or null is a bug in the lookup: it throws.
  */
-export function issuerCountryOf(number: string, lookup: IssuerCountryLookup = testIssuerCountry): string | null {
+export function issuerCountryOf(
+  number: string,
+  lookup: IssuerCountryLookup = testIssuerCountry,
+): string | null {
   const country = lookup(binOf(number));
   if (country !== null && (typeof country !== 'string' || !countryPattern.test(country))) {
-    throw new Error('vault: the issuer country lookup must answer an ISO 3166-1 alpha-2 code in capitals, or null');
+    throw new Error(
+      'vault: the issuer country lookup must answer an ISO 3166-1 alpha-2 code in capitals, or null',
+    );
   }
   return country;
 }

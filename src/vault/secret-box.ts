@@ -30,8 +30,11 @@ const format = 'v1';
  * `payrail.<purpose>.v1`): the master key itself never encrypts or hashes anything but data keys.
  */
 export function derivedKey(masterKey: Buffer, purpose: string): Buffer {
-  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes) throw new Error(`${purpose}: the master key must be ${keyBytes} bytes`);
-  return Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), `payrail.${purpose}.v1`, keyBytes));
+  if (!Buffer.isBuffer(masterKey) || masterKey.length !== keyBytes)
+    throw new Error(`${purpose}: the master key must be ${keyBytes} bytes`);
+  return Buffer.from(
+    crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), `payrail.${purpose}.v1`, keyBytes),
+  );
 }
 
 /** A SecretBox keyed by the vault master key (32 bytes); the master key itself is never the cipher key. */
@@ -39,19 +42,44 @@ export function secretBoxFor(masterKey: Buffer, purpose: SecretBoxPurpose): Secr
   const info = `payrail.${purpose}.v1`;
   const key = derivedKey(masterKey, purpose);
   // A single string encodes as [info, string]: the encoding webhook secrets were sealed with.
-  const aad = (associatedData: AssociatedData) => Buffer.from(JSON.stringify([info, ...(typeof associatedData === 'string' ? [associatedData] : associatedData)]));
+  const aad = (associatedData: AssociatedData) =>
+    Buffer.from(
+      JSON.stringify([
+        info,
+        ...(typeof associatedData === 'string' ? [associatedData] : associatedData),
+      ]),
+    );
   return {
     seal(plaintext, associatedData) {
       const sealed = seal(key, Buffer.from(plaintext, 'utf8'), aad(associatedData));
-      return [format, sealed.iv, sealed.authTag, sealed.ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+      return [format, sealed.iv, sealed.authTag, sealed.ciphertext]
+        .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+        .join('.');
     },
     open(text, associatedData) {
       const [version, iv, authTag, ciphertext, ...rest] = text.split('.');
-      if (version !== format || iv === undefined || authTag === undefined || ciphertext === undefined || rest.length > 0) {
+      if (
+        version !== format ||
+        iv === undefined ||
+        authTag === undefined ||
+        ciphertext === undefined ||
+        rest.length > 0
+      ) {
         throw new Error(`${purpose}: the sealed secret is not in the expected format`);
       }
-      const plaintext = open(key, { iv: Buffer.from(iv, 'base64url'), authTag: Buffer.from(authTag, 'base64url'), ciphertext: Buffer.from(ciphertext, 'base64url') }, aad(associatedData));
-      if (plaintext === undefined) throw new Error(`${purpose}: the sealed secret does not decrypt (another master key, or a secret moved to another owner)`);
+      const plaintext = open(
+        key,
+        {
+          iv: Buffer.from(iv, 'base64url'),
+          authTag: Buffer.from(authTag, 'base64url'),
+          ciphertext: Buffer.from(ciphertext, 'base64url'),
+        },
+        aad(associatedData),
+      );
+      if (plaintext === undefined)
+        throw new Error(
+          `${purpose}: the sealed secret does not decrypt (another master key, or a secret moved to another owner)`,
+        );
       return plaintext.toString('utf8');
     },
   };

@@ -85,5 +85,10 @@ function isTestPaymentMethodId(id: string): id is TestPaymentMethodId {
 export function testCard(id: string): TestCard | undefined {
   if (!isTestPaymentMethodId(id)) return undefined;
   const number = numbers[id];
-  return { id, number, brand: brandOf(number), country: issuerCountryOf(number, testIssuerCountry) };
+  return {
+    id,
+    number,
+    brand: brandOf(number),
+    country: issuerCountryOf(number, testIssuerCountry),
+  };
 }

@@ -9,11 +9,25 @@ import { newId } from '../merchants/keys.ts';
 import type { Database } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
 import { validateCard, type CardBrand, type CardInput, type ValidatedCard } from './card.ts';
-import { cardAad, cardFingerprint, deriveMasterKeys, keyBytes, open, seal, type MasterKeys } from './crypto.ts';
+import {
+  cardAad,
+  cardFingerprint,
+  deriveMasterKeys,
+  keyBytes,
+  open,
+  seal,
+  type MasterKeys,
+} from './crypto.ts';
 import { DataKeyRing, asBuffer } from './data-keys.ts';
 import { VaultDecryptionError, VaultError, redactDigits } from './errors.ts';
 import { issuerCountryOf, testIssuerCountry, type IssuerCountryLookup } from './issuers.ts';
-import { testCard, testCardCreatedAt, testCardExpiryMonth, testCardExpiryYear, type TestCard } from './test-cards.ts';
+import {
+  testCard,
+  testCardCreatedAt,
+  testCardExpiryMonth,
+  testCardExpiryYear,
+  type TestCard,
+} from './test-cards.ts';
 
 export const merchantIdLengthMax = 100;
 export const paymentMethodIdLengthMax = 100;
@@ -66,12 +80,18 @@ type PaymentMethodRow = {
   created_at: Date;
 };
 
-type SealedRow = { ciphertext: Uint8Array; iv: Uint8Array; auth_tag: Uint8Array; data_key_id: string };
+type SealedRow = {
+  ciphertext: Uint8Array;
+  iv: Uint8Array;
+  auth_tag: Uint8Array;
+  data_key_id: string;
+};
 
 /** The authenticated content of a card ciphertext. */
 type CardPayload = { v: 1; number: string; name: string | null; expMonth: number; expYear: number };
 
-const publicColumns = 'id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, metadata, created_at';
+const publicColumns =
+  'id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, metadata, created_at';
 
 function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
   return {
@@ -90,13 +110,23 @@ function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
 }
 
 function checkMerchantId(merchantId: string): void {
-  if (typeof merchantId !== 'string' || merchantId.length === 0 || merchantId.length > merchantIdLengthMax) {
-    throw new VaultError('invalid_request', `A merchant id must be 1 to ${merchantIdLengthMax} characters.`);
+  if (
+    typeof merchantId !== 'string' ||
+    merchantId.length === 0 ||
+    merchantId.length > merchantIdLengthMax
+  ) {
+    throw new VaultError(
+      'invalid_request',
+      `A merchant id must be 1 to ${merchantIdLengthMax} characters.`,
+    );
   }
 }
 
 function noSuchPaymentMethod(id: unknown): VaultError {
-  const shown = typeof id === 'string' && id.length <= paymentMethodIdLengthMax ? `: '${redactDigits(id)}'` : '';
+  const shown =
+    typeof id === 'string' && id.length <= paymentMethodIdLengthMax
+      ? `: '${redactDigits(id)}'`
+      : '';
   return new VaultError('resource_missing', `No such payment method${shown}`, 'payment_method');
 }
 
@@ -127,7 +157,13 @@ export class Vault {
     const country = issuerCountryOf(card.number, this.#issuerCountry);
     const dataKey = await this.#keyRing.active();
     const id = newId('pm');
-    const payload: CardPayload = { v: 1, number: card.number, name: card.holderName, expMonth: card.expMonth, expYear: card.expYear };
+    const payload: CardPayload = {
+      v: 1,
+      number: card.number,
+      name: card.holderName,
+      expMonth: card.expMonth,
+      expYear: card.expYear,
+    };
     const plaintext = Buffer.from(JSON.stringify(payload));
     const sealed = seal(dataKey.key, plaintext, cardAad(merchantId, id, dataKey.id));
     plaintext.fill(0);
@@ -137,11 +173,23 @@ export class Vault {
            (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)
          RETURNING ${publicColumns}`,
-        [id, merchantId, ...this.#publicValues(merchantId, card, country), sealed.ciphertext, sealed.iv, sealed.authTag, dataKey.id, JSON.stringify(card.metadata)],
+        [
+          id,
+          merchantId,
+          ...this.#publicValues(merchantId, card, country),
+          sealed.ciphertext,
+          sealed.iv,
+          sealed.authTag,
+          dataKey.id,
+          JSON.stringify(card.metadata),
+        ],
       );
       return paymentMethodFromRow(result.rows[0] as PaymentMethodRow);
     } catch (error) {
-      if (sqlState(error) === '23503' && errorConstraint(error) === 'payment_methods_merchant_id_fkey') {
+      if (
+        sqlState(error) === '23503' &&
+        errorConstraint(error) === 'payment_methods_merchant_id_fkey'
+      ) {
         throw new VaultError('resource_missing', 'No such merchant.');
       }
       throw error;
@@ -150,7 +198,15 @@ export class Vault {
 
   #publicValues(merchantId: string, card: ValidatedCard, country: string | null): unknown[] {
     const fingerprint = cardFingerprint(this.#masterKeys.fingerprintKey, merchantId, card.number);
-    return [card.brand, card.last4, card.expMonth, card.expYear, country, fingerprint, card.holderName];
+    return [
+      card.brand,
+      card.last4,
+      card.expMonth,
+      card.expYear,
+      country,
+      fingerprint,
+      card.holderName,
+    ];
   }
 
   /** The merchant's payment method, or undefined (also for another merchant's id). */
@@ -175,7 +231,12 @@ export class Vault {
   async reveal(merchantId: string, id: string): Promise<CardData> {
     checkMerchantId(merchantId);
     const test = this.#testCard(id);
-    if (test !== undefined) return { number: test.number, expiryMonth: testCardExpiryMonth, expiryYear: testCardExpiryYear };
+    if (test !== undefined)
+      return {
+        number: test.number,
+        expiryMonth: testCardExpiryMonth,
+        expiryYear: testCardExpiryYear,
+      };
     if (typeof id !== 'string' || !storedIdPattern.test(id)) throw noSuchPaymentMethod(id);
     const result = await this.#database.query<SealedRow>(
       'SELECT ciphertext, iv, auth_tag, data_key_id FROM payment_methods WHERE id = $1 AND merchant_id = $2',
@@ -184,7 +245,11 @@ export class Vault {
     const row = result.rows[0];
     if (row === undefined) throw noSuchPaymentMethod(id);
     const key = await this.#keyRing.key(row.data_key_id);
-    const sealed = { ciphertext: asBuffer(row.ciphertext), iv: asBuffer(row.iv), authTag: asBuffer(row.auth_tag) };
+    const sealed = {
+      ciphertext: asBuffer(row.ciphertext),
+      iv: asBuffer(row.iv),
+      authTag: asBuffer(row.auth_tag),
+    };
     const plaintext = open(key, sealed, cardAad(merchantId, id, row.data_key_id));
     if (plaintext === undefined) {
       throw new VaultDecryptionError(
@@ -194,7 +259,8 @@ export class Vault {
     }
     const payload = JSON.parse(plaintext.toString('utf8')) as CardPayload;
     plaintext.fill(0);
-    if (payload.v !== 1) throw new Error(`vault: payment method ${id} has an unknown payload version`);
+    if (payload.v !== 1)
+      throw new Error(`vault: payment method ${id} has an unknown payload version`);
     return {
       number: payload.number,
       expiryMonth: payload.expMonth,

@@ -37,7 +37,15 @@ export type WebhookDelivery = {
  * jitter up to about 3 days). After the last one the delivery is dead.
  */
 export const defaultRetryDelaysMs: readonly number[] = [
-  5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 12 * 3_600_000, 14 * 3_600_000, 24 * 3_600_000,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  12 * 3_600_000,
+  14 * 3_600_000,
+  24 * 3_600_000,
 ];
 export const defaultJitterRatio = 0.15;
 export const attemptsShownMax = 50;
@@ -48,22 +56,47 @@ const deliveryIdLengthMax = 100;
  * ±`jitterRatio` (so that deliveries failed together do not all retry together), or undefined
  * when the schedule is used up.
  */
-export function nextRetryDelayMs(schedule: readonly number[], failedAttemptsInRound: number, jitterRatio: number, random: () => number = Math.random): number | undefined {
+export function nextRetryDelayMs(
+  schedule: readonly number[],
+  failedAttemptsInRound: number,
+  jitterRatio: number,
+  random: () => number = Math.random,
+): number | undefined {
   const base = schedule[failedAttemptsInRound - 1];
   if (base === undefined) return undefined;
   return Math.max(0, Math.round(base * (1 + jitterRatio * (2 * random() - 1))));
 }
 
 type DeliveryRow = {
-  id: string; endpoint_id: string; event_id: string; event_type: string; merchant_id: string; status: DeliveryStatus; attempt_count: number;
-  next_attempt_at: Date | null; last_http_status: number | null; last_error: string | null; created_at: Date; updated_at: Date;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  merchant_id: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  last_http_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
 };
-type AttemptRow = { delivery_id: string; attempt_number: number; http_status: number | null; error: string | null; duration_ms: number; attempted_at: Date };
+type AttemptRow = {
+  delivery_id: string;
+  attempt_number: number;
+  http_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at: Date;
+};
 
 const deliveryColumns = `d.id, d.endpoint_id, d.event_id, ev.type AS event_type, d.merchant_id, d.status, d.attempt_count, d.next_attempt_at,
   d.last_http_status, d.last_error, d.created_at, d.updated_at`;
 
-async function withAttempts(queryable: Queryable, rows: readonly DeliveryRow[]): Promise<WebhookDelivery[]> {
+async function withAttempts(
+  queryable: Queryable,
+  rows: readonly DeliveryRow[],
+): Promise<WebhookDelivery[]> {
   if (rows.length === 0) return [];
   const result = await queryable.query<AttemptRow>(
     `SELECT delivery_id, attempt_number, http_status, error, duration_ms, attempted_at FROM (
@@ -75,17 +108,37 @@ async function withAttempts(queryable: Queryable, rows: readonly DeliveryRow[]):
   const attempts = new Map<string, DeliveryAttempt[]>();
   for (const row of result.rows) {
     const list = attempts.get(row.delivery_id) ?? [];
-    list.push({ number: row.attempt_number, httpStatus: row.http_status, error: row.error, durationMs: row.duration_ms, attemptedAt: row.attempted_at });
+    list.push({
+      number: row.attempt_number,
+      httpStatus: row.http_status,
+      error: row.error,
+      durationMs: row.duration_ms,
+      attemptedAt: row.attempted_at,
+    });
     attempts.set(row.delivery_id, list);
   }
   return rows.map((row) => ({
-    id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, eventType: row.event_type, merchantId: row.merchant_id, status: row.status,
-    attemptCount: row.attempt_count, nextAttemptAt: row.next_attempt_at, lastHttpStatus: row.last_http_status, lastError: row.last_error,
-    createdAt: row.created_at, updatedAt: row.updated_at, attempts: attempts.get(row.id) ?? [],
+    id: row.id,
+    endpointId: row.endpoint_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    merchantId: row.merchant_id,
+    status: row.status,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: row.next_attempt_at,
+    lastHttpStatus: row.last_http_status,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    attempts: attempts.get(row.id) ?? [],
   }));
 }
 
-export async function findDelivery(queryable: Queryable, merchantId: string, id: string): Promise<WebhookDelivery | undefined> {
+export async function findDelivery(
+  queryable: Queryable,
+  merchantId: string,
+  id: string,
+): Promise<WebhookDelivery | undefined> {
   const result = await queryable.query<DeliveryRow>(
     `SELECT ${deliveryColumns} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id WHERE d.id = $1 AND d.merchant_id = $2`,
     [id, merchantId],
@@ -94,9 +147,22 @@ export async function findDelivery(queryable: Queryable, merchantId: string, id:
 }
 
 /** The deliveries of one of the merchant's endpoints, newest first, each with its attempts. */
-export async function listDeliveries(queryable: Queryable, merchantId: string, endpointId: string, options: ListOptions): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
-  const endpoint = await queryable.query('SELECT 1 FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2', [endpointId, merchantId]);
-  if (endpoint.rows.length === 0) throw new WebhookError('resource_missing', `No such webhook endpoint: '${endpointId.slice(0, deliveryIdLengthMax)}'`, 'id');
+export async function listDeliveries(
+  queryable: Queryable,
+  merchantId: string,
+  endpointId: string,
+  options: ListOptions,
+): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
+  const endpoint = await queryable.query(
+    'SELECT 1 FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2',
+    [endpointId, merchantId],
+  );
+  if (endpoint.rows.length === 0)
+    throw new WebhookError(
+      'resource_missing',
+      `No such webhook endpoint: '${endpointId.slice(0, deliveryIdLengthMax)}'`,
+      'id',
+    );
   const ascending = options.endingBefore !== undefined;
   const result = await queryable.query<DeliveryRow>(
     `SELECT ${deliveryColumns} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
@@ -106,24 +172,44 @@ export async function listDeliveries(queryable: Queryable, merchantId: string, e
   );
   const page = result.rows.slice(0, options.limit);
   if (ascending) page.reverse();
-  return { deliveries: await withAttempts(queryable, page), hasMore: result.rows.length > options.limit };
+  return {
+    deliveries: await withAttempts(queryable, page),
+    hasMore: result.rows.length > options.limit,
+  };
 }
 
 /**
  * Manual replay: the delivery is pending again, due `now`, with a fresh retry schedule; its
  * attempts so far stay in its history. A delivery being sent right now is left as it is.
  */
-export async function redeliver(database: Database, merchantId: string, deliveryId: string, now: Date): Promise<WebhookDelivery> {
+export async function redeliver(
+  database: Database,
+  merchantId: string,
+  deliveryId: string,
+  now: Date,
+): Promise<WebhookDelivery> {
   return database.transaction(async (tx) => {
-    const locked = await tx.query<{ status: DeliveryStatus; lease_id: string | null; endpoint_status: string }>(
+    const locked = await tx.query<{
+      status: DeliveryStatus;
+      lease_id: string | null;
+      endpoint_status: string;
+    }>(
       `SELECT d.status, d.lease_id, e.status AS endpoint_status FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
         WHERE d.id = $1 AND d.merchant_id = $2 FOR UPDATE OF d`,
       [deliveryId, merchantId],
     );
     const row = locked.rows[0];
-    if (row === undefined) throw new WebhookError('resource_missing', `No such webhook delivery: '${deliveryId.slice(0, deliveryIdLengthMax)}'`, 'id');
+    if (row === undefined)
+      throw new WebhookError(
+        'resource_missing',
+        `No such webhook delivery: '${deliveryId.slice(0, deliveryIdLengthMax)}'`,
+        'id',
+      );
     if (row.endpoint_status !== 'enabled') {
-      throw new WebhookError('webhook_endpoint_disabled', 'The webhook endpoint of this delivery is disabled; enable it (disabled=false) before retrying.');
+      throw new WebhookError(
+        'webhook_endpoint_disabled',
+        'The webhook endpoint of this delivery is disabled; enable it (disabled=false) before retrying.',
+      );
     }
     if (row.lease_id === null) {
       await tx.query(

@@ -8,7 +8,13 @@ import crypto from 'node:crypto';
 import { presentEvent, type EventType } from '../events/events.ts';
 import { toJson } from '../http/serialize.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { defaultJitterRatio, defaultRetryDelaysMs, nextRetryDelayMs, redeliver, type WebhookDelivery } from './deliveries.ts';
+import {
+  defaultJitterRatio,
+  defaultRetryDelaysMs,
+  nextRetryDelayMs,
+  redeliver,
+  type WebhookDelivery,
+} from './deliveries.ts';
 import { failPendingDeliveries } from './endpoints.ts';
 import type { SecretBox } from './secret-box.ts';
 import { signatureHeaders } from './signing.ts';
@@ -24,7 +30,8 @@ const userAgent = 'Payrail-Webhooks/1.0';
  * What one claimed delivery came to. `endpoint_disabled`: not sent, the endpoint was disabled.
  * `lease_lost`: sent, but the delivery changed hands or was deleted meanwhile; nothing recorded.
  */
-export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'dead' | 'endpoint_disabled' | 'lease_lost';
+export type DeliveryOutcome =
+  'succeeded' | 'retrying' | 'failed' | 'dead' | 'endpoint_disabled' | 'lease_lost';
 
 export type DeliveryResult = {
   readonly deliveryId: string;
@@ -64,22 +71,52 @@ export type WebhookDelivererOptions = {
 };
 
 type Claimed = {
-  id: string; endpoint_id: string; event_id: string; merchant_id: string; round_attempt_count: number;
-  url: string; endpoint_status: string; secret_sealed: string; event_type: EventType; object_id: string; data_text: string; event_created_at: Date;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  merchant_id: string;
+  round_attempt_count: number;
+  url: string;
+  endpoint_status: string;
+  secret_sealed: string;
+  event_type: EventType;
+  object_id: string;
+  data_text: string;
+  event_created_at: Date;
 };
 
-type Sent = { httpStatus: number | null; error: string | null; durationMs: number; startedAt: Date };
+type Sent = {
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number;
+  startedAt: Date;
+};
 
 /** JSON.parse that keeps integers beyond 2^53 exact (as bigint), so amounts are never rounded. */
 function parseExactJson(text: string): unknown {
   return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?[0-9]+$/.test(context.source) ? BigInt(context.source) : value);
+    typeof value === 'number' &&
+    !Number.isSafeInteger(value) &&
+    context?.source !== undefined &&
+    /^-?[0-9]+$/.test(context.source)
+      ? BigInt(context.source)
+      : value,
+  );
 }
 
 function describeError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `timed out after ${timeoutMs} ms`;
+  const cause =
+    error instanceof Error
+      ? (error.cause as { code?: unknown; message?: unknown } | undefined)
+      : undefined;
+  const detail =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return (detail === undefined ? message : `${message}: ${detail}`).slice(0, errorLengthMax);
 }
@@ -114,9 +151,12 @@ export class WebhookDeliverer {
     this.#clock = options.clock ?? (() => new Date());
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
-    if (this.#retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0)) throw new Error('webhooks: retry delays are non-negative milliseconds');
-    if (!(this.#jitterRatio >= 0 && this.#jitterRatio <= 0.5)) throw new Error('webhooks: jitterRatio is between 0 and 0.5');
-    if (!(this.#timeoutMs > 0) || !(this.#leaseMs > this.#timeoutMs)) throw new Error('webhooks: timeoutMs > 0 and leaseMs > timeoutMs');
+    if (this.#retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0))
+      throw new Error('webhooks: retry delays are non-negative milliseconds');
+    if (!(this.#jitterRatio >= 0 && this.#jitterRatio <= 0.5))
+      throw new Error('webhooks: jitterRatio is between 0 and 0.5');
+    if (!(this.#timeoutMs > 0) || !(this.#leaseMs > this.#timeoutMs))
+      throw new Error('webhooks: timeoutMs > 0 and leaseMs > timeoutMs');
     assertBatchSize(this.#batchSize);
   }
 
@@ -125,13 +165,19 @@ export class WebhookDeliverer {
     assertBatchSize(limit);
     const leaseId = crypto.randomUUID();
     const claimed = await this.#claim(limit, leaseId);
-    const settled = await Promise.allSettled(claimed.map((delivery) => this.#deliver(delivery, leaseId)));
+    const settled = await Promise.allSettled(
+      claimed.map((delivery) => this.#deliver(delivery, leaseId)),
+    );
     const results: DeliveryResult[] = [];
     for (const [index, outcome] of settled.entries()) {
       if (outcome.status === 'fulfilled') results.push(outcome.value);
       // Not an endpoint's failure (database, or a secret that does not decrypt): the lease runs
       // out and the delivery comes due again.
-      else this.#logger?.error({ err: outcome.reason, deliveryId: claimed[index]?.id }, 'webhook delivery could not be processed');
+      else
+        this.#logger?.error(
+          { err: outcome.reason, deliveryId: claimed[index]?.id },
+          'webhook delivery could not be processed',
+        );
     }
     return results;
   }
@@ -192,13 +238,32 @@ export class WebhookDeliverer {
   }
 
   async #deliver(delivery: Claimed, leaseId: string): Promise<DeliveryResult> {
-    const base = { deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, merchantId: delivery.merchant_id };
+    const base = {
+      deliveryId: delivery.id,
+      endpointId: delivery.endpoint_id,
+      eventId: delivery.event_id,
+      merchantId: delivery.merchant_id,
+    };
     if (delivery.endpoint_status !== 'enabled') {
       const recorded = await this.#finishUnsent(delivery.id, leaseId, 'the endpoint was disabled');
-      return this.#report({ ...base, outcome: recorded ? 'endpoint_disabled' : 'lease_lost', attemptNumber: undefined, httpStatus: null, error: null, durationMs: 0, nextAttemptAt: null });
+      return this.#report({
+        ...base,
+        outcome: recorded ? 'endpoint_disabled' : 'lease_lost',
+        attemptNumber: undefined,
+        httpStatus: null,
+        error: null,
+        durationMs: 0,
+        nextAttemptAt: null,
+      });
     }
     const sent = await this.#send(delivery);
-    return this.#report({ ...base, ...(await this.#record(delivery, leaseId, sent)), httpStatus: sent.httpStatus, error: sent.error, durationMs: sent.durationMs });
+    return this.#report({
+      ...base,
+      ...(await this.#record(delivery, leaseId, sent)),
+      httpStatus: sent.httpStatus,
+      error: sent.error,
+      durationMs: sent.durationMs,
+    });
   }
 
   #report(result: DeliveryResult): DeliveryResult {
@@ -212,7 +277,16 @@ export class WebhookDeliverer {
 
   #body(delivery: Claimed): string {
     const data = parseExactJson(delivery.data_text) as { object: Record<string, unknown> };
-    return toJson(presentEvent({ id: delivery.event_id, merchantId: delivery.merchant_id, type: delivery.event_type, objectId: delivery.object_id, data, createdAt: delivery.event_created_at }));
+    return toJson(
+      presentEvent({
+        id: delivery.event_id,
+        merchantId: delivery.merchant_id,
+        type: delivery.event_type,
+        objectId: delivery.object_id,
+        data,
+        createdAt: delivery.event_created_at,
+      }),
+    );
   }
 
   async #send(delivery: Claimed): Promise<Sent> {
@@ -220,25 +294,68 @@ export class WebhookDeliverer {
     const body = this.#body(delivery);
     const startedAt = this.#clock();
     // webhook-id is the event id: the same on every retry and replay, so receivers can deduplicate.
-    const headers = { ...signatureHeaders(secret, delivery.event_id, startedAt, body), 'content-type': 'application/json', 'user-agent': userAgent };
+    const headers = {
+      ...signatureHeaders(secret, delivery.event_id, startedAt, body),
+      'content-type': 'application/json',
+      'user-agent': userAgent,
+    };
     const started = performance.now();
     try {
       // No redirects: a 3xx is a failed attempt (and cannot steer the request somewhere else).
-      const response = await fetch(delivery.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.#timeoutMs) });
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
       await response.body?.cancel(); // the answer's body is not used
-      return { httpStatus: response.status, error: null, durationMs: Math.round(performance.now() - started), startedAt };
+      return {
+        httpStatus: response.status,
+        error: null,
+        durationMs: Math.round(performance.now() - started),
+        startedAt,
+      };
     } catch (error) {
-      return { httpStatus: null, error: describeError(error, this.#timeoutMs), durationMs: Math.round(performance.now() - started), startedAt };
+      return {
+        httpStatus: null,
+        error: describeError(error, this.#timeoutMs),
+        durationMs: Math.round(performance.now() - started),
+        startedAt,
+      };
     }
   }
 
   /** Records the attempt and the delivery's next state in one short transaction, if the lease is still ours. */
-  async #record(delivery: Claimed, leaseId: string, sent: Sent): Promise<{ outcome: DeliveryOutcome; attemptNumber: number | undefined; nextAttemptAt: Date | null }> {
+  async #record(
+    delivery: Claimed,
+    leaseId: string,
+    sent: Sent,
+  ): Promise<{
+    outcome: DeliveryOutcome;
+    attemptNumber: number | undefined;
+    nextAttemptAt: Date | null;
+  }> {
     const succeeded = sent.httpStatus !== null && sent.httpStatus >= 200 && sent.httpStatus < 300;
     const gone = sent.httpStatus === 410;
-    const delayMs = succeeded || gone ? undefined : nextRetryDelayMs(this.#retryDelaysMs, delivery.round_attempt_count + 1, this.#jitterRatio, this.#random);
-    const outcome: DeliveryOutcome = succeeded ? 'succeeded' : gone ? 'failed' : delayMs === undefined ? 'dead' : 'retrying';
-    const nextAttemptAt = delayMs === undefined ? null : new Date(this.#clock().getTime() + delayMs);
+    const delayMs =
+      succeeded || gone
+        ? undefined
+        : nextRetryDelayMs(
+            this.#retryDelaysMs,
+            delivery.round_attempt_count + 1,
+            this.#jitterRatio,
+            this.#random,
+          );
+    const outcome: DeliveryOutcome = succeeded
+      ? 'succeeded'
+      : gone
+        ? 'failed'
+        : delayMs === undefined
+          ? 'dead'
+          : 'retrying';
+    const nextAttemptAt =
+      delayMs === undefined ? null : new Date(this.#clock().getTime() + delayMs);
     const status = outcome === 'retrying' ? 'pending' : outcome;
     return this.#database.transaction(async (tx) => {
       const updated = await tx.query<{ attempt_count: number }>(
@@ -249,7 +366,10 @@ export class WebhookDeliverer {
       );
       const attemptNumber = updated.rows[0]?.attempt_count;
       if (attemptNumber === undefined) {
-        this.#logger?.warn({ deliveryId: delivery.id }, 'webhook delivery lease lost before the attempt was recorded');
+        this.#logger?.warn(
+          { deliveryId: delivery.id },
+          'webhook delivery lease lost before the attempt was recorded',
+        );
         return { outcome: 'lease_lost' as const, attemptNumber: undefined, nextAttemptAt: null };
       }
       await tx.query(
@@ -268,7 +388,11 @@ export class WebhookDeliverer {
       `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = coalesce(disabled_reason, $2), updated_at = now() WHERE id = $1`,
       [endpointId, reason],
     );
-    await failPendingDeliveries(tx, endpointId, 'the endpoint was disabled after answering 410 Gone');
+    await failPendingDeliveries(
+      tx,
+      endpointId,
+      'the endpoint was disabled after answering 410 Gone',
+    );
   }
 
   async #finishUnsent(deliveryId: string, leaseId: string, reason: string): Promise<boolean> {
@@ -282,5 +406,6 @@ export class WebhookDeliverer {
 }
 
 function assertBatchSize(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > batchSizeMax) throw new Error(`webhooks: a batch is 1 to ${batchSizeMax} deliveries`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > batchSizeMax)
+    throw new Error(`webhooks: a batch is 1 to ${batchSizeMax} deliveries`);
 }

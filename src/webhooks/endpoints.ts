@@ -52,48 +52,101 @@ export type UpdateEndpointInput = {
   readonly disabled?: boolean;
 };
 
-export type ListOptions = { readonly limit: number; readonly startingAfter?: string; readonly endingBefore?: string };
+export type ListOptions = {
+  readonly limit: number;
+  readonly startingAfter?: string;
+  readonly endingBefore?: string;
+};
 
 export const disabledByMerchant = 'disabled by the merchant';
 
 type EndpointRow = {
-  id: string; merchant_id: string; url: string; enabled_events: string[]; description: string | null; metadata: Record<string, string>;
-  status: EndpointStatus; disabled_reason: string | null; created_at: Date;
+  id: string;
+  merchant_id: string;
+  url: string;
+  enabled_events: string[];
+  description: string | null;
+  metadata: Record<string, string>;
+  status: EndpointStatus;
+  disabled_reason: string | null;
+  created_at: Date;
 };
 
-const columns = 'id, merchant_id, url, enabled_events, description, metadata, status, disabled_reason, created_at';
+const columns =
+  'id, merchant_id, url, enabled_events, description, metadata, status, disabled_reason, created_at';
 
 function endpointFromRow(row: EndpointRow): WebhookEndpoint {
   return {
-    id: row.id, merchantId: row.merchant_id, url: row.url, enabledEvents: row.enabled_events, description: row.description,
-    metadata: row.metadata, status: row.status, disabledReason: row.disabled_reason, createdAt: row.created_at,
+    id: row.id,
+    merchantId: row.merchant_id,
+    url: row.url,
+    enabledEvents: row.enabled_events,
+    description: row.description,
+    metadata: row.metadata,
+    status: row.status,
+    disabledReason: row.disabled_reason,
+    createdAt: row.created_at,
   };
 }
 
 /** https anywhere; plain http only to localhost (a merchant testing on its own machine). */
 export function validateEndpointUrl(url: string, param = 'url'): string {
-  if (url.length === 0 || url.length > urlLengthMax) throw new WebhookError('url_invalid', `Invalid URL: ${param} must be 1 to ${urlLengthMax} characters.`, param);
+  if (url.length === 0 || url.length > urlLengthMax)
+    throw new WebhookError(
+      'url_invalid',
+      `Invalid URL: ${param} must be 1 to ${urlLengthMax} characters.`,
+      param,
+    );
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new WebhookError('url_invalid', `Invalid URL: ${param} is not an absolute URL (expected https://…).`, param);
+    throw new WebhookError(
+      'url_invalid',
+      `Invalid URL: ${param} is not an absolute URL (expected https://…).`,
+      param,
+    );
   }
   if (parsed.protocol === 'https:') return url;
   if (parsed.protocol === 'http:' && localHosts.has(parsed.hostname)) return url;
   if (parsed.protocol === 'http:') {
-    throw new WebhookError('url_invalid', `Invalid URL: ${param} must use https; plain http is only accepted for localhost and 127.0.0.1 (testing).`, param);
+    throw new WebhookError(
+      'url_invalid',
+      `Invalid URL: ${param} must use https; plain http is only accepted for localhost and 127.0.0.1 (testing).`,
+      param,
+    );
   }
-  throw new WebhookError('url_invalid', `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`, param);
+  throw new WebhookError(
+    'url_invalid',
+    `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`,
+    param,
+  );
 }
 
 /** Known event types or '*', without duplicates (in the given order). */
-export function validateEnabledEvents(enabledEvents: readonly string[], param = 'enabled_events'): string[] {
-  if (enabledEvents.length === 0) throw new WebhookError('parameter_invalid', `Invalid ${param}: give at least one event type, or '*' for all.`, param);
-  if (enabledEvents.length > enabledEventsMax) throw new WebhookError('parameter_invalid', `Invalid ${param}: at most ${enabledEventsMax} event types.`, param);
+export function validateEnabledEvents(
+  enabledEvents: readonly string[],
+  param = 'enabled_events',
+): string[] {
+  if (enabledEvents.length === 0)
+    throw new WebhookError(
+      'parameter_invalid',
+      `Invalid ${param}: give at least one event type, or '*' for all.`,
+      param,
+    );
+  if (enabledEvents.length > enabledEventsMax)
+    throw new WebhookError(
+      'parameter_invalid',
+      `Invalid ${param}: at most ${enabledEventsMax} event types.`,
+      param,
+    );
   for (const [index, type] of enabledEvents.entries()) {
     if (type !== '*' && !knownEventTypes.has(type)) {
-      throw new WebhookError('parameter_invalid', `Invalid ${param}[${index}]: '${type.slice(0, 100)}' is not an event type; use '*' or one of: ${eventTypes.join(', ')}.`, `${param}[${index}]`);
+      throw new WebhookError(
+        'parameter_invalid',
+        `Invalid ${param}[${index}]: '${type.slice(0, 100)}' is not an event type; use '*' or one of: ${eventTypes.join(', ')}.`,
+        `${param}[${index}]`,
+      );
     }
   }
   return [...new Set(enabledEvents)];
@@ -101,25 +154,50 @@ export function validateEnabledEvents(enabledEvents: readonly string[], param = 
 
 function validateDescription(description: string | undefined): string | null | undefined {
   if (description === undefined) return undefined;
-  if (description.length > descriptionLengthMax) throw new WebhookError('parameter_invalid', `Invalid description: at most ${descriptionLengthMax} characters.`, 'description');
+  if (description.length > descriptionLengthMax)
+    throw new WebhookError(
+      'parameter_invalid',
+      `Invalid description: at most ${descriptionLengthMax} characters.`,
+      'description',
+    );
   return description === '' ? null : description; // '' unsets it, as in Stripe (form bodies cannot send null)
 }
 
-function validateMetadata(metadata: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+function validateMetadata(
+  metadata: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
   if (metadata === undefined) return undefined;
   const entries = Object.entries(metadata);
-  if (entries.length > metadataKeysMax) throw new WebhookError('parameter_invalid', `Invalid metadata: at most ${metadataKeysMax} keys.`, 'metadata');
+  if (entries.length > metadataKeysMax)
+    throw new WebhookError(
+      'parameter_invalid',
+      `Invalid metadata: at most ${metadataKeysMax} keys.`,
+      'metadata',
+    );
   for (const [key, value] of entries) {
-    if (key.length === 0 || key.length > metadataKeyLengthMax) throw new WebhookError('parameter_invalid', `Invalid metadata: keys are 1 to ${metadataKeyLengthMax} characters.`, 'metadata');
+    if (key.length === 0 || key.length > metadataKeyLengthMax)
+      throw new WebhookError(
+        'parameter_invalid',
+        `Invalid metadata: keys are 1 to ${metadataKeyLengthMax} characters.`,
+        'metadata',
+      );
     if (typeof value !== 'string' || value.length > metadataValueLengthMax) {
-      throw new WebhookError('parameter_invalid', `Invalid metadata[${key}]: a string of at most ${metadataValueLengthMax} characters.`, `metadata[${key}]`);
+      throw new WebhookError(
+        'parameter_invalid',
+        `Invalid metadata[${key}]: a string of at most ${metadataValueLengthMax} characters.`,
+        `metadata[${key}]`,
+      );
     }
   }
   return metadata;
 }
 
 function missing(id: string): WebhookError {
-  return new WebhookError('resource_missing', `No such webhook endpoint: '${id.slice(0, endpointIdLengthMax)}'`, 'id');
+  return new WebhookError(
+    'resource_missing',
+    `No such webhook endpoint: '${id.slice(0, endpointIdLengthMax)}'`,
+    'id',
+  );
 }
 
 export class WebhookEndpoints {
@@ -135,7 +213,11 @@ export class WebhookEndpoints {
    * Creates an enabled endpoint; `secret` (whsec_…) is returned here and never again (but see
    * `resumeCreate`). `bind` runs in the creating transaction (an idempotency key records the id).
    */
-  async create(merchantId: string, input: CreateEndpointInput, bind?: (tx: Queryable, id: string) => Promise<void>): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  async create(
+    merchantId: string,
+    input: CreateEndpointInput,
+    bind?: (tx: Queryable, id: string) => Promise<void>,
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const url = validateEndpointUrl(input.url);
     const enabledEvents = validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description) ?? null;
@@ -146,14 +228,28 @@ export class WebhookEndpoints {
     const row = await this.#database.transaction(async (tx) => {
       // The merchant row lock serializes concurrent creates, so the limit holds under concurrency.
       await tx.query('SELECT 1 FROM merchants WHERE id = $1 FOR UPDATE', [merchantId]);
-      const count = await tx.query<{ count: bigint }>('SELECT count(*) AS count FROM webhook_endpoints WHERE merchant_id = $1', [merchantId]);
+      const count = await tx.query<{ count: bigint }>(
+        'SELECT count(*) AS count FROM webhook_endpoints WHERE merchant_id = $1',
+        [merchantId],
+      );
       if ((count.rows[0]?.count ?? 0n) >= BigInt(endpointsPerMerchantMax)) {
-        throw new WebhookError('webhook_endpoint_limit_reached', `A merchant can have at most ${endpointsPerMerchantMax} webhook endpoints; delete one first.`);
+        throw new WebhookError(
+          'webhook_endpoint_limit_reached',
+          `A merchant can have at most ${endpointsPerMerchantMax} webhook endpoints; delete one first.`,
+        );
       }
       const inserted = await tx.query<EndpointRow>(
         `INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, description, metadata, secret_sealed)
          VALUES ($1, $2, $3, $4::text[], $5, $6::jsonb, $7) RETURNING ${columns}`,
-        [id, merchantId, url, textArrayLiteral(enabledEvents), description, JSON.stringify(metadata), sealed],
+        [
+          id,
+          merchantId,
+          url,
+          textArrayLiteral(enabledEvents),
+          description,
+          JSON.stringify(metadata),
+          sealed,
+        ],
       );
       await bind?.(tx, id);
       return inserted.rows[0] as EndpointRow;
@@ -166,12 +262,20 @@ export class WebhookEndpoints {
    * whose response was lost (the idempotency key names the endpoint): the client never saw the
    * secret, so it is shown once more.
    */
-  async resumeCreate(merchantId: string, id: string): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  async resumeCreate(
+    merchantId: string,
+    id: string,
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const result = await this.#database.query<EndpointRow & { secret_sealed: string }>(
-      `SELECT ${columns}, secret_sealed FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`, [id, merchantId]);
+      `SELECT ${columns}, secret_sealed FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`,
+      [id, merchantId],
+    );
     const row = result.rows[0];
     if (row === undefined) throw missing(id);
-    return { endpoint: endpointFromRow(row), secret: this.#secretBox.open(row.secret_sealed, row.id) };
+    return {
+      endpoint: endpointFromRow(row),
+      secret: this.#secretBox.open(row.secret_sealed, row.id),
+    };
   }
 
   async retrieve(merchantId: string, id: string): Promise<WebhookEndpoint> {
@@ -181,7 +285,10 @@ export class WebhookEndpoints {
   }
 
   /** Newest first, Stripe's list order. */
-  async list(merchantId: string, options: ListOptions): Promise<{ endpoints: WebhookEndpoint[]; hasMore: boolean }> {
+  async list(
+    merchantId: string,
+    options: ListOptions,
+  ): Promise<{ endpoints: WebhookEndpoint[]; hasMore: boolean }> {
     const ascending = options.endingBefore !== undefined;
     const result = await this.#database.query<EndpointRow>(
       `SELECT ${columns} FROM webhook_endpoints
@@ -194,9 +301,14 @@ export class WebhookEndpoints {
     return { endpoints: page, hasMore: result.rows.length > options.limit };
   }
 
-  async update(merchantId: string, id: string, input: UpdateEndpointInput): Promise<WebhookEndpoint> {
+  async update(
+    merchantId: string,
+    id: string,
+    input: UpdateEndpointInput,
+  ): Promise<WebhookEndpoint> {
     const url = input.url === undefined ? undefined : validateEndpointUrl(input.url);
-    const enabledEvents = input.enabledEvents === undefined ? undefined : validateEnabledEvents(input.enabledEvents);
+    const enabledEvents =
+      input.enabledEvents === undefined ? undefined : validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description);
     const metadata = validateMetadata(input.metadata);
     return this.#database.transaction(async (tx) => {
@@ -211,8 +323,17 @@ export class WebhookEndpoints {
            disabled_reason = CASE $8::boolean WHEN true THEN coalesce(disabled_reason, $9) WHEN false THEN NULL ELSE disabled_reason END,
            updated_at = now()
          WHERE id = $1 AND merchant_id = $2 RETURNING ${columns}`,
-        [id, merchantId, url ?? null, enabledEvents === undefined ? null : textArrayLiteral(enabledEvents), description !== undefined, description ?? null,
-          metadata === undefined ? null : JSON.stringify(metadata), input.disabled ?? null, disabledByMerchant],
+        [
+          id,
+          merchantId,
+          url ?? null,
+          enabledEvents === undefined ? null : textArrayLiteral(enabledEvents),
+          description !== undefined,
+          description ?? null,
+          metadata === undefined ? null : JSON.stringify(metadata),
+          input.disabled ?? null,
+          disabledByMerchant,
+        ],
       );
       const row = result.rows[0];
       if (row === undefined) throw missing(id);
@@ -222,19 +343,33 @@ export class WebhookEndpoints {
   }
 
   /** The endpoint's deliveries, newest first, each with its attempts. */
-  deliveries(merchantId: string, endpointId: string, options: ListOptions): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
+  deliveries(
+    merchantId: string,
+    endpointId: string,
+    options: ListOptions,
+  ): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
     return listDeliveries(this.#database, merchantId, endpointId, options);
   }
 
   /** Deletes the endpoint with its deliveries and their attempts. */
   async delete(merchantId: string, id: string): Promise<void> {
-    const result = await this.#database.query('DELETE FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2', [id, merchantId]);
+    const result = await this.#database.query(
+      'DELETE FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2',
+      [id, merchantId],
+    );
     if (result.rowCount === 0) throw missing(id);
   }
 }
 
-export async function findEndpoint(queryable: Queryable, merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
-  const result = await queryable.query<EndpointRow>(`SELECT ${columns} FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`, [id, merchantId]);
+export async function findEndpoint(
+  queryable: Queryable,
+  merchantId: string,
+  id: string,
+): Promise<WebhookEndpoint | undefined> {
+  const result = await queryable.query<EndpointRow>(
+    `SELECT ${columns} FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`,
+    [id, merchantId],
+  );
   const row = result.rows[0];
   return row === undefined ? undefined : endpointFromRow(row);
 }
@@ -244,7 +379,11 @@ export async function findEndpoint(queryable: Queryable, merchantId: string, id:
  * replayable). A delivery leased by a worker right now is left to finish its attempt; a retry
  * it schedules is failed when next claimed, since the claim checks the endpoint's status.
  */
-export async function failPendingDeliveries(tx: Queryable, endpointId: string, reason: string): Promise<void> {
+export async function failPendingDeliveries(
+  tx: Queryable,
+  endpointId: string,
+  reason: string,
+): Promise<void> {
   await tx.query(
     `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $2, updated_at = now()
       WHERE endpoint_id = $1 AND status = 'pending' AND lease_id IS NULL`,

@@ -21,7 +21,11 @@ export async function fanOutEvents(tx: Queryable, events: readonly StoredEvent[]
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e (event_id, merchant_id, type, position)
        JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.status = 'enabled' AND w.enabled_events && ARRAY[e.type, '*']::text[]
       ORDER BY e.position, w.id`,
-    [textArrayLiteral(events.map((event) => event.id)), textArrayLiteral(events.map((event) => event.merchantId)), textArrayLiteral(events.map((event) => event.type))],
+    [
+      textArrayLiteral(events.map((event) => event.id)),
+      textArrayLiteral(events.map((event) => event.merchantId)),
+      textArrayLiteral(events.map((event) => event.type)),
+    ],
   );
   if (pairs.rows.length === 0) return 0;
   const inserted = await tx.query(
@@ -30,8 +34,10 @@ export async function fanOutEvents(tx: Queryable, events: readonly StoredEvent[]
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d (id, endpoint_id, event_id, merchant_id)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
     [
-      textArrayLiteral(pairs.rows.map(() => newSortableId('wd'))), textArrayLiteral(pairs.rows.map((row) => row.endpoint_id)),
-      textArrayLiteral(pairs.rows.map((row) => row.event_id)), textArrayLiteral(pairs.rows.map((row) => row.merchant_id)),
+      textArrayLiteral(pairs.rows.map(() => newSortableId('wd'))),
+      textArrayLiteral(pairs.rows.map((row) => row.endpoint_id)),
+      textArrayLiteral(pairs.rows.map((row) => row.event_id)),
+      textArrayLiteral(pairs.rows.map((row) => row.merchant_id)),
     ],
   );
   return inserted.rowCount;

@@ -6,13 +6,35 @@ import { WebhookDeliverer, type WebhookDelivererOptions } from './delivery.ts';
 import { WebhookEndpoints } from './endpoints.ts';
 import { webhookFanout } from './fanout.ts';
 
-export { WebhookDeliverer, type DeliveryOutcome, type DeliveryResult, type WebhookDelivererOptions } from './delivery.ts';
-export { WebhookEndpoints, type WebhookEndpoint, type CreateEndpointInput, type UpdateEndpointInput } from './endpoints.ts';
-export { defaultRetryDelaysMs, type DeliveryAttempt, type DeliveryStatus, type WebhookDelivery } from './deliveries.ts';
+export {
+  WebhookDeliverer,
+  type DeliveryOutcome,
+  type DeliveryResult,
+  type WebhookDelivererOptions,
+} from './delivery.ts';
+export {
+  WebhookEndpoints,
+  type WebhookEndpoint,
+  type CreateEndpointInput,
+  type UpdateEndpointInput,
+} from './endpoints.ts';
+export {
+  defaultRetryDelaysMs,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  type WebhookDelivery,
+} from './deliveries.ts';
 export { WebhookError, type WebhookErrorCode } from './errors.ts';
 export { fanOutEvent, fanOutEvents, webhookFanout, webhookFanoutConsumerName } from './fanout.ts';
 export { masterKeySecretBox, type SecretBox } from './secret-box.ts';
-export { generateSecret, sign, signatureHeaders, verify, type SignatureHeaders, type VerifyResult } from './signing.ts';
+export {
+  generateSecret,
+  sign,
+  signatureHeaders,
+  verify,
+  type SignatureHeaders,
+  type VerifyResult,
+} from './signing.ts';
 
 export type Webhooks = {
   readonly endpoints: WebhookEndpoints;
@@ -23,5 +45,9 @@ export type Webhooks = {
 
 /** Everything webhooks need, sharing one SecretBox (the endpoints seal with it, the deliverer opens). */
 export function createWebhooks(database: Database, options: WebhookDelivererOptions): Webhooks {
-  return { endpoints: new WebhookEndpoints(database, options.secretBox), deliverer: new WebhookDeliverer(database, options), fanout: webhookFanout };
+  return {
+    endpoints: new WebhookEndpoints(database, options.secretBox),
+    deliverer: new WebhookDeliverer(database, options),
+    fanout: webhookFanout,
+  };
 }

@@ -26,13 +26,17 @@ export function generateSecret(): string {
 
 /** The HMAC key of a `whsec_` secret; throws on anything else (a bug, not an input error). */
 export function secretKey(secret: string): Buffer {
-  if (!secret.startsWith(secretPrefix)) throw new Error(`webhooks: a signing secret starts with ${secretPrefix}`);
+  if (!secret.startsWith(secretPrefix))
+    throw new Error(`webhooks: a signing secret starts with ${secretPrefix}`);
   const encoded = secret.slice(secretPrefix.length);
   const key = Buffer.from(encoded, 'base64');
   // Buffer.from ignores bad characters; re-encoding catches them.
-  if (key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) throw new Error('webhooks: the signing secret is not valid base64');
+  if (key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, ''))
+    throw new Error('webhooks: the signing secret is not valid base64');
   if (key.length < secretKeyBytesMin || key.length > secretKeyBytesMax) {
-    throw new Error(`webhooks: a signing key must be ${secretKeyBytesMin} to ${secretKeyBytesMax} bytes`);
+    throw new Error(
+      `webhooks: a signing key must be ${secretKeyBytesMin} to ${secretKeyBytesMax} bytes`,
+    );
   }
   return key;
 }
@@ -48,19 +52,38 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
 }
 
 /** The three headers of a signed message sent at `at`. */
-export function signatureHeaders(secret: string, id: string, at: Date, body: string): SignatureHeaders {
+export function signatureHeaders(
+  secret: string,
+  id: string,
+  at: Date,
+  body: string,
+): SignatureHeaders {
   const timestampSeconds = Math.floor(at.getTime() / 1000);
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': sign(secret, id, timestampSeconds, body) };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': sign(secret, id, timestampSeconds, body),
+  };
 }
 
-export type VerifyFailure = 'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'no_matching_signature';
+export type VerifyFailure =
+  | 'missing_headers'
+  | 'invalid_timestamp'
+  | 'timestamp_too_old'
+  | 'timestamp_too_new'
+  | 'no_matching_signature';
 
-export type VerifyResult = { readonly valid: true; readonly timestampSeconds: number } | { readonly valid: false; readonly reason: VerifyFailure };
+export type VerifyResult =
+  | { readonly valid: true; readonly timestampSeconds: number }
+  | { readonly valid: false; readonly reason: VerifyFailure };
 
 export type VerifyOptions = { readonly toleranceSeconds?: number; readonly now?: Date };
 
 /** Header lookup that ignores case, for plain objects and Fetch `Headers`. */
-function header(headers: Headers | Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+function header(
+  headers: Headers | Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
@@ -81,23 +104,34 @@ export function verify(
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
-  if (id === undefined || id === '' || timestamp === undefined || signatures === undefined || signatures === '') return { valid: false, reason: 'missing_headers' };
+  if (
+    id === undefined ||
+    id === '' ||
+    timestamp === undefined ||
+    signatures === undefined ||
+    signatures === ''
+  )
+    return { valid: false, reason: 'missing_headers' };
   if (!/^[0-9]{1,12}$/.test(timestamp)) return { valid: false, reason: 'invalid_timestamp' };
   const timestampSeconds = Number(timestamp);
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const toleranceSeconds = options.toleranceSeconds ?? defaultToleranceSeconds;
-  if (nowSeconds - timestampSeconds > toleranceSeconds) return { valid: false, reason: 'timestamp_too_old' };
-  if (timestampSeconds - nowSeconds > toleranceSeconds) return { valid: false, reason: 'timestamp_too_new' };
+  if (nowSeconds - timestampSeconds > toleranceSeconds)
+    return { valid: false, reason: 'timestamp_too_old' };
+  if (timestampSeconds - nowSeconds > toleranceSeconds)
+    return { valid: false, reason: 'timestamp_too_new' };
   const expected = mac(secretKey(secret), id, timestampSeconds, body);
   for (const versioned of signatures.split(' ').slice(0, signaturesMax)) {
     const comma = versioned.indexOf(',');
     if (comma < 0 || versioned.slice(0, comma) !== 'v1') continue;
     const given = Buffer.from(versioned.slice(comma + 1), 'base64');
-    if (given.length === expected.length && crypto.timingSafeEqual(given, expected)) return { valid: true, timestampSeconds };
+    if (given.length === expected.length && crypto.timingSafeEqual(given, expected))
+      return { valid: true, timestampSeconds };
   }
   return { valid: false, reason: 'no_matching_signature' };
 }
 
 function assertTimestamp(timestampSeconds: number): void {
-  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) throw new Error('webhooks: a timestamp is whole non-negative seconds');
+  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0)
+    throw new Error('webhooks: a timestamp is whole non-negative seconds');
 }

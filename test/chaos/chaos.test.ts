@@ -15,25 +15,52 @@ test('the chaos plan is repeatable and alternates kills between the API and the 
   assert.equal(plan.filter((action) => action.kind === 'kill_api').length, 2);
   assert.equal(plan.filter((action) => action.kind === 'kill_worker').length, 2);
   assert.equal(plan.filter((action) => action.kind === 'restart_nats').length, 1);
-  assert.ok(plan.every((action, index) => index === 0 || (plan[index - 1]?.atMs ?? 0) <= action.atMs));
+  assert.ok(
+    plan.every((action, index) => index === 0 || (plan[index - 1]?.atMs ?? 0) <= action.atMs),
+  );
 });
 
-test('a short chaos run: nothing lost, nothing charged twice, ledger ok, every webhook, nothing left open', { skip: !fs.existsSync('/usr/sbin/nats-server') && 'no nats-server', timeout: 240_000 }, async () => {
-  const result = await runChaosScenario({
-    ...defaultChaosOptions, seconds: 6, clients: 4, kills: 2, natsRestarts: 1, seed: 20_251_121, verbose: false,
-    settleTimeoutMs: 45_000, webhookTimeoutMs: 110_000,
-  });
-  const report = formatReport(result);
-  const { summary } = result;
-  assert.equal(result.errors.length, 0, report);
-  assert.ok(summary.payments > 20, `too few payments to mean anything\n${report}`);
-  assert.equal(summary.kills, 2, report);
-  assert.equal(summary.nats_restarts, 1, report);
-  assert.deepEqual(
-    { double_charges: summary.double_charges, lost: summary.lost, ledger: summary.ledger, webhooks_missing: summary.webhooks_missing, non_terminal: summary.non_terminal },
-    { double_charges: 0, lost: 0, ledger: 'ok', webhooks_missing: 0, non_terminal: 0 },
-    report,
-  );
-  assert.deepEqual({ mismatches: summary.mismatches, invalid_signatures: summary.invalid_signatures, crashes: summary.crashes }, { mismatches: 0, invalid_signatures: 0, crashes: 0 }, report);
-  assert.equal(summary.chaos, 'ok', report);
-});
+test(
+  'a short chaos run: nothing lost, nothing charged twice, ledger ok, every webhook, nothing left open',
+  { skip: !fs.existsSync('/usr/sbin/nats-server') && 'no nats-server', timeout: 240_000 },
+  async () => {
+    const result = await runChaosScenario({
+      ...defaultChaosOptions,
+      seconds: 6,
+      clients: 4,
+      kills: 2,
+      natsRestarts: 1,
+      seed: 20_251_121,
+      verbose: false,
+      settleTimeoutMs: 45_000,
+      webhookTimeoutMs: 110_000,
+    });
+    const report = formatReport(result);
+    const { summary } = result;
+    assert.equal(result.errors.length, 0, report);
+    assert.ok(summary.payments > 20, `too few payments to mean anything\n${report}`);
+    assert.equal(summary.kills, 2, report);
+    assert.equal(summary.nats_restarts, 1, report);
+    assert.deepEqual(
+      {
+        double_charges: summary.double_charges,
+        lost: summary.lost,
+        ledger: summary.ledger,
+        webhooks_missing: summary.webhooks_missing,
+        non_terminal: summary.non_terminal,
+      },
+      { double_charges: 0, lost: 0, ledger: 'ok', webhooks_missing: 0, non_terminal: 0 },
+      report,
+    );
+    assert.deepEqual(
+      {
+        mismatches: summary.mismatches,
+        invalid_signatures: summary.invalid_signatures,
+        crashes: summary.crashes,
+      },
+      { mismatches: 0, invalid_signatures: 0, crashes: 0 },
+      report,
+    );
+    assert.equal(summary.chaos, 'ok', report);
+  },
+);

@@ -9,11 +9,41 @@ import { verifyLedger, type VerifyReport } from '../../src/ledger/index.ts';
 import { configureSimulatorWebhooks } from '../../src/payments/psp-webhooks.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
-import { checkAnswers, checkMoney, checkTerminal, doubleChargeKinds, Findings, lostKinds, mismatchKinds, missingEvents, type AttemptRow, type GroundTruth, type IntentRow, type RefundRow } from './checks.ts';
+import {
+  checkAnswers,
+  checkMoney,
+  checkTerminal,
+  doubleChargeKinds,
+  Findings,
+  lostKinds,
+  mismatchKinds,
+  missingEvents,
+  type AttemptRow,
+  type GroundTruth,
+  type IntentRow,
+  type RefundRow,
+} from './checks.ts';
 import { newClientStats, PayrailClient, type ClientStats, type Json } from './client.ts';
-import { clearPspFaults, defaultPspFaults, planChaos, planStorms, runChaos, runStorms, setPspFaults, type ChaosLog } from './faults.ts';
+import {
+  clearPspFaults,
+  defaultPspFaults,
+  planChaos,
+  planStorms,
+  runChaos,
+  runStorms,
+  setPspFaults,
+  type ChaosLog,
+} from './faults.ts';
 import { newLoadStats, runLoad, type IntentRecord, type LoadStats } from './flows.ts';
-import { freePort, makeRunDirectory, natsProcess, payrailProcess, simulatorProcess, type ManagedProcess, type RunDirectory } from './processes.ts';
+import {
+  freePort,
+  makeRunDirectory,
+  natsProcess,
+  payrailProcess,
+  simulatorProcess,
+  type ManagedProcess,
+  type RunDirectory,
+} from './processes.ts';
 import { seededRandom, type Random } from './random.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.ts';
 import { listAll, settleEverything, type MerchantHandle, type SettleStats } from './settle.ts';
@@ -39,9 +69,22 @@ export type ChaosOptions = {
 };
 
 export const defaultChaosOptions: ChaosOptions = {
-  seconds: 60, clients: 8, kills: 4, natsRestarts: 1, seed: 1, merchants: 2, mode: 'jetstream',
-  databaseUrl: process.env.CHAOS_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  webhookFailureRate: 0.05, settleTimeoutMs: 60_000, webhookTimeoutMs: 120_000, verbose: true, keepLogs: false,
+  seconds: 60,
+  clients: 8,
+  kills: 4,
+  natsRestarts: 1,
+  seed: 1,
+  merchants: 2,
+  mode: 'jetstream',
+  databaseUrl:
+    process.env.CHAOS_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres',
+  webhookFailureRate: 0.05,
+  settleTimeoutMs: 60_000,
+  webhookTimeoutMs: 120_000,
+  verbose: true,
+  keepLogs: false,
 };
 
 export type ChaosSummary = {
@@ -77,42 +120,94 @@ export type ChaosResult = {
   readonly webhookWaitSeconds: number;
   readonly webhookLag: WebhookLag | undefined;
   /** Payrail's intents and attempts by final status (what the faults led to). */
-  readonly statuses: { intents: Record<string, number>; attempts: Record<string, number>; syncedAttempts: number; pspWebhooks: number };
+  readonly statuses: {
+    intents: Record<string, number>;
+    attempts: Record<string, number>;
+    syncedAttempts: number;
+    pspWebhooks: number;
+  };
   readonly logDirectory: string | undefined;
   readonly errors: string[];
 };
 
-type Processes = { nats: ManagedProcess | undefined; simulator: ManagedProcess; api: ManagedProcess; worker: ManagedProcess | undefined };
+type Processes = {
+  nats: ManagedProcess | undefined;
+  simulator: ManagedProcess;
+  api: ManagedProcess;
+  worker: ManagedProcess | undefined;
+};
 
 const stringId = (value: unknown) => String(value);
 
-function payrailEnvironment(options: ChaosOptions, scratch: ScratchDatabase, simulatorUrl: string, natsUrl: string | undefined, adminKey: string, masterKey: string): Record<string, string> {
+function payrailEnvironment(
+  options: ChaosOptions,
+  scratch: ScratchDatabase,
+  simulatorUrl: string,
+  natsUrl: string | undefined,
+  adminKey: string,
+  masterKey: string,
+): Record<string, string> {
   return {
-    DATABASE_URL: scratch.url, PAYRAIL_SIMULATOR_URL: simulatorUrl, PAYRAIL_ADMIN_KEY: adminKey, PAYRAIL_VAULT_MASTER_KEY: masterKey,
-    LOG_LEVEL: 'warn', PAYRAIL_PSP_TIMEOUT_MS: '1500', PAYRAIL_IDEMPOTENCY_LEASE_MS: '4000', PAYRAIL_DB_POOL_SIZE: '10',
+    DATABASE_URL: scratch.url,
+    PAYRAIL_SIMULATOR_URL: simulatorUrl,
+    PAYRAIL_ADMIN_KEY: adminKey,
+    PAYRAIL_VAULT_MASTER_KEY: masterKey,
+    LOG_LEVEL: 'warn',
+    PAYRAIL_PSP_TIMEOUT_MS: '1500',
+    PAYRAIL_IDEMPOTENCY_LEASE_MS: '4000',
+    PAYRAIL_DB_POOL_SIZE: '10',
     // Short schedules, so that what the faults leave unresolved is resolved within the run.
     PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS: '250,500,1000,1000,2000,2000,2000,2000,3000,3000,3000,3000',
-    PAYRAIL_SYNC_SCHEDULE_MS: '3000,3000,5000', PAYRAIL_SYNC_INTERVAL_MS: '1000',
+    PAYRAIL_SYNC_SCHEDULE_MS: '3000,3000,5000',
+    PAYRAIL_SYNC_INTERVAL_MS: '1000',
     // What a killed worker held comes back within seconds: its JetStream messages and its webhook leases.
-    PAYRAIL_CONSUMER_ACK_WAIT_MS: '4000', PAYRAIL_WEBHOOK_TIMEOUT_MS: '2000',
+    PAYRAIL_CONSUMER_ACK_WAIT_MS: '4000',
+    PAYRAIL_WEBHOOK_TIMEOUT_MS: '2000',
     // An authorization the PSP never received (three 5xx) is failed after 15 s, not 10 minutes.
     PAYRAIL_NEVER_SEEN_AFTER_MS: '15000',
-    ...(natsUrl === undefined ? {} : { NATS_URL: natsUrl, PAYRAIL_NATS_STREAM: `CHAOS_${crypto.randomBytes(4).toString('hex')}` }),
+    ...(natsUrl === undefined
+      ? {}
+      : {
+          NATS_URL: natsUrl,
+          PAYRAIL_NATS_STREAM: `CHAOS_${crypto.randomBytes(4).toString('hex')}`,
+        }),
   };
 }
 
-async function startProcesses(options: ChaosOptions, run: RunDirectory, scratch: ScratchDatabase, processes: Partial<Processes>): Promise<Processes> {
+async function startProcesses(
+  options: ChaosOptions,
+  run: RunDirectory,
+  scratch: ScratchDatabase,
+  processes: Partial<Processes>,
+): Promise<Processes> {
   if (options.mode === 'jetstream') {
     processes.nats = natsProcess(run, await freePort());
     await processes.nats.start();
   }
   processes.simulator = simulatorProcess(run);
   await processes.simulator.start();
-  const natsUrl = processes.nats === undefined ? undefined : `nats://127.0.0.1:${processes.nats.spec.args[3]}`;
-  const env = payrailEnvironment(options, scratch, processes.simulator.url, natsUrl, `chaos_${crypto.randomBytes(16).toString('hex')}`, crypto.randomBytes(32).toString('base64'));
+  const natsUrl =
+    processes.nats === undefined ? undefined : `nats://127.0.0.1:${processes.nats.spec.args[3]}`;
+  const env = payrailEnvironment(
+    options,
+    scratch,
+    processes.simulator.url,
+    natsUrl,
+    `chaos_${crypto.randomBytes(16).toString('hex')}`,
+    crypto.randomBytes(32).toString('base64'),
+  );
   const quiet = !options.verbose;
   // The API keeps its port across restarts: merchants, the webhook receiver's sender and the PSPs' webhooks use it.
-  processes.api = payrailProcess(run, 'api', { ...env, PORT: String(await freePort()), PAYRAIL_RUN_WORKERS: options.mode === 'jetstream' ? 'false' : 'true' }, quiet);
+  processes.api = payrailProcess(
+    run,
+    'api',
+    {
+      ...env,
+      PORT: String(await freePort()),
+      PAYRAIL_RUN_WORKERS: options.mode === 'jetstream' ? 'false' : 'true',
+    },
+    quiet,
+  );
   await processes.api.start();
   if (options.mode === 'jetstream') {
     processes.worker = payrailProcess(run, 'worker', { ...env, PORT: '0' }, quiet);
@@ -125,17 +220,36 @@ function adminKeyOf(api: ManagedProcess): string {
   return String(api.spec.env?.PAYRAIL_ADMIN_KEY);
 }
 
-async function createMerchants(options: ChaosOptions, api: ManagedProcess, receiver: WebhookReceiver, random: Random, stats: ClientStats): Promise<{ handles: MerchantHandle[]; keys: string[] }> {
-  const admin = new PayrailClient({ baseUrl: api.url, secretKey: adminKeyOf(api), random, stats, requestTimeoutMs: 30_000 }, 'admin');
+async function createMerchants(
+  options: ChaosOptions,
+  api: ManagedProcess,
+  receiver: WebhookReceiver,
+  random: Random,
+  stats: ClientStats,
+): Promise<{ handles: MerchantHandle[]; keys: string[] }> {
+  const admin = new PayrailClient(
+    { baseUrl: api.url, secretKey: adminKeyOf(api), random, stats, requestTimeoutMs: 30_000 },
+    'admin',
+  );
   const handles: MerchantHandle[] = [];
   const keys: string[] = [];
   for (let index = 0; index < options.merchants; index++) {
     const created = await admin.post('/v1/admin/merchants', { name: `Chaos shop ${index}` });
-    if (created?.status !== 201) throw new Error(`creating a merchant: ${JSON.stringify(created?.body)}`);
+    if (created?.status !== 201)
+      throw new Error(`creating a merchant: ${JSON.stringify(created?.body)}`);
     const key = String(created.body.secret_key);
-    const client = new PayrailClient({ baseUrl: api.url, secretKey: key, random, stats, requestTimeoutMs: 30_000 }, `m${index}-settle`);
-    const endpoint = await client.post('/v1/webhook_endpoints', { url: receiver.endpointUrl(`m${index}`), enabled_events: ['*'] });
-    if (endpoint?.status !== 200) throw new Error(`creating a webhook endpoint: ${endpoint?.status} ${JSON.stringify(endpoint?.body)}`);
+    const client = new PayrailClient(
+      { baseUrl: api.url, secretKey: key, random, stats, requestTimeoutMs: 30_000 },
+      `m${index}-settle`,
+    );
+    const endpoint = await client.post('/v1/webhook_endpoints', {
+      url: receiver.endpointUrl(`m${index}`),
+      enabled_events: ['*'],
+    });
+    if (endpoint?.status !== 200)
+      throw new Error(
+        `creating a webhook endpoint: ${endpoint?.status} ${JSON.stringify(endpoint?.body)}`,
+      );
     receiver.setSecret(`m${index}`, String(endpoint.body.secret));
     handles.push({ index, client });
     keys.push(key);
@@ -148,7 +262,11 @@ const progress = (options: ChaosOptions, text: string) => {
 };
 
 /** Waits (bounded) until the receiver has accepted every event Payrail has; returns the ones still missing. */
-async function awaitWebhooks(merchants: readonly MerchantHandle[], receiver: WebhookReceiver, timeoutMs: number): Promise<{ missing: string[]; events: number; lag: WebhookLag }> {
+async function awaitWebhooks(
+  merchants: readonly MerchantHandle[],
+  receiver: WebhookReceiver,
+  timeoutMs: number,
+): Promise<{ missing: string[]; events: number; lag: WebhookLag }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const all: Json[] = [];
@@ -156,9 +274,15 @@ async function awaitWebhooks(merchants: readonly MerchantHandle[], receiver: Web
     for (const merchant of merchants) {
       const events = await listAll(merchant.client, '/v1/events');
       all.push(...events);
-      missing.push(...missingEvents(events.map((event) => stringId(event.id)), receiver.accepted(`m${merchant.index}`)).map((id) => `m${merchant.index}:${id}`));
+      missing.push(
+        ...missingEvents(
+          events.map((event) => stringId(event.id)),
+          receiver.accepted(`m${merchant.index}`),
+        ).map((id) => `m${merchant.index}:${id}`),
+      );
     }
-    if (missing.length === 0 || Date.now() > deadline) return { missing, events: all.length, lag: webhookLag(all, receiver.acceptedAt) };
+    if (missing.length === 0 || Date.now() > deadline)
+      return { missing, events: all.length, lag: webhookLag(all, receiver.acceptedAt) };
     await sleep(1_000);
   }
 }
@@ -167,40 +291,99 @@ export type WebhookLag = { p50Ms: number; p99Ms: number; maxMs: number; slowest:
 
 /** From an event's creation (whole seconds) to its first accepted delivery. */
 function webhookLag(events: readonly Json[], acceptedAt: ReadonlyMap<string, number>): WebhookLag {
-  const lags = events.flatMap((event) => {
-    const at = acceptedAt.get(stringId(event.id));
-    return at === undefined ? [] : [{ ms: Math.max(0, at - Number(event.created) * 1000), event }];
-  }).sort((a, b) => a.ms - b.ms);
-  const at = (p: number) => lags[Math.min(lags.length - 1, Math.max(0, Math.ceil(p * lags.length) - 1))]?.ms ?? 0;
+  const lags = events
+    .flatMap((event) => {
+      const at = acceptedAt.get(stringId(event.id));
+      return at === undefined
+        ? []
+        : [{ ms: Math.max(0, at - Number(event.created) * 1000), event }];
+    })
+    .sort((a, b) => a.ms - b.ms);
+  const at = (p: number) =>
+    lags[Math.min(lags.length - 1, Math.max(0, Math.ceil(p * lags.length) - 1))]?.ms ?? 0;
   const last = lags[lags.length - 1];
-  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: last?.ms ?? 0, slowest: last === undefined ? '-' : `${stringId(last.event.id)} (${stringId(last.event.type)}, created ${new Date(Number(last.event.created) * 1000).toISOString()})` };
+  return {
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: last?.ms ?? 0,
+    slowest:
+      last === undefined
+        ? '-'
+        : `${stringId(last.event.id)} (${stringId(last.event.type)}, created ${new Date(Number(last.event.created) * 1000).toISOString()})`,
+  };
 }
 
-async function readPayrail(database: Database): Promise<{ intents: IntentRow[]; attempts: AttemptRow[]; refunds: RefundRow[] }> {
-  const intents = await database.query<{ id: string; merchant_id: string; ref: string | null; status: string; amount_received: bigint; amount_refunded: bigint; amount_refunding: bigint; pending_operation: string | null; declined: boolean }>(
+async function readPayrail(
+  database: Database,
+): Promise<{ intents: IntentRow[]; attempts: AttemptRow[]; refunds: RefundRow[] }> {
+  const intents = await database.query<{
+    id: string;
+    merchant_id: string;
+    ref: string | null;
+    status: string;
+    amount_received: bigint;
+    amount_refunded: bigint;
+    amount_refunding: bigint;
+    pending_operation: string | null;
+    declined: boolean;
+  }>(
     `SELECT id, merchant_id, metadata->>'chaos_ref' AS ref, status, amount_received, amount_refunded, amount_refunding, pending_operation,
             last_payment_error IS NOT NULL AS declined FROM payment_intents`,
   );
-  const attempts = await database.query<{ id: string; payment_intent_id: string; connector: string; status: string; amount_captured: bigint; abandoned: boolean; psp_code: string | null }>(
+  const attempts = await database.query<{
+    id: string;
+    payment_intent_id: string;
+    connector: string;
+    status: string;
+    amount_captured: bigint;
+    abandoned: boolean;
+    psp_code: string | null;
+  }>(
     'SELECT id, payment_intent_id, connector, status, amount_captured, abandoned, psp_code FROM payment_attempts',
   );
-  const refunds = await database.query<{ id: string; payment_intent_id: string; attempt_id: string; amount: bigint; status: string }>(
-    'SELECT id, payment_intent_id, attempt_id, amount, status FROM refunds',
-  );
+  const refunds = await database.query<{
+    id: string;
+    payment_intent_id: string;
+    attempt_id: string;
+    amount: bigint;
+    status: string;
+  }>('SELECT id, payment_intent_id, attempt_id, amount, status FROM refunds');
   return {
     intents: intents.rows.map((row) => ({
-      id: row.id, merchantId: row.merchant_id, ref: row.ref, status: row.status, amountReceived: Number(row.amount_received), amountRefunded: Number(row.amount_refunded),
-      amountRefunding: Number(row.amount_refunding), pendingOperation: row.pending_operation, declined: row.declined,
+      id: row.id,
+      merchantId: row.merchant_id,
+      ref: row.ref,
+      status: row.status,
+      amountReceived: Number(row.amount_received),
+      amountRefunded: Number(row.amount_refunded),
+      amountRefunding: Number(row.amount_refunding),
+      pendingOperation: row.pending_operation,
+      declined: row.declined,
     })),
     attempts: attempts.rows.map((row) => ({
-      id: row.id, intentId: row.payment_intent_id, connector: row.connector, status: row.status, amountCaptured: Number(row.amount_captured), abandoned: row.abandoned, pspCode: row.psp_code,
+      id: row.id,
+      intentId: row.payment_intent_id,
+      connector: row.connector,
+      status: row.status,
+      amountCaptured: Number(row.amount_captured),
+      abandoned: row.abandoned,
+      pspCode: row.psp_code,
     })),
-    refunds: refunds.rows.map((row) => ({ id: row.id, intentId: row.payment_intent_id, attemptId: row.attempt_id, amount: Number(row.amount), status: row.status })),
+    refunds: refunds.rows.map((row) => ({
+      id: row.id,
+      intentId: row.payment_intent_id,
+      attemptId: row.attempt_id,
+      amount: Number(row.amount),
+      status: row.status,
+    })),
   };
 }
 
 /** Where each missing event got stuck: outbox, consumer inbox, dead letters, webhook deliveries (detailed for the first few). */
-async function explainMissingEvents(database: Database, missing: readonly string[]): Promise<string[]> {
+async function explainMissingEvents(
+  database: Database,
+  missing: readonly string[],
+): Promise<string[]> {
   const rowsOf = async (sql: string, id: string): Promise<unknown> => {
     try {
       return (await database.query(sql, [id])).rows;
@@ -208,18 +391,26 @@ async function explainMissingEvents(database: Database, missing: readonly string
       return String(error);
     }
   };
-  return Promise.all(missing.map(async (entry, index) => {
-    if (index >= 5) return entry;
-    const id = entry.slice(entry.indexOf(':') + 1);
-    const facts = {
-      event: await rowsOf('SELECT type, created_at FROM events WHERE id = $1', id),
-      outbox: await rowsOf('SELECT claimed_until FROM event_outbox WHERE event_id = $1', id),
-      inbox: await rowsOf('SELECT consumer, handled_at FROM event_inbox WHERE event_id = $1', id),
-      deadLetters: await rowsOf('SELECT consumer, attempts, last_error FROM event_dead_letters WHERE event_id = $1', id),
-      deliveries: await rowsOf('SELECT status, attempt_count, next_attempt_at, last_http_status, last_error FROM webhook_deliveries WHERE event_id = $1', id),
-    };
-    return `${entry} ${JSON.stringify(facts)}`;
-  }));
+  return Promise.all(
+    missing.map(async (entry, index) => {
+      if (index >= 5) return entry;
+      const id = entry.slice(entry.indexOf(':') + 1);
+      const facts = {
+        event: await rowsOf('SELECT type, created_at FROM events WHERE id = $1', id),
+        outbox: await rowsOf('SELECT claimed_until FROM event_outbox WHERE event_id = $1', id),
+        inbox: await rowsOf('SELECT consumer, handled_at FROM event_inbox WHERE event_id = $1', id),
+        deadLetters: await rowsOf(
+          'SELECT consumer, attempts, last_error FROM event_dead_letters WHERE event_id = $1',
+          id,
+        ),
+        deliveries: await rowsOf(
+          'SELECT status, attempt_count, next_attempt_at, last_http_status, last_error FROM webhook_deliveries WHERE event_id = $1',
+          id,
+        ),
+      };
+      return `${entry} ${JSON.stringify(facts)}`;
+    }),
+  );
 }
 
 /**
@@ -230,23 +421,38 @@ async function explainMissingEvents(database: Database, missing: readonly string
 async function awaitLedgerOutbox(database: Database, timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const left = await database.query<{ id: bigint; transfers: { id: string; kind: string }[]; created_at: Date }>('SELECT id, transfers, created_at FROM ledger_outbox ORDER BY id');
+    const left = await database.query<{
+      id: bigint;
+      transfers: { id: string; kind: string }[];
+      created_at: Date;
+    }>('SELECT id, transfers, created_at FROM ledger_outbox ORDER BY id');
     if (left.rows.length === 0 || Date.now() > deadline) {
-      return left.rows.map((row) => `outbox row ${row.id} (${row.created_at.toISOString()}): ${row.transfers.map((transfer) => `${transfer.kind} ${transfer.id}`).join(', ')}`);
+      return left.rows.map(
+        (row) =>
+          `outbox row ${row.id} (${row.created_at.toISOString()}): ${row.transfers.map((transfer) => `${transfer.kind} ${transfer.id}`).join(', ')}`,
+      );
     }
     await sleep(1_000);
   }
 }
 
 /** Traces the faults left in Payrail: attempts whose outcome had to be synced, PSP webhooks received. */
-async function faultTraces(database: Database): Promise<{ syncedAttempts: number; pspWebhooks: number }> {
-  const synced = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM payment_attempts WHERE sync_count > 0');
-  const webhooks = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM psp_webhook_events').catch(() => ({ rows: [{ count: 0 }] }));
+async function faultTraces(
+  database: Database,
+): Promise<{ syncedAttempts: number; pspWebhooks: number }> {
+  const synced = await database.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM payment_attempts WHERE sync_count > 0',
+  );
+  const webhooks = await database
+    .query<{ count: number }>('SELECT count(*)::int AS count FROM psp_webhook_events')
+    .catch(() => ({ rows: [{ count: 0 }] }));
   return { syncedAttempts: synced.rows[0]?.count ?? 0, pspWebhooks: webhooks.rows[0]?.count ?? 0 };
 }
 
 async function groundTruth(simulatorUrl: string): Promise<GroundTruth> {
-  const response = await fetch(`${simulatorUrl}/_sim/ground-truth`, { signal: AbortSignal.timeout(60_000) });
+  const response = await fetch(`${simulatorUrl}/_sim/ground-truth`, {
+    signal: AbortSignal.timeout(60_000),
+  });
   if (!response.ok) throw new Error(`simulator ground truth: ${response.status}`);
   return (await response.json()) as GroundTruth;
 }
@@ -262,76 +468,187 @@ type LoadControl = { stopped: boolean; aborted: boolean };
 type Running = Processes & { merchants: { handles: MerchantHandle[]; keys: string[] } };
 
 /** The load for options.seconds, with the kills, the NATS restart and the PSP storms; on until every planned action is done. */
-async function loadPhase(options: ChaosOptions, random: Random, running: Running, control: LoadControl, state: { records: Map<string, IntentRecord>; load: LoadStats; client: ClientStats }): Promise<ChaosLog> {
+async function loadPhase(
+  options: ChaosOptions,
+  random: Random,
+  running: Running,
+  control: LoadControl,
+  state: { records: Map<string, IntentRecord>; load: LoadStats; client: ClientStats },
+): Promise<ChaosLog> {
   const { api, worker, nats, simulator, merchants } = running;
   const loadStarted = Date.now();
   const clients = Array.from({ length: options.clients }, (_, index) => ({
     merchant: index % options.merchants,
     random: random.fork(`client-${index}`),
-    client: new PayrailClient({
-      baseUrl: api.url, secretKey: merchants.keys[index % options.merchants] as string, random: random.fork(`retry-${index}`), stats: state.client,
-      requestTimeoutMs: 45_000, aborted: () => control.aborted,
-    }, `c${index}`),
+    client: new PayrailClient(
+      {
+        baseUrl: api.url,
+        secretKey: merchants.keys[index % options.merchants] as string,
+        random: random.fork(`retry-${index}`),
+        stats: state.client,
+        requestTimeoutMs: 45_000,
+        aborted: () => control.aborted,
+      },
+      `c${index}`,
+    ),
   }));
-  progress(options, `load: ${options.clients} clients for ${options.seconds} s, ${options.kills} kills, ${options.natsRestarts} NATS restart(s), seed ${options.seed}`);
-  const plan = planChaos(random.fork('chaos'), options.seconds * 1000, options.kills, options.mode === 'jetstream' ? options.natsRestarts : 0);
+  progress(
+    options,
+    `load: ${options.clients} clients for ${options.seconds} s, ${options.kills} kills, ${options.natsRestarts} NATS restart(s), seed ${options.seed}`,
+  );
+  const plan = planChaos(
+    random.fork('chaos'),
+    options.seconds * 1000,
+    options.kills,
+    options.mode === 'jetstream' ? options.natsRestarts : 0,
+  );
   let loadError: unknown;
-  const loadDone = runLoad({ clients, records: state.records, stats: state.load, stopped: () => control.stopped }).catch((error: unknown) => {
+  const loadDone = runLoad({
+    clients,
+    records: state.records,
+    stats: state.load,
+    stopped: () => control.stopped,
+  }).catch((error: unknown) => {
     loadError = error;
   });
-  const chaosDone = runChaos(plan, { api, worker, nats }, random.fork('pauses'), loadStarted, () => control.stopped);
-  const stormsDone = runStorms(planStorms(random.fork('storms'), options.seconds * 1000), simulator.url, options.seed, loadStarted, () => control.stopped);
+  const chaosDone = runChaos(
+    plan,
+    { api, worker, nats },
+    random.fork('pauses'),
+    loadStarted,
+    () => control.stopped,
+  );
+  const stormsDone = runStorms(
+    planStorms(random.fork('storms'), options.seconds * 1000),
+    simulator.url,
+    options.seed,
+    loadStarted,
+    () => control.stopped,
+  );
   // Whichever fails first ends the wait; the other is still observed, so that no rejection goes unhandled.
   chaosDone.catch(() => {});
   stormsDone.catch(() => {});
-  const [, chaos, storms] = await Promise.all([sleep(options.seconds * 1000), chaosDone, stormsDone]);
+  const [, chaos, storms] = await Promise.all([
+    sleep(options.seconds * 1000),
+    chaosDone,
+    stormsDone,
+  ]);
   control.stopped = true;
   // Flows in progress finish their current request; after a bounded grace, retries stop.
   const grace = setTimeout(() => (control.aborted = true), 30_000);
   await loadDone;
   clearTimeout(grace);
   if (loadError !== undefined) throw loadError;
-  progress(options, `load done in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s: ${state.records.size} flows; ${chaos.kills.api + chaos.kills.worker} kills`);
+  progress(
+    options,
+    `load done in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s: ${state.records.size} flows; ${chaos.kills.api + chaos.kills.worker} kills`,
+  );
   return { ...chaos, timeline: [...chaos.timeline, ...storms].sort() };
 }
 
-type Checked = { counts: { payments: number; refunds: number }; statuses: ChaosResult['statuses']; ledger: VerifyReport };
+type Checked = {
+  counts: { payments: number; refunds: number };
+  statuses: ChaosResult['statuses'];
+  ledger: VerifyReport;
+};
 
 /** Reads Payrail's records and the PSPs' ground truth, and compares them with the answers. */
-async function checkPhase(database: Database, running: Running, records: ReadonlyMap<string, IntentRecord>, findings: Findings): Promise<Checked> {
+async function checkPhase(
+  database: Database,
+  running: Running,
+  records: ReadonlyMap<string, IntentRecord>,
+  findings: Findings,
+): Promise<Checked> {
   const rows = await readPayrail(database);
-  const statuses: ChaosResult['statuses'] = { intents: {}, attempts: {}, ...(await faultTraces(database)) };
-  for (const intent of rows.intents) statuses.intents[intent.status] = (statuses.intents[intent.status] ?? 0) + 1;
+  const statuses: ChaosResult['statuses'] = {
+    intents: {},
+    attempts: {},
+    ...(await faultTraces(database)),
+  };
+  for (const intent of rows.intents)
+    statuses.intents[intent.status] = (statuses.intents[intent.status] ?? 0) + 1;
   for (const attempt of rows.attempts) {
     const key = `${attempt.status}${attempt.abandoned ? ' (abandoned)' : ''}`;
     statuses.attempts[key] = (statuses.attempts[key] ?? 0) + 1;
   }
   checkAnswers(records.values(), rows.intents, rows.refunds, findings);
-  checkMoney(rows.intents, rows.attempts, rows.refunds, await groundTruth(running.simulator.url), findings);
+  checkMoney(
+    rows.intents,
+    rows.attempts,
+    rows.refunds,
+    await groundTruth(running.simulator.url),
+    findings,
+  );
   checkTerminal(rows.intents, rows.attempts, rows.refunds, findings);
   const ledger = await verifyLedger(database);
-  for (const left of await awaitLedgerOutbox(database, 20_000)) findings.add('ledger_outbox_left', left);
-  for (const process of [running.nats, running.simulator, running.api, running.worker]) for (const exit of process?.unexpectedExits ?? []) findings.add('crash', exit);
-  return { counts: { payments: rows.intents.length, refunds: rows.refunds.length }, statuses, ledger };
+  for (const left of await awaitLedgerOutbox(database, 20_000))
+    findings.add('ledger_outbox_left', left);
+  for (const process of [running.nats, running.simulator, running.api, running.worker])
+    for (const exit of process?.unexpectedExits ?? []) findings.add('crash', exit);
+  return {
+    counts: { payments: rows.intents.length, refunds: rows.refunds.length },
+    statuses,
+    ledger,
+  };
 }
 
-function summarize(options: ChaosOptions, startedAt: number, findings: Findings, parts: { chaos: ChaosLog; checked: Checked | undefined; events: number; invalidSignatures: number; errors: readonly string[] }): ChaosSummary {
+function summarize(
+  options: ChaosOptions,
+  startedAt: number,
+  findings: Findings,
+  parts: {
+    chaos: ChaosLog;
+    checked: Checked | undefined;
+    events: number;
+    invalidSignatures: number;
+    errors: readonly string[];
+  },
+): ChaosSummary {
   const { chaos, checked } = parts;
   const summary: ChaosSummary = {
-    chaos: 'failed', payments: checked?.counts.payments ?? 0, kills: chaos.kills.api + chaos.kills.worker,
-    double_charges: findings.total(...doubleChargeKinds), lost: findings.total(...lostKinds),
-    ledger: checked?.ledger.ok === true && findings.total('ledger_outbox_left') === 0 ? 'ok' : 'failed',
-    webhooks_missing: findings.total('webhook_missing'), non_terminal: findings.total('non_terminal'), mismatches: findings.total(...mismatchKinds),
-    invalid_signatures: parts.invalidSignatures, crashes: findings.total('crash'), nats_restarts: chaos.natsRestarts,
-    refunds: checked?.counts.refunds ?? 0, events: parts.events, seed: options.seed, seconds: Math.round((Date.now() - startedAt) / 100) / 10, clients: options.clients, mode: options.mode,
+    chaos: 'failed',
+    payments: checked?.counts.payments ?? 0,
+    kills: chaos.kills.api + chaos.kills.worker,
+    double_charges: findings.total(...doubleChargeKinds),
+    lost: findings.total(...lostKinds),
+    ledger:
+      checked?.ledger.ok === true && findings.total('ledger_outbox_left') === 0 ? 'ok' : 'failed',
+    webhooks_missing: findings.total('webhook_missing'),
+    non_terminal: findings.total('non_terminal'),
+    mismatches: findings.total(...mismatchKinds),
+    invalid_signatures: parts.invalidSignatures,
+    crashes: findings.total('crash'),
+    nats_restarts: chaos.natsRestarts,
+    refunds: checked?.counts.refunds ?? 0,
+    events: parts.events,
+    seed: options.seed,
+    seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    clients: options.clients,
+    mode: options.mode,
   };
-  const passed = parts.errors.length === 0 && summary.double_charges === 0 && summary.lost === 0 && summary.ledger === 'ok' && summary.webhooks_missing === 0
-    && summary.non_terminal === 0 && summary.mismatches === 0 && summary.invalid_signatures === 0 && summary.crashes === 0 && summary.payments > 0;
+  const passed =
+    parts.errors.length === 0 &&
+    summary.double_charges === 0 &&
+    summary.lost === 0 &&
+    summary.ledger === 'ok' &&
+    summary.webhooks_missing === 0 &&
+    summary.non_terminal === 0 &&
+    summary.mismatches === 0 &&
+    summary.invalid_signatures === 0 &&
+    summary.crashes === 0 &&
+    summary.payments > 0;
   summary.chaos = passed ? 'ok' : 'failed';
   return summary;
 }
 
-const noReceiverStats: WebhookReceiver['stats'] = { deliveries: 0, accepted: 0, duplicates: 0, injectedFailures: 0, invalidSignatures: 0, invalidSamples: [] };
+const noReceiverStats: WebhookReceiver['stats'] = {
+  deliveries: 0,
+  accepted: 0,
+  duplicates: 0,
+  injectedFailures: 0,
+  invalidSignatures: 0,
+  invalidSamples: [],
+};
 
 export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResult> {
   const startedAt = Date.now();
@@ -340,35 +657,73 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
   const processes: Partial<Processes> = {};
   const findings = new Findings();
   const errors: string[] = [];
-  const state = { records: new Map<string, IntentRecord>(), load: newLoadStats(), client: newClientStats() };
+  const state = {
+    records: new Map<string, IntentRecord>(),
+    load: newLoadStats(),
+    client: newClientStats(),
+  };
   const control: LoadControl = { stopped: false, aborted: false };
   let chaos: ChaosLog = { kills: { api: 0, worker: 0 }, natsRestarts: 0, timeline: [] };
   let settle: SettleStats | undefined;
   let checked: Checked | undefined;
-  let webhooks: Awaited<ReturnType<typeof awaitWebhooks>> & { waitSeconds: number } | undefined;
+  let webhooks: (Awaited<ReturnType<typeof awaitWebhooks>> & { waitSeconds: number }) | undefined;
   let scratch: ScratchDatabase | undefined;
   let database: Database | undefined;
   let receiver: WebhookReceiver | undefined;
   try {
     scratch = await createScratchDatabase(options.databaseUrl);
-    database = openPostgres({ connectionString: scratch.url, poolSize: 2, applicationName: 'payrail-chaos' });
+    database = openPostgres({
+      connectionString: scratch.url,
+      poolSize: 2,
+      applicationName: 'payrail-chaos',
+    });
     receiver = await startWebhookReceiver(random.fork('receiver'), options.webhookFailureRate);
     progress(options, `processes starting (${options.mode}); logs in ${run.path}`);
     const started = await startProcesses(options, run, scratch, processes);
-    const running: Running = { ...started, merchants: await createMerchants(options, started.api, receiver, random.fork('admin'), state.client) };
-    await configureSimulatorWebhooks(running.simulator.url, running.api.url, { seed: options.seed, duplicateRate: 0.1, outOfOrderRate: 0.1, maxAttempts: 10, retryBackoffMs: 250 });
+    const running: Running = {
+      ...started,
+      merchants: await createMerchants(
+        options,
+        started.api,
+        receiver,
+        random.fork('admin'),
+        state.client,
+      ),
+    };
+    await configureSimulatorWebhooks(running.simulator.url, running.api.url, {
+      seed: options.seed,
+      duplicateRate: 0.1,
+      outOfOrderRate: 0.1,
+      maxAttempts: 10,
+      retryBackoffMs: 250,
+    });
     await setPspFaults(running.simulator.url, options.seed, defaultPspFaults);
     chaos = await loadPhase(options, random, running, control, state);
 
     // Faults off, everything settled, webhooks awaited, then the checks.
     await clearPspFaults(running.simulator.url);
-    settle = await settleEverything(running.merchants.handles, state.records, options.settleTimeoutMs);
-    progress(options, `settled in ${settle.seconds.toFixed(1)} s (${settle.rounds} rounds, ${settle.syncs} syncs, ${settle.resends} resends, ${settle.captures} captures, ${settle.cancels} cancels, ${settle.left} left)`);
+    settle = await settleEverything(
+      running.merchants.handles,
+      state.records,
+      options.settleTimeoutMs,
+    );
+    progress(
+      options,
+      `settled in ${settle.seconds.toFixed(1)} s (${settle.rounds} rounds, ${settle.syncs} syncs, ${settle.resends} resends, ${settle.captures} captures, ${settle.cancels} cancels, ${settle.left} left)`,
+    );
     const waitStarted = Date.now();
-    const awaited = await awaitWebhooks(running.merchants.handles, receiver, options.webhookTimeoutMs);
+    const awaited = await awaitWebhooks(
+      running.merchants.handles,
+      receiver,
+      options.webhookTimeoutMs,
+    );
     webhooks = { ...awaited, waitSeconds: (Date.now() - waitStarted) / 1000 };
-    for (const missing of await explainMissingEvents(database, awaited.missing)) findings.add('webhook_missing', missing);
-    progress(options, `webhooks: ${awaited.events} events, ${awaited.missing.length} missing after ${webhooks.waitSeconds.toFixed(1)} s`);
+    for (const missing of await explainMissingEvents(database, awaited.missing))
+      findings.add('webhook_missing', missing);
+    progress(
+      options,
+      `webhooks: ${awaited.events} events, ${awaited.missing.length} missing after ${webhooks.waitSeconds.toFixed(1)} s`,
+    );
     checked = await checkPhase(database, running, state.records, findings);
   } catch (error) {
     errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -378,14 +733,32 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
     await stopAll(processes);
     await receiver?.close();
     await database?.close();
-    await scratch?.drop().catch((error: unknown) => errors.push(`dropping the scratch database: ${String(error)}`));
+    await scratch
+      ?.drop()
+      .catch((error: unknown) => errors.push(`dropping the scratch database: ${String(error)}`));
   }
-  const summary = summarize(options, startedAt, findings, { chaos, checked, events: webhooks?.events ?? 0, invalidSignatures: receiver?.stats.invalidSignatures ?? 0, errors });
+  const summary = summarize(options, startedAt, findings, {
+    chaos,
+    checked,
+    events: webhooks?.events ?? 0,
+    invalidSignatures: receiver?.stats.invalidSignatures ?? 0,
+    errors,
+  });
   const keep = summary.chaos !== 'ok' || options.keepLogs;
   if (!keep) run.remove();
   return {
-    summary, findings, ledger: checked?.ledger, chaos, load: state.load, client: state.client, settle, receiver: receiver?.stats ?? noReceiverStats,
-    webhookWaitSeconds: webhooks?.waitSeconds ?? 0, webhookLag: webhooks?.lag,
-    statuses: checked?.statuses ?? { intents: {}, attempts: {}, syncedAttempts: 0, pspWebhooks: 0 }, logDirectory: keep ? run.path : undefined, errors,
+    summary,
+    findings,
+    ledger: checked?.ledger,
+    chaos,
+    load: state.load,
+    client: state.client,
+    settle,
+    receiver: receiver?.stats ?? noReceiverStats,
+    webhookWaitSeconds: webhooks?.waitSeconds ?? 0,
+    webhookLag: webhooks?.lag,
+    statuses: checked?.statuses ?? { intents: {}, attempts: {}, syncedAttempts: 0, pspWebhooks: 0 },
+    logDirectory: keep ? run.path : undefined,
+    errors,
   };
 }

@@ -5,14 +5,51 @@
 import type { IntentRecord } from './flows.ts';
 
 export type IntentRow = {
-  id: string; merchantId: string; ref: string | null; status: string; amountReceived: number; amountRefunded: number; amountRefunding: number;
-  pendingOperation: string | null; declined: boolean;
+  id: string;
+  merchantId: string;
+  ref: string | null;
+  status: string;
+  amountReceived: number;
+  amountRefunded: number;
+  amountRefunding: number;
+  pendingOperation: string | null;
+  declined: boolean;
 };
-export type AttemptRow = { id: string; intentId: string; connector: string; status: string; amountCaptured: number; abandoned: boolean; pspCode: string | null };
-export type RefundRow = { id: string; intentId: string; attemptId: string; amount: number; status: string };
+export type AttemptRow = {
+  id: string;
+  intentId: string;
+  connector: string;
+  status: string;
+  amountCaptured: number;
+  abandoned: boolean;
+  pspCode: string | null;
+};
+export type RefundRow = {
+  id: string;
+  intentId: string;
+  attemptId: string;
+  amount: number;
+  status: string;
+};
 
-export type GroundTruthPayment = { psp: string; paymentId: string; reference: string | null; authorized: number; captured: number; refunded: number; voided: boolean; status: string };
-export type GroundTruthOperation = { psp: string; type: string; status: string; reference: string | null; refundReference?: string | null; amount: number };
+export type GroundTruthPayment = {
+  psp: string;
+  paymentId: string;
+  reference: string | null;
+  authorized: number;
+  captured: number;
+  refunded: number;
+  voided: boolean;
+  status: string;
+};
+export type GroundTruthOperation = {
+  psp: string;
+  type: string;
+  status: string;
+  reference: string | null;
+  refundReference?: string | null;
+  amount: number;
+};
 export type GroundTruth = { payments: GroundTruthPayment[]; operations: GroundTruthOperation[] };
 
 export type Finding = { readonly kind: string; readonly detail: string };
@@ -39,9 +76,19 @@ export class Findings {
 // What the clients were answered versus what Payrail has.
 
 /** Kinds counted as `lost`: an acknowledged payment (or refund) missing, or recorded otherwise than answered. */
-export const lostKinds = ['lost_payment', 'answer_disagrees', 'lost_refund', 'refund_disagrees'] as const;
+export const lostKinds = [
+  'lost_payment',
+  'answer_disagrees',
+  'lost_refund',
+  'refund_disagrees',
+] as const;
 
-export function checkAnswers(records: Iterable<IntentRecord>, intents: readonly IntentRow[], refunds: readonly RefundRow[], findings: Findings): void {
+export function checkAnswers(
+  records: Iterable<IntentRecord>,
+  intents: readonly IntentRow[],
+  refunds: readonly RefundRow[],
+  findings: Findings,
+): void {
   const intentsById = new Map(intents.map((intent) => [intent.id, intent]));
   const intentsByRef = new Map<string, IntentRow[]>();
   for (const intent of intents) {
@@ -51,48 +98,81 @@ export function checkAnswers(records: Iterable<IntentRecord>, intents: readonly 
   const refundsById = new Map(refunds.map((refund) => [refund.id, refund]));
   for (const record of records) {
     const sameRef = intentsByRef.get(record.ref) ?? [];
-    if (sameRef.length > 1) findings.add('duplicate_intent', `${record.ref}: one create made ${sameRef.length} intents (${sameRef.map((intent) => intent.id).join(', ')})`);
+    if (sameRef.length > 1)
+      findings.add(
+        'duplicate_intent',
+        `${record.ref}: one create made ${sameRef.length} intents (${sameRef.map((intent) => intent.id).join(', ')})`,
+      );
     if (record.id === undefined) {
       // Never answered 2xx. A 402 decline still names a payment that must not have been charged.
       const intent = sameRef[0];
       if (record.declined && intent !== undefined && intent.status !== 'requires_payment_method') {
-        findings.add('answer_disagrees', `${record.ref} (${intent.id}): answered 402 (declined), recorded ${intent.status}`);
+        findings.add(
+          'answer_disagrees',
+          `${record.ref} (${intent.id}): answered 402 (declined), recorded ${intent.status}`,
+        );
       }
       continue;
     }
     const intent = intentsById.get(record.id);
     if (intent === undefined || intent.ref !== record.ref) {
-      findings.add('lost_payment', `${record.ref}: answered 2xx as ${record.id}, which Payrail does not have${intent === undefined ? '' : ` under this reference (${intent.ref})`}`);
+      findings.add(
+        'lost_payment',
+        `${record.ref}: answered 2xx as ${record.id}, which Payrail does not have${intent === undefined ? '' : ` under this reference (${intent.ref})`}`,
+      );
       continue;
     }
     const answered = record.answered;
     if (answered !== undefined) {
       const problem = answerProblem(answered, intent, record.declined);
-      if (problem !== undefined) findings.add('answer_disagrees', `${record.ref} (${intent.id}, ${record.flow}): ${problem}`);
+      if (problem !== undefined)
+        findings.add(
+          'answer_disagrees',
+          `${record.ref} (${intent.id}, ${record.flow}): ${problem}`,
+        );
     }
     for (const [refundId, told] of record.refunds) {
       const refund = refundsById.get(refundId);
       if (refund === undefined || refund.intentId !== intent.id) {
-        findings.add('lost_refund', `${intent.id}: refund ${refundId} answered 2xx (${told.status}) but not recorded for this payment`);
-      } else if (refund.amount !== told.amount || (told.status !== 'pending' && refund.status !== told.status)) {
-        findings.add('refund_disagrees', `${intent.id}: refund ${refundId} answered ${told.status} ${told.amount}, recorded ${refund.status} ${refund.amount}`);
+        findings.add(
+          'lost_refund',
+          `${intent.id}: refund ${refundId} answered 2xx (${told.status}) but not recorded for this payment`,
+        );
+      } else if (
+        refund.amount !== told.amount ||
+        (told.status !== 'pending' && refund.status !== told.status)
+      ) {
+        findings.add(
+          'refund_disagrees',
+          `${intent.id}: refund ${refundId} answered ${told.status} ${told.amount}, recorded ${refund.status} ${refund.amount}`,
+        );
       }
     }
   }
 }
 
-function answerProblem(answered: NonNullable<IntentRecord['answered']>, intent: IntentRow, declined: boolean): string | undefined {
+function answerProblem(
+  answered: NonNullable<IntentRecord['answered']>,
+  intent: IntentRow,
+  declined: boolean,
+): string | undefined {
   switch (answered.status) {
     case 'succeeded':
       if (intent.status !== 'succeeded') return `answered succeeded, recorded ${intent.status}`;
-      if (intent.amountReceived !== answered.amountReceived) return `answered amount_received ${answered.amountReceived}, recorded ${intent.amountReceived}`;
+      if (intent.amountReceived !== answered.amountReceived)
+        return `answered amount_received ${answered.amountReceived}, recorded ${intent.amountReceived}`;
       return undefined;
     case 'canceled':
-      return intent.status === 'canceled' ? undefined : `answered canceled, recorded ${intent.status}`;
+      return intent.status === 'canceled'
+        ? undefined
+        : `answered canceled, recorded ${intent.status}`;
     case 'requires_capture':
-      return intent.status === 'succeeded' || intent.status === 'canceled' ? undefined : `answered requires_capture, recorded ${intent.status}`;
+      return intent.status === 'succeeded' || intent.status === 'canceled'
+        ? undefined
+        : `answered requires_capture, recorded ${intent.status}`;
     default:
-      if (declined && intent.status !== 'requires_payment_method') return `answered 402 (declined), recorded ${intent.status}`;
+      if (declined && intent.status !== 'requires_payment_method')
+        return `answered 402 (declined), recorded ${intent.status}`;
       return undefined;
   }
 }
@@ -103,90 +183,192 @@ function answerProblem(answered: NonNullable<IntentRecord['answered']>, intent: 
 /** Kinds counted as `double_charges`: the customer paid more than Payrail recorded. */
 export const doubleChargeKinds = ['double_charge', 'psp_payment_unknown_to_payrail'] as const;
 /** Kinds counted as `mismatches`: any other disagreement between the PSP and Payrail. */
-export const mismatchKinds = ['duplicate_intent', 'capture_mismatch', 'refund_mismatch', 'missing_capture', 'refund_unknown_to_payrail', 'void_not_sent', 'authorization_left'] as const;
+export const mismatchKinds = [
+  'duplicate_intent',
+  'capture_mismatch',
+  'refund_mismatch',
+  'missing_capture',
+  'refund_unknown_to_payrail',
+  'void_not_sent',
+  'authorization_left',
+] as const;
 
-export function checkMoney(intents: readonly IntentRow[], attempts: readonly AttemptRow[], refunds: readonly RefundRow[], truth: GroundTruth, findings: Findings): void {
+export function checkMoney(
+  intents: readonly IntentRow[],
+  attempts: readonly AttemptRow[],
+  refunds: readonly RefundRow[],
+  truth: GroundTruth,
+  findings: Findings,
+): void {
   const pspPayments = new Map<string, GroundTruthPayment[]>();
   for (const payment of truth.payments) {
     if (payment.reference === null) continue;
     pspPayments.set(payment.reference, [...(pspPayments.get(payment.reference) ?? []), payment]);
   }
   const attemptsByIntent = new Map<string, AttemptRow[]>();
-  for (const attempt of attempts) attemptsByIntent.set(attempt.intentId, [...(attemptsByIntent.get(attempt.intentId) ?? []), attempt]);
+  for (const attempt of attempts)
+    attemptsByIntent.set(attempt.intentId, [
+      ...(attemptsByIntent.get(attempt.intentId) ?? []),
+      attempt,
+    ]);
   const refundsByAttempt = new Map<string, RefundRow[]>();
-  for (const refund of refunds) refundsByAttempt.set(refund.attemptId, [...(refundsByAttempt.get(refund.attemptId) ?? []), refund]);
+  for (const refund of refunds)
+    refundsByAttempt.set(refund.attemptId, [
+      ...(refundsByAttempt.get(refund.attemptId) ?? []),
+      refund,
+    ]);
 
   for (const intent of intents) {
     let pspNet = 0;
     const charged: string[] = [];
     for (const attempt of attemptsByIntent.get(intent.id) ?? []) {
       const psp = pspPayments.get(attempt.id) ?? [];
-      if (psp.filter((payment) => payment.authorized > 0).length > 1) findings.add('double_charge', `${intent.id}: attempt ${attempt.id} has ${psp.length} payments at ${attempt.connector}`);
+      if (psp.filter((payment) => payment.authorized > 0).length > 1)
+        findings.add(
+          'double_charge',
+          `${intent.id}: attempt ${attempt.id} has ${psp.length} payments at ${attempt.connector}`,
+        );
       const pspCaptured = psp.reduce((sum, payment) => sum + payment.captured, 0);
       const pspRefunded = psp.reduce((sum, payment) => sum + payment.refunded, 0);
-      const recordedCaptured = attempt.status === 'captured' || attempt.status === 'refunded' ? attempt.amountCaptured : 0;
-      const recordedRefunded = attempt.status === 'refunded'
-        ? attempt.amountCaptured
-        : (refundsByAttempt.get(attempt.id) ?? []).filter((refund) => refund.status === 'succeeded').reduce((sum, refund) => sum + refund.amount, 0);
-      if (pspCaptured !== recordedCaptured) findings.add('capture_mismatch', `${intent.id}: attempt ${attempt.id} (${attempt.connector}, ${attempt.status}${attempt.abandoned ? ', abandoned' : ''}) captured ${pspCaptured} at the PSP, ${recordedCaptured} recorded`);
-      if (pspRefunded !== recordedRefunded) findings.add('refund_mismatch', `${intent.id}: attempt ${attempt.id} (${attempt.connector}) refunded ${pspRefunded} at the PSP, ${recordedRefunded} recorded`);
+      const recordedCaptured =
+        attempt.status === 'captured' || attempt.status === 'refunded' ? attempt.amountCaptured : 0;
+      const recordedRefunded =
+        attempt.status === 'refunded'
+          ? attempt.amountCaptured
+          : (refundsByAttempt.get(attempt.id) ?? [])
+              .filter((refund) => refund.status === 'succeeded')
+              .reduce((sum, refund) => sum + refund.amount, 0);
+      if (pspCaptured !== recordedCaptured)
+        findings.add(
+          'capture_mismatch',
+          `${intent.id}: attempt ${attempt.id} (${attempt.connector}, ${attempt.status}${attempt.abandoned ? ', abandoned' : ''}) captured ${pspCaptured} at the PSP, ${recordedCaptured} recorded`,
+        );
+      if (pspRefunded !== recordedRefunded)
+        findings.add(
+          'refund_mismatch',
+          `${intent.id}: attempt ${attempt.id} (${attempt.connector}) refunded ${pspRefunded} at the PSP, ${recordedRefunded} recorded`,
+        );
       if (attempt.status === 'authorized') {
-        findings.add('authorization_left', `${intent.id} (${intent.status}): attempt ${attempt.id} (${attempt.connector}) is still authorized (${psp.map((payment) => payment.status).join(', ') || 'no payment'} at the PSP): the customer's funds stay held`);
+        findings.add(
+          'authorization_left',
+          `${intent.id} (${intent.status}): attempt ${attempt.id} (${attempt.connector}) is still authorized (${psp.map((payment) => payment.status).join(', ') || 'no payment'} at the PSP): the customer's funds stay held`,
+        );
       }
-      if (attempt.status === 'voided' && attempt.pspCode !== 'released_by_psp' && psp.some((payment) => payment.status === 'authorized')) {
-        findings.add('void_not_sent', `${intent.id}: attempt ${attempt.id} (${attempt.connector}) recorded voided, still authorized at the PSP`);
+      if (
+        attempt.status === 'voided' &&
+        attempt.pspCode !== 'released_by_psp' &&
+        psp.some((payment) => payment.status === 'authorized')
+      ) {
+        findings.add(
+          'void_not_sent',
+          `${intent.id}: attempt ${attempt.id} (${attempt.connector}) recorded voided, still authorized at the PSP`,
+        );
       }
       pspNet += pspCaptured - pspRefunded;
       if (pspCaptured - pspRefunded > 0) charged.push(attempt.id);
     }
     const recordedNet = intent.amountReceived - intent.amountRefunded;
     if (pspNet > recordedNet || charged.length > 1) {
-      findings.add('double_charge', `${intent.id}: the PSPs hold ${pspNet} net (attempts ${charged.join(', ')}), Payrail recorded ${recordedNet}`);
+      findings.add(
+        'double_charge',
+        `${intent.id}: the PSPs hold ${pspNet} net (attempts ${charged.join(', ')}), Payrail recorded ${recordedNet}`,
+      );
     } else if (pspNet < recordedNet) {
-      findings.add('missing_capture', `${intent.id}: the PSPs hold ${pspNet} net, Payrail recorded ${recordedNet}`);
+      findings.add(
+        'missing_capture',
+        `${intent.id}: the PSPs hold ${pspNet} net, Payrail recorded ${recordedNet}`,
+      );
     }
   }
   checkRefundOperations(attempts, refunds, truth, pspPayments, findings);
 }
 
-function checkRefundOperations(attempts: readonly AttemptRow[], refunds: readonly RefundRow[], truth: GroundTruth, pspPayments: ReadonlyMap<string, GroundTruthPayment[]>, findings: Findings): void {
+function checkRefundOperations(
+  attempts: readonly AttemptRow[],
+  refunds: readonly RefundRow[],
+  truth: GroundTruth,
+  pspPayments: ReadonlyMap<string, GroundTruthPayment[]>,
+  findings: Findings,
+): void {
   const operationsByRefund = new Map<string, GroundTruthOperation[]>();
   for (const operation of truth.operations) {
-    if (operation.type !== 'refund' || operation.status !== 'succeeded' || operation.refundReference === undefined || operation.refundReference === null) continue;
-    operationsByRefund.set(operation.refundReference, [...(operationsByRefund.get(operation.refundReference) ?? []), operation]);
+    if (
+      operation.type !== 'refund' ||
+      operation.status !== 'succeeded' ||
+      operation.refundReference === undefined ||
+      operation.refundReference === null
+    )
+      continue;
+    operationsByRefund.set(operation.refundReference, [
+      ...(operationsByRefund.get(operation.refundReference) ?? []),
+      operation,
+    ]);
   }
-  const known = new Set([...refunds.map((refund) => refund.id), ...attempts.map((attempt) => `orphan_${attempt.id}`)]);
+  const known = new Set([
+    ...refunds.map((refund) => refund.id),
+    ...attempts.map((attempt) => `orphan_${attempt.id}`),
+  ]);
   for (const refund of refunds) {
     const operations = operationsByRefund.get(refund.id) ?? [];
     const expected = refund.status === 'succeeded' ? 1 : 0;
-    if (operations.length !== expected || operations.some((operation) => operation.amount !== refund.amount)) {
-      findings.add('refund_mismatch', `refund ${refund.id} of ${refund.intentId} is ${refund.status} (${refund.amount}); the PSP made ${operations.length} refund(s) for it (${operations.map((operation) => operation.amount).join(', ')})`);
+    if (
+      operations.length !== expected ||
+      operations.some((operation) => operation.amount !== refund.amount)
+    ) {
+      findings.add(
+        'refund_mismatch',
+        `refund ${refund.id} of ${refund.intentId} is ${refund.status} (${refund.amount}); the PSP made ${operations.length} refund(s) for it (${operations.map((operation) => operation.amount).join(', ')})`,
+      );
     }
   }
   for (const [reference, operations] of operationsByRefund) {
-    if (!known.has(reference)) findings.add('refund_unknown_to_payrail', `the PSP refunded ${operations.map((operation) => operation.amount).join(', ')} under reference ${reference}, which Payrail does not know`);
+    if (!known.has(reference))
+      findings.add(
+        'refund_unknown_to_payrail',
+        `the PSP refunded ${operations.map((operation) => operation.amount).join(', ')} under reference ${reference}, which Payrail does not know`,
+      );
   }
   const attemptIds = new Set(attempts.map((attempt) => attempt.id));
   for (const [reference, payments] of pspPayments) {
     if (attemptIds.has(reference)) continue;
     const net = payments.reduce((sum, payment) => sum + payment.captured - payment.refunded, 0);
-    if (net > 0) findings.add('psp_payment_unknown_to_payrail', `the PSP holds ${net} for reference ${reference}, which is no attempt of Payrail`);
+    if (net > 0)
+      findings.add(
+        'psp_payment_unknown_to_payrail',
+        `the PSP holds ${net} for reference ${reference}, which is no attempt of Payrail`,
+      );
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Nothing left half-done.
 
-export function checkTerminal(intents: readonly IntentRow[], attempts: readonly AttemptRow[], refunds: readonly RefundRow[], findings: Findings): void {
-  const unresolvedAttempts = new Set(attempts.filter((attempt) => attempt.status === 'pending' || attempt.status === 'unknown').map((attempt) => attempt.intentId));
-  const pendingRefunds = new Set(refunds.filter((refund) => refund.status === 'pending').map((refund) => refund.intentId));
+export function checkTerminal(
+  intents: readonly IntentRow[],
+  attempts: readonly AttemptRow[],
+  refunds: readonly RefundRow[],
+  findings: Findings,
+): void {
+  const unresolvedAttempts = new Set(
+    attempts
+      .filter((attempt) => attempt.status === 'pending' || attempt.status === 'unknown')
+      .map((attempt) => attempt.intentId),
+  );
+  const pendingRefunds = new Set(
+    refunds.filter((refund) => refund.status === 'pending').map((refund) => refund.intentId),
+  );
   for (const intent of intents) {
-    const terminal = intent.status === 'succeeded' || intent.status === 'canceled' || (intent.status === 'requires_payment_method' && intent.declined);
+    const terminal =
+      intent.status === 'succeeded' ||
+      intent.status === 'canceled' ||
+      (intent.status === 'requires_payment_method' && intent.declined);
     const reasons = [
       terminal ? undefined : intent.status,
       unresolvedAttempts.has(intent.id) ? 'an attempt pending or unknown' : undefined,
       pendingRefunds.has(intent.id) ? 'a refund pending' : undefined,
-      intent.pendingOperation === null ? undefined : `operation ${intent.pendingOperation} in flight`,
+      intent.pendingOperation === null
+        ? undefined
+        : `operation ${intent.pendingOperation} in flight`,
       intent.amountRefunding === 0 ? undefined : `${intent.amountRefunding} refunding`,
     ].filter((reason) => reason !== undefined);
     if (reasons.length > 0) findings.add('non_terminal', `${intent.id}: ${reasons.join(', ')}`);
@@ -196,6 +378,9 @@ export function checkTerminal(intents: readonly IntentRow[], attempts: readonly 
 // ---------------------------------------------------------------------------------------------
 // Webhooks: every event Payrail has for a merchant was received with a valid signature.
 
-export function missingEvents(eventIds: readonly string[], received: ReadonlySet<string>): string[] {
+export function missingEvents(
+  eventIds: readonly string[],
+  received: ReadonlySet<string>,
+): string[] {
   return eventIds.filter((id) => !received.has(id));
 }

@@ -5,11 +5,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Random } from './random.ts';
 
-export type ApiError = { type?: string; code?: string; message?: string; decline_code?: string; param?: string };
+export type ApiError = {
+  type?: string;
+  code?: string;
+  message?: string;
+  decline_code?: string;
+  param?: string;
+};
 /** Loosely typed JSON as Payrail answers it. */
 export type Json = Record<string, unknown> & { error?: ApiError };
 
-export type Answer = { readonly status: number; readonly body: Json; readonly replayed: boolean; readonly tries: number };
+export type Answer = {
+  readonly status: number;
+  readonly body: Json;
+  readonly replayed: boolean;
+  readonly tries: number;
+};
 
 export type ClientStats = {
   requests: number;
@@ -20,7 +31,12 @@ export type ClientStats = {
 };
 
 export function newClientStats(): ClientStats {
-  return { requests: 0, retries: { network: 0, server: 0, keyInUse: 0, rateLimited: 0 }, gaveUp: 0, byStatus: {} };
+  return {
+    requests: 0,
+    retries: { network: 0, server: 0, keyInUse: 0, rateLimited: 0 },
+    gaveUp: 0,
+    byStatus: {},
+  };
 }
 
 export type ClientOptions = {
@@ -54,7 +70,11 @@ export class PayrailClient {
   }
 
   /** A POST with a fresh key (or the given one), retried with it until a definitive answer. */
-  post(path: string, body: unknown, key = this.newKey(path.split('/').pop() ?? 'post')): Promise<Answer | undefined> {
+  post(
+    path: string,
+    body: unknown,
+    key = this.newKey(path.split('/').pop() ?? 'post'),
+  ): Promise<Answer | undefined> {
     return this.send('POST', path, body, key);
   }
 
@@ -62,7 +82,12 @@ export class PayrailClient {
     return this.send('GET', path, undefined, undefined);
   }
 
-  async send(method: string, path: string, body: unknown, idempotencyKey: string | undefined): Promise<Answer | undefined> {
+  async send(
+    method: string,
+    path: string,
+    body: unknown,
+    idempotencyKey: string | undefined,
+  ): Promise<Answer | undefined> {
     const options = this.#options;
     const deadline = Date.now() + (options.requestTimeoutMs ?? 60_000);
     const headers: Record<string, string> = { authorization: `Bearer ${options.secretKey}` };
@@ -85,9 +110,20 @@ export class PayrailClient {
     }
   }
 
-  async #try(method: string, path: string, headers: Record<string, string>, body: string | undefined, tries: number): Promise<Answer | undefined> {
+  async #try(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    tries: number,
+  ): Promise<Answer | undefined> {
     try {
-      const response = await fetch(`${this.#options.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(this.#options.tryTimeoutMs ?? 20_000) });
+      const response = await fetch(`${this.#options.baseUrl}${path}`, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#options.tryTimeoutMs ?? 20_000),
+      });
       const text = await response.text();
       let parsed: Json;
       try {
@@ -95,7 +131,12 @@ export class PayrailClient {
       } catch {
         parsed = { error: { message: `not JSON: ${text.slice(0, 200)}` } };
       }
-      return { status: response.status, body: parsed, replayed: response.headers.get('idempotent-replayed') === 'true', tries };
+      return {
+        status: response.status,
+        body: parsed,
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        tries,
+      };
     } catch {
       // The connection died (a killed server) or the try timed out: the outcome is unknown.
       this.#options.stats.retries.network++;

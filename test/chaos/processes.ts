@@ -14,7 +14,11 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no free port')),
+      );
     });
   });
 }
@@ -64,7 +68,9 @@ export class ManagedProcess {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return (
+      this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
+    );
   }
 
   tail(chars = 4_000): string {
@@ -79,14 +85,25 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     this.starts++;
     this.#expectingExit = false;
-    this.#log(`\n===== ${new Date().toISOString()} start #${this.starts}: ${this.spec.command} ${this.spec.args.join(' ')}\n`);
-    const child = spawn(this.spec.command, [...this.spec.args], { cwd: repositoryRoot, env: { ...process.env, ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#log(
+      `\n===== ${new Date().toISOString()} start #${this.starts}: ${this.spec.command} ${this.spec.args.join(' ')}\n`,
+    );
+    const child = spawn(this.spec.command, [...this.spec.args], {
+      cwd: repositoryRoot,
+      env: { ...process.env, ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.#log(`\n===== ${new Date().toISOString()} exit code=${code} signal=${signal}\n`);
-      if (!this.#expectingExit) this.unexpectedExits.push(`${this.spec.name} exited by itself (code ${code}, signal ${signal}): ${this.tail(1_500)}`);
-      resolve();
-    }));
+    this.#exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.#log(`\n===== ${new Date().toISOString()} exit code=${code} signal=${signal}\n`);
+        if (!this.#expectingExit)
+          this.unexpectedExits.push(
+            `${this.spec.name} exited by itself (code ${code}, signal ${signal}): ${this.tail(1_500)}`,
+          );
+        resolve();
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       let ready = false;
       let recent = '';
@@ -95,7 +112,11 @@ export class ManagedProcess {
         if (ready) return;
         this.#expectingExit = true;
         child.kill('SIGKILL');
-        reject(new Error(`${this.spec.name} did not start within ${this.spec.startTimeoutMs} ms:\n${recent.slice(-3_000)}`));
+        reject(
+          new Error(
+            `${this.spec.name} did not start within ${this.spec.startTimeoutMs} ms:\n${recent.slice(-3_000)}`,
+          ),
+        );
       }, this.spec.startTimeoutMs);
       const onData = (chunk: Buffer) => {
         const text = chunk.toString('utf8');
@@ -107,8 +128,12 @@ export class ManagedProcess {
           for (const line of lines) {
             if (!this.spec.echo(line)) continue;
             this.echoed++;
-            if (this.echoed <= echoedLinesMax) process.stderr.write(`[${this.spec.name}] ${line.slice(0, 1_500)}\n`);
-            else if (this.echoed === echoedLinesMax + 1) process.stderr.write(`[${this.spec.name}] (more error lines in ${this.spec.logFile})\n`);
+            if (this.echoed <= echoedLinesMax)
+              process.stderr.write(`[${this.spec.name}] ${line.slice(0, 1_500)}\n`);
+            else if (this.echoed === echoedLinesMax + 1)
+              process.stderr.write(
+                `[${this.spec.name}] (more error lines in ${this.spec.logFile})\n`,
+              );
           }
         }
         if (ready) return;
@@ -124,7 +149,10 @@ export class ManagedProcess {
       child.stderr?.on('data', onData);
       void this.#exited?.then(() => {
         clearTimeout(timer);
-        if (!ready) reject(new Error(`${this.spec.name} exited before it was ready:\n${recent.slice(-3_000)}`));
+        if (!ready)
+          reject(
+            new Error(`${this.spec.name} exited before it was ready:\n${recent.slice(-3_000)}`),
+          );
       });
     });
   }
@@ -136,7 +164,10 @@ export class ManagedProcess {
     this.#expectingExit = true;
     if (this.running) child.kill(signal);
     const exited = this.#exited ?? Promise.resolve();
-    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
     if (timedOut) {
       child.kill('SIGKILL');
       await exited;
@@ -152,7 +183,9 @@ export class ManagedProcess {
 export type RunDirectory = { readonly path: string; file(name: string): string; remove(): void };
 
 export function makeRunDirectory(prefix: string): RunDirectory {
-  const directory = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), prefix));
+  const directory = fs.mkdtempSync(
+    path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), prefix),
+  );
   return {
     path: directory,
     file: (name) => path.join(directory, name),
@@ -166,23 +199,44 @@ export function natsProcess(run: RunDirectory, port: number): ManagedProcess {
   const store = run.file('nats-store');
   fs.mkdirSync(store, { recursive: true });
   return new ManagedProcess({
-    name: 'nats', command: '/usr/sbin/nats-server', args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store],
-    ready: /Server is ready/, startTimeoutMs: 15_000, logFile: run.file('nats.log'),
+    name: 'nats',
+    command: '/usr/sbin/nats-server',
+    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store],
+    ready: /Server is ready/,
+    startTimeoutMs: 15_000,
+    logFile: run.file('nats.log'),
   });
 }
 
 export function simulatorProcess(run: RunDirectory): ManagedProcess {
   return new ManagedProcess({
-    name: 'simulator', command: process.execPath, args: [path.join(repositoryRoot, 'sim/main.ts')],
+    name: 'simulator',
+    command: process.execPath,
+    args: [path.join(repositoryRoot, 'sim/main.ts')],
     env: { SIM_PORT: '0', SIM_TIMEOUT_DELAY_MS: '2500' },
-    ready: /PSP simulator listening on (http:\/\/[0-9.:]+)/, startTimeoutMs: 15_000, logFile: run.file('simulator.log'),
+    ready: /PSP simulator listening on (http:\/\/[0-9.:]+)/,
+    startTimeoutMs: 15_000,
+    logFile: run.file('simulator.log'),
   });
 }
 
-export function payrailProcess(run: RunDirectory, role: 'api' | 'worker', env: Readonly<Record<string, string>>, quiet: boolean): ManagedProcess {
+export function payrailProcess(
+  run: RunDirectory,
+  role: 'api' | 'worker',
+  env: Readonly<Record<string, string>>,
+  quiet: boolean,
+): ManagedProcess {
   return new ManagedProcess({
-    name: role, command: process.execPath, args: [path.join(repositoryRoot, 'src/cli.ts'), role === 'api' ? 'serve' : 'worker'], env,
-    ready: role === 'api' ? /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/ : /Payrail worker running/,
-    startTimeoutMs: 30_000, logFile: run.file(`${role}.log`), echo: quiet ? undefined : errorLine,
+    name: role,
+    command: process.execPath,
+    args: [path.join(repositoryRoot, 'src/cli.ts'), role === 'api' ? 'serve' : 'worker'],
+    env,
+    ready:
+      role === 'api'
+        ? /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/
+        : /Payrail worker running/,
+    startTimeoutMs: 30_000,
+    logFile: run.file(`${role}.log`),
+    echo: quiet ? undefined : errorLine,
   });
 }

@@ -17,7 +17,7 @@ export type Random = {
 };
 
 function hash(text: string, seed: number): number {
-  let value = seed >>> 0 ^ 0x9e3779b9;
+  let value = (seed >>> 0) ^ 0x9e3779b9;
   for (let index = 0; index < text.length; index++) {
     value = Math.imul(value ^ text.charCodeAt(index), 0x85ebca6b);
     value ^= value >>> 13;

@@ -20,15 +20,32 @@ export type WebhookReceiver = {
   accepted(name: string): ReadonlySet<string>;
   /** When each event id was first accepted (ms since the epoch). */
   readonly acceptedAt: ReadonlyMap<string, number>;
-  readonly stats: { deliveries: number; accepted: number; duplicates: number; injectedFailures: number; invalidSignatures: number; invalidSamples: string[] };
+  readonly stats: {
+    deliveries: number;
+    accepted: number;
+    duplicates: number;
+    injectedFailures: number;
+    invalidSignatures: number;
+    invalidSamples: string[];
+  };
   close(): Promise<void>;
 };
 
-export async function startWebhookReceiver(random: Random, failureRate: number): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  random: Random,
+  failureRate: number,
+): Promise<WebhookReceiver> {
   const secrets = new Map<string, Webhook>();
   const accepted = new Map<string, Set<string>>();
   const acceptedAt = new Map<string, number>();
-  const stats: WebhookReceiver['stats'] = { deliveries: 0, accepted: 0, duplicates: 0, injectedFailures: 0, invalidSignatures: 0, invalidSamples: [] };
+  const stats: WebhookReceiver['stats'] = {
+    deliveries: 0,
+    accepted: 0,
+    duplicates: 0,
+    injectedFailures: 0,
+    invalidSignatures: 0,
+    invalidSamples: [],
+  };
   const invalid = (reason: string) => {
     stats.invalidSignatures++;
     if (stats.invalidSamples.length < 5) stats.invalidSamples.push(reason.slice(0, 300));
@@ -46,12 +63,16 @@ export async function startWebhookReceiver(random: Random, failureRate: number):
     try {
       payload = verifier.verify(body, request.headers as Record<string, string>);
     } catch (error) {
-      invalid(`${name}: ${(error as Error).message} (webhook-id ${String(request.headers['webhook-id'])})`);
+      invalid(
+        `${name}: ${(error as Error).message} (webhook-id ${String(request.headers['webhook-id'])})`,
+      );
       return 400;
     }
     const id = (payload as { id?: unknown }).id;
     if (typeof id !== 'string' || id !== request.headers['webhook-id']) {
-      invalid(`${name}: body id ${String(id)} differs from webhook-id ${String(request.headers['webhook-id'])}`);
+      invalid(
+        `${name}: body id ${String(id)} differs from webhook-id ${String(request.headers['webhook-id'])}`,
+      );
       return 400;
     }
     if (random.chance(failureRate)) {
@@ -74,8 +95,11 @@ export async function startWebhookReceiver(random: Random, failureRate: number):
       if (size <= bodyBytesMax) chunks.push(chunk);
     });
     request.on('end', () => {
-      const status = size > bodyBytesMax ? 413 : handle(request, Buffer.concat(chunks).toString('utf8'));
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'no');
+      const status =
+        size > bodyBytesMax ? 413 : handle(request, Buffer.concat(chunks).toString('utf8'));
+      response
+        .writeHead(status, { 'content-type': 'text/plain' })
+        .end(status === 200 ? 'ok' : 'no');
     });
     request.on('error', () => response.destroy());
   });

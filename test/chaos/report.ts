@@ -2,7 +2,8 @@
 // what was done to the system, the first few findings of each kind, and where the logs are.
 import type { ChaosResult } from './chaos.ts';
 
-const row = (label: string, value: string | number, verdict = '') => `  ${label.padEnd(42)} ${String(value).padStart(10)}  ${verdict}`;
+const row = (label: string, value: string | number, verdict = '') =>
+  `  ${label.padEnd(42)} ${String(value).padStart(10)}  ${verdict}`;
 const zero = (value: number) => (value === 0 ? 'ok' : 'FAILED');
 
 export function formatReport(result: ChaosResult): string {
@@ -13,19 +14,61 @@ export function formatReport(result: ChaosResult): string {
     '',
     '  what was done',
     row('payment intents', summary.payments),
-    row('flows started', Object.values(load.flows).reduce((sum, count) => sum + count, 0), Object.entries(load.flows).map(([flow, count]) => `${flow} ${count}`).join(', ')),
-    row('  by status', '', Object.entries(result.statuses.intents).map(([status, count]) => `${status} ${count}`).join(', ')),
-    row('attempts by status', '', Object.entries(result.statuses.attempts).map(([status, count]) => `${status} ${count}`).join(', ')),
-    row('attempts synced / PSP webhooks in', result.statuses.syncedAttempts, `${result.statuses.pspWebhooks} PSP webhooks recorded`),
+    row(
+      'flows started',
+      Object.values(load.flows).reduce((sum, count) => sum + count, 0),
+      Object.entries(load.flows)
+        .map(([flow, count]) => `${flow} ${count}`)
+        .join(', '),
+    ),
+    row(
+      '  by status',
+      '',
+      Object.entries(result.statuses.intents)
+        .map(([status, count]) => `${status} ${count}`)
+        .join(', '),
+    ),
+    row(
+      'attempts by status',
+      '',
+      Object.entries(result.statuses.attempts)
+        .map(([status, count]) => `${status} ${count}`)
+        .join(', '),
+    ),
+    row(
+      'attempts synced / PSP webhooks in',
+      result.statuses.syncedAttempts,
+      `${result.statuses.pspWebhooks} PSP webhooks recorded`,
+    ),
     row('refunds', summary.refunds),
-    row('requests (retries: network/5xx/409)', client.requests, `${client.retries.network}/${client.retries.server}/${client.retries.keyInUse}`),
+    row(
+      'requests (retries: network/5xx/409)',
+      client.requests,
+      `${client.retries.network}/${client.retries.server}/${client.retries.keyInUse}`,
+    ),
     row('requests never answered', client.gaveUp),
     row('SIGKILLs (api / worker)', summary.kills, `${chaos.kills.api} / ${chaos.kills.worker}`),
     row('NATS restarts', summary.nats_restarts),
-    row('settle: syncs / resends / captures / cancels', settle === undefined ? '-' : settle.syncs, settle === undefined ? '' : `${settle.resends} / ${settle.captures} / ${settle.cancels}, ${settle.rounds} rounds, ${settle.seconds.toFixed(1)} s`),
+    row(
+      'settle: syncs / resends / captures / cancels',
+      settle === undefined ? '-' : settle.syncs,
+      settle === undefined
+        ? ''
+        : `${settle.resends} / ${settle.captures} / ${settle.cancels}, ${settle.rounds} rounds, ${settle.seconds.toFixed(1)} s`,
+    ),
     row('events', summary.events),
-    row('webhook deliveries (500s injected)', receiver.deliveries, `${receiver.injectedFailures} injected, ${receiver.duplicates} duplicates, waited ${result.webhookWaitSeconds.toFixed(1)} s`),
-    row('webhook lag p50 / p99 / max (ms)', result.webhookLag === undefined ? '-' : result.webhookLag.p50Ms, result.webhookLag === undefined ? '' : `${result.webhookLag.p99Ms} / ${result.webhookLag.maxMs}, slowest ${result.webhookLag.slowest}`),
+    row(
+      'webhook deliveries (500s injected)',
+      receiver.deliveries,
+      `${receiver.injectedFailures} injected, ${receiver.duplicates} duplicates, waited ${result.webhookWaitSeconds.toFixed(1)} s`,
+    ),
+    row(
+      'webhook lag p50 / p99 / max (ms)',
+      result.webhookLag === undefined ? '-' : result.webhookLag.p50Ms,
+      result.webhookLag === undefined
+        ? ''
+        : `${result.webhookLag.p99Ms} / ${result.webhookLag.maxMs}, slowest ${result.webhookLag.slowest}`,
+    ),
     '',
     '  checks',
     row('double charges', summary.double_charges, zero(summary.double_charges)),
@@ -39,18 +82,28 @@ export function formatReport(result: ChaosResult): string {
   ];
   const unexpected = Object.entries(load.unexpected);
   if (unexpected.length > 0 || load.unanswered > 0) {
-    lines.push('', `  answers the flows did not expect (not failures by themselves): ${unexpected.map(([key, count]) => `${key} ×${count}`).join(', ')}${load.unanswered > 0 ? `; unanswered ×${load.unanswered}` : ''}`);
+    lines.push(
+      '',
+      `  answers the flows did not expect (not failures by themselves): ${unexpected.map(([key, count]) => `${key} ×${count}`).join(', ')}${load.unanswered > 0 ? `; unanswered ×${load.unanswered}` : ''}`,
+    );
     for (const sample of load.unexpectedSamples.slice(0, 3)) lines.push(`    ${sample}`);
   }
   if (result.findings.samples.length > 0) {
     lines.push('', '  findings');
-    for (const finding of result.findings.samples) lines.push(`    [${finding.kind}] ${finding.detail.slice(0, 1_200)}`);
+    for (const finding of result.findings.samples)
+      lines.push(`    [${finding.kind}] ${finding.detail.slice(0, 1_200)}`);
   }
-  for (const problem of result.ledger?.problems.slice(0, 10) ?? []) lines.push(`    [ledger] ${problem}`);
+  for (const problem of result.ledger?.problems.slice(0, 10) ?? [])
+    lines.push(`    [ledger] ${problem}`);
   for (const sample of receiver.invalidSamples) lines.push(`    [signature] ${sample}`);
   for (const failure of settle?.failures ?? []) lines.push(`    [settle] ${failure}`);
   for (const error of result.errors) lines.push('', `  error: ${error}`);
-  if (chaos.timeline.length > 0) lines.push('', '  timeline (since the load started)', ...chaos.timeline.map((line) => `    ${line}`));
+  if (chaos.timeline.length > 0)
+    lines.push(
+      '',
+      '  timeline (since the load started)',
+      ...chaos.timeline.map((line) => `    ${line}`),
+    );
   if (result.logDirectory !== undefined) lines.push('', `  process logs: ${result.logDirectory}`);
   lines.push('');
   return lines.join('\n');

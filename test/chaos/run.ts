@@ -10,10 +10,17 @@ import { parseArgs } from 'node:util';
 import { defaultChaosOptions, runChaosScenario, type ChaosOptions } from './chaos.ts';
 import { formatReport } from './report.ts';
 
-function integer(value: string | undefined, name: string, minimum: number, maximum: number, fallback: number): number {
+function integer(
+  value: string | undefined,
+  name: string,
+  minimum: number,
+  maximum: number,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum) throw new Error(`--${name} must be an integer from ${minimum} to ${maximum}`);
+  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum)
+    throw new Error(`--${name} must be an integer from ${minimum} to ${maximum}`);
   return parsed;
 }
 
@@ -21,25 +28,45 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions & { jso
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      seconds: { type: 'string' }, clients: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false },
-      'nats-restarts': { type: 'string' }, merchants: { type: 'string' }, mode: { type: 'string' }, 'database-url': { type: 'string' },
-      'keep-logs': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+      seconds: { type: 'string' },
+      clients: { type: 'string' },
+      kills: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'nats-restarts': { type: 'string' },
+      merchants: { type: 'string' },
+      mode: { type: 'string' },
+      'database-url': { type: 'string' },
+      'keep-logs': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const mode = values.mode ?? defaultChaosOptions.mode;
-  if (mode !== 'jetstream' && mode !== 'embedded') throw new Error('--mode must be jetstream or embedded');
+  if (mode !== 'jetstream' && mode !== 'embedded')
+    throw new Error('--mode must be jetstream or embedded');
   const databaseUrl = values['database-url'] ?? defaultChaosOptions.databaseUrl;
-  if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname)) throw new Error('the chaos test only runs against a local PostgreSQL');
+  if (!['127.0.0.1', 'localhost'].includes(new URL(databaseUrl).hostname))
+    throw new Error('the chaos test only runs against a local PostgreSQL');
   return {
     ...defaultChaosOptions,
     seconds: integer(values.seconds, 'seconds', 1, 3_600, defaultChaosOptions.seconds),
     clients: integer(values.clients, 'clients', 1, 64, defaultChaosOptions.clients),
     kills: integer(values.kills, 'kills', 0, 100, defaultChaosOptions.kills),
     seed: integer(values.seed, 'seed', 0, 2 ** 31 - 1, defaultChaosOptions.seed),
-    natsRestarts: integer(values['nats-restarts'], 'nats-restarts', 0, 10, defaultChaosOptions.natsRestarts),
+    natsRestarts: integer(
+      values['nats-restarts'],
+      'nats-restarts',
+      0,
+      10,
+      defaultChaosOptions.natsRestarts,
+    ),
     merchants: integer(values.merchants, 'merchants', 1, 10, defaultChaosOptions.merchants),
-    mode, databaseUrl, keepLogs: values['keep-logs'], verbose: !values.quiet, json: values.json,
+    mode,
+    databaseUrl,
+    keepLogs: values['keep-logs'],
+    verbose: !values.quiet,
+    json: values.json,
   };
 }
 

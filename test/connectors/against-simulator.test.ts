@@ -8,7 +8,14 @@ import { ConnectorError } from '../../src/connectors/errors.ts';
 import { paytmConnector } from '../../src/connectors/paytm/connector.ts';
 import { razorpayConnector } from '../../src/connectors/razorpay/connector.ts';
 import { stripeConnector } from '../../src/connectors/stripe/connector.ts';
-import type { CallContext, CaptureMode, Connector, DeclineCode, PaymentOutcome, RefundOutcome } from '../../src/connectors/types.ts';
+import type {
+  CallContext,
+  CaptureMode,
+  Connector,
+  DeclineCode,
+  PaymentOutcome,
+  RefundOutcome,
+} from '../../src/connectors/types.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 
 const SIM_TIMEOUT_DELAY_MS = 300;
@@ -54,10 +61,17 @@ type Psp = 'stripe' | 'razorpay' | 'paytm';
 const CREDENTIALS: Record<Psp, Omit<CallContext['credentials'], 'baseUrl'>> = {
   stripe: { apiKey: 'sk_test_sim' },
   razorpay: { apiKey: 'rzp_test_sim', apiSecret: 'sim_secret' },
-  paytm: { apiKey: 'unused', apiSecret: 'sim_merchant_key', merchantAccount: 'SIMMID00000000000001' },
+  paytm: {
+    apiKey: 'unused',
+    apiSecret: 'sim_merchant_key',
+    merchantAccount: 'SIMMID00000000000001',
+  },
 };
 
-function context(psp: Psp, options: { idempotencyKey?: string; timeoutMs?: number } = {}): CallContext {
+function context(
+  psp: Psp,
+  options: { idempotencyKey?: string; timeoutMs?: number } = {},
+): CallContext {
   return {
     credentials: { baseUrl: `${simulatorUrl}/${psp}`, ...CREDENTIALS[psp] },
     idempotencyKey: options.idempotencyKey ?? `idem_${randomUUID()}`,
@@ -69,18 +83,43 @@ const newReference = (): string => `att_${randomUUID()}`;
 
 /** Card numbers must never come back from a connector, in any field. */
 function assertNoCardData<T extends PaymentOutcome | RefundOutcome>(outcome: T): T {
-  const text = JSON.stringify(outcome, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-  for (const number of ALL_CARD_NUMBERS) assert.ok(!text.includes(number), `card number in outcome: ${text}`);
+  const text = JSON.stringify(outcome, (_key, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+  for (const number of ALL_CARD_NUMBERS)
+    assert.ok(!text.includes(number), `card number in outcome: ${text}`);
   return outcome;
 }
 
 type GroundTruth = {
-  operations: Array<{ psp: string; type: string; status: string; paymentId: string; reference: string; amount: number; currency: string; declineCode?: string; idempotencyKey?: string }>;
-  payments: Array<{ psp: string; paymentId: string; reference: string; currency: string; authorized: number; captured: number; refunded: number; voided: boolean; status: string }>;
+  operations: Array<{
+    psp: string;
+    type: string;
+    status: string;
+    paymentId: string;
+    reference: string;
+    amount: number;
+    currency: string;
+    declineCode?: string;
+    idempotencyKey?: string;
+  }>;
+  payments: Array<{
+    psp: string;
+    paymentId: string;
+    reference: string;
+    currency: string;
+    authorized: number;
+    captured: number;
+    refunded: number;
+    voided: boolean;
+    status: string;
+  }>;
 };
 
 async function groundTruth(psp: Psp, reference: string): Promise<GroundTruth> {
-  const response = await fetch(`${simulatorUrl}/_sim/ground-truth?${new URLSearchParams({ psp, reference }).toString()}`);
+  const response = await fetch(
+    `${simulatorUrl}/_sim/ground-truth?${new URLSearchParams({ psp, reference }).toString()}`,
+  );
   assert.equal(response.status, 200);
   return (await response.json()) as GroundTruth;
 }
@@ -92,25 +131,52 @@ type Flow = {
   amount: bigint;
 };
 
-function authorize(flow: Flow, reference: string, card: string, options: { captureMode?: CaptureMode; idempotencyKey?: string; timeoutMs?: number } = {}): Promise<PaymentOutcome> {
+function authorize(
+  flow: Flow,
+  reference: string,
+  card: string,
+  options: { captureMode?: CaptureMode; idempotencyKey?: string; timeoutMs?: number } = {},
+): Promise<PaymentOutcome> {
   const request = {
     reference,
     amount: flow.amount,
     currency: flow.currency,
     captureMode: options.captureMode ?? 'automatic',
-    card: { number: card, expiryMonth: 12, expiryYear: 2030, cvc: '123', holderName: 'Ada Lovelace' },
+    card: {
+      number: card,
+      expiryMonth: 12,
+      expiryYear: 2030,
+      cvc: '123',
+      holderName: 'Ada Lovelace',
+    },
     description: 'Payrail integration test',
   } as const;
   return flow.connector.authorize(request, context(flow.psp, options)).then(assertNoCardData);
 }
 
 function sync(flow: Flow, reference: string, pspReference?: string): Promise<PaymentOutcome> {
-  const request = { reference, amount: flow.amount, currency: flow.currency, ...(pspReference === undefined ? {} : { pspReference }) };
+  const request = {
+    reference,
+    amount: flow.amount,
+    currency: flow.currency,
+    ...(pspReference === undefined ? {} : { pspReference }),
+  };
   return flow.connector.sync(request, context(flow.psp)).then(assertNoCardData);
 }
 
-function refund(flow: Flow, pspReference: string, reference: string, amount: bigint, refundReference = `rfd_${randomUUID()}`): Promise<RefundOutcome> {
-  return flow.connector.refund({ pspReference, reference, refundReference, amount, currency: flow.currency }, context(flow.psp)).then(assertNoCardData);
+function refund(
+  flow: Flow,
+  pspReference: string,
+  reference: string,
+  amount: bigint,
+  refundReference = `rfd_${randomUUID()}`,
+): Promise<RefundOutcome> {
+  return flow.connector
+    .refund(
+      { pspReference, reference, refundReference, amount, currency: flow.currency },
+      context(flow.psp),
+    )
+    .then(assertNoCardData);
 }
 
 async function setFaults(psp: Psp, settings: Record<string, unknown> | undefined): Promise<void> {
@@ -123,7 +189,10 @@ async function setFaults(psp: Psp, settings: Record<string, unknown> | undefined
 }
 
 function requirePspReference(outcome: PaymentOutcome): string {
-  assert.ok(outcome.pspReference !== undefined, `no pspReference in ${JSON.stringify(outcome.status)}`);
+  assert.ok(
+    outcome.pspReference !== undefined,
+    `no pspReference in ${JSON.stringify(outcome.status)}`,
+  );
   return outcome.pspReference;
 }
 
@@ -153,7 +222,12 @@ function commonFlows(flow: Flow): void {
       assert.equal(outcome.status, 'failed');
       assert.equal(outcome.declineCode, declineCode);
       const truth = await groundTruth(flow.psp, reference);
-      assert.equal(truth.operations.filter((operation) => operation.type === 'authorize' && operation.status === 'declined').length, 1);
+      assert.equal(
+        truth.operations.filter(
+          (operation) => operation.type === 'authorize' && operation.status === 'declined',
+        ).length,
+        1,
+      );
       const synced = await sync(flow, reference);
       assert.equal(synced.status, 'failed');
       assert.equal(synced.declineCode, declineCode);
@@ -174,13 +248,19 @@ function commonFlows(flow: Flow): void {
 
     it(`reports the timeout card (${captureMode}) as unknown, then sync finds it ${expected}`, async () => {
       const reference = newReference();
-      const outcome = await authorize(flow, reference, CARDS.timeout, { captureMode, timeoutMs: SHORT_TIMEOUT_MS });
+      const outcome = await authorize(flow, reference, CARDS.timeout, {
+        captureMode,
+        timeoutMs: SHORT_TIMEOUT_MS,
+      });
       // 'timeout' (not a response) proves the call gave up before the simulator answered.
       assert.deepEqual([outcome.status, outcome.pspCode], ['unknown', 'timeout']);
       const synced = await sync(flow, reference);
       assert.equal(synced.status, expected);
       assert.equal(synced.amountAuthorized, flow.amount);
-      assert.equal((await groundTruth(flow.psp, reference)).payments[0]?.paymentId, synced.pspReference);
+      assert.equal(
+        (await groundTruth(flow.psp, reference)).payments[0]?.paymentId,
+        synced.pspReference,
+      );
     });
 
     it(`reports the lost-response card (${captureMode}) as unknown, then sync finds it ${expected}`, async () => {
@@ -190,7 +270,10 @@ function commonFlows(flow: Flow): void {
       const synced = await sync(flow, reference);
       assert.equal(synced.status, expected);
       const payment = (await groundTruth(flow.psp, reference)).payments[0];
-      assert.deepEqual([payment?.paymentId, payment?.authorized], [synced.pspReference, Number(flow.amount)]);
+      assert.deepEqual(
+        [payment?.paymentId, payment?.authorized],
+        [synced.pspReference, Number(flow.amount)],
+      );
     });
   }
 
@@ -212,9 +295,15 @@ function commonFlows(flow: Flow): void {
   it('retries a timed-out authorize with the same key and gets the stored result at once', async () => {
     const reference = newReference();
     const idempotencyKey = `idem_${randomUUID()}`;
-    const first = await authorize(flow, reference, CARDS.timeout, { idempotencyKey, timeoutMs: SHORT_TIMEOUT_MS });
+    const first = await authorize(flow, reference, CARDS.timeout, {
+      idempotencyKey,
+      timeoutMs: SHORT_TIMEOUT_MS,
+    });
     assert.equal(first.status, 'unknown');
-    const retry = await authorize(flow, reference, CARDS.timeout, { idempotencyKey, timeoutMs: 5000 });
+    const retry = await authorize(flow, reference, CARDS.timeout, {
+      idempotencyKey,
+      timeoutMs: 5000,
+    });
     assert.equal(retry.status, captured);
     const truth = await groundTruth(flow.psp, reference);
     assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
@@ -226,7 +315,13 @@ function commonFlows(flow: Flow): void {
     const pspReference = requirePspReference(await authorize(flow, reference, CARDS.approved));
     const refundReference = `rfd_${randomUUID()}`;
     const idempotencyKey = `idem_${randomUUID()}`;
-    const request = { pspReference, reference, refundReference, amount: flow.amount, currency: flow.currency };
+    const request = {
+      pspReference,
+      reference,
+      refundReference,
+      amount: flow.amount,
+      currency: flow.currency,
+    };
     await setFaults(flow.psp, { seed: 1, lostResponseRate: 1 });
     let lost: RefundOutcome;
     try {
@@ -251,18 +346,26 @@ function commonFlows(flow: Flow): void {
     } finally {
       await setFaults(flow.psp, undefined);
     }
-    assert.deepEqual(outcomes.map((outcome) => outcome.status), ['unknown', 'unknown']);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['unknown', 'unknown'],
+    );
     assert.equal((await groundTruth(flow.psp, reference)).operations.length, 0);
   });
 
   if (flow.connector.capabilities.captureModes.includes('manual')) {
     it('reports a capture whose response is lost as unknown; sync then finds it captured', async () => {
       const reference = newReference();
-      const pspReference = requirePspReference(await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' }));
+      const pspReference = requirePspReference(
+        await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' }),
+      );
       await setFaults(flow.psp, { seed: 3, lostResponseRate: 1 });
       let lost: PaymentOutcome;
       try {
-        lost = await flow.connector.capture({ pspReference, reference, amount: flow.amount, currency: flow.currency }, context(flow.psp));
+        lost = await flow.connector.capture(
+          { pspReference, reference, amount: flow.amount, currency: flow.currency },
+          context(flow.psp),
+        );
       } finally {
         await setFaults(flow.psp, undefined);
       }
@@ -285,16 +388,26 @@ describe('connectors against the PSP simulator', () => {
   after(() => simulator?.stop());
 
   describe('stripe', () => {
-    const flow: Flow = { psp: 'stripe', connector: stripeConnector, currency: 'usd', amount: 2000n };
+    const flow: Flow = {
+      psp: 'stripe',
+      connector: stripeConnector,
+      currency: 'usd',
+      amount: 2000n,
+    };
     commonFlows(flow);
 
     it('authorizes manually, captures part, and the rest is released', async () => {
       const reference = newReference();
-      const authorized = await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' });
+      const authorized = await authorize(flow, reference, CARDS.approved, {
+        captureMode: 'manual',
+      });
       assert.equal(authorized.status, 'authorized');
       assert.equal(authorized.amountAuthorized, 2000n);
       const pspReference = requirePspReference(authorized);
-      const outcome = await stripeConnector.capture({ pspReference, reference, amount: 1500n, currency: 'usd' }, context('stripe'));
+      const outcome = await stripeConnector.capture(
+        { pspReference, reference, amount: 1500n, currency: 'usd' },
+        context('stripe'),
+      );
       assert.deepEqual([outcome.status, outcome.amountCaptured], ['captured', 1500n]);
       const payment = (await groundTruth('stripe', reference)).payments[0];
       assert.deepEqual([payment?.authorized, payment?.captured], [2000, 1500]);
@@ -302,11 +415,19 @@ describe('connectors against the PSP simulator', () => {
 
     it('voids a manual authorization', async () => {
       const reference = newReference();
-      const pspReference = requirePspReference(await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' }));
-      const outcome = await stripeConnector.void({ pspReference, reference, amount: 2000n, currency: 'usd' }, context('stripe'));
+      const pspReference = requirePspReference(
+        await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' }),
+      );
+      const outcome = await stripeConnector.void(
+        { pspReference, reference, amount: 2000n, currency: 'usd' },
+        context('stripe'),
+      );
       assert.equal(outcome.status, 'voided');
       assert.equal((await groundTruth('stripe', reference)).payments[0]?.voided, true);
-      const again = await stripeConnector.capture({ pspReference, reference, amount: 2000n, currency: 'usd' }, context('stripe'));
+      const again = await stripeConnector.capture(
+        { pspReference, reference, amount: 2000n, currency: 'usd' },
+        context('stripe'),
+      );
       assert.equal(again.status, 'failed');
       assert.equal(again.pspCode, 'payment_intent_unexpected_state');
     });
@@ -327,32 +448,60 @@ describe('connectors against the PSP simulator', () => {
 
     it('reports wrong credentials as failed (nothing was done)', async () => {
       const outcome = await stripeConnector.authorize(
-        { reference: newReference(), amount: 2000n, currency: 'usd', captureMode: 'automatic', card: { number: CARDS.approved, expiryMonth: 12, expiryYear: 2030 } },
-        { ...context('stripe'), credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_wrong' } },
+        {
+          reference: newReference(),
+          amount: 2000n,
+          currency: 'usd',
+          captureMode: 'automatic',
+          card: { number: CARDS.approved, expiryMonth: 12, expiryYear: 2030 },
+        },
+        {
+          ...context('stripe'),
+          credentials: { baseUrl: `${simulatorUrl}/stripe`, apiKey: 'sk_test_wrong' },
+        },
       );
       assert.deepEqual([outcome.status, outcome.pspCode], ['failed', 'api_key_invalid']);
     });
   });
 
   describe('razorpay', () => {
-    const flow: Flow = { psp: 'razorpay', connector: razorpayConnector, currency: 'inr', amount: 9900n };
+    const flow: Flow = {
+      psp: 'razorpay',
+      connector: razorpayConnector,
+      currency: 'inr',
+      amount: 9900n,
+    };
     commonFlows(flow);
 
     it('authorizes manually and captures the full amount; a partial capture is refused', async () => {
       const reference = newReference();
-      const authorized = await authorize(flow, reference, CARDS.approved, { captureMode: 'manual' });
+      const authorized = await authorize(flow, reference, CARDS.approved, {
+        captureMode: 'manual',
+      });
       assert.equal(authorized.status, 'authorized');
       const pspReference = requirePspReference(authorized);
-      const partial = await razorpayConnector.capture({ pspReference, reference, amount: 5000n, currency: 'inr' }, context('razorpay'));
+      const partial = await razorpayConnector.capture(
+        { pspReference, reference, amount: 5000n, currency: 'inr' },
+        context('razorpay'),
+      );
       assert.equal(partial.status, 'failed');
       assert.equal((await sync(flow, reference, pspReference)).status, 'authorized');
-      const outcome = await razorpayConnector.capture({ pspReference, reference, amount: 9900n, currency: 'inr' }, context('razorpay'));
+      const outcome = await razorpayConnector.capture(
+        { pspReference, reference, amount: 9900n, currency: 'inr' },
+        context('razorpay'),
+      );
       assert.deepEqual([outcome.status, outcome.amountCaptured], ['captured', 9900n]);
       assert.equal((await groundTruth('razorpay', reference)).payments[0]?.captured, 9900);
     });
 
     it('has no void', async () => {
-      await assert.rejects(razorpayConnector.void({ pspReference: 'pay_x', reference: 'r', amount: 1n, currency: 'inr' }, context('razorpay')), ConnectorError);
+      await assert.rejects(
+        razorpayConnector.void(
+          { pspReference: 'pay_x', reference: 'r', amount: 1n, currency: 'inr' },
+          context('razorpay'),
+        ),
+        ConnectorError,
+      );
     });
 
     it('refunds partially and repeatedly up to the captured amount, in another currency too', async () => {
@@ -369,13 +518,26 @@ describe('connectors against the PSP simulator', () => {
     });
 
     it('reports wrong credentials as failed on authorize (nothing was done) and unknown on sync', async () => {
-      const wrong = { ...context('razorpay'), credentials: { baseUrl: `${simulatorUrl}/razorpay`, apiKey: 'rzp_test_sim', apiSecret: 'wrong' } };
+      const wrong = {
+        ...context('razorpay'),
+        credentials: {
+          baseUrl: `${simulatorUrl}/razorpay`,
+          apiKey: 'rzp_test_sim',
+          apiSecret: 'wrong',
+        },
+      };
       const reference = newReference();
       const card = { number: CARDS.approved, expiryMonth: 12, expiryYear: 2030 };
-      const outcome = await razorpayConnector.authorize({ reference, amount: 100n, currency: 'inr', captureMode: 'automatic', card }, wrong);
+      const outcome = await razorpayConnector.authorize(
+        { reference, amount: 100n, currency: 'inr', captureMode: 'automatic', card },
+        wrong,
+      );
       assert.deepEqual([outcome.status, outcome.pspCode], ['failed', 'BAD_REQUEST_ERROR']);
       assert.equal((await groundTruth('razorpay', reference)).operations.length, 0);
-      assert.equal((await razorpayConnector.sync({ reference, amount: 100n, currency: 'inr' }, wrong)).status, 'unknown');
+      assert.equal(
+        (await razorpayConnector.sync({ reference, amount: 100n, currency: 'inr' }, wrong)).status,
+        'unknown',
+      );
     });
   });
 
@@ -399,15 +561,39 @@ describe('connectors against the PSP simulator', () => {
     });
 
     it('has no manual capture, capture or void', async () => {
-      await assert.rejects(authorize(flow, newReference(), CARDS.approved, { captureMode: 'manual' }), ConnectorError);
-      await assert.rejects(paytmConnector.capture({ pspReference: 't', reference: 'r', amount: 1n, currency: 'inr' }, context('paytm')), ConnectorError);
-      await assert.rejects(paytmConnector.void({ pspReference: 't', reference: 'r', amount: 1n, currency: 'inr' }, context('paytm')), ConnectorError);
+      await assert.rejects(
+        authorize(flow, newReference(), CARDS.approved, { captureMode: 'manual' }),
+        ConnectorError,
+      );
+      await assert.rejects(
+        paytmConnector.capture(
+          { pspReference: 't', reference: 'r', amount: 1n, currency: 'inr' },
+          context('paytm'),
+        ),
+        ConnectorError,
+      );
+      await assert.rejects(
+        paytmConnector.void(
+          { pspReference: 't', reference: 'r', amount: 1n, currency: 'inr' },
+          context('paytm'),
+        ),
+        ConnectorError,
+      );
     });
 
     it('reports a wrong merchant key (checksum invalid) as failed', async () => {
       const outcome = await paytmConnector.authorize(
-        { reference: newReference(), amount: 100n, currency: 'inr', captureMode: 'automatic', card: { number: CARDS.approved, expiryMonth: 12, expiryYear: 2030 } },
-        { ...context('paytm'), credentials: { ...context('paytm').credentials, apiSecret: 'wrong_key' } },
+        {
+          reference: newReference(),
+          amount: 100n,
+          currency: 'inr',
+          captureMode: 'automatic',
+          card: { number: CARDS.approved, expiryMonth: 12, expiryYear: 2030 },
+        },
+        {
+          ...context('paytm'),
+          credentials: { ...context('paytm').credentials, apiSecret: 'wrong_key' },
+        },
       );
       assert.deepEqual([outcome.status, outcome.pspCode], ['failed', '330']);
     });

@@ -7,24 +7,52 @@ import assert from 'node:assert/strict';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
-  DeadLetters, JetStreamRelay, connectToNats, createEventBus, ensureConsumer, ensureStream, handleOnce, silentLogger,
-  defaultStreamSettings, type BusHooks, type StreamSettings,
+  DeadLetters,
+  JetStreamRelay,
+  connectToNats,
+  createEventBus,
+  ensureConsumer,
+  ensureStream,
+  handleOnce,
+  silentLogger,
+  defaultStreamSettings,
+  type BusHooks,
+  type StreamSettings,
 } from '../../src/events/bus/index.ts';
 import { decodeEvent } from '../../src/events/bus/jetstream/codec.ts';
 import { eventsById } from '../../src/events/events.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import {
-  PrivateNatsServer, commitEvents, testLogger, count, effects, natsUrl, prepareDatabase, recordingConsumer, someEvents, uniqueSuffix, waitFor,
+  PrivateNatsServer,
+  commitEvents,
+  testLogger,
+  count,
+  effects,
+  natsUrl,
+  prepareDatabase,
+  recordingConsumer,
+  someEvents,
+  uniqueSuffix,
+  waitFor,
 } from './support.ts';
 
 const fastRetries = { retryDelayMsBase: 20, retryDelayMsMax: 100 };
 
 function streamFor(suffix: string): StreamSettings {
-  return { ...defaultStreamSettings, streamName: `PAYRAIL_TEST_${suffix}`, subjectPrefix: `payrail_test_${suffix}.events`, maxAgeMs: 3_600_000 };
+  return {
+    ...defaultStreamSettings,
+    streamName: `PAYRAIL_TEST_${suffix}`,
+    subjectPrefix: `payrail_test_${suffix}.events`,
+    maxAgeMs: 3_600_000,
+  };
 }
 
 function recordingHooks() {
-  const seen = { redeliveries: [] as string[], deadLetters: [] as string[], results: [] as string[] };
+  const seen = {
+    redeliveries: [] as string[],
+    deadLetters: [] as string[],
+    results: [] as string[],
+  };
   const hooks: BusHooks = {
     onRedelivery: (consumer) => seen.redeliveries.push(consumer),
     onDeadLetter: (consumer) => seen.deadLetters.push(consumer),
@@ -56,7 +84,9 @@ describe('JetStream event bus', () => {
   });
 
   async function clean(): Promise<void> {
-    await testDatabase.database.exec('DELETE FROM bus_test_effects; DELETE FROM event_inbox; DELETE FROM event_dead_letters; DELETE FROM event_outbox');
+    await testDatabase.database.exec(
+      'DELETE FROM bus_test_effects; DELETE FROM event_inbox; DELETE FROM event_dead_letters; DELETE FROM event_outbox',
+    );
   }
 
   test('relay and workers deliver each event once to each consumer; duplicates change nothing', async () => {
@@ -67,7 +97,14 @@ describe('JetStream event bus', () => {
     const consumers = [recordingConsumer('webhooks'), recordingConsumer('status_sync')];
     const { seen, hooks } = recordingHooks();
     const bus = createEventBus({
-      database, consumers, connection, streamName: stream.streamName, subjectPrefix: stream.subjectPrefix, maxAttempts: 3, logger: silentLogger, hooks,
+      database,
+      consumers,
+      connection,
+      streamName: stream.streamName,
+      subjectPrefix: stream.subjectPrefix,
+      maxAttempts: 3,
+      logger: silentLogger,
+      hooks,
       tuning: { pollIntervalMs: 50, batchSize: 25, stream: { maxAgeMs: stream.maxAgeMs } },
     });
     assert.equal(bus.mode, 'jetstream');
@@ -84,13 +121,34 @@ describe('JetStream event bus', () => {
       const client = jetstream(connection);
       const [first] = await eventsById(database, [events[0]!.id]);
       const subject = `${stream.subjectPrefix}.${first!.type}`;
-      const copy = await client.publish(subject, JSON.stringify({ ...first, merchant_id: first!.merchantId, object_id: first!.objectId, created_at: first!.createdAt }), { msgID: first!.id });
+      const copy = await client.publish(
+        subject,
+        JSON.stringify({
+          ...first,
+          merchant_id: first!.merchantId,
+          object_id: first!.objectId,
+          created_at: first!.createdAt,
+        }),
+        { msgID: first!.id },
+      );
       assert.equal(copy.duplicate, true);
       // Published again under another message id (a relay that came back after the duplicate
       // window): delivered, and the inboxes drop it.
-      const late = await client.publish(subject, JSON.stringify({ ...first, merchant_id: first!.merchantId, object_id: first!.objectId, created_at: first!.createdAt }), { msgID: `${first!.id}-late` });
+      const late = await client.publish(
+        subject,
+        JSON.stringify({
+          ...first,
+          merchant_id: first!.merchantId,
+          object_id: first!.objectId,
+          created_at: first!.createdAt,
+        }),
+        { msgID: `${first!.id}-late` },
+      );
       assert.equal(late.duplicate, false);
-      await waitFor('the late copy to be seen by both consumers', () => seen.results.filter((result) => result.endsWith(':duplicate')).length === 2);
+      await waitFor(
+        'the late copy to be seen by both consumers',
+        () => seen.results.filter((result) => result.endsWith(':duplicate')).length === 2,
+      );
     } finally {
       await bus.stop();
     }
@@ -110,15 +168,24 @@ describe('JetStream event bus', () => {
     streams.push(stream.streamName);
     await ensureStream(await jetstreamManager(connection), stream);
     await commitEvents(database, someEvents(merchantId, 120));
-    const relays = [0, 1].map(() => new JetStreamRelay({ connection, database, logger: silentLogger, stream, batchSize: 10 }));
-    const claimedBy = await Promise.all(relays.map(async (relay) => {
-      let total = 0;
-      for (let claimed = await relay.relayOnce(); claimed > 0; claimed = await relay.relayOnce()) total += claimed;
-      return total;
-    }));
+    const relays = [0, 1].map(
+      () =>
+        new JetStreamRelay({ connection, database, logger: silentLogger, stream, batchSize: 10 }),
+    );
+    const claimedBy = await Promise.all(
+      relays.map(async (relay) => {
+        let total = 0;
+        for (let claimed = await relay.relayOnce(); claimed > 0; claimed = await relay.relayOnce())
+          total += claimed;
+        return total;
+      }),
+    );
     assert.equal(claimedBy[0]! + claimedBy[1]!, 120, `claimed ${claimedBy.join(' + ')}`);
     assert.equal(await count(database, 'SELECT 1 FROM event_outbox'), 0);
-    assert.equal((await (await jetstreamManager(connection)).streams.info(stream.streamName)).state.messages, 120);
+    assert.equal(
+      (await (await jetstreamManager(connection)).streams.info(stream.streamName)).state.messages,
+      120,
+    );
   });
 
   test('a delivery whose handler committed but whose ack was lost is redelivered and changes nothing', async () => {
@@ -129,22 +196,35 @@ describe('JetStream event bus', () => {
     const consumer = recordingConsumer('ledger_sync');
     const manager = await jetstreamManager(connection);
     await ensureStream(manager, stream);
-    await ensureConsumer(manager, stream.streamName, consumer.name, { ackWaitMs: 30_000, maxAckPending: 1000 });
+    await ensureConsumer(manager, stream.streamName, consumer.name, {
+      ackWaitMs: 30_000,
+      maxAckPending: 1000,
+    });
     const relay = new JetStreamRelay({ connection, database, logger: silentLogger, stream });
     const [event] = someEvents(merchantId, 1);
     await commitEvents(database, [event!]);
     assert.equal(await relay.relayOnce(), 1);
 
     // A worker takes the message, commits the handler's work, and then loses the ack.
-    const first = await (await jetstream(connection).consumers.get(stream.streamName, consumer.name)).next({ expires: 5000 });
+    const first = await (
+      await jetstream(connection).consumers.get(stream.streamName, consumer.name)
+    ).next({ expires: 5000 });
     assert.ok(first !== null);
     assert.equal(await handleOnce(database, consumer, decodeEvent(first.data)), 'handled');
     first.nak();
 
     const { seen, hooks } = recordingHooks();
     const bus = createEventBus({
-      database, consumers: [consumer], connection, roles: ['workers'], streamName: stream.streamName, subjectPrefix: stream.subjectPrefix,
-      maxAttempts: 3, logger: silentLogger, hooks, tuning: { stream: { maxAgeMs: stream.maxAgeMs } },
+      database,
+      consumers: [consumer],
+      connection,
+      roles: ['workers'],
+      streamName: stream.streamName,
+      subjectPrefix: stream.subjectPrefix,
+      maxAttempts: 3,
+      logger: silentLogger,
+      hooks,
+      tuning: { stream: { maxAgeMs: stream.maxAgeMs } },
     });
     await bus.start();
     try {
@@ -167,8 +247,19 @@ describe('JetStream event bus', () => {
     const broken = recordingConsumer('broken', { failing: true });
     const { seen, hooks } = recordingHooks();
     const bus = createEventBus({
-      database, consumers: [healthy, broken], connection, streamName: stream.streamName, subjectPrefix: stream.subjectPrefix,
-      maxAttempts: 3, logger: silentLogger, hooks, tuning: { retryDelays: fastRetries, pollIntervalMs: 50, stream: { maxAgeMs: stream.maxAgeMs } },
+      database,
+      consumers: [healthy, broken],
+      connection,
+      streamName: stream.streamName,
+      subjectPrefix: stream.subjectPrefix,
+      maxAttempts: 3,
+      logger: silentLogger,
+      hooks,
+      tuning: {
+        retryDelays: fastRetries,
+        pollIntervalMs: 50,
+        stream: { maxAgeMs: stream.maxAgeMs },
+      },
     });
     await bus.start();
     const [event] = someEvents(merchantId, 1);
@@ -193,7 +284,10 @@ describe('JetStream event bus', () => {
     assert.equal(deadLetter.attempts, 3);
     broken.failing = false;
     assert.equal((await deadLetters.replay(deadLetter.id)).outcome, 'handled');
-    assert.deepEqual((await effects(database)).map((row) => `${row.consumer}:${row.copies}`), ['broken:1', 'healthy:1']);
+    assert.deepEqual(
+      (await effects(database)).map((row) => `${row.consumer}:${row.copies}`),
+      ['broken:1', 'healthy:1'],
+    );
   });
 });
 
@@ -204,7 +298,11 @@ describe('JetStream event bus across a NATS restart', () => {
     await server.start();
     const consumers = [recordingConsumer('webhooks'), recordingConsumer('status_sync')];
     const bus = createEventBus({
-      database: testDatabase.database, consumers, natsUrl: server.url, maxAttempts: 5, logger: testLogger(),
+      database: testDatabase.database,
+      consumers,
+      natsUrl: server.url,
+      maxAttempts: 5,
+      logger: testLogger(),
       tuning: { pollIntervalMs: 50, reconnectTimeWaitMs: 100, retryDelays: fastRetries },
     });
     try {

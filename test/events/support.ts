@@ -15,24 +15,39 @@ import type { BusLogger } from '../../src/events/bus/index.ts';
 import type { Database } from '../../src/storage/database.ts';
 
 export async function prepareDatabase(database: Database): Promise<string> {
-  await database.exec('CREATE TABLE bus_test_effects (consumer text NOT NULL, event_id text NOT NULL)');
+  await database.exec(
+    'CREATE TABLE bus_test_effects (consumer text NOT NULL, event_id text NOT NULL)',
+  );
   const { merchant } = await new Merchants(database).create({ name: 'Bus test merchant' });
   return merchant.id;
 }
 
 export function someEvents(merchantId: string, count: number): NewEvent[] {
   return Array.from({ length: count }, (_, index) =>
-    newEvent(merchantId, 'payment_intent.created', { id: `pi_test_${index}`, object: 'payment_intent', amount: 1000 + index, currency: 'eur' }));
+    newEvent(merchantId, 'payment_intent.created', {
+      id: `pi_test_${index}`,
+      object: 'payment_intent',
+      amount: 1000 + index,
+      currency: 'eur',
+    }),
+  );
 }
 
 export async function commitEvents(database: Database, events: readonly NewEvent[]): Promise<void> {
   await database.transaction((tx) => insertEvents(tx, events));
 }
 
-export type RecordingConsumer = EventConsumer & { calls: number; failing: boolean; failuresLeft: number };
+export type RecordingConsumer = EventConsumer & {
+  calls: number;
+  failing: boolean;
+  failuresLeft: number;
+};
 
 /** Writes one effect row per handled event; throws while `failing`, or for the next `failuresLeft` calls. */
-export function recordingConsumer(name: string, options: { failing?: boolean; failuresLeft?: number; delayMs?: number } = {}): RecordingConsumer {
+export function recordingConsumer(
+  name: string,
+  options: { failing?: boolean; failuresLeft?: number; delayMs?: number } = {},
+): RecordingConsumer {
   const consumer: RecordingConsumer = {
     name,
     calls: 0,
@@ -40,8 +55,12 @@ export function recordingConsumer(name: string, options: { failing?: boolean; fa
     failuresLeft: options.failuresLeft ?? 0,
     async handle(tx, event) {
       consumer.calls++;
-      await tx.query('INSERT INTO bus_test_effects (consumer, event_id) VALUES ($1, $2)', [name, event.id]);
-      if (options.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      await tx.query('INSERT INTO bus_test_effects (consumer, event_id) VALUES ($1, $2)', [
+        name,
+        event.id,
+      ]);
+      if (options.delayMs !== undefined)
+        await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       if (consumer.failing) throw new Error(`${name} is failing on purpose`);
       if (consumer.failuresLeft > 0) {
         consumer.failuresLeft--;
@@ -52,19 +71,32 @@ export function recordingConsumer(name: string, options: { failing?: boolean; fa
   return consumer;
 }
 
-export async function effects(database: Database): Promise<{ consumer: string; event_id: string; copies: number }[]> {
+export async function effects(
+  database: Database,
+): Promise<{ consumer: string; event_id: string; copies: number }[]> {
   const result = await database.query<{ consumer: string; event_id: string; copies: number }>(
     'SELECT consumer, event_id, count(*)::int AS copies FROM bus_test_effects GROUP BY consumer, event_id ORDER BY consumer, event_id',
   );
   return result.rows;
 }
 
-export async function count(database: Database, sql: string, parameters: unknown[] = []): Promise<number> {
-  const result = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) counted`, parameters);
+export async function count(
+  database: Database,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<number> {
+  const result = await database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (${sql}) counted`,
+    parameters,
+  );
   return Number(result.rows[0]?.n ?? 0);
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -90,7 +122,11 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -107,11 +143,18 @@ export class PrivateNatsServer {
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDirectory], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      '/usr/sbin/nats-server',
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDirectory],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.#process = child;
     await new Promise<void>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${output}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`nats-server did not start: ${output}`)),
+        10_000,
+      );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('Server is ready')) {

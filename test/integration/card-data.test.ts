@@ -14,11 +14,22 @@ import { createLogger, maskLine } from '../../src/observability/logger.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { cardNumberMask } from '../../src/vault/card.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, findCardNumberInLogs, knownTestCardNumbers, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import {
+  call,
+  findCardNumberInLogs,
+  knownTestCardNumbers,
+  startTestServer,
+  testAdminKey,
+  type TestServer,
+} from '../support/server.ts';
 
 /** Every column that can hold text, as `table.column`, in every table of the database's own schemas. */
 async function textColumns(database: Database): Promise<{ table: string; column: string }[]> {
-  const result = await database.query<{ table_schema: string; table_name: string; column_name: string }>(
+  const result = await database.query<{
+    table_schema: string;
+    table_name: string;
+    column_name: string;
+  }>(
     `SELECT c.table_schema, c.table_name, c.column_name
        FROM information_schema.columns c
        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
@@ -27,7 +38,10 @@ async function textColumns(database: Database): Promise<{ table: string; column:
       ORDER BY 1, 2, 3`,
   );
   const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
-  return result.rows.map((row) => ({ table: `${quote(row.table_schema)}.${quote(row.table_name)}`, column: quote(row.column_name) }));
+  return result.rows.map((row) => ({
+    table: `${quote(row.table_schema)}.${quote(row.table_name)}`,
+    column: quote(row.column_name),
+  }));
 }
 
 /** `table.column` for each column where one of the numbers appears (digits, optionally spaced or dashed). */
@@ -36,9 +50,11 @@ async function columnsHolding(database: Database, numbers: readonly string[]): P
   const found: string[] = [];
   for (const { table, column } of await textColumns(database)) {
     const hit = await database.query<{ pattern: string }>(
-      `SELECT DISTINCT p AS pattern FROM ${table} t, unnest($1::text[]) p WHERE t.${column}::text ~ p`, [patterns],
+      `SELECT DISTINCT p AS pattern FROM ${table} t, unnest($1::text[]) p WHERE t.${column}::text ~ p`,
+      [patterns],
     );
-    for (const row of hit.rows) found.push(`${table}.${column}: ${row.pattern.replaceAll('[ -]?', '').slice(-4)}`);
+    for (const row of hit.rows)
+      found.push(`${table}.${column}: ${row.pattern.replaceAll('[ -]?', '').slice(-4)}`);
   }
   return found;
 }
@@ -104,8 +120,18 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
     server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url });
     server.forbidInLogs(...Object.values(pans));
     receiver = await startReceiver();
-    key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Card shop' } })).body.secret_key);
-    const endpoint = await call(server, 'POST', '/v1/webhook_endpoints', { key, body: { url: receiver.url, enabled_events: ['*'] } });
+    key = String(
+      (
+        await call(server, 'POST', '/v1/admin/merchants', {
+          key: testAdminKey,
+          body: { name: 'Card shop' },
+        })
+      ).body.secret_key,
+    );
+    const endpoint = await call(server, 'POST', '/v1/webhook_endpoints', {
+      key,
+      body: { url: receiver.url, enabled_events: ['*'] },
+    });
     assert.equal(endpoint.status, 200, JSON.stringify(endpoint.body));
   });
   after(async () => {
@@ -119,42 +145,79 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
     }
   });
 
-  const card = (number: string, cvc = '123') => ({ type: 'card', card: { number, exp_month: 12, exp_year: 2031, cvc } });
+  const card = (number: string, cvc = '123') => ({
+    type: 'card',
+    card: { number, exp_month: 12, exp_year: 2031, cvc },
+  });
 
   test('vaulting a card, with and without an Idempotency-Key, JSON and form-encoded, shows only last4', async () => {
-    const plain = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.vaulted) });
+    const plain = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.vaulted),
+    });
     assert.equal(plain.status, 200, JSON.stringify(plain.body));
     assert.equal((plain.body.card as { last4: string }).last4, '5100');
 
-    const first = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.vaultedWithKey), idempotencyKey: 'vault-1' });
-    const replayed = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.vaultedWithKey), idempotencyKey: 'vault-1' });
+    const first = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.vaultedWithKey),
+      idempotencyKey: 'vault-1',
+    });
+    const replayed = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.vaultedWithKey),
+      idempotencyKey: 'vault-1',
+    });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replayed.body, first.body);
-    const otherCvc = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.vaultedWithKey, '124'), idempotencyKey: 'vault-1' });
+    const otherCvc = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.vaultedWithKey, '124'),
+      idempotencyKey: 'vault-1',
+    });
     assert.equal(otherCvc.status, 400, 'another CVC under the same key is other parameters');
     assert.equal(otherCvc.body.error?.code, 'idempotency_error');
 
     const form = await call(server, 'POST', '/v1/payment_methods', {
-      key, idempotencyKey: 'vault-form',
-      rawBody: `type=card&card[number]=${pans.vaultedByForm}&card[exp_month]=12&card[exp_year]=2031&card[cvc]=1234`, contentType: 'application/x-www-form-urlencoded',
+      key,
+      idempotencyKey: 'vault-form',
+      rawBody: `type=card&card[number]=${pans.vaultedByForm}&card[exp_month]=12&card[exp_year]=2031&card[cvc]=1234`,
+      contentType: 'application/x-www-form-urlencoded',
     });
     assert.equal(form.status, 200, JSON.stringify(form.body));
     assert.equal((form.body.card as { brand: string }).brand, 'amex');
 
-    const spaced = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.vaultedSpaced), idempotencyKey: 'vault-spaced' });
+    const spaced = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.vaultedSpaced),
+      idempotencyKey: 'vault-spaced',
+    });
     assert.equal(spaced.status, 200, JSON.stringify(spaced.body));
 
-    const incorrect = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.incorrect), idempotencyKey: 'vault-incorrect' });
+    const incorrect = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.incorrect),
+      idempotencyKey: 'vault-incorrect',
+    });
     assert.equal(incorrect.status, 402, JSON.stringify(incorrect.body));
     assert.equal(incorrect.body.error?.code, 'incorrect_number');
     for (const response of [plain, first, form, spaced, incorrect]) {
-      assert.equal(findCardNumberInLogs([JSON.stringify(response.body)], Object.values(pans)), undefined, 'no number in a response');
+      assert.equal(
+        findCardNumberInLogs([JSON.stringify(response.body)], Object.values(pans)),
+        undefined,
+        'no number in a response',
+      );
     }
   });
 
   test('GET /v1/payment_methods/<card number> is a 404 that does not echo it, however it is written', async () => {
-    for (const written of ['4242424242424242', '4242%204242%204242%204242', '4242-4242-4242-4242', '4000056655665556']) {
+    for (const written of [
+      '4242424242424242',
+      '4242%204242%204242%204242',
+      '4242-4242-4242-4242',
+      '4000056655665556',
+    ]) {
       const response = await call(server, 'GET', `/v1/payment_methods/${written}`, { key });
       assert.equal(response.status, 404, JSON.stringify(response.body));
       assert.equal(response.body.error?.code, 'resource_missing');
@@ -163,29 +226,60 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
       assert.equal(findCardNumberInLogs([JSON.stringify(response.body)], testCardsUsed), undefined);
     }
     const notACard = await call(server, 'GET', '/v1/payment_methods/pm_doesNotExist1', { key });
-    assert.equal(notACard.body.error?.message, "No such PaymentMethod: 'pm_doesNotExist1'", 'other ids are still echoed');
+    assert.equal(
+      notACard.body.error?.message,
+      "No such PaymentMethod: 'pm_doesNotExist1'",
+      'other ids are still echoed',
+    );
     // The request log keeps the path with the number masked.
-    assert.ok(server.logs.some((line) => line.includes('"url":"/v1/payment_methods/[redacted]"')), 'the GET was logged, masked');
+    assert.ok(
+      server.logs.some((line) => line.includes('"url":"/v1/payment_methods/[redacted]"')),
+      'the GET was logged, masked',
+    );
   });
 
   test('a card number as payment_method of a create (with an Idempotency-Key) is a 404 that does not echo it, stored that way', async () => {
-    const body = { amount: 1500, currency: 'usd', payment_method: pans.createIntent, confirm: true };
-    const first = await call(server, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'intent-pan' });
+    const body = {
+      amount: 1500,
+      currency: 'usd',
+      payment_method: pans.createIntent,
+      confirm: true,
+    };
+    const first = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body,
+      idempotencyKey: 'intent-pan',
+    });
     assert.equal(first.status, 404, JSON.stringify(first.body));
     assert.equal(first.body.error?.param, 'payment_method');
     assert.match(String(first.body.error?.message), cardLooksMessage);
-    const replayed = await call(server, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'intent-pan' });
+    const replayed = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body,
+      idempotencyKey: 'intent-pan',
+    });
     assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replayed.body, first.body);
-    const spaced = await call(server, 'POST', '/v1/payment_intents', { key, body: { ...body, payment_method: '4242 4242 4242 4242' }, idempotencyKey: 'intent-spaced' });
+    const spaced = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body: { ...body, payment_method: '4242 4242 4242 4242' },
+      idempotencyKey: 'intent-spaced',
+    });
     assert.equal(spaced.status, 404);
     assert.match(String(spaced.body.error?.message), cardLooksMessage);
   });
 
   test('a card number as payment_method of a confirm is a 404 that does not echo it; the intent is untouched', async () => {
-    const created = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 900, currency: 'usd' } });
+    const created = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body: { amount: 900, currency: 'usd' },
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    const confirmed = await call(server, 'POST', `/v1/payment_intents/${created.body.id}/confirm`, { key, body: { payment_method: pans.confirm }, idempotencyKey: 'confirm-pan' });
+    const confirmed = await call(server, 'POST', `/v1/payment_intents/${created.body.id}/confirm`, {
+      key,
+      body: { payment_method: pans.confirm },
+      idempotencyKey: 'confirm-pan',
+    });
     assert.equal(confirmed.status, 404, JSON.stringify(confirmed.body));
     assert.equal(confirmed.body.error?.param, 'payment_method');
     assert.match(String(confirmed.body.error?.message), cardLooksMessage);
@@ -195,58 +289,131 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
   });
 
   test('a card number where no card belongs (an unknown parameter, a path, a malformed body) is refused, not echoed and not logged', async () => {
-    const unknown = await call(server, 'POST', '/v1/payment_methods', { key, body: { ...card(pans.vaulted), [pans.unknownParameter]: 'x' } });
+    const unknown = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: { ...card(pans.vaulted), [pans.unknownParameter]: 'x' },
+    });
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.error?.code, 'parameter_unknown');
     // The answer names the parameter, masked: a card number is never sent back either.
     assert.equal(unknown.body.error?.param, cardNumberMask);
-    assert.ok(!JSON.stringify(unknown.body).includes(pans.unknownParameter), JSON.stringify(unknown.body));
+    assert.ok(
+      !JSON.stringify(unknown.body).includes(pans.unknownParameter),
+      JSON.stringify(unknown.body),
+    );
     const route = await call(server, 'GET', `/v1/nothing/${pans.unknownParameter}`, { key });
     assert.equal(route.status, 404);
-    assert.ok(!JSON.stringify(route.body).includes(pans.unknownParameter), JSON.stringify(route.body));
-    const malformed = await call(server, 'POST', '/v1/payment_methods', { key, rawBody: `{"type":"card","card":{"number":${pans.malformedJson} x` });
+    assert.ok(
+      !JSON.stringify(route.body).includes(pans.unknownParameter),
+      JSON.stringify(route.body),
+    );
+    const malformed = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      rawBody: `{"type":"card","card":{"number":${pans.malformedJson} x`,
+    });
     assert.equal(malformed.status, 400);
     // The refusal is logged with its parameter, the number masked by the logger.
-    assert.ok(server.logs.some((line) => line.includes('"code":"parameter_unknown"') && line.includes(`"param":"${cardNumberMask}"`)), 'the refusal was logged, masked');
+    assert.ok(
+      server.logs.some(
+        (line) =>
+          line.includes('"code":"parameter_unknown"') &&
+          line.includes(`"param":"${cardNumberMask}"`),
+      ),
+      'the refusal was logged, masked',
+    );
   });
 
   test('a payment with a stored card: events, webhook deliveries and their payloads carry last4 only', async () => {
-    const method = await call(server, 'POST', '/v1/payment_methods', { key, body: card(pans.paid) });
+    const method = await call(server, 'POST', '/v1/payment_methods', {
+      key,
+      body: card(pans.paid),
+    });
     assert.equal(method.status, 200, JSON.stringify(method.body));
     const paid = await call(server, 'POST', '/v1/payment_intents', {
-      key, body: { amount: 2500, currency: 'usd', payment_method: method.body.id, confirm: true }, idempotencyKey: 'pay-stored',
+      key,
+      body: { amount: 2500, currency: 'usd', payment_method: method.body.id, confirm: true },
+      idempotencyKey: 'pay-stored',
     });
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
     assert.equal(paid.body.status, 'succeeded');
     const database = server.context.database;
-    const events = await database.query<{ data: unknown }>('SELECT data FROM events WHERE object_id = $1', [paid.body.id]);
+    const events = await database.query<{ data: unknown }>(
+      'SELECT data FROM events WHERE object_id = $1',
+      [paid.body.id],
+    );
     assert.ok(events.rows.length >= 2, 'the payment wrote its events');
-    await eventually(() => receiver.bodies.some((body) => body.includes(String(paid.body.id)) && body.includes('payment_intent.succeeded')), 'the succeeded webhook');
-    await eventually(async () => (await database.query("SELECT 1 FROM webhook_deliveries WHERE status = 'succeeded'")).rows.length > 0, 'a delivery recorded');
-    assert.equal(findCardNumberInLogs(receiver.bodies, [pans.paid, ...testCardsUsed]), undefined, 'no card number in a webhook payload');
+    await eventually(
+      () =>
+        receiver.bodies.some(
+          (body) =>
+            body.includes(String(paid.body.id)) && body.includes('payment_intent.succeeded'),
+        ),
+      'the succeeded webhook',
+    );
+    await eventually(
+      async () =>
+        (await database.query("SELECT 1 FROM webhook_deliveries WHERE status = 'succeeded'")).rows
+          .length > 0,
+      'a delivery recorded',
+    );
+    assert.equal(
+      findCardNumberInLogs(receiver.bodies, [pans.paid, ...testCardsUsed]),
+      undefined,
+      'no card number in a webhook payload',
+    );
     assert.deepEqual(await columnsHolding(database, [pans.paid]), []);
   });
 
   test('no column of any table holds any of the numbers sent above', async () => {
     const database = server.context.database;
     // The scan is not vacuous: the tables it must cover have rows, and it finds a number that is stored.
-    for (const [table, least] of [['payment_methods', 5], ['idempotency_keys', 7], ['events', 2], ['webhook_deliveries', 1], ['payment_intents', 2]] as const) {
-      const count = await database.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`);
+    for (const [table, least] of [
+      ['payment_methods', 5],
+      ['idempotency_keys', 7],
+      ['events', 2],
+      ['webhook_deliveries', 1],
+      ['payment_intents', 2],
+    ] as const) {
+      const count = await database.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM ${table}`,
+      );
       assert.ok((count.rows[0]?.count ?? 0) >= least, `${table} has at least ${least} rows`);
     }
     const marker = '9000000000000001'; // not Luhn-valid; metadata is stored as given
-    const marked = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 100, currency: 'usd', metadata: { order: marker } }, idempotencyKey: 'marker' });
+    const marked = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body: { amount: 100, currency: 'usd', metadata: { order: marker } },
+      idempotencyKey: 'marker',
+    });
     assert.equal(marked.status, 200, JSON.stringify(marked.body));
     const markerColumns = await columnsHolding(database, [marker]);
-    assert.ok(markerColumns.some((found) => found.startsWith('"public"."payment_intents"."metadata"')), `the scan finds a stored number: ${markerColumns.join(', ')}`);
-    assert.ok(markerColumns.some((found) => found.startsWith('"public"."idempotency_keys"."response_body"')), 'and in stored responses');
+    assert.ok(
+      markerColumns.some((found) => found.startsWith('"public"."payment_intents"."metadata"')),
+      `the scan finds a stored number: ${markerColumns.join(', ')}`,
+    );
+    assert.ok(
+      markerColumns.some((found) =>
+        found.startsWith('"public"."idempotency_keys"."response_body"'),
+      ),
+      'and in stored responses',
+    );
 
-    assert.deepEqual(await columnsHolding(database, [...Object.values(pans), ...testCardsUsed, ...knownTestCardNumbers]), []);
+    assert.deepEqual(
+      await columnsHolding(database, [
+        ...Object.values(pans),
+        ...testCardsUsed,
+        ...knownTestCardNumbers,
+      ]),
+      [],
+    );
   });
 
   test('no log line so far holds a card number (stop() checks again at the end)', () => {
     assert.ok(server.logs.length > 20, 'the server logged');
-    assert.equal(findCardNumberInLogs(server.logs, [...Object.values(pans), ...knownTestCardNumbers]), undefined);
+    assert.equal(
+      findCardNumberInLogs(server.logs, [...Object.values(pans), ...knownTestCardNumbers]),
+      undefined,
+    );
   });
 });
 
@@ -254,16 +421,30 @@ describe('the logger masks card numbers in every field of every line', () => {
   test('message, error, nested field and child binding; the time field is left alone', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
-    logger.child({ lookup: '4242424242424242' }).info({ nested: { note: 'card 5555 5555 5555 4444' } }, 'paid with 378282246310005');
+    logger
+      .child({ lookup: '4242424242424242' })
+      .info({ nested: { note: 'card 5555 5555 5555 4444' } }, 'paid with 378282246310005');
     logger.error({ err: new Error('bad card 6011-1111-1111-1117') }, 'failed');
     logger.info({ amount: 1000, id: 'pi_1234567890' }, 'a line without a card number');
     assert.equal(lines.length, 3);
-    assert.equal(findCardNumberInLogs(lines, ['4242424242424242', '5555555555554444', '378282246310005', '6011111111111117']), undefined, lines.join(''));
+    assert.equal(
+      findCardNumberInLogs(lines, [
+        '4242424242424242',
+        '5555555555554444',
+        '378282246310005',
+        '6011111111111117',
+      ]),
+      undefined,
+      lines.join(''),
+    );
     for (const line of lines.slice(0, 2)) assert.ok(line.includes(cardNumberMask), line);
     for (const line of lines) JSON.parse(line);
     assert.ok(!lines[2]?.includes(cardNumberMask));
     // A millisecond time that happens to pass Luhn (4222222222222 does) stays a number.
     const line = '{"level":30,"time":4222222222222,"service":"payrail","msg":"4222222222222"}';
-    assert.equal(maskLine(line), `{"level":30,"time":4222222222222,"service":"payrail","msg":"${cardNumberMask}"}`);
+    assert.equal(
+      maskLine(line),
+      `{"level":30,"time":4222222222222,"service":"payrail","msg":"${cardNumberMask}"}`,
+    );
   });
 });

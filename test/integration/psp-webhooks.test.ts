@@ -4,11 +4,29 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { simulatorWebhookSecret } from '../../src/payments/merchant-settings.ts';
-import { configureSimulatorWebhooks, type SimulatorWebhookOptions } from '../../src/payments/psp-webhooks.ts';
+import {
+  configureSimulatorWebhooks,
+  type SimulatorWebhookOptions,
+} from '../../src/payments/psp-webhooks.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type Call, type TestServer } from '../support/server.ts';
+import {
+  call,
+  startTestServer,
+  testAdminKey,
+  type Call,
+  type TestServer,
+} from '../support/server.ts';
 
-type Delivery = { eventId: string; type: string; kind: string; late: boolean; state: string; attempts: number; lastStatus: number | null; finishedAt: string | null };
+type Delivery = {
+  eventId: string;
+  type: string;
+  kind: string;
+  late: boolean;
+  state: string;
+  attempts: number;
+  lastStatus: number | null;
+  finishedAt: string | null;
+};
 type EventRow = { event_id: string; type: string; merchant_id: string; processed_at: Date | null };
 type Attempt = { id: string; status: string };
 
@@ -30,40 +48,69 @@ describe('PSP webhooks over HTTP with the simulator', () => {
   let key: string;
   const syncCalls = new Map<string, number>();
 
-  async function simulatorCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function simulatorCall(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${simulator.url}${path}`, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    return {
+      status: response.status,
+      body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
   }
 
   function webhooksTo(connector: string, options: SimulatorWebhookOptions = {}): Promise<void> {
-    return configureSimulatorWebhooks(simulator.url, server.url, { retryBackoffMs: 100, ...options }, [connector]);
+    return configureSimulatorWebhooks(
+      simulator.url,
+      server.url,
+      { retryBackoffMs: 100, ...options },
+      [connector],
+    );
   }
 
   async function deliveries(reference: string): Promise<Delivery[]> {
-    return (await simulatorCall('GET', `/_sim/webhooks/deliveries?reference=${reference}`)).body.deliveries as Delivery[];
+    return (await simulatorCall('GET', `/_sim/webhooks/deliveries?reference=${reference}`)).body
+      .deliveries as Delivery[];
   }
 
   async function allDelivered(reference: string, count: number): Promise<Delivery[]> {
     return waitFor(`${count} deliveries for ${reference}`, async () => {
       const found = await deliveries(reference);
-      return found.length === count && found.every((delivery) => delivery.state !== 'pending') ? found : undefined;
+      return found.length === count && found.every((delivery) => delivery.state !== 'pending')
+        ? found
+        : undefined;
     });
   }
 
   async function eventRows(intentId: string): Promise<EventRow[]> {
-    const result = await server.context.database.query<EventRow>('SELECT event_id, type, merchant_id, processed_at FROM psp_webhook_events WHERE payment_intent_id = $1 ORDER BY received_at', [intentId]);
+    const result = await server.context.database.query<EventRow>(
+      'SELECT event_id, type, merchant_id, processed_at FROM psp_webhook_events WHERE payment_intent_id = $1 ORDER BY received_at',
+      [intentId],
+    );
     return result.rows;
   }
 
   async function eventCount(): Promise<number> {
-    return Number((await server.context.database.query<{ count: bigint }>('SELECT count(*) AS count FROM psp_webhook_events')).rows[0]?.count);
+    return Number(
+      (
+        await server.context.database.query<{ count: bigint }>(
+          'SELECT count(*) AS count FROM psp_webhook_events',
+        )
+      ).rows[0]?.count,
+    );
   }
 
   async function pay(body: Record<string, unknown>): Promise<{ id: string; attempt: string }> {
-    const paid = await call(server, 'POST', '/v1/payment_intents', { key, body: { amount: 1_500, currency: 'usd', confirm: true, ...body } });
+    const paid = await call(server, 'POST', '/v1/payment_intents', {
+      key,
+      body: { amount: 1_500, currency: 'usd', confirm: true, ...body },
+    });
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
     return { id: String(paid.body.id), attempt: (paid.body.attempts as Attempt[])[0]?.id ?? '' };
   }
@@ -80,33 +127,83 @@ describe('PSP webhooks over HTTP with the simulator', () => {
   }
 
   /** Sends a webhook with extra headers (the test support's `call` sets only auth and content type). */
-  async function send(connector: string, body: string, headers: Record<string, string>): Promise<Call> {
-    const response = await fetch(`${server.url}/v1/psp_webhooks/${connector}`, { method: 'POST', headers, body });
+  async function send(
+    connector: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<Call> {
+    const response = await fetch(`${server.url}/v1/psp_webhooks/${connector}`, {
+      method: 'POST',
+      headers,
+      body,
+    });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? {} : JSON.parse(text), headers: response.headers };
+    return {
+      status: response.status,
+      body: text === '' ? {} : JSON.parse(text),
+      headers: response.headers,
+    };
   }
 
-  function stripeEvent(eventId: string, reference: string, type = 'payment_intent.succeeded'): string {
+  function stripeEvent(
+    eventId: string,
+    reference: string,
+    type = 'payment_intent.succeeded',
+  ): string {
     return JSON.stringify({
-      id: eventId, object: 'event', api_version: '2024-06-20', created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1,
-      request: { id: null, idempotency_key: null }, type,
-      data: { object: { id: 'pi_forged000000000000000000', object: 'payment_intent', amount: 1_500, currency: 'usd', status: 'succeeded', metadata: { reference } } },
+      id: eventId,
+      object: 'event',
+      api_version: '2024-06-20',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: {
+        object: {
+          id: 'pi_forged000000000000000000',
+          object: 'payment_intent',
+          amount: 1_500,
+          currency: 'usd',
+          status: 'succeeded',
+          metadata: { reference },
+        },
+      },
     });
   }
 
-  function stripeHeaders(body: string, options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
+  function stripeHeaders(
+    body: string,
+    options: { secret?: string; timestamp?: number } = {},
+  ): Record<string, string> {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', options.secret ?? simulatorWebhookSecret('stripe')).update(`${timestamp}.${body}`).digest('hex');
-    return { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': `t=${timestamp},v1=${signature}` };
+    const signature = createHmac('sha256', options.secret ?? simulatorWebhookSecret('stripe'))
+      .update(`${timestamp}.${body}`)
+      .digest('hex');
+    return {
+      'content-type': 'application/json; charset=utf-8',
+      'stripe-signature': `t=${timestamp},v1=${signature}`,
+    };
   }
 
   before(async () => {
     simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
     // One try per PSP call and no status sync worker: what resolves an unknown payment here is the webhook.
     server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url, PAYRAIL_PSP_TIMEOUT_MS: '1200', PAYRAIL_PSP_ATTEMPTS: '1', PAYRAIL_BREAKER_THRESHOLD: '1000', PAYRAIL_RUN_WORKERS: 'false',
+      PAYRAIL_SIMULATOR_URL: simulator.url,
+      PAYRAIL_PSP_TIMEOUT_MS: '1200',
+      PAYRAIL_PSP_ATTEMPTS: '1',
+      PAYRAIL_BREAKER_THRESHOLD: '1000',
+      PAYRAIL_RUN_WORKERS: 'false',
     });
-    key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'Webhook shop' } })).body.secret_key);
+    key = String(
+      (
+        await call(server, 'POST', '/v1/admin/merchants', {
+          key: testAdminKey,
+          body: { name: 'Webhook shop' },
+        })
+      ).body.secret_key,
+    );
     // Counts the syncs (by intent) that webhooks cause; nothing else in this file syncs.
     const payments = server.context.payments;
     const sync = payments.sync.bind(payments);
@@ -124,47 +221,88 @@ describe('PSP webhooks over HTTP with the simulator', () => {
     await configureSimulatorWebhooks(simulator.url, server.url, { retryBackoffMs: 100 });
   });
 
-  for (const [connector, currency] of [['stripe', 'usd'], ['razorpay', 'inr'], ['paytm', 'inr']] as const) {
+  for (const [connector, currency] of [
+    ['stripe', 'usd'],
+    ['razorpay', 'inr'],
+    ['paytm', 'inr'],
+  ] as const) {
     test(`${connector}: a payment whose answer was lost is resolved by the webhook, with no sync by hand`, async () => {
       const paid = await pay({ currency, payment_method: 'pm_card_pspLostResponse', connector });
       const resolved = await waitForStatus(paid.id, 'succeeded');
       assert.equal(resolved.amount_received, 1_500);
       assert.equal((resolved.attempts as Attempt[])[0]?.status, 'captured');
       const sent = await allDelivered(paid.attempt, connector === 'razorpay' ? 2 : 1);
-      assert.ok(sent.every((delivery) => delivery.state === 'delivered' && delivery.lastStatus === 200), JSON.stringify(sent));
+      assert.ok(
+        sent.every((delivery) => delivery.state === 'delivered' && delivery.lastStatus === 200),
+        JSON.stringify(sent),
+      );
       const rows = await eventRows(paid.id);
-      assert.deepEqual(rows.map((row) => row.event_id).sort(), sent.map((delivery) => delivery.eventId).sort());
+      assert.deepEqual(
+        rows.map((row) => row.event_id).sort(),
+        sent.map((delivery) => delivery.eventId).sort(),
+      );
       assert.ok(rows.every((row) => row.processed_at !== null));
       assert.ok((syncCalls.get(paid.id) ?? 0) >= 1);
-      const truth = (await simulatorCall('GET', `/_sim/ground-truth?reference=${paid.attempt}`)).body.payments as { captured: number }[];
+      const truth = (await simulatorCall('GET', `/_sim/ground-truth?reference=${paid.attempt}`))
+        .body.payments as { captured: number }[];
       assert.equal(truth[0]?.captured, 1_500);
     });
   }
 
   test('duplicates (duplicateRate 1) are recorded and processed once each', async () => {
     await webhooksTo('stripe', { duplicateRate: 1 });
-    const paid = await pay({ payment_method: 'pm_card_visa', capture_method: 'manual', connector: 'stripe' });
-    const captured = await call(server, 'POST', `/v1/payment_intents/${paid.id}/capture`, { key, body: {} });
+    const paid = await pay({
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+      connector: 'stripe',
+    });
+    const captured = await call(server, 'POST', `/v1/payment_intents/${paid.id}/capture`, {
+      key,
+      body: {},
+    });
     assert.equal(captured.body.status, 'succeeded', JSON.stringify(captured.body));
     const sent = await allDelivered(paid.attempt, 4);
-    assert.deepEqual(sent.map((delivery) => delivery.kind), ['original', 'duplicate', 'original', 'duplicate']);
-    assert.ok(sent.every((delivery) => delivery.state === 'delivered' && delivery.lastStatus === 200), JSON.stringify(sent));
+    assert.deepEqual(
+      sent.map((delivery) => delivery.kind),
+      ['original', 'duplicate', 'original', 'duplicate'],
+    );
+    assert.ok(
+      sent.every((delivery) => delivery.state === 'delivered' && delivery.lastStatus === 200),
+      JSON.stringify(sent),
+    );
     const rows = await eventRows(paid.id);
-    assert.deepEqual(rows.map((row) => row.type), ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded']);
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded'],
+    );
     assert.ok(rows.every((row) => row.processed_at !== null));
     assert.equal(syncCalls.get(paid.id), 2, 'one sync per distinct event, none for the duplicates');
     const final = await intent(paid.id);
     assert.equal(final.amount_received, 1_500);
-    assert.equal((await server.context.ledger.getTransaction(`capture:${paid.attempt}`))?.legs[0]?.amount, 1_500n);
+    assert.equal(
+      (await server.context.ledger.getTransaction(`capture:${paid.attempt}`))?.legs[0]?.amount,
+      1_500n,
+    );
   });
 
   test('out of order (outOfOrderRate 1): captured before authorized still ends captured, never moved back', async () => {
     await webhooksTo('razorpay', { outOfOrderRate: 1, outOfOrderDelayMs: 200 });
-    const paid = await pay({ currency: 'inr', payment_method: 'pm_card_pspLostResponse', connector: 'razorpay' });
+    const paid = await pay({
+      currency: 'inr',
+      payment_method: 'pm_card_pspLostResponse',
+      connector: 'razorpay',
+    });
     const sent = await allDelivered(paid.attempt, 2);
-    const finishedAt = (type: string) => Date.parse(sent.find((delivery) => delivery.type === type)?.finishedAt ?? '');
-    assert.ok(sent.every((delivery) => delivery.late && delivery.state === 'delivered'), JSON.stringify(sent));
-    assert.ok(finishedAt('payment.captured') <= finishedAt('payment.authorized'), 'the capture event came first');
+    const finishedAt = (type: string) =>
+      Date.parse(sent.find((delivery) => delivery.type === type)?.finishedAt ?? '');
+    assert.ok(
+      sent.every((delivery) => delivery.late && delivery.state === 'delivered'),
+      JSON.stringify(sent),
+    );
+    assert.ok(
+      finishedAt('payment.captured') <= finishedAt('payment.authorized'),
+      'the capture event came first',
+    );
     const final = await waitForStatus(paid.id, 'succeeded');
     assert.equal(final.amount_received, 1_500);
     assert.equal(final.amount_capturable, 0);
@@ -195,7 +333,11 @@ describe('PSP webhooks over HTTP with the simulator', () => {
     const unknown = stripeEvent('evt_UnknownReference00000001', 'pa_doesnotexist');
     const refused = await send('stripe', unknown, stripeHeaders(unknown));
     assert.equal(refused.status, 400);
-    assert.equal(refused.body.error?.code, 'psp_webhook_signature_invalid', 'the same answer as a bad signature');
+    assert.equal(
+      refused.body.error?.code,
+      'psp_webhook_signature_invalid',
+      'the same answer as a bad signature',
+    );
     assert.equal(await eventCount(), before);
     assert.equal((await intent(paid.id)).status, 'processing');
     assert.equal(syncCalls.get(paid.id) ?? 0, 0);
@@ -220,12 +362,27 @@ describe('PSP webhooks over HTTP with the simulator', () => {
       assert.equal(refused.status, 400, connector);
       assert.equal(refused.body.error?.code, 'psp_webhook_invalid', connector);
     }
-    const razorpayBody = JSON.stringify({ entity: 'event', event: 'payment.captured', contains: ['payment'], payload: { payment: { entity: { id: 'pay_1', receipt: paid.attempt } } } });
-    const signature = createHmac('sha256', simulatorWebhookSecret('razorpay')).update(razorpayBody).digest('hex');
-    const atStripe = await send('stripe', razorpayBody, { 'content-type': 'application/json', 'x-razorpay-event-id': 'evt_Abc', 'x-razorpay-signature': signature });
+    const razorpayBody = JSON.stringify({
+      entity: 'event',
+      event: 'payment.captured',
+      contains: ['payment'],
+      payload: { payment: { entity: { id: 'pay_1', receipt: paid.attempt } } },
+    });
+    const signature = createHmac('sha256', simulatorWebhookSecret('razorpay'))
+      .update(razorpayBody)
+      .digest('hex');
+    const atStripe = await send('stripe', razorpayBody, {
+      'content-type': 'application/json',
+      'x-razorpay-event-id': 'evt_Abc',
+      'x-razorpay-signature': signature,
+    });
     assert.equal(atStripe.body.error?.code, 'psp_webhook_invalid');
     // Right format, but the attempt belongs to another connector.
-    const atRazorpay = await send('razorpay', razorpayBody, { 'content-type': 'application/json', 'x-razorpay-event-id': 'evt_Abc', 'x-razorpay-signature': signature });
+    const atRazorpay = await send('razorpay', razorpayBody, {
+      'content-type': 'application/json',
+      'x-razorpay-event-id': 'evt_Abc',
+      'x-razorpay-signature': signature,
+    });
     assert.equal(atRazorpay.body.error?.code, 'psp_webhook_signature_invalid');
     const unknown = await send('adyen', stripeBody, stripeHeaders(stripeBody));
     assert.equal(unknown.status, 404);
@@ -237,7 +394,9 @@ describe('PSP webhooks over HTTP with the simulator', () => {
     assert.equal(empty.body.error?.code, 'psp_webhook_invalid');
     // The merchant API still parses JSON and forms itself.
     const merchantForm = await call(server, 'POST', '/v1/payment_intents', {
-      key, contentType: 'application/x-www-form-urlencoded', rawBody: 'amount=700&currency=usd&confirm=true&payment_method=pm_card_visa&metadata[order]=7',
+      key,
+      contentType: 'application/x-www-form-urlencoded',
+      rawBody: 'amount=700&currency=usd&confirm=true&payment_method=pm_card_visa&metadata[order]=7',
     });
     assert.equal(merchantForm.body.status, 'succeeded', JSON.stringify(merchantForm.body));
     assert.deepEqual(merchantForm.body.metadata, { order: '7' });
@@ -248,10 +407,16 @@ describe('PSP webhooks over HTTP with the simulator', () => {
     const paid = await pay({ payment_method: 'pm_card_pspLostResponse', connector: 'stripe' });
     assert.equal((await simulatorCall('PUT', '/_sim/faults/stripe', { errorRate: 1 })).status, 200);
     await webhooksTo('stripe', { maxAttempts: 10, retryBackoffMs: 200 });
-    assert.equal((await simulatorCall('POST', '/_sim/webhooks/stripe/resend', { reference: paid.attempt })).status, 200);
+    assert.equal(
+      (await simulatorCall('POST', '/_sim/webhooks/stripe/resend', { reference: paid.attempt }))
+        .status,
+      200,
+    );
     const failing = await waitFor('a refused delivery', async () => {
       const [delivery] = await deliveries(paid.attempt);
-      return delivery !== undefined && delivery.attempts >= 2 && delivery.lastStatus === 500 ? delivery : undefined;
+      return delivery !== undefined && delivery.attempts >= 2 && delivery.lastStatus === 500
+        ? delivery
+        : undefined;
     });
     assert.equal(failing.state, 'pending');
     const [row] = await eventRows(paid.id);

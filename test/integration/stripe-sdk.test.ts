@@ -15,9 +15,22 @@ describe("Stripe's SDK against Payrail", () => {
   before(async () => {
     simulator = await startSimulator();
     server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
-    const key = String((await call(server, 'POST', '/v1/admin/merchants', { key: testAdminKey, body: { name: 'SDK shop' } })).body.secret_key);
+    const key = String(
+      (
+        await call(server, 'POST', '/v1/admin/merchants', {
+          key: testAdminKey,
+          body: { name: 'SDK shop' },
+        })
+      ).body.secret_key,
+    );
     const url = new URL(server.url);
-    stripe = new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 1, telemetry: false });
+    stripe = new Stripe(key, {
+      host: url.hostname,
+      port: Number(url.port),
+      protocol: 'http',
+      maxNetworkRetries: 1,
+      telemetry: false,
+    });
   });
   after(async () => {
     try {
@@ -28,15 +41,29 @@ describe("Stripe's SDK against Payrail", () => {
   });
 
   test('a card, a manual-capture payment, a partial capture, a refund and the balance', async () => {
-    const method = await stripe.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '314' } } as Stripe.PaymentMethodCreateParams);
+    const method = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '314' },
+    } as Stripe.PaymentMethodCreateParams);
     assert.equal(method.card?.last4, '4242');
-    const intent = await stripe.paymentIntents.create({ amount: 5_000, currency: 'usd', payment_method: method.id, capture_method: 'manual', confirm: true, metadata: { order: 'sdk-1' } });
+    const intent = await stripe.paymentIntents.create({
+      amount: 5_000,
+      currency: 'usd',
+      payment_method: method.id,
+      capture_method: 'manual',
+      confirm: true,
+      metadata: { order: 'sdk-1' },
+    });
     assert.equal(intent.status, 'requires_capture');
     assert.equal(intent.metadata.order, 'sdk-1');
     const captured = await stripe.paymentIntents.capture(intent.id, { amount_to_capture: 4_000 });
     assert.equal(captured.status, 'succeeded');
     assert.equal(captured.amount_received, 4_000);
-    const refund = await stripe.refunds.create({ payment_intent: intent.id, amount: 1_500, reason: 'requested_by_customer' });
+    const refund = await stripe.refunds.create({
+      payment_intent: intent.id,
+      amount: 1_500,
+      reason: 'requested_by_customer',
+    });
     assert.equal(refund.status, 'succeeded');
     assert.equal(refund.amount, 1_500);
     const listed = await stripe.refunds.list({ payment_intent: intent.id });
@@ -50,9 +77,17 @@ describe("Stripe's SDK against Payrail", () => {
   test('create, confirm and cancel as separate calls; lists page', async () => {
     const created = await stripe.paymentIntents.create({ amount: 1_200, currency: 'usd' });
     assert.equal(created.status, 'requires_payment_method');
-    const confirmed = await stripe.paymentIntents.confirm(created.id, { payment_method: 'pm_card_visa' });
+    const confirmed = await stripe.paymentIntents.confirm(created.id, {
+      payment_method: 'pm_card_visa',
+    });
     assert.equal(confirmed.status, 'succeeded');
-    const other = await stripe.paymentIntents.create({ amount: 800, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true });
+    const other = await stripe.paymentIntents.create({
+      amount: 800,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+      confirm: true,
+    });
     const canceled = await stripe.paymentIntents.cancel(other.id);
     assert.equal(canceled.status, 'canceled');
     const page = await stripe.paymentIntents.list({ limit: 2 });
@@ -62,9 +97,14 @@ describe("Stripe's SDK against Payrail", () => {
     assert.ok(next.data.every((item) => !page.data.some((seen) => seen.id === item.id)));
   });
 
-  test('a decline arrives as the SDK\'s card error with its decline code and the PaymentIntent', async () => {
+  test("a decline arrives as the SDK's card error with its decline code and the PaymentIntent", async () => {
     await assert.rejects(
-      stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true }),
+      stripe.paymentIntents.create({
+        amount: 700,
+        currency: 'usd',
+        payment_method: 'pm_card_chargeDeclinedInsufficientFunds',
+        confirm: true,
+      }),
       (error: unknown) => {
         assert.ok(error instanceof Stripe.errors.StripeCardError, String(error));
         assert.equal(error.code, 'card_declined');
@@ -78,7 +118,7 @@ describe("Stripe's SDK against Payrail", () => {
     );
   });
 
-  test('bad input arrives as the SDK\'s invalid request error naming the param', async () => {
+  test("bad input arrives as the SDK's invalid request error naming the param", async () => {
     await assert.rejects(
       stripe.paymentIntents.create({ amount: -1, currency: 'usd' }),
       (error: unknown) => {

@@ -1,7 +1,20 @@
 // The Paytm-like simulator over HTTP against the real process.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CARDS, PAYTM_MID, at, delay, groundTruth, paytm, paytmOrder, paytmRaw, paytmSign, text, type SimProcess, startSimProcess } from './support.ts';
+import {
+  CARDS,
+  PAYTM_MID,
+  at,
+  delay,
+  groundTruth,
+  paytm,
+  paytmOrder,
+  paytmRaw,
+  paytmSign,
+  text,
+  type SimProcess,
+  startSimProcess,
+} from './support.ts';
 
 let sim: SimProcess;
 before(async () => {
@@ -12,7 +25,10 @@ after(async () => {
 });
 
 function resultInfo(body: unknown): unknown[] {
-  return [at(body, 'body', 'resultInfo', 'resultStatus'), at(body, 'body', 'resultInfo', 'resultCode')];
+  return [
+    at(body, 'body', 'resultInfo', 'resultStatus'),
+    at(body, 'body', 'resultInfo', 'resultCode'),
+  ];
 }
 
 async function paid(value = '10.00'): Promise<{ orderId: string; txnId: string }> {
@@ -22,7 +38,12 @@ async function paid(value = '10.00'): Promise<{ orderId: string; txnId: string }
   return { orderId: String(order.orderId), txnId: text(reply.body, 'body', 'txnId') };
 }
 
-function refundBody(orderId: string, txnId: string, refundAmount: string, refId = `REF_${Math.random().toString(36).slice(2)}`): Record<string, unknown> {
+function refundBody(
+  orderId: string,
+  txnId: string,
+  refundAmount: string,
+  refId = `REF_${Math.random().toString(36).slice(2)}`,
+): Record<string, unknown> {
   return { mid: PAYTM_MID, txnType: 'REFUND', orderId, txnId, refId, refundAmount };
 }
 
@@ -31,8 +52,14 @@ describe('paytm: signature and mid', () => {
     const order = paytmOrder(CARDS.visa);
     const badSignature = await paytm(sim, '/v3/order/pay', order, { signature: 'AAAA' });
     assert.equal(badSignature.status, 200);
-    assert.deepEqual(at(badSignature.body, 'body', 'resultInfo'), { resultStatus: 'TXN_FAILURE', resultCode: '330', resultMsg: 'Checksum provided is invalid' });
-    const wrongKey = await paytm(sim, '/v3/order/pay', order, { signature: paytmSign(JSON.stringify(order), 'other_key') });
+    assert.deepEqual(at(badSignature.body, 'body', 'resultInfo'), {
+      resultStatus: 'TXN_FAILURE',
+      resultCode: '330',
+      resultMsg: 'Checksum provided is invalid',
+    });
+    const wrongKey = await paytm(sim, '/v3/order/pay', order, {
+      signature: paytmSign(JSON.stringify(order), 'other_key'),
+    });
     assert.deepEqual(resultInfo(wrongKey.body), ['TXN_FAILURE', '330']);
     const wrongMid = await paytm(sim, '/v3/order/pay', { ...order, mid: 'OTHERMID' });
     assert.deepEqual(resultInfo(wrongMid.body), ['TXN_FAILURE', '330']);
@@ -48,7 +75,11 @@ describe('paytm: signature and mid', () => {
     const reply = await paytmRaw(sim, '/v3/order/pay', signed);
     assert.deepEqual(resultInfo(reply.body), ['TXN_SUCCESS', '01']);
     const compact = `{"head":{"signature":"${paytmSign(bodyText)}"},"body":${JSON.stringify(order)}}`;
-    assert.deepEqual(resultInfo((await paytmRaw(sim, '/v3/order/pay', compact)).body), ['TXN_FAILURE', '330'], 'signed text differs from sent text');
+    assert.deepEqual(
+      resultInfo((await paytmRaw(sim, '/v3/order/pay', compact)).body),
+      ['TXN_FAILURE', '330'],
+      'signed text differs from sent text',
+    );
   });
 
   test('a body that is not JSON is TXN_FAILURE 1001', async () => {
@@ -64,15 +95,27 @@ describe('paytm: payments', () => {
     assert.equal(reply.status, 200);
     assert.equal(typeof at(reply.body, 'head', 'responseTimestamp'), 'string');
     const body = reply.body.body;
-    assert.deepEqual(at(body, 'resultInfo'), { resultStatus: 'TXN_SUCCESS', resultCode: '01', resultMsg: 'Txn Success' });
+    assert.deepEqual(at(body, 'resultInfo'), {
+      resultStatus: 'TXN_SUCCESS',
+      resultCode: '01',
+      resultMsg: 'Txn Success',
+    });
     assert.match(text(body, 'txnId'), /^txn_/);
     assert.match(text(body, 'bankTxnId'), /^btx_/);
     assert.deepEqual([at(body, 'orderId'), at(body, 'txnAmount')], [order.orderId, '1234.50']);
     const truth = await groundTruth(sim, { reference: String(order.orderId) });
-    assert.deepEqual(truth.operations.map((operation) => [operation.psp, operation.type, operation.amount, operation.currency]), [
-      ['paytm', 'authorize', 123_450, 'inr'],
-      ['paytm', 'capture', 123_450, 'inr'],
-    ]);
+    assert.deepEqual(
+      truth.operations.map((operation) => [
+        operation.psp,
+        operation.type,
+        operation.amount,
+        operation.currency,
+      ]),
+      [
+        ['paytm', 'authorize', 123_450, 'inr'],
+        ['paytm', 'capture', 123_450, 'inr'],
+      ],
+    );
   });
 
   test('a repeat of an orderId returns the stored transaction and does nothing', async () => {
@@ -86,18 +129,32 @@ describe('paytm: payments', () => {
 
   test('20 concurrent pays of one orderId: one payment', async () => {
     const order = paytmOrder(CARDS.visa);
-    const replies = await Promise.all(Array.from({ length: 20 }, () => paytm(sim, '/v3/order/pay', order)));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => paytm(sim, '/v3/order/pay', order)),
+    );
     assert.equal(new Set(replies.map((reply) => at(reply.body, 'body', 'txnId'))).size, 1);
-    assert.equal((await groundTruth(sim, { reference: String(order.orderId) })).operations.filter((operation) => operation.type === 'authorize').length, 1);
+    assert.equal(
+      (await groundTruth(sim, { reference: String(order.orderId) })).operations.filter(
+        (operation) => operation.type === 'authorize',
+      ).length,
+      1,
+    );
   });
 
   test('order status: the stored transaction, or 334 for an unknown orderId', async () => {
     const { orderId, txnId } = await paid('10.00');
     const status = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId });
     assert.deepEqual(resultInfo(status.body), ['TXN_SUCCESS', '01']);
-    assert.deepEqual([at(status.body, 'body', 'txnId'), at(status.body, 'body', 'txnAmount')], [txnId, '10.00']);
+    assert.deepEqual(
+      [at(status.body, 'body', 'txnId'), at(status.body, 'body', 'txnAmount')],
+      [txnId, '10.00'],
+    );
     const unknown = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId: 'NEVER_SEEN' });
-    assert.deepEqual(at(unknown.body, 'body', 'resultInfo'), { resultStatus: 'TXN_FAILURE', resultCode: '334', resultMsg: 'Invalid Order Id' });
+    assert.deepEqual(at(unknown.body, 'body', 'resultInfo'), {
+      resultStatus: 'TXN_FAILURE',
+      resultCode: '334',
+      resultMsg: 'Invalid Order Id',
+    });
   });
 
   const invalid: [string, Record<string, unknown>][] = [
@@ -122,7 +179,10 @@ describe('paytm: payments', () => {
       const order = { ...paytmOrder(CARDS.visa), ...change };
       const reply = await paytm(sim, '/v3/order/pay', order);
       assert.deepEqual(resultInfo(reply.body), ['TXN_FAILURE', '1001']);
-      assert.deepEqual((await groundTruth(sim, { psp: 'paytm', reference: String(order.orderId) })).operations, []);
+      assert.deepEqual(
+        (await groundTruth(sim, { psp: 'paytm', reference: String(order.orderId) })).operations,
+        [],
+      );
     });
   }
 });
@@ -141,10 +201,16 @@ describe('paytm: test cards', () => {
       const reply = await paytm(sim, '/v3/order/pay', order);
       assert.deepEqual(resultInfo(reply.body), ['TXN_FAILURE', code]);
       assert.match(text(reply.body, 'body', 'txnId'), /^txn_/);
-      const status = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId: order.orderId });
+      const status = await paytm(sim, '/v3/order/status', {
+        mid: PAYTM_MID,
+        orderId: order.orderId,
+      });
       assert.deepEqual(resultInfo(status.body), ['TXN_FAILURE', code]);
       const truth = await groundTruth(sim, { reference: String(order.orderId) });
-      assert.deepEqual(truth.operations.map((operation) => [operation.status, operation.declineCode]), [['declined', declineCode]]);
+      assert.deepEqual(
+        truth.operations.map((operation) => [operation.status, operation.declineCode]),
+        [['declined', declineCode]],
+      );
     });
   }
 
@@ -152,7 +218,11 @@ describe('paytm: test cards', () => {
     const order = paytmOrder(CARDS.error);
     const reply = await paytm(sim, '/v3/order/pay', order);
     assert.equal(reply.status, 500);
-    assert.deepEqual(reply.body, { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' } } });
+    assert.deepEqual(reply.body, {
+      body: {
+        resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' },
+      },
+    });
     const status = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId: order.orderId });
     assert.deepEqual(resultInfo(status.body), ['TXN_FAILURE', '334']);
   });
@@ -184,39 +254,92 @@ describe('paytm: refunds', () => {
   test('a partial refund is refused with 617; the whole amount succeeds with 10; again is 626', async () => {
     const { orderId, txnId } = await paid('10.00');
     const partial = await paytm(sim, '/refund/apply', refundBody(orderId, txnId, '5.00'));
-    assert.deepEqual(at(partial.body, 'body', 'resultInfo'), { resultStatus: 'TXN_FAILURE', resultCode: '617', resultMsg: 'Partial refund is not allowed' });
+    assert.deepEqual(at(partial.body, 'body', 'resultInfo'), {
+      resultStatus: 'TXN_FAILURE',
+      resultCode: '617',
+      resultMsg: 'Partial refund is not allowed',
+    });
     const refId = 'REF_FULL_1';
     const full = await paytm(sim, '/refund/apply', refundBody(orderId, txnId, '10', refId));
     assert.deepEqual(resultInfo(full.body), ['TXN_SUCCESS', '10']);
     const body = full.body.body;
     assert.match(text(body, 'refundId'), /^rfd_/);
-    assert.deepEqual([at(body, 'refId'), at(body, 'txnId'), at(body, 'orderId'), at(body, 'refundAmount')], [refId, txnId, orderId, '10.00']);
+    assert.deepEqual(
+      [at(body, 'refId'), at(body, 'txnId'), at(body, 'orderId'), at(body, 'refundAmount')],
+      [refId, txnId, orderId, '10.00'],
+    );
     const repeat = await paytm(sim, '/refund/apply', refundBody(orderId, txnId, '10.00', refId));
-    assert.equal(at(repeat.body, 'body', 'refundId'), at(body, 'refundId'), 'a repeat of a refId returns the stored refund');
+    assert.equal(
+      at(repeat.body, 'body', 'refundId'),
+      at(body, 'refundId'),
+      'a repeat of a refId returns the stored refund',
+    );
     const another = await paytm(sim, '/refund/apply', refundBody(orderId, txnId, '10.00'));
     assert.deepEqual(resultInfo(another.body), ['TXN_FAILURE', '626']);
     const status = await paytm(sim, '/v2/refund/status', { mid: PAYTM_MID, orderId, refId });
-    assert.deepEqual([...resultInfo(status.body), at(status.body, 'body', 'refundId')], ['TXN_SUCCESS', '10', at(body, 'refundId')]);
-    const unknown = await paytm(sim, '/v2/refund/status', { mid: PAYTM_MID, orderId, refId: 'REF_NONE' });
+    assert.deepEqual(
+      [...resultInfo(status.body), at(status.body, 'body', 'refundId')],
+      ['TXN_SUCCESS', '10', at(body, 'refundId')],
+    );
+    const unknown = await paytm(sim, '/v2/refund/status', {
+      mid: PAYTM_MID,
+      orderId,
+      refId: 'REF_NONE',
+    });
     assert.deepEqual(resultInfo(unknown.body), ['TXN_FAILURE', '631']);
     const order = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId });
     assert.equal(at(order.body, 'body', 'refundAmt'), '10.00');
     const truth = await groundTruth(sim, { reference: orderId });
-    assert.deepEqual(truth.operations.map((operation) => operation.type), ['authorize', 'capture', 'refund']);
-    assert.deepEqual(truth.payments.map((payment) => [payment.captured, payment.refunded, payment.status]), [[1000, 1000, 'refunded']]);
+    assert.deepEqual(
+      truth.operations.map((operation) => operation.type),
+      ['authorize', 'capture', 'refund'],
+    );
+    assert.deepEqual(
+      truth.payments.map((payment) => [payment.captured, payment.refunded, payment.status]),
+      [[1000, 1000, 'refunded']],
+    );
   });
 
   test('refunds of unknown, mismatched or failed transactions are refused', async () => {
     const { orderId, txnId } = await paid();
-    assert.deepEqual(resultInfo((await paytm(sim, '/refund/apply', refundBody('NO_SUCH_ORDER', txnId, '10.00'))).body), ['TXN_FAILURE', '334']);
-    assert.deepEqual(resultInfo((await paytm(sim, '/refund/apply', refundBody(orderId, 'txn_other', '10.00'))).body), ['TXN_FAILURE', '627']);
+    assert.deepEqual(
+      resultInfo(
+        (await paytm(sim, '/refund/apply', refundBody('NO_SUCH_ORDER', txnId, '10.00'))).body,
+      ),
+      ['TXN_FAILURE', '334'],
+    );
+    assert.deepEqual(
+      resultInfo(
+        (await paytm(sim, '/refund/apply', refundBody(orderId, 'txn_other', '10.00'))).body,
+      ),
+      ['TXN_FAILURE', '627'],
+    );
     const declined = paytmOrder(CARDS.doNotHonour);
     const failed = await paytm(sim, '/v3/order/pay', declined);
     const failedTxn = text(failed.body, 'body', 'txnId');
-    assert.deepEqual(resultInfo((await paytm(sim, '/refund/apply', refundBody(String(declined.orderId), failedTxn, '10.00'))).body), ['TXN_FAILURE', '607']);
+    assert.deepEqual(
+      resultInfo(
+        (
+          await paytm(
+            sim,
+            '/refund/apply',
+            refundBody(String(declined.orderId), failedTxn, '10.00'),
+          )
+        ).body,
+      ),
+      ['TXN_FAILURE', '607'],
+    );
     const wrongType = { ...refundBody(orderId, txnId, '10.00'), txnType: 'PAYMENT' };
-    assert.deepEqual(resultInfo((await paytm(sim, '/refund/apply', wrongType)).body), ['TXN_FAILURE', '1001']);
+    assert.deepEqual(resultInfo((await paytm(sim, '/refund/apply', wrongType)).body), [
+      'TXN_FAILURE',
+      '1001',
+    ]);
     const truth = await groundTruth(sim, { psp: 'paytm' });
-    assert.equal(truth.operations.filter((operation) => operation.reference === orderId && operation.type === 'refund').length, 0);
+    assert.equal(
+      truth.operations.filter(
+        (operation) => operation.reference === orderId && operation.type === 'refund',
+      ).length,
+      0,
+    );
   });
 });

@@ -5,7 +5,22 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { CARDS, PAYTM_MID, admin, at, groundTruth, paytm, paytmOrder, razorpay, razorpayPayment, startSimProcess, stripe, stripeIntent, text, type SimProcess } from './support.ts';
+import {
+  CARDS,
+  PAYTM_MID,
+  admin,
+  at,
+  groundTruth,
+  paytm,
+  paytmOrder,
+  razorpay,
+  razorpayPayment,
+  startSimProcess,
+  stripe,
+  stripeIntent,
+  text,
+  type SimProcess,
+} from './support.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -22,21 +37,39 @@ describe('bounded store', () => {
     const captured = await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa));
     await razorpay(sim, '/v1/payments/create/json', razorpayPayment(CARDS.insufficientFunds));
     await paytm(sim, '/v3/order/pay', paytmOrder(CARDS.visa));
-    const stripeFull = await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), { key: 'full-1' });
+    const stripeFull = await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), {
+      key: 'full-1',
+    });
     assert.equal(stripeFull.status, 503);
     assert.equal(at(stripeFull.body, 'error', 'type'), 'api_error');
-    const razorpayFull = await razorpay(sim, '/v1/payments/create/json', razorpayPayment(CARDS.visa));
+    const razorpayFull = await razorpay(
+      sim,
+      '/v1/payments/create/json',
+      razorpayPayment(CARDS.visa),
+    );
     assert.equal(razorpayFull.status, 503);
     assert.equal(at(razorpayFull.body, 'error', 'code'), 'SERVER_ERROR');
     const paytmFull = await paytm(sim, '/v3/order/pay', paytmOrder(CARDS.visa));
     assert.equal(paytmFull.status, 503);
     assert.equal(at(paytmFull.body, 'body', 'resultInfo', 'resultStatus'), 'TXN_FAILURE');
     assert.equal((await groundTruth(sim)).payments.length, 3);
-    const refund = await stripe(sim, '/v1/refunds', { payment_intent: text(captured.body, 'id'), amount: '100' });
+    const refund = await stripe(sim, '/v1/refunds', {
+      payment_intent: text(captured.body, 'id'),
+      amount: '100',
+    });
     assert.equal(refund.status, 200, 'refunds have their own bound');
-    assert.equal((await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), { key: 'full-1' })).status, 503, 'a 503 is not stored');
+    assert.equal(
+      (await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), { key: 'full-1' }))
+        .status,
+      503,
+      'a 503 is not stored',
+    );
     await admin(sim, 'POST', '/reset');
-    assert.equal((await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), { key: 'full-1' })).status, 200);
+    assert.equal(
+      (await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa), { key: 'full-1' }))
+        .status,
+      200,
+    );
     const status = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId: 'NONE' });
     assert.equal(at(status.body, 'body', 'resultInfo', 'resultCode'), '334');
   });
@@ -63,7 +96,11 @@ describe('process', () => {
   });
 
   test('refuses a bad SIM_PORT with exit code 2', async () => {
-    const child = spawn(process.execPath, ['sim/main.ts'], { cwd: repositoryRoot, env: { ...process.env, SIM_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['sim/main.ts'], {
+      cwd: repositoryRoot,
+      env: { ...process.env, SIM_PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -73,7 +110,11 @@ describe('process', () => {
 
   test('a port in use is a clear error with exit code 1', async () => {
     const port = new URL(sim.url).port;
-    const child = spawn(process.execPath, ['sim/main.ts'], { cwd: repositoryRoot, env: { ...process.env, SIM_PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['sim/main.ts'], {
+      cwd: repositoryRoot,
+      env: { ...process.env, SIM_PORT: port },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 const STARTUP_TIMEOUT_MS = 10_000;
 
-export type SimProcess = { readonly url: string; readonly child: ChildProcess; readonly stderr: string[]; stop(): Promise<number | null> };
+export type SimProcess = {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly stderr: string[];
+  stop(): Promise<number | null>;
+};
 
 export async function startSimProcess(env: Record<string, string> = {}): Promise<SimProcess> {
   const child = spawn(process.execPath, ['sim/main.ts'], {
@@ -20,7 +25,10 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`simulator did not start: ${stderr.join('')}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`simulator did not start: ${stderr.join('')}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /PSP simulator listening on (http:\/\/\S+)/.exec(output);
@@ -63,25 +71,46 @@ export function at(value: unknown, ...path: readonly (string | number)[]): unkno
 /** A string at a path, failing the test if it is not one. */
 export function text(value: unknown, ...path: readonly (string | number)[]): string {
   const found = at(value, ...path);
-  if (typeof found !== 'string') throw new Error(`expected a string at ${path.join('.')}, got ${JSON.stringify(found)}`);
+  if (typeof found !== 'string')
+    throw new Error(`expected a string at ${path.join('.')}, got ${JSON.stringify(found)}`);
   return found;
 }
-export type Reply = { readonly status: number; readonly body: Json; readonly headers: Headers; readonly elapsedMs: number };
+export type Reply = {
+  readonly status: number;
+  readonly body: Json;
+  readonly headers: Headers;
+  readonly elapsedMs: number;
+};
 
 async function exchange(url: string, init: RequestInit): Promise<Reply> {
   const started = performance.now();
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Json), headers: response.headers, elapsedMs: performance.now() - started };
+  return {
+    status: response.status,
+    body: text === '' ? {} : (JSON.parse(text) as Json),
+    headers: response.headers,
+    elapsedMs: performance.now() - started,
+  };
 }
 
-export type CallOptions = { readonly key?: string; readonly method?: string; readonly authorization?: string | null; readonly signal?: AbortSignal };
+export type CallOptions = {
+  readonly key?: string;
+  readonly method?: string;
+  readonly authorization?: string | null;
+  readonly signal?: AbortSignal;
+};
 
 // ---- Stripe ----
 
 export const STRIPE_AUTH = 'Bearer sk_test_sim';
 
-export function stripe(sim: SimProcess, path: string, params?: Record<string, string>, options: CallOptions = {}): Promise<Reply> {
+export function stripe(
+  sim: SimProcess,
+  path: string,
+  params?: Record<string, string>,
+  options: CallOptions = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   const authorization = options.authorization === undefined ? STRIPE_AUTH : options.authorization;
   if (authorization !== null) headers.authorization = authorization;
@@ -95,7 +124,10 @@ export function stripe(sim: SimProcess, path: string, params?: Record<string, st
   return exchange(`${sim.url}/stripe${path}`, { method, headers, body, signal: options.signal });
 }
 
-export function stripeIntent(number: string, extra: Record<string, string> = {}): Record<string, string> {
+export function stripeIntent(
+  number: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     amount: '1000',
     currency: 'usd',
@@ -115,18 +147,32 @@ export function stripeIntent(number: string, extra: Record<string, string> = {})
 
 export const RAZORPAY_AUTH = `Basic ${Buffer.from('rzp_test_sim:sim_secret').toString('base64')}`;
 
-export function razorpay(sim: SimProcess, path: string, body?: unknown, options: CallOptions = {}): Promise<Reply> {
+export function razorpay(
+  sim: SimProcess,
+  path: string,
+  body?: unknown,
+  options: CallOptions = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   const authorization = options.authorization === undefined ? RAZORPAY_AUTH : options.authorization;
   if (authorization !== null) headers.authorization = authorization;
   if (options.key !== undefined) headers['x-idempotency-key'] = options.key;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const method = options.method ?? (body === undefined ? 'GET' : 'POST');
-  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return exchange(`${sim.url}/razorpay${path}`, { method, headers, body: text, signal: options.signal });
+  const text =
+    body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return exchange(`${sim.url}/razorpay${path}`, {
+    method,
+    headers,
+    body: text,
+    signal: options.signal,
+  });
 }
 
-export function razorpayPayment(number: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function razorpayPayment(
+  number: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const reference = `att_${Math.random().toString(36).slice(2)}`;
   return {
     amount: 50_000,
@@ -150,24 +196,53 @@ export function paytmSign(bodyText: string, key = PAYTM_KEY): string {
 }
 
 /** Sends {head:{signature}, body} with the signature over the exact body text sent. */
-export function paytm(sim: SimProcess, path: string, body: Record<string, unknown>, options: { signature?: string; signal?: AbortSignal } = {}): Promise<Reply> {
+export function paytm(
+  sim: SimProcess,
+  path: string,
+  body: Record<string, unknown>,
+  options: { signature?: string; signal?: AbortSignal } = {},
+): Promise<Reply> {
   const bodyText = JSON.stringify(body);
   const signature = options.signature ?? paytmSign(bodyText);
   const text = `{"head":{"signature":${JSON.stringify(signature)}},"body":${bodyText}}`;
-  return exchange(`${sim.url}/paytm${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: options.signal });
+  return exchange(`${sim.url}/paytm${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: text,
+    signal: options.signal,
+  });
 }
 
 export function paytmRaw(sim: SimProcess, path: string, text: string): Promise<Reply> {
-  return exchange(`${sim.url}/paytm${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+  return exchange(`${sim.url}/paytm${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: text,
+  });
 }
 
-export function paytmOrder(number: string, value = '10.00', orderId = `ORD_${Math.random().toString(36).slice(2)}`): Record<string, unknown> {
-  return { mid: PAYTM_MID, orderId, txnAmount: { value, currency: 'INR' }, paymentMode: 'CREDIT_CARD', cardInfo: `|${number}|123|122030` };
+export function paytmOrder(
+  number: string,
+  value = '10.00',
+  orderId = `ORD_${Math.random().toString(36).slice(2)}`,
+): Record<string, unknown> {
+  return {
+    mid: PAYTM_MID,
+    orderId,
+    txnAmount: { value, currency: 'INR' },
+    paymentMode: 'CREDIT_CARD',
+    cardInfo: `|${number}|123|122030`,
+  };
 }
 
 // ---- Admin ----
 
-export function admin(sim: SimProcess, method: string, path: string, body?: unknown): Promise<Reply> {
+export function admin(
+  sim: SimProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Reply> {
   const init: RequestInit = { method };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -177,11 +252,37 @@ export function admin(sim: SimProcess, method: string, path: string, body?: unkn
 }
 
 export type GroundTruth = {
-  operations: { seq: number; psp: string; type: string; status: string; paymentId: string; reference: string | null; refundId?: string; amount: number; currency: string; declineCode?: string; idempotencyKey?: string; at: string }[];
-  payments: { psp: string; paymentId: string; reference: string | null; currency: string; authorized: number; captured: number; refunded: number; voided: boolean; status: string }[];
+  operations: {
+    seq: number;
+    psp: string;
+    type: string;
+    status: string;
+    paymentId: string;
+    reference: string | null;
+    refundId?: string;
+    amount: number;
+    currency: string;
+    declineCode?: string;
+    idempotencyKey?: string;
+    at: string;
+  }[];
+  payments: {
+    psp: string;
+    paymentId: string;
+    reference: string | null;
+    currency: string;
+    authorized: number;
+    captured: number;
+    refunded: number;
+    voided: boolean;
+    status: string;
+  }[];
 };
 
-export async function groundTruth(sim: SimProcess, query: Record<string, string> = {}): Promise<GroundTruth> {
+export async function groundTruth(
+  sim: SimProcess,
+  query: Record<string, string> = {},
+): Promise<GroundTruth> {
   const search = new URLSearchParams(query).toString();
   const reply = await admin(sim, 'GET', `/ground-truth${search === '' ? '' : `?${search}`}`);
   if (reply.status !== 200) throw new Error(`ground truth: ${reply.status}`);

@@ -44,11 +44,15 @@ for (const kind of databaseKinds) {
     });
     after(() => testDatabase.drop());
     beforeEach(async () => {
-      await database.exec('DELETE FROM items; DELETE FROM counters; INSERT INTO counters VALUES (1, 0), (2, 0);');
+      await database.exec(
+        'DELETE FROM items; DELETE FROM counters; INSERT INTO counters VALUES (1, 0), (2, 0);',
+      );
     });
 
     async function itemIds(): Promise<string[]> {
-      return (await database.query<{ id: string }>('SELECT id FROM items ORDER BY id')).rows.map((row) => row.id);
+      return (await database.query<{ id: string }>('SELECT id FROM items ORDER BY id')).rows.map(
+        (row) => row.id,
+      );
     }
 
     describe('int8 is bigint', () => {
@@ -83,30 +87,60 @@ for (const kind of databaseKinds) {
       });
 
       test('bigint parameters round-trip, as scalars and arrays, through a table', async () => {
-        const echoed = await database.query('SELECT $1::int8 AS a, $2::int8 AS b, $3::int8[] AS list, $1::int8 + 1 AS sum_overflowing_double', [int8Max - 1n, int8Min, [beyondDoubles, -beyondDoubles]]);
-        assert.deepEqual(echoed.rows[0], { a: int8Max - 1n, b: int8Min, list: [beyondDoubles, -beyondDoubles], sum_overflowing_double: int8Max });
+        const echoed = await database.query(
+          'SELECT $1::int8 AS a, $2::int8 AS b, $3::int8[] AS list, $1::int8 + 1 AS sum_overflowing_double',
+          [int8Max - 1n, int8Min, [beyondDoubles, -beyondDoubles]],
+        );
+        assert.deepEqual(echoed.rows[0], {
+          a: int8Max - 1n,
+          b: int8Min,
+          list: [beyondDoubles, -beyondDoubles],
+          sum_overflowing_double: int8Max,
+        });
 
-        await database.query('INSERT INTO numbers (id, value, values_list) VALUES ($1, $2, $3), ($4, $5, $6)', [1, beyondDoubles, [int8Max, int8Min], 2, -1n, []]);
-        const stored = await database.query('SELECT id, value, values_list FROM numbers WHERE value = $1 OR value = $2 ORDER BY id', [beyondDoubles, -1n]);
+        await database.query(
+          'INSERT INTO numbers (id, value, values_list) VALUES ($1, $2, $3), ($4, $5, $6)',
+          [1, beyondDoubles, [int8Max, int8Min], 2, -1n, []],
+        );
+        const stored = await database.query(
+          'SELECT id, value, values_list FROM numbers WHERE value = $1 OR value = $2 ORDER BY id',
+          [beyondDoubles, -1n],
+        );
         assert.deepEqual(stored.rows, [
           { id: 1, value: beyondDoubles, values_list: [int8Max, int8Min] },
           { id: 2, value: -1n, values_list: [] },
         ]);
         // The value is compared in the database as the exact integer, not a rounded double.
-        const neighbour = await database.query('SELECT id FROM numbers WHERE value = $1', [beyondDoubles - 1n]);
+        const neighbour = await database.query('SELECT id FROM numbers WHERE value = $1', [
+          beyondDoubles - 1n,
+        ]);
         assert.equal(neighbour.rows.length, 0);
       });
 
       test('int8 inside a transaction is bigint too', async () => {
-        const value = await database.transaction(async (tx) => (await tx.query<{ v: bigint; list: bigint[] }>('SELECT $1::int8 AS v, ARRAY[$1::int8] AS list', [beyondDoubles])).rows[0]);
+        const value = await database.transaction(
+          async (tx) =>
+            (
+              await tx.query<{ v: bigint; list: bigint[] }>(
+                'SELECT $1::int8 AS v, ARRAY[$1::int8] AS list',
+                [beyondDoubles],
+              )
+            ).rows[0],
+        );
         assert.deepEqual(value, { v: beyondDoubles, list: [beyondDoubles] });
       });
     });
 
     describe('rowCount', () => {
       test('counts the rows written by INSERT, UPDATE and DELETE', async () => {
-        assert.equal((await database.query(`INSERT INTO items (id) VALUES ('a'), ('b'), ('c')`)).rowCount, 3);
-        assert.equal((await database.query(`UPDATE items SET attempt = 1 WHERE id <> 'a'`)).rowCount, 2);
+        assert.equal(
+          (await database.query(`INSERT INTO items (id) VALUES ('a'), ('b'), ('c')`)).rowCount,
+          3,
+        );
+        assert.equal(
+          (await database.query(`UPDATE items SET attempt = 1 WHERE id <> 'a'`)).rowCount,
+          2,
+        );
         assert.equal((await database.query(`DELETE FROM items WHERE id = 'zzz'`)).rowCount, 0);
         assert.equal((await database.query(`DELETE FROM items`)).rowCount, 3);
       });
@@ -147,7 +181,10 @@ for (const kind of databaseKinds) {
         );
         assert.equal(attempts, 1);
         assert.deepEqual(await itemIds(), []);
-        assert.equal((await database.query('SELECT value FROM counters WHERE id = 1')).rows[0]?.value, 0n);
+        assert.equal(
+          (await database.query('SELECT value FROM counters WHERE id = 1')).rows[0]?.value,
+          0n,
+        );
       });
 
       test('a failing statement rolls back the statements before it', async () => {
@@ -164,11 +201,15 @@ for (const kind of databaseKinds) {
       test('the connection is usable again after many failed transactions', async () => {
         for (let i = 0; i < 12; i++) {
           await assert.rejects(database.transaction((tx) => tx.query('SELECT 1 / 0')));
-          await assert.rejects(database.transaction(async () => {
-            throw new Error('plain');
-          }));
+          await assert.rejects(
+            database.transaction(async () => {
+              throw new Error('plain');
+            }),
+          );
         }
-        const result = await database.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+        const result = await database.transaction((tx) =>
+          tx.query<{ one: number }>('SELECT 1 AS one'),
+        );
         assert.equal(result.rows[0]?.one, 1);
       });
 
@@ -191,7 +232,10 @@ for (const kind of databaseKinds) {
         let attempts = 0;
         const result = await database.transaction(async (tx) => {
           attempts++;
-          await tx.query('INSERT INTO items (id, attempt) VALUES ($1, $2)', [`attempt-${attempts}`, attempts]);
+          await tx.query('INSERT INTO items (id, attempt) VALUES ($1, $2)', [
+            `attempt-${attempts}`,
+            attempts,
+          ]);
           if (attempts === 1) throw errorWithCode('40001', 'could not serialize access');
           if (attempts === 2) throw errorWithCode('40P01', 'deadlock detected');
           return 'done';
@@ -205,12 +249,18 @@ for (const kind of databaseKinds) {
         for (const maxAttempts of [1, 3]) {
           let attempts = 0;
           await assert.rejects(
-            database.transaction(async (tx) => {
-              attempts++;
-              await tx.query('INSERT INTO items (id) VALUES ($1)', [`max-${maxAttempts}-${attempts}`]);
-              throw errorWithCode('40001', `attempt ${attempts}`);
-            }, { maxAttempts }),
-            (error: unknown) => sqlState(error) === '40001' && (error as Error).message === `attempt ${maxAttempts}`,
+            database.transaction(
+              async (tx) => {
+                attempts++;
+                await tx.query('INSERT INTO items (id) VALUES ($1)', [
+                  `max-${maxAttempts}-${attempts}`,
+                ]);
+                throw errorWithCode('40001', `attempt ${attempts}`);
+              },
+              { maxAttempts },
+            ),
+            (error: unknown) =>
+              sqlState(error) === '40001' && (error as Error).message === `attempt ${maxAttempts}`,
           );
           assert.equal(attempts, maxAttempts);
         }
@@ -230,10 +280,16 @@ for (const kind of databaseKinds) {
         let attempts = 0;
         const seen: (string | undefined)[] = [];
         await assert.rejects(
-          database.transaction(async (tx) => {
-            attempts++;
-            await tx.query(`INSERT INTO items (id) VALUES ('dup'), ('dup')`);
-          }, { maxAttempts: 4, retryOn: (shape) => (seen.push(shape.constraint), shape.code === '23505') }),
+          database.transaction(
+            async (tx) => {
+              attempts++;
+              await tx.query(`INSERT INTO items (id) VALUES ('dup'), ('dup')`);
+            },
+            {
+              maxAttempts: 4,
+              retryOn: (shape) => (seen.push(shape.constraint), shape.code === '23505'),
+            },
+          ),
           (error: unknown) => sqlState(error) === '23505',
         );
         assert.equal(attempts, 4);
@@ -241,10 +297,13 @@ for (const kind of databaseKinds) {
 
         let others = 0;
         await assert.rejects(
-          database.transaction(async (tx) => {
-            others++;
-            await tx.query('SELECT 1 / 0');
-          }, { maxAttempts: 4, retryOn: (shape) => shape.code === '23505' }),
+          database.transaction(
+            async (tx) => {
+              others++;
+              await tx.query('SELECT 1 / 0');
+            },
+            { maxAttempts: 4, retryOn: (shape) => shape.code === '23505' },
+          ),
           (error: unknown) => sqlState(error) === '22012',
         );
         assert.equal(others, 1);
@@ -267,7 +326,9 @@ describe('transient conflicts on postgres', () => {
   });
 
   async function counter(id: number): Promise<bigint | undefined> {
-    return (await database.query<{ value: bigint }>('SELECT value FROM counters WHERE id = $1', [id])).rows[0]?.value;
+    return (
+      await database.query<{ value: bigint }>('SELECT value FROM counters WHERE id = $1', [id])
+    ).rows[0]?.value;
   }
 
   /** Read-then-write increment; the first attempt of each waits until both have read. */
@@ -276,13 +337,19 @@ describe('transient conflicts on postgres', () => {
       attempts.n++;
       const read = await tx.query<{ value: bigint }>('SELECT value FROM counters WHERE id = 1');
       if (attempts.n === 1) await bothRead();
-      await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [(read.rows[0]?.value ?? 0n) + 1n]);
+      await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [
+        (read.rows[0]?.value ?? 0n) + 1n,
+      ]);
     };
   }
 
   test('the isolation option sets the transaction isolation level', async () => {
     for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const) {
-      const level = await database.transaction((tx) => tx.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level"), { isolation });
+      const level = await database.transaction(
+        (tx) =>
+          tx.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level"),
+        { isolation },
+      );
       assert.equal(level.rows[0]?.level, isolation);
     }
   });
@@ -322,11 +389,18 @@ describe('transient conflicts on postgres', () => {
     await Promise.all(
       Array.from({ length: workers }, async () => {
         for (let i = 0; i < perWorker; i++) {
-          await database.transaction(async (tx) => {
-            attempts++;
-            const read = await tx.query<{ value: bigint }>('SELECT value FROM counters WHERE id = 1');
-            await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [(read.rows[0]?.value ?? 0n) + 1n]);
-          }, { isolation: 'repeatable read', maxAttempts: 50 });
+          await database.transaction(
+            async (tx) => {
+              attempts++;
+              const read = await tx.query<{ value: bigint }>(
+                'SELECT value FROM counters WHERE id = 1',
+              );
+              await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [
+                (read.rows[0]?.value ?? 0n) + 1n,
+              ]);
+            },
+            { isolation: 'repeatable read', maxAttempts: 50 },
+          );
         }
       }),
     );
@@ -337,14 +411,19 @@ describe('transient conflicts on postgres', () => {
   test('a deadlock (40P01) is retried and both transactions complete', async () => {
     const bothLocked = barrier(2);
     const attempts = { a: 0, b: 0 };
-    const lockBoth = (first: number, second: number, key: 'a' | 'b') => async (tx: Queryable): Promise<void> => {
-      attempts[key]++;
-      await tx.query(`SET LOCAL deadlock_timeout = '50ms'`);
-      await tx.query('UPDATE counters SET value = value + 1 WHERE id = $1', [first]);
-      if (attempts[key] === 1) await bothLocked();
-      await tx.query('UPDATE counters SET value = value + 1 WHERE id = $1', [second]);
-    };
-    await Promise.all([database.transaction(lockBoth(1, 2, 'a')), database.transaction(lockBoth(2, 1, 'b'))]);
+    const lockBoth =
+      (first: number, second: number, key: 'a' | 'b') =>
+      async (tx: Queryable): Promise<void> => {
+        attempts[key]++;
+        await tx.query(`SET LOCAL deadlock_timeout = '50ms'`);
+        await tx.query('UPDATE counters SET value = value + 1 WHERE id = $1', [first]);
+        if (attempts[key] === 1) await bothLocked();
+        await tx.query('UPDATE counters SET value = value + 1 WHERE id = $1', [second]);
+      };
+    await Promise.all([
+      database.transaction(lockBoth(1, 2, 'a')),
+      database.transaction(lockBoth(2, 1, 'b')),
+    ]);
     assert.equal(await counter(1), 2n);
     assert.equal(await counter(2), 2n);
     assert.equal(attempts.a + attempts.b, 3);
@@ -354,12 +433,17 @@ describe('transient conflicts on postgres', () => {
     // Transaction B keeps conflicting because A commits a new write each time B has read.
     let attempts = 0;
     await assert.rejects(
-      database.transaction(async (tx) => {
-        attempts++;
-        const read = await tx.query<{ value: bigint }>('SELECT value FROM counters WHERE id = 1');
-        await database.query('UPDATE counters SET value = value + 100 WHERE id = 1');
-        await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [(read.rows[0]?.value ?? 0n) + 1n]);
-      }, { isolation: 'repeatable read', maxAttempts: 3 }),
+      database.transaction(
+        async (tx) => {
+          attempts++;
+          const read = await tx.query<{ value: bigint }>('SELECT value FROM counters WHERE id = 1');
+          await database.query('UPDATE counters SET value = value + 100 WHERE id = 1');
+          await tx.query('UPDATE counters SET value = $1 WHERE id = 1', [
+            (read.rows[0]?.value ?? 0n) + 1n,
+          ]);
+        },
+        { isolation: 'repeatable read', maxAttempts: 3 },
+      ),
       (error: unknown) => sqlState(error) === '40001',
     );
     assert.equal(attempts, 3);

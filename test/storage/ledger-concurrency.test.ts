@@ -13,7 +13,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ledger, LedgerError, verifyLedger } from '../../src/ledger/index.ts';
-import type { Leg, LedgerErrorCode, Totals, TransferRequest, TransferResult } from '../../src/ledger/index.ts';
+import type {
+  Leg,
+  LedgerErrorCode,
+  Totals,
+  TransferRequest,
+  TransferResult,
+} from '../../src/ledger/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { move } from '../support/ledger-fixtures.ts';
 import { seededRandom } from '../../src/random.ts';
@@ -23,22 +29,36 @@ const iterationsPerWorker = 120;
 const sharedEvery = 10;
 const hotCount = 4;
 const openingBalance = 5_000n;
-const seed = process.env.LEDGER_SEED === undefined || process.env.LEDGER_SEED === '' ? Date.now() % 1_000_000 : Number(process.env.LEDGER_SEED);
+const seed =
+  process.env.LEDGER_SEED === undefined || process.env.LEDGER_SEED === ''
+    ? Date.now() % 1_000_000
+    : Number(process.env.LEDGER_SEED);
 
 const bank = 'bank:usd';
 const hot = Array.from({ length: hotCount }, (_, index) => `hot:${index}:usd`);
 
-
 function sameLegs(a: readonly Leg[], b: readonly Leg[]): boolean {
-  return a.length === b.length && a.every((leg, index) => {
-    const other = b[index];
-    return other !== undefined && leg.accountId === other.accountId && leg.direction === other.direction && leg.amount === other.amount && leg.currency === other.currency;
-  });
+  return (
+    a.length === b.length &&
+    a.every((leg, index) => {
+      const other = b[index];
+      return (
+        other !== undefined &&
+        leg.accountId === other.accountId &&
+        leg.direction === other.direction &&
+        leg.amount === other.amount &&
+        leg.currency === other.currency
+      );
+    })
+  );
 }
 
 type PostedRequest = Extract<TransferRequest, { kind: 'posted' }>;
 
-type HoldInfo = { legs: readonly Leg[]; resolutions: { kind: TransferRequest['kind']; id: string }[] };
+type HoldInfo = {
+  legs: readonly Leg[];
+  resolutions: { kind: TransferRequest['kind']; id: string }[];
+};
 
 /** What every successful operation adds up to, kept by the workers as they go. */
 class Tally {
@@ -54,7 +74,12 @@ class Tally {
 
   apply(legs: readonly Leg[], layer: 'posted' | 'pending', sign: 1n | -1n): void {
     for (const leg of legs) {
-      const totals = this.expected.get(leg.accountId) ?? { postedDebits: 0n, postedCredits: 0n, pendingDebits: 0n, pendingCredits: 0n };
+      const totals = this.expected.get(leg.accountId) ?? {
+        postedDebits: 0n,
+        postedCredits: 0n,
+        pendingDebits: 0n,
+        pendingCredits: 0n,
+      };
       const amount = leg.amount * sign;
       if (layer === 'posted') {
         if (leg.direction === 'debit') totals.postedDebits += amount;
@@ -66,11 +91,18 @@ class Tally {
   }
 
   /** Books one result; `allowed` are the rejections this kind of request may meet under contention. */
-  record(request: TransferRequest, result: TransferResult, allowed: readonly LedgerErrorCode[]): void {
+  record(
+    request: TransferRequest,
+    result: TransferResult,
+    allowed: readonly LedgerErrorCode[],
+  ): void {
     if (result.status === 'rejected') {
       const code = result.error.code;
       if (allowed.includes(code)) this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
-      else this.unexpected.push(`${request.id} (${request.kind}) rejected: ${code} ${result.error.message}`);
+      else
+        this.unexpected.push(
+          `${request.id} (${request.kind}) rejected: ${code} ${result.error.message}`,
+        );
       return;
     }
     if (result.status === 'exists') {
@@ -89,7 +121,9 @@ class Tally {
       default: {
         const hold = this.holds.get(request.pendingId);
         if (hold === undefined) {
-          this.unexpected.push(`${request.id} resolved ${request.pendingId}, which no worker created`);
+          this.unexpected.push(
+            `${request.id} resolved ${request.pendingId}, which no worker created`,
+          );
           return;
         }
         hold.resolutions.push({ kind: request.kind, id: request.id });
@@ -101,9 +135,17 @@ class Tally {
 
   fail(request: TransferRequest | string, error: unknown): void {
     const label = typeof request === 'string' ? request : `${request.id} (${request.kind})`;
-    const code = typeof error === 'object' && error !== null && 'code' in error ? ` [${String(error.code)}]` : '';
-    const constraint = typeof error === 'object' && error !== null && 'constraint' in error ? ` constraint ${String(error.constraint)}` : '';
-    this.unexpected.push(`${label} threw${code}${constraint}: ${error instanceof Error ? error.message : String(error)}`);
+    const code =
+      typeof error === 'object' && error !== null && 'code' in error
+        ? ` [${String(error.code)}]`
+        : '';
+    const constraint =
+      typeof error === 'object' && error !== null && 'constraint' in error
+        ? ` constraint ${String(error.constraint)}`
+        : '';
+    this.unexpected.push(
+      `${label} threw${code}${constraint}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -120,22 +162,52 @@ describe('ledger under concurrency on postgres', () => {
     const tally = new Tally();
     await ledger.createAccounts([
       { id: bank, type: 'asset', currency: 'usd', owner: 'platform' },
-      ...hot.map((id) => ({ id, type: 'liability' as const, currency: 'usd', owner: 'hot', limit: 'debits_must_not_exceed_credits' as const })),
+      ...hot.map((id) => ({
+        id,
+        type: 'liability' as const,
+        currency: 'usd',
+        owner: 'hot',
+        limit: 'debits_must_not_exceed_credits' as const,
+      })),
     ]);
-    const funding = hot.map((id, index): TransferRequest => ({ kind: 'posted', id: `fund-${index}`, legs: move(bank, id, openingBalance) }));
-    for (const [index, result] of (await ledger.transferBatch(funding)).entries()) tally.record(funding[index] as TransferRequest, result, []);
+    const funding = hot.map((id, index): TransferRequest => ({
+      kind: 'posted',
+      id: `fund-${index}`,
+      legs: move(bank, id, openingBalance),
+    }));
+    for (const [index, result] of (await ledger.transferBatch(funding)).entries())
+      tally.record(funding[index] as TransferRequest, result, []);
 
     // Transfers whose id every worker submits at about the same time: half top up a hot account
     // from the bank (always acceptable), half move money between hot accounts (may break a limit).
     const sharedRandom = seededRandom(seed);
-    const shared = Array.from({ length: Math.ceil(iterationsPerWorker / sharedEvery) }, (_, index): PostedRequest => {
-      const to = hot[Math.floor(sharedRandom() * hotCount)] as string;
-      const from = index % 2 === 0 ? bank : (hot.find((id) => id !== to && sharedRandom() < 0.5) ?? hot.find((id) => id !== to) as string);
-      return { kind: 'posted', id: `shared-${index}`, legs: move(from, to, BigInt(1 + Math.floor(sharedRandom() * (index % 2 === 0 ? 500 : 4_000)))) };
-    });
+    const shared = Array.from(
+      { length: Math.ceil(iterationsPerWorker / sharedEvery) },
+      (_, index): PostedRequest => {
+        const to = hot[Math.floor(sharedRandom() * hotCount)] as string;
+        const from =
+          index % 2 === 0
+            ? bank
+            : (hot.find((id) => id !== to && sharedRandom() < 0.5) ??
+              (hot.find((id) => id !== to) as string));
+        return {
+          kind: 'posted',
+          id: `shared-${index}`,
+          legs: move(
+            from,
+            to,
+            BigInt(1 + Math.floor(sharedRandom() * (index % 2 === 0 ? 500 : 4_000))),
+          ),
+        };
+      },
+    );
 
     let running = true;
-    const submit = async (requests: readonly TransferRequest[], allowed: readonly LedgerErrorCode[], asBatch: boolean): Promise<TransferResult[]> => {
+    const submit = async (
+      requests: readonly TransferRequest[],
+      allowed: readonly LedgerErrorCode[],
+      asBatch: boolean,
+    ): Promise<TransferResult[]> => {
       try {
         if (!asBatch && requests.length === 1) {
           const request = requests[0] as TransferRequest;
@@ -151,7 +223,8 @@ describe('ledger under concurrency on postgres', () => {
           }
         }
         const results = await ledger.transferBatch(requests);
-        for (const [index, result] of results.entries()) tally.record(requests[index] as TransferRequest, result, allowed);
+        for (const [index, result] of results.entries())
+          tally.record(requests[index] as TransferRequest, result, allowed);
         return results;
       } catch (error) {
         tally.fail(requests.map((request) => request.id).join(','), error);
@@ -172,23 +245,43 @@ describe('ledger under concurrency on postgres', () => {
       for (let iteration = 0; iteration < iterationsPerWorker; iteration++) {
         if (iteration % sharedEvery === 0) {
           const request = shared[iteration / sharedEvery] as PostedRequest;
-          const companion: TransferRequest = { kind: 'posted', id: nextId('with-shared'), legs: move(...twoHot(), amount(2_000)) };
+          const companion: TransferRequest = {
+            kind: 'posted',
+            id: nextId('with-shared'),
+            legs: move(...twoHot(), amount(2_000)),
+          };
           const asBatch = random() < 0.5;
-          const requests = !asBatch ? [request] : random() < 0.5 ? [request, companion] : [companion, request];
-          const result = (await submit(requests, ['limit_exceeded'], asBatch))[requests.indexOf(request)];
+          const requests = !asBatch
+            ? [request]
+            : random() < 0.5
+              ? [request, companion]
+              : [companion, request];
+          const result = (await submit(requests, ['limit_exceeded'], asBatch))[
+            requests.indexOf(request)
+          ];
           if (result !== undefined) {
-            const counts = tally.sharedResults.get(request.id) ?? { created: 0, exists: 0, rejected: 0 };
+            const counts = tally.sharedResults.get(request.id) ?? {
+              created: 0,
+              exists: 0,
+              rejected: 0,
+            };
             counts[result.status]++;
             tally.sharedResults.set(request.id, counts);
-            if (result.status !== 'rejected' && !sameLegs(result.transaction.legs, request.legs)) tally.fail(request, new Error('returned other legs'));
+            if (result.status !== 'rejected' && !sameLegs(result.transaction.legs, request.legs))
+              tally.fail(request, new Error('returned other legs'));
           }
           continue;
         }
         const choice = random();
         if (choice < 0.3) {
           // One transfer between hot accounts, now and then to or from the bank.
-          const [from, to] = random() < 0.1 ? [pick(hot), bank] : random() < 0.05 ? [bank, pick(hot)] : twoHot();
-          await submit([{ kind: 'posted', id: nextId('pay'), legs: move(from, to, amount(3_000)) }], ['limit_exceeded'], false);
+          const [from, to] =
+            random() < 0.1 ? [pick(hot), bank] : random() < 0.05 ? [bank, pick(hot)] : twoHot();
+          await submit(
+            [{ kind: 'posted', id: nextId('pay'), legs: move(from, to, amount(3_000)) }],
+            ['limit_exceeded'],
+            false,
+          );
         } else if (choice < 0.5) {
           // A small batch: two-leg transfers and a three-leg split, some sure to break a limit.
           const batch: TransferRequest[] = [];
@@ -207,7 +300,12 @@ describe('ledger under concurrency on postgres', () => {
                   { accountId: other, direction: 'credit', amount: b, currency: 'usd' },
                 ],
               });
-            } else batch.push({ kind: 'posted', id: nextId('batched'), legs: move(...twoHot(), amount(3_000)) });
+            } else
+              batch.push({
+                kind: 'posted',
+                id: nextId('batched'),
+                legs: move(...twoHot(), amount(3_000)),
+              });
           }
           await submit(batch, ['limit_exceeded'], true);
         } else if (choice < 0.72) {
@@ -215,8 +313,12 @@ describe('ledger under concurrency on postgres', () => {
           const id = nextId('hold');
           const legs = move(...twoHot(), amount(2_000));
           tally.holds.set(id, { legs, resolutions: [] });
-          const expiresAt = random() < 0.33 ? new Date(Date.now() + 20 + Math.floor(random() * 300)) : undefined;
-          const request: TransferRequest = expiresAt === undefined ? { kind: 'pending', id, legs } : { kind: 'pending', id, legs, expiresAt };
+          const expiresAt =
+            random() < 0.33 ? new Date(Date.now() + 20 + Math.floor(random() * 300)) : undefined;
+          const request: TransferRequest =
+            expiresAt === undefined
+              ? { kind: 'pending', id, legs }
+              : { kind: 'pending', id, legs, expiresAt };
           await submit([request], ['limit_exceeded'], random() < 0.3);
         } else {
           // Resolve a hold, possibly one that other workers are resolving at the same moment.
@@ -224,13 +326,27 @@ describe('ledger under concurrency on postgres', () => {
           const pendingId = pick(tally.openHolds);
           const held = tally.holds.get(pendingId)?.legs[0]?.amount ?? 1n;
           const kind = random();
-          const request: TransferRequest = kind < 0.4
-            ? { kind: 'post_pending', id: nextId('post'), pendingId }
-            : kind < 0.7
-              ? { kind: 'post_pending', id: nextId('post-part'), pendingId, amount: 1n + BigInt(Math.floor(random() * Number(held))) }
-              : { kind: 'void_pending', id: nextId('void'), pendingId };
-          const [result] = await submit([request], ['pending_already_resolved', 'hold_expired'], random() < 0.3);
-          if (result !== undefined && (result.status === 'created' || (result.status === 'rejected' && result.error.code === 'pending_already_resolved'))) {
+          const request: TransferRequest =
+            kind < 0.4
+              ? { kind: 'post_pending', id: nextId('post'), pendingId }
+              : kind < 0.7
+                ? {
+                    kind: 'post_pending',
+                    id: nextId('post-part'),
+                    pendingId,
+                    amount: 1n + BigInt(Math.floor(random() * Number(held))),
+                  }
+                : { kind: 'void_pending', id: nextId('void'), pendingId };
+          const [result] = await submit(
+            [request],
+            ['pending_already_resolved', 'hold_expired'],
+            random() < 0.3,
+          );
+          if (
+            result !== undefined &&
+            (result.status === 'created' ||
+              (result.status === 'rejected' && result.error.code === 'pending_already_resolved'))
+          ) {
             const index = tally.openHolds.indexOf(pendingId);
             if (index >= 0) tally.openHolds.splice(index, 1);
           }
@@ -244,9 +360,14 @@ describe('ledger under concurrency on postgres', () => {
           const results = await ledger.expireHolds();
           for (const result of results) {
             // Two sweepers (and the resolvers) race for the same holds.
-            const request: TransferRequest = result.status === 'rejected'
-              ? { kind: 'expire_pending', id: 'expireHolds', pendingId: 'unknown' }
-              : { kind: 'expire_pending', id: result.transaction.id, pendingId: result.transaction.pendingId ?? 'unknown' };
+            const request: TransferRequest =
+              result.status === 'rejected'
+                ? { kind: 'expire_pending', id: 'expireHolds', pendingId: 'unknown' }
+                : {
+                    kind: 'expire_pending',
+                    id: result.transaction.id,
+                    pendingId: result.transaction.pendingId ?? 'unknown',
+                  };
             tally.record(request, result, ['pending_already_resolved']);
           }
         } catch (error) {
@@ -260,14 +381,19 @@ describe('ledger under concurrency on postgres', () => {
     const monitor = async (): Promise<void> => {
       while (running) {
         try {
-          const result = await testDatabase.database.query<{ posted: string; pending: string; within: boolean }>(
+          const result = await testDatabase.database.query<{
+            posted: string;
+            pending: string;
+            within: boolean;
+          }>(
             `SELECT sum(posted_debits - posted_credits)::text AS posted, sum(pending_debits - pending_credits)::text AS pending,
                     bool_and(limit_rule <> 'debits_must_not_exceed_credits' OR posted_debits + pending_debits <= posted_credits) AS within
                FROM ledger_accounts`,
           );
           const row = result.rows[0];
           samples++;
-          if (row?.posted !== '0' || row.pending !== '0' || row.within !== true) tally.fail('monitor', new Error(`inconsistent read: ${JSON.stringify(row)}`));
+          if (row?.posted !== '0' || row.pending !== '0' || row.within !== true)
+            tally.fail('monitor', new Error(`inconsistent read: ${JSON.stringify(row)}`));
         } catch (error) {
           tally.fail('monitor', error);
         }
@@ -281,12 +407,27 @@ describe('ledger under concurrency on postgres', () => {
     await Promise.all(background);
 
     // Resolve whatever is still pending: void what can be voided, let the rest expire.
-    const stillPending = await testDatabase.database.query<{ transaction_id: string }>(`SELECT transaction_id FROM ledger_holds WHERE status = 'pending' ORDER BY 1`);
-    const voids = stillPending.rows.map((row): TransferRequest => ({ kind: 'void_pending', id: `cleanup-${row.transaction_id}`, pendingId: row.transaction_id }));
+    const stillPending = await testDatabase.database.query<{ transaction_id: string }>(
+      `SELECT transaction_id FROM ledger_holds WHERE status = 'pending' ORDER BY 1`,
+    );
+    const voids = stillPending.rows.map((row): TransferRequest => ({
+      kind: 'void_pending',
+      id: `cleanup-${row.transaction_id}`,
+      pendingId: row.transaction_id,
+    }));
     if (voids.length > 0) await submit(voids, ['hold_expired'], true);
     for (const result of await ledger.expireHolds({ now: new Date(Date.now() + 3_600_000) })) {
       if (result.status === 'rejected') tally.fail('final expireHolds', result.error);
-      else tally.record({ kind: 'expire_pending', id: result.transaction.id, pendingId: result.transaction.pendingId ?? '?' }, result, []);
+      else
+        tally.record(
+          {
+            kind: 'expire_pending',
+            id: result.transaction.id,
+            pendingId: result.transaction.pendingId ?? '?',
+          },
+          result,
+          [],
+        );
     }
 
     // Only the expected ledger errors: any database error (a CHECK constraint such as
@@ -303,51 +444,97 @@ describe('ledger under concurrency on postgres', () => {
     // from the bank cannot break a limit, so exactly one created them and all others saw 'exists'.
     // (A hot-to-hot one may be refused before it is created; a refusal after it was created is the
     // bug pinned down by the next test, so it is not asserted on here.)
-    const sharedRows = await testDatabase.database.query<{ id: string }>(`SELECT id FROM ledger_transactions WHERE id LIKE 'shared-%'`);
+    const sharedRows = await testDatabase.database.query<{ id: string }>(
+      `SELECT id FROM ledger_transactions WHERE id LIKE 'shared-%'`,
+    );
     const storedShared = new Set(sharedRows.rows.map((row) => row.id));
     for (const [index, request] of shared.entries()) {
       const counts = tally.sharedResults.get(request.id);
       assert.ok(counts !== undefined, `${request.id} was never submitted`);
-      assert.equal(counts.created + counts.exists + counts.rejected, workerCount, `${request.id}: ${JSON.stringify(counts)}`);
-      assert.equal(counts.created, storedShared.has(request.id) ? 1 : 0, `${request.id}: ${JSON.stringify(counts)}`);
-      if (index % 2 === 0) assert.deepEqual(counts, { created: 1, exists: workerCount - 1, rejected: 0 }, request.id);
+      assert.equal(
+        counts.created + counts.exists + counts.rejected,
+        workerCount,
+        `${request.id}: ${JSON.stringify(counts)}`,
+      );
+      assert.equal(
+        counts.created,
+        storedShared.has(request.id) ? 1 : 0,
+        `${request.id}: ${JSON.stringify(counts)}`,
+      );
+      if (index % 2 === 0)
+        assert.deepEqual(counts, { created: 1, exists: workerCount - 1, rejected: 0 }, request.id);
     }
 
     // Each hold was resolved exactly once, and the database agrees on how.
-    const holdRows = await testDatabase.database.query<{ transaction_id: string; status: string; resolved_by: string | null }>(
-      'SELECT transaction_id, status, resolved_by FROM ledger_holds ORDER BY 1',
-    );
+    const holdRows = await testDatabase.database.query<{
+      transaction_id: string;
+      status: string;
+      resolved_by: string | null;
+    }>('SELECT transaction_id, status, resolved_by FROM ledger_holds ORDER BY 1');
     let holdsCreated = 0;
     for (const row of holdRows.rows) {
       holdsCreated++;
       const hold = tally.holds.get(row.transaction_id);
       assert.ok(hold !== undefined, `unknown hold ${row.transaction_id}`);
-      assert.equal(hold.resolutions.length, 1, `hold ${row.transaction_id} resolved ${hold.resolutions.length} times: ${JSON.stringify(hold.resolutions)}`);
+      assert.equal(
+        hold.resolutions.length,
+        1,
+        `hold ${row.transaction_id} resolved ${hold.resolutions.length} times: ${JSON.stringify(hold.resolutions)}`,
+      );
       const resolution = hold.resolutions[0] as { kind: TransferRequest['kind']; id: string };
-      const status = resolution.kind === 'post_pending' ? 'posted' : resolution.kind === 'void_pending' ? 'voided' : 'expired';
-      assert.deepEqual([row.status, row.resolved_by], [status, resolution.id], `hold ${row.transaction_id}`);
+      const status =
+        resolution.kind === 'post_pending'
+          ? 'posted'
+          : resolution.kind === 'void_pending'
+            ? 'voided'
+            : 'expired';
+      assert.deepEqual(
+        [row.status, row.resolved_by],
+        [status, resolution.id],
+        `hold ${row.transaction_id}`,
+      );
     }
     assert.ok(holdsCreated >= 100, `only ${holdsCreated} holds`);
 
     // No lost update: the stored balances are exactly what the successful operations add up to.
-    const accounts = await testDatabase.database.query<{ id: string; posted_debits: bigint; posted_credits: bigint; pending_debits: bigint; pending_credits: bigint; limit_rule: string }>(
+    const accounts = await testDatabase.database.query<{
+      id: string;
+      posted_debits: bigint;
+      posted_credits: bigint;
+      pending_debits: bigint;
+      pending_credits: bigint;
+      limit_rule: string;
+    }>(
       'SELECT id, posted_debits, posted_credits, pending_debits, pending_credits, limit_rule FROM ledger_accounts ORDER BY id',
     );
     assert.equal(accounts.rows.length, hotCount + 1);
     for (const row of accounts.rows) {
-      const stored = { postedDebits: row.posted_debits, postedCredits: row.posted_credits, pendingDebits: row.pending_debits, pendingCredits: row.pending_credits };
+      const stored = {
+        postedDebits: row.posted_debits,
+        postedCredits: row.posted_credits,
+        pendingDebits: row.pending_debits,
+        pendingCredits: row.pending_credits,
+      };
       assert.deepEqual(stored, tally.expected.get(row.id), `balances of ${row.id}`);
       assert.equal(row.pending_debits + row.pending_credits, 0n, `${row.id} still holds funds`);
       if (row.limit_rule === 'debits_must_not_exceed_credits') {
         assert.ok(row.posted_credits - row.posted_debits >= 0n, `${row.id} is negative`);
       }
     }
-    const hotTotal = accounts.rows.filter((row) => row.id !== bank).reduce((sum, row) => sum + row.posted_credits - row.posted_debits, 0n);
+    const hotTotal = accounts.rows
+      .filter((row) => row.id !== bank)
+      .reduce((sum, row) => sum + row.posted_credits - row.posted_debits, 0n);
     const bankRow = accounts.rows.find((row) => row.id === bank);
-    assert.equal(hotTotal, (bankRow?.posted_debits ?? 0n) - (bankRow?.posted_credits ?? 0n), 'hot accounts and the bank do not balance');
+    assert.equal(
+      hotTotal,
+      (bankRow?.posted_debits ?? 0n) - (bankRow?.posted_credits ?? 0n),
+      'hot accounts and the bank do not balance',
+    );
 
     // Every 'created' is one stored transfer, and the ledger verifies.
-    const count = await testDatabase.database.query<{ count: bigint }>('SELECT count(*)::bigint AS count FROM ledger_transactions');
+    const count = await testDatabase.database.query<{ count: bigint }>(
+      'SELECT count(*)::bigint AS count FROM ledger_transactions',
+    );
     assert.equal(count.rows[0]?.count, BigInt(tally.created), 'created transfers vs stored rows');
     assert.ok(tally.created >= 2_000, `only ${tally.created} transfers created`);
     const report = await verifyLedger(testDatabase.database);
@@ -364,13 +551,31 @@ describe('ledger under concurrency on postgres', () => {
     await ledger.createAccounts([
       { id: 'idem:bank:usd', type: 'asset', currency: 'usd', owner: 'idem' },
       { id: 'idem:sink:usd', type: 'liability', currency: 'usd', owner: 'idem' },
-      ...accounts.map((id) => ({ id, type: 'liability' as const, currency: 'usd', owner: 'idem', limit: 'debits_must_not_exceed_credits' as const })),
+      ...accounts.map((id) => ({
+        id,
+        type: 'liability' as const,
+        currency: 'usd',
+        owner: 'idem',
+        limit: 'debits_must_not_exceed_credits' as const,
+      })),
     ]);
     await ledger.transferBatch([
-      ...accounts.map((id, round): TransferRequest => ({ kind: 'posted', id: `idem-fund-${round}`, legs: move('idem:bank:usd', id, 1_000n) })),
+      ...accounts.map((id, round): TransferRequest => ({
+        kind: 'posted',
+        id: `idem-fund-${round}`,
+        legs: move('idem:bank:usd', id, 1_000n),
+      })),
       ...accounts.flatMap((_, round): TransferRequest[] => [
-        { kind: 'pending', id: `idem-hold-a-${round}`, legs: move('idem:bank:usd', 'idem:sink:usd', 10n) },
-        { kind: 'pending', id: `idem-hold-b-${round}`, legs: move('idem:bank:usd', 'idem:sink:usd', 10n) },
+        {
+          kind: 'pending',
+          id: `idem-hold-a-${round}`,
+          legs: move('idem:bank:usd', 'idem:sink:usd', 10n),
+        },
+        {
+          kind: 'pending',
+          id: `idem-hold-b-${round}`,
+          legs: move('idem:bank:usd', 'idem:sink:usd', 10n),
+        },
       ]),
     ]);
     const answers = new Map<string, Record<string, number>>();
@@ -382,14 +587,25 @@ describe('ledger under concurrency on postgres', () => {
         { kind: 'void_pending', id: `idem-void-${round}`, pendingId: `idem-hold-b-${round}` },
       ];
       for (const request of requests) {
-        const outcomes = await Promise.all(Array.from({ length: workerCount }, async (_, number): Promise<string> => {
-          try {
-            const result = number % 2 === 0 ? await ledger.transfer(request) : (await ledger.transferBatch([request]))[0];
-            return result === undefined ? 'missing' : result.status === 'rejected' ? `rejected ${result.error.code}` : result.status;
-          } catch (error) {
-            return error instanceof LedgerError ? `rejected ${error.code}` : `threw ${error instanceof Error ? error.message : String(error)}`;
-          }
-        }));
+        const outcomes = await Promise.all(
+          Array.from({ length: workerCount }, async (_, number): Promise<string> => {
+            try {
+              const result =
+                number % 2 === 0
+                  ? await ledger.transfer(request)
+                  : (await ledger.transferBatch([request]))[0];
+              return result === undefined
+                ? 'missing'
+                : result.status === 'rejected'
+                  ? `rejected ${result.error.code}`
+                  : result.status;
+            } catch (error) {
+              return error instanceof LedgerError
+                ? `rejected ${error.code}`
+                : `threw ${error instanceof Error ? error.message : String(error)}`;
+            }
+          }),
+        );
         const counts: Record<string, number> = {};
         for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
         answers.set(`${request.kind} ${request.id}`, counts);
@@ -400,10 +616,20 @@ describe('ledger under concurrency on postgres', () => {
     for (const [round, source] of accounts.entries()) {
       const account = await ledger.getAccount(source);
       assert.equal(account?.totals.postedDebits, 800n, `${source} was debited more than once`);
-      assert.equal((await ledger.getHold(`idem-hold-a-${round}`))?.resolvedBy, `idem-post-${round}`);
-      assert.equal((await ledger.getHold(`idem-hold-b-${round}`))?.resolvedBy, `idem-void-${round}`);
+      assert.equal(
+        (await ledger.getHold(`idem-hold-a-${round}`))?.resolvedBy,
+        `idem-post-${round}`,
+      );
+      assert.equal(
+        (await ledger.getHold(`idem-hold-b-${round}`))?.resolvedBy,
+        `idem-void-${round}`,
+      );
     }
     assert.equal((await verifyLedger(testDatabase.database)).ok, true);
-    assert.deepEqual(Object.fromEntries(answers), Object.fromEntries(expected), 'concurrent submissions of one id must answer created once and exists otherwise');
+    assert.deepEqual(
+      Object.fromEntries(answers),
+      Object.fromEntries(expected),
+      'concurrent submissions of one id must answer created once and exists otherwise',
+    );
   });
 });

@@ -13,7 +13,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Ledger, LedgerError, verifyLedger } from '../../src/ledger/index.ts';
-import type { AccountType, Leg, LimitRule, Totals, TransferRequest, TransferResult } from '../../src/ledger/index.ts';
+import type {
+  AccountType,
+  Leg,
+  LimitRule,
+  Totals,
+  TransferRequest,
+  TransferResult,
+} from '../../src/ledger/index.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { move } from '../support/ledger-fixtures.ts';
 
@@ -24,14 +31,26 @@ type LegsSpec = { currency: number; from: number; to: number; amount: number };
 type SimpleSpec =
   | { op: 'posted'; legs: LegsSpec; fx: LegsSpec | null }
   | { op: 'pending'; legs: LegsSpec; expiresIn: number | null; fee: number | null }
-  | { op: 'post'; hold: number; amount: 'full' | 'partial' | 'over' | 'legs' | 'legs_over'; fraction: number }
+  | {
+      op: 'post';
+      hold: number;
+      amount: 'full' | 'partial' | 'over' | 'legs' | 'legs_over';
+      fraction: number;
+    }
   | { op: 'void'; hold: number }
   | { op: 'expire'; hold: number }
   | { op: 'replay'; ref: number }
   | { op: 'conflict'; ref: number }
-  | { op: 'bad'; flavor: 'zero' | 'unbalanced' | 'unknown_account' | 'currency_mismatch'; legs: LegsSpec };
+  | {
+      op: 'bad';
+      flavor: 'zero' | 'unbalanced' | 'unknown_account' | 'currency_mismatch';
+      legs: LegsSpec;
+    };
 type BatchItemSpec = SimpleSpec | { op: 'dup'; ref: number; change: boolean };
-type StepSpec = SimpleSpec | { op: 'tick'; minutes: number; sweep: boolean } | { op: 'batch'; items: BatchItemSpec[] };
+type StepSpec =
+  | SimpleSpec
+  | { op: 'tick'; minutes: number; sweep: boolean }
+  | { op: 'batch'; items: BatchItemSpec[] };
 
 const legsArbitrary: fc.Arbitrary<LegsSpec> = fc.record({
   currency: fc.nat(1),
@@ -41,7 +60,14 @@ const legsArbitrary: fc.Arbitrary<LegsSpec> = fc.record({
 });
 
 const simpleArbitrary: fc.Arbitrary<SimpleSpec> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('posted' as const), legs: legsArbitrary, fx: fc.option(legsArbitrary, { freq: 6 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('posted' as const),
+      legs: legsArbitrary,
+      fx: fc.option(legsArbitrary, { freq: 6 }),
+    }),
+  },
   {
     weight: 4,
     arbitrary: fc.record({
@@ -56,7 +82,13 @@ const simpleArbitrary: fc.Arbitrary<SimpleSpec> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('post' as const),
       hold: fc.nat(40),
-      amount: fc.constantFrom('full' as const, 'partial' as const, 'over' as const, 'legs' as const, 'legs_over' as const),
+      amount: fc.constantFrom(
+        'full' as const,
+        'partial' as const,
+        'over' as const,
+        'legs' as const,
+        'legs_over' as const,
+      ),
       fraction: fc.double({ min: 0, max: 1, noNaN: true }),
     }),
   },
@@ -68,7 +100,12 @@ const simpleArbitrary: fc.Arbitrary<SimpleSpec> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       op: fc.constant('bad' as const),
-      flavor: fc.constantFrom('zero' as const, 'unbalanced' as const, 'unknown_account' as const, 'currency_mismatch' as const),
+      flavor: fc.constantFrom(
+        'zero' as const,
+        'unbalanced' as const,
+        'unknown_account' as const,
+        'currency_mismatch' as const,
+      ),
       legs: legsArbitrary,
     }),
   },
@@ -76,13 +113,33 @@ const simpleArbitrary: fc.Arbitrary<SimpleSpec> = fc.oneof(
 
 const batchItemArbitrary: fc.Arbitrary<BatchItemSpec> = fc.oneof(
   { weight: 5, arbitrary: simpleArbitrary },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('dup' as const), ref: fc.nat(10), change: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('dup' as const),
+      ref: fc.nat(10),
+      change: fc.boolean(),
+    }),
+  },
 );
 
 const stepArbitrary: fc.Arbitrary<StepSpec> = fc.oneof(
   { weight: 8, arbitrary: simpleArbitrary },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), minutes: fc.integer({ min: 0, max: 3 }), sweep: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('batch' as const), items: fc.array(batchItemArbitrary, { minLength: 1, maxLength: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('tick' as const),
+      minutes: fc.integer({ min: 0, max: 3 }),
+      sweep: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('batch' as const),
+      items: fc.array(batchItemArbitrary, { minLength: 1, maxLength: 6 }),
+    }),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -102,11 +159,36 @@ const shapes: readonly Shape[] = [
   { key: 'jpy:m2', type: 'liability', currency: 'jpy', limit: 'none' },
 ];
 
-type ModelAccount = { id: string; currency: string; limit: LimitRule; totals: Totals; entryCount: bigint };
-type ModelHold = { legs: readonly Leg[]; expiresAt: number | null; status: 'pending' | 'posted' | 'voided' | 'expired'; resolvedBy: string | null };
-type StoredTransfer = { key: string; request: TransferRequest; legs: readonly Leg[]; createdAt?: Date };
-type Outcome = { status: 'created'; legs: readonly Leg[] } | { status: 'exists'; id: string } | { status: 'rejected'; code: string };
-type Movement = { accountId: string; currency: string; layer: 'posted' | 'pending'; direction: 'debit' | 'credit'; amount: bigint };
+type ModelAccount = {
+  id: string;
+  currency: string;
+  limit: LimitRule;
+  totals: Totals;
+  entryCount: bigint;
+};
+type ModelHold = {
+  legs: readonly Leg[];
+  expiresAt: number | null;
+  status: 'pending' | 'posted' | 'voided' | 'expired';
+  resolvedBy: string | null;
+};
+type StoredTransfer = {
+  key: string;
+  request: TransferRequest;
+  legs: readonly Leg[];
+  createdAt?: Date;
+};
+type Outcome =
+  | { status: 'created'; legs: readonly Leg[] }
+  | { status: 'exists'; id: string }
+  | { status: 'rejected'; code: string };
+type Movement = {
+  accountId: string;
+  currency: string;
+  layer: 'posted' | 'pending';
+  direction: 'debit' | 'credit';
+  amount: bigint;
+};
 
 function zero(): Totals {
   return { postedDebits: 0n, postedCredits: 0n, pendingDebits: 0n, pendingCredits: 0n };
@@ -128,7 +210,10 @@ function keepsLimit(limit: LimitRule, totals: Totals): boolean {
 function contentKey(request: TransferRequest): string {
   return stringify({
     kind: request.kind,
-    legs: 'legs' in request && request.legs !== undefined ? request.legs.map((leg) => [leg.accountId, leg.direction, leg.amount, leg.currency]) : null,
+    legs:
+      'legs' in request && request.legs !== undefined
+        ? request.legs.map((leg) => [leg.accountId, leg.direction, leg.amount, leg.currency])
+        : null,
     pendingId: 'pendingId' in request ? request.pendingId : null,
     amount: request.kind === 'post_pending' ? (request.amount ?? null) : null,
     expiresAt: request.kind === 'pending' ? (request.expiresAt?.toISOString() ?? null) : null,
@@ -141,18 +226,26 @@ function stringify(value: unknown): string {
 }
 
 function staticProblem(request: TransferRequest): string | undefined {
-  if (request.kind === 'post_pending' && request.amount !== undefined && request.amount <= 0n) return 'invalid_amount';
+  if (request.kind === 'post_pending' && request.amount !== undefined && request.amount <= 0n)
+    return 'invalid_amount';
   if (!('legs' in request) || request.legs === undefined) return undefined;
   if (request.legs.some((leg) => leg.amount <= 0n)) return 'invalid_amount';
   const net = new Map<string, bigint>();
-  for (const leg of request.legs) net.set(leg.currency, (net.get(leg.currency) ?? 0n) + (leg.direction === 'debit' ? leg.amount : -leg.amount));
+  for (const leg of request.legs)
+    net.set(
+      leg.currency,
+      (net.get(leg.currency) ?? 0n) + (leg.direction === 'debit' ? leg.amount : -leg.amount),
+    );
   return [...net.values()].some((value) => value !== 0n) ? 'unbalanced' : undefined;
 }
 
 /** A changed copy of a request: same id, different content. */
 function conflicting(request: TransferRequest): TransferRequest {
   if ('legs' in request && request.legs !== undefined) {
-    return { ...request, legs: request.legs.map((leg) => ({ ...leg, amount: leg.amount * 2n })) } as TransferRequest;
+    return {
+      ...request,
+      legs: request.legs.map((leg) => ({ ...leg, amount: leg.amount * 2n })),
+    } as TransferRequest;
   }
   if (request.kind === 'post_pending') return { ...request, amount: (request.amount ?? 0n) + 1n };
   return { ...request, description: `${request.description ?? ''}x` };
@@ -171,25 +264,36 @@ class Model {
   process(requests: readonly TransferRequest[], now: number): Outcome[] {
     const storedBefore = new Map(this.stored);
     const firstIndex = new Map<string, number>();
-    const slots = requests.map((request, index): Outcome | { status: 'new' } | { status: 'same_as'; index: number } => {
-      const problem = staticProblem(request);
-      if (problem !== undefined) return { status: 'rejected', code: problem };
-      const stored = storedBefore.get(request.id);
-      const earlier = firstIndex.get(request.id);
-      const compareTo = stored?.key ?? (earlier === undefined ? undefined : contentKey(requests[earlier] as TransferRequest));
-      if (compareTo !== undefined) {
-        if (compareTo !== contentKey(request)) return { status: 'rejected', code: 'id_conflict' };
-        return stored !== undefined ? { status: 'exists', id: request.id } : { status: 'same_as', index: earlier as number };
-      }
-      firstIndex.set(request.id, index);
-      return { status: 'new' };
-    });
+    const slots = requests.map(
+      (request, index): Outcome | { status: 'new' } | { status: 'same_as'; index: number } => {
+        const problem = staticProblem(request);
+        if (problem !== undefined) return { status: 'rejected', code: problem };
+        const stored = storedBefore.get(request.id);
+        const earlier = firstIndex.get(request.id);
+        const compareTo =
+          stored?.key ??
+          (earlier === undefined ? undefined : contentKey(requests[earlier] as TransferRequest));
+        if (compareTo !== undefined) {
+          if (compareTo !== contentKey(request)) return { status: 'rejected', code: 'id_conflict' };
+          return stored !== undefined
+            ? { status: 'exists', id: request.id }
+            : { status: 'same_as', index: earlier as number };
+        }
+        firstIndex.set(request.id, index);
+        return { status: 'new' };
+      },
+    );
     const outcomes: Outcome[] = [];
     for (const [index, slot] of slots.entries()) {
-      if (slot.status === 'new') outcomes.push(this.#apply(requests[index] as TransferRequest, now));
+      if (slot.status === 'new')
+        outcomes.push(this.#apply(requests[index] as TransferRequest, now));
       else if (slot.status === 'same_as') {
         const first = outcomes[slot.index] as Outcome;
-        outcomes.push(first.status === 'rejected' ? first : { status: 'exists', id: requests[index]?.id as string });
+        outcomes.push(
+          first.status === 'rejected'
+            ? first
+            : { status: 'exists', id: requests[index]?.id as string },
+        );
       } else outcomes.push(slot);
     }
     return outcomes;
@@ -204,10 +308,13 @@ class Model {
     } else {
       const hold = this.holds.get(request.pendingId);
       if (hold === undefined) return { status: 'rejected', code: 'pending_not_found' };
-      if (hold.status !== 'pending') return { status: 'rejected', code: 'pending_already_resolved' };
+      if (hold.status !== 'pending')
+        return { status: 'rejected', code: 'pending_already_resolved' };
       const expired = hold.expiresAt !== null && hold.expiresAt <= now;
-      if (request.kind === 'expire_pending' && !expired) return { status: 'rejected', code: 'hold_not_expired' };
-      if (request.kind !== 'expire_pending' && expired) return { status: 'rejected', code: 'hold_expired' };
+      if (request.kind === 'expire_pending' && !expired)
+        return { status: 'rejected', code: 'hold_not_expired' };
+      if (request.kind !== 'expire_pending' && expired)
+        return { status: 'rejected', code: 'hold_expired' };
       movements = hold.legs.map((leg) => ({ ...leg, layer: 'pending', amount: -leg.amount }));
       legs = [];
       if (request.kind === 'post_pending') {
@@ -215,15 +322,23 @@ class Model {
           // Each posted leg must fit a distinct held leg of the same account, direction and currency.
           const unmatched = [...hold.legs];
           for (const leg of request.legs) {
-            const match = unmatched.findIndex((held) => held.accountId === leg.accountId && held.direction === leg.direction && held.currency === leg.currency && held.amount >= leg.amount);
+            const match = unmatched.findIndex(
+              (held) =>
+                held.accountId === leg.accountId &&
+                held.direction === leg.direction &&
+                held.currency === leg.currency &&
+                held.amount >= leg.amount,
+            );
             if (match < 0) return { status: 'rejected', code: 'post_exceeds_pending' };
             unmatched.splice(match, 1);
           }
           legs = request.legs;
         } else if (request.amount === undefined) legs = hold.legs;
         else {
-          if (hold.legs.some((leg) => leg.amount !== hold.legs[0]?.amount)) return { status: 'rejected', code: 'invalid_request' };
-          if (request.amount > (hold.legs[0]?.amount ?? 0n)) return { status: 'rejected', code: 'post_exceeds_pending' };
+          if (hold.legs.some((leg) => leg.amount !== hold.legs[0]?.amount))
+            return { status: 'rejected', code: 'invalid_request' };
+          if (request.amount > (hold.legs[0]?.amount ?? 0n))
+            return { status: 'rejected', code: 'post_exceeds_pending' };
           legs = hold.legs.map((leg) => ({ ...leg, amount: request.amount ?? leg.amount }));
         }
         movements.push(...legs.map((leg) => ({ ...leg, layer: 'posted' as const })));
@@ -233,13 +348,15 @@ class Model {
     for (const movement of movements) {
       const account = this.accounts.get(movement.accountId);
       if (account === undefined) return { status: 'rejected', code: 'account_not_found' };
-      if (account.currency !== movement.currency) return { status: 'rejected', code: 'currency_mismatch' };
+      if (account.currency !== movement.currency)
+        return { status: 'rejected', code: 'currency_mismatch' };
       const totals = scratch.get(account.id) ?? { ...account.totals };
       addMovement(totals, movement);
       scratch.set(account.id, totals);
     }
     for (const [id, totals] of scratch) {
-      if (!keepsLimit(this.accounts.get(id)?.limit ?? 'none', totals)) return { status: 'rejected', code: 'limit_exceeded' };
+      if (!keepsLimit(this.accounts.get(id)?.limit ?? 'none', totals))
+        return { status: 'rejected', code: 'limit_exceeded' };
     }
     for (const movement of movements) {
       const account = this.accounts.get(movement.accountId) as ModelAccount;
@@ -247,10 +364,20 @@ class Model {
       account.entryCount += 1n;
     }
     if (request.kind === 'pending') {
-      this.holds.set(request.id, { legs: request.legs, expiresAt: request.expiresAt?.getTime() ?? null, status: 'pending', resolvedBy: null });
+      this.holds.set(request.id, {
+        legs: request.legs,
+        expiresAt: request.expiresAt?.getTime() ?? null,
+        status: 'pending',
+        resolvedBy: null,
+      });
     } else if (request.kind !== 'posted') {
       const hold = this.holds.get(request.pendingId) as ModelHold;
-      hold.status = request.kind === 'post_pending' ? 'posted' : request.kind === 'void_pending' ? 'voided' : 'expired';
+      hold.status =
+        request.kind === 'post_pending'
+          ? 'posted'
+          : request.kind === 'void_pending'
+            ? 'voided'
+            : 'expired';
       hold.resolvedBy = request.id;
     }
     this.stored.set(request.id, { key: contentKey(request), request, legs });
@@ -302,17 +429,33 @@ class Run {
     // A clean slate for expiry sweeps: whatever an earlier (failed) run left behind expires now.
     this.#shared.clock.now += day;
     await this.#ledger.expireHolds({ now: new Date(this.#now) });
-    const specs = shapes.map((shape) => ({ id: this.prefix + shape.key, type: shape.type, currency: shape.currency, owner: this.prefix, limit: shape.limit }));
+    const specs = shapes.map((shape) => ({
+      id: this.prefix + shape.key,
+      type: shape.type,
+      currency: shape.currency,
+      owner: this.prefix,
+      limit: shape.limit,
+    }));
     await this.#ledger.createAccounts(specs);
     for (const spec of specs) {
-      this.model.accounts.set(spec.id, { id: spec.id, currency: spec.currency, limit: spec.limit, totals: zero(), entryCount: 0n });
+      this.model.accounts.set(spec.id, {
+        id: spec.id,
+        currency: spec.currency,
+        limit: spec.limit,
+        totals: zero(),
+        entryCount: 0n,
+      });
     }
     await this.checkInvariants();
     // Opening balances, so that limited accounts have something to lose.
     await this.step({
       op: 'batch',
       items: [
-        { op: 'posted', legs: { currency: 0, from: 0, to: 1, amount: 1_500 }, fx: { currency: 1, from: 0, to: 1, amount: 1_500 } },
+        {
+          op: 'posted',
+          legs: { currency: 0, from: 0, to: 1, amount: 1_500 },
+          fx: { currency: 1, from: 0, to: 1, amount: 1_500 },
+        },
         { op: 'posted', legs: { currency: 0, from: 0, to: 2, amount: 1_500 }, fx: null },
         { op: 'posted', legs: { currency: 0, from: 4, to: 3, amount: 1_500 }, fx: null },
       ],
@@ -334,7 +477,9 @@ class Run {
   /** Mostly a hold that is still pending, sometimes any hold, now and then one that does not exist. */
   #holdId(reference: number, extra: readonly string[]): string {
     const candidates = [...this.#holdIds, ...extra];
-    const pending = candidates.filter((id) => extra.includes(id) || this.model.holds.get(id)?.status === 'pending');
+    const pending = candidates.filter(
+      (id) => extra.includes(id) || this.model.holds.get(id)?.status === 'pending',
+    );
     const pool = reference % 10 === 9 ? [] : reference % 3 === 0 ? candidates : pending;
     return pool[reference % Math.max(1, pool.length)] ?? `${this.prefix}no-such-hold-${reference}`;
   }
@@ -344,7 +489,8 @@ class Run {
     switch (spec.op) {
       case 'posted': {
         const legs = this.#legs(spec.legs);
-        if (spec.fx !== null) legs.push(...this.#legs({ ...spec.fx, currency: spec.legs.currency + 1 }));
+        if (spec.fx !== null)
+          legs.push(...this.#legs({ ...spec.fx, currency: spec.legs.currency + 1 }));
         return { kind: 'posted', id: this.#id('pay'), legs };
       }
       case 'pending': {
@@ -353,18 +499,34 @@ class Run {
         const credit = legs[1] as Leg;
         if (spec.fee !== null && BigInt(spec.fee) < credit.amount) {
           // A three-leg hold whose legs carry different amounts: part of it goes to a fee account.
-          const fees = shapes.find((shape) => shape.currency === credit.currency && shape.key.endsWith(':fees')) ?? shapes.find((shape) => shape.key === `${credit.currency}:m2`);
-          legs.splice(1, 1, { ...credit, amount: credit.amount - BigInt(spec.fee) }, { ...credit, accountId: this.prefix + (fees as Shape).key, amount: BigInt(spec.fee) });
+          const fees =
+            shapes.find(
+              (shape) => shape.currency === credit.currency && shape.key.endsWith(':fees'),
+            ) ?? shapes.find((shape) => shape.key === `${credit.currency}:m2`);
+          legs.splice(
+            1,
+            1,
+            { ...credit, amount: credit.amount - BigInt(spec.fee) },
+            { ...credit, accountId: this.prefix + (fees as Shape).key, amount: BigInt(spec.fee) },
+          );
         }
         this.#heldLegs.set(id, legs);
-        const request: TransferRequest = spec.expiresIn === null
-          ? { kind: 'pending', id, legs }
-          : { kind: 'pending', id, legs, expiresAt: new Date(this.#now + spec.expiresIn * minute) };
+        const request: TransferRequest =
+          spec.expiresIn === null
+            ? { kind: 'pending', id, legs }
+            : {
+                kind: 'pending',
+                id,
+                legs,
+                expiresAt: new Date(this.#now + spec.expiresIn * minute),
+              };
         return request;
       }
       case 'post': {
         const pendingId = this.#holdId(spec.hold, extraHolds);
-        const heldLegs = this.#heldLegs.get(pendingId) ?? move(`${this.prefix}usd:bank`, `${this.prefix}usd:m1`, 100n);
+        const heldLegs =
+          this.#heldLegs.get(pendingId) ??
+          move(`${this.prefix}usd:bank`, `${this.prefix}usd:m1`, 100n);
         const held = heldLegs[0]?.amount ?? 100n;
         const id = this.#id('post');
         switch (spec.amount) {
@@ -379,16 +541,38 @@ class Run {
           case 'legs':
           case 'legs_over': {
             // Explicit legs: every credit scaled down (or one raised past the hold), debits balancing them.
-            const credits = heldLegs.map((leg, index) => (leg.direction === 'debit' ? 0n : spec.amount === 'legs_over' ? leg.amount + (index === heldLegs.length - 1 ? 1n : 0n) : BigInt(Math.floor(Number(leg.amount) * spec.fraction))));
+            const credits = heldLegs.map((leg, index) =>
+              leg.direction === 'debit'
+                ? 0n
+                : spec.amount === 'legs_over'
+                  ? leg.amount + (index === heldLegs.length - 1 ? 1n : 0n)
+                  : BigInt(Math.floor(Number(leg.amount) * spec.fraction)),
+            );
             const total = credits.reduce((sum, amount) => sum + amount, 0n);
-            return { kind: 'post_pending', id, pendingId, legs: heldLegs.map((leg, index) => ({ ...leg, amount: leg.direction === 'debit' ? total : (credits[index] as bigint) })) };
+            return {
+              kind: 'post_pending',
+              id,
+              pendingId,
+              legs: heldLegs.map((leg, index) => ({
+                ...leg,
+                amount: leg.direction === 'debit' ? total : (credits[index] as bigint),
+              })),
+            };
           }
         }
       }
       case 'void':
-        return { kind: 'void_pending', id: this.#id('void'), pendingId: this.#holdId(spec.hold, extraHolds) };
+        return {
+          kind: 'void_pending',
+          id: this.#id('void'),
+          pendingId: this.#holdId(spec.hold, extraHolds),
+        };
       case 'expire':
-        return { kind: 'expire_pending', id: this.#id('expire'), pendingId: this.#holdId(spec.hold, extraHolds) };
+        return {
+          kind: 'expire_pending',
+          id: this.#id('expire'),
+          pendingId: this.#holdId(spec.hold, extraHolds),
+        };
       case 'replay':
       case 'conflict': {
         if (this.#storedIds.length === 0) return undefined;
@@ -402,14 +586,29 @@ class Run {
         const id = this.#id('bad');
         switch (spec.flavor) {
           case 'zero':
-            return { kind: 'posted', id, legs: [{ ...debit, amount: 0n }, { ...credit, amount: 0n }] };
+            return {
+              kind: 'posted',
+              id,
+              legs: [
+                { ...debit, amount: 0n },
+                { ...credit, amount: 0n },
+              ],
+            };
           case 'unbalanced':
             return { kind: 'posted', id, legs: [debit, { ...credit, amount: credit.amount + 1n }] };
           case 'unknown_account':
-            return { kind: 'posted', id, legs: [debit, { ...credit, accountId: `${this.prefix}${credit.currency}:nobody` }] };
+            return {
+              kind: 'posted',
+              id,
+              legs: [debit, { ...credit, accountId: `${this.prefix}${credit.currency}:nobody` }],
+            };
           case 'currency_mismatch': {
             const other = shapes.find((shape) => shape.currency !== credit.currency) as Shape;
-            return { kind: 'posted', id, legs: [debit, { ...credit, accountId: this.prefix + other.key }] };
+            return {
+              kind: 'posted',
+              id,
+              legs: [debit, { ...credit, accountId: this.prefix + other.key }],
+            };
           }
         }
       }
@@ -418,9 +617,19 @@ class Run {
 
   async step(spec: StepSpec): Promise<void> {
     const before = await this.snapshot();
-    const created = spec.op === 'tick' ? await this.#tick(spec.minutes, spec.sweep) : spec.op === 'batch' ? await this.#batch(spec.items) : await this.#single(spec);
+    const created =
+      spec.op === 'tick'
+        ? await this.#tick(spec.minutes, spec.sweep)
+        : spec.op === 'batch'
+          ? await this.#batch(spec.items)
+          : await this.#single(spec);
     // (d) a rejected request and (e) a replay leave every row as it was
-    if (!created) assert.equal(await this.snapshot(), before, `${stringify(spec)} created nothing but changed the database`);
+    if (!created)
+      assert.equal(
+        await this.snapshot(),
+        before,
+        `${stringify(spec)} created nothing but changed the database`,
+      );
     await this.checkInvariants();
   }
 
@@ -450,7 +659,12 @@ class Run {
         request = earlier === undefined ? undefined : item.change ? conflicting(earlier) : earlier;
       } else request = this.#build(item, localHolds);
       if (request === undefined) continue;
-      if (request.kind === 'pending' && !localHolds.includes(request.id) && !this.#holdIds.includes(request.id)) localHolds.push(request.id);
+      if (
+        request.kind === 'pending' &&
+        !localHolds.includes(request.id) &&
+        !this.#holdIds.includes(request.id)
+      )
+        localHolds.push(request.id);
       requests.push(request);
     }
     if (requests.length === 0) return false;
@@ -465,21 +679,46 @@ class Run {
   async #tick(minutes: number, sweep: boolean): Promise<boolean> {
     this.#shared.clock.now += minutes * minute;
     if (!sweep) return false;
-    const due = [...this.model.holds].filter(([, hold]) => hold.status === 'pending' && hold.expiresAt !== null && hold.expiresAt <= this.#now).map(([id]) => id).sort();
-    const requests = due.map((id): TransferRequest => ({ kind: 'expire_pending', id: `expire:${id}`, pendingId: id }));
+    const due = [...this.model.holds]
+      .filter(
+        ([, hold]) =>
+          hold.status === 'pending' && hold.expiresAt !== null && hold.expiresAt <= this.#now,
+      )
+      .map(([id]) => id)
+      .sort();
+    const requests = due.map((id): TransferRequest => ({
+      kind: 'expire_pending',
+      id: `expire:${id}`,
+      pendingId: id,
+    }));
     const expected = this.model.process(requests, this.#now);
     const results = await this.#ledger.expireHolds({ now: new Date(this.#now) });
-    const byId = new Map(results.map((result) => [result.status === 'rejected' ? '' : result.transaction.id, result]));
-    assert.deepEqual([...byId.keys()].sort(), requests.map((request) => request.id), `the sweep at +${minutes}min expired other holds than the due ones`);
-    await this.#compare(requests, expected, requests.map((request) => byId.get(request.id) as TransferResult));
+    const byId = new Map(
+      results.map((result) => [result.status === 'rejected' ? '' : result.transaction.id, result]),
+    );
+    assert.deepEqual(
+      [...byId.keys()].sort(),
+      requests.map((request) => request.id),
+      `the sweep at +${minutes}min expired other holds than the due ones`,
+    );
+    await this.#compare(
+      requests,
+      expected,
+      requests.map((request) => byId.get(request.id) as TransferResult),
+    );
     return due.length > 0;
   }
 
   #noteHold(request: TransferRequest): void {
-    if (request.kind === 'pending' && !this.#holdIds.includes(request.id)) this.#holdIds.push(request.id);
+    if (request.kind === 'pending' && !this.#holdIds.includes(request.id))
+      this.#holdIds.push(request.id);
   }
 
-  async #compare(requests: readonly TransferRequest[], expected: readonly Outcome[], actual: readonly TransferResult[]): Promise<void> {
+  async #compare(
+    requests: readonly TransferRequest[],
+    expected: readonly Outcome[],
+    actual: readonly TransferResult[],
+  ): Promise<void> {
     assert.equal(actual.length, requests.length);
     const rejectedIds: string[] = [];
     for (const [index, request] of requests.entries()) {
@@ -498,12 +737,19 @@ class Run {
           stored.createdAt = got.transaction.createdAt;
           this.#storedIds.push(request.id);
         } else {
-          assert.deepEqual(got.transaction.createdAt, stored.createdAt, `${label}: a replay must return the stored transfer`);
+          assert.deepEqual(
+            got.transaction.createdAt,
+            stored.createdAt,
+            `${label}: a replay must return the stored transfer`,
+          );
         }
       }
     }
     if (rejectedIds.length > 0) {
-      const leaked = await this.#shared.testDatabase.database.query('SELECT id FROM ledger_transactions WHERE id = ANY($1::text[])', [rejectedIds]);
+      const leaked = await this.#shared.testDatabase.database.query(
+        'SELECT id FROM ledger_transactions WHERE id = ANY($1::text[])',
+        [rejectedIds],
+      );
       assert.deepEqual(leaked.rows, [], 'a rejected transfer was stored');
     }
   }
@@ -524,7 +770,8 @@ class Run {
          WHERE $1::text IS NOT NULL`,
     ];
     const parts: string[] = [];
-    for (const sql of queries) parts.push(stringify((await database.query(sql, [this.prefix])).rows));
+    for (const sql of queries)
+      parts.push(stringify((await database.query(sql, [this.prefix])).rows));
     return parts.join('\n');
   }
 
@@ -541,8 +788,14 @@ class Run {
       assert.deepEqual({ ...account.totals }, modelled.totals, `totals of ${account.id}`);
       assert.equal(account.entryCount, modelled.entryCount, `entry count of ${account.id}`);
       // (b) no limited account breaks its limit
-      assert.ok(keepsLimit(account.limit, account.totals), `${account.id} breaks ${account.limit}: ${stringify(account.totals)}`);
-      for (const [sums, totals] of [[net, account.totals], [modelNet, modelled.totals]] as const) {
+      assert.ok(
+        keepsLimit(account.limit, account.totals),
+        `${account.id} breaks ${account.limit}: ${stringify(account.totals)}`,
+      );
+      for (const [sums, totals] of [
+        [net, account.totals],
+        [modelNet, modelled.totals],
+      ] as const) {
         const sum = sums.get(account.currency) ?? { posted: 0n, pending: 0n };
         sum.posted += totals.postedDebits - totals.postedCredits;
         sum.pending += totals.pendingDebits - totals.pendingCredits;
@@ -551,21 +804,37 @@ class Run {
     }
     // (a) every currency nets to zero, in this run, in the model and over the whole database
     for (const sums of [net, modelNet]) {
-      for (const [currency, sum] of sums) assert.deepEqual(sum, { posted: 0n, pending: 0n }, `${currency} does not net to zero`);
+      for (const [currency, sum] of sums)
+        assert.deepEqual(sum, { posted: 0n, pending: 0n }, `${currency} does not net to zero`);
     }
     const global = await database.query<{ currency: string; posted: string; pending: string }>(
       `SELECT currency, sum(posted_debits - posted_credits)::text AS posted, sum(pending_debits - pending_credits)::text AS pending
          FROM ledger_accounts GROUP BY currency`,
     );
-    for (const row of global.rows) assert.deepEqual([row.posted, row.pending], ['0', '0'], `${row.currency} does not net to zero over the database`);
+    for (const row of global.rows)
+      assert.deepEqual(
+        [row.posted, row.pending],
+        ['0', '0'],
+        `${row.currency} does not net to zero over the database`,
+      );
     // holds and transfers of this run
-    const holds = await database.query<{ transaction_id: string; status: string; resolved_by: string | null; expires_at: Date | null }>(
+    const holds = await database.query<{
+      transaction_id: string;
+      status: string;
+      resolved_by: string | null;
+      expires_at: Date | null;
+    }>(
       'SELECT transaction_id, status, resolved_by, expires_at FROM ledger_holds WHERE starts_with(transaction_id, $1) ORDER BY transaction_id',
       [this.prefix],
     );
     const modelHolds = [...this.model.holds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     assert.deepEqual(
-      holds.rows.map((row) => [row.transaction_id, row.status, row.resolved_by, row.expires_at?.getTime() ?? null]),
+      holds.rows.map((row) => [
+        row.transaction_id,
+        row.status,
+        row.resolved_by,
+        row.expires_at?.getTime() ?? null,
+      ]),
       modelHolds.map(([id, hold]) => [id, hold.status, hold.resolvedBy, hold.expiresAt]),
       'holds',
     );
@@ -579,7 +848,11 @@ class Run {
   async finish(): Promise<void> {
     // Let every hold with an expiry run out, then re-check the whole ledger.
     await this.step({ op: 'tick', minutes: 24 * 60, sweep: true });
-    assert.ok([...this.model.holds.values()].every((hold) => hold.status !== 'pending' || hold.expiresAt === null));
+    assert.ok(
+      [...this.model.holds.values()].every(
+        (hold) => hold.status !== 'pending' || hold.expiresAt === null,
+      ),
+    );
     const report = await verifyLedger(this.#shared.testDatabase.database);
     assert.deepEqual(report.problems, []);
     assert.equal(report.ok, true);
@@ -588,8 +861,14 @@ class Run {
 
 // ---------------------------------------------------------------------------------------------
 
-const seed = process.env.FC_SEED === undefined || process.env.FC_SEED === '' ? undefined : Number(process.env.FC_SEED);
-const runsOverride = process.env.FC_RUNS === undefined || process.env.FC_RUNS === '' ? undefined : Number(process.env.FC_RUNS);
+const seed =
+  process.env.FC_SEED === undefined || process.env.FC_SEED === ''
+    ? undefined
+    : Number(process.env.FC_SEED);
+const runsOverride =
+  process.env.FC_RUNS === undefined || process.env.FC_RUNS === ''
+    ? undefined
+    : Number(process.env.FC_RUNS);
 const settings = {
   pglite: { numRuns: 25, maxSteps: 30 },
   postgres: { numRuns: 25, maxSteps: 30 },
@@ -600,19 +879,27 @@ for (const kind of databaseKinds) {
     let shared: Shared;
     before(async () => {
       const testDatabase = await openTestDatabase(kind);
-      shared = { testDatabase, ledger: new Ledger(testDatabase.database), clock: { now: Date.parse('2031-01-01T00:00:00.000Z') }, runs: 0 };
+      shared = {
+        testDatabase,
+        ledger: new Ledger(testDatabase.database),
+        clock: { now: Date.parse('2031-01-01T00:00:00.000Z') },
+        runs: 0,
+      };
     });
     after(() => shared.testDatabase.drop());
 
     test('random operation sequences keep the ledger equal to the model and every invariant intact', async () => {
       const { numRuns, maxSteps } = settings[kind];
       await fc.assert(
-        fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: maxSteps, size: 'max' }), async (steps) => {
-          const run = new Run(shared);
-          await run.start();
-          for (const step of steps) await run.step(step);
-          await run.finish();
-        }),
+        fc.asyncProperty(
+          fc.array(stepArbitrary, { minLength: 1, maxLength: maxSteps, size: 'max' }),
+          async (steps) => {
+            const run = new Run(shared);
+            await run.start();
+            for (const step of steps) await run.step(step);
+            await run.finish();
+          },
+        ),
         { numRuns: runsOverride ?? numRuns, ...(seed === undefined ? {} : { seed }) },
       );
     });

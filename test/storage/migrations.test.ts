@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/storage/database.ts';
-import { MigrationError, migrate, pendingMigrations, readMigrations, type Migration } from '../../src/storage/migrations.ts';
+import {
+  MigrationError,
+  migrate,
+  pendingMigrations,
+  readMigrations,
+  type Migration,
+} from '../../src/storage/migrations.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -15,9 +21,14 @@ function migration(name: string, sql: string): Migration {
 
 const onDisk = readMigrations();
 const onDiskNames = onDisk.map((m) => m.name);
-const extra = migration('900_test_extra.sql', 'CREATE TABLE test_extra (id int PRIMARY KEY);\nINSERT INTO test_extra VALUES (1), (2);');
+const extra = migration(
+  '900_test_extra.sql',
+  'CREATE TABLE test_extra (id int PRIMARY KEY);\nINSERT INTO test_extra VALUES (1), (2);',
+);
 
-async function recorded(database: Database): Promise<{ name: string; checksum: string; applied_at: Date }[]> {
+async function recorded(
+  database: Database,
+): Promise<{ name: string; checksum: string; applied_at: Date }[]> {
   const result = await database.query<{ name: string; checksum: string; applied_at: Date }>(
     'SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name',
   );
@@ -41,7 +52,10 @@ async function schemaSnapshot(database: Database): Promise<string> {
 }
 
 async function tableExists(database: Database, name: string): Promise<boolean> {
-  const result = await database.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
+  const result = await database.query<{ present: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS present',
+    [name],
+  );
   return result.rows[0]?.present === true;
 }
 
@@ -72,8 +86,18 @@ for (const kind of databaseKinds) {
     test('migrate applies every file in order and records its checksum', async () => {
       assert.deepEqual(await migrate(database), onDiskNames);
       const rows = await recorded(database);
-      assert.deepEqual(rows.map((row) => [row.name, row.checksum]), onDisk.map((m) => [m.name, m.checksum]));
-      for (const table of ['merchants', 'api_keys', 'ledger_accounts', 'ledger_transactions', 'ledger_entries', 'ledger_holds']) {
+      assert.deepEqual(
+        rows.map((row) => [row.name, row.checksum]),
+        onDisk.map((m) => [m.name, m.checksum]),
+      );
+      for (const table of [
+        'merchants',
+        'api_keys',
+        'ledger_accounts',
+        'ledger_transactions',
+        'ledger_entries',
+        'ledger_holds',
+      ]) {
         assert.equal(await tableExists(database, table), true, table);
       }
       assert.deepEqual(await pendingMigrations(database), []);
@@ -90,24 +114,37 @@ for (const kind of databaseKinds) {
     });
 
     test('an applied migration whose SQL was edited stops migrate, naming the file, and applies nothing', async () => {
-      const edited = onDisk.map((m, index) => (index === onDisk.length - 1 ? migration(m.name, `${m.sql}\n-- edited after it was applied\n`) : m));
+      const edited = onDisk.map((m, index) =>
+        index === onDisk.length - 1
+          ? migration(m.name, `${m.sql}\n-- edited after it was applied\n`)
+          : m,
+      );
       const editedName = onDisk[onDisk.length - 1]?.name ?? '';
       assert.notEqual(edited.at(-1)?.checksum, onDisk.at(-1)?.checksum);
       // A new migration after the edited one must not be applied either.
-      const withNew = [...edited, migration('900_after_edit.sql', 'CREATE TABLE after_edit (id int PRIMARY KEY);')];
+      const withNew = [
+        ...edited,
+        migration('900_after_edit.sql', 'CREATE TABLE after_edit (id int PRIMARY KEY);'),
+      ];
       const schemaBefore = await schemaSnapshot(database);
       const recordedBefore = await recorded(database);
 
       for (const migrations of [edited, withNew]) {
         await assert.rejects(migrate(database, migrations), (error: unknown) => {
-          assert.ok(error instanceof MigrationError, `expected MigrationError, got ${String(error)}`);
+          assert.ok(
+            error instanceof MigrationError,
+            `expected MigrationError, got ${String(error)}`,
+          );
           assert.equal(error.name, 'MigrationError');
           assert.equal(error.migration, editedName);
           assert.ok(error.message.includes(editedName), error.message);
           return true;
         });
       }
-      await assert.rejects(pendingMigrations(database, withNew), (error: unknown) => error instanceof MigrationError && error.migration === editedName);
+      await assert.rejects(
+        pendingMigrations(database, withNew),
+        (error: unknown) => error instanceof MigrationError && error.migration === editedName,
+      );
 
       assert.equal(await tableExists(database, 'after_edit'), false);
       assert.equal(await schemaSnapshot(database), schemaBefore);
@@ -117,9 +154,18 @@ for (const kind of databaseKinds) {
     test('an edit to the first migration is caught too', async () => {
       const first = onDisk[0];
       assert.ok(first !== undefined);
-      const edited = [migration(first.name, first.sql.replace('CREATE TABLE merchants', 'CREATE TABLE  merchants')), ...onDisk.slice(1)];
+      const edited = [
+        migration(
+          first.name,
+          first.sql.replace('CREATE TABLE merchants', 'CREATE TABLE  merchants'),
+        ),
+        ...onDisk.slice(1),
+      ];
       assert.notEqual(edited[0]?.checksum, first.checksum);
-      await assert.rejects(migrate(database, edited), (error: unknown) => error instanceof MigrationError && error.message.includes(first.name));
+      await assert.rejects(
+        migrate(database, edited),
+        (error: unknown) => error instanceof MigrationError && error.message.includes(first.name),
+      );
     });
 
     test('a migration appended later is applied on the next run, and only it', async () => {
@@ -130,7 +176,10 @@ for (const kind of databaseKinds) {
       assert.notEqual(await schemaSnapshot(database), schemaBefore);
       const rows = await database.query<{ n: bigint }>('SELECT count(*) AS n FROM test_extra');
       assert.equal(rows.rows[0]?.n, 2n);
-      assert.deepEqual((await recorded(database)).map((row) => [row.name, row.checksum]), migrations.map((m) => [m.name, m.checksum]));
+      assert.deepEqual(
+        (await recorded(database)).map((row) => [row.name, row.checksum]),
+        migrations.map((m) => [m.name, m.checksum]),
+      );
       assert.deepEqual(await pendingMigrations(database, migrations), []);
       assert.deepEqual(await migrate(database, migrations), []);
       // The default list (the files on disk) is still fully applied; the extra row is simply unknown to it.
@@ -139,7 +188,10 @@ for (const kind of databaseKinds) {
 
     test('a failing migration rolls back the whole run: earlier new migrations are not kept either', async () => {
       const good = migration('910_good.sql', 'CREATE TABLE run_good (id int);');
-      const bad = migration('911_bad.sql', 'CREATE TABLE run_bad (id int);\nSELECT no_such_function();');
+      const bad = migration(
+        '911_bad.sql',
+        'CREATE TABLE run_bad (id int);\nSELECT no_such_function();',
+      );
       const migrations = [...onDisk, extra, good, bad];
       const recordedBefore = await recorded(database);
       await assert.rejects(migrate(database, migrations), /no_such_function/);
@@ -160,9 +212,18 @@ describe('concurrent migrate on postgres', () => {
       try {
         const [first, second] = await Promise.all([migrate(testDatabase.database), migrate(other)]);
         const applied = [first, second].sort((a, b) => b.length - a.length);
-        assert.deepEqual(applied, [onDiskNames, []], `round ${round}: ${JSON.stringify([first, second])}`);
-        const rows = await testDatabase.database.query<{ name: string; n: bigint }>('SELECT name, count(*) AS n FROM schema_migrations GROUP BY name ORDER BY name');
-        assert.deepEqual(rows.rows, onDiskNames.map((name) => ({ name, n: 1n })));
+        assert.deepEqual(
+          applied,
+          [onDiskNames, []],
+          `round ${round}: ${JSON.stringify([first, second])}`,
+        );
+        const rows = await testDatabase.database.query<{ name: string; n: bigint }>(
+          'SELECT name, count(*) AS n FROM schema_migrations GROUP BY name ORDER BY name',
+        );
+        assert.deepEqual(
+          rows.rows,
+          onDiskNames.map((name) => ({ name, n: 1n })),
+        );
         assert.deepEqual(await pendingMigrations(other), []);
       } finally {
         await other.close();
@@ -174,10 +235,17 @@ describe('concurrent migrate on postgres', () => {
   test('many concurrent migrate calls through one pool', async () => {
     const testDatabase = await openTestDatabase('postgres', { migrated: false, poolSize: 6 });
     try {
-      const results = await Promise.all(Array.from({ length: 6 }, () => migrate(testDatabase.database)));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => migrate(testDatabase.database)),
+      );
       assert.equal(results.filter((names) => names.length > 0).length, 1);
-      assert.deepEqual(results.find((names) => names.length > 0), onDiskNames);
-      const rows = await testDatabase.database.query<{ n: bigint }>('SELECT count(*) AS n FROM schema_migrations');
+      assert.deepEqual(
+        results.find((names) => names.length > 0),
+        onDiskNames,
+      );
+      const rows = await testDatabase.database.query<{ n: bigint }>(
+        'SELECT count(*) AS n FROM schema_migrations',
+      );
       assert.equal(rows.rows[0]?.n, BigInt(onDiskNames.length));
     } finally {
       await testDatabase.drop();

@@ -8,11 +8,14 @@ import { migrate } from '../../src/storage/migrations.ts';
 import { openPglite } from '../../src/storage/pglite.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 
-export const adminDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const adminDatabaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export type TestDatabase = { database: Database; url: string | undefined; drop(): Promise<void> };
 
-export async function createPostgresDatabase(prefix = 'payrail_test'): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPostgresDatabase(
+  prefix = 'payrail_test',
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminDatabaseUrl });
   await admin.connect();
@@ -37,14 +40,20 @@ export async function createPostgresDatabase(prefix = 'payrail_test'): Promise<{
   };
 }
 
-export async function openTestDatabase(kind: 'pglite' | 'postgres', options: { poolSize?: number; migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(
+  kind: 'pglite' | 'postgres',
+  options: { poolSize?: number; migrated?: boolean } = {},
+): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const database = await openPglite('memory://');
     if (options.migrated !== false) await migrate(database);
     return { database, url: undefined, drop: () => database.close() };
   }
   const created = await createPostgresDatabase();
-  const database = openPostgres({ connectionString: created.url, poolSize: options.poolSize ?? 10 });
+  const database = openPostgres({
+    connectionString: created.url,
+    poolSize: options.poolSize ?? 10,
+  });
   if (options.migrated !== false) await migrate(database);
   return {
     database,

@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { ConnectorUnavailableError } from '../../src/connectors/resilience.ts';
 import type {
-  AuthorizeRequest, CallContext, CapabilityMap, CaptureRequest, Connector, PaymentOutcome, RefundOutcome, RefundRequest, SyncRequest, VoidRequest,
+  AuthorizeRequest,
+  CallContext,
+  CapabilityMap,
+  CaptureRequest,
+  Connector,
+  PaymentOutcome,
+  RefundOutcome,
+  RefundRequest,
+  SyncRequest,
+  VoidRequest,
 } from '../../src/connectors/types.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
@@ -18,34 +27,59 @@ import type { IntentWithAttempts } from '../../src/payments/types.ts';
 import { secretBoxFor, secretBoxPurposes } from '../../src/vault/secret-box.ts';
 import { openTestDatabase } from './databases.ts';
 
-export type Handler<Request, Outcome> = (request: Request, context: CallContext) => Promise<Outcome>;
+export type Handler<Request, Outcome> = (
+  request: Request,
+  context: CallContext,
+) => Promise<Outcome>;
 
 /** What the PSP did with one payment (our attempt id is its reference). */
-export type PspPayment = { authorized: bigint; captured: bigint; refunded: bigint; voided: boolean };
+export type PspPayment = {
+  authorized: bigint;
+  captured: bigint;
+  refunded: bigint;
+  voided: boolean;
+};
 
 export class FakePsp implements Connector {
   readonly name: string;
   readonly capabilities: CapabilityMap;
-  readonly calls: { op: 'authorize' | 'sync' | 'capture' | 'void' | 'refund'; key: string; reference: string }[] = [];
+  readonly calls: {
+    op: 'authorize' | 'sync' | 'capture' | 'void' | 'refund';
+    key: string;
+    reference: string;
+  }[] = [];
   readonly payments = new Map<string, PspPayment>();
   /** Answers given per idempotency key: a repeated capture, void or refund acts once, like a real PSP. */
   readonly #answers = new Map<string, Promise<PaymentOutcome | RefundOutcome>>();
-  authorizeHandler: Handler<AuthorizeRequest, PaymentOutcome> = async (request) => this.charge(request);
-  syncHandler: Handler<SyncRequest, PaymentOutcome> = async (request) => this.stateOf(request.reference);
-  captureHandler: Handler<CaptureRequest, PaymentOutcome> = async (request) => this.capturePayment(request);
+  authorizeHandler: Handler<AuthorizeRequest, PaymentOutcome> = async (request) =>
+    this.charge(request);
+  syncHandler: Handler<SyncRequest, PaymentOutcome> = async (request) =>
+    this.stateOf(request.reference);
+  captureHandler: Handler<CaptureRequest, PaymentOutcome> = async (request) =>
+    this.capturePayment(request);
   voidHandler: Handler<VoidRequest, PaymentOutcome> = async (request) => this.voidPayment(request);
 
   constructor(name: string, options: { void: boolean }) {
     this.name = name;
     this.capabilities = {
-      paymentMethods: ['card'], currencies: ['usd'], captureModes: ['automatic', 'manual'], partialCapture: true,
-      refunds: { full: true, partial: true, multiple: true }, void: options.void, threeDSecure: false, webhooks: true,
+      paymentMethods: ['card'],
+      currencies: ['usd'],
+      captureModes: ['automatic', 'manual'],
+      partialCapture: true,
+      refunds: { full: true, partial: true, multiple: true },
+      void: options.void,
+      threeDSecure: false,
+      webhooks: true,
     };
   }
 
   payment(reference: string): PspPayment {
     let found = this.payments.get(reference);
-    if (found === undefined) this.payments.set(reference, (found = { authorized: 0n, captured: 0n, refunded: 0n, voided: false }));
+    if (found === undefined)
+      this.payments.set(
+        reference,
+        (found = { authorized: 0n, captured: 0n, refunded: 0n, voided: false }),
+      );
     return found;
   }
 
@@ -53,7 +87,12 @@ export class FakePsp implements Connector {
     const found = this.payments.get(reference);
     if (found === undefined) return { status: 'unknown', pspCode: 'not_found' };
     if (found.voided) return { status: 'voided', pspReference: `psp_${reference}` };
-    if (found.captured > 0n) return { status: 'captured', amountCaptured: found.captured, pspReference: `psp_${reference}` };
+    if (found.captured > 0n)
+      return {
+        status: 'captured',
+        amountCaptured: found.captured,
+        pspReference: `psp_${reference}`,
+      };
     return { status: 'authorized', pspReference: `psp_${reference}` };
   }
 
@@ -69,7 +108,11 @@ export class FakePsp implements Connector {
     const payment = this.payment(request.reference);
     if (payment.voided) return { status: 'failed', pspCode: 'voided' };
     payment.captured = request.amount;
-    return { status: 'captured', amountCaptured: request.amount, pspReference: `psp_${request.reference}` };
+    return {
+      status: 'captured',
+      amountCaptured: request.amount,
+      pspReference: `psp_${request.reference}`,
+    };
   }
 
   voidPayment(request: VoidRequest): PaymentOutcome {
@@ -81,7 +124,10 @@ export class FakePsp implements Connector {
 
   /** What the customer paid through this PSP, net of refunds. */
   netCharged(): bigint {
-    return [...this.payments.values()].reduce((sum, payment) => sum + payment.captured - payment.refunded, 0n);
+    return [...this.payments.values()].reduce(
+      (sum, payment) => sum + payment.captured - payment.refunded,
+      0n,
+    );
   }
 
   authorize(request: AuthorizeRequest, context: CallContext): Promise<PaymentOutcome> {
@@ -96,12 +142,16 @@ export class FakePsp implements Connector {
 
   capture(request: CaptureRequest, context: CallContext): Promise<PaymentOutcome> {
     this.calls.push({ op: 'capture', key: context.idempotencyKey, reference: request.reference });
-    return this.#once(context.idempotencyKey, () => this.captureHandler(request, context)) as Promise<PaymentOutcome>;
+    return this.#once(context.idempotencyKey, () =>
+      this.captureHandler(request, context),
+    ) as Promise<PaymentOutcome>;
   }
 
   void(request: VoidRequest, context: CallContext): Promise<PaymentOutcome> {
     this.calls.push({ op: 'void', key: context.idempotencyKey, reference: request.reference });
-    return this.#once(context.idempotencyKey, () => this.voidHandler(request, context)) as Promise<PaymentOutcome>;
+    return this.#once(context.idempotencyKey, () =>
+      this.voidHandler(request, context),
+    ) as Promise<PaymentOutcome>;
   }
 
   refund(request: RefundRequest, context: CallContext): Promise<RefundOutcome> {
@@ -112,20 +162,28 @@ export class FakePsp implements Connector {
     }) as Promise<RefundOutcome>;
   }
 
-  #once(key: string, act: () => Promise<PaymentOutcome | RefundOutcome>): Promise<PaymentOutcome | RefundOutcome> {
+  #once(
+    key: string,
+    act: () => Promise<PaymentOutcome | RefundOutcome>,
+  ): Promise<PaymentOutcome | RefundOutcome> {
     let answer = this.#answers.get(key);
     if (answer === undefined) {
       this.#answers.set(key, (answer = act()));
       // An answer lost on the way (unknown) stands for a call the PSP never acted on: a retry acts.
       const forget = () => this.#answers.delete(key);
-      answer.then((outcome) => (outcome.status === 'unknown' || outcome.status === 'pending' ? forget() : undefined), forget);
+      answer.then(
+        (outcome) =>
+          outcome.status === 'unknown' || outcome.status === 'pending' ? forget() : undefined,
+        forget,
+      );
     }
     return answer;
   }
 }
 
 /** The error a connector's circuit breaker or bulkhead raises when it refuses to call its PSP. */
-export const unavailable = (name: string): ConnectorUnavailableError => new ConnectorUnavailableError(name, 'circuit_open', 1);
+export const unavailable = (name: string): ConnectorUnavailableError =>
+  new ConnectorUnavailableError(name, 'circuit_open', 1);
 
 /** A promise the test resolves when it chooses, to hold a fake PSP call. */
 export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
@@ -138,7 +196,8 @@ export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => voi
 
 /** Waits (up to 2.5 s) until `check` holds. */
 export async function until(check: () => boolean): Promise<void> {
-  for (let tries = 0; tries < 500 && !check(); tries++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let tries = 0; tries < 500 && !check(); tries++)
+    await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok(check(), 'timed out waiting');
 }
 
@@ -152,22 +211,46 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
   const { database, drop } = await openTestDatabase('pglite');
   const stripe = new FakePsp('stripe', { void: true });
   const razorpay = new FakePsp('razorpay', { void: false });
-  const connectors = new Map<string, FakePsp>([['stripe', stripe], ['razorpay', razorpay]]);
-  const settings = new MerchantSettings(database, { secretBox: secretBoxFor(crypto.randomBytes(32), secretBoxPurposes.connectorCredentials) });
-  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) => settings.setUpTestMerchant(tx, id, 'http://127.0.0.1:9'));
+  const connectors = new Map<string, FakePsp>([
+    ['stripe', stripe],
+    ['razorpay', razorpay],
+  ]);
+  const settings = new MerchantSettings(database, {
+    secretBox: secretBoxFor(crypto.randomBytes(32), secretBoxPurposes.connectorCredentials),
+  });
+  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) =>
+    settings.setUpTestMerchant(tx, id, 'http://127.0.0.1:9'),
+  );
   const vault = {
     get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
-    reveal: async () => ({ number: '4242424242424242', expiryMonth: 12, expiryYear: 2030, cvc: '123' }),
+    reveal: async () => ({
+      number: '4242424242424242',
+      expiryMonth: 12,
+      expiryYear: 2030,
+      cvc: '123',
+    }),
   };
   const ledger = new Ledger(database);
   const payments = new PaymentsService({
-    database, ledger, vault, connector: (name) => connectors.get(name), settings,
-    pspTimeoutMs: 1000, neverSeenAfterMs: options.neverSeenAfterMs ?? 600_000, faultPoint: undefined, logger: createLogger('silent'),
+    database,
+    ledger,
+    vault,
+    connector: (name) => connectors.get(name),
+    settings,
+    pspTimeoutMs: 1000,
+    neverSeenAfterMs: options.neverSeenAfterMs ?? 600_000,
+    faultPoint: undefined,
+    logger: createLogger('silent'),
   });
   const merchantId = merchant.id;
   const gates: (() => void)[] = [];
   return {
-    database, ledger, payments, stripe, razorpay, merchantId,
+    database,
+    ledger,
+    payments,
+    stripe,
+    razorpay,
+    merchantId,
     /** A gate that `drop` opens, so a failed test does not leave calls waiting forever. */
     gate(): { promise: Promise<void>; open: () => void } {
       const held = gate();
@@ -187,7 +270,11 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
     },
     /** The intent created last. */
     async latestIntentId(): Promise<string> {
-      const row = (await database.query<{ id: string }>('SELECT id FROM payment_intents ORDER BY created_at DESC, id DESC LIMIT 1')).rows[0];
+      const row = (
+        await database.query<{ id: string }>(
+          'SELECT id FROM payment_intents ORDER BY created_at DESC, id DESC LIMIT 1',
+        )
+      ).rows[0];
       assert.ok(row !== undefined, 'no payment intent yet');
       return row.id;
     },

@@ -6,15 +6,22 @@ export type RunningProcess = RunningChild;
 
 export function startSimulator(env: Record<string, string> = {}): Promise<RunningProcess> {
   return startChild({
-    script: 'sim/main.ts', env: { SIM_PORT: '0', SIM_TIMEOUT_DELAY_MS: '2000', ...env },
-    ready: /PSP simulator listening on (http:\/\/[0-9.:]+)/, timeoutMs: 15_000, outputCharsMax: Number.POSITIVE_INFINITY,
+    script: 'sim/main.ts',
+    env: { SIM_PORT: '0', SIM_TIMEOUT_DELAY_MS: '2000', ...env },
+    ready: /PSP simulator listening on (http:\/\/[0-9.:]+)/,
+    timeoutMs: 15_000,
+    outputCharsMax: Number.POSITIVE_INFINITY,
   });
 }
 
 /** `payrail serve` as its own process (for crash tests); logs are JSON lines on stdout. */
 export function startPayrail(env: Record<string, string>): Promise<RunningProcess> {
   return startChild({
-    script: 'src/cli.ts', args: ['serve'], env: { PORT: '0', LOG_LEVEL: 'info', ...env },
-    ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 30_000, outputCharsMax: Number.POSITIVE_INFINITY,
+    script: 'src/cli.ts',
+    args: ['serve'],
+    env: { PORT: '0', LOG_LEVEL: 'info', ...env },
+    ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+    outputCharsMax: Number.POSITIVE_INFINITY,
   });
 }

@@ -26,10 +26,12 @@ export type TestServer = RunningServer & {
  * rule either, so it fails if a card number gets past it (the mask removed, or a number the
  * mask does not recognise, such as one inside a longer digit run).
  */
-export const knownTestCardNumbers: readonly string[] = [...new Set([
-  ...testPaymentMethodIds.map((id) => testCard(id)?.number ?? ''),
-  ...TEST_CARDS.keys(),
-])].filter((number) => number !== '');
+export const knownTestCardNumbers: readonly string[] = [
+  ...new Set([
+    ...testPaymentMethodIds.map((id) => testCard(id)?.number ?? ''),
+    ...TEST_CARDS.keys(),
+  ]),
+].filter((number) => number !== '');
 
 /** The number with an optional space or dash between any two digits, as a client may write it. */
 function cardNumberPattern(number: string): RegExp {
@@ -37,14 +39,24 @@ function cardNumberPattern(number: string): RegExp {
 }
 
 /** The first log line that holds one of the numbers, with every such number masked down to its last4. */
-export function findCardNumberInLogs(logs: readonly string[], cardNumbers: Iterable<string>): string | undefined {
+export function findCardNumberInLogs(
+  logs: readonly string[],
+  cardNumbers: Iterable<string>,
+): string | undefined {
   const patterns = [...cardNumbers].map(cardNumberPattern);
   const line = logs.find((text) => patterns.some((pattern) => text.search(pattern) !== -1));
   if (line === undefined) return undefined;
-  return patterns.reduce((masked, pattern) => masked.replace(pattern, (found) => `[card number …${found.replace(/\D/g, '').slice(-4)}]`), line);
+  return patterns.reduce(
+    (masked, pattern) =>
+      masked.replace(pattern, (found) => `[card number …${found.replace(/\D/g, '').slice(-4)}]`),
+    line,
+  );
 }
 
-export async function startTestServer(kind: 'pglite' | 'postgres' = 'pglite', env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  kind: 'pglite' | 'postgres' = 'pglite',
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const postgres = kind === 'postgres' ? await createPostgresDatabase() : undefined;
   const logs: string[] = [];
   const sink = new Writable({
@@ -69,7 +81,8 @@ export async function startTestServer(kind: 'pglite' | 'postgres' = 'pglite', en
     forbidInLogs(...numbers) {
       for (const number of numbers) {
         const digits = number.replace(/[ -]/g, '');
-        if (!/^\d{12,19}$/.test(digits)) throw new Error(`forbidInLogs: '${number}' is not a card number`);
+        if (!/^\d{12,19}$/.test(digits))
+          throw new Error(`forbidInLogs: '${number}' is not a card number`);
         cardNumbers.add(digits);
       }
     },
@@ -77,14 +90,40 @@ export async function startTestServer(kind: 'pglite' | 'postgres' = 'pglite', en
       await server.close();
       await postgres?.drop();
       const leaked = findCardNumberInLogs(logs, cardNumbers);
-      if (leaked !== undefined) throw new Error(`a card number reached the server's log: ${leaked}`);
+      if (leaked !== undefined)
+        throw new Error(`a card number reached the server's log: ${leaked}`);
     },
   };
 }
 
-export type Call = { status: number; body: Record<string, unknown> & { error?: { code: string; param?: string; type: string; message: string; request_id: string; decline_code?: string; payment_intent?: Record<string, unknown> } }; headers: Headers };
+export type Call = {
+  status: number;
+  body: Record<string, unknown> & {
+    error?: {
+      code: string;
+      param?: string;
+      type: string;
+      message: string;
+      request_id: string;
+      decline_code?: string;
+      payment_intent?: Record<string, unknown>;
+    };
+  };
+  headers: Headers;
+};
 
-export async function call(server: { url: string }, method: string, path: string, options: { key?: string; body?: unknown; rawBody?: string; contentType?: string; idempotencyKey?: string } = {}): Promise<Call> {
+export async function call(
+  server: { url: string },
+  method: string,
+  path: string,
+  options: {
+    key?: string;
+    body?: unknown;
+    rawBody?: string;
+    contentType?: string;
+    idempotencyKey?: string;
+  } = {},
+): Promise<Call> {
   const headers: Record<string, string> = {};
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
@@ -94,5 +133,9 @@ export async function call(server: { url: string }, method: string, path: string
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const response = await fetch(`${server.url}${path}`, { method, headers, body });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : JSON.parse(text), headers: response.headers };
+  return {
+    status: response.status,
+    body: text === '' ? {} : JSON.parse(text),
+    headers: response.headers,
+  };
 }

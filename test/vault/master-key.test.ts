@@ -8,7 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { developmentMasterKeyFile, loadOrCreateDevelopmentMasterKey, resolveMasterKey } from '../../src/vault/crypto.ts';
+import {
+  developmentMasterKeyFile,
+  loadOrCreateDevelopmentMasterKey,
+  resolveMasterKey,
+} from '../../src/vault/crypto.ts';
 
 const run = promisify(execFile);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'payrail-vault-key-'));
@@ -31,7 +35,11 @@ test('the first call creates a 32-byte key file with mode 0600; later calls reus
   const second = loadOrCreateDevelopmentMasterKey(directory);
   assert.equal(second.created, false);
   assert.deepEqual(second.key, first.key);
-  assert.deepEqual(fs.readdirSync(directory), [developmentMasterKeyFile], 'no temporary files are left behind');
+  assert.deepEqual(
+    fs.readdirSync(directory),
+    [developmentMasterKeyFile],
+    'no temporary files are left behind',
+  );
 });
 
 test('the key file is 0600 even under a permissive umask', () => {
@@ -54,23 +62,36 @@ test('processes starting at once agree on one key, and exactly one of them creat
   const outputs = await Promise.all(
     Array.from({ length: 6 }, () => run(process.execPath, ['--input-type=module', '-e', script])),
   );
-  const results = outputs.map((output) => JSON.parse(output.stdout) as { key: string; created: boolean });
+  const results = outputs.map(
+    (output) => JSON.parse(output.stdout) as { key: string; created: boolean },
+  );
   assert.equal(new Set(results.map((result) => result.key)).size, 1);
   assert.equal(results.filter((result) => result.created).length, 1);
-  assert.equal(fs.readFileSync(path.join(directory, developmentMasterKeyFile)).toString('hex'), results[0]?.key);
+  assert.equal(
+    fs.readFileSync(path.join(directory, developmentMasterKeyFile)).toString('hex'),
+    results[0]?.key,
+  );
   assert.deepEqual(fs.readdirSync(directory), [developmentMasterKeyFile]);
 });
 
 test('a key file of the wrong size, or readable by others, is refused', () => {
   const shortDirectory = freshDirectory();
   fs.mkdirSync(shortDirectory, { recursive: true });
-  fs.writeFileSync(path.join(shortDirectory, developmentMasterKeyFile), crypto.randomBytes(16), { mode: 0o600 });
-  assert.throws(() => loadOrCreateDevelopmentMasterKey(shortDirectory), /exactly 32 bytes, found 16/);
+  fs.writeFileSync(path.join(shortDirectory, developmentMasterKeyFile), crypto.randomBytes(16), {
+    mode: 0o600,
+  });
+  assert.throws(
+    () => loadOrCreateDevelopmentMasterKey(shortDirectory),
+    /exactly 32 bytes, found 16/,
+  );
 
   const openDirectory = freshDirectory();
   loadOrCreateDevelopmentMasterKey(openDirectory);
   fs.chmodSync(path.join(openDirectory, developmentMasterKeyFile), 0o644);
-  assert.throws(() => loadOrCreateDevelopmentMasterKey(openDirectory), /readable by other users \(mode 644\)/);
+  assert.throws(
+    () => loadOrCreateDevelopmentMasterKey(openDirectory),
+    /readable by other users \(mode 644\)/,
+  );
 });
 
 test("'memory://' gets a throw-away key and writes nothing", () => {
@@ -85,11 +106,21 @@ test("'memory://' gets a throw-away key and writes nothing", () => {
 test('resolveMasterKey prefers the configured key, then the file, then a throw-away key', () => {
   const configured = crypto.randomBytes(32);
   const directory = freshDirectory();
-  assert.deepEqual(resolveMasterKey({ vaultMasterKey: configured, dataDirectory: directory }), { key: configured, source: 'config', created: false });
+  assert.deepEqual(resolveMasterKey({ vaultMasterKey: configured, dataDirectory: directory }), {
+    key: configured,
+    source: 'config',
+    created: false,
+  });
   assert.equal(fs.existsSync(directory), false, 'a configured key never creates the file');
   const fromFile = resolveMasterKey({ vaultMasterKey: undefined, dataDirectory: directory });
   assert.equal(fromFile.source, 'file');
   assert.equal(fromFile.created, true);
-  assert.equal(resolveMasterKey({ vaultMasterKey: undefined, dataDirectory: directory }).created, false);
-  assert.equal(resolveMasterKey({ vaultMasterKey: undefined, dataDirectory: 'memory://' }).source, 'ephemeral');
+  assert.equal(
+    resolveMasterKey({ vaultMasterKey: undefined, dataDirectory: directory }).created,
+    false,
+  );
+  assert.equal(
+    resolveMasterKey({ vaultMasterKey: undefined, dataDirectory: 'memory://' }).source,
+    'ephemeral',
+  );
 });

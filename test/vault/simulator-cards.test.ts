@@ -21,10 +21,25 @@ test('the simulator accepts every test card and approves all but the scenario ca
   for (const id of testPaymentMethodIds) {
     const card = testCard(id);
     assert.ok(card !== undefined, id);
-    assert.equal(normalizeCardNumber(card.number), card.number, `${id}: the simulator refuses the number`);
+    assert.equal(
+      normalizeCardNumber(card.number),
+      card.number,
+      `${id}: the simulator refuses the number`,
+    );
     assert.equal(cardOutcome(card.number).kind, scenarios[id] ?? 'approve', id);
   }
-  for (const id of ['pm_card_br', 'pm_card_ca', 'pm_card_mx', 'pm_card_gb', 'pm_card_de', 'pm_card_fr', 'pm_card_in', 'pm_card_jp', 'pm_card_sg', 'pm_card_au']) {
+  for (const id of [
+    'pm_card_br',
+    'pm_card_ca',
+    'pm_card_mx',
+    'pm_card_gb',
+    'pm_card_de',
+    'pm_card_fr',
+    'pm_card_in',
+    'pm_card_jp',
+    'pm_card_sg',
+    'pm_card_au',
+  ]) {
     assert.equal(cardOutcome(testCard(id)?.number ?? '').kind, 'approve', id);
   }
 });

@@ -6,7 +6,14 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { Database } from '../../src/storage/database.ts';
-import { Vault, VaultDecryptionError, VaultError, testPaymentMethodIds, type CardInput, type PaymentMethod } from '../../src/vault/index.ts';
+import {
+  Vault,
+  VaultDecryptionError,
+  VaultError,
+  testPaymentMethodIds,
+  type CardInput,
+  type PaymentMethod,
+} from '../../src/vault/index.ts';
 import { testCard } from '../../src/vault/test-cards.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -17,12 +24,23 @@ const visa = '4242424242424242';
 const numbersSeen = new Set<string>(testPaymentMethodIds.map((id) => testCard(id)?.number ?? ''));
 
 function card(overrides: Partial<Record<keyof CardInput, unknown>> = {}): CardInput {
-  const input = { number: visa, expMonth: 12, expYear: 2030, cvc: '123', name: 'Ada Lovelace', ...overrides } as CardInput;
+  const input = {
+    number: visa,
+    expMonth: 12,
+    expYear: 2030,
+    cvc: '123',
+    name: 'Ada Lovelace',
+    ...overrides,
+  } as CardInput;
   if (typeof input.number === 'string') numbersSeen.add(input.number.replace(/[ -]/g, ''));
   return input;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, param?: string): Promise<VaultError> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  code: string,
+  param?: string,
+): Promise<VaultError> {
   let caught: VaultError | undefined;
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof VaultError, `expected VaultError, got ${String(error)}`);
@@ -34,9 +52,16 @@ async function rejectsWith(promise: Promise<unknown>, code: string, param?: stri
   return caught as VaultError;
 }
 
-async function rejectsDecryption(promise: Promise<unknown>, reason: string, message: RegExp): Promise<void> {
+async function rejectsDecryption(
+  promise: Promise<unknown>,
+  reason: string,
+  message: RegExp,
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof VaultDecryptionError, `expected VaultDecryptionError, got ${String(error)}`);
+    assert.ok(
+      error instanceof VaultDecryptionError,
+      `expected VaultDecryptionError, got ${String(error)}`,
+    );
     assert.equal(error.reason, reason);
     assert.match(error.message, message);
     return true;
@@ -48,19 +73,38 @@ async function count(database: Database, table: string): Promise<number> {
   return Number(result.rows[0]?.count);
 }
 
-type SealedColumns = { ciphertext: Uint8Array; iv: Uint8Array; auth_tag: Uint8Array; data_key_id: string };
+type SealedColumns = {
+  ciphertext: Uint8Array;
+  iv: Uint8Array;
+  auth_tag: Uint8Array;
+  data_key_id: string;
+};
 
 async function sealedColumns(database: Database, id: string): Promise<SealedColumns> {
-  const result = await database.query<SealedColumns>('SELECT ciphertext, iv, auth_tag, data_key_id FROM payment_methods WHERE id = $1', [id]);
+  const result = await database.query<SealedColumns>(
+    'SELECT ciphertext, iv, auth_tag, data_key_id FROM payment_methods WHERE id = $1',
+    [id],
+  );
   const row = result.rows[0];
   assert.ok(row !== undefined);
   return row;
 }
 
-async function writeSealedColumns(database: Database, id: string, columns: SealedColumns): Promise<void> {
-  await database.query('UPDATE payment_methods SET ciphertext = $2, iv = $3, auth_tag = $4, data_key_id = $5 WHERE id = $1', [
-    id, Buffer.from(columns.ciphertext), Buffer.from(columns.iv), Buffer.from(columns.auth_tag), columns.data_key_id,
-  ]);
+async function writeSealedColumns(
+  database: Database,
+  id: string,
+  columns: SealedColumns,
+): Promise<void> {
+  await database.query(
+    'UPDATE payment_methods SET ciphertext = $2, iv = $3, auth_tag = $4, data_key_id = $5 WHERE id = $1',
+    [
+      id,
+      Buffer.from(columns.ciphertext),
+      Buffer.from(columns.iv),
+      Buffer.from(columns.auth_tag),
+      columns.data_key_id,
+    ],
+  );
 }
 
 function flipFirstBit(bytes: Uint8Array): Buffer {
@@ -81,7 +125,14 @@ function encodingsOf(number: string): string[] {
     return [core, core.replace(/\+/g, '-').replace(/\//g, '_')];
   });
   const grouped = number.match(/.{1,4}/g)?.join(' ') ?? number;
-  return [number, grouped, grouped.replace(/ /g, '-'), ascii.toString('hex'), ascii.toString('hex').toUpperCase(), ...base64Cores];
+  return [
+    number,
+    grouped,
+    grouped.replace(/ /g, '-'),
+    ascii.toString('hex'),
+    ascii.toString('hex').toUpperCase(),
+    ...base64Cores,
+  ];
 }
 
 /** A value as every text it could be read as: itself, its bytes as text, hex and base64, decoded hex and base64. */
@@ -89,22 +140,36 @@ function readingsOf(value: unknown): string[] {
   if (value === null || value === undefined) return [];
   if (value instanceof Uint8Array) {
     const bytes = Buffer.from(value);
-    return [bytes.toString('latin1'), bytes.toString('utf8'), bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')];
+    return [
+      bytes.toString('latin1'),
+      bytes.toString('utf8'),
+      bytes.toString('hex'),
+      bytes.toString('base64'),
+      bytes.toString('base64url'),
+    ];
   }
   if (value instanceof Date) return [value.toISOString()];
   if (typeof value === 'object') {
     const nested = Object.values(value as Record<string, unknown>).flatMap(readingsOf);
-    return [JSON.stringify(value, (_, item) => (typeof item === 'bigint' ? item.toString() : item)), ...nested];
+    return [
+      JSON.stringify(value, (_, item) => (typeof item === 'bigint' ? item.toString() : item)),
+      ...nested,
+    ];
   }
   const text = String(value);
   const readings = [text, text.replace(/[ -]/g, '')];
-  if (/^(?:\\x)?[0-9a-f]+$/i.test(text)) readings.push(Buffer.from(text.replace(/^\\x/, ''), 'hex').toString('latin1'));
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) readings.push(Buffer.from(text, 'base64').toString('latin1'));
+  if (/^(?:\\x)?[0-9a-f]+$/i.test(text))
+    readings.push(Buffer.from(text.replace(/^\\x/, ''), 'hex').toString('latin1'));
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text))
+    readings.push(Buffer.from(text, 'base64').toString('latin1'));
   return readings;
 }
 
 /** Every place a number appears: "table.column (encoding)". Reads SELECT * and the row as text. */
-async function scanForNumbers(database: Database, numbers: readonly string[]): Promise<{ findings: string[]; tables: string[]; values: number }> {
+async function scanForNumbers(
+  database: Database,
+  numbers: readonly string[],
+): Promise<{ findings: string[]; tables: string[]; values: number }> {
   const tables = await database.query<{ table_name: string }>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
   );
@@ -113,7 +178,9 @@ async function scanForNumbers(database: Database, numbers: readonly string[]): P
   let values = 0;
   for (const { table_name: table } of tables.rows) {
     const rows = (await database.query(`SELECT * FROM "${table}"`)).rows;
-    const rowTexts = (await database.query<{ row_text: string }>(`SELECT t::text AS row_text FROM "${table}" t`)).rows;
+    const rowTexts = (
+      await database.query<{ row_text: string }>(`SELECT t::text AS row_text FROM "${table}" t`)
+    ).rows;
     const cells = [
       ...rows.flatMap((row) => Object.entries(row)),
       ...rowTexts.map((row) => ['(row as text)', row.row_text] as [string, unknown]),
@@ -123,7 +190,8 @@ async function scanForNumbers(database: Database, numbers: readonly string[]): P
       for (const reading of readingsOf(value)) {
         for (const { number, encodings } of needles) {
           const found = encodings.find((encoding) => reading.includes(encoding));
-          if (found !== undefined) findings.push(`${table}.${column} holds …${number.slice(-4)} as "${found}"`);
+          if (found !== undefined)
+            findings.push(`${table}.${column} holds …${number.slice(-4)} as "${found}"`);
         }
       }
     }
@@ -154,9 +222,19 @@ for (const kind of databaseKinds) {
 
     test('bad input for every field is refused with its param, and nothing is written (not even a data key)', async () => {
       const cases: [string, Partial<Record<keyof CardInput, unknown>>, string, string][] = [
-        ['letters in the number', { number: '4242 4242 4242 424x' }, 'invalid_number', 'card[number]'],
+        [
+          'letters in the number',
+          { number: '4242 4242 4242 424x' },
+          'invalid_number',
+          'card[number]',
+        ],
         ['a short number', { number: '4242' }, 'invalid_number', 'card[number]'],
-        ['a number of the wrong length for amex', { number: '3782822463100050' }, 'invalid_number', 'card[number]'],
+        [
+          'a number of the wrong length for amex',
+          { number: '3782822463100050' },
+          'invalid_number',
+          'card[number]',
+        ],
         ['a Luhn failure', { number: '4242424242424241' }, 'incorrect_number', 'card[number]'],
         ['month 13', { expMonth: 13 }, 'invalid_expiry_month', 'card[exp_month]'],
         ['month 0', { expMonth: 0 }, 'invalid_expiry_month', 'card[exp_month]'],
@@ -165,16 +243,39 @@ for (const kind of databaseKinds) {
         ['an expired year', { expYear: 2025 }, 'expired_card', 'card[exp_year]'],
         ['an expired month', { expYear: 2026, expMonth: 4 }, 'expired_card', 'card[exp_month]'],
         ['a short CVC', { cvc: '12' }, 'invalid_cvc', 'card[cvc]'],
-        ['a 3-digit CVC on amex', { number: '378282246310005', cvc: '123' }, 'invalid_cvc', 'card[cvc]'],
+        [
+          'a 3-digit CVC on amex',
+          { number: '378282246310005', cvc: '123' },
+          'invalid_cvc',
+          'card[cvc]',
+        ],
         ['a long name', { name: 'n'.repeat(101) }, 'parameter_invalid', 'billing_details[name]'],
         ['a card number as the name', { name: visa }, 'parameter_invalid', 'billing_details[name]'],
-        ['too many metadata keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'invalid_request', 'metadata'],
-        ['a long metadata value', { metadata: { order: 'x'.repeat(501) } }, 'invalid_request', 'metadata[order]'],
-        ['the number in metadata', { metadata: { note: visa } }, 'invalid_request', 'metadata[note]'],
+        [
+          'too many metadata keys',
+          { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+          'invalid_request',
+          'metadata',
+        ],
+        [
+          'a long metadata value',
+          { metadata: { order: 'x'.repeat(501) } },
+          'invalid_request',
+          'metadata[order]',
+        ],
+        [
+          'the number in metadata',
+          { metadata: { note: visa } },
+          'invalid_request',
+          'metadata[note]',
+        ],
       ];
       for (const [name, overrides, code, param] of cases) {
         const error = await rejectsWith(vault.createCard(merchantA, card(overrides)), code, param);
-        assert.ok(!error.message.includes('42424'), `${name}: the message must not hold the number`);
+        assert.ok(
+          !error.message.includes('42424'),
+          `${name}: the message must not hold the number`,
+        );
       }
       await rejectsWith(vault.createCard('', card()), 'invalid_request');
       await rejectsWith(vault.createCard('m'.repeat(101), card()), 'invalid_request');
@@ -183,23 +284,52 @@ for (const kind of databaseKinds) {
     });
 
     test('a card round-trips: the payment method shows brand and last4 only; reveal gives the card without CVC', async () => {
-      const created = await vault.createCard(merchantA, card({ number: '4242-4242 4242-4242', metadata: { order: '42' } }));
+      const created = await vault.createCard(
+        merchantA,
+        card({ number: '4242-4242 4242-4242', metadata: { order: '42' } }),
+      );
       assert.match(created.id, /^pm_[A-Za-z0-9]{16}$/);
-      assert.deepEqual({ ...created, id: 'x', fingerprint: 'x', createdAt: 'x' }, {
-        id: 'x', type: 'card', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, country: 'US', fingerprint: 'x', holderName: 'Ada Lovelace',
-        metadata: { order: '42' }, createdAt: 'x',
-      });
+      assert.deepEqual(
+        { ...created, id: 'x', fingerprint: 'x', createdAt: 'x' },
+        {
+          id: 'x',
+          type: 'card',
+          brand: 'visa',
+          last4: '4242',
+          expMonth: 12,
+          expYear: 2030,
+          country: 'US',
+          fingerprint: 'x',
+          holderName: 'Ada Lovelace',
+          metadata: { order: '42' },
+          createdAt: 'x',
+        },
+      );
       assert.ok(created.createdAt instanceof Date);
       assert.ok(!JSON.stringify(created).includes(visa.slice(0, 6)));
       assert.deepEqual(await vault.get(merchantA, created.id), created);
       const revealed = await vault.reveal(merchantA, created.id);
-      assert.deepEqual(revealed, { number: visa, expiryMonth: 12, expiryYear: 2030, holderName: 'Ada Lovelace' });
+      assert.deepEqual(revealed, {
+        number: visa,
+        expiryMonth: 12,
+        expiryYear: 2030,
+        holderName: 'Ada Lovelace',
+      });
       assert.ok(!('cvc' in revealed));
 
-      const unnamed = await vault.createCard(merchantA, { number: '378282246310005', expMonth: 6, expYear: 2026, cvc: '1234' });
+      const unnamed = await vault.createCard(merchantA, {
+        number: '378282246310005',
+        expMonth: 6,
+        expYear: 2026,
+        cvc: '1234',
+      });
       numbersSeen.add('378282246310005');
       assert.equal(unnamed.holderName, null);
-      assert.deepEqual(await vault.reveal(merchantA, unnamed.id), { number: '378282246310005', expiryMonth: 6, expiryYear: 2026 });
+      assert.deepEqual(await vault.reveal(merchantA, unnamed.id), {
+        number: '378282246310005',
+        expiryMonth: 6,
+        expiryYear: 2026,
+      });
     });
 
     test('the brand is detected from the number', async () => {
@@ -236,10 +366,16 @@ for (const kind of databaseKinds) {
         ['4111111111111111', null],
       ];
       for (const [number, country] of cases) {
-        const created = await vault.createCard(merchantA, card({ number, cvc: number.length === 15 ? '1234' : '123' }));
+        const created = await vault.createCard(
+          merchantA,
+          card({ number, cvc: number.length === 15 ? '1234' : '123' }),
+        );
         assert.equal(created.country, country, number);
         assert.equal((await vault.get(merchantA, created.id))?.country, country, number);
-        const column = await database.query<{ country: string | null }>('SELECT country FROM payment_methods WHERE id = $1', [created.id]);
+        const column = await database.query<{ country: string | null }>(
+          'SELECT country FROM payment_methods WHERE id = $1',
+          [created.id],
+        );
         assert.equal(column.rows[0]?.country, country);
       }
       // A deployment's own lookup (a BIN database) is handed the BIN, never the number.
@@ -249,8 +385,15 @@ for (const kind of databaseKinds) {
         return bin === '41111111' ? 'NZ' : null;
       };
       const withDatabase = new Vault(database, { masterKey, now, issuerCountry: binDatabase });
-      assert.equal((await withDatabase.createCard(merchantA, card({ number: '4111111111111111' }))).country, 'NZ');
-      assert.equal((await withDatabase.createCard(merchantA, card({ number: '371449635398431', cvc: '1234' }))).country, null);
+      assert.equal(
+        (await withDatabase.createCard(merchantA, card({ number: '4111111111111111' }))).country,
+        'NZ',
+      );
+      assert.equal(
+        (await withDatabase.createCard(merchantA, card({ number: '371449635398431', cvc: '1234' })))
+          .country,
+        null,
+      );
       assert.deepEqual(bins, ['41111111', '371449']);
       // A lookup answering a non-code is a bug: nothing is written.
       const before = await count(database, 'payment_methods');
@@ -259,15 +402,22 @@ for (const kind of databaseKinds) {
       assert.equal(await count(database, 'payment_methods'), before);
       // The column accepts only an alpha-2 code in capitals, or null.
       const stored = await vault.createCard(merchantA, card());
-      await assert.rejects(database.query("UPDATE payment_methods SET country = 'us' WHERE id = $1", [stored.id]));
-      await assert.rejects(database.query("UPDATE payment_methods SET country = '4242' WHERE id = $1", [stored.id]));
+      await assert.rejects(
+        database.query("UPDATE payment_methods SET country = 'us' WHERE id = $1", [stored.id]),
+      );
+      await assert.rejects(
+        database.query("UPDATE payment_methods SET country = '4242' WHERE id = $1", [stored.id]),
+      );
       await database.query('UPDATE payment_methods SET country = NULL WHERE id = $1', [stored.id]);
       assert.equal((await vault.get(merchantA, stored.id))?.country, null);
     });
 
     test('fingerprints recognize the same card at one merchant and differ between merchants', async () => {
       const first = await vault.createCard(merchantA, card({ number: '5105105105105100' }));
-      const second = await vault.createCard(merchantA, card({ number: '5105 1051 0510 5100', expYear: 2031, name: 'Someone Else' }));
+      const second = await vault.createCard(
+        merchantA,
+        card({ number: '5105 1051 0510 5100', expYear: 2031, name: 'Someone Else' }),
+      );
       const other = await vault.createCard(merchantB, card({ number: '5105105105105100' }));
       const different = await vault.createCard(merchantA, card({ number: '5555555555554444' }));
       assert.notEqual(first.id, second.id);
@@ -316,24 +466,41 @@ for (const kind of databaseKinds) {
           assert.deepEqual([found?.expMonth, found?.expYear], [12, 2034]);
           const revealed = await vault.reveal(merchant, id);
           assert.equal(revealed.number.slice(-4), last4);
-          assert.deepEqual([revealed.expiryMonth, revealed.expiryYear, revealed.cvc], [12, 2034, undefined]);
+          assert.deepEqual(
+            [revealed.expiryMonth, revealed.expiryYear, revealed.cvc],
+            [12, 2034, undefined],
+          );
         }
       }
-      assert.equal((await vault.reveal(merchantA, 'pm_card_chargeDeclined')).number, '4000000000000002');
-      assert.equal((await vault.reveal(merchantA, 'pm_card_pspLostResponse')).number, '4000000000000341');
+      assert.equal(
+        (await vault.reveal(merchantA, 'pm_card_chargeDeclined')).number,
+        '4000000000000002',
+      );
+      assert.equal(
+        (await vault.reveal(merchantA, 'pm_card_pspLostResponse')).number,
+        '4000000000000341',
+      );
       assert.equal((await vault.reveal(merchantA, 'pm_card_br')).number, '4000000760000002');
       assert.equal((await vault.reveal(merchantA, 'pm_card_jp')).number, '4000003920000003');
       assert.equal(await count(database, 'payment_methods'), before);
 
       const liveVault = new Vault(database, { masterKey, now, testPaymentMethods: false });
       assert.equal(await liveVault.get(merchantA, 'pm_card_visa'), undefined);
-      await rejectsWith(liveVault.reveal(merchantA, 'pm_card_visa'), 'resource_missing', 'payment_method');
+      await rejectsWith(
+        liveVault.reveal(merchantA, 'pm_card_visa'),
+        'resource_missing',
+        'payment_method',
+      );
     });
 
     test("merchants are isolated: B cannot get or reveal A's payment method", async () => {
       const ofA = await vault.createCard(merchantA, card());
       assert.equal(await vault.get(merchantB, ofA.id), undefined);
-      const error = await rejectsWith(vault.reveal(merchantB, ofA.id), 'resource_missing', 'payment_method');
+      const error = await rejectsWith(
+        vault.reveal(merchantB, ofA.id),
+        'resource_missing',
+        'payment_method',
+      );
       assert.equal(error.message, `No such payment method: '${ofA.id}'`);
       assert.ok((await vault.get(merchantA, ofA.id)) !== undefined);
     });
@@ -342,10 +509,22 @@ for (const kind of databaseKinds) {
       assert.equal(await vault.get(merchantA, 'pm_doesnotexist00'), undefined);
       assert.equal(await vault.get(merchantA, 'p'.repeat(101)), undefined);
       assert.equal(await vault.get(merchantA, "pm_'; DROP TABLE payment_methods; --"), undefined);
-      await rejectsWith(vault.reveal(merchantA, 'pm_doesnotexist00'), 'resource_missing', 'payment_method');
-      await rejectsWith(vault.reveal(merchantA, 'x'.repeat(101)), 'resource_missing', 'payment_method');
+      await rejectsWith(
+        vault.reveal(merchantA, 'pm_doesnotexist00'),
+        'resource_missing',
+        'payment_method',
+      );
+      await rejectsWith(
+        vault.reveal(merchantA, 'x'.repeat(101)),
+        'resource_missing',
+        'payment_method',
+      );
       for (const id of [visa, `pm_${visa}`, '4242 4242 4242 4242']) {
-        const error = await rejectsWith(vault.reveal(merchantA, id), 'resource_missing', 'payment_method');
+        const error = await rejectsWith(
+          vault.reveal(merchantA, id),
+          'resource_missing',
+          'payment_method',
+        );
         assert.ok(!error.message.includes('424242'), error.message);
       }
       await rejectsWith(vault.get('', 'pm_card_visa'), 'invalid_request');
@@ -360,8 +539,15 @@ for (const kind of databaseKinds) {
       const created = await vault.createCard(merchantA, card());
       const original = await sealedColumns(database, created.id);
       for (const field of ['ciphertext', 'iv', 'auth_tag'] as const) {
-        await writeSealedColumns(database, created.id, { ...original, [field]: flipFirstBit(original[field]) });
-        await rejectsDecryption(vault.reveal(merchantA, created.id), 'card_data_corrupt', new RegExp(`payment method ${created.id} failed authentication: it was altered`));
+        await writeSealedColumns(database, created.id, {
+          ...original,
+          [field]: flipFirstBit(original[field]),
+        });
+        await rejectsDecryption(
+          vault.reveal(merchantA, created.id),
+          'card_data_corrupt',
+          new RegExp(`payment method ${created.id} failed authentication: it was altered`),
+        );
       }
       await writeSealedColumns(database, created.id, original);
       assert.equal((await vault.reveal(merchantA, created.id)).number, visa);
@@ -372,25 +558,50 @@ for (const kind of databaseKinds) {
       const sameMerchant = await vault.createCard(merchantA, card());
       const otherMerchant = await vault.createCard(merchantB, card());
       const stolen = await sealedColumns(database, source.id);
-      for (const [target, merchant] of [[sameMerchant, merchantA], [otherMerchant, merchantB]] as [PaymentMethod, string][]) {
+      for (const [target, merchant] of [
+        [sameMerchant, merchantA],
+        [otherMerchant, merchantB],
+      ] as [PaymentMethod, string][]) {
         const original = await sealedColumns(database, target.id);
         await writeSealedColumns(database, target.id, stolen);
-        await rejectsDecryption(vault.reveal(merchant, target.id), 'card_data_corrupt', /copied from another payment method or merchant/);
+        await rejectsDecryption(
+          vault.reveal(merchant, target.id),
+          'card_data_corrupt',
+          /copied from another payment method or merchant/,
+        );
         await writeSealedColumns(database, target.id, original);
         assert.equal((await vault.reveal(merchant, target.id)).number, visa);
       }
       // Moving the whole row to another merchant fails too (the merchant is in the associated data).
-      await database.query('UPDATE payment_methods SET merchant_id = $2 WHERE id = $1', [source.id, merchantB]);
-      await rejectsDecryption(vault.reveal(merchantB, source.id), 'card_data_corrupt', /failed authentication/);
-      await database.query('UPDATE payment_methods SET merchant_id = $2 WHERE id = $1', [source.id, merchantA]);
+      await database.query('UPDATE payment_methods SET merchant_id = $2 WHERE id = $1', [
+        source.id,
+        merchantB,
+      ]);
+      await rejectsDecryption(
+        vault.reveal(merchantB, source.id),
+        'card_data_corrupt',
+        /failed authentication/,
+      );
+      await database.query('UPDATE payment_methods SET merchant_id = $2 WHERE id = $1', [
+        source.id,
+        merchantA,
+      ]);
     });
 
     test('a different master key cannot decrypt, and cannot add cards under the existing data key', async () => {
       const created = await vault.createCard(merchantA, card());
       const intruder = new Vault(database, { masterKey: crypto.randomBytes(32), now });
-      await rejectsDecryption(intruder.reveal(merchantA, created.id), 'wrong_master_key', /is wrapped under master key [0-9a-f]{16}, but this process has master key [0-9a-f]{16}/);
+      await rejectsDecryption(
+        intruder.reveal(merchantA, created.id),
+        'wrong_master_key',
+        /is wrapped under master key [0-9a-f]{16}, but this process has master key [0-9a-f]{16}/,
+      );
       const before = await count(database, 'payment_methods');
-      await rejectsDecryption(intruder.createCard(merchantA, card()), 'wrong_master_key', /PAYRAIL_VAULT_MASTER_KEY/);
+      await rejectsDecryption(
+        intruder.createCard(merchantA, card()),
+        'wrong_master_key',
+        /PAYRAIL_VAULT_MASTER_KEY/,
+      );
       assert.equal(await count(database, 'payment_methods'), before);
       // Its get() still works: listing shows brand and last4, which are not secret.
       assert.equal((await intruder.get(merchantA, created.id))?.last4, '4242');
@@ -399,12 +610,27 @@ for (const kind of databaseKinds) {
     test('an altered wrapped data key is reported as such', async () => {
       const created = await vault.createCard(merchantA, card());
       const { data_key_id: dataKeyId } = await sealedColumns(database, created.id);
-      const row = (await database.query<{ wrapped_key: Uint8Array }>('SELECT wrapped_key FROM vault_data_keys WHERE id = $1', [dataKeyId])).rows[0];
+      const row = (
+        await database.query<{ wrapped_key: Uint8Array }>(
+          'SELECT wrapped_key FROM vault_data_keys WHERE id = $1',
+          [dataKeyId],
+        )
+      ).rows[0];
       assert.ok(row !== undefined);
-      await database.query('UPDATE vault_data_keys SET wrapped_key = $2 WHERE id = $1', [dataKeyId, flipFirstBit(row.wrapped_key)]);
+      await database.query('UPDATE vault_data_keys SET wrapped_key = $2 WHERE id = $1', [
+        dataKeyId,
+        flipFirstBit(row.wrapped_key),
+      ]);
       const fresh = new Vault(database, { masterKey, now }); // nothing cached
-      await rejectsDecryption(fresh.reveal(merchantA, created.id), 'data_key_corrupt', new RegExp(`data key ${dataKeyId} failed authentication`));
-      await database.query('UPDATE vault_data_keys SET wrapped_key = $2 WHERE id = $1', [dataKeyId, Buffer.from(row.wrapped_key)]);
+      await rejectsDecryption(
+        fresh.reveal(merchantA, created.id),
+        'data_key_corrupt',
+        new RegExp(`data key ${dataKeyId} failed authentication`),
+      );
+      await database.query('UPDATE vault_data_keys SET wrapped_key = $2 WHERE id = $1', [
+        dataKeyId,
+        Buffer.from(row.wrapped_key),
+      ]);
       assert.equal((await fresh.reveal(merchantA, created.id)).number, visa);
     });
 
@@ -416,9 +642,17 @@ for (const kind of databaseKinds) {
       const after = await vault.createCard(merchantA, card({ number: '3566002020360505' }));
       assert.equal((await sealedColumns(database, after.id)).data_key_id, newKey);
       const third = await vault.rotateDataKey();
-      const active = await database.query<{ id: string }>('SELECT id FROM vault_data_keys WHERE retired_at IS NULL');
-      assert.deepEqual(active.rows.map((row) => row.id), [third]);
-      const retired = await database.query<{ id: string }>('SELECT id FROM vault_data_keys WHERE id = ANY($1) AND retired_at IS NOT NULL', [[oldKey, newKey]]);
+      const active = await database.query<{ id: string }>(
+        'SELECT id FROM vault_data_keys WHERE retired_at IS NULL',
+      );
+      assert.deepEqual(
+        active.rows.map((row) => row.id),
+        [third],
+      );
+      const retired = await database.query<{ id: string }>(
+        'SELECT id FROM vault_data_keys WHERE id = ANY($1) AND retired_at IS NOT NULL',
+        [[oldKey, newKey]],
+      );
       assert.equal(retired.rows.length, 2);
       for (const reader of [vault, new Vault(database, { masterKey, now })]) {
         assert.equal((await reader.reveal(merchantA, before.id)).number, '6011111111111117');
@@ -439,14 +673,29 @@ for (const kind of databaseKinds) {
         ['bytes', null, Buffer.concat([Buffer.from([1, 2]), ascii]), null],
         ['hex text', ascii.toString('hex'), null, null],
         ['base64 text', Buffer.concat([Buffer.from('x'), ascii]).toString('base64'), null, null],
-        ['base64 inside json', null, null, JSON.stringify({ deep: { value: Buffer.concat([Buffer.from('ab'), ascii]).toString('base64') } })],
+        [
+          'base64 inside json',
+          null,
+          null,
+          JSON.stringify({
+            deep: { value: Buffer.concat([Buffer.from('ab'), ascii]).toString('base64') },
+          }),
+        ],
       ];
       try {
         for (const [label, text, bytes, json] of rows) {
           await database.query('DELETE FROM vault_scan_control');
-          await database.query('INSERT INTO vault_scan_control VALUES ($1, $2, $3, $4::jsonb)', [label, text, bytes, json]);
+          await database.query('INSERT INTO vault_scan_control VALUES ($1, $2, $3, $4::jsonb)', [
+            label,
+            text,
+            bytes,
+            json,
+          ]);
           const { findings } = await scanForNumbers(database, [number]);
-          assert.ok(findings.some((finding) => finding.startsWith('vault_scan_control.')), `${label} was not found`);
+          assert.ok(
+            findings.some((finding) => finding.startsWith('vault_scan_control.')),
+            `${label} was not found`,
+          );
         }
       } finally {
         await database.exec('DROP TABLE vault_scan_control');
@@ -454,11 +703,18 @@ for (const kind of databaseKinds) {
     });
 
     test('no card number is stored in plaintext: every column of every table, as text, hex and base64', async () => {
-      assert.ok(await count(database, 'payment_methods') >= 20);
+      assert.ok((await count(database, 'payment_methods')) >= 20);
       const numbers = [...numbersSeen].filter((number) => number.length >= 12);
       assert.ok(numbers.length >= 20, `expected many numbers, got ${numbers.length}`);
       const { findings, tables, values } = await scanForNumbers(database, numbers);
-      for (const table of ['payment_methods', 'vault_data_keys', 'merchants', 'api_keys', 'schema_migrations']) assert.ok(tables.includes(table), table);
+      for (const table of [
+        'payment_methods',
+        'vault_data_keys',
+        'merchants',
+        'api_keys',
+        'schema_migrations',
+      ])
+        assert.ok(tables.includes(table), table);
       assert.ok(values > 300, `scanned only ${values} values`);
       assert.deepEqual(findings, []);
       // And the schema has no column that could hold a plaintext number or a CVC.
@@ -481,20 +737,38 @@ for (const kind of databaseKinds) {
     after(() => testDatabase.drop());
 
     test('many processes creating the first card at once make exactly one data key', async () => {
-      const vaults = Array.from({ length: 5 }, () => new Vault(testDatabase.database, { masterKey, now }));
-      const created = await Promise.all(Array.from({ length: 40 }, (_, index) => vaults[index % vaults.length]!.createCard(merchant, card())));
+      const vaults = Array.from(
+        { length: 5 },
+        () => new Vault(testDatabase.database, { masterKey, now }),
+      );
+      const created = await Promise.all(
+        Array.from({ length: 40 }, (_, index) =>
+          vaults[index % vaults.length]!.createCard(merchant, card()),
+        ),
+      );
       assert.equal(await count(testDatabase.database, 'vault_data_keys'), 1);
-      for (const pm of created) assert.equal((await vaults[0]!.reveal(merchant, pm.id)).number, visa);
+      for (const pm of created)
+        assert.equal((await vaults[0]!.reveal(merchant, pm.id)).number, visa);
     });
 
     test('concurrent rotations leave exactly one active key and every card readable', async () => {
-      const vaults = Array.from({ length: 5 }, () => new Vault(testDatabase.database, { masterKey, now }));
-      const work = vaults.flatMap((vault) => [vault.rotateDataKey(), vault.createCard(merchant, card())]);
+      const vaults = Array.from(
+        { length: 5 },
+        () => new Vault(testDatabase.database, { masterKey, now }),
+      );
+      const work = vaults.flatMap((vault) => [
+        vault.rotateDataKey(),
+        vault.createCard(merchant, card()),
+      ]);
       await Promise.all(work);
-      const active = await testDatabase.database.query('SELECT id FROM vault_data_keys WHERE retired_at IS NULL');
+      const active = await testDatabase.database.query(
+        'SELECT id FROM vault_data_keys WHERE retired_at IS NULL',
+      );
       assert.equal(active.rows.length, 1);
-      assert.ok(await count(testDatabase.database, 'vault_data_keys') >= 6);
-      const ids = await testDatabase.database.query<{ id: string }>('SELECT id FROM payment_methods');
+      assert.ok((await count(testDatabase.database, 'vault_data_keys')) >= 6);
+      const ids = await testDatabase.database.query<{ id: string }>(
+        'SELECT id FROM payment_methods',
+      );
       const reader = new Vault(testDatabase.database, { masterKey, now });
       for (const { id } of ids.rows) assert.equal((await reader.reveal(merchant, id)).number, visa);
     });

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { PaymentExpectation, RefundExpectation } from '../outcomes.ts';
-import { NETWORK, TIMEOUT, VISA, authorizeRequest, fixture, reply, serialized, setPath } from '../testing.ts';
+import {
+  NETWORK,
+  TIMEOUT,
+  VISA,
+  authorizeRequest,
+  fixture,
+  reply,
+  serialized,
+  setPath,
+} from '../testing.ts';
 import {
   PAYTM_CAPABILITIES,
   cardInfo,
@@ -22,9 +31,26 @@ const TXN = '20230101111212800110168470101509706';
 const success = (): Record<string, unknown> => fixture(here, 'transaction_status_success');
 const failure = (): Record<string, unknown> => fixture(here, 'order_pay_failure');
 
-const authorize: PaymentExpectation = { operation: 'authorize', reference: 'att_0001', currency: 'inr', amount: 9900n, secrets: [VISA, '123'] };
-const sync: PaymentExpectation = { operation: 'sync', reference: 'att_0001', currency: 'inr', amount: 9900n };
-const refundExpectation: RefundExpectation = { pspReference: TXN, reference: 'att_0001', refundReference: 'rfd_0001', amount: 9900n, currency: 'inr' };
+const authorize: PaymentExpectation = {
+  operation: 'authorize',
+  reference: 'att_0001',
+  currency: 'inr',
+  amount: 9900n,
+  secrets: [VISA, '123'],
+};
+const sync: PaymentExpectation = {
+  operation: 'sync',
+  reference: 'att_0001',
+  currency: 'inr',
+  amount: 9900n,
+};
+const refundExpectation: RefundExpectation = {
+  pspReference: TXN,
+  reference: 'att_0001',
+  refundReference: 'rfd_0001',
+  amount: 9900n,
+  currency: 'inr',
+};
 
 describe('paytm capabilities', () => {
   it('declares INR only, automatic capture only, full refunds only, no void', () => {
@@ -53,7 +79,8 @@ describe('paytm requests', () => {
   });
 
   it('formats amounts exactly through src/money, never through a float', () => {
-    const value = (amount: bigint): string => payBody(authorizeRequest({ currency: 'inr', amount }), MID).txnAmount.value;
+    const value = (amount: bigint): string =>
+      payBody(authorizeRequest({ currency: 'inr', amount }), MID).txnAmount.value;
     assert.equal(value(1n), '0.01');
     assert.equal(value(10n), '0.10');
     assert.equal(value(99_999_999_999n), '999999999.99');
@@ -66,14 +93,26 @@ describe('paytm requests', () => {
 
   it('asks for status by orderId and refunds the whole transaction by refId', () => {
     assert.deepEqual(statusBody(MID, 'att_0001'), { mid: MID, orderId: 'att_0001' });
-    assert.deepEqual(refundApplyBody({ pspReference: TXN, reference: 'att_0001', refundReference: 'rfd_0001', amount: 9900n, currency: 'inr' }, MID), {
-      mid: MID,
-      txnType: 'REFUND',
-      orderId: 'att_0001',
-      txnId: TXN,
-      refId: 'rfd_0001',
-      refundAmount: '99.00',
-    });
+    assert.deepEqual(
+      refundApplyBody(
+        {
+          pspReference: TXN,
+          reference: 'att_0001',
+          refundReference: 'rfd_0001',
+          amount: 9900n,
+          currency: 'inr',
+        },
+        MID,
+      ),
+      {
+        mid: MID,
+        txnType: 'REFUND',
+        orderId: 'att_0001',
+        txnId: TXN,
+        refId: 'rfd_0001',
+        refundAmount: '99.00',
+      },
+    );
   });
 
   it('signs the exact JSON text of body with HMAC-SHA256 of the merchant key, base64', () => {
@@ -110,7 +149,10 @@ describe('paytm transaction results', () => {
   ];
   for (const [code, expected] of declines) {
     it(`maps TXN_FAILURE code '${code}' to failed ${expected}`, () => {
-      const outcome = transactionOutcome(reply(200, setPath(failure(), 'body.resultInfo.resultCode', code)), authorize);
+      const outcome = transactionOutcome(
+        reply(200, setPath(failure(), 'body.resultInfo.resultCode', code)),
+        authorize,
+      );
       assert.equal(outcome.status, 'failed');
       assert.equal(outcome.declineCode, expected);
       assert.equal(declineCodeOf(code), expected);
@@ -128,7 +170,11 @@ describe('paytm transaction results', () => {
   });
 
   it('maps PENDING (code 400) to pending', () => {
-    const pending = setPath(setPath(success(), 'body.resultInfo.resultStatus', 'PENDING'), 'body.resultInfo.resultCode', '400');
+    const pending = setPath(
+      setPath(success(), 'body.resultInfo.resultStatus', 'PENDING'),
+      'body.resultInfo.resultCode',
+      '400',
+    );
     assert.equal(transactionOutcome(reply(200, pending), sync).status, 'pending');
   });
 
@@ -140,19 +186,40 @@ describe('paytm transaction results', () => {
   });
 
   it('maps an unknown orderId (334) on sync to unknown not_found, never failed', () => {
-    assert.deepEqual(transactionOutcome(reply(200, fixture(here, 'invalid_order_id')), sync), { status: 'unknown', pspCode: 'not_found', message: 'Invalid Order Id.' });
+    assert.deepEqual(transactionOutcome(reply(200, fixture(here, 'invalid_order_id')), sync), {
+      status: 'unknown',
+      pspCode: 'not_found',
+      message: 'Invalid Order Id.',
+    });
   });
 
   it('maps a bad checksum (330) to failed on pay (refused) and unknown on sync', () => {
-    const body = { head: {}, body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '330', resultMsg: 'Checksum provided is invalid' } } };
+    const body = {
+      head: {},
+      body: {
+        resultInfo: {
+          resultStatus: 'TXN_FAILURE',
+          resultCode: '330',
+          resultMsg: 'Checksum provided is invalid',
+        },
+      },
+    };
     assert.equal(transactionOutcome(reply(200, body), authorize).status, 'failed');
     assert.equal(transactionOutcome(reply(200, body), authorize).declineCode, undefined);
     assert.equal(transactionOutcome(reply(200, body), sync).status, 'unknown');
   });
 
   it('maps a system error (HTTP 500 / code 810) to unknown', () => {
-    const body = { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' } } };
-    assert.deepEqual(transactionOutcome(reply(500, body), authorize), { status: 'unknown', pspCode: '810', message: 'System error' });
+    const body = {
+      body: {
+        resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' },
+      },
+    };
+    assert.deepEqual(transactionOutcome(reply(500, body), authorize), {
+      status: 'unknown',
+      pspCode: '810',
+      message: 'System error',
+    });
     assert.equal(transactionOutcome(reply(200, body), authorize).status, 'unknown');
     assert.equal(transactionOutcome(reply(503, undefined), authorize).pspCode, 'http_503');
   });
@@ -160,9 +227,21 @@ describe('paytm transaction results', () => {
   it('maps no response, an unparseable body and a missing resultInfo to unknown', () => {
     assert.equal(transactionOutcome(TIMEOUT, authorize).pspCode, 'timeout');
     assert.equal(transactionOutcome(NETWORK, authorize).pspCode, 'network_error');
-    assert.equal(transactionOutcome({ kind: 'response', status: 200, body: undefined, text: 'oops' }, authorize).pspCode, 'unparseable_response');
+    assert.equal(
+      transactionOutcome(
+        { kind: 'response', status: 200, body: undefined, text: 'oops' },
+        authorize,
+      ).pspCode,
+      'unparseable_response',
+    );
     assert.equal(transactionOutcome(reply(200, { body: {} }), authorize).status, 'unknown');
-    assert.equal(transactionOutcome(reply(404, { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '235' } } }), authorize).status, 'unknown');
+    assert.equal(
+      transactionOutcome(
+        reply(404, { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '235' } } }),
+        authorize,
+      ).status,
+      'unknown',
+    );
   });
 });
 
@@ -187,51 +266,108 @@ describe('paytm responses are checked against the request', () => {
   }
 
   it('accepts the same amount written with fewer places ("99.0", "99")', () => {
-    assert.equal(transactionOutcome(reply(200, setPath(success(), 'body.txnAmount', '99.0')), authorize).status, 'captured');
-    assert.equal(transactionOutcome(reply(200, setPath(success(), 'body.txnAmount', '99')), authorize).status, 'captured');
+    assert.equal(
+      transactionOutcome(reply(200, setPath(success(), 'body.txnAmount', '99.0')), authorize)
+        .status,
+      'captured',
+    );
+    assert.equal(
+      transactionOutcome(reply(200, setPath(success(), 'body.txnAmount', '99')), authorize).status,
+      'captured',
+    );
   });
 
   it('refuses an answer about another txnId when sync names one', () => {
-    const outcome = transactionOutcome(reply(200, success()), { ...sync, pspReference: '2023_other' });
+    const outcome = transactionOutcome(reply(200, success()), {
+      ...sync,
+      pspReference: '2023_other',
+    });
     assert.equal(outcome.pspCode, 'response_mismatch');
     assert.match(outcome.message ?? '', /txnId/);
   });
 
   it('refuses a decline about another order or amount (checked where present)', () => {
-    assert.equal(transactionOutcome(reply(200, setPath(failure(), 'body.orderId', 'att_2')), authorize).pspCode, 'response_mismatch');
-    assert.equal(transactionOutcome(reply(200, setPath(failure(), 'body.txnAmount', '1.00')), authorize).pspCode, 'response_mismatch');
-    assert.equal(transactionOutcome(reply(200, setPath(failure(), 'body.orderId', undefined)), authorize).status, 'failed');
+    assert.equal(
+      transactionOutcome(reply(200, setPath(failure(), 'body.orderId', 'att_2')), authorize)
+        .pspCode,
+      'response_mismatch',
+    );
+    assert.equal(
+      transactionOutcome(reply(200, setPath(failure(), 'body.txnAmount', '1.00')), authorize)
+        .pspCode,
+      'response_mismatch',
+    );
+    assert.equal(
+      transactionOutcome(reply(200, setPath(failure(), 'body.orderId', undefined)), authorize)
+        .status,
+      'failed',
+    );
   });
 });
 
 describe('paytm refunds', () => {
   it('maps TXN_SUCCESS (code 10) to succeeded with the refund id', () => {
-    assert.deepEqual(refundOutcome(reply(200, fixture(here, 'refund_success')), refundExpectation), {
-      status: 'succeeded',
-      pspRefundReference: '2019090212310012345678',
-      amount: 9900n,
-    });
+    assert.deepEqual(
+      refundOutcome(reply(200, fixture(here, 'refund_success')), refundExpectation),
+      {
+        status: 'succeeded',
+        pspRefundReference: '2019090212310012345678',
+        amount: 9900n,
+      },
+    );
   });
 
   it('maps PENDING (601) to pending', () => {
-    const outcome = refundOutcome(reply(200, fixture(here, 'refund_apply_pending')), refundExpectation);
+    const outcome = refundOutcome(
+      reply(200, fixture(here, 'refund_apply_pending')),
+      refundExpectation,
+    );
     assert.equal(outcome.status, 'pending');
     assert.equal(outcome.pspRefundReference, '2019090212310012345678');
   });
 
   it('maps refusals (617 partial, 626 already refunded) to failed', () => {
-    for (const [code, message] of [['617', 'Partial refund is not allowed'], ['626', 'Refund already raised']] as const) {
-      const body = { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: code, resultMsg: message }, refId: 'rfd_0001', orderId: 'att_0001' } };
-      assert.deepEqual(refundOutcome(reply(200, body), refundExpectation), { status: 'failed', pspCode: code, message });
+    for (const [code, message] of [
+      ['617', 'Partial refund is not allowed'],
+      ['626', 'Refund already raised'],
+    ] as const) {
+      const body = {
+        body: {
+          resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: code, resultMsg: message },
+          refId: 'rfd_0001',
+          orderId: 'att_0001',
+        },
+      };
+      assert.deepEqual(refundOutcome(reply(200, body), refundExpectation), {
+        status: 'failed',
+        pspCode: code,
+        message,
+      });
     }
   });
 
   it('maps system errors, unknown statuses and no response to unknown', () => {
-    const system = { body: { resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' } } };
+    const system = {
+      body: {
+        resultInfo: { resultStatus: 'TXN_FAILURE', resultCode: '810', resultMsg: 'System error' },
+      },
+    };
     assert.equal(refundOutcome(reply(500, system), refundExpectation).status, 'unknown');
-    assert.equal(refundOutcome(reply(200, setPath(fixture(here, 'refund_success'), 'body.resultInfo.resultStatus', 'REFUNDED?')), refundExpectation).status, 'unknown');
+    assert.equal(
+      refundOutcome(
+        reply(
+          200,
+          setPath(fixture(here, 'refund_success'), 'body.resultInfo.resultStatus', 'REFUNDED?'),
+        ),
+        refundExpectation,
+      ).status,
+      'unknown',
+    );
     assert.equal(refundOutcome(TIMEOUT, refundExpectation).status, 'unknown');
-    assert.equal(refundOutcome(reply(200, undefined), refundExpectation).pspCode, 'unparseable_response');
+    assert.equal(
+      refundOutcome(reply(200, undefined), refundExpectation).pspCode,
+      'unparseable_response',
+    );
   });
 
   const mismatches: ReadonlyArray<readonly [string, unknown]> = [
@@ -243,7 +379,10 @@ describe('paytm refunds', () => {
   ];
   for (const [field, value] of mismatches) {
     it(`refuses a refund whose ${field} is ${JSON.stringify(value) ?? 'missing'}`, () => {
-      const outcome = refundOutcome(reply(200, setPath(fixture(here, 'refund_success'), `body.${field}`, value)), refundExpectation);
+      const outcome = refundOutcome(
+        reply(200, setPath(fixture(here, 'refund_success'), `body.${field}`, value)),
+        refundExpectation,
+      );
       assert.equal(outcome.status, 'unknown');
       assert.equal(outcome.pspCode, 'response_mismatch');
       assert.match(outcome.message ?? '', new RegExp(field));
@@ -253,7 +392,11 @@ describe('paytm refunds', () => {
 
 describe('paytm never returns card data', () => {
   it('scrubs a card number echoed in resultMsg', () => {
-    const body = setPath(failure(), 'body.resultInfo.resultMsg', `Card ${VISA} declined, cvv 123, cardInfo |${VISA}|123|122030`);
+    const body = setPath(
+      failure(),
+      'body.resultInfo.resultMsg',
+      `Card ${VISA} declined, cvv 123, cardInfo |${VISA}|123|122030`,
+    );
     const outcome = transactionOutcome(reply(200, body), authorize);
     assert.equal(outcome.status, 'failed');
     assert.ok(!serialized(outcome).includes(VISA), serialized(outcome));

@@ -21,7 +21,15 @@ import {
   unparseableMessage,
 } from '../outcomes.ts';
 import type { Check, PaymentExpectation, RefundExpectation } from '../outcomes.ts';
-import type { AuthorizeRequest, CapabilityMap, CardData, DeclineCode, PaymentOutcome, RefundOutcome, RefundRequest } from '../types.ts';
+import type {
+  AuthorizeRequest,
+  CapabilityMap,
+  CardData,
+  DeclineCode,
+  PaymentOutcome,
+  RefundOutcome,
+  RefundRequest,
+} from '../types.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
@@ -69,7 +77,14 @@ export function statusBody(mid: string, orderId: string): { mid: string; orderId
   return { mid, orderId };
 }
 
-export type RefundApplyBody = { mid: string; txnType: 'REFUND'; orderId: string; txnId: string; refId: string; refundAmount: string };
+export type RefundApplyBody = {
+  mid: string;
+  txnType: 'REFUND';
+  orderId: string;
+  txnId: string;
+  refId: string;
+  refundAmount: string;
+};
 
 export function refundApplyBody(request: RefundRequest, mid: string): RefundApplyBody {
   return {
@@ -112,11 +127,21 @@ export function declineCodeOf(resultCode: string | undefined): DeclineCode {
 
 type ResultInfo = { status?: string; code?: string; message?: string };
 
-function readReply(reply: Exclude<HttpResult, { kind: 'no_response' }>): { body?: JsonObject; result?: ResultInfo } {
+function readReply(reply: Exclude<HttpResult, { kind: 'no_response' }>): {
+  body?: JsonObject;
+  result?: ResultInfo;
+} {
   const body = objectAt(isObject(reply.body) ? reply.body : undefined, 'body');
   const info = objectAt(body, 'resultInfo');
   if (body === undefined || info === undefined) return {};
-  return { body, result: { status: stringAt(info, 'resultStatus'), code: stringAt(info, 'resultCode'), message: stringAt(info, 'resultMsg') } };
+  return {
+    body,
+    result: {
+      status: stringAt(info, 'resultStatus'),
+      code: stringAt(info, 'resultCode'),
+      message: stringAt(info, 'resultMsg'),
+    },
+  };
 }
 
 function decimalAt(object: JsonObject, key: string): bigint | undefined {
@@ -135,7 +160,10 @@ function ifPresent(check: Check, required: boolean): Check {
 }
 
 /** Outcome of `order/pay` (authorize) and `order/status` (sync): the same transaction shape. */
-export function transactionOutcome(reply: HttpResult, expectation: PaymentExpectation): PaymentOutcome {
+export function transactionOutcome(
+  reply: HttpResult,
+  expectation: PaymentExpectation,
+): PaymentOutcome {
   return scrubPayment(rawTransactionOutcome(reply, expectation), expectation.secrets);
 }
 
@@ -143,11 +171,20 @@ function rawTransactionOutcome(reply: HttpResult, expectation: PaymentExpectatio
   if (reply.kind === 'no_response') return noResponsePayment(PSP, reply);
   const { body, result } = readReply(reply);
   if (body === undefined || result === undefined) {
-    return { status: 'unknown', pspCode: reply.status >= 500 ? `http_${reply.status}` : UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+    return {
+      status: 'unknown',
+      pspCode: reply.status >= 500 ? `http_${reply.status}` : UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   }
-  const details = { pspCode: pspCodeText(result.code ?? result.status), message: pspText(result.message) };
-  if (reply.status < 200 || reply.status >= 300 || SYSTEM_ERROR_CODES.has(result.code ?? '')) return { status: 'unknown', ...details };
-  if (result.status === 'TXN_FAILURE' && result.code === INVALID_ORDER_ID) return { status: 'unknown', ...details, pspCode: NOT_FOUND };
+  const details = {
+    pspCode: pspCodeText(result.code ?? result.status),
+    message: pspText(result.message),
+  };
+  if (reply.status < 200 || reply.status >= 300 || SYSTEM_ERROR_CODES.has(result.code ?? ''))
+    return { status: 'unknown', ...details };
+  if (result.status === 'TXN_FAILURE' && result.code === INVALID_ORDER_ID)
+    return { status: 'unknown', ...details, pspCode: NOT_FOUND };
   if (result.status === 'TXN_FAILURE' && result.code === CHECKSUM_INVALID) {
     return { status: expectation.operation === 'sync' ? 'unknown' : 'failed', ...details };
   }
@@ -155,7 +192,10 @@ function rawTransactionOutcome(reply: HttpResult, expectation: PaymentExpectatio
   const txnId = stringAt(body, 'txnId');
   const txnAmount = decimalAt(body, 'txnAmount');
   const mismatch = findMismatch([
-    ifPresent({ field: 'orderId', expected: expectation.reference, actual: stringAt(body, 'orderId') }, success),
+    ifPresent(
+      { field: 'orderId', expected: expectation.reference, actual: stringAt(body, 'orderId') },
+      success,
+    ),
     ifPresent({ field: 'txnAmount', expected: expectation.amount, actual: txnAmount }, success),
     ifPresent({ field: 'currency', expected: 'INR', actual: stringAt(body, 'currency') }, false),
     ifPresent({ field: 'txnId', expected: expectation.pspReference, actual: txnId }, success),
@@ -163,14 +203,31 @@ function rawTransactionOutcome(reply: HttpResult, expectation: PaymentExpectatio
   if (mismatch !== undefined) return paymentMismatch(PSP, mismatch);
   const reference = txnId === undefined || txnId === '' ? {} : { pspReference: txnId };
   if (success) {
-    if (txnId === undefined || txnId === '') return paymentMismatch(PSP, { field: 'txnId', expected: 'a transaction id', actual: undefined });
+    if (txnId === undefined || txnId === '')
+      return paymentMismatch(PSP, {
+        field: 'txnId',
+        expected: 'a transaction id',
+        actual: undefined,
+      });
     const refunded = decimalAt(body, 'refundAmt');
-    const amounts = txnAmount === undefined ? {} : { amountAuthorized: txnAmount, amountCaptured: txnAmount };
-    return { status: 'captured', ...reference, ...amounts, ...(refunded === undefined ? {} : { amountRefunded: refunded }) };
+    const amounts =
+      txnAmount === undefined ? {} : { amountAuthorized: txnAmount, amountCaptured: txnAmount };
+    return {
+      status: 'captured',
+      ...reference,
+      ...amounts,
+      ...(refunded === undefined ? {} : { amountRefunded: refunded }),
+    };
   }
   if (result.status === 'PENDING') return { status: 'pending', ...reference, ...details };
-  if (result.status === 'TXN_FAILURE') return { status: 'failed', ...reference, declineCode: declineCodeOf(result.code), ...details };
-  return { status: 'unknown', ...reference, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} resultStatus '${result.status ?? ''}' is not one Payrail knows`) };
+  if (result.status === 'TXN_FAILURE')
+    return { status: 'failed', ...reference, declineCode: declineCodeOf(result.code), ...details };
+  return {
+    status: 'unknown',
+    ...reference,
+    pspCode: UNEXPECTED_STATUS,
+    message: pspText(`${PSP} resultStatus '${result.status ?? ''}' is not one Payrail knows`),
+  };
 }
 
 /** Outcome of `refund/apply`. */
@@ -182,26 +239,54 @@ function rawRefundOutcome(reply: HttpResult, expectation: RefundExpectation): Re
   if (reply.kind === 'no_response') return noResponseRefund(PSP, reply);
   const { body, result } = readReply(reply);
   if (body === undefined || result === undefined) {
-    return { status: 'unknown', pspCode: reply.status >= 500 ? `http_${reply.status}` : UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+    return {
+      status: 'unknown',
+      pspCode: reply.status >= 500 ? `http_${reply.status}` : UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   }
-  const details = { pspCode: pspCodeText(result.code ?? result.status), message: pspText(result.message) };
-  if (reply.status < 200 || reply.status >= 300 || SYSTEM_ERROR_CODES.has(result.code ?? '')) return { status: 'unknown', ...details };
+  const details = {
+    pspCode: pspCodeText(result.code ?? result.status),
+    message: pspText(result.message),
+  };
+  if (reply.status < 200 || reply.status >= 300 || SYSTEM_ERROR_CODES.has(result.code ?? ''))
+    return { status: 'unknown', ...details };
   const success = result.status === 'TXN_SUCCESS';
   const amount = decimalAt(body, 'refundAmount');
   const mismatch = findMismatch([
-    ifPresent({ field: 'refId', expected: expectation.refundReference, actual: stringAt(body, 'refId') }, success),
-    ifPresent({ field: 'orderId', expected: expectation.reference, actual: stringAt(body, 'orderId') }, success),
-    ifPresent({ field: 'txnId', expected: expectation.pspReference, actual: stringAt(body, 'txnId') }, success),
+    ifPresent(
+      { field: 'refId', expected: expectation.refundReference, actual: stringAt(body, 'refId') },
+      success,
+    ),
+    ifPresent(
+      { field: 'orderId', expected: expectation.reference, actual: stringAt(body, 'orderId') },
+      success,
+    ),
+    ifPresent(
+      { field: 'txnId', expected: expectation.pspReference, actual: stringAt(body, 'txnId') },
+      success,
+    ),
     ifPresent({ field: 'refundAmount', expected: expectation.amount, actual: amount }, success),
   ]);
   if (mismatch !== undefined) return refundMismatch(PSP, mismatch);
   const refundId = stringAt(body, 'refundId');
-  const reference = refundId === undefined || refundId === '' ? {} : { pspRefundReference: refundId };
+  const reference =
+    refundId === undefined || refundId === '' ? {} : { pspRefundReference: refundId };
   if (success) {
-    if (refundId === undefined || refundId === '') return refundMismatch(PSP, { field: 'refundId', expected: 'a refund id', actual: undefined });
-    return { status: 'succeeded', pspRefundReference: refundId, ...(amount === undefined ? {} : { amount }) };
+    if (refundId === undefined || refundId === '')
+      return refundMismatch(PSP, { field: 'refundId', expected: 'a refund id', actual: undefined });
+    return {
+      status: 'succeeded',
+      pspRefundReference: refundId,
+      ...(amount === undefined ? {} : { amount }),
+    };
   }
   if (result.status === 'PENDING') return { status: 'pending', ...reference, ...details };
   if (result.status === 'TXN_FAILURE') return { status: 'failed', ...reference, ...details };
-  return { status: 'unknown', ...reference, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} resultStatus '${result.status ?? ''}' is not one Payrail knows`) };
+  return {
+    status: 'unknown',
+    ...reference,
+    pspCode: UNEXPECTED_STATUS,
+    message: pspText(`${PSP} resultStatus '${result.status ?? ''}' is not one Payrail knows`),
+  };
 }

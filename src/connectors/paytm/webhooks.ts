@@ -6,7 +6,12 @@
 // Payrail's attempt id is `ORDERID`; a refund's own reference is `REFID`.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { boundedId } from '../webhook-fields.ts';
-import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../webhooks.ts';
+import type {
+  PspWebhookParser,
+  RawWebhook,
+  WebhookParse,
+  WebhookVerification,
+} from '../webhooks.ts';
 
 const EVENT_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[A-Z][A-Z_]{0,99}$/;
@@ -27,11 +32,14 @@ function fieldsOf(body: string): Map<string, string> | undefined {
 
 function parse(webhook: RawWebhook): WebhookParse {
   const fields = fieldsOf(webhook.body);
-  if (fields === undefined) return { ok: false, reason: 'the body is not a form with distinct field names' };
+  if (fields === undefined)
+    return { ok: false, reason: 'the body is not a form with distinct field names' };
   const eventId = fields.get('EVENTID');
-  if (eventId === undefined || !EVENT_ID.test(eventId)) return { ok: false, reason: 'EVENTID is missing or malformed' };
+  if (eventId === undefined || !EVENT_ID.test(eventId))
+    return { ok: false, reason: 'EVENTID is missing or malformed' };
   const type = fields.get('EVENTTYPE');
-  if (type === undefined || !EVENT_TYPE.test(type)) return { ok: false, reason: 'EVENTTYPE is missing or malformed' };
+  if (type === undefined || !EVENT_TYPE.test(type))
+    return { ok: false, reason: 'EVENTTYPE is missing or malformed' };
   const reference = boundedId(fields.get('ORDERID'));
   if (reference === undefined) return { ok: false, reason: 'ORDERID is missing or malformed' };
   if (!fields.has('CHECKSUMHASH')) return { ok: false, reason: 'CHECKSUMHASH is missing' };
@@ -50,16 +58,21 @@ function parse(webhook: RawWebhook): WebhookParse {
 /** The contract's checksum: values of every field but CHECKSUMHASH, by name in code-unit order, joined with `|`. */
 export function paytmChecksum(fields: ReadonlyMap<string, string>, secret: string): string {
   const names = [...fields.keys()].filter((name) => name !== 'CHECKSUMHASH').sort();
-  return createHmac('sha256', secret).update(names.map((name) => fields.get(name)).join('|')).digest('base64');
+  return createHmac('sha256', secret)
+    .update(names.map((name) => fields.get(name)).join('|'))
+    .digest('base64');
 }
 
 function verify(webhook: RawWebhook, secret: string): WebhookVerification {
   const fields = fieldsOf(webhook.body);
   const provided = fields?.get('CHECKSUMHASH');
-  if (fields === undefined || provided === undefined || !CHECKSUM.test(provided)) return { ok: false, reason: 'signature_missing' };
+  if (fields === undefined || provided === undefined || !CHECKSUM.test(provided))
+    return { ok: false, reason: 'signature_missing' };
   const expected = Buffer.from(paytmChecksum(fields, secret), 'utf8');
   // Both are 44 characters (pattern above), so timingSafeEqual cannot throw.
-  return timingSafeEqual(expected, Buffer.from(provided, 'utf8')) ? { ok: true } : { ok: false, reason: 'signature_mismatch' };
+  return timingSafeEqual(expected, Buffer.from(provided, 'utf8'))
+    ? { ok: true }
+    : { ok: false, reason: 'signature_mismatch' };
 }
 
 export const paytmWebhookParser: PspWebhookParser = { connector: 'paytm', parse, verify };

@@ -1,6 +1,12 @@
 // Razorpay: server-to-server card payments (JSON), capture of the full authorized amount only,
 // partial and repeated refunds, no void. Every POST carries `X-Idempotency-Key`.
-import { assertCurrency, assertPositive, authorizationExpectation, requireSecret, unsupported } from '../guards.ts';
+import {
+  assertCurrency,
+  assertPositive,
+  authorizationExpectation,
+  requireSecret,
+  unsupported,
+} from '../guards.ts';
 import { httpRequest } from '../http.ts';
 import type { HttpResult } from '../http.ts';
 import type { PaymentExpectation } from '../outcomes.ts';
@@ -22,16 +28,34 @@ import {
 
 function headersFor(context: CallContext): Record<string, string> {
   const secret = requireSecret(PSP, context.credentials, 'apiSecret');
-  return { authorization: basicAuthorization(context.credentials.apiKey, secret), accept: 'application/json' };
+  return {
+    authorization: basicAuthorization(context.credentials.apiKey, secret),
+    accept: 'application/json',
+  };
 }
 
 function post(context: CallContext, path: string, body: unknown): Promise<HttpResult> {
-  const headers = { ...headersFor(context), 'content-type': 'application/json', 'x-idempotency-key': context.idempotencyKey };
-  return httpRequest({ method: 'POST', url: joinUrl(context.credentials.baseUrl, path), headers, body: JSON.stringify(body), timeoutMs: context.timeoutMs });
+  const headers = {
+    ...headersFor(context),
+    'content-type': 'application/json',
+    'x-idempotency-key': context.idempotencyKey,
+  };
+  return httpRequest({
+    method: 'POST',
+    url: joinUrl(context.credentials.baseUrl, path),
+    headers,
+    body: JSON.stringify(body),
+    timeoutMs: context.timeoutMs,
+  });
 }
 
 function get(context: CallContext, path: string): Promise<HttpResult> {
-  return httpRequest({ method: 'GET', url: joinUrl(context.credentials.baseUrl, path), headers: headersFor(context), timeoutMs: context.timeoutMs });
+  return httpRequest({
+    method: 'GET',
+    url: joinUrl(context.credentials.baseUrl, path),
+    headers: headersFor(context),
+    timeoutMs: context.timeoutMs,
+  });
 }
 
 export const razorpayConnector: Connector = {
@@ -48,7 +72,11 @@ export const razorpayConnector: Connector = {
   async capture(request, context) {
     assertCurrency(PSP, RAZORPAY_CAPABILITIES, request.currency);
     assertPositive(PSP, request.amount);
-    const reply = await post(context, paymentPath(request.pspReference, 'capture'), captureBody(request));
+    const reply = await post(
+      context,
+      paymentPath(request.pspReference, 'capture'),
+      captureBody(request),
+    );
     return paymentOutcome(reply, { operation: 'capture', ...request });
   },
 
@@ -59,13 +87,17 @@ export const razorpayConnector: Connector = {
   async refund(request, context) {
     assertCurrency(PSP, RAZORPAY_CAPABILITIES, request.currency);
     assertPositive(PSP, request.amount);
-    return refundOutcome(await post(context, paymentPath(request.pspReference, 'refund'), refundBody(request)), request);
+    return refundOutcome(
+      await post(context, paymentPath(request.pspReference, 'refund'), refundBody(request)),
+      request,
+    );
   },
 
   async sync(request, context) {
     assertCurrency(PSP, RAZORPAY_CAPABILITIES, request.currency);
     const expectation: PaymentExpectation = { operation: 'sync', ...request };
-    if (request.pspReference !== undefined) return paymentOutcome(await get(context, paymentPath(request.pspReference)), expectation);
+    if (request.pspReference !== undefined)
+      return paymentOutcome(await get(context, paymentPath(request.pspReference)), expectation);
     return collectionOutcome(await get(context, receiptSearchPath(request.reference)), expectation);
   },
 };

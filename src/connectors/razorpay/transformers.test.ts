@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectorError } from '../errors.ts';
 import type { PaymentExpectation, RefundExpectation } from '../outcomes.ts';
-import { NETWORK, TIMEOUT, VISA, authorizeRequest, fixture, reply, serialized, setPath } from '../testing.ts';
+import {
+  NETWORK,
+  TIMEOUT,
+  VISA,
+  authorizeRequest,
+  fixture,
+  reply,
+  serialized,
+  setPath,
+} from '../testing.ts';
 import {
   RAZORPAY_CAPABILITIES,
   basicAuthorization,
@@ -21,10 +30,33 @@ const here = import.meta.dirname;
 const captured = (): Record<string, unknown> => fixture(here, 'payment_captured');
 const PAY = 'pay_L0nSsccovt6zyp';
 
-const authorize: PaymentExpectation = { operation: 'authorize', reference: 'att_0001', currency: 'inr', amount: 9900n, secrets: [VISA, '123'] };
-const sync: PaymentExpectation = { operation: 'sync', reference: 'att_0001', currency: 'inr', amount: 9900n };
-const capture: PaymentExpectation = { operation: 'capture', pspReference: PAY, reference: 'att_0001', currency: 'inr', amount: 9900n };
-const refundExpectation: RefundExpectation = { pspReference: PAY, reference: 'att_0001', refundReference: 'rfd_0001', amount: 500n, currency: 'inr' };
+const authorize: PaymentExpectation = {
+  operation: 'authorize',
+  reference: 'att_0001',
+  currency: 'inr',
+  amount: 9900n,
+  secrets: [VISA, '123'],
+};
+const sync: PaymentExpectation = {
+  operation: 'sync',
+  reference: 'att_0001',
+  currency: 'inr',
+  amount: 9900n,
+};
+const capture: PaymentExpectation = {
+  operation: 'capture',
+  pspReference: PAY,
+  reference: 'att_0001',
+  currency: 'inr',
+  amount: 9900n,
+};
+const refundExpectation: RefundExpectation = {
+  pspReference: PAY,
+  reference: 'att_0001',
+  refundReference: 'rfd_0001',
+  amount: 500n,
+  currency: 'inr',
+};
 
 describe('razorpay capabilities', () => {
   it('declares its currencies, both capture modes, no partial capture, every refund kind, no void', () => {
@@ -44,44 +76,89 @@ describe('razorpay capabilities', () => {
 
 describe('razorpay requests', () => {
   it('creates a card payment with uppercase currency, integer amount, receipt and notes', () => {
-    const body = createPaymentBody(authorizeRequest({ currency: 'inr', amount: 9900n, captureMode: 'manual', description: 'Order 1001' }));
+    const body = createPaymentBody(
+      authorizeRequest({
+        currency: 'inr',
+        amount: 9900n,
+        captureMode: 'manual',
+        description: 'Order 1001',
+      }),
+    );
     assert.deepEqual(body, {
       amount: 9900,
       currency: 'INR',
       method: 'card',
-      card: { number: VISA, expiry_month: '12', expiry_year: '2030', cvv: '123', name: 'Ada Lovelace' },
+      card: {
+        number: VISA,
+        expiry_month: '12',
+        expiry_year: '2030',
+        cvv: '123',
+        name: 'Ada Lovelace',
+      },
       receipt: 'att_0001',
       notes: { reference: 'att_0001' },
       capture: false,
       description: 'Order 1001',
     });
-    assert.equal(createPaymentBody(authorizeRequest({ card: { number: VISA, expiryMonth: 3, expiryYear: 2031 } })).card.expiry_month, '03');
+    assert.equal(
+      createPaymentBody(
+        authorizeRequest({ card: { number: VISA, expiryMonth: 3, expiryYear: 2031 } }),
+      ).card.expiry_month,
+      '03',
+    );
     assert.equal(createPaymentBody(authorizeRequest()).capture, true);
   });
 
   it('captures and refunds naming the amount', () => {
-    assert.deepEqual(captureBody({ pspReference: PAY, reference: 'att_0001', amount: 9900n, currency: 'usd' }), { amount: 9900, currency: 'USD' });
-    assert.deepEqual(refundBody({ pspReference: PAY, reference: 'att_0001', refundReference: 'rfd_0001', amount: 500n, currency: 'inr' }), {
-      amount: 500,
-      receipt: 'rfd_0001',
-      notes: { reference: 'rfd_0001' },
-    });
+    assert.deepEqual(
+      captureBody({ pspReference: PAY, reference: 'att_0001', amount: 9900n, currency: 'usd' }),
+      { amount: 9900, currency: 'USD' },
+    );
+    assert.deepEqual(
+      refundBody({
+        pspReference: PAY,
+        reference: 'att_0001',
+        refundReference: 'rfd_0001',
+        amount: 500n,
+        currency: 'inr',
+      }),
+      {
+        amount: 500,
+        receipt: 'rfd_0001',
+        notes: { reference: 'rfd_0001' },
+      },
+    );
   });
 
   it('refuses an amount above Number.MAX_SAFE_INTEGER with a clear error', () => {
     const tooLarge = BigInt(Number.MAX_SAFE_INTEGER) + 1n;
     assert.throws(
       () => createPaymentBody(authorizeRequest({ amount: tooLarge })),
-      (error: unknown) => error instanceof ConnectorError && error.code === 'invalid_amount' && /MAX_SAFE_INTEGER/.test(error.message) && !error.message.includes(VISA),
+      (error: unknown) =>
+        error instanceof ConnectorError &&
+        error.code === 'invalid_amount' &&
+        /MAX_SAFE_INTEGER/.test(error.message) &&
+        !error.message.includes(VISA),
     );
-    assert.equal(captureBody({ pspReference: PAY, reference: 'r', amount: BigInt(Number.MAX_SAFE_INTEGER), currency: 'inr' }).amount, Number.MAX_SAFE_INTEGER);
+    assert.equal(
+      captureBody({
+        pspReference: PAY,
+        reference: 'r',
+        amount: BigInt(Number.MAX_SAFE_INTEGER),
+        currency: 'inr',
+      }).amount,
+      Number.MAX_SAFE_INTEGER,
+    );
   });
 
   it('builds paths, the receipt query and HTTP Basic credentials', () => {
     assert.equal(paymentPath(PAY, 'capture'), `/v1/payments/${PAY}/capture`);
     assert.equal(paymentPath('pay_1/x'), '/v1/payments/pay_1%2Fx');
     assert.equal(receiptSearchPath('att 1&x'), '/v1/payments?receipt=att+1%26x');
-    assert.equal(basicAuthorization('rzp_test_sim', 'sim_secret'), `Basic ${Buffer.from('rzp_test_sim:sim_secret').toString('base64')}`);
+    assert.equal(
+      basicAuthorization('rzp_test_sim', 'sim_secret'),
+      `Basic ${Buffer.from('rzp_test_sim:sim_secret').toString('base64')}`,
+    );
   });
 });
 
@@ -98,7 +175,10 @@ describe('razorpay payment statuses', () => {
   ];
   for (const [razorpayStatus, expected] of cases) {
     it(`maps '${razorpayStatus}' to ${expected}`, () => {
-      const outcome = paymentOutcome(reply(200, setPath(captured(), 'status', razorpayStatus)), sync);
+      const outcome = paymentOutcome(
+        reply(200, setPath(captured(), 'status', razorpayStatus)),
+        sync,
+      );
       assert.equal(outcome.status, expected);
       assert.equal(outcome.pspReference, PAY);
     });
@@ -116,7 +196,12 @@ describe('razorpay payment statuses', () => {
 
   it('reports an authorized payment without a captured amount', () => {
     const authorized = setPath(setPath(captured(), 'status', 'authorized'), 'captured', false);
-    assert.deepEqual(paymentOutcome(reply(200, authorized), authorize), { status: 'authorized', pspReference: PAY, amountAuthorized: 9900n, amountRefunded: 0n });
+    assert.deepEqual(paymentOutcome(reply(200, authorized), authorize), {
+      status: 'authorized',
+      pspReference: PAY,
+      amountAuthorized: 9900n,
+      amountRefunded: 0n,
+    });
   });
 
   it('reports a refunded payment as captured with the refunded amount', () => {
@@ -146,7 +231,10 @@ describe('razorpay declines and errors', () => {
   ];
   for (const [reason, expected] of reasons) {
     it(`maps a 400 decline with reason ${reason} to failed ${expected}`, () => {
-      const outcome = paymentOutcome(reply(400, setPath(fixture(here, 'decline_error'), 'error.reason', reason)), authorize);
+      const outcome = paymentOutcome(
+        reply(400, setPath(fixture(here, 'decline_error'), 'error.reason', reason)),
+        authorize,
+      );
       assert.equal(outcome.status, 'failed');
       assert.equal(outcome.declineCode, expected);
       assert.equal(outcome.pspReference, 'pay_L0nUe7cWYVvxzF');
@@ -169,33 +257,70 @@ describe('razorpay declines and errors', () => {
   });
 
   it('maps a reused idempotency key, 409, gateway and server errors, 5xx to unknown', () => {
-    const reused = { error: { code: 'BAD_REQUEST_ERROR', reason: 'idempotency_key_reused', description: 'reused' } };
+    const reused = {
+      error: { code: 'BAD_REQUEST_ERROR', reason: 'idempotency_key_reused', description: 'reused' },
+    };
     assert.equal(paymentOutcome(reply(400, reused), authorize).status, 'unknown');
     assert.equal(paymentOutcome(reply(409, undefined), authorize).status, 'unknown');
-    assert.equal(paymentOutcome(reply(400, { error: { code: 'GATEWAY_ERROR', description: 'gateway' } }), authorize).status, 'unknown');
-    const server = paymentOutcome(reply(500, { error: { code: 'SERVER_ERROR', description: 'The server encountered an error.' } }), authorize);
-    assert.deepEqual(server, { status: 'unknown', pspCode: 'SERVER_ERROR', message: 'The server encountered an error.' });
+    assert.equal(
+      paymentOutcome(
+        reply(400, { error: { code: 'GATEWAY_ERROR', description: 'gateway' } }),
+        authorize,
+      ).status,
+      'unknown',
+    );
+    const server = paymentOutcome(
+      reply(500, {
+        error: { code: 'SERVER_ERROR', description: 'The server encountered an error.' },
+      }),
+      authorize,
+    );
+    assert.deepEqual(server, {
+      status: 'unknown',
+      pspCode: 'SERVER_ERROR',
+      message: 'The server encountered an error.',
+    });
     assert.equal(paymentOutcome(reply(502, undefined), authorize).status, 'unknown');
     assert.equal(paymentOutcome(reply(504, undefined), authorize).pspCode, 'http_504');
   });
 
   it('maps a refused capture (400) to failed and its uncertain answers to unknown', () => {
-    const body = { error: { code: 'BAD_REQUEST_ERROR', description: 'Capture amount must be equal to the amount authorized' } };
+    const body = {
+      error: {
+        code: 'BAD_REQUEST_ERROR',
+        description: 'Capture amount must be equal to the amount authorized',
+      },
+    };
     assert.equal(paymentOutcome(reply(400, body), capture).status, 'failed');
     assert.equal(paymentOutcome(reply(500, undefined), capture).status, 'unknown');
   });
 
   it('maps an unknown id on sync to unknown not_found, other sync errors to unknown', () => {
-    const missing = { error: { code: 'BAD_REQUEST_ERROR', description: 'The id provided does not exist' } };
-    assert.equal(paymentOutcome(reply(400, missing), { ...sync, pspReference: 'pay_x' }).pspCode, 'not_found');
-    assert.equal(paymentOutcome(reply(400, missing), { ...sync, pspReference: 'pay_x' }).status, 'unknown');
-    assert.equal(paymentOutcome(reply(401, { error: { code: 'BAD_REQUEST_ERROR' } }), sync).status, 'unknown');
+    const missing = {
+      error: { code: 'BAD_REQUEST_ERROR', description: 'The id provided does not exist' },
+    };
+    assert.equal(
+      paymentOutcome(reply(400, missing), { ...sync, pspReference: 'pay_x' }).pspCode,
+      'not_found',
+    );
+    assert.equal(
+      paymentOutcome(reply(400, missing), { ...sync, pspReference: 'pay_x' }).status,
+      'unknown',
+    );
+    assert.equal(
+      paymentOutcome(reply(401, { error: { code: 'BAD_REQUEST_ERROR' } }), sync).status,
+      'unknown',
+    );
   });
 
   it('maps no response and unparseable bodies to unknown', () => {
     assert.equal(paymentOutcome(TIMEOUT, authorize).pspCode, 'timeout');
     assert.equal(paymentOutcome(NETWORK, authorize).pspCode, 'network_error');
-    assert.equal(paymentOutcome({ kind: 'response', status: 200, body: undefined, text: '{"id":' }, authorize).pspCode, 'unparseable_response');
+    assert.equal(
+      paymentOutcome({ kind: 'response', status: 200, body: undefined, text: '{"id":' }, authorize)
+        .pspCode,
+      'unparseable_response',
+    );
   });
 });
 
@@ -219,15 +344,24 @@ describe('razorpay responses are checked against the request', () => {
   it('falls back to notes.reference when there is no receipt, and refuses when neither is ours', () => {
     const noReceipt = setPath(captured(), 'receipt', undefined);
     assert.equal(paymentOutcome(reply(200, noReceipt), authorize).status, 'captured');
-    assert.equal(paymentOutcome(reply(200, setPath(noReceipt, 'notes', {})), authorize).pspCode, 'response_mismatch');
+    assert.equal(
+      paymentOutcome(reply(200, setPath(noReceipt, 'notes', {})), authorize).pspCode,
+      'response_mismatch',
+    );
   });
 
   it('accepts the currency in either case (Razorpay writes it uppercase)', () => {
-    assert.equal(paymentOutcome(reply(200, setPath(captured(), 'currency', 'inr')), authorize).status, 'captured');
+    assert.equal(
+      paymentOutcome(reply(200, setPath(captured(), 'currency', 'inr')), authorize).status,
+      'captured',
+    );
   });
 
   it('refuses a payment without an id', () => {
-    assert.equal(paymentOutcome(reply(200, setPath(captured(), 'id', undefined)), authorize).pspCode, 'response_mismatch');
+    assert.equal(
+      paymentOutcome(reply(200, setPath(captured(), 'id', undefined)), authorize).pspCode,
+      'response_mismatch',
+    );
   });
 });
 
@@ -236,9 +370,24 @@ describe('razorpay collection (sync by receipt)', () => {
     const empty = fixture(here, 'collection');
     assert.equal(collectionOutcome(reply(200, empty), sync).pspCode, 'not_found');
     assert.equal(collectionOutcome(reply(200, empty), sync).status, 'unknown');
-    assert.equal(collectionOutcome(reply(200, setPath(fixture(here, 'collection'), 'items', [captured()])), sync).status, 'captured');
-    assert.equal(collectionOutcome(reply(200, setPath(fixture(here, 'collection'), 'items', [captured(), captured()])), sync).pspCode, 'multiple_matches');
-    assert.equal(collectionOutcome(reply(200, { entity: 'collection' }), sync).pspCode, 'unparseable_response');
+    assert.equal(
+      collectionOutcome(
+        reply(200, setPath(fixture(here, 'collection'), 'items', [captured()])),
+        sync,
+      ).status,
+      'captured',
+    );
+    assert.equal(
+      collectionOutcome(
+        reply(200, setPath(fixture(here, 'collection'), 'items', [captured(), captured()])),
+        sync,
+      ).pspCode,
+      'multiple_matches',
+    );
+    assert.equal(
+      collectionOutcome(reply(200, { entity: 'collection' }), sync).pspCode,
+      'unparseable_response',
+    );
     assert.equal(collectionOutcome(reply(500, undefined), sync).status, 'unknown');
     assert.equal(collectionOutcome(NETWORK, sync).status, 'unknown');
   });
@@ -255,12 +404,20 @@ describe('razorpay refunds', () => {
   ];
   for (const [razorpayStatus, expected] of statuses) {
     it(`maps refund status '${razorpayStatus}' to ${expected}`, () => {
-      assert.equal(refundOutcome(reply(200, setPath(refund(), 'status', razorpayStatus)), refundExpectation).status, expected);
+      assert.equal(
+        refundOutcome(reply(200, setPath(refund(), 'status', razorpayStatus)), refundExpectation)
+          .status,
+        expected,
+      );
     });
   }
 
   it('returns the refund id and amount', () => {
-    assert.deepEqual(refundOutcome(reply(200, refund()), refundExpectation), { status: 'succeeded', pspRefundReference: 'rfnd_FP8QHiV938haTz', amount: 500n });
+    assert.deepEqual(refundOutcome(reply(200, refund()), refundExpectation), {
+      status: 'succeeded',
+      pspRefundReference: 'rfnd_FP8QHiV938haTz',
+      amount: 500n,
+    });
   });
 
   const mismatches: ReadonlyArray<readonly [string, unknown]> = [
@@ -280,25 +437,56 @@ describe('razorpay refunds', () => {
   }
 
   it('maps refusals to failed and uncertain answers to unknown', () => {
-    const tooMuch = { error: { code: 'BAD_REQUEST_ERROR', description: 'The refund amount provided is greater than amount captured' } };
+    const tooMuch = {
+      error: {
+        code: 'BAD_REQUEST_ERROR',
+        description: 'The refund amount provided is greater than amount captured',
+      },
+    };
     assert.equal(refundOutcome(reply(400, tooMuch), refundExpectation).status, 'failed');
-    assert.equal(refundOutcome(reply(400, { error: { code: 'BAD_REQUEST_ERROR', reason: 'idempotency_key_reused' } }), refundExpectation).status, 'unknown');
-    assert.equal(refundOutcome(reply(500, { error: { code: 'SERVER_ERROR' } }), refundExpectation).status, 'unknown');
+    assert.equal(
+      refundOutcome(
+        reply(400, { error: { code: 'BAD_REQUEST_ERROR', reason: 'idempotency_key_reused' } }),
+        refundExpectation,
+      ).status,
+      'unknown',
+    );
+    assert.equal(
+      refundOutcome(reply(500, { error: { code: 'SERVER_ERROR' } }), refundExpectation).status,
+      'unknown',
+    );
     assert.equal(refundOutcome(TIMEOUT, refundExpectation).status, 'unknown');
   });
 });
 
 describe('razorpay never returns card data', () => {
   it('scrubs a card number echoed in an error description, reason and metadata', () => {
-    const body = setPath(fixture(here, 'decline_error'), 'error.description', `Card ${VISA} with cvv 123 is reported lost`);
+    const body = setPath(
+      fixture(here, 'decline_error'),
+      'error.description',
+      `Card ${VISA} with cvv 123 is reported lost`,
+    );
     setPath(body, 'error.field', `card[number]=${VISA}`);
     const outcome = paymentOutcome(reply(400, body), authorize);
     assert.equal(outcome.status, 'failed');
     assert.ok(!serialized(outcome).includes(VISA), serialized(outcome));
     assert.ok(!/\b123\b/.test(serialized(outcome)));
-    const request = paymentOutcome(reply(400, setPath(fixture(here, 'request_error'), 'error.description', `Invalid card number 4242-4242-4242-4242`)), authorize);
+    const request = paymentOutcome(
+      reply(
+        400,
+        setPath(
+          fixture(here, 'request_error'),
+          'error.description',
+          `Invalid card number 4242-4242-4242-4242`,
+        ),
+      ),
+      authorize,
+    );
     assert.ok(!serialized(request).includes('4242-4242-4242-4242'));
-    const payment = paymentOutcome(reply(200, setPath(fixture(here, 'payment_failed'), 'error_description', `declined ${VISA}`)), sync);
+    const payment = paymentOutcome(
+      reply(200, setPath(fixture(here, 'payment_failed'), 'error_description', `declined ${VISA}`)),
+      sync,
+    );
     assert.ok(!serialized(payment).includes(VISA));
   });
 });

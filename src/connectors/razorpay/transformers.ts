@@ -31,7 +31,15 @@ import type {
   RefundRequest,
   RefundStatus,
 } from '../types.ts';
-import { arrayAt, booleanAt, integerAt, isObject, objectAt, stringAt, toWireNumber } from '../wire.ts';
+import {
+  arrayAt,
+  booleanAt,
+  integerAt,
+  isObject,
+  objectAt,
+  stringAt,
+  toWireNumber,
+} from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
 export const PSP = 'razorpay';
@@ -82,11 +90,18 @@ export function createPaymentBody(request: AuthorizeRequest): CreatePaymentBody 
 }
 
 export function captureBody(request: CaptureRequest): { amount: number; currency: string } {
-  return { amount: toWireNumber(PSP, request.amount, 'amount'), currency: request.currency.toUpperCase() };
+  return {
+    amount: toWireNumber(PSP, request.amount, 'amount'),
+    currency: request.currency.toUpperCase(),
+  };
 }
 
 /** Always names the amount: Razorpay's default ("the rest") would refund more than asked. */
-export function refundBody(request: RefundRequest): { amount: number; receipt: string; notes: { reference: string } } {
+export function refundBody(request: RefundRequest): {
+  amount: number;
+  receipt: string;
+  notes: { reference: string };
+} {
   return {
     amount: toWireNumber(PSP, request.amount, 'amount'),
     receipt: request.refundReference,
@@ -104,7 +119,8 @@ export function receiptSearchPath(reference: string): string {
 }
 
 export function basicAuthorization(keyId: string, keySecret: string): string {
-  if (keyId.includes(':')) throw new ConnectorError(PSP, 'missing_credentials', 'the key id must not contain ":"');
+  if (keyId.includes(':'))
+    throw new ConnectorError(PSP, 'missing_credentials', 'the key id must not contain ":"');
   return `Basic ${Buffer.from(`${keyId}:${keySecret}`, 'utf8').toString('base64')}`;
 }
 
@@ -149,17 +165,33 @@ function rawPaymentOutcome(reply: HttpResult, expectation: PaymentExpectation): 
 }
 
 /** Outcome of `GET /v1/payments?receipt=…` (sync without a pspReference). */
-export function collectionOutcome(reply: HttpResult, expectation: PaymentExpectation): PaymentOutcome {
+export function collectionOutcome(
+  reply: HttpResult,
+  expectation: PaymentExpectation,
+): PaymentOutcome {
   if (reply.kind === 'no_response') return noResponsePayment(PSP, reply);
   if (!isSuccess(reply.status)) return errorOutcome(reply, expectation);
   const items = arrayAt(isObject(reply.body) ? reply.body : undefined, 'items');
-  if (items === undefined) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+  if (items === undefined)
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   const [first, ...rest] = items;
   if (first === undefined) {
-    return { status: 'unknown', pspCode: NOT_FOUND, message: `${PSP} has no payment with receipt '${expectation.reference}' (yet)` };
+    return {
+      status: 'unknown',
+      pspCode: NOT_FOUND,
+      message: `${PSP} has no payment with receipt '${expectation.reference}' (yet)`,
+    };
   }
   if (rest.length > 0) {
-    return { status: 'unknown', pspCode: MULTIPLE_MATCHES, message: `${PSP} has ${items.length} payments with receipt '${expectation.reference}'` };
+    return {
+      status: 'unknown',
+      pspCode: MULTIPLE_MATCHES,
+      message: `${PSP} has ${items.length} payments with receipt '${expectation.reference}'`,
+    };
   }
   return entityOutcome(first, reply.status, expectation);
 }
@@ -169,32 +201,59 @@ function referenceOf(entity: JsonObject): string | undefined {
   return stringAt(entity, 'receipt') ?? stringAt(objectAt(entity, 'notes'), 'reference');
 }
 
-function entityOutcome(body: unknown, httpStatus: number, expectation: PaymentExpectation): PaymentOutcome {
-  if (!isObject(body)) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, httpStatus) };
+function entityOutcome(
+  body: unknown,
+  httpStatus: number,
+  expectation: PaymentExpectation,
+): PaymentOutcome {
+  if (!isObject(body))
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, httpStatus),
+    };
   const id = stringAt(body, 'id');
   const amount = integerAt(body, 'amount');
   const mismatch = findMismatch([
     { field: 'receipt', expected: expectation.reference, actual: referenceOf(body) },
-    { field: 'currency', expected: expectation.currency, actual: stringAt(body, 'currency')?.toLowerCase() },
+    {
+      field: 'currency',
+      expected: expectation.currency,
+      actual: stringAt(body, 'currency')?.toLowerCase(),
+    },
     { field: 'id', expected: expectation.pspReference, actual: id },
     { field: 'amount', expected: expectation.amount, actual: amount },
   ]);
   if (mismatch !== undefined) return paymentMismatch(PSP, mismatch);
-  if (id === undefined) return paymentMismatch(PSP, { field: 'id', expected: 'a payment id', actual: undefined });
+  if (id === undefined)
+    return paymentMismatch(PSP, { field: 'id', expected: 'a payment id', actual: undefined });
   const rawStatus = stringAt(body, 'status');
   const status = PAYMENT_STATUSES.get(rawStatus ?? '');
   if (status === undefined) {
-    return { status: 'unknown', pspReference: id, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} payment status '${rawStatus ?? ''}' is not one Payrail knows`) };
+    return {
+      status: 'unknown',
+      pspReference: id,
+      pspCode: UNEXPECTED_STATUS,
+      message: pspText(`${PSP} payment status '${rawStatus ?? ''}' is not one Payrail knows`),
+    };
   }
-  return { status, pspReference: id, ...entityAmounts(body, status), ...entityFailure(body, status) };
+  return {
+    status,
+    pspReference: id,
+    ...entityAmounts(body, status),
+    ...entityFailure(body, status),
+  };
 }
 
 function entityAmounts(entity: JsonObject, status: PaymentStatus): Partial<PaymentOutcome> {
   const amount = integerAt(entity, 'amount');
   const refunded = integerAt(entity, 'amount_refunded');
-  const amounts: { amountAuthorized?: bigint; amountCaptured?: bigint; amountRefunded?: bigint } = {};
-  if (amount !== undefined && (status === 'authorized' || status === 'captured')) amounts.amountAuthorized = amount;
-  if (amount !== undefined && status === 'captured' && booleanAt(entity, 'captured') !== false) amounts.amountCaptured = amount;
+  const amounts: { amountAuthorized?: bigint; amountCaptured?: bigint; amountRefunded?: bigint } =
+    {};
+  if (amount !== undefined && (status === 'authorized' || status === 'captured'))
+    amounts.amountAuthorized = amount;
+  if (amount !== undefined && status === 'captured' && booleanAt(entity, 'captured') !== false)
+    amounts.amountCaptured = amount;
   if (refunded !== undefined) amounts.amountRefunded = refunded;
   return amounts;
 }
@@ -216,7 +275,14 @@ function entityFailure(entity: JsonObject, status: PaymentStatus): Partial<Payme
 // prove nothing. A reused idempotency key means an earlier request under it may have acted.
 const NOTHING_DONE_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
 
-type RazorpayError = { code?: string; description?: string; reason?: string; step?: string; source?: string; paymentId?: string };
+type RazorpayError = {
+  code?: string;
+  description?: string;
+  reason?: string;
+  step?: string;
+  source?: string;
+  paymentId?: string;
+};
 
 function readError(body: unknown): RazorpayError {
   const error = objectAt(isObject(body) ? body : undefined, 'error');
@@ -238,7 +304,9 @@ export function provesNothingDone(status: number, error: RazorpayError): boolean
 
 function isDecline(error: RazorpayError): boolean {
   if (error.reason !== undefined && DECLINE_REASONS.has(error.reason)) return true;
-  return error.step === 'payment_authorization' || error.source === 'bank' || error.source === 'issuer';
+  return (
+    error.step === 'payment_authorization' || error.source === 'bank' || error.source === 'issuer'
+  );
 }
 
 function errorOutcome(reply: HttpResponse, expectation: PaymentExpectation): PaymentOutcome {
@@ -253,7 +321,12 @@ function errorOutcome(reply: HttpResponse, expectation: PaymentExpectation): Pay
   }
   if (!provesNothingDone(reply.status, error)) return { status: 'unknown', ...details };
   if (expectation.operation === 'authorize' && isDecline(error)) {
-    return { status: 'failed', ...(error.paymentId === undefined ? {} : { pspReference: error.paymentId }), declineCode: declineCodeOf(error.reason), ...details };
+    return {
+      status: 'failed',
+      ...(error.paymentId === undefined ? {} : { pspReference: error.paymentId }),
+      declineCode: declineCodeOf(error.reason),
+      ...details,
+    };
   }
   return { status: 'failed', ...details };
 }
@@ -281,23 +354,47 @@ function rawRefundOutcome(reply: HttpResult, expectation: RefundExpectation): Re
     };
   }
   const refund = isObject(reply.body) ? reply.body : undefined;
-  if (refund === undefined) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+  if (refund === undefined)
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   const amount = integerAt(refund, 'amount');
   const mismatch = findMismatch([
     { field: 'receipt', expected: expectation.refundReference, actual: referenceOf(refund) },
-    { field: 'payment_id', expected: expectation.pspReference, actual: stringAt(refund, 'payment_id') },
-    { field: 'currency', expected: expectation.currency, actual: stringAt(refund, 'currency')?.toLowerCase() },
+    {
+      field: 'payment_id',
+      expected: expectation.pspReference,
+      actual: stringAt(refund, 'payment_id'),
+    },
+    {
+      field: 'currency',
+      expected: expectation.currency,
+      actual: stringAt(refund, 'currency')?.toLowerCase(),
+    },
     { field: 'amount', expected: expectation.amount, actual: amount },
   ]);
   if (mismatch !== undefined) return refundMismatch(PSP, mismatch);
   const id = stringAt(refund, 'id');
-  if (id === undefined) return refundMismatch(PSP, { field: 'id', expected: 'a refund id', actual: undefined });
+  if (id === undefined)
+    return refundMismatch(PSP, { field: 'id', expected: 'a refund id', actual: undefined });
   const rawStatus = stringAt(refund, 'status');
   const status = REFUND_STATUSES.get(rawStatus ?? '');
   if (status === undefined) {
-    return { status: 'unknown', pspRefundReference: id, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} refund status '${rawStatus ?? ''}' is not one Payrail knows`) };
+    return {
+      status: 'unknown',
+      pspRefundReference: id,
+      pspCode: UNEXPECTED_STATUS,
+      message: pspText(`${PSP} refund status '${rawStatus ?? ''}' is not one Payrail knows`),
+    };
   }
-  return { status, pspRefundReference: id, amount, ...(status === 'failed' ? { pspCode: 'failed' } : {}) };
+  return {
+    status,
+    pspRefundReference: id,
+    amount,
+    ...(status === 'failed' ? { pspCode: 'failed' } : {}),
+  };
 }
 
 function isSuccess(status: number): boolean {

@@ -6,7 +6,12 @@
 // Payrail's attempt id is the payment's `receipt` (else `notes.reference`).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseJson, boundedId } from '../webhook-fields.ts';
-import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../webhooks.ts';
+import type {
+  PspWebhookParser,
+  RawWebhook,
+  WebhookParse,
+  WebhookVerification,
+} from '../webhooks.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
@@ -25,15 +30,19 @@ function entityOf(payload: JsonObject | undefined, name: string): JsonObject | u
 
 function parse(webhook: RawWebhook): WebhookParse {
   const body = parseJson(webhook.body);
-  if (!isObject(body) || stringAt(body, 'entity') !== 'event') return { ok: false, reason: 'the body is not a Razorpay event envelope' };
+  if (!isObject(body) || stringAt(body, 'entity') !== 'event')
+    return { ok: false, reason: 'the body is not a Razorpay event envelope' };
   const eventId = webhook.headers['x-razorpay-event-id'];
-  if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) return { ok: false, reason: 'the X-Razorpay-Event-Id header is missing or malformed' };
+  if (typeof eventId !== 'string' || !EVENT_ID.test(eventId))
+    return { ok: false, reason: 'the X-Razorpay-Event-Id header is missing or malformed' };
   const type = stringAt(body, 'event');
-  if (type === undefined || !EVENT_TYPE.test(type)) return { ok: false, reason: 'the event type is missing or malformed' };
+  if (type === undefined || !EVENT_TYPE.test(type))
+    return { ok: false, reason: 'the event type is missing or malformed' };
   const payload = objectAt(body, 'payload');
   const payment = entityOf(payload, 'payment');
   const refund = entityOf(payload, 'refund');
-  if (payment === undefined && refund === undefined) return { ok: false, reason: 'the event carries neither a payment nor a refund' };
+  if (payment === undefined && refund === undefined)
+    return { ok: false, reason: 'the event carries neither a payment nor a refund' };
   return {
     ok: true,
     event: {
@@ -48,10 +57,16 @@ function parse(webhook: RawWebhook): WebhookParse {
 
 function verify(webhook: RawWebhook, secret: string): WebhookVerification {
   const signature = webhook.headers['x-razorpay-signature'];
-  if (typeof signature !== 'string' || !SIGNATURE.test(signature)) return { ok: false, reason: 'signature_missing' };
-  const expected = Buffer.from(createHmac('sha256', secret).update(webhook.body).digest('hex'), 'utf8');
+  if (typeof signature !== 'string' || !SIGNATURE.test(signature))
+    return { ok: false, reason: 'signature_missing' };
+  const expected = Buffer.from(
+    createHmac('sha256', secret).update(webhook.body).digest('hex'),
+    'utf8',
+  );
   // Same length by the pattern above, so timingSafeEqual cannot throw.
-  return timingSafeEqual(expected, Buffer.from(signature, 'utf8')) ? { ok: true } : { ok: false, reason: 'signature_mismatch' };
+  return timingSafeEqual(expected, Buffer.from(signature, 'utf8'))
+    ? { ok: true }
+    : { ok: false, reason: 'signature_mismatch' };
 }
 
 export const razorpayWebhookParser: PspWebhookParser = { connector: 'razorpay', parse, verify };

@@ -19,14 +19,28 @@ import {
   searchPath,
 } from './transformers.ts';
 
-function call(context: CallContext, method: HttpMethod, path: string, form?: string): Promise<HttpResult> {
-  const headers: Record<string, string> = { authorization: `Bearer ${context.credentials.apiKey}`, accept: 'application/json' };
+function call(
+  context: CallContext,
+  method: HttpMethod,
+  path: string,
+  form?: string,
+): Promise<HttpResult> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${context.credentials.apiKey}`,
+    accept: 'application/json',
+  };
   if (method === 'POST') {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     headers['idempotency-key'] = context.idempotencyKey;
   }
   const body = method === 'POST' ? (form ?? '') : undefined;
-  return httpRequest({ method, url: joinUrl(context.credentials.baseUrl, path), headers, body, timeoutMs: context.timeoutMs });
+  return httpRequest({
+    method,
+    url: joinUrl(context.credentials.baseUrl, path),
+    headers,
+    body,
+    timeoutMs: context.timeoutMs,
+  });
 }
 
 export const stripeConnector: Connector = {
@@ -42,7 +56,12 @@ export const stripeConnector: Connector = {
   async capture(request, context) {
     assertCurrency(PSP, STRIPE_CAPABILITIES, request.currency);
     assertPositive(PSP, request.amount);
-    const reply = await call(context, 'POST', paymentIntentPath(request.pspReference, 'capture'), captureForm(request));
+    const reply = await call(
+      context,
+      'POST',
+      paymentIntentPath(request.pspReference, 'capture'),
+      captureForm(request),
+    );
     return paymentOutcome(reply, { operation: 'capture', ...request });
   },
 
@@ -62,7 +81,10 @@ export const stripeConnector: Connector = {
     assertCurrency(PSP, STRIPE_CAPABILITIES, request.currency);
     const expectation: PaymentExpectation = { operation: 'sync', ...request };
     if (request.pspReference !== undefined) {
-      return paymentOutcome(await call(context, 'GET', paymentIntentPath(request.pspReference)), expectation);
+      return paymentOutcome(
+        await call(context, 'GET', paymentIntentPath(request.pspReference)),
+        expectation,
+      );
     }
     return searchOutcome(await call(context, 'GET', searchPath(request.reference)), expectation);
   },

@@ -70,7 +70,11 @@ export function toStripeAmount(amount: bigint, currency: string, field = 'amount
   const shift = exponentShift(currency);
   const factor = 10n ** BigInt(Math.abs(shift));
   if (shift < 0 && amount % factor !== 0n) {
-    throw new ConnectorError(PSP, 'invalid_amount', `${field} ${amount} ${currency} has a fraction Stripe cannot express (whole units only)`);
+    throw new ConnectorError(
+      PSP,
+      'invalid_amount',
+      `${field} ${amount} ${currency} has a fraction Stripe cannot express (whole units only)`,
+    );
   }
   const wire = shift >= 0 ? amount * factor : amount / factor;
   return String(toWireNumber(PSP, wire, field));
@@ -104,7 +108,9 @@ export function authorizeForm(request: AuthorizeRequest): string {
 
 /** Always names the amount, so a partial capture is explicit and a full one is checked. */
 export function captureForm(request: CaptureRequest): string {
-  return new URLSearchParams({ amount_to_capture: toStripeAmount(request.amount, request.currency, 'amount_to_capture') }).toString();
+  return new URLSearchParams({
+    amount_to_capture: toStripeAmount(request.amount, request.currency, 'amount_to_capture'),
+  }).toString();
 }
 
 export function refundForm(request: RefundRequest): string {
@@ -149,7 +155,10 @@ const DECLINE_CODES: ReadonlyMap<string, DeclineCode> = new Map([
   ['generic_decline', 'generic_decline'],
 ]);
 
-export function declineCodeOf(declineCode: string | undefined, code: string | undefined): DeclineCode {
+export function declineCodeOf(
+  declineCode: string | undefined,
+  code: string | undefined,
+): DeclineCode {
   return DECLINE_CODES.get(declineCode ?? '') ?? DECLINE_CODES.get(code ?? '') ?? 'generic_decline';
 }
 
@@ -169,42 +178,92 @@ export function searchOutcome(reply: HttpResult, expectation: PaymentExpectation
   if (reply.kind === 'no_response') return noResponsePayment(PSP, reply);
   if (!isSuccess(reply.status)) return errorOutcome(reply, expectation);
   const data = arrayAt(isObject(reply.body) ? reply.body : undefined, 'data');
-  if (data === undefined) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+  if (data === undefined)
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   const [first, ...rest] = data;
   if (first === undefined) {
-    return { status: 'unknown', pspCode: NOT_FOUND, message: `${PSP} has no payment with reference '${expectation.reference}' (yet)` };
+    return {
+      status: 'unknown',
+      pspCode: NOT_FOUND,
+      message: `${PSP} has no payment with reference '${expectation.reference}' (yet)`,
+    };
   }
   if (rest.length > 0) {
-    return { status: 'unknown', pspCode: MULTIPLE_MATCHES, message: `${PSP} has ${data.length} payments with reference '${expectation.reference}'` };
+    return {
+      status: 'unknown',
+      pspCode: MULTIPLE_MATCHES,
+      message: `${PSP} has ${data.length} payments with reference '${expectation.reference}'`,
+    };
   }
   return intentOutcome(first, reply.status, expectation);
 }
 
-function intentOutcome(body: unknown, httpStatus: number, expectation: PaymentExpectation): PaymentOutcome {
-  if (!isObject(body)) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, httpStatus) };
+function intentOutcome(
+  body: unknown,
+  httpStatus: number,
+  expectation: PaymentExpectation,
+): PaymentOutcome {
+  if (!isObject(body))
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, httpStatus),
+    };
   const id = stringAt(body, 'id');
   const intentStatus = stringAt(body, 'status');
   const status = INTENT_STATUSES.get(intentStatus ?? '');
-  const mismatch = findMismatch([...identityChecks(body, expectation), ...amountChecks(body, expectation, status)]);
+  const mismatch = findMismatch([
+    ...identityChecks(body, expectation),
+    ...amountChecks(body, expectation, status),
+  ]);
   if (mismatch !== undefined) return paymentMismatch(PSP, mismatch);
-  if (id === undefined) return paymentMismatch(PSP, { field: 'id', expected: 'a PaymentIntent id', actual: undefined });
+  if (id === undefined)
+    return paymentMismatch(PSP, { field: 'id', expected: 'a PaymentIntent id', actual: undefined });
   if (status === undefined) {
-    return { status: 'unknown', pspReference: id, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} PaymentIntent status '${intentStatus ?? ''}' is not one Payrail knows`) };
+    return {
+      status: 'unknown',
+      pspReference: id,
+      pspCode: UNEXPECTED_STATUS,
+      message: pspText(
+        `${PSP} PaymentIntent status '${intentStatus ?? ''}' is not one Payrail knows`,
+      ),
+    };
   }
-  return { status, pspReference: id, ...intentAmounts(body, expectation.currency, status), ...failureDetails(body, status) };
+  return {
+    status,
+    pspReference: id,
+    ...intentAmounts(body, expectation.currency, status),
+    ...failureDetails(body, status),
+  };
 }
 
 function identityChecks(intent: JsonObject, expectation: PaymentExpectation): Check[] {
   return [
-    { field: 'metadata.reference', expected: expectation.reference, actual: stringAt(objectAt(intent, 'metadata'), 'reference') },
+    {
+      field: 'metadata.reference',
+      expected: expectation.reference,
+      actual: stringAt(objectAt(intent, 'metadata'), 'reference'),
+    },
     { field: 'currency', expected: expectation.currency, actual: stringAt(intent, 'currency') },
     { field: 'id', expected: expectation.pspReference, actual: stringAt(intent, 'id') },
   ];
 }
 
-function amountChecks(intent: JsonObject, expectation: PaymentExpectation, status: PaymentStatus | undefined): Check[] {
+function amountChecks(
+  intent: JsonObject,
+  expectation: PaymentExpectation,
+  status: PaymentStatus | undefined,
+): Check[] {
   const { operation, amount } = expectation;
-  const check = (field: string): Check => ({ field, expected: amount, actual: amountAt(intent, field, expectation.currency) });
+  const check = (field: string): Check => ({
+    field,
+    expected: amount,
+    actual: amountAt(intent, field, expectation.currency),
+  });
   if (operation === 'capture') return status === 'captured' ? [check('amount_received')] : [];
   const checks = [check('amount')];
   if (operation === 'authorize' && status === 'captured') checks.push(check('amount_received'));
@@ -212,18 +271,29 @@ function amountChecks(intent: JsonObject, expectation: PaymentExpectation, statu
   return checks;
 }
 
-function amountAt(object: JsonObject | undefined, field: string, currency: string): bigint | undefined {
+function amountAt(
+  object: JsonObject | undefined,
+  field: string,
+  currency: string,
+): bigint | undefined {
   const wire = integerAt(object, field);
   return wire === undefined ? undefined : fromStripeAmount(wire, currency);
 }
 
-function intentAmounts(intent: JsonObject, currency: string, status: PaymentStatus): Partial<PaymentOutcome> {
-  const amounts: { amountAuthorized?: bigint; amountCaptured?: bigint; amountRefunded?: bigint } = {};
+function intentAmounts(
+  intent: JsonObject,
+  currency: string,
+  status: PaymentStatus,
+): Partial<PaymentOutcome> {
+  const amounts: { amountAuthorized?: bigint; amountCaptured?: bigint; amountRefunded?: bigint } =
+    {};
   const amount = amountAt(intent, 'amount', currency);
   const received = amountAt(intent, 'amount_received', currency);
   const refunded = amountAt(intent, 'amount_refunded', currency);
-  if ((status === 'authorized' || status === 'captured') && amount !== undefined) amounts.amountAuthorized = amount;
-  if (received !== undefined && (status === 'captured' || received > 0n)) amounts.amountCaptured = received;
+  if ((status === 'authorized' || status === 'captured') && amount !== undefined)
+    amounts.amountAuthorized = amount;
+  if (received !== undefined && (status === 'captured' || received > 0n))
+    amounts.amountCaptured = received;
   if (refunded !== undefined) amounts.amountRefunded = refunded;
   return amounts;
 }
@@ -247,7 +317,13 @@ function failureDetails(intent: JsonObject, status: PaymentStatus): Partial<Paym
 // 409 (same key in flight), 424 and 5xx prove nothing, and neither does any other status.
 const NOTHING_DONE_STATUSES: ReadonlySet<number> = new Set([400, 401, 402, 403, 404, 429]);
 
-type StripeError = { type?: string; code?: string; declineCode?: string; message?: string; intent?: JsonObject };
+type StripeError = {
+  type?: string;
+  code?: string;
+  declineCode?: string;
+  message?: string;
+  intent?: JsonObject;
+};
 
 function readError(body: unknown): StripeError {
   const error = objectAt(isObject(body) ? body : undefined, 'error');
@@ -273,17 +349,28 @@ function errorOutcome(reply: HttpResponse, expectation: PaymentExpectation): Pay
     message: pspText(error.message) ?? `${PSP} answered HTTP ${reply.status}`,
   };
   if (expectation.operation === 'sync') {
-    return { status: 'unknown', ...details, ...(reply.status === 404 ? { pspCode: NOT_FOUND } : {}) };
+    return {
+      status: 'unknown',
+      ...details,
+      ...(reply.status === 404 ? { pspCode: NOT_FOUND } : {}),
+    };
   }
   if (!provesNothingDone(reply.status, error.type)) return { status: 'unknown', ...details };
   if (error.type === 'card_error') return declineOutcome(error, expectation, details);
   return { status: 'failed', ...details };
 }
 
-function declineOutcome(error: StripeError, expectation: PaymentExpectation, details: { pspCode?: string; message: string }): PaymentOutcome {
+function declineOutcome(
+  error: StripeError,
+  expectation: PaymentExpectation,
+  details: { pspCode?: string; message: string },
+): PaymentOutcome {
   const intent = error.intent;
   if (intent !== undefined) {
-    const checks = [...identityChecks(intent, expectation), ...amountChecks(intent, { ...expectation, operation: 'sync' }, undefined)];
+    const checks = [
+      ...identityChecks(intent, expectation),
+      ...amountChecks(intent, { ...expectation, operation: 'sync' }, undefined),
+    ];
     const mismatch = findMismatch(checks);
     if (mismatch !== undefined) return paymentMismatch(PSP, mismatch);
   }
@@ -321,22 +408,46 @@ function rawRefundOutcome(reply: HttpResult, expectation: RefundExpectation): Re
     };
   }
   const refund = isObject(reply.body) ? reply.body : undefined;
-  if (refund === undefined) return { status: 'unknown', pspCode: UNPARSEABLE_RESPONSE, message: unparseableMessage(PSP, reply.status) };
+  if (refund === undefined)
+    return {
+      status: 'unknown',
+      pspCode: UNPARSEABLE_RESPONSE,
+      message: unparseableMessage(PSP, reply.status),
+    };
   const amount = amountAt(refund, 'amount', expectation.currency);
   const mismatch = findMismatch([
-    { field: 'metadata.reference', expected: expectation.refundReference, actual: stringAt(objectAt(refund, 'metadata'), 'reference') },
-    { field: 'payment_intent', expected: expectation.pspReference, actual: stringAt(refund, 'payment_intent') },
+    {
+      field: 'metadata.reference',
+      expected: expectation.refundReference,
+      actual: stringAt(objectAt(refund, 'metadata'), 'reference'),
+    },
+    {
+      field: 'payment_intent',
+      expected: expectation.pspReference,
+      actual: stringAt(refund, 'payment_intent'),
+    },
     { field: 'currency', expected: expectation.currency, actual: stringAt(refund, 'currency') },
     { field: 'amount', expected: expectation.amount, actual: amount },
   ]);
   if (mismatch !== undefined) return refundMismatch(PSP, mismatch);
   const id = stringAt(refund, 'id');
-  if (id === undefined) return refundMismatch(PSP, { field: 'id', expected: 'a Refund id', actual: undefined });
+  if (id === undefined)
+    return refundMismatch(PSP, { field: 'id', expected: 'a Refund id', actual: undefined });
   const status = REFUND_STATUSES.get(stringAt(refund, 'status') ?? '');
   if (status === undefined) {
-    return { status: 'unknown', pspRefundReference: id, pspCode: UNEXPECTED_STATUS, message: pspText(`${PSP} refund status '${stringAt(refund, 'status') ?? ''}' is not one Payrail knows`) };
+    return {
+      status: 'unknown',
+      pspRefundReference: id,
+      pspCode: UNEXPECTED_STATUS,
+      message: pspText(
+        `${PSP} refund status '${stringAt(refund, 'status') ?? ''}' is not one Payrail knows`,
+      ),
+    };
   }
-  const failure = status === 'failed' ? { pspCode: pspCodeText(stringAt(refund, 'failure_reason') ?? stringAt(refund, 'status')) } : {};
+  const failure =
+    status === 'failed'
+      ? { pspCode: pspCodeText(stringAt(refund, 'failure_reason') ?? stringAt(refund, 'status')) }
+      : {};
   return { status, pspRefundReference: id, amount, ...failure };
 }
 

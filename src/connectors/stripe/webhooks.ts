@@ -4,7 +4,15 @@
 // PaymentIntent's `metadata.reference`; a Refund carries our refund id there instead.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { boundedId, parseJson } from '../webhook-fields.ts';
-import type { Clock, PspWebhookEvent, PspWebhookParser, RawWebhook, WebhookParse, WebhookRefusal, WebhookVerification } from '../webhooks.ts';
+import type {
+  Clock,
+  PspWebhookEvent,
+  PspWebhookParser,
+  RawWebhook,
+  WebhookParse,
+  WebhookRefusal,
+  WebhookVerification,
+} from '../webhooks.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
@@ -15,13 +23,23 @@ const EVENT_ID = /^evt_[A-Za-z0-9]{1,250}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_.]{0,99}$/;
 const TIMESTAMP = /^\d{1,15}$/;
 
-function references(object: JsonObject): Pick<PspWebhookEvent, 'reference' | 'refundReference' | 'pspPaymentId'> {
+function references(
+  object: JsonObject,
+): Pick<PspWebhookEvent, 'reference' | 'refundReference' | 'pspPaymentId'> {
   const reference = boundedId(stringAt(objectAt(object, 'metadata'), 'reference'));
   switch (stringAt(object, 'object')) {
     case 'payment_intent':
-      return { reference, refundReference: undefined, pspPaymentId: boundedId(stringAt(object, 'id')) };
+      return {
+        reference,
+        refundReference: undefined,
+        pspPaymentId: boundedId(stringAt(object, 'id')),
+      };
     case 'refund':
-      return { reference: undefined, refundReference: reference, pspPaymentId: boundedId(stringAt(object, 'payment_intent')) };
+      return {
+        reference: undefined,
+        refundReference: reference,
+        pspPaymentId: boundedId(stringAt(object, 'payment_intent')),
+      };
     default:
       // Objects Payrail never creates (charges, disputes …) name none of its payments.
       return { reference: undefined, refundReference: undefined, pspPaymentId: undefined };
@@ -30,11 +48,14 @@ function references(object: JsonObject): Pick<PspWebhookEvent, 'reference' | 're
 
 function parse(webhook: RawWebhook): WebhookParse {
   const body = parseJson(webhook.body);
-  if (!isObject(body) || stringAt(body, 'object') !== 'event') return { ok: false, reason: 'the body is not a Stripe Event object' };
+  if (!isObject(body) || stringAt(body, 'object') !== 'event')
+    return { ok: false, reason: 'the body is not a Stripe Event object' };
   const eventId = stringAt(body, 'id');
-  if (eventId === undefined || !EVENT_ID.test(eventId)) return { ok: false, reason: 'the event id is missing or not evt_…' };
+  if (eventId === undefined || !EVENT_ID.test(eventId))
+    return { ok: false, reason: 'the event id is missing or not evt_…' };
   const type = stringAt(body, 'type');
-  if (type === undefined || !EVENT_TYPE.test(type)) return { ok: false, reason: 'the event type is missing or malformed' };
+  if (type === undefined || !EVENT_TYPE.test(type))
+    return { ok: false, reason: 'the event type is missing or malformed' };
   const object = objectAt(objectAt(body, 'data'), 'object');
   if (object === undefined) return { ok: false, reason: 'the event has no data.object' };
   return { ok: true, event: { eventId, type, ...references(object) } };
@@ -52,7 +73,10 @@ function refuse(reason: WebhookRefusal): WebhookVerification {
 }
 
 /** `t=…,v1=…,v1=…,v0=…`: split on `,`, then each part on its first `=`; unknown schemes are ignored. */
-function readSignatureHeader(header: string): { timestamp: string | undefined; signatures: string[] } {
+function readSignatureHeader(header: string): {
+  timestamp: string | undefined;
+  signatures: string[];
+} {
   let timestamp: string | undefined;
   const signatures: string[] = [];
   for (const part of header.split(',')) {
@@ -70,8 +94,11 @@ function verify(webhook: RawWebhook, secret: string, clock: Clock = Date.now): W
   const header = webhook.headers['stripe-signature'];
   if (typeof header !== 'string') return refuse('signature_missing');
   const { timestamp, signatures } = readSignatureHeader(header);
-  if (timestamp === undefined || !TIMESTAMP.test(timestamp) || signatures.length === 0) return refuse('signature_missing');
-  const expected = createHmac('sha256', secret).update(`${timestamp}.${webhook.body}`).digest('hex');
+  if (timestamp === undefined || !TIMESTAMP.test(timestamp) || signatures.length === 0)
+    return refuse('signature_missing');
+  const expected = createHmac('sha256', secret)
+    .update(`${timestamp}.${webhook.body}`)
+    .digest('hex');
   // Every v1 is compared (Stripe sends several while a secret is being rolled).
   let matched = false;
   for (const signature of signatures) matched = sameText(expected, signature) || matched;

@@ -31,7 +31,11 @@ export type DeadLetterListOptions = {
 
 export type ReplayOutcome = HandleResult | 'failed';
 
-export type ReplayResult = { readonly outcome: ReplayOutcome; readonly deadLetter: DeadLetter; readonly error?: string };
+export type ReplayResult = {
+  readonly outcome: ReplayOutcome;
+  readonly deadLetter: DeadLetter;
+  readonly error?: string;
+};
 
 export type DeadLetterErrorCode = 'dead_letter_not_found' | 'consumer_not_registered';
 
@@ -53,7 +57,12 @@ export const deadLetterPageSizeMax = 100;
  */
 export async function recordDeadLetter(
   queryable: Queryable,
-  entry: { readonly consumer: string; readonly eventId: string; readonly attempts: number; readonly lastError: string },
+  entry: {
+    readonly consumer: string;
+    readonly eventId: string;
+    readonly attempts: number;
+    readonly lastError: string;
+  },
 ): Promise<boolean> {
   const inserted = await queryable.query(
     `INSERT INTO event_dead_letters (id, consumer, event_id, attempts, last_error)
@@ -67,8 +76,15 @@ export async function recordDeadLetter(
 }
 
 type DeadLetterRow = {
-  id: string; consumer: string; event_id: string; event_type: string; attempts: number; last_error: string;
-  created_at: Date; replayed_at: Date | null; replay_count: number;
+  id: string;
+  consumer: string;
+  event_id: string;
+  event_type: string;
+  attempts: number;
+  last_error: string;
+  created_at: Date;
+  replayed_at: Date | null;
+  replay_count: number;
 };
 
 const selectDeadLetters = `SELECT d.id, d.consumer, d.event_id, e.type AS event_type, d.attempts, d.last_error,
@@ -77,8 +93,15 @@ const selectDeadLetters = `SELECT d.id, d.consumer, d.event_id, e.type AS event_
 
 function deadLetterFromRow(row: DeadLetterRow): DeadLetter {
   return {
-    id: row.id, consumer: row.consumer, eventId: row.event_id, eventType: row.event_type, attempts: Number(row.attempts),
-    lastError: row.last_error, createdAt: row.created_at, replayedAt: row.replayed_at, replayCount: Number(row.replay_count),
+    id: row.id,
+    consumer: row.consumer,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    replayedAt: row.replayed_at,
+    replayCount: Number(row.replay_count),
   };
 }
 
@@ -95,7 +118,9 @@ export class DeadLetters {
   }
 
   /** Newest first. */
-  async list(options: DeadLetterListOptions): Promise<{ deadLetters: DeadLetter[]; hasMore: boolean }> {
+  async list(
+    options: DeadLetterListOptions,
+  ): Promise<{ deadLetters: DeadLetter[]; hasMore: boolean }> {
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), deadLetterPageSizeMax);
     const status = options.status ?? null;
     const result = await this.#database.query<DeadLetterRow>(
@@ -105,11 +130,17 @@ export class DeadLetters {
         ORDER BY d.id DESC LIMIT $4`,
       [options.startingAfter ?? null, options.consumer ?? null, status, limit + 1],
     );
-    return { deadLetters: result.rows.slice(0, limit).map(deadLetterFromRow), hasMore: result.rows.length > limit };
+    return {
+      deadLetters: result.rows.slice(0, limit).map(deadLetterFromRow),
+      hasMore: result.rows.length > limit,
+    };
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const result = await this.#database.query<DeadLetterRow>(`${selectDeadLetters} WHERE d.id = $1`, [id]);
+    const result = await this.#database.query<DeadLetterRow>(
+      `${selectDeadLetters} WHERE d.id = $1`,
+      [id],
+    );
     const row = result.rows[0];
     return row === undefined ? undefined : deadLetterFromRow(row);
   }
@@ -120,15 +151,23 @@ export class DeadLetters {
    */
   async replay(id: string): Promise<ReplayResult> {
     const result = await this.#database.transaction(async (tx) => {
-      const found = await tx.query<DeadLetterRow>(`${selectDeadLetters} WHERE d.id = $1 FOR UPDATE OF d`, [id]);
+      const found = await tx.query<DeadLetterRow>(
+        `${selectDeadLetters} WHERE d.id = $1 FOR UPDATE OF d`,
+        [id],
+      );
       const row = found.rows[0];
-      if (row === undefined) throw new DeadLetterError('dead_letter_not_found', `No such dead letter: '${id}'`);
+      if (row === undefined)
+        throw new DeadLetterError('dead_letter_not_found', `No such dead letter: '${id}'`);
       const consumer = this.#consumers.get(row.consumer);
       if (consumer === undefined) {
-        throw new DeadLetterError('consumer_not_registered', `No consumer named '${row.consumer}' runs in this process, so its dead letters cannot be replayed here.`);
+        throw new DeadLetterError(
+          'consumer_not_registered',
+          `No consumer named '${row.consumer}' runs in this process, so its dead letters cannot be replayed here.`,
+        );
       }
       const [event] = await eventsById(tx, [row.event_id]);
-      if (event === undefined) throw new Error(`dead letter ${id} names event ${row.event_id}, which does not exist`);
+      if (event === undefined)
+        throw new Error(`dead letter ${id} names event ${row.event_id}, which does not exist`);
       let outcome: ReplayOutcome;
       let error: string | undefined;
       try {
@@ -145,12 +184,22 @@ export class DeadLetters {
           WHERE id = $1 RETURNING id`,
         [id, outcome !== 'failed', error ?? null],
       );
-      if (updated.rows.length !== 1) throw new Error(`dead letter ${id} vanished during its replay`);
+      if (updated.rows.length !== 1)
+        throw new Error(`dead letter ${id} vanished during its replay`);
       const after = await tx.query<DeadLetterRow>(`${selectDeadLetters} WHERE d.id = $1`, [id]);
-      return { outcome, error, deadLetter: deadLetterFromRow(after.rows[0] as DeadLetterRow), consumer: consumer.name };
+      return {
+        outcome,
+        error,
+        deadLetter: deadLetterFromRow(after.rows[0] as DeadLetterRow),
+        consumer: consumer.name,
+      };
     });
     if (result.outcome !== 'failed') this.#hooks.onHandled?.(result.consumer, result.outcome);
-    return { outcome: result.outcome, deadLetter: result.deadLetter, ...(result.error === undefined ? {} : { error: result.error }) };
+    return {
+      outcome: result.outcome,
+      deadLetter: result.deadLetter,
+      ...(result.error === undefined ? {} : { error: result.error }),
+    };
   }
 }
 
@@ -165,7 +214,8 @@ export function presentDeadLetter(deadLetter: DeadLetter) {
     attempts: deadLetter.attempts,
     last_error: deadLetter.lastError,
     created: Math.floor(deadLetter.createdAt.getTime() / 1000),
-    replayed: deadLetter.replayedAt === null ? null : Math.floor(deadLetter.replayedAt.getTime() / 1000),
+    replayed:
+      deadLetter.replayedAt === null ? null : Math.floor(deadLetter.replayedAt.getTime() / 1000),
     replay_count: deadLetter.replayCount,
   };
 }

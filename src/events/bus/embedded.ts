@@ -26,8 +26,15 @@ import { recordDeadLetter } from './dead-letters.ts';
 import { handleOnceWithin } from './handle-once.ts';
 import { WakeableLoop, type StepResult } from './loop.ts';
 import {
-  assertConsumerNames, assertPositiveInteger, defaultRetryDelays, errorText, retryDelayMs,
-  type BusHooks, type BusLogger, type HandleResult, type RetryDelays,
+  assertConsumerNames,
+  assertPositiveInteger,
+  defaultRetryDelays,
+  errorText,
+  retryDelayMs,
+  type BusHooks,
+  type BusLogger,
+  type HandleResult,
+  type RetryDelays,
 } from './types.ts';
 
 export type EmbeddedBusOptions = {
@@ -46,15 +53,36 @@ export type EmbeddedBusOptions = {
   readonly retryDelays?: RetryDelays;
 };
 
-type Progress = { readonly state: 'dead' } | { readonly state: 'failing'; readonly attempts: number; readonly due: boolean };
+type Progress =
+  | { readonly state: 'dead' }
+  | { readonly state: 'failing'; readonly attempts: number; readonly due: boolean };
 
-type Pair = { readonly consumer: EventConsumer; readonly progress: Progress | undefined; readonly way: 'skip' | 'wait' | 'fast' | 'careful' };
+type Pair = {
+  readonly consumer: EventConsumer;
+  readonly progress: Progress | undefined;
+  readonly way: 'skip' | 'wait' | 'fast' | 'careful';
+};
 
-type Planned = { readonly outboxId: bigint; readonly event: StoredEvent; readonly pairs: readonly Pair[]; readonly retried: boolean };
+type Planned = {
+  readonly outboxId: bigint;
+  readonly event: StoredEvent;
+  readonly pairs: readonly Pair[];
+  readonly retried: boolean;
+};
 
 type Delivery =
-  | { readonly consumer: string; readonly kind: 'result'; readonly result: HandleResult; readonly attempt: number }
-  | { readonly consumer: string; readonly kind: 'failed'; readonly attempt: number; readonly retryInMs: number }
+  | {
+      readonly consumer: string;
+      readonly kind: 'result';
+      readonly result: HandleResult;
+      readonly attempt: number;
+    }
+  | {
+      readonly consumer: string;
+      readonly kind: 'failed';
+      readonly attempt: number;
+      readonly retryInMs: number;
+    }
   | { readonly consumer: string; readonly kind: 'dead_letter'; readonly attempt: number }
   | { readonly consumer: string; readonly kind: 'skipped' | 'waiting' };
 
@@ -82,12 +110,16 @@ const claimSql = `SELECT o.id AS outbox_id, o.event_id, e.id, e.merchant_id, e.t
  FOR UPDATE OF o SKIP LOCKED`;
 
 type ClaimedRow = Omit<EventRow, 'id'> & {
-  readonly outbox_id: bigint; readonly event_id: string; readonly id: string | null;
-  readonly progress: { consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }[] | null;
+  readonly outbox_id: bigint;
+  readonly event_id: string;
+  readonly id: string | null;
+  readonly progress:
+    { consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }[] | null;
 };
 
 /** How long until the earliest retry of any process falls due (NULL: none waits). */
-const nextRetrySql = 'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures';
+const nextRetrySql =
+  'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures';
 
 /** The end of a batch: the rows every consumer is done with go, and so do their failure records. */
 const finishSql = `WITH done AS (DELETE FROM event_outbox WHERE id = ANY($1::bigint[])),
@@ -97,7 +129,11 @@ const finishSql = `WITH done AS (DELETE FROM event_outbox WHERE id = ANY($1::big
 const inboxBatchSql = `INSERT INTO event_inbox (consumer, event_id)
   SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING consumer, event_id`;
 
-type BatchOutcome = { readonly claimed: number; readonly more: boolean; readonly waitMs?: number | null };
+type BatchOutcome = {
+  readonly claimed: number;
+  readonly more: boolean;
+  readonly waitMs?: number | null;
+};
 
 /** What is known of each consumer of a claimed event: failing (with its attempts) or dead. */
 function progressOf(row: ClaimedRow): Map<string, Progress> {
@@ -105,7 +141,12 @@ function progressOf(row: ClaimedRow): Map<string, Progress> {
   for (const entry of row.progress ?? []) {
     // A dead letter wins over a failure row left behind.
     if (entry.state === 'dead') progress.set(entry.consumer, { state: 'dead' });
-    else if (!progress.has(entry.consumer)) progress.set(entry.consumer, { state: 'failing', attempts: Number(entry.attempts), due: entry.due });
+    else if (!progress.has(entry.consumer))
+      progress.set(entry.consumer, {
+        state: 'failing',
+        attempts: Number(entry.attempts),
+        due: entry.due,
+      });
   }
   return progress;
 }
@@ -137,7 +178,11 @@ export class EmbeddedBus {
     assertPositiveInteger('batchSize', this.#batchSize);
     this.#retryDelays = options.retryDelays ?? defaultRetryDelays;
     this.#loop = new WakeableLoop(() => this.#step(), {
-      name: 'embedded', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger, coalesceMs: options.coalesceMs ?? 50,
+      name: 'embedded',
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      errorDelayMsMax: 5000,
+      logger: options.logger,
+      coalesceMs: options.coalesceMs ?? 50,
     });
   }
 
@@ -161,16 +206,20 @@ export class EmbeddedBus {
    */
   async dispatchOnce(): Promise<BatchOutcome> {
     const deliveries: Delivery[] = [];
-    const run = (careful: boolean) => this.#database.transaction(async (tx) => {
-      deliveries.length = 0;
-      return this.#dispatchBatch(tx, deliveries, careful);
-    });
+    const run = (careful: boolean) =>
+      this.#database.transaction(async (tx) => {
+        deliveries.length = 0;
+        return this.#dispatchBatch(tx, deliveries, careful);
+      });
     let outcome: BatchOutcome;
     try {
       outcome = await run(false);
     } catch (error) {
       if (!(error instanceof FastPathFailed)) throw error;
-      this.#logger.debug({ err: error.cause }, 'event handler failed; running the batch again with savepoints');
+      this.#logger.debug(
+        { err: error.cause },
+        'event handler failed; running the batch again with savepoints',
+      );
       outcome = await run(true);
     }
     this.#report(deliveries);
@@ -181,11 +230,19 @@ export class EmbeddedBus {
     const outcome = await this.dispatchOnce();
     if (outcome.more) return { more: true };
     // Sleep no longer than until the next retry falls due (any process's; the table is small).
-    const waitMs = outcome.waitMs !== undefined ? outcome.waitMs : (await this.#database.query<{ wait_ms: number | null }>(nextRetrySql)).rows[0]?.wait_ms ?? null;
+    const waitMs =
+      outcome.waitMs !== undefined
+        ? outcome.waitMs
+        : ((await this.#database.query<{ wait_ms: number | null }>(nextRetrySql)).rows[0]
+            ?.wait_ms ?? null);
     return { more: false, wakeInMs: waitMs === null ? undefined : Math.max(0, Math.ceil(waitMs)) };
   }
 
-  async #dispatchBatch(tx: Queryable, deliveries: Delivery[], careful: boolean): Promise<BatchOutcome> {
+  async #dispatchBatch(
+    tx: Queryable,
+    deliveries: Delivery[],
+    careful: boolean,
+  ): Promise<BatchOutcome> {
     const claimed = await tx.query<ClaimedRow>(claimSql, [this.#batchSize]);
     if (claimed.rows.length === 0) return { claimed: 0, more: false };
     const planned = this.#plan(claimed.rows, careful);
@@ -206,7 +263,11 @@ export class EmbeddedBus {
       textArrayLiteral(finished.filter((item) => item.retried).map((item) => item.event.id)),
     ]);
     // Rows left unplanned (savepoint budget spent) are still due: come back at once.
-    return { claimed: claimed.rows.length, more: claimed.rows.length === this.#batchSize || planned.length < claimed.rows.length, waitMs: finish.rows[0]?.wait_ms ?? null };
+    return {
+      claimed: claimed.rows.length,
+      more: claimed.rows.length === this.#batchSize || planned.length < claimed.rows.length,
+      waitMs: finish.rows[0]?.wait_ms ?? null,
+    };
   }
 
   /** Decides how each (event, consumer) is delivered, taking events while the savepoint budget lasts. */
@@ -214,19 +275,32 @@ export class EmbeddedBus {
     const planned: Planned[] = [];
     let savepoints = 0;
     for (const row of rows) {
-      if (row.id === null) throw new Error(`outbox row ${row.outbox_id} names event ${row.event_id}, which does not exist`);
+      if (row.id === null)
+        throw new Error(
+          `outbox row ${row.outbox_id} names event ${row.event_id}, which does not exist`,
+        );
       const event = eventFromRow({ ...row, id: row.id });
       const progress = progressOf(row);
       const pairs = this.#consumers.map((consumer): Pair => {
         const state = progress.get(consumer.name);
         if (state?.state === 'dead') return { consumer, progress: state, way: 'skip' };
-        if (state?.state === 'failing' && !state.due) return { consumer, progress: state, way: 'wait' };
-        return { consumer, progress: state, way: careful || state !== undefined ? 'careful' : 'fast' };
+        if (state?.state === 'failing' && !state.due)
+          return { consumer, progress: state, way: 'wait' };
+        return {
+          consumer,
+          progress: state,
+          way: careful || state !== undefined ? 'careful' : 'fast',
+        };
       });
       const cost = pairs.filter((pair) => pair.way === 'careful').length;
       if (planned.length > 0 && savepoints + cost > savepointsPerTransactionMax) break;
       savepoints += cost;
-      planned.push({ outboxId: row.outbox_id, event, pairs, retried: pairs.some((pair) => pair.progress !== undefined) });
+      planned.push({
+        outboxId: row.outbox_id,
+        event,
+        pairs,
+        retried: pairs.some((pair) => pair.progress !== undefined),
+      });
     }
     return planned;
   }
@@ -243,7 +317,10 @@ export class EmbeddedBus {
       }
     }
     if (consumers.length === 0) return new Set();
-    const inserted = await tx.query<{ consumer: string; event_id: string }>(inboxBatchSql, [textArrayLiteral(consumers), textArrayLiteral(eventIds)]);
+    const inserted = await tx.query<{ consumer: string; event_id: string }>(inboxBatchSql, [
+      textArrayLiteral(consumers),
+      textArrayLiteral(eventIds),
+    ]);
     return new Set(inserted.rows.map((row) => pairKey(row.event_id, row.consumer)));
   }
 
@@ -251,11 +328,20 @@ export class EmbeddedBus {
    * The fast, new pairs of consumers that can take a batch, handled with one call per consumer;
    * returns the consumers whose fast pairs are done.
    */
-  async #handleBatches(tx: Queryable, planned: readonly Planned[], fresh: ReadonlySet<string>): Promise<Set<string>> {
+  async #handleBatches(
+    tx: Queryable,
+    planned: readonly Planned[],
+    fresh: ReadonlySet<string>,
+  ): Promise<Set<string>> {
     const done = new Set<string>();
     for (const consumer of this.#consumers) {
       if (consumer.handleMany === undefined) continue;
-      const events = planned.filter((item) => item.pairs.some((pair) => pair.consumer === consumer && pair.way === 'fast') && fresh.has(pairKey(item.event.id, consumer.name)))
+      const events = planned
+        .filter(
+          (item) =>
+            item.pairs.some((pair) => pair.consumer === consumer && pair.way === 'fast') &&
+            fresh.has(pairKey(item.event.id, consumer.name)),
+        )
         .map((item) => item.event);
       if (events.length === 0) continue;
       try {
@@ -268,10 +354,19 @@ export class EmbeddedBus {
     return done;
   }
 
-  async #deliver(tx: Queryable, item: Planned, pair: Pair, fresh: ReadonlySet<string>, batched: ReadonlySet<string>): Promise<Delivery> {
+  async #deliver(
+    tx: Queryable,
+    item: Planned,
+    pair: Pair,
+    fresh: ReadonlySet<string>,
+    batched: ReadonlySet<string>,
+  ): Promise<Delivery> {
     const { consumer, progress } = pair;
     // A consumer that handled the event on an earlier pass (while another kept failing) is not news.
-    const duplicate = (attempt: number): Delivery => (item.retried ? { consumer: consumer.name, kind: 'skipped' } : { consumer: consumer.name, kind: 'result', result: 'duplicate', attempt });
+    const duplicate = (attempt: number): Delivery =>
+      item.retried
+        ? { consumer: consumer.name, kind: 'skipped' }
+        : { consumer: consumer.name, kind: 'result', result: 'duplicate', attempt };
     switch (pair.way) {
       case 'skip':
         return { consumer: consumer.name, kind: 'skipped' };
@@ -292,8 +387,14 @@ export class EmbeddedBus {
         const attempt = (progress?.state === 'failing' ? progress.attempts : 0) + 1;
         try {
           const result = await handleOnceWithin(tx, consumer, item.event);
-          if (progress !== undefined) await tx.query('DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2', [item.event.id, consumer.name]);
-          return result === 'duplicate' ? duplicate(attempt) : { consumer: consumer.name, kind: 'result', result, attempt };
+          if (progress !== undefined)
+            await tx.query(
+              'DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2',
+              [item.event.id, consumer.name],
+            );
+          return result === 'duplicate'
+            ? duplicate(attempt)
+            : { consumer: consumer.name, kind: 'result', result, attempt };
         } catch (error) {
           return this.#recordFailure(tx, consumer, item.event, attempt, error);
         }
@@ -301,12 +402,32 @@ export class EmbeddedBus {
     }
   }
 
-  async #recordFailure(tx: Queryable, consumer: EventConsumer, event: StoredEvent, attempt: number, error: unknown): Promise<Delivery> {
+  async #recordFailure(
+    tx: Queryable,
+    consumer: EventConsumer,
+    event: StoredEvent,
+    attempt: number,
+    error: unknown,
+  ): Promise<Delivery> {
     const lastError = errorText(error);
-    const fields = { consumer: consumer.name, eventId: event.id, eventType: event.type, attempt, error: lastError };
+    const fields = {
+      consumer: consumer.name,
+      eventId: event.id,
+      eventType: event.type,
+      attempt,
+      error: lastError,
+    };
     if (attempt >= this.#maxAttempts) {
-      await recordDeadLetter(tx, { consumer: consumer.name, eventId: event.id, attempts: attempt, lastError });
-      await tx.query('DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2', [event.id, consumer.name]);
+      await recordDeadLetter(tx, {
+        consumer: consumer.name,
+        eventId: event.id,
+        attempts: attempt,
+        lastError,
+      });
+      await tx.query('DELETE FROM event_consumer_failures WHERE event_id = $1 AND consumer = $2', [
+        event.id,
+        consumer.name,
+      ]);
       this.#logger.error(fields, 'event consumer gave up; event dead-lettered');
       return { consumer: consumer.name, kind: 'dead_letter', attempt };
     }

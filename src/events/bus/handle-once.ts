@@ -5,7 +5,11 @@ import type { EventConsumer } from '../consumer.ts';
 import type { StoredEvent } from '../events.ts';
 import type { HandleResult } from './types.ts';
 
-async function claimInbox(tx: Queryable, consumer: EventConsumer, event: StoredEvent): Promise<boolean> {
+async function claimInbox(
+  tx: Queryable,
+  consumer: EventConsumer,
+  event: StoredEvent,
+): Promise<boolean> {
   const inserted = await tx.query(
     'INSERT INTO event_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id',
     [consumer.name, event.id],
@@ -15,7 +19,11 @@ async function claimInbox(tx: Queryable, consumer: EventConsumer, event: StoredE
 }
 
 /** One transaction: record the event in the consumer's inbox and run the handler; `duplicate` if already handled. */
-export function handleOnce(database: Database, consumer: EventConsumer, event: StoredEvent): Promise<HandleResult> {
+export function handleOnce(
+  database: Database,
+  consumer: EventConsumer,
+  event: StoredEvent,
+): Promise<HandleResult> {
   return database.transaction(async (tx) => {
     if (!(await claimInbox(tx, consumer, event))) return 'duplicate';
     await consumer.handle(tx, event);
@@ -27,7 +35,11 @@ export function handleOnce(database: Database, consumer: EventConsumer, event: S
  * The same inside a caller's transaction, under a savepoint: a throwing handler leaves nothing
  * behind (not even the inbox row) and the caller's transaction stays usable; the error is rethrown.
  */
-export async function handleOnceWithin(tx: Queryable, consumer: EventConsumer, event: StoredEvent): Promise<HandleResult> {
+export async function handleOnceWithin(
+  tx: Queryable,
+  consumer: EventConsumer,
+  event: StoredEvent,
+): Promise<HandleResult> {
   await tx.query('SAVEPOINT payrail_handle_once');
   try {
     const claimed = await claimInbox(tx, consumer, event);

@@ -13,14 +13,35 @@ import type { BusHooks, BusLogger, RetryDelays } from './types.ts';
 
 export { handleOnce, handleOnceWithin } from './handle-once.ts';
 export {
-  DeadLetterError, DeadLetters, deadLetterPageSizeMax, presentDeadLetter, recordDeadLetter,
-  type DeadLetter, type DeadLetterErrorCode, type DeadLetterListOptions, type DeadLetterStatus, type ReplayOutcome, type ReplayResult,
+  DeadLetterError,
+  DeadLetters,
+  deadLetterPageSizeMax,
+  presentDeadLetter,
+  recordDeadLetter,
+  type DeadLetter,
+  type DeadLetterErrorCode,
+  type DeadLetterListOptions,
+  type DeadLetterStatus,
+  type ReplayOutcome,
+  type ReplayResult,
 } from './dead-letters.ts';
 export { EmbeddedBus, type EmbeddedBusOptions } from './embedded.ts';
 export { JetStreamRelay, type JetStreamRelayOptions } from './jetstream/relay.ts';
 export { JetStreamWorkers, type JetStreamWorkersOptions } from './jetstream/workers.ts';
-export { connectToNats, defaultStreamSettings, ensureConsumer, ensureStream, type StreamSettings } from './jetstream/nats.ts';
-export { silentLogger, type BusHooks, type BusLogger, type HandleResult, type RetryDelays } from './types.ts';
+export {
+  connectToNats,
+  defaultStreamSettings,
+  ensureConsumer,
+  ensureStream,
+  type StreamSettings,
+} from './jetstream/nats.ts';
+export {
+  silentLogger,
+  type BusHooks,
+  type BusLogger,
+  type HandleResult,
+  type RetryDelays,
+} from './types.ts';
 
 export type EventBusRole = 'relay' | 'workers';
 
@@ -66,12 +87,25 @@ export type EventBus = {
 export function createEventBus(options: EventBusOptions): EventBus {
   const roles = new Set<EventBusRole>(options.roles ?? ['relay', 'workers']);
   if (options.natsUrl === undefined && options.connection === undefined) {
-    if (!roles.has('workers')) return { mode: 'embedded', async start() {}, async stop() {}, notify() {} };
+    if (!roles.has('workers'))
+      return { mode: 'embedded', async start() {}, async stop() {}, notify() {} };
     const bus = new EmbeddedBus({
-      database: options.database, consumers: options.consumers, maxAttempts: options.maxAttempts, logger: options.logger, hooks: options.hooks,
-      batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs, coalesceMs: options.tuning?.coalesceMs, retryDelays: options.tuning?.retryDelays,
+      database: options.database,
+      consumers: options.consumers,
+      maxAttempts: options.maxAttempts,
+      logger: options.logger,
+      hooks: options.hooks,
+      batchSize: options.tuning?.batchSize,
+      pollIntervalMs: options.tuning?.pollIntervalMs,
+      coalesceMs: options.tuning?.coalesceMs,
+      retryDelays: options.tuning?.retryDelays,
     });
-    return { mode: 'embedded', start: () => bus.start(), stop: () => bus.stop(), notify: () => bus.notify() };
+    return {
+      mode: 'embedded',
+      start: () => bus.start(),
+      stop: () => bus.stop(),
+      notify: () => bus.notify(),
+    };
   }
   return jetStreamBus(options, roles);
 }
@@ -88,18 +122,36 @@ function jetStreamBus(options: EventBusOptions, roles: ReadonlySet<EventBusRole>
   return {
     mode: 'jetstream',
     async start() {
-      connection = options.connection ?? await connectToNats(options.natsUrl as string, { reconnectTimeWaitMs: options.tuning?.reconnectTimeWaitMs });
+      connection =
+        options.connection ??
+        (await connectToNats(options.natsUrl as string, {
+          reconnectTimeWaitMs: options.tuning?.reconnectTimeWaitMs,
+        }));
       if (roles.has('relay')) {
         relay = new JetStreamRelay({
-          connection, database: options.database, logger: options.logger, hooks: options.hooks, stream,
-          batchSize: options.tuning?.batchSize, pollIntervalMs: options.tuning?.pollIntervalMs, coalesceMs: options.tuning?.coalesceMs,
+          connection,
+          database: options.database,
+          logger: options.logger,
+          hooks: options.hooks,
+          stream,
+          batchSize: options.tuning?.batchSize,
+          pollIntervalMs: options.tuning?.pollIntervalMs,
+          coalesceMs: options.tuning?.coalesceMs,
         });
         await relay.start();
       }
       if (roles.has('workers')) {
         workers = new JetStreamWorkers({
-          connection, database: options.database, consumers: options.consumers, maxAttempts: options.maxAttempts, logger: options.logger,
-          hooks: options.hooks, stream, ackWaitMs: options.tuning?.ackWaitMs, concurrency: options.tuning?.concurrency, retryDelays: options.tuning?.retryDelays,
+          connection,
+          database: options.database,
+          consumers: options.consumers,
+          maxAttempts: options.maxAttempts,
+          logger: options.logger,
+          hooks: options.hooks,
+          stream,
+          ackWaitMs: options.tuning?.ackWaitMs,
+          concurrency: options.tuning?.concurrency,
+          retryDelays: options.tuning?.retryDelays,
         });
         await workers.start();
       }

@@ -6,10 +6,19 @@ import { silentLogger } from './types.ts';
 
 function countingLoop(coalesceMs: number): { loop: WakeableLoop; steps: number[] } {
   const steps: number[] = [];
-  const loop = new WakeableLoop(async () => {
-    steps.push(performance.now());
-    return { more: false };
-  }, { name: 'test', pollIntervalMs: 60_000, errorDelayMsMax: 1000, logger: silentLogger, coalesceMs });
+  const loop = new WakeableLoop(
+    async () => {
+      steps.push(performance.now());
+      return { more: false };
+    },
+    {
+      name: 'test',
+      pollIntervalMs: 60_000,
+      errorDelayMsMax: 1000,
+      logger: silentLogger,
+      coalesceMs,
+    },
+  );
   return { loop, steps };
 }
 
@@ -26,8 +35,12 @@ test('while notifications keep coming, a step starts at most every coalesceMs', 
   await loop.stop();
   const during = steps.filter((at) => at >= startedAt);
   assert.ok(during.length >= 2, `steps: ${during.length}`);
-  assert.ok(during.length <= 7, `at most one step per 100 ms (and one at once), got ${during.length}`);
-  for (let index = 1; index < during.length; index++) assert.ok((during[index] as number) - (during[index - 1] as number) >= 95);
+  assert.ok(
+    during.length <= 7,
+    `at most one step per 100 ms (and one at once), got ${during.length}`,
+  );
+  for (let index = 1; index < during.length; index++)
+    assert.ok((during[index] as number) - (during[index - 1] as number) >= 95);
 });
 
 test('a loop idle for longer than coalesceMs answers a notify at once', async () => {
@@ -45,11 +58,20 @@ test('a loop idle for longer than coalesceMs answers a notify at once', async ()
 
 test('a step that reports more work is followed at once, notified or not', async () => {
   let steps = 0;
-  const loop = new WakeableLoop(async () => {
-    steps++;
-    loop.notify();
-    return { more: steps < 20 };
-  }, { name: 'test', pollIntervalMs: 60_000, errorDelayMsMax: 1000, logger: silentLogger, coalesceMs: 1_000 });
+  const loop = new WakeableLoop(
+    async () => {
+      steps++;
+      loop.notify();
+      return { more: steps < 20 };
+    },
+    {
+      name: 'test',
+      pollIntervalMs: 60_000,
+      errorDelayMsMax: 1000,
+      logger: silentLogger,
+      coalesceMs: 1_000,
+    },
+  );
   const startedAt = performance.now();
   loop.start();
   while (steps < 20 && performance.now() - startedAt < 900) await sleep(5);

@@ -73,12 +73,21 @@ export class WakeableLoop {
         failures = 0;
         backlog = result.more;
         if (result.more) continue;
-        delayMs = Math.min(this.#options.pollIntervalMs, result.wakeInMs ?? Number.POSITIVE_INFINITY);
+        delayMs = Math.min(
+          this.#options.pollIntervalMs,
+          result.wakeInMs ?? Number.POSITIVE_INFINITY,
+        );
       } catch (error) {
         failures++;
-        delayMs = Math.min(this.#options.errorDelayMsMax, errorDelayMsBase * 2 ** Math.min(failures, 20));
+        delayMs = Math.min(
+          this.#options.errorDelayMsMax,
+          errorDelayMsBase * 2 ** Math.min(failures, 20),
+        );
         wakeOnNotify = false;
-        this.#options.logger.warn({ err: error, loop: this.#options.name, failures, retryInMs: delayMs }, 'event bus step failed');
+        this.#options.logger.warn(
+          { err: error, loop: this.#options.name, failures, retryInMs: delayMs },
+          'event bus step failed',
+        );
       }
       // A commit notified while the step ran may not have been seen by it: look again.
       if (this.#stopping || (wakeOnNotify && this.#notified)) continue;

@@ -18,7 +18,12 @@ export type BusHooks = {
 type LogMethod = (fields: Record<string, unknown>, message: string) => void;
 
 /** The part of pino's Logger the bus uses. */
-export type BusLogger = { readonly debug: LogMethod; readonly info: LogMethod; readonly warn: LogMethod; readonly error: LogMethod };
+export type BusLogger = {
+  readonly debug: LogMethod;
+  readonly info: LogMethod;
+  readonly warn: LogMethod;
+  readonly error: LogMethod;
+};
 
 export const silentLogger: BusLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -31,7 +36,10 @@ export const defaultRetryDelays: RetryDelays = { retryDelayMsBase: 500, retryDel
  * jitter (between half and all of it) so that consumers failing together do not retry in lockstep.
  */
 export function retryDelayMs(failedAttempts: number, delays: RetryDelays): number {
-  const ceilingMs = Math.min(delays.retryDelayMsMax, delays.retryDelayMsBase * 2 ** Math.max(0, failedAttempts - 1));
+  const ceilingMs = Math.min(
+    delays.retryDelayMsMax,
+    delays.retryDelayMsBase * 2 ** Math.max(0, failedAttempts - 1),
+  );
   return Math.max(1, Math.round(ceilingMs * (0.5 + Math.random() / 2)));
 }
 
@@ -49,12 +57,15 @@ const consumerNamePattern = /^[a-z_]{1,40}$/;
 export function assertConsumerNames(consumers: readonly { readonly name: string }[]): void {
   const seen = new Set<string>();
   for (const consumer of consumers) {
-    if (!consumerNamePattern.test(consumer.name)) throw new Error(`event consumer name '${consumer.name}' must match ${consumerNamePattern}`);
-    if (seen.has(consumer.name)) throw new Error(`two event consumers are named '${consumer.name}'`);
+    if (!consumerNamePattern.test(consumer.name))
+      throw new Error(`event consumer name '${consumer.name}' must match ${consumerNamePattern}`);
+    if (seen.has(consumer.name))
+      throw new Error(`two event consumers are named '${consumer.name}'`);
     seen.add(consumer.name);
   }
 }
 
 export function assertPositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${value}`);
 }

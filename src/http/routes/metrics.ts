@@ -8,6 +8,10 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics): vo
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const text = await metrics.render();
     // A Buffer, not a string: the app's reply serializer (toJson) would JSON-quote a string body.
-    return reply.code(200).header('content-type', metrics.contentType).header('cache-control', 'no-store').send(Buffer.from(text, 'utf8'));
+    return reply
+      .code(200)
+      .header('content-type', metrics.contentType)
+      .header('cache-control', 'no-store')
+      .send(Buffer.from(text, 'utf8'));
   });
 }

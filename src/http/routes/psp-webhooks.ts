@@ -9,48 +9,93 @@ import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorSchema } from '../schemas.ts';
 
-const Params = Type.Object({ connector: Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' }) }, { additionalProperties: false });
+const Params = Type.Object(
+  { connector: Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' }) },
+  { additionalProperties: false },
+);
 const Received = Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean() });
 
-function keepText(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
+function keepText(
+  _request: FastifyRequest,
+  body: string | Buffer,
+  done: (error: Error | null, body?: unknown) => void,
+): void {
   done(null, typeof body === 'string' ? body : body.toString('utf8'));
 }
 
-export async function registerPspWebhookRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const receiver = new PspWebhooks({ database: context.database, payments: context.payments, logger: context.logger });
+export async function registerPspWebhookRoutes(
+  app: FastifyInstance,
+  context: AppContext,
+): Promise<void> {
+  const receiver = new PspWebhooks({
+    database: context.database,
+    payments: context.payments,
+    logger: context.logger,
+  });
   await app.register(async (scope) => {
     // Only in this scope: any other content type is a 415.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, keepText);
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, keepText);
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      keepText,
+    );
     const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
-    typed.post('/v1/psp_webhooks/:connector', {
-      schema: {
-        tags: ['psp'], summary: "Receive a PSP's webhook, signed the PSP's way (no API key)",
-        description: 'The payment it names is synced with the PSP; a duplicate event id changes nothing. 400 when it cannot be verified; 500 when it was recorded but the PSP could not be asked yet (the PSP retries).',
-        params: Params,
-        response: { 200: Received, 400: ErrorSchema, 404: ErrorSchema, 500: ErrorSchema },
+    typed.post(
+      '/v1/psp_webhooks/:connector',
+      {
+        schema: {
+          tags: ['psp'],
+          summary: "Receive a PSP's webhook, signed the PSP's way (no API key)",
+          description:
+            'The payment it names is synced with the PSP; a duplicate event id changes nothing. 400 when it cannot be verified; 500 when it was recorded but the PSP could not be asked yet (the PSP retries).',
+          params: Params,
+          response: { 200: Received, 400: ErrorSchema, 404: ErrorSchema, 500: ErrorSchema },
+        },
       },
-    }, async (request) => {
-      const { connector } = request.params;
-      if (!receiver.hasConnector(connector)) throw new ApiError('resource_missing', `No connector receives webhooks under '${connector}'.`, 'connector');
-      const body = typeof request.body === 'string' ? request.body : '';
-      const receipt = await receiver.receive(connector, { body, headers: request.headers });
-      switch (receipt.outcome) {
-        case 'processed':
-        case 'duplicate':
-          return { received: true, duplicate: receipt.outcome === 'duplicate' };
-        case 'unknown_connector':
-          throw new ApiError('resource_missing', `No connector receives webhooks under '${connector}'.`, 'connector');
-        case 'malformed':
-          request.log.warn({ connector, reason: receipt.reason }, 'PSP webhook refused: malformed');
-          throw new ApiError('psp_webhook_invalid', `The body is not a ${connector} webhook.`);
-        case 'unverified':
-          request.log.warn({ connector, reason: receipt.reason }, 'PSP webhook refused: not verified');
-          throw new ApiError('psp_webhook_signature_invalid', 'The webhook could not be verified.');
-        case 'not_processed':
-          throw new ApiError('psp_webhook_not_processed', 'The webhook was recorded but could not be processed yet; send it again later.');
-      }
-    });
+      async (request) => {
+        const { connector } = request.params;
+        if (!receiver.hasConnector(connector))
+          throw new ApiError(
+            'resource_missing',
+            `No connector receives webhooks under '${connector}'.`,
+            'connector',
+          );
+        const body = typeof request.body === 'string' ? request.body : '';
+        const receipt = await receiver.receive(connector, { body, headers: request.headers });
+        switch (receipt.outcome) {
+          case 'processed':
+          case 'duplicate':
+            return { received: true, duplicate: receipt.outcome === 'duplicate' };
+          case 'unknown_connector':
+            throw new ApiError(
+              'resource_missing',
+              `No connector receives webhooks under '${connector}'.`,
+              'connector',
+            );
+          case 'malformed':
+            request.log.warn(
+              { connector, reason: receipt.reason },
+              'PSP webhook refused: malformed',
+            );
+            throw new ApiError('psp_webhook_invalid', `The body is not a ${connector} webhook.`);
+          case 'unverified':
+            request.log.warn(
+              { connector, reason: receipt.reason },
+              'PSP webhook refused: not verified',
+            );
+            throw new ApiError(
+              'psp_webhook_signature_invalid',
+              'The webhook could not be verified.',
+            );
+          case 'not_processed':
+            throw new ApiError(
+              'psp_webhook_not_processed',
+              'The webhook was recorded but could not be processed yet; send it again later.',
+            );
+        }
+      },
+    );
   });
 }

@@ -21,7 +21,11 @@ const typePattern = /^[a-z_]+(\.[a-z_]+)+$/;
 
 export function encodeEvent(row: OutboxEventRow): Uint8Array {
   const head = JSON.stringify({
-    id: row.event_id, merchant_id: row.merchant_id, type: row.type, object_id: row.object_id, created_at: row.created_at.toISOString(),
+    id: row.event_id,
+    merchant_id: row.merchant_id,
+    type: row.type,
+    object_id: row.object_id,
+    created_at: row.created_at.toISOString(),
   });
   return encoder.encode(`${head.slice(0, -1)},"data":${row.data}}`);
 }
@@ -35,7 +39,8 @@ export class UndecodableEventError extends Error {
 
 function text(record: Record<string, unknown>, key: string): string {
   const value = record[key];
-  if (typeof value !== 'string' || value.length === 0) throw new UndecodableEventError(`event message has no '${key}'`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new UndecodableEventError(`event message has no '${key}'`);
   return value;
 }
 
@@ -46,16 +51,24 @@ export function decodeEvent(data: Uint8Array): StoredEvent {
   } catch {
     throw new UndecodableEventError('event message is not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null) throw new UndecodableEventError('event message is not an object');
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new UndecodableEventError('event message is not an object');
   const record = parsed as Record<string, unknown>;
   const type = text(record, 'type');
-  if (!typePattern.test(type)) throw new UndecodableEventError(`event message has a malformed type '${type}'`);
+  if (!typePattern.test(type))
+    throw new UndecodableEventError(`event message has a malformed type '${type}'`);
   const eventData = record.data as { object?: unknown } | undefined;
-  if (typeof eventData !== 'object' || eventData === null || typeof eventData.object !== 'object' || eventData.object === null) {
+  if (
+    typeof eventData !== 'object' ||
+    eventData === null ||
+    typeof eventData.object !== 'object' ||
+    eventData.object === null
+  ) {
     throw new UndecodableEventError('event message has no data.object');
   }
   const createdAt = new Date(text(record, 'created_at'));
-  if (Number.isNaN(createdAt.getTime())) throw new UndecodableEventError('event message has a malformed created_at');
+  if (Number.isNaN(createdAt.getTime()))
+    throw new UndecodableEventError('event message has a malformed created_at');
   return {
     id: text(record, 'id'),
     merchantId: text(record, 'merchant_id'),

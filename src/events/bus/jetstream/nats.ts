@@ -3,7 +3,12 @@
 import { connect } from '@nats-io/transport-node';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import {
-  AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType,
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
   type JetStreamManager,
 } from '@nats-io/jetstream';
 
@@ -35,7 +40,10 @@ export type NatsConnectOptions = { readonly reconnectTimeWaitMs?: number; readon
  * Reconnects forever (a NATS restart must not end this process's part in the bus) and, when NATS
  * is not up yet, keeps trying instead of failing the start.
  */
-export function connectToNats(url: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
+export function connectToNats(
+  url: string,
+  options: NatsConnectOptions = {},
+): Promise<NatsConnection> {
   return connect({
     servers: url.split(',').map((server) => server.trim()),
     name: options.name ?? 'payrail',
@@ -52,7 +60,10 @@ export function isApiError(error: unknown, code: number): boolean {
 }
 
 /** Creates the stream, or brings subjects and limits of an existing one up to `settings`. */
-export async function ensureStream(manager: JetStreamManager, settings: StreamSettings): Promise<void> {
+export async function ensureStream(
+  manager: JetStreamManager,
+  settings: StreamSettings,
+): Promise<void> {
   const wanted = {
     subjects: [`${settings.subjectPrefix}.>`],
     duplicate_window: nanos(settings.duplicateWindowMs),
@@ -65,7 +76,11 @@ export async function ensureStream(manager: JetStreamManager, settings: StreamSe
     if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
     try {
       await manager.streams.add({
-        name: settings.streamName, ...wanted, storage: StorageType.File, retention: RetentionPolicy.Limits, num_replicas: settings.replicas,
+        name: settings.streamName,
+        ...wanted,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        num_replicas: settings.replicas,
       });
       return;
     } catch (addError) {
@@ -74,8 +89,11 @@ export async function ensureStream(manager: JetStreamManager, settings: StreamSe
       current = (await manager.streams.info(settings.streamName)).config;
     }
   }
-  const same = current.subjects.length === 1 && current.subjects[0] === wanted.subjects[0]
-    && current.duplicate_window === wanted.duplicate_window && current.max_age === wanted.max_age;
+  const same =
+    current.subjects.length === 1 &&
+    current.subjects[0] === wanted.subjects[0] &&
+    current.duplicate_window === wanted.duplicate_window &&
+    current.max_age === wanted.max_age;
   if (!same) await manager.streams.update(settings.streamName, { ...current, ...wanted });
 }
 
@@ -86,18 +104,34 @@ export type DurableSettings = { readonly ackWaitMs: number; readonly maxAckPendi
  * purpose: the workers count deliveries themselves and dead-letter at `maxAttempts`, so a worker
  * that dies during the last attempt cannot make JetStream drop the message without a dead letter.
  */
-export async function ensureConsumer(manager: JetStreamManager, streamName: string, durableName: string, settings: DurableSettings): Promise<void> {
-  const wanted = { ack_wait: nanos(settings.ackWaitMs), max_deliver: -1, max_ack_pending: settings.maxAckPending };
+export async function ensureConsumer(
+  manager: JetStreamManager,
+  streamName: string,
+  durableName: string,
+  settings: DurableSettings,
+): Promise<void> {
+  const wanted = {
+    ack_wait: nanos(settings.ackWaitMs),
+    max_deliver: -1,
+    max_ack_pending: settings.maxAckPending,
+  };
   try {
     const current = (await manager.consumers.info(streamName, durableName)).config;
-    if (current.ack_wait !== wanted.ack_wait || current.max_deliver !== wanted.max_deliver || current.max_ack_pending !== wanted.max_ack_pending) {
+    if (
+      current.ack_wait !== wanted.ack_wait ||
+      current.max_deliver !== wanted.max_deliver ||
+      current.max_ack_pending !== wanted.max_ack_pending
+    ) {
       await manager.consumers.update(streamName, durableName, wanted);
     }
   } catch (error) {
     if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
     try {
       await manager.consumers.add(streamName, {
-        ...wanted, durable_name: durableName, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+        ...wanted,
+        durable_name: durableName,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
       });
     } catch (addError) {
       if (!isApiError(addError, consumerAlreadyExists)) throw addError;

@@ -64,10 +64,18 @@ export class JetStreamRelay {
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 5000;
     assertPositiveInteger('batchSize', this.#batchSize);
-    if (this.#claimLeaseMs >= this.#stream.duplicateWindowMs) throw new Error('claimLeaseMs must be shorter than the stream duplicate window');
-    this.#loop = new WakeableLoop(async (): Promise<StepResult> => ({ more: (await this.relayOnce()) === this.#batchSize }), {
-      name: 'relay', pollIntervalMs: options.pollIntervalMs ?? 1000, errorDelayMsMax: 5000, logger: options.logger, coalesceMs: options.coalesceMs ?? 50,
-    });
+    if (this.#claimLeaseMs >= this.#stream.duplicateWindowMs)
+      throw new Error('claimLeaseMs must be shorter than the stream duplicate window');
+    this.#loop = new WakeableLoop(
+      async (): Promise<StepResult> => ({ more: (await this.relayOnce()) === this.#batchSize }),
+      {
+        name: 'relay',
+        pollIntervalMs: options.pollIntervalMs ?? 1000,
+        errorDelayMsMax: 5000,
+        logger: options.logger,
+        coalesceMs: options.coalesceMs ?? 50,
+      },
+    );
   }
 
   /** Creates or updates the stream, then starts relaying. */
@@ -87,13 +95,21 @@ export class JetStreamRelay {
 
   /** One batch: returns how many rows it claimed. Throws (after releasing them) if any publish failed. */
   async relayOnce(): Promise<number> {
-    const claimed = await this.#database.query<ClaimedRow>(claimSql, [this.#batchSize, this.#claimLeaseMs]);
+    const claimed = await this.#database.query<ClaimedRow>(claimSql, [
+      this.#batchSize,
+      this.#claimLeaseMs,
+    ]);
     if (claimed.rows.length === 0) return 0;
     const rows = claimed.rows;
     // Published in id order without waiting in between; JetStream stores them in the order sent.
-    const acks = await Promise.allSettled(rows.map((row) => this.#client.publish(`${this.#stream.subjectPrefix}.${row.type}`, encodeEvent(row), {
-      msgID: row.event_id, timeout: this.#publishTimeoutMs,
-    })));
+    const acks = await Promise.allSettled(
+      rows.map((row) =>
+        this.#client.publish(`${this.#stream.subjectPrefix}.${row.type}`, encodeEvent(row), {
+          msgID: row.event_id,
+          timeout: this.#publishTimeoutMs,
+        }),
+      ),
+    );
     const published: bigint[] = [];
     const failed: bigint[] = [];
     let firstError: unknown;
@@ -106,18 +122,29 @@ export class JetStreamRelay {
         firstError ??= problem;
       }
     });
-    if (published.length > 0) await this.#database.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [integerArrayLiteral(published)]);
+    if (published.length > 0)
+      await this.#database.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [
+        integerArrayLiteral(published),
+      ]);
     if (failed.length > 0) {
       // Released at once, so that the next try does not wait for the lease.
-      await this.#database.query('UPDATE event_outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])', [integerArrayLiteral(failed)]);
+      await this.#database.query(
+        'UPDATE event_outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])',
+        [integerArrayLiteral(failed)],
+      );
     }
     if (published.length > 0) this.#hooks.onPublished?.(published.length);
-    if (firstError !== undefined) throw new Error(`${failed.length} of ${rows.length} events not published to JetStream`, { cause: firstError });
+    if (firstError !== undefined)
+      throw new Error(`${failed.length} of ${rows.length} events not published to JetStream`, {
+        cause: firstError,
+      });
     return rows.length;
   }
 
   /** A PubAck from another stream means another stream captured our subjects: not our log. */
   #wrongStream(ack: PubAck): Error | undefined {
-    return ack.stream === this.#stream.streamName ? undefined : new Error(`event stored by stream '${ack.stream}', expected '${this.#stream.streamName}'`);
+    return ack.stream === this.#stream.streamName
+      ? undefined
+      : new Error(`event stored by stream '${ack.stream}', expected '${this.#stream.streamName}'`);
   }
 }

@@ -4,7 +4,13 @@
 // the delivery that reaches `maxAttempts` and fails writes the dead letter and terminates the
 // message. The NATS client reconnects by itself and `consume` resumes pulling after a server
 // restart; if the consume loop ends anyway (consumer or stream lost), it is set up again.
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Database } from '../../../storage/database.ts';
 import type { EventConsumer } from '../../consumer.ts';
@@ -12,11 +18,22 @@ import type { StoredEvent } from '../../events.ts';
 import { recordDeadLetter } from '../dead-letters.ts';
 import { handleOnce } from '../handle-once.ts';
 import {
-  assertConsumerNames, assertPositiveInteger, defaultRetryDelays, errorText, retryDelayMs,
-  type BusHooks, type BusLogger, type RetryDelays,
+  assertConsumerNames,
+  assertPositiveInteger,
+  defaultRetryDelays,
+  errorText,
+  retryDelayMs,
+  type BusHooks,
+  type BusLogger,
+  type RetryDelays,
 } from '../types.ts';
 import { decodeEvent } from './codec.ts';
-import { defaultStreamSettings, ensureConsumer, ensureStream, type StreamSettings } from './nats.ts';
+import {
+  defaultStreamSettings,
+  ensureConsumer,
+  ensureStream,
+  type StreamSettings,
+} from './nats.ts';
 
 export type JetStreamWorkersOptions = {
   readonly connection: NatsConnection;
@@ -96,7 +113,10 @@ export class JetStreamWorkers {
     const manager = await jetstreamManager(this.#connection);
     await ensureStream(manager, this.#stream);
     for (const consumer of this.#consumers) {
-      await ensureConsumer(manager, this.#stream.streamName, consumer.name, { ackWaitMs: this.#ackWaitMs, maxAckPending: Math.max(1000, this.#concurrency * 4) });
+      await ensureConsumer(manager, this.#stream.streamName, consumer.name, {
+        ackWaitMs: this.#ackWaitMs,
+        maxAckPending: Math.max(1000, this.#concurrency * 4),
+      });
     }
   }
 
@@ -106,7 +126,9 @@ export class JetStreamWorkers {
       try {
         if (!setUp) await this.#ensure();
         setUp = false;
-        const messages = await (await this.#client.consumers.get(this.#stream.streamName, consumer.name)).consume({
+        const messages = await (
+          await this.#client.consumers.get(this.#stream.streamName, consumer.name)
+        ).consume({
           max_messages: Math.max(10, this.#concurrency * 2),
         });
         this.#open.add(messages);
@@ -118,10 +140,17 @@ export class JetStreamWorkers {
           this.#open.delete(messages);
         }
       } catch (error) {
-        if (!this.#stopping) this.#logger.warn({ err: error, consumer: consumer.name }, 'event worker stopped consuming; setting up again');
+        if (!this.#stopping)
+          this.#logger.warn(
+            { err: error, consumer: consumer.name },
+            'event worker stopped consuming; setting up again',
+          );
       }
       if (this.#stopping) break;
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, this.#restartDelayMs)), this.#stopped]);
+      await Promise.race([
+        new Promise((resolve) => setTimeout(resolve, this.#restartDelayMs)),
+        this.#stopped,
+      ]);
     }
   }
 
@@ -129,7 +158,10 @@ export class JetStreamWorkers {
   async #watch(consumer: EventConsumer, messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
       if (!lostResources.has(status.type)) continue;
-      this.#logger.warn({ consumer: consumer.name, status: status.type }, 'event worker lost its JetStream consumer');
+      this.#logger.warn(
+        { consumer: consumer.name, status: status.type },
+        'event worker lost its JetStream consumer',
+      );
       await messages.close();
       return;
     }
@@ -138,7 +170,9 @@ export class JetStreamWorkers {
   async #drain(consumer: EventConsumer, messages: ConsumerMessages): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     for await (const message of messages) {
-      const task: Promise<void> = this.#process(consumer, message).finally(() => inFlight.delete(task));
+      const task: Promise<void> = this.#process(consumer, message).finally(() =>
+        inFlight.delete(task),
+      );
       inFlight.add(task);
       if (inFlight.size >= this.#concurrency) await Promise.race(inFlight);
     }
@@ -154,17 +188,28 @@ export class JetStreamWorkers {
       event = decodeEvent(message.data);
     } catch (error) {
       // Not an event this bus wrote; it can never succeed, and has no event row to dead-letter.
-      this.#logger.error({ err: error, consumer: consumer.name, subject: message.subject, sequence: message.seq }, 'undecodable event message dropped');
+      this.#logger.error(
+        { err: error, consumer: consumer.name, subject: message.subject, sequence: message.seq },
+        'undecodable event message dropped',
+      );
       message.term('undecodable');
       return;
     }
     if (deliveries > this.#maxAttempts) {
       // The last attempt ended without an outcome (its worker died, or its dead letter failed).
-      await this.#deadLetter(consumer, event, message, `delivered ${deliveries} times without an outcome (worker stopped, or writing the dead letter failed)`);
+      await this.#deadLetter(
+        consumer,
+        event,
+        message,
+        `delivered ${deliveries} times without an outcome (worker stopped, or writing the dead letter failed)`,
+      );
       return;
     }
     // A slow handler keeps its message: without this JetStream would redeliver it after ack_wait.
-    const keepAlive = setInterval(() => message.working(), Math.max(100, Math.floor(this.#ackWaitMs / 2)));
+    const keepAlive = setInterval(
+      () => message.working(),
+      Math.max(100, Math.floor(this.#ackWaitMs / 2)),
+    );
     try {
       const result = await handleOnce(this.#database, consumer, event);
       clearInterval(keepAlive);
@@ -178,23 +223,55 @@ export class JetStreamWorkers {
         return;
       }
       const retryInMs = retryDelayMs(deliveries, this.#retryDelays);
-      this.#logger.warn({ consumer: consumer.name, eventId: event.id, eventType: event.type, attempt: deliveries, error: lastError, retryInMs }, 'event consumer failed; will retry');
+      this.#logger.warn(
+        {
+          consumer: consumer.name,
+          eventId: event.id,
+          eventType: event.type,
+          attempt: deliveries,
+          error: lastError,
+          retryInMs,
+        },
+        'event consumer failed; will retry',
+      );
       message.nak(retryInMs);
     }
   }
 
-  async #deadLetter(consumer: EventConsumer, event: StoredEvent, message: JsMsg, lastError: string): Promise<void> {
+  async #deadLetter(
+    consumer: EventConsumer,
+    event: StoredEvent,
+    message: JsMsg,
+    lastError: string,
+  ): Promise<void> {
     const attempts = Math.min(message.info.deliveryCount, this.#maxAttempts);
     try {
-      const recorded = await recordDeadLetter(this.#database, { consumer: consumer.name, eventId: event.id, attempts, lastError });
+      const recorded = await recordDeadLetter(this.#database, {
+        consumer: consumer.name,
+        eventId: event.id,
+        attempts,
+        lastError,
+      });
       message.term('dead-lettered');
       if (recorded) {
-        this.#logger.error({ consumer: consumer.name, eventId: event.id, eventType: event.type, attempts, error: lastError }, 'event consumer gave up; event dead-lettered');
+        this.#logger.error(
+          {
+            consumer: consumer.name,
+            eventId: event.id,
+            eventType: event.type,
+            attempts,
+            error: lastError,
+          },
+          'event consumer gave up; event dead-lettered',
+        );
         this.#hooks.onDeadLetter?.(consumer.name);
       }
     } catch (error) {
       // Delivered again later (max_deliver is unlimited), and dead-lettered then.
-      this.#logger.error({ err: error, consumer: consumer.name, eventId: event.id }, 'writing a dead letter failed; will retry');
+      this.#logger.error(
+        { err: error, consumer: consumer.name, eventId: event.id },
+        'writing a dead letter failed; will retry',
+      );
       message.nak(retryDelayMs(message.info.deliveryCount, this.#retryDelays));
     }
   }
