@@ -7,7 +7,8 @@ export function integerArrayLiteral(values: readonly (bigint | number)[]): strin
   return `{${values.join(',')}}`;
 }
 
-function quoteElement(value: string | null): string {
+/** One element of a text array literal: `NULL`, or the value in double quotes (escaped). */
+export function textArrayElement(value: string | null): string {
   if (value === null) return 'NULL';
   // Inside double quotes only backslash and double quote need escaping; most values have neither.
   if (value.indexOf('"') < 0 && value.indexOf('\\') < 0) return `"${value}"`;
@@ -16,5 +17,5 @@ function quoteElement(value: string | null): string {
 
 /** `{"a","b",NULL}` for text arrays; any string content is safe. */
 export function textArrayLiteral(values: readonly (string | null)[]): string {
-  return `{${values.map(quoteElement).join(',')}}`;
+  return `{${values.map(textArrayElement).join(',')}}`;
 }

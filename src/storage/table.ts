@@ -1,0 +1,290 @@
+// One definition per stored entity: a typed table of columns (name, SQL type, how a domain value
+// is written and read), from which every statement that writes or reads whole rows is generated:
+// the single-row insert, the batched insert over `unnest` arrays, the array parameters of a batch,
+// the SET list of an update and the row → domain mapping. A new column is added once, here, and
+// every write path follows; a definition that no longer matches the domain type fails tsc, and
+// one that no longer matches the database fails the schema test (test/storage/tables.test.ts).
+// Every SQL string is generated when a statement is declared (at module load), never per call:
+// the hot paths run hand-shaped statements and only pay for their parameters.
+import { textArrayElement } from './arrays.ts';
+import type { Queryable, Row } from './database.ts';
+
+export type SqlType = 'text' | 'bigint' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
+
+/** What the schema test compares with `information_schema.columns`. */
+export type ColumnShape = {
+  readonly name: string;
+  readonly type: SqlType;
+  readonly nullable: boolean;
+};
+
+export type Column<Value> = ColumnShape & {
+  /** The value as a query parameter (bigint and Date as the drivers take them). */
+  readonly toParameter: (value: Value) => unknown;
+  /** The value as one element of an array literal: `NULL`, `12`, `"text"`. */
+  readonly toElement: (value: Value) => string;
+  /** The value as the drivers return it (int8 as bigint, timestamptz as Date, jsonb parsed). */
+  readonly fromColumn: (stored: unknown) => Value;
+};
+
+function column<Value>(
+  name: string,
+  type: SqlType,
+  toElement: (value: Value) => string,
+  toParameter: (value: Value) => unknown = (value) => value,
+): Column<Value> {
+  return {
+    name,
+    type,
+    nullable: false,
+    toParameter,
+    toElement,
+    fromColumn: (stored) => stored as Value,
+  };
+}
+
+/** A text column; its type may be narrower (`text<IntentStatus>('status')`, inferred in a definition). */
+export function text<Value extends string = string>(name: string): Column<Value> {
+  return column<Value>(name, 'text', textArrayElement);
+}
+
+export function bigint(name: string): Column<bigint> {
+  return column<bigint>(name, 'bigint', String);
+}
+
+export function integer(name: string): Column<number> {
+  return column<number>(name, 'integer', String);
+}
+
+export function boolean(name: string): Column<boolean> {
+  return column<boolean>(name, 'boolean', (value) => (value ? 'true' : 'false'));
+}
+
+export function timestamptz(name: string): Column<Date> {
+  return column<Date>(name, 'timestamptz', (value) => textArrayElement(value.toISOString()));
+}
+
+/** A jsonb column holding `Value` as JSON (written as its JSON text, read as parsed by the driver). */
+export function jsonb<Value>(name: string): Column<Value> {
+  return column<Value>(
+    name,
+    'jsonb',
+    (value) => textArrayElement(JSON.stringify(value)),
+    (value) => JSON.stringify(value),
+  );
+}
+
+/** The same column, NULL allowed (null in the domain). */
+export function nullable<Value>(inner: Column<Value>): Column<Value | null> {
+  return {
+    ...inner,
+    nullable: true,
+    toParameter: (value) => (value === null ? null : inner.toParameter(value)),
+    toElement: (value) => (value === null ? 'NULL' : inner.toElement(value)),
+    fromColumn: (stored) => (stored === null ? null : inner.fromColumn(stored)),
+  };
+}
+
+/**
+ * A column stored as `stored` holds a richer domain value: converted at the row-mapping edge and
+ * back when written (e.g. a typed union kept in a text column).
+ */
+export function mapped<Domain, Stored>(
+  stored: Column<Stored>,
+  toStored: (value: Domain) => Stored,
+  fromStored: (value: Stored) => Domain,
+): Column<Domain> {
+  return {
+    name: stored.name,
+    type: stored.type,
+    nullable: stored.nullable,
+    toParameter: (value) => stored.toParameter(toStored(value)),
+    toElement: (value) => stored.toElement(toStored(value)),
+    fromColumn: (value) => fromStored(stored.fromColumn(value)),
+  };
+}
+
+/** One column per field of the domain type, each typed with that field's type. */
+export type Columns<Domain> = { readonly [Field in keyof Domain]-?: Column<Domain[Field]> };
+
+export type TableDefinition<Domain> = {
+  readonly name: string;
+  readonly columns: Columns<Domain>;
+  /**
+   * Columns that only SQL writes and the domain never reads (`updated_at`, a sync timestamp):
+   * listed so that the schema test knows every column of the table.
+   */
+  readonly databaseOnly?: readonly ColumnShape[];
+  /** Set to now() by every update. */
+  readonly updatedAt?: string;
+};
+
+/** A statement with its SQL and how its parameters come from a domain value. */
+export type Statement<Input> = {
+  readonly sql: string;
+  readonly parameters: (input: Input) => unknown[];
+};
+
+/** Array parameters of a batch, one array per field, `$first` … in order. */
+export type ArrayParameters<Value> = {
+  /** `$4::text[], $5::bigint[]`, to put in `unnest(…)`. */
+  readonly placeholders: string;
+  /** The names of the unnested columns (the columns' names with a prefix). */
+  readonly names: readonly string[];
+  /** `status = input.i_status, amount = input.i_amount` for an UPDATE … FROM input. */
+  readonly assignments: (input: string) => string;
+  /** The parameter after the last one. */
+  readonly next: number;
+  readonly parameters: (values: readonly Value[]) => string[];
+};
+
+export type Table<Domain> = {
+  readonly name: string;
+  /** Every column, the domain's fields in definition order, then the database-only ones. */
+  readonly shape: readonly ColumnShape[];
+  readonly fromRow: (row: Row) => Domain;
+  /** `INSERT … VALUES ($1, …) RETURNING *` for every column except `except`. */
+  readonly insert: <Except extends keyof Domain = never>(
+    except?: readonly Except[],
+  ) => Statement<Omit<Domain, Except>>;
+  /**
+   * `INSERT … SELECT … FROM unnest($first::type[], …)` inserting a batch of rows, every column;
+   * `where` may filter the unnested rows (named `input`).
+   */
+  readonly insertBatch: (
+    first: number,
+    where?: string,
+  ) => Statement<readonly Domain[]> & { readonly next: number };
+  readonly arrays: <Field extends keyof Domain>(
+    fields: readonly Field[],
+    first: number,
+    prefix: string,
+  ) => ArrayParameters<Pick<Domain, Field>>;
+  /**
+   * `UPDATE … SET <fields>, updated_at = now()[, also] WHERE id = $1 RETURNING *`; `run` returns
+   * the updated row (it must exist).
+   */
+  readonly update: <Field extends keyof Domain>(
+    fields: readonly Field[],
+    also?: string,
+  ) => Update<Pick<Domain, Field>, Domain>;
+};
+
+export type Update<Change, Domain> = {
+  readonly sql: string;
+  readonly parameters: (id: string, change: Change) => unknown[];
+  readonly run: (queryable: Queryable, id: string, change: Change) => Promise<Domain>;
+};
+
+type Entry<Domain> = readonly [keyof Domain & string, Column<unknown>];
+
+function cast(index: number, type: SqlType, array = false): string {
+  return `$${index}::${type}${array ? '[]' : ''}`;
+}
+
+export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<Domain> {
+  const entries = Object.entries(definition.columns) as unknown as Entry<Domain>[];
+  const entryOf = (field: keyof Domain): Entry<Domain> => {
+    const entry = entries.find(([candidate]) => candidate === field);
+    if (entry === undefined) throw new Error(`${definition.name} has no field ${String(field)}`);
+    return entry;
+  };
+  const touch = definition.updatedAt === undefined ? '' : `, ${definition.updatedAt} = now()`;
+  const fromRow = (row: Row): Domain => {
+    const value: Record<string, unknown> = {};
+    for (const [field, stored] of entries) value[field] = stored.fromColumn(row[stored.name]);
+    return value as Domain;
+  };
+  const arrays = <Field extends keyof Domain>(
+    fields: readonly Field[],
+    first: number,
+    prefix: string,
+  ): ArrayParameters<Pick<Domain, Field>> => {
+    const chosen = fields.map(entryOf);
+    const names = chosen.map(([, stored]) => `${prefix}${stored.name}`);
+    return {
+      placeholders: chosen
+        .map(([, stored], index) => cast(first + index, stored.type, true))
+        .join(', '),
+      names,
+      assignments: (input) =>
+        chosen.map(([, stored], index) => `${stored.name} = ${input}.${names[index]}`).join(', '),
+      next: first + chosen.length,
+      parameters: (values) =>
+        chosen.map(([field, stored]) => {
+          let literal = '';
+          for (const value of values) {
+            const element = stored.toElement((value as Record<string, unknown>)[field]);
+            literal = literal === '' ? element : `${literal},${element}`;
+          }
+          return `{${literal}}`;
+        }),
+    };
+  };
+  return {
+    name: definition.name,
+    shape: [
+      ...entries.map(([, { name, type, nullable: allowsNull }]) => ({
+        name,
+        type,
+        nullable: allowsNull,
+      })),
+      ...(definition.databaseOnly ?? []),
+    ],
+    fromRow,
+    insert: (except = []) => {
+      const chosen = entries.filter(
+        ([field]) => !(except as readonly PropertyKey[]).includes(field),
+      );
+      return {
+        sql: `INSERT INTO ${definition.name} (${chosen.map(([, stored]) => stored.name).join(', ')})
+              VALUES (${chosen.map(([, stored], index) => cast(index + 1, stored.type)).join(', ')}) RETURNING *`,
+        parameters: (value) =>
+          chosen.map(([field, stored]) =>
+            stored.toParameter((value as Record<string, unknown>)[field]),
+          ),
+      };
+    },
+    insertBatch: (first, where) => {
+      const input = arrays(
+        entries.map(([field]) => field),
+        first,
+        '',
+      );
+      const names = input.names.join(', ');
+      return {
+        sql: `INSERT INTO ${definition.name} (${names})
+              SELECT ${names} FROM unnest(${input.placeholders}) AS input (${names})${where === undefined ? '' : ` WHERE ${where}`}`,
+        parameters: (values) => input.parameters(values),
+        next: input.next,
+      };
+    },
+    arrays,
+    update: <Field extends keyof Domain>(
+      fields: readonly Field[],
+      also?: string,
+    ): Update<Pick<Domain, Field>, Domain> => {
+      const chosen = fields.map(entryOf);
+      const set = chosen.map(
+        ([, stored], index) => `${stored.name} = ${cast(index + 2, stored.type)}`,
+      );
+      const sql = `UPDATE ${definition.name} SET ${set.join(', ')}${touch}${also === undefined ? '' : `, ${also}`} WHERE id = $1 RETURNING *`;
+      const parameters = (id: string, change: Pick<Domain, Field>): unknown[] => [
+        id,
+        ...chosen.map(([field, stored]) =>
+          stored.toParameter((change as Record<string, unknown>)[field]),
+        ),
+      ];
+      return {
+        sql,
+        parameters,
+        run: async (queryable: Queryable, id: string, change: Pick<Domain, Field>) => {
+          const result = await queryable.query(sql, parameters(id, change));
+          const row = result.rows[0];
+          if (row === undefined) throw new Error(`${definition.name} ${id} does not exist`);
+          return fromRow(row);
+        },
+      };
+    },
+  };
+}
