@@ -131,11 +131,14 @@ export type ArrayParameters<Value> = {
   readonly placeholders: string;
   /** The names of the unnested columns (the columns' names with a prefix). */
   readonly names: readonly string[];
+  /** The columns' own names, to insert into. */
+  readonly columns: readonly string[];
   /** `status = input.i_status, amount = input.i_amount` for an UPDATE … FROM input. */
   readonly assignments: (input: string) => string;
   /** The parameter after the last one. */
   readonly next: number;
-  readonly parameters: (values: readonly Value[]) => string[];
+  /** An undefined value is a row of NULLs (it keeps a batch aligned with its other arrays). */
+  readonly parameters: (values: readonly (Value | undefined)[]) => string[];
 };
 
 export type Table<Domain> = {
@@ -207,17 +210,21 @@ export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<
         .map(([, stored], index) => cast(first + index, stored.type, true))
         .join(', '),
       names,
+      columns: chosen.map(([, stored]) => stored.name),
       assignments: (input) =>
         chosen.map(([, stored], index) => `${stored.name} = ${input}.${names[index]}`).join(', '),
       next: first + chosen.length,
       parameters: (values) =>
         chosen.map(([field, stored]) => {
-          let literal = '';
-          for (const value of values) {
-            const element = stored.toElement((value as Record<string, unknown>)[field]);
-            literal = literal === '' ? element : `${literal},${element}`;
+          const elements = new Array<string>(values.length);
+          for (let index = 0; index < values.length; index++) {
+            const value = values[index];
+            elements[index] =
+              value === undefined
+                ? 'NULL'
+                : stored.toElement((value as Record<string, unknown>)[field]);
           }
-          return `{${literal}}`;
+          return `{${elements.join(',')}}`;
         }),
     };
   };
