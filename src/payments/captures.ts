@@ -9,35 +9,51 @@ import { PaymentError } from './errors.ts';
 import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
+import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt } from './repository.ts';
 import {
-  attemptsOf,
-  findIntent,
-  findIntentWithAttempts,
-  lockAttempt,
-  updateAttempt,
-  updateIntent,
-} from './repository.ts';
-import { moveAttempt, moveIntent } from './state-machine.ts';
+  describePendingOperation,
+  moveAttempt,
+  moveIntent,
+  type PendingOperation,
+} from './state-machine.ts';
+import { paymentAttempts, paymentIntents } from './tables.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
-type Operation = { kind: 'capture'; amount: bigint } | { kind: 'cancel' };
-
-function parseOperation(text: string | null): Operation | undefined {
-  if (text === null) return undefined;
-  if (text === 'cancel') return { kind: 'cancel' };
-  return { kind: 'capture', amount: BigInt(text.slice('capture:'.length)) };
-}
+// What each step writes, generated once from the tables' definitions.
+const startOperation = paymentIntents.update(['pendingOperation']);
+const endOperation = paymentIntents.update(['status', 'pendingOperation']);
+const moveStatus = paymentIntents.update(['status']);
+const cancelAtOnce = paymentIntents.update(['status', 'cancellationReason', 'canceledAt']);
+const startVoid = paymentIntents.update(['pendingOperation', 'cancellationReason']);
+const recordCapturedIntent = paymentIntents.update([
+  'status',
+  'amountReceived',
+  'amountCapturable',
+  'pendingOperation',
+]);
+const recordCapturedAttempt = paymentAttempts.update(['status', 'amountCaptured', 'pspCode']);
+const recordVoidedIntent = paymentIntents.update([
+  'status',
+  'amountCapturable',
+  'pendingOperation',
+  'cancellationReason',
+  'canceledAt',
+]);
+const recordVoidedAttempt = paymentAttempts.update(['status', 'pspCode']);
 
 /**
  * The refusal of a capture or cancel while another operation is in flight: its PSP call may
  * succeed, so the new one must wait for its outcome (else a void could follow a capture the PSP
  * made, or a capture a void).
  */
-function busyWith(id: string, inFlight: Operation, action: 'capture' | 'cancel'): PaymentError {
-  const what = inFlight.kind === 'capture' ? `a capture of ${inFlight.amount}` : 'a cancel';
+function busyWith(
+  id: string,
+  inFlight: PendingOperation,
+  action: 'capture' | 'cancel',
+): PaymentError {
   return new PaymentError(
     'payment_intent_unexpected_state',
-    `You cannot ${action} this PaymentIntent because ${what} is in progress for it; retry once that is resolved.`,
+    `You cannot ${action} this PaymentIntent because ${describePendingOperation(inFlight)} is in progress for it; retry once that is resolved.`,
     { paymentIntentId: id },
   );
 }
@@ -65,7 +81,7 @@ export class Captures {
   ): Promise<IntentWithAttempts> {
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const intent = await this.#lockIntent(tx, merchantId, id);
-      const inFlight = parseOperation(intent.pendingOperation);
+      const inFlight = intent.pendingOperation;
       if (inFlight?.kind === 'cancel') throw busyWith(id, inFlight, 'capture');
       if (inFlight?.kind === 'capture') {
         // The same capture again resumes it; a different one must wait for its outcome.
@@ -78,7 +94,7 @@ export class Captures {
         }
         return { intent, amount: inFlight.amount };
       }
-      moveIntent(id, intent.status, 'succeeded', 'capture');
+      moveIntent(id, intent.status, 'capture');
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       const amount =
         amountToCapture === undefined
@@ -102,7 +118,9 @@ export class Captures {
         );
       }
       return {
-        intent: await updateIntent(tx, id, { pendingOperation: `capture:${amount}` }),
+        intent: await startOperation.run(tx, id, {
+          pendingOperation: { kind: 'capture', amount },
+        }),
         amount,
       };
     });
@@ -116,7 +134,7 @@ export class Captures {
   ): Promise<IntentWithAttempts> {
     const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
-      const inFlight = parseOperation(intent.pendingOperation);
+      const inFlight = intent.pendingOperation;
       if (inFlight?.kind === 'cancel') return 'void';
       if (inFlight?.kind === 'capture') throw busyWith(id, inFlight, 'cancel');
       if (intent.status === 'processing') {
@@ -126,10 +144,10 @@ export class Captures {
           { paymentIntentId: id },
         );
       }
-      moveIntent(id, intent.status, 'canceled', 'cancel');
-      if (intent.status !== 'requires_capture') {
-        await updateIntent(tx, id, {
-          status: 'canceled',
+      const next = moveIntent(id, intent.status, 'cancel');
+      if (next === 'canceled') {
+        await cancelAtOnce.run(tx, id, {
+          status: next,
           cancellationReason: reason ?? null,
           canceledAt: new Date(),
         });
@@ -138,8 +156,8 @@ export class Captures {
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       if (connectorNamed(this.#dependencies, attempt.connector).capabilities.void) {
-        await updateIntent(tx, id, {
-          pendingOperation: 'cancel',
+        await startVoid.run(tx, id, {
+          pendingOperation: { kind: 'cancel' },
           cancellationReason: reason ?? null,
         });
         return 'void';
@@ -161,8 +179,8 @@ export class Captures {
   /** Re-drives a capture or cancel whose outcome was not recorded. */
   async resume(merchantId: string, id: string): Promise<void> {
     const intent = await findIntent(this.#dependencies.database, merchantId, id, false);
-    const operation = parseOperation(intent?.pendingOperation ?? null);
-    if (intent === undefined || operation === undefined) return;
+    const operation = intent?.pendingOperation ?? null;
+    if (intent === undefined || operation === null) return;
     if (operation.kind === 'capture')
       await this.#driveCapture(merchantId, intent, operation.amount).catch(ignoreExpectedFailure);
     else await this.#driveVoid(merchantId, id).catch(ignoreExpectedFailure);
@@ -197,19 +215,18 @@ export class Captures {
     const price = await dependencies.settings.price(merchantId, attempt.currency);
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
-      if (parseOperation(current.pendingOperation)?.kind !== 'capture') return;
+      if (current.pendingOperation?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'captured')
         await this.#recordCapture(tx, current, locked, amount, outcome, price);
       else if (outcome.status === 'failed') {
-        await updateIntent(tx, intent.id, {
+        await endOperation.run(tx, intent.id, {
           pendingOperation: null,
-          status: current.status === 'processing' ? 'requires_capture' : current.status,
+          status: moveIntent(intent.id, current.status, 'capture_failed'),
         });
-      } else if (current.status !== 'processing') {
-        await updateIntent(tx, intent.id, {
-          status: moveIntent(intent.id, current.status, 'processing', 'capture'),
-        });
+      } else {
+        const next = moveIntent(intent.id, current.status, 'capture_unknown');
+        if (next !== current.status) await moveStatus.run(tx, intent.id, { status: next });
       }
     });
     if (outcome.status === 'failed') {
@@ -230,13 +247,13 @@ export class Captures {
     outcome: PaymentOutcome,
     price: Price,
   ): Promise<void> {
-    await updateAttempt(tx, attempt.id, {
+    await recordCapturedAttempt.run(tx, attempt.id, {
       status: moveAttempt(attempt.id, attempt.status, 'captured'),
       amountCaptured: amount,
       pspCode: outcome.pspCode ?? null,
     });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
+    await recordCapturedIntent.run(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'capture_succeeded'),
       amountReceived: amount,
       amountCapturable: 0n,
       pendingOperation: null,
@@ -272,19 +289,19 @@ export class Captures {
     );
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, id);
-      if (parseOperation(current.pendingOperation)?.kind !== 'cancel') return;
+      if (current.pendingOperation?.kind !== 'cancel') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'voided')
         await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
       else if (outcome.status === 'failed')
-        await updateIntent(tx, id, {
+        await endOperation.run(tx, id, {
           pendingOperation: null,
-          status: current.status === 'processing' ? 'requires_capture' : current.status,
+          status: moveIntent(id, current.status, 'void_failed'),
         });
-      else if (current.status !== 'processing')
-        await updateIntent(tx, id, {
-          status: moveIntent(id, current.status, 'processing', 'cancel'),
-        });
+      else {
+        const next = moveIntent(id, current.status, 'void_unknown');
+        if (next !== current.status) await moveStatus.run(tx, id, { status: next });
+      }
     });
     if (outcome.status === 'failed') {
       throw new PaymentError(
@@ -303,12 +320,12 @@ export class Captures {
     outcome: PaymentOutcome,
     reason: string | null,
   ): Promise<void> {
-    await updateAttempt(tx, attempt.id, {
+    await recordVoidedAttempt.run(tx, attempt.id, {
       status: moveAttempt(attempt.id, attempt.status, 'voided'),
       pspCode: outcome.pspCode ?? null,
     });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'),
+    await recordVoidedIntent.run(tx, intent.id, {
+      status: moveIntent(intent.id, intent.status, 'void_succeeded'),
       amountCapturable: 0n,
       pendingOperation: null,
       cancellationReason: reason,

@@ -8,9 +8,22 @@ import type { PaymentOutcome } from '../connectors/types.ts';
 import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { orphanCaptureAndRefund } from './postings.ts';
-import { attemptsOf, findIntent, updateAttempt, type AttemptChange } from './repository.ts';
-import { moveAttempt } from './state-machine.ts';
+import {
+  attemptOutcomeOf,
+  attemptsOf,
+  findIntent,
+  updateAttemptOutcome,
+  updateSyncedAttemptOutcome,
+  type AttemptOutcome,
+} from './repository.ts';
+import { isUnresolvedAttempt, moveAttempt } from './state-machine.ts';
 import type { Attempt } from './types.ts';
+
+/** What an orphan's outcome changes; the other outcome fields keep their values. */
+type OrphanChange = Partial<AttemptOutcome> & {
+  readonly status: Attempt['status'];
+  readonly synced?: boolean;
+};
 
 export class Orphans {
   readonly #dependencies: PaymentsDependencies;
@@ -137,7 +150,7 @@ export class Orphans {
   async #record(
     merchantId: string,
     attempt: Attempt,
-    change: AttemptChange & { status: Attempt['status'] },
+    change: OrphanChange,
     capturedAndRefunded?: bigint,
   ): Promise<void> {
     await this.#ledger.transaction(async (tx) => {
@@ -145,12 +158,7 @@ export class Orphans {
       const locked = (await attemptsOf(tx, [attempt.paymentIntentId], true)).find(
         (candidate) => candidate.id === attempt.id,
       );
-      if (
-        locked === undefined ||
-        !locked.abandoned ||
-        (locked.status !== 'pending' && locked.status !== 'unknown')
-      )
-        return;
+      if (locked === undefined || !locked.abandoned || !isUnresolvedAttempt(locked)) return;
       // Validate the moves the PSP made (unknown → authorized → voided, unknown → captured → refunded).
       const path: Attempt['status'][] =
         change.status === 'refunded'
@@ -159,7 +167,9 @@ export class Orphans {
             ? ['authorized', 'voided']
             : [change.status];
       path.reduce((from, to) => moveAttempt(locked.id, from, to), locked.status);
-      await updateAttempt(tx, locked.id, change);
+      const { synced, ...fields } = change;
+      const statement = synced === true ? updateSyncedAttemptOutcome : updateAttemptOutcome;
+      await statement.run(tx, locked.id, { ...attemptOutcomeOf(locked), ...fields });
       if (capturedAndRefunded !== undefined) {
         const movement = { merchantId, connector: locked.connector, currency: locked.currency };
         await this.#ledger.post(

@@ -8,6 +8,7 @@
 import type { Ledger, Leg, TransferRequest } from '../ledger/index.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
+import { bigint, defineTable, jsonb, text, timestamptz } from '../storage/table.ts';
 import { paymentAccounts, type Movement } from './postings.ts';
 
 type StoredLeg = {
@@ -24,13 +25,29 @@ type StoredTransfer = {
   amount?: string;
   description?: string;
 };
-type OutboxRow = {
-  id: bigint;
-  merchant_id: string;
-  connector: string;
-  currency: string;
-  transfers: StoredTransfer[];
+/** A row of `ledger_outbox`: the postings of one committed change, waiting to be posted. */
+export type OutboxEntry = {
+  readonly id: bigint;
+  readonly merchantId: string;
+  readonly connector: string;
+  readonly currency: string;
+  readonly transfers: readonly StoredTransfer[];
 };
+
+/** Written by `post` and by the fast record path's statement (record.ts), read by the poster. */
+export const ledgerOutbox = defineTable<OutboxEntry>({
+  name: 'ledger_outbox',
+  columns: {
+    id: bigint('id'),
+    merchantId: text('merchant_id'),
+    connector: text('connector'),
+    currency: text('currency'),
+    transfers: jsonb('transfers'),
+  },
+  // The sweeper posts rows left behind by a crash after a while.
+  databaseOnly: [timestamptz('created_at')],
+});
+const insertOutboxEntry = ledgerOutbox.insert(['id']);
 
 function store(transfer: TransferRequest): StoredTransfer {
   const stored: StoredTransfer = { kind: transfer.kind, id: transfer.id };
@@ -66,11 +83,21 @@ function restore(stored: StoredTransfer): TransferRequest {
 /** The outbox's `transfers` column for these transfers (undefined ones are skipped), or null when none remain. */
 export function storedTransfers(
   transfers: readonly (TransferRequest | undefined)[],
-): string | null {
+): StoredTransfer[] | null {
   const requests = transfers.filter(
     (transfer): transfer is TransferRequest => transfer !== undefined,
   );
-  return requests.length === 0 ? null : JSON.stringify(requests.map(store));
+  return requests.length === 0 ? null : requests.map(store);
+}
+
+/** The outbox row a posting writes (without its id, drawn by the database), or undefined when it has no transfer. */
+export function outboxEntry(
+  posting: PostingRequest | undefined,
+): Omit<OutboxEntry, 'id'> | undefined {
+  const transfers = posting === undefined ? null : storedTransfers(posting.transfers);
+  if (posting === undefined || transfers === null) return undefined;
+  const { merchantId, connector, currency } = posting.movement;
+  return { merchantId, connector, currency, transfers };
 }
 
 /** The postings of one state change: whose accounts, and the transfers. */
@@ -158,14 +185,14 @@ export class PaymentLedger {
     movement: Movement,
     transfers: readonly (TransferRequest | undefined)[],
   ): Promise<void> {
-    const stored = storedTransfers(transfers);
-    if (stored === null) return;
+    const entry = outboxEntry({ movement, transfers });
+    if (entry === undefined) return;
     const written = this.#written.get(tx);
     if (written === undefined)
       throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
     const inserted = await tx.query<{ id: bigint }>(
-      'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ($1, $2, $3, $4::jsonb) RETURNING id',
-      [movement.merchantId, movement.connector, movement.currency, stored],
+      insertOutboxEntry.sql,
+      insertOutboxEntry.parameters(entry),
     );
     written.push({ id: (inserted.rows[0] as { id: bigint }).id, movement });
   }
@@ -184,22 +211,19 @@ export class PaymentLedger {
   /** One ledger transaction for many outbox rows, in id order; a row is deleted once posted. */
   async #postRows(ids: readonly bigint[]): Promise<true[]> {
     await this.#database.transaction(async (tx) => {
-      const rows = await tx.query<OutboxRow>(
-        'SELECT id, merchant_id, connector, currency, transfers FROM ledger_outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED',
-        [ids],
-      );
-      if (rows.rows.length === 0) return;
-      for (const row of rows.rows)
-        await this.#ensureAccounts(tx, {
-          merchantId: row.merchant_id,
-          connector: row.connector,
-          currency: row.currency,
-        });
-      const requests = rows.rows.flatMap((row) => row.transfers.map(restore));
+      const rows = (
+        await tx.query(
+          'SELECT * FROM ledger_outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED',
+          [ids],
+        )
+      ).rows.map(ledgerOutbox.fromRow);
+      if (rows.length === 0) return;
+      for (const row of rows) await this.#ensureAccounts(tx, row);
+      const requests = rows.flatMap((row) => row.transfers.map(restore));
       const results = await this.#ledger.transferBatchWithin(tx, requests);
       const done: bigint[] = [];
       let index = 0;
-      for (const row of rows.rows) {
+      for (const row of rows) {
         const rowResults = results.slice(index, index + row.transfers.length);
         index += row.transfers.length;
         const refused = rowResults.find((result) => result.status === 'rejected');

@@ -25,6 +25,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../storage/database.ts';
 import { simulatorWebhookSecret, type MerchantConnector } from './merchant-settings.ts';
 import type { IntentWithAttempts } from './types.ts';
+import { formatPendingOperation } from './state-machine.ts';
 
 /** What the receiver needs of the payments service. */
 export type WebhookPayments = {
@@ -204,7 +205,7 @@ export class PspWebhooks {
     if (attempt === undefined || attempt.status === 'pending' || attempt.status === 'unknown')
       return "the attempt's outcome is still unknown";
     if (synced.intent.pendingOperation !== null)
-      return `the ${synced.intent.pendingOperation} in flight is still unresolved`;
+      return `the ${formatPendingOperation(synced.intent.pendingOperation)} in flight is still unresolved`;
     const refunds = await this.#database.query(
       "SELECT 1 FROM refunds WHERE payment_intent_id = $1 AND status = 'pending' LIMIT 1",
       [target.paymentIntentId],

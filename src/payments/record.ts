@@ -16,12 +16,17 @@
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
 import { sqlState, type Queryable } from '../storage/database.ts';
-import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
+import { textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import type { PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
 import type { Orphans } from './orphans.ts';
-import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
+import {
+  ledgerOutbox,
+  outboxEntry,
+  type PaymentLedger,
+  type PostingRequest,
+} from './payment-ledger.ts';
 import {
   authorizationHold,
   directCapture,
@@ -31,18 +36,55 @@ import {
   type Price,
 } from './postings.ts';
 import {
+  attemptOutcomeFields,
+  attemptOutcomeOf,
   findIntentWithAttempts,
   lockIntentAndAttempt,
-  updateAttempt,
-  updateIntent,
+  updateAttemptOutcome,
+  updateSyncedAttemptOutcome,
+  type AttemptOutcome,
 } from './repository.ts';
-import { moveAttempt, moveIntent } from './state-machine.ts';
+import {
+  awaitsAuthorization,
+  awaitsAuthorizationSql,
+  isUnresolvedAttempt,
+  moveAttempt,
+  moveIntent,
+  outcomeActions,
+} from './state-machine.ts';
+import { paymentAttempts, paymentIntents } from './tables.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
 
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
+/** The fields of an intent that an authorization's outcome writes. */
+const intentOutcomeFields = [
+  'status',
+  'amountCapturable',
+  'amountReceived',
+  'lastPaymentError',
+] as const satisfies readonly (keyof PaymentIntent)[];
+
+export type IntentOutcome = Pick<PaymentIntent, (typeof intentOutcomeFields)[number]>;
+
+/**
+ * What an outcome writes: THE change value both record paths apply. `intent` is undefined when
+ * the intent stays as it is (the outcome is still unknown). `synced`: the outcome was learned by
+ * asking the PSP, which counts as one more sync of the attempt.
+ */
+export type OutcomeChange = {
+  readonly intent: IntentOutcome | undefined;
+  readonly attempt: AttemptOutcome;
+  readonly synced: boolean;
+};
+
+const updateIntentOutcome = paymentIntents.update(intentOutcomeFields);
+const abandonAttempt = paymentAttempts.update(['status', 'abandoned']);
+
 /** Everything an outcome changes, computed before anything is written. */
 export type Plan = {
+  readonly change: OutcomeChange;
+  /** The intent and the attempt after the change. */
   readonly intent: PaymentIntent;
   readonly attempt: Attempt;
   readonly postings: PostingRequest | undefined;
@@ -63,8 +105,7 @@ export function isLiveAttempt(
   attempts: readonly Attempt[],
   attempt: Attempt,
 ): boolean {
-  if (attempt.abandoned || intent.status !== 'processing' || intent.pendingOperation !== null)
-    return false;
+  if (attempt.abandoned || !awaitsAuthorization(intent)) return false;
   const later = attempts.slice(attempts.findIndex((candidate) => candidate.id === attempt.id) + 1);
   return later.every((candidate) => candidate.abandoned);
 }
@@ -85,36 +126,49 @@ export function plan(
   const pspReference = outcome.pspReference ?? attempt.pspReference;
   const pspCode = outcome.pspCode ?? null;
   const finish = (next: {
-    intent: PaymentIntent;
-    attempt: Attempt;
+    intent?: IntentOutcome;
+    attempt: AttemptOutcome;
     postings?: PostingRequest;
     eventType?: Parameters<typeof intentEvent>[0];
-  }): Plan => ({
-    intent: next.intent,
-    attempt: next.attempt,
-    postings: next.postings,
-    event:
-      next.eventType === undefined
-        ? undefined
-        : intentEvent(next.eventType, {
-            intent: next.intent,
-            attempts: withAttempt(attempts, next.attempt),
-          }),
-  });
+  }): Plan => {
+    const after = {
+      intent: next.intent === undefined ? intent : { ...intent, ...next.intent },
+      attempt: {
+        ...attempt,
+        ...next.attempt,
+        syncCount: attempt.syncCount + (options.synced ? 1 : 0),
+      },
+    };
+    return {
+      change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
+      ...after,
+      postings: next.postings,
+      event:
+        next.eventType === undefined
+          ? undefined
+          : intentEvent(next.eventType, {
+              intent: after.intent,
+              attempts: withAttempt(attempts, after.attempt),
+            }),
+    };
+  };
+  const unchanged = attemptOutcomeOf(attempt);
   switch (outcome.status) {
-    case 'authorized':
+    case 'authorized': {
+      // The intent is checked first: an outcome for an intent that no longer waits is a typed error.
+      const status = moveIntent(intent.id, intent.status, outcomeActions.authorized);
       return finish({
         attempt: {
-          ...attempt,
+          ...unchanged,
           status: moveAttempt(attempt.id, attempt.status, 'authorized'),
           pspReference,
           amountAuthorized: attempt.amount,
           pspCode,
         },
         intent: {
-          ...intent,
-          status: moveIntent(intent.id, intent.status, 'requires_capture', 'authorize'),
+          status,
           amountCapturable: attempt.amount,
+          amountReceived: intent.amountReceived,
           lastPaymentError: null,
         },
         postings: {
@@ -123,11 +177,13 @@ export function plan(
         },
         eventType: 'payment_intent.amount_capturable_updated',
       });
+    }
     case 'captured': {
+      const status = moveIntent(intent.id, intent.status, outcomeActions.captured);
       const amount = outcome.amountCaptured ?? attempt.amount;
       return finish({
         attempt: {
-          ...attempt,
+          ...unchanged,
           status: moveAttempt(attempt.id, attempt.status, 'captured'),
           pspReference,
           amountAuthorized: attempt.amount,
@@ -135,8 +191,7 @@ export function plan(
           pspCode,
         },
         intent: {
-          ...intent,
-          status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
+          status,
           amountReceived: amount,
           amountCapturable: 0n,
           lastPaymentError: null,
@@ -166,17 +221,16 @@ export function plan(
           'processing_error',
         );
       }
+      moveIntent(intent.id, intent.status, outcomeActions.unknown);
       const firstTime = attempt.status === 'pending';
       return finish({
         attempt: {
-          ...attempt,
+          ...unchanged,
           status: moveAttempt(attempt.id, attempt.status, 'unknown'),
           pspReference,
           pspCode,
           failureMessage: outcome.message ?? null,
-          syncCount: attempt.syncCount + (options.synced ? 1 : 0),
         },
-        intent,
         // The merchant hears once that the outcome is pending, not on every sync that learns nothing.
         eventType: firstTime ? 'payment_intent.processing' : undefined,
       });
@@ -190,15 +244,16 @@ function failed(
   outcome: PaymentOutcome,
   message: string,
   finish: (next: {
-    intent: PaymentIntent;
-    attempt: Attempt;
+    intent: IntentOutcome;
+    attempt: AttemptOutcome;
     eventType: 'payment_intent.payment_failed';
   }) => Plan,
   code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined',
 ): Plan {
+  const status = moveIntent(intent.id, intent.status, outcomeActions.failed);
   return finish({
     attempt: {
-      ...attempt,
+      ...attemptOutcomeOf(attempt),
       status: moveAttempt(attempt.id, attempt.status, 'failed'),
       pspReference: outcome.pspReference ?? attempt.pspReference,
       declineCode: outcome.declineCode ?? null,
@@ -206,8 +261,9 @@ function failed(
       failureMessage: message,
     },
     intent: {
-      ...intent,
-      status: moveIntent(intent.id, intent.status, 'requires_payment_method', 'fail'),
+      status,
+      amountCapturable: intent.amountCapturable,
+      amountReceived: intent.amountReceived,
       lastPaymentError: {
         code,
         ...(outcome.declineCode === undefined ? {} : { decline_code: outcome.declineCode }),
@@ -218,49 +274,55 @@ function failed(
   });
 }
 
+// The fast path's parameters: $1 intent ids, $2 attempt ids, $3 the attempts' statuses the plans
+// were made from, then the intents' and the attempts' outcome fields (generated from the tables'
+// definitions), the ledger outbox row's four, and the events' five.
+const intentInput = paymentIntents.arrays(intentOutcomeFields, 4, 'i_');
+const attemptInput = paymentAttempts.arrays(attemptOutcomeFields, intentInput.next, 'a_');
+const outboxInput = ledgerOutbox.arrays(
+  ['merchantId', 'connector', 'currency', 'transfers'],
+  attemptInput.next,
+  'o_',
+);
+
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
  * each: an outcome applies only if its attempt is still in the status it was planned from and not
- * abandoned, and its intent still processing (an attempt resumed while unknown keeps its status
- * when a failover abandons it: the status alone would not tell). Its ledger outbox row takes an
- * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
+ * abandoned, and its intent still waits for the outcome (an attempt resumed while unknown keeps
+ * its status when a failover abandons it: the status alone would not tell). Its ledger outbox row
+ * takes an id drawn here, so that each caller learns its own.
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
  */
 const fastRecordSql = `
   WITH input AS (
     SELECT t.*, nextval('ledger_outbox_id_seq') AS outbox_id
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
-                  $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[],
-                  $15::text[], $16::text[], $17::text[], $18::text[])
-           WITH ORDINALITY AS t (intent_id, attempt_id, before_status, status, amount_capturable, amount_received, last_payment_error,
-                                 attempt_status, psp_reference, amount_authorized, amount_captured, decline_code, psp_code, failure_message,
-                                 merchant_id, connector, currency, transfers, position)
+      FROM unnest($1::text[], $2::text[], $3::text[], ${intentInput.placeholders},
+                  ${attemptInput.placeholders}, ${outboxInput.placeholders})
+           WITH ORDINALITY AS t (intent_id, attempt_id, before_status, ${intentInput.names.join(', ')},
+                                 ${attemptInput.names.join(', ')}, ${outboxInput.names.join(', ')}, position)
   ), i AS (
     UPDATE payment_intents p
-       SET status = input.status, amount_capturable = input.amount_capturable, amount_received = input.amount_received,
-           last_payment_error = input.last_payment_error::jsonb, updated_at = now()
+       SET ${intentInput.assignments('input')}, updated_at = now()
       FROM input
-     WHERE p.id = ANY($1::text[]) AND p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
+     WHERE p.id = ANY($1::text[]) AND p.id = input.intent_id AND ${awaitsAuthorizationSql('p')}
        AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status AND NOT x.abandoned)
     RETURNING p.id
   ), a AS (
     UPDATE payment_attempts t
-       SET status = input.attempt_status, psp_reference = input.psp_reference, amount_authorized = input.amount_authorized,
-           amount_captured = input.amount_captured, decline_code = input.decline_code, psp_code = input.psp_code,
-           failure_message = input.failure_message, updated_at = now()
+       SET ${attemptInput.assignments('input')}, updated_at = now()
       FROM input
      WHERE t.id = ANY($2::text[]) AND t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
-    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
-    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb FROM input
-     WHERE transfers IS NOT NULL AND position IN (SELECT position FROM a)
+    INSERT INTO ledger_outbox (id, ${outboxInput.columns.join(', ')}) OVERRIDING SYSTEM VALUE
+    SELECT outbox_id, ${outboxInput.names.join(', ')} FROM input
+     WHERE o_transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)')}
+  ), ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)')}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
-         CASE WHEN input.transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
+         CASE WHEN input.o_transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
     FROM input ORDER BY input.position`;
 
 /** Raised by payrail_assert when an intent changed but its attempt did not: the statement is undone. */
@@ -272,49 +334,36 @@ export type FastRecord = { readonly before: Attempt; readonly planned: Plan };
 /** Whether it applied, and the id of its ledger outbox row if it wrote one. */
 export type FastRecorded = { readonly applied: boolean; readonly ledgerOutboxId: bigint | null };
 
+/** Whether the fast path can write this change: it moves the intent and is not a sync's. */
+function fastChange(change: OutcomeChange): change is OutcomeChange & { intent: IntentOutcome } {
+  return change.intent !== undefined && !change.synced;
+}
+
 /**
  * The fast path's statement and parameters for a batch of outcomes of different intents: each
  * applies only if its attempt is still in `before`'s status and not abandoned, and its intent
- * still processing.
+ * still waits for the outcome. Each writes its plan's change, as the locked path does.
  * It returns one row per outcome, in order, saying whether it applied.
  */
 export function compareAndSetStatement(records: readonly FastRecord[]): {
   sql: string;
   parameters: unknown[];
 } {
-  const column = <T>(value: (record: FastRecord) => T) => records.map(value);
-  const intent = <T>(value: (planned: Plan['intent']) => T) =>
-    column(({ planned }) => value(planned.intent));
-  const attempt = <T>(value: (planned: Attempt) => T) =>
-    column(({ planned }) => value(planned.attempt));
+  const changes = records.map(({ planned }) => {
+    if (!fastChange(planned.change))
+      throw new Error('the fast path writes only unsynced, final outcomes');
+    return planned.change;
+  });
   return {
     sql: fastRecordSql,
     parameters: [
-      textArrayLiteral(intent((it) => it.id)),
-      textArrayLiteral(attempt((it) => it.id)),
-      textArrayLiteral(column(({ before }) => before.status)),
-      textArrayLiteral(intent((it) => it.status)),
-      integerArrayLiteral(intent((it) => it.amountCapturable)),
-      integerArrayLiteral(intent((it) => it.amountReceived)),
-      textArrayLiteral(
-        intent((it) => (it.lastPaymentError === null ? null : JSON.stringify(it.lastPaymentError))),
-      ),
-      textArrayLiteral(attempt((it) => it.status)),
-      textArrayLiteral(attempt((it) => it.pspReference)),
-      integerArrayLiteral(attempt((it) => it.amountAuthorized)),
-      integerArrayLiteral(attempt((it) => it.amountCaptured)),
-      textArrayLiteral(attempt((it) => it.declineCode)),
-      textArrayLiteral(attempt((it) => it.pspCode)),
-      textArrayLiteral(attempt((it) => it.failureMessage)),
-      textArrayLiteral(column(({ planned }) => planned.postings?.movement.merchantId ?? null)),
-      textArrayLiteral(column(({ planned }) => planned.postings?.movement.connector ?? null)),
-      textArrayLiteral(column(({ planned }) => planned.postings?.movement.currency ?? null)),
-      textArrayLiteral(
-        column(({ planned }) =>
-          planned.postings === undefined ? null : storedTransfers(planned.postings.transfers),
-        ),
-      ),
-      ...eventParameters(column(({ planned }) => planned.event)),
+      textArrayLiteral(records.map(({ planned }) => planned.intent.id)),
+      textArrayLiteral(records.map(({ planned }) => planned.attempt.id)),
+      textArrayLiteral(records.map(({ before }) => before.status)),
+      ...intentInput.parameters(changes.map((change) => change.intent)),
+      ...attemptInput.parameters(changes.map((change) => change.attempt)),
+      ...outboxInput.parameters(records.map(({ planned }) => outboxEntry(planned.postings))),
+      ...eventParameters(records.map(({ planned }) => planned.event)),
     ],
   };
 }
@@ -411,9 +460,9 @@ export class AuthorizationRecorder {
     price: Price,
     options: RecordOptions,
   ): Promise<IntentWithAttempts | undefined> {
-    if (known.intent.status !== 'processing' || known.intent.pendingOperation !== null)
-      return undefined;
+    if (!awaitsAuthorization(known.intent)) return undefined;
     const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
+    if (!fastChange(planned.change)) return undefined;
     let recorded: FastRecorded;
     try {
       recorded = await this.#fast.submit({ before: known.attempt, planned });
@@ -453,7 +502,7 @@ async function recordLocked(
       intentId,
       attemptId,
     );
-    const unresolved = attempt.status === 'pending' || attempt.status === 'unknown';
+    const unresolved = isUnresolvedAttempt(attempt);
     // A charge the PSP made for an attempt Payrail had failed (e.g. as never seen) is an orphan too.
     const chargedAfterFailing =
       attempt.status === 'failed' &&
@@ -463,35 +512,38 @@ async function recordLocked(
       const orphan =
         attempt.abandoned && unresolved
           ? attempt
-          : await updateAttempt(tx, attempt.id, {
+          : await abandonAttempt.run(tx, attempt.id, {
               status: moveAttempt(attempt.id, attempt.status, 'unknown'),
               abandoned: true,
             });
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
     const planned = plan(intent, attempts, attempt, outcome, price, options);
-    const updatedAttempt = await updateAttempt(tx, attempt.id, {
-      status: planned.attempt.status,
-      pspReference: planned.attempt.pspReference,
-      amountAuthorized: planned.attempt.amountAuthorized,
-      amountCaptured: planned.attempt.amountCaptured,
-      declineCode: planned.attempt.declineCode,
-      pspCode: planned.attempt.pspCode,
-      failureMessage: planned.attempt.failureMessage,
-      synced: options.synced,
-    });
-    const updatedIntent =
-      planned.intent === intent
-        ? intent
-        : await updateIntent(tx, intent.id, {
-            status: planned.intent.status,
-            amountCapturable: planned.intent.amountCapturable,
-            amountReceived: planned.intent.amountReceived,
-            lastPaymentError: planned.intent.lastPaymentError,
-          });
+    const { updatedIntent, updatedAttempt } = await applyOutcome(
+      tx,
+      intent,
+      attempt,
+      planned.change,
+    );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
     if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
+}
+
+/** Writes an outcome's change under the intent's lock (the locked path's half of the record). */
+async function applyOutcome(
+  tx: Queryable,
+  intent: PaymentIntent,
+  attempt: Attempt,
+  change: OutcomeChange,
+): Promise<{ updatedIntent: PaymentIntent; updatedAttempt: Attempt }> {
+  const attemptStatement = change.synced ? updateSyncedAttemptOutcome : updateAttemptOutcome;
+  const updatedAttempt = await attemptStatement.run(tx, attempt.id, change.attempt);
+  const updatedIntent =
+    change.intent === undefined
+      ? intent
+      : await updateIntentOutcome.run(tx, intent.id, change.intent);
+  return { updatedIntent, updatedAttempt };
 }

@@ -19,10 +19,14 @@ import {
   insertRefund,
   listRefunds,
   refundsOf,
-  updateIntent,
-  updateRefund,
 } from './repository.ts';
+import { paymentIntents, refunds } from './tables.ts';
 import type { Metadata, PaymentIntent, Refund, RefundReason } from './types.ts';
+
+// What each step writes, generated once from the tables' definitions.
+const reserveAmount = paymentIntents.update(['amountRefunding']);
+const settleAmounts = paymentIntents.update(['amountRefunded', 'amountRefunding']);
+const recordOutcome = refunds.update(['status', 'pspReference', 'failureReason']);
 
 export type CreateRefundInput = {
   readonly paymentIntent: string;
@@ -113,11 +117,14 @@ export class Refunds {
       attemptId: attempt.id,
       amount,
       currency: intent.currency,
+      status: 'pending',
       reason: input.reason ?? null,
       pspIdempotencyKey: `refund_${id}`,
+      pspReference: null,
+      failureReason: null,
       metadata: input.metadata ?? {},
     });
-    await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
+    await reserveAmount.run(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
     await insertEvents(tx, [refundEvent('refund.created', refund)]);
     return refund;
   }
@@ -194,15 +201,16 @@ export class Refunds {
     if (intent === undefined || locked === undefined || locked.status !== 'pending')
       return locked ?? refund;
     if (outcome.status === 'succeeded') {
-      const updated = await updateIntent(tx, intent.id, {
+      const updated = await settleAmounts.run(tx, intent.id, {
         amountRefunded: intent.amountRefunded + locked.amount,
         amountRefunding: intent.amountRefunding - locked.amount,
       });
       const movement = { merchantId, connector, currency: locked.currency };
       await this.#ledger.post(tx, movement, [refundTransfer(locked.id, movement, locked.amount)]);
-      const succeeded = await updateRefund(tx, locked.id, {
+      const succeeded = await recordOutcome.run(tx, locked.id, {
         status: 'succeeded',
-        pspReference: outcome.pspRefundReference ?? null,
+        pspReference: outcome.pspRefundReference ?? locked.pspReference,
+        failureReason: null,
       });
       const attempt = (await attemptsOf(tx, [intent.id])).find(
         (candidate) => candidate.id === succeeded.attemptId,
@@ -215,11 +223,12 @@ export class Refunds {
       return succeeded;
     }
     if (outcome.status === 'failed') {
-      await updateIntent(tx, intent.id, {
+      await reserveAmount.run(tx, intent.id, {
         amountRefunding: intent.amountRefunding - locked.amount,
       });
-      const refused = await updateRefund(tx, locked.id, {
+      const refused = await recordOutcome.run(tx, locked.id, {
         status: 'failed',
+        pspReference: locked.pspReference,
         failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
       });
       await insertEvents(tx, [refundEvent('refund.failed', refused)]);

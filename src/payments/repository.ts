@@ -1,152 +1,34 @@
 // SQL for payment intents, attempts and refunds. Every read that precedes a change locks its
-// row (FOR UPDATE), so concurrent requests on one payment are serialized.
+// row (FOR UPDATE), so concurrent requests on one payment are serialized. Inserts and row
+// mappings come from the tables' definitions (tables.ts); updates are declared where they are
+// made, from the same definitions, each with the fields it changes.
 import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
-import type { Queryable } from '../storage/database.ts';
-import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
+import type { Queryable, Row } from '../storage/database.ts';
+import { paymentAttempts, paymentIntents, refunds } from './tables.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
-type IntentRow = {
-  id: string;
-  merchant_id: string;
-  amount: bigint;
-  currency: string;
-  status: PaymentIntent['status'];
-  capture_method: PaymentIntent['captureMethod'];
-  payment_method_id: string | null;
-  connector: string | null;
-  amount_capturable: bigint;
-  amount_received: bigint;
-  amount_refunded: bigint;
-  amount_refunding: bigint;
-  pending_operation: string | null;
-  description: string | null;
-  metadata: Record<string, string>;
-  last_payment_error: PaymentIntent['lastPaymentError'];
-  cancellation_reason: string | null;
-  canceled_at: Date | null;
-  created_at: Date;
-};
+type IntentRow = Row;
+type AttemptRow = Row;
+type RefundRow = Row;
 
-function intentFromRow(row: IntentRow): PaymentIntent {
-  return {
-    id: row.id,
-    merchantId: row.merchant_id,
-    amount: row.amount,
-    currency: row.currency,
-    status: row.status,
-    captureMethod: row.capture_method,
-    paymentMethodId: row.payment_method_id,
-    connector: row.connector,
-    amountCapturable: row.amount_capturable,
-    amountReceived: row.amount_received,
-    amountRefunded: row.amount_refunded,
-    amountRefunding: row.amount_refunding,
-    pendingOperation: row.pending_operation,
-    description: row.description,
-    metadata: row.metadata,
-    lastPaymentError: row.last_payment_error,
-    cancellationReason: row.cancellation_reason,
-    canceledAt: row.canceled_at,
-    createdAt: row.created_at,
-  };
-}
+const intentFromRow = paymentIntents.fromRow;
+const attemptFromRow = paymentAttempts.fromRow;
+const refundFromRow = refunds.fromRow;
 
-type AttemptRow = {
-  id: string;
-  payment_intent_id: string;
-  merchant_id: string;
-  connector: string;
-  status: Attempt['status'];
-  amount: bigint;
-  currency: string;
-  capture_method: Attempt['captureMethod'];
-  psp_idempotency_key: string;
-  psp_reference: string | null;
-  amount_authorized: bigint;
-  amount_captured: bigint;
-  decline_code: string | null;
-  psp_code: string | null;
-  failure_message: string | null;
-  sync_count: number;
-  abandoned: boolean;
-  created_at: Date;
-};
+const insertIntentStatement = paymentIntents.insert();
+const insertAttemptStatement = paymentAttempts.insert();
+// created_at is the database's clock, as it was before the definition.
+const insertRefundStatement = refunds.insert(['createdAt']);
 
-function attemptFromRow(row: AttemptRow): Attempt {
-  return {
-    id: row.id,
-    paymentIntentId: row.payment_intent_id,
-    merchantId: row.merchant_id,
-    connector: row.connector,
-    status: row.status,
-    amount: row.amount,
-    currency: row.currency,
-    captureMethod: row.capture_method,
-    pspIdempotencyKey: row.psp_idempotency_key,
-    pspReference: row.psp_reference,
-    amountAuthorized: row.amount_authorized,
-    amountCaptured: row.amount_captured,
-    declineCode: row.decline_code,
-    pspCode: row.psp_code,
-    failureMessage: row.failure_message,
-    syncCount: row.sync_count,
-    abandoned: row.abandoned,
-    createdAt: row.created_at,
-  };
-}
-
-type RefundRow = {
-  id: string;
-  merchant_id: string;
-  payment_intent_id: string;
-  attempt_id: string;
-  amount: bigint;
-  currency: string;
-  status: Refund['status'];
-  reason: Refund['reason'];
-  psp_idempotency_key: string;
-  psp_reference: string | null;
-  failure_reason: string | null;
-  metadata: Record<string, string>;
-  created_at: Date;
-};
-
-function refundFromRow(row: RefundRow): Refund {
-  return {
-    id: row.id,
-    merchantId: row.merchant_id,
-    paymentIntentId: row.payment_intent_id,
-    attemptId: row.attempt_id,
-    amount: row.amount,
-    currency: row.currency,
-    status: row.status,
-    reason: row.reason,
-    pspIdempotencyKey: row.psp_idempotency_key,
-    pspReference: row.psp_reference,
-    failureReason: row.failure_reason,
-    metadata: row.metadata,
-    createdAt: row.created_at,
-  };
-}
-
-const insertIntentSql = `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)`;
-
-function intentParameters(intent: PaymentIntent): unknown[] {
-  return [
-    intent.id,
-    intent.merchantId,
-    intent.amount,
-    intent.currency,
-    intent.status,
-    intent.captureMethod,
-    intent.paymentMethodId,
-    intent.connector,
-    intent.description,
-    JSON.stringify(intent.metadata),
-    intent.createdAt,
-  ];
-}
+const intentBatch = paymentIntents.insertBatch(1);
+// An attempt is written only with its intent (the statement fails as a whole anyway).
+const attemptBatch = paymentAttempts.insertBatch(
+  intentBatch.next,
+  'input.payment_intent_id IN (SELECT id FROM i)',
+);
+const insertIntentsWithAttemptsSql = `WITH i AS (${intentBatch.sql} RETURNING id), a AS (${attemptBatch.sql}),
+  ${eventCtes(attemptBatch.next, 'EXISTS (SELECT 1 FROM i)')}
+  SELECT 1`;
 
 /** A confirmed intent to create: the intent, its first attempt and its `payment_intent.created` event. */
 export type NewConfirmedIntent = {
@@ -164,46 +46,15 @@ export async function insertIntentsWithAttempts(
   queryable: Queryable,
   created: readonly NewConfirmedIntent[],
 ): Promise<void> {
-  const column = <T>(value: (item: NewConfirmedIntent) => T) => created.map(value);
-  await queryable.query(
-    `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                            $11::timestamptz[], $12::text[], $13::text[], $14::text[])
-         AS t (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at,
-               attempt_id, attempt_connector, psp_idempotency_key)
-     ), i AS (
-       INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata, created_at)
-       SELECT id, merchant_id, amount, currency, status, capture_method, payment_method_id, connector, description, metadata::jsonb, created_at FROM input
-       RETURNING id
-     ), a AS (
-       INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key, created_at)
-       SELECT input.attempt_id, i.id, input.merchant_id, input.attempt_connector, 'pending', input.amount, input.currency, input.capture_method,
-              input.psp_idempotency_key, input.created_at
-         FROM input JOIN i ON i.id = input.id
-     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)')}
-     SELECT 1`,
-    [
-      textArrayLiteral(column(({ intent }) => intent.id)),
-      textArrayLiteral(column(({ intent }) => intent.merchantId)),
-      integerArrayLiteral(column(({ intent }) => intent.amount)),
-      textArrayLiteral(column(({ intent }) => intent.currency)),
-      textArrayLiteral(column(({ intent }) => intent.status)),
-      textArrayLiteral(column(({ intent }) => intent.captureMethod)),
-      textArrayLiteral(column(({ intent }) => intent.paymentMethodId)),
-      textArrayLiteral(column(({ intent }) => intent.connector)),
-      textArrayLiteral(column(({ intent }) => intent.description)),
-      textArrayLiteral(column(({ intent }) => JSON.stringify(intent.metadata))),
-      textArrayLiteral(column(({ intent }) => intent.createdAt.toISOString())),
-      textArrayLiteral(column(({ attempt }) => attempt.id)),
-      textArrayLiteral(column(({ attempt }) => attempt.connector)),
-      textArrayLiteral(column(({ attempt }) => attempt.pspIdempotencyKey)),
-      ...eventParameters(column(({ event }) => event)),
-    ],
-  );
+  await queryable.query(insertIntentsWithAttemptsSql, [
+    ...intentBatch.parameters(created.map(({ intent }) => intent)),
+    ...attemptBatch.parameters(created.map(({ attempt }) => attempt)),
+    ...eventParameters(created.map(({ event }) => event)),
+  ]);
 }
 
 export async function insertIntent(tx: Queryable, intent: PaymentIntent): Promise<void> {
-  await tx.query(insertIntentSql, intentParameters(intent));
+  await tx.query(insertIntentStatement.sql, insertIntentStatement.parameters(intent));
 }
 
 /** The merchant's payment intent, locked for update when `lock` is set; another merchant's is undefined. */
@@ -246,64 +97,6 @@ export async function lockIntentAndAttempt(
   return { intent, attempts, attempt };
 }
 
-export type IntentChange = Partial<{
-  status: PaymentIntent['status'];
-  paymentMethodId: string | null;
-  connector: string | null;
-  amountCapturable: bigint;
-  amountReceived: bigint;
-  amountRefunded: bigint;
-  amountRefunding: bigint;
-  pendingOperation: string | null;
-  lastPaymentError: PaymentIntent['lastPaymentError'];
-  cancellationReason: string | null;
-  canceledAt: Date | null;
-}>;
-
-const intentColumns: Record<keyof IntentChange, string> = {
-  status: 'status',
-  paymentMethodId: 'payment_method_id',
-  connector: 'connector',
-  amountCapturable: 'amount_capturable',
-  amountReceived: 'amount_received',
-  amountRefunded: 'amount_refunded',
-  amountRefunding: 'amount_refunding',
-  pendingOperation: 'pending_operation',
-  lastPaymentError: 'last_payment_error',
-  cancellationReason: 'cancellation_reason',
-  canceledAt: 'canceled_at',
-};
-
-function changeClause(
-  change: Record<string, unknown>,
-  columns: Record<string, string>,
-  firstParameter: number,
-): { sql: string; values: unknown[] } {
-  const parts: string[] = [];
-  const values: unknown[] = [];
-  for (const [field, value] of Object.entries(change)) {
-    const column = columns[field];
-    if (column === undefined || value === undefined) continue;
-    values.push(column === 'last_payment_error' && value !== null ? JSON.stringify(value) : value);
-    parts.push(`${column} = $${firstParameter + values.length - 1}`);
-  }
-  parts.push('updated_at = now()');
-  return { sql: parts.join(', '), values };
-}
-
-export async function updateIntent(
-  tx: Queryable,
-  id: string,
-  change: IntentChange,
-): Promise<PaymentIntent> {
-  const clause = changeClause(change, intentColumns, 2);
-  const result = await tx.query<IntentRow>(
-    `UPDATE payment_intents SET ${clause.sql} WHERE id = $1 RETURNING *`,
-    [id, ...clause.values],
-  );
-  return intentFromRow(result.rows[0] as IntentRow);
-}
-
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
@@ -321,22 +114,7 @@ export async function listIntents(
 }
 
 export async function insertAttempt(tx: Queryable, attempt: Attempt): Promise<void> {
-  await tx.query(
-    `INSERT INTO payment_attempts (id, payment_intent_id, merchant_id, connector, status, amount, currency, capture_method, psp_idempotency_key, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      attempt.id,
-      attempt.paymentIntentId,
-      attempt.merchantId,
-      attempt.connector,
-      attempt.status,
-      attempt.amount,
-      attempt.currency,
-      attempt.captureMethod,
-      attempt.pspIdempotencyKey,
-      attempt.createdAt,
-    ],
-  );
+  await tx.query(insertAttemptStatement.sql, insertAttemptStatement.parameters(attempt));
 }
 
 export async function attemptsOf(
@@ -362,62 +140,13 @@ export async function lockAttempt(tx: Queryable, id: string): Promise<Attempt> {
   return attemptFromRow(row);
 }
 
-export type AttemptChange = Partial<{
-  status: Attempt['status'];
-  pspReference: string | null;
-  amountAuthorized: bigint;
-  amountCaptured: bigint;
-  declineCode: string | null;
-  pspCode: string | null;
-  failureMessage: string | null;
-  synced: boolean;
-  abandoned: boolean;
-}>;
-
-const attemptColumns: Record<string, string> = {
-  status: 'status',
-  pspReference: 'psp_reference',
-  amountAuthorized: 'amount_authorized',
-  amountCaptured: 'amount_captured',
-  declineCode: 'decline_code',
-  pspCode: 'psp_code',
-  failureMessage: 'failure_message',
-  abandoned: 'abandoned',
-};
-
-export async function updateAttempt(
-  tx: Queryable,
-  id: string,
-  change: AttemptChange,
-): Promise<Attempt> {
-  const clause = changeClause(change, attemptColumns, 2);
-  const synced =
-    change.synced === true ? ', sync_count = sync_count + 1, last_synced_at = now()' : '';
-  const result = await tx.query<AttemptRow>(
-    `UPDATE payment_attempts SET ${clause.sql}${synced} WHERE id = $1 RETURNING *`,
-    [id, ...clause.values],
-  );
-  return attemptFromRow(result.rows[0] as AttemptRow);
-}
-
 export async function insertRefund(
   tx: Queryable,
-  refund: Omit<Refund, 'createdAt' | 'status' | 'pspReference' | 'failureReason'>,
+  refund: Omit<Refund, 'createdAt'>,
 ): Promise<Refund> {
-  const result = await tx.query<RefundRow>(
-    `INSERT INTO refunds (id, merchant_id, payment_intent_id, attempt_id, amount, currency, status, reason, psp_idempotency_key, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9::jsonb) RETURNING *`,
-    [
-      refund.id,
-      refund.merchantId,
-      refund.paymentIntentId,
-      refund.attemptId,
-      refund.amount,
-      refund.currency,
-      refund.reason,
-      refund.pspIdempotencyKey,
-      JSON.stringify(refund.metadata),
-    ],
+  const result = await tx.query(
+    insertRefundStatement.sql,
+    insertRefundStatement.parameters(refund),
   );
   return refundFromRow(result.rows[0] as RefundRow);
 }
@@ -442,18 +171,6 @@ export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund
     [intentId],
   );
   return result.rows.map(refundFromRow);
-}
-
-export async function updateRefund(
-  tx: Queryable,
-  id: string,
-  change: { status: Refund['status']; pspReference?: string | null; failureReason?: string | null },
-): Promise<Refund> {
-  const result = await tx.query<RefundRow>(
-    `UPDATE refunds SET status = $2, psp_reference = COALESCE($3, psp_reference), failure_reason = $4, updated_at = now() WHERE id = $1 RETURNING *`,
-    [id, change.status, change.pspReference ?? null, change.failureReason ?? null],
-  );
-  return refundFromRow(result.rows[0] as RefundRow);
 }
 
 export async function listRefunds(
@@ -481,4 +198,37 @@ export async function listRefunds(
   const page = result.rows.slice(0, options.limit).map(refundFromRow);
   if (ascending) page.reverse();
   return { refunds: page, hasMore: result.rows.length > options.limit };
+}
+
+/** The fields of an attempt that an authorization's outcome writes (record.ts; orphans.ts too). */
+export const attemptOutcomeFields = [
+  'status',
+  'pspReference',
+  'amountAuthorized',
+  'amountCaptured',
+  'declineCode',
+  'pspCode',
+  'failureMessage',
+] as const satisfies readonly (keyof Attempt)[];
+
+export type AttemptOutcome = Pick<Attempt, (typeof attemptOutcomeFields)[number]>;
+
+export const updateAttemptOutcome = paymentAttempts.update(attemptOutcomeFields);
+/** The same, for an outcome learned by asking the PSP: one more sync of the attempt. */
+export const updateSyncedAttemptOutcome = paymentAttempts.update(
+  attemptOutcomeFields,
+  'sync_count = sync_count + 1, last_synced_at = now()',
+);
+
+/** The outcome fields of an attempt as they stand. */
+export function attemptOutcomeOf(attempt: Attempt): AttemptOutcome {
+  return {
+    status: attempt.status,
+    pspReference: attempt.pspReference,
+    amountAuthorized: attempt.amountAuthorized,
+    amountCaptured: attempt.amountCaptured,
+    declineCode: attempt.declineCode,
+    pspCode: attempt.pspCode,
+    failureMessage: attempt.failureMessage,
+  };
 }

@@ -25,15 +25,18 @@ import {
   insertIntentsWithAttempts,
   listIntents,
   lockIntentAndAttempt,
-  updateAttempt,
-  updateIntent,
-  type AttemptChange,
   type NewConfirmedIntent,
 } from './repository.ts';
+import { paymentAttempts, paymentIntents } from './tables.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import { intentEvent } from './events.ts';
 import { insertEvents } from '../events/events.ts';
-import { moveAttempt, moveIntent } from './state-machine.ts';
+import {
+  awaitsAuthorization,
+  isUnresolvedAttempt,
+  moveAttempt,
+  moveIntent,
+} from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
 import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
@@ -70,12 +73,25 @@ type Sent =
   | { readonly outcome: PaymentOutcome; readonly unavailable?: undefined }
   | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
 
-/** The statuses from which confirm starts an authorization (processing resumes the open attempt instead). */
-const confirmable: readonly PaymentIntent['status'][] = [
-  'requires_payment_method',
-  'requires_confirmation',
-  'requires_action',
-];
+// What each step writes, generated once from the tables' definitions.
+const startAuthorization = paymentIntents.update([
+  'status',
+  'paymentMethodId',
+  'connector',
+  'lastPaymentError',
+]);
+const switchConnector = paymentIntents.update(['connector']);
+const moveStatus = paymentIntents.update(['status']);
+/** How an attempt is left when Payrail moves on (`settledForFailover`). */
+const settleAttempt = paymentAttempts.update([
+  'status',
+  'pspReference',
+  'declineCode',
+  'pspCode',
+  'failureMessage',
+  'abandoned',
+]);
+type SettledAttempt = Parameters<typeof settleAttempt.run>[2];
 
 /** Attempts one confirm may make: the first connector and two failovers. */
 export const attemptsPerConfirmMax = 3;
@@ -298,10 +314,9 @@ export class PaymentsService {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     const attempts = await attemptsOf(tx, [id]);
-    if (intent.status === 'processing' && intent.pendingOperation === null) {
+    if (awaitsAuthorization(intent)) {
       const open = attempts.findLast(
-        (attempt) =>
-          !attempt.abandoned && (attempt.status === 'pending' || attempt.status === 'unknown'),
+        (attempt) => !attempt.abandoned && isUnresolvedAttempt(attempt),
       );
       if (open !== undefined) return { intent, attempts, attempt: open, fresh: false };
     }
@@ -317,16 +332,8 @@ export class PaymentsService {
     connector: string,
   ): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
     const id = intent.id;
-    // Only an intent waiting for confirmation starts an authorization. The state table also lets
-    // requires_capture and processing move to processing (a capture or cancel in flight), which
-    // must never authorize the card again.
-    if (!confirmable.includes(intent.status)) {
-      throw new PaymentError(
-        'payment_intent_unexpected_state',
-        `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`,
-        { paymentIntentId: id },
-      );
-    }
+    // Only an intent waiting for confirmation starts an authorization (the state table's confirm).
+    const status = moveIntent(id, intent.status, 'confirm');
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
       throw new PaymentError(
@@ -335,10 +342,9 @@ export class PaymentsService {
         { param: 'payment_method', paymentIntentId: id },
       );
     }
-    const status = moveIntent(id, intent.status, 'processing', 'confirm');
     const attempt = newAttempt(intent, connector, new Date());
     await insertAttempt(tx, attempt);
-    const updated = await updateIntent(tx, id, {
+    const updated = await startAuthorization.run(tx, id, {
       status,
       paymentMethodId: paymentMethod,
       connector,
@@ -502,19 +508,17 @@ export class PaymentsService {
         intentId,
         from.attempt.id,
       );
-      if (
-        !isLiveAttempt(intent, attempts, attempt) ||
-        (attempt.status !== 'pending' && attempt.status !== 'unknown')
-      )
+      if (!isLiveAttempt(intent, attempts, attempt) || !isUnresolvedAttempt(attempt))
         return undefined;
-      const settled = await updateAttempt(
+      moveIntent(intentId, intent.status, 'fail_over');
+      const settled = await settleAttempt.run(
         tx,
         attempt.id,
         settledForFailover(attempt, sent, from.fresh),
       );
       const next = newAttempt(intent, connector, new Date());
       await insertAttempt(tx, next);
-      const updated = await updateIntent(tx, intentId, { connector });
+      const updated = await switchConnector.run(tx, intentId, { connector });
       return {
         intent: updated,
         attempts: [
@@ -547,13 +551,13 @@ export class PaymentsService {
           prepared.attempt.id,
         );
         if (attempt.status !== 'pending' || !isLiveAttempt(intent, attempts, attempt)) return;
-        await updateAttempt(
+        await settleAttempt.run(
           tx,
           attempt.id,
           settledForFailover(attempt, { unavailable: error }, true),
         );
-        await updateIntent(tx, intentId, {
-          status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
+        await moveStatus.run(tx, intentId, {
+          status: moveIntent(intentId, intent.status, 'release'),
         });
       });
     }
@@ -567,9 +571,7 @@ export class PaymentsService {
   async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
     const { attempts } = await this.retrieve(merchantId, id);
-    for (const attempt of attempts.filter(
-      (candidate) => candidate.status === 'pending' || candidate.status === 'unknown',
-    )) {
+    for (const attempt of attempts.filter(isUnresolvedAttempt)) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
       // Whether the outcome is the payment's or an orphan's is decided by the recorder under the
@@ -611,8 +613,7 @@ export class PaymentsService {
    */
   async #settleFirst(merchantId: string, intentId: string): Promise<void> {
     const intent = await findIntent(this.#dependencies.database, merchantId, intentId, false);
-    if (intent?.status === 'processing' && intent.pendingOperation === null)
-      await this.sync(merchantId, intentId);
+    if (intent !== undefined && awaitsAuthorization(intent)) await this.sync(merchantId, intentId);
   }
 
   async capture(
@@ -732,19 +733,33 @@ function nextConnector(
  * a `fresh` attempt (created by this request) reached no PSP and fails; a resumed one may have
  * been charged before, so like an unknown outcome it is abandoned, for sync to void or refund.
  */
-function settledForFailover(attempt: Attempt, sent: Sent, fresh: boolean): AttemptChange {
+function settledForFailover(attempt: Attempt, sent: Sent, fresh: boolean): SettledAttempt {
+  const unchanged: SettledAttempt = {
+    status: attempt.status,
+    pspReference: attempt.pspReference,
+    declineCode: attempt.declineCode,
+    pspCode: attempt.pspCode,
+    failureMessage: attempt.failureMessage,
+    abandoned: attempt.abandoned,
+  };
   if (sent.unavailable !== undefined && fresh) {
     return {
+      ...unchanged,
       status: moveAttempt(attempt.id, attempt.status, 'failed'),
       pspCode: sent.unavailable.reason,
       failureMessage: `Not sent: ${sent.unavailable.message}`,
     };
   }
   if (sent.unavailable !== undefined) {
-    return { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true };
+    return {
+      ...unchanged,
+      status: moveAttempt(attempt.id, attempt.status, 'unknown'),
+      abandoned: true,
+    };
   }
   const outcome = sent.outcome;
   const common = {
+    ...unchanged,
     pspReference: outcome.pspReference ?? attempt.pspReference,
     pspCode: outcome.pspCode ?? null,
     failureMessage: outcome.message ?? null,

@@ -11,6 +11,13 @@ import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import { integerArrayLiteral } from '../storage/arrays.ts';
 import type { PaymentsService } from './service.ts';
+import { intentStatusesFor, unresolvedAttemptSql } from './state-machine.ts';
+
+// The statements' status conditions, from the state machine's tables.
+const unresolved = unresolvedAttemptSql('payment_attempts');
+const capturable = `i.status IN (${intentStatusesFor('capture')
+  .map((status) => `'${status}'`)
+  .join(', ')})`;
 
 export type StatusSyncOptions = {
   /** Wait after the n-th sync of an attempt (the last entry repeats); the first counts from its creation. */
@@ -144,7 +151,7 @@ export class StatusSync {
       `UPDATE payment_attempts SET last_synced_at = now()
         WHERE id IN (
           SELECT id FROM payment_attempts
-           WHERE status IN ('pending', 'unknown')
+           WHERE ${unresolved}
              AND coalesce(last_synced_at, created_at)
                  <= now() - ($1::int[])[least(sync_count + 1, cardinality($1::int[]))] * interval '1 millisecond'
            ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -183,7 +190,7 @@ export class StatusSync {
     const result = await this.#database.query<Target>(
       `SELECT a.merchant_id, a.payment_intent_id FROM payment_attempts a JOIN payment_intents i ON i.id = a.payment_intent_id
         WHERE a.status = 'authorized' AND a.updated_at <= now() - $1 * interval '1 millisecond'
-          AND i.status = 'requires_capture' AND i.pending_operation IS NULL
+          AND ${capturable} AND i.pending_operation IS NULL
         ORDER BY a.updated_at LIMIT $2`,
       [this.#options.voidAuthorizationsAfterMs, this.#options.batchSize],
     );

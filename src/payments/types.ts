@@ -1,5 +1,5 @@
 import type { CaptureMode, DeclineCode } from '../connectors/types.ts';
-import type { AttemptStatus, IntentStatus } from './state-machine.ts';
+import type { AttemptStatus, IntentStatus, PendingOperation } from './state-machine.ts';
 
 export type Metadata = Readonly<Record<string, string>>;
 
@@ -16,7 +16,8 @@ export type PaymentIntent = {
   readonly amountReceived: bigint;
   readonly amountRefunded: bigint;
   readonly amountRefunding: bigint;
-  readonly pendingOperation: string | null;
+  /** A capture or cancel in flight at the PSP. */
+  readonly pendingOperation: PendingOperation | null;
   readonly description: string | null;
   readonly metadata: Metadata;
   readonly lastPaymentError: { code: string; decline_code?: DeclineCode; message: string } | null;
