@@ -25,7 +25,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../storage/database.ts';
 import { simulatorWebhookSecret, type MerchantConnector } from './merchant-settings.ts';
 import type { IntentWithAttempts } from './types.ts';
-import { formatPendingOperation } from './state-machine.ts';
+import { formatPendingOperation, isUnresolvedAttempt } from './state-machine.ts';
 
 /** What the receiver needs of the payments service. */
 export type WebhookPayments = {
@@ -202,7 +202,7 @@ export class PspWebhooks {
       return 'the sync failed';
     }
     const attempt = synced.attempts.find((candidate) => candidate.id === target.attemptId);
-    if (attempt === undefined || attempt.status === 'pending' || attempt.status === 'unknown')
+    if (attempt === undefined || isUnresolvedAttempt(attempt))
       return "the attempt's outcome is still unknown";
     if (synced.intent.pendingOperation !== null)
       return `the ${formatPendingOperation(synced.intent.pendingOperation)} in flight is still unresolved`;

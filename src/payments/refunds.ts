@@ -20,6 +20,7 @@ import {
   listRefunds,
   refundsOf,
 } from './repository.ts';
+import { nextIntentStatus } from './state-machine.ts';
 import { paymentIntents, refunds } from './tables.ts';
 import type { Metadata, PaymentIntent, Refund, RefundReason } from './types.ts';
 
@@ -73,7 +74,7 @@ export class Refunds {
         `No such payment_intent: '${input.paymentIntent}'`,
         { param: 'payment_intent' },
       );
-    if (intent.status !== 'succeeded') {
+    if (nextIntentStatus(intent.status, 'refund') === undefined) {
       throw new PaymentError(
         'payment_intent_unexpected_state',
         `This PaymentIntent has a status of ${intent.status}; only succeeded payments can be refunded.`,

@@ -72,6 +72,9 @@ test('capture and cancel: what starts, what their outcomes lead to', () => {
   assert.equal(moveIntent('pi_1', 'requires_capture', 'cancel'), 'requires_capture');
   assert.equal(moveIntent('pi_1', 'processing', 'void_succeeded'), 'canceled');
   assert.throws(() => moveIntent('pi_1', 'succeeded', 'cancel'), /cannot cancel .* succeeded/);
+  // Only a succeeded payment is refunded; it stays succeeded.
+  assert.deepEqual(intentStatusesFor('refund'), ['succeeded']);
+  assert.equal(moveIntent('pi_1', 'succeeded', 'refund'), 'succeeded');
 });
 
 test('an intent waits for an authorization only while processing with nothing in flight', () => {

@@ -98,6 +98,8 @@ const intentTransitions = {
     verb: 'cancel',
     moves: { requires_capture: 'processing', processing: 'processing' },
   },
+  // A refund leaves the intent succeeded (its amounts change).
+  refund: { verb: 'refund', moves: { succeeded: 'succeeded' } },
 } as const satisfies Record<string, Transition>;
 
 export type IntentAction = keyof typeof intentTransitions;
@@ -134,9 +136,12 @@ export function canMoveIntent(from: IntentStatus, to: IntentStatus): boolean {
   return intentActions.some((action) => movesOf(action)[from] === to);
 }
 
-/** No action starts from a final status. */
+/** No action leads away from a final status (a refund of a succeeded payment keeps it succeeded). */
 export function isFinalIntent(status: IntentStatus): boolean {
-  return intentActions.every((action) => movesOf(action)[status] === undefined);
+  return intentActions.every((action) => {
+    const to = movesOf(action)[status];
+    return to === undefined || to === status;
+  });
 }
 
 /** The statuses an action may start from. */
