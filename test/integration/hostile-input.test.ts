@@ -150,3 +150,21 @@ test('a path that does not decode, or is too long, is answered in the Stripe err
     },
   );
 });
+
+test('webhook endpoints on non-public addresses are refused at creation (SSRF)', async () => {
+  for (const [url, message] of [
+    ['https://169.254.169.254/latest/meta-data', /not a public address/],
+    ['https://[::ffff:a9fe:a9fe]/', /not a public address/],
+    ['https://0x0a000001/hook', /not a public address/],
+    ['https://[fd00::1]/hook', /not a public address/],
+    // This server was started without PAYRAIL_WEBHOOK_ALLOW_LOOPBACK.
+    ['http://127.0.0.1:9/hook', /PAYRAIL_WEBHOOK_ALLOW_LOOPBACK/],
+    ['http://localhost:9/hook', /PAYRAIL_WEBHOOK_ALLOW_LOOPBACK/],
+  ] as const)
+    await assertRefused(
+      'POST',
+      '/v1/webhook_endpoints',
+      { rawBody: JSON.stringify({ url, enabled_events: ['*'] }) },
+      { code: 'url_invalid', param: 'url', message },
+    );
+});
