@@ -51,6 +51,11 @@ export type Config = {
   readonly consumerAckWaitMs: number;
   /** A webhook delivery gets no answer in this long: the attempt failed. */
   readonly webhookTimeoutMs: number;
+  /**
+   * Whether test-mode merchants' webhook endpoints may be on loopback (a receiver on this machine).
+   * Off by default: every other non-public address is refused in every mode, loopback too in live mode.
+   */
+  readonly webhookAllowLoopback: boolean;
   /** An authorization the PSP says it never received is failed only after this long (it may still arrive). */
   readonly neverSeenAfterMs: number;
   /** Waits between webhook delivery attempts (about three days in all by default). */
@@ -271,6 +276,7 @@ export function loadConfig(env: Environment = process.env): Config {
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),
     consumerAckWaitMs: readInteger(env, 'PAYRAIL_CONSUMER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000),
     webhookTimeoutMs: readInteger(env, 'PAYRAIL_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookAllowLoopback: readBoolean(env, 'PAYRAIL_WEBHOOK_ALLOW_LOOPBACK', false),
     neverSeenAfterMs: readInteger(env, 'PAYRAIL_NEVER_SEEN_AFTER_MS', 600_000, 1_000, 86_400_000),
     webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),

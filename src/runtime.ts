@@ -136,6 +136,7 @@ async function assemble(
     // it lets another send the delivery once it runs out.
     timeoutMs: config.webhookTimeoutMs,
     leaseMs: config.webhookTimeoutMs + 15_000,
+    allowLoopback: config.webhookAllowLoopback,
     onResult: (result) => {
       const outcome =
         result.outcome === 'succeeded'

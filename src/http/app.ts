@@ -1,6 +1,11 @@
 // The Fastify application: parsing, validation, auth, error mapping, OpenAPI, and the routes.
 // Route handlers stay thin: validate, call one service, present the result.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type Options as AjvOptions } from 'ajv';
@@ -20,6 +25,7 @@ import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
+import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
 import { toJson } from './serialize.ts';
 
@@ -65,27 +71,17 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 /**
  * Unknown fields are an error, never silently dropped. Query strings and path parameters are
  * text, so they are coerced to the schema's types; JSON bodies are not (a string is not a number).
+ * Non-finite numbers (`1e400`, `Infinity` in a query) are never numbers here (strictNumbers).
+ * Before any schema, every part is checked for what the database cannot store and for nesting
+ * deeper than any route needs (unsafe-input.ts).
  */
-/**
- * The JSON pointer of the first string holding U+0000, which PostgreSQL's text and jsonb cannot
- * store: refused at validation, for every route, rather than failing as a 500 at the database.
- */
-function pathToNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = pathToNul(item, `${path}/${key}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 function installValidation(app: FastifyInstance): void {
   const common: AjvOptions = {
     removeAdditional: false,
     useDefaults: true,
     allErrors: false,
     strict: false,
+    strictNumbers: true,
   };
   const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
   const bodyAjv = new Ajv({ ...common, coerceTypes: false });
@@ -95,23 +91,18 @@ function installValidation(app: FastifyInstance): void {
     // A form-encoded body is all text, like a query string: coerce it. A JSON body is not coerced.
     const json = httpPart === 'body' ? bodyAjv.compile(schema) : text;
     const validate = (data: unknown): boolean => {
-      const nul = pathToNul(data, '');
-      if (nul !== undefined) {
-        validate.errors = [
-          {
-            keyword: 'pattern',
-            instancePath: nul,
-            schemaPath: '',
-            params: {},
-            message: 'must not contain the character U+0000',
-          },
-        ];
+      const unsafe = findUnsafeInput(data);
+      if (unsafe !== undefined) {
+        validate.errors = [unsafe];
         return false;
       }
       const chosen = typeof data === 'object' && data !== null && formEncoded in data ? text : json;
       const valid = chosen(data) as boolean;
       validate.errors = chosen.errors;
-      return valid;
+      const nonFinite = valid && chosen === text ? findNonFiniteNumber(data) : undefined;
+      if (nonFinite === undefined) return valid;
+      validate.errors = [nonFinite];
+      return false;
     };
     validate.errors = undefined as typeof json.errors;
     return validate;
@@ -129,19 +120,26 @@ function installValidation(app: FastifyInstance): void {
   );
 }
 
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const response = toErrorResponse(error, request.id);
+  if (response.expected)
+    request.log.info(
+      { code: response.body.error.code, param: response.body.error.param },
+      'request refused',
+    );
+  else request.log.error({ err: error }, 'unexpected error');
+  if (response.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(response.retryAfterSeconds));
+  // The request-id header is set here too: frameworkErrors answer before the onRequest hook.
+  void reply
+    .code(response.status)
+    .header('request-id', request.id)
+    .type('application/json')
+    .send(toJson(response.body));
+}
+
 function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const response = toErrorResponse(error, request.id);
-    if (response.expected)
-      request.log.info(
-        { code: response.body.error.code, param: response.body.error.param },
-        'request refused',
-      );
-    else request.log.error({ err: error }, 'unexpected error');
-    if (response.retryAfterSeconds !== undefined)
-      void reply.header('retry-after', String(response.retryAfterSeconds));
-    void reply.code(response.status).type('application/json').send(toJson(response.body));
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const response = toErrorResponse(
       new ApiError(
@@ -162,6 +160,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Long path parameters reach the schema, which answers with our error shape and the param name.
     routerOptions: { maxParamLength: 1000 },
+    // A path that does not decode (`%ED%A0%80`) is refused before routing: in our error shape too.
+    frameworkErrors: sendError,
   });
   // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
   app.setSerializerCompiler(() => (data) => toJson(data));

@@ -224,6 +224,11 @@ function fromFramework(error: {
         'body_invalid',
         'The request body is empty but the content type says JSON.',
       );
+    // Answered through the Fastify option frameworkErrors (app.ts): a path that does not decode.
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('url_invalid', 'The request URL has an invalid percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('url_invalid', 'A path parameter of the request URL is too long.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('body_invalid', 'The request body is not valid JSON.');

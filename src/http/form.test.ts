@@ -53,3 +53,13 @@ test('a field given twice or holding U+0000 is refused naming the field', () => 
   );
   assert.deepEqual({ ...parseForm('tags[]=a&tags[]=a') }, { tags: ['a', 'a'] });
 });
+
+test('a form nested too deep is refused naming its top-level field, whatever the depth', () => {
+  for (const depth of [6, 100_000]) {
+    assert.throws(
+      () => parseForm(`metadata${'[a]'.repeat(depth)}=1`),
+      (error: unknown) => error instanceof FormError && error.param === 'metadata',
+      String(depth),
+    );
+  }
+});

@@ -33,11 +33,13 @@ function pathOf(key: string): string[] {
       `The form field name '${key.slice(0, 100)}' is not valid bracket notation.`,
     );
   const rest = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
+  const name = match[1] as string;
   if (rest.length > depthMax)
     throw new FormError(
       `The form field '${key.slice(0, 100)}' is nested more than ${depthMax} levels deep.`,
+      name.slice(0, 100),
     );
-  return [match[1] as string, ...rest];
+  return [name, ...rest];
 }
 
 type Node = Record<string, unknown>;
@@ -69,7 +71,10 @@ function assign(root: Node, name: string, path: readonly string[], value: string
   }
 }
 
-/** Objects whose keys are 0..n-1 become arrays. */
+/**
+ * Objects whose keys are 0..n-1 become arrays. Recursive, but only over what pathOf let through:
+ * at most depthMax + 1 levels, whatever the body.
+ */
 function arraysOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value as Node).map(

@@ -18,6 +18,8 @@ import {
 import { failPendingDeliveries } from './endpoints.ts';
 import type { SecretBox } from './secret-box.ts';
 import { signatureHeaders } from './signing.ts';
+import { guardedPost, systemResolver, type Resolver } from './guarded-post.ts';
+import { policyFor, type AddressPolicyOptions } from './ssrf.ts';
 
 export const defaultTimeoutMs = 10_000;
 export const defaultPollIntervalMs = 1_000;
@@ -52,8 +54,10 @@ export type DelivererLogger = {
   error(details: object, message: string): void;
 };
 
-export type WebhookDelivererOptions = {
+export type WebhookDelivererOptions = AddressPolicyOptions & {
   readonly secretBox: SecretBox;
+  /** Resolves endpoint host names (every address is checked before connecting); tests inject one. */
+  readonly resolve?: Resolver;
   /** Waits after the 1st, 2nd … failed attempt of a round; after the last the delivery is dead. */
   readonly retryDelaysMs?: readonly number[];
   /** ± fraction applied to each wait (0 to 0.5). */
@@ -134,6 +138,8 @@ export class WebhookDeliverer {
   readonly #clock: () => Date;
   readonly #random: () => number;
   readonly #logger: DelivererLogger | undefined;
+  readonly #addressPolicy: AddressPolicyOptions;
+  readonly #resolve: Resolver;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -151,6 +157,8 @@ export class WebhookDeliverer {
     this.#clock = options.clock ?? (() => new Date());
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
+    this.#addressPolicy = options;
+    this.#resolve = options.resolve ?? systemResolver;
     if (this.#retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0))
       throw new Error('webhooks: retry delays are non-negative milliseconds');
     if (!(this.#jitterRatio >= 0 && this.#jitterRatio <= 0.5))
@@ -302,16 +310,17 @@ export class WebhookDeliverer {
     const started = performance.now();
     try {
       // No redirects: a 3xx is a failed attempt (and cannot steer the request somewhere else).
-      const response = await fetch(delivery.url, {
-        method: 'POST',
+      // Only a public address is connected to (ssrf.ts), checked after resolving the host.
+      const status = await guardedPost({
+        url: delivery.url,
         headers,
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
+        policy: await policyFor(this.#addressPolicy, delivery.merchant_id),
+        resolve: this.#resolve,
       });
-      await response.body?.cancel(); // the answer's body is not used
       return {
-        httpStatus: response.status,
+        httpStatus: status,
         error: null,
         durationMs: Math.round(performance.now() - started),
         startedAt,

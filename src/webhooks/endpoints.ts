@@ -8,6 +8,13 @@ import { listDeliveries, type WebhookDelivery } from './deliveries.ts';
 import { WebhookError } from './errors.ts';
 import type { SecretBox } from './secret-box.ts';
 import { generateSecret } from './signing.ts';
+import {
+  hostRefusal,
+  isLoopbackHost,
+  policyFor,
+  type AddressPolicy,
+  type AddressPolicyOptions,
+} from './ssrf.ts';
 
 export const urlLengthMax = 2048;
 export const enabledEventsMax = 100;
@@ -18,8 +25,6 @@ export const metadataValueLengthMax = 500;
 /** Stripe's limit per account; more endpoints per merchant multiply every event's deliveries. */
 export const endpointsPerMerchantMax = 16;
 export const endpointIdLengthMax = 100;
-/** Hosts that may be reached over plain http: the merchant's own machine while testing. */
-const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 const knownEventTypes: ReadonlySet<string> = new Set(eventTypes);
 
 export type EndpointStatus = 'enabled' | 'disabled';
@@ -89,8 +94,13 @@ function endpointFromRow(row: EndpointRow): WebhookEndpoint {
   };
 }
 
-/** https anywhere; plain http only to localhost (a merchant testing on its own machine). */
-export function validateEndpointUrl(url: string, param = 'url'): string {
+/**
+ * https anywhere public; plain http only to loopback (a merchant testing on its own machine). An
+ * IP literal or a loopback name is checked here against the address policy (ssrf.ts); a name's
+ * addresses are checked again at every delivery, after it is resolved, so a DNS change cannot
+ * get past this check.
+ */
+export function validateEndpointUrl(url: string, policy: AddressPolicy, param = 'url'): string {
   if (url.length === 0 || url.length > urlLengthMax)
     throw new WebhookError(
       'url_invalid',
@@ -107,20 +117,23 @@ export function validateEndpointUrl(url: string, param = 'url'): string {
       param,
     );
   }
-  if (parsed.protocol === 'https:') return url;
-  if (parsed.protocol === 'http:' && localHosts.has(parsed.hostname)) return url;
-  if (parsed.protocol === 'http:') {
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
     throw new WebhookError(
       'url_invalid',
       `Invalid URL: ${param} must use https; plain http is only accepted for localhost and 127.0.0.1 (testing).`,
       param,
     );
   }
-  throw new WebhookError(
-    'url_invalid',
-    `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`,
-    param,
-  );
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new WebhookError(
+      'url_invalid',
+      `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`,
+      param,
+    );
+  const refusal = hostRefusal(parsed.hostname, policy);
+  if (refusal !== undefined)
+    throw new WebhookError('url_invalid', `Invalid URL: ${param}: ${refusal}.`, param);
+  return url;
 }
 
 /** Known event types or '*', without duplicates (in the given order). */
@@ -203,10 +216,12 @@ function missing(id: string): WebhookError {
 export class WebhookEndpoints {
   readonly #database: Database;
   readonly #secretBox: SecretBox;
+  readonly #addressPolicy: AddressPolicyOptions;
 
-  constructor(database: Database, secretBox: SecretBox) {
+  constructor(database: Database, secretBox: SecretBox, addressPolicy: AddressPolicyOptions = {}) {
     this.#database = database;
     this.#secretBox = secretBox;
+    this.#addressPolicy = addressPolicy;
   }
 
   /**
@@ -218,7 +233,7 @@ export class WebhookEndpoints {
     input: CreateEndpointInput,
     bind?: (tx: Queryable, id: string) => Promise<void>,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    const url = validateEndpointUrl(input.url);
+    const url = validateEndpointUrl(input.url, await policyFor(this.#addressPolicy, merchantId));
     const enabledEvents = validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description) ?? null;
     const metadata = validateMetadata(input.metadata) ?? {};
@@ -306,7 +321,10 @@ export class WebhookEndpoints {
     id: string,
     input: UpdateEndpointInput,
   ): Promise<WebhookEndpoint> {
-    const url = input.url === undefined ? undefined : validateEndpointUrl(input.url);
+    const url =
+      input.url === undefined
+        ? undefined
+        : validateEndpointUrl(input.url, await policyFor(this.#addressPolicy, merchantId));
     const enabledEvents =
       input.enabledEvents === undefined ? undefined : validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description);

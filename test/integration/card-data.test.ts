@@ -117,7 +117,10 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
 
   before(async () => {
     simulator = await startSimulator();
-    server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    server = await startTestServer('postgres', {
+      PAYRAIL_SIMULATOR_URL: simulator.url,
+      PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // the webhook receiver is on 127.0.0.1
+    });
     server.forbidInLogs(...Object.values(pans));
     receiver = await startReceiver();
     key = String(

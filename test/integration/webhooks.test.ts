@@ -31,6 +31,7 @@ import {
   WebhookDeliverer,
   WebhookEndpoints,
   type DeliveryResult,
+  type Resolver,
   type Webhooks,
 } from '../../src/webhooks/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -338,10 +339,12 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
       timeoutMs?: number;
       leaseMs?: number;
       clock?: () => Date;
+      resolve?: Resolver;
     } = {},
   ): WebhookDeliverer {
     return new WebhookDeliverer(test_.database, {
       secretBox,
+      allowLoopback: true, // the receiver is on 127.0.0.1
       retryDelaysMs: [1_000, 2_000],
       jitterRatio: 0,
       clock,
@@ -363,7 +366,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
   before(async () => {
     test_ = await pglite();
     receiver = await startReceiver();
-    endpoints = new WebhookEndpoints(test_.database, secretBox);
+    endpoints = new WebhookEndpoints(test_.database, secretBox, { allowLoopback: true });
     merchantId = (await new Merchants(test_.database).create({ name: 'Shop' })).merchant.id;
   });
   after(() => receiver.close());
@@ -568,6 +571,21 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     assert.equal((await deliveriesOf(test_.database, created.endpoint.id))[0]?.status, 'pending');
   });
 
+  test('a name that resolves to a non-public address is never connected to: a failed attempt', async () => {
+    // Accepted at creation (a name), refused at delivery once resolved: as after a DNS change.
+    const created = await endpoints.create(merchantId, {
+      url: 'https://rebinding.merchant.test/hook',
+      enabledEvents: ['*'],
+    });
+    await publish(test_.database, [paymentEvent(merchantId)]);
+    const resolve = async () => [{ address: '::ffff:169.254.169.254', family: 6 }];
+    const [result] = await deliverer({ resolve }).runOnce();
+    assert.equal(result?.outcome, 'retrying');
+    assert.equal(result?.httpStatus, null);
+    assert.match(result?.error ?? '', /rebinding\.merchant\.test: .*not a public address/);
+    assert.equal((await deliveriesOf(test_.database, created.endpoint.id))[0]?.status, 'pending');
+  });
+
   test('manual replay of a dead delivery: pending now with a fresh schedule, attempt history kept', async () => {
     const endpointId = await endpoint('/replay');
     receiver.answer('/replay', (count) => ({ status: count <= 2 ? 500 : 200 }));
@@ -652,6 +670,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     );
     const worker = new WebhookDeliverer(test_.database, {
       secretBox,
+      allowLoopback: true,
       pollIntervalMs: 20,
       batchSize: 2,
       onResult: (result) => results.push(result),
@@ -689,7 +708,7 @@ describe('two deliverers at once on real Postgres', () => {
   test('never send the same delivery twice, and together send every one', async () => {
     const secretBox = masterKeySecretBox(crypto.randomBytes(32));
     const merchantId = (await new Merchants(test_.database).create({ name: 'Busy' })).merchant.id;
-    const endpoints = new WebhookEndpoints(test_.database, secretBox);
+    const endpoints = new WebhookEndpoints(test_.database, secretBox, { allowLoopback: true });
     for (const path of ['/a', '/b']) {
       const created = await endpoints.create(merchantId, {
         url: `${receiver.url}${path}`,
@@ -702,7 +721,7 @@ describe('two deliverers at once on real Postgres', () => {
     await publish(test_.database, events);
 
     const workers = [test_.database, secondPool, test_.database, secondPool].map(
-      (database) => new WebhookDeliverer(database, { secretBox }),
+      (database) => new WebhookDeliverer(database, { secretBox, allowLoopback: true }),
     );
     const sent: string[][] = workers.map(() => []);
     await Promise.all(
@@ -748,12 +767,13 @@ describe('webhook endpoints over HTTP', () => {
   let otherKey: string;
 
   before(async () => {
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', { PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1' });
     receiver = await startReceiver();
     if (server.context.webhooks === undefined) {
       // Until the server wires webhooks itself: the same app, with webhooks in its context.
       webhooks = createWebhooks(server.context.database, {
         secretBox: masterKeySecretBox(crypto.randomBytes(32)),
+        allowLoopback: true,
       });
       app = await buildApp({ ...server.context, webhooks });
       url = await app.listen({ host: '127.0.0.1', port: 0 });

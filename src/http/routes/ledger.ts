@@ -44,6 +44,9 @@ const EntrySchema = Type.Object({
   created: Type.Integer(),
   livemode: Type.Boolean(),
 });
+// A cursor becomes a bigint sequence number: bounded so that only exact integers reach BigInt()
+// and the database's int8 (a query's `1e30` would otherwise be a 500 there).
+const EntrySequence = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 const AccountParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 export function registerLedgerRoutes(app: FastifyInstance, context: AppContext): void {
@@ -114,8 +117,8 @@ export function registerLedgerRoutes(app: FastifyInstance, context: AppContext):
         querystring: Type.Object(
           {
             limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-            starting_after: Type.Optional(Type.Integer({ minimum: 1 })),
-            ending_before: Type.Optional(Type.Integer({ minimum: 1 })),
+            starting_after: Type.Optional(EntrySequence),
+            ending_before: Type.Optional(EntrySequence),
           },
           { additionalProperties: false },
         ),
