@@ -7,7 +7,12 @@ import { paytmSim } from './paytm.ts';
 import { razorpaySim } from './razorpay.ts';
 import { stripeSim } from './stripe.ts';
 
-export const SIM_PSPS: readonly SimPspModule[] = [stripeSim, razorpaySim, paytmSim];
+export const SIM_PSPS: readonly SimPspModule[] = [
+  // One line per PSP.
+  stripeSim,
+  razorpaySim,
+  paytmSim,
+];
 
 /** The PSP names, in registry order. */
 export const PSPS: readonly Psp[] = SIM_PSPS.map((module) => module.psp);

@@ -9,7 +9,12 @@ import { stripeModule } from './stripe/index.ts';
 import type { Connector, ConnectorModule } from './types.ts';
 
 /** In the order a test-mode merchant prefers them (its connectors' priorities). */
-const CONNECTOR_MODULES: readonly ConnectorModule[] = [stripeModule, razorpayModule, paytmModule];
+const CONNECTOR_MODULES: readonly ConnectorModule[] = [
+  // One line per PSP.
+  stripeModule,
+  razorpayModule,
+  paytmModule,
+];
 
 function byName(modules: readonly ConnectorModule[]): ReadonlyMap<string, ConnectorModule> {
   const map = new Map<string, ConnectorModule>();
