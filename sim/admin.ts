@@ -4,7 +4,8 @@
 // loopback clients in.
 import { parseFaultSettings, type Faults } from './faults.ts';
 import { isPlainObject, json, type SimResponse } from './http.ts';
-import { PSPS, type Operation, type Payment, type Psp, type SimStore } from './store.ts';
+import { PSPS } from './psps/registry.ts';
+import type { Operation, Payment, Psp, SimStore } from './store.ts';
 import { parseWebhookSettings, type ResendTarget, type Webhooks } from './webhooks.ts';
 
 export type AdminContext = {

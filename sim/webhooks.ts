@@ -13,7 +13,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { DELAY_MS_MAX, mulberry32 } from './faults.ts';
-import { isPlainObject } from './http.ts';
+import { isPlainObject } from './json.ts';
 import type { Operation, Payment, PaymentStatus, Psp, PspBook, Refund } from './store.ts';
 
 export type WebhookSettings = {

@@ -1,6 +1,7 @@
 // The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants.
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import { createLogger } from './observability/logger.ts';
@@ -31,7 +32,7 @@ function printBanner(
     `Payrail is listening on ${server.url}`,
     `  data:      ${describeDataLocation(config)}`,
     `  API docs:  ${server.url}/docs`,
-    `  PSPs:      ${simulatorUrl === undefined ? config.simulatorUrl : `simulator at ${simulatorUrl} (stripe, razorpay, paytm test modes)`}`,
+    `  PSPs:      ${simulatorUrl === undefined ? config.simulatorUrl : `simulator at ${simulatorUrl} (${listConnectorNames().join(', ')} test modes)`}`,
     `  merchant:  ${demo.id} (Demo shop), secret key for this run: ${demo.secretKey}`,
     '',
     '  Make a payment:',

@@ -3,6 +3,7 @@
 // resolved by sync, a capability refusal, then the balances and a ledger verify.
 import crypto from 'node:crypto';
 import { loadConfig } from './config.ts';
+import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
 import { formatDecimal } from './money/index.ts';
 import { createLogger } from './observability/logger.ts';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     const merchant = await request('POST', '/v1/admin/merchants', { name: 'Demo shop' });
     secretKey = String(merchant.body.secret_key);
     console.log(
-      `  merchant ${String(merchant.body.id)} created; it routes to the simulated stripe, razorpay and paytm PSPs`,
+      `  merchant ${String(merchant.body.id)} created; it routes to the simulated ${listConnectorNames().join(', ')} PSPs`,
     );
 
     step('Vault a card (the number is encrypted; only brand and last4 come back)');

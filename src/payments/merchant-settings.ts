@@ -1,7 +1,8 @@
 // Per merchant: which connectors are enabled (priority order, credentials, base URL) and the
-// price. A merchant created in test mode gets the three simulated PSPs and a default price.
+// price. A merchant created in test mode gets every registered PSP in the simulator and a default price.
 // Credentials are sealed at rest (SecretBox, bound to merchant and connector); rows written in
 // plaintext before migration 016 are sealed at start-up and on first read.
+import { connectorModules, getConnectorModule } from '../connectors/registry.ts';
 import type { ConnectorCredentials } from '../connectors/types.ts';
 import { isCurrency, MAX_AMOUNT_MINOR } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -17,50 +18,22 @@ export type MerchantConnector = {
 
 /**
  * The webhook signing secret of the simulator's PSP `connector` in test mode: a fixed development
- * value, the same for every test-mode merchant, because the simulator has one secret per PSP.
- * configureSimulatorWebhooks (psp-webhooks.ts) gives the simulator the same value.
+ * value (the connector module's test credentials), the same for every test-mode merchant,
+ * because the simulator has one secret per PSP. configureSimulatorWebhooks (psp-webhooks.ts)
+ * gives the simulator the same value.
  */
 export function simulatorWebhookSecret(connector: string): string {
-  return `whsec_payrail_simulator_${connector}`;
+  return getConnectorModule(connector).testCredentials('').webhookSecret ?? '';
 }
 
-/** The simulator's test credentials (sim/CONTRACT.md). */
+/** The simulator's test credentials (sim/CONTRACT.md), one per registered connector, in order. */
 export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
-  return [
-    {
-      connector: 'stripe',
-      enabled: true,
-      priority: 10,
-      credentials: {
-        baseUrl: `${simulatorUrl}/stripe`,
-        apiKey: 'sk_test_sim',
-        webhookSecret: simulatorWebhookSecret('stripe'),
-      },
-    },
-    {
-      connector: 'razorpay',
-      enabled: true,
-      priority: 20,
-      credentials: {
-        baseUrl: `${simulatorUrl}/razorpay`,
-        apiKey: 'rzp_test_sim',
-        apiSecret: 'sim_secret',
-        webhookSecret: simulatorWebhookSecret('razorpay'),
-      },
-    },
-    {
-      connector: 'paytm',
-      enabled: true,
-      priority: 30,
-      credentials: {
-        baseUrl: `${simulatorUrl}/paytm`,
-        apiKey: 'SIMMID00000000000001',
-        apiSecret: 'sim_merchant_key',
-        merchantAccount: 'SIMMID00000000000001',
-        webhookSecret: simulatorWebhookSecret('paytm'),
-      },
-    },
-  ];
+  return connectorModules.map((module, index) => ({
+    connector: module.name,
+    enabled: true,
+    priority: (index + 1) * 10,
+    credentials: module.testCredentials(simulatorUrl),
+  }));
 }
 
 /** 2.9 % + 30 cents in usd, 2.9 % elsewhere. */

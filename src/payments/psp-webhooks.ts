@@ -21,6 +21,7 @@ import {
   type PspWebhookParser,
   type RawWebhook,
 } from '../connectors/webhooks.ts';
+import { connectorModules } from '../connectors/registry.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../storage/database.ts';
 import { simulatorWebhookSecret, type MerchantConnector } from './merchant-settings.ts';
@@ -224,7 +225,7 @@ export type SimulatorWebhookOptions = {
   readonly timeoutMs?: number;
 };
 
-export const simulatedConnectors: readonly string[] = ['stripe', 'razorpay', 'paytm'];
+export const simulatedConnectors: readonly string[] = connectorModules.map((module) => module.name);
 
 const simulatorCallTimeoutMs = 5_000;
 

@@ -5,6 +5,7 @@
 // nothing is written.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { PSPS } from '../../sim/psps/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
@@ -67,7 +68,7 @@ describe('failover between connectors', () => {
     );
   });
   afterEach(async () => {
-    for (const psp of ['stripe', 'razorpay', 'paytm']) await faults(psp, undefined);
+    for (const psp of PSPS) await faults(psp, undefined);
   });
   after(async () => {
     try {
