@@ -1,4 +1,4 @@
-// The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants.
+// The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants, clock.
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { listConnectorNames } from './connectors/registry.ts';
@@ -13,6 +13,8 @@ import { DeadLetterError, presentDeadLetter } from './events/bus/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { toJson } from './http/serialize.ts';
 import { configureSimulatorWebhooks } from './payments/psp-webhooks.ts';
+import { registerClockCommands } from './testmode/clock-command.ts';
+import { TestClockError } from './testmode/clock-service.ts';
 
 function describeDataLocation(config: Config): string {
   if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
@@ -81,6 +83,9 @@ async function demoMerchant(server: RunningServer): Promise<{ id: string; secret
 
 async function serve(development: boolean): Promise<void> {
   let config = loadConfig();
+  // `npm start` is for development: test clocks are on unless PAYRAIL_TEST_CLOCKS says otherwise.
+  if (development && process.env.PAYRAIL_TEST_CLOCKS === undefined)
+    config = { ...config, testClocks: true };
   const logger = createLogger(config.logLevel);
   // `npm start` brings its own PSP simulator unless PAYRAIL_SIMULATOR_URL points at one.
   const simulator =
@@ -275,6 +280,7 @@ export function buildProgram(): Command {
         console.log(`${merchant.id} ${secretKey}`);
       }),
     );
+  registerClockCommands(program, withDatabase);
   return program;
 }
 
@@ -289,7 +295,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (
       error instanceof MigrationError ||
       error instanceof DataDirectoryInUseError ||
-      error instanceof DeadLetterError
+      error instanceof DeadLetterError ||
+      error instanceof TestClockError
     ) {
       console.error(`payrail: ${error.message}`);
       process.exit(1);

@@ -66,6 +66,11 @@ export type Config = {
   readonly syncIntervalMs: number;
   /** Authorizations never captured are voided after this many days. */
   readonly voidAuthorizationsAfterDays: number;
+  /**
+   * Test clocks (src/testmode/clock*.ts): an operator may move the system's or a merchant's time
+   * forward. On for `npm start`, the demo and tests; off for `payrail serve` unless set.
+   */
+  readonly testClocks: boolean;
 };
 
 export const faultPoints = [
@@ -288,5 +293,6 @@ export function loadConfig(env: Environment = process.env): Config {
       1,
       30,
     ),
+    testClocks: readBoolean(env, 'PAYRAIL_TEST_CLOCKS', false),
   };
 }

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       PAYRAIL_ADMIN_KEY: adminKey,
       PAYRAIL_PSP_TIMEOUT_MS: '500',
       PAYRAIL_PSP_ATTEMPTS: '1',
+      PAYRAIL_TEST_CLOCKS: 'true',
     }),
     simulatorUrl: simulator.url,
   };

@@ -2,6 +2,7 @@
 // the connectors with their resilience policies, routing, the event bus and its consumers, and
 // the workers (webhook deliveries, status sync, periodic chores). The API server (server.ts)
 // and `payrail worker` (cli.ts) are two ways of running it.
+import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { withResilience, type ResilientConnector } from './connectors/resilience.ts';
 import { connectorRegistry } from './connectors/registry.ts';
@@ -20,6 +21,8 @@ import type { Database } from './storage/database.ts';
 import { acquireDataDirectoryLock } from './storage/lock.ts';
 import { migrate } from './storage/migrations.ts';
 import { openDatabase } from './storage/open.ts';
+import { DatabaseClock } from './testmode/clock.ts';
+import { TestClocks } from './testmode/clock-service.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
@@ -63,6 +66,10 @@ export type Runtime = {
   readonly bus: EventBus;
   readonly statusSync: StatusSync;
   readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** The one source of business time (src/clock.ts). */
+  readonly clock: Clock;
+  /** Moving test clocks; undefined unless test clocks are enabled (PAYRAIL_TEST_CLOCKS). */
+  readonly testClocks: TestClocks | undefined;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -99,6 +106,9 @@ async function assemble(
   database: Database,
   release: () => void,
 ): Promise<Runtime> {
+  const databaseClock = config.testClocks ? new DatabaseClock(database) : undefined;
+  await databaseClock?.start();
+  const clock: Clock = databaseClock ?? systemClock;
   const adminKeys = new AdminKeys(database, config.adminKey);
   const { generatedKey } =
     role === 'server' ? await adminKeys.bootstrap() : { generatedKey: undefined };
@@ -131,6 +141,7 @@ async function assemble(
   const webhooks = createWebhooks(database, {
     secretBox: masterKeySecretBox(masterKey.key),
     logger,
+    clock,
     retryDelaysMs: config.webhookRetryScheduleMs,
     // The lease outlives the request by enough to record its outcome; a worker that died holding
     // it lets another send the delivery once it runs out.
@@ -182,6 +193,7 @@ async function assemble(
     neverSeenAfterMs: config.neverSeenAfterMs,
     faultPoint: config.faultPoint,
     logger,
+    clock,
     events: bus,
     routing: {
       store: routing,
@@ -200,8 +212,14 @@ async function assemble(
       voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
     },
     logger,
+    clock,
   );
-  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs, masterKey.key);
+  const idempotency = new IdempotencyKeys(
+    database,
+    config.idempotencyLeaseMs,
+    masterKey.key,
+    clock,
+  );
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -220,6 +238,8 @@ async function assemble(
     bus,
     statusSync,
     connectors,
+    clock,
+    testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();
@@ -233,6 +253,7 @@ async function assemble(
       await statusSync.stop();
       await webhooks.deliverer.stop();
       await bus.stop();
+      databaseClock?.stop();
       await database.close();
       release();
     },

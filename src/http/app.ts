@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
+import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
@@ -191,6 +192,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
     registerDeadLetterRoutes(admin, context);
+    registerTestClockRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));

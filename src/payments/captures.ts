@@ -4,7 +4,12 @@
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import {
+  connectorNamed,
+  crashPoint,
+  merchantNow,
+  type PaymentsDependencies,
+} from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -131,7 +136,7 @@ export class Captures {
         await updateIntent(tx, id, {
           status: 'canceled',
           cancellationReason: reason ?? null,
-          canceledAt: new Date(),
+          canceledAt: merchantNow(this.#dependencies, merchantId),
         });
         await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
         return 'done';
@@ -312,7 +317,7 @@ export class Captures {
       amountCapturable: 0n,
       pendingOperation: null,
       cancellationReason: reason,
-      canceledAt: new Date(),
+      canceledAt: merchantNow(this.#dependencies, intent.merchantId),
     });
     const movement = {
       merchantId: intent.merchantId,

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.ts';
 import type { FaultPoint } from '../config.ts';
 import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -32,7 +33,14 @@ export type PaymentsDependencies = {
   readonly events?: { notify(): void };
   /** Routing rules and what routing learns; without it, the capable connectors are tried by priority. */
   readonly routing?: PaymentRouting;
+  /** Business time (src/clock.ts); real time when not given. */
+  readonly clock?: Clock;
 };
+
+/** The time for a merchant's payment objects, from the injected clock. */
+export function merchantNow(dependencies: PaymentsDependencies, merchantId: string): Date {
+  return (dependencies.clock ?? systemClock).now(merchantId);
+}
 
 export type PaymentRouting = {
   readonly store: { get(merchantId: string): Promise<{ readonly config: RoutingConfig }> };

@@ -10,7 +10,12 @@ import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import {
+  connectorNamed,
+  crashPoint,
+  merchantNow,
+  type PaymentsDependencies,
+} from './dependencies.ts';
 import { PaymentError, requireCursors } from './errors.ts';
 import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
@@ -177,7 +182,7 @@ export class PaymentsService {
         )
       : [];
     const chosen = candidates[0];
-    const createdAt = new Date();
+    const createdAt = merchantNow(this.#dependencies, merchantId);
     const intent: PaymentIntent = {
       id: newSortableId('pi'),
       merchantId,
@@ -336,7 +341,11 @@ export class PaymentsService {
       );
     }
     const status = moveIntent(id, intent.status, 'processing', 'confirm');
-    const attempt = newAttempt(intent, connector, new Date());
+    const attempt = newAttempt(
+      intent,
+      connector,
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
     await insertAttempt(tx, attempt);
     const updated = await updateIntent(tx, id, {
       status,
@@ -512,7 +521,11 @@ export class PaymentsService {
         attempt.id,
         settledForFailover(attempt, sent, from.fresh),
       );
-      const next = newAttempt(intent, connector, new Date());
+      const next = newAttempt(
+        intent,
+        connector,
+        merchantNow(this.#dependencies, intent.merchantId),
+      );
       await insertAttempt(tx, next);
       const updated = await updateIntent(tx, intentId, { connector });
       return {
@@ -571,7 +584,9 @@ export class PaymentsService {
       (candidate) => candidate.status === 'pending' || candidate.status === 'unknown',
     )) {
       const outcome = await this.#askPsp(merchantId, attempt);
-      const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
+      const neverSeen =
+        merchantNow(dependencies, merchantId).getTime() - attempt.createdAt.getTime() >
+        dependencies.neverSeenAfterMs;
       // Whether the outcome is the payment's or an orphan's is decided by the recorder under the
       // intent's lock: a failover may have abandoned the attempt since it was read here.
       await this.#recorder.record(merchantId, id, attempt, outcome, {

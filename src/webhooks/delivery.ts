@@ -5,6 +5,7 @@
 // still ours. A worker that dies mid-send leaves its deliveries to come due when the lease ends,
 // so delivery is at least once: receivers deduplicate by webhook-id (the event id).
 import crypto from 'node:crypto';
+import { clockSql, systemClock, type Clock } from '../clock.ts';
 import { presentEvent, type EventType } from '../events/events.ts';
 import { toJson } from '../http/serialize.ts';
 import type { Database, Queryable } from '../storage/database.ts';
@@ -69,7 +70,8 @@ export type WebhookDelivererOptions = AddressPolicyOptions & {
   readonly batchSize?: number;
   /** Called once per claimed delivery (metrics); must not throw. */
   readonly onResult?: (result: DeliveryResult) => void;
-  readonly clock?: () => Date;
+  /** Business time: due times, leases and the retry schedule run on each merchant's clock. */
+  readonly clock?: Clock;
   readonly random?: () => number;
   readonly logger?: DelivererLogger;
 };
@@ -135,7 +137,7 @@ export class WebhookDeliverer {
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
   readonly #onResult: ((result: DeliveryResult) => void) | undefined;
-  readonly #clock: () => Date;
+  readonly #clock: Clock;
   readonly #random: () => number;
   readonly #logger: DelivererLogger | undefined;
   readonly #addressPolicy: AddressPolicyOptions;
@@ -154,7 +156,7 @@ export class WebhookDeliverer {
     this.#pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
     this.#batchSize = options.batchSize ?? defaultBatchSize;
     this.#onResult = options.onResult;
-    this.#clock = options.clock ?? (() => new Date());
+    this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
     this.#addressPolicy = options;
@@ -215,7 +217,7 @@ export class WebhookDeliverer {
 
   /** Manual replay: pending again, due now, with a fresh schedule; the attempt history stays. */
   redeliver(merchantId: string, deliveryId: string): Promise<WebhookDelivery> {
-    return redeliver(this.#database, merchantId, deliveryId, this.#clock());
+    return redeliver(this.#database, merchantId, deliveryId, this.#clock.now(merchantId));
   }
 
   async #drain(): Promise<void> {
@@ -227,20 +229,21 @@ export class WebhookDeliverer {
   }
 
   async #claim(limit: number, leaseId: string): Promise<Claimed[]> {
-    const now = this.#clock();
+    // Due by its merchant's clock; `bound` (the latest clock) keeps the index on next_attempt_at.
+    const at = clockSql(this.#clock.reading(), 'd.merchant_id', 4);
     const result = await this.#database.query<Claimed>(
       `WITH due AS (
-         SELECT id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= $1
-          ORDER BY next_attempt_at LIMIT $2
+         SELECT id FROM webhook_deliveries d
+          WHERE status = 'pending' AND next_attempt_at <= ${at.bound} AND next_attempt_at <= ${at.now}
+          ORDER BY next_attempt_at LIMIT $1
           FOR UPDATE SKIP LOCKED
        )
-       UPDATE webhook_deliveries d SET next_attempt_at = $3, lease_id = $4, updated_at = now()
+       UPDATE webhook_deliveries d SET next_attempt_at = ${at.now} + $2 * interval '1 millisecond', lease_id = $3, updated_at = ${at.now}
          FROM due, webhook_endpoints e, events ev
         WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
        RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed,
                  ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at`,
-      [now, limit, new Date(now.getTime() + this.#leaseMs), leaseId],
+      [limit, this.#leaseMs, leaseId, ...at.values],
     );
     return result.rows;
   }
@@ -300,10 +303,11 @@ export class WebhookDeliverer {
   async #send(delivery: Claimed): Promise<Sent> {
     const secret = this.#secretBox.open(delivery.secret_sealed, delivery.endpoint_id);
     const body = this.#body(delivery);
-    const startedAt = this.#clock();
+    const startedAt = this.#clock.now(delivery.merchant_id);
     // webhook-id is the event id: the same on every retry and replay, so receivers can deduplicate.
+    // Signed with the real time, not a test clock's: the receiver checks it against its own clock.
     const headers = {
-      ...signatureHeaders(secret, delivery.event_id, startedAt, body),
+      ...signatureHeaders(secret, delivery.event_id, new Date(), body),
       'content-type': 'application/json',
       'user-agent': userAgent,
     };
@@ -364,14 +368,24 @@ export class WebhookDeliverer {
           ? 'dead'
           : 'retrying';
     const nextAttemptAt =
-      delayMs === undefined ? null : new Date(this.#clock().getTime() + delayMs);
+      delayMs === undefined
+        ? null
+        : new Date(this.#clock.now(delivery.merchant_id).getTime() + delayMs);
     const status = outcome === 'retrying' ? 'pending' : outcome;
     return this.#database.transaction(async (tx) => {
       const updated = await tx.query<{ attempt_count: number }>(
         `UPDATE webhook_deliveries SET status = $3, attempt_count = attempt_count + 1, round_attempt_count = round_attempt_count + 1,
-                next_attempt_at = $4, lease_id = NULL, last_http_status = $5, last_error = $6, updated_at = now()
+                next_attempt_at = $4, lease_id = NULL, last_http_status = $5, last_error = $6, updated_at = $7
           WHERE id = $1 AND lease_id = $2 RETURNING attempt_count`,
-        [delivery.id, leaseId, status, nextAttemptAt, sent.httpStatus, sent.error],
+        [
+          delivery.id,
+          leaseId,
+          status,
+          nextAttemptAt,
+          sent.httpStatus,
+          sent.error,
+          this.#clock.now(delivery.merchant_id),
+        ],
       );
       const attemptNumber = updated.rows[0]?.attempt_count;
       if (attemptNumber === undefined) {
@@ -392,7 +406,7 @@ export class WebhookDeliverer {
 
   /** 410 Gone: the merchant removed the endpoint; stop sending to it until it is enabled again. */
   async #disableGoneEndpoint(tx: Queryable, endpointId: string): Promise<void> {
-    const reason = `the endpoint answered 410 Gone at ${this.#clock().toISOString()}`;
+    const reason = `the endpoint answered 410 Gone at ${this.#clock.now().toISOString()}`;
     await tx.query(
       `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = coalesce(disabled_reason, $2), updated_at = now() WHERE id = $1`,
       [endpointId, reason],

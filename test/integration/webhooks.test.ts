@@ -2,6 +2,7 @@
 // and the deliverer against a local receiver that verifies every request with the reference
 // Standard Webhooks package (success, retries on a schedule, 410, dead letter, timeout, replay,
 // leases), plus two concurrent deliverers on real Postgres.
+import { clockFrom, type Clock } from '../../src/clock.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -330,7 +331,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
   const secretBox = masterKeySecretBox(crypto.randomBytes(32));
   // A clock the tests move forward (a few seconds at most: signatures must stay fresh).
   let offsetMs = 0;
-  const clock = () => new Date(Date.now() + offsetMs);
+  const clock = clockFrom(() => new Date(Date.now() + offsetMs));
   let results: DeliveryResult[] = [];
 
   function deliverer(
@@ -338,7 +339,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
       retryDelaysMs?: number[];
       timeoutMs?: number;
       leaseMs?: number;
-      clock?: () => Date;
+      clock?: Clock;
       resolve?: Resolver;
     } = {},
   ): WebhookDeliverer {
@@ -448,7 +449,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     offsetMs = 1_000;
     const second = await worker.runOnce();
     assert.equal(second[0]?.outcome, 'retrying');
-    const secondDelayMs = (second[0]?.nextAttemptAt?.getTime() ?? 0) - clock().getTime();
+    const secondDelayMs = (second[0]?.nextAttemptAt?.getTime() ?? 0) - clock.now().getTime();
     assert.ok(
       secondDelayMs > 1_500 && secondDelayMs <= 2_000,
       `next attempt in ${secondDelayMs} ms`,
@@ -639,7 +640,9 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     // The second worker's clock is past the first worker's lease.
     const late = slow.runOnce();
     await sleep(100);
-    const takeover = await deliverer({ clock: () => new Date(Date.now() + 1_500) }).runOnce();
+    const takeover = await deliverer({
+      clock: clockFrom(() => new Date(Date.now() + 1_500)),
+    }).runOnce();
     assert.equal(takeover[0]?.outcome, 'succeeded');
     const [slowResult] = await late;
     assert.equal(slowResult?.outcome, 'lease_lost');
