@@ -8,9 +8,10 @@ import { openServices, startServer, type RunningServer } from './server.ts';
 import { DataDirectoryInUseError } from './storage/lock.ts';
 import { MigrationError } from './storage/migrations.ts';
 import { startSimulatorProcess } from './simulator-process.ts';
-import { DeadLetterError, presentDeadLetter } from './events/bus/index.ts';
+import { DeadLetterError } from './events/bus/index.ts';
+import { presentDeadLetter } from './api-objects/dead-letter.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { toJson } from './http/serialize.ts';
+import { toJson } from './api-objects/json.ts';
 import { configureSimulatorWebhooks } from './payments/psp-webhooks.ts';
 
 function describeDataLocation(config: Config): string {

@@ -3,8 +3,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv, type Options as AjvOptions } from 'ajv';
-import addFormats from 'ajv-formats';
 import { newId } from '../merchants/keys.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
@@ -21,7 +19,8 @@ import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { installIdempotency } from './idempotency.ts';
-import { toJson } from './serialize.ts';
+import { createValidator } from './validator.ts';
+import { toJson } from '../api-objects/json.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -81,15 +80,8 @@ function pathToNul(value: unknown, path: string): string | undefined {
 }
 
 function installValidation(app: FastifyInstance): void {
-  const common: AjvOptions = {
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: false,
-    strict: false,
-  };
-  const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
-  const bodyAjv = new Ajv({ ...common, coerceTypes: false });
-  for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
+  const textAjv = createValidator(true);
+  const bodyAjv = createValidator(false);
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const text = textAjv.compile(schema);
     // A form-encoded body is all text, like a query string: coerce it. A JSON body is not coerced.

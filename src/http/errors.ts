@@ -8,7 +8,8 @@ import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
 import { maskCardNumbers } from '../vault/card.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
-import { presentIntent } from './presenters.ts';
+import { presentIntent } from '../api-objects/payment-intent.ts';
+import { BothCursorsError, UnknownCursorError } from '../storage/pagination.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -247,6 +248,11 @@ function asApiError(error: unknown): ApiError | undefined {
     error instanceof WebhookError
   )
     return new ApiError(error.code, error.message, error.param);
+  // A list cursor naming nothing the caller may see: Stripe's 404, naming the cursor.
+  if (error instanceof UnknownCursorError)
+    return new ApiError('resource_missing', error.message, error.param);
+  if (error instanceof BothCursorsError)
+    return new ApiError('parameter_invalid', error.message, error.param);
   if (error instanceof PaymentError)
     return new ApiError(
       error.code,

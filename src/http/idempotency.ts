@@ -4,8 +4,9 @@
 // retry resumes at once.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeyLengthMax, type IdempotencyKeys } from '../idempotency/keys.ts';
+import type { IdempotentRequest } from '../idempotency/request.ts';
 import { ApiError } from './errors.ts';
-import { toJson } from './serialize.ts';
+import { toJson } from '../api-objects/json.ts';
 
 export type RequestIdempotency = {
   readonly key: string;
@@ -80,4 +81,18 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
       );
     return payload;
   });
+}
+
+/** The request's idempotency as the services take it: resumed or not, and how to bind. */
+export function idempotentRequest(
+  request: FastifyRequest,
+  keys: IdempotencyKeys,
+): IdempotentRequest {
+  const idempotency = request.idempotency;
+  if (idempotency === undefined) return {};
+  return {
+    resumed: idempotency.resumed,
+    resourceId: idempotency.resourceId,
+    bind: (tx, id) => keys.bindResource(tx, request.merchantId, idempotency.key, id),
+  };
 }

@@ -5,8 +5,9 @@
 // still ours. A worker that dies mid-send leaves its deliveries to come due when the lease ends,
 // so delivery is at least once: receivers deduplicate by webhook-id (the event id).
 import crypto from 'node:crypto';
-import { presentEvent, type EventType } from '../events/events.ts';
-import { toJson } from '../http/serialize.ts';
+import { toJson } from '../api-objects/json.ts';
+import { presentEvent } from '../api-objects/event.ts';
+import type { EventType } from '../events/events.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   defaultJitterRatio,

@@ -2,16 +2,30 @@
 // and the ledger verify.
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { verifyLedger } from '../../ledger/index.ts';
+import {
+  CreatedMerchantSchema,
+  LedgerAccountSchema,
+  LedgerVerificationSchema,
+  MerchantConnectorSchema,
+  MerchantPriceSchema,
+  MerchantSchema,
+  errorResponses,
+  list,
+  listOf,
+  presentCreatedMerchant,
+  presentLedgerAccount,
+  presentLedgerVerification,
+  presentMerchant,
+  presentMerchantConnector,
+  presentMerchantPrice,
+} from '../../api-objects/index.ts';
 import { connectorRegistry } from '../../connectors/registry.ts';
 import { isCurrency, MAX_AMOUNT_MINOR } from '../../money/index.ts';
-import type { MerchantPrice } from '../../payments/merchant-settings.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { presentAccount, presentMerchant } from '../presenters.ts';
-import { list } from '../serialize.ts';
-import { Int64, ListQuery, MerchantSchema, Metadata, errorResponses, listOf } from '../schemas.ts';
-import { AccountSchema } from './ledger.ts';
+import { answerList, ListQuery, listQuery } from '../list.ts';
+import { Metadata } from '../schemas.ts';
+import { LedgerAccountId } from './ledger.ts';
 
 const MerchantBody = Type.Object(
   {
@@ -21,14 +35,6 @@ const MerchantBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const PriceSchema = Type.Object({
-  object: Type.Literal('merchant_price'),
-  merchant: Type.String(),
-  currency: Type.String(),
-  percent_bps: Type.Integer(),
-  fixed_amount: Int64,
-});
 
 const PriceBody = Type.Object(
   {
@@ -48,16 +54,6 @@ const PriceBody = Type.Object(
   { additionalProperties: false },
 );
 
-function presentPrice(merchantId: string, price: MerchantPrice) {
-  return {
-    object: 'merchant_price' as const,
-    merchant: merchantId,
-    currency: price.currency,
-    percent_bps: Number(price.percentBps),
-    fixed_amount: price.fixedAmount,
-  };
-}
-
 export function registerAdminRoutes(app: FastifyInstance, context: AppContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -68,10 +64,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         tags: ['operator'],
         summary: 'Create a merchant; the response carries its secret key, shown only this once',
         body: MerchantBody,
-        response: {
-          201: Type.Object({ ...MerchantSchema.properties, secret_key: Type.String() }),
-          ...errorResponses,
-        },
+        response: { 201: CreatedMerchantSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -83,7 +76,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       );
       request.log.info({ merchantId: merchant.id }, 'merchant created');
       reply.code(201);
-      return { ...presentMerchant(merchant), secret_key: secretKey };
+      return presentCreatedMerchant(merchant, secretKey);
     },
   );
 
@@ -97,13 +90,16 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         response: { 200: listOf(MerchantSchema), ...errorResponses },
       },
     },
-    async (request) => {
-      const page = await context.merchants.list({
-        limit: request.query.limit,
-        startingAfter: request.query.starting_after,
-      });
-      return list(page.merchants.map(presentMerchant), page.hasMore, '/v1/admin/merchants');
-    },
+    async (request) =>
+      answerList(
+        request.query,
+        '/v1/admin/merchants',
+        async (page) => {
+          const found = await context.merchants.list(page);
+          return { items: found.merchants, hasMore: found.hasMore };
+        },
+        presentMerchant,
+      ),
   );
 
   typed.get(
@@ -137,21 +133,14 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         tags: ['operator'],
         summary: "A merchant's connectors in priority order (secrets are not shown)",
         params: MerchantParams,
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
+        response: { 200: listOf(MerchantConnectorSchema), ...errorResponses },
       },
     },
     async (request) => {
       await requireMerchant(request.params.id);
-      const settings = await context.payments.settings.storedConnectors(request.params.id);
+      const settings = await context.payments.connectorSettings(request.params.id);
       return list(
-        settings.map((setting) => ({
-          object: 'merchant_connector',
-          connector: setting.connector,
-          enabled: setting.enabled,
-          priority: setting.priority,
-          base_url: setting.credentials.baseUrl,
-          api_key_hint: `…${setting.credentials.apiKey.slice(-4)}`,
-        })),
+        settings.map((setting) => presentMerchantConnector(setting)),
         false,
         `/v1/admin/merchants/${request.params.id}/connectors`,
       );
@@ -181,28 +170,30 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
                 minLength: 8,
                 maxLength: 500,
                 description:
-                  "The secret the PSP signs its webhooks with; without it the PSP's webhooks are refused.",
+                  'The secret the PSP signs its webhooks with; ' +
+                  "without it the PSP's webhooks are refused.",
               }),
             ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
+        response: { 200: MerchantConnectorSchema, ...errorResponses },
       },
     },
     async (request) => {
       await requireMerchant(request.params.id);
-      if (!connectorRegistry.has(request.params.connector)) {
+      const { connector } = request.params;
+      if (!connectorRegistry.has(connector)) {
+        const known = [...connectorRegistry.keys()].join(', ');
         throw new ApiError(
           'parameter_invalid',
-          `Unknown connector '${request.params.connector}'; known: ${[...connectorRegistry.keys()].join(', ')}.`,
+          `Unknown connector '${connector}'; known: ${known}.`,
           'connector',
         );
       }
       const body = request.body;
-      // Sealed at rest, bound to (merchant, connector); the cache of this process sees it at once.
-      await context.payments.settings.setConnector(request.params.id, {
-        connector: request.params.connector,
+      const setting = {
+        connector,
         enabled: body.enabled,
         priority: body.priority,
         credentials: {
@@ -212,14 +203,10 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
           merchantAccount: body.merchant_account,
           webhookSecret: body.webhook_secret,
         },
-      });
-      return {
-        object: 'merchant_connector',
-        connector: request.params.connector,
-        enabled: body.enabled,
-        priority: body.priority,
-        base_url: body.base_url,
       };
+      // Sealed at rest, bound to (merchant, connector); the cache of this process sees it at once.
+      await context.payments.setConnector(request.params.id, setting);
+      return presentMerchantConnector(setting);
     },
   );
 
@@ -232,14 +219,14 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         description:
           "A capture in a currency without its own price pays the '*' price; with neither, no fee.",
         params: MerchantParams,
-        response: { 200: listOf(PriceSchema), ...errorResponses },
+        response: { 200: listOf(MerchantPriceSchema), ...errorResponses },
       },
     },
     async (request) => {
       await requireMerchant(request.params.id);
-      const prices = await context.payments.settings.storedPrices(request.params.id);
+      const prices = await context.payments.prices(request.params.id);
       return list(
-        prices.map((price) => presentPrice(request.params.id, price)),
+        prices.map((price) => presentMerchantPrice(request.params.id, price)),
         false,
         `/v1/admin/merchants/${request.params.id}/prices`,
       );
@@ -252,12 +239,16 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       schema: {
         tags: ['operator'],
         summary:
-          "Set a merchant's price in one currency, or its fallback ('*'): a percentage plus a fixed amount",
+          "Set a merchant's price in one currency, or its fallback ('*'): " +
+          'a percentage plus a fixed amount',
         description:
-          'The fee of a payment is min(captured amount, round_half_up(captured × percent_bps / 10000) + fixed_amount), ' +
-          'computed from the price in force when its capture is recorded: a payment authorized before a change and captured after it ' +
-          'pays the new price; captures already recorded keep their fee. Refunds return no fee. This server applies a change at once; ' +
-          'other Payrail processes sharing the database within 5 seconds (their settings cache).',
+          'The fee of a payment is min(captured amount, ' +
+          'round_half_up(captured × percent_bps / 10000) + fixed_amount), ' +
+          'computed from the price in force when its capture is recorded: ' +
+          'a payment authorized before a change and captured after it pays the new price; ' +
+          'captures already recorded keep their fee. Refunds return no fee. ' +
+          'This server applies a change at once; other Payrail processes sharing the database ' +
+          'within 5 seconds (their settings cache).',
         params: Type.Object({
           id: Type.String({ maxLength: 100 }),
           currency: Type.String({
@@ -267,7 +258,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
           }),
         }),
         body: PriceBody,
-        response: { 200: PriceSchema, ...errorResponses },
+        response: { 200: MerchantPriceSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -276,7 +267,8 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       if (currency !== '*' && !isCurrency(currency)) {
         throw new ApiError(
           'parameter_invalid',
-          `Unknown currency '${currency}'; give a lowercase ISO 4217 code, or '*' for the fallback price.`,
+          `Unknown currency '${currency}'; ` +
+            "give a lowercase ISO 4217 code, or '*' for the fallback price.",
           'currency',
         );
       }
@@ -285,7 +277,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         percentBps: BigInt(request.body.percent_bps),
         fixedAmount: BigInt(request.body.fixed_amount),
       };
-      await context.payments.settings.setPrice(id, currency, price);
+      await context.payments.setPrice(id, currency, price);
       request.log.info(
         {
           merchantId: id,
@@ -295,7 +287,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         },
         'merchant price set',
       );
-      return presentPrice(id, price);
+      return presentMerchantPrice(id, price);
     },
   );
 
@@ -305,24 +297,23 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       schema: {
         tags: ['operator'],
         summary: 'List every ledger account (optionally of one owner)',
-        querystring: Type.Object(
-          {
-            ...ListQuery.properties,
-            owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-          },
-          { additionalProperties: false },
+        querystring: listQuery(
+          { owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+          LedgerAccountId,
         ),
-        response: { 200: listOf(AccountSchema), ...errorResponses },
+        response: { 200: listOf(LedgerAccountSchema), ...errorResponses },
       },
     },
-    async (request) => {
-      const page = await context.ledger.listAccounts({
-        owner: request.query.owner,
-        limit: request.query.limit,
-        startingAfter: request.query.starting_after,
-      });
-      return list(page.accounts.map(presentAccount), page.hasMore, '/v1/admin/ledger/accounts');
-    },
+    async (request) =>
+      answerList(
+        request.query,
+        '/v1/admin/ledger/accounts',
+        async (page) => {
+          const found = await context.ledger.listAccounts({ ...page, owner: request.query.owner });
+          return { items: found.accounts, hasMore: found.hasMore };
+        },
+        presentLedgerAccount,
+      ),
   );
 
   typed.post(
@@ -332,34 +323,15 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         tags: ['operator'],
         summary:
           'Recompute the ledger and re-check every invariant (balances, limits, hash chains)',
-        response: {
-          200: Type.Object({
-            object: Type.Literal('ledger_verification'),
-            ok: Type.Boolean(),
-            accounts: Type.Integer(),
-            entries: Type.Integer(),
-            transactions: Type.Integer(),
-            problems: Type.Array(Type.String()),
-            duration_ms: Type.Integer(),
-          }),
-          ...errorResponses,
-        },
+        response: { 200: LedgerVerificationSchema, ...errorResponses },
       },
     },
     async (request) => {
       const started = performance.now();
-      const report = await verifyLedger(context.database);
+      const report = await context.verifyLedger();
       const durationMs = Math.round(performance.now() - started);
       if (!report.ok) request.log.error({ problems: report.problems }, 'ledger verify failed');
-      return {
-        object: 'ledger_verification' as const,
-        ok: report.ok,
-        accounts: report.accounts,
-        entries: report.entries,
-        transactions: report.transactions,
-        problems: [...report.problems],
-        duration_ms: durationMs,
-      };
+      return presentLedgerVerification(report, durationMs);
     },
   );
 }
