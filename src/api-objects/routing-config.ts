@@ -123,7 +123,8 @@ const Rule = Type.Object(
 export const RoutingRulesSchema = Type.Array(Rule, {
   maxItems: routingLimits.rulesMax,
   description:
-    "Ordered; the first rule whose conditions hold decides. No match: the merchant's connector priority order.",
+    'Ordered; the first rule whose conditions hold decides. ' +
+    "No match: the merchant's connector priority order.",
 });
 export const RoutingConfigSchema = Type.Object({
   object: Type.Literal('routing_config'),

@@ -32,7 +32,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         title: 'Payrail API',
         version: apiVersion,
         description:
-          'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
+          'Payments, a double-entry ledger and merchant webhooks. ' +
+          'Stripe-shaped where the two overlap. Amounts are integers in minor units.',
       },
       components: {
         securitySchemes: {
@@ -155,11 +156,13 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Long path parameters reach the schema, which answers with our error shape and the param name.
     routerOptions: { maxParamLength: 1000 },
   });
-  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
+  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation
+  // and docs.
   app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   installValidation(app);
-  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body format here.
+  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body
+  // format here.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('request-id', request.id);

@@ -55,13 +55,15 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
     if (begin.kind === 'in_use') {
       throw new ApiError(
         'idempotency_key_in_use',
-        'There is currently another in-progress request using this Idempotency-Key; retry it later.',
+        'There is currently another in-progress request using this Idempotency-Key; ' +
+          'retry it later.',
       );
     }
     if (begin.kind === 'mismatch') {
       throw new ApiError(
         'idempotency_error',
-        'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+        'Keys for idempotent requests can only be used with the same parameters ' +
+          'they were first used with.',
         'Idempotency-Key',
       );
     }

@@ -1,4 +1,5 @@
-// Merchant routes for payment methods (cards in the vault). Thin: validate, call the vault, present.
+// Merchant routes for payment methods (cards in the vault). Thin: validate, call the vault,
+// present.
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { PaymentMethodSchema, presentPaymentMethod } from '../../api-objects/index.ts';

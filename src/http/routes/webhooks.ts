@@ -139,7 +139,8 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
       schema: {
         tags,
         summary:
-          'Update a webhook endpoint (disabled=true stops sends; metadata merges, "" removes a key)',
+          'Update a webhook endpoint ' +
+          '(disabled=true stops sends; metadata merges, "" removes a key)',
         params: IdParams,
         body: UpdateEndpoint,
         response: endpointResponses,
