@@ -1,7 +1,8 @@
 // Every API object, made by driving the real server, validates against its schema in
 // src/api-objects with the API's own validator (strictly: a field the schema does not name is an
 // error too), and every response schema of /openapi.json is one of those schemas. So neither
-// what is served nor what is documented can drift from the other.
+// what is served nor what is documented can drift from the other. Every list route (found in
+// /openapi.json) pages and checks its cursors the same way.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
@@ -97,6 +98,20 @@ async function openApiForms(objects: readonly TSchema[]): Promise<Set<string>> {
   await app.close();
   return new Set(forms);
 }
+
+/** The item schema of every list route. */
+const schemaOfList = new Map([
+  ['/v1/admin/merchants', 'MerchantSchema'],
+  ['/v1/admin/ledger/accounts', 'LedgerAccountSchema'],
+  ['/v1/admin/dead_letters', 'DeadLetterSchema'],
+  ['/v1/payment_intents', 'PaymentIntentSchema'],
+  ['/v1/refunds', 'RefundSchema'],
+  ['/v1/events', 'EventSchema'],
+  ['/v1/ledger/accounts', 'LedgerAccountSchema'],
+  ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
+  ['/v1/webhook_endpoints', 'WebhookEndpointSchema'],
+  ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
+]);
 
 /** Polls a condition that background work makes true (no fixed sleep), for at most `ms`. */
 async function eventually<T>(read: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
@@ -339,6 +354,72 @@ describe('API objects: what is served and documented is what src/api-objects def
       apiObjects.presentDeadLetterReplay({ deadLetter: stored, outcome: 'handled' }),
     );
     assertShape('PspWebhookReceiptSchema', apiObjects.presentPspWebhookReceipt(false));
+  });
+
+  test('every list route pages and checks its cursors the same way', async () => {
+    const document = (await call(server, 'GET', '/openapi.json')).body as {
+      paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
+    };
+    const lists = Object.entries(document.paths)
+      .filter(([, methods]) =>
+        (methods.get?.parameters ?? []).some((parameter) => parameter.name === 'starting_after'),
+      )
+      .map(([path]) => path);
+    const account = ((await ok(as('/v1/ledger/accounts'))).data as Json[]).find(
+      (candidate) => Number(candidate.entry_count) > 0,
+    );
+    const endpoint = await ok(
+      as('/v1/webhook_endpoints', 'POST', {
+        url: 'http://127.0.0.1:9/lists',
+        enabled_events: ['*'],
+      }),
+    );
+    const concrete: Readonly<Record<string, string>> = {
+      '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
+      '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
+    };
+    assert.deepEqual(
+      lists.filter((path) => path.includes('{') && concrete[path] === undefined),
+      [],
+    );
+    assert.ok(lists.length >= 9, lists.join(', '));
+    for (const path of lists) {
+      const url = concrete[path] ?? path;
+      const get = (query: string) =>
+        call(server, 'GET', `${url}?${query}`, {
+          key: path.startsWith('/v1/admin/') ? testAdminKey : key,
+        });
+      // Entries are keyed by their sequence number, every other list by an object id.
+      const missing = path.endsWith('/entries') ? '999999' : 'obj_missing';
+      for (const param of ['starting_after', 'ending_before']) {
+        const answer = await get(`${param}=${missing}`);
+        assert.equal(answer.status, 404, `${path} ${param}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error?.code, 'resource_missing');
+        assert.equal(answer.body.error?.param, param);
+      }
+      const both = await get(`starting_after=${missing}&ending_before=${missing}`);
+      assert.equal(both.status, 400, path);
+      assert.equal(both.body.error?.param, 'ending_before', path);
+      for (const limit of ['0', '101']) {
+        const answer = await get(`limit=${limit}`);
+        assert.equal(answer.body.error?.param, 'limit', `${path} limit=${limit}`);
+      }
+      const first = await get('limit=1');
+      assert.equal(first.status, 200, path);
+      assertList(String(schemaOfList.get(path)), first.body);
+      const [item] = first.body.data as Json[];
+      if (item === undefined || first.body.has_more !== true) continue;
+      const cursor = path.endsWith('/entries') ? String(item.sequence) : String(item.id);
+      const second = await get(`limit=1&starting_after=${cursor}`);
+      const back = await get(
+        `limit=1&ending_before=${String(
+          path.endsWith('/entries')
+            ? (second.body.data as Json[])[0]?.sequence
+            : (second.body.data as Json[])[0]?.id,
+        )}`,
+      );
+      assert.deepEqual(back.body.data, first.body.data, `${path}: back to the first page`);
+    }
   });
 
   test('every schema of src/api-objects was checked against served objects', () => {
