@@ -40,3 +40,9 @@ export type AppContext = {
   /** The readiness probe: the database reachable, every migration applied. */
   readiness(): Promise<Readiness>;
 };
+
+/**
+ * What the route modules get: the services, never the database (a route validates, calls one
+ * service method and presents; reading or writing data is the services' work).
+ */
+export type RouteContext = Omit<AppContext, 'database'>;

@@ -10,7 +10,7 @@ import {
   presentCreatedMerchant,
   presentMerchant,
 } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { answerList, ListQuery } from '../list.ts';
 import { Metadata } from '../schemas.ts';
@@ -26,7 +26,7 @@ const MerchantBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerAdminRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerAdminRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.post(

@@ -2,11 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BalanceSchema, presentBalance } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { NoQuery } from '../schemas.ts';
 import { paymentFailures } from './payment-intents.ts';
 
-export function registerBalanceRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerBalanceRoutes(app: FastifyInstance, context: RouteContext): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/balance',
     {

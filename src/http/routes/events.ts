@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventSchema, errorResponses, listOf, presentEvent } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { answerList, listQuery } from '../list.ts';
 import { IdParams } from '../schemas.ts';
@@ -20,7 +20,7 @@ const ListEventsQuery = listQuery({
   types: Type.Optional(Type.Array(TypeFilter, { minItems: 1, maxItems: 20 })),
 });
 
-export function registerEventRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerEventRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.get(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerHealthRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({
     status: 'ok',
   }));

@@ -9,11 +9,11 @@ import {
   presentLedgerAccount,
   presentLedgerVerification,
 } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { answerList, listQuery } from '../list.ts';
 import { LedgerAccountId } from './ledger.ts';
 
-export function registerLedgerOperatorRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerLedgerOperatorRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.get(

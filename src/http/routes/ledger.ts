@@ -10,7 +10,7 @@ import {
   presentLedgerEntry,
 } from '../../api-objects/index.ts';
 import { ledgerLimits, type Account } from '../../ledger/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { answerList, listQuery } from '../list.ts';
 
@@ -24,7 +24,7 @@ const EntryListQuery = listQuery({}, Type.Integer({ minimum: 1 }));
 const toSequence = (cursor: number | undefined) =>
   cursor === undefined ? undefined : BigInt(cursor);
 
-export function registerLedgerRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerLedgerRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const ownAccount = async (merchantId: string, id: string): Promise<Account> => {
     const account = await context.ledger.getAccount(id);

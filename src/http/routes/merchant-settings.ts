@@ -13,7 +13,7 @@ import {
 } from '../../api-objects/index.ts';
 import { connectorRegistry } from '../../connectors/registry.ts';
 import { isCurrency, MAX_AMOUNT_MINOR } from '../../money/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
 const PriceBody = Type.Object(
@@ -35,7 +35,7 @@ const PriceBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerMerchantSettingRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerMerchantSettingRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const MerchantParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
   const requireMerchant = async (id: string) => {

@@ -8,7 +8,7 @@ import {
   listOf,
   presentIntent,
 } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, ListQuery } from '../list.ts';
 import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
@@ -57,7 +57,7 @@ export const paymentFailures = {
 };
 const intentResponses = { 200: PaymentIntentSchema, ...paymentFailures };
 
-export function registerPaymentIntentRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerPaymentIntentRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['payments'];

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { PaymentMethodSchema, presentPaymentMethod } from '../../api-objects/index.ts';
 import { noSuchPaymentMethodMessage } from '../../vault/card.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { paymentFailures } from './payment-intents.ts';
@@ -34,7 +34,7 @@ const CreatePaymentMethod = Type.Object(
 
 const responses = { 200: PaymentMethodSchema, ...paymentFailures };
 
-export function registerPaymentMethodRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerPaymentMethodRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['payment methods'];
 

@@ -1,13 +1,13 @@
 // The merchant routes of payments: intents, refunds, payment methods and the balance, one file
 // each; registered together (the merchant-isolation test covers every route registered here).
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { registerBalanceRoutes } from './balance.ts';
 import { registerPaymentIntentRoutes } from './payment-intents.ts';
 import { registerPaymentMethodRoutes } from './payment-methods.ts';
 import { registerRefundRoutes } from './refunds.ts';
 
-export function registerPaymentRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerPaymentRoutes(app: FastifyInstance, context: RouteContext): void {
   registerPaymentIntentRoutes(app, context);
   registerRefundRoutes(app, context);
   registerPaymentMethodRoutes(app, context);

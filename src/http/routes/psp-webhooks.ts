@@ -9,7 +9,7 @@ import {
   PspWebhookReceiptSchema,
   presentPspWebhookReceipt,
 } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
 const Params = Type.Object(
@@ -27,7 +27,7 @@ function keepText(
 
 export async function registerPspWebhookRoutes(
   app: FastifyInstance,
-  context: AppContext,
+  context: RouteContext,
 ): Promise<void> {
   const receiver = context.pspWebhooks;
   await app.register(async (scope) => {

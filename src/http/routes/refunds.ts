@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RefundSchema, listOf, presentRefund } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, listQuery } from '../list.ts';
 import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
@@ -28,7 +28,7 @@ const ListRefundsQuery = listQuery({ payment_intent: Type.Optional(Id) });
 
 const refundResponses = { 200: RefundSchema, ...paymentFailures };
 
-export function registerRefundRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerRefundRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['refunds'];

@@ -12,7 +12,7 @@ import {
   presentWebhookDelivery,
   presentWebhookEndpoint,
 } from '../../api-objects/index.ts';
-import type { AppContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, ListQuery } from '../list.ts';
@@ -59,7 +59,7 @@ const UpdateEndpoint = Type.Object(
 const failures = { ...errorResponses, 503: errorResponses[400] };
 const endpointResponses = { 200: WebhookEndpointSchema, ...failures };
 
-export function registerWebhookRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerWebhookRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const webhooks = (): Webhooks => {
     if (context.webhooks === undefined)
