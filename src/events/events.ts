@@ -4,7 +4,8 @@
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
-import { toJson, unixSeconds } from '../http/serialize.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { toJson } from '../api-objects/json.ts';
 
 export const eventTypes = [
   'payment_intent.created',
@@ -139,10 +140,7 @@ export async function eventsById(
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-export type EventListOptions = {
-  readonly limit: number;
-  readonly startingAfter?: string;
-  readonly endingBefore?: string;
+export type EventListOptions = PageRequest & {
   readonly types?: readonly string[];
   readonly objectId?: string;
 };
@@ -153,38 +151,49 @@ export async function listEvents(
   merchantId: string,
   options: EventListOptions,
 ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
   const patterns = options.types?.map((type) =>
     type.endsWith('.*') ? `${type.slice(0, -1)}%` : type,
   );
-  const result = await queryable.query<EventRow>(
-    `SELECT * FROM events
-      WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-        AND ($4::text[] IS NULL OR type LIKE ANY($4::text[])) AND ($5::text IS NULL OR object_id = $5)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $6`,
-    [
-      merchantId,
-      options.startingAfter ?? null,
-      options.endingBefore ?? null,
-      patterns === undefined ? null : textArrayLiteral(patterns),
-      options.objectId ?? null,
-      options.limit + 1,
-    ],
+  const { rows, hasMore } = await keysetPage<EventRow, string>(
+    queryable,
+    {
+      select: '*',
+      from: 'events',
+      scope: 'merchant_id = $1',
+      filter:
+        '($2::text[] IS NULL OR type LIKE ANY($2::text[])) AND ($3::text IS NULL OR object_id = $3)',
+      scopeParameters: [merchantId],
+      filterParameters: [
+        patterns === undefined ? null : textArrayLiteral(patterns),
+        options.objectId ?? null,
+      ],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'event',
+    },
+    options,
   );
-  const page = result.rows.slice(0, options.limit).map(eventFromRow);
-  if (ascending) page.reverse();
-  return { events: page, hasMore: result.rows.length > options.limit };
+  return { events: rows.map(eventFromRow), hasMore };
 }
 
-/** The event as the API and webhooks show it (Stripe's event object). */
-export function presentEvent(event: StoredEvent) {
-  return {
-    id: event.id,
-    object: 'event' as const,
-    api_version: '2024-06-20',
-    created: unixSeconds(event.createdAt),
-    data: event.data,
-    livemode: false,
-    type: event.type,
-  };
+/** The events API's reads: a merchant's own events, newest first. */
+export class EventLog {
+  readonly #queryable: Queryable;
+
+  constructor(queryable: Queryable) {
+    this.#queryable = queryable;
+  }
+
+  async list(
+    merchantId: string,
+    options: EventListOptions,
+  ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+    return listEvents(this.#queryable, merchantId, options);
+  }
+
+  /** The merchant's event, or undefined (another merchant's is answered the same way). */
+  async retrieve(merchantId: string, id: string): Promise<StoredEvent | undefined> {
+    return findEvent(this.#queryable, merchantId, id);
+  }
 }

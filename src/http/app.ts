@@ -8,8 +8,6 @@ import Fastify, {
 } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv, type Options as AjvOptions } from 'ajv';
-import addFormats from 'ajv-formats';
 import { newId } from '../merchants/keys.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
@@ -28,7 +26,8 @@ import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
-import { toJson } from './serialize.ts';
+import { createValidator } from './validator.ts';
+import { toJson } from '../api-objects/json.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -40,7 +39,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         title: 'Payrail API',
         version: apiVersion,
         description:
-          'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
+          'Payments, a double-entry ledger and merchant webhooks. ' +
+          'Stripe-shaped where the two overlap. Amounts are integers in minor units.',
       },
       components: {
         securitySchemes: {
@@ -77,16 +77,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
  * deeper than any route needs (unsafe-input.ts).
  */
 function installValidation(app: FastifyInstance): void {
-  const common: AjvOptions = {
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: false,
-    strict: false,
-    strictNumbers: true,
-  };
-  const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
-  const bodyAjv = new Ajv({ ...common, coerceTypes: false });
-  for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
+  const textAjv = createValidator(true);
+  const bodyAjv = createValidator(false);
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const text = textAjv.compile(schema);
     // A form-encoded body is all text, like a query string: coerce it. A JSON body is not coerced.
@@ -164,11 +156,13 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // A path that does not decode (`%ED%A0%80`) is refused before routing: in our error shape too.
     frameworkErrors: sendError,
   });
-  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
+  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation
+  // and docs.
   app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   installValidation(app);
-  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body format here.
+  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body
+  // format here.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('request-id', request.id);

@@ -8,7 +8,8 @@ import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import { VaultError, type VaultErrorCode } from '../vault/index.ts';
 import { maskCardNumbers } from '../vault/card.ts';
 import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
-import { presentIntent } from './presenters.ts';
+import { presentIntent } from '../api-objects/payment-intent.ts';
+import { BothCursorsError, UnknownCursorError } from '../storage/pagination.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -72,7 +73,8 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
-  // Every connector that could take the payment is refusing calls (circuit open, bulkhead full): nothing was sent.
+  // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
+  // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
   // The card vault (Stripe answers these as card errors).
   invalid_number: { status: 402, type: 'card_error' },
@@ -88,7 +90,8 @@ const catalogue = {
   // caller learns nothing about which payments exist.
   psp_webhook_invalid: { status: 400, type: 'invalid_request_error' },
   psp_webhook_signature_invalid: { status: 400, type: 'invalid_request_error' },
-  // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP retries.
+  // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP
+  // retries.
   psp_webhook_not_processed: { status: 500, type: 'api_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -252,6 +255,11 @@ function asApiError(error: unknown): ApiError | undefined {
     error instanceof WebhookError
   )
     return new ApiError(error.code, error.message, error.param);
+  // A list cursor naming nothing the caller may see: Stripe's 404, naming the cursor.
+  if (error instanceof UnknownCursorError)
+    return new ApiError('resource_missing', error.message, error.param);
+  if (error instanceof BothCursorsError)
+    return new ApiError('parameter_invalid', error.message, error.param);
   if (error instanceof PaymentError)
     return new ApiError(
       error.code,
@@ -265,7 +273,8 @@ function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ConnectorUnavailableError) {
     return new ApiError(
       'connector_unavailable',
-      `The connector '${error.connector}' is refusing calls right now (${error.reason}); nothing was sent. Retry later.`,
+      `The connector '${error.connector}' is refusing calls right now (${error.reason}); ` +
+        'nothing was sent. Retry later.',
       undefined,
       undefined,
       error.retryAfterSeconds,

@@ -4,7 +4,8 @@ import { FormError, formEncoded, parseForm } from './form.ts';
 
 test('bracket notation becomes nested objects and arrays', () => {
   const parsed = parseForm(
-    'amount=2000&currency=usd&metadata[order_id]=6735&card[exp_month]=12&items[0][price]=5&items[1][price]=6&tags[]=a&tags[]=b&note=a+b%26c',
+    'amount=2000&currency=usd&metadata[order_id]=6735&card[exp_month]=12' +
+      '&items[0][price]=5&items[1][price]=6&tags[]=a&tags[]=b&note=a+b%26c',
   );
   assert.deepEqual(
     { ...parsed },

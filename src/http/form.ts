@@ -7,7 +7,10 @@ export const formEncoded = Symbol('form-encoded');
 const pairsMax = 1000;
 const depthMax = 5;
 
-/** A malformed form; `param` is set when one field is at fault (answered as parameter_invalid naming it). */
+/**
+ * A malformed form; `param` is set when one field is at fault (answered as parameter_invalid
+ * naming it).
+ */
 export class FormError extends Error {
   readonly param: string | undefined;
   constructor(message: string, param?: string) {
@@ -94,7 +97,8 @@ export function parseForm(text: string): Record<string, unknown> {
     const separator = pair.indexOf('=');
     const key = decode(separator < 0 ? pair : pair.slice(0, separator));
     const value = separator < 0 ? '' : decode(pair.slice(separator + 1));
-    // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500 there.
+    // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500
+    // there.
     if (key.includes('\u0000'))
       throw new FormError('A form field name contains the character U+0000.');
     if (value.includes('\u0000'))

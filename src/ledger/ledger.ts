@@ -2,6 +2,7 @@
 // Domain code: it speaks SQL through the storage interface and knows nothing of HTTP.
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { balanceOf } from './balances.ts';
 import { canonicalRequest, firstDifference, type CanonicalRequest } from './canonical.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
@@ -173,22 +174,25 @@ export class Ledger {
     return (await this.#readAccounts(this.#database, [id])).get(id);
   }
 
-  async listAccounts(options: {
-    owner?: string;
-    limit: number;
-    startingAfter?: string;
-  }): Promise<{ accounts: Account[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
-    const result = await this.#database.query<AccountRow>(
-      `SELECT ${accountColumns} FROM ledger_accounts
-        WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR id > $2)
-        ORDER BY id LIMIT $3`,
-      [options.owner ?? null, options.startingAfter ?? null, limit + 1],
+  /** In id order; with `owner`, only that owner's accounts (a cursor must be one of them). */
+  async listAccounts(
+    options: PageRequest & { readonly owner?: string },
+  ): Promise<{ accounts: Account[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<AccountRow, string>(
+      this.#database,
+      {
+        select: accountColumns,
+        from: 'ledger_accounts',
+        scope: '$1::text IS NULL OR owner = $1',
+        scopeParameters: [options.owner ?? null],
+        key: 'id',
+        keyType: 'text',
+        order: 'oldest_first',
+        noun: 'ledger account',
+      },
+      { ...options, limit: Math.min(options.limit, ledgerLimits.pageSizeMax) },
     );
-    return {
-      accounts: result.rows.slice(0, limit).map(accountFromRow),
-      hasMore: result.rows.length > limit,
-    };
+    return { accounts: rows.map(accountFromRow), hasMore };
   }
 
   async #readAccounts(queryable: Queryable, ids: readonly string[]): Promise<Map<string, Account>> {
@@ -499,19 +503,23 @@ export class Ledger {
   /** Entries of one account, newest first, paged by account sequence. */
   async listEntries(
     accountId: string,
-    options: { limit: number; startingAfter?: bigint; endingBefore?: bigint },
+    options: PageRequest<bigint>,
   ): Promise<{ entries: Entry[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
-    const ascending = options.endingBefore !== undefined;
-    const result = await this.#database.query<EntryRow>(
-      `SELECT ${entryColumns} FROM ledger_entries
-        WHERE account_id = $1 AND ($2::bigint IS NULL OR account_sequence < $2) AND ($3::bigint IS NULL OR account_sequence > $3)
-        ORDER BY account_sequence ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-      [accountId, options.startingAfter ?? null, options.endingBefore ?? null, limit + 1],
+    const { rows, hasMore } = await keysetPage<EntryRow, bigint>(
+      this.#database,
+      {
+        select: entryColumns,
+        from: 'ledger_entries',
+        scope: 'account_id = $1',
+        scopeParameters: [accountId],
+        key: 'account_sequence',
+        keyType: 'bigint',
+        order: 'newest_first',
+        noun: 'ledger entry',
+      },
+      { ...options, limit: Math.min(options.limit, ledgerLimits.pageSizeMax) },
     );
-    const page = result.rows.slice(0, limit).map(entryFromRow);
-    if (ascending) page.reverse();
-    return { entries: page, hasMore: result.rows.length > limit };
+    return { entries: rows.map(entryFromRow), hasMore };
   }
 }
 

@@ -1,5 +1,6 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
 import type { Database, Queryable } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { hashSecret, newId, newSecret, secretHint } from './keys.ts';
 
 export type Merchant = {
@@ -123,18 +124,23 @@ export class Merchants {
     return row === undefined ? undefined : merchantFromRow(row);
   }
 
-  async list(options: {
-    limit: number;
-    startingAfter?: string;
-  }): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
-    const result = await this.#database.query<MerchantRow>(
-      'SELECT id, name, email, metadata, created_at FROM merchants WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2',
-      [options.startingAfter ?? null, options.limit + 1],
+  /** In id order (oldest first). */
+  async list(options: PageRequest): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<MerchantRow, string>(
+      this.#database,
+      {
+        select: 'id, name, email, metadata, created_at',
+        from: 'merchants',
+        scope: 'true',
+        scopeParameters: [],
+        key: 'id',
+        keyType: 'text',
+        order: 'oldest_first',
+        noun: 'merchant',
+      },
+      options,
     );
-    return {
-      merchants: result.rows.slice(0, options.limit).map(merchantFromRow),
-      hasMore: result.rows.length > options.limit,
-    };
+    return { merchants: rows.map(merchantFromRow), hasMore };
   }
 
   /** The merchant a secret key belongs to, or undefined for an unknown or revoked key. */

@@ -49,20 +49,3 @@ export class PaymentError extends Error {
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }
-
-/** A list cursor must name one of the merchant's objects: Stripe answers "No such …", naming the cursor. */
-export async function requireCursors(
-  cursors: { readonly startingAfter?: string; readonly endingBefore?: string },
-  noun: string,
-  exists: (id: string) => Promise<boolean>,
-): Promise<void> {
-  for (const [param, id] of [
-    ['starting_after', cursors.startingAfter],
-    ['ending_before', cursors.endingBefore],
-  ] as const) {
-    if (id !== undefined && !(await exists(id)))
-      throw new PaymentError('resource_missing', `No such ${noun}: '${id}' (given as ${param}).`, {
-        param,
-      });
-  }
-}

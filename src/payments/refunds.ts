@@ -7,7 +7,8 @@ import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
-import { PaymentError, requireCursors } from './errors.ts';
+import { PaymentError } from './errors.ts';
+import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -247,19 +248,8 @@ export class Refunds {
 
   async list(
     merchantId: string,
-    options: {
-      limit: number;
-      startingAfter?: string;
-      endingBefore?: string;
-      paymentIntentId?: string;
-    },
+    options: PageRequest & { readonly paymentIntentId?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-    await requireCursors(
-      options,
-      'refund',
-      async (id) =>
-        (await findRefund(this.#dependencies.database, merchantId, id, false)) !== undefined,
-    );
     return listRefunds(this.#dependencies.database, merchantId, options);
   }
 }

@@ -3,6 +3,7 @@
 import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
 import type { Queryable } from '../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
 type IntentRow = {
@@ -307,17 +308,23 @@ export async function updateIntent(
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
-  options: { limit: number; startingAfter?: string; endingBefore?: string },
+  page: PageRequest,
 ): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
-  const result = await tx.query<IntentRow>(
-    `SELECT * FROM payment_intents WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+  const { rows, hasMore } = await keysetPage<IntentRow, string>(
+    tx,
+    {
+      select: '*',
+      from: 'payment_intents',
+      scope: 'merchant_id = $1',
+      scopeParameters: [merchantId],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'payment_intent',
+    },
+    page,
   );
-  const page = result.rows.slice(0, options.limit).map(intentFromRow);
-  if (ascending) page.reverse();
-  return { intents: page, hasMore: result.rows.length > options.limit };
+  return { intents: rows.map(intentFromRow), hasMore };
 }
 
 export async function insertAttempt(tx: Queryable, attempt: Attempt): Promise<void> {
@@ -459,26 +466,24 @@ export async function updateRefund(
 export async function listRefunds(
   tx: Queryable,
   merchantId: string,
-  options: {
-    limit: number;
-    startingAfter?: string;
-    endingBefore?: string;
-    paymentIntentId?: string;
-  },
+  page: PageRequest & { readonly paymentIntentId?: string },
 ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
-  const result = await tx.query<RefundRow>(
-    `SELECT * FROM refunds WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3) AND ($4::text IS NULL OR payment_intent_id = $4)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $5`,
-    [
-      merchantId,
-      options.startingAfter ?? null,
-      options.endingBefore ?? null,
-      options.paymentIntentId ?? null,
-      options.limit + 1,
-    ],
+  const { rows, hasMore } = await keysetPage<RefundRow, string>(
+    tx,
+    {
+      select: '*',
+      from: 'refunds',
+      scope: 'merchant_id = $1',
+      // A cursor may name any of the merchant's refunds, also one of another intent.
+      scopeParameters: [merchantId],
+      filter: '$2::text IS NULL OR payment_intent_id = $2',
+      filterParameters: [page.paymentIntentId ?? null],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'refund',
+    },
+    page,
   );
-  const page = result.rows.slice(0, options.limit).map(refundFromRow);
-  if (ascending) page.reverse();
-  return { refunds: page, hasMore: result.rows.length > options.limit };
+  return { refunds: rows.map(refundFromRow), hasMore };
 }

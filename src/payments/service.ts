@@ -16,10 +16,12 @@ import {
   merchantNow,
   type PaymentsDependencies,
 } from './dependencies.ts';
-import { PaymentError, requireCursors } from './errors.ts';
-import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
+import { PaymentError } from './errors.ts';
+import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
+import type { PageRequest } from '../storage/pagination.ts';
+import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
-import { accountIds } from './postings.ts';
+import { accountIds, type Price } from './postings.ts';
 import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
   attemptsOf,
@@ -59,6 +61,13 @@ export type CreateIntentInput = {
 export type ConfirmInput = { readonly paymentMethod?: string; readonly connector?: string };
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
+
+/** A resumed confirm goes on only from these; from any other, the first try got past confirming. */
+const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
+  'processing',
+  'requires_confirmation',
+  'requires_payment_method',
+]);
 
 /**
  * The attempt to send, and whether this request created it (`fresh`): only such an attempt is
@@ -243,14 +252,9 @@ export class PaymentsService {
 
   async list(
     merchantId: string,
-    options: { limit: number; startingAfter?: string; endingBefore?: string },
+    options: PageRequest,
   ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
-    await requireCursors(
-      options,
-      'payment_intent',
-      async (id) => (await findIntent(database, merchantId, id, false)) !== undefined,
-    );
     const page = await listIntents(database, merchantId, options);
     const attempts = await attemptsOf(
       database,
@@ -654,6 +658,104 @@ export class PaymentsService {
   }
 
   /** Stripe's balance object: available and pending per currency, read from the ledger. */
+  // The requests of the API, retried or not. A retry that took over a crashed request's key
+  // continues from where that request stopped, never starting over: it answers with the
+  // resource as it stands once the first try's work is done.
+
+  /** Creates (and with `confirm`, confirms) an intent; a resumed retry finishes the first try's. */
+  async createIntent(
+    merchantId: string,
+    input: CreateIntentInput,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    const existing = resumedResourceId(request);
+    if (existing === undefined) return this.create(merchantId, input, request.bind);
+    const current = await this.retrieve(merchantId, existing);
+    const unfinished =
+      current.intent.status === 'processing' ||
+      (input.confirm === true && current.intent.status === 'requires_confirmation');
+    return unfinished ? this.confirm(merchantId, existing, {}) : current;
+  }
+
+  async confirmIntent(
+    merchantId: string,
+    id: string,
+    input: ConfirmInput,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (!confirmingStatuses.has(current.intent.status)) return current;
+    }
+    return this.confirm(merchantId, id, input);
+  }
+
+  async captureIntent(
+    merchantId: string,
+    id: string,
+    amountToCapture: unknown,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (current.intent.status === 'succeeded') return current;
+    }
+    return this.capture(merchantId, id, amountToCapture);
+  }
+
+  async cancelIntent(
+    merchantId: string,
+    id: string,
+    reason: string | undefined,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (current.intent.status === 'canceled') return current;
+    }
+    return this.cancel(merchantId, id, reason);
+  }
+
+  /** Creates a refund; a resumed retry finishes the refund its first try created. */
+  async createRefund(
+    merchantId: string,
+    input: CreateRefundInput,
+    request: IdempotentRequest = {},
+  ): Promise<Refund> {
+    const existing = resumedResourceId(request);
+    if (existing !== undefined) return this.refunds.resume(merchantId, existing);
+    return this.refund(merchantId, input, request.bind);
+  }
+
+  async retrieveRefund(merchantId: string, id: string): Promise<Refund> {
+    return this.refunds.retrieve(merchantId, id);
+  }
+
+  async listRefunds(
+    merchantId: string,
+    options: PageRequest & { readonly paymentIntentId?: string },
+  ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+    return this.refunds.list(merchantId, options);
+  }
+
+  /** A merchant's connectors in priority order, as stored (credentials opened). */
+  async connectorSettings(merchantId: string): Promise<MerchantConnector[]> {
+    return this.settings.storedConnectors(merchantId);
+  }
+
+  async setConnector(merchantId: string, setting: MerchantConnector): Promise<void> {
+    await this.settings.setConnector(merchantId, setting);
+  }
+
+  /** A merchant's prices, per currency, the '*' fallback last. */
+  async prices(merchantId: string): Promise<MerchantPrice[]> {
+    return this.settings.storedPrices(merchantId);
+  }
+
+  async setPrice(merchantId: string, currency: string, price: Price): Promise<void> {
+    await this.settings.setPrice(merchantId, currency, price);
+  }
+
   async balance(merchantId: string): Promise<{
     available: { amount: bigint; currency: string }[];
     pending: { amount: bigint; currency: string }[];

@@ -6,8 +6,9 @@
 // so delivery is at least once: receivers deduplicate by webhook-id (the event id).
 import crypto from 'node:crypto';
 import { clockSql, systemClock, type Clock } from '../clock.ts';
-import { presentEvent, type EventType } from '../events/events.ts';
-import { toJson } from '../http/serialize.ts';
+import { toJson } from '../api-objects/json.ts';
+import { presentEvent } from '../api-objects/event.ts';
+import type { EventType } from '../events/events.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   defaultJitterRatio,

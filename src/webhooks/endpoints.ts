@@ -4,6 +4,8 @@ import { eventTypes } from '../events/events.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
 import { listDeliveries, type WebhookDelivery } from './deliveries.ts';
 import { WebhookError } from './errors.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -57,11 +59,7 @@ export type UpdateEndpointInput = {
   readonly disabled?: boolean;
 };
 
-export type ListOptions = {
-  readonly limit: number;
-  readonly startingAfter?: string;
-  readonly endingBefore?: string;
-};
+export type ListOptions = PageRequest;
 
 export const disabledByMerchant = 'disabled by the merchant';
 
@@ -293,6 +291,17 @@ export class WebhookEndpoints {
     };
   }
 
+  /** Creates an endpoint; a resumed retry answers with the one its first try created. */
+  async createOnce(
+    merchantId: string,
+    input: CreateEndpointInput,
+    request: IdempotentRequest = {},
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const existing = resumedResourceId(request);
+    if (existing !== undefined) return this.resumeCreate(merchantId, existing);
+    return this.create(merchantId, input, request.bind);
+  }
+
   async retrieve(merchantId: string, id: string): Promise<WebhookEndpoint> {
     const found = await findEndpoint(this.#database, merchantId, id);
     if (found === undefined) throw missing(id);
@@ -304,16 +313,21 @@ export class WebhookEndpoints {
     merchantId: string,
     options: ListOptions,
   ): Promise<{ endpoints: WebhookEndpoint[]; hasMore: boolean }> {
-    const ascending = options.endingBefore !== undefined;
-    const result = await this.#database.query<EndpointRow>(
-      `SELECT ${columns} FROM webhook_endpoints
-        WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-        ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-      [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+    const { rows, hasMore } = await keysetPage<EndpointRow, string>(
+      this.#database,
+      {
+        select: columns,
+        from: 'webhook_endpoints',
+        scope: 'merchant_id = $1',
+        scopeParameters: [merchantId],
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'webhook_endpoint',
+      },
+      options,
     );
-    const page = result.rows.slice(0, options.limit).map(endpointFromRow);
-    if (ascending) page.reverse();
-    return { endpoints: page, hasMore: result.rows.length > options.limit };
+    return { endpoints: rows.map(endpointFromRow), hasMore };
   }
 
   async update(

@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { toErrorResponse } from '../../src/http/errors.ts';
 import { registerRoutingRoutes } from '../../src/http/routes/routing.ts';
-import { toJson } from '../../src/http/serialize.ts';
+import { toJson } from '../../src/api-objects/json.ts';
 import { RoutingStore } from '../../src/routing/store.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { migrate, readMigrations } from '../../src/storage/migrations.ts';

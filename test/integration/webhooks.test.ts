@@ -11,15 +11,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import {
-  insertEvents,
-  newEvent,
-  presentEvent,
-  type EventType,
-  type NewEvent,
-} from '../../src/events/events.ts';
+import { insertEvents, newEvent, type EventType, type NewEvent } from '../../src/events/events.ts';
+import { presentEvent } from '../../src/api-objects/event.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { toJson } from '../../src/http/serialize.ts';
+import { toJson } from '../../src/api-objects/json.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';

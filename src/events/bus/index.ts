@@ -16,7 +16,6 @@ export {
   DeadLetterError,
   DeadLetters,
   deadLetterPageSizeMax,
-  presentDeadLetter,
   recordDeadLetter,
   type DeadLetter,
   type DeadLetterErrorCode,

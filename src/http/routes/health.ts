@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../context.ts';
-import { pendingMigrations } from '../../storage/migrations.ts';
+import type { RouteContext } from '../context.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerHealthRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({
     status: 'ok',
   }));
@@ -16,22 +15,12 @@ export function registerHealthRoutes(app: FastifyInstance, context: AppContext):
       },
     },
     async (request, reply) => {
-      try {
-        await context.database.query('SELECT 1');
-        const pending = await pendingMigrations(context.database);
-        if (pending.length > 0) {
-          reply.code(503);
-          return { status: 'unavailable', reason: `migrations not applied: ${pending.join(', ')}` };
-        }
-        return { status: 'ready', database: context.database.kind };
-      } catch (error) {
-        request.log.warn({ err: error }, 'readiness check failed');
-        reply.code(503);
-        return {
-          status: 'unavailable',
-          reason: error instanceof Error ? error.message : 'database check failed',
-        };
-      }
+      const readiness = await context.readiness();
+      if (readiness.ready) return { status: 'ready', database: readiness.database };
+      if (readiness.error !== undefined)
+        request.log.warn({ err: readiness.error }, 'readiness check failed');
+      reply.code(503);
+      return { status: 'unavailable', reason: readiness.reason };
     },
   );
 }

@@ -4,33 +4,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
-  clockOffsetMsMax,
-  TestClockError,
-  type ClockScopeView,
-  type ClockView,
-  type TestClocks,
-} from '../../testmode/clock-service.ts';
+  errorResponses,
+  presentClock,
+  presentClocks,
+  TestClockSchema,
+  TestClocksSchema,
+} from '../../api-objects/index.ts';
+import { clockOffsetMsMax, TestClockError, type TestClocks } from '../../testmode/clock-service.ts';
 import { ApiError } from '../errors.ts';
-import { errorResponses } from '../schemas.ts';
 
 export type TestClockRouteContext = { readonly testClocks?: TestClocks };
-
-const TestClockSchema = Type.Object({
-  object: Type.Literal('test_clock'),
-  /** null: the system's clock, which every merchant without its own follows. */
-  merchant: Type.Union([Type.String(), Type.Null()]),
-  /** The clock's time, Unix seconds. */
-  now: Type.Integer(),
-  now_iso: Type.String(),
-  /** How far the clock runs ahead of real time, in milliseconds. */
-  offset_ms: Type.Integer(),
-});
-
-const TestClocksSchema = Type.Object({
-  object: Type.Literal('test_clocks'),
-  system: TestClockSchema,
-  merchants: Type.Array(TestClockSchema),
-});
 
 const Merchant = Type.Optional(
   Type.String({
@@ -62,24 +45,6 @@ const SetBody = Type.Object(
 );
 
 const ResetBody = Type.Object({ merchant: Merchant }, { additionalProperties: false });
-
-function presentClock(view: ClockScopeView) {
-  return {
-    object: 'test_clock' as const,
-    merchant: view.merchantId ?? null,
-    now: Math.floor(view.now.getTime() / 1000),
-    now_iso: view.now.toISOString(),
-    offset_ms: view.offsetMs,
-  };
-}
-
-function presentClocks(view: ClockView) {
-  return {
-    object: 'test_clocks' as const,
-    system: presentClock(view.system),
-    merchants: view.merchants.map(presentClock),
-  };
-}
 
 function toApiError(error: unknown): unknown {
   if (!(error instanceof TestClockError)) return error;

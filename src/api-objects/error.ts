@@ -1,0 +1,26 @@
+// The error object every refusal answers with (Stripe's shape, plus the request id).
+import { Type } from 'typebox';
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    type: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    param: Type.Optional(Type.String()),
+    decline_code: Type.Optional(Type.String()),
+    /** With card errors: the PaymentIntent as the decline left it. */
+    payment_intent: Type.Optional(
+      Type.Object(
+        { id: Type.String(), object: Type.Literal('payment_intent') },
+        { additionalProperties: true },
+      ),
+    ),
+    request_id: Type.String(),
+  }),
+});
+
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  404: ErrorSchema,
+};
