@@ -22,7 +22,8 @@ const AccountListQuery = listQuery({}, LedgerAccountId);
  * Entries are keyed by their sequence number in the account: bounded so that only exact integers
  * reach BigInt() and the database's int8 (a query's `1e30` would otherwise be a 500 there).
  */
-const EntryListQuery = listQuery({}, Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }));
+const EntrySequence = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const EntryListQuery = listQuery({}, EntrySequence);
 
 const toSequence = (cursor: number | undefined) =>
   cursor === undefined ? undefined : BigInt(cursor);

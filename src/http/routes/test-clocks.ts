@@ -130,7 +130,8 @@ export function registerTestClockRoutes(
       schema: {
         tags,
         summary:
-          "Back to real time: one merchant's clock (to the system's), or every clock when no merchant is given",
+          "Back to real time: one merchant's clock (to the system's), or every clock when no " +
+          'merchant is given',
         body: ResetBody,
         response: { 200: TestClocksSchema, ...errorResponses },
       },
