@@ -113,8 +113,8 @@ function assertForward(before: ClockOffsets, after: ClockOffsets): void {
  * A SQL expression for "now" of the row's merchant, from one reading, with the values it binds
  * from parameter `first` on. With no merchant clocks (always so in production) it is one
  * timestamptz parameter; otherwise each row looks its merchant up and falls back to the system
- * time (the alias `clock(merchant, at)` is taken). `bound` is the latest time of the reading: comparing with it as well keeps an index on the
- * compared column usable.
+ * time (the alias `clock(merchant, at)` is taken). `bound` is the latest time of the reading:
+ * comparing with it as well keeps an index on the compared column usable.
  */
 export function clockSql(
   reading: ClockReading,
@@ -124,16 +124,12 @@ export function clockSql(
   const system = `$${first}::timestamptz`;
   if (reading.merchants.size === 0) return { now: system, bound: system, values: [reading.system] };
   const ids = [...reading.merchants.keys()];
-  const times = ids.map((id) => reading.merchants.get(id) as Date);
-  const latest = new Date(Math.max(reading.system.getTime(), ...times.map((at) => at.getTime())));
+  const times = ids.map((id) => (reading.merchants.get(id) as Date).toISOString());
+  const merchantTimes = `$${first + 2}::timestamptz[]`;
   return {
-    now: `coalesce((SELECT clock.at FROM unnest($${first + 1}::text[], $${first + 2}::timestamptz[]) AS clock(merchant, at) WHERE clock.merchant = ${merchantColumn}), ${system})`,
-    bound: `$${first + 3}::timestamptz`,
-    values: [
-      reading.system,
-      textArrayLiteral(ids),
-      textArrayLiteral(times.map((at) => at.toISOString())),
-      latest,
-    ],
+    now: `coalesce((SELECT clock.at FROM unnest($${first + 1}::text[], ${merchantTimes}) AS clock(merchant, at) WHERE clock.merchant = ${merchantColumn}), ${system})`,
+    // Uncorrelated: computed once per statement, so an index on the compared column still serves.
+    bound: `greatest(${system}, (SELECT max(at) FROM unnest(${merchantTimes}) AS clock(at)))`,
+    values: [reading.system, textArrayLiteral(ids), textArrayLiteral(times)],
   };
 }

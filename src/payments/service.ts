@@ -347,12 +347,17 @@ export class PaymentsService {
       merchantNow(this.#dependencies, intent.merchantId),
     );
     await insertAttempt(tx, attempt);
-    const updated = await updateIntent(tx, id, {
-      status,
-      paymentMethodId: paymentMethod,
-      connector,
-      lastPaymentError: null,
-    });
+    const updated = await updateIntent(
+      tx,
+      id,
+      {
+        status,
+        paymentMethodId: paymentMethod,
+        connector,
+        lastPaymentError: null,
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
     return { intent: updated, attempt };
   }
 
@@ -520,6 +525,7 @@ export class PaymentsService {
         tx,
         attempt.id,
         settledForFailover(attempt, sent, from.fresh),
+        merchantNow(this.#dependencies, intent.merchantId),
       );
       const next = newAttempt(
         intent,
@@ -527,7 +533,12 @@ export class PaymentsService {
         merchantNow(this.#dependencies, intent.merchantId),
       );
       await insertAttempt(tx, next);
-      const updated = await updateIntent(tx, intentId, { connector });
+      const updated = await updateIntent(
+        tx,
+        intentId,
+        { connector },
+        merchantNow(this.#dependencies, intent.merchantId),
+      );
       return {
         intent: updated,
         attempts: [
@@ -564,10 +575,16 @@ export class PaymentsService {
           tx,
           attempt.id,
           settledForFailover(attempt, { unavailable: error }, true),
+          merchantNow(this.#dependencies, merchantId),
         );
-        await updateIntent(tx, intentId, {
-          status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
-        });
+        await updateIntent(
+          tx,
+          intentId,
+          {
+            status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       });
     }
     throw unavailable(error.connector, error.retryAfterSeconds, intentId);
