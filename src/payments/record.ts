@@ -225,7 +225,7 @@ function failed(
  * abandoned, and its intent still processing (an attempt resumed while unknown keeps its status
  * when a failover abandons it: the status alone would not tell). Its ledger outbox row takes an
  * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five,
- * then the clock's (`clockSql`, from $24: each row is stamped with its merchant's time).
+ * then the clock's (`clockSql`, from $24, the system time: each row is stamped with its merchant's time).
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
  */
@@ -255,8 +255,8 @@ const fastRecordSql = (intentNow: string, attemptNow: string) => `
      WHERE t.id = ANY($2::text[]) AND t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
-    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
-    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb FROM input
+    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers, created_at) OVERRIDING SYSTEM VALUE
+    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb, $24::timestamptz FROM input
      WHERE transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
   ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)')}

@@ -111,6 +111,7 @@ export class PaymentsService {
         ),
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
+      clock: dependencies.clock,
     });
     this.#recorder = new AuthorizationRecorder(
       dependencies,
