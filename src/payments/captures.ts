@@ -148,7 +148,13 @@ export class Captures {
           },
           merchantNow(this.#dependencies, merchantId),
         );
-        await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
+        await writeIntentEvent(
+          tx,
+          merchantId,
+          id,
+          'payment_intent.canceled',
+          merchantNow(this.#dependencies, merchantId),
+        );
         return 'done';
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
@@ -291,7 +297,13 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.succeeded',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -380,7 +392,13 @@ export class Captures {
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.canceled',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

@@ -229,7 +229,7 @@ function failed(
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
  */
-const fastRecordSql = (intentNow: string, attemptNow: string) => `
+const fastRecordSql = (intentNow: string, attemptNow: string, eventNow: string) => `
   WITH input AS (
     SELECT t.*, nextval('ledger_outbox_id_seq') AS outbox_id
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
@@ -259,7 +259,7 @@ const fastRecordSql = (intentNow: string, attemptNow: string) => `
     SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb, $24::timestamptz FROM input
      WHERE transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)')}
+  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
          CASE WHEN input.transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
@@ -289,13 +289,14 @@ export function compareAndSetStatement(
 } {
   const intentAt = clockSql(reading, 'p.merchant_id', 24);
   const attemptAt = clockSql(reading, 't.merchant_id', 24);
+  const eventAt = clockSql(reading, 'e.merchant_id', 24);
   const column = <T>(value: (record: FastRecord) => T) => records.map(value);
   const intent = <T>(value: (planned: Plan['intent']) => T) =>
     column(({ planned }) => value(planned.intent));
   const attempt = <T>(value: (planned: Attempt) => T) =>
     column(({ planned }) => value(planned.attempt));
   return {
-    sql: fastRecordSql(intentAt.now, attemptAt.now),
+    sql: fastRecordSql(intentAt.now, attemptAt.now, eventAt.now),
     parameters: [
       textArrayLiteral(intent((it) => it.id)),
       textArrayLiteral(attempt((it) => it.id)),
@@ -522,7 +523,7 @@ async function recordLocked(
           );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
-    if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
+    if (planned.event !== undefined) await insertEvents(tx, [planned.event], now);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

@@ -129,7 +129,11 @@ export class Refunds {
       { amountRefunding: intent.amountRefunding + amount },
       merchantNow(this.#dependencies, merchantId),
     );
-    await insertEvents(tx, [refundEvent('refund.created', refund)]);
+    await insertEvents(
+      tx,
+      [refundEvent('refund.created', refund)],
+      merchantNow(this.#dependencies, merchantId),
+    );
     return refund;
   }
 
@@ -229,10 +233,14 @@ export class Refunds {
         (candidate) => candidate.id === succeeded.attemptId,
       );
       if (attempt === undefined) throw new Error(`refund ${succeeded.id} has no attempt`);
-      await insertEvents(tx, [
-        refundEvent('refund.updated', succeeded),
-        chargeEvent('charge.refunded', updated, attempt),
-      ]);
+      await insertEvents(
+        tx,
+        [
+          refundEvent('refund.updated', succeeded),
+          chargeEvent('charge.refunded', updated, attempt),
+        ],
+        merchantNow(this.#dependencies, merchantId),
+      );
       return succeeded;
     }
     if (outcome.status === 'failed') {
@@ -253,7 +261,11 @@ export class Refunds {
         },
         merchantNow(this.#dependencies, merchantId),
       );
-      await insertEvents(tx, [refundEvent('refund.failed', refused)]);
+      await insertEvents(
+        tx,
+        [refundEvent('refund.failed', refused)],
+        merchantNow(this.#dependencies, merchantId),
+      );
       return refused;
     }
     return locked;

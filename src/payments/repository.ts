@@ -180,7 +180,7 @@ export async function insertIntentsWithAttempts(
        SELECT input.attempt_id, i.id, input.merchant_id, input.attempt_connector, 'pending', input.amount, input.currency, input.capture_method,
               input.psp_idempotency_key, input.created_at
          FROM input JOIN i ON i.id = input.id
-     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)')}
+     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)', 'ev', '($11::timestamptz[])[e.position]')}
      SELECT 1`,
     [
       textArrayLiteral(column(({ intent }) => intent.id)),

@@ -222,7 +222,7 @@ export class PaymentsService {
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
-        await insertEvents(tx, [event]);
+        await insertEvents(tx, [event], intent.createdAt);
       });
     }
     this.#dependencies.events?.notify();

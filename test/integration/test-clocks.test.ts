@@ -76,6 +76,10 @@ describe('test clocks over HTTP', () => {
       Number(fresh.created) >= Number(moved.body.now),
       'created on the merchant clock, not on real time',
     );
+    const events = await call(server, 'GET', '/v1/events?limit=1', { key: ahead.key });
+    const [latest] = events.body.data as { created: number; data: { object: { id: string } } }[];
+    assert.equal(latest?.data.object.id, fresh.id);
+    assert.ok(Number(latest?.created) >= Number(moved.body.now), 'its event too');
 
     assert.equal((await pass()).voided, 1);
     assert.equal(await status(ahead.key, String(old.id)), 'canceled');
