@@ -23,6 +23,11 @@ export interface Clock {
   now(merchantId?: string): Date;
   /** The system time and every merchant time that differs from it, read at one instant. */
   reading(): ClockReading;
+  /**
+   * How far the system time runs ahead of real time (0 but under test clocks): for SQL that must
+   * keep the database's own clock_timestamp() order (the ledger) yet show this clock's time.
+   */
+  systemAheadMs(): number;
 }
 
 const noMerchants: ReadonlyMap<string, Date> = new Map();
@@ -31,11 +36,16 @@ const noMerchants: ReadonlyMap<string, Date> = new Map();
 export const systemClock: Clock = {
   now: () => new Date(),
   reading: () => ({ system: new Date(), merchants: noMerchants }),
+  systemAheadMs: () => 0,
 };
 
 /** A clock with one time for everyone, read from `now` (tests that shift the time a little). */
 export function clockFrom(now: () => Date): Clock {
-  return { now, reading: () => ({ system: now(), merchants: noMerchants }) };
+  return {
+    now,
+    reading: () => ({ system: now(), merchants: noMerchants }),
+    systemAheadMs: () => now().getTime() - Date.now(),
+  };
 }
 
 /** The time a reading gives one merchant's objects. */
@@ -61,6 +71,10 @@ export class OffsetClock implements Clock {
     const merchantOffsetMs =
       merchantId === undefined ? 0 : (this.#merchantOffsetsMs.get(merchantId) ?? 0);
     return new Date(this.#realNow() + this.#systemOffsetMs + merchantOffsetMs);
+  }
+
+  systemAheadMs(): number {
+    return this.#systemOffsetMs;
   }
 
   reading(): ClockReading {
