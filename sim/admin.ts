@@ -112,6 +112,8 @@ function webhooksRoute(
       dropped: webhooks.dropped,
     });
   }
+  if (name === 'activity' && action === undefined)
+    return method === 'GET' ? json(200, webhooks.activity()) : notFound();
   const psp = PSPS.find((candidate) => candidate === name);
   if (psp === undefined) return adminError(404, `unknown psp "${name}"; one of ${PSPS.join(', ')}`);
   if (action === 'resend') return method === 'POST' ? resend(webhooks, psp, bodyText) : notFound();

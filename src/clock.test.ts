@@ -69,11 +69,13 @@ test('clockSql: one parameter without merchant clocks, a per-row lookup with the
   const each = clockSql({ system: new Date(realMs), merchants }, 'a.merchant_id', 3);
   assert.match(each.now, /unnest\(\$4::text\[\], \$5::timestamptz\[\]\)/);
   assert.match(each.now, /clock\.merchant = a\.merchant_id\), \$3::timestamptz\)$/);
-  assert.equal(each.bound, '$6::timestamptz');
+  assert.equal(
+    each.bound,
+    'greatest($3::timestamptz, (SELECT max(at) FROM unnest($5::timestamptz[]) AS clock(at)))',
+  );
   assert.deepEqual(each.values, [
     new Date(realMs),
     '{"acct_a","acct_\\"b"}',
     `{"${new Date(realMs + day).toISOString()}","${new Date(realMs + 2 * day).toISOString()}"}`,
-    new Date(realMs + 2 * day),
   ]);
 });

@@ -120,8 +120,11 @@ async function assemble(
     );
   }
   const metrics = new Metrics({ processMetrics: true });
-  const ledger = new Ledger(database);
-  const vault = new Vault(database, { masterKey: masterKey.key });
+  const ledger = new Ledger(database, { clock });
+  const vault = new Vault(database, {
+    masterKey: masterKey.key,
+    now: (merchantId) => clock.now(merchantId),
+  });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -174,6 +177,7 @@ async function assemble(
     logger,
     // The API process relays the outbox to JetStream; the consumers run wherever workers run.
     roles: role === 'worker' ? ['workers'] : runWorkers ? ['relay', 'workers'] : ['relay'],
+    clock,
     tuning: { ackWaitMs: config.consumerAckWaitMs },
   });
   const routing = new RoutingStore(database);
@@ -246,7 +250,14 @@ async function assemble(
       if (!runWorkers) return;
       webhooks.deliverer.start();
       statusSync.start();
-      maintenance = startMaintenance({ payments, idempotency, database, metrics, logger });
+      maintenance = startMaintenance({
+        payments,
+        clock,
+        idempotency,
+        database,
+        metrics,
+        logger,
+      });
     },
     async close() {
       maintenance?.stop();
@@ -262,6 +273,7 @@ async function assemble(
 
 type MaintenanceParts = {
   payments: PaymentsService;
+  clock: Clock;
   idempotency: IdempotencyKeys;
   database: Database;
   metrics: Metrics;
@@ -282,12 +294,14 @@ function startMaintenance(parts: MaintenanceParts): { stop(): void } {
       const posted = await parts.payments.sweepLedgerOutbox();
       if (posted > 0) parts.logger.warn({ posted }, 'posted ledger postings left in the outbox');
       await parts.idempotency.deleteExpired();
-      for (const [name, table] of [
-        ['events', 'event_outbox'],
-        ['ledger', 'ledger_outbox'],
+      // The event outbox is stamped by the database (real time), the ledger outbox by the clock.
+      for (const [name, table, now] of [
+        ['events', 'event_outbox', new Date()],
+        ['ledger', 'ledger_outbox', parts.clock.now()],
       ] as const) {
         const sample = await parts.database.query<{ pending: number; lag: number | null }>(
-          `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS lag FROM ${table}`,
+          `SELECT count(*)::int AS pending, extract(epoch FROM $1::timestamptz - min(created_at))::float8 AS lag FROM ${table}`,
+          [now],
         );
         const row = sample.rows[0];
         parts.metrics.setOutbox(name, row?.pending ?? 0, row?.lag ?? 0);

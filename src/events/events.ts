@@ -71,12 +71,14 @@ export function eventParameters(
  * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
  * must hold for an event to be written, so a conditional update can write its events in the
  * same statement; it may name `e.position`, the event's position (from 1) in the parameters.
+ * `createdAt` (SQL) is the event's time from the clock (src/clock.ts); it may name `e.merchant_id`
+ * and `e.position`.
  */
-export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
+export function eventCtes(first: number, guard: string, name: string, createdAt: string): string {
   const p = (offset: number) => `$${first + offset}`;
   return `${name} AS (
-      INSERT INTO events (id, merchant_id, type, object_id, data)
-      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json
+      INSERT INTO events (id, merchant_id, type, object_id, data, created_at)
+      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, ${createdAt}
         FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
              WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
        WHERE e.id IS NOT NULL AND (${guard})
@@ -87,10 +89,17 @@ export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
     )`;
 }
 
-/** Writes events (and their outbox rows) inside the caller's transaction. */
-export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
+/** Writes events (and their outbox rows) inside the caller's transaction, created at `now`. */
+export async function insertEvents(
+  tx: Queryable,
+  events: readonly NewEvent[],
+  now: Date,
+): Promise<void> {
   if (events.length === 0) return;
-  await tx.query(`WITH ${eventCtes(1)} SELECT 1`, eventParameters(events));
+  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', '$6::timestamptz')} SELECT 1`, [
+    ...eventParameters(events),
+    now,
+  ]);
 }
 
 export type EventRow = {

@@ -1,5 +1,6 @@
 // The ledger service: accounts, single and batched transfers, holds, expiry and reads.
 // Domain code: it speaks SQL through the storage interface and knows nothing of HTTP.
+import { systemClock, type Clock } from '../clock.ts';
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
@@ -97,16 +98,22 @@ function compareWithStored(
   );
 }
 
-export type LedgerOptions = { readonly groupCommit?: BatcherLimits };
+export type LedgerOptions = {
+  readonly groupCommit?: BatcherLimits;
+  /** Business time (holds' expiry, entries' times); real time when not given. */
+  readonly clock?: Clock;
+};
 
 const defaultGroupCommit: BatcherLimits = { batchSizeMax: 1000, batchesInFlightMax: 2 };
 
 export class Ledger {
   readonly #database: Database;
   readonly #batcher: GroupCommit<TransferRequest, TransferResult>;
+  readonly #clock: Clock;
 
   constructor(database: Database, options: LedgerOptions = {}) {
     this.#database = database;
+    this.#clock = options.clock ?? systemClock;
     this.#batcher = new GroupCommit(
       (requests) => this.transferBatch(requests),
       options.groupCommit ?? defaultGroupCommit,
@@ -229,7 +236,7 @@ export class Ledger {
     options?: TransferOptions,
   ): Promise<TransferResult[]> {
     checkBatchSize(requests);
-    const now = options?.now ?? new Date();
+    const now = options?.now ?? this.#clock.now();
     const problems = requests.map((request) => validateTransfer(request));
     return this.#database.transaction((tx) => this.#applyBatch(tx, requests, problems, now), {
       // Two writers inserting the same new id: the loser runs again and finds the stored transfer.
@@ -254,7 +261,7 @@ export class Ledger {
       tx,
       requests,
       requests.map((request) => validateTransfer(request)),
-      options?.now ?? new Date(),
+      options?.now ?? this.#clock.now(),
     );
   }
 
@@ -291,6 +298,7 @@ export class Ledger {
       entries,
       holds: [...holds.values()].filter((hold) => hold.changed),
       accounts: [...accounts.values()].filter((account) => account.touched),
+      aheadMs: this.#clock.systemAheadMs(),
     });
     const existingLegs = await this.#legsOf(
       tx,
@@ -438,7 +446,7 @@ export class Ledger {
 
   /** Voids every hold whose expiry has passed (at most `limit` per call). */
   async expireHolds(options?: { now?: Date; limit?: number }): Promise<TransferResult[]> {
-    const now = options?.now ?? new Date();
+    const now = options?.now ?? this.#clock.now();
     const limit = Math.min(options?.limit ?? 1000, ledgerLimits.transfersPerBatchMax);
     const due = await this.#database.query<{ transaction_id: string }>(
       `SELECT transaction_id FROM ledger_holds WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,

@@ -107,7 +107,12 @@ export class Captures {
         );
       }
       return {
-        intent: await updateIntent(tx, id, { pendingOperation: `capture:${amount}` }),
+        intent: await updateIntent(
+          tx,
+          id,
+          { pendingOperation: `capture:${amount}` },
+          merchantNow(this.#dependencies, merchantId),
+        ),
         amount,
       };
     });
@@ -133,20 +138,36 @@ export class Captures {
       }
       moveIntent(id, intent.status, 'canceled', 'cancel');
       if (intent.status !== 'requires_capture') {
-        await updateIntent(tx, id, {
-          status: 'canceled',
-          cancellationReason: reason ?? null,
-          canceledAt: merchantNow(this.#dependencies, merchantId),
-        });
-        await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
+        await updateIntent(
+          tx,
+          id,
+          {
+            status: 'canceled',
+            cancellationReason: reason ?? null,
+            canceledAt: merchantNow(this.#dependencies, merchantId),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
+        await writeIntentEvent(
+          tx,
+          merchantId,
+          id,
+          'payment_intent.canceled',
+          merchantNow(this.#dependencies, merchantId),
+        );
         return 'done';
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       if (connectorNamed(this.#dependencies, attempt.connector).capabilities.void) {
-        await updateIntent(tx, id, {
-          pendingOperation: 'cancel',
-          cancellationReason: reason ?? null,
-        });
+        await updateIntent(
+          tx,
+          id,
+          {
+            pendingOperation: 'cancel',
+            cancellationReason: reason ?? null,
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
         return 'void';
       }
       // This PSP cannot void: it releases an authorization that is never captured by itself.
@@ -207,14 +228,24 @@ export class Captures {
       if (outcome.status === 'captured')
         await this.#recordCapture(tx, current, locked, amount, outcome, price);
       else if (outcome.status === 'failed') {
-        await updateIntent(tx, intent.id, {
-          pendingOperation: null,
-          status: current.status === 'processing' ? 'requires_capture' : current.status,
-        });
+        await updateIntent(
+          tx,
+          intent.id,
+          {
+            pendingOperation: null,
+            status: current.status === 'processing' ? 'requires_capture' : current.status,
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       } else if (current.status !== 'processing') {
-        await updateIntent(tx, intent.id, {
-          status: moveIntent(intent.id, current.status, 'processing', 'capture'),
-        });
+        await updateIntent(
+          tx,
+          intent.id,
+          {
+            status: moveIntent(intent.id, current.status, 'processing', 'capture'),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       }
     });
     if (outcome.status === 'failed') {
@@ -235,17 +266,27 @@ export class Captures {
     outcome: PaymentOutcome,
     price: Price,
   ): Promise<void> {
-    await updateAttempt(tx, attempt.id, {
-      status: moveAttempt(attempt.id, attempt.status, 'captured'),
-      amountCaptured: amount,
-      pspCode: outcome.pspCode ?? null,
-    });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
-      amountReceived: amount,
-      amountCapturable: 0n,
-      pendingOperation: null,
-    });
+    await updateAttempt(
+      tx,
+      attempt.id,
+      {
+        status: moveAttempt(attempt.id, attempt.status, 'captured'),
+        amountCaptured: amount,
+        pspCode: outcome.pspCode ?? null,
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
+    await updateIntent(
+      tx,
+      intent.id,
+      {
+        status: moveIntent(intent.id, intent.status, 'succeeded', 'capture'),
+        amountReceived: amount,
+        amountCapturable: 0n,
+        pendingOperation: null,
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
     const movement = {
       merchantId: intent.merchantId,
       connector: attempt.connector,
@@ -256,7 +297,13 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.succeeded',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -282,14 +329,24 @@ export class Captures {
       if (outcome.status === 'voided')
         await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
       else if (outcome.status === 'failed')
-        await updateIntent(tx, id, {
-          pendingOperation: null,
-          status: current.status === 'processing' ? 'requires_capture' : current.status,
-        });
+        await updateIntent(
+          tx,
+          id,
+          {
+            pendingOperation: null,
+            status: current.status === 'processing' ? 'requires_capture' : current.status,
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       else if (current.status !== 'processing')
-        await updateIntent(tx, id, {
-          status: moveIntent(id, current.status, 'processing', 'cancel'),
-        });
+        await updateIntent(
+          tx,
+          id,
+          {
+            status: moveIntent(id, current.status, 'processing', 'cancel'),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
     });
     if (outcome.status === 'failed') {
       throw new PaymentError(
@@ -308,24 +365,40 @@ export class Captures {
     outcome: PaymentOutcome,
     reason: string | null,
   ): Promise<void> {
-    await updateAttempt(tx, attempt.id, {
-      status: moveAttempt(attempt.id, attempt.status, 'voided'),
-      pspCode: outcome.pspCode ?? null,
-    });
-    await updateIntent(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'),
-      amountCapturable: 0n,
-      pendingOperation: null,
-      cancellationReason: reason,
-      canceledAt: merchantNow(this.#dependencies, intent.merchantId),
-    });
+    await updateAttempt(
+      tx,
+      attempt.id,
+      {
+        status: moveAttempt(attempt.id, attempt.status, 'voided'),
+        pspCode: outcome.pspCode ?? null,
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
+    await updateIntent(
+      tx,
+      intent.id,
+      {
+        status: moveIntent(intent.id, intent.status, 'canceled', 'cancel'),
+        amountCapturable: 0n,
+        pendingOperation: null,
+        cancellationReason: reason,
+        canceledAt: merchantNow(this.#dependencies, intent.merchantId),
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
     const movement = {
       merchantId: intent.merchantId,
       connector: attempt.connector,
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.canceled',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

@@ -27,8 +27,9 @@ export async function writeIntentEvent(
   merchantId: string,
   intentId: string,
   type: EventType,
+  now: Date,
 ): Promise<void> {
   const state = await findIntentWithAttempts(tx, merchantId, intentId);
   if (state === undefined) throw new Error(`payment intent ${intentId} vanished`);
-  await insertEvents(tx, [intentEvent(type, state)]);
+  await insertEvents(tx, [intentEvent(type, state)], now);
 }

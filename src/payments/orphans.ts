@@ -5,7 +5,7 @@
 // recorder (record.ts) decides under the intent's lock which outcomes are orphans' and hands
 // them here: also a late answer for an attempt no longer live, or one Payrail had failed.
 import type { PaymentOutcome } from '../connectors/types.ts';
-import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { orphanCaptureAndRefund } from './postings.ts';
 import { attemptsOf, findIntent, updateAttempt, type AttemptChange } from './repository.ts';
@@ -159,7 +159,7 @@ export class Orphans {
             ? ['authorized', 'voided']
             : [change.status];
       path.reduce((from, to) => moveAttempt(locked.id, from, to), locked.status);
-      await updateAttempt(tx, locked.id, change);
+      await updateAttempt(tx, locked.id, change, merchantNow(this.#dependencies, merchantId));
       if (capturedAndRefunded !== undefined) {
         const movement = { merchantId, connector: locked.connector, currency: locked.currency };
         await this.#ledger.post(

@@ -5,6 +5,7 @@
 // are locked once per batch instead of once per payment. The caller waits for its posting, so an
 // answer is only given once the ledger shows it. A posting left behind by a crash is posted by
 // `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
+import { systemClock, type Clock } from '../clock.ts';
 import type { Ledger, Leg, TransferRequest } from '../ledger/index.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
@@ -107,6 +108,7 @@ export class PaymentLedger {
 
   readonly #beforePost: () => void;
   readonly #onCommit: () => void;
+  readonly #clock: Clock;
 
   constructor(
     ledger: Ledger,
@@ -115,8 +117,11 @@ export class PaymentLedger {
       onProblem: (problem: PostingProblem) => void;
       beforePost?: () => void;
       onCommit?: () => void;
+      /** When a posting was left in the outbox is system time (src/clock.ts). */
+      clock?: Clock;
     },
   ) {
+    this.#clock = hooks.clock ?? systemClock;
     this.#ledger = ledger;
     this.#database = database;
     this.#onProblem = hooks.onProblem;
@@ -164,8 +169,8 @@ export class PaymentLedger {
     if (written === undefined)
       throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
     const inserted = await tx.query<{ id: bigint }>(
-      'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers) VALUES ($1, $2, $3, $4::jsonb) RETURNING id',
-      [movement.merchantId, movement.connector, movement.currency, stored],
+      'INSERT INTO ledger_outbox (merchant_id, connector, currency, transfers, created_at) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id',
+      [movement.merchantId, movement.connector, movement.currency, stored, this.#clock.now()],
     );
     written.push({ id: (inserted.rows[0] as { id: bigint }).id, movement });
   }
@@ -173,8 +178,8 @@ export class PaymentLedger {
   /** Posts outbox rows older than `olderThanMs` (left behind by a crash); returns how many were posted. */
   async sweep(olderThanMs: number, limit = 500): Promise<number> {
     const due = await this.#database.query<{ id: bigint }>(
-      `SELECT id FROM ledger_outbox WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
-      [olderThanMs, limit],
+      `SELECT id FROM ledger_outbox WHERE created_at <= $3::timestamptz - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
+      [olderThanMs, limit, this.#clock.now()],
     );
     if (due.rows.length === 0) return 0;
     await this.#postRows(due.rows.map((row) => row.id));

@@ -13,12 +13,13 @@
 // may abandon the attempt between the PSP call and the record. Any other attempt the PSP charged
 // is an orphan, voided or refunded (orphans.ts), so the customer never pays twice.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
+import { clockSql, systemClock, type ClockReading } from '../clock.ts';
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
 import { sqlState, type Queryable } from '../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
-import type { PaymentsDependencies } from './dependencies.ts';
+import { merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
 import type { Orphans } from './orphans.ts';
 import { storedTransfers, type PaymentLedger, type PostingRequest } from './payment-ledger.ts';
@@ -223,11 +224,12 @@ function failed(
  * each: an outcome applies only if its attempt is still in the status it was planned from and not
  * abandoned, and its intent still processing (an attempt resumed while unknown keeps its status
  * when a failover abandons it: the status alone would not tell). Its ledger outbox row takes an
- * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five.
+ * id drawn here, so that each caller learns its own. $1–$18 are arrays as in `fastParameters`, then the events' five,
+ * then the clock's (`clockSql`, from $24, the system time: each row is stamped with its merchant's time).
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
  */
-const fastRecordSql = `
+const fastRecordSql = (intentNow: string, attemptNow: string, eventNow: string) => `
   WITH input AS (
     SELECT t.*, nextval('ledger_outbox_id_seq') AS outbox_id
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
@@ -239,7 +241,7 @@ const fastRecordSql = `
   ), i AS (
     UPDATE payment_intents p
        SET status = input.status, amount_capturable = input.amount_capturable, amount_received = input.amount_received,
-           last_payment_error = input.last_payment_error::jsonb, updated_at = now()
+           last_payment_error = input.last_payment_error::jsonb, updated_at = ${intentNow}
       FROM input
      WHERE p.id = ANY($1::text[]) AND p.id = input.intent_id AND p.status = 'processing' AND p.pending_operation IS NULL
        AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status AND NOT x.abandoned)
@@ -248,16 +250,16 @@ const fastRecordSql = `
     UPDATE payment_attempts t
        SET status = input.attempt_status, psp_reference = input.psp_reference, amount_authorized = input.amount_authorized,
            amount_captured = input.amount_captured, decline_code = input.decline_code, psp_code = input.psp_code,
-           failure_message = input.failure_message, updated_at = now()
+           failure_message = input.failure_message, updated_at = ${attemptNow}
       FROM input
      WHERE t.id = ANY($2::text[]) AND t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
-    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers) OVERRIDING SYSTEM VALUE
-    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb FROM input
+    INSERT INTO ledger_outbox (id, merchant_id, connector, currency, transfers, created_at) OVERRIDING SYSTEM VALUE
+    SELECT outbox_id, merchant_id, connector, currency, transfers::jsonb, $24::timestamptz FROM input
      WHERE transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)')}
+  ), ${eventCtes(19, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
          CASE WHEN input.transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
@@ -278,17 +280,23 @@ export type FastRecorded = { readonly applied: boolean; readonly ledgerOutboxId:
  * still processing.
  * It returns one row per outcome, in order, saying whether it applied.
  */
-export function compareAndSetStatement(records: readonly FastRecord[]): {
+export function compareAndSetStatement(
+  records: readonly FastRecord[],
+  reading: ClockReading = systemClock.reading(),
+): {
   sql: string;
   parameters: unknown[];
 } {
+  const intentAt = clockSql(reading, 'p.merchant_id', 24);
+  const attemptAt = clockSql(reading, 't.merchant_id', 24);
+  const eventAt = clockSql(reading, 'e.merchant_id', 24);
   const column = <T>(value: (record: FastRecord) => T) => records.map(value);
   const intent = <T>(value: (planned: Plan['intent']) => T) =>
     column(({ planned }) => value(planned.intent));
   const attempt = <T>(value: (planned: Attempt) => T) =>
     column(({ planned }) => value(planned.attempt));
   return {
-    sql: fastRecordSql,
+    sql: fastRecordSql(intentAt.now, attemptAt.now, eventAt.now),
     parameters: [
       textArrayLiteral(intent((it) => it.id)),
       textArrayLiteral(attempt((it) => it.id)),
@@ -315,6 +323,7 @@ export function compareAndSetStatement(records: readonly FastRecord[]): {
         ),
       ),
       ...eventParameters(column(({ planned }) => planned.event)),
+      ...intentAt.values,
     ],
   };
 }
@@ -323,12 +332,13 @@ export function compareAndSetStatement(records: readonly FastRecord[]): {
 export async function writeFastRecords(
   database: Queryable,
   records: readonly FastRecord[],
+  reading?: ClockReading,
 ): Promise<FastRecorded[]> {
   // Two outcomes of one intent cannot share a statement (one intent row, two plans): refused,
   // so that the group commit runs them one at a time.
   if (new Set(records.map(({ planned }) => planned.intent.id)).size !== records.length)
     throw new Error('two outcomes of one payment intent in one batch');
-  const statement = compareAndSetStatement(records);
+  const statement = compareAndSetStatement(records, reading);
   const result = await database.query<{
     applied: boolean;
     ledger_outbox_id: bigint | string | null;
@@ -359,7 +369,12 @@ export class AuthorizationRecorder {
     this.#ledger = ledger;
     this.#orphans = orphans;
     this.#fast = new GroupCommit(
-      (records) => writeFastRecords(dependencies.database, records),
+      (records) =>
+        writeFastRecords(
+          dependencies.database,
+          records,
+          (dependencies.clock ?? systemClock).reading(),
+        ),
       limits,
     );
   }
@@ -396,6 +411,7 @@ export class AuthorizationRecorder {
       outcome,
       price,
       options,
+      merchantNow(this.#dependencies, merchantId),
     );
     if (orphan === undefined) return current;
     // PSP calls (void, refund) happen outside any transaction.
@@ -445,6 +461,7 @@ async function recordLocked(
   outcome: PaymentOutcome,
   price: Price,
   options: RecordOptions,
+  now: Date,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
     const { intent, attempts, attempt } = await lockIntentAndAttempt(
@@ -463,35 +480,50 @@ async function recordLocked(
       const orphan =
         attempt.abandoned && unresolved
           ? attempt
-          : await updateAttempt(tx, attempt.id, {
-              status: moveAttempt(attempt.id, attempt.status, 'unknown'),
-              abandoned: true,
-            });
+          : await updateAttempt(
+              tx,
+              attempt.id,
+              {
+                status: moveAttempt(attempt.id, attempt.status, 'unknown'),
+                abandoned: true,
+              },
+              now,
+            );
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
     const planned = plan(intent, attempts, attempt, outcome, price, options);
-    const updatedAttempt = await updateAttempt(tx, attempt.id, {
-      status: planned.attempt.status,
-      pspReference: planned.attempt.pspReference,
-      amountAuthorized: planned.attempt.amountAuthorized,
-      amountCaptured: planned.attempt.amountCaptured,
-      declineCode: planned.attempt.declineCode,
-      pspCode: planned.attempt.pspCode,
-      failureMessage: planned.attempt.failureMessage,
-      synced: options.synced,
-    });
+    const updatedAttempt = await updateAttempt(
+      tx,
+      attempt.id,
+      {
+        status: planned.attempt.status,
+        pspReference: planned.attempt.pspReference,
+        amountAuthorized: planned.attempt.amountAuthorized,
+        amountCaptured: planned.attempt.amountCaptured,
+        declineCode: planned.attempt.declineCode,
+        pspCode: planned.attempt.pspCode,
+        failureMessage: planned.attempt.failureMessage,
+        synced: options.synced,
+      },
+      now,
+    );
     const updatedIntent =
       planned.intent === intent
         ? intent
-        : await updateIntent(tx, intent.id, {
-            status: planned.intent.status,
-            amountCapturable: planned.intent.amountCapturable,
-            amountReceived: planned.intent.amountReceived,
-            lastPaymentError: planned.intent.lastPaymentError,
-          });
+        : await updateIntent(
+            tx,
+            intent.id,
+            {
+              status: planned.intent.status,
+              amountCapturable: planned.intent.amountCapturable,
+              amountReceived: planned.intent.amountReceived,
+              lastPaymentError: planned.intent.lastPaymentError,
+            },
+            now,
+          );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
-    if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
+    if (planned.event !== undefined) await insertEvents(tx, [planned.event], now);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

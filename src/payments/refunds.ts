@@ -6,7 +6,12 @@ import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import {
+  connectorNamed,
+  crashPoint,
+  merchantNow,
+  type PaymentsDependencies,
+} from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents } from '../events/events.ts';
@@ -117,9 +122,19 @@ export class Refunds {
       reason: input.reason ?? null,
       pspIdempotencyKey: `refund_${id}`,
       metadata: input.metadata ?? {},
+      createdAt: merchantNow(this.#dependencies, merchantId),
     });
-    await updateIntent(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
-    await insertEvents(tx, [refundEvent('refund.created', refund)]);
+    await updateIntent(
+      tx,
+      intent.id,
+      { amountRefunding: intent.amountRefunding + amount },
+      merchantNow(this.#dependencies, merchantId),
+    );
+    await insertEvents(
+      tx,
+      [refundEvent('refund.created', refund)],
+      merchantNow(this.#dependencies, merchantId),
+    );
     return refund;
   }
 
@@ -195,35 +210,63 @@ export class Refunds {
     if (intent === undefined || locked === undefined || locked.status !== 'pending')
       return locked ?? refund;
     if (outcome.status === 'succeeded') {
-      const updated = await updateIntent(tx, intent.id, {
-        amountRefunded: intent.amountRefunded + locked.amount,
-        amountRefunding: intent.amountRefunding - locked.amount,
-      });
+      const updated = await updateIntent(
+        tx,
+        intent.id,
+        {
+          amountRefunded: intent.amountRefunded + locked.amount,
+          amountRefunding: intent.amountRefunding - locked.amount,
+        },
+        merchantNow(this.#dependencies, merchantId),
+      );
       const movement = { merchantId, connector, currency: locked.currency };
       await this.#ledger.post(tx, movement, [refundTransfer(locked.id, movement, locked.amount)]);
-      const succeeded = await updateRefund(tx, locked.id, {
-        status: 'succeeded',
-        pspReference: outcome.pspRefundReference ?? null,
-      });
+      const succeeded = await updateRefund(
+        tx,
+        locked.id,
+        {
+          status: 'succeeded',
+          pspReference: outcome.pspRefundReference ?? null,
+        },
+        merchantNow(this.#dependencies, merchantId),
+      );
       const attempt = (await attemptsOf(tx, [intent.id])).find(
         (candidate) => candidate.id === succeeded.attemptId,
       );
       if (attempt === undefined) throw new Error(`refund ${succeeded.id} has no attempt`);
-      await insertEvents(tx, [
-        refundEvent('refund.updated', succeeded),
-        chargeEvent('charge.refunded', updated, attempt),
-      ]);
+      await insertEvents(
+        tx,
+        [
+          refundEvent('refund.updated', succeeded),
+          chargeEvent('charge.refunded', updated, attempt),
+        ],
+        merchantNow(this.#dependencies, merchantId),
+      );
       return succeeded;
     }
     if (outcome.status === 'failed') {
-      await updateIntent(tx, intent.id, {
-        amountRefunding: intent.amountRefunding - locked.amount,
-      });
-      const refused = await updateRefund(tx, locked.id, {
-        status: 'failed',
-        failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
-      });
-      await insertEvents(tx, [refundEvent('refund.failed', refused)]);
+      await updateIntent(
+        tx,
+        intent.id,
+        {
+          amountRefunding: intent.amountRefunding - locked.amount,
+        },
+        merchantNow(this.#dependencies, merchantId),
+      );
+      const refused = await updateRefund(
+        tx,
+        locked.id,
+        {
+          status: 'failed',
+          failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
+        },
+        merchantNow(this.#dependencies, merchantId),
+      );
+      await insertEvents(
+        tx,
+        [refundEvent('refund.failed', refused)],
+        merchantNow(this.#dependencies, merchantId),
+      );
       return refused;
     }
     return locked;

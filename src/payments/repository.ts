@@ -181,7 +181,7 @@ export async function insertIntentsWithAttempts(
        SELECT input.attempt_id, i.id, input.merchant_id, input.attempt_connector, 'pending', input.amount, input.currency, input.capture_method,
               input.psp_idempotency_key, input.created_at
          FROM input JOIN i ON i.id = input.id
-     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)')}
+     ), ${eventCtes(15, 'EXISTS (SELECT 1 FROM i)', 'ev', '($11::timestamptz[])[e.position]')}
      SELECT 1`,
     [
       textArrayLiteral(column(({ intent }) => intent.id)),
@@ -275,10 +275,12 @@ const intentColumns: Record<keyof IntentChange, string> = {
   canceledAt: 'canceled_at',
 };
 
+/** The SET list of a change, stamped `updated_at` with the merchant's clock time `now`. */
 function changeClause(
   change: Record<string, unknown>,
   columns: Record<string, string>,
   firstParameter: number,
+  now: Date,
 ): { sql: string; values: unknown[] } {
   const parts: string[] = [];
   const values: unknown[] = [];
@@ -288,7 +290,8 @@ function changeClause(
     values.push(column === 'last_payment_error' && value !== null ? JSON.stringify(value) : value);
     parts.push(`${column} = $${firstParameter + values.length - 1}`);
   }
-  parts.push('updated_at = now()');
+  values.push(now);
+  parts.push(`updated_at = $${firstParameter + values.length - 1}`);
   return { sql: parts.join(', '), values };
 }
 
@@ -296,8 +299,9 @@ export async function updateIntent(
   tx: Queryable,
   id: string,
   change: IntentChange,
+  now: Date,
 ): Promise<PaymentIntent> {
-  const clause = changeClause(change, intentColumns, 2);
+  const clause = changeClause(change, intentColumns, 2, now);
   const result = await tx.query<IntentRow>(
     `UPDATE payment_intents SET ${clause.sql} WHERE id = $1 RETURNING *`,
     [id, ...clause.values],
@@ -396,10 +400,14 @@ export async function updateAttempt(
   tx: Queryable,
   id: string,
   change: AttemptChange,
+  now: Date,
 ): Promise<Attempt> {
-  const clause = changeClause(change, attemptColumns, 2);
+  const clause = changeClause(change, attemptColumns, 2, now);
+  // The clause's last parameter is `now`.
   const synced =
-    change.synced === true ? ', sync_count = sync_count + 1, last_synced_at = now()' : '';
+    change.synced === true
+      ? `, sync_count = sync_count + 1, last_synced_at = $${clause.values.length + 1}`
+      : '';
   const result = await tx.query<AttemptRow>(
     `UPDATE payment_attempts SET ${clause.sql}${synced} WHERE id = $1 RETURNING *`,
     [id, ...clause.values],
@@ -409,11 +417,11 @@ export async function updateAttempt(
 
 export async function insertRefund(
   tx: Queryable,
-  refund: Omit<Refund, 'createdAt' | 'status' | 'pspReference' | 'failureReason'>,
+  refund: Omit<Refund, 'status' | 'pspReference' | 'failureReason'>,
 ): Promise<Refund> {
   const result = await tx.query<RefundRow>(
-    `INSERT INTO refunds (id, merchant_id, payment_intent_id, attempt_id, amount, currency, status, reason, psp_idempotency_key, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9::jsonb) RETURNING *`,
+    `INSERT INTO refunds (id, merchant_id, payment_intent_id, attempt_id, amount, currency, status, reason, psp_idempotency_key, metadata, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9::jsonb, $10, $10) RETURNING *`,
     [
       refund.id,
       refund.merchantId,
@@ -424,6 +432,7 @@ export async function insertRefund(
       refund.reason,
       refund.pspIdempotencyKey,
       JSON.stringify(refund.metadata),
+      refund.createdAt,
     ],
   );
   return refundFromRow(result.rows[0] as RefundRow);
@@ -455,10 +464,11 @@ export async function updateRefund(
   tx: Queryable,
   id: string,
   change: { status: Refund['status']; pspReference?: string | null; failureReason?: string | null },
+  now: Date,
 ): Promise<Refund> {
   const result = await tx.query<RefundRow>(
-    `UPDATE refunds SET status = $2, psp_reference = COALESCE($3, psp_reference), failure_reason = $4, updated_at = now() WHERE id = $1 RETURNING *`,
-    [id, change.status, change.pspReference ?? null, change.failureReason ?? null],
+    `UPDATE refunds SET status = $2, psp_reference = COALESCE($3, psp_reference), failure_reason = $4, updated_at = $5 WHERE id = $1 RETURNING *`,
+    [id, change.status, change.pspReference ?? null, change.failureReason ?? null, now],
   );
   return refundFromRow(result.rows[0] as RefundRow);
 }

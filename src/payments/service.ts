@@ -120,6 +120,7 @@ export class PaymentsService {
         ),
       beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
+      clock: dependencies.clock,
     });
     this.#recorder = new AuthorizationRecorder(
       dependencies,
@@ -230,7 +231,7 @@ export class PaymentsService {
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
-        await insertEvents(tx, [event]);
+        await insertEvents(tx, [event], intent.createdAt);
       });
     }
     this.#dependencies.events?.notify();
@@ -351,12 +352,17 @@ export class PaymentsService {
       merchantNow(this.#dependencies, intent.merchantId),
     );
     await insertAttempt(tx, attempt);
-    const updated = await updateIntent(tx, id, {
-      status,
-      paymentMethodId: paymentMethod,
-      connector,
-      lastPaymentError: null,
-    });
+    const updated = await updateIntent(
+      tx,
+      id,
+      {
+        status,
+        paymentMethodId: paymentMethod,
+        connector,
+        lastPaymentError: null,
+      },
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
     return { intent: updated, attempt };
   }
 
@@ -524,6 +530,7 @@ export class PaymentsService {
         tx,
         attempt.id,
         settledForFailover(attempt, sent, from.fresh),
+        merchantNow(this.#dependencies, intent.merchantId),
       );
       const next = newAttempt(
         intent,
@@ -531,7 +538,12 @@ export class PaymentsService {
         merchantNow(this.#dependencies, intent.merchantId),
       );
       await insertAttempt(tx, next);
-      const updated = await updateIntent(tx, intentId, { connector });
+      const updated = await updateIntent(
+        tx,
+        intentId,
+        { connector },
+        merchantNow(this.#dependencies, intent.merchantId),
+      );
       return {
         intent: updated,
         attempts: [
@@ -568,10 +580,16 @@ export class PaymentsService {
           tx,
           attempt.id,
           settledForFailover(attempt, { unavailable: error }, true),
+          merchantNow(this.#dependencies, merchantId),
         );
-        await updateIntent(tx, intentId, {
-          status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
-        });
+        await updateIntent(
+          tx,
+          intentId,
+          {
+            status: moveIntent(intentId, intent.status, 'requires_confirmation', 'release'),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       });
     }
     throw unavailable(error.connector, error.retryAfterSeconds, intentId);

@@ -56,8 +56,8 @@ export type PaymentMethod = {
 export type VaultOptions = {
   /** 32 bytes: config.vaultMasterKey, or resolveMasterKey(config).key in development. */
   readonly masterKey: Buffer;
-  /** For expiry checks; defaults to the clock. */
-  readonly now?: () => Date;
+  /** The merchant's time (src/clock.ts), for expiry checks and creation times; real time when not given. */
+  readonly now?: (merchantId: string) => Date;
   /** Whether pm_card_visa and the other test-mode ids resolve (default true). */
   readonly testPaymentMethods?: boolean;
   /**
@@ -134,7 +134,7 @@ export class Vault {
   readonly #database: Database;
   readonly #masterKeys: MasterKeys;
   readonly #keyRing: DataKeyRing;
-  readonly #now: () => Date;
+  readonly #now: (merchantId: string) => Date;
   readonly #testPaymentMethods: boolean;
   readonly #issuerCountry: IssuerCountryLookup;
 
@@ -153,7 +153,8 @@ export class Vault {
   /** Validates (everything, before anything is written), encrypts and stores a card. */
   async createCard(merchantId: string, input: CardInput): Promise<PaymentMethod> {
     checkMerchantId(merchantId);
-    const card = validateCard(input, this.#now());
+    const now = this.#now(merchantId);
+    const card = validateCard(input, now);
     const country = issuerCountryOf(card.number, this.#issuerCountry);
     const dataKey = await this.#keyRing.active();
     const id = newId('pm');
@@ -170,8 +171,8 @@ export class Vault {
     try {
       const result = await this.#database.query<PaymentMethodRow>(
         `INSERT INTO payment_methods
-           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)
+           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)
          RETURNING ${publicColumns}`,
         [
           id,
@@ -182,6 +183,7 @@ export class Vault {
           sealed.authTag,
           dataKey.id,
           JSON.stringify(card.metadata),
+          now,
         ],
       );
       return paymentMethodFromRow(result.rows[0] as PaymentMethodRow);

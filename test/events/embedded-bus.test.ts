@@ -113,7 +113,7 @@ for (const kind of databaseKinds) {
       const [rolledBack, committed] = someEvents(merchantId, 2);
       await assert.rejects(
         database.transaction(async (tx) => {
-          await insertEvents(tx, [rolledBack!]);
+          await insertEvents(tx, [rolledBack!], new Date());
           throw new Error('the change failed');
         }),
         /the change failed/,

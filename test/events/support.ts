@@ -34,7 +34,7 @@ export function someEvents(merchantId: string, count: number): NewEvent[] {
 }
 
 export async function commitEvents(database: Database, events: readonly NewEvent[]): Promise<void> {
-  await database.transaction((tx) => insertEvents(tx, events));
+  await database.transaction((tx) => insertEvents(tx, events, new Date()));
 }
 
 export type RecordingConsumer = EventConsumer & {

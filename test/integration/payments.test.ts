@@ -1,11 +1,11 @@
 // Payment flows over HTTP: a real Payrail server (embedded PGlite) and the real simulator process.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { registerPaymentRoutes } from '../../src/http/routes/payments.ts';
 import { connectorModules } from '../../src/connectors/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
+import { advanceClock } from '../support/clock.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import {
   call,
@@ -50,6 +50,7 @@ describe('payments over HTTP with the simulator', () => {
   let simulator: RunningProcess;
   let server: TestServer;
   let key: string;
+  let merchantId: string;
   let otherKey: string;
 
   async function groundTruth(reference?: string): Promise<GroundTruth> {
@@ -111,14 +112,12 @@ describe('payments over HTTP with the simulator', () => {
       PAYRAIL_BREAKER_THRESHOLD: '1000',
       PAYRAIL_NEVER_SEEN_AFTER_MS: '1000',
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Shop' },
-        })
-      ).body.secret_key,
-    );
+    const shop = await call(server, 'POST', '/v1/admin/merchants', {
+      key: testAdminKey,
+      body: { name: 'Shop' },
+    });
+    key = String(shop.body.secret_key);
+    merchantId = String(shop.body.id);
     otherKey = String(
       (
         await call(server, 'POST', '/v1/admin/merchants', {
@@ -406,7 +405,8 @@ describe('payments over HTTP with the simulator', () => {
       assert.deepEqual(await postingsOf(attemptId), { posted: [], waiting: 0n });
       ids.push(String(answer.body.id));
     }
-    await sleep(1_100); // PAYRAIL_NEVER_SEEN_AFTER_MS
+    // Past PAYRAIL_NEVER_SEEN_AFTER_MS on the merchant's clock, without waiting for it.
+    await advanceClock(server, 2, { merchant: merchantId });
     for (const id of ids) {
       const synced = await call(server, 'POST', `/v1/payment_intents/${id}/sync`, {
         key,

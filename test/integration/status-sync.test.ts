@@ -11,6 +11,7 @@ import {
 } from '../../src/payments/status-sync.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { advanceClock } from '../support/clock.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 
@@ -22,6 +23,7 @@ function worker(server: TestServer, options: Partial<StatusSyncOptions> = {}): S
     server.context.database,
     { ...statusSyncDefaults(1000), ...options },
     createLogger('silent'),
+    server.runtime.clock,
   );
 }
 
@@ -164,8 +166,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
             ),
           );
         // Due one second after creation (or after the last claim): a row one worker has just
-        // claimed is not due for the other.
-        await new Promise((resolve) => setTimeout(resolve, 1100));
+        // claimed is not due for the other. The clock moves past the second instead of sleeping.
+        await advanceClock(server, 2);
         const options = { scheduleMs: [1000], batchSize: 3 };
         const [first, second] = await Promise.all([
           worker(server, options).runOnce(),

@@ -124,7 +124,7 @@ function paymentEvent(merchantId: string, type: EventType = 'payment_intent.succ
 
 /** Inserts events (as a state change would) and fans them out (as the bus would). */
 async function publish(database: Database, events: readonly NewEvent[]): Promise<void> {
-  await database.transaction((tx) => insertEvents(tx, events));
+  await database.transaction((tx) => insertEvents(tx, events, new Date()));
   for (const event of events) {
     const stored = await database.query<{
       created_at: Date;
@@ -279,7 +279,7 @@ describe('webhook fan-out consumer (pglite)', () => {
       paymentEvent(otherMerchantId),
       paymentEvent(merchantId),
     ];
-    await test_.database.transaction((tx) => insertEvents(tx, events));
+    await test_.database.transaction((tx) => insertEvents(tx, events, new Date()));
     const stored = events.map((event) => ({
       id: event.id,
       merchantId: event.merchantId,

@@ -199,6 +199,34 @@ async function settled(count: number, query: Record<string, string> = {}): Promi
   }
 }
 
+type Activity = {
+  emitting: number;
+  queued: number;
+  held: number;
+  inFlight: number;
+  timers: number;
+  idle: boolean;
+};
+
+/**
+ * The simulator's own report of the webhook work still to come, once `done` holds for it (polled
+ * with a bound: the simulator is another process). Absence is asserted after this signal, never
+ * after a fixed sleep.
+ */
+async function activityOnce(done: (activity: Activity) => boolean): Promise<Activity> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const activity = (await admin(sim, 'GET', '/webhooks/activity')).body as Activity;
+    if (done(activity)) return activity;
+    if (Date.now() > deadline)
+      throw new Error(`the simulator's webhooks did not get there: ${JSON.stringify(activity)}`);
+    await delay(10);
+  }
+}
+
+/** Nothing more will be sent until the next operation. */
+const idle = () => activityOnce((activity) => activity.idle);
+
 function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -504,7 +532,9 @@ describe('webhooks: delivery faults', () => {
       amount: 50_000,
       currency: 'INR',
     });
-    await delay(100);
+    // Both events are made and held back: none queued, in flight or sent.
+    const held = await activityOnce((activity) => activity.emitting === 0);
+    assert.deepEqual([held.held, held.queued, held.inFlight], [2, 0, 0], JSON.stringify(held));
     assert.equal(receiver.received.length, 0, 'late events are held back');
     const events = (await receiver.waitFor(2)).map(
       (request) => verifyRazorpay(request).event.event,
@@ -555,7 +585,7 @@ describe('webhooks: delivery faults', () => {
       [delivery?.state, delivery?.attempts, delivery?.lastStatus],
       ['failed', 2, 503],
     );
-    await delay(100);
+    await idle();
     assert.equal(receiver.received.length, 2, 'no attempt after giving up');
   });
 
@@ -614,7 +644,7 @@ describe('webhooks: when and what', () => {
     await configure('stripe', {});
     assert.equal((await admin(sim, 'DELETE', '/webhooks/stripe')).status, 200);
     await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa));
-    await delay(300);
+    await idle();
     assert.equal(receiver.received.length, 0);
     assert.deepEqual((await admin(sim, 'GET', '/webhooks/deliveries')).body, {
       deliveries: [],

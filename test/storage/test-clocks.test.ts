@@ -2,11 +2,13 @@
 // seen by every clock reading the same database, and used per row by SQL through clockSql.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { clockSql } from '../../src/clock.ts';
+import { clockSql, OffsetClock } from '../../src/clock.ts';
+import { Ledger } from '../../src/ledger/index.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { DatabaseClock } from '../../src/testmode/clock.ts';
 import { TestClockError, TestClocks } from '../../src/testmode/clock-service.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { move, standardAccounts } from '../support/ledger-fixtures.ts';
 
 const realMs = Date.parse('2030-01-01T00:00:00Z');
 const hour = 3_600_000;
@@ -106,6 +108,38 @@ for (const kind of ['pglite', 'postgres'] as const) {
         ],
       );
       assert.equal(new Date(result.rows[0]?.bound ?? 0).getTime(), realMs + 10 * day);
+    });
+
+    test("the ledger dates entries and expires holds on the clock's time", async () => {
+      const clock = new OffsetClock();
+      clock.advance(30 * day);
+      const ledger = new Ledger(test_.database, { clock });
+      await ledger.createAccounts(standardAccounts());
+      const funded = await ledger.transfer({
+        kind: 'posted',
+        id: 'clock-fund',
+        legs: move('bank:usd', 'merchant:a:available:usd', 1_000n),
+      });
+      const aheadMs = funded.transaction.createdAt.getTime() - Date.now();
+      assert.ok(aheadMs > 30 * day - 60_000 && aheadMs <= 30 * day, `ahead by ${aheadMs} ms`);
+      const entry = await test_.database.query<{ created_at: Date }>(
+        "SELECT created_at FROM ledger_entries WHERE transaction_id = 'clock-fund' LIMIT 1",
+      );
+      assert.equal(
+        new Date(entry.rows[0]?.created_at ?? 0).getTime(),
+        funded.transaction.createdAt.getTime(),
+      );
+      await ledger.transfer({
+        kind: 'pending',
+        id: 'clock-hold',
+        legs: move('merchant:a:available:usd', 'merchant:b:available:usd', 100n),
+        expiresAt: new Date(clock.now().getTime() + hour),
+      });
+      assert.deepEqual(await ledger.expireHolds(), [], 'not yet on the clock');
+      clock.advance(hour + 1_000);
+      const expired = await ledger.expireHolds();
+      assert.equal(expired.length, 1);
+      assert.equal((await ledger.getHold('clock-hold'))?.status, 'expired');
     });
 
     test('reset is the explicit way back: one merchant, then everything', async () => {
