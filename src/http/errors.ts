@@ -27,6 +27,10 @@ const catalogue = {
   body_invalid: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   content_type_unsupported: { status: 415, type: 'invalid_request_error' },
+  // Refused by the HTTP parser, before any route (app.ts clientErrorHandler).
+  request_malformed: { status: 400, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  request_headers_too_large: { status: 431, type: 'invalid_request_error' },
   api_key_missing: { status: 401, type: 'authentication_error' },
   api_key_invalid: { status: 401, type: 'authentication_error' },
   admin_key_invalid: { status: 401, type: 'authentication_error' },
