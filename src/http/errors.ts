@@ -154,14 +154,26 @@ type ValidationIssue = {
   propertyName?: string;
 };
 
+/**
+ * A name taken from the request, as the answer (and the log) shows it: no real param is longer
+ * than this, and echoing a 250 kB key back cost seconds of card-number masking per request.
+ */
+const paramNameShownMax = 100;
+
+function shownName(name: string): string {
+  return name.length > paramNameShownMax ? `${name.slice(0, paramNameShownMax)}…` : name;
+}
+
 /** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
 function paramFromPath(instancePath: string): string {
   const parts = instancePath.split('/').filter((part) => part !== '');
-  return parts.map((part, index) => (index === 0 ? part : `[${part}]`)).join('');
+  return parts
+    .map((part, index) => (index === 0 ? shownName(part) : `[${shownName(part)}]`))
+    .join('');
 }
 
 function childParam(parent: string, child: string): string {
-  return parent === '' ? child : `${parent}[${child}]`;
+  return parent === '' ? shownName(child) : `${parent}[${shownName(child)}]`;
 }
 
 function fromValidation(issue: ValidationIssue, context: string | undefined): ApiError {

@@ -296,6 +296,11 @@ export function toJsonText(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A generated value as query or path text; objects as JSON (String() throws on some of them). */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : toJsonText(value);
+}
+
 /** Percent-encoding that also takes lone surrogates (sent as the bytes of U+FFFD). */
 export function percent(text: string): string {
   return [...Buffer.from(text, 'utf8')]
@@ -399,7 +404,7 @@ function pathFor(operation: Operation, pools: Pools): fc.Arbitrary<string> {
     fc
       .oneof(
         { weight: 6, arbitrary: fc.constantFrom(...pools.ids) },
-        { weight: 2, arbitrary: wellShaped(schema, 0).map((value) => percent(String(value))) },
+        { weight: 2, arbitrary: wellShaped(schema, 0).map((value) => percent(asText(value))) },
         { weight: 2, arbitrary: oddPathIds },
       )
       .map((value) => [name, value] as const),
@@ -437,7 +442,7 @@ function queryFor(operation: Operation, pools: Pools): fc.Arbitrary<string> {
       { weight: required ? 1 : 3, arbitrary: fc.constant<string[]>([]) },
       {
         weight: 3,
-        arbitrary: wellShaped(schema, 0).map((value) => [`${name}=${percent(String(value))}`]),
+        arbitrary: wellShaped(schema, 0).map((value) => [`${name}=${percent(asText(value))}`]),
       },
       {
         weight: 2,

@@ -207,3 +207,15 @@ test('a request the HTTP parser refuses is answered in the Stripe error shape to
     assert.equal(typeof body.error.message, 'string');
   }
 });
+
+test('a huge unknown key is named shortened, not echoed whole (which cost seconds of masking)', async () => {
+  const name = '1 '.repeat(100_000);
+  const response = await call(server, 'POST', '/v1/payment_intents', {
+    key,
+    body: { amount: 100, currency: 'usd', [name]: 1 },
+  });
+  assert.equal(response.status, 400);
+  assert.equal(response.body.error?.code, 'parameter_unknown');
+  assert.equal(response.body.error?.param, `${name.slice(0, 100)}…`);
+  assert.ok(JSON.stringify(response.body).length < 1_000);
+});
