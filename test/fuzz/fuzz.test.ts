@@ -16,6 +16,7 @@ test('hostile requests generated from /openapi.json: no 5xx, hang, odd error sha
   assert.deepEqual(result.undocumentedRoutes, [], 'every registered route is in /openapi.json');
   assert.ok(result.operations >= 40, `only ${result.operations} operations in /openapi.json`);
   assert.equal(result.report.requests, 300);
+  assert.deepEqual(result.operationsMissed, [], 'every operation got requests');
   assert.deepEqual(
     result.report,
     { fuzz: 'openapi', requests: 300, server_errors: 0, hangs: 0, bad_shape: 0, writes: 0 },

@@ -55,6 +55,8 @@ export type FuzzResult = {
   operations: number;
   /** How many answers had each status, to see that the requests reach past validation. */
   statuses: Record<string, number>;
+  /** Operations (`METHOD /path`) no generated request went to. */
+  operationsMissed: string[];
 };
 
 export type FuzzOptions = {
@@ -326,6 +328,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   };
   const findings: FuzzFinding[] = [];
   const statuses: Record<string, number> = {};
+  const missed = new Set(
+    target.operations.map((operation) => `${operation.method} ${operation.path}`),
+  );
   const note = (kind: FuzzFinding['kind'], request: GeneratedRequest, answer: string) => {
     if (findings.length < 200) findings.push({ kind, request: describe(request), answer });
   };
@@ -334,12 +339,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     const arbitrary = anyRequest(target.operations, target.pools);
     const batch = 100;
     let counts = await target.countRows();
-    for (let start = 0; start < options.requests; start += batch) {
+    // Until N requests were sent: one the HTTP client itself will not send is not counted.
+    for (let round = 0; report.requests < options.requests; round++) {
       const requests = fc.sample(arbitrary, {
-        numRuns: Math.min(batch, options.requests - start),
-        seed: seed + start,
+        numRuns: Math.min(batch, options.requests - report.requests),
+        seed: seed + round,
       });
       for (const request of requests) {
+        missed.delete(`${request.operation.method} ${request.operation.path}`);
         const answer = await send(base, request, timeoutMs);
         const after = await target.countRows();
         report.requests++;
@@ -384,6 +391,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     refusedHosts: [...new Set(target.guard.refused)],
     operations: target.operations.length,
     statuses,
+    operationsMissed: [...missed],
   };
 }
 
