@@ -6,6 +6,8 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { newId } from '../merchants/keys.ts';
@@ -131,6 +133,28 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
     .send(toJson(response.body));
 }
 
+/**
+ * A request the HTTP parser itself refused (malformed, headers too large, too slow): no route or
+ * hook runs, so the answer is written on the socket here, in the same error shape as any other.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError('request_timeout', 'The request was not received in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ApiError('request_headers_too_large', 'The request headers are too large.')
+        : new ApiError('request_malformed', 'The request is not valid HTTP.');
+  const requestId = newId('req', 14);
+  const response = toErrorResponse(apiError, requestId);
+  const body = toJson(response.body);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nRequest-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
+}
+
 function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
@@ -155,6 +179,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1000 },
     // A path that does not decode (`%ED%A0%80`) is refused before routing: in our error shape too.
     frameworkErrors: sendError,
+    clientErrorHandler: answerClientError,
   });
   // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation
   // and docs.

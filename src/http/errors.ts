@@ -28,6 +28,10 @@ const catalogue = {
   body_invalid: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   content_type_unsupported: { status: 415, type: 'invalid_request_error' },
+  // Refused by the HTTP parser, before any route (app.ts clientErrorHandler).
+  request_malformed: { status: 400, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  request_headers_too_large: { status: 431, type: 'invalid_request_error' },
   api_key_missing: { status: 401, type: 'authentication_error' },
   api_key_invalid: { status: 401, type: 'authentication_error' },
   admin_key_invalid: { status: 401, type: 'authentication_error' },
@@ -153,14 +157,26 @@ type ValidationIssue = {
   propertyName?: string;
 };
 
+/**
+ * A name taken from the request, as the answer (and the log) shows it: no real param is longer
+ * than this, and echoing a 250 kB key back cost seconds of card-number masking per request.
+ */
+const paramNameShownMax = 100;
+
+function shownName(name: string): string {
+  return name.length > paramNameShownMax ? `${name.slice(0, paramNameShownMax)}…` : name;
+}
+
 /** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
 function paramFromPath(instancePath: string): string {
   const parts = instancePath.split('/').filter((part) => part !== '');
-  return parts.map((part, index) => (index === 0 ? part : `[${part}]`)).join('');
+  return parts
+    .map((part, index) => (index === 0 ? shownName(part) : `[${shownName(part)}]`))
+    .join('');
 }
 
 function childParam(parent: string, child: string): string {
-  return parent === '' ? child : `${parent}[${child}]`;
+  return parent === '' ? shownName(child) : `${parent}[${shownName(child)}]`;
 }
 
 function fromValidation(issue: ValidationIssue, context: string | undefined): ApiError {

@@ -1,6 +1,7 @@
 // Defects found by trying the API as an attacker would: each answered 500 before its fix. Every
 // answer here must be a 4xx in the Stripe error shape naming what is wrong.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 
@@ -167,4 +168,54 @@ test('webhook endpoints on non-public addresses are refused at creation (SSRF)',
       { rawBody: JSON.stringify({ url, enabled_events: ['*'] }) },
       { code: 'url_invalid', param: 'url', message },
     );
+});
+
+/** Writes raw bytes to the server and reads its answer until it closes the connection. */
+async function rawExchange(bytes: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(server.url);
+  const socket = net.connect(Number(port), hostname);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(bytes);
+  await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  const text = Buffer.concat(chunks).toString('utf8');
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), body };
+}
+
+test('a request the HTTP parser refuses is answered in the Stripe error shape too', async () => {
+  for (const [bytes, status, code] of [
+    ['NOT HTTP AT ALL\r\n\r\n', 400, 'request_malformed'],
+    [
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'request_headers_too_large',
+    ],
+    [
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      400,
+      'request_malformed',
+    ],
+  ] as const) {
+    const answer = await rawExchange(bytes);
+    assert.equal(answer.status, status, answer.body);
+    const body = JSON.parse(answer.body) as {
+      error: { type: string; code: string; message: string };
+    };
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(body.error.code, code);
+    assert.equal(typeof body.error.message, 'string');
+  }
+});
+
+test('a huge unknown key is named shortened, not echoed whole (which cost seconds of masking)', async () => {
+  const name = '1 '.repeat(100_000);
+  const response = await call(server, 'POST', '/v1/payment_intents', {
+    key,
+    body: { amount: 100, currency: 'usd', [name]: 1 },
+  });
+  assert.equal(response.status, 400);
+  assert.equal(response.body.error?.code, 'parameter_unknown');
+  assert.equal(response.body.error?.param, `${name.slice(0, 100)}…`);
+  assert.ok(JSON.stringify(response.body).length < 1_000);
 });
