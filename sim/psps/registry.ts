@@ -3,6 +3,7 @@
 // API's PSP names derive from this list.
 import type { SimPspModule } from '../http.ts';
 import type { Psp } from '../store.ts';
+import { adyenSim } from './adyen.ts';
 import { paytmSim } from './paytm.ts';
 import { razorpaySim } from './razorpay.ts';
 import { stripeSim } from './stripe.ts';
@@ -12,6 +13,7 @@ export const SIM_PSPS: readonly SimPspModule[] = [
   stripeSim,
   razorpaySim,
   paytmSim,
+  adyenSim,
 ];
 
 /** The PSP names, in registry order. */

@@ -2,6 +2,7 @@
 // exporting its ConnectorModule from index.ts, and one line in CONNECTOR_MODULES. Every other
 // list of connector names (routing, webhooks, soft declines, test-mode merchants) derives from
 // this one.
+import { adyenModule } from './adyen/index.ts';
 import { ConnectorError } from './errors.ts';
 import { paytmModule } from './paytm/index.ts';
 import { razorpayModule } from './razorpay/index.ts';
@@ -14,6 +15,7 @@ const CONNECTOR_MODULES: readonly ConnectorModule[] = [
   stripeModule,
   razorpayModule,
   paytmModule,
+  adyenModule,
 ];
 
 function byName(modules: readonly ConnectorModule[]): ReadonlyMap<string, ConnectorModule> {

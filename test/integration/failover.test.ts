@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { PSPS } from '../../sim/psps/registry.ts';
+import { connectorModules } from '../../src/connectors/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
@@ -143,13 +144,24 @@ describe('failover between connectors', () => {
     assert.equal(soft.status, 402);
     const softIntent = (await call(server, 'GET', '/v1/payment_intents?limit=1', { key })).body
       .data as Record<string, unknown>[];
+    const tried = attemptsOf(softIntent[0] ?? {}).map((attempt) => [
+      attempt.connector,
+      attempt.status,
+    ]);
     assert.deepEqual(
-      attemptsOf(softIntent[0] ?? {}).map((attempt) => [attempt.connector, attempt.status]),
+      tried.slice(0, 2),
       [
         ['stripe', 'failed'],
         ['razorpay', 'failed'],
       ],
       'paytm takes only inr',
+    );
+    // Then every other connector of the registry that takes usd, in the merchant's order.
+    assert.deepEqual(
+      tried,
+      connectorModules
+        .filter((module) => module.capabilities.currencies.includes('usd'))
+        .map((module) => [module.name, 'failed']),
     );
 
     const hard = await call(server, 'POST', '/v1/payment_intents', {

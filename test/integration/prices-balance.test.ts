@@ -653,7 +653,7 @@ describe('a data directory written before credentials were sealed (migration 016
         server.logs.some(
           (line) =>
             line.includes('sealed connector credentials stored in plaintext') &&
-            line.includes('"sealed":3'),
+            line.includes(`"sealed":${simulatorConnectors(simulator.url).length}`),
         ),
         'the start-up sweep logged its work',
       );
@@ -663,7 +663,7 @@ describe('a data directory written before credentials were sealed (migration 016
       }>('SELECT credentials, credentials_sealed FROM merchant_connectors WHERE merchant_id = $1', [
         merchant.id,
       ]);
-      assert.equal(rows.rows.length, 3);
+      assert.equal(rows.rows.length, simulatorConnectors(simulator.url).length);
       assert.ok(
         rows.rows.every((row) => row.credentials === null && row.credentials_sealed !== null),
       );
@@ -686,10 +686,11 @@ describe('a data directory written before credentials were sealed (migration 016
       const listed = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}/connectors`, {
         key: testAdminKey,
       });
-      assert.deepEqual(
-        (listed.body.data as { api_key_hint: string }[]).map((setting) => setting.api_key_hint),
-        ['…_sim', '…_sim', '…0001'],
+      const hints = (listed.body.data as { api_key_hint: string }[]).map(
+        (setting) => setting.api_key_hint,
       );
+      assert.deepEqual(hints.slice(0, 3), ['…_sim', '…_sim', '…0001']);
+      assert.equal(hints.length, simulatorConnectors(simulator.url).length);
     } finally {
       await server.stop();
     }

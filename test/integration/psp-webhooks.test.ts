@@ -384,7 +384,7 @@ describe('PSP webhooks over HTTP with the simulator', () => {
       'x-razorpay-signature': signature,
     });
     assert.equal(atRazorpay.body.error?.code, 'psp_webhook_signature_invalid');
-    const unknown = await send('adyen', stripeBody, stripeHeaders(stripeBody));
+    const unknown = await send('unknown_psp', stripeBody, stripeHeaders(stripeBody));
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error?.code, 'resource_missing');
     const plain = await send('stripe', stripeBody, { 'content-type': 'text/plain' });

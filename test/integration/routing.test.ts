@@ -186,7 +186,7 @@ describe('/v1/routing', () => {
     },
     {
       name: 'unknown connector (semantic)',
-      body: ruleWith({ action: { type: 'priority', connectors: ['stripe', 'adyen'] } }),
+      body: ruleWith({ action: { type: 'priority', connectors: ['stripe', 'unknown_psp'] } }),
       code: 'parameter_invalid',
       param: 'rules[0][action][connectors][1]',
     },

@@ -262,6 +262,6 @@ describe('faults admin', () => {
       assert.equal(reply.status, 400, JSON.stringify(body));
       assert.equal(typeof at(reply.body, 'error', 'message'), 'string');
     }
-    assert.equal((await admin(sim, 'PUT', '/faults/adyen', {})).status, 404);
+    assert.equal((await admin(sim, 'PUT', '/faults/unknown_psp', {})).status, 404);
   });
 });

@@ -795,8 +795,8 @@ describe('webhooks admin', () => {
       assert.equal(reply.status, 400, JSON.stringify(body));
       assert.equal(typeof (reply.body.error as Json).message, 'string');
     }
-    assert.equal((await admin(sim, 'PUT', '/webhooks/adyen', good)).status, 404);
-    assert.equal((await admin(sim, 'GET', '/webhooks/deliveries?psp=adyen')).status, 400);
+    assert.equal((await admin(sim, 'PUT', '/webhooks/unknown_psp', good)).status, 404);
+    assert.equal((await admin(sim, 'GET', '/webhooks/deliveries?psp=unknown_psp')).status, 400);
   });
 });
 

@@ -221,6 +221,11 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
   const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) =>
     settings.setUpTestMerchant(tx, id, 'http://127.0.0.1:9'),
   );
+  // Only the two fakes: no other simulated PSP of the registry may take a payment over.
+  await database.query(
+    'DELETE FROM merchant_connectors WHERE merchant_id = $1 AND NOT (connector = ANY($2))',
+    [merchant.id, [...connectors.keys()]],
+  );
   const vault = {
     get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
     reveal: async () => ({
