@@ -105,7 +105,8 @@ type PaymentRecord = {
   cancellation?: Result;
 };
 
-const PAYMENTS_MAX = 50_000;
+/** Per map: far more than the notifications that can wait between verification and sync. */
+const ENTRIES_MAX = 50_000;
 
 export class AdyenNotifications {
   readonly #payments = new Map<string, PaymentRecord>();
@@ -231,7 +232,7 @@ export class AdyenNotifications {
 
 /** Drops the oldest entry when the map is full (maps keep insertion order). */
 function bounded<K, V>(map: Map<K, V>): Map<K, V> {
-  if (map.size >= PAYMENTS_MAX) {
+  if (map.size >= ENTRIES_MAX) {
     const oldest = map.keys().next();
     if (oldest.done !== true) map.delete(oldest.value);
   }
