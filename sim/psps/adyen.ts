@@ -23,6 +23,7 @@ import {
   type SimResponse,
 } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
+import { randomId } from '../ids.ts';
 import { canonicalJson } from '../json.ts';
 import type { Operation, Payment, PspBook, Refund } from '../store.ts';
 import type { PaymentState, WebhookFormat } from '../webhooks.ts';
@@ -86,13 +87,9 @@ function invalid(errorCode: string, message: string): AdyenError {
   return new AdyenError(422, errorCode, message);
 }
 
-/** Adyen's pspReference: 16 characters, letters and digits. */
+/** Adyen's pspReference: 16 characters, capital letters and digits. */
 function newPspReference(): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
-  let reference = '';
-  for (let index = 0; index < 16; index += 1)
-    reference += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return reference;
+  return randomId('', 16).toUpperCase();
 }
 
 export function createAdyenApi(context: PspContext): PspApi {

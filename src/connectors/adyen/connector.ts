@@ -110,7 +110,7 @@ export function createAdyenConnector(notifications: AdyenNotifications): Connect
     sync(request) {
       assertCurrency(PSP, ADYEN_CAPABILITIES, request.currency);
       return Promise.resolve(
-        notifications.payment(request, request) ?? {
+        notifications.payment(request) ?? {
           status: 'unknown',
           ...(request.pspReference === undefined ? {} : { pspReference: request.pspReference }),
           pspCode: NO_STATUS_API,

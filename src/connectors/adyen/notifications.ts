@@ -9,7 +9,7 @@
 // verification to the sync that follows it in the same request. If the process stops between
 // the two, the event is not marked processed, Payrail answers 500, and Adyen sends it again.
 import { boundedId, parseJson } from '../webhook-fields.ts';
-import type { CaptureMode, PaymentOutcome, RefundOutcome } from '../types.ts';
+import type { CaptureMode, PaymentOutcome, RefundOutcome, SyncRequest } from '../types.ts';
 import { arrayAt, integerAt, isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 
@@ -105,7 +105,8 @@ type PaymentRecord = {
   cancellation?: Result;
 };
 
-const PAYMENTS_MAX = 50_000;
+/** Per map: far more than the notifications that can wait between verification and sync. */
+const ENTRIES_MAX = 50_000;
 
 export class AdyenNotifications {
   readonly #payments = new Map<string, PaymentRecord>();
@@ -160,10 +161,7 @@ export class AdyenNotifications {
   }
 
   /** What the notifications say of a payment; undefined when no AUTHORISATION came. */
-  payment(
-    request: { pspReference?: string | undefined; reference: string },
-    expected: { amount: bigint; currency: string },
-  ): PaymentOutcome | undefined {
+  payment(request: SyncRequest): PaymentOutcome | undefined {
     const pspReference = request.pspReference ?? this.#byReference.get(request.reference);
     const record = pspReference === undefined ? undefined : this.#payments.get(pspReference);
     const authorisation = record?.authorisation;
@@ -171,8 +169,8 @@ export class AdyenNotifications {
       return undefined;
     if (
       authorisation.reference !== request.reference ||
-      authorisation.currency !== expected.currency ||
-      authorisation.amount !== expected.amount
+      authorisation.currency !== request.currency ||
+      authorisation.amount !== request.amount
     )
       return {
         status: 'unknown',
@@ -231,7 +229,7 @@ export class AdyenNotifications {
 
 /** Drops the oldest entry when the map is full (maps keep insertion order). */
 function bounded<K, V>(map: Map<K, V>): Map<K, V> {
-  if (map.size >= PAYMENTS_MAX) {
+  if (map.size >= ENTRIES_MAX) {
     const oldest = map.keys().next();
     if (oldest.done !== true) map.delete(oldest.value);
   }

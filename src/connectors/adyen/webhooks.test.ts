@@ -173,6 +173,8 @@ describe('adyen outcomes from verified notifications', () => {
       amountAuthorized: 2000n,
     });
     parser.verify(signed('notification_capture'), HMAC_KEY);
+    // A resent CAPTURE (Adyen retries until answered) counts once.
+    parser.verify(signed('notification_capture'), HMAC_KEY);
     const synced = await connector.sync(payment, offline);
     assert.equal(synced.status, 'captured');
     assert.equal(synced.amountCaptured, 2000n);
