@@ -1,5 +1,6 @@
 // The error object every refusal answers with (Stripe's shape, plus the request id).
 import { Type } from 'typebox';
+import { PaymentIntentSchema } from './payment-intent.ts';
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({
@@ -9,12 +10,7 @@ export const ErrorSchema = Type.Object({
     param: Type.Optional(Type.String()),
     decline_code: Type.Optional(Type.String()),
     /** With card errors: the PaymentIntent as the decline left it. */
-    payment_intent: Type.Optional(
-      Type.Object(
-        { id: Type.String(), object: Type.Literal('payment_intent') },
-        { additionalProperties: true },
-      ),
-    ),
+    payment_intent: Type.Optional(PaymentIntentSchema),
     request_id: Type.String(),
   }),
 });

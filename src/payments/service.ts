@@ -675,7 +675,6 @@ export class PaymentsService {
     return this.refunds.create(merchantId, input, bind);
   }
 
-  /** Stripe's balance object: available and pending per currency, read from the ledger. */
   // The requests of the API, retried or not. A retry that took over a crashed request's key
   // continues from where that request stopped, never starting over: it answers with the
   // resource as it stands once the first try's work is done.
@@ -774,6 +773,7 @@ export class PaymentsService {
     await this.settings.setPrice(merchantId, currency, price);
   }
 
+  /** Stripe's balance object: available and pending per currency, read from the ledger. */
   async balance(merchantId: string): Promise<{
     available: { amount: bigint; currency: string }[];
     pending: { amount: bigint; currency: string }[];

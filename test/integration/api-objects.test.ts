@@ -371,6 +371,12 @@ describe('API objects: what is served and documented is what src/api-objects def
       apiObjects.presentDeadLetterReplay({ deadLetter: stored, outcome: 'handled' }),
     );
     assertShape('PspWebhookReceiptSchema', apiObjects.presentPspWebhookReceipt(false));
+    assertShape('HealthSchema', await ok(call(server, 'GET', '/healthz')));
+    assertShape('ReadinessSchema', await ok(call(server, 'GET', '/readyz')));
+    assertShape(
+      'ReadinessSchema',
+      apiObjects.presentReadiness({ ready: false, reason: 'migrations not applied: 099_x.sql' }),
+    );
   });
 
   test('every list route pages and checks its cursors the same way', async () => {
