@@ -148,10 +148,14 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   const requestId = newId('req', 14);
   const response = toErrorResponse(apiError, requestId);
   const body = toJson(response.body);
-  if (socket.writable)
-    socket.write(
-      `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nRequest-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  const head = [
+    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Content-Type: application/json',
+    `Request-Id: ${requestId}`,
+    'Connection: close',
+  ].join('\r\n');
+  if (socket.writable) socket.write(`${head}\r\n\r\n${body}`);
   socket.destroy(error);
 }
 
