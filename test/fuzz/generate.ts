@@ -164,6 +164,13 @@ const knownWords = [
   'duplicate',
   'payment_intent.succeeded',
   'https://hooks.merchant.test/x',
+  // Addresses the webhook guard must refuse (ssrf.ts), in several spellings.
+  'https://169.254.169.254/latest/meta-data',
+  'http://[::ffff:7f00:1]:9/x',
+  'http://0x7f.1:9/x',
+  'https://167772161/x',
+  'https://[fd00::1]/x',
+  'http://localhost:9/x',
   '*',
 ];
 
