@@ -63,6 +63,8 @@ export type FuzzOptions = {
   readonly requests: number;
   readonly seed?: number;
   readonly timeoutMs?: number;
+  /** PGlite unless given: PostgreSQL proper (a throw-away database on the local server) refuses some values differently. */
+  readonly database?: 'pglite' | 'postgres';
   readonly onProgress?: (done: number, report: FuzzReport) => void;
 };
 
@@ -168,10 +170,10 @@ async function fixtures(server: TestServer): Promise<Pools> {
   return { ids, merchantKey: own.key, otherMerchantKey: other.key, adminKey: testAdminKey };
 }
 
-async function openTarget(): Promise<Target> {
+async function openTarget(database: 'pglite' | 'postgres'): Promise<Target> {
   const guard = installLoopbackOnlyGuard();
   const simulator = await startSimulator();
-  const server = await startTestServer('pglite', {
+  const server = await startTestServer(database, {
     PAYRAIL_SIMULATOR_URL: simulator.url,
     // Only requests write: no event consumers, webhook deliveries or status sync in between.
     PAYRAIL_RUN_WORKERS: 'false',
@@ -317,7 +319,7 @@ function describe(request: GeneratedRequest): string {
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const seed = options.seed ?? Date.now() % 2 ** 31;
-  const target = await openTarget();
+  const target = await openTarget(options.database ?? 'pglite');
   const report: FuzzReport = {
     fuzz: 'openapi',
     requests: 0,

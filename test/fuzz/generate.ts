@@ -164,6 +164,13 @@ const knownWords = [
   'duplicate',
   'payment_intent.succeeded',
   'https://hooks.merchant.test/x',
+  // Addresses the webhook guard must refuse (ssrf.ts), in several spellings.
+  'https://169.254.169.254/latest/meta-data',
+  'http://[::ffff:7f00:1]:9/x',
+  'http://0x7f.1:9/x',
+  'https://167772161/x',
+  'https://[fd00::1]/x',
+  'http://localhost:9/x',
   '*',
 ];
 
@@ -537,6 +544,10 @@ const idempotencyKey = fc.oneof(
     arbitrary: fc.constantFrom(
       { 'idempotency-key': 'fixed-key' },
       { 'idempotency-key': 'k'.repeat(300) },
+      { 'idempotency-key': '' },
+      // Latin-1 bytes, as a header carries them.
+      { 'idempotency-key': 'cl\u00e9-\u00ff\u0080' },
+      { 'idempotency-key': '4242424242424242' },
     ),
   },
 );
@@ -549,10 +560,18 @@ export function requestFor(operation: Operation, pools: Pools): fc.Arbitrary<Gen
       auth: authHeaders(operation, pools),
       encoded: bodyFor(operation),
       idempotency: idempotencyKey,
+      // Now and then a method the route does not have.
+      method: fc.oneof(
+        { weight: 30, arbitrary: fc.constant(operation.method) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom('PATCH', 'PUT', 'DELETE', 'OPTIONS', 'POST', 'GET'),
+        },
+      ),
     })
-    .map(({ path, query, auth, encoded, idempotency }) => ({
+    .map(({ path, query, auth, encoded, idempotency, method }) => ({
       operation,
-      method: operation.method,
+      method,
       url: `${path}${query}`,
       headers: { ...auth, ...encoded.headers, ...idempotency },
       body: encoded.body,

@@ -1,4 +1,4 @@
-// npm run fuzz [-- --requests N] [--seed S] [--timeout-ms T] [--json]
+// npm run fuzz [-- --requests N] [--seed S] [--timeout-ms T] [--postgres] [--json]
 // The long OpenAPI fuzz (fuzz.ts): 10,000 requests by default. Prints what it found and, with
 // --json, one last line: {"fuzz":"openapi","requests":N,"server_errors":0,"hangs":0,"bad_shape":0,"writes":0}.
 // Exits 1 when any count is not 0 or a registered route is missing from /openapi.json.
@@ -11,6 +11,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'timeout-ms': { type: 'string', default: '10000' },
     json: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
   },
 });
 
@@ -26,6 +27,7 @@ const result = await runFuzz({
   requests,
   seed,
   timeoutMs: Number(values['timeout-ms']),
+  database: values.postgres ? 'postgres' : 'pglite',
   onProgress: (done, report) => {
     if (done % 1_000 === 0 || done === requests)
       console.error(`fuzz: ${done} requests ${JSON.stringify(report)}`);
