@@ -14,7 +14,8 @@ export type ClockMove =
   | { readonly kind: 'advance'; readonly milliseconds: number }
   | { readonly kind: 'set'; readonly to: Date };
 
-export type TestClockErrorCode = 'clock_backwards' | 'clock_out_of_range' | 'merchant_not_found';
+export type TestClockErrorCode =
+  'clock_backwards' | 'clock_out_of_range' | 'merchant_not_found' | 'merchant_live_mode';
 
 export class TestClockError extends Error {
   readonly code: TestClockErrorCode;
@@ -98,6 +99,12 @@ export class TestClocks {
         'merchant_not_found',
         'merchant',
         `No such merchant: '${merchantId}'.`,
+      );
+    if (answer === 'live_mode')
+      throw new TestClockError(
+        'merchant_live_mode',
+        'merchant',
+        `The merchant '${merchantId}' is in live mode: its clock is real time.`,
       );
   }
 }
