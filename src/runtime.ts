@@ -23,6 +23,7 @@ import { openDatabase } from './storage/open.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
+import { faultInjector } from './testmode/faults.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -179,7 +180,7 @@ async function assemble(
     settings,
     pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: config.neverSeenAfterMs,
-    faultPoint: config.faultPoint,
+    faults: faultInjector(config.faultPoint),
     logger,
     events: bus,
     routing: {

@@ -6,7 +6,7 @@ import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError, requireCursors } from './errors.ts';
 import { insertEvents } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
@@ -165,7 +165,7 @@ export class Refunds {
         timeoutMs: dependencies.pspTimeoutMs,
       },
     );
-    crashPoint(dependencies, 'after_psp_refund');
+    dependencies.faults?.reach('after_psp_refund');
     const recorded = await this.#ledger.transaction((tx) =>
       this.#record(tx, merchantId, refund.id, attempt.connector, outcome),
     );

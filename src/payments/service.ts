@@ -10,7 +10,7 @@ import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError, requireCursors } from './errors.ts';
 import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
@@ -104,7 +104,7 @@ export class PaymentsService {
           { posting: problem },
           'the ledger refused a payment posting; it stays in the outbox',
         ),
-      beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
+      beforePost: () => dependencies.faults?.reach('before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
     });
     this.#recorder = new AuthorizationRecorder(
@@ -449,7 +449,7 @@ export class PaymentsService {
     const connector = connectorNamed(dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
-    crashPoint(dependencies, 'before_psp_authorize');
+    dependencies.faults?.reach('before_psp_authorize');
     try {
       const outcome = await connector.authorize(
         {
@@ -466,7 +466,7 @@ export class PaymentsService {
           timeoutMs: dependencies.pspTimeoutMs,
         },
       );
-      crashPoint(dependencies, 'after_psp_authorize');
+      dependencies.faults?.reach('after_psp_authorize');
       return { outcome };
     } catch (error) {
       if (error instanceof ConnectorUnavailableError) return { unavailable: error };

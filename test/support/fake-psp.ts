@@ -239,7 +239,6 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
     settings,
     pspTimeoutMs: 1000,
     neverSeenAfterMs: options.neverSeenAfterMs ?? 600_000,
-    faultPoint: undefined,
     logger: createLogger('silent'),
   });
   const merchantId = merchant.id;
