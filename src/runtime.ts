@@ -12,7 +12,7 @@ import { Ledger } from './ledger/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
-import { MerchantSettings } from './payments/merchant-settings.ts';
+import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
 import { StatusSync, statusSyncDefaults } from './payments/status-sync.ts';
 import { RoutingStore, SuccessRateTracker } from './routing/index.ts';
@@ -23,7 +23,7 @@ import { openDatabase } from './storage/open.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
-import { faultInjector } from './testmode/faults.ts';
+import { createTestMode, type TestMode } from './testmode/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -64,6 +64,8 @@ export type Runtime = {
   readonly bus: EventBus;
   readonly statusSync: StatusSync;
   readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** The simulated PSPs of test merchants and the fault points (src/testmode). */
+  readonly testMode: TestMode;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -167,8 +169,19 @@ async function assemble(
   });
   const routing = new RoutingStore(database);
   // PSP credentials are sealed at rest; rows written in plaintext (before migration 016) are sealed here.
-  const settings = new MerchantSettings(database, {
-    secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials),
+  const connectorBox = secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials);
+  const settings = new MerchantSettings(database, { secretBox: connectorBox });
+  const testMode = createTestMode({
+    simulatorUrl: config.simulatorUrl,
+    secretBox: connectorBox,
+    faultPoint: config.faultPoint,
+  });
+  // Every new merchant: the default prices; a test merchant also the simulated PSPs.
+  const merchants = new Merchants(database, {
+    setUp: async (tx, merchant) => {
+      await setDefaultPrices(tx, merchant.id);
+      await testMode.setUpMerchant(tx, merchant);
+    },
   });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
@@ -180,7 +193,7 @@ async function assemble(
     settings,
     pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: config.neverSeenAfterMs,
-    faults: faultInjector(config.faultPoint),
+    faults: testMode.faults,
     logger,
     events: bus,
     routing: {
@@ -209,7 +222,7 @@ async function assemble(
     database,
     ledger,
     vault,
-    merchants: new Merchants(database),
+    merchants,
     adminKeys,
     idempotency,
     payments,
@@ -220,6 +233,7 @@ async function assemble(
     bus,
     statusSync,
     connectors,
+    testMode,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

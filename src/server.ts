@@ -38,6 +38,7 @@ export async function startServer(
       routing: runtime.routing,
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
+      testMode: runtime.testMode,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

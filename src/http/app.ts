@@ -22,6 +22,7 @@ import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { installIdempotency } from './idempotency.ts';
 import { toJson } from './serialize.ts';
+import { withLivemode } from '../merchants/mode.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -198,6 +199,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     merchant.addHook('preValidation', async (request) => {
       if (request.method === 'POST' && request.body === undefined) request.body = {};
     });
+    // A live key's answers say livemode: true (the presenters write false); before the
+    // idempotency hook stores the answer, so a replay says the same.
+    merchant.addHook('preSerialization', async (request, _reply, payload) =>
+      request.livemode ? withLivemode(payload) : payload,
+    );
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);

@@ -10,6 +10,7 @@ import type { Webhooks } from '../webhooks/index.ts';
 import type { DeadLetters } from '../events/bus/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RoutingStore } from '../routing/index.ts';
+import type { TestMode } from '../testmode/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -27,4 +28,6 @@ export type AppContext = {
   readonly routing: RoutingStore;
   readonly deadLetters: DeadLetters;
   readonly metrics: Metrics;
+  /** Keeps live merchants off the simulated PSPs (the operator's connector settings). */
+  readonly testMode: TestMode;
 };

@@ -13,7 +13,7 @@ export function presentMerchant(merchant: Merchant) {
     name: merchant.name,
     email: merchant.email,
     created: unixSeconds(merchant.createdAt),
-    livemode: false,
+    livemode: merchant.livemode,
     metadata: merchant.metadata,
   };
 }

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { presentEvent, type EventType } from '../events/events.ts';
 import { toJson } from '../http/serialize.ts';
+import { withLivemode } from '../merchants/mode.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   defaultJitterRatio,
@@ -83,6 +84,8 @@ type Claimed = {
   object_id: string;
   data_text: string;
   event_created_at: Date;
+  /** The merchant's mode, which its events and their objects carry. */
+  livemode: boolean;
 };
 
 type Sent = {
@@ -228,10 +231,10 @@ export class WebhookDeliverer {
           FOR UPDATE SKIP LOCKED
        )
        UPDATE webhook_deliveries d SET next_attempt_at = $3, lease_id = $4, updated_at = now()
-         FROM due, webhook_endpoints e, events ev
-        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+         FROM due, webhook_endpoints e, events ev, merchants m
+        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND m.id = d.merchant_id
        RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed,
-                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at`,
+                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode`,
       [now, limit, new Date(now.getTime() + this.#leaseMs), leaseId],
     );
     return result.rows;
@@ -277,16 +280,15 @@ export class WebhookDeliverer {
 
   #body(delivery: Claimed): string {
     const data = parseExactJson(delivery.data_text) as { object: Record<string, unknown> };
-    return toJson(
-      presentEvent({
-        id: delivery.event_id,
-        merchantId: delivery.merchant_id,
-        type: delivery.event_type,
-        objectId: delivery.object_id,
-        data,
-        createdAt: delivery.event_created_at,
-      }),
-    );
+    const event = presentEvent({
+      id: delivery.event_id,
+      merchantId: delivery.merchant_id,
+      type: delivery.event_type,
+      objectId: delivery.object_id,
+      data,
+      createdAt: delivery.event_created_at,
+    });
+    return toJson(delivery.livemode ? withLivemode(event) : event);
   }
 
   async #send(delivery: Claimed): Promise<Sent> {

@@ -18,6 +18,13 @@ const MerchantBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     metadata: Type.Optional(Metadata),
+    livemode: Type.Optional(
+      Type.Boolean({
+        description:
+          'A live merchant has sk_live_ keys and only the connectors set through its connector settings; ' +
+          'a test merchant (the default) has sk_test_ keys and starts with the simulated PSPs. Fixed for life.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -75,13 +82,12 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       },
     },
     async (request, reply) => {
-      // Test mode: every new merchant gets the simulated PSPs and the default price.
-      const { merchant, secretKey } = await context.merchants.create(
-        request.body,
-        (tx, merchantId) =>
-          context.payments.settings.setUpTestMerchant(tx, merchantId, context.config.simulatorUrl),
+      // Default prices for every merchant; the simulated PSPs for a test merchant (runtime.ts).
+      const { merchant, secretKey } = await context.merchants.create(request.body);
+      request.log.info(
+        { merchantId: merchant.id, livemode: merchant.livemode },
+        'merchant created',
       );
-      request.log.info({ merchantId: merchant.id }, 'merchant created');
       reply.code(201);
       return { ...presentMerchant(merchant), secret_key: secretKey };
     },
@@ -126,9 +132,60 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
 
   const MerchantParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
   const requireMerchant = async (id: string) => {
-    if ((await context.merchants.get(id)) === undefined)
+    const merchant = await context.merchants.get(id);
+    if (merchant === undefined)
       throw new ApiError('resource_missing', `No such merchant: '${id}'`, 'id');
+    return merchant;
   };
+
+  typed.post(
+    '/v1/admin/merchants/:id/keys',
+    {
+      // A POST with no body at all asks for the defaults.
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
+      schema: {
+        tags: ['operator'],
+        summary:
+          'Issue a merchant a new secret key of its mode (sk_live_ or sk_test_), shown only this once',
+        params: MerchantParams,
+        body: Type.Object(
+          {
+            revoke_others: Type.Optional(
+              Type.Boolean({
+                description: "The merchant's other keys stop working (default false).",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            object: Type.Literal('api_key'),
+            merchant: Type.String(),
+            livemode: Type.Boolean(),
+            secret_key: Type.String(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const merchant = await requireMerchant(request.params.id);
+      const secretKey = await context.merchants.issueKey(merchant.id, {
+        revokeOthers: request.body.revoke_others ?? false,
+      });
+      request.log.info({ merchantId: merchant.id }, 'merchant key issued');
+      reply.code(201);
+      return {
+        object: 'api_key' as const,
+        merchant: merchant.id,
+        livemode: merchant.livemode,
+        secret_key: secretKey,
+      };
+    },
+  );
 
   typed.get(
     '/v1/admin/merchants/:id/connectors',
@@ -191,7 +248,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
       },
     },
     async (request) => {
-      await requireMerchant(request.params.id);
+      const merchant = await requireMerchant(request.params.id);
       if (!connectorRegistry.has(request.params.connector)) {
         throw new ApiError(
           'parameter_invalid',
@@ -200,6 +257,10 @@ export function registerAdminRoutes(app: FastifyInstance, context: AppContext): 
         );
       }
       const body = request.body;
+      const refusal = merchant.livemode
+        ? context.testMode.liveConnectorRefusal(body.base_url)
+        : undefined;
+      if (refusal !== undefined) throw new ApiError('parameter_invalid', refusal, 'base_url');
       // Sealed at rest, bound to (merchant, connector); the cache of this process sees it at once.
       await context.payments.settings.setConnector(request.params.id, {
         connector: request.params.connector,
