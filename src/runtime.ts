@@ -114,7 +114,6 @@ async function assemble(
   }
   const metrics = new Metrics({ processMetrics: true });
   const ledger = new Ledger(database);
-  const vault = new Vault(database, { masterKey: masterKey.key });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -182,6 +181,11 @@ async function assemble(
       await setDefaultPrices(tx, merchant.id);
       await testMode.setUpMerchant(tx, merchant);
     },
+  });
+  // Stripe's test payment method ids (pm_card_visa …) are test mode's: a live merchant has none.
+  const vault = new Vault(database, {
+    masterKey: masterKey.key,
+    isTestMerchant: async (merchantId) => (await merchants.livemodeOf(merchantId)) === false,
   });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');

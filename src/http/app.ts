@@ -141,7 +141,8 @@ function installErrorHandling(app: FastifyInstance): void {
     else request.log.error({ err: error }, 'unexpected error');
     if (response.retryAfterSeconds !== undefined)
       void reply.header('retry-after', String(response.retryAfterSeconds));
-    void reply.code(response.status).type('application/json').send(toJson(response.body));
+    const body = request.livemode ? withLivemode(response.body) : response.body;
+    void reply.code(response.status).type('application/json').send(toJson(body));
   });
   app.setNotFoundHandler((request, reply) => {
     const response = toErrorResponse(

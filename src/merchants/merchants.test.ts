@@ -53,6 +53,10 @@ describe('merchants: test and live mode', () => {
       /^sk_test_/,
     );
     assert.equal((await merchants.get(liveShop.merchant.id))?.livemode, true);
+    const fresh = new Merchants(database);
+    assert.equal(await fresh.livemodeOf(liveShop.merchant.id), true);
+    assert.equal(await fresh.livemodeOf(testShop.merchant.id), false);
+    assert.equal(await fresh.livemodeOf('mch_NoSuchOne01'), undefined);
   });
 
   test('the set-up sees the new merchant with its mode, and a failed set-up leaves no merchant', async () => {

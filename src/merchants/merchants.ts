@@ -77,11 +77,14 @@ async function insertGeneratedAdminKey(tx: Queryable): Promise<string> {
 
 const authCacheTtlMs = 5_000;
 const authCacheEntriesMax = 10_000;
+const modesMax = 10_000;
 
 export class Merchants {
   readonly #database: Database;
   readonly #setUp: MerchantSetUp | undefined;
   readonly #authCache = new Map<string, { merchant: KeyOwner; at: number }>();
+  // A merchant's mode never changes, so it is remembered without a lifetime.
+  readonly #modes = new Map<string, boolean>();
 
   /** `setUp` runs for every new merchant, in the creating transaction (see MerchantSetUp). */
   constructor(database: Database, options: { setUp?: MerchantSetUp } = {}) {
@@ -153,6 +156,24 @@ export class Merchants {
     return secretKey;
   }
 
+  /** Whether the merchant is live; undefined for no such merchant. */
+  async livemodeOf(merchantId: string): Promise<boolean | undefined> {
+    const known = this.#modes.get(merchantId);
+    if (known !== undefined) return known;
+    const result = await this.#database.query<{ livemode: boolean }>(
+      'SELECT livemode FROM merchants WHERE id = $1',
+      [merchantId],
+    );
+    const livemode = result.rows[0]?.livemode;
+    if (livemode !== undefined) this.#rememberMode(merchantId, livemode);
+    return livemode;
+  }
+
+  #rememberMode(merchantId: string, livemode: boolean): void {
+    if (this.#modes.size >= modesMax) this.#modes.clear();
+    this.#modes.set(merchantId, livemode);
+  }
+
   async get(id: string): Promise<Merchant | undefined> {
     const result = await this.#database.query<MerchantRow>(
       `SELECT ${merchantColumns} FROM merchants WHERE id = $1`,
@@ -195,6 +216,7 @@ export class Merchants {
     const row = result.rows[0];
     if (row === undefined || row.livemode !== named.livemode) return undefined;
     const merchant = { merchantId: row.merchant_id, livemode: row.livemode };
+    this.#rememberMode(row.merchant_id, row.livemode);
     if (this.#authCache.size >= authCacheEntriesMax) this.#authCache.clear();
     this.#authCache.set(hash, { merchant, at: Date.now() });
     return merchant;

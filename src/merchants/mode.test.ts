@@ -37,6 +37,17 @@ test('withLivemode: the object, each object of a list, and an event with its obj
   });
 });
 
+test('withLivemode: the payment intent of an error, and an error without one as it is', () => {
+  const declined = {
+    error: { code: 'card_declined', payment_intent: intentLike(), message: 'declined' },
+  };
+  assert.deepEqual(withLivemode(declined), {
+    error: { ...declined.error, payment_intent: { ...intentLike(), livemode: true } },
+  });
+  const plain = { error: { code: 'resource_missing', message: 'no' } };
+  assert.equal(withLivemode(plain), plain);
+});
+
 test('withLivemode leaves what has no livemode as it is, and looks no deeper than an event', () => {
   const balance = { object: 'balance', available: [], pending: [] };
   assert.equal(withLivemode(balance), balance);

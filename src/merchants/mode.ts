@@ -22,13 +22,18 @@ function stamped(value: unknown): unknown {
 
 /**
  * An API answer as a live-mode key sees it: `livemode: true` on the object, on each object of a
- * list, and on an event's object. Every object a merchant sees is its own, so it has the
- * merchant's mode; the presenters write `false` and this is the one place that says otherwise.
- * Only those three levels are looked at (no walk over the payload).
+ * list, on an event's object, and on the payment intent of an error. Every object a merchant sees
+ * is its own, so it has the merchant's mode; the presenters write `false` and this is the one
+ * place that says otherwise. Only those levels are looked at (no walk over the payload).
  */
 export function withLivemode(payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
   const object = payload as Record<string, unknown>;
+  if (typeof object.error === 'object' && object.error !== null) {
+    const error = object.error as Record<string, unknown>;
+    if (error.payment_intent === undefined) return payload;
+    return { ...object, error: { ...error, payment_intent: stamped(error.payment_intent) } };
+  }
   if (object.object === 'list' && Array.isArray(object.data))
     return { ...object, data: object.data.map(eventOrObject) };
   return eventOrObject(object);

@@ -16,6 +16,16 @@ async function createMerchant(server: TestServer, body: Record<string, unknown>)
   return { id: String(created.body.id), key: String(created.body.secret_key) };
 }
 
+/** A card vaulted for the merchant (a live merchant has no pm_card_… test ids). */
+async function vaultCard(server: TestServer, key: string, number: string): Promise<string> {
+  const created = await call(server, 'POST', '/v1/payment_methods', {
+    key,
+    body: { type: 'card', card: { number, exp_month: 12, exp_year: 2031, cvc: '123' } },
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  return String(created.body.id);
+}
+
 async function simulatorOperations(simulator: RunningProcess): Promise<number> {
   const response = await fetch(`${simulator.url}/_sim/ground-truth`);
   const truth = (await response.json()) as { operations: unknown[] };
@@ -162,7 +172,7 @@ describe('test and live mode', () => {
     const before = await simulatorOperations(simulator);
     const refusedPayment = await call(server, 'POST', '/v1/payment_intents', {
       key: live.key,
-      body: payment,
+      body: { ...payment, payment_method: await vaultCard(server, live.key, '4242424242424242') },
     });
     assert.equal(refusedPayment.status, 400, JSON.stringify(refusedPayment.body));
     assert.equal(refusedPayment.body.error?.code, 'no_connector_available');
@@ -179,6 +189,58 @@ describe('test and live mode', () => {
       },
     });
     assert.equal(real.status, 200, JSON.stringify(real.body));
+  });
+
+  test('a live merchant pays through the PSP the operator set, and a decline’s intent says livemode: true', async () => {
+    // A second simulator process stands in for a real PSP: any address but the simulator's.
+    const psp = await startSimulator();
+    try {
+      const set = await call(server, 'PUT', `/v1/admin/merchants/${live.id}/connectors/stripe`, {
+        key: testAdminKey,
+        body: {
+          enabled: true,
+          priority: 10,
+          base_url: `${psp.url}/stripe`,
+          api_key: 'sk_test_sim',
+        },
+      });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      const simulatorBefore = await simulatorOperations(simulator);
+      const paid = await call(server, 'POST', '/v1/payment_intents', {
+        key: live.key,
+        body: { ...payment, payment_method: await vaultCard(server, live.key, '4242424242424242') },
+      });
+      assert.equal(paid.body.status, 'succeeded', JSON.stringify(paid.body));
+      assert.equal(paid.body.livemode, true);
+      assert.ok((await simulatorOperations(psp)) > 0, 'the PSP the operator set was called');
+
+      const declined = await call(server, 'POST', '/v1/payment_intents', {
+        key: live.key,
+        body: { ...payment, payment_method: await vaultCard(server, live.key, '4000000000009995') },
+      });
+      assert.equal(declined.status, 402, JSON.stringify(declined.body));
+      assert.equal(declined.body.error?.payment_intent?.livemode, true);
+      assert.equal(await simulatorOperations(simulator), simulatorBefore, 'never the simulator');
+    } finally {
+      await psp.stop();
+    }
+  });
+
+  test('Stripe’s test payment method ids are a test merchant’s only', async () => {
+    const forTest = await call(server, 'GET', '/v1/payment_methods/pm_card_visa', {
+      key: test_.key,
+    });
+    assert.equal(forTest.status, 200);
+    const forLive = await call(server, 'GET', '/v1/payment_methods/pm_card_visa', {
+      key: live.key,
+    });
+    assert.equal(forLive.status, 404);
+    const paid = await call(server, 'POST', '/v1/payment_intents', {
+      key: live.key,
+      body: payment,
+    });
+    assert.equal(paid.status, 404, JSON.stringify(paid.body));
+    assert.equal(paid.body.error?.param, 'payment_method');
   });
 
   test('every object a live key sees says livemode: true, also in lists, events and replays', async () => {
