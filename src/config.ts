@@ -1,6 +1,7 @@
 // Configuration comes only from environment variables and is validated once at start-up.
 // A wrong value stops the process with one line that names the variable (see cli.ts).
 import path from 'node:path';
+import { faultPoints, type FaultPoint } from './testmode/faults.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -21,7 +22,7 @@ export type Config = {
    * the vault then keeps a generated key file in the data directory (see src/vault).
    */
   readonly vaultMasterKey: Buffer | undefined;
-  /** Where the PSP simulator listens (the test-mode connectors' base URL). */
+  /** Where the PSP simulator listens: the base URL of every test merchant's connectors (src/testmode). */
   readonly simulatorUrl: string;
   /** A PSP call that takes longer is abandoned; its outcome is unknown until sync. */
   readonly pspTimeoutMs: number;
@@ -35,7 +36,7 @@ export type Config = {
   readonly bulkheadLimit: number;
   /** How long a request holds its idempotency key before a retry may take it over. */
   readonly idempotencyLeaseMs: number;
-  /** Tests only: the process kills itself (SIGKILL) at this point. */
+  /** Tests only: the process kills itself (SIGKILL) at this point (src/testmode/faults.ts). */
   readonly faultPoint: FaultPoint | undefined;
   /** NATS with JetStream; undefined means the embedded event bus (workers in this process). */
   readonly natsUrl: string | undefined;
@@ -72,15 +73,6 @@ export type Config = {
    */
   readonly testClocks: boolean;
 };
-
-export const faultPoints = [
-  'after_psp_authorize',
-  'after_psp_capture',
-  'after_psp_refund',
-  'before_psp_authorize',
-  'before_ledger_post',
-] as const;
-export type FaultPoint = (typeof faultPoints)[number];
 
 export class ConfigError extends Error {
   readonly variable: string;

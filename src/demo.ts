@@ -8,7 +8,7 @@ import { verifyLedger } from './ledger/index.ts';
 import { formatDecimal } from './money/index.ts';
 import { createLogger } from './observability/logger.ts';
 import { startServer } from './server.ts';
-import { startSimulatorProcess } from './simulator-process.ts';
+import { startSimulatorProcess } from './testmode/simulator-process.ts';
 
 type Json = Record<string, unknown> & {
   error?: { code: string; decline_code?: string; message: string };

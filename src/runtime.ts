@@ -13,7 +13,7 @@ import { Ledger } from './ledger/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
-import { MerchantSettings } from './payments/merchant-settings.ts';
+import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
 import { StatusSync, statusSyncDefaults } from './payments/status-sync.ts';
 import { RoutingStore, SuccessRateTracker } from './routing/index.ts';
@@ -26,6 +26,7 @@ import { TestClocks } from './testmode/clock-service.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
+import { createTestMode, type TestMode } from './testmode/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -70,6 +71,8 @@ export type Runtime = {
   readonly clock: Clock;
   /** Moving test clocks; undefined unless test clocks are enabled (PAYRAIL_TEST_CLOCKS). */
   readonly testClocks: TestClocks | undefined;
+  /** The simulated PSPs of test merchants and the fault points (src/testmode). */
+  readonly testMode: TestMode;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -121,10 +124,6 @@ async function assemble(
   }
   const metrics = new Metrics({ processMetrics: true });
   const ledger = new Ledger(database, { clock });
-  const vault = new Vault(database, {
-    masterKey: masterKey.key,
-    now: (merchantId) => clock.now(merchantId),
-  });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -151,6 +150,8 @@ async function assemble(
     timeoutMs: config.webhookTimeoutMs,
     leaseMs: config.webhookTimeoutMs + 15_000,
     allowLoopback: config.webhookAllowLoopback,
+    // Live merchants' endpoints must be public addresses (SSRF); `merchants` is built below.
+    livemodeOf: async (merchantId) => (await merchants.livemodeOf(merchantId)) === true,
     onResult: (result) => {
       const outcome =
         result.outcome === 'succeeded'
@@ -182,8 +183,25 @@ async function assemble(
   });
   const routing = new RoutingStore(database);
   // PSP credentials are sealed at rest; rows written in plaintext (before migration 016) are sealed here.
-  const settings = new MerchantSettings(database, {
-    secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials),
+  const connectorBox = secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials);
+  const settings = new MerchantSettings(database, { secretBox: connectorBox });
+  const testMode = createTestMode({
+    simulatorUrl: config.simulatorUrl,
+    secretBox: connectorBox,
+    faultPoint: config.faultPoint,
+  });
+  // Every new merchant: the default prices; a test merchant also the simulated PSPs.
+  const merchants = new Merchants(database, {
+    setUp: async (tx, merchant) => {
+      await setDefaultPrices(tx, merchant.id);
+      await testMode.setUpMerchant(tx, merchant);
+    },
+  });
+  // Stripe's test payment method ids (pm_card_visa …) are test mode's: a live merchant has none.
+  const vault = new Vault(database, {
+    masterKey: masterKey.key,
+    isTestMerchant: async (merchantId) => (await merchants.livemodeOf(merchantId)) === false,
+    now: (merchantId) => clock.now(merchantId),
   });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
@@ -195,7 +213,7 @@ async function assemble(
     settings,
     pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: config.neverSeenAfterMs,
-    faultPoint: config.faultPoint,
+    faults: testMode.faults,
     logger,
     clock,
     events: bus,
@@ -231,7 +249,7 @@ async function assemble(
     database,
     ledger,
     vault,
-    merchants: new Merchants(database),
+    merchants,
     adminKeys,
     idempotency,
     payments,
@@ -244,6 +262,7 @@ async function assemble(
     connectors,
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
+    testMode,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Merchant } from '../merchants/merchants.ts';
-import { StringMap, Timestamp, Nullable, testMode, unixSeconds } from './json.ts';
+import { StringMap, Timestamp, Nullable, unixSeconds } from './json.ts';
 
 export const MerchantSchema = Type.Object({
   id: Type.String(),
@@ -18,17 +18,14 @@ export const CreatedMerchantSchema = Type.Object({
   secret_key: Type.String(),
 });
 
-export function presentMerchant(
-  merchant: Merchant,
-  livemode = testMode,
-): Static<typeof MerchantSchema> {
+export function presentMerchant(merchant: Merchant): Static<typeof MerchantSchema> {
   return {
     id: merchant.id,
     object: 'merchant',
     name: merchant.name,
     email: merchant.email,
     created: unixSeconds(merchant.createdAt),
-    livemode,
+    livemode: merchant.livemode,
     metadata: merchant.metadata,
   };
 }
@@ -36,7 +33,23 @@ export function presentMerchant(
 export function presentCreatedMerchant(
   merchant: Merchant,
   secretKey: string,
-  livemode = testMode,
 ): Static<typeof CreatedMerchantSchema> {
-  return { ...presentMerchant(merchant, livemode), secret_key: secretKey };
+  return { ...presentMerchant(merchant), secret_key: secretKey };
+}
+
+/** A secret key the operator issued: shown only this once, of the merchant's mode. */
+export const ApiKeySchema = Type.Object({
+  object: Type.Literal('api_key'),
+  merchant: Type.String(),
+  livemode: Type.Boolean(),
+  secret_key: Type.String(),
+});
+
+export function presentApiKey(merchant: Merchant, secretKey: string): Static<typeof ApiKeySchema> {
+  return {
+    object: 'api_key',
+    merchant: merchant.id,
+    livemode: merchant.livemode,
+    secret_key: secretKey,
+  };
 }

@@ -30,6 +30,7 @@ import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
 import { createValidator } from './validator.ts';
 import { toJson } from '../api-objects/json.ts';
+import { withLivemode } from '../merchants/mode.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -130,7 +131,7 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
     .code(response.status)
     .header('request-id', request.id)
     .type('application/json')
-    .send(toJson(response.body));
+    .send(toJson(request.livemode ? withLivemode(response.body) : response.body));
 }
 
 /**
@@ -223,6 +224,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     merchant.addHook('preValidation', async (request) => {
       if (request.method === 'POST' && request.body === undefined) request.body = {};
     });
+    // A live key's answers say livemode: true (the presenters write false); before the
+    // idempotency hook stores the answer, so a replay says the same.
+    merchant.addHook('preSerialization', async (request, _reply, payload) =>
+      request.livemode ? withLivemode(payload) : payload,
+    );
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);

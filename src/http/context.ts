@@ -15,6 +15,7 @@ import type { EventLog } from '../events/events.ts';
 import type { VerifyReport } from '../ledger/index.ts';
 import type { PspWebhooks } from '../payments/psp-webhooks.ts';
 import type { Readiness } from '../storage/readiness.ts';
+import type { TestMode } from '../testmode/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -42,6 +43,8 @@ export type AppContext = {
   verifyLedger(): Promise<VerifyReport>;
   /** The readiness probe: the database reachable, every migration applied. */
   readiness(): Promise<Readiness>;
+  /** Keeps live merchants off the simulated PSPs (the operator's connector settings). */
+  readonly testMode: TestMode;
 };
 
 /**

@@ -4,12 +4,7 @@
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
-import {
-  connectorNamed,
-  crashPoint,
-  merchantNow,
-  type PaymentsDependencies,
-} from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -219,7 +214,7 @@ export class Captures {
         timeoutMs: dependencies.pspTimeoutMs,
       },
     );
-    crashPoint(dependencies, 'after_psp_capture');
+    dependencies.faults?.reach('after_psp_capture');
     const price = await dependencies.settings.price(merchantId, attempt.currency);
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);

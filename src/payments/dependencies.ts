@@ -1,11 +1,11 @@
 import { systemClock, type Clock } from '../clock.ts';
-import type { FaultPoint } from '../config.ts';
 import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { DeclinePolicy, RoutingConfig, SuccessRateTracker } from '../routing/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
+import type { FaultInjector } from '../testmode/faults.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
@@ -27,7 +27,8 @@ export type PaymentsDependencies = {
   readonly pspTimeoutMs: number;
   /** An authorization the PSP has never heard of this long after it was sent is failed by sync. */
   readonly neverSeenAfterMs: number;
-  readonly faultPoint: FaultPoint | undefined;
+  /** Crash points for the crash tests (src/testmode/faults.ts); without it, none. */
+  readonly faults?: FaultInjector;
   readonly logger: Logger;
   /** Told after a commit that wrote events, so the event bus delivers them without waiting for its poll. */
   readonly events?: { notify(): void };
@@ -50,11 +51,6 @@ export type PaymentRouting = {
   readonly random: () => number;
   readonly declinePolicy?: DeclinePolicy;
 };
-
-/** Tests only: dies at the named point, like a crash (SIGKILL cannot be caught or cleaned up after). */
-export function crashPoint(dependencies: PaymentsDependencies, point: FaultPoint): void {
-  if (dependencies.faultPoint === point) process.kill(process.pid, 'SIGKILL');
-}
 
 export function connectorNamed(dependencies: PaymentsDependencies, name: string): Connector {
   const connector = dependencies.connector(name);

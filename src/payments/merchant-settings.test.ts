@@ -10,10 +10,10 @@ import {
   MerchantSettings,
   sealPlaintextCredentials,
   setConnector,
-  setUpTestMerchant,
-  simulatorConnectors,
+  setDefaultPrices,
   type MerchantConnector,
 } from './merchant-settings.ts';
+import { setUpSimulatorConnectors, simulatorConnectors } from '../testmode/simulator.ts';
 
 // Only what these tables need, so unrelated migrations in progress cannot break this test.
 const beforeSealing = ['001_merchants.sql', '004_payments.sql'];
@@ -233,7 +233,8 @@ describe('MerchantSettings: cache lifetime', () => {
     database = await openPglite('memory://');
     await migrate(database, migrations(withSealing));
     await addMerchants(database, [merchantId]);
-    await setUpTestMerchant(database, merchantId, 'http://127.0.0.1:8090', box);
+    await setUpSimulatorConnectors(database, merchantId, 'http://127.0.0.1:8090', box);
+    await setDefaultPrices(database, merchantId);
   });
   after(() => database.close());
 

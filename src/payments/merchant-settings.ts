@@ -1,8 +1,8 @@
 // Per merchant: which connectors are enabled (priority order, credentials, base URL) and the
-// price. A merchant created in test mode gets every registered PSP in the simulator and a default price.
+// price. Every new merchant gets the default prices; a test merchant also gets the simulated PSPs
+// (src/testmode), a live merchant only the connectors the operator sets.
 // Credentials are sealed at rest (SecretBox, bound to merchant and connector); rows written in
 // plaintext before migration 016 are sealed at start-up and on first read.
-import { connectorModules, getConnectorModule } from '../connectors/registry.ts';
 import type { ConnectorCredentials } from '../connectors/types.ts';
 import { isCurrency, MAX_AMOUNT_MINOR } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -15,26 +15,6 @@ export type MerchantConnector = {
   readonly priority: number;
   readonly credentials: ConnectorCredentials;
 };
-
-/**
- * The webhook signing secret of the simulator's PSP `connector` in test mode: a fixed development
- * value (the connector module's test credentials), the same for every test-mode merchant,
- * because the simulator has one secret per PSP. configureSimulatorWebhooks (psp-webhooks.ts)
- * gives the simulator the same value.
- */
-export function simulatorWebhookSecret(connector: string): string {
-  return getConnectorModule(connector).testCredentials('').webhookSecret ?? '';
-}
-
-/** The simulator's test credentials (sim/CONTRACT.md), one per registered connector, in order. */
-export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
-  return connectorModules.map((module, index) => ({
-    connector: module.name,
-    enabled: true,
-    priority: (index + 1) * 10,
-    credentials: module.testCredentials(simulatorUrl),
-  }));
-}
 
 /** 2.9 % + 30 cents in usd, 2.9 % elsewhere. */
 export const defaultPrices: readonly {
@@ -107,15 +87,8 @@ export async function setPrice(
   );
 }
 
-/** Called inside the transaction that creates a test-mode merchant. */
-export async function setUpTestMerchant(
-  tx: Queryable,
-  merchantId: string,
-  simulatorUrl: string,
-  secretBox: SecretBox,
-): Promise<void> {
-  for (const setting of simulatorConnectors(simulatorUrl))
-    await setConnector(tx, merchantId, setting, secretBox);
+/** Called inside the transaction that creates a merchant, of either mode. */
+export async function setDefaultPrices(tx: Queryable, merchantId: string): Promise<void> {
   for (const price of defaultPrices) await setPrice(tx, merchantId, price.currency, price);
 }
 
@@ -328,11 +301,6 @@ export class MerchantSettings {
   async setPrice(merchantId: string, currency: string, price: Price): Promise<void> {
     await setPrice(this.#database, merchantId, currency, price);
     this.invalidate(merchantId);
-  }
-
-  /** setUpTestMerchant with this process's secret box, for the transaction that creates the merchant. */
-  async setUpTestMerchant(tx: Queryable, merchantId: string, simulatorUrl: string): Promise<void> {
-    await setUpTestMerchant(tx, merchantId, simulatorUrl, this.#secretBox);
   }
 
   /** Seals every plaintext row (at start-up); returns how many. */

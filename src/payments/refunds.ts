@@ -6,12 +6,7 @@ import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import {
-  connectorNamed,
-  crashPoint,
-  merchantNow,
-  type PaymentsDependencies,
-} from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents } from '../events/events.ts';
@@ -181,7 +176,7 @@ export class Refunds {
         timeoutMs: dependencies.pspTimeoutMs,
       },
     );
-    crashPoint(dependencies, 'after_psp_refund');
+    dependencies.faults?.reach('after_psp_refund');
     const recorded = await this.#ledger.transaction((tx) =>
       this.#record(tx, merchantId, refund.id, attempt.connector, outcome),
     );

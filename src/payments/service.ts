@@ -10,12 +10,7 @@ import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
 import { newSortableId } from '../merchants/keys.ts';
 import type { Queryable } from '../storage/database.ts';
-import {
-  connectorNamed,
-  crashPoint,
-  merchantNow,
-  type PaymentsDependencies,
-} from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
 import type { PageRequest } from '../storage/pagination.ts';
@@ -118,7 +113,7 @@ export class PaymentsService {
           { posting: problem },
           'the ledger refused a payment posting; it stays in the outbox',
         ),
-      beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
+      beforePost: () => dependencies.faults?.reach('before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
       clock: dependencies.clock,
     });
@@ -468,7 +463,7 @@ export class PaymentsService {
     const connector = connectorNamed(dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
-    crashPoint(dependencies, 'before_psp_authorize');
+    dependencies.faults?.reach('before_psp_authorize');
     try {
       const outcome = await connector.authorize(
         {
@@ -485,7 +480,7 @@ export class PaymentsService {
           timeoutMs: dependencies.pspTimeoutMs,
         },
       );
-      crashPoint(dependencies, 'after_psp_authorize');
+      dependencies.faults?.reach('after_psp_authorize');
       return { outcome };
     } catch (error) {
       if (error instanceof ConnectorUnavailableError) return { unavailable: error };

@@ -3,7 +3,7 @@
 // expiry or a schedule computed earlier must stay in the past); `reset` is the one explicit way
 // back. Moves are serialised on the system row, so two operators cannot interleave.
 import type { Database, Queryable } from '../storage/database.ts';
-import { mayMoveMerchantClock } from './clock-policy.ts';
+import { mayMoveMerchantClock, maySystemClockMove } from './clock-policy.ts';
 import type { DatabaseClock } from './clock.ts';
 import { deleteOffsets, loadOffsets, lockOffset, storeOffset, systemScope } from './clock-store.ts';
 
@@ -70,7 +70,8 @@ export class TestClocks {
 
   /** Moves the system's clock, or the merchant's; returns the moved clock. */
   async move(move: ClockMove, merchantId?: string): Promise<ClockScopeView> {
-    if (merchantId !== undefined) await this.#assertMovable(this.#database, merchantId);
+    if (merchantId === undefined) await this.#assertSystemMovable(this.#database);
+    else await this.#assertMovable(this.#database, merchantId);
     const moved = await this.#database.transaction(async (tx) => {
       const systemMs = await lockOffset(tx, systemScope);
       const ownMs = merchantId === undefined ? systemMs : await lockOffset(tx, merchantId);
@@ -90,6 +91,15 @@ export class TestClocks {
     await this.#database.transaction((tx) => deleteOffsets(tx, merchantId));
     await this.#clock.refresh();
     return this.show();
+  }
+
+  async #assertSystemMovable(database: Queryable): Promise<void> {
+    if ((await maySystemClockMove(database)) === 'live_mode')
+      throw new TestClockError(
+        'merchant_live_mode',
+        'merchant',
+        "A live merchant exists, whose time is real time: move a test merchant's clock instead.",
+      );
   }
 
   async #assertMovable(database: Queryable, merchantId: string): Promise<void> {

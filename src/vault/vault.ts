@@ -61,6 +61,11 @@ export type VaultOptions = {
   /** Whether pm_card_visa and the other test-mode ids resolve (default true). */
   readonly testPaymentMethods?: boolean;
   /**
+   * Whether the merchant is a test merchant; the test-mode ids resolve only for those (Stripe
+   * refuses them to a live key). Without it, for every merchant.
+   */
+  readonly isTestMerchant?: (merchantId: string) => Promise<boolean>;
+  /**
    * BIN (first 6 or 8 digits, never the number) → issuing country. Defaults to the test-mode table
    * of issuers.ts, which knows only Stripe's test cards; a real deployment passes a BIN database.
    */
@@ -136,6 +141,7 @@ export class Vault {
   readonly #keyRing: DataKeyRing;
   readonly #now: (merchantId: string) => Date;
   readonly #testPaymentMethods: boolean;
+  readonly #isTestMerchant: ((merchantId: string) => Promise<boolean>) | undefined;
   readonly #issuerCountry: IssuerCountryLookup;
 
   constructor(database: Database, options: VaultOptions) {
@@ -147,6 +153,7 @@ export class Vault {
     this.#keyRing = new DataKeyRing(database, this.#masterKeys);
     this.#now = options.now ?? (() => new Date());
     this.#testPaymentMethods = options.testPaymentMethods ?? true;
+    this.#isTestMerchant = options.isTestMerchant;
     this.#issuerCountry = options.issuerCountry ?? testIssuerCountry;
   }
 
@@ -214,7 +221,7 @@ export class Vault {
   /** The merchant's payment method, or undefined (also for another merchant's id). */
   async get(merchantId: string, id: string): Promise<PaymentMethod | undefined> {
     checkMerchantId(merchantId);
-    const test = this.#testCard(id);
+    const test = await this.#testCard(merchantId, id);
     if (test !== undefined) return this.#testPaymentMethod(merchantId, test);
     if (typeof id !== 'string' || !storedIdPattern.test(id)) return undefined;
     const result = await this.#database.query<PaymentMethodRow>(
@@ -232,7 +239,7 @@ export class Vault {
    */
   async reveal(merchantId: string, id: string): Promise<CardData> {
     checkMerchantId(merchantId);
-    const test = this.#testCard(id);
+    const test = await this.#testCard(merchantId, id);
     if (test !== undefined)
       return {
         number: test.number,
@@ -276,8 +283,10 @@ export class Vault {
     return this.#keyRing.rotate();
   }
 
-  #testCard(id: string): TestCard | undefined {
-    return this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
+  async #testCard(merchantId: string, id: string): Promise<TestCard | undefined> {
+    const card = this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
+    if (card === undefined || this.#isTestMerchant === undefined) return card;
+    return (await this.#isTestMerchant(merchantId)) ? card : undefined;
   }
 
   /** Test payment methods are fixed per merchant; kept so that a payment does not recompute the fingerprint. */

@@ -9,6 +9,7 @@ import { clockSql, systemClock, type Clock } from '../clock.ts';
 import { toJson } from '../api-objects/json.ts';
 import { presentEvent } from '../api-objects/event.ts';
 import type { EventType } from '../events/events.ts';
+import { withLivemode } from '../merchants/mode.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   defaultJitterRatio,
@@ -90,6 +91,8 @@ type Claimed = {
   object_id: string;
   data_text: string;
   event_created_at: Date;
+  /** The merchant's mode, which its events and their objects carry. */
+  livemode: boolean;
 };
 
 type Sent = {
@@ -240,10 +243,10 @@ export class WebhookDeliverer {
           FOR UPDATE SKIP LOCKED
        )
        UPDATE webhook_deliveries d SET next_attempt_at = ${at.now} + $2 * interval '1 millisecond', lease_id = $3, updated_at = ${at.now}
-         FROM due, webhook_endpoints e, events ev
-        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+         FROM due, webhook_endpoints e, events ev, merchants m
+        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND m.id = d.merchant_id
        RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed,
-                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at`,
+                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode`,
       [limit, this.#leaseMs, leaseId, ...at.values],
     );
     return result.rows;
@@ -289,16 +292,15 @@ export class WebhookDeliverer {
 
   #body(delivery: Claimed): string {
     const data = parseExactJson(delivery.data_text) as { object: Record<string, unknown> };
-    return toJson(
-      presentEvent({
-        id: delivery.event_id,
-        merchantId: delivery.merchant_id,
-        type: delivery.event_type,
-        objectId: delivery.object_id,
-        data,
-        createdAt: delivery.event_created_at,
-      }),
-    );
+    const event = presentEvent({
+      id: delivery.event_id,
+      merchantId: delivery.merchant_id,
+      type: delivery.event_type,
+      objectId: delivery.object_id,
+      data,
+      createdAt: delivery.event_created_at,
+    });
+    return toJson(delivery.livemode ? withLivemode(event) : event);
   }
 
   async #send(delivery: Claimed): Promise<Sent> {

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createScratchDatabase, type ScratchDatabase } from '../../bench/support.ts';
 import { verifyLedger, type VerifyReport } from '../../src/ledger/index.ts';
-import { configureSimulatorWebhooks } from '../../src/payments/psp-webhooks.ts';
+import { configureSimulatorWebhooks } from '../../src/testmode/simulator.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import {

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { simulatorWebhookSecret } from '../../src/payments/merchant-settings.ts';
 import {
   configureSimulatorWebhooks,
+  simulatorWebhookSecret,
   type SimulatorWebhookOptions,
-} from '../../src/payments/psp-webhooks.ts';
+} from '../../src/testmode/simulator.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import {
   call,

@@ -12,7 +12,7 @@ import {
   type TestServer,
 } from '../../../test/support/server.ts';
 import { verifyLedger } from '../../ledger/index.ts';
-import { configureSimulatorWebhooks } from '../../payments/psp-webhooks.ts';
+import { configureSimulatorWebhooks } from '../../testmode/simulator.ts';
 
 type Body = Record<string, unknown>;
 

@@ -3,10 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  ApiKeySchema,
   CreatedMerchantSchema,
   MerchantSchema,
   errorResponses,
   listOf,
+  presentApiKey,
   presentCreatedMerchant,
   presentMerchant,
 } from '../../api-objects/index.ts';
@@ -22,6 +24,23 @@ const MerchantBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     metadata: Type.Optional(Metadata),
+    livemode: Type.Optional(
+      Type.Boolean({
+        description:
+          'A live merchant has sk_live_ keys and only the connectors set through its connector ' +
+          'settings; a test merchant (the default) has sk_test_ keys and starts with the ' +
+          'simulated PSPs. Fixed for life.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const IssueKeyBody = Type.Object(
+  {
+    revoke_others: Type.Optional(
+      Type.Boolean({ description: "The merchant's other keys stop working (default false)." }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -40,13 +59,12 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
       },
     },
     async (request, reply) => {
-      // Test mode: every new merchant gets the simulated PSPs and the default price.
-      const { merchant, secretKey } = await context.merchants.create(
-        request.body,
-        (tx, merchantId) =>
-          context.payments.settings.setUpTestMerchant(tx, merchantId, context.config.simulatorUrl),
+      // Default prices for every merchant; the simulated PSPs for a test merchant (runtime.ts).
+      const { merchant, secretKey } = await context.merchants.create(request.body);
+      request.log.info(
+        { merchantId: merchant.id, livemode: merchant.livemode },
+        'merchant created',
       );
-      request.log.info({ merchantId: merchant.id }, 'merchant created');
       reply.code(201);
       return presentCreatedMerchant(merchant, secretKey);
     },
@@ -89,6 +107,35 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
       if (merchant === undefined)
         throw new ApiError('resource_missing', `No such merchant: '${request.params.id}'`, 'id');
       return presentMerchant(merchant);
+    },
+  );
+
+  typed.post(
+    '/v1/admin/merchants/:id/keys',
+    {
+      // A POST with no body at all asks for the defaults.
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
+      schema: {
+        tags: ['operator'],
+        summary:
+          'Issue a merchant a new secret key of its mode (sk_live_ or sk_test_), shown only once',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        body: IssueKeyBody,
+        response: { 201: ApiKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const merchant = await context.merchants.get(request.params.id);
+      if (merchant === undefined)
+        throw new ApiError('resource_missing', `No such merchant: '${request.params.id}'`, 'id');
+      const secretKey = await context.merchants.issueKey(merchant.id, {
+        revokeOthers: request.body.revoke_others ?? false,
+      });
+      request.log.info({ merchantId: merchant.id }, 'merchant key issued');
+      reply.code(201);
+      return presentApiKey(merchant, secretKey);
     },
   );
 

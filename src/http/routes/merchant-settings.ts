@@ -39,8 +39,10 @@ export function registerMerchantSettingRoutes(app: FastifyInstance, context: Rou
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const MerchantParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
   const requireMerchant = async (id: string) => {
-    if ((await context.merchants.get(id)) === undefined)
+    const merchant = await context.merchants.get(id);
+    if (merchant === undefined)
       throw new ApiError('resource_missing', `No such merchant: '${id}'`, 'id');
+    return merchant;
   };
 
   typed.get(
@@ -98,7 +100,7 @@ export function registerMerchantSettingRoutes(app: FastifyInstance, context: Rou
       },
     },
     async (request) => {
-      await requireMerchant(request.params.id);
+      const merchant = await requireMerchant(request.params.id);
       const { connector } = request.params;
       if (!connectorRegistry.has(connector)) {
         const known = [...connectorRegistry.keys()].join(', ');
@@ -109,6 +111,11 @@ export function registerMerchantSettingRoutes(app: FastifyInstance, context: Rou
         );
       }
       const body = request.body;
+      // A live merchant never reaches the simulated PSPs (test mode only).
+      const refusal = merchant.livemode
+        ? context.testMode.liveConnectorRefusal(body.base_url)
+        : undefined;
+      if (refusal !== undefined) throw new ApiError('parameter_invalid', refusal, 'base_url');
       const setting = {
         connector,
         enabled: body.enabled,
