@@ -1,7 +1,7 @@
 // Configuration comes only from environment variables and is validated once at start-up.
 // A wrong value stops the process with one line that names the variable (see cli.ts).
 import path from 'node:path';
-import { faultPoints, type FaultPoint } from './testmode/faults.ts';
+import { faultPoints, type FaultPoint } from './fault-points.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

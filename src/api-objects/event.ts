@@ -1,6 +1,7 @@
 // Stripe's event object, as the events API lists it and webhooks send it.
 import { Type, type Static } from 'typebox';
-import { eventTypes, type StoredEvent } from '../events/events.ts';
+import type { StoredEvent } from '../events/events.ts';
+import { eventTypes } from './event-types.ts';
 import { Timestamp, testMode, unixSeconds } from './json.ts';
 
 /** The API version an event's object is shaped by. */

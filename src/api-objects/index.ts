@@ -7,6 +7,7 @@ export * from './balance.ts';
 export * from './charge.ts';
 export * from './dead-letter.ts';
 export * from './event.ts';
+export * from './event-types.ts';
 export * from './health.ts';
 export * from './ledger.ts';
 export * from './merchant.ts';

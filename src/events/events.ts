@@ -7,20 +7,8 @@ import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
 
-export const eventTypes = [
-  'payment_intent.created',
-  'payment_intent.processing',
-  'payment_intent.amount_capturable_updated',
-  'payment_intent.succeeded',
-  'payment_intent.payment_failed',
-  'payment_intent.canceled',
-  'charge.refunded',
-  'refund.created',
-  'refund.updated',
-  'refund.failed',
-] as const;
-
-export type EventType = (typeof eventTypes)[number];
+export { eventTypes, type EventType } from '../api-objects/event-types.ts';
+import type { EventType } from '../api-objects/event-types.ts';
 
 /** The API object the event carries (already presented: snake_case, bigint amounts). */
 export type EventObject = { readonly id: string; readonly object: string } & Readonly<

@@ -5,7 +5,7 @@ import type { DeclinePolicy, RoutingConfig, SuccessRateTracker } from '../routin
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
-import type { FaultInjector } from '../testmode/faults.ts';
+import type { FaultInjector } from '../fault-points.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crashAt, faultInjector, faultPoints, noFaults } from './faults.ts';
+import { faultPoints, noFaults } from '../fault-points.ts';
+import { crashAt, faultInjector } from './faults.ts';
 
 test('without a configured point nothing happens at any point', () => {
   assert.equal(faultInjector(undefined), noFaults);

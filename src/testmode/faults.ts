@@ -2,23 +2,7 @@
 // kills itself at a named point, as a crash would. Production code only calls `reach`; an
 // injector that does anything exists only when PAYRAIL_FAULT_POINT names a point.
 
-export const faultPoints = [
-  'after_psp_authorize',
-  'after_psp_capture',
-  'after_psp_refund',
-  'before_psp_authorize',
-  'before_ledger_post',
-] as const;
-export type FaultPoint = (typeof faultPoints)[number];
-
-export type FaultInjector = {
-  /** Called by production code as it passes `point`; returns at once unless a fault is set there. */
-  reach(point: FaultPoint): void;
-};
-
-/** The injector of every process that has no fault point configured. */
-export const noFaults: FaultInjector = { reach() {} };
-
+import { noFaults, type FaultInjector, type FaultPoint } from '../fault-points.ts';
 /**
  * Dies by SIGKILL when `point` is reached: nothing can be caught or cleaned up after it, exactly
  * like a crash or a power cut. `kill` is injectable for this module's own test.

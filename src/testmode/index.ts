@@ -5,10 +5,11 @@
 import type { Merchant } from '../merchants/merchants.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { SecretBox } from '../vault/secret-box.ts';
-import { faultInjector, type FaultInjector, type FaultPoint } from './faults.ts';
+import type { FaultInjector, FaultPoint } from '../fault-points.ts';
+import { faultInjector } from './faults.ts';
 import { setUpSimulatorConnectors } from './simulator.ts';
 
-export { faultPoints, noFaults, type FaultInjector, type FaultPoint } from './faults.ts';
+export { faultPoints, noFaults, type FaultInjector, type FaultPoint } from '../fault-points.ts';
 
 export type TestModeOptions = {
   /** Where the PSP simulator listens: the base of every test merchant's connectors. */
