@@ -191,6 +191,11 @@ describe('API objects: what is served and documented is what src/api-objects def
     );
     assertList('LedgerAccountSchema', await ok(asAdmin('/v1/admin/ledger/accounts')));
     assertShape('LedgerVerificationSchema', await ok(asAdmin('/v1/admin/ledger/verify', 'POST')));
+    // A second key for the merchant; the first stays valid (revoke_others false).
+    assertShape(
+      'ApiKeySchema',
+      await ok(asAdmin(`/v1/admin/merchants/${merchantId}/keys`, 'POST', {}), 201),
+    );
   });
 
   test('test clocks', async () => {

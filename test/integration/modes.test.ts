@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { simulatedConnectors } from '../../src/testmode/simulator.ts';
 
 type Created = { id: string; key: string };
 
@@ -119,7 +120,7 @@ describe('test and live mode', () => {
     const rows = connectors.body.data as { connector: string; base_url: string }[];
     assert.deepEqual(
       rows.map((row) => row.connector),
-      ['stripe', 'razorpay', 'paytm'],
+      simulatedConnectors,
     );
     assert.ok(rows.every((row) => row.base_url.startsWith(simulator.url)));
     const before = await simulatorOperations(simulator);
