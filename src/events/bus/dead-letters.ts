@@ -1,7 +1,7 @@
 // The dead-letter store (DESIGN §2): events a consumer gave up on after its bounded attempts. An
 // operator lists them and replays one once the cause is fixed; the replay runs the consumer's
 // handler once more through the inbox, so replaying twice (or racing a late delivery) is harmless.
-import { newSortableId } from '../../merchants/keys.ts';
+import { newSortableId } from '../../ids.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { keysetPage, type PageRequest } from '../../storage/pagination.ts';
 import type { EventConsumer } from '../consumer.ts';
