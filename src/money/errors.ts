@@ -1,4 +1,5 @@
 // Kept apart from money.ts so that currencies.ts can throw it without an import cycle.
+import { DomainError } from '../errors.ts';
 
 export type MoneyErrorCode =
   | 'unknown_currency'
@@ -9,15 +10,9 @@ export type MoneyErrorCode =
   | 'overflow'
   | 'invalid_ratios';
 
-export class MoneyError extends Error {
-  readonly code: MoneyErrorCode;
-  /** The API parameter the error is about, when the caller named one. */
-  readonly param?: string;
-
+export class MoneyError extends DomainError<MoneyErrorCode> {
   constructor(code: MoneyErrorCode, message: string, param?: string) {
-    super(message);
+    super(code, 'invalid', message, param);
     this.name = 'MoneyError';
-    this.code = code;
-    if (param !== undefined) this.param = param;
   }
 }
