@@ -46,9 +46,6 @@ const moneyCodes: Record<MoneyErrorCode, true> = {
   invalid_amount: true,
   amount_too_large: true,
   amount_not_positive: true,
-  currency_mismatch: true,
-  overflow: true,
-  invalid_ratios: true,
 };
 const paymentCodes: Record<PaymentErrorCode, true> = {
   resource_missing: true,

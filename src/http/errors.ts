@@ -53,8 +53,6 @@ const catalogue = {
   amount_too_large: { status: 400, type: 'invalid_request_error' },
   amount_not_positive: { status: 400, type: 'invalid_request_error' },
   currency_mismatch: { status: 400, type: 'invalid_request_error' },
-  overflow: { status: 400, type: 'invalid_request_error' },
-  invalid_ratios: { status: 400, type: 'invalid_request_error' },
   too_few_legs: { status: 400, type: 'invalid_request_error' },
   too_many_legs: { status: 400, type: 'invalid_request_error' },
   unbalanced: { status: 400, type: 'invalid_request_error' },

@@ -2,13 +2,7 @@
 import { DomainError } from '../errors.ts';
 
 export type MoneyErrorCode =
-  | 'unknown_currency'
-  | 'invalid_amount'
-  | 'amount_too_large'
-  | 'amount_not_positive'
-  | 'currency_mismatch'
-  | 'overflow'
-  | 'invalid_ratios';
+  'unknown_currency' | 'invalid_amount' | 'amount_too_large' | 'amount_not_positive';
 
 export class MoneyError extends DomainError<MoneyErrorCode> {
   constructor(code: MoneyErrorCode, message: string, param?: string) {
