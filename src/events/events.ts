@@ -1,7 +1,7 @@
 // Events: Stripe-shaped records of what changed (DESIGN §2, §4). They are written in the same
 // database transaction (or statement) as the change, together with an outbox row that the event
 // bus drains; a rolled-back change leaves neither.
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';

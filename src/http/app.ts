@@ -10,7 +10,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { newId } from '../merchants/keys.ts';
+import { newId } from '../ids.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';

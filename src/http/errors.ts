@@ -1,15 +1,18 @@
 // The one catalogue of API error codes and the one mapping from errors to HTTP (DESIGN §4).
 // Domain code throws its own typed errors; only this file decides status codes and bodies.
-import { LedgerError, type LedgerErrorCode } from '../ledger/index.ts';
-import { MoneyError } from '../money/index.ts';
+import { DomainError, type ErrorCategory } from '../errors.ts';
+import type { LedgerErrorCode } from '../ledger/index.ts';
+import type { MoneyErrorCode } from '../money/index.ts';
 import { FormError } from './form.ts';
 import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import { VaultError, type VaultErrorCode } from '../vault/index.ts';
+import type { VaultErrorCode } from '../vault/index.ts';
 import { maskCardNumbers } from '../vault/card.ts';
-import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
+import type { WebhookErrorCode } from '../webhooks/errors.ts';
+import type { RoutingConfigErrorCode } from '../routing/index.ts';
+import type { TestClockErrorCode } from '../testmode/clock-service.ts';
+import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
-import { BothCursorsError, UnknownCursorError } from '../storage/pagination.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -50,8 +53,6 @@ const catalogue = {
   amount_too_large: { status: 400, type: 'invalid_request_error' },
   amount_not_positive: { status: 400, type: 'invalid_request_error' },
   currency_mismatch: { status: 400, type: 'invalid_request_error' },
-  overflow: { status: 400, type: 'invalid_request_error' },
-  invalid_ratios: { status: 400, type: 'invalid_request_error' },
   too_few_legs: { status: 400, type: 'invalid_request_error' },
   too_many_legs: { status: 400, type: 'invalid_request_error' },
   unbalanced: { status: 400, type: 'invalid_request_error' },
@@ -106,6 +107,36 @@ const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogu
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
+const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
+const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
+
+/** Domain codes that are not API codes, and the API code each answers with. */
+const translatedCodes: Record<TestClockErrorCode | DeadLetterErrorCode, ErrorCode> = {
+  clock_backwards: 'parameter_invalid',
+  clock_out_of_range: 'parameter_invalid',
+  merchant_live_mode: 'parameter_invalid',
+  merchant_not_found: 'resource_missing',
+  dead_letter_not_found: 'resource_missing',
+  // The consumer does not run in this process: nothing to replay with here.
+  consumer_not_registered: 'service_unavailable',
+};
+
+/** The status of every domain error: its category decides. */
+export const categoryStatus: Record<ErrorCategory, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  declined: 402,
+  unavailable: 503,
+};
+
+/** The API code a domain error answers with; undefined for a code nobody mapped (a bug: 500). */
+export function apiCode(error: DomainError): ErrorCode | undefined {
+  if (Object.hasOwn(catalogue, error.code)) return error.code as ErrorCode;
+  if (Object.hasOwn(translatedCodes, error.code))
+    return translatedCodes[error.code as keyof typeof translatedCodes];
+  return undefined;
+}
 
 /** An error meant for the API caller, raised by the HTTP layer (auth, lookups, validation). */
 export class ApiError extends Error {
@@ -262,23 +293,12 @@ function fromFramework(error: {
   }
 }
 
-function asApiError(error: unknown): ApiError | undefined {
-  if (error instanceof ApiError) return error;
-  if (
-    error instanceof LedgerError ||
-    error instanceof MoneyError ||
-    error instanceof VaultError ||
-    error instanceof WebhookError
-  )
-    return new ApiError(error.code, error.message, error.param);
-  // A list cursor naming nothing the caller may see: Stripe's 404, naming the cursor.
-  if (error instanceof UnknownCursorError)
-    return new ApiError('resource_missing', error.message, error.param);
-  if (error instanceof BothCursorsError)
-    return new ApiError('parameter_invalid', error.message, error.param);
+function fromDomain(error: DomainError): ApiError | undefined {
+  const code = apiCode(error);
+  if (code === undefined) return undefined;
   if (error instanceof PaymentError)
     return new ApiError(
-      error.code,
+      code,
       error.message,
       error.param,
       error.declineCode,
@@ -288,7 +308,7 @@ function asApiError(error: unknown): ApiError | undefined {
   // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
   if (error instanceof ConnectorUnavailableError) {
     return new ApiError(
-      'connector_unavailable',
+      code,
       `The connector '${error.connector}' is refusing calls right now (${error.reason}); ` +
         'nothing was sent. Retry later.',
       undefined,
@@ -296,6 +316,12 @@ function asApiError(error: unknown): ApiError | undefined {
       error.retryAfterSeconds,
     );
   }
+  return new ApiError(code, error.message, error.param);
+}
+
+function asApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DomainError) return fromDomain(error);
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
   }
@@ -337,7 +363,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   if (error instanceof PaymentError && error.paymentIntent !== undefined)
     body.error.payment_intent = presentIntent(error.paymentIntent);
   return {
-    status: entry.status,
+    status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,
     expected: true,
     ...(apiError.retryAfterSeconds === undefined

@@ -1,7 +1,8 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
-import { hashSecret, newId, newSecret, secretHint } from './keys.ts';
+import { newId } from '../ids.ts';
+import { hashSecret, newSecret, secretHint } from './keys.ts';
 import { modeOfSecretKey, secretKeyPrefix } from './mode.ts';
 
 export type Merchant = {

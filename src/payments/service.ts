@@ -8,7 +8,7 @@ import type { CaptureMode, PaymentOutcome } from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';

@@ -2,6 +2,7 @@
 // `starting_after` or before `ending_before` in list order, and whether more rows follow. Rows are
 // ordered by a unique key (a sortable id, or a sequence number), so a page never skips or repeats
 // a row when rows are added meanwhile, and each page is one index range scan.
+import { DomainError } from '../errors.ts';
 import type { Queryable, Row as DatabaseRow } from './database.ts';
 
 /** The largest page any list returns (the API's `limit` maximum). */
@@ -46,20 +47,23 @@ export type KeysetQuery<Key extends string | bigint> = {
 type CursorParam = 'starting_after' | 'ending_before';
 
 /** A cursor that names no row the caller may see: Stripe answers "No such …", naming the cursor. */
-export class UnknownCursorError extends Error {
-  readonly param: CursorParam;
+export class UnknownCursorError extends DomainError<'resource_missing'> {
   constructor(noun: string, cursor: string | bigint, param: CursorParam) {
-    super(`No such ${noun}: '${cursor}' (given as ${param}).`);
+    super(
+      'resource_missing',
+      'not_found',
+      `No such ${noun}: '${cursor}' (given as ${param}).`,
+      param,
+    );
     this.name = 'UnknownCursorError';
-    this.param = param;
   }
 }
 
 /** Given both cursors, ending_before is the one refused (the API's check names it). */
-export class BothCursorsError extends Error {
-  readonly param = 'ending_before';
+export class BothCursorsError extends DomainError<'parameter_invalid'> {
   constructor() {
-    super('Give starting_after or ending_before, not both.');
+    const message = 'Give starting_after or ending_before, not both.';
+    super('parameter_invalid', 'invalid', message, 'ending_before');
     this.name = 'BothCursorsError';
   }
 }

@@ -2,6 +2,7 @@
 // beyond it. Time only moves forward, because money code assumes it never goes back (a lease, an
 // expiry or a schedule computed earlier must stay in the past); `reset` is the one explicit way
 // back. Moves are serialised on the system row, so two operators cannot interleave.
+import { DomainError } from '../errors.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { mayMoveMerchantClock, maySystemClockMove } from './clock-policy.ts';
 import type { DatabaseClock } from './clock.ts';
@@ -17,15 +18,11 @@ export type ClockMove =
 export type TestClockErrorCode =
   'clock_backwards' | 'clock_out_of_range' | 'merchant_not_found' | 'merchant_live_mode';
 
-export class TestClockError extends Error {
-  readonly code: TestClockErrorCode;
-  /** The request parameter at fault. */
-  readonly param: string;
+/** `param` is the request parameter at fault. */
+export class TestClockError extends DomainError<TestClockErrorCode> {
   constructor(code: TestClockErrorCode, param: string, message: string) {
-    super(message);
+    super(code, code === 'merchant_not_found' ? 'not_found' : 'invalid', message, param);
     this.name = 'TestClockError';
-    this.code = code;
-    this.param = param;
   }
 }
 

@@ -5,7 +5,7 @@
 // with associated data naming the merchant, payment method and data key, so a ciphertext copied
 // to another row or merchant fails to decrypt. The CVC is validated at creation and dropped.
 import type { CardData } from '../connectors/types.ts';
-import { newId } from '../merchants/keys.ts';
+import { newId } from '../ids.ts';
 import type { Database } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
 import { validateCard, type CardBrand, type CardInput, type ValidatedCard } from './card.ts';

@@ -1,7 +1,7 @@
 // Webhook endpoints: where a merchant wants its events sent (Stripe's WebhookEndpoint). The
 // signing secret is generated here, shown once by create, and kept only sealed.
 import { eventTypes } from '../events/events.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';

@@ -3,7 +3,7 @@
 // the UNIQUE (endpoint_id, event_id) makes a redelivered event change nothing.
 import type { EventConsumer } from '../events/consumer.ts';
 import type { StoredEvent } from '../events/events.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 

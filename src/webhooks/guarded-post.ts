@@ -6,6 +6,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { DomainError } from '../errors.ts';
 import { addressRefusal, hostAddress, type AddressPolicy } from './ssrf.ts';
 
 export type ResolvedAddress = { readonly address: string; readonly family: number };
@@ -17,9 +18,9 @@ export const systemResolver: Resolver = async (hostname) =>
   dns.promises.lookup(hostname, { all: true, verbatim: true });
 
 /** The request was not sent: the URL's host is, or resolves to, an address the policy refuses. */
-export class AddressRefusedError extends Error {
+export class AddressRefusedError extends DomainError<'url_invalid'> {
   constructor(message: string) {
-    super(message);
+    super('url_invalid', 'invalid', message, 'url');
     this.name = 'AddressRefusedError';
   }
 }

@@ -11,8 +11,9 @@ import type { TSchema } from 'typebox';
 import * as apiObjects from '../../src/api-objects/index.ts';
 import { recordDeadLetter } from '../../src/events/bus/index.ts';
 import { createValidator } from '../../src/http/validator.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, testAdminKey, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 
 type Json = Record<string, unknown>;
 
@@ -113,20 +114,9 @@ const schemaOfList = new Map([
   ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
 ]);
 
-/** Polls a condition that background work makes true (no fixed sleep), for at most `ms`. */
-async function eventually<T>(read: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, 'the condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let merchantId: string;
 
@@ -141,23 +131,18 @@ describe('API objects: what is served and documented is what src/api-objects def
   };
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // webhook endpoints on 127.0.0.1
+    stack = await startSimulatedStack({
+      env: {
+        PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // webhook endpoints on 127.0.0.1
+      },
     });
+    ({ server } = stack);
     const created = await ok(asAdmin('/v1/admin/merchants', 'POST', { name: 'Shapes' }), 201);
     assertShape('CreatedMerchantSchema', created);
     key = String(created.secret_key);
     merchantId = String(created.id);
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('merchants, their connectors and prices, and the operator views of the ledger', async () => {
     assertShape('MerchantSchema', await ok(asAdmin(`/v1/admin/merchants/${merchantId}`)));
@@ -324,7 +309,7 @@ describe('API objects: what is served and documented is what src/api-objects def
         confirm: true,
       }),
     );
-    const deliveries = await eventually(async () => {
+    const deliveries = await waitFor('a delivery attempted', async () => {
       const page = await ok(as(`/v1/webhook_endpoints/${id}/deliveries`));
       const data = page.data as Json[];
       return data.some((delivery) => Number(delivery.attempt_count) > 0) ? page : undefined;

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PaymentError } from '../../src/payments/errors.ts';
 import type { PaymentsService } from '../../src/payments/service.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, testAdminKey, type TestServer } from '../support/server.ts';
 
 const resumed = { resumed: true };
 
 describe('resuming an idempotent request is decided by the payments service', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let payments: PaymentsService;
   let merchantId: string;
 
@@ -29,8 +29,8 @@ describe('resuming an idempotent request is decided by the payments service', ()
     error instanceof PaymentError && error.code === 'payment_intent_unexpected_state';
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    stack = await startSimulatedStack();
+    ({ server } = stack);
     const created = await call(server, 'POST', '/v1/admin/merchants', {
       key: testAdminKey,
       body: { name: 'Resumes' },
@@ -38,13 +38,7 @@ describe('resuming an idempotent request is decided by the payments service', ()
     merchantId = String(created.body.id);
     payments = server.context.payments;
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('create: resumed, it finishes the first try’s intent instead of creating another', async () => {
     const draft = await intent(false);

@@ -6,14 +6,13 @@ import { registerPaymentRoutes } from '../../src/http/routes/payments.ts';
 import { connectorModules, getConnectorModule } from '../../src/connectors/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { advanceClock } from '../support/clock.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import type { RunningProcess } from '../support/processes.ts';
 import {
-  call,
-  startTestServer,
-  testAdminKey,
-  type Call,
-  type TestServer,
-} from '../support/server.ts';
+  groundTruth as simulatorGroundTruth,
+  startSimulatedStack,
+  type SimulatedStack,
+} from '../support/simulator.ts';
+import { call, testAdminKey, type Call, type TestServer } from '../support/server.ts';
 
 /** jpy while only stripe takes it, else the first currency only stripe takes. */
 function onlyStripeCurrency(): string {
@@ -60,16 +59,13 @@ function paymentRoutes(server: TestServer): string[] {
 describe('payments over HTTP with the simulator', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let merchantId: string;
   let otherKey: string;
 
-  async function groundTruth(reference?: string): Promise<GroundTruth> {
-    const response = await fetch(
-      `${simulator.url}/_sim/ground-truth${reference === undefined ? '' : `?reference=${reference}`}`,
-    );
-    return (await response.json()) as GroundTruth;
-  }
+  const groundTruth = (reference?: string) =>
+    simulatorGroundTruth<GroundTruth>(simulator, { reference });
 
   async function pay(
     body: Record<string, unknown>,
@@ -113,38 +109,22 @@ describe('payments over HTTP with the simulator', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
     // One try per PSP call: these tests see unknown outcomes, not the retries that hide them.
     // An authorization the PSP never saw is failed by sync after 1 s instead of 10 minutes.
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_PSP_TIMEOUT_MS: '1200',
-      PAYRAIL_PSP_ATTEMPTS: '1',
-      PAYRAIL_BREAKER_THRESHOLD: '1000',
-      PAYRAIL_NEVER_SEEN_AFTER_MS: '1000',
+    stack = await startSimulatedStack({
+      simulatorEnv: { SIM_TIMEOUT_DELAY_MS: '3000' },
+      env: {
+        PAYRAIL_PSP_TIMEOUT_MS: '1200',
+        PAYRAIL_PSP_ATTEMPTS: '1',
+        PAYRAIL_BREAKER_THRESHOLD: '1000',
+        PAYRAIL_NEVER_SEEN_AFTER_MS: '1000',
+      },
     });
-    const shop = await call(server, 'POST', '/v1/admin/merchants', {
-      key: testAdminKey,
-      body: { name: 'Shop' },
-    });
-    key = String(shop.body.secret_key);
-    merchantId = String(shop.body.id);
-    otherKey = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Other' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    ({ key, id: merchantId } = await stack.merchant('Shop'));
+    otherKey = (await stack.merchant('Other')).key;
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a card is vaulted and shown only as brand, last4 and expiry', async () => {
     const response = await call(server, 'POST', '/v1/payment_methods', {
@@ -1043,24 +1023,15 @@ describe('payments over HTTP with the simulator', () => {
 describe("operators set a merchant's connectors", () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let merchant: { id: string; key: string };
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
-    const created = await call(server, 'POST', '/v1/admin/merchants', {
-      key: testAdminKey,
-      body: { name: 'Routed shop' },
-    });
-    merchant = { id: String(created.body.id), key: String(created.body.secret_key) };
+    stack = await startSimulatedStack();
+    ({ simulator, server } = stack);
+    merchant = await stack.merchant('Routed shop');
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a new test-mode merchant has every simulated PSP; disabling one takes it out of routing', async () => {
     const listed = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}/connectors`, {

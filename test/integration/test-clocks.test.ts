@@ -4,14 +4,14 @@
 // theirs. Bad moves get clear 4xx answers; without PAYRAIL_TEST_CLOCKS the routes do not exist.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 
 const day = 24 * 3_600;
 
 describe('test clocks over HTTP', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   const shops: { id: string; key: string }[] = [];
 
   async function merchant(name: string) {
@@ -46,17 +46,11 @@ describe('test clocks over HTTP', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    stack = await startSimulatedStack();
+    ({ server } = stack);
     shops.push(await merchant('Ahead'), await merchant('On time'));
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test("an authorization never captured is voided after 7 days of its merchant's time", async () => {
     const [ahead, onTime] = shops as [{ id: string; key: string }, { id: string; key: string }];

@@ -11,6 +11,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { PSPS } from '../../sim/psps/registry.ts';
 import { stateAfter } from '../../sim/webhooks.ts';
 import type { Operation } from '../../sim/store.ts';
+import { freePort } from '../support/ports.ts';
 import {
   CARDS,
   PAYTM_MID,
@@ -226,15 +227,6 @@ async function activityOnce(done: (activity: Activity) => boolean): Promise<Acti
 
 /** Nothing more will be sent until the next operation. */
 const idle = () => activityOnce((activity) => activity.idle);
-
-function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  return once(server, 'listening').then(() => {
-    const port = (server.address() as AddressInfo).port;
-    return new Promise<number>((resolve) => server.close(() => resolve(port)));
-  });
-}
 
 let sim: SimProcess;
 let receiver: Receiver;

@@ -4,13 +4,10 @@
 // until the notification comes, then records them, and the ledger balances.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSimulator, type RunningProcess } from '../../../test/support/processes.ts';
-import {
-  call,
-  startTestServer,
-  testAdminKey,
-  type TestServer,
-} from '../../../test/support/server.ts';
+import type { RunningProcess } from '../../../test/support/processes.ts';
+import { startSimulatedStack, type SimulatedStack } from '../../../test/support/simulator.ts';
+import { waitFor } from '../../../test/support/wait.ts';
+import { call, testAdminKey, type TestServer } from '../../../test/support/server.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { configureSimulatorWebhooks } from '../../testmode/simulator.ts';
 
@@ -19,26 +16,16 @@ type Body = Record<string, unknown>;
 describe('payments routed to adyen', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let merchantId: string;
-
-  /** Until `probe` gives a value: the webhook's effect is the signal awaited, not a sleep. */
-  async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   async function get(path: string): Promise<Body> {
     return (await call(server, 'GET', path, { key })).body;
   }
 
   async function statusBecomes(path: string, status: string): Promise<Body> {
-    return eventually(`${path} to be ${status}`, async () => {
+    return waitFor(`${path} to be ${status}`, async () => {
       const body = await get(path);
       return body.status === status ? body : undefined;
     });
@@ -61,23 +48,12 @@ describe('payments routed to adyen', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
-    const merchant = await call(server, 'POST', '/v1/admin/merchants', {
-      key: testAdminKey,
-      body: { name: 'Adyen shop' },
-    });
-    key = String(merchant.body.secret_key);
-    merchantId = String(merchant.body.id);
+    stack = await startSimulatedStack();
+    ({ simulator, server } = stack);
+    ({ key, id: merchantId } = await stack.merchant('Adyen shop'));
     await configureSimulatorWebhooks(simulator.url, server.url, { retryBackoffMs: 100 }, ['adyen']);
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a test-mode merchant has adyen; an automatic-capture payment succeeds at once', async () => {
     const listed = await call(server, 'GET', `/v1/admin/merchants/${merchantId}/connectors`, {

@@ -1,7 +1,8 @@
 // The dead-letter store (DESIGN §2): events a consumer gave up on after its bounded attempts. An
 // operator lists them and replays one once the cause is fixed; the replay runs the consumer's
 // handler once more through the inbox, so replaying twice (or racing a late delivery) is harmless.
-import { newSortableId } from '../../merchants/keys.ts';
+import { DomainError } from '../../errors.ts';
+import { newSortableId } from '../../ids.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { keysetPage, type PageRequest } from '../../storage/pagination.ts';
 import type { EventConsumer } from '../consumer.ts';
@@ -38,12 +39,12 @@ export type ReplayResult = {
 
 export type DeadLetterErrorCode = 'dead_letter_not_found' | 'consumer_not_registered';
 
-export class DeadLetterError extends Error {
-  readonly code: DeadLetterErrorCode;
+/** An unknown dead letter names the route's `id`; a consumer not running here is a 503. */
+export class DeadLetterError extends DomainError<DeadLetterErrorCode> {
   constructor(code: DeadLetterErrorCode, message: string) {
-    super(message);
+    const notFound = code === 'dead_letter_not_found';
+    super(code, notFound ? 'not_found' : 'unavailable', message, notFound ? 'id' : undefined);
     this.name = 'DeadLetterError';
-    this.code = code;
   }
 }
 

@@ -10,7 +10,7 @@ import {
   presentDeadLetter,
   presentDeadLetterReplay,
 } from '../../api-objects/index.ts';
-import { DeadLetterError, type DeadLetters } from '../../events/bus/index.ts';
+import type { DeadLetters } from '../../events/bus/index.ts';
 import { ApiError } from '../errors.ts';
 import { answerList, listQuery } from '../list.ts';
 
@@ -22,13 +22,6 @@ const DeadLetterQuery = listQuery({
 });
 
 const DeadLetterParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-
-function toApiError(error: unknown): unknown {
-  if (!(error instanceof DeadLetterError)) return error;
-  if (error.code === 'dead_letter_not_found')
-    return new ApiError('resource_missing', error.message, 'id');
-  return new ApiError('service_unavailable', error.message);
-}
 
 export function registerDeadLetterRoutes(
   app: FastifyInstance,
@@ -91,16 +84,12 @@ export function registerDeadLetterRoutes(
       },
     },
     async (request) => {
-      try {
-        const result = await context.deadLetters.replay(request.params.id);
-        request.log.info(
-          { deadLetterId: request.params.id, outcome: result.outcome },
-          'dead letter replayed',
-        );
-        return presentDeadLetterReplay(result);
-      } catch (error) {
-        throw toApiError(error);
-      }
+      const result = await context.deadLetters.replay(request.params.id);
+      request.log.info(
+        { deadLetterId: request.params.id, outcome: result.outcome },
+        'dead letter replayed',
+      );
+      return presentDeadLetterReplay(result);
     },
   );
 }

@@ -11,13 +11,8 @@ import {
   presentRoutingConfig,
 } from '../../api-objects/index.ts';
 import { listConnectorNames } from '../../connectors/registry.ts';
-import {
-  parseRoutingConfig,
-  RoutingConfigError,
-  type RoutingConfig,
-} from '../../routing/config.ts';
+import { parseRoutingConfig, type RoutingConfig } from '../../routing/config.ts';
 import type { RoutingStore } from '../../routing/store.ts';
-import { ApiError } from '../errors.ts';
 
 /** What these routes need; AppContext fits once it carries the store. */
 export type RoutingRoutesContext = { readonly routing: RoutingStore };
@@ -28,13 +23,7 @@ const RoutingBody = Type.Object({ rules: RoutingRulesSchema }, { additionalPrope
 const responses = { 200: RoutingConfigSchema, ...errorResponses };
 
 function parseBody(body: unknown): RoutingConfig {
-  try {
-    return parseRoutingConfig(body, { knownConnectors: listConnectorNames() });
-  } catch (error) {
-    if (error instanceof RoutingConfigError)
-      throw new ApiError(error.code, error.message, error.param);
-    throw error;
-  }
+  return parseRoutingConfig(body, { knownConnectors: listConnectorNames() });
 }
 
 export function registerRoutingRoutes(app: FastifyInstance, context: RoutingRoutesContext): void {

@@ -10,8 +10,7 @@ import {
   TestClockSchema,
   TestClocksSchema,
 } from '../../api-objects/index.ts';
-import { clockOffsetMsMax, TestClockError, type TestClocks } from '../../testmode/clock-service.ts';
-import { ApiError } from '../errors.ts';
+import { clockOffsetMsMax, type TestClocks } from '../../testmode/clock-service.ts';
 
 export type TestClockRouteContext = { readonly testClocks?: TestClocks };
 
@@ -46,23 +45,6 @@ const SetBody = Type.Object(
 
 const ResetBody = Type.Object({ merchant: Merchant }, { additionalProperties: false });
 
-function toApiError(error: unknown): unknown {
-  if (!(error instanceof TestClockError)) return error;
-  return new ApiError(
-    error.code === 'merchant_not_found' ? 'resource_missing' : 'parameter_invalid',
-    error.message,
-    error.param,
-  );
-}
-
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toApiError(error);
-  }
-}
-
 export function registerTestClockRoutes(
   app: FastifyInstance,
   context: TestClockRouteContext,
@@ -96,8 +78,9 @@ export function registerTestClockRoutes(
     },
     async (request) => {
       const { seconds, merchant } = request.body;
-      const moved = await answer(() =>
-        testClocks.move({ kind: 'advance', milliseconds: seconds * 1000 }, merchant),
+      const moved = await testClocks.move(
+        { kind: 'advance', milliseconds: seconds * 1000 },
+        merchant,
       );
       request.log.info({ merchant, seconds }, 'test clock advanced');
       return presentClock(moved);
@@ -116,9 +99,7 @@ export function registerTestClockRoutes(
     },
     async (request) => {
       const { to, merchant } = request.body;
-      const moved = await answer(() =>
-        testClocks.move({ kind: 'set', to: new Date(to) }, merchant),
-      );
+      const moved = await testClocks.move({ kind: 'set', to: new Date(to) }, merchant);
       request.log.info({ merchant, to }, 'test clock set');
       return presentClock(moved);
     },
@@ -137,7 +118,7 @@ export function registerTestClockRoutes(
       },
     },
     async (request) => {
-      const view = await answer(() => testClocks.reset(request.body.merchant));
+      const view = await testClocks.reset(request.body.merchant);
       request.log.warn({ merchant: request.body.merchant }, 'test clock reset');
       return presentClocks(view);
     },
