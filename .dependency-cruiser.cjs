@@ -21,6 +21,13 @@ module.exports = {
       to: { path: '^src/http/' },
     },
     {
+      name: 'routes-not-to-storage',
+      severity: 'error',
+      comment: 'Routes stay thin: they call services, which own every query (issue 10, item 4).',
+      from: { path: '^src/http/routes/' },
+      to: { path: '^src/storage/' },
+    },
+    {
       name: 'not-to-tests',
       severity: 'error',
       comment: 'Production code never imports test code.',

@@ -21,7 +21,7 @@ import { verifyLedger } from '../src/ledger/index.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
 import type { Database } from '../src/storage/database.ts';
 import { startChild, type RunningChild } from '../src/child-process.ts';
-import { startSimulatorProcess, type SimulatorProcess } from '../src/simulator-process.ts';
+import { startSimulatorProcess, type SimulatorProcess } from '../src/testmode/simulator-process.ts';
 import { createScratchDatabase, percentile } from './support.ts';
 
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -4,7 +4,8 @@
 // loopback clients in.
 import { parseFaultSettings, type Faults } from './faults.ts';
 import { isPlainObject, json, type SimResponse } from './http.ts';
-import { PSPS, type Operation, type Payment, type Psp, type SimStore } from './store.ts';
+import { PSPS } from './psps/registry.ts';
+import type { Operation, Payment, Psp, SimStore } from './store.ts';
 import { parseWebhookSettings, type ResendTarget, type Webhooks } from './webhooks.ts';
 
 export type AdminContext = {
@@ -111,6 +112,8 @@ function webhooksRoute(
       dropped: webhooks.dropped,
     });
   }
+  if (name === 'activity' && action === undefined)
+    return method === 'GET' ? json(200, webhooks.activity()) : notFound();
   const psp = PSPS.find((candidate) => candidate === name);
   if (psp === undefined) return adminError(404, `unknown psp "${name}"; one of ${PSPS.join(', ')}`);
   if (action === 'resend') return method === 'POST' ? resend(webhooks, psp, bodyText) : notFound();

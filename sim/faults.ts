@@ -3,7 +3,7 @@
 // draws a fixed count of numbers whatever its outcome (5 for a mutating call, 3 for a read), so
 // the same seed and the same sequence of calls give the same faults, run after run.
 import type { Psp } from './store.ts';
-import { isPlainObject } from './http.ts';
+import { isPlainObject } from './json.ts';
 import { seededRandom } from '../src/random.ts';
 
 export type LatencyDistribution = 'fixed' | 'uniform' | 'normal';

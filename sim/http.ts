@@ -5,6 +5,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Psp, SimStore } from './store.ts';
 import type { Webhooks } from './webhooks.ts';
 
+// Kept here for the PSP modules; it lives in json.ts, which imports nothing (no import cycle).
+export { isPlainObject } from './json.ts';
+
 export type SimRequest = {
   readonly method: string;
   /** Path segments after the PSP prefix, without empty ones: /stripe/v1/refunds → ['v1', 'refunds']. */
@@ -59,6 +62,13 @@ export interface PspApi {
   authenticate(request: SimRequest): SimResponse | undefined;
 }
 
+/** One PSP of the simulator, as its file under sim/psps/ exports it; sim/psps/registry.ts lists them. */
+export type SimPspModule = {
+  /** The path prefix and the name in the admin API (/_sim/faults/<psp> …). */
+  readonly psp: Psp;
+  create(context: PspContext): PspApi;
+};
+
 export function json(
   status: number,
   value: unknown,
@@ -75,7 +85,3 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
 }
 
 export type StringMap = Record<string, string>;
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

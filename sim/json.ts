@@ -1,5 +1,9 @@
-// JSON helpers: a canonical text (keys sorted) for comparing two JSON requests, and the exact
+// JSON helpers: the plain-object test, a canonical text (keys sorted) for comparing two JSON requests, and the exact
 // source text of one top-level member, which Paytm's signature is computed over.
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** JSON text with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {

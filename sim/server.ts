@@ -1,4 +1,4 @@
-// The simulator's HTTP server on node:http: routes by prefix (/stripe, /razorpay, /paytm, /_sim),
+// The simulator's HTTP server on node:http: routes by prefix (one per PSP of psps/registry.ts, and /_sim),
 // reads bounded bodies, authenticates, draws faults, runs the PSP handler (synchronously, so an
 // operation and its idempotency record are one atomic step), then answers, delays the answer,
 // or destroys the connection. Delayed answers are timers that die with their connection.
@@ -7,10 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin, type AdminContext, type StreamedResponse } from './admin.ts';
 import { Faults, type FaultDraw } from './faults.ts';
 import type { PspApi, SimRequest, SimResponse } from './http.ts';
-import { createPaytmApi } from './psps/paytm.ts';
-import { createRazorpayApi } from './psps/razorpay.ts';
-import { createStripeApi } from './psps/stripe.ts';
-import { CapacityError, DEFAULT_LIMITS, PSPS, SimStore, type StoreLimits } from './store.ts';
+import { PSPS, SIM_PSPS } from './psps/registry.ts';
+import { CapacityError, DEFAULT_LIMITS, SimStore, type StoreLimits } from './store.ts';
 import { Webhooks } from './webhooks.ts';
 
 export type SimulatorOptions = {
@@ -35,6 +33,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 /** A body declared larger than this is refused without reading it (and the connection closed). */
 const DRAIN_BYTES_MAX = 1024 * 1024;
 const CONNECTIONS_MAX = 20_000;
+const PREFIXES = [...PSPS, '_sim'].map((prefix) => `/${prefix}`).join(', ');
 
 type Context = {
   readonly apis: ReadonlyMap<string, PspApi>;
@@ -53,11 +52,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const faults = new Faults(PSPS);
   const webhooks = new Webhooks();
   const pspContext = { store, timeoutDelayMs, webhooks };
-  const apis = new Map<string, PspApi>([
-    ['stripe', createStripeApi(pspContext)],
-    ['razorpay', createRazorpayApi(pspContext)],
-    ['paytm', createPaytmApi(pspContext)],
-  ]);
+  const apis = new Map<string, PspApi>(
+    SIM_PSPS.map((module) => [module.psp, module.create(pspContext)]),
+  );
   const context: Context = {
     apis,
     admin: { store, faults, webhooks },
@@ -114,7 +111,7 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     refuseUnread(req, res, {
       status: 404,
       text: JSON.stringify({
-        error: { message: 'unknown path; prefixes are /stripe, /razorpay, /paytm and /_sim' },
+        error: { message: `unknown path; prefixes are ${PREFIXES}` },
       }),
     });
     return;

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import type { DeclineCode } from './cards.ts';
 
-export type Psp = 'stripe' | 'razorpay' | 'paytm';
-export const PSPS: readonly Psp[] = ['stripe', 'razorpay', 'paytm'];
+/** A PSP's name, as sim/psps/registry.ts lists them. */
+export type Psp = string;
 
 export type CaptureMode = 'automatic' | 'manual';
 export type PaymentStatus =

@@ -13,7 +13,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { DELAY_MS_MAX, mulberry32 } from './faults.ts';
-import { isPlainObject } from './http.ts';
+import { isPlainObject } from './json.ts';
 import type { Operation, Payment, PaymentStatus, Psp, PspBook, Refund } from './store.ts';
 
 export type WebhookSettings = {
@@ -65,6 +65,14 @@ export type WebhookFormat<PaymentDetails, RefundDetails> = {
 };
 
 export type DeliveryKind = 'original' | 'duplicate' | 'resend';
+export type WebhookActivity = {
+  readonly emitting: number;
+  readonly queued: number;
+  readonly held: number;
+  readonly inFlight: number;
+  readonly timers: number;
+  readonly idle: boolean;
+};
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'cancelled';
 
 type StoredEvent = {
@@ -289,6 +297,8 @@ export class Webhooks {
   /** Bumped by reset and close: work started before it is dropped. */
   #generation = 0;
   #dropped = 0;
+  /** Operations whose events are still to be made (the step after the API answer). */
+  #emitting = 0;
 
   /** Called by each PSP module with its book and format; events start when settings are PUT. */
   register<PaymentDetails, RefundDetails>(
@@ -405,11 +415,35 @@ export class Webhooks {
     return this.#dropped;
   }
 
+  /**
+   * The work still to come: events to be made, deliveries queued or held back (late), attempts
+   * in flight and timers (retries, late releases). All zero means nothing more will be sent until
+   * the next operation, so a test can assert that something was not sent without sleeping.
+   */
+  activity(): WebhookActivity {
+    let queued = 0;
+    let held = 0;
+    for (const lane of this.#lanes.values()) {
+      queued += lane.queued;
+      held += lane.held.reduce((count, group) => count + group.length, 0);
+    }
+    const activity = {
+      emitting: this.#emitting,
+      queued,
+      held,
+      inFlight: this.#inFlight.size,
+      timers: this.#timers.size,
+    };
+    return { ...activity, idle: Object.values(activity).every((count) => count === 0) };
+  }
+
   /** The store's hook, inside the PSP handler: only schedules; the API answer goes out first. */
   #operated(psp: Psp, operation: Operation): void {
     if (!this.#settings.has(psp)) return;
     const generation = this.#generation;
+    this.#emitting += 1;
     setImmediate(() => {
+      this.#emitting -= 1;
       if (generation === this.#generation) this.#emit(psp, operation);
     });
   }

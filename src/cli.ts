@@ -1,17 +1,22 @@
-// The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants.
+// The `payrail` command: start, serve, worker, migrate, verify, dlq, admin-key, merchants, clock.
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
-import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import { AdminKeys } from './merchants/merchants.ts';
 import { createLogger } from './observability/logger.ts';
 import { openServices, startServer, type RunningServer } from './server.ts';
 import { DataDirectoryInUseError } from './storage/lock.ts';
 import { MigrationError } from './storage/migrations.ts';
-import { startSimulatorProcess } from './simulator-process.ts';
-import { DeadLetterError, presentDeadLetter } from './events/bus/index.ts';
+import { startSimulatorProcess } from './testmode/simulator-process.ts';
+import { DeadLetterError } from './events/bus/index.ts';
+import { presentDeadLetter } from './api-objects/dead-letter.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { toJson } from './http/serialize.ts';
-import { configureSimulatorWebhooks } from './payments/psp-webhooks.ts';
+import { toJson } from './api-objects/json.ts';
+import { configureSimulatorWebhooks } from './testmode/simulator.ts';
+import { demoMerchant } from './testmode/demo-merchant.ts';
+import { registerClockCommands } from './testmode/clock-command.ts';
+import { TestClockError } from './testmode/clock-service.ts';
 
 function describeDataLocation(config: Config): string {
   if (config.databaseUrl !== undefined) return `PostgreSQL at ${new URL(config.databaseUrl).host}`;
@@ -31,7 +36,7 @@ function printBanner(
     `Payrail is listening on ${server.url}`,
     `  data:      ${describeDataLocation(config)}`,
     `  API docs:  ${server.url}/docs`,
-    `  PSPs:      ${simulatorUrl === undefined ? config.simulatorUrl : `simulator at ${simulatorUrl} (stripe, razorpay, paytm test modes)`}`,
+    `  PSPs:      ${simulatorUrl === undefined ? config.simulatorUrl : `simulator at ${simulatorUrl} (${listConnectorNames().join(', ')} test modes)`}`,
     `  merchant:  ${demo.id} (Demo shop), secret key for this run: ${demo.secretKey}`,
     '',
     '  Make a payment:',
@@ -61,25 +66,11 @@ function printBanner(
   console.log(`${lines.join('\n')}\n`);
 }
 
-/** Development: the demo merchant (created on the first start) gets a fresh key on every start. */
-async function demoMerchant(server: RunningServer): Promise<{ id: string; secretKey: string }> {
-  const { merchants, config } = server.context;
-  const existing = await merchants.findByMetadata('demo', 'true');
-  if (existing !== undefined)
-    return {
-      id: existing.id,
-      secretKey: await merchants.issueKey(existing.id, { revokeOthers: true }),
-    };
-  const created = await merchants.create(
-    { name: 'Demo shop', metadata: { demo: 'true' } },
-    (tx, merchantId) =>
-      server.context.payments.settings.setUpTestMerchant(tx, merchantId, config.simulatorUrl),
-  );
-  return { id: created.merchant.id, secretKey: created.secretKey };
-}
-
 async function serve(development: boolean): Promise<void> {
   let config = loadConfig();
+  // `npm start` is for development: test clocks are on unless PAYRAIL_TEST_CLOCKS says otherwise.
+  if (development && process.env.PAYRAIL_TEST_CLOCKS === undefined)
+    config = { ...config, testClocks: true };
   const logger = createLogger(config.logLevel);
   // `npm start` brings its own PSP simulator unless PAYRAIL_SIMULATOR_URL points at one.
   const simulator =
@@ -90,7 +81,8 @@ async function serve(development: boolean): Promise<void> {
   const server = await startServer(config, logger);
   // The bundled simulator sends its PSP webhooks to this server.
   if (simulator !== undefined) await configureSimulatorWebhooks(simulator.url, server.url);
-  if (development) printBanner(server, config, simulator?.url, await demoMerchant(server));
+  if (development)
+    printBanner(server, config, simulator?.url, await demoMerchant(server.context.merchants));
   else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
   const shutdown = (signal: string) => {
@@ -264,16 +256,21 @@ export function buildProgram(): Command {
     );
   program
     .command('merchant-create')
-    .description('create a merchant and print its secret key once')
+    .description(
+      'create a merchant and print its secret key once (a test merchant, with the simulated PSPs, unless --live)',
+    )
     .requiredOption('--name <name>', 'display name')
-    .action((options: { name: string }) =>
-      withDatabase(async (database) => {
-        const { merchant, secretKey } = await new Merchants(database).create({
+    .option('--live', 'a live merchant: sk_live_ keys, and only the connectors the operator sets')
+    .action((options: { name: string; live?: boolean }) =>
+      withRuntime(async (runtime) => {
+        const { merchant, secretKey } = await runtime.merchants.create({
           name: options.name,
+          livemode: options.live === true,
         });
         console.log(`${merchant.id} ${secretKey}`);
       }),
     );
+  registerClockCommands(program, withDatabase);
   return program;
 }
 
@@ -288,7 +285,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (
       error instanceof MigrationError ||
       error instanceof DataDirectoryInUseError ||
-      error instanceof DeadLetterError
+      error instanceof DeadLetterError ||
+      error instanceof TestClockError
     ) {
       console.error(`payrail: ${error.message}`);
       process.exit(1);

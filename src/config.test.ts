@@ -66,3 +66,10 @@ test('a wrong value names its variable in one line', () => {
     );
   }
 });
+
+test('webhooks reach loopback only when the operator says so', () => {
+  assert.equal(loadConfig({}).webhookAllowLoopback, false);
+  assert.equal(loadConfig({ PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1' }).webhookAllowLoopback, true);
+  assert.equal(loadConfig({ PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: 'false' }).webhookAllowLoopback, false);
+  assert.throws(() => loadConfig({ PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: 'yes' }), ConfigError);
+});

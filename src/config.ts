@@ -1,6 +1,7 @@
 // Configuration comes only from environment variables and is validated once at start-up.
 // A wrong value stops the process with one line that names the variable (see cli.ts).
 import path from 'node:path';
+import { faultPoints, type FaultPoint } from './fault-points.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -21,7 +22,7 @@ export type Config = {
    * the vault then keeps a generated key file in the data directory (see src/vault).
    */
   readonly vaultMasterKey: Buffer | undefined;
-  /** Where the PSP simulator listens (the test-mode connectors' base URL). */
+  /** Where the PSP simulator listens: the base URL of every test merchant's connectors (src/testmode). */
   readonly simulatorUrl: string;
   /** A PSP call that takes longer is abandoned; its outcome is unknown until sync. */
   readonly pspTimeoutMs: number;
@@ -35,7 +36,7 @@ export type Config = {
   readonly bulkheadLimit: number;
   /** How long a request holds its idempotency key before a retry may take it over. */
   readonly idempotencyLeaseMs: number;
-  /** Tests only: the process kills itself (SIGKILL) at this point. */
+  /** Tests only: the process kills itself (SIGKILL) at this point (src/testmode/faults.ts). */
   readonly faultPoint: FaultPoint | undefined;
   /** NATS with JetStream; undefined means the embedded event bus (workers in this process). */
   readonly natsUrl: string | undefined;
@@ -51,6 +52,11 @@ export type Config = {
   readonly consumerAckWaitMs: number;
   /** A webhook delivery gets no answer in this long: the attempt failed. */
   readonly webhookTimeoutMs: number;
+  /**
+   * Whether test-mode merchants' webhook endpoints may be on loopback (a receiver on this machine).
+   * Off by default: every other non-public address is refused in every mode, loopback too in live mode.
+   */
+  readonly webhookAllowLoopback: boolean;
   /** An authorization the PSP says it never received is failed only after this long (it may still arrive). */
   readonly neverSeenAfterMs: number;
   /** Waits between webhook delivery attempts (about three days in all by default). */
@@ -61,16 +67,12 @@ export type Config = {
   readonly syncIntervalMs: number;
   /** Authorizations never captured are voided after this many days. */
   readonly voidAuthorizationsAfterDays: number;
+  /**
+   * Test clocks (src/testmode/clock*.ts): an operator may move the system's or a merchant's time
+   * forward. On for `npm start`, the demo and tests; off for `payrail serve` unless set.
+   */
+  readonly testClocks: boolean;
 };
-
-export const faultPoints = [
-  'after_psp_authorize',
-  'after_psp_capture',
-  'after_psp_refund',
-  'before_psp_authorize',
-  'before_ledger_post',
-] as const;
-export type FaultPoint = (typeof faultPoints)[number];
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -271,6 +273,7 @@ export function loadConfig(env: Environment = process.env): Config {
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),
     consumerAckWaitMs: readInteger(env, 'PAYRAIL_CONSUMER_ACK_WAIT_MS', 30_000, 1_000, 3_600_000),
     webhookTimeoutMs: readInteger(env, 'PAYRAIL_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookAllowLoopback: readBoolean(env, 'PAYRAIL_WEBHOOK_ALLOW_LOOPBACK', false),
     neverSeenAfterMs: readInteger(env, 'PAYRAIL_NEVER_SEEN_AFTER_MS', 600_000, 1_000, 86_400_000),
     webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
@@ -282,5 +285,6 @@ export function loadConfig(env: Environment = process.env): Config {
       1,
       30,
     ),
+    testClocks: readBoolean(env, 'PAYRAIL_TEST_CLOCKS', false),
   };
 }

@@ -3,11 +3,12 @@
 // resolved by sync, a capability refusal, then the balances and a ledger verify.
 import crypto from 'node:crypto';
 import { loadConfig } from './config.ts';
+import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
 import { formatDecimal } from './money/index.ts';
 import { createLogger } from './observability/logger.ts';
 import { startServer } from './server.ts';
-import { startSimulatorProcess } from './simulator-process.ts';
+import { startSimulatorProcess } from './testmode/simulator-process.ts';
 
 type Json = Record<string, unknown> & {
   error?: { code: string; decline_code?: string; message: string };
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       PAYRAIL_ADMIN_KEY: adminKey,
       PAYRAIL_PSP_TIMEOUT_MS: '500',
       PAYRAIL_PSP_ATTEMPTS: '1',
+      PAYRAIL_TEST_CLOCKS: 'true',
     }),
     simulatorUrl: simulator.url,
   };
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     const merchant = await request('POST', '/v1/admin/merchants', { name: 'Demo shop' });
     secretKey = String(merchant.body.secret_key);
     console.log(
-      `  merchant ${String(merchant.body.id)} created; it routes to the simulated stripe, razorpay and paytm PSPs`,
+      `  merchant ${String(merchant.body.id)} created; it routes to the simulated ${listConnectorNames().join(', ')} PSPs`,
     );
 
     step('Vault a card (the number is encrypted; only brand and last4 come back)');

@@ -2,6 +2,7 @@
 // the connectors with their resilience policies, routing, the event bus and its consumers, and
 // the workers (webhook deliveries, status sync, periodic chores). The API server (server.ts)
 // and `payrail worker` (cli.ts) are two ways of running it.
+import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { withResilience, type ResilientConnector } from './connectors/resilience.ts';
 import { connectorRegistry } from './connectors/registry.ts';
@@ -12,7 +13,7 @@ import { Ledger } from './ledger/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
-import { MerchantSettings } from './payments/merchant-settings.ts';
+import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
 import { StatusSync, statusSyncDefaults } from './payments/status-sync.ts';
 import { RoutingStore, SuccessRateTracker } from './routing/index.ts';
@@ -20,9 +21,12 @@ import type { Database } from './storage/database.ts';
 import { acquireDataDirectoryLock } from './storage/lock.ts';
 import { migrate } from './storage/migrations.ts';
 import { openDatabase } from './storage/open.ts';
+import { DatabaseClock } from './testmode/clock.ts';
+import { TestClocks } from './testmode/clock-service.ts';
 import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
+import { createTestMode, type TestMode } from './testmode/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -63,6 +67,12 @@ export type Runtime = {
   readonly bus: EventBus;
   readonly statusSync: StatusSync;
   readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** The one source of business time (src/clock.ts). */
+  readonly clock: Clock;
+  /** Moving test clocks; undefined unless test clocks are enabled (PAYRAIL_TEST_CLOCKS). */
+  readonly testClocks: TestClocks | undefined;
+  /** The simulated PSPs of test merchants and the fault points (src/testmode). */
+  readonly testMode: TestMode;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -99,6 +109,9 @@ async function assemble(
   database: Database,
   release: () => void,
 ): Promise<Runtime> {
+  const databaseClock = config.testClocks ? new DatabaseClock(database) : undefined;
+  await databaseClock?.start();
+  const clock: Clock = databaseClock ?? systemClock;
   const adminKeys = new AdminKeys(database, config.adminKey);
   const { generatedKey } =
     role === 'server' ? await adminKeys.bootstrap() : { generatedKey: undefined };
@@ -110,8 +123,7 @@ async function assemble(
     );
   }
   const metrics = new Metrics({ processMetrics: true });
-  const ledger = new Ledger(database);
-  const vault = new Vault(database, { masterKey: masterKey.key });
+  const ledger = new Ledger(database, { clock });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -131,11 +143,15 @@ async function assemble(
   const webhooks = createWebhooks(database, {
     secretBox: masterKeySecretBox(masterKey.key),
     logger,
+    clock,
     retryDelaysMs: config.webhookRetryScheduleMs,
     // The lease outlives the request by enough to record its outcome; a worker that died holding
     // it lets another send the delivery once it runs out.
     timeoutMs: config.webhookTimeoutMs,
     leaseMs: config.webhookTimeoutMs + 15_000,
+    allowLoopback: config.webhookAllowLoopback,
+    // Live merchants' endpoints must be public addresses (SSRF); `merchants` is built below.
+    livemodeOf: async (merchantId) => (await merchants.livemodeOf(merchantId)) === true,
     onResult: (result) => {
       const outcome =
         result.outcome === 'succeeded'
@@ -162,12 +178,30 @@ async function assemble(
     logger,
     // The API process relays the outbox to JetStream; the consumers run wherever workers run.
     roles: role === 'worker' ? ['workers'] : runWorkers ? ['relay', 'workers'] : ['relay'],
+    clock,
     tuning: { ackWaitMs: config.consumerAckWaitMs },
   });
   const routing = new RoutingStore(database);
   // PSP credentials are sealed at rest; rows written in plaintext (before migration 016) are sealed here.
-  const settings = new MerchantSettings(database, {
-    secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials),
+  const connectorBox = secretBoxFor(masterKey.key, secretBoxPurposes.connectorCredentials);
+  const settings = new MerchantSettings(database, { secretBox: connectorBox });
+  const testMode = createTestMode({
+    simulatorUrl: config.simulatorUrl,
+    secretBox: connectorBox,
+    faultPoint: config.faultPoint,
+  });
+  // Every new merchant: the default prices; a test merchant also the simulated PSPs.
+  const merchants = new Merchants(database, {
+    setUp: async (tx, merchant) => {
+      await setDefaultPrices(tx, merchant.id);
+      await testMode.setUpMerchant(tx, merchant);
+    },
+  });
+  // Stripe's test payment method ids (pm_card_visa …) are test mode's: a live merchant has none.
+  const vault = new Vault(database, {
+    masterKey: masterKey.key,
+    isTestMerchant: async (merchantId) => (await merchants.livemodeOf(merchantId)) === false,
+    now: (merchantId) => clock.now(merchantId),
   });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
@@ -179,8 +213,9 @@ async function assemble(
     settings,
     pspTimeoutMs: config.pspTimeoutMs,
     neverSeenAfterMs: config.neverSeenAfterMs,
-    faultPoint: config.faultPoint,
+    faults: testMode.faults,
     logger,
+    clock,
     events: bus,
     routing: {
       store: routing,
@@ -199,8 +234,14 @@ async function assemble(
       voidAuthorizationsAfterMs: config.voidAuthorizationsAfterDays * 24 * 3_600_000,
     },
     logger,
+    clock,
   );
-  const idempotency = new IdempotencyKeys(database, config.idempotencyLeaseMs, masterKey.key);
+  const idempotency = new IdempotencyKeys(
+    database,
+    config.idempotencyLeaseMs,
+    masterKey.key,
+    clock,
+  );
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -208,7 +249,7 @@ async function assemble(
     database,
     ledger,
     vault,
-    merchants: new Merchants(database),
+    merchants,
     adminKeys,
     idempotency,
     payments,
@@ -219,19 +260,30 @@ async function assemble(
     bus,
     statusSync,
     connectors,
+    clock,
+    testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
+    testMode,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();
       if (!runWorkers) return;
       webhooks.deliverer.start();
       statusSync.start();
-      maintenance = startMaintenance({ payments, idempotency, database, metrics, logger });
+      maintenance = startMaintenance({
+        payments,
+        clock,
+        idempotency,
+        database,
+        metrics,
+        logger,
+      });
     },
     async close() {
       maintenance?.stop();
       await statusSync.stop();
       await webhooks.deliverer.stop();
       await bus.stop();
+      databaseClock?.stop();
       await database.close();
       release();
     },
@@ -240,6 +292,7 @@ async function assemble(
 
 type MaintenanceParts = {
   payments: PaymentsService;
+  clock: Clock;
   idempotency: IdempotencyKeys;
   database: Database;
   metrics: Metrics;
@@ -260,12 +313,14 @@ function startMaintenance(parts: MaintenanceParts): { stop(): void } {
       const posted = await parts.payments.sweepLedgerOutbox();
       if (posted > 0) parts.logger.warn({ posted }, 'posted ledger postings left in the outbox');
       await parts.idempotency.deleteExpired();
-      for (const [name, table] of [
-        ['events', 'event_outbox'],
-        ['ledger', 'ledger_outbox'],
+      // The event outbox is stamped by the database (real time), the ledger outbox by the clock.
+      for (const [name, table, now] of [
+        ['events', 'event_outbox', new Date()],
+        ['ledger', 'ledger_outbox', parts.clock.now()],
       ] as const) {
         const sample = await parts.database.query<{ pending: number; lag: number | null }>(
-          `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS lag FROM ${table}`,
+          `SELECT count(*)::int AS pending, extract(epoch FROM $1::timestamptz - min(created_at))::float8 AS lag FROM ${table}`,
+          [now],
         );
         const row = sample.rows[0];
         parts.metrics.setOutbox(name, row?.pending ?? 0, row?.lag ?? 0);

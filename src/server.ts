@@ -5,6 +5,10 @@ import { buildApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { EventLog } from './events/events.ts';
+import { verifyLedger } from './ledger/index.ts';
+import { PspWebhooks } from './payments/psp-webhooks.ts';
+import { checkReadiness } from './storage/readiness.ts';
 
 export { openServices } from './runtime.ts';
 
@@ -38,6 +42,16 @@ export async function startServer(
       routing: runtime.routing,
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
+      testClocks: runtime.testClocks,
+      events: new EventLog(runtime.database),
+      pspWebhooks: new PspWebhooks({
+        database: runtime.database,
+        payments: runtime.payments,
+        logger,
+      }),
+      verifyLedger: () => verifyLedger(runtime.database),
+      readiness: () => checkReadiness(runtime.database),
+      testMode: runtime.testMode,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -19,6 +19,7 @@ import {
   type Route,
   type SimRequest,
   type SimResponse,
+  type SimPspModule,
 } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { rawMemberText } from '../json.ts';
@@ -393,3 +394,5 @@ const PAYTM_WEBHOOKS: WebhookFormat<PaytmPaymentDetails, PaytmRefundDetails> = {
     };
   },
 };
+
+export const paytmSim: SimPspModule = { psp: 'paytm', create: createPaytmApi };

@@ -20,6 +20,7 @@ import {
   type Route,
   type SimRequest,
   type SimResponse,
+  type SimPspModule,
   type StringMap,
 } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
@@ -632,3 +633,5 @@ const RAZORPAY_WEBHOOKS: WebhookFormat<RazorpayPaymentDetails, RazorpayRefundDet
     };
   },
 };
+
+export const razorpaySim: SimPspModule = { psp: 'razorpay', create: createRazorpayApi };

@@ -20,6 +20,7 @@ import {
   type Route,
   type SimRequest,
   type SimResponse,
+  type SimPspModule,
   type StringMap,
 } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
@@ -767,3 +768,5 @@ const STRIPE_WEBHOOKS: WebhookFormat<StripePaymentDetails, StripeRefundDetails> 
     };
   },
 };
+
+export const stripeSim: SimPspModule = { psp: 'stripe', create: createStripeApi };

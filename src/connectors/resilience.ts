@@ -33,6 +33,7 @@ import {
   retry,
 } from 'cockatiel';
 import type { BulkheadPolicy, CircuitBreakerPolicy, GeneratorFn, RetryPolicy } from 'cockatiel';
+import { DomainError } from '../errors.ts';
 import type { BreakerState, Metrics, PspOperation } from '../observability/metrics.ts';
 import type {
   AuthorizeRequest,
@@ -112,7 +113,7 @@ const MAX_ATTEMPTS_MAX = 10;
 export type UnavailableReason = 'circuit_open' | 'bulkhead_full';
 
 /** Thrown before anything is sent to the PSP: safe to fail over or to answer 503 + Retry-After. */
-export class ConnectorUnavailableError extends Error {
+export class ConnectorUnavailableError extends DomainError<'connector_unavailable'> {
   readonly reason: UnavailableReason;
   readonly connector: string;
   readonly retryAfterSeconds: number;
@@ -120,7 +121,8 @@ export class ConnectorUnavailableError extends Error {
   constructor(connector: string, reason: UnavailableReason, retryAfterSeconds: number) {
     const what =
       reason === 'circuit_open' ? 'its circuit breaker is open' : 'too many calls are in flight';
-    super(`${connector}: not called, ${what}; retry after ${retryAfterSeconds} s`);
+    const message = `${connector}: not called, ${what}; retry after ${retryAfterSeconds} s`;
+    super('connector_unavailable', 'unavailable', message);
     this.name = 'ConnectorUnavailableError';
     this.reason = reason;
     this.connector = connector;

@@ -138,3 +138,77 @@ export interface Connector {
   /** Asks the PSP for the current state of a payment (by pspReference, or by our reference). */
   sync(request: SyncRequest, context: CallContext): Promise<PaymentOutcome>;
 }
+
+// --- Webhooks from PSPs -----------------------------------------------------------------------
+// One pure parser + verifier per connector. A parser reads the raw body and headers in its PSP's
+// own format and names the event and the payment it is about WITHOUT trusting anything yet: the
+// caller uses the reference to find the merchant, hence the merchant's webhook secret, and only
+// then asks the parser to verify the signature.
+
+/** Header names in lowercase, as Node gives them. */
+export type WebhookHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** A webhook exactly as received: the body's text is what the PSP signed, so it is never re-serialized. */
+export type RawWebhook = { readonly body: string; readonly headers: WebhookHeaders };
+
+/** What a webhook claims. Unverified until `verify` says so: use it only to look up the secret. */
+export type PspWebhookEvent = {
+  /** The PSP's event id; a duplicate or a resend carries the same one. */
+  readonly eventId: string;
+  readonly type: string;
+  /** Our attempt id, as sent to the PSP as its reference (metadata, receipt, order id). */
+  readonly reference: string | undefined;
+  /** Our refund id, when the event is about a refund and carries it. */
+  readonly refundReference: string | undefined;
+  /** The PSP's own id of the payment. */
+  readonly pspPaymentId: string | undefined;
+};
+
+export type WebhookParse =
+  | { readonly ok: true; readonly event: PspWebhookEvent }
+  | { readonly ok: false; readonly reason: string };
+
+export type WebhookRefusal =
+  'signature_missing' | 'signature_mismatch' | 'timestamp_out_of_tolerance';
+export type WebhookVerification =
+  { readonly ok: true } | { readonly ok: false; readonly reason: WebhookRefusal };
+
+/** Milliseconds since the epoch; injectable so that timestamp tolerance can be tested. */
+export type Clock = () => number;
+
+export type PspWebhookParser = {
+  readonly connector: string;
+  parse(webhook: RawWebhook): WebhookParse;
+  verify(webhook: RawWebhook, secret: string, clock?: Clock): WebhookVerification;
+};
+
+// --- Soft declines ----------------------------------------------------------------------------
+
+/** Whether a failed authorization may be tried on another connector (src/routing/soft-declines.ts). */
+export type DeclineVerdict = 'retry_elsewhere' | 'final';
+
+export type DeclineMap = {
+  /** By the PSP's own code (`outcome.pspCode`), looked at first: it is finer than the normalized decline code. */
+  readonly pspCodes?: Readonly<Record<string, DeclineVerdict>>;
+  /** By Payrail's normalized decline code (`outcome.declineCode`). */
+  readonly declineCodes?: Readonly<Record<string, DeclineVerdict>>;
+  /** A failure with no decline code: the PSP refused (credentials, rate limit, request) before any issuer decided. */
+  readonly withoutDeclineCode?: DeclineVerdict;
+};
+
+// --- The module a connector folder exports ----------------------------------------------------
+
+/**
+ * Everything Payrail knows about one PSP, exported by its folder (src/connectors/<name>/index.ts)
+ * and listed once in registry.ts. Every list of connector names derives from the registry.
+ */
+export type ConnectorModule = {
+  readonly name: string;
+  readonly capabilities: CapabilityMap;
+  readonly connector: Connector;
+  readonly webhookParser: PspWebhookParser;
+  /** This PSP's own codes, looked at before the default soft-decline map; undefined: defaults only. */
+  readonly declinePolicy?: DeclineMap;
+  /** How a test-mode merchant reaches this PSP in the simulator (sim/CONTRACT.md "Test credentials"). */
+  testCredentials(simulatorUrl: string): ConnectorCredentials;
+};

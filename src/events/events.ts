@@ -1,25 +1,14 @@
 // Events: Stripe-shaped records of what changed (DESIGN §2, §4). They are written in the same
 // database transaction (or statement) as the change, together with an outbox row that the event
 // bus drains; a rolled-back change leaves neither.
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
-import { toJson, unixSeconds } from '../http/serialize.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { toJson } from '../api-objects/json.ts';
 
-export const eventTypes = [
-  'payment_intent.created',
-  'payment_intent.processing',
-  'payment_intent.amount_capturable_updated',
-  'payment_intent.succeeded',
-  'payment_intent.payment_failed',
-  'payment_intent.canceled',
-  'charge.refunded',
-  'refund.created',
-  'refund.updated',
-  'refund.failed',
-] as const;
-
-export type EventType = (typeof eventTypes)[number];
+export { eventTypes, type EventType } from '../api-objects/event-types.ts';
+import type { EventType } from '../api-objects/event-types.ts';
 
 /** The API object the event carries (already presented: snake_case, bigint amounts). */
 export type EventObject = { readonly id: string; readonly object: string } & Readonly<
@@ -70,12 +59,14 @@ export function eventParameters(
  * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
  * must hold for an event to be written, so a conditional update can write its events in the
  * same statement; it may name `e.position`, the event's position (from 1) in the parameters.
+ * `createdAt` (SQL) is the event's time from the clock (src/clock.ts); it may name `e.merchant_id`
+ * and `e.position`.
  */
-export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
+export function eventCtes(first: number, guard: string, name: string, createdAt: string): string {
   const p = (offset: number) => `$${first + offset}`;
   return `${name} AS (
-      INSERT INTO events (id, merchant_id, type, object_id, data)
-      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json
+      INSERT INTO events (id, merchant_id, type, object_id, data, created_at)
+      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, ${createdAt}
         FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
              WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
        WHERE e.id IS NOT NULL AND (${guard})
@@ -86,10 +77,17 @@ export function eventCtes(first: number, guard = 'true', name = 'ev'): string {
     )`;
 }
 
-/** Writes events (and their outbox rows) inside the caller's transaction. */
-export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
+/** Writes events (and their outbox rows) inside the caller's transaction, created at `now`. */
+export async function insertEvents(
+  tx: Queryable,
+  events: readonly NewEvent[],
+  now: Date,
+): Promise<void> {
   if (events.length === 0) return;
-  await tx.query(`WITH ${eventCtes(1)} SELECT 1`, eventParameters(events));
+  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', '$6::timestamptz')} SELECT 1`, [
+    ...eventParameters(events),
+    now,
+  ]);
 }
 
 export type EventRow = {
@@ -139,10 +137,7 @@ export async function eventsById(
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-export type EventListOptions = {
-  readonly limit: number;
-  readonly startingAfter?: string;
-  readonly endingBefore?: string;
+export type EventListOptions = PageRequest & {
   readonly types?: readonly string[];
   readonly objectId?: string;
 };
@@ -153,38 +148,49 @@ export async function listEvents(
   merchantId: string,
   options: EventListOptions,
 ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
   const patterns = options.types?.map((type) =>
     type.endsWith('.*') ? `${type.slice(0, -1)}%` : type,
   );
-  const result = await queryable.query<EventRow>(
-    `SELECT * FROM events
-      WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-        AND ($4::text[] IS NULL OR type LIKE ANY($4::text[])) AND ($5::text IS NULL OR object_id = $5)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $6`,
-    [
-      merchantId,
-      options.startingAfter ?? null,
-      options.endingBefore ?? null,
-      patterns === undefined ? null : textArrayLiteral(patterns),
-      options.objectId ?? null,
-      options.limit + 1,
-    ],
+  const { rows, hasMore } = await keysetPage<EventRow, string>(
+    queryable,
+    {
+      select: '*',
+      from: 'events',
+      scope: 'merchant_id = $1',
+      filter:
+        '($2::text[] IS NULL OR type LIKE ANY($2::text[])) AND ($3::text IS NULL OR object_id = $3)',
+      scopeParameters: [merchantId],
+      filterParameters: [
+        patterns === undefined ? null : textArrayLiteral(patterns),
+        options.objectId ?? null,
+      ],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'event',
+    },
+    options,
   );
-  const page = result.rows.slice(0, options.limit).map(eventFromRow);
-  if (ascending) page.reverse();
-  return { events: page, hasMore: result.rows.length > options.limit };
+  return { events: rows.map(eventFromRow), hasMore };
 }
 
-/** The event as the API and webhooks show it (Stripe's event object). */
-export function presentEvent(event: StoredEvent) {
-  return {
-    id: event.id,
-    object: 'event' as const,
-    api_version: '2024-06-20',
-    created: unixSeconds(event.createdAt),
-    data: event.data,
-    livemode: false,
-    type: event.type,
-  };
+/** The events API's reads: a merchant's own events, newest first. */
+export class EventLog {
+  readonly #queryable: Queryable;
+
+  constructor(queryable: Queryable) {
+    this.#queryable = queryable;
+  }
+
+  async list(
+    merchantId: string,
+    options: EventListOptions,
+  ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+    return listEvents(this.#queryable, merchantId, options);
+  }
+
+  /** The merchant's event, or undefined (another merchant's is answered the same way). */
+  async retrieve(merchantId: string, id: string): Promise<StoredEvent | undefined> {
+    return findEvent(this.#queryable, merchantId, id);
+  }
 }

@@ -1,11 +1,16 @@
 // The Fastify application: parsing, validation, auth, error mapping, OpenAPI, and the routes.
 // Route handlers stay thin: validate, call one service, present the result.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv, type Options as AjvOptions } from 'ajv';
-import addFormats from 'ajv-formats';
-import { newId } from '../merchants/keys.ts';
+import { newId } from '../ids.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
@@ -18,10 +23,14 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
+import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { formEncoded, parseForm } from './form.ts';
+import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
-import { toJson } from './serialize.ts';
+import { createValidator } from './validator.ts';
+import { toJson } from '../api-objects/json.ts';
+import { withLivemode } from '../merchants/mode.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -33,7 +42,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         title: 'Payrail API',
         version: apiVersion,
         description:
-          'Payments, a double-entry ledger and merchant webhooks. Stripe-shaped where the two overlap. Amounts are integers in minor units.',
+          'Payments, a double-entry ledger and merchant webhooks. ' +
+          'Stripe-shaped where the two overlap. Amounts are integers in minor units.',
       },
       components: {
         securitySchemes: {
@@ -65,53 +75,30 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 /**
  * Unknown fields are an error, never silently dropped. Query strings and path parameters are
  * text, so they are coerced to the schema's types; JSON bodies are not (a string is not a number).
+ * Non-finite numbers (`1e400`, `Infinity` in a query) are never numbers here (strictNumbers).
+ * Before any schema, every part is checked for what the database cannot store and for nesting
+ * deeper than any route needs (unsafe-input.ts).
  */
-/**
- * The JSON pointer of the first string holding U+0000, which PostgreSQL's text and jsonb cannot
- * store: refused at validation, for every route, rather than failing as a 500 at the database.
- */
-function pathToNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = pathToNul(item, `${path}/${key}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 function installValidation(app: FastifyInstance): void {
-  const common: AjvOptions = {
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: false,
-    strict: false,
-  };
-  const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
-  const bodyAjv = new Ajv({ ...common, coerceTypes: false });
-  for (const ajv of [textAjv, bodyAjv]) addFormats.default(ajv);
+  const textAjv = createValidator(true);
+  const bodyAjv = createValidator(false);
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const text = textAjv.compile(schema);
     // A form-encoded body is all text, like a query string: coerce it. A JSON body is not coerced.
     const json = httpPart === 'body' ? bodyAjv.compile(schema) : text;
     const validate = (data: unknown): boolean => {
-      const nul = pathToNul(data, '');
-      if (nul !== undefined) {
-        validate.errors = [
-          {
-            keyword: 'pattern',
-            instancePath: nul,
-            schemaPath: '',
-            params: {},
-            message: 'must not contain the character U+0000',
-          },
-        ];
+      const unsafe = findUnsafeInput(data);
+      if (unsafe !== undefined) {
+        validate.errors = [unsafe];
         return false;
       }
       const chosen = typeof data === 'object' && data !== null && formEncoded in data ? text : json;
       const valid = chosen(data) as boolean;
       validate.errors = chosen.errors;
-      return valid;
+      const nonFinite = valid && chosen === text ? findNonFiniteNumber(data) : undefined;
+      if (nonFinite === undefined) return valid;
+      validate.errors = [nonFinite];
+      return false;
     };
     validate.errors = undefined as typeof json.errors;
     return validate;
@@ -129,19 +116,52 @@ function installValidation(app: FastifyInstance): void {
   );
 }
 
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const response = toErrorResponse(error, request.id);
+  if (response.expected)
+    request.log.info(
+      { code: response.body.error.code, param: response.body.error.param },
+      'request refused',
+    );
+  else request.log.error({ err: error }, 'unexpected error');
+  if (response.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(response.retryAfterSeconds));
+  // The request-id header is set here too: frameworkErrors answer before the onRequest hook.
+  void reply
+    .code(response.status)
+    .header('request-id', request.id)
+    .type('application/json')
+    .send(toJson(request.livemode ? withLivemode(response.body) : response.body));
+}
+
+/**
+ * A request the HTTP parser itself refused (malformed, headers too large, too slow): no route or
+ * hook runs, so the answer is written on the socket here, in the same error shape as any other.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError('request_timeout', 'The request was not received in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ApiError('request_headers_too_large', 'The request headers are too large.')
+        : new ApiError('request_malformed', 'The request is not valid HTTP.');
+  const requestId = newId('req', 14);
+  const response = toErrorResponse(apiError, requestId);
+  const body = toJson(response.body);
+  const head = [
+    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Content-Type: application/json',
+    `Request-Id: ${requestId}`,
+    'Connection: close',
+  ].join('\r\n');
+  if (socket.writable) socket.write(`${head}\r\n\r\n${body}`);
+  socket.destroy(error);
+}
+
 function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const response = toErrorResponse(error, request.id);
-    if (response.expected)
-      request.log.info(
-        { code: response.body.error.code, param: response.body.error.param },
-        'request refused',
-      );
-    else request.log.error({ err: error }, 'unexpected error');
-    if (response.retryAfterSeconds !== undefined)
-      void reply.header('retry-after', String(response.retryAfterSeconds));
-    void reply.code(response.status).type('application/json').send(toJson(response.body));
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const response = toErrorResponse(
       new ApiError(
@@ -162,12 +182,17 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Long path parameters reach the schema, which answers with our error shape and the param name.
     routerOptions: { maxParamLength: 1000 },
+    // A path that does not decode (`%ED%A0%80`) is refused before routing: in our error shape too.
+    frameworkErrors: sendError,
+    clientErrorHandler: answerClientError,
   });
-  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation and docs.
+  // Every response goes through toJson, so bigint amounts stay exact; schemas serve validation
+  // and docs.
   app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   installValidation(app);
-  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body format here.
+  // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body
+  // format here.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('request-id', request.id);
@@ -191,6 +216,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
     registerDeadLetterRoutes(admin, context);
+    registerTestClockRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));
@@ -198,6 +224,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     merchant.addHook('preValidation', async (request) => {
       if (request.method === 'POST' && request.body === undefined) request.body = {};
     });
+    // A live key's answers say livemode: true (the presenters write false); before the
+    // idempotency hook stores the answer, so a replay says the same.
+    merchant.addHook('preSerialization', async (request, _reply, payload) =>
+      request.livemode ? withLivemode(payload) : payload,
+    );
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);

@@ -7,6 +7,8 @@ import { ApiError } from './errors.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     merchantId: string;
+    /** The mode of the key (and so of the merchant): what `livemode` says on every answer. */
+    livemode: boolean;
   }
 }
 
@@ -33,6 +35,7 @@ export function merchantAuth(merchants: Merchants) {
     const found = token.startsWith('sk_') ? await merchants.authenticate(token) : undefined;
     if (found === undefined) throw new ApiError('api_key_invalid', 'Invalid API key provided.');
     request.merchantId = found.merchantId;
+    request.livemode = found.livemode;
   };
 }
 

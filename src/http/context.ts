@@ -10,10 +10,17 @@ import type { Webhooks } from '../webhooks/index.ts';
 import type { DeadLetters } from '../events/bus/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RoutingStore } from '../routing/index.ts';
+import type { TestClocks } from '../testmode/clock-service.ts';
+import type { EventLog } from '../events/events.ts';
+import type { VerifyReport } from '../ledger/index.ts';
+import type { PspWebhooks } from '../payments/psp-webhooks.ts';
+import type { Readiness } from '../storage/readiness.ts';
+import type { TestMode } from '../testmode/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
   readonly config: Config;
+  /** For the server's owner (tests, the CLI); routes reach data only through the services. */
   readonly database: Database;
   readonly ledger: Ledger;
   readonly merchants: Merchants;
@@ -27,4 +34,21 @@ export type AppContext = {
   readonly routing: RoutingStore;
   readonly deadLetters: DeadLetters;
   readonly metrics: Metrics;
+  /** Moving test clocks; undefined (and no route) unless test clocks are enabled. */
+  readonly testClocks?: TestClocks;
+  readonly events: EventLog;
+  /** Receives PSPs' webhooks (each verified by its own signature). */
+  readonly pspWebhooks: PspWebhooks;
+  /** Recomputes the whole ledger and re-checks every invariant. */
+  verifyLedger(): Promise<VerifyReport>;
+  /** The readiness probe: the database reachable, every migration applied. */
+  readiness(): Promise<Readiness>;
+  /** Keeps live merchants off the simulated PSPs (the operator's connector settings). */
+  readonly testMode: TestMode;
 };
+
+/**
+ * What the route modules get: the services, never the database (a route validates, calls one
+ * service method and presents; reading or writing data is the services' work).
+ */
+export type RouteContext = Omit<AppContext, 'database'>;

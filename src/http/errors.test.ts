@@ -78,7 +78,8 @@ test('a refused object key names its object and quotes the key', () => {
   assert.equal(body.param, 'metadata');
   assert.equal(
     body.message,
-    `Invalid parameter metadata: the key "${'k'.repeat(50)}…" must NOT have more than 40 characters.`,
+    `Invalid parameter metadata: the key "${'k'.repeat(50)}…" ` +
+      'must NOT have more than 40 characters.',
   );
 });
 

@@ -1,14 +1,18 @@
 // The one catalogue of API error codes and the one mapping from errors to HTTP (DESIGN §4).
 // Domain code throws its own typed errors; only this file decides status codes and bodies.
-import { LedgerError, type LedgerErrorCode } from '../ledger/index.ts';
-import { MoneyError } from '../money/index.ts';
+import { DomainError, type ErrorCategory } from '../errors.ts';
+import type { LedgerErrorCode } from '../ledger/index.ts';
+import type { MoneyErrorCode } from '../money/index.ts';
 import { FormError } from './form.ts';
 import { PaymentError, type PaymentErrorCode } from '../payments/errors.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import { VaultError, type VaultErrorCode } from '../vault/index.ts';
+import type { VaultErrorCode } from '../vault/index.ts';
 import { maskCardNumbers } from '../vault/card.ts';
-import { WebhookError, type WebhookErrorCode } from '../webhooks/errors.ts';
-import { presentIntent } from './presenters.ts';
+import type { WebhookErrorCode } from '../webhooks/errors.ts';
+import type { RoutingConfigErrorCode } from '../routing/index.ts';
+import type { TestClockErrorCode } from '../testmode/clock-service.ts';
+import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
+import { presentIntent } from '../api-objects/payment-intent.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -27,6 +31,10 @@ const catalogue = {
   body_invalid: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   content_type_unsupported: { status: 415, type: 'invalid_request_error' },
+  // Refused by the HTTP parser, before any route (app.ts clientErrorHandler).
+  request_malformed: { status: 400, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  request_headers_too_large: { status: 431, type: 'invalid_request_error' },
   api_key_missing: { status: 401, type: 'authentication_error' },
   api_key_invalid: { status: 401, type: 'authentication_error' },
   admin_key_invalid: { status: 401, type: 'authentication_error' },
@@ -45,8 +53,6 @@ const catalogue = {
   amount_too_large: { status: 400, type: 'invalid_request_error' },
   amount_not_positive: { status: 400, type: 'invalid_request_error' },
   currency_mismatch: { status: 400, type: 'invalid_request_error' },
-  overflow: { status: 400, type: 'invalid_request_error' },
-  invalid_ratios: { status: 400, type: 'invalid_request_error' },
   too_few_legs: { status: 400, type: 'invalid_request_error' },
   too_many_legs: { status: 400, type: 'invalid_request_error' },
   unbalanced: { status: 400, type: 'invalid_request_error' },
@@ -72,7 +78,8 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
-  // Every connector that could take the payment is refusing calls (circuit open, bulkhead full): nothing was sent.
+  // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
+  // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
   // The card vault (Stripe answers these as card errors).
   invalid_number: { status: 402, type: 'card_error' },
@@ -88,7 +95,8 @@ const catalogue = {
   // caller learns nothing about which payments exist.
   psp_webhook_invalid: { status: 400, type: 'invalid_request_error' },
   psp_webhook_signature_invalid: { status: 400, type: 'invalid_request_error' },
-  // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP retries.
+  // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP
+  // retries.
   psp_webhook_not_processed: { status: 500, type: 'api_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -99,6 +107,36 @@ const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogu
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
+const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
+const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
+
+/** Domain codes that are not API codes, and the API code each answers with. */
+const translatedCodes: Record<TestClockErrorCode | DeadLetterErrorCode, ErrorCode> = {
+  clock_backwards: 'parameter_invalid',
+  clock_out_of_range: 'parameter_invalid',
+  merchant_live_mode: 'parameter_invalid',
+  merchant_not_found: 'resource_missing',
+  dead_letter_not_found: 'resource_missing',
+  // The consumer does not run in this process: nothing to replay with here.
+  consumer_not_registered: 'service_unavailable',
+};
+
+/** The status of every domain error: its category decides. */
+export const categoryStatus: Record<ErrorCategory, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  declined: 402,
+  unavailable: 503,
+};
+
+/** The API code a domain error answers with; undefined for a code nobody mapped (a bug: 500). */
+export function apiCode(error: DomainError): ErrorCode | undefined {
+  if (Object.hasOwn(catalogue, error.code)) return error.code as ErrorCode;
+  if (Object.hasOwn(translatedCodes, error.code))
+    return translatedCodes[error.code as keyof typeof translatedCodes];
+  return undefined;
+}
 
 /** An error meant for the API caller, raised by the HTTP layer (auth, lookups, validation). */
 export class ApiError extends Error {
@@ -150,14 +188,26 @@ type ValidationIssue = {
   propertyName?: string;
 };
 
+/**
+ * A name taken from the request, as the answer (and the log) shows it: no real param is longer
+ * than this, and echoing a 250 kB key back cost seconds of card-number masking per request.
+ */
+const paramNameShownMax = 100;
+
+function shownName(name: string): string {
+  return name.length > paramNameShownMax ? `${name.slice(0, paramNameShownMax)}…` : name;
+}
+
 /** '/legs/0/amount' → 'legs[0][amount]', the bracket notation Stripe uses for nested params. */
 function paramFromPath(instancePath: string): string {
   const parts = instancePath.split('/').filter((part) => part !== '');
-  return parts.map((part, index) => (index === 0 ? part : `[${part}]`)).join('');
+  return parts
+    .map((part, index) => (index === 0 ? shownName(part) : `[${shownName(part)}]`))
+    .join('');
 }
 
 function childParam(parent: string, child: string): string {
-  return parent === '' ? child : `${parent}[${child}]`;
+  return parent === '' ? shownName(child) : `${parent}[${shownName(child)}]`;
 }
 
 function fromValidation(issue: ValidationIssue, context: string | undefined): ApiError {
@@ -224,6 +274,11 @@ function fromFramework(error: {
         'body_invalid',
         'The request body is empty but the content type says JSON.',
       );
+    // Answered through the Fastify option frameworkErrors (app.ts): a path that does not decode.
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('url_invalid', 'The request URL has an invalid percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('url_invalid', 'A path parameter of the request URL is too long.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('body_invalid', 'The request body is not valid JSON.');
@@ -238,18 +293,12 @@ function fromFramework(error: {
   }
 }
 
-function asApiError(error: unknown): ApiError | undefined {
-  if (error instanceof ApiError) return error;
-  if (
-    error instanceof LedgerError ||
-    error instanceof MoneyError ||
-    error instanceof VaultError ||
-    error instanceof WebhookError
-  )
-    return new ApiError(error.code, error.message, error.param);
+function fromDomain(error: DomainError): ApiError | undefined {
+  const code = apiCode(error);
+  if (code === undefined) return undefined;
   if (error instanceof PaymentError)
     return new ApiError(
-      error.code,
+      code,
       error.message,
       error.param,
       error.declineCode,
@@ -259,13 +308,20 @@ function asApiError(error: unknown): ApiError | undefined {
   // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
   if (error instanceof ConnectorUnavailableError) {
     return new ApiError(
-      'connector_unavailable',
-      `The connector '${error.connector}' is refusing calls right now (${error.reason}); nothing was sent. Retry later.`,
+      code,
+      `The connector '${error.connector}' is refusing calls right now (${error.reason}); ` +
+        'nothing was sent. Retry later.',
       undefined,
       undefined,
       error.retryAfterSeconds,
     );
   }
+  return new ApiError(code, error.message, error.param);
+}
+
+function asApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DomainError) return fromDomain(error);
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return fromFramework(error as { code?: unknown; validation?: unknown; message: string });
   }
@@ -307,7 +363,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   if (error instanceof PaymentError && error.paymentIntent !== undefined)
     body.error.payment_intent = presentIntent(error.paymentIntent);
   return {
-    status: entry.status,
+    status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,
     expected: true,
     ...(apiError.retryAfterSeconds === undefined

@@ -4,7 +4,8 @@ import { FormError, formEncoded, parseForm } from './form.ts';
 
 test('bracket notation becomes nested objects and arrays', () => {
   const parsed = parseForm(
-    'amount=2000&currency=usd&metadata[order_id]=6735&card[exp_month]=12&items[0][price]=5&items[1][price]=6&tags[]=a&tags[]=b&note=a+b%26c',
+    'amount=2000&currency=usd&metadata[order_id]=6735&card[exp_month]=12' +
+      '&items[0][price]=5&items[1][price]=6&tags[]=a&tags[]=b&note=a+b%26c',
   );
   assert.deepEqual(
     { ...parsed },
@@ -52,4 +53,14 @@ test('a field given twice or holding U+0000 is refused naming the field', () => 
     (error: unknown) => error instanceof FormError && error.param === undefined,
   );
   assert.deepEqual({ ...parseForm('tags[]=a&tags[]=a') }, { tags: ['a', 'a'] });
+});
+
+test('a form nested too deep is refused naming its top-level field, whatever the depth', () => {
+  for (const depth of [6, 100_000]) {
+    assert.throws(
+      () => parseForm(`metadata${'[a]'.repeat(depth)}=1`),
+      (error: unknown) => error instanceof FormError && error.param === 'metadata',
+      String(depth),
+    );
+  }
 });

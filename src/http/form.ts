@@ -7,7 +7,10 @@ export const formEncoded = Symbol('form-encoded');
 const pairsMax = 1000;
 const depthMax = 5;
 
-/** A malformed form; `param` is set when one field is at fault (answered as parameter_invalid naming it). */
+/**
+ * A malformed form; `param` is set when one field is at fault (answered as parameter_invalid
+ * naming it).
+ */
 export class FormError extends Error {
   readonly param: string | undefined;
   constructor(message: string, param?: string) {
@@ -33,11 +36,13 @@ function pathOf(key: string): string[] {
       `The form field name '${key.slice(0, 100)}' is not valid bracket notation.`,
     );
   const rest = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
+  const name = match[1] as string;
   if (rest.length > depthMax)
     throw new FormError(
       `The form field '${key.slice(0, 100)}' is nested more than ${depthMax} levels deep.`,
+      name.slice(0, 100),
     );
-  return [match[1] as string, ...rest];
+  return [name, ...rest];
 }
 
 type Node = Record<string, unknown>;
@@ -69,7 +74,10 @@ function assign(root: Node, name: string, path: readonly string[], value: string
   }
 }
 
-/** Objects whose keys are 0..n-1 become arrays. */
+/**
+ * Objects whose keys are 0..n-1 become arrays. Recursive, but only over what pathOf let through:
+ * at most depthMax + 1 levels, whatever the body.
+ */
 function arraysOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value as Node).map(
@@ -89,7 +97,8 @@ export function parseForm(text: string): Record<string, unknown> {
     const separator = pair.indexOf('=');
     const key = decode(separator < 0 ? pair : pair.slice(0, separator));
     const value = separator < 0 ? '' : decode(pair.slice(separator + 1));
-    // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500 there.
+    // PostgreSQL cannot store U+0000 in text or jsonb; refused here rather than failing as a 500
+    // there.
     if (key.includes('\u0000'))
       throw new FormError('A form field name contains the character U+0000.');
     if (value.includes('\u0000'))

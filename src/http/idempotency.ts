@@ -4,8 +4,9 @@
 // retry resumes at once.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeyLengthMax, type IdempotencyKeys } from '../idempotency/keys.ts';
+import type { IdempotentRequest } from '../idempotency/request.ts';
 import { ApiError } from './errors.ts';
-import { toJson } from './serialize.ts';
+import { toJson } from '../api-objects/json.ts';
 
 export type RequestIdempotency = {
   readonly key: string;
@@ -54,13 +55,15 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
     if (begin.kind === 'in_use') {
       throw new ApiError(
         'idempotency_key_in_use',
-        'There is currently another in-progress request using this Idempotency-Key; retry it later.',
+        'There is currently another in-progress request using this Idempotency-Key; ' +
+          'retry it later.',
       );
     }
     if (begin.kind === 'mismatch') {
       throw new ApiError(
         'idempotency_error',
-        'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+        'Keys for idempotent requests can only be used with the same parameters ' +
+          'they were first used with.',
         'Idempotency-Key',
       );
     }
@@ -80,4 +83,18 @@ export function installIdempotency(app: FastifyInstance, keys: IdempotencyKeys):
       );
     return payload;
   });
+}
+
+/** The request's idempotency as the services take it: resumed or not, and how to bind. */
+export function idempotentRequest(
+  request: FastifyRequest,
+  keys: IdempotencyKeys,
+): IdempotentRequest {
+  const idempotency = request.idempotency;
+  if (idempotency === undefined) return {};
+  return {
+    resumed: idempotency.resumed,
+    resourceId: idempotency.resourceId,
+    bind: (tx, id) => keys.bindResource(tx, request.merchantId, idempotency.key, id),
+  };
 }

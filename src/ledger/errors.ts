@@ -1,5 +1,7 @@
 // Expected ledger failures are values of this type (returned per transfer by a batch, thrown by
 // single calls). `param` names the offending field the way the API spells it.
+import { DomainError, type ErrorCategory } from '../errors.ts';
+
 export type LedgerErrorCode =
   | 'invalid_request'
   | 'invalid_id'
@@ -22,13 +24,22 @@ export type LedgerErrorCode =
   | 'post_exceeds_pending'
   | 'batch_too_large';
 
-export class LedgerError extends Error {
-  readonly code: LedgerErrorCode;
-  readonly param: string | undefined;
+// A conflict is a refusal that depends on what is stored (an id taken, a hold already resolved).
+const conflicts: ReadonlySet<LedgerErrorCode> = new Set<LedgerErrorCode>([
+  'account_conflict',
+  'id_conflict',
+  'pending_already_resolved',
+  'hold_expired',
+  'hold_not_expired',
+]);
+
+export function ledgerErrorCategory(code: LedgerErrorCode): ErrorCategory {
+  return conflicts.has(code) ? 'conflict' : 'invalid';
+}
+
+export class LedgerError extends DomainError<LedgerErrorCode> {
   constructor(code: LedgerErrorCode, message: string, param?: string) {
-    super(message);
+    super(code, ledgerErrorCategory(code), message, param);
     this.name = 'LedgerError';
-    this.code = code;
-    this.param = param;
   }
 }

@@ -1,7 +1,9 @@
 // The ledger service: accounts, single and batched transfers, holds, expiry and reads.
 // Domain code: it speaks SQL through the storage interface and knows nothing of HTTP.
+import { systemClock, type Clock } from '../clock.ts';
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { balanceOf } from './balances.ts';
 import { canonicalRequest, firstDifference, type CanonicalRequest } from './canonical.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
@@ -96,16 +98,22 @@ function compareWithStored(
   );
 }
 
-export type LedgerOptions = { readonly groupCommit?: BatcherLimits };
+export type LedgerOptions = {
+  readonly groupCommit?: BatcherLimits;
+  /** Business time (holds' expiry, entries' times); real time when not given. */
+  readonly clock?: Clock;
+};
 
 const defaultGroupCommit: BatcherLimits = { batchSizeMax: 1000, batchesInFlightMax: 2 };
 
 export class Ledger {
   readonly #database: Database;
   readonly #batcher: GroupCommit<TransferRequest, TransferResult>;
+  readonly #clock: Clock;
 
   constructor(database: Database, options: LedgerOptions = {}) {
     this.#database = database;
+    this.#clock = options.clock ?? systemClock;
     this.#batcher = new GroupCommit(
       (requests) => this.transferBatch(requests),
       options.groupCommit ?? defaultGroupCommit,
@@ -173,22 +181,25 @@ export class Ledger {
     return (await this.#readAccounts(this.#database, [id])).get(id);
   }
 
-  async listAccounts(options: {
-    owner?: string;
-    limit: number;
-    startingAfter?: string;
-  }): Promise<{ accounts: Account[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
-    const result = await this.#database.query<AccountRow>(
-      `SELECT ${accountColumns} FROM ledger_accounts
-        WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR id > $2)
-        ORDER BY id LIMIT $3`,
-      [options.owner ?? null, options.startingAfter ?? null, limit + 1],
+  /** In id order; with `owner`, only that owner's accounts (a cursor must be one of them). */
+  async listAccounts(
+    options: PageRequest & { readonly owner?: string },
+  ): Promise<{ accounts: Account[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<AccountRow, string>(
+      this.#database,
+      {
+        select: accountColumns,
+        from: 'ledger_accounts',
+        scope: '$1::text IS NULL OR owner = $1',
+        scopeParameters: [options.owner ?? null],
+        key: 'id',
+        keyType: 'text',
+        order: 'oldest_first',
+        noun: 'ledger account',
+      },
+      { ...options, limit: Math.min(options.limit, ledgerLimits.pageSizeMax) },
     );
-    return {
-      accounts: result.rows.slice(0, limit).map(accountFromRow),
-      hasMore: result.rows.length > limit,
-    };
+    return { accounts: rows.map(accountFromRow), hasMore };
   }
 
   async #readAccounts(queryable: Queryable, ids: readonly string[]): Promise<Map<string, Account>> {
@@ -225,7 +236,7 @@ export class Ledger {
     options?: TransferOptions,
   ): Promise<TransferResult[]> {
     checkBatchSize(requests);
-    const now = options?.now ?? new Date();
+    const now = options?.now ?? this.#clock.now();
     const problems = requests.map((request) => validateTransfer(request));
     return this.#database.transaction((tx) => this.#applyBatch(tx, requests, problems, now), {
       // Two writers inserting the same new id: the loser runs again and finds the stored transfer.
@@ -250,7 +261,7 @@ export class Ledger {
       tx,
       requests,
       requests.map((request) => validateTransfer(request)),
-      options?.now ?? new Date(),
+      options?.now ?? this.#clock.now(),
     );
   }
 
@@ -287,6 +298,7 @@ export class Ledger {
       entries,
       holds: [...holds.values()].filter((hold) => hold.changed),
       accounts: [...accounts.values()].filter((account) => account.touched),
+      aheadMs: this.#clock.systemAheadMs(),
     });
     const existingLegs = await this.#legsOf(
       tx,
@@ -434,7 +446,7 @@ export class Ledger {
 
   /** Voids every hold whose expiry has passed (at most `limit` per call). */
   async expireHolds(options?: { now?: Date; limit?: number }): Promise<TransferResult[]> {
-    const now = options?.now ?? new Date();
+    const now = options?.now ?? this.#clock.now();
     const limit = Math.min(options?.limit ?? 1000, ledgerLimits.transfersPerBatchMax);
     const due = await this.#database.query<{ transaction_id: string }>(
       `SELECT transaction_id FROM ledger_holds WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
@@ -499,19 +511,23 @@ export class Ledger {
   /** Entries of one account, newest first, paged by account sequence. */
   async listEntries(
     accountId: string,
-    options: { limit: number; startingAfter?: bigint; endingBefore?: bigint },
+    options: PageRequest<bigint>,
   ): Promise<{ entries: Entry[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, options.limit), ledgerLimits.pageSizeMax);
-    const ascending = options.endingBefore !== undefined;
-    const result = await this.#database.query<EntryRow>(
-      `SELECT ${entryColumns} FROM ledger_entries
-        WHERE account_id = $1 AND ($2::bigint IS NULL OR account_sequence < $2) AND ($3::bigint IS NULL OR account_sequence > $3)
-        ORDER BY account_sequence ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-      [accountId, options.startingAfter ?? null, options.endingBefore ?? null, limit + 1],
+    const { rows, hasMore } = await keysetPage<EntryRow, bigint>(
+      this.#database,
+      {
+        select: entryColumns,
+        from: 'ledger_entries',
+        scope: 'account_id = $1',
+        scopeParameters: [accountId],
+        key: 'account_sequence',
+        keyType: 'bigint',
+        order: 'newest_first',
+        noun: 'ledger entry',
+      },
+      { ...options, limit: Math.min(options.limit, ledgerLimits.pageSizeMax) },
     );
-    const page = result.rows.slice(0, limit).map(entryFromRow);
-    if (ascending) page.reverse();
-    return { entries: page, hasMore: result.rows.length > limit };
+    return { entries: rows.map(entryFromRow), hasMore };
   }
 }
 

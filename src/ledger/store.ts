@@ -101,15 +101,16 @@ export type NewTransaction = {
 
 const writeBatchSql = `
 WITH new_transactions AS (
-  INSERT INTO ledger_transactions (id, kind, pending_id, request, description, metadata, expires_at)
-  SELECT id, kind, pending_id, request, description, metadata, expires_at
+  INSERT INTO ledger_transactions (id, kind, pending_id, request, description, metadata, expires_at, created_at)
+  SELECT id, kind, pending_id, request, description, metadata, expires_at, clock_timestamp() + $29 * interval '1 millisecond'
     FROM jsonb_to_recordset($1::jsonb)
          AS t(id text, kind text, pending_id text, request jsonb, description text, metadata jsonb, expires_at timestamptz)
   RETURNING id, created_at
 ), new_entries AS (
   INSERT INTO ledger_entries (transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence,
-                              posted_debits_after, posted_credits_after, pending_debits_after, pending_credits_after, hash)
-  SELECT transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, decode(hash, 'hex')
+                              posted_debits_after, posted_credits_after, pending_debits_after, pending_credits_after, hash, created_at)
+  SELECT transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, decode(hash, 'hex'),
+         clock_timestamp() + $29 * interval '1 millisecond'
     FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
                 $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
          AS e(transaction_id, leg, account_id, currency, layer, direction, amount, account_sequence, pd, pc, pnd, pnc, hash)
@@ -192,7 +193,11 @@ function accountParameters(accounts: readonly AccountState[]): unknown[] {
   ];
 }
 
-/** Writes a whole batch with one statement; returns each new transaction's creation time. */
+/**
+ * Writes a whole batch with one statement; returns each new transaction's creation time. Times are
+ * the database's clock_timestamp() (so they keep the order of account sequences across concurrent
+ * batches) moved by `aheadMs`, how far the clock (src/clock.ts) runs ahead of real time.
+ */
 export async function writeBatch(
   tx: Queryable,
   batch: {
@@ -200,6 +205,7 @@ export async function writeBatch(
     entries: readonly PlannedEntry[];
     holds: readonly HoldState[];
     accounts: readonly AccountState[];
+    aheadMs: number;
   },
 ): Promise<Map<string, Date>> {
   if (batch.transactions.length === 0) return new Map();
@@ -208,6 +214,7 @@ export async function writeBatch(
     ...entryParameters(batch.entries),
     ...holdParameters(batch.holds),
     ...accountParameters(batch.accounts),
+    batch.aheadMs,
   ]);
   return new Map(result.rows.map((row) => [row.id, row.created_at]));
 }

@@ -1,35 +1,7 @@
 // Secrets are 256 random bits, shown once; only their SHA-256 is stored. A fast hash is the
 // right tool here: with that much entropy there is no dictionary to slow down.
 import crypto from 'node:crypto';
-
-const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-// Random bytes are drawn from the CSPRNG 4 KiB at a time and each is used once: a payment makes
-// several ids, and one randomBytes call per id was a measurable share of its CPU.
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-
-function randomByte(): number {
-  if (poolOffset === pool.length) {
-    crypto.randomFillSync(pool);
-    poolOffset = 0;
-  }
-  return pool[poolOffset++] as number;
-}
-
-/** Unbiased base62 from random bytes (rejection sampling). */
-export function randomBase62(length: number): string {
-  let output = '';
-  while (output.length < length) {
-    const byte = randomByte();
-    if (byte < 248) output += alphabet[byte % 62];
-  }
-  return output;
-}
-
-export function newId(prefix: string, length = 16): string {
-  return `${prefix}_${randomBase62(length)}`;
-}
+import { randomBase62 } from '../ids.ts';
 
 export function newSecret(prefix: string): string {
   return `${prefix}${randomBase62(43)}`;
@@ -43,30 +15,4 @@ export function hashSecret(secret: string): string {
 export function secretHint(secret: string): string {
   const prefixEnd = secret.lastIndexOf('_') + 1;
   return `${secret.slice(0, prefixEnd)}…${secret.slice(-4)}`;
-}
-
-// ASCII order, so that ids compare like their creation times.
-const sortableAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-function sortable(value: number, length: number): string {
-  let text = '';
-  let rest = Math.floor(value);
-  for (let index = 0; index < length; index++) {
-    text = sortableAlphabet[rest % 62] + text;
-    rest = Math.floor(rest / 62);
-  }
-  return text;
-}
-
-const sequenceLimit = 62 ** 4;
-let sequence = 0;
-
-/**
- * `prefix_` + 8 characters of milliseconds + 4 of a per-process sequence + 10 random characters:
- * ids sort by creation time, and ids made by one process in the same millisecond (the events of
- * one change, say) sort in the order they were made.
- */
-export function newSortableId(prefix: string, now: number = Date.now()): string {
-  sequence = (sequence + 1) % sequenceLimit;
-  return `${prefix}_${sortable(now, 8)}${sortable(sequence, 4)}${randomBase62(10)}`;
 }

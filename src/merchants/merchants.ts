@@ -1,12 +1,17 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
 import type { Database, Queryable } from '../storage/database.ts';
-import { hashSecret, newId, newSecret, secretHint } from './keys.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { newId } from '../ids.ts';
+import { hashSecret, newSecret, secretHint } from './keys.ts';
+import { modeOfSecretKey, secretKeyPrefix } from './mode.ts';
 
 export type Merchant = {
   readonly id: string;
   readonly name: string;
   readonly email: string | null;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Live or test, for the merchant's whole life (docs/decisions.md); its keys have the same mode. */
+  readonly livemode: boolean;
   readonly createdAt: Date;
 };
 
@@ -14,15 +19,29 @@ export type MerchantInput = {
   readonly name: string;
   readonly email?: string;
   readonly metadata?: Record<string, string>;
+  /** Default false: a test merchant. */
+  readonly livemode?: boolean;
 };
+
+/**
+ * Runs inside the transaction that creates a merchant (its connectors, prices …), so a merchant
+ * is whole or absent.
+ */
+export type MerchantSetUp = (tx: Queryable, merchant: Merchant) => Promise<void>;
+
+/** The authenticated side of a secret key. */
+export type KeyOwner = { readonly merchantId: string; readonly livemode: boolean };
 
 type MerchantRow = {
   id: string;
   name: string;
   email: string | null;
   metadata: Record<string, string>;
+  livemode: boolean;
   created_at: Date;
 };
+
+const merchantColumns = 'id, name, email, metadata, livemode, created_at';
 
 function merchantFromRow(row: MerchantRow): Merchant {
   return {
@@ -30,16 +49,20 @@ function merchantFromRow(row: MerchantRow): Merchant {
     name: row.name,
     email: row.email,
     metadata: row.metadata,
+    livemode: row.livemode,
     createdAt: row.created_at,
   };
 }
 
-/** A new test-mode secret key for the merchant; only its hash is stored, the key is returned once. */
-async function insertKey(tx: Queryable, merchantId: string): Promise<string> {
-  const secretKey = newSecret('sk_test_');
+/** A new secret key of the merchant's mode; only its hash is stored, the key is returned once. */
+async function insertKey(
+  tx: Queryable,
+  merchant: { id: string; livemode: boolean },
+): Promise<string> {
+  const secretKey = newSecret(secretKeyPrefix(merchant.livemode));
   await tx.query(
-    'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)',
-    [newId('key'), merchantId, hashSecret(secretKey), secretHint(secretKey)],
+    'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint, livemode) VALUES ($1, $2, $3, $4, $5)',
+    [newId('key'), merchant.id, hashSecret(secretKey), secretHint(secretKey), merchant.livemode],
   );
   return secretKey;
 }
@@ -56,55 +79,76 @@ async function insertGeneratedAdminKey(tx: Queryable): Promise<string> {
 
 const authCacheTtlMs = 5_000;
 const authCacheEntriesMax = 10_000;
+const modesMax = 10_000;
 
 export class Merchants {
   readonly #database: Database;
-  readonly #authCache = new Map<
-    string,
-    { merchant: { merchantId: string; livemode: boolean }; at: number }
-  >();
+  readonly #setUp: MerchantSetUp | undefined;
+  readonly #authCache = new Map<string, { merchant: KeyOwner; at: number }>();
+  // A merchant's mode never changes, so it is remembered without a lifetime.
+  readonly #modes = new Map<string, boolean>();
 
-  constructor(database: Database) {
+  /** `setUp` runs for every new merchant, in the creating transaction (see MerchantSetUp). */
+  constructor(database: Database, options: { setUp?: MerchantSetUp } = {}) {
     this.#database = database;
+    this.#setUp = options.setUp;
   }
 
-  /** Creates a merchant with one test-mode secret key; the key is returned here and never again. */
-  /** `setUp` runs inside the creating transaction (connectors, prices …), so a merchant is whole or absent. */
+  /**
+   * Creates a merchant with one secret key of its mode; the key is returned here and never
+   * again. The constructor's set-up runs first, then `setUp`, both inside the creating transaction.
+   */
   async create(
     input: MerchantInput,
     setUp?: (tx: Queryable, merchantId: string) => Promise<void>,
   ): Promise<{ merchant: Merchant; secretKey: string }> {
     return this.#database.transaction(async (tx) => {
       const inserted = await tx.query<MerchantRow>(
-        'INSERT INTO merchants (id, name, email, metadata) VALUES ($1, $2, $3, $4::jsonb) RETURNING id, name, email, metadata, created_at',
-        [newId('mch'), input.name, input.email ?? null, JSON.stringify(input.metadata ?? {})],
+        `INSERT INTO merchants (id, name, email, metadata, livemode) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING ${merchantColumns}`,
+        [
+          newId('mch'),
+          input.name,
+          input.email ?? null,
+          JSON.stringify(input.metadata ?? {}),
+          input.livemode ?? false,
+        ],
       );
-      const row = inserted.rows[0] as MerchantRow;
-      const secretKey = await insertKey(tx, row.id);
-      await setUp?.(tx, row.id);
-      return { merchant: merchantFromRow(row), secretKey };
+      const merchant = merchantFromRow(inserted.rows[0] as MerchantRow);
+      const secretKey = await insertKey(tx, merchant);
+      await this.#setUp?.(tx, merchant);
+      await setUp?.(tx, merchant.id);
+      return { merchant, secretKey };
     });
   }
 
   /** The first merchant with this metadata value, if any (finds the development demo merchant). */
   async findByMetadata(key: string, value: string): Promise<Merchant | undefined> {
     const result = await this.#database.query<MerchantRow>(
-      'SELECT id, name, email, metadata, created_at FROM merchants WHERE metadata ->> $1 = $2 ORDER BY created_at LIMIT 1',
+      `SELECT ${merchantColumns} FROM merchants WHERE metadata ->> $1 = $2 ORDER BY created_at LIMIT 1`,
       [key, value],
     );
     const row = result.rows[0];
     return row === undefined ? undefined : merchantFromRow(row);
   }
 
-  /** A new secret key for the merchant (shown once); with `revokeOthers`, earlier keys stop working. */
+  /**
+   * A new secret key of the merchant's mode (shown once); with `revokeOthers`, earlier keys stop
+   * working. The caller knows the merchant exists.
+   */
   async issueKey(merchantId: string, options: { revokeOthers: boolean }): Promise<string> {
     const secretKey = await this.#database.transaction(async (tx) => {
+      const found = await tx.query<{ livemode: boolean }>(
+        'SELECT livemode FROM merchants WHERE id = $1',
+        [merchantId],
+      );
+      const merchant = found.rows[0];
+      if (merchant === undefined) throw new Error(`no merchant ${merchantId} to issue a key for`);
       if (options.revokeOthers)
         await tx.query(
           'UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL',
           [merchantId],
         );
-      return insertKey(tx, merchantId);
+      return insertKey(tx, { id: merchantId, livemode: merchant.livemode });
     });
     // After the commit: a request in between could otherwise cache a key that is being revoked.
     if (options.revokeOthers) {
@@ -114,38 +158,61 @@ export class Merchants {
     return secretKey;
   }
 
+  /** Whether the merchant is live; undefined for no such merchant. */
+  async livemodeOf(merchantId: string): Promise<boolean | undefined> {
+    const known = this.#modes.get(merchantId);
+    if (known !== undefined) return known;
+    const result = await this.#database.query<{ livemode: boolean }>(
+      'SELECT livemode FROM merchants WHERE id = $1',
+      [merchantId],
+    );
+    const livemode = result.rows[0]?.livemode;
+    if (livemode !== undefined) this.#rememberMode(merchantId, livemode);
+    return livemode;
+  }
+
+  #rememberMode(merchantId: string, livemode: boolean): void {
+    if (this.#modes.size >= modesMax) this.#modes.clear();
+    this.#modes.set(merchantId, livemode);
+  }
+
   async get(id: string): Promise<Merchant | undefined> {
     const result = await this.#database.query<MerchantRow>(
-      'SELECT id, name, email, metadata, created_at FROM merchants WHERE id = $1',
+      `SELECT ${merchantColumns} FROM merchants WHERE id = $1`,
       [id],
     );
     const row = result.rows[0];
     return row === undefined ? undefined : merchantFromRow(row);
   }
 
-  async list(options: {
-    limit: number;
-    startingAfter?: string;
-  }): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
-    const result = await this.#database.query<MerchantRow>(
-      'SELECT id, name, email, metadata, created_at FROM merchants WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2',
-      [options.startingAfter ?? null, options.limit + 1],
+  /** In id order (oldest first). */
+  async list(options: PageRequest): Promise<{ merchants: Merchant[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<MerchantRow, string>(
+      this.#database,
+      {
+        select: merchantColumns,
+        from: 'merchants',
+        scope: 'true',
+        scopeParameters: [],
+        key: 'id',
+        keyType: 'text',
+        order: 'oldest_first',
+        noun: 'merchant',
+      },
+      options,
     );
-    return {
-      merchants: result.rows.slice(0, options.limit).map(merchantFromRow),
-      hasMore: result.rows.length > options.limit,
-    };
+    return { merchants: rows.map(merchantFromRow), hasMore };
   }
 
-  /** The merchant a secret key belongs to, or undefined for an unknown or revoked key. */
   /**
-   * The merchant a secret key belongs to, or undefined for an unknown or revoked key. A valid key
-   * is remembered for a few seconds (every request authenticates); a revocation made through this
-   * process applies at once, one made by another process within `authCacheTtlMs`.
+   * The merchant a secret key belongs to and its mode, or undefined for an unknown or revoked
+   * key, or one whose prefix names another mode than its row. A valid key is remembered for a few
+   * seconds (every request authenticates); a revocation made through this process applies at
+   * once, one made by another process within `authCacheTtlMs`.
    */
-  async authenticate(
-    secretKey: string,
-  ): Promise<{ merchantId: string; livemode: boolean } | undefined> {
+  async authenticate(secretKey: string): Promise<KeyOwner | undefined> {
+    const named = modeOfSecretKey(secretKey);
+    if (named === undefined) return undefined;
     const hash = hashSecret(secretKey);
     const cached = this.#authCache.get(hash);
     if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs) return cached.merchant;
@@ -154,8 +221,9 @@ export class Merchants {
       [hash],
     );
     const row = result.rows[0];
-    if (row === undefined) return undefined;
+    if (row === undefined || row.livemode !== named.livemode) return undefined;
     const merchant = { merchantId: row.merchant_id, livemode: row.livemode };
+    this.#rememberMode(row.merchant_id, row.livemode);
     if (this.#authCache.size >= authCacheEntriesMax) this.#authCache.clear();
     this.#authCache.set(hash, { merchant, at: Date.now() });
     return merchant;

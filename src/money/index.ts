@@ -7,16 +7,9 @@ export {
 } from './currencies.ts';
 export {
   MoneyError,
-  add,
-  addMinor,
   assertPositiveAmount,
   formatDecimal,
-  money,
-  multiplyMinor,
   parseDecimal,
   percentageOf,
-  subtract,
-  subtractMinor,
 } from './money.ts';
-export type { Money, MoneyErrorCode, Rounding } from './money.ts';
-export { allocate, allocateEvenly } from './allocate.ts';
+export type { MoneyErrorCode, Rounding } from './money.ts';

@@ -6,17 +6,7 @@ import { MoneyError } from './errors.ts';
 export { MoneyError } from './errors.ts';
 export type { MoneyErrorCode } from './errors.ts';
 
-export type Money = { readonly amount: bigint; readonly currency: string };
-
 export type Rounding = 'half_up' | 'down';
-
-export function money(amount: bigint, currency: string): Money {
-  if (typeof amount !== 'bigint') {
-    throw new MoneyError('invalid_amount', 'amount must be a bigint of minor units');
-  }
-  assertWithinMax(amount, currency, 'amount_too_large');
-  return Object.freeze({ amount, currency });
-}
 
 // Optional minus, whole digits, optional fraction with at least one digit. No '+', exponent,
 // whitespace, grouping separators, or bare '1.' / '.5': inputs are canonical or rejected.
@@ -52,7 +42,7 @@ export function parseDecimal(text: string, currency: string): bigint {
   }
   const magnitude = BigInt(significantWhole + fraction.padEnd(exponent, '0'));
   const amount = sign === '-' ? -magnitude : magnitude;
-  assertWithinMax(amount, currency, 'amount_too_large');
+  assertWithinMax(amount, currency);
   return amount;
 }
 
@@ -64,28 +54,6 @@ export function formatDecimal(amount: bigint, currency: string): string {
   if (exponent === 0) return sign + digits;
   const padded = digits.padStart(exponent + 1, '0');
   return `${sign}${padded.slice(0, -exponent)}.${padded.slice(-exponent)}`;
-}
-
-export function addMinor(a: bigint, b: bigint, currency: string): bigint {
-  return checked(a + b, currency);
-}
-
-export function subtractMinor(a: bigint, b: bigint, currency: string): bigint {
-  return checked(a - b, currency);
-}
-
-export function multiplyMinor(amount: bigint, factor: bigint, currency: string): bigint {
-  return checked(amount * factor, currency);
-}
-
-export function add(a: Money, b: Money): Money {
-  assertSameCurrency(a, b);
-  return money(addMinor(a.amount, b.amount, a.currency), a.currency);
-}
-
-export function subtract(a: Money, b: Money): Money {
-  assertSameCurrency(a, b);
-  return money(subtractMinor(a.amount, b.amount, a.currency), a.currency);
 }
 
 // Digits only (with an optional minus, so '-5' reports "not positive" rather than "not an integer").
@@ -157,28 +125,13 @@ function divideRounded(numerator: bigint, denominator: bigint, rounding: Roundin
   return quotient + awayFromZero;
 }
 
-function checked(result: bigint, currency: string): bigint {
-  assertWithinMax(result, currency, 'overflow');
-  return result;
-}
-
-function assertWithinMax(
-  amount: bigint,
-  currency: string,
-  code: 'amount_too_large' | 'overflow',
-): void {
+function assertWithinMax(amount: bigint, currency: string): void {
   const max = maxAmountMinor(currency);
   if (absolute(amount) > max) {
     throw new MoneyError(
-      code,
+      'amount_too_large',
       `amount ${amount} exceeds the maximum of ${max} minor units for ${currency}`,
     );
-  }
-}
-
-function assertSameCurrency(a: Money, b: Money): void {
-  if (a.currency !== b.currency) {
-    throw new MoneyError('currency_mismatch', `cannot combine ${a.currency} with ${b.currency}`);
   }
 }
 

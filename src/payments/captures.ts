@@ -4,7 +4,7 @@
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { writeIntentEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -118,9 +118,12 @@ export class Captures {
         );
       }
       return {
-        intent: await startOperation.run(tx, id, {
-          pendingOperation: { kind: 'capture', amount },
-        }),
+        intent: await startOperation.run(
+          tx,
+          id,
+          { pendingOperation: { kind: 'capture', amount } },
+          merchantNow(this.#dependencies, merchantId),
+        ),
         amount,
       };
     });
@@ -145,21 +148,25 @@ export class Captures {
         );
       }
       const next = moveIntent(id, intent.status, 'cancel');
+      const now = merchantNow(this.#dependencies, merchantId);
       if (next === 'canceled') {
-        await cancelAtOnce.run(tx, id, {
-          status: next,
-          cancellationReason: reason ?? null,
-          canceledAt: new Date(),
-        });
-        await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled');
+        await cancelAtOnce.run(
+          tx,
+          id,
+          { status: next, cancellationReason: reason ?? null, canceledAt: now },
+          now,
+        );
+        await writeIntentEvent(tx, merchantId, id, 'payment_intent.canceled', now);
         return 'done';
       }
       const attempt = authorizedAttempt(await attemptsOf(tx, [id]), id);
       if (connectorNamed(this.#dependencies, attempt.connector).capabilities.void) {
-        await startVoid.run(tx, id, {
-          pendingOperation: { kind: 'cancel' },
-          cancellationReason: reason ?? null,
-        });
+        await startVoid.run(
+          tx,
+          id,
+          { pendingOperation: { kind: 'cancel' }, cancellationReason: reason ?? null },
+          now,
+        );
         return 'void';
       }
       // This PSP cannot void: it releases an authorization that is never captured by itself.
@@ -211,7 +218,7 @@ export class Captures {
         timeoutMs: dependencies.pspTimeoutMs,
       },
     );
-    crashPoint(dependencies, 'after_psp_capture');
+    dependencies.faults?.reach('after_psp_capture');
     const price = await dependencies.settings.price(merchantId, attempt.currency);
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
@@ -220,13 +227,24 @@ export class Captures {
       if (outcome.status === 'captured')
         await this.#recordCapture(tx, current, locked, amount, outcome, price);
       else if (outcome.status === 'failed') {
-        await endOperation.run(tx, intent.id, {
-          pendingOperation: null,
-          status: moveIntent(intent.id, current.status, 'capture_failed'),
-        });
+        await endOperation.run(
+          tx,
+          intent.id,
+          {
+            pendingOperation: null,
+            status: moveIntent(intent.id, current.status, 'capture_failed'),
+          },
+          merchantNow(this.#dependencies, merchantId),
+        );
       } else {
         const next = moveIntent(intent.id, current.status, 'capture_unknown');
-        if (next !== current.status) await moveStatus.run(tx, intent.id, { status: next });
+        if (next !== current.status)
+          await moveStatus.run(
+            tx,
+            intent.id,
+            { status: next },
+            merchantNow(this.#dependencies, merchantId),
+          );
       }
     });
     if (outcome.status === 'failed') {
@@ -247,17 +265,28 @@ export class Captures {
     outcome: PaymentOutcome,
     price: Price,
   ): Promise<void> {
-    await recordCapturedAttempt.run(tx, attempt.id, {
-      status: moveAttempt(attempt.id, attempt.status, 'captured'),
-      amountCaptured: amount,
-      pspCode: outcome.pspCode ?? null,
-    });
-    await recordCapturedIntent.run(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'capture_succeeded'),
-      amountReceived: amount,
-      amountCapturable: 0n,
-      pendingOperation: null,
-    });
+    const now = merchantNow(this.#dependencies, intent.merchantId);
+    await recordCapturedAttempt.run(
+      tx,
+      attempt.id,
+      {
+        status: moveAttempt(attempt.id, attempt.status, 'captured'),
+        amountCaptured: amount,
+        pspCode: outcome.pspCode ?? null,
+      },
+      now,
+    );
+    await recordCapturedIntent.run(
+      tx,
+      intent.id,
+      {
+        status: moveIntent(intent.id, intent.status, 'capture_succeeded'),
+        amountReceived: amount,
+        amountCapturable: 0n,
+        pendingOperation: null,
+      },
+      now,
+    );
     const movement = {
       merchantId: intent.merchantId,
       connector: attempt.connector,
@@ -268,7 +297,13 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.succeeded',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -294,13 +329,21 @@ export class Captures {
       if (outcome.status === 'voided')
         await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
       else if (outcome.status === 'failed')
-        await endOperation.run(tx, id, {
-          pendingOperation: null,
-          status: moveIntent(id, current.status, 'void_failed'),
-        });
+        await endOperation.run(
+          tx,
+          id,
+          { pendingOperation: null, status: moveIntent(id, current.status, 'void_failed') },
+          merchantNow(this.#dependencies, merchantId),
+        );
       else {
         const next = moveIntent(id, current.status, 'void_unknown');
-        if (next !== current.status) await moveStatus.run(tx, id, { status: next });
+        if (next !== current.status)
+          await moveStatus.run(
+            tx,
+            id,
+            { status: next },
+            merchantNow(this.#dependencies, merchantId),
+          );
       }
     });
     if (outcome.status === 'failed') {
@@ -320,24 +363,41 @@ export class Captures {
     outcome: PaymentOutcome,
     reason: string | null,
   ): Promise<void> {
-    await recordVoidedAttempt.run(tx, attempt.id, {
-      status: moveAttempt(attempt.id, attempt.status, 'voided'),
-      pspCode: outcome.pspCode ?? null,
-    });
-    await recordVoidedIntent.run(tx, intent.id, {
-      status: moveIntent(intent.id, intent.status, 'void_succeeded'),
-      amountCapturable: 0n,
-      pendingOperation: null,
-      cancellationReason: reason,
-      canceledAt: new Date(),
-    });
+    const now = merchantNow(this.#dependencies, intent.merchantId);
+    await recordVoidedAttempt.run(
+      tx,
+      attempt.id,
+      {
+        status: moveAttempt(attempt.id, attempt.status, 'voided'),
+        pspCode: outcome.pspCode ?? null,
+      },
+      now,
+    );
+    await recordVoidedIntent.run(
+      tx,
+      intent.id,
+      {
+        status: moveIntent(intent.id, intent.status, 'void_succeeded'),
+        amountCapturable: 0n,
+        pendingOperation: null,
+        cancellationReason: reason,
+        canceledAt: now,
+      },
+      now,
+    );
     const movement = {
       merchantId: intent.merchantId,
       connector: attempt.connector,
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
-    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled');
+    await writeIntentEvent(
+      tx,
+      intent.merchantId,
+      intent.id,
+      'payment_intent.canceled',
+      merchantNow(this.#dependencies, intent.merchantId),
+    );
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

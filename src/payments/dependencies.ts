@@ -1,10 +1,11 @@
-import type { FaultPoint } from '../config.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { DeclinePolicy, RoutingConfig, SuccessRateTracker } from '../routing/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
+import type { FaultInjector } from '../fault-points.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
@@ -26,13 +27,21 @@ export type PaymentsDependencies = {
   readonly pspTimeoutMs: number;
   /** An authorization the PSP has never heard of this long after it was sent is failed by sync. */
   readonly neverSeenAfterMs: number;
-  readonly faultPoint: FaultPoint | undefined;
+  /** Crash points for the crash tests (src/testmode/faults.ts); without it, none. */
+  readonly faults?: FaultInjector;
   readonly logger: Logger;
   /** Told after a commit that wrote events, so the event bus delivers them without waiting for its poll. */
   readonly events?: { notify(): void };
   /** Routing rules and what routing learns; without it, the capable connectors are tried by priority. */
   readonly routing?: PaymentRouting;
+  /** Business time (src/clock.ts); real time when not given. */
+  readonly clock?: Clock;
 };
+
+/** The time for a merchant's payment objects, from the injected clock. */
+export function merchantNow(dependencies: PaymentsDependencies, merchantId: string): Date {
+  return (dependencies.clock ?? systemClock).now(merchantId);
+}
 
 export type PaymentRouting = {
   readonly store: { get(merchantId: string): Promise<{ readonly config: RoutingConfig }> };
@@ -42,11 +51,6 @@ export type PaymentRouting = {
   readonly random: () => number;
   readonly declinePolicy?: DeclinePolicy;
 };
-
-/** Tests only: dies at the named point, like a crash (SIGKILL cannot be caught or cleaned up after). */
-export function crashPoint(dependencies: PaymentsDependencies, point: FaultPoint): void {
-  if (dependencies.faultPoint === point) process.kill(process.pid, 'SIGKILL');
-}
 
 export function connectorNamed(dependencies: PaymentsDependencies, name: string): Connector {
   const connector = dependencies.connector(name);

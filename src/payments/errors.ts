@@ -1,4 +1,5 @@
 // Expected payment failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
+import { DomainError, type ErrorCategory } from '../errors.ts';
 import type { DeclineCode } from '../connectors/types.ts';
 import type { IntentWithAttempts } from './types.ts';
 
@@ -18,9 +19,24 @@ export type PaymentErrorCode =
   | 'connector_unavailable'
   | 'parameter_invalid';
 
-export class PaymentError extends Error {
-  readonly code: PaymentErrorCode;
-  readonly param: string | undefined;
+const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
+  resource_missing: 'not_found',
+  payment_intent_unexpected_state: 'invalid',
+  card_declined: 'declined',
+  expired_card: 'declined',
+  capability_not_supported: 'invalid',
+  no_connector_available: 'invalid',
+  amount_too_large: 'invalid',
+  charge_already_refunded: 'invalid',
+  capture_failed: 'declined',
+  refund_failed: 'declined',
+  cancel_failed: 'declined',
+  outcome_unknown: 'conflict',
+  connector_unavailable: 'unavailable',
+  parameter_invalid: 'invalid',
+};
+
+export class PaymentError extends DomainError<PaymentErrorCode> {
   readonly declineCode: DeclineCode | undefined;
   /** The payment intent as it stands after the failure (Stripe returns it with card errors). */
   readonly paymentIntentId: string | undefined;
@@ -39,30 +55,11 @@ export class PaymentError extends Error {
       retryAfterSeconds?: number;
     } = {},
   ) {
-    super(message);
+    super(code, paymentCategories[code], message, details.param);
     this.name = 'PaymentError';
-    this.code = code;
-    this.param = details.param;
     this.declineCode = details.declineCode;
     this.paymentIntentId = details.paymentIntentId;
     this.paymentIntent = details.paymentIntent;
     this.retryAfterSeconds = details.retryAfterSeconds;
-  }
-}
-
-/** A list cursor must name one of the merchant's objects: Stripe answers "No such …", naming the cursor. */
-export async function requireCursors(
-  cursors: { readonly startingAfter?: string; readonly endingBefore?: string },
-  noun: string,
-  exists: (id: string) => Promise<boolean>,
-): Promise<void> {
-  for (const [param, id] of [
-    ['starting_after', cursors.startingAfter],
-    ['ending_before', cursors.endingBefore],
-  ] as const) {
-    if (id !== undefined && !(await exists(id)))
-      throw new PaymentError('resource_missing', `No such ${noun}: '${id}' (given as ${param}).`, {
-        param,
-      });
   }
 }

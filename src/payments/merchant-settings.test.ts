@@ -10,10 +10,10 @@ import {
   MerchantSettings,
   sealPlaintextCredentials,
   setConnector,
-  setUpTestMerchant,
-  simulatorConnectors,
+  setDefaultPrices,
   type MerchantConnector,
 } from './merchant-settings.ts';
+import { setUpSimulatorConnectors, simulatorConnectors } from '../testmode/simulator.ts';
 
 // Only what these tables need, so unrelated migrations in progress cannot break this test.
 const beforeSealing = ['001_merchants.sql', '004_payments.sql'];
@@ -144,7 +144,7 @@ describe('MerchantSettings: credentials sealed at rest', () => {
       simulatorConnectors('http://127.0.0.1:8090'),
     );
     const rows = await storedRows(database, 'mch_NoBox001');
-    assert.equal(rows.length, 3);
+    assert.equal(rows.length, simulatorConnectors('http://127.0.0.1:8090').length);
     assert.ok(rows.every((row) => row.credentials === null && row.credentials_sealed !== null));
     assert.deepEqual(
       await connectorsOf(database, 'mch_NoBox001', box),
@@ -177,6 +177,8 @@ describe('MerchantSettings: a database written before sealing (migration 016)', 
     connector: `psp_${String(index).padStart(2, '0')}`,
     priority: 100 + index,
   }));
+  /** One row per simulated PSP of the registry (three when this test was written). */
+  const simulated = simulatorConnectors('http://127.0.0.1:8090').length;
 
   before(async () => {
     database = await openPglite('memory://');
@@ -198,7 +200,7 @@ describe('MerchantSettings: a database written before sealing (migration 016)', 
     assert.deepEqual(await settings.credentials('mch_Legacy001', 'live_psp'), live.credentials);
     assert.equal((await settings.credentials('mch_Legacy001', 'razorpay')).apiSecret, 'sim_secret');
     const rows = await storedRows(database, 'mch_Legacy001');
-    assert.equal(rows.length, 64);
+    assert.equal(rows.length, simulated + extra.length + 1);
     assert.ok(rows.every((row) => row.credentials === null && row.credentials_sealed !== null));
     for (const secret of secretsOf(live))
       assert.ok(rows.every((row) => !row.row_text.includes(secret)));
@@ -209,7 +211,7 @@ describe('MerchantSettings: a database written before sealing (migration 016)', 
   });
 
   test('the start-up sweep seals every other row, page by page, and has nothing left to do after', async () => {
-    assert.equal(await sealPlaintextCredentials(database, box), 2 * 63);
+    assert.equal(await sealPlaintextCredentials(database, box), 2 * (simulated + extra.length));
     assert.equal(await sealPlaintextCredentials(database, box), 0);
     const left = await database.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM merchant_connectors WHERE credentials IS NOT NULL OR credentials_sealed IS NULL',
@@ -231,7 +233,8 @@ describe('MerchantSettings: cache lifetime', () => {
     database = await openPglite('memory://');
     await migrate(database, migrations(withSealing));
     await addMerchants(database, [merchantId]);
-    await setUpTestMerchant(database, merchantId, 'http://127.0.0.1:8090', box);
+    await setUpSimulatorConnectors(database, merchantId, 'http://127.0.0.1:8090', box);
+    await setDefaultPrices(database, merchantId);
   });
   after(() => database.close());
 

@@ -1,5 +1,6 @@
 // Per merchant: which connectors are enabled (priority order, credentials, base URL) and the
-// price. A merchant created in test mode gets the three simulated PSPs and a default price.
+// price. Every new merchant gets the default prices; a test merchant also gets the simulated PSPs
+// (src/testmode), a live merchant only the connectors the operator sets.
 // Credentials are sealed at rest (SecretBox, bound to merchant and connector); rows written in
 // plaintext before migration 016 are sealed at start-up and on first read.
 import type { ConnectorCredentials } from '../connectors/types.ts';
@@ -14,54 +15,6 @@ export type MerchantConnector = {
   readonly priority: number;
   readonly credentials: ConnectorCredentials;
 };
-
-/**
- * The webhook signing secret of the simulator's PSP `connector` in test mode: a fixed development
- * value, the same for every test-mode merchant, because the simulator has one secret per PSP.
- * configureSimulatorWebhooks (psp-webhooks.ts) gives the simulator the same value.
- */
-export function simulatorWebhookSecret(connector: string): string {
-  return `whsec_payrail_simulator_${connector}`;
-}
-
-/** The simulator's test credentials (sim/CONTRACT.md). */
-export function simulatorConnectors(simulatorUrl: string): MerchantConnector[] {
-  return [
-    {
-      connector: 'stripe',
-      enabled: true,
-      priority: 10,
-      credentials: {
-        baseUrl: `${simulatorUrl}/stripe`,
-        apiKey: 'sk_test_sim',
-        webhookSecret: simulatorWebhookSecret('stripe'),
-      },
-    },
-    {
-      connector: 'razorpay',
-      enabled: true,
-      priority: 20,
-      credentials: {
-        baseUrl: `${simulatorUrl}/razorpay`,
-        apiKey: 'rzp_test_sim',
-        apiSecret: 'sim_secret',
-        webhookSecret: simulatorWebhookSecret('razorpay'),
-      },
-    },
-    {
-      connector: 'paytm',
-      enabled: true,
-      priority: 30,
-      credentials: {
-        baseUrl: `${simulatorUrl}/paytm`,
-        apiKey: 'SIMMID00000000000001',
-        apiSecret: 'sim_merchant_key',
-        merchantAccount: 'SIMMID00000000000001',
-        webhookSecret: simulatorWebhookSecret('paytm'),
-      },
-    },
-  ];
-}
 
 /** 2.9 % + 30 cents in usd, 2.9 % elsewhere. */
 export const defaultPrices: readonly {
@@ -134,15 +87,8 @@ export async function setPrice(
   );
 }
 
-/** Called inside the transaction that creates a test-mode merchant. */
-export async function setUpTestMerchant(
-  tx: Queryable,
-  merchantId: string,
-  simulatorUrl: string,
-  secretBox: SecretBox,
-): Promise<void> {
-  for (const setting of simulatorConnectors(simulatorUrl))
-    await setConnector(tx, merchantId, setting, secretBox);
+/** Called inside the transaction that creates a merchant, of either mode. */
+export async function setDefaultPrices(tx: Queryable, merchantId: string): Promise<void> {
   for (const price of defaultPrices) await setPrice(tx, merchantId, price.currency, price);
 }
 
@@ -355,11 +301,6 @@ export class MerchantSettings {
   async setPrice(merchantId: string, currency: string, price: Price): Promise<void> {
     await setPrice(this.#database, merchantId, currency, price);
     this.invalidate(merchantId);
-  }
-
-  /** setUpTestMerchant with this process's secret box, for the transaction that creates the merchant. */
-  async setUpTestMerchant(tx: Queryable, merchantId: string, simulatorUrl: string): Promise<void> {
-    await setUpTestMerchant(tx, merchantId, simulatorUrl, this.#secretBox);
   }
 
   /** Seals every plaintext row (at start-up); returns how many. */

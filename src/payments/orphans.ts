@@ -5,7 +5,7 @@
 // recorder (record.ts) decides under the intent's lock which outcomes are orphans' and hands
 // them here: also a late answer for an attempt no longer live, or one Payrail had failed.
 import type { PaymentOutcome } from '../connectors/types.ts';
-import { connectorNamed, type PaymentsDependencies } from './dependencies.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { orphanCaptureAndRefund } from './postings.ts';
 import {
@@ -169,7 +169,12 @@ export class Orphans {
       path.reduce((from, to) => moveAttempt(locked.id, from, to), locked.status);
       const { synced, ...fields } = change;
       const statement = synced === true ? updateSyncedAttemptOutcome : updateAttemptOutcome;
-      await statement.run(tx, locked.id, { ...attemptOutcomeOf(locked), ...fields });
+      await statement.run(
+        tx,
+        locked.id,
+        { ...attemptOutcomeOf(locked), ...fields },
+        merchantNow(this.#dependencies, merchantId),
+      );
       if (capturedAndRefunded !== undefined) {
         const movement = { merchantId, connector: locked.connector, currency: locked.currency };
         await this.#ledger.post(

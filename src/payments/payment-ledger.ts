@@ -5,6 +5,7 @@
 // are locked once per batch instead of once per payment. The caller waits for its posting, so an
 // answer is only given once the ledger shows it. A posting left behind by a crash is posted by
 // `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
+import { systemClock, type Clock } from '../clock.ts';
 import type { Ledger, Leg, TransferRequest } from '../ledger/index.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
@@ -32,6 +33,8 @@ export type OutboxEntry = {
   readonly connector: string;
   readonly currency: string;
   readonly transfers: readonly StoredTransfer[];
+  /** The system time it was written (src/clock.ts): the sweeper posts rows older than a while. */
+  readonly createdAt: Date;
 };
 
 /** Written by `post` and by the fast record path's statement (record.ts), read by the poster. */
@@ -43,9 +46,8 @@ export const ledgerOutbox = defineTable<OutboxEntry>({
     connector: text('connector'),
     currency: text('currency'),
     transfers: jsonb('transfers'),
+    createdAt: timestamptz('created_at'),
   },
-  // The sweeper posts rows left behind by a crash after a while.
-  databaseOnly: [timestamptz('created_at')],
 });
 const insertOutboxEntry = ledgerOutbox.insert(['id']);
 
@@ -90,10 +92,13 @@ export function storedTransfers(
   return requests.length === 0 ? null : requests.map(store);
 }
 
-/** The outbox row a posting writes (without its id, drawn by the database), or undefined when it has no transfer. */
+/**
+ * The outbox row a posting writes (without its id, drawn by the database, and its time, the
+ * writer's clock), or undefined when it has no transfer.
+ */
 export function outboxEntry(
   posting: PostingRequest | undefined,
-): Omit<OutboxEntry, 'id'> | undefined {
+): Omit<OutboxEntry, 'id' | 'createdAt'> | undefined {
   const transfers = posting === undefined ? null : storedTransfers(posting.transfers);
   if (posting === undefined || transfers === null) return undefined;
   const { merchantId, connector, currency } = posting.movement;
@@ -134,6 +139,7 @@ export class PaymentLedger {
 
   readonly #beforePost: () => void;
   readonly #onCommit: () => void;
+  readonly #clock: Clock;
 
   constructor(
     ledger: Ledger,
@@ -142,8 +148,11 @@ export class PaymentLedger {
       onProblem: (problem: PostingProblem) => void;
       beforePost?: () => void;
       onCommit?: () => void;
+      /** When a posting was left in the outbox is system time (src/clock.ts). */
+      clock?: Clock;
     },
   ) {
+    this.#clock = hooks.clock ?? systemClock;
     this.#ledger = ledger;
     this.#database = database;
     this.#onProblem = hooks.onProblem;
@@ -192,7 +201,7 @@ export class PaymentLedger {
       throw new Error('PaymentLedger.post must run inside PaymentLedger.transaction');
     const inserted = await tx.query<{ id: bigint }>(
       insertOutboxEntry.sql,
-      insertOutboxEntry.parameters(entry),
+      insertOutboxEntry.parameters({ ...entry, createdAt: this.#clock.now() }),
     );
     written.push({ id: (inserted.rows[0] as { id: bigint }).id, movement });
   }
@@ -200,8 +209,8 @@ export class PaymentLedger {
   /** Posts outbox rows older than `olderThanMs` (left behind by a crash); returns how many were posted. */
   async sweep(olderThanMs: number, limit = 500): Promise<number> {
     const due = await this.#database.query<{ id: bigint }>(
-      `SELECT id FROM ledger_outbox WHERE created_at <= now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
-      [olderThanMs, limit],
+      `SELECT id FROM ledger_outbox WHERE created_at <= $3::timestamptz - $1 * interval '1 millisecond' ORDER BY id LIMIT $2`,
+      [olderThanMs, limit, this.#clock.now()],
     );
     if (due.rows.length === 0) return 0;
     await this.#postRows(due.rows.map((row) => row.id));

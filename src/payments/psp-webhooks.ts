@@ -23,7 +23,7 @@ import {
 } from '../connectors/webhooks.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../storage/database.ts';
-import { simulatorWebhookSecret, type MerchantConnector } from './merchant-settings.ts';
+import type { MerchantConnector } from './merchant-settings.ts';
 import type { IntentWithAttempts } from './types.ts';
 import { formatPendingOperation, isUnresolvedAttempt } from './state-machine.ts';
 
@@ -211,52 +211,5 @@ export class PspWebhooks {
       [target.paymentIntentId],
     );
     return refunds.rows.length > 0 ? 'a refund in flight is still unresolved' : undefined;
-  }
-}
-
-/** Delivery settings of the simulator (sim/CONTRACT.md "Webhook admin"), besides url and secret. */
-export type SimulatorWebhookOptions = {
-  readonly seed?: number;
-  readonly duplicateRate?: number;
-  readonly outOfOrderRate?: number;
-  readonly outOfOrderDelayMs?: number;
-  readonly maxAttempts?: number;
-  readonly retryBackoffMs?: number;
-  readonly timeoutMs?: number;
-};
-
-export const simulatedConnectors: readonly string[] = ['stripe', 'razorpay', 'paytm'];
-
-const simulatorCallTimeoutMs = 5_000;
-
-/**
- * Points the simulator's webhooks for each PSP at Payrail's endpoint
- * (`<payrailUrl>/v1/psp_webhooks/<psp>`), signed with the test-mode secret that
- * setUpTestMerchant gives every test-mode merchant. Throws when the simulator refuses.
- */
-export async function configureSimulatorWebhooks(
-  simulatorUrl: string,
-  payrailUrl: string,
-  options: SimulatorWebhookOptions = {},
-  connectors: readonly string[] = simulatedConnectors,
-): Promise<void> {
-  const base = simulatorUrl.replace(/\/+$/, '');
-  const target = payrailUrl.replace(/\/+$/, '');
-  for (const connector of connectors) {
-    const response = await fetch(`${base}/_sim/webhooks/${encodeURIComponent(connector)}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        ...options,
-        url: `${target}/v1/psp_webhooks/${connector}`,
-        secret: simulatorWebhookSecret(connector),
-      }),
-      signal: AbortSignal.timeout(simulatorCallTimeoutMs),
-    });
-    if (!response.ok)
-      throw new Error(
-        `the simulator refused the webhook settings for ${connector}: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
-      );
-    await response.body?.cancel();
   }
 }

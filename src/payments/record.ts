@@ -13,12 +13,13 @@
 // may abandon the attempt between the PSP call and the record. Any other attempt the PSP charged
 // is an orphan, voided or refunded (orphans.ts), so the customer never pays twice.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
+import { clockSql, systemClock, type ClockReading } from '../clock.ts';
 import type { PaymentOutcome } from '../connectors/types.ts';
 import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
 import { sqlState, type Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
-import type { PaymentsDependencies } from './dependencies.ts';
+import { merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { intentEvent } from './events.ts';
 import type { Orphans } from './orphans.ts';
 import {
@@ -284,17 +285,21 @@ const outboxInput = ledgerOutbox.arrays(
   attemptInput.next,
   'o_',
 );
+/** The first of the clock's parameters (`clockSql`), after the events' five. */
+const fastClockFirst = outboxInput.next + 5;
 
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
  * each: an outcome applies only if its attempt is still in the status it was planned from and not
  * abandoned, and its intent still waits for the outcome (an attempt resumed while unknown keeps
  * its status when a failover abandons it: the status alone would not tell). Its ledger outbox row
- * takes an id drawn here, so that each caller learns its own.
+ * takes an id drawn here, so that each caller learns its own. After the events' parameters come
+ * the clock's (`clockSql`, from `fastClockFirst`, $24; the first is the system time): each row is
+ * stamped with its merchant's time, the ledger outbox row with the system time.
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
  */
-const fastRecordSql = `
+const fastRecordSql = (intentNow: string, attemptNow: string, eventNow: string) => `
   WITH input AS (
     SELECT t.*, nextval('ledger_outbox_id_seq') AS outbox_id
       FROM unnest($1::text[], $2::text[], $3::text[], ${intentInput.placeholders},
@@ -303,23 +308,23 @@ const fastRecordSql = `
                                  ${attemptInput.names.join(', ')}, ${outboxInput.names.join(', ')}, position)
   ), i AS (
     UPDATE payment_intents p
-       SET ${intentInput.assignments('input')}, updated_at = now()
+       SET ${intentInput.assignments('input')}, updated_at = ${intentNow}
       FROM input
      WHERE p.id = ANY($1::text[]) AND p.id = input.intent_id AND ${awaitsAuthorizationSql('p')}
        AND EXISTS (SELECT 1 FROM payment_attempts x WHERE x.id = input.attempt_id AND x.status = input.before_status AND NOT x.abandoned)
     RETURNING p.id
   ), a AS (
     UPDATE payment_attempts t
-       SET ${attemptInput.assignments('input')}, updated_at = now()
+       SET ${attemptInput.assignments('input')}, updated_at = ${attemptNow}
       FROM input
      WHERE t.id = ANY($2::text[]) AND t.id = input.attempt_id AND t.status = input.before_status AND NOT t.abandoned AND input.intent_id IN (SELECT id FROM i)
     RETURNING input.position, input.intent_id
   ), lo AS (
-    INSERT INTO ledger_outbox (id, ${outboxInput.columns.join(', ')}) OVERRIDING SYSTEM VALUE
-    SELECT outbox_id, ${outboxInput.names.join(', ')} FROM input
+    INSERT INTO ledger_outbox (id, ${outboxInput.columns.join(', ')}, created_at) OVERRIDING SYSTEM VALUE
+    SELECT outbox_id, ${outboxInput.names.join(', ')}, $${fastClockFirst}::timestamptz FROM input
      WHERE o_transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)')}
+  ), ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
          CASE WHEN input.o_transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
@@ -345,7 +350,10 @@ function fastChange(change: OutcomeChange): change is OutcomeChange & { intent: 
  * still waits for the outcome. Each writes its plan's change, as the locked path does.
  * It returns one row per outcome, in order, saying whether it applied.
  */
-export function compareAndSetStatement(records: readonly FastRecord[]): {
+export function compareAndSetStatement(
+  records: readonly FastRecord[],
+  reading: ClockReading = systemClock.reading(),
+): {
   sql: string;
   parameters: unknown[];
 } {
@@ -354,8 +362,11 @@ export function compareAndSetStatement(records: readonly FastRecord[]): {
       throw new Error('the fast path writes only unsynced, final outcomes');
     return planned.change;
   });
+  const intentAt = clockSql(reading, 'p.merchant_id', fastClockFirst);
+  const attemptAt = clockSql(reading, 't.merchant_id', fastClockFirst);
+  const eventAt = clockSql(reading, 'e.merchant_id', fastClockFirst);
   return {
-    sql: fastRecordSql,
+    sql: fastRecordSql(intentAt.now, attemptAt.now, eventAt.now),
     parameters: [
       textArrayLiteral(records.map(({ planned }) => planned.intent.id)),
       textArrayLiteral(records.map(({ planned }) => planned.attempt.id)),
@@ -364,6 +375,7 @@ export function compareAndSetStatement(records: readonly FastRecord[]): {
       ...attemptInput.parameters(changes.map((change) => change.attempt)),
       ...outboxInput.parameters(records.map(({ planned }) => outboxEntry(planned.postings))),
       ...eventParameters(records.map(({ planned }) => planned.event)),
+      ...intentAt.values,
     ],
   };
 }
@@ -372,12 +384,13 @@ export function compareAndSetStatement(records: readonly FastRecord[]): {
 export async function writeFastRecords(
   database: Queryable,
   records: readonly FastRecord[],
+  reading?: ClockReading,
 ): Promise<FastRecorded[]> {
   // Two outcomes of one intent cannot share a statement (one intent row, two plans): refused,
   // so that the group commit runs them one at a time.
   if (new Set(records.map(({ planned }) => planned.intent.id)).size !== records.length)
     throw new Error('two outcomes of one payment intent in one batch');
-  const statement = compareAndSetStatement(records);
+  const statement = compareAndSetStatement(records, reading);
   const result = await database.query<{
     applied: boolean;
     ledger_outbox_id: bigint | string | null;
@@ -408,7 +421,12 @@ export class AuthorizationRecorder {
     this.#ledger = ledger;
     this.#orphans = orphans;
     this.#fast = new GroupCommit(
-      (records) => writeFastRecords(dependencies.database, records),
+      (records) =>
+        writeFastRecords(
+          dependencies.database,
+          records,
+          (dependencies.clock ?? systemClock).reading(),
+        ),
       limits,
     );
   }
@@ -445,6 +463,7 @@ export class AuthorizationRecorder {
       outcome,
       price,
       options,
+      merchantNow(this.#dependencies, merchantId),
     );
     if (orphan === undefined) return current;
     // PSP calls (void, refund) happen outside any transaction.
@@ -494,6 +513,7 @@ async function recordLocked(
   outcome: PaymentOutcome,
   price: Price,
   options: RecordOptions,
+  now: Date,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
     const { intent, attempts, attempt } = await lockIntentAndAttempt(
@@ -512,10 +532,12 @@ async function recordLocked(
       const orphan =
         attempt.abandoned && unresolved
           ? attempt
-          : await abandonAttempt.run(tx, attempt.id, {
-              status: moveAttempt(attempt.id, attempt.status, 'unknown'),
-              abandoned: true,
-            });
+          : await abandonAttempt.run(
+              tx,
+              attempt.id,
+              { status: moveAttempt(attempt.id, attempt.status, 'unknown'), abandoned: true },
+              now,
+            );
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
     const planned = plan(intent, attempts, attempt, outcome, price, options);
@@ -524,10 +546,11 @@ async function recordLocked(
       intent,
       attempt,
       planned.change,
+      now,
     );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
-    if (planned.event !== undefined) await insertEvents(tx, [planned.event]);
+    if (planned.event !== undefined) await insertEvents(tx, [planned.event], now);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }
@@ -538,12 +561,13 @@ async function applyOutcome(
   intent: PaymentIntent,
   attempt: Attempt,
   change: OutcomeChange,
+  now: Date,
 ): Promise<{ updatedIntent: PaymentIntent; updatedAttempt: Attempt }> {
   const attemptStatement = change.synced ? updateSyncedAttemptOutcome : updateAttemptOutcome;
-  const updatedAttempt = await attemptStatement.run(tx, attempt.id, change.attempt);
+  const updatedAttempt = await attemptStatement.run(tx, attempt.id, change.attempt, now);
   const updatedIntent =
     change.intent === undefined
       ? intent
-      : await updateIntentOutcome.run(tx, intent.id, change.intent);
+      : await updateIntentOutcome.run(tx, intent.id, change.intent, now);
   return { updatedIntent, updatedAttempt };
 }

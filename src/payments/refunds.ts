@@ -4,10 +4,11 @@
 // says the same.
 import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
-import { PaymentError, requireCursors } from './errors.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
+import { PaymentError } from './errors.ts';
+import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -124,9 +125,16 @@ export class Refunds {
       pspReference: null,
       failureReason: null,
       metadata: input.metadata ?? {},
+      createdAt: merchantNow(this.#dependencies, merchantId),
     });
-    await reserveAmount.run(tx, intent.id, { amountRefunding: intent.amountRefunding + amount });
-    await insertEvents(tx, [refundEvent('refund.created', refund)]);
+    const now = merchantNow(this.#dependencies, merchantId);
+    await reserveAmount.run(
+      tx,
+      intent.id,
+      { amountRefunding: intent.amountRefunding + amount },
+      now,
+    );
+    await insertEvents(tx, [refundEvent('refund.created', refund)], now);
     return refund;
   }
 
@@ -173,7 +181,7 @@ export class Refunds {
         timeoutMs: dependencies.pspTimeoutMs,
       },
     );
-    crashPoint(dependencies, 'after_psp_refund');
+    dependencies.faults?.reach('after_psp_refund');
     const recorded = await this.#ledger.transaction((tx) =>
       this.#record(tx, merchantId, refund.id, attempt.connector, outcome),
     );
@@ -202,37 +210,61 @@ export class Refunds {
     if (intent === undefined || locked === undefined || locked.status !== 'pending')
       return locked ?? refund;
     if (outcome.status === 'succeeded') {
-      const updated = await settleAmounts.run(tx, intent.id, {
-        amountRefunded: intent.amountRefunded + locked.amount,
-        amountRefunding: intent.amountRefunding - locked.amount,
-      });
+      const now = merchantNow(this.#dependencies, merchantId);
+      const updated = await settleAmounts.run(
+        tx,
+        intent.id,
+        {
+          amountRefunded: intent.amountRefunded + locked.amount,
+          amountRefunding: intent.amountRefunding - locked.amount,
+        },
+        now,
+      );
       const movement = { merchantId, connector, currency: locked.currency };
       await this.#ledger.post(tx, movement, [refundTransfer(locked.id, movement, locked.amount)]);
-      const succeeded = await recordOutcome.run(tx, locked.id, {
-        status: 'succeeded',
-        pspReference: outcome.pspRefundReference ?? locked.pspReference,
-        failureReason: null,
-      });
+      const succeeded = await recordOutcome.run(
+        tx,
+        locked.id,
+        {
+          status: 'succeeded',
+          pspReference: outcome.pspRefundReference ?? locked.pspReference,
+          failureReason: null,
+        },
+        now,
+      );
       const attempt = (await attemptsOf(tx, [intent.id])).find(
         (candidate) => candidate.id === succeeded.attemptId,
       );
       if (attempt === undefined) throw new Error(`refund ${succeeded.id} has no attempt`);
-      await insertEvents(tx, [
-        refundEvent('refund.updated', succeeded),
-        chargeEvent('charge.refunded', updated, attempt),
-      ]);
+      await insertEvents(
+        tx,
+        [
+          refundEvent('refund.updated', succeeded),
+          chargeEvent('charge.refunded', updated, attempt),
+        ],
+        merchantNow(this.#dependencies, merchantId),
+      );
       return succeeded;
     }
     if (outcome.status === 'failed') {
-      await reserveAmount.run(tx, intent.id, {
-        amountRefunding: intent.amountRefunding - locked.amount,
-      });
-      const refused = await recordOutcome.run(tx, locked.id, {
-        status: 'failed',
-        pspReference: locked.pspReference,
-        failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
-      });
-      await insertEvents(tx, [refundEvent('refund.failed', refused)]);
+      const now = merchantNow(this.#dependencies, merchantId);
+      await reserveAmount.run(
+        tx,
+        intent.id,
+        { amountRefunding: intent.amountRefunding - locked.amount },
+        now,
+      );
+      const refused = await recordOutcome.run(
+        tx,
+        locked.id,
+        {
+          status: 'failed',
+          pspReference: locked.pspReference,
+          failureReason: outcome.message ?? outcome.pspCode ?? 'refused by the PSP',
+        },
+        now,
+      );
+      await insertEvents(tx, [refundEvent('refund.failed', refused)], now);
       return refused;
     }
     return locked;
@@ -257,19 +289,8 @@ export class Refunds {
 
   async list(
     merchantId: string,
-    options: {
-      limit: number;
-      startingAfter?: string;
-      endingBefore?: string;
-      paymentIntentId?: string;
-    },
+    options: PageRequest & { readonly paymentIntentId?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-    await requireCursors(
-      options,
-      'refund',
-      async (id) =>
-        (await findRefund(this.#dependencies.database, merchantId, id, false)) !== undefined,
-    );
     return listRefunds(this.#dependencies.database, merchantId, options);
   }
 }

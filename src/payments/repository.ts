@@ -4,6 +4,7 @@
 // made, from the same definitions, each with the fields it changes.
 import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
 import type { Queryable, Row } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { paymentAttempts, paymentIntents, refunds } from './tables.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
@@ -17,8 +18,8 @@ const refundFromRow = refunds.fromRow;
 
 const insertIntentStatement = paymentIntents.insert();
 const insertAttemptStatement = paymentAttempts.insert();
-// created_at is the database's clock, as it was before the definition.
-const insertRefundStatement = refunds.insert(['createdAt']);
+// created_at (and updated_at) is the merchant's clock time the caller gives.
+const insertRefundStatement = refunds.insert();
 
 const intentBatch = paymentIntents.insertBatch(1);
 // An attempt is written only with its intent (the statement fails as a whole anyway).
@@ -27,7 +28,7 @@ const attemptBatch = paymentAttempts.insertBatch(
   'input.payment_intent_id IN (SELECT id FROM i)',
 );
 const insertIntentsWithAttemptsSql = `WITH i AS (${intentBatch.sql} RETURNING id), a AS (${attemptBatch.sql}),
-  ${eventCtes(attemptBatch.next, 'EXISTS (SELECT 1 FROM i)')}
+  ${eventCtes(attemptBatch.next, 'EXISTS (SELECT 1 FROM i)', 'ev', `(${intentBatch.placeholderOf('createdAt')})[e.position]`)}
   SELECT 1`;
 
 /** A confirmed intent to create: the intent, its first attempt and its `payment_intent.created` event. */
@@ -100,17 +101,23 @@ export async function lockIntentAndAttempt(
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
-  options: { limit: number; startingAfter?: string; endingBefore?: string },
+  page: PageRequest,
 ): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
-  const result = await tx.query<IntentRow>(
-    `SELECT * FROM payment_intents WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-    [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+  const { rows, hasMore } = await keysetPage<IntentRow, string>(
+    tx,
+    {
+      select: '*',
+      from: 'payment_intents',
+      scope: 'merchant_id = $1',
+      scopeParameters: [merchantId],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'payment_intent',
+    },
+    page,
   );
-  const page = result.rows.slice(0, options.limit).map(intentFromRow);
-  if (ascending) page.reverse();
-  return { intents: page, hasMore: result.rows.length > options.limit };
+  return { intents: rows.map(intentFromRow), hasMore };
 }
 
 export async function insertAttempt(tx: Queryable, attempt: Attempt): Promise<void> {
@@ -140,10 +147,7 @@ export async function lockAttempt(tx: Queryable, id: string): Promise<Attempt> {
   return attemptFromRow(row);
 }
 
-export async function insertRefund(
-  tx: Queryable,
-  refund: Omit<Refund, 'createdAt'>,
-): Promise<Refund> {
+export async function insertRefund(tx: Queryable, refund: Refund): Promise<Refund> {
   const result = await tx.query(
     insertRefundStatement.sql,
     insertRefundStatement.parameters(refund),
@@ -176,28 +180,26 @@ export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund
 export async function listRefunds(
   tx: Queryable,
   merchantId: string,
-  options: {
-    limit: number;
-    startingAfter?: string;
-    endingBefore?: string;
-    paymentIntentId?: string;
-  },
+  page: PageRequest & { readonly paymentIntentId?: string },
 ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-  const ascending = options.endingBefore !== undefined;
-  const result = await tx.query<RefundRow>(
-    `SELECT * FROM refunds WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3) AND ($4::text IS NULL OR payment_intent_id = $4)
-      ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $5`,
-    [
-      merchantId,
-      options.startingAfter ?? null,
-      options.endingBefore ?? null,
-      options.paymentIntentId ?? null,
-      options.limit + 1,
-    ],
+  const { rows, hasMore } = await keysetPage<RefundRow, string>(
+    tx,
+    {
+      select: '*',
+      from: 'refunds',
+      scope: 'merchant_id = $1',
+      // A cursor may name any of the merchant's refunds, also one of another intent.
+      scopeParameters: [merchantId],
+      filter: '$2::text IS NULL OR payment_intent_id = $2',
+      filterParameters: [page.paymentIntentId ?? null],
+      key: 'id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'refund',
+    },
+    page,
   );
-  const page = result.rows.slice(0, options.limit).map(refundFromRow);
-  if (ascending) page.reverse();
-  return { refunds: page, hasMore: result.rows.length > options.limit };
+  return { refunds: rows.map(refundFromRow), hasMore };
 }
 
 /** The fields of an attempt that an authorization's outcome writes (record.ts; orphans.ts too). */
@@ -217,7 +219,7 @@ export const updateAttemptOutcome = paymentAttempts.update(attemptOutcomeFields)
 /** The same, for an outcome learned by asking the PSP: one more sync of the attempt. */
 export const updateSyncedAttemptOutcome = paymentAttempts.update(
   attemptOutcomeFields,
-  'sync_count = sync_count + 1, last_synced_at = now()',
+  (now) => `sync_count = sync_count + 1, last_synced_at = ${now}`,
 );
 
 /** The outcome fields of an attempt as they stand. */

@@ -8,13 +8,15 @@ import type { CaptureMode, PaymentOutcome } from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, crashPoint, type PaymentsDependencies } from './dependencies.ts';
-import { PaymentError, requireCursors } from './errors.ts';
-import type { MerchantConnector, MerchantSettings } from './merchant-settings.ts';
+import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
+import { PaymentError } from './errors.ts';
+import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
+import type { PageRequest } from '../storage/pagination.ts';
+import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
-import { accountIds } from './postings.ts';
+import { accountIds, type Price } from './postings.ts';
 import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
   attemptsOf,
@@ -57,6 +59,13 @@ export type CreateIntentInput = {
 export type ConfirmInput = { readonly paymentMethod?: string; readonly connector?: string };
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
+
+/** A resumed confirm goes on only from these; from any other, the first try got past confirming. */
+const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
+  'processing',
+  'requires_confirmation',
+  'requires_payment_method',
+]);
 
 /**
  * The attempt to send, and whether this request created it (`fresh`): only such an attempt is
@@ -120,8 +129,9 @@ export class PaymentsService {
           { posting: problem },
           'the ledger refused a payment posting; it stays in the outbox',
         ),
-      beforePost: () => crashPoint(dependencies, 'before_ledger_post'),
+      beforePost: () => dependencies.faults?.reach('before_ledger_post'),
       onCommit: () => dependencies.events?.notify(),
+      clock: dependencies.clock,
     });
     this.#recorder = new AuthorizationRecorder(
       dependencies,
@@ -193,7 +203,7 @@ export class PaymentsService {
         )
       : [];
     const chosen = candidates[0];
-    const createdAt = new Date();
+    const createdAt = merchantNow(this.#dependencies, merchantId);
     const intent: PaymentIntent = {
       id: newSortableId('pi'),
       merchantId,
@@ -232,7 +242,7 @@ export class PaymentsService {
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
-        await insertEvents(tx, [event]);
+        await insertEvents(tx, [event], intent.createdAt);
       });
     }
     this.#dependencies.events?.notify();
@@ -254,14 +264,9 @@ export class PaymentsService {
 
   async list(
     merchantId: string,
-    options: { limit: number; startingAfter?: string; endingBefore?: string },
+    options: PageRequest,
   ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
-    await requireCursors(
-      options,
-      'payment_intent',
-      async (id) => (await findIntent(database, merchantId, id, false)) !== undefined,
-    );
     const page = await listIntents(database, merchantId, options);
     const attempts = await attemptsOf(
       database,
@@ -342,14 +347,15 @@ export class PaymentsService {
         { param: 'payment_method', paymentIntentId: id },
       );
     }
-    const attempt = newAttempt(intent, connector, new Date());
+    const now = merchantNow(this.#dependencies, intent.merchantId);
+    const attempt = newAttempt(intent, connector, now);
     await insertAttempt(tx, attempt);
-    const updated = await startAuthorization.run(tx, id, {
-      status,
-      paymentMethodId: paymentMethod,
-      connector,
-      lastPaymentError: null,
-    });
+    const updated = await startAuthorization.run(
+      tx,
+      id,
+      { status, paymentMethodId: paymentMethod, connector, lastPaymentError: null },
+      now,
+    );
     return { intent: updated, attempt };
   }
 
@@ -455,7 +461,7 @@ export class PaymentsService {
     const connector = connectorNamed(dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
-    crashPoint(dependencies, 'before_psp_authorize');
+    dependencies.faults?.reach('before_psp_authorize');
     try {
       const outcome = await connector.authorize(
         {
@@ -472,7 +478,7 @@ export class PaymentsService {
           timeoutMs: dependencies.pspTimeoutMs,
         },
       );
-      crashPoint(dependencies, 'after_psp_authorize');
+      dependencies.faults?.reach('after_psp_authorize');
       return { outcome };
     } catch (error) {
       if (error instanceof ConnectorUnavailableError) return { unavailable: error };
@@ -515,10 +521,20 @@ export class PaymentsService {
         tx,
         attempt.id,
         settledForFailover(attempt, sent, from.fresh),
+        merchantNow(this.#dependencies, intent.merchantId),
       );
-      const next = newAttempt(intent, connector, new Date());
+      const next = newAttempt(
+        intent,
+        connector,
+        merchantNow(this.#dependencies, intent.merchantId),
+      );
       await insertAttempt(tx, next);
-      const updated = await switchConnector.run(tx, intentId, { connector });
+      const updated = await switchConnector.run(
+        tx,
+        intentId,
+        { connector },
+        merchantNow(this.#dependencies, intent.merchantId),
+      );
       return {
         intent: updated,
         attempts: [
@@ -555,10 +571,14 @@ export class PaymentsService {
           tx,
           attempt.id,
           settledForFailover(attempt, { unavailable: error }, true),
+          merchantNow(this.#dependencies, merchantId),
         );
-        await moveStatus.run(tx, intentId, {
-          status: moveIntent(intentId, intent.status, 'release'),
-        });
+        await moveStatus.run(
+          tx,
+          intentId,
+          { status: moveIntent(intentId, intent.status, 'release') },
+          merchantNow(this.#dependencies, merchantId),
+        );
       });
     }
     throw unavailable(error.connector, error.retryAfterSeconds, intentId);
@@ -573,7 +593,9 @@ export class PaymentsService {
     const { attempts } = await this.retrieve(merchantId, id);
     for (const attempt of attempts.filter(isUnresolvedAttempt)) {
       const outcome = await this.#askPsp(merchantId, attempt);
-      const neverSeen = Date.now() - attempt.createdAt.getTime() > dependencies.neverSeenAfterMs;
+      const neverSeen =
+        merchantNow(dependencies, merchantId).getTime() - attempt.createdAt.getTime() >
+        dependencies.neverSeenAfterMs;
       // Whether the outcome is the payment's or an orphan's is decided by the recorder under the
       // intent's lock: a failover may have abandoned the attempt since it was read here.
       await this.#recorder.record(merchantId, id, attempt, outcome, {
@@ -637,6 +659,104 @@ export class PaymentsService {
   async refund(merchantId: string, input: CreateRefundInput, bind?: BindResource): Promise<Refund> {
     await this.#settleFirst(merchantId, input.paymentIntent);
     return this.refunds.create(merchantId, input, bind);
+  }
+
+  // The requests of the API, retried or not. A retry that took over a crashed request's key
+  // continues from where that request stopped, never starting over: it answers with the
+  // resource as it stands once the first try's work is done.
+
+  /** Creates (and with `confirm`, confirms) an intent; a resumed retry finishes the first try's. */
+  async createIntent(
+    merchantId: string,
+    input: CreateIntentInput,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    const existing = resumedResourceId(request);
+    if (existing === undefined) return this.create(merchantId, input, request.bind);
+    const current = await this.retrieve(merchantId, existing);
+    const unfinished =
+      current.intent.status === 'processing' ||
+      (input.confirm === true && current.intent.status === 'requires_confirmation');
+    return unfinished ? this.confirm(merchantId, existing, {}) : current;
+  }
+
+  async confirmIntent(
+    merchantId: string,
+    id: string,
+    input: ConfirmInput,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (!confirmingStatuses.has(current.intent.status)) return current;
+    }
+    return this.confirm(merchantId, id, input);
+  }
+
+  async captureIntent(
+    merchantId: string,
+    id: string,
+    amountToCapture: unknown,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (current.intent.status === 'succeeded') return current;
+    }
+    return this.capture(merchantId, id, amountToCapture);
+  }
+
+  async cancelIntent(
+    merchantId: string,
+    id: string,
+    reason: string | undefined,
+    request: IdempotentRequest = {},
+  ): Promise<IntentWithAttempts> {
+    if (request.resumed === true) {
+      const current = await this.retrieve(merchantId, id);
+      if (current.intent.status === 'canceled') return current;
+    }
+    return this.cancel(merchantId, id, reason);
+  }
+
+  /** Creates a refund; a resumed retry finishes the refund its first try created. */
+  async createRefund(
+    merchantId: string,
+    input: CreateRefundInput,
+    request: IdempotentRequest = {},
+  ): Promise<Refund> {
+    const existing = resumedResourceId(request);
+    if (existing !== undefined) return this.refunds.resume(merchantId, existing);
+    return this.refund(merchantId, input, request.bind);
+  }
+
+  async retrieveRefund(merchantId: string, id: string): Promise<Refund> {
+    return this.refunds.retrieve(merchantId, id);
+  }
+
+  async listRefunds(
+    merchantId: string,
+    options: PageRequest & { readonly paymentIntentId?: string },
+  ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+    return this.refunds.list(merchantId, options);
+  }
+
+  /** A merchant's connectors in priority order, as stored (credentials opened). */
+  async connectorSettings(merchantId: string): Promise<MerchantConnector[]> {
+    return this.settings.storedConnectors(merchantId);
+  }
+
+  async setConnector(merchantId: string, setting: MerchantConnector): Promise<void> {
+    await this.settings.setConnector(merchantId, setting);
+  }
+
+  /** A merchant's prices, per currency, the '*' fallback last. */
+  async prices(merchantId: string): Promise<MerchantPrice[]> {
+    return this.settings.storedPrices(merchantId);
+  }
+
+  async setPrice(merchantId: string, currency: string, price: Price): Promise<void> {
+    await this.settings.setPrice(merchantId, currency, price);
   }
 
   /** Stripe's balance object: available and pending per currency, read from the ledger. */

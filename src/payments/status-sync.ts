@@ -7,6 +7,7 @@
 // and pushes their next due time forward in the same statement, so a row is synced by one worker
 // per due time. Syncing twice would still be harmless: the PSP call carries the same idempotency
 // key and recording an outcome is idempotent.
+import { clockSql, systemClock, type Clock, type ClockReading } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import { integerArrayLiteral } from '../storage/arrays.ts';
@@ -63,6 +64,7 @@ export class StatusSync {
   readonly #database: Database;
   readonly #options: StatusSyncOptions;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SyncPass> | undefined;
 
@@ -71,11 +73,13 @@ export class StatusSync {
     database: Database,
     options: StatusSyncOptions,
     logger: Logger,
+    clock: Clock = systemClock,
   ) {
     this.#payments = payments;
     this.#database = database;
     this.#options = options;
     this.#logger = logger;
+    this.#clock = clock;
   }
 
   /** One pass over every kind of unresolved work; never overlaps itself. */
@@ -121,10 +125,12 @@ export class StatusSync {
       }
       return intents.size;
     };
-    const attempts = await syncAll(await this.#claimAttempts());
-    const operations = await syncAll(await this.#claimOperations());
+    // One reading per pass: what is due is decided by each merchant's clock (test clocks).
+    const reading = this.#clock.reading();
+    const attempts = await syncAll(await this.#claimAttempts(reading));
+    const operations = await syncAll(await this.#claimOperations(reading));
     let voided = 0;
-    for (const target of await this.#claimOldAuthorizations()) {
+    for (const target of await this.#claimOldAuthorizations(reading)) {
       try {
         await this.#payments.captures.cancel(
           target.merchant_id,
@@ -146,53 +152,56 @@ export class StatusSync {
   }
 
   /** Unresolved attempts whose next sync is due; their due time moves on as they are claimed. */
-  async #claimAttempts(): Promise<Target[]> {
+  async #claimAttempts(reading: ClockReading): Promise<Target[]> {
+    const at = clockSql(reading, 'merchant_id', 3);
     const result = await this.#database.query<Target>(
-      `UPDATE payment_attempts SET last_synced_at = now()
+      `UPDATE payment_attempts SET last_synced_at = ${at.now}
         WHERE id IN (
           SELECT id FROM payment_attempts
            WHERE ${unresolved}
              AND coalesce(last_synced_at, created_at)
-                 <= now() - ($1::int[])[least(sync_count + 1, cardinality($1::int[]))] * interval '1 millisecond'
+                 <= ${at.now} - ($1::int[])[least(sync_count + 1, cardinality($1::int[]))] * interval '1 millisecond'
            ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING merchant_id, payment_intent_id`,
-      [integerArrayLiteral(this.#options.scheduleMs), this.#options.batchSize],
+      [integerArrayLiteral(this.#options.scheduleMs), this.#options.batchSize, ...at.values],
     );
     return result.rows;
   }
 
   /** Captures, cancels and refunds in flight for longer than the grace time. */
-  async #claimOperations(): Promise<Target[]> {
+  async #claimOperations(reading: ClockReading): Promise<Target[]> {
     const grace = this.#options.inFlightGraceMs;
+    const at = clockSql(reading, 'merchant_id', 3);
     const intents = await this.#database.query<Target>(
-      `UPDATE payment_intents SET updated_at = now()
+      `UPDATE payment_intents SET updated_at = ${at.now}
         WHERE id IN (
           SELECT id FROM payment_intents
-           WHERE pending_operation IS NOT NULL AND updated_at <= now() - $1 * interval '1 millisecond'
+           WHERE pending_operation IS NOT NULL AND updated_at <= ${at.now} - $1 * interval '1 millisecond'
            ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING merchant_id, id AS payment_intent_id`,
-      [grace, this.#options.batchSize],
+      [grace, this.#options.batchSize, ...at.values],
     );
     const refunds = await this.#database.query<Target>(
-      `UPDATE refunds SET updated_at = now()
+      `UPDATE refunds SET updated_at = ${at.now}
         WHERE id IN (
           SELECT id FROM refunds
-           WHERE status = 'pending' AND updated_at <= now() - $1 * interval '1 millisecond'
+           WHERE status = 'pending' AND updated_at <= ${at.now} - $1 * interval '1 millisecond'
            ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING merchant_id, payment_intent_id`,
-      [grace, this.#options.batchSize],
+      [grace, this.#options.batchSize, ...at.values],
     );
     return [...intents.rows, ...refunds.rows];
   }
 
   /** Authorizations older than the void time that were neither captured nor canceled. */
-  async #claimOldAuthorizations(): Promise<Target[]> {
+  async #claimOldAuthorizations(reading: ClockReading): Promise<Target[]> {
+    const at = clockSql(reading, 'a.merchant_id', 3);
     const result = await this.#database.query<Target>(
       `SELECT a.merchant_id, a.payment_intent_id FROM payment_attempts a JOIN payment_intents i ON i.id = a.payment_intent_id
-        WHERE a.status = 'authorized' AND a.updated_at <= now() - $1 * interval '1 millisecond'
+        WHERE a.status = 'authorized' AND a.updated_at <= ${at.now} - $1 * interval '1 millisecond'
           AND ${capturable} AND i.pending_operation IS NULL
         ORDER BY a.updated_at LIMIT $2`,
-      [this.#options.voidAuthorizationsAfterMs, this.#options.batchSize],
+      [this.#options.voidAuthorizationsAfterMs, this.#options.batchSize, ...at.values],
     );
     return result.rows;
   }

@@ -51,6 +51,7 @@ export const paymentIntents = defineTable<PaymentIntent>({
   },
   databaseOnly: [updatedAt],
   updatedAt: 'updated_at',
+  createdAt: 'createdAt',
 });
 
 export const paymentAttempts = defineTable<Attempt>({
@@ -78,6 +79,7 @@ export const paymentAttempts = defineTable<Attempt>({
   // When the status sync last asked the PSP (it schedules the next time from it).
   databaseOnly: [nullable(timestamptz('last_synced_at')), updatedAt],
   updatedAt: 'updated_at',
+  createdAt: 'createdAt',
 });
 
 export const refunds = defineTable<Refund>({
@@ -99,4 +101,5 @@ export const refunds = defineTable<Refund>({
   },
   databaseOnly: [updatedAt],
   updatedAt: 'updated_at',
+  createdAt: 'createdAt',
 });

@@ -3,6 +3,7 @@
 // JSON integers) into a typed, bigint form; every problem names its field in Stripe's bracket
 // notation (`rules[0][action][splits][1][weight]`), the same notation the HTTP layer uses.
 // Domain code: no HTTP, no driver.
+import { DomainError } from '../errors.ts';
 import { currencyExponent, isCurrency, maxAmountMinor } from '../money/index.ts';
 import type { CardBrand } from '../vault/index.ts';
 import { isCountryCode } from './countries.ts';
@@ -112,14 +113,10 @@ export type RoutingConfigErrorCode =
   'parameter_invalid' | 'parameter_missing' | 'parameter_unknown';
 
 /** An invalid configuration; `code` is one of the API's catalogue codes, `param` the field path. */
-export class RoutingConfigError extends Error {
-  readonly code: RoutingConfigErrorCode;
-  readonly param: string | undefined;
+export class RoutingConfigError extends DomainError<RoutingConfigErrorCode> {
   constructor(code: RoutingConfigErrorCode, message: string, param?: string) {
-    super(message);
+    super(code, 'invalid', message, param === '' ? undefined : param);
     this.name = 'RoutingConfigError';
-    this.code = code;
-    this.param = param === '' ? undefined : param;
   }
 }
 

@@ -7,18 +7,10 @@
 // Only an explicit `failed` outcome can ever be retried elsewhere. `unknown` and `pending` may
 // have charged the card at the first PSP, so another attempt elsewhere could charge it twice
 // (DESIGN §1 rules 4 and 5): those are resolved by sync, never by failover.
-import type { PaymentOutcome } from '../connectors/types.ts';
+import { connectorModules } from '../connectors/registry.ts';
+import type { DeclineMap, DeclineVerdict, PaymentOutcome } from '../connectors/types.ts';
 
-export type DeclineVerdict = 'retry_elsewhere' | 'final';
-
-export type DeclineMap = {
-  /** By the PSP's own code (`outcome.pspCode`), looked at first: it is finer than the normalized decline code. */
-  readonly pspCodes?: Readonly<Record<string, DeclineVerdict>>;
-  /** By Payrail's normalized decline code (`outcome.declineCode`). */
-  readonly declineCodes?: Readonly<Record<string, DeclineVerdict>>;
-  /** A failure with no decline code: the PSP refused (credentials, rate limit, request) before any issuer decided. */
-  readonly withoutDeclineCode?: DeclineVerdict;
-};
+export type { DeclineMap, DeclineVerdict } from '../connectors/types.ts';
 
 /** Defaults for every connector, and per-connector overrides that are looked at before them. */
 export type DeclinePolicy = {
@@ -68,14 +60,12 @@ const defaultMap: DeclineMap = {
 
 export const defaultDeclinePolicy: DeclinePolicy = {
   defaults: defaultMap,
-  connectors: {
-    // Razorpay reports every failure with a decline code (unknown reasons become generic_decline),
-    // so its card-data validation failure must be named to stay final.
-    razorpay: { pspCodes: { input_validation_failed: 'final' } },
-    // Paytm result codes: 1001 "request parameters are not valid" fails anywhere; 330 (checksum,
-    // i.e. this merchant's Paytm credentials) says nothing about the card.
-    paytm: { pspCodes: { '1001': 'final', '330': 'retry_elsewhere' } },
-  },
+  // Each connector module names its own codes (src/connectors/<name>/index.ts).
+  connectors: Object.fromEntries(
+    connectorModules.flatMap((module) =>
+      module.declinePolicy === undefined ? [] : [[module.name, module.declinePolicy]],
+    ),
+  ),
 };
 
 function lookup(

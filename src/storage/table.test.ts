@@ -98,15 +98,17 @@ test('the statements are generated from the definition, with typed placeholders'
     'INSERT INTO things (id, kind, amount, count, flag, note, data, level, seen_at) VALUES ' +
       '($1::text, $2::text, $3::bigint, $4::integer, $5::boolean, $6::text, $7::jsonb, $8::text, $9::timestamptz) RETURNING *',
   );
-  const update = things.update(['amount', 'level'], 'count = count + 1');
+  const update = things.update(['amount', 'level'], (now) => `count = count + 1, seen_at = ${now}`);
   assert.equal(
     update.sql,
-    'UPDATE things SET amount = $2::bigint, level = $3::text, updated_at = now(), count = count + 1 WHERE id = $1 RETURNING *',
+    'UPDATE things SET amount = $2::bigint, level = $3::text, updated_at = $4::timestamptz, count = count + 1, seen_at = $4::timestamptz WHERE id = $1 RETURNING *',
   );
-  assert.deepEqual(update.parameters('th_1', { amount: 5n, level: { rank: 2 } }), [
+  const at = new Date('2026-01-02T03:04:05.678Z');
+  assert.deepEqual(update.parameters('th_1', { amount: 5n, level: { rank: 2 } }, at), [
     'th_1',
     5n,
     'rank:2',
+    at,
   ]);
   const arrays = things.arrays(['amount', 'note', 'flag'], 4, 'x_');
   assert.equal(arrays.placeholders, '$4::bigint[], $5::text[], $6::boolean[]');
@@ -159,17 +161,24 @@ test('a single insert and an update write the same values; the update returns th
   await database.query(insert.sql, insert.parameters(awkward));
   assert.deepEqual(await stored(), [awkward]);
   const update = things.update(['note', 'level', 'seenAt', 'data']);
-  const updated = await update.run(database, awkward.id, {
-    note: null,
-    level: null,
-    seenAt: null,
-    data: { k: 'v' },
-  });
+  // The update is stamped with the time it is given (a clock's), not the database's now().
+  const at = new Date('2031-05-06T07:08:09.123Z');
+  const updated = await update.run(
+    database,
+    awkward.id,
+    { note: null, level: null, seenAt: null, data: { k: 'v' } },
+    at,
+  );
   const expected = { ...awkward, note: null, level: null, seenAt: null, data: { k: 'v' } };
   assert.deepEqual(updated, expected);
   assert.deepEqual(await stored(), [expected]);
+  const touched = await database.query<{ updated_at: Date }>(
+    'SELECT updated_at FROM things WHERE id = $1',
+    [awkward.id],
+  );
+  assert.deepEqual(touched.rows[0]?.updated_at, at);
   await assert.rejects(
-    update.run(database, 'th_missing', expected),
+    update.run(database, 'th_missing', expected, at),
     /things th_missing does not exist/,
   );
   await database.exec('DELETE FROM things');

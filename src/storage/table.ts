@@ -115,8 +115,10 @@ export type TableDefinition<Domain> = {
    * listed so that the schema test knows every column of the table.
    */
   readonly databaseOnly?: readonly ColumnShape[];
-  /** Set to now() by every update. */
+  /** Set by every update to the time it is given (the clock's, never SQL now()). */
   readonly updatedAt?: string;
+  /** The field an insert also writes to `updatedAt`: a new row was last changed when created. */
+  readonly createdAt?: keyof Domain & string;
 };
 
 /** A statement with its SQL and how its parameters come from a domain value. */
@@ -157,26 +159,32 @@ export type Table<Domain> = {
   readonly insertBatch: (
     first: number,
     where?: string,
-  ) => Statement<readonly Domain[]> & { readonly next: number };
+  ) => Statement<readonly Domain[]> & {
+    readonly next: number;
+    /** The array parameter of a field: `$11::timestamptz[]`. */
+    readonly placeholderOf: (field: keyof Domain) => string;
+  };
   readonly arrays: <Field extends keyof Domain>(
     fields: readonly Field[],
     first: number,
     prefix: string,
   ) => ArrayParameters<Pick<Domain, Field>>;
   /**
-   * `UPDATE … SET <fields>, updated_at = now()[, also] WHERE id = $1 RETURNING *`; `run` returns
-   * the updated row (it must exist).
+   * `UPDATE … SET <fields>, updated_at = $n[, also] WHERE id = $1 RETURNING *`, `$n` being the
+   * time the update is given (its last parameter, which `also` may use too); `run` returns the
+   * updated row (it must exist).
    */
   readonly update: <Field extends keyof Domain>(
     fields: readonly Field[],
-    also?: string,
+    also?: (now: string) => string,
   ) => Update<Pick<Domain, Field>, Domain>;
 };
 
 export type Update<Change, Domain> = {
   readonly sql: string;
-  readonly parameters: (id: string, change: Change) => unknown[];
-  readonly run: (queryable: Queryable, id: string, change: Change) => Promise<Domain>;
+  /** `now` is the time of the change (a merchant's clock time for a merchant's row). */
+  readonly parameters: (id: string, change: Change, now: Date) => unknown[];
+  readonly run: (queryable: Queryable, id: string, change: Change, now: Date) => Promise<Domain>;
 };
 
 type Entry<Domain> = readonly [keyof Domain & string, Column<unknown>];
@@ -192,7 +200,6 @@ export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<
     if (entry === undefined) throw new Error(`${definition.name} has no field ${String(field)}`);
     return entry;
   };
-  const touch = definition.updatedAt === undefined ? '' : `, ${definition.updatedAt} = now()`;
   const fromRow = (row: Row): Domain => {
     const value: Record<string, unknown> = {};
     for (const [field, stored] of entries) value[field] = stored.fromColumn(row[stored.name]);
@@ -243,9 +250,16 @@ export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<
       const chosen = entries.filter(
         ([field]) => !(except as readonly PropertyKey[]).includes(field),
       );
+      const names = chosen.map(([, stored]) => stored.name);
+      const values = chosen.map(([, stored], index) => cast(index + 1, stored.type));
+      const created = chosen.findIndex(([field]) => field === definition.createdAt);
+      if (definition.updatedAt !== undefined && created >= 0) {
+        names.push(definition.updatedAt);
+        values.push(values[created] as string);
+      }
       return {
-        sql: `INSERT INTO ${definition.name} (${chosen.map(([, stored]) => stored.name).join(', ')})
-              VALUES (${chosen.map(([, stored], index) => cast(index + 1, stored.type)).join(', ')}) RETURNING *`,
+        sql: `INSERT INTO ${definition.name} (${names.join(', ')})
+              VALUES (${values.join(', ')}) RETURNING *`,
         parameters: (value) =>
           chosen.map(([field, stored]) =>
             stored.toParameter((value as Record<string, unknown>)[field]),
@@ -259,34 +273,50 @@ export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<
         '',
       );
       const names = input.names.join(', ');
+      const touched =
+        definition.updatedAt === undefined || definition.createdAt === undefined
+          ? { columns: '', values: '' }
+          : {
+              columns: `, ${definition.updatedAt}`,
+              values: `, ${entryOf(definition.createdAt)[1].name}`,
+            };
       return {
-        sql: `INSERT INTO ${definition.name} (${names})
-              SELECT ${names} FROM unnest(${input.placeholders}) AS input (${names})${where === undefined ? '' : ` WHERE ${where}`}`,
+        sql: `INSERT INTO ${definition.name} (${names}${touched.columns})
+              SELECT ${names}${touched.values} FROM unnest(${input.placeholders}) AS input (${names})${where === undefined ? '' : ` WHERE ${where}`}`,
         parameters: (values) => input.parameters(values),
         next: input.next,
+        placeholderOf: (field) => {
+          const index = entries.findIndex(([candidate]) => candidate === field);
+          if (index < 0) throw new Error(`${definition.name} has no field ${String(field)}`);
+          return cast(first + index, entryOf(field)[1].type, true);
+        },
       };
     },
     arrays,
     update: <Field extends keyof Domain>(
       fields: readonly Field[],
-      also?: string,
+      also?: (now: string) => string,
     ): Update<Pick<Domain, Field>, Domain> => {
       const chosen = fields.map(entryOf);
       const set = chosen.map(
         ([, stored], index) => `${stored.name} = ${cast(index + 2, stored.type)}`,
       );
-      const sql = `UPDATE ${definition.name} SET ${set.join(', ')}${touch}${also === undefined ? '' : `, ${also}`} WHERE id = $1 RETURNING *`;
-      const parameters = (id: string, change: Pick<Domain, Field>): unknown[] => [
+      const now = cast(chosen.length + 2, 'timestamptz');
+      if (definition.updatedAt !== undefined) set.push(`${definition.updatedAt} = ${now}`);
+      if (also !== undefined) set.push(also(now));
+      const sql = `UPDATE ${definition.name} SET ${set.join(', ')} WHERE id = $1 RETURNING *`;
+      const parameters = (id: string, change: Pick<Domain, Field>, at: Date): unknown[] => [
         id,
         ...chosen.map(([field, stored]) =>
           stored.toParameter((change as Record<string, unknown>)[field]),
         ),
+        at,
       ];
       return {
         sql,
         parameters,
-        run: async (queryable: Queryable, id: string, change: Pick<Domain, Field>) => {
-          const result = await queryable.query(sql, parameters(id, change));
+        run: async (queryable: Queryable, id: string, change: Pick<Domain, Field>, at: Date) => {
+          const result = await queryable.query(sql, parameters(id, change, at));
           const row = result.rows[0];
           if (row === undefined) throw new Error(`${definition.name} ${id} does not exist`);
           return fromRow(row);

@@ -4,7 +4,7 @@
 // cards they encrypted. Unwrapped keys are cached for the life of the process, bounded.
 import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
-import { newId } from '../merchants/keys.ts';
+import { newId } from '../ids.ts';
 import { keyBytes, unwrapDataKey, wrapDataKey, type MasterKeys } from './crypto.ts';
 import { VaultDecryptionError } from './errors.ts';
 

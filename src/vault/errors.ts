@@ -6,6 +6,7 @@
 // Rule: no message built here or by callers ever contains a card number, not even partially
 // beyond the last four digits. Messages are fixed text; user input is echoed only after
 // `redactDigits` has removed long digit runs.
+import { DomainError, type ErrorCategory } from '../errors.ts';
 
 export type VaultErrorCode =
   | 'invalid_number'
@@ -22,16 +23,24 @@ export type VaultErrorCode =
 export type CardParam =
   'card[number]' | 'card[exp_month]' | 'card[exp_year]' | 'card[cvc]' | 'billing_details[name]';
 
-export class VaultError extends Error {
-  readonly code: VaultErrorCode;
-  /** The API parameter the error is about: `card[number]`, `metadata[order]`, `payment_method` … */
-  readonly param: string | undefined;
+// Card data refusals are declines (Stripe answers them as card errors, 402).
+const vaultCategories: Record<VaultErrorCode, ErrorCategory> = {
+  invalid_number: 'declined',
+  incorrect_number: 'declined',
+  invalid_expiry_month: 'declined',
+  invalid_expiry_year: 'declined',
+  expired_card: 'declined',
+  invalid_cvc: 'declined',
+  invalid_request: 'invalid',
+  parameter_invalid: 'invalid',
+  resource_missing: 'not_found',
+};
 
+/** `param` is the API parameter the error is about: `card[number]`, `payment_method` … */
+export class VaultError extends DomainError<VaultErrorCode> {
   constructor(code: VaultErrorCode, message: string, param?: string) {
-    super(message);
+    super(code, vaultCategories[code], message, param);
     this.name = 'VaultError';
-    this.code = code;
-    this.param = param;
   }
 }
 

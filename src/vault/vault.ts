@@ -5,7 +5,7 @@
 // with associated data naming the merchant, payment method and data key, so a ciphertext copied
 // to another row or merchant fails to decrypt. The CVC is validated at creation and dropped.
 import type { CardData } from '../connectors/types.ts';
-import { newId } from '../merchants/keys.ts';
+import { newId } from '../ids.ts';
 import type { Database } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
 import { validateCard, type CardBrand, type CardInput, type ValidatedCard } from './card.ts';
@@ -56,10 +56,15 @@ export type PaymentMethod = {
 export type VaultOptions = {
   /** 32 bytes: config.vaultMasterKey, or resolveMasterKey(config).key in development. */
   readonly masterKey: Buffer;
-  /** For expiry checks; defaults to the clock. */
-  readonly now?: () => Date;
+  /** The merchant's time (src/clock.ts), for expiry checks and creation times; real time when not given. */
+  readonly now?: (merchantId: string) => Date;
   /** Whether pm_card_visa and the other test-mode ids resolve (default true). */
   readonly testPaymentMethods?: boolean;
+  /**
+   * Whether the merchant is a test merchant; the test-mode ids resolve only for those (Stripe
+   * refuses them to a live key). Without it, for every merchant.
+   */
+  readonly isTestMerchant?: (merchantId: string) => Promise<boolean>;
   /**
    * BIN (first 6 or 8 digits, never the number) → issuing country. Defaults to the test-mode table
    * of issuers.ts, which knows only Stripe's test cards; a real deployment passes a BIN database.
@@ -134,8 +139,9 @@ export class Vault {
   readonly #database: Database;
   readonly #masterKeys: MasterKeys;
   readonly #keyRing: DataKeyRing;
-  readonly #now: () => Date;
+  readonly #now: (merchantId: string) => Date;
   readonly #testPaymentMethods: boolean;
+  readonly #isTestMerchant: ((merchantId: string) => Promise<boolean>) | undefined;
   readonly #issuerCountry: IssuerCountryLookup;
 
   constructor(database: Database, options: VaultOptions) {
@@ -147,13 +153,15 @@ export class Vault {
     this.#keyRing = new DataKeyRing(database, this.#masterKeys);
     this.#now = options.now ?? (() => new Date());
     this.#testPaymentMethods = options.testPaymentMethods ?? true;
+    this.#isTestMerchant = options.isTestMerchant;
     this.#issuerCountry = options.issuerCountry ?? testIssuerCountry;
   }
 
   /** Validates (everything, before anything is written), encrypts and stores a card. */
   async createCard(merchantId: string, input: CardInput): Promise<PaymentMethod> {
     checkMerchantId(merchantId);
-    const card = validateCard(input, this.#now());
+    const now = this.#now(merchantId);
+    const card = validateCard(input, now);
     const country = issuerCountryOf(card.number, this.#issuerCountry);
     const dataKey = await this.#keyRing.active();
     const id = newId('pm');
@@ -170,8 +178,8 @@ export class Vault {
     try {
       const result = await this.#database.query<PaymentMethodRow>(
         `INSERT INTO payment_methods
-           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)
+           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15)
          RETURNING ${publicColumns}`,
         [
           id,
@@ -182,6 +190,7 @@ export class Vault {
           sealed.authTag,
           dataKey.id,
           JSON.stringify(card.metadata),
+          now,
         ],
       );
       return paymentMethodFromRow(result.rows[0] as PaymentMethodRow);
@@ -212,7 +221,7 @@ export class Vault {
   /** The merchant's payment method, or undefined (also for another merchant's id). */
   async get(merchantId: string, id: string): Promise<PaymentMethod | undefined> {
     checkMerchantId(merchantId);
-    const test = this.#testCard(id);
+    const test = await this.#testCard(merchantId, id);
     if (test !== undefined) return this.#testPaymentMethod(merchantId, test);
     if (typeof id !== 'string' || !storedIdPattern.test(id)) return undefined;
     const result = await this.#database.query<PaymentMethodRow>(
@@ -230,7 +239,7 @@ export class Vault {
    */
   async reveal(merchantId: string, id: string): Promise<CardData> {
     checkMerchantId(merchantId);
-    const test = this.#testCard(id);
+    const test = await this.#testCard(merchantId, id);
     if (test !== undefined)
       return {
         number: test.number,
@@ -274,8 +283,10 @@ export class Vault {
     return this.#keyRing.rotate();
   }
 
-  #testCard(id: string): TestCard | undefined {
-    return this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
+  async #testCard(merchantId: string, id: string): Promise<TestCard | undefined> {
+    const card = this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
+    if (card === undefined || this.#isTestMerchant === undefined) return card;
+    return (await this.#isTestMerchant(merchantId)) ? card : undefined;
   }
 
   /** Test payment methods are fixed per merchant; kept so that a payment does not recompute the fingerprint. */

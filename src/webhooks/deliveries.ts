@@ -3,7 +3,7 @@
 import type { Database, Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { WebhookError } from './errors.ts';
-import type { ListOptions } from './endpoints.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead';
 
@@ -151,7 +151,7 @@ export async function listDeliveries(
   queryable: Queryable,
   merchantId: string,
   endpointId: string,
-  options: ListOptions,
+  options: PageRequest,
 ): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
   const endpoint = await queryable.query(
     'SELECT 1 FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2',
@@ -163,19 +163,21 @@ export async function listDeliveries(
       `No such webhook endpoint: '${endpointId.slice(0, deliveryIdLengthMax)}'`,
       'id',
     );
-  const ascending = options.endingBefore !== undefined;
-  const result = await queryable.query<DeliveryRow>(
-    `SELECT ${deliveryColumns} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
-      WHERE d.endpoint_id = $1 AND ($2::text IS NULL OR d.id < $2) AND ($3::text IS NULL OR d.id > $3)
-      ORDER BY d.id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-    [endpointId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+  const { rows, hasMore } = await keysetPage<DeliveryRow, string>(
+    queryable,
+    {
+      select: deliveryColumns,
+      from: 'webhook_deliveries d JOIN events ev ON ev.id = d.event_id',
+      scope: 'd.endpoint_id = $1',
+      scopeParameters: [endpointId],
+      key: 'd.id',
+      keyType: 'text',
+      order: 'newest_first',
+      noun: 'webhook_delivery',
+    },
+    options,
   );
-  const page = result.rows.slice(0, options.limit);
-  if (ascending) page.reverse();
-  return {
-    deliveries: await withAttempts(queryable, page),
-    hasMore: result.rows.length > options.limit,
-  };
+  return { deliveries: await withAttempts(queryable, rows), hasMore };
 }
 
 /**

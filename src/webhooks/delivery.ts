@@ -5,8 +5,11 @@
 // still ours. A worker that dies mid-send leaves its deliveries to come due when the lease ends,
 // so delivery is at least once: receivers deduplicate by webhook-id (the event id).
 import crypto from 'node:crypto';
-import { presentEvent, type EventType } from '../events/events.ts';
-import { toJson } from '../http/serialize.ts';
+import { clockSql, systemClock, type Clock } from '../clock.ts';
+import { toJson } from '../api-objects/json.ts';
+import { presentEvent } from '../api-objects/event.ts';
+import type { EventType } from '../events/events.ts';
+import { withLivemode } from '../merchants/mode.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   defaultJitterRatio,
@@ -18,6 +21,8 @@ import {
 import { failPendingDeliveries } from './endpoints.ts';
 import type { SecretBox } from './secret-box.ts';
 import { signatureHeaders } from './signing.ts';
+import { guardedPost, systemResolver, type Resolver } from './guarded-post.ts';
+import { policyFor, type AddressPolicyOptions } from './ssrf.ts';
 
 export const defaultTimeoutMs = 10_000;
 export const defaultPollIntervalMs = 1_000;
@@ -52,8 +57,10 @@ export type DelivererLogger = {
   error(details: object, message: string): void;
 };
 
-export type WebhookDelivererOptions = {
+export type WebhookDelivererOptions = AddressPolicyOptions & {
   readonly secretBox: SecretBox;
+  /** Resolves endpoint host names (every address is checked before connecting); tests inject one. */
+  readonly resolve?: Resolver;
   /** Waits after the 1st, 2nd … failed attempt of a round; after the last the delivery is dead. */
   readonly retryDelaysMs?: readonly number[];
   /** ± fraction applied to each wait (0 to 0.5). */
@@ -65,7 +72,8 @@ export type WebhookDelivererOptions = {
   readonly batchSize?: number;
   /** Called once per claimed delivery (metrics); must not throw. */
   readonly onResult?: (result: DeliveryResult) => void;
-  readonly clock?: () => Date;
+  /** Business time: due times, leases and the retry schedule run on each merchant's clock. */
+  readonly clock?: Clock;
   readonly random?: () => number;
   readonly logger?: DelivererLogger;
 };
@@ -83,6 +91,8 @@ type Claimed = {
   object_id: string;
   data_text: string;
   event_created_at: Date;
+  /** The merchant's mode, which its events and their objects carry. */
+  livemode: boolean;
 };
 
 type Sent = {
@@ -131,9 +141,11 @@ export class WebhookDeliverer {
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
   readonly #onResult: ((result: DeliveryResult) => void) | undefined;
-  readonly #clock: () => Date;
+  readonly #clock: Clock;
   readonly #random: () => number;
   readonly #logger: DelivererLogger | undefined;
+  readonly #addressPolicy: AddressPolicyOptions;
+  readonly #resolve: Resolver;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -148,9 +160,11 @@ export class WebhookDeliverer {
     this.#pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
     this.#batchSize = options.batchSize ?? defaultBatchSize;
     this.#onResult = options.onResult;
-    this.#clock = options.clock ?? (() => new Date());
+    this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
+    this.#addressPolicy = options;
+    this.#resolve = options.resolve ?? systemResolver;
     if (this.#retryDelaysMs.some((delay) => !Number.isFinite(delay) || delay < 0))
       throw new Error('webhooks: retry delays are non-negative milliseconds');
     if (!(this.#jitterRatio >= 0 && this.#jitterRatio <= 0.5))
@@ -207,7 +221,7 @@ export class WebhookDeliverer {
 
   /** Manual replay: pending again, due now, with a fresh schedule; the attempt history stays. */
   redeliver(merchantId: string, deliveryId: string): Promise<WebhookDelivery> {
-    return redeliver(this.#database, merchantId, deliveryId, this.#clock());
+    return redeliver(this.#database, merchantId, deliveryId, this.#clock.now(merchantId));
   }
 
   async #drain(): Promise<void> {
@@ -219,20 +233,21 @@ export class WebhookDeliverer {
   }
 
   async #claim(limit: number, leaseId: string): Promise<Claimed[]> {
-    const now = this.#clock();
+    // Due by its merchant's clock; `bound` (the latest clock) keeps the index on next_attempt_at.
+    const at = clockSql(this.#clock.reading(), 'd.merchant_id', 4);
     const result = await this.#database.query<Claimed>(
       `WITH due AS (
-         SELECT id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= $1
-          ORDER BY next_attempt_at LIMIT $2
+         SELECT id FROM webhook_deliveries d
+          WHERE status = 'pending' AND next_attempt_at <= ${at.bound} AND next_attempt_at <= ${at.now}
+          ORDER BY next_attempt_at LIMIT $1
           FOR UPDATE SKIP LOCKED
        )
-       UPDATE webhook_deliveries d SET next_attempt_at = $3, lease_id = $4, updated_at = now()
-         FROM due, webhook_endpoints e, events ev
-        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+       UPDATE webhook_deliveries d SET next_attempt_at = ${at.now} + $2 * interval '1 millisecond', lease_id = $3, updated_at = ${at.now}
+         FROM due, webhook_endpoints e, events ev, merchants m
+        WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND m.id = d.merchant_id
        RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed,
-                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at`,
-      [now, limit, new Date(now.getTime() + this.#leaseMs), leaseId],
+                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode`,
+      [limit, this.#leaseMs, leaseId, ...at.values],
     );
     return result.rows;
   }
@@ -277,41 +292,42 @@ export class WebhookDeliverer {
 
   #body(delivery: Claimed): string {
     const data = parseExactJson(delivery.data_text) as { object: Record<string, unknown> };
-    return toJson(
-      presentEvent({
-        id: delivery.event_id,
-        merchantId: delivery.merchant_id,
-        type: delivery.event_type,
-        objectId: delivery.object_id,
-        data,
-        createdAt: delivery.event_created_at,
-      }),
-    );
+    const event = presentEvent({
+      id: delivery.event_id,
+      merchantId: delivery.merchant_id,
+      type: delivery.event_type,
+      objectId: delivery.object_id,
+      data,
+      createdAt: delivery.event_created_at,
+    });
+    return toJson(delivery.livemode ? withLivemode(event) : event);
   }
 
   async #send(delivery: Claimed): Promise<Sent> {
     const secret = this.#secretBox.open(delivery.secret_sealed, delivery.endpoint_id);
     const body = this.#body(delivery);
-    const startedAt = this.#clock();
+    const startedAt = this.#clock.now(delivery.merchant_id);
     // webhook-id is the event id: the same on every retry and replay, so receivers can deduplicate.
+    // Signed with the real time, not a test clock's: the receiver checks it against its own clock.
     const headers = {
-      ...signatureHeaders(secret, delivery.event_id, startedAt, body),
+      ...signatureHeaders(secret, delivery.event_id, new Date(), body),
       'content-type': 'application/json',
       'user-agent': userAgent,
     };
     const started = performance.now();
     try {
       // No redirects: a 3xx is a failed attempt (and cannot steer the request somewhere else).
-      const response = await fetch(delivery.url, {
-        method: 'POST',
+      // Only a public address is connected to (ssrf.ts), checked after resolving the host.
+      const status = await guardedPost({
+        url: delivery.url,
         headers,
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
+        policy: await policyFor(this.#addressPolicy, delivery.merchant_id),
+        resolve: this.#resolve,
       });
-      await response.body?.cancel(); // the answer's body is not used
       return {
-        httpStatus: response.status,
+        httpStatus: status,
         error: null,
         durationMs: Math.round(performance.now() - started),
         startedAt,
@@ -355,14 +371,24 @@ export class WebhookDeliverer {
           ? 'dead'
           : 'retrying';
     const nextAttemptAt =
-      delayMs === undefined ? null : new Date(this.#clock().getTime() + delayMs);
+      delayMs === undefined
+        ? null
+        : new Date(this.#clock.now(delivery.merchant_id).getTime() + delayMs);
     const status = outcome === 'retrying' ? 'pending' : outcome;
     return this.#database.transaction(async (tx) => {
       const updated = await tx.query<{ attempt_count: number }>(
         `UPDATE webhook_deliveries SET status = $3, attempt_count = attempt_count + 1, round_attempt_count = round_attempt_count + 1,
-                next_attempt_at = $4, lease_id = NULL, last_http_status = $5, last_error = $6, updated_at = now()
+                next_attempt_at = $4, lease_id = NULL, last_http_status = $5, last_error = $6, updated_at = $7
           WHERE id = $1 AND lease_id = $2 RETURNING attempt_count`,
-        [delivery.id, leaseId, status, nextAttemptAt, sent.httpStatus, sent.error],
+        [
+          delivery.id,
+          leaseId,
+          status,
+          nextAttemptAt,
+          sent.httpStatus,
+          sent.error,
+          this.#clock.now(delivery.merchant_id),
+        ],
       );
       const attemptNumber = updated.rows[0]?.attempt_count;
       if (attemptNumber === undefined) {
@@ -383,7 +409,7 @@ export class WebhookDeliverer {
 
   /** 410 Gone: the merchant removed the endpoint; stop sending to it until it is enabled again. */
   async #disableGoneEndpoint(tx: Queryable, endpointId: string): Promise<void> {
-    const reason = `the endpoint answered 410 Gone at ${this.#clock().toISOString()}`;
+    const reason = `the endpoint answered 410 Gone at ${this.#clock.now().toISOString()}`;
     await tx.query(
       `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = coalesce(disabled_reason, $2), updated_at = now() WHERE id = $1`,
       [endpointId, reason],

@@ -1,13 +1,22 @@
 // Webhook endpoints: where a merchant wants its events sent (Stripe's WebhookEndpoint). The
 // signing secret is generated here, shown once by create, and kept only sealed.
 import { eventTypes } from '../events/events.ts';
-import { newSortableId } from '../merchants/keys.ts';
+import { newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
 import { listDeliveries, type WebhookDelivery } from './deliveries.ts';
 import { WebhookError } from './errors.ts';
 import type { SecretBox } from './secret-box.ts';
 import { generateSecret } from './signing.ts';
+import {
+  hostRefusal,
+  isLoopbackHost,
+  policyFor,
+  type AddressPolicy,
+  type AddressPolicyOptions,
+} from './ssrf.ts';
 
 export const urlLengthMax = 2048;
 export const enabledEventsMax = 100;
@@ -18,8 +27,6 @@ export const metadataValueLengthMax = 500;
 /** Stripe's limit per account; more endpoints per merchant multiply every event's deliveries. */
 export const endpointsPerMerchantMax = 16;
 export const endpointIdLengthMax = 100;
-/** Hosts that may be reached over plain http: the merchant's own machine while testing. */
-const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 const knownEventTypes: ReadonlySet<string> = new Set(eventTypes);
 
 export type EndpointStatus = 'enabled' | 'disabled';
@@ -52,11 +59,7 @@ export type UpdateEndpointInput = {
   readonly disabled?: boolean;
 };
 
-export type ListOptions = {
-  readonly limit: number;
-  readonly startingAfter?: string;
-  readonly endingBefore?: string;
-};
+export type ListOptions = PageRequest;
 
 export const disabledByMerchant = 'disabled by the merchant';
 
@@ -89,8 +92,13 @@ function endpointFromRow(row: EndpointRow): WebhookEndpoint {
   };
 }
 
-/** https anywhere; plain http only to localhost (a merchant testing on its own machine). */
-export function validateEndpointUrl(url: string, param = 'url'): string {
+/**
+ * https anywhere public; plain http only to loopback (a merchant testing on its own machine). An
+ * IP literal or a loopback name is checked here against the address policy (ssrf.ts); a name's
+ * addresses are checked again at every delivery, after it is resolved, so a DNS change cannot
+ * get past this check.
+ */
+export function validateEndpointUrl(url: string, policy: AddressPolicy, param = 'url'): string {
   if (url.length === 0 || url.length > urlLengthMax)
     throw new WebhookError(
       'url_invalid',
@@ -107,20 +115,23 @@ export function validateEndpointUrl(url: string, param = 'url'): string {
       param,
     );
   }
-  if (parsed.protocol === 'https:') return url;
-  if (parsed.protocol === 'http:' && localHosts.has(parsed.hostname)) return url;
-  if (parsed.protocol === 'http:') {
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
     throw new WebhookError(
       'url_invalid',
       `Invalid URL: ${param} must use https; plain http is only accepted for localhost and 127.0.0.1 (testing).`,
       param,
     );
   }
-  throw new WebhookError(
-    'url_invalid',
-    `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`,
-    param,
-  );
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new WebhookError(
+      'url_invalid',
+      `Invalid URL: ${param} must be an https URL, not ${parsed.protocol.replace(/:$/, '')}.`,
+      param,
+    );
+  const refusal = hostRefusal(parsed.hostname, policy);
+  if (refusal !== undefined)
+    throw new WebhookError('url_invalid', `Invalid URL: ${param}: ${refusal}.`, param);
+  return url;
 }
 
 /** Known event types or '*', without duplicates (in the given order). */
@@ -203,10 +214,12 @@ function missing(id: string): WebhookError {
 export class WebhookEndpoints {
   readonly #database: Database;
   readonly #secretBox: SecretBox;
+  readonly #addressPolicy: AddressPolicyOptions;
 
-  constructor(database: Database, secretBox: SecretBox) {
+  constructor(database: Database, secretBox: SecretBox, addressPolicy: AddressPolicyOptions = {}) {
     this.#database = database;
     this.#secretBox = secretBox;
+    this.#addressPolicy = addressPolicy;
   }
 
   /**
@@ -218,7 +231,7 @@ export class WebhookEndpoints {
     input: CreateEndpointInput,
     bind?: (tx: Queryable, id: string) => Promise<void>,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    const url = validateEndpointUrl(input.url);
+    const url = validateEndpointUrl(input.url, await policyFor(this.#addressPolicy, merchantId));
     const enabledEvents = validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description) ?? null;
     const metadata = validateMetadata(input.metadata) ?? {};
@@ -278,6 +291,17 @@ export class WebhookEndpoints {
     };
   }
 
+  /** Creates an endpoint; a resumed retry answers with the one its first try created. */
+  async createOnce(
+    merchantId: string,
+    input: CreateEndpointInput,
+    request: IdempotentRequest = {},
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const existing = resumedResourceId(request);
+    if (existing !== undefined) return this.resumeCreate(merchantId, existing);
+    return this.create(merchantId, input, request.bind);
+  }
+
   async retrieve(merchantId: string, id: string): Promise<WebhookEndpoint> {
     const found = await findEndpoint(this.#database, merchantId, id);
     if (found === undefined) throw missing(id);
@@ -289,16 +313,21 @@ export class WebhookEndpoints {
     merchantId: string,
     options: ListOptions,
   ): Promise<{ endpoints: WebhookEndpoint[]; hasMore: boolean }> {
-    const ascending = options.endingBefore !== undefined;
-    const result = await this.#database.query<EndpointRow>(
-      `SELECT ${columns} FROM webhook_endpoints
-        WHERE merchant_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR id > $3)
-        ORDER BY id ${ascending ? 'ASC' : 'DESC'} LIMIT $4`,
-      [merchantId, options.startingAfter ?? null, options.endingBefore ?? null, options.limit + 1],
+    const { rows, hasMore } = await keysetPage<EndpointRow, string>(
+      this.#database,
+      {
+        select: columns,
+        from: 'webhook_endpoints',
+        scope: 'merchant_id = $1',
+        scopeParameters: [merchantId],
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'webhook_endpoint',
+      },
+      options,
     );
-    const page = result.rows.slice(0, options.limit).map(endpointFromRow);
-    if (ascending) page.reverse();
-    return { endpoints: page, hasMore: result.rows.length > options.limit };
+    return { endpoints: rows.map(endpointFromRow), hasMore };
   }
 
   async update(
@@ -306,7 +335,10 @@ export class WebhookEndpoints {
     id: string,
     input: UpdateEndpointInput,
   ): Promise<WebhookEndpoint> {
-    const url = input.url === undefined ? undefined : validateEndpointUrl(input.url);
+    const url =
+      input.url === undefined
+        ? undefined
+        : validateEndpointUrl(input.url, await policyFor(this.#addressPolicy, merchantId));
     const enabledEvents =
       input.enabledEvents === undefined ? undefined : validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description);

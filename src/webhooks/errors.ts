@@ -1,4 +1,6 @@
 // Expected webhook failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
+import { DomainError } from '../errors.ts';
+
 export type WebhookErrorCode =
   | 'parameter_invalid'
   | 'url_invalid'
@@ -6,13 +8,9 @@ export type WebhookErrorCode =
   | 'webhook_endpoint_limit_reached'
   | 'webhook_endpoint_disabled';
 
-export class WebhookError extends Error {
-  readonly code: WebhookErrorCode;
-  readonly param: string | undefined;
+export class WebhookError extends DomainError<WebhookErrorCode> {
   constructor(code: WebhookErrorCode, message: string, param?: string) {
-    super(message);
+    super(code, code === 'resource_missing' ? 'not_found' : 'invalid', message, param);
     this.name = 'WebhookError';
-    this.code = code;
-    this.param = param;
   }
 }

@@ -25,6 +25,8 @@ export {
   type WebhookDelivery,
 } from './deliveries.ts';
 export { WebhookError, type WebhookErrorCode } from './errors.ts';
+export { AddressRefusedError, type Resolver } from './guarded-post.ts';
+export { type AddressPolicy, type AddressPolicyOptions } from './ssrf.ts';
 export { fanOutEvent, fanOutEvents, webhookFanout, webhookFanoutConsumerName } from './fanout.ts';
 export { masterKeySecretBox, type SecretBox } from './secret-box.ts';
 export {
@@ -46,7 +48,7 @@ export type Webhooks = {
 /** Everything webhooks need, sharing one SecretBox (the endpoints seal with it, the deliverer opens). */
 export function createWebhooks(database: Database, options: WebhookDelivererOptions): Webhooks {
   return {
-    endpoints: new WebhookEndpoints(database, options.secretBox),
+    endpoints: new WebhookEndpoints(database, options.secretBox, options),
     deliverer: new WebhookDeliverer(database, options),
     fanout: webhookFanout,
   };

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createScratchDatabase, type ScratchDatabase } from '../../bench/support.ts';
 import { verifyLedger, type VerifyReport } from '../../src/ledger/index.ts';
-import { configureSimulatorWebhooks } from '../../src/payments/psp-webhooks.ts';
+import { configureSimulatorWebhooks } from '../../src/testmode/simulator.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import {
@@ -163,6 +163,7 @@ function payrailEnvironment(
     // What a killed worker held comes back within seconds: its JetStream messages and its webhook leases.
     PAYRAIL_CONSUMER_ACK_WAIT_MS: '4000',
     PAYRAIL_WEBHOOK_TIMEOUT_MS: '2000',
+    PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // the webhook receiver is on 127.0.0.1
     // An authorization the PSP never received (three 5xx) is failed after 15 s, not 10 minutes.
     PAYRAIL_NEVER_SEEN_AFTER_MS: '15000',
     ...(natsUrl === undefined

@@ -17,6 +17,7 @@ import type {
   RefundOutcome,
 } from '../../src/connectors/types.ts';
 import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { groundTruth as simulatorGroundTruth, type GroundTruth } from '../support/simulator.ts';
 
 const SIM_TIMEOUT_DELAY_MS = 300;
 /** Shorter than the simulator's delay: the timeout card's call gives up first. */
@@ -91,37 +92,8 @@ function assertNoCardData<T extends PaymentOutcome | RefundOutcome>(outcome: T):
   return outcome;
 }
 
-type GroundTruth = {
-  operations: Array<{
-    psp: string;
-    type: string;
-    status: string;
-    paymentId: string;
-    reference: string;
-    amount: number;
-    currency: string;
-    declineCode?: string;
-    idempotencyKey?: string;
-  }>;
-  payments: Array<{
-    psp: string;
-    paymentId: string;
-    reference: string;
-    currency: string;
-    authorized: number;
-    captured: number;
-    refunded: number;
-    voided: boolean;
-    status: string;
-  }>;
-};
-
-async function groundTruth(psp: Psp, reference: string): Promise<GroundTruth> {
-  const response = await fetch(
-    `${simulatorUrl}/_sim/ground-truth?${new URLSearchParams({ psp, reference }).toString()}`,
-  );
-  assert.equal(response.status, 200);
-  return (await response.json()) as GroundTruth;
+function groundTruth(psp: Psp, reference: string): Promise<GroundTruth> {
+  return simulatorGroundTruth({ url: simulatorUrl }, { psp, reference });
 }
 
 type Flow = {

@@ -17,6 +17,7 @@ import { registerDeadLetterRoutes } from '../../src/http/routes/dead-letters.ts'
 import { toErrorResponse } from '../../src/http/errors.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { waitUntil } from '../support/wait.ts';
 import {
   commitEvents,
   count,
@@ -24,7 +25,6 @@ import {
   prepareDatabase,
   recordingConsumer,
   someEvents,
-  waitFor,
 } from './support.ts';
 import type { EventConsumer } from '../../src/events/consumer.ts';
 
@@ -113,7 +113,7 @@ for (const kind of databaseKinds) {
       const [rolledBack, committed] = someEvents(merchantId, 2);
       await assert.rejects(
         database.transaction(async (tx) => {
-          await insertEvents(tx, [rolledBack!]);
+          await insertEvents(tx, [rolledBack!], new Date());
           throw new Error('the change failed');
         }),
         /the change failed/,
@@ -131,7 +131,7 @@ for (const kind of databaseKinds) {
       await bus.start();
       bus.notify();
       try {
-        await waitFor(
+        await waitUntil(
           'the outbox to drain',
           async () => (await count(database, 'SELECT 1 FROM event_outbox')) === 0,
         );
@@ -184,7 +184,7 @@ for (const kind of databaseKinds) {
       await bus.start();
       bus.notify();
       try {
-        await waitFor(
+        await waitUntil(
           'the outbox to drain',
           async () => (await count(database, 'SELECT 1 FROM event_outbox')) === 0,
         );
@@ -269,7 +269,7 @@ for (const kind of databaseKinds) {
       });
       await bus.start();
       try {
-        await waitFor(
+        await waitUntil(
           'the outbox to drain',
           async () => (await count(database, 'SELECT 1 FROM event_outbox')) === 0,
         );
@@ -317,10 +317,10 @@ describe('embedded event bus: two dispatchers racing on PostgreSQL', () => {
       );
       await Promise.all(buses.map((bus) => bus.start()));
       try {
-        await waitFor(
+        await waitUntil(
           'the outbox to drain',
           async () => (await count(database, 'SELECT 1 FROM event_outbox')) === 0,
-          30_000,
+          { timeoutMs: 30_000 },
         );
       } finally {
         await Promise.all(buses.map((bus) => bus.stop()));
@@ -368,10 +368,10 @@ describe('embedded event bus: a consumer failing on every event (PostgreSQL)', (
       });
       await bus.start();
       try {
-        await waitFor(
+        await waitUntil(
           'the outbox to drain',
           async () => (await count(database, 'SELECT 1 FROM event_outbox')) === 0,
-          30_000,
+          { timeoutMs: 30_000 },
         );
       } finally {
         await bus.stop();

@@ -22,6 +22,7 @@ import {
 import { decodeEvent } from '../../src/events/bus/jetstream/codec.ts';
 import { eventsById } from '../../src/events/events.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { waitUntil } from '../support/wait.ts';
 import {
   PrivateNatsServer,
   commitEvents,
@@ -33,7 +34,6 @@ import {
   recordingConsumer,
   someEvents,
   uniqueSuffix,
-  waitFor,
 } from './support.ts';
 
 const fastRetries = { retryDelayMsBase: 20, retryDelayMsMax: 100 };
@@ -114,7 +114,7 @@ describe('JetStream event bus', () => {
     await commitEvents(database, events.slice(30));
     bus.notify();
     try {
-      await waitFor('every event handled by both consumers', () => allHandled(testDatabase, 120));
+      await waitUntil('every event handled by both consumers', () => allHandled(testDatabase, 120));
       assert.equal(await count(database, 'SELECT 1 FROM event_outbox'), 0);
 
       // The same event published again with its id: JetStream drops it.
@@ -145,7 +145,7 @@ describe('JetStream event bus', () => {
         { msgID: `${first!.id}-late` },
       );
       assert.equal(late.duplicate, false);
-      await waitFor(
+      await waitUntil(
         'the late copy to be seen by both consumers',
         () => seen.results.filter((result) => result.endsWith(':duplicate')).length === 2,
       );
@@ -228,7 +228,7 @@ describe('JetStream event bus', () => {
     });
     await bus.start();
     try {
-      await waitFor('the redelivery', () => seen.results.length === 1);
+      await waitUntil('the redelivery', () => seen.results.length === 1);
     } finally {
       await bus.stop();
     }
@@ -266,7 +266,7 @@ describe('JetStream event bus', () => {
     await commitEvents(database, [event!]);
     bus.notify();
     try {
-      await waitFor('the dead letter', () => seen.deadLetters.length === 1);
+      await waitUntil('the dead letter', () => seen.deadLetters.length === 1);
       // Nothing more arrives for the broken consumer: the message was terminated.
       await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
@@ -311,7 +311,7 @@ describe('JetStream event bus across a NATS restart', () => {
       await bus.start();
       await commitEvents(testDatabase.database, events.slice(0, 10));
       bus.notify();
-      await waitFor('the first events', () => allHandled(testDatabase, 20));
+      await waitUntil('the first events', () => allHandled(testDatabase, 20));
 
       await server.kill();
       await commitEvents(testDatabase.database, events.slice(10, 20));
@@ -320,7 +320,9 @@ describe('JetStream event bus across a NATS restart', () => {
       await server.start();
       await commitEvents(testDatabase.database, events.slice(20));
       bus.notify();
-      await waitFor('every event after the restart', () => allHandled(testDatabase, 60), 30_000);
+      await waitUntil('every event after the restart', () => allHandled(testDatabase, 60), {
+        timeoutMs: 30_000,
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const rows = await effects(testDatabase.database);
       assert.equal(rows.length, 60);

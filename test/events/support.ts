@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { EventConsumer } from '../../src/events/consumer.ts';
@@ -13,6 +12,7 @@ import { Merchants } from '../../src/merchants/merchants.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { BusLogger } from '../../src/events/bus/index.ts';
 import type { Database } from '../../src/storage/database.ts';
+import { freePort } from '../support/ports.ts';
 
 export async function prepareDatabase(database: Database): Promise<string> {
   await database.exec(
@@ -34,7 +34,7 @@ export function someEvents(merchantId: string, count: number): NewEvent[] {
 }
 
 export async function commitEvents(database: Database, events: readonly NewEvent[]): Promise<void> {
-  await database.transaction((tx) => insertEvents(tx, events));
+  await database.transaction((tx) => insertEvents(tx, events, new Date()));
 }
 
 export type RecordingConsumer = EventConsumer & {
@@ -92,18 +92,6 @@ export async function count(
   return Number(result.rows[0]?.n ?? 0);
 }
 
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export function uniqueSuffix(): string {
   return crypto.randomBytes(5).toString('hex');
 }
@@ -115,21 +103,6 @@ export function testLogger(): BusLogger {
 }
 
 export const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** A nats-server of this test alone, on its own port and storage directory; restartable. */
 export class PrivateNatsServer {

@@ -13,13 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger, maskLine } from '../../src/observability/logger.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { cardNumberMask } from '../../src/vault/card.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { waitUntil } from '../support/wait.ts';
 import {
   call,
   findCardNumberInLogs,
   knownTestCardNumbers,
-  startTestServer,
-  testAdminKey,
   type TestServer,
 } from '../support/server.ts';
 
@@ -83,14 +82,6 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 300; tries++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting: ${what}`);
-}
-
 // Numbers outside the test-card tables (the harness knows those), each used on one path, so a
 // leak names its path. All Luhn-valid except `incorrect`, which the logger's mask does not cover.
 const pans = {
@@ -110,24 +101,22 @@ const testCardsUsed = ['4242424242424242', '4000056655665556', '5555555555554444
 const cardLooksMessage = /looks like a card number/;
 
 describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let receiver: Receiver;
   let key: string;
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('postgres', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    stack = await startSimulatedStack({
+      database: 'postgres',
+      env: {
+        PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // the webhook receiver is on 127.0.0.1
+      },
+    });
+    ({ server } = stack);
     server.forbidInLogs(...Object.values(pans));
     receiver = await startReceiver();
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Card shop' },
-        })
-      ).body.secret_key,
-    );
+    key = (await stack.merchant('Card shop')).key;
     const endpoint = await call(server, 'POST', '/v1/webhook_endpoints', {
       key,
       body: { url: receiver.url, enabled_events: ['*'] },
@@ -137,11 +126,10 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
   after(async () => {
     try {
       await receiver?.close();
-      // The harness: stop() fails if a log line holds any of the numbers above or a test card.
-      await server?.stop();
     } finally {
-      // Even then: a simulator left running would keep this file from ever ending.
-      await simulator?.stop();
+      // The harness: stop() fails if a log line holds any of the numbers above or a test card;
+      // it stops the simulator even then (left running, it would keep this file from ending).
+      await stack?.stop();
     }
   });
 
@@ -342,19 +330,21 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
       [paid.body.id],
     );
     assert.ok(events.rows.length >= 2, 'the payment wrote its events');
-    await eventually(
+    await waitUntil(
+      'the succeeded webhook',
       () =>
         receiver.bodies.some(
           (body) =>
             body.includes(String(paid.body.id)) && body.includes('payment_intent.succeeded'),
         ),
-      'the succeeded webhook',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
-    await eventually(
+    await waitUntil(
+      'a delivery recorded',
       async () =>
         (await database.query("SELECT 1 FROM webhook_deliveries WHERE status = 'succeeded'")).rows
           .length > 0,
-      'a delivery recorded',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     assert.equal(
       findCardNumberInLogs(receiver.bodies, [pans.paid, ...testCardsUsed]),

@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { Ledger, verifyLedger, type Leg } from '../../src/ledger/index.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import type { Database } from '../../src/storage/database.ts';
+import { DatabaseClock } from '../../src/testmode/clock.ts';
+import { TestClocks } from '../../src/testmode/clock-service.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { startPayrail, startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, testAdminKey } from '../support/server.ts';
@@ -40,6 +42,15 @@ describe('crash between the PSP call and recording its answer', () => {
   const outputs: string[] = [];
   let env: Record<string, string>;
   let key: string;
+  let clocks: TestClocks;
+
+  /**
+   * Moves the system's test clock forward, as `payrail clock advance` would, between two Payrail
+   * processes: the next one starts at the moved time, so leases and the outbox age without sleeping.
+   */
+  async function advanceClock(milliseconds: number): Promise<void> {
+    await clocks.move({ kind: 'advance', milliseconds });
+  }
 
   const groundTruth = async (reference: string): Promise<GroundTruth> =>
     (await (
@@ -143,6 +154,7 @@ describe('crash between the PSP call and recording its answer', () => {
     database = openPostgres({ connectionString: postgres.url, poolSize: 2 });
     ledger = new Ledger(database);
     env = {
+      PAYRAIL_TEST_CLOCKS: 'true',
       DATABASE_URL: postgres.url,
       PAYRAIL_SIMULATOR_URL: simulator.url,
       PAYRAIL_ADMIN_KEY: testAdminKey,
@@ -156,6 +168,8 @@ describe('crash between the PSP call and recording its answer', () => {
       });
       return String(created.body.secret_key);
     });
+    // After the first start: migrations have made the table the clocks live in.
+    clocks = new TestClocks(database, new DatabaseClock(database));
   });
   after(async () => {
     await database.close();
@@ -178,7 +192,7 @@ describe('crash between the PSP call and recording its answer', () => {
       ['pending'],
       'the PSP charged, Payrail had not recorded it',
     );
-    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    await advanceClock(leaseMs + 200); // the crashed request's idempotency lease runs out
     const final = await withPayrail(undefined, (payrail) =>
       call(payrail, 'POST', '/v1/payment_intents', { key, body, idempotencyKey: 'crash-pay-1' }),
     );
@@ -216,7 +230,7 @@ describe('crash between the PSP call and recording its answer', () => {
       {},
       'crash-confirm-1',
     );
-    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    await advanceClock(leaseMs + 200); // the crashed request's idempotency lease runs out
     const { synced, retried, replayed } = await withPayrail(undefined, async (payrail) => {
       const synced = await call(payrail, 'POST', `/v1/payment_intents/${created.body.id}/sync`, {
         key,
@@ -279,7 +293,7 @@ describe('crash between the PSP call and recording its answer', () => {
       { payment_intent: paid.body.id, amount: 1_000 },
       'crash-refund-1',
     );
-    await new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+    await advanceClock(leaseMs + 200); // the crashed request's idempotency lease runs out
     const final = await withPayrail(undefined, (payrail) =>
       call(payrail, 'POST', '/v1/refunds', {
         key,
@@ -320,7 +334,8 @@ describe('crash between the PSP call and recording its answer', () => {
       'SELECT count(*)::bigint AS count FROM ledger_outbox',
     );
     assert.equal(left.rows[0]?.count, 1n, 'the posting waits in the outbox');
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Past the sweeper's 2 s (a posting younger than that may still be posted by its writer).
+    await advanceClock(2_100);
     const final = await withPayrail(undefined, async (payrail) => {
       const answer = await call(payrail, 'POST', '/v1/payment_intents', {
         key,

@@ -2,8 +2,8 @@
 // right after the change; lists filter by type; another merchant's events are invisible.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, type TestServer } from '../support/server.ts';
 
 type EventBody = {
   id: string;
@@ -14,8 +14,8 @@ type EventBody = {
 };
 
 describe('events over HTTP', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let otherKey: string;
 
@@ -31,32 +31,12 @@ describe('events over HTTP', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Shop' },
-        })
-      ).body.secret_key,
-    );
-    otherKey = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Other' },
-        })
-      ).body.secret_key,
-    );
+    stack = await startSimulatedStack();
+    ({ server } = stack);
+    key = (await stack.merchant('Shop')).key;
+    otherKey = (await stack.merchant('Other')).key;
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a captured payment: created, then succeeded with the final object', async () => {
     const paid = await call(server, 'POST', '/v1/payment_intents', {

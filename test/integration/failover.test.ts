@@ -5,9 +5,12 @@
 // nothing is written.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { PSPS } from '../../sim/psps/registry.ts';
+import { connectorModules } from '../../src/connectors/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import { groundTruth, startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, type TestServer } from '../support/server.ts';
 
 type Attempt = { id: string; connector: string; status: string; abandoned: boolean };
 type Truth = {
@@ -24,6 +27,7 @@ type Truth = {
 describe('failover between connectors', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
 
   async function faults(psp: string, settings: Record<string, unknown> | undefined): Promise<void> {
@@ -40,42 +44,26 @@ describe('failover between connectors', () => {
     assert.ok(response.ok, `faults ${psp}: ${response.status}`);
   }
   async function truth(reference: string): Promise<Truth['payments']> {
-    return (
-      (await (
-        await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)
-      ).json()) as Truth
-    ).payments;
+    return (await groundTruth<Truth>(simulator, { reference })).payments;
   }
   const attemptsOf = (body: Record<string, unknown>) => body.attempts as Attempt[];
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_PSP_TIMEOUT_MS: '1000',
-      PAYRAIL_PSP_ATTEMPTS: '1',
-      PAYRAIL_BREAKER_THRESHOLD: '3',
-      PAYRAIL_BREAKER_HALF_OPEN_MS: '60000',
+    stack = await startSimulatedStack({
+      env: {
+        PAYRAIL_PSP_TIMEOUT_MS: '1000',
+        PAYRAIL_PSP_ATTEMPTS: '1',
+        PAYRAIL_BREAKER_THRESHOLD: '3',
+        PAYRAIL_BREAKER_HALF_OPEN_MS: '60000',
+      },
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Shop' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    key = (await stack.merchant('Shop')).key;
   });
   afterEach(async () => {
-    for (const psp of ['stripe', 'razorpay', 'paytm']) await faults(psp, undefined);
+    for (const psp of PSPS) await faults(psp, undefined);
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test("the merchant's routing rules choose the connector by card country, brand and amount", async () => {
     const rules = await call(server, 'POST', '/v1/routing', {
@@ -142,13 +130,24 @@ describe('failover between connectors', () => {
     assert.equal(soft.status, 402);
     const softIntent = (await call(server, 'GET', '/v1/payment_intents?limit=1', { key })).body
       .data as Record<string, unknown>[];
+    const tried = attemptsOf(softIntent[0] ?? {}).map((attempt) => [
+      attempt.connector,
+      attempt.status,
+    ]);
     assert.deepEqual(
-      attemptsOf(softIntent[0] ?? {}).map((attempt) => [attempt.connector, attempt.status]),
+      tried.slice(0, 2),
       [
         ['stripe', 'failed'],
         ['razorpay', 'failed'],
       ],
       'paytm takes only inr',
+    );
+    // Then every other connector of the registry that takes usd, in the merchant's order.
+    assert.deepEqual(
+      tried,
+      connectorModules
+        .filter((module) => module.capabilities.currencies.includes('usd'))
+        .map((module) => [module.name, 'failed']),
     );
 
     const hard = await call(server, 'POST', '/v1/payment_intents', {
@@ -321,36 +320,25 @@ describe('failover between connectors', () => {
 describe('a full bulkhead', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_BULKHEAD_LIMIT: '1',
-      PAYRAIL_PSP_TIMEOUT_MS: '3000',
+    stack = await startSimulatedStack({
+      env: {
+        PAYRAIL_BULKHEAD_LIMIT: '1',
+        PAYRAIL_PSP_TIMEOUT_MS: '3000',
+      },
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Shop' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    key = (await stack.merchant('Shop')).key;
     await fetch(`${simulator.url}/_sim/faults/stripe`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ latency: { distribution: 'fixed', meanMs: 400 } }),
     });
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('refuses beyond its bound with a fast 503; the refused intent can be confirmed again', async () => {
     // One call runs and one waits (limit 1, queue 1); the third is refused without reaching the PSP.
@@ -386,11 +374,8 @@ describe('a full bulkhead', () => {
       [['failed', 'bulkhead_full']],
     );
     assert.equal(
-      (
-        (await (
-          await fetch(`${simulator.url}/_sim/ground-truth?reference=${released.attempts[0]?.id}`)
-        ).json()) as Truth
-      ).payments.length,
+      (await groundTruth<Truth>(simulator, { reference: String(released.attempts[0]?.id) }))
+        .payments.length,
       0,
       'nothing reached the PSP',
     );
@@ -436,11 +421,8 @@ describe('a full bulkhead', () => {
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
     assert.equal(retried.body.status, 'succeeded');
     const attempt = (retried.body.attempts as Attempt[])[0];
-    const captures = (
-      (await (
-        await fetch(`${simulator.url}/_sim/ground-truth?reference=${attempt?.id}`)
-      ).json()) as Truth
-    ).payments;
+    const captures = (await groundTruth<Truth>(simulator, { reference: String(attempt?.id) }))
+      .payments;
     assert.equal(captures[0]?.captured, 300 + refusedIndex);
   });
 

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, testAdminKey, type TestServer } from '../support/server.ts';
 
 type Case = {
   method?: 'GET' | 'POST' | 'PUT';
@@ -1464,6 +1465,7 @@ const label = (testCase: Case): string =>
 describe('bad input on the payments routes', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let tables: string[];
   const ids = new Map<string, string>();
@@ -1491,8 +1493,8 @@ describe('bad input on the payments routes', () => {
     text.replace(/\{(\w+)\}/g, (whole, name: string) => ids.get(name) ?? whole);
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    stack = await startSimulatedStack();
+    ({ simulator, server } = stack);
     const created = await call(server, 'POST', '/v1/admin/merchants', {
       key: testAdminKey,
       body: { name: 'Strict shop' },
@@ -1531,13 +1533,7 @@ describe('bad input on the payments routes', () => {
       assert.ok(tables.includes(`public.${table}`), `${table} is compared`);
     }
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   for (const testCase of cases) {
     test(label(testCase), { todo: testCase.todo }, async () => {

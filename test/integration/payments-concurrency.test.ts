@@ -4,8 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import {
+  groundTruth as simulatorGroundTruth,
+  startSimulatedStack,
+  type SimulatedStack,
+} from '../support/simulator.ts';
+import { call, type TestServer } from '../support/server.ts';
 
 type GroundTruth = {
   operations: { type: string; reference: string; amount: number }[];
@@ -15,35 +20,23 @@ type GroundTruth = {
 describe('payments under concurrency (PostgreSQL)', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
 
-  const groundTruth = async (reference: string): Promise<GroundTruth> =>
-    (await (
-      await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)
-    ).json()) as GroundTruth;
+  const groundTruth = (reference: string) =>
+    simulatorGroundTruth<GroundTruth>(simulator, { reference });
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('postgres', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_DB_POOL_SIZE: '30',
+    stack = await startSimulatedStack({
+      database: 'postgres',
+      env: {
+        PAYRAIL_DB_POOL_SIZE: '30',
+      },
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Busy shop' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    key = (await stack.merchant('Busy shop')).key;
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('50 concurrent identical POSTs with one key: one charge; every answer the stored response or 409', async () => {
     // Some latency at the PSP keeps the first request in flight while the others arrive.

@@ -1,18 +1,29 @@
 // Payment flows over HTTP: a real Payrail server (embedded PGlite) and the real simulator process.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { registerPaymentRoutes } from '../../src/http/routes/payments.ts';
+import { connectorModules, getConnectorModule } from '../../src/connectors/registry.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
+import { advanceClock } from '../support/clock.ts';
+import type { RunningProcess } from '../support/processes.ts';
 import {
-  call,
-  startTestServer,
-  testAdminKey,
-  type Call,
-  type TestServer,
-} from '../support/server.ts';
+  groundTruth as simulatorGroundTruth,
+  startSimulatedStack,
+  type SimulatedStack,
+} from '../support/simulator.ts';
+import { call, testAdminKey, type Call, type TestServer } from '../support/server.ts';
+
+/** jpy while only stripe takes it, else the first currency only stripe takes. */
+function onlyStripeCurrency(): string {
+  const others = connectorModules.filter((module) => module.name !== 'stripe');
+  const unique = getConnectorModule('stripe').capabilities.currencies.filter(
+    (currency) => !others.some((module) => module.capabilities.currencies.includes(currency)),
+  );
+  const currency = unique.includes('jpy') ? 'jpy' : unique[0];
+  assert.ok(currency !== undefined, 'a currency only stripe takes');
+  return currency;
+}
 
 type GroundTruth = {
   payments: {
@@ -48,15 +59,13 @@ function paymentRoutes(server: TestServer): string[] {
 describe('payments over HTTP with the simulator', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
+  let merchantId: string;
   let otherKey: string;
 
-  async function groundTruth(reference?: string): Promise<GroundTruth> {
-    const response = await fetch(
-      `${simulator.url}/_sim/ground-truth${reference === undefined ? '' : `?reference=${reference}`}`,
-    );
-    return (await response.json()) as GroundTruth;
-  }
+  const groundTruth = (reference?: string) =>
+    simulatorGroundTruth<GroundTruth>(simulator, { reference });
 
   async function pay(
     body: Record<string, unknown>,
@@ -100,40 +109,22 @@ describe('payments over HTTP with the simulator', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
     // One try per PSP call: these tests see unknown outcomes, not the retries that hide them.
     // An authorization the PSP never saw is failed by sync after 1 s instead of 10 minutes.
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_PSP_TIMEOUT_MS: '1200',
-      PAYRAIL_PSP_ATTEMPTS: '1',
-      PAYRAIL_BREAKER_THRESHOLD: '1000',
-      PAYRAIL_NEVER_SEEN_AFTER_MS: '1000',
+    stack = await startSimulatedStack({
+      simulatorEnv: { SIM_TIMEOUT_DELAY_MS: '3000' },
+      env: {
+        PAYRAIL_PSP_TIMEOUT_MS: '1200',
+        PAYRAIL_PSP_ATTEMPTS: '1',
+        PAYRAIL_BREAKER_THRESHOLD: '1000',
+        PAYRAIL_NEVER_SEEN_AFTER_MS: '1000',
+      },
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Shop' },
-        })
-      ).body.secret_key,
-    );
-    otherKey = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Other' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    ({ key, id: merchantId } = await stack.merchant('Shop'));
+    otherKey = (await stack.merchant('Other')).key;
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a card is vaulted and shown only as brand, last4 and expiry', async () => {
     const response = await call(server, 'POST', '/v1/payment_methods', {
@@ -374,7 +365,8 @@ describe('payments over HTTP with the simulator', () => {
   }
 
   test('a PSP 500 with no connector to fail over to: processing, nothing charged; sync fails it once the PSP never saw it', async () => {
-    // One connector requested; and a currency only one connector takes (razorpay and paytm have no jpy), so routing has one.
+    // One connector requested; and a currency only stripe takes (razorpay and paytm have no jpy;
+    // it is read from the registry, so that a PSP added cannot become a fallback), so routing has one.
     const requested = await pay({
       amount: 2_100,
       payment_method: 'pm_card_pspError',
@@ -382,7 +374,7 @@ describe('payments over HTTP with the simulator', () => {
     });
     const routed = await pay({
       amount: 2_100,
-      currency: 'jpy',
+      currency: onlyStripeCurrency(),
       payment_method: 'pm_card_pspError',
     });
     const ids: string[] = [];
@@ -405,7 +397,8 @@ describe('payments over HTTP with the simulator', () => {
       assert.deepEqual(await postingsOf(attemptId), { posted: [], waiting: 0n });
       ids.push(String(answer.body.id));
     }
-    await sleep(1_100); // PAYRAIL_NEVER_SEEN_AFTER_MS
+    // Past PAYRAIL_NEVER_SEEN_AFTER_MS on the merchant's clock, without waiting for it.
+    await advanceClock(server, 2, { merchant: merchantId });
     for (const id of ids) {
       const synced = await call(server, 'POST', `/v1/payment_intents/${id}/sync`, {
         key,
@@ -1030,33 +1023,28 @@ describe('payments over HTTP with the simulator', () => {
 describe("operators set a merchant's connectors", () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let merchant: { id: string; key: string };
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
-    const created = await call(server, 'POST', '/v1/admin/merchants', {
-      key: testAdminKey,
-      body: { name: 'Routed shop' },
-    });
-    merchant = { id: String(created.body.id), key: String(created.body.secret_key) };
+    stack = await startSimulatedStack();
+    ({ simulator, server } = stack);
+    merchant = await stack.merchant('Routed shop');
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
-  test('a new test-mode merchant has the three simulated PSPs; disabling one takes it out of routing', async () => {
+  test('a new test-mode merchant has every simulated PSP; disabling one takes it out of routing', async () => {
     const listed = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}/connectors`, {
       key: testAdminKey,
     });
     const names = (listed.body.data as { connector: string; api_key_hint: string }[]).map(
       (entry) => entry.connector,
     );
-    assert.deepEqual(names, ['stripe', 'razorpay', 'paytm']);
+    assert.deepEqual(
+      names,
+      connectorModules.map((module) => module.name),
+    );
+    assert.deepEqual(names.slice(0, 3), ['stripe', 'razorpay', 'paytm']);
     assert.ok(!JSON.stringify(listed.body).includes('sim_secret'), 'secrets are not shown');
     const disabled = await call(
       server,

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Merchants } from '../../src/merchants/merchants.ts';
-import { simulatorConnectors } from '../../src/payments/merchant-settings.ts';
+import { hashSecret, newSecret, secretHint } from '../../src/merchants/keys.ts';
+import { simulatorConnectors } from '../../src/testmode/simulator.ts';
 import type { Queryable } from '../../src/storage/database.ts';
 import { migrate, readMigrations } from '../../src/storage/migrations.ts';
 import { openPglite } from '../../src/storage/pglite.ts';
@@ -616,30 +616,36 @@ describe('a data directory written before credentials were sealed (migration 016
         old,
         readMigrations().filter((migration) => migration.name < '016'),
       );
-      const created = await new Merchants(old).create(
-        { name: 'Old shop' },
-        async (tx, merchantId) => {
-          for (const setting of simulatorConnectors(simulator.url)) {
-            const { baseUrl, ...secrets } = setting.credentials;
-            await tx.query(
-              'INSERT INTO merchant_connectors (merchant_id, connector, enabled, priority, base_url, credentials) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
-              [
-                merchantId,
-                setting.connector,
-                setting.enabled,
-                setting.priority,
-                baseUrl,
-                JSON.stringify(secrets),
-              ],
-            );
-          }
+      // Rows as the code of that time wrote them (a merchant and its sk_test_ key, no mode).
+      const created = await old.transaction(async (tx) => {
+        const merchantId = 'mch_OldShop0001';
+        const secretKey = newSecret('sk_test_');
+        await tx.query("INSERT INTO merchants (id, name) VALUES ($1, 'Old shop')", [merchantId]);
+        await tx.query(
+          'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint) VALUES ($1, $2, $3, $4)',
+          ['key_OldShop0001', merchantId, hashSecret(secretKey), secretHint(secretKey)],
+        );
+        for (const setting of simulatorConnectors(simulator.url)) {
+          const { baseUrl, ...secrets } = setting.credentials;
           await tx.query(
-            "INSERT INTO merchant_prices (merchant_id, currency, percent_bps, fixed_amount) VALUES ($1, '*', 100, 0)",
-            [merchantId],
+            'INSERT INTO merchant_connectors (merchant_id, connector, enabled, priority, base_url, credentials) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+            [
+              merchantId,
+              setting.connector,
+              setting.enabled,
+              setting.priority,
+              baseUrl,
+              JSON.stringify(secrets),
+            ],
           );
-        },
-      );
-      merchant = { id: created.merchant.id, key: created.secretKey };
+        }
+        await tx.query(
+          "INSERT INTO merchant_prices (merchant_id, currency, percent_bps, fixed_amount) VALUES ($1, '*', 100, 0)",
+          [merchantId],
+        );
+        return { id: merchantId, key: secretKey };
+      });
+      merchant = created;
     } finally {
       await old.close();
     }
@@ -653,7 +659,7 @@ describe('a data directory written before credentials were sealed (migration 016
         server.logs.some(
           (line) =>
             line.includes('sealed connector credentials stored in plaintext') &&
-            line.includes('"sealed":3'),
+            line.includes(`"sealed":${simulatorConnectors(simulator.url).length}`),
         ),
         'the start-up sweep logged its work',
       );
@@ -663,7 +669,7 @@ describe('a data directory written before credentials were sealed (migration 016
       }>('SELECT credentials, credentials_sealed FROM merchant_connectors WHERE merchant_id = $1', [
         merchant.id,
       ]);
-      assert.equal(rows.rows.length, 3);
+      assert.equal(rows.rows.length, simulatorConnectors(simulator.url).length);
       assert.ok(
         rows.rows.every((row) => row.credentials === null && row.credentials_sealed !== null),
       );
@@ -686,10 +692,17 @@ describe('a data directory written before credentials were sealed (migration 016
       const listed = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}/connectors`, {
         key: testAdminKey,
       });
-      assert.deepEqual(
-        (listed.body.data as { api_key_hint: string }[]).map((setting) => setting.api_key_hint),
-        ['…_sim', '…_sim', '…0001'],
+      const hints = (listed.body.data as { api_key_hint: string }[]).map(
+        (setting) => setting.api_key_hint,
       );
+      assert.deepEqual(hints.slice(0, 3), ['…_sim', '…_sim', '…0001']);
+      assert.equal(hints.length, simulatorConnectors(simulator.url).length);
+      // A merchant from before modes is a test merchant, as its key always said.
+      const upgraded = await call(server, 'GET', `/v1/admin/merchants/${merchant.id}`, {
+        key: testAdminKey,
+      });
+      assert.equal(upgraded.body.livemode, false);
+      assert.equal(paid.body.livemode, false);
     } finally {
       await server.stop();
     }

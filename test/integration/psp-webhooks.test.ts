@@ -3,19 +3,15 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { simulatorWebhookSecret } from '../../src/payments/merchant-settings.ts';
 import {
   configureSimulatorWebhooks,
+  simulatorWebhookSecret,
   type SimulatorWebhookOptions,
-} from '../../src/payments/psp-webhooks.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import {
-  call,
-  startTestServer,
-  testAdminKey,
-  type Call,
-  type TestServer,
-} from '../support/server.ts';
+} from '../../src/testmode/simulator.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { waitFor } from '../support/wait.ts';
+import { call, type Call, type TestServer } from '../support/server.ts';
 
 type Delivery = {
   eventId: string;
@@ -30,21 +26,10 @@ type Delivery = {
 type EventRow = { event_id: string; type: string; merchant_id: string; processed_at: Date | null };
 type Attempt = { id: string; status: string };
 
-const waitMsMax = 15_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + waitMsMax;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('PSP webhooks over HTTP with the simulator', () => {
   let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   const syncCalls = new Map<string, number>();
 
@@ -187,23 +172,18 @@ describe('PSP webhooks over HTTP with the simulator', () => {
   }
 
   before(async () => {
-    simulator = await startSimulator({ SIM_TIMEOUT_DELAY_MS: '3000' });
     // One try per PSP call and no status sync worker: what resolves an unknown payment here is the webhook.
-    server = await startTestServer('pglite', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_PSP_TIMEOUT_MS: '1200',
-      PAYRAIL_PSP_ATTEMPTS: '1',
-      PAYRAIL_BREAKER_THRESHOLD: '1000',
-      PAYRAIL_RUN_WORKERS: 'false',
+    stack = await startSimulatedStack({
+      simulatorEnv: { SIM_TIMEOUT_DELAY_MS: '3000' },
+      env: {
+        PAYRAIL_PSP_TIMEOUT_MS: '1200',
+        PAYRAIL_PSP_ATTEMPTS: '1',
+        PAYRAIL_BREAKER_THRESHOLD: '1000',
+        PAYRAIL_RUN_WORKERS: 'false',
+      },
     });
-    key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'Webhook shop' },
-        })
-      ).body.secret_key,
-    );
+    ({ simulator, server } = stack);
+    key = (await stack.merchant('Webhook shop')).key;
     // Counts the syncs (by intent) that webhooks cause; nothing else in this file syncs.
     const payments = server.context.payments;
     const sync = payments.sync.bind(payments);
@@ -212,10 +192,7 @@ describe('PSP webhooks over HTTP with the simulator', () => {
       return sync(merchantId, id);
     };
   });
-  after(async () => {
-    await server?.stop();
-    await simulator?.stop();
-  });
+  after(() => stack.stop());
   beforeEach(async () => {
     await simulatorCall('DELETE', '/_sim/faults');
     await configureSimulatorWebhooks(simulator.url, server.url, { retryBackoffMs: 100 });
@@ -384,7 +361,7 @@ describe('PSP webhooks over HTTP with the simulator', () => {
       'x-razorpay-signature': signature,
     });
     assert.equal(atRazorpay.body.error?.code, 'psp_webhook_signature_invalid');
-    const unknown = await send('adyen', stripeBody, stripeHeaders(stripeBody));
+    const unknown = await send('unknown_psp', stripeBody, stripeHeaders(stripeBody));
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error?.code, 'resource_missing');
     const plain = await send('stripe', stripeBody, { 'content-type': 'text/plain' });

@@ -15,8 +15,8 @@ import {
 } from '../../src/payments/record.ts';
 import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import type { Attempt, IntentWithAttempts } from '../../src/payments/types.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, type TestServer } from '../support/server.ts';
 
 const captured = (amount: bigint) => ({
   status: 'captured' as const,
@@ -27,8 +27,8 @@ const noFee = { percentBps: 0n, fixedAmount: 0n };
 const options = { synced: false, failIfNeverSeen: false };
 
 describe('the compare-and-set record statement (postgres)', () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let key: string;
   let merchantId: string;
 
@@ -95,27 +95,18 @@ describe('the compare-and-set record statement (postgres)', () => {
   });
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('postgres', {
-      PAYRAIL_SIMULATOR_URL: simulator.url,
-      PAYRAIL_PSP_ATTEMPTS: '1',
-      PAYRAIL_BREAKER_THRESHOLD: '1000',
-      PAYRAIL_RUN_WORKERS: 'false',
+    stack = await startSimulatedStack({
+      database: 'postgres',
+      env: {
+        PAYRAIL_PSP_ATTEMPTS: '1',
+        PAYRAIL_BREAKER_THRESHOLD: '1000',
+        PAYRAIL_RUN_WORKERS: 'false',
+      },
     });
-    const created = await call(server, 'POST', '/v1/admin/merchants', {
-      key: testAdminKey,
-      body: { name: 'Shop' },
-    });
-    key = String(created.body.secret_key);
-    merchantId = String(created.body.id);
+    ({ server } = stack);
+    ({ key: key, id: merchantId } = await stack.merchant('Shop'));
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('applies to the state it was planned from: intent, attempt, ledger outbox row and event together', async () => {
     const state = await unresolved(1100);

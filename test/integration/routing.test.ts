@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { toErrorResponse } from '../../src/http/errors.ts';
 import { registerRoutingRoutes } from '../../src/http/routes/routing.ts';
-import { toJson } from '../../src/http/serialize.ts';
+import { toJson } from '../../src/api-objects/json.ts';
 import { RoutingStore } from '../../src/routing/store.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { migrate, readMigrations } from '../../src/storage/migrations.ts';
@@ -186,7 +186,7 @@ describe('/v1/routing', () => {
     },
     {
       name: 'unknown connector (semantic)',
-      body: ruleWith({ action: { type: 'priority', connectors: ['stripe', 'adyen'] } }),
+      body: ruleWith({ action: { type: 'priority', connectors: ['stripe', 'unknown_psp'] } }),
       code: 'parameter_invalid',
       param: 'rules[0][action][connectors][1]',
     },

@@ -11,8 +11,9 @@ import {
 } from '../../src/payments/status-sync.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { advanceClock } from '../support/clock.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, type TestServer } from '../support/server.ts';
 
 const now: Partial<StatusSyncOptions> = { scheduleMs: [0], inFlightGraceMs: 0 };
 
@@ -22,13 +23,14 @@ function worker(server: TestServer, options: Partial<StatusSyncOptions> = {}): S
     server.context.database,
     { ...statusSyncDefaults(1000), ...options },
     createLogger('silent'),
+    server.runtime.clock,
   );
 }
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`status sync (${kind})`, () => {
-    let simulator: RunningProcess;
     let server: TestServer;
+    let stack: SimulatedStack;
     let key: string;
 
     async function pay(body: Record<string, unknown>) {
@@ -43,29 +45,18 @@ for (const kind of ['pglite', 'postgres'] as const) {
     }
 
     before(async () => {
-      simulator = await startSimulator();
-      server = await startTestServer(kind, {
-        PAYRAIL_SIMULATOR_URL: simulator.url,
-        PAYRAIL_PSP_TIMEOUT_MS: '1000',
-        PAYRAIL_PSP_ATTEMPTS: '1',
-        PAYRAIL_BREAKER_THRESHOLD: '1000',
+      stack = await startSimulatedStack({
+        database: kind,
+        env: {
+          PAYRAIL_PSP_TIMEOUT_MS: '1000',
+          PAYRAIL_PSP_ATTEMPTS: '1',
+          PAYRAIL_BREAKER_THRESHOLD: '1000',
+        },
       });
-      key = String(
-        (
-          await call(server, 'POST', '/v1/admin/merchants', {
-            key: testAdminKey,
-            body: { name: 'Shop' },
-          })
-        ).body.secret_key,
-      );
+      ({ server } = stack);
+      key = (await stack.merchant('Shop')).key;
     });
-    after(async () => {
-      try {
-        await server.stop();
-      } finally {
-        await simulator.stop();
-      }
-    });
+    after(() => stack.stop());
 
     test('a lost answer is resolved by the worker, not before it is due', async () => {
       const lost = await pay({ amount: 4100, payment_method: 'pm_card_pspLostResponse' });
@@ -164,8 +155,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
             ),
           );
         // Due one second after creation (or after the last claim): a row one worker has just
-        // claimed is not due for the other.
-        await new Promise((resolve) => setTimeout(resolve, 1100));
+        // claimed is not due for the other. The clock moves past the second instead of sleeping.
+        await advanceClock(server, 2);
         const options = { scheduleMs: [1000], batchSize: 3 };
         const [first, second] = await Promise.all([
           worker(server, options).runOnce(),

@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
-import { startSimulator, type RunningProcess } from '../support/processes.ts';
-import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, testAdminKey, type TestServer } from '../support/server.ts';
 
 describe("Stripe's SDK against Payrail", () => {
-  let simulator: RunningProcess;
   let server: TestServer;
+  let stack: SimulatedStack;
   let stripe: Stripe;
 
   before(async () => {
-    simulator = await startSimulator();
-    server = await startTestServer('pglite', { PAYRAIL_SIMULATOR_URL: simulator.url });
+    stack = await startSimulatedStack();
+    ({ server } = stack);
     const key = String(
       (
         await call(server, 'POST', '/v1/admin/merchants', {
@@ -32,13 +32,7 @@ describe("Stripe's SDK against Payrail", () => {
       telemetry: false,
     });
   });
-  after(async () => {
-    try {
-      await server.stop();
-    } finally {
-      await simulator.stop();
-    }
-  });
+  after(() => stack.stop());
 
   test('a card, a manual-capture payment, a partial capture, a refund and the balance', async () => {
     const method = await stripe.paymentMethods.create({

@@ -2,6 +2,7 @@
 // and the deliverer against a local receiver that verifies every request with the reference
 // Standard Webhooks package (success, retries on a schedule, 410, dead letter, timeout, replay,
 // leases), plus two concurrent deliverers on real Postgres.
+import { clockFrom, type Clock } from '../../src/clock.ts';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -10,15 +11,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import {
-  insertEvents,
-  newEvent,
-  presentEvent,
-  type EventType,
-  type NewEvent,
-} from '../../src/events/events.ts';
+import { insertEvents, newEvent, type EventType, type NewEvent } from '../../src/events/events.ts';
+import { presentEvent } from '../../src/api-objects/event.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { toJson } from '../../src/http/serialize.ts';
+import { toJson } from '../../src/api-objects/json.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
@@ -31,6 +27,7 @@ import {
   WebhookDeliverer,
   WebhookEndpoints,
   type DeliveryResult,
+  type Resolver,
   type Webhooks,
 } from '../../src/webhooks/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -127,7 +124,7 @@ function paymentEvent(merchantId: string, type: EventType = 'payment_intent.succ
 
 /** Inserts events (as a state change would) and fans them out (as the bus would). */
 async function publish(database: Database, events: readonly NewEvent[]): Promise<void> {
-  await database.transaction((tx) => insertEvents(tx, events));
+  await database.transaction((tx) => insertEvents(tx, events, new Date()));
   for (const event of events) {
     const stored = await database.query<{
       created_at: Date;
@@ -282,7 +279,7 @@ describe('webhook fan-out consumer (pglite)', () => {
       paymentEvent(otherMerchantId),
       paymentEvent(merchantId),
     ];
-    await test_.database.transaction((tx) => insertEvents(tx, events));
+    await test_.database.transaction((tx) => insertEvents(tx, events, new Date()));
     const stored = events.map((event) => ({
       id: event.id,
       merchantId: event.merchantId,
@@ -329,7 +326,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
   const secretBox = masterKeySecretBox(crypto.randomBytes(32));
   // A clock the tests move forward (a few seconds at most: signatures must stay fresh).
   let offsetMs = 0;
-  const clock = () => new Date(Date.now() + offsetMs);
+  const clock = clockFrom(() => new Date(Date.now() + offsetMs));
   let results: DeliveryResult[] = [];
 
   function deliverer(
@@ -337,11 +334,13 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
       retryDelaysMs?: number[];
       timeoutMs?: number;
       leaseMs?: number;
-      clock?: () => Date;
+      clock?: Clock;
+      resolve?: Resolver;
     } = {},
   ): WebhookDeliverer {
     return new WebhookDeliverer(test_.database, {
       secretBox,
+      allowLoopback: true, // the receiver is on 127.0.0.1
       retryDelaysMs: [1_000, 2_000],
       jitterRatio: 0,
       clock,
@@ -363,7 +362,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
   before(async () => {
     test_ = await pglite();
     receiver = await startReceiver();
-    endpoints = new WebhookEndpoints(test_.database, secretBox);
+    endpoints = new WebhookEndpoints(test_.database, secretBox, { allowLoopback: true });
     merchantId = (await new Merchants(test_.database).create({ name: 'Shop' })).merchant.id;
   });
   after(() => receiver.close());
@@ -445,7 +444,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     offsetMs = 1_000;
     const second = await worker.runOnce();
     assert.equal(second[0]?.outcome, 'retrying');
-    const secondDelayMs = (second[0]?.nextAttemptAt?.getTime() ?? 0) - clock().getTime();
+    const secondDelayMs = (second[0]?.nextAttemptAt?.getTime() ?? 0) - clock.now().getTime();
     assert.ok(
       secondDelayMs > 1_500 && secondDelayMs <= 2_000,
       `next attempt in ${secondDelayMs} ms`,
@@ -568,6 +567,21 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     assert.equal((await deliveriesOf(test_.database, created.endpoint.id))[0]?.status, 'pending');
   });
 
+  test('a name that resolves to a non-public address is never connected to: a failed attempt', async () => {
+    // Accepted at creation (a name), refused at delivery once resolved: as after a DNS change.
+    const created = await endpoints.create(merchantId, {
+      url: 'https://rebinding.merchant.test/hook',
+      enabledEvents: ['*'],
+    });
+    await publish(test_.database, [paymentEvent(merchantId)]);
+    const resolve = async () => [{ address: '::ffff:169.254.169.254', family: 6 }];
+    const [result] = await deliverer({ resolve }).runOnce();
+    assert.equal(result?.outcome, 'retrying');
+    assert.equal(result?.httpStatus, null);
+    assert.match(result?.error ?? '', /rebinding\.merchant\.test: .*not a public address/);
+    assert.equal((await deliveriesOf(test_.database, created.endpoint.id))[0]?.status, 'pending');
+  });
+
   test('manual replay of a dead delivery: pending now with a fresh schedule, attempt history kept', async () => {
     const endpointId = await endpoint('/replay');
     receiver.answer('/replay', (count) => ({ status: count <= 2 ? 500 : 200 }));
@@ -621,7 +635,9 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     // The second worker's clock is past the first worker's lease.
     const late = slow.runOnce();
     await sleep(100);
-    const takeover = await deliverer({ clock: () => new Date(Date.now() + 1_500) }).runOnce();
+    const takeover = await deliverer({
+      clock: clockFrom(() => new Date(Date.now() + 1_500)),
+    }).runOnce();
     assert.equal(takeover[0]?.outcome, 'succeeded');
     const [slowResult] = await late;
     assert.equal(slowResult?.outcome, 'lease_lost');
@@ -652,6 +668,7 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
     );
     const worker = new WebhookDeliverer(test_.database, {
       secretBox,
+      allowLoopback: true,
       pollIntervalMs: 20,
       batchSize: 2,
       onResult: (result) => results.push(result),
@@ -689,7 +706,7 @@ describe('two deliverers at once on real Postgres', () => {
   test('never send the same delivery twice, and together send every one', async () => {
     const secretBox = masterKeySecretBox(crypto.randomBytes(32));
     const merchantId = (await new Merchants(test_.database).create({ name: 'Busy' })).merchant.id;
-    const endpoints = new WebhookEndpoints(test_.database, secretBox);
+    const endpoints = new WebhookEndpoints(test_.database, secretBox, { allowLoopback: true });
     for (const path of ['/a', '/b']) {
       const created = await endpoints.create(merchantId, {
         url: `${receiver.url}${path}`,
@@ -702,7 +719,7 @@ describe('two deliverers at once on real Postgres', () => {
     await publish(test_.database, events);
 
     const workers = [test_.database, secondPool, test_.database, secondPool].map(
-      (database) => new WebhookDeliverer(database, { secretBox }),
+      (database) => new WebhookDeliverer(database, { secretBox, allowLoopback: true }),
     );
     const sent: string[][] = workers.map(() => []);
     await Promise.all(
@@ -748,12 +765,13 @@ describe('webhook endpoints over HTTP', () => {
   let otherKey: string;
 
   before(async () => {
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', { PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1' });
     receiver = await startReceiver();
     if (server.context.webhooks === undefined) {
       // Until the server wires webhooks itself: the same app, with webhooks in its context.
       webhooks = createWebhooks(server.context.database, {
         secretBox: masterKeySecretBox(crypto.randomBytes(32)),
+        allowLoopback: true,
       });
       app = await buildApp({ ...server.context, webhooks });
       url = await app.listen({ host: '127.0.0.1', port: 0 });

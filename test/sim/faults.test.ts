@@ -2,6 +2,7 @@
 // are not stored, lost responses, timeouts, latency, client aborts, and the admin API's checks.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { PSPS } from '../../sim/psps/registry.ts';
 import {
   CARDS,
   PAYTM_MID,
@@ -239,7 +240,8 @@ describe('faults admin', () => {
       stddevMs: 5,
     });
     const all = await admin(sim, 'GET', '/faults');
-    assert.deepEqual(Object.keys(all.body).sort(), ['paytm', 'razorpay', 'stripe']);
+    assert.deepEqual(Object.keys(all.body).sort(), [...PSPS].sort());
+    for (const psp of ['paytm', 'razorpay', 'stripe']) assert.ok(psp in all.body, psp);
     assert.equal(at(all.body, 'paytm', 'seed'), 9);
     assert.equal(at(all.body, 'paytm', 'errorRate'), 0.25);
     assert.equal(all.body.stripe, null);
@@ -260,6 +262,6 @@ describe('faults admin', () => {
       assert.equal(reply.status, 400, JSON.stringify(body));
       assert.equal(typeof at(reply.body, 'error', 'message'), 'string');
     }
-    assert.equal((await admin(sim, 'PUT', '/faults/adyen', {})).status, 404);
+    assert.equal((await admin(sim, 'PUT', '/faults/unknown_psp', {})).status, 404);
   });
 });

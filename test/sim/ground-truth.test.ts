@@ -154,7 +154,7 @@ describe('ground truth', () => {
       new Set([reference]),
     );
     assert.equal(one.payments.length, 1);
-    assert.equal((await admin(sim, 'GET', '/ground-truth?psp=adyen')).status, 400);
+    assert.equal((await admin(sim, 'GET', '/ground-truth?psp=unknown_psp')).status, 400);
   });
 
   test('the summary adds up per PSP and currency', async () => {
@@ -224,7 +224,7 @@ describe('bounds and routing', () => {
   });
 
   test('unknown prefixes and admin routes are 404', async () => {
-    assert.equal((await fetch(`${sim.url}/adyen/v1/payments`)).status, 404);
+    assert.equal((await fetch(`${sim.url}/unknown_psp/v1/payments`)).status, 404);
     assert.equal((await admin(sim, 'GET', '/nothing')).status, 404);
     assert.equal((await admin(sim, 'GET', '/reset')).status, 404);
   });

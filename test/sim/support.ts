@@ -251,43 +251,8 @@ export function admin(
   return exchange(`${sim.url}/_sim${path}`, init);
 }
 
-export type GroundTruth = {
-  operations: {
-    seq: number;
-    psp: string;
-    type: string;
-    status: string;
-    paymentId: string;
-    reference: string | null;
-    refundId?: string;
-    amount: number;
-    currency: string;
-    declineCode?: string;
-    idempotencyKey?: string;
-    at: string;
-  }[];
-  payments: {
-    psp: string;
-    paymentId: string;
-    reference: string | null;
-    currency: string;
-    authorized: number;
-    captured: number;
-    refunded: number;
-    voided: boolean;
-    status: string;
-  }[];
-};
-
-export async function groundTruth(
-  sim: SimProcess,
-  query: Record<string, string> = {},
-): Promise<GroundTruth> {
-  const search = new URLSearchParams(query).toString();
-  const reply = await admin(sim, 'GET', `/ground-truth${search === '' ? '' : `?${search}`}`);
-  if (reply.status !== 200) throw new Error(`ground truth: ${reply.status}`);
-  return reply.body as GroundTruth;
-}
+// The simulator's ground truth is read the same way by every test.
+export { groundTruth, type GroundTruth } from '../support/simulator.ts';
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -15,7 +15,8 @@ import { FormError, formFingerprint, parseForm } from '../../sim/form.ts';
 import { canonicalJson, rawMemberText } from '../../sim/json.ts';
 import { formatMajor, readMajor } from '../../sim/psps/paytm.ts';
 import { startSimulator } from '../../sim/server.ts';
-import { PSPS, SimStore } from '../../sim/store.ts';
+import { PSPS } from '../../sim/psps/registry.ts';
+import { SimStore } from '../../sim/store.ts';
 import { Webhooks } from '../../sim/webhooks.ts';
 
 describe('form parsing', () => {

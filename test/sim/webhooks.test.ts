@@ -8,8 +8,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { PSPS } from '../../sim/psps/registry.ts';
 import { stateAfter } from '../../sim/webhooks.ts';
 import type { Operation } from '../../sim/store.ts';
+import { freePort } from '../support/ports.ts';
 import {
   CARDS,
   PAYTM_MID,
@@ -198,14 +200,33 @@ async function settled(count: number, query: Record<string, string> = {}): Promi
   }
 }
 
-function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  return once(server, 'listening').then(() => {
-    const port = (server.address() as AddressInfo).port;
-    return new Promise<number>((resolve) => server.close(() => resolve(port)));
-  });
+type Activity = {
+  emitting: number;
+  queued: number;
+  held: number;
+  inFlight: number;
+  timers: number;
+  idle: boolean;
+};
+
+/**
+ * The simulator's own report of the webhook work still to come, once `done` holds for it (polled
+ * with a bound: the simulator is another process). Absence is asserted after this signal, never
+ * after a fixed sleep.
+ */
+async function activityOnce(done: (activity: Activity) => boolean): Promise<Activity> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const activity = (await admin(sim, 'GET', '/webhooks/activity')).body as Activity;
+    if (done(activity)) return activity;
+    if (Date.now() > deadline)
+      throw new Error(`the simulator's webhooks did not get there: ${JSON.stringify(activity)}`);
+    await delay(10);
+  }
 }
+
+/** Nothing more will be sent until the next operation. */
+const idle = () => activityOnce((activity) => activity.idle);
 
 let sim: SimProcess;
 let receiver: Receiver;
@@ -503,7 +524,9 @@ describe('webhooks: delivery faults', () => {
       amount: 50_000,
       currency: 'INR',
     });
-    await delay(100);
+    // Both events are made and held back: none queued, in flight or sent.
+    const held = await activityOnce((activity) => activity.emitting === 0);
+    assert.deepEqual([held.held, held.queued, held.inFlight], [2, 0, 0], JSON.stringify(held));
     assert.equal(receiver.received.length, 0, 'late events are held back');
     const events = (await receiver.waitFor(2)).map(
       (request) => verifyRazorpay(request).event.event,
@@ -554,7 +577,7 @@ describe('webhooks: delivery faults', () => {
       [delivery?.state, delivery?.attempts, delivery?.lastStatus],
       ['failed', 2, 503],
     );
-    await delay(100);
+    await idle();
     assert.equal(receiver.received.length, 2, 'no attempt after giving up');
   });
 
@@ -613,7 +636,7 @@ describe('webhooks: when and what', () => {
     await configure('stripe', {});
     assert.equal((await admin(sim, 'DELETE', '/webhooks/stripe')).status, 200);
     await stripe(sim, '/v1/payment_intents', stripeIntent(CARDS.visa));
-    await delay(300);
+    await idle();
     assert.equal(receiver.received.length, 0);
     assert.deepEqual((await admin(sim, 'GET', '/webhooks/deliveries')).body, {
       deliveries: [],
@@ -736,7 +759,8 @@ describe('webhooks admin', () => {
       timeoutMs: 5000,
     });
     const all = await admin(sim, 'GET', '/webhooks');
-    assert.deepEqual(Object.keys(all.body).sort(), ['paytm', 'razorpay', 'stripe']);
+    assert.deepEqual(Object.keys(all.body).sort(), [...PSPS].sort());
+    for (const psp of ['paytm', 'razorpay', 'stripe']) assert.ok(psp in all.body, psp);
     assert.equal(all.body.stripe, null);
     assert.equal((await admin(sim, 'GET', '/webhooks/paytm')).body.paytm !== null, true);
     await admin(sim, 'POST', '/reset');
@@ -763,8 +787,8 @@ describe('webhooks admin', () => {
       assert.equal(reply.status, 400, JSON.stringify(body));
       assert.equal(typeof (reply.body.error as Json).message, 'string');
     }
-    assert.equal((await admin(sim, 'PUT', '/webhooks/adyen', good)).status, 404);
-    assert.equal((await admin(sim, 'GET', '/webhooks/deliveries?psp=adyen')).status, 400);
+    assert.equal((await admin(sim, 'PUT', '/webhooks/unknown_psp', good)).status, 404);
+    assert.equal((await admin(sim, 'GET', '/webhooks/deliveries?psp=unknown_psp')).status, 400);
   });
 });
 

@@ -20,7 +20,8 @@ import type {
 import { Ledger } from '../../src/ledger/index.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { MerchantSettings } from '../../src/payments/merchant-settings.ts';
+import { MerchantSettings, setDefaultPrices } from '../../src/payments/merchant-settings.ts';
+import { setUpSimulatorConnectors } from '../../src/testmode/simulator.ts';
 import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import { PaymentsService } from '../../src/payments/service.ts';
 import type { IntentWithAttempts } from '../../src/payments/types.ts';
@@ -215,11 +216,16 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
     ['stripe', stripe],
     ['razorpay', razorpay],
   ]);
-  const settings = new MerchantSettings(database, {
-    secretBox: secretBoxFor(crypto.randomBytes(32), secretBoxPurposes.connectorCredentials),
+  const secretBox = secretBoxFor(crypto.randomBytes(32), secretBoxPurposes.connectorCredentials);
+  const settings = new MerchantSettings(database, { secretBox });
+  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, async (tx, id) => {
+    await setUpSimulatorConnectors(tx, id, 'http://127.0.0.1:9', secretBox);
+    await setDefaultPrices(tx, id);
   });
-  const { merchant } = await new Merchants(database).create({ name: 'Shop' }, (tx, id) =>
-    settings.setUpTestMerchant(tx, id, 'http://127.0.0.1:9'),
+  // Only the two fakes: no other simulated PSP of the registry may take a payment over.
+  await database.query(
+    'DELETE FROM merchant_connectors WHERE merchant_id = $1 AND NOT (connector = ANY($2))',
+    [merchant.id, [...connectors.keys()]],
   );
   const vault = {
     get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
@@ -239,7 +245,6 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
     settings,
     pspTimeoutMs: 1000,
     neverSeenAfterMs: options.neverSeenAfterMs ?? 600_000,
-    faultPoint: undefined,
     logger: createLogger('silent'),
   });
   const merchantId = merchant.id;

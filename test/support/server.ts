@@ -70,6 +70,7 @@ export async function startTestServer(
     PAYRAIL_DATA_DIR: 'memory://',
     PAYRAIL_ADMIN_KEY: testAdminKey,
     LOG_LEVEL: 'info',
+    PAYRAIL_TEST_CLOCKS: 'true',
     ...(postgres === undefined ? {} : { DATABASE_URL: postgres.url }),
     ...env,
   });

@@ -491,6 +491,24 @@ for (const kind of databaseKinds) {
         'resource_missing',
         'payment_method',
       );
+
+      // Per merchant: the ids resolve for a test merchant only.
+      const perMerchant = new Vault(database, {
+        masterKey,
+        now,
+        isTestMerchant: async (merchantId) => merchantId === merchantA,
+      });
+      assert.equal((await perMerchant.get(merchantA, 'pm_card_visa'))?.last4, '4242');
+      assert.equal(
+        (await perMerchant.reveal(merchantA, 'pm_card_visa')).number,
+        '4242424242424242',
+      );
+      assert.equal(await perMerchant.get(merchantB, 'pm_card_visa'), undefined);
+      await rejectsWith(
+        perMerchant.reveal(merchantB, 'pm_card_visa'),
+        'resource_missing',
+        'payment_method',
+      );
     });
 
     test("merchants are isolated: B cannot get or reveal A's payment method", async () => {

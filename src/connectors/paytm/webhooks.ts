@@ -6,12 +6,7 @@
 // Payrail's attempt id is `ORDERID`; a refund's own reference is `REFID`.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { boundedId } from '../webhook-fields.ts';
-import type {
-  PspWebhookParser,
-  RawWebhook,
-  WebhookParse,
-  WebhookVerification,
-} from '../webhooks.ts';
+import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../types.ts';
 
 const EVENT_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[A-Z][A-Z_]{0,99}$/;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { RawWebhook } from '../webhooks.ts';
+import type { RawWebhook } from '../types.ts';
 import { razorpayWebhookParser as parser } from './webhooks.ts';
 
 const SECRET = 'whsec_payrail_test_razorpay';

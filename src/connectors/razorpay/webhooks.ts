@@ -6,12 +6,7 @@
 // Payrail's attempt id is the payment's `receipt` (else `notes.reference`).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseJson, boundedId } from '../webhook-fields.ts';
-import type {
-  PspWebhookParser,
-  RawWebhook,
-  WebhookParse,
-  WebhookVerification,
-} from '../webhooks.ts';
+import type { PspWebhookParser, RawWebhook, WebhookParse, WebhookVerification } from '../types.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import Stripe from 'stripe';
-import type { RawWebhook } from '../webhooks.ts';
+import type { RawWebhook } from '../types.ts';
 import { STRIPE_TOLERANCE_SECONDS, stripeWebhookParser as parser } from './webhooks.ts';
 
 const SECRET = 'whsec_test_0123456789abcdef';

@@ -12,7 +12,7 @@ import type {
   WebhookParse,
   WebhookRefusal,
   WebhookVerification,
-} from '../webhooks.ts';
+} from '../types.ts';
 import { isObject, objectAt, stringAt } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
 

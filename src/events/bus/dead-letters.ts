@@ -1,8 +1,10 @@
 // The dead-letter store (DESIGN §2): events a consumer gave up on after its bounded attempts. An
 // operator lists them and replays one once the cause is fixed; the replay runs the consumer's
 // handler once more through the inbox, so replaying twice (or racing a late delivery) is harmless.
-import { newSortableId } from '../../merchants/keys.ts';
+import { DomainError } from '../../errors.ts';
+import { newSortableId } from '../../ids.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
+import { keysetPage, type PageRequest } from '../../storage/pagination.ts';
 import type { EventConsumer } from '../consumer.ts';
 import { eventsById } from '../events.ts';
 import { handleOnceWithin } from './handle-once.ts';
@@ -22,9 +24,7 @@ export type DeadLetter = {
 
 export type DeadLetterStatus = 'pending' | 'replayed';
 
-export type DeadLetterListOptions = {
-  readonly limit: number;
-  readonly startingAfter?: string;
+export type DeadLetterListOptions = PageRequest & {
   readonly consumer?: string;
   readonly status?: DeadLetterStatus;
 };
@@ -39,12 +39,12 @@ export type ReplayResult = {
 
 export type DeadLetterErrorCode = 'dead_letter_not_found' | 'consumer_not_registered';
 
-export class DeadLetterError extends Error {
-  readonly code: DeadLetterErrorCode;
+/** An unknown dead letter names the route's `id`; a consumer not running here is a 503. */
+export class DeadLetterError extends DomainError<DeadLetterErrorCode> {
   constructor(code: DeadLetterErrorCode, message: string) {
-    super(message);
+    const notFound = code === 'dead_letter_not_found';
+    super(code, notFound ? 'not_found' : 'unavailable', message, notFound ? 'id' : undefined);
     this.name = 'DeadLetterError';
-    this.code = code;
   }
 }
 
@@ -87,9 +87,10 @@ type DeadLetterRow = {
   replay_count: number;
 };
 
-const selectDeadLetters = `SELECT d.id, d.consumer, d.event_id, e.type AS event_type, d.attempts, d.last_error,
-    d.created_at, d.replayed_at, d.replay_count
-  FROM event_dead_letters d JOIN events e ON e.id = d.event_id`;
+const deadLetterColumns = `d.id, d.consumer, d.event_id, e.type AS event_type, d.attempts,
+    d.last_error, d.created_at, d.replayed_at, d.replay_count`;
+const deadLettersWithEvents = 'event_dead_letters d JOIN events e ON e.id = d.event_id';
+const selectDeadLetters = `SELECT ${deadLetterColumns} FROM ${deadLettersWithEvents}`;
 
 function deadLetterFromRow(row: DeadLetterRow): DeadLetter {
   return {
@@ -121,19 +122,24 @@ export class DeadLetters {
   async list(
     options: DeadLetterListOptions,
   ): Promise<{ deadLetters: DeadLetter[]; hasMore: boolean }> {
-    const limit = Math.min(Math.max(1, Math.trunc(options.limit)), deadLetterPageSizeMax);
-    const status = options.status ?? null;
-    const result = await this.#database.query<DeadLetterRow>(
-      `${selectDeadLetters}
-        WHERE ($1::text IS NULL OR d.id < $1) AND ($2::text IS NULL OR d.consumer = $2)
-          AND ($3::text IS NULL OR ($3 = 'replayed') = (d.replayed_at IS NOT NULL))
-        ORDER BY d.id DESC LIMIT $4`,
-      [options.startingAfter ?? null, options.consumer ?? null, status, limit + 1],
+    const { rows, hasMore } = await keysetPage<DeadLetterRow, string>(
+      this.#database,
+      {
+        select: deadLetterColumns,
+        from: deadLettersWithEvents,
+        scope: 'true',
+        filter:
+          "($1::text IS NULL OR d.consumer = $1) AND ($2::text IS NULL OR ($2 = 'replayed') = (d.replayed_at IS NOT NULL))",
+        scopeParameters: [],
+        filterParameters: [options.consumer ?? null, options.status ?? null],
+        key: 'd.id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'dead letter',
+      },
+      { ...options, limit: Math.min(options.limit, deadLetterPageSizeMax) },
     );
-    return {
-      deadLetters: result.rows.slice(0, limit).map(deadLetterFromRow),
-      hasMore: result.rows.length > limit,
-    };
+    return { deadLetters: rows.map(deadLetterFromRow), hasMore };
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
@@ -201,21 +207,4 @@ export class DeadLetters {
       ...(result.error === undefined ? {} : { error: result.error }),
     };
   }
-}
-
-/** The dead letter as the admin API and the CLI show it. */
-export function presentDeadLetter(deadLetter: DeadLetter) {
-  return {
-    id: deadLetter.id,
-    object: 'dead_letter' as const,
-    consumer: deadLetter.consumer,
-    event: deadLetter.eventId,
-    event_type: deadLetter.eventType,
-    attempts: deadLetter.attempts,
-    last_error: deadLetter.lastError,
-    created: Math.floor(deadLetter.createdAt.getTime() / 1000),
-    replayed:
-      deadLetter.replayedAt === null ? null : Math.floor(deadLetter.replayedAt.getTime() / 1000),
-    replay_count: deadLetter.replayCount,
-  };
 }

@@ -18,6 +18,7 @@
 // once per attempt; only committed work counts). After `maxAttempts` the event goes to the
 // dead-letter store and counts as done for that consumer. Handlers run inside the transaction,
 // so they must not call other systems (DESIGN §1 rule 5).
+import { systemClock, type Clock } from '../../clock.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../../storage/arrays.ts';
 import type { EventConsumer } from '../consumer.ts';
@@ -51,6 +52,8 @@ export type EmbeddedBusOptions = {
   /** While commits keep notifying, a step starts at most this often (default 50 ms; see loop.ts). */
   readonly coalesceMs?: number;
   readonly retryDelays?: RetryDelays;
+  /** When a failed consumer's retry falls due is system time (src/clock.ts). */
+  readonly clock?: Clock;
 };
 
 type Progress =
@@ -98,14 +101,14 @@ class FastPathFailed extends Error {
 // its consumers (failing or dead), so one round trip plans the batch.
 const claimSql = `SELECT o.id AS outbox_id, o.event_id, e.id, e.merchant_id, e.type, e.object_id, e.data, e.created_at,
        (SELECT json_agg(json_build_object('consumer', p.consumer, 'state', p.state, 'attempts', p.attempts, 'due', p.due))
-          FROM (SELECT f.consumer, 'failing' AS state, f.attempts, f.next_attempt_at <= now() AS due
+          FROM (SELECT f.consumer, 'failing' AS state, f.attempts, f.next_attempt_at <= $2::timestamptz AS due
                   FROM event_consumer_failures f WHERE f.event_id = o.event_id
                 UNION ALL
                 SELECT d.consumer, 'dead' AS state, d.attempts, true AS due
                   FROM event_dead_letters d WHERE d.event_id = o.event_id) p) AS progress
   FROM event_outbox o LEFT JOIN events e ON e.id = o.event_id
- WHERE NOT EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at > now())
-    OR EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at <= now())
+ WHERE NOT EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at > $2::timestamptz)
+    OR EXISTS (SELECT 1 FROM event_consumer_failures f WHERE f.event_id = o.event_id AND f.next_attempt_at <= $2::timestamptz)
  ORDER BY o.id LIMIT $1
  FOR UPDATE OF o SKIP LOCKED`;
 
@@ -117,14 +120,14 @@ type ClaimedRow = Omit<EventRow, 'id'> & {
     { consumer: string; state: 'failing' | 'dead'; attempts: number; due: boolean }[] | null;
 };
 
-/** How long until the earliest retry of any process falls due (NULL: none waits). */
-const nextRetrySql =
-  'SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms FROM event_consumer_failures';
+/** How long until the earliest retry of any process falls due (NULL: none waits); `now` is $n. */
+const nextRetrySql = (now: string) =>
+  `SELECT (extract(epoch FROM min(next_attempt_at) - ${now}::timestamptz) * 1000)::float8 AS wait_ms FROM event_consumer_failures`;
 
 /** The end of a batch: the rows every consumer is done with go, and so do their failure records. */
 const finishSql = `WITH done AS (DELETE FROM event_outbox WHERE id = ANY($1::bigint[])),
        cleared AS (DELETE FROM event_consumer_failures WHERE event_id = ANY($2::text[]))
-  ${nextRetrySql}`;
+  ${nextRetrySql('$3')}`;
 
 const inboxBatchSql = `INSERT INTO event_inbox (consumer, event_id)
   SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING consumer, event_id`;
@@ -157,6 +160,7 @@ const pairKey = (eventId: string, consumer: string) => `${eventId}\u0000${consum
 const savepointsPerTransactionMax = 60;
 
 export class EmbeddedBus {
+  readonly #clock: Clock;
   readonly #database: Database;
   readonly #consumers: readonly EventConsumer[];
   readonly #maxAttempts: number;
@@ -170,6 +174,7 @@ export class EmbeddedBus {
     assertConsumerNames(options.consumers);
     assertPositiveInteger('maxAttempts', options.maxAttempts);
     this.#database = options.database;
+    this.#clock = options.clock ?? systemClock;
     this.#consumers = options.consumers;
     this.#maxAttempts = options.maxAttempts;
     this.#logger = options.logger;
@@ -233,8 +238,11 @@ export class EmbeddedBus {
     const waitMs =
       outcome.waitMs !== undefined
         ? outcome.waitMs
-        : ((await this.#database.query<{ wait_ms: number | null }>(nextRetrySql)).rows[0]
-            ?.wait_ms ?? null);
+        : ((
+            await this.#database.query<{ wait_ms: number | null }>(nextRetrySql('$1'), [
+              this.#clock.now(),
+            ])
+          ).rows[0]?.wait_ms ?? null);
     return { more: false, wakeInMs: waitMs === null ? undefined : Math.max(0, Math.ceil(waitMs)) };
   }
 
@@ -243,7 +251,7 @@ export class EmbeddedBus {
     deliveries: Delivery[],
     careful: boolean,
   ): Promise<BatchOutcome> {
-    const claimed = await tx.query<ClaimedRow>(claimSql, [this.#batchSize]);
+    const claimed = await tx.query<ClaimedRow>(claimSql, [this.#batchSize, this.#clock.now()]);
     if (claimed.rows.length === 0) return { claimed: 0, more: false };
     const planned = this.#plan(claimed.rows, careful);
     const fresh = await this.#claimInboxes(tx, planned);
@@ -261,6 +269,7 @@ export class EmbeddedBus {
     const finish = await tx.query<{ wait_ms: number | null }>(finishSql, [
       integerArrayLiteral(finished.map((item) => item.outboxId)),
       textArrayLiteral(finished.filter((item) => item.retried).map((item) => item.event.id)),
+      this.#clock.now(),
     ]);
     // Rows left unplanned (savepoint budget spent) are still due: come back at once.
     return {
@@ -434,10 +443,10 @@ export class EmbeddedBus {
     const retryInMs = retryDelayMs(attempt, this.#retryDelays);
     await tx.query(
       `INSERT INTO event_consumer_failures (event_id, consumer, attempts, last_error, next_attempt_at)
-       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')
+       VALUES ($1, $2, $3, $4, $6::timestamptz + $5 * interval '1 millisecond')
        ON CONFLICT (event_id, consumer) DO UPDATE
          SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, next_attempt_at = EXCLUDED.next_attempt_at`,
-      [event.id, consumer.name, attempt, lastError, retryInMs],
+      [event.id, consumer.name, attempt, lastError, retryInMs, this.#clock.now()],
     );
     this.#logger.warn({ ...fields, retryInMs }, 'event consumer failed; will retry');
     return { consumer: consumer.name, kind: 'failed', attempt, retryInMs };

@@ -3,6 +3,7 @@
 // possibly in other processes, consume it). `roles` splits the JetStream mode between processes:
 // the API process relays, `payrail worker` runs the consumers.
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { Clock } from '../../clock.ts';
 import type { Database } from '../../storage/database.ts';
 import type { EventConsumer } from '../consumer.ts';
 import { EmbeddedBus } from './embedded.ts';
@@ -16,7 +17,6 @@ export {
   DeadLetterError,
   DeadLetters,
   deadLetterPageSizeMax,
-  presentDeadLetter,
   recordDeadLetter,
   type DeadLetter,
   type DeadLetterErrorCode,
@@ -62,6 +62,8 @@ export type EventBusOptions = {
    * JetStream: 'relay' publishes the outbox, 'workers' consumes the stream.
    */
   readonly roles?: readonly EventBusRole[];
+  /** Business time for retries and claims (src/clock.ts); real time when not given. */
+  readonly clock?: Clock;
   readonly tuning?: {
     readonly batchSize?: number;
     readonly pollIntervalMs?: number;
@@ -99,6 +101,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
       pollIntervalMs: options.tuning?.pollIntervalMs,
       coalesceMs: options.tuning?.coalesceMs,
       retryDelays: options.tuning?.retryDelays,
+      clock: options.clock,
     });
     return {
       mode: 'embedded',
@@ -137,6 +140,7 @@ function jetStreamBus(options: EventBusOptions, roles: ReadonlySet<EventBusRole>
           batchSize: options.tuning?.batchSize,
           pollIntervalMs: options.tuning?.pollIntervalMs,
           coalesceMs: options.tuning?.coalesceMs,
+          clock: options.clock,
         });
         await relay.start();
       }

@@ -1,11 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../context.ts';
-import { pendingMigrations } from '../../storage/migrations.ts';
+import {
+  HealthSchema,
+  ReadinessSchema,
+  presentHealth,
+  presentReadiness,
+} from '../../api-objects/index.ts';
+import type { RouteContext } from '../context.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, context: AppContext): void {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({
-    status: 'ok',
-  }));
+export function registerHealthRoutes(app: FastifyInstance, context: RouteContext): void {
+  app.get(
+    '/healthz',
+    {
+      schema: { tags: ['health'], summary: 'The process is up', response: { 200: HealthSchema } },
+    },
+    async () => presentHealth(),
+  );
 
   app.get(
     '/readyz',
@@ -13,25 +22,17 @@ export function registerHealthRoutes(app: FastifyInstance, context: AppContext):
       schema: {
         tags: ['health'],
         summary: 'The database is reachable and every migration is applied',
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (request, reply) => {
-      try {
-        await context.database.query('SELECT 1');
-        const pending = await pendingMigrations(context.database);
-        if (pending.length > 0) {
-          reply.code(503);
-          return { status: 'unavailable', reason: `migrations not applied: ${pending.join(', ')}` };
-        }
-        return { status: 'ready', database: context.database.kind };
-      } catch (error) {
-        request.log.warn({ err: error }, 'readiness check failed');
+      const readiness = await context.readiness();
+      if (!readiness.ready) {
+        if (readiness.error !== undefined)
+          request.log.warn({ err: readiness.error }, 'readiness check failed');
         reply.code(503);
-        return {
-          status: 'unavailable',
-          reason: error instanceof Error ? error.message : 'database check failed',
-        };
       }
+      return presentReadiness(readiness);
     },
   );
 }

@@ -4,16 +4,18 @@
 // bodies are kept as raw text, and the parsers of the rest of the API never see them.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { PspWebhooks } from '../../payments/psp-webhooks.ts';
-import type { AppContext } from '../context.ts';
+import {
+  ErrorSchema,
+  PspWebhookReceiptSchema,
+  presentPspWebhookReceipt,
+} from '../../api-objects/index.ts';
+import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { ErrorSchema } from '../schemas.ts';
 
 const Params = Type.Object(
   { connector: Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' }) },
   { additionalProperties: false },
 );
-const Received = Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean() });
 
 function keepText(
   _request: FastifyRequest,
@@ -25,13 +27,9 @@ function keepText(
 
 export async function registerPspWebhookRoutes(
   app: FastifyInstance,
-  context: AppContext,
+  context: RouteContext,
 ): Promise<void> {
-  const receiver = new PspWebhooks({
-    database: context.database,
-    payments: context.payments,
-    logger: context.logger,
-  });
+  const receiver = context.pspWebhooks;
   await app.register(async (scope) => {
     // Only in this scope: any other content type is a 415.
     scope.removeAllContentTypeParsers();
@@ -49,9 +47,16 @@ export async function registerPspWebhookRoutes(
           tags: ['psp'],
           summary: "Receive a PSP's webhook, signed the PSP's way (no API key)",
           description:
-            'The payment it names is synced with the PSP; a duplicate event id changes nothing. 400 when it cannot be verified; 500 when it was recorded but the PSP could not be asked yet (the PSP retries).',
+            'The payment it names is synced with the PSP; a duplicate event id changes nothing. ' +
+            '400 when it cannot be verified; 500 when it was recorded but the PSP could not be ' +
+            'asked yet (the PSP retries).',
           params: Params,
-          response: { 200: Received, 400: ErrorSchema, 404: ErrorSchema, 500: ErrorSchema },
+          response: {
+            200: PspWebhookReceiptSchema,
+            400: ErrorSchema,
+            404: ErrorSchema,
+            500: ErrorSchema,
+          },
         },
       },
       async (request) => {
@@ -67,7 +72,7 @@ export async function registerPspWebhookRoutes(
         switch (receipt.outcome) {
           case 'processed':
           case 'duplicate':
-            return { received: true, duplicate: receipt.outcome === 'duplicate' };
+            return presentPspWebhookReceipt(receipt.outcome === 'duplicate');
           case 'unknown_connector':
             throw new ApiError(
               'resource_missing',

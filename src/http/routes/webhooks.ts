@@ -2,21 +2,24 @@
 // Thin: validate, call one service, present.
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AppContext } from '../context.ts';
-import { ApiError } from '../errors.ts';
-import { list, unixSeconds } from '../serialize.ts';
-import { Metadata, errorResponses, listOf } from '../schemas.ts';
-import type { Webhooks } from '../../webhooks/index.ts';
-import type { WebhookDelivery } from '../../webhooks/deliveries.ts';
 import {
-  descriptionLengthMax,
-  enabledEventsMax,
-  urlLengthMax,
-  type WebhookEndpoint,
-} from '../../webhooks/endpoints.ts';
+  DeletedWebhookEndpointSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointSchema,
+  errorResponses,
+  listOf,
+  presentDeletedWebhookEndpoint,
+  presentWebhookDelivery,
+  presentWebhookEndpoint,
+} from '../../api-objects/index.ts';
+import type { RouteContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { idempotentRequest } from '../idempotency.ts';
+import { answerList, ListQuery } from '../list.ts';
+import { Empty, IdParams, Metadata } from '../schemas.ts';
+import type { Webhooks } from '../../webhooks/index.ts';
+import { descriptionLengthMax, enabledEventsMax, urlLengthMax } from '../../webhooks/endpoints.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 100 });
-const IdParams = Type.Object({ id: Id });
 const Url = Type.String({
   minLength: 1,
   maxLength: urlLengthMax,
@@ -53,130 +56,10 @@ const UpdateEndpoint = Type.Object(
   { additionalProperties: false },
 );
 
-const Empty = Type.Object({}, { additionalProperties: false });
-
-const ListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-    starting_after: Type.Optional(Id),
-    ending_before: Type.Optional(Id),
-  },
-  { additionalProperties: false },
-);
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
-const EndpointSchema = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('webhook_endpoint'),
-  api_version: Type.Null(),
-  application: Type.Null(),
-  created: Type.Integer(),
-  description: Nullable(Type.String()),
-  enabled_events: Type.Array(Type.String()),
-  livemode: Type.Boolean(),
-  metadata: Type.Record(Type.String(), Type.String()),
-  status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
-  disabled_reason: Nullable(Type.String()),
-  url: Type.String(),
-  secret: Type.Optional(
-    Type.String({ description: 'The whsec_ signing secret; only in the answer to create.' }),
-  ),
-});
-
-const DeletedSchema = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('webhook_endpoint'),
-  deleted: Type.Literal(true),
-});
-
-const DeliverySchema = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('webhook_delivery'),
-  webhook_endpoint: Type.String(),
-  event: Type.String(),
-  event_type: Type.String(),
-  status: Type.Union([
-    Type.Literal('pending'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('dead'),
-  ]),
-  attempt_count: Type.Integer(),
-  next_attempt: Nullable(Type.Integer()),
-  last_http_status: Nullable(Type.Integer()),
-  last_error: Nullable(Type.String()),
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  attempts: Type.Array(
-    Type.Object({
-      attempt: Type.Integer(),
-      http_status: Nullable(Type.Integer()),
-      error: Nullable(Type.String()),
-      duration_ms: Type.Integer(),
-      created: Type.Integer(),
-    }),
-    { description: 'The most recent attempts (up to 50), oldest first.' },
-  ),
-});
-
 const failures = { ...errorResponses, 503: errorResponses[400] };
-const endpointResponses = { 200: EndpointSchema, ...failures };
+const endpointResponses = { 200: WebhookEndpointSchema, ...failures };
 
-export function presentEndpoint(endpoint: WebhookEndpoint, secret?: string) {
-  return {
-    id: endpoint.id,
-    object: 'webhook_endpoint' as const,
-    api_version: null,
-    application: null,
-    created: unixSeconds(endpoint.createdAt),
-    description: endpoint.description,
-    enabled_events: [...endpoint.enabledEvents],
-    livemode: false,
-    metadata: { ...endpoint.metadata },
-    status: endpoint.status,
-    disabled_reason: endpoint.disabledReason,
-    url: endpoint.url,
-    ...(secret === undefined ? {} : { secret }),
-  };
-}
-
-export function presentDelivery(delivery: WebhookDelivery) {
-  return {
-    id: delivery.id,
-    object: 'webhook_delivery' as const,
-    webhook_endpoint: delivery.endpointId,
-    event: delivery.eventId,
-    event_type: delivery.eventType,
-    status: delivery.status,
-    attempt_count: delivery.attemptCount,
-    next_attempt: delivery.nextAttemptAt === null ? null : unixSeconds(delivery.nextAttemptAt),
-    last_http_status: delivery.lastHttpStatus,
-    last_error: delivery.lastError,
-    created: unixSeconds(delivery.createdAt),
-    updated: unixSeconds(delivery.updatedAt),
-    attempts: delivery.attempts.map((attempt) => ({
-      attempt: attempt.number,
-      http_status: attempt.httpStatus,
-      error: attempt.error,
-      duration_ms: attempt.durationMs,
-      created: unixSeconds(attempt.attemptedAt),
-    })),
-  };
-}
-
-function checkPageCursors(query: { starting_after?: string; ending_before?: string }): void {
-  if (query.starting_after !== undefined && query.ending_before !== undefined) {
-    throw new ApiError(
-      'parameter_invalid',
-      'Give starting_after or ending_before, not both.',
-      'ending_before',
-    );
-  }
-}
-
-export function registerWebhookRoutes(app: FastifyInstance, context: AppContext): void {
+export function registerWebhookRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const webhooks = (): Webhooks => {
     if (context.webhooks === undefined)
@@ -197,14 +80,8 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
       },
     },
     async (request) => {
-      const endpoints = webhooks().endpoints;
-      const idempotency = request.idempotency;
-      if (idempotency?.resumed === true && idempotency.resourceId !== null) {
-        const resumed = await endpoints.resumeCreate(request.merchantId, idempotency.resourceId);
-        return presentEndpoint(resumed.endpoint, resumed.secret);
-      }
       const body = request.body;
-      const created = await endpoints.create(
+      const created = await webhooks().endpoints.createOnce(
         request.merchantId,
         {
           url: body.url,
@@ -212,12 +89,9 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
           description: body.description,
           metadata: body.metadata,
         },
-        idempotency === undefined
-          ? undefined
-          : (tx, id) =>
-              context.idempotency.bindResource(tx, request.merchantId, idempotency.key, id),
+        idempotentRequest(request, context.idempotency),
       );
-      return presentEndpoint(created.endpoint, created.secret);
+      return presentWebhookEndpoint(created.endpoint, created.secret);
     },
   );
 
@@ -228,23 +102,19 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
         tags,
         summary: 'List webhook endpoints, newest first',
         querystring: ListQuery,
-        response: { 200: listOf(EndpointSchema), ...failures },
+        response: { 200: listOf(WebhookEndpointSchema), ...failures },
       },
     },
-    async (request) => {
-      checkPageCursors(request.query);
-      const { limit, starting_after: startingAfter, ending_before: endingBefore } = request.query;
-      const page = await webhooks().endpoints.list(request.merchantId, {
-        limit,
-        startingAfter,
-        endingBefore,
-      });
-      return list(
-        page.endpoints.map((endpoint) => presentEndpoint(endpoint)),
-        page.hasMore,
+    async (request) =>
+      answerList(
+        request.query,
         '/v1/webhook_endpoints',
-      );
-    },
+        async (page) => {
+          const found = await webhooks().endpoints.list(request.merchantId, page);
+          return { items: found.endpoints, hasMore: found.hasMore };
+        },
+        (endpoint) => presentWebhookEndpoint(endpoint),
+      ),
   );
 
   typed.get(
@@ -258,7 +128,9 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
       },
     },
     async (request) =>
-      presentEndpoint(await webhooks().endpoints.retrieve(request.merchantId, request.params.id)),
+      presentWebhookEndpoint(
+        await webhooks().endpoints.retrieve(request.merchantId, request.params.id),
+      ),
   );
 
   typed.post(
@@ -267,7 +139,8 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
       schema: {
         tags,
         summary:
-          'Update a webhook endpoint (disabled=true stops sends; metadata merges, "" removes a key)',
+          'Update a webhook endpoint ' +
+          '(disabled=true stops sends; metadata merges, "" removes a key)',
         params: IdParams,
         body: UpdateEndpoint,
         response: endpointResponses,
@@ -282,7 +155,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
         metadata: body.metadata,
         disabled: body.disabled,
       });
-      return presentEndpoint(endpoint);
+      return presentWebhookEndpoint(endpoint);
     },
   );
 
@@ -293,12 +166,12 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
         tags,
         summary: 'Delete a webhook endpoint with its deliveries',
         params: IdParams,
-        response: { 200: DeletedSchema, ...failures },
+        response: { 200: DeletedWebhookEndpointSchema, ...failures },
       },
     },
     async (request) => {
       await webhooks().endpoints.delete(request.merchantId, request.params.id);
-      return { id: request.params.id, object: 'webhook_endpoint' as const, deleted: true as const };
+      return presentDeletedWebhookEndpoint(request.params.id);
     },
   );
 
@@ -310,23 +183,23 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
         summary: "An endpoint's deliveries, newest first, with their attempts",
         params: IdParams,
         querystring: ListQuery,
-        response: { 200: listOf(DeliverySchema), ...failures },
+        response: { 200: listOf(WebhookDeliverySchema), ...failures },
       },
     },
-    async (request) => {
-      checkPageCursors(request.query);
-      const { limit, starting_after: startingAfter, ending_before: endingBefore } = request.query;
-      const page = await webhooks().endpoints.deliveries(request.merchantId, request.params.id, {
-        limit,
-        startingAfter,
-        endingBefore,
-      });
-      return list(
-        page.deliveries.map(presentDelivery),
-        page.hasMore,
+    async (request) =>
+      answerList(
+        request.query,
         `/v1/webhook_endpoints/${request.params.id}/deliveries`,
-      );
-    },
+        async (page) => {
+          const found = await webhooks().endpoints.deliveries(
+            request.merchantId,
+            request.params.id,
+            page,
+          );
+          return { items: found.deliveries, hasMore: found.hasMore };
+        },
+        presentWebhookDelivery,
+      ),
   );
 
   typed.post(
@@ -338,10 +211,12 @@ export function registerWebhookRoutes(app: FastifyInstance, context: AppContext)
           'Send a delivery again now (any status), with a fresh retry schedule; its attempts stay',
         params: IdParams,
         body: Empty,
-        response: { 200: DeliverySchema, ...failures },
+        response: { 200: WebhookDeliverySchema, ...failures },
       },
     },
     async (request) =>
-      presentDelivery(await webhooks().deliverer.redeliver(request.merchantId, request.params.id)),
+      presentWebhookDelivery(
+        await webhooks().deliverer.redeliver(request.merchantId, request.params.id),
+      ),
   );
 }

@@ -6,6 +6,7 @@
 // that get through later. Several relays split the outbox (SKIP LOCKED plus the lease).
 import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { systemClock, type Clock } from '../../../clock.ts';
 import { integerArrayLiteral } from '../../../storage/arrays.ts';
 import type { Database } from '../../../storage/database.ts';
 import { WakeableLoop, type StepResult } from '../loop.ts';
@@ -28,13 +29,15 @@ export type JetStreamRelayOptions = {
   readonly claimLeaseMs?: number;
   /** How long to wait for each PubAck (default 5 s). */
   readonly publishTimeoutMs?: number;
+  /** Claims run on system time (src/clock.ts). */
+  readonly clock?: Clock;
 };
 
 type ClaimedRow = OutboxEventRow & { readonly id: bigint };
 
 const claimSql = `WITH claimed AS (
-    UPDATE event_outbox o SET claimed_until = now() + $2 * interval '1 millisecond'
-     WHERE o.id IN (SELECT id FROM event_outbox WHERE claimed_until IS NULL OR claimed_until < now()
+    UPDATE event_outbox o SET claimed_until = $3::timestamptz + $2 * interval '1 millisecond'
+     WHERE o.id IN (SELECT id FROM event_outbox WHERE claimed_until IS NULL OR claimed_until < $3::timestamptz
                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING o.id, o.event_id)
   SELECT c.id, e.id AS event_id, e.merchant_id, e.type, e.object_id, e.data::text AS data, e.created_at
@@ -44,6 +47,7 @@ const claimSql = `WITH claimed AS (
 export class JetStreamRelay {
   readonly #connection: NatsConnection;
   readonly #client: JetStreamClient;
+  readonly #clock: Clock;
   readonly #database: Database;
   readonly #logger: BusLogger;
   readonly #hooks: BusHooks;
@@ -57,6 +61,7 @@ export class JetStreamRelay {
     this.#connection = options.connection;
     this.#client = jetstream(options.connection);
     this.#database = options.database;
+    this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#hooks = options.hooks ?? {};
     this.#stream = { ...defaultStreamSettings, ...options.stream };
@@ -98,6 +103,7 @@ export class JetStreamRelay {
     const claimed = await this.#database.query<ClaimedRow>(claimSql, [
       this.#batchSize,
       this.#claimLeaseMs,
+      this.#clock.now(),
     ]);
     if (claimed.rows.length === 0) return 0;
     const rows = claimed.rows;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newSortableId, randomBase62 } from './keys.ts';
+import { newSortableId, randomBase62 } from './ids.ts';
 
 test('sortable ids: fixed shape, time order, and creation order within one millisecond', () => {
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);

@@ -1,5 +1,5 @@
 // Runs the PSP simulator (sim/) as a child process for development (`npm start`, `npm run demo`).
-import { startChild, type RunningChild } from './child-process.ts';
+import { startChild, type RunningChild } from '../child-process.ts';
 
 export type SimulatorProcess = RunningChild;
 

@@ -1,0 +1,22 @@
+// The error object every refusal answers with (Stripe's shape, plus the request id).
+import { Type } from 'typebox';
+import { PaymentIntentSchema } from './payment-intent.ts';
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    type: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    param: Type.Optional(Type.String()),
+    decline_code: Type.Optional(Type.String()),
+    /** With card errors: the PaymentIntent as the decline left it. */
+    payment_intent: Type.Optional(PaymentIntentSchema),
+    request_id: Type.String(),
+  }),
+});
+
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  404: ErrorSchema,
+};

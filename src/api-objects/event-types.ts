@@ -1,0 +1,16 @@
+// The catalogue of event types merchants can receive: part of the public API (webhook endpoints
+// subscribe to them), so it lives with the API objects; src/events writes them.
+export const eventTypes = [
+  'payment_intent.created',
+  'payment_intent.processing',
+  'payment_intent.amount_capturable_updated',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+] as const;
+
+export type EventType = (typeof eventTypes)[number];

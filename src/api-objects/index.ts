@@ -1,0 +1,22 @@
+// The API objects (DESIGN §8): per resource, its schema (validation of what is served, and the
+// OpenAPI document) and its presenter, typed against that schema, from the domain object. HTTP
+// answers, event payloads and webhook bodies are all made here, so none can drift from another.
+export * from './json.ts';
+export * from './error.ts';
+export * from './balance.ts';
+export * from './charge.ts';
+export * from './dead-letter.ts';
+export * from './event.ts';
+export * from './event-types.ts';
+export * from './health.ts';
+export * from './ledger.ts';
+export * from './merchant.ts';
+export * from './merchant-settings.ts';
+export * from './payment-intent.ts';
+export * from './payment-method.ts';
+export * from './psp-webhook.ts';
+export * from './refund.ts';
+export * from './routing-config.ts';
+export * from './test-clock.ts';
+export * from './webhook-delivery.ts';
+export * from './webhook-endpoint.ts';

@@ -1,0 +1,21 @@
+// The fault points that production code passes (the crash tests kill the process at one of them):
+// only the interface lives here, below every module that calls it; the injector that does
+// anything is test mode's (src/testmode/faults.ts), and exists only when PAYRAIL_FAULT_POINT
+// names a point.
+
+export const faultPoints = [
+  'after_psp_authorize',
+  'after_psp_capture',
+  'after_psp_refund',
+  'before_psp_authorize',
+  'before_ledger_post',
+] as const;
+export type FaultPoint = (typeof faultPoints)[number];
+
+export type FaultInjector = {
+  /** Called by production code as it passes `point`; returns at once unless a fault is set there. */
+  reach(point: FaultPoint): void;
+};
+
+/** The injector of every process that has no fault point configured. */
+export const noFaults: FaultInjector = { reach() {} };

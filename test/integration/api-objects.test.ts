@@ -1,0 +1,469 @@
+// Every API object, made by driving the real server, validates against its schema in
+// src/api-objects with the API's own validator (strictly: a field the schema does not name is an
+// error too), and every response schema of /openapi.json is one of those schemas. So neither
+// what is served nor what is documented can drift from the other. Every list route (found in
+// /openapi.json) pages and checks its cursors the same way.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Fastify from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TSchema } from 'typebox';
+import * as apiObjects from '../../src/api-objects/index.ts';
+import { recordDeadLetter } from '../../src/events/bus/index.ts';
+import { createValidator } from '../../src/http/validator.ts';
+import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
+import { call, testAdminKey, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
+
+type Json = Record<string, unknown>;
+
+/** The schemas src/api-objects exports, by name (`listOf` builds the list envelopes from them). */
+const schemas = new Map(
+  Object.entries(apiObjects as Record<string, unknown>).filter(
+    (entry): entry is [string, TSchema] =>
+      entry[0].endsWith('Schema') && typeof entry[1] === 'object' && entry[1] !== null,
+  ),
+);
+
+/** A copy of the schema where every object without an explicit rule refuses unknown fields. */
+function strict(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: Json = Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [key, strict(value)]),
+  );
+  if ('properties' in copy && !('additionalProperties' in copy)) copy.additionalProperties = false;
+  return copy;
+}
+
+const validator = createValidator(false);
+const validators = new Map(
+  [...schemas].map(([name, schema]) => [name, validator.compile(strict(schema) as object)]),
+);
+const validated = new Set<string>();
+
+/** The object as a client reads it (JSON) validates against the named schema. */
+function assertShape(schemaName: string, object: unknown): void {
+  const validate = validators.get(schemaName);
+  assert.ok(validate !== undefined, `no schema ${schemaName} in src/api-objects`);
+  const wire: unknown = JSON.parse(apiObjects.toJson(object));
+  assert.ok(
+    validate(wire),
+    `${schemaName}: ${validator.errorsText(validate.errors)} in ${JSON.stringify(wire)}`,
+  );
+  validated.add(schemaName);
+}
+
+/** A list answer: the envelope, and every item against the item's schema. */
+function assertList(itemSchemaName: string, body: Json): Json[] {
+  assert.equal(body.object, 'list', JSON.stringify(body));
+  assert.equal(typeof body.has_more, 'boolean');
+  assert.equal(typeof body.url, 'string');
+  const data = body.data as Json[];
+  for (const item of data) assertShape(itemSchemaName, item);
+  return data;
+}
+
+/** An event's object is the API object of its type, presented by the same presenter. */
+const eventObjectSchemas: Readonly<Record<string, string>> = {
+  payment_intent: 'PaymentIntentSchema',
+  refund: 'RefundSchema',
+  charge: 'ChargeSchema',
+};
+
+/**
+ * Each API object's schema (and its list envelope) as the OpenAPI document writes it: the OpenAPI
+ * plugin rewrites some keywords (`const` as `enum`, …), so the forms come from the same plugin.
+ */
+async function openApiForms(objects: readonly TSchema[]): Promise<Set<string>> {
+  const app = Fastify();
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(swagger, {
+    openapi: { openapi: '3.1.0', info: { title: 't', version: '1' } },
+  });
+  const all = objects.flatMap((schema) => [schema, apiObjects.listOf(schema)]);
+  all.forEach((schema, index) =>
+    app.get(`/form${index}`, { schema: { response: { 200: schema } } }, async () => ({})),
+  );
+  await app.ready();
+  const document = app.swagger() as unknown as {
+    paths: Record<string, { get: { responses: Record<string, Json> } }>;
+  };
+  const forms = Object.values(document.paths).map((operation) =>
+    JSON.stringify(
+      (operation.get.responses['200']?.content as Record<string, { schema: unknown }>)[
+        'application/json'
+      ]?.schema,
+    ),
+  );
+  await app.close();
+  return new Set(forms);
+}
+
+/** The item schema of every list route. */
+const schemaOfList = new Map([
+  ['/v1/admin/merchants', 'MerchantSchema'],
+  ['/v1/admin/ledger/accounts', 'LedgerAccountSchema'],
+  ['/v1/admin/dead_letters', 'DeadLetterSchema'],
+  ['/v1/payment_intents', 'PaymentIntentSchema'],
+  ['/v1/refunds', 'RefundSchema'],
+  ['/v1/events', 'EventSchema'],
+  ['/v1/ledger/accounts', 'LedgerAccountSchema'],
+  ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
+  ['/v1/webhook_endpoints', 'WebhookEndpointSchema'],
+  ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
+]);
+
+describe('API objects: what is served and documented is what src/api-objects defines', () => {
+  let server: TestServer;
+  let stack: SimulatedStack;
+  let key: string;
+  let merchantId: string;
+
+  const as = (path: string, method = 'GET', body?: unknown) =>
+    call(server, method, path, { key, body });
+  const asAdmin = (path: string, method = 'GET', body?: unknown) =>
+    call(server, method, path, { key: testAdminKey, body });
+  const ok = async (answer: Promise<{ status: number; body: Json }>, status = 200) => {
+    const { status: actual, body } = await answer;
+    assert.equal(actual, status, JSON.stringify(body));
+    return body;
+  };
+
+  before(async () => {
+    stack = await startSimulatedStack({
+      env: {
+        PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // webhook endpoints on 127.0.0.1
+      },
+    });
+    ({ server } = stack);
+    const created = await ok(asAdmin('/v1/admin/merchants', 'POST', { name: 'Shapes' }), 201);
+    assertShape('CreatedMerchantSchema', created);
+    key = String(created.secret_key);
+    merchantId = String(created.id);
+  });
+  after(() => stack.stop());
+
+  test('merchants, their connectors and prices, and the operator views of the ledger', async () => {
+    assertShape('MerchantSchema', await ok(asAdmin(`/v1/admin/merchants/${merchantId}`)));
+    assertList('MerchantSchema', await ok(asAdmin('/v1/admin/merchants')));
+    const connectors = await ok(asAdmin(`/v1/admin/merchants/${merchantId}/connectors`));
+    assert.ok(assertList('MerchantConnectorSchema', connectors).length > 0);
+    assertShape(
+      'MerchantConnectorSchema',
+      await ok(
+        // Disabled: the payments below keep the simulator's connectors.
+        asAdmin(`/v1/admin/merchants/${merchantId}/connectors/paytm`, 'PUT', {
+          enabled: false,
+          priority: 1_000,
+          base_url: 'https://paytm.example',
+          api_key: 'paytm_shapes_0001',
+        }),
+      ),
+    );
+    assertList(
+      'MerchantPriceSchema',
+      await ok(asAdmin(`/v1/admin/merchants/${merchantId}/prices`)),
+    );
+    assertShape(
+      'MerchantPriceSchema',
+      await ok(
+        asAdmin(`/v1/admin/merchants/${merchantId}/prices/eur`, 'PUT', {
+          percent_bps: 150,
+          fixed_amount: 10,
+        }),
+      ),
+    );
+    assertList('LedgerAccountSchema', await ok(asAdmin('/v1/admin/ledger/accounts')));
+    assertShape('LedgerVerificationSchema', await ok(asAdmin('/v1/admin/ledger/verify', 'POST')));
+    // A second key for the merchant; the first stays valid (revoke_others false).
+    assertShape(
+      'ApiKeySchema',
+      await ok(asAdmin(`/v1/admin/merchants/${merchantId}/keys`, 'POST', {}), 201),
+    );
+  });
+
+  test('test clocks', async () => {
+    assertShape(
+      'TestClockSchema',
+      await ok(
+        asAdmin('/v1/admin/test_clocks/advance', 'POST', { seconds: 1, merchant: merchantId }),
+      ),
+    );
+    assertShape('TestClocksSchema', await ok(asAdmin('/v1/admin/test_clocks')));
+    assertShape(
+      'TestClocksSchema',
+      await ok(asAdmin('/v1/admin/test_clocks/reset', 'POST', { merchant: merchantId })),
+    );
+  });
+
+  test('payments: methods, intents with attempts, refunds, the balance, the ledger', async () => {
+    const method = await ok(
+      as('/v1/payment_methods', 'POST', {
+        type: 'card',
+        card: { number: '4242424242424242', exp_month: 12, exp_year: 2031 },
+        billing_details: { name: 'A. Shape' },
+      }),
+    );
+    assertShape('PaymentMethodSchema', method);
+    assertShape('PaymentMethodSchema', await ok(as(`/v1/payment_methods/${String(method.id)}`)));
+    const held = await ok(
+      as('/v1/payment_intents', 'POST', {
+        amount: 5_000,
+        currency: 'usd',
+        payment_method: method.id,
+        capture_method: 'manual',
+        confirm: true,
+        connector: 'stripe',
+        description: 'shapes',
+        metadata: { order: '1' },
+      }),
+    );
+    assertShape('PaymentIntentSchema', held);
+    assert.equal(held.status, 'requires_capture');
+    const paid = await ok(
+      as(`/v1/payment_intents/${String(held.id)}/capture`, 'POST', { amount_to_capture: 4_000 }),
+    );
+    assertShape('PaymentIntentSchema', paid);
+    const attempts = paid.attempts as Json[];
+    assert.ok(attempts.length > 0);
+    for (const attempt of attempts) assertShape('PaymentAttemptSchema', attempt);
+    const refund = await ok(
+      as('/v1/refunds', 'POST', { payment_intent: paid.id, amount: 1_000, reason: 'duplicate' }),
+    );
+    assertShape('RefundSchema', refund);
+    assertShape('RefundSchema', await ok(as(`/v1/refunds/${String(refund.id)}`)));
+    assertList('RefundSchema', await ok(as('/v1/refunds')));
+    const canceled = await ok(
+      as(
+        `/v1/payment_intents/${String((await ok(as('/v1/payment_intents', 'POST', { amount: 700, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true }))).id)}/cancel`,
+        'POST',
+        {
+          cancellation_reason: 'abandoned',
+        },
+      ),
+    );
+    assertShape('PaymentIntentSchema', canceled);
+    assertList('PaymentIntentSchema', await ok(as('/v1/payment_intents?limit=100')));
+    assertShape('BalanceSchema', await ok(as('/v1/balance')));
+
+    const accounts = assertList('LedgerAccountSchema', await ok(as('/v1/ledger/accounts')));
+    const account = accounts.find((candidate) => Number(candidate.entry_count) > 0);
+    assert.ok(account !== undefined, 'an account with entries');
+    assertShape('LedgerAccountSchema', await ok(as(`/v1/ledger/accounts/${String(account.id)}`)));
+    const entries = await ok(as(`/v1/ledger/accounts/${String(account.id)}/entries`));
+    assert.ok(assertList('LedgerEntrySchema', entries).length > 0);
+
+    // A decline answers with the error object, carrying the intent as the decline left it.
+    const declined = await as('/v1/payment_intents', 'POST', {
+      amount: 900,
+      currency: 'usd',
+      payment_method: 'pm_card_chargeDeclined',
+      confirm: true,
+    });
+    assert.equal(declined.status, 402, JSON.stringify(declined.body));
+    assertShape('ErrorSchema', declined.body);
+    assertShape('PaymentIntentSchema', declined.body.error?.payment_intent);
+    assertShape('ErrorSchema', (await as('/v1/refunds/re_missing')).body);
+  });
+
+  test('events carry the API objects their presenters make', async () => {
+    const events = assertList('EventSchema', await ok(as('/v1/events?limit=100')));
+    const kinds = new Set<string>();
+    for (const event of events) {
+      const object = (event.data as { object: Json }).object;
+      const schemaName = eventObjectSchemas[String(object.object)];
+      assert.ok(
+        schemaName !== undefined,
+        `an event of an unknown object: ${String(object.object)}`,
+      );
+      assertShape(schemaName, object);
+      kinds.add(String(object.object));
+    }
+    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'refund']);
+    assertShape('EventSchema', await ok(as(`/v1/events/${String(events[0]?.id)}`)));
+  });
+
+  test('webhook endpoints and their deliveries', async () => {
+    const endpoint = await ok(
+      as('/v1/webhook_endpoints', 'POST', {
+        // Nothing listens there: the deliveries fail and stay, with their attempts.
+        url: 'http://127.0.0.1:9/shapes',
+        enabled_events: ['*'],
+        description: 'shapes',
+      }),
+    );
+    assertShape('WebhookEndpointSchema', endpoint);
+    assert.match(String(endpoint.secret), /^whsec_/);
+    const id = String(endpoint.id);
+    assertShape(
+      'WebhookEndpointSchema',
+      await ok(as(`/v1/webhook_endpoints/${id}`, 'POST', { disabled: false })),
+    );
+    assertList('WebhookEndpointSchema', await ok(as('/v1/webhook_endpoints')));
+    await ok(
+      as('/v1/payment_intents', 'POST', {
+        amount: 300,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      }),
+    );
+    const deliveries = await waitFor('a delivery attempted', async () => {
+      const page = await ok(as(`/v1/webhook_endpoints/${id}/deliveries`));
+      const data = page.data as Json[];
+      return data.some((delivery) => Number(delivery.attempt_count) > 0) ? page : undefined;
+    });
+    const [delivery] = assertList('WebhookDeliverySchema', deliveries);
+    assertShape(
+      'WebhookDeliverySchema',
+      await ok(as(`/v1/webhook_deliveries/${String(delivery?.id)}/retry`, 'POST')),
+    );
+    assertShape(
+      'DeletedWebhookEndpointSchema',
+      await ok(as(`/v1/webhook_endpoints/${id}`, 'DELETE')),
+    );
+  });
+
+  test('routing rules, dead letters and PSP webhook receipts', async () => {
+    assertShape('RoutingConfigSchema', await ok(as('/v1/routing')));
+    const replaced = await ok(
+      as('/v1/routing', 'POST', {
+        rules: [
+          {
+            name: 'eur to stripe',
+            conditions: { currency: ['eur'], amount: { min: 1, max: 100_000 } },
+            action: { type: 'priority', connectors: ['stripe'] },
+          },
+        ],
+      }),
+    );
+    assertShape('RoutingConfigSchema', replaced);
+    // The rules shown are the request body's own schema: what is accepted is what is shown.
+    assertShape('RoutingRulesSchema', replaced.rules);
+    const events = (await ok(as('/v1/events?limit=1'))).data as Json[];
+    await recordDeadLetter(server.context.database, {
+      consumer: 'shapes_consumer',
+      eventId: String(events[0]?.id),
+      attempts: 3,
+      lastError: 'failed in a test',
+    });
+    const [deadLetter] = assertList(
+      'DeadLetterSchema',
+      await ok(asAdmin('/v1/admin/dead_letters')),
+    );
+    const stored = await server.context.deadLetters.get(String(deadLetter?.id));
+    assert.ok(stored !== undefined);
+    assertShape('DeadLetterSchema', await ok(asAdmin(`/v1/admin/dead_letters/${stored.id}`)));
+    // A replay needs the consumer running in this process; its answer is presented here.
+    assertShape(
+      'DeadLetterReplaySchema',
+      apiObjects.presentDeadLetterReplay({ deadLetter: stored, outcome: 'handled' }),
+    );
+    assertShape('PspWebhookReceiptSchema', apiObjects.presentPspWebhookReceipt(false));
+    assertShape('HealthSchema', await ok(call(server, 'GET', '/healthz')));
+    assertShape('ReadinessSchema', await ok(call(server, 'GET', '/readyz')));
+    assertShape(
+      'ReadinessSchema',
+      apiObjects.presentReadiness({ ready: false, reason: 'migrations not applied: 099_x.sql' }),
+    );
+  });
+
+  test('every list route pages and checks its cursors the same way', async () => {
+    const document = (await call(server, 'GET', '/openapi.json')).body as {
+      paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
+    };
+    const lists = Object.entries(document.paths)
+      .filter(([, methods]) =>
+        (methods.get?.parameters ?? []).some((parameter) => parameter.name === 'starting_after'),
+      )
+      .map(([path]) => path);
+    const account = ((await ok(as('/v1/ledger/accounts'))).data as Json[]).find(
+      (candidate) => Number(candidate.entry_count) > 0,
+    );
+    const endpoint = await ok(
+      as('/v1/webhook_endpoints', 'POST', {
+        url: 'http://127.0.0.1:9/lists',
+        enabled_events: ['*'],
+      }),
+    );
+    const concrete: Readonly<Record<string, string>> = {
+      '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
+      '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
+    };
+    assert.deepEqual(
+      lists.filter((path) => path.includes('{') && concrete[path] === undefined),
+      [],
+    );
+    assert.ok(lists.length >= 9, lists.join(', '));
+    for (const path of lists) {
+      const url = concrete[path] ?? path;
+      const get = (query: string) =>
+        call(server, 'GET', `${url}?${query}`, {
+          key: path.startsWith('/v1/admin/') ? testAdminKey : key,
+        });
+      // Entries are keyed by their sequence number, every other list by an object id.
+      const missing = path.endsWith('/entries') ? '999999' : 'obj_missing';
+      for (const param of ['starting_after', 'ending_before']) {
+        const answer = await get(`${param}=${missing}`);
+        assert.equal(answer.status, 404, `${path} ${param}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error?.code, 'resource_missing');
+        assert.equal(answer.body.error?.param, param);
+      }
+      const both = await get(`starting_after=${missing}&ending_before=${missing}`);
+      assert.equal(both.status, 400, path);
+      assert.equal(both.body.error?.param, 'ending_before', path);
+      for (const limit of ['0', '101']) {
+        const answer = await get(`limit=${limit}`);
+        assert.equal(answer.body.error?.param, 'limit', `${path} limit=${limit}`);
+      }
+      const first = await get('limit=1');
+      assert.equal(first.status, 200, path);
+      assertList(String(schemaOfList.get(path)), first.body);
+      const [item] = first.body.data as Json[];
+      if (item === undefined || first.body.has_more !== true) continue;
+      const cursor = path.endsWith('/entries') ? String(item.sequence) : String(item.id);
+      const second = await get(`limit=1&starting_after=${cursor}`);
+      const back = await get(
+        `limit=1&ending_before=${String(
+          path.endsWith('/entries')
+            ? (second.body.data as Json[])[0]?.sequence
+            : (second.body.data as Json[])[0]?.id,
+        )}`,
+      );
+      assert.deepEqual(back.body.data, first.body.data, `${path}: back to the first page`);
+    }
+  });
+
+  test('every schema of src/api-objects was checked against served objects', () => {
+    assert.deepEqual(
+      [...schemas.keys()].filter((name) => !validated.has(name)).sort(),
+      [],
+      'add the resource to this test',
+    );
+  });
+
+  test('every response schema of /openapi.json comes from src/api-objects', async () => {
+    const document = (await call(server, 'GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, Json> }>>;
+    };
+    const known = await openApiForms([...schemas.values()]);
+    const documented: string[] = [];
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const content = response.content as
+            Record<string, { schema: unknown } | undefined> | undefined;
+          const schema = content?.['application/json']?.schema;
+          if (schema === undefined) continue;
+          documented.push(`${method} ${path} ${status}`);
+          assert.ok(
+            known.has(JSON.stringify(schema)),
+            `${method.toUpperCase()} ${path} ${status}: a response schema not from src/api-objects`,
+          );
+        }
+      }
+    }
+    assert.ok(documented.length > 50, `only ${documented.length} response schemas documented`);
+  });
+});
