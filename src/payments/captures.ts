@@ -297,13 +297,7 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
-    await writeIntentEvent(
-      tx,
-      intent.merchantId,
-      intent.id,
-      'payment_intent.succeeded',
-      merchantNow(this.#dependencies, intent.merchantId),
-    );
+    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded', now);
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -391,13 +385,7 @@ export class Captures {
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
-    await writeIntentEvent(
-      tx,
-      intent.merchantId,
-      intent.id,
-      'payment_intent.canceled',
-      merchantNow(this.#dependencies, intent.merchantId),
-    );
+    await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled', now);
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

@@ -112,6 +112,8 @@ export class Refunds {
       (await refundsOf(tx, intent.id)).some((refund) => refund.status !== 'failed'),
     );
     const id = newSortableId('re');
+    // One time for the refund's creation, the intent's change and the event.
+    const now = merchantNow(this.#dependencies, merchantId);
     const refund = await insertRefund(tx, {
       id,
       merchantId,
@@ -125,9 +127,8 @@ export class Refunds {
       pspReference: null,
       failureReason: null,
       metadata: input.metadata ?? {},
-      createdAt: merchantNow(this.#dependencies, merchantId),
+      createdAt: now,
     });
-    const now = merchantNow(this.#dependencies, merchantId);
     await reserveAmount.run(
       tx,
       intent.id,
