@@ -5,18 +5,9 @@
 // for an authorization's outcome (and the SQL condition the fast record path checks), which
 // attempts are unresolved. Attempts move by PSP outcomes only.
 import { PaymentError } from './errors.ts';
+import type { AttemptStatus, IntentStatus, PendingOperation } from './types.ts';
 
-export type IntentStatus =
-  | 'requires_payment_method'
-  | 'requires_confirmation'
-  | 'requires_action'
-  | 'processing'
-  | 'requires_capture'
-  | 'succeeded'
-  | 'canceled';
-
-export type AttemptStatus =
-  'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown' | 'refunded';
+export type { AttemptStatus, IntentStatus, PendingOperation } from './types.ts';
 
 export const intentStatuses: readonly IntentStatus[] = [
   'requires_payment_method',
@@ -37,13 +28,6 @@ export const attemptStatuses: readonly AttemptStatus[] = [
   'unknown',
   'refunded',
 ];
-
-/**
- * A capture or cancel sent to the PSP and not yet resolved, kept on the intent
- * (`pending_operation`) so that a retry, a crash or an unknown answer resumes it.
- */
-export type PendingOperation =
-  { readonly kind: 'capture'; readonly amount: bigint } | { readonly kind: 'cancel' };
 
 type Transition = {
   /** The verb of the API's refusal: "You cannot <verb> this PaymentIntent …". */

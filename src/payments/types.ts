@@ -1,5 +1,24 @@
 import type { CaptureMode, DeclineCode } from '../connectors/types.ts';
-import type { AttemptStatus, IntentStatus, PendingOperation } from './state-machine.ts';
+
+// The statuses; their transitions are the state machine's (state-machine.ts).
+export type IntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled';
+
+export type AttemptStatus =
+  'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'unknown' | 'refunded';
+
+/**
+ * A capture or cancel sent to the PSP and not yet resolved, kept on the intent
+ * (`pending_operation`) so that a retry, a crash or an unknown answer resumes it.
+ */
+export type PendingOperation =
+  { readonly kind: 'capture'; readonly amount: bigint } | { readonly kind: 'cancel' };
 
 export type Metadata = Readonly<Record<string, string>>;
 
