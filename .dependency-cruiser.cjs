@@ -1,5 +1,5 @@
 // Import rules checked by `npm run check` (dependency-cruiser): no cycles anywhere, and the
-// domain never imports the HTTP layer (DESIGN §8: adapters sit at the edges).
+// domain never imports the HTTP layer (architecture §8: adapters sit at the edges).
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

@@ -1,4 +1,4 @@
-// The one source of business time (DESIGN §11). Every module that decides something by the time
+// The one source of business time (architecture §11). Every module that decides something by the time
 // (created timestamps, leases, expiries, retry and sync schedules, the authorization void) asks an
 // injected Clock, never Date.now() or SQL now(), so that test clocks (src/testmode/clock*.ts) can
 // move a merchant's or the whole system's time forward and due work happens without sleeping.

@@ -1,6 +1,6 @@
-// The API objects (DESIGN §8): per resource, its schema (validation of what is served, and the
-// OpenAPI document) and its presenter, typed against that schema, from the domain object. HTTP
-// answers, event payloads and webhook bodies are all made here, so none can drift from another.
+// The API objects (architecture §2): per resource, its schema (validation of what is served, and
+// the OpenAPI document) and its presenter, typed against that schema, from the domain object.
+// HTTP answers, event payloads and webhook bodies are all made here, so none can drift apart.
 export * from './json.ts';
 export * from './error.ts';
 export * from './balance.ts';

@@ -1,4 +1,4 @@
-// Resilience around one connector (DESIGN §2, §6), built from cockatiel policies, one set per
+// Resilience around one connector (architecture §2, §6), built from cockatiel policies, one set per
 // wrapped connector so one PSP's trouble never slows or blocks another's calls:
 //
 //   bulkhead ─> retry (backoff + jitter) ─> circuit breaker ─> timeout guard ─> inner connector

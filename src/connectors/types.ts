@@ -1,4 +1,4 @@
-// The connector interface (DESIGN §6). One implementation per PSP under src/connectors/<name>/:
+// The connector interface (architecture §6). One implementation per PSP under src/connectors/<name>/:
 // connector.ts (this interface) and transformers.ts (pure functions between these types and the
 // PSP's wire format). Amounts here are always bigint minor units with a lowercase ISO currency;
 // conversion to a PSP's format happens only in that PSP's transformers.

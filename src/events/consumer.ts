@@ -1,6 +1,6 @@
 // What the event bus delivers to: a named consumer whose handler runs inside a database
 // transaction in which the bus also records the event in the consumer's inbox, so a redelivered
-// event changes nothing (DESIGN §1 rule 4).
+// event changes nothing (architecture §1 rule 4).
 import type { Queryable } from '../storage/database.ts';
 import type { StoredEvent } from './events.ts';
 

@@ -1,4 +1,4 @@
-// Events: Stripe-shaped records of what changed (DESIGN §2, §4). They are written in the same
+// Events: Stripe-shaped records of what changed (architecture §2, §4). They are written in the same
 // database transaction (or statement) as the change, together with an outbox row that the event
 // bus drains; a rolled-back change leaves neither.
 import { newSortableId } from '../ids.ts';

@@ -1,4 +1,4 @@
-// The one catalogue of API error codes and the one mapping from errors to HTTP (DESIGN §4).
+// The one catalogue of API error codes and the one mapping from errors to HTTP (architecture §4).
 // Domain code throws its own typed errors; only this file decides status codes and bodies.
 import { DomainError, type ErrorCategory } from '../errors.ts';
 import type { LedgerErrorCode } from '../ledger/index.ts';

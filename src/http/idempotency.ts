@@ -1,4 +1,4 @@
-// The Idempotency-Key header on merchant POSTs (DESIGN §4). Runs after validation and
+// The Idempotency-Key header on merchant POSTs (architecture §4). Runs after validation and
 // authentication, so invalid requests are never stored. 2xx and 4xx answers are stored and
 // replayed with `Idempotent-Replayed: true`; after a 5xx the key is released so that the next
 // retry resumes at once.

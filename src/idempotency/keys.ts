@@ -1,4 +1,4 @@
-// API idempotency keys (DESIGN §4; after Brandur Leach's "Implementing Stripe-like Idempotency
+// API idempotency keys (architecture §4; after Brandur Leach's "Implementing Stripe-like Idempotency
 // Keys in Postgres"). A key belongs to one merchant, one method + path and one request body.
 // The first request takes a lease on it; a repeat gets the stored response, or 409 while the
 // first is still running. A lease that runs out (its process died) is taken over by the next

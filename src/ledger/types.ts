@@ -1,4 +1,4 @@
-// Ledger vocabulary (DESIGN §7). Amounts are bigint minor units; every leg names its currency.
+// Ledger vocabulary (architecture §7). Amounts are bigint minor units; every leg names its currency.
 
 export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
 export type LimitRule =

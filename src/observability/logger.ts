@@ -1,7 +1,7 @@
 // pino logger. Secrets never reach the log: auth headers and card fields are redacted wherever
 // they appear; request logs carry the method, the URL with long digit runs masked, the peer and
 // the request id; and, as the last line of defence, every line is written with its card numbers
-// masked (DESIGN §1 rule 8).
+// masked (architecture §1 rule 8).
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config.ts';
 import { maskCardNumbers } from '../vault/card.ts';

@@ -1,4 +1,4 @@
-// The events of payments (DESIGN §1 rule 6): built from the state right after a change and
+// The events of payments (architecture §1 rule 6): built from the state right after a change and
 // written in the same transaction or statement as that change.
 import { insertEvents, newEvent, type EventType, type NewEvent } from '../events/events.ts';
 import { presentCharge } from '../api-objects/charge.ts';

@@ -1,4 +1,4 @@
-// The ledger postings of payments (DESIGN §7). Transfer ids derive from the attempt or refund
+// The ledger postings of payments (architecture §7). Transfer ids derive from the attempt or refund
 // id, so a posting can never be made twice: a repeat returns the existing transfer.
 //
 //   authorization (manual capture)  hold  psp receivable  → merchant pending

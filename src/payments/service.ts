@@ -1,5 +1,5 @@
-// Payment intents: create, confirm, capture, cancel, sync, and refunds (DESIGN §5).
-// Each PSP call follows the same three steps (DESIGN §1 rule 5): persist the intent to call in
+// Payment intents: create, confirm, capture, cancel, sync, and refunds (architecture §5).
+// Each PSP call follows the same three steps (architecture §1 rule 5): persist the intent to call in
 // one short transaction, call the PSP with an idempotency key derived from our own record, then
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.

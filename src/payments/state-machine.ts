@@ -1,4 +1,4 @@
-// Every status change of a payment intent or an attempt goes through these tables (DESIGN §5).
+// Every status change of a payment intent or an attempt goes through these tables (architecture §5).
 // Intents move by actions (confirm, capture, cancel, the outcome of a PSP call …): one table
 // says, per action, from which statuses it may start and where it leads. The guards elsewhere
 // derive from it: which intents confirm may start an authorization from, which ones still wait

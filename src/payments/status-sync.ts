@@ -1,4 +1,4 @@
-// The status sync worker (DESIGN §1 rule 5): what a PSP call left unresolved — an authorization
+// The status sync worker (architecture §1 rule 5): what a PSP call left unresolved — an authorization
 // whose answer was lost or timed out, a capture, cancel or refund in flight — is settled by
 // asking the PSP, on a backoff schedule per attempt. Authorizations never captured are voided
 // after a configurable time, so a customer's funds are not held forever.

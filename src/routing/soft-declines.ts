@@ -6,7 +6,7 @@
 //
 // Only an explicit `failed` outcome can ever be retried elsewhere. `unknown` and `pending` may
 // have charged the card at the first PSP, so another attempt elsewhere could charge it twice
-// (DESIGN §1 rules 4 and 5): those are resolved by sync, never by failover.
+// (architecture §1 rules 4 and 5): those are resolved by sync, never by failover.
 import { connectorModules } from '../connectors/registry.ts';
 import type { DeclineMap, DeclineVerdict, PaymentOutcome } from '../connectors/types.ts';
 

@@ -1,6 +1,6 @@
 // Card validation: pure functions, no I/O. Everything a card must satisfy before the vault
 // encrypts it, with Stripe's error codes and parameter names. Messages are fixed text and never
-// contain the number (DESIGN §1 rule 8).
+// contain the number (architecture §1 rule 8).
 import { VaultError, redactDigits } from './errors.ts';
 
 export { VaultError, VaultDecryptionError, type VaultErrorCode, type CardParam } from './errors.ts';

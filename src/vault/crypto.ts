@@ -1,4 +1,4 @@
-// Envelope encryption primitives for the vault (DESIGN §1 rule 8).
+// Envelope encryption primitives for the vault (architecture §1 rule 8).
 //
 //   master key (32 bytes, from PAYRAIL_VAULT_MASTER_KEY or the development key file)
 //     ├─ HKDF "wrap"        → wrapping key: AES-256-GCM over each 32-byte data key (AAD: data key id)

@@ -6,7 +6,7 @@
 // is unknown (null) here. A real deployment passes a lookup over a BIN database (a licensed BIN
 // file, or the acquirer's BIN table) as VaultOptions.issuerCountry.
 //
-// Privacy (DESIGN §1 rule 8): a lookup sees only the BIN, never the number: the first 8 digits of a
+// Privacy (architecture §1 rule 8): a lookup sees only the BIN, never the number: the first 8 digits of a
 // number of 16 or more digits, the first 6 of a shorter one (PCI DSS's limits for digits that may
 // be shown next to the last 4). The country stored with a card therefore says nothing the BIN does
 // not. The cost: Stripe's country cards carry the ISO 3166 numeric code in digits 7–9

@@ -1,4 +1,4 @@
-// The card vault (DESIGN §1 rule 8): validates cards, keeps their numbers only encrypted, and hands
+// The card vault (architecture §1 rule 8): validates cards, keeps their numbers only encrypted, and hands
 // them out decrypted for one connector call. Domain code: no HTTP, no driver; a `Database`.
 //
 // A card payload {number, name, expiry} is sealed with AES-256-GCM under the active data key,

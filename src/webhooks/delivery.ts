@@ -1,4 +1,4 @@
-// Sends pending webhook deliveries to merchants' endpoints (DESIGN §4), following DESIGN §1
+// Sends pending webhook deliveries to merchants' endpoints (architecture §4), following architecture §1
 // rule 5: a short statement claims due deliveries (FOR UPDATE SKIP LOCKED) and leases them by
 // moving next_attempt_at past the lease and naming the holder in lease_id; the HTTP call runs
 // outside any transaction; a second short transaction records the attempt, only if the lease is

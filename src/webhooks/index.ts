@@ -1,5 +1,5 @@
 // Webhooks to merchants: endpoints, the event bus consumer that fans events out to them, and
-// the deliverer that sends, retries and dead-letters (DESIGN §4).
+// the deliverer that sends, retries and dead-letters (architecture §4).
 import type { EventConsumer } from '../events/consumer.ts';
 import type { Database } from '../storage/database.ts';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './delivery.ts';

@@ -1,6 +1,6 @@
 // Card numbers sent everywhere a client plausibly could (vaulting, with and without an
 // Idempotency-Key, JSON and form-encoded; as a payment method id in a URL, a create or a confirm;
-// as an unknown parameter) reach no plaintext column and no log line (DESIGN §1 rule 8), on real
+// as an unknown parameter) reach no plaintext column and no log line (architecture §1 rule 8), on real
 // PostgreSQL: every text, varchar, json, jsonb and array column of every table is scanned for
 // each number, and the harness's stop() checks every log line.
 //

@@ -1,6 +1,6 @@
 // Starts a real Payrail server on a free port for HTTP tests, on in-memory PGlite or a
 // throw-away PostgreSQL database; logs go to a buffer the test can inspect. stop() fails when
-// any log line holds a card number (DESIGN §1 rule 8): every test card of the vault and the
+// any log line holds a card number (architecture §1 rule 8): every test card of the vault and the
 // simulator, and any other number the test names with forbidInLogs().
 import { Writable } from 'node:stream';
 import { TEST_CARDS } from '../../sim/cards.ts';

@@ -1,4 +1,4 @@
-// The dead-letter store (DESIGN §2): events a consumer gave up on after its bounded attempts. An
+// The dead-letter store (architecture §2): events a consumer gave up on after its bounded attempts. An
 // operator lists them and replays one once the cause is fixed; the replay runs the consumer's
 // handler once more through the inbox, so replaying twice (or racing a late delivery) is harmless.
 import { DomainError } from '../../errors.ts';

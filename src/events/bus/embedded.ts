@@ -1,4 +1,4 @@
-// The embedded event bus (DESIGN §2, the default without NATS_URL): a dispatcher in this process
+// The embedded event bus (architecture §2, the default without NATS_URL): a dispatcher in this process
 // drains `event_outbox` in id order and hands each event to every registered consumer.
 //
 // One database transaction per batch: it claims outbox rows with FOR UPDATE SKIP LOCKED (so
@@ -17,7 +17,7 @@
 // A failing consumer is retried with backoff on a later pass (a handler may thus run more than
 // once per attempt; only committed work counts). After `maxAttempts` the event goes to the
 // dead-letter store and counts as done for that consumer. Handlers run inside the transaction,
-// so they must not call other systems (DESIGN §1 rule 5).
+// so they must not call other systems (architecture §1 rule 5).
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../../storage/arrays.ts';

@@ -1,4 +1,4 @@
-// Exactly-once effect for consumers (DESIGN §1 rule 4): the consumer's inbox row and the
+// Exactly-once effect for consumers (architecture §1 rule 4): the consumer's inbox row and the
 // handler's effects commit in one transaction, so an event delivered twice is handled once.
 import type { Database, Queryable } from '../../storage/database.ts';
 import type { EventConsumer } from '../consumer.ts';

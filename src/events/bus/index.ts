@@ -1,4 +1,4 @@
-// The event bus (DESIGN §2), chosen by configuration: embedded (no NATS_URL: a dispatcher in this
+// The event bus (architecture §2), chosen by configuration: embedded (no NATS_URL: a dispatcher in this
 // process drains the outbox) or JetStream (a relay publishes the outbox to a stream; workers,
 // possibly in other processes, consume it). `roles` splits the JetStream mode between processes:
 // the API process relays, `payrail worker` runs the consumers.

@@ -1,4 +1,4 @@
-// Shared vocabulary of the event bus (DESIGN §2): what a delivery can end in, the hooks metrics
+// Shared vocabulary of the event bus (architecture §2): what a delivery can end in, the hooks metrics
 // plug into, the logger it writes to, and the retry delays of a failing consumer.
 
 /** `handled`: the handler ran and committed. `duplicate`: the consumer's inbox already had the event. */

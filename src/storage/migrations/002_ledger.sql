@@ -1,4 +1,4 @@
--- Double-entry ledger (DESIGN §7). Money rules enforced here as well as in code:
+-- Double-entry ledger (architecture §7). Money rules enforced here as well as in code:
 --  * every ledger transaction balances per currency and layer (deferred constraint trigger);
 --  * entries and transactions are append-only (UPDATE, DELETE and TRUNCATE are refused);
 --  * account limits are CHECK constraints on the materialized balances.

@@ -1,4 +1,4 @@
--- Card vault (DESIGN §1 rule 8, src/vault). Card numbers exist here only encrypted:
+-- Card vault (architecture §1 rule 8, src/vault). Card numbers exist here only encrypted:
 --  * payment_methods keeps brand, last4, expiry, a keyed fingerprint and the holder name in the
 --    clear, and the number (with the name and expiry, authenticated) as AES-256-GCM ciphertext
 --    under a data key, with associated data binding it to its merchant, id and data key;

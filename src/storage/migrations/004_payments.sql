@@ -1,5 +1,5 @@
 -- Payments core: connectors per merchant, prices, payment intents, attempts, refunds and the
--- idempotency keys of the API (DESIGN §4, §5).
+-- idempotency keys of the API (architecture §4, §5).
 
 -- Which PSPs a merchant uses, in priority order, with its credentials there. In test mode the
 -- base URL points at the simulator. (Live credentials would be encrypted like vault data.)
@@ -100,7 +100,7 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_merchant ON refunds (merchant_id, id);
 CREATE INDEX refunds_intent ON refunds (payment_intent_id);
 
--- API idempotency keys (DESIGN §4), kept 72 h. A key is 'running' while a request holds its
+-- API idempotency keys (architecture §4), kept 72 h. A key is 'running' while a request holds its
 -- lease; a lease that runs out (the process died) lets a retry take over and resume from the
 -- state of the resource it names.
 CREATE TABLE idempotency_keys (

@@ -1,4 +1,4 @@
--- Events (DESIGN §2, §4): Stripe-shaped records of state changes, written in the same database
+-- Events (architecture §2, §4): Stripe-shaped records of state changes, written in the same database
 -- transaction (or the same statement) as the change that caused them. `data` holds
 -- {"object": <the API object as it was right after the change>} (json, not jsonb: it is only
 -- stored and shown, and keeps the API's key order).

@@ -1,4 +1,4 @@
--- Webhooks to merchants (DESIGN §4, src/webhooks): endpoints, one delivery per (endpoint, event),
+-- Webhooks to merchants (architecture §4, src/webhooks): endpoints, one delivery per (endpoint, event),
 -- and every attempt to send it. Deliveries are sent by workers that claim due rows with
 -- FOR UPDATE SKIP LOCKED and lease them (next_attempt_at moves past the lease, lease_id names
 -- the holder), so a crashed worker's delivery comes due again and two workers never send the

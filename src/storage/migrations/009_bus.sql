@@ -1,4 +1,4 @@
--- The event bus (DESIGN §1 rule 4, §2): what each consumer has handled, what it gave up on, and,
+-- The event bus (architecture §1 rule 4, §2): what each consumer has handled, what it gave up on, and,
 -- for the embedded dispatcher, how often it has failed so far.
 
 -- The inbox: one row per (consumer, event) handled, written in the same transaction as the
@@ -40,7 +40,7 @@ CREATE TABLE event_consumer_failures (
 );
 
 -- JetStream relay only: a relay claims a batch of outbox rows for a short lease in one statement,
--- publishes them outside any transaction (DESIGN §1 rule 5), then deletes them. Several relays
+-- publishes them outside any transaction (architecture §1 rule 5), then deletes them. Several relays
 -- split the outbox this way; a relay that dies leaves its claim to expire, and the rows are
 -- published again (JetStream drops the copies by message id).
 ALTER TABLE event_outbox ADD COLUMN claimed_until timestamptz;

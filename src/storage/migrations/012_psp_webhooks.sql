@@ -1,4 +1,4 @@
--- Webhooks received from PSPs (the inbox of DESIGN §1 rule 4): one row per PSP event id, written
+-- Webhooks received from PSPs (the inbox of architecture §1 rule 4): one row per PSP event id, written
 -- once the signature is verified, so a duplicate or a resend of the event changes nothing.
 -- processed_at stays NULL while the payment's state could not be learned from the PSP (the PSP
 -- is then answered 500 and retries; the retry finds the row unprocessed and tries again).

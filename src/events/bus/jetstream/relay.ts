@@ -1,5 +1,5 @@
-// The JetStream relay (DESIGN §2): moves outbox rows to the event stream. A batch is claimed for
-// a short lease in one statement, published outside any transaction (DESIGN §1 rule 5) with the
+// The JetStream relay (architecture §2): moves outbox rows to the event stream. A batch is claimed for
+// a short lease in one statement, published outside any transaction (architecture §1 rule 5) with the
 // event id as the message id, and the rows are deleted once JetStream acknowledged them. A relay
 // that dies after publishing leaves the claim to expire and the rows are published again;
 // JetStream drops those copies within its duplicate window, and the consumers' inboxes drop any

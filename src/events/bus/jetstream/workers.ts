@@ -1,4 +1,4 @@
-// JetStream workers (DESIGN §2): one durable pull consumer per event consumer. Each message is
+// JetStream workers (architecture §2): one durable pull consumer per event consumer. Each message is
 // handled through the consumer's inbox (handleOnce) and acknowledged after the commit, so a lost
 // ack only causes a redelivery that changes nothing. A failure is nak'ed with a backoff delay;
 // the delivery that reaches `maxAttempts` and fails writes the dead letter and terminates the
