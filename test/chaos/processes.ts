@@ -4,24 +4,10 @@
 // when the run fails), and the tail is kept in memory for error messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { repositoryRoot } from '../../src/child-process.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no free port')),
-      );
-    });
-  });
-}
+export { freePort } from '../support/ports.ts';
 
 export type ProcessSpec = {
   /** Short name for logs and reports (api, worker, nats, simulator). */
