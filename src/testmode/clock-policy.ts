@@ -18,8 +18,28 @@ export async function mayMoveMerchantClock(
   return merchant.livemode ? 'live_mode' : 'allowed';
 }
 
-/** The system clock moves every merchant without its own: never while a live merchant exists. */
-export async function maySystemClockMove(database: Queryable): Promise<ClockPolicyAnswer> {
-  const live = await database.query('SELECT 1 FROM merchants WHERE livemode LIMIT 1');
+/**
+ * The system clock moves every merchant without its own: never while a live merchant exists.
+ * Asked inside the move's transaction, after it locked the system row (clock-store.ts
+ * `lockOffset`), so a live merchant committed meanwhile is seen.
+ */
+export async function maySystemClockMove(tx: Queryable): Promise<ClockPolicyAnswer> {
+  const live = await tx.query('SELECT 1 FROM merchants WHERE livemode LIMIT 1');
   return live.rows.length > 0 ? 'live_mode' : 'allowed';
+}
+
+/**
+ * A live merchant is made only while the system clock runs on real time, in the transaction
+ * that creates it: the system row is held (FOR SHARE) until that commits, so a move of the system
+ * clock waits for it and then sees the live merchant (maySystemClockMove).
+ */
+export async function mayCreateLiveMerchant(tx: Queryable): Promise<ClockPolicyAnswer> {
+  await tx.query(
+    `INSERT INTO test_clocks (scope, offset_ms, updated_at) VALUES ('system', 0, now())
+     ON CONFLICT (scope) DO NOTHING`,
+  );
+  const system = await tx.query<{ offset_ms: string | number | bigint }>(
+    "SELECT offset_ms FROM test_clocks WHERE scope = 'system' FOR SHARE",
+  );
+  return Number(system.rows[0]?.offset_ms ?? 0) === 0 ? 'allowed' : 'live_mode';
 }

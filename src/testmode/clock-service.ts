@@ -4,11 +4,11 @@
 // back. Moves are serialised on the system row, so two operators cannot interleave.
 import { DomainError } from '../errors.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { mayMoveMerchantClock, maySystemClockMove } from './clock-policy.ts';
+import { mayCreateLiveMerchant, mayMoveMerchantClock, maySystemClockMove } from './clock-policy.ts';
 import type { DatabaseClock } from './clock.ts';
 import { deleteOffsets, loadOffsets, lockOffset, storeOffset, systemScope } from './clock-store.ts';
 
-/** The furthest a test clock may run ahead of real time: 100 years (as migration 017 checks). */
+/** The furthest a test clock may run ahead of real time: 100 years (as migration 018 checks). */
 export const clockOffsetMsMax = 100 * 365 * 24 * 3_600_000;
 
 export type ClockMove =
@@ -67,10 +67,10 @@ export class TestClocks {
 
   /** Moves the system's clock, or the merchant's; returns the moved clock. */
   async move(move: ClockMove, merchantId?: string): Promise<ClockScopeView> {
-    if (merchantId === undefined) await this.#assertSystemMovable(this.#database);
-    else await this.#assertMovable(this.#database, merchantId);
+    if (merchantId !== undefined) await this.#assertMovable(this.#database, merchantId);
     const moved = await this.#database.transaction(async (tx) => {
       const systemMs = await lockOffset(tx, systemScope);
+      if (merchantId === undefined) await assertSystemMovable(tx);
       const ownMs = merchantId === undefined ? systemMs : await lockOffset(tx, merchantId);
       // A merchant's offset counts beyond the system's: its base is the system time.
       const baseMs = this.#realNow() + (merchantId === undefined ? 0 : systemMs);
@@ -90,15 +90,6 @@ export class TestClocks {
     return this.show();
   }
 
-  async #assertSystemMovable(database: Queryable): Promise<void> {
-    if ((await maySystemClockMove(database)) === 'live_mode')
-      throw new TestClockError(
-        'merchant_live_mode',
-        'merchant',
-        "A live merchant exists, whose time is real time: move a test merchant's clock instead.",
-      );
-  }
-
   async #assertMovable(database: Queryable, merchantId: string): Promise<void> {
     const answer = await mayMoveMerchantClock(database, merchantId);
     if (answer === 'merchant_not_found')
@@ -114,6 +105,26 @@ export class TestClocks {
         `The merchant '${merchantId}' is in live mode: its clock is real time.`,
       );
   }
+}
+
+async function assertSystemMovable(tx: Queryable): Promise<void> {
+  if ((await maySystemClockMove(tx)) === 'live_mode')
+    throw new TestClockError(
+      'merchant_live_mode',
+      'merchant',
+      "A live merchant exists, whose time is real time: move a test merchant's clock instead.",
+    );
+}
+
+/** A live merchant's time is real time: refused while the system clock runs ahead (in `tx`). */
+export async function assertLiveMerchantAllowed(tx: Queryable): Promise<void> {
+  if ((await mayCreateLiveMerchant(tx)) === 'live_mode')
+    throw new TestClockError(
+      'merchant_live_mode',
+      'livemode',
+      "The system's test clock runs ahead of real time, and a live merchant's time is real time: " +
+        'reset the system clock first.',
+    );
 }
 
 /** The offset after a move, refused when it would take the clock back or too far ahead. */

@@ -1,4 +1,4 @@
-// Test clocks kept in the database (migration 017): one row per scope, 'system' or a merchant id,
+// Test clocks kept in the database (migration 018): one row per scope, 'system' or a merchant id,
 // with how far it runs ahead (a merchant's offset counts beyond the system's). Every process
 // sharing the database reads the same rows, so the server and `payrail worker` agree on the time.
 import type { ClockOffsets } from '../clock.ts';

@@ -15,7 +15,12 @@ let database: Database;
 
 before(async () => {
   database = await openPglite('memory://');
-  const needed = ['001_merchants.sql', '004_payments.sql', '016_sealed_credentials.sql'];
+  const needed = [
+    '001_merchants.sql',
+    '004_payments.sql',
+    '016_sealed_credentials.sql',
+    '018_test_clocks.sql',
+  ];
   await migrate(
     database,
     readMigrations().filter((migration) => needed.includes(migration.name)),

@@ -7,6 +7,7 @@ import type { Queryable } from '../storage/database.ts';
 import type { SecretBox } from '../vault/secret-box.ts';
 import type { FaultInjector, FaultPoint } from '../fault-points.ts';
 import { faultInjector } from './faults.ts';
+import { assertLiveMerchantAllowed } from './clock-service.ts';
 import { setUpSimulatorConnectors } from './simulator.ts';
 
 export { faultPoints, noFaults, type FaultInjector, type FaultPoint } from '../fault-points.ts';
@@ -32,7 +33,7 @@ export function createTestMode(options: TestModeOptions): TestMode {
   return {
     faults: faultInjector(options.faultPoint),
     async setUpMerchant(tx, merchant) {
-      if (merchant.livemode) return;
+      if (merchant.livemode) return assertLiveMerchantAllowed(tx);
       await setUpSimulatorConnectors(tx, merchant.id, options.simulatorUrl, options.secretBox);
     },
     liveConnectorRefusal(baseUrl) {

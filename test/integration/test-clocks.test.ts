@@ -133,6 +133,24 @@ describe('test clocks over HTTP', () => {
     assert.ok(Number(created.body.created) >= Number(moved.body.now), 'follows the system');
   });
 
+  test('no live merchant while the system clock runs ahead of real time', async () => {
+    const ahead = await call(server, 'GET', '/v1/admin/test_clocks', { key: testAdminKey });
+    assert.ok(Number((ahead.body.system as { offset_ms: number }).offset_ms) > 0, 'moved above');
+    const refused = await call(server, 'POST', '/v1/admin/merchants', {
+      key: testAdminKey,
+      body: { name: 'Live shop', livemode: true },
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error?.param, 'livemode');
+    const listed = await call(server, 'GET', '/v1/admin/merchants?limit=100', {
+      key: testAdminKey,
+    });
+    assert.ok(
+      (listed.body.data as { name: string }[]).every((merchant) => merchant.name !== 'Live shop'),
+      'nothing created',
+    );
+  });
+
   test('bad moves are refused with a 4xx naming the parameter; nothing moves', async () => {
     const before = await call(server, 'GET', '/v1/admin/test_clocks', { key: testAdminKey });
     const refusals: [string, Record<string, unknown>, number, string, string][] = [

@@ -6,9 +6,14 @@ import { clockSql, OffsetClock } from '../../src/clock.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { Merchants } from '../../src/merchants/merchants.ts';
 import { DatabaseClock } from '../../src/testmode/clock.ts';
-import { TestClockError, TestClocks } from '../../src/testmode/clock-service.ts';
+import {
+  assertLiveMerchantAllowed,
+  TestClockError,
+  TestClocks,
+} from '../../src/testmode/clock-service.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { move, standardAccounts } from '../support/ledger-fixtures.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const realMs = Date.parse('2030-01-01T00:00:00Z');
 const hour = 3_600_000;
@@ -153,6 +158,147 @@ for (const kind of ['pglite', 'postgres'] as const) {
       assert.equal(all.system.now.getTime(), realMs);
       assert.deepEqual(all.merchants, []);
       assert.equal(clock.now(merchantA).getTime(), realMs);
+    });
+  });
+}
+
+// A live merchant's time is real time: the system clock never runs ahead while one exists, also
+// when a move and a live merchant's creation race (the system row serialises them).
+for (const kind of ['pglite', 'postgres'] as const) {
+  describe(`test clocks and live merchants (${kind})`, () => {
+    let test_: TestDatabase;
+    let clock: DatabaseClock;
+    let clocks: TestClocks;
+    let merchants: Merchants;
+    const realNow = () => realMs;
+    const refusedFor = (param: string) => (error: unknown) =>
+      error instanceof TestClockError &&
+      error.code === 'merchant_live_mode' &&
+      error.param === param;
+    const removeLiveMerchants = async () => {
+      await test_.database.query(
+        'DELETE FROM api_keys WHERE merchant_id IN (SELECT id FROM merchants WHERE livemode)',
+      );
+      await test_.database.query('DELETE FROM merchants WHERE livemode');
+    };
+    const liveCount = async () =>
+      (await test_.database.query('SELECT 1 FROM merchants WHERE livemode')).rows.length;
+
+    before(async () => {
+      test_ = await openTestDatabase(kind);
+      clock = new DatabaseClock(test_.database, realNow);
+      await clock.start();
+      clocks = new TestClocks(test_.database, clock, realNow);
+      // As runtime.ts sets merchants up through test mode.
+      merchants = new Merchants(test_.database, {
+        setUp: async (tx, merchant) => {
+          if (merchant.livemode) await assertLiveMerchantAllowed(tx);
+        },
+      });
+    });
+    after(async () => {
+      clock.stop();
+      await test_.drop();
+    });
+
+    test('no live merchant while the system clock runs ahead; none of its clock moves', async () => {
+      await clocks.move({ kind: 'advance', milliseconds: day });
+      await assert.rejects(
+        merchants.create({ name: 'Live', livemode: true }),
+        refusedFor('livemode'),
+      );
+      assert.equal(await liveCount(), 0, 'the refused merchant was not created');
+      await clocks.reset();
+      const live = (await merchants.create({ name: 'Live', livemode: true })).merchant.id;
+      await assert.rejects(
+        clocks.move({ kind: 'advance', milliseconds: day }),
+        refusedFor('merchant'),
+        'the system clock',
+      );
+      await assert.rejects(
+        clocks.move({ kind: 'advance', milliseconds: day }, live),
+        refusedFor('merchant'),
+        "the live merchant's clock",
+      );
+      const testMerchant = (await merchants.create({ name: 'Test' })).merchant.id;
+      const moved = await clocks.move({ kind: 'advance', milliseconds: day }, testMerchant);
+      assert.equal(moved.now.getTime(), realMs + day, "a test merchant's clock still moves");
+      assert.equal(clock.now(live).getTime(), realMs);
+      await removeLiveMerchants();
+      await clocks.reset();
+    });
+
+    test(
+      'a system move waits for a live merchant being created, then refuses',
+      { skip: kind === 'pglite' ? 'one session: no two transactions overlap' : false },
+      async () => {
+        await removeLiveMerchants();
+        await clocks.reset();
+        // The system row exists at offset 0 (as after any earlier move and its reset by set-up),
+        // so only the creation's lock on it, not a pending insert, can hold the move back.
+        await test_.database.query(
+          `INSERT INTO test_clocks (scope, offset_ms, updated_at) VALUES ('system', 0, now())`,
+        );
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let checked = () => {};
+        const passedCheck = new Promise<void>((resolve) => (checked = resolve));
+        const slow = new Merchants(test_.database, {
+          setUp: async (tx, merchant) => {
+            if (merchant.livemode) await assertLiveMerchantAllowed(tx);
+            checked();
+            await held;
+          },
+        });
+        const creating = slow.create({ name: 'Slow live', livemode: true });
+        await passedCheck;
+        let moveSettled = false;
+        const moving = clocks
+          .move({ kind: 'advance', milliseconds: hour })
+          .finally(() => (moveSettled = true));
+        // The move waits on the system row that the creation holds until it commits.
+        try {
+          await waitUntil(
+            'the system move to wait for the lock',
+            async () =>
+              (
+                await test_.database.query(
+                  `SELECT 1 FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+                )
+              ).rows.length > 0,
+            { timeoutMs: 5_000 },
+          );
+          assert.equal(moveSettled, false);
+        } finally {
+          release();
+        }
+        await creating;
+        await assert.rejects(moving, refusedFor('merchant'));
+        await clock.refresh();
+        assert.equal(clock.now().getTime(), realMs, 'the system clock did not move');
+      },
+    );
+
+    test('a system move racing live merchants: never both', async () => {
+      for (let round = 0; round < 10; round++) {
+        await removeLiveMerchants();
+        await clocks.reset();
+        const results = await Promise.allSettled([
+          clocks.move({ kind: 'advance', milliseconds: hour }),
+          merchants.create({ name: `Live ${round}`, livemode: true }),
+          merchants.create({ name: `Live ${round}b`, livemode: true }),
+        ]);
+        for (const result of results)
+          if (result.status === 'rejected')
+            assert.ok(
+              refusedFor('merchant')(result.reason) || refusedFor('livemode')(result.reason),
+            );
+        await clock.refresh();
+        const systemAhead = clock.now().getTime() !== realMs;
+        assert.ok(!(systemAhead && (await liveCount()) > 0), `round ${round}: both happened`);
+        assert.ok(systemAhead || (await liveCount()) > 0, `round ${round}: neither happened`);
+      }
     });
   });
 }
