@@ -2,6 +2,7 @@
 // time: its own clock never moves, and the system clock (which every merchant without its own
 // follows) moves only while no live merchant exists.
 import type { Queryable } from '../storage/database.ts';
+import { lockOffset, systemScope } from './clock-store.ts';
 
 export type ClockPolicyAnswer = 'allowed' | 'merchant_not_found' | 'live_mode';
 
@@ -34,12 +35,5 @@ export async function maySystemClockMove(tx: Queryable): Promise<ClockPolicyAnsw
  * clock waits for it and then sees the live merchant (maySystemClockMove).
  */
 export async function mayCreateLiveMerchant(tx: Queryable): Promise<ClockPolicyAnswer> {
-  await tx.query(
-    `INSERT INTO test_clocks (scope, offset_ms, updated_at) VALUES ('system', 0, now())
-     ON CONFLICT (scope) DO NOTHING`,
-  );
-  const system = await tx.query<{ offset_ms: string | number | bigint }>(
-    "SELECT offset_ms FROM test_clocks WHERE scope = 'system' FOR SHARE",
-  );
-  return Number(system.rows[0]?.offset_ms ?? 0) === 0 ? 'allowed' : 'live_mode';
+  return (await lockOffset(tx, systemScope, 'share')) === 0 ? 'allowed' : 'live_mode';
 }

@@ -19,15 +19,22 @@ export async function loadOffsets(database: Queryable): Promise<ClockOffsets> {
   return offsets;
 }
 
-/** Locks the scope's row (creating it at offset 0) and returns its offset, inside `tx`. */
-export async function lockOffset(tx: Queryable, scope: string): Promise<number> {
+/**
+ * Locks the scope's row (creating it at offset 0) and returns its offset, inside `tx`: `update`
+ * to move it, `share` to keep it from moving until `tx` ends.
+ */
+export async function lockOffset(
+  tx: Queryable,
+  scope: string,
+  mode: 'update' | 'share' = 'update',
+): Promise<number> {
   await tx.query(
     `INSERT INTO test_clocks (scope, offset_ms, updated_at) VALUES ($1, 0, now())
      ON CONFLICT (scope) DO NOTHING`,
     [scope],
   );
   const result = await tx.query<OffsetRow>(
-    'SELECT scope, offset_ms FROM test_clocks WHERE scope = $1 FOR UPDATE',
+    `SELECT scope, offset_ms FROM test_clocks WHERE scope = $1 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
     [scope],
   );
   return Number(result.rows[0]?.offset_ms ?? 0);

@@ -13,11 +13,7 @@ import { TestClocks } from '../../src/testmode/clock-service.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { startPayrail, startSimulator, type RunningProcess } from '../support/processes.ts';
 import { call, testAdminKey } from '../support/server.ts';
-
-type GroundTruth = {
-  operations: { type: string; reference: string }[];
-  payments: { reference: string; captured: number; refunded: number }[];
-};
+import { groundTruth } from '../support/simulator.ts';
 
 const leaseMs = 800;
 
@@ -52,10 +48,7 @@ describe('crash between the PSP call and recording its answer', () => {
     await clocks.move({ kind: 'advance', milliseconds });
   }
 
-  const groundTruth = async (reference: string): Promise<GroundTruth> =>
-    (await (
-      await fetch(`${simulator.url}/_sim/ground-truth?reference=${reference}`)
-    ).json()) as GroundTruth;
+  const truthOf = (reference: string) => groundTruth(simulator, { reference });
 
   async function withPayrail<T>(
     faultPoint: string | undefined,
@@ -199,7 +192,7 @@ describe('crash between the PSP call and recording its answer', () => {
     assert.equal(final.status, 200, JSON.stringify(final.body));
     assert.equal(final.body.status, 'succeeded');
     const attemptId = (final.body.attempts as { id: string }[])[0]?.id ?? '';
-    const truth = await groundTruth(attemptId);
+    const truth = await truthOf(attemptId);
     assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
     assert.equal(truth.payments[0]?.captured, 2_500);
     const intents = await database.query<{ count: bigint }>(
@@ -265,7 +258,7 @@ describe('crash between the PSP call and recording its answer', () => {
     assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replayed.body, retried.body);
     const attemptId = (synced.body.attempts as { id: string }[])[0]?.id ?? '';
-    const truth = await groundTruth(attemptId);
+    const truth = await truthOf(attemptId);
     assert.equal(truth.operations.filter((operation) => operation.type === 'authorize').length, 1);
     assert.equal(truth.payments[0]?.captured, 1_100);
     await assertPostings(String(created.body.id), (merchantId) =>
@@ -302,7 +295,7 @@ describe('crash between the PSP call and recording its answer', () => {
       }),
     );
     assert.equal(final.body.status, 'succeeded', JSON.stringify(final.body));
-    const truth = await groundTruth((paid.body.attempts as { id: string }[])[0]?.id ?? '');
+    const truth = await truthOf((paid.body.attempts as { id: string }[])[0]?.id ?? '');
     assert.equal(truth.operations.filter((operation) => operation.type === 'refund').length, 1);
     assert.equal(truth.payments[0]?.refunded, 1_000);
     const refunds = await database.query<{ count: bigint }>(
@@ -354,7 +347,7 @@ describe('crash between the PSP call and recording its answer', () => {
     });
     assert.equal(final.body.status, 'succeeded', JSON.stringify(final.body));
     const attemptId = (final.body.attempts as { id: string }[])[0]?.id ?? '';
-    const truth = await groundTruth(attemptId);
+    const truth = await truthOf(attemptId);
     assert.equal(truth.payments[0]?.captured, 1_700);
     await assertPostings(String(final.body.id), (merchantId) =>
       captureAndFee(attemptId, merchantId, 1_700n, 79n),
