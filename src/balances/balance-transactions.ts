@@ -5,16 +5,14 @@
 // (src/storage/table.ts): every write and read of whole rows derives from it.
 import { bigint, defineTable, nullable, smallint, text, timestamptz } from '../storage/table.ts';
 
-export const balanceTransactionTypes = [
-  'charge',
-  'refund',
-  'payout',
-  'payout_failure',
-  'payout_cancel',
-  'reserve_hold',
-  'reserve_release',
-] as const;
-export type BalanceTransactionType = (typeof balanceTransactionTypes)[number];
+export type BalanceTransactionType =
+  | 'charge'
+  | 'refund'
+  | 'payout'
+  | 'payout_failure'
+  | 'payout_cancel'
+  | 'reserve_hold'
+  | 'reserve_release';
 
 export type ClearingStatus = 'unbatched' | 'batched' | 'accepted' | 'rejected' | 'exception';
 
@@ -71,29 +69,6 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     pspFee: nullable(bigint('psp_fee')),
   },
 });
-
-/** Stripe's status: available once the availability transfer names the row. */
-export function statusOf(transaction: BalanceTransaction): 'pending' | 'available' {
-  return transaction.availabilityId === null ? 'pending' : 'available';
-}
-
-/** Stripe's reporting category of each type. */
-export function reportingCategoryOf(type: BalanceTransactionType): string {
-  switch (type) {
-    case 'charge':
-      return 'charge';
-    case 'refund':
-      return 'refund';
-    case 'payout':
-      return 'payout';
-    case 'payout_failure':
-    case 'payout_cancel':
-      return 'payout_reversal';
-    case 'reserve_hold':
-    case 'reserve_release':
-      return 'risk_reserved_funds';
-  }
-}
 
 /**
  * A row available at creation (payouts, their reversals, reserve holds and releases): its own

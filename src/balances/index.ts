@@ -12,13 +12,7 @@ export { Reserves, releaseIdOf } from './reserves.ts';
 export type { ReleaseResult } from './reserves.ts';
 export { BalancesService, BalanceError } from './service.ts';
 export type { Amount, BalanceTransactionFilters, MerchantBalance, TimeRange } from './service.ts';
-export {
-  availableAtOnce,
-  balanceTransactionTypes,
-  balanceTransactions,
-  reportingCategoryOf,
-  statusOf,
-} from './balance-transactions.ts';
+export { availableAtOnce, balanceTransactions } from './balance-transactions.ts';
 export type {
   BalanceTransaction,
   BalanceTransactionType,
