@@ -71,8 +71,10 @@ export function registerBalanceTransactionRoutes(
     {
       schema: {
         tags,
-        summary:
-          'List balance transactions, newest first; filters type, source, payout, available_on and created (gt, gte, lt, lte)',
+        summary: 'List balance transactions, newest first',
+        description:
+          'Filters: type, source, payout (what it paid out, and the payout itself), ' +
+          'available_on and created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
         querystring: ListBalanceTransactionsQuery,
         response: { 200: listOf(BalanceTransactionSchema), ...paymentFailures },
       },

@@ -13,8 +13,10 @@ export function registerBalanceRoutes(app: FastifyInstance, context: RouteContex
     {
       schema: {
         tags: ['balance'],
-        summary:
-          "The merchant's balance per currency, from the ledger: available (net of reserve holds, less what the merchant owes), pending and reserved",
+        summary: "The merchant's balance per currency, from the ledger",
+        description:
+          'available: net of reserve holds, less what the merchant owes after negative days ' +
+          '(may be negative); pending: not yet available; reserved: held by a rolling reserve.',
         querystring: NoQuery,
         response: { 200: BalanceSchema, ...paymentFailures },
       },
