@@ -49,25 +49,41 @@ type TotalsRow = {
   pending_credits: bigint;
 };
 
+/** The key of a merchant's balance in one currency. */
+export function balanceKey(merchantId: string, currency: string): string {
+  return `${merchantId}\u0000${currency}`;
+}
+
 /**
- * Locks the merchant's four balance accounts in id order (the ledger's own order, so the
- * transfer that follows in the same transaction takes no new lock and cannot deadlock against
- * another writer) and reads available and receivable.
+ * Locks the balance accounts of these merchants' currencies in id order (the ledger's own order,
+ * so the transfers that follow in the same transaction take no new lock and cannot deadlock
+ * against another writer) and reads available and receivable, by balanceKey.
  */
-export async function lockBalances(tx: Queryable, ids: BalanceAccountIds): Promise<LockedBalances> {
-  const sorted = [ids.available, ids.pending, ids.receivable, ids.reserve].sort();
+export async function lockBalances(
+  tx: Queryable,
+  balances: readonly { readonly merchantId: string; readonly currency: string }[],
+): Promise<Map<string, LockedBalances>> {
+  const ids = new Map<string, BalanceAccountIds>();
+  for (const { merchantId, currency } of balances)
+    ids.set(balanceKey(merchantId, currency), balanceAccountIds(merchantId, currency));
+  const sorted = [...ids.values()]
+    .flatMap((of) => [of.available, of.pending, of.receivable, of.reserve])
+    .sort();
   const result = await tx.query<TotalsRow>(
     `SELECT id, type, posted_debits, posted_credits, pending_debits, pending_credits
        FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
     [textArrayLiteral(sorted)],
   );
-  const balances = new Map(
+  const read = new Map(
     result.rows.map((row) => [row.id, balanceOf(row.type, totalsOf(row))] as const),
   );
-  return {
-    available: balances.get(ids.available)?.available ?? 0n,
-    receivable: balances.get(ids.receivable)?.posted ?? 0n,
-  };
+  const locked = new Map<string, LockedBalances>();
+  for (const [key, of] of ids)
+    locked.set(key, {
+      available: read.get(of.available)?.available ?? 0n,
+      receivable: read.get(of.receivable)?.posted ?? 0n,
+    });
+  return locked;
 }
 
 export function totalsOf(row: {

@@ -1,17 +1,26 @@
 // Availability (architecture §12): items whose day has come move pending → available in ONE ledger
-// transfer per (merchant, currency, due day) group, never one per item. The group is found by one
+// transfer per (merchant, currency, due day) group, never one per item. The groups are found by one
 // set-based query over every merchant (each row compared with its own merchant's time, clockSql);
-// each group then commits alone: its items are locked (SKIP LOCKED: two workers never take the
-// same item), marked with the transfer's id, summed in SQL, and the transfer (with a reserve hold
-// when the merchant has a rolling reserve) is posted in the same database transaction. So an item
-// is available exactly when the ledger transfer that made it so exists, and never twice.
+// then each database transaction takes a chunk of groups: one statement locks their due items no
+// one else holds (SKIP LOCKED: two workers never take the same item), names each group's transfer
+// on them and sums their net per group; the merchants' accounts are locked, each group is netted
+// (negative days on the receivable, recovered first by later days; a rolling reserve held), and
+// the transfers are posted in the same transaction. So an item is available exactly when the
+// ledger transfer that made it so exists, and never twice. One commit serves many groups.
 import { timeFor, clockSql, type ClockReading } from '../clock.ts';
 import { randomBase62, newSortableId } from '../ids.ts';
-import type { Ledger, TransferRequest } from '../ledger/index.ts';
+import {
+  ledgerLimits,
+  type AccountSpec,
+  type Ledger,
+  type TransferRequest,
+} from '../ledger/index.ts';
+import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import {
   balanceAccountIds,
   balanceAccountSpecs,
+  balanceKey,
   lockBalances,
   type BalanceAccountIds,
 } from './accounts.ts';
@@ -21,9 +30,14 @@ import { netGroup } from './netting.ts';
 export type AvailabilityOptions = {
   /** Groups per call (bounded work); the next call takes the rest. */
   readonly groupsMax?: number;
-  /** Items per group transaction; a larger group is finished by the next call. */
+  /**
+   * Groups committed together in one database transaction (each still with its own single
+   * ledger transfer): one commit, one marking statement and one ledger batch for many groups.
+   */
+  readonly groupsPerTransaction?: number;
+  /** Items per group and transaction; a larger group is finished by the next call. */
   readonly itemsPerGroupMax?: number;
-  /** Groups committed at once (different merchants do not wait on each other's locks). */
+  /** Transactions committed at once (different merchants do not wait on each other's locks). */
   readonly concurrency?: number;
 };
 
@@ -36,7 +50,12 @@ export type AvailabilityResult = {
   readonly reserveHolds: number;
 };
 
-const defaults = { groupsMax: 1_000, itemsPerGroupMax: 50_000, concurrency: 1 } as const;
+const defaults = {
+  groupsMax: 1_000,
+  groupsPerTransaction: 100,
+  itemsPerGroupMax: 50_000,
+  concurrency: 1,
+} as const;
 
 type Group = {
   readonly merchantId: string;
@@ -46,12 +65,31 @@ type Group = {
   readonly reserveDays: number;
 };
 
-type GroupOutcome = {
+/** A group whose items this transaction took, with their count and net. */
+type TakenGroup = Group & {
+  readonly transferId: string;
+  readonly now: Date;
   readonly items: number;
-  readonly transfer: boolean;
-  readonly negative: boolean;
-  readonly reserve: boolean;
+  readonly net: bigint;
 };
+
+const emptyResult: AvailabilityResult = {
+  groups: 0,
+  items: 0,
+  transfers: 0,
+  negativeGroups: 0,
+  reserveHolds: 0,
+};
+
+function sum(a: AvailabilityResult, b: AvailabilityResult): AvailabilityResult {
+  return {
+    groups: a.groups + b.groups,
+    items: a.items + b.items,
+    transfers: a.transfers + b.transfers,
+    negativeGroups: a.negativeGroups + b.negativeGroups,
+    reserveHolds: a.reserveHolds + b.reserveHolds,
+  };
+}
 
 /** Items that may become available: not charges or refunds, or ones the acquirer accepted. */
 export const eligibleItem = `(type NOT IN ('charge', 'refund') OR clearing_status = 'accepted')`;
@@ -72,29 +110,27 @@ export class Availability {
     reading: ClockReading,
     options: AvailabilityOptions = {},
   ): Promise<AvailabilityResult> {
-    const groupsMax = options.groupsMax ?? defaults.groupsMax;
+    const perTransaction = Math.max(
+      1,
+      options.groupsPerTransaction ?? defaults.groupsPerTransaction,
+    );
     const itemsMax = options.itemsPerGroupMax ?? defaults.itemsPerGroupMax;
     const concurrency = Math.max(1, options.concurrency ?? defaults.concurrency);
-    const groups = await this.#dueGroups(reading, groupsMax);
-    const outcomes: GroupOutcome[] = [];
+    const groups = await this.#dueGroups(reading, options.groupsMax ?? defaults.groupsMax);
+    const chunks: Group[][] = [];
+    for (let start = 0; start < groups.length; start += perTransaction)
+      chunks.push(groups.slice(start, start + perTransaction));
+    let total = emptyResult;
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < groups.length) {
-        const group = groups[next++] as Group;
-        outcomes.push(
-          await this.#makeGroupAvailable(group, timeFor(reading, group.merchantId), itemsMax),
-        );
+      while (next < chunks.length) {
+        const chunk = chunks[next++] as Group[];
+        const result = await this.#makeAvailable(chunk, reading, itemsMax);
+        total = sum(total, result);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
-    const taken = outcomes.filter((outcome) => outcome.items > 0);
-    return {
-      groups: taken.length,
-      items: taken.reduce((sum, outcome) => sum + outcome.items, 0),
-      transfers: taken.filter((outcome) => outcome.transfer).length,
-      negativeGroups: taken.filter((outcome) => outcome.negative).length,
-      reserveHolds: taken.filter((outcome) => outcome.reserve).length,
-    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+    return total;
   }
 
   /** The due groups, oldest day first, with each merchant's reserve settings. */
@@ -130,65 +166,109 @@ export class Availability {
     }));
   }
 
-  async #makeGroupAvailable(group: Group, now: Date, itemsMax: number): Promise<GroupOutcome> {
+  /** One database transaction: the groups' items marked, one ledger transfer per group. */
+  async #makeAvailable(
+    groups: readonly Group[],
+    reading: ClockReading,
+    itemsMax: number,
+  ): Promise<AvailabilityResult> {
     return this.#database.transaction(async (tx) => {
-      const transferId = `avail:${randomBase62(24)}`;
-      const { items, net } = await markItems(tx, group, now, transferId, itemsMax);
-      if (items === 0) return { items, transfer: false, negative: false, reserve: false };
-      const accounts = balanceAccountIds(group.merchantId, group.currency);
-      await this.#ledger.ensureAccountsWithin(
-        tx,
-        balanceAccountSpecs(group.merchantId, group.currency),
-      );
-      const balances = await lockBalances(tx, accounts);
-      const netting = netGroup(net, group.currency, accounts, balances, group.reservePercentBps);
+      const taken = await markItems(tx, groups, reading, itemsMax);
+      if (taken.length === 0) return emptyResult;
+      const specs = new Map<string, AccountSpec>();
+      for (const group of taken)
+        for (const spec of balanceAccountSpecs(group.merchantId, group.currency))
+          specs.set(spec.id, spec);
+      await this.#ledger.ensureAccountsWithin(tx, [...specs.values()]);
+      const balances = await lockBalances(tx, taken);
       const transfers: TransferRequest[] = [];
-      if (netting.legs.length > 0)
-        transfers.push({
-          kind: 'posted',
-          id: transferId,
-          legs: netting.legs,
-          description: `availability of ${items} items of ${isoDay(group.dueDay)}`,
-        });
-      const hold = netting.reserve > 0n ? reserveHold(accounts, group, netting.reserve) : undefined;
-      if (hold !== undefined) transfers.push(hold.request);
-      const results =
-        transfers.length === 0 ? [] : await this.#ledger.transferBatchWithin(tx, transfers);
-      for (const result of results) if (result.status === 'rejected') throw result.error;
-      if (hold !== undefined) await recordReserveHold(tx, group, hold, transferId, now);
+      const holds: { group: TakenGroup; hold: ReserveHold }[] = [];
+      for (const group of taken) {
+        const key = balanceKey(group.merchantId, group.currency);
+        const accounts = balanceAccountIds(group.merchantId, group.currency);
+        const netting = netGroup(
+          group.net,
+          group.currency,
+          accounts,
+          balances.get(key) ?? { available: 0n, receivable: 0n },
+          group.reservePercentBps,
+        );
+        balances.set(key, netting.after);
+        if (netting.legs.length > 0)
+          transfers.push({
+            kind: 'posted',
+            id: group.transferId,
+            legs: netting.legs,
+            description: `availability of ${group.items} items of ${isoDay(group.dueDay)}`,
+          });
+        if (netting.reserve > 0n) {
+          const hold = reserveHold(accounts, group, netting.reserve);
+          transfers.push(hold.request);
+          holds.push({ group, hold });
+        }
+      }
+      for (let start = 0; start < transfers.length; start += ledgerLimits.transfersPerBatchMax) {
+        const batch = transfers.slice(start, start + ledgerLimits.transfersPerBatchMax);
+        const results = await this.#ledger.transferBatchWithin(tx, batch);
+        for (const result of results) if (result.status === 'rejected') throw result.error;
+      }
+      await recordReserveHolds(tx, holds);
       return {
-        items,
-        transfer: transfers.length > 0,
-        negative: net < 0n,
-        reserve: hold !== undefined,
+        groups: taken.length,
+        items: taken.reduce((count, group) => count + group.items, 0),
+        transfers: taken.filter((group) => group.net !== 0n).length,
+        negativeGroups: taken.filter((group) => group.net < 0n).length,
+        reserveHolds: holds.length,
       };
     });
   }
 }
 
-/** Locks the group's due items no one else holds, names the transfer on them, sums their net. */
+/**
+ * Locks the groups' due items no one else holds (SKIP LOCKED), names each group's transfer on
+ * them and sums their net per group, in one statement. Groups another worker took come back empty.
+ */
 async function markItems(
   tx: Queryable,
-  group: Group,
-  now: Date,
-  transferId: string,
+  groups: readonly Group[],
+  reading: ClockReading,
   itemsMax: number,
-): Promise<{ items: number; net: bigint }> {
-  const result = await tx.query<{ items: number; net: bigint }>(
-    `WITH picked AS (
-       SELECT id FROM balance_transactions
-        WHERE availability_id IS NULL AND merchant_id = $1 AND currency = $2
-          AND available_on >= $3::timestamptz AND available_on < $3::timestamptz + interval '1 day'
-          AND available_on <= $4::timestamptz AND ${eligibleItem}
-        ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED),
+): Promise<TakenGroup[]> {
+  const transferIds = groups.map(() => `avail:${randomBase62(24)}`);
+  const nows = groups.map((group) => timeFor(reading, group.merchantId));
+  const result = await tx.query<{ transfer_id: string; items: number; net: bigint }>(
+    `WITH groups AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
+         AS g (merchant_id, currency, due_day, now, transfer_id)),
+     picked AS (
+       SELECT item.id, g.transfer_id FROM groups g CROSS JOIN LATERAL (
+         SELECT id FROM balance_transactions
+          WHERE availability_id IS NULL AND merchant_id = g.merchant_id AND currency = g.currency
+            AND available_on >= g.due_day AND available_on < g.due_day + interval '1 day'
+            AND available_on <= g.now AND ${eligibleItem}
+          ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED) AS item),
      marked AS (
-       UPDATE balance_transactions AS b SET availability_id = $5
-         FROM picked WHERE b.id = picked.id RETURNING b.net)
-     SELECT count(*)::int AS items, coalesce(sum(net), 0)::bigint AS net FROM marked`,
-    [group.merchantId, group.currency, group.dueDay, now, transferId, itemsMax],
+       UPDATE balance_transactions AS b SET availability_id = picked.transfer_id
+         FROM picked WHERE b.id = picked.id RETURNING b.availability_id, b.net)
+     SELECT availability_id AS transfer_id, count(*)::int AS items, sum(net)::bigint AS net
+       FROM marked GROUP BY availability_id`,
+    [
+      textArrayLiteral(groups.map((group) => group.merchantId)),
+      textArrayLiteral(groups.map((group) => group.currency)),
+      textArrayLiteral(groups.map((group) => group.dueDay.toISOString())),
+      textArrayLiteral(nows.map((now) => now.toISOString())),
+      textArrayLiteral(transferIds),
+      itemsMax,
+    ],
   );
-  const row = result.rows[0];
-  return { items: row?.items ?? 0, net: row?.net ?? 0n };
+  const byTransfer = new Map(result.rows.map((row) => [row.transfer_id, row]));
+  return groups.flatMap((group, index): TakenGroup[] => {
+    const transferId = transferIds[index] as string;
+    const row = byTransfer.get(transferId);
+    if (row === undefined) return [];
+    const now = nows[index] as Date;
+    return [{ ...group, transferId, now, items: row.items, net: row.net }];
+  });
 }
 
 type ReserveHold = {
@@ -214,45 +294,45 @@ function reserveHold(accounts: BalanceAccountIds, group: Group, amount: bigint):
   };
 }
 
-/** The hold's schedule and its balance transaction (−held, available at once). */
-async function recordReserveHold(
+/** The holds' schedules and their balance transactions (−held, available at once). */
+async function recordReserveHolds(
   tx: Queryable,
-  group: Group,
-  hold: ReserveHold,
-  availabilityTransferId: string,
-  now: Date,
+  holds: readonly { readonly group: TakenGroup; readonly hold: ReserveHold }[],
 ): Promise<void> {
+  if (holds.length === 0) return;
   await tx.query(
     `INSERT INTO reserve_holds (ledger_transaction_id, merchant_id, currency, amount, release_on, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])`,
     [
-      hold.id,
-      group.merchantId,
-      group.currency,
-      hold.amount,
-      new Date(group.dueDay.getTime() + group.reserveDays * dayMs),
-      now,
+      textArrayLiteral(holds.map(({ hold }) => hold.id)),
+      textArrayLiteral(holds.map(({ group }) => group.merchantId)),
+      textArrayLiteral(holds.map(({ group }) => group.currency)),
+      integerArrayLiteral(holds.map(({ hold }) => hold.amount)),
+      textArrayLiteral(
+        holds.map(({ group }) =>
+          new Date(group.dueDay.getTime() + group.reserveDays * dayMs).toISOString(),
+        ),
+      ),
+      textArrayLiteral(holds.map(({ group }) => group.now.toISOString())),
     ],
   );
-  await tx.query(
-    insertBalanceTransaction.sql,
-    insertBalanceTransaction.parameters(
-      availableAtOnce({
-        id: newSortableId('txn', now.getTime()),
-        merchantId: group.merchantId,
-        currency: group.currency,
-        type: 'reserve_hold',
-        source: hold.id,
-        amount: -hold.amount,
-        description: `rolling reserve held from ${availabilityTransferId}`,
-        ledgerTransactionId: hold.id,
-        at: now,
-      }),
-    ),
+  const rows = holds.map(({ group, hold }) =>
+    availableAtOnce({
+      id: newSortableId('txn', group.now.getTime()),
+      merchantId: group.merchantId,
+      currency: group.currency,
+      type: 'reserve_hold',
+      source: hold.id,
+      amount: -hold.amount,
+      description: `rolling reserve held from ${group.transferId}`,
+      ledgerTransactionId: hold.id,
+      at: group.now,
+    }),
   );
+  await tx.query(insertBalanceTransactions.sql, insertBalanceTransactions.parameters(rows));
 }
 
-const insertBalanceTransaction = balanceTransactions.insert();
+const insertBalanceTransactions = balanceTransactions.insertBatch(1);
 
 function isoDay(day: Date): string {
   return day.toISOString().slice(0, 10);

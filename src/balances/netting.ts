@@ -19,6 +19,8 @@ export type GroupNetting = {
   readonly shortfall: bigint;
   /** The rolling reserve to hold on available (0 when none). */
   readonly reserve: bigint;
+  /** The balances after the transfer and the hold (the next group of the merchant starts there). */
+  readonly after: LockedBalances;
 };
 
 function leg(
@@ -40,7 +42,7 @@ export function netGroup(
   balances: LockedBalances,
   reservePercentBps: bigint,
 ): GroupNetting {
-  if (net === 0n) return { legs: [], recovered: 0n, shortfall: 0n, reserve: 0n };
+  if (net === 0n) return { legs: [], recovered: 0n, shortfall: 0n, reserve: 0n, after: balances };
   const legs: Leg[] = [];
   if (net < 0n) {
     const owed = -net;
@@ -49,7 +51,11 @@ export function netGroup(
     if (fromAvailable > 0n) legs.push(leg(accounts.available, 'debit', fromAvailable, currency));
     if (shortfall > 0n) legs.push(leg(accounts.receivable, 'debit', shortfall, currency));
     legs.push(leg(accounts.pending, 'credit', owed, currency));
-    return { legs, recovered: 0n, shortfall, reserve: 0n };
+    const after = {
+      available: balances.available - fromAvailable,
+      receivable: balances.receivable + shortfall,
+    };
+    return { legs, recovered: 0n, shortfall, reserve: 0n, after };
   }
   const recovered = minimum(atLeastZero(balances.receivable), net);
   const toAvailable = net - recovered;
@@ -58,5 +64,9 @@ export function netGroup(
   if (toAvailable > 0n) legs.push(leg(accounts.available, 'credit', toAvailable, currency));
   const wanted = reservePercentBps > 0n ? percentageOf(net, reservePercentBps) : 0n;
   const reserve = minimum(wanted, atLeastZero(balances.available + toAvailable));
-  return { legs, recovered, shortfall: 0n, reserve };
+  const after = {
+    available: balances.available + toAvailable - reserve,
+    receivable: balances.receivable - recovered,
+  };
+  return { legs, recovered, shortfall: 0n, reserve, after };
 }

@@ -291,6 +291,25 @@ for (const kind of databaseKinds) {
       assert.equal((await shown(h, shop)).available, -3_000n);
     });
 
+    test('days of one merchant netted in one transaction follow each other in order', async () => {
+      const shop = newMerchantId();
+      await createMerchants(h.testDatabase.database, [shop]);
+      const now = h.clock.now();
+      const days = [1, 2, 3].map((count) => new Date(now.getTime() + count * dayMs));
+      await seedItems(h.testDatabase.database, h.ledger, [
+        { merchantId: shop, type: 'charge', amount: 1_000n, availableOn: days[0] as Date },
+        { merchantId: shop, type: 'refund', amount: 4_000n, availableOn: days[1] as Date },
+        { merchantId: shop, type: 'charge', amount: 2_500n, availableOn: days[2] as Date },
+      ]);
+      moveTo(h.clock, days[2] as Date);
+      const made = await h.availability.makeDue(h.clock.reading());
+      assert.deepEqual([made.groups, made.transfers, made.negativeGroups], [3, 3, 1]);
+      // +1,000 available; −4,000 takes the 1,000 and owes 3,000; +2,500 recovers 2,500 of it.
+      const accounts = await accountBalances(h, shop);
+      assert.deepEqual([accounts.availablePosted, accounts.receivable], [0n, 500n]);
+      assert.equal((await shown(h, shop)).available, -500n);
+    });
+
     test('a rolling reserve holds a share of a positive day and releases it on its date', async () => {
       const shop = newMerchantId();
       await createMerchants(h.testDatabase.database, [shop]);
