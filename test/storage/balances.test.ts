@@ -472,4 +472,58 @@ describe('two workers making items available at once (PostgreSQL)', () => {
     }
     assert.equal((await verifyLedger(h.testDatabase.database)).ok, true);
   });
+
+  test('two workers releasing reserves at once release each hold once', async () => {
+    const merchants = Array.from({ length: 6 }, newMerchantId);
+    await createMerchants(h.testDatabase.database, merchants);
+    await h.testDatabase.database.query(
+      `INSERT INTO merchant_payout_settings (merchant_id, reserve_percent_bps, reserve_days, updated_at)
+       SELECT id, 2500, 1, now() FROM unnest($1::text[]) AS m (id)`,
+      [merchants],
+    );
+    const now = h.clock.now().getTime();
+    const items: Item[] = [];
+    for (const [index, merchantId] of merchants.entries())
+      for (let count = 1; count <= 5; count++)
+        items.push({
+          merchantId,
+          type: 'charge',
+          amount: BigInt(1_000 * count + index),
+          availableOn: new Date(now + count * dayMs),
+        });
+    await seedItems(h.testDatabase.database, h.ledger, items);
+    moveTo(h.clock, new Date(now + 5 * dayMs));
+    const made = await h.availability.makeDue(h.clock.reading());
+    assert.equal(made.reserveHolds, 30);
+    moveTo(h.clock, new Date(now + 10 * dayMs));
+    const reading = h.clock.reading();
+    const workers = [0, 1].map(
+      () => new Reserves({ database: h.testDatabase.database, ledger: h.ledger }),
+    );
+    const released = await Promise.all(
+      workers.map(async (worker) => {
+        let count = 0;
+        for (;;) {
+          const result = await worker.releaseDue(reading, { limit: 4 });
+          count += result.released;
+          if (result.released === 0) return count;
+        }
+      }),
+    );
+    assert.equal((released[0] as number) + (released[1] as number), 30);
+    const check = await h.testDatabase.database.query<{ open: number; releases: number }>(
+      `SELECT (SELECT count(*)::int FROM reserve_holds WHERE released_by IS NULL) AS open,
+              (SELECT count(*)::int FROM balance_transactions WHERE type = 'reserve_release') AS releases`,
+    );
+    assert.deepEqual(check.rows[0], { open: 0, releases: 30 });
+    for (const merchantId of merchants) {
+      const sums = await itemSums(h, merchantId);
+      assert.deepEqual(await shown(h, merchantId), {
+        available: sums.available,
+        pending: 0n,
+        reserved: 0n,
+      });
+    }
+    assert.equal((await verifyLedger(h.testDatabase.database)).ok, true);
+  });
 });
