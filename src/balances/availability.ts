@@ -121,15 +121,43 @@ export class Availability {
     for (let start = 0; start < groups.length; start += perTransaction)
       chunks.push(groups.slice(start, start + perTransaction));
     let total = emptyResult;
+    const failures: unknown[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < chunks.length) {
         const chunk = chunks[next++] as Group[];
-        const result = await this.#makeAvailable(chunk, reading, itemsMax);
+        const result = await this.#makeChunkAvailable(chunk, reading, itemsMax, failures);
         total = sum(total, result);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+    // The other groups are committed; the failed ones stay due and fail loudly here.
+    if (failures.length > 0)
+      throw new AggregateError(failures, `${failures.length} availability groups failed`);
+    return total;
+  }
+
+  /**
+   * A chunk in one transaction; if it fails, each of its groups alone, so that one group the
+   * ledger refuses (a bug, or a net beyond the largest amount) does not hold back the others.
+   */
+  async #makeChunkAvailable(
+    chunk: readonly Group[],
+    reading: ClockReading,
+    itemsMax: number,
+    failures: unknown[],
+  ): Promise<AvailabilityResult> {
+    try {
+      return await this.#makeAvailable(chunk, reading, itemsMax);
+    } catch (error) {
+      if (chunk.length === 1) {
+        failures.push(error);
+        return emptyResult;
+      }
+    }
+    let total = emptyResult;
+    for (const group of chunk)
+      total = sum(total, await this.#makeChunkAvailable([group], reading, itemsMax, failures));
     return total;
   }
 

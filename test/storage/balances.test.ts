@@ -310,6 +310,29 @@ for (const kind of databaseKinds) {
       assert.equal((await shown(h, shop)).available, -500n);
     });
 
+    test('a group the ledger refuses fails loudly and holds back no other group', async () => {
+      const poisoned = newMerchantId();
+      const healthy = newMerchantId();
+      await createMerchants(h.testDatabase.database, [poisoned, healthy]);
+      const due = new Date(h.clock.now().getTime() + dayMs);
+      // Two items whose sum is beyond the largest amount a ledger leg may carry.
+      await seedItems(h.testDatabase.database, h.ledger, [
+        { merchantId: poisoned, type: 'charge', amount: 60_000_000_000n, availableOn: due },
+        { merchantId: poisoned, type: 'charge', amount: 60_000_000_000n, availableOn: due },
+        { merchantId: healthy, type: 'charge', amount: 1_000n, availableOn: due },
+      ]);
+      moveTo(h.clock, due);
+      await assert.rejects(h.availability.makeDue(h.clock.reading()), AggregateError);
+      assert.equal((await shown(h, healthy)).available, 1_000n);
+      assert.equal((await shown(h, poisoned)).available, 0n);
+      assert.equal((await itemSums(h, poisoned)).pending, 120_000_000_000n, 'still due');
+      // Out of the way of the tests below: items the acquirer never accepted are never due.
+      await h.testDatabase.database.query(
+        "UPDATE balance_transactions SET clearing_status = 'exception' WHERE merchant_id = $1",
+        [poisoned],
+      );
+    });
+
     test('a rolling reserve holds a share of a positive day and releases it on its date', async () => {
       const shop = newMerchantId();
       await createMerchants(h.testDatabase.database, [shop]);
