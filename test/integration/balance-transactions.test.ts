@@ -8,6 +8,7 @@ import { availableAtOnce, balanceTransactions } from '../../src/balances/index.t
 import { newSortableId, randomBase62 } from '../../src/ids.ts';
 import { accountIds, merchantMoneyOutAccounts } from '../../src/payments/postings.ts';
 import { seedItems } from '../support/balance-fixtures.ts';
+import { advanceClock } from '../support/clock.ts';
 import { createMerchantKey, type Merchant } from '../support/merchants.ts';
 import { call, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -259,6 +260,28 @@ describe('balance transactions over HTTP and through the Stripe SDK', () => {
       key: other.key,
     });
     assert.equal(answer.status, 404);
+  });
+
+  test("a merchant's test clock makes its items available, another merchant's stay pending", async () => {
+    const later = await createMerchantKey(server, 'Clocked shop');
+    const inThreeDays = new Date(Date.now() + 3 * dayMs);
+    const [item] = await seedItems(server.context.database, server.context.ledger, [
+      { merchantId: later.id, type: 'charge', amount: 2_000n, fee: 88n, availableOn: inThreeDays },
+      { merchantId: other.id, type: 'charge', amount: 2_000n, fee: 88n, availableOn: inThreeDays },
+    ]);
+    const runtime = server.runtime;
+    const makeDue = () => runtime.balances.availability.makeDue(runtime.clock.reading());
+    assert.equal((await makeDue()).items, 0);
+    await advanceClock(server, 4 * 86_400, { merchant: later.id });
+    assert.equal((await makeDue()).items, 1);
+    const balance = async (merchant: Merchant) =>
+      (await call(server, 'GET', '/v1/balance', { key: merchant.key })).body;
+    assert.deepEqual((await balance(later)).available, [{ amount: 1_912, currency: 'usd' }]);
+    assert.deepEqual((await balance(other)).pending, [{ amount: 1_912, currency: 'usd' }]);
+    const shownItem = await call(server, 'GET', `/v1/balance_transactions/${String(item?.id)}`, {
+      key: later.key,
+    });
+    assert.equal(shownItem.body.status, 'available');
   });
 
   test("Stripe's SDK lists, filters, pages and retrieves them", async () => {
