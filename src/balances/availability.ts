@@ -253,7 +253,8 @@ export class Availability {
 }
 
 /**
- * Locks the groups' due items no one else holds (SKIP LOCKED), names each group's transfer on
+ * Locks the groups' due items no one else holds (SKIP LOCKED; NO KEY UPDATE, the lock the UPDATE
+ * takes anyway, so a payout allocation's foreign key to an item is not blocked), names each group's transfer on
  * them and sums their net per group, in one statement. Groups another worker took come back empty.
  */
 async function markItems(
@@ -274,7 +275,7 @@ async function markItems(
           WHERE availability_id IS NULL AND merchant_id = g.merchant_id AND currency = g.currency
             AND available_on >= g.due_day AND available_on < g.due_day + interval '1 day'
             AND available_on <= g.now AND ${eligibleItem}
-          ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED) AS item),
+          ORDER BY id LIMIT $6 FOR NO KEY UPDATE SKIP LOCKED) AS item),
      marked AS (
        UPDATE balance_transactions AS b SET availability_id = picked.transfer_id
          FROM picked WHERE b.id = picked.id RETURNING b.availability_id, b.net)

@@ -2,13 +2,12 @@
 // merchant's time, is voided in the ledger (void_pending, id derived from the hold's: a release is
 // never made twice), and its reserve_release balance transaction and released_by are written in
 // the same database transaction. Holds are taken with SKIP LOCKED, so workers share the work.
-import { clockSql, type ClockReading } from '../clock.ts';
+import { clockSql, timeFor, type ClockReading } from '../clock.ts';
 import { newSortableId } from '../ids.ts';
 import type { Ledger, TransferRequest } from '../ledger/index.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import type { Database } from '../storage/database.ts';
 import { availableAtOnce, balanceTransactions } from './balance-transactions.ts';
-import { timeFor } from '../clock.ts';
 
 export type ReleaseResult = { readonly released: number; readonly amount: bigint };
 
