@@ -10,6 +10,7 @@ import { createEventBus, DeadLetters, type BusHooks, type EventBus } from './eve
 import type { EventConsumer } from './events/consumer.ts';
 import { IdempotencyKeys } from './idempotency/keys.ts';
 import { Ledger } from './ledger/index.ts';
+import { createBalances, type Balances } from './balances/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -60,6 +61,8 @@ export type Runtime = {
   readonly adminKeys: AdminKeys;
   readonly idempotency: IdempotencyKeys;
   readonly payments: PaymentsService;
+  /** Availability, reserves and the merchant's balance (src/balances). */
+  readonly balances: Balances;
   readonly webhooks: Webhooks;
   readonly routing: RoutingStore;
   readonly metrics: Metrics;
@@ -253,6 +256,7 @@ async function assemble(
     adminKeys,
     idempotency,
     payments,
+    balances: createBalances({ database, ledger }),
     webhooks,
     routing,
     metrics,

@@ -36,6 +36,7 @@ export async function startServer(
       adminKeys: runtime.adminKeys,
       logger,
       payments: runtime.payments,
+      balances: runtime.balances.service,
       vault: runtime.vault,
       idempotency: runtime.idempotency,
       webhooks: runtime.webhooks,

@@ -7,13 +7,20 @@ const Amounts = Type.Array(Type.Object({ amount: Int64, currency: Type.String() 
 
 export const BalanceSchema = Type.Object({
   object: Type.Literal('balance'),
+  /** Available net of reserve holds, minus what the merchant owes (negative after a bad day). */
   available: Amounts,
   pending: Amounts,
+  /** Held by a rolling reserve, released on schedule. */
+  reserved: Amounts,
   livemode: Type.Boolean(),
 });
 
 export function presentBalance(
-  balance: { readonly available: readonly Amount[]; readonly pending: readonly Amount[] },
+  balance: {
+    readonly available: readonly Amount[];
+    readonly pending: readonly Amount[];
+    readonly reserved: readonly Amount[];
+  },
   livemode = testMode,
 ): Static<typeof BalanceSchema> {
   const amounts = (list: readonly Amount[]) =>
@@ -22,6 +29,7 @@ export function presentBalance(
     object: 'balance',
     available: amounts(balance.available),
     pending: amounts(balance.pending),
+    reserved: amounts(balance.reserved),
     livemode,
   };
 }

@@ -4,6 +4,7 @@
 export * from './json.ts';
 export * from './error.ts';
 export * from './balance.ts';
+export * from './balance-transaction.ts';
 export * from './charge.ts';
 export * from './dead-letter.ts';
 export * from './event.ts';

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { IdempotencyKeys } from '../idempotency/keys.ts';
 import type { PaymentsService } from '../payments/service.ts';
+import type { BalancesService } from '../balances/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 import type { DeadLetters } from '../events/bus/index.ts';
@@ -27,6 +28,8 @@ export type AppContext = {
   readonly adminKeys: AdminKeys;
   readonly logger: Logger;
   readonly payments: PaymentsService;
+  /** The balance and balance transactions a merchant reads (src/balances). */
+  readonly balances: BalancesService;
   readonly vault: Vault;
   readonly idempotency: IdempotencyKeys;
   /** Webhook endpoints and their deliverer; without it the webhook routes answer 503. */

@@ -9,7 +9,8 @@
 import { textArrayElement } from './arrays.ts';
 import type { Queryable, Row } from './database.ts';
 
-export type SqlType = 'text' | 'bigint' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
+export type SqlType =
+  'text' | 'bigint' | 'integer' | 'smallint' | 'boolean' | 'timestamptz' | 'jsonb';
 
 /** What the schema test compares with `information_schema.columns`. */
 export type ColumnShape = {
@@ -54,6 +55,11 @@ export function bigint(name: string): Column<bigint> {
 
 export function integer(name: string): Column<number> {
   return column<number>(name, 'integer', String);
+}
+
+/** A smallint column (counters and small settings), a number in the domain. */
+export function smallint(name: string): Column<number> {
+  return column<number>(name, 'smallint', String);
 }
 
 export function boolean(name: string): Column<boolean> {

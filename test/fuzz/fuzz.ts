@@ -17,6 +17,7 @@ import {
   type Pools,
 } from './generate.ts';
 import { installLoopbackOnlyGuard, type NetworkGuard } from './network-guard.ts';
+import { seedItems } from '../support/balance-fixtures.ts';
 
 /** Served on purpose without an OpenAPI entry: the document itself, its viewer, Prometheus text. */
 const undocumented = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/];
@@ -159,6 +160,14 @@ async function fixtures(server: TestServer): Promise<Pools> {
       url: 'https://hooks.merchant.test/payrail',
       enabled_events: ['*'],
     });
+  }
+  // Balance transactions are written by settlement, not by a route: one of each kind per merchant.
+  for (const merchantId of [own.id, other.id]) {
+    const rows = await seedItems(server.context.database, server.context.ledger, [
+      { merchantId, type: 'charge', amount: 2_000n, fee: 88n, availableOn: new Date() },
+      { merchantId, type: 'refund', amount: 500n, availableOn: new Date(Date.now() + 86_400_000) },
+    ]);
+    for (const row of rows) ids.push(row.id, row.source);
   }
   const events = await call(server, 'GET', '/v1/events?limit=3', { key: own.key });
   for (const event of (events.body.data as { id: string }[] | undefined) ?? []) ids.push(event.id);

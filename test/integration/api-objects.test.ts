@@ -14,6 +14,7 @@ import { createValidator } from '../../src/http/validator.ts';
 import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
 import { call, testAdminKey, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
+import { seedItems } from '../support/balance-fixtures.ts';
 
 type Json = Record<string, unknown>;
 
@@ -107,6 +108,7 @@ const schemaOfList = new Map([
   ['/v1/admin/dead_letters', 'DeadLetterSchema'],
   ['/v1/payment_intents', 'PaymentIntentSchema'],
   ['/v1/refunds', 'RefundSchema'],
+  ['/v1/balance_transactions', 'BalanceTransactionSchema'],
   ['/v1/events', 'EventSchema'],
   ['/v1/ledger/accounts', 'LedgerAccountSchema'],
   ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
@@ -246,6 +248,17 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape('PaymentIntentSchema', canceled);
     assertList('PaymentIntentSchema', await ok(as('/v1/payment_intents?limit=100')));
     assertShape('BalanceSchema', await ok(as('/v1/balance')));
+    // Balance transactions are settlement's to make: two are written here as it writes them.
+    await seedItems(server.context.database, server.context.ledger, [
+      { merchantId, type: 'charge', amount: 4_000n, fee: 146n, availableOn: new Date() },
+      { merchantId, type: 'refund', amount: 1_000n, availableOn: new Date() },
+    ]);
+    const items = assertList('BalanceTransactionSchema', await ok(as('/v1/balance_transactions')));
+    assert.equal(items.length, 2);
+    assertShape(
+      'BalanceTransactionSchema',
+      await ok(as(`/v1/balance_transactions/${String(items[0]?.id)}`)),
+    );
 
     const accounts = assertList('LedgerAccountSchema', await ok(as('/v1/ledger/accounts')));
     const account = accounts.find((candidate) => Number(candidate.entry_count) > 0);

@@ -1213,6 +1213,65 @@ const cases: Case[] = [
     param: 'currency',
   },
 
+  // GET /v1/balance_transactions[/:id]
+  ...listQuery('/v1/balance_transactions'),
+  ...(
+    [
+      ['type=transfer', 'type'],
+      ['type=', 'type'],
+      ['source=', 'source'],
+      [`source=${long(101)}`, 'source'],
+      ['payout=', 'payout'],
+      [`payout=${long(101)}`, 'payout'],
+      ['created=yesterday', 'created'],
+      ['created=-1', 'created'],
+      ['created=1.5', 'created'],
+      ['created=1e400', 'created'],
+      ['created[gte]=abc', 'created[gte]'],
+      ['created[lt]=-5', 'created[lt]'],
+      ['created[gt]=253402300800', 'created[gt]'],
+      ['available_on[lte]=x', 'available_on[lte]'],
+      ['available_on=1&available_on=2', 'available_on'],
+    ] as const
+  ).map(([query, param]): Case => ({
+    method: 'GET',
+    route: `/v1/balance_transactions?${query}`,
+    code: 'parameter_invalid',
+    param,
+  })),
+  {
+    method: 'GET',
+    route: '/v1/balance_transactions?created[between]=1',
+    code: 'parameter_unknown',
+    param: 'created[between]',
+  },
+  {
+    method: 'GET',
+    route: '/v1/balance_transactions?currency=usd',
+    code: 'parameter_unknown',
+    param: 'currency',
+  },
+  {
+    method: 'GET',
+    route: `/v1/balance_transactions/${long(101)}`,
+    code: 'parameter_invalid',
+    param: 'id',
+  },
+  {
+    method: 'GET',
+    route: '/v1/balance_transactions/txn_missing0001',
+    status: 404,
+    code: 'resource_missing',
+    param: 'id',
+    message: /No such balance_transaction: 'txn_missing0001'/,
+  },
+  {
+    method: 'GET',
+    route: '/v1/balance_transactions/txn_missing0001?expand=source',
+    code: 'parameter_unknown',
+    param: 'expand',
+  },
+
   // PUT (and GET) /v1/admin/merchants/:id/connectors/:connector (operator key)
   {
     method: 'PUT',

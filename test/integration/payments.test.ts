@@ -13,6 +13,7 @@ import {
   type SimulatedStack,
 } from '../support/simulator.ts';
 import { call, testAdminKey, type Call, type TestServer } from '../support/server.ts';
+import { seedItems } from '../support/balance-fixtures.ts';
 
 /** jpy while only stripe takes it, else the first currency only stripe takes. */
 function onlyStripeCurrency(): string {
@@ -668,6 +669,18 @@ describe('payments over HTTP with the simulator', () => {
       draft: String(draft.body.id),
       unresolved: String(unresolved.body.id),
       method: String(method.body.id),
+      // Items are settlement's to make: one of A's is written here as settlement writes it.
+      txn: (
+        await seedItems(server.context.database, server.context.ledger, [
+          {
+            merchantId,
+            type: 'charge',
+            amount: 900n,
+            availableOn: new Date(Date.now() + 86_400_000),
+            source: String(paid.body.id),
+          },
+        ])
+      )[0]?.id as string,
     };
     const missing: typeof ids = {
       paid: 'pi_0000000000missing00000a',
@@ -676,6 +689,7 @@ describe('payments over HTTP with the simulator', () => {
       draft: 'pi_0000000000missing00000d',
       unresolved: 'pi_0000000000missing00000e',
       method: 'pm_0000000missing0000f',
+      txn: 'txn_0000000missing0000g',
     };
     const balanceAfter = await call(server, 'GET', '/v1/balance', { key });
     assert.notDeepEqual(balanceAfter.body, balanceBefore.body, "A's payments moved A's balance");
@@ -818,6 +832,32 @@ describe('payments over HTTP with the simulator', () => {
         expect: notFound('id'),
       },
       {
+        route: 'GET /v1/balance_transactions',
+        request: () => ({ method: 'GET', path: '/v1/balance_transactions?limit=100' }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(answer.body.data, []);
+        },
+      },
+      {
+        route: 'GET /v1/balance_transactions',
+        request: (of) => ({ method: 'GET', path: `/v1/balance_transactions?source=${of.paid}` }),
+        expect: (answer) => assert.deepEqual(answer.body.data, []),
+      },
+      {
+        route: 'GET /v1/balance_transactions',
+        request: (of) => ({
+          method: 'GET',
+          path: `/v1/balance_transactions?starting_after=${of.txn}`,
+        }),
+        expect: notFound('starting_after'),
+      },
+      {
+        route: 'GET /v1/balance_transactions/:id',
+        request: (of) => ({ method: 'GET', path: `/v1/balance_transactions/${of.txn}` }),
+        expect: notFound('id'),
+      },
+      {
         route: 'GET /v1/balance',
         request: () => ({ method: 'GET', path: '/v1/balance' }),
         expect: (answer) =>
@@ -908,6 +948,8 @@ describe('payments over HTTP with the simulator', () => {
       body: {},
     });
     assert.equal(synced.body.status, 'succeeded', JSON.stringify(synced.body));
+    const item = await call(server, 'GET', `/v1/balance_transactions/${ids.txn}`, { key });
+    assert.equal(item.body.source, ids.paid, JSON.stringify(item.body));
     const listed = await call(server, 'GET', `/v1/refunds?payment_intent=${ids.paid}`, { key });
     assert.deepEqual(
       (listed.body.data as { id: string }[]).map((item) => item.id),

@@ -4,6 +4,7 @@
 // drops or invents a value.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
@@ -14,12 +15,14 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   paymentAttempts,
   refunds,
   ledgerOutbox,
+  balanceTransactions,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {
   text: 'text',
   bigint: 'bigint',
   integer: 'integer',
+  smallint: 'smallint',
   boolean: 'boolean',
   timestamptz: 'timestamp with time zone',
   jsonb: 'jsonb',
