@@ -43,6 +43,14 @@ export type SubmitPendingResult = {
   readonly batches: readonly SubmitResult[];
 };
 
+/** One step of the money-out pipeline (the shape of src/money-out/runner.ts's MoneyOutStep). */
+export type SettlementStep = {
+  readonly name: string;
+  readonly unit: string;
+  run(): Promise<number>;
+  due?(): Promise<number>;
+};
+
 export type RunResult = { readonly close: CloseResult; readonly submit: SubmitPendingResult };
 
 export class SettlementService {
@@ -112,6 +120,40 @@ export class SettlementService {
     const close = await this.closeDue(now);
     const submit = await this.submitPending();
     return { close, submit };
+  }
+
+  /**
+   * The settlement steps of the money-out pipeline (src/money-out/runner.ts shape): each call does
+   * bounded work and returns how many units it handled, 0 when nothing was due.
+   */
+  steps(): SettlementStep[] {
+    return [
+      {
+        name: 'settlement_close',
+        unit: 'items',
+        run: async () => {
+          const result = await this.closeDue();
+          return result.itemsBatched + result.exceptions;
+        },
+        due: async () => {
+          const due = await this.#database.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM balance_transactions WHERE clearing_status = 'unbatched'`,
+          );
+          return due.rows[0]?.count ?? 0;
+        },
+      },
+      {
+        name: 'settlement_submit',
+        unit: 'batches',
+        run: async () => (await this.submitPending({ maxBatches: 1 })).submitted,
+        due: async () => {
+          const due = await this.#database.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM settlement_batches WHERE status IN ('closed', 'submitted')`,
+          );
+          return due.rows[0]?.count ?? 0;
+        },
+      },
+    ];
   }
 
   async getBatch(id: string): Promise<SettlementBatch | undefined> {
