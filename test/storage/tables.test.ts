@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
+import { settlementBatches } from '../../src/settlement/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -14,6 +15,7 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   paymentAttempts,
   refunds,
   ledgerOutbox,
+  settlementBatches,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {
