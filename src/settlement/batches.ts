@@ -43,7 +43,9 @@ const unbatchedPairs = `
   )
   SELECT connector, currency FROM pairs`;
 
-// One chunk: the oldest unbatched items before the cutoff, expired captures apart.
+// One chunk: the oldest unbatched items before the cutoff, expired captures apart. No row locks
+// are taken by the read: the UPDATE re-checks each row is still unbatched (under READ COMMITTED it
+// re-reads a row another transaction changed), and the moved count comes from what it updated.
 const fillChunk = `
   WITH chosen AS (
     SELECT item.id,
@@ -53,15 +55,14 @@ const fillChunk = `
       LEFT JOIN payment_attempts attempt ON attempt.id = item.attempt_id
      WHERE item.clearing_status = 'unbatched' AND item.connector = $1 AND item.currency = $2
        AND item.created_at < $3::timestamptz
-     ORDER BY item.created_at, item.id
+     ORDER BY item.created_at
      LIMIT $6
-     FOR UPDATE OF item
   ), moved AS (
     UPDATE balance_transactions item
        SET clearing_status = CASE WHEN chosen.expired THEN 'exception' ELSE 'batched' END,
            batch_id = CASE WHEN chosen.expired THEN item.batch_id ELSE $4 END,
            reject_reason = CASE WHEN chosen.expired THEN 'authorization_expired' ELSE item.reject_reason END
-      FROM chosen WHERE item.id = chosen.id
+      FROM chosen WHERE item.id = chosen.id AND item.clearing_status = 'unbatched'
     RETURNING chosen.expired, item.amount
   )
   UPDATE settlement_batches

@@ -32,28 +32,42 @@ export type NewSettlementItem = {
 export const defaultDelayDays = 2;
 
 // source: the payment intent (charge) or the refund (refund); attempt: the charge's own, or the
-// refunded one. available_on from the merchant's delay (migration 019's business-day function).
+// refunded one. available_on from the merchant's delay by migration 019's business-day function,
+// which depends only on the UTC date and the delay: called once per distinct pair of the batch
+// (usually one or two), not once per item.
 const insertItems = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::bigint[], $8::bigint[], $9::timestamptz[], $10::text[])
+             AS input (id, merchant_id, currency, type, ledger_transaction_id, reference, amount, fee,
+                       created_at, connector)
+  ), delays AS (
+    SELECT merchants.merchant_id, coalesce(settings.delay_days, ${defaultDelayDays}) AS delay_days
+      FROM (SELECT DISTINCT merchant_id FROM input) AS merchants
+      LEFT JOIN merchant_payout_settings settings ON settings.merchant_id = merchants.merchant_id
+  ), dated AS (
+    SELECT input.*, (input.created_at AT TIME ZONE 'UTC')::date AS day, delays.delay_days
+      FROM input JOIN delays ON delays.merchant_id = input.merchant_id
+  ), due AS (
+    SELECT days.day, days.delay_days,
+           payrail_business_days_after(days.day::timestamp AT TIME ZONE 'UTC', days.delay_days) AS available_on
+      FROM (SELECT DISTINCT day, delay_days FROM dated) AS days
+  )
   INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
     ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status)
-  SELECT input.id, input.merchant_id, input.currency, input.type,
-         CASE WHEN input.type = 'charge' THEN coalesce(attempt.payment_intent_id, input.reference)
-              ELSE input.reference END,
-         CASE WHEN input.type = 'charge' THEN input.amount ELSE -input.amount END,
-         input.fee,
-         CASE WHEN input.type = 'charge' THEN input.amount ELSE -input.amount END - input.fee,
-         input.ledger_transaction_id, input.created_at,
-         payrail_business_days_after(input.created_at, coalesce(settings.delay_days, ${defaultDelayDays})),
-         input.connector,
-         CASE WHEN input.type = 'charge' THEN input.reference ELSE refund.attempt_id END,
+  SELECT dated.id, dated.merchant_id, dated.currency, dated.type,
+         CASE WHEN dated.type = 'charge' THEN coalesce(attempt.payment_intent_id, dated.reference)
+              ELSE dated.reference END,
+         CASE WHEN dated.type = 'charge' THEN dated.amount ELSE -dated.amount END,
+         dated.fee,
+         CASE WHEN dated.type = 'charge' THEN dated.amount ELSE -dated.amount END - dated.fee,
+         dated.ledger_transaction_id, dated.created_at, due.available_on, dated.connector,
+         CASE WHEN dated.type = 'charge' THEN dated.reference ELSE refund.attempt_id END,
          'unbatched'
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::bigint[], $8::bigint[], $9::timestamptz[], $10::text[])
-         AS input (id, merchant_id, currency, type, ledger_transaction_id, reference, amount, fee,
-                   created_at, connector)
-    LEFT JOIN payment_attempts attempt ON input.type = 'charge' AND attempt.id = input.reference
-    LEFT JOIN refunds refund ON input.type = 'refund' AND refund.id = input.reference
-    LEFT JOIN merchant_payout_settings settings ON settings.merchant_id = input.merchant_id
+    FROM dated
+    JOIN due ON due.day = dated.day AND due.delay_days = dated.delay_days
+    LEFT JOIN payment_attempts attempt ON dated.type = 'charge' AND attempt.id = dated.reference
+    LEFT JOIN refunds refund ON dated.type = 'refund' AND refund.id = dated.reference
   ON CONFLICT (ledger_transaction_id) DO NOTHING`;
 
 /** Writes the items (one statement); an item already written is left as it is. Returns how many were new. */
