@@ -21,6 +21,11 @@ export type ClearingItem = {
   /** Positive, minor units. */
   readonly amount: bigint;
   readonly currency: string;
+  /**
+   * When the capture's authorization was made (the clearing record's authorization date; the
+   * acquirer judges late presentment by it). Absent for refunds.
+   */
+  readonly authorizedAt?: Date;
 };
 
 export type AnswerHeader = {
@@ -78,7 +83,9 @@ function headerLine(header: ClearingHeader): string {
 }
 
 function itemLine(item: ClearingItem): string {
-  return `{"item_id":${JSON.stringify(item.itemId)},"psp_reference":${JSON.stringify(item.pspReference)},"type":"${item.type}","amount":${item.amount.toString()},"currency":${JSON.stringify(item.currency)}}\n`;
+  const authorized =
+    item.authorizedAt === undefined ? '' : `,"authorized_at":"${item.authorizedAt.toISOString()}"`;
+  return `{"item_id":${JSON.stringify(item.itemId)},"psp_reference":${JSON.stringify(item.pspReference)},"type":"${item.type}","amount":${item.amount.toString()},"currency":${JSON.stringify(item.currency)}${authorized}}\n`;
 }
 
 /** The request body: the header line, then the item lines page by page, as bytes. */

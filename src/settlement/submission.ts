@@ -74,7 +74,7 @@ const claim = `
 // A keyset page of a batch's items with each one's PSP reference: the PSP's payment id for a
 // capture, the PSP's refund id for a refund.
 const itemPage = `
-  SELECT item.id, item.type, item.amount, item.currency,
+  SELECT item.id, item.type, item.amount, item.currency, attempt.created_at AS authorized_at,
          coalesce(CASE WHEN item.type = 'charge' THEN attempt.psp_reference ELSE refund.psp_reference END, '') AS psp_reference
     FROM balance_transactions item
     LEFT JOIN payment_attempts attempt ON item.type = 'charge' AND attempt.id = item.attempt_id
@@ -114,6 +114,7 @@ type PageRow = {
   amount: bigint;
   currency: string;
   psp_reference: string;
+  authorized_at: Date | null;
 };
 
 export class BatchSubmitter {
@@ -194,6 +195,7 @@ export class BatchSubmitter {
         type: row.type === 'charge' ? 'capture' : 'refund',
         amount: row.amount < 0n ? -row.amount : row.amount,
         currency: row.currency,
+        ...(row.authorized_at === null ? {} : { authorizedAt: row.authorized_at }),
       }));
       after = (page.rows[page.rows.length - 1] as PageRow).id;
       if (page.rows.length < this.#options.pageSize) return;

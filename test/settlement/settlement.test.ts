@@ -262,6 +262,11 @@ for (const kind of databaseKinds) {
         item_count: 6,
         net_amount: 1_000 - 400 + 2_000 + 3_000 + 5_000 + 7_000,
       });
+      const captureLine = request.items.find((item) => item.psp_reference === 'ch_ok');
+      assert.deepEqual(
+        [captureLine?.type, captureLine?.amount, captureLine?.authorized_at],
+        ['capture', 1_000, '2026-12-04T10:00:00.000Z'],
+      );
       const refundLine = request.items.find((item) => item.type === 'refund');
       assert.deepEqual(
         { ...refundLine, item_id: undefined },
