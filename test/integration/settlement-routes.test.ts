@@ -101,7 +101,7 @@ describe('operator settlement routes', () => {
       'status=done',
       'limit=0',
       'limit=101',
-      'starting_after=po_1',
+      `starting_after=sb_${'x'.repeat(100)}`,
       'color=red',
     ]) {
       const answer = await admin('GET', `/v1/admin/settlement/batches?${query}`);

@@ -45,8 +45,6 @@ const CutoffBody = Type.Object(
   { additionalProperties: false },
 );
 
-const BatchId = Type.String({ minLength: 1, maxLength: 100, pattern: '^sb_[A-Za-z0-9]+$' });
-
 export function registerSettlementRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -116,13 +114,10 @@ export function registerSettlementRoutes(app: FastifyInstance, context: RouteCon
       schema: {
         tags: ['operator'],
         summary: 'List clearing batches, newest first',
-        querystring: listQuery(
-          {
-            connector: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-            status: Type.Optional(Type.Union(settlementBatchStatuses.map((s) => Type.Literal(s)))),
-          },
-          BatchId,
-        ),
+        querystring: listQuery({
+          connector: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+          status: Type.Optional(Type.Union(settlementBatchStatuses.map((s) => Type.Literal(s)))),
+        }),
         response: { 200: listOf(SettlementBatchSchema), ...errorResponses },
       },
     },
