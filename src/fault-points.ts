@@ -9,6 +9,11 @@ export const faultPoints = [
   'after_psp_refund',
   'before_psp_authorize',
   'before_ledger_post',
+  // Settlement (src/settlement/submission.ts): each step of closing and submitting a batch.
+  'settlement_after_close',
+  'settlement_after_mark_submitted',
+  'settlement_after_acquirer_answer',
+  'settlement_after_ack_recorded',
 ] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 

@@ -28,6 +28,8 @@ import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
 import { createTestMode, type TestMode } from './testmode/index.ts';
+import { HttpAcquirerClient } from './settlement/acquirer.ts';
+import { SettlementService } from './settlement/service.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -76,6 +78,8 @@ export type Runtime = {
   readonly testClocks: TestClocks | undefined;
   /** The simulated PSPs of test merchants and the fault points (src/testmode). */
   readonly testMode: TestMode;
+  /** Clearing batches with the acquirer (architecture §12). */
+  readonly settlement: SettlementService;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -245,6 +249,20 @@ async function assemble(
     masterKey.key,
     clock,
   );
+  // The simulator's acquirer clears every connector's batches (SPEC-11 wire contract).
+  const acquirer = new HttpAcquirerClient({
+    baseUrl: `${config.simulatorUrl}/acquirer`,
+    apiKey: 'acq_test_sim',
+    timeoutMs: Math.max(config.pspTimeoutMs, 120_000),
+  });
+  const settlement = new SettlementService({
+    database,
+    clock,
+    connectors: [...connectorRegistry.keys()],
+    acquirer: () => acquirer,
+    faults: testMode.faults,
+    metrics,
+  });
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -267,6 +285,7 @@ async function assemble(
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
+    settlement,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

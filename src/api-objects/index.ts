@@ -21,3 +21,4 @@ export * from './routing-config.ts';
 export * from './test-clock.ts';
 export * from './webhook-delivery.ts';
 export * from './webhook-endpoint.ts';
+export * from './settlement-batch.ts';

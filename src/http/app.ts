@@ -18,6 +18,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerRoutingRoutes } from './routes/routing.ts';
+import { registerSettlementRoutes } from './routes/settlement.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
@@ -217,6 +218,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerAdminRoutes(admin, context);
     registerDeadLetterRoutes(admin, context);
     registerTestClockRoutes(admin, context);
+    registerSettlementRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));

@@ -17,6 +17,7 @@ import type { VerifyReport } from '../ledger/index.ts';
 import type { PspWebhooks } from '../payments/psp-webhooks.ts';
 import type { Readiness } from '../storage/readiness.ts';
 import type { TestMode } from '../testmode/index.ts';
+import type { SettlementService } from '../settlement/service.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -48,6 +49,8 @@ export type AppContext = {
   readiness(): Promise<Readiness>;
   /** Keeps live merchants off the simulated PSPs (the operator's connector settings). */
   readonly testMode: TestMode;
+  /** Clearing batches with the acquirer, connector cutoffs (architecture §12). */
+  readonly settlement: SettlementService;
 };
 
 /**

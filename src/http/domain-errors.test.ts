@@ -175,6 +175,7 @@ const notDomainErrors = new Set([
   'VaultDecryptionError', // stored card data failed authentication: never the caller's fault
   'UndecodableEventError', // a bus message that is not an event
   'FastPathFailed', // control flow inside the embedded bus
+  'AcquirerError', // the acquirer refused a clearing batch or broke its contract (src/settlement)
 ]);
 
 function sourceFiles(directory: string): string[] {

@@ -5,6 +5,22 @@ import { registerMetricsRoute } from '../http/routes/metrics.ts';
 import { Metrics, statusClass } from './metrics.ts';
 
 describe('Metrics', () => {
+  it('records clearing batch sizes and rejects by reason, unknown reasons as other', async () => {
+    const metrics = new Metrics();
+    metrics.recordSettlementBatch('stripe', 250, { duplicate: 2, unknown_reference: 1 });
+    metrics.recordSettlementBatch('stripe', 5, { 'made-up reason': 3 });
+    const text = await metrics.render();
+    for (const line of [
+      'payrail_settlement_batch_items_count{connector="stripe"} 2',
+      'payrail_settlement_batch_items_sum{connector="stripe"} 255',
+      'payrail_settlement_batch_items_bucket{le="10",connector="stripe"} 1',
+      'payrail_settlement_rejected_items_total{connector="stripe",reason="duplicate"} 2',
+      'payrail_settlement_rejected_items_total{connector="stripe",reason="unknown_reference"} 1',
+      'payrail_settlement_rejected_items_total{connector="stripe",reason="other"} 3',
+    ])
+      assert.ok(text.includes(line), `missing: ${line}`);
+  });
+
   it('renders what was recorded, with its labels', async () => {
     const metrics = new Metrics();
     metrics.recordPspCall('stripe', 'authorize', 'authorized', 0.12);

@@ -44,6 +44,14 @@ export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
 const PSP_SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 // Merchant webhook endpoints are slower and less predictable than PSPs; deliveries time out sooner.
 const WEBHOOK_SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// Clearing batches: a handful of items in a quiet test, hundreds of thousands at a busy cutoff.
+const SETTLEMENT_BATCH_BUCKETS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+const SETTLEMENT_REJECT_REASONS: ReadonlySet<string> = new Set([
+  'duplicate',
+  'unknown_reference',
+  'authorization_expired',
+  'amount_invalid',
+]);
 const HTTP_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 type HttpMetrics = {
@@ -67,6 +75,8 @@ export class Metrics {
   private readonly webhookDeliveries: Counter<'result'>;
   private readonly webhookSeconds: Histogram<'result'>;
   private readonly http: HttpMetrics | undefined;
+  private readonly settlementBatchItems: Histogram<'connector'>;
+  private readonly settlementRejects: Counter<'connector' | 'reason'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
@@ -155,6 +165,33 @@ export class Metrics {
       registers,
     });
     this.http = options.httpRequests === false ? undefined : createHttpMetrics(registers);
+    this.settlementBatchItems = new Histogram({
+      name: `${PREFIX}settlement_batch_items`,
+      help: 'Items of each clearing batch the acquirer acknowledged',
+      labelNames: ['connector'],
+      buckets: SETTLEMENT_BATCH_BUCKETS,
+      registers,
+    });
+    this.settlementRejects = new Counter({
+      name: `${PREFIX}settlement_rejected_items_total`,
+      help: "Clearing items the acquirer rejected, by its reason code ('other' for one not in the contract)",
+      labelNames: ['connector', 'reason'],
+      registers,
+    });
+  }
+
+  /** One acknowledged clearing batch: its size and its rejects by reason. */
+  recordSettlementBatch(
+    connector: string,
+    itemCount: number,
+    rejectsByReason: Readonly<Record<string, number>>,
+  ): void {
+    this.settlementBatchItems.observe({ connector }, itemCount);
+    for (const [reason, count] of Object.entries(rejectsByReason))
+      this.settlementRejects.inc(
+        { connector, reason: SETTLEMENT_REJECT_REASONS.has(reason) ? reason : 'other' },
+        count,
+      );
   }
 
   /** The Content-Type of render()'s text (Prometheus exposition format 0.0.4). */

@@ -6,11 +6,12 @@
 // answer is only given once the ledger shows it. A posting left behind by a crash is posted by
 // `sweep`. Transfer ids are idempotent: posting a row twice changes nothing.
 import { systemClock, type Clock } from '../clock.ts';
-import type { Ledger, Leg, TransferRequest } from '../ledger/index.ts';
+import type { Ledger, Leg, TransferRequest, TransferResult } from '../ledger/index.ts';
+import { insertSettlementItems, type NewSettlementItem } from '../settlement/items.ts';
 import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { bigint, defineTable, jsonb, text, timestamptz } from '../storage/table.ts';
-import { paymentAccounts, type Movement } from './postings.ts';
+import { accountIds, paymentAccounts, type Movement } from './postings.ts';
 
 type StoredLeg = {
   accountId: string;
@@ -231,10 +232,12 @@ export class PaymentLedger {
       const requests = rows.flatMap((row) => row.transfers.map(restore));
       const results = await this.#ledger.transferBatchWithin(tx, requests);
       const done: bigint[] = [];
+      const items: NewSettlementItem[] = [];
       let index = 0;
       for (const row of rows) {
         const rowResults = results.slice(index, index + row.transfers.length);
         index += row.transfers.length;
+        settlementItemsOf(row, rowResults, this.#clock, items);
         const refused = rowResults.find((result) => result.status === 'rejected');
         if (refused === undefined || refused.status !== 'rejected') done.push(row.id);
         else
@@ -245,6 +248,8 @@ export class PaymentLedger {
             message: refused.error.message,
           });
       }
+      // The settlement items of the captures and refunds just posted (architecture §12).
+      await insertSettlementItems(tx, items);
       if (done.length > 0)
         await tx.query('DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])', [done]);
     });
@@ -274,5 +279,59 @@ export class PaymentLedger {
       tx,
       paymentAccounts(movement.merchantId, movement.connector, movement.currency),
     );
+  }
+}
+
+/** The amount a posted transfer moved on an account, in one direction (0 when it did not). */
+function movedOn(
+  result: TransferResult | undefined,
+  accountId: string,
+  direction: Leg['direction'],
+): bigint {
+  if (result === undefined || result.status === 'rejected') return 0n;
+  let amount = 0n;
+  for (const leg of result.transaction.legs)
+    if (leg.accountId === accountId && leg.direction === direction) amount += leg.amount;
+  return amount;
+}
+
+/**
+ * The settlement items of one outbox row (architecture §12): its capture (`capture:<attempt>`,
+ * with the fee of its `fee:<attempt>` transfer) and its refund (`refund:<refund>`), when they
+ * were posted to the merchant's pending account: an abandoned attempt's capture and refund go
+ * through suspense and are no merchant's item. Appends to `items`.
+ */
+function settlementItemsOf(
+  row: OutboxEntry,
+  results: readonly (TransferResult | undefined)[],
+  clock: Clock,
+  items: NewSettlementItem[],
+): void {
+  let pending: string | undefined;
+  let createdAt: Date | undefined;
+  for (const [position, transfer] of row.transfers.entries()) {
+    const isCapture = transfer.id.startsWith('capture:');
+    if (!isCapture && !transfer.id.startsWith('refund:')) continue;
+    pending ??= accountIds.merchantPending(row.merchantId, row.currency);
+    const amount = movedOn(results[position], pending, isCapture ? 'credit' : 'debit');
+    if (amount <= 0n) continue;
+    const reference = transfer.id.slice(isCapture ? 'capture:'.length : 'refund:'.length);
+    let fee = 0n;
+    if (isCapture) {
+      const feePosition = row.transfers.findIndex((other) => other.id === `fee:${reference}`);
+      if (feePosition >= 0) fee = movedOn(results[feePosition], pending, 'debit');
+    }
+    createdAt ??= clock.now(row.merchantId);
+    items.push({
+      merchantId: row.merchantId,
+      connector: row.connector,
+      currency: row.currency,
+      type: isCapture ? 'charge' : 'refund',
+      ledgerTransactionId: transfer.id,
+      reference,
+      amount,
+      fee,
+      createdAt,
+    });
   }
 }

@@ -106,6 +106,7 @@ const schemaOfList = new Map([
   ['/v1/admin/merchants', 'MerchantSchema'],
   ['/v1/admin/ledger/accounts', 'LedgerAccountSchema'],
   ['/v1/admin/dead_letters', 'DeadLetterSchema'],
+  ['/v1/admin/settlement/batches', 'SettlementBatchSchema'],
   ['/v1/payment_intents', 'PaymentIntentSchema'],
   ['/v1/refunds', 'RefundSchema'],
   ['/v1/balance_transactions', 'BalanceTransactionSchema'],
@@ -379,6 +380,47 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape(
       'ReadinessSchema',
       apiObjects.presentReadiness({ ready: false, reason: 'migrations not applied: 099_x.sql' }),
+    );
+    // Settlement (operator): cutoffs, a run, and a batch as the service reads it.
+    const operator = (path: string, method = 'GET', body?: unknown) =>
+      ok(call(server, method, path, { key: testAdminKey, body }));
+    assertList('SettlementCutoffSchema', await operator('/v1/admin/settlement/cutoffs'));
+    assertShape(
+      'SettlementCutoffSchema',
+      await operator('/v1/admin/settlement/cutoffs/stripe', 'PUT', {
+        cutoff_time: '17:00',
+        timezone: 'America/New_York',
+      }),
+    );
+    assertShape('SettlementRunSchema', await operator('/v1/admin/settlement/run', 'POST'));
+    const at = new Date();
+    assertShape(
+      'SettlementBatchSchema',
+      apiObjects.presentSettlementBatch({
+        id: 'sb_0VcrUdxw0001LzcRwBXTG0',
+        connector: 'stripe',
+        currency: 'usd',
+        cutoffAt: at,
+        status: 'partially_acknowledged',
+        itemCount: 3,
+        netAmount: 7_500n,
+        acceptedCount: 2,
+        rejectedCount: 1,
+        acceptedAmount: 5_000n,
+        acquirerReference: 'acq_1',
+        pspFee: null,
+        settlementReference: 'po_1',
+        fundedAmount: 0n,
+        closedAt: at,
+        submittedAt: at,
+        acknowledgedAt: at,
+        fundedAt: null,
+        createdAt: at,
+        submissionAttempts: 1,
+        submissionLeaseUntil: null,
+        lastError: null,
+        acquirerHeader: null,
+      }),
     );
   });
 

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
+import { settlementBatches } from '../../src/settlement/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -16,6 +17,7 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   refunds,
   ledgerOutbox,
   balanceTransactions,
+  settlementBatches,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

@@ -1,0 +1,212 @@
+// Settlement (architecture §12): the entry points workers, the CLI and the operator routes call,
+// one per step, each doing bounded work and returning counts (progress bars, metrics).
+//
+//   closeDue(now)     open the batches due at the connectors' cutoffs, fill and close them
+//   submitPending()   submit closed batches (and resubmit ones whose worker died) and record answers
+//   run(now)          both, until nothing is left within the budget
+import type { Clock } from '../clock.ts';
+import { noFaults, type FaultInjector } from '../fault-points.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Database } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import type { AcquirerClient } from './acquirer.ts';
+import { BatchCloser, type CloseOptions, type CloseResult } from './batches.ts';
+import { nextCutoffAfter, SettlementCutoffs, type CutoffSetting } from './cutoffs.ts';
+import {
+  BatchSubmitter,
+  defaultSubmissionOptions,
+  type SubmissionOptions,
+  type SubmitResult,
+} from './submission.ts';
+import { settlementBatches, type BatchStatus, type SettlementBatch } from './tables.ts';
+
+export type SettlementDependencies = {
+  readonly database: Database;
+  readonly clock: Clock;
+  /** The registered connectors (each has a cutoff, the default one without a row). */
+  readonly connectors: readonly string[];
+  /** The acquirer that clears a connector's batches. */
+  readonly acquirer: (connector: string) => AcquirerClient;
+  readonly faults?: FaultInjector;
+  readonly metrics?: Metrics;
+  readonly submission?: Partial<SubmissionOptions>;
+};
+
+export type SubmitPendingResult = {
+  readonly submitted: number;
+  readonly acknowledged: number;
+  readonly failed: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly retried: number;
+  readonly exceptions: number;
+  readonly batches: readonly SubmitResult[];
+};
+
+/** One step of the money-out pipeline (the shape of src/money-out/runner.ts's MoneyOutStep). */
+export type SettlementStep = {
+  readonly name: string;
+  readonly unit: string;
+  run(): Promise<number>;
+  due?(): Promise<number>;
+};
+
+export type RunResult = { readonly close: CloseResult; readonly submit: SubmitPendingResult };
+
+export class SettlementService {
+  readonly cutoffs: SettlementCutoffs;
+  readonly #database: Database;
+  readonly #closer: BatchCloser;
+  readonly #submitter: BatchSubmitter;
+  readonly #clock: Clock;
+
+  constructor(dependencies: SettlementDependencies) {
+    const faults = dependencies.faults ?? noFaults;
+    const metrics = dependencies.metrics;
+    this.#database = dependencies.database;
+    this.#clock = dependencies.clock;
+    this.cutoffs = new SettlementCutoffs(
+      dependencies.database,
+      dependencies.clock,
+      dependencies.connectors,
+    );
+    this.#closer = new BatchCloser(dependencies.database, dependencies.clock, this.cutoffs, () =>
+      faults.reach('settlement_after_close'),
+    );
+    this.#submitter = new BatchSubmitter(
+      dependencies.database,
+      dependencies.clock,
+      dependencies.acquirer,
+      { ...defaultSubmissionOptions, ...dependencies.submission },
+      {
+        faults,
+        onRecorded: (batch, result) => {
+          metrics?.recordSettlementBatch(batch.connector, batch.itemCount, result.rejectsByReason);
+        },
+      },
+    );
+  }
+
+  /** Opens, fills and closes the batches due at `now` (system time), within a budget of items. */
+  async closeDue(now: Date = this.#clock.now(), options: CloseOptions = {}): Promise<CloseResult> {
+    return this.#closer.closeDue(now, options);
+  }
+
+  /** Submits up to `maxBatches` batches (closed, or in flight with a lapsed lease). */
+  async submitPending(options: { maxBatches?: number } = {}): Promise<SubmitPendingResult> {
+    const batches: SubmitResult[] = [];
+    const maxBatches = options.maxBatches ?? 10;
+    while (batches.length < maxBatches) {
+      const batch = await this.#submitter.claim();
+      if (batch === undefined) break;
+      batches.push(await this.#submitter.submit(batch));
+    }
+    const sum = (field: 'accepted' | 'rejected' | 'retried' | 'exceptions') =>
+      batches.reduce((total, batch) => total + batch[field], 0);
+    return {
+      submitted: batches.length,
+      acknowledged: batches.filter((batch) => batch.status !== 'failed').length,
+      failed: batches.filter((batch) => batch.status === 'failed').length,
+      accepted: sum('accepted'),
+      rejected: sum('rejected'),
+      retried: sum('retried'),
+      exceptions: sum('exceptions'),
+      batches,
+    };
+  }
+
+  /** Closes what is due and submits it (the operator's run, `payrail settle`). */
+  async run(now: Date = this.#clock.now()): Promise<RunResult> {
+    const close = await this.closeDue(now);
+    const submit = await this.submitPending();
+    return { close, submit };
+  }
+
+  /**
+   * The settlement steps of the money-out pipeline (src/money-out/runner.ts shape): each call does
+   * bounded work and returns how many units it handled, 0 when nothing was due.
+   */
+  steps(): SettlementStep[] {
+    return [
+      {
+        name: 'settlement_close',
+        unit: 'items',
+        run: async () => {
+          const result = await this.closeDue();
+          return result.itemsBatched + result.exceptions;
+        },
+        due: async () => {
+          const due = await this.#database.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM balance_transactions WHERE clearing_status = 'unbatched'`,
+          );
+          return due.rows[0]?.count ?? 0;
+        },
+      },
+      {
+        name: 'settlement_submit',
+        unit: 'batches',
+        run: async () => (await this.submitPending({ maxBatches: 1 })).submitted,
+        due: async () => {
+          const due = await this.#database.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM settlement_batches WHERE status IN ('closed', 'submitted')`,
+          );
+          return due.rows[0]?.count ?? 0;
+        },
+      },
+    ];
+  }
+
+  async getBatch(id: string): Promise<SettlementBatch | undefined> {
+    const found = await this.#database.query('SELECT * FROM settlement_batches WHERE id = $1', [
+      id,
+    ]);
+    const row = found.rows[0];
+    return row === undefined ? undefined : settlementBatches.fromRow(row);
+  }
+
+  /** Newest first; optionally of one connector or status. */
+  async listBatches(
+    options: PageRequest & { readonly connector?: string; readonly status?: BatchStatus },
+  ): Promise<{ batches: SettlementBatch[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<Record<string, unknown>, string>(
+      this.#database,
+      {
+        select: '*',
+        from: 'settlement_batches',
+        scope: 'true',
+        scopeParameters: [],
+        filter: '($1::text IS NULL OR connector = $1) AND ($2::text IS NULL OR status = $2)',
+        filterParameters: [options.connector ?? null, options.status ?? null],
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'settlement batch',
+      },
+      options,
+    );
+    return { batches: rows.map(settlementBatches.fromRow), hasMore };
+  }
+
+  /** Every connector's cutoff with its next instant after the system time. */
+  async listCutoffs(): Promise<ScheduledCutoff[]> {
+    const now = this.#clock.now();
+    return (await this.cutoffs.list()).map((setting) => scheduled(setting, now));
+  }
+
+  async getCutoff(connector: string): Promise<ScheduledCutoff> {
+    return scheduled(await this.cutoffs.get(connector), this.#clock.now());
+  }
+
+  async setCutoff(
+    connector: string,
+    change: { cutoffTime: string; timezone: string; captureWindowDays?: number },
+  ): Promise<ScheduledCutoff> {
+    return scheduled(await this.cutoffs.set(connector, change), this.#clock.now());
+  }
+}
+
+export type ScheduledCutoff = { readonly setting: CutoffSetting; readonly nextCutoffAt: Date };
+
+function scheduled(setting: CutoffSetting, now: Date): ScheduledCutoff {
+  return { setting, nextCutoffAt: nextCutoffAfter(now, setting) };
+}

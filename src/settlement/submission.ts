@@ -1,0 +1,339 @@
+// Submitting closed batches to the acquirer and recording its answer (architecture §12).
+//
+//   claim      one statement: closed (or submitted with a lapsed lease) → submitted, with a lease;
+//              the batch id, persisted before the call, is the acquirer's idempotency key
+//   call       the request streamed from keyset pages of the batch's items; no transaction open
+//   stage      the answer's lines staged as they stream (idempotent: a resubmission gets the
+//              first answer, byte for byte, and stages the same lines again)
+//   record     one transaction: the staged answer applied set-based to the items and the batch
+//
+// A crash anywhere leaves the batch 'submitted'; once its lease lapses another worker submits the
+// same id again and gets the first answer. The items' batch_id never changes while it is in flight,
+// so a batch can never be submitted as two.
+import type { Clock } from '../clock.ts';
+import type { FaultInjector } from '../fault-points.ts';
+import { textArrayLiteral } from '../storage/arrays.ts';
+import type { Database } from '../storage/database.ts';
+import {
+  AcquirerError,
+  type AcquirerClient,
+  type AnswerHeader,
+  type AnswerLine,
+  type ClearingItem,
+} from './acquirer.ts';
+import { settlementBatches, type SettlementBatch } from './tables.ts';
+
+/** Reject reasons that never succeed on a retry: the item becomes an exception at once. */
+export const finalRejectReasons: readonly string[] = ['authorization_expired', 'duplicate'];
+
+export type SubmissionOptions = {
+  /** How long a worker holds a batch it submits before another may submit it again. */
+  readonly leaseMs: number;
+  /** Submissions of an item at most: a retryable reject after the last becomes an exception. */
+  readonly maxSubmissions: number;
+  /** Items per keyset page of the request. */
+  readonly pageSize: number;
+};
+
+export const defaultSubmissionOptions: SubmissionOptions = {
+  leaseMs: 5 * 60_000,
+  maxSubmissions: 3,
+  pageSize: 5_000,
+};
+
+export type SubmitResult = {
+  readonly batchId: string;
+  readonly status: 'acknowledged' | 'partially_acknowledged' | 'failed' | 'already_recorded';
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Rejected items going into a later batch. */
+  readonly retried: number;
+  readonly exceptions: number;
+  /** Rejects by reason code. */
+  readonly rejectsByReason: Readonly<Record<string, number>>;
+  readonly error?: string;
+};
+
+export type SubmissionHooks = {
+  readonly faults: FaultInjector;
+  readonly onRecorded?: (batch: SettlementBatch, result: SubmitResult) => void;
+};
+
+const claim = `
+  UPDATE settlement_batches
+     SET status = 'submitted', submitted_at = coalesce(submitted_at, $1),
+         submission_attempts = submission_attempts + 1,
+         submission_lease_until = $1::timestamptz + $2 * interval '1 millisecond'
+   WHERE id = (SELECT id FROM settlement_batches
+                WHERE status = 'closed'
+                   OR (status = 'submitted' AND submission_lease_until <= $1::timestamptz)
+                ORDER BY cutoff_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     AND (status = 'closed' OR submission_lease_until <= $1::timestamptz)
+  RETURNING *`;
+
+// A keyset page of a batch's items with each one's PSP reference: the PSP's payment id for a
+// capture, the PSP's refund id for a refund.
+const itemPage = `
+  SELECT item.id, item.type, item.amount, item.currency, attempt.created_at AS authorized_at,
+         coalesce(CASE WHEN item.type = 'charge' THEN attempt.psp_reference ELSE refund.psp_reference END, '') AS psp_reference
+    FROM balance_transactions item
+    LEFT JOIN payment_attempts attempt ON item.type = 'charge' AND attempt.id = item.attempt_id
+    LEFT JOIN refunds refund ON item.type = 'refund' AND refund.id = item.source
+   WHERE item.batch_id = $1 AND item.clearing_status = 'batched' AND item.id > $2
+   ORDER BY item.id
+   LIMIT $3`;
+
+const stageLines = `
+  INSERT INTO settlement_answer_lines (batch_id, item_id, result, reason_code)
+  SELECT $1, line.item_id, line.result, line.reason_code
+    FROM unnest($2::text[], $3::text[], $4::text[]) AS line (item_id, result, reason_code)
+  ON CONFLICT (batch_id, item_id) DO NOTHING`;
+
+// The staged answer applied to the batch's items in one statement; returns the outcome per
+// (status, reason).
+const applyAnswer = `
+  WITH updated AS (
+    UPDATE balance_transactions item
+       SET submissions = item.submissions + 1,
+           clearing_status = CASE
+             WHEN line.result = 'accepted' THEN 'accepted'
+             WHEN line.reason_code = ANY($2::text[]) OR item.submissions + 1 >= $3 THEN 'exception'
+             ELSE 'unbatched' END,
+           reject_reason = CASE WHEN line.result = 'accepted' THEN NULL ELSE line.reason_code END
+      FROM settlement_answer_lines line
+     WHERE line.batch_id = $1 AND item.id = line.item_id AND item.batch_id = $1
+       AND item.clearing_status = 'batched'
+    RETURNING item.clearing_status, item.reject_reason, item.amount
+  )
+  SELECT clearing_status, reject_reason, count(*)::int AS count, coalesce(sum(amount), 0)::bigint AS amount
+    FROM updated GROUP BY clearing_status, reject_reason`;
+
+type PageRow = {
+  id: string;
+  type: 'charge' | 'refund';
+  amount: bigint;
+  currency: string;
+  psp_reference: string;
+  authorized_at: Date | null;
+};
+
+export class BatchSubmitter {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #acquirer: (connector: string) => AcquirerClient;
+  readonly #options: SubmissionOptions;
+  readonly #hooks: SubmissionHooks;
+
+  constructor(
+    database: Database,
+    clock: Clock,
+    acquirer: (connector: string) => AcquirerClient,
+    options: SubmissionOptions,
+    hooks: SubmissionHooks,
+  ) {
+    this.#database = database;
+    this.#clock = clock;
+    this.#acquirer = acquirer;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Takes the next batch to submit (closed, or in flight with a lapsed lease), or undefined. */
+  async claim(): Promise<SettlementBatch | undefined> {
+    const claimed = await this.#database.query(claim, [this.#clock.now(), this.#options.leaseMs]);
+    const row = claimed.rows[0];
+    return row === undefined ? undefined : settlementBatches.fromRow(row);
+  }
+
+  /** Submits a claimed batch and records the answer; a failed call leaves it for a later try. */
+  async submit(batch: SettlementBatch): Promise<SubmitResult> {
+    this.#hooks.faults.reach('settlement_after_mark_submitted');
+    try {
+      await this.#acquirer(batch.connector).submit(
+        batch.id,
+        {
+          connector: batch.connector,
+          currency: batch.currency,
+          cutoffAt: batch.cutoffAt,
+          itemCount: batch.itemCount,
+          netAmount: batch.netAmount,
+        },
+        this.#pages(batch.id),
+        {
+          header: (header) => this.#stageHeader(batch.id, header),
+          lines: (lines) => this.#stageLines(batch.id, lines),
+        },
+      );
+      this.#hooks.faults.reach('settlement_after_acquirer_answer');
+    } catch (error) {
+      if (!(error instanceof AcquirerError) && !(error instanceof TypeError) && !isAbort(error))
+        throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      await this.#database.query('UPDATE settlement_batches SET last_error = $2 WHERE id = $1', [
+        batch.id,
+        message.slice(0, 1000),
+      ]);
+      return failed(batch.id, message);
+    }
+    const result = await this.#record(batch.id);
+    this.#hooks.faults.reach('settlement_after_ack_recorded');
+    return result;
+  }
+
+  async *#pages(batchId: string): AsyncGenerator<readonly ClearingItem[]> {
+    let after = '';
+    for (;;) {
+      const page = await this.#database.query<PageRow>(itemPage, [
+        batchId,
+        after,
+        this.#options.pageSize,
+      ]);
+      if (page.rows.length === 0) return;
+      yield page.rows.map((row) => ({
+        itemId: row.id,
+        pspReference: row.psp_reference,
+        type: row.type === 'charge' ? 'capture' : 'refund',
+        amount: row.amount < 0n ? -row.amount : row.amount,
+        currency: row.currency,
+        ...(row.authorized_at === null ? {} : { authorizedAt: row.authorized_at }),
+      }));
+      after = (page.rows[page.rows.length - 1] as PageRow).id;
+      if (page.rows.length < this.#options.pageSize) return;
+    }
+  }
+
+  async #stageHeader(batchId: string, header: AnswerHeader): Promise<void> {
+    if (header.batch_id !== batchId)
+      throw new AcquirerError(`the acquirer answered for batch ${header.batch_id}, not ${batchId}`);
+    if (header.status !== 'accepted')
+      throw new AcquirerError(`the acquirer did not accept batch ${batchId}: ${header.status}`);
+    await this.#database.query('UPDATE settlement_batches SET acquirer_header = $2 WHERE id = $1', [
+      batchId,
+      JSON.stringify(header),
+    ]);
+  }
+
+  async #stageLines(batchId: string, lines: readonly AnswerLine[]): Promise<void> {
+    await this.#database.query(stageLines, [
+      batchId,
+      textArrayLiteral(lines.map((line) => line.itemId)),
+      textArrayLiteral(lines.map((line) => line.result)),
+      textArrayLiteral(lines.map((line) => line.reasonCode)),
+    ]);
+  }
+
+  /** Applies the staged answer in one transaction; a batch recorded already is left as it is. */
+  async #record(batchId: string): Promise<SubmitResult> {
+    const outcome = await this.#database.transaction(async (tx) => {
+      const locked = await tx.query('SELECT * FROM settlement_batches WHERE id = $1 FOR UPDATE', [
+        batchId,
+      ]);
+      const batch = settlementBatches.fromRow(locked.rows[0] ?? {});
+      if (batch.status !== 'submitted') return { batch, result: recorded(batchId) };
+      const header = batch.acquirerHeader;
+      const staged = await tx.query<{ lines: number; accepted: number }>(
+        `SELECT count(*)::int AS lines, (count(*) FILTER (WHERE result = 'accepted'))::int AS accepted
+           FROM settlement_answer_lines WHERE batch_id = $1`,
+        [batchId],
+      );
+      const counts = staged.rows[0] ?? { lines: 0, accepted: 0 };
+      const problem =
+        header === null
+          ? 'no answer header was staged'
+          : counts.lines !== batch.itemCount
+            ? `the answer has ${counts.lines} item lines for ${batch.itemCount} items`
+            : header.accepted_count !== counts.accepted ||
+                header.accepted_count + header.rejected_count !== batch.itemCount
+              ? 'the answer header disagrees with its lines'
+              : undefined;
+      if (problem !== undefined || header === null) {
+        await tx.query('UPDATE settlement_batches SET last_error = $2 WHERE id = $1', [
+          batchId,
+          problem ?? 'no answer header',
+        ]);
+        return { batch, result: failed(batchId, problem ?? 'no answer header') };
+      }
+      const applied = await tx.query<{
+        clearing_status: string;
+        reject_reason: string | null;
+        count: number;
+        amount: bigint;
+      }>(applyAnswer, [
+        batchId,
+        textArrayLiteral([...finalRejectReasons]),
+        this.#options.maxSubmissions,
+      ]);
+      let accepted = 0;
+      let acceptedAmount = 0n;
+      let retried = 0;
+      let exceptions = 0;
+      const rejectsByReason: Record<string, number> = {};
+      for (const row of applied.rows) {
+        if (row.clearing_status === 'accepted') {
+          accepted += row.count;
+          acceptedAmount += BigInt(row.amount);
+          continue;
+        }
+        if (row.clearing_status === 'exception') exceptions += row.count;
+        else retried += row.count;
+        const reason = row.reject_reason ?? 'unspecified';
+        rejectsByReason[reason] = (rejectsByReason[reason] ?? 0) + row.count;
+      }
+      const rejected = retried + exceptions;
+      const status = rejected === 0 ? 'acknowledged' : 'partially_acknowledged';
+      const updated = await tx.query(
+        `UPDATE settlement_batches
+            SET status = $2, accepted_count = $3, rejected_count = $4, accepted_amount = $5,
+                acquirer_reference = $6, settlement_reference = $7, acknowledged_at = $8,
+                submission_lease_until = NULL, last_error = NULL
+          WHERE id = $1 RETURNING *`,
+        [
+          batchId,
+          status,
+          accepted,
+          rejected,
+          acceptedAmount,
+          header.acquirer_reference,
+          header.settlement_reference,
+          this.#clock.now(),
+        ],
+      );
+      await tx.query('DELETE FROM settlement_answer_lines WHERE batch_id = $1', [batchId]);
+      const result: SubmitResult = {
+        batchId,
+        status,
+        accepted,
+        rejected,
+        retried,
+        exceptions,
+        rejectsByReason,
+      };
+      return { batch: settlementBatches.fromRow(updated.rows[0] ?? {}), result };
+    });
+    if (outcome.result.status !== 'failed' && outcome.result.status !== 'already_recorded')
+      this.#hooks.onRecorded?.(outcome.batch, outcome.result);
+    return outcome.result;
+  }
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+function failed(batchId: string, error: string): SubmitResult {
+  return {
+    batchId,
+    status: 'failed',
+    accepted: 0,
+    rejected: 0,
+    retried: 0,
+    exceptions: 0,
+    rejectsByReason: {},
+    error,
+  };
+}
+
+function recorded(batchId: string): SubmitResult {
+  const { error: _none, ...rest } = failed(batchId, '');
+  return { ...rest, status: 'already_recorded' };
+}
