@@ -1,6 +1,8 @@
 // A settlement batch is funded once the bank credited what the PSP owes for it: its accepted
-// amount less the PSP's fee (a split settlement arrives as several credits). Until the PSP's
-// report gave the fee, a batch cannot be judged funded; report ingestion judges it again.
+// amount less the PSP's fee (a split settlement arrives as several credits). A negative batch
+// (refunds over captures) is settled by a debit: funded once the bank debited what we owe. A
+// batch whose net is exactly zero is funded when its report gives the fee. Until the PSP's report
+// gave the fee, a batch cannot be judged funded; report ingestion judges it again.
 import type { Queryable } from '../storage/database.ts';
 
 export type FundingState = {
@@ -55,10 +57,20 @@ export async function markFundedIfComplete(
   const expected = expectedFunding(state);
   if (state.status === 'funded' || expected === undefined) return false;
   if (state.status !== 'acknowledged' && state.status !== 'partially_acknowledged') return false;
-  if (state.fundedAmount < expected || state.fundedAmount <= 0n) return false;
+  if (!reached(state.fundedAmount, expected)) return false;
   await tx.query(`UPDATE settlement_batches SET status = 'funded', funded_at = $2 WHERE id = $1`, [
     state.batchId,
     now,
   ]);
   return true;
+}
+
+/** Whether the bank's movements reached what is expected, in the direction expected. */
+export function reached(funded: bigint, expected: bigint): boolean {
+  return expected >= 0n ? funded >= expected : funded <= expected;
+}
+
+/** Whether the bank moved more than expected (a discrepancy). */
+export function overshot(funded: bigint, expected: bigint): boolean {
+  return expected >= 0n ? funded > expected : funded < expected;
 }

@@ -1,5 +1,7 @@
-// The ledger postings of bank credits (architecture §12): the bank credited what a PSP owed us.
+// The ledger postings of settlements on the bank statement (architecture §12):
 //   bank credit   bank:<ccy> ← psp:<c>:receivable   bank_credit:<statement entry reference>
+//   bank debit    psp:<c>:receivable ← bank:<ccy>   bank_debit:<statement entry reference>
+//                 (a negative batch: the PSP took back what refunds exceeded captures by)
 import crypto from 'node:crypto';
 import type { TransferRequest } from '../ledger/index.ts';
 import { accountIds } from '../payments/postings.ts';
@@ -12,26 +14,25 @@ export function ledgerSafeReference(entryReference: string): string {
   return `h_${crypto.createHash('sha256').update(entryReference).digest('hex').slice(0, 48)}`;
 }
 
-export function bankCreditTransfer(
-  entryReference: string,
+export function bankSettlementTransfer(
+  entry: { readonly entryReference: string; readonly direction: 'credit' | 'debit' },
   connector: string,
   currency: string,
   amount: bigint,
   batchId: string,
 ): TransferRequest {
+  const bank = accountIds.bank(currency);
+  const receivable = accountIds.pspReceivable(connector, currency);
+  const [from, to] = entry.direction === 'credit' ? [bank, receivable] : [receivable, bank];
+  const entryReference = entry.entryReference;
   return {
     kind: 'posted',
-    id: `bank_credit:${ledgerSafeReference(entryReference)}`,
+    id: `bank_${entry.direction}:${ledgerSafeReference(entryReference)}`,
     legs: [
-      { accountId: accountIds.bank(currency), direction: 'debit', amount, currency },
-      {
-        accountId: accountIds.pspReceivable(connector, currency),
-        direction: 'credit',
-        amount,
-        currency,
-      },
+      { accountId: from, direction: 'debit', amount, currency },
+      { accountId: to, direction: 'credit', amount, currency },
     ],
-    description: `bank credit of settlement batch ${batchId}`,
+    description: `bank ${entry.direction} of settlement batch ${batchId}`,
     metadata: { batch_id: batchId, entry_reference: entryReference.slice(0, 500) },
   };
 }

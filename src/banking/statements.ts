@@ -20,9 +20,9 @@ import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/disc
 import type { Database, Queryable } from '../storage/database.ts';
 import type { BankStatementSource } from './bank-client.ts';
 import type { Statement, StatementEntry } from './camt053.ts';
-import { expectedFunding, lockBatchFunding, markFundedIfComplete } from './funding.ts';
+import { expectedFunding, lockBatchFunding, markFundedIfComplete, overshot } from './funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
-import { bankCreditTransfer } from './postings.ts';
+import { bankSettlementTransfer } from './postings.ts';
 
 export type StatementIngestionOptions = {
   /** Statement days fetched per call at most (the oldest first). */
@@ -177,7 +177,8 @@ export class StatementIngestion {
       this.#metrics?.recordDiscrepancies('bank_statement', applied.discrepancies.length);
       counts.discrepancies += applied.discrepancies.length;
       if (applied.funded) counts.batchesFunded++;
-      if (applied.kind === 'settlement_credit') counts.settlementCredits++;
+      if (applied.kind === 'settlement_credit' || applied.kind === 'settlement_debit')
+        counts.settlementCredits++;
       else if (applied.kind === 'payout_debit') counts.payoutsPaid++;
       else if (applied.kind === 'payout_return') counts.payoutsReturned++;
       else counts.unmatched++;
@@ -268,25 +269,30 @@ export class StatementIngestion {
   }
 
   async #classify(tx: Queryable, entry: StatementEntry, now: Date): Promise<Applied> {
-    if (entry.direction === 'debit') return this.#payoutEvent(tx, entry, 'paid');
-    if (entry.returnReason !== undefined || entry.reversal)
-      return this.#payoutEvent(tx, entry, 'returned');
-    return this.#settlementCredit(tx, entry, now);
+    const returned =
+      entry.direction === 'credit' && (entry.returnReason !== undefined || entry.reversal);
+    if (returned) return this.#payoutEvent(tx, entry, 'returned');
+    if (entry.direction === 'debit') {
+      // A payout, or the settlement of a negative batch (the PSP takes back what it is owed).
+      const payout = await findPayout(tx, entry.endToEndId);
+      if (payout !== undefined) return this.#payoutEvent(tx, entry, 'paid');
+    }
+    return this.#settlement(tx, entry, now);
   }
 
-  async #settlementCredit(tx: Queryable, entry: StatementEntry, now: Date): Promise<Applied> {
+  async #settlement(tx: Queryable, entry: StatementEntry, now: Date): Promise<Applied> {
+    const unmatchedKind =
+      entry.direction === 'credit' ? 'bank_unmatched_credit' : 'bank_unmatched_debit';
     const batch = await findBatch(tx, entry);
-    if (batch === undefined)
-      return unmatched(entry, bankDiscrepancy(entry, 'bank_unmatched_credit', {}));
-    const funding = await lockBatchFunding(tx, batch.id);
-    if (funding === undefined)
-      return unmatched(entry, bankDiscrepancy(entry, 'bank_unmatched_credit', {}));
+    const funding = batch === undefined ? undefined : await lockBatchFunding(tx, batch.id);
+    if (batch === undefined || funding === undefined)
+      return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, {}));
     await this.#ledger.ensureAccountsWithin(
       tx,
       connectorSettlementAccounts(batch.connector, entry.currency),
     );
-    const transfer = bankCreditTransfer(
-      entry.entryReference,
+    const transfer = bankSettlementTransfer(
+      entry,
       batch.connector,
       entry.currency,
       entry.amount,
@@ -294,7 +300,8 @@ export class StatementIngestion {
     );
     const [posted] = await this.#ledger.transferBatchWithin(tx, [transfer], { now });
     if (posted?.status === 'rejected') throw posted.error;
-    const fundedAmount = funding.fundedAmount + entry.amount;
+    const signed = entry.direction === 'credit' ? entry.amount : -entry.amount;
+    const fundedAmount = funding.fundedAmount + signed;
     await tx.query(`UPDATE settlement_batches SET funded_amount = $2 WHERE id = $1`, [
       batch.id,
       fundedAmount,
@@ -303,7 +310,7 @@ export class StatementIngestion {
     const funded = await markFundedIfComplete(tx, state, now);
     const expected = expectedFunding(state);
     const discrepancies =
-      expected !== undefined && fundedAmount > expected
+      expected !== undefined && overshot(fundedAmount, expected)
         ? [
             bankDiscrepancy(entry, 'bank_overfunded', {
               batch_id: batch.id,
@@ -313,7 +320,7 @@ export class StatementIngestion {
           ]
         : [];
     return {
-      kind: 'settlement_credit',
+      kind: entry.direction === 'credit' ? 'settlement_credit' : 'settlement_debit',
       matchedId: batch.id,
       ledgerTransactionId: transfer.id,
       funded,
@@ -328,19 +335,15 @@ export class StatementIngestion {
   ): Promise<Applied> {
     const unmatchedKind = event === 'paid' ? 'bank_unmatched_debit' : 'bank_unmatched_return';
     const payoutId = entry.endToEndId;
-    if (payoutId === undefined) return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, {}));
-    const found = await tx.query<{ amount: bigint; currency: string }>(
-      `SELECT amount, currency FROM payouts WHERE id = $1`,
-      [payoutId],
-    );
-    const payout = found.rows[0];
-    if (payout === undefined) return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, {}));
-    if (BigInt(payout.amount) !== entry.amount || payout.currency !== entry.currency)
+    const payout = await findPayout(tx, payoutId);
+    if (payoutId === undefined || payout === undefined)
+      return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, {}));
+    if (payout.amount !== entry.amount || payout.currency !== entry.currency)
       return unmatched(
         entry,
         bankDiscrepancy(entry, 'bank_amount_mismatch', {
           payout_id: payoutId,
-          payout_amount: String(payout.amount),
+          payout_amount: payout.amount.toString(),
           payout_currency: payout.currency,
         }),
       );
@@ -359,6 +362,19 @@ export class StatementIngestion {
       discrepancies: [],
     };
   }
+}
+
+async function findPayout(
+  tx: Queryable,
+  payoutId: string | undefined,
+): Promise<{ amount: bigint; currency: string } | undefined> {
+  if (payoutId === undefined || !payoutId.startsWith('po_')) return undefined;
+  const found = await tx.query<{ amount: bigint; currency: string }>(
+    `SELECT amount, currency FROM payouts WHERE id = $1`,
+    [payoutId],
+  );
+  const row = found.rows[0];
+  return row === undefined ? undefined : { amount: BigInt(row.amount), currency: row.currency };
 }
 
 function add(total: StatementCounts, part: StatementCounts): void {
@@ -400,15 +416,16 @@ function bankDiscrepancy(
 }
 
 /**
- * The batch a credit settles: its remittance is the batch's settlement reference (the whole text,
- * else one of its words), in the credit's currency; none or several is no match.
+ * The batch a settlement entry settles: its end-to-end id or its remittance is the batch's
+ * settlement reference (the whole remittance, else one of its words), in the entry's currency;
+ * none or several is no match.
  */
 async function findBatch(
   tx: Queryable,
   entry: StatementEntry,
 ): Promise<{ id: string; connector: string } | undefined> {
-  if (entry.remittance === undefined) return undefined;
-  const candidates = [entry.remittance, ...entry.remittance.split(/\s+/)].filter(
+  const remittance = entry.remittance ?? '';
+  const candidates = [entry.endToEndId ?? '', remittance, ...remittance.split(/\s+/)].filter(
     (word, index, all) => word !== '' && all.indexOf(word) === index,
   );
   for (const reference of candidates.slice(0, 20)) {

@@ -5,7 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 const PREFIX = 'payrail_';
 
 export type StatementEntryKind =
-  'settlement_credit' | 'payout_debit' | 'payout_return' | 'unmatched';
+  'settlement_credit' | 'settlement_debit' | 'payout_debit' | 'payout_return' | 'unmatched';
 
 export class MoneyInMetrics {
   private readonly reportItems: Counter<'connector'>;

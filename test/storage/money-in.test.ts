@@ -351,6 +351,49 @@ for (const kind of databaseKinds) {
       assert.ok(result.status === 'ingested' && result.funded);
     });
 
+    test('a negative batch is settled by a debit, found by its end-to-end id', async () => {
+      const n = next();
+      const batchId = `sb_negative${n}`;
+      const reference = `po_negative${n}`;
+      await seedBatch(testDatabase.database, {
+        id: batchId,
+        connector: 'stripe',
+        currency: 'usd',
+        settlementReference: reference,
+        cutoffAt: new Date(Date.parse('2026-12-01T18:00:00Z') - Number(n) * 60_000),
+        items: [
+          { key: `n${n}`, type: 'charge', pspReference: `pi_psp_n${n}`, amount: 1_000n },
+          { key: `m${n}`, type: 'refund', pspReference: `re_psp_m${n}`, amount: 3_000n },
+        ],
+      });
+      reports.reports.set(`stripe:${reference}`, {
+        connector: 'stripe',
+        settlementReference: reference,
+        items: [
+          item(`pi_psp_n${n}`, 'charge', 1_000n, 30n, 1),
+          item(`re_psp_m${n}`, 'refund', -3_000n, 10n, 2),
+        ],
+      });
+      await reportIngestion.ingestBatch(batchId);
+      bank.add('2026-11-30', {
+        entryReference: `ND-${n}`,
+        direction: 'debit',
+        amount: 2_040n,
+        endToEndId: reference,
+      });
+      const applied = await statements.applyStatement(await bank.fetch('2026-11-30'));
+      assert.equal(applied.settlementCredits, 1);
+      assert.equal(applied.batchesFunded, 1);
+      const debit = await ledger.getTransaction(`bank_debit:ND-${n}`);
+      assert.deepEqual(
+        debit?.legs.map((leg) => [leg.accountId, leg.direction, leg.amount]),
+        [
+          ['psp:stripe:receivable:usd', 'debit', 2_040n],
+          ['bank:usd', 'credit', 2_040n],
+        ],
+      );
+    });
+
     test('payout debits and returns go to the payouts module; unknown ones are discrepancies', async () => {
       const n = next();
       await seedPayout(testDatabase.database, {

@@ -38,7 +38,9 @@ CREATE TABLE bank_statement_entries (
   booking_date text NOT NULL CHECK (booking_date ~ '^\d{4}-\d{2}-\d{2}$'),
   currency text NOT NULL CHECK (currency ~ '^[a-z]{3}$'),
   amount bigint NOT NULL CHECK (amount > 0),
-  kind text NOT NULL CHECK (kind IN ('settlement_credit', 'payout_debit', 'payout_return', 'unmatched')),
+  -- A settlement is a debit when the PSP's batch was negative (refunds over captures).
+  kind text NOT NULL CHECK (kind IN
+    ('settlement_credit', 'settlement_debit', 'payout_debit', 'payout_return', 'unmatched')),
   end_to_end_id text,
   remittance text,
   return_reason text,
