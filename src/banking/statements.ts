@@ -18,8 +18,8 @@ import type { MoneyInMetrics, StatementEntryKind } from '../observability/money-
 import { connectorSettlementAccounts } from '../payments/postings.ts';
 import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/discrepancies.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import type { BankStatementSource } from './bank-client.ts';
-import type { Statement, StatementEntry } from './camt053.ts';
+import { BankUnavailableError, type BankStatementSource } from './bank-client.ts';
+import { StatementFormatError, type Statement, type StatementEntry } from './camt053.ts';
 import { expectedFunding, lockBatchFunding, markFundedIfComplete, overshot } from './funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
 import { bankSettlementTransfer } from './postings.ts';
@@ -66,6 +66,8 @@ export type IngestThroughResult = StatementCounts & {
   readonly days: readonly string[];
   /** The latest complete day after this call, if any. */
   readonly cursor: string | undefined;
+  /** The day whose statement could not be fetched or parsed (the call stopped there). */
+  readonly failure: { readonly day: string; readonly message: string } | undefined;
 };
 
 const dayMs = 86_400_000;
@@ -146,8 +148,19 @@ export class StatementIngestion {
         : addDays(cursor, 1);
     const days: string[] = [];
     const counts = emptyCounts();
+    let failure: IngestThroughResult['failure'];
     while (day <= through && days.length < this.#options.daysPerCallMax) {
-      const statement = await this.#source.fetch(day);
+      let statement: Statement;
+      try {
+        statement = await this.#source.fetch(day);
+      } catch (error) {
+        if (!(error instanceof BankUnavailableError) && !(error instanceof StatementFormatError))
+          throw error;
+        // The day is fetched again on the next call; later days wait for it (the cursor's order).
+        this.#logger?.warn({ day, err: error.message }, 'bank statement not ingested');
+        failure = { day, message: error.message };
+        break;
+      }
       add(counts, await this.applyStatement(statement));
       const complete = addDays(day, this.#options.completeAfterDays) <= today;
       await this.#database.query(
@@ -160,7 +173,7 @@ export class StatementIngestion {
       days.push(day);
       day = addDays(day, 1);
     }
-    return { ...counts, days, cursor: await this.cursor() };
+    return { ...counts, days, cursor: await this.cursor(), failure };
   }
 
   /** Applies the booked entries of one statement that were not seen before. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { StatementEntry, Statement } from '../../src/banking/camt053.ts';
-import type { BankStatementSource } from '../../src/banking/bank-client.ts';
+import { BankUnavailableError, type BankStatementSource } from '../../src/banking/bank-client.ts';
 import type { PayoutBankEvents } from '../../src/banking/payout-events.ts';
 import { StatementIngestion } from '../../src/banking/statements.ts';
 import { OffsetClock } from '../../src/clock.ts';
@@ -47,8 +47,10 @@ class FakeReports implements SettlementReportSource {
 class FakeBank implements BankStatementSource {
   readonly days = new Map<string, StatementEntry[]>();
   readonly fetched: string[] = [];
+  failOn: string | undefined;
   async fetch(date: string): Promise<Statement> {
     this.fetched.push(date);
+    if (date === this.failOn) throw new BankUnavailableError('HTTP 503');
     return { statementId: `stmt-${date}`, entries: this.days.get(date) ?? [] };
   }
   add(
@@ -393,6 +395,69 @@ for (const kind of databaseKinds) {
         ],
       );
     });
+
+    test('a day whose statement cannot be fetched stops the call there; the next call resumes it', async () => {
+      clock.advance(5 * 86_400_000);
+      bank.failOn = '2026-12-12';
+      const first = await statements.ingestThrough();
+      assert.equal(first.failure?.day, '2026-12-12');
+      assert.match(first.failure?.message ?? '', /503/);
+      assert.ok(!first.days.includes('2026-12-12'));
+      bank.failOn = undefined;
+      const second = await statements.ingestThrough();
+      assert.equal(second.failure, undefined);
+      assert.ok(second.days.includes('2026-12-12'));
+      assert.equal(second.days.at(-1), '2026-12-13', 'never past the system today');
+    });
+
+    if (kind === 'postgres')
+      test('concurrent ingestions of the same report and the same statement apply once', async () => {
+        const { batchId, reference, n } = await acknowledgedBatch();
+        reports.reports.set(`stripe:${reference}`, fullReport(reference, n));
+        const results = await Promise.all([
+          reportIngestion.ingestBatch(batchId),
+          reportIngestion.ingestBatch(batchId),
+          reportIngestion.ingestBatch(batchId),
+        ]);
+        assert.equal(results.filter((result) => result.status === 'ingested').length, 1);
+        const statement: Statement = {
+          statementId: 'c',
+          entries: [1, 2].map((index) => ({
+            index,
+            entryReference: `CC-${n}-${index}`,
+            direction: 'credit' as const,
+            status: 'booked' as const,
+            amount: index === 1 ? 10_000n : 3_155n,
+            currency: 'usd',
+            bookingDate: '2026-12-08',
+            endToEndId: undefined,
+            instructionId: undefined,
+            transactionReference: undefined,
+            remittance: reference,
+            returnReason: undefined,
+            reversal: false,
+          })),
+        };
+        const applied = await Promise.all(
+          [1, 2, 3, 4].map(() => statements.applyStatement(statement)),
+        );
+        assert.equal(
+          applied.reduce((total, part) => total + part.settlementCredits, 0),
+          2,
+        );
+        assert.equal(
+          applied.reduce((total, part) => total + part.batchesFunded, 0),
+          1,
+        );
+        const batch = await testDatabase.database.query<{ status: string; funded_amount: bigint }>(
+          'SELECT status, funded_amount FROM settlement_batches WHERE id = $1',
+          [batchId],
+        );
+        assert.deepEqual(
+          [batch.rows[0]?.status, batch.rows[0]?.funded_amount],
+          ['funded', 13_155n],
+        );
+      });
 
     test('payout debits and returns go to the payouts module; unknown ones are discrepancies', async () => {
       const n = next();

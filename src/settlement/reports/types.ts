@@ -63,9 +63,9 @@ export class ReportUnavailableError extends Error {
 
 /** Limits on any one report: pages, items, bytes. */
 export const reportLimits = {
-  itemsMax: 200_000,
-  pagesMax: 2_000,
+  itemsMax: 1_000_000,
+  pagesMax: 20_000,
   pageSize: 100,
-  responseBytesMax: 64 * 1024 * 1024,
+  responseBytesMax: 128 * 1024 * 1024,
   referenceLengthMax: 200,
 };
