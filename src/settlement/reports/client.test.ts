@@ -7,8 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HttpBankStatements, simulatorBankCredentials } from '../../banking/bank-client.ts';
-import { getConnectorModule } from '../../connectors/registry.ts';
-import { HttpSettlementReports } from './client.ts';
+import { HttpSettlementReports, simulatorReportCredentials } from './client.ts';
 import { ReportUnavailableError } from './types.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
@@ -103,9 +102,7 @@ before(async () => {
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const reports = () =>
-  new HttpSettlementReports((connector) => getConnectorModule(connector).testCredentials(baseUrl), {
-    timeoutMs: 5_000,
-  });
+  new HttpSettlementReports(simulatorReportCredentials(baseUrl), { timeoutMs: 5_000 });
 
 test('stripe: every page of the payout, with the test key', async () => {
   requests.length = 0;

@@ -4,6 +4,7 @@
 import { httpRequest, type HttpResult } from '../../connectors/http.ts';
 import type { ConnectorCredentials } from '../../connectors/types.ts';
 import { joinUrl } from '../../connectors/wire.ts';
+import { getConnectorModule, hasConnector } from '../../connectors/registry.ts';
 import { parseAdyenSettlementCsv } from './adyen.ts';
 import { basicAuthorization } from '../../connectors/razorpay/transformers.ts';
 import { parseRazorpayRecon } from './razorpay.ts';
@@ -147,4 +148,14 @@ async function fetchRecon(
 function checkSize(connector: string, count: number): void {
   if (count > reportLimits.itemsMax)
     throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} items`);
+}
+
+/** The platform's credentials at each simulated PSP (test mode): the connectors' test credentials. */
+export function simulatorReportCredentials(
+  simulatorUrl: string,
+): (connector: string) => ConnectorCredentials | undefined {
+  return (connector) =>
+    hasConnector(connector)
+      ? getConnectorModule(connector).testCredentials(simulatorUrl.replace(/\/+$/, ''))
+      : undefined;
 }
