@@ -23,6 +23,7 @@ import { StatementFormatError, type Statement, type StatementEntry } from './cam
 import { expectedFunding, lockBatchFunding, markFundedIfComplete, overshot } from './funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
 import { bankSettlementTransfer } from './postings.ts';
+import { bankStatementEntries } from './tables.ts';
 
 export type StatementIngestionOptions = {
   /** Statement days fetched per call at most (the oldest first). */
@@ -71,6 +72,9 @@ export type IngestThroughResult = StatementCounts & {
 };
 
 const dayMs = 86_400_000;
+
+const insertEntries = bankStatementEntries.insertBatch(1);
+const claimEntry = `${insertEntries.sql} ON CONFLICT (entry_reference, direction) DO NOTHING`;
 
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * dayMs).toISOString().slice(0, 10);
@@ -245,21 +249,23 @@ export class StatementIngestion {
         const now = this.#clock.now();
         // Claim the entry first: a concurrent ingestion of the same line waits here, then skips it.
         const claimed = await tx.query(
-          `INSERT INTO bank_statement_entries (entry_reference, direction, booking_date, currency,
-             amount, kind, end_to_end_id, remittance, return_reason, seen_at)
-           VALUES ($1, $2, $3, $4, $5, 'unmatched', $6, $7, $8, $9)
-           ON CONFLICT (entry_reference, direction) DO NOTHING`,
-          [
-            entry.entryReference,
-            entry.direction,
-            entry.bookingDate,
-            entry.currency,
-            entry.amount,
-            entry.endToEndId ?? null,
-            entry.remittance ?? null,
-            entry.returnReason ?? null,
-            now,
-          ],
+          claimEntry,
+          insertEntries.parameters([
+            {
+              entryReference: entry.entryReference,
+              direction: entry.direction,
+              bookingDate: entry.bookingDate,
+              currency: entry.currency,
+              amount: entry.amount,
+              kind: 'unmatched',
+              endToEndId: entry.endToEndId ?? null,
+              remittance: entry.remittance ?? null,
+              returnReason: entry.returnReason ?? null,
+              matchedId: null,
+              ledgerTransactionId: null,
+              seenAt: now,
+            },
+          ]),
         );
         if (claimed.rowCount === 0) return undefined;
         const applied = await work(tx, now);

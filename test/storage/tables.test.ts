@@ -4,8 +4,11 @@
 // drops or invents a value.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
+import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
+import { settlementReportFetches } from '../../src/settlement/reports/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -14,6 +17,11 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   paymentAttempts,
   refunds,
   ledgerOutbox,
+  // Money in (migration 021)
+  bankStatementEntries,
+  bankStatementDays,
+  settlementReportFetches,
+  discrepancies,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {
