@@ -11,6 +11,8 @@ import { StatementIngestion } from '../../src/banking/statements.ts';
 import { OffsetClock } from '../../src/clock.ts';
 import { DomainError } from '../../src/errors.ts';
 import { Ledger } from '../../src/ledger/index.ts';
+import { MoneyInMetrics } from '../../src/observability/money-in-metrics.ts';
+import { Registry } from 'prom-client';
 import type { Queryable } from '../../src/storage/database.ts';
 import type { SettlementReportSource } from '../../src/settlement/reports/client.ts';
 import { SettlementReportIngestion } from '../../src/settlement/reports/ingestion.ts';
@@ -125,6 +127,7 @@ for (const kind of databaseKinds) {
     let payouts: FakePayouts;
     let reportIngestion: SettlementReportIngestion;
     let statements: StatementIngestion;
+    let registry: Registry;
     let sequence = 0;
     const next = () => `${++sequence}`.padStart(8, '0');
 
@@ -138,12 +141,21 @@ for (const kind of databaseKinds) {
       reports = new FakeReports();
       bank = new FakeBank();
       payouts = new FakePayouts();
+      registry = new Registry();
+      const metrics = new MoneyInMetrics(registry);
       reportIngestion = new SettlementReportIngestion(
-        { database: testDatabase.database, ledger, source: reports, clock },
+        { database: testDatabase.database, ledger, source: reports, clock, metrics },
         { batchesPerCallMax: 50, retryDelayMs: 60_000, retryDelayMsMax: 3_600_000 },
       );
       statements = new StatementIngestion(
-        { database: testDatabase.database, ledger, source: bank, payoutEvents: payouts, clock },
+        {
+          database: testDatabase.database,
+          ledger,
+          source: bank,
+          payoutEvents: payouts,
+          clock,
+          metrics,
+        },
         { daysPerCallMax: 10, completeAfterDays: 2, initialLookbackDays: 3 },
       );
     });
@@ -232,6 +244,9 @@ for (const kind of databaseKinds) {
       const result = await reportIngestion.ingestBatch(batchId);
       assert.ok(result.status === 'ingested');
       assert.equal(result.pspFee, 320n);
+      const rendered = await registry.metrics();
+      assert.match(rendered, /payrail_settlement_report_items_total\{connector="stripe"\} 3/);
+      assert.match(rendered, /payrail_money_in_discrepancies_total\{source="psp_report"\} 3/);
       const found = await testDatabase.database.query<{ kind: string; reference: string }>(
         'SELECT kind, reference FROM money_in_discrepancies WHERE batch_id = $1 ORDER BY kind',
         [batchId],
@@ -508,6 +523,10 @@ for (const kind of databaseKinds) {
       const first = await statements.applyStatement(statement);
       assert.equal(first.payoutsPaid, 1);
       assert.equal(first.unmatched, 4);
+      assert.match(
+        await registry.metrics(),
+        /payrail_bank_statement_entries_total\{kind="unmatched"\} 4/,
+      );
       bank.days.set('2026-12-10', []);
       bank.add('2026-12-10', {
         entryReference: `trc_${n}`,
