@@ -13,7 +13,7 @@ export {
   type Statement,
   type StatementEntry,
 } from './camt053.ts';
-export type { PayoutBankEvents } from './payout-events.ts';
+export type { PayoutBankEventResult, PayoutBankEvents } from './payout-events.ts';
 export { bankSettlementTransfer } from './postings.ts';
 export {
   StatementIngestion,

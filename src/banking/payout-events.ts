@@ -10,7 +10,20 @@ import type { Queryable } from '../storage/database.ts';
 
 export interface PayoutBankEvents {
   /** The statement shows the payout's debit: it reached the merchant's bank (→ paid). */
-  paid(payoutId: string, traceId: string, bookedAt: Date, tx?: Queryable): Promise<void>;
+  paid(
+    payoutId: string,
+    traceId: string,
+    bookedAt: Date,
+    tx?: Queryable,
+  ): Promise<PayoutBankEventResult>;
   /** The payout came back (→ failed, money back to available); `reasonCode` is ISO (AC04 …). */
-  returned(payoutId: string, reasonCode: string, bookedAt: Date, tx?: Queryable): Promise<void>;
+  returned(
+    payoutId: string,
+    reasonCode: string,
+    bookedAt: Date,
+    tx?: Queryable,
+  ): Promise<PayoutBankEventResult>;
 }
+
+/** What the payouts module did with the news; an unknown payout is kept as a discrepancy. */
+export type PayoutBankEventResult = 'applied' | 'already_applied' | 'unknown_payout';

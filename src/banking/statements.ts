@@ -367,12 +367,13 @@ export class StatementIngestion {
         }),
       );
     const bookedAt = new Date(`${entry.bookingDate}T00:00:00Z`);
-    if (event === 'paid') {
-      const traceId = entry.instructionId ?? entry.transactionReference ?? entry.entryReference;
-      await this.#events.paid(payoutId, traceId, bookedAt, tx);
-    } else {
-      await this.#events.returned(payoutId, entry.returnReason ?? 'reversal', bookedAt, tx);
-    }
+    const traceId = entry.instructionId ?? entry.transactionReference ?? entry.entryReference;
+    const result =
+      event === 'paid'
+        ? await this.#events.paid(payoutId, traceId, bookedAt, tx)
+        : await this.#events.returned(payoutId, entry.returnReason ?? 'reversal', bookedAt, tx);
+    if (result === 'unknown_payout')
+      return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, { payout_id: payoutId }));
     return {
       kind: event === 'paid' ? 'payout_debit' : 'payout_return',
       matchedId: payoutId,

@@ -86,6 +86,7 @@ class FakePayouts implements PayoutBankEvents {
     if (this.refuse === payoutId) throw new DomainError('payout_not_in_transit', 'conflict', 'no');
     await tx.query(`UPDATE payouts SET status = 'paid' WHERE id = $1`, [payoutId]);
     this.calls.push(`paid ${payoutId} ${traceId} ${bookedAt.toISOString().slice(0, 10)}`);
+    return 'applied' as const;
   }
   async returned(payoutId: string, reasonCode: string, bookedAt: Date, tx?: Queryable) {
     assert.ok(tx !== undefined);
@@ -94,6 +95,7 @@ class FakePayouts implements PayoutBankEvents {
       reasonCode,
     ]);
     this.calls.push(`returned ${payoutId} ${reasonCode} ${bookedAt.toISOString().slice(0, 10)}`);
+    return 'applied' as const;
   }
 }
 
