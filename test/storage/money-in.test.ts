@@ -12,6 +12,7 @@ import { OffsetClock } from '../../src/clock.ts';
 import { DomainError } from '../../src/errors.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { MoneyInMetrics } from '../../src/observability/money-in-metrics.ts';
+import { directCapture, paymentAccounts, refundTransfer } from '../../src/payments/postings.ts';
 import { Registry } from 'prom-client';
 import type { Queryable } from '../../src/storage/database.ts';
 import type { SettlementReportSource } from '../../src/settlement/reports/client.ts';
@@ -22,7 +23,7 @@ import {
   type SettlementReport,
 } from '../../src/settlement/reports/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { seedBatch, seedPayout } from '../support/money-in-fixtures.ts';
+import { seedBatch, seedPayout, testMerchant } from '../support/money-in-fixtures.ts';
 
 function item(
   pspReference: string,
@@ -339,6 +340,42 @@ for (const kind of databaseKinds) {
       const late = await statements.applyStatement(await bank.fetch('2026-12-09'));
       assert.equal(again.settlementCredits + late.settlementCredits, 0);
       assert.equal(await snapshot(testDatabase.database), before);
+    });
+
+    test('captures, refunds, the PSP fee and the bank credits leave the receivable at zero', async () => {
+      const { batchId, reference, n } = await acknowledgedBatch();
+      const movement = { merchantId: testMerchant, connector: 'stripe', currency: 'usd' };
+      await ledger.createAccounts(paymentAccounts(testMerchant, 'stripe', 'usd'));
+      const receivable = 'psp:stripe:receivable:usd';
+      const before = (await ledger.getAccount(receivable))?.balance.posted ?? 0n;
+      await ledger.transferBatch([
+        directCapture(`a${n}`, movement, 10_000n),
+        directCapture(`b${n}`, movement, 5_000n),
+        directCapture(`d${n}`, movement, 700n),
+        directCapture(`cp${n}`, movement, 2_000n),
+        refundTransfer(`c${n}`, movement, 2_000n),
+      ]);
+      reports.reports.set(`stripe:${reference}`, fullReport(reference, n));
+      await reportIngestion.ingestBatch(batchId);
+      bank.add('2026-11-20', {
+        entryReference: `Z-${n}-1`,
+        amount: 13_000n,
+        remittance: reference,
+      });
+      bank.add('2026-11-20', { entryReference: `Z-${n}-2`, amount: 155n, remittance: reference });
+      await statements.applyStatement(await bank.fetch('2026-11-20'));
+      // The capture of the refunded payment settled in an earlier batch (not modelled here).
+      const after = (await ledger.getAccount(receivable))?.balance.posted ?? 0n;
+      assert.equal(
+        after - before,
+        2_000n,
+        'only the earlier capture of the refunded payment remains',
+      );
+      const fees = await testDatabase.database.query<{ total: bigint }>(
+        `SELECT coalesce(sum(psp_fee), 0)::bigint AS total FROM balance_transactions WHERE batch_id = $1`,
+        [batchId],
+      );
+      assert.equal(fees.rows[0]?.total, 545n);
     });
 
     test('credits seen before the report fund the batch when the report gives the fee', async () => {
