@@ -38,16 +38,46 @@ type Line = {
   readonly get: (column: AdyenColumn | (typeof optionalColumns)[number]) => string | undefined;
 };
 
-function records(text: string, connector: string): string[][] {
+/**
+ * Parses the CSV of batch `batchNumber`; the header names the columns (order free). Each record
+ * becomes an item as it is read (csv-parse's on_record), so a large report never holds its
+ * cells as well as its items.
+ */
+export function parseAdyenSettlementCsv(
+  text: string,
+  batchNumber: string,
+  connector = 'adyen',
+): ReportItem[] {
+  let positions: ReadonlyMap<string, number> | undefined;
+  const items: ReportItem[] = [];
+  const onRecord = (cells: string[], context: { lines: number }): null => {
+    if (positions === undefined) {
+      positions = headerPositions(cells, connector, context.lines);
+      return null;
+    }
+    if (items.length >= reportLimits.itemsMax)
+      throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} lines`);
+    const known = positions;
+    const line: Line = {
+      get: (column) => {
+        const position = known.get(column);
+        return position === undefined ? undefined : (cells[position] ?? '').trim();
+      },
+    };
+    const item = adyenItem(line, batchNumber, { connector, line: context.lines });
+    if (item !== undefined) items.push(item);
+    return null;
+  };
   try {
-    return parse(text, {
+    parse(text, {
       bom: true,
       skip_empty_lines: true,
       relax_column_count: false,
       max_record_size: 64 * 1024,
-      to: reportLimits.itemsMax + 1,
+      on_record: onRecord,
     });
   } catch (error) {
+    if (error instanceof ReportFormatError) throw error;
     const line = (error as { lines?: unknown }).lines;
     throw new ReportFormatError(
       connector,
@@ -55,36 +85,20 @@ function records(text: string, connector: string): string[][] {
       typeof line === 'number' ? line : undefined,
     );
   }
+  if (positions === undefined) throw new ReportFormatError(connector, 'the report is empty', 1);
+  return items;
 }
 
-/** Parses the CSV of batch `batchNumber`; the header names the columns (order free). */
-export function parseAdyenSettlementCsv(
-  text: string,
-  batchNumber: string,
-  connector = 'adyen',
-): ReportItem[] {
-  const rows = records(text, connector);
-  const header = rows[0];
-  if (header === undefined) throw new ReportFormatError(connector, 'the report is empty', 1);
+function headerPositions(
+  header: readonly string[],
+  connector: string,
+  line: number,
+): ReadonlyMap<string, number> {
   const positions = new Map(header.map((name, index) => [name.trim(), index]));
   for (const column of adyenColumns)
     if (!positions.has(column))
-      throw new ReportFormatError(connector, 'missing column in the header', 1, column);
-  if (rows.length - 1 > reportLimits.itemsMax)
-    throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} lines`);
-  const items: ReportItem[] = [];
-  for (let index = 1; index < rows.length; index++) {
-    const cells = rows[index] as string[];
-    const line: Line = {
-      get: (column) => {
-        const position = positions.get(column);
-        return position === undefined ? undefined : (cells[position] ?? '').trim();
-      },
-    };
-    const item = adyenItem(line, batchNumber, { connector, line: index + 1 });
-    if (item !== undefined) items.push(item);
-  }
-  return items;
+      throw new ReportFormatError(connector, 'missing column in the header', line, column);
+  return positions;
 }
 
 function adyenItem(line: Line, batchNumber: string, where: Where): ReportItem | undefined {
