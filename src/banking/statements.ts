@@ -53,7 +53,8 @@ export type StatementIngestionDependencies = {
 export type StatementCounts = {
   /** Entries in the statements read (booked or not, seen or not). */
   entries: number;
-  /** Booked entries applied for the first time, by kind. */
+  /** Booked entries applied for the first time, by kind. Settlement credits count a negative
+   * batch's debit too. */
   settlementCredits: number;
   payoutsPaid: number;
   payoutsReturned: number;

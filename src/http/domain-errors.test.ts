@@ -175,6 +175,11 @@ const notDomainErrors = new Set([
   'VaultDecryptionError', // stored card data failed authentication: never the caller's fault
   'UndecodableEventError', // a bus message that is not an event
   'FastPathFailed', // control flow inside the embedded bus
+  // What a PSP's settlement report or the bank's statement is (money in): the outside's, retried
+  'ReportFormatError',
+  'ReportUnavailableError',
+  'StatementFormatError',
+  'BankUnavailableError',
 ]);
 
 function sourceFiles(directory: string): string[] {
