@@ -176,6 +176,11 @@ const notDomainErrors = new Set([
   'UndecodableEventError', // a bus message that is not an event
   'FastPathFailed', // control flow inside the embedded bus
   'AcquirerError', // the acquirer refused a clearing batch or broke its contract (src/settlement)
+  // What a PSP's settlement report or the bank's statement is (money in): the outside's, retried
+  'ReportFormatError',
+  'ReportUnavailableError',
+  'StatementFormatError',
+  'BankUnavailableError',
 ]);
 
 function sourceFiles(directory: string): string[] {

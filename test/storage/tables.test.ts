@@ -8,6 +8,9 @@ import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
 import { settlementBatches } from '../../src/settlement/tables.ts';
+import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
+import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
+import { settlementReportFetches } from '../../src/settlement/reports/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -18,6 +21,11 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   ledgerOutbox,
   balanceTransactions,
   settlementBatches,
+  // Money in (migration 021)
+  bankStatementEntries,
+  bankStatementDays,
+  settlementReportFetches,
+  discrepancies,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

@@ -1,0 +1,266 @@
+// ISO 20022 camt.053 (bank to customer statement) as Payrail reads it (architecture §12): the
+// booked entries of the platform's account, each with its amount in minor units (a decimal
+// string through the one exponent table), direction, booking date, the bank's entry reference,
+// and what identifies it: the end-to-end id (our payout id), the unstructured remittance (a
+// settlement reference) and, for a returned payout, the return reason.
+//
+// Strict and bounded: the input has a size limit, no DOCTYPE (hence no custom entities), a
+// nesting limit, and an entry limit; anything malformed is a StatementFormatError naming the entry
+// (1-based, in document order) and the element.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { isCurrency, MoneyError, parseDecimal } from '../money/index.ts';
+
+export type StatementEntry = {
+  /** 1-based position in the statement. */
+  readonly index: number;
+  /** The bank's reference of the entry (`AcctSvcrRef`), unique per direction. */
+  readonly entryReference: string;
+  readonly direction: 'credit' | 'debit';
+  readonly status: 'booked' | 'pending' | 'other';
+  readonly amount: bigint;
+  readonly currency: string;
+  /** YYYY-MM-DD */
+  readonly bookingDate: string;
+  readonly endToEndId: string | undefined;
+  readonly instructionId: string | undefined;
+  /** The transaction's own servicer reference (a payout's trace id), if given. */
+  readonly transactionReference: string | undefined;
+  readonly remittance: string | undefined;
+  /** Set for a returned payment: the ISO reason code (AC04 …). */
+  readonly returnReason: string | undefined;
+  readonly reversal: boolean;
+};
+
+export type Statement = {
+  readonly statementId: string;
+  readonly entries: readonly StatementEntry[];
+};
+
+export class StatementFormatError extends Error {
+  readonly entry: number | undefined;
+  readonly element: string | undefined;
+  constructor(message: string, entry?: number, element?: string) {
+    const where = [
+      entry === undefined ? undefined : `entry ${entry}`,
+      element === undefined ? undefined : `element ${element}`,
+    ]
+      .filter((part) => part !== undefined)
+      .join(', ');
+    super(`camt.053 statement: ${where === '' ? '' : `${where}: `}${message}`);
+    this.name = 'StatementFormatError';
+    this.entry = entry;
+    this.element = element;
+  }
+}
+
+export const statementLimits = {
+  bytesMax: 32 * 1024 * 1024,
+  entriesMax: 100_000,
+  nestingMax: 40,
+  textLengthMax: 500,
+};
+
+const repeated = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd']);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  // Every value stays a string: an amount never passes through a float.
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  isArray: (name) => repeated.has(name),
+  maxNestedTags: statementLimits.nestingMax,
+  processEntities: true,
+});
+
+type Node = Readonly<Record<string, unknown>>;
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function child(node: Node | undefined, name: string): Node | undefined {
+  const value = node?.[name];
+  return isNode(value) ? value : undefined;
+}
+
+/** Text of a leaf element (an element with attributes keeps its text in '#text'). */
+function textOf(node: Node | undefined, name: string): string | undefined {
+  const value = node?.[name];
+  if (typeof value === 'string') return value;
+  if (isNode(value) && typeof value['#text'] === 'string') return value['#text'];
+  return undefined;
+}
+
+function list(node: Node | undefined, name: string): readonly unknown[] {
+  const value = node?.[name];
+  return Array.isArray(value) ? value : [];
+}
+
+/** Parses a camt.053.001.x document (the XML text, or its bytes as a Buffer). */
+export function parseCamt053(input: string | Buffer): Statement {
+  const byteLength = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  if (byteLength > statementLimits.bytesMax)
+    throw new StatementFormatError(`larger than ${statementLimits.bytesMax} bytes`);
+  const xml = typeof input === 'string' ? input : input.toString('utf8');
+  if (/<!DOCTYPE/i.test(xml)) throw new StatementFormatError('a DOCTYPE is not allowed');
+  const validation = XMLValidator.validate(xml);
+  if (validation !== true)
+    throw new StatementFormatError(
+      `not well-formed XML (${validation.err.msg}, line ${validation.err.line})`,
+    );
+  let document: unknown;
+  try {
+    document = parser.parse(xml);
+  } catch (error) {
+    throw new StatementFormatError(
+      `unreadable (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const root = isNode(document) ? child(document, 'Document') : undefined;
+  const wrapper = child(root, 'BkToCstmrStmt');
+  if (wrapper === undefined)
+    throw new StatementFormatError('not a camt.053 document', undefined, 'Document/BkToCstmrStmt');
+  const statements = list(wrapper, 'Stmt');
+  if (statements.length !== 1)
+    throw new StatementFormatError(
+      `expected one Stmt, found ${statements.length}`,
+      undefined,
+      'Stmt',
+    );
+  const statement = statements[0] as Node;
+  const statementId = textOf(statement, 'Id');
+  if (statementId === undefined || statementId === '')
+    throw new StatementFormatError('missing', undefined, 'Stmt/Id');
+  const entries = list(statement, 'Ntry');
+  if (entries.length > statementLimits.entriesMax)
+    throw new StatementFormatError(`more than ${statementLimits.entriesMax} entries`);
+  const parsed = entries.map((entry, offset) => parseEntry(entry, offset + 1));
+  checkUniqueReferences(parsed);
+  return { statementId, entries: parsed };
+}
+
+function parseEntry(value: unknown, index: number): StatementEntry {
+  const fail = (element: string, message: string): never => {
+    throw new StatementFormatError(message, index, element);
+  };
+  if (!isNode(value)) return fail('Ntry', 'must be an element with content');
+  const amountNode = value.Amt;
+  const amountText = textOf(value, 'Amt');
+  const currencyCode = isNode(amountNode) ? amountNode['@_Ccy'] : undefined;
+  if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode))
+    return fail('Amt/@Ccy', `must be an upper-case ISO currency code, got ${String(currencyCode)}`);
+  const currency = currencyCode.toLowerCase();
+  if (!isCurrency(currency)) return fail('Amt/@Ccy', `unknown currency ${currencyCode}`);
+  if (amountText === undefined) return fail('Amt', 'missing');
+  let amount: bigint;
+  try {
+    amount = parseDecimal(amountText, currency);
+  } catch (error) {
+    if (error instanceof MoneyError) return fail('Amt', error.message);
+    throw error;
+  }
+  if (amount <= 0n) return fail('Amt', `must be positive, got '${amountText}'`);
+  const indicator = textOf(value, 'CdtDbtInd');
+  if (indicator !== 'CRDT' && indicator !== 'DBIT')
+    return fail('CdtDbtInd', `must be CRDT or DBIT, got ${String(indicator)}`);
+  const bookingDate = dateOf(child(value, 'BookgDt'));
+  if (bookingDate === undefined) return fail('BookgDt', 'must hold Dt YYYY-MM-DD (or DtTm)');
+  const entryReference = bounded(textOf(value, 'AcctSvcrRef'), 'AcctSvcrRef', fail);
+  if (entryReference === undefined || entryReference === '')
+    return fail('AcctSvcrRef', 'missing (the entry reference is required)');
+  const reversal = textOf(value, 'RvslInd');
+  if (reversal !== undefined && reversal !== 'true' && reversal !== 'false')
+    return fail('RvslInd', `must be true or false, got '${reversal}'`);
+  const details = transactionDetails(value, fail);
+  return {
+    index,
+    entryReference,
+    direction: indicator === 'CRDT' ? 'credit' : 'debit',
+    status: statusOf(value),
+    amount,
+    currency,
+    bookingDate,
+    reversal: reversal === 'true',
+    ...details,
+  };
+}
+
+type Fail = (element: string, message: string) => never;
+
+function statusOf(entry: Node): StatementEntry['status'] {
+  // camt.053.001.02 writes <Sts>BOOK</Sts>; .08 writes <Sts><Cd>BOOK</Cd></Sts>.
+  const code = textOf(entry, 'Sts') ?? textOf(child(entry, 'Sts'), 'Cd');
+  if (code === 'BOOK') return 'booked';
+  if (code === 'PDNG') return 'pending';
+  return 'other';
+}
+
+function dateOf(node: Node | undefined): string | undefined {
+  const date = textOf(node, 'Dt') ?? textOf(node, 'DtTm')?.slice(0, 10);
+  if (date === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+  const parsed = new Date(`${date}T00:00:00Z`);
+  return Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date
+    ? undefined
+    : date;
+}
+
+function bounded(value: string | undefined, element: string, fail: Fail): string | undefined {
+  if (value !== undefined && value.length > statementLimits.textLengthMax)
+    fail(element, `longer than ${statementLimits.textLengthMax} characters`);
+  return value;
+}
+
+/** The entry's one transaction (camt.053 allows batches; a Payrail entry is one transaction). */
+function transactionDetails(
+  entry: Node,
+  fail: Fail,
+): Pick<
+  StatementEntry,
+  'endToEndId' | 'instructionId' | 'transactionReference' | 'remittance' | 'returnReason'
+> {
+  const details = list(entry, 'NtryDtls');
+  if (details.length > 1) fail('NtryDtls', 'more than one');
+  const transactions = list(details[0] as Node | undefined, 'TxDtls');
+  if (transactions.length > 1) fail('NtryDtls/TxDtls', 'a batch entry (more than one TxDtls)');
+  const transaction = transactions[0];
+  if (transaction !== undefined && !isNode(transaction)) fail('TxDtls', 'must have content');
+  const tx = transaction as Node | undefined;
+  const references = child(tx, 'Refs');
+  const remittanceLines = list(child(tx, 'RmtInf'), 'Ustrd').filter(
+    (line): line is string => typeof line === 'string',
+  );
+  const returnInformation = child(tx, 'RtrInf');
+  const reason = textOf(child(returnInformation, 'Rsn'), 'Cd');
+  if (returnInformation !== undefined && (reason === undefined || reason === ''))
+    fail('RtrInf/Rsn/Cd', 'a return must carry a reason code');
+  return {
+    endToEndId: nonEmpty(bounded(textOf(references, 'EndToEndId'), 'EndToEndId', fail)),
+    instructionId: nonEmpty(bounded(textOf(references, 'InstrId'), 'InstrId', fail)),
+    transactionReference: nonEmpty(
+      bounded(textOf(references, 'AcctSvcrRef'), 'Refs/AcctSvcrRef', fail),
+    ),
+    remittance: nonEmpty(bounded(remittanceLines.join(' '), 'RmtInf/Ustrd', fail)),
+    returnReason: reason,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' || value === 'NOTPROVIDED' ? undefined : value;
+}
+
+function checkUniqueReferences(entries: readonly StatementEntry[]): void {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const key = `${entry.direction}:${entry.entryReference}`;
+    if (seen.has(key))
+      throw new StatementFormatError(
+        `the entry reference ${entry.entryReference} appears twice`,
+        entry.index,
+        'AcctSvcrRef',
+      );
+    seen.add(key);
+  }
+}

@@ -1,0 +1,242 @@
+// The settlement report parsers on fixture reports, and on malformed ones: every fault is a
+// ReportFormatError naming its line and field.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parseAdyenSettlementCsv } from './adyen.ts';
+import { parseRazorpayRecon } from './razorpay.ts';
+import { parseStripePage } from './stripe.ts';
+import { ReportFormatError } from './types.ts';
+
+const fixtures = path.join(import.meta.dirname, 'fixtures');
+const text = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');
+const json = (name: string) => JSON.parse(text(name)) as Record<string, unknown>;
+
+function formatError(line: number | undefined, field: string | undefined, pattern?: RegExp) {
+  return (error: unknown) => {
+    assert.ok(
+      error instanceof ReportFormatError,
+      `expected ReportFormatError, got ${String(error)}`,
+    );
+    assert.equal(error.line, line);
+    assert.equal(error.field, field);
+    if (pattern !== undefined) assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+describe('stripe balance transactions', () => {
+  test('two pages: charges and refunds with exact integers, the payout line skipped', () => {
+    const first = parseStripePage(json('stripe_page_1.json'), 'po_sim_1', 1);
+    assert.equal(first.hasMore, true);
+    assert.equal(first.lastId, 'txn_sim_0002');
+    assert.deepEqual(first.items, [
+      {
+        line: 1,
+        pspReference: 'pi_sim_A',
+        type: 'charge',
+        currency: 'usd',
+        amount: 10000n,
+        fee: 320n,
+        net: 9680n,
+      },
+      {
+        line: 2,
+        pspReference: 're_sim_B',
+        type: 'refund',
+        currency: 'usd',
+        amount: -2500n,
+        fee: 0n,
+        net: -2500n,
+      },
+    ]);
+    const second = parseStripePage(json('stripe_page_2.json'), 'po_sim_1', 3);
+    assert.equal(second.hasMore, false);
+    assert.deepEqual(
+      second.items.map((item) => [item.line, item.pspReference, item.fee]),
+      [[3, 'pi_sim_C', 88n]],
+    );
+  });
+
+  test('malformed entries name their line and field', () => {
+    const page = json('stripe_page_1.json');
+    const entry = (changes: Record<string, unknown>) => ({
+      ...page,
+      data: [(page.data as object[])[0], { ...(page.data as object[])[1], ...changes }],
+    });
+    assert.throws(
+      () => parseStripePage(entry({ amount: -25.5 }), 'po_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ amount: '-2500' }), 'po_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ net: -2400 }), 'po_sim_1', 1),
+      formatError(2, 'net'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ amount: 2500, net: 2500 }), 'po_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ payout: 'po_other' }), 'po_sim_1', 1),
+      formatError(2, 'payout'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ type: 'adjustment' }), 'po_sim_1', 1),
+      formatError(2, 'type'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ source: '' }), 'po_sim_1', 1),
+      formatError(2, 'source'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ currency: 'xxq' }), 'po_sim_1', 1),
+      formatError(2, 'currency'),
+    );
+    assert.throws(
+      () => parseStripePage(entry({ amount: 2 ** 60 }), 'po_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () =>
+        parseStripePage(entry({ fee: 5, net: -2505, fee_details: [{ amount: 4 }] }), 'po_sim_1', 1),
+      formatError(2, 'fee_details'),
+    );
+    assert.throws(
+      () => parseStripePage({ object: 'list', data: {} }, 'po_sim_1', 1),
+      formatError(0, 'data'),
+    );
+    assert.throws(() => parseStripePage('nope', 'po_sim_1', 1), ReportFormatError);
+  });
+});
+
+describe('adyen settlement detail CSV', () => {
+  test('decimal strings become exact minor units; the payout line is skipped', () => {
+    const items = parseAdyenSettlementCsv(text('adyen_batch_42.csv'), '42');
+    assert.deepEqual(items, [
+      {
+        line: 2,
+        pspReference: '8815000000000001',
+        type: 'charge',
+        currency: 'eur',
+        amount: 10000n,
+        fee: 195n,
+        net: 9805n,
+      },
+      {
+        line: 3,
+        pspReference: '8815000000000002',
+        type: 'refund',
+        currency: 'eur',
+        amount: -2550n,
+        fee: 12n,
+        net: -2562n,
+      },
+    ]);
+  });
+
+  test('malformed lines name their line and column', () => {
+    const original = text('adyen_batch_42.csv');
+    const replaceInLine2 = (from: string, to: string) => {
+      const lines = original.split('\r\n');
+      lines[1] = (lines[1] as string).replace(from, to);
+      return lines.join('\r\n');
+    };
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',100.00,', ',100.001,'), '42'),
+      formatError(2, 'Gross Credit (GC)', /at most 2 decimal places/),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',100.00,', ',1e2,'), '42'),
+      formatError(2, 'Gross Credit (GC)'),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',98.05,', ',98.06,'), '42'),
+      formatError(2, 'Net Credit (NC)'),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',Settled,', ',Chargeback,'), '42'),
+      formatError(2, 'Type'),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',EUR,,100.00', ',EUR,5.00,100.00'), '42'),
+      formatError(2, 'Gross Debit (GC)'),
+    );
+    assert.throws(() => parseAdyenSettlementCsv(original, '43'), formatError(2, 'Batch Number'));
+    assert.throws(
+      () => parseAdyenSettlementCsv(original.replace('Scheme Fees (NC)', 'Scheme'), '42'),
+      formatError(1, 'Scheme Fees (NC)'),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',visa,42', ',visa,42,extra'), '42'),
+      formatError(2, undefined, /not valid CSV/),
+    );
+    assert.throws(() => parseAdyenSettlementCsv('', '42'), formatError(1, undefined));
+  });
+});
+
+describe('razorpay recon', () => {
+  test('payments and refunds; the fee includes the tax', () => {
+    const items = parseRazorpayRecon(json('razorpay_recon.json'), 'setl_sim_1', 1);
+    assert.deepEqual(items, [
+      {
+        line: 1,
+        pspReference: 'pay_sim_A',
+        type: 'charge',
+        currency: 'inr',
+        amount: 50000n,
+        fee: 1180n,
+        net: 48820n,
+      },
+      {
+        line: 2,
+        pspReference: 'rfnd_sim_B',
+        type: 'refund',
+        currency: 'inr',
+        amount: -10000n,
+        fee: 0n,
+        net: -10000n,
+      },
+    ]);
+  });
+
+  test('malformed items name their line and field', () => {
+    const body = json('razorpay_recon.json');
+    const withItem = (changes: Record<string, unknown>) => ({
+      ...body,
+      items: [(body.items as object[])[0], { ...(body.items as object[])[1], ...changes }],
+    });
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ amount: 100.5 }), 'setl_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ amount: 0 }), 'setl_sim_1', 1),
+      formatError(2, 'amount'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ tax: 5 }), 'setl_sim_1', 1),
+      formatError(2, 'tax'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ type: 'adjustment' }), 'setl_sim_1', 1),
+      formatError(2, 'type'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ settlement_id: 'setl_x' }), 'setl_sim_1', 1),
+      formatError(2, 'settlement_id'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon(withItem({ entity_id: 7 }), 'setl_sim_1', 1),
+      formatError(2, 'entity_id'),
+    );
+    assert.throws(
+      () => parseRazorpayRecon({ ...body, count: 3 }, 'setl_sim_1', 1),
+      formatError(0, 'count'),
+    );
+  });
+});
