@@ -426,6 +426,8 @@ export class Bank {
         movement.set(entry.currency, (movement.get(entry.currency) ?? 0) + signed(entry));
     }
     const currencies = [...new Set([...opening.keys(), ...movement.keys()])].sort();
+    // camt.053 needs at least one balance: an account with nothing booked yet shows zero.
+    if (currencies.length === 0) currencies.push(currency ?? 'usd');
     const entries = (this.#byDate.get(date) ?? []).filter(
       (entry) => currency === undefined || entry.currency === currency,
     );
