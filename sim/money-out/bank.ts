@@ -169,7 +169,7 @@ export class Bank {
     return booked;
   }
 
-  /** A late-line fault: how many days later than due a line is booked (two draws, always). */
+  /** A late-line fault: how many days later than due a line is booked (one draw while faults are set). */
   #lateDays(): number {
     const faults = this.faults;
     if (faults === undefined) return 0;
