@@ -23,7 +23,7 @@ import {
   readSettings,
   type Parsed,
 } from './common.ts';
-import { DEFAULT_FEES, itemFees, type FeeSchedule } from './fees.ts';
+import { DEFAULT_FEES, itemFeeTotal, type FeeSchedule } from './fees.ts';
 
 export const ACQUIRER_TOKEN = 'acq_test_sim';
 export const REASON_CODES = [
@@ -75,6 +75,8 @@ export type Known = {
   readonly reference: string | null;
   /** For a refund: the PSP's payment id it refunds, when known. */
   readonly paymentId: string | null;
+  /** Seeded records only: accepted in some batch already (book records use a set per type). */
+  accepted?: boolean;
 };
 
 export type Batch = {
@@ -131,8 +133,9 @@ export class Acquirer {
   readonly batches = new Map<string, Batch>();
   readonly #bySettlement = new Map<string, Batch>();
   readonly #inProgress = new Map<string, Promise<void>>();
-  /** Per connector: accepted capture ids and refund ids ("c:" / "r:" + reference). */
-  readonly #accepted = new Map<string, Set<string>>();
+  /** Per connector: accepted capture ids and refund ids known from the PSPs' books. */
+  readonly #acceptedCaptures = new Map<string, Set<string>>();
+  readonly #acceptedRefunds = new Map<string, Set<string>>();
   readonly #seededCaptures = new Map<string, Map<string, Known>>();
   readonly #seededRefunds = new Map<string, Map<string, Known>>();
   #seedCount = 0;
@@ -153,7 +156,8 @@ export class Acquirer {
   reset(): void {
     this.batches.clear();
     this.#bySettlement.clear();
-    this.#accepted.clear();
+    this.#acceptedCaptures.clear();
+    this.#acceptedRefunds.clear();
     this.#seededCaptures.clear();
     this.#seededRefunds.clear();
     this.#seedCount = 0;
@@ -164,7 +168,8 @@ export class Acquirer {
     this.faults = undefined;
     this.fees.clear();
     for (const connector of this.#connectors) {
-      this.#accepted.set(connector, new Set());
+      this.#acceptedCaptures.set(connector, new Set());
+      this.#acceptedRefunds.set(connector, new Set());
       this.#seededCaptures.set(connector, new Map());
       this.#seededRefunds.set(connector, new Map());
       this.fees.set(connector, DEFAULT_FEES[connector] ?? (DEFAULT_FEES.stripe as FeeSchedule));
@@ -423,7 +428,8 @@ export class Acquirer {
     const header = draft.header as NonNullable<Draft['header']>;
     const { connector, currency } = header;
     const count = draft.itemIds.length;
-    const accepted = this.#accepted.get(connector) as Set<string>;
+    const acceptedCaptures = this.#acceptedCaptures.get(connector) as Set<string>;
+    const acceptedRefunds = this.#acceptedRefunds.get(connector) as Set<string>;
     const windowMs = this.settings.captureWindowDays * DAY_MS;
     const faults = this.faults;
     const results = new Uint8Array(count);
@@ -438,10 +444,10 @@ export class Acquirer {
       const type = types[index] as number;
       const amount = amounts[index] as number;
       const known = this.lookup(connector, type, ref);
-      const key = (type === CAPTURE ? 'c:' : 'r:') + ref;
+      const acceptedSet = type === CAPTURE ? acceptedCaptures : acceptedRefunds;
       let reason: ReasonCode | undefined;
       if (known === undefined) reason = 'unknown_reference';
-      else if (accepted.has(key)) reason = 'duplicate';
+      else if (known.accepted ?? acceptedSet.has(ref)) reason = 'duplicate';
       else if (
         amount !== known.amount ||
         amount <= 0 ||
@@ -464,10 +470,11 @@ export class Acquirer {
         }
       }
       if (reason === undefined) {
-        accepted.add(key);
+        if (known?.accepted === undefined) acceptedSet.add(ref);
+        else known.accepted = true;
         acceptedIndexes.push(index);
         acceptedAmount += type === CAPTURE ? amount : -amount;
-        feeTotal += itemFees(schedule, type === CAPTURE ? 'capture' : 'refund', amount).total;
+        feeTotal += itemFeeTotal(schedule, type === CAPTURE, amount);
       } else results[index] = 1 + REASON_CODES.indexOf(reason);
     }
     this.#seq += 1;
@@ -603,7 +610,14 @@ export class Acquirer {
         return `the simulator is at its capacity of ${SEEDS_MAX} seeded records`;
       this.#seedCount += 1;
     }
-    map.set(ref, { amount, currency: currency.toLowerCase(), authorizedMs, reference, paymentId });
+    map.set(ref, {
+      amount,
+      currency: currency.toLowerCase(),
+      authorizedMs,
+      reference,
+      paymentId,
+      accepted: false,
+    });
     return undefined;
   }
 

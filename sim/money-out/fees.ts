@@ -77,6 +77,18 @@ export function itemFees(schedule: FeeSchedule, type: 'capture' | 'refund', amou
   return type === 'capture' ? captureFees(schedule, amount) : refundFees(schedule);
 }
 
+/** itemFees(…).total without building the breakdown (the acquirer's per-item hot path). */
+export function itemFeeTotal(schedule: FeeSchedule, capture: boolean, amount: number): number {
+  if (!capture) return schedule.refundFixed + basisPoints(schedule.refundFixed, schedule.taxBps);
+  const fees =
+    basisPoints(amount, schedule.commissionBps) +
+    schedule.commissionFixed +
+    basisPoints(amount, schedule.markupBps) +
+    basisPoints(amount, schedule.schemeFeeBps) +
+    basisPoints(amount, schedule.interchangeBps);
+  return fees + basisPoints(fees, schedule.taxBps);
+}
+
 /** Validates a PUT /_sim/fees/:psp body: the fields given replace the defaults. */
 export function parseFeeSchedule(
   value: unknown,

@@ -20,6 +20,8 @@ import {
   DEFAULT_FEES,
   captureFees,
   decimalString,
+  itemFeeTotal,
+  refundFees,
   type FeeSchedule,
 } from '../../sim/money-out/fees.ts';
 import { XmlWriter } from '../../sim/money-out/xml.ts';
@@ -488,5 +490,18 @@ describe('the XML writer and money formatting', () => {
     });
     assert.equal(captureFees(DEFAULT_FEES.stripe as FeeSchedule, 50).commission, 31); // 1.45 → 1, + 30
     assert.equal(captureFees(DEFAULT_FEES.stripe as FeeSchedule, 5_000_000_00).total, 14_500_030);
+    const odd: FeeSchedule = {
+      commissionBps: 123,
+      commissionFixed: 7,
+      markupBps: 45,
+      schemeFeeBps: 6,
+      interchangeBps: 89,
+      taxBps: 1234,
+      refundFixed: 15,
+    };
+    for (const amount of [1, 2, 49, 50, 51, 999, 12_345, 99_999_999_999]) {
+      assert.equal(itemFeeTotal(odd, true, amount), captureFees(odd, amount).total);
+      assert.equal(itemFeeTotal(odd, false, amount), refundFees(odd).total);
+    }
   });
 });
