@@ -47,12 +47,22 @@ export function readLines(
     }
     rest = text;
   });
+  let finished = false;
   req.on('end', () => {
+    if (finished) return;
+    finished = true;
     if (error === undefined) {
       const last = rest + decoder.end();
       if (last !== '') take(last);
     }
     done(error);
+  });
+  // A client that goes away mid-body (a killed Payrail) ends the submission too: nothing is
+  // recorded, and a resubmission of the same batch id does not wait for it forever.
+  req.on('close', () => {
+    if (finished || req.readableEnded) return;
+    finished = true;
+    done('the request was aborted before its end');
   });
   // A body paused while another submission of the same batch was read flows again now.
   req.resume();

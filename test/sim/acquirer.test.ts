@@ -2,6 +2,7 @@
 // acceptance, every reason code, idempotent resubmission, header mismatch, the capture window,
 // seeded faults, the PSPs' own books and a large streamed batch.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
   ACQ_AUTH,
@@ -222,6 +223,30 @@ describe('clearing batches', () => {
       2,
       'nothing of the refused submissions counted as presented',
     );
+  });
+
+  test('a submission whose client goes away mid-body records nothing and does not block a retry', async () => {
+    const refs = await seedCaptures(2);
+    const body = batchBody(
+      { connector: 'stripe', currency: 'usd', cutoff_at: CUTOFF },
+      refs.map((ref, index) => capture(ref, 1000 + index)),
+    );
+    const { hostname, port } = new URL(sim.url);
+    const partial = request({
+      hostname,
+      port,
+      method: 'POST',
+      path: '/acquirer/v1/clearing_batches/sb_abort001',
+      headers: { authorization: ACQ_AUTH, 'transfer-encoding': 'chunked' },
+    });
+    partial.on('error', () => undefined);
+    partial.write(body.slice(0, body.indexOf('\n') + 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    partial.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual((await moneyTruth(sim)).acquirer.batches, {});
+    const ack = await submit(sim, 'sb_abort001', body);
+    assert.equal(ack.header.accepted_count, 2);
   });
 
   test('authentication, unknown connector and bad batch ids', async () => {
