@@ -59,6 +59,13 @@ export function handleAdmin(
     }
     if (name === 'summary')
       return json(200, { ...summary(context.store, filter), ...context.moneyOut.summary() });
+    if (name === 'money_out') {
+      const withItems = new URLSearchParams(query).get('items') !== 'false';
+      return {
+        status: 200,
+        chunks: context.moneyOut.groundTruthChunks(filter.psp, withItems, true),
+      };
+    }
   }
   return notFound();
 }

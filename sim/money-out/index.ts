@@ -134,10 +134,16 @@ export class MoneyOut {
     return undefined;
   }
 
-  *groundTruthChunks(psp: string | undefined, withItems: boolean): Generator<string> {
-    yield ',"acquirer":';
+  /** `,"acquirer":…,"bank":…` (to append to the ground truth), or `{"acquirer":…,"bank":…}` alone. */
+  *groundTruthChunks(
+    psp: string | undefined,
+    withItems: boolean,
+    alone = false,
+  ): Generator<string> {
+    yield alone ? '{"acquirer":' : ',"acquirer":';
     yield* this.acquirer.groundTruthChunks(psp, withItems);
     yield `,"bank":${JSON.stringify(this.bank.groundTruth(psp))}`;
+    if (alone) yield '}';
   }
 
   summary(): Record<string, unknown> {

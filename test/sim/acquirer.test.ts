@@ -186,6 +186,15 @@ describe('clearing batches', () => {
       ],
       'one credit entry per batch, none for a batch that nets to zero',
     );
+    const alone = (await (
+      await fetch(`${sim.url}/_sim/ground_truth/money_out?items=false`)
+    ).json()) as {
+      acquirer: { batches: Record<string, { executions: number; items?: unknown }> };
+      bank: unknown;
+    };
+    assert.deepEqual(Object.keys(alone), ['acquirer', 'bank']);
+    assert.equal(alone.acquirer.batches.sb_idem0001?.executions, 1);
+    assert.equal(alone.acquirer.batches.sb_idem0001?.items, undefined);
     const read = await fetch(`${sim.url}/acquirer/v1/clearing_batches/sb_idem0001`, {
       headers: { authorization: ACQ_AUTH },
     });
