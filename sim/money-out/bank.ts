@@ -18,7 +18,7 @@ import {
   parseTimestamp,
   randomSeed,
   readSettings,
-  utcDate,
+  writtenDate,
   type Parsed,
 } from './common.ts';
 import { decimalString } from './fees.ts';
@@ -52,7 +52,7 @@ export type SettlementInput = {
   readonly id: string;
   readonly connector: string;
   readonly currency: string;
-  readonly cutoffMs: number;
+  readonly cutoffAt: string;
   readonly settlementReference: string;
   readonly settlementUtr: string;
   readonly payoutAmount: number;
@@ -190,7 +190,7 @@ export class Bank {
     };
     this.credits.push(credit);
     if (batch.payoutAmount === 0) return;
-    const bookedOn = addDays(nextBusinessDay(utcDate(batch.cutoffMs)), late);
+    const bookedOn = addDays(nextBusinessDay(writtenDate(batch.cutoffAt)), late);
     const total = Math.abs(batch.payoutAmount);
     const parts =
       split && total >= 2 ? [Math.floor(total / 2), total - Math.floor(total / 2)] : [total];
@@ -317,7 +317,13 @@ export class Bank {
         };
       return { status: existing.answerStatus, text: existing.answerText, lose: fault.lost };
     }
-    const record = this.#execute(payoutId, amount, lower, accountNumber, utcDate(requestedMs));
+    const record = this.#execute(
+      payoutId,
+      amount,
+      lower,
+      accountNumber,
+      writtenDate(requestedAt as string),
+    );
     this.payouts.set(payoutId, record);
     return { status: record.answerStatus, text: record.answerText, lose: fault.lost };
   }

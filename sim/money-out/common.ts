@@ -68,10 +68,22 @@ export function readLines(
   req.resume();
 }
 
-/** Parses an ISO-8601 timestamp with a date and a time (and zone); NaN when it is not one. */
+/** Parses an ISO-8601 timestamp with a date, a time and a zone (Z or ±hh:mm); else NaN. */
 export function parseTimestamp(value: unknown): number {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return Number.NaN;
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  )
+    return Number.NaN;
   return Date.parse(value);
+}
+
+/**
+ * The calendar date a timestamp Payrail sent is written in, YYYY-MM-DD: its own offset's date
+ * (2026-03-10T20:00:00-05:00 is 2026-03-10; with Z, the UTC date). Call after parseTimestamp.
+ */
+export function writtenDate(timestamp: string): string {
+  return timestamp.slice(0, 10);
 }
 
 /** The UTC calendar date of an instant, YYYY-MM-DD. */

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { headerValue } from '../http.ts';
 import type { Acquirer, Batch } from './acquirer.ts';
-import { nextBusinessDay, utcDate } from './common.ts';
+import { nextBusinessDay, writtenDate } from './common.ts';
 import { decimalString, itemFees, type FeeBreakdown } from './fees.ts';
 
 export type ReportAnswer =
@@ -108,7 +108,7 @@ function item(acquirer: Acquirer, batch: Batch, k: number) {
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 const arrivalMs = (batch: Batch): number =>
-  Date.parse(`${nextBusinessDay(utcDate(batch.cutoffMs))}T00:00:00Z`);
+  Date.parse(`${nextBusinessDay(writtenDate(batch.cutoffAt))}T00:00:00Z`);
 
 // ---- Stripe ----
 

@@ -425,6 +425,36 @@ describe('bank payouts', () => {
     assert.deepEqual((await adminJson(sim, 'DELETE', '/bank/faults')).body, { bank: null });
   });
 
+  test('dates are the calendar dates written in the timestamps Payrail sends (their own offset)', async () => {
+    const evening = await payout(sim, {
+      payout_id: 'po_offset',
+      amount: 100,
+      requested_at: '2026-03-10T22:30:00-05:00',
+      account_number: PAID,
+    });
+    assert.equal(evening.body.expected_on, '2026-03-10');
+    assert.deepEqual(
+      (await statement('2026-03-10')).entries.map(brief).map((entry) => entry.endToEnd),
+      ['po_offset'],
+    );
+    const settlement = await settleStripe(5_000, '2026-03-13T20:00:00-04:00'); // Friday there, Saturday in UTC
+    assert.deepEqual(
+      (await statement('2026-03-16')).entries.map(brief).map((entry) => entry.remittance),
+      [settlement],
+    );
+    assert.equal(
+      (
+        await payout(sim, {
+          payout_id: 'po_nozone',
+          amount: 100,
+          requested_at: '2026-03-10T10:00:00',
+          account_number: PAID,
+        })
+      ).status,
+      400,
+    );
+  });
+
   test('a batch whose refunds exceed its captures is debited, not credited', async () => {
     const capture = fresh('pi_');
     const refund = fresh('re_');
