@@ -441,6 +441,26 @@ describe('clearing batches', () => {
     assert.equal(ack.results[17]?.reason_code, 'amount_invalid');
     assert.match(String(ack.header.settlement_reference), /^\d+$/);
     assert.ok(elapsedMs < 5000, `took ${elapsedMs} ms`);
+    const truth = await moneyTruth(sim);
+    const truthItems = truth.acquirer.batches.sb_big00001?.items ?? [];
+    assert.equal(
+      truthItems.length,
+      count,
+      'the ground truth joins its chunks into one JSON document',
+    );
+    assert.deepEqual(truthItems[count - 1], {
+      item_id: `txn_big${count - 1}`,
+      psp_reference: `pi_big${count - 1}`,
+      type: 'capture',
+      amount: 100 + ((count - 1) % 50),
+      result: 'accepted',
+    });
+    const csv = await fetch(
+      `${sim.url}/adyen/reports/settlement_detail_report_batch_${String(ack.header.settlement_reference)}.csv`,
+      { headers: { 'x-api-key': 'AQE_sim_api_key' } },
+    );
+    const rows = (await csv.text()).split('\n').filter((line) => line !== '');
+    assert.equal(rows.length, 1 + count - 1);
     const summary = await adminJson(sim, 'GET', '/ground_truth/summary');
     assert.deepEqual(summary.body.acquirer, {
       batches: 1,

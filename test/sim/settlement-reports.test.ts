@@ -273,6 +273,11 @@ describe('settlement reports', () => {
         [refundRef, 'refund', 10_000, 0, 10_000, refs[0]],
       );
       const page = await getJson(`${url}&count=1&skip=1`, authorization);
+      const tail = await getJson(`${url}&skip=2`, authorization);
+      assert.deepEqual(
+        [tail.body.count, (tail.body.items as Record<string, unknown>[])[0]?.entity_id],
+        [1, refundRef],
+      );
       assert.deepEqual(
         [page.body.count, (page.body.items as Record<string, unknown>[])[0]?.entity_id],
         [1, refs[1]],
