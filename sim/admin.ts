@@ -4,6 +4,7 @@
 // loopback clients in.
 import { parseFaultSettings, type Faults } from './faults.ts';
 import { isPlainObject, json, type SimResponse } from './http.ts';
+import type { MoneyOut } from './money-out/index.ts';
 import { PSPS } from './psps/registry.ts';
 import type { Operation, Payment, Psp, SimStore } from './store.ts';
 import { parseWebhookSettings, type ResendTarget, type Webhooks } from './webhooks.ts';
@@ -12,6 +13,7 @@ export type AdminContext = {
   readonly store: SimStore;
   readonly faults: Faults;
   readonly webhooks: Webhooks;
+  readonly moneyOut: MoneyOut;
 };
 
 /** A response written in pieces: the ground truth can hold millions of operations. */
@@ -29,6 +31,10 @@ export function handleAdmin(
   const [resource, name, extra, more] = segments;
   if (resource === 'webhooks' && more === undefined)
     return webhooksRoute(context.webhooks, method, name, extra, query, bodyText);
+  if (more === undefined) {
+    const moneyOut = context.moneyOut.admin(method, segments, bodyText);
+    if (moneyOut !== undefined) return moneyOut;
+  }
   if (extra !== undefined) return notFound();
   if (resource === 'health' && name === undefined && method === 'GET')
     return json(200, { status: 'ok' });
@@ -36,15 +42,32 @@ export function handleAdmin(
     context.store.reset();
     context.faults.clearAll();
     context.webhooks.reset();
+    context.moneyOut.reset();
     return json(200, { status: 'ok' });
   }
   if (resource === 'faults') return faultsRoute(context.faults, method, name, bodyText);
-  if (resource === 'ground-truth' && method === 'GET') {
+  // ground_truth (SPEC-11's spelling) is ground-truth plus the acquirer and the bank; the
+  // hyphenated one keeps its shape (tests compare it whole).
+  if ((resource === 'ground-truth' || resource === 'ground_truth') && method === 'GET') {
     const filter = readFilter(query);
     if (typeof filter === 'string') return adminError(400, filter);
-    if (name === undefined)
-      return { status: 200, chunks: groundTruth(context.store, context.webhooks, filter) };
-    if (name === 'summary') return json(200, summary(context.store, filter));
+    if (name === undefined) {
+      const withItems = new URLSearchParams(query).get('items') !== 'false';
+      const moneyOut = resource === 'ground_truth' ? context.moneyOut : undefined;
+      return {
+        status: 200,
+        chunks: groundTruth(context.store, context.webhooks, moneyOut, filter, withItems),
+      };
+    }
+    if (name === 'summary')
+      return json(200, { ...summary(context.store, filter), ...context.moneyOut.summary() });
+    if (name === 'money_out') {
+      const withItems = new URLSearchParams(query).get('items') !== 'false';
+      return {
+        status: 200,
+        chunks: context.moneyOut.groundTruthChunks(filter.psp, withItems, true),
+      };
+    }
   }
   return notFound();
 }
@@ -200,7 +223,13 @@ function selectOperations(
 }
 
 /** Serialized synchronously (one consistent snapshot), handed out in chunks of CHUNK_ITEMS items. */
-function* groundTruth(store: SimStore, webhooks: Webhooks, filter: Filter): Generator<string> {
+function* groundTruth(
+  store: SimStore,
+  webhooks: Webhooks,
+  moneyOut: MoneyOut | undefined,
+  filter: Filter,
+  withItems: boolean,
+): Generator<string> {
   const payments = selectPayments(store, filter);
   const operations = selectOperations(store, filter, payments);
   const deliveries = webhooks.deliveries(filter);
@@ -210,7 +239,9 @@ function* groundTruth(store: SimStore, webhooks: Webhooks, filter: Filter): Gene
   yield* joined(payments, presentPayment);
   yield '],"webhooks":[';
   yield* joined(deliveries, (delivery) => delivery);
-  yield ']}';
+  yield ']';
+  if (moneyOut !== undefined) yield* moneyOut.groundTruthChunks(filter.psp, withItems);
+  yield '}';
 }
 
 function* joined<T>(items: readonly T[], present: (item: T) => unknown): Generator<string> {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin, type AdminContext, type StreamedResponse } from './admin.ts';
 import { Faults, type FaultDraw } from './faults.ts';
 import type { PspApi, SimRequest, SimResponse } from './http.ts';
+import { MoneyOut } from './money-out/index.ts';
 import { PSPS, SIM_PSPS } from './psps/registry.ts';
 import { CapacityError, DEFAULT_LIMITS, SimStore, type StoreLimits } from './store.ts';
 import { Webhooks } from './webhooks.ts';
@@ -33,7 +34,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 /** A body declared larger than this is refused without reading it (and the connection closed). */
 const DRAIN_BYTES_MAX = 1024 * 1024;
 const CONNECTIONS_MAX = 20_000;
-const PREFIXES = [...PSPS, '_sim'].map((prefix) => `/${prefix}`).join(', ');
+const PREFIXES = [...PSPS, 'acquirer', 'bank', '_sim'].map((prefix) => `/${prefix}`).join(', ');
 
 type Context = {
   readonly apis: ReadonlyMap<string, PspApi>;
@@ -43,6 +44,7 @@ type Context = {
   readonly maxBodyBytes: number;
   readonly pending: Set<NodeJS.Timeout>;
   readonly webhooks: Webhooks;
+  readonly moneyOut: MoneyOut;
 };
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
@@ -51,18 +53,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const store = new SimStore({ ...DEFAULT_LIMITS, ...options.limits });
   const faults = new Faults(PSPS);
   const webhooks = new Webhooks();
+  const moneyOut = new MoneyOut(store, PSPS);
   const pspContext = { store, timeoutDelayMs, webhooks };
   const apis = new Map<string, PspApi>(
     SIM_PSPS.map((module) => [module.psp, module.create(pspContext)]),
   );
   const context: Context = {
     apis,
-    admin: { store, faults, webhooks },
+    admin: { store, faults, webhooks, moneyOut },
     faults,
     timeoutDelayMs,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     pending: new Set(),
     webhooks,
+    moneyOut,
   };
   const server = createServer({ keepAliveTimeout: 10_000, noDelay: true }, (req, res) =>
     handle(context, req, res),
@@ -102,6 +106,32 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
   const segments = path.split('/').filter((segment) => segment.length > 0);
   const prefix = segments[0] ?? '';
   const method = req.method ?? 'GET';
+  // Money out (sim/money-out/): the acquirer streams its request body; bulk seeding too.
+  if (prefix === 'acquirer') {
+    context.moneyOut.handleAcquirer(req, res, segments.slice(1));
+    return;
+  }
+  if (prefix === 'bank') {
+    const tooLarge = (): SimResponse => ({
+      status: 413,
+      text: JSON.stringify({ error: { code: 'too_large', message: 'body too large' } }),
+    });
+    readBody(req, res, context.maxBodyBytes, tooLarge, (bodyText) =>
+      context.moneyOut.handleBank(res, req, segments.slice(1), query, bodyText),
+    );
+    return;
+  }
+  if (
+    prefix === '_sim' &&
+    method === 'POST' &&
+    (segments[1] === 'ground_truth' || segments[1] === 'ground-truth') &&
+    segments[2] === 'bulk' &&
+    segments.length === 3 &&
+    isLoopback(req.socket.remoteAddress ?? '')
+  ) {
+    context.moneyOut.seedBulk(req, res);
+    return;
+  }
   if (prefix === '_sim') {
     handleAdminRequest(context, req, res, method, segments.slice(1), query);
     return;
@@ -116,6 +146,7 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     });
     return;
   }
+  if (context.moneyOut.tryReport(prefix, req, res, segments.slice(1), query)) return;
   const route = api.match(method, segments.slice(1));
   if (route === undefined) {
     refuseUnread(req, res, api.errors.notFound());

@@ -15,6 +15,7 @@ import { FormError, formFingerprint, parseForm } from '../../sim/form.ts';
 import { canonicalJson, rawMemberText } from '../../sim/json.ts';
 import { formatMajor, readMajor } from '../../sim/psps/paytm.ts';
 import { startSimulator } from '../../sim/server.ts';
+import { MoneyOut } from '../../sim/money-out/index.ts';
 import { PSPS } from '../../sim/psps/registry.ts';
 import { SimStore } from '../../sim/store.ts';
 import { Webhooks } from '../../sim/webhooks.ts';
@@ -183,7 +184,12 @@ test('the ground truth is written in chunks that join into one JSON document', (
     });
   }
   const response = handleAdmin(
-    { store, faults: new Faults(PSPS), webhooks: new Webhooks() },
+    {
+      store,
+      faults: new Faults(PSPS),
+      webhooks: new Webhooks(),
+      moneyOut: new MoneyOut(store, PSPS),
+    },
     'GET',
     ['ground-truth'],
     '',
