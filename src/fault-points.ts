@@ -9,6 +9,10 @@ export const faultPoints = [
   'after_psp_refund',
   'before_psp_authorize',
   'before_ledger_post',
+  // Payout sending (src/payouts): after the attempt is recorded, after the bank's answer, after it is recorded.
+  'payout_after_send_recorded',
+  'payout_after_bank_call',
+  'payout_after_result_recorded',
 ] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 
