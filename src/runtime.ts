@@ -27,6 +27,9 @@ import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
 import { createTestMode, type TestMode } from './testmode/index.ts';
+import { httpBankClient } from './payouts/bank-client.ts';
+import { PayoutsService } from './payouts/payouts.ts';
+import { derivedKey } from './vault/secret-box.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -73,6 +76,8 @@ export type Runtime = {
   readonly testClocks: TestClocks | undefined;
   /** The simulated PSPs of test merchants and the fault points (src/testmode). */
   readonly testMode: TestMode;
+  /** Payout settings, bank accounts and payouts; steps createDue and sendPending (src/payouts). */
+  readonly payouts: PayoutsService;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -242,6 +247,20 @@ async function assemble(
     masterKey.key,
     clock,
   );
+  // The bank payouts go to: the simulator's bank (SPEC-11 wire contract) until a real bank's
+  // address and key are configuration.
+  const payouts = new PayoutsService({
+    database,
+    ledger,
+    clock,
+    bankAccountKeys: {
+      secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.bankAccountNumber),
+      fingerprintKey: derivedKey(masterKey.key, 'payouts.bank-account-fingerprint'),
+    },
+    bank: httpBankClient({ baseUrl: `${config.simulatorUrl}/bank`, apiKey: 'bank_test_sim' }),
+    faults: testMode.faults,
+    events: bus,
+  });
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -263,6 +282,7 @@ async function assemble(
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
+    payouts,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

@@ -52,6 +52,7 @@ export async function startServer(
       verifyLedger: () => verifyLedger(runtime.database),
       readiness: () => checkReadiness(runtime.database),
       testMode: runtime.testMode,
+      payouts: runtime.payouts,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

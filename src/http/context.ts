@@ -16,6 +16,7 @@ import type { VerifyReport } from '../ledger/index.ts';
 import type { PspWebhooks } from '../payments/psp-webhooks.ts';
 import type { Readiness } from '../storage/readiness.ts';
 import type { TestMode } from '../testmode/index.ts';
+import type { PayoutsService } from '../payouts/payouts.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -45,6 +46,8 @@ export type AppContext = {
   readiness(): Promise<Readiness>;
   /** Keeps live merchants off the simulated PSPs (the operator's connector settings). */
   readonly testMode: TestMode;
+  /** Payout settings, bank accounts and payouts (architecture §12). */
+  readonly payouts: PayoutsService;
 };
 
 /**

@@ -20,7 +20,7 @@ import { newSortableId } from '../ids.ts';
 import type { IdempotentRequest } from '../idempotency/request.ts';
 import { resumedResourceId } from '../idempotency/request.ts';
 import type { AccountSpec, Ledger, TransferRequest } from '../ledger/index.ts';
-import { isCurrency, MAX_AMOUNT_MINOR } from '../money/index.ts';
+import { assertPositiveAmount, isCurrency } from '../money/index.ts';
 import { accountIds, merchantMoneyOutAccounts } from '../payments/postings.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
@@ -78,8 +78,8 @@ export type PayoutsDependencies = {
 
 export type CreatePayoutInput = {
   readonly currency: string;
-  /** The whole payable balance when not given. */
-  readonly amount?: bigint;
+  /** The whole payable balance when not given (minor units; a number from the API). */
+  readonly amount?: bigint | number;
   readonly description?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 };
@@ -372,8 +372,10 @@ export class PayoutsService implements PayoutBankEvents {
         `Unknown currency '${input.currency}'.`,
         'currency',
       );
-    if (input.amount !== undefined && (input.amount <= 0n || input.amount > MAX_AMOUNT_MINOR))
-      throw new PayoutError('parameter_invalid', 'amount must be a positive amount.', 'amount');
+    const amount =
+      input.amount === undefined
+        ? undefined
+        : assertPositiveAmount(input.amount, 'amount', input.currency);
     const resumed = resumedResourceId(idempotency);
     if (resumed !== undefined) {
       const found = await selectPayout(this.#database, resumed, { merchantId });
@@ -381,7 +383,13 @@ export class PayoutsService implements PayoutBankEvents {
     }
     const now = this.#clock.now(merchantId);
     const payout = await this.#database.transaction(async (tx) => {
-      const created = await this.#createWithin(tx, merchantId, input, now, undefined);
+      const created = await this.#createWithin(
+        tx,
+        merchantId,
+        { ...input, amount },
+        now,
+        undefined,
+      );
       if (created === undefined) throw new Error('a manual payout is created or refused');
       await idempotency.bind?.(tx, created.id);
       return created;
@@ -411,7 +419,7 @@ export class PayoutsService implements PayoutBankEvents {
     // payable balance and the unallocated items read below cannot change before this commits.
     const payable = await this.#payableWithin(tx, merchantId, currency, true);
     const automatic = payoutDay !== undefined;
-    const amount = input.amount ?? payable.payable;
+    const amount = input.amount === undefined ? payable.payable : BigInt(input.amount);
     if (amount <= 0n || amount > payable.payable) {
       if (automatic) return undefined;
       throw new PayoutError(

@@ -18,7 +18,7 @@ export const defaultPayoutSettings = {
 export type MerchantSettingsChange = {
   readonly schedule?: PayoutSchedule;
   readonly weeklyAnchor?: number;
-  readonly minimumBalances?: Readonly<Record<string, bigint>>;
+  readonly minimumBalances?: Readonly<Record<string, bigint | number>>;
 };
 
 /** What the operator may change besides. */
@@ -95,7 +95,13 @@ function validate(change: OperatorSettingsChange): void {
       'reserve_days must be 0 to 365.',
       'reserve_days',
     );
-  for (const [currency, amount] of Object.entries(change.minimumBalances ?? {})) {
+  for (const [currency, value] of Object.entries(change.minimumBalances ?? {})) {
+    check(
+      typeof value === 'bigint' || Number.isSafeInteger(value),
+      `minimum_balances[${currency}] must be an integer.`,
+      `minimum_balances[${currency}]`,
+    );
+    const amount = BigInt(value);
     check(isCurrency(currency), `Unknown currency '${currency}'.`, 'minimum_balances');
     check(
       amount >= 0n && amount <= MAX_AMOUNT_MINOR,
@@ -131,7 +137,8 @@ export async function writePayoutSettings(
       now,
     ],
   );
-  for (const [currency, amount] of Object.entries(change.minimumBalances ?? {})) {
+  for (const [currency, value] of Object.entries(change.minimumBalances ?? {})) {
+    const amount = BigInt(value);
     if (amount === 0n)
       await tx.query(
         'DELETE FROM merchant_minimum_balances WHERE merchant_id = $1 AND currency = $2',

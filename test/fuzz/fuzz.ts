@@ -159,6 +159,12 @@ async function fixtures(server: TestServer): Promise<Pools> {
       url: 'https://hooks.merchant.test/payrail',
       enabled_events: ['*'],
     });
+    await post(key, '/v1/bank_accounts', {
+      currency: 'usd',
+      country: 'US',
+      account_holder_name: 'Fuzz shop',
+      account_number: '000123456789',
+    });
   }
   const events = await call(server, 'GET', '/v1/events?limit=3', { key: own.key });
   for (const event of (events.body.data as { id: string }[] | undefined) ?? []) ids.push(event.id);

@@ -4,7 +4,7 @@
 // (availability is another module's work).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OffsetClock } from '../../src/clock.ts';
+import { OffsetClock, type Clock } from '../../src/clock.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
 import { newId, newSortableId } from '../../src/ids.ts';
 import { Ledger } from '../../src/ledger/index.ts';
@@ -169,8 +169,15 @@ function availableSpec(merchantId: string, currency: string) {
  * refund otherwise) and its money in the available account (a negative one taken from
  * available, or, with `toReceivable`, owed by the merchant as a receivable).
  */
+/** What the fixtures write through: a harness, or a running server's context and clock. */
+export type Books = {
+  readonly database: Database;
+  readonly ledger: Ledger;
+  readonly clock: Clock;
+};
+
 export async function addAvailable(
-  h: Harness,
+  h: Books,
   merchantId: string,
   net: bigint,
   options: { currency?: string; availableOn?: Date; toReceivable?: boolean } = {},
@@ -224,7 +231,7 @@ export async function addAvailable(
 
 /** A rolling-reserve hold on the available balance, as the reserves module makes it. */
 export async function addReserveHold(
-  h: Harness,
+  h: Books,
   merchantId: string,
   amount: bigint,
   currency = 'usd',
