@@ -76,8 +76,7 @@ export function registerPayoutRoutes(app: FastifyInstance, context: RouteContext
     {
       schema: {
         tags,
-        summary:
-          'Pay out to your default bank account of the currency: amount, or the whole payable balance',
+        summary: 'Pay out to your default bank account: the amount, or the whole payable balance',
         body: CreatePayout,
         response: { 200: PayoutSchema, ...failures },
       },
