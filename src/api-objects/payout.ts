@@ -131,3 +131,33 @@ export function presentPayoutSettings(
     updated: settings.updatedAt === null ? null : unixSeconds(settings.updatedAt),
   };
 }
+
+export const PayoutRunSchema = Type.Object({
+  object: Type.Literal('payout_run'),
+  created: Type.Integer({ description: 'Automatic payouts created.' }),
+  skipped: Type.Integer({ description: 'Due merchants and currencies with nothing to pay.' }),
+  sent: Type.Object({
+    attempted: Type.Integer(),
+    in_transit: Type.Integer(),
+    failed: Type.Integer(),
+    unknown: Type.Integer({ description: "The bank's answer not learned: sent again next run." }),
+  }),
+});
+
+export function presentPayoutRun(run: {
+  created: number;
+  skipped: number;
+  sent: { attempted: number; inTransit: number; failed: number; unknown: number };
+}): Static<typeof PayoutRunSchema> {
+  return {
+    object: 'payout_run',
+    created: run.created,
+    skipped: run.skipped,
+    sent: {
+      attempted: run.sent.attempted,
+      in_transit: run.sent.inTransit,
+      failed: run.sent.failed,
+      unknown: run.sent.unknown,
+    },
+  };
+}

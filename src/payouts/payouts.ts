@@ -680,6 +680,18 @@ export class PayoutsService implements PayoutBankEvents {
     return { created, skipped };
   }
 
+  /** One run of both steps (operator route, CLI): the due automatic payouts, then sending. */
+  async run(
+    steps: { readonly createDue?: boolean; readonly send?: boolean } = {},
+  ): Promise<{ created: number; skipped: number; sent: SendSummary }> {
+    const due = steps.createDue === false ? { created: [], skipped: 0 } : await this.createDue();
+    const sent =
+      steps.send === false
+        ? { attempted: 0, inTransit: 0, failed: 0, unknown: 0 }
+        : await this.sendPending();
+    return { created: due.created.length, skipped: due.skipped, sent };
+  }
+
   // ---- sending --------------------------------------------------------------------------------
 
   /** Sends every pending payout (oldest first, at most `limit`) to the bank and records the answers. */

@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ErrorSchema,
+  PayoutRunSchema,
   PayoutSettingsSchema,
   errorResponses,
+  presentPayoutRun,
   presentPayoutSettings,
   weekdays,
   type Weekday,
@@ -120,5 +122,30 @@ export function registerPayoutOperatorRoutes(app: FastifyInstance, context: Rout
         }),
       );
     },
+  );
+
+  typed.post(
+    '/v1/admin/payouts/run',
+    {
+      schema: {
+        tags: ['operator'],
+        summary: 'Run the payout steps now: create the due automatic payouts, send pending payouts',
+        body: Type.Object(
+          {
+            create_due: Type.Optional(Type.Boolean({ default: true })),
+            send: Type.Optional(Type.Boolean({ default: true })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: PayoutRunSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      presentPayoutRun(
+        await context.payouts.run({
+          createDue: request.body.create_due,
+          send: request.body.send,
+        }),
+      ),
   );
 }
