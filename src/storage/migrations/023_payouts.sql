@@ -16,7 +16,7 @@ ALTER TABLE payouts ADD CONSTRAINT payouts_day_automatic CHECK ((method = 'autom
 CREATE UNIQUE INDEX payouts_automatic_day ON payouts (merchant_id, currency, payout_day) WHERE method = 'automatic';
 CREATE INDEX payouts_bank_account_open ON payouts (bank_account_id) WHERE status IN ('pending', 'in_transit');
 
--- The items of one merchant and currency still to be paid out, in FIFO order.
+-- The items of one merchant and currency that payouts allocate, in FIFO order.
 CREATE INDEX balance_transactions_payable
   ON balance_transactions (merchant_id, currency, available_on, created_at, id)
   WHERE availability_id IS NOT NULL AND type <> 'payout';
