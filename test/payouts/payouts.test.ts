@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/payments/postings.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
+import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
 import { databaseKinds } from '../support/databases.ts';
 import {
@@ -293,6 +294,61 @@ for (const kind of databaseKinds) {
         }
       });
     }
+
+    test('everything above verifies: allocations, items, ledger transfers, in transit', async () => {
+      assert.deepEqual(await verifyPayouts(h.database), []);
+    });
+  });
+
+  describe(`verifying payouts (${kind})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(kind);
+    });
+    after(() => h.close());
+
+    test('every kind of payout verifies; a broken allocation or transfer is found', async () => {
+      const merchant = await createMerchant(h.database);
+      await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+      for (let index = 0; index < 5; index++) await addAvailable(h, merchant, 1_000n);
+      const paid = await h.payouts.create(merchant, { currency: 'usd', amount: 1_500n });
+      const returned = await h.payouts.create(merchant, { currency: 'usd', amount: 1_000n });
+      await h.payouts.sendPending();
+      await h.payouts.paid(paid.id, 'trace_a', h.clock.now());
+      await h.payouts.returned(returned.id, 'AC04', h.clock.now());
+      const canceled = await h.payouts.create(merchant, { currency: 'usd', amount: 700n });
+      await h.payouts.cancel(merchant, canceled.id);
+      await h.payouts.create(merchant, { currency: 'usd', amount: 300n });
+      const rejecting = await createMerchant(h.database);
+      await h.payouts.createBankAccount(rejecting, usBank(rejectedAccount));
+      await addAvailable(h, rejecting, 800n);
+      await h.payouts.create(rejecting, { currency: 'usd' });
+      await h.payouts.sendPending();
+      assert.deepEqual(await verifyPayouts(h.database), []);
+
+      await h.database.query(
+        'UPDATE payout_allocations SET amount = amount + 1 WHERE payout_id = $1 AND amount > 1',
+        [paid.id],
+      );
+      const problems = await verifyPayouts(h.database);
+      assert.deepEqual(
+        [...new Set(problems.map((problem) => `${problem.check} ${problem.subject}`))].filter(
+          (found) => !found.startsWith('item_over_allocated'),
+        ),
+        [`allocations_sum ${paid.id}`],
+      );
+      // The paid payout's first item was paid out in full: one more is beyond its net.
+      assert.ok(problems.some((problem) => problem.check === 'item_over_allocated'));
+      await h.database.query(
+        'UPDATE payout_allocations SET amount = amount - 1 WHERE payout_id = $1 AND amount > 2',
+        [paid.id],
+      );
+      await h.database.query("UPDATE payouts SET status = 'in_transit' WHERE id = $1", [paid.id]);
+      assert.deepEqual((await verifyPayouts(h.database)).map((problem) => problem.check).sort(), [
+        'in_transit_balance',
+        'ledger_transfers',
+      ]);
+    });
   });
 
   describe(`automatic payouts (${kind})`, () => {
@@ -388,5 +444,6 @@ describe('concurrent payouts (postgres)', () => {
     );
     assert.equal(sums.rows.length, made.length);
     for (const row of sums.rows) assert.equal(BigInt(row.total), BigInt(row.amount));
+    assert.deepEqual(await verifyPayouts(h.database), []);
   });
 });
