@@ -826,7 +826,7 @@ export class PayoutsService implements PayoutBankEvents {
     );
     if (result?.status === 'rejected') throw result.error;
     await q.query(
-      `UPDATE payouts SET status = 'paid', trace_id = coalesce(trace_id, $2), arrival_date = $3, updated_at = $4
+      `UPDATE payouts SET status = 'paid', trace_id = coalesce(trace_id, nullif($2, '')), arrival_date = $3, updated_at = $4
         WHERE id = $1`,
       [payout.id, traceId, bookedAt, now],
     );

@@ -218,6 +218,22 @@ describe('payouts over HTTP', () => {
     assert.equal(since.status, 200, JSON.stringify(since.body));
     assert.equal((since.body.data as unknown[]).length, 1);
     assert.equal(since.body.has_more, true);
+    const next = await call(
+      server,
+      'GET',
+      `/v1/payouts?limit=1&starting_after=${String((since.body.data as { id: string }[])[0]?.id)}`,
+      { key: own.key },
+    );
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal((next.body.data as unknown[]).length, 1);
+    assert.equal(next.body.has_more, false);
+    const foreignCursor = await call(
+      server,
+      'GET',
+      `/v1/payouts?starting_after=${String(first.body.id)}`,
+      { key: other.key },
+    );
+    assert.equal(foreignCursor.status, 404);
     const none = await call(server, 'GET', `/v1/payouts?created[gt]=${created + 86_400}`, {
       key: own.key,
     });
