@@ -14,6 +14,10 @@ export const faultPoints = [
   'settlement_after_mark_submitted',
   'settlement_after_acquirer_answer',
   'settlement_after_ack_recorded',
+  // Payout sending (src/payouts): after the attempt is recorded, after the bank's answer, after it is recorded.
+  'payout_after_send_recorded',
+  'payout_after_bank_call',
+  'payout_after_result_recorded',
 ] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 

@@ -30,6 +30,9 @@ import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/in
 import { createTestMode, type TestMode } from './testmode/index.ts';
 import { HttpAcquirerClient } from './settlement/acquirer.ts';
 import { SettlementService } from './settlement/service.ts';
+import { httpBankClient } from './payouts/bank-client.ts';
+import { PayoutsService } from './payouts/payouts.ts';
+import { derivedKey } from './vault/secret-box.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -80,6 +83,8 @@ export type Runtime = {
   readonly testMode: TestMode;
   /** Clearing batches with the acquirer (architecture §12). */
   readonly settlement: SettlementService;
+  /** Payout settings, bank accounts and payouts; steps createDue and sendPending (src/payouts). */
+  readonly payouts: PayoutsService;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -263,6 +268,20 @@ async function assemble(
     faults: testMode.faults,
     metrics,
   });
+  // The bank payouts go to: the simulator's bank (SPEC-11 wire contract) until a real bank's
+  // address and key are configuration.
+  const payouts = new PayoutsService({
+    database,
+    ledger,
+    clock,
+    bankAccountKeys: {
+      secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.bankAccountNumber),
+      fingerprintKey: derivedKey(masterKey.key, 'payouts.bank-account-fingerprint'),
+    },
+    bank: httpBankClient({ baseUrl: `${config.simulatorUrl}/bank`, apiKey: 'bank_test_sim' }),
+    faults: testMode.faults,
+    events: bus,
+  });
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -286,6 +305,7 @@ async function assemble(
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
     settlement,
+    payouts,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

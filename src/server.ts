@@ -54,6 +54,7 @@ export async function startServer(
       readiness: () => checkReadiness(runtime.database),
       testMode: runtime.testMode,
       settlement: runtime.settlement,
+      payouts: runtime.payouts,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

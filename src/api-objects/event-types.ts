@@ -11,6 +11,10 @@ export const eventTypes = [
   'refund.created',
   'refund.updated',
   'refund.failed',
+  'payout.created',
+  'payout.paid',
+  'payout.failed',
+  'payout.canceled',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -15,6 +15,7 @@ export * from './merchant.ts';
 export * from './merchant-settings.ts';
 export * from './payment-intent.ts';
 export * from './payment-method.ts';
+export * from './payout.ts';
 export * from './psp-webhook.ts';
 export * from './refund.ts';
 export * from './routing-config.ts';

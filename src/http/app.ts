@@ -26,6 +26,12 @@ import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
+import { registerBankAccountRoutes } from './routes/bank-accounts.ts';
+import { registerPayoutRoutes } from './routes/payouts.ts';
+import {
+  registerPayoutOperatorRoutes,
+  registerPayoutSettingsRoutes,
+} from './routes/payout-settings.ts';
 import { formEncoded, parseForm } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
@@ -219,6 +225,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerDeadLetterRoutes(admin, context);
     registerTestClockRoutes(admin, context);
     registerSettlementRoutes(admin, context);
+    registerPayoutOperatorRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));
@@ -237,6 +244,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);
     registerRoutingRoutes(merchant, context);
+    registerPayoutSettingsRoutes(merchant, context);
+    registerBankAccountRoutes(merchant, context);
+    registerPayoutRoutes(merchant, context);
   });
   return app;
 }

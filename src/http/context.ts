@@ -18,6 +18,7 @@ import type { PspWebhooks } from '../payments/psp-webhooks.ts';
 import type { Readiness } from '../storage/readiness.ts';
 import type { TestMode } from '../testmode/index.ts';
 import type { SettlementService } from '../settlement/service.ts';
+import type { PayoutsService } from '../payouts/payouts.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -51,6 +52,8 @@ export type AppContext = {
   readonly testMode: TestMode;
   /** Clearing batches with the acquirer, connector cutoffs (architecture §12). */
   readonly settlement: SettlementService;
+  /** Payout settings, bank accounts and payouts (architecture §12). */
+  readonly payouts: PayoutsService;
 };
 
 /**

@@ -10,6 +10,7 @@ import type { VaultErrorCode } from '../vault/index.ts';
 import { maskCardNumbers } from '../vault/card.ts';
 import type { WebhookErrorCode } from '../webhooks/errors.ts';
 import type { RoutingConfigErrorCode } from '../routing/index.ts';
+import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
@@ -98,6 +99,12 @@ const catalogue = {
   // Verified and recorded, but the payment's state could not be learned yet: a 5xx so the PSP
   // retries.
   psp_webhook_not_processed: { status: 500, type: 'api_error' },
+  // Payouts.
+  balance_insufficient: { status: 400, type: 'invalid_request_error' },
+  no_external_account: { status: 400, type: 'invalid_request_error' },
+  payout_not_cancelable: { status: 409, type: 'invalid_request_error' },
+  bank_account_exists: { status: 400, type: 'invalid_request_error' },
+  bank_account_in_use: { status: 409, type: 'invalid_request_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -109,6 +116,7 @@ const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
+const _everyPayoutCodeMapped: Record<PayoutErrorCode, CatalogueEntry> = catalogue;
 
 /** Domain codes that are not API codes, and the API code each answers with. */
 const translatedCodes: Record<TestClockErrorCode | DeadLetterErrorCode, ErrorCode> = {

@@ -19,6 +19,7 @@ export type AssociatedData = string | readonly string[];
 export const secretBoxPurposes = {
   webhookEndpointSecret: 'webhooks.endpoint-secret',
   connectorCredentials: 'connectors.credentials',
+  bankAccountNumber: 'payouts.bank-account-number',
 } as const;
 
 export type SecretBoxPurpose = (typeof secretBoxPurposes)[keyof typeof secretBoxPurposes];

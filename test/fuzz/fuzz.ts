@@ -160,6 +160,12 @@ async function fixtures(server: TestServer): Promise<Pools> {
       url: 'https://hooks.merchant.test/payrail',
       enabled_events: ['*'],
     });
+    await post(key, '/v1/bank_accounts', {
+      currency: 'usd',
+      country: 'US',
+      account_holder_name: 'Fuzz shop',
+      account_number: '000123456789',
+    });
   }
   // Balance transactions are written by settlement, not by a route: one of each kind per merchant.
   for (const merchantId of [own.id, other.id]) {

@@ -15,6 +15,7 @@ import { startSimulatedStack, type SimulatedStack } from '../support/simulator.t
 import { call, testAdminKey, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 import { seedItems } from '../support/balance-fixtures.ts';
+import { addAvailable } from '../payouts/support.ts';
 
 type Json = Record<string, unknown>;
 
@@ -70,6 +71,7 @@ const eventObjectSchemas: Readonly<Record<string, string>> = {
   payment_intent: 'PaymentIntentSchema',
   refund: 'RefundSchema',
   charge: 'ChargeSchema',
+  payout: 'PayoutSchema',
 };
 
 /**
@@ -115,6 +117,8 @@ const schemaOfList = new Map([
   ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
   ['/v1/webhook_endpoints', 'WebhookEndpointSchema'],
   ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
+  ['/v1/bank_accounts', 'BankAccountSchema'],
+  ['/v1/payouts', 'PayoutSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -281,6 +285,67 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape('ErrorSchema', (await as('/v1/refunds/re_missing')).body);
   });
 
+  test('payouts: settings, bank accounts, payouts, the operator run', async () => {
+    assertShape('PayoutSettingsSchema', await ok(as('/v1/payout_settings')));
+    assertShape(
+      'PayoutSettingsSchema',
+      await ok(as('/v1/payout_settings', 'POST', { minimum_balances: { usd: 10 } })),
+    );
+    assertShape(
+      'PayoutSettingsSchema',
+      await ok(
+        asAdmin(`/v1/admin/merchants/${merchantId}/payout_settings`, 'PUT', {
+          reserve_percent_bps: 0,
+        }),
+      ),
+    );
+    const account = await ok(
+      as('/v1/bank_accounts', 'POST', {
+        currency: 'usd',
+        country: 'US',
+        account_holder_name: 'Shapes',
+        routing_number: '110000000',
+        account_number: '000123456789',
+      }),
+    );
+    assertShape('BankAccountSchema', account);
+    const spare = await ok(
+      as('/v1/bank_accounts', 'POST', {
+        currency: 'usd',
+        country: 'US',
+        account_holder_name: 'Shapes',
+        account_number: '000111111113',
+      }),
+    );
+    assertShape('BankAccountSchema', await ok(as(`/v1/bank_accounts/${String(account.id)}`)));
+    assertList('BankAccountSchema', await ok(as('/v1/bank_accounts')));
+    assertShape(
+      'DeletedBankAccountSchema',
+      await ok(as(`/v1/bank_accounts/${String(spare.id)}`, 'DELETE')),
+    );
+    await addAvailable(
+      {
+        database: server.context.database,
+        ledger: server.context.ledger,
+        clock: server.runtime.clock,
+      },
+      merchantId,
+      2_000n,
+    );
+    const payout = await ok(
+      as('/v1/payouts', 'POST', { currency: 'usd', amount: 500, metadata: { shape: 'yes' } }),
+    );
+    assertShape('PayoutSchema', payout);
+    assertShape('PayoutSchema', await ok(as(`/v1/payouts/${String(payout.id)}`)));
+    assertShape('PayoutSchema', await ok(as(`/v1/payouts/${String(payout.id)}/cancel`, 'POST')));
+    assertShape('PayoutSchema', await ok(as('/v1/payouts', 'POST', { currency: 'usd' })));
+    assertList('PayoutSchema', await ok(as('/v1/payouts')));
+    assertShape(
+      'PayoutRunSchema',
+      await ok(asAdmin('/v1/admin/payouts/run', 'POST', { create_due: true, send: false })),
+    );
+  });
+
   test('events carry the API objects their presenters make', async () => {
     const events = assertList('EventSchema', await ok(as('/v1/events?limit=100')));
     const kinds = new Set<string>();
@@ -294,7 +359,7 @@ describe('API objects: what is served and documented is what src/api-objects def
       assertShape(schemaName, object);
       kinds.add(String(object.object));
     }
-    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'refund']);
+    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'payout', 'refund']);
     assertShape('EventSchema', await ok(as(`/v1/events/${String(events[0]?.id)}`)));
   });
 

@@ -398,6 +398,51 @@ describe('card numbers never reach a column or a log line (PostgreSQL)', () => {
     );
   });
 
+  test('bank account numbers (payouts) are sealed: in no text column, answer or log line', async () => {
+    const accountNumbers = ['000123456789', '4111222233334444', '9876543210987'];
+    server.forbidInLogs(...accountNumbers);
+    const body = (accountNumber: string) => ({
+      currency: 'usd',
+      country: 'US',
+      account_holder_name: 'Card data shop',
+      account_number: accountNumber,
+    });
+    const [first, second, third] = accountNumbers as [string, string, string];
+    const created = await call(server, 'POST', '/v1/bank_accounts', {
+      key,
+      body: body(first),
+      idempotencyKey: 'bank-1',
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const replayed = await call(server, 'POST', '/v1/bank_accounts', {
+      key,
+      body: body(first),
+      idempotencyKey: 'bank-1',
+    });
+    const form = await call(server, 'POST', '/v1/bank_accounts', {
+      key,
+      rawBody: `currency=usd&country=US&account_holder_name=Form&account_number=${second}`,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.equal(form.status, 200, JSON.stringify(form.body));
+    const duplicate = await call(server, 'POST', '/v1/bank_accounts', { key, body: body(first) });
+    const refused = await call(server, 'POST', '/v1/bank_accounts', {
+      key,
+      body: { ...body(third), account_number: `${third}!` },
+    });
+    const unknownParameter = await call(server, 'POST', '/v1/bank_accounts', {
+      key,
+      body: { ...body(third), iban: third },
+    });
+    for (const answer of [created, replayed, form, duplicate, refused, unknownParameter])
+      for (const number of accountNumbers)
+        assert.equal(JSON.stringify(answer.body).includes(number), false);
+    assert.equal(duplicate.status, 400);
+    assert.equal(refused.status, 400);
+    assert.equal(unknownParameter.status, 400);
+    assert.deepEqual(await columnsHolding(server.context.database, accountNumbers), []);
+  });
+
   test('no log line so far holds a card number (stop() checks again at the end)', () => {
     assert.ok(server.logs.length > 20, 'the server logged');
     assert.equal(
