@@ -5,8 +5,12 @@ import { describe, test } from 'node:test';
 import {
   checkAnswers,
   checkMoney,
+  checkMoneyOut,
   checkTerminal,
   Findings,
+  type MoneyOutRows,
+  type MoneyOutTruth,
+  type PayoutRow,
   type AttemptRow,
   type GroundTruth,
   type IntentRow,
@@ -199,5 +203,221 @@ describe('checkAnswers and checkTerminal', () => {
       findings,
     );
     assert.equal(findings.counts.get('non_terminal'), 4);
+  });
+});
+
+describe('money-out checks (acquirer and bank ground truth against Payrail)', () => {
+  const acquirerBatch = (
+    overrides: Partial<MoneyOutTruth['acquirer']['batches'][string]> = {},
+  ) => ({
+    batch_id: 'sb_00000001',
+    connector: 'stripe',
+    currency: 'usd',
+    executions: 1,
+    submissions: 1,
+    item_count: 2,
+    accepted_count: 2,
+    rejected_count: 0,
+    accepted_amount: 1_500,
+    items: [
+      { item_id: 'txn_a', psp_reference: 'pi_a', result: 'accepted' },
+      { item_id: 'txn_b', psp_reference: 'pi_b', result: 'accepted' },
+    ],
+    ...overrides,
+  });
+  const bankPayout = (overrides: Partial<MoneyOutTruth['bank']['payouts'][string]> = {}) => ({
+    payout_id: 'po_00000001',
+    executions: 1,
+    requests: 1,
+    amount: 1_000,
+    currency: 'usd',
+    status: 'paid' as const,
+    trace_id: '000000000000001',
+    returned_on: null,
+    ...overrides,
+  });
+  const payout = (overrides: Partial<PayoutRow> = {}): PayoutRow => ({
+    id: 'po_00000001',
+    merchantId: 'm',
+    currency: 'usd',
+    amount: 1_000,
+    status: 'paid',
+    sendAttempts: 1,
+    ledger: { created: 1_000, paid: 1_000, failed: 0, returned: 0, canceled: 0 },
+    ...overrides,
+  });
+  const truth = (
+    batches = [acquirerBatch()],
+    payouts: ReturnType<typeof bankPayout>[] = [bankPayout()],
+  ): MoneyOutTruth => ({
+    acquirer: { batches: Object.fromEntries(batches.map((batch) => [batch.batch_id, batch])) },
+    bank: { payouts: Object.fromEntries(payouts.map((one) => [one.payout_id, one])) },
+  });
+  const rows = (overrides: Partial<MoneyOutRows> = {}): MoneyOutRows => ({
+    batches: [
+      {
+        id: 'sb_00000001',
+        connector: 'stripe',
+        currency: 'usd',
+        status: 'acknowledged',
+        itemCount: 2,
+        acceptedCount: 2,
+        acceptedAmount: 1_500,
+      },
+    ],
+    unsettledItems: [],
+    payouts: [payout()],
+    payoutProblems: [],
+    ...overrides,
+  });
+  const found = (groundTruth: MoneyOutTruth, payrail: MoneyOutRows) => {
+    const findings = new Findings();
+    checkMoneyOut(groundTruth, payrail, findings);
+    return Object.fromEntries(findings.counts);
+  };
+
+  test('a batch cleared once and a payout paid once, as the ledger says: nothing found', () => {
+    assert.deepEqual(found(truth(), rows()), {});
+    // A rejected payout failed with its reversal, a returned one with its return.
+    assert.deepEqual(
+      found(
+        truth(
+          [acquirerBatch()],
+          [
+            bankPayout({ status: 'rejected', trace_id: null }),
+            bankPayout({ payout_id: 'po_00000002', status: 'returned' }),
+          ],
+        ),
+        rows({
+          payouts: [
+            payout({
+              status: 'failed',
+              ledger: { created: 1_000, paid: 0, failed: 1_000, returned: 0, canceled: 0 },
+            }),
+            payout({
+              id: 'po_00000002',
+              status: 'failed',
+              ledger: { created: 1_000, paid: 1_000, failed: 0, returned: 1_000, canceled: 0 },
+            }),
+          ],
+        }),
+      ),
+      {},
+    );
+  });
+
+  test('a batch executed twice, an item presented twice, a batch Payrail does not have', () => {
+    assert.deepEqual(
+      found(
+        truth([
+          acquirerBatch({ executions: 2 }),
+          acquirerBatch({
+            batch_id: 'sb_00000002',
+            item_count: 1,
+            accepted_count: 0,
+            rejected_count: 1,
+            items: [
+              {
+                item_id: 'txn_a2',
+                psp_reference: 'pi_a',
+                result: 'rejected',
+                reason_code: 'duplicate',
+              },
+            ],
+          }),
+        ]),
+        rows(),
+      ),
+      { batch_executed_twice: 1, batch_unknown_to_payrail: 1, item_accepted_twice: 1 },
+    );
+  });
+
+  test('a payout executed twice, one Payrail never made, and totals that disagree', () => {
+    assert.deepEqual(
+      found(
+        truth(undefined, [
+          bankPayout({ executions: 2 }),
+          bankPayout({ payout_id: 'po_00000009', amount: 5 }),
+        ]),
+        rows(),
+      ),
+      { payout_executed_twice: 1, payout_unknown_to_payrail: 1, payout_total_mismatch: 1 },
+    );
+  });
+
+  test("the bank's outcome and the ledger's disagree", () => {
+    // Paid at the bank, failed in Payrail with a reversal: the merchant is paid twice.
+    assert.deepEqual(
+      found(
+        truth(),
+        rows({
+          payouts: [
+            payout({
+              status: 'failed',
+              ledger: { created: 1_000, paid: 0, failed: 1_000, returned: 0, canceled: 0 },
+            }),
+          ],
+        }),
+      ),
+      { payout_mismatch: 1, payout_total_mismatch: 1 },
+    );
+    // Another amount at the bank.
+    assert.deepEqual(found(truth(undefined, [bankPayout({ amount: 999 })]), rows()), {
+      payout_mismatch: 1,
+      payout_total_mismatch: 1,
+    });
+    // Paid in Payrail, never executed by the bank.
+    assert.deepEqual(found(truth(undefined, []), rows()), {
+      payout_mismatch: 1,
+      payout_total_mismatch: 1,
+    });
+    // What verifyPayouts found counts too.
+    assert.deepEqual(found(truth(), rows({ payoutProblems: ['in_transit_balance usd: 5'] })), {
+      payouts_verify: 1,
+    });
+  });
+
+  test('work left unfinished: a batch in flight or disagreeing, an item unsettled, a payout in transit', () => {
+    assert.deepEqual(
+      found(
+        truth([acquirerBatch({ accepted_count: 1 })]),
+        rows({
+          batches: [
+            {
+              id: 'sb_00000001',
+              connector: 'stripe',
+              currency: 'usd',
+              status: 'acknowledged',
+              itemCount: 2,
+              acceptedCount: 2,
+              acceptedAmount: 1_500,
+            },
+            {
+              id: 'sb_00000003',
+              connector: 'stripe',
+              currency: 'usd',
+              status: 'submitted',
+              itemCount: 1,
+              acceptedCount: 0,
+              acceptedAmount: 0,
+            },
+          ],
+          unsettledItems: [{ id: 'txn_c', batchId: 'sb_00000003', clearingStatus: 'batched' }],
+          payouts: [
+            payout({
+              status: 'in_transit',
+              ledger: { created: 1_000, paid: 0, failed: 0, returned: 0, canceled: 0 },
+            }),
+          ],
+        }),
+      ),
+      {
+        batch_mismatch: 1,
+        batch_unfinished: 1,
+        item_unsettled: 1,
+        payout_unfinished: 1,
+        payout_total_mismatch: 1,
+      },
+    );
   });
 });

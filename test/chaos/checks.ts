@@ -384,3 +384,240 @@ export function missingEvents(
 ): string[] {
   return eventIds.filter((id) => !received.has(id));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Money out (issue 11): the acquirer's and the bank's ground truth (the simulator's
+// `/_sim/ground_truth/money_out`) against Payrail's batches, items, payouts and ledger.
+
+export type AcquirerTruthBatch = {
+  batch_id: string;
+  connector: string;
+  currency: string;
+  executions: number;
+  submissions: number;
+  item_count: number;
+  accepted_count: number;
+  rejected_count: number;
+  accepted_amount: number;
+  items?: { item_id: string; psp_reference: string; result: string; reason_code?: string }[];
+};
+export type BankTruthPayout = {
+  payout_id: string;
+  executions: number;
+  requests: number;
+  amount: number;
+  currency: string;
+  status: 'paid' | 'rejected' | 'returned';
+  trace_id: string | null;
+  returned_on: string | null;
+};
+export type MoneyOutTruth = {
+  acquirer: { batches: Record<string, AcquirerTruthBatch> };
+  bank: { payouts: Record<string, BankTruthPayout> };
+};
+
+export type BatchRow = {
+  id: string;
+  connector: string;
+  currency: string;
+  status: string;
+  itemCount: number;
+  acceptedCount: number;
+  acceptedAmount: number;
+};
+/** An item (charge or refund) whose clearing is not final (neither accepted nor an exception). */
+export type UnsettledItemRow = { id: string; batchId: string | null; clearingStatus: string };
+export type PayoutRow = {
+  id: string;
+  merchantId: string;
+  currency: string;
+  amount: number;
+  status: string;
+  sendAttempts: number;
+  /** The amounts of the payout's ledger transactions (0 when there is none). */
+  ledger: { created: number; paid: number; failed: number; returned: number; canceled: number };
+};
+export type MoneyOutRows = {
+  batches: readonly BatchRow[];
+  unsettledItems: readonly UnsettledItemRow[];
+  payouts: readonly PayoutRow[];
+  /** What src/payouts/verify.ts found (allocations, ledger transfers of each payout, in transit). */
+  payoutProblems: readonly string[];
+};
+
+/** Kinds counted as `double_submissions`: the acquirer cleared a batch or an item twice. */
+export const doubleSubmissionKinds = [
+  'batch_executed_twice',
+  'item_accepted_twice',
+  'batch_unknown_to_payrail',
+] as const;
+/** Kinds counted as `double_payouts`: the bank executed a payout twice or one Payrail never made. */
+export const doublePayoutKinds = ['payout_executed_twice', 'payout_unknown_to_payrail'] as const;
+/** Kinds counted as `payout_mismatches`: the bank's outcome and the ledger's disagree. */
+export const payoutMismatchKinds = [
+  'payout_mismatch',
+  'payout_total_mismatch',
+  'payouts_verify',
+] as const;
+/** Kinds counted as `money_out_lost`: work left unfinished once the pipeline has run its course. */
+export const moneyOutLostKinds = [
+  'batch_unfinished',
+  'batch_mismatch',
+  'item_unsettled',
+  'payout_unfinished',
+] as const;
+
+const finishedBatchStatuses = new Set(['acknowledged', 'partially_acknowledged', 'funded']);
+
+export function checkSettlement(
+  truth: MoneyOutTruth,
+  rows: Pick<MoneyOutRows, 'batches' | 'unsettledItems'>,
+  findings: Findings,
+): void {
+  const ours = new Map(rows.batches.map((batch) => [batch.id, batch]));
+  const acceptedTimes = new Map<string, string[]>();
+  for (const batch of Object.values(truth.acquirer.batches)) {
+    if (batch.executions !== 1)
+      findings.add(
+        'batch_executed_twice',
+        `batch ${batch.batch_id} (${batch.connector} ${batch.currency}) was executed ${batch.executions} times by the acquirer`,
+      );
+    if (!ours.has(batch.batch_id))
+      findings.add(
+        'batch_unknown_to_payrail',
+        `the acquirer cleared batch ${batch.batch_id} (${batch.item_count} items), which Payrail does not have`,
+      );
+    for (const item of batch.items ?? []) {
+      if (item.result === 'accepted')
+        acceptedTimes.set(item.item_id, [
+          ...(acceptedTimes.get(item.item_id) ?? []),
+          batch.batch_id,
+        ]);
+      else if (item.reason_code === 'duplicate')
+        findings.add(
+          'item_accepted_twice',
+          `item ${item.item_id} (${item.psp_reference}) in batch ${batch.batch_id} was rejected as a duplicate: its capture or refund was presented before`,
+        );
+    }
+  }
+  for (const [itemId, batches] of acceptedTimes)
+    if (batches.length > 1)
+      findings.add('item_accepted_twice', `item ${itemId} was accepted in ${batches.join(', ')}`);
+  for (const batch of rows.batches) {
+    const cleared = truth.acquirer.batches[batch.id];
+    if (!finishedBatchStatuses.has(batch.status)) {
+      findings.add(
+        'batch_unfinished',
+        `batch ${batch.id} (${batch.connector} ${batch.currency}, ${batch.itemCount} items) is still ${batch.status}${cleared === undefined ? '' : `; the acquirer cleared it`}`,
+      );
+    } else if (
+      cleared === undefined ||
+      cleared.item_count !== batch.itemCount ||
+      cleared.accepted_count !== batch.acceptedCount ||
+      cleared.accepted_amount !== batch.acceptedAmount
+    ) {
+      findings.add(
+        'batch_mismatch',
+        `batch ${batch.id} is ${batch.status} with ${batch.acceptedCount}/${batch.itemCount} accepted (${batch.acceptedAmount}); the acquirer has ${cleared === undefined ? 'no such batch' : `${cleared.accepted_count}/${cleared.item_count} (${cleared.accepted_amount})`}`,
+      );
+    }
+  }
+  for (const item of rows.unsettledItems)
+    findings.add(
+      'item_unsettled',
+      `item ${item.id} is ${item.clearingStatus}${item.batchId === null ? '' : ` in batch ${item.batchId}`}: neither accepted nor an exception`,
+    );
+}
+
+/** What the payout's ledger transactions must be for the bank's outcome (undefined: they are). */
+function payoutProblem(payout: PayoutRow, bank: BankTruthPayout | undefined): string | undefined {
+  const { ledger, amount } = payout;
+  const expect = (
+    status: string,
+    paid: number,
+    failed: number,
+    returned: number,
+    canceled: number,
+  ) =>
+    payout.status === status &&
+    ledger.created === amount &&
+    ledger.paid === paid &&
+    ledger.failed === failed &&
+    ledger.returned === returned &&
+    ledger.canceled === canceled;
+  if (bank === undefined) {
+    if (payout.status === 'canceled' && expect('canceled', 0, 0, 0, amount)) return undefined;
+    if (
+      payout.status === 'pending' ||
+      payout.status === 'canceled' ||
+      payout.status === 'in_transit'
+    )
+      return undefined; // unfinished (counted apart) or never sent
+    return `Payrail has it ${payout.status}, the bank never executed it`;
+  }
+  if (bank.amount !== amount || bank.currency !== payout.currency)
+    return `the bank executed ${bank.amount} ${bank.currency}, Payrail's payout is ${amount} ${payout.currency}`;
+  if (payout.status === 'pending' || payout.status === 'in_transit') return undefined;
+  const ok =
+    bank.status === 'paid'
+      ? expect('paid', amount, 0, 0, 0)
+      : bank.status === 'rejected'
+        ? expect('failed', 0, amount, 0, 0)
+        : expect('failed', amount, 0, amount, 0);
+  return ok
+    ? undefined
+    : `the bank has it ${bank.status}; Payrail has it ${payout.status} with ledger ${JSON.stringify(ledger)}`;
+}
+
+export function checkPayouts(
+  truth: MoneyOutTruth,
+  rows: Pick<MoneyOutRows, 'payouts' | 'payoutProblems'>,
+  findings: Findings,
+): void {
+  const ours = new Map(rows.payouts.map((payout) => [payout.id, payout]));
+  const bankPaid = new Map<string, number>();
+  for (const bank of Object.values(truth.bank.payouts)) {
+    if (bank.executions !== 1)
+      findings.add(
+        'payout_executed_twice',
+        `payout ${bank.payout_id} (${bank.amount} ${bank.currency}) was executed ${bank.executions} times by the bank`,
+      );
+    if (!ours.has(bank.payout_id))
+      findings.add(
+        'payout_unknown_to_payrail',
+        `the bank executed payout ${bank.payout_id} (${bank.amount} ${bank.currency}, ${bank.status}), which Payrail does not have`,
+      );
+    if (bank.status === 'paid')
+      bankPaid.set(bank.currency, (bankPaid.get(bank.currency) ?? 0) + bank.amount);
+  }
+  const ledgerPaid = new Map<string, number>();
+  for (const payout of rows.payouts) {
+    const bank = truth.bank.payouts[payout.id];
+    if (payout.status === 'pending' || payout.status === 'in_transit')
+      findings.add(
+        'payout_unfinished',
+        `payout ${payout.id} (${payout.amount} ${payout.currency}) is still ${payout.status} after ${payout.sendAttempts} send(s)${bank === undefined ? '' : `; the bank has it ${bank.status}`}`,
+      );
+    const problem = payoutProblem(payout, bank);
+    if (problem !== undefined) findings.add('payout_mismatch', `payout ${payout.id}: ${problem}`);
+    ledgerPaid.set(
+      payout.currency,
+      (ledgerPaid.get(payout.currency) ?? 0) + payout.ledger.paid - payout.ledger.returned,
+    );
+  }
+  for (const currency of new Set([...bankPaid.keys(), ...ledgerPaid.keys()])) {
+    const bank = bankPaid.get(currency) ?? 0;
+    const ledger = ledgerPaid.get(currency) ?? 0;
+    if (bank !== ledger)
+      findings.add(
+        'payout_total_mismatch',
+        `${currency}: the bank paid out ${bank} (net of returns), the ledger says ${ledger}`,
+      );
+  }
+  for (const problem of rows.payoutProblems) findings.add('payouts_verify', problem);
+}
+
+export function checkMoneyOut(truth: MoneyOutTruth, rows: MoneyOutRows, findings: Findings): void {
+  checkSettlement(truth, rows, findings);
+  checkPayouts(truth, rows, findings);
+}
