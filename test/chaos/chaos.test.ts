@@ -1,6 +1,7 @@
 // The short chaos run inside `npm test` (`npm run chaos` is the long one): a few seconds of mixed
 // payment flows under PSP faults, one SIGKILL of the API and one of the worker, one NATS restart;
-// then every check of the run must hold. Needs the local PostgreSQL and /usr/sbin/nats-server.
+// four days of money out (cutoffs, availability, payouts) with two more SIGKILLs; then every check
+// of the run must hold. Needs the local PostgreSQL and /usr/sbin/nats-server.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
@@ -34,6 +35,8 @@ test(
       verbose: false,
       settleTimeoutMs: 45_000,
       webhookTimeoutMs: 110_000,
+      moneyOutDays: 4,
+      moneyOutKills: 2,
     });
     const report = formatReport(result);
     const { summary } = result;
@@ -59,6 +62,19 @@ test(
         crashes: summary.crashes,
       },
       { mismatches: 0, invalid_signatures: 0, crashes: 0 },
+      report,
+    );
+    // Money out: four days of the test clock with acquirer and bank faults and two SIGKILLs.
+    assert.equal(summary.money_out_kills, 2, report);
+    assert.ok(summary.batches > 0, `no clearing batch: the days settled nothing\n${report}`);
+    assert.deepEqual(
+      {
+        double_submissions: summary.double_submissions,
+        double_payouts: summary.double_payouts,
+        payout_mismatches: summary.payout_mismatches,
+        money_out_lost: summary.money_out_lost,
+      },
+      { double_submissions: 0, double_payouts: 0, payout_mismatches: 0, money_out_lost: 0 },
       report,
     );
     assert.equal(summary.chaos, 'ok', report);

@@ -12,12 +12,17 @@ import { openPostgres } from '../../src/storage/postgres.ts';
 import {
   checkAnswers,
   checkMoney,
+  checkMoneyOut,
   checkTerminal,
   doubleChargeKinds,
+  doublePayoutKinds,
+  doubleSubmissionKinds,
   Findings,
   lostKinds,
   mismatchKinds,
   missingEvents,
+  moneyOutLostKinds,
+  payoutMismatchKinds,
   type AttemptRow,
   type GroundTruth,
   type IntentRow,
@@ -35,6 +40,13 @@ import {
   type ChaosLog,
 } from './faults.ts';
 import { newLoadStats, runLoad, type IntentRecord, type LoadStats } from './flows.ts';
+import {
+  moneyOutTruth,
+  readMoneyOut,
+  runMoneyOutDays,
+  setUpPayouts,
+  type MoneyOutStats,
+} from './money-out.ts';
 import {
   freePort,
   makeRunDirectory,
@@ -66,6 +78,12 @@ export type ChaosOptions = {
   readonly verbose: boolean;
   /** Keep the run directory (process logs) even when the run passes. */
   readonly keepLogs: boolean;
+  /** Days the test clock moves through after the load (cutoffs, availability, payouts). */
+  readonly moneyOutDays: number;
+  /** SIGKILLs of the API or the worker during those days' pipeline runs. */
+  readonly moneyOutKills: number;
+  /** Acquirer and bank faults (lost answers, 5xx, split and late statement lines) during those days. */
+  readonly moneyOutFaults: boolean;
 };
 
 export const defaultChaosOptions: ChaosOptions = {
@@ -85,6 +103,9 @@ export const defaultChaosOptions: ChaosOptions = {
   webhookTimeoutMs: 120_000,
   verbose: true,
   keepLogs: false,
+  moneyOutDays: 6,
+  moneyOutKills: 3,
+  moneyOutFaults: true,
 };
 
 export type ChaosSummary = {
@@ -102,6 +123,17 @@ export type ChaosSummary = {
   nats_restarts: number;
   refunds: number;
   events: number;
+  /** Money out (issue 11): batches the acquirer executed more than once (or items accepted twice). */
+  double_submissions: number;
+  /** Payouts the bank executed more than once, or that Payrail never made. */
+  double_payouts: number;
+  /** Payouts whose outcome at the bank and in the ledger disagree (also in total per currency). */
+  payout_mismatches: number;
+  /** Batches, items or payouts left unfinished after the drain. */
+  money_out_lost: number;
+  batches: number;
+  payouts: number;
+  money_out_kills: number;
   seed: number;
   seconds: number;
   clients: number;
@@ -116,6 +148,7 @@ export type ChaosResult = {
   readonly load: LoadStats;
   readonly client: ClientStats;
   readonly settle: SettleStats | undefined;
+  readonly moneyOut: MoneyOutStats | undefined;
   readonly receiver: WebhookReceiver['stats'];
   readonly webhookWaitSeconds: number;
   readonly webhookLag: WebhookLag | undefined;
@@ -166,6 +199,9 @@ function payrailEnvironment(
     PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1', // the webhook receiver is on 127.0.0.1
     // An authorization the PSP never received (three 5xx) is failed after 15 s, not 10 minutes.
     PAYRAIL_NEVER_SEEN_AFTER_MS: '15000',
+    // The money-out days move the system's test clock; workers run the pipeline every second.
+    PAYRAIL_TEST_CLOCKS: 'true',
+    PAYRAIL_MONEY_OUT_INTERVAL_MS: '1000',
     ...(natsUrl === undefined
       ? {}
       : {
@@ -252,6 +288,7 @@ async function createMerchants(
         `creating a webhook endpoint: ${endpoint?.status} ${JSON.stringify(endpoint?.body)}`,
       );
     receiver.setSecret(`m${index}`, String(endpoint.body.secret));
+    await setUpPayouts({ index, client });
     handles.push({ index, client });
     keys.push(key);
   }
@@ -548,7 +585,7 @@ async function loadPhase(
 }
 
 type Checked = {
-  counts: { payments: number; refunds: number };
+  counts: { payments: number; refunds: number; batches: number; payouts: number };
   statuses: ChaosResult['statuses'];
   ledger: VerifyReport;
 };
@@ -581,13 +618,20 @@ async function checkPhase(
     findings,
   );
   checkTerminal(rows.intents, rows.attempts, rows.refunds, findings);
+  const moneyOut = await readMoneyOut(database);
+  checkMoneyOut(await moneyOutTruth(running.simulator.url), moneyOut, findings);
   const ledger = await verifyLedger(database);
   for (const left of await awaitLedgerOutbox(database, 20_000))
     findings.add('ledger_outbox_left', left);
   for (const process of [running.nats, running.simulator, running.api, running.worker])
     for (const exit of process?.unexpectedExits ?? []) findings.add('crash', exit);
   return {
-    counts: { payments: rows.intents.length, refunds: rows.refunds.length },
+    counts: {
+      payments: rows.intents.length,
+      refunds: rows.refunds.length,
+      batches: moneyOut.batches.length,
+      payouts: moneyOut.payouts.length,
+    },
     statuses,
     ledger,
   };
@@ -599,6 +643,7 @@ function summarize(
   findings: Findings,
   parts: {
     chaos: ChaosLog;
+    moneyOut: MoneyOutStats | undefined;
     checked: Checked | undefined;
     events: number;
     invalidSignatures: number;
@@ -622,6 +667,13 @@ function summarize(
     nats_restarts: chaos.natsRestarts,
     refunds: checked?.counts.refunds ?? 0,
     events: parts.events,
+    double_submissions: findings.total(...doubleSubmissionKinds),
+    double_payouts: findings.total(...doublePayoutKinds),
+    payout_mismatches: findings.total(...payoutMismatchKinds),
+    money_out_lost: findings.total(...moneyOutLostKinds),
+    batches: checked?.counts.batches ?? 0,
+    payouts: checked?.counts.payouts ?? 0,
+    money_out_kills: (parts.moneyOut?.kills.api ?? 0) + (parts.moneyOut?.kills.worker ?? 0),
     seed: options.seed,
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     clients: options.clients,
@@ -637,7 +689,12 @@ function summarize(
     summary.mismatches === 0 &&
     summary.invalid_signatures === 0 &&
     summary.crashes === 0 &&
-    summary.payments > 0;
+    summary.double_submissions === 0 &&
+    summary.double_payouts === 0 &&
+    summary.payout_mismatches === 0 &&
+    summary.money_out_lost === 0 &&
+    summary.payments > 0 &&
+    (options.moneyOutDays === 0 || summary.batches > 0);
   summary.chaos = passed ? 'ok' : 'failed';
   return summary;
 }
@@ -666,6 +723,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
   const control: LoadControl = { stopped: false, aborted: false };
   let chaos: ChaosLog = { kills: { api: 0, worker: 0 }, natsRestarts: 0, timeline: [] };
   let settle: SettleStats | undefined;
+  let moneyOut: MoneyOutStats | undefined;
   let checked: Checked | undefined;
   let webhooks: (Awaited<ReturnType<typeof awaitWebhooks>> & { waitSeconds: number }) | undefined;
   let scratch: ScratchDatabase | undefined;
@@ -712,6 +770,42 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
       options,
       `settled in ${settle.seconds.toFixed(1)} s (${settle.rounds} rounds, ${settle.syncs} syncs, ${settle.resends} resends, ${settle.captures} captures, ${settle.cancels} cancels, ${settle.left} left)`,
     );
+    if (options.moneyOutDays > 0) {
+      progress(
+        options,
+        `money out: ${options.moneyOutDays} days of the test clock, ${options.moneyOutKills} kills`,
+      );
+      moneyOut = await runMoneyOutDays(
+        {
+          api: running.api,
+          worker: running.worker,
+          simulatorUrl: running.simulator.url,
+          admin: new PayrailClient(
+            {
+              baseUrl: running.api.url,
+              secretKey: adminKeyOf(running.api),
+              random: random.fork('money-out-admin'),
+              stats: state.client,
+              requestTimeoutMs: 120_000,
+              tryTimeoutMs: 90_000,
+            },
+            'money-out',
+          ),
+          merchants: running.merchants.handles,
+        },
+        database,
+        {
+          days: options.moneyOutDays,
+          kills: options.moneyOutKills,
+          faults: options.moneyOutFaults,
+          drainDaysMax: 6,
+        },
+        random.fork('money-out'),
+        options.seed,
+        adminKeyOf(running.api),
+        (text) => progress(options, text),
+      );
+    }
     const waitStarted = Date.now();
     const awaited = await awaitWebhooks(
       running.merchants.handles,
@@ -740,6 +834,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
   }
   const summary = summarize(options, startedAt, findings, {
     chaos,
+    moneyOut,
     checked,
     events: webhooks?.events ?? 0,
     invalidSignatures: receiver?.stats.invalidSignatures ?? 0,
@@ -755,6 +850,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
     load: state.load,
     client: state.client,
     settle,
+    moneyOut,
     receiver: receiver?.stats ?? noReceiverStats,
     webhookWaitSeconds: webhooks?.waitSeconds ?? 0,
     webhookLag: webhooks?.lag,

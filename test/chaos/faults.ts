@@ -153,7 +153,8 @@ export type ChaosTargets = {
 
 const restartTriesMax = 3;
 
-async function restart(
+/** Stops `process` with `signal`, waits `pauseMs`, starts it again (on the same port). */
+export async function restart(
   process: ManagedProcess,
   pauseMs: number,
   signal: NodeJS.Signals,

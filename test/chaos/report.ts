@@ -7,7 +7,7 @@ const row = (label: string, value: string | number, verdict = '') =>
 const zero = (value: number) => (value === 0 ? 'ok' : 'FAILED');
 
 export function formatReport(result: ChaosResult): string {
-  const { summary, chaos, load, client, settle, receiver } = result;
+  const { summary, chaos, load, client, settle, receiver, moneyOut } = result;
   const lines = [
     '',
     `Payrail chaos run — ${summary.mode}, seed ${summary.seed}, ${summary.clients} clients, ${summary.seconds} s in all: ${summary.chaos === 'ok' ? 'PASSED' : 'FAILED'}`,
@@ -56,6 +56,26 @@ export function formatReport(result: ChaosResult): string {
         ? ''
         : `${settle.resends} / ${settle.captures} / ${settle.cancels}, ${settle.rounds} rounds, ${settle.seconds.toFixed(1)} s`,
     ),
+    row(
+      'money out: days / drain days / runs',
+      moneyOut === undefined ? '-' : moneyOut.days,
+      moneyOut === undefined
+        ? ''
+        : `${moneyOut.drainDays} / ${moneyOut.runs}, ${moneyOut.payments} payments, ${moneyOut.seconds.toFixed(1)} s`,
+    ),
+    row(
+      '  batches / payouts',
+      summary.batches,
+      `${summary.payouts} payouts; steps: ${Object.entries(moneyOut?.steps ?? {})
+        .filter(([, count]) => count > 0)
+        .map(([step, count]) => `${step} ${count}`)
+        .join(', ')}`,
+    ),
+    row(
+      '  SIGKILLs during runs (api / worker)',
+      summary.money_out_kills,
+      moneyOut === undefined ? '' : `${moneyOut.kills.api} / ${moneyOut.kills.worker}`,
+    ),
     row('events', summary.events),
     row(
       'webhook deliveries (500s injected)',
@@ -79,6 +99,10 @@ export function formatReport(result: ChaosResult): string {
     row('webhook signatures invalid', summary.invalid_signatures, zero(summary.invalid_signatures)),
     row('payments not terminal', summary.non_terminal, zero(summary.non_terminal)),
     row('processes that died by themselves', summary.crashes, zero(summary.crashes)),
+    row('batches submitted twice', summary.double_submissions, zero(summary.double_submissions)),
+    row('payouts executed twice', summary.double_payouts, zero(summary.double_payouts)),
+    row('payouts: bank vs ledger', summary.payout_mismatches, zero(summary.payout_mismatches)),
+    row('money out left unfinished', summary.money_out_lost, zero(summary.money_out_lost)),
   ];
   const unexpected = Object.entries(load.unexpected);
   if (unexpected.length > 0 || load.unanswered > 0) {
@@ -103,6 +127,12 @@ export function formatReport(result: ChaosResult): string {
       '',
       '  timeline (since the load started)',
       ...chaos.timeline.map((line) => `    ${line}`),
+    );
+  if (moneyOut !== undefined && moneyOut.timeline.length > 0)
+    lines.push(
+      '',
+      '  money-out days (since they started)',
+      ...moneyOut.timeline.map((line) => `    ${line}`),
     );
   if (result.logDirectory !== undefined) lines.push('', `  process logs: ${result.logDirectory}`);
   lines.push('');

@@ -1,10 +1,15 @@
-// `npm run chaos -- [--seconds 60] [--clients 8] [--kills 4] [--seed N] [--json]`
+// `npm run chaos -- [--seconds 60] [--clients 8] [--kills 4] [--seed N] [--days 6]
+//                   [--money-out-kills 3] [--no-money-out-faults] [--json]`
 //
 // Mixed payment flows through the real server, worker, simulator and JetStream, with PSP
 // timeouts, 5xx, lost responses and declines; SIGKILLs of the API and the worker at seeded
 // moments; one NATS restart. Then, with faults off and everything synced: no double charge, no
 // acknowledged payment lost, the ledger verifies, every event reached the merchant's webhook
-// receiver with a valid signature, no payment is left non-terminal. Prints a summary table; with
+// receiver with a valid signature, no payment is left non-terminal. Then money out: the test
+// clock moves day by day through cutoffs, availability and payouts (acquirer and bank faults,
+// SIGKILLs during the pipeline's runs), and the acquirer's and the bank's ground truth are
+// checked against Payrail: no batch submitted twice, no payout executed twice, no payout whose
+// bank outcome and ledger disagree. Prints a summary table; with
 // --json the last line is one JSON object. Exits 1 when a check fails.
 import { parseArgs } from 'node:util';
 import { defaultChaosOptions, runChaosScenario, type ChaosOptions } from './chaos.ts';
@@ -39,6 +44,9 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions & { jso
       'database-url': { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      days: { type: 'string' },
+      'money-out-kills': { type: 'string' },
+      'no-money-out-faults': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -65,6 +73,15 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions & { jso
     mode,
     databaseUrl,
     keepLogs: values['keep-logs'],
+    moneyOutDays: integer(values.days, 'days', 0, 60, defaultChaosOptions.moneyOutDays),
+    moneyOutKills: integer(
+      values['money-out-kills'],
+      'money-out-kills',
+      0,
+      60,
+      defaultChaosOptions.moneyOutKills,
+    ),
+    moneyOutFaults: !values['no-money-out-faults'],
     verbose: !values.quiet,
     json: values.json,
   };
