@@ -212,6 +212,8 @@ export async function setUpPayouts(merchant: MoneyOutMerchant): Promise<void> {
       currency,
       country: currency === 'inr' ? 'IN' : currency === 'gbp' ? 'GB' : 'US',
       account_holder_name: `Chaos shop ${merchant.index}`,
+      // The simulator's bank refuses (400) a payout to an account without one.
+      routing_number: '110000000',
       account_number: accountNumberFor(merchant.index, currency),
     });
     if (account?.status !== 200)
