@@ -161,6 +161,8 @@ export type MoneyOutStats = {
   kills: { api: number; worker: number };
   /** Completed units per step, summed over the operator's runs (the worker's are not seen). */
   steps: Record<string, number>;
+  /** The bank's payouts by outcome at the end (its ground truth). */
+  bank: Record<string, number>;
   timeline: string[];
   seconds: number;
 };
@@ -325,6 +327,7 @@ export async function runMoneyOutDays(
     payments: 0,
     kills: { api: 0, worker: 0 },
     steps: {},
+    bank: {},
     timeline: [],
     seconds: 0,
   };
@@ -368,6 +371,8 @@ export async function runMoneyOutDays(
     note(`drain day ${extra} (${date}): ${done || 'nothing due'}; ${left} left in flight`);
     if (left === 0) break;
   }
+  for (const payout of Object.values((await moneyOutTruth(targets.simulatorUrl)).bank.payouts))
+    stats.bank[payout.status] = (stats.bank[payout.status] ?? 0) + 1;
   stats.seconds = (Date.now() - started) / 1000;
   progress(
     `money out: ${stats.days} days + ${stats.drainDays} drain days, ${stats.runs} runs, ${stats.payments} payments, ${stats.kills.api + stats.kills.worker} kills in ${stats.seconds.toFixed(1)} s`,

@@ -66,7 +66,11 @@ export function formatReport(result: ChaosResult): string {
     row(
       '  batches / payouts',
       summary.batches,
-      `${summary.payouts} payouts; steps: ${Object.entries(moneyOut?.steps ?? {})
+      `${summary.payouts} payouts (at the bank: ${
+        Object.entries(moneyOut?.bank ?? {})
+          .map(([status, count]) => `${status} ${count}`)
+          .join(', ') || 'none'
+      }); steps: ${Object.entries(moneyOut?.steps ?? {})
         .filter(([, count]) => count > 0)
         .map(([step, count]) => `${step} ${count}`)
         .join(', ')}`,
