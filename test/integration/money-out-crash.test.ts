@@ -245,7 +245,13 @@ describe('SIGKILL at each step of clearing-batch submission and payout sending',
       });
     }
     // The bank books each payout's debit on its day: the next days' statements show them paid.
+    // No new payouts meanwhile (manual schedule), so that the end state is final.
     await withPayrail(undefined, async (payrail) => {
+      const manual = await call(payrail, 'POST', '/v1/payout_settings', {
+        key: merchantKey,
+        body: { schedule: 'manual' },
+      });
+      assert.equal(manual.status, 200, JSON.stringify(manual.body));
       for (let days = 0; days < 4; days++) {
         await advanceClock(payrail, day);
         await runOk(payrail, 'all');
