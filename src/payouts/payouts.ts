@@ -913,10 +913,14 @@ async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransactio
 
 /**
  * Allocates `amount` over the merchant's available balance transactions not yet fully paid out,
- * FIFO in (available_on, created_at, id) order, in one statement: every item up to the first at
- * which the running sum reaches the amount is paid in full, that one in part (the rest goes with
- * the next payout). Negative items (refunds, reserve holds) are taken as they come. The
- * allocations add up to the amount exactly, or the payout is not made.
+ * in one statement: first every unpaid negative item (refunds, reserve holds, a negative day's
+ * share), then the positive ones FIFO in (available_on, created_at, id) order; every item up to
+ * the first at which the running sum reaches the amount is paid in full, that one (a positive
+ * item) in part (the rest goes with the next payout). Negatives first, because a negative item
+ * taken "as it came" after the cut would be left out of a payout of the whole balance: its
+ * refund would belong to no payout, and a positive item's part that it cancels would stay unpaid
+ * forever (`?payout=` must list everything a payout contains). The allocations add up to the
+ * amount exactly, or the payout is not made.
  */
 async function allocate(
   tx: Queryable,
@@ -939,7 +943,7 @@ async function allocate(
      ), running AS MATERIALIZED (
        SELECT id, remaining, sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
          FROM unpaid WHERE remaining <> 0
-       WINDOW w AS (ORDER BY available_on, created_at, id ROWS UNBOUNDED PRECEDING)
+       WINDOW w AS (ORDER BY remaining > 0, available_on, created_at, id ROWS UNBOUNDED PRECEDING)
      ), cut AS (
        SELECT min(position) AS last FROM running WHERE cumulative >= $4::bigint
      ), inserted AS (

@@ -115,7 +115,7 @@ for (const kind of databaseKinds) {
       assert.equal(payout.method, 'manual');
       assert.equal((await h.payouts.payable(merchant, 'usd')).payable, 0n);
       await refusal(h.payouts.create(merchant, { currency: 'usd' }), 'balance_insufficient');
-      // FIFO: the first item, the charge, in part; the hold and the refund go with a later payout.
+      // Negatives first (the hold and the refund), then the charge, in part.
       const allocated = await allocations(h, payout.id);
       assert.equal(
         allocated.reduce((sum, row) => sum + row.amount, 0n),
@@ -169,6 +169,43 @@ for (const kind of databaseKinds) {
       );
       assert.equal(await balanceOf(h, accountIds.merchantAvailable(merchant, 'usd')), 0n);
       assert.equal((await balanceOf(h, accountIds.payoutsInTransit('usd'))) >= 3_200n, true);
+    });
+
+    test('a payout of the whole balance contains every item, a refund after the charges too', async () => {
+      const merchant = await createMerchant(h.database);
+      await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+      const a = await addAvailable(h, merchant, 9_680n);
+      const b = await addAvailable(h, merchant, 4_825n);
+      const c = await addAvailable(h, merchant, 2_397n);
+      const refund = await addAvailable(h, merchant, -1_000n);
+      const payout = await h.payouts.create(merchant, { currency: 'usd' });
+      assert.equal(payout.amount, 15_902n);
+      // Taken "as it came", the refund would fall after the cut (the running sum reaches the
+      // amount at c): it would belong to no payout and 1,000 of c would stay unpaid forever.
+      assert.deepEqual(
+        new Map(
+          (await allocations(h, payout.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        ),
+        new Map([
+          [a, 9_680n],
+          [b, 4_825n],
+          [c, 2_397n],
+          [refund, -1_000n],
+        ]),
+      );
+      // A part of the balance: the refund first, then the charges FIFO, the last one in part.
+      const d = await addAvailable(h, merchant, 3_000n);
+      const e = await addAvailable(h, merchant, -500n);
+      const part = await h.payouts.create(merchant, { currency: 'usd', amount: 1_000n });
+      assert.deepEqual(
+        new Map(
+          (await allocations(h, part.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        ),
+        new Map([
+          [e, -500n],
+          [d, 1_500n],
+        ]),
+      );
     });
 
     test('sending: accepted → in_transit → paid; rejected at once → failed and the money back', async () => {
