@@ -153,4 +153,343 @@ describe('money out end to end, over HTTP with the simulator, by the test clock'
     assert.deepEqual(await driver.eventTypes(shop, 'payout.*'), ['payout.created', 'payout.paid']);
     assert.deepEqual(await driver.ledgerImbalances(), []);
   });
+
+  test('partial acceptance: a rejected capture is retried in the next batch and then paid out', async () => {
+    const start = nextWeekdayAt(await driver.now(), thursday, 10);
+    await driver.at(start);
+    const shop = await driver.merchant('Partly accepted shop');
+    const amounts = [4_000, 6_000, 8_000];
+    const payments = [];
+    for (const amount of amounts) payments.push(await driver.pay(shop, amount));
+    const rejected = await driver.pspReference(String(payments[1]?.id));
+    await driver.simulatorAdmin('PUT', '/_sim/acquirer/faults', {
+      rejectReferences: { [rejected]: 'amount_invalid' },
+    });
+    try {
+      await driver.runAt(dayAt(start, 0, 19));
+    } finally {
+      await driver.simulatorAdmin('DELETE', '/_sim/acquirer/faults');
+    }
+    const first = await driver.clearing(shop.id);
+    const byStatus = (items: typeof first, status: string) =>
+      [...items.values()].filter((item) => item.status === status);
+    assert.equal(byStatus(first, 'accepted').length, 2);
+    const [retried] = byStatus(first, 'unbatched');
+    assert.equal(retried?.reason, 'amount_invalid');
+    const firstBatch = String(byStatus(first, 'accepted')[0]?.batch);
+    assert.equal(await driver.batchStatus(firstBatch), 'partially_acknowledged');
+    const retriedId = [...first].find(([, item]) => item.status === 'unbatched')?.[0] as string;
+    const truth = await driver.truth();
+    assert.deepEqual(
+      truth.acquirer.batches[firstBatch]?.items
+        .filter((item) => first.has(item.item_id))
+        .map((item) => [item.item_id === retriedId, item.result, item.reason_code ?? null])
+        .sort(),
+      [
+        [false, 'accepted', null],
+        [false, 'accepted', null],
+        [true, 'rejected', 'amount_invalid'],
+      ],
+    );
+
+    // Friday: the first batch is funded; at Friday's cutoff the rejected item goes again.
+    await driver.runAt(dayAt(start, 1, 12));
+    assert.equal(await driver.batchStatus(firstBatch), 'funded');
+    await driver.runAt(dayAt(start, 1, 19));
+    const second = await driver.clearing(shop.id);
+    assert.equal(second.get(retriedId)?.status, 'accepted');
+    const secondBatch = String(second.get(retriedId)?.batch);
+    assert.notEqual(secondBatch, firstBatch);
+    const again = (await driver.truth()).acquirer.batches[secondBatch];
+    assert.deepEqual(
+      again?.items
+        .filter((item) => second.has(item.item_id))
+        .map((item) => [item.item_id, item.result]),
+      [[retriedId, 'accepted']],
+    );
+    assert.equal(again?.executions, 1);
+    assert.equal((await driver.truth()).acquirer.batches[firstBatch]?.executions, 1);
+
+    // Monday: all three are available and paid out together; the second batch's credit (booked
+    // on Monday, Friday's cutoff + 1 business day) funds it.
+    const owed = amounts.reduce((sum, amount) => sum + net(amount), 0);
+    await driver.runAt(dayAt(start, 4, 9));
+    const [payout] = await driver.payouts(shop);
+    assert.deepEqual([payout?.amount, payout?.status], [owed, 'in_transit']);
+    await driver.runAt(dayAt(start, 4, 12));
+    assert.equal(await driver.batchStatus(secondBatch), 'funded');
+    assert.equal((await driver.payout(shop, String(payout?.id))).status, 'paid');
+    const bank = (await driver.truth()).bank.payouts[String(payout?.id)];
+    assert.deepEqual([bank?.amount, bank?.status, bank?.executions], [owed, 'paid', 1]);
+    assert.deepEqual(await driver.balance(shop), { available: 0, pending: 0, reserved: 0 });
+    assert.equal((await driver.transactions(shop, `payout=${String(payout?.id)}`)).length, 4);
+  });
+
+  test('late presentment: captured after the capture window, never submitted, an exception', async () => {
+    const start = nextWeekdayAt(await driver.now(), thursday, 10);
+    await driver.at(start);
+    const shop = await driver.merchant('Late shop');
+    const authorized = await driver.pay(shop, 7_000, { manual: true });
+    await driver.pay(shop, 3_000);
+    await driver.runAt(dayAt(start, 0, 19));
+    // Eight days after the authorization (the window is 7): captured, then at the cutoff an exception.
+    await driver.at(dayAt(start, 8, 10));
+    await driver.capture(shop, String(authorized.id));
+    await driver.runAt(dayAt(start, 8, 19));
+    const items = await driver.clearing(shop.id);
+    const late = [...items].find(([, item]) => item.status !== 'accepted');
+    assert.ok(late !== undefined);
+    assert.deepEqual(
+      [late[1].status, late[1].reason, late[1].batch],
+      ['exception', 'authorization_expired', null],
+    );
+    const truth = await driver.truth();
+    const submitted = Object.values(truth.acquirer.batches).flatMap((batch) =>
+      batch.items.map((item) => item.item_id),
+    );
+    assert.ok(!submitted.includes(late[0]), 'never sent to the acquirer');
+    // Days later it is still pending (explained by the exception); only the other was paid out.
+    await driver.runAt(dayAt(start, 11, 9));
+    await driver.runAt(dayAt(start, 12, 9));
+    assert.deepEqual(await driver.balance(shop), {
+      available: 0,
+      pending: net(7_000),
+      reserved: 0,
+    });
+    const payouts = await driver.payouts(shop);
+    assert.deepEqual(
+      payouts.map((payout) => [payout.amount, payout.status]),
+      [[net(3_000), 'paid']],
+    );
+    const [shown] = await driver.transactions(shop, `source=${String(authorized.id)}`);
+    assert.equal(shown?.status, 'pending');
+  });
+
+  test('a negative day: refunds exceed captures, no payout, a receivable recovered the next day', async () => {
+    const start = nextWeekdayAt(await driver.now(), thursday, 10);
+    await driver.at(start);
+    const shop = await driver.merchant('Negative shop');
+    const first = await driver.pay(shop, 10_000);
+    await driver.runAt(dayAt(start, 0, 19));
+    // Friday: the whole of Thursday's payment refunded, a small capture.
+    await driver.at(dayAt(start, 1, 10));
+    await driver.refund(shop, String(first.id), 10_000);
+    await driver.pay(shop, 2_000);
+    await driver.runAt(dayAt(start, 1, 19));
+    // Monday: Thursday's net is available and paid out; a new capture.
+    await driver.runAt(dayAt(start, 4, 9));
+    const [monday] = await driver.payouts(shop);
+    assert.deepEqual([monday?.amount, monday?.status], [net(10_000), 'in_transit']);
+    await driver.pay(shop, 20_000);
+    await driver.runAt(dayAt(start, 4, 19));
+    // Tuesday: Friday's net is negative: nothing to pay out, the shortfall is owed (receivable).
+    const shortfall = 10_000 - net(2_000);
+    await driver.runAt(dayAt(start, 5, 9));
+    assert.deepEqual(await driver.balance(shop), {
+      available: -shortfall,
+      pending: net(20_000),
+      reserved: 0,
+    });
+    assert.equal((await driver.payouts(shop)).length, 1, 'no payout on a negative day');
+    const receivable = `merchant:${shop.id}:receivable:usd`;
+    assert.equal(-(await driver.creditBalance(receivable)), BigInt(shortfall));
+    // Friday's batch nets negative: the bank debits it, and Payrail books the debit.
+    const fridayBatch = [...(await driver.clearing(shop.id)).values()].find(
+      (item) => item.type === 'refund',
+    )?.batch;
+    const debit = (await driver.truth()).bank.credits.find(
+      (credit) => credit.batch_id === fridayBatch,
+    );
+    assert.ok(debit !== undefined && debit.amount < 0, JSON.stringify(debit));
+    assert.equal(await driver.batchStatus(String(fridayBatch)), 'funded');
+    // Wednesday: Monday's capture recovers the receivable first; the rest is paid out.
+    await driver.runAt(dayAt(start, 6, 9));
+    assert.equal(await driver.creditBalance(receivable), 0n);
+    const payouts = await driver.payouts(shop);
+    assert.equal(payouts.length, 2);
+    const wednesday = payouts.find((payout) => payout.id !== monday?.id);
+    assert.equal(wednesday?.amount, net(20_000) - shortfall);
+    assert.deepEqual(await driver.balance(shop), { available: 0, pending: 0, reserved: 0 });
+    const contents = await driver.transactions(shop, `payout=${String(wednesday?.id)}`);
+    assert.deepEqual(
+      contents.map((row) => [row.type, row.net]).sort(),
+      [
+        ['charge', net(2_000)],
+        ['charge', net(20_000)],
+        ['payout', -(net(20_000) - shortfall)],
+        ['refund', -10_000],
+      ].sort(),
+    );
+    assert.deepEqual(await driver.ledgerImbalances(), []);
+  });
+
+  test('a returned payout and a payout the bank rejects at once: failed, the money back in available', async () => {
+    const start = nextWeekdayAt(await driver.now(), thursday, 10);
+    await driver.at(start);
+    const returning = await driver.merchant('Closed account shop', returnedAccount);
+    const rejecting = await driver.merchant('Invalid account shop', rejectedAccount);
+    await driver.pay(returning, 5_000);
+    await driver.pay(rejecting, 3_000);
+    await driver.runAt(dayAt(start, 0, 19));
+    await driver.runAt(dayAt(start, 4, 9));
+
+    // Rejected at once: failed with the bank's code, reversed, payout.failed.
+    const [rejected] = await driver.payouts(rejecting);
+    assert.deepEqual([rejected?.status, rejected?.trace_id], ['failed', null]);
+    assert.match(String(rejected?.failure_code), /account/);
+    assert.deepEqual(await driver.balance(rejecting), {
+      available: net(3_000),
+      pending: 0,
+      reserved: 0,
+    });
+    assert.deepEqual(await driver.eventTypes(rejecting, 'payout.*'), [
+      'payout.created',
+      'payout.failed',
+    ]);
+    const failure = await driver.transactions(rejecting, 'type=payout_failure');
+    assert.deepEqual(
+      failure.map((row) => [row.amount, row.source, row.status]),
+      [[net(3_000), rejected?.id, 'available']],
+    );
+    const bankRejected = (await driver.truth()).bank.payouts[String(rejected?.id)];
+    assert.deepEqual([bankRejected?.status, bankRejected?.executions], ['rejected', 1]);
+    await driver.setPayoutSettings(rejecting, { schedule: 'manual' });
+
+    // Paid on Monday, returned on Wednesday (2 days after its debit): failed, money back.
+    await driver.runAt(dayAt(start, 4, 12));
+    const [payout] = await driver.payouts(returning);
+    assert.equal(payout?.status, 'paid');
+    await driver.setPayoutSettings(returning, { schedule: 'manual' });
+    await driver.runAt(dayAt(start, 5, 12));
+    assert.equal((await driver.payout(returning, String(payout?.id))).status, 'paid');
+    await driver.runAt(dayAt(start, 6, 12));
+    const returned = await driver.payout(returning, String(payout?.id));
+    assert.equal(returned.status, 'failed');
+    assert.equal(returned.failure_code, 'account_closed');
+    assert.deepEqual(await driver.balance(returning), {
+      available: net(5_000),
+      pending: 0,
+      reserved: 0,
+    });
+    assert.deepEqual(await driver.eventTypes(returning, 'payout.*'), [
+      'payout.created',
+      'payout.paid',
+      'payout.failed',
+    ]);
+    const bank = (await driver.truth()).bank.payouts[String(payout?.id)];
+    assert.deepEqual(
+      [bank?.status, bank?.executions, bank?.returned_on],
+      ['returned', 1, dayAt(start, 6, 0).toISOString().slice(0, 10)],
+    );
+    assert.equal(
+      await driver.creditBalance(`merchant:${returning.id}:available:usd`),
+      BigInt(net(5_000)),
+    );
+    assert.deepEqual(await driver.ledgerImbalances(), []);
+  });
+
+  test('a rolling reserve is held when funds become available and released on its date', async () => {
+    const start = nextWeekdayAt(await driver.now(), thursday, 10);
+    await driver.at(start);
+    const shop = await driver.merchant('Reserved shop');
+    await driver.setOperatorPayoutSettings(shop, { reserve_percent_bps: 1_000, reserve_days: 3 });
+    await driver.pay(shop, 10_000);
+    await driver.runAt(dayAt(start, 0, 19));
+    const held = Math.floor((net(10_000) * 1_000 + 5_000) / 10_000);
+    // Monday: available, 10 % held for 3 days, the rest paid out.
+    await driver.runAt(dayAt(start, 4, 9));
+    assert.deepEqual(await driver.balance(shop), { available: 0, pending: 0, reserved: held });
+    const [first] = await driver.payouts(shop);
+    assert.equal(first?.amount, net(10_000) - held);
+    const holds = await driver.transactions(shop, 'type=reserve_hold');
+    assert.deepEqual(
+      holds.map((row) => [row.amount, row.status]),
+      [[-held, 'available']],
+    );
+    // Tuesday and Wednesday: still held, nothing to pay.
+    for (const day of [5, 6]) {
+      await driver.runAt(dayAt(start, day, 9));
+      assert.deepEqual(await driver.balance(shop), { available: 0, pending: 0, reserved: held });
+    }
+    assert.equal((await driver.payouts(shop)).length, 1);
+    // Thursday (Monday + 3 days): released and paid out.
+    await driver.runAt(dayAt(start, 7, 9));
+    assert.deepEqual(await driver.balance(shop), { available: 0, pending: 0, reserved: 0 });
+    const payouts = await driver.payouts(shop);
+    assert.equal(payouts.length, 2);
+    const second = payouts.find((payout) => payout.id !== first?.id);
+    assert.equal(second?.amount, held);
+    const contents = await driver.transactions(shop, `payout=${String(second?.id)}`);
+    assert.deepEqual(contents.map((row) => [row.type, row.amount]).sort(), [
+      ['payout', -held],
+      ['reserve_release', held],
+    ]);
+    const releaseOn = await driver.server.context.database.query<{ release_on: Date }>(
+      'SELECT release_on FROM reserve_holds WHERE merchant_id = $1',
+      [shop.id],
+    );
+    assert.equal(releaseOn.rows[0]?.release_on.toISOString(), dayAt(start, 7, 0).toISOString());
+    assert.deepEqual(await driver.ledgerImbalances(), []);
+  });
+
+  test('a manual payout of part of the balance: ?payout= lists exactly what it contains', async () => {
+    const start = nextWeekdayAt(await driver.now(), friday, 10);
+    await driver.at(start);
+    const shop = await driver.merchant('Manual shop');
+    await driver.setPayoutSettings(shop, { schedule: 'manual' });
+    const amounts = [4_000, 6_000, 2_000];
+    for (const amount of amounts) await driver.pay(shop, amount);
+    await driver.runAt(dayAt(start, 0, 19));
+    // Friday + 2 business days = Tuesday; no automatic payout on a manual schedule.
+    await driver.runAt(dayAt(start, 3, 9));
+    assert.equal((await driver.balance(shop)).available, 0, 'Monday: not yet');
+    await driver.runAt(dayAt(start, 4, 9));
+    const owed = amounts.reduce((sum, amount) => sum + net(amount), 0);
+    assert.deepEqual(await driver.balance(shop), { available: owed, pending: 0, reserved: 0 });
+    assert.deepEqual(await driver.payouts(shop), []);
+    const charges = (await driver.transactions(shop, 'type=charge')).reverse(); // oldest first
+    const part = net(4_000) + 1_000;
+    const created = await call(driver.server, 'POST', '/v1/payouts', {
+      key: shop.key,
+      body: { currency: 'usd', amount: part },
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.deepEqual(
+      ids(await driver.transactions(shop, `payout=${String(created.body.id)}`)),
+      ids([charges[0] as Json, charges[1] as Json, { id: created.body.balance_transaction }]),
+    );
+    const allocated = await driver.server.context.database.query<{ id: string; amount: bigint }>(
+      'SELECT balance_transaction_id AS id, amount FROM payout_allocations WHERE payout_id = $1',
+      [created.body.id],
+    );
+    assert.deepEqual(
+      new Map(allocated.rows.map((row) => [row.id, Number(row.amount)])),
+      new Map([
+        [String(charges[0]?.id), net(4_000)],
+        [String(charges[1]?.id), 1_000],
+      ]),
+    );
+    assert.deepEqual(await driver.balance(shop), {
+      available: owed - part,
+      pending: 0,
+      reserved: 0,
+    });
+    await driver.runAt(dayAt(start, 4, 10));
+    assert.equal((await driver.payout(shop, String(created.body.id))).status, 'in_transit');
+    await driver.runAt(dayAt(start, 4, 12));
+    assert.equal((await driver.payout(shop, String(created.body.id))).status, 'paid');
+    const bank = (await driver.truth()).bank.payouts[String(created.body.id)];
+    assert.deepEqual([bank?.amount, bank?.status, bank?.executions], [part, 'paid', 1]);
+    // The rest: the second charge's remainder and the third.
+    const rest = await call(driver.server, 'POST', '/v1/payouts', {
+      key: shop.key,
+      body: { currency: 'usd' },
+    });
+    assert.equal(rest.body.amount, owed - part);
+    assert.deepEqual(
+      ids(await driver.transactions(shop, `payout=${String(rest.body.id)}`)),
+      ids([charges[1] as Json, charges[2] as Json, { id: rest.body.balance_transaction }]),
+    );
+    assert.deepEqual(await driver.ledgerImbalances(), []);
+  });
 });

@@ -397,6 +397,27 @@ export class MoneyOutDriver {
     );
   }
 
+  /** The PSP's id of a payment intent's captured attempt (what the acquirer is sent). */
+  async pspReference(paymentIntent: string): Promise<string> {
+    const found = await this.server.context.database.query<{ psp_reference: string }>(
+      `SELECT psp_reference FROM payment_attempts
+        WHERE payment_intent_id = $1 AND psp_reference IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+      [paymentIntent],
+    );
+    const reference = found.rows[0]?.psp_reference;
+    assert.ok(reference !== undefined, `no PSP reference for ${paymentIntent}`);
+    return reference;
+  }
+
+  /** A settlement batch's status (operator route). */
+  async batchStatus(batchId: string): Promise<string> {
+    const batch = await call(this.server, 'GET', `/v1/admin/settlement/batches/${batchId}`, {
+      key: testAdminKey,
+    });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    return String(batch.body.status);
+  }
+
   /** Per currency, Σ debits − Σ credits over every ledger account (posted, and pending): 0 each. */
   async ledgerImbalances(): Promise<{ currency: string; posted: bigint; pending: bigint }[]> {
     const sums = await this.server.context.database.query<{
