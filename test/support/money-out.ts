@@ -120,12 +120,19 @@ export class MoneyOutDriver {
     return new Date(String((clocks.body.system as { now_iso: string }).now_iso));
   }
 
-  /** Moves the system's clock forward to `to`. */
+  /**
+   * Moves the system's clock forward to `to`. A clock that is there already (it runs on with real
+   * time, so it may be a few seconds past) is left where it is.
+   */
   async at(to: Date): Promise<void> {
     const moved = await call(this.server, 'POST', '/v1/admin/test_clocks/set', {
       key: testAdminKey,
       body: { to: to.toISOString() },
     });
+    if (moved.status === 400 && moved.body.error?.param === 'to') {
+      const now = await this.now();
+      if (now.getTime() >= to.getTime() && now.getTime() - to.getTime() < 600_000) return;
+    }
     assert.equal(
       moved.status,
       200,
