@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
+import { registerMoneyOutCommands } from './money-out/commands.ts';
 import { AdminKeys } from './merchants/merchants.ts';
 import { createLogger } from './observability/logger.ts';
 import { openServices, startServer, type RunningServer } from './server.ts';
@@ -271,6 +272,7 @@ export function buildProgram(): Command {
       }),
     );
   registerClockCommands(program, withDatabase);
+  registerMoneyOutCommands(program, withRuntime);
   return program;
 }
 

@@ -259,7 +259,8 @@ describe('API objects: what is served and documented is what src/api-objects def
       { merchantId, type: 'refund', amount: 1_000n, availableOn: new Date() },
     ]);
     const items = assertList('BalanceTransactionSchema', await ok(as('/v1/balance_transactions')));
-    assert.equal(items.length, 2);
+    // The two seeded here, and the capture and refund the payments above made settlement items of.
+    assert.equal(items.length, 4);
     assertShape(
       'BalanceTransactionSchema',
       await ok(as(`/v1/balance_transactions/${String(items[0]?.id)}`)),
@@ -458,6 +459,19 @@ describe('API objects: what is served and documented is what src/api-objects def
       }),
     );
     assertShape('SettlementRunSchema', await operator('/v1/admin/settlement/run', 'POST'));
+    const run = await operator('/v1/admin/money_out/run', 'POST', { part: 'settle' });
+    assertShape('MoneyOutRunSchema', run);
+    assert.deepEqual(
+      (run.steps as { name: string }[]).map((step) => step.name),
+      [
+        'settlement_close',
+        'settlement_submit',
+        'psp_reports',
+        'bank_statements',
+        'availability',
+        'reserve_releases',
+      ],
+    );
     const at = new Date();
     assertShape(
       'SettlementBatchSchema',
