@@ -6,17 +6,6 @@ import assert from 'node:assert/strict';
 import { call, testAdminKey, type TestServer } from './server.ts';
 import type { Merchant } from './merchants.ts';
 import type { SimulatedStack } from './simulator.ts';
-import { runMoneyOut, type MoneyOutStep } from '../../src/money-out/runner.ts';
-import {
-  HttpBankStatements,
-  simulatorBankCredentials,
-  StatementIngestion,
-} from '../../src/banking/index.ts';
-import {
-  HttpSettlementReports,
-  SettlementReportIngestion,
-  simulatorReportCredentials,
-} from '../../src/settlement/reports/index.ts';
 
 export const paidAccount = '000123456789';
 export const rejectedAccount = '000111111116';
@@ -143,74 +132,8 @@ export class MoneyOutDriver {
   /** Runs the whole money-out pipeline once at the current (test) time. */
   async run(): Promise<Json> {
     const ran = await call(this.server, 'POST', '/v1/admin/money_out/run', { key: testAdminKey });
-    if (ran.status === 404) return this.#localRun(); // TEMPORARY until the route is on main
     assert.equal(ran.status, 200, `money-out run: ${JSON.stringify(ran.body)}`);
     return ran.body;
-  }
-
-  #steps: MoneyOutStep[] | undefined;
-  async #localRun(): Promise<Json> {
-    const runtime = this.server.runtime;
-    const url = this.stack.simulator.url;
-    const clock = runtime.clock;
-    const reports = new SettlementReportIngestion({
-      database: runtime.database,
-      ledger: runtime.ledger,
-      source: new HttpSettlementReports(simulatorReportCredentials(url)),
-      clock,
-    });
-    const statements = new StatementIngestion({
-      database: runtime.database,
-      ledger: runtime.ledger,
-      source: new HttpBankStatements(simulatorBankCredentials(url)),
-      payoutEvents: runtime.payouts,
-      clock,
-    });
-    const [close, submit] = runtime.settlement.steps();
-    this.#steps ??= [
-      close as MoneyOutStep,
-      {
-        ...(submit as MoneyOutStep),
-        run: async () => (await runtime.settlement.submitPending({ maxBatches: 1 })).acknowledged,
-      },
-      {
-        name: 'psp_reports',
-        unit: 'batches',
-        run: async () => (await reports.ingestDue()).ingested,
-      },
-      {
-        name: 'bank_statements',
-        unit: 'entries',
-        run: async () => {
-          const r = await statements.ingestThrough();
-          return r.settlementCredits + r.payoutsPaid + r.payoutsReturned;
-        },
-      },
-      {
-        name: 'availability',
-        unit: 'items',
-        run: async () => (await runtime.balances.availability.makeDue(clock.reading())).items,
-      },
-      {
-        name: 'reserve_releases',
-        unit: 'holds',
-        run: async () => (await runtime.balances.reserves.releaseDue(clock.reading())).released,
-      },
-      {
-        name: 'payouts_create',
-        unit: 'payouts',
-        run: async () => (await runtime.payouts.createDue(clock.reading())).created.length,
-      },
-      {
-        name: 'payouts_send',
-        unit: 'payouts',
-        run: async () => {
-          const s = await runtime.payouts.sendPending({ limit: 500 });
-          return s.inTransit + s.failed;
-        },
-      },
-    ];
-    return runMoneyOut(this.#steps);
   }
 
   /** Moves the clock to `to` and runs the pipeline there. */
