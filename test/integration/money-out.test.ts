@@ -16,7 +16,7 @@ import {
   type Json,
 } from '../support/money-out.ts';
 import { startSimulatedStack } from '../support/simulator.ts';
-import { call, testAdminKey } from '../support/server.ts';
+import { call } from '../support/server.ts';
 
 const thursday = 4;
 const friday = 5;
