@@ -15,6 +15,7 @@ import {
   stripeFee,
   type Json,
 } from '../support/money-out.ts';
+import { verifyMoneyOut } from '../../src/money-out/verify.ts';
 import { startSimulatedStack } from '../support/simulator.ts';
 import { call } from '../support/server.ts';
 
@@ -32,7 +33,18 @@ describe('money out end to end, over HTTP with the simulator, by the test clock'
     driver = new MoneyOutDriver(stack);
     stack.server.forbidInLogs(paidAccount, rejectedAccount, returnedAccount);
   });
-  after(() => driver.stack.stop());
+  after(async () => {
+    try {
+      // After every scenario: payrail verify's money-out checks and a balanced ledger.
+      assert.deepEqual(await verifyMoneyOut(driver.server.context.database), {
+        ok: true,
+        problems: [],
+      });
+      assert.deepEqual(await driver.ledgerImbalances(), []);
+    } finally {
+      await driver.stack.stop();
+    }
+  });
 
   test('happy path: captured Thursday, available Monday (T+2 business days), paid out and paid', async () => {
     const start = nextWeekdayAt(await driver.now(), thursday, 10);
