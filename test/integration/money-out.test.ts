@@ -515,5 +515,92 @@ for (const kind of databaseKinds) {
       );
       assert.deepEqual(await driver.ledgerImbalances(), []);
     });
+
+    test("every connector's report style: PSP fees as each PSP charged them, usd and inr payouts", async () => {
+      const start = nextWeekdayAt(await driver.now(), thursday, 10);
+      await driver.at(start);
+      const shop = await driver.merchant('Every connector shop');
+      await driver.addBankAccount(shop, paidAccount, 'inr');
+      // The simulator's own fee schedule (sim/CONTRACT.md), not Payrail's prices.
+      const payments = [
+        { connector: 'stripe', currency: 'usd', amount: 10_000, pspFee: 320 },
+        { connector: 'adyen', currency: 'usd', amount: 10_000, pspFee: 11 + 60 + 2 + 30 },
+        { connector: 'razorpay', currency: 'usd', amount: 10_000, pspFee: 200 + 36 },
+        { connector: 'paytm', currency: 'inr', amount: 50_000, pspFee: 995 + 179 },
+      ];
+      for (const payment of payments) await driver.pay(shop, payment.amount, payment);
+      await driver.runAt(dayAt(start, 0, 19));
+      const items = await driver.clearing(shop.id);
+      assert.ok([...items.values()].every((item) => item.status === 'accepted'));
+      const database = driver.server.context.database;
+      const batches = await database.query<{
+        id: string;
+        connector: string;
+        status: string;
+        psp_fee: bigint;
+      }>(
+        `SELECT b.id, b.connector, b.status, b.psp_fee FROM settlement_batches b
+          WHERE b.id = ANY($1::text[]) ORDER BY b.connector`,
+        [[...new Set([...items.values()].map((item) => item.batch))]],
+      );
+      const truth = await driver.truth();
+      assert.deepEqual(
+        batches.rows.map((batch) => [batch.connector, batch.status, Number(batch.psp_fee)]),
+        payments
+          .map((payment) => [payment.connector, 'acknowledged', payment.pspFee])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      for (const batch of batches.rows) {
+        assert.equal(Number(batch.psp_fee), truth.acquirer.batches[batch.id]?.fee_amount);
+        const posted = await database.query<{ amount: bigint }>(
+          `SELECT sum(amount)::bigint AS amount FROM ledger_entries
+            WHERE transaction_id = $1 AND direction = 'debit'`,
+          [`psp_fee:${batch.id}`],
+        );
+        assert.equal(Number(posted.rows[0]?.amount), Number(batch.psp_fee), `psp_fee:${batch.id}`);
+      }
+      // Friday: every settlement credited (each PSP's payout: accepted − its fees), batches funded.
+      await driver.runAt(dayAt(start, 1, 12));
+      const funded = await database.query<{ status: string }>(
+        'SELECT status FROM settlement_batches WHERE id = ANY($1::text[])',
+        [batches.rows.map((batch) => batch.id)],
+      );
+      assert.ok(
+        funded.rows.every((batch) => batch.status === 'funded'),
+        JSON.stringify(funded.rows),
+      );
+      // Monday: one payout per currency, each paid.
+      await driver.runAt(dayAt(start, 4, 9));
+      await driver.runAt(dayAt(start, 4, 12));
+      const charges = await driver.transactions(shop, 'type=charge');
+      const owed = (currency: string) =>
+        charges
+          .filter((charge) => charge.currency === currency)
+          .reduce((sum, charge) => sum + Number(charge.net), 0);
+      const payouts = await driver.payouts(shop);
+      assert.deepEqual(
+        payouts.map((payout) => [payout.currency, payout.amount, payout.status]).sort(),
+        [
+          ['inr', owed('inr'), 'paid'],
+          ['usd', owed('usd'), 'paid'],
+        ],
+      );
+      const bank = (await driver.truth()).bank.payouts;
+      for (const payout of payouts)
+        assert.deepEqual(
+          [
+            bank[String(payout.id)]?.amount,
+            bank[String(payout.id)]?.currency,
+            bank[String(payout.id)]?.status,
+          ],
+          [payout.amount, payout.currency, 'paid'],
+        );
+      for (const currency of ['usd', 'inr'])
+        assert.deepEqual(await driver.balance(shop, currency), {
+          available: 0,
+          pending: 0,
+          reserved: 0,
+        });
+    });
   });
 }

@@ -148,30 +148,43 @@ export class MoneyOutDriver {
     accountNumber: string = paidAccount,
   ): Promise<Merchant & { bankAccount: string }> {
     const merchant = await this.stack.merchant(name);
+    return { ...merchant, bankAccount: await this.addBankAccount(merchant, accountNumber, 'usd') };
+  }
+
+  /** A default bank account of the currency (in the US or India); its id. */
+  async addBankAccount(
+    merchant: Merchant,
+    accountNumber: string,
+    currency: string,
+  ): Promise<string> {
     const account = await call(this.server, 'POST', '/v1/bank_accounts', {
       key: merchant.key,
       body: {
-        currency: 'usd',
-        country: 'US',
-        account_holder_name: name,
+        currency,
+        country: currency === 'inr' ? 'IN' : 'US',
+        account_holder_name: 'Jane Shop',
         routing_number: '110000000',
         account_number: accountNumber,
       },
     });
     assert.equal(account.status, 200, JSON.stringify(account.body));
-    return { ...merchant, bankAccount: String(account.body.id) };
+    return String(account.body.id);
   }
 
-  /** A usd card payment through the simulator's stripe; captured unless `manual`. */
-  async pay(merchant: Merchant, amount: number, options: { manual?: boolean } = {}): Promise<Json> {
+  /** A card payment through a simulated PSP (stripe, usd by default); captured unless `manual`. */
+  async pay(
+    merchant: Merchant,
+    amount: number,
+    options: { manual?: boolean; connector?: string; currency?: string } = {},
+  ): Promise<Json> {
     const paid = await call(this.server, 'POST', '/v1/payment_intents', {
       key: merchant.key,
       body: {
         amount,
-        currency: 'usd',
+        currency: options.currency ?? 'usd',
         confirm: true,
         payment_method: 'pm_card_visa',
-        connector: 'stripe',
+        connector: options.connector ?? 'stripe',
         ...(options.manual === true ? { capture_method: 'manual' } : {}),
       },
     });
@@ -206,17 +219,17 @@ export class MoneyOutDriver {
     return refunded.body;
   }
 
-  /** GET /v1/balance in usd. */
-  async balance(merchant: Merchant): Promise<Balance> {
+  /** GET /v1/balance in one currency (usd by default). */
+  async balance(merchant: Merchant, currency = 'usd'): Promise<Balance> {
     const answer = await call(this.server, 'GET', '/v1/balance', { key: merchant.key });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    const usd = (side: string): number => {
-      const amounts = (answer.body[side] ?? []) as { amount: number; currency: string }[];
-      const found = amounts.filter((amount) => amount.currency === 'usd');
-      assert.ok(found.length <= 1, `${side} lists usd twice`);
+    const side = (name: string): number => {
+      const amounts = (answer.body[name] ?? []) as { amount: number; currency: string }[];
+      const found = amounts.filter((amount) => amount.currency === currency);
+      assert.ok(found.length <= 1, `${name} lists ${currency} twice`);
       return found[0]?.amount ?? 0;
     };
-    return { available: usd('available'), pending: usd('pending'), reserved: usd('reserved') };
+    return { available: side('available'), pending: side('pending'), reserved: side('reserved') };
   }
 
   /** Every balance transaction of the merchant matching `query`, newest first (all pages). */
