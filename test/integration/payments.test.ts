@@ -836,7 +836,14 @@ describe('payments over HTTP with the simulator', () => {
         request: () => ({ method: 'GET', path: '/v1/balance_transactions?limit=100' }),
         expect: (answer) => {
           listsNoneOfA(answer);
-          assert.deepEqual(answer.body.data, []);
+          // B's own payment is its one settlement item (a charge): nothing of A's.
+          assert.deepEqual(
+            (answer.body.data as { source: string; type: string }[]).map((item) => [
+              item.type,
+              item.source,
+            ]),
+            [['charge', own.body.id]],
+          );
         },
       },
       {
