@@ -1,6 +1,7 @@
 // `payrail verify`'s money-out checks find what they must: clean after items are posted, made
 // available (a negative day on the receivable, a reserve held) and released; a balance transaction
-// without its money, or money without its item, is reported with the merchant and currency.
+// without its money, or money without its item, is reported; each group made available says so in
+// a balance.available event with the merchant and currency.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Availability, Reserves } from '../../src/balances/index.ts';
@@ -44,6 +45,21 @@ test('money-out verify: clean through availability and reserves, corruption name
     assert.equal(made.reserveHolds, 1);
     assert.equal(made.negativeGroups, 1);
     assert.deepEqual((await verifyMoneyOut(database)).problems, []);
+    // One balance.available per group: what became available, what the reserve held, what is left.
+    const events = await database.query<{ merchant_id: string; object: Record<string, unknown> }>(
+      `SELECT merchant_id, data -> 'object' AS object FROM events WHERE type = 'balance.available'`,
+    );
+    const byMerchant = new Map(events.rows.map((row) => [row.merchant_id, row.object]));
+    assert.equal(events.rows.length, 2);
+    assert.deepEqual(
+      [
+        byMerchant.get(merchantId)?.net,
+        byMerchant.get(merchantId)?.reserved,
+        byMerchant.get(merchantId)?.available,
+      ],
+      [7680, 768, 6912],
+    );
+    assert.deepEqual([byMerchant.get(other)?.net, byMerchant.get(other)?.available], [-500, -500]);
     clock.advance(5 * 86_400_000);
     assert.equal(
       (await new Reserves({ database, ledger }).releaseDue(clock.reading())).released,
