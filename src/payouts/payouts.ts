@@ -219,6 +219,30 @@ export function failureCodeOf(bankCode: string): string {
   return /^[a-z_]{1,50}$/.test(code) ? code : 'declined';
 }
 
+/**
+ * Failure codes that say the account itself cannot take money (closed, invalid, frozen,
+ * restricted): the account becomes `errored` and automatic payouts stop going there, instead of
+ * sending the money back to it every day. Other failures (the bank's lack of funds) are not the
+ * account's.
+ */
+const accountFailureCodes: ReadonlySet<string> = new Set([
+  'invalid_account_number',
+  'account_closed',
+  'account_frozen',
+  'bank_account_restricted',
+]);
+
+async function markAccountErrored(
+  q: Queryable,
+  payout: Payout,
+  failureCode: string,
+): Promise<void> {
+  if (!accountFailureCodes.has(failureCode)) return;
+  await q.query(`UPDATE merchant_bank_accounts SET status = 'errored' WHERE id = $1`, [
+    payout.bankAccountId,
+  ]);
+}
+
 const failureMessages: Record<string, string> = {
   invalid_account_number: 'The bank account number is not valid.',
   account_closed: 'The bank account has been closed.',
@@ -433,6 +457,8 @@ export class PayoutsService implements PayoutBankEvents {
       );
     }
     const account = await defaultBankAccount(tx, merchantId, currency);
+    // An errored account (a payout to it failed for the account's sake) gets no automatic payout.
+    if (automatic && account?.status === 'errored') return undefined;
     if (account === undefined) {
       if (automatic) return undefined;
       throw new PayoutError(
@@ -647,7 +673,8 @@ export class PayoutsService implements PayoutBankEvents {
           AND (coalesce(s.schedule, 'daily') = 'daily'
                OR extract(isodow FROM ${today}) = s.weekly_anchor)
           AND EXISTS (SELECT 1 FROM merchant_bank_accounts b WHERE b.merchant_id = a.owner
-                        AND b.currency = a.currency AND b.default_for_currency AND b.deleted_at IS NULL)
+                        AND b.currency = a.currency AND b.default_for_currency AND b.deleted_at IS NULL
+                        AND b.status <> 'errored')
           AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.merchant_id = a.owner AND p.currency = a.currency
                             AND p.method = 'automatic' AND p.payout_day = ${today})
         ORDER BY a.owner, a.currency
@@ -770,6 +797,7 @@ export class PayoutsService implements PayoutBankEvents {
         return 'in_transit' as const;
       }
       const failureCode = failureCodeOf(answer.failureCode);
+      await markAccountErrored(tx, payout, failureCode);
       await this.#reverse(tx, payout, {
         status: 'failed',
         ledgerId: `payout_failed:${id}`,
@@ -851,6 +879,7 @@ export class PayoutsService implements PayoutBankEvents {
         payout = (await selectPayout(q, payoutId)) as Payout;
       }
       const failureCode = failureCodeOf(reasonCode);
+      await markAccountErrored(q, payout, failureCode);
       await this.#reverse(q, payout, {
         status: 'failed',
         ledgerId: `payout_returned:${payoutId}`,

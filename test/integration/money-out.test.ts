@@ -346,7 +346,7 @@ for (const kind of databaseKinds) {
       assert.deepEqual(await driver.ledgerImbalances(), []);
     });
 
-    test('a returned payout and a payout the bank rejects at once: failed, the money back in available', async () => {
+    test('a returned payout and a payout the bank rejects at once: failed, the money back in available, the account errored', async () => {
       const start = nextWeekdayAt(await driver.now(), thursday, 10);
       await driver.at(start);
       const returning = await driver.merchant('Closed account shop', returnedAccount);
@@ -376,19 +376,24 @@ for (const kind of databaseKinds) {
       );
       const bankRejected = (await driver.truth()).bank.payouts[String(rejected?.id)];
       assert.deepEqual([bankRejected?.status, bankRejected?.executions], ['rejected', 1]);
-      await driver.setPayoutSettings(rejecting, { schedule: 'manual' });
+      assert.equal(await driver.bankAccountStatus(rejecting), 'errored');
 
       // Paid on Monday, returned on Wednesday (2 days after its debit): failed, money back.
       await driver.runAt(dayAt(start, 4, 12));
       const [payout] = await driver.payouts(returning);
       assert.equal(payout?.status, 'paid');
-      await driver.setPayoutSettings(returning, { schedule: 'manual' });
+      assert.equal(await driver.bankAccountStatus(returning), 'new');
       await driver.runAt(dayAt(start, 5, 12));
       assert.equal((await driver.payout(returning, String(payout?.id))).status, 'paid');
+      // The errored account gets no automatic payout the next day: the money stays available.
+      assert.equal((await driver.payouts(rejecting)).length, 1);
+      assert.equal((await driver.balance(rejecting)).available, net(3_000));
       await driver.runAt(dayAt(start, 6, 12));
       const returned = await driver.payout(returning, String(payout?.id));
       assert.equal(returned.status, 'failed');
       assert.equal(returned.failure_code, 'account_closed');
+      assert.equal(await driver.bankAccountStatus(returning), 'errored');
+      assert.equal((await driver.payouts(returning)).length, 1, 'none again to a closed account');
       assert.deepEqual(await driver.balance(returning), {
         available: net(5_000),
         pending: 0,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
+import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
 import { databaseKinds } from '../support/databases.ts';
@@ -282,6 +283,35 @@ for (const kind of databaseKinds) {
         await h.payouts.returned('po_unknown0000', 'AC04', h.clock.now()),
         'unknown_payout',
       );
+    });
+
+    test("a failure for the account's sake makes it errored: no more automatic payouts there", async () => {
+      const closed = await createMerchant(h.database);
+      const account = await h.payouts.createBankAccount(closed, usBank(rejectedAccount));
+      const unlucky = await createMerchant(h.database);
+      const unluckyAccount = await h.payouts.createBankAccount(unlucky, usBank(paidAccount));
+      for (const merchant of [closed, unlucky]) await addAvailable(h, merchant, 1_000n);
+      const first = await h.payouts.createDue();
+      const ours = first.created.filter((payout) => [closed, unlucky].includes(payout.merchantId));
+      assert.equal(ours.length, 2);
+      await h.payouts.sendPending();
+      // The bank refused the closed merchant's at once; the other's came back for lack of funds.
+      const unluckyPayout = ours.find((payout) => payout.merchantId === unlucky) as Payout;
+      const sent = await h.payouts.retrieve(unlucky, unluckyPayout.id);
+      await h.payouts.paid(sent.id, sent.traceId ?? '', h.clock.now());
+      assert.equal(await h.payouts.returned(sent.id, 'AM04', h.clock.now()), 'applied');
+      assert.equal((await h.payouts.retrieveBankAccount(closed, account.id)).status, 'errored');
+      assert.equal((await h.payouts.retrieveBankAccount(unlucky, unluckyAccount.id)).status, 'new');
+      h.clock.advance(day);
+      const next = await h.payouts.createDue();
+      assert.deepEqual(
+        next.created
+          .filter((payout) => [closed, unlucky].includes(payout.merchantId))
+          .map((payout) => [payout.merchantId, payout.amount]),
+        [[unlucky, 1_000n]],
+        'the errored account gets nothing; the other is paid again',
+      );
+      assert.equal(await balanceOf(h, accountIds.merchantAvailable(closed, 'usd')), 1_000n);
     });
 
     test('cancel while pending: canceled, reversed, never sent', async () => {

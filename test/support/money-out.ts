@@ -171,6 +171,18 @@ export class MoneyOutDriver {
     return String(account.body.id);
   }
 
+  /** The status of the merchant's default bank account of the currency (new, errored …). */
+  async bankAccountStatus(merchant: Merchant, currency = 'usd'): Promise<string> {
+    const listed = await call(this.server, 'GET', `/v1/bank_accounts?currency=${currency}`, {
+      key: merchant.key,
+    });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const accounts = listed.body.data as { default_for_currency: boolean; status: string }[];
+    const found = accounts.find((account) => account.default_for_currency);
+    assert.ok(found !== undefined, `no default ${currency} bank account`);
+    return found.status;
+  }
+
   /** A card payment through a simulated PSP (stripe, usd by default); captured unless `manual`. */
   async pay(
     merchant: Merchant,
