@@ -174,6 +174,17 @@ for (const kind of databaseKinds) {
         'payout.created',
         'payout.paid',
       ]);
+      const [available] = await driver.eventObjects(shop, 'balance.available');
+      assert.deepEqual(
+        [
+          available?.balance_transactions,
+          available?.net,
+          available?.reserved,
+          available?.available,
+        ],
+        [4, owed, 0, owed],
+      );
+      assert.equal(available?.available_on, mondayMidnight);
       assert.deepEqual(await driver.ledgerImbalances(), []);
     });
 
@@ -314,6 +325,8 @@ for (const kind of databaseKinds) {
         reserved: 0,
       });
       assert.equal((await driver.payouts(shop)).length, 1, 'no payout on a negative day');
+      const negative = (await driver.eventObjects(shop, 'balance.available')).at(-1);
+      assert.deepEqual([negative?.net, negative?.available], [net(2_000) - 10_000, -shortfall]);
       const receivable = `merchant:${shop.id}:receivable:usd`;
       assert.equal(-(await driver.creditBalance(receivable)), BigInt(shortfall));
       // Friday's batch nets negative: the bank debits it, and Payrail books the debit.

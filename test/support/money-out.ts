@@ -286,6 +286,17 @@ export class MoneyOutDriver {
     return (listed.body.data as { type: string }[]).map((event) => event.type).reverse();
   }
 
+  /** The `data.object` of the merchant's events of one type, oldest first. */
+  async eventObjects(merchant: Merchant, type: string): Promise<Json[]> {
+    const listed = await call(this.server, 'GET', `/v1/events?type=${type}&limit=100`, {
+      key: merchant.key,
+    });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    return (listed.body.data as { data: { object: Json } }[])
+      .map((event) => event.data.object)
+      .reverse();
+  }
+
   async setPayoutSettings(merchant: Merchant, body: Json): Promise<void> {
     const changed = await call(this.server, 'POST', '/v1/payout_settings', {
       key: merchant.key,
