@@ -24,3 +24,4 @@ export * from './webhook-delivery.ts';
 export * from './webhook-endpoint.ts';
 export * from './settlement-batch.ts';
 export * from './money-out-run.ts';
+export * from './balance-availability.ts';

@@ -102,7 +102,7 @@ export function createMoneyOut(dependencies: MoneyOutDependencies): MoneyOut {
     payoutEvents: payouts,
   });
   const balances = createBalances({ database, ledger });
-  const parts = { clock, settlement, reports, statements, balances, payouts };
+  const parts = { clock, settlement, reports, statements, balances, payouts, metrics };
   const steps = (part: PipelinePart = 'all') => moneyOutSteps(parts, part);
   const run = (part: PipelinePart = 'all', options?: RunOptions) =>
     runMoneyOut(steps(part), options);

@@ -3,6 +3,7 @@
 // due: a failing acquirer, PSP or bank makes its step return 0 (it is retried on the next run),
 // never a loop.
 import type { Clock } from '../clock.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { Balances } from '../balances/index.ts';
 import type { StatementIngestion } from '../banking/index.ts';
 import type { PayoutsService } from '../payouts/payouts.ts';
@@ -17,6 +18,7 @@ export type MoneyOutParts = {
   readonly statements: StatementIngestion;
   readonly balances: Balances;
   readonly payouts: PayoutsService;
+  readonly metrics: Metrics;
 };
 
 /** Which part of the pipeline: settlement and balances (`payrail settle`), payouts, or all. */
@@ -41,6 +43,12 @@ function settleSteps(parts: MoneyOutParts): MoneyOutStep[] {
       unit: 'entries',
       run: async () => {
         const result = await parts.statements.ingestThrough();
+        parts.metrics.recordPayoutOutcomes({
+          in_transit: 0,
+          failed: 0,
+          paid: result.payoutsPaid,
+          returned: result.payoutsReturned,
+        });
         return result.settlementCredits + result.payoutsPaid + result.payoutsReturned;
       },
     },
@@ -70,6 +78,12 @@ function payoutSteps(parts: MoneyOutParts): MoneyOutStep[] {
       run: async () => {
         // A payout whose answer is unknown stays pending and is sent again on the next run.
         const sent = await parts.payouts.sendPending({ limit: 500 });
+        parts.metrics.recordPayoutOutcomes({
+          in_transit: sent.inTransit,
+          failed: sent.failed,
+          paid: 0,
+          returned: 0,
+        });
         return sent.inTransit + sent.failed;
       },
     },

@@ -362,14 +362,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     for (let round = 0; report.requests < options.requests; round++) {
       const requests =
         round === 0
-          ? target.operations
-              .slice(0, options.requests)
-              .flatMap((operation, index) =>
-                fc.sample(anyRequest([operation], target.pools), {
-                  numRuns: 1,
-                  seed: seed + index,
-                }),
-              )
+          ? target.operations.slice(0, options.requests).flatMap((operation, index) =>
+              fc.sample(anyRequest([operation], target.pools), {
+                numRuns: 1,
+                seed: seed + index,
+              }),
+            )
           : fc.sample(arbitrary, {
               numRuns: Math.min(batch, options.requests - report.requests),
               seed: seed + round,

@@ -72,6 +72,7 @@ const eventObjectSchemas: Readonly<Record<string, string>> = {
   refund: 'RefundSchema',
   charge: 'ChargeSchema',
   payout: 'PayoutSchema',
+  balance_availability: 'BalanceAvailabilitySchema',
 };
 
 /**
@@ -348,6 +349,8 @@ describe('API objects: what is served and documented is what src/api-objects def
   });
 
   test('events carry the API objects their presenters make', async () => {
+    // The seeded balance transactions are due: availability makes them so, with a balance.available.
+    await ok(asAdmin('/v1/admin/money_out/run', 'POST', { part: 'settle' }));
     const events = assertList('EventSchema', await ok(as('/v1/events?limit=100')));
     const kinds = new Set<string>();
     for (const event of events) {
@@ -360,7 +363,13 @@ describe('API objects: what is served and documented is what src/api-objects def
       assertShape(schemaName, object);
       kinds.add(String(object.object));
     }
-    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'payout', 'refund']);
+    assert.deepEqual([...kinds].sort(), [
+      'balance_availability',
+      'charge',
+      'payment_intent',
+      'payout',
+      'refund',
+    ]);
     assertShape('EventSchema', await ok(as(`/v1/events/${String(events[0]?.id)}`)));
   });
 
