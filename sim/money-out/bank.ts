@@ -277,11 +277,22 @@ export class Bank {
     const accountNumber = account.account_number;
     if (typeof accountNumber !== 'string' || !/^\d{4,17}$/.test(accountNumber))
       return invalid('account.account_number', 'account_number must be 4–17 digits');
-    for (const field of ['holder_name', 'routing_number', 'country'] as const) {
+    for (const field of ['holder_name', 'country'] as const) {
       const value = account[field];
       if (typeof value !== 'string' || value === '' || value.length > 140)
         return invalid(`account.${field}`, `${field} must be a string of 1–140 characters`);
     }
+    // Accounts known by their number alone (an IBAN country) have no routing number.
+    const routing = account.routing_number;
+    if (
+      routing !== undefined &&
+      routing !== null &&
+      (typeof routing !== 'string' || routing === '' || routing.length > 140)
+    )
+      return invalid(
+        'account.routing_number',
+        'routing_number, when given, must be a string of 1–140 characters',
+      );
     const fault = this.#submissionFault();
     if (fault.error)
       return {

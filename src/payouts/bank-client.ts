@@ -13,6 +13,7 @@ export type BankPayoutRequest = {
 
 export type BankPayoutAnswer =
   | { readonly kind: 'accepted'; readonly traceId: string; readonly expectedOn: string | null }
+  /** Refused, not executed: 422 with the bank's failure code, or 400 (a request it cannot read). */
   | { readonly kind: 'rejected'; readonly failureCode: string }
   /** Nothing learned (network, 5xx, an answer we cannot read): the payout is sent again later. */
   | { readonly kind: 'unknown'; readonly reason: string };
@@ -78,6 +79,10 @@ export function httpBankClient(options: HttpBankClientOptions): BankClient {
           kind: 'rejected',
           failureCode: typeof body.failure_code === 'string' ? body.failure_code : 'declined',
         };
+      // A request the bank refused as malformed was not executed: the payout fails and its money
+      // goes back. Anything else (401, 409 payout_id_reused, 5xx) may hide an executed payout or
+      // a fault on our side: it stays unknown and is sent again under the same id.
+      if (response.status === 400) return { kind: 'rejected', failureCode: 'could_not_process' };
       return { kind: 'unknown', reason: `status ${response.status}` };
     },
   };

@@ -249,6 +249,7 @@ const failureMessages: Record<string, string> = {
   account_frozen: 'The bank account has been frozen.',
   bank_account_restricted: 'The bank account has restrictions on payouts.',
   insufficient_funds: 'The payout could not be made for lack of funds.',
+  could_not_process: 'The bank could not process the payout instruction.',
 };
 
 export class PayoutsService implements PayoutBankEvents {

@@ -181,6 +181,29 @@ describe('bank payouts', () => {
     assert.equal(noAuth.status, 401);
   });
 
+  test('a routing number may be absent (an account known by its number); a malformed one is a 400', async () => {
+    const send = (account: Record<string, unknown>) =>
+      fetch(`${sim.url}/bank/v1/payouts`, {
+        method: 'POST',
+        headers: { authorization: BANK_AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          payout_id: `po_routing${Object.keys(account).length}`,
+          amount: 500,
+          currency: 'eur',
+          requested_at: '2026-03-10T09:00:00Z',
+          account: { holder_name: 'Shop', account_number: PAID, country: 'DE', ...account },
+        }),
+      });
+    assert.equal((await send({})).status, 201);
+    assert.equal((await send({ routing_number: null, extra: 1 })).status, 201);
+    const bad = await send({ routing_number: '' });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      ((await bad.json()) as { error: { field: string } }).error.field,
+      'account.routing_number',
+    );
+  });
+
   test('statement: settlement credit (next business day), payout debit, rejected payout absent, return 2 days later', async () => {
     const settlement = await settleStripe(10_000, '2026-03-13T18:00:00Z'); // Friday → Monday 16th
     const paid = await payout(sim, {
