@@ -72,6 +72,8 @@ export type SettlementBenchOptions = {
   readonly json: boolean;
   /** Print progress lines on stderr. */
   readonly verbose: boolean;
+  /** Keep the database afterwards (to look at its plans), and print its name. */
+  readonly keep?: boolean;
 };
 
 export type SettlementBenchResult = {
@@ -106,6 +108,7 @@ const usage = `usage: node bench/settlement.ts [options]
                        default $BENCH_DATABASE_URL or ${defaultDatabaseUrl})
   --json               end with one line of JSON
   --quiet              no progress lines on stderr
+  --keep               keep the throw-away database (to look at plans) and print its name
   --help`;
 
 function integerOption(
@@ -132,6 +135,7 @@ export function parseOptions(argv: readonly string[]): SettlementBenchOptions | 
       'database-url': { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -158,6 +162,7 @@ export function parseOptions(argv: readonly string[]): SettlementBenchOptions | 
     databaseUrl,
     json: values.json,
     verbose: !values.quiet,
+    keep: values.keep,
   };
 }
 
@@ -625,6 +630,17 @@ export async function runSettlementBench(
   try {
     scratch = await createScratchDatabase(options.databaseUrl);
     log(`database ${scratch.name}`);
+    if (process.env.BENCH_AUTO_EXPLAIN_MS !== undefined) {
+      const admin = openPostgres({ connectionString: scratch.url, poolSize: 1 });
+      await admin.query(
+        `ALTER DATABASE ${scratch.name} SET session_preload_libraries = 'auto_explain'`,
+      );
+      await admin.query(
+        `ALTER DATABASE ${scratch.name} SET auto_explain.log_min_duration = '${Number(process.env.BENCH_AUTO_EXPLAIN_MS)}ms'`,
+      );
+      await admin.query(`ALTER DATABASE ${scratch.name} SET auto_explain.log_analyze = on`);
+      await admin.close();
+    }
     database = openPostgres({
       connectionString: scratch.url,
       poolSize: 8,
@@ -637,15 +653,15 @@ export async function runSettlementBench(
 
     const seedStarted = performance.now();
     await seedMerchants(parts, mix);
-    log(`seeded ${mix.merchants} merchants (settings, bank accounts)`);
+    log(`seeded ${mix.merchants} merchants (settings, bank accounts) (rss ${peakRssMb()} MB)`);
     await seedPaymentRows(parts, mix);
     log(`seeded ${mix.captures} payments, ${mix.refunds} refunds`);
     const seeded = await seedSimulator(simulator.url, mix);
-    log(`simulator knows ${seeded} captures and refunds`);
+    log(`simulator knows ${seeded} captures and refunds (rss ${peakRssMb()} MB)`);
     await seedPostings(parts, mix, log);
     await database.query('ANALYZE');
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    log(`seeding took ${seedSeconds.toFixed(1)} s`);
+    log(`seeding took ${seedSeconds.toFixed(1)} s (rss ${peakRssMb()} MB)`);
 
     parts.setNow(settledAt);
     const stepSeconds: Record<string, number> = {};
@@ -704,9 +720,11 @@ export async function runSettlementBench(
   } finally {
     await simulator?.stop().catch(() => {});
     await database?.close().catch(() => {});
-    await scratch?.drop().catch((error: unknown) => {
-      log(`could not drop ${scratch?.name}: ${String(error)}`);
-    });
+    if (options.keep === true) log(`kept database ${scratch?.name}`);
+    else
+      await scratch?.drop().catch((error: unknown) => {
+        log(`could not drop ${scratch?.name}: ${String(error)}`);
+      });
   }
 }
 
