@@ -39,7 +39,7 @@ import { PayoutsService } from '../src/payouts/payouts.ts';
 import { verifyPayouts } from '../src/payouts/verify.ts';
 import { HttpAcquirerClient } from '../src/settlement/acquirer.ts';
 import { SettlementService } from '../src/settlement/service.ts';
-import { integerArrayLiteral, textArrayLiteral } from '../src/storage/arrays.ts';
+import { textArrayLiteral } from '../src/storage/arrays.ts';
 import type { Database } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
