@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
+import { registerMoneyOutCommands } from './money-out/commands.ts';
+import { verifyMoneyOut } from './money-out/verify.ts';
 import { AdminKeys } from './merchants/merchants.ts';
 import { createLogger } from './observability/logger.ts';
 import { openServices, startServer, type RunningServer } from './server.ts';
@@ -229,7 +231,9 @@ export function buildProgram(): Command {
     .action(() => withDatabase(async () => console.log('migrations are up to date')));
   program
     .command('verify')
-    .description('recompute the ledger and check every invariant; exits 1 on any problem')
+    .description(
+      'recompute the ledger, check every invariant and that balance transactions and payouts agree with it; exits 1 on any problem',
+    )
     .action(() =>
       withDatabase(async (database) => {
         const report = await verifyLedger(database);
@@ -237,7 +241,10 @@ export function buildProgram(): Command {
           `ledger verify: ${report.ok ? 'ok' : 'FAILED'} (${report.accounts} accounts, ${report.transactions} transactions, ${report.entries} entries)`,
         );
         for (const problem of report.problems) console.log(`  - ${problem}`);
-        if (!report.ok) process.exitCode = 1;
+        const moneyOut = await verifyMoneyOut(database);
+        console.log(`money-out verify: ${moneyOut.ok ? 'ok' : 'FAILED'}`);
+        for (const problem of moneyOut.problems) console.log(`  - ${problem}`);
+        if (!report.ok || !moneyOut.ok) process.exitCode = 1;
       }),
     );
   program
@@ -271,6 +278,7 @@ export function buildProgram(): Command {
       }),
     );
   registerClockCommands(program, withDatabase);
+  registerMoneyOutCommands(program, withRuntime);
   return program;
 }
 

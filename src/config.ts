@@ -65,6 +65,8 @@ export type Config = {
   readonly syncScheduleMs: readonly number[] | undefined;
   /** How often the status sync worker looks for work. */
   readonly syncIntervalMs: number;
+  /** How often workers run the money-out pipeline (architecture §12). */
+  readonly moneyOutIntervalMs: number;
   /** Authorizations never captured are voided after this many days. */
   readonly voidAuthorizationsAfterDays: number;
   /**
@@ -278,6 +280,7 @@ export function loadConfig(env: Environment = process.env): Config {
     webhookRetryScheduleMs: readSchedule(env, 'PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS'),
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
     syncIntervalMs: readInteger(env, 'PAYRAIL_SYNC_INTERVAL_MS', 5_000, 100, 3_600_000),
+    moneyOutIntervalMs: readInteger(env, 'PAYRAIL_MONEY_OUT_INTERVAL_MS', 60_000, 100, 86_400_000),
     voidAuthorizationsAfterDays: readInteger(
       env,
       'PAYRAIL_VOID_AUTHORIZATIONS_AFTER_DAYS',

@@ -1,10 +1,13 @@
 // `npm run demo`: a narrated tour over HTTP against a throw-away Payrail (in-memory PGlite) and
 // its own PSP simulator: payments, a partial capture, partial refunds, a decline, a timeout
-// resolved by sync, a capability refusal, then the balances and a ledger verify.
+// resolved by sync, a capability refusal, then the balances and a ledger verify; then, on a test
+// clock moved five days on, money out: the acquirer clears the day, the PSP reports its fees, the
+// bank credits the platform, the funds become available and are paid out to the merchant's bank.
 import crypto from 'node:crypto';
 import { loadConfig } from './config.ts';
 import { listConnectorNames } from './connectors/registry.ts';
 import { verifyLedger } from './ledger/index.ts';
+import { verifyMoneyOut } from './money-out/verify.ts';
 import { formatDecimal } from './money/index.ts';
 import { createLogger } from './observability/logger.ts';
 import { startServer } from './server.ts';
@@ -16,6 +19,69 @@ type Json = Record<string, unknown> & {
 
 function money(amount: unknown, currency: unknown): string {
   return `${formatDecimal(BigInt(Number(amount)), String(currency))} ${String(currency).toUpperCase()}`;
+}
+
+type Request = (
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+) => Promise<{ status: number; body: Json }>;
+
+type Listed = { data: Json[] };
+
+/** The money-out scenes: five days later on the test clock, settlement, availability, a payout. */
+async function moneyOut(
+  request: Request,
+  step: (text: string) => void,
+  simulatorUrl: string,
+  admin: string,
+): Promise<void> {
+  step('The merchant adds its bank account (the number is sealed; only the last 4 come back)');
+  const account = await request('POST', '/v1/bank_accounts', {
+    currency: 'usd',
+    country: 'US',
+    account_holder_name: 'Demo shop',
+    routing_number: '110000000',
+    account_number: '000123456789',
+  });
+  console.log(`  ${String(account.body.id)}: •••• ${String(account.body.last4)}`);
+
+  step('Five days later (test clock): the day is cleared, reported, credited and paid out');
+  await request('POST', '/v1/admin/test_clocks/advance', { seconds: 5 * 86_400 }, admin);
+  // Twice: the bank books the payout on the day it is sent; the second run reads that line.
+  for (let run = 0; run < 2; run++)
+    await request('POST', '/v1/admin/money_out/run', { part: 'all' }, admin);
+  const batches = (await request('GET', '/v1/admin/settlement/batches', undefined, admin))
+    .body as unknown as Listed;
+  for (const batch of batches.data.sort((a, b) =>
+    String(a.connector).localeCompare(String(b.connector)),
+  ))
+    console.log(
+      `  batch ${String(batch.connector)} ${String(batch.currency)}: ${String(batch.accepted_count)} of ${String(batch.item_count)} items accepted, ${money(batch.accepted_amount, batch.currency)}, PSP fee ${money(batch.psp_fee, batch.currency)} → ${String(batch.status)}`,
+    );
+  const balance = await request('GET', '/v1/balance');
+  for (const entry of balance.body.available as { amount: number; currency: string }[])
+    console.log(`  available ${money(entry.amount, entry.currency)}`);
+  const payouts = (await request('GET', '/v1/payouts')).body as unknown as Listed;
+  for (const payout of payouts.data)
+    console.log(
+      `  payout ${String(payout.id)}: ${money(payout.amount, payout.currency)} → ${String(payout.status)} (bank trace ${String(payout.trace_id)})`,
+    );
+  const bank = (await (
+    await fetch(`${simulatorUrl}/_sim/ground_truth/money_out?items=false`)
+  ).json()) as {
+    bank: {
+      payouts: Record<
+        string,
+        { executions: number; status: string; amount: number; currency: string }
+      >;
+    };
+  };
+  for (const [id, payout] of Object.entries(bank.bank.payouts))
+    console.log(
+      `  the bank's own record: ${id} executed ${payout.executions}×, ${money(payout.amount, payout.currency)} ${payout.status}`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -182,6 +248,11 @@ async function main(): Promise<void> {
       );
     console.log(
       `  the simulator's own record: ${[...summary].map(([name, count]) => `${count} × ${name}`).join(', ')}`,
+    );
+    await moneyOut(request, step, simulator.url, adminKey);
+    const moneyOutReport = await verifyMoneyOut(server.context.database);
+    console.log(
+      `  money-out verify: ${moneyOutReport.ok ? 'ok' : 'FAILED'} (balance transactions and payouts agree with the ledger)`,
     );
   } finally {
     await server.close();

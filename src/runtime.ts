@@ -10,7 +10,7 @@ import { createEventBus, DeadLetters, type BusHooks, type EventBus } from './eve
 import type { EventConsumer } from './events/consumer.ts';
 import { IdempotencyKeys } from './idempotency/keys.ts';
 import { Ledger } from './ledger/index.ts';
-import { createBalances, type Balances } from './balances/index.ts';
+import type { Balances } from './balances/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -28,10 +28,9 @@ import { resolveMasterKey, Vault } from './vault/index.ts';
 import { secretBoxFor, secretBoxPurposes } from './vault/secret-box.ts';
 import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/index.ts';
 import { createTestMode, type TestMode } from './testmode/index.ts';
-import { HttpAcquirerClient } from './settlement/acquirer.ts';
-import { SettlementService } from './settlement/service.ts';
-import { httpBankClient } from './payouts/bank-client.ts';
-import { PayoutsService } from './payouts/payouts.ts';
+import type { SettlementService } from './settlement/service.ts';
+import type { PayoutsService } from './payouts/payouts.ts';
+import { createMoneyOut, type MoneyOut } from './money-out/index.ts';
 import { derivedKey } from './vault/secret-box.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
@@ -85,6 +84,8 @@ export type Runtime = {
   readonly settlement: SettlementService;
   /** Payout settings, bank accounts and payouts; steps createDue and sendPending (src/payouts). */
   readonly payouts: PayoutsService;
+  /** The money-out pipeline (settle, reports, statements, availability, payouts) and its steps. */
+  readonly moneyOut: MoneyOut;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -254,34 +255,24 @@ async function assemble(
     masterKey.key,
     clock,
   );
-  // The simulator's acquirer clears every connector's batches (SPEC-11 wire contract).
-  const acquirer = new HttpAcquirerClient({
-    baseUrl: `${config.simulatorUrl}/acquirer`,
-    apiKey: 'acq_test_sim',
-    timeoutMs: Math.max(config.pspTimeoutMs, 120_000),
-  });
-  const settlement = new SettlementService({
-    database,
-    clock,
-    connectors: [...connectorRegistry.keys()],
-    acquirer: () => acquirer,
-    faults: testMode.faults,
-    metrics,
-  });
-  // The bank payouts go to: the simulator's bank (SPEC-11 wire contract) until a real bank's
-  // address and key are configuration.
-  const payouts = new PayoutsService({
+  // Settlement, PSP reports, bank statements, balances and payouts (architecture §12).
+  const moneyOut = createMoneyOut({
     database,
     ledger,
     clock,
+    connectors: [...connectorRegistry.keys()],
+    simulatorUrl: config.simulatorUrl,
+    pspTimeoutMs: config.pspTimeoutMs,
     bankAccountKeys: {
       secretBox: secretBoxFor(masterKey.key, secretBoxPurposes.bankAccountNumber),
       fingerprintKey: derivedKey(masterKey.key, 'payouts.bank-account-fingerprint'),
     },
-    bank: httpBankClient({ baseUrl: `${config.simulatorUrl}/bank`, apiKey: 'bank_test_sim' }),
     faults: testMode.faults,
+    metrics,
     events: bus,
+    logger,
   });
+  let moneyOutWorker: { stop(): Promise<void> } | undefined;
   let maintenance: { stop(): void } | undefined;
   return {
     config,
@@ -293,7 +284,7 @@ async function assemble(
     adminKeys,
     idempotency,
     payments,
-    balances: createBalances({ database, ledger }),
+    balances: moneyOut.balances,
     webhooks,
     routing,
     metrics,
@@ -304,8 +295,9 @@ async function assemble(
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
-    settlement,
-    payouts,
+    settlement: moneyOut.settlement,
+    payouts: moneyOut.payouts,
+    moneyOut,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();
@@ -320,9 +312,11 @@ async function assemble(
         metrics,
         logger,
       });
+      moneyOutWorker = moneyOut.startWorker(config.moneyOutIntervalMs);
     },
     async close() {
       maintenance?.stop();
+      await moneyOutWorker?.stop();
       await statusSync.stop();
       await webhooks.deliverer.stop();
       await bus.stop();

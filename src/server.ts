@@ -55,6 +55,7 @@ export async function startServer(
       testMode: runtime.testMode,
       settlement: runtime.settlement,
       payouts: runtime.payouts,
+      moneyOut: runtime.moneyOut,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -11,6 +11,7 @@ export const eventTypes = [
   'refund.created',
   'refund.updated',
   'refund.failed',
+  'balance.available',
   'payout.created',
   'payout.paid',
   'payout.failed',

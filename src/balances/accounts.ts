@@ -1,6 +1,6 @@
 // The ledger accounts of a merchant's balance in one currency, and their locked balances.
 import { balanceOf, type AccountSpec, type AccountType, type Totals } from '../ledger/index.ts';
-import { accountIds, merchantMoneyOutAccounts, paymentAccounts } from '../payments/postings.ts';
+import { accountIds, merchantMoneyOutAccounts, paymentAccounts } from '../accounts/index.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import type { Queryable } from '../storage/database.ts';
 

@@ -7,6 +7,8 @@
 // (negative days on the receivable, recovered first by later days; a rolling reserve held), and
 // the transfers are posted in the same transaction. So an item is available exactly when the
 // ledger transfer that made it so exists, and never twice. One commit serves many groups.
+import { presentBalanceAvailability } from '../api-objects/balance-availability.ts';
+import { insertEvents, newEvent, type NewEvent } from '../events/events.ts';
 import { timeFor, clockSql, type ClockReading } from '../clock.ts';
 import { randomBase62, newSortableId } from '../ids.ts';
 import {
@@ -211,6 +213,7 @@ export class Availability {
       const balances = await lockBalances(tx, taken);
       const transfers: TransferRequest[] = [];
       const holds: { group: TakenGroup; hold: ReserveHold }[] = [];
+      const events: NewEvent[] = [];
       for (const group of taken) {
         const key = balanceKey(group.merchantId, group.currency);
         const accounts = balanceAccountIds(group.merchantId, group.currency);
@@ -234,6 +237,17 @@ export class Availability {
           transfers.push(hold.request);
           holds.push({ group, hold });
         }
+        events.push(
+          newEvent(
+            group.merchantId,
+            'balance.available',
+            presentBalanceAvailability({
+              ...group,
+              reserved: netting.reserve,
+              available: netting.after.available - netting.after.receivable,
+            }),
+          ),
+        );
       }
       for (let start = 0; start < transfers.length; start += ledgerLimits.transfersPerBatchMax) {
         const batch = transfers.slice(start, start + ledgerLimits.transfersPerBatchMax);
@@ -241,6 +255,7 @@ export class Availability {
         for (const result of results) if (result.status === 'rejected') throw result.error;
       }
       await recordReserveHolds(tx, holds);
+      await insertEvents(tx, events, reading.system);
       return {
         groups: taken.length,
         items: taken.reduce((count, group) => count + group.items, 0),

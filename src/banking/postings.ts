@@ -4,7 +4,7 @@
 //                 (a negative batch: the PSP took back what refunds exceeded captures by)
 import crypto from 'node:crypto';
 import type { TransferRequest } from '../ledger/index.ts';
-import { accountIds } from '../payments/postings.ts';
+import { accountIds } from '../accounts/index.ts';
 
 const safeReference = /^[A-Za-z0-9_:.-]{1,160}$/;
 

@@ -19,6 +19,7 @@ import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerSettlementRoutes } from './routes/settlement.ts';
+import { registerMoneyOutRoutes } from './routes/money-out.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
@@ -226,6 +227,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerTestClockRoutes(admin, context);
     registerSettlementRoutes(admin, context);
     registerPayoutOperatorRoutes(admin, context);
+    registerMoneyOutRoutes(admin, context);
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));

@@ -19,6 +19,7 @@ import type { Readiness } from '../storage/readiness.ts';
 import type { TestMode } from '../testmode/index.ts';
 import type { SettlementService } from '../settlement/service.ts';
 import type { PayoutsService } from '../payouts/payouts.ts';
+import type { MoneyOut } from '../money-out/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -54,6 +55,8 @@ export type AppContext = {
   readonly settlement: SettlementService;
   /** Payout settings, bank accounts and payouts (architecture §12). */
   readonly payouts: PayoutsService;
+  /** The money-out pipeline, run on demand by the operator (architecture §12). */
+  readonly moneyOut: MoneyOut;
 };
 
 /**

@@ -1,6 +1,6 @@
 // Progress of a money-out run on a terminal (`payrail settle`, `payrail payouts run`): one bar per
 // step, sized by what the step says is due, on stderr so that stdout stays the report. Without a
-// terminal (CI, pipes) a line per finished step instead.
+// terminal (CI, pipes) nothing.
 import cliProgress from 'cli-progress';
 import type { MoneyOutStep, StepProgress } from './runner.ts';
 
@@ -13,15 +13,8 @@ export async function progressDisplay(
   steps: readonly MoneyOutStep[],
   stream: NodeJS.WriteStream = process.stderr,
 ): Promise<ProgressDisplay> {
-  if (!stream.isTTY) {
-    return {
-      onProgress: (progress) => {
-        if (progress.finished)
-          stream.write(`${progress.step}: ${progress.done} ${progress.unit}\n`);
-      },
-      stop: () => {},
-    };
-  }
+  // Without a terminal (CI, pipes) no bars: the report printed at the end says it all.
+  if (!stream.isTTY) return { onProgress: () => {}, stop: () => {} };
   const bars = new cliProgress.MultiBar(
     {
       stream,

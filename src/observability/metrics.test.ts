@@ -21,6 +21,20 @@ describe('Metrics', () => {
       assert.ok(text.includes(line), `missing: ${line}`);
   });
 
+  it('counts payout outcomes; a zero count adds no series', async () => {
+    const metrics = new Metrics();
+    metrics.recordPayoutOutcomes({ in_transit: 3, failed: 1, paid: 0, returned: 0 });
+    metrics.recordPayoutOutcomes({ in_transit: 0, failed: 0, paid: 2, returned: 1 });
+    const text = await metrics.render();
+    for (const line of [
+      'payrail_payout_outcomes_total{outcome="in_transit"} 3',
+      'payrail_payout_outcomes_total{outcome="failed"} 1',
+      'payrail_payout_outcomes_total{outcome="paid"} 2',
+      'payrail_payout_outcomes_total{outcome="returned"} 1',
+    ])
+      assert.ok(text.includes(line), `missing: ${line}`);
+  });
+
   it('renders what was recorded, with its labels', async () => {
     const metrics = new Metrics();
     metrics.recordPspCall('stripe', 'authorize', 'authorized', 0.12);

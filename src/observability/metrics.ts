@@ -59,6 +59,8 @@ type HttpMetrics = {
   readonly duration: Histogram<'method' | 'route' | 'status_class'>;
 };
 
+export type PayoutOutcome = 'in_transit' | 'failed' | 'paid' | 'returned';
+
 export class Metrics {
   readonly registry: Registry;
   private readonly pspCallSeconds: Histogram<'connector' | 'operation' | 'outcome'>;
@@ -77,6 +79,7 @@ export class Metrics {
   private readonly http: HttpMetrics | undefined;
   private readonly settlementBatchItems: Histogram<'connector'>;
   private readonly settlementRejects: Counter<'connector' | 'reason'>;
+  private readonly payoutOutcomes: Counter<'outcome'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
@@ -178,6 +181,18 @@ export class Metrics {
       labelNames: ['connector', 'reason'],
       registers,
     });
+    this.payoutOutcomes = new Counter({
+      name: `${PREFIX}payout_outcomes_total`,
+      help: 'Payouts by what the bank did: in_transit (taken), failed (refused at once), paid, returned',
+      labelNames: ['outcome'],
+      registers,
+    });
+  }
+
+  /** Payouts the bank took, refused, paid or sent back, counted as the money-out steps see them. */
+  recordPayoutOutcomes(counts: Readonly<Record<PayoutOutcome, number>>): void {
+    for (const [outcome, count] of Object.entries(counts))
+      if (count > 0) this.payoutOutcomes.inc({ outcome }, count);
   }
 
   /** One acknowledged clearing batch: its size and its rejects by reason. */

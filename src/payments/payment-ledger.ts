@@ -11,7 +11,8 @@ import { insertSettlementItems, type NewSettlementItem } from '../settlement/ite
 import { GroupCommit } from '../storage/batcher.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { bigint, defineTable, jsonb, text, timestamptz } from '../storage/table.ts';
-import { accountIds, paymentAccounts, type Movement } from './postings.ts';
+import { accountIds, paymentAccounts } from '../accounts/index.ts';
+import type { Movement } from './postings.ts';
 
 type StoredLeg = {
   accountId: string;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MAX_AMOUNT_MINOR } from '../money/index.ts';
-import { accountIds, feeFor, feeTransfer } from './postings.ts';
+import { accountIds } from '../accounts/index.ts';
+import { feeFor, feeTransfer } from './postings.ts';
 
 const price = (percentBps: bigint, fixedAmount: bigint) => ({ percentBps, fixedAmount });
 

@@ -16,7 +16,8 @@ import { resumedResourceId, type IdempotentRequest } from '../idempotency/reques
 import type { PageRequest } from '../storage/pagination.ts';
 import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
-import { accountIds, type Price } from './postings.ts';
+import { accountIds } from '../accounts/index.ts';
+import type { Price } from './postings.ts';
 import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
 import {
   attemptsOf,

@@ -21,7 +21,7 @@ import type { IdempotentRequest } from '../idempotency/request.ts';
 import { resumedResourceId } from '../idempotency/request.ts';
 import type { AccountSpec, Ledger, TransferRequest } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency } from '../money/index.ts';
-import { accountIds, merchantMoneyOutAccounts } from '../payments/postings.ts';
+import { accountIds, merchantMoneyOutAccounts } from '../accounts/index.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';

@@ -357,11 +357,21 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     const batch = 100;
     let counts = await target.countRows();
     // Until N requests were sent: one the HTTP client itself will not send is not counted.
+    // Round 0 sends one request to every operation (so each is reached whatever the seed draws);
+    // later rounds draw from all operations at random.
     for (let round = 0; report.requests < options.requests; round++) {
-      const requests = fc.sample(arbitrary, {
-        numRuns: Math.min(batch, options.requests - report.requests),
-        seed: seed + round,
-      });
+      const requests =
+        round === 0
+          ? target.operations.slice(0, options.requests).flatMap((operation, index) =>
+              fc.sample(anyRequest([operation], target.pools), {
+                numRuns: 1,
+                seed: seed + index,
+              }),
+            )
+          : fc.sample(arbitrary, {
+              numRuns: Math.min(batch, options.requests - report.requests),
+              seed: seed + round,
+            });
       for (const request of requests) {
         missed.delete(`${request.operation.method} ${request.operation.path}`);
         const answer = await send(base, request, timeoutMs);

@@ -72,6 +72,7 @@ const eventObjectSchemas: Readonly<Record<string, string>> = {
   refund: 'RefundSchema',
   charge: 'ChargeSchema',
   payout: 'PayoutSchema',
+  balance_availability: 'BalanceAvailabilitySchema',
 };
 
 /**
@@ -259,7 +260,8 @@ describe('API objects: what is served and documented is what src/api-objects def
       { merchantId, type: 'refund', amount: 1_000n, availableOn: new Date() },
     ]);
     const items = assertList('BalanceTransactionSchema', await ok(as('/v1/balance_transactions')));
-    assert.equal(items.length, 2);
+    // The two seeded here, and the capture and refund the payments above made settlement items of.
+    assert.equal(items.length, 4);
     assertShape(
       'BalanceTransactionSchema',
       await ok(as(`/v1/balance_transactions/${String(items[0]?.id)}`)),
@@ -347,6 +349,8 @@ describe('API objects: what is served and documented is what src/api-objects def
   });
 
   test('events carry the API objects their presenters make', async () => {
+    // The seeded balance transactions are due: availability makes them so, with a balance.available.
+    await ok(asAdmin('/v1/admin/money_out/run', 'POST', { part: 'settle' }));
     const events = assertList('EventSchema', await ok(as('/v1/events?limit=100')));
     const kinds = new Set<string>();
     for (const event of events) {
@@ -359,7 +363,13 @@ describe('API objects: what is served and documented is what src/api-objects def
       assertShape(schemaName, object);
       kinds.add(String(object.object));
     }
-    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'payout', 'refund']);
+    assert.deepEqual([...kinds].sort(), [
+      'balance_availability',
+      'charge',
+      'payment_intent',
+      'payout',
+      'refund',
+    ]);
     assertShape('EventSchema', await ok(as(`/v1/events/${String(events[0]?.id)}`)));
   });
 
@@ -458,6 +468,19 @@ describe('API objects: what is served and documented is what src/api-objects def
       }),
     );
     assertShape('SettlementRunSchema', await operator('/v1/admin/settlement/run', 'POST'));
+    const run = await operator('/v1/admin/money_out/run', 'POST', { part: 'settle' });
+    assertShape('MoneyOutRunSchema', run);
+    assert.deepEqual(
+      (run.steps as { name: string }[]).map((step) => step.name),
+      [
+        'settlement_close',
+        'settlement_submit',
+        'psp_reports',
+        'bank_statements',
+        'availability',
+        'reserve_releases',
+      ],
+    );
     const at = new Date();
     assertShape(
       'SettlementBatchSchema',

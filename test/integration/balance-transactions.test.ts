@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { availableAtOnce, balanceTransactions } from '../../src/balances/index.ts';
 import { newSortableId, randomBase62 } from '../../src/ids.ts';
-import { accountIds, merchantMoneyOutAccounts } from '../../src/payments/postings.ts';
+import { accountIds, merchantMoneyOutAccounts } from '../../src/accounts/index.ts';
 import { seedItems } from '../support/balance-fixtures.ts';
 import { advanceClock } from '../support/clock.ts';
 import { createMerchantKey, type Merchant } from '../support/merchants.ts';

@@ -44,6 +44,12 @@ describe('npm run demo', () => {
         /pending {3}970\.03 INR\n\s+pending {3}73\.43 USD\n\s+available 0\.00 INR\n\s+available 0\.00 USD/,
         /ledger verify: ok \(\d+ transactions, \d+ entries/,
         /the simulator's own record: 4 × authorize succeeded, 4 × capture succeeded, 2 × refund succeeded, 1 × authorize declined/,
+        // Money out, five days later: cleared, PSP fees (the simulator's own schedule), funded, paid.
+        /ba_\w+: •••• 6789/,
+        /batch paytm inr: 1 of 1 items accepted, 999\.00 INR, PSP fee \d+\.\d\d INR → funded\n\s+batch stripe usd: 5 of 5 items accepted, 77\.00 USD, PSP fee \d+\.\d\d USD → funded/,
+        /available 970\.03 INR\n\s+available 0\.00 USD\n\s+payout po_\w+: 73\.43 USD → paid \(bank trace \d+\)/,
+        /the bank's own record: po_\w+ executed 1×, 73\.43 USD paid/,
+        /money-out verify: ok/,
       ];
       let rest = output;
       for (const scene of scenes) {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Ledger } from '../../src/ledger/index.ts';
 import { systemClock } from '../../src/clock.ts';
-import { accountIds } from '../../src/payments/postings.ts';
+import { accountIds } from '../../src/accounts/index.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createPostgresDatabase } from '../support/databases.ts';

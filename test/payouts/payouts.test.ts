@@ -3,7 +3,7 @@
 // bank's answers, returns after paid, cancel, and a crash at each step of sending.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accountIds } from '../../src/payments/postings.ts';
+import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';

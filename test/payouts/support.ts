@@ -8,7 +8,7 @@ import { OffsetClock, type Clock } from '../../src/clock.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
 import { newId, newSortableId } from '../../src/ids.ts';
 import { Ledger } from '../../src/ledger/index.ts';
-import { accountIds, merchantMoneyOutAccounts } from '../../src/payments/postings.ts';
+import { accountIds, merchantMoneyOutAccounts } from '../../src/accounts/index.ts';
 import { httpBankClient } from '../../src/payouts/bank-client.ts';
 import { PayoutsService } from '../../src/payouts/payouts.ts';
 import type { Database } from '../../src/storage/database.ts';

@@ -3,12 +3,8 @@
 // settlement itemizes it, so balances and items agree as they do in production.
 import { randomBase62, newSortableId } from '../../src/ids.ts';
 import type { Ledger, TransferRequest } from '../../src/ledger/index.ts';
-import {
-  directCapture,
-  feeTransfer,
-  paymentAccounts,
-  refundTransfer,
-} from '../../src/payments/postings.ts';
+import { paymentAccounts } from '../../src/accounts/index.ts';
+import { directCapture, feeTransfer, refundTransfer } from '../../src/payments/postings.ts';
 import {
   balanceTransactions,
   type BalanceTransaction,

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Ledger } from '../../ledger/index.ts';
 import type { MoneyInMetrics } from '../../observability/money-in-metrics.ts';
-import { connectorSettlementAccounts } from '../../payments/postings.ts';
+import { connectorSettlementAccounts } from '../../accounts/index.ts';
 import { recordDiscrepancies, type NewDiscrepancy } from '../../reconciliation/discrepancies.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { lockBatchFunding, markFundedIfComplete } from '../../banking/funding.ts';

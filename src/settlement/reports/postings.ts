@@ -2,7 +2,7 @@
 //   psp fee   psp:<c>:fees (expense) ← psp:<c>:receivable    psp_fee:<batch id>, one per batch
 // A negative total (the PSP gave fees back) moves the other way.
 import type { TransferRequest } from '../../ledger/index.ts';
-import { accountIds } from '../../payments/postings.ts';
+import { accountIds } from '../../accounts/index.ts';
 
 export function pspFeeTransfer(
   batchId: string,
