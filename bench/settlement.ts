@@ -22,10 +22,14 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createBalances } from '../src/balances/index.ts';
 import { clockFrom, type Clock } from '../src/clock.ts';
 import { Ledger, verifyLedger } from '../src/ledger/index.ts';
-import { runMoneyOut, type MoneyOutStep } from '../src/money-out/runner.ts';
+import type { EventBus } from '../src/events/bus/index.ts';
+import { noFaults } from '../src/fault-points.ts';
+import { createMoneyOut, type MoneyOut } from '../src/money-out/index.ts';
+import { verifyMoneyOut as verifyMoneyOutRecords } from '../src/money-out/verify.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { Metrics } from '../src/observability/metrics.ts';
 import { PaymentLedger, storedTransfers } from '../src/payments/payment-ledger.ts';
 import {
   directCapture,
@@ -34,11 +38,6 @@ import {
   refundTransfer,
   type Movement,
 } from '../src/payments/postings.ts';
-import { httpBankClient } from '../src/payouts/bank-client.ts';
-import { PayoutsService } from '../src/payouts/payouts.ts';
-import { verifyPayouts } from '../src/payouts/verify.ts';
-import { HttpAcquirerClient } from '../src/settlement/acquirer.ts';
-import { SettlementService } from '../src/settlement/service.ts';
 import { textArrayLiteral } from '../src/storage/arrays.ts';
 import type { Database } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
@@ -229,10 +228,13 @@ type Services = {
   setNow: (now: Date) => void;
   ledger: Ledger;
   paymentLedger: PaymentLedger;
-  payouts: PayoutsService;
-  settlement: SettlementService;
-  balances: ReturnType<typeof createBalances>;
+  /** Settlement, PSP reports, bank statements, balances and payouts, as the runtime wires them. */
+  moneyOut: MoneyOut;
 };
+
+// Events (payout.created …) are written to the outbox in the product's transactions; nothing
+// consumes them here, so the bus is only ever told that some may be waiting.
+const quietBus = { notify: () => {} } as unknown as EventBus;
 
 function services(database: Database, simulatorUrl: string): Services {
   let now = capturedAt;
@@ -244,26 +246,21 @@ function services(database: Database, simulatorUrl: string): Services {
     onProblem: (problem) => problems.push(`${problem.transferId}: ${problem.message}`),
   });
   const masterKey = Buffer.alloc(32, 7);
-  const payouts = new PayoutsService({
+  const moneyOut = createMoneyOut({
     database,
     ledger,
     clock,
+    connectors: [...benchConnectors],
+    simulatorUrl,
+    pspTimeoutMs: 600_000,
     bankAccountKeys: {
       secretBox: secretBoxFor(masterKey, secretBoxPurposes.bankAccountNumber),
       fingerprintKey: derivedKey(masterKey, 'payouts.bank-account-fingerprint'),
     },
-    bank: httpBankClient({ baseUrl: `${simulatorUrl}/bank`, apiKey: 'bank_test_sim' }),
-  });
-  const acquirer = new HttpAcquirerClient({
-    baseUrl: `${simulatorUrl}/acquirer`,
-    apiKey: 'acq_test_sim',
-    timeoutMs: 600_000,
-  });
-  const settlement = new SettlementService({
-    database,
-    clock,
-    connectors: [...benchConnectors],
-    acquirer: () => acquirer,
+    faults: noFaults,
+    metrics: new Metrics(),
+    events: quietBus,
+    logger: createLogger('warn'),
   });
   return {
     database,
@@ -273,9 +270,7 @@ function services(database: Database, simulatorUrl: string): Services {
     },
     ledger,
     paymentLedger,
-    payouts,
-    settlement,
-    balances: createBalances({ database, ledger }),
+    moneyOut,
   };
 }
 
@@ -290,8 +285,11 @@ async function seedMerchants(parts: Services, mix: Mix): Promise<void> {
   const worker = async () => {
     for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
       const id = merchantId(index, mix.merchants);
-      await parts.payouts.updateSettingsAsOperator(id, { delayDays: 2, schedule: 'daily' });
-      await parts.payouts.createBankAccount(id, {
+      await parts.moneyOut.payouts.updateSettingsAsOperator(id, {
+        delayDays: 2,
+        schedule: 'daily',
+      });
+      await parts.moneyOut.payouts.createBankAccount(id, {
         currency,
         country: 'US',
         accountHolderName: `Bench merchant ${index}`,
@@ -474,39 +472,6 @@ async function seedSimulator(simulatorUrl: string, mix: Mix): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // The timed part: the money-out pipeline's steps, run to completion
 
-function pipelineSteps(parts: Services): MoneyOutStep[] {
-  return [
-    ...parts.settlement.steps(),
-    {
-      name: 'availability',
-      unit: 'items',
-      run: async () =>
-        (
-          await parts.balances.availability.makeDue(parts.clock.reading(), {
-            groupsMax: 1_000,
-            groupsPerTransaction: 100,
-          })
-        ).items,
-    },
-    {
-      name: 'reserves_release',
-      unit: 'holds',
-      run: async () => (await parts.balances.reserves.releaseDue(parts.clock.reading())).released,
-    },
-    {
-      name: 'payouts_create',
-      unit: 'payouts',
-      run: async () =>
-        (await parts.payouts.createDue(parts.clock.reading(), { limit: 500 })).created.length,
-    },
-    {
-      name: 'payouts_send',
-      unit: 'payouts',
-      run: async () => (await parts.payouts.sendPending({ limit: 500 })).attempted,
-    },
-  ];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Verify
 
@@ -549,7 +514,7 @@ async function verifyMoneyOut(
   // balances are empty (no reserve, no minimum: every payable unit was paid out).
   const payouts = await one<{ count: number; amount: bigint | null; in_transit: number }>(
     `SELECT count(*)::int AS count, sum(amount)::bigint AS amount,
-            (count(*) FILTER (WHERE status = 'in_transit'))::int AS in_transit FROM payouts`,
+            (count(*) FILTER (WHERE status IN ('in_transit', 'paid')))::int AS in_transit FROM payouts`,
   );
   const moved = await one<{ credits: bigint | null }>(
     `SELECT sum(posted_credits)::bigint AS credits FROM ledger_accounts WHERE id LIKE 'platform:payouts_in_transit:%'`,
@@ -560,7 +525,15 @@ async function verifyMoneyOut(
   if (payouts.count !== mix.merchants)
     problems.push(`${payouts.count} payouts for ${mix.merchants} merchants`);
   if (payouts.in_transit !== payouts.count)
-    problems.push(`${payouts.count - payouts.in_transit} payouts not in transit`);
+    problems.push(`${payouts.count - payouts.in_transit} payouts neither in transit nor paid`);
+  // The PSPs' reports were read (their fee posted) and the bank's statement funded every batch.
+  const batches = await one<{ count: number; unreported: number; unfunded: number }>(
+    `SELECT count(*)::int AS count, (count(*) FILTER (WHERE psp_fee IS NULL))::int AS unreported,
+            (count(*) FILTER (WHERE status <> 'funded'))::int AS unfunded FROM settlement_batches`,
+  );
+  if (batches.count === 0) problems.push('no settlement batch');
+  if (batches.unreported > 0) problems.push(`${batches.unreported} batches without a PSP report`);
+  if (batches.unfunded > 0) problems.push(`${batches.unfunded} batches not funded`);
   const left = await one<{ available: bigint | null }>(
     `SELECT sum(posted_credits - posted_debits - pending_debits)::bigint AS available
        FROM ledger_accounts WHERE id LIKE 'merchant:%:available:%'`,
@@ -667,7 +640,7 @@ export async function runSettlementBench(
     const stepSeconds: Record<string, number> = {};
     let stepStarted = performance.now();
     const started = performance.now();
-    const steps = await runMoneyOut(pipelineSteps(parts), {
+    const steps = await parts.moneyOut.run('all', {
       onProgress: (progress) => {
         if (!progress.finished) return;
         stepSeconds[progress.step] = (performance.now() - stepStarted) / 1000;
@@ -682,13 +655,9 @@ export async function runSettlementBench(
 
     const verifyStarted = performance.now();
     const ledgerReport = await verifyLedger(database);
-    const payoutProblems = await verifyPayouts(database);
+    const records = await verifyMoneyOutRecords(database);
     const moneyOut = await verifyMoneyOut(database, simulator.url, mix);
-    const problems = [
-      ...ledgerReport.problems,
-      ...payoutProblems.map((problem) => JSON.stringify(problem)),
-      ...moneyOut.problems,
-    ];
+    const problems = [...ledgerReport.problems, ...records.problems, ...moneyOut.problems];
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
     const version = await database.query<{ version: string }>(
       `SELECT current_setting('server_version') AS version`,
