@@ -13,6 +13,7 @@ import { seededRandom } from '../../src/random.ts';
 import { AMOUNT_MAX } from '../psps/common.ts';
 import type { Bank } from './bank.ts';
 import {
+  drawCallFault,
   DAY_MS,
   checkInteger,
   checkRate,
@@ -333,19 +334,7 @@ export class Acquirer {
   }
 
   #drawSubmissionFault(): { error: boolean; lost: boolean } {
-    const faults = this.faults;
-    if (faults === undefined) return { error: false, lost: false };
-    const errorDraw = this.#random();
-    const lostDraw = this.#random();
-    if (faults.errorNext > 0) {
-      faults.errorNext -= 1;
-      return { error: true, lost: false };
-    }
-    if (faults.loseNext > 0) {
-      faults.loseNext -= 1;
-      return { error: false, lost: true };
-    }
-    return { error: errorDraw < faults.errorRate, lost: lostDraw < faults.lostResponseRate };
+    return drawCallFault(this.faults, this.#random);
   }
 
   #parseLine(draft: Draft, line: string, lineNumber: number): string | undefined {

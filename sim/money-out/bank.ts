@@ -9,6 +9,7 @@ import { isPlainObject } from '../json.ts';
 import { seededRandom } from '../../src/random.ts';
 import { AMOUNT_MAX } from '../psps/common.ts';
 import {
+  drawCallFault,
   addDays,
   checkInteger,
   checkRate,
@@ -246,19 +247,7 @@ export class Bank {
   }
 
   #submissionFault(): { error: boolean; lost: boolean } {
-    const faults = this.faults;
-    if (faults === undefined) return { error: false, lost: false };
-    const errorDraw = this.#random();
-    const lostDraw = this.#random();
-    if (faults.errorNext > 0) {
-      faults.errorNext -= 1;
-      return { error: true, lost: false };
-    }
-    if (faults.loseNext > 0) {
-      faults.loseNext -= 1;
-      return { error: false, lost: true };
-    }
-    return { error: errorDraw < faults.errorRate, lost: lostDraw < faults.lostResponseRate };
+    return drawCallFault(this.faults, this.#random);
   }
 
   #payout(bodyText: string): Answer {

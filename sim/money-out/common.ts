@@ -153,3 +153,33 @@ export function randomSeed(): number {
 export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return JSON.stringify({ error: { code, message, ...extra } });
 }
+
+/** The call faults the acquirer and the bank share: counted ones first, then the rates. */
+export type CallFaults = {
+  errorRate: number;
+  lostResponseRate: number;
+  errorNext: number;
+  loseNext: number;
+};
+
+/**
+ * Whether this call fails with a 500 (nothing recorded) or loses its answer (recorded). Both draws
+ * are made on every call, so a seeded run draws the same sequence whichever fault fires.
+ */
+export function drawCallFault(
+  faults: CallFaults | undefined,
+  random: () => number,
+): { error: boolean; lost: boolean } {
+  if (faults === undefined) return { error: false, lost: false };
+  const errorDraw = random();
+  const lostDraw = random();
+  if (faults.errorNext > 0) {
+    faults.errorNext -= 1;
+    return { error: true, lost: false };
+  }
+  if (faults.loseNext > 0) {
+    faults.loseNext -= 1;
+    return { error: false, lost: true };
+  }
+  return { error: errorDraw < faults.errorRate, lost: lostDraw < faults.lostResponseRate };
+}

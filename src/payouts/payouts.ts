@@ -219,6 +219,30 @@ export function failureCodeOf(bankCode: string): string {
   return /^[a-z_]{1,50}$/.test(code) ? code : 'declined';
 }
 
+/**
+ * Failure codes that say the account itself cannot take money (closed, invalid, frozen,
+ * restricted): the account becomes `errored` and automatic payouts stop going there, instead of
+ * sending the money back to it every day. Other failures (the bank's lack of funds) are not the
+ * account's.
+ */
+const accountFailureCodes: ReadonlySet<string> = new Set([
+  'invalid_account_number',
+  'account_closed',
+  'account_frozen',
+  'bank_account_restricted',
+]);
+
+async function markAccountErrored(
+  q: Queryable,
+  payout: Payout,
+  failureCode: string,
+): Promise<void> {
+  if (!accountFailureCodes.has(failureCode)) return;
+  await q.query(`UPDATE merchant_bank_accounts SET status = 'errored' WHERE id = $1`, [
+    payout.bankAccountId,
+  ]);
+}
+
 const failureMessages: Record<string, string> = {
   invalid_account_number: 'The bank account number is not valid.',
   account_closed: 'The bank account has been closed.',
@@ -433,6 +457,8 @@ export class PayoutsService implements PayoutBankEvents {
       );
     }
     const account = await defaultBankAccount(tx, merchantId, currency);
+    // An errored account (a payout to it failed for the account's sake) gets no automatic payout.
+    if (automatic && account?.status === 'errored') return undefined;
     if (account === undefined) {
       if (automatic) return undefined;
       throw new PayoutError(
@@ -647,7 +673,8 @@ export class PayoutsService implements PayoutBankEvents {
           AND (coalesce(s.schedule, 'daily') = 'daily'
                OR extract(isodow FROM ${today}) = s.weekly_anchor)
           AND EXISTS (SELECT 1 FROM merchant_bank_accounts b WHERE b.merchant_id = a.owner
-                        AND b.currency = a.currency AND b.default_for_currency AND b.deleted_at IS NULL)
+                        AND b.currency = a.currency AND b.default_for_currency AND b.deleted_at IS NULL
+                        AND b.status <> 'errored')
           AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.merchant_id = a.owner AND p.currency = a.currency
                             AND p.method = 'automatic' AND p.payout_day = ${today})
         ORDER BY a.owner, a.currency
@@ -780,6 +807,7 @@ export class PayoutsService implements PayoutBankEvents {
         return 'in_transit' as const;
       }
       const failureCode = failureCodeOf(answer.failureCode);
+      await markAccountErrored(tx, payout, failureCode);
       await this.#reverse(tx, payout, {
         status: 'failed',
         ledgerId: `payout_failed:${id}`,
@@ -861,6 +889,7 @@ export class PayoutsService implements PayoutBankEvents {
         payout = (await selectPayout(q, payoutId)) as Payout;
       }
       const failureCode = failureCodeOf(reasonCode);
+      await markAccountErrored(q, payout, failureCode);
       await this.#reverse(q, payout, {
         status: 'failed',
         ledgerId: `payout_returned:${payoutId}`,
@@ -923,10 +952,14 @@ async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransactio
 
 /**
  * Allocates `amount` over the merchant's available balance transactions not yet fully paid out,
- * FIFO in (available_on, created_at, id) order, in one statement: every item up to the first at
- * which the running sum reaches the amount is paid in full, that one in part (the rest goes with
- * the next payout). Negative items (refunds, reserve holds) are taken as they come. The
- * allocations add up to the amount exactly, or the payout is not made.
+ * in one statement: first every unpaid negative item (refunds, reserve holds, a negative day's
+ * share), then the positive ones FIFO in (available_on, created_at, id) order; every item up to
+ * the first at which the running sum reaches the amount is paid in full, that one (a positive
+ * item) in part (the rest goes with the next payout). Negatives first, because a negative item
+ * taken "as it came" after the cut would be left out of a payout of the whole balance: its
+ * refund would belong to no payout, and a positive item's part that it cancels would stay unpaid
+ * forever (`?payout=` must list everything a payout contains). The allocations add up to the
+ * amount exactly, or the payout is not made.
  */
 async function allocate(
   tx: Queryable,
@@ -949,7 +982,7 @@ async function allocate(
      ), running AS MATERIALIZED (
        SELECT id, remaining, sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
          FROM unpaid WHERE remaining <> 0
-       WINDOW w AS (ORDER BY available_on, created_at, id ROWS UNBOUNDED PRECEDING)
+       WINDOW w AS (ORDER BY remaining > 0, available_on, created_at, id ROWS UNBOUNDED PRECEDING)
      ), cut AS MATERIALIZED (
        SELECT min(position) AS last FROM running WHERE cumulative >= $4::bigint
      ), inserted AS (

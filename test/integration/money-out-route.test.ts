@@ -23,6 +23,10 @@ describe('operator money-out run', () => {
     const all = await run({});
     assert.equal(all.status, 200, JSON.stringify(all.body));
     assert.equal(all.body.part, 'all');
+    // No body at all (as `curl -X POST` sends it): the defaults, everything.
+    const bodiless = await run(undefined);
+    assert.equal(bodiless.status, 200, JSON.stringify(bodiless.body));
+    assert.equal(bodiless.body.part, 'all');
     const steps = all.body.steps as { name: string; completed: number }[];
     assert.deepEqual(
       steps.map((step) => step.name),

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
+import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
 import { databaseKinds } from '../support/databases.ts';
@@ -115,7 +116,7 @@ for (const kind of databaseKinds) {
       assert.equal(payout.method, 'manual');
       assert.equal((await h.payouts.payable(merchant, 'usd')).payable, 0n);
       await refusal(h.payouts.create(merchant, { currency: 'usd' }), 'balance_insufficient');
-      // FIFO: the first item, the charge, in part; the hold and the refund go with a later payout.
+      // Negatives first (the hold and the refund), then the charge, in part.
       const allocated = await allocations(h, payout.id);
       assert.equal(
         allocated.reduce((sum, row) => sum + row.amount, 0n),
@@ -169,6 +170,43 @@ for (const kind of databaseKinds) {
       );
       assert.equal(await balanceOf(h, accountIds.merchantAvailable(merchant, 'usd')), 0n);
       assert.equal((await balanceOf(h, accountIds.payoutsInTransit('usd'))) >= 3_200n, true);
+    });
+
+    test('a payout of the whole balance contains every item, a refund after the charges too', async () => {
+      const merchant = await createMerchant(h.database);
+      await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+      const a = await addAvailable(h, merchant, 9_680n);
+      const b = await addAvailable(h, merchant, 4_825n);
+      const c = await addAvailable(h, merchant, 2_397n);
+      const refund = await addAvailable(h, merchant, -1_000n);
+      const payout = await h.payouts.create(merchant, { currency: 'usd' });
+      assert.equal(payout.amount, 15_902n);
+      // Taken "as it came", the refund would fall after the cut (the running sum reaches the
+      // amount at c): it would belong to no payout and 1,000 of c would stay unpaid forever.
+      assert.deepEqual(
+        new Map(
+          (await allocations(h, payout.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        ),
+        new Map([
+          [a, 9_680n],
+          [b, 4_825n],
+          [c, 2_397n],
+          [refund, -1_000n],
+        ]),
+      );
+      // A part of the balance: the refund first, then the charges FIFO, the last one in part.
+      const d = await addAvailable(h, merchant, 3_000n);
+      const e = await addAvailable(h, merchant, -500n);
+      const part = await h.payouts.create(merchant, { currency: 'usd', amount: 1_000n });
+      assert.deepEqual(
+        new Map(
+          (await allocations(h, part.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        ),
+        new Map([
+          [e, -500n],
+          [d, 1_500n],
+        ]),
+      );
     });
 
     test('sending: accepted → in_transit → paid; rejected at once → failed and the money back', async () => {
@@ -245,6 +283,35 @@ for (const kind of databaseKinds) {
         await h.payouts.returned('po_unknown0000', 'AC04', h.clock.now()),
         'unknown_payout',
       );
+    });
+
+    test("a failure for the account's sake makes it errored: no more automatic payouts there", async () => {
+      const closed = await createMerchant(h.database);
+      const account = await h.payouts.createBankAccount(closed, usBank(rejectedAccount));
+      const unlucky = await createMerchant(h.database);
+      const unluckyAccount = await h.payouts.createBankAccount(unlucky, usBank(paidAccount));
+      for (const merchant of [closed, unlucky]) await addAvailable(h, merchant, 1_000n);
+      const first = await h.payouts.createDue();
+      const ours = first.created.filter((payout) => [closed, unlucky].includes(payout.merchantId));
+      assert.equal(ours.length, 2);
+      await h.payouts.sendPending();
+      // The bank refused the closed merchant's at once; the other's came back for lack of funds.
+      const unluckyPayout = ours.find((payout) => payout.merchantId === unlucky) as Payout;
+      const sent = await h.payouts.retrieve(unlucky, unluckyPayout.id);
+      await h.payouts.paid(sent.id, sent.traceId ?? '', h.clock.now());
+      assert.equal(await h.payouts.returned(sent.id, 'AM04', h.clock.now()), 'applied');
+      assert.equal((await h.payouts.retrieveBankAccount(closed, account.id)).status, 'errored');
+      assert.equal((await h.payouts.retrieveBankAccount(unlucky, unluckyAccount.id)).status, 'new');
+      h.clock.advance(day);
+      const next = await h.payouts.createDue();
+      assert.deepEqual(
+        next.created
+          .filter((payout) => [closed, unlucky].includes(payout.merchantId))
+          .map((payout) => [payout.merchantId, payout.amount]),
+        [[unlucky, 1_000n]],
+        'the errored account gets nothing; the other is paid again',
+      );
+      assert.equal(await balanceOf(h, accountIds.merchantAvailable(closed, 'usd')), 1_000n);
     });
 
     test('cancel while pending: canceled, reversed, never sent', async () => {

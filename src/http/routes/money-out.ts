@@ -26,6 +26,10 @@ export function registerMoneyOutRoutes(app: FastifyInstance, context: RouteConte
   typed.post(
     '/v1/admin/money_out/run',
     {
+      // A POST with no body at all runs everything (the operator scope has no empty-body hook).
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
       schema: {
         tags: ['operator'],
         summary: 'Run the money-out pipeline once at the current (system and merchant) time',
