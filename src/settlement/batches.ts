@@ -46,17 +46,22 @@ const unbatchedPairs = `
 // One chunk: the oldest unbatched items before the cutoff, expired captures apart. No row locks
 // are taken by the read: the UPDATE re-checks each row is still unbatched (under READ COMMITTED it
 // re-reads a row another transaction changed), and the moved count comes from what it updated.
+// The chunk is picked first and each of its attempts looked up by key: joining before the LIMIT
+// made the planner hash every payment attempt (a sequential scan of the table) for every chunk.
 const fillChunk = `
-  WITH chosen AS (
-    SELECT item.id,
-           coalesce(item.type = 'charge'
-                    AND attempt.created_at + make_interval(days => $5::int) < $3::timestamptz, false) AS expired
+  WITH picked AS MATERIALIZED (
+    SELECT item.id, item.type, item.attempt_id
       FROM balance_transactions item
-      LEFT JOIN payment_attempts attempt ON attempt.id = item.attempt_id
      WHERE item.clearing_status = 'unbatched' AND item.connector = $1 AND item.currency = $2
        AND item.created_at < $3::timestamptz
      ORDER BY item.created_at
      LIMIT $6
+  ), chosen AS (
+    SELECT picked.id,
+           coalesce(picked.type = 'charge'
+                    AND attempt.created_at + make_interval(days => $5::int) < $3::timestamptz, false) AS expired
+      FROM picked
+      LEFT JOIN LATERAL (SELECT created_at FROM payment_attempts WHERE id = picked.attempt_id) attempt ON true
   ), moved AS (
     UPDATE balance_transactions item
        SET clearing_status = CASE WHEN chosen.expired THEN 'exception' ELSE 'batched' END,
