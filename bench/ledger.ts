@@ -31,7 +31,14 @@ import {
 import type { Database, QueryResult, Queryable, Row } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
-import { createScratchDatabase, percentile, type ScratchDatabase } from './support.ts';
+import {
+  createScratchDatabase,
+  integerOption,
+  localDatabaseUrl,
+  percentile,
+  UsageError,
+  type ScratchDatabase,
+} from './support.ts';
 import { seededRandom } from '../src/random.ts';
 
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -76,22 +83,6 @@ const usage = `usage: node bench/ledger.ts [options]
   --json               end with one line of JSON
   --help`;
 
-class UsageError extends Error {}
-
-function integerOption(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  minimum: number,
-  maximum: number,
-): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum)
-    throw new UsageError(`--${name} must be an integer from ${minimum} to ${maximum}`);
-  return parsed;
-}
-
 export function parseOptions(argv: readonly string[]): Options | 'help' {
   const { values } = parseArgs({
     args: [...argv],
@@ -127,14 +118,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   }
   const databaseUrl =
     values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
-  let host: string;
-  try {
-    host = new URL(databaseUrl).hostname;
-  } catch {
-    throw new UsageError('--database-url must be a postgres:// URL');
-  }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
-    throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
+  localDatabaseUrl(databaseUrl);
   return {
     seconds,
     clients: integerOption(values.clients, 'clients', 16, 1, 256),

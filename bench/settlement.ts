@@ -44,7 +44,13 @@ import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
 import { startSimulatorProcess, type SimulatorProcess } from '../src/testmode/simulator-process.ts';
 import { derivedKey, secretBoxFor, secretBoxPurposes } from '../src/vault/secret-box.ts';
-import { createScratchDatabase, type ScratchDatabase } from './support.ts';
+import {
+  createScratchDatabase,
+  integerOption,
+  localDatabaseUrl,
+  UsageError,
+  type ScratchDatabase,
+} from './support.ts';
 
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const benchConnectors = ['stripe', 'adyen', 'razorpay'] as const;
@@ -97,8 +103,6 @@ export type SettlementBenchResult = {
   readonly postgres: string;
 };
 
-class UsageError extends Error {}
-
 const usage = `usage: node bench/settlement.ts [options]
   --items N            settlement items (captures and refunds), default 1000000
   --merchants N        merchants, default 1000
@@ -109,20 +113,6 @@ const usage = `usage: node bench/settlement.ts [options]
   --quiet              no progress lines on stderr
   --keep               keep the throw-away database (to look at plans) and print its name
   --help`;
-
-function integerOption(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  minimum: number,
-  maximum: number,
-): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum)
-    throw new UsageError(`--${name} must be an integer from ${minimum} to ${maximum}`);
-  return parsed;
-}
 
 export function parseOptions(argv: readonly string[]): SettlementBenchOptions | 'help' {
   const { values } = parseArgs({
@@ -143,14 +133,7 @@ export function parseOptions(argv: readonly string[]): SettlementBenchOptions | 
   if (values.help) return 'help';
   const databaseUrl =
     values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? defaultDatabaseUrl;
-  let host: string;
-  try {
-    host = new URL(databaseUrl).hostname;
-  } catch {
-    throw new UsageError('--database-url must be a postgres:// URL');
-  }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
-    throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
+  localDatabaseUrl(databaseUrl);
   const items = integerOption(values.items, 'items', 1_000_000, 10, 4_000_000);
   const merchants = integerOption(values.merchants, 'merchants', 1_000, 1, 100_000);
   if (merchants > items) throw new UsageError('--merchants must not exceed --items');

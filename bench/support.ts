@@ -47,3 +47,34 @@ export function percentile(sorted: readonly number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
+
+/** A bad command-line option: the benchmark prints it with its usage and exits 2. */
+export class UsageError extends Error {}
+
+/** An integer option within its bounds, or its default when not given. */
+export function integerOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  minimum: number,
+  maximum: number,
+): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum)
+    throw new UsageError(`--${name} must be an integer from ${minimum} to ${maximum}`);
+  return parsed;
+}
+
+/** The database URL, checked to name a server on this machine (benchmarks never leave it). */
+export function localDatabaseUrl(databaseUrl: string): string {
+  let host: string;
+  try {
+    host = new URL(databaseUrl).hostname;
+  } catch {
+    throw new UsageError('--database-url must be a postgres:// URL');
+  }
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+    throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
+  return databaseUrl;
+}
