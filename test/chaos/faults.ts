@@ -23,7 +23,8 @@ export const defaultPspFaults: PspFaults = {
   timeoutDelayMs: 2_500,
 };
 
-async function simulatorAdmin(
+/** An admin call to the simulator (its faults, its ground truth); a refusal throws. */
+export async function simulatorAdmin(
   simulatorUrl: string,
   method: string,
   path: string,

@@ -19,7 +19,7 @@ import {
   type MoneyOutTruth,
 } from './checks.ts';
 import type { PayrailClient } from './client.ts';
-import { restart } from './faults.ts';
+import { restart, simulatorAdmin } from './faults.ts';
 import type { ManagedProcess } from './processes.ts';
 import type { Random } from './random.ts';
 
@@ -174,22 +174,6 @@ export type MoneyOutTargets = {
   readonly admin: PayrailClient;
   readonly merchants: readonly MoneyOutMerchant[];
 };
-
-async function simulatorAdmin(
-  simulatorUrl: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<void> {
-  const response = await fetch(`${simulatorUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok)
-    throw new Error(`simulator ${method} ${path}: ${response.status} ${await response.text()}`);
-}
 
 export async function setMoneyOutFaults(simulatorUrl: string, seed: number): Promise<void> {
   await simulatorAdmin(simulatorUrl, 'PUT', '/_sim/acquirer/faults', {

@@ -11,7 +11,11 @@ import type { Database } from '../../src/storage/database.ts';
 import { DatabaseClock } from '../../src/testmode/clock.ts';
 import { TestClocks } from '../../src/testmode/clock-service.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
-import { startPayrail, startSimulator, type RunningProcess } from '../support/processes.ts';
+import {
+  withPayrail as runPayrail,
+  startSimulator,
+  type RunningProcess,
+} from '../support/processes.ts';
 import { call, testAdminKey } from '../support/server.ts';
 import { groundTruth } from '../support/simulator.ts';
 
@@ -50,21 +54,10 @@ describe('crash between the PSP call and recording its answer', () => {
 
   const truthOf = (reference: string) => groundTruth(simulator, { reference });
 
-  async function withPayrail<T>(
+  const withPayrail = <T>(
     faultPoint: string | undefined,
     work: (payrail: RunningProcess) => Promise<T>,
-  ): Promise<T> {
-    const payrail = await startPayrail({
-      ...env,
-      ...(faultPoint === undefined ? {} : { PAYRAIL_FAULT_POINT: faultPoint }),
-    });
-    try {
-      return await work(payrail);
-    } finally {
-      await payrail.stop();
-      outputs.push(payrail.output.join(''));
-    }
-  }
+  ): Promise<T> => runPayrail(env, faultPoint, work, (output) => outputs.push(output));
 
   /**
    * Every ledger transaction of this payment (its attempts' `capture:`/`fee:`/`auth:`… and its

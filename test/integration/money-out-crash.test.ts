@@ -21,7 +21,11 @@ import { checkMoneyOut, checkSettlement, Findings } from '../chaos/checks.ts';
 import { moneyOutTruth, readMoneyOut } from '../chaos/money-out.ts';
 import { advanceClock } from '../support/clock.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
-import { startPayrail, startSimulator, type RunningProcess } from '../support/processes.ts';
+import {
+  withPayrail as runPayrail,
+  startSimulator,
+  type RunningProcess,
+} from '../support/processes.ts';
 import { call, testAdminKey } from '../support/server.ts';
 
 const day = 24 * 3_600;
@@ -41,20 +45,10 @@ describe('SIGKILL at each step of clearing-batch submission and payout sending',
   let merchantKey: string;
   let payments = 0;
 
-  async function withPayrail<T>(
+  const withPayrail = <T>(
     faultPoint: string | undefined,
     work: (payrail: RunningProcess) => Promise<T>,
-  ): Promise<T> {
-    const payrail = await startPayrail({
-      ...env,
-      ...(faultPoint === undefined ? {} : { PAYRAIL_FAULT_POINT: faultPoint }),
-    });
-    try {
-      return await work(payrail);
-    } finally {
-      await payrail.stop();
-    }
-  }
+  ): Promise<T> => runPayrail(env, faultPoint, work);
 
   function run(payrail: RunningProcess, part: 'settle' | 'payouts' | 'all') {
     return call(payrail, 'POST', '/v1/admin/money_out/run', { key: testAdminKey, body: { part } });

@@ -11,7 +11,7 @@ import { accountIds } from '../../src/accounts/index.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
-import { startPayrail, type RunningProcess } from '../support/processes.ts';
+import { withPayrail as runPayrail, type RunningProcess } from '../support/processes.ts';
 import { call, testAdminKey } from '../support/server.ts';
 import {
   addAvailable,
@@ -29,21 +29,10 @@ describe('SIGKILL while sending payouts', () => {
   let env: Record<string, string>;
   const outputs: string[] = [];
 
-  async function withPayrail<T>(
+  const withPayrail = <T>(
     faultPoint: string | undefined,
     work: (payrail: RunningProcess) => Promise<T>,
-  ): Promise<T> {
-    const payrail = await startPayrail({
-      ...env,
-      ...(faultPoint === undefined ? {} : { PAYRAIL_FAULT_POINT: faultPoint }),
-    });
-    try {
-      return await work(payrail);
-    } finally {
-      await payrail.stop();
-      outputs.push(payrail.output.join(''));
-    }
-  }
+  ): Promise<T> => runPayrail(env, faultPoint, work, (output) => outputs.push(output));
 
   before(async () => {
     bank = await startFakeBank();

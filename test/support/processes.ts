@@ -25,3 +25,25 @@ export function startPayrail(env: Record<string, string>): Promise<RunningProces
     outputCharsMax: Number.POSITIVE_INFINITY,
   });
 }
+
+/**
+ * Runs `work` against a fresh `payrail serve` (crashing at `faultPoint` when one is given) and
+ * stops it after, whatever happened; `onOutput` receives everything it printed (log checks).
+ */
+export async function withPayrail<T>(
+  env: Record<string, string>,
+  faultPoint: string | undefined,
+  work: (payrail: RunningProcess) => Promise<T>,
+  onOutput?: (output: string) => void,
+): Promise<T> {
+  const payrail = await startPayrail({
+    ...env,
+    ...(faultPoint === undefined ? {} : { PAYRAIL_FAULT_POINT: faultPoint }),
+  });
+  try {
+    return await work(payrail);
+  } finally {
+    await payrail.stop();
+    onOutput?.(payrail.output.join(''));
+  }
+}
