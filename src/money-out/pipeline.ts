@@ -25,14 +25,8 @@ export type MoneyOutParts = {
 export type PipelinePart = 'settle' | 'payouts' | 'all';
 
 function settleSteps(parts: MoneyOutParts): MoneyOutStep[] {
-  const [close, submit] = parts.settlement.steps();
   return [
-    close as MoneyOutStep,
-    {
-      ...(submit as MoneyOutStep),
-      // A batch the acquirer could not take stays in flight and is retried after its lease.
-      run: async () => (await parts.settlement.submitPending({ maxBatches: 1 })).acknowledged,
-    },
+    ...parts.settlement.steps(),
     {
       name: 'psp_reports',
       unit: 'batches',

@@ -145,7 +145,9 @@ export class SettlementService {
       {
         name: 'settlement_submit',
         unit: 'batches',
-        run: async () => (await this.submitPending({ maxBatches: 1 })).submitted,
+        // Counts acknowledged batches only: one the acquirer could not take stays in flight, is
+        // retried after its lease, and must not keep the runner calling (src/money-out/pipeline.ts).
+        run: async () => (await this.submitPending({ maxBatches: 1 })).acknowledged,
         due: async () => {
           const due = await this.#database.query<{ count: number }>(
             `SELECT count(*)::int AS count FROM settlement_batches WHERE status IN ('closed', 'submitted')`,

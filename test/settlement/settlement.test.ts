@@ -406,6 +406,18 @@ for (const kind of databaseKinds) {
       );
     });
 
+    test('the submit step counts acknowledged batches only: a failing acquirer gives 0, so a run moves on', async () => {
+      const merchantId = await payments.merchant();
+      await payments.capture({ merchantId, amount: 1_000n });
+      clock.advance(9 * hour);
+      const [close, submit] = settlement.steps();
+      assert.equal(await close?.run(), 1);
+      acquirer.failNext = 503;
+      assert.equal(await submit?.run(), 0);
+      clock.advance(5 * 60_000);
+      assert.equal(await submit?.run(), 1);
+    });
+
     if (kind === 'postgres')
       test('workers closing and submitting at once never make two batches of the same items', async () => {
         const merchants = await Promise.all([payments.merchant(), payments.merchant()]);
