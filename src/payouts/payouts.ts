@@ -13,6 +13,7 @@
 // the payout id as its idempotency key, a second short transaction records the answer. A crash
 // anywhere leaves the payout pending, and the next run sends it again under the same id: the bank
 // executes it once.
+import type { PayoutBankEventResult, PayoutBankEvents } from '../banking/payout-events.ts';
 import { timeFor, type Clock, type ClockReading, clockSql } from '../clock.ts';
 import { newEvent, insertEvents, type EventType } from '../events/events.ts';
 import type { FaultInjector } from '../fault-points.ts';
@@ -47,21 +48,6 @@ import {
   type OperatorSettingsChange,
 } from './settings.ts';
 import type { BankAccount, Payout, PayoutSettings, PayoutStatus } from './types.ts';
-
-/** What the bank statement tells about a payout (the statements helper calls it). All idempotent. */
-export interface PayoutBankEvents {
-  /** The statement shows the payout's debit: paid, in_transit → bank. */
-  paid(payoutId: string, traceId: string, bookedAt: Date, tx?: Queryable): Promise<BankEventResult>;
-  /** The statement shows the payout came back: failed, bank → the merchant's available balance. */
-  returned(
-    payoutId: string,
-    reasonCode: string,
-    bookedAt: Date,
-    tx?: Queryable,
-  ): Promise<BankEventResult>;
-}
-
-export type BankEventResult = 'applied' | 'already_applied' | 'unknown_payout';
 
 export type PayoutsDependencies = {
   readonly database: Database;
@@ -834,7 +820,7 @@ export class PayoutsService implements PayoutBankEvents {
     traceId: string,
     bookedAt: Date,
     tx?: Queryable,
-  ): Promise<BankEventResult> {
+  ): Promise<PayoutBankEventResult> {
     const result = await this.#within(tx, async (q) => {
       const payout = await selectPayout(q, payoutId, { lock: true });
       if (payout === undefined) return 'unknown_payout' as const;
@@ -878,7 +864,7 @@ export class PayoutsService implements PayoutBankEvents {
     reasonCode: string,
     bookedAt: Date,
     tx?: Queryable,
-  ): Promise<BankEventResult> {
+  ): Promise<PayoutBankEventResult> {
     const result = await this.#within(tx, async (q) => {
       let payout = await selectPayout(q, payoutId, { lock: true });
       if (payout === undefined) return 'unknown_payout' as const;
