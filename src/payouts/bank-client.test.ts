@@ -46,10 +46,10 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const send = (payoutId: string) =>
+const send = (payoutId: string, amount = 1_000n) =>
   httpBankClient({ baseUrl, apiKey: 'bank_test_sim' }).sendPayout({
     payoutId,
-    amount: 1_000n,
+    amount,
     currency: 'usd',
     requestedAt: new Date('2026-12-07T10:00:00Z'),
     account: {
@@ -76,4 +76,8 @@ test('201 is taken with its trace id; 422 and 400 are refusals; 409, 5xx are unk
   });
   assert.equal((await send('po_reused')).kind, 'unknown');
   assert.equal((await send('po_down')).kind, 'unknown');
+});
+
+test('an amount JSON cannot carry exactly is refused before anything is sent', async () => {
+  await assert.rejects(send('po_taken', 2n ** 53n), /not exact as JSON/);
 });

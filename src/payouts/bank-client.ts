@@ -33,6 +33,12 @@ export function httpBankClient(options: HttpBankClientOptions): BankClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     async sendPayout(request) {
+      // JSON numbers are doubles: an amount past 2^53 would reach the bank rounded. No payout
+      // comes near it (90 trillion cents), so one would be a bug: fail loudly.
+      if (request.amount > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new RangeError(
+          `payout ${request.payoutId}: amount ${request.amount} is not exact as JSON`,
+        );
       let response: Response;
       try {
         response = await fetch(`${options.baseUrl}/v1/payouts`, {
