@@ -484,7 +484,7 @@ async function verifyMoneyOut(
   // Every item exists, was accepted and is available.
   const items = await one<{ items: number; accepted: number; available: number }>(
     `SELECT count(*)::int AS items,
-            (count(*) FILTER (WHERE clearing_status = 'accepted'))::int AS accepted,
+            (count(*) FILTER (WHERE clearing_status = 'batched' AND batch_id IS NOT NULL))::int AS accepted,
             (count(*) FILTER (WHERE availability_id IS NOT NULL))::int AS available
        FROM balance_transactions WHERE type IN ('charge', 'refund')`,
   );

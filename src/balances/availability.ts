@@ -94,7 +94,9 @@ function sum(a: AvailabilityResult, b: AvailabilityResult): AvailabilityResult {
 }
 
 /** Items that may become available: not charges or refunds, or ones the acquirer accepted. */
-export const eligibleItem = `(type NOT IN ('charge', 'refund') OR clearing_status = 'accepted')`;
+export const eligibleItem = `(type NOT IN ('charge', 'refund') OR (clearing_status = 'batched'
+  AND EXISTS (SELECT 1 FROM settlement_batches b WHERE b.id = batch_id
+                 AND b.status IN ('acknowledged', 'partially_acknowledged', 'funded'))))`;
 
 const dayMs = 86_400_000;
 

@@ -14,7 +14,8 @@ export type BalanceTransactionType =
   | 'reserve_hold'
   | 'reserve_release';
 
-export type ClearingStatus = 'unbatched' | 'batched' | 'accepted' | 'rejected' | 'exception';
+/** 'batched': in batch_id; accepted once that batch is acknowledged (the item is not rewritten). */
+export type ClearingStatus = 'unbatched' | 'batched' | 'rejected' | 'exception';
 
 export type BalanceTransaction = {
   readonly id: string;
@@ -42,6 +43,10 @@ export type BalanceTransaction = {
   readonly submissions: number;
   readonly rejectReason: string | null;
   readonly pspFee: bigint | null;
+  /** What clearing presents: the PSP's payment id (charge) or refund id (refund). */
+  readonly pspReference: string | null;
+  /** When the charge's authorization was made. */
+  readonly authorizedAt: Date | null;
 };
 
 export const balanceTransactions = defineTable<BalanceTransaction>({
@@ -67,6 +72,8 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     submissions: smallint('submissions'),
     rejectReason: nullable(text('reject_reason')),
     pspFee: nullable(bigint('psp_fee')),
+    pspReference: nullable(text('psp_reference')),
+    authorizedAt: nullable(timestamptz('authorized_at')),
   },
 });
 
@@ -101,5 +108,7 @@ export function availableAtOnce(
     submissions: 0,
     rejectReason: null,
     pspFee: null,
+    pspReference: null,
+    authorizedAt: null,
   };
 }

@@ -32,7 +32,9 @@ export type NewSettlementItem = {
 export const defaultDelayDays = 2;
 
 // source: the payment intent (charge) or the refund (refund); attempt: the charge's own, or the
-// refunded one. available_on from the merchant's delay by migration 019's business-day function,
+// refunded one; psp_reference: what clearing presents (the PSP's payment or refund id);
+// authorized_at: when the charge's attempt was made (its capture window starts there).
+// available_on from the merchant's delay by migration 019's business-day function,
 // which depends only on the UTC date and the delay: called once per distinct pair of the batch
 // (usually one or two), not once per item.
 const insertItems = `
@@ -54,7 +56,8 @@ const insertItems = `
       FROM (SELECT DISTINCT day, delay_days FROM dated) AS days
   )
   INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
-    ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status)
+    ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status,
+    psp_reference, authorized_at)
   SELECT dated.id, dated.merchant_id, dated.currency, dated.type,
          CASE WHEN dated.type = 'charge' THEN coalesce(attempt.payment_intent_id, dated.reference)
               ELSE dated.reference END,
@@ -63,7 +66,9 @@ const insertItems = `
          CASE WHEN dated.type = 'charge' THEN dated.amount ELSE -dated.amount END - dated.fee,
          dated.ledger_transaction_id, dated.created_at, due.available_on, dated.connector,
          CASE WHEN dated.type = 'charge' THEN dated.reference ELSE refund.attempt_id END,
-         'unbatched'
+         'unbatched',
+         CASE WHEN dated.type = 'charge' THEN attempt.psp_reference ELSE refund.psp_reference END,
+         attempt.created_at
     FROM dated
     JOIN due ON due.day = dated.day AND due.delay_days = dated.delay_days
     LEFT JOIN payment_attempts attempt ON dated.type = 'charge' AND attempt.id = dated.reference

@@ -89,24 +89,44 @@ const stageLines = `
     FROM unnest($2::text[], $3::text[], $4::text[]) AS line (item_id, result, reason_code)
   ON CONFLICT (batch_id, item_id) DO NOTHING`;
 
-// The staged answer applied to the batch's items in one statement; returns the outcome per
-// (status, reason).
+// The staged answer applied to the batch's items in one statement: only the rejected ones are
+// written (retried: out of the batch, back to 'unbatched'; or an exception); an accepted item stays
+// 'batched' in its batch, which the acknowledgement makes accepted. Returns the outcome per
+// (status, reason), the accepted ones counted from the batch's items that stay.
 const applyAnswer = `
   WITH updated AS (
     UPDATE balance_transactions item
        SET submissions = item.submissions + 1,
            clearing_status = CASE
-             WHEN line.result = 'accepted' THEN 'accepted'
              WHEN line.reason_code = ANY($2::text[]) OR item.submissions + 1 >= $3 THEN 'exception'
              ELSE 'unbatched' END,
-           reject_reason = CASE WHEN line.result = 'accepted' THEN NULL ELSE line.reason_code END
+           batch_id = CASE
+             WHEN line.reason_code = ANY($2::text[]) OR item.submissions + 1 >= $3 THEN item.batch_id
+             ELSE NULL END,
+           reject_reason = line.reason_code
       FROM settlement_answer_lines line
-     WHERE line.batch_id = $1 AND item.id = line.item_id AND item.batch_id = $1
-       AND item.clearing_status = 'batched'
+     WHERE line.batch_id = $1 AND line.result = 'rejected' AND item.id = line.item_id
+       AND item.batch_id = $1 AND item.clearing_status = 'batched'
     RETURNING item.clearing_status, item.reject_reason, item.amount
   )
   SELECT clearing_status, reject_reason, count(*)::int AS count, coalesce(sum(amount), 0)::bigint AS amount
     FROM updated GROUP BY clearing_status, reject_reason`;
+
+// The batch's accepted items (those still 'batched' once the rejects are applied), aggregated into
+// clearing groups per merchant and available_on day (migration 025); returns the batch's totals.
+const groupAccepted = `
+  WITH groups AS MATERIALIZED (
+    SELECT merchant_id, currency, available_on, count(*)::int AS item_count, sum(net) AS net,
+           sum(amount) AS amount
+      FROM balance_transactions
+     WHERE batch_id = $1 AND clearing_status = 'batched'
+     GROUP BY merchant_id, currency, available_on
+  ), inserted AS (
+    INSERT INTO clearing_groups (batch_id, merchant_id, currency, available_on, item_count, net, created_at)
+    SELECT $1, merchant_id, currency, available_on, item_count, net, $2 FROM groups
+  )
+  SELECT coalesce(sum(item_count), 0)::int AS count, coalesce(sum(amount), 0)::bigint AS amount
+    FROM groups`;
 
 type PageRow = {
   id: string;
@@ -263,22 +283,21 @@ export class BatchSubmitter {
         textArrayLiteral([...finalRejectReasons]),
         this.#options.maxSubmissions,
       ]);
-      let accepted = 0;
-      let acceptedAmount = 0n;
       let retried = 0;
       let exceptions = 0;
       const rejectsByReason: Record<string, number> = {};
       for (const row of applied.rows) {
-        if (row.clearing_status === 'accepted') {
-          accepted += row.count;
-          acceptedAmount += BigInt(row.amount);
-          continue;
-        }
         if (row.clearing_status === 'exception') exceptions += row.count;
         else retried += row.count;
         const reason = row.reject_reason ?? 'unspecified';
         rejectsByReason[reason] = (rejectsByReason[reason] ?? 0) + row.count;
       }
+      const grouped = await tx.query<{ count: number; amount: bigint }>(groupAccepted, [
+        batchId,
+        this.#clock.now(),
+      ]);
+      const accepted = grouped.rows[0]?.count ?? 0;
+      const acceptedAmount = BigInt(grouped.rows[0]?.amount ?? 0n);
       const rejected = retried + exceptions;
       const status = rejected === 0 ? 'acknowledged' : 'partially_acknowledged';
       const updated = await tx.query(

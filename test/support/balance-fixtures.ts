@@ -86,11 +86,13 @@ export async function seedItems(
       availabilityId: null,
       connector,
       attemptId: item.type === 'charge' ? `att_${reference}` : null,
-      clearingStatus: item.clearingStatus ?? 'accepted',
+      clearingStatus: item.clearingStatus ?? 'batched',
       batchId: null,
       submissions: 0,
       rejectReason: null,
       pspFee: null,
+      pspReference: null,
+      authorizedAt: null,
     });
   }
   await ledger.createAccounts([...specs.values()]);

@@ -282,7 +282,7 @@ async function loadAcceptedItems(tx: Queryable, batchId: string): Promise<Payrai
        FROM balance_transactions bt
        LEFT JOIN payment_attempts a ON a.id = bt.attempt_id
        LEFT JOIN refunds r ON bt.type = 'refund' AND r.id = bt.source
-      WHERE bt.batch_id = $1 AND bt.clearing_status = 'accepted'`,
+      WHERE bt.batch_id = $1 AND bt.clearing_status = 'batched'`,
     [batchId],
   );
   return result.rows.map((row) => ({
