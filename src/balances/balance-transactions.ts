@@ -40,7 +40,8 @@ export type BalanceTransaction = {
   readonly attemptId: string | null;
   readonly clearingStatus: ClearingStatus | null;
   readonly batchId: string | null;
-  readonly submissions: number;
+  /** Times the acquirer rejected it (a retry is bounded by it). */
+  readonly rejections: number;
   readonly rejectReason: string | null;
   readonly pspFee: bigint | null;
   /** What clearing presents: the PSP's payment id (charge) or refund id (refund). */
@@ -69,7 +70,7 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     attemptId: nullable(text('attempt_id')),
     clearingStatus: nullable(text<ClearingStatus>('clearing_status')),
     batchId: nullable(text('batch_id')),
-    submissions: smallint('submissions'),
+    rejections: smallint('rejections'),
     rejectReason: nullable(text('reject_reason')),
     pspFee: nullable(bigint('psp_fee')),
     pspReference: nullable(text('psp_reference')),
@@ -105,7 +106,7 @@ export function availableAtOnce(
     attemptId: null,
     clearingStatus: null,
     batchId: null,
-    submissions: 0,
+    rejections: 0,
     rejectReason: null,
     pspFee: null,
     pspReference: null,

@@ -1,18 +1,32 @@
-// Closing clearing batches at a cutoff (architecture §12). For each connector and currency with
-// unbatched items created before the connector's latest cutoff, one batch: created 'open', filled
-// by set-based UPDATEs in bounded chunks (each its own transaction, under the batch row's lock, so
-// concurrent workers fill one batch one chunk at a time and never make two batches of the same
-// items), then 'closed' with its count and net. Captures whose authorization is older than the
-// capture window at the cutoff are never submitted: they become exceptions (late presentment).
+// Closing clearing batches at a cutoff (architecture §12). Each connector and currency has one
+// intake batch ('open', intake_open) that the ledger poster writes its items into as they are
+// posted (src/settlement/items.ts). When a cutoff has passed since the intake batch opened, one
+// short transaction closes its intake (its row FOR UPDATE: waits for the postings in flight),
+// stamps it with that cutoff and opens the next intake batch. Then the batch is finished in its own
+// transaction, under its row lock, writing only the items that must change:
+//   - items posted after the cutoff (the close ran late) move on to the next intake batch;
+//   - items that came without an intake batch ('unbatched': the first postings of a pair, a posting
+//     that raced the close, a rejected item to retry) and were created before the cutoff join it,
+//     in bounded chunks;
+//   - captures whose authorization is older than the capture window at the cutoff are never
+//     submitted: they become exceptions (late presentment);
+// and it becomes 'closed' with its count and net (an empty batch is dropped). So a batch's items
+// are never rewritten in the normal path, and two workers never make two batches of the same items.
 import type { Clock } from '../clock.ts';
 import { newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { latestCutoffAtOrBefore, type SettlementCutoffs } from './cutoffs.ts';
+import {
+  defaultCutoff,
+  latestCutoffAtOrBefore,
+  nextCutoffAfter,
+  type CutoffSetting,
+  type SettlementCutoffs,
+} from './cutoffs.ts';
 
 export type CloseResult = {
-  /** Batches created this call. */
+  /** Batches this call began to close: intakes closed at a cutoff, batches made for unbatched items. */
   readonly batchesOpened: number;
-  /** Items put in a batch. */
+  /** Items in the batches this call closed. */
   readonly itemsBatched: number;
   /** Items that became exceptions (authorization past its capture window). */
   readonly exceptions: number;
@@ -23,9 +37,9 @@ export type CloseResult = {
 };
 
 export type CloseOptions = {
-  /** Items moved per transaction. */
+  /** Unbatched items moved into a batch per transaction. */
   readonly chunkSize?: number;
-  /** Items moved per call at most (bounded work per call). */
+  /** Unbatched items moved per call at most (bounded work per call). */
   readonly maxItems?: number;
 };
 
@@ -43,42 +57,43 @@ const unbatchedPairs = `
   )
   SELECT connector, currency FROM pairs`;
 
-// One chunk: the oldest unbatched items before the cutoff, expired captures apart. No row locks
-// are taken by the read: the UPDATE re-checks each row is still unbatched (under READ COMMITTED it
-// re-reads a row another transaction changed), and the moved count comes from what it updated.
-// The chunk is picked first and each of its attempts looked up by key: joining before the LIMIT
-// made the planner hash every payment attempt (a sequential scan of the table) for every chunk.
+// One chunk of unbatched items created before the cutoff joins the batch (expired captures become
+// exceptions instead). The UPDATE re-checks each row is still unbatched (under READ COMMITTED it
+// re-reads a row another transaction changed), and the counts come from what it updated.
 const fillChunk = `
   WITH picked AS MATERIALIZED (
-    SELECT item.id, item.type, item.attempt_id
-      FROM balance_transactions item
-     WHERE item.clearing_status = 'unbatched' AND item.connector = $1 AND item.currency = $2
-       AND item.created_at < $3::timestamptz
-     ORDER BY item.created_at
-     LIMIT $6
-  ), chosen AS (
-    SELECT picked.id,
-           coalesce(picked.type = 'charge'
-                    AND attempt.created_at + make_interval(days => $5::int) < $3::timestamptz, false) AS expired
-      FROM picked
-      LEFT JOIN LATERAL (SELECT created_at FROM payment_attempts WHERE id = picked.attempt_id) attempt ON true
-  ), moved AS (
-    UPDATE balance_transactions item
-       SET clearing_status = CASE WHEN chosen.expired THEN 'exception' ELSE 'batched' END,
-           batch_id = CASE WHEN chosen.expired THEN item.batch_id ELSE $4 END,
-           reject_reason = CASE WHEN chosen.expired THEN 'authorization_expired' ELSE item.reject_reason END
-      FROM chosen WHERE item.id = chosen.id AND item.clearing_status = 'unbatched'
-    RETURNING chosen.expired, item.amount
+    SELECT id FROM balance_transactions
+     WHERE clearing_status = 'unbatched' AND connector = $1 AND currency = $2
+       AND created_at < $3::timestamptz
+     ORDER BY created_at
+     LIMIT $5
   )
-  UPDATE settlement_batches
-     SET item_count = item_count + (SELECT count(*) FROM moved WHERE NOT expired),
-         net_amount = net_amount + (SELECT coalesce(sum(amount), 0) FROM moved WHERE NOT expired)
-   WHERE id = $4
-  RETURNING (SELECT count(*) FROM moved)::int AS moved,
-            (SELECT count(*) FROM moved WHERE expired)::int AS expired,
-            item_count`;
+  UPDATE balance_transactions item
+     SET clearing_status = CASE WHEN ${expired('item', '$3', '$6')} THEN 'exception' ELSE 'batched' END,
+         batch_id = CASE WHEN ${expired('item', '$3', '$6')} THEN NULL ELSE $4 END,
+         reject_reason = CASE WHEN ${expired('item', '$3', '$6')} THEN 'authorization_expired'
+                              ELSE item.reject_reason END
+    FROM picked WHERE item.id = picked.id AND item.clearing_status = 'unbatched'
+  RETURNING item.clearing_status`;
 
-type OpenBatch = {
+// The batch's own items that must leave it: posted after its cutoff (to the next intake batch),
+// or captures past their capture window (exceptions). One pass over the batch's items.
+const sortOut = `
+  UPDATE balance_transactions item
+     SET clearing_status = CASE WHEN item.created_at >= $2::timestamptz THEN 'batched' ELSE 'exception' END,
+         batch_id = CASE WHEN item.created_at >= $2::timestamptz THEN $3 ELSE NULL END,
+         reject_reason = CASE WHEN item.created_at >= $2::timestamptz THEN item.reject_reason
+                              ELSE 'authorization_expired' END
+   WHERE item.batch_id = $1 AND item.clearing_status = 'batched'
+     AND (item.created_at >= $2::timestamptz OR ${expired('item', '$2', '$4')})
+  RETURNING item.clearing_status`;
+
+/** A capture whose authorization is older than the capture window (`days`) at the cutoff. */
+function expired(item: string, cutoff: string, days: string): string {
+  return `(${item}.type = 'charge' AND ${item}.authorized_at + make_interval(days => ${days}::int) < ${cutoff}::timestamptz)`;
+}
+
+type ClosingBatch = {
   id: string;
   connector: string;
   currency: string;
@@ -103,116 +118,202 @@ export class BatchCloser {
     this.#afterClose = afterClose;
   }
 
-  /** Opens the batches due at `now` (system time) and fills and closes open batches, within the budget. */
+  /** Closes the intakes due at `now` (system time) and finishes closing batches, within the budget. */
   async closeDue(now: Date = this.#clock.now(), options: CloseOptions = {}): Promise<CloseResult> {
     const chunkSize = options.chunkSize ?? 20_000;
     let budget = options.maxItems ?? 200_000;
-    const opened = await this.#openDue(now);
-    const open = await this.#database.query<OpenBatch>(
-      `SELECT id, connector, currency, cutoff_at FROM settlement_batches WHERE status = 'open' ORDER BY cutoff_at, id`,
-    );
     const settings = new Map(
       (await this.#cutoffs.list()).map((setting) => [setting.connector, setting]),
+    );
+    const opened = await this.#closeIntakes(now, settings);
+    const closing = await this.#database.query<ClosingBatch>(
+      `SELECT id, connector, currency, cutoff_at FROM settlement_batches
+        WHERE status = 'open' AND NOT intake_open ORDER BY cutoff_at, id`,
     );
     let itemsBatched = 0;
     let exceptions = 0;
     const closed: { id: string; itemCount: number }[] = [];
-    for (const batch of open.rows) {
-      const window = settings.get(batch.connector)?.captureWindowDays ?? 7;
+    for (const batch of closing.rows) {
+      const setting = settings.get(batch.connector) ?? defaultCutoff;
       for (;;) {
         if (budget <= 0)
           return { batchesOpened: opened, itemsBatched, exceptions, closed, more: true };
         const size = Math.min(chunkSize, budget);
-        const chunk = await this.#fill(batch, window, size, now);
-        if (chunk === undefined) break;
-        itemsBatched += chunk.moved - chunk.expired;
-        exceptions += chunk.expired;
-        budget -= chunk.moved;
-        if (chunk.closed !== undefined) {
-          closed.push(chunk.closed);
+        const step = await this.#finish(batch, setting, size, now);
+        if (step === undefined) break;
+        exceptions += step.expired;
+        budget -= step.moved;
+        if (step.closed !== undefined) {
+          itemsBatched += step.closed.itemCount;
+          closed.push(step.closed);
           this.#afterClose();
-          break;
         }
+        if (step.done) break;
       }
     }
     return { batchesOpened: opened, itemsBatched, exceptions, closed, more: false };
   }
 
-  /** Creates an open batch for every pair with unbatched items before its connector's latest cutoff. */
-  async #openDue(now: Date): Promise<number> {
+  /**
+   * For every pair with an intake batch or unbatched items: when a cutoff passed since its intake
+   * batch opened (or unbatched items were created before the latest cutoff), closes that intake at
+   * the cutoff (or makes a batch for the unbatched items) and opens the next intake batch. A pair
+   * without an intake batch gets one either way, so its next postings go straight into a batch.
+   */
+  async #closeIntakes(now: Date, settings: Map<string, CutoffSetting>): Promise<number> {
     const pairs = await this.#database.query<{ connector: string; currency: string }>(
-      unbatchedPairs,
-    );
-    if (pairs.rows.length === 0) return 0;
-    const settings = new Map(
-      (await this.#cutoffs.list()).map((setting) => [setting.connector, setting]),
+      `SELECT connector, currency FROM settlement_batches WHERE intake_open
+       UNION SELECT connector, currency FROM (${unbatchedPairs}) AS unbatched`,
     );
     let opened = 0;
     for (const { connector, currency } of pairs.rows) {
       const setting = settings.get(connector);
       if (setting === undefined) continue;
       const cutoff = latestCutoffAtOrBefore(now, setting);
-      // Only when an item is due; a batch of this cutoff that exists already (closed, say) is left
-      // alone: items that reached the ledger after it closed go with the next cutoff.
-      const inserted = await this.#database.query(
-        `INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, created_at)
-         SELECT $1, $2, $3, $4::timestamptz, 'open', $5
-          WHERE EXISTS (SELECT 1 FROM balance_transactions
-                         WHERE clearing_status = 'unbatched' AND connector = $2 AND currency = $3
-                           AND created_at < $4::timestamptz)
-         ON CONFLICT (connector, currency, cutoff_at) DO NOTHING`,
-        [newSortableId('sb', now.getTime()), connector, currency, cutoff, now],
-      );
-      opened += inserted.rowCount;
+      const next = nextCutoffAfter(cutoff, setting);
+      const began = await this.#database.transaction(async (tx) => {
+        const intake = await tx.query<{ id: string; created_at: Date }>(
+          `SELECT id, created_at FROM settlement_batches
+            WHERE connector = $1 AND currency = $2 AND intake_open FOR UPDATE`,
+          [connector, currency],
+        );
+        const current = intake.rows[0];
+        let began = false;
+        if (current !== undefined && current.created_at < cutoff) {
+          await tx.query(
+            `UPDATE settlement_batches SET intake_open = false, cutoff_at = $2 WHERE id = $1`,
+            [current.id, cutoff],
+          );
+          began = true;
+        } else if (current === undefined) {
+          // Unbatched items only: a batch for them at this cutoff, unless one exists already
+          // (items that reached the ledger after it closed go with the next cutoff).
+          const made = await tx.query(
+            `INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, created_at)
+             SELECT $1, $2, $3, $4::timestamptz, 'open', $5
+              WHERE EXISTS (SELECT 1 FROM balance_transactions
+                             WHERE clearing_status = 'unbatched' AND connector = $2 AND currency = $3
+                               AND created_at < $4::timestamptz)
+             ON CONFLICT (connector, currency, cutoff_at) DO NOTHING`,
+            [newSortableId('sb', now.getTime()), connector, currency, cutoff, now],
+          );
+          began = made.rowCount > 0;
+        }
+        if (current === undefined || current.created_at < cutoff)
+          await openIntake(tx, connector, currency, next, now);
+        return began;
+      });
+      if (began) opened++;
     }
     return opened;
   }
 
   /**
-   * Moves one chunk into the batch (under its row lock), and closes it when the chunk was the last:
-   * undefined when the batch is no longer open (another worker closed it).
+   * One step of finishing a batch whose intake is closed, under its row lock: the first step sorts
+   * out the items that must leave it, each step moves one chunk of unbatched items in, and the
+   * step that finds no more closes it. Undefined when the batch is no longer being closed.
    */
-  async #fill(
-    batch: OpenBatch,
-    windowDays: number,
+  async #finish(
+    batch: ClosingBatch,
+    setting: Pick<CutoffSetting, 'cutoffTime' | 'timezone' | 'captureWindowDays'>,
     size: number,
     now: Date,
   ): Promise<
-    | { moved: number; expired: number; closed: { id: string; itemCount: number } | undefined }
+    | {
+        moved: number;
+        expired: number;
+        done: boolean;
+        closed: { id: string; itemCount: number } | undefined;
+      }
     | undefined
   > {
     return this.#database.transaction(async (tx) => {
-      const locked = await tx.query<{ status: string }>(
-        'SELECT status FROM settlement_batches WHERE id = $1 FOR UPDATE',
+      const locked = await tx.query<{ status: string; intake_open: boolean; sorted: boolean }>(
+        `SELECT status, intake_open, closed_at IS NOT NULL AS sorted
+           FROM settlement_batches WHERE id = $1 FOR UPDATE`,
         [batch.id],
       );
-      if (locked.rows[0]?.status !== 'open') return undefined;
-      const result = await tx.query<{ moved: number; expired: number; item_count: number }>(
-        fillChunk,
-        [batch.connector, batch.currency, batch.cutoff_at, batch.id, windowDays, size],
-      );
-      const row = result.rows[0] as { moved: number; expired: number; item_count: number };
-      if (row.moved >= size) return { moved: row.moved, expired: row.expired, closed: undefined };
-      const closed = await closeBatch(tx, batch.id, row.item_count, now);
-      return { moved: row.moved, expired: row.expired, closed };
+      const row = locked.rows[0];
+      if (row?.status !== 'open' || row.intake_open) return undefined;
+      let expired = 0;
+      if (!row.sorted) {
+        // closed_at marks the sorting done (a crash after it commits does not sort again).
+        await openIntake(
+          tx,
+          batch.connector,
+          batch.currency,
+          nextCutoffAfter(batch.cutoff_at, setting),
+          now,
+        );
+        const next = await tx.query<{ id: string }>(
+          `SELECT id FROM settlement_batches WHERE connector = $1 AND currency = $2 AND intake_open`,
+          [batch.connector, batch.currency],
+        );
+        const sorted = await tx.query<{ clearing_status: string }>(sortOut, [
+          batch.id,
+          batch.cutoff_at,
+          next.rows[0]?.id,
+          setting.captureWindowDays,
+        ]);
+        expired += sorted.rows.filter((item) => item.clearing_status === 'exception').length;
+        await tx.query(`UPDATE settlement_batches SET closed_at = $2 WHERE id = $1`, [
+          batch.id,
+          now,
+        ]);
+      }
+      const filled = await tx.query<{ clearing_status: string }>(fillChunk, [
+        batch.connector,
+        batch.currency,
+        batch.cutoff_at,
+        batch.id,
+        size,
+        setting.captureWindowDays,
+      ]);
+      expired += filled.rows.filter((item) => item.clearing_status === 'exception').length;
+      const moved = filled.rows.length;
+      if (moved >= size) return { moved, expired, done: false, closed: undefined };
+      const closed = await closeBatch(tx, batch.id, now);
+      return { moved, expired, done: true, closed };
     });
   }
 }
 
-/** An empty batch is dropped (nothing to submit); any other becomes 'closed'. */
+/** The pair's next intake batch, scheduled for the next cutoff (the close stamps the real one). */
+async function openIntake(
+  tx: Queryable,
+  connector: string,
+  currency: string,
+  cutoffAt: Date,
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, intake_open, created_at)
+     VALUES ($1, $2, $3, $4, 'open', true, $5)
+     ON CONFLICT DO NOTHING`,
+    [newSortableId('sb', now.getTime()), connector, currency, cutoffAt, now],
+  );
+}
+
+/** Counts the batch's items: an empty batch is dropped (nothing to submit); any other is 'closed'. */
 async function closeBatch(
   tx: Queryable,
   id: string,
-  itemCount: number,
   now: Date,
 ): Promise<{ id: string; itemCount: number } | undefined> {
+  const counted = await tx.query<{ count: number; net: bigint }>(
+    `SELECT count(*)::int AS count, coalesce(sum(amount), 0)::bigint AS net
+       FROM balance_transactions WHERE batch_id = $1 AND clearing_status = 'batched'`,
+    [id],
+  );
+  const itemCount = counted.rows[0]?.count ?? 0;
   if (itemCount === 0) {
     await tx.query('DELETE FROM settlement_batches WHERE id = $1', [id]);
     return undefined;
   }
-  await tx.query(`UPDATE settlement_batches SET status = 'closed', closed_at = $2 WHERE id = $1`, [
-    id,
-    now,
-  ]);
+  await tx.query(
+    `UPDATE settlement_batches SET status = 'closed', closed_at = $2, item_count = $3, net_amount = $4
+      WHERE id = $1`,
+    [id, now, itemCount, counted.rows[0]?.net ?? 0n],
+  );
   return { id, itemCount };
 }

@@ -4,6 +4,12 @@
 // iff its money was posted. One set-based statement per poster batch; `ledger_transaction_id` is
 // unique, so a posting seen twice (the poster and the sweeper) makes one item.
 //
+// An item goes straight into its connector's and currency's intake batch ('batched'), whose row
+// the statement locks FOR SHARE: closing the intake (FOR UPDATE, src/settlement/batches.ts) waits
+// for the postings in flight, and a posting that waited on it re-reads the row, finds the intake
+// closed and writes its items 'unbatched' (closing picks those up one by one). So closing never
+// rewrites the items that came in the normal way.
+//
 // This module imports nothing of payments (payments imports it): the poster decides which of its
 // transfers are items and hands them over as plain values.
 import { newSortableId } from '../ids.ts';
@@ -50,6 +56,10 @@ const insertItems = `
   ), dated AS (
     SELECT input.*, (input.created_at AT TIME ZONE 'UTC')::date AS day, delays.delay_days
       FROM input JOIN delays ON delays.merchant_id = input.merchant_id
+  ), intake AS (
+    SELECT id, connector, currency FROM settlement_batches
+     WHERE intake_open AND (connector, currency) IN (SELECT connector, currency FROM input)
+       FOR SHARE
   ), due AS (
     SELECT days.day, days.delay_days,
            payrail_business_days_after(days.day::timestamp AT TIME ZONE 'UTC', days.delay_days) AS available_on
@@ -57,7 +67,7 @@ const insertItems = `
   )
   INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
     ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status,
-    psp_reference, authorized_at)
+    batch_id, psp_reference, authorized_at)
   SELECT dated.id, dated.merchant_id, dated.currency, dated.type,
          CASE WHEN dated.type = 'charge' THEN coalesce(attempt.payment_intent_id, dated.reference)
               ELSE dated.reference END,
@@ -66,11 +76,12 @@ const insertItems = `
          CASE WHEN dated.type = 'charge' THEN dated.amount ELSE -dated.amount END - dated.fee,
          dated.ledger_transaction_id, dated.created_at, due.available_on, dated.connector,
          CASE WHEN dated.type = 'charge' THEN dated.reference ELSE refund.attempt_id END,
-         'unbatched',
+         CASE WHEN intake.id IS NULL THEN 'unbatched' ELSE 'batched' END, intake.id,
          CASE WHEN dated.type = 'charge' THEN attempt.psp_reference ELSE refund.psp_reference END,
          attempt.created_at
     FROM dated
     JOIN due ON due.day = dated.day AND due.delay_days = dated.delay_days
+    LEFT JOIN intake ON intake.connector = dated.connector AND intake.currency = dated.currency
     LEFT JOIN payment_attempts attempt ON dated.type = 'charge' AND attempt.id = dated.reference
     LEFT JOIN refunds refund ON dated.type = 'refund' AND refund.id = dated.reference
   ON CONFLICT (ledger_transaction_id) DO NOTHING`;

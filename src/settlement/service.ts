@@ -1,7 +1,7 @@
 // Settlement (architecture §12): the entry points workers, the CLI and the operator routes call,
 // one per step, each doing bounded work and returning counts (progress bars, metrics).
 //
-//   closeDue(now)     open the batches due at the connectors' cutoffs, fill and close them
+//   closeDue(now)     close the intake batches due at the connectors' cutoffs and finish them
 //   submitPending()   submit closed batches (and resubmit ones whose worker died) and record answers
 //   run(now)          both, until nothing is left within the budget
 import type { Clock } from '../clock.ts';
@@ -136,8 +136,12 @@ export class SettlementService {
           return result.itemsBatched + result.exceptions;
         },
         due: async () => {
+          // Items waiting for a close: unbatched, or in an open (intake or closing) batch.
           const due = await this.#database.query<{ count: number }>(
-            `SELECT count(*)::int AS count FROM balance_transactions WHERE clearing_status = 'unbatched'`,
+            `SELECT (SELECT count(*) FROM balance_transactions WHERE clearing_status = 'unbatched')::int
+                  + (SELECT count(*) FROM balance_transactions item JOIN settlement_batches batch
+                        ON batch.id = item.batch_id AND batch.status = 'open'
+                      WHERE item.clearing_status = 'batched')::int AS count`,
           );
           return due.rows[0]?.count ?? 0;
         },

@@ -3,9 +3,13 @@
 //   claim      one statement: closed (or submitted with a lapsed lease) → submitted, with a lease;
 //              the batch id, persisted before the call, is the acquirer's idempotency key
 //   call       the request streamed from keyset pages of the batch's items; no transaction open
-//   stage      the answer's lines staged as they stream (idempotent: a resubmission gets the
-//              first answer, byte for byte, and stages the same lines again)
-//   record     one transaction: the staged answer applied set-based to the items and the batch
+//   stage      the answer's rejected lines staged as they stream (idempotent: a resubmission gets
+//              the first answer, byte for byte, and stages the same lines again); the accepted
+//              ones are only counted, and the answer's items checked against the request's by an
+//              order-independent fingerprint (nothing per item is held in memory)
+//   record     one transaction: the rejected items rewritten (retry or exception), the accepted
+//              ones left as they are (their batch's acknowledgement accepts them) and aggregated
+//              into clearing groups, and the batch acknowledged
 //
 // A crash anywhere leaves the batch 'submitted'; once its lease lapses another worker submits the
 // same id again and gets the first answer. The items' batch_id never changes while it is in flight,
@@ -71,16 +75,13 @@ const claim = `
      AND (status = 'closed' OR submission_lease_until <= $1::timestamptz)
   RETURNING *`;
 
-// A keyset page of a batch's items with each one's PSP reference: the PSP's payment id for a
-// capture, the PSP's refund id for a refund.
+// A keyset page of a batch's items, as clearing presents them (each item carries its PSP reference
+// and its authorization time since it was written).
 const itemPage = `
-  SELECT item.id, item.type, item.amount, item.currency, attempt.created_at AS authorized_at,
-         coalesce(CASE WHEN item.type = 'charge' THEN attempt.psp_reference ELSE refund.psp_reference END, '') AS psp_reference
-    FROM balance_transactions item
-    LEFT JOIN payment_attempts attempt ON item.type = 'charge' AND attempt.id = item.attempt_id
-    LEFT JOIN refunds refund ON item.type = 'refund' AND refund.id = item.source
-   WHERE item.batch_id = $1 AND item.clearing_status = 'batched' AND item.id > $2
-   ORDER BY item.id
+  SELECT id, type, amount, currency, authorized_at, coalesce(psp_reference, '') AS psp_reference
+    FROM balance_transactions
+   WHERE batch_id = $1 AND clearing_status = 'batched' AND id > $2
+   ORDER BY id
    LIMIT $3`;
 
 const stageLines = `
@@ -96,12 +97,12 @@ const stageLines = `
 const applyAnswer = `
   WITH updated AS (
     UPDATE balance_transactions item
-       SET submissions = item.submissions + 1,
+       SET rejections = item.rejections + 1,
            clearing_status = CASE
-             WHEN line.reason_code = ANY($2::text[]) OR item.submissions + 1 >= $3 THEN 'exception'
+             WHEN line.reason_code = ANY($2::text[]) OR item.rejections + 1 >= $3 THEN 'exception'
              ELSE 'unbatched' END,
            batch_id = CASE
-             WHEN line.reason_code = ANY($2::text[]) OR item.submissions + 1 >= $3 THEN item.batch_id
+             WHEN line.reason_code = ANY($2::text[]) OR item.rejections + 1 >= $3 THEN item.batch_id
              ELSE NULL END,
            reject_reason = line.reason_code
       FROM settlement_answer_lines line
@@ -168,6 +169,8 @@ export class BatchSubmitter {
   /** Submits a claimed batch and records the answer; a failed call leaves it for a later try. */
   async submit(batch: SettlementBatch): Promise<SubmitResult> {
     this.#hooks.faults.reach('settlement_after_mark_submitted');
+    const submitted = new ItemTally();
+    const answered = new AnswerTally();
     try {
       await this.#acquirer(batch.connector).submit(
         batch.id,
@@ -178,10 +181,13 @@ export class BatchSubmitter {
           itemCount: batch.itemCount,
           netAmount: batch.netAmount,
         },
-        this.#pages(batch.id),
+        this.#pages(batch.id, submitted),
         {
           header: (header) => this.#stageHeader(batch.id, header),
-          lines: (lines) => this.#stageLines(batch.id, lines),
+          lines: (lines) => {
+            answered.add(lines);
+            return this.#stageRejected(batch.id, lines);
+          },
         },
       );
       this.#hooks.faults.reach('settlement_after_acquirer_answer');
@@ -195,30 +201,39 @@ export class BatchSubmitter {
       ]);
       return failed(batch.id, message);
     }
-    const result = await this.#record(batch.id);
+    // An acquirer answering a resubmission may not have read the whole request: the rest of the
+    // items are tallied from the database, so the answer is always checked against all of them.
+    if (!submitted.finished)
+      for await (const _page of this.#pages(batch.id, submitted, submitted.lastId));
+    const result = await this.#record(batch.id, submitted, answered);
     this.#hooks.faults.reach('settlement_after_ack_recorded');
     return result;
   }
 
-  async *#pages(batchId: string): AsyncGenerator<readonly ClearingItem[]> {
-    let after = '';
+  async *#pages(
+    batchId: string,
+    tally: ItemTally,
+    after = '',
+  ): AsyncGenerator<readonly ClearingItem[]> {
     for (;;) {
       const page = await this.#database.query<PageRow>(itemPage, [
         batchId,
         after,
         this.#options.pageSize,
       ]);
-      if (page.rows.length === 0) return;
-      yield page.rows.map((row) => ({
+      const items = page.rows.map((row) => ({
         itemId: row.id,
         pspReference: row.psp_reference,
-        type: row.type === 'charge' ? 'capture' : 'refund',
+        type: row.type === 'charge' ? ('capture' as const) : ('refund' as const),
         amount: row.amount < 0n ? -row.amount : row.amount,
         currency: row.currency,
         ...(row.authorized_at === null ? {} : { authorizedAt: row.authorized_at }),
       }));
-      after = (page.rows[page.rows.length - 1] as PageRow).id;
-      if (page.rows.length < this.#options.pageSize) return;
+      tally.add(items);
+      if (items.length < this.#options.pageSize) tally.finished = true;
+      if (items.length > 0) yield items;
+      if (tally.finished) return;
+      after = tally.lastId;
     }
   }
 
@@ -233,17 +248,24 @@ export class BatchSubmitter {
     ]);
   }
 
-  async #stageLines(batchId: string, lines: readonly AnswerLine[]): Promise<void> {
+  /** Stages the rejected lines (the accepted ones are counted, never written). */
+  async #stageRejected(batchId: string, lines: readonly AnswerLine[]): Promise<void> {
+    const rejected = lines.filter((line) => line.result === 'rejected');
+    if (rejected.length === 0) return;
     await this.#database.query(stageLines, [
       batchId,
-      textArrayLiteral(lines.map((line) => line.itemId)),
-      textArrayLiteral(lines.map((line) => line.result)),
-      textArrayLiteral(lines.map((line) => line.reasonCode)),
+      textArrayLiteral(rejected.map((line) => line.itemId)),
+      textArrayLiteral(rejected.map((line) => line.result)),
+      textArrayLiteral(rejected.map((line) => line.reasonCode)),
     ]);
   }
 
   /** Applies the staged answer in one transaction; a batch recorded already is left as it is. */
-  async #record(batchId: string): Promise<SubmitResult> {
+  async #record(
+    batchId: string,
+    submitted: ItemTally,
+    answered: AnswerTally,
+  ): Promise<SubmitResult> {
     const outcome = await this.#database.transaction(async (tx) => {
       const locked = await tx.query('SELECT * FROM settlement_batches WHERE id = $1 FOR UPDATE', [
         batchId,
@@ -251,21 +273,25 @@ export class BatchSubmitter {
       const batch = settlementBatches.fromRow(locked.rows[0] ?? {});
       if (batch.status !== 'submitted') return { batch, result: recorded(batchId) };
       const header = batch.acquirerHeader;
-      const staged = await tx.query<{ lines: number; accepted: number }>(
-        `SELECT count(*)::int AS lines, (count(*) FILTER (WHERE result = 'accepted'))::int AS accepted
-           FROM settlement_answer_lines WHERE batch_id = $1`,
+      const staged = await tx.query<{ rejected: number }>(
+        `SELECT count(*)::int AS rejected FROM settlement_answer_lines WHERE batch_id = $1`,
         [batchId],
       );
-      const counts = staged.rows[0] ?? { lines: 0, accepted: 0 };
+      const stagedRejected = staged.rows[0]?.rejected ?? 0;
       const problem =
         header === null
           ? 'no answer header was staged'
-          : counts.lines !== batch.itemCount
-            ? `the answer has ${counts.lines} item lines for ${batch.itemCount} items`
-            : header.accepted_count !== counts.accepted ||
-                header.accepted_count + header.rejected_count !== batch.itemCount
-              ? 'the answer header disagrees with its lines'
-              : undefined;
+          : submitted.count !== batch.itemCount
+            ? `the batch has ${submitted.count} items to present, ${batch.itemCount} were counted at its close`
+            : answered.items.count !== batch.itemCount
+              ? `the answer has ${answered.items.count} item lines for ${batch.itemCount} items`
+              : !answered.items.sameItemsAs(submitted)
+                ? "the answer names items that are not the batch's"
+                : header.accepted_count !== answered.accepted ||
+                    header.rejected_count !== answered.rejected ||
+                    stagedRejected !== answered.rejected
+                  ? 'the answer header disagrees with its lines'
+                  : undefined;
       if (problem !== undefined || header === null) {
         await tx.query('UPDATE settlement_batches SET last_error = $2 WHERE id = $1', [
           batchId,
@@ -355,4 +381,55 @@ function failed(batchId: string, error: string): SubmitResult {
 function recorded(batchId: string): SubmitResult {
   const { error: _none, ...rest } = failed(batchId, '');
   return { ...rest, status: 'already_recorded' };
+}
+
+/**
+ * Which items a request presented, without holding them: their count and an order-independent
+ * fingerprint (the sum of two 32-bit FNV-1a-style hashes of each id), so an answer can be checked
+ * to name exactly the submitted items, each once, at any batch size.
+ */
+class ItemTally {
+  count = 0;
+  lastId = '';
+  finished = false;
+  #low = 0;
+  #high = 0;
+
+  add(items: readonly { readonly itemId: string }[]): void {
+    for (const item of items) this.addId(item.itemId);
+    const last = items[items.length - 1];
+    if (last !== undefined) this.lastId = last.itemId;
+  }
+
+  addId(id: string): void {
+    let low = 0x811c9dc5;
+    let high = 0x01000193 ^ id.length;
+    for (let index = 0; index < id.length; index++) {
+      const code = id.charCodeAt(index);
+      low = Math.imul(low ^ code, 0x01000193);
+      high = Math.imul(high ^ code, 0x5bd1e995);
+    }
+    this.#low = (this.#low + (low >>> 0)) >>> 0;
+    this.#high = (this.#high + (high >>> 0)) >>> 0;
+    this.count++;
+  }
+
+  sameItemsAs(other: ItemTally): boolean {
+    return this.count === other.count && this.#low === other.#low && this.#high === other.#high;
+  }
+}
+
+/** The answer's lines: their items (as an ItemTally) and how many were accepted and rejected. */
+class AnswerTally {
+  readonly items = new ItemTally();
+  accepted = 0;
+  rejected = 0;
+
+  add(lines: readonly AnswerLine[]): void {
+    for (const line of lines) {
+      this.items.addId(line.itemId);
+      if (line.result === 'accepted') this.accepted++;
+      else this.rejected++;
+    }
+  }
 }

@@ -2,6 +2,7 @@
 // through it, and the schema test compares it with the migrated table.
 import {
   bigint,
+  boolean,
   defineTable,
   integer,
   jsonb,
@@ -49,6 +50,8 @@ export type SettlementBatch = {
   readonly submissionLeaseUntil: Date | null;
   readonly lastError: string | null;
   readonly acquirerHeader: AcquirerHeader | null;
+  /** The intake batch of its connector and currency: postings go into it (status 'open'). */
+  readonly intakeOpen: boolean;
 };
 
 export const settlementBatches = defineTable<SettlementBatch>({
@@ -77,5 +80,6 @@ export const settlementBatches = defineTable<SettlementBatch>({
     submissionLeaseUntil: nullable(timestamptz('submission_lease_until')),
     lastError: nullable(text('last_error')),
     acquirerHeader: nullable(jsonb<AcquirerHeader>('acquirer_header')),
+    intakeOpen: boolean('intake_open'),
   },
 });

@@ -508,6 +508,7 @@ describe('API objects: what is served and documented is what src/api-objects def
         submissionLeaseUntil: null,
         lastError: null,
         acquirerHeader: null,
+        intakeOpen: false,
       }),
     );
   });

@@ -9,6 +9,7 @@ import type { FaultInjector, FaultPoint } from '../../src/fault-points.ts';
 import { directCapture, feeTransfer } from '../../src/payments/postings.ts';
 import { HttpAcquirerClient } from '../../src/settlement/acquirer.ts';
 import { SettlementService } from '../../src/settlement/service.ts';
+import type { SettlementBatch } from '../../src/settlement/tables.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { paymentsOn, startFakeAcquirer, type FakeAcquirer, type Payments } from './support.ts';
@@ -29,12 +30,18 @@ type Item = {
   attempt_id: string | null;
   clearing_status: string;
   batch_id: string | null;
-  submissions: number;
+  rejections: number;
   reject_reason: string | null;
   ledger_transaction_id: string;
   created_at: Date;
   available_on: Date;
 };
+
+/** The batches presented or to be presented, newest first (not the intake batches). */
+async function presented(settlement: SettlementService): Promise<SettlementBatch[]> {
+  const { batches } = await settlement.listBatches({ limit: 100 });
+  return batches.filter((batch) => !batch.intakeOpen);
+}
 
 async function items(database: Database, where = 'true', values: unknown[] = []): Promise<Item[]> {
   return (
@@ -210,7 +217,7 @@ for (const kind of databaseKinds) {
       assert.equal(closed.batchesOpened, 3);
       assert.equal(closed.exceptions, 1);
       assert.equal(closed.itemsBatched, 6);
-      const batches = (await settlement.listBatches({ limit: 10 })).batches;
+      const batches = await presented(settlement);
       const summary = batches
         .map(
           (batch) =>
@@ -229,14 +236,110 @@ for (const kind of databaseKinds) {
         expired.map((item) => [item.amount, item.reject_reason, item.batch_id]),
         [[16_000n, 'authorization_expired', null]],
       );
+      // The capture after the cutoff went into stripe/usd's intake batch (opened by the first
+      // close at 10:00), which the close left open for the next cutoff.
+      const intakes = (await settlement.listBatches({ limit: 100 })).batches.filter(
+        (batch) => batch.intakeOpen,
+      );
       assert.deepEqual(
-        (await items(database, `clearing_status = 'unbatched'`)).map((item) => item.amount),
+        intakes.map((batch) => `${batch.connector}/${batch.currency} ${batch.status}`).sort(),
+        ['adyen/usd open', 'stripe/eur open', 'stripe/usd open'],
+      );
+      const stripeIntake = intakes.find(
+        (batch) => batch.connector === 'stripe' && batch.currency === 'usd',
+      );
+      assert.deepEqual(
+        (
+          await items(database, `clearing_status = 'batched' AND batch_id = $1`, [stripeIntake?.id])
+        ).map((item) => item.amount),
         [64_000n],
       );
+      assert.equal(stripeIntake?.cutoffAt.toISOString(), '2026-12-05T18:00:00.000Z');
       // Closing again at the same time changes nothing.
       const again = await settlement.closeDue(clock.now());
       assert.deepEqual([again.batchesOpened, again.itemsBatched, again.closed.length], [0, 0, 0]);
     });
+
+    test('items posted while an intake batch is open go straight into it: closing does not rewrite them', async () => {
+      const merchantId = await payments.merchant();
+      await payments.capture({ merchantId, amount: 100n }); // before any intake: unbatched
+      assert.deepEqual((await settlement.closeDue()).closed, []); // 10:00: opens the intake
+      const [intake] = (await settlement.listBatches({ limit: 10 })).batches;
+      assert.equal(intake?.intakeOpen, true);
+      for (let index = 0; index < 5; index++)
+        await payments.capture({ merchantId, amount: BigInt(1_000 + index) });
+      const versions = async () =>
+        (
+          await database.query<{ id: string; xmin: string; batch_id: string | null }>(
+            `SELECT id, xmin::text AS xmin, batch_id FROM balance_transactions WHERE amount >= 1000 ORDER BY id`,
+          )
+        ).rows;
+      const before = await versions();
+      assert.equal(before.length, 5);
+      assert.ok(before.every((item) => item.batch_id === intake?.id));
+      clock.advance(9 * hour);
+      const closed = await settlement.closeDue();
+      assert.deepEqual(closed.closed, [{ id: intake?.id, itemCount: 6 }]);
+      // The same row versions: the close wrote the batch, not the five items it already held.
+      assert.deepEqual(await versions(), before);
+      const unbatched = await items(database, `amount = 100`);
+      assert.deepEqual(
+        unbatched.map((item) => [item.clearing_status, item.batch_id]),
+        [['batched', intake?.id]],
+      );
+      const batch = await settlement.getBatch(intake?.id ?? '');
+      assert.deepEqual(
+        [batch?.status, batch?.intakeOpen, batch?.itemCount, batch?.netAmount],
+        ['closed', false, 6, 5_110n],
+      );
+    });
+
+    if (kind === 'postgres')
+      test('postings racing a close: every item lands once, in the closed batch or the next intake', async () => {
+        const merchantId = await payments.merchant();
+        await settlement.closeDue(); // opens the intakes
+        await payments.capture({ merchantId, amount: 1n });
+        clock.advance(9 * hour - 1_000); // 17:59:59
+        const posting = (async () => {
+          for (let index = 0; index < 60; index++) {
+            if (index === 20) clock.advance(2_000); // 18:00:01: past the cutoff
+            await payments.capture({ merchantId, amount: BigInt(10 + index) });
+          }
+        })();
+        const closing = (async () => {
+          for (let round = 0; round < 30; round++) {
+            await settlement.closeDue();
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await Promise.all([posting, closing]);
+        await settlement.closeDue();
+        const all = await items(database);
+        assert.equal(all.length, 61);
+        const closedBatches = (await presented(settlement)).filter(
+          (batch) => batch.status === 'closed',
+        );
+        assert.equal(closedBatches.length, 1);
+        const [closedBatch] = closedBatches;
+        const inClosed = all.filter((item) => item.batch_id === closedBatch?.id);
+        // Exactly the items created before the cutoff, counted as the batch says.
+        assert.ok(
+          inClosed.every((item) => item.created_at < (closedBatch?.cutoffAt ?? new Date())),
+        );
+        assert.equal(inClosed.length, closedBatch?.itemCount);
+        assert.equal(
+          inClosed.reduce((sum, item) => sum + item.amount, 0n),
+          closedBatch?.netAmount,
+        );
+        const later = all.filter((item) => item.batch_id !== closedBatch?.id);
+        assert.equal(inClosed.length + later.length, 61);
+        assert.ok(later.every((item) => item.created_at >= (closedBatch?.cutoffAt ?? new Date())));
+        assert.ok(
+          later.every(
+            (item) => item.clearing_status === 'unbatched' || item.clearing_status === 'batched',
+          ),
+        );
+      });
 
     test('submission: partial acceptance, each reject path, the request as the contract says', async () => {
       const merchantId = await payments.merchant();
@@ -278,7 +381,7 @@ for (const kind of databaseKinds) {
           currency: 'usd',
         },
       );
-      const batch = (await settlement.listBatches({ limit: 1 })).batches[0];
+      const batch = (await presented(settlement))[0];
       assert.equal(batch?.status, 'partially_acknowledged');
       assert.deepEqual(
         [
@@ -297,27 +400,27 @@ for (const kind of databaseKinds) {
             psp_reference: string;
             clearing_status: string;
             reject_reason: string | null;
-            submissions: number;
+            rejections: number;
           }>(
-            `SELECT coalesce(a.psp_reference, r.psp_reference) AS psp_reference, i.clearing_status, i.reject_reason, i.submissions
+            `SELECT coalesce(a.psp_reference, r.psp_reference) AS psp_reference, i.clearing_status, i.reject_reason, i.rejections
                FROM balance_transactions i
                LEFT JOIN payment_attempts a ON i.type = 'charge' AND a.id = i.attempt_id
                LEFT JOIN refunds r ON i.type = 'refund' AND r.id = i.source`,
           )
         ).rows.map((row) => [
           row.psp_reference,
-          `${row.clearing_status} ${row.reject_reason} ${row.submissions}`,
+          `${row.clearing_status} ${row.reject_reason} ${row.rejections}`,
         ]),
       );
       assert.deepEqual(Object.fromEntries(byReference), {
-        ch_ok: 'accepted null 1',
-        re_ok: 'accepted null 1',
+        ch_ok: 'batched null 0',
+        re_ok: 'batched null 0',
         dup_1: 'exception duplicate 1',
         unk_1: 'unbatched unknown_reference 1',
         amt_1: 'unbatched amount_invalid 1',
         late_1: 'exception authorization_expired 1',
       });
-      // Retried in the next batches, at most three submissions in all, then an exception.
+      // Retried in the next batches, at most three rejections in all, then an exception.
       for (let submission = 2; submission <= 3; submission++) {
         clock.advance(day);
         await settlement.closeDue();
@@ -329,7 +432,7 @@ for (const kind of databaseKinds) {
         `reject_reason IN ('unknown_reference', 'amount_invalid')`,
       );
       assert.deepEqual(
-        rejected.map((item) => `${item.clearing_status} ${item.submissions}`),
+        rejected.map((item) => `${item.clearing_status} ${item.rejections}`),
         ['exception 3', 'exception 3'],
       );
       clock.advance(day);
@@ -354,7 +457,7 @@ for (const kind of databaseKinds) {
         await assert.rejects(settlement.run(), new RegExp(`crash at ${point}`));
         // A new process (a fresh service); the lease of the dead worker runs out first.
         settlement = serviceOn();
-        const [early] = (await settlement.listBatches({ limit: 1 })).batches;
+        const [early] = await presented(settlement);
         if (
           point === 'settlement_after_mark_submitted' ||
           point === 'settlement_after_acquirer_answer'
@@ -365,7 +468,7 @@ for (const kind of databaseKinds) {
         }
         await settlement.run();
         await settlement.run();
-        const [batch] = (await settlement.listBatches({ limit: 10 })).batches;
+        const [batch] = await presented(settlement);
         assert.equal(batch?.status, 'partially_acknowledged');
         assert.deepEqual([batch?.itemCount, batch?.acceptedCount, batch?.rejectedCount], [2, 1, 1]);
         assert.equal(acquirer.executions.get(batch?.id ?? ''), 1);
@@ -374,10 +477,10 @@ for (const kind of databaseKinds) {
           .filter((request) => request.batchId === batch?.id);
         assert.equal(sent.length, point === 'settlement_after_acquirer_answer' ? 2 : 1);
         const found = await items(database);
-        assert.deepEqual(
-          found.map((item) => `${item.clearing_status} ${item.submissions}`).sort(),
-          ['accepted 1', 'unbatched 1'],
-        );
+        assert.deepEqual(found.map((item) => `${item.clearing_status} ${item.rejections}`).sort(), [
+          'batched 0',
+          'unbatched 1',
+        ]);
         assert.equal(
           (await database.query(`SELECT 1 FROM settlement_answer_lines`)).rows.length,
           0,
@@ -393,13 +496,13 @@ for (const kind of databaseKinds) {
       acquirer.failNext = 503;
       const failed = await settlement.submitPending();
       assert.deepEqual([failed.submitted, failed.failed], [1, 1]);
-      const [stuck] = (await settlement.listBatches({ limit: 1 })).batches;
+      const [stuck] = await presented(settlement);
       assert.equal(stuck?.status, 'submitted');
       assert.match(stuck?.lastError ?? '', /503/);
       clock.advance(5 * 60_000);
       const retried = await settlement.submitPending();
       assert.deepEqual([retried.submitted, retried.failed, retried.accepted], [1, 0, 1]);
-      const [done] = (await settlement.listBatches({ limit: 1 })).batches;
+      const [done] = await presented(settlement);
       assert.deepEqual(
         [done?.status, done?.submissionAttempts, done?.lastError],
         ['acknowledged', 2, null],
@@ -430,7 +533,7 @@ for (const kind of databaseKinds) {
         clock.advance(9 * hour);
         const workers = Array.from({ length: 4 }, () => serviceOn());
         await Promise.all(workers.map((worker) => worker.closeDue(clock.now(), { chunkSize: 7 })));
-        const batches = (await settlement.listBatches({ limit: 10 })).batches;
+        const batches = await presented(settlement);
         assert.equal(batches.length, 2);
         assert.ok(batches.every((batch) => batch.status === 'closed'));
         assert.equal(
@@ -453,7 +556,11 @@ for (const kind of databaseKinds) {
           );
           assert.equal((await settlement.getBatch(batch.id))?.status, 'acknowledged');
         }
-        assert.equal((await items(database, `clearing_status = 'accepted'`)).length, 60);
+        const accepted = await items(
+          database,
+          `clearing_status = 'batched' AND batch_id IN (SELECT id FROM settlement_batches WHERE status = 'acknowledged')`,
+        );
+        assert.equal(accepted.length, 60);
       });
   });
 }

@@ -88,7 +88,7 @@ export async function seedItems(
       attemptId: item.type === 'charge' ? `att_${reference}` : null,
       clearingStatus: item.clearingStatus ?? 'batched',
       batchId: null,
-      submissions: 0,
+      rejections: 0,
       rejectReason: null,
       pspFee: null,
       pspReference: null,
