@@ -4,7 +4,8 @@
 //
 // Creates a throw-away database on the local PostgreSQL (--database-url / BENCH_DATABASE_URL,
 // default postgres://postgres@127.0.0.1:5432/postgres) and starts the simulator as its own child
-// process. Seeding (not timed, but real): merchants with payout settings and sealed bank accounts
+// process. Seeding (not timed, but real, in a child process of its own so that its memory is not
+// counted as the pipeline's; its peak is reported as seed_peak_rss_mb): merchants with payout settings and sealed bank accounts
 // (through the payouts service), captured payments and refunds as plain rows (generate_series),
 // their ledger postings (capture:/fee:/refund:) through the payments' ledger outbox and poster,
 // which also writes the settlement items (balance_transactions), and the same captures and
@@ -17,6 +18,7 @@
 // With --json the last line on stdout is one JSON object:
 //   {"bench":"settlement","items":…,"items_per_s":…,"peak_rss_mb":…,"payouts":…,"verify":"ok",…}
 // Exit status: 0 ok, 1 verify failed or an error, 2 bad arguments.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import fs from 'node:fs';
@@ -95,6 +97,8 @@ export type SettlementBenchResult = {
   readonly connectors: number;
   readonly timed_s: number;
   readonly seed_s: number;
+  /** The seeding child process's peak resident set. */
+  readonly seed_peak_rss_mb: number;
   readonly steps: Readonly<Record<string, number>>;
   readonly step_s: Readonly<Record<string, number>>;
   readonly verify_s: number;
@@ -360,9 +364,15 @@ async function seedPostings(parts: Services, mix: Mix, log: (line: string) => vo
       log(`  posted ${done}/${total}`);
     }
   };
-  for (let from = 1; from <= mix.captures; from += seedChunk) {
+  // As in a running system, where the money-out worker keeps an intake batch open per connector
+  // and currency: the first capture of each connector comes before any intake batch (it is written
+  // 'unbatched'), a close at the time of the captures opens the intake batches, and every later
+  // item goes straight into one.
+  const first = Math.min(benchConnectors.length, mix.captures);
+  for (let from = 1; from <= mix.captures; from = from === 1 ? first + 1 : from + seedChunk) {
     const rows = [];
-    for (let k = from; k < Math.min(mix.captures + 1, from + seedChunk); k++) {
+    const to = from === 1 ? first + 1 : Math.min(mix.captures + 1, from + seedChunk);
+    for (let k = from; k < to; k++) {
       const movement = {
         merchantId: merchantId(k, mix.merchants),
         connector: connectorOf(k),
@@ -378,6 +388,7 @@ async function seedPostings(parts: Services, mix: Mix, log: (line: string) => vo
       });
     }
     await postChunk(rows);
+    if (from === 1) await parts.moneyOut.settlement.closeDue(capturedAt);
   }
   for (let from = 1; from <= mix.refunds; from += seedChunk) {
     const rows = [];
@@ -452,6 +463,75 @@ async function seedSimulator(simulatorUrl: string, mix: Mix): Promise<number> {
   });
 }
 
+type SeedJob = {
+  readonly items: number;
+  readonly merchants: number;
+  readonly refundPercent: number;
+  readonly databaseUrl: string;
+  readonly simulatorUrl: string;
+  readonly verbose: boolean;
+};
+type SeedResult = { readonly seed_s: number; readonly peak_rss_mb: number };
+const seedJobVariable = 'PAYRAIL_BENCH_SEED_JOB';
+
+/** Seeds the database and the simulator (merchants, payments, their postings and items). */
+async function seedAll(job: SeedJob, log: (line: string) => void): Promise<SeedResult> {
+  const mix = mixOf({ ...job, json: false, verbose: job.verbose });
+  const database = openPostgres({
+    connectionString: job.databaseUrl,
+    poolSize: 8,
+    applicationName: 'payrail-bench-seed',
+  });
+  try {
+    const parts = services(database, job.simulatorUrl);
+    const started = performance.now();
+    await seedMerchants(parts, mix);
+    log(`seeded ${mix.merchants} merchants (settings, bank accounts) (${memoryNow()})`);
+    await seedPaymentRows(parts, mix);
+    log(`seeded ${mix.captures} payments, ${mix.refunds} refunds`);
+    const seeded = await seedSimulator(job.simulatorUrl, mix);
+    log(`simulator knows ${seeded} captures and refunds (${memoryNow()})`);
+    await seedPostings(parts, mix, log);
+    await database.query('ANALYZE');
+    log(`seeded (${memoryNow()})`);
+    return { seed_s: round2((performance.now() - started) / 1000), peak_rss_mb: peakRssMb() };
+  } finally {
+    await database.close();
+  }
+}
+
+/** Runs `seedAll` in a child process (this script, with the job in its environment). */
+async function seedInChild(
+  options: SettlementBenchOptions,
+  databaseUrl: string,
+  simulatorUrl: string,
+  log: (line: string) => void,
+): Promise<SeedResult> {
+  const job: SeedJob = {
+    items: options.items,
+    merchants: options.merchants,
+    refundPercent: options.refundPercent,
+    databaseUrl,
+    simulatorUrl,
+    verbose: options.verbose,
+  };
+  const child = spawn(process.execPath, [import.meta.filename], {
+    env: { ...process.env, [seedJobVariable]: JSON.stringify(job) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => (output += text));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  const last = output.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`seeding failed (exit ${code}): ${last.slice(0, 500)}`);
+  log('seeding process done');
+  return JSON.parse(last) as SeedResult;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The timed part: the money-out pipeline's steps, run to completion
 
@@ -509,10 +589,12 @@ async function verifyMoneyOut(
     problems.push(`${payouts.count} payouts for ${mix.merchants} merchants`);
   if (payouts.in_transit !== payouts.count)
     problems.push(`${payouts.count - payouts.in_transit} payouts neither in transit nor paid`);
-  // The PSPs' reports were read (their fee posted) and the bank's statement funded every batch.
+  // The PSPs' reports were read (their fee posted) and the bank's statement funded every batch
+  // (but the intake batches the close opened for the next cutoff).
   const batches = await one<{ count: number; unreported: number; unfunded: number }>(
     `SELECT count(*)::int AS count, (count(*) FILTER (WHERE psp_fee IS NULL))::int AS unreported,
-            (count(*) FILTER (WHERE status <> 'funded'))::int AS unfunded FROM settlement_batches`,
+            (count(*) FILTER (WHERE status <> 'funded'))::int AS unfunded
+       FROM settlement_batches WHERE NOT intake_open`,
   );
   if (batches.count === 0) problems.push('no settlement batch');
   if (batches.unreported > 0) problems.push(`${batches.unreported} batches without a PSP report`);
@@ -558,6 +640,13 @@ async function verifyMoneyOut(
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The process's memory now (resident, V8 heap, buffers) and its peak resident set so far. */
+function memoryNow(): string {
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+  return `rss ${mb(usage.rss)} MB, heap ${mb(usage.heapUsed)}/${mb(usage.heapTotal)} MB, external ${mb(usage.external)} MB, buffers ${mb(usage.arrayBuffers)} MB, peak ${peakRssMb()} MB`;
+}
 
 function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
@@ -605,19 +694,11 @@ export async function runSettlementBench(
     await migrate(database);
     simulator = await startSimulatorProcess(0);
     log(`simulator ${simulator.url}`);
+    // Seeding runs in a child process of its own: it is the fixture, not the work measured, and
+    // the memory it leaves behind (V8 grows its heap for the posting burst) is not the pipeline's.
+    const seed = await seedInChild(options, scratch.url, simulator.url, log);
+    log(`seeding took ${seed.seed_s} s (seeding process peak ${seed.peak_rss_mb} MB)`);
     const parts = services(database, simulator.url);
-
-    const seedStarted = performance.now();
-    await seedMerchants(parts, mix);
-    log(`seeded ${mix.merchants} merchants (settings, bank accounts) (rss ${peakRssMb()} MB)`);
-    await seedPaymentRows(parts, mix);
-    log(`seeded ${mix.captures} payments, ${mix.refunds} refunds`);
-    const seeded = await seedSimulator(simulator.url, mix);
-    log(`simulator knows ${seeded} captures and refunds (rss ${peakRssMb()} MB)`);
-    await seedPostings(parts, mix, log);
-    await database.query('ANALYZE');
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
-    log(`seeding took ${seedSeconds.toFixed(1)} s (rss ${peakRssMb()} MB)`);
 
     parts.setNow(settledAt);
     const stepSeconds: Record<string, number> = {};
@@ -628,7 +709,7 @@ export async function runSettlementBench(
         if (!progress.finished) return;
         stepSeconds[progress.step] = (performance.now() - stepStarted) / 1000;
         log(
-          `  ${progress.step}: ${progress.done} ${progress.unit} in ${stepSeconds[progress.step]?.toFixed(1)} s (rss ${peakRssMb()} MB)`,
+          `  ${progress.step}: ${progress.done} ${progress.unit} in ${stepSeconds[progress.step]?.toFixed(1)} s (${memoryNow()})`,
         );
         stepStarted = performance.now();
       },
@@ -659,7 +740,8 @@ export async function runSettlementBench(
       merchants: mix.merchants,
       connectors: benchConnectors.length,
       timed_s: round2(timedSeconds),
-      seed_s: round2(seedSeconds),
+      seed_s: seed.seed_s,
+      seed_peak_rss_mb: seed.peak_rss_mb,
       steps,
       step_s: Object.fromEntries(
         Object.entries(stepSeconds).map(([step, seconds]) => [step, round2(seconds)]),
@@ -685,6 +767,15 @@ function round2(value: number): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const seedJob = process.env[seedJobVariable];
+  if (seedJob !== undefined) {
+    const job = JSON.parse(seedJob) as SeedJob;
+    const log = job.verbose
+      ? (line: string) => process.stderr.write(`[bench:settlement seed] ${line}\n`)
+      : () => {};
+    console.log(JSON.stringify(await seedAll(job, log)));
+    return 0;
+  }
   let options: SettlementBenchOptions | 'help';
   try {
     options = parseOptions(argv);
