@@ -12,6 +12,8 @@ export const eventTypes = [
   'refund.updated',
   'refund.failed',
   'balance.available',
+  'settlement_batch.acknowledged',
+  'settlement_batch.funded',
   'payout.created',
   'payout.paid',
   'payout.failed',

@@ -23,5 +23,6 @@ export * from './test-clock.ts';
 export * from './webhook-delivery.ts';
 export * from './webhook-endpoint.ts';
 export * from './settlement-batch.ts';
+export * from './settlement-share.ts';
 export * from './money-out-run.ts';
 export * from './balance-availability.ts';

@@ -3,16 +3,10 @@ import { Type, type Static } from 'typebox';
 import type { CutoffSetting } from '../settlement/cutoffs.ts';
 import type { RunResult } from '../settlement/service.ts';
 import type { SettlementBatch } from '../settlement/tables.ts';
+import { settlementBatchStatuses } from './settlement-batch-status.ts';
 import { Enum, Int64, Nullable, Timestamp, unixSeconds, unixSecondsOrNull } from './json.ts';
 
-export const settlementBatchStatuses = [
-  'open',
-  'closed',
-  'submitted',
-  'acknowledged',
-  'partially_acknowledged',
-  'funded',
-] as const;
+export { settlementBatchStatuses } from './settlement-batch-status.ts';
 
 export const SettlementBatchSchema = Type.Object({
   id: Type.String(),
@@ -37,6 +31,8 @@ export const SettlementBatchSchema = Type.Object({
   submitted_at: Nullable(Timestamp),
   acknowledged_at: Nullable(Timestamp),
   funded_at: Nullable(Timestamp),
+  /** The intake batch of its pair: new items go into it until the cutoff (counted at close). */
+  intake_open: Type.Boolean(),
 });
 
 export function presentSettlementBatch(
@@ -65,6 +61,7 @@ export function presentSettlementBatch(
     submitted_at: unixSecondsOrNull(batch.submittedAt),
     acknowledged_at: unixSecondsOrNull(batch.acknowledgedAt),
     funded_at: unixSecondsOrNull(batch.fundedAt),
+    intake_open: batch.intakeOpen,
   };
 }
 

@@ -20,7 +20,12 @@ import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/disc
 import type { Database, Queryable } from '../storage/database.ts';
 import { BankUnavailableError, type BankStatementSource } from './bank-client.ts';
 import { StatementFormatError, type Statement, type StatementEntry } from './camt053.ts';
-import { expectedFunding, lockBatchFunding, markFundedIfComplete, overshot } from './funding.ts';
+import {
+  expectedFunding,
+  lockBatchFunding,
+  markFundedIfComplete,
+  overshot,
+} from '../settlement/funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
 import { bankSettlementTransfer } from './postings.ts';
 import { bankStatementEntries } from './tables.ts';

@@ -25,6 +25,7 @@ import {
   type AnswerLine,
   type ClearingItem,
 } from './acquirer.ts';
+import { insertSettlementEvents } from './events.ts';
 import { settlementBatches, type SettlementBatch } from './tables.ts';
 
 /** Reject reasons that never succeed on a retry: the item becomes an exception at once. */
@@ -343,6 +344,7 @@ export class BatchSubmitter {
           this.#clock.now(),
         ],
       );
+      await insertSettlementEvents(tx, batchId, 'settlement_batch.acknowledged', this.#clock.now());
       await tx.query('DELETE FROM settlement_answer_lines WHERE batch_id = $1', [batchId]);
       const result: SubmitResult = {
         batchId,

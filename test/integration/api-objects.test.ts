@@ -73,6 +73,7 @@ const eventObjectSchemas: Readonly<Record<string, string>> = {
   charge: 'ChargeSchema',
   payout: 'PayoutSchema',
   balance_availability: 'BalanceAvailabilitySchema',
+  settlement_share: 'SettlementShareSchema',
 };
 
 /**

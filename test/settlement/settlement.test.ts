@@ -394,6 +394,32 @@ for (const kind of databaseKinds) {
       );
       assert.match(batch?.settlementReference ?? '', /^po_sim/);
       assert.match(batch?.acquirerReference ?? '', /^acq_/);
+      // The merchant hears of its share of the batch, once: one event, not one per item.
+      const acknowledged = await database.query<{ merchant_id: string; data: { object: unknown } }>(
+        `SELECT merchant_id, data FROM events WHERE type = 'settlement_batch.acknowledged'`,
+      );
+      assert.deepEqual(
+        acknowledged.rows.map((row) => [row.merchant_id, row.data.object]),
+        [
+          [
+            merchantId,
+            {
+              id: batch?.id,
+              object: 'settlement_share',
+              connector: 'stripe',
+              currency: 'usd',
+              cutoff_at: Date.parse('2026-12-04T18:00:00Z') / 1000,
+              status: 'partially_acknowledged',
+              accepted_count: 2,
+              accepted_net: 600,
+              rejected_count: 4,
+              acknowledged_at: Math.floor((batch?.acknowledgedAt?.getTime() ?? 0) / 1000),
+              funded_at: null,
+              livemode: false,
+            },
+          ],
+        ],
+      );
       const byReference = new Map(
         (
           await database.query<{

@@ -11,7 +11,7 @@ import type { MoneyInMetrics } from '../../observability/money-in-metrics.ts';
 import { connectorSettlementAccounts } from '../../accounts/index.ts';
 import { recordDiscrepancies, type NewDiscrepancy } from '../../reconciliation/discrepancies.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
-import { lockBatchFunding, markFundedIfComplete } from '../../banking/funding.ts';
+import { lockBatchFunding, markFundedIfComplete } from '../funding.ts';
 import type { SettlementReportSource } from './client.ts';
 import { pspFeeTransfer } from './postings.ts';
 import {

@@ -2,7 +2,9 @@
 // amount less the PSP's fee (a split settlement arrives as several credits). A negative batch
 // (refunds over captures) is settled by a debit: funded once the bank debited what we owe. A
 // batch whose net is exactly zero is funded when its report gives the fee. Until the PSP's report
-// gave the fee, a batch cannot be judged funded; report ingestion judges it again.
+// gave the fee, a batch cannot be judged funded; report ingestion judges it again. Becoming funded
+// sends each merchant of the batch a settlement_batch.funded event (src/settlement/events.ts).
+import { insertSettlementEvents } from './events.ts';
 import type { Queryable } from '../storage/database.ts';
 
 export type FundingState = {
@@ -62,6 +64,7 @@ export async function markFundedIfComplete(
     state.batchId,
     now,
   ]);
+  await insertSettlementEvents(tx, state.batchId, 'settlement_batch.funded', now);
   return true;
 }
 
