@@ -54,7 +54,8 @@ async function moneyOut(
     await request('POST', '/v1/admin/money_out/run', { part: 'all' }, admin);
   const batches = (await request('GET', '/v1/admin/settlement/batches', undefined, admin))
     .body as unknown as Listed;
-  for (const batch of batches.data.sort((a, b) =>
+  const presented = batches.data.filter((batch) => batch.intake_open !== true);
+  for (const batch of presented.sort((a, b) =>
     String(a.connector).localeCompare(String(b.connector)),
   ))
     console.log(

@@ -58,16 +58,21 @@ export async function readMoneyOut(database: Queryable): Promise<MoneyOutRows> {
     accepted_count: number;
     accepted_amount: bigint;
   }>(
-    'SELECT id, connector, currency, status, item_count, accepted_count, accepted_amount FROM settlement_batches ORDER BY id',
+    `SELECT id, connector, currency, status, item_count, accepted_count, accepted_amount
+       FROM settlement_batches WHERE NOT intake_open ORDER BY id`,
   );
   const unsettled = await database.query<{
     id: string;
     batch_id: string | null;
     clearing_status: string;
   }>(
-    `SELECT id, batch_id, clearing_status FROM balance_transactions
-      WHERE clearing_status IS NOT NULL AND clearing_status NOT IN ('accepted', 'exception')
-      ORDER BY id`,
+    // Neither accepted (still 'batched' in a batch the acquirer acknowledged) nor an exception.
+    `SELECT item.id, item.batch_id, item.clearing_status FROM balance_transactions item
+       LEFT JOIN settlement_batches batch ON batch.id = item.batch_id
+      WHERE item.clearing_status IS NOT NULL AND item.clearing_status <> 'exception'
+        AND NOT (item.clearing_status = 'batched'
+                 AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded'))
+      ORDER BY item.id`,
   );
   const payouts = await database.query<{
     id: string;

@@ -179,10 +179,11 @@ describe('SIGKILL at each step of clearing-batch submission and payout sending',
         assert.equal(await crashes(payrail, 'settle'), true, 'the run reached the fault point');
       });
       const open = await database.query<{ id: string; status: string }>(
-        `SELECT id, status FROM settlement_batches WHERE status NOT IN ('acknowledged', 'partially_acknowledged', 'funded')`,
+        `SELECT id, status FROM settlement_batches
+          WHERE status NOT IN ('acknowledged', 'partially_acknowledged', 'funded') AND NOT intake_open`,
       );
       const acknowledged = await database.query<{ id: string }>(
-        `SELECT id FROM settlement_batches ORDER BY created_at DESC, id DESC LIMIT 1`,
+        `SELECT id FROM settlement_batches WHERE NOT intake_open ORDER BY created_at DESC, id DESC LIMIT 1`,
       );
       const batchId = acknowledged.rows[0]?.id ?? '';
       if (expected.status === 'acknowledged') assert.deepEqual(open.rows, []);

@@ -80,7 +80,10 @@ describe('settlement items from payments over HTTP', () => {
         key: testAdminKey,
       },
     );
-    const [batch] = listed.body.data as Record<string, unknown>[];
+    // The newest is the intake batch the close opened for the next cutoff.
+    const batch = (listed.body.data as Record<string, unknown>[]).find(
+      (candidate) => candidate.intake_open === false,
+    );
     assert.deepEqual([batch?.item_count, batch?.net_amount], [2, 7_500]);
     const retrieved = await call(
       stack.server,
