@@ -82,10 +82,18 @@ function headerLine(header: ClearingHeader): string {
   return `{"connector":${JSON.stringify(header.connector)},"currency":${JSON.stringify(header.currency)},"cutoff_at":"${header.cutoffAt.toISOString()}","item_count":${header.itemCount},"net_amount":${header.netAmount.toString()}}\n`;
 }
 
+/** Characters a JSON string may hold as they are (no quote, backslash or control character). */
+const plainJson = /^[\w .:@/+=-]*$/;
+
+/** A JSON string: as it is when it needs no escaping (ids and references: the common case, cheap). */
+function jsonString(value: string): string {
+  return plainJson.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
 function itemLine(item: ClearingItem): string {
   const authorized =
     item.authorizedAt === undefined ? '' : `,"authorized_at":"${item.authorizedAt.toISOString()}"`;
-  return `{"item_id":${JSON.stringify(item.itemId)},"psp_reference":${JSON.stringify(item.pspReference)},"type":"${item.type}","amount":${item.amount.toString()},"currency":${JSON.stringify(item.currency)}${authorized}}\n`;
+  return `{"item_id":${jsonString(item.itemId)},"psp_reference":${jsonString(item.pspReference)},"type":"${item.type}","amount":${item.amount.toString()},"currency":${jsonString(item.currency)}${authorized}}\n`;
 }
 
 /** The request body: the header line, then the item lines page by page, as bytes. */

@@ -92,15 +92,29 @@ export class SettlementService {
     return this.#closer.closeDue(now, options);
   }
 
-  /** Submits up to `maxBatches` batches (closed, or in flight with a lapsed lease). */
-  async submitPending(options: { maxBatches?: number } = {}): Promise<SubmitPendingResult> {
+  /**
+   * Submits up to `maxBatches` batches (closed, or in flight with a lapsed lease), `concurrency`
+   * at a time: batches of different connectors go to different acquirers, and each is claimed by
+   * one worker (SKIP LOCKED) and submitted under its own lease.
+   */
+  async submitPending(
+    options: { maxBatches?: number; concurrency?: number } = {},
+  ): Promise<SubmitPendingResult> {
     const batches: SubmitResult[] = [];
     const maxBatches = options.maxBatches ?? 10;
-    while (batches.length < maxBatches) {
-      const batch = await this.#submitter.claim();
-      if (batch === undefined) break;
-      batches.push(await this.#submitter.submit(batch));
-    }
+    let claimed = 0;
+    const worker = async (): Promise<void> => {
+      while (claimed < maxBatches) {
+        claimed++;
+        const batch = await this.#submitter.claim();
+        if (batch === undefined) return;
+        batches.push(await this.#submitter.submit(batch));
+      }
+    };
+    const concurrency = Math.max(1, Math.min(options.concurrency ?? 3, maxBatches));
+    // Every worker finishes its batch before a failure is thrown (none is left running).
+    const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     const sum = (field: 'accepted' | 'rejected' | 'retried' | 'exceptions') =>
       batches.reduce((total, batch) => total + batch[field], 0);
     return {
@@ -151,7 +165,7 @@ export class SettlementService {
         unit: 'batches',
         // Counts acknowledged batches only: one the acquirer could not take stays in flight, is
         // retried after its lease, and must not keep the runner calling (src/money-out/pipeline.ts).
-        run: async () => (await this.submitPending({ maxBatches: 1 })).acknowledged,
+        run: async () => (await this.submitPending({ maxBatches: 3, concurrency: 3 })).acknowledged,
         due: async () => {
           const due = await this.#database.query<{ count: number }>(
             `SELECT count(*)::int AS count FROM settlement_batches WHERE status IN ('closed', 'submitted')`,

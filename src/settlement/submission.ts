@@ -79,7 +79,8 @@ const claim = `
 // A keyset page of a batch's items, as clearing presents them (each item carries its PSP reference
 // and its authorization time since it was written).
 const itemPage = `
-  SELECT id, type, amount, currency, authorized_at, coalesce(psp_reference, '') AS psp_reference
+  SELECT id, type, amount, currency, coalesce(psp_reference, '') AS psp_reference,
+         extract(epoch FROM authorized_at)::float8 * 1000 AS authorized_ms
     FROM balance_transactions
    WHERE batch_id = $1 AND clearing_status = 'batched' AND id > $2
    ORDER BY id
@@ -136,7 +137,8 @@ type PageRow = {
   amount: bigint;
   currency: string;
   psp_reference: string;
-  authorized_at: Date | null;
+  /** Milliseconds since the epoch (a float8: cheaper to read than a timestamptz's text). */
+  authorized_ms: number | null;
 };
 
 export class BatchSubmitter {
@@ -228,7 +230,7 @@ export class BatchSubmitter {
         type: row.type === 'charge' ? ('capture' as const) : ('refund' as const),
         amount: row.amount < 0n ? -row.amount : row.amount,
         currency: row.currency,
-        ...(row.authorized_at === null ? {} : { authorizedAt: row.authorized_at }),
+        ...(row.authorized_ms === null ? {} : { authorizedAt: new Date(row.authorized_ms) }),
       }));
       tally.add(items);
       if (items.length < this.#options.pageSize) tally.finished = true;
