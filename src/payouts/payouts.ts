@@ -7,8 +7,8 @@
 //   returned   bank:<ccy> → merchant:<m>:available                     payout_returned:<po>
 //
 // A payout is created in one transaction with its ledger transfer, its balance transaction, its
-// allocations (which available balance transactions it pays, FIFO, the last one possibly in part)
-// and its event. Sending follows the rule "persist intent, call, record": a short transaction
+// allocations (which available clearing groups and balance transactions it pays, FIFO, the last
+// one possibly in part) and its event. Sending follows the rule "persist intent, call, record": a short transaction
 // counts the send attempt (from then on the payout cannot be canceled), the bank is called with
 // the payout id as its idempotency key, a second short transaction records the answer. A crash
 // anywhere leaves the payout pending, and the next run sends it again under the same id: the bank
@@ -938,15 +938,20 @@ async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransactio
 }
 
 /**
- * Allocates `amount` over the merchant's available balance transactions not yet fully paid out,
- * in one statement: first every unpaid negative item (refunds, reserve holds, a negative day's
- * share), then the positive ones FIFO in (available_on, created_at, id) order; every item up to
- * the first at which the running sum reaches the amount is paid in full, that one (a positive
- * item) in part (the rest goes with the next payout). Negatives first, because a negative item
- * taken "as it came" after the cut would be left out of a payout of the whole balance: its
- * refund would belong to no payout, and a positive item's part that it cancels would stay unpaid
- * forever (`?payout=` must list everything a payout contains). The allocations add up to the
- * amount exactly, or the payout is not made.
+ * Allocates `amount` over the merchant's payout units not yet fully paid out, in one statement. A
+ * unit is an available clearing group (the accepted settlement items of one batch, merchant and
+ * day, made available together; migration 025) or an available balance transaction that is no
+ * settlement item of a group (a payout's failure or cancel, a reserve hold or release, an item made
+ * available one by one before migration 025); payouts' own rows are not units. Each unit keeps
+ * what payouts took of it (paid_out), and a partial index holds only those not fully paid, so a
+ * payout reads a few rows whatever the merchant's history. First every unpaid negative unit
+ * (refunds over captures on a day, reserve holds), then the positive ones FIFO in (available_on,
+ * created_at, key) order; every unit up to the first at which the running sum reaches the amount
+ * is paid in full, that one (a positive unit) in part (the rest goes with the next payout).
+ * Negatives first, because a negative unit taken "as it came" after the cut would be left out of
+ * a payout of the whole balance: it would belong to no payout, and a positive unit's part that it
+ * cancels would stay unpaid forever (`?payout=` must list everything a payout contains). The
+ * allocations add up to the amount exactly, or the payout is not made.
  */
 async function allocate(
   tx: Queryable,
@@ -958,33 +963,54 @@ async function allocate(
   // Fresh allocations make the planner's estimates stale at once (a bulk run of payouts), and a
   // high estimate switches JIT compilation on: ~130 ms to compile a statement that runs in 3.
   await tx.query('SET LOCAL jit = off');
-  const result = await tx.query<{ total: bigint | null; count: number }>(
-    `WITH unpaid AS MATERIALIZED (
-       SELECT bt.id, bt.available_on, bt.created_at, bt.net - coalesce(paid.amount, 0) AS remaining
+  const result = await tx.query<{ total: bigint | null }>(
+    `WITH units AS MATERIALIZED (
+       SELECT true AS grouped, g.batch_id AS key, g.available_on, g.created_at,
+              g.net - g.paid_out AS remaining
+         FROM clearing_groups g
+        WHERE g.merchant_id = $2 AND g.currency = $3 AND g.availability_id IS NOT NULL
+          AND g.paid_out <> g.net
+       UNION ALL
+       SELECT false, bt.id, bt.available_on, bt.created_at, bt.net - bt.paid_out
          FROM balance_transactions bt
-         LEFT JOIN LATERAL (SELECT sum(a.amount)::bigint AS amount FROM payout_allocations a
-                             WHERE a.balance_transaction_id = bt.id) paid ON true
         WHERE bt.merchant_id = $2 AND bt.currency = $3 AND bt.availability_id IS NOT NULL
-          AND bt.type <> 'payout'
+          AND bt.type <> 'payout' AND bt.paid_out <> bt.net
      ), running AS MATERIALIZED (
-       SELECT id, remaining, sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
-         FROM unpaid WHERE remaining <> 0
-       WINDOW w AS (ORDER BY remaining > 0, available_on, created_at, id ROWS UNBOUNDED PRECEDING)
+       SELECT grouped, key, available_on, remaining, sum(remaining) OVER w AS cumulative,
+              row_number() OVER w AS position
+         FROM units
+       WINDOW w AS (ORDER BY remaining > 0, available_on, created_at, key ROWS UNBOUNDED PRECEDING)
      ), cut AS MATERIALIZED (
        SELECT min(position) AS last FROM running WHERE cumulative >= $4::bigint
-     ), inserted AS (
-       INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
-       SELECT $1, r.id, CASE WHEN r.position = cut.last THEN $4::bigint - (r.cumulative - r.remaining)
-                             ELSE r.remaining END
+     ), taken AS MATERIALIZED (
+       SELECT r.grouped, r.key, r.available_on,
+              CASE WHEN r.position = cut.last THEN $4::bigint - (r.cumulative - r.remaining)
+                   ELSE r.remaining END AS amount
          FROM running r, cut WHERE r.position <= cut.last
+     ), of_items AS (
+       INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
+       SELECT $1, key, amount FROM taken WHERE NOT grouped
        RETURNING amount
+     ), of_groups AS (
+       INSERT INTO payout_group_allocations (payout_id, batch_id, merchant_id, available_on, amount)
+       SELECT $1, key, $2, available_on, amount FROM taken WHERE grouped
+       RETURNING amount
+     ), items_paid AS (
+       UPDATE balance_transactions bt SET paid_out = bt.paid_out + taken.amount
+         FROM taken WHERE NOT taken.grouped AND bt.id = taken.key
+     ), groups_paid AS (
+       UPDATE clearing_groups g SET paid_out = g.paid_out + taken.amount
+         FROM taken
+        WHERE taken.grouped AND g.batch_id = taken.key AND g.merchant_id = $2
+          AND g.available_on = taken.available_on
      )
-     SELECT sum(amount)::bigint AS total, count(*)::int AS count FROM inserted`,
+     SELECT ((SELECT coalesce(sum(amount), 0) FROM of_items)
+             + (SELECT coalesce(sum(amount), 0) FROM of_groups))::bigint AS total`,
     [payoutId, merchantId, currency, amount],
   );
   const total = BigInt(result.rows[0]?.total ?? 0n);
   if (total !== amount)
     throw new Error(
-      `payout ${payoutId}: the available balance transactions of ${merchantId} in ${currency} add up to ${total}, not the payout's ${amount} (the itemization disagrees with the ledger)`,
+      `payout ${payoutId}: the available payout units of ${merchantId} in ${currency} add up to ${total}, not the payout's ${amount} (the itemization disagrees with the ledger)`,
     );
 }

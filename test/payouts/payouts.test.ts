@@ -394,20 +394,21 @@ for (const kind of databaseKinds) {
       assert.deepEqual(await verifyPayouts(h.database), []);
 
       await h.database.query(
-        'UPDATE payout_allocations SET amount = amount + 1 WHERE payout_id = $1 AND amount > 1',
+        'UPDATE payout_group_allocations SET amount = amount + 1 WHERE payout_id = $1 AND amount > 1',
         [paid.id],
       );
       const problems = await verifyPayouts(h.database);
       assert.deepEqual(
         [...new Set(problems.map((problem) => `${problem.check} ${problem.subject}`))].filter(
-          (found) => !found.startsWith('item_over_allocated'),
+          (found) => !found.startsWith('group_over_allocated'),
         ),
         [`allocations_sum ${paid.id}`],
       );
-      // The paid payout's first item was paid out in full: one more is beyond its net.
-      assert.ok(problems.some((problem) => problem.check === 'item_over_allocated'));
+      // The paid payout's first group was paid out in full: one more is beyond its net (and is not
+      // what the group says was paid out of it).
+      assert.ok(problems.some((problem) => problem.check === 'group_over_allocated'));
       await h.database.query(
-        'UPDATE payout_allocations SET amount = amount - 1 WHERE payout_id = $1 AND amount > 2',
+        'UPDATE payout_group_allocations SET amount = amount - 1 WHERE payout_id = $1 AND amount > 2',
         [paid.id],
       );
       await h.database.query("UPDATE payouts SET status = 'in_transit' WHERE id = $1", [paid.id]);
@@ -498,15 +499,17 @@ describe('concurrent payouts (postgres)', () => {
       18_000n - BigInt(made.length) * 700n,
     );
     const overAllocated = await h.database.query(
-      `SELECT bt.id FROM balance_transactions bt JOIN payout_allocations a ON a.balance_transaction_id = bt.id
-        WHERE bt.merchant_id = $1 GROUP BY bt.id, bt.net
-       HAVING (bt.net > 0 AND sum(a.amount) > bt.net) OR (bt.net < 0 AND sum(a.amount) < bt.net)`,
+      `SELECT g.batch_id FROM clearing_groups g JOIN payout_group_allocations a
+           ON a.batch_id = g.batch_id AND a.merchant_id = g.merchant_id AND a.available_on = g.available_on
+        WHERE g.merchant_id = $1 GROUP BY g.batch_id, g.net, g.paid_out
+       HAVING (g.net > 0 AND sum(a.amount) > g.net) OR (g.net < 0 AND sum(a.amount) < g.net)
+           OR sum(a.amount) <> g.paid_out`,
       [merchant],
     );
     assert.equal(overAllocated.rows.length, 0);
     const sums = await h.database.query<{ payout_id: string; total: bigint; amount: bigint }>(
       `SELECT p.id AS payout_id, sum(a.amount)::bigint AS total, p.amount FROM payouts p
-         JOIN payout_allocations a ON a.payout_id = p.id WHERE p.merchant_id = $1 GROUP BY p.id, p.amount`,
+         JOIN payout_group_allocations a ON a.payout_id = p.id WHERE p.merchant_id = $1 GROUP BY p.id, p.amount`,
       [merchant],
     );
     assert.equal(sums.rows.length, made.length);
