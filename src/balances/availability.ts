@@ -274,9 +274,10 @@ export class Availability {
 
 /**
  * Locks the groups' due clearing groups no one else holds (SKIP LOCKED), names each group's
- * transfer on them (availability_id) and sums their item counts and nets per group, in one
- * statement. Groups another worker took come back empty. Payouts update only available clearing
- * groups (paid_out), so they never wait on these locks.
+ * transfer on them (availability_id), makes each a payout unit with all of its net to pay out
+ * (unpaid, migration 028) and sums their item counts and nets per group, in one statement. Groups
+ * another worker took come back empty. Payouts update only available clearing groups, so they
+ * never wait on these locks.
  */
 async function markClearingGroups(
   tx: Queryable,
@@ -302,7 +303,7 @@ async function markClearingGroups(
           AND g.available_on <= w.now
         FOR UPDATE OF g SKIP LOCKED),
      marked AS (
-       UPDATE clearing_groups AS g SET availability_id = picked.transfer_id
+       UPDATE clearing_groups AS g SET availability_id = picked.transfer_id, unpaid = nullif(g.net, 0)
          FROM picked
         WHERE g.batch_id = picked.batch_id AND g.merchant_id = picked.merchant_id
           AND g.available_on = picked.available_on

@@ -54,10 +54,11 @@ export type BalanceTransaction = {
   /** When the charge's authorization was made. */
   readonly authorizedAt: Date | null;
   /**
-   * What payouts took of this row (signed like its net) when it is a payout unit of its own: an
-   * available row that is no settlement item of a clearing group (whose group keeps it instead).
+   * What payouts have not yet taken of this row (signed like its net; null once paid out in full)
+   * when it is a payout unit of its own: an available row other than a payout's, that is no
+   * settlement item of a clearing group (whose group keeps it instead). Migration 028.
    */
-  readonly paidOut: bigint;
+  readonly unpaid: bigint | null;
 };
 
 export const balanceTransactions = defineTable<BalanceTransaction>({
@@ -85,7 +86,7 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     pspFee: nullable(bigint('psp_fee')),
     pspReference: nullable(text('psp_reference')),
     authorizedAt: nullable(timestamptz('authorized_at')),
-    paidOut: bigint('paid_out'),
+    unpaid: nullable(bigint('unpaid')),
   },
 });
 
@@ -104,7 +105,8 @@ export function availabilityIdSql(alias: string): string {
 
 /**
  * A row available at creation (payouts, their reversals, reserve holds and releases): its own
- * ledger transaction made it so. `id` is a sortable id (lists are newest first by id).
+ * ledger transaction made it so, and but for a payout's own row it is a payout unit, nothing of
+ * it paid out yet. `id` is a sortable id (lists are newest first by id).
  */
 export function availableAtOnce(
   row: Pick<
@@ -135,6 +137,6 @@ export function availableAtOnce(
     pspFee: null,
     pspReference: null,
     authorizedAt: null,
-    paidOut: 0n,
+    unpaid: row.type === 'payout' || row.amount === 0n ? null : row.amount,
   };
 }

@@ -917,12 +917,15 @@ type NewBalanceTransaction = {
   readonly now: Date;
 };
 
-/** A payout's own balance transaction (or its failure's): available at once. */
+/**
+ * A payout's own balance transaction, or its failure's or cancel's: available at once; a failure's
+ * or cancel's is a payout unit (`unpaid`), paid out again by the next payout.
+ */
 async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransaction): Promise<void> {
   await tx.query(
     `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net, description,
-        ledger_transaction_id, created_at, available_on, availability_id)
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $9, $8)`,
+        ledger_transaction_id, created_at, available_on, availability_id, unpaid)
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $9, $8, CASE WHEN $4 <> 'payout' THEN $6::bigint END)`,
     [
       newSortableId('txn', row.now.getTime()),
       row.merchantId,
@@ -938,43 +941,24 @@ async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransactio
 }
 
 /**
- * Allocates `amount` over the merchant's payout units not yet fully paid out, in one statement. A
- * unit is an available clearing group (the accepted settlement items of one batch, merchant and
- * day, made available together; migration 025) or an available balance transaction that is no
- * settlement item of a group (a payout's failure or cancel, a reserve hold or release, an item made
- * available one by one before migration 025); payouts' own rows are not units. Each unit keeps
- * what payouts took of it (paid_out), and a partial index holds only those not fully paid, so a
- * payout reads a few rows whatever the merchant's history. First every unpaid negative unit
- * (refunds over captures on a day, reserve holds), then the positive ones FIFO in (available_on,
- * created_at, key) order; every unit up to the first at which the running sum reaches the amount
- * is paid in full, that one (a positive unit) in part (the rest goes with the next payout).
- * Negatives first, because a negative unit taken "as it came" after the cut would be left out of
- * a payout of the whole balance: it would belong to no payout, and a positive unit's part that it
- * cancels would stay unpaid forever (`?payout=` must list everything a payout contains). The
- * allocations add up to the amount exactly, or the payout is not made.
+ * The payout units of a merchant and currency (SQL expressions) not yet fully paid out, each with
+ * its FIFO keys and what remains of it (`unpaid`, set when it became available): available
+ * clearing groups and available balance transactions other than payouts, through the partial
+ * indexes that hold only unpaid units (migration 028).
  */
-async function allocate(
-  tx: Queryable,
-  payoutId: string,
-  merchantId: string,
-  currency: string,
-  amount: bigint,
-): Promise<void> {
-  // Fresh allocations make the planner's estimates stale at once (a bulk run of payouts), and a
-  // high estimate switches JIT compilation on: ~130 ms to compile a statement that runs in 3.
-  await tx.query('SET LOCAL jit = off');
-  const result = await tx.query<{ total: bigint | null }>(
-    `WITH units AS MATERIALIZED (
-       SELECT true AS grouped, g.batch_id AS key, g.available_on, g.created_at,
-              g.net - g.paid_out AS remaining
+export function unpaidUnitsSql(merchant: string, currency: string): string {
+  return `
+       SELECT true AS grouped, g.batch_id AS key, g.available_on, g.created_at, g.unpaid AS remaining
          FROM clearing_groups g
-        WHERE g.merchant_id = $2 AND g.currency = $3 AND g.availability_id IS NOT NULL
-          AND g.paid_out <> g.net
+        WHERE g.merchant_id = ${merchant} AND g.currency = ${currency} AND g.unpaid IS NOT NULL
        UNION ALL
-       SELECT false, bt.id, bt.available_on, bt.created_at, bt.net - bt.paid_out
+       SELECT false, bt.id, bt.available_on, bt.created_at, bt.unpaid
          FROM balance_transactions bt
-        WHERE bt.merchant_id = $2 AND bt.currency = $3 AND bt.availability_id IS NOT NULL
-          AND bt.type <> 'payout' AND bt.paid_out <> bt.net
+        WHERE bt.merchant_id = ${merchant} AND bt.currency = ${currency} AND bt.unpaid IS NOT NULL`;
+}
+
+// Allocation in one statement ($1 payout, $2 merchant, $3 currency, $4 amount); see allocate.
+const allocateSql = `WITH units AS MATERIALIZED (${unpaidUnitsSql('$2', '$3')}
      ), running AS MATERIALIZED (
        SELECT grouped, key, available_on, remaining, sum(remaining) OVER w AS cumulative,
               row_number() OVER w AS position
@@ -996,18 +980,49 @@ async function allocate(
        SELECT $1, key, $2, available_on, amount FROM taken WHERE grouped
        RETURNING amount
      ), items_paid AS (
-       UPDATE balance_transactions bt SET paid_out = bt.paid_out + taken.amount
+       UPDATE balance_transactions bt SET unpaid = nullif(bt.unpaid - taken.amount, 0)
          FROM taken WHERE NOT taken.grouped AND bt.id = taken.key
      ), groups_paid AS (
-       UPDATE clearing_groups g SET paid_out = g.paid_out + taken.amount
+       UPDATE clearing_groups g SET unpaid = nullif(g.unpaid - taken.amount, 0)
          FROM taken
         WHERE taken.grouped AND g.batch_id = taken.key AND g.merchant_id = $2
           AND g.available_on = taken.available_on
      )
      SELECT ((SELECT coalesce(sum(amount), 0) FROM of_items)
-             + (SELECT coalesce(sum(amount), 0) FROM of_groups))::bigint AS total`,
-    [payoutId, merchantId, currency, amount],
-  );
+             + (SELECT coalesce(sum(amount), 0) FROM of_groups))::bigint AS total`;
+
+/**
+ * Allocates `amount` over the merchant's payout units not yet fully paid out, in one statement. A
+ * unit is an available clearing group (the accepted settlement items of one batch, merchant and
+ * day, made available together; migration 025) or an available balance transaction that is no
+ * settlement item of a group (a payout's failure or cancel, a reserve hold or release, an item made
+ * available one by one before migration 025); payouts' own rows are not units. Each unit keeps
+ * what payouts have not yet taken of it (`unpaid`, NULL once paid in full), and a partial index
+ * holds only those not fully paid, so a payout reads a few rows whatever the merchant's history. First every unpaid negative unit
+ * (refunds over captures on a day, reserve holds), then the positive ones FIFO in (available_on,
+ * created_at, key) order; every unit up to the first at which the running sum reaches the amount
+ * is paid in full, that one (a positive unit) in part (the rest goes with the next payout).
+ * Negatives first, because a negative unit taken "as it came" after the cut would be left out of
+ * a payout of the whole balance: it would belong to no payout, and a positive unit's part that it
+ * cancels would stay unpaid forever (`?payout=` must list everything a payout contains). The
+ * allocations add up to the amount exactly, or the payout is not made.
+ */
+async function allocate(
+  tx: Queryable,
+  payoutId: string,
+  merchantId: string,
+  currency: string,
+  amount: bigint,
+): Promise<void> {
+  // Fresh allocations make the planner's estimates stale at once (a bulk run of payouts), and a
+  // high estimate switches JIT compilation on: ~130 ms to compile a statement that runs in 3.
+  await tx.query('SET LOCAL jit = off');
+  const result = await tx.query<{ total: bigint | null }>(allocateSql, [
+    payoutId,
+    merchantId,
+    currency,
+    amount,
+  ]);
   const total = BigInt(result.rows[0]?.total ?? 0n);
   if (total !== amount)
     throw new Error(

@@ -1,7 +1,7 @@
 // What `payrail verify` can check of payouts (architecture §12): every payout's allocations (of
 // clearing groups and of balance transactions) add up to its amount; no unit is paid out beyond
-// its net, only an available one, and what it says payouts took of it (paid_out) is what its
-// allocations add up to; each payout's ledger transfers are exactly those its status implies,
+// its net, only an available one, and what it says is left to pay out of it (unpaid) is its net
+// less what its allocations add up to; each payout's ledger transfers are exactly those its status implies,
 // each of the payout's amount; and the in-transit account holds exactly the payouts the bank has
 // not paid or given back.
 import type { Queryable } from '../storage/database.ts';
@@ -19,12 +19,16 @@ export type PayoutProblem = {
   readonly detail: string;
 };
 
-// A unit's allocations against its net and its paid_out: beyond the net, of the wrong sign, not
-// available, or disagreeing with paid_out.
-const overAllocated = (net: string, allocated: string, paidOut: string) =>
-  `(${net} >= 0 AND (${allocated} < 0 OR ${allocated} > ${net}))
-   OR (${net} < 0 AND (${allocated} > 0 OR ${allocated} < ${net}))
-   OR ${paidOut} <> ${allocated}`;
+// A unit's allocations against its net and what it says is left (unpaid): beyond the net, of
+// the wrong sign, or not what is left; what is no unit has neither allocations nor anything left.
+const misallocated = (isUnit: string, net: string, allocated: string, unpaid: string) =>
+  `CASE WHEN ${isUnit}
+        THEN (${net} >= 0 AND (${allocated} < 0 OR ${allocated} > ${net}))
+          OR (${net} < 0 AND (${allocated} > 0 OR ${allocated} < ${net}))
+          OR ${net} - coalesce(${unpaid}, 0) <> ${allocated}
+        ELSE ${allocated} <> 0 OR ${unpaid} IS NOT NULL END`;
+
+const problemsMax = 100;
 
 /** Every problem found; empty when payouts, allocations, items and ledger agree. */
 export async function verifyPayouts(queryable: Queryable): Promise<PayoutProblem[]> {
@@ -45,26 +49,26 @@ export async function verifyPayouts(queryable: Queryable): Promise<PayoutProblem
       detail: `allocations add up to ${row.allocated ?? 0}, the payout is ${row.amount}`,
     });
 
-  // A settlement item in a clearing group is paid out with its group, never on its own.
+  // A unit: an available balance transaction other than a payout's own (a settlement item of a
+  // clearing group is never available on its own: it is paid out with its group).
   const items = await queryable.query<{
     id: string;
     net: bigint;
     allocated: bigint;
-    paid_out: bigint;
+    unpaid: bigint | null;
   }>(
-    `SELECT bt.id, bt.net, coalesce(a.allocated, 0)::bigint AS allocated, bt.paid_out
+    `SELECT bt.id, bt.net, coalesce(a.allocated, 0)::bigint AS allocated, bt.unpaid
        FROM balance_transactions bt
        LEFT JOIN (SELECT balance_transaction_id, sum(amount) AS allocated FROM payout_allocations
                    GROUP BY balance_transaction_id) a ON a.balance_transaction_id = bt.id
-      WHERE (a.balance_transaction_id IS NOT NULL OR bt.paid_out <> 0)
-        AND (bt.availability_id IS NULL OR bt.type = 'payout'
-             OR ${overAllocated('bt.net', 'coalesce(a.allocated, 0)', 'bt.paid_out')})`,
+      WHERE ${misallocated("bt.availability_id IS NOT NULL AND bt.type <> 'payout'", 'bt.net', 'coalesce(a.allocated, 0)', 'bt.unpaid')}
+      LIMIT ${problemsMax}`,
   );
   for (const row of items.rows)
     problems.push({
       check: 'item_over_allocated',
       subject: row.id,
-      detail: `payouts took ${row.allocated} of an item whose net is ${row.net}, it says ${row.paid_out} (or it is not payable)`,
+      detail: `payouts took ${row.allocated} of an item whose net is ${row.net}, ${row.unpaid ?? 0} said left (or it is not payable)`,
     });
 
   const groups = await queryable.query<{
@@ -73,23 +77,22 @@ export async function verifyPayouts(queryable: Queryable): Promise<PayoutProblem
     available_on: Date;
     net: bigint;
     allocated: bigint;
-    paid_out: bigint;
+    unpaid: bigint | null;
   }>(
     `SELECT g.batch_id, g.merchant_id, g.available_on, g.net, coalesce(a.allocated, 0)::bigint AS allocated,
-            g.paid_out
+            g.unpaid
        FROM clearing_groups g
        LEFT JOIN (SELECT batch_id, merchant_id, available_on, sum(amount) AS allocated
                     FROM payout_group_allocations GROUP BY batch_id, merchant_id, available_on) a
          ON a.batch_id = g.batch_id AND a.merchant_id = g.merchant_id AND a.available_on = g.available_on
-      WHERE (a.batch_id IS NOT NULL OR g.paid_out <> 0)
-        AND (g.availability_id IS NULL
-             OR ${overAllocated('g.net', 'coalesce(a.allocated, 0)', 'g.paid_out')})`,
+      WHERE ${misallocated('g.availability_id IS NOT NULL', 'g.net', 'coalesce(a.allocated, 0)', 'g.unpaid')}
+      LIMIT ${problemsMax}`,
   );
   for (const row of groups.rows)
     problems.push({
       check: 'group_over_allocated',
       subject: `clearing group ${row.batch_id} ${row.merchant_id} ${row.available_on.toISOString().slice(0, 10)}`,
-      detail: `payouts took ${row.allocated} of a clearing group whose net is ${row.net}, it says ${row.paid_out} (or it is not available)`,
+      detail: `payouts took ${row.allocated} of a clearing group whose net is ${row.net}, ${row.unpaid ?? 0} said left (or it is not available)`,
     });
 
   // Per payout: which of its transfers exist, and with which amounts (the debit leg's).

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
+import { unpaidUnitsSql } from '../../src/payouts/payouts.ts';
 import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
+import { insertBatchRow } from '../support/balance-fixtures.ts';
 import { databaseKinds } from '../support/databases.ts';
 import {
   addAvailable,
@@ -419,6 +421,90 @@ for (const kind of databaseKinds) {
     });
   });
 
+  describe(`a payout and the merchant's history (${kind})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(kind);
+    });
+    after(() => h.close());
+
+    /** Years of units paid out in full: clearing groups and payout failures (rows only). */
+    async function paidHistory(merchant: string, groups: number, items: number): Promise<void> {
+      const now = h.clock.now();
+      const batch = await insertBatchRow(h.database, 'stripe', 'usd', now);
+      await h.database.query(
+        `INSERT INTO clearing_groups (batch_id, merchant_id, currency, available_on, item_count, net,
+           availability_id, created_at)
+         SELECT $1, $2, 'usd', $3::timestamptz - k * interval '1 day', 1, 1000 + k, 'avail:history' || k,
+                $3::timestamptz - k * interval '1 day'
+           FROM generate_series(1, $4::int) AS k`,
+        [batch, merchant, now, groups],
+      );
+      await h.database.query(
+        `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
+           ledger_transaction_id, created_at, available_on, availability_id)
+         SELECT 'txn_history' || lpad(k::text, 8, '0') || replace($2, '_', ''), $2, 'usd', 'payout_failure', 'po_history' || k,
+                500, 0, 500, 'payout_failed:history' || k || $2, $3::timestamptz - k * interval '1 day',
+                $3::timestamptz - k * interval '1 day', 'payout_failed:history' || k || $2
+           FROM generate_series(1, $1::int) AS k`,
+        [items, merchant, now],
+      );
+    }
+
+    test('reads only the units not fully paid out: a long paid history changes nothing', async () => {
+      const fresh = await createMerchant(h.database);
+      const aged = await createMerchant(h.database);
+      await paidHistory(aged, 3_000, 1_000);
+      const taken: bigint[][] = [];
+      for (const merchant of [fresh, aged]) {
+        await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+        const units = [
+          await addAvailable(h, merchant, 1_000n),
+          await addAvailable(h, merchant, -300n),
+          await addAvailable(h, merchant, 2_000n),
+        ];
+        const payout = await h.payouts.create(merchant, { currency: 'usd', amount: 1_500n });
+        const of = new Map(
+          (await allocations(h, payout.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        );
+        taken.push(units.map((unit) => of.get(unit) ?? 0n));
+        assert.equal(of.size, 3, 'nothing of the history');
+      }
+      assert.deepEqual(taken, [
+        [1_000n, -300n, 800n],
+        [1_000n, -300n, 800n],
+      ]);
+      // What the units' query reads for the aged merchant: its unpaid units, not its history.
+      await h.database.query('ANALYZE clearing_groups');
+      await h.database.query('ANALYZE balance_transactions');
+      const explained = await h.database.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${unpaidUnitsSql(`'${aged}'`, "'usd'")}`,
+      );
+      type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+      const raw = explained.rows[0]?.['QUERY PLAN'];
+      const root = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+      const reads: [string, number][] = [];
+      const walk = (node: PlanNode) => {
+        const relation = node['Relation Name'];
+        if (typeof relation === 'string' && !node['Node Type']?.toString().includes('Bitmap Index'))
+          reads.push([
+            relation,
+            Number(node['Actual Rows']) * Number(node['Actual Loops'] ?? 1) +
+              Number(node['Rows Removed by Filter'] ?? 0) +
+              Number(node['Rows Removed by Index Recheck'] ?? 0),
+          ]);
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk((root[0] as { Plan: PlanNode }).Plan);
+      assert.deepEqual(reads.map(([relation]) => relation).sort(), [
+        'balance_transactions',
+        'clearing_groups',
+      ]);
+      // One row: the clearing group of the 2,000 unit, 1,200 of it left (the others are paid out).
+      for (const [relation, read] of reads) assert.ok(read <= 1, `${relation}: ${read} rows read`);
+    });
+  });
+
   describe(`automatic payouts (${kind})`, () => {
     let h: Harness;
     before(async () => {
@@ -501,9 +587,9 @@ describe('concurrent payouts (postgres)', () => {
     const overAllocated = await h.database.query(
       `SELECT g.batch_id FROM clearing_groups g JOIN payout_group_allocations a
            ON a.batch_id = g.batch_id AND a.merchant_id = g.merchant_id AND a.available_on = g.available_on
-        WHERE g.merchant_id = $1 GROUP BY g.batch_id, g.net, g.paid_out
+        WHERE g.merchant_id = $1 GROUP BY g.batch_id, g.net, g.unpaid
        HAVING (g.net > 0 AND sum(a.amount) > g.net) OR (g.net < 0 AND sum(a.amount) < g.net)
-           OR sum(a.amount) <> g.paid_out`,
+           OR sum(a.amount) <> g.net - coalesce(g.unpaid, 0)`,
       [merchant],
     );
     assert.equal(overAllocated.rows.length, 0);

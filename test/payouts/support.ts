@@ -263,8 +263,8 @@ export async function addReserveHold(
   const now = h.clock.now(merchantId);
   await h.database.query(
     `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
-        ledger_transaction_id, created_at, available_on, availability_id)
-     VALUES ($1, $2, $3, 'reserve_hold', $4, $5, 0, $5, $4, $6, $6, $4)`,
+        ledger_transaction_id, created_at, available_on, availability_id, unpaid)
+     VALUES ($1, $2, $3, 'reserve_hold', $4, $5, 0, $5, $4, $6, $6, $4, $5)`,
     [newSortableId('txn'), merchantId, currency, holdId, -amount, now],
   );
 }

@@ -70,7 +70,7 @@ export async function insertBatchRow(
 /**
  * The clearing groups of an acknowledged batch, as the acknowledgement aggregates its accepted
  * items (per merchant and available_on day); `availabilityId`, when given, makes them available
- * as if availability had named its transfer on them.
+ * as if availability had named its transfer on them (and made them payout units).
  */
 export async function groupAcceptedItems(
   queryable: Queryable,
@@ -80,8 +80,9 @@ export async function groupAcceptedItems(
 ): Promise<void> {
   await queryable.query(
     `INSERT INTO clearing_groups (batch_id, merchant_id, currency, available_on, item_count, net,
-       availability_id, created_at)
-     SELECT $1, merchant_id, currency, available_on, count(*)::int, sum(net), $3, $2
+       availability_id, created_at, unpaid)
+     SELECT $1, merchant_id, currency, available_on, count(*)::int, sum(net), $3::text, $2,
+            CASE WHEN $3::text IS NOT NULL THEN nullif(sum(net), 0) END
        FROM balance_transactions WHERE batch_id = $1 AND clearing_status = 'batched'
       GROUP BY merchant_id, currency, available_on`,
     [batchId, at, availabilityId],
@@ -172,7 +173,7 @@ export async function seedItems(
       pspFee: null,
       pspReference: null,
       authorizedAt: null,
-      paidOut: 0n,
+      unpaid: null,
     });
   }
   await ledger.createAccounts([...specs.values()]);
