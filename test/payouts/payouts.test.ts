@@ -602,4 +602,61 @@ describe('concurrent payouts (postgres)', () => {
     for (const row of sums.rows) assert.equal(BigInt(row.total), BigInt(row.amount));
     assert.deepEqual(await verifyPayouts(h.database), []);
   });
+
+  test("two createDue runs at once make each merchant's payout once; a merchant whose items disagree with the ledger fails alone", async () => {
+    const merchants: string[] = [];
+    for (let index = 0; index < 30; index++) {
+      const merchant = await createMerchant(h.database);
+      await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+      await addAvailable(h, merchant, BigInt(1_000 + index));
+      merchants.push(merchant);
+    }
+    // Money in its available account that no balance transaction itemizes.
+    const broken = merchants[17] as string;
+    await h.ledger.transfer({
+      kind: 'posted',
+      id: `avail:broken${broken}`,
+      legs: [
+        {
+          accountId: accountIds.merchantPending(broken, 'usd'),
+          direction: 'debit',
+          amount: 500n,
+          currency: 'usd',
+        },
+        {
+          accountId: accountIds.merchantAvailable(broken, 'usd'),
+          direction: 'credit',
+          amount: 500n,
+          currency: 'usd',
+        },
+      ],
+    });
+    const reading = h.clock.reading();
+    const runs = await Promise.allSettled(
+      [0, 1].map(() =>
+        h.payouts.createDue(reading, { merchantsPerTransaction: 8, concurrency: 2 }),
+      ),
+    );
+    // The broken merchant fails loudly in at least one run; the others are made all the same.
+    assert.ok(runs.some((run) => run.status === 'rejected'));
+    for (const run of runs)
+      if (run.status === 'rejected') {
+        assert.ok(run.reason instanceof AggregateError);
+        assert.match(String(run.reason.errors[0]), new RegExp(broken));
+      }
+    const made = await h.database.query<{ merchant_id: string; count: number; amount: bigint }>(
+      `SELECT merchant_id, count(*)::int AS count, sum(amount)::bigint AS amount FROM payouts
+        WHERE merchant_id = ANY($1::text[]) GROUP BY merchant_id`,
+      [merchants],
+    );
+    assert.deepEqual(
+      new Map(made.rows.map((row) => [row.merchant_id, [row.count, BigInt(row.amount)]])),
+      new Map(
+        merchants
+          .filter((merchant) => merchant !== broken)
+          .map((merchant) => [merchant, [1, BigInt(1_000 + merchants.indexOf(merchant))]]),
+      ),
+    );
+    assert.deepEqual(await verifyPayouts(h.database), []);
+  });
 });
