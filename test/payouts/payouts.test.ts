@@ -9,8 +9,9 @@ import { unpaidUnitsSql } from '../../src/payouts/payouts.ts';
 import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
+import { migrate, readMigrations } from '../../src/storage/migrations.ts';
 import { insertBatchRow } from '../support/balance-fixtures.ts';
-import { databaseKinds } from '../support/databases.ts';
+import { databaseKinds, openTestDatabase } from '../support/databases.ts';
 import {
   addAvailable,
   addReserveHold,
@@ -658,5 +659,89 @@ describe('concurrent payouts (postgres)', () => {
       ),
     );
     assert.deepEqual(await verifyPayouts(h.database), []);
+  });
+});
+
+describe('migration 028 on a database of before (pglite)', () => {
+  test('items made available one by one become units with what earlier payouts left of them', async () => {
+    const testDatabase = await openTestDatabase('pglite', { migrated: false });
+    try {
+      const database = testDatabase.database;
+      const all = readMigrations();
+      await migrate(
+        database,
+        all.filter((migration) => migration.name < '028'),
+      );
+      const at = new Date('2026-03-02T12:00:00Z');
+      await database.query(
+        "INSERT INTO merchants (id, name) VALUES ('mch_old0000001', 'Old shop')",
+      );
+      await database.query(
+        `INSERT INTO merchant_bank_accounts (id, merchant_id, currency, country, account_holder_name,
+           sealed_account_number, last4, fingerprint, created_at)
+         VALUES ('ba_old0000001', 'mch_old0000001', 'usd', 'US', 'Old shop', '\\x00'::bytea, '6789', 'fp', $1)`,
+        [at],
+      );
+      await database.query(
+        `INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, created_at)
+         VALUES ('sb_old0000001', 'stripe', 'usd', $1, 'funded', $1)`,
+        [at],
+      );
+      await database.query(
+        `INSERT INTO payouts (id, merchant_id, currency, amount, method, status, bank_account_id,
+           arrival_date, created_at, updated_at)
+         VALUES ('po_old0000001', 'mch_old0000001', 'usd', 700, 'manual', 'paid', 'ba_old0000001', $1, $1, $1)`,
+        [at],
+      );
+      const item = (
+        id: string,
+        type: string,
+        net: number,
+        availability: string | null,
+        batched: boolean,
+      ) =>
+        database.query(
+          `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
+             ledger_transaction_id, created_at, available_on, availability_id, connector, clearing_status,
+             batch_id)
+           VALUES ($1, 'mch_old0000001', 'usd', $2, 'src_' || $1, $3, 0, $3, 'ledger:' || $1, $4, $4, $5,
+                   CASE WHEN $6 THEN 'stripe' END, CASE WHEN $6 THEN 'batched' END,
+                   CASE WHEN $6 THEN 'sb_old0000001' END)`,
+          [id, type, net, at, availability, batched],
+        );
+      await item('txn_oldcharge01', 'charge', 1_000, 'avail:old', true);
+      await item('txn_oldrefund01', 'refund', -200, 'avail:old', true);
+      await item('txn_oldfailure1', 'payout_failure', 300, 'ledger:txn_oldfailure1', false);
+      await item('txn_oldpayout01', 'payout', -700, 'ledger:txn_oldpayout01', false);
+      await database.query(
+        `INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
+         VALUES ('po_old0000001', 'txn_oldcharge01', 900), ('po_old0000001', 'txn_oldrefund01', -200)`,
+      );
+      await migrate(database);
+      const units = await database.query<{ id: string; unpaid: bigint | null }>(
+        'SELECT id, unpaid FROM balance_transactions ORDER BY id',
+      );
+      assert.deepEqual(
+        units.rows.map((row) => [row.id, row.unpaid === null ? null : BigInt(row.unpaid)]),
+        [
+          ['txn_oldcharge01', 100n],
+          ['txn_oldfailure1', 300n],
+          ['txn_oldpayout01', null],
+          ['txn_oldrefund01', null],
+        ],
+      );
+      const unpaid = await database.query<{ key: string; remaining: bigint }>(
+        `SELECT key, remaining FROM (${unpaidUnitsSql("'mch_old0000001'", "'usd'")}) AS u ORDER BY key`,
+      );
+      assert.deepEqual(
+        unpaid.rows.map((row) => [row.key, BigInt(row.remaining)]),
+        [
+          ['txn_oldcharge01', 100n],
+          ['txn_oldfailure1', 300n],
+        ],
+      );
+    } finally {
+      await testDatabase.drop();
+    }
   });
 });
