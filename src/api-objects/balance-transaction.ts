@@ -64,7 +64,8 @@ export function presentBalanceTransaction(
           ],
     net: transaction.net,
     currency: transaction.currency,
-    // Available once the availability transfer names it (set in the same database transaction).
+    // Available once the availability transfer names it, or (a settlement item) its clearing group
+    // (availabilityIdSql: the service reads rows through it).
     status: transaction.availabilityId === null ? 'pending' : 'available',
     available_on: unixSeconds(transaction.availableOn),
     created: unixSeconds(transaction.createdAt),

@@ -1,12 +1,15 @@
-// Availability (architecture §12): items whose day has come move pending → available in ONE ledger
-// transfer per (merchant, currency, due day) group, never one per item. The groups are found by one
-// set-based query over every merchant (each row compared with its own merchant's time, clockSql);
-// then each database transaction takes a chunk of groups: one statement locks their due items no
-// one else holds (SKIP LOCKED: two workers never take the same item), names each group's transfer
-// on them and sums their net per group; the merchants' accounts are locked, each group is netted
-// (negative days on the receivable, recovered first by later days; a rolling reserve held), and
-// the transfers are posted in the same transaction. So an item is available exactly when the
-// ledger transfer that made it so exists, and never twice. One commit serves many groups.
+// Availability (architecture §12): accepted settlement items move pending → available in ONE
+// ledger transfer per (merchant, currency, due day), never one per item, and no item is written
+// for it: the unit is the clearing group (migration 025, the accepted items of one batch for one
+// merchant and available_on day, aggregated when the batch was acknowledged). The due days are
+// found by one set-based query over the groups of every merchant (each compared with its own
+// merchant's time, clockSql); then each database transaction takes a chunk of them: one statement
+// locks their due groups no one else holds (SKIP LOCKED: two workers never take the same group),
+// names each day's transfer on them and sums their items and net per day; the merchants'
+// accounts are locked, each day is netted (negative days on the receivable, recovered first by
+// later days; a rolling reserve held), and the transfers are posted in the same transaction. So
+// an item is available exactly when the ledger transfer that made its group so exists, and never
+// twice. One commit serves many merchants; its writes are a few group rows, not the items.
 import { presentBalanceAvailability } from '../api-objects/balance-availability.ts';
 import { insertEvents, newEvent, type NewEvent } from '../events/events.ts';
 import { timeFor, clockSql, type ClockReading } from '../clock.ts';
@@ -30,21 +33,23 @@ import { availableAtOnce, balanceTransactions } from './balance-transactions.ts'
 import { netGroup } from './netting.ts';
 
 export type AvailabilityOptions = {
-  /** Groups per call (bounded work); the next call takes the rest. */
+  /** Groups (merchant, currency, due day) per call (bounded work); the next call takes the rest. */
   readonly groupsMax?: number;
   /**
    * Groups committed together in one database transaction (each still with its own single
    * ledger transfer): one commit, one marking statement and one ledger batch for many groups.
    */
   readonly groupsPerTransaction?: number;
-  /** Items per group and transaction; a larger group is finished by the next call. */
-  readonly itemsPerGroupMax?: number;
   /** Transactions committed at once (different merchants do not wait on each other's locks). */
   readonly concurrency?: number;
 };
 
 export type AvailabilityResult = {
+  /** Merchant, currency and due day groups made available (one transfer each unless zero). */
   readonly groups: number;
+  /** Clearing groups (of batches) they combined. */
+  readonly clearingGroups: number;
+  /** Settlement items made available (the clearing groups' item counts). */
   readonly items: number;
   /** Ledger transfers posted (a zero net posts none). */
   readonly transfers: number;
@@ -55,7 +60,6 @@ export type AvailabilityResult = {
 const defaults = {
   groupsMax: 1_000,
   groupsPerTransaction: 100,
-  itemsPerGroupMax: 50_000,
   concurrency: 1,
 } as const;
 
@@ -67,16 +71,18 @@ type Group = {
   readonly reserveDays: number;
 };
 
-/** A group whose items this transaction took, with their count and net. */
+/** A group whose clearing groups this transaction took, with their item count and net. */
 type TakenGroup = Group & {
   readonly transferId: string;
   readonly now: Date;
+  readonly clearingGroups: number;
   readonly items: number;
   readonly net: bigint;
 };
 
 const emptyResult: AvailabilityResult = {
   groups: 0,
+  clearingGroups: 0,
   items: 0,
   transfers: 0,
   negativeGroups: 0,
@@ -86,17 +92,13 @@ const emptyResult: AvailabilityResult = {
 function sum(a: AvailabilityResult, b: AvailabilityResult): AvailabilityResult {
   return {
     groups: a.groups + b.groups,
+    clearingGroups: a.clearingGroups + b.clearingGroups,
     items: a.items + b.items,
     transfers: a.transfers + b.transfers,
     negativeGroups: a.negativeGroups + b.negativeGroups,
     reserveHolds: a.reserveHolds + b.reserveHolds,
   };
 }
-
-/** Items that may become available: not charges or refunds, or ones the acquirer accepted. */
-export const eligibleItem = `(type NOT IN ('charge', 'refund') OR (clearing_status = 'batched'
-  AND EXISTS (SELECT 1 FROM settlement_batches b WHERE b.id = batch_id
-                 AND b.status IN ('acknowledged', 'partially_acknowledged', 'funded'))))`;
 
 const dayMs = 86_400_000;
 
@@ -109,7 +111,7 @@ export class Availability {
     this.#ledger = dependencies.ledger;
   }
 
-  /** Makes due items available, at most `groupsMax` groups per call. */
+  /** Makes due clearing groups available, at most `groupsMax` (merchant, currency, day) per call. */
   async makeDue(
     reading: ClockReading,
     options: AvailabilityOptions = {},
@@ -118,7 +120,6 @@ export class Availability {
       1,
       options.groupsPerTransaction ?? defaults.groupsPerTransaction,
     );
-    const itemsMax = options.itemsPerGroupMax ?? defaults.itemsPerGroupMax;
     const concurrency = Math.max(1, options.concurrency ?? defaults.concurrency);
     const groups = await this.#dueGroups(reading, options.groupsMax ?? defaults.groupsMax);
     const chunks: Group[][] = [];
@@ -130,7 +131,7 @@ export class Availability {
     const worker = async (): Promise<void> => {
       while (next < chunks.length) {
         const chunk = chunks[next++] as Group[];
-        const result = await this.#makeChunkAvailable(chunk, reading, itemsMax, failures);
+        const result = await this.#makeChunkAvailable(chunk, reading, failures);
         total = sum(total, result);
       }
     };
@@ -148,11 +149,10 @@ export class Availability {
   async #makeChunkAvailable(
     chunk: readonly Group[],
     reading: ClockReading,
-    itemsMax: number,
     failures: unknown[],
   ): Promise<AvailabilityResult> {
     try {
-      return await this.#makeAvailable(chunk, reading, itemsMax);
+      return await this.#makeAvailable(chunk, reading);
     } catch (error) {
       if (chunk.length === 1) {
         failures.push(error);
@@ -161,11 +161,14 @@ export class Availability {
     }
     let total = emptyResult;
     for (const group of chunk)
-      total = sum(total, await this.#makeChunkAvailable([group], reading, itemsMax, failures));
+      total = sum(total, await this.#makeChunkAvailable([group], reading, failures));
     return total;
   }
 
-  /** The due groups, oldest day first, with each merchant's reserve settings. */
+  /**
+   * The due groups (merchant, currency, UTC day of the due clearing groups), oldest day first,
+   * with each merchant's reserve settings; read from clearing_groups_due (migration 025).
+   */
   async #dueGroups(reading: ClockReading, groupsMax: number): Promise<Group[]> {
     const clock = clockSql(reading, 'merchant_id', 1);
     const limit = `$${clock.values.length + 1}`;
@@ -181,9 +184,9 @@ export class Availability {
               coalesce(s.reserve_days, 0)::int AS reserve_days
          FROM (SELECT merchant_id, currency,
                       date_trunc('day', available_on AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS due_day
-                 FROM balance_transactions
+                 FROM clearing_groups
                 WHERE availability_id IS NULL AND available_on <= ${clock.bound}
-                  AND available_on <= ${clock.now} AND ${eligibleItem}
+                  AND available_on <= ${clock.now}
                 GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT ${limit}) AS g
          LEFT JOIN merchant_payout_settings s ON s.merchant_id = g.merchant_id
         ORDER BY g.due_day, g.merchant_id, g.currency`,
@@ -198,14 +201,13 @@ export class Availability {
     }));
   }
 
-  /** One database transaction: the groups' items marked, one ledger transfer per group. */
+  /** One database transaction: the groups' clearing groups marked, one ledger transfer per group. */
   async #makeAvailable(
     groups: readonly Group[],
     reading: ClockReading,
-    itemsMax: number,
   ): Promise<AvailabilityResult> {
     return this.#database.transaction(async (tx) => {
-      const taken = await markItems(tx, groups, reading, itemsMax);
+      const taken = await markClearingGroups(tx, groups, reading);
       if (taken.length === 0) return emptyResult;
       const specs = new Map<string, AccountSpec>();
       for (const group of taken)
@@ -260,6 +262,7 @@ export class Availability {
       await insertEvents(tx, events, reading.system);
       return {
         groups: taken.length,
+        clearingGroups: taken.reduce((count, group) => count + group.clearingGroups, 0),
         items: taken.reduce((count, group) => count + group.items, 0),
         transfers: taken.filter((group) => group.net !== 0n).length,
         negativeGroups: taken.filter((group) => group.net < 0n).length,
@@ -270,33 +273,43 @@ export class Availability {
 }
 
 /**
- * Locks the groups' due items no one else holds (SKIP LOCKED; NO KEY UPDATE, the lock the UPDATE
- * takes anyway, so a payout allocation's foreign key to an item is not blocked), names each group's transfer on
- * them and sums their net per group, in one statement. Groups another worker took come back empty.
+ * Locks the groups' due clearing groups no one else holds (SKIP LOCKED), names each group's
+ * transfer on them (availability_id), makes each a payout unit with all of its net to pay out
+ * (unpaid, migration 028) and sums their item counts and nets per group, in one statement. Groups
+ * another worker took come back empty. Payouts update only available clearing groups, so they
+ * never wait on these locks.
  */
-async function markItems(
+async function markClearingGroups(
   tx: Queryable,
   groups: readonly Group[],
   reading: ClockReading,
-  itemsMax: number,
 ): Promise<TakenGroup[]> {
   const transferIds = groups.map(() => `avail:${randomBase62(24)}`);
   const nows = groups.map((group) => timeFor(reading, group.merchantId));
-  const result = await tx.query<{ transfer_id: string; items: number; net: bigint }>(
-    `WITH groups AS (
+  const result = await tx.query<{
+    transfer_id: string;
+    clearing_groups: number;
+    items: number;
+    net: bigint;
+  }>(
+    `WITH wanted AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
-         AS g (merchant_id, currency, due_day, now, transfer_id)),
+         AS w (merchant_id, currency, due_day, now, transfer_id)),
      picked AS (
-       SELECT item.id, g.transfer_id FROM groups g CROSS JOIN LATERAL (
-         SELECT id FROM balance_transactions
-          WHERE availability_id IS NULL AND merchant_id = g.merchant_id AND currency = g.currency
-            AND available_on >= g.due_day AND available_on < g.due_day + interval '1 day'
-            AND available_on <= g.now AND ${eligibleItem}
-          ORDER BY id LIMIT $6 FOR NO KEY UPDATE SKIP LOCKED) AS item),
+       SELECT g.batch_id, g.merchant_id, g.available_on, w.transfer_id
+         FROM wanted w JOIN clearing_groups g
+           ON g.availability_id IS NULL AND g.merchant_id = w.merchant_id AND g.currency = w.currency
+          AND g.available_on >= w.due_day AND g.available_on < w.due_day + interval '1 day'
+          AND g.available_on <= w.now
+        FOR UPDATE OF g SKIP LOCKED),
      marked AS (
-       UPDATE balance_transactions AS b SET availability_id = picked.transfer_id
-         FROM picked WHERE b.id = picked.id RETURNING b.availability_id, b.net)
-     SELECT availability_id AS transfer_id, count(*)::int AS items, sum(net)::bigint AS net
+       UPDATE clearing_groups AS g SET availability_id = picked.transfer_id, unpaid = nullif(g.net, 0)
+         FROM picked
+        WHERE g.batch_id = picked.batch_id AND g.merchant_id = picked.merchant_id
+          AND g.available_on = picked.available_on
+       RETURNING g.availability_id, g.item_count, g.net)
+     SELECT availability_id AS transfer_id, count(*)::int AS clearing_groups,
+            sum(item_count)::int AS items, sum(net)::bigint AS net
        FROM marked GROUP BY availability_id`,
     [
       textArrayLiteral(groups.map((group) => group.merchantId)),
@@ -304,7 +317,6 @@ async function markItems(
       textArrayLiteral(groups.map((group) => group.dueDay.toISOString())),
       textArrayLiteral(nows.map((now) => now.toISOString())),
       textArrayLiteral(transferIds),
-      itemsMax,
     ],
   );
   const byTransfer = new Map(result.rows.map((row) => [row.transfer_id, row]));
@@ -313,7 +325,16 @@ async function markItems(
     const row = byTransfer.get(transferId);
     if (row === undefined) return [];
     const now = nows[index] as Date;
-    return [{ ...group, transferId, now, items: row.items, net: row.net }];
+    return [
+      {
+        ...group,
+        transferId,
+        now,
+        clearingGroups: row.clearing_groups,
+        items: row.items,
+        net: BigInt(row.net),
+      },
+    ];
   });
 }
 

@@ -1,8 +1,10 @@
 // Balance transactions (architecture §12): the merchant-facing itemization of the ledger, Stripe's
 // balance transaction. One row per charge, refund, payout, payout failure or cancel, reserve hold
-// and release; every row points at the ledger transaction that moved its money, and, once
-// available, at the (aggregate) availability transfer that made it so. One definition of the row
-// (src/storage/table.ts): every write and read of whole rows derives from it.
+// and release; every row points at the ledger transaction that moved its money. A row available
+// at once names its own transfer in availability_id; a settlement item is never rewritten for its
+// availability: it is available when its clearing group is (migration 025, availabilityIdSql).
+// One definition of the row (src/storage/table.ts): every write and read of whole rows derives
+// from it.
 import { bigint, defineTable, nullable, smallint, text, timestamptz } from '../storage/table.ts';
 
 export type BalanceTransactionType =
@@ -33,7 +35,11 @@ export type BalanceTransaction = {
   readonly ledgerTransactionId: string;
   readonly createdAt: Date;
   readonly availableOn: Date;
-  /** Set (in the same database transaction) by the ledger transfer that made it available. */
+  /**
+   * The ledger transfer that made it available. Stored for a row available at once (its own
+   * transfer) and for items made available one by one before migration 025; a settlement item
+   * accepted in a batch takes its clearing group's, read through availabilityIdSql.
+   */
   readonly availabilityId: string | null;
   // Clearing: charges and refunds only (src/settlement).
   readonly connector: string | null;
@@ -48,6 +54,12 @@ export type BalanceTransaction = {
   readonly pspReference: string | null;
   /** When the charge's authorization was made. */
   readonly authorizedAt: Date | null;
+  /**
+   * What payouts have not yet taken of this row (signed like its net; null once paid out in full)
+   * when it is a payout unit of its own: an available row other than a payout's, that is no
+   * settlement item of a clearing group (whose group keeps it instead). Migration 028.
+   */
+  readonly unpaid: bigint | null;
 };
 
 export const balanceTransactions = defineTable<BalanceTransaction>({
@@ -75,12 +87,27 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     pspFee: nullable(bigint('psp_fee')),
     pspReference: nullable(text('psp_reference')),
     authorizedAt: nullable(timestamptz('authorized_at')),
+    unpaid: nullable(bigint('unpaid')),
   },
 });
 
 /**
+ * The ledger transfer that made the row `alias` available, or NULL while it is pending: its own
+ * availability_id, or for a settlement item its clearing group's (the group of a 'batched' item is
+ * (batch_id, merchant_id, available_on), made when its batch was acknowledged). A correlated
+ * lookup by the group's primary key: for a page or one merchant's rows, not for a whole table
+ * (verify joins the groups instead).
+ */
+export function availabilityIdSql(alias: string): string {
+  return `coalesce(${alias}.availability_id, (SELECT g.availability_id FROM clearing_groups g
+    WHERE ${alias}.clearing_status = 'batched' AND g.batch_id = ${alias}.batch_id
+      AND g.merchant_id = ${alias}.merchant_id AND g.available_on = ${alias}.available_on))`;
+}
+
+/**
  * A row available at creation (payouts, their reversals, reserve holds and releases): its own
- * ledger transaction made it so. `id` is a sortable id (lists are newest first by id).
+ * ledger transaction made it so, and but for a payout's own row it is a payout unit, nothing of
+ * it paid out yet. `id` is a sortable id (lists are newest first by id).
  */
 export function availableAtOnce(
   row: Pick<
@@ -111,5 +138,6 @@ export function availableAtOnce(
     pspFee: null,
     pspReference: null,
     authorizedAt: null,
+    unpaid: row.type === 'payout' || row.amount === 0n ? null : row.amount,
   };
 }

@@ -6,13 +6,13 @@ import { Availability } from './availability.ts';
 import { Reserves } from './reserves.ts';
 import { BalancesService } from './service.ts';
 
-export { Availability, eligibleItem } from './availability.ts';
+export { Availability } from './availability.ts';
 export type { AvailabilityOptions, AvailabilityResult } from './availability.ts';
 export { Reserves, releaseIdOf } from './reserves.ts';
 export type { ReleaseResult } from './reserves.ts';
 export { BalancesService, BalanceError } from './service.ts';
 export type { Amount, BalanceTransactionFilters, MerchantBalance, TimeRange } from './service.ts';
-export { availableAtOnce, balanceTransactions } from './balance-transactions.ts';
+export { availabilityIdSql, availableAtOnce, balanceTransactions } from './balance-transactions.ts';
 export type {
   BalanceTransaction,
   BalanceTransactionType,

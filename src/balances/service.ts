@@ -6,6 +6,7 @@ import type { Database } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { balanceAccountIds, totalsOf } from './accounts.ts';
 import {
+  availabilityIdSql,
   balanceTransactions,
   type BalanceTransaction,
   type BalanceTransactionType,
@@ -32,7 +33,10 @@ export type TimeRange = {
 export type BalanceTransactionFilters = {
   readonly type?: BalanceTransactionType;
   readonly source?: string;
-  /** The rows a payout paid out (its allocations) and the payout's own row. */
+  /**
+   * What a payout paid out: the items of the clearing groups it took (all of a group's items, also
+   * when it took the group in part), the balance transactions it took, and its own row.
+   */
   readonly payout?: string;
   readonly availableOn?: TimeRange;
   readonly created?: TimeRange;
@@ -58,6 +62,15 @@ type AccountRow = {
 const byCurrency = (a: Amount, b: Amount): number => (a.currency < b.currency ? -1 : 1);
 
 const operators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+// Whole rows, a settlement item's availability read through its clearing group.
+const rowColumns = balanceTransactions.shape
+  .map((column) =>
+    column.name === 'availability_id'
+      ? `${availabilityIdSql('bt')} AS availability_id`
+      : `bt.${column.name}`,
+  )
+  .join(', ');
 
 export class BalancesService {
   readonly #database: Database;
@@ -103,7 +116,7 @@ export class BalancesService {
 
   async retrieveBalanceTransaction(merchantId: string, id: string): Promise<BalanceTransaction> {
     const result = await this.#database.query(
-      'SELECT * FROM balance_transactions WHERE id = $1 AND merchant_id = $2',
+      `SELECT ${rowColumns} FROM balance_transactions bt WHERE bt.id = $1 AND bt.merchant_id = $2`,
       [id, merchantId],
     );
     const row = result.rows[0];
@@ -120,12 +133,12 @@ export class BalancesService {
     const { rows, hasMore } = await keysetPage(
       this.#database,
       {
-        select: '*',
-        from: 'balance_transactions',
-        scope: 'merchant_id = $1',
+        select: rowColumns,
+        from: 'balance_transactions bt',
+        scope: 'bt.merchant_id = $1',
         scopeParameters: [merchantId],
         ...(filter === undefined ? {} : { filter, filterParameters: parameters }),
-        key: 'id',
+        key: 'bt.id',
         keyType: 'text',
         order: 'newest_first',
         noun: 'balance_transaction',
@@ -146,13 +159,16 @@ function filtersSql(
     parameters.push(value);
     return `$${first + parameters.length - 1}`;
   };
-  if (filters.type !== undefined) conditions.push(`type = ${bind(filters.type)}`);
-  if (filters.source !== undefined) conditions.push(`source = ${bind(filters.source)}`);
+  if (filters.type !== undefined) conditions.push(`bt.type = ${bind(filters.type)}`);
+  if (filters.source !== undefined) conditions.push(`bt.source = ${bind(filters.source)}`);
   if (filters.payout !== undefined) {
     const payout = bind(filters.payout);
     conditions.push(
-      `(id IN (SELECT balance_transaction_id FROM payout_allocations WHERE payout_id = ${payout})
-        OR (type = 'payout' AND source = ${payout}))`,
+      `(bt.id IN (SELECT a.balance_transaction_id FROM payout_allocations a WHERE a.payout_id = ${payout})
+        OR (bt.type = 'payout' AND bt.source = ${payout})
+        OR (bt.clearing_status = 'batched' AND (bt.batch_id, bt.merchant_id, bt.available_on) IN
+              (SELECT ga.batch_id, ga.merchant_id, ga.available_on FROM payout_group_allocations ga
+                WHERE ga.payout_id = ${payout})))`,
     );
   }
   for (const [column, range] of [
@@ -161,7 +177,8 @@ function filtersSql(
   ] as const) {
     for (const [bound, operator] of Object.entries(operators) as [keyof TimeRange, string][]) {
       const value = range?.[bound];
-      if (value !== undefined) conditions.push(`${column} ${operator} ${bind(value)}::timestamptz`);
+      if (value !== undefined)
+        conditions.push(`bt.${column} ${operator} ${bind(value)}::timestamptz`);
     }
   }
   return {

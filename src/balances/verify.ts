@@ -3,25 +3,36 @@
 // add up to the merchant's pending account, and the available ones (charges and refunds made
 // available, payouts and their reversals, reserve holds and releases) add up to what the merchant
 // can draw: the available account net of held reserves, less what the merchant owes (receivable).
-// And every item names a ledger transaction that exists (except a zero-net availability group,
-// whose id names the group and posted nothing).
+// An item is available when it names its transfer or, a settlement item, when its clearing group
+// does (migration 025); each clearing group is what it aggregates: the count and net of its
+// items. And every item names a ledger transaction that exists, and so does every availability
+// transfer named (except one whose items net to zero, which posted nothing).
 import type { Queryable } from '../storage/database.ts';
 
 export type BalanceProblem = {
-  readonly check: 'pending_items' | 'available_items' | 'item_ledger_transaction';
-  /** `<merchant> <currency>` or a balance transaction id. */
+  readonly check:
+    'pending_items' | 'available_items' | 'clearing_group_items' | 'item_ledger_transaction';
+  /** `<merchant> <currency>`, a balance transaction id or a clearing group. */
   readonly subject: string;
   readonly detail: string;
 };
 
 const problemsMax = 100;
 
+// Each item's availability: its own availability_id, or its clearing group's (joined, not looked
+// up per item: verify reads every item once).
 const sums = `
   WITH items AS (
-    SELECT merchant_id, currency,
-           coalesce(sum(net) FILTER (WHERE availability_id IS NULL), 0)::bigint AS pending_items,
-           coalesce(sum(net) FILTER (WHERE availability_id IS NOT NULL), 0)::bigint AS available_items
-      FROM balance_transactions GROUP BY merchant_id, currency
+    SELECT bt.merchant_id, bt.currency,
+           coalesce(sum(bt.net) FILTER (WHERE bt.availability_id IS NULL AND g.availability_id IS NULL), 0)::bigint
+             AS pending_items,
+           coalesce(sum(bt.net) FILTER (WHERE bt.availability_id IS NOT NULL OR g.availability_id IS NOT NULL), 0)::bigint
+             AS available_items
+      FROM balance_transactions bt
+      LEFT JOIN clearing_groups g
+        ON bt.clearing_status = 'batched' AND g.batch_id = bt.batch_id AND g.merchant_id = bt.merchant_id
+       AND g.available_on = bt.available_on
+     GROUP BY bt.merchant_id, bt.currency
   ), ledger AS (
     SELECT i.merchant_id, i.currency, i.pending_items, i.available_items,
            coalesce(p.posted_credits - p.posted_debits, 0)::bigint AS pending_account,
@@ -36,19 +47,39 @@ const sums = `
    WHERE pending_items <> pending_account OR available_items <> available_account - receivable_account
    LIMIT ${problemsMax}`;
 
-// Items whose ledger transaction is missing; an availability id with no transaction is allowed
-// only for a group whose items net to zero.
+// A clearing group whose count or net is not that of its items (its batch's accepted items for
+// its merchant and day, not made available one by one before migration 025), or accepted items
+// of an acknowledged batch that no group holds (they would stay pending for ever).
+const groupItems = `
+  SELECT coalesce(g.batch_id, i.batch_id) AS batch_id, coalesce(g.merchant_id, i.merchant_id) AS merchant_id,
+         coalesce(g.available_on, i.available_on) AS available_on, g.item_count, g.net,
+         coalesce(i.count, 0)::int AS items, coalesce(i.net, 0)::bigint AS items_net
+    FROM clearing_groups g
+    FULL JOIN (SELECT bt.batch_id, bt.merchant_id, bt.available_on, count(*) AS count, sum(bt.net) AS net
+                 FROM balance_transactions bt JOIN settlement_batches b ON b.id = bt.batch_id
+                WHERE bt.clearing_status = 'batched' AND bt.availability_id IS NULL
+                  AND b.status IN ('acknowledged', 'partially_acknowledged', 'funded')
+                GROUP BY bt.batch_id, bt.merchant_id, bt.available_on) i
+      ON i.batch_id = g.batch_id AND i.merchant_id = g.merchant_id AND i.available_on = g.available_on
+   WHERE g.item_count IS DISTINCT FROM i.count OR g.net IS DISTINCT FROM i.net
+   LIMIT ${problemsMax}`;
+
+// Items whose ledger transaction is missing; an availability id (an item's or a clearing
+// group's) with no transaction is allowed only when what it made available nets to zero.
 const missing = `
   SELECT b.id, b.ledger_transaction_id AS missing
     FROM balance_transactions b
    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = b.ledger_transaction_id)
   UNION ALL
-  SELECT min(b.id), b.availability_id
-    FROM balance_transactions b
-   WHERE b.availability_id IS NOT NULL AND b.availability_id <> b.ledger_transaction_id
-     AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = b.availability_id)
-   GROUP BY b.availability_id
-  HAVING sum(b.net) <> 0
+  SELECT min(made.subject), made.availability_id
+    FROM (SELECT b.id AS subject, b.availability_id, b.net FROM balance_transactions b
+           WHERE b.availability_id IS NOT NULL AND b.availability_id <> b.ledger_transaction_id
+          UNION ALL
+          SELECT 'clearing group ' || g.batch_id || ' ' || g.merchant_id, g.availability_id, g.net
+            FROM clearing_groups g WHERE g.availability_id IS NOT NULL) AS made
+   WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = made.availability_id)
+   GROUP BY made.availability_id
+  HAVING sum(made.net) <> 0
    LIMIT ${problemsMax}`;
 
 type SumRow = {
@@ -80,6 +111,24 @@ export async function verifyBalances(queryable: Queryable): Promise<BalanceProbl
         detail: `available items net ${row.available_items}, the ledger says ${drawable} (available ${row.available_account} less receivable ${row.receivable_account})`,
       });
   }
+  const groups = await queryable.query<{
+    batch_id: string;
+    merchant_id: string;
+    available_on: Date;
+    item_count: number | null;
+    net: bigint | null;
+    items: number;
+    items_net: bigint;
+  }>(groupItems);
+  for (const row of groups.rows)
+    problems.push({
+      check: 'clearing_group_items',
+      subject: `clearing group ${row.batch_id} ${row.merchant_id} ${row.available_on.toISOString().slice(0, 10)}`,
+      detail:
+        row.item_count === null
+          ? `${row.items} accepted items netting ${row.items_net} are in no clearing group`
+          : `says ${row.item_count} items netting ${row.net}, its items are ${row.items} netting ${row.items_net}`,
+    });
   const absent = await queryable.query<{ id: string; missing: string }>(missing);
   for (const row of absent.rows)
     problems.push({

@@ -7,8 +7,8 @@
 //   returned   bank:<ccy> → merchant:<m>:available                     payout_returned:<po>
 //
 // A payout is created in one transaction with its ledger transfer, its balance transaction, its
-// allocations (which available balance transactions it pays, FIFO, the last one possibly in part)
-// and its event. Sending follows the rule "persist intent, call, record": a short transaction
+// allocations (which available clearing groups and balance transactions it pays, FIFO, the last
+// one possibly in part) and its event. Sending follows the rule "persist intent, call, record": a short transaction
 // counts the send attempt (from then on the payout cannot be canceled), the bank is called with
 // the payout id as its idempotency key, a second short transaction records the answer. A crash
 // anywhere leaves the payout pending, and the next run sends it again under the same id: the bank
@@ -20,9 +20,16 @@ import type { FaultInjector } from '../fault-points.ts';
 import { newSortableId } from '../ids.ts';
 import type { IdempotentRequest } from '../idempotency/request.ts';
 import { resumedResourceId } from '../idempotency/request.ts';
-import type { AccountSpec, Ledger, TransferRequest } from '../ledger/index.ts';
+import {
+  ledgerLimits,
+  type AccountSpec,
+  type Ledger,
+  type TransferRequest,
+} from '../ledger/index.ts';
+import { availableAtOnce, balanceTransactions } from '../balances/balance-transactions.ts';
 import { assertPositiveAmount, isCurrency } from '../money/index.ts';
 import { accountIds, merchantMoneyOutAccounts } from '../accounts/index.ts';
+import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { errorConstraint, sqlState } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
@@ -160,6 +167,24 @@ async function selectPayout(
   const row = result.rows[0];
   return row === undefined ? undefined : payoutFromRow(row);
 }
+
+async function selectPayouts(queryable: Queryable, ids: readonly string[]): Promise<Payout[]> {
+  const result = await queryable.query<PayoutRow>(
+    `SELECT ${payoutColumns} FROM payouts p WHERE p.id = ANY($1::text[]) ORDER BY p.id`,
+    [textArrayLiteral(ids)],
+  );
+  return result.rows.map(payoutFromRow);
+}
+
+/** A merchant, currency and the merchant's time, due for its automatic payout. */
+type Due = { readonly merchantId: string; readonly currency: string; readonly now: Date };
+
+/** Another process made the merchant's automatic payout of the day first. */
+function isAutomaticDayConflict(error: unknown): boolean {
+  return sqlState(error) === '23505' && errorConstraint(error) === 'payouts_automatic_day';
+}
+
+const insertBalanceTransactions = balanceTransactions.insertBatch(1);
 
 function availableAccount(merchantId: string, currency: string): AccountSpec {
   return {
@@ -482,7 +507,7 @@ export class PayoutsService implements PayoutBankEvents {
       description: input.description ?? null,
       now,
     });
-    await allocate(tx, id, merchantId, currency, amount);
+    await allocate(tx, [{ payoutId: id, merchantId, currency, amount }]);
     // Last: the transfer locks platform:payouts_in_transit, which every payout in the currency
     // shares, so it is held only for the end of the transaction.
     const ledgerId = `payout:${id}`;
@@ -642,11 +667,17 @@ export class PayoutsService implements PayoutBankEvents {
    * Creates the automatic payouts due at `reading`: per merchant and currency with a positive
    * payable balance and a default bank account, on a daily schedule every day, on a weekly one on
    * its anchor day (the merchant's time, UTC day). At most one per merchant, currency and day
-   * (unique index payouts_automatic_day), however often and wherever this runs.
+   * (unique index payouts_automatic_day), however often and wherever this runs. The payouts of up
+   * to `merchantsPerTransaction` merchants are made in one database transaction (set-based), a
+   * few transactions at once.
    */
   async createDue(
     reading: ClockReading = this.#clock.reading(),
-    options: { readonly limit?: number; readonly concurrency?: number } = {},
+    options: {
+      readonly limit?: number;
+      readonly concurrency?: number;
+      readonly merchantsPerTransaction?: number;
+    } = {},
   ): Promise<{ created: Payout[]; skipped: number }> {
     const clock = clockSql(reading, 'a.owner', 1);
     const today = `((${clock.now}) AT TIME ZONE 'UTC')::date`;
@@ -668,40 +699,233 @@ export class PayoutsService implements PayoutBankEvents {
         ${options.limit === undefined ? '' : `LIMIT ${Math.max(1, Math.floor(options.limit))}`}`,
       clock.values,
     );
+    // Chunks of merchants whose clocks read the same time (every live merchant: the system's),
+    // each chunk's payouts made in one database transaction.
+    const perTransaction = Math.max(1, options.merchantsPerTransaction ?? 100);
+    const byTime = new Map<number, Due[]>();
+    for (const row of due.rows) {
+      const now = timeFor(reading, row.merchant_id);
+      const group = byTime.get(now.getTime()) ?? [];
+      group.push({ merchantId: row.merchant_id, currency: row.currency, now });
+      byTime.set(now.getTime(), group);
+    }
+    const queue: Due[][] = [];
+    for (const group of byTime.values())
+      for (let start = 0; start < group.length; start += perTransaction)
+        queue.push(group.slice(start, start + perTransaction));
     const created: Payout[] = [];
     let skipped = 0;
-    const queue = [...due.rows];
+    const failures: unknown[] = [];
     const worker = async () => {
-      for (let row = queue.shift(); row !== undefined; row = queue.shift()) {
-        const outcome = await this.#createDueOne(reading, row.merchant_id, row.currency);
-        if (outcome === undefined) skipped++;
-        else created.push(outcome);
+      for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+        const outcome = await this.#createDueChunk(chunk, failures);
+        created.push(...outcome.created);
+        skipped += outcome.skipped;
       }
     };
-    // Merchants are independent (each locks its own available account); PGlite has one session.
+    // Chunks are independent (each locks its own merchants' available accounts, in id order);
+    // PGlite has one session.
     const workers = options.concurrency ?? (this.#database.kind === 'postgres' ? 4 : 1);
     await Promise.all(Array.from({ length: Math.max(1, workers) }, worker));
     created.sort((left, right) => (left.id < right.id ? -1 : 1));
     if (created.length > 0) this.#events?.notify();
+    // The other payouts are committed; a merchant whose payout failed fails loudly here.
+    if (failures.length > 0)
+      throw new AggregateError(failures, `${failures.length} automatic payouts failed`);
+    return { created, skipped };
+  }
+
+  /**
+   * The due payouts of a chunk of merchants (one time) in one database transaction, set-based:
+   * their available accounts locked in id order and their payable balances read, the payouts, their
+   * balance transactions and allocations inserted, their ledger transfers posted in one batch and
+   * their events written. If the chunk fails, each merchant alone (#createDueOne), so that one
+   * merchant's failure holds back no other's payout; its failure is collected for createDue to
+   * throw once the others are made.
+   */
+  async #createDueChunk(
+    chunk: readonly Due[],
+    failures: unknown[],
+  ): Promise<{ created: Payout[]; skipped: number }> {
+    try {
+      return await this.#database.transaction((tx) => this.#createDueWithin(tx, chunk));
+    } catch {
+      // Each alone below: the failing one fails again, on its own.
+    }
+    const created: Payout[] = [];
+    let skipped = 0;
+    for (const one of chunk) {
+      try {
+        const payout = await this.#createDueOne(one);
+        if (payout === undefined) skipped++;
+        else created.push(payout);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    return { created, skipped };
+  }
+
+  async #createDueWithin(
+    tx: Queryable,
+    chunk: readonly Due[],
+  ): Promise<{ created: Payout[]; skipped: number }> {
+    const now = (chunk[0] as Due).now;
+    const day = now.toISOString().slice(0, 10);
+    const specs = new Map<string, AccountSpec>();
+    for (const { merchantId, currency } of chunk)
+      for (const spec of [
+        availableAccount(merchantId, currency),
+        ...merchantMoneyOutAccounts(merchantId, currency),
+      ])
+        specs.set(spec.id, spec);
+    await this.#ledger.ensureAccountsWithin(tx, [...specs.values()]);
+    // The available accounts' row locks serialize each merchant's payouts (as #createWithin's).
+    const availableIds = chunk.map(({ merchantId, currency }) =>
+      accountIds.merchantAvailable(merchantId, currency),
+    );
+    const locked = await tx.query<{ id: string; available: bigint }>(
+      `SELECT id, posted_credits - posted_debits - pending_debits AS available FROM ledger_accounts
+        WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [textArrayLiteral([...availableIds].sort())],
+    );
+    const availableOf = new Map(locked.rows.map((row) => [row.id, BigInt(row.available)]));
+    const others = await tx.query<{
+      position: number;
+      receivable: bigint | null;
+      minimum: bigint | null;
+      bank_account_id: string | null;
+      bank_account_status: string | null;
+    }>(
+      `SELECT w.position::int, r.posted_debits - r.posted_credits AS receivable, m.amount AS minimum,
+              b.id AS bank_account_id, b.status AS bank_account_status
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
+           AS w (merchant_id, currency, receivable_id, position)
+         LEFT JOIN ledger_accounts r ON r.id = w.receivable_id
+         LEFT JOIN merchant_minimum_balances m ON m.merchant_id = w.merchant_id AND m.currency = w.currency
+         LEFT JOIN merchant_bank_accounts b ON b.merchant_id = w.merchant_id AND b.currency = w.currency
+               AND b.default_for_currency AND b.deleted_at IS NULL`,
+      [
+        textArrayLiteral(chunk.map((one) => one.merchantId)),
+        textArrayLiteral(chunk.map((one) => one.currency)),
+        textArrayLiteral(
+          chunk.map(({ merchantId, currency }) =>
+            accountIds.merchantReceivable(merchantId, currency),
+          ),
+        ),
+      ],
+    );
+    const payable: (Due & { id: string; amount: bigint; bankAccountId: string })[] = [];
+    for (const row of others.rows) {
+      const one = chunk[row.position - 1] as Due;
+      const available = availableOf.get(availableIds[row.position - 1] as string) ?? 0n;
+      const amount = available - BigInt(row.receivable ?? 0n) - BigInt(row.minimum ?? 0n);
+      // Nothing payable, no default account, or an errored one: no automatic payout.
+      if (amount <= 0n || row.bank_account_id === null || row.bank_account_status === 'errored')
+        continue;
+      payable.push({
+        ...one,
+        id: newSortableId('po', now.getTime()),
+        amount,
+        bankAccountId: row.bank_account_id,
+      });
+    }
+    // At most one automatic payout per merchant, currency and day: one another process made first
+    // is kept, and this chunk makes none for it.
+    const inserted = await tx.query<{ id: string }>(
+      `INSERT INTO payouts (id, merchant_id, currency, amount, method, status, bank_account_id, description,
+          arrival_date, created_at, updated_at, payout_day)
+       SELECT w.id, w.merchant_id, w.currency, w.amount, 'automatic', 'pending', w.bank_account_id,
+              'automatic payout', payrail_business_days_after($5, 1), $5, $5, $6::date
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $7::text[])
+           AS w (id, merchant_id, currency, amount, bank_account_id)
+       ON CONFLICT (merchant_id, currency, payout_day) WHERE method = 'automatic' DO NOTHING
+       RETURNING id`,
+      [
+        textArrayLiteral(payable.map((one) => one.id)),
+        textArrayLiteral(payable.map((one) => one.merchantId)),
+        textArrayLiteral(payable.map((one) => one.currency)),
+        integerArrayLiteral(payable.map((one) => one.amount)),
+        now,
+        day,
+        textArrayLiteral(payable.map((one) => one.bankAccountId)),
+      ],
+    );
+    const made = new Set(inserted.rows.map((row) => row.id));
+    const payouts = payable.filter((one) => made.has(one.id));
+    const skipped = chunk.length - payouts.length;
+    if (payouts.length === 0) return { created: [], skipped };
+    const rows = payouts.map((one) =>
+      availableAtOnce({
+        id: newSortableId('txn', now.getTime()),
+        merchantId: one.merchantId,
+        currency: one.currency,
+        type: 'payout',
+        source: one.id,
+        amount: -one.amount,
+        description: 'automatic payout',
+        ledgerTransactionId: `payout:${one.id}`,
+        at: now,
+      }),
+    );
+    await tx.query(insertBalanceTransactions.sql, insertBalanceTransactions.parameters(rows));
+    await allocate(
+      tx,
+      payouts.map((one) => ({
+        payoutId: one.id,
+        merchantId: one.merchantId,
+        currency: one.currency,
+        amount: one.amount,
+      })),
+    );
+    // Last: the transfers lock platform:payouts_in_transit, which every payout in the currency
+    // shares, so it is held only for the end of the transaction (once for the whole chunk).
+    const transfers = payouts.map((one) =>
+      move(
+        `payout:${one.id}`,
+        accountIds.merchantAvailable(one.merchantId, one.currency),
+        accountIds.payoutsInTransit(one.currency),
+        one.amount,
+        one.currency,
+        `payout ${one.id}`,
+      ),
+    );
+    for (let start = 0; start < transfers.length; start += ledgerLimits.transfersPerBatchMax) {
+      const results = await this.#ledger.transferBatchWithin(
+        tx,
+        transfers.slice(start, start + ledgerLimits.transfersPerBatchMax),
+        { now },
+      );
+      for (const result of results) if (result.status === 'rejected') throw result.error;
+    }
+    const created = await selectPayouts(
+      tx,
+      payouts.map((one) => one.id),
+    );
+    await insertEvents(
+      tx,
+      created.map((payout) => payoutEvent('payout.created', payout)),
+      now,
+    );
     return { created, skipped };
   }
 
   /** One due payout in its own transaction; undefined when there is nothing to pay or it exists. */
-  async #createDueOne(
-    reading: ClockReading,
-    merchantId: string,
-    currency: string,
-  ): Promise<Payout | undefined> {
-    const now = timeFor(reading, merchantId);
-    const day = now.toISOString().slice(0, 10);
+  async #createDueOne(due: Due): Promise<Payout | undefined> {
+    const day = due.now.toISOString().slice(0, 10);
     try {
       return await this.#database.transaction((tx) =>
-        this.#createWithin(tx, merchantId, { currency, description: 'automatic payout' }, now, day),
+        this.#createWithin(
+          tx,
+          due.merchantId,
+          { currency: due.currency, description: 'automatic payout' },
+          due.now,
+          day,
+        ),
       );
     } catch (error) {
       // Another process made today's payout first.
-      if (sqlState(error) === '23505' && errorConstraint(error) === 'payouts_automatic_day')
-        return undefined;
+      if (isAutomaticDayConflict(error)) return undefined;
       throw error;
     }
   }
@@ -917,12 +1141,15 @@ type NewBalanceTransaction = {
   readonly now: Date;
 };
 
-/** A payout's own balance transaction (or its failure's): available at once. */
+/**
+ * A payout's own balance transaction, or its failure's or cancel's: available at once; a failure's
+ * or cancel's is a payout unit (`unpaid`), paid out again by the next payout.
+ */
 async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransaction): Promise<void> {
   await tx.query(
     `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net, description,
-        ledger_transaction_id, created_at, available_on, availability_id)
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $9, $8)`,
+        ledger_transaction_id, created_at, available_on, availability_id, unpaid)
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $9, $8, CASE WHEN $4 <> 'payout' THEN $6::bigint END)`,
     [
       newSortableId('txn', row.now.getTime()),
       row.merchantId,
@@ -938,53 +1165,109 @@ async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransactio
 }
 
 /**
- * Allocates `amount` over the merchant's available balance transactions not yet fully paid out,
- * in one statement: first every unpaid negative item (refunds, reserve holds, a negative day's
- * share), then the positive ones FIFO in (available_on, created_at, id) order; every item up to
- * the first at which the running sum reaches the amount is paid in full, that one (a positive
- * item) in part (the rest goes with the next payout). Negatives first, because a negative item
- * taken "as it came" after the cut would be left out of a payout of the whole balance: its
- * refund would belong to no payout, and a positive item's part that it cancels would stay unpaid
- * forever (`?payout=` must list everything a payout contains). The allocations add up to the
- * amount exactly, or the payout is not made.
+ * The payout units of a merchant and currency (SQL expressions) not yet fully paid out, each with
+ * its FIFO keys and what remains of it (`unpaid`, set when it became available): available
+ * clearing groups and available balance transactions other than payouts, through the partial
+ * indexes that hold only unpaid units (migration 028).
  */
-async function allocate(
-  tx: Queryable,
-  payoutId: string,
-  merchantId: string,
-  currency: string,
-  amount: bigint,
-): Promise<void> {
+export function unpaidUnitsSql(merchant: string, currency: string): string {
+  return `
+       SELECT true AS grouped, g.batch_id AS key, g.available_on, g.created_at, g.unpaid AS remaining
+         FROM clearing_groups g
+        WHERE g.merchant_id = ${merchant} AND g.currency = ${currency} AND g.unpaid IS NOT NULL
+       UNION ALL
+       SELECT false, bt.id, bt.available_on, bt.created_at, bt.unpaid
+         FROM balance_transactions bt
+        WHERE bt.merchant_id = ${merchant} AND bt.currency = ${currency} AND bt.unpaid IS NOT NULL`;
+}
+
+// Allocation in one statement of many payouts, each of another merchant or currency ($1 payout
+// ids, $2 merchants, $3 currencies, $4 amounts); see allocate.
+const allocateSql = `
+  WITH wanted AS MATERIALIZED (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+      AS w (payout_id, merchant_id, currency, amount)
+  ), units AS MATERIALIZED (
+    SELECT w.payout_id, w.merchant_id, w.amount AS payout_amount, u.*
+      FROM wanted w CROSS JOIN LATERAL (${unpaidUnitsSql('w.merchant_id', 'w.currency')}) AS u
+  ), running AS MATERIALIZED (
+    SELECT payout_id, merchant_id, payout_amount, grouped, key, available_on, remaining,
+           sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
+      FROM units
+    WINDOW w AS (PARTITION BY payout_id ORDER BY remaining > 0, available_on, created_at, key
+                 ROWS UNBOUNDED PRECEDING)
+  ), cut AS MATERIALIZED (
+    SELECT payout_id, min(position) AS last FROM running WHERE cumulative >= payout_amount
+     GROUP BY payout_id
+  ), taken AS MATERIALIZED (
+    SELECT r.payout_id, r.merchant_id, r.grouped, r.key, r.available_on,
+           CASE WHEN r.position = cut.last THEN r.payout_amount - (r.cumulative - r.remaining)
+                ELSE r.remaining END AS amount
+      FROM running r JOIN cut ON cut.payout_id = r.payout_id
+     WHERE r.position <= cut.last
+  ), of_items AS (
+    INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
+    SELECT payout_id, key, amount FROM taken WHERE NOT grouped
+    RETURNING payout_id, amount
+  ), of_groups AS (
+    INSERT INTO payout_group_allocations (payout_id, batch_id, merchant_id, available_on, amount)
+    SELECT payout_id, key, merchant_id, available_on, amount FROM taken WHERE grouped
+    RETURNING payout_id, amount
+  ), items_paid AS (
+    UPDATE balance_transactions bt SET unpaid = nullif(bt.unpaid - taken.amount, 0)
+      FROM taken WHERE NOT taken.grouped AND bt.id = taken.key
+  ), groups_paid AS (
+    UPDATE clearing_groups g SET unpaid = nullif(g.unpaid - taken.amount, 0)
+      FROM taken
+     WHERE taken.grouped AND g.batch_id = taken.key AND g.merchant_id = taken.merchant_id
+       AND g.available_on = taken.available_on
+  )
+  SELECT payout_id, sum(amount)::bigint AS total
+    FROM (SELECT payout_id, amount FROM of_items UNION ALL SELECT payout_id, amount FROM of_groups) AS made
+   GROUP BY payout_id`;
+
+type Allocation = {
+  readonly payoutId: string;
+  readonly merchantId: string;
+  readonly currency: string;
+  readonly amount: bigint;
+};
+
+/**
+ * Allocates each payout's amount over its merchant's payout units not yet fully paid out, in one
+ * statement for any number of payouts (each of another merchant or currency: a unit is taken by
+ * one payout of the statement at most). A
+ * unit is an available clearing group (the accepted settlement items of one batch, merchant and
+ * day, made available together; migration 025) or an available balance transaction that is no
+ * settlement item of a group (a payout's failure or cancel, a reserve hold or release, an item made
+ * available one by one before migration 025); payouts' own rows are not units. Each unit keeps
+ * what payouts have not yet taken of it (`unpaid`, NULL once paid in full), and a partial index
+ * holds only those not fully paid, so a payout reads a few rows whatever the merchant's history. First every unpaid negative unit
+ * (refunds over captures on a day, reserve holds), then the positive ones FIFO in (available_on,
+ * created_at, key) order; every unit up to the first at which the running sum reaches the amount
+ * is paid in full, that one (a positive unit) in part (the rest goes with the next payout).
+ * Negatives first, because a negative unit taken "as it came" after the cut would be left out of
+ * a payout of the whole balance: it would belong to no payout, and a positive unit's part that it
+ * cancels would stay unpaid forever (`?payout=` must list everything a payout contains). The
+ * allocations add up to the amount exactly, or the payout is not made.
+ */
+async function allocate(tx: Queryable, payouts: readonly Allocation[]): Promise<void> {
+  if (payouts.length === 0) return;
   // Fresh allocations make the planner's estimates stale at once (a bulk run of payouts), and a
   // high estimate switches JIT compilation on: ~130 ms to compile a statement that runs in 3.
   await tx.query('SET LOCAL jit = off');
-  const result = await tx.query<{ total: bigint | null; count: number }>(
-    `WITH unpaid AS MATERIALIZED (
-       SELECT bt.id, bt.available_on, bt.created_at, bt.net - coalesce(paid.amount, 0) AS remaining
-         FROM balance_transactions bt
-         LEFT JOIN LATERAL (SELECT sum(a.amount)::bigint AS amount FROM payout_allocations a
-                             WHERE a.balance_transaction_id = bt.id) paid ON true
-        WHERE bt.merchant_id = $2 AND bt.currency = $3 AND bt.availability_id IS NOT NULL
-          AND bt.type <> 'payout'
-     ), running AS MATERIALIZED (
-       SELECT id, remaining, sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
-         FROM unpaid WHERE remaining <> 0
-       WINDOW w AS (ORDER BY remaining > 0, available_on, created_at, id ROWS UNBOUNDED PRECEDING)
-     ), cut AS MATERIALIZED (
-       SELECT min(position) AS last FROM running WHERE cumulative >= $4::bigint
-     ), inserted AS (
-       INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
-       SELECT $1, r.id, CASE WHEN r.position = cut.last THEN $4::bigint - (r.cumulative - r.remaining)
-                             ELSE r.remaining END
-         FROM running r, cut WHERE r.position <= cut.last
-       RETURNING amount
-     )
-     SELECT sum(amount)::bigint AS total, count(*)::int AS count FROM inserted`,
-    [payoutId, merchantId, currency, amount],
-  );
-  const total = BigInt(result.rows[0]?.total ?? 0n);
-  if (total !== amount)
-    throw new Error(
-      `payout ${payoutId}: the available balance transactions of ${merchantId} in ${currency} add up to ${total}, not the payout's ${amount} (the itemization disagrees with the ledger)`,
-    );
+  const result = await tx.query<{ payout_id: string; total: bigint }>(allocateSql, [
+    textArrayLiteral(payouts.map((payout) => payout.payoutId)),
+    textArrayLiteral(payouts.map((payout) => payout.merchantId)),
+    textArrayLiteral(payouts.map((payout) => payout.currency)),
+    integerArrayLiteral(payouts.map((payout) => payout.amount)),
+  ]);
+  const totals = new Map(result.rows.map((row) => [row.payout_id, BigInt(row.total)]));
+  for (const payout of payouts) {
+    const total = totals.get(payout.payoutId) ?? 0n;
+    if (total !== payout.amount)
+      throw new Error(
+        `payout ${payout.payoutId}: the available payout units of ${payout.merchantId} in ${payout.currency} add up to ${total}, not the payout's ${payout.amount} (the itemization disagrees with the ledger)`,
+      );
+  }
 }

@@ -1,28 +1,46 @@
-// What `payrail verify` can check of payouts (architecture §12): every payout's allocations add up
-// to its amount; no balance transaction is paid out beyond its net; each payout's ledger transfers
-// are exactly those its status implies, each of the payout's amount; and the in-transit account
-// holds exactly the payouts the bank has not paid or given back.
+// What `payrail verify` can check of payouts (architecture §12): every payout's allocations (of
+// clearing groups and of balance transactions) add up to its amount; no unit is paid out beyond
+// its net, only an available one, and what it says is left to pay out of it (unpaid) is its net
+// less what its allocations add up to; each payout's ledger transfers are exactly those its status implies,
+// each of the payout's amount; and the in-transit account holds exactly the payouts the bank has
+// not paid or given back.
 import type { Queryable } from '../storage/database.ts';
 
 export type PayoutProblem = {
   readonly check:
     | 'allocations_sum'
     | 'item_over_allocated'
+    | 'group_over_allocated'
     | 'ledger_transfers'
     | 'balance_transactions'
     | 'in_transit_balance';
-  /** A payout id, balance transaction id or currency. */
+  /** A payout id, balance transaction id, clearing group or currency. */
   readonly subject: string;
   readonly detail: string;
 };
+
+// A unit's allocations against its net and what it says is left (unpaid): beyond the net, of
+// the wrong sign, or not what is left; what is no unit has neither allocations nor anything left.
+const misallocated = (isUnit: string, net: string, allocated: string, unpaid: string) =>
+  `CASE WHEN ${isUnit}
+        THEN (${net} >= 0 AND (${allocated} < 0 OR ${allocated} > ${net}))
+          OR (${net} < 0 AND (${allocated} > 0 OR ${allocated} < ${net}))
+          OR ${net} - coalesce(${unpaid}, 0) <> ${allocated}
+        ELSE ${allocated} <> 0 OR ${unpaid} IS NOT NULL END`;
+
+const problemsMax = 100;
 
 /** Every problem found; empty when payouts, allocations, items and ledger agree. */
 export async function verifyPayouts(queryable: Queryable): Promise<PayoutProblem[]> {
   const problems: PayoutProblem[] = [];
   const sums = await queryable.query<{ id: string; amount: bigint; allocated: bigint | null }>(
-    `SELECT p.id, p.amount, (SELECT sum(a.amount)::bigint FROM payout_allocations a WHERE a.payout_id = p.id) AS allocated
-       FROM payouts p
-      WHERE p.amount IS DISTINCT FROM (SELECT sum(a.amount) FROM payout_allocations a WHERE a.payout_id = p.id)`,
+    `SELECT id, amount, allocated FROM (
+       SELECT p.id, p.amount,
+              ((SELECT coalesce(sum(a.amount), 0) FROM payout_allocations a WHERE a.payout_id = p.id)
+               + (SELECT coalesce(sum(ga.amount), 0) FROM payout_group_allocations ga WHERE ga.payout_id = p.id))::bigint
+                AS allocated
+         FROM payouts p) AS totals
+      WHERE amount IS DISTINCT FROM allocated`,
   );
   for (const row of sums.rows)
     problems.push({
@@ -31,19 +49,50 @@ export async function verifyPayouts(queryable: Queryable): Promise<PayoutProblem
       detail: `allocations add up to ${row.allocated ?? 0}, the payout is ${row.amount}`,
     });
 
-  const items = await queryable.query<{ id: string; net: bigint; allocated: bigint }>(
-    `SELECT bt.id, bt.net, sum(a.amount)::bigint AS allocated
-       FROM payout_allocations a JOIN balance_transactions bt ON bt.id = a.balance_transaction_id
-      GROUP BY bt.id, bt.net
-     HAVING bt.availability_id IS NULL OR bt.type = 'payout'
-         OR (bt.net >= 0 AND (sum(a.amount) < 0 OR sum(a.amount) > bt.net))
-         OR (bt.net < 0 AND (sum(a.amount) > 0 OR sum(a.amount) < bt.net))`,
+  // A unit: an available balance transaction other than a payout's own (a settlement item of a
+  // clearing group is never available on its own: it is paid out with its group).
+  const items = await queryable.query<{
+    id: string;
+    net: bigint;
+    allocated: bigint;
+    unpaid: bigint | null;
+  }>(
+    `SELECT bt.id, bt.net, coalesce(a.allocated, 0)::bigint AS allocated, bt.unpaid
+       FROM balance_transactions bt
+       LEFT JOIN (SELECT balance_transaction_id, sum(amount) AS allocated FROM payout_allocations
+                   GROUP BY balance_transaction_id) a ON a.balance_transaction_id = bt.id
+      WHERE ${misallocated("bt.availability_id IS NOT NULL AND bt.type <> 'payout'", 'bt.net', 'coalesce(a.allocated, 0)', 'bt.unpaid')}
+      LIMIT ${problemsMax}`,
   );
   for (const row of items.rows)
     problems.push({
       check: 'item_over_allocated',
       subject: row.id,
-      detail: `payouts took ${row.allocated} of an item whose net is ${row.net} (or it is not payable)`,
+      detail: `payouts took ${row.allocated} of an item whose net is ${row.net}, ${row.unpaid ?? 0} said left (or it is not payable)`,
+    });
+
+  const groups = await queryable.query<{
+    batch_id: string;
+    merchant_id: string;
+    available_on: Date;
+    net: bigint;
+    allocated: bigint;
+    unpaid: bigint | null;
+  }>(
+    `SELECT g.batch_id, g.merchant_id, g.available_on, g.net, coalesce(a.allocated, 0)::bigint AS allocated,
+            g.unpaid
+       FROM clearing_groups g
+       LEFT JOIN (SELECT batch_id, merchant_id, available_on, sum(amount) AS allocated
+                    FROM payout_group_allocations GROUP BY batch_id, merchant_id, available_on) a
+         ON a.batch_id = g.batch_id AND a.merchant_id = g.merchant_id AND a.available_on = g.available_on
+      WHERE ${misallocated('g.availability_id IS NOT NULL', 'g.net', 'coalesce(a.allocated, 0)', 'g.unpaid')}
+      LIMIT ${problemsMax}`,
+  );
+  for (const row of groups.rows)
+    problems.push({
+      check: 'group_over_allocated',
+      subject: `clearing group ${row.batch_id} ${row.merchant_id} ${row.available_on.toISOString().slice(0, 10)}`,
+      detail: `payouts took ${row.allocated} of a clearing group whose net is ${row.net}, ${row.unpaid ?? 0} said left (or it is not available)`,
     });
 
   // Per payout: which of its transfers exist, and with which amounts (the debit leg's).

@@ -1,12 +1,9 @@
 // Balance transactions and the balance over HTTP, and through Stripe's own Node SDK: a real
 // Payrail server; the items are written as settlement writes them (tests/support), made available
-// by the availability step, and one payout (as the payouts module records it) pays them out.
+// by the availability step, and one payout of the payouts module pays them out.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
-import { availableAtOnce, balanceTransactions } from '../../src/balances/index.ts';
-import { newSortableId, randomBase62 } from '../../src/ids.ts';
-import { accountIds, merchantMoneyOutAccounts } from '../../src/accounts/index.ts';
 import { seedItems } from '../support/balance-fixtures.ts';
 import { advanceClock } from '../support/clock.ts';
 import { createMerchantKey, type Merchant } from '../support/merchants.ts';
@@ -25,7 +22,7 @@ describe('balance transactions over HTTP and through the Stripe SDK', () => {
   const ids: Record<string, string> = {};
   // Whole seconds, ten days back: the items' creation times.
   const t0 = new Date(Math.floor((Date.now() - 10 * dayMs) / 1000) * 1000);
-  const payout = `po_${randomBase62(16)}`;
+  let payout = '';
 
   const list = async (query: string, merchant: Merchant = shop): Promise<Json> => {
     const answer = await call(server, 'GET', `/v1/balance_transactions?${query}`, {
@@ -78,63 +75,23 @@ describe('balance transactions over HTTP and through the Stripe SDK', () => {
     ]);
     Object.assign(ids, { c1: c1?.id, c2: c2?.id, r1: r1?.id, c3: c3?.id });
     const runtime = server.runtime;
-    const made = await runtime.balances.availability.makeDue(runtime.clock.reading());
-    assert.equal(made.items, 3);
+    const available = await runtime.balances.availability.makeDue(runtime.clock.reading());
+    assert.equal(available.items, 3);
 
-    // A payout of everything available, recorded as the payouts module records one.
+    // A payout of everything available, made by the payouts module: it takes the clearing group
+    // of the three available items.
     const amount = 9_680n + 4_825n - 1_000n;
-    await ledger.createAccounts(merchantMoneyOutAccounts(shop.id, 'usd'));
-    await ledger.transfer({
-      kind: 'posted',
-      id: `payout:${payout}`,
-      legs: [
-        {
-          accountId: accountIds.merchantAvailable(shop.id, 'usd'),
-          direction: 'debit',
-          amount,
-          currency: 'usd',
-        },
-        {
-          accountId: accountIds.payoutsInTransit('usd'),
-          direction: 'credit',
-          amount,
-          currency: 'usd',
-        },
-      ],
-    });
-    const bankAccount = `ba_${randomBase62(12)}`;
-    await database.query(
-      `INSERT INTO merchant_bank_accounts (id, merchant_id, currency, country, account_holder_name,
-         sealed_account_number, last4, fingerprint, created_at)
-       VALUES ($1, $2, 'usd', 'US', 'Balance shop', '\\x00'::bytea, '6789', 'fp', now())`,
-      [bankAccount, shop.id],
-    );
-    await database.query(
-      `INSERT INTO payouts (id, merchant_id, currency, amount, method, status, bank_account_id,
-         arrival_date, created_at, updated_at)
-       VALUES ($1, $2, 'usd', $3, 'manual', 'paid', $4, now(), now(), now())`,
-      [payout, shop.id, amount, bankAccount],
-    );
-    const now = new Date();
-    const payoutRow = availableAtOnce({
-      id: newSortableId('txn', now.getTime()),
-      merchantId: shop.id,
+    await runtime.payouts.createBankAccount(shop.id, {
       currency: 'usd',
-      type: 'payout',
-      source: payout,
-      amount: -amount,
-      description: 'manual payout',
-      ledgerTransactionId: `payout:${payout}`,
-      at: now,
+      country: 'US',
+      accountHolderName: 'Balance shop',
+      routingNumber: '110000000',
+      accountNumber: '000123456789',
     });
-    const insert = balanceTransactions.insert();
-    await database.query(insert.sql, insert.parameters(payoutRow));
-    ids.payout = payoutRow.id;
-    await database.query(
-      `INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
-       SELECT $1, id, net FROM balance_transactions WHERE id = ANY($2::text[])`,
-      [payout, [ids.c1, ids.c2, ids.r1]],
-    );
+    const made = await runtime.payouts.create(shop.id, { currency: 'usd' });
+    assert.equal(made.amount, amount);
+    payout = made.id;
+    ids.payout = made.balanceTransactionId as string;
 
     const url = new URL(server.url);
     stripe = new Stripe(shop.key, {
@@ -260,6 +217,69 @@ describe('balance transactions over HTTP and through the Stripe SDK', () => {
       key: other.key,
     });
     assert.equal(answer.status, 404);
+  });
+
+  test('?payout= lists exactly the items of the clearing groups it took, a group taken in part under each payout', async () => {
+    const parts = await createMerchantKey(server, 'Parts shop');
+    const { database, ledger } = server.context;
+    const runtime = server.runtime;
+    const on = (days: number) => new Date(t0.getTime() + days * dayMs);
+    // Three batches, each one clearing group of the merchant (oldest day first), and one item
+    // still pending.
+    const groupA = await seedItems(database, ledger, [
+      { merchantId: parts.id, type: 'charge', amount: 1_000n, availableOn: on(3) },
+      { merchantId: parts.id, type: 'charge', amount: 2_000n, availableOn: on(3) },
+    ]);
+    const groupB = await seedItems(database, ledger, [
+      { merchantId: parts.id, type: 'charge', amount: 4_000n, availableOn: on(4) },
+      { merchantId: parts.id, type: 'refund', amount: 500n, availableOn: on(4) },
+    ]);
+    const groupC = await seedItems(database, ledger, [
+      { merchantId: parts.id, type: 'charge', amount: 1_500n, availableOn: on(5) },
+    ]);
+    await seedItems(database, ledger, [
+      { merchantId: parts.id, type: 'charge', amount: 700n, availableOn: on(20) },
+    ]);
+    const made = await runtime.balances.availability.makeDue(runtime.clock.reading());
+    assert.deepEqual([made.clearingGroups, made.items], [3, 5]);
+    await runtime.payouts.createBankAccount(parts.id, {
+      currency: 'usd',
+      country: 'US',
+      accountHolderName: 'Parts shop',
+      routingNumber: '110000000',
+      accountNumber: '000123456789',
+    });
+    // 5,000 of 8,000: all of A (3,000) and 2,000 of B; then the rest: B's 1,500 and C.
+    const first = await runtime.payouts.create(parts.id, { currency: 'usd', amount: 5_000n });
+    const rest = await runtime.payouts.create(parts.id, { currency: 'usd' });
+    assert.equal(rest.amount, 3_000n);
+    const contents = async (payoutId: string) =>
+      ((await list(`payout=${payoutId}&limit=100`, parts)).data as Json[])
+        .map((item) => String(item.id))
+        .sort();
+    const idsOf = (...rows: { id: string }[][]) => rows.flat().map((row) => row.id);
+    assert.deepEqual(
+      await contents(first.id),
+      [...idsOf(groupA, groupB), first.balanceTransactionId].sort(),
+    );
+    assert.deepEqual(
+      await contents(rest.id),
+      [...idsOf(groupB, groupC), rest.balanceTransactionId].sort(),
+    );
+    const taken = await database.query<{ payout_id: string; amount: bigint }>(
+      `SELECT payout_id, amount FROM payout_group_allocations WHERE merchant_id = $1
+        ORDER BY payout_id, available_on`,
+      [parts.id],
+    );
+    assert.deepEqual(
+      taken.rows.map((row) => [row.payout_id, BigInt(row.amount)]),
+      [
+        [first.id, 3_000n],
+        [first.id, 2_000n],
+        [rest.id, 1_500n],
+        [rest.id, 1_500n],
+      ],
+    );
   });
 
   test("a merchant's test clock makes its items available, another merchant's stay pending", async () => {

@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { availabilityIdSql } from '../../src/balances/index.ts';
 import { verifyMoneyOut } from '../../src/money-out/verify.ts';
 import {
   dayAt,
@@ -94,7 +95,8 @@ describe('money out conserves every cent (property, over HTTP with the simulator
     const items = await database.query<{ owed: bigint; available: bigint }>(
       `SELECT coalesce(sum(net) FILTER (WHERE type IN ('charge', 'refund')), 0)::bigint AS owed,
               coalesce(sum(net) FILTER (WHERE availability_id IS NOT NULL), 0)::bigint AS available
-         FROM balance_transactions WHERE merchant_id = $1 AND currency = 'usd'`,
+         FROM (SELECT bt.type, bt.net, ${availabilityIdSql('bt')} AS availability_id
+                 FROM balance_transactions bt WHERE bt.merchant_id = $1 AND bt.currency = 'usd') AS items`,
       [shop.id],
     );
     const owed = Number(items.rows[0]?.owed ?? 0n);
@@ -195,7 +197,8 @@ describe('money out conserves every cent (property, over HTTP with the simulator
           `SELECT coalesce(sum(net) FILTER (WHERE availability_id IS NULL), 0)::bigint AS pending,
                   coalesce(sum(net) FILTER (WHERE clearing_status = 'exception'), 0)::bigint AS exceptions,
                   count(*) FILTER (WHERE availability_id IS NULL AND clearing_status <> 'exception')::int AS other
-             FROM balance_transactions WHERE merchant_id = $1`,
+             FROM (SELECT bt.net, bt.clearing_status, ${availabilityIdSql('bt')} AS availability_id
+                     FROM balance_transactions bt WHERE bt.merchant_id = $1) AS items`,
           [shop.id],
         );
         assert.equal(left.rows[0]?.other, 0, 'every item that is not an exception is available');

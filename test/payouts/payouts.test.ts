@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
+import { unpaidUnitsSql } from '../../src/payouts/payouts.ts';
 import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
-import { databaseKinds } from '../support/databases.ts';
+import { migrate, readMigrations } from '../../src/storage/migrations.ts';
+import { insertBatchRow } from '../support/balance-fixtures.ts';
+import { databaseKinds, openTestDatabase } from '../support/databases.ts';
 import {
   addAvailable,
   addReserveHold,
@@ -394,20 +397,21 @@ for (const kind of databaseKinds) {
       assert.deepEqual(await verifyPayouts(h.database), []);
 
       await h.database.query(
-        'UPDATE payout_allocations SET amount = amount + 1 WHERE payout_id = $1 AND amount > 1',
+        'UPDATE payout_group_allocations SET amount = amount + 1 WHERE payout_id = $1 AND amount > 1',
         [paid.id],
       );
       const problems = await verifyPayouts(h.database);
       assert.deepEqual(
         [...new Set(problems.map((problem) => `${problem.check} ${problem.subject}`))].filter(
-          (found) => !found.startsWith('item_over_allocated'),
+          (found) => !found.startsWith('group_over_allocated'),
         ),
         [`allocations_sum ${paid.id}`],
       );
-      // The paid payout's first item was paid out in full: one more is beyond its net.
-      assert.ok(problems.some((problem) => problem.check === 'item_over_allocated'));
+      // The paid payout's first group was paid out in full: one more is beyond its net (and is not
+      // what the group says was paid out of it).
+      assert.ok(problems.some((problem) => problem.check === 'group_over_allocated'));
       await h.database.query(
-        'UPDATE payout_allocations SET amount = amount - 1 WHERE payout_id = $1 AND amount > 2',
+        'UPDATE payout_group_allocations SET amount = amount - 1 WHERE payout_id = $1 AND amount > 2',
         [paid.id],
       );
       await h.database.query("UPDATE payouts SET status = 'in_transit' WHERE id = $1", [paid.id]);
@@ -415,6 +419,90 @@ for (const kind of databaseKinds) {
         'in_transit_balance',
         'ledger_transfers',
       ]);
+    });
+  });
+
+  describe(`a payout and the merchant's history (${kind})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(kind);
+    });
+    after(() => h.close());
+
+    /** Years of units paid out in full: clearing groups and payout failures (rows only). */
+    async function paidHistory(merchant: string, groups: number, items: number): Promise<void> {
+      const now = h.clock.now();
+      const batch = await insertBatchRow(h.database, 'stripe', 'usd', now);
+      await h.database.query(
+        `INSERT INTO clearing_groups (batch_id, merchant_id, currency, available_on, item_count, net,
+           availability_id, created_at)
+         SELECT $1, $2, 'usd', $3::timestamptz - k * interval '1 day', 1, 1000 + k, 'avail:history' || k,
+                $3::timestamptz - k * interval '1 day'
+           FROM generate_series(1, $4::int) AS k`,
+        [batch, merchant, now, groups],
+      );
+      await h.database.query(
+        `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
+           ledger_transaction_id, created_at, available_on, availability_id)
+         SELECT 'txn_history' || lpad(k::text, 8, '0') || replace($2, '_', ''), $2, 'usd', 'payout_failure', 'po_history' || k,
+                500, 0, 500, 'payout_failed:history' || k || $2, $3::timestamptz - k * interval '1 day',
+                $3::timestamptz - k * interval '1 day', 'payout_failed:history' || k || $2
+           FROM generate_series(1, $1::int) AS k`,
+        [items, merchant, now],
+      );
+    }
+
+    test('reads only the units not fully paid out: a long paid history changes nothing', async () => {
+      const fresh = await createMerchant(h.database);
+      const aged = await createMerchant(h.database);
+      await paidHistory(aged, 3_000, 1_000);
+      const taken: bigint[][] = [];
+      for (const merchant of [fresh, aged]) {
+        await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+        const units = [
+          await addAvailable(h, merchant, 1_000n),
+          await addAvailable(h, merchant, -300n),
+          await addAvailable(h, merchant, 2_000n),
+        ];
+        const payout = await h.payouts.create(merchant, { currency: 'usd', amount: 1_500n });
+        const of = new Map(
+          (await allocations(h, payout.id)).map((row) => [row.balance_transaction_id, row.amount]),
+        );
+        taken.push(units.map((unit) => of.get(unit) ?? 0n));
+        assert.equal(of.size, 3, 'nothing of the history');
+      }
+      assert.deepEqual(taken, [
+        [1_000n, -300n, 800n],
+        [1_000n, -300n, 800n],
+      ]);
+      // What the units' query reads for the aged merchant: its unpaid units, not its history.
+      await h.database.query('ANALYZE clearing_groups');
+      await h.database.query('ANALYZE balance_transactions');
+      const explained = await h.database.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${unpaidUnitsSql(`'${aged}'`, "'usd'")}`,
+      );
+      type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+      const raw = explained.rows[0]?.['QUERY PLAN'];
+      const root = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+      const reads: [string, number][] = [];
+      const walk = (node: PlanNode) => {
+        const relation = node['Relation Name'];
+        if (typeof relation === 'string' && !node['Node Type']?.toString().includes('Bitmap Index'))
+          reads.push([
+            relation,
+            Number(node['Actual Rows']) * Number(node['Actual Loops'] ?? 1) +
+              Number(node['Rows Removed by Filter'] ?? 0) +
+              Number(node['Rows Removed by Index Recheck'] ?? 0),
+          ]);
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk((root[0] as { Plan: PlanNode }).Plan);
+      assert.deepEqual(reads.map(([relation]) => relation).sort(), [
+        'balance_transactions',
+        'clearing_groups',
+      ]);
+      // One row: the clearing group of the 2,000 unit, 1,200 of it left (the others are paid out).
+      for (const [relation, read] of reads) assert.ok(read <= 1, `${relation}: ${read} rows read`);
     });
   });
 
@@ -498,19 +586,162 @@ describe('concurrent payouts (postgres)', () => {
       18_000n - BigInt(made.length) * 700n,
     );
     const overAllocated = await h.database.query(
-      `SELECT bt.id FROM balance_transactions bt JOIN payout_allocations a ON a.balance_transaction_id = bt.id
-        WHERE bt.merchant_id = $1 GROUP BY bt.id, bt.net
-       HAVING (bt.net > 0 AND sum(a.amount) > bt.net) OR (bt.net < 0 AND sum(a.amount) < bt.net)`,
+      `SELECT g.batch_id FROM clearing_groups g JOIN payout_group_allocations a
+           ON a.batch_id = g.batch_id AND a.merchant_id = g.merchant_id AND a.available_on = g.available_on
+        WHERE g.merchant_id = $1 GROUP BY g.batch_id, g.net, g.unpaid
+       HAVING (g.net > 0 AND sum(a.amount) > g.net) OR (g.net < 0 AND sum(a.amount) < g.net)
+           OR sum(a.amount) <> g.net - coalesce(g.unpaid, 0)`,
       [merchant],
     );
     assert.equal(overAllocated.rows.length, 0);
     const sums = await h.database.query<{ payout_id: string; total: bigint; amount: bigint }>(
       `SELECT p.id AS payout_id, sum(a.amount)::bigint AS total, p.amount FROM payouts p
-         JOIN payout_allocations a ON a.payout_id = p.id WHERE p.merchant_id = $1 GROUP BY p.id, p.amount`,
+         JOIN payout_group_allocations a ON a.payout_id = p.id WHERE p.merchant_id = $1 GROUP BY p.id, p.amount`,
       [merchant],
     );
     assert.equal(sums.rows.length, made.length);
     for (const row of sums.rows) assert.equal(BigInt(row.total), BigInt(row.amount));
     assert.deepEqual(await verifyPayouts(h.database), []);
+  });
+
+  test("two createDue runs at once make each merchant's payout once; a merchant whose items disagree with the ledger fails alone", async () => {
+    const merchants: string[] = [];
+    for (let index = 0; index < 30; index++) {
+      const merchant = await createMerchant(h.database);
+      await h.payouts.createBankAccount(merchant, usBank(paidAccount));
+      await addAvailable(h, merchant, BigInt(1_000 + index));
+      merchants.push(merchant);
+    }
+    // Money in its available account that no balance transaction itemizes.
+    const broken = merchants[17] as string;
+    await h.ledger.transfer({
+      kind: 'posted',
+      id: `avail:broken${broken}`,
+      legs: [
+        {
+          accountId: accountIds.merchantPending(broken, 'usd'),
+          direction: 'debit',
+          amount: 500n,
+          currency: 'usd',
+        },
+        {
+          accountId: accountIds.merchantAvailable(broken, 'usd'),
+          direction: 'credit',
+          amount: 500n,
+          currency: 'usd',
+        },
+      ],
+    });
+    const reading = h.clock.reading();
+    const runs = await Promise.allSettled(
+      [0, 1].map(() =>
+        h.payouts.createDue(reading, { merchantsPerTransaction: 8, concurrency: 2 }),
+      ),
+    );
+    // The broken merchant fails loudly in at least one run; the others are made all the same.
+    assert.ok(runs.some((run) => run.status === 'rejected'));
+    for (const run of runs)
+      if (run.status === 'rejected') {
+        assert.ok(run.reason instanceof AggregateError);
+        assert.match(String(run.reason.errors[0]), new RegExp(broken));
+      }
+    const made = await h.database.query<{ merchant_id: string; count: number; amount: bigint }>(
+      `SELECT merchant_id, count(*)::int AS count, sum(amount)::bigint AS amount FROM payouts
+        WHERE merchant_id = ANY($1::text[]) GROUP BY merchant_id`,
+      [merchants],
+    );
+    assert.deepEqual(
+      new Map(made.rows.map((row) => [row.merchant_id, [row.count, BigInt(row.amount)]])),
+      new Map(
+        merchants
+          .filter((merchant) => merchant !== broken)
+          .map((merchant) => [merchant, [1, BigInt(1_000 + merchants.indexOf(merchant))]]),
+      ),
+    );
+    assert.deepEqual(await verifyPayouts(h.database), []);
+  });
+});
+
+describe('migration 028 on a database of before (pglite)', () => {
+  test('items made available one by one become units with what earlier payouts left of them', async () => {
+    const testDatabase = await openTestDatabase('pglite', { migrated: false });
+    try {
+      const database = testDatabase.database;
+      const all = readMigrations();
+      await migrate(
+        database,
+        all.filter((migration) => migration.name < '028'),
+      );
+      const at = new Date('2026-03-02T12:00:00Z');
+      await database.query(
+        "INSERT INTO merchants (id, name) VALUES ('mch_old0000001', 'Old shop')",
+      );
+      await database.query(
+        `INSERT INTO merchant_bank_accounts (id, merchant_id, currency, country, account_holder_name,
+           sealed_account_number, last4, fingerprint, created_at)
+         VALUES ('ba_old0000001', 'mch_old0000001', 'usd', 'US', 'Old shop', '\\x00'::bytea, '6789', 'fp', $1)`,
+        [at],
+      );
+      await database.query(
+        `INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, created_at)
+         VALUES ('sb_old0000001', 'stripe', 'usd', $1, 'funded', $1)`,
+        [at],
+      );
+      await database.query(
+        `INSERT INTO payouts (id, merchant_id, currency, amount, method, status, bank_account_id,
+           arrival_date, created_at, updated_at)
+         VALUES ('po_old0000001', 'mch_old0000001', 'usd', 700, 'manual', 'paid', 'ba_old0000001', $1, $1, $1)`,
+        [at],
+      );
+      const item = (
+        id: string,
+        type: string,
+        net: number,
+        availability: string | null,
+        batched: boolean,
+      ) =>
+        database.query(
+          `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
+             ledger_transaction_id, created_at, available_on, availability_id, connector, clearing_status,
+             batch_id)
+           VALUES ($1, 'mch_old0000001', 'usd', $2, 'src_' || $1, $3, 0, $3, 'ledger:' || $1, $4, $4, $5,
+                   CASE WHEN $6 THEN 'stripe' END, CASE WHEN $6 THEN 'batched' END,
+                   CASE WHEN $6 THEN 'sb_old0000001' END)`,
+          [id, type, net, at, availability, batched],
+        );
+      await item('txn_oldcharge01', 'charge', 1_000, 'avail:old', true);
+      await item('txn_oldrefund01', 'refund', -200, 'avail:old', true);
+      await item('txn_oldfailure1', 'payout_failure', 300, 'ledger:txn_oldfailure1', false);
+      await item('txn_oldpayout01', 'payout', -700, 'ledger:txn_oldpayout01', false);
+      await database.query(
+        `INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
+         VALUES ('po_old0000001', 'txn_oldcharge01', 900), ('po_old0000001', 'txn_oldrefund01', -200)`,
+      );
+      await migrate(database);
+      const units = await database.query<{ id: string; unpaid: bigint | null }>(
+        'SELECT id, unpaid FROM balance_transactions ORDER BY id',
+      );
+      assert.deepEqual(
+        units.rows.map((row) => [row.id, row.unpaid === null ? null : BigInt(row.unpaid)]),
+        [
+          ['txn_oldcharge01', 100n],
+          ['txn_oldfailure1', 300n],
+          ['txn_oldpayout01', null],
+          ['txn_oldrefund01', null],
+        ],
+      );
+      const unpaid = await database.query<{ key: string; remaining: bigint }>(
+        `SELECT key, remaining FROM (${unpaidUnitsSql("'mch_old0000001'", "'usd'")}) AS u ORDER BY key`,
+      );
+      assert.deepEqual(
+        unpaid.rows.map((row) => [row.key, BigInt(row.remaining)]),
+        [
+          ['txn_oldcharge01', 100n],
+          ['txn_oldfailure1', 300n],
+        ],
+      );
+    } finally {
+      await testDatabase.drop();
+    }
   });
 });

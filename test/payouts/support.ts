@@ -1,7 +1,8 @@
 // Payout tests' fixtures: a database with a merchant, the payouts service on an OffsetClock, a
 // tiny fake bank on 127.0.0.1 (the SPEC-11 wire contract, idempotent by payout id, counting
 // executions), and available balance transactions inserted directly with their ledger postings
-// (availability is another module's work).
+// (availability is another module's work): each a settlement item accepted in a batch of its own,
+// its clearing group made available.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OffsetClock, type Clock } from '../../src/clock.ts';
@@ -13,6 +14,7 @@ import { httpBankClient } from '../../src/payouts/bank-client.ts';
 import { PayoutsService } from '../../src/payouts/payouts.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { derivedKey, secretBoxFor, secretBoxPurposes } from '../../src/vault/secret-box.ts';
+import { groupAcceptedItems, insertBatchRow } from '../support/balance-fixtures.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 export const paidAccount = '000123456789';
@@ -164,11 +166,6 @@ function availableSpec(merchantId: string, currency: string) {
   };
 }
 
-/**
- * An available item as availability would leave it: a balance transaction (charge if net > 0,
- * refund otherwise) and its money in the available account (a negative one taken from
- * available, or, with `toReceivable`, owed by the merchant as a receivable).
- */
 /** What the fixtures write through: a harness, or a running server's context and clock. */
 export type Books = {
   readonly database: Database;
@@ -176,6 +173,12 @@ export type Books = {
   readonly clock: Clock;
 };
 
+/**
+ * An available item as availability would leave it: a balance transaction (charge if net > 0,
+ * refund otherwise) accepted in an acknowledged batch of its own, its clearing group (one item)
+ * made available, and its money in the available account (a negative one taken from available,
+ * or, with `toReceivable`, owed by the merchant as a receivable). Returns the item's id.
+ */
 export async function addAvailable(
   h: Books,
   merchantId: string,
@@ -209,10 +212,11 @@ export async function addAvailable(
   });
   const now = h.clock.now(merchantId);
   const id = newSortableId('txn');
+  const batchId = await insertBatchRow(h.database, 'stripe', currency, now);
   await h.database.query(
     `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
-        ledger_transaction_id, created_at, available_on, availability_id, connector, clearing_status)
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $10, 'stripe', 'accepted')`,
+        ledger_transaction_id, created_at, available_on, connector, clearing_status, batch_id)
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, 'stripe', 'batched', $10)`,
     [
       id,
       merchantId,
@@ -223,9 +227,10 @@ export async function addAvailable(
       `capture:${newId('att')}`,
       now,
       options.availableOn ?? now,
-      availabilityId,
+      batchId,
     ],
   );
+  await groupAcceptedItems(h.database, batchId, now, availabilityId);
   return id;
 }
 
@@ -258,8 +263,8 @@ export async function addReserveHold(
   const now = h.clock.now(merchantId);
   await h.database.query(
     `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
-        ledger_transaction_id, created_at, available_on, availability_id)
-     VALUES ($1, $2, $3, 'reserve_hold', $4, $5, 0, $5, $4, $6, $6, $4)`,
+        ledger_transaction_id, created_at, available_on, availability_id, unpaid)
+     VALUES ($1, $2, $3, 'reserve_hold', $4, $5, 0, $5, $4, $6, $6, $4, $5)`,
     [newSortableId('txn'), merchantId, currency, holdId, -amount, now],
   );
 }
@@ -269,12 +274,23 @@ export async function balanceOf(h: Harness, accountId: string): Promise<bigint> 
   return account?.balance.available ?? 0n;
 }
 
+/**
+ * What a payout took of each unit: a balance transaction by its id, a clearing group by its items'
+ * ids (comma-separated; addAvailable's groups hold one item, so its id).
+ */
 export async function allocations(
   h: Harness,
   payoutId: string,
 ): Promise<{ balance_transaction_id: string; amount: bigint }[]> {
   const result = await h.database.query<{ balance_transaction_id: string; amount: bigint }>(
-    'SELECT balance_transaction_id, amount FROM payout_allocations WHERE payout_id = $1 ORDER BY balance_transaction_id',
+    `SELECT balance_transaction_id, amount FROM payout_allocations WHERE payout_id = $1
+     UNION ALL
+     SELECT (SELECT string_agg(bt.id, ',' ORDER BY bt.id) FROM balance_transactions bt
+              WHERE bt.batch_id = ga.batch_id AND bt.merchant_id = ga.merchant_id
+                AND bt.available_on = ga.available_on AND bt.clearing_status = 'batched'),
+            ga.amount
+       FROM payout_group_allocations ga WHERE ga.payout_id = $1
+     ORDER BY 1`,
     [payoutId],
   );
   return result.rows.map((row) => ({ ...row, amount: BigInt(row.amount) }));

@@ -6,6 +6,7 @@ import {
   Availability,
   BalancesService,
   Reserves,
+  availabilityIdSql,
   balanceAccountIds,
 } from '../../src/balances/index.ts';
 import { OffsetClock } from '../../src/clock.ts';
@@ -76,12 +77,16 @@ async function shown(h: Harness, merchantId: string) {
   };
 }
 
-/** Per merchant: the items' nets (available ones, pending ones), as the ledger must show them. */
+/**
+ * Per merchant: the items' nets (available ones, pending ones), as the ledger must show them; a
+ * settlement item is available when its clearing group is.
+ */
 async function itemSums(h: Harness, merchantId: string) {
   const result = await h.testDatabase.database.query<{ available: bigint; pending: bigint }>(
-    `SELECT coalesce(sum(net) FILTER (WHERE availability_id IS NOT NULL), 0)::bigint AS available,
-            coalesce(sum(net) FILTER (WHERE availability_id IS NULL AND type IN ('charge', 'refund')), 0)::bigint AS pending
-       FROM balance_transactions WHERE merchant_id = $1`,
+    `SELECT coalesce(sum(net) FILTER (WHERE availability IS NOT NULL), 0)::bigint AS available,
+            coalesce(sum(net) FILTER (WHERE availability IS NULL AND type IN ('charge', 'refund')), 0)::bigint AS pending
+       FROM (SELECT bt.net, bt.type, ${availabilityIdSql('bt')} AS availability
+               FROM balance_transactions bt WHERE bt.merchant_id = $1) AS items`,
     [merchantId],
   );
   return result.rows[0] as { available: bigint; pending: bigint };
@@ -151,7 +156,7 @@ for (const kind of databaseKinds) {
           amount: 7_000n,
           fee: 233n,
           availableOn: monday,
-          clearingStatus: 'batched',
+          clearing: 'submitted',
         },
         { merchantId: shop, type: 'charge', amount: 3_000n, fee: 117n, availableOn: tuesday },
         { merchantId: other, type: 'charge', amount: 4_000n, fee: 146n, availableOn: monday },
@@ -165,6 +170,7 @@ for (const kind of databaseKinds) {
       const result = await h.availability.makeDue(h.clock.reading());
       assert.deepEqual(result, {
         groups: 2,
+        clearingGroups: 2,
         items: 5,
         transfers: 2,
         negativeGroups: 0,
@@ -181,15 +187,17 @@ for (const kind of databaseKinds) {
           [`merchant:${shop}:available:usd`, 'credit', net],
         ],
       );
-      const stored = await h.testDatabase.database.query<{
-        id: string;
-        availability_id: string | null;
-      }>('SELECT id, availability_id FROM balance_transactions WHERE merchant_id = $1', [shop]);
-      const availabilityOf = new Map(stored.rows.map((row) => [row.id, row.availability_id]));
+      // No item is written: each reads its availability through its clearing group.
+      const stored = await h.testDatabase.database.query<{ written: number }>(
+        'SELECT count(*)::int AS written FROM balance_transactions WHERE merchant_id = $1 AND availability_id IS NOT NULL',
+        [shop],
+      );
+      assert.equal(stored.rows[0]?.written, 0);
       for (const [index, row] of rows.entries()) {
         if (row.merchantId !== shop) continue;
         const expected = index <= 3 ? transfers[0] : null;
-        assert.equal(availabilityOf.get(row.id), expected, `item ${index}`);
+        const read = await h.service.retrieveBalanceTransaction(shop, row.id);
+        assert.equal(read.availabilityId, expected, `item ${index}`);
       }
       assert.deepEqual(await shown(h, shop), {
         available: net,
@@ -326,7 +334,10 @@ for (const kind of databaseKinds) {
       assert.equal((await shown(h, healthy)).available, 1_000n);
       assert.equal((await shown(h, poisoned)).available, 0n);
       assert.equal((await itemSums(h, poisoned)).pending, 120_000_000_000n, 'still due');
-      // Out of the way of the tests below: items the acquirer never accepted are never due.
+      // Out of the way of the tests below: items the acquirer never accepted are in no group.
+      await h.testDatabase.database.query('DELETE FROM clearing_groups WHERE merchant_id = $1', [
+        poisoned,
+      ]);
       await h.testDatabase.database.query(
         "UPDATE balance_transactions SET clearing_status = 'exception' WHERE merchant_id = $1",
         [poisoned],
@@ -472,14 +483,17 @@ describe('two workers making items available at once (PostgreSQL)', () => {
     );
     assert.equal((results[0] as number) + (results[1] as number), items.length);
     const check = await h.testDatabase.database.query<{ left: number; mismatched: number }>(
-      `WITH per_transfer AS (
-         SELECT availability_id, merchant_id, sum(net) AS net FROM balance_transactions GROUP BY 1, 2),
+      `WITH items AS (
+         SELECT bt.merchant_id, bt.net, ${availabilityIdSql('bt')} AS availability_id
+           FROM balance_transactions bt),
+       per_transfer AS (
+         SELECT availability_id, merchant_id, sum(net) AS net FROM items GROUP BY 1, 2),
        moved AS (
          SELECT e.transaction_id,
                 sum(CASE WHEN e.direction = 'debit' THEN e.amount ELSE -e.amount END) AS net
            FROM ledger_entries e WHERE e.transaction_id LIKE 'avail:%' AND e.account_id LIKE '%:pending:%'
           GROUP BY 1)
-       SELECT (SELECT count(*)::int FROM balance_transactions WHERE availability_id IS NULL) AS left,
+       SELECT (SELECT count(*)::int FROM items WHERE availability_id IS NULL) AS left,
               (SELECT count(*)::int FROM per_transfer p FULL JOIN moved m ON m.transaction_id = p.availability_id
                 WHERE p.net IS DISTINCT FROM m.net) AS mismatched`,
     );

@@ -1,7 +1,8 @@
 // `payrail verify`'s money-out checks find what they must: clean after items are posted, made
 // available (a negative day on the receivable, a reserve held) and released; a balance transaction
-// without its money, or money without its item, is reported; each group made available says so in
-// a balance.available event with the merchant and currency.
+// without its money, or money without its item, is reported, and so is a clearing group that is
+// not its items or names a transfer that does not exist; each group made available says so in a
+// balance.available event with the merchant and currency.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Availability, Reserves } from '../../src/balances/index.ts';
@@ -86,6 +87,30 @@ test('money-out verify: clean through availability and reserves, corruption name
         problem.startsWith('item_ledger_transaction txn_0000forged00001'),
       ),
       report.problems.join('\n'),
+    );
+
+    // A clearing group that is not its items, and one whose availability transfer is missing.
+    await database.query(
+      `UPDATE clearing_groups SET net = net + 1, item_count = item_count + 1
+        WHERE merchant_id = $1 AND availability_id IS NULL`,
+      [merchantId],
+    );
+    await database.query(
+      `UPDATE clearing_groups SET availability_id = 'avail:missing' WHERE merchant_id = $1`,
+      [other],
+    );
+    const groups = await verifyMoneyOut(database);
+    assert.ok(
+      groups.problems.some((problem) => problem.startsWith(`clearing_group_items clearing group `)),
+      groups.problems.join('\n'),
+    );
+    assert.ok(
+      groups.problems.some(
+        (problem) =>
+          problem.startsWith('item_ledger_transaction clearing group') &&
+          problem.includes('avail:missing'),
+      ),
+      groups.problems.join('\n'),
     );
   } finally {
     await testDatabase.drop();
