@@ -561,12 +561,18 @@ async function verifyMoneyOut(
   for (const row of sums.rows)
     if (BigInt(row.debits) !== BigInt(row.credits))
       problems.push(`${row.currency}: debits ${row.debits} ≠ credits ${row.credits}`);
-  // Every item exists, was accepted and is available.
+  // Every item exists, was accepted (still 'batched' in an acknowledged batch) and is available
+  // (its own availability_id or its clearing group's, as src/balances availabilityIdSql reads it).
   const items = await one<{ items: number; accepted: number; available: number }>(
     `SELECT count(*)::int AS items,
-            (count(*) FILTER (WHERE clearing_status = 'batched' AND batch_id IS NOT NULL))::int AS accepted,
-            (count(*) FILTER (WHERE availability_id IS NOT NULL))::int AS available
-       FROM balance_transactions WHERE type IN ('charge', 'refund')`,
+            (count(*) FILTER (WHERE bt.clearing_status = 'batched'
+                                AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded')))::int AS accepted,
+            (count(*) FILTER (WHERE coalesce(bt.availability_id, g.availability_id) IS NOT NULL))::int AS available
+       FROM balance_transactions bt
+       LEFT JOIN settlement_batches batch ON batch.id = bt.batch_id
+       LEFT JOIN clearing_groups g ON bt.clearing_status = 'batched' AND g.batch_id = bt.batch_id
+             AND g.merchant_id = bt.merchant_id AND g.available_on = bt.available_on
+      WHERE bt.type IN ('charge', 'refund')`,
   );
   const expected = mix.captures + mix.refunds;
   if (items.items !== expected) problems.push(`${items.items} items, expected ${expected}`);

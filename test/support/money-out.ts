@@ -333,7 +333,10 @@ export class MoneyOutDriver {
     assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
   }
 
-  /** Items of a merchant as the database holds them (clearing columns the API does not show). */
+  /**
+   * Items of a merchant as the database holds them (clearing columns the API does not show), with
+   * the status the acquirer left: 'accepted' for an item still 'batched' in a batch it acknowledged.
+   */
   async clearing(
     merchantId: string,
   ): Promise<
@@ -346,8 +349,13 @@ export class MoneyOutDriver {
       reject_reason: string | null;
       batch_id: string | null;
     }>(
-      `SELECT id, type, clearing_status, reject_reason, batch_id FROM balance_transactions
-        WHERE merchant_id = $1 AND type IN ('charge', 'refund')`,
+      `SELECT item.id, item.type, item.reject_reason, item.batch_id,
+              CASE WHEN item.clearing_status = 'batched'
+                        AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded')
+                   THEN 'accepted' ELSE item.clearing_status END AS clearing_status
+         FROM balance_transactions item
+         LEFT JOIN settlement_batches batch ON batch.id = item.batch_id
+        WHERE item.merchant_id = $1 AND item.type IN ('charge', 'refund')`,
       [merchantId],
     );
     return new Map(
