@@ -110,6 +110,22 @@ for (const kind of databaseKinds) {
       assert.equal(credit?.entries[0]?.booked_on, dayAt(start, 1, 0).toISOString().slice(0, 10));
       assert.deepEqual(await driver.balance(shop), { available: 0, pending: owed, reserved: 0 });
       assert.deepEqual(await driver.payouts(shop), []);
+      // The merchant heard of its share of the batch when it was acknowledged and when funded.
+      const shares = await driver.eventObjects(shop, 'settlement_batch.*');
+      assert.deepEqual(
+        shares.map((share) => [
+          share.id,
+          share.status,
+          share.accepted_count,
+          share.accepted_net,
+          share.rejected_count,
+          share.funded_at === null,
+        ]),
+        [
+          [batchId, 'acknowledged', 4, owed, 0, true],
+          [batchId, 'funded', 4, owed, null, false],
+        ],
+      );
 
       // The weekend is no business day: nothing becomes available, nothing is paid out.
       for (const day of [2, 3]) {
