@@ -512,6 +512,25 @@ describe('API objects: what is served and documented is what src/api-objects def
         intakeOpen: false,
       }),
     );
+    // What the settlement batch events carry (served by test/integration/money-out.test.ts).
+    for (const rejectedCount of [1, null])
+      assertShape(
+        'SettlementShareSchema',
+        apiObjects.presentSettlementShare({
+          batch: {
+            id: 'sb_0VcrUdxw0001LzcRwBXTG0',
+            connector: 'stripe',
+            currency: 'usd',
+            cutoffAt: at,
+            status: rejectedCount === null ? 'funded' : 'partially_acknowledged',
+            acknowledgedAt: at,
+            fundedAt: rejectedCount === null ? at : null,
+          },
+          acceptedCount: 2,
+          acceptedNet: 4_700n,
+          rejectedCount,
+        }),
+      );
   });
 
   test('every list route pages and checks its cursors the same way', async () => {
