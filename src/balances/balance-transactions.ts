@@ -42,7 +42,6 @@ export type BalanceTransaction = {
   readonly batchId: string | null;
   readonly submissions: number;
   readonly rejectReason: string | null;
-  readonly pspFee: bigint | null;
   /** What clearing presents: the PSP's payment id (charge) or refund id (refund). */
   readonly pspReference: string | null;
   /** When the charge's authorization was made. */
@@ -71,7 +70,6 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     batchId: nullable(text('batch_id')),
     submissions: smallint('submissions'),
     rejectReason: nullable(text('reject_reason')),
-    pspFee: nullable(bigint('psp_fee')),
     pspReference: nullable(text('psp_reference')),
     authorizedAt: nullable(timestamptz('authorized_at')),
   },
@@ -107,7 +105,6 @@ export function availableAtOnce(
     batchId: null,
     submissions: 0,
     rejectReason: null,
-    pspFee: null,
     pspReference: null,
     authorizedAt: null,
   };

@@ -90,7 +90,6 @@ export async function seedItems(
       batchId: null,
       submissions: 0,
       rejectReason: null,
-      pspFee: null,
       pspReference: null,
       authorizedAt: null,
     });

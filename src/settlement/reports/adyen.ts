@@ -4,6 +4,8 @@
 //   Settled   gross credit, fees, net credit = gross − fees
 //   Refunded  gross debit,  fees, net debit  = gross + fees
 // Lines of other types (the batch's own MerchantPayout line) are not items and are skipped.
+import { Readable, pipeline } from 'node:stream';
+import { parse as parseStream, type Options } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { decimalValue, currencyValue, fail, identifier, type Where } from './fields.ts';
 import { ReportFormatError, reportLimits, type ReportItem } from './types.ts';
@@ -38,24 +40,32 @@ type Line = {
   readonly get: (column: AdyenColumn | (typeof optionalColumns)[number]) => string | undefined;
 };
 
+const csvOptions = {
+  bom: true,
+  skip_empty_lines: true,
+  relax_column_count: false,
+  max_record_size: 64 * 1024,
+} as const;
+
 /**
- * Parses the CSV of batch `batchNumber`; the header names the columns (order free). Each record
- * becomes an item as it is read (csv-parse's on_record), so a large report never holds its
- * cells as well as its items.
+ * csv-parse's on_record for one report: the header line sets the columns (order free), every
+ * other line becomes an item, or null for a line that is not an item (or the header).
  */
-export function parseAdyenSettlementCsv(
-  text: string,
+function recordReader(
   batchNumber: string,
-  connector = 'adyen',
-): ReportItem[] {
+  connector: string,
+): {
+  readonly onRecord: (cells: string[], context: { lines: number }) => ReportItem | null;
+  readonly sawHeader: () => boolean;
+} {
   let positions: ReadonlyMap<string, number> | undefined;
-  const items: ReportItem[] = [];
-  const onRecord = (cells: string[], context: { lines: number }): null => {
+  let lines = 0;
+  const onRecord = (cells: string[], context: { lines: number }): ReportItem | null => {
     if (positions === undefined) {
       positions = headerPositions(cells, connector, context.lines);
       return null;
     }
-    if (items.length >= reportLimits.itemsMax)
+    if (++lines > reportLimits.itemsMax)
       throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} lines`);
     const known = positions;
     const line: Line = {
@@ -64,29 +74,86 @@ export function parseAdyenSettlementCsv(
         return position === undefined ? undefined : (cells[position] ?? '').trim();
       },
     };
-    const item = adyenItem(line, batchNumber, { connector, line: context.lines });
-    if (item !== undefined) items.push(item);
-    return null;
+    return adyenItem(line, batchNumber, { connector, line: context.lines }) ?? null;
   };
+  return { onRecord, sawHeader: () => positions !== undefined };
+}
+
+function csvFormatError(error: unknown, connector: string): unknown {
+  if (error instanceof ReportFormatError || !isCsvError(error)) return error;
+  const line = (error as { lines?: unknown }).lines;
+  return new ReportFormatError(
+    connector,
+    `not valid CSV (${error.message})`,
+    typeof line === 'number' ? line : undefined,
+  );
+}
+
+function isCsvError(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('CSV_');
+}
+
+/** csv-parse types on_record as returning cells; it hands on whatever on_record returns. */
+function csvParseOptions(reader: ReturnType<typeof recordReader>): Options {
+  return {
+    ...csvOptions,
+    on_record: reader.onRecord as unknown as NonNullable<Options['on_record']>,
+  };
+}
+
+/**
+ * Parses the whole CSV text of batch `batchNumber` (small reports, tests); each record becomes an
+ * item as it is read (csv-parse's on_record), never held as cells as well.
+ */
+export function parseAdyenSettlementCsv(
+  text: string,
+  batchNumber: string,
+  connector = 'adyen',
+): ReportItem[] {
+  const reader = recordReader(batchNumber, connector);
+  let items: ReportItem[];
   try {
-    parse(text, {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      max_record_size: 64 * 1024,
-      on_record: onRecord,
-    });
+    items = parse(text, csvParseOptions(reader)) as unknown as ReportItem[];
   } catch (error) {
-    if (error instanceof ReportFormatError) throw error;
-    const line = (error as { lines?: unknown }).lines;
-    throw new ReportFormatError(
-      connector,
-      `not valid CSV (${error instanceof Error ? error.message : String(error)})`,
-      typeof line === 'number' ? line : undefined,
-    );
+    throw csvFormatError(error, connector);
   }
-  if (positions === undefined) throw new ReportFormatError(connector, 'the report is empty', 1);
+  if (!reader.sawHeader()) throw new ReportFormatError(connector, 'the report is empty', 1);
   return items;
+}
+
+/**
+ * The CSV of batch `batchNumber` read from a stream of chunks (the HTTP body as it arrives), its
+ * items handed on in pages of at most `pageSize`: memory holds one page, never the report.
+ */
+export async function* adyenSettlementPages(
+  chunks: AsyncIterable<Buffer | string>,
+  batchNumber: string,
+  connector = 'adyen',
+  pageSize = reportLimits.csvPageItems,
+): AsyncGenerator<ReportItem[]> {
+  const reader = recordReader(batchNumber, connector);
+  const parser = parseStream(csvParseOptions(reader));
+  // Errors of either side end the other: a failed read stops the parser, a parse error closes
+  // the connection (pipeline destroys the source).
+  pipeline(Readable.from(chunks), parser, () => undefined);
+  let page: ReportItem[] = [];
+  try {
+    for await (const item of parser as AsyncIterable<ReportItem>) {
+      page.push(item);
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+  } catch (error) {
+    throw csvFormatError(error, connector);
+  } finally {
+    parser.destroy();
+  }
+  if (!reader.sawHeader()) throw new ReportFormatError(connector, 'the report is empty', 1);
+  if (page.length > 0) yield page;
 }
 
 function headerPositions(
