@@ -421,6 +421,40 @@ for (const kind of databaseKinds) {
       assert.ok(found.rows.every((row) => row.currency === 'usd' && row.connector === 'stripe'));
     });
 
+    test('two items under one PSP reference: the first is matched, the other not missing', async () => {
+      const { batchId, reference, n } = await acknowledgedBatch();
+      // b takes a's reference (clearing never makes this); c and d share one no line names.
+      await testDatabase.database.query(
+        `UPDATE balance_transactions SET psp_reference = $2, type = 'charge', amount = 10000, net = 10000
+          WHERE id = $1`,
+        [`txn_b${n}`, `pi_psp_a${n}`],
+      );
+      await testDatabase.database.query(
+        `UPDATE balance_transactions SET psp_reference = $2, type = 'charge', amount = 700, net = 700
+          WHERE id = $1`,
+        [`txn_c${n}`, `pi_psp_d${n}`],
+      );
+      reports.reports.set(`stripe:${reference}`, [
+        item(`pi_psp_a${n}`, 'charge', 10_000n, 320n, 1),
+        item(`pi_psp_zz${n}`, 'charge', 999n, 9n, 2),
+      ]);
+      const result = await reportIngestion.ingestBatch(batchId);
+      assert.ok(result.status === 'ingested');
+      assert.deepEqual([result.matched, result.pspFee, result.discrepancies], [1, 320n, 3]);
+      const found = await testDatabase.database.query<{ kind: string; reference: string }>(
+        'SELECT kind, reference FROM money_in_discrepancies WHERE batch_id = $1 ORDER BY kind, reference',
+        [batchId],
+      );
+      assert.deepEqual(
+        found.rows.map((row) => [row.kind, row.reference]),
+        [
+          ['report_missing_item', `txn_c${n}`],
+          ['report_missing_item', `txn_d${n}`],
+          ['report_unknown_item', `charge:pi_psp_zz${n}`],
+        ],
+      );
+    });
+
     test('a line in another currency than its batch is a mismatch and its fee is not taken', async () => {
       const { batchId, reference, n } = await acknowledgedBatch();
       const report = fullReport(n);
