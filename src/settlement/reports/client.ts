@@ -167,22 +167,31 @@ function authHeaders(connector: string, credentials: ConnectorCredentials): Reco
   return { authorization: `Bearer ${credentials.apiKey}`, accept: 'application/json' };
 }
 
+/** A request started now, awaited later: its failure is handled when it is awaited. */
+function ahead(request: Promise<unknown>): Promise<unknown> {
+  request.catch(() => undefined);
+  return request;
+}
+
 async function* stripePages(
   connector: string,
   payoutId: string,
   get: GetPage,
 ): AsyncGenerator<ReportPage> {
-  let startingAfter: string | undefined;
-  let line = 1;
-  for (let page = 0; page < reportLimits.pagesMax; page++) {
+  const path = (startingAfter: string | undefined) => {
     const query = new URLSearchParams({ payout: payoutId, limit: String(reportLimits.pageSize) });
     if (startingAfter !== undefined) query.set('starting_after', startingAfter);
-    const parsed = parseStripePage(
-      await get(`/v1/balance_transactions?${query.toString()}`),
-      payoutId,
-      line,
-      connector,
-    );
+    return `/v1/balance_transactions?${query.toString()}`;
+  };
+  let line = 1;
+  let next = ahead(get(path(undefined)));
+  for (let page = 0; page < reportLimits.pagesMax; page++) {
+    const body = await next;
+    // The next page is asked for before this one is read and handed on: the PSP prepares it
+    // meanwhile (pages follow each other by the last id, so one request ahead at most).
+    const peeked = lastIdIfMore(body);
+    if (peeked !== undefined) next = ahead(get(path(peeked)));
+    const parsed = parseStripePage(body, payoutId, line, connector);
     if (parsed.entries > reportLimits.pageSize)
       throw new ReportFormatError(
         connector,
@@ -191,9 +200,19 @@ async function* stripePages(
     yield parsed.items;
     if (!parsed.hasMore) return;
     line += parsed.entries;
-    startingAfter = parsed.lastId;
+    if (peeked !== parsed.lastId) next = ahead(get(path(parsed.lastId)));
   }
   throw new ReportFormatError(connector, `more than ${reportLimits.pagesMax} pages`);
+}
+
+/** The id to continue after, when a page says there is more (read strictly by the parser). */
+function lastIdIfMore(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { has_more: hasMore, data } = body as { has_more?: unknown; data?: unknown };
+  if (hasMore !== true || !Array.isArray(data)) return undefined;
+  const last: unknown = data.at(-1);
+  const id = typeof last === 'object' && last !== null ? (last as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 async function* reconPages(
@@ -202,14 +221,19 @@ async function* reconPages(
   get: GetPage,
 ): AsyncGenerator<ReportPage> {
   const count = reportLimits.reconPageSize;
-  let skip = 0;
-  for (let page = 0; page < reportLimits.pagesMax; page++) {
-    const query = new URLSearchParams({
+  const path = (skip: number) =>
+    `/v1/settlements/recon/combined?${new URLSearchParams({
       settlement_id: settlementId,
       count: String(count),
       skip: String(skip),
-    });
-    const body = await get(`/v1/settlements/recon/combined?${query.toString()}`);
+    }).toString()}`;
+  let skip = 0;
+  let next = ahead(get(path(0)));
+  for (let page = 0; page < reportLimits.pagesMax; page++) {
+    const body = await next;
+    // A full page may have a next: asked for before this one is read (see stripePages).
+    const full = isFullPage(body, count);
+    if (full) next = ahead(get(path(skip + count)));
     const items = parseRazorpayRecon(body, settlementId, skip + 1, connector);
     // A server that ignores paging would hand over the whole report at once: refused, so that
     // no page is larger than asked for.
@@ -222,8 +246,15 @@ async function* reconPages(
     // A short page is the last.
     if (items.length < count) return;
     skip += items.length;
+    if (!full) next = ahead(get(path(skip)));
   }
   throw new ReportFormatError(connector, `more than ${reportLimits.pagesMax} pages`);
+}
+
+function isFullPage(body: unknown, count: number): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const items = (body as { items?: unknown }).items;
+  return Array.isArray(items) && items.length === count;
 }
 
 /** The platform's credentials at each simulated PSP (test mode): the connectors' test credentials. */

@@ -41,7 +41,7 @@ export const defaultReportIngestionOptions: ReportIngestionOptions = {
   batchesPerCallMax: 20,
   retryDelayMs: 60_000,
   retryDelayMsMax: 6 * 3_600_000,
-  stageLinesMax: 10_000,
+  stageLinesMax: 5_000,
 };
 
 export type ReportIngestionDependencies = {
@@ -209,7 +209,7 @@ export class SettlementReportIngestion {
    * lines, the next pages read while it runs. Returns what it staged, to be checked by #apply.
    */
   async #stage(batch: BatchRow): Promise<StagedTotals> {
-    const chunk = this.#options.stageLinesMax ?? 10_000;
+    const chunk = this.#options.stageLinesMax ?? 5_000;
     let lines = 0;
     let amount = 0n;
     let fee = 0n;

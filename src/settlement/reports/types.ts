@@ -66,7 +66,7 @@ export const reportLimits = {
   /** Razorpay-style recon: items per page (`count`, the most Razorpay gives). */
   reconPageSize: 1_000,
   /** Items per page handed on from a streamed CSV. */
-  csvPageItems: 5_000,
+  csvPageItems: 2_000,
   /** One JSON page. */
   pageBytesMax: 16 * 1024 * 1024,
   /** A streamed report (never held: the limit bounds the time, not the memory). */
