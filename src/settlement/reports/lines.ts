@@ -119,7 +119,10 @@ type Batch = { readonly id: string; readonly connector: string; readonly currenc
 //
 // Parameters: $1 batch id, $2 currency, and for the inserts $3 connector, $4 now.
 
-/** Where lines and items are read from: a (type, psp_reference) key is unique on each side. */
+/**
+ * Where lines and items are read from. The joins take a (type, psp_reference) key as unique on
+ * each side: the plain tables when the counts show it is, else the first line and item of each key.
+ */
 type Sources = { readonly lines: string; readonly items: string };
 
 const allLines = `(SELECT line, type, psp_reference, currency, amount, fee
@@ -242,44 +245,46 @@ export async function matchStagedLines(
   lines: number,
   now: Date,
 ): Promise<BatchMatching> {
-  const parameters = [batch.id, batch.currency, batch.connector, now];
   // These statements join whole batches; the planner's estimates for a batch just staged are far
-  // off (a nested loop over 333,000 × 333,000 rows), so for them: hash joins, and memory to hash.
+  // off (it chose a nested loop over 20,000 × 20,000 rows), so for them: hash joins, and memory to
+  // hash. Set for the transaction and put back after (a failure rolls the settings back with it).
   const saved = await tx.query<{ nestloop: string; work_mem: string }>(
     `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('work_mem') AS work_mem,
             set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)`,
   );
-  try {
-    const counts = await countsOf(tx, plainSources, parameters);
-    const unique =
-      counts.pairs + counts.unknown === lines &&
-      counts.pairs + counts.missing === counts.items &&
-      counts.unknown_keys === counts.unknown;
-    if (unique) {
-      const differences = counts.unknown + counts.missing + counts.mismatched;
-      const recorded =
-        differences === 0
-          ? 0
-          : (await tx.query(joinedDiscrepanciesSql(plainSources), parameters)).rowCount;
-      return { matched: counts.matched, fee: counts.fee, discrepancies: recorded };
-    }
-    const firsts = await countsOf(tx, firstSources, parameters);
-    let recorded = 0;
-    for (const sql of [
-      duplicatesSql,
-      joinedDiscrepanciesSql(firstSources),
-      repeatedItemsMissingSql,
-    ])
-      recorded += (await tx.query(sql, parameters)).rowCount;
-    return { matched: firsts.matched, fee: firsts.fee, discrepancies: recorded };
-  } finally {
-    const before = saved.rows[0];
-    if (before !== undefined)
-      await tx.query(
-        `SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)`,
-        [before.nestloop, before.work_mem],
-      );
+  const matching = await match(tx, [batch.id, batch.currency, batch.connector, now], lines);
+  const before = saved.rows[0];
+  if (before !== undefined)
+    await tx.query(
+      `SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)`,
+      [before.nestloop, before.work_mem],
+    );
+  return matching;
+}
+
+async function match(
+  tx: Queryable,
+  parameters: readonly unknown[],
+  lines: number,
+): Promise<BatchMatching> {
+  const counts = await countsOf(tx, plainSources, parameters);
+  const unique =
+    counts.pairs + counts.unknown === lines &&
+    counts.pairs + counts.missing === counts.items &&
+    counts.unknown_keys === counts.unknown;
+  if (unique) {
+    const differences = counts.unknown + counts.missing + counts.mismatched;
+    const recorded =
+      differences === 0
+        ? 0
+        : (await tx.query(joinedDiscrepanciesSql(plainSources), parameters)).rowCount;
+    return { matched: counts.matched, fee: counts.fee, discrepancies: recorded };
   }
+  const firsts = await countsOf(tx, firstSources, parameters);
+  let recorded = 0;
+  for (const sql of [duplicatesSql, joinedDiscrepanciesSql(firstSources), repeatedItemsMissingSql])
+    recorded += (await tx.query(sql, parameters)).rowCount;
+  return { matched: firsts.matched, fee: firsts.fee, discrepancies: recorded };
 }
 
 async function countsOf(
