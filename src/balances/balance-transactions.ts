@@ -49,7 +49,6 @@ export type BalanceTransaction = {
   /** Times the acquirer rejected it (a retry is bounded by it). */
   readonly rejections: number;
   readonly rejectReason: string | null;
-  readonly pspFee: bigint | null;
   /** What clearing presents: the PSP's payment id (charge) or refund id (refund). */
   readonly pspReference: string | null;
   /** When the charge's authorization was made. */
@@ -84,7 +83,6 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
     batchId: nullable(text('batch_id')),
     rejections: smallint('rejections'),
     rejectReason: nullable(text('reject_reason')),
-    pspFee: nullable(bigint('psp_fee')),
     pspReference: nullable(text('psp_reference')),
     authorizedAt: nullable(timestamptz('authorized_at')),
     unpaid: nullable(bigint('unpaid')),
@@ -135,7 +133,6 @@ export function availableAtOnce(
     batchId: null,
     rejections: 0,
     rejectReason: null,
-    pspFee: null,
     pspReference: null,
     authorizedAt: null,
     unpaid: row.type === 'payout' || row.amount === 0n ? null : row.amount,

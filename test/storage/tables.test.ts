@@ -10,7 +10,10 @@ import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tab
 import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
-import { settlementReportFetches } from '../../src/settlement/reports/tables.ts';
+import {
+  settlementReportFetches,
+  settlementReportLines,
+} from '../../src/settlement/reports/tables.ts';
 import type { ColumnShape, SqlType } from '../../src/storage/table.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -26,6 +29,8 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   bankStatementDays,
   settlementReportFetches,
   discrepancies,
+  // PSP report lines (migration 027)
+  settlementReportLines,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

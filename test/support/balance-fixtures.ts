@@ -170,7 +170,6 @@ export async function seedItems(
       batchId: await batchOf(connector, currency, clearing),
       rejections: 0,
       rejectReason: null,
-      pspFee: null,
       pspReference: null,
       authorizedAt: null,
       unpaid: null,

@@ -1,6 +1,8 @@
-// Rows that money-in tests start from, written straight to the tables of migration 019 the way
-// settlement and payouts leave them: a merchant, captured payments and refunds as accepted
-// balance transactions of an acknowledged settlement batch, and payouts in transit.
+// Rows that money-in tests start from, written straight to the tables of migrations 019 and 025
+// the way settlement and payouts leave them: a merchant, captured payments and refunds as
+// balance transactions of an acknowledged settlement batch (accepted ones stay 'batched' in it,
+// rejected ones are back to 'unbatched' for the next batch), each with the PSP reference clearing
+// presented, and payouts in transit.
 import type { Queryable } from '../../src/storage/database.ts';
 
 export const testMerchant = 'mch_moneyin0001';
@@ -112,8 +114,8 @@ export async function seedBatch(db: Queryable, batch: SeedBatch): Promise<void> 
     await db.query(
       `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
          ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status,
-         batch_id, submissions)
-       VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $8, $9, $10, $11, $12, 1)`,
+         batch_id, submissions, psp_reference, authorized_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $8, $9, $10, $11, $12, 1, $13, $14)`,
       [
         `txn_${item.key}`,
         testMerchant,
@@ -125,11 +127,59 @@ export async function seedBatch(db: Queryable, batch: SeedBatch): Promise<void> 
         at,
         batch.connector,
         `att_${paymentKey}`,
-        item.accepted === false ? 'rejected' : 'accepted',
-        batch.id,
+        item.accepted === false ? 'unbatched' : 'batched',
+        item.accepted === false ? null : batch.id,
+        item.pspReference,
+        item.type === 'charge' ? at : null,
       ],
     );
   }
+}
+
+/**
+ * `count` accepted items of an acknowledged batch written set-based (large-report tests): charge k
+ * (1-based) has PSP reference `${prefix}k` and amount 1,000 + k; every fifth item is a refund of
+ * 100 + k (reference `${prefix}rk`). Only the rows report ingestion reads.
+ */
+export async function seedLargeBatch(
+  db: Queryable,
+  batch: Omit<SeedBatch, 'items'> & { readonly count: number; readonly prefix: string },
+): Promise<void> {
+  await seedMerchant(db);
+  await db.query(
+    `WITH items AS (
+       SELECT k, k % 5 = 0 AS refund FROM generate_series(1, $6::int) AS k
+     ),
+     totals AS (
+       SELECT sum(CASE WHEN refund THEN -(100 + k) ELSE 1000 + k END)::bigint AS amount FROM items
+     )
+     INSERT INTO settlement_batches (id, connector, currency, cutoff_at, status, item_count,
+       net_amount, accepted_count, rejected_count, accepted_amount, acquirer_reference,
+       settlement_reference, closed_at, submitted_at, acknowledged_at, created_at)
+     SELECT $1, $2, $3, $4, 'acknowledged', $6, amount, $6, 0, amount, 'acq_' || $1, $5,
+            $4, $4, $4, $4
+       FROM totals`,
+    [
+      batch.id,
+      batch.connector,
+      batch.currency,
+      batch.cutoffAt ?? at,
+      batch.settlementReference,
+      batch.count,
+    ],
+  );
+  await db.query(
+    `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
+       ledger_transaction_id, created_at, available_on, connector, clearing_status, batch_id,
+       submissions, psp_reference)
+     SELECT 'txn_' || $6 || k, $2, $3, CASE WHEN refund THEN 'refund' ELSE 'charge' END,
+            $6 || k, amount, 0, amount, 'large:' || $6 || k, $4, $4, $5, 'batched', $1, 1,
+            $6 || CASE WHEN refund THEN 'r' ELSE '' END || k
+       FROM (SELECT k, k % 5 = 0 AS refund,
+                    CASE WHEN k % 5 = 0 THEN -(100 + k) ELSE 1000 + k END AS amount
+               FROM generate_series(1, $7::int) AS k) AS items`,
+    [batch.id, testMerchant, batch.currency, at, batch.connector, batch.prefix, batch.count],
+  );
 }
 
 /** A payout in transit with its trace id (what the payouts module leaves after sending). */

@@ -4,7 +4,7 @@
 //   Settled   gross credit, fees, net credit = gross − fees
 //   Refunded  gross debit,  fees, net debit  = gross + fees
 // Lines of other types (the batch's own MerchantPayout line) are not items and are skipped.
-import { parse } from 'csv-parse/sync';
+import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv.ts';
 import { decimalValue, currencyValue, fail, identifier, type Where } from './fields.ts';
 import { ReportFormatError, reportLimits, type ReportItem } from './types.ts';
 
@@ -38,70 +38,154 @@ type Line = {
   readonly get: (column: AdyenColumn | (typeof optionalColumns)[number]) => string | undefined;
 };
 
-/**
- * Parses the CSV of batch `batchNumber`; the header names the columns (order free). Each record
- * becomes an item as it is read (csv-parse's on_record), so a large report never holds its
- * cells as well as its items.
- */
+const recordLengthMax = 64 * 1024;
+
+/** Reads one report's records: the header line sets the columns (order free), then items. */
+function recordReader(
+  batchNumber: string,
+  connector: string,
+): {
+  /** The record's item, or null for a line that is not an item (or the header). */
+  readonly read: (record: CsvRecord) => ReportItem | null;
+  readonly sawHeader: () => boolean;
+} {
+  let positions: Readonly<Record<string, number | undefined>> | undefined;
+  let fields = 0;
+  let lines = 0;
+  // Amount cells repeat (fees above all): each distinct text is parsed once per report (bounded).
+  const amounts = new Map<string, bigint>();
+  const decimal: Decimal = (text, currency, column, where) => {
+    if (text === '') return 0n;
+    const key = `${currency}:${text}`;
+    const known = amounts.get(key);
+    if (known !== undefined) return known;
+    const amount = decimalValue(text, currency, column, where);
+    if (amounts.size >= 10_000) amounts.clear();
+    amounts.set(key, amount);
+    return amount;
+  };
+  const read = (record: CsvRecord): ReportItem | null => {
+    const { cells } = record;
+    if (positions === undefined) {
+      positions = headerPositions(cells, connector, record.line);
+      fields = cells.length;
+      return null;
+    }
+    if (cells.length !== fields)
+      throw new ReportFormatError(
+        connector,
+        `not valid CSV (${cells.length} fields where the header has ${fields})`,
+        record.line,
+      );
+    if (++lines > reportLimits.itemsMax)
+      throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} lines`);
+    const known = positions;
+    const line: Line = {
+      get: (column) => {
+        const position = known[column];
+        return position === undefined ? undefined : (cells[position] ?? '').trim();
+      },
+    };
+    return adyenItem(line, batchNumber, { connector, line: record.line }, decimal) ?? null;
+  };
+  return { read, sawHeader: () => positions !== undefined };
+}
+
+function csvFormatError(error: unknown, connector: string): unknown {
+  return error instanceof CsvSyntaxError
+    ? new ReportFormatError(connector, `not valid CSV (${error.message})`, error.line)
+    : error;
+}
+
+/** Parses the whole CSV text of batch `batchNumber` (small reports, tests). */
 export function parseAdyenSettlementCsv(
   text: string,
   batchNumber: string,
   connector = 'adyen',
 ): ReportItem[] {
-  let positions: ReadonlyMap<string, number> | undefined;
+  const reader = recordReader(batchNumber, connector);
   const items: ReportItem[] = [];
-  const onRecord = (cells: string[], context: { lines: number }): null => {
-    if (positions === undefined) {
-      positions = headerPositions(cells, connector, context.lines);
-      return null;
-    }
-    if (items.length >= reportLimits.itemsMax)
-      throw new ReportFormatError(connector, `more than ${reportLimits.itemsMax} lines`);
-    const known = positions;
-    const line: Line = {
-      get: (column) => {
-        const position = known.get(column);
-        return position === undefined ? undefined : (cells[position] ?? '').trim();
-      },
-    };
-    const item = adyenItem(line, batchNumber, { connector, line: context.lines });
-    if (item !== undefined) items.push(item);
-    return null;
-  };
   try {
-    parse(text, {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      max_record_size: 64 * 1024,
-      on_record: onRecord,
-    });
+    for (const record of new CsvReader({ recordLengthMax }).push(text, true)) {
+      const item = reader.read(record);
+      if (item !== null) items.push(item);
+    }
   } catch (error) {
-    if (error instanceof ReportFormatError) throw error;
-    const line = (error as { lines?: unknown }).lines;
-    throw new ReportFormatError(
-      connector,
-      `not valid CSV (${error instanceof Error ? error.message : String(error)})`,
-      typeof line === 'number' ? line : undefined,
-    );
+    throw csvFormatError(error, connector);
   }
-  if (positions === undefined) throw new ReportFormatError(connector, 'the report is empty', 1);
+  if (!reader.sawHeader()) throw new ReportFormatError(connector, 'the report is empty', 1);
   return items;
 }
 
+/**
+ * The CSV of batch `batchNumber` read from a stream of chunks (the HTTP body as it arrives), its
+ * items handed on in pages of at most `pageSize`: memory holds a page, never the report.
+ */
+export async function* adyenSettlementPages(
+  chunks: AsyncIterable<Uint8Array | string>,
+  batchNumber: string,
+  connector = 'adyen',
+  pageSize = reportLimits.csvPageItems,
+): AsyncGenerator<ReportItem[]> {
+  const reader = recordReader(batchNumber, connector);
+  const csv = new CsvReader({ recordLengthMax });
+  const decoder = new TextDecoder();
+  let page: ReportItem[] = [];
+  const take = (records: readonly CsvRecord[]) => {
+    for (const record of records) {
+      const item = reader.read(record);
+      if (item !== null) page.push(item);
+    }
+  };
+  try {
+    for await (const chunk of chunks) {
+      take(
+        csv.push(
+          typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }),
+          false,
+        ),
+      );
+      while (page.length >= pageSize) {
+        yield page.slice(0, pageSize);
+        page = page.slice(pageSize);
+      }
+    }
+    take(csv.push(decoder.decode(), true));
+    while (page.length > pageSize) {
+      yield page.slice(0, pageSize);
+      page = page.slice(pageSize);
+    }
+  } catch (error) {
+    throw csvFormatError(error, connector);
+  }
+  if (!reader.sawHeader()) throw new ReportFormatError(connector, 'the report is empty', 1);
+  if (page.length > 0) yield page;
+}
+
+/** Where each column the parser reads is (a header names the columns, in any order). */
 function headerPositions(
   header: readonly string[],
   connector: string,
   line: number,
-): ReadonlyMap<string, number> {
+): Readonly<Record<string, number | undefined>> {
   const positions = new Map(header.map((name, index) => [name.trim(), index]));
   for (const column of adyenColumns)
     if (!positions.has(column))
       throw new ReportFormatError(connector, 'missing column in the header', line, column);
-  return positions;
+  const read: Record<string, number | undefined> = {};
+  for (const column of [...adyenColumns, ...optionalColumns]) read[column] = positions.get(column);
+  return read;
 }
 
-function adyenItem(line: Line, batchNumber: string, where: Where): ReportItem | undefined {
+/** A major-unit amount cell in minor units ('' is 0); refused like decimalValue. */
+type Decimal = (text: string, currency: string, column: string, where: Where) => bigint;
+
+function adyenItem(
+  line: Line,
+  batchNumber: string,
+  where: Where,
+  decimal: Decimal,
+): ReportItem | undefined {
   const cell = (column: AdyenColumn): string => line.get(column) ?? '';
   const typeName = cell('Type');
   if (skippedTypes.has(typeName)) return undefined;
@@ -113,8 +197,7 @@ function adyenItem(line: Line, batchNumber: string, where: Where): ReportItem | 
   const netCurrency = line.get('Net Currency');
   if (netCurrency !== undefined && netCurrency !== '' && netCurrency.toLowerCase() !== currency)
     fail(where, 'Net Currency', `must be the gross currency (${currency}), got '${netCurrency}'`);
-  const amountOf = (column: AdyenColumn) =>
-    decimalValue(cell(column), currency, column, where, { emptyIsZero: true });
+  const amountOf = (column: AdyenColumn) => decimal(cell(column), currency, column, where);
   const charge = typeName === 'Settled';
   const [grossColumn, otherGross] = charge
     ? (['Gross Credit (GC)', 'Gross Debit (GC)'] as const)

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HttpBankStatements, simulatorBankCredentials } from '../../banking/bank-client.ts';
 import { HttpSettlementReports, simulatorReportCredentials } from './client.ts';
-import { ReportUnavailableError } from './types.ts';
+import { ReportFormatError, ReportUnavailableError, type ReportItem } from './types.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 const adyenCsv = fs.readFileSync(path.join(fixtures, 'adyen_batch_42.csv'), 'utf8');
@@ -30,6 +30,51 @@ function stripeEntry(index: number) {
     source: refund ? `re_${index}` : `pi_${index}`,
     type: refund ? 'refund' : 'charge',
     payout: 'po_big',
+  };
+}
+
+/** Adyen CSV line of item k (1-based) of batch `batch`: a charge of 10.00 + k cents, fee 0.15. */
+function adyenLine(k: number, batch: number): string {
+  const gross = 1000 + k;
+  const money = (minor: number) =>
+    `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+  const grossText = batch === 78 && k === 9_000 ? '10.001' : money(gross);
+  return `P${k},att_${k},Settled,EUR,,${grossText},0.10,0.00,0.05,0.00,,${money(gross - 15)},${batch}\n`;
+}
+const adyenBigHeader =
+  'Psp Reference,Merchant Reference,Type,Gross Currency,Gross Debit (GC),Gross Credit (GC),Commission (NC),Markup (NC),Scheme Fees (NC),Interchange (NC),Net Debit (NC),Net Credit (NC),Batch Number\n';
+
+/** 12,000 lines written 1,000 at a time (77); 78 has a bad amount on line 9,001; 79 breaks off. */
+function sendBigCsv(response: http.ServerResponse, batch: number): void {
+  response.writeHead(200, { 'content-type': 'text/csv' });
+  response.write(adyenBigHeader);
+  let k = 1;
+  const more = () => {
+    if (batch === 79 && k > 5_000) {
+      response.destroy();
+      return;
+    }
+    if (k > 12_000) {
+      response.end();
+      return;
+    }
+    let text = '';
+    for (const end = k + 1_000; k < end; k++) text += adyenLine(k, batch);
+    if (response.write(text)) setImmediate(more);
+    else response.once('drain', more);
+  };
+  more();
+}
+
+function reconEntry(k: number, settlementId: string) {
+  return {
+    entity_id: `pay_${k}`,
+    type: 'payment',
+    amount: 5_000 + k,
+    currency: 'INR',
+    fee: 100,
+    tax: 18,
+    settlement_id: settlementId,
   };
 }
 
@@ -78,6 +123,20 @@ function handle(request: http.IncomingMessage, response: http.ServerResponse): v
       JSON.stringify({ object: 'list', data, has_more: start + limit < all.length }),
     );
   }
+  const bigCsv = /^\/adyen\/reports\/settlement_detail_report_batch_(7[789])\.csv$/.exec(
+    url.pathname,
+  );
+  if (bigCsv !== null) return sendBigCsv(response, Number(bigCsv[1]));
+  if (url.pathname === '/razorpay/v1/settlements/recon/combined') {
+    const id = url.searchParams.get('settlement_id');
+    if (id === 'setl_big' || id === 'setl_wide') {
+      const skip = Number(url.searchParams.get('skip'));
+      const count = Number(url.searchParams.get('count')) + (id === 'setl_wide' ? 1 : 0);
+      const items = [];
+      for (let k = skip; k < Math.min(2_500, skip + count); k++) items.push(reconEntry(k, id));
+      return send(200, JSON.stringify({ entity: 'collection', count: items.length, items }));
+    }
+  }
   if (url.pathname === '/adyen/reports/settlement_detail_report_batch_42.csv') {
     if (!auth('AQE_sim_api_key', 'x-api-key')) return send(401, '{}');
     return send(200, adyenCsv, 'text/csv');
@@ -104,9 +163,24 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const reports = () =>
   new HttpSettlementReports(simulatorReportCredentials(baseUrl), { timeoutMs: 5_000 });
 
+/** The whole report and the size of each page (small reports only). */
+async function read(
+  connector: string,
+  reference: string,
+): Promise<{ items: ReportItem[]; pages: number[] }> {
+  const items: ReportItem[] = [];
+  const pages: number[] = [];
+  for await (const page of reports().pages(connector, reference)) {
+    pages.push(page.length);
+    items.push(...page);
+  }
+  return { items, pages };
+}
+
 test('stripe: every page of the payout, with the test key', async () => {
   requests.length = 0;
-  const report = await reports().fetch('stripe', 'po_big');
+  const report = await read('stripe', 'po_big');
+  assert.deepEqual(report.pages, [100, 50]);
   assert.equal(report.items.length, 150);
   assert.equal(report.items[149]?.line, 150);
   assert.equal(report.items[4]?.type, 'refund');
@@ -118,7 +192,7 @@ test('stripe: every page of the payout, with the test key', async () => {
 });
 
 test('adyen CSV and razorpay recon, each with its own authentication', async () => {
-  const adyen = await reports().fetch('adyen', '42');
+  const adyen = await read('adyen', '42');
   assert.deepEqual(
     adyen.items.map((item) => [item.pspReference, item.fee]),
     [
@@ -126,16 +200,79 @@ test('adyen CSV and razorpay recon, each with its own authentication', async () 
       ['8815000000000002', 12n],
     ],
   );
-  const razorpay = await reports().fetch('razorpay', 'setl_sim_1');
+  requests.length = 0;
+  const razorpay = await read('razorpay', 'setl_sim_1');
+  assert.deepEqual(requests, [
+    '/razorpay/v1/settlements/recon/combined?settlement_id=setl_sim_1&count=1000&skip=0',
+  ]);
   assert.equal(razorpay.items.length, 2);
   assert.equal(razorpay.items[0]?.fee, 1180n);
 });
 
 test('an answer that is not the report, or no report, is an error that says so', async () => {
-  await assert.rejects(reports().fetch('paytm', 'setl_x'), /paytm settlement report/);
-  await assert.rejects(reports().fetch('adyen', '43'), ReportUnavailableError);
+  await assert.rejects(read('paytm', 'setl_x'), /paytm settlement report/);
+  await assert.rejects(read('adyen', '43'), ReportUnavailableError);
+  await assert.rejects(read('adyen', '43'), /HTTP 404 \{\}/);
   const wrongKey = new HttpSettlementReports(() => ({ baseUrl: `${baseUrl}/stripe`, apiKey: 'x' }));
-  await assert.rejects(wrongKey.fetch('stripe', 'po_big'), /HTTP 401/);
+  await assert.rejects(async () => {
+    for await (const page of wrongKey.pages('stripe', 'po_big')) assert.fail(String(page.length));
+  }, /HTTP 401/);
+});
+
+test('adyen: a large CSV is parsed as it arrives, handed on in pages', async () => {
+  const report = await read('adyen', '77');
+  assert.deepEqual(report.pages, [2_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
+  assert.equal(report.items.length, 12_000);
+  assert.deepEqual(report.items[11_999], {
+    line: 12_001,
+    pspReference: 'P12000',
+    type: 'charge',
+    currency: 'eur',
+    amount: 13_000n,
+    fee: 15n,
+    net: 12_985n,
+  });
+});
+
+test('adyen: a malformed line deep in a streamed CSV is refused with its line and field', async () => {
+  const pages: number[] = [];
+  await assert.rejects(
+    async () => {
+      for await (const page of reports().pages('adyen', '78')) pages.push(page.length);
+    },
+    (error: unknown) => {
+      assert.ok(error instanceof ReportFormatError, String(error));
+      assert.equal(error.line, 9_001);
+      assert.equal(error.field, 'Gross Credit (GC)');
+      return true;
+    },
+  );
+  assert.deepEqual(
+    pages,
+    [2_000, 2_000, 2_000, 2_000],
+    'the pages before the fault were handed on',
+  );
+});
+
+test('adyen: a CSV that breaks off is not a report', async () => {
+  await assert.rejects(read('adyen', '79'), (error: unknown) => {
+    assert.ok(error instanceof ReportUnavailableError, String(error));
+    assert.match(error.message, /broke off/);
+    return true;
+  });
+});
+
+test('recon: pages of 1,000 by count and skip; a page larger than asked is refused', async () => {
+  requests.length = 0;
+  const report = await read('razorpay', 'setl_big');
+  assert.deepEqual(report.pages, [1_000, 1_000, 500]);
+  assert.equal(report.items[2_499]?.line, 2_500);
+  assert.equal(report.items[2_499]?.pspReference, 'pay_2499');
+  assert.deepEqual(
+    requests.map((request) => new URL(request, 'http://x').searchParams.get('skip')),
+    ['0', '1000', '2000'],
+  );
+  await assert.rejects(read('razorpay', 'setl_wide'), /more than the 1000 asked/);
 });
 
 test('the bank statement of a day, as the simulator writes it', async () => {

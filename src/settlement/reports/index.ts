@@ -1,5 +1,5 @@
 // PSP settlement reports (architecture §12): what workers, the CLI and reconciliation use.
-export { parseAdyenSettlementCsv } from './adyen.ts';
+export { adyenSettlementPages, parseAdyenSettlementCsv } from './adyen.ts';
 export {
   HttpSettlementReports,
   reportStyleOf,
@@ -21,5 +21,5 @@ export {
   ReportUnavailableError,
   reportLimits,
   type ReportItem,
-  type SettlementReport,
+  type ReportPage,
 } from './types.ts';

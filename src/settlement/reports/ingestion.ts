@@ -1,25 +1,31 @@
-// Ingestion of the PSP settlement report of each acknowledged batch (architecture §12). The report
-// is fetched outside any database transaction; then, in ONE transaction: its items are matched by
-// PSP reference to the batch's accepted balance transactions, each item's psp_fee is stored, the
-// batch's psp_fee is set, and the psp_fee:<batch> ledger transfer is posted. The batch's psp_fee
-// being set is the mark of an ingested report: ingesting again changes nothing. Items the report
-// has and Payrail does not, or the other way round, become discrepancies (never a blocker).
+// Ingestion of the PSP settlement report of each acknowledged batch (architecture §12.3). The
+// report is read page by page outside any database transaction and staged into
+// settlement_report_lines (set-based inserts of thousands of lines; a report staged again after a
+// crash lands on the same keys). Then ONE transaction locks the batch, matches the staged lines
+// with the batch's accepted items in SQL (by type and PSP reference), records every difference as
+// a discrepancy, sets the batch's psp_fee and posts the psp_fee:<batch> ledger transfer. Neither
+// the report nor the batch's items are ever held in memory, and no item is rewritten. The batch's
+// psp_fee being set is the mark of an ingested report: ingesting again changes nothing. Items the
+// report has and Payrail does not, or the other way round, become discrepancies (never a blocker).
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Ledger } from '../../ledger/index.ts';
 import type { MoneyInMetrics } from '../../observability/money-in-metrics.ts';
 import { connectorSettlementAccounts } from '../../accounts/index.ts';
-import { recordDiscrepancies, type NewDiscrepancy } from '../../reconciliation/discrepancies.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { lockBatchFunding, markFundedIfComplete } from '../funding.ts';
 import type { SettlementReportSource } from './client.ts';
-import { pspFeeTransfer } from './postings.ts';
 import {
-  ReportFormatError,
-  ReportUnavailableError,
-  type ReportItem,
-  type SettlementReport,
-} from './types.ts';
+  deleteStagedLines,
+  matchStagedLines,
+  sameTotals,
+  stagedTotals,
+  stageLines,
+  type StagedTotals,
+  type StageMode,
+} from './lines.ts';
+import { pspFeeTransfer } from './postings.ts';
+import { ReportFormatError, ReportUnavailableError, type ReportItem } from './types.ts';
 
 export type ReportIngestionOptions = {
   /** Batches looked at per ingestDue() call. */
@@ -27,12 +33,15 @@ export type ReportIngestionOptions = {
   /** Wait after a failed fetch: doubled per attempt up to the maximum. */
   readonly retryDelayMs: number;
   readonly retryDelayMsMax: number;
+  /** Lines staged per insert statement. */
+  readonly stageLinesMax?: number;
 };
 
 export const defaultReportIngestionOptions: ReportIngestionOptions = {
   batchesPerCallMax: 20,
   retryDelayMs: 60_000,
   retryDelayMsMax: 6 * 3_600_000,
+  stageLinesMax: 5_000,
 };
 
 export type ReportIngestionDependencies = {
@@ -72,13 +81,8 @@ type BatchRow = {
   readonly settlementReference: string;
 };
 
-type PayrailItem = {
-  readonly id: string;
-  readonly type: 'charge' | 'refund';
-  readonly amount: bigint;
-  readonly currency: string;
-  readonly pspReference: string | null;
-};
+/** What #apply decided: the batch's result, or that the staged lines are not this report's. */
+type Applied = BatchReportResult | { readonly status: 'restage' };
 
 const ingestibleStatuses = `('acknowledged', 'partially_acknowledged', 'funded')`;
 
@@ -170,24 +174,83 @@ export class SettlementReportIngestion {
   }
 
   async #ingest(batch: BatchRow): Promise<BatchReportResult> {
-    let report: SettlementReport;
+    // Twice at most: lines left by an earlier attempt at a different report (the PSP corrected
+    // it) are found by the totals check, deleted, and the report staged again.
+    for (let attempt = 1; ; attempt++) {
+      let staged: StagedTotals;
+      try {
+        staged = await this.#stage(batch);
+      } catch (error) {
+        if (!(error instanceof ReportUnavailableError) && !(error instanceof ReportFormatError))
+          throw error;
+        await this.#recordFailure(batch, error.message);
+        return { status: 'failed', error: error.message };
+      }
+      const result = await this.#database.transaction((tx) => this.#apply(tx, batch, staged), {
+        // Another writer of the same new ledger id: run again, and find the batch ingested.
+        retryOn: (error) => error.code === '23505',
+      });
+      if (result.status === 'restage') {
+        if (attempt < 2) continue;
+        const message = 'the staged lines differ from the report read (read again later)';
+        await this.#recordFailure(batch, message);
+        return { status: 'failed', error: message };
+      }
+      if (result.status === 'ingested') {
+        this.#metrics?.recordReportItems(batch.connector, result.items);
+        this.#metrics?.recordDiscrepancies('psp_report', result.discrepancies);
+      }
+      return result;
+    }
+  }
+
+  /**
+   * Reads the report page by page into settlement_report_lines: one insert per stageLinesMax
+   * lines, the next pages read while it runs. Returns what it staged, to be checked by #apply.
+   */
+  async #stage(batch: BatchRow): Promise<StagedTotals> {
+    const chunk = this.#options.stageLinesMax ?? 5_000;
+    let lines = 0;
+    let amount = 0n;
+    let fee = 0n;
+    let lastLine = 0;
+    let buffer: ReportItem[] = [];
+    let mode: StageMode = 'insert';
+    let inserting: Promise<void> | undefined;
+    const flush = async () => {
+      const rows = buffer;
+      buffer = [];
+      if (inserting !== undefined) await inserting;
+      inserting = stageLines(this.#database, batch.id, rows, mode).then((next) => {
+        mode = next;
+      });
+      // Awaited before the next insert or at the end; until then its failure must not go unhandled.
+      inserting.catch(() => undefined);
+    };
     try {
-      report = await this.#source.fetch(batch.connector, batch.settlementReference);
+      for await (const page of this.#source.pages(batch.connector, batch.settlementReference)) {
+        for (const item of page) {
+          if (item.line <= lastLine)
+            throw new ReportFormatError(
+              batch.connector,
+              `line ${item.line} comes after line ${lastLine}: lines must increase`,
+              item.line,
+            );
+          lastLine = item.line;
+          lines++;
+          amount += item.amount;
+          fee += item.fee;
+          buffer.push(item);
+        }
+        if (buffer.length >= chunk) await flush();
+      }
+      await flush();
+      await inserting;
     } catch (error) {
-      if (!(error instanceof ReportUnavailableError) && !(error instanceof ReportFormatError))
-        throw error;
-      await this.#recordFailure(batch, error.message);
-      return { status: 'failed', error: error.message };
+      await inserting?.catch(() => undefined);
+      throw error;
     }
-    const result = await this.#database.transaction((tx) => this.#apply(tx, batch, report), {
-      // Another writer of the same new ledger id: run again, and find the batch ingested.
-      retryOn: (error) => error.code === '23505',
-    });
-    if (result.status === 'ingested') {
-      this.#metrics?.recordReportItems(batch.connector, result.items);
-      this.#metrics?.recordDiscrepancies('psp_report', result.discrepancies);
-    }
-    return result;
+    return { lines, amount, fee };
   }
 
   async #recordFailure(batch: BatchRow, message: string): Promise<void> {
@@ -216,46 +279,45 @@ export class SettlementReportIngestion {
     );
   }
 
-  async #apply(
-    tx: Queryable,
-    batch: BatchRow,
-    report: SettlementReport,
-  ): Promise<BatchReportResult> {
+  async #apply(tx: Queryable, batch: BatchRow, staged: StagedTotals): Promise<Applied> {
     const now = this.#clock.now();
     const funding = await lockBatchFunding(tx, batch.id);
     if (funding === undefined) return { status: 'not_found' };
     if (funding.pspFee !== null) return { status: 'already_ingested' };
-    const payrailItems = await loadAcceptedItems(tx, batch.id);
-    const matching = matchItems(batch, report.items, payrailItems);
-    await storeItemFees(tx, matching.fees);
+    // Exactly the lines this attempt read must be staged: a line left by an attempt at a longer
+    // or different report would otherwise be taken for the PSP's word.
+    if (!sameTotals(await stagedTotals(tx, batch.id), staged)) {
+      await deleteStagedLines(tx, batch.id);
+      return { status: 'restage' };
+    }
+    const matching = await matchStagedLines(tx, batch, staged.lines, now);
     await this.#ledger.ensureAccountsWithin(
       tx,
       connectorSettlementAccounts(batch.connector, batch.currency),
     );
-    const transfer = pspFeeTransfer(batch.id, batch.connector, batch.currency, matching.totalFee);
+    const transfer = pspFeeTransfer(batch.id, batch.connector, batch.currency, matching.fee);
     if (transfer !== undefined) {
       const [posted] = await this.#ledger.transferBatchWithin(tx, [transfer], { now });
       if (posted?.status === 'rejected') throw posted.error;
     }
     await tx.query(`UPDATE settlement_batches SET psp_fee = $2 WHERE id = $1`, [
       batch.id,
-      matching.totalFee,
+      matching.fee,
     ]);
     await tx.query(
       `INSERT INTO settlement_report_fetches (batch_id, attempts, next_attempt_at, item_count, ingested_at)
        VALUES ($1, 1, $2, $3, $2)
        ON CONFLICT (batch_id) DO UPDATE SET attempts = settlement_report_fetches.attempts + 1,
          item_count = $3, ingested_at = $2, last_error = NULL`,
-      [batch.id, now, report.items.length],
+      [batch.id, now, staged.lines],
     );
-    const discrepancies = await recordDiscrepancies(tx, matching.discrepancies, now);
-    const funded = await markFundedIfComplete(tx, { ...funding, pspFee: matching.totalFee }, now);
+    const funded = await markFundedIfComplete(tx, { ...funding, pspFee: matching.fee }, now);
     return {
       status: 'ingested',
-      items: report.items.length,
-      matched: matching.fees.length,
-      pspFee: matching.totalFee,
-      discrepancies,
+      items: staged.lines,
+      matched: matching.matched,
+      pspFee: matching.fee,
+      discrepancies: matching.discrepancies,
       funded,
     };
   }
@@ -263,131 +325,4 @@ export class SettlementReportIngestion {
 
 function isIngestible(status: string): boolean {
   return status === 'acknowledged' || status === 'partially_acknowledged' || status === 'funded';
-}
-
-/**
- * The batch's accepted items with the PSP reference clearing submitted: the attempt's PSP payment
- * id for a charge, the refund's PSP refund id for a refund.
- */
-async function loadAcceptedItems(tx: Queryable, batchId: string): Promise<PayrailItem[]> {
-  const result = await tx.query<{
-    id: string;
-    type: 'charge' | 'refund';
-    amount: bigint;
-    currency: string;
-    psp_reference: string | null;
-  }>(
-    `SELECT bt.id, bt.type, bt.amount, bt.currency,
-            CASE WHEN bt.type = 'charge' THEN a.psp_reference ELSE r.psp_reference END AS psp_reference
-       FROM balance_transactions bt
-       LEFT JOIN payment_attempts a ON a.id = bt.attempt_id
-       LEFT JOIN refunds r ON bt.type = 'refund' AND r.id = bt.source
-      WHERE bt.batch_id = $1 AND bt.clearing_status = 'batched'`,
-    [batchId],
-  );
-  return result.rows.map((row) => ({
-    id: row.id,
-    type: row.type,
-    amount: BigInt(row.amount),
-    currency: row.currency,
-    pspReference: row.psp_reference,
-  }));
-}
-
-type Matching = {
-  readonly fees: readonly { readonly id: string; readonly fee: bigint }[];
-  readonly totalFee: bigint;
-  readonly discrepancies: readonly NewDiscrepancy[];
-};
-
-/** Pure: which report item is which Payrail item, their fees, and every difference. */
-export function matchItems(
-  batch: BatchRow,
-  reported: readonly ReportItem[],
-  payrail: readonly PayrailItem[],
-): Matching {
-  const byKey = new Map<string, PayrailItem>();
-  for (const item of payrail)
-    if (item.pspReference !== null) byKey.set(`${item.type}:${item.pspReference}`, item);
-  const seen = new Set<string>();
-  const fees: { id: string; fee: bigint }[] = [];
-  const found: NewDiscrepancy[] = [];
-  let totalFee = 0n;
-  const discrepancy = (
-    kind: NewDiscrepancy['kind'],
-    reference: string,
-    amount: bigint | null,
-    details: Record<string, unknown>,
-  ) =>
-    found.push({
-      key: `psp_report:${batch.id}:${kind}:${reference}`,
-      source: 'psp_report',
-      kind,
-      connector: batch.connector,
-      batchId: batch.id,
-      reference,
-      currency: batch.currency,
-      amount,
-      details,
-    });
-  for (const item of reported) {
-    const key = `${item.type}:${item.pspReference}`;
-    const reportDetails = {
-      line: item.line,
-      type: item.type,
-      amount: item.amount.toString(),
-      fee: item.fee.toString(),
-      currency: item.currency,
-    };
-    if (seen.has(key)) {
-      discrepancy('report_duplicate_item', `${key}:${item.line}`, item.amount, reportDetails);
-      continue;
-    }
-    seen.add(key);
-    const match = byKey.get(key);
-    if (match === undefined) {
-      discrepancy('report_unknown_item', key, item.amount, reportDetails);
-      continue;
-    }
-    if (item.currency !== batch.currency) {
-      discrepancy('report_currency_mismatch', key, item.amount, {
-        ...reportDetails,
-        item: match.id,
-      });
-      continue;
-    }
-    if (item.amount !== match.amount)
-      discrepancy('report_amount_mismatch', key, item.amount - match.amount, {
-        ...reportDetails,
-        item: match.id,
-        payrail_amount: match.amount.toString(),
-      });
-    fees.push({ id: match.id, fee: item.fee });
-    totalFee += item.fee;
-  }
-  for (const item of payrail) {
-    const key = `${item.type}:${item.pspReference ?? '?'}`;
-    if (item.pspReference === null || !seen.has(key))
-      discrepancy('report_missing_item', item.id, item.amount, {
-        type: item.type,
-        psp_reference: item.pspReference,
-      });
-  }
-  return { fees, totalFee, discrepancies: found };
-}
-
-async function storeItemFees(
-  tx: Queryable,
-  fees: readonly { readonly id: string; readonly fee: bigint }[],
-): Promise<void> {
-  const chunk = 10_000;
-  for (let start = 0; start < fees.length; start += chunk) {
-    const part = fees.slice(start, start + chunk);
-    await tx.query(
-      `UPDATE balance_transactions bt SET psp_fee = input.fee
-         FROM unnest($1::text[], $2::bigint[]) AS input (id, fee)
-        WHERE bt.id = input.id`,
-      [part.map((item) => item.id), part.map((item) => item.fee.toString())],
-    );
-  }
 }

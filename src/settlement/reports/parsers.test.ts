@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAdyenSettlementCsv } from './adyen.ts';
+import { CsvReader, CsvSyntaxError } from './csv.ts';
 import { parseRazorpayRecon } from './razorpay.ts';
 import { parseStripePage } from './stripe.ts';
 import { ReportFormatError } from './types.ts';
@@ -238,5 +239,55 @@ describe('razorpay recon', () => {
       () => parseRazorpayRecon({ ...body, count: 3 }, 'setl_sim_1', 1),
       formatError(0, 'count'),
     );
+  });
+});
+
+describe('csv reader', () => {
+  const tricky =
+    '\uFEFFa,b,c\r\n' +
+    'plain,"with, comma","with ""quotes"""\r\n' +
+    '\r\n' +
+    '"two\nlines",,last\n' +
+    'x,"",z';
+
+  const expected = [
+    { cells: ['a', 'b', 'c'], line: 1 },
+    { cells: ['plain', 'with, comma', 'with "quotes"'], line: 2 },
+    { cells: ['two\nlines', '', 'last'], line: 4 },
+    { cells: ['x', '', 'z'], line: 6 },
+  ];
+
+  test('quoted fields, escaped quotes, line breaks in quotes, CRLF, a BOM, empty lines', () => {
+    assert.deepEqual(new CsvReader({ recordLengthMax: 1000 }).push(tricky, true), expected);
+  });
+
+  test('the same records however the text is cut into chunks', () => {
+    for (let cut = 0; cut <= tricky.length; cut++)
+      for (const step of [1, 3]) {
+        const reader = new CsvReader({ recordLengthMax: 1000 });
+        const records = [...reader.push(tricky.slice(0, cut), false)];
+        for (let at = cut; at < tricky.length; at += step)
+          records.push(...reader.push(tricky.slice(at, at + step), false));
+        records.push(...reader.push('', true));
+        assert.deepEqual(records, expected, `cut at ${cut}, then ${step} at a time`);
+      }
+  });
+
+  test('anything not well-formed is refused with its line', () => {
+    const refused = (text: string, line: number, pattern: RegExp) =>
+      assert.throws(
+        () => new CsvReader({ recordLengthMax: 20 }).push(text, true),
+        (error: unknown) => {
+          assert.ok(error instanceof CsvSyntaxError, String(error));
+          assert.equal(error.line, line);
+          assert.match(error.message, pattern);
+          return true;
+        },
+      );
+    refused('a,b\nx,"open\n', 2, /not closed/);
+    refused('a,b\nx,y"z\n', 2, /quote inside an unquoted field/);
+    refused('a,b\n"x"y,z\n', 2, /after a field/);
+    refused('a,b\n' + 'x'.repeat(30) + '\n', 2, /longer than 20/);
+    refused('a,b\n"' + 'x'.repeat(30) + '",y\n', 2, /longer than 20/);
   });
 });

@@ -17,6 +17,8 @@ export type StripePage = {
   readonly hasMore: boolean;
   /** The id of the page's last entry: `starting_after` of the next page. */
   readonly lastId: string | undefined;
+  /** How many entries the page listed, skipped ones (the payout's own) included. */
+  readonly entries: number;
 };
 
 const itemTypes: Readonly<Record<string, ReportItem['type'] | 'skip'>> = {
@@ -50,7 +52,7 @@ export function parseStripePage(
     if (item !== undefined) items.push(item);
   }
   if (body.has_more && lastId === undefined) fail(top, 'has_more', 'is true on an empty page');
-  return { items, hasMore: body.has_more, lastId };
+  return { items, hasMore: body.has_more, lastId, entries: data.length };
 }
 
 function stripeItem(

@@ -1,5 +1,7 @@
-// The stored entity of report ingestion (migration 021), one definition (storage/table.ts).
-import { defineTable, integer, nullable, text, timestamptz } from '../../storage/table.ts';
+// The stored entities of report ingestion (migrations 021 and 027), one definition each
+// (storage/table.ts).
+import { bigint, defineTable, integer, nullable, text, timestamptz } from '../../storage/table.ts';
+import type { ReportItemType } from './types.ts';
 
 /** The fetches of one batch's settlement report, until it is ingested. */
 export type ReportFetch = {
@@ -20,5 +22,34 @@ export const settlementReportFetches = defineTable<ReportFetch>({
     lastError: nullable(text('last_error')),
     itemCount: nullable(integer('item_count')),
     ingestedAt: nullable(timestamptz('ingested_at')),
+  },
+});
+
+/**
+ * One line of a batch's PSP report as staged by ingestion and kept afterwards: what the PSP said
+ * of one item (amounts signed like balance transactions).
+ */
+export type ReportLine = {
+  readonly batchId: string;
+  readonly line: number;
+  readonly type: ReportItemType;
+  readonly pspReference: string;
+  readonly currency: string;
+  readonly amount: bigint;
+  readonly fee: bigint;
+  readonly net: bigint;
+};
+
+export const settlementReportLines = defineTable<ReportLine>({
+  name: 'settlement_report_lines',
+  columns: {
+    batchId: text('batch_id'),
+    line: integer('line'),
+    type: text<ReportItemType>('type'),
+    pspReference: text('psp_reference'),
+    currency: text('currency'),
+    amount: bigint('amount'),
+    fee: bigint('fee'),
+    net: bigint('net'),
   },
 });

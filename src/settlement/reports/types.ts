@@ -21,12 +21,8 @@ export type ReportItem = {
   readonly net: bigint;
 };
 
-export type SettlementReport = {
-  readonly connector: string;
-  /** The PSP-side id the items settle under (the batch's settlement_reference). */
-  readonly settlementReference: string;
-  readonly items: readonly ReportItem[];
-};
+/** One page of a report: its items in report order (lines increasing). */
+export type ReportPage = readonly ReportItem[];
 
 /** Report styles; a connector's style is looked up in `reportStyleOf`. */
 export type ReportStyle = 'stripe_balance_transactions' | 'adyen_settlement_csv' | 'razorpay_recon';
@@ -65,7 +61,17 @@ export class ReportUnavailableError extends Error {
 export const reportLimits = {
   itemsMax: 1_000_000,
   pagesMax: 20_000,
+  /** Stripe-style lists: items per page (the most Stripe gives). */
   pageSize: 100,
-  responseBytesMax: 128 * 1024 * 1024,
+  /** Razorpay-style recon: items per page (`count`, the most Razorpay gives). */
+  reconPageSize: 1_000,
+  /** Items per page handed on from a streamed CSV. */
+  csvPageItems: 2_000,
+  /** One JSON page. */
+  pageBytesMax: 16 * 1024 * 1024,
+  /** A streamed report (never held: the limit bounds the time, not the memory). */
+  reportBytesMax: 512 * 1024 * 1024,
+  /** The whole exchange of a streamed report. */
+  reportDeadlineMs: 10 * 60_000,
   referenceLengthMax: 200,
 };
