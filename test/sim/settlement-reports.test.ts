@@ -1,7 +1,7 @@
 // PSP settlement reports against the real simulator process (CONTRACT.md "PSP settlement
 // reports"): each style's numbers follow the documented fee schedule, to the minor unit.
 import assert from 'node:assert/strict';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
   adminJson,
@@ -159,7 +159,15 @@ describe('settlement reports', () => {
     );
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/csv/);
-    const rows = parse(await response.text(), { columns: true }) as Record<string, string>[];
+    const parsed = Papa.parse<Record<string, string>>(await response.text(), {
+      delimiter: ',',
+      newline: '\n',
+      header: true,
+      dynamicTyping: false,
+      skipEmptyLines: true,
+    });
+    assert.deepEqual(parsed.errors, []);
+    const rows = parsed.data;
     assert.equal(rows.length, 4);
     const decimal = (minor: number): string => (minor / 100).toFixed(2);
     amounts.forEach((amount, index) => {

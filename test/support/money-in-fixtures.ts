@@ -115,7 +115,7 @@ export async function seedBatch(db: Queryable, batch: SeedBatch): Promise<void> 
       `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net,
          ledger_transaction_id, created_at, available_on, connector, attempt_id, clearing_status,
          batch_id, rejections, psp_reference, authorized_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $8, $9, $10, $11, $12, 1, $13, $14)`,
+       VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $8, $9, $10, $11, $12, 0, $13, $14)`,
       [
         `txn_${item.key}`,
         testMerchant,
@@ -173,7 +173,7 @@ export async function seedLargeBatch(
        ledger_transaction_id, created_at, available_on, connector, clearing_status, batch_id,
        rejections, psp_reference)
      SELECT 'txn_' || $6 || k, $2, $3, CASE WHEN refund THEN 'refund' ELSE 'charge' END,
-            $6 || k, amount, 0, amount, 'large:' || $6 || k, $4, $4, $5, 'batched', $1, 1,
+            $6 || k, amount, 0, amount, 'large:' || $6 || k, $4, $4, $5, 'batched', $1, 0,
             $6 || CASE WHEN refund THEN 'r' ELSE '' END || k
        FROM (SELECT k, k % 5 = 0 AS refund,
                     CASE WHEN k % 5 = 0 THEN -(100 + k) ELSE 1000 + k END AS amount

@@ -4,7 +4,7 @@
 //   Settled   gross credit, fees, net credit = gross − fees
 //   Refunded  gross debit,  fees, net debit  = gross + fees
 // Lines of other types (the batch's own MerchantPayout line) are not items and are skipped.
-import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv.ts';
+import { CsvRecords, CsvSyntaxError, type CsvRecord } from './csv-records.ts';
 import { decimalValue, currencyValue, fail, identifier, type Where } from './fields.ts';
 import { ReportFormatError, reportLimits, type ReportItem } from './types.ts';
 
@@ -106,7 +106,7 @@ export function parseAdyenSettlementCsv(
   const reader = recordReader(batchNumber, connector);
   const items: ReportItem[] = [];
   try {
-    for (const record of new CsvReader({ recordLengthMax }).push(text, true)) {
+    for (const record of new CsvRecords({ recordLengthMax }).push(text, true)) {
       const item = reader.read(record);
       if (item !== null) items.push(item);
     }
@@ -128,7 +128,7 @@ export async function* adyenSettlementPages(
   pageSize = reportLimits.csvPageItems,
 ): AsyncGenerator<ReportItem[]> {
   const reader = recordReader(batchNumber, connector);
-  const csv = new CsvReader({ recordLengthMax });
+  const csv = new CsvRecords({ recordLengthMax });
   const decoder = new TextDecoder();
   let page: ReportItem[] = [];
   const take = (records: readonly CsvRecord[]) => {

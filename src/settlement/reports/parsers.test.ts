@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseAdyenSettlementCsv } from './adyen.ts';
-import { CsvReader, CsvSyntaxError } from './csv.ts';
+import { adyenSettlementPages, parseAdyenSettlementCsv } from './adyen.ts';
+import { CsvRecords, CsvSyntaxError } from './csv-records.ts';
 import { parseRazorpayRecon } from './razorpay.ts';
 import { parseStripePage } from './stripe.ts';
 import { ReportFormatError } from './types.ts';
@@ -177,6 +177,53 @@ describe('adyen settlement detail CSV', () => {
       formatError(2, undefined, /not valid CSV/),
     );
     assert.throws(() => parseAdyenSettlementCsv('', '42'), formatError(1, undefined));
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',att_A,', ',att"A,'), '42'),
+      formatError(2, undefined, /not valid CSV \(a quote inside an unquoted field\)/),
+    );
+    assert.throws(
+      () => parseAdyenSettlementCsv(replaceInLine2(',att_A,', ',"att_A,'), '42'),
+      formatError(2, undefined, /not valid CSV \(a quoted field is not closed\)/),
+    );
+  });
+
+  test('streamed: the same items however the bytes are cut (UTF-8 and quotes across chunks)', async () => {
+    const original = text('adyen_batch_42.csv');
+    const lines = original.split('\r\n');
+    lines[1] = (lines[1] as string).replace(',att_A,', ',"att é€, ""A""\nnext line",');
+    const report = lines.join('\r\n');
+    const expected = parseAdyenSettlementCsv(report, '42');
+    assert.deepEqual(
+      expected.map((item) => item.line),
+      [2, 4],
+    );
+    const bytes = Buffer.from(report);
+    const read = async (chunks: Uint8Array[]) => {
+      async function* body() {
+        yield* chunks;
+      }
+      const items = [];
+      for await (const page of adyenSettlementPages(body(), '42', 'adyen', 1)) {
+        assert.equal(page.length, 1);
+        items.push(...page);
+      }
+      return items;
+    };
+    for (let cut = 0; cut <= bytes.length; cut++)
+      assert.deepEqual(
+        await read([bytes.subarray(0, cut), bytes.subarray(cut)]),
+        expected,
+        `cut at ${cut}`,
+      );
+    const singleBytes = [...bytes].map((byte) => Uint8Array.of(byte));
+    assert.deepEqual(await read(singleBytes), expected);
+    // A quote never closed: refused once the record is over 64 KiB, before the rest is held.
+    const open = (lines[0] as string) + '\r\n"' + 'x'.repeat(1024);
+    const endless = [
+      Buffer.from(open),
+      ...Array.from({ length: 100 }, () => Buffer.alloc(1024, 'y')),
+    ];
+    await assert.rejects(read(endless), formatError(2, undefined, /longer than 65536/));
   });
 });
 
@@ -242,52 +289,96 @@ describe('razorpay recon', () => {
   });
 });
 
-describe('csv reader', () => {
+describe('csv records (papaparse, held strict)', () => {
   const tricky =
     '\uFEFFa,b,c\r\n' +
     'plain,"with, comma","with ""quotes"""\r\n' +
     '\r\n' +
     '"two\nlines",,last\n' +
+    'p,q,"cr\r"\r\n' +
+    '\n' +
     'x,"",z';
 
   const expected = [
     { cells: ['a', 'b', 'c'], line: 1 },
     { cells: ['plain', 'with, comma', 'with "quotes"'], line: 2 },
     { cells: ['two\nlines', '', 'last'], line: 4 },
-    { cells: ['x', '', 'z'], line: 6 },
+    { cells: ['p', 'q', 'cr\r'], line: 6 },
+    { cells: ['x', '', 'z'], line: 8 },
   ];
 
+  /** The records of `text` pushed in pieces: `cut` characters, then `step` at a time. */
+  const inChunks = (text: string, cut: number, step: number, recordLengthMax = 1000) => {
+    const reader = new CsvRecords({ recordLengthMax });
+    const records = [...reader.push(text.slice(0, cut), false)];
+    for (let at = cut; at < text.length; at += step)
+      records.push(...reader.push(text.slice(at, at + step), false));
+    records.push(...reader.push('', true));
+    return records;
+  };
+
   test('quoted fields, escaped quotes, line breaks in quotes, CRLF, a BOM, empty lines', () => {
-    assert.deepEqual(new CsvReader({ recordLengthMax: 1000 }).push(tricky, true), expected);
+    assert.deepEqual(new CsvRecords({ recordLengthMax: 1000 }).push(tricky, true), expected);
+    assert.deepEqual(
+      new CsvRecords({ recordLengthMax: 1000 }).push(tricky + '\r\n', true),
+      expected,
+    );
+  });
+
+  test('lines without a quote (read a chunk at a time): lines, CRLF, empty lines', () => {
+    const plain = 'a,b\r\n\r\nc,d\n\ne,f\r\n';
+    const records = [
+      { cells: ['a', 'b'], line: 1 },
+      { cells: ['c', 'd'], line: 3 },
+      { cells: ['e', 'f'], line: 5 },
+    ];
+    for (let cut = 0; cut <= plain.length; cut++)
+      assert.deepEqual(inChunks(plain, cut, 2), records, `cut at ${cut}`);
   });
 
   test('the same records however the text is cut into chunks', () => {
     for (let cut = 0; cut <= tricky.length; cut++)
-      for (const step of [1, 3]) {
-        const reader = new CsvReader({ recordLengthMax: 1000 });
-        const records = [...reader.push(tricky.slice(0, cut), false)];
-        for (let at = cut; at < tricky.length; at += step)
-          records.push(...reader.push(tricky.slice(at, at + step), false));
-        records.push(...reader.push('', true));
-        assert.deepEqual(records, expected, `cut at ${cut}, then ${step} at a time`);
-      }
+      for (const step of [1, 3, 1000])
+        assert.deepEqual(inChunks(tricky, cut, step), expected, `cut at ${cut}, then ${step}`);
   });
 
-  test('anything not well-formed is refused with its line', () => {
-    const refused = (text: string, line: number, pattern: RegExp) =>
-      assert.throws(
-        () => new CsvReader({ recordLengthMax: 20 }).push(text, true),
-        (error: unknown) => {
-          assert.ok(error instanceof CsvSyntaxError, String(error));
-          assert.equal(error.line, line);
-          assert.match(error.message, pattern);
-          return true;
-        },
-      );
+  test('anything not well-formed is refused with its line, however the text is cut', () => {
+    const refused = (text: string, line: number, pattern: RegExp) => {
+      for (let cut = 0; cut <= text.length; cut++)
+        for (const step of [1, text.length])
+          assert.throws(
+            () => inChunks(text, cut, step, 20),
+            (error: unknown) => {
+              assert.ok(error instanceof CsvSyntaxError, String(error));
+              assert.equal(error.line, line, `${JSON.stringify(text)} cut at ${cut}`);
+              assert.match(error.message, pattern);
+              return true;
+            },
+          );
+    };
+    // papaparse's MissingQuotes and InvalidQuotes.
     refused('a,b\nx,"open\n', 2, /not closed/);
+    refused('a,b\n"x"y,z\n', 2, /after a closing quote/);
+    refused('a,b\n"two\nlines",z\n"x"y,z\n', 4, /after a closing quote/);
+    // What papaparse lets through.
     refused('a,b\nx,y"z\n', 2, /quote inside an unquoted field/);
-    refused('a,b\n"x"y,z\n', 2, /after a field/);
+    refused('a,b\n"q",r\nx,y"z\n', 3, /quote inside an unquoted field/);
+    refused('a,b\n"x" ,z\n', 2, /after a field/);
+    refused('a,b\nx,"z" \r\n', 2, /after a field/);
     refused('a,b\n' + 'x'.repeat(30) + '\n', 2, /longer than 20/);
     refused('a,b\n"' + 'x'.repeat(30) + '",y\n', 2, /longer than 20/);
+    // Memory is bounded: a quote never closed is refused once the record is too long.
+    refused('a,b\nx,"' + 'y\n'.repeat(20), 2, /longer than 20|not closed/);
+  });
+
+  test('a quote never closed is refused before the rest of the report is held', () => {
+    const reader = new CsvRecords({ recordLengthMax: 100 });
+    reader.push('a,b\nx,"open', false);
+    assert.throws(
+      () => {
+        for (let chunk = 0; chunk < 10; chunk++) reader.push('y,z\n'.repeat(10), false);
+      },
+      (error: unknown) => error instanceof CsvSyntaxError && error.line === 2,
+    );
   });
 });
