@@ -180,6 +180,7 @@ const notDomainErrors = new Set([
   'ReportFormatError',
   'ReportUnavailableError',
   'StatementFormatError',
+  'CsvSyntaxError', // a report's CSV text that is not RFC 4180; adyen.ts makes it a ReportFormatError
   'BankUnavailableError',
 ]);
 
