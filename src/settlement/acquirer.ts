@@ -2,6 +2,8 @@
 // batch, its id the idempotency key. The request is NDJSON streamed from an async source of item
 // pages (never the whole batch in memory); the answer is NDJSON parsed as it arrives and handed
 // on in chunks. The acquirer answers a repeated batch id with its first answer.
+import { TIMEOUT_MS_MAX } from '../connectors/http.ts';
+import { BodyError, streamingRequest } from '../connectors/streaming-http.ts';
 
 /** The first line of the request. */
 export type ClearingHeader = {
@@ -68,6 +70,9 @@ export interface AcquirerClient {
     sink: AnswerSink,
   ): Promise<void>;
 }
+
+/** An answer is a line per item (about 60 bytes): this allows batches of tens of millions. */
+const answerBytesMax = 2 ** 31;
 
 export type HttpAcquirerOptions = {
   /** The acquirer's base URL, e.g. `http://127.0.0.1:4000/acquirer`. */
@@ -219,24 +224,42 @@ export class HttpAcquirerClient implements AcquirerClient {
     sink: AnswerSink,
   ): Promise<void> {
     const url = `${this.#options.baseUrl.replace(/\/$/, '')}/v1/clearing_batches/${encodeURIComponent(batchId)}`;
-    const response = await fetch(url, {
+    // Streamed both ways with backpressure (src/connectors/streaming-http.ts): the request is
+    // written as its pages are read, the answer read as its lines are staged.
+    const answer = await streamingRequest({
+      url,
       method: 'POST',
       headers: {
         authorization: `Bearer ${this.#options.apiKey}`,
         'content-type': 'application/x-ndjson',
         accept: 'application/x-ndjson',
       },
-      body: ReadableStream.from(clearingBody(header, pages)),
-      duplex: 'half',
-      signal: AbortSignal.timeout(this.#options.timeoutMs),
-    } as RequestInit & { duplex: 'half' });
-    if (response.status !== 200 || response.body === null) {
-      const text = await response.text().catch(() => '');
-      throw new AcquirerError(
-        `the acquirer answered ${response.status}: ${text.slice(0, 500)}`,
-        response.status,
-      );
+      body: clearingBody(header, pages),
+      // Each wait (the socket taking the request, the answer's headers, each part of its body)
+      // within the connectors' longest timeout; the whole exchange within the acquirer's.
+      timeoutMs: Math.min(this.#options.timeoutMs, TIMEOUT_MS_MAX),
+      deadlineMs: this.#options.timeoutMs,
+      maxBytes: answerBytesMax,
+    });
+    if (answer.kind === 'no_response')
+      throw new AcquirerError(`the acquirer did not answer (${answer.reason})`);
+    try {
+      if (answer.status !== 200) {
+        let text = '';
+        for await (const chunk of answer.body) {
+          text += chunk.toString('utf8');
+          if (text.length > 500) break;
+        }
+        throw new AcquirerError(
+          `the acquirer answered ${answer.status}: ${text.slice(0, 500)}`,
+          answer.status,
+        );
+      }
+      await readAnswer(ndjsonLines(answer.body), sink, this.#options.chunkSize ?? 2_000);
+    } catch (error) {
+      if (error instanceof BodyError)
+        throw new AcquirerError(`the acquirer's answer broke off: ${error.message}`);
+      throw error;
     }
-    await readAnswer(ndjsonLines(response.body), sink, this.#options.chunkSize ?? 5_000);
   }
 }

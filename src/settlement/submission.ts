@@ -43,7 +43,7 @@ export type SubmissionOptions = {
 export const defaultSubmissionOptions: SubmissionOptions = {
   leaseMs: 5 * 60_000,
   maxSubmissions: 3,
-  pageSize: 5_000,
+  pageSize: 2_000,
 };
 
 export type SubmitResult = {

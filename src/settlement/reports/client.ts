@@ -11,7 +11,7 @@ import { adyenSettlementPages } from './adyen.ts';
 import { basicAuthorization } from '../../connectors/razorpay/transformers.ts';
 import { parseRazorpayRecon } from './razorpay.ts';
 import { parseStripePage } from './stripe.ts';
-import { BodyError, streamingGet } from './streaming-get.ts';
+import { BodyError, streamingRequest } from '../../connectors/streaming-http.ts';
 import {
   ReportFormatError,
   ReportUnavailableError,
@@ -95,7 +95,7 @@ export class HttpSettlementReports implements SettlementReportSource {
   ): AsyncGenerator<ReportPage> {
     if (!/^\d{1,12}$/.test(batchNumber))
       throw new ReportFormatError(connector, `batch number '${batchNumber}' is not a number`);
-    const result = await streamingGet({
+    const result = await streamingRequest({
       url: url(`/reports/settlement_detail_report_batch_${batchNumber}.csv`),
       headers,
       timeoutMs: this.#options.timeoutMs,

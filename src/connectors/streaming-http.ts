@@ -1,16 +1,24 @@
-// A GET whose body is read as it arrives, for reports too large to hold (an Adyen-style CSV of a
-// whole batch). The same rules as connectors/http.ts's buffered request: http(s) only, no redirect
-// followed, a hard timeout (here for the answer's headers, and for each wait on the body while
-// the reader waits, so a reader that is busy staging lines is not timed out), a byte limit, and an
-// overall deadline for the exchange. The body is an async iterable of chunks: stopping early (an
-// error in the reader) closes the connection.
+// A request whose bodies stream, for what is too large to hold: a PSP report (an Adyen-style CSV
+// of a whole batch) read as it arrives, a clearing batch written as its items are read. The same
+// rules as http.ts's buffered request: http(s) only, no redirect followed, a hard timeout (here
+// for the answer's headers, and for each wait on the body while the reader waits, so a reader
+// that is busy staging lines is not timed out), a byte limit, and an overall deadline for the
+// exchange. The request body is written with backpressure (a write waits for the socket to
+// drain), and the answer's body is an async iterable of chunks read as the caller asks for them
+// (the socket pauses meanwhile): neither side is ever buffered whole. Stopping early (an error in
+// the reader) closes the connection.
+import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { TIMEOUT_MS_MAX, type HttpNoResponse } from '../../connectors/http.ts';
+import { TIMEOUT_MS_MAX, type HttpNoResponse } from './http.ts';
 
-export type StreamingGetRequest = {
+export type StreamingRequest = {
   readonly url: string;
+  /** GET without a body, POST with one. */
+  readonly method?: 'GET' | 'POST';
+  /** The request body, written as it is produced. */
+  readonly body?: AsyncIterable<Uint8Array>;
   readonly headers?: Readonly<Record<string, string>>;
   /** The longest wait for the headers, and for each chunk of the body. */
   readonly timeoutMs: number;
@@ -39,8 +47,8 @@ export class BodyError extends Error {
 const httpAgent = new http.Agent({ keepAlive: true });
 const httpsAgent = new https.Agent({ keepAlive: true });
 
-export function streamingGet(
-  request: StreamingGetRequest,
+export function streamingRequest(
+  request: StreamingRequest,
 ): Promise<StreamedResponse | HttpNoResponse> {
   const { timeoutMs } = request;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > TIMEOUT_MS_MAX)
@@ -49,14 +57,18 @@ export function streamingGet(
     );
   const url = URL.canParse(request.url) ? new URL(request.url) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new TypeError('streamingGet: the URL does not parse as http(s) (check the baseUrl)');
+    throw new TypeError('streamingRequest: the URL does not parse as http(s) (check the baseUrl)');
   const deadlineAt = performance.now() + request.deadlineMs;
   return new Promise((resolve) => {
     let settled = false;
     const secure = url.protocol === 'https:';
     const outgoing = (secure ? https : http).request(
       url,
-      { method: 'GET', headers: { ...request.headers }, agent: secure ? httpsAgent : httpAgent },
+      {
+        method: request.method ?? 'GET',
+        headers: { ...request.headers },
+        agent: secure ? httpsAgent : httpAgent,
+      },
       (response) => {
         if (settled) {
           response.destroy();
@@ -71,12 +83,18 @@ export function streamingGet(
         });
       },
     );
-    const timer = setTimeout(() => {
+    const timeOut = () => {
       if (settled) return;
       settled = true;
       resolve({ kind: 'no_response', reason: 'timeout' });
       outgoing.destroy();
-    }, timeoutMs);
+    };
+    // The wait for the answer's headers starts once the request is sent (its body written).
+    let timer: NodeJS.Timeout | undefined;
+    const awaitHeaders = () => {
+      if (settled) return;
+      timer = setTimeout(timeOut, Math.max(0, Math.min(timeoutMs, deadlineAt - performance.now())));
+    };
     // After the headers, a failure shows in the body's iteration; this listener keeps it handled.
     outgoing.on('error', () => {
       if (settled) return;
@@ -84,8 +102,64 @@ export function streamingGet(
       clearTimeout(timer);
       resolve({ kind: 'no_response', reason: 'network' });
     });
-    outgoing.end();
+    if (request.body === undefined) {
+      outgoing.end();
+      awaitHeaders();
+    } else
+      void writeBody(outgoing, request.body, timeoutMs, deadlineAt).then((sent) => {
+        if (sent) awaitHeaders();
+        else timeOut();
+      });
   });
+}
+
+/**
+ * Writes the body chunk by chunk, each after the socket took the last (a wait bounded by the
+ * timeout and the deadline). False when the peer stopped taking it in time; a failure of the body
+ * ends the request (its 'error').
+ */
+async function writeBody(
+  outgoing: http.ClientRequest,
+  body: AsyncIterable<Uint8Array>,
+  timeoutMs: number,
+  deadlineAt: number,
+): Promise<boolean> {
+  try {
+    for await (const chunk of body) {
+      if (outgoing.destroyed) return true;
+      if (outgoing.write(chunk)) continue;
+      const wait = Math.min(timeoutMs, deadlineAt - performance.now());
+      if (!(await drainedOrClosed(outgoing, wait))) return false;
+    }
+    outgoing.end();
+  } catch (error) {
+    outgoing.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+  return true;
+}
+
+/**
+ * Until the socket took what was written, or the request is over (then the next write stops):
+ * true; false when neither happened within `waitMs`.
+ */
+async function drainedOrClosed(outgoing: http.ClientRequest, waitMs: number): Promise<boolean> {
+  const stop = new AbortController();
+  const waits = ['drain', 'close'].map((event) =>
+    once(outgoing, event, { signal: stop.signal }).then(
+      () => true,
+      () => false,
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, waitMs));
+  });
+  try {
+    return await Promise.race([...waits, expired]);
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
 }
 
 async function* boundedBody(
