@@ -180,7 +180,7 @@ const notDomainErrors = new Set([
   'ReportFormatError',
   'ReportUnavailableError',
   'StatementFormatError',
-  'CsvSyntaxError', // a report's CSV text that is not RFC 4180; adyen.ts makes it a ReportFormatError
+  'CsvSyntaxError', // CSV text that is not RFC 4180; adyen.ts makes it a ReportFormatError
   'BodyError', // a report's answer cut short; the report client makes it a ReportUnavailableError
   'BankUnavailableError',
 ]);
