@@ -15,26 +15,18 @@
 // executes it once.
 import type { PayoutBankEventResult, PayoutBankEvents } from '../banking/payout-events.ts';
 import { timeFor, type Clock, type ClockReading, clockSql } from '../clock.ts';
-import { newEvent, insertEvents, type EventType } from '../events/events.ts';
+import { insertEvents, type EventType } from '../events/events.ts';
 import type { FaultInjector } from '../fault-points.ts';
 import { newSortableId } from '../ids.ts';
 import type { IdempotentRequest } from '../idempotency/request.ts';
 import { resumedResourceId } from '../idempotency/request.ts';
-import {
-  ledgerLimits,
-  type AccountSpec,
-  type Ledger,
-  type TransferRequest,
-} from '../ledger/index.ts';
-import { availableAtOnce, balanceTransactions } from '../balances/balance-transactions.ts';
+import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency } from '../money/index.ts';
 import { accountIds, merchantMoneyOutAccounts } from '../accounts/index.ts';
-import { integerArrayLiteral, textArrayLiteral } from '../storage/arrays.ts';
+import { allocate } from './allocation.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { errorConstraint, sqlState } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import type { SecretBox } from '../vault/secret-box.ts';
-import { presentPayout } from '../api-objects/payout.ts';
 import {
   bankAccountDetails,
   defaultBankAccount,
@@ -55,6 +47,19 @@ import {
   type OperatorSettingsChange,
 } from './settings.ts';
 import type { BankAccount, Payout, PayoutSettings, PayoutStatus } from './types.ts';
+import { createDueWithin } from './automatic.ts';
+import {
+  availableAccount,
+  insertBalanceTransaction,
+  isAutomaticDayConflict,
+  move,
+  payoutColumns,
+  payoutEvent,
+  payoutFromRow,
+  selectPayout,
+  type Due,
+  type PayoutRow,
+} from './records.ts';
 
 export type PayoutsDependencies = {
   readonly database: Database;
@@ -107,115 +112,6 @@ export type SendSummary = {
   readonly unknown: number;
 };
 
-const payoutColumns = `p.id, p.merchant_id, p.currency, p.amount, p.method, p.status, p.bank_account_id,
-  p.description, p.metadata, p.trace_id, p.failure_code, p.failure_message, p.send_attempts,
-  p.arrival_date, p.created_at, p.updated_at,
-  (SELECT bt.id FROM balance_transactions bt WHERE bt.ledger_transaction_id = 'payout:' || p.id) AS balance_transaction_id`;
-
-type PayoutRow = {
-  id: string;
-  merchant_id: string;
-  currency: string;
-  amount: bigint;
-  method: Payout['method'];
-  status: PayoutStatus;
-  bank_account_id: string;
-  description: string | null;
-  metadata: Record<string, string>;
-  trace_id: string | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  send_attempts: number;
-  arrival_date: Date;
-  created_at: Date;
-  updated_at: Date;
-  balance_transaction_id: string | null;
-};
-
-function payoutFromRow(row: PayoutRow): Payout {
-  return {
-    id: row.id,
-    merchantId: row.merchant_id,
-    currency: row.currency,
-    amount: BigInt(row.amount),
-    method: row.method,
-    status: row.status,
-    bankAccountId: row.bank_account_id,
-    description: row.description,
-    metadata: row.metadata,
-    traceId: row.trace_id,
-    failureCode: row.failure_code,
-    failureMessage: row.failure_message,
-    sendAttempts: row.send_attempts,
-    arrivalDate: row.arrival_date,
-    balanceTransactionId: row.balance_transaction_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-async function selectPayout(
-  queryable: Queryable,
-  id: string,
-  options: { merchantId?: string; lock?: boolean } = {},
-): Promise<Payout | undefined> {
-  const result = await queryable.query<PayoutRow>(
-    `SELECT ${payoutColumns} FROM payouts p WHERE p.id = $1 AND ($2::text IS NULL OR p.merchant_id = $2)
-     ${options.lock === true ? 'FOR UPDATE' : ''}`,
-    [id, options.merchantId ?? null],
-  );
-  const row = result.rows[0];
-  return row === undefined ? undefined : payoutFromRow(row);
-}
-
-async function selectPayouts(queryable: Queryable, ids: readonly string[]): Promise<Payout[]> {
-  const result = await queryable.query<PayoutRow>(
-    `SELECT ${payoutColumns} FROM payouts p WHERE p.id = ANY($1::text[]) ORDER BY p.id`,
-    [textArrayLiteral(ids)],
-  );
-  return result.rows.map(payoutFromRow);
-}
-
-/** A merchant, currency and the merchant's time, due for its automatic payout. */
-type Due = { readonly merchantId: string; readonly currency: string; readonly now: Date };
-
-/** Another process made the merchant's automatic payout of the day first. */
-function isAutomaticDayConflict(error: unknown): boolean {
-  return sqlState(error) === '23505' && errorConstraint(error) === 'payouts_automatic_day';
-}
-
-const insertBalanceTransactions = balanceTransactions.insertBatch(1);
-
-function availableAccount(merchantId: string, currency: string): AccountSpec {
-  return {
-    id: accountIds.merchantAvailable(merchantId, currency),
-    type: 'liability',
-    currency,
-    owner: merchantId,
-    limit: 'debits_must_not_exceed_credits',
-  };
-}
-
-function move(
-  id: string,
-  from: string,
-  to: string,
-  amount: bigint,
-  currency: string,
-  description: string,
-): TransferRequest {
-  return {
-    kind: 'posted',
-    id,
-    legs: [
-      { accountId: from, direction: 'debit', amount, currency },
-      { accountId: to, direction: 'credit', amount, currency },
-    ],
-    description,
-  };
-}
-
-/** A failure code as Stripe names it, from the bank's (or an ISO 20022 return reason). */
 export function failureCodeOf(bankCode: string): string {
   const iso: Record<string, string> = {
     AC01: 'invalid_account_number',
@@ -748,7 +644,7 @@ export class PayoutsService implements PayoutBankEvents {
     failures: unknown[],
   ): Promise<{ created: Payout[]; skipped: number }> {
     try {
-      return await this.#database.transaction((tx) => this.#createDueWithin(tx, chunk));
+      return await this.#database.transaction((tx) => createDueWithin(tx, this.#ledger, chunk));
     } catch {
       // Each alone below: the failing one fails again, on its own.
     }
@@ -763,150 +659,6 @@ export class PayoutsService implements PayoutBankEvents {
         failures.push(error);
       }
     }
-    return { created, skipped };
-  }
-
-  async #createDueWithin(
-    tx: Queryable,
-    chunk: readonly Due[],
-  ): Promise<{ created: Payout[]; skipped: number }> {
-    const now = (chunk[0] as Due).now;
-    const day = now.toISOString().slice(0, 10);
-    const specs = new Map<string, AccountSpec>();
-    for (const { merchantId, currency } of chunk)
-      for (const spec of [
-        availableAccount(merchantId, currency),
-        ...merchantMoneyOutAccounts(merchantId, currency),
-      ])
-        specs.set(spec.id, spec);
-    await this.#ledger.ensureAccountsWithin(tx, [...specs.values()]);
-    // The available accounts' row locks serialize each merchant's payouts (as #createWithin's).
-    const availableIds = chunk.map(({ merchantId, currency }) =>
-      accountIds.merchantAvailable(merchantId, currency),
-    );
-    const locked = await tx.query<{ id: string; available: bigint }>(
-      `SELECT id, posted_credits - posted_debits - pending_debits AS available FROM ledger_accounts
-        WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-      [textArrayLiteral([...availableIds].sort())],
-    );
-    const availableOf = new Map(locked.rows.map((row) => [row.id, BigInt(row.available)]));
-    const others = await tx.query<{
-      position: number;
-      receivable: bigint | null;
-      minimum: bigint | null;
-      bank_account_id: string | null;
-      bank_account_status: string | null;
-    }>(
-      `SELECT w.position::int, r.posted_debits - r.posted_credits AS receivable, m.amount AS minimum,
-              b.id AS bank_account_id, b.status AS bank_account_status
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
-           AS w (merchant_id, currency, receivable_id, position)
-         LEFT JOIN ledger_accounts r ON r.id = w.receivable_id
-         LEFT JOIN merchant_minimum_balances m ON m.merchant_id = w.merchant_id AND m.currency = w.currency
-         LEFT JOIN merchant_bank_accounts b ON b.merchant_id = w.merchant_id AND b.currency = w.currency
-               AND b.default_for_currency AND b.deleted_at IS NULL`,
-      [
-        textArrayLiteral(chunk.map((one) => one.merchantId)),
-        textArrayLiteral(chunk.map((one) => one.currency)),
-        textArrayLiteral(
-          chunk.map(({ merchantId, currency }) =>
-            accountIds.merchantReceivable(merchantId, currency),
-          ),
-        ),
-      ],
-    );
-    const payable: (Due & { id: string; amount: bigint; bankAccountId: string })[] = [];
-    for (const row of others.rows) {
-      const one = chunk[row.position - 1] as Due;
-      const available = availableOf.get(availableIds[row.position - 1] as string) ?? 0n;
-      const amount = available - BigInt(row.receivable ?? 0n) - BigInt(row.minimum ?? 0n);
-      // Nothing payable, no default account, or an errored one: no automatic payout.
-      if (amount <= 0n || row.bank_account_id === null || row.bank_account_status === 'errored')
-        continue;
-      payable.push({
-        ...one,
-        id: newSortableId('po', now.getTime()),
-        amount,
-        bankAccountId: row.bank_account_id,
-      });
-    }
-    // At most one automatic payout per merchant, currency and day: one another process made first
-    // is kept, and this chunk makes none for it.
-    const inserted = await tx.query<{ id: string }>(
-      `INSERT INTO payouts (id, merchant_id, currency, amount, method, status, bank_account_id, description,
-          arrival_date, created_at, updated_at, payout_day)
-       SELECT w.id, w.merchant_id, w.currency, w.amount, 'automatic', 'pending', w.bank_account_id,
-              'automatic payout', payrail_business_days_after($5, 1), $5, $5, $6::date
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $7::text[])
-           AS w (id, merchant_id, currency, amount, bank_account_id)
-       ON CONFLICT (merchant_id, currency, payout_day) WHERE method = 'automatic' DO NOTHING
-       RETURNING id`,
-      [
-        textArrayLiteral(payable.map((one) => one.id)),
-        textArrayLiteral(payable.map((one) => one.merchantId)),
-        textArrayLiteral(payable.map((one) => one.currency)),
-        integerArrayLiteral(payable.map((one) => one.amount)),
-        now,
-        day,
-        textArrayLiteral(payable.map((one) => one.bankAccountId)),
-      ],
-    );
-    const made = new Set(inserted.rows.map((row) => row.id));
-    const payouts = payable.filter((one) => made.has(one.id));
-    const skipped = chunk.length - payouts.length;
-    if (payouts.length === 0) return { created: [], skipped };
-    const rows = payouts.map((one) =>
-      availableAtOnce({
-        id: newSortableId('txn', now.getTime()),
-        merchantId: one.merchantId,
-        currency: one.currency,
-        type: 'payout',
-        source: one.id,
-        amount: -one.amount,
-        description: 'automatic payout',
-        ledgerTransactionId: `payout:${one.id}`,
-        at: now,
-      }),
-    );
-    await tx.query(insertBalanceTransactions.sql, insertBalanceTransactions.parameters(rows));
-    await allocate(
-      tx,
-      payouts.map((one) => ({
-        payoutId: one.id,
-        merchantId: one.merchantId,
-        currency: one.currency,
-        amount: one.amount,
-      })),
-    );
-    // Last: the transfers lock platform:payouts_in_transit, which every payout in the currency
-    // shares, so it is held only for the end of the transaction (once for the whole chunk).
-    const transfers = payouts.map((one) =>
-      move(
-        `payout:${one.id}`,
-        accountIds.merchantAvailable(one.merchantId, one.currency),
-        accountIds.payoutsInTransit(one.currency),
-        one.amount,
-        one.currency,
-        `payout ${one.id}`,
-      ),
-    );
-    for (let start = 0; start < transfers.length; start += ledgerLimits.transfersPerBatchMax) {
-      const results = await this.#ledger.transferBatchWithin(
-        tx,
-        transfers.slice(start, start + ledgerLimits.transfersPerBatchMax),
-        { now },
-      );
-      for (const result of results) if (result.status === 'rejected') throw result.error;
-    }
-    const created = await selectPayouts(
-      tx,
-      payouts.map((one) => one.id),
-    );
-    await insertEvents(
-      tx,
-      created.map((payout) => payoutEvent('payout.created', payout)),
-      now,
-    );
     return { created, skipped };
   }
 
@@ -1124,150 +876,4 @@ export class PayoutsService implements PayoutBankEvents {
 
 function missingPayout(id: string): PayoutError {
   return new PayoutError('resource_missing', `No such payout: '${id}'`, 'id');
-}
-
-function payoutEvent(type: EventType, payout: Payout) {
-  return newEvent(payout.merchantId, type, presentPayout(payout));
-}
-
-type NewBalanceTransaction = {
-  readonly merchantId: string;
-  readonly currency: string;
-  readonly type: 'payout' | 'payout_failure' | 'payout_cancel';
-  readonly source: string;
-  readonly amount: bigint;
-  readonly ledgerTransactionId: string;
-  readonly description: string | null;
-  readonly now: Date;
-};
-
-/**
- * A payout's own balance transaction, or its failure's or cancel's: available at once; a failure's
- * or cancel's is a payout unit (`unpaid`), paid out again by the next payout.
- */
-async function insertBalanceTransaction(tx: Queryable, row: NewBalanceTransaction): Promise<void> {
-  await tx.query(
-    `INSERT INTO balance_transactions (id, merchant_id, currency, type, source, amount, fee, net, description,
-        ledger_transaction_id, created_at, available_on, availability_id, unpaid)
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7, $8, $9, $9, $8, CASE WHEN $4 <> 'payout' THEN $6::bigint END)`,
-    [
-      newSortableId('txn', row.now.getTime()),
-      row.merchantId,
-      row.currency,
-      row.type,
-      row.source,
-      row.amount,
-      row.description,
-      row.ledgerTransactionId,
-      row.now,
-    ],
-  );
-}
-
-/**
- * The payout units of a merchant and currency (SQL expressions) not yet fully paid out, each with
- * its FIFO keys and what remains of it (`unpaid`, set when it became available): available
- * clearing groups and available balance transactions other than payouts, through the partial
- * indexes that hold only unpaid units (migration 028).
- */
-export function unpaidUnitsSql(merchant: string, currency: string): string {
-  return `
-       SELECT true AS grouped, g.batch_id AS key, g.available_on, g.created_at, g.unpaid AS remaining
-         FROM clearing_groups g
-        WHERE g.merchant_id = ${merchant} AND g.currency = ${currency} AND g.unpaid IS NOT NULL
-       UNION ALL
-       SELECT false, bt.id, bt.available_on, bt.created_at, bt.unpaid
-         FROM balance_transactions bt
-        WHERE bt.merchant_id = ${merchant} AND bt.currency = ${currency} AND bt.unpaid IS NOT NULL`;
-}
-
-// Allocation in one statement of many payouts, each of another merchant or currency ($1 payout
-// ids, $2 merchants, $3 currencies, $4 amounts); see allocate.
-const allocateSql = `
-  WITH wanted AS MATERIALIZED (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-      AS w (payout_id, merchant_id, currency, amount)
-  ), units AS MATERIALIZED (
-    SELECT w.payout_id, w.merchant_id, w.amount AS payout_amount, u.*
-      FROM wanted w CROSS JOIN LATERAL (${unpaidUnitsSql('w.merchant_id', 'w.currency')}) AS u
-  ), running AS MATERIALIZED (
-    SELECT payout_id, merchant_id, payout_amount, grouped, key, available_on, remaining,
-           sum(remaining) OVER w AS cumulative, row_number() OVER w AS position
-      FROM units
-    WINDOW w AS (PARTITION BY payout_id ORDER BY remaining > 0, available_on, created_at, key
-                 ROWS UNBOUNDED PRECEDING)
-  ), cut AS MATERIALIZED (
-    SELECT payout_id, min(position) AS last FROM running WHERE cumulative >= payout_amount
-     GROUP BY payout_id
-  ), taken AS MATERIALIZED (
-    SELECT r.payout_id, r.merchant_id, r.grouped, r.key, r.available_on,
-           CASE WHEN r.position = cut.last THEN r.payout_amount - (r.cumulative - r.remaining)
-                ELSE r.remaining END AS amount
-      FROM running r JOIN cut ON cut.payout_id = r.payout_id
-     WHERE r.position <= cut.last
-  ), of_items AS (
-    INSERT INTO payout_allocations (payout_id, balance_transaction_id, amount)
-    SELECT payout_id, key, amount FROM taken WHERE NOT grouped
-    RETURNING payout_id, amount
-  ), of_groups AS (
-    INSERT INTO payout_group_allocations (payout_id, batch_id, merchant_id, available_on, amount)
-    SELECT payout_id, key, merchant_id, available_on, amount FROM taken WHERE grouped
-    RETURNING payout_id, amount
-  ), items_paid AS (
-    UPDATE balance_transactions bt SET unpaid = nullif(bt.unpaid - taken.amount, 0)
-      FROM taken WHERE NOT taken.grouped AND bt.id = taken.key
-  ), groups_paid AS (
-    UPDATE clearing_groups g SET unpaid = nullif(g.unpaid - taken.amount, 0)
-      FROM taken
-     WHERE taken.grouped AND g.batch_id = taken.key AND g.merchant_id = taken.merchant_id
-       AND g.available_on = taken.available_on
-  )
-  SELECT payout_id, sum(amount)::bigint AS total
-    FROM (SELECT payout_id, amount FROM of_items UNION ALL SELECT payout_id, amount FROM of_groups) AS made
-   GROUP BY payout_id`;
-
-type Allocation = {
-  readonly payoutId: string;
-  readonly merchantId: string;
-  readonly currency: string;
-  readonly amount: bigint;
-};
-
-/**
- * Allocates each payout's amount over its merchant's payout units not yet fully paid out, in one
- * statement for any number of payouts (each of another merchant or currency: a unit is taken by
- * one payout of the statement at most). A
- * unit is an available clearing group (the accepted settlement items of one batch, merchant and
- * day, made available together; migration 025) or an available balance transaction that is no
- * settlement item of a group (a payout's failure or cancel, a reserve hold or release, an item made
- * available one by one before migration 025); payouts' own rows are not units. Each unit keeps
- * what payouts have not yet taken of it (`unpaid`, NULL once paid in full), and a partial index
- * holds only those not fully paid, so a payout reads a few rows whatever the merchant's history. First every unpaid negative unit
- * (refunds over captures on a day, reserve holds), then the positive ones FIFO in (available_on,
- * created_at, key) order; every unit up to the first at which the running sum reaches the amount
- * is paid in full, that one (a positive unit) in part (the rest goes with the next payout).
- * Negatives first, because a negative unit taken "as it came" after the cut would be left out of
- * a payout of the whole balance: it would belong to no payout, and a positive unit's part that it
- * cancels would stay unpaid forever (`?payout=` must list everything a payout contains). The
- * allocations add up to the amount exactly, or the payout is not made.
- */
-async function allocate(tx: Queryable, payouts: readonly Allocation[]): Promise<void> {
-  if (payouts.length === 0) return;
-  // Fresh allocations make the planner's estimates stale at once (a bulk run of payouts), and a
-  // high estimate switches JIT compilation on: ~130 ms to compile a statement that runs in 3.
-  await tx.query('SET LOCAL jit = off');
-  const result = await tx.query<{ payout_id: string; total: bigint }>(allocateSql, [
-    textArrayLiteral(payouts.map((payout) => payout.payoutId)),
-    textArrayLiteral(payouts.map((payout) => payout.merchantId)),
-    textArrayLiteral(payouts.map((payout) => payout.currency)),
-    integerArrayLiteral(payouts.map((payout) => payout.amount)),
-  ]);
-  const totals = new Map(result.rows.map((row) => [row.payout_id, BigInt(row.total)]));
-  for (const payout of payouts) {
-    const total = totals.get(payout.payoutId) ?? 0n;
-    if (total !== payout.amount)
-      throw new Error(
-        `payout ${payout.payoutId}: the available payout units of ${payout.merchantId} in ${payout.currency} add up to ${total}, not the payout's ${payout.amount} (the itemization disagrees with the ledger)`,
-      );
-  }
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accountIds } from '../../src/accounts/index.ts';
 import { PayoutError } from '../../src/payouts/errors.ts';
-import { unpaidUnitsSql } from '../../src/payouts/payouts.ts';
+import { unpaidUnitsSql } from '../../src/payouts/allocation.ts';
 import type { Payout } from '../../src/payouts/types.ts';
 import { verifyPayouts } from '../../src/payouts/verify.ts';
 import type { FaultPoint } from '../../src/fault-points.ts';
