@@ -166,7 +166,8 @@ function filtersSql(
     conditions.push(
       `(bt.id IN (SELECT a.balance_transaction_id FROM payout_allocations a WHERE a.payout_id = ${payout})
         OR (bt.type = 'payout' AND bt.source = ${payout})
-        OR (bt.clearing_status = 'batched' AND (bt.batch_id, bt.merchant_id, bt.available_on) IN
+        OR (bt.clearing_status = 'batched' AND bt.availability_id IS NULL
+            AND (bt.batch_id, bt.merchant_id, bt.available_on) IN
               (SELECT ga.batch_id, ga.merchant_id, ga.available_on FROM payout_group_allocations ga
                 WHERE ga.payout_id = ${payout})))`,
     );

@@ -32,6 +32,12 @@ export type StreamedResponse = {
   readonly status: number;
   /** Read once. Throws a BodyError on a timeout, a lost connection or too many bytes. */
   readonly body: AsyncIterable<Buffer>;
+  /**
+   * Ends the exchange once the caller is done with the answer: a request body the peer did not
+   * read to its end (it answered early) stops being produced, and this resolves once its writer
+   * has stopped (so the body's source is no longer read behind the caller's back).
+   */
+  finish(): Promise<void>;
 };
 
 /** Why a body could not be read to its end. */
@@ -80,6 +86,10 @@ export function streamingRequest(
           kind: 'response',
           status: response.statusCode ?? 0,
           body: boundedBody(response, timeoutMs, deadlineAt, request.maxBytes),
+          finish: async () => {
+            if (!outgoing.writableFinished) outgoing.destroy();
+            await writing;
+          },
         });
       },
     );
@@ -102,13 +112,18 @@ export function streamingRequest(
       clearTimeout(timer);
       resolve({ kind: 'no_response', reason: 'network' });
     });
+    let writing: Promise<void> = Promise.resolve();
     if (request.body === undefined) {
       outgoing.end();
       awaitHeaders();
     } else
-      void writeBody(outgoing, request.body, timeoutMs, deadlineAt).then((sent) => {
+      writing = writeBody(outgoing, request.body, timeoutMs, deadlineAt).then((sent) => {
         if (sent) awaitHeaders();
-        else timeOut();
+        else {
+          // The peer stopped taking the request: over, whether or not it answered already.
+          timeOut();
+          outgoing.destroy();
+        }
       });
   });
 }
@@ -127,6 +142,7 @@ async function writeBody(
   try {
     for await (const chunk of body) {
       if (outgoing.destroyed) return true;
+      if (performance.now() >= deadlineAt) return false;
       if (outgoing.write(chunk)) continue;
       const wait = Math.min(timeoutMs, deadlineAt - performance.now());
       if (!(await drainedOrClosed(outgoing, wait))) return false;
@@ -173,6 +189,11 @@ async function* boundedBody(
   let complete = false;
   try {
     for (;;) {
+      // Checked before each read: data already buffered would win a race against a 0 ms timer.
+      if (performance.now() >= deadlineAt) {
+        response.destroy();
+        throw new BodyError('timeout', 'the exchange ran past its deadline');
+      }
       const wait = Math.min(timeoutMs, deadlineAt - performance.now());
       const next = await within(chunks.next(), wait, () => response.destroy());
       if (next.done === true) {

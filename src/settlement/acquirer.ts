@@ -71,6 +71,9 @@ export interface AcquirerClient {
   ): Promise<void>;
 }
 
+/** An answer line is an item's id and result (about 60 characters); far longer is no answer. */
+const answerLineCharsMax = 65_536;
+
 /** An answer is a line per item (about 60 bytes): this allows batches of tens of millions. */
 const answerBytesMax = 2 ** 31;
 
@@ -171,8 +174,11 @@ export async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenera
   const decoder = new TextDecoder();
   let rest = '';
   for await (const chunk of body) {
+    const searchFrom = rest.length;
     rest += decoder.decode(chunk, { stream: true });
-    let newline = rest.indexOf('\n');
+    let newline = rest.indexOf('\n', searchFrom);
+    if (newline < 0 && rest.length > answerLineCharsMax)
+      throw new AcquirerError(`an answer line is longer than ${answerLineCharsMax} characters`);
     let start = 0;
     while (newline >= 0) {
       const line = rest.slice(start, newline).trim();
@@ -260,6 +266,10 @@ export class HttpAcquirerClient implements AcquirerClient {
       if (error instanceof BodyError)
         throw new AcquirerError(`the acquirer's answer broke off: ${error.message}`);
       throw error;
+    } finally {
+      // An acquirer that answered before reading the whole request: its pages stop being read
+      // here, so the caller may read the rest itself (submission.ts tallies every item once).
+      await answer.finish();
     }
   }
 }

@@ -76,11 +76,13 @@ const fillChunk = `
     FROM picked WHERE item.id = picked.id AND item.clearing_status = 'unbatched'
   RETURNING item.clearing_status`;
 
-// The batch's own items that must leave it: posted after its cutoff (to the next intake batch),
-// or captures past their capture window (exceptions). One pass over the batch's items.
+// The batch's own items that must leave it: posted after its cutoff (to the next intake batch,
+// $3, or back to 'unbatched' when there is none), or captures past their capture window
+// (exceptions). One pass over the batch's items.
 const sortOut = `
   UPDATE balance_transactions item
-     SET clearing_status = CASE WHEN item.created_at >= $2::timestamptz THEN 'batched' ELSE 'exception' END,
+     SET clearing_status = CASE WHEN item.created_at < $2::timestamptz THEN 'exception'
+                                WHEN $3::text IS NULL THEN 'unbatched' ELSE 'batched' END,
          batch_id = CASE WHEN item.created_at >= $2::timestamptz THEN $3 ELSE NULL END,
          reject_reason = CASE WHEN item.created_at >= $2::timestamptz THEN item.reject_reason
                               ELSE 'authorization_expired' END
@@ -246,7 +248,11 @@ export class BatchCloser {
           now,
         );
         const next = await tx.query<{ id: string }>(
-          `SELECT id FROM settlement_batches WHERE connector = $1 AND currency = $2 AND intake_open`,
+          // FOR SHARE, as the poster's insert: the next intake cannot close (and be counted)
+          // while this moves items into it; one that closed meanwhile is not found, and the late
+          // items go back to 'unbatched' for the close that follows.
+          `SELECT id FROM settlement_batches
+            WHERE connector = $1 AND currency = $2 AND intake_open FOR SHARE`,
           [batch.connector, batch.currency],
         );
         const sorted = await tx.query<{ clearing_status: string }>(sortOut, [

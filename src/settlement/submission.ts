@@ -281,20 +281,29 @@ export class BatchSubmitter {
         [batchId],
       );
       const stagedRejected = staged.rows[0]?.rejected ?? 0;
+      // The batch's items are the ones its close counted (nothing joined or left it since).
+      const present = await tx.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM balance_transactions
+          WHERE batch_id = $1 AND clearing_status = 'batched'`,
+        [batchId],
+      );
+      const presentCount = present.rows[0]?.count ?? 0;
       const problem =
         header === null
           ? 'no answer header was staged'
-          : submitted.count !== batch.itemCount
-            ? `the batch has ${submitted.count} items to present, ${batch.itemCount} were counted at its close`
-            : answered.items.count !== batch.itemCount
-              ? `the answer has ${answered.items.count} item lines for ${batch.itemCount} items`
-              : !answered.items.sameItemsAs(submitted)
-                ? "the answer names items that are not the batch's"
-                : header.accepted_count !== answered.accepted ||
-                    header.rejected_count !== answered.rejected ||
-                    stagedRejected !== answered.rejected
-                  ? 'the answer header disagrees with its lines'
-                  : undefined;
+          : presentCount !== batch.itemCount
+            ? `the batch holds ${presentCount} items, ${batch.itemCount} were counted at its close`
+            : submitted.count !== batch.itemCount
+              ? `the batch has ${submitted.count} items to present, ${batch.itemCount} were counted at its close`
+              : answered.items.count !== batch.itemCount
+                ? `the answer has ${answered.items.count} item lines for ${batch.itemCount} items`
+                : !answered.items.sameItemsAs(submitted)
+                  ? "the answer names items that are not the batch's"
+                  : header.accepted_count !== answered.accepted ||
+                      header.rejected_count !== answered.rejected ||
+                      stagedRejected !== answered.rejected
+                    ? 'the answer header disagrees with its lines'
+                    : undefined;
       if (problem !== undefined || header === null) {
         await tx.query('UPDATE settlement_batches SET last_error = $2 WHERE id = $1', [
           batchId,

@@ -514,6 +514,43 @@ for (const kind of databaseKinds) {
       });
     }
 
+    test('an acquirer that replays its answer before reading the request: every item is tallied once', async () => {
+      const merchantId = await payments.merchant();
+      for (let index = 0; index < 9; index++)
+        await payments.capture({ merchantId, amount: BigInt(1_000 + index) });
+      clock.advance(9 * hour);
+      // Pages of two items: the request is many writes, most of them after the early answer.
+      const paged = () =>
+        new SettlementService({
+          database,
+          clock,
+          connectors: ['stripe'],
+          acquirer: () =>
+            new HttpAcquirerClient({
+              baseUrl: acquirer.url,
+              apiKey: 'acq_test_sim',
+              timeoutMs: 10_000,
+            }),
+          faults,
+          submission: { pageSize: 2 },
+        });
+      settlement = paged();
+      faults.point = 'settlement_after_acquirer_answer';
+      await assert.rejects(settlement.run(), /crash at settlement_after_acquirer_answer/);
+      settlement = paged();
+      clock.advance(5 * 60_000);
+      acquirer.answerEarly = true;
+      try {
+        const retried = await settlement.submitPending();
+        assert.deepEqual([retried.submitted, retried.failed, retried.accepted], [1, 0, 9]);
+      } finally {
+        acquirer.answerEarly = false;
+      }
+      const [batch] = await presented(settlement);
+      assert.deepEqual([batch?.status, batch?.acceptedCount], ['acknowledged', 9]);
+      assert.equal(acquirer.executions.get(batch?.id ?? ''), 1);
+    });
+
     test('an acquirer that fails: the batch stays submitted with the error, and is submitted again later', async () => {
       const merchantId = await payments.merchant();
       await payments.capture({ merchantId, amount: 1_000n });

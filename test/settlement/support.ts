@@ -191,6 +191,8 @@ export type FakeAcquirer = {
   reject: ((item: Record<string, unknown>) => string | undefined) | undefined;
   /** The next requests fail with this status (then it is cleared). */
   failNext: number | undefined;
+  /** A batch id answered before: its first answer goes out before the request is read, while set. */
+  answerEarly: boolean;
   close(): Promise<void>;
 };
 
@@ -209,10 +211,20 @@ export async function startFakeAcquirer(): Promise<FakeAcquirer> {
     requests: [],
     reject: undefined,
     failNext: undefined,
+    answerEarly: false,
     close: async () => {},
   };
   let sequence = 0;
   const server = http.createServer((request, response) => {
+    const early = answers.get(
+      decodeURIComponent((request.url ?? '').replace('/acquirer/v1/clearing_batches/', '')),
+    );
+    if (acquirer.answerEarly && early !== undefined) {
+      // The replay at once, the request read (and thrown away) only after it.
+      response.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(early);
+      response.on('finish', () => request.resume());
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

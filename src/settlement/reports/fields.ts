@@ -27,10 +27,14 @@ export function identifierField(
   return identifier(value, field, where);
 }
 
+const controlCharacter = /[\u0000-\u001f\u007f]/;
+
 export function identifier(value: string, field: string, where: Where): string {
   if (value.length === 0) fail(where, field, 'must not be empty');
   if (value.length > reportLimits.referenceLengthMax)
     fail(where, field, `must be at most ${reportLimits.referenceLengthMax} characters`);
+  // A control character (U+0000 above all, which no database text holds) is no reference.
+  if (controlCharacter.test(value)) fail(where, field, 'must not hold control characters');
   return value;
 }
 

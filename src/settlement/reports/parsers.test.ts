@@ -28,6 +28,15 @@ function formatError(line: number | undefined, field: string | undefined, patter
 }
 
 describe('stripe balance transactions', () => {
+  test('a reference holding a control character (U+0000 above all) is refused, naming it', () => {
+    const page = json('stripe_page_1.json');
+    const data = page.data as Record<string, unknown>[];
+    for (const bad of ['pi_sim\u0000A', 'pi_sim\nA', 'pi_sim\u007fA']) {
+      const tampered = { ...page, data: [{ ...data[0], source: bad }, ...data.slice(1)] };
+      assert.throws(() => parseStripePage(tampered, 'po_sim_1', 1), formatError(1, 'source'));
+    }
+  });
+
   test('two pages: charges and refunds with exact integers, the payout line skipped', () => {
     const first = parseStripePage(json('stripe_page_1.json'), 'po_sim_1', 1);
     assert.equal(first.hasMore, true);
