@@ -9,6 +9,7 @@ import type { FaultInjector, FaultPoint } from '../../src/fault-points.ts';
 import { directCapture, feeTransfer } from '../../src/payments/postings.ts';
 import { HttpAcquirerClient } from '../../src/settlement/acquirer.ts';
 import { SettlementService } from '../../src/settlement/service.ts';
+import type { SubmissionOptions } from '../../src/settlement/submission.ts';
 import type { SettlementBatch } from '../../src/settlement/tables.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -72,7 +73,7 @@ for (const kind of databaseKinds) {
     let faults: CrashOnce;
     let settlement: SettlementService;
 
-    const serviceOn = () =>
+    const serviceOn = (submission: Partial<SubmissionOptions> = {}) =>
       new SettlementService({
         database,
         clock,
@@ -84,6 +85,7 @@ for (const kind of databaseKinds) {
             timeoutMs: 10_000,
           }),
         faults,
+        submission,
       });
 
     before(async () => {
@@ -520,20 +522,7 @@ for (const kind of databaseKinds) {
         await payments.capture({ merchantId, amount: BigInt(1_000 + index) });
       clock.advance(9 * hour);
       // Pages of two items: the request is many writes, most of them after the early answer.
-      const paged = () =>
-        new SettlementService({
-          database,
-          clock,
-          connectors: ['stripe'],
-          acquirer: () =>
-            new HttpAcquirerClient({
-              baseUrl: acquirer.url,
-              apiKey: 'acq_test_sim',
-              timeoutMs: 10_000,
-            }),
-          faults,
-          submission: { pageSize: 2 },
-        });
+      const paged = () => serviceOn({ pageSize: 2 });
       settlement = paged();
       faults.point = 'settlement_after_acquirer_answer';
       await assert.rejects(settlement.run(), /crash at settlement_after_acquirer_answer/);
