@@ -28,6 +28,7 @@ import { clockFrom, type Clock } from '../src/clock.ts';
 import { Ledger, verifyLedger } from '../src/ledger/index.ts';
 import type { EventBus } from '../src/events/bus/index.ts';
 import { noFaults } from '../src/fault-points.ts';
+import { inClearingGroupSql } from '../src/balances/index.ts';
 import { createMoneyOut, type MoneyOut } from '../src/money-out/index.ts';
 import { verifyMoneyOut as verifyMoneyOutRecords } from '../src/money-out/verify.ts';
 import { createLogger } from '../src/observability/logger.ts';
@@ -41,6 +42,7 @@ import {
   type Movement,
 } from '../src/payments/postings.ts';
 import { textArrayLiteral } from '../src/storage/arrays.ts';
+import { acknowledgedStatusesSql } from '../src/settlement/tables.ts';
 import type { Database } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
@@ -566,12 +568,11 @@ async function verifyMoneyOut(
   const items = await one<{ items: number; accepted: number; available: number }>(
     `SELECT count(*)::int AS items,
             (count(*) FILTER (WHERE bt.clearing_status = 'batched'
-                                AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded')))::int AS accepted,
+                                AND batch.status IN ${acknowledgedStatusesSql}))::int AS accepted,
             (count(*) FILTER (WHERE coalesce(bt.availability_id, g.availability_id) IS NOT NULL))::int AS available
        FROM balance_transactions bt
        LEFT JOIN settlement_batches batch ON batch.id = bt.batch_id
-       LEFT JOIN clearing_groups g ON bt.clearing_status = 'batched' AND g.batch_id = bt.batch_id
-             AND g.merchant_id = bt.merchant_id AND g.available_on = bt.available_on
+       LEFT JOIN clearing_groups g ON ${inClearingGroupSql('bt', 'g')}
       WHERE bt.type IN ('charge', 'refund')`,
   );
   const expected = mix.captures + mix.refunds;

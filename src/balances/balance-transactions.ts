@@ -98,8 +98,17 @@ export const balanceTransactions = defineTable<BalanceTransaction>({
  */
 export function availabilityIdSql(alias: string): string {
   return `coalesce(${alias}.availability_id, (SELECT g.availability_id FROM clearing_groups g
-    WHERE ${alias}.clearing_status = 'batched' AND g.batch_id = ${alias}.batch_id
-      AND g.merchant_id = ${alias}.merchant_id AND g.available_on = ${alias}.available_on))`;
+    WHERE ${inClearingGroupSql(alias, 'g')}))`;
+}
+
+/**
+ * SQL: the settlement item `item` is one of the clearing group `group`'s items (a 'batched' item
+ * of the group's batch, merchant and available_on day; migration 025). The one definition of the
+ * join, for a lookup, a join or verify.
+ */
+export function inClearingGroupSql(item: string, group: string): string {
+  return `${item}.clearing_status = 'batched' AND ${group}.batch_id = ${item}.batch_id
+    AND ${group}.merchant_id = ${item}.merchant_id AND ${group}.available_on = ${item}.available_on`;
 }
 
 /**

@@ -12,7 +12,12 @@ export { Reserves, releaseIdOf } from './reserves.ts';
 export type { ReleaseResult } from './reserves.ts';
 export { BalancesService, BalanceError } from './service.ts';
 export type { Amount, BalanceTransactionFilters, MerchantBalance, TimeRange } from './service.ts';
-export { availabilityIdSql, availableAtOnce, balanceTransactions } from './balance-transactions.ts';
+export {
+  availabilityIdSql,
+  availableAtOnce,
+  balanceTransactions,
+  inClearingGroupSql,
+} from './balance-transactions.ts';
 export type {
   BalanceTransaction,
   BalanceTransactionType,

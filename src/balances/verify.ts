@@ -7,7 +7,9 @@
 // does (migration 025); each clearing group is what it aggregates: the count and net of its
 // items. And every item names a ledger transaction that exists, and so does every availability
 // transfer named (except one whose items net to zero, which posted nothing).
+import { acknowledgedStatusesSql } from '../settlement/tables.ts';
 import type { Queryable } from '../storage/database.ts';
+import { inClearingGroupSql } from './balance-transactions.ts';
 
 export type BalanceProblem = {
   readonly check:
@@ -29,9 +31,7 @@ const sums = `
            coalesce(sum(bt.net) FILTER (WHERE bt.availability_id IS NOT NULL OR g.availability_id IS NOT NULL), 0)::bigint
              AS available_items
       FROM balance_transactions bt
-      LEFT JOIN clearing_groups g
-        ON bt.clearing_status = 'batched' AND g.batch_id = bt.batch_id AND g.merchant_id = bt.merchant_id
-       AND g.available_on = bt.available_on
+      LEFT JOIN clearing_groups g ON ${inClearingGroupSql('bt', 'g')}
      GROUP BY bt.merchant_id, bt.currency
   ), ledger AS (
     SELECT i.merchant_id, i.currency, i.pending_items, i.available_items,
@@ -58,7 +58,7 @@ const groupItems = `
     FULL JOIN (SELECT bt.batch_id, bt.merchant_id, bt.available_on, count(*) AS count, sum(bt.net) AS net
                  FROM balance_transactions bt JOIN settlement_batches b ON b.id = bt.batch_id
                 WHERE bt.clearing_status = 'batched' AND bt.availability_id IS NULL
-                  AND b.status IN ('acknowledged', 'partially_acknowledged', 'funded')
+                  AND b.status IN ${acknowledgedStatusesSql}
                 GROUP BY bt.batch_id, bt.merchant_id, bt.available_on) i
       ON i.batch_id = g.batch_id AND i.merchant_id = g.merchant_id AND i.available_on = g.available_on
    WHERE g.item_count IS DISTINCT FROM i.count OR g.net IS DISTINCT FROM i.net

@@ -14,6 +14,19 @@ import {
 export type BatchStatus =
   'open' | 'closed' | 'submitted' | 'acknowledged' | 'partially_acknowledged' | 'funded';
 
+/**
+ * The statuses of a batch the acquirer has answered: its items still 'batched' are accepted (an
+ * accepted item is not rewritten, architecture §12.2), and its PSP report can be ingested.
+ */
+export const acknowledgedStatuses: readonly BatchStatus[] = [
+  'acknowledged',
+  'partially_acknowledged',
+  'funded',
+];
+
+/** `acknowledgedStatuses` as an SQL list, for `status IN …`. */
+export const acknowledgedStatusesSql = `(${acknowledgedStatuses.map((status) => `'${status}'`).join(', ')})`;
+
 /** The first line of an acquirer's answer (SPEC-11 wire contract). */
 export type AcquirerHeader = {
   readonly batch_id: string;

@@ -3,6 +3,7 @@
 // ground truth, by our reference = the attempt id). The comparisons are pure functions over
 // plain rows, so that they can be tested on hand-made cases.
 import type { IntentRecord } from './flows.ts';
+import { acknowledgedStatuses } from '../../src/settlement/tables.ts';
 
 export type IntentRow = {
   id: string;
@@ -467,7 +468,7 @@ export const moneyOutLostKinds = [
   'payout_unfinished',
 ] as const;
 
-const finishedBatchStatuses = new Set(['acknowledged', 'partially_acknowledged', 'funded']);
+const finishedBatchStatuses: ReadonlySet<string> = new Set(acknowledgedStatuses);
 
 export function checkSettlement(
   truth: MoneyOutTruth,

@@ -22,6 +22,7 @@ import type { PayrailClient } from './client.ts';
 import { restart, simulatorAdmin } from './faults.ts';
 import type { ManagedProcess } from './processes.ts';
 import type { Random } from './random.ts';
+import { acknowledgedStatusesSql } from '../../src/settlement/tables.ts';
 
 /** The acquirer's and the bank's ground truth (`GET /_sim/ground_truth/money_out`). */
 export async function moneyOutTruth(simulatorUrl: string): Promise<MoneyOutTruth> {
@@ -71,7 +72,7 @@ export async function readMoneyOut(database: Queryable): Promise<MoneyOutRows> {
        LEFT JOIN settlement_batches batch ON batch.id = item.batch_id
       WHERE item.clearing_status IS NOT NULL AND item.clearing_status <> 'exception'
         AND NOT (item.clearing_status = 'batched'
-                 AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded'))
+                 AND batch.status IN ${acknowledgedStatusesSql})
       ORDER BY item.id`,
   );
   const payouts = await database.query<{

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { call, testAdminKey, type TestServer } from './server.ts';
 import type { Merchant } from './merchants.ts';
 import type { SimulatedStack } from './simulator.ts';
+import { acknowledgedStatusesSql } from '../../src/settlement/tables.ts';
 
 export const paidAccount = '000123456789';
 export const rejectedAccount = '000111111116';
@@ -351,7 +352,7 @@ export class MoneyOutDriver {
     }>(
       `SELECT item.id, item.type, item.reject_reason, item.batch_id,
               CASE WHEN item.clearing_status = 'batched'
-                        AND batch.status IN ('acknowledged', 'partially_acknowledged', 'funded')
+                        AND batch.status IN ${acknowledgedStatusesSql}
                    THEN 'accepted' ELSE item.clearing_status END AS clearing_status
          FROM balance_transactions item
          LEFT JOIN settlement_batches batch ON batch.id = item.batch_id

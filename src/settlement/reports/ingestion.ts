@@ -14,6 +14,7 @@ import type { MoneyInMetrics } from '../../observability/money-in-metrics.ts';
 import { connectorSettlementAccounts } from '../../accounts/index.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { lockBatchFunding, markFundedIfComplete } from '../funding.ts';
+import { acknowledgedStatuses, acknowledgedStatusesSql, type BatchStatus } from '../tables.ts';
 import type { SettlementReportSource } from './client.ts';
 import {
   deleteStagedLines,
@@ -84,8 +85,6 @@ type BatchRow = {
 /** What #apply decided: the batch's result, or that the staged lines are not this report's. */
 type Applied = BatchReportResult | { readonly status: 'restage' };
 
-const ingestibleStatuses = `('acknowledged', 'partially_acknowledged', 'funded')`;
-
 export class SettlementReportIngestion {
   readonly #database: Database;
   readonly #ledger: Ledger;
@@ -120,7 +119,7 @@ export class SettlementReportIngestion {
          FROM settlement_batches b
          LEFT JOIN settlement_report_fetches f ON f.batch_id = b.id
         WHERE b.settlement_reference IS NOT NULL AND b.psp_fee IS NULL
-          AND b.status IN ${ingestibleStatuses}
+          AND b.status IN ${acknowledgedStatusesSql}
           AND (f.batch_id IS NULL OR (f.ingested_at IS NULL AND f.next_attempt_at <= $1))
         ORDER BY b.cutoff_at, b.id
         LIMIT $2`,
@@ -163,7 +162,10 @@ export class SettlementReportIngestion {
     const row = found.rows[0];
     if (row === undefined) return { status: 'not_found' };
     if (row.psp_fee !== null) return { status: 'already_ingested' };
-    if (row.settlement_reference === null || !isIngestible(row.status))
+    if (
+      row.settlement_reference === null ||
+      !acknowledgedStatuses.includes(row.status as BatchStatus)
+    )
       return { status: 'not_acknowledged' };
     return this.#ingest({
       id: row.id,
@@ -321,8 +323,4 @@ export class SettlementReportIngestion {
       funded,
     };
   }
-}
-
-function isIngestible(status: string): boolean {
-  return status === 'acknowledged' || status === 'partially_acknowledged' || status === 'funded';
 }
