@@ -11,6 +11,17 @@ import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
 import {
+  reconExceptionHistory,
+  reconExceptions,
+  reconExpectations,
+  reconFeeSchedules,
+  reconFiles,
+  reconGroups,
+  reconQuarantine,
+  reconRecords,
+  reconRuns,
+} from '../../src/reconciliation/tables.ts';
+import {
   settlementReportFetches,
   settlementReportLines,
 } from '../../src/settlement/reports/tables.ts';
@@ -31,6 +42,16 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   discrepancies,
   // PSP report lines (migration 027)
   settlementReportLines,
+  // Reconciliation (migration 029)
+  reconFiles,
+  reconQuarantine,
+  reconRecords,
+  reconExpectations,
+  reconFeeSchedules,
+  reconRuns,
+  reconGroups,
+  reconExceptions,
+  reconExceptionHistory,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {
