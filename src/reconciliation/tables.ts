@@ -245,6 +245,7 @@ export type ExceptionReason =
   | 'duplicate'
   | 'fee_variance'
   | 'late'
+  | 'returned'
   | 'balance_drift';
 
 export const exceptionReasons: readonly ExceptionReason[] = [
@@ -255,6 +256,7 @@ export const exceptionReasons: readonly ExceptionReason[] = [
   'duplicate',
   'fee_variance',
   'late',
+  'returned',
   'balance_drift',
 ];
 

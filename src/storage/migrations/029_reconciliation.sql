@@ -152,7 +152,7 @@ CREATE TABLE recon_exceptions (
   key text NOT NULL UNIQUE,
   run_id text NOT NULL,
   reason text NOT NULL CHECK (reason IN ('missing', 'unexpected', 'amount_mismatch',
-    'currency_mismatch', 'duplicate', 'fee_variance', 'late', 'balance_drift')),
+    'currency_mismatch', 'duplicate', 'fee_variance', 'late', 'returned', 'balance_drift')),
   source text NOT NULL CHECK (source IN ('psp_report', 'acquirer_ack', 'bank_statement', 'ledger')),
   connector text,
   currency text,
