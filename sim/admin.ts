@@ -61,6 +61,12 @@ export function handleAdmin(
     }
     if (name === 'summary')
       return json(200, { ...summary(context.store, filter), ...context.moneyOut.summary() });
+    if (name === 'reconciliation' && resource === 'ground_truth') {
+      const kind = new URLSearchParams(query).get('kind') ?? undefined;
+      return json(200, {
+        injected: context.moneyOut.seeding.injected({ connector: filter.psp, kind }),
+      });
+    }
     if (name === 'money_out') {
       const withItems = new URLSearchParams(query).get('items') !== 'false';
       return {

@@ -132,6 +132,10 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     context.moneyOut.seedBulk(req, res);
     return;
   }
+  if (prefix === '_sim' && segments[1] === 'files' && isLoopback(req.socket.remoteAddress ?? '')) {
+    context.moneyOut.handleFile(req, res, segments.slice(2), query);
+    return;
+  }
   if (prefix === '_sim') {
     handleAdminRequest(context, req, res, method, segments.slice(1), query);
     return;

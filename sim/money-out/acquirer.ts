@@ -25,6 +25,7 @@ import {
   type Parsed,
 } from './common.ts';
 import { DEFAULT_FEES, itemFeeTotal, type FeeSchedule } from './fees.ts';
+import type { ReportPlan } from './seeding.ts';
 
 export const ACQUIRER_TOKEN = 'acq_test_sim';
 export const REASON_CODES = [
@@ -100,8 +101,13 @@ export type Batch = {
   readonly acceptedAmount: number;
   readonly fees: FeeSchedule;
   readonly feeTotal: number;
-  /** What the PSP pays out for the batch: accepted amount − fees (may be negative). */
+  /**
+   * What the PSP pays out for the batch: Σ net of its report, accepted amount − fees unless
+   * reconciliation seeding changed the report (may be negative).
+   */
   readonly payoutAmount: number;
+  /** The report as seeding decided it when the batch was acknowledged; undefined: the plain one. */
+  readonly report: ReportPlan | undefined;
   readonly headerText: string;
   executions: number;
   submissions: number;
@@ -475,6 +481,22 @@ export class Acquirer {
           : randomId('setl_', 14);
     const acquirerReference = randomId('acq_');
     const acceptedCount = acceptedIndexes.length;
+    const accepted = Int32Array.from(acceptedIndexes);
+    const report = this.#bank.seeding.plan({
+      batchId,
+      connector,
+      currency,
+      cutoffAt: header.cutoffAt,
+      cutoffMs: header.cutoffMs,
+      settlementReference,
+      itemIds: draft.itemIds,
+      refs: draft.refs,
+      types,
+      amounts,
+      accepted,
+      fees: schedule,
+      payout: acceptedAmount - feeTotal,
+    });
     const headerText = JSON.stringify({
       batch_id: batchId,
       acquirer_reference: acquirerReference,
@@ -499,12 +521,13 @@ export class Acquirer {
       types,
       amounts,
       results,
-      accepted: Int32Array.from(acceptedIndexes),
+      accepted,
       netAmount: header.netAmount,
       acceptedAmount,
       fees: schedule,
       feeTotal,
-      payoutAmount: acceptedAmount - feeTotal,
+      payoutAmount: report?.payout ?? acceptedAmount - feeTotal,
+      report,
       headerText,
       executions: 1,
       submissions: 1,
@@ -748,9 +771,10 @@ export function streamChunks(
   status: number,
   contentType: string,
   chunks: Iterator<string>,
+  headers: Readonly<Record<string, string>> = {},
 ): void {
   if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, { 'content-type': contentType });
+  res.writeHead(status, { 'content-type': contentType, ...headers });
   const pump = (): void => {
     for (;;) {
       if (res.destroyed) return;

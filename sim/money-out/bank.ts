@@ -23,6 +23,7 @@ import {
   type Parsed,
 } from './common.ts';
 import { decimalString } from './fees.ts';
+import { ReconSeeding } from './seeding.ts';
 import { XmlWriter } from './xml.ts';
 
 export const BANK_TOKEN = 'bank_test_sim';
@@ -138,6 +139,8 @@ const NO_BANK_FAULTS: BankFaults = {
 type Answer = { status: number; text: string; lose?: boolean; contentType?: string };
 
 export class Bank {
+  /** Reconciliation seeding: decides seeded splits and returns here, report plans for the acquirer. */
+  readonly seeding: ReconSeeding;
   readonly payouts = new Map<string, PayoutRecord>();
   readonly credits: Credit[] = [];
   readonly entries: Entry[] = [];
@@ -145,6 +148,10 @@ export class Bank {
   #seq = 0;
   faults: BankFaults | undefined;
   #random: () => number = Math.random;
+
+  constructor(seeding = new ReconSeeding()) {
+    this.seeding = seeding;
+  }
 
   reset(): void {
     this.payouts.clear();
@@ -180,7 +187,8 @@ export class Bank {
   /** Books the PSP's payout of an acknowledged batch (nothing when it nets to zero). */
   recordSettlement(batch: SettlementInput): void {
     const late = this.#lateDays();
-    const split = this.faults !== undefined && this.#random() < this.faults.splitRate;
+    const faultSplit = this.faults !== undefined && this.#random() < this.faults.splitRate;
+    const seededSplit = this.seeding.splits(batch.id);
     const credit: Credit = {
       settlementReference: batch.settlementReference,
       connector: batch.connector,
@@ -193,8 +201,8 @@ export class Bank {
     if (batch.payoutAmount === 0) return;
     const bookedOn = addDays(nextBusinessDay(writtenDate(batch.cutoffAt)), late);
     const total = Math.abs(batch.payoutAmount);
-    const parts =
-      split && total >= 2 ? [Math.floor(total / 2), total - Math.floor(total / 2)] : [total];
+    const split = (faultSplit || seededSplit !== undefined) && total >= 2;
+    const parts = split ? [Math.floor(total / 2), total - Math.floor(total / 2)] : [total];
     for (const amount of parts) {
       credit.entries.push(
         this.#book({
@@ -210,6 +218,20 @@ export class Bank {
         }),
       );
     }
+    if (split)
+      this.seeding.recordSplit({
+        batchId: batch.id,
+        connector: batch.connector,
+        currency: batch.currency,
+        settlementReference: batch.settlementReference,
+        amount: batch.payoutAmount,
+        entries: credit.entries.map((entry) => ({
+          entry_reference: entry.reference,
+          amount: entry.credit ? entry.amount : -entry.amount,
+          booked_on: entry.bookedOn,
+        })),
+        cause: faultSplit ? 'bank_fault' : (seededSplit as string),
+      });
   }
 
   // ---- /bank/v1/… ----
@@ -379,17 +401,11 @@ export class Bank {
       payoutId,
       traceId,
     });
-    let returnCode: string | undefined;
-    let returnAfter = RETURN_AFTER_DAYS;
-    if (accountNumber === ACCOUNT_RETURNED) returnCode = 'account_closed';
-    else if (faults !== undefined && returnDraw < faults.returnRate) {
-      returnCode = faults.returnCode;
-      returnAfter = faults.returnAfterDays;
-    }
+    const returned = this.#returnOf(payoutId, accountNumber, returnDraw);
     let returnedOn: string | null = null;
-    if (returnCode !== undefined) {
-      returnedOn = addDays(bookedOn, returnAfter);
-      this.#book({
+    if (returned !== undefined) {
+      returnedOn = addDays(bookedOn, returned.afterDays);
+      const entry = this.#book({
         reference: entryReference(),
         kind: 'return',
         credit: true,
@@ -398,9 +414,24 @@ export class Bank {
         bookedOn: returnedOn,
         payoutId,
         traceId,
-        failureCode: returnCode,
+        failureCode: returned.code,
+      });
+      this.seeding.recordReturn({
+        payoutId,
+        amount,
+        currency,
+        details: {
+          trace_id: traceId,
+          return_code: returned.code,
+          reason_code: FAILURE_REASONS[returned.code] ?? 'NARR',
+          booked_on: bookedOn,
+          returned_on: returnedOn,
+          entry_reference: entry.reference,
+          cause: returned.cause,
+        },
       });
     }
+    const returnCode = returned?.code;
     return {
       ...base,
       status: returnCode === undefined ? 'paid' : 'returned',
@@ -416,6 +447,22 @@ export class Bank {
       returnedOn,
       failureCode: returnCode ?? null,
     };
+  }
+
+  /** Whether a paid payout comes back: the returned test account, a bank fault, then seeding. */
+  #returnOf(
+    payoutId: string,
+    accountNumber: string,
+    returnDraw: number,
+  ): { code: string; afterDays: number; cause: string } | undefined {
+    const faults = this.faults;
+    // Seeding draws for every paid payout while it is set, whichever cause wins.
+    const seeded = this.seeding.returns(payoutId);
+    if (accountNumber === ACCOUNT_RETURNED)
+      return { code: 'account_closed', afterDays: RETURN_AFTER_DAYS, cause: 'account' };
+    if (faults !== undefined && returnDraw < faults.returnRate)
+      return { code: faults.returnCode, afterDays: faults.returnAfterDays, cause: 'bank_fault' };
+    return seeded;
   }
 
   // ---- camt.053.001.08 ----

@@ -12,9 +12,12 @@ import {
   parseAcquirerSettings,
   streamChunks,
 } from './acquirer.ts';
-import { Bank, parseBankFaults } from './bank.ts';
+import { Bank, FAILURE_REASONS, parseBankFaults } from './bank.ts';
+import { fileRoute } from './files.ts';
 import { DEFAULT_FEES, parseFeeSchedule, type FeeSchedule } from './fees.ts';
 import { authenticateReport, matchReport } from './reports.ts';
+import { parseSeeding, type ReconSeeding } from './seeding.ts';
+import { AMOUNT_MAX } from '../psps/common.ts';
 
 export class MoneyOut {
   readonly bank = new Bank();
@@ -26,9 +29,36 @@ export class MoneyOut {
     this.acquirer = new Acquirer(store, this.bank, psps);
   }
 
+  /** Reconciliation seeding (shared by the acquirer's reports and the bank). */
+  get seeding(): ReconSeeding {
+    return this.bank.seeding;
+  }
+
   reset(): void {
     this.acquirer.reset();
     this.bank.reset();
+    this.bank.seeding.reset();
+  }
+
+  /** GET /_sim/files…: whole report and statement files (segments after "files"). */
+  handleFile(
+    req: IncomingMessage,
+    res: ServerResponse,
+    segments: readonly string[],
+    query: string,
+  ): void {
+    drainThen(req, () => {
+      if ((req.method ?? 'GET') !== 'GET') {
+        answer(res, 405, JSON.stringify({ error: { message: 'files are read with GET' } }));
+        return;
+      }
+      const result = fileRoute(this.acquirer, this.bank, segments, new URLSearchParams(query));
+      if ('chunks' in result)
+        streamChunks(res, result.status, result.contentType, result.chunks, {
+          'content-disposition': `attachment; filename="${result.filename}"`,
+        });
+      else answer(res, result.status, result.text, result.contentType);
+    });
   }
 
   /** /acquirer/…: the body is streamed, so this takes the raw request. */
@@ -82,6 +112,8 @@ export class MoneyOut {
   /** Admin routes of money out, or undefined when the path is not one of them. */
   admin(method: string, segments: readonly string[], bodyText: string): SimResponse | undefined {
     const [resource, name, extra] = segments;
+    if (resource === 'reconciliation' && name === undefined)
+      return this.#seedingRoute(method, bodyText);
     if (resource === 'acquirer' && name === undefined) {
       if (method === 'GET') return json(200, { acquirer: this.acquirer.settings });
       if (method !== 'PUT') return undefined;
@@ -132,6 +164,21 @@ export class MoneyOut {
       return json(200, { [name]: parsed.schedule });
     }
     return undefined;
+  }
+
+  /** GET, PUT (replaces the settings, the PRNG restarts from seed) and DELETE /_sim/reconciliation. */
+  #seedingRoute(method: string, bodyText: string): SimResponse | undefined {
+    const seeding = this.bank.seeding;
+    if (method === 'GET') return json(200, { reconciliation: seeding.settings ?? null });
+    if (method === 'DELETE') {
+      seeding.configure(undefined);
+      return json(200, { reconciliation: null });
+    }
+    if (method !== 'PUT') return undefined;
+    const parsed = parseSeeding(parseBody(bodyText), Object.keys(FAILURE_REASONS), AMOUNT_MAX);
+    if (!parsed.ok) return adminError(400, parsed.message);
+    seeding.configure(parsed.value);
+    return json(200, { reconciliation: parsed.value });
   }
 
   /** `,"acquirer":…,"bank":…` (to append to the ground truth), or `{"acquirer":…,"bank":…}` alone. */

@@ -8,6 +8,7 @@ import { headerValue } from '../http.ts';
 import type { Acquirer, Batch } from './acquirer.ts';
 import { nextBusinessDay, writtenDate } from './common.ts';
 import { decimalString, itemFees, type FeeBreakdown } from './fees.ts';
+import { adjustedFees } from './seeding.ts';
 
 export type ReportAnswer =
   | { readonly status: number; readonly text: string; readonly contentType?: string }
@@ -87,22 +88,50 @@ function jsonAnswer(status: number, value: unknown): ReportAnswer {
   return { status, text: JSON.stringify(value) };
 }
 
-/** Index k of batch.accepted → the item's report fields. */
-function item(acquirer: Acquirer, batch: Batch, k: number) {
+/** How many lines the batch's report has (its accepted items unless seeding changed it). */
+export function lineCount(batch: Batch): number {
+  const plan = batch.report;
+  return plan === undefined ? batch.accepted.length : plan.order.length + plan.extra.length;
+}
+
+/** Line p (0-based) of the batch's report → its fields. */
+export function reportItem(acquirer: Acquirer, batch: Batch, p: number) {
+  const plan = batch.report;
+  const extra =
+    plan !== undefined && p >= plan.order.length ? plan.extra[p - plan.order.length] : undefined;
+  if (extra !== undefined) {
+    const known = acquirer.lookup(batch.connector, extra.capture ? 0 : 1, extra.ref);
+    return {
+      capture: extra.capture,
+      amount: extra.amount,
+      ref: extra.ref,
+      reference: known?.reference ?? null,
+      paymentId: extra.capture ? extra.ref : (known?.paymentId ?? null),
+      fees: extra.fees,
+      createdMs: extra.createdMs,
+    };
+  }
+  const k = plan === undefined ? p : (plan.order[p] as number);
   const index = batch.accepted[k] as number;
   const capture = batch.types[index] === 0;
-  const amount = batch.amounts[index] as number;
   const ref = batch.refs[index] as string;
   const known = acquirer.lookup(batch.connector, capture ? 0 : 1, ref);
-  const fees: FeeBreakdown = itemFees(batch.fees, capture ? 'capture' : 'refund', amount);
+  const adjustment = plan?.adjustments.get(k);
+  const amount = (batch.amounts[index] as number) + (adjustment?.gross ?? 0);
+  const scheduled = itemFees(
+    batch.fees,
+    capture ? 'capture' : 'refund',
+    batch.amounts[index] as number,
+  );
+  const fees: FeeBreakdown = adjustedFees(scheduled, adjustment);
   return {
     capture,
     amount,
     ref,
-    itemId: batch.itemIds[index] as string,
     reference: known?.reference ?? null,
     paymentId: capture ? ref : (known?.paymentId ?? null),
     fees,
+    createdMs: batch.cutoffMs,
   };
 }
 
@@ -153,7 +182,7 @@ const stripeBalanceTransactions: Route = (acquirer, _segments, query) => {
   if (after !== null) {
     const prefix = txnPrefix(batch);
     const k = after.startsWith(prefix) ? parseInt(after.slice(prefix.length), 36) : Number.NaN;
-    if (!(k >= 0 && k < batch.accepted.length))
+    if (!(k >= 0 && k < lineCount(batch)))
       return stripeError(
         400,
         'resource_missing',
@@ -162,19 +191,23 @@ const stripeBalanceTransactions: Route = (acquirer, _segments, query) => {
       );
     start = k + 1;
   }
-  const end = Math.min(batch.accepted.length, start + limit);
+  const end = Math.min(lineCount(batch), start + limit);
   const data = [];
   for (let k = start; k < end; k += 1) data.push(stripeTransaction(acquirer, batch, k));
   return jsonAnswer(200, {
     object: 'list',
     data,
-    has_more: end < batch.accepted.length,
+    has_more: end < lineCount(batch),
     url: '/v1/balance_transactions',
   });
 };
 
-function stripeTransaction(acquirer: Acquirer, batch: Batch, k: number): Record<string, unknown> {
-  const { capture, amount, ref, fees } = item(acquirer, batch, k);
+export function stripeTransaction(
+  acquirer: Acquirer,
+  batch: Batch,
+  k: number,
+): Record<string, unknown> {
+  const { capture, amount, ref, fees, createdMs } = reportItem(acquirer, batch, k);
   const signed = capture ? amount : -amount;
   const feeDetails = [];
   if (fees.total - fees.tax > 0)
@@ -198,7 +231,7 @@ function stripeTransaction(acquirer: Acquirer, batch: Batch, k: number): Record<
     object: 'balance_transaction',
     amount: signed,
     available_on: unix(arrivalMs(batch)),
-    created: unix(batch.cutoffMs),
+    created: unix(createdMs),
     currency: batch.currency,
     description: null,
     exchange_rate: null,
@@ -258,14 +291,18 @@ const adyenReport: Route = (acquirer, segments) => {
   };
 };
 
-function* adyenRows(acquirer: Acquirer, batch: Batch): Generator<string> {
+export function* adyenRows(acquirer: Acquirer, batch: Batch): Generator<string> {
   const currency = batch.currency;
   const code = currency.toUpperCase();
-  const created = new Date(batch.cutoffMs).toISOString().slice(0, 19).replace('T', ' ');
+  const dateText = (ms: number): string =>
+    new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const batchCreated = dateText(batch.cutoffMs);
   const money = (minor: number): string => decimalString(minor, currency);
   let rows: string[] = [ADYEN_COLUMNS.join(',')];
-  for (let k = 0; k < batch.accepted.length; k += 1) {
-    const { capture, amount, ref, reference, fees } = item(acquirer, batch, k);
+  const count = lineCount(batch);
+  for (let k = 0; k < count; k += 1) {
+    const { capture, amount, ref, reference, fees, createdMs } = reportItem(acquirer, batch, k);
+    const created = createdMs === batch.cutoffMs ? batchCreated : dateText(createdMs);
     const commission = fees.commission + fees.tax;
     const net = capture ? amount - fees.total : amount + fees.total;
     rows.push(
@@ -314,7 +351,7 @@ function recon(psp: string): Route {
     const batch = acquirer.bySettlement(psp, id);
     if (batch === undefined) return fail('The id provided does not exist');
     let skip = 0;
-    let end = batch.accepted.length;
+    let end = lineCount(batch);
     const countText = query.get('count');
     const skipText = query.get('skip');
     if (skipText !== null) {
@@ -335,7 +372,7 @@ function recon(psp: string): Route {
   };
 }
 
-function* reconChunks(
+export function* reconChunks(
   acquirer: Acquirer,
   batch: Batch,
   skip: number,
@@ -346,7 +383,11 @@ function* reconChunks(
   const settledAt = unix(arrivalMs(batch));
   let parts: string[] = [];
   for (let k = skip; k < end; k += 1) {
-    const { capture, amount, ref, reference, paymentId, fees } = item(acquirer, batch, k);
+    const { capture, amount, ref, reference, paymentId, fees, createdMs } = reportItem(
+      acquirer,
+      batch,
+      k,
+    );
     parts.push(
       JSON.stringify({
         entity_id: ref,
@@ -359,7 +400,7 @@ function* reconChunks(
         tax: fees.tax,
         on_hold: false,
         settled: true,
-        created_at: unix(batch.cutoffMs),
+        created_at: unix(createdMs),
         settled_at: settledAt,
         settlement_id: batch.settlementReference,
         settlement_utr: batch.settlementUtr,
