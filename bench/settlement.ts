@@ -68,9 +68,9 @@ const paidAccountNumber = '000123456789';
 
 // Monday 2026-03-02 12:00 UTC: the payments are captured then; the pipeline runs on Wednesday
 // 2026-03-04 12:00 UTC, after Monday's and Tuesday's 18:00 cutoffs and after T+2 availability.
-const capturedAt = new Date('2026-03-02T12:00:00Z');
+export const capturedAt = new Date('2026-03-02T12:00:00Z');
 const authorizedAt = new Date('2026-03-02T11:59:00Z');
-const settledAt = new Date('2026-03-04T12:00:00Z');
+export const settledAt = new Date('2026-03-04T12:00:00Z');
 
 export type SettlementBenchOptions = {
   readonly items: number;
@@ -159,9 +159,11 @@ export function parseOptions(argv: readonly string[]): SettlementBenchOptions | 
 // part. Payment k belongs to merchant (k mod M) and connector (k mod 3). Amounts are a function
 // of k, computed the same way in SQL and here.
 
-type Mix = { captures: number; refunds: number; merchants: number };
+export type Mix = { captures: number; refunds: number; merchants: number };
 
-function mixOf(options: SettlementBenchOptions): Mix {
+export function mixOf(
+  options: Pick<SettlementBenchOptions, 'items' | 'merchants' | 'refundPercent'>,
+): Mix {
   const refunds = Math.floor((options.items * options.refundPercent) / 100);
   return { captures: options.items - refunds, refunds, merchants: options.merchants };
 }
@@ -211,7 +213,7 @@ const pspRefundIdSql = (k: string) =>
 // ---------------------------------------------------------------------------------------------
 // Seeding
 
-type Services = {
+export type Services = {
   database: Database;
   clock: Clock;
   setNow: (now: Date) => void;
@@ -225,7 +227,7 @@ type Services = {
 // consumes them here, so the bus is only ever told that some may be waiting.
 const quietBus = { notify: () => {} } as unknown as EventBus;
 
-function services(database: Database, simulatorUrl: string): Services {
+export function services(database: Database, simulatorUrl: string): Services {
   let now = capturedAt;
   const clock = clockFrom(() => now);
   const ledger = new Ledger(database, { clock });
@@ -263,7 +265,7 @@ function services(database: Database, simulatorUrl: string): Services {
   };
 }
 
-async function seedMerchants(parts: Services, mix: Mix): Promise<void> {
+export async function seedMerchants(parts: Services, mix: Mix): Promise<void> {
   await parts.database.query(
     `INSERT INTO merchants (id, name, created_at)
      SELECT ${merchantIdSql('i')}, 'Bench merchant ' || i, $2 FROM generate_series(0, $1 - 1) AS i`,
@@ -291,7 +293,7 @@ async function seedMerchants(parts: Services, mix: Mix): Promise<void> {
 }
 
 /** The payments and refunds as the payments module leaves them: plain rows, set-based. */
-async function seedPaymentRows(parts: Services, mix: Mix): Promise<void> {
+export async function seedPaymentRows(parts: Services, mix: Mix): Promise<void> {
   const chunk = 200_000;
   for (let from = 1; from <= mix.captures; from += chunk) {
     const to = Math.min(mix.captures, from + chunk - 1);
@@ -332,7 +334,13 @@ async function seedPaymentRows(parts: Services, mix: Mix): Promise<void> {
  * per capture with its fee, one per refund), then posted by the group-committing poster, which
  * writes the settlement items in the same transaction.
  */
-async function seedPostings(parts: Services, mix: Mix, log: (line: string) => void): Promise<void> {
+export async function seedPostings(
+  parts: Services,
+  mix: Mix,
+  log: (line: string) => void,
+  /** Runs once after the chunk that posts capture `afterCapture` (bench/recon.ts: the next day). */
+  between?: { readonly afterCapture: number; readonly run: () => Promise<void> },
+): Promise<void> {
   const total = mix.captures + mix.refunds;
   let done = 0;
   let lastLog = performance.now();
@@ -371,9 +379,11 @@ async function seedPostings(parts: Services, mix: Mix, log: (line: string) => vo
   // 'unbatched'), a close at the time of the captures opens the intake batches, and every later
   // item goes straight into one.
   const first = Math.min(benchConnectors.length, mix.captures);
-  for (let from = 1; from <= mix.captures; from = from === 1 ? first + 1 : from + seedChunk) {
+  for (let from = 1; from <= mix.captures;) {
     const rows = [];
-    const to = from === 1 ? first + 1 : Math.min(mix.captures + 1, from + seedChunk);
+    let to = from === 1 ? first + 1 : Math.min(mix.captures + 1, from + seedChunk);
+    if (between !== undefined && from <= between.afterCapture)
+      to = Math.min(to, between.afterCapture + 1);
     for (let k = from; k < to; k++) {
       const movement = {
         merchantId: merchantId(k, mix.merchants),
@@ -391,6 +401,8 @@ async function seedPostings(parts: Services, mix: Mix, log: (line: string) => vo
     }
     await postChunk(rows);
     if (from === 1) await parts.moneyOut.settlement.closeDue(capturedAt);
+    if (between !== undefined && to === between.afterCapture + 1) await between.run();
+    from = to;
   }
   for (let from = 1; from <= mix.refunds; from += seedChunk) {
     const rows = [];
@@ -410,7 +422,7 @@ async function seedPostings(parts: Services, mix: Mix, log: (line: string) => vo
 }
 
 /** The captures and refunds, streamed to the simulator's acquirer (POST /_sim/ground_truth/bulk). */
-async function seedSimulator(simulatorUrl: string, mix: Mix): Promise<number> {
+export async function seedSimulator(simulatorUrl: string, mix: Mix): Promise<number> {
   const url = new URL(`${simulatorUrl}/_sim/ground_truth/bulk`);
   return new Promise<number>((resolve, reject) => {
     const request = http.request(
@@ -478,7 +490,7 @@ const seedJobVariable = 'PAYRAIL_BENCH_SEED_JOB';
 
 /** Seeds the database and the simulator (merchants, payments, their postings and items). */
 async function seedAll(job: SeedJob, log: (line: string) => void): Promise<SeedResult> {
-  const mix = mixOf({ ...job, json: false, verbose: job.verbose });
+  const mix = mixOf(job);
   const database = openPostgres({
     connectionString: job.databaseUrl,
     poolSize: 8,
@@ -649,18 +661,18 @@ async function verifyMoneyOut(
 // ---------------------------------------------------------------------------------------------
 
 /** The process's memory now (resident, V8 heap, buffers) and its peak resident set so far. */
-function memoryNow(): string {
+export function memoryNow(): string {
   const usage = process.memoryUsage();
   const mb = (bytes: number) => Math.round(bytes / 1_048_576);
   return `rss ${mb(usage.rss)} MB, heap ${mb(usage.heapUsed)}/${mb(usage.heapTotal)} MB, external ${mb(usage.external)} MB, buffers ${mb(usage.arrayBuffers)} MB, peak ${peakRssMb()} MB`;
 }
 
-function peakRssMb(): number {
+export function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** The child's peak resident set (VmHWM), where /proc exists. */
-function childPeakRssMb(pid: number | undefined): number | null {
+export function childPeakRssMb(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -769,7 +781,7 @@ export async function runSettlementBench(
   }
 }
 
-function round2(value: number): number {
+export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
