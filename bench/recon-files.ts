@@ -299,6 +299,7 @@ async function writeReport(
   /** Late lines of the PSP's earlier report, carried in this one; this report's go in `late`. */
   carried: readonly Line[],
   late: Line[] | undefined,
+  lateLineDate: LateLineDate,
 ): Promise<{ file: GeneratedFile; report: BatchReport }> {
   const name = `settlement_detail_report_batch_${batch.settlement_reference}_${batch.connector}.csv`;
   const out = new LineFile(path.join(directory, name));
@@ -340,7 +341,9 @@ async function writeReport(
   }
   // As the simulator orders a report: the items, then duplicates, carried late lines, unexpected.
   const duplicates = extra.filter((line) => line.reference !== '');
-  for (const line of [...duplicates, ...carried, ...extra.filter((l) => l.reference === '')])
+  const lateLines =
+    lateLineDate === 'own' ? carried : carried.map((line) => ({ ...line, created }));
+  for (const line of [...duplicates, ...lateLines, ...extra.filter((l) => l.reference === '')])
     await put(line);
   await out.close();
   return {
@@ -364,10 +367,17 @@ async function writeReport(
   };
 }
 
+/**
+ * The Creation Date of a late line in the report that carries it: its own batch's cutoff, as the
+ * simulator writes it (sim/CONTRACT.md "Reconciliation seeding"), or the carrying batch's.
+ */
+export type LateLineDate = 'own' | 'carrier';
+
 /** The acknowledged batches' reports, one Adyen-style CSV file each. */
 export async function writeReports(
   db: Queryable,
   directory: string,
+  lateLineDate: LateLineDate = 'own',
 ): Promise<{ files: GeneratedFile[]; reports: BatchReport[]; truth: TruthEntry[] }> {
   const batches = await db.query<ReportBatch>(
     `SELECT id, connector, currency, settlement_reference, cutoff_at FROM settlement_batches
@@ -393,6 +403,7 @@ export async function writeReports(
       seeder,
       carried,
       hasNext ? late : undefined,
+      lateLineDate,
     );
     carried = late;
     files.push(written.file);

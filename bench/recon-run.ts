@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../src/clock.ts';
 import { Ledger } from '../src/ledger/index.ts';
 import { ReconciliationFiles } from '../src/reconciliation/ingest/index.ts';
+import { ReconciliationService } from '../src/reconciliation/service.ts';
 import type { Database } from '../src/storage/database.ts';
 import type { GeneratedFile, TruthEntry } from './recon-files.ts';
 
@@ -62,21 +63,16 @@ export async function matchAll(
   clock: Clock,
   asOf: string,
 ): Promise<MatchOutcome> {
-  // The service is on branch recon-engine until it is merged here.
-  const modulePath = '../src/reconciliation/service.ts';
-  const module = (await import(modulePath)) as {
-    ReconciliationService: new (options: { database: Database; ledger: Ledger; clock: Clock }) => {
-      run(input: { asOf: string; dryRun: boolean }): Promise<{ summary?: unknown }>;
-    };
-  };
-  const service = new module.ReconciliationService({
+  const service = new ReconciliationService({
     database,
     ledger: new Ledger(database, { clock }),
     clock,
   });
   const started = performance.now();
   const run = await service.run({ asOf, dryRun: false });
-  return { seconds: (performance.now() - started) / 1000, summary: run.summary ?? run };
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 'succeeded') throw new Error(`reconciliation run ${run.id}: ${run.error}`);
+  return { seconds, summary: run.summary };
 }
 
 export type Score = {
@@ -86,6 +82,8 @@ export type Score = {
   readonly truth: number;
   readonly exceptions: number;
   readonly byReason: Record<string, number>;
+  /** Per seeded kind: found / seeded. */
+  readonly recallByKind: Record<string, string>;
   /** The first false positives and misses, for the report. */
   readonly problems: string[];
 };
@@ -116,10 +114,15 @@ export async function scoreExceptions(
       ORDER BY x.key`,
   );
   const open = new Map<string, number>();
+  const kindOf = new Map<string, string>();
+  const seeded: Record<string, number> = {};
+  const found: Record<string, number> = {};
   for (const entry of truth)
     if (entry.reason !== null) {
       const key = `${entry.reason} ${entry.subject}`;
       open.set(key, (open.get(key) ?? 0) + 1);
+      kindOf.set(key, entry.kind);
+      seeded[entry.kind] = (seeded[entry.kind] ?? 0) + 1;
     }
   const wanted = [...open.values()].reduce((sum, n) => sum + n, 0);
   const byReason: Record<string, number> = {};
@@ -137,6 +140,8 @@ export async function scoreExceptions(
       continue;
     }
     open.set(hit, (open.get(hit) ?? 0) - 1);
+    const kind = kindOf.get(hit) ?? '?';
+    found[kind] = (found[kind] ?? 0) + 1;
     truePositives++;
   }
   for (const [key, left] of open)
@@ -149,6 +154,9 @@ export async function scoreExceptions(
     truth: wanted,
     exceptions: rows.rows.length,
     byReason,
+    recallByKind: Object.fromEntries(
+      Object.entries(seeded).map(([kind, n]) => [kind, `${found[kind] ?? 0}/${n}`]),
+    ),
     problems,
   };
 }

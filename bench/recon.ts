@@ -49,6 +49,7 @@ import {
   writeStatements,
   type BatchReport,
   type GeneratedFile,
+  type LateLineDate,
   type TruthEntry,
 } from './recon-files.ts';
 import { ingestAll, matchAll, scoreExceptions, type Score } from './recon-run.ts';
@@ -86,6 +87,8 @@ export type ReconBenchOptions = {
   readonly verbose: boolean;
   /** Keep the database and the files afterwards, and print where they are. */
   readonly keep?: boolean;
+  /** The Creation Date of a carried late line (bench/recon-files.ts LateLineDate). */
+  readonly lateLineDate?: LateLineDate;
 };
 
 export type ReconBenchResult = {
@@ -107,6 +110,8 @@ export type ReconBenchResult = {
   readonly discrepancies: number;
   readonly exceptions: number;
   readonly exceptions_by_reason: Readonly<Record<string, number>>;
+  readonly recall_by_kind: Readonly<Record<string, string>>;
+  readonly late_line_date: LateLineDate;
   readonly problems: readonly string[];
   readonly ledger: 'ok' | 'failed';
   readonly run_summary: unknown;
@@ -124,6 +129,8 @@ const usage = `usage: node bench/recon.ts [options]
   --json               end with one line of JSON
   --quiet              no progress lines on stderr
   --keep               keep the throw-away database and the files, and print where
+  --late-line-date D   Creation Date of a late line in the report that carries it: own (its
+                       own batch's cutoff, as the simulator writes it; default) or carrier
   --help`;
 
 export function parseOptions(argv: readonly string[]): ReconBenchOptions | 'help' {
@@ -137,6 +144,7 @@ export function parseOptions(argv: readonly string[]): ReconBenchOptions | 'help
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'late-line-date': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -150,7 +158,11 @@ export function parseOptions(argv: readonly string[]): ReconBenchOptions | 'help
   const fallbackMerchants = Math.max(1, Math.min(1_000, Math.floor(items / 100)));
   const merchants = integerOption(values.merchants, 'merchants', fallbackMerchants, 1, 100_000);
   if (merchants > items) throw new UsageError('--merchants must not exceed --items');
+  const lateLineDate = values['late-line-date'] ?? 'own';
+  if (lateLineDate !== 'own' && lateLineDate !== 'carrier')
+    throw new UsageError('--late-line-date must be own or carrier');
   return {
+    lateLineDate,
     items,
     merchants,
     refundPercent: integerOption(values['refund-percent'], 'refund-percent', 10, 0, 50),
@@ -172,6 +184,7 @@ type SeedJob = {
   readonly simulatorUrl: string;
   readonly directory: string;
   readonly verbose: boolean;
+  readonly lateLineDate: LateLineDate;
 };
 
 /** What the seeding process hands back (its last stdout line). */
@@ -268,7 +281,7 @@ async function seedAll(job: SeedJob, log: (line: string) => void): Promise<SeedR
   try {
     const started = performance.now();
     const parts = await seedLedgerSide(database, job, log);
-    const reports = await writeReports(database, job.directory);
+    const reports = await writeReports(database, job.directory, job.lateLineDate);
     log(`wrote ${reports.files.length} report files (${memoryNow()})`);
     await postPspFees(parts, reports.reports);
     const statements = await writeStatements(
@@ -352,6 +365,7 @@ async function seedWithSimulator(
         simulatorUrl: simulator.url,
         directory,
         verbose: options.verbose,
+        lateLineDate: options.lateLineDate ?? 'own',
       },
       log,
     );
@@ -385,9 +399,11 @@ export async function runReconBench(
 
     const verifyStarted = performance.now();
     const score = await scoreExceptions(database, truth);
+    log(`scored: precision ${score.precision}, recall ${score.recall}`);
     const ledger = await verifyLedger(database);
+    log(`ledger verified: ${ledger.ok ? 'ok' : 'failed'}`);
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
-    return result(options, seed, ingest, match, score, ledger, verifySeconds, database);
+    return await result(options, seed, ingest, match, score, ledger, verifySeconds, database);
   } finally {
     await database?.close().catch(() => {});
     if (options.keep === true) log(`kept database ${scratch?.name} and files in ${directory}`);
@@ -435,6 +451,8 @@ async function result(
     discrepancies: score.truth,
     exceptions: score.exceptions,
     exceptions_by_reason: score.byReason,
+    recall_by_kind: score.recallByKind,
+    late_line_date: options.lateLineDate ?? 'own',
     problems,
     ledger: ledger.ok ? 'ok' : 'failed',
     run_summary: match.summary,

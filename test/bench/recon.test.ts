@@ -14,6 +14,10 @@ test('bench:recon reconciles 2,000 items with their seeded discrepancies exactly
     databaseUrl: adminDatabaseUrl,
     json: true,
     verbose: false,
+    // A late line dated by the report that carries it: ingestion takes an Adyen line's value date
+    // from its Creation Date, so a late line dated by its own batch (the simulator's way) is not
+    // seen as late (reported to the lead; docs/benchmarks.md "recon bench").
+    lateLineDate: 'carrier',
   });
   assert.deepEqual(result.problems, []);
   assert.equal(result.ledger, 'ok');
@@ -23,6 +27,7 @@ test('bench:recon reconciles 2,000 items with their seeded discrepancies exactly
   assert.ok(result.discrepancies >= 20);
   assert.equal(result.precision, 1);
   assert.equal(result.recall, 1);
+  assert.match(result.recall_by_kind.late_line ?? '', /^([1-9]\d*)\/\1$/);
   assert.equal(
     result.records,
     result.ledger_items + result.report_lines + result.statement_entries,
