@@ -26,6 +26,9 @@
 // verifyLedger. records = ledger items + report lines + statement entries;
 // records_per_s = records / (ingest_s + match_s). peak_rss_mb is this process's maxRSS.
 //
+// BENCH_AUTO_EXPLAIN_MS=N logs the plans (EXPLAIN ANALYZE) of statements slower than N ms to the
+// server's log (auto_explain), as bench/settlement.ts does.
+//
 // With --json the last line on stdout is one JSON object:
 //   {"bench":"recon","records":…,"records_per_s":…,"peak_rss_mb":…,"precision":1,"recall":1,…}
 // Exit status: 0 ok (precision and recall 1, ledger verified), 1 otherwise, 2 bad arguments.
@@ -222,7 +225,7 @@ async function seedLedgerSide(
       await parts.moneyOut.settlement.closeDue(secondDay);
     },
   });
-  await database.query('ANALYZE');
+  await analyzeSeeded(database);
   log(`posted ${mix.captures} captures, ${mix.refunds} refunds (${memoryNow()})`);
   parts.setNow(settledAt);
   const skipped = new Set(['psp_reports', 'bank_statements']);
@@ -263,6 +266,18 @@ async function postPspFees(
   }
 }
 
+/**
+ * ANALYZE of what seeding wrote, not of the reconciliation tables: analyzed while empty, they would
+ * tell the planner "0 rows" for the timed part (a fresh installation has never analyzed them).
+ */
+async function analyzeSeeded(database: Database): Promise<void> {
+  const tables = await database.query<{ name: string }>(
+    `SELECT quote_ident(tablename) AS name FROM pg_tables
+      WHERE schemaname = current_schema() AND tablename NOT LIKE 'recon\\_%' ORDER BY tablename`,
+  );
+  await database.query(`ANALYZE ${tables.rows.map((row) => row.name).join(', ')}`);
+}
+
 /** The ledger's bank balance per currency (the statements' opening balances continue from it). */
 async function bankBalances(database: Database): Promise<Map<string, bigint>> {
   const rows = await database.query<{ currency: string; balance: bigint }>(
@@ -296,7 +311,7 @@ async function seedAll(job: SeedJob, log: (line: string) => void): Promise<SeedR
     const items = await database.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM balance_transactions WHERE type IN ('charge', 'refund')`,
     );
-    await database.query('ANALYZE');
+    await analyzeSeeded(database);
     return {
       seed_s: round2((performance.now() - started) / 1000),
       peak_rss_mb: peakRssMb(),
@@ -337,6 +352,19 @@ async function scratchWithDatabase(
   options: ReconBenchOptions,
 ): Promise<{ scratch: ScratchDatabase; database: Database }> {
   const scratch = await createScratchDatabase(options.databaseUrl);
+  const explainMs = process.env.BENCH_AUTO_EXPLAIN_MS;
+  if (explainMs !== undefined) {
+    // Plans of the statements slower than this, with their actual figures, in the server's log.
+    const admin = openPostgres({ connectionString: scratch.url, poolSize: 1 });
+    const name = scratch.name;
+    await admin.query(`ALTER DATABASE ${name} SET session_preload_libraries = 'auto_explain'`);
+    await admin.query(
+      `ALTER DATABASE ${name} SET auto_explain.log_min_duration = '${Number(explainMs)}ms'`,
+    );
+    await admin.query(`ALTER DATABASE ${name} SET auto_explain.log_analyze = on`);
+    await admin.query(`ALTER DATABASE ${name} SET auto_explain.log_nested_statements = on`);
+    await admin.close();
+  }
   const database = openPostgres({
     connectionString: scratch.url,
     poolSize: 8,
