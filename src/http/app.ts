@@ -12,6 +12,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { newId } from '../ids.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
+import { platformAccountId } from '../merchants/platform.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -228,6 +229,17 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerSettlementRoutes(admin, context);
     registerPayoutOperatorRoutes(admin, context);
     registerMoneyOutRoutes(admin, context);
+    // The operator's events and webhook endpoints: the merchant routes, acting as the platform
+    // account (reconciliation exceptions are its events).
+    await admin.register(async (platform) => {
+      platform.addHook('onRequest', async (request) => {
+        request.merchantId = platformAccountId;
+        request.livemode = false;
+      });
+      installIdempotency(platform, context.idempotency);
+      registerEventRoutes(platform, context, '/v1/admin');
+      registerWebhookRoutes(platform, context, '/v1/admin');
+    });
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));

@@ -121,6 +121,9 @@ const schemaOfList = new Map([
   ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
   ['/v1/bank_accounts', 'BankAccountSchema'],
   ['/v1/payouts', 'PayoutSchema'],
+  ['/v1/admin/events', 'EventSchema'],
+  ['/v1/admin/webhook_endpoints', 'WebhookEndpointSchema'],
+  ['/v1/admin/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -551,7 +554,14 @@ describe('API objects: what is served and documented is what src/api-objects def
         enabled_events: ['*'],
       }),
     );
+    const operatorEndpoint = await ok(
+      call(server, 'POST', '/v1/admin/webhook_endpoints', {
+        key: testAdminKey,
+        body: { url: 'http://127.0.0.1:9/operator', enabled_events: ['*'] },
+      }),
+    );
     const concrete: Readonly<Record<string, string>> = {
+      '/v1/admin/webhook_endpoints/{id}/deliveries': `/v1/admin/webhook_endpoints/${String(operatorEndpoint.id)}/deliveries`,
       '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
     };

@@ -185,3 +185,11 @@ CREATE TABLE recon_exception_history (
   at timestamptz NOT NULL,
   PRIMARY KEY (exception_id, seq)
 );
+
+-- The platform's own account: operator events (reconciliation exceptions) are written for it, so
+-- the operator subscribes to them with webhook endpoints through /v1/admin/webhook_endpoints and
+-- reads them at /v1/admin/events, delivered by the same outbox, bus and signed webhooks as a
+-- merchant's. It has no API key: only the admin key reaches it.
+INSERT INTO merchants (id, name, livemode, created_at)
+VALUES ('mch_platform', 'Payrail platform (operator)', false, now())
+ON CONFLICT (id) DO NOTHING;
