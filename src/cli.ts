@@ -18,6 +18,7 @@ import { toJson } from './api-objects/json.ts';
 import { configureSimulatorWebhooks } from './testmode/simulator.ts';
 import { demoMerchant } from './testmode/demo-merchant.ts';
 import { registerClockCommands } from './testmode/clock-command.ts';
+import { registerReconcileIngestCommand } from './reconciliation/ingest/cli.ts';
 import { TestClockError } from './testmode/clock-service.ts';
 
 function describeDataLocation(config: Config): string {
@@ -278,6 +279,7 @@ export function buildProgram(): Command {
       }),
     );
   registerClockCommands(program, withDatabase);
+  registerReconcileIngestCommand(program, withDatabase);
   registerMoneyOutCommands(program, withRuntime);
   return program;
 }

@@ -25,6 +25,8 @@ export type StatementEntry = {
   readonly instructionId: string | undefined;
   /** The transaction's own servicer reference (a payout's trace id), if given. */
   readonly transactionReference: string | undefined;
+  /** The transaction id (`Refs/TxId`: a settlement credit's UTR), if given. */
+  readonly transactionId?: string | undefined;
   readonly remittance: string | undefined;
   /** Set for a returned payment: the ISO reason code (AC04 …). */
   readonly returnReason: string | undefined;
@@ -60,7 +62,8 @@ export const statementLimits = {
   textLengthMax: 500,
 };
 
-const repeated = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd']);
+/** Elements that may repeat: always arrays in a parsed tree (also in ingest's streaming reader). */
+export const repeatedElements = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd']);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -70,12 +73,17 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  isArray: (name) => repeated.has(name),
+  isArray: (name) => repeatedElements.has(name),
   maxNestedTags: statementLimits.nestingMax,
   processEntities: true,
 });
 
-type Node = Readonly<Record<string, unknown>>;
+/**
+ * An element as fast-xml-parser gives it (no namespace prefix, attributes as '@_name', the text of
+ * an element with attributes as '#text', repeated elements as arrays): the streaming reader of
+ * src/reconciliation/ingest builds the same shape for each entry, so one parseEntry reads both.
+ */
+export type Node = Readonly<Record<string, unknown>>;
 
 function isNode(value: unknown): value is Node {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -142,7 +150,8 @@ export function parseCamt053(input: string | Buffer): Statement {
   return { statementId, entries: parsed };
 }
 
-function parseEntry(value: unknown, index: number): StatementEntry {
+/** One `Ntry` element (`index` 1-based in the statement); a StatementFormatError names it. */
+export function parseEntry(value: unknown, index: number): StatementEntry {
   const fail = (element: string, message: string): never => {
     throw new StatementFormatError(message, index, element);
   };
@@ -219,7 +228,12 @@ function transactionDetails(
   fail: Fail,
 ): Pick<
   StatementEntry,
-  'endToEndId' | 'instructionId' | 'transactionReference' | 'remittance' | 'returnReason'
+  | 'endToEndId'
+  | 'instructionId'
+  | 'transactionReference'
+  | 'transactionId'
+  | 'remittance'
+  | 'returnReason'
 > {
   const details = list(entry, 'NtryDtls');
   if (details.length > 1) fail('NtryDtls', 'more than one');
@@ -232,6 +246,7 @@ function transactionDetails(
   const remittanceLines = list(child(tx, 'RmtInf'), 'Ustrd').filter(
     (line): line is string => typeof line === 'string',
   );
+  const transactionId = nonEmpty(bounded(textOf(references, 'TxId'), 'Refs/TxId', fail));
   const returnInformation = child(tx, 'RtrInf');
   const reason = textOf(child(returnInformation, 'Rsn'), 'Cd');
   if (returnInformation !== undefined && (reason === undefined || reason === ''))
@@ -244,6 +259,8 @@ function transactionDetails(
     ),
     remittance: nonEmpty(bounded(remittanceLines.join(' '), 'RmtInf/Ustrd', fail)),
     returnReason: reason,
+    // Only when given: entries compared whole (tests, fixtures) stay as they were.
+    ...(transactionId === undefined ? {} : { transactionId }),
   };
 }
 
@@ -263,4 +280,33 @@ function checkUniqueReferences(entries: readonly StatementEntry[]): void {
       );
     seen.add(key);
   }
+}
+
+// What an entry names (one definition, used by statement ingestion and reconciliation's records).
+
+/** A payout the bank sent back: a credit with a return reason, or a reversal. */
+export function isReturned(entry: StatementEntry): boolean {
+  return entry.direction === 'credit' && (entry.returnReason !== undefined || entry.reversal);
+}
+
+/** The payout the entry names: its end-to-end id, when that is a payout id. */
+export function payoutIdOf(entry: StatementEntry): string | undefined {
+  const id = entry.endToEndId;
+  return id !== undefined && id.startsWith('po_') ? id : undefined;
+}
+
+/** The bank's trace of a payout: the instruction id, else a reference of the transaction. */
+export function payoutTraceOf(entry: StatementEntry): string {
+  return entry.instructionId ?? entry.transactionReference ?? entry.entryReference;
+}
+
+/**
+ * The settlement references an entry may name, most likely first: its end-to-end id, its whole
+ * remittance, then each word of the remittance (bounded).
+ */
+export function settlementReferenceCandidates(entry: StatementEntry): string[] {
+  const remittance = entry.remittance ?? '';
+  return [entry.endToEndId ?? '', remittance, ...remittance.split(/\s+/)]
+    .filter((word, index, all) => word !== '' && all.indexOf(word) === index)
+    .slice(0, 20);
 }

@@ -19,7 +19,15 @@ import { connectorSettlementAccounts } from '../accounts/index.ts';
 import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/discrepancies.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { BankUnavailableError, type BankStatementSource } from './bank-client.ts';
-import { StatementFormatError, type Statement, type StatementEntry } from './camt053.ts';
+import {
+  StatementFormatError,
+  isReturned,
+  payoutIdOf,
+  payoutTraceOf,
+  settlementReferenceCandidates,
+  type Statement,
+  type StatementEntry,
+} from './camt053.ts';
 import {
   expectedFunding,
   lockBatchFunding,
@@ -294,12 +302,10 @@ export class StatementIngestion {
   }
 
   async #classify(tx: Queryable, entry: StatementEntry, now: Date): Promise<Applied> {
-    const returned =
-      entry.direction === 'credit' && (entry.returnReason !== undefined || entry.reversal);
-    if (returned) return this.#payoutEvent(tx, entry, 'returned');
+    if (isReturned(entry)) return this.#payoutEvent(tx, entry, 'returned');
     if (entry.direction === 'debit') {
       // A payout, or the settlement of a negative batch (the PSP takes back what it is owed).
-      const payout = await findPayout(tx, entry.endToEndId);
+      const payout = await findPayout(tx, payoutIdOf(entry));
       if (payout !== undefined) return this.#payoutEvent(tx, entry, 'paid');
     }
     return this.#settlement(tx, entry, now);
@@ -359,7 +365,7 @@ export class StatementIngestion {
     event: 'paid' | 'returned',
   ): Promise<Applied> {
     const unmatchedKind = event === 'paid' ? 'bank_unmatched_debit' : 'bank_unmatched_return';
-    const payoutId = entry.endToEndId;
+    const payoutId = payoutIdOf(entry);
     const payout = await findPayout(tx, payoutId);
     if (payoutId === undefined || payout === undefined)
       return unmatched(entry, bankDiscrepancy(entry, unmatchedKind, {}));
@@ -373,7 +379,7 @@ export class StatementIngestion {
         }),
       );
     const bookedAt = new Date(`${entry.bookingDate}T00:00:00Z`);
-    const traceId = entry.instructionId ?? entry.transactionReference ?? entry.entryReference;
+    const traceId = payoutTraceOf(entry);
     const result =
       event === 'paid'
         ? await this.#events.paid(payoutId, traceId, bookedAt, tx)
@@ -394,7 +400,7 @@ async function findPayout(
   tx: Queryable,
   payoutId: string | undefined,
 ): Promise<{ amount: bigint; currency: string } | undefined> {
-  if (payoutId === undefined || !payoutId.startsWith('po_')) return undefined;
+  if (payoutId === undefined) return undefined;
   const found = await tx.query<{ amount: bigint; currency: string }>(
     `SELECT amount, currency FROM payouts WHERE id = $1`,
     [payoutId],
@@ -450,11 +456,7 @@ async function findBatch(
   tx: Queryable,
   entry: StatementEntry,
 ): Promise<{ id: string; connector: string } | undefined> {
-  const remittance = entry.remittance ?? '';
-  const candidates = [entry.endToEndId ?? '', remittance, ...remittance.split(/\s+/)].filter(
-    (word, index, all) => word !== '' && all.indexOf(word) === index,
-  );
-  for (const reference of candidates.slice(0, 20)) {
+  for (const reference of settlementReferenceCandidates(entry)) {
     const result = await tx.query<{ id: string; connector: string }>(
       `SELECT id, connector FROM settlement_batches
         WHERE settlement_reference = $1 AND currency = $2 LIMIT 2`,

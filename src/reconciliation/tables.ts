@@ -16,7 +16,9 @@ export type ReconFileFormat =
   | 'adyen_settlement_csv'
   | 'razorpay_recon'
   | 'acquirer_ack'
-  | 'camt053';
+  | 'camt053'
+  /** A failed file whose format could not be told (its row only). */
+  | 'unknown';
 
 export type ReconFileStatus = 'ingesting' | 'ingested' | 'failed';
 

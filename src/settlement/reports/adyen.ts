@@ -25,7 +25,7 @@ export const adyenColumns = [
 ] as const;
 type AdyenColumn = (typeof adyenColumns)[number];
 /** Optional columns that are checked when present. */
-const optionalColumns = ['Net Currency'] as const;
+const optionalColumns = ['Net Currency', 'Creation Date'] as const;
 const feeColumns = [
   'Commission (NC)',
   'Markup (NC)',
@@ -34,7 +34,7 @@ const feeColumns = [
 ] as const;
 const skippedTypes = new Set(['MerchantPayout', 'Balancetransfer', 'Fee']);
 
-type Line = {
+export type Line = {
   readonly get: (column: AdyenColumn | (typeof optionalColumns)[number]) => string | undefined;
 };
 
@@ -52,18 +52,7 @@ function recordReader(
   let positions: Readonly<Record<string, number | undefined>> | undefined;
   let fields = 0;
   let lines = 0;
-  // Amount cells repeat (fees above all): each distinct text is parsed once per report (bounded).
-  const amounts = new Map<string, bigint>();
-  const decimal: Decimal = (text, currency, column, where) => {
-    if (text === '') return 0n;
-    const key = `${currency}:${text}`;
-    const known = amounts.get(key);
-    if (known !== undefined) return known;
-    const amount = decimalValue(text, currency, column, where);
-    if (amounts.size >= 10_000) amounts.clear();
-    amounts.set(key, amount);
-    return amount;
-  };
+  const decimal = cachedDecimal();
   const read = (record: CsvRecord): ReportItem | null => {
     const { cells } = record;
     if (positions === undefined) {
@@ -162,8 +151,25 @@ export async function* adyenSettlementPages(
   if (page.length > 0) yield page;
 }
 
+/**
+ * Amount cells repeat (fees above all): each distinct text is parsed once per report (bounded).
+ */
+export function cachedDecimal(): Decimal {
+  const amounts = new Map<string, bigint>();
+  return (text, currency, column, where) => {
+    if (text === '') return 0n;
+    const key = `${currency}:${text}`;
+    const known = amounts.get(key);
+    if (known !== undefined) return known;
+    const amount = decimalValue(text, currency, column, where);
+    if (amounts.size >= 10_000) amounts.clear();
+    amounts.set(key, amount);
+    return amount;
+  };
+}
+
 /** Where each column the parser reads is (a header names the columns, in any order). */
-function headerPositions(
+export function headerPositions(
   header: readonly string[],
   connector: string,
   line: number,
@@ -178,11 +184,12 @@ function headerPositions(
 }
 
 /** A major-unit amount cell in minor units ('' is 0); refused like decimalValue. */
-type Decimal = (text: string, currency: string, column: string, where: Where) => bigint;
+export type Decimal = (text: string, currency: string, column: string, where: Where) => bigint;
 
-function adyenItem(
+/** One line's item; `batchNumber` undefined takes the line's own (an uploaded file's). */
+export function adyenItem(
   line: Line,
-  batchNumber: string,
+  batchNumber: string | undefined,
   where: Where,
   decimal: Decimal,
 ): ReportItem | undefined {
@@ -191,7 +198,7 @@ function adyenItem(
   if (skippedTypes.has(typeName)) return undefined;
   if (typeName !== 'Settled' && typeName !== 'Refunded')
     fail(where, 'Type', `unknown type '${typeName}' (Settled or Refunded)`);
-  if (cell('Batch Number') !== batchNumber)
+  if (batchNumber !== undefined && cell('Batch Number') !== batchNumber)
     fail(where, 'Batch Number', `must be ${batchNumber}, got '${cell('Batch Number')}'`);
   const currency = currencyValue(cell('Gross Currency'), 'Gross Currency', where);
   const netCurrency = line.get('Net Currency');

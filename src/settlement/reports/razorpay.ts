@@ -35,15 +35,16 @@ export function parseRazorpayRecon(
   });
 }
 
-function razorpayItem(
+/** One item; `settlementId` undefined takes the item's own (an uploaded file's). */
+export function razorpayItem(
   entry: Readonly<Record<string, unknown>>,
-  settlementId: string,
+  settlementId: string | undefined,
   where: Where,
 ): ReportItem {
   const typeName = entry.type;
   if (typeName !== 'payment' && typeName !== 'refund')
     fail(where, 'type', `must be 'payment' or 'refund', got ${String(typeName)}`);
-  if (entry.settlement_id !== settlementId)
+  if (settlementId !== undefined && entry.settlement_id !== settlementId)
     fail(where, 'settlement_id', `must be ${settlementId}, got ${String(entry.settlement_id)}`);
   const gross = integerField(entry, 'amount', where);
   if (gross <= 0n) fail(where, 'amount', 'must be positive');

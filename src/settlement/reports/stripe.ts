@@ -55,9 +55,10 @@ export function parseStripePage(
   return { items, hasMore: body.has_more, lastId, entries: data.length };
 }
 
-function stripeItem(
+/** One balance transaction; `payoutId` undefined takes the entry's own (an uploaded file's). */
+export function stripeItem(
   entry: Readonly<Record<string, unknown>>,
-  payoutId: string,
+  payoutId: string | undefined,
   where: Where,
 ): ReportItem | undefined {
   const typeName = entry.type;
@@ -66,7 +67,7 @@ function stripeItem(
     fail(where, 'type', `unknown balance transaction type ${String(typeName)}`);
   if (type === 'skip') return undefined;
   const payout = entry.payout;
-  if (payout !== payoutId)
+  if (payoutId !== undefined && payout !== payoutId)
     fail(where, 'payout', `must be the payout asked for (${payoutId}), got ${String(payout)}`);
   const amount = integerField(entry, 'amount', where);
   const fee = integerField(entry, 'fee', where);

@@ -11,8 +11,9 @@ CREATE TABLE recon_files (
   id text PRIMARY KEY CHECK (id ~ '^rcf_[A-Za-z0-9]{8,64}$'),
   sha256 text NOT NULL UNIQUE CHECK (sha256 ~ '^[0-9a-f]{64}$'),
   name text NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+  -- 'unknown': a failed file whose format could not be told.
   format text NOT NULL CHECK (format IN ('stripe_balance_transactions', 'adyen_settlement_csv',
-    'razorpay_recon', 'acquirer_ack', 'camt053')),
+    'razorpay_recon', 'acquirer_ack', 'camt053', 'unknown')),
   -- The PSP of a report file (a statement or an acknowledgement names none).
   connector text,
   status text NOT NULL CHECK (status IN ('ingesting', 'ingested', 'failed')),
