@@ -25,7 +25,19 @@ export const accountIds = {
   bank: (currency: string) => `bank:${currency}`,
   /** Payouts the bank took but has not yet paid. */
   payoutsInTransit: (currency: string) => `platform:payouts_in_transit:${currency}`,
+  /** Reconciliation resolutions (architecture §13): the other side of every operator correction. */
+  reconAdjustments: (currency: string) => `recon:adjustments:${currency}`,
 };
+
+/** The account a reconciliation resolution posts against (an expense: written-off differences). */
+export function reconAdjustmentAccount(currency: string): AccountSpec {
+  return {
+    id: accountIds.reconAdjustments(currency),
+    type: 'expense',
+    currency,
+    owner: 'platform',
+  };
+}
 
 /** The accounts money out uses for one merchant and currency. */
 export function merchantMoneyOutAccounts(merchantId: string, currency: string): AccountSpec[] {

@@ -337,3 +337,42 @@ export const reconExceptionHistory = defineTable<ExceptionHistoryEntry>({
     at: timestamptz('at'),
   },
 });
+
+/** What a run took from a batch so far (added by the matching engine). */
+export type BatchProgress = {
+  readonly batchId: string;
+  readonly linesImportedAt: Date | null;
+  readonly itemsExpectedAt: Date | null;
+  readonly creditExpectedAt: Date | null;
+};
+
+export const reconBatchProgress = defineTable<BatchProgress>({
+  name: 'recon_batch_progress',
+  columns: {
+    batchId: text('batch_id'),
+    linesImportedAt: nullable(timestamptz('lines_imported_at')),
+    itemsExpectedAt: nullable(timestamptz('items_expected_at')),
+    creditExpectedAt: nullable(timestamptz('credit_expected_at')),
+  },
+});
+
+/** A bank statement's closing balance (camt.053 CLBD) for one currency and booking date. */
+export type StatementBalance = {
+  readonly currency: string;
+  readonly bookingDate: string;
+  /** Signed minor units. */
+  readonly closingBalance: bigint;
+  readonly fileId: string | null;
+  readonly createdAt: Date;
+};
+
+export const reconStatementBalances = defineTable<StatementBalance>({
+  name: 'recon_statement_balances',
+  columns: {
+    currency: text('currency'),
+    bookingDate: text('booking_date'),
+    closingBalance: bigint('closing_balance'),
+    fileId: nullable(text('file_id')),
+    createdAt: timestamptz('created_at'),
+  },
+});

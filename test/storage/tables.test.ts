@@ -11,6 +11,7 @@ import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
 import {
+  reconBatchProgress,
   reconExceptionHistory,
   reconExceptions,
   reconExpectations,
@@ -20,6 +21,7 @@ import {
   reconQuarantine,
   reconRecords,
   reconRuns,
+  reconStatementBalances,
 } from '../../src/reconciliation/tables.ts';
 import {
   settlementReportFetches,
@@ -52,6 +54,8 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   reconGroups,
   reconExceptions,
   reconExceptionHistory,
+  reconBatchProgress,
+  reconStatementBalances,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

@@ -194,3 +194,38 @@ CREATE TABLE recon_exception_history (
 INSERT INTO merchants (id, name, livemode, created_at)
 VALUES ('mch_platform', 'Payrail platform (operator)', false, now())
 ON CONFLICT (id) DO NOTHING;
+
+-- Added by the matching engine (src/reconciliation/engine). What a run already took from the
+-- pipeline's own tables, per settlement batch: its report lines imported as records, its accepted
+-- items made expectations, its bank movement expected. A run only looks at batches not yet marked,
+-- so a run with nothing new is cheap.
+CREATE TABLE recon_batch_progress (
+  batch_id text PRIMARY KEY,
+  lines_imported_at timestamptz,
+  items_expected_at timestamptz,
+  credit_expected_at timestamptz
+);
+
+-- The bank statement's closing balance (camt.053 Bal with Tp CLBD) per currency and booking date:
+-- written by whoever reads a statement (file ingestion; the pipeline's statement reader), read by
+-- the balance-drift check (the ledger's bank account against the latest closing balance).
+CREATE TABLE recon_statement_balances (
+  currency text NOT NULL CHECK (char_length(currency) = 3),
+  booking_date text NOT NULL CHECK (booking_date ~ '^\d{4}-\d{2}-\d{2}$'),
+  -- Signed minor units (a CLBD with CdtDbtInd DBIT is negative).
+  closing_balance bigint NOT NULL,
+  file_id text,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (currency, booking_date)
+);
+
+-- A batch's report lines and bank movements by settlement reference (expectations of bank
+-- movements sum a batch's lines), and the exceptions about one record.
+CREATE INDEX recon_records_batch_reference ON recon_records (batch_reference)
+  WHERE batch_reference IS NOT NULL;
+CREATE INDEX recon_records_our_reference ON recon_records (our_reference)
+  WHERE our_reference IS NOT NULL;
+CREATE INDEX recon_exceptions_record ON recon_exceptions (record_source, record_key)
+  WHERE record_key IS NOT NULL;
+CREATE INDEX recon_exceptions_expectation ON recon_exceptions (expectation_key)
+  WHERE expectation_key IS NOT NULL;
