@@ -56,6 +56,8 @@ export async function startServer(
       settlement: runtime.settlement,
       payouts: runtime.payouts,
       moneyOut: runtime.moneyOut,
+      reconciliation: runtime.reconciliation.service,
+      reconciliationFiles: runtime.reconciliation.files,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -16,7 +16,7 @@ import { DomainError } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { MoneyInMetrics, StatementEntryKind } from '../observability/money-in-metrics.ts';
 import { connectorSettlementAccounts } from '../accounts/index.ts';
-import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/discrepancies.ts';
+import { recordDiscrepancies, type NewDiscrepancy } from './discrepancies.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { BankUnavailableError, type BankStatementSource } from './bank-client.ts';
 import {

@@ -239,28 +239,9 @@ export const reconGroups = defineTable<ReconGroup>({
   },
 });
 
-export type ExceptionReason =
-  | 'missing'
-  | 'unexpected'
-  | 'amount_mismatch'
-  | 'currency_mismatch'
-  | 'duplicate'
-  | 'fee_variance'
-  | 'late'
-  | 'returned'
-  | 'balance_drift';
-
-export const exceptionReasons: readonly ExceptionReason[] = [
-  'missing',
-  'unexpected',
-  'amount_mismatch',
-  'currency_mismatch',
-  'duplicate',
-  'fee_variance',
-  'late',
-  'returned',
-  'balance_drift',
-];
+// The reasons are part of the public API (api-objects owns the list).
+export { exceptionReasons, type ExceptionReason } from '../api-objects/reconciliation-reasons.ts';
+import type { ExceptionReason } from '../api-objects/reconciliation-reasons.ts';
 
 export type ExceptionSource = RecordSource | 'ledger';
 export type ExceptionStatus = 'open' | 'resolved';

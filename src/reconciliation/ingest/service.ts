@@ -4,9 +4,11 @@
 // batches in ONE transaction with the file's row. A file that cannot be read (truncated, wrong
 // encoding, wrong columns, a value over a limit, an unknown format) rolls back whole, and only its
 // row is written, status failed, with an error naming the file and the line.
+import type { ReconciliationMetrics } from '../../observability/reconciliation-metrics.ts';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../clock.ts';
+import { DomainError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import type { QuarantinedRow, ReconFile, ReconFileFormat, ReconRecord } from '../tables.ts';
@@ -40,12 +42,10 @@ export type IngestResult = {
 };
 
 /** A file refused before it is read (its name, its connector): nothing is written. */
-export class IngestInputError extends Error {
-  readonly param: string;
+export class IngestInputError extends DomainError<'parameter_invalid'> {
   constructor(param: string, message: string) {
-    super(message);
+    super('parameter_invalid', 'invalid', message, param);
     this.name = 'IngestInputError';
-    this.param = param;
   }
 }
 
@@ -57,10 +57,28 @@ const connectorPattern = /^[a-z0-9_]{1,40}$/;
 export class ReconciliationFiles {
   readonly #database: Database;
   readonly #clock: Clock;
+  readonly #metrics: Pick<ReconciliationMetrics, 'recordFile'> | undefined;
 
-  constructor(dependencies: { readonly database: Database; readonly clock?: Clock }) {
+  constructor(dependencies: {
+    readonly database: Database;
+    readonly clock?: Clock;
+    readonly metrics?: Pick<ReconciliationMetrics, 'recordFile'>;
+  }) {
     this.#database = dependencies.database;
     this.#clock = dependencies.clock ?? systemClock;
+    this.#metrics = dependencies.metrics;
+  }
+
+  /** Ingests one file (see #take) and counts it by format and outcome. */
+  async ingestFile(input: IngestInput): Promise<IngestResult> {
+    const result = await this.#take(input);
+    const { file } = result;
+    this.#metrics?.recordFile(
+      file.format,
+      !result.created ? 'duplicate' : file.status === 'failed' ? 'failed' : 'ingested',
+      result.created ? file.recordCount : 0,
+    );
+    return result;
   }
 
   get(id: string): Promise<ReconFile | undefined> {
@@ -71,7 +89,7 @@ export class ReconciliationFiles {
     return quarantineOf(this.#database, id, afterLine, limit);
   }
 
-  async ingestFile(input: IngestInput): Promise<IngestResult> {
+  async #take(input: IngestInput): Promise<IngestResult> {
     checkInput(input);
     const reader = new BodyReader(input);
     const now = this.#clock.now();
