@@ -31,6 +31,18 @@ export const ReconciliationRunSchema = Type.Object({
   finished_at: Nullable(Timestamp),
 });
 
+/** The stored figures with snake_case keys, as the API writes names (bounded: 4 levels). */
+function snakeKeys(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => snakeKeys(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
+      snakeKeys(inner, depth + 1),
+    ]),
+  );
+}
+
 export function presentReconciliationRun(run: ReconRun): Static<typeof ReconciliationRunSchema> {
   return {
     id: run.id,
@@ -40,7 +52,7 @@ export function presentReconciliationRun(run: ReconRun): Static<typeof Reconcili
     as_of: run.asOf,
     rules_hash: run.rulesHash,
     result_hash: run.resultHash,
-    summary: { ...run.summary },
+    summary: snakeKeys(run.summary) as Record<string, unknown>,
     error: run.error,
     created: unixSeconds(run.startedAt),
     finished_at: unixSecondsOrNull(run.finishedAt),

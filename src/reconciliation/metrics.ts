@@ -21,7 +21,7 @@ export async function readReconciliationSnapshot(
     [now],
   );
   const latest = await queryable.query<{ rate: string | null }>(
-    `SELECT summary ->> 'match_rate' AS rate FROM recon_runs
+    `SELECT summary ->> 'matchRate' AS rate FROM recon_runs
       WHERE NOT dry_run AND status = 'succeeded' ORDER BY started_at DESC, id DESC LIMIT 1`,
   );
   const rate = latest.rows[0]?.rate;

@@ -118,6 +118,7 @@ const schemaOfList = new Map([
   ['/v1/events', 'EventSchema'],
   ['/v1/ledger/accounts', 'LedgerAccountSchema'],
   ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
+  ['/v1/admin/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
   ['/v1/webhook_endpoints', 'WebhookEndpointSchema'],
   ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
   ['/v1/bank_accounts', 'BankAccountSchema'],
@@ -656,6 +657,7 @@ describe('API objects: what is served and documented is what src/api-objects def
     const concrete: Readonly<Record<string, string>> = {
       '/v1/admin/webhook_endpoints/{id}/deliveries': `/v1/admin/webhook_endpoints/${String(operatorEndpoint.id)}/deliveries`,
       '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
+      '/v1/admin/ledger/accounts/{id}/entries': `/v1/admin/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
     };
     assert.deepEqual(

@@ -254,6 +254,27 @@ describe('reconciliation end to end: seeded discrepancies found, nothing else', 
       ),
       [target.id],
     );
+    // The resolution is in the adjustments account's history, with the operator's transaction id.
+    const entries = await admin(
+      'GET',
+      `/v1/admin/ledger/accounts/${encodeURIComponent('recon:adjustments:usd')}/entries?limit=10`,
+    );
+    assert.equal(entries.status, 200, JSON.stringify(entries.body));
+    assert.ok(
+      (entries.body.data as Json[]).some((entry) => entry.transaction === transaction),
+      JSON.stringify(entries.body.data),
+    );
+    // The metrics: the latest run's match rate, open exceptions by reason and age.
+    const metrics = await (await fetch(`${driver.server.url}/metrics`)).text();
+    assert.match(metrics, /payrail_reconciliation_match_rate 0\.\d+/);
+    const open = exceptions.filter((exception) => exception.reason === 'late').length;
+    assert.ok(
+      metrics.includes(`payrail_reconciliation_open_exceptions{reason="late",age="0-1d"} ${open}`),
+      metrics
+        .split('\n')
+        .filter((line) => line.includes('reconciliation'))
+        .join('\n'),
+    );
     const runs = await admin('GET', '/v1/reconciliation/runs?limit=10');
     assert.ok((runs.body.data as Json[]).length >= 3);
   });
