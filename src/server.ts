@@ -58,6 +58,7 @@ export async function startServer(
       moneyOut: runtime.moneyOut,
       reconciliation: runtime.reconciliation.service,
       reconciliationFiles: runtime.reconciliation.files,
+      reconciliationFeeSchedules: runtime.reconciliation.feeSchedules,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -9,6 +9,7 @@ import type {
   ReconFile,
   ReconRun,
 } from '../reconciliation/tables.ts';
+import type { ConnectorFeeSchedule } from '../reconciliation/fee-schedules.ts';
 import { Enum, Int64, Nullable, Timestamp, unixSeconds, unixSecondsOrNull } from './json.ts';
 
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
@@ -257,5 +258,43 @@ export function presentQuarantinedRow(
     line: row.line,
     reason: row.reason,
     excerpt: row.excerpt,
+  };
+}
+
+export const ReconciliationFeeScheduleSchema = Type.Object({
+  object: Type.Literal('reconciliation_fee_schedule'),
+  connector: Type.String(),
+  /** 'default' (Payrail's built-in schedule for the connector) until the operator sets one. */
+  source: Enum(['default', 'configured'] as const),
+  /** Basis points of the gross (1 bp = 0.01 %), each component rounded half up. */
+  commission_bps: Type.Integer(),
+  /** Minor units per capture. */
+  commission_fixed: Int64,
+  markup_bps: Type.Integer(),
+  scheme_fee_bps: Type.Integer(),
+  interchange_bps: Type.Integer(),
+  /** Tax on the sum of the components (GST), basis points. */
+  tax_bps: Type.Integer(),
+  /** Minor units per refund. */
+  refund_fixed: Int64,
+  updated_at: Nullable(Timestamp),
+});
+
+export function presentReconciliationFeeSchedule(
+  entry: ConnectorFeeSchedule,
+): Static<typeof ReconciliationFeeScheduleSchema> {
+  const schedule = entry.schedule;
+  return {
+    object: 'reconciliation_fee_schedule',
+    connector: entry.connector,
+    source: entry.source,
+    commission_bps: schedule.commissionBps,
+    commission_fixed: schedule.commissionFixed,
+    markup_bps: schedule.markupBps,
+    scheme_fee_bps: schedule.schemeFeeBps,
+    interchange_bps: schedule.interchangeBps,
+    tax_bps: schedule.taxBps,
+    refund_fixed: schedule.refundFixed,
+    updated_at: unixSecondsOrNull(entry.updatedAt),
   };
 }

@@ -6,16 +6,19 @@ import type { Clock } from '../clock.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { ReconciliationMetrics } from '../observability/reconciliation-metrics.ts';
 import type { Database } from '../storage/database.ts';
+import { FeeSchedules } from './fee-schedules.ts';
 import { ReconciliationFiles } from './ingest/service.ts';
 import { readReconciliationSnapshot } from './metrics.ts';
 import { ReconciliationService } from './service.ts';
 
 export { ReconciliationFiles } from './ingest/service.ts';
 export { ReconciliationService } from './service.ts';
+export { FeeSchedules } from './fee-schedules.ts';
 
 export type Reconciliation = {
   readonly service: ReconciliationService;
   readonly files: ReconciliationFiles;
+  readonly feeSchedules: FeeSchedules;
 };
 
 export function createReconciliation(options: {
@@ -31,5 +34,6 @@ export function createReconciliation(options: {
   return {
     service: new ReconciliationService({ database, ledger, clock, metrics }),
     files: new ReconciliationFiles({ database, clock, metrics }),
+    feeSchedules: new FeeSchedules({ database, clock }),
   };
 }

@@ -628,6 +628,32 @@ describe('API objects: what is served and documented is what src/api-objects def
       at: 1,
     });
     assertList('ReconciliationExceptionSchema', await ok(asAdmin('/v1/reconciliation/exceptions')));
+    const schedules = assertList(
+      'ReconciliationFeeScheduleSchema',
+      await ok(asAdmin('/v1/reconciliation/fee_schedules')),
+    );
+    assert.deepEqual(
+      schedules.map((schedule) => [schedule.connector, schedule.source]),
+      [
+        ['adyen', 'default'],
+        ['paytm', 'default'],
+        ['razorpay', 'default'],
+        ['stripe', 'default'],
+      ],
+    );
+    const set = await ok(
+      asAdmin('/v1/reconciliation/fee_schedules/stripe', 'PUT', { commission_bps: 300 }),
+    );
+    assertShape('ReconciliationFeeScheduleSchema', set);
+    assert.deepEqual(
+      [set.source, set.commission_bps, set.commission_fixed],
+      ['configured', 300, 30],
+    );
+    const refused = await asAdmin('/v1/reconciliation/fee_schedules/stripe', 'PUT', {
+      tax_bps: 10_001,
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error?.param, 'tax_bps');
   });
 
   test('every list route pages and checks its cursors the same way', async () => {

@@ -7,10 +7,13 @@ import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provi
 import Papa from 'papaparse';
 import {
   ReconciliationExceptionSchema,
+  ReconciliationFeeScheduleSchema,
   ReconciliationRunSchema,
   errorResponses,
   exceptionReasons,
+  list,
   listOf,
+  presentReconciliationFeeSchedule,
   presentReconciliationException,
   presentReconciliationRun,
   reconciliationExceptionCsvCells,
@@ -113,6 +116,23 @@ function filterOf(query: Static<typeof ExportQuery>): ExceptionFilter {
 function safeCell(cell: string): string {
   return /^[=+\-@\t\r]/.test(cell) && !/^-?\d+$/.test(cell) ? `'${cell}` : cell;
 }
+
+const FeeScheduleBody = Type.Object(
+  {
+    commission_bps: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    commission_fixed: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    markup_bps: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    scheme_fee_bps: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    interchange_bps: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    tax_bps: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    refund_fixed: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+const ConnectorParams = Type.Object({
+  connector: Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' }),
+});
+const big = (value: number | undefined) => (value === undefined ? undefined : BigInt(value));
 
 export function registerReconciliationRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -301,6 +321,49 @@ export function registerReconciliationRoutes(app: FastifyInstance, context: Rout
         amount: body.amount === undefined ? undefined : BigInt(body.amount),
       });
       return presentReconciliationException(resolved, service.now());
+    },
+  );
+
+  typed.get(
+    '/v1/reconciliation/fee_schedules',
+    {
+      schema: {
+        tags,
+        summary: "Each PSP's fee schedule that reported fees are checked against",
+        response: { 200: listOf(ReconciliationFeeScheduleSchema), ...errorResponses },
+      },
+    },
+    async () =>
+      list(
+        (await context.reconciliationFeeSchedules.list()).map(presentReconciliationFeeSchedule),
+        false,
+        '/v1/reconciliation/fee_schedules',
+      ),
+  );
+
+  typed.put(
+    '/v1/reconciliation/fee_schedules/:connector',
+    {
+      schema: {
+        tags,
+        summary: "Set a PSP's fee schedule (fields not given keep their value); later runs use it",
+        params: ConnectorParams,
+        body: FeeScheduleBody,
+        response: { 200: ReconciliationFeeScheduleSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const saved = await context.reconciliationFeeSchedules.set(request.params.connector, {
+        commissionBps: body.commission_bps,
+        commissionFixed: big(body.commission_fixed),
+        markupBps: body.markup_bps,
+        schemeFeeBps: body.scheme_fee_bps,
+        interchangeBps: body.interchange_bps,
+        taxBps: body.tax_bps,
+        refundFixed: big(body.refund_fixed),
+      });
+      return presentReconciliationFeeSchedule(saved);
     },
   );
 }
