@@ -11,8 +11,13 @@ import {
   dayFiles,
   downloadFile,
   downloadStatement,
+  exceptionKey,
+  exceptionSubject,
+  expectedExceptionOf,
   injectedDiscrepancies,
+  pspReferencesOfItems,
   setSeeding,
+  type ExceptionJson,
   type Injected,
 } from '../support/reconciliation.ts';
 import { startSimulatedStack } from '../support/simulator.ts';
@@ -20,17 +25,6 @@ import { call, testAdminKey } from '../support/server.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 
 const thursday = 4;
-
-type ExceptionJson = {
-  id: string;
-  reason: string;
-  source: string;
-  expectation: string | null;
-  record: { source: string; key: string } | null;
-  details: Record<string, unknown>;
-  status: string;
-  amount: number | null;
-};
 
 describe('reconciliation end to end: seeded discrepancies found, nothing else', () => {
   let driver: MoneyOutDriver;
@@ -110,40 +104,18 @@ describe('reconciliation end to end: seeded discrepancies found, nothing else', 
   });
 
   test('precision and recall are 100 %: one exception per injected discrepancy, nothing else', async () => {
-    const pspReferenceOf = new Map(
-      (
-        await driver.server.context.database.query<{ id: string; psp_reference: string }>(
-          'SELECT id, psp_reference FROM balance_transactions WHERE psp_reference IS NOT NULL',
-        )
-      ).rows.map((row) => [`item:${row.id}`, row.psp_reference]),
-    );
-    const subjectOf = (exception: ExceptionJson): string => {
-      if (exception.reason === 'returned') return String(exception.expectation);
-      const reference =
-        (exception.expectation === null ? undefined : pspReferenceOf.get(exception.expectation)) ??
-        exception.details.psp_reference;
-      return `psp:${String(reference)}`;
-    };
-    const reasonOf: Record<Injected['kind'], string | undefined> = {
-      missing_line: 'missing',
-      unexpected_line: 'unexpected',
-      duplicate_line: 'duplicate',
-      fee_variance: 'fee_variance',
-      amount_off_by_one: 'amount_mismatch',
-      late_line: 'late',
-      payout_returned: 'returned',
-      split_settlement: undefined,
-    };
+    const pspReferenceOf = await pspReferencesOfItems(driver.server.context.database);
     const expected = injected
-      .filter((entry) => reasonOf[entry.kind] !== undefined)
-      .map((entry) =>
-        entry.kind === 'payout_returned'
-          ? `returned payout:${String(entry.subject.payout_id)}`
-          : `${String(reasonOf[entry.kind])} psp:${String(entry.subject.psp_reference)}`,
-      )
+      .flatMap((entry) => expectedExceptionOf(entry) ?? [])
+      .map(exceptionKey)
       .sort();
     const found = exceptions
-      .map((exception) => `${exception.reason} ${subjectOf(exception)}`)
+      .map((exception) =>
+        exceptionKey({
+          reason: exception.reason,
+          subject: exceptionSubject(exception, pspReferenceOf),
+        }),
+      )
       .sort();
     assert.deepEqual(found, expected);
     // The split settlements: no exception names their batch.
