@@ -35,6 +35,7 @@ import {
   overshot,
 } from '../settlement/funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
+import { recordClosingBalances } from './balances.ts';
 import { bankSettlementTransfer } from './postings.ts';
 import { bankStatementEntries } from './tables.ts';
 
@@ -214,6 +215,8 @@ export class StatementIngestion {
       else if (applied.kind === 'payout_return') counts.payoutsReturned++;
       else counts.unmatched++;
     }
+    // After its entries: a closing balance is kept only for a statement whose lines were applied.
+    await recordClosingBalances(this.#database, statement.balances ?? [], null, this.#clock.now());
     return counts;
   }
 

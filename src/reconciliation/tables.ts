@@ -123,7 +123,8 @@ export const reconRecords = defineTable<ReconRecord>({
   },
 });
 
-export type ExpectationKind = 'psp_line' | 'bank_credit' | 'bank_debit';
+export type ExpectationKind =
+  'psp_line' | 'bank_credit' | 'bank_debit' | 'ack_accepted' | 'ack_rejected';
 
 export type ReconExpectation = {
   readonly key: string;
@@ -325,6 +326,7 @@ export type BatchProgress = {
   readonly linesImportedAt: Date | null;
   readonly itemsExpectedAt: Date | null;
   readonly creditExpectedAt: Date | null;
+  readonly acksExpectedAt: Date | null;
 };
 
 export const reconBatchProgress = defineTable<BatchProgress>({
@@ -334,6 +336,7 @@ export const reconBatchProgress = defineTable<BatchProgress>({
     linesImportedAt: nullable(timestamptz('lines_imported_at')),
     itemsExpectedAt: nullable(timestamptz('items_expected_at')),
     creditExpectedAt: nullable(timestamptz('credit_expected_at')),
+    acksExpectedAt: nullable(timestamptz('acks_expected_at')),
   },
 });
 

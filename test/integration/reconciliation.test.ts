@@ -97,6 +97,12 @@ describe('reconciliation end to end: seeded discrepancies found, nothing else', 
     const ran = await admin('POST', '/v1/reconciliation/runs', {});
     assert.equal(ran.status, 201, JSON.stringify(ran.body));
     assert.equal(ran.body.status, 'succeeded');
+    // The bank side is judged (the statements' closing balances were kept) and agrees.
+    const drift = (ran.body.summary as { drift: Record<string, string | null>[] }).drift;
+    const bank = drift.find((row) => row.account === 'bank:usd');
+    assert.ok(bank !== undefined, JSON.stringify(drift));
+    assert.equal(bank.unexplained, '0', JSON.stringify(bank));
+    assert.notEqual(bank.ledger, '0', 'the ledger moved the bank account');
     exceptions = await allExceptions('&status=open');
     const summary = ran.body.summary as { matched: { aggregate: number } };
     const splits = injected.filter((entry) => entry.kind === 'split_settlement');

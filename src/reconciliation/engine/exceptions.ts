@@ -4,6 +4,7 @@
 // its history row ('raised' by 'system') in the same statement.
 import type { Queryable } from '../../storage/database.ts';
 import type { ReconRules } from '../rules.ts';
+import { ackMissingExceptions, ackUnexpectedExceptions } from './acks.ts';
 
 /** A found difference: the columns of recon_exceptions a finder selects, in this order. */
 const foundColumns = `key, reason, source, connector, currency, amount, expectation_key,
@@ -35,7 +36,10 @@ const groupSides = `
            min(e.currency) AS currency, max(e.currency) AS currency_max,
            sum(e.amount)::bigint AS amount, sum(e.expected_fee)::bigint AS fee,
            bool_and(e.expected_fee IS NOT NULL) AS has_fee, max(e.deadline_on) AS deadline_on
-      FROM recon_expectations e JOIN groups g ON g.id = e.group_id GROUP BY e.group_id
+      FROM recon_expectations e JOIN groups g ON g.id = e.group_id
+     -- An acquirer answer's group has no money to compare (acks.ts): matched is all it says.
+     WHERE e.kind IN ('psp_line', 'bank_credit', 'bank_debit')
+     GROUP BY e.group_id
   ),
   reported AS (
     SELECT r.group_id, min(r.source) AS source, min(r.row_key) AS rk, count(*) AS records,
@@ -145,7 +149,8 @@ const missingExceptions = `
                             'psp_reference', e.psp_reference,
                             'batch_reference', e.batch_reference, 'our_reference', e.our_reference)
     FROM recon_expectations e
-   WHERE e.group_id IS NULL AND e.deadline_on < $3::text`;
+   WHERE e.group_id IS NULL AND e.deadline_on < $3::text
+     AND e.kind IN ('psp_line', 'bank_credit', 'bank_debit')`;
 
 /**
  * Open `missing` exceptions whose expectation is matched now, and open `unexpected` ones whose
@@ -193,6 +198,9 @@ export async function raiseExceptions(
     [returnedExceptions, base],
     [duplicateExceptions, base],
     [unexpectedExceptions, base],
+    // Before the answer's lines: a rejected line of an accepted item belongs to its `missing`.
+    [ackMissingExceptions, base],
+    [ackUnexpectedExceptions, base],
     [missingExceptions, [...base, context.asOf]],
   ];
   for (const [found, parameters] of steps) {

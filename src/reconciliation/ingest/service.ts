@@ -10,6 +10,8 @@ import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../clock.ts';
 import { DomainError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { recordClosingBalances } from '../../banking/balances.ts';
+import type { ClosingBalance } from '../../banking/camt053.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import type { QuarantinedRow, ReconFile, ReconFileFormat, ReconRecord } from '../tables.ts';
 import { connectorFor, detectFormat, detectionLength, parserFor } from './detect.ts';
@@ -140,7 +142,7 @@ export class ReconciliationFiles {
       connector: connector ?? undefined,
       today: this.#clock.now().toISOString().slice(0, 10),
     });
-    const writer = new BatchWriter(tx, file.id);
+    const writer = new BatchWriter(tx, file.id, this.#clock.now());
     await writer.take(parser.push(start));
     for (let text = await reader.next(); text !== undefined; text = await reader.next())
       await writer.take(parser.push(text));
@@ -175,21 +177,26 @@ function checkInput(input: IngestInput): void {
 class BatchWriter {
   readonly #tx: Queryable;
   readonly #fileId: string;
+  readonly #now: Date;
   #records: ReconRecord[] = [];
   #quarantined: QuarantinedRow[] = [];
+  /** A statement's closing balances (a handful per file; the parser bounds them). */
+  #balances: ClosingBalance[] = [];
   #recordCount = 0;
   #duplicateCount = 0;
   #quarantinedCount = 0;
 
-  constructor(tx: Queryable, fileId: string) {
+  constructor(tx: Queryable, fileId: string, now: Date) {
     this.#tx = tx;
     this.#fileId = fileId;
+    this.#now = now;
   }
 
   async take(rows: readonly ParsedRow[]): Promise<void> {
     for (const row of rows) {
       if (row.type === 'record')
         this.#records.push({ ...row.record, fileId: this.#fileId, groupId: null });
+      else if (row.type === 'balance') this.#balances.push(row.balance);
       else
         this.#quarantined.push({
           fileId: this.#fileId,
@@ -214,6 +221,9 @@ class BatchWriter {
     this.#recordCount += inserted;
     this.#duplicateCount += records.length - inserted;
     this.#quarantinedCount += await insertQuarantineBatch(this.#tx, quarantined);
+    const balances = this.#balances;
+    this.#balances = [];
+    await recordClosingBalances(this.#tx, balances, this.#fileId, this.#now);
   }
 
   counts(): { recordCount: number; duplicateCount: number; quarantinedCount: number } {
