@@ -18,7 +18,7 @@ import { toJson } from './api-objects/json.ts';
 import { configureSimulatorWebhooks } from './testmode/simulator.ts';
 import { demoMerchant } from './testmode/demo-merchant.ts';
 import { registerClockCommands } from './testmode/clock-command.ts';
-import { registerReconcileIngestCommand } from './reconciliation/ingest/cli.ts';
+import { registerReconcileCommands } from './reconciliation/commands.ts';
 import { TestClockError } from './testmode/clock-service.ts';
 
 function describeDataLocation(config: Config): string {
@@ -279,7 +279,7 @@ export function buildProgram(): Command {
       }),
     );
   registerClockCommands(program, withDatabase);
-  registerReconcileIngestCommand(program, withDatabase);
+  registerReconcileCommands(program, withRuntime);
   registerMoneyOutCommands(program, withRuntime);
   return program;
 }

@@ -47,6 +47,12 @@ async function moneyOut(
   });
   console.log(`  ${String(account.body.id)}: •••• ${String(account.body.last4)}`);
 
+  // The simulated PSPs change one fee in their settlement reports, for reconciliation to find.
+  await fetch(`${simulatorUrl}/_sim/reconciliation`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seed: 7, rates: { fee_variance: 0.5 }, feeVariance: 3 }),
+  });
   step('Five days later (test clock): the day is cleared, reported, credited and paid out');
   await request('POST', '/v1/admin/test_clocks/advance', { seconds: 5 * 86_400 }, admin);
   // Twice: the bank books the payout on the day it is sent; the second run reads that line.
@@ -83,6 +89,48 @@ async function moneyOut(
     console.log(
       `  the bank's own record: ${id} executed ${payout.executions}×, ${money(payout.amount, payout.currency)} ${payout.status}`,
     );
+}
+
+/** The reconciliation scene: the operator's run, its exceptions, and one resolved. */
+async function reconcile(
+  request: Request,
+  step: (text: string) => void,
+  admin: string,
+): Promise<void> {
+  step('The operator reconciles the ledger with the PSP reports and the bank statement');
+  const run = await request('POST', '/v1/reconciliation/runs', {}, admin);
+  const summary = run.body.summary as {
+    expectations: number;
+    records: number;
+    matched: Record<string, number>;
+    match_rate: number;
+  };
+  console.log(
+    `  run ${String(run.body.id)}: ${summary.expectations} expected, ${summary.records} external lines; matched ${Object.entries(
+      summary.matched,
+    )
+      .map(([pass, count]) => `${count} ${pass}`)
+      .join(', ')} (match rate ${(summary.match_rate * 100).toFixed(1)} %)`,
+  );
+  const open = (
+    (await request('GET', '/v1/reconciliation/exceptions?status=open&limit=100', undefined, admin))
+      .body as unknown as Listed
+  ).data;
+  for (const exception of open)
+    console.log(
+      `  exception ${String(exception.id)}: ${String(exception.reason)} ${String(exception.connector)} ${JSON.stringify(exception.details)}`,
+    );
+  const first = open[0];
+  if (first === undefined) return;
+  const resolved = await request(
+    'POST',
+    `/v1/reconciliation/exceptions/${String(first.id)}/resolve`,
+    { action: 'psp_error', reason: 'Claimed back from the PSP (demo).', actor: 'demo operator' },
+    admin,
+  );
+  console.log(
+    `  resolved as ${String(resolved.body.resolution)} by the operator: "${String(resolved.body.resolution_reason)}"`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -251,6 +299,7 @@ async function main(): Promise<void> {
       `  the simulator's own record: ${[...summary].map(([name, count]) => `${count} × ${name}`).join(', ')}`,
     );
     await moneyOut(request, step, simulator.url, adminKey);
+    await reconcile(request, step, adminKey);
     const moneyOutReport = await verifyMoneyOut(server.context.database);
     console.log(
       `  money-out verify: ${moneyOutReport.ok ? 'ok' : 'FAILED'} (balance transactions and payouts agree with the ledger)`,

@@ -30,6 +30,7 @@ import { createWebhooks, masterKeySecretBox, type Webhooks } from './webhooks/in
 import { createTestMode, type TestMode } from './testmode/index.ts';
 import type { SettlementService } from './settlement/service.ts';
 import type { PayoutsService } from './payouts/payouts.ts';
+import { createReconciliation, type Reconciliation } from './reconciliation/index.ts';
 import { createMoneyOut, type MoneyOut } from './money-out/index.ts';
 import { derivedKey } from './vault/secret-box.ts';
 
@@ -86,6 +87,8 @@ export type Runtime = {
   readonly payouts: PayoutsService;
   /** The money-out pipeline (settle, reports, statements, availability, payouts) and its steps. */
   readonly moneyOut: MoneyOut;
+  /** Reconciliation files, runs and exceptions (architecture §13). */
+  readonly reconciliation: Reconciliation;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
   /** Starts the event bus and, where this process runs them, the workers. */
@@ -272,6 +275,12 @@ async function assemble(
     events: bus,
     logger,
   });
+  const reconciliation = createReconciliation({
+    database,
+    ledger,
+    clock,
+    registry: metrics.registry,
+  });
   let moneyOutWorker: { stop(): Promise<void> } | undefined;
   let maintenance: { stop(): void } | undefined;
   return {
@@ -298,6 +307,7 @@ async function assemble(
     settlement: moneyOut.settlement,
     payouts: moneyOut.payouts,
     moneyOut,
+    reconciliation,
     generatedAdminKey: generatedKey,
     async start() {
       await bus.start();

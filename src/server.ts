@@ -56,6 +56,9 @@ export async function startServer(
       settlement: runtime.settlement,
       payouts: runtime.payouts,
       moneyOut: runtime.moneyOut,
+      reconciliation: runtime.reconciliation.service,
+      reconciliationFiles: runtime.reconciliation.files,
+      reconciliationFeeSchedules: runtime.reconciliation.feeSchedules,
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -18,6 +18,9 @@ export const eventTypes = [
   'payout.paid',
   'payout.failed',
   'payout.canceled',
+  // Operator events, on the platform account (src/merchants/platform.ts)
+  'reconciliation_exception.created',
+  'reconciliation_exception.resolved',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -26,3 +26,5 @@ export * from './settlement-batch.ts';
 export * from './settlement-share.ts';
 export * from './money-out-run.ts';
 export * from './balance-availability.ts';
+export * from './reconciliation.ts';
+export * from './reconciliation-reasons.ts';

@@ -153,3 +153,30 @@ test('not a statement, not well-formed, a DOCTYPE, too large or too deep: refuse
     formatError(undefined, 'Stmt'),
   );
 });
+
+test('closing booked balances: exact, signed by CdtDbtInd, one per currency; others ignored', () => {
+  const bal = (code: string, amount: string, indicator: string, currency = 'USD') =>
+    `<Bal><Tp><CdOrPrtry><Cd>${code}</Cd></CdOrPrtry></Tp><Amt Ccy="${currency}">${amount}</Amt>` +
+    `<CdtDbtInd>${indicator}</CdtDbtInd><Dt><Dt>2026-12-08</Dt></Dt></Bal>`;
+  const withBalances = (balances: string) => fixture.replace('<Acct>', `${balances}<Acct>`);
+  const statement = parseCamt053(
+    withBalances(
+      bal('OPBD', '1.00', 'CRDT') +
+        bal('CLBD', '1234.56', 'DBIT') +
+        bal('CLBD', '7', 'CRDT', 'JPY'),
+    ),
+  );
+  assert.deepEqual(statement.balances, [
+    { currency: 'usd', date: '2026-12-08', amount: -123456n },
+    { currency: 'jpy', date: '2026-12-08', amount: 7n },
+  ]);
+  assert.deepEqual(parseCamt053(fixture).balances, []);
+  assert.throws(
+    () => parseCamt053(withBalances(bal('CLBD', '1.005', 'CRDT'))),
+    formatError(undefined, 'Bal 1/Amt'),
+  );
+  assert.throws(
+    () => parseCamt053(withBalances(bal('CLBD', '1.00', 'CRDT') + bal('CLBD', '2.00', 'CRDT'))),
+    formatError(undefined, 'Bal 2', /second closing balance/),
+  );
+});

@@ -33,9 +33,20 @@ export type StatementEntry = {
   readonly reversal: boolean;
 };
 
+/** A closing booked balance (`Bal` of type CLBD): what the account held at the end of a day. */
+export type ClosingBalance = {
+  readonly currency: string;
+  /** YYYY-MM-DD: the day it closes (`Bal/Dt`). */
+  readonly date: string;
+  /** Signed minor units (CdtDbtInd DBIT: negative). */
+  readonly amount: bigint;
+};
+
 export type Statement = {
   readonly statementId: string;
   readonly entries: readonly StatementEntry[];
+  /** One per currency at most; absent when the statement gives none (or was not read). */
+  readonly balances?: readonly ClosingBalance[];
 };
 
 export class StatementFormatError extends Error {
@@ -63,7 +74,7 @@ export const statementLimits = {
 };
 
 /** Elements that may repeat: always arrays in a parsed tree (also in ingest's streaming reader). */
-export const repeatedElements = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd']);
+export const repeatedElements = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd', 'Bal']);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -147,7 +158,47 @@ export function parseCamt053(input: string | Buffer): Statement {
     throw new StatementFormatError(`more than ${statementLimits.entriesMax} entries`);
   const parsed = entries.map((entry, offset) => parseEntry(entry, offset + 1));
   checkUniqueReferences(parsed);
-  return { statementId, entries: parsed };
+  const balances = closingBalances(list(statement, 'Bal'));
+  return { statementId, entries: parsed, balances };
+}
+
+/** The statement's closing booked balances, one per currency (a second one is an error). */
+function closingBalances(elements: readonly unknown[]): ClosingBalance[] {
+  const balances: ClosingBalance[] = [];
+  elements.forEach((element, offset) => {
+    const balance = parseBalance(element, offset + 1);
+    if (balance === undefined) return;
+    if (balances.some((known) => known.currency === balance.currency))
+      throw new StatementFormatError(
+        `a second closing balance (CLBD) in ${balance.currency.toUpperCase()}`,
+        undefined,
+        `Bal ${offset + 1}`,
+      );
+    balances.push(balance);
+  });
+  return balances;
+}
+
+/**
+ * One `Bal` element (`index` 1-based among the statement's balances): its closing booked balance
+ * (Tp/CdOrPrtry/Cd CLBD), or undefined for another type (opening, interim, available…). The
+ * amount is exact through the one exponent table, like an entry's.
+ */
+export function parseBalance(value: unknown, index: number): ClosingBalance | undefined {
+  const fail = (element: string, message: string): never => {
+    throw new StatementFormatError(message, undefined, `Bal ${index}/${element}`);
+  };
+  if (!isNode(value)) return fail('Bal', 'must be an element with content');
+  const code = textOf(child(child(value, 'Tp'), 'CdOrPrtry'), 'Cd');
+  if (code !== 'CLBD') return undefined;
+  const { amount, currency } = amountOf(value, fail);
+  if (amount < 0n) return fail('Amt', `must not be negative (CdtDbtInd gives the sign)`);
+  const indicator = textOf(value, 'CdtDbtInd');
+  if (indicator !== 'CRDT' && indicator !== 'DBIT')
+    return fail('CdtDbtInd', `must be CRDT or DBIT, got ${String(indicator)}`);
+  const date = dateOf(child(value, 'Dt'));
+  if (date === undefined) return fail('Dt', 'must hold Dt YYYY-MM-DD (or DtTm)');
+  return { currency, date, amount: indicator === 'DBIT' ? -amount : amount };
 }
 
 /** One `Ntry` element (`index` 1-based in the statement); a StatementFormatError names it. */
@@ -156,22 +207,8 @@ export function parseEntry(value: unknown, index: number): StatementEntry {
     throw new StatementFormatError(message, index, element);
   };
   if (!isNode(value)) return fail('Ntry', 'must be an element with content');
-  const amountNode = value.Amt;
-  const amountText = textOf(value, 'Amt');
-  const currencyCode = isNode(amountNode) ? amountNode['@_Ccy'] : undefined;
-  if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode))
-    return fail('Amt/@Ccy', `must be an upper-case ISO currency code, got ${String(currencyCode)}`);
-  const currency = currencyCode.toLowerCase();
-  if (!isCurrency(currency)) return fail('Amt/@Ccy', `unknown currency ${currencyCode}`);
-  if (amountText === undefined) return fail('Amt', 'missing');
-  let amount: bigint;
-  try {
-    amount = parseDecimal(amountText, currency);
-  } catch (error) {
-    if (error instanceof MoneyError) return fail('Amt', error.message);
-    throw error;
-  }
-  if (amount <= 0n) return fail('Amt', `must be positive, got '${amountText}'`);
+  const { amount, currency } = amountOf(value, fail);
+  if (amount <= 0n) return fail('Amt', `must be positive, got '${textOf(value, 'Amt')}'`);
   const indicator = textOf(value, 'CdtDbtInd');
   if (indicator !== 'CRDT' && indicator !== 'DBIT')
     return fail('CdtDbtInd', `must be CRDT or DBIT, got ${String(indicator)}`);
@@ -198,6 +235,24 @@ export function parseEntry(value: unknown, index: number): StatementEntry {
 }
 
 type Fail = (element: string, message: string) => never;
+
+/** `Amt` and its `Ccy`: exact minor units through the one exponent table (never a float). */
+function amountOf(value: Node, fail: Fail): { amount: bigint; currency: string } {
+  const amountNode = value.Amt;
+  const amountText = textOf(value, 'Amt');
+  const currencyCode = isNode(amountNode) ? amountNode['@_Ccy'] : undefined;
+  if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode))
+    return fail('Amt/@Ccy', `must be an upper-case ISO currency code, got ${String(currencyCode)}`);
+  const currency = currencyCode.toLowerCase();
+  if (!isCurrency(currency)) return fail('Amt/@Ccy', `unknown currency ${currencyCode}`);
+  if (amountText === undefined) return fail('Amt', 'missing');
+  try {
+    return { amount: parseDecimal(amountText, currency), currency };
+  } catch (error) {
+    if (error instanceof MoneyError) return fail('Amt', error.message);
+    throw error;
+  }
+}
 
 function statusOf(entry: Node): StatementEntry['status'] {
   // camt.053.001.02 writes <Sts>BOOK</Sts>; .08 writes <Sts><Cd>BOOK</Cd></Sts>.

@@ -10,9 +10,11 @@ export {
   StatementFormatError,
   parseCamt053,
   statementLimits,
+  type ClosingBalance,
   type Statement,
   type StatementEntry,
 } from './camt053.ts';
+export { recordClosingBalances } from './balances.ts';
 export type { PayoutBankEventResult, PayoutBankEvents } from './payout-events.ts';
 export { bankSettlementTransfer } from './postings.ts';
 export {

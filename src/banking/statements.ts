@@ -16,7 +16,7 @@ import { DomainError } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { MoneyInMetrics, StatementEntryKind } from '../observability/money-in-metrics.ts';
 import { connectorSettlementAccounts } from '../accounts/index.ts';
-import { recordDiscrepancies, type NewDiscrepancy } from '../reconciliation/discrepancies.ts';
+import { recordDiscrepancies, type NewDiscrepancy } from './discrepancies.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { BankUnavailableError, type BankStatementSource } from './bank-client.ts';
 import {
@@ -35,6 +35,7 @@ import {
   overshot,
 } from '../settlement/funding.ts';
 import type { PayoutBankEvents } from './payout-events.ts';
+import { recordClosingBalances } from './balances.ts';
 import { bankSettlementTransfer } from './postings.ts';
 import { bankStatementEntries } from './tables.ts';
 
@@ -166,6 +167,7 @@ export class StatementIngestion {
         : addDays(cursor, 1);
     const days: string[] = [];
     const counts = emptyCounts();
+    add(counts, await this.rematchUnmatched());
     let failure: IngestThroughResult['failure'];
     while (day <= through && days.length < this.#options.daysPerCallMax) {
       let statement: Statement;
@@ -194,6 +196,62 @@ export class StatementIngestion {
     return { ...counts, days, cursor: await this.cursor(), failure };
   }
 
+  /**
+   * Settlement movements seen before Payrail knew their batch's settlement reference (the bank
+   * booked the credit while the acquirer's answer was still on its way, or lost with a crashed
+   * process) were kept unmatched; once a batch names that reference, each is applied as it would
+   * have been, and its unmatched discrepancy is resolved. Bounded per call; the rest next time.
+   */
+  async rematchUnmatched(): Promise<StatementCounts> {
+    const counts = emptyCounts();
+    const found = await this.#database.query<UnmatchedRow>(
+      `SELECT entry.* FROM bank_statement_entries entry
+        WHERE entry.kind = 'unmatched' AND entry.return_reason IS NULL
+          AND EXISTS (SELECT 1 FROM settlement_batches batch
+                       WHERE batch.currency = entry.currency
+                         AND (batch.settlement_reference = entry.end_to_end_id
+                              OR strpos(entry.remittance, batch.settlement_reference) > 0))
+        ORDER BY entry.booking_date, entry.entry_reference, entry.direction LIMIT $1`,
+      [rematchPerCallMax],
+    );
+    for (const row of found.rows) {
+      const entry = entryOfRow(row);
+      const applied = await this.#database.transaction(async (tx) => {
+        const locked = await tx.query(
+          `SELECT 1 FROM bank_statement_entries
+            WHERE entry_reference = $1 AND direction = $2 AND kind = 'unmatched' FOR UPDATE`,
+          [entry.entryReference, entry.direction],
+        );
+        if (locked.rowCount === 0) return undefined;
+        const now = this.#clock.now();
+        const result = await this.#settlement(tx, entry, now);
+        if (result.kind === 'unmatched') return undefined;
+        await tx.query(
+          `UPDATE bank_statement_entries SET kind = $3, matched_id = $4, ledger_transaction_id = $5
+            WHERE entry_reference = $1 AND direction = $2`,
+          [
+            entry.entryReference,
+            entry.direction,
+            result.kind,
+            result.matchedId,
+            result.ledgerTransactionId,
+          ],
+        );
+        await tx.query(
+          `UPDATE money_in_discrepancies SET resolved_at = $2 WHERE key = $1 AND resolved_at IS NULL`,
+          [bankDiscrepancy(entry, unmatchedKindOf(entry), {}).key, now],
+        );
+        await recordDiscrepancies(tx, result.discrepancies, now);
+        return result;
+      });
+      if (applied === undefined) continue;
+      counts.settlementCredits += 1;
+      if (applied.funded) counts.batchesFunded += 1;
+      counts.discrepancies += applied.discrepancies.length;
+    }
+    return counts;
+  }
+
   /** Applies the booked entries of one statement that were not seen before. */
   async applyStatement(statement: Statement): Promise<StatementCounts> {
     const counts = emptyCounts();
@@ -214,6 +272,8 @@ export class StatementIngestion {
       else if (applied.kind === 'payout_return') counts.payoutsReturned++;
       else counts.unmatched++;
     }
+    // After its entries: a closing balance is kept only for a statement whose lines were applied.
+    await recordClosingBalances(this.#database, statement.balances ?? [], null, this.#clock.now());
     return counts;
   }
 
@@ -312,8 +372,7 @@ export class StatementIngestion {
   }
 
   async #settlement(tx: Queryable, entry: StatementEntry, now: Date): Promise<Applied> {
-    const unmatchedKind =
-      entry.direction === 'credit' ? 'bank_unmatched_credit' : 'bank_unmatched_debit';
+    const unmatchedKind = unmatchedKindOf(entry);
     const batch = await findBatch(tx, entry);
     const funding = batch === undefined ? undefined : await lockBatchFunding(tx, batch.id);
     if (batch === undefined || funding === undefined)
@@ -411,6 +470,41 @@ async function findPayout(
 
 function add(total: StatementCounts, part: StatementCounts): void {
   for (const key of Object.keys(total) as (keyof StatementCounts)[]) total[key] += part[key];
+}
+
+const rematchPerCallMax = 100;
+
+type UnmatchedRow = {
+  entry_reference: string;
+  direction: 'credit' | 'debit';
+  booking_date: string;
+  currency: string;
+  amount: bigint;
+  end_to_end_id: string | null;
+  remittance: string | null;
+};
+
+/** A stored entry as the statement reader parsed it (what a settlement match reads of it). */
+function entryOfRow(row: UnmatchedRow): StatementEntry {
+  return {
+    index: 1,
+    entryReference: row.entry_reference,
+    direction: row.direction,
+    status: 'booked',
+    amount: BigInt(row.amount),
+    currency: row.currency,
+    bookingDate: row.booking_date,
+    endToEndId: row.end_to_end_id ?? undefined,
+    instructionId: undefined,
+    transactionReference: undefined,
+    remittance: row.remittance ?? undefined,
+    returnReason: undefined,
+    reversal: false,
+  };
+}
+
+function unmatchedKindOf(entry: StatementEntry): NewDiscrepancy['kind'] {
+  return entry.direction === 'credit' ? 'bank_unmatched_credit' : 'bank_unmatched_debit';
 }
 
 function unmatched(entry: StatementEntry, discrepancy: NewDiscrepancy): Applied {

@@ -12,6 +12,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { newId } from '../ids.ts';
 import { adminAuth, merchantAuth } from './auth.ts';
+import { platformAccountId } from '../merchants/platform.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, toErrorResponse } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -20,6 +21,8 @@ import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerRoutingRoutes } from './routes/routing.ts';
 import { registerSettlementRoutes } from './routes/settlement.ts';
 import { registerMoneyOutRoutes } from './routes/money-out.ts';
+import { registerReconciliationRoutes } from './routes/reconciliation.ts';
+import { registerReconciliationFileRoutes } from './routes/reconciliation-files.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
@@ -66,13 +69,14 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
     },
     transform: ({ schema, url }) => {
       // PSP webhooks authenticate by their signature, not by a key.
-      const security = url.startsWith('/v1/admin/')
-        ? [{ adminKey: [] }]
-        : url.startsWith('/v1/psp_webhooks/')
-          ? []
-          : url.startsWith('/v1/')
-            ? [{ secretKey: [] }]
-            : [];
+      const security =
+        url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
+          ? [{ adminKey: [] }]
+          : url.startsWith('/v1/psp_webhooks/')
+            ? []
+            : url.startsWith('/v1/')
+              ? [{ secretKey: [] }]
+              : [];
       return { schema: { ...schema, security } as typeof schema, url };
     },
   });
@@ -228,6 +232,19 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerSettlementRoutes(admin, context);
     registerPayoutOperatorRoutes(admin, context);
     registerMoneyOutRoutes(admin, context);
+    registerReconciliationRoutes(admin, context);
+    registerReconciliationFileRoutes(admin, context);
+    // The operator's events and webhook endpoints: the merchant routes, acting as the platform
+    // account (reconciliation exceptions are its events).
+    await admin.register(async (platform) => {
+      platform.addHook('onRequest', async (request) => {
+        request.merchantId = platformAccountId;
+        request.livemode = false;
+      });
+      installIdempotency(platform, context.idempotency);
+      registerEventRoutes(platform, context, '/v1/admin');
+      registerWebhookRoutes(platform, context, '/v1/admin');
+    });
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));

@@ -20,6 +20,11 @@ import type { TestMode } from '../testmode/index.ts';
 import type { SettlementService } from '../settlement/service.ts';
 import type { PayoutsService } from '../payouts/payouts.ts';
 import type { MoneyOut } from '../money-out/index.ts';
+import type {
+  FeeSchedules,
+  ReconciliationFiles,
+  ReconciliationService,
+} from '../reconciliation/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -57,6 +62,12 @@ export type AppContext = {
   readonly payouts: PayoutsService;
   /** The money-out pipeline, run on demand by the operator (architecture §12). */
   readonly moneyOut: MoneyOut;
+  /** Reconciliation runs and exceptions (architecture §13). */
+  readonly reconciliation: ReconciliationService;
+  /** Reconciliation files taken in (architecture §13). */
+  readonly reconciliationFiles: ReconciliationFiles;
+  /** The PSPs' fee schedules reconciliation checks reported fees against. */
+  readonly reconciliationFeeSchedules: FeeSchedules;
 };
 
 /**

@@ -183,6 +183,11 @@ const notDomainErrors = new Set([
   'CsvSyntaxError', // CSV text that is not RFC 4180; adyen.ts makes it a ReportFormatError
   'BodyError', // a report's answer cut short; the report client makes it a ReportUnavailableError
   'BankUnavailableError',
+  // Reconciliation files: what the outside sent, kept as the file's failure (never an HTTP error)
+  'FileFormatError', // a file that cannot be read; its row says why, naming the file and line
+  'JsonDepthError', // JSON nested beyond the limit inside a file; becomes a FileFormatError
+  'SameContent', // control flow: the same bytes were ingested before (rolls back the copy)
+  'DryRunRollback', // control flow: a dry run's transaction rolled back with its figures
 ]);
 
 function sourceFiles(directory: string): string[] {

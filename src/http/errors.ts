@@ -1,5 +1,6 @@
 // The one catalogue of API error codes and the one mapping from errors to HTTP (architecture §4).
 // Domain code throws its own typed errors; only this file decides status codes and bodies.
+import type { ReconciliationErrorCode } from '../reconciliation/engine/errors.ts';
 import { DomainError, type ErrorCategory } from '../errors.ts';
 import type { LedgerErrorCode } from '../ledger/index.ts';
 import type { MoneyErrorCode } from '../money/index.ts';
@@ -105,6 +106,9 @@ const catalogue = {
   payout_not_cancelable: { status: 409, type: 'invalid_request_error' },
   bank_account_exists: { status: 400, type: 'invalid_request_error' },
   bank_account_in_use: { status: 409, type: 'invalid_request_error' },
+  // Reconciliation.
+  exception_already_resolved: { status: 409, type: 'invalid_request_error' },
+  match_not_possible: { status: 409, type: 'invalid_request_error' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -117,6 +121,7 @@ const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalo
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
 const _everyPayoutCodeMapped: Record<PayoutErrorCode, CatalogueEntry> = catalogue;
+const _everyReconciliationCodeMapped: Record<ReconciliationErrorCode, CatalogueEntry> = catalogue;
 
 /** Domain codes that are not API codes, and the API code each answers with. */
 const translatedCodes: Record<TestClockErrorCode | DeadLetterErrorCode, ErrorCode> = {

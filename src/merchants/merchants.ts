@@ -1,4 +1,5 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
+import { platformAccountId } from './platform.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { newId } from '../ids.ts';
@@ -176,7 +177,9 @@ export class Merchants {
     this.#modes.set(merchantId, livemode);
   }
 
+  /** A merchant; never the platform's own account (it is no merchant, src/merchants/platform.ts). */
   async get(id: string): Promise<Merchant | undefined> {
+    if (id === platformAccountId) return undefined;
     const result = await this.#database.query<MerchantRow>(
       `SELECT ${merchantColumns} FROM merchants WHERE id = $1`,
       [id],
@@ -192,8 +195,8 @@ export class Merchants {
       {
         select: merchantColumns,
         from: 'merchants',
-        scope: 'true',
-        scopeParameters: [],
+        scope: 'id <> $1',
+        scopeParameters: [platformAccountId],
         key: 'id',
         keyType: 'text',
         order: 'oldest_first',

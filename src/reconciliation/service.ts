@@ -1,5 +1,6 @@
 // The reconciliation service (issue 12): runs (real and dry), their list, the exceptions with
 // their filters, paging and export, assignment and resolution. Routes call one method each.
+import type { ReconciliationMetrics } from '../observability/reconciliation-metrics.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { newSortableId } from '../ids.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -20,7 +21,7 @@ import {
   type ResolveInput,
 } from './engine/resolve.ts';
 import { reconcile, type RunSummary } from './engine/run.ts';
-import { recordExceptionEvents } from './events.ts';
+import { recordExceptionEvents, recordResolutionEvent } from './events.ts';
 import {
   assertRules,
   defaultRules,
@@ -62,6 +63,8 @@ export type ReconciliationServiceOptions = {
   readonly ledger: Ledger;
   readonly clock?: Clock;
   readonly rules?: ReconRules;
+  /** Counts runs by result (src/observability/reconciliation-metrics.ts). */
+  readonly metrics?: Pick<ReconciliationMetrics, 'recordRun'>;
 };
 
 /** Events are handed over in chunks, so a run raising many exceptions holds few in memory. */
@@ -81,13 +84,20 @@ export class ReconciliationService {
   readonly #ledger: Ledger;
   readonly #clock: Clock;
   readonly #rules: ReconRules;
+  readonly #metrics: Pick<ReconciliationMetrics, 'recordRun'> | undefined;
 
   constructor(options: ReconciliationServiceOptions) {
+    this.#metrics = options.metrics;
     this.#database = options.database;
     this.#ledger = options.ledger;
     this.#clock = options.clock ?? systemClock;
     this.#rules = options.rules ?? defaultRules;
     assertRules(this.#rules);
+  }
+
+  /** The clock's now (an exception's age is shown against it). */
+  now(): Date {
+    return this.#clock.now();
   }
 
   /** The rules in force: the configured ones with the stored fee schedules. */
@@ -151,8 +161,10 @@ export class ReconciliationService {
         return computed;
       });
       void outcome;
+      this.#metrics?.recordRun('succeeded');
     } catch (error) {
       if (error instanceof DryRunRollback) {
+        this.#metrics?.recordRun('dry_run');
         await insertRun(this.#database, {
           id: runId,
           dryRun: true,
@@ -164,6 +176,7 @@ export class ReconciliationService {
           finishedAt: this.#clock.now(),
         });
       } else {
+        this.#metrics?.recordRun('failed');
         const message = error instanceof Error ? error.message : String(error);
         await insertRun(this.#database, {
           id: runId,
@@ -294,7 +307,11 @@ export class ReconciliationService {
   async resolve(id: string, input: ResolveInput): Promise<ReconException> {
     validateResolve(input);
     const now = this.#clock.now();
-    return this.#database.transaction((tx) => applyResolution(tx, this.#ledger, id, input, now));
+    return this.#database.transaction(async (tx) => {
+      const resolved = await applyResolution(tx, this.#ledger, id, input, now);
+      await recordResolutionEvent(tx, resolved, now);
+      return resolved;
+    });
   }
 }
 

@@ -123,7 +123,8 @@ export const reconRecords = defineTable<ReconRecord>({
   },
 });
 
-export type ExpectationKind = 'psp_line' | 'bank_credit' | 'bank_debit';
+export type ExpectationKind =
+  'psp_line' | 'bank_credit' | 'bank_debit' | 'ack_accepted' | 'ack_rejected';
 
 export type ReconExpectation = {
   readonly key: string;
@@ -239,28 +240,9 @@ export const reconGroups = defineTable<ReconGroup>({
   },
 });
 
-export type ExceptionReason =
-  | 'missing'
-  | 'unexpected'
-  | 'amount_mismatch'
-  | 'currency_mismatch'
-  | 'duplicate'
-  | 'fee_variance'
-  | 'late'
-  | 'returned'
-  | 'balance_drift';
-
-export const exceptionReasons: readonly ExceptionReason[] = [
-  'missing',
-  'unexpected',
-  'amount_mismatch',
-  'currency_mismatch',
-  'duplicate',
-  'fee_variance',
-  'late',
-  'returned',
-  'balance_drift',
-];
+// The reasons are part of the public API (api-objects owns the list).
+export { exceptionReasons, type ExceptionReason } from '../api-objects/reconciliation-reasons.ts';
+import type { ExceptionReason } from '../api-objects/reconciliation-reasons.ts';
 
 export type ExceptionSource = RecordSource | 'ledger';
 export type ExceptionStatus = 'open' | 'resolved';
@@ -344,6 +326,7 @@ export type BatchProgress = {
   readonly linesImportedAt: Date | null;
   readonly itemsExpectedAt: Date | null;
   readonly creditExpectedAt: Date | null;
+  readonly acksExpectedAt: Date | null;
 };
 
 export const reconBatchProgress = defineTable<BatchProgress>({
@@ -353,6 +336,7 @@ export const reconBatchProgress = defineTable<BatchProgress>({
     linesImportedAt: nullable(timestamptz('lines_imported_at')),
     itemsExpectedAt: nullable(timestamptz('items_expected_at')),
     creditExpectedAt: nullable(timestamptz('credit_expected_at')),
+    acksExpectedAt: nullable(timestamptz('acks_expected_at')),
   },
 });
 

@@ -1,7 +1,8 @@
 // The short chaos run inside `npm test` (`npm run chaos` is the long one): a few seconds of mixed
 // payment flows under PSP faults, one SIGKILL of the API and one of the worker, one NATS restart;
-// four days of money out (cutoffs, availability, payouts) with two more SIGKILLs; then every check
-// of the run must hold. Needs the local PostgreSQL and /usr/sbin/nats-server.
+// four days of money out (cutoffs, availability, payouts) with two more SIGKILLs and the
+// simulator's reconciliation seeding; then every check of the run must hold, reconciliation's
+// precision and recall included. Needs the local PostgreSQL and /usr/sbin/nats-server.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
@@ -77,6 +78,30 @@ test(
         money_out_lost: summary.money_out_lost,
       },
       { double_submissions: 0, double_payouts: 0, payout_mismatches: 0, money_out_lost: 0 },
+      report,
+    );
+    // Reconciliation after the drain: every kind of discrepancy the simulator seeds was injected
+    // during the days, and the run raised exactly what it injected (precision and recall 100 %).
+    assert.deepEqual(
+      Object.keys(result.reconciliation?.injectedKinds ?? {}).sort(),
+      [
+        'amount_off_by_one',
+        'duplicate_line',
+        'fee_variance',
+        'late_line',
+        'missing_line',
+        'payout_returned',
+        'split_settlement',
+        'unexpected_line',
+      ],
+      report,
+    );
+    assert.deepEqual(
+      {
+        reconciliation_missed: summary.reconciliation_missed,
+        reconciliation_unexpected: summary.reconciliation_unexpected,
+      },
+      { reconciliation_missed: 0, reconciliation_unexpected: 0 },
       report,
     );
     assert.equal(summary.chaos, 'ok', report);

@@ -13,17 +13,21 @@ import {
   checkAnswers,
   checkMoney,
   checkMoneyOut,
+  checkReconciliation,
   checkTerminal,
   doubleChargeKinds,
   doublePayoutKinds,
   doubleSubmissionKinds,
+  expectedReconciliation,
   Findings,
+  lateCredits,
   lostKinds,
   mismatchKinds,
   missingEvents,
   moneyOutLostKinds,
   payoutMismatchKinds,
   type AttemptRow,
+  type ReconScore,
   type GroundTruth,
   type IntentRow,
   type RefundRow,
@@ -57,6 +61,8 @@ import {
   type RunDirectory,
 } from './processes.ts';
 import { seededRandom, type Random } from './random.ts';
+import { runReconciliation, type ReconciliationRead } from './reconciliation.ts';
+import { addDays } from '../../sim/money-out/common.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.ts';
 import { listAll, settleEverything, type MerchantHandle, type SettleStats } from './settle.ts';
 
@@ -84,6 +90,11 @@ export type ChaosOptions = {
   readonly moneyOutKills: number;
   /** Acquirer and bank faults (lost answers, 5xx, split and late statement lines) during those days. */
   readonly moneyOutFaults: boolean;
+  /**
+   * The simulator's reconciliation seeding during those days; after the drain a reconciliation
+   * run must raise exactly what it injected (the check `reconciliation`).
+   */
+  readonly reconciliationSeeding: boolean;
 };
 
 export const defaultChaosOptions: ChaosOptions = {
@@ -106,6 +117,7 @@ export const defaultChaosOptions: ChaosOptions = {
   moneyOutDays: 6,
   moneyOutKills: 3,
   moneyOutFaults: true,
+  reconciliationSeeding: true,
 };
 
 export type ChaosSummary = {
@@ -131,6 +143,14 @@ export type ChaosSummary = {
   payout_mismatches: number;
   /** Batches, items or payouts left unfinished after the drain. */
   money_out_lost: number;
+  /** Reconciliation (issue 12): exceptions the run should have raised and did not (recall < 100 %). */
+  reconciliation_missed: number;
+  /** Exceptions the run raised that nothing injected or faulted calls for (precision < 100 %). */
+  reconciliation_unexpected: number;
+  /** Discrepancies the simulator injected (splits included, which raise nothing). */
+  reconciliation_injected: number;
+  /** Open exceptions after the run. */
+  reconciliation_exceptions: number;
   batches: number;
   payouts: number;
   money_out_kills: number;
@@ -149,6 +169,9 @@ export type ChaosResult = {
   readonly client: ClientStats;
   readonly settle: SettleStats | undefined;
   readonly moneyOut: MoneyOutStats | undefined;
+  readonly reconciliation: ReconciliationRead | undefined;
+  /** With the settlement credits the bank's lateRate fault booked late (expected `late` exceptions). */
+  readonly reconciliationScore: (ReconScore & { lateCredits: number }) | undefined;
   readonly receiver: WebhookReceiver['stats'];
   readonly webhookWaitSeconds: number;
   readonly webhookLag: WebhookLag | undefined;
@@ -586,6 +609,7 @@ async function loadPhase(
 
 type Checked = {
   counts: { payments: number; refunds: number; batches: number; payouts: number };
+  reconciliation: (ReconScore & { lateCredits: number }) | undefined;
   statuses: ChaosResult['statuses'];
   ledger: VerifyReport;
 };
@@ -595,6 +619,7 @@ async function checkPhase(
   database: Database,
   running: Running,
   records: ReadonlyMap<string, IntentRecord>,
+  reconciliation: ReconciliationRead | undefined,
   findings: Findings,
 ): Promise<Checked> {
   const rows = await readPayrail(database);
@@ -619,7 +644,19 @@ async function checkPhase(
   );
   checkTerminal(rows.intents, rows.attempts, rows.refunds, findings);
   const moneyOut = await readMoneyOut(database);
-  checkMoneyOut(await moneyOutTruth(running.simulator.url), moneyOut, findings);
+  const truth = await moneyOutTruth(running.simulator.url);
+  checkMoneyOut(truth, moneyOut, findings);
+  const score =
+    reconciliation === undefined
+      ? undefined
+      : {
+          ...checkReconciliation(
+            expectedReconciliation(reconciliation.injected, truth),
+            reconciliation.raised,
+            findings,
+          ),
+          lateCredits: lateCredits(truth).length,
+        };
   const ledger = await verifyLedger(database);
   for (const left of await awaitLedgerOutbox(database, 20_000))
     findings.add('ledger_outbox_left', left);
@@ -632,6 +669,7 @@ async function checkPhase(
       batches: moneyOut.batches.length,
       payouts: moneyOut.payouts.length,
     },
+    reconciliation: score,
     statuses,
     ledger,
   };
@@ -644,6 +682,7 @@ function summarize(
   parts: {
     chaos: ChaosLog;
     moneyOut: MoneyOutStats | undefined;
+    reconciliation: ReconciliationRead | undefined;
     checked: Checked | undefined;
     events: number;
     invalidSignatures: number;
@@ -671,6 +710,10 @@ function summarize(
     double_payouts: findings.total(...doublePayoutKinds),
     payout_mismatches: findings.total(...payoutMismatchKinds),
     money_out_lost: findings.total(...moneyOutLostKinds),
+    reconciliation_missed: findings.total('recon_missed'),
+    reconciliation_unexpected: findings.total('recon_unexpected'),
+    reconciliation_injected: parts.reconciliation?.injected.length ?? 0,
+    reconciliation_exceptions: parts.reconciliation?.raised.length ?? 0,
     batches: checked?.counts.batches ?? 0,
     payouts: checked?.counts.payouts ?? 0,
     money_out_kills: (parts.moneyOut?.kills.api ?? 0) + (parts.moneyOut?.kills.worker ?? 0),
@@ -693,8 +736,10 @@ function summarize(
     summary.double_payouts === 0 &&
     summary.payout_mismatches === 0 &&
     summary.money_out_lost === 0 &&
+    summary.reconciliation_missed === 0 &&
+    summary.reconciliation_unexpected === 0 &&
     summary.payments > 0 &&
-    (options.moneyOutDays === 0 || summary.batches > 0);
+    (options.moneyOutDays === 0 || (summary.batches > 0 && checked?.reconciliation !== undefined));
   summary.chaos = passed ? 'ok' : 'failed';
   return summary;
 }
@@ -724,6 +769,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
   let chaos: ChaosLog = { kills: { api: 0, worker: 0 }, natsRestarts: 0, timeline: [] };
   let settle: SettleStats | undefined;
   let moneyOut: MoneyOutStats | undefined;
+  let reconciliation: ReconciliationRead | undefined;
   let checked: Checked | undefined;
   let webhooks: (Awaited<ReturnType<typeof awaitWebhooks>> & { waitSeconds: number }) | undefined;
   let scratch: ScratchDatabase | undefined;
@@ -775,22 +821,23 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
         options,
         `money out: ${options.moneyOutDays} days of the test clock, ${options.moneyOutKills} kills`,
       );
+      const admin = new PayrailClient(
+        {
+          baseUrl: running.api.url,
+          secretKey: adminKeyOf(running.api),
+          random: random.fork('money-out-admin'),
+          stats: state.client,
+          requestTimeoutMs: 120_000,
+          tryTimeoutMs: 90_000,
+        },
+        'money-out',
+      );
       moneyOut = await runMoneyOutDays(
         {
           api: running.api,
           worker: running.worker,
           simulatorUrl: running.simulator.url,
-          admin: new PayrailClient(
-            {
-              baseUrl: running.api.url,
-              secretKey: adminKeyOf(running.api),
-              random: random.fork('money-out-admin'),
-              stats: state.client,
-              requestTimeoutMs: 120_000,
-              tryTimeoutMs: 90_000,
-            },
-            'money-out',
-          ),
+          admin,
           merchants: running.merchants.handles,
         },
         database,
@@ -798,12 +845,25 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
           days: options.moneyOutDays,
           kills: options.moneyOutKills,
           faults: options.moneyOutFaults,
+          reconciliationSeeding: options.reconciliationSeeding,
           drainDaysMax: 6,
         },
         random.fork('money-out'),
         options.seed,
         adminKeyOf(running.api),
         (text) => progress(options, text),
+      );
+      // As of the day after the drain's last: every line due by the last day is past its deadline.
+      const startedRun = Date.now();
+      reconciliation = await runReconciliation(
+        admin,
+        running.simulator.url,
+        database,
+        addDays(moneyOut.lastDate, 1),
+      );
+      progress(
+        options,
+        `reconciliation as of ${reconciliation.asOf}: ${reconciliation.injected.length} injected, ${reconciliation.raised.length} open exceptions in ${((Date.now() - startedRun) / 1000).toFixed(1)} s`,
       );
     }
     const waitStarted = Date.now();
@@ -819,7 +879,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
       options,
       `webhooks: ${awaited.events} events, ${awaited.missing.length} missing after ${webhooks.waitSeconds.toFixed(1)} s`,
     );
-    checked = await checkPhase(database, running, state.records, findings);
+    checked = await checkPhase(database, running, state.records, reconciliation, findings);
   } catch (error) {
     errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
   } finally {
@@ -835,6 +895,7 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
   const summary = summarize(options, startedAt, findings, {
     chaos,
     moneyOut,
+    reconciliation,
     checked,
     events: webhooks?.events ?? 0,
     invalidSignatures: receiver?.stats.invalidSignatures ?? 0,
@@ -851,6 +912,8 @@ export async function runChaosScenario(options: ChaosOptions): Promise<ChaosResu
     client: state.client,
     settle,
     moneyOut,
+    reconciliation,
+    reconciliationScore: checked?.reconciliation,
     receiver: receiver?.stats ?? noReceiverStats,
     webhookWaitSeconds: webhooks?.waitSeconds ?? 0,
     webhookLag: webhooks?.lag,

@@ -6,8 +6,11 @@ import {
   checkAnswers,
   checkMoney,
   checkMoneyOut,
+  checkReconciliation,
   checkTerminal,
+  expectedReconciliation,
   Findings,
+  lateCredits,
   type MoneyOutRows,
   type MoneyOutTruth,
   type PayoutRow,
@@ -17,6 +20,7 @@ import {
   type RefundRow,
 } from './checks.ts';
 import type { IntentRecord } from './flows.ts';
+import type { Injected } from '../support/reconciliation.ts';
 
 const intent = (overrides: Partial<IntentRow> = {}): IntentRow => ({
   id: 'pi_1',
@@ -419,5 +423,162 @@ describe('money-out checks (acquirer and bank ground truth against Payrail)', ()
         payout_total_mismatch: 1,
       },
     );
+  });
+});
+
+describe('the reconciliation check (injected discrepancies against the open exceptions)', () => {
+  const line = (
+    kind: Injected['kind'],
+    reference: string,
+    details: Record<string, unknown> = {},
+  ): Injected => ({
+    kind,
+    connector: 'stripe',
+    currency: 'usd',
+    subject: { psp_reference: reference, batch_id: 'sb_1', settlement_reference: 'po_1' },
+    details,
+  });
+  const injected: Injected[] = [
+    line('missing_line', 'pi_missing'),
+    line('unexpected_line', 'pi_unexpected'),
+    line('duplicate_line', 'pi_duplicate'),
+    line('fee_variance', 'pi_fee'),
+    line('amount_off_by_one', 'pi_amount'),
+    line('late_line', 'pi_late', { reported_in: { batch_id: 'sb_2' } }),
+    // No later report of its PSP and currency carried it: by the run, it is missing.
+    line('late_line', 'pi_never', { reported_in: null }),
+    {
+      kind: 'split_settlement',
+      connector: 'stripe',
+      currency: 'usd',
+      subject: { batch_id: 'sb_1', settlement_reference: 'po_1' },
+      details: { cause: 'bank_fault' },
+    },
+    {
+      kind: 'payout_returned',
+      connector: null,
+      currency: 'gbp',
+      subject: { payout_id: 'po_9' },
+      details: { cause: 'account' },
+    },
+  ];
+  const credit = (batch: string, cutoff: string, bookedOn: string[]) => ({
+    acquirer: {
+      batch_id: batch,
+      connector: 'stripe',
+      currency: 'usd',
+      cutoff_at: cutoff,
+      executions: 1,
+      submissions: 1,
+      item_count: 1,
+      accepted_count: 1,
+      rejected_count: 0,
+      accepted_amount: 1_000,
+    },
+    credit: {
+      settlement_reference: `ref_${batch}`,
+      connector: 'stripe',
+      batch_id: batch,
+      currency: 'usd',
+      amount: 1_000,
+      entries: bookedOn.map((day, index) => ({
+        entry_reference: `e${index}`,
+        amount: 1_000 / bookedOn.length,
+        booked_on: day,
+      })),
+    },
+  });
+  const truthOf = (credits: ReturnType<typeof credit>[]): MoneyOutTruth => ({
+    acquirer: {
+      batches: Object.fromEntries(credits.map((one) => [one.acquirer.batch_id, one.acquirer])),
+    },
+    bank: { payouts: {}, credits: credits.map((one) => one.credit) },
+  });
+  // Thursday's batch settles on Friday, Friday's on Monday.
+  const onTime = credit('sb_1', '2026-12-10T18:00:00.000Z', ['2026-12-11']);
+  const splitOnTime = credit('sb_2', '2026-12-11T18:00:00.000Z', ['2026-12-14', '2026-12-14']);
+  const lateAfterWeekend = credit('sb_3', '2026-12-11T18:00:00.000Z', ['2026-12-15']);
+  const raised = [
+    ['missing', 'psp:pi_missing'],
+    ['unexpected', 'psp:pi_unexpected'],
+    ['duplicate', 'psp:pi_duplicate'],
+    ['fee_variance', 'psp:pi_fee'],
+    ['amount_mismatch', 'psp:pi_amount'],
+    ['late', 'psp:pi_late'],
+    ['missing', 'psp:pi_never'],
+    ['returned', 'payout:po_9'],
+    ['late', 'batch:sb_3'],
+  ].map(([reason, subject], index) => ({
+    id: `rex_${index}`,
+    reason: String(reason),
+    subject: String(subject),
+  }));
+  const score = (
+    expectedRaised: typeof raised,
+    credits = [onTime, splitOnTime, lateAfterWeekend],
+  ) => {
+    const findings = new Findings();
+    const result = checkReconciliation(
+      expectedReconciliation(injected, truthOf(credits)),
+      expectedRaised,
+      findings,
+    );
+    return { ...result, counts: Object.fromEntries(findings.counts) };
+  };
+
+  test('a settlement credit booked after its settlement day (the business day after the cutoff) is late', () => {
+    assert.deepEqual(
+      lateCredits(truthOf([onTime, splitOnTime, lateAfterWeekend])).map((late) => late.subject),
+      ['batch:sb_3'],
+    );
+  });
+
+  test('every injected kind and each late credit raised once, nothing else: 100 % both ways', () => {
+    assert.deepEqual(score(raised), {
+      expected: 9,
+      raised: 9,
+      missed: 0,
+      unexpected: 0,
+      recall: 1,
+      precision: 1,
+      counts: {},
+    });
+  });
+
+  test('an exception not raised, or raised with another reason, is missed; one nothing calls for is unexpected', () => {
+    const otherReason = raised.map((exception) =>
+      exception.subject === 'psp:pi_amount' ? { ...exception, reason: 'fee_variance' } : exception,
+    );
+    const result = score([
+      ...otherReason.filter((exception) => exception.subject !== 'psp:pi_missing'),
+      { id: 'rex_drift', reason: 'balance_drift', subject: 'psp:undefined' },
+      // The split settlement matched in aggregate: an exception on its batch is a false positive.
+      { id: 'rex_split', reason: 'amount_mismatch', subject: 'batch:sb_2' },
+    ]);
+    assert.equal(result.missed, 2);
+    assert.equal(result.unexpected, 3);
+    assert.deepEqual(result.counts, { recon_missed: 2, recon_unexpected: 3 });
+    assert.equal(result.recall, 7 / 9);
+    assert.equal(result.precision, 7 / 10);
+  });
+
+  test('a late credit not raised is missed; the same exception raised twice is once too many', () => {
+    const result = score([
+      ...raised.filter((exception) => exception.subject !== 'batch:sb_3'),
+      raised[0] as (typeof raised)[number],
+    ]);
+    assert.deepEqual(result.counts, { recon_missed: 1, recon_unexpected: 1 });
+  });
+
+  test('nothing injected and nothing raised is 100 %', () => {
+    const findings = new Findings();
+    assert.deepEqual(checkReconciliation([], [], findings), {
+      expected: 0,
+      raised: 0,
+      missed: 0,
+      unexpected: 0,
+      recall: 1,
+      precision: 1,
+    });
   });
 });

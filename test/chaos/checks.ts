@@ -4,6 +4,13 @@
 // plain rows, so that they can be tested on hand-made cases.
 import type { IntentRecord } from './flows.ts';
 import { acknowledgedStatuses } from '../../src/settlement/tables.ts';
+import { nextBusinessDay } from '../../sim/money-out/common.ts';
+import {
+  exceptionKey,
+  expectedExceptionOf,
+  type ExpectedException,
+  type Injected,
+} from '../support/reconciliation.ts';
 
 export type IntentRow = {
   id: string;
@@ -394,6 +401,7 @@ export type AcquirerTruthBatch = {
   batch_id: string;
   connector: string;
   currency: string;
+  cutoff_at?: string;
   executions: number;
   submissions: number;
   item_count: number;
@@ -412,9 +420,18 @@ export type BankTruthPayout = {
   trace_id: string | null;
   returned_on: string | null;
 };
+/** A PSP's settlement as the bank booked it (one entry, or two when split). */
+export type BankTruthCredit = {
+  settlement_reference: string;
+  connector: string;
+  batch_id: string;
+  currency: string;
+  amount: number;
+  entries: { entry_reference: string; amount: number; booked_on: string }[];
+};
 export type MoneyOutTruth = {
   acquirer: { batches: Record<string, AcquirerTruthBatch> };
-  bank: { payouts: Record<string, BankTruthPayout> };
+  bank: { payouts: Record<string, BankTruthPayout>; credits?: BankTruthCredit[] };
 };
 
 export type BatchRow = {
@@ -621,4 +638,114 @@ export function checkPayouts(
 export function checkMoneyOut(truth: MoneyOutTruth, rows: MoneyOutRows, findings: Findings): void {
   checkSettlement(truth, rows, findings);
   checkPayouts(truth, rows, findings);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconciliation (issue 12): the exceptions a run raised against what the simulator says made a
+// difference: the discrepancies its seeding injected (`/_sim/ground_truth/reconciliation`) and the
+// settlement credits its bank booked late by the `lateRate` fault, which that list leaves out
+// (they are in `/_sim/ground_truth/money_out`). Compared as `<reason> <subject>` (see
+// test/support/reconciliation.ts), as multisets.
+
+/** An exception the run must raise, with what in the simulator's record calls for it. */
+export type ReconExpected = ExpectedException & { readonly why: string };
+/** An open exception of the run, with its subject. */
+export type ReconRaised = ExpectedException & { readonly id: string };
+
+/** Kinds: an expected exception the run did not raise (recall), one it raised that nothing calls for (precision). */
+export const reconciliationKinds = ['recon_missed', 'recon_unexpected'] as const;
+
+/**
+ * Settlement credits the bank booked after the settlement day (the business day after the
+ * batch's cutoff date, as the simulator's bank books them): the `lateRate` fault's, which
+ * reconciliation rightly raises as `late` on the batch's expectation (`batch:<id>`).
+ */
+export function lateCredits(truth: MoneyOutTruth): ReconExpected[] {
+  const late: ReconExpected[] = [];
+  for (const credit of truth.bank.credits ?? []) {
+    const cutoff = truth.acquirer.batches[credit.batch_id]?.cutoff_at;
+    if (cutoff === undefined || credit.entries.length === 0) continue;
+    const due = nextBusinessDay(cutoff.slice(0, 10));
+    const booked = credit.entries.map((entry) => entry.booked_on).sort();
+    const last = booked.at(-1) as string;
+    if (last > due)
+      late.push({
+        reason: 'late',
+        subject: `batch:${credit.batch_id}`,
+        why: `bank lateRate: ${credit.connector} ${credit.currency} settlement due ${due}, booked ${last}`,
+      });
+  }
+  return late;
+}
+
+/** What the run must raise: one exception per injected discrepancy (none for a split), and the late credits. */
+export function expectedReconciliation(
+  injected: readonly Injected[],
+  truth: MoneyOutTruth,
+): ReconExpected[] {
+  const seeded = injected.flatMap((entry) => {
+    const expected = expectedExceptionOf(entry);
+    if (expected === undefined) return [];
+    const cause = typeof entry.details.cause === 'string' ? `, ${entry.details.cause}` : '';
+    return [
+      {
+        ...expected,
+        why: `${entry.kind} (${entry.connector ?? 'bank'} ${entry.currency}${cause})`,
+      },
+    ];
+  });
+  return [...seeded, ...lateCredits(truth)];
+}
+
+export type ReconScore = {
+  expected: number;
+  raised: number;
+  missed: number;
+  unexpected: number;
+  /** Found of expected (1 when nothing was expected). */
+  recall: number;
+  /** Expected of raised (1 when nothing was raised). */
+  precision: number;
+};
+
+/** Each expected exception must be raised once, and nothing else: recall and precision 100 %. */
+export function checkReconciliation(
+  expected: readonly ReconExpected[],
+  raised: readonly ReconRaised[],
+  findings: Findings,
+): ReconScore {
+  const open = new Map<string, ReconRaised[]>();
+  for (const exception of raised) {
+    const key = exceptionKey(exception);
+    open.set(key, [...(open.get(key) ?? []), exception]);
+  }
+  let missed = 0;
+  for (const wanted of expected) {
+    const key = exceptionKey(wanted);
+    const candidates = open.get(key) ?? [];
+    if (candidates.length > 0) {
+      candidates.shift();
+      continue;
+    }
+    missed++;
+    findings.add('recon_missed', `no ${key} exception for the ${wanted.why}`);
+  }
+  let unexpected = 0;
+  for (const left of open.values())
+    for (const exception of left) {
+      unexpected++;
+      findings.add(
+        'recon_unexpected',
+        `${exception.id}: ${exceptionKey(exception)}, which nothing injected or faulted calls for`,
+      );
+    }
+  const ratio = (part: number, whole: number) => (whole === 0 ? 1 : part / whole);
+  return {
+    expected: expected.length,
+    raised: raised.length,
+    missed,
+    unexpected,
+    recall: ratio(expected.length - missed, expected.length),
+    precision: ratio(raised.length - unexpected, raised.length),
+  };
 }

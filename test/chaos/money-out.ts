@@ -22,6 +22,7 @@ import type { PayrailClient } from './client.ts';
 import { restart, simulatorAdmin } from './faults.ts';
 import type { ManagedProcess } from './processes.ts';
 import type { Random } from './random.ts';
+import { startSeeding, stopSeeding } from './reconciliation.ts';
 import { acknowledgedStatusesSql } from '../../src/settlement/tables.ts';
 
 /** The acquirer's and the bank's ground truth (`GET /_sim/ground_truth/money_out`). */
@@ -155,6 +156,8 @@ export type MoneyOutPlan = {
   readonly days: number;
   readonly kills: number;
   readonly faults: boolean;
+  /** The simulator's reconciliation seeding (reconciliation.ts) on while the days run. */
+  readonly reconciliationSeeding: boolean;
   /** Days after the planned ones, at most, for what is in flight to finish. */
   readonly drainDaysMax: number;
 };
@@ -171,6 +174,8 @@ export type MoneyOutStats = {
   bank: Record<string, number>;
   timeline: string[];
   seconds: number;
+  /** The system's date (UTC) on the last day the clock reached, drain included. */
+  lastDate: string;
 };
 
 export type MoneyOutTargets = {
@@ -293,11 +298,27 @@ export function planMoneyOutKills(
   );
 }
 
-/** Whether something is still in flight or unfinished (what the drain waits for). */
-async function leftInFlight(database: Queryable, simulatorUrl: string): Promise<number> {
+/** Settlement credits the bank will book after `date` (Payrail has not read them yet). */
+export function creditsAfter(truth: MoneyOutTruth, date: string): number {
+  return (truth.bank.credits ?? []).filter((credit) =>
+    credit.entries.some((entry) => entry.booked_on > date),
+  ).length;
+}
+
+/**
+ * Whether something is still in flight or unfinished (what the drain waits for): batches, items
+ * and payouts, and the settlement credits not yet booked by `date`, so that reconciliation as of
+ * the next day sees every statement line and every report line due by then.
+ */
+async function leftInFlight(
+  database: Queryable,
+  simulatorUrl: string,
+  date: string,
+): Promise<number> {
   const findings = new Findings();
-  checkMoneyOut(await moneyOutTruth(simulatorUrl), await readMoneyOut(database), findings);
-  return findings.total(...moneyOutLostKinds, ...payoutMismatchKinds);
+  const truth = await moneyOutTruth(simulatorUrl);
+  checkMoneyOut(truth, await readMoneyOut(database), findings);
+  return findings.total(...moneyOutLostKinds, ...payoutMismatchKinds) + creditsAfter(truth, date);
 }
 
 export async function runMoneyOutDays(
@@ -320,13 +341,16 @@ export async function runMoneyOutDays(
     bank: {},
     timeline: [],
     seconds: 0,
+    lastDate: '',
   };
   const note = (text: string) =>
     stats.timeline.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${text}`);
   const killPlan = planMoneyOutKills(random.fork('money-out-kills'), plan.days, plan.kills);
   if (plan.faults) await setMoneyOutFaults(targets.simulatorUrl, seed);
+  if (plan.reconciliationSeeding) await startSeeding(targets.simulatorUrl, seed);
   for (let day = 1; day <= plan.days; day++) {
     const date = await advanceDay(targets.api, adminKey);
+    stats.lastDate = date;
     stats.days++;
     stats.payments += await payDay(targets.merchants, random, day);
     // The worker's timer sees the moved clock within a second; the operator's run goes at once.
@@ -349,15 +373,17 @@ export async function runMoneyOutDays(
   }
   // The drain: faults off, no new automatic payouts, a day at a time until nothing is in flight.
   if (plan.faults) await clearMoneyOutFaults(targets.simulatorUrl);
+  if (plan.reconciliationSeeding) await stopSeeding(targets.simulatorUrl);
   for (const merchant of targets.merchants) await setSchedule(merchant, 'manual');
   for (let extra = 1; extra <= plan.drainDaysMax; extra++) {
     const date = await advanceDay(targets.api, adminKey);
+    stats.lastDate = date;
     stats.drainDays++;
     // Twice: a run that books a payout's debit can be followed by its return's booking.
     const done = [await runPipeline(targets.admin, stats), await runPipeline(targets.admin, stats)]
       .filter((text) => text !== '')
       .join('; ');
-    const left = await leftInFlight(database, targets.simulatorUrl);
+    const left = await leftInFlight(database, targets.simulatorUrl, date);
     note(`drain day ${extra} (${date}): ${done || 'nothing due'}; ${left} left in flight`);
     if (left === 0) break;
   }

@@ -7,7 +7,10 @@ const row = (label: string, value: string | number, verdict = '') =>
 const zero = (value: number) => (value === 0 ? 'ok' : 'FAILED');
 
 export function formatReport(result: ChaosResult): string {
-  const { summary, chaos, load, client, settle, receiver, moneyOut } = result;
+  const { summary, chaos, load, client, settle, receiver, moneyOut, reconciliation } = result;
+  const score = result.reconciliationScore;
+  const percent = (ratio: number | undefined) =>
+    ratio === undefined ? '-' : `${(ratio * 100).toFixed(1)} %`;
   const lines = [
     '',
     `Payrail chaos run — ${summary.mode}, seed ${summary.seed}, ${summary.clients} clients, ${summary.seconds} s in all: ${summary.chaos === 'ok' ? 'PASSED' : 'FAILED'}`,
@@ -80,6 +83,21 @@ export function formatReport(result: ChaosResult): string {
       summary.money_out_kills,
       moneyOut === undefined ? '' : `${moneyOut.kills.api} / ${moneyOut.kills.worker}`,
     ),
+    row(
+      'reconciliation: injected / open exceptions',
+      reconciliation === undefined ? '-' : summary.reconciliation_injected,
+      reconciliation === undefined
+        ? ''
+        : `${summary.reconciliation_exceptions} as of ${reconciliation.asOf} (${Object.entries(
+            reconciliation.reasons,
+          )
+            .map(([reason, count]) => `${reason} ${count}`)
+            .join(', ')}); injected: ${
+            Object.entries(reconciliation.injectedKinds)
+              .map(([kind, count]) => `${kind} ${count}`)
+              .join(', ') || 'none'
+          }; late settlement credits (bank lateRate) ${score?.lateCredits ?? '-'}`,
+    ),
     row('events', summary.events),
     row(
       'webhook deliveries (500s injected)',
@@ -107,6 +125,16 @@ export function formatReport(result: ChaosResult): string {
     row('payouts executed twice', summary.double_payouts, zero(summary.double_payouts)),
     row('payouts: bank vs ledger', summary.payout_mismatches, zero(summary.payout_mismatches)),
     row('money out left unfinished', summary.money_out_lost, zero(summary.money_out_lost)),
+    row(
+      'reconciliation: missed (recall)',
+      summary.reconciliation_missed,
+      `${zero(summary.reconciliation_missed)}, recall ${percent(score?.recall)} of ${score?.expected ?? '-'}`,
+    ),
+    row(
+      'reconciliation: unexpected (precision)',
+      summary.reconciliation_unexpected,
+      `${zero(summary.reconciliation_unexpected)}, precision ${percent(score?.precision)} of ${score?.raised ?? '-'}`,
+    ),
   ];
   const unexpected = Object.entries(load.unexpected);
   if (unexpected.length > 0 || load.unanswered > 0) {

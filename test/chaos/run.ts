@@ -1,5 +1,6 @@
 // `npm run chaos -- [--seconds 60] [--clients 8] [--kills 4] [--seed N] [--days 6]
-//                   [--money-out-kills 3] [--no-money-out-faults] [--json]`
+//                   [--money-out-kills 3] [--no-money-out-faults]
+//                   [--no-reconciliation-seeding] [--json]`
 //
 // Mixed payment flows through the real server, worker, simulator and JetStream, with PSP
 // timeouts, 5xx, lost responses and declines; SIGKILLs of the API and the worker at seeded
@@ -47,6 +48,7 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions & { jso
       days: { type: 'string' },
       'money-out-kills': { type: 'string' },
       'no-money-out-faults': { type: 'boolean', default: false },
+      'no-reconciliation-seeding': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,6 +84,7 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions & { jso
       defaultChaosOptions.moneyOutKills,
     ),
     moneyOutFaults: !values['no-money-out-faults'],
+    reconciliationSeeding: !values['no-reconciliation-seeding'],
     verbose: !values.quiet,
     json: values.json,
   };

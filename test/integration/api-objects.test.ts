@@ -74,6 +74,7 @@ const eventObjectSchemas: Readonly<Record<string, string>> = {
   payout: 'PayoutSchema',
   balance_availability: 'BalanceAvailabilitySchema',
   settlement_share: 'SettlementShareSchema',
+  reconciliation_exception: 'ReconciliationExceptionSchema',
 };
 
 /**
@@ -117,10 +118,16 @@ const schemaOfList = new Map([
   ['/v1/events', 'EventSchema'],
   ['/v1/ledger/accounts', 'LedgerAccountSchema'],
   ['/v1/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
+  ['/v1/admin/ledger/accounts/{id}/entries', 'LedgerEntrySchema'],
   ['/v1/webhook_endpoints', 'WebhookEndpointSchema'],
   ['/v1/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
   ['/v1/bank_accounts', 'BankAccountSchema'],
   ['/v1/payouts', 'PayoutSchema'],
+  ['/v1/admin/events', 'EventSchema'],
+  ['/v1/admin/webhook_endpoints', 'WebhookEndpointSchema'],
+  ['/v1/admin/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
+  ['/v1/reconciliation/runs', 'ReconciliationRunSchema'],
+  ['/v1/reconciliation/exceptions', 'ReconciliationExceptionSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -533,6 +540,122 @@ describe('API objects: what is served and documented is what src/api-objects def
       );
   });
 
+  test('reconciliation: a run, a file and its quarantine, an exception with its history', async () => {
+    const run = await ok(asAdmin('/v1/reconciliation/runs', 'POST', { dry_run: true }), 201);
+    assertShape('ReconciliationRunSchema', run);
+    assertShape(
+      'ReconciliationRunSchema',
+      await ok(asAdmin(`/v1/reconciliation/runs/${String(run.id)}`)),
+    );
+    const csv = 'Company Account,Merchant Account\n"a","b"\n';
+    const uploaded = await fetch(`${server.url}/v1/reconciliation/files?name=bad.csv`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testAdminKey}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    const file = (await uploaded.json()) as Json;
+    assert.equal(file.status, 'failed', JSON.stringify(file));
+    assertShape('ReconciliationFileSchema', file);
+    assertShape(
+      'ReconciliationFileSchema',
+      await ok(asAdmin(`/v1/reconciliation/files/${String(file.id)}`)),
+    );
+    assertList(
+      'ReconciliationQuarantinedRowSchema',
+      await ok(asAdmin(`/v1/reconciliation/files/${String(file.id)}/quarantine`)),
+    );
+    // Exceptions are served by test/integration/reconciliation.test.ts; the same presenter here.
+    const at = new Date('2026-12-07T10:00:00Z');
+    assertShape(
+      'ReconciliationQuarantinedRowSchema',
+      apiObjects.presentQuarantinedRow({
+        fileId: 'rcf_0123456789',
+        line: 3,
+        reason: 'amount is a float',
+        excerpt: '1.5',
+      }),
+    );
+    assertShape(
+      'ReconciliationExceptionSchema',
+      apiObjects.presentReconciliationException(
+        {
+          id: 'rex_0123456789abcdef',
+          key: 'missing:item:txn_1',
+          runId: String(run.id),
+          reason: 'missing',
+          source: 'psp_report',
+          connector: 'stripe',
+          currency: 'usd',
+          amount: 1_000n,
+          expectationKey: 'item:txn_1',
+          recordSource: null,
+          recordKey: null,
+          groupId: null,
+          details: { psp_reference: 'pi_1' },
+          status: 'resolved',
+          assignee: 'ops@example.com',
+          resolution: 'written_off',
+          resolutionReason: 'never settled',
+          ledgerTransactionId: 'recon_resolution:rex_0123456789abcdef',
+          createdAt: at,
+          resolvedAt: at,
+        },
+        at,
+        [
+          {
+            exceptionId: 'rex_0123456789abcdef',
+            seq: 1,
+            action: 'raised',
+            actor: 'system',
+            details: {},
+            at,
+          },
+          {
+            exceptionId: 'rex_0123456789abcdef',
+            seq: 2,
+            action: 'resolved',
+            actor: 'ops',
+            details: {},
+            at,
+          },
+        ],
+      ),
+    );
+    assertShape('ReconciliationHistoryEntrySchema', {
+      action: 'raised',
+      actor: 'system',
+      details: {},
+      at: 1,
+    });
+    assertList('ReconciliationExceptionSchema', await ok(asAdmin('/v1/reconciliation/exceptions')));
+    const schedules = assertList(
+      'ReconciliationFeeScheduleSchema',
+      await ok(asAdmin('/v1/reconciliation/fee_schedules')),
+    );
+    assert.deepEqual(
+      schedules.map((schedule) => [schedule.connector, schedule.source]),
+      [
+        ['adyen', 'default'],
+        ['paytm', 'default'],
+        ['razorpay', 'default'],
+        ['stripe', 'default'],
+      ],
+    );
+    const set = await ok(
+      asAdmin('/v1/reconciliation/fee_schedules/stripe', 'PUT', { commission_bps: 300 }),
+    );
+    assertShape('ReconciliationFeeScheduleSchema', set);
+    assert.deepEqual(
+      [set.source, set.commission_bps, set.commission_fixed],
+      ['configured', 300, 30],
+    );
+    const refused = await asAdmin('/v1/reconciliation/fee_schedules/stripe', 'PUT', {
+      tax_bps: 10_001,
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error?.param, 'tax_bps');
+  });
+
   test('every list route pages and checks its cursors the same way', async () => {
     const document = (await call(server, 'GET', '/openapi.json')).body as {
       paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
@@ -551,8 +674,16 @@ describe('API objects: what is served and documented is what src/api-objects def
         enabled_events: ['*'],
       }),
     );
+    const operatorEndpoint = await ok(
+      call(server, 'POST', '/v1/admin/webhook_endpoints', {
+        key: testAdminKey,
+        body: { url: 'http://127.0.0.1:9/operator', enabled_events: ['*'] },
+      }),
+    );
     const concrete: Readonly<Record<string, string>> = {
+      '/v1/admin/webhook_endpoints/{id}/deliveries': `/v1/admin/webhook_endpoints/${String(operatorEndpoint.id)}/deliveries`,
       '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
+      '/v1/admin/ledger/accounts/{id}/entries': `/v1/admin/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
     };
     assert.deepEqual(
@@ -564,7 +695,10 @@ describe('API objects: what is served and documented is what src/api-objects def
       const url = concrete[path] ?? path;
       const get = (query: string) =>
         call(server, 'GET', `${url}?${query}`, {
-          key: path.startsWith('/v1/admin/') ? testAdminKey : key,
+          key:
+            path.startsWith('/v1/admin/') || path.startsWith('/v1/reconciliation/')
+              ? testAdminKey
+              : key,
         });
       // Entries are keyed by their sequence number, every other list by an object id.
       const missing = path.endsWith('/entries') ? '999999' : 'obj_missing';

@@ -49,6 +49,10 @@ describe('npm run demo', () => {
         /batch paytm inr: 1 of 1 items accepted, 999\.00 INR, PSP fee \d+\.\d\d INR → funded\n\s+batch stripe usd: 5 of 5 items accepted, 77\.00 USD, PSP fee \d+\.\d\d USD → funded/,
         /available 970\.03 INR\n\s+available 0\.00 USD\n\s+payout po_\w+: 73\.43 USD → paid \(bank trace \d+\)/,
         /the bank's own record: po_\w+ executed 1×, 73\.43 USD paid/,
+        // Reconciliation: everything matched; the fees the simulated PSPs changed are exceptions.
+        /run rcr_\w+: 9 expected, 9 external lines; matched 9 exact.*\(match rate 100\.0 %\)/,
+        /exception rex_\w+: fee_variance \w+ \{"expected_fee":"\d+","reported_fee":"\d+"\}/,
+        /resolved as psp_error by the operator/,
         /money-out verify: ok/,
       ];
       let rest = output;

@@ -120,11 +120,13 @@ for (const kind of databaseKinds) {
     });
 
     test('a late line closes its missing exception', async () => {
+      // Carried by the next settlement (st_po_2) but dated on its own day, as an Adyen line's
+      // Creation Date is: the settlement that carried it says it is late, not the date.
       await f.db.database.query(
         `INSERT INTO recon_records (source, row_key, line, kind, connector, psp_reference,
            batch_reference, currency, amount, fee, value_date, seen_on)
          VALUES ('psp_report', 'stripe:st_po_2:2', 2, 'charge', 'stripe', 'ch_3', 'st_po_2', 'usd',
-                 2000, 88, '2026-12-09', '2026-12-09')`,
+                 2000, 88, '2026-12-07', '2026-12-07')`,
       );
       await f.service.run({ dryRun: false });
       const keys = await reasons(f.db.database);

@@ -733,6 +733,59 @@ for (const kind of databaseKinds) {
       assert.equal(await snapshot(testDatabase.database), before);
     });
 
+    test('a credit booked before Payrail knew its batch is applied once the batch names it', async () => {
+      const { batchId, reference, n } = await acknowledgedBatch();
+      reports.reports.set(`stripe:${reference}`, fullReport(n));
+      await reportIngestion.ingestBatch(batchId);
+      // The acquirer's answer (with the settlement reference) is not recorded yet.
+      await testDatabase.database.query(
+        'UPDATE settlement_batches SET settlement_reference = NULL WHERE id = $1',
+        [batchId],
+      );
+      const statement: Statement = {
+        statementId: 's',
+        entries: [
+          {
+            index: 1,
+            entryReference: `EU-${n}`,
+            direction: 'credit',
+            status: 'booked',
+            amount: 13_155n,
+            currency: 'usd',
+            bookingDate: '2026-12-08',
+            endToEndId: reference,
+            instructionId: undefined,
+            transactionReference: undefined,
+            remittance: `Settlement ${reference}`,
+            returnReason: undefined,
+            reversal: false,
+          },
+        ],
+      };
+      assert.equal((await statements.applyStatement(statement)).unmatched, 1);
+      assert.equal(await ledger.getTransaction(`bank_credit:EU-${n}`), undefined);
+      assert.equal((await statements.rematchUnmatched()).settlementCredits, 0, 'still unknown');
+      await testDatabase.database.query(
+        'UPDATE settlement_batches SET settlement_reference = $2 WHERE id = $1',
+        [batchId, reference],
+      );
+      const rematched = await statements.rematchUnmatched();
+      assert.deepEqual([rematched.settlementCredits, rematched.batchesFunded], [1, 1]);
+      const credit = await ledger.getTransaction(`bank_credit:EU-${n}`);
+      assert.equal(credit?.legs[0]?.amount, 13_155n);
+      const entry = await testDatabase.database.query<{ kind: string; matched_id: string }>(
+        `SELECT kind, matched_id FROM bank_statement_entries WHERE entry_reference = $1`,
+        [`EU-${n}`],
+      );
+      assert.deepEqual(entry.rows[0], { kind: 'settlement_credit', matched_id: batchId });
+      const open = await testDatabase.database.query(
+        `SELECT 1 FROM money_in_discrepancies WHERE reference = $1 AND resolved_at IS NULL`,
+        [`EU-${n}`],
+      );
+      assert.equal(open.rowCount, 0, 'the unmatched discrepancy is resolved');
+      assert.equal((await statements.rematchUnmatched()).settlementCredits, 0, 'applied once');
+    });
+
     test('captures, refunds, the PSP fee and the bank credits leave the receivable at zero', async () => {
       const { batchId, reference, n } = await acknowledgedBatch();
       const movement = { merchantId: testMerchant, connector: 'stripe', currency: 'usd' };

@@ -9,7 +9,7 @@ import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
 import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
-import { discrepancies } from '../../src/reconciliation/discrepancies.ts';
+import { discrepancies } from '../../src/banking/discrepancies.ts';
 import {
   reconBatchProgress,
   reconExceptionHistory,

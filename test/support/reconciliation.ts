@@ -4,6 +4,7 @@
 // as the files an operator would upload (`/_sim/files`). See sim/CONTRACT.md "Reconciliation seeding".
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Queryable } from '../../src/storage/database.ts';
 
 export type SeededKind =
   | 'missing_line'
@@ -189,4 +190,85 @@ export async function saveDayFiles(
   await writeFile(statementPath, statement.bytes);
   paths.push(statementPath);
   return paths;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring reconciliation against what the simulator injected (precision and recall), shared by
+// the end-to-end test and the chaos run's final check: an injected discrepancy and an exception
+// are compared as `<reason> <subject>`, where the subject is `psp:<psp_reference>` for a report
+// line, `payout:<id>` for a payout and `batch:<id>` for a settlement's bank movement.
+
+/** What a reconciliation exception looks like over HTTP (`GET /v1/reconciliation/exceptions`). */
+export type ExceptionJson = {
+  readonly id: string;
+  readonly reason: string;
+  readonly source: string;
+  readonly expectation: string | null;
+  readonly record: { readonly source: string; readonly key: string } | null;
+  readonly details: Record<string, unknown>;
+  readonly status: string;
+  readonly amount: number | null;
+};
+
+/** An exception reconciliation must raise (or did raise): its reason and what it is about. */
+export type ExpectedException = { readonly reason: string; readonly subject: string };
+
+/** The reason each injected kind must be raised with; a split settlement raises nothing. */
+export const reasonOfKind: Readonly<Record<SeededKind, string | undefined>> = {
+  missing_line: 'missing',
+  unexpected_line: 'unexpected',
+  duplicate_line: 'duplicate',
+  fee_variance: 'fee_variance',
+  amount_off_by_one: 'amount_mismatch',
+  late_line: 'late',
+  payout_returned: 'returned',
+  // Matched in aggregate: two credits for one batch's net.
+  split_settlement: undefined,
+};
+
+/**
+ * The exception an injected discrepancy must raise, or undefined (a split settlement). A late line
+ * that no later report carried (`details.reported_in` null: no later batch of its PSP and
+ * currency) has not arrived, and nothing was paid for it: by the run it is `missing`.
+ */
+export function expectedExceptionOf(entry: Injected): ExpectedException | undefined {
+  if (entry.kind === 'payout_returned')
+    return { reason: 'returned', subject: `payout:${String(entry.subject.payout_id)}` };
+  const reason =
+    entry.kind === 'late_line' && entry.details.reported_in === null
+      ? 'missing'
+      : reasonOfKind[entry.kind];
+  if (reason === undefined) return undefined;
+  return { reason, subject: `psp:${String(entry.subject.psp_reference)}` };
+}
+
+/**
+ * What an exception is about, in the subjects of `expectedExceptionOf`: a payout's or a batch's
+ * expectation names itself; an item's (`item:<balance transaction>`) is named by its PSP
+ * reference (`pspReferenceOf`: expectation key → PSP reference); a record with no expectation (an
+ * unexpected line) by the record's PSP reference.
+ */
+export function exceptionSubject(
+  exception: Pick<ExceptionJson, 'expectation' | 'details'>,
+  pspReferenceOf: ReadonlyMap<string, string>,
+): string {
+  const { expectation } = exception;
+  if (expectation !== null && /^(payout|batch):/.test(expectation)) return expectation;
+  const reference =
+    (expectation === null ? undefined : pspReferenceOf.get(expectation)) ??
+    exception.details.psp_reference;
+  return `psp:${String(reference)}`;
+}
+
+/** `<reason> <subject>`: how expected and raised exceptions are compared. */
+export function exceptionKey(exception: ExpectedException): string {
+  return `${exception.reason} ${exception.subject}`;
+}
+
+/** Item expectation keys (`item:<balance transaction>`) → PSP references, from Payrail's database. */
+export async function pspReferencesOfItems(database: Queryable): Promise<Map<string, string>> {
+  const rows = await database.query<{ id: string; psp_reference: string }>(
+    'SELECT id, psp_reference FROM balance_transactions WHERE psp_reference IS NOT NULL',
+  );
+  return new Map(rows.rows.map((row) => [`item:${row.id}`, row.psp_reference]));
 }

@@ -20,11 +20,19 @@ const ListEventsQuery = listQuery({
   types: Type.Optional(Type.Array(TypeFilter, { minItems: 1, maxItems: 20 })),
 });
 
-export function registerEventRoutes(app: FastifyInstance, context: RouteContext): void {
+/**
+ * `base` is `/v1` for a merchant; the operator's scope registers the same routes under
+ * `/v1/admin` acting as the platform account (src/merchants/platform.ts).
+ */
+export function registerEventRoutes(
+  app: FastifyInstance,
+  context: RouteContext,
+  base = '/v1',
+): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.get(
-    '/v1/events',
+    `${base}/events`,
     {
       schema: {
         tags: ['events'],
@@ -39,7 +47,7 @@ export function registerEventRoutes(app: FastifyInstance, context: RouteContext)
         throw new ApiError('parameter_invalid', 'Give type or types, not both.', 'types');
       return answerList(
         request.query,
-        '/v1/events',
+        `${base}/events`,
         async (page) => {
           const found = await context.events.list(request.merchantId, {
             ...page,
@@ -53,7 +61,7 @@ export function registerEventRoutes(app: FastifyInstance, context: RouteContext)
   );
 
   typed.get(
-    '/v1/events/:id',
+    `${base}/events/:id`,
     {
       schema: {
         tags: ['events'],

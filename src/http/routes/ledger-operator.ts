@@ -11,7 +11,8 @@ import {
 } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { answerList, listQuery } from '../list.ts';
-import { LedgerAccountId } from './ledger.ts';
+import { ApiError } from '../errors.ts';
+import { LedgerAccountId, registerEntriesRoute } from './ledger.ts';
 
 export function registerLedgerOperatorRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -40,6 +41,17 @@ export function registerLedgerOperatorRoutes(app: FastifyInstance, context: Rout
         presentLedgerAccount,
       ),
   );
+
+  registerEntriesRoute(app, context, '/v1/admin/ledger', ['operator'], async (request) => {
+    const account = await context.ledger.getAccount(request.params.id);
+    if (account === undefined)
+      throw new ApiError(
+        'resource_missing',
+        `No such ledger account: '${request.params.id}'`,
+        'id',
+      );
+    return account;
+  });
 
   typed.post(
     '/v1/admin/ledger/verify',

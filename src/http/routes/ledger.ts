@@ -91,11 +91,27 @@ export function registerLedgerRoutes(app: FastifyInstance, context: RouteContext
     },
   );
 
-  typed.get(
-    '/v1/ledger/accounts/:id/entries',
+  registerEntriesRoute(app, context, '/v1/ledger', ['ledger'], (request) =>
+    ownAccount(request.merchantId, request.params.id),
+  );
+}
+
+/**
+ * `<base>/accounts/:id/entries`, newest first: a merchant's own account under /v1/ledger, any
+ * account for the operator under /v1/admin/ledger; `find` decides which accounts the caller sees.
+ */
+export function registerEntriesRoute(
+  app: FastifyInstance,
+  context: RouteContext,
+  base: string,
+  tags: string[],
+  find: (request: { merchantId: string; params: { id: string } }) => Promise<Account>,
+): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    `${base}/accounts/:id/entries`,
     {
       schema: {
-        tags: ['ledger'],
+        tags,
         summary:
           'List the entries of a ledger account, newest first; cursors are entry sequence numbers',
         params: AccountParams,
@@ -104,10 +120,10 @@ export function registerLedgerRoutes(app: FastifyInstance, context: RouteContext
       },
     },
     async (request) => {
-      const account = await ownAccount(request.merchantId, request.params.id);
+      const account = await find(request);
       return answerList(
         request.query,
-        `/v1/ledger/accounts/${account.id}/entries`,
+        `${base}/accounts/${account.id}/entries`,
         async (page) => {
           const found = await context.ledger.listEntries(account.id, {
             limit: page.limit,

@@ -59,7 +59,15 @@ const UpdateEndpoint = Type.Object(
 const failures = { ...errorResponses, 503: errorResponses[400] };
 const endpointResponses = { 200: WebhookEndpointSchema, ...failures };
 
-export function registerWebhookRoutes(app: FastifyInstance, context: RouteContext): void {
+/**
+ * `base` is `/v1` for a merchant; the operator's scope registers the same routes under
+ * `/v1/admin` acting as the platform account (src/merchants/platform.ts).
+ */
+export function registerWebhookRoutes(
+  app: FastifyInstance,
+  context: RouteContext,
+  base = '/v1',
+): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const webhooks = (): Webhooks => {
     if (context.webhooks === undefined)
@@ -69,7 +77,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   const tags = ['webhooks'];
 
   typed.post(
-    '/v1/webhook_endpoints',
+    `${base}/webhook_endpoints`,
     {
       schema: {
         tags,
@@ -96,7 +104,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.get(
-    '/v1/webhook_endpoints',
+    `${base}/webhook_endpoints`,
     {
       schema: {
         tags,
@@ -108,7 +116,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
     async (request) =>
       answerList(
         request.query,
-        '/v1/webhook_endpoints',
+        `${base}/webhook_endpoints`,
         async (page) => {
           const found = await webhooks().endpoints.list(request.merchantId, page);
           return { items: found.endpoints, hasMore: found.hasMore };
@@ -118,7 +126,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.get(
-    '/v1/webhook_endpoints/:id',
+    `${base}/webhook_endpoints/:id`,
     {
       schema: {
         tags,
@@ -134,7 +142,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.post(
-    '/v1/webhook_endpoints/:id',
+    `${base}/webhook_endpoints/:id`,
     {
       schema: {
         tags,
@@ -160,7 +168,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.delete(
-    '/v1/webhook_endpoints/:id',
+    `${base}/webhook_endpoints/:id`,
     {
       schema: {
         tags,
@@ -176,7 +184,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.get(
-    '/v1/webhook_endpoints/:id/deliveries',
+    `${base}/webhook_endpoints/:id/deliveries`,
     {
       schema: {
         tags,
@@ -189,7 +197,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
     async (request) =>
       answerList(
         request.query,
-        `/v1/webhook_endpoints/${request.params.id}/deliveries`,
+        `${base}/webhook_endpoints/${request.params.id}/deliveries`,
         async (page) => {
           const found = await webhooks().endpoints.deliveries(
             request.merchantId,
@@ -203,7 +211,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: RouteContex
   );
 
   typed.post(
-    '/v1/webhook_deliveries/:id/retry',
+    `${base}/webhook_deliveries/:id/retry`,
     {
       schema: {
         tags,

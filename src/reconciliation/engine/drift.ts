@@ -3,7 +3,8 @@
 //     lines of every ingested report, plus the gross of items no ingested report covers yet,
 //     minus the settlement movements the bank booked (and the ledger posted)
 //   bank account in the ledger    vs  the latest statement closing balance (CLBD) on or before
-//     the run's as_of, plus the movements booked after it that the ledger already posted
+//     the run's as_of, less the balance before the first statement the pipeline read, plus the
+//     movements booked after it that the ledger already posted
 // A line-level difference the pipeline left in the ledger (a missing line's gross, an unexpected
 // line's net, an amount off by one…) explains its part of the drift while its exception is open;
 // what no open exception explains is a `balance_drift` exception of its own.
@@ -72,33 +73,60 @@ const receivableDrift = `
     LEFT JOIN explained x ON x.connector = p.connector AND x.currency = p.currency
    ORDER BY 1, 2`;
 
-// $1 as_of. Movements the ledger never posted (an unmatched line) are in the statement only.
+// $1 as_of. Only days the pipeline read count (its entries are what moves the ledger's bank
+// account): per currency the latest closing balance on or before as_of, and the baseline, the
+// balance before the first day read (its closing balance less its entries: what the bank held
+// before Payrail saw anything). The ledger holds now what the bank held at the closing, less the
+// baseline, plus what it posted for entries booked after the closing; an entry it never posted
+// (kind 'unmatched') explains its amount while a line-level exception on it is open.
 const bankDrift = `
-  WITH closing AS (
-    SELECT DISTINCT ON (currency) currency, booking_date, closing_balance
-      FROM recon_statement_balances WHERE booking_date <= $1::text
-     ORDER BY currency, booking_date DESC),
+  WITH read AS MATERIALIZED (
+    SELECT b.currency, b.booking_date, b.closing_balance FROM recon_statement_balances b
+      JOIN bank_statement_days d ON d.booking_date = b.booking_date),
+  closing AS (
+    SELECT DISTINCT ON (currency) currency, booking_date, closing_balance FROM read
+     WHERE booking_date <= $1::text ORDER BY currency, booking_date DESC),
+  first AS (
+    SELECT DISTINCT ON (currency) currency, booking_date, closing_balance FROM read
+     ORDER BY currency, booking_date),
   signed AS (
-    SELECT s.currency, s.booking_date, s.ledger_transaction_id, s.entry_reference, s.direction,
+    SELECT s.currency, s.booking_date, s.kind,
            CASE WHEN s.direction = 'credit' THEN s.amount ELSE -s.amount END AS amount
       FROM bank_statement_entries s),
+  baseline AS (
+    SELECT f.currency, f.closing_balance - coalesce(sum(s.amount), 0) AS amount
+      FROM first f LEFT JOIN signed s ON s.currency = f.currency AND s.booking_date = f.booking_date
+     GROUP BY f.currency, f.closing_balance),
   after AS (
     SELECT s.currency, sum(s.amount) AS amount FROM signed s JOIN closing c USING (currency)
-     WHERE s.booking_date > c.booking_date AND s.ledger_transaction_id IS NOT NULL GROUP BY 1),
-  unposted AS (
-    SELECT s.currency, sum(s.amount) AS amount FROM signed s JOIN closing c USING (currency)
-     WHERE s.booking_date <= c.booking_date AND s.ledger_transaction_id IS NULL
+     WHERE s.booking_date > c.booking_date AND s.kind <> 'unmatched' GROUP BY 1),
+  explaining AS (
+    SELECT r.currency, r.row_key, r.kind, r.amount,
+           CASE WHEN r.kind = 'debit' THEN 'debit' ELSE 'credit' END AS direction
+      FROM recon_records r
+      JOIN closing c ON c.currency = r.currency
+      JOIN first f ON f.currency = r.currency
+     WHERE r.source = 'bank_statement'
+       AND r.value_date >= f.booking_date AND r.value_date <= c.booking_date
        AND EXISTS (SELECT 1 FROM recon_exceptions x
-                    WHERE x.record_source = 'bank_statement'
-                      AND x.record_key = s.entry_reference || ':' || s.direction
-                      AND x.status = 'open')
+                    WHERE x.record_source = 'bank_statement' AND x.record_key = r.row_key
+                      AND x.status = 'open')),
+  unposted AS (
+    SELECT e.currency, sum(CASE WHEN e.direction = 'debit' THEN -e.amount ELSE e.amount END)
+             AS amount
+      FROM explaining e
+     WHERE NOT EXISTS (
+       SELECT 1 FROM bank_statement_entries s
+        WHERE s.entry_reference = left(e.row_key, length(e.row_key) - length(e.direction) - 1)
+          AND s.direction = e.direction AND s.kind <> 'unmatched')
      GROUP BY 1)
   SELECT NULL::text AS connector, c.currency, 'bank:' || c.currency AS account,
          coalesce(a.posted_debits - a.posted_credits, 0)::bigint AS ledger,
-         (c.closing_balance + coalesce(f.amount, 0))::bigint AS reported,
+         (c.closing_balance - coalesce(b.amount, 0) + coalesce(f.amount, 0))::bigint AS reported,
          (-coalesce(u.amount, 0))::bigint AS explained
     FROM closing c
     LEFT JOIN ledger_accounts a ON a.id = 'bank:' || c.currency
+    LEFT JOIN baseline b ON b.currency = c.currency
     LEFT JOIN after f ON f.currency = c.currency
     LEFT JOIN unposted u ON u.currency = c.currency
    ORDER BY c.currency`;

@@ -4,6 +4,7 @@
 // its history row ('raised' by 'system') in the same statement.
 import type { Queryable } from '../../storage/database.ts';
 import type { ReconRules } from '../rules.ts';
+import { ackMissingExceptions, ackUnexpectedExceptions } from './acks.ts';
 
 /** A found difference: the columns of recon_exceptions a finder selects, in this order. */
 const foundColumns = `key, reason, source, connector, currency, amount, expectation_key,
@@ -34,18 +35,24 @@ const groupSides = `
     SELECT e.group_id, min(e.key) AS ek, min(e.kind) AS kind, min(e.connector) AS connector,
            min(e.currency) AS currency, max(e.currency) AS currency_max,
            sum(e.amount)::bigint AS amount, sum(e.expected_fee)::bigint AS fee,
-           bool_and(e.expected_fee IS NOT NULL) AS has_fee, max(e.deadline_on) AS deadline_on
-      FROM recon_expectations e JOIN groups g ON g.id = e.group_id GROUP BY e.group_id
+           bool_and(e.expected_fee IS NOT NULL) AS has_fee, max(e.deadline_on) AS deadline_on,
+           min(e.batch_reference) AS batch_reference
+      FROM recon_expectations e JOIN groups g ON g.id = e.group_id
+     -- An acquirer answer's group has no money to compare (acks.ts): matched is all it says.
+     WHERE e.kind IN ('psp_line', 'bank_credit', 'bank_debit')
+     GROUP BY e.group_id
   ),
   reported AS (
     SELECT r.group_id, min(r.source) AS source, min(r.row_key) AS rk, count(*) AS records,
            min(r.currency) AS currency, max(r.currency) AS currency_max,
            sum(r.amount)::bigint AS amount, sum(r.fee)::bigint AS fee,
-           bool_and(r.fee IS NOT NULL) AS has_fee, max(r.value_date) AS value_date
+           bool_and(r.fee IS NOT NULL) AS has_fee, max(r.value_date) AS value_date,
+           max(r.batch_reference) AS r_batch_reference
       FROM recon_records r JOIN groups g ON g.id = r.group_id GROUP BY r.group_id
   )
   SELECT e.*, r.source, r.rk, r.records, r.currency AS r_currency, r.currency_max AS r_currency_max,
          r.amount AS r_amount, r.fee AS r_fee, r.has_fee AS r_has_fee, r.value_date,
+         r.r_batch_reference,
          e.currency <> e.currency_max OR r.currency <> r.currency_max
            OR e.currency <> r.currency AS currency_differs,
          abs(r.amount - e.amount) > CASE WHEN r.source = 'bank_statement' THEN $4::bigint
@@ -62,7 +69,9 @@ const groupColumns = (reason: string, amount: string, details: string) => `
   ${details}`;
 
 // One difference per group: the currency first, else the amount, else (a PSP line) the fee; and
-// independently, a record later than the expectation's deadline.
+// independently, a record later than the expectation's deadline, or a PSP line reported in
+// another settlement than its batch's (a later report carried it: its own date may be the item's,
+// as an Adyen line's Creation Date is, so the settlement tells, not the date).
 const groupExceptions = `
   WITH sides AS MATERIALIZED (${groupSides})
   SELECT ${groupColumns('currency_mismatch', 's.r_amount', sideDetails)}
@@ -83,9 +92,12 @@ const groupExceptions = `
   SELECT ${groupColumns(
     'late',
     's.r_amount',
-    `jsonb_build_object('deadline_on', s.deadline_on, 'value_date', s.value_date)`,
+    `jsonb_build_object('deadline_on', s.deadline_on, 'value_date', s.value_date,
+                        'expected_in', s.batch_reference, 'reported_in', s.r_batch_reference)`,
   )}
-    FROM sides s WHERE s.value_date > s.deadline_on`;
+    FROM sides s
+   WHERE s.value_date > s.deadline_on
+      OR (s.kind = 'psp_line' AND s.batch_reference <> s.r_batch_reference)`;
 
 /** Unmatched records: a payout's return, a second line for a matched expectation, the rest. */
 const unmatchedRecords = `
@@ -145,7 +157,8 @@ const missingExceptions = `
                             'psp_reference', e.psp_reference,
                             'batch_reference', e.batch_reference, 'our_reference', e.our_reference)
     FROM recon_expectations e
-   WHERE e.group_id IS NULL AND e.deadline_on < $3::text`;
+   WHERE e.group_id IS NULL AND e.deadline_on < $3::text
+     AND e.kind IN ('psp_line', 'bank_credit', 'bank_debit')`;
 
 /**
  * Open `missing` exceptions whose expectation is matched now, and open `unexpected` ones whose
@@ -193,6 +206,9 @@ export async function raiseExceptions(
     [returnedExceptions, base],
     [duplicateExceptions, base],
     [unexpectedExceptions, base],
+    // Before the answer's lines: a rejected line of an accepted item belongs to its `missing`.
+    [ackMissingExceptions, base],
+    [ackUnexpectedExceptions, base],
     [missingExceptions, [...base, context.asOf]],
   ];
   for (const [found, parameters] of steps) {

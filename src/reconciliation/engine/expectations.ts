@@ -9,12 +9,15 @@
 import type { Queryable } from '../../storage/database.ts';
 import { acknowledgedStatusesSql } from '../../settlement/tables.ts';
 import { expectedFeeSql, feeSchedulesSql, type ReconRules } from '../rules.ts';
+import { ackItemExpectations, ackRetriedExpectations } from './acks.ts';
 import { plusDaysSql, settlementDaySql } from './dates.ts';
 
 export type ExpectationCounts = {
   readonly items: number;
   readonly batches: number;
   readonly payouts: number;
+  /** Payrail's view of items in batches whose acquirer answer was ingested (acks.ts). */
+  readonly acks: number;
 };
 
 const expectationColumns = `key, kind, connector, currency, amount, expected_fee, our_reference,
@@ -112,9 +115,13 @@ export async function buildExpectations(
   ]);
   const batches = await tx.query<{ count: number }>(batchExpectations, [now, bankDays]);
   const payouts = await tx.query<{ count: number }>(payoutExpectations, [now, bankDays]);
+  let acks = 0;
+  for (const sql of [ackItemExpectations, ackRetriedExpectations])
+    acks += (await tx.query<{ count: number }>(sql, [now])).rows[0]?.count ?? 0;
   return {
     items: items.rows[0]?.count ?? 0,
     batches: batches.rows[0]?.count ?? 0,
     payouts: payouts.rows[0]?.count ?? 0,
+    acks,
   };
 }

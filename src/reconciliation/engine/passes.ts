@@ -1,6 +1,7 @@
 // The matching passes of a run (RECON-SPEC.md), in SQL over what is still unmatched:
 //   1 exact      identifiers: a PSP line by (connector, PSP reference, type); a batch's bank
-//                movement by its settlement reference; a payout's debit by its id or trace id
+//                movement by its settlement reference; a payout's debit by its id or trace id;
+//                an acquirer answer's line by batch, item and verdict (acks.ts)
 //   2 tolerance  lines without the identifier the exact pass uses: same currency, amount within
 //                the source's band, day within its window (a line WITH a PSP reference that names
 //                nothing is unexpected, never matched by amount)
@@ -12,6 +13,7 @@
 import type { Queryable } from '../../storage/database.ts';
 import type { MatchPass } from '../tables.ts';
 import type { ReconRules } from '../rules.ts';
+import { ackCandidates } from './acks.ts';
 
 export const linksTable = 'recon_run_links';
 
@@ -158,8 +160,8 @@ export async function exactPass(
   context: { runId: string; now: Date },
 ): Promise<number> {
   let matched = 0;
-  for (const candidates of [exactPspCandidates, exactBatchCandidates, exactPayoutCandidates])
-    matched += await runPairs(tx, candidates, 'exact', [], context);
+  const exact = [exactPspCandidates, exactBatchCandidates, exactPayoutCandidates, ackCandidates];
+  for (const candidates of exact) matched += await runPairs(tx, candidates, 'exact', [], context);
   return matched;
 }
 

@@ -8,7 +8,7 @@ import type { ReconRules } from '../rules.ts';
 import { aggregatePass } from './aggregate.ts';
 import { driftDetails, measureDrift, raiseDrift } from './drift.ts';
 import { raiseExceptions } from './exceptions.ts';
-import { buildExpectations } from './expectations.ts';
+import { buildExpectations, type ExpectationCounts } from './expectations.ts';
 import { importPipelineRecords } from './import.ts';
 import { createLinksTable, exactPass, tolerancePass } from './passes.ts';
 
@@ -19,7 +19,7 @@ export type RunContext = { readonly runId: string; readonly now: Date; readonly 
 
 export type RunSummary = {
   readonly imported: { pspLines: number; bankEntries: number };
-  readonly expectationsCreated: { items: number; batches: number; payouts: number };
+  readonly expectationsCreated: ExpectationCounts;
   readonly expectations: number;
   readonly records: number;
   readonly matched: { exact: number; tolerance: number; aggregate: number };

@@ -8,6 +8,7 @@ import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import {
   StatementFormatError,
   isReturned,
+  parseBalance,
   parseEntry,
   payoutIdOf,
   payoutTraceOf,
@@ -35,7 +36,11 @@ type Building = {
 };
 
 const pieceLengthMax = 16 * 1024;
-const entryPath = 'Document/BkToCstmrStmt/Stmt/Ntry';
+const statementPath = 'Document/BkToCstmrStmt/Stmt';
+/** Elements built whole (one at a time): an entry, and a balance (its closing booked one kept). */
+const builtPaths = new Set([`${statementPath}/Ntry`, `${statementPath}/Bal`]);
+/** Balances in one statement at most (one of each type per currency is a handful). */
+const balancesMax = 1_000;
 
 function localName(name: string): string {
   const colon = name.indexOf(':');
@@ -124,9 +129,8 @@ export function camt053FileParser(_options: ParserOptions): FileParser {
     path.push(name);
     if (path.length > ingestLimits.depthMax) fail(`nested deeper than ${ingestLimits.depthMax}`);
     const where = path.join('/');
-    if (where === 'Document/BkToCstmrStmt/Stmt' && ++statements > 1)
-      fail('more than one Stmt in the file');
-    if (building.length === 0 && where !== entryPath) return;
+    if (where === statementPath && ++statements > 1) fail('more than one Stmt in the file');
+    if (building.length === 0 && !builtPaths.has(where)) return;
     if (building.length === 0) {
       entryLine = xml.line;
       entryStart = xml.position;
@@ -152,8 +156,28 @@ export function camt053FileParser(_options: ParserOptions): FileParser {
     if (element === undefined) return;
     const parent = building[building.length - 1];
     if (parent !== undefined) addChild(parent, element.name, valueOf(element));
+    else if (element.name === 'Bal') finishBalance(valueOf(element));
     else finishEntry(valueOf(element) as Node);
   });
+  const closingCurrencies = new Set<string>();
+  let balances = 0;
+  /** A closing booked balance; a bad one is quarantined at its line, like an entry. */
+  const finishBalance = (node: unknown): void => {
+    if (++balances > balancesMax) fail(`more than ${balancesMax} balances`);
+    try {
+      const balance = parseBalance(node, balances);
+      if (balance === undefined) return;
+      if (closingCurrencies.has(balance.currency))
+        throw new StatementFormatError(
+          `a second closing balance (CLBD) in ${balance.currency.toUpperCase()}`,
+        );
+      closingCurrencies.add(balance.currency);
+      rows.push({ type: 'balance', line: entryLine, balance });
+    } catch (error) {
+      if (!(error instanceof StatementFormatError)) throw error;
+      rows.push(quarantine(entryLine, error.message, JSON.stringify(node)));
+    }
+  };
   const finishEntry = (node: Node): void => {
     if (++entries > ingestLimits.recordsPerFileMax)
       fail(`more than ${ingestLimits.recordsPerFileMax} entries`);

@@ -4,10 +4,14 @@
 // batches in ONE transaction with the file's row. A file that cannot be read (truncated, wrong
 // encoding, wrong columns, a value over a limit, an unknown format) rolls back whole, and only its
 // row is written, status failed, with an error naming the file and the line.
+import type { ReconciliationMetrics } from '../../observability/reconciliation-metrics.ts';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../clock.ts';
+import { DomainError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { recordClosingBalances } from '../../banking/balances.ts';
+import type { ClosingBalance } from '../../banking/camt053.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import type { QuarantinedRow, ReconFile, ReconFileFormat, ReconRecord } from '../tables.ts';
 import { connectorFor, detectFormat, detectionLength, parserFor } from './detect.ts';
@@ -40,12 +44,10 @@ export type IngestResult = {
 };
 
 /** A file refused before it is read (its name, its connector): nothing is written. */
-export class IngestInputError extends Error {
-  readonly param: string;
+export class IngestInputError extends DomainError<'parameter_invalid'> {
   constructor(param: string, message: string) {
-    super(message);
+    super('parameter_invalid', 'invalid', message, param);
     this.name = 'IngestInputError';
-    this.param = param;
   }
 }
 
@@ -57,10 +59,28 @@ const connectorPattern = /^[a-z0-9_]{1,40}$/;
 export class ReconciliationFiles {
   readonly #database: Database;
   readonly #clock: Clock;
+  readonly #metrics: Pick<ReconciliationMetrics, 'recordFile'> | undefined;
 
-  constructor(dependencies: { readonly database: Database; readonly clock?: Clock }) {
+  constructor(dependencies: {
+    readonly database: Database;
+    readonly clock?: Clock;
+    readonly metrics?: Pick<ReconciliationMetrics, 'recordFile'>;
+  }) {
     this.#database = dependencies.database;
     this.#clock = dependencies.clock ?? systemClock;
+    this.#metrics = dependencies.metrics;
+  }
+
+  /** Ingests one file (see #take) and counts it by format and outcome. */
+  async ingestFile(input: IngestInput): Promise<IngestResult> {
+    const result = await this.#take(input);
+    const { file } = result;
+    this.#metrics?.recordFile(
+      file.format,
+      !result.created ? 'duplicate' : file.status === 'failed' ? 'failed' : 'ingested',
+      result.created ? file.recordCount : 0,
+    );
+    return result;
   }
 
   get(id: string): Promise<ReconFile | undefined> {
@@ -71,7 +91,7 @@ export class ReconciliationFiles {
     return quarantineOf(this.#database, id, afterLine, limit);
   }
 
-  async ingestFile(input: IngestInput): Promise<IngestResult> {
+  async #take(input: IngestInput): Promise<IngestResult> {
     checkInput(input);
     const reader = new BodyReader(input);
     const now = this.#clock.now();
@@ -122,7 +142,7 @@ export class ReconciliationFiles {
       connector: connector ?? undefined,
       today: this.#clock.now().toISOString().slice(0, 10),
     });
-    const writer = new BatchWriter(tx, file.id);
+    const writer = new BatchWriter(tx, file.id, this.#clock.now());
     await writer.take(parser.push(start));
     for (let text = await reader.next(); text !== undefined; text = await reader.next())
       await writer.take(parser.push(text));
@@ -157,21 +177,26 @@ function checkInput(input: IngestInput): void {
 class BatchWriter {
   readonly #tx: Queryable;
   readonly #fileId: string;
+  readonly #now: Date;
   #records: ReconRecord[] = [];
   #quarantined: QuarantinedRow[] = [];
+  /** A statement's closing balances (a handful per file; the parser bounds them). */
+  #balances: ClosingBalance[] = [];
   #recordCount = 0;
   #duplicateCount = 0;
   #quarantinedCount = 0;
 
-  constructor(tx: Queryable, fileId: string) {
+  constructor(tx: Queryable, fileId: string, now: Date) {
     this.#tx = tx;
     this.#fileId = fileId;
+    this.#now = now;
   }
 
   async take(rows: readonly ParsedRow[]): Promise<void> {
     for (const row of rows) {
       if (row.type === 'record')
         this.#records.push({ ...row.record, fileId: this.#fileId, groupId: null });
+      else if (row.type === 'balance') this.#balances.push(row.balance);
       else
         this.#quarantined.push({
           fileId: this.#fileId,
@@ -196,6 +221,9 @@ class BatchWriter {
     this.#recordCount += inserted;
     this.#duplicateCount += records.length - inserted;
     this.#quarantinedCount += await insertQuarantineBatch(this.#tx, quarantined);
+    const balances = this.#balances;
+    this.#balances = [];
+    await recordClosingBalances(this.#tx, balances, this.#fileId, this.#now);
   }
 
   counts(): { recordCount: number; duplicateCount: number; quarantinedCount: number } {

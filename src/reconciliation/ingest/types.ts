@@ -1,11 +1,15 @@
-// What a file parser hands on: records (the recon_records row without its file and group) and
-// quarantined rows; and the one error that fails a whole file, naming its line.
+// What a file parser hands on: records (the recon_records row without its file and group), a
+// statement's closing balances and quarantined rows; and the one error that fails a whole file,
+// naming its line.
+import type { ClosingBalance } from '../../banking/camt053.ts';
 import type { ReconFileFormat, ReconRecord } from '../tables.ts';
 
 export type NewRecord = Omit<ReconRecord, 'fileId' | 'groupId'>;
 
 export type ParsedRow =
   | { readonly type: 'record'; readonly record: NewRecord }
+  /** A statement's closing booked balance (camt.053 CLBD), for the balance-drift check. */
+  | { readonly type: 'balance'; readonly line: number; readonly balance: ClosingBalance }
   | {
       readonly type: 'quarantine';
       readonly line: number;

@@ -86,7 +86,10 @@ CREATE INDEX recon_records_psp_reference ON recon_records (psp_reference)
 --   payout:<po>     a payout → the bank debit of its amount
 CREATE TABLE recon_expectations (
   key text PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 400),
-  kind text NOT NULL CHECK (kind IN ('psp_line', 'bank_credit', 'bank_debit')),
+  -- ack_accepted | ack_rejected: Payrail's view of an item in a batch whose acquirer answer was
+  -- ingested as a file (key ack:<batch>:<item>, engine/acks.ts), matched by the answer's line.
+  kind text NOT NULL CHECK (kind IN ('psp_line', 'bank_credit', 'bank_debit', 'ack_accepted',
+    'ack_rejected')),
   connector text,
   currency text NOT NULL CHECK (char_length(currency) = 3),
   -- Signed like the record it expects (psp_line: +charge −refund; bank lines positive).
@@ -187,6 +190,14 @@ CREATE TABLE recon_exception_history (
   PRIMARY KEY (exception_id, seq)
 );
 
+-- The platform's own account: operator events (reconciliation exceptions) are written for it, so
+-- the operator subscribes to them with webhook endpoints through /v1/admin/webhook_endpoints and
+-- reads them at /v1/admin/events, delivered by the same outbox, bus and signed webhooks as a
+-- merchant's. It has no API key: only the admin key reaches it.
+INSERT INTO merchants (id, name, livemode, created_at)
+VALUES ('mch_platform', 'Payrail platform (operator)', false, now())
+ON CONFLICT (id) DO NOTHING;
+
 -- Added by the matching engine (src/reconciliation/engine). What a run already took from the
 -- pipeline's own tables, per settlement batch: its report lines imported as records, its accepted
 -- items made expectations, its bank movement expected. A run only looks at batches not yet marked,
@@ -195,7 +206,9 @@ CREATE TABLE recon_batch_progress (
   batch_id text PRIMARY KEY,
   lines_imported_at timestamptz,
   items_expected_at timestamptz,
-  credit_expected_at timestamptz
+  credit_expected_at timestamptz,
+  -- Its acquirer answer was ingested as a file and its items made ack_ expectations.
+  acks_expected_at timestamptz
 );
 
 -- The bank statement's closing balance (camt.053 Bal with Tp CLBD) per currency and booking date:

@@ -1,29 +1,29 @@
 // `payrail reconcile ingest FILE…`: each file streamed from disk through ingestFile, with a
 // progress bar over its bytes (on a terminal) and one summary line per file; exit code 1 when any
-// file failed.
+// file failed. `payrail reconcile run [--dry-run] [--as-of DAY]`: one run, its figures on stdout;
+// exit code 1 when it left open exceptions. Both use the process's runtime, so its clock (a test
+// clock in test mode) dates the files and judges the deadlines as the server would.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../storage/database.ts';
-import type { ReconFileFormat } from '../tables.ts';
-import { ReconciliationFiles } from './service.ts';
-import { reconFileFormats } from './types.ts';
+import { presentReconciliationRun } from '../api-objects/reconciliation.ts';
+import { toJson } from '../api-objects/json.ts';
+import type { Reconciliation } from './index.ts';
+import type { ReconciliationFiles } from './ingest/service.ts';
+import { reconFileFormats } from './ingest/types.ts';
+import type { ReconFileFormat } from './tables.ts';
 
-type WithDatabase = <T>(work: (database: Database, config: Config) => Promise<T>) => Promise<T>;
+type WithReconciliation = (
+  work: (runtime: { readonly reconciliation: Reconciliation }) => Promise<void>,
+) => Promise<void>;
 
-/** The `reconcile` command, shared with the other reconcile subcommands (created once). */
-export function reconcileCommand(program: Command): Command {
-  return (
-    program.commands.find((command) => command.name() === 'reconcile') ??
-    program.command('reconcile').description('three-way reconciliation: files, runs, exceptions')
-  );
-}
-
-export function registerReconcileIngestCommand(program: Command, withDatabase: WithDatabase): void {
-  reconcileCommand(program)
+export function registerReconcileCommands(program: Command, withRuntime: WithReconciliation): void {
+  const reconcile = program
+    .command('reconcile')
+    .description('three-way reconciliation: files, runs, exceptions');
+  reconcile
     .command('ingest')
     .description(
       'ingest PSP reports, acquirer answers and camt.053 statements; exits 1 if any file failed',
@@ -38,13 +38,13 @@ export function registerReconcileIngestCommand(program: Command, withDatabase: W
       "the PSP of a report (required for razorpay_recon: 'razorpay' or 'paytm')",
     )
     .action((paths: string[], options: { format?: string; connector?: string }) =>
-      withDatabase(async (database) => {
+      withRuntime(async ({ reconciliation }) => {
         if (
           options.format !== undefined &&
           !reconFileFormats.includes(options.format as ReconFileFormat)
         )
           throw new Error(`--format must be one of ${reconFileFormats.join(', ')}`);
-        const files = new ReconciliationFiles({ database });
+        const files = reconciliation.files;
         let failed = 0;
         for (const path of paths) {
           const line = await ingestOne(
@@ -57,6 +57,24 @@ export function registerReconcileIngestCommand(program: Command, withDatabase: W
           if (line.failed) failed++;
         }
         if (failed > 0) process.exitCode = 1;
+      }),
+    );
+  reconcile
+    .command('run')
+    .description(
+      'import, build expectations, match and raise exceptions; prints the figures, exits 1 if exceptions are open',
+    )
+    .option('--dry-run', 'compute everything, change nothing')
+    .option('--as-of <day>', "the day reconciled through, YYYY-MM-DD (default: the clock's today)")
+    .action((options: { dryRun?: boolean; asOf?: string }) =>
+      withRuntime(async ({ reconciliation }) => {
+        const run = await reconciliation.service.run({
+          asOf: options.asOf,
+          dryRun: options.dryRun === true,
+        });
+        console.log(toJson(presentReconciliationRun(run)));
+        const open = Number(run.summary.openExceptions ?? 0);
+        if (open > 0) process.exitCode = 1;
       }),
     );
 }
