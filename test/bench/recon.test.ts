@@ -14,10 +14,6 @@ test('bench:recon reconciles 2,000 items with their seeded discrepancies exactly
     databaseUrl: adminDatabaseUrl,
     json: true,
     verbose: false,
-    // A late line dated by the report that carries it: ingestion takes an Adyen line's value date
-    // from its Creation Date, so a late line dated by its own batch (the simulator's way) is not
-    // seen as late (reported to the lead; docs/benchmarks.md "recon bench").
-    lateLineDate: 'carrier',
   });
   assert.deepEqual(result.problems, []);
   assert.equal(result.ledger, 'ok');
