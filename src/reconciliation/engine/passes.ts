@@ -125,9 +125,12 @@ export async function applyLinks(tx: Queryable, runId: string, now: Date): Promi
     `UPDATE recon_records r SET group_id = l.group_id
        FROM ${linksTable} l WHERE l.member = 'r' AND r.source = l.source AND r.row_key = l.key`,
   );
+  // Every group has an expectation among its members; a group of several expectations (one credit
+  // for several batches) is written by its first and skipped by the others, without sorting the
+  // links for a DISTINCT.
   await tx.query(
     `INSERT INTO recon_groups (id, run_id, pass, created_at)
-     SELECT DISTINCT group_id, $1::text, pass, $2::timestamptz FROM ${linksTable}
+     SELECT group_id, $1::text, pass, $2::timestamptz FROM ${linksTable} WHERE member = 'e'
      ON CONFLICT (id) DO NOTHING`,
     [runId, now],
   );

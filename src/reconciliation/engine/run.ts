@@ -42,8 +42,14 @@ export async function reconcile(
   await createLinksTable(tx);
   const imported = await importPipelineRecords(tx, context.now);
   const expectationsCreated = await buildExpectations(tx, rules, context.now);
+  // The planner's statistics are from before this run: records ingested moments ago and the
+  // expectations just inserted would count as (nearly) none, and a million rows would be joined
+  // by nested loops. A sampled ANALYZE costs well under a second.
+  await analyze(tx);
+  const exact = await exactPass(tx, context);
+  await analyze(tx);
   const matched = {
-    exact: await exactPass(tx, context),
+    exact,
     tolerance: await tolerancePass(tx, rules, context),
     aggregate: await aggregatePass(tx, rules, context),
   };
@@ -66,6 +72,10 @@ export async function reconcile(
     drift: drifts.map(driftDetails),
   };
   return { summary, resultHash: await resultHash(tx) };
+}
+
+async function analyze(tx: Queryable): Promise<void> {
+  await tx.query('ANALYZE recon_records, recon_expectations');
 }
 
 async function stateCounts(tx: Queryable) {
