@@ -239,3 +239,9 @@ CREATE INDEX recon_exceptions_record ON recon_exceptions (record_source, record_
   WHERE record_key IS NOT NULL;
 CREATE INDEX recon_exceptions_expectation ON recon_exceptions (expectation_key)
   WHERE expectation_key IS NOT NULL;
+
+-- Settlement movements the statement reader could not match yet (their batch's settlement
+-- reference unknown when the bank booked them): each statement step retries them, reading only
+-- these (src/banking/statements.ts rematchUnmatched).
+CREATE INDEX bank_statement_entries_unmatched ON bank_statement_entries (booking_date)
+  WHERE kind = 'unmatched';
