@@ -68,6 +68,7 @@ import {
   services,
 } from './settlement.ts';
 import {
+  benchMain,
   createScratchDatabase,
   integerOption,
   localDatabaseUrl,
@@ -516,45 +517,21 @@ function printResult(result: ReconBenchResult, json: boolean): void {
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const seedJob = process.env[seedJobVariable];
-  if (seedJob !== undefined) {
-    const job = JSON.parse(seedJob) as SeedJob;
-    const log = job.verbose
-      ? (line: string) => process.stderr.write(`[bench:recon seed] ${line}\n`)
-      : () => {};
-    console.log(JSON.stringify(await seedAll(job, log)));
-    return 0;
-  }
-  let options: ReconBenchOptions | 'help';
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE')) {
-      console.error(`${(error as Error).message}\n${usage}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options === 'help') {
-    console.log(usage);
-    return 0;
-  }
-  const log = options.verbose
-    ? (line: string) => process.stderr.write(`[bench:recon] ${line}\n`)
-    : () => {};
-  let result: ReconBenchResult;
-  try {
-    result = await runReconBench(options, log);
-  } catch (error) {
-    console.error(
-      `[bench:recon] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
-    return 1;
-  }
-  printResult(result, options.json);
-  const ok = result.precision === 1 && result.recall === 1 && result.ledger === 'ok';
-  return ok && result.problems.length === 0 ? 0 : 1;
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain({
+    name: 'bench:recon',
+    argv,
+    seedJobVariable,
+    seed: (job, log) => seedAll(JSON.parse(job) as SeedJob, log),
+    parseOptions,
+    usage,
+    run: runReconBench,
+    report: (result, options) => {
+      printResult(result, options.json);
+      const ok = result.precision === 1 && result.recall === 1 && result.ledger === 'ok';
+      return ok && result.problems.length === 0 ? 0 : 1;
+    },
+  });
 }
 
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

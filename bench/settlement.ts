@@ -49,6 +49,7 @@ import { openPostgres } from '../src/storage/postgres.ts';
 import { startSimulatorProcess, type SimulatorProcess } from '../src/testmode/simulator-process.ts';
 import { derivedKey, secretBoxFor, secretBoxPurposes } from '../src/vault/secret-box.ts';
 import {
+  benchMain,
   createScratchDatabase,
   integerOption,
   localDatabaseUrl,
@@ -785,42 +786,20 @@ export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const seedJob = process.env[seedJobVariable];
-  if (seedJob !== undefined) {
-    const job = JSON.parse(seedJob) as SeedJob;
-    const log = job.verbose
-      ? (line: string) => process.stderr.write(`[bench:settlement seed] ${line}\n`)
-      : () => {};
-    console.log(JSON.stringify(await seedAll(job, log)));
-    return 0;
-  }
-  let options: SettlementBenchOptions | 'help';
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE')) {
-      console.error(`${(error as Error).message}\n${usage}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options === 'help') {
-    console.log(usage);
-    return 0;
-  }
-  const log = options.verbose
-    ? (line: string) => process.stderr.write(`[bench:settlement] ${line}\n`)
-    : () => {};
-  let result: SettlementBenchResult;
-  try {
-    result = await runSettlementBench(options, log);
-  } catch (error) {
-    console.error(
-      `[bench:settlement] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
-    return 1;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return benchMain({
+    name: 'bench:settlement',
+    argv,
+    seedJobVariable,
+    seed: (job, log) => seedAll(JSON.parse(job) as SeedJob, log),
+    parseOptions,
+    usage,
+    run: runSettlementBench,
+    report: printResult,
+  });
+}
+
+function printResult(result: SettlementBenchResult, options: SettlementBenchOptions): number {
   console.log(
     `settlement: ${result.items} items (${result.captures} captures, ${result.refunds} refunds), ` +
       `${result.merchants} merchants, ${result.connectors} connectors`,

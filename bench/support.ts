@@ -78,3 +78,53 @@ export function localDatabaseUrl(databaseUrl: string): string {
     throw new UsageError(`the benchmark only runs against a local server (127.0.0.1), not ${host}`);
   return databaseUrl;
 }
+
+/**
+ * A benchmark's command line, one shape for all: a child process given `seedJobVariable` seeds and
+ * prints its result (the parent reads it); otherwise the options are parsed (a usage error exits
+ * 2, `--help` prints the usage), the benchmark runs (a failure exits 1 with its stack) and
+ * `report` prints the result and says the exit code.
+ */
+export async function benchMain<Options extends { readonly verbose: boolean }, Result>(spec: {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly seedJobVariable: string;
+  readonly seed: (job: string, log: (line: string) => void) => Promise<unknown>;
+  readonly parseOptions: (argv: readonly string[]) => Options | 'help';
+  readonly usage: string;
+  readonly run: (options: Options, log: (line: string) => void) => Promise<Result>;
+  readonly report: (result: Result, options: Options) => number;
+}): Promise<number> {
+  const logTo = (prefix: string, verbose: boolean) =>
+    verbose ? (line: string) => process.stderr.write(`[${prefix}] ${line}\n`) : () => {};
+  const seedJob = process.env[spec.seedJobVariable];
+  if (seedJob !== undefined) {
+    const verbose = (JSON.parse(seedJob) as { verbose?: boolean }).verbose === true;
+    console.log(JSON.stringify(await spec.seed(seedJob, logTo(`${spec.name} seed`, verbose))));
+    return 0;
+  }
+  let options: Options | 'help';
+  try {
+    options = spec.parseOptions(spec.argv);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE')) {
+      console.error(`${(error as Error).message}\n${spec.usage}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === 'help') {
+    console.log(spec.usage);
+    return 0;
+  }
+  let result: Result;
+  try {
+    result = await spec.run(options, logTo(spec.name, options.verbose));
+  } catch (error) {
+    console.error(
+      `[${spec.name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return 1;
+  }
+  return spec.report(result, options);
+}

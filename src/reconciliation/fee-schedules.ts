@@ -5,7 +5,7 @@
 import { systemClock, type Clock } from '../clock.ts';
 import type { Database } from '../storage/database.ts';
 import { ReconciliationError } from './engine/errors.ts';
-import { defaultFeeSchedules, type FeeSchedule } from './rules.ts';
+import { defaultFeeSchedules, zeroFees, type FeeSchedule } from './rules.ts';
 import { reconFeeSchedules, type FeeScheduleRow } from './tables.ts';
 
 export type ConnectorFeeSchedule = {
@@ -72,22 +72,12 @@ export class FeeSchedules {
     const given = Object.fromEntries(
       Object.entries(changes).filter(([, value]) => value !== undefined),
     ) as Partial<FeeSchedule>;
-    const schedule: FeeSchedule = { ...(current?.schedule ?? zero), ...given };
+    const schedule: FeeSchedule = { ...(current?.schedule ?? zeroFees), ...given };
     const row: FeeScheduleRow = { connector, ...schedule, updatedAt: this.#clock.now() };
     await this.#database.query(upsert, insertSchedule.parameters([row]));
     return fromRow(row);
   }
 }
-
-const zero: FeeSchedule = {
-  commissionBps: 0,
-  commissionFixed: 0n,
-  markupBps: 0,
-  schemeFeeBps: 0,
-  interchangeBps: 0,
-  taxBps: 0,
-  refundFixed: 0n,
-};
 
 function fromRow(row: FeeScheduleRow): ConnectorFeeSchedule {
   const { connector, updatedAt, ...schedule } = row;

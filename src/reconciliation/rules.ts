@@ -34,7 +34,8 @@ export type ReconRules = {
   readonly feeSchedules: Readonly<Record<string, FeeSchedule>>;
 };
 
-const zeroFees: FeeSchedule = {
+/** A schedule that charges nothing: the base of every default and of a connector set anew. */
+export const zeroFees: FeeSchedule = {
   commissionBps: 0,
   commissionFixed: 0n,
   markupBps: 0,
