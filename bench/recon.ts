@@ -32,7 +32,6 @@
 // With --json the last line on stdout is one JSON object:
 //   {"bench":"recon","records":…,"records_per_s":…,"peak_rss_mb":…,"precision":1,"recall":1,…}
 // Exit status: 0 ok (precision and recall 1, ledger verified), 1 otherwise, 2 bad arguments.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +69,7 @@ import {
 import {
   benchMain,
   createScratchDatabase,
+  seedInChildProcess,
   integerOption,
   localDatabaseUrl,
   UsageError,
@@ -329,21 +329,7 @@ async function seedAll(job: SeedJob, log: (line: string) => void): Promise<SeedR
 }
 
 async function seedInChild(job: SeedJob, log: (line: string) => void): Promise<SeedResult> {
-  const child = spawn(process.execPath, [import.meta.filename], {
-    env: { ...process.env, [seedJobVariable]: JSON.stringify(job) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => (output += text));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  const last = output.trim().split('\n').at(-1) ?? '';
-  if (code !== 0) throw new Error(`seeding failed (exit ${code}): ${last.slice(0, 500)}`);
-  log('seeding process done');
-  return JSON.parse(last) as SeedResult;
+  return seedInChildProcess<SeedResult>(import.meta.filename, seedJobVariable, job, log);
 }
 
 // ---------------------------------------------------------------------------------------------

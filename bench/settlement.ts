@@ -18,7 +18,6 @@
 // With --json the last line on stdout is one JSON object:
 //   {"bench":"settlement","items":…,"items_per_s":…,"peak_rss_mb":…,"payouts":…,"verify":"ok",…}
 // Exit status: 0 ok, 1 verify failed or an error, 2 bad arguments.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import fs from 'node:fs';
@@ -51,6 +50,7 @@ import { derivedKey, secretBoxFor, secretBoxPurposes } from '../src/vault/secret
 import {
   benchMain,
   createScratchDatabase,
+  seedInChildProcess,
   integerOption,
   localDatabaseUrl,
   UsageError,
@@ -530,21 +530,7 @@ async function seedInChild(
     simulatorUrl,
     verbose: options.verbose,
   };
-  const child = spawn(process.execPath, [import.meta.filename], {
-    env: { ...process.env, [seedJobVariable]: JSON.stringify(job) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => (output += text));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  const last = output.trim().split('\n').at(-1) ?? '';
-  if (code !== 0) throw new Error(`seeding failed (exit ${code}): ${last.slice(0, 500)}`);
-  log('seeding process done');
-  return JSON.parse(last) as SeedResult;
+  return seedInChildProcess<SeedResult>(import.meta.filename, seedJobVariable, job, log);
 }
 
 // ---------------------------------------------------------------------------------------------

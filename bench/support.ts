@@ -1,4 +1,6 @@
-// Shared by the benchmark scripts: throw-away databases and percentiles.
+// Shared by the benchmark scripts: throw-away databases, percentiles, the command line and the
+// seeding child process.
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import pg from 'pg';
 
@@ -127,4 +129,32 @@ export async function benchMain<Options extends { readonly verbose: boolean }, R
     return 1;
   }
   return spec.report(result, options);
+}
+
+/**
+ * Runs a benchmark's seeding in a child process of its own (`script` with `variable` set to the
+ * job, which `benchMain` answers), so its peak memory is not the measured process's; returns what
+ * the child printed last, parsed.
+ */
+export async function seedInChildProcess<Result>(
+  script: string,
+  variable: string,
+  job: unknown,
+  log: (line: string) => void,
+): Promise<Result> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, [variable]: JSON.stringify(job) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => (output += text));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  const last = output.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`seeding failed (exit ${code}): ${last.slice(0, 500)}`);
+  log('seeding process done');
+  return JSON.parse(last) as Result;
 }
