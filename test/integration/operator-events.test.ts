@@ -2,15 +2,20 @@
 // platform account's events and webhook endpoints under /v1/admin; the platform account is no
 // merchant (not listed, not retrievable, no keys), and no merchant key reaches its objects.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 import { createMerchantKey } from '../support/merchants.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('operator events and webhook endpoints', () => {
   let server: TestServer;
   let merchantKey: string;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer('pglite', { PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1' });
     merchantKey = (await createMerchantKey(server, 'Shop')).key;
   });
   after(() => server.stop());
@@ -69,5 +74,71 @@ describe('operator events and webhook endpoints', () => {
       body: {},
     });
     assert.equal(keys.status, 404);
+  });
+
+  test("a new reconciliation exception reaches the operator's endpoint, signed", async () => {
+    const received: { type: string; object: Record<string, unknown> }[] = [];
+    let secret = '';
+    const receiver = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        try {
+          const event = new Webhook(secret).verify(
+            Buffer.concat(chunks).toString('utf8'),
+            request.headers as Record<string, string>,
+          ) as { type: string; data: { object: Record<string, unknown> } };
+          received.push({ type: event.type, object: event.data.object });
+          response.writeHead(200).end();
+        } catch {
+          response.writeHead(400).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const endpoint = await call(server, 'POST', '/v1/admin/webhook_endpoints', {
+        key: testAdminKey,
+        body: {
+          url: `http://127.0.0.1:${port}/ops`,
+          enabled_events: ['reconciliation_exception.created'],
+        },
+      });
+      assert.equal(endpoint.status, 200, JSON.stringify(endpoint.body));
+      secret = String(endpoint.body.secret);
+      // A PSP report of payments this platform never had: each line is unexpected.
+      const report = await readFile('src/settlement/reports/fixtures/adyen_batch_42.csv');
+      const uploaded = await fetch(`${server.url}/v1/reconciliation/files?name=adyen.csv`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${testAdminKey}`, 'content-type': 'text/csv' },
+        body: report,
+      });
+      assert.equal(uploaded.status, 201);
+      const run = await call(server, 'POST', '/v1/reconciliation/runs', {
+        key: testAdminKey,
+        body: {},
+      });
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      const exceptions = await call(server, 'GET', '/v1/reconciliation/exceptions?limit=100', {
+        key: testAdminKey,
+      });
+      const ids = (exceptions.body.data as { id: string }[]).map((exception) => exception.id);
+      assert.ok(ids.length > 0);
+      const delivered = await waitFor('the exceptions delivered to the operator', () =>
+        received.length >= ids.length ? received : undefined,
+      );
+      assert.deepEqual(
+        delivered.map((event) => event.type),
+        ids.map(() => 'reconciliation_exception.created'),
+      );
+      assert.deepEqual(delivered.map((event) => event.object.id).sort(), [...ids].sort());
+      const merchantEvents = await call(server, 'GET', '/v1/events?limit=100', {
+        key: merchantKey,
+      });
+      assert.deepEqual(merchantEvents.body.data, [], 'a merchant sees none of them');
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
