@@ -9,7 +9,7 @@ import { clockFrom } from '../../src/clock.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { ReconciliationFiles } from '../../src/reconciliation/ingest/service.ts';
 import { ReconciliationService } from '../../src/reconciliation/service.ts';
-import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { openTestDatabase } from '../support/databases.ts';
 import { seedBatch } from '../support/money-in-fixtures.ts';
 
 const files = [
