@@ -207,10 +207,13 @@ export class StatementIngestion {
     const found = await this.#database.query<UnmatchedRow>(
       `SELECT entry.* FROM bank_statement_entries entry
         WHERE entry.kind = 'unmatched' AND entry.return_reason IS NULL
+          AND entry.matched_id IS NULL
           AND EXISTS (SELECT 1 FROM settlement_batches batch
                        WHERE batch.currency = entry.currency
                          AND (batch.settlement_reference = entry.end_to_end_id
-                              OR strpos(entry.remittance, batch.settlement_reference) > 0))
+                              OR batch.settlement_reference = entry.remittance
+                              OR batch.settlement_reference = ANY (
+                                   regexp_split_to_array(entry.remittance, '\\s+'))))
         ORDER BY entry.booking_date, entry.entry_reference, entry.direction LIMIT $1`,
       [rematchPerCallMax],
     );

@@ -5,7 +5,13 @@ import { Counter, type Registry } from 'prom-client';
 const PREFIX = 'payrail_';
 
 export type StatementEntryKind =
-  'settlement_credit' | 'settlement_debit' | 'payout_debit' | 'payout_return' | 'unmatched';
+  | 'settlement_credit'
+  | 'settlement_debit'
+  | 'payout_debit'
+  | 'payout_return'
+  | 'unmatched'
+  // Resolved by an operator's reconciliation write-off, which posted it (migration 029).
+  | 'written_off';
 
 export class MoneyInMetrics {
   private readonly reportItems: Counter<'connector'>;

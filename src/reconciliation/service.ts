@@ -139,6 +139,15 @@ export class ReconciliationService {
         `as_of '${asOf}' is not a date YYYY-MM-DD`,
         'as_of',
       );
+    // Deadlines before as_of are judged: as_of tomorrow judges through the end of today; a later
+    // day would call lines missing that are not due yet (and a write-off would post them).
+    const latest = utcDate(new Date(startedAt.getTime() + 86_400_000));
+    if (asOf > latest)
+      throw new ReconciliationError(
+        'parameter_invalid',
+        `as_of '${asOf}' is after ${latest}: a run judges only deadlines that have passed`,
+        'as_of',
+      );
     const rules = await this.rules();
     const hash = rulesHash(rules);
     const runId = newSortableId('rcr', startedAt.getTime());

@@ -167,6 +167,12 @@ export async function raiseDrift(
        SELECT 'rex_' || md5(k), k, $1::text, 'balance_drift', 'ledger', connector, currency,
               amount, details, 'open', $2::timestamptz
          FROM (SELECT 'balance_drift:' || account || ':' || $8::text AS k, * FROM found) f
+        -- One open drift per account: while one is open (and not yet resolved by a posting that
+        -- corrects the account), a later run does not raise the same difference again, so it
+        -- cannot be written off twice.
+        WHERE NOT EXISTS (SELECT 1 FROM recon_exceptions x
+                           WHERE x.reason = 'balance_drift' AND x.status = 'open'
+                             AND x.details ->> 'account' = f.account)
        ON CONFLICT (key) DO NOTHING
        RETURNING id)
      INSERT INTO recon_exception_history (exception_id, seq, action, actor, details, at)

@@ -177,7 +177,7 @@ const closeMatched = `
   closed AS (
     UPDATE recon_exceptions x SET status = 'resolved', resolution = 'matched',
            resolution_reason = 'system: matched by run ' || $1::text, resolved_at = $2::timestamptz
-      FROM closing c WHERE x.id = c.id
+      FROM closing c WHERE x.id = c.id AND x.status = 'open'
     RETURNING x.id
   ),
   history AS (

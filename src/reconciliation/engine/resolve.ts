@@ -10,6 +10,7 @@ import type { AccountSpec, Ledger, TransferRequest } from '../../ledger/index.ts
 import type { Queryable } from '../../storage/database.ts';
 import { reconExceptions, type ExceptionResolution, type ReconException } from '../tables.ts';
 import { ReconciliationError } from './errors.ts';
+import { runLockKey } from './run.ts';
 
 export type ResolveAction = 'match' | 'write_off' | 'adjust' | 'psp_error';
 
@@ -33,38 +34,115 @@ const resolutionOf: Record<ResolveAction, ExceptionResolution> = {
 
 export const resolveLimits = { reasonLengthMax: 1000, actorLengthMax: 200, amountMax: 10n ** 15n };
 
-/** How much the ledger's account is above what the outside says, by the exception's amount. */
-export function ledgerExcess(exception: ReconException): bigint {
+/**
+ * What an exception means for the ledger, when money is involved: the account in question and how
+ * much it is above what the outside says (negative: below). None when the ledger is already right
+ * or the money is another module's (a late line, a returned payout, a fee posted as the PSP
+ * reported it, an acquirer's verdict, a payout's debit), so a write-off posts nothing there.
+ *   PSP report      the PSP receivable of the connector: a missing line is still owed (+), an
+ *                   unexpected, duplicate or different line was paid without the ledger (−)
+ *   bank, a batch   the PSP receivable too: the statement reader posts what the bank booked, so
+ *                   a missing or different settlement leaves its difference with the PSP
+ *   bank, unknown   the bank account, only for an entry the ledger never posted; the entry is
+ *                   then claimed (`written_off`) so the statement reader never posts it again
+ *   drift           the account that drifted, by the unexplained amount
+ */
+export type MoneyEffect = {
+  readonly account: AccountSpec;
+  readonly excess: bigint;
+  /** A bank entry the resolution posts for: claimed in the same transaction. */
+  readonly bankEntry?: { readonly reference: string; readonly direction: 'credit' | 'debit' };
+};
+
+export async function moneyEffect(
+  tx: Queryable,
+  exception: ReconException,
+): Promise<MoneyEffect | undefined> {
+  const currency = exception.currency;
   const amount = exception.amount ?? 0n;
-  switch (exception.reason) {
-    case 'missing':
-    case 'balance_drift':
-      return amount;
-    case 'unexpected':
-    case 'duplicate':
-    case 'amount_mismatch':
-    case 'fee_variance':
-      return -amount;
-    default:
-      return 0n;
+  if (currency === null || amount === 0n || exception.source === 'acquirer_ack') return undefined;
+  const asset = (id: string): AccountSpec => ({ id, type: 'asset', currency, owner: 'platform' });
+  if (exception.reason === 'balance_drift') {
+    const account = exception.details.account;
+    return typeof account === 'string' ? { account: asset(account), excess: amount } : undefined;
   }
+  const owedMore = exception.reason === 'missing';
+  const paidOtherwise = ['unexpected', 'duplicate', 'amount_mismatch'].includes(exception.reason);
+  if (!owedMore && !paidOtherwise) return undefined;
+  if (exception.source === 'psp_report') {
+    if (exception.connector === null) return undefined;
+    const excess = owedMore ? amount : -amount;
+    return { account: asset(accountIds.pspReceivable(exception.connector, currency)), excess };
+  }
+  const expectation = exception.expectationKey;
+  if (expectation?.startsWith('payout:') === true) return undefined;
+  if (expectation?.startsWith('batch:') === true) {
+    const found = await tx.query<{ kind: string; connector: string | null }>(
+      'SELECT kind, connector FROM recon_expectations WHERE key = $1',
+      [expectation],
+    );
+    const row = found.rows[0];
+    if (row?.connector === undefined || row.connector === null) return undefined;
+    const sign = row.kind === 'bank_debit' ? -1n : 1n;
+    const excess = sign * (owedMore ? amount : -amount);
+    return { account: asset(accountIds.pspReceivable(row.connector, currency)), excess };
+  }
+  return unknownBankEntry(tx, exception, amount, asset(accountIds.bank(currency)));
 }
 
-function accountInQuestion(exception: ReconException): AccountSpec {
-  const currency = exception.currency;
-  if (currency === null)
-    throw new ReconciliationError('parameter_invalid', 'the exception names no currency');
-  const detailAccount = exception.details.account;
-  if (exception.source === 'ledger' && typeof detailAccount === 'string')
-    return { id: detailAccount, type: 'asset', currency, owner: 'platform' };
-  if (exception.source === 'bank_statement' || exception.connector === null)
-    return { id: accountIds.bank(currency), type: 'asset', currency, owner: 'platform' };
-  return {
-    id: accountIds.pspReceivable(exception.connector, currency),
-    type: 'asset',
-    currency,
-    owner: 'platform',
-  };
+/** An unexpected or duplicate bank line: for the bank account only if the ledger never posted it. */
+async function unknownBankEntry(
+  tx: Queryable,
+  exception: ReconException,
+  amount: bigint,
+  bank: AccountSpec,
+): Promise<MoneyEffect | undefined> {
+  const key = exception.recordKey;
+  if (exception.reason === 'missing' || key === null) return undefined;
+  const separator = key.lastIndexOf(':');
+  const direction = key.slice(separator + 1);
+  if (separator <= 0 || (direction !== 'credit' && direction !== 'debit')) return undefined;
+  const reference = key.slice(0, separator);
+  const entry = await tx.query<{ kind: string }>(
+    `SELECT kind FROM bank_statement_entries WHERE entry_reference = $1 AND direction = $2
+        FOR UPDATE`,
+    [reference, direction],
+  );
+  const kind = entry.rows[0]?.kind;
+  if (kind !== undefined && kind !== 'unmatched') return undefined;
+  // A credit the ledger never saw: the bank holds more than the ledger (−); a debit: less (+).
+  const excess = direction === 'credit' ? -amount : amount;
+  return { account: bank, excess, bankEntry: { reference, direction } };
+}
+
+/**
+ * Claims the bank entry a resolution posted for, so that the statement reader (a fetched
+ * statement, or its retry of unmatched entries) never posts it as well.
+ */
+async function claimBankEntry(
+  tx: Queryable,
+  exception: ReconException,
+  entry: { reference: string; direction: 'credit' | 'debit' },
+  transactionId: string,
+  now: Date,
+): Promise<void> {
+  const updated = await tx.query(
+    `UPDATE bank_statement_entries SET kind = 'written_off', ledger_transaction_id = $3
+      WHERE entry_reference = $1 AND direction = $2 AND kind = 'unmatched'`,
+    [entry.reference, entry.direction, transactionId],
+  );
+  if (updated.rowCount > 0) return;
+  await tx.query(
+    `INSERT INTO bank_statement_entries (entry_reference, direction, booking_date, currency, amount,
+       kind, end_to_end_id, remittance, ledger_transaction_id, seen_at)
+     SELECT r.row_key_reference, $2, r.value_date, r.currency, r.amount, 'written_off', r.trace_id,
+            r.batch_reference, $3, $4
+       FROM (SELECT $1::text AS row_key_reference, value_date, currency, amount, trace_id,
+                    batch_reference
+               FROM recon_records WHERE source = 'bank_statement' AND row_key = $5) AS r
+     ON CONFLICT (entry_reference, direction) DO NOTHING`,
+    [entry.reference, entry.direction, transactionId, now, exception.recordKey],
+  );
 }
 
 export function validateResolve(input: ResolveInput): void {
@@ -112,15 +190,17 @@ export function validateResolve(input: ResolveInput): void {
 export function resolutionTransfer(
   exception: ReconException,
   input: ResolveInput,
+  effect: MoneyEffect | undefined,
 ): { request: TransferRequest; accounts: AccountSpec[] } | undefined {
+  if (effect === undefined) return undefined;
   const excess =
     input.action === 'adjust'
       ? (input.amount ?? 0n)
       : input.action === 'write_off'
-        ? ledgerExcess(exception)
+        ? effect.excess
         : 0n;
   if (excess === 0n) return undefined;
-  const account = accountInQuestion(exception);
+  const account = effect.account;
   const adjustments = reconAdjustmentAccount(account.currency);
   const amount = excess < 0n ? -excess : excess;
   // Too high: the account gives the excess to adjustments; too low: it takes it from them.
@@ -167,6 +247,19 @@ async function matchByHand(
   const separator = record.indexOf(':');
   const source = record.slice(0, separator);
   const rowKey = record.slice(separator + 1);
+  // A match by hand says the two are the same money: a difference is adjusted, not hidden.
+  const sides = await tx.query<{ same: boolean }>(
+    `SELECT e.amount = r.amount AND e.currency = r.currency AS same
+       FROM recon_expectations e, recon_records r
+      WHERE e.key = $1 AND r.source = $2 AND r.row_key = $3`,
+    [expectation, source, rowKey],
+  );
+  const same = sides.rows[0]?.same;
+  if (same === false)
+    throw new ReconciliationError(
+      'match_not_possible',
+      'the expectation and the record differ in amount or currency: adjust the difference instead',
+    );
   const members = [`e|${expectation}`, `r|${source}:${rowKey}`].sort();
   const groupId = `rcg_${crypto.createHash('sha256').update(members.join('\n')).digest('hex').slice(0, 40)}`;
   const linked = await tx.query(
@@ -195,6 +288,8 @@ export async function applyResolution(
   input: ResolveInput,
   now: Date,
 ): Promise<ReconException> {
+  // After any run in progress (a run stamps groups and closes exceptions): never interleaved.
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [runLockKey]);
   const exception = await lockException(tx, id);
   if (exception.status === 'resolved')
     throw new ReconciliationError(
@@ -203,7 +298,14 @@ export async function applyResolution(
     );
   const groupId =
     input.action === 'match' ? await matchByHand(tx, exception, input, exception.runId, now) : null;
-  const posting = resolutionTransfer(exception, input);
+  const effect = input.action === 'match' ? undefined : await moneyEffect(tx, exception);
+  if (input.action === 'adjust' && effect === undefined)
+    throw new ReconciliationError(
+      'parameter_invalid',
+      'no ledger account is in question for this exception (no money, or another module owns it)',
+      'action',
+    );
+  const posting = resolutionTransfer(exception, input, effect);
   let transactionId: string | null = null;
   if (posting !== undefined) {
     await ledger.ensureAccountsWithin(tx, posting.accounts);
@@ -211,6 +313,8 @@ export async function applyResolution(
     if (result === undefined || result.status === 'rejected')
       throw result?.error ?? new Error('the ledger returned no result');
     transactionId = result.transaction.id;
+    if (effect?.bankEntry !== undefined)
+      await claimBankEntry(tx, exception, effect.bankEntry, transactionId, now);
   }
   const reason = input.reason.trim();
   const updated = await tx.query(

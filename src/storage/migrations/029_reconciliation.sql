@@ -245,3 +245,11 @@ CREATE INDEX recon_exceptions_expectation ON recon_exceptions (expectation_key)
 -- these (src/banking/statements.ts rematchUnmatched).
 CREATE INDEX bank_statement_entries_unmatched ON bank_statement_entries (booking_date)
   WHERE kind = 'unmatched';
+
+-- A statement entry the ledger never posted (unmatched) that an operator wrote off through
+-- reconciliation: the resolution posted it, so the statement reader never posts it again (a
+-- fetched statement claims its entries by reference, and only unmatched ones are retried).
+ALTER TABLE bank_statement_entries DROP CONSTRAINT bank_statement_entries_kind_check;
+ALTER TABLE bank_statement_entries ADD CONSTRAINT bank_statement_entries_kind_check CHECK (kind IN
+  ('settlement_credit', 'settlement_debit', 'payout_debit', 'payout_return', 'unmatched',
+   'written_off'));
