@@ -87,7 +87,7 @@ describe('payrail reconcile', () => {
   });
 
   test('run: prints the run with its figures; a dry run changes nothing', async () => {
-    const dry = await payrail(['run', '--dry-run', '--as-of', '2026-12-31']);
+    const dry = await payrail(['run', '--dry-run', '--as-of', '2026-12-01']);
     const dryRun = JSON.parse(dry.stdout) as {
       object: string;
       dry_run: boolean;
@@ -96,7 +96,7 @@ describe('payrail reconcile', () => {
     assert.equal(dryRun.object, 'reconciliation_run');
     assert.equal(dryRun.dry_run, true);
     assert.equal(await count('recon_exceptions'), 0);
-    const real = await payrail(['run', '--as-of', '2026-12-31']);
+    const real = await payrail(['run', '--as-of', '2026-12-01']);
     const realRun = JSON.parse(real.stdout) as {
       dry_run: boolean;
       result_hash: string;
