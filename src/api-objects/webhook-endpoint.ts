@@ -5,7 +5,8 @@ import { Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts
 export const WebhookEndpointSchema = Type.Object({
   id: Type.String(),
   object: Type.Literal('webhook_endpoint'),
-  api_version: Type.Null(),
+  /** The Stripe API version the integration named, kept as given (Payrail answers one shape). */
+  api_version: Nullable(Type.String()),
   application: Type.Null(),
   created: Timestamp,
   description: Nullable(Type.String()),
@@ -14,6 +15,11 @@ export const WebhookEndpointSchema = Type.Object({
   metadata: StringMap,
   status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
   disabled_reason: Nullable(Type.String()),
+  /**
+   * How deliveries are signed: `standard_webhooks` (webhook-id, webhook-timestamp,
+   * webhook-signature) or `stripe` (`Stripe-Signature: t=…,v1=…`, verified by Stripe's SDKs).
+   */
+  signature_scheme: Type.Union([Type.Literal('standard_webhooks'), Type.Literal('stripe')]),
   url: Type.String(),
   secret: Type.Optional(
     Type.String({ description: 'The whsec_ signing secret; only in the answer to create.' }),
@@ -35,7 +41,7 @@ export function presentWebhookEndpoint(
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',
-    api_version: null,
+    api_version: endpoint.apiVersion,
     application: null,
     created: unixSeconds(endpoint.createdAt),
     description: endpoint.description,
@@ -44,6 +50,7 @@ export function presentWebhookEndpoint(
     metadata: { ...endpoint.metadata },
     status: endpoint.status,
     disabled_reason: endpoint.disabledReason,
+    signature_scheme: endpoint.signatureScheme,
     url: endpoint.url,
     ...(secret === undefined ? {} : { secret }),
   };

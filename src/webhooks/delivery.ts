@@ -20,7 +20,8 @@ import {
 } from './deliveries.ts';
 import { failPendingDeliveries } from './endpoints.ts';
 import type { SecretBox } from './secret-box.ts';
-import { signatureHeaders } from './signing.ts';
+import type { SignatureScheme } from './endpoints.ts';
+import { signatureHeaders, stripeSignatureHeader } from './signing.ts';
 import { guardedPost, systemResolver, type Resolver } from './guarded-post.ts';
 import { policyFor, type AddressPolicyOptions } from './ssrf.ts';
 
@@ -87,6 +88,7 @@ type Claimed = {
   url: string;
   endpoint_status: string;
   secret_sealed: string;
+  signature_scheme: SignatureScheme;
   event_type: EventType;
   object_id: string;
   data_text: string;
@@ -245,7 +247,7 @@ export class WebhookDeliverer {
        UPDATE webhook_deliveries d SET next_attempt_at = ${at.now} + $2 * interval '1 millisecond', lease_id = $3, updated_at = ${at.now}
          FROM due, webhook_endpoints e, events ev, merchants m
         WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND m.id = d.merchant_id
-       RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed,
+       RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed, e.signature_scheme,
                  ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode`,
       [limit, this.#leaseMs, leaseId, ...at.values],
     );
@@ -309,8 +311,11 @@ export class WebhookDeliverer {
     const startedAt = this.#clock.now(delivery.merchant_id);
     // webhook-id is the event id: the same on every retry and replay, so receivers can deduplicate.
     // Signed with the real time, not a test clock's: the receiver checks it against its own clock.
+    const sentAt = new Date();
     const headers = {
-      ...signatureHeaders(secret, delivery.event_id, new Date(), body),
+      ...(delivery.signature_scheme === 'stripe'
+        ? { 'stripe-signature': stripeSignatureHeader(secret, sentAt, body) }
+        : signatureHeaders(secret, delivery.event_id, sentAt, body)),
       'content-type': 'application/json',
       'user-agent': userAgent,
     };

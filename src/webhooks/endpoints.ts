@@ -31,6 +31,12 @@ const knownEventTypes: ReadonlySet<string> = new Set(eventTypes);
 
 export type EndpointStatus = 'enabled' | 'disabled';
 
+/** How deliveries are signed: Standard Webhooks (the default) or as Stripe signs them. */
+export type SignatureScheme = 'standard_webhooks' | 'stripe';
+export const signatureSchemes: readonly SignatureScheme[] = ['standard_webhooks', 'stripe'];
+/** A Stripe API version as integrations name it: `2024-06-20`, `2025-03-31.basil`. */
+export const apiVersionPattern = /^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]{1,20})?$/;
+
 export type WebhookEndpoint = {
   readonly id: string;
   readonly merchantId: string;
@@ -40,6 +46,8 @@ export type WebhookEndpoint = {
   readonly metadata: Readonly<Record<string, string>>;
   readonly status: EndpointStatus;
   readonly disabledReason: string | null;
+  readonly signatureScheme: SignatureScheme;
+  readonly apiVersion: string | null;
   readonly createdAt: Date;
 };
 
@@ -48,6 +56,8 @@ export type CreateEndpointInput = {
   readonly enabledEvents: readonly string[];
   readonly description?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  readonly signatureScheme?: SignatureScheme;
+  readonly apiVersion?: string;
 };
 
 /** Absent fields stay as they are; metadata merges, and a key set to '' is removed (Stripe). */
@@ -57,6 +67,7 @@ export type UpdateEndpointInput = {
   readonly description?: string;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly disabled?: boolean;
+  readonly signatureScheme?: SignatureScheme;
 };
 
 export type ListOptions = PageRequest;
@@ -72,11 +83,13 @@ type EndpointRow = {
   metadata: Record<string, string>;
   status: EndpointStatus;
   disabled_reason: string | null;
+  signature_scheme: SignatureScheme;
+  api_version: string | null;
   created_at: Date;
 };
 
 const columns =
-  'id, merchant_id, url, enabled_events, description, metadata, status, disabled_reason, created_at';
+  'id, merchant_id, url, enabled_events, description, metadata, status, disabled_reason, signature_scheme, api_version, created_at';
 
 function endpointFromRow(row: EndpointRow): WebhookEndpoint {
   return {
@@ -88,6 +101,8 @@ function endpointFromRow(row: EndpointRow): WebhookEndpoint {
     metadata: row.metadata,
     status: row.status,
     disabledReason: row.disabled_reason,
+    signatureScheme: row.signature_scheme,
+    apiVersion: row.api_version,
     createdAt: row.created_at,
   };
 }
@@ -163,6 +178,29 @@ export function validateEnabledEvents(
   return [...new Set(enabledEvents)];
 }
 
+function validateScheme(scheme: string | undefined): SignatureScheme | undefined {
+  if (scheme === undefined) return undefined;
+  if (!signatureSchemes.includes(scheme as SignatureScheme))
+    throw new WebhookError(
+      'parameter_invalid',
+      `Invalid signature_scheme: one of ${signatureSchemes.join(', ')}.`,
+      'signature_scheme',
+    );
+  return scheme as SignatureScheme;
+}
+
+/** Kept as given (Payrail answers one shape); refused when it is not a Stripe API version. */
+function validateApiVersion(version: string | undefined): string | null {
+  if (version === undefined) return null;
+  if (!apiVersionPattern.test(version))
+    throw new WebhookError(
+      'parameter_invalid',
+      "Invalid api_version: a Stripe API version such as '2024-06-20'.",
+      'api_version',
+    );
+  return version;
+}
+
 function validateDescription(description: string | undefined): string | null | undefined {
   if (description === undefined) return undefined;
   if (description.length > descriptionLengthMax)
@@ -235,6 +273,8 @@ export class WebhookEndpoints {
     const enabledEvents = validateEnabledEvents(input.enabledEvents);
     const description = validateDescription(input.description) ?? null;
     const metadata = validateMetadata(input.metadata) ?? {};
+    const signatureScheme = validateScheme(input.signatureScheme) ?? 'standard_webhooks';
+    const apiVersion = validateApiVersion(input.apiVersion);
     const id = newSortableId('we');
     const secret = generateSecret();
     const sealed = this.#secretBox.seal(secret, id);
@@ -252,8 +292,9 @@ export class WebhookEndpoints {
         );
       }
       const inserted = await tx.query<EndpointRow>(
-        `INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, description, metadata, secret_sealed)
-         VALUES ($1, $2, $3, $4::text[], $5, $6::jsonb, $7) RETURNING ${columns}`,
+        `INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, description, metadata,
+           secret_sealed, signature_scheme, api_version)
+         VALUES ($1, $2, $3, $4::text[], $5, $6::jsonb, $7, $8, $9) RETURNING ${columns}`,
         [
           id,
           merchantId,
@@ -262,6 +303,8 @@ export class WebhookEndpoints {
           description,
           JSON.stringify(metadata),
           sealed,
+          signatureScheme,
+          apiVersion,
         ],
       );
       await bind?.(tx, id);
@@ -353,6 +396,7 @@ export class WebhookEndpoints {
              (SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each(metadata || $7::jsonb) WHERE value <> '""'::jsonb) END,
            status = CASE $8::boolean WHEN true THEN 'disabled' WHEN false THEN 'enabled' ELSE status END,
            disabled_reason = CASE $8::boolean WHEN true THEN coalesce(disabled_reason, $9) WHEN false THEN NULL ELSE disabled_reason END,
+           signature_scheme = coalesce($10, signature_scheme),
            updated_at = now()
          WHERE id = $1 AND merchant_id = $2 RETURNING ${columns}`,
         [
@@ -365,6 +409,7 @@ export class WebhookEndpoints {
           metadata === undefined ? null : JSON.stringify(metadata),
           input.disabled ?? null,
           disabledByMerchant,
+          validateScheme(input.signatureScheme) ?? null,
         ],
       );
       const row = result.rows[0];

@@ -66,6 +66,23 @@ export function signatureHeaders(
   };
 }
 
+/**
+ * Stripe's signature (`Stripe-Signature: t=<seconds>,v1=<hex HMAC-SHA256 of "t.body">`, keyed by
+ * the whole secret string as Stripe's SDKs key it), for endpoints that chose it: an integration
+ * written for Stripe verifies with `stripe.webhooks.constructEvent` unchanged.
+ */
+export function stripeSignatureHeader(secret: string, at: Date, body: string): string {
+  if (!secret.startsWith(secretPrefix))
+    throw new Error(`webhooks: a signing secret starts with ${secretPrefix}`);
+  const timestampSeconds = Math.floor(at.getTime() / 1000);
+  assertTimestamp(timestampSeconds);
+  const mac = crypto
+    .createHmac('sha256', secret)
+    .update(`${timestampSeconds}.${body}`)
+    .digest('hex');
+  return `t=${timestampSeconds},v1=${mac}`;
+}
+
 export type VerifyFailure =
   | 'missing_headers'
   | 'invalid_timestamp'

@@ -835,6 +835,7 @@ describe('webhook endpoints over HTTP', () => {
         metadata: { team: 'payments' },
         status: 'enabled',
         disabled_reason: null,
+        signature_scheme: 'standard_webhooks',
         url: 'https://merchant.example/hooks',
         secret: undefined,
       },

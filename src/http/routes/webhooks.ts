@@ -30,6 +30,11 @@ const EnabledEvents = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), 
   description: "Event types to send (e.g. payment_intent.succeeded), or ['*'] for all.",
 });
 const Description = Type.String({ maxLength: descriptionLengthMax });
+const Scheme = Type.Union([Type.Literal('standard_webhooks'), Type.Literal('stripe')], {
+  description:
+    "How deliveries are signed: 'standard_webhooks' (default) or 'stripe' (Stripe-Signature, " +
+    'verified by stripe.webhooks.constructEvent).',
+});
 
 const CreateEndpoint = Type.Object(
   {
@@ -37,6 +42,14 @@ const CreateEndpoint = Type.Object(
     enabled_events: EnabledEvents,
     description: Type.Optional(Description),
     metadata: Type.Optional(Metadata),
+    signature_scheme: Type.Optional(Scheme),
+    api_version: Type.Optional(
+      Type.String({
+        minLength: 10,
+        maxLength: 31,
+        description: "The Stripe API version the integration names, e.g. '2024-06-20' (kept).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -52,6 +65,7 @@ const UpdateEndpoint = Type.Object(
         description: 'true disables the endpoint (no more sends); false enables it again.',
       }),
     ),
+    signature_scheme: Type.Optional(Scheme),
   },
   { additionalProperties: false },
 );
@@ -96,6 +110,8 @@ export function registerWebhookRoutes(
           enabledEvents: body.enabled_events,
           description: body.description,
           metadata: body.metadata,
+          signatureScheme: body.signature_scheme,
+          apiVersion: body.api_version,
         },
         idempotentRequest(request, context.idempotency),
       );
@@ -162,6 +178,7 @@ export function registerWebhookRoutes(
         description: body.description,
         metadata: body.metadata,
         disabled: body.disabled,
+        signatureScheme: body.signature_scheme,
       });
       return presentWebhookEndpoint(endpoint);
     },
