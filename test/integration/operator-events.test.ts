@@ -141,4 +141,31 @@ describe('operator events and webhook endpoints', () => {
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
+
+  test('an upload that stalls holds no transaction: other requests are answered meanwhile', async () => {
+    const url = new URL('/v1/reconciliation/files?name=slow.xml', server.url);
+    const request = http.request(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testAdminKey}`, 'content-type': 'application/xml' },
+    });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+    });
+    const report = await readFile('src/banking/fixtures/statement_2026-12-08.xml', 'utf8');
+    const cut = report.indexOf('\n') + 1;
+    request.write(report.slice(0, cut));
+    // The client has sent the header and stops. On the embedded database (one session), a
+    // transaction open for the upload would make this wait until the upload ends.
+    const listed = await call(server, 'GET', '/v1/reconciliation/runs', { key: testAdminKey });
+    assert.equal(listed.status, 200);
+    request.end(report.slice(cut));
+    const done = await answered;
+    assert.equal(done.status, 201, done.body);
+    assert.equal((JSON.parse(done.body) as { status: string }).status, 'ingested');
+  });
 });

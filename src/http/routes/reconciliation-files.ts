@@ -86,7 +86,7 @@ export function registerReconciliationFileRoutes(
         const body = request.body as Readable | undefined;
         if (body === undefined)
           throw new ApiError('parameter_missing', 'The file is the request body.', 'body');
-        const result = await files.ingestFile({
+        const result = await files.ingestUpload({
           name: request.query.name,
           format: request.query.format,
           connector: request.query.connector,

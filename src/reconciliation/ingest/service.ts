@@ -6,7 +6,12 @@
 // row is written, status failed, with an error naming the file and the line.
 import type { ReconciliationMetrics } from '../../observability/reconciliation-metrics.ts';
 import { createHash, type Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { systemClock, type Clock } from '../../clock.ts';
 import { DomainError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
@@ -51,6 +56,18 @@ export class IngestInputError extends DomainError<'parameter_invalid'> {
   }
 }
 
+/** Passes the first `bytes` bytes on and drops the rest (still reading it to the end). */
+function keepAtMost(bytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const room = bytes - seen;
+      seen += chunk.byteLength;
+      callback(null, room <= 0 ? undefined : chunk.subarray(0, room));
+    },
+  });
+}
+
 /** Thrown inside the transaction when the content is known: rolls back what was written. */
 class SameContent extends Error {}
 
@@ -72,6 +89,27 @@ export class ReconciliationFiles {
   }
 
   /** Ingests one file (see #take) and counts it by format and outcome. */
+  /**
+   * An upload from a client: its bytes are first written to a local temporary file (at most the
+   * file limit and one byte kept; the rest is read and dropped), and only then ingested. A
+   * client that sends slowly, or stops, never holds a database transaction open (on the embedded
+   * database, one open transaction would stall every other request).
+   */
+  async ingestUpload(input: IngestInput): Promise<IngestResult> {
+    const directory = await mkdtemp(join(tmpdir(), 'payrail-upload-'));
+    const path = join(directory, 'body');
+    try {
+      await pipeline(
+        input.body,
+        keepAtMost(ingestLimits.fileBytesMax + 1),
+        createWriteStream(path),
+      );
+      return await this.ingestFile({ ...input, body: createReadStream(path) });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+
   async ingestFile(input: IngestInput): Promise<IngestResult> {
     const result = await this.#take(input);
     const { file } = result;
