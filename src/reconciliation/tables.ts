@@ -101,6 +101,36 @@ export type ReconRecord = {
   readonly groupId: string | null;
 };
 
+/**
+ * A record's row key, derived from the line's own content: one definition for the readers of
+ * uploaded files (TypeScript) and for the import of the pipeline's own tables (SQL), so that the
+ * same line seen both ways is one record.
+ *   psp_report      <connector>:<settlement reference>:<line in the report>
+ *   acquirer_ack    <batch id>:<item id>
+ *   bank_statement  <entry reference>:<credit|debit>
+ */
+export const recordKeys = {
+  pspLine: (connector: string, settlementReference: string, line: number): string =>
+    `${connector}:${settlementReference}:${line}`,
+  /** The same over SQL expressions. */
+  pspLineSql: (connector: string, settlementReference: string, line: string): string =>
+    `${connector} || ':' || ${settlementReference} || ':' || ${line}`,
+  ackLine: (batchId: string, itemId: string): string => `${batchId}:${itemId}`,
+  bankEntry: (entryReference: string, direction: 'credit' | 'debit'): string =>
+    `${entryReference}:${direction}`,
+  bankEntrySql: (entryReference: string, direction: string): string =>
+    `${entryReference} || ':' || ${direction}`,
+  /** A bank record's entry reference and direction, back from its key. */
+  bankEntryOf(
+    rowKey: string,
+  ): { readonly reference: string; readonly direction: 'credit' | 'debit' } | undefined {
+    const separator = rowKey.lastIndexOf(':');
+    const direction = rowKey.slice(separator + 1);
+    if (separator <= 0 || (direction !== 'credit' && direction !== 'debit')) return undefined;
+    return { reference: rowKey.slice(0, separator), direction };
+  },
+};
+
 export const reconRecords = defineTable<ReconRecord>({
   name: 'recon_records',
   columns: {

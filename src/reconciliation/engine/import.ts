@@ -6,6 +6,7 @@
 import type { Queryable } from '../../storage/database.ts';
 import { acknowledgedStatusesSql } from '../../settlement/tables.ts';
 import { settlementDaySql } from './dates.ts';
+import { recordKeys } from '../tables.ts';
 
 export type ImportCounts = { readonly pspLines: number; readonly bankEntries: number };
 
@@ -25,7 +26,7 @@ const importReportLines = `
   WITH batches AS MATERIALIZED (${newReportBatches}),
   inserted AS (
     INSERT INTO recon_records (${recordColumns})
-    SELECT 'psp_report', b.connector || ':' || b.settlement_reference || ':' || l.line, NULL,
+    SELECT 'psp_report', ${recordKeys.pspLineSql('b.connector', 'b.settlement_reference', 'l.line')}, NULL,
            l.line, l.type, b.connector, NULL, l.psp_reference, b.settlement_reference, NULL,
            l.currency, l.amount, l.fee, b.day, b.day
       FROM batches b JOIN settlement_report_lines l ON l.batch_id = b.id
@@ -45,7 +46,7 @@ const importReportLines = `
 const importStatementEntries = `
   WITH inserted AS (
     INSERT INTO recon_records (${recordColumns})
-    SELECT 'bank_statement', e.entry_reference || ':' || e.direction, NULL, 1,
+    SELECT 'bank_statement', ${recordKeys.bankEntrySql('e.entry_reference', 'e.direction')}, NULL, 1,
            CASE WHEN e.direction = 'debit' THEN 'debit'
                 WHEN e.return_reason IS NOT NULL OR e.kind = 'payout_return' THEN 'return'
                 ELSE 'credit' END,
@@ -58,7 +59,7 @@ const importStatementEntries = `
       FROM bank_statement_entries e
      WHERE NOT EXISTS (SELECT 1 FROM recon_records r
                         WHERE r.source = 'bank_statement'
-                          AND r.row_key = e.entry_reference || ':' || e.direction)
+                          AND r.row_key = ${recordKeys.bankEntrySql('e.entry_reference', 'e.direction')})
     ON CONFLICT (source, row_key) DO NOTHING
     RETURNING 1
   )

@@ -8,7 +8,12 @@ import crypto from 'node:crypto';
 import { accountIds, reconAdjustmentAccount } from '../../accounts/index.ts';
 import type { AccountSpec, Ledger, TransferRequest } from '../../ledger/index.ts';
 import type { Queryable } from '../../storage/database.ts';
-import { reconExceptions, type ExceptionResolution, type ReconException } from '../tables.ts';
+import {
+  reconExceptions,
+  recordKeys,
+  type ExceptionResolution,
+  type ReconException,
+} from '../tables.ts';
 import { ReconciliationError } from './errors.ts';
 import { runLockKey } from './run.ts';
 
@@ -98,11 +103,9 @@ async function unknownBankEntry(
   bank: AccountSpec,
 ): Promise<MoneyEffect | undefined> {
   const key = exception.recordKey;
-  if (exception.reason === 'missing' || key === null) return undefined;
-  const separator = key.lastIndexOf(':');
-  const direction = key.slice(separator + 1);
-  if (separator <= 0 || (direction !== 'credit' && direction !== 'debit')) return undefined;
-  const reference = key.slice(0, separator);
+  const named = key === null ? undefined : recordKeys.bankEntryOf(key);
+  if (exception.reason === 'missing' || named === undefined) return undefined;
+  const { reference, direction } = named;
   const entry = await tx.query<{ kind: string }>(
     `SELECT kind FROM bank_statement_entries WHERE entry_reference = $1 AND direction = $2
         FOR UPDATE`,

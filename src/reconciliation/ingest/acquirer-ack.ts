@@ -14,6 +14,7 @@ import {
   type ParsedRow,
   type ParserOptions,
 } from './types.ts';
+import { recordKeys } from '../tables.ts';
 
 type Header = { readonly batchId: string; readonly settlementReference: string | null };
 
@@ -74,7 +75,7 @@ export function acquirerAckParser(options: ParserOptions): FileParser {
       type: 'record',
       record: {
         source: 'acquirer_ack',
-        rowKey: `${known.batchId}:${itemId}`,
+        rowKey: recordKeys.ackLine(known.batchId, itemId),
         line: at,
         kind: value.result,
         connector: null,

@@ -23,6 +23,7 @@ import {
   type ParsedRow,
   type ParserOptions,
 } from './types.ts';
+import { recordKeys } from '../tables.ts';
 
 const datePattern = /^\d{4}-\d{2}-\d{2}/;
 
@@ -69,7 +70,7 @@ export function adyenFileParser(options: ParserOptions): FileParser {
         type: 'record',
         record: {
           source: 'psp_report',
-          rowKey: `${connector}:${batch}:${line}`,
+          rowKey: recordKeys.pspLine(connector, batch, line),
           line,
           kind: item.type,
           connector,

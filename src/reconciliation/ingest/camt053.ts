@@ -26,6 +26,7 @@ import {
   type ParsedRow,
   type ParserOptions,
 } from './types.ts';
+import { recordKeys } from '../tables.ts';
 
 type Building = {
   readonly name: string;
@@ -85,7 +86,7 @@ function bankRecord(entry: StatementEntry, line: number, seenOn: string): NewRec
   const payout = entry.direction === 'debit' || returned ? payoutIdOf(entry) : undefined;
   return {
     source: 'bank_statement',
-    rowKey: `${entry.entryReference}:${entry.direction}`,
+    rowKey: recordKeys.bankEntry(entry.entryReference, entry.direction),
     line,
     kind: returned ? 'return' : entry.direction,
     connector: null,

@@ -20,6 +20,7 @@ import {
   type ParsedRow,
   type ParserOptions,
 } from './types.ts';
+import { recordKeys } from '../tables.ts';
 
 type Entry = Readonly<Record<string, unknown>>;
 
@@ -59,7 +60,7 @@ function pspRecord(
 ): NewRecord {
   return {
     source: 'psp_report',
-    rowKey: `${connector}:${batchReference}:${item.line}`,
+    rowKey: recordKeys.pspLine(connector, batchReference, item.line),
     line: item.line,
     kind: item.type,
     connector,
