@@ -230,21 +230,10 @@ export class StatementIngestion {
         const result = await this.#settlement(tx, entry, now);
         if (result.kind === 'unmatched') return undefined;
         await tx.query(
-          `UPDATE bank_statement_entries SET kind = $3, matched_id = $4, ledger_transaction_id = $5
-            WHERE entry_reference = $1 AND direction = $2`,
-          [
-            entry.entryReference,
-            entry.direction,
-            result.kind,
-            result.matchedId,
-            result.ledgerTransactionId,
-          ],
-        );
-        await tx.query(
           `UPDATE money_in_discrepancies SET resolved_at = $2 WHERE key = $1 AND resolved_at IS NULL`,
           [bankDiscrepancy(entry, unmatchedKindOf(entry), {}).key, now],
         );
-        await recordDiscrepancies(tx, result.discrepancies, now);
+        await recordApplied(tx, entry, result, now);
         return result;
       });
       if (applied === undefined) continue;
@@ -346,18 +335,7 @@ export class StatementIngestion {
         );
         if (claimed.rowCount === 0) return undefined;
         const applied = await work(tx, now);
-        await tx.query(
-          `UPDATE bank_statement_entries SET kind = $3, matched_id = $4, ledger_transaction_id = $5
-            WHERE entry_reference = $1 AND direction = $2`,
-          [
-            entry.entryReference,
-            entry.direction,
-            applied.kind,
-            applied.matchedId,
-            applied.ledgerTransactionId,
-          ],
-        );
-        await recordDiscrepancies(tx, applied.discrepancies, now);
+        await recordApplied(tx, entry, applied, now);
         return applied;
       },
       { retryOn: (error) => error.code === '23505' },
@@ -476,6 +454,27 @@ function add(total: StatementCounts, part: StatementCounts): void {
 }
 
 const rematchPerCallMax = 100;
+
+/** Writes what applying a claimed entry found, and its discrepancies, in the caller's transaction. */
+async function recordApplied(
+  tx: Queryable,
+  entry: StatementEntry,
+  applied: Applied,
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `UPDATE bank_statement_entries SET kind = $3, matched_id = $4, ledger_transaction_id = $5
+      WHERE entry_reference = $1 AND direction = $2`,
+    [
+      entry.entryReference,
+      entry.direction,
+      applied.kind,
+      applied.matchedId,
+      applied.ledgerTransactionId,
+    ],
+  );
+  await recordDiscrepancies(tx, applied.discrepancies, now);
+}
 
 type UnmatchedRow = {
   entry_reference: string;

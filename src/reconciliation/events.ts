@@ -7,40 +7,21 @@ import { platformAccountId } from '../merchants/platform.ts';
 import type { Queryable } from '../storage/database.ts';
 import type { ReconException } from './tables.ts';
 
-/** `reconciliation_exception.created` for each exception just raised, in the caller's transaction. */
+/**
+ * `reconciliation_exception.created` for each exception just raised, or `.resolved` for one just
+ * resolved, in the caller's transaction (the outbox delivers them).
+ */
 export async function recordExceptionEvents(
   tx: Queryable,
-  raised: readonly ReconException[],
+  type: 'reconciliation_exception.created' | 'reconciliation_exception.resolved',
+  exceptions: readonly ReconException[],
   now: Date,
 ): Promise<void> {
   await insertEvents(
     tx,
-    raised.map((exception) =>
-      newEvent(
-        platformAccountId,
-        'reconciliation_exception.created',
-        presentReconciliationException(exception, now),
-      ),
+    exceptions.map((exception) =>
+      newEvent(platformAccountId, type, presentReconciliationException(exception, now)),
     ),
-    now,
-  );
-}
-
-/** `reconciliation_exception.resolved`, in the transaction that resolved it. */
-export async function recordResolutionEvent(
-  tx: Queryable,
-  resolved: ReconException,
-  now: Date,
-): Promise<void> {
-  await insertEvents(
-    tx,
-    [
-      newEvent(
-        platformAccountId,
-        'reconciliation_exception.resolved',
-        presentReconciliationException(resolved, now),
-      ),
-    ],
     now,
   );
 }

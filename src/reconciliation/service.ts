@@ -21,7 +21,7 @@ import {
   type ResolveInput,
 } from './engine/resolve.ts';
 import { reconcile, type RunSummary } from './engine/run.ts';
-import { recordExceptionEvents, recordResolutionEvent } from './events.ts';
+import { recordExceptionEvents } from './events.ts';
 import {
   assertRules,
   defaultRules,
@@ -153,7 +153,7 @@ export class ReconciliationService {
     const runId = newSortableId('rcr', startedAt.getTime());
     const context = { runId, now: startedAt, asOf };
     try {
-      const outcome = await this.#database.transaction(async (tx) => {
+      await this.#database.transaction(async (tx) => {
         const computed = await reconcile(tx, rules, context);
         if (options.dryRun) throw new DryRunRollback(computed);
         await insertRun(tx, {
@@ -167,9 +167,7 @@ export class ReconciliationService {
           finishedAt: this.#clock.now(),
         });
         await this.#recordEvents(tx, runId, startedAt);
-        return computed;
       });
-      void outcome;
       this.#metrics?.recordRun('succeeded');
     } catch (error) {
       if (error instanceof DryRunRollback) {
@@ -211,7 +209,8 @@ export class ReconciliationService {
         [runId, after, eventChunkSize],
       );
       const raised = result.rows.map(reconExceptions.fromRow);
-      if (raised.length > 0) await recordExceptionEvents(tx, raised, now);
+      if (raised.length > 0)
+        await recordExceptionEvents(tx, 'reconciliation_exception.created', raised, now);
       const last = raised.at(-1);
       if (last === undefined || raised.length < eventChunkSize) return;
       after = last.id;
@@ -318,7 +317,7 @@ export class ReconciliationService {
     const now = this.#clock.now();
     return this.#database.transaction(async (tx) => {
       const resolved = await applyResolution(tx, this.#ledger, id, input, now);
-      await recordResolutionEvent(tx, resolved, now);
+      await recordExceptionEvents(tx, 'reconciliation_exception.resolved', [resolved], now);
       return resolved;
     });
   }

@@ -62,6 +62,13 @@ describe('reconciliation resolutions post where the ledger is wrong', () => {
        VALUES ('EU-1', 'credit', '2026-12-08', 'usd', 999, 'unmatched', NULL, 'who knows', now()),
               ('EP-1', 'credit', '2026-12-08', 'usd', 555, 'settlement_credit', NULL, 'x', now())`,
     );
+    // A credit only an uploaded statement showed (the pipeline's reader has not seen it).
+    await db.database.query(
+      `INSERT INTO recon_records (source, row_key, line, kind, trace_id, currency, amount,
+         value_date, seen_on)
+       VALUES ('bank_statement', 'EF-1:credit', 3, 'credit', 'e2e-f', 'usd', 444,
+               '2026-12-08', '2026-12-08')`,
+    );
     const run = await service.run({ dryRun: false, asOf: '2026-12-10' });
     assert.equal(run.status, 'succeeded', run.error ?? '');
   });
@@ -108,6 +115,22 @@ describe('reconciliation resolutions post where the ledger is wrong', () => {
       kind: 'written_off',
       ledger_transaction_id: resolved.ledgerTransactionId,
     });
+  });
+
+  test('a bank credit only a file showed: the bank takes it, and the reader will find it claimed', async () => {
+    const id = await exceptionId('unexpected:bank_statement:EF-1:credit');
+    const bankBefore = await posted('bank:usd');
+    const resolved = await writeOff(id);
+    assert.equal((await posted('bank:usd')) - bankBefore, 444n);
+    const entry = await db.database.query<{ kind: string; amount: bigint; booking_date: string }>(
+      `SELECT kind, amount, booking_date FROM bank_statement_entries WHERE entry_reference = 'EF-1'`,
+    );
+    assert.deepEqual(entry.rows[0], {
+      kind: 'written_off',
+      amount: 444n,
+      booking_date: '2026-12-08',
+    });
+    assert.ok(resolved.ledgerTransactionId !== null);
   });
 
   test('a bank credit the ledger already posted: written off with no second posting', async () => {

@@ -138,11 +138,8 @@ async function claimBankEntry(
   await tx.query(
     `INSERT INTO bank_statement_entries (entry_reference, direction, booking_date, currency, amount,
        kind, end_to_end_id, remittance, ledger_transaction_id, seen_at)
-     SELECT r.row_key_reference, $2, r.value_date, r.currency, r.amount, 'written_off', r.trace_id,
-            r.batch_reference, $3, $4
-       FROM (SELECT $1::text AS row_key_reference, value_date, currency, amount, trace_id,
-                    batch_reference
-               FROM recon_records WHERE source = 'bank_statement' AND row_key = $5) AS r
+     SELECT $1, $2, value_date, currency, amount, 'written_off', trace_id, batch_reference, $3, $4
+       FROM recon_records WHERE source = 'bank_statement' AND row_key = $5
      ON CONFLICT (entry_reference, direction) DO NOTHING`,
     [entry.reference, entry.direction, transactionId, now, exception.recordKey],
   );
