@@ -36,7 +36,7 @@ import {
   registerPayoutOperatorRoutes,
   registerPayoutSettingsRoutes,
 } from './routes/payout-settings.ts';
-import { formEncoded, parseForm } from './form.ts';
+import { FormError, formEncoded, parseForm, parseQuery, queryError } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
 import { createValidator } from './validator.ts';
@@ -193,7 +193,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     bodyLimit: context.config.bodyLimitBytes,
     return503OnClosing: true,
     // Long path parameters reach the schema, which answers with our error shape and the param name.
-    routerOptions: { maxParamLength: 1000 },
+    // Query strings in bracket notation, as Stripe's SDKs send them (form.ts).
+    routerOptions: { maxParamLength: 1000, querystringParser: parseQuery },
     // A path that does not decode (`%ED%A0%80`) is refused before routing: in our error shape too.
     frameworkErrors: sendError,
     clientErrorHandler: answerClientError,
@@ -208,6 +209,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('request-id', request.id);
+    const malformed = (request.query as Record<symbol, unknown>)[queryError];
+    if (malformed instanceof FormError)
+      throw malformed.param === undefined
+        ? new ApiError('url_invalid', malformed.message)
+        : new ApiError('parameter_invalid', malformed.message, malformed.param);
   });
   installErrorHandling(app);
   await registerDocs(app);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FormError, formEncoded, parseForm } from './form.ts';
+import { FormError, formEncoded, parseForm, parseQuery, queryError } from './form.ts';
 
 test('bracket notation becomes nested objects and arrays', () => {
   const parsed = parseForm(
@@ -63,4 +63,17 @@ test('a form nested too deep is refused naming its top-level field, whatever the
       String(depth),
     );
   }
+});
+
+test('a query string is read in the same notation and never throws', () => {
+  assert.deepEqual(
+    { ...parseQuery('types[]=a&types[]=b&created[gte]=10&expand[0]=customer&limit=3') },
+    { types: ['a', 'b'], created: { gte: '10' }, expand: ['customer'], limit: '3' },
+  );
+  const malformed = parseQuery('limit=1&limit=2');
+  const error = (malformed as Record<symbol, unknown>)[queryError];
+  assert.ok(error instanceof FormError);
+  assert.equal(error.message, "The query parameter 'limit' is given more than once.");
+  assert.equal(error.param, 'limit');
+  assert.deepEqual(Object.keys(malformed), []);
 });

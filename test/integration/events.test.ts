@@ -148,16 +148,18 @@ describe('events over HTTP', () => {
     assert.ok(
       (wildcard.body.data as EventBody[]).every((event) => event.type.startsWith('refund.')),
     );
-    const both = await call(
-      server,
-      'GET',
-      '/v1/events?types=refund.created&types=charge.refunded&limit=100',
-      { key },
-    );
-    assert.deepEqual(
-      [...new Set((both.body.data as EventBody[]).map((event) => event.type))].sort(),
-      ['charge.refunded', 'refund.created'],
-    );
+    // Both array notations Stripe's SDKs and docs use: types[]=… and types[0]=….
+    for (const query of [
+      'types[]=refund.created&types[]=charge.refunded',
+      'types[0]=refund.created&types[1]=charge.refunded',
+    ]) {
+      const both = await call(server, 'GET', `/v1/events?${query}&limit=100`, { key });
+      assert.equal(both.status, 200, JSON.stringify(both.body));
+      assert.deepEqual(
+        [...new Set((both.body.data as EventBody[]).map((event) => event.type))].sort(),
+        ['charge.refunded', 'refund.created'],
+      );
+    }
 
     const first = await call(server, 'GET', '/v1/events?limit=2', { key });
     assert.equal(first.body.has_more, true);
@@ -185,7 +187,10 @@ describe('events over HTTP', () => {
     ['limit=101', 'limit'],
     ['type=Payment', 'type'],
     ['unknown=1', 'unknown'],
-    ['type=refund.created&types=refund.failed', 'types'],
+    ['type=refund.created&types[]=refund.failed', 'types'],
+    ['types=refund.created&types=refund.failed', 'types'],
+    ['types[][x]=refund.created', 'types[0]'],
+    ['created[gt=1', undefined],
     ['starting_after=evt_a&ending_before=evt_b', 'ending_before'],
   ] as const) {
     test(`GET /v1/events?${query} is a 400 naming ${param}`, async () => {
