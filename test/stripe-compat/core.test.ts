@@ -4,33 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
-import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
-import { call, testAdminKey, type TestServer } from '../support/server.ts';
+import { startStripeStack, type StripeStack } from '../support/stripe.ts';
 
 describe("Stripe's SDK against Payrail", () => {
-  let server: TestServer;
-  let stack: SimulatedStack;
+  let stack: StripeStack;
   let stripe: Stripe;
 
   before(async () => {
-    stack = await startSimulatedStack();
-    ({ server } = stack);
-    const key = String(
-      (
-        await call(server, 'POST', '/v1/admin/merchants', {
-          key: testAdminKey,
-          body: { name: 'SDK shop' },
-        })
-      ).body.secret_key,
-    );
-    const url = new URL(server.url);
-    stripe = new Stripe(key, {
-      host: url.hostname,
-      port: Number(url.port),
-      protocol: 'http',
-      maxNetworkRetries: 1,
-      telemetry: false,
-    });
+    stack = await startStripeStack();
+    ({ stripe } = stack);
   });
   after(() => stack.stop());
 
