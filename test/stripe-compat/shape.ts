@@ -219,6 +219,27 @@ function jsonKind(value: unknown): string {
   return typeof value;
 }
 
+/** Every list entry a comparison in this process met (`Name.path`), to find stale entries. */
+const consulted = new Set<string>();
+
+/** The object types compared in this process (at the top or nested). */
+const comparedNames = new Set<string>();
+
+/**
+ * The entries of `lists`, for the object types compared in this process, that no comparison
+ * has met: a stale path (a typo, a field under one Payrail no longer returns) or an object state
+ * the suite never reaches.
+ */
+export function unmetEntries(lists: ShapeLists): string[] {
+  return [lists.unsupported, lists.extensions].flatMap((list) =>
+    [...comparedNames].flatMap((name) =>
+      Object.keys(list[name] ?? {})
+        .map((path) => `${name}.${path}`)
+        .filter((entry) => !consulted.has(entry)),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The walk: an explicit work list (no recursion over the value), bounded in depth and size.
 
@@ -382,6 +403,7 @@ function visitObject(
   const own = (whole && walk.source.names.get(whole)) ?? walk.source.names.get(type);
   const at = (path: string) => join(work.context.at, path);
   const context = own !== undefined ? { name: own, at: at(work.path) } : work.context;
+  comparedNames.add(context.name);
   const base = own !== undefined ? '' : work.path;
   const index = checker.getIndexInfosOfType(type)[0];
   const properties = checker.getPropertiesOfType(type);
@@ -398,6 +420,7 @@ function visitObject(
   for (const [key, property] of declared) {
     const path = join(base, key);
     const listed = walk.lists.unsupported[context.name]?.[path];
+    if (listed !== undefined) consulted.add(`${context.name}.${path}`);
     const present = Object.hasOwn(value, key);
     const child = { context, path };
     if (listed !== undefined) {
@@ -419,7 +442,10 @@ function visitObject(
   for (const key of Object.keys(value)) {
     if (declared.has(key)) continue;
     const path = join(base, key);
-    if (walk.lists.extensions[context.name]?.[path] !== undefined) continue;
+    if (walk.lists.extensions[context.name]?.[path] !== undefined) {
+      consulted.add(`${context.name}.${path}`);
+      continue;
+    }
     walk.problems.push(
       `${where({ context, path })}: Payrail returns it, Stripe does not have it ` +
         `(list it as an extension in test/stripe-compat/unsupported.ts, or rename it)`,

@@ -7,7 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { startStripeStack, type StripeStack } from '../support/stripe.ts';
 import { waitFor } from '../support/wait.ts';
-import { assertStripeList, assertStripeShape, checkLists, stripeTypes } from './shape.ts';
+import {
+  assertStripeList,
+  assertStripeShape,
+  checkLists,
+  stripeTypes,
+  unmetEntries,
+} from './shape.ts';
 import { extensions, unsupported } from './unsupported.ts';
 
 const card = { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '314' };
@@ -81,28 +87,29 @@ describe("Payrail's objects against the stripe SDK's types", () => {
     assertStripeList(page, 'PaymentIntent');
   });
 
-  test('a declined PaymentIntent with its last_payment_error, from the error and retrieved', async () => {
-    const error = await stripe.paymentIntents
-      .create({
-        amount: 700,
-        currency: 'usd',
-        payment_method: 'pm_card_chargeDeclinedInsufficientFunds',
-        confirm: true,
-      })
-      .then(
-        () => assert.fail('the decline was not an error'),
-        (caught: unknown) => caught,
-      );
-    assert.ok(error instanceof Stripe.errors.StripeCardError, String(error));
-    const fromError = error.payment_intent;
-    assert.ok(fromError);
-    assert.equal(fromError.status, 'requires_payment_method');
-    assert.ok(fromError.last_payment_error);
-    assertStripeShape(fromError, 'PaymentIntent');
-    const retrieved = await stripe.paymentIntents.retrieve(fromError.id);
-    assert.equal(retrieved.last_payment_error?.decline_code, 'insufficient_funds');
-    assertStripeShape(retrieved, 'PaymentIntent');
-  });
+  for (const method of [
+    'pm_card_chargeDeclinedInsufficientFunds',
+    'pm_card_chargeDeclined',
+    'pm_card_chargeDeclinedExpiredCard',
+  ]) {
+    test(`a PaymentIntent declined (${method}), from the card error and retrieved`, async () => {
+      const error = await stripe.paymentIntents
+        .create({ amount: 700, currency: 'usd', payment_method: method, confirm: true })
+        .then(
+          () => assert.fail('the decline was not an error'),
+          (caught: unknown) => caught,
+        );
+      assert.ok(error instanceof Stripe.errors.StripeCardError, String(error));
+      const fromError = error.payment_intent;
+      assert.ok(fromError);
+      assert.equal(fromError.status, 'requires_payment_method');
+      assert.ok(fromError.last_payment_error);
+      assertStripeShape(fromError, 'PaymentIntent');
+      const retrieved = await stripe.paymentIntents.retrieve(fromError.id);
+      assert.equal(retrieved.last_payment_error?.code, fromError.last_payment_error.code);
+      assertStripeShape(retrieved, 'PaymentIntent');
+    });
+  }
 
   test('a PaymentMethod, created and retrieved', async () => {
     const method = await stripe.paymentMethods.create({
@@ -154,10 +161,19 @@ describe("Payrail's objects against the stripe SDK's types", () => {
       confirm: true,
     });
     await stripe.refunds.create({ payment_intent: intent.id, amount: 5_000 });
-    const events = await waitFor('the refund events', async () => {
+    await stripe.paymentIntents
+      .create({
+        amount: 600,
+        currency: 'usd',
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+      })
+      .catch((error: unknown) => assert.ok(error instanceof Stripe.errors.StripeCardError));
+    const wanted = ['charge.refunded', 'refund.created', 'payment_intent.payment_failed'];
+    const events = await waitFor('the refund and failure events', async () => {
       const page = await stripe.events.list({ limit: 100 });
-      const types = new Set(page.data.map((event) => event.type));
-      return types.has('charge.refunded') && types.has('refund.created') ? page : undefined;
+      const types = new Set<string>(page.data.map((event) => event.type));
+      return wanted.every((type) => types.has(type)) ? page : undefined;
     });
     assertStripeList(events, 'Event');
     const seen = new Set(
@@ -186,5 +202,13 @@ describe("Payrail's objects against the stripe SDK's types", () => {
     assertStripeShape(created, 'WebhookEndpoint');
     assertStripeShape(await stripe.webhookEndpoints.retrieve(created.id), 'WebhookEndpoint');
     assertStripeList(await stripe.webhookEndpoints.list({ limit: 10 }), 'WebhookEndpoint');
+    const updated = await stripe.webhookEndpoints.update(created.id, { disabled: true });
+    assert.equal(updated.status, 'disabled');
+    assertStripeShape(updated, 'WebhookEndpoint');
+    assertStripeShape(await stripe.webhookEndpoints.del(created.id), 'DeletedWebhookEndpoint');
+  });
+
+  test('every entry of unsupported.ts for the objects compared here was met', () => {
+    assert.deepEqual(unmetEntries({ unsupported, extensions }), []);
   });
 });

@@ -17,6 +17,7 @@ export const stripeObjects = [
   'Balance',
   'BalanceTransaction',
   'WebhookEndpoint',
+  'DeletedWebhookEndpoint',
 ] as const;
 
 export type StripeObjectName = (typeof stripeObjects)[number];
