@@ -161,10 +161,12 @@ describe('the shape comparison', () => {
   test('a list envelope is compared with its items', () => {
     const list = { object: 'list', data: [thing(), thing({ count: 'x' })], has_more: false };
     const problems = compareShape(source(), lists, { ...list, url: '/v1/things' }, 'Thing', {
-      list: true,
+      envelope: 'list',
     });
     assertOne(problems, 'Thing.count (at data[].count)');
-    const bare = compareShape(source(), lists, { ...list, data: [] }, 'Thing', { list: true });
+    const bare = compareShape(source(), lists, { ...list, data: [] }, 'Thing', {
+      envelope: 'list',
+    });
     assertOne(bare, 'list of Thing.url', 'does not return');
   });
 
@@ -209,6 +211,22 @@ describe("the shape comparison on the SDK's types", () => {
     assert.match(types.checker.typeToString(code[0]!), /Code/);
     assert.ok(resolvePath(types.checker, intent, 'latest_charge.outcome.risk_level'));
     assert.equal(resolvePath(types.checker, intent, 'latest_charge.no_such_field'), undefined);
+  });
+
+  test('a search result envelope', () => {
+    const result = {
+      object: 'search_result',
+      data: [],
+      has_more: false,
+      next_page: null,
+      url: '/v1/payment_intents/search',
+    };
+    const compare = (value: unknown) =>
+      compareShape(stripeTypes(), projectLists, value, 'PaymentIntent', { envelope: 'search' });
+    assert.deepEqual(compare(result), []);
+    assert.ok(compare({ ...result, next_page: 3 }).some((p) => /next_page: .*number 3/.test(p)));
+    const { next_page: _omitted, ...withoutNext } = result;
+    assert.ok(compare(withoutNext).some((p) => /search of PaymentIntent\.next_page/.test(p)));
   });
 
   test('a PaymentIntent status Stripe does not have, and a wrong nested type, are found', () => {

@@ -32,13 +32,20 @@ const maxShapeNodes = 50_000;
 /** A mismatch entry in unsupported.ts: the field is returned, but not in Stripe's shape yet. */
 const mismatchPrefix = 'mismatch:';
 
+/** The envelopes of objects: `<Name>__list` and `<Name>__search` in a type source. */
+export type EnvelopeKind = 'list' | 'search';
+const envelopeKinds: readonly EnvelopeKind[] = ['list', 'search'];
+
 /** A Program over some declarations and the named object types they define. */
 export type TypeSource = {
   readonly checker: ts.TypeChecker;
   /** Object type name → its type, e.g. 'PaymentIntent' → Stripe.PaymentIntent. */
   readonly objects: ReadonlyMap<string, ts.Type>;
-  /** 'PaymentIntent' → Stripe.ApiList<Stripe.PaymentIntent>, for list envelopes. */
-  readonly lists: ReadonlyMap<string, ts.Type>;
+  /**
+   * Envelopes by `<Name>__list` (Stripe.ApiList<Stripe.Name>) and `<Name>__search`
+   * (Stripe.ApiSearchResult<Stripe.Name>).
+   */
+  readonly envelopes: ReadonlyMap<string, ts.Type>;
   /** The reverse of `objects`: where a nested object starts its own field lists. */
   readonly names: ReadonlyMap<ts.Type, string>;
   /** How long building the Program and resolving the names took. */
@@ -58,7 +65,7 @@ const compilerOptions: ts.CompilerOptions = {
 
 /**
  * Builds a Program whose root is one in-memory module (`rootText`, at `rootPath`) that names
- * each object type as `export type <Name> = …` and each list as `export type <Name>__list = …`.
+ * each object type as `export type <Name> = …` and its envelopes as `<Name>__list`, `<Name>__search`.
  * Everything else the root imports is read from disk.
  */
 export function loadTypeSource(rootPath: string, rootText: string, names: readonly string[]) {
@@ -90,16 +97,15 @@ export function loadTypeSource(rootPath: string, rootText: string, names: readon
     return type;
   };
   const objects = new Map(names.map((name) => [name, resolve(name)] as const));
-  const lists = new Map(
+  const envelopes = new Map(
     names
-      .filter((name) => exported.has(`${name}__list`))
-      .map((name) => {
-        return [name, resolve(`${name}__list`)] as const;
-      }),
+      .flatMap((name) => envelopeKinds.map((kind) => `${name}__${kind}`))
+      .filter((alias) => exported.has(alias))
+      .map((alias) => [alias, resolve(alias)] as const),
   );
   const reverse = new Map([...objects].map(([name, type]) => [type, name] as const));
   const loadMs = performance.now() - started;
-  return { checker, objects, lists, names: reverse, loadMs } satisfies TypeSource;
+  return { checker, objects, envelopes, names: reverse, loadMs } satisfies TypeSource;
 }
 
 const stripeDirectory = path.join(
@@ -118,6 +124,7 @@ export function stripeTypes(): TypeSource {
     ...stripeObjects.flatMap((name) => [
       `export type ${name} = Stripe.${name};`,
       `export type ${name}__list = Stripe.ApiList<Stripe.${name}>;`,
+      `export type ${name}__search = Stripe.ApiSearchResult<Stripe.${name}>;`,
     ]),
   ].join('\n');
   stripeSource = loadTypeSource(rootPath, rootText, stripeObjects);
@@ -275,20 +282,28 @@ function where(work: Pick<Work, 'context' | 'path'>): string {
 }
 
 /**
- * Compares `value` with the SDK's type `name` (or, with `list`, the list envelope of it) and
- * returns every difference, each naming the field and what to do about it. Empty means equal.
+ * Compares `value` with the SDK's type `name` (or, with `envelope`, a list or search result of
+ * it) and returns every difference, each naming the field and what to do about it. Empty means
+ * equal.
  */
 export function compareShape(
   source: TypeSource,
   lists: ShapeLists,
   value: unknown,
   name: string,
-  options: { list?: boolean } = {},
+  options: { envelope?: EnvelopeKind } = {},
 ): string[] {
-  const type = (options.list ? source.lists : source.objects).get(name);
-  assert.ok(type, `no ${options.list ? 'list of ' : ''}${name} in the type source`);
-  const context = { name: options.list ? `list of ${name}` : name, at: '' };
-  return walkFrom(source, lists, { value, type, context, path: '', depth: 0 });
+  const { envelope } = options;
+  const type = envelope ? source.envelopes.get(`${name}__${envelope}`) : source.objects.get(name);
+  const label = envelope ? `${envelope} of ${name}` : name;
+  assert.ok(type, `no ${label} in the type source`);
+  return walkFrom(source, lists, {
+    value,
+    type,
+    context: { name: label, at: '' },
+    path: '',
+    depth: 0,
+  });
 }
 
 function walkFrom(source: TypeSource, lists: ShapeLists, start: Work): string[] {
@@ -620,5 +635,12 @@ export function assertStripeShape(value: unknown, name: StripeObjectName): void 
 
 /** The same for a list envelope (`{object: 'list', data, has_more, url}`) of `name`. */
 export function assertStripeList(value: unknown, name: StripeObjectName): void {
-  report(compareShape(stripeTypes(), projectLists, value, name, { list: true }), `list of ${name}`);
+  const problems = compareShape(stripeTypes(), projectLists, value, name, { envelope: 'list' });
+  report(problems, `list of ${name}`);
+}
+
+/** The same for a search result (`{object: 'search_result', data, has_more, next_page, url}`). */
+export function assertStripeSearchResult(value: unknown, name: StripeObjectName): void {
+  const problems = compareShape(stripeTypes(), projectLists, value, name, { envelope: 'search' });
+  report(problems, `search result of ${name}`);
 }

@@ -18,6 +18,8 @@ export const stripeObjects = [
   'BalanceTransaction',
   'WebhookEndpoint',
   'DeletedWebhookEndpoint',
+  'DeletedCustomer',
+  'StripeRawError',
 ] as const;
 
 export type StripeObjectName = (typeof stripeObjects)[number];
@@ -139,6 +141,9 @@ export const extensions: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
   WebhookEndpoint: {
     disabled_reason: 'why Payrail disabled the endpoint (deliveries failing for days)',
     signature_scheme: 'standard_webhooks or stripe (Stripe-Signature)',
+  },
+  StripeRawError: {
+    request_id: 'the request id in the body too (Stripe: the Request-Id header only)',
   },
   Balance: {
     reserved: 'amounts held back from payouts (reserves)',
