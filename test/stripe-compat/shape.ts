@@ -108,10 +108,8 @@ export function loadTypeSource(rootPath: string, rootText: string, names: readon
   return { checker, objects, envelopes, names: reverse, loadMs } satisfies TypeSource;
 }
 
-const stripeDirectory = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../node_modules/stripe/esm',
-);
+/** Where the installed SDK's ES module and its declarations are (`esm/stripe.esm.node.js`). */
+const stripeDirectory = path.dirname(fileURLToPath(import.meta.resolve('stripe')));
 
 let stripeSource: TypeSource | undefined;
 
@@ -190,7 +188,7 @@ function addAlternative(checker: ts.TypeChecker, part: ts.Type, into: Alternativ
     into.arrays.push(checker.getTypeArguments(part as ts.TypeReference)[0] ?? part);
   } else if (isDecimal(part))
     into.string = true; // Stripe's decimals travel as strings
-  else if (flags & ts.TypeFlags.Object) into.objects.push(part);
+  else if (flags & (ts.TypeFlags.Object | ts.TypeFlags.NonPrimitive)) into.objects.push(part);
   else throw new Error(`unhandled type flags ${flags} in ${checker.typeToString(part)}`);
 }
 

@@ -80,10 +80,20 @@ describe("Payrail's objects against the stripe SDK's types", () => {
     assert.equal(canceled.status, 'canceled');
     assertStripeShape(canceled, 'PaymentIntent');
 
+    // The connector's answer is an error: the outcome is unknown until Payrail learns it.
+    const unknown = await stripe.paymentIntents.create({
+      amount: 500,
+      currency: 'usd',
+      payment_method: 'pm_card_pspError',
+      confirm: true,
+    });
+    assert.equal(unknown.status, 'processing');
+    assertStripeShape(unknown, 'PaymentIntent');
+
     const retrieved = await stripe.paymentIntents.retrieve(captured.id);
     assertStripeShape(retrieved, 'PaymentIntent');
     const page = await stripe.paymentIntents.list({ limit: 10 });
-    assert.ok(page.data.length >= 4);
+    assert.ok(page.data.length >= 5);
     assertStripeList(page, 'PaymentIntent');
   });
 
