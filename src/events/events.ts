@@ -6,6 +6,8 @@ import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
+import { pendingWebhooksSql } from '../webhooks/pending.ts';
+import { requestCausing, type EventRequest } from './request.ts';
 
 export { eventTypes, type EventType } from '../api-objects/event-types.ts';
 import type { EventType } from '../api-objects/event-types.ts';
@@ -20,6 +22,8 @@ export type NewEvent = {
   readonly merchantId: string;
   readonly type: EventType;
   readonly object: EventObject;
+  /** The API request that caused it, taken when it is made (a group commit writes it later). */
+  readonly request: EventRequest;
 };
 
 export type StoredEvent = {
@@ -31,18 +35,34 @@ export type StoredEvent = {
   readonly createdAt: Date;
 };
 
+/** An event as the API and webhooks show it: with its request and its pending webhooks. */
+export type PresentableEvent = StoredEvent & {
+  readonly request: EventRequest;
+  readonly pendingWebhooks: number;
+};
+
 export function newEvent(merchantId: string, type: EventType, object: EventObject): NewEvent {
-  return { id: newSortableId('evt'), merchantId, type, object };
+  return {
+    id: newSortableId('evt'),
+    merchantId,
+    type,
+    object,
+    request: requestCausing(merchantId),
+  };
 }
 
+/** How many parameters `eventParameters` gives (callers number theirs after them). */
+export const eventParameterCount = 7;
+
 /**
- * The parameters of `eventCtes` for these events: five text-array literals (id, merchant,
- * type, object id, data), so that any number of events is one statement with a fixed shape. An
- * undefined entry writes nothing (it keeps the positions of a batch aligned with its events).
+ * The parameters of `eventCtes` for these events: seven text-array literals (id, merchant,
+ * type, object id, data, request id, idempotency key), so that any number of events is one
+ * statement with a fixed shape. An undefined entry writes nothing (it keeps the positions of a
+ * batch aligned with its events).
  */
 export function eventParameters(
   events: readonly (NewEvent | undefined)[],
-): [string, string, string, string, string] {
+): [string, string, string, string, string, string, string] {
   return [
     textArrayLiteral(events.map((event) => event?.id ?? null)),
     textArrayLiteral(events.map((event) => event?.merchantId ?? null)),
@@ -51,12 +71,14 @@ export function eventParameters(
     textArrayLiteral(
       events.map((event) => (event === undefined ? null : toJson({ object: event.object }))),
     ),
+    textArrayLiteral(events.map((event) => event?.request.id ?? null)),
+    textArrayLiteral(events.map((event) => event?.request.idempotencyKey ?? null)),
   ];
 }
 
 /**
  * Two data-modifying CTEs (`<name>` and `<name>_outbox`) that insert the events and their outbox
- * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
+ * rows; `$n` are the seven parameters of `eventParameters`, starting at `first`. `guard` (SQL)
  * must hold for an event to be written, so a conditional update can write its events in the
  * same statement; it may name `e.position`, the event's position (from 1) in the parameters.
  * `createdAt` (SQL) is the event's time from the clock (src/clock.ts); it may name `e.merchant_id`
@@ -65,10 +87,10 @@ export function eventParameters(
 export function eventCtes(first: number, guard: string, name: string, createdAt: string): string {
   const p = (offset: number) => `$${first + offset}`;
   return `${name} AS (
-      INSERT INTO events (id, merchant_id, type, object_id, data, created_at)
-      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, ${createdAt}
-        FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
-             WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
+      INSERT INTO events (id, merchant_id, type, object_id, data, request_id, idempotency_key, created_at)
+      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, e.request_id, e.idempotency_key, ${createdAt}
+        FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[])
+             WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, request_id, idempotency_key, position)
        WHERE e.id IS NOT NULL AND (${guard})
        ORDER BY e.position
       RETURNING id
@@ -84,7 +106,8 @@ export async function insertEvents(
   now: Date,
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', '$6::timestamptz')} SELECT 1`, [
+  const nowParameter = `$${eventParameterCount + 1}::timestamptz`;
+  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', nowParameter)} SELECT 1`, [
     ...eventParameters(events),
     now,
   ]);
@@ -98,6 +121,24 @@ export type EventRow = {
   data: StoredEvent['data'];
   created_at: Date;
 };
+
+/** An event row with what presenting it needs (`presentableColumns`). */
+export type PresentableEventRow = EventRow & {
+  request_id: string | null;
+  idempotency_key: string | null;
+  pending_webhooks: number;
+};
+
+/** The select list of a presentable event from `events` (unaliased). */
+const presentableColumns = `events.*, ${pendingWebhooksSql('events')} AS pending_webhooks`;
+
+export function presentableEventFromRow(row: PresentableEventRow): PresentableEvent {
+  return {
+    ...eventFromRow(row),
+    request: { id: row.request_id, idempotencyKey: row.idempotency_key },
+    pendingWebhooks: row.pending_webhooks,
+  };
+}
 
 export function eventFromRow(row: EventRow): StoredEvent {
   return {
@@ -114,13 +155,13 @@ export async function findEvent(
   queryable: Queryable,
   merchantId: string,
   id: string,
-): Promise<StoredEvent | undefined> {
-  const result = await queryable.query<EventRow>(
-    'SELECT * FROM events WHERE id = $1 AND merchant_id = $2',
+): Promise<PresentableEvent | undefined> {
+  const result = await queryable.query<PresentableEventRow>(
+    `SELECT ${presentableColumns} FROM events WHERE id = $1 AND merchant_id = $2`,
     [id, merchantId],
   );
   const row = result.rows[0];
-  return row === undefined ? undefined : eventFromRow(row);
+  return row === undefined ? undefined : presentableEventFromRow(row);
 }
 
 /** Events by id (any merchant), in the order of `ids`; for the bus and its consumers. */
@@ -147,14 +188,14 @@ export async function listEvents(
   queryable: Queryable,
   merchantId: string,
   options: EventListOptions,
-): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
   const patterns = options.types?.map((type) =>
     type.endsWith('.*') ? `${type.slice(0, -1)}%` : type,
   );
-  const { rows, hasMore } = await keysetPage<EventRow, string>(
+  const { rows, hasMore } = await keysetPage<PresentableEventRow, string>(
     queryable,
     {
-      select: '*',
+      select: presentableColumns,
       from: 'events',
       scope: 'merchant_id = $1',
       filter:
@@ -171,7 +212,7 @@ export async function listEvents(
     },
     options,
   );
-  return { events: rows.map(eventFromRow), hasMore };
+  return { events: rows.map(presentableEventFromRow), hasMore };
 }
 
 /** The events API's reads: a merchant's own events, newest first. */
@@ -185,12 +226,12 @@ export class EventLog {
   async list(
     merchantId: string,
     options: EventListOptions,
-  ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+  ): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
     return listEvents(this.#queryable, merchantId, options);
   }
 
   /** The merchant's event, or undefined (another merchant's is answered the same way). */
-  async retrieve(merchantId: string, id: string): Promise<StoredEvent | undefined> {
+  async retrieve(merchantId: string, id: string): Promise<PresentableEvent | undefined> {
     return findEvent(this.#queryable, merchantId, id);
   }
 }
