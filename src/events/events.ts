@@ -24,6 +24,8 @@ export type NewEvent = {
   readonly object: EventObject;
   /** The API request that caused it, taken when it is made (a group commit writes it later). */
   readonly request: EventRequest;
+  /** Stripe's `data.previous_attributes`: the changed fields' values before the change. */
+  readonly previousAttributes?: Readonly<Record<string, unknown>>;
 };
 
 export type StoredEvent = {
@@ -31,7 +33,10 @@ export type StoredEvent = {
   readonly merchantId: string;
   readonly type: EventType;
   readonly objectId: string;
-  readonly data: { readonly object: Readonly<Record<string, unknown>> };
+  readonly data: {
+    readonly object: Readonly<Record<string, unknown>>;
+    readonly previous_attributes?: Readonly<Record<string, unknown>>;
+  };
   readonly createdAt: Date;
 };
 
@@ -51,6 +56,23 @@ export function newEvent(merchantId: string, type: EventType, object: EventObjec
   };
 }
 
+/** The event with Stripe's `data.previous_attributes` (for `*.updated` events). */
+export function withPreviousAttributes(
+  event: NewEvent,
+  previousAttributes: Readonly<Record<string, unknown>>,
+): NewEvent {
+  return { ...event, previousAttributes };
+}
+
+/** The stored `data`: the object, and what the change replaced when the writer knows it. */
+function eventData(event: NewEvent): string {
+  return toJson(
+    event.previousAttributes === undefined
+      ? { object: event.object }
+      : { object: event.object, previous_attributes: event.previousAttributes },
+  );
+}
+
 /** How many parameters `eventParameters` gives (callers number theirs after them). */
 export const eventParameterCount = 7;
 
@@ -68,9 +90,7 @@ export function eventParameters(
     textArrayLiteral(events.map((event) => event?.merchantId ?? null)),
     textArrayLiteral(events.map((event) => event?.type ?? null)),
     textArrayLiteral(events.map((event) => event?.object.id ?? null)),
-    textArrayLiteral(
-      events.map((event) => (event === undefined ? null : toJson({ object: event.object }))),
-    ),
+    textArrayLiteral(events.map((event) => (event === undefined ? null : eventData(event)))),
     textArrayLiteral(events.map((event) => event?.request.id ?? null)),
     textArrayLiteral(events.map((event) => event?.request.idempotencyKey ?? null)),
   ];

@@ -12,6 +12,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { eventApiVersion } from '../../src/api-objects/event.ts';
 import { eventPayloadSchema } from '../../src/api-objects/event-payloads.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { StatusSync, statusSyncDefaults } from '../../src/payments/status-sync.ts';
 import { call, testAdminKey } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -57,6 +59,9 @@ describe('events through Stripe’s SDK', () => {
         PAYRAIL_WEBHOOK_ALLOW_LOOPBACK: '1',
         // A failed attempt waits a minute of the merchant's clock: only the test moves it.
         PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS: '60000,60000',
+        // A lost PSP answer is known lost within a second and not retried: status sync's.
+        PAYRAIL_PSP_TIMEOUT_MS: '1000',
+        PAYRAIL_PSP_ATTEMPTS: '1',
       },
     });
     receiver = await startReceiver();
@@ -146,6 +151,45 @@ describe('events through Stripe’s SDK', () => {
       id: created.headers.get('request-id'),
       idempotency_key: null,
     });
+  });
+
+  test("what a worker resolves is Payrail's: request null; refund.updated says what it replaced", async () => {
+    const { stripe } = await merchant('Synced shop');
+    const lost = await stripe.paymentIntents.create({
+      amount: 4_100,
+      currency: 'usd',
+      payment_method: 'pm_card_pspLostResponse',
+      confirm: true,
+      // Payrail's own parameter: one connector, so the unknown outcome stays unknown (no failover).
+      connector: 'stripe',
+    } as Stripe.PaymentIntentCreateParams);
+    assert.equal(lost.status, 'processing');
+    // The status sync worker, as the server runs it (outside any request), due at once (the
+    // server's own may have got there first: the same code, the same context).
+    const worker = new StatusSync(
+      stack.server.context.payments,
+      stack.server.context.database,
+      { ...statusSyncDefaults(1000), scheduleMs: [0], inFlightGraceMs: 0 },
+      createLogger('silent'),
+      stack.server.runtime.clock,
+    );
+    await worker.runOnce();
+    assert.equal((await stripe.paymentIntents.retrieve(lost.id)).status, 'succeeded');
+    const events = (await stripe.events.list({ limit: 100 })).data;
+    const requestOf = (type: string) => events.find((event) => event.type === type)?.request;
+    assert.equal(requestOf('payment_intent.created')?.id, lost.lastResponse.requestId);
+    assert.equal(requestOf('payment_intent.processing')?.id, lost.lastResponse.requestId);
+    assert.deepEqual(requestOf('payment_intent.succeeded'), { id: null, idempotency_key: null });
+
+    const refund = await stripe.refunds.create({ payment_intent: lost.id, amount: 1_000 });
+    assert.equal(refund.status, 'succeeded');
+    const [updated] = (await stripe.events.list({ types: ['refund.updated'] })).data;
+    assert.ok(updated !== undefined);
+    assert.equal(updated.request?.id, refund.lastResponse.requestId);
+    assert.deepEqual(updated.data.previous_attributes, { status: 'pending' });
+    assert.equal((updated.data.object as Stripe.Refund).status, 'succeeded');
+    const [created] = (await stripe.events.list({ types: ['refund.created'] })).data;
+    assert.equal(created?.data.previous_attributes, undefined);
   });
 
   test('pending_webhooks falls from 3 to 0 as each endpoint receives the event; the bodies say so', async () => {
