@@ -6,7 +6,6 @@ import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
-import { pendingWebhooksSql } from '../webhooks/pending.ts';
 import { requestCausing, type EventRequest } from './request.ts';
 
 export { eventTypes, type EventType } from '../api-objects/event-types.ts';
@@ -149,8 +148,17 @@ export type PresentableEventRow = EventRow & {
   pending_webhooks: number;
 };
 
+/**
+ * SQL (an integer) for the pending webhooks of the event row `alias`. Webhooks know it
+ * (webhooks/pending.ts, derived from their deliveries); the server hands it to the EventLog, so
+ * events do not import webhooks, which import events.
+ */
+export type PendingWebhooksSql = (alias: string) => string;
+
 /** The select list of a presentable event from `events` (unaliased). */
-const presentableColumns = `events.*, ${pendingWebhooksSql('events')} AS pending_webhooks`;
+function presentableColumns(pendingWebhooks: PendingWebhooksSql): string {
+  return `events.*, ${pendingWebhooks('events')} AS pending_webhooks`;
+}
 
 export function presentableEventFromRow(row: PresentableEventRow): PresentableEvent {
   return {
@@ -173,11 +181,12 @@ export function eventFromRow(row: EventRow): StoredEvent {
 
 export async function findEvent(
   queryable: Queryable,
+  pendingWebhooks: PendingWebhooksSql,
   merchantId: string,
   id: string,
 ): Promise<PresentableEvent | undefined> {
   const result = await queryable.query<PresentableEventRow>(
-    `SELECT ${presentableColumns} FROM events WHERE id = $1 AND merchant_id = $2`,
+    `SELECT ${presentableColumns(pendingWebhooks)} FROM events WHERE id = $1 AND merchant_id = $2`,
     [id, merchantId],
   );
   const row = result.rows[0];
@@ -206,6 +215,7 @@ export type EventListOptions = PageRequest & {
 /** Newest first, Stripe's list order. `types` may end in `.*` (e.g. `payment_intent.*`). */
 export async function listEvents(
   queryable: Queryable,
+  pendingWebhooks: PendingWebhooksSql,
   merchantId: string,
   options: EventListOptions,
 ): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
@@ -215,7 +225,7 @@ export async function listEvents(
   const { rows, hasMore } = await keysetPage<PresentableEventRow, string>(
     queryable,
     {
-      select: presentableColumns,
+      select: presentableColumns(pendingWebhooks),
       from: 'events',
       scope: 'merchant_id = $1',
       filter:
@@ -238,20 +248,22 @@ export async function listEvents(
 /** The events API's reads: a merchant's own events, newest first. */
 export class EventLog {
   readonly #queryable: Queryable;
+  readonly #pendingWebhooks: PendingWebhooksSql;
 
-  constructor(queryable: Queryable) {
+  constructor(queryable: Queryable, pendingWebhooks: PendingWebhooksSql) {
     this.#queryable = queryable;
+    this.#pendingWebhooks = pendingWebhooks;
   }
 
   async list(
     merchantId: string,
     options: EventListOptions,
   ): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
-    return listEvents(this.#queryable, merchantId, options);
+    return listEvents(this.#queryable, this.#pendingWebhooks, merchantId, options);
   }
 
   /** The merchant's event, or undefined (another merchant's is answered the same way). */
   async retrieve(merchantId: string, id: string): Promise<PresentableEvent | undefined> {
-    return findEvent(this.#queryable, merchantId, id);
+    return findEvent(this.#queryable, this.#pendingWebhooks, merchantId, id);
   }
 }
