@@ -321,7 +321,7 @@ describe('payments over HTTP with the simulator', () => {
   const declines = [
     ['lost card', 'pm_card_chargeDeclinedLostCard', 'lost_card'],
     ['stolen card', 'pm_card_chargeDeclinedStolenCard', 'stolen_card'],
-    ['do not honour', 'pm_card_chargeDeclined', 'do_not_honor'],
+    ['generic', 'pm_card_chargeDeclined', 'generic_decline'],
   ] as const;
   const connectors = [
     ['stripe', 'usd'],
