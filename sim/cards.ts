@@ -3,7 +3,7 @@
 
 // Each number answers as docs.stripe.com/testing documents it (the decline code names Stripe's
 // `decline_code`); the simulator has no 3-D Secure, so a card that needs authentication is
-// declined with authentication_required, and one whose 3DS lookup fails with processing_error.
+// declined with authentication_required, and one whose 3DS lookup fails card_declined.
 export type DeclineCode =
   | 'generic_decline'
   | 'insufficient_funds'
@@ -44,7 +44,7 @@ export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, Card
   // Fraud prevention: always blocked, and highest risk (blocked by the default rule).
   ['4100000000000019', decline('fraudulent')],
   ['4000000000004954', decline('fraudulent')],
-  // 3-D Secure required (no 3DS here), or its lookup fails.
+  // 3-D Secure required (no 3DS here); a failing 3DS lookup is declined card_declined (Stripe).
   ['4000002500003155', decline('authentication_required')],
   ['4000002760003184', decline('authentication_required')],
   ['4000003800000446', decline('authentication_required')],
@@ -52,7 +52,7 @@ export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, Card
   ['4000000000003220', decline('authentication_required')],
   ['4000000000003063', decline('authentication_required')],
   ['4000008400001629', decline('authentication_required')],
-  ['4000008400001280', decline('processing_error')],
+  ['4000008400001280', decline('generic_decline')],
   // The simulator's own faults, on numbers Stripe does not list.
   ['4000009990000013', { kind: 'error' }],
   ['4000009990000021', { kind: 'timeout' }],

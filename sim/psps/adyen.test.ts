@@ -94,7 +94,7 @@ describe('adyen-like payments', () => {
       ['4100000000000019', '20', 'FRAUD'],
       ['4000000000004954', '20', 'FRAUD'],
       ['4000002760003184', '38', 'Authentication required'],
-      ['4000008400001280', '4', 'Acquirer Error'],
+      ['4000008400001280', '2', 'Refused'],
     ];
     for (const [number, code, reason] of expected) {
       const reply = await post('/payments', payment(number));

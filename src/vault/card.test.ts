@@ -114,6 +114,8 @@ describe('brand detection', () => {
       '5555555555554444': 'mastercard',
       '2223003122003222': 'mastercard',
       '5200828282828210': 'mastercard',
+      '5200828282828897': 'mastercard',
+      '5062210000000009': 'unknown',
       '5105105105105100': 'mastercard',
       '5555552500001001': 'mastercard',
       '5555050360000080': 'mastercard',

@@ -68,7 +68,8 @@ export const testIssuerRanges: readonly IssuerRange[] = [
   { prefix: '35301113', country: 'JP', example: '3530111333300000' },
   { prefix: '40000070', country: 'SG', example: '4000007020000003' },
   { prefix: '40000003', country: 'AU', example: '4000000360000006' },
-  // The rest of Stripe's cards by brand (US), and its Radar and 3-D Secure cards.
+  // The rest of Stripe's cards by brand (JCB in Japan, UnionPay in China, the rest US), its Radar,
+  // 3-D Secure, mobile challenge, PIN and HSA/FSA cards.
   { prefix: '22230031', country: 'US', example: '2223003122003222' },
   { prefix: '52008282', country: 'US', example: '5200828282828210' },
   { prefix: '60111111', country: 'US', example: '6011111111111117' },
@@ -77,9 +78,15 @@ export const testIssuerRanges: readonly IssuerRange[] = [
   { prefix: '30569300', country: 'US', example: '3056930009020004' },
   { prefix: '362272', country: 'US', example: '36227206271667' },
   { prefix: '65559000', country: 'US', example: '6555900000604105' },
-  { prefix: '35660020', country: 'US', example: '3566002020360505' },
-  { prefix: '62000000', country: 'US', example: '6200000000000005' },
-  { prefix: '62055000', country: 'US', example: '6205500000000000004' },
+  { prefix: '35660020', country: 'JP', example: '3566002020360505' },
+  { prefix: '62000000', country: 'CN', example: '6200000000000005' },
+  { prefix: '62055000', country: 'CN', example: '6205500000000000004' },
+  { prefix: '40000512', country: 'US', example: '4000051230000072' },
+  { prefix: '40000584', country: 'US', example: '4000058400307872' },
+  { prefix: '40005826', country: 'GB', example: '4000582600000094' },
+  { prefix: '40010070', country: 'SG', example: '4001007020000002' },
+  { prefix: '40010003', country: 'AU', example: '4001000360000005' },
+  { prefix: '50622100', country: 'MX', example: '5062210000000009' },
   { prefix: '41000000', country: 'US', example: '4100000000000019' },
   { prefix: '40000084', country: 'US', example: '4000008400001629' },
   // Payrail's own simulator-fault cards (not Stripe's; test-cards.ts).

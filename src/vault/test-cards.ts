@@ -36,6 +36,7 @@ export type TestCardSection =
   | 'refund'
   | 'balance'
   | '3ds'
+  | 'other'
   | 'payrail';
 
 type Entry = {
@@ -83,7 +84,7 @@ const entries: readonly Entry[] = [
   }),
   card('brand', '378282246310005', 'US', {
     ids: ['pm_card_amex', 'pm_card_amex_threeDSecureNotSupported'],
-    tokens: ['tok_amex'],
+    tokens: ['tok_amex', 'tok_amex_threeDSecureNotSupported'],
   }),
   card('brand', '371449635398431', 'US'),
   card('brand', '6011111111111117', 'US', { ids: ['pm_card_discover'], tokens: ['tok_discover'] }),
@@ -92,19 +93,38 @@ const entries: readonly Entry[] = [
   card('brand', '3056930009020004', 'US', { ids: ['pm_card_diners'], tokens: ['tok_diners'] }),
   card('brand', '36227206271667', 'US'),
   card('brand', '6555900000604105', 'US'),
-  card('brand', '3566002020360505', 'US', { ids: ['pm_card_jcb'], tokens: ['tok_jcb'] }),
-  card('brand', '6200000000000005', 'US', { ids: ['pm_card_unionpay'], tokens: ['tok_unionpay'] }),
-  card('brand', '6200000000000047', 'US', { funding: 'debit' }),
-  card('brand', '6205500000000000004', 'US'),
+  // JCB and UnionPay are issued outside the US (Stripe: "such as JCB and UnionPay"); its country
+  // table lists pm_card_jcb and tok_jcb under Japan.
+  card('brand', '3566002020360505', 'JP', { ids: ['pm_card_jcb'], tokens: ['tok_jcb'] }),
+  card('brand', '6200000000000005', 'CN', { ids: ['pm_card_unionpay'], tokens: ['tok_unionpay'] }),
+  card('brand', '6200000000000047', 'CN', { funding: 'debit' }),
+  card('brand', '6205500000000000004', 'CN'),
   // Co-branded cards: Cartes Bancaires and eftpos Australia beside Visa or Mastercard.
-  card('co-branded', '4000002500001001', 'FR'),
-  card('co-branded', '5555552500001001', 'FR'),
+  card('co-branded', '4000002500001001', 'FR', {
+    ids: ['pm_card_visa_cartesBancaires'],
+    tokens: ['tok_visa_cartesBancaires'],
+  }),
+  card('co-branded', '5555552500001001', 'FR', {
+    ids: ['pm_card_mastercard_cartesBancaires'],
+    tokens: ['tok_mastercard_cartesBancaires'],
+  }),
   card('co-branded', '4000050360000001', 'AU', {
     ids: ['pm_card_visa_debit_eftposAuCoBranded'],
+    tokens: ['tok_visa_debit_eftposAuCoBranded'],
     funding: 'debit',
   }),
   card('co-branded', '5555050360000080', 'AU', {
     ids: ['pm_card_mastercard_debit_eftposAuCoBranded'],
+    tokens: ['tok_mastercard_debit_eftposAuCoBranded'],
+    funding: 'debit',
+  }),
+  // HSA and FSA cards (debit).
+  card('brand', '4000051230000072', 'US', {
+    ids: ['pm_card_debit_visaFsaProductCode', 'pm_card_debit_visaHsaProductCode'],
+    funding: 'debit',
+  }),
+  card('brand', '5200828282828897', 'US', {
+    ids: ['pm_card_mastercard_debit_mastercardFsaProductCode'],
     funding: 'debit',
   }),
   // Cards by country: the Americas.
@@ -116,11 +136,13 @@ const entries: readonly Entry[] = [
   card('country', '4000001880000005', 'CR', { ids: ['pm_card_cr'], tokens: ['tok_cr'] }),
   card('country', '4000002180000000', 'EC', { ids: ['pm_card_ec'], tokens: ['tok_ec'] }),
   card('country', '4000004840008001', 'MX', { ids: ['pm_card_mx'], tokens: ['tok_mx'] }),
+  // Carnet: a brand Stripe's card.brand has no name for ('unknown').
+  card('country', '5062210000000009', 'MX'),
   card('country', '4000005910000000', 'PA', { ids: ['pm_card_pa'], tokens: ['tok_pa'] }),
   card('country', '4000006000000066', 'PY', { ids: ['pm_card_py'], tokens: ['tok_py'] }),
   card('country', '4000006040000068', 'PE', { ids: ['pm_card_pe'], tokens: ['tok_pe'] }),
   card('country', '4000008580000003', 'UY', { ids: ['pm_card_uy'], tokens: ['tok_uy'] }),
-  // Europe, the Middle East and Africa.
+  // Europe and the Middle East. AE, EE, GI, HR and LI were listed in earlier versions of the page.
   card('country', '4000007840000001', 'AE', { ids: ['pm_card_ae'], tokens: ['tok_ae'] }),
   card('country', '5200007840000022', 'AE', {
     ids: ['pm_card_ae_mastercard'],
@@ -191,8 +213,8 @@ const entries: readonly Entry[] = [
   }),
   // Declined payments.
   card('decline', '4000000000000002', 'US', {
-    ids: ['pm_card_chargeDeclined'],
-    tokens: ['tok_chargeDeclined'],
+    ids: ['pm_card_visa_chargeDeclined', 'pm_card_chargeDeclined'],
+    tokens: ['tok_visa_chargeDeclined', 'tok_chargeDeclined'],
   }),
   card('decline', '4000000000009995', 'US', {
     ids: [
@@ -211,28 +233,28 @@ const entries: readonly Entry[] = [
   }),
   card('decline', '4000000000000069', 'US', {
     ids: ['pm_card_chargeDeclinedExpiredCard'],
-    tokens: ['tok_chargeDeclinedExpiredCard'],
+    tokens: ['tok_chargeDeclinedExpiredCard', 'tok_visa_chargeDeclinedExpiredCard'],
   }),
   card('decline', '4000000000000127', 'US', {
     ids: ['pm_card_chargeDeclinedIncorrectCvc'],
-    tokens: ['tok_chargeDeclinedIncorrectCvc'],
+    tokens: ['tok_chargeDeclinedIncorrectCvc', 'tok_visa_chargeDeclinedIncorrectCvc'],
   }),
   card('decline', '4000000000000119', 'US', {
     ids: ['pm_card_chargeDeclinedProcessingError'],
-    tokens: ['tok_chargeDeclinedProcessingError'],
+    tokens: ['tok_chargeDeclinedProcessingError', 'tok_visa_chargeDeclinedProcessingError'],
   }),
   card('decline', '4000000000006975', 'US', {
-    ids: ['pm_card_chargeDeclinedVelocityLimitExceeded'],
-    tokens: ['tok_chargeDeclinedVelocityLimitExceeded'],
+    ids: ['pm_card_visa_chargeDeclinedVelocityLimitExceeded'],
+    tokens: ['tok_visa_chargeDeclinedVelocityLimitExceeded'],
   }),
   card('decline', '4000000000000341', 'US', {
     ids: ['pm_card_chargeCustomerFail'],
-    tokens: ['tok_chargeCustomerFail'],
+    tokens: ['tok_chargeCustomerFail', 'tok_visa_chargeCustomerFail'],
   }),
   // Fraud prevention (Radar).
   card('fraud', '4100000000000019', 'US', {
     ids: ['pm_card_radarBlock', 'pm_card_chargeDeclinedFraudulent'],
-    tokens: ['tok_radarBlock', 'tok_chargeDeclinedFraudulent'],
+    tokens: ['tok_radarBlock', 'tok_chargeDeclinedFraudulent', 'tok_visa_chargeDeclinedFraudulent'],
   }),
   card('fraud', '4000000000004954', 'US', {
     ids: ['pm_card_riskLevelHighest'],
@@ -255,6 +277,14 @@ const entries: readonly Entry[] = [
     tokens: ['tok_avsLine1Fail'],
   }),
   card('fraud', '4000000000000010', 'US', { ids: ['pm_card_avsFail'], tokens: ['tok_avsFail'] }),
+  card('fraud', '4000058400307872', 'US', {
+    ids: ['pm_card_cvcCheckFailElevatedRisk'],
+    tokens: ['tok_cvcCheckFailElevatedRisk'],
+  }),
+  card('fraud', '4000058400306072', 'US', {
+    ids: ['pm_card_avsZipFailElevatedRisk'],
+    tokens: ['tok_avsZipFailElevatedRisk'],
+  }),
   card('fraud', '4000000000000044', 'US', {
     ids: ['pm_card_avsUnchecked'],
     tokens: ['tok_avsUnchecked'],
@@ -272,9 +302,28 @@ const entries: readonly Entry[] = [
     ids: ['pm_card_createDisputeInquiry'],
     tokens: ['tok_createDisputeInquiry'],
   }),
-  card('dispute', '4000000000005423', 'US', { ids: ['pm_card_createIssuerFraudRecord'] }),
+  card('dispute', '4000000000005423', 'US', {
+    ids: ['pm_card_createIssuerFraudRecord'],
+    tokens: ['tok_createIssuerFraudRecord'],
+  }),
+  // Stripe gives no country for these; their digits 7–9 say Austria (040) and the US (840).
+  card('dispute', '4000000404000079', 'AT', {
+    ids: ['pm_card_createMultipleDisputes'],
+    tokens: ['tok_createMultipleDisputes'],
+  }),
+  card('dispute', '4000000404000038', 'AT', {
+    ids: ['pm_card_createCe3EligibleDispute'],
+    tokens: ['tok_createCe3EligibleDispute'],
+  }),
+  card('dispute', '4000008400000779', 'US', {
+    ids: ['pm_card_createComplianceDispute'],
+    tokens: ['tok_createComplianceDispute'],
+  }),
   // Refunds: the charge succeeds (an asynchronous refund failure is not simulated yet).
-  card('refund', '4000000000007726', 'US', { ids: ['pm_card_pendingRefund'] }),
+  card('refund', '4000000000007726', 'US', {
+    ids: ['pm_card_pendingRefund'],
+    tokens: ['tok_pendingRefund'],
+  }),
   card('refund', '4000000000005126', 'US', {
     ids: ['pm_card_refundFail'],
     tokens: ['tok_refundFail'],
@@ -303,19 +352,40 @@ const entries: readonly Entry[] = [
   }),
   card('3ds', '4000000000003220', 'US', {
     ids: ['pm_card_threeDSecure2Required'],
+    tokens: ['tok_threeDSecure2Required'],
   }),
   card('3ds', '4000000000003063', 'US', {
     ids: ['pm_card_threeDSecureRequired'],
   }),
   card('3ds', '4000008400001629', 'US', {
     ids: ['pm_card_threeDSecureRequiredChargeDeclined'],
+    tokens: ['tok_threeDSecureRequiredChargeDeclined'],
   }),
   card('3ds', '4000008400001280', 'US', {
     ids: ['pm_card_threeDSecureRequiredProcessingError'],
+    tokens: ['tok_threeDSecureRequiredProcessingError'],
   }),
-  card('3ds', '4000000000003055', 'US', { ids: ['pm_card_threeDSecureOptional'] }),
-  card('3ds', '4000000000003097', 'US', { ids: ['pm_card_threeDSecureOptionalProcessingError'] }),
+  card('3ds', '4000000000003055', 'US', {
+    ids: ['pm_card_threeDSecureOptional'],
+    tokens: ['tok_threeDSecureOptional'],
+  }),
+  card('3ds', '4000000000003097', 'US', {
+    ids: ['pm_card_threeDSecureOptionalProcessingError'],
+    tokens: ['tok_threeDSecureOptionalProcessingError'],
+  }),
   card('3ds', '4000000032200000', 'US'),
+  // Mobile challenge flows: in API calls they "work but don't trigger any special behavior".
+  card('3ds', '4000582600000094', 'GB'),
+  card('3ds', '4000582600000045', 'GB'),
+  card('3ds', '4000582600000102', 'GB'),
+  card('3ds', '4000582600000110', 'GB'),
+  // Captcha challenge (payment pages only) and payments with PINs (in person): they succeed.
+  card('other', '4000000000001208', 'US'),
+  card('other', '4000000000003725', 'US'),
+  card('other', '4001007020000002', 'SG'),
+  card('other', '4000008260000075', 'GB'),
+  card('other', '4001000360000005', 'AU'),
+  card('other', '4000002760000008', 'DE'),
   // Payrail's own: the simulator's faults (sim/CONTRACT.md "Test cards"), on numbers Stripe does
   // not list, so that no Stripe card changes meaning.
   card('payrail', '4000009990000013', 'US', { ids: ['pm_card_pspError'] }),

@@ -49,7 +49,7 @@ const DECLINES: ReadonlyArray<readonly [string, DeclineCode]> = [
   ['4100000000000019', 'fraudulent'],
   ['4000000000004954', 'fraudulent'],
   ['4000002760003184', 'authentication_required'],
-  ['4000008400001280', 'processing_error'],
+  ['4000008400001280', 'generic_decline'],
 ];
 const ALL_CARD_NUMBERS: readonly string[] = [
   ...new Set([...Object.values(CARDS), ...DECLINES.map(([number]) => number)]),

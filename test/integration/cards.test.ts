@@ -191,7 +191,7 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
     'pm_card_chargeDeclinedExpiredCard',
     'pm_card_chargeDeclinedIncorrectCvc',
     'pm_card_chargeDeclinedProcessingError',
-    'pm_card_chargeDeclinedVelocityLimitExceeded',
+    'pm_card_visa_chargeDeclinedVelocityLimitExceeded',
     'pm_card_chargeCustomerFail',
     'pm_card_radarBlock',
     'pm_card_riskLevelHighest',

@@ -201,7 +201,7 @@ describe('paytm: test cards', () => {
     [CARDS.radarBlock, '298', 'fraudulent'],
     [CARDS.riskHighest, '298', 'fraudulent'],
     [CARDS.threeDSecureRequired, '299', 'authentication_required'],
-    [CARDS.threeDSecureLookupError, '293', 'processing_error'],
+    [CARDS.threeDSecureLookupError, '401', 'generic_decline'],
   ] as const;
   for (const [number, code, declineCode] of declines) {
     test(`${number} is TXN_FAILURE ${code}, recorded declined, and visible to order status`, async () => {

@@ -238,7 +238,7 @@ describe('razorpay: test cards', () => {
     [CARDS.radarBlock, 'payment_risk_check_failed', 'fraudulent'],
     [CARDS.riskHighest, 'payment_risk_check_failed', 'fraudulent'],
     [CARDS.threeDSecureRequired, 'authentication_required', 'authentication_required'],
-    [CARDS.threeDSecureLookupError, 'bank_technical_error', 'processing_error'],
+    [CARDS.threeDSecureLookupError, 'payment_failed', 'generic_decline'],
   ] as const;
   for (const [number, reason, declineCode] of declines) {
     test(`${number} is declined with ${reason}; the payment is stored failed`, async () => {

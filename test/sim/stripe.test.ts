@@ -279,7 +279,7 @@ describe('stripe: test cards', () => {
     [CARDS.radarBlock, 'card_declined', 'fraudulent'],
     [CARDS.riskHighest, 'card_declined', 'fraudulent'],
     [CARDS.threeDSecureRequired, 'authentication_required', 'authentication_required'],
-    [CARDS.threeDSecureLookupError, 'processing_error', 'processing_error'],
+    [CARDS.threeDSecureLookupError, 'card_declined', 'generic_decline'],
   ] as const;
   for (const [number, code, declineCode] of declines) {
     test(`${number} is declined with ${declineCode} and recorded as declined`, async () => {

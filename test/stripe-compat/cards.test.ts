@@ -16,26 +16,27 @@ describe("Stripe's test cards through Stripe's SDK", () => {
   });
   after(() => stack.stop());
 
-  test('cards by brand: Discover (and debit), Diners (14 digits), JCB, UnionPay (19 digits), Mastercard 2-series', async () => {
-    const cases: [string, string][] = [
-      ['6011111111111117', 'discover'],
-      ['6011981111111113', 'discover'],
-      ['3056930009020004', 'diners'],
-      ['36227206271667', 'diners'],
-      ['3566002020360505', 'jcb'],
-      ['6200000000000005', 'unionpay'],
-      ['6205500000000000004', 'unionpay'],
-      ['2223003122003222', 'mastercard'],
-      ['5200828282828210', 'mastercard'],
+  test('cards by brand: Discover (and debit), Diners (14 digits), JCB, UnionPay (19 digits), Mastercard 2-series and debit, Carnet', async () => {
+    const cases: [string, string, string][] = [
+      ['6011111111111117', 'discover', 'US'],
+      ['6011981111111113', 'discover', 'US'],
+      ['3056930009020004', 'diners', 'US'],
+      ['36227206271667', 'diners', 'US'],
+      ['3566002020360505', 'jcb', 'JP'],
+      ['6200000000000005', 'unionpay', 'CN'],
+      ['6205500000000000004', 'unionpay', 'CN'],
+      ['2223003122003222', 'mastercard', 'US'],
+      ['5200828282828210', 'mastercard', 'US'],
+      ['5062210000000009', 'unknown', 'MX'],
     ];
-    for (const [number, brand] of cases) {
+    for (const [number, brand, country] of cases) {
       const method = await stripe.paymentMethods.create({
         type: 'card',
         card: { number, exp_month: 12, exp_year: 2034, cvc: '123' },
       } as Stripe.PaymentMethodCreateParams);
       assert.deepEqual(
         [method.card?.brand, method.card?.last4, method.card?.country],
-        [brand, number.slice(-4), 'US'],
+        [brand, number.slice(-4), country],
         number,
       );
       const intent = await stripe.paymentIntents.create({
@@ -85,11 +86,16 @@ describe("Stripe's test cards through Stripe's SDK", () => {
       ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
       ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', 'incorrect_cvc'],
       ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'processing_error'],
-      ['pm_card_chargeDeclinedVelocityLimitExceeded', 'card_declined', 'card_velocity_exceeded'],
+      [
+        'pm_card_visa_chargeDeclinedVelocityLimitExceeded',
+        'card_declined',
+        'card_velocity_exceeded',
+      ],
       ['pm_card_chargeCustomerFail', 'card_declined', 'generic_decline'],
       ['pm_card_radarBlock', 'card_declined', 'fraudulent'],
       ['pm_card_riskLevelHighest', 'card_declined', 'fraudulent'],
       ['pm_card_authenticationRequired', 'authentication_required', 'authentication_required'],
+      ['pm_card_threeDSecureRequiredProcessingError', 'card_declined', 'generic_decline'],
     ];
     for (const [paymentMethod, code, declineCode] of cases) {
       await assert.rejects(

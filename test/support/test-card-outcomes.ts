@@ -4,7 +4,8 @@
 // (test/integration/cards.test.ts) and Stripe's SDK (test/stripe-compat/cards.test.ts).
 //
 // 3-D Secure does not exist in Payrail yet: a card that needs it is declined with
-// authentication_required (docs/decisions.md), one whose 3DS lookup fails with processing_error.
+// authentication_required (docs/decisions.md); one whose 3DS lookup fails is declined
+// card_declined (generic_decline), as Stripe documents it.
 import { invalidTestCardNumbers, testCardNumbers } from '../../src/vault/test-cards.ts';
 
 export type DocumentedOutcome =
@@ -44,7 +45,7 @@ const declines: Readonly<Record<string, DocumentedOutcome>> = {
   '4000000000003220': decline('authentication_required'),
   '4000000000003063': decline('authentication_required'),
   '4000008400001629': decline('authentication_required'),
-  '4000008400001280': decline('processing_error'),
+  '4000008400001280': decline('card_declined', 'generic_decline'),
   // Payrail's simulator faults.
   '4000009990000013': { kind: 'error' },
   '4000009990000021': { kind: 'timeout' },

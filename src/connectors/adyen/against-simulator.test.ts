@@ -42,7 +42,7 @@ const DECLINES: readonly (readonly [string, DeclineCode])[] = [
   ['4100000000000019', 'fraudulent'],
   ['4000000000004954', 'fraudulent'],
   ['4000002760003184', 'authentication_required'],
-  ['4000008400001280', 'processing_error'],
+  ['4000008400001280', 'generic_decline'],
 ];
 
 let sim: RunningSimulator;
