@@ -27,6 +27,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
+import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
@@ -64,13 +65,21 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
             description: "A merchant's secret key, sk_test_…",
           },
           adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
+          publishableKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "A merchant's publishable key, pk_test_…: only with a PaymentIntent's " +
+              'client_secret, on the routes that list it',
+          },
         },
       },
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       // PSP webhooks authenticate by their signature, not by a key.
-      const security =
-        url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
+      const security = route.config?.publishableKey
+        ? [{ secretKey: [] }, { publishableKey: [] }]
+        : url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
           ? [{ adminKey: [] }]
           : url.startsWith('/v1/psp_webhooks/')
             ? []
@@ -129,7 +138,7 @@ function installValidation(app: FastifyInstance): void {
 }
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const response = toErrorResponse(error, request.id);
+  const response = toErrorResponse(error, request.id, request.keyKind);
   if (response.expected)
     request.log.info(
       { code: response.body.error.code, param: response.body.error.param },
@@ -266,6 +275,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);
+    registerPublishableKeyRoutes(merchant, context);
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);
     registerRoutingRoutes(merchant, context);

@@ -55,6 +55,8 @@ const paymentCodes: Record<PaymentErrorCode, true> = {
   capability_not_supported: true,
   no_connector_available: true,
   amount_too_large: true,
+  amount_too_small: true,
+  payment_method_type_unsupported: true,
   charge_already_refunded: true,
   capture_failed: true,
   refund_failed: true,

@@ -11,6 +11,8 @@ export type PaymentErrorCode =
   | 'capability_not_supported'
   | 'no_connector_available'
   | 'amount_too_large'
+  | 'amount_too_small'
+  | 'payment_method_type_unsupported'
   | 'charge_already_refunded'
   | 'capture_failed'
   | 'refund_failed'
@@ -27,6 +29,8 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   capability_not_supported: 'invalid',
   no_connector_available: 'invalid',
   amount_too_large: 'invalid',
+  amount_too_small: 'invalid',
+  payment_method_type_unsupported: 'invalid',
   charge_already_refunded: 'invalid',
   capture_failed: 'declined',
   refund_failed: 'declined',
