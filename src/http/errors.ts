@@ -58,6 +58,8 @@ const catalogue = {
   invalid_amount: { status: 400, type: 'invalid_request_error' },
   amount_too_large: { status: 400, type: 'invalid_request_error' },
   amount_too_small: { status: 400, type: 'invalid_request_error' },
+  email_invalid: { status: 400, type: 'invalid_request_error' },
+  parameters_exclusive: { status: 400, type: 'invalid_request_error' },
   amount_not_positive: { status: 400, type: 'invalid_request_error' },
   currency_mismatch: { status: 400, type: 'invalid_request_error' },
   too_few_legs: { status: 400, type: 'invalid_request_error' },
@@ -76,7 +78,7 @@ const catalogue = {
   batch_too_large: { status: 400, type: 'invalid_request_error' },
   // Payments.
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
-  payment_method_type_unsupported: { status: 400, type: 'invalid_request_error' },
+  payment_method_unsupported_type: { status: 400, type: 'invalid_request_error' },
   card_declined: { status: 402, type: 'card_error' },
   expired_card: { status: 402, type: 'card_error' },
   capability_not_supported: { status: 400, type: 'invalid_request_error' },

@@ -12,7 +12,9 @@ export type PaymentErrorCode =
   | 'no_connector_available'
   | 'amount_too_large'
   | 'amount_too_small'
-  | 'payment_method_type_unsupported'
+  | 'email_invalid'
+  | 'parameters_exclusive'
+  | 'payment_method_unsupported_type'
   | 'charge_already_refunded'
   | 'capture_failed'
   | 'refund_failed'
@@ -30,7 +32,9 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   no_connector_available: 'invalid',
   amount_too_large: 'invalid',
   amount_too_small: 'invalid',
-  payment_method_type_unsupported: 'invalid',
+  email_invalid: 'invalid',
+  parameters_exclusive: 'invalid',
+  payment_method_unsupported_type: 'invalid',
   charge_already_refunded: 'invalid',
   capture_failed: 'declined',
   refund_failed: 'declined',

@@ -88,7 +88,7 @@ export function paymentMethodChoice(
 ): PaymentMethodChoice {
   if (types !== undefined && automatic !== undefined)
     throw new PaymentError(
-      'parameter_invalid',
+      'parameters_exclusive',
       'You may only specify one of these parameters: automatic_payment_methods, payment_method_types.',
       { param: 'payment_method_types' },
     );
@@ -100,7 +100,7 @@ export function paymentMethodChoice(
     const index = types.findIndex((type) => type !== 'card');
     if (index !== -1)
       throw new PaymentError(
-        'payment_method_type_unsupported',
+        'payment_method_unsupported_type',
         `The payment method type ${JSON.stringify(types[index])} is not supported: Payrail ` +
           'accepts card only.',
         { param: `payment_method_types[${index}]` },
@@ -163,7 +163,7 @@ export function checkReceiptEmail(value: string | undefined): string | null | un
   if (value === undefined) return undefined;
   if (value === '') return null;
   if (value.length > 800 || !emailPattern.test(value))
-    throw new PaymentError('parameter_invalid', `Invalid email address: ${value.slice(0, 80)}`, {
+    throw new PaymentError('email_invalid', `Invalid email address: ${value.slice(0, 80)}`, {
       param: 'receipt_email',
     });
   return value;

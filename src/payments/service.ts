@@ -1026,7 +1026,7 @@ function refuseTwoPaymentMethods(input: {
 }): void {
   if (input.paymentMethod !== undefined && input.paymentMethodData !== undefined)
     throw new PaymentError(
-      'parameter_invalid',
+      'parameters_exclusive',
       'You may only specify one of these parameters: payment_method, payment_method_data.',
       { param: 'payment_method_data' },
     );

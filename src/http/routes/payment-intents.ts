@@ -191,6 +191,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     '/v1/payment_intents/:id',
     {
       config: { publishableKey: true },
+      preValidation: browserRequest('querystring'),
       schema: {
         tags,
         summary: 'Retrieve a PaymentIntent with its attempts',
@@ -204,7 +205,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => {
       const { id } = request.params;
-      const clientSecret = clientSecretOf(request, request.query.client_secret);
+      const clientSecret = request.query.client_secret;
       if (clientSecret === undefined)
         return presentIntent(await payments.retrieve(request.merchantId, id));
       return presentFor(
@@ -218,6 +219,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     '/v1/payment_intents/:id/confirm',
     {
       config: { publishableKey: true },
+      preValidation: browserRequest('body'),
       schema: {
         tags,
         summary: 'Confirm a PaymentIntent: authorize (and capture when automatic)',
@@ -231,18 +233,12 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => {
       const body = request.body;
-      if (request.keyKind === 'publishable' && body.connector !== undefined)
-        throw new ApiError(
-          'secret_key_required',
-          'The connector parameter can only be given with a secret API key.',
-          'connector',
-        );
       const input = {
         paymentMethod: body.payment_method,
         paymentMethodData: paymentMethodData(body.payment_method_data),
         receiptEmail: body.receipt_email,
         returnUrl: body.return_url,
-        clientSecret: clientSecretOf(request, body.client_secret),
+        clientSecret: body.client_secret,
         connector: body.connector,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
@@ -322,16 +318,30 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
   );
 }
 
-/** The client secret a request gave; a publishable key must give one (its only way in). */
-function clientSecretOf(request: FastifyRequest, given: string | undefined): string | undefined {
-  if (given === undefined && request.keyKind === 'publishable')
-    throw new ApiError(
-      'parameter_missing',
-      'Missing required param: client_secret (a publishable key needs the client secret ' +
-        'of the PaymentIntent).',
-      'client_secret',
-    );
-  return given;
+/**
+ * Before validation (and so before an Idempotency-Key records anything): a publishable key must
+ * give the intent's client secret (its only way in), and may not choose the connector (routing is
+ * the merchant's).
+ */
+function browserRequest(part: 'querystring' | 'body') {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.keyKind !== 'publishable') return;
+    const given = (part === 'body' ? request.body : request.query) as
+      Record<string, unknown> | undefined;
+    if (given?.connector !== undefined)
+      throw new ApiError(
+        'secret_key_required',
+        'The connector parameter can only be given with a secret API key.',
+        'connector',
+      );
+    if (given?.client_secret === undefined)
+      throw new ApiError(
+        'parameter_missing',
+        'Missing required param: client_secret (a publishable key needs the client secret ' +
+          'of the PaymentIntent).',
+        'client_secret',
+      );
+  };
 }
 
 /** The intent as the request's key may see it. */
