@@ -159,3 +159,79 @@ describe('publishable keys on every route; the Stripe-Account header', () => {
     }
   });
 });
+
+describe('publishable keys: live mode, and rolling under concurrency (PostgreSQL)', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer('postgres');
+  });
+  after(() => server.stop());
+
+  test("a live merchant's publishable key is pk_live_, its answers live, test tokens unknown", async () => {
+    const created = await call(server, 'POST', '/v1/admin/merchants', {
+      key: testAdminKey,
+      body: { name: 'Live browser shop', livemode: true },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const publishableKey = String(created.body.publishable_key);
+    assert.match(publishableKey, /^pk_live_/);
+    const secretKey = String(created.body.secret_key);
+    const intent = await call(server, 'POST', '/v1/payment_intents', {
+      key: secretKey,
+      body: { amount: 1_000, currency: 'usd' },
+    });
+    assert.equal(intent.status, 200, JSON.stringify(intent.body));
+    const seen = await call(
+      server,
+      'GET',
+      `/v1/payment_intents/${String(intent.body.id)}?client_secret=${String(intent.body.client_secret)}`,
+      { key: publishableKey },
+    );
+    assert.equal(seen.status, 200, JSON.stringify(seen.body));
+    assert.equal(seen.body.livemode, true);
+    const token = await call(server, 'POST', '/v1/payment_intents', {
+      key: secretKey,
+      body: {
+        amount: 1_000,
+        currency: 'usd',
+        payment_method_data: { type: 'card', card: { token: 'tok_visa' } },
+      },
+    });
+    assert.equal(token.status, 404, JSON.stringify(token.body));
+    assert.equal(token.body.error?.param, 'payment_method_data[card][token]');
+  });
+
+  test('concurrent rolls leave exactly one working publishable key', async () => {
+    const created = await call(server, 'POST', '/v1/admin/merchants', {
+      key: testAdminKey,
+      body: { name: 'Rolling shop' },
+    });
+    const secretKey = String(created.body.secret_key);
+    const rolls = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(server, 'POST', '/v1/publishable_keys', { key: secretKey, body: {} }),
+      ),
+    );
+    for (const roll of rolls) assert.equal(roll.status, 200, JSON.stringify(roll.body));
+    const keys = [
+      String(created.body.publishable_key),
+      ...rolls.map((roll) => String(roll.body.publishable_key)),
+    ];
+    assert.equal(new Set(keys).size, keys.length);
+    const intent = await call(server, 'POST', '/v1/payment_intents', {
+      key: secretKey,
+      body: { amount: 1_000, currency: 'usd' },
+    });
+    const path = `/v1/payment_intents/${String(intent.body.id)}?client_secret=${String(intent.body.client_secret)}`;
+    const working: string[] = [];
+    for (const key of keys)
+      if ((await call(server, 'GET', path, { key })).status === 200) working.push(key);
+    assert.equal(working.length, 1, 'one publishable key per merchant');
+    const active = await server.context.database.query<{ count: bigint }>(
+      "SELECT count(*) AS count FROM api_keys WHERE merchant_id = $1 AND kind = 'publishable' AND revoked_at IS NULL",
+      [String(created.body.id)],
+    );
+    assert.equal(Number(active.rows[0]?.count), 1);
+  });
+});
