@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { call, testAdminKey } from '../support/server.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
+import { assertStripeShape } from './shape.ts';
 
 type Keys = { secret: Stripe; browser: Stripe; publishableKey: string; secretKey: string };
 
@@ -287,6 +288,7 @@ describe('publishable keys, client secrets and intent parameters through the SDK
       statement_descriptor_suffix: 'ORDER 42',
       receipt_email: 'receipts@example.com',
     });
+    assertStripeShape(automatic, 'PaymentIntent');
     assert.equal(automatic.currency, 'usd', 'a currency in any case, stored lowercase');
     assert.deepEqual(automatic.automatic_payment_methods, {
       enabled: true,
@@ -305,6 +307,7 @@ describe('publishable keys, client secrets and intent parameters through the SDK
       confirm: true,
       return_url: 'https://shop.example/done',
     } as Stripe.PaymentIntentCreateParams);
+    assertStripeShape(typed, 'PaymentIntent');
     assert.equal(typed.status, 'succeeded');
     assert.equal(typed.automatic_payment_methods, null);
     assert.deepEqual(typed.payment_method_types, ['card']);
