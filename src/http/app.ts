@@ -27,6 +27,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
+import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
@@ -102,15 +103,23 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
             description: "A merchant's secret key, sk_test_…",
           },
           adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
+          publishableKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "A merchant's publishable key, pk_test_…: only with a PaymentIntent's " +
+              'client_secret, on the routes that list it',
+          },
         },
       },
       // TypeBox schemas are JSON Schema 2020-12, OpenAPI 3.1's dialect; its typings want 3.1's own.
       webhooks: eventWebhooks() as OpenApi31Webhooks,
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       // PSP webhooks authenticate by their signature, not by a key.
-      const security =
-        url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
+      const security = route.config?.publishableKey
+        ? [{ secretKey: [] }, { publishableKey: [] }]
+        : url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
           ? [{ adminKey: [] }]
           : url.startsWith('/v1/psp_webhooks/')
             ? []
@@ -170,7 +179,7 @@ function installValidation(app: FastifyInstance): void {
 }
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const response = toErrorResponse(error, request.id);
+  const response = toErrorResponse(error, request.id, request.keyKind);
   if (response.expected)
     request.log.info(
       { code: response.body.error.code, param: response.body.error.param },
@@ -309,6 +318,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);
+    registerPublishableKeyRoutes(merchant, context);
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);
     registerRoutingRoutes(merchant, context);

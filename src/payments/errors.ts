@@ -10,6 +10,10 @@ export type PaymentErrorCode =
   | 'capability_not_supported'
   | 'no_connector_available'
   | 'amount_too_large'
+  | 'amount_too_small'
+  | 'email_invalid'
+  | 'parameters_exclusive'
+  | 'payment_method_unsupported_type'
   | 'charge_already_refunded'
   | 'capture_failed'
   | 'refund_failed'
@@ -29,6 +33,10 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   capability_not_supported: 'invalid',
   no_connector_available: 'invalid',
   amount_too_large: 'invalid',
+  amount_too_small: 'invalid',
+  email_invalid: 'invalid',
+  parameters_exclusive: 'invalid',
+  payment_method_unsupported_type: 'invalid',
   charge_already_refunded: 'invalid',
   capture_failed: 'declined',
   refund_failed: 'declined',

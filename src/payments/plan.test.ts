@@ -33,6 +33,12 @@ const intentIn = (status: IntentStatus): PaymentIntent => ({
   lastPaymentError: null,
   cancellationReason: null,
   canceledAt: null,
+  clientSecret: 'pi_1_secret_1',
+  paymentMethodTypes: ['card'],
+  automaticPaymentMethods: { enabled: true },
+  receiptEmail: null,
+  statementDescriptorSuffix: null,
+  returnUrl: null,
   createdAt: created,
 });
 const attemptIn = (status: AttemptStatus): Attempt => ({

@@ -235,6 +235,7 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
       expiryYear: 2030,
       cvc: '123',
     }),
+    createCard: async () => ({ id: 'pm_inline' }),
   };
   const ledger = new Ledger(database);
   const payments = new PaymentsService({
