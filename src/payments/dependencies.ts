@@ -19,6 +19,12 @@ export type CardVault = {
   reveal(merchantId: string, id: string): Promise<CardData>;
   /** Stores a card given inline (`payment_method_data`); validates it before writing anything. */
   createCard(merchantId: string, input: CardInput): Promise<{ readonly id: string }>;
+  /** Stores the card a test token (`tok_visa`) names, for a test merchant only. */
+  createCardFromToken(
+    merchantId: string,
+    token: string,
+    extra: Pick<CardInput, 'name' | 'metadata'>,
+  ): Promise<{ readonly id: string }>;
 };
 
 export type PaymentsDependencies = {

@@ -236,6 +236,7 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
       cvc: '123',
     }),
     createCard: async () => ({ id: 'pm_inline' }),
+    createCardFromToken: async () => ({ id: 'pm_inline' }),
   };
   const ledger = new Ledger(database);
   const payments = new PaymentsService({
