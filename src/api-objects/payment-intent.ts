@@ -10,6 +10,7 @@ import {
   unixSeconds,
   unixSecondsOrNull,
 } from './json.ts';
+import { PaymentMethodSchema } from './payment-method.ts';
 
 export const PaymentAttemptSchema = Type.Object({
   id: Type.String(),
@@ -60,7 +61,11 @@ export const PaymentIntentSchema = Type.Object({
   ),
   livemode: Type.Boolean(),
   metadata: StringMap,
-  payment_method: Nullable(Type.String()),
+  payment_method: Nullable(
+    Type.Union([Type.String(), PaymentMethodSchema], {
+      description: 'The id; the PaymentMethod itself with expand[]=payment_method.',
+    }),
+  ),
   status: Enum([
     'requires_payment_method',
     'requires_confirmation',

@@ -4,7 +4,7 @@
 import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
-import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
 
 export { eventTypes, type EventType } from '../api-objects/event-types.ts';
@@ -139,6 +139,7 @@ export async function eventsById(
 
 export type EventListOptions = PageRequest & {
   readonly types?: readonly string[];
+  readonly created?: TimeRange;
   readonly objectId?: string;
 };
 
@@ -164,6 +165,7 @@ export async function listEvents(
         patterns === undefined ? null : textArrayLiteral(patterns),
         options.objectId ?? null,
       ],
+      timeRange: { column: 'created_at', range: options.created },
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

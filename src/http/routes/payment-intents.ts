@@ -1,5 +1,5 @@
 // Merchant routes for payment intents. Thin: validate, call one service method, present.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   Enum,
@@ -7,11 +7,24 @@ import {
   errorResponses,
   listOf,
   presentIntent,
+  searchResult,
+  searchResultOf,
 } from '../../api-objects/index.ts';
+import type { IntentWithAttempts } from '../../payments/types.ts';
+import { queryLengthMax } from '../../search/index.ts';
 import type { RouteContext } from '../context.ts';
+import {
+  Expand,
+  expand,
+  expandEach,
+  expansionPlan,
+  type ExpandScope,
+  type ExpansionPlan,
+} from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, ListQuery } from '../list.ts';
-import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
+import { pageSizeMax } from '../../storage/pagination.ts';
+import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
 const Connector = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' });
@@ -26,16 +39,55 @@ const CreateIntent = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
     connector: Type.Optional(Connector),
+    expand: Expand,
   },
   { additionalProperties: false },
 );
 
 const ConfirmIntent = Type.Object(
-  { payment_method: Type.Optional(Id), connector: Type.Optional(Connector) },
+  { payment_method: Type.Optional(Id), connector: Type.Optional(Connector), expand: Expand },
   { additionalProperties: false },
 );
 const CaptureIntent = Type.Object(
-  { amount_to_capture: Type.Optional(Amount) },
+  { amount_to_capture: Type.Optional(Amount), expand: Expand },
+  { additionalProperties: false },
+);
+const UpdateIntent = Type.Object(
+  {
+    amount: Type.Optional(Amount),
+    currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Za-z]{3}$' })),
+    payment_method: Type.Optional(Id),
+    capture_method: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(
+      Type.Union([Metadata, Type.Literal('')], {
+        description:
+          "Merged into the intent's metadata: a key set to '' is removed; '' instead of an " +
+          'object removes every key.',
+      }),
+    ),
+    expand: Expand,
+  },
+  { additionalProperties: false },
+);
+const RetrieveQuery = Type.Object({ expand: Expand }, { additionalProperties: false });
+const ListIntentsQuery = listQuery({ ...createdFilter, expand: Expand });
+const SearchQuery = Type.Object(
+  {
+    query: Type.String({
+      minLength: 1,
+      maxLength: queryLengthMax,
+      description:
+        "Stripe's search query language: status:'succeeded' AND metadata['order']:'123', " +
+        "amount>1000, created>=<unix seconds>, -currency:'eur'. Fields: amount, created, " +
+        'currency, metadata, status.',
+    }),
+    limit: Type.Integer({ minimum: 1, maximum: pageSizeMax, default: 10 }),
+    page: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 300, description: 'The next_page of a result.' }),
+    ),
+    expand: Expand,
+  },
   { additionalProperties: false },
 );
 const CancelIntent = Type.Object(
@@ -43,6 +95,7 @@ const CancelIntent = Type.Object(
     cancellation_reason: Type.Optional(
       Enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const),
     ),
+    expand: Expand,
   },
   { additionalProperties: false },
 );
@@ -57,10 +110,19 @@ export const paymentFailures = {
 };
 const intentResponses = { 200: PaymentIntentSchema, ...paymentFailures };
 
+function scopeOf(request: FastifyRequest, context: RouteContext): ExpandScope {
+  return { context, merchantId: request.merchantId, livemode: request.livemode };
+}
+
 export function registerPaymentIntentRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['payments'];
+  // The expansions are checked before the service runs (nothing is written for a bad one), and
+  // applied to what it answered.
+  const planOf = (paths: readonly string[] | undefined) => expansionPlan('payment_intent', paths);
+  const shown = (request: FastifyRequest, plan: ExpansionPlan, found: IntentWithAttempts) =>
+    expand(presentIntent(found), 'payment_intent', plan, scopeOf(request, context));
 
   typed.post(
     '/v1/payment_intents',
@@ -74,6 +136,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => {
       const body = request.body;
+      const plan = planOf(body.expand);
       const input = {
         amount: body.amount,
         currency: body.currency,
@@ -85,7 +148,11 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         connector: body.connector,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(await payments.createIntent(request.merchantId, input, idempotency));
+      return shown(
+        request,
+        plan,
+        await payments.createIntent(request.merchantId, input, idempotency),
+      );
     },
   );
 
@@ -95,17 +162,61 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       schema: {
         tags,
         summary: 'List PaymentIntents, newest first',
-        querystring: ListQuery,
+        description: 'Filters: created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
+        querystring: ListIntentsQuery,
         response: { 200: listOf(PaymentIntentSchema), ...paymentFailures },
       },
     },
-    async (request) =>
-      answerList(
+    async (request) => {
+      const plan = expansionPlan('payment_intent', request.query.expand, 'list');
+      const page = await answerList(
         request.query,
         '/v1/payment_intents',
-        (page) => payments.list(request.merchantId, page),
-        presentIntent,
-      ),
+        (cursors) =>
+          payments.list(request.merchantId, {
+            ...cursors,
+            created: rangeOf(request.query.created),
+          }),
+        (found) => presentIntent(found),
+      );
+      return expandEach(page, 'payment_intent', plan, scopeOf(request, context));
+    },
+  );
+
+  typed.get(
+    '/v1/payment_intents/search',
+    {
+      schema: {
+        tags,
+        summary: "Search PaymentIntents with Stripe's search query language, newest first",
+        description:
+          'Pages continue with page=<next_page>. expand[]=total_count counts every match; ' +
+          'expand[]=data.payment_method expands in each result.',
+        querystring: SearchQuery,
+        response: { 200: searchResultOf(PaymentIntentSchema), ...paymentFailures },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const paths = query.expand ?? [];
+      const plan = expansionPlan(
+        'payment_intent',
+        paths.filter((path) => path !== 'total_count'),
+        'list',
+      );
+      const found = await payments.search(request.merchantId, {
+        query: query.query,
+        limit: query.limit,
+        page: query.page,
+        totalCount: paths.includes('total_count'),
+      });
+      const result = searchResult(
+        found.items.map((item) => presentIntent(item)),
+        found,
+        '/v1/payment_intents/search',
+      );
+      return expandEach(result, 'payment_intent', plan, scopeOf(request, context));
+    },
   );
 
   typed.get(
@@ -115,12 +226,49 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         tags,
         summary: 'Retrieve a PaymentIntent with its attempts',
         params: IdParams,
-        querystring: NoQuery,
+        querystring: RetrieveQuery,
         response: intentResponses,
       },
     },
-    async (request) =>
-      presentIntent(await payments.retrieve(request.merchantId, request.params.id)),
+    async (request) => {
+      const plan = planOf(request.query.expand);
+      return shown(request, plan, await payments.retrieve(request.merchantId, request.params.id));
+    },
+  );
+
+  typed.post(
+    '/v1/payment_intents/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a PaymentIntent',
+        description:
+          'amount, currency, payment_method and capture_method while the status is ' +
+          'requires_payment_method or requires_confirmation (a payment method makes it ' +
+          'requires_confirmation); metadata (merged) and description in every status. ' +
+          'Otherwise 400 payment_intent_unexpected_state.',
+        params: IdParams,
+        body: UpdateIntent,
+        response: intentResponses,
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const plan = planOf(body.expand);
+      const input = {
+        amount: body.amount,
+        currency: body.currency,
+        paymentMethod: body.payment_method,
+        captureMethod: body.capture_method,
+        description: body.description,
+        metadata: body.metadata,
+      };
+      return shown(
+        request,
+        plan,
+        await payments.updateIntent(request.merchantId, request.params.id, input),
+      );
+    },
   );
 
   typed.post(
@@ -135,12 +283,15 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       },
     },
     async (request) => {
+      const plan = planOf(request.body.expand);
       const input = {
         paymentMethod: request.body.payment_method,
         connector: request.body.connector,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return shown(
+        request,
+        plan,
         await payments.confirmIntent(request.merchantId, request.params.id, input, idempotency),
       );
     },
@@ -161,8 +312,11 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       },
     },
     async (request) => {
+      const plan = planOf(request.body.expand);
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return shown(
+        request,
+        plan,
         await payments.captureIntent(
           request.merchantId,
           request.params.id,
@@ -188,8 +342,11 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       },
     },
     async (request) => {
+      const plan = planOf(request.body.expand);
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return shown(
+        request,
+        plan,
         await payments.cancelIntent(
           request.merchantId,
           request.params.id,
