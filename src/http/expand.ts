@@ -4,6 +4,7 @@
 // per object type, which fields expand to which type and how the object is read; a route checks
 // the requested paths before its service runs (a bad path is a 400 naming `expand` and nothing is
 // written), then expands what it presented.
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { presentPaymentMethod } from '../api-objects/index.ts';
 import type { RouteContext } from './context.ts';
@@ -113,6 +114,23 @@ export function expansionPlan(
     }
   }
   return root;
+}
+
+/**
+ * A POST route's preValidation hook: the body's `expand` checked before the idempotency hook runs,
+ * so that a bad path, like any invalid parameter, is not kept under the Idempotency-Key (Stripe
+ * saves no result for a request that fails validation). A value of another type is left to the
+ * schema.
+ */
+export function checkBodyExpand(type: string) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || !('expand' in body)) return;
+    const paths = (body as { expand: unknown }).expand;
+    const list = typeof paths === 'string' ? [paths] : paths;
+    if (Array.isArray(list) && list.every((path) => typeof path === 'string'))
+      expansionPlan(type, list as string[]);
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import type { IntentWithAttempts } from '../../payments/types.ts';
 import { queryLengthMax } from '../../search/index.ts';
 import type { RouteContext } from '../context.ts';
 import {
+  checkBodyExpand,
   Expand,
   expand,
   expandEach,
@@ -120,6 +121,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
   const tags = ['payments'];
   // The expansions are checked before the service runs (nothing is written for a bad one), and
   // applied to what it answered.
+  const checkExpand = checkBodyExpand('payment_intent');
   const planOf = (paths: readonly string[] | undefined) => expansionPlan('payment_intent', paths);
   const shown = (request: FastifyRequest, plan: ExpansionPlan, found: IntentWithAttempts) =>
     expand(presentIntent(found), 'payment_intent', plan, scopeOf(request, context));
@@ -133,6 +135,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CreateIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const body = request.body;
@@ -251,6 +254,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: UpdateIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const body = request.body;
@@ -281,6 +285,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: ConfirmIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const plan = planOf(request.body.expand);
@@ -310,6 +315,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CaptureIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const plan = planOf(request.body.expand);
@@ -340,6 +346,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CancelIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const plan = planOf(request.body.expand);
