@@ -23,8 +23,7 @@ import {
   type ExpansionPlan,
 } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
-import { pageSizeMax } from '../../storage/pagination.ts';
+import { answerList, createdFilter, listQuery, ListQuery, rangeOf } from '../list.ts';
 import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
@@ -83,7 +82,7 @@ const SearchQuery = Type.Object(
         "amount>1000, created>=<unix seconds>, -currency:'eur'. Fields: amount, created, " +
         'currency, metadata, status.',
     }),
-    limit: Type.Integer({ minimum: 1, maximum: pageSizeMax, default: 10 }),
+    limit: ListQuery.properties.limit,
     page: Type.Optional(
       Type.String({ minLength: 1, maxLength: 300, description: 'The next_page of a result.' }),
     ),
