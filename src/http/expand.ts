@@ -6,7 +6,8 @@
 // written), then expands what it presented.
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { presentPaymentMethod } from '../api-objects/index.ts';
+import { presentIntent, presentPaymentMethod } from '../api-objects/index.ts';
+import { PaymentError } from '../payments/errors.ts';
 import type { RouteContext } from './context.ts';
 import { ApiError } from './errors.ts';
 
@@ -51,6 +52,18 @@ const paymentMethod: Expandable = {
   },
 };
 
+const paymentIntent: Expandable = {
+  type: 'payment_intent',
+  resolve: async ({ context, merchantId, livemode }, id) => {
+    try {
+      return presentIntent(await context.payments.retrieve(merchantId, id), livemode);
+    } catch (error) {
+      if (error instanceof PaymentError && error.code === 'resource_missing') return undefined;
+      throw error;
+    }
+  },
+};
+
 /**
  * The registry: object type → expandable field → how it expands. Adding an expandable field is
  * one line here (its resolver reads through a service, never the database). To be wired after
@@ -60,6 +73,8 @@ const paymentMethod: Expandable = {
 export const expandables: Readonly<Record<string, Readonly<Record<string, Expandable>>>> = {
   payment_intent: { payment_method: paymentMethod },
   payment_method: {},
+  // The refund routes expand with expansionPlan('refund', …) once they take `expand`.
+  refund: { payment_intent: paymentIntent },
 };
 
 /** What to expand on one object: field → what to expand on the object it becomes. */

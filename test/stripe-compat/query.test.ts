@@ -184,6 +184,27 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
       expand: ['payment_method'],
     });
     assert.equal((confirmed.payment_method as Stripe.PaymentMethod).card?.brand, 'visa');
+    const manual = await stripe.paymentIntents.create({
+      amount: 900,
+      currency: 'usd',
+      payment_method: method.id,
+      capture_method: 'manual',
+      confirm: true,
+      metadata: { expand_search: run },
+    });
+    const captured = await stripe.paymentIntents.capture(manual.id, {
+      expand: ['payment_method'],
+    });
+    assert.equal(captured.status, 'succeeded');
+    assert.equal((captured.payment_method as Stripe.PaymentMethod).id, method.id);
+    const found = await stripe.paymentIntents.search({
+      query: `metadata['expand_search']:'${run}'`,
+      expand: ['data.payment_method'],
+    });
+    assert.deepEqual(
+      found.data.map((intent) => (intent.payment_method as Stripe.PaymentMethod).card?.last4),
+      ['4242'],
+    );
   });
 
   test('expand: an unknown or too deep path is an invalid request naming expand, and creates nothing', async () => {
