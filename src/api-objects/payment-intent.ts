@@ -4,6 +4,7 @@ import {
   Enum,
   Int64,
   Nullable,
+  searchResultOf,
   StringMap,
   Timestamp,
   testMode,
@@ -82,6 +83,9 @@ export const PaymentIntentSchema = Type.Object({
     description: 'Every try at a connector (a retry or a failover is a new attempt).',
   }),
 });
+
+/** GET /v1/payment_intents/search (Stripe's search_result of payment intents). */
+export const PaymentIntentSearchResultSchema = searchResultOf(PaymentIntentSchema);
 
 export function presentAttempt(attempt: Attempt): Static<typeof PaymentAttemptSchema> {
   return {

@@ -7,8 +7,8 @@ import {
   errorResponses,
   listOf,
   presentIntent,
+  PaymentIntentSearchResultSchema,
   searchResult,
-  searchResultOf,
 } from '../../api-objects/index.ts';
 import type { IntentWithAttempts } from '../../payments/types.ts';
 import { queryLengthMax } from '../../search/index.ts';
@@ -195,7 +195,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
           'Pages continue with page=<next_page>. expand[]=total_count counts every match; ' +
           'expand[]=data.payment_method expands in each result.',
         querystring: SearchQuery,
-        response: { 200: searchResultOf(PaymentIntentSchema), ...paymentFailures },
+        response: { 200: PaymentIntentSearchResultSchema, ...paymentFailures },
       },
     },
     async (request) => {
