@@ -15,6 +15,10 @@ import { SearchQueryError, substringLengthMin, type Clause, type SearchQuery } f
 export type FieldKind = 'token' | 'text' | 'integer' | 'timestamp' | 'metadata';
 
 export type SearchField = {
+  /**
+   * SQL over the object's table: a column, or an expression written in code (e.g. a charge's
+   * status derived from its attempt's); never anything from the request.
+   */
   readonly column: string;
   readonly kind: FieldKind;
   /** Applied to a token's value before it is compared (e.g. currency codes in lower case). */
@@ -25,6 +29,7 @@ export type SearchField = {
 export type SearchableObject = {
   /** The object as Stripe names it, for messages and the page token (e.g. payment_intent). */
   readonly name: string;
+  /** A table, or a subquery with an alias (a view joined from several tables, e.g. charges). */
   readonly table: string;
   readonly merchantColumn: string;
   /** A unique, time-sortable key: results are newest first by it, pages continue after it. */
