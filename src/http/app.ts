@@ -39,11 +39,49 @@ import {
 import { FormError, formEncoded, parseForm, parseQuery, queryError } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
+import { installRequestScope } from './request-scope.ts';
 import { createValidator } from './validator.ts';
 import { toJson } from '../api-objects/json.ts';
+import { eventCatalogue, eventPayloadSchemas } from '../api-objects/event-payloads.ts';
 import { withLivemode } from '../merchants/mode.ts';
 
 export const apiVersion = '2026-11-01';
+
+/** Every body is accepted as JSON and, as Stripe's SDKs send it, form encoded (form.ts). */
+export const requestBodyContentTypes = ['application/json', 'application/x-www-form-urlencoded'];
+
+/**
+ * OpenAPI 3.1's `webhooks`: one entry per event type of the catalogue, what Payrail POSTs to a
+ * merchant's endpoint: the Event with that type and its data.object (api-objects/event-payloads).
+ */
+function eventWebhooks(): Record<string, unknown> {
+  return Object.fromEntries(
+    eventPayloadSchemas.map(({ type, schema }) => [
+      type,
+      {
+        post: {
+          tags: ['webhooks'],
+          operationId: `webhook_${type.replaceAll('.', '_')}`,
+          summary: eventCatalogue[type].description,
+          description:
+            'Sent to each enabled webhook endpoint subscribed to the type (or to `*`), signed ' +
+            "with the endpoint's scheme (Standard Webhooks by default, or Stripe-Signature); " +
+            'retried with backoff for about three days until the endpoint answers 2xx.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema } },
+          },
+          responses: { '2XX': { description: 'Received. Anything else is retried.' } },
+        },
+      },
+    ]),
+  );
+}
+
+type OpenApi31Webhooks = Extract<
+  NonNullable<swagger.FastifyDynamicSwaggerOptions['openapi']>,
+  { webhooks?: unknown }
+>['webhooks'];
 
 async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -66,6 +104,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
           adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
         },
       },
+      // TypeBox schemas are JSON Schema 2020-12, OpenAPI 3.1's dialect; its typings want 3.1's own.
+      webhooks: eventWebhooks() as OpenApi31Webhooks,
     },
     transform: ({ schema, url }) => {
       // PSP webhooks authenticate by their signature, not by a key.
@@ -77,7 +117,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
             : url.startsWith('/v1/')
               ? [{ secretKey: [] }]
               : [];
-      return { schema: { ...schema, security } as typeof schema, url };
+      const consumes = schema.body === undefined ? {} : { consumes: requestBodyContentTypes };
+      return { schema: { ...schema, ...consumes, security } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -204,6 +245,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   installValidation(app);
+  // First of the hooks: every later one, and the handler, runs in the request's scope.
+  installRequestScope(app);
   // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body
   // format here.
   app.removeContentTypeParser('text/plain');
