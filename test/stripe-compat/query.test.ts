@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { startStripeStack, type StripeStack } from '../support/stripe.ts';
+import { assertStripeList, assertStripeSearchResult, assertStripeShape } from './shape.ts';
 
 describe("Stripe's SDK: search, update, expand and list filters", () => {
   let stack: StripeStack;
@@ -38,6 +39,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
     const query = `status:'succeeded' AND metadata['run']:'${run}'`;
     const first = await stripe.paymentIntents.search({ query, limit: 2 });
     assert.equal(first.object, 'search_result');
+    assertStripeSearchResult(first, 'PaymentIntent');
     assert.equal(first.url, '/v1/payment_intents/search');
     assert.equal(first.has_more, true);
     assert.equal(typeof first.next_page, 'string');
@@ -82,6 +84,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
       expand: ['total_count'],
     });
     assert.equal(counted.total_count, 6);
+    assertStripeSearchResult(counted, 'PaymentIntent');
     const since = await stripe.paymentIntents.search({
       query: `created>=${Math.floor(Date.now() / 1000) - 3_600} AND metadata['index']:'2'`,
     });
@@ -116,6 +119,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
       description: 'second',
     });
     assert.equal(updated.amount, 2_500);
+    assertStripeShape(updated, 'PaymentIntent');
     assert.deepEqual(updated.metadata, { keep: 'yes', added: 'new' });
     assert.equal(updated.description, 'second');
     assert.equal(updated.status, 'requires_payment_method');
@@ -158,6 +162,8 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
     assert.equal(expanded.id, method.id);
     assert.equal(expanded.object, 'payment_method');
     assert.equal(expanded.card?.last4, '4242');
+    // An expandable field holds the object itself when expanded: compared as a PaymentMethod.
+    assertStripeShape(created, 'PaymentIntent');
     const plain = await stripe.paymentIntents.retrieve(created.id);
     assert.equal(plain.payment_method, method.id);
     const retrieved = await stripe.paymentIntents.retrieve(created.id, {
@@ -172,6 +178,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
     const listed = await stripe.paymentIntents.list({ limit: 3, expand: ['data.payment_method'] });
     const first = listed.data.find((intent) => intent.id === created.id);
     assert.equal((first?.payment_method as Stripe.PaymentMethod).object, 'payment_method');
+    assertStripeList(listed, 'PaymentIntent');
     // An intent without a payment method keeps null.
     const bare = await stripe.paymentIntents.create({
       amount: 300,
@@ -205,6 +212,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
       found.data.map((intent) => (intent.payment_method as Stripe.PaymentMethod).card?.last4),
       ['4242'],
     );
+    assertStripeSearchResult(found, 'PaymentIntent');
   });
 
   test('expand: an unknown or too deep path is an invalid request naming expand, and creates nothing', async () => {
