@@ -120,10 +120,6 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     balance_type: 'one balance type (payments)',
     'fee_details[].application': connect,
   },
-  Event: {
-    pending_webhooks: 'not returned yet (issue 13: events)',
-    request: 'not returned yet (issue 13: events)',
-  },
 };
 
 export const extensions: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
