@@ -73,6 +73,10 @@ const catalogue = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   card_declined: { status: 402, type: 'card_error' },
   expired_card: { status: 402, type: 'card_error' },
+  incorrect_cvc: { status: 402, type: 'card_error' },
+  processing_error: { status: 402, type: 'card_error' },
+  // A card that needs 3-D Secure, which Payrail does not run yet (decisions.md).
+  authentication_required: { status: 402, type: 'card_error' },
   capability_not_supported: { status: 400, type: 'invalid_request_error' },
   no_connector_available: { status: 400, type: 'invalid_request_error' },
   charge_already_refunded: { status: 400, type: 'invalid_request_error' },

@@ -1,13 +1,12 @@
 // Expected payment failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
 import { DomainError, type ErrorCategory } from '../errors.ts';
-import type { DeclineCode } from '../connectors/types.ts';
+import type { CardErrorCode, DeclineCode } from '../connectors/types.ts';
 import type { IntentWithAttempts } from './types.ts';
 
 export type PaymentErrorCode =
   | 'resource_missing'
   | 'payment_intent_unexpected_state'
-  | 'card_declined'
-  | 'expired_card'
+  | CardErrorCode
   | 'capability_not_supported'
   | 'no_connector_available'
   | 'amount_too_large'
@@ -24,6 +23,9 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   payment_intent_unexpected_state: 'invalid',
   card_declined: 'declined',
   expired_card: 'declined',
+  incorrect_cvc: 'declined',
+  processing_error: 'declined',
+  authentication_required: 'declined',
   capability_not_supported: 'invalid',
   no_connector_available: 'invalid',
   amount_too_large: 'invalid',

@@ -14,7 +14,7 @@
 // is an orphan, voided or refunded (orphans.ts), so the customer never pays twice.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
 import { clockSql, systemClock, type ClockReading } from '../clock.ts';
-import type { PaymentOutcome } from '../connectors/types.ts';
+import { cardErrorCode, type PaymentOutcome } from '../connectors/types.ts';
 import {
   eventCtes,
   eventParameterCount,
@@ -255,7 +255,7 @@ function failed(
     attempt: AttemptOutcome;
     eventType: 'payment_intent.payment_failed';
   }) => Plan,
-  code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined',
+  code: string = cardErrorCode(outcome.declineCode),
 ): Plan {
   const status = moveIntent(intent.id, intent.status, outcomeActions.failed);
   return finish({

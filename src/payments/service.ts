@@ -4,7 +4,7 @@
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import type { CaptureMode, PaymentOutcome } from '../connectors/types.ts';
+import { cardErrorCode, type CaptureMode, type PaymentOutcome } from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
@@ -987,13 +987,9 @@ export function missingIntent(id: string): PaymentError {
 function throwIfDeclined(result: IntentWithAttempts): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
-  throw new PaymentError(
-    error.code === 'expired_card' ? 'expired_card' : 'card_declined',
-    error.message,
-    {
-      declineCode: error.decline_code,
-      paymentIntentId: result.intent.id,
-      paymentIntent: result,
-    },
-  );
+  throw new PaymentError(cardErrorCode(error.decline_code ?? error.code), error.message, {
+    declineCode: error.decline_code,
+    paymentIntentId: result.intent.id,
+    paymentIntent: result,
+  });
 }
