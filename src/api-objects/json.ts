@@ -46,6 +46,45 @@ export function list<T>(data: T[], hasMore: boolean, url: string): ListEnvelope<
   return { object: 'list', data, has_more: hasMore, url };
 }
 
+/** Stripe's search result: a list paged by an opaque `next_page` token instead of cursors. */
+export type SearchResultEnvelope<T> = {
+  object: 'search_result';
+  data: T[];
+  has_more: boolean;
+  next_page: string | null;
+  url: string;
+  total_count?: number;
+};
+
+export function searchResult<T>(
+  data: T[],
+  page: {
+    readonly hasMore: boolean;
+    readonly nextPage: string | null;
+    readonly totalCount?: number;
+  },
+  url: string,
+): SearchResultEnvelope<T> {
+  return {
+    object: 'search_result',
+    data,
+    has_more: page.hasMore,
+    next_page: page.nextPage,
+    url,
+    ...(page.totalCount === undefined ? {} : { total_count: page.totalCount }),
+  };
+}
+
+export const searchResultOf = <T extends TSchema>(item: T) =>
+  Type.Object({
+    object: Type.Literal('search_result'),
+    data: Type.Array(item),
+    has_more: Type.Boolean(),
+    next_page: Nullable(Type.String()),
+    url: Type.String(),
+    total_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  });
+
 export const listOf = <T extends TSchema>(item: T) =>
   Type.Object({
     object: Type.Literal('list'),

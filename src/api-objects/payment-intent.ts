@@ -4,12 +4,14 @@ import {
   Enum,
   Int64,
   Nullable,
+  searchResultOf,
   StringMap,
   Timestamp,
   testMode,
   unixSeconds,
   unixSecondsOrNull,
 } from './json.ts';
+import { PaymentMethodSchema } from './payment-method.ts';
 
 export const PaymentAttemptSchema = Type.Object({
   id: Type.String(),
@@ -109,7 +111,11 @@ export const PaymentIntentSchema = Type.Object({
   last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),
   metadata: StringMap,
-  payment_method: Nullable(Type.String()),
+  payment_method: Nullable(
+    Type.Union([Type.String(), PaymentMethodSchema], {
+      description: 'The id; the PaymentMethod itself with expand[]=payment_method.',
+    }),
+  ),
   payment_method_types: Type.Array(Type.String()),
   receipt_email: Nullable(Type.String()),
   statement_descriptor: Type.Null({
@@ -130,6 +136,9 @@ export const PaymentIntentEitherViewSchema = Type.Union([
   PaymentIntentSchema,
   PaymentIntentPublishableSchema,
 ]);
+
+/** GET /v1/payment_intents/search (Stripe's search_result of payment intents). */
+export const PaymentIntentSearchResultSchema = searchResultOf(PaymentIntentSchema);
 
 export function presentAttempt(attempt: Attempt): Static<typeof PaymentAttemptSchema> {
   return {

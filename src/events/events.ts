@@ -4,7 +4,7 @@
 import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
-import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
 import { requestCausing, type EventRequest } from './request.ts';
 
@@ -209,6 +209,7 @@ export async function eventsById(
 
 export type EventListOptions = PageRequest & {
   readonly types?: readonly string[];
+  readonly created?: TimeRange;
   readonly objectId?: string;
 };
 
@@ -235,6 +236,7 @@ export async function listEvents(
         patterns === undefined ? null : textArrayLiteral(patterns),
         options.objectId ?? null,
       ],
+      timeRange: { column: 'created_at', range: options.created },
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

@@ -3,7 +3,7 @@
 // also answers a cursor that names nothing the caller may see.
 import { Type, type TProperties, type TSchema } from 'typebox';
 import { list, type ListEnvelope } from '../api-objects/json.ts';
-import { pageSizeMax } from '../storage/pagination.ts';
+import { pageSizeMax, type TimeRange } from '../storage/pagination.ts';
 import { ApiError } from './errors.ts';
 import { Id } from './schemas.ts';
 
@@ -27,6 +27,55 @@ export function listQuery<Filters extends TProperties, Cursor extends TSchema = 
 }
 
 export const ListQuery = listQuery({});
+
+/** Unix seconds, up to the end of year 9999. */
+export const UnixSeconds = Type.Integer({ minimum: 0, maximum: 253_402_300_799 });
+
+const RangeBounds = Type.Object(
+  {
+    gt: Type.Optional(UnixSeconds),
+    gte: Type.Optional(UnixSeconds),
+    lt: Type.Optional(UnixSeconds),
+    lte: Type.Optional(UnixSeconds),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Stripe's time-range list filter, as its SDKs send it: `created=<t>` (that whole second) or
+ * `created[gt|gte|lt|lte]=<t>` (bracket notation, read into an object by form.ts). The object
+ * comes first so that a bad bound is named (`created[gte]`), not the filter as a whole.
+ */
+export const RangeFilter = Type.Optional(
+  Type.Union([RangeBounds, UnixSeconds], {
+    description: 'Unix seconds: exact (that second), or an object of gt, gte, lt, lte.',
+  }),
+);
+
+/** The `created` filter of every list of objects that have `created`: spread into listQuery. */
+export const createdFilter = { created: RangeFilter };
+
+type RangeQuery = number | { gt?: number; gte?: number; lt?: number; lte?: number } | undefined;
+
+/**
+ * The time range a RangeFilter gave, in whole seconds as `created` shows them: stored times have
+ * milliseconds, so `lte: t` is before t+1 and `gt: t` from t+1; `t` alone is the whole second t.
+ */
+export function rangeOf(value: RangeQuery): TimeRange | undefined {
+  if (value === undefined) return undefined;
+  const bounds = typeof value === 'number' ? { gte: value, lte: value } : value;
+  const from = [bounds.gte, bounds.gt === undefined ? undefined : bounds.gt + 1];
+  const until = [bounds.lt, bounds.lte === undefined ? undefined : bounds.lte + 1];
+  const defined = (seconds: (number | undefined)[]) =>
+    seconds.filter((second): second is number => second !== undefined);
+  const start = defined(from);
+  const end = defined(until);
+  if (start.length === 0 && end.length === 0) return undefined;
+  return {
+    gte: start.length === 0 ? undefined : new Date(Math.max(...start) * 1000),
+    lt: end.length === 0 ? undefined : new Date(Math.min(...end) * 1000),
+  };
+}
 
 type CursorQuery<Key> = {
   readonly limit: number;

@@ -8,7 +8,6 @@ import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
-import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents, withPreviousAttributes } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
@@ -19,6 +18,7 @@ import {
   findRefund,
   insertRefund,
   listRefunds,
+  type RefundListOptions,
   refundsOf,
 } from './repository.ts';
 import { nextIntentStatus } from './state-machine.ts';
@@ -292,7 +292,7 @@ export class Refunds {
 
   async list(
     merchantId: string,
-    options: PageRequest & { readonly paymentIntentId?: string },
+    options: RefundListOptions,
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
     return listRefunds(this.#dependencies.database, merchantId, options);
   }

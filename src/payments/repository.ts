@@ -4,7 +4,7 @@
 // made, from the same definitions, each with the fields it changes.
 import { eventCtes, eventParameters, type NewEvent } from '../events/events.ts';
 import type { Queryable, Row } from '../storage/database.ts';
-import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { paymentAttempts, paymentIntents, refunds } from './tables.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent, Refund } from './types.ts';
 
@@ -98,10 +98,13 @@ export async function lockIntentAndAttempt(
   return { intent, attempts, attempt };
 }
 
+/** A list's page and its filters: `created` (Stripe's created[gte]=… …). */
+export type IntentListOptions = PageRequest & { readonly created?: TimeRange };
+
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
-  page: PageRequest,
+  page: IntentListOptions,
 ): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<IntentRow, string>(
     tx,
@@ -110,6 +113,7 @@ export async function listIntents(
       from: 'payment_intents',
       scope: 'merchant_id = $1',
       scopeParameters: [merchantId],
+      timeRange: { column: 'created_at', range: page.created },
       key: 'id',
       keyType: 'text',
       order: 'newest_first',
@@ -177,10 +181,15 @@ export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund
   return result.rows.map(refundFromRow);
 }
 
+export type RefundListOptions = PageRequest & {
+  readonly paymentIntentId?: string;
+  readonly created?: TimeRange;
+};
+
 export async function listRefunds(
   tx: Queryable,
   merchantId: string,
-  page: PageRequest & { readonly paymentIntentId?: string },
+  page: RefundListOptions,
 ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<RefundRow, string>(
     tx,
@@ -192,6 +201,7 @@ export async function listRefunds(
       scopeParameters: [merchantId],
       filter: '$2::text IS NULL OR payment_intent_id = $2',
       filterParameters: [page.paymentIntentId ?? null],
+      timeRange: { column: 'created_at', range: page.created },
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

@@ -13,7 +13,6 @@ import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
-import type { PageRequest } from '../storage/pagination.ts';
 import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merchant-settings.ts';
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from '../accounts/index.ts';
@@ -28,6 +27,8 @@ import {
   insertIntentsWithAttempts,
   listIntents,
   lockIntentAndAttempt,
+  type IntentListOptions,
+  type RefundListOptions,
   type NewConfirmedIntent,
 } from './repository.ts';
 import { paymentAttempts, paymentIntents } from './tables.ts';
@@ -42,6 +43,8 @@ import {
 } from './state-machine.ts';
 import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
 import { Captures } from './captures.ts';
+import { paymentIntentSearch, searchPage, type SearchRequest } from '../search/index.ts';
+import { applyUpdate, checkUpdate, type UpdateIntentInput } from './update.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
@@ -308,21 +311,41 @@ export class PaymentsService {
 
   async list(
     merchantId: string,
-    options: PageRequest,
+    options: IntentListOptions,
   ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
-    const database = this.#dependencies.database;
-    const page = await listIntents(database, merchantId, options);
-    const attempts = await attemptsOf(
-      database,
-      page.intents.map((intent) => intent.id),
+    const page = await listIntents(this.#dependencies.database, merchantId, options);
+    return { items: await this.#withAttempts(page.intents), hasMore: page.hasMore };
+  }
+
+  /** Stripe's search of payment intents (src/search): one page of the matches, newest first. */
+  async search(
+    merchantId: string,
+    request: SearchRequest,
+  ): Promise<{
+    items: IntentWithAttempts[];
+    hasMore: boolean;
+    nextPage: string | null;
+    totalCount?: number;
+  }> {
+    const page = await searchPage(
+      this.#dependencies.database,
+      paymentIntentSearch,
+      merchantId,
+      request,
     );
-    return {
-      items: page.intents.map((intent) => ({
-        intent,
-        attempts: attempts.filter((attempt) => attempt.paymentIntentId === intent.id),
-      })),
-      hasMore: page.hasMore,
-    };
+    const items = await this.#withAttempts(page.rows.map(paymentIntents.fromRow));
+    return { ...page, items };
+  }
+
+  async #withAttempts(intents: readonly PaymentIntent[]): Promise<IntentWithAttempts[]> {
+    const attempts = await attemptsOf(
+      this.#dependencies.database,
+      intents.map((intent) => intent.id),
+    );
+    return intents.map((intent) => ({
+      intent,
+      attempts: attempts.filter((attempt) => attempt.paymentIntentId === intent.id),
+    }));
   }
 
   /**
@@ -789,6 +812,31 @@ export class PaymentsService {
     return this.cancel(merchantId, id, reason);
   }
 
+  /**
+   * Updates an intent (Stripe's POST /v1/payment_intents/:id): amount, currency, payment method
+   * and capture method before confirmation; metadata (merged) and description in every status.
+   * One transaction under the intent's lock; a retried request applies the same change again,
+   * which leaves the same intent.
+   */
+  async updateIntent(
+    merchantId: string,
+    id: string,
+    input: UpdateIntentInput,
+  ): Promise<IntentWithAttempts> {
+    const seen = await findIntent(this.#dependencies.database, merchantId, id, false);
+    if (seen === undefined) throw missingIntent(id);
+    // Checked before the transaction: PGlite has one session (see create).
+    checkUpdate(seen, input);
+    if (input.paymentMethod !== undefined)
+      await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    await this.#dependencies.database.transaction(async (tx) => {
+      const intent = await findIntent(tx, merchantId, id, true);
+      if (intent === undefined) throw missingIntent(id);
+      await applyUpdate(tx, intent, input, merchantNow(this.#dependencies, merchantId));
+    });
+    return this.retrieve(merchantId, id);
+  }
+
   /** Creates a refund; a resumed retry finishes the refund its first try created. */
   async createRefund(
     merchantId: string,
@@ -806,7 +854,7 @@ export class PaymentsService {
 
   async listRefunds(
     merchantId: string,
-    options: PageRequest & { readonly paymentIntentId?: string },
+    options: RefundListOptions,
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
     return this.refunds.list(merchantId, options);
   }

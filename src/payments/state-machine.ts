@@ -84,6 +84,21 @@ const intentTransitions = {
   },
   // A refund leaves the intent succeeded (its amounts change).
   refund: { verb: 'refund', moves: { succeeded: 'succeeded' } },
+  // An update (POST /v1/payment_intents/:id) of what is charged (amount, currency, capture
+  // method) before any confirmation; one that gives a payment method makes it confirmable.
+  update_payment: {
+    verb: 'update',
+    moves: {
+      requires_payment_method: 'requires_payment_method',
+      requires_confirmation: 'requires_confirmation',
+    },
+  },
+  attach_payment_method: {
+    verb: 'update',
+    moves: fromEach(['requires_payment_method', 'requires_confirmation'], 'requires_confirmation'),
+  },
+  // Metadata and description describe the payment and may change in every status (Stripe's).
+  describe: { verb: 'update', moves: Object.fromEntries(intentStatuses.map((s) => [s, s])) },
 } as const satisfies Record<string, Transition>;
 
 export type IntentAction = keyof typeof intentTransitions;

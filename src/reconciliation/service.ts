@@ -8,8 +8,10 @@ import type { Database, Queryable } from '../storage/database.ts';
 import {
   keysetPage,
   pageSizeMax,
+  timeRangeConditions,
   UnknownCursorError,
   type PageRequest,
+  type TimeRange,
 } from '../storage/pagination.ts';
 import { isDate, utcDate } from './engine/dates.ts';
 import { ReconciliationError } from './engine/errors.ts';
@@ -54,8 +56,8 @@ export type ExceptionFilter = {
   readonly currency?: string;
   readonly assignee?: string;
   readonly runId?: string;
-  readonly createdGte?: Date;
-  readonly createdLte?: Date;
+  /** Stripe's created filter (src/http/list.ts rangeOf). */
+  readonly created?: TimeRange;
 };
 
 export type ReconciliationServiceOptions = {
@@ -377,8 +379,11 @@ function filterSql(filter: ExceptionFilter): { sql: string; parameters: unknown[
   add('currency', filter.currency);
   add('assignee', filter.assignee);
   add('run_id', filter.runId);
-  add('created_at', filter.createdGte, '>=');
-  add('created_at', filter.createdLte, '<=');
+  const bind = (value: unknown) => {
+    parameters.push(value);
+    return `$${parameters.length}`;
+  };
+  conditions.push(...timeRangeConditions('created_at', filter.created, bind));
   return { sql: conditions.length === 0 ? 'true' : conditions.join(' AND '), parameters };
 }
 

@@ -18,6 +18,32 @@ export type PageRequest<Key extends string | bigint = string> = {
 
 export type Page<Row> = { readonly rows: Row[]; readonly hasMore: boolean };
 
+/** A time range as Stripe's list filters give it (`created[gte]=…`): each bound optional. */
+export type TimeRange = {
+  readonly gt?: Date;
+  readonly gte?: Date;
+  readonly lt?: Date;
+  readonly lte?: Date;
+};
+
+const rangeOperators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/**
+ * The SQL conditions of a time range on `column` (AND-ed), binding each bound given through
+ * `bind`; an empty list for no range. Shared by keysetPage and the few reads that page otherwise.
+ */
+export function timeRangeConditions(
+  column: string,
+  range: TimeRange | undefined,
+  bind: (value: unknown) => string,
+): string[] {
+  if (range === undefined) return [];
+  return (Object.keys(rangeOperators) as (keyof TimeRange)[]).flatMap((bound) => {
+    const at = range[bound];
+    return at === undefined ? [] : [`${column} ${rangeOperators[bound]} ${bind(at)}::timestamptz`];
+  });
+}
+
 export type KeysetQuery<Key extends string | bigint> = {
   /** The select list, e.g. `*` or `d.id, d.status`. */
   readonly select: string;
@@ -35,6 +61,11 @@ export type KeysetQuery<Key extends string | bigint> = {
    */
   readonly filter?: string;
   readonly filterParameters?: readonly unknown[];
+  /**
+   * A time range narrowing the page (Stripe's `created[gte]=…` list filters), on `column`; like
+   * `filter`, it does not narrow the valid cursors.
+   */
+  readonly timeRange?: { readonly column: string; readonly range: TimeRange | undefined };
   /** The unique column rows are ordered by. */
   readonly key: string;
   readonly keyType: Key extends bigint ? 'bigint' : 'text';
@@ -108,6 +139,8 @@ export async function keysetPage<Row extends DatabaseRow, Key extends string | b
   };
   const conditions = [`(${query.scope})`];
   if (query.filter !== undefined) conditions.push(`(${query.filter})`);
+  if (query.timeRange !== undefined)
+    conditions.push(...timeRangeConditions(query.timeRange.column, query.timeRange.range, bind));
   const cursor = page.startingAfter ?? page.endingBefore;
   if (cursor !== undefined) {
     // After the cursor in list order is a smaller key newest first; before it, a larger one.

@@ -278,6 +278,26 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape('PublishableKeySchema', rolled);
     publishableKey = String(rolled.publishable_key);
     assertList('PaymentIntentSchema', await ok(as('/v1/payment_intents?limit=100')));
+    // Updated, expanded (payment_method becomes the PaymentMethod), searched.
+    const updated = await ok(
+      as(`/v1/payment_intents/${String(paid.id)}`, 'POST', {
+        metadata: { order: '2' },
+        expand: ['payment_method'],
+      }),
+    );
+    assertShape('PaymentIntentSchema', updated);
+    assertShape('PaymentMethodSchema', updated.payment_method);
+    assertList(
+      'PaymentIntentSchema',
+      await ok(as('/v1/payment_intents?expand[]=data.payment_method&created[gte]=0')),
+    );
+    const found = await ok(
+      as(
+        `/v1/payment_intents/search?query=${encodeURIComponent("metadata['order']:'2'")}&expand[]=total_count`,
+      ),
+    );
+    assertShape('PaymentIntentSearchResultSchema', found);
+    assert.equal(found.total_count, 1);
     assertShape('BalanceSchema', await ok(as('/v1/balance')));
     // Balance transactions are settlement's to make: two are written here as it writes them.
     await seedItems(server.context.database, server.context.ledger, [

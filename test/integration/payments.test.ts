@@ -744,6 +744,30 @@ describe('payments over HTTP with the simulator', () => {
         expect: notFound('id'),
       },
       {
+        route: 'POST /v1/payment_intents/:id',
+        request: (of) => ({
+          method: 'POST',
+          path: `/v1/payment_intents/${of.draft}`,
+          body: { amount: 100, metadata: { taken: 'yes' }, expand: ['payment_method'] },
+        }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'GET /v1/payment_intents/search',
+        request: () => ({
+          method: 'GET',
+          path: `/v1/payment_intents/search?query=${encodeURIComponent('amount>0')}&limit=100`,
+        }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(
+            (answer.body.data as { id: string }[]).map((item) => item.id),
+            [own.body.id],
+            'B finds its own intent, only',
+          );
+        },
+      },
+      {
         route: 'POST /v1/payment_intents/:id/confirm',
         request: (of) => ({
           method: 'POST',

@@ -8,54 +8,18 @@ import {
   listOf,
   presentBalanceTransaction,
 } from '../../api-objects/index.ts';
-import type { TimeRange } from '../../balances/index.ts';
 import type { RouteContext } from '../context.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, RangeFilter, rangeOf } from '../list.ts';
 import { Id, IdParams, NoQuery } from '../schemas.ts';
 import { paymentFailures } from './payment-intents.ts';
-
-// Unix seconds, up to the end of year 9999.
-const UnixSeconds = Type.Integer({ minimum: 0, maximum: 253_402_300_799 });
-
-/** Stripe's range filter as its SDKs send it: `created=…` or `created[gte]=…` (flat keys). */
-function rangeFilter<Name extends string>(name: Name) {
-  return {
-    [name]: Type.Optional(UnixSeconds),
-    [`${name}[gt]`]: Type.Optional(UnixSeconds),
-    [`${name}[gte]`]: Type.Optional(UnixSeconds),
-    [`${name}[lt]`]: Type.Optional(UnixSeconds),
-    [`${name}[lte]`]: Type.Optional(UnixSeconds),
-  } as Record<
-    Name | `${Name}[gt]` | `${Name}[gte]` | `${Name}[lt]` | `${Name}[lte]`,
-    Type.TOptional<typeof UnixSeconds>
-  >;
-}
 
 const ListBalanceTransactionsQuery = listQuery({
   type: Type.Optional(BalanceTransactionTypeEnum),
   source: Type.Optional(Id),
   payout: Type.Optional(Id),
-  ...rangeFilter('available_on'),
-  ...rangeFilter('created'),
+  available_on: RangeFilter,
+  ...createdFilter,
 });
-
-type Query = Record<string, unknown>;
-
-/** The range a query gives for `name`; `name=t` alone is the whole second t. */
-function rangeOf(query: Query, name: string): TimeRange | undefined {
-  const at = (key: string): Date | undefined => {
-    const value = query[key];
-    return typeof value === 'number' ? new Date(value * 1000) : undefined;
-  };
-  const exact = at(name);
-  const range: TimeRange = {
-    gt: at(`${name}[gt]`),
-    gte: at(`${name}[gte]`) ?? exact,
-    lt: at(`${name}[lt]`) ?? (exact === undefined ? undefined : new Date(exact.getTime() + 1000)),
-    lte: at(`${name}[lte]`),
-  };
-  return Object.values(range).some((value) => value !== undefined) ? range : undefined;
-}
 
 const responses = { 200: BalanceTransactionSchema, ...paymentFailures };
 
@@ -90,8 +54,8 @@ export function registerBalanceTransactionRoutes(
             type: query.type,
             source: query.source,
             payout: query.payout,
-            availableOn: rangeOf(query, 'available_on'),
-            created: rangeOf(query, 'created'),
+            availableOn: rangeOf(query.available_on),
+            created: rangeOf(query.created),
           });
           return { items: found.balanceTransactions, hasMore: found.hasMore };
         },

@@ -5,7 +5,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventSchema, errorResponses, listOf, presentEvent } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { IdParams } from '../schemas.ts';
 
 // An exact type, or a prefix wildcard such as `payment_intent.*`.
@@ -18,6 +18,7 @@ const TypeFilter = Type.String({
 const ListEventsQuery = listQuery({
   type: Type.Optional(TypeFilter),
   types: Type.Optional(Type.Array(TypeFilter, { minItems: 1, maxItems: 20 })),
+  ...createdFilter,
 });
 
 /**
@@ -52,6 +53,7 @@ export function registerEventRoutes(
           const found = await context.events.list(request.merchantId, {
             ...page,
             types: type === undefined ? types : [type],
+            created: rangeOf(request.query.created),
           });
           return { items: found.events, hasMore: found.hasMore };
         },

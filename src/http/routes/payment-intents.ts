@@ -1,7 +1,6 @@
 // Merchant routes for payment intents. Thin: validate, call one service method, present.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import {
   Enum,
   PaymentIntentEitherViewSchema,
@@ -10,13 +9,25 @@ import {
   listOf,
   presentIntent,
   presentIntentForPublishableKey,
+  PaymentIntentSearchResultSchema,
+  searchResult,
 } from '../../api-objects/index.ts';
 import type { PaymentMethodData } from '../../payments/payment-method-data.ts';
 import type { IntentWithAttempts } from '../../payments/types.ts';
+import { queryLengthMax } from '../../search/index.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import {
+  checkBodyExpand,
+  Expand,
+  expand,
+  expandEach,
+  expansionPlan,
+  type ExpandScope,
+  type ExpansionPlan,
+} from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, ListQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, ListQuery, rangeOf } from '../list.ts';
 import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
@@ -84,6 +95,7 @@ const CreateIntent = Type.Object(
     statement_descriptor_suffix: Type.Optional(Type.String({ maxLength: 100 })),
     return_url: Type.Optional(ReturnUrl),
     connector: Type.Optional(Connector),
+    expand: Expand,
   },
   { additionalProperties: false },
 );
@@ -99,15 +111,53 @@ const ConfirmIntent = Type.Object(
     expected_payment_method_type: Type.Optional(Type.Literal('card')),
     use_stripe_sdk: Type.Optional(Type.Boolean()),
     connector: Type.Optional(Connector),
+    expand: Expand,
   },
   { additionalProperties: false },
 );
 const RetrieveQuery = Type.Object(
-  { client_secret: Type.Optional(ClientSecret) },
+  { client_secret: Type.Optional(ClientSecret), expand: Expand },
   { additionalProperties: false },
 );
 const CaptureIntent = Type.Object(
-  { amount_to_capture: Type.Optional(Amount) },
+  { amount_to_capture: Type.Optional(Amount), expand: Expand },
+  { additionalProperties: false },
+);
+const UpdateIntent = Type.Object(
+  {
+    amount: Type.Optional(Amount),
+    currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Za-z]{3}$' })),
+    payment_method: Type.Optional(Id),
+    capture_method: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(
+      Type.Union([Metadata, Type.Literal('')], {
+        description:
+          "Merged into the intent's metadata: a key set to '' is removed; '' instead of an " +
+          'object removes every key.',
+      }),
+    ),
+    expand: Expand,
+  },
+  { additionalProperties: false },
+);
+const ListIntentsQuery = listQuery({ ...createdFilter, expand: Expand });
+const SearchQuery = Type.Object(
+  {
+    query: Type.String({
+      minLength: 1,
+      maxLength: queryLengthMax,
+      description:
+        "Stripe's search query language: status:'succeeded' AND metadata['order']:'123', " +
+        "amount>1000, created>=<unix seconds>, -currency:'eur'. Fields: amount, created, " +
+        'currency, metadata, status.',
+    }),
+    limit: ListQuery.properties.limit,
+    page: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 300, description: 'The next_page of a result.' }),
+    ),
+    expand: Expand,
+  },
   { additionalProperties: false },
 );
 const CancelIntent = Type.Object(
@@ -115,6 +165,7 @@ const CancelIntent = Type.Object(
     cancellation_reason: Type.Optional(
       Enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const),
     ),
+    expand: Expand,
   },
   { additionalProperties: false },
 );
@@ -129,10 +180,36 @@ export const paymentFailures = {
 };
 const intentResponses = { 200: PaymentIntentSchema, ...paymentFailures };
 
+function scopeOf(request: FastifyRequest, context: RouteContext): ExpandScope {
+  return { context, merchantId: request.merchantId, livemode: request.livemode };
+}
+
 export function registerPaymentIntentRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['payments'];
+  // The expansions are checked before the service runs (nothing is written for a bad one), and
+  // applied to what it answered.
+  const checkExpand = checkBodyExpand('payment_intent');
+  const planOf = (paths: readonly string[] | undefined) => expansionPlan('payment_intent', paths);
+  // The asking key's view: a publishable key (a browser with the client secret) sees the
+  // reduced intent and expands nothing; the secret key sees the whole intent, expanded as asked.
+  const shown = (request: FastifyRequest, plan: ExpansionPlan, found: IntentWithAttempts) =>
+    expand(presentIntent(found), 'payment_intent', plan, scopeOf(request, context));
+  const shownToEither = async (
+    request: FastifyRequest,
+    plan: ExpansionPlan,
+    found: IntentWithAttempts,
+  ) => {
+    if (request.keyKind !== 'publishable') return shown(request, plan, found);
+    if (plan.size > 0)
+      throw new ApiError(
+        'parameter_invalid',
+        'expand is not available with a publishable API key.',
+        'expand',
+      );
+    return presentIntentForPublishableKey(found);
+  };
 
   typed.post(
     '/v1/payment_intents',
@@ -143,9 +220,11 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CreateIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
       const body = request.body;
+      const plan = planOf(body.expand);
       const input = {
         amount: body.amount,
         currency: body.currency,
@@ -164,7 +243,11 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         connector: body.connector,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(await payments.createIntent(request.merchantId, input, idempotency));
+      return shown(
+        request,
+        plan,
+        await payments.createIntent(request.merchantId, input, idempotency),
+      );
     },
   );
 
@@ -174,17 +257,61 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       schema: {
         tags,
         summary: 'List PaymentIntents, newest first',
-        querystring: ListQuery,
+        description: 'Filters: created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
+        querystring: ListIntentsQuery,
         response: { 200: listOf(PaymentIntentSchema), ...paymentFailures },
       },
     },
-    async (request) =>
-      answerList(
+    async (request) => {
+      const plan = expansionPlan('payment_intent', request.query.expand, 'list');
+      const page = await answerList(
         request.query,
         '/v1/payment_intents',
-        (page) => payments.list(request.merchantId, page),
-        presentIntent,
-      ),
+        (cursors) =>
+          payments.list(request.merchantId, {
+            ...cursors,
+            created: rangeOf(request.query.created),
+          }),
+        (found) => presentIntent(found),
+      );
+      return expandEach(page, 'payment_intent', plan, scopeOf(request, context));
+    },
+  );
+
+  typed.get(
+    '/v1/payment_intents/search',
+    {
+      schema: {
+        tags,
+        summary: "Search PaymentIntents with Stripe's search query language, newest first",
+        description:
+          'Pages continue with page=<next_page>. expand[]=total_count counts every match; ' +
+          'expand[]=data.payment_method expands in each result.',
+        querystring: SearchQuery,
+        response: { 200: PaymentIntentSearchResultSchema, ...paymentFailures },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const paths = query.expand ?? [];
+      const plan = expansionPlan(
+        'payment_intent',
+        paths.filter((path) => path !== 'total_count'),
+        'list',
+      );
+      const found = await payments.search(request.merchantId, {
+        query: query.query,
+        limit: query.limit,
+        page: query.page,
+        totalCount: paths.includes('total_count'),
+      });
+      const result = searchResult(
+        found.items.map((item) => presentIntent(item)),
+        found,
+        '/v1/payment_intents/search',
+      );
+      return expandEach(result, 'payment_intent', plan, scopeOf(request, context));
+    },
   );
 
   typed.get(
@@ -205,12 +332,48 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => {
       const { id } = request.params;
-      const clientSecret = request.query.client_secret;
-      if (clientSecret === undefined)
-        return presentIntent(await payments.retrieve(request.merchantId, id));
-      return presentFor(
+      const { client_secret: clientSecret, expand: paths } = request.query;
+      const plan = planOf(paths);
+      const found =
+        clientSecret === undefined
+          ? await payments.retrieve(request.merchantId, id)
+          : await payments.retrieveWithClientSecret(request.merchantId, id, clientSecret);
+      return shownToEither(request, plan, found);
+    },
+  );
+
+  typed.post(
+    '/v1/payment_intents/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a PaymentIntent',
+        description:
+          'amount, currency, payment_method and capture_method while the status is ' +
+          'requires_payment_method or requires_confirmation (a payment method makes it ' +
+          'requires_confirmation); metadata (merged) and description in every status. ' +
+          'Otherwise 400 payment_intent_unexpected_state.',
+        params: IdParams,
+        body: UpdateIntent,
+        response: intentResponses,
+      },
+      preValidation: checkExpand,
+    },
+    async (request) => {
+      const body = request.body;
+      const plan = planOf(body.expand);
+      const input = {
+        amount: body.amount,
+        currency: body.currency,
+        paymentMethod: body.payment_method,
+        captureMethod: body.capture_method,
+        description: body.description,
+        metadata: body.metadata,
+      };
+      return shown(
         request,
-        await payments.retrieveWithClientSecret(request.merchantId, id, clientSecret),
+        plan,
+        await payments.updateIntent(request.merchantId, request.params.id, input),
       );
     },
   );
@@ -219,7 +382,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     '/v1/payment_intents/:id/confirm',
     {
       config: { publishableKey: true },
-      preValidation: browserRequest('body'),
+      preValidation: [browserRequest('body'), checkExpand],
       schema: {
         tags,
         summary: 'Confirm a PaymentIntent: authorize (and capture when automatic)',
@@ -233,6 +396,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => {
       const body = request.body;
+      const plan = planOf(body.expand);
       const input = {
         paymentMethod: body.payment_method,
         paymentMethodData: paymentMethodData(body.payment_method_data),
@@ -242,8 +406,9 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         connector: body.connector,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentFor(
+      return shownToEither(
         request,
+        plan,
         await payments.confirmIntent(request.merchantId, request.params.id, input, idempotency),
       );
     },
@@ -262,10 +427,14 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CaptureIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
+      const plan = planOf(request.body.expand);
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return shown(
+        request,
+        plan,
         await payments.captureIntent(
           request.merchantId,
           request.params.id,
@@ -289,10 +458,14 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         body: CancelIntent,
         response: intentResponses,
       },
+      preValidation: checkExpand,
     },
     async (request) => {
+      const plan = planOf(request.body.expand);
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return shown(
+        request,
+        plan,
         await payments.cancelIntent(
           request.merchantId,
           request.params.id,
@@ -345,12 +518,6 @@ function browserRequest(part: 'querystring' | 'body') {
 }
 
 /** The intent as the request's key may see it. */
-function presentFor(request: FastifyRequest, found: IntentWithAttempts) {
-  return request.keyKind === 'publishable'
-    ? presentIntentForPublishableKey(found)
-    : presentIntent(found);
-}
-
 type PaymentMethodDataBody = {
   card: {
     number?: string;

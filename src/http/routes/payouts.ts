@@ -10,10 +10,9 @@ import {
   listOf,
   presentPayout,
 } from '../../api-objects/index.ts';
-import type { DateRange } from '../../payouts/payouts.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, listQuery, RangeFilter, rangeOf } from '../list.ts';
 import { Empty, IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { Amount } from './payment-intents.ts';
 
@@ -27,21 +26,6 @@ const CreatePayout = Type.Object(
   { additionalProperties: false },
 );
 
-const UnixSeconds = Type.Integer({ minimum: 0, maximum: 253_402_300_799 });
-
-/** Stripe's range filters as its SDKs send them: `created[gte]=…` (bracket keys, flat). */
-function rangeFilters<Name extends string>(name: Name) {
-  return {
-    [`${name}[gt]`]: Type.Optional(UnixSeconds),
-    [`${name}[gte]`]: Type.Optional(UnixSeconds),
-    [`${name}[lt]`]: Type.Optional(UnixSeconds),
-    [`${name}[lte]`]: Type.Optional(UnixSeconds),
-  } as Record<
-    `${Name}[${'gt' | 'gte' | 'lt' | 'lte'}]`,
-    ReturnType<typeof Type.Optional<typeof UnixSeconds>>
-  >;
-}
-
 const ListPayoutsQuery = listQuery({
   status: Type.Optional(
     Type.Union([
@@ -52,18 +36,9 @@ const ListPayoutsQuery = listQuery({
       Type.Literal('canceled'),
     ]),
   ),
-  ...rangeFilters('created'),
-  ...rangeFilters('arrival_date'),
+  created: RangeFilter,
+  arrival_date: RangeFilter,
 });
-
-function rangeOf(query: Record<string, unknown>, name: string): DateRange | undefined {
-  const at = (operator: string) => {
-    const value = query[`${name}[${operator}]`];
-    return typeof value === 'number' ? new Date(value * 1000) : undefined;
-  };
-  const range = { gt: at('gt'), gte: at('gte'), lt: at('lt'), lte: at('lte') };
-  return Object.values(range).some((value) => value !== undefined) ? range : undefined;
-}
 
 const failures = { ...errorResponses, 409: ErrorSchema };
 
@@ -113,12 +88,12 @@ export function registerPayoutRoutes(app: FastifyInstance, context: RouteContext
         request.query,
         '/v1/payouts',
         async (page) => {
-          const query = request.query as Record<string, unknown>;
+          const query = request.query;
           const found = await context.payouts.list(request.merchantId, {
             ...page,
             status: request.query.status,
-            created: rangeOf(query, 'created'),
-            arrivalDate: rangeOf(query, 'arrival_date'),
+            created: rangeOf(query.created),
+            arrivalDate: rangeOf(query.arrival_date),
           });
           return { items: found.payouts, hasMore: found.hasMore };
         },

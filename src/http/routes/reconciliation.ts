@@ -22,11 +22,10 @@ import {
 import type { ExceptionFilter } from '../../reconciliation/service.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { IdParams } from '../schemas.ts';
 
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
-const Unix = Type.Integer({ minimum: 0, maximum: 253_402_300_799 });
 const Actor = Type.String({ minLength: 1, maxLength: 200 });
 
 const RunBody = Type.Object(
@@ -53,8 +52,7 @@ const filterProperties = {
   currency: Type.Optional(Type.String({ pattern: '^[a-z]{3}$' })),
   assignee: Type.Optional(Actor),
   run: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  'created[gte]': Type.Optional(Unix),
-  'created[lte]': Type.Optional(Unix),
+  ...createdFilter,
 };
 const ExceptionsQuery = listQuery(filterProperties);
 const ExportQuery = Type.Object(filterProperties, { additionalProperties: false });
@@ -97,8 +95,6 @@ const ResolveBody = Type.Object(
 );
 
 function filterOf(query: Static<typeof ExportQuery>): ExceptionFilter {
-  const gte = query['created[gte]'];
-  const lte = query['created[lte]'];
   return {
     status: query.status,
     reason: query.reason,
@@ -107,8 +103,7 @@ function filterOf(query: Static<typeof ExportQuery>): ExceptionFilter {
     currency: query.currency,
     assignee: query.assignee,
     runId: query.run,
-    createdGte: gte === undefined ? undefined : new Date(gte * 1000),
-    createdLte: lte === undefined ? undefined : new Date(lte * 1000),
+    created: rangeOf(query.created),
   };
 }
 

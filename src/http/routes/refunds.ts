@@ -4,7 +4,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RefundSchema, listOf, presentRefund } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { Amount, paymentFailures } from './payment-intents.ts';
 
@@ -24,7 +24,7 @@ const CreateRefund = Type.Object(
   { additionalProperties: false },
 );
 
-const ListRefundsQuery = listQuery({ payment_intent: Type.Optional(Id) });
+const ListRefundsQuery = listQuery({ payment_intent: Type.Optional(Id), ...createdFilter });
 
 const refundResponses = { 200: RefundSchema, ...paymentFailures };
 
@@ -74,6 +74,7 @@ export function registerRefundRoutes(app: FastifyInstance, context: RouteContext
           const found = await payments.listRefunds(request.merchantId, {
             ...page,
             paymentIntentId: request.query.payment_intent,
+            created: rangeOf(request.query.created),
           });
           return { items: found.refunds, hasMore: found.hasMore };
         },

@@ -1,0 +1,265 @@
+// Stripe's own SDK driving the query surface of issue 13: search with paging through next_page,
+// updates of a payment intent, expand on retrieve, list, search and create, and the created
+// filters of lists, as a merchant's existing Stripe integration calls them.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Stripe from 'stripe';
+import { startStripeStack, type StripeStack } from '../support/stripe.ts';
+import { assertStripeList, assertStripeSearchResult, assertStripeShape } from './shape.ts';
+
+describe("Stripe's SDK: search, update, expand and list filters", () => {
+  let stack: StripeStack;
+  let stripe: Stripe;
+  /** A tag unique to this run, so the searches see only the intents made here. */
+  const run = `run-${process.pid}`;
+
+  before(async () => {
+    stack = await startStripeStack();
+    ({ stripe } = stack);
+  });
+  after(() => stack.stop());
+
+  test('search: a query, paging through next_page, and the same query through autoPaging', async () => {
+    const made: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      const intent = await stripe.paymentIntents.create({
+        amount: 1_000 + index,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        metadata: { run, index: String(index) },
+      });
+      made.push(intent.id);
+    }
+    await stripe.paymentIntents.create({
+      amount: 5,
+      currency: 'eur',
+      metadata: { run },
+    });
+    const query = `status:'succeeded' AND metadata['run']:'${run}'`;
+    const first = await stripe.paymentIntents.search({ query, limit: 2 });
+    assert.equal(first.object, 'search_result');
+    assertStripeSearchResult(first, 'PaymentIntent');
+    assert.equal(first.url, '/v1/payment_intents/search');
+    assert.equal(first.has_more, true);
+    assert.equal(typeof first.next_page, 'string');
+    const seen = [...first.data];
+    let page = first;
+    while (page.has_more) {
+      page = await stripe.paymentIntents.search({
+        query,
+        limit: 2,
+        page: page.next_page as string,
+      });
+      seen.push(...page.data);
+    }
+    assert.equal(page.next_page, null);
+    // Newest first, each once.
+    assert.deepEqual(
+      seen.map((intent) => intent.id),
+      [...made].reverse(),
+    );
+    const all = await stripe.paymentIntents.search({ query, limit: 2 }).autoPagingToArray({
+      limit: 100,
+    });
+    assert.equal(all.length, 5);
+
+    const big = await stripe.paymentIntents.search({
+      query: `metadata['run']:'${run}' AND amount>=1003`,
+    });
+    assert.deepEqual(
+      big.data.map((intent) => intent.amount),
+      [1_004, 1_003],
+    );
+    const either = await stripe.paymentIntents.search({
+      query: `metadata['run']:'${run}' AND -currency:'usd'`,
+    });
+    assert.deepEqual(
+      either.data.map((intent) => intent.currency),
+      ['eur'],
+    );
+    const counted = await stripe.paymentIntents.search({
+      query: `metadata['run']:'${run}'`,
+      limit: 1,
+      expand: ['total_count'],
+    });
+    assert.equal(counted.total_count, 6);
+    assertStripeSearchResult(counted, 'PaymentIntent');
+    const since = await stripe.paymentIntents.search({
+      query: `created>=${Math.floor(Date.now() / 1000) - 3_600} AND metadata['index']:'2'`,
+    });
+    assert.deepEqual(
+      since.data.map((intent) => intent.id),
+      [made[2]],
+    );
+  });
+
+  test('a bad query is an invalid request error naming query, with where it went wrong', async () => {
+    await assert.rejects(
+      stripe.paymentIntents.search({ query: "status:'succeeded' AND amount>1 OR amount<5" }),
+      (error: unknown) => {
+        assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError);
+        assert.equal(error.param, 'query');
+        assert.match(error.message, /character 33/);
+        return true;
+      },
+    );
+  });
+
+  test('update: metadata merged (an empty value removes a key), amount, payment method, then refused once confirmed', async () => {
+    const created = await stripe.paymentIntents.create({
+      amount: 2_000,
+      currency: 'usd',
+      metadata: { keep: 'yes', drop: 'soon' },
+      description: 'first',
+    });
+    const updated = await stripe.paymentIntents.update(created.id, {
+      amount: 2_500,
+      metadata: { drop: '', added: 'new' },
+      description: 'second',
+    });
+    assert.equal(updated.amount, 2_500);
+    assertStripeShape(updated, 'PaymentIntent');
+    assert.deepEqual(updated.metadata, { keep: 'yes', added: 'new' });
+    assert.equal(updated.description, 'second');
+    assert.equal(updated.status, 'requires_payment_method');
+    const withMethod = await stripe.paymentIntents.update(created.id, {
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+    });
+    assert.equal(withMethod.status, 'requires_confirmation');
+    assert.equal(withMethod.capture_method, 'manual');
+    const confirmed = await stripe.paymentIntents.confirm(created.id);
+    assert.equal(confirmed.status, 'requires_capture');
+    assert.equal(confirmed.amount, 2_500);
+    await assert.rejects(stripe.paymentIntents.update(created.id, { amount: 10 }), (error) => {
+      assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError);
+      assert.equal(error.code, 'payment_intent_unexpected_state');
+      return true;
+    });
+    // What describes the payment may still change.
+    const described = await stripe.paymentIntents.update(created.id, { metadata: { note: 'x' } });
+    assert.deepEqual(described.metadata, { keep: 'yes', added: 'new', note: 'x' });
+    const cleared = await stripe.paymentIntents.update(created.id, { metadata: '' });
+    assert.deepEqual(cleared.metadata, {});
+    const retrieved = await stripe.paymentIntents.retrieve(created.id);
+    assert.equal(retrieved.amount, 2_500);
+  });
+
+  test('expand: payment_method on retrieve, create, confirm, update and in lists (data.payment_method)', async () => {
+    const method = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2031, cvc: '314' },
+    } as Stripe.PaymentMethodCreateParams);
+    const created = await stripe.paymentIntents.create({
+      amount: 700,
+      currency: 'usd',
+      payment_method: method.id,
+      confirm: true,
+      expand: ['payment_method'],
+    });
+    const expanded = created.payment_method as Stripe.PaymentMethod;
+    assert.equal(expanded.id, method.id);
+    assert.equal(expanded.object, 'payment_method');
+    assert.equal(expanded.card?.last4, '4242');
+    // An expandable field holds the object itself when expanded: compared as a PaymentMethod.
+    assertStripeShape(created, 'PaymentIntent');
+    const plain = await stripe.paymentIntents.retrieve(created.id);
+    assert.equal(plain.payment_method, method.id);
+    const retrieved = await stripe.paymentIntents.retrieve(created.id, {
+      expand: ['payment_method'],
+    });
+    assert.equal((retrieved.payment_method as Stripe.PaymentMethod).card?.last4, '4242');
+    const updated = await stripe.paymentIntents.update(created.id, {
+      metadata: { seen: 'yes' },
+      expand: ['payment_method'],
+    });
+    assert.equal((updated.payment_method as Stripe.PaymentMethod).id, method.id);
+    const listed = await stripe.paymentIntents.list({ limit: 3, expand: ['data.payment_method'] });
+    const first = listed.data.find((intent) => intent.id === created.id);
+    assert.equal((first?.payment_method as Stripe.PaymentMethod).object, 'payment_method');
+    assertStripeList(listed, 'PaymentIntent');
+    // An intent without a payment method keeps null.
+    const bare = await stripe.paymentIntents.create({
+      amount: 300,
+      currency: 'usd',
+      expand: ['payment_method'],
+    });
+    assert.equal(bare.payment_method, null);
+    const confirmed = await stripe.paymentIntents.confirm(bare.id, {
+      payment_method: 'pm_card_visa',
+      expand: ['payment_method'],
+    });
+    assert.equal((confirmed.payment_method as Stripe.PaymentMethod).card?.brand, 'visa');
+    const manual = await stripe.paymentIntents.create({
+      amount: 900,
+      currency: 'usd',
+      payment_method: method.id,
+      capture_method: 'manual',
+      confirm: true,
+      metadata: { expand_search: run },
+    });
+    const captured = await stripe.paymentIntents.capture(manual.id, {
+      expand: ['payment_method'],
+    });
+    assert.equal(captured.status, 'succeeded');
+    assert.equal((captured.payment_method as Stripe.PaymentMethod).id, method.id);
+    const found = await stripe.paymentIntents.search({
+      query: `metadata['expand_search']:'${run}'`,
+      expand: ['data.payment_method'],
+    });
+    assert.deepEqual(
+      found.data.map((intent) => (intent.payment_method as Stripe.PaymentMethod).card?.last4),
+      ['4242'],
+    );
+    assertStripeSearchResult(found, 'PaymentIntent');
+  });
+
+  test('expand: an unknown or too deep path is an invalid request naming expand, and creates nothing', async () => {
+    const before = await stripe.paymentIntents.list({ limit: 100 });
+    for (const paths of [['nothing'], ['payment_method.customer.a.b'], ['payment_method.card']]) {
+      await assert.rejects(
+        stripe.paymentIntents.create({ amount: 100, currency: 'usd', expand: paths }),
+        (error) => {
+          assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError);
+          assert.equal(error.param, 'expand');
+          return true;
+        },
+      );
+    }
+    await assert.rejects(
+      stripe.paymentIntents.list({ expand: ['payment_method'] }),
+      (error: { param?: string }) => error.param === 'expand',
+    );
+    const afterwards = await stripe.paymentIntents.list({ limit: 100 });
+    assert.equal(afterwards.data.length, before.data.length);
+  });
+
+  test('lists filter by created: gt, gte, lt, lte and an exact second', async () => {
+    const { stripe: own } = await stack.newMerchant('created filters');
+    const intent = await own.paymentIntents.create({ amount: 100, currency: 'usd' });
+    const at = intent.created;
+    const ids = async (created: Stripe.RangeQueryParam | number) =>
+      (await own.paymentIntents.list({ created })).data.map((item) => item.id);
+    assert.deepEqual(await ids(at), [intent.id]);
+    assert.deepEqual(await ids({ gte: at }), [intent.id]);
+    assert.deepEqual(await ids({ lte: at }), [intent.id]);
+    assert.deepEqual(await ids({ gt: at }), []);
+    assert.deepEqual(await ids({ lt: at }), []);
+    assert.deepEqual(await ids({ gt: at - 10, lt: at + 10 }), [intent.id]);
+    assert.deepEqual(await ids(at + 1), []);
+    const events = await own.events.list({ created: { gte: at }, type: 'payment_intent.created' });
+    assert.ok(events.data.length >= 1);
+    assert.deepEqual((await own.events.list({ created: { gt: at + 60 } })).data, []);
+    const confirmed = await own.paymentIntents.confirm(intent.id, {
+      payment_method: 'pm_card_visa',
+    });
+    const refund = await own.refunds.create({ payment_intent: confirmed.id });
+    const refunds = await own.refunds.list({ created: { gte: refund.created } });
+    assert.deepEqual(
+      refunds.data.map((item) => item.id),
+      [refund.id],
+    );
+    assert.deepEqual((await own.refunds.list({ created: { lt: refund.created } })).data, []);
+  });
+});
