@@ -32,7 +32,7 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
       made.push(intent.id);
     }
     await stripe.paymentIntents.create({
-      amount: 5,
+      amount: 500,
       currency: 'eur',
       metadata: { run },
     });
