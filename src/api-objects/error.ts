@@ -11,6 +11,8 @@ export const ErrorSchema = Type.Object({
     decline_code: Type.Optional(Type.String()),
     /** With card errors: the PaymentIntent as the decline left it. */
     payment_intent: Type.Optional(PaymentIntentSchema),
+    /** With card errors: the id of the declined charge (the intent's latest attempt). */
+    charge: Type.Optional(Type.String()),
     request_id: Type.String(),
   }),
 });

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { latestChargeId } from '../payments/charge-ids.ts';
 import type { Attempt, IntentWithAttempts } from '../payments/types.ts';
 import {
   Enum,
@@ -50,6 +51,9 @@ export const PaymentIntentSchema = Type.Object({
   created: Timestamp,
   currency: Type.String(),
   description: Nullable(Type.String()),
+  latest_charge: Nullable(
+    Type.String({ description: 'The charge of the latest attempt (expandable).' }),
+  ),
   last_payment_error: Nullable(
     Type.Object({
       type: Type.String(),
@@ -112,6 +116,7 @@ export function presentIntent(
     created: unixSeconds(intent.createdAt),
     currency: intent.currency,
     description: intent.description,
+    latest_charge: latestChargeId(attempts),
     last_payment_error:
       error === null
         ? null

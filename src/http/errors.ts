@@ -15,6 +15,7 @@ import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
+import { latestChargeId } from '../payments/charge-ids.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -80,6 +81,8 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
+  // A refund already sent to the PSP, or finished (Stripe cancels only refunds that await action).
+  refund_not_cancelable: { status: 400, type: 'invalid_request_error' },
   // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
   // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
@@ -181,6 +184,8 @@ export type ErrorBody = {
     param?: string;
     decline_code?: string;
     payment_intent?: unknown;
+    /** The declined charge (Stripe's `error.charge`): the id of the intent's latest attempt. */
+    charge?: string;
     request_id: string;
   };
 };
@@ -373,8 +378,11 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   if (apiError.param !== undefined) body.error.param = maskCardNumbers(apiError.param);
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
-  if (error instanceof PaymentError && error.paymentIntent !== undefined)
+  if (error instanceof PaymentError && error.paymentIntent !== undefined) {
     body.error.payment_intent = presentIntent(error.paymentIntent);
+    const charge = latestChargeId(error.paymentIntent.attempts);
+    if (charge !== null) body.error.charge = charge;
+  }
   return {
     status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,

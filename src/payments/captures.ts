@@ -6,7 +6,8 @@ import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
-import { writeIntentEvent } from './events.ts';
+import { writeChargeEvent, writeIntentEvent } from './events.ts';
+import { chargeCard } from './charges.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
 import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt } from './repository.ts';
@@ -17,7 +18,7 @@ import {
   type PendingOperation,
 } from './state-machine.ts';
 import { paymentAttempts, paymentIntents } from './tables.ts';
-import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+import type { Attempt, ChargeCard, IntentWithAttempts, PaymentIntent } from './types.ts';
 
 // What each step writes, generated once from the tables' definitions.
 const startOperation = paymentIntents.update(['pendingOperation']);
@@ -219,13 +220,16 @@ export class Captures {
       },
     );
     dependencies.faults?.reach('after_psp_capture');
-    const price = await dependencies.settings.price(merchantId, attempt.currency);
+    const [price, card] = await Promise.all([
+      dependencies.settings.price(merchantId, attempt.currency),
+      chargeCard(dependencies.vault, merchantId, intent.paymentMethodId),
+    ]);
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (current.pendingOperation?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'captured')
-        await this.#recordCapture(tx, current, locked, amount, outcome, price);
+        await this.#recordCapture(tx, current, locked, amount, outcome, price, card);
       else if (outcome.status === 'failed') {
         await endOperation.run(
           tx,
@@ -264,6 +268,7 @@ export class Captures {
     amount: bigint,
     outcome: PaymentOutcome,
     price: Price,
+    card: ChargeCard | undefined,
   ): Promise<void> {
     const now = merchantNow(this.#dependencies, intent.merchantId);
     await recordCapturedAttempt.run(
@@ -297,6 +302,7 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
+    await writeChargeEvent(tx, attempt, 'charge.captured', card, now);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded', now);
   }
 

@@ -17,7 +17,9 @@ export type PaymentErrorCode =
   | 'cancel_failed'
   | 'outcome_unknown'
   | 'connector_unavailable'
-  | 'parameter_invalid';
+  | 'parameter_invalid'
+  | 'parameter_missing'
+  | 'refund_not_cancelable';
 
 const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   resource_missing: 'not_found',
@@ -34,6 +36,8 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   outcome_unknown: 'conflict',
   connector_unavailable: 'unavailable',
   parameter_invalid: 'invalid',
+  parameter_missing: 'invalid',
+  refund_not_cancelable: 'invalid',
 };
 
 export class PaymentError extends DomainError<PaymentErrorCode> {

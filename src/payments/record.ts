@@ -20,7 +20,8 @@ import { sqlState, type Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import { merchantNow, type PaymentsDependencies } from './dependencies.ts';
-import { intentEvent } from './events.ts';
+import { chargeEvent, intentEvent, type ChargeEventType } from './events.ts';
+import { chargeCard } from './charges.ts';
 import type { Orphans } from './orphans.ts';
 import {
   ledgerOutbox,
@@ -39,6 +40,7 @@ import {
 import {
   attemptOutcomeFields,
   attemptOutcomeOf,
+  findIntent,
   findIntentWithAttempts,
   lockIntentAndAttempt,
   updateAttemptOutcome,
@@ -54,7 +56,7 @@ import {
   outcomeActions,
 } from './state-machine.ts';
 import { paymentAttempts, paymentIntents } from './tables.ts';
-import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+import type { Attempt, ChargeCard, IntentWithAttempts, PaymentIntent } from './types.ts';
 
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
@@ -90,6 +92,16 @@ export type Plan = {
   readonly attempt: Attempt;
   readonly postings: PostingRequest | undefined;
   readonly event: NewEvent | undefined;
+  /** Stripe's `charge.*` event of the same change (the charge is the attempt), written with it. */
+  readonly chargeEvent: NewEvent | undefined;
+};
+
+/** The charge event each intent event of an outcome goes with. */
+const chargeEventOf: Partial<Record<string, ChargeEventType>> = {
+  'payment_intent.amount_capturable_updated': 'charge.succeeded',
+  'payment_intent.succeeded': 'charge.succeeded',
+  'payment_intent.payment_failed': 'charge.failed',
+  'payment_intent.processing': 'charge.pending',
 };
 
 function withAttempt(attempts: readonly Attempt[], attempt: Attempt): Attempt[] {
@@ -118,6 +130,7 @@ export function plan(
   outcome: PaymentOutcome,
   price: Price,
   options: RecordOptions,
+  card?: ChargeCard,
 ): Plan {
   const movement: Movement = {
     merchantId: intent.merchantId,
@@ -140,10 +153,22 @@ export function plan(
         syncCount: attempt.syncCount + (options.synced ? 1 : 0),
       },
     };
+    const chargeType = next.eventType === undefined ? undefined : chargeEventOf[next.eventType];
     return {
       change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
       ...after,
       postings: next.postings,
+      // Made first, so that its id sorts before the intent's event (Stripe's order).
+      chargeEvent:
+        chargeType === undefined
+          ? undefined
+          : chargeEvent(chargeType, {
+              intent: after.intent,
+              attempt: after.attempt,
+              refunds: [],
+              card,
+              balanceTransactionId: null,
+            }),
       event:
         next.eventType === undefined
           ? undefined
@@ -277,7 +302,7 @@ function failed(
 
 // The fast path's parameters: $1 intent ids, $2 attempt ids, $3 the attempts' statuses the plans
 // were made from, then the intents' and the attempts' outcome fields (generated from the tables'
-// definitions), the ledger outbox row's four, and the events' five.
+// definitions), the ledger outbox row's four, the intent events' five and the charge events' five.
 const intentInput = paymentIntents.arrays(intentOutcomeFields, 4, 'i_');
 const attemptInput = paymentAttempts.arrays(attemptOutcomeFields, intentInput.next, 'a_');
 const outboxInput = ledgerOutbox.arrays(
@@ -285,8 +310,10 @@ const outboxInput = ledgerOutbox.arrays(
   attemptInput.next,
   'o_',
 );
-/** The first of the clock's parameters (`clockSql`), after the events' five. */
-const fastClockFirst = outboxInput.next + 5;
+/** The charge events' five parameters, after the intent events' five. */
+const chargeEventsFirst = outboxInput.next + 5;
+/** The first of the clock's parameters (`clockSql`), after the events' ten. */
+const fastClockFirst = chargeEventsFirst + 5;
 
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
@@ -294,7 +321,7 @@ const fastClockFirst = outboxInput.next + 5;
  * abandoned, and its intent still waits for the outcome (an attempt resumed while unknown keeps
  * its status when a failover abandons it: the status alone would not tell). Its ledger outbox row
  * takes an id drawn here, so that each caller learns its own. After the events' parameters come
- * the clock's (`clockSql`, from `fastClockFirst`, $24; the first is the system time): each row is
+ * the clock's (`clockSql`, from `fastClockFirst`, $29; the first is the system time): each row is
  * stamped with its merchant's time, the ledger outbox row with the system time.
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.
@@ -324,7 +351,8 @@ const fastRecordSql = (intentNow: string, attemptNow: string, eventNow: string) 
     SELECT outbox_id, ${outboxInput.names.join(', ')}, $${fastClockFirst}::timestamptz FROM input
      WHERE o_transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
+  ), ${eventCtes(chargeEventsFirst, 'e.position IN (SELECT position FROM a)', 'ch', eventNow)},
+     ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
          CASE WHEN input.o_transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
@@ -375,6 +403,7 @@ export function compareAndSetStatement(
       ...attemptInput.parameters(changes.map((change) => change.attempt)),
       ...outboxInput.parameters(records.map(({ planned }) => outboxEntry(planned.postings))),
       ...eventParameters(records.map(({ planned }) => planned.event)),
+      ...eventParameters(records.map(({ planned }) => planned.chargeEvent)),
       ...intentAt.values,
     ],
   };
@@ -444,7 +473,10 @@ export class AuthorizationRecorder {
     options: RecordOptions,
     known?: IntentWithAttempts & { readonly attempt: Attempt },
   ): Promise<IntentWithAttempts> {
-    const price = await this.#dependencies.settings.price(merchantId, sent.currency);
+    const [price, card] = await Promise.all([
+      this.#dependencies.settings.price(merchantId, sent.currency),
+      this.#cardOf(merchantId, intentId, known?.intent),
+    ]);
     if (
       known !== undefined &&
       (outcome.status === 'authorized' ||
@@ -452,7 +484,7 @@ export class AuthorizationRecorder {
         outcome.status === 'failed' ||
         outcome.status === 'voided')
     ) {
-      const recorded = await this.#recordFast(known, outcome, price, options);
+      const recorded = await this.#recordFast(known, outcome, price, options, card);
       if (recorded !== undefined) return recorded;
     }
     const { current, orphan } = await recordLocked(
@@ -464,6 +496,7 @@ export class AuthorizationRecorder {
       price,
       options,
       merchantNow(this.#dependencies, merchantId),
+      card,
     );
     if (orphan === undefined) return current;
     // PSP calls (void, refund) happen outside any transaction.
@@ -473,14 +506,34 @@ export class AuthorizationRecorder {
     return settled;
   }
 
+  /** The card the intent is paid with, as its charge shows it (read before any transaction). */
+  async #cardOf(
+    merchantId: string,
+    intentId: string,
+    known: PaymentIntent | undefined,
+  ): Promise<ChargeCard | undefined> {
+    const database = this.#dependencies.database;
+    const intent = known ?? (await findIntent(database, merchantId, intentId, false));
+    return chargeCard(this.#dependencies.vault, merchantId, intent?.paymentMethodId ?? null);
+  }
+
   async #recordFast(
     known: IntentWithAttempts & { readonly attempt: Attempt },
     outcome: PaymentOutcome,
     price: Price,
     options: RecordOptions,
+    card: ChargeCard | undefined,
   ): Promise<IntentWithAttempts | undefined> {
     if (!awaitsAuthorization(known.intent)) return undefined;
-    const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
+    const planned = plan(
+      known.intent,
+      known.attempts,
+      known.attempt,
+      outcome,
+      price,
+      options,
+      card,
+    );
     if (!fastChange(planned.change)) return undefined;
     let recorded: FastRecorded;
     try {
@@ -490,7 +543,8 @@ export class AuthorizationRecorder {
       throw error;
     }
     if (!recorded.applied) return undefined;
-    if (planned.event !== undefined) this.#dependencies.events?.notify();
+    if (planned.event !== undefined || planned.chargeEvent !== undefined)
+      this.#dependencies.events?.notify();
     if (recorded.ledgerOutboxId !== null && planned.postings !== undefined) {
       await this.#ledger.afterCommit([
         { id: recorded.ledgerOutboxId, movement: planned.postings.movement },
@@ -514,6 +568,7 @@ async function recordLocked(
   price: Price,
   options: RecordOptions,
   now: Date,
+  card: ChargeCard | undefined,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
     const { intent, attempts, attempt } = await lockIntentAndAttempt(
@@ -540,7 +595,7 @@ async function recordLocked(
             );
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
-    const planned = plan(intent, attempts, attempt, outcome, price, options);
+    const planned = plan(intent, attempts, attempt, outcome, price, options, card);
     const { updatedIntent, updatedAttempt } = await applyOutcome(
       tx,
       intent,
@@ -550,7 +605,8 @@ async function recordLocked(
     );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
-    if (planned.event !== undefined) await insertEvents(tx, [planned.event], now);
+    const events = [planned.chargeEvent, planned.event].filter((event) => event !== undefined);
+    await insertEvents(tx, events, now);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

@@ -180,7 +180,7 @@ export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund
 export async function listRefunds(
   tx: Queryable,
   merchantId: string,
-  page: PageRequest & { readonly paymentIntentId?: string },
+  page: PageRequest & { readonly paymentIntentId?: string; readonly attemptId?: string },
 ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<RefundRow, string>(
     tx,
@@ -190,8 +190,9 @@ export async function listRefunds(
       scope: 'merchant_id = $1',
       // A cursor may name any of the merchant's refunds, also one of another intent.
       scopeParameters: [merchantId],
-      filter: '$2::text IS NULL OR payment_intent_id = $2',
-      filterParameters: [page.paymentIntentId ?? null],
+      filter:
+        '($2::text IS NULL OR payment_intent_id = $2) AND ($3::text IS NULL OR attempt_id = $3)',
+      filterParameters: [page.paymentIntentId ?? null, page.attemptId ?? null],
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

@@ -40,9 +40,17 @@ import {
   moveAttempt,
   moveIntent,
 } from './state-machine.ts';
-import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
+import type {
+  Attempt,
+  ChargeView,
+  IntentWithAttempts,
+  Metadata,
+  PaymentIntent,
+  Refund,
+} from './types.ts';
 import { Captures } from './captures.ts';
-import { Refunds, type CreateRefundInput } from './refunds.ts';
+import { Refunds, type CreateRefundInput, type MetadataChange } from './refunds.ts';
+import { Charges, type ChargeListOptions } from './charges.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
 
@@ -114,6 +122,7 @@ export class PaymentsService {
   readonly #ledger: PaymentLedger;
   readonly captures: Captures;
   readonly refunds: Refunds;
+  readonly charges: Charges;
   /** Confirmed intents created at the same moment share one statement. */
   readonly #creates: GroupCommit<NewConfirmedIntent, true>;
   readonly #recorder: AuthorizationRecorder;
@@ -141,7 +150,10 @@ export class PaymentsService {
       writeBatchLimits,
     );
     this.captures = new Captures(dependencies, this.#ledger);
-    this.refunds = new Refunds(dependencies, this.#ledger);
+    this.refunds = new Refunds(dependencies, this.#ledger, (merchantId, id, reason) =>
+      this.cancel(merchantId, id, reason),
+    );
+    this.charges = new Charges(dependencies.database, dependencies.vault);
   }
 
   get ledger(): Ledger {
@@ -658,8 +670,9 @@ export class PaymentsService {
   }
 
   async refund(merchantId: string, input: CreateRefundInput, bind?: BindResource): Promise<Refund> {
-    await this.#settleFirst(merchantId, input.paymentIntent);
-    return this.refunds.create(merchantId, input, bind);
+    const intentId = await this.refunds.intentOf(merchantId, input);
+    await this.#settleFirst(merchantId, intentId);
+    return this.refunds.create(merchantId, intentId, input, bind);
   }
 
   // The requests of the API, retried or not. A retry that took over a crashed request's key
@@ -737,9 +750,30 @@ export class PaymentsService {
 
   async listRefunds(
     merchantId: string,
-    options: PageRequest & { readonly paymentIntentId?: string },
+    options: PageRequest & { readonly paymentIntentId?: string; readonly chargeId?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
     return this.refunds.list(merchantId, options);
+  }
+
+  /** Updates a refund's metadata (Stripe's merge semantics). */
+  async updateRefund(merchantId: string, id: string, metadata: MetadataChange): Promise<Refund> {
+    return this.refunds.update(merchantId, id, metadata);
+  }
+
+  /** Cancels a refund that was not sent to the PSP yet. */
+  async cancelRefund(merchantId: string, id: string): Promise<Refund> {
+    return this.refunds.cancel(merchantId, id);
+  }
+
+  async retrieveCharge(merchantId: string, id: string): Promise<ChargeView> {
+    return this.charges.retrieve(merchantId, id);
+  }
+
+  async listCharges(
+    merchantId: string,
+    options: ChargeListOptions,
+  ): Promise<{ charges: ChargeView[]; hasMore: boolean }> {
+    return this.charges.list(merchantId, options);
   }
 
   /** A merchant's connectors in priority order, as stored (credentials opened). */
