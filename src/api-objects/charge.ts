@@ -20,7 +20,7 @@ import { RefundSchema, presentRefund } from './refund.ts';
 
 const NullString = Nullable(Type.String());
 
-export const ChargeOutcomeSchema = Type.Object({
+const ChargeOutcomeSchema = Type.Object({
   advice_code: NullString,
   network_advice_code: NullString,
   network_decline_code: NullString,
@@ -31,7 +31,7 @@ export const ChargeOutcomeSchema = Type.Object({
   type: Type.String(),
 });
 
-export const ChargeCardDetailsSchema = Type.Object({
+const ChargeCardDetailsSchema = Type.Object({
   amount_authorized: Nullable(Int64),
   authorization_code: NullString,
   brand: NullString,
