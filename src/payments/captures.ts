@@ -136,6 +136,7 @@ export class Captures {
     id: string,
     reason: string | undefined,
   ): Promise<IntentWithAttempts> {
+    const card = await this.#cardOf(merchantId, id);
     const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = intent.pendingOperation;
@@ -177,6 +178,7 @@ export class Captures {
         attempt,
         { status: 'voided', pspCode: 'released_by_psp' },
         reason ?? null,
+        card,
       );
       return 'done';
     });
@@ -309,6 +311,7 @@ export class Captures {
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [id]), id);
+    const card = await this.#cardOf(merchantId, id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).void(
       {
         pspReference: attempt.pspReference ?? '',
@@ -327,7 +330,7 @@ export class Captures {
       if (current.pendingOperation?.kind !== 'cancel') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'voided')
-        await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
+        await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason, card);
       else if (outcome.status === 'failed')
         await endOperation.run(
           tx,
@@ -362,6 +365,7 @@ export class Captures {
     attempt: Attempt,
     outcome: PaymentOutcome,
     reason: string | null,
+    card: ChargeCard | undefined,
   ): Promise<void> {
     const now = merchantNow(this.#dependencies, intent.merchantId);
     await recordVoidedAttempt.run(
@@ -391,7 +395,16 @@ export class Captures {
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
+    // Stripe refunds an uncaptured charge when its intent is canceled: charge.refunded.
+    await writeChargeEvent(tx, attempt, 'charge.refunded', card, now);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled', now);
+  }
+
+  /** The card of the intent's charge, for its events (read before any transaction). */
+  async #cardOf(merchantId: string, id: string): Promise<ChargeCard | undefined> {
+    const database = this.#dependencies.database;
+    const intent = await findIntent(database, merchantId, id, false);
+    return chargeCard(this.#dependencies.vault, merchantId, intent?.paymentMethodId ?? null);
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

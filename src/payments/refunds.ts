@@ -360,7 +360,7 @@ export class Refunds {
     const card = await chargeCard(dependencies.vault, merchantId, intent.paymentMethodId);
     const claim = await this.#claim(refund);
     if (claim === undefined) return this.retrieve(merchantId, refund.id);
-    if (refund.releasesAuthorization) return this.#driveRelease(merchantId, refund, card);
+    if (refund.releasesAuthorization) return this.#driveRelease(merchantId, refund);
     const attempt = (await attemptsOf(dependencies.database, [refund.paymentIntentId])).find(
       (candidate) => candidate.id === refund.attemptId,
     );
@@ -401,11 +401,7 @@ export class Refunds {
   }
 
   /** The refund of an uncaptured payment: its intent is canceled (the authorization released). */
-  async #driveRelease(
-    merchantId: string,
-    refund: Refund,
-    card: ChargeCard | undefined,
-  ): Promise<Refund> {
+  async #driveRelease(merchantId: string, refund: Refund): Promise<Refund> {
     let failure: string | undefined;
     try {
       const current = await findIntent(
@@ -428,7 +424,7 @@ export class Refunds {
       failure = error.message;
     }
     const recorded = await this.#dependencies.database.transaction((tx) =>
-      this.#recordRelease(tx, merchantId, refund.id, card, failure),
+      this.#recordRelease(tx, merchantId, refund.id, failure),
     );
     if (recorded.status === 'failed')
       throw new PaymentError(
@@ -443,7 +439,6 @@ export class Refunds {
     tx: Queryable,
     merchantId: string,
     refundId: string,
-    card: ChargeCard | undefined,
     failure: string | undefined,
   ): Promise<Refund> {
     const found = await findRefund(tx, merchantId, refundId, false);
@@ -464,10 +459,12 @@ export class Refunds {
       },
       now,
     );
-    const events = refundEvents(released ? 'refund.updated' : 'refund.failed', updated);
-    if (released)
-      events.push(await this.#chargeEvent(tx, 'charge.refunded', intent, updated, card));
-    await insertEvents(tx, events, now);
+    // The intent's cancel wrote charge.refunded (the authorization released) already.
+    await insertEvents(
+      tx,
+      refundEvents(released ? 'refund.updated' : 'refund.failed', updated),
+      now,
+    );
     return updated;
   }
 

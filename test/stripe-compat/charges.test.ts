@@ -306,3 +306,78 @@ describe('charges through the Stripe SDK', () => {
     assert.deepEqual((await stripe.refunds.retrieve(refund.id)).metadata, {});
   });
 });
+
+// A refund that never left Payrail can be canceled. Here the PSP answers every call with a 500
+// and a connector's circuit breaker opens at the first failure: the first refund was sent (its
+// outcome is unknown, so it stays pending and cannot be canceled); the next is refused by the open
+// breaker before anything is sent, stays pending unsent, and is canceled.
+describe('refunds.cancel through the Stripe SDK while the PSP is down', () => {
+  let stack: StripeStack;
+  let stripe: Stripe;
+
+  before(async () => {
+    stack = await startStripeStack({
+      env: { PAYRAIL_BREAKER_THRESHOLD: '1', PAYRAIL_BREAKER_HALF_OPEN_MS: '600000' },
+    });
+    ({ stripe } = stack);
+  });
+  after(() => stack.stop());
+
+  test('a refund the PSP never received is canceled and its amount is refundable again', async () => {
+    const intent = await pay(stripe, { amount: 2_000 });
+    const connector = String((intent as unknown as { connector: string }).connector);
+    const faults = await fetch(`${stack.stack.simulator.url}/_sim/faults/${connector}`, {
+      method: 'PUT',
+      body: JSON.stringify({ errorRate: 1 }),
+    });
+    assert.equal(faults.status, 200);
+    const sent = await stripe.refunds.create({ payment_intent: intent.id, amount: 500 });
+    assert.equal(sent.status, 'pending', 'the PSP answered 500: the outcome is unknown');
+    await assert.rejects(stripe.refunds.cancel(sent.id), (error: unknown) => {
+      assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError, String(error));
+      assert.equal(error.code, 'refund_not_cancelable');
+      assert.match(error.message, /sent to the PSP/);
+      return true;
+    });
+    await assert.rejects(
+      stripe.refunds.create(
+        { payment_intent: intent.id, amount: 700, metadata: { try: '2' } },
+        { maxNetworkRetries: 0 },
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof Stripe.errors.StripeAPIError, String(error));
+        assert.equal(error.statusCode, 503);
+        return true;
+      },
+    );
+    const unsent = (await stripe.refunds.list({ payment_intent: intent.id })).data.find(
+      (refund) => refund.amount === 700,
+    );
+    assert.equal(unsent?.status, 'pending');
+    const canceled = await stripe.refunds.cancel(String(unsent?.id));
+    assert.equal(canceled.status, 'canceled');
+    assert.equal(canceled.failure_reason, 'merchant_request');
+    assert.equal((await stripe.refunds.retrieve(canceled.id)).status, 'canceled');
+    const charge = await stripe.charges.retrieve(intent.latest_charge as string);
+    assert.equal(charge.amount_refunded, 0);
+    assert.deepEqual(
+      charge.refunds?.data.map((refund) => [refund.amount, refund.status]),
+      [
+        [700, 'canceled'],
+        [500, 'pending'],
+      ],
+    );
+    // Only the 500 stays reserved: 1,500 is left to refund, not 800.
+    await assert.rejects(
+      stripe.refunds.create({ payment_intent: intent.id, amount: 1_501 }),
+      (error: unknown) => {
+        assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError, String(error));
+        assert.match(error.message, /\(1500\)/);
+        return true;
+      },
+    );
+    assert.deepEqual(await eventsOf(stripe, canceled.id, 'charge.refund.'), [
+      'charge.refund.updated',
+    ]);
+  });
+});

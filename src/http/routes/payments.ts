@@ -1,5 +1,6 @@
-// The merchant routes of payments: intents, refunds, charges, payment methods and the balance, one file
-// each; registered together (the merchant-isolation test covers every route registered here).
+// The merchant routes of payments: intents, refunds, charges, payment methods and the balance,
+// one file each; registered together (the merchant-isolation test covers every route registered
+// here).
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.ts';
 import { registerBalanceRoutes } from './balance.ts';
