@@ -20,9 +20,12 @@ export async function chargeCard(
   paymentMethodId: string | null,
 ): Promise<ChargeCard | undefined> {
   if (paymentMethodId === null) return undefined;
-  const method = await vault.get(merchantId, paymentMethodId);
+  return cardOf(await vault.get(merchantId, paymentMethodId));
+}
+
+/** Only what a charge shows: never more of the vault's record than the card's public facts. */
+export function cardOf(method: ChargeCard | undefined): ChargeCard | undefined {
   if (method === undefined) return undefined;
-  // Only what a charge shows: never more of the vault's record than the card's public facts.
   return {
     brand: method.brand,
     last4: method.last4,

@@ -472,10 +472,11 @@ export class AuthorizationRecorder {
     outcome: PaymentOutcome,
     options: RecordOptions,
     known?: IntentWithAttempts & { readonly attempt: Attempt },
+    knownCard?: ChargeCard,
   ): Promise<IntentWithAttempts> {
     const [price, card] = await Promise.all([
       this.#dependencies.settings.price(merchantId, sent.currency),
-      this.#cardOf(merchantId, intentId, known?.intent),
+      knownCard ?? this.#cardOf(merchantId, intentId, known?.intent),
     ]);
     if (
       known !== undefined &&

@@ -42,6 +42,7 @@ import {
 } from './state-machine.ts';
 import type {
   Attempt,
+  ChargeCard,
   ChargeView,
   IntentWithAttempts,
   Metadata,
@@ -50,7 +51,7 @@ import type {
 } from './types.ts';
 import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput, type MetadataChange } from './refunds.ts';
-import { Charges, type ChargeListOptions } from './charges.ts';
+import { Charges, cardOf, type ChargeListOptions } from './charges.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
 
@@ -84,7 +85,7 @@ const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
 type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
 
 /** What routing may know of the card: brand and issuer country. */
-type CardFacts = { readonly brand?: string; readonly country?: string | null };
+type CardFacts = ChargeCard;
 
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent =
@@ -264,6 +265,7 @@ export class PaymentsService {
       merchantId,
       { intent, attempts: [attempt], attempt, fresh: true },
       candidates,
+      cardOf(method),
     );
     throwIfDeclined(result);
     return result;
@@ -317,7 +319,7 @@ export class PaymentsService {
     const prepared = await this.#dependencies.database.transaction((tx) =>
       this.#prepareAttempt(tx, merchantId, id, input, candidates),
     );
-    const result = await this.#authorize(merchantId, prepared, candidates);
+    const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
     throwIfDeclined(result);
     return result;
   }
@@ -438,6 +440,7 @@ export class PaymentsService {
     merchantId: string,
     prepared: Prepared,
     candidates: readonly string[],
+    card: ChargeCard | undefined,
   ): Promise<IntentWithAttempts> {
     let state = prepared;
     for (let tries = 1; ; tries++) {
@@ -465,6 +468,7 @@ export class PaymentsService {
         sent.outcome,
         { synced: false, failIfNeverSeen: false },
         state,
+        card,
       );
     }
   }
