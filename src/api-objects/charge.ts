@@ -1,10 +1,10 @@
-// Stripe's charge: the view of one payment attempt (src/payments/charge-ids.ts derives its id from
+// Stripe's charge: the view of one payment attempt (src/ids.ts derives its id from
 // the attempt's), with the card it was made with, the attempt's outcome, what of it was captured
 // and refunded, and the balance transaction of its capture once the ledger posted it. Fields of
 // Stripe's charge that have no counterpart in Payrail (Connect, Radar reviews, shipping, receipts)
 // are answered with Stripe's empty value.
 import { Type, type Static } from 'typebox';
-import { chargeIdOf } from '../payments/charge-ids.ts';
+import { chargeIdOf } from '../ids.ts';
 import type { ChargeCard, ChargeView } from '../payments/types.ts';
 import {
   Enum,

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { latestChargeId } from '../payments/charge-ids.ts';
+import { latestChargeId } from '../ids.ts';
 import type { Attempt, IntentWithAttempts } from '../payments/types.ts';
 import {
   Enum,

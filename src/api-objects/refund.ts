@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { chargeIdOf } from '../payments/charge-ids.ts';
+import { chargeIdOf } from '../ids.ts';
 import type { Refund } from '../payments/types.ts';
 import { Enum, Int64, Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts';
 

@@ -15,7 +15,7 @@ import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
-import { latestChargeId } from '../payments/charge-ids.ts';
+import { latestChargeId } from '../ids.ts';
 
 export type ErrorType =
   | 'invalid_request_error'

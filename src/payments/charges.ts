@@ -5,7 +5,7 @@
 import type { Queryable, Row } from '../storage/database.ts';
 import { keysetPage, UnknownCursorError, type PageRequest } from '../storage/pagination.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
-import { attemptIdOf } from './charge-ids.ts';
+import { attemptIdOf } from '../ids.ts';
 import type { CardVault } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { paymentAttempts, paymentIntents, refunds as refundsTable } from './tables.ts';

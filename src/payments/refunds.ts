@@ -15,13 +15,12 @@
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
-import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import type { PageRequest } from '../storage/pagination.ts';
 import { insertEvents, type NewEvent } from '../events/events.ts';
-import { attemptIdOf, chargeIdOf } from './charge-ids.ts';
+import { attemptIdOf, chargeIdOf, newSortableId } from '../ids.ts';
 import { chargeCard, chargeViews, findChargedAttempt } from './charges.ts';
 import { chargeEvent, refundEvents } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
