@@ -15,6 +15,7 @@ import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
+import { presentPaymentMethod } from '../api-objects/payment-method.ts';
 import { latestChargeId } from '../ids.ts';
 
 export type ErrorType =
@@ -186,6 +187,7 @@ export type ErrorBody = {
     payment_intent?: unknown;
     /** The declined charge (Stripe's `error.charge`): the id of the intent's latest attempt. */
     charge?: string;
+    payment_method?: unknown;
     request_id: string;
   };
 };
@@ -382,6 +384,8 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
     body.error.payment_intent = presentIntent(error.paymentIntent);
     const charge = latestChargeId(error.paymentIntent.attempts);
     if (charge !== null) body.error.charge = charge;
+    if (error.paymentMethod !== undefined)
+      body.error.payment_method = presentPaymentMethod(error.paymentMethod);
   }
   return {
     status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,

@@ -6,11 +6,11 @@ import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
 import type { FaultInjector } from '../fault-points.ts';
-import type { ChargeCard } from './types.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
-  get(merchantId: string, id: string): Promise<({ readonly id: string } & ChargeCard) | undefined>;
+  get(merchantId: string, id: string): Promise<PaymentMethod | undefined>;
   reveal(merchantId: string, id: string): Promise<CardData>;
 };
 

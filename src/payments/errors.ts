@@ -1,6 +1,7 @@
 // Expected payment failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
 import { DomainError, type ErrorCategory } from '../errors.ts';
 import type { DeclineCode } from '../connectors/types.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 import type { IntentWithAttempts } from './types.ts';
 
 export type PaymentErrorCode =
@@ -46,6 +47,8 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
   readonly paymentIntentId: string | undefined;
   /** For a card error: the intent as the decline left it (Stripe's `error.payment_intent`). */
   readonly paymentIntent: IntentWithAttempts | undefined;
+  /** For a card error: the payment method declined (Stripe's `error.payment_method`). */
+  readonly paymentMethod: PaymentMethod | undefined;
   /** For 503s: when a retry may succeed (HTTP Retry-After). */
   readonly retryAfterSeconds: number | undefined;
   constructor(
@@ -56,6 +59,7 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
       declineCode?: DeclineCode;
       paymentIntentId?: string;
       paymentIntent?: IntentWithAttempts;
+      paymentMethod?: PaymentMethod;
       retryAfterSeconds?: number;
     } = {},
   ) {
@@ -64,6 +68,7 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
     this.declineCode = details.declineCode;
     this.paymentIntentId = details.paymentIntentId;
     this.paymentIntent = details.paymentIntent;
+    this.paymentMethod = details.paymentMethod;
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }

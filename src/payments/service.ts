@@ -54,6 +54,7 @@ import { Refunds, type CreateRefundInput, type MetadataChange } from './refunds.
 import { Charges, cardOf, type ChargeListOptions } from './charges.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 
 export type CreateIntentInput = {
   readonly amount: unknown;
@@ -85,7 +86,7 @@ const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
 type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
 
 /** What routing may know of the card: brand and issuer country. */
-type CardFacts = ChargeCard;
+type CardFacts = PaymentMethod;
 
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent =
@@ -267,7 +268,7 @@ export class PaymentsService {
       candidates,
       cardOf(method),
     );
-    throwIfDeclined(result);
+    throwIfDeclined(result, method);
     return result;
   }
 
@@ -320,7 +321,7 @@ export class PaymentsService {
       this.#prepareAttempt(tx, merchantId, id, input, candidates),
     );
     const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
-    throwIfDeclined(result);
+    throwIfDeclined(result, method);
     return result;
   }
 
@@ -974,7 +975,7 @@ export function missingIntent(id: string): PaymentError {
 }
 
 /** A decline is recorded (the intent goes back to requires_payment_method) and answered as a card error. */
-function throwIfDeclined(result: IntentWithAttempts): void {
+function throwIfDeclined(result: IntentWithAttempts, method: PaymentMethod | undefined): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
   throw new PaymentError(
@@ -984,6 +985,7 @@ function throwIfDeclined(result: IntentWithAttempts): void {
       declineCode: error.decline_code,
       paymentIntentId: result.intent.id,
       paymentIntent: result,
+      paymentMethod: method,
     },
   );
 }

@@ -114,6 +114,9 @@ describe('charges through the Stripe SDK', () => {
         chargeId = String(error.charge);
         intentId = String(error.payment_intent?.id);
         assert.equal(error.payment_intent?.latest_charge, chargeId);
+        // And the payment method declined, as Stripe's card errors carry it.
+        assert.equal(error.payment_method?.id, 'pm_card_chargeDeclinedInsufficientFunds');
+        assert.equal(error.payment_method?.card?.last4, '9995');
         return true;
       },
     );

@@ -26,6 +26,7 @@ import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import { PaymentsService } from '../../src/payments/service.ts';
 import type { IntentWithAttempts } from '../../src/payments/types.ts';
 import { secretBoxFor, secretBoxPurposes } from '../../src/vault/secret-box.ts';
+import type { PaymentMethod } from '../../src/vault/index.ts';
 import { openTestDatabase } from './databases.ts';
 
 export type Handler<Request, Outcome> = (
@@ -237,7 +238,19 @@ export async function fakePspHarness(
     [merchant.id, [...connectors.keys()]],
   );
   const vault = {
-    get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
+    get: async (_merchantId: string, id: string): Promise<PaymentMethod> => ({
+      id,
+      type: 'card',
+      brand: 'visa',
+      last4: '4242',
+      expMonth: 12,
+      expYear: 2030,
+      country: 'US',
+      fingerprint: 'fp_fake',
+      holderName: null,
+      metadata: {},
+      createdAt: new Date(0),
+    }),
     reveal: async () => ({
       number: '4242424242424242',
       expiryMonth: 12,
