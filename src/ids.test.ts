@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newSortableId, randomBase62 } from './ids.ts';
+import { attemptIdOf, chargeIdOf, latestChargeId, newSortableId, randomBase62 } from './ids.ts';
 
 test('sortable ids: fixed shape, time order, and creation order within one millisecond', () => {
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -38,4 +38,17 @@ test('random base62 across many refills of the random pool: every value new, eve
       Math.abs(count - expected) < expected * 0.1,
       `${character}: ${count} of ~${expected.toFixed(0)}`,
     );
+});
+
+test('a charge id maps to exactly one attempt id and back; anything else names no attempt', () => {
+  const attempt = newSortableId('pa');
+  const charge = chargeIdOf(attempt);
+  assert.match(charge, /^ch_[0-9A-Za-z]{22}$/);
+  assert.equal(attemptIdOf(charge), attempt);
+  assert.notEqual(chargeIdOf(newSortableId('pa')), charge);
+  for (const other of ['ch_', 'pi_abc', 'pa_abc', 'abc', ''])
+    assert.equal(attemptIdOf(other), undefined, other);
+  assert.throws(() => chargeIdOf('pi_abc'));
+  assert.equal(latestChargeId([]), null);
+  assert.equal(latestChargeId([{ id: 'pa_1' }, { id: 'pa_2' }]), 'ch_2');
 });

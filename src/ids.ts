@@ -57,3 +57,28 @@ export function newSortableId(prefix: string, now: number = Date.now()): string 
   sequence = (sequence + 1) % sequenceLimit;
   return `${prefix}_${sortable(now, 8)}${sortable(sequence, 4)}${randomBase62(10)}`;
 }
+
+// A charge is the view of one payment attempt (issue 13, src/payments/charges.ts): its id is the
+// attempt's with Stripe's `ch_` prefix instead of `pa_`, so a charge id maps back to exactly one
+// attempt and no second record is kept. Here, at the floor, because presenters and payments
+// both derive it.
+const attemptPrefix = 'pa_';
+const chargePrefix = 'ch_';
+
+export function chargeIdOf(attemptId: string): string {
+  if (!attemptId.startsWith(attemptPrefix)) throw new Error(`not an attempt id: ${attemptId}`);
+  return chargePrefix + attemptId.slice(attemptPrefix.length);
+}
+
+/** The attempt a charge id names, or undefined when it is no charge id at all. */
+export function attemptIdOf(chargeId: string): string | undefined {
+  if (!chargeId.startsWith(chargePrefix) || chargeId.length === chargePrefix.length)
+    return undefined;
+  return attemptPrefix + chargeId.slice(chargePrefix.length);
+}
+
+/** The charge of an intent's latest attempt (Stripe's `latest_charge`), or null before any. */
+export function latestChargeId(attempts: readonly { readonly id: string }[]): string | null {
+  const latest = attempts.at(-1);
+  return latest === undefined ? null : chargeIdOf(latest.id);
+}

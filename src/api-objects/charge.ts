@@ -1,8 +1,57 @@
-// A charge as Stripe's charge events carry it. Payrail's charges are the attempts of an intent;
-// the amounts refunded are the intent's (one captured attempt per intent).
+// Stripe's charge: the view of one payment attempt (src/ids.ts derives its id from
+// the attempt's), with the card it was made with, the attempt's outcome, what of it was captured
+// and refunded, and the balance transaction of its capture once the ledger posted it. Fields of
+// Stripe's charge that have no counterpart in Payrail (Connect, Radar reviews, shipping, receipts)
+// are answered with Stripe's empty value.
 import { Type, type Static } from 'typebox';
-import type { Attempt, PaymentIntent } from '../payments/types.ts';
-import { Int64, Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts';
+import { chargeIdOf } from '../ids.ts';
+import type { ChargeCard, ChargeView } from '../payments/types.ts';
+import {
+  Enum,
+  Int64,
+  Nullable,
+  StringMap,
+  Timestamp,
+  list,
+  testMode,
+  unixSeconds,
+} from './json.ts';
+import { RefundSchema, presentRefund } from './refund.ts';
+
+const NullString = Nullable(Type.String());
+
+const ChargeOutcomeSchema = Type.Object({
+  advice_code: NullString,
+  network_advice_code: NullString,
+  network_decline_code: NullString,
+  network_status: NullString,
+  reason: NullString,
+  risk_level: Type.String(),
+  seller_message: NullString,
+  type: Type.String(),
+});
+
+const ChargeCardDetailsSchema = Type.Object({
+  amount_authorized: Nullable(Int64),
+  authorization_code: NullString,
+  brand: NullString,
+  checks: Type.Null(),
+  country: NullString,
+  electronic_commerce_indicator: NullString,
+  exp_month: Type.Integer(),
+  exp_year: Type.Integer(),
+  fingerprint: NullString,
+  funding: NullString,
+  installments: Type.Null(),
+  last4: NullString,
+  mandate: Type.Null(),
+  network: NullString,
+  network_transaction_id: NullString,
+  regulated_status: Type.Null(),
+  three_d_secure: Type.Null(),
+  transaction_link_id: Type.Null(),
+  wallet: Type.Null(),
+});
 
 export const ChargeSchema = Type.Object({
   id: Type.String(),
@@ -10,38 +59,219 @@ export const ChargeSchema = Type.Object({
   amount: Int64,
   amount_captured: Int64,
   amount_refunded: Int64,
-  currency: Type.String(),
+  application: Type.Null(),
+  application_fee: Type.Null(),
+  application_fee_amount: Type.Null(),
+  balance_transaction: NullString,
+  billing_details: Type.Object({
+    address: Type.Null(),
+    email: NullString,
+    name: NullString,
+    phone: NullString,
+    tax_id: NullString,
+  }),
+  calculated_statement_descriptor: NullString,
   captured: Type.Boolean(),
-  refunded: Type.Boolean(),
-  payment_intent: Type.String(),
-  payment_method: Nullable(Type.String()),
-  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
-  connector: Type.String(),
   created: Timestamp,
+  currency: Type.String(),
+  description: NullString,
+  disputed: Type.Boolean(),
+  failure_balance_transaction: Type.Null(),
+  failure_code: NullString,
+  failure_message: NullString,
+  fraud_details: Type.Object({}),
   livemode: Type.Boolean(),
   metadata: StringMap,
+  on_behalf_of: Type.Null(),
+  outcome: Nullable(ChargeOutcomeSchema),
+  paid: Type.Boolean(),
+  payment_intent: Type.String(),
+  payment_method: NullString,
+  payment_method_details: Nullable(
+    Type.Object({ type: Type.Literal('card'), card: ChargeCardDetailsSchema }),
+  ),
+  receipt_email: NullString,
+  receipt_number: NullString,
+  receipt_url: NullString,
+  refunded: Type.Boolean(),
+  refunds: Type.Object({
+    object: Type.Literal('list'),
+    data: Type.Array(RefundSchema),
+    has_more: Type.Boolean(),
+    url: Type.String(),
+  }),
+  review: Type.Null(),
+  shipping: Type.Null(),
+  source: Type.Null(),
+  source_transfer: Type.Null(),
+  statement_descriptor: NullString,
+  statement_descriptor_suffix: NullString,
+  status: Enum(['succeeded', 'pending', 'failed'] as const),
+  transfer_data: Type.Null(),
+  transfer_group: NullString,
+  connector: Type.String({ description: 'Payrail: the connector (PSP) the attempt went to.' }),
 });
 
-export function presentCharge(
-  intent: PaymentIntent,
-  attempt: Attempt,
-  livemode = testMode,
-): Static<typeof ChargeSchema> {
+export type ChargeObject = Static<typeof ChargeSchema>;
+type ChargeStatus = ChargeObject['status'];
+
+/** How many of a charge's refunds it shows inline (Stripe: the 10 most recent). */
+export const chargeRefundsShownMax = 10;
+
+function chargeStatus({ attempt }: ChargeView): ChargeStatus {
+  if (attempt.status === 'failed') return 'failed';
+  return attempt.status === 'pending' || attempt.status === 'unknown' ? 'pending' : 'succeeded';
+}
+
+/** Stripe's failure_code of a failed attempt (the code its payment intent's error carried). */
+function failureCode({ attempt }: ChargeView): string | null {
+  if (attempt.status !== 'failed') return null;
+  if (attempt.declineCode === 'expired_card') return 'expired_card';
+  return attempt.declineCode === null ? 'processing_error' : 'card_declined';
+}
+
+/** What the attempt's authorization looked like to the network (Stripe's `outcome`). */
+function outcomeOf(view: ChargeView): Static<typeof ChargeOutcomeSchema> | null {
+  const { attempt } = view;
+  const status = chargeStatus(view);
+  if (status === 'pending') return null;
+  const blank = { advice_code: null, network_advice_code: null, network_decline_code: null };
+  if (status === 'succeeded')
+    return {
+      ...blank,
+      network_status: 'approved_by_network',
+      reason: null,
+      risk_level: 'normal',
+      seller_message: 'Payment complete.',
+      type: 'authorized',
+    };
+  if (attempt.declineCode === null)
+    return {
+      ...blank,
+      network_status: 'not_sent_to_network',
+      reason: null,
+      risk_level: 'normal',
+      seller_message: attempt.failureMessage ?? 'The payment could not be processed.',
+      type: 'invalid',
+    };
+  const generic = attempt.declineCode === 'generic_decline';
   return {
-    id: attempt.id,
+    ...blank,
+    network_decline_code: attempt.pspCode,
+    network_status: 'declined_by_network',
+    reason: attempt.declineCode,
+    risk_level: 'normal',
+    seller_message: generic
+      ? 'The bank did not return any further details with this decline.'
+      : `The bank returned the decline code \`${attempt.declineCode}\`.`,
+    type: 'issuer_declined',
+  };
+}
+
+function cardDetails(
+  card: ChargeCard,
+  amountAuthorized: bigint,
+): Static<typeof ChargeCardDetailsSchema> {
+  return {
+    amount_authorized: amountAuthorized > 0n ? amountAuthorized : null,
+    authorization_code: null,
+    brand: card.brand ?? null,
+    checks: null,
+    country: card.country ?? null,
+    electronic_commerce_indicator: null,
+    exp_month: card.expMonth ?? 0,
+    exp_year: card.expYear ?? 0,
+    fingerprint: card.fingerprint ?? null,
+    funding: card.funding ?? null,
+    installments: null,
+    last4: card.last4 ?? null,
+    mandate: null,
+    network: card.brand ?? null,
+    network_transaction_id: null,
+    regulated_status: null,
+    three_d_secure: null,
+    transaction_link_id: null,
+    wallet: null,
+  };
+}
+
+/**
+ * What of the attempt was given back: a voided authorization in full (Stripe refunds an
+ * uncaptured charge when its intent is canceled), an orphan's capture refunded by Payrail in full,
+ * otherwise its succeeded refunds.
+ */
+function amountRefunded({ attempt, refunds }: ChargeView): bigint {
+  if (attempt.status === 'voided') return attempt.amount;
+  if (attempt.status === 'refunded') return attempt.amountCaptured;
+  let total = 0n;
+  for (const refund of refunds)
+    if (refund.attemptId === attempt.id && refund.status === 'succeeded') total += refund.amount;
+  return total;
+}
+
+export function presentCharge(view: ChargeView, livemode = testMode): ChargeObject {
+  const { intent, attempt, card } = view;
+  const id = chargeIdOf(attempt.id);
+  const status = chargeStatus(view);
+  const refunded = amountRefunded(view);
+  const refundable = attempt.amountCaptured > 0n ? attempt.amountCaptured : attempt.amount;
+  const refunds = view.refunds.filter((refund) => refund.attemptId === attempt.id).toReversed();
+  return {
+    id,
     object: 'charge',
     amount: attempt.amount,
     amount_captured: attempt.amountCaptured,
-    amount_refunded: intent.amountRefunded,
-    currency: attempt.currency,
+    amount_refunded: refunded,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: view.balanceTransactionId,
+    billing_details: {
+      address: null,
+      email: null,
+      name: card?.holderName ?? null,
+      phone: null,
+      tax_id: null,
+    },
+    calculated_statement_descriptor: null,
     captured: attempt.amountCaptured > 0n,
-    refunded: attempt.amountCaptured > 0n && intent.amountRefunded >= attempt.amountCaptured,
-    payment_intent: intent.id,
-    payment_method: intent.paymentMethodId,
-    status: attempt.status === 'failed' ? 'failed' : 'succeeded',
-    connector: attempt.connector,
     created: unixSeconds(attempt.createdAt),
+    currency: attempt.currency,
+    description: intent.description,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: failureCode(view),
+    failure_message: attempt.status === 'failed' ? attempt.failureMessage : null,
+    fraud_details: {},
     livemode,
     metadata: intent.metadata,
+    on_behalf_of: null,
+    outcome: outcomeOf(view),
+    paid: status === 'succeeded',
+    payment_intent: intent.id,
+    payment_method: intent.paymentMethodId,
+    payment_method_details:
+      card === undefined
+        ? null
+        : { type: 'card', card: cardDetails(card, attempt.amountAuthorized) },
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: refunded > 0n && refunded >= refundable,
+    refunds: list(
+      refunds.slice(0, chargeRefundsShownMax).map((refund) => presentRefund(refund, livemode)),
+      refunds.length > chargeRefundsShownMax,
+      `/v1/refunds?charge=${id}`,
+    ),
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status,
+    transfer_data: null,
+    transfer_group: null,
+    connector: attempt.connector,
   };
 }

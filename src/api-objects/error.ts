@@ -1,6 +1,7 @@
 // The error object every refusal answers with (Stripe's shape, plus the request id).
 import { Type } from 'typebox';
 import { PaymentIntentSchema } from './payment-intent.ts';
+import { PaymentMethodSchema } from './payment-method.ts';
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({
@@ -11,6 +12,10 @@ export const ErrorSchema = Type.Object({
     decline_code: Type.Optional(Type.String()),
     /** With card errors: the PaymentIntent as the decline left it. */
     payment_intent: Type.Optional(PaymentIntentSchema),
+    /** With card errors: the id of the declined charge (the intent's latest attempt). */
+    charge: Type.Optional(Type.String()),
+    /** With card errors: the payment method declined. */
+    payment_method: Type.Optional(PaymentMethodSchema),
     request_id: Type.String(),
   }),
 });

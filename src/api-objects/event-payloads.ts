@@ -39,9 +39,26 @@ export const eventCatalogue: Record<EventType, { object: TSchema; description: s
     object: PaymentIntentSchema,
     description: 'A payment intent was canceled (or its authorization released).',
   },
+  'charge.pending': {
+    object: ChargeSchema,
+    description: 'A charge is pending: its outcome at the PSP is not known yet.',
+  },
+  'charge.succeeded': {
+    object: ChargeSchema,
+    description: 'A charge (an authorization attempt) succeeded.',
+  },
+  'charge.failed': {
+    object: ChargeSchema,
+    description: 'A charge (an authorization attempt) failed; failure_code says why.',
+  },
+  'charge.captured': { object: ChargeSchema, description: 'A charge was captured.' },
   'charge.refunded': {
     object: ChargeSchema,
-    description: 'A charge was refunded, fully or partly.',
+    description: 'A charge was refunded, fully or partly (or its authorization released).',
+  },
+  'charge.refund.updated': {
+    object: RefundSchema,
+    description: "A refund of a charge changed (sent with each refund.updated, as Stripe's is).",
   },
   'refund.created': { object: RefundSchema, description: 'A refund was created.' },
   'refund.updated': {

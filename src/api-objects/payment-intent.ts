@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { latestChargeId } from '../ids.ts';
 import type { Attempt, IntentWithAttempts, PaymentIntent } from '../payments/types.ts';
 import {
   Enum,
@@ -108,6 +109,9 @@ export const PaymentIntentSchema = Type.Object({
   created: Timestamp,
   currency: Type.String(),
   description: Nullable(Type.String()),
+  latest_charge: Nullable(
+    Type.String({ description: 'The charge of the latest attempt (expandable).' }),
+  ),
   last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),
   metadata: StringMap,
@@ -214,6 +218,7 @@ export function presentIntent(
     created: unixSeconds(intent.createdAt),
     currency: intent.currency,
     description: intent.description,
+    latest_charge: latestChargeId(attempts),
     last_payment_error: presentLastPaymentError(intent),
     livemode,
     metadata: intent.metadata,

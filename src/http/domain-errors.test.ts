@@ -69,6 +69,8 @@ const paymentCodes: Record<PaymentErrorCode, true> = {
   outcome_unknown: true,
   connector_unavailable: true,
   parameter_invalid: true,
+  parameter_missing: true,
+  refund_not_cancelable: true,
 };
 const vaultCodes: Record<VaultErrorCode, true> = {
   invalid_number: true,

@@ -15,6 +15,8 @@ import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent, presentIntentForPublishableKey } from '../api-objects/payment-intent.ts';
+import { presentPaymentMethod } from '../api-objects/payment-method.ts';
+import { latestChargeId } from '../ids.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -92,6 +94,8 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
+  // A refund already sent to the PSP, or finished (Stripe cancels only refunds that await action).
+  refund_not_cancelable: { status: 400, type: 'invalid_request_error' },
   // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
   // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
@@ -193,6 +197,9 @@ export type ErrorBody = {
     param?: string;
     decline_code?: string;
     payment_intent?: unknown;
+    /** The declined charge (Stripe's `error.charge`): the id of the intent's latest attempt. */
+    charge?: string;
+    payment_method?: unknown;
     request_id: string;
   };
 };
@@ -392,11 +399,16 @@ export function toErrorResponse(
   if (apiError.param !== undefined) body.error.param = maskCardNumbers(apiError.param);
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
-  if (error instanceof PaymentError && error.paymentIntent !== undefined)
+  if (error instanceof PaymentError && error.paymentIntent !== undefined) {
     body.error.payment_intent =
       keyKind === 'publishable'
         ? presentIntentForPublishableKey(error.paymentIntent)
         : presentIntent(error.paymentIntent);
+    const charge = latestChargeId(error.paymentIntent.attempts);
+    if (charge !== null) body.error.charge = charge;
+    if (error.paymentMethod !== undefined)
+      body.error.payment_method = presentPaymentMethod(error.paymentMethod);
+  }
   return {
     status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,

@@ -6,7 +6,8 @@ import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
-import { writeIntentEvent } from './events.ts';
+import { writeChargeEvent, writeIntentEvent } from './events.ts';
+import { chargeCard } from './charges.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { captureOfHold, feeFor, feeTransfer, voidOfHold, type Price } from './postings.ts';
 import { attemptsOf, findIntent, findIntentWithAttempts, lockAttempt } from './repository.ts';
@@ -17,7 +18,7 @@ import {
   type PendingOperation,
 } from './state-machine.ts';
 import { paymentAttempts, paymentIntents } from './tables.ts';
-import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+import type { Attempt, ChargeCard, IntentWithAttempts, PaymentIntent } from './types.ts';
 
 // What each step writes, generated once from the tables' definitions.
 const startOperation = paymentIntents.update(['pendingOperation']);
@@ -135,6 +136,7 @@ export class Captures {
     id: string,
     reason: string | undefined,
   ): Promise<IntentWithAttempts> {
+    const card = await this.#cardOf(merchantId, id);
     const outcome = await this.#ledger.transaction(async (tx): Promise<'done' | 'void'> => {
       const intent = await this.#lockIntent(tx, merchantId, id);
       const inFlight = intent.pendingOperation;
@@ -176,6 +178,7 @@ export class Captures {
         attempt,
         { status: 'voided', pspCode: 'released_by_psp' },
         reason ?? null,
+        card,
       );
       return 'done';
     });
@@ -219,13 +222,16 @@ export class Captures {
       },
     );
     dependencies.faults?.reach('after_psp_capture');
-    const price = await dependencies.settings.price(merchantId, attempt.currency);
+    const [price, card] = await Promise.all([
+      dependencies.settings.price(merchantId, attempt.currency),
+      chargeCard(dependencies.vault, merchantId, intent.paymentMethodId),
+    ]);
     await this.#ledger.transaction(async (tx) => {
       const current = await this.#lockIntent(tx, merchantId, intent.id);
       if (current.pendingOperation?.kind !== 'capture') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'captured')
-        await this.#recordCapture(tx, current, locked, amount, outcome, price);
+        await this.#recordCapture(tx, current, locked, amount, outcome, price, card);
       else if (outcome.status === 'failed') {
         await endOperation.run(
           tx,
@@ -264,6 +270,7 @@ export class Captures {
     amount: bigint,
     outcome: PaymentOutcome,
     price: Price,
+    card: ChargeCard | undefined,
   ): Promise<void> {
     const now = merchantNow(this.#dependencies, intent.merchantId);
     await recordCapturedAttempt.run(
@@ -297,12 +304,14 @@ export class Captures {
       captureOfHold(attempt.id, amount),
       feeTransfer(attempt.id, movement, fee),
     ]);
+    await writeChargeEvent(tx, attempt, 'charge.captured', card, now);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.succeeded', now);
   }
 
   async #driveVoid(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
     const attempt = authorizedAttempt(await attemptsOf(dependencies.database, [id]), id);
+    const card = await this.#cardOf(merchantId, id);
     const outcome = await connectorNamed(this.#dependencies, attempt.connector).void(
       {
         pspReference: attempt.pspReference ?? '',
@@ -321,7 +330,7 @@ export class Captures {
       if (current.pendingOperation?.kind !== 'cancel') return;
       const locked = await lockAttempt(tx, attempt.id);
       if (outcome.status === 'voided')
-        await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason);
+        await this.#recordVoid(tx, current, locked, outcome, current.cancellationReason, card);
       else if (outcome.status === 'failed')
         await endOperation.run(
           tx,
@@ -356,6 +365,7 @@ export class Captures {
     attempt: Attempt,
     outcome: PaymentOutcome,
     reason: string | null,
+    card: ChargeCard | undefined,
   ): Promise<void> {
     const now = merchantNow(this.#dependencies, intent.merchantId);
     await recordVoidedAttempt.run(
@@ -385,7 +395,16 @@ export class Captures {
       currency: attempt.currency,
     };
     await this.#ledger.post(tx, movement, [voidOfHold(attempt.id)]);
+    // Stripe refunds an uncaptured charge when its intent is canceled: charge.refunded.
+    await writeChargeEvent(tx, attempt, 'charge.refunded', card, now);
     await writeIntentEvent(tx, intent.merchantId, intent.id, 'payment_intent.canceled', now);
+  }
+
+  /** The card of the intent's charge, for its events (read before any transaction). */
+  async #cardOf(merchantId: string, id: string): Promise<ChargeCard | undefined> {
+    const database = this.#dependencies.database;
+    const intent = await findIntent(database, merchantId, id, false);
+    return chargeCard(this.#dependencies.vault, merchantId, intent?.paymentMethodId ?? null);
   }
 
   async #lockIntent(tx: Queryable, merchantId: string, id: string): Promise<PaymentIntent> {

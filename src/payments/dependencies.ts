@@ -7,15 +7,11 @@ import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
 import type { FaultInjector } from '../fault-points.ts';
 import type { CardInput } from '../vault/card.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
-  get(
-    merchantId: string,
-    id: string,
-  ): Promise<
-    { readonly id: string; readonly brand?: string; readonly country?: string | null } | undefined
-  >;
+  get(merchantId: string, id: string): Promise<PaymentMethod | undefined>;
   reveal(merchantId: string, id: string): Promise<CardData>;
   /** Stores a card given inline (`payment_method_data`); validates it before writing anything. */
   createCard(merchantId: string, input: CardInput): Promise<{ readonly id: string }>;

@@ -1,6 +1,7 @@
 // Expected payment failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
 import { DomainError, type ErrorCategory } from '../errors.ts';
 import type { CardErrorCode, DeclineCode } from '../connectors/types.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 import type { IntentWithAttempts } from './types.ts';
 
 export type PaymentErrorCode =
@@ -20,7 +21,9 @@ export type PaymentErrorCode =
   | 'cancel_failed'
   | 'outcome_unknown'
   | 'connector_unavailable'
-  | 'parameter_invalid';
+  | 'parameter_invalid'
+  | 'parameter_missing'
+  | 'refund_not_cancelable';
 
 const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   resource_missing: 'not_found',
@@ -44,6 +47,8 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   outcome_unknown: 'conflict',
   connector_unavailable: 'unavailable',
   parameter_invalid: 'invalid',
+  parameter_missing: 'invalid',
+  refund_not_cancelable: 'invalid',
 };
 
 export class PaymentError extends DomainError<PaymentErrorCode> {
@@ -52,6 +57,8 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
   readonly paymentIntentId: string | undefined;
   /** For a card error: the intent as the decline left it (Stripe's `error.payment_intent`). */
   readonly paymentIntent: IntentWithAttempts | undefined;
+  /** For a card error: the payment method declined (Stripe's `error.payment_method`). */
+  readonly paymentMethod: PaymentMethod | undefined;
   /** For 503s: when a retry may succeed (HTTP Retry-After). */
   readonly retryAfterSeconds: number | undefined;
   constructor(
@@ -62,6 +69,7 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
       declineCode?: DeclineCode;
       paymentIntentId?: string;
       paymentIntent?: IntentWithAttempts;
+      paymentMethod?: PaymentMethod;
       retryAfterSeconds?: number;
     } = {},
   ) {
@@ -70,6 +78,7 @@ export class PaymentError extends DomainError<PaymentErrorCode> {
     this.declineCode = details.declineCode;
     this.paymentIntentId = details.paymentIntentId;
     this.paymentIntent = details.paymentIntent;
+    this.paymentMethod = details.paymentMethod;
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }

@@ -26,7 +26,8 @@ import { sqlState, type Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
 import { merchantNow, type PaymentsDependencies } from './dependencies.ts';
-import { intentEvent } from './events.ts';
+import { chargeEvent, intentEvent, type ChargeEventType } from './events.ts';
+import { chargeCard } from './charges.ts';
 import type { Orphans } from './orphans.ts';
 import {
   ledgerOutbox,
@@ -45,6 +46,7 @@ import {
 import {
   attemptOutcomeFields,
   attemptOutcomeOf,
+  findIntent,
   findIntentWithAttempts,
   lockIntentAndAttempt,
   updateAttemptOutcome,
@@ -60,7 +62,7 @@ import {
   outcomeActions,
 } from './state-machine.ts';
 import { paymentAttempts, paymentIntents } from './tables.ts';
-import type { Attempt, IntentWithAttempts, PaymentIntent } from './types.ts';
+import type { Attempt, ChargeCard, IntentWithAttempts, PaymentIntent } from './types.ts';
 
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
@@ -96,6 +98,16 @@ export type Plan = {
   readonly attempt: Attempt;
   readonly postings: PostingRequest | undefined;
   readonly event: NewEvent | undefined;
+  /** Stripe's `charge.*` event of the same change (the charge is the attempt), written with it. */
+  readonly chargeEvent: NewEvent | undefined;
+};
+
+/** The charge event each intent event of an outcome goes with. */
+const chargeEventOf: Partial<Record<string, ChargeEventType>> = {
+  'payment_intent.amount_capturable_updated': 'charge.succeeded',
+  'payment_intent.succeeded': 'charge.succeeded',
+  'payment_intent.payment_failed': 'charge.failed',
+  'payment_intent.processing': 'charge.pending',
 };
 
 function withAttempt(attempts: readonly Attempt[], attempt: Attempt): Attempt[] {
@@ -124,6 +136,7 @@ export function plan(
   outcome: PaymentOutcome,
   price: Price,
   options: RecordOptions,
+  card?: ChargeCard,
 ): Plan {
   const movement: Movement = {
     merchantId: intent.merchantId,
@@ -146,10 +159,22 @@ export function plan(
         syncCount: attempt.syncCount + (options.synced ? 1 : 0),
       },
     };
+    const chargeType = next.eventType === undefined ? undefined : chargeEventOf[next.eventType];
     return {
       change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
       ...after,
       postings: next.postings,
+      // Made first, so that its id sorts before the intent's event (Stripe's order).
+      chargeEvent:
+        chargeType === undefined
+          ? undefined
+          : chargeEvent(chargeType, {
+              intent: after.intent,
+              attempt: after.attempt,
+              refunds: [],
+              card,
+              balanceTransactionId: null,
+            }),
       event:
         next.eventType === undefined
           ? undefined
@@ -283,7 +308,8 @@ function failed(
 
 // The fast path's parameters: $1 intent ids, $2 attempt ids, $3 the attempts' statuses the plans
 // were made from, then the intents' and the attempts' outcome fields (generated from the tables'
-// definitions), the ledger outbox row's four, and the events' (eventParameterCount).
+// definitions), the ledger outbox row's four, then the intent events' and the charge events'
+// (eventParameterCount each).
 const intentInput = paymentIntents.arrays(intentOutcomeFields, 4, 'i_');
 const attemptInput = paymentAttempts.arrays(attemptOutcomeFields, intentInput.next, 'a_');
 const outboxInput = ledgerOutbox.arrays(
@@ -291,8 +317,10 @@ const outboxInput = ledgerOutbox.arrays(
   attemptInput.next,
   'o_',
 );
-/** The first of the clock's parameters (`clockSql`), after the events'. */
-const fastClockFirst = outboxInput.next + eventParameterCount;
+/** The charge events' parameters, after the intent events'. */
+const chargeEventsFirst = outboxInput.next + eventParameterCount;
+/** The first of the clock's parameters (`clockSql`), after both events'. */
+const fastClockFirst = chargeEventsFirst + eventParameterCount;
 
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
@@ -330,7 +358,8 @@ const fastRecordSql = (intentNow: string, attemptNow: string, eventNow: string) 
     SELECT outbox_id, ${outboxInput.names.join(', ')}, $${fastClockFirst}::timestamptz FROM input
      WHERE o_transfers IS NOT NULL AND position IN (SELECT position FROM a)
      ORDER BY position
-  ), ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
+  ), ${eventCtes(chargeEventsFirst, 'e.position IN (SELECT position FROM a)', 'ch', eventNow)},
+     ${eventCtes(outboxInput.next, 'e.position IN (SELECT position FROM a)', 'ev', eventNow)}
   SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM i WHERE i.id NOT IN (SELECT intent_id FROM a)), 'payment_record_conflict') AS consistent,
          input.position IN (SELECT position FROM a) AS applied,
          CASE WHEN input.o_transfers IS NOT NULL AND input.position IN (SELECT position FROM a) THEN input.outbox_id END AS ledger_outbox_id
@@ -381,6 +410,7 @@ export function compareAndSetStatement(
       ...attemptInput.parameters(changes.map((change) => change.attempt)),
       ...outboxInput.parameters(records.map(({ planned }) => outboxEntry(planned.postings))),
       ...eventParameters(records.map(({ planned }) => planned.event)),
+      ...eventParameters(records.map(({ planned }) => planned.chargeEvent)),
       ...intentAt.values,
     ],
   };
@@ -449,8 +479,12 @@ export class AuthorizationRecorder {
     outcome: PaymentOutcome,
     options: RecordOptions,
     known?: IntentWithAttempts & { readonly attempt: Attempt },
+    knownCard?: ChargeCard,
   ): Promise<IntentWithAttempts> {
-    const price = await this.#dependencies.settings.price(merchantId, sent.currency);
+    const [price, card] = await Promise.all([
+      this.#dependencies.settings.price(merchantId, sent.currency),
+      knownCard ?? this.#cardOf(merchantId, intentId, known?.intent),
+    ]);
     if (
       known !== undefined &&
       (outcome.status === 'authorized' ||
@@ -458,7 +492,7 @@ export class AuthorizationRecorder {
         outcome.status === 'failed' ||
         outcome.status === 'voided')
     ) {
-      const recorded = await this.#recordFast(known, outcome, price, options);
+      const recorded = await this.#recordFast(known, outcome, price, options, card);
       if (recorded !== undefined) return recorded;
     }
     const { current, orphan } = await recordLocked(
@@ -470,6 +504,7 @@ export class AuthorizationRecorder {
       price,
       options,
       merchantNow(this.#dependencies, merchantId),
+      card,
     );
     if (orphan === undefined) return current;
     // PSP calls (void, refund) happen outside any transaction.
@@ -479,14 +514,34 @@ export class AuthorizationRecorder {
     return settled;
   }
 
+  /** The card the intent is paid with, as its charge shows it (read before any transaction). */
+  async #cardOf(
+    merchantId: string,
+    intentId: string,
+    known: PaymentIntent | undefined,
+  ): Promise<ChargeCard | undefined> {
+    const database = this.#dependencies.database;
+    const intent = known ?? (await findIntent(database, merchantId, intentId, false));
+    return chargeCard(this.#dependencies.vault, merchantId, intent?.paymentMethodId ?? null);
+  }
+
   async #recordFast(
     known: IntentWithAttempts & { readonly attempt: Attempt },
     outcome: PaymentOutcome,
     price: Price,
     options: RecordOptions,
+    card: ChargeCard | undefined,
   ): Promise<IntentWithAttempts | undefined> {
     if (!awaitsAuthorization(known.intent)) return undefined;
-    const planned = plan(known.intent, known.attempts, known.attempt, outcome, price, options);
+    const planned = plan(
+      known.intent,
+      known.attempts,
+      known.attempt,
+      outcome,
+      price,
+      options,
+      card,
+    );
     if (!fastChange(planned.change)) return undefined;
     let recorded: FastRecorded;
     try {
@@ -496,7 +551,8 @@ export class AuthorizationRecorder {
       throw error;
     }
     if (!recorded.applied) return undefined;
-    if (planned.event !== undefined) this.#dependencies.events?.notify();
+    if (planned.event !== undefined || planned.chargeEvent !== undefined)
+      this.#dependencies.events?.notify();
     if (recorded.ledgerOutboxId !== null && planned.postings !== undefined) {
       await this.#ledger.afterCommit([
         { id: recorded.ledgerOutboxId, movement: planned.postings.movement },
@@ -520,6 +576,7 @@ async function recordLocked(
   price: Price,
   options: RecordOptions,
   now: Date,
+  card: ChargeCard | undefined,
 ): Promise<{ current: IntentWithAttempts; orphan?: Attempt }> {
   return ledger.transaction(async (tx) => {
     const { intent, attempts, attempt } = await lockIntentAndAttempt(
@@ -546,7 +603,7 @@ async function recordLocked(
             );
       return { current: { intent, attempts: withAttempt(attempts, orphan) }, orphan };
     }
-    const planned = plan(intent, attempts, attempt, outcome, price, options);
+    const planned = plan(intent, attempts, attempt, outcome, price, options, card);
     const { updatedIntent, updatedAttempt } = await applyOutcome(
       tx,
       intent,
@@ -556,7 +613,8 @@ async function recordLocked(
     );
     if (planned.postings !== undefined)
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
-    if (planned.event !== undefined) await insertEvents(tx, [planned.event], now);
+    const events = [planned.chargeEvent, planned.event].filter((event) => event !== undefined);
+    await insertEvents(tx, events, now);
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

@@ -189,7 +189,7 @@ export type RefundListOptions = PageRequest & {
 export async function listRefunds(
   tx: Queryable,
   merchantId: string,
-  page: RefundListOptions,
+  page: RefundListOptions & { readonly attemptId?: string },
 ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<RefundRow, string>(
     tx,
@@ -199,8 +199,9 @@ export async function listRefunds(
       scope: 'merchant_id = $1',
       // A cursor may name any of the merchant's refunds, also one of another intent.
       scopeParameters: [merchantId],
-      filter: '$2::text IS NULL OR payment_intent_id = $2',
-      filterParameters: [page.paymentIntentId ?? null],
+      filter:
+        '($2::text IS NULL OR payment_intent_id = $2) AND ($3::text IS NULL OR attempt_id = $3)',
+      filterParameters: [page.paymentIntentId ?? null, page.attemptId ?? null],
       timeRange: { column: 'created_at', range: page.created },
       key: 'id',
       keyType: 'text',

@@ -41,13 +41,23 @@ import {
   moveAttempt,
   moveIntent,
 } from './state-machine.ts';
-import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
+import type {
+  Attempt,
+  ChargeCard,
+  ChargeView,
+  IntentWithAttempts,
+  Metadata,
+  PaymentIntent,
+  Refund,
+} from './types.ts';
 import { Captures } from './captures.ts';
 import { paymentIntentSearch, searchPage, type SearchRequest } from '../search/index.ts';
 import { applyUpdate, checkUpdate, type UpdateIntentInput } from './update.ts';
-import { Refunds, type CreateRefundInput } from './refunds.ts';
+import { Refunds, type CreateRefundInput, type MetadataChange } from './refunds.ts';
+import { Charges, cardOf, type ChargeListOptions } from './charges.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
+import type { PaymentMethod } from '../vault/index.ts';
 import {
   checkChargeAmount,
   checkReceiptEmail,
@@ -103,7 +113,7 @@ const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
 type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
 
 /** What routing may know of the card: brand and issuer country. */
-type CardFacts = { readonly brand?: string; readonly country?: string | null };
+type CardFacts = PaymentMethod;
 
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent =
@@ -143,6 +153,7 @@ export class PaymentsService {
   readonly #ledger: PaymentLedger;
   readonly captures: Captures;
   readonly refunds: Refunds;
+  readonly charges: Charges;
   /** Confirmed intents created at the same moment share one statement. */
   readonly #creates: GroupCommit<NewConfirmedIntent, true>;
   readonly #recorder: AuthorizationRecorder;
@@ -170,7 +181,10 @@ export class PaymentsService {
       writeBatchLimits,
     );
     this.captures = new Captures(dependencies, this.#ledger);
-    this.refunds = new Refunds(dependencies, this.#ledger);
+    this.refunds = new Refunds(dependencies, this.#ledger, (merchantId, id, reason) =>
+      this.cancel(merchantId, id, reason),
+    );
+    this.charges = new Charges(dependencies.database, dependencies.vault);
   }
 
   get ledger(): Ledger {
@@ -283,8 +297,9 @@ export class PaymentsService {
       merchantId,
       { intent, attempts: [attempt], attempt, fresh: true },
       candidates,
+      cardOf(method),
     );
-    throwIfDeclined(result);
+    throwIfDeclined(result, method);
     return result;
   }
 
@@ -386,8 +401,8 @@ export class PaymentsService {
     const prepared = await this.#dependencies.database.transaction((tx) =>
       this.#prepareAttempt(tx, merchantId, id, input, candidates),
     );
-    const result = await this.#authorize(merchantId, prepared, candidates);
-    throwIfDeclined(result);
+    const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
+    throwIfDeclined(result, method);
     return result;
   }
 
@@ -518,6 +533,7 @@ export class PaymentsService {
     merchantId: string,
     prepared: Prepared,
     candidates: readonly string[],
+    card: ChargeCard | undefined,
   ): Promise<IntentWithAttempts> {
     let state = prepared;
     for (let tries = 1; ; tries++) {
@@ -545,6 +561,7 @@ export class PaymentsService {
         sent.outcome,
         { synced: false, failIfNeverSeen: false },
         state,
+        card,
       );
     }
   }
@@ -750,8 +767,9 @@ export class PaymentsService {
   }
 
   async refund(merchantId: string, input: CreateRefundInput, bind?: BindResource): Promise<Refund> {
-    await this.#settleFirst(merchantId, input.paymentIntent);
-    return this.refunds.create(merchantId, input, bind);
+    const intentId = await this.refunds.intentOf(merchantId, input);
+    await this.#settleFirst(merchantId, intentId);
+    return this.refunds.create(merchantId, intentId, input, bind);
   }
 
   // The requests of the API, retried or not. A retry that took over a crashed request's key
@@ -854,9 +872,30 @@ export class PaymentsService {
 
   async listRefunds(
     merchantId: string,
-    options: RefundListOptions,
+    options: RefundListOptions & { readonly chargeId?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
     return this.refunds.list(merchantId, options);
+  }
+
+  /** Updates a refund's metadata (Stripe's merge semantics). */
+  async updateRefund(merchantId: string, id: string, metadata: MetadataChange): Promise<Refund> {
+    return this.refunds.update(merchantId, id, metadata);
+  }
+
+  /** Cancels a refund that was not sent to the PSP yet. */
+  async cancelRefund(merchantId: string, id: string): Promise<Refund> {
+    return this.refunds.cancel(merchantId, id);
+  }
+
+  async retrieveCharge(merchantId: string, id: string): Promise<ChargeView> {
+    return this.charges.retrieve(merchantId, id);
+  }
+
+  async listCharges(
+    merchantId: string,
+    options: ChargeListOptions,
+  ): Promise<{ charges: ChargeView[]; hasMore: boolean }> {
+    return this.charges.list(merchantId, options);
   }
 
   /** A merchant's connectors in priority order, as stored (credentials opened). */
@@ -1081,12 +1120,13 @@ function refuseTwoPaymentMethods(input: {
 }
 
 /** A decline is recorded (the intent goes back to requires_payment_method) and answered as a card error. */
-function throwIfDeclined(result: IntentWithAttempts): void {
+function throwIfDeclined(result: IntentWithAttempts, method: PaymentMethod | undefined): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
   throw new PaymentError(cardErrorCode(error.decline_code ?? error.code), error.message, {
     declineCode: error.decline_code,
     paymentIntentId: result.intent.id,
     paymentIntent: result,
+    paymentMethod: method,
   });
 }

@@ -103,6 +103,8 @@ export const refunds = defineTable<Refund>({
     pspReference: nullable(text('psp_reference')),
     failureReason: nullable(text('failure_reason')),
     metadata: jsonb('metadata'),
+    sentAt: nullable(timestamptz('sent_at')),
+    releasesAuthorization: boolean('releases_authorization'),
     createdAt: timestamptz('created_at'),
   },
   databaseOnly: [updatedAt],

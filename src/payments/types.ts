@@ -84,7 +84,7 @@ export type Attempt = {
   readonly createdAt: Date;
 };
 
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 
 export type Refund = {
@@ -100,10 +100,45 @@ export type Refund = {
   readonly pspReference: string | null;
   readonly failureReason: string | null;
   readonly metadata: Metadata;
+  /**
+   * When the refund was claimed for sending to the PSP (null: never sent, so it may still be
+   * canceled). A refund of an uncaptured payment is sent as the cancel of its payment intent.
+   */
+  readonly sentAt: Date | null;
+  /**
+   * A refund of an uncaptured payment: sent as the cancel of its intent (the authorization is
+   * released); nothing was captured, so nothing is reserved on the intent or posted to the ledger.
+   */
+  readonly releasesAuthorization: boolean;
   readonly createdAt: Date;
 };
 
 export type IntentWithAttempts = {
   readonly intent: PaymentIntent;
   readonly attempts: readonly Attempt[];
+};
+
+/** What the vault tells of the card a charge was made with (what it knows; never the number). */
+export type ChargeCard = {
+  readonly brand?: string;
+  readonly last4?: string;
+  readonly country?: string | null;
+  readonly expMonth?: number;
+  readonly expYear?: number;
+  readonly fingerprint?: string;
+  readonly funding?: string | null;
+  readonly holderName?: string | null;
+};
+
+/**
+ * A charge (Stripe's): the view of one attempt of an intent, with the refunds of that attempt,
+ * the card, and the balance transaction of its capture once the ledger posted it. Nothing of it is
+ * stored apart from the attempt.
+ */
+export type ChargeView = {
+  readonly intent: PaymentIntent;
+  readonly attempt: Attempt;
+  readonly refunds: readonly Refund[];
+  readonly card: ChargeCard | undefined;
+  readonly balanceTransactionId: string | null;
 };

@@ -114,6 +114,7 @@ const schemaOfList = new Map([
   ['/v1/admin/settlement/batches', 'SettlementBatchSchema'],
   ['/v1/payment_intents', 'PaymentIntentSchema'],
   ['/v1/refunds', 'RefundSchema'],
+  ['/v1/charges', 'ChargeSchema'],
   ['/v1/balance_transactions', 'BalanceTransactionSchema'],
   ['/v1/events', 'EventSchema'],
   ['/v1/ledger/accounts', 'LedgerAccountSchema'],
@@ -252,6 +253,14 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape('RefundSchema', refund);
     assertShape('RefundSchema', await ok(as(`/v1/refunds/${String(refund.id)}`)));
     assertList('RefundSchema', await ok(as('/v1/refunds')));
+    assertShape(
+      'RefundSchema',
+      await ok(as(`/v1/refunds/${String(refund.id)}`, 'POST', { metadata: { shape: 'yes' } })),
+    );
+    const charge = await ok(as(`/v1/charges/${String(paid.latest_charge)}`));
+    assertShape('ChargeSchema', charge);
+    assert.equal((charge.refunds as Json).object, 'list');
+    assertList('ChargeSchema', await ok(as('/v1/charges')));
     const canceled = await ok(
       as(
         `/v1/payment_intents/${String((await ok(as('/v1/payment_intents', 'POST', { amount: 700, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true }))).id)}/cancel`,
@@ -329,6 +338,7 @@ describe('API objects: what is served and documented is what src/api-objects def
     assert.equal(declined.status, 402, JSON.stringify(declined.body));
     assertShape('ErrorSchema', declined.body);
     assertShape('PaymentIntentSchema', declined.body.error?.payment_intent);
+    assertShape('ChargeSchema', await ok(as(`/v1/charges/${String(declined.body.error?.charge)}`)));
     assertShape('ErrorSchema', (await as('/v1/refunds/re_missing')).body);
   });
 

@@ -47,10 +47,14 @@ describe('events over HTTP', () => {
     const events = await eventsOf(String(paid.body.id));
     assert.deepEqual(
       events.map((event) => event.type),
-      ['payment_intent.created', 'payment_intent.succeeded'],
+      ['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded'],
     );
     assert.equal(events[0]?.data.object.status, 'processing');
-    const succeeded = events[1];
+    // The charge event of the same change, beside the intent's: the charge as it is now.
+    assert.equal(events[1]?.data.object.id, paid.body.latest_charge);
+    assert.equal(events[1]?.data.object.status, 'succeeded');
+    assert.equal(events[1]?.data.object.captured, true);
+    const succeeded = events[2];
     assert.equal(succeeded?.object, 'event');
     assert.match(String(succeeded?.id), /^evt_/);
     assert.deepEqual(succeeded?.data.object, paid.body);
@@ -107,10 +111,13 @@ describe('events over HTTP', () => {
     const types = (await eventsOf(id)).map((event) => event.type);
     assert.deepEqual(types, [
       'payment_intent.created',
+      'charge.succeeded',
       'payment_intent.amount_capturable_updated',
+      'charge.captured',
       'payment_intent.succeeded',
       'refund.created',
       'refund.updated',
+      'charge.refund.updated',
       'charge.refunded',
     ]);
     const charge = (await eventsOf(id)).find((event) => event.type === 'charge.refunded');

@@ -230,6 +230,9 @@ const succeeded = '{succeeded}';
 const authorized = '{authorized}';
 const unconfirmed = '{unconfirmed}';
 const merchant = '{merchant}';
+/** The succeeded intent's charge, and a refund of it (with 50 metadata keys, Stripe's most). */
+const chargeOfSucceeded = '{charge}';
+const refunded = '{refund}';
 
 // Written by background work that runs whatever the requests do (the event dispatcher drains
 // event_outbox and writes inboxes, consumer failures and dead letters; webhook fan-out writes
@@ -951,7 +954,14 @@ const cases: Case[] = [
   ...envelope(`/v1/payment_intents/${succeeded}/sync`),
 
   // POST /v1/refunds
-  { route: '/v1/refunds', body: {}, code: 'parameter_missing', param: 'payment_intent' },
+  {
+    route: '/v1/refunds',
+    body: {},
+    code: 'parameter_missing',
+    param: 'payment_intent',
+    message: /One of charge or payment_intent is required/,
+    stored: true,
+  },
   {
     route: '/v1/refunds',
     body: { payment_intent: 12 },
@@ -981,10 +991,53 @@ const cases: Case[] = [
   },
   {
     route: '/v1/refunds',
-    body: { payment_intent: authorized },
+    body: { payment_intent: unconfirmed },
     code: 'payment_intent_unexpected_state',
     param: 'payment_intent',
-    message: /status of requires_capture/,
+    message: /status of requires_confirmation/,
+    stored: true,
+  },
+  {
+    // An uncaptured payment is refunded whole (its intent canceled), never in part.
+    route: '/v1/refunds',
+    body: { payment_intent: authorized, amount: 1 },
+    code: 'parameter_invalid',
+    param: 'amount',
+    message: /whole authorization/,
+    stored: true,
+  },
+  { route: '/v1/refunds', body: { charge: 12 }, code: 'parameter_invalid', param: 'charge' },
+  { route: '/v1/refunds', body: { charge: '' }, code: 'parameter_invalid', param: 'charge' },
+  {
+    route: '/v1/refunds',
+    body: { charge: long(101) },
+    code: 'parameter_invalid',
+    param: 'charge',
+  },
+  {
+    route: '/v1/refunds',
+    body: { charge: 'ch_missing' },
+    status: 404,
+    code: 'resource_missing',
+    param: 'charge',
+    message: /No such charge: 'ch_missing'/,
+    stored: true,
+  },
+  {
+    route: '/v1/refunds',
+    body: { charge: succeeded },
+    status: 404,
+    code: 'resource_missing',
+    param: 'charge',
+    message: /No such charge/,
+    stored: true,
+  },
+  {
+    route: '/v1/refunds',
+    body: { charge: chargeOfSucceeded, payment_intent: authorized },
+    code: 'parameter_invalid',
+    param: 'charge',
+    message: /is not a charge of the payment intent/,
     stored: true,
   },
   {
@@ -1070,8 +1123,17 @@ const cases: Case[] = [
   {
     route: '/v1/refunds',
     body: { payment_intent: succeeded, charge: 'ch_1' },
-    code: 'parameter_unknown',
+    status: 404,
+    code: 'resource_missing',
     param: 'charge',
+    message: /No such charge: 'ch_1'/,
+    stored: true,
+  },
+  {
+    route: '/v1/refunds',
+    body: { payment_intent: succeeded, destination: 'acct_1' },
+    code: 'parameter_unknown',
+    param: 'destination',
   },
   {
     route: '/v1/refunds',
@@ -1082,9 +1144,9 @@ const cases: Case[] = [
   },
   {
     route: '/v1/refunds',
-    rawBody: `payment_intent=${succeeded}&charge=ch_1`,
+    rawBody: `payment_intent=${succeeded}&charge[x]=ch_1`,
     contentType: form,
-    code: 'parameter_unknown',
+    code: 'parameter_invalid',
     param: 'charge',
   },
   {
@@ -1123,6 +1185,13 @@ const cases: Case[] = [
     code: 'resource_missing',
     param: 'starting_after',
   },
+  { method: 'GET', route: '/v1/refunds?charge=', code: 'parameter_invalid', param: 'charge' },
+  {
+    method: 'GET',
+    route: `/v1/refunds?charge=${long(101)}`,
+    code: 'parameter_invalid',
+    param: 'charge',
+  },
   { method: 'GET', route: `/v1/refunds/${long(101)}`, code: 'parameter_invalid', param: 'id' },
   {
     method: 'GET',
@@ -1131,6 +1200,168 @@ const cases: Case[] = [
     code: 'resource_missing',
     param: 'id',
     message: /No such refund: 'pi_missing'/,
+  },
+
+  // POST /v1/refunds/:id (metadata, Stripe's merge)
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: 'x' },
+    code: 'parameter_invalid',
+    param: 'metadata',
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: { k: 1 } },
+    code: 'parameter_invalid',
+    param: 'metadata[k]',
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: { k: long(501) } },
+    code: 'parameter_invalid',
+    param: 'metadata[k]',
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: { [long(41)]: 'v' } },
+    code: 'parameter_invalid',
+    param: 'metadata',
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: keys(51) },
+    code: 'parameter_invalid',
+    param: 'metadata',
+  },
+  {
+    // Merged with the refund's 50 keys, one more is over Stripe's limit.
+    route: `/v1/refunds/${refunded}`,
+    body: { metadata: { extra: 'v' } },
+    code: 'parameter_invalid',
+    param: 'metadata',
+    message: /at most 50 keys/,
+    stored: true,
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    body: { amount: 5 },
+    code: 'parameter_unknown',
+    param: 'amount',
+  },
+  {
+    route: `/v1/refunds/${refunded}`,
+    rawBody: 'metadata[a][b]=1',
+    contentType: form,
+    code: 'parameter_invalid',
+    param: 'metadata[a]',
+  },
+  {
+    route: `/v1/refunds/${long(101)}`,
+    body: { metadata: { a: 'b' } },
+    code: 'parameter_invalid',
+    param: 'id',
+  },
+  {
+    route: '/v1/refunds/re_missing',
+    body: { metadata: { a: 'b' } },
+    status: 404,
+    code: 'resource_missing',
+    param: 'id',
+    message: /No such refund: 're_missing'/,
+    stored: true,
+  },
+  ...envelope(`/v1/refunds/${refunded}`),
+
+  // POST /v1/refunds/:id/cancel
+  {
+    route: `/v1/refunds/${refunded}/cancel`,
+    body: { reason: 'x' },
+    code: 'parameter_unknown',
+    param: 'reason',
+  },
+  {
+    route: `/v1/refunds/${refunded}/cancel`,
+    body: {},
+    code: 'refund_not_cancelable',
+    param: 'id',
+    message: /status of succeeded/,
+    stored: true,
+  },
+  {
+    route: '/v1/refunds/re_missing/cancel',
+    body: {},
+    status: 404,
+    code: 'resource_missing',
+    param: 'id',
+    message: /No such refund: 're_missing'/,
+    stored: true,
+  },
+  {
+    route: `/v1/refunds/${long(101)}/cancel`,
+    body: {},
+    code: 'parameter_invalid',
+    param: 'id',
+  },
+  ...envelope(`/v1/refunds/${refunded}/cancel`),
+
+  // GET /v1/charges and /v1/charges/:id
+  ...listQuery('/v1/charges'),
+  {
+    method: 'GET',
+    route: '/v1/charges?payment_intent=',
+    code: 'parameter_invalid',
+    param: 'payment_intent',
+  },
+  {
+    method: 'GET',
+    route: `/v1/charges?payment_intent=${long(101)}`,
+    code: 'parameter_invalid',
+    param: 'payment_intent',
+  },
+  {
+    method: 'GET',
+    route: '/v1/charges?starting_after=ch_a&ending_before=ch_b',
+    code: 'parameter_invalid',
+    param: 'ending_before',
+  },
+  {
+    method: 'GET',
+    route: '/v1/charges?starting_after=ch_missing',
+    status: 404,
+    code: 'resource_missing',
+    param: 'starting_after',
+    message: /No such charge: 'ch_missing'/,
+  },
+  {
+    method: 'GET',
+    route: `/v1/charges?ending_before=${succeeded}`,
+    status: 404,
+    code: 'resource_missing',
+    param: 'ending_before',
+    message: /No such charge/,
+  },
+  { method: 'GET', route: `/v1/charges/${long(101)}`, code: 'parameter_invalid', param: 'id' },
+  {
+    method: 'GET',
+    route: `/v1/charges/${chargeOfSucceeded}?expand=x`,
+    code: 'parameter_unknown',
+    param: 'expand',
+  },
+  {
+    method: 'GET',
+    route: '/v1/charges/ch_missing',
+    status: 404,
+    code: 'resource_missing',
+    param: 'id',
+    message: /No such charge: 'ch_missing'/,
+  },
+  {
+    method: 'GET',
+    route: `/v1/charges/${succeeded}`,
+    status: 404,
+    code: 'resource_missing',
+    param: 'id',
+    message: /No such charge/,
   },
 
   // POST /v1/payment_methods
@@ -1765,6 +1996,14 @@ describe('bad input on the payments routes', () => {
       return String(response.body.id);
     };
     ids.set('succeeded', await make({ confirm: true }));
+    const paid = await call(server, 'GET', `/v1/payment_intents/${ids.get('succeeded')}`, { key });
+    ids.set('charge', String(paid.body.latest_charge));
+    const refund = await call(server, 'POST', '/v1/refunds', {
+      key,
+      body: { charge: ids.get('charge'), amount: 100, metadata: keys(50) },
+    });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    ids.set('refund', String(refund.body.id));
     ids.set('authorized', await make({ confirm: true, capture_method: 'manual' }));
     ids.set('unconfirmed', await make({}));
     const listed = await server.context.database.query<{ name: string }>(

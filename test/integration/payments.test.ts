@@ -665,6 +665,7 @@ describe('payments over HTTP with the simulator', () => {
     const ids = {
       paid: String(paid.body.id),
       refund: String(refund.body.id),
+      charge: String(paid.body.latest_charge),
       held: String(held.body.id),
       draft: String(draft.body.id),
       unresolved: String(unresolved.body.id),
@@ -685,6 +686,7 @@ describe('payments over HTTP with the simulator', () => {
     const missing: typeof ids = {
       paid: 'pi_0000000000missing00000a',
       refund: 're_0000000000missing00000b',
+      charge: 'ch_0000000000missing00000h',
       held: 'pi_0000000000missing00000c',
       draft: 'pi_0000000000missing00000d',
       unresolved: 'pi_0000000000missing00000e',
@@ -831,6 +833,63 @@ describe('payments over HTTP with the simulator', () => {
       {
         route: 'GET /v1/refunds/:id',
         request: (of) => ({ method: 'GET', path: `/v1/refunds/${of.refund}` }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'GET /v1/refunds',
+        request: (of) => ({ method: 'GET', path: `/v1/refunds?charge=${of.charge}` }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(answer.body.data, []);
+        },
+      },
+      {
+        route: 'POST /v1/refunds',
+        request: (of) => ({ method: 'POST', path: '/v1/refunds', body: { charge: of.charge } }),
+        expect: notFound('charge'),
+      },
+      {
+        route: 'POST /v1/refunds/:id',
+        request: (of) => ({
+          method: 'POST',
+          path: `/v1/refunds/${of.refund}`,
+          body: { metadata: { taken: 'yes' } },
+        }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'POST /v1/refunds/:id/cancel',
+        request: (of) => ({ method: 'POST', path: `/v1/refunds/${of.refund}/cancel`, body: {} }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'GET /v1/charges',
+        request: () => ({ method: 'GET', path: '/v1/charges?limit=100' }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(
+            (answer.body.data as { id: string }[]).map((item) => item.id),
+            [own.body.latest_charge],
+            'B lists its own charge, only',
+          );
+        },
+      },
+      {
+        route: 'GET /v1/charges',
+        request: (of) => ({ method: 'GET', path: `/v1/charges?payment_intent=${of.paid}` }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(answer.body.data, []);
+        },
+      },
+      {
+        route: 'GET /v1/charges',
+        request: (of) => ({ method: 'GET', path: `/v1/charges?starting_after=${of.charge}` }),
+        expect: notFound('starting_after'),
+      },
+      {
+        route: 'GET /v1/charges/:id',
+        request: (of) => ({ method: 'GET', path: `/v1/charges/${of.charge}` }),
         expect: notFound('id'),
       },
       {

@@ -26,6 +26,7 @@ import { findIntentWithAttempts } from '../../src/payments/repository.ts';
 import { PaymentsService } from '../../src/payments/service.ts';
 import type { IntentWithAttempts } from '../../src/payments/types.ts';
 import { secretBoxFor, secretBoxPurposes } from '../../src/vault/secret-box.ts';
+import type { PaymentMethod } from '../../src/vault/index.ts';
 import { openTestDatabase } from './databases.ts';
 
 export type Handler<Request, Outcome> = (
@@ -59,6 +60,8 @@ export class FakePsp implements Connector {
   captureHandler: Handler<CaptureRequest, PaymentOutcome> = async (request) =>
     this.capturePayment(request);
   voidHandler: Handler<VoidRequest, PaymentOutcome> = async (request) => this.voidPayment(request);
+  refundHandler: Handler<RefundRequest, RefundOutcome> = async (request) =>
+    this.refundPayment(request);
 
   constructor(name: string, options: { void: boolean }) {
     this.name = name;
@@ -157,10 +160,15 @@ export class FakePsp implements Connector {
 
   refund(request: RefundRequest, context: CallContext): Promise<RefundOutcome> {
     this.calls.push({ op: 'refund', key: context.idempotencyKey, reference: request.reference });
-    return this.#once(context.idempotencyKey, async (): Promise<RefundOutcome> => {
-      this.payment(request.reference).refunded += request.amount;
-      return { status: 'succeeded', pspRefundReference: `re_${request.refundReference}` };
-    }) as Promise<RefundOutcome>;
+    return this.#once(context.idempotencyKey, () =>
+      this.refundHandler(request, context),
+    ) as Promise<RefundOutcome>;
+  }
+
+  /** Gives the customer `amount` back. */
+  refundPayment(request: RefundRequest): RefundOutcome {
+    this.payment(request.reference).refunded += request.amount;
+    return { status: 'succeeded', pspRefundReference: `re_${request.refundReference}` };
   }
 
   #once(
@@ -208,8 +216,10 @@ export type FakePspHarness = Awaited<ReturnType<typeof fakePspHarness>>;
  * A test merchant whose connectors are two fake PSPs: `stripe` (can void) first, then `razorpay`
  * (cannot void, so an authorization never captured is released by the PSP itself).
  */
-export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}) {
-  const { database, drop } = await openTestDatabase('pglite');
+export async function fakePspHarness(
+  options: { neverSeenAfterMs?: number; database?: 'pglite' | 'postgres' } = {},
+) {
+  const { database, drop } = await openTestDatabase(options.database ?? 'pglite');
   const stripe = new FakePsp('stripe', { void: true });
   const razorpay = new FakePsp('razorpay', { void: false });
   const connectors = new Map<string, FakePsp>([
@@ -228,7 +238,19 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
     [merchant.id, [...connectors.keys()]],
   );
   const vault = {
-    get: async (_merchantId: string, id: string) => ({ id, brand: 'visa', country: 'US' }),
+    get: async (_merchantId: string, id: string): Promise<PaymentMethod> => ({
+      id,
+      type: 'card',
+      brand: 'visa',
+      last4: '4242',
+      expMonth: 12,
+      expYear: 2030,
+      country: 'US',
+      fingerprint: 'fp_fake',
+      holderName: null,
+      metadata: {},
+      createdAt: new Date(0),
+    }),
     reveal: async () => ({
       number: '4242424242424242',
       expiryMonth: 12,

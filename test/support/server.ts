@@ -105,6 +105,7 @@ export type Call = {
       request_id: string;
       decline_code?: string;
       payment_intent?: Record<string, unknown>;
+      charge?: string;
     };
   };
   headers: Headers;

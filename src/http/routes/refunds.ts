@@ -5,12 +5,14 @@ import { RefundSchema, listOf, presentRefund } from '../../api-objects/index.ts'
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
-import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
+import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { Amount, paymentFailures } from './payment-intents.ts';
 
 const CreateRefund = Type.Object(
   {
-    payment_intent: Id,
+    // One of the two is required (the service says which is missing); both must agree.
+    payment_intent: Type.Optional(Id),
+    charge: Type.Optional(Id),
     amount: Type.Optional(Amount),
     reason: Type.Optional(
       Type.Union([
@@ -24,7 +26,17 @@ const CreateRefund = Type.Object(
   { additionalProperties: false },
 );
 
-const ListRefundsQuery = listQuery({ payment_intent: Type.Optional(Id), ...createdFilter });
+const ListRefundsQuery = listQuery({
+  payment_intent: Type.Optional(Id),
+  charge: Type.Optional(Id),
+  ...createdFilter,
+});
+
+// Stripe's update: metadata keys merge, '' unsets a key, metadata='' unsets them all.
+const UpdateRefund = Type.Object(
+  { metadata: Type.Optional(Type.Union([Metadata, Type.Literal('')])) },
+  { additionalProperties: false },
+);
 
 const refundResponses = { 200: RefundSchema, ...paymentFailures };
 
@@ -38,7 +50,7 @@ export function registerRefundRoutes(app: FastifyInstance, context: RouteContext
     {
       schema: {
         tags,
-        summary: 'Refund a succeeded PaymentIntent, in full or in part',
+        summary: 'Refund a PaymentIntent or charge, in full or in part (uncaptured: cancel it)',
         body: CreateRefund,
         response: refundResponses,
       },
@@ -47,6 +59,7 @@ export function registerRefundRoutes(app: FastifyInstance, context: RouteContext
       const body = request.body;
       const input = {
         paymentIntent: body.payment_intent,
+        charge: body.charge,
         amount: body.amount,
         reason: body.reason,
         metadata: body.metadata,
@@ -74,6 +87,7 @@ export function registerRefundRoutes(app: FastifyInstance, context: RouteContext
           const found = await payments.listRefunds(request.merchantId, {
             ...page,
             paymentIntentId: request.query.payment_intent,
+            chargeId: request.query.charge,
             created: rangeOf(request.query.created),
           });
           return { items: found.refunds, hasMore: found.hasMore };
@@ -95,5 +109,43 @@ export function registerRefundRoutes(app: FastifyInstance, context: RouteContext
     },
     async (request) =>
       presentRefund(await payments.retrieveRefund(request.merchantId, request.params.id)),
+  );
+
+  typed.post(
+    '/v1/refunds/:id',
+    {
+      schema: {
+        tags,
+        summary: "Update a refund's metadata",
+        params: IdParams,
+        body: UpdateRefund,
+        response: refundResponses,
+      },
+    },
+    async (request) => {
+      const metadata = request.body.metadata;
+      return presentRefund(
+        await payments.updateRefund(
+          request.merchantId,
+          request.params.id,
+          metadata === '' ? null : (metadata ?? {}),
+        ),
+      );
+    },
+  );
+
+  typed.post(
+    '/v1/refunds/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a pending refund that has not been sent to the PSP',
+        params: IdParams,
+        body: Empty,
+        response: refundResponses,
+      },
+    },
+    async (request) =>
+      presentRefund(await payments.cancelRefund(request.merchantId, request.params.id)),
   );
 }

@@ -1,0 +1,57 @@
+// Merchant routes for charges: Stripe's charge, the view of a payment attempt (read only). Thin:
+// validate, call one service method, present.
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ChargeSchema, listOf, presentCharge } from '../../api-objects/index.ts';
+import type { RouteContext } from '../context.ts';
+import { answerList, listQuery } from '../list.ts';
+import { Id, IdParams, NoQuery } from '../schemas.ts';
+import { paymentFailures } from './payment-intents.ts';
+
+const ListChargesQuery = listQuery({ payment_intent: Type.Optional(Id) });
+
+export function registerChargeRoutes(app: FastifyInstance, context: RouteContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const payments = context.payments;
+  const tags = ['charges'];
+
+  typed.get(
+    '/v1/charges',
+    {
+      schema: {
+        tags,
+        summary: 'List charges (payment attempts), newest first',
+        querystring: ListChargesQuery,
+        response: { 200: listOf(ChargeSchema), ...paymentFailures },
+      },
+    },
+    async (request) =>
+      answerList(
+        request.query,
+        '/v1/charges',
+        async (page) => {
+          const found = await payments.listCharges(request.merchantId, {
+            ...page,
+            paymentIntentId: request.query.payment_intent,
+          });
+          return { items: found.charges, hasMore: found.hasMore };
+        },
+        (view) => presentCharge(view),
+      ),
+  );
+
+  typed.get(
+    '/v1/charges/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Retrieve a charge',
+        params: IdParams,
+        querystring: NoQuery,
+        response: { 200: ChargeSchema, ...paymentFailures },
+      },
+    },
+    async (request) =>
+      presentCharge(await payments.retrieveCharge(request.merchantId, request.params.id)),
+  );
+}
