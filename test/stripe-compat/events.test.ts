@@ -125,7 +125,14 @@ describe('events through Stripe’s SDK', () => {
       { idempotencyKey },
     );
     assert.equal(replayed.id, intent.id);
-    assert.equal((await stripe.events.list({ limit: 100 })).data.length, 2);
+    // Three events in all: the intent's two and its charge's, all of the one request.
+    const all = (await stripe.events.list({ limit: 100 })).data;
+    assert.deepEqual(all.map((event) => event.type).sort(), [
+      'charge.succeeded',
+      'payment_intent.created',
+      'payment_intent.succeeded',
+    ]);
+    assert.ok(all.every((event) => event.request?.id === requestId));
 
     // Each event names its own request: a refund made later, with no key of the test's own (the
     // SDK sends its generated one), is not the intent's request.
