@@ -1,6 +1,7 @@
 // The error object every refusal answers with (Stripe's shape, plus the request id).
 import { Type } from 'typebox';
 import { PaymentIntentSchema } from './payment-intent.ts';
+import { SetupIntentSchema } from './setup-intent.ts';
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({
@@ -11,6 +12,8 @@ export const ErrorSchema = Type.Object({
     decline_code: Type.Optional(Type.String()),
     /** With card errors: the PaymentIntent as the decline left it. */
     payment_intent: Type.Optional(PaymentIntentSchema),
+    /** With card errors of a SetupIntent's confirm: the SetupIntent as the decline left it. */
+    setup_intent: Type.Optional(SetupIntentSchema),
     request_id: Type.String(),
   }),
 });

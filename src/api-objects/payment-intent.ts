@@ -49,6 +49,7 @@ export const PaymentIntentSchema = Type.Object({
   confirmation_method: Type.Literal('automatic'),
   created: Timestamp,
   currency: Type.String(),
+  customer: Nullable(Type.String()),
   description: Nullable(Type.String()),
   last_payment_error: Nullable(
     Type.Object({
@@ -61,6 +62,7 @@ export const PaymentIntentSchema = Type.Object({
   livemode: Type.Boolean(),
   metadata: StringMap,
   payment_method: Nullable(Type.String()),
+  setup_future_usage: Nullable(Enum(['on_session', 'off_session'] as const)),
   status: Enum([
     'requires_payment_method',
     'requires_confirmation',
@@ -111,6 +113,7 @@ export function presentIntent(
     confirmation_method: 'automatic',
     created: unixSeconds(intent.createdAt),
     currency: intent.currency,
+    customer: intent.customerId,
     description: intent.description,
     last_payment_error:
       error === null
@@ -124,6 +127,7 @@ export function presentIntent(
     livemode,
     metadata: intent.metadata,
     payment_method: intent.paymentMethodId,
+    setup_future_usage: intent.setupFutureUsage,
     status: intent.status,
     canceled_at: unixSecondsOrNull(intent.canceledAt),
     cancellation_reason: intent.cancellationReason,

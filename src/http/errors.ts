@@ -15,6 +15,8 @@ import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
+import { presentSetupIntent } from '../api-objects/setup-intent.ts';
+import { CustomerError, type CustomerErrorCode } from '../customers/errors.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -80,6 +82,9 @@ const catalogue = {
   refund_failed: { status: 402, type: 'invalid_request_error' },
   cancel_failed: { status: 402, type: 'invalid_request_error' },
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
+  // Customers, saved payment methods and SetupIntents.
+  payment_method_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  setup_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
   // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
@@ -117,6 +122,7 @@ export type ErrorCode = keyof typeof catalogue;
 const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogue;
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
+const _everyCustomerCodeMapped: Record<CustomerErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
@@ -181,6 +187,7 @@ export type ErrorBody = {
     param?: string;
     decline_code?: string;
     payment_intent?: unknown;
+    setup_intent?: unknown;
     request_id: string;
   };
 };
@@ -317,6 +324,8 @@ function fromDomain(error: DomainError): ApiError | undefined {
       error.declineCode,
       error.retryAfterSeconds,
     );
+  if (error instanceof CustomerError)
+    return new ApiError(code, error.message, error.param, error.declineCode);
   // A capture, cancel, refund or sync refused by the connector's breaker or bulkhead: nothing was
   // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
   if (error instanceof ConnectorUnavailableError) {
@@ -375,6 +384,8 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
   if (error instanceof PaymentError && error.paymentIntent !== undefined)
     body.error.payment_intent = presentIntent(error.paymentIntent);
+  if (error instanceof CustomerError && error.setupIntent !== undefined)
+    body.error.setup_intent = presentSetupIntent(error.setupIntent);
   return {
     status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,

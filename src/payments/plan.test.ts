@@ -33,6 +33,8 @@ const intentIn = (status: IntentStatus): PaymentIntent => ({
   lastPaymentError: null,
   cancellationReason: null,
   canceledAt: null,
+  customerId: null,
+  setupFutureUsage: null,
   createdAt: created,
 });
 const attemptIn = (status: AttemptStatus): Attempt => ({

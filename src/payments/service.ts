@@ -40,7 +40,14 @@ import {
   moveAttempt,
   moveIntent,
 } from './state-machine.ts';
-import type { Attempt, IntentWithAttempts, Metadata, PaymentIntent, Refund } from './types.ts';
+import type {
+  Attempt,
+  IntentWithAttempts,
+  Metadata,
+  PaymentIntent,
+  Refund,
+  SetupFutureUsage,
+} from './types.ts';
 import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
 import { Orphans } from './orphans.ts';
@@ -55,6 +62,10 @@ export type CreateIntentInput = {
   readonly description?: string;
   readonly metadata?: Metadata;
   readonly connector?: string;
+  /** The customer the payment is for (an id; the customer must exist and not be erased). */
+  readonly customer?: string;
+  /** Save the card to `customer` once the payment succeeds. */
+  readonly setupFutureUsage?: SetupFutureUsage;
 };
 
 export type ConfirmInput = { readonly paymentMethod?: string; readonly connector?: string };
@@ -175,6 +186,11 @@ export class PaymentsService {
       input.paymentMethod === undefined
         ? undefined
         : await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    await this.#dependencies.customers?.checkUse(
+      merchantId,
+      input.customer ?? null,
+      input.paymentMethod ?? null,
+    );
     // Settings and routing are read before any transaction: PGlite has one session, so a read
     // outside an open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
@@ -228,6 +244,8 @@ export class PaymentsService {
       lastPaymentError: null,
       cancellationReason: null,
       canceledAt: null,
+      customerId: input.customer ?? null,
+      setupFutureUsage: input.setupFutureUsage ?? null,
       createdAt,
     };
     const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen, createdAt);
@@ -254,7 +272,22 @@ export class PaymentsService {
       candidates,
     );
     throwIfDeclined(result);
+    await this.#saveCard(result);
     return result;
+  }
+
+  /** After a successful authorization with setup_future_usage, the card is saved to the customer. */
+  async #saveCard({ intent }: IntentWithAttempts): Promise<void> {
+    const customers = this.#dependencies.customers;
+    if (
+      customers === undefined ||
+      intent.setupFutureUsage === null ||
+      intent.customerId === null ||
+      intent.paymentMethodId === null ||
+      (intent.status !== 'succeeded' && intent.status !== 'requires_capture')
+    )
+      return;
+    await customers.saveAfterPayment(intent.merchantId, intent.customerId, intent.paymentMethodId);
   }
 
   async retrieve(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -294,6 +327,7 @@ export class PaymentsService {
       paymentMethod === null
         ? undefined
         : await this.#requirePaymentMethod(merchantId, paymentMethod);
+    await this.#dependencies.customers?.checkUse(merchantId, seen.customerId, paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const candidates = await this.#candidates(
       merchantId,
@@ -307,6 +341,7 @@ export class PaymentsService {
     );
     const result = await this.#authorize(merchantId, prepared, candidates);
     throwIfDeclined(result);
+    await this.#saveCard(result);
     return result;
   }
 

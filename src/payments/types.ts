@@ -42,8 +42,14 @@ export type PaymentIntent = {
   readonly lastPaymentError: { code: string; decline_code?: DeclineCode; message: string } | null;
   readonly cancellationReason: string | null;
   readonly canceledAt: Date | null;
+  /** The customer (an id only: erasing the customer leaves the payment intact). */
+  readonly customerId: string | null;
+  /** Save the card to the customer once the payment succeeds (Stripe's `setup_future_usage`). */
+  readonly setupFutureUsage: SetupFutureUsage | null;
   readonly createdAt: Date;
 };
+
+export type SetupFutureUsage = 'on_session' | 'off_session';
 
 export type Attempt = {
   readonly id: string;

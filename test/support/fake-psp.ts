@@ -71,6 +71,7 @@ export class FakePsp implements Connector {
       void: options.void,
       threeDSecure: false,
       webhooks: true,
+      cardVerification: options.void ? 'authorize_and_void' : 'none',
     };
   }
 

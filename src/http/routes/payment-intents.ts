@@ -26,6 +26,8 @@ const CreateIntent = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
     connector: Type.Optional(Connector),
+    customer: Type.Optional(Id),
+    setup_future_usage: Type.Optional(Enum(['on_session', 'off_session'] as const)),
   },
   { additionalProperties: false },
 );
@@ -83,6 +85,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         description: body.description,
         metadata: body.metadata,
         connector: body.connector,
+        customer: body.customer,
+        setupFutureUsage: body.setup_future_usage,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return presentIntent(await payments.createIntent(request.merchantId, input, idempotency));
