@@ -348,6 +348,12 @@ export class CustomersService {
       throw noSuchCustomer(customerId, 'customer');
   }
 
+  /** For list filters: a customer of this merchant (erased ones too), or a 404 naming `param`. */
+  async requireKnown(merchantId: string, customerId: string, param: string): Promise<void> {
+    if ((await this.#find(this.#database, merchantId, customerId, false)) === undefined)
+      throw noSuchCustomer(customerId, param);
+  }
+
   // --- internals ------------------------------------------------------------------------------
 
   async #materialize(merchantId: string, id: string, param: string): Promise<PaymentMethod> {

@@ -198,6 +198,8 @@ export class SetupIntentsService {
     filters: SetupIntentFilters,
     page: PageRequest,
   ): Promise<Page<SetupIntent>> {
+    if (filters.customer !== undefined)
+      await this.#dependencies.customers.requireKnown(merchantId, filters.customer, 'customer');
     const conditions: string[] = [];
     const parameters: unknown[] = [];
     const bind = (value: unknown): string => {
