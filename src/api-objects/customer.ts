@@ -37,6 +37,9 @@ export const DeletedCustomerSchema = Type.Object({
   deleted: Type.Literal(true),
 });
 
+/** What a retrieve answers: the customer, or Stripe's deleted stub once it was erased. */
+export const CustomerOrDeletedSchema = Type.Union([CustomerSchema, DeletedCustomerSchema]);
+
 export function presentCustomer(
   customer: Customer,
   livemode = testMode,

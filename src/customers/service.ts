@@ -260,7 +260,17 @@ export class CustomersService {
     const customer = await this.#find(this.#database, merchantId, customerId, false);
     if (customer === undefined || customer.deletedAt !== null)
       throw noSuchCustomer(customerId, param);
-    return this.#vault.listByCustomer(merchantId, customerId, page);
+    return this.#vault.list(merchantId, customerId, page);
+  }
+
+  /** The merchant's stored cards (Stripe's payment method list), or one customer's. */
+  async listPaymentMethods(
+    merchantId: string,
+    customerId: string | undefined,
+    page: PageRequest,
+  ): Promise<Page<PaymentMethod>> {
+    if (customerId === undefined) return this.#vault.list(merchantId, undefined, page);
+    return this.paymentMethods(merchantId, customerId, page);
   }
 
   /** Stripe's payment method update: metadata and billing details. */

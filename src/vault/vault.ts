@@ -534,10 +534,10 @@ export class Vault {
     });
   }
 
-  /** One page of a customer's cards, newest first. */
-  async listByCustomer(
+  /** One page of the merchant's stored cards (or one customer's), newest first. */
+  async list(
     merchantId: string,
-    customerId: string,
+    customerId: string | undefined,
     page: PageRequest,
   ): Promise<{ items: PaymentMethod[]; hasMore: boolean }> {
     checkMerchantId(merchantId);
@@ -546,8 +546,9 @@ export class Vault {
       {
         select: publicColumns,
         from: 'payment_methods',
-        scope: 'merchant_id = $1 AND customer_id = $2',
-        scopeParameters: [merchantId, customerId],
+        scope:
+          customerId === undefined ? 'merchant_id = $1' : 'merchant_id = $1 AND customer_id = $2',
+        scopeParameters: customerId === undefined ? [merchantId] : [merchantId, customerId],
         key: 'id',
         keyType: 'text',
         order: 'newest_first',

@@ -390,7 +390,7 @@ describe('customers over HTTP', () => {
       {
         route: 'GET /v1/payment_methods',
         method: 'GET',
-        path: '/v1/payment_methods?type=card',
+        path: `/v1/payment_methods?type=card&customer=${'c'.repeat(101)}`,
         param: 'customer',
       },
       {

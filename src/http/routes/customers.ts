@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  CustomerOrDeletedSchema,
   CustomerSchema,
   DeletedCustomerSchema,
   PaymentMethodSchema,
@@ -121,7 +122,7 @@ export function registerCustomerRoutes(app: FastifyInstance, context: RouteConte
         summary: "Retrieve a customer (an erased one answers Stripe's deleted stub)",
         params: IdParams,
         querystring: NoQuery,
-        response: { 200: Type.Union([CustomerSchema, DeletedCustomerSchema]), ...errorResponses },
+        response: { 200: CustomerOrDeletedSchema, ...errorResponses },
       },
     },
     async (request) =>

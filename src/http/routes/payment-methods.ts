@@ -137,27 +137,18 @@ export function registerSavedPaymentMethodRoutes(
     {
       schema: {
         tags,
-        summary: "List a customer's saved cards, newest first (`customer` is required)",
+        summary: "List stored cards, newest first: a customer's saved ones with `customer`",
         querystring: ListPaymentMethodsQuery,
         response: { 200: listOf(PaymentMethodSchema), ...errorResponses },
       },
     },
-    async (request) => {
-      const customer = request.query.customer;
-      if (customer === undefined)
-        throw new ApiError(
-          'parameter_missing',
-          'Missing required param: customer. ' +
-            'Payrail lists the payment methods saved to a customer.',
-          'customer',
-        );
-      return answerList(
+    async (request) =>
+      answerList(
         request.query,
         '/v1/payment_methods',
-        (page) => customers.paymentMethods(request.merchantId, customer, page),
+        (page) => customers.listPaymentMethods(request.merchantId, request.query.customer, page),
         (method) => presentPaymentMethod(method),
-      );
-    },
+      ),
   );
 
   typed.post(
