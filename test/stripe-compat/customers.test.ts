@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
+import { groundTruth } from '../support/simulator.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
 
 function rejectsWith(
@@ -294,6 +295,17 @@ describe("customers and saved cards through Stripe's SDK", () => {
 
     const confirmed = await stripe.setupIntents.confirm(setup.id);
     assert.equal(confirmed.status, 'succeeded');
+    // The PSP saw one authorization of one unit, voided at once: nothing was charged.
+    const truth = await groundTruth(stack.stack.simulator, { reference: `${setup.id}_v1` });
+    assert.deepEqual(
+      truth.payments.map((payment) => [
+        payment.psp,
+        payment.authorized,
+        payment.captured,
+        payment.voided,
+      ]),
+      [['stripe', 100, 0, true]],
+    );
     assert.equal(confirmed.payment_method, method.id);
     assert.equal((await stripe.paymentMethods.retrieve(method.id)).customer, customer.id);
     const retrieved = await stripe.setupIntents.retrieve(setup.id);
