@@ -101,7 +101,7 @@ export async function lockIntentAndAttempt(
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
-  page: PageRequest,
+  page: PageRequest & { readonly customerId?: string },
 ): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<IntentRow, string>(
     tx,
@@ -110,6 +110,9 @@ export async function listIntents(
       from: 'payment_intents',
       scope: 'merchant_id = $1',
       scopeParameters: [merchantId],
+      ...(page.customerId === undefined
+        ? {}
+        : { filter: 'customer_id = $2', filterParameters: [page.customerId] }),
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

@@ -298,7 +298,7 @@ export class PaymentsService {
 
   async list(
     merchantId: string,
-    options: PageRequest,
+    options: PageRequest & { readonly customerId?: string },
   ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const database = this.#dependencies.database;
     const page = await listIntents(database, merchantId, options);

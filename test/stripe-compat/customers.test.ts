@@ -271,6 +271,11 @@ describe("customers and saved cards through Stripe's SDK", () => {
     assert.equal(held.status, 'requires_capture');
     const cards = await stripe.customers.listPaymentMethods(customer.id);
     assert.equal(cards.data.length, 2);
+    const intents = await stripe.paymentIntents.list({ customer: customer.id });
+    assert.deepEqual(
+      intents.data.map((item) => item.id),
+      [held.id, again.id, intent.id],
+    );
   });
 
   test('SetupIntents: create, update, confirm (verified at the connector), cancel, list', async () => {

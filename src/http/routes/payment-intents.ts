@@ -10,7 +10,7 @@ import {
 } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, ListQuery } from '../list.ts';
+import { answerList, listQuery } from '../list.ts';
 import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
@@ -31,6 +31,8 @@ const CreateIntent = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const ListIntentsQuery = listQuery({ customer: Type.Optional(Id) });
 
 const ConfirmIntent = Type.Object(
   { payment_method: Type.Optional(Id), connector: Type.Optional(Connector) },
@@ -98,8 +100,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     {
       schema: {
         tags,
-        summary: 'List PaymentIntents, newest first',
-        querystring: ListQuery,
+        summary: "List PaymentIntents, newest first (with customer=, that customer's only)",
+        querystring: ListIntentsQuery,
         response: { 200: listOf(PaymentIntentSchema), ...paymentFailures },
       },
     },
@@ -107,7 +109,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       answerList(
         request.query,
         '/v1/payment_intents',
-        (page) => payments.list(request.merchantId, page),
+        (page) =>
+          payments.list(request.merchantId, { ...page, customerId: request.query.customer }),
         presentIntent,
       ),
   );
