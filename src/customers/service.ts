@@ -147,14 +147,28 @@ export class CustomersService {
 
   /**
    * Erasure (GDPR), Stripe's DELETE: the customer's personal fields are blanked, its cards
-   * crypto-shredded (ciphertext and the customer's data key destroyed), and stored idempotent
+   * crypto-shredded (ciphertext and the customer's data key destroyed; the cards it paid with
+   * without saving them lose their ciphertext and personal fields too), and stored idempotent
    * answers that showed them redacted, all in one transaction. The payments keep the id only.
    */
   async erase(merchantId: string, id: string): Promise<Customer> {
     return this.#database.transaction(async (tx) => {
       await this.#live(tx, merchantId, id, 'id');
       const now = this.#now(merchantId);
-      await this.#vault.eraseCustomer(tx, merchantId, id, now);
+      const used = await tx.query<{ id: string }>(
+        `SELECT payment_method_id AS id FROM payment_intents
+          WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL
+         UNION SELECT payment_method_id FROM setup_intents
+          WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL`,
+        [merchantId, id],
+      );
+      await this.#vault.eraseCustomer(
+        tx,
+        merchantId,
+        id,
+        now,
+        used.rows.map((row) => row.id),
+      );
       const erased = await eraseFields.run(
         tx,
         id,

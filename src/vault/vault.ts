@@ -487,14 +487,21 @@ export class Vault {
     merchantId: string,
     customerId: string,
     now: Date,
+    usedUnsaved: readonly string[] = [],
   ): Promise<number> {
     const shredded = await tx.query(
       `UPDATE payment_methods SET ${shreddedAssignments}, metadata = '{}'::jsonb
         WHERE customer_id = $1 AND merchant_id = $2`,
       [customerId, merchantId, now],
     );
+    // The cards the customer paid with but never saved are the customer's card data too.
+    const used = await tx.query(
+      `UPDATE payment_methods SET ${shreddedAssignments}, metadata = '{}'::jsonb
+        WHERE id = ANY($1::text[]) AND merchant_id = $2 AND customer_id IS NULL AND shredded_at IS NULL`,
+      [usedUnsaved, merchantId, now],
+    );
     await destroyCustomerKey(tx, customerId);
-    return shredded.rowCount ?? 0;
+    return (shredded.rowCount ?? 0) + (used.rowCount ?? 0);
   }
 
   /** Stripe's payment method update: metadata merged ('' deletes a key), billing details replaced. */

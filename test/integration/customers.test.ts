@@ -80,7 +80,7 @@ describe('customers over HTTP', () => {
       metadata: { crm_note: 'likes-erasure-tests' },
       description: 'a customer who asks to be forgotten',
     };
-    server.forbidInLogs('5555555555554444', '4000056655665556');
+    server.forbidInLogs('5555555555554444', '4000056655665556', '378282246310005');
     const customer = ok(await call(server, 'POST', '/v1/customers', { key, body: personal }));
     const id = String(customer.id);
     // One card saved by a payment (setup_future_usage), one attached with billing details.
@@ -137,11 +137,35 @@ describe('customers over HTTP', () => {
         body: { invoice_settings: { default_payment_method: second.id } },
       }),
     );
-    const cards = [String(first.id), String(second.id)];
+    // A card the customer paid with without saving it is the customer's card data too.
+    const unsaved = ok(
+      await call(server, 'POST', '/v1/payment_methods', {
+        key,
+        body: {
+          type: 'card',
+          card: { number: '378282246310005', exp_month: 9, exp_year: 2034 },
+          billing_details: { name: 'Unsaved Erasable' },
+        },
+      }),
+    );
+    const paidUnsaved = ok(
+      await call(server, 'POST', '/v1/payment_intents', {
+        key,
+        body: {
+          amount: 1_500,
+          currency: 'usd',
+          customer: id,
+          payment_method: unsaved.id,
+          confirm: true,
+        },
+      }),
+    );
+    assert.equal(paidUnsaved.status, 'succeeded');
+    const cards = [String(first.id), String(second.id), String(unsaved.id)];
     const database = server.context.database;
     const vault = server.context.vault;
     for (const card of cards)
-      assert.match((await vault.reveal(merchantId, card)).number, /^\d{16}$/);
+      assert.match((await vault.reveal(merchantId, card)).number, /^\d{15,16}$/);
 
     // The sealed cards as they are before erasure, and the proof that they open with the customer's key.
     const sealedRows = await database.query<{
@@ -202,6 +226,7 @@ describe('customers over HTTP', () => {
       [
         [null, null],
         [null, null],
+        [null, null],
       ],
     );
 
@@ -218,8 +243,10 @@ describe('customers over HTTP', () => {
       'holder.erase@example.org',
       '+33 9 99 99 99 99',
       '2 Rue Erasure',
+      'Unsaved Erasable',
       '5555555555554444',
       '4000056655665556',
+      '378282246310005',
     ];
     const tables = await database.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
