@@ -626,7 +626,7 @@ export class PaymentsService {
    */
   async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
-    const { attempts } = await this.retrieve(merchantId, id);
+    const { intent: seen, attempts } = await this.retrieve(merchantId, id);
     for (const attempt of attempts.filter(isUnresolvedAttempt)) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen =
@@ -641,7 +641,10 @@ export class PaymentsService {
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);
-    return this.retrieve(merchantId, id);
+    const synced = await this.retrieve(merchantId, id);
+    // An authorization learned here (status sync, a PSP webhook) saves the card as a confirm would.
+    if (awaitsAuthorization(seen)) await this.#saveCard(synced);
+    return synced;
   }
 
   async #askPsp(merchantId: string, attempt: Attempt): Promise<PaymentOutcome> {

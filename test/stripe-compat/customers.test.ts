@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
+import { call } from '../support/server.ts';
 import { groundTruth } from '../support/simulator.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
 
@@ -28,7 +29,8 @@ describe("customers and saved cards through Stripe's SDK", () => {
   let stripe: Stripe;
 
   before(async () => {
-    stack = await startStripeStack();
+    // One try per PSP call: a lost answer stays unknown (the status sync test needs it).
+    stack = await startStripeStack({ env: { PAYRAIL_PSP_ATTEMPTS: '1' } });
     ({ stripe } = stack);
   });
   after(() => stack.stop());
@@ -276,6 +278,29 @@ describe("customers and saved cards through Stripe's SDK", () => {
       intents.data.map((item) => item.id),
       [held.id, again.id, intent.id],
     );
+  });
+
+  test('an authorization learned later (status sync) saves the card too', async () => {
+    const customer = await stripe.customers.create({ email: 'later@example.com' });
+    // The PSP charges this card but its answer is lost: the payment stays processing.
+    const method = await stripe.paymentMethods.create(card('4000000000000341'));
+    const intent = await stripe.paymentIntents.create({
+      amount: 1_300,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: method.id,
+      setup_future_usage: 'off_session',
+      confirm: true,
+      connector: 'stripe',
+    } as Stripe.PaymentIntentCreateParams);
+    assert.equal(intent.status, 'processing');
+    assert.equal((await stripe.paymentMethods.retrieve(method.id)).customer, null);
+    const synced = await call(stack.server, 'POST', `/v1/payment_intents/${intent.id}/sync`, {
+      key: stack.secretKey,
+      body: {},
+    });
+    assert.equal(synced.body.status, 'succeeded', JSON.stringify(synced.body));
+    assert.equal((await stripe.paymentMethods.retrieve(method.id)).customer, customer.id);
   });
 
   test('SetupIntents: create, update, confirm (verified at the connector), cancel, list', async () => {
