@@ -402,6 +402,28 @@ describe("customers and saved cards through Stripe's SDK", () => {
     assert.equal(listed.has_more, true);
   });
 
+  test('a retried confirm of a processing SetupIntent resends the same verification', async () => {
+    const customer = await stripe.customers.create({ email: 'retry@example.com' });
+    // The PSP authorizes, but its answer is lost: the SetupIntent stays processing.
+    const method = await stripe.paymentMethods.create(card('4000000000000341'));
+    const setup = await stripe.setupIntents.create({
+      customer: customer.id,
+      payment_method: method.id,
+      confirm: true,
+    });
+    assert.equal(setup.status, 'processing');
+    assert.equal((await stripe.paymentMethods.retrieve(method.id)).customer, null);
+    const again = await stripe.setupIntents.confirm(setup.id);
+    assert.equal(again.status, 'succeeded');
+    assert.equal((await stripe.paymentMethods.retrieve(method.id)).customer, customer.id);
+    // One verification at the PSP (the retry reused its idempotency key), voided.
+    const truth = await groundTruth(stack.stack.simulator, { reference: `${setup.id}_v1` });
+    assert.deepEqual(
+      truth.payments.map((payment) => [payment.authorized, payment.captured, payment.voided]),
+      [[100, 0, true]],
+    );
+  });
+
   test('a SetupIntent without a connector that can verify is a clear error', async () => {
     const merchant = await stack.stack.merchant('No verification shop');
     const client = stripeClient(stack.server, merchant.key);
