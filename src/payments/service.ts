@@ -68,7 +68,12 @@ export type CreateIntentInput = {
   readonly setupFutureUsage?: SetupFutureUsage;
 };
 
-export type ConfirmInput = { readonly paymentMethod?: string; readonly connector?: string };
+export type ConfirmInput = {
+  readonly paymentMethod?: string;
+  readonly connector?: string;
+  /** Stripe's confirm may set (or change) setup_future_usage. */
+  readonly setupFutureUsage?: SetupFutureUsage;
+};
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
@@ -100,6 +105,7 @@ const startAuthorization = paymentIntents.update([
   'paymentMethodId',
   'connector',
   'lastPaymentError',
+  'setupFutureUsage',
 ]);
 const switchConnector = paymentIntents.update(['connector']);
 const moveStatus = paymentIntents.update(['status']);
@@ -389,7 +395,13 @@ export class PaymentsService {
     const updated = await startAuthorization.run(
       tx,
       id,
-      { status, paymentMethodId: paymentMethod, connector, lastPaymentError: null },
+      {
+        status,
+        paymentMethodId: paymentMethod,
+        connector,
+        lastPaymentError: null,
+        setupFutureUsage: input.setupFutureUsage ?? intent.setupFutureUsage,
+      },
       now,
     );
     return { intent: updated, attempt };

@@ -273,10 +273,24 @@ describe("customers and saved cards through Stripe's SDK", () => {
     assert.equal(held.status, 'requires_capture');
     const cards = await stripe.customers.listPaymentMethods(customer.id);
     assert.equal(cards.data.length, 2);
+
+    // setup_future_usage given at confirm, as Stripe's confirm takes it.
+    const draft = await stripe.paymentIntents.create({
+      amount: 700,
+      currency: 'usd',
+      customer: customer.id,
+    });
+    const fresh = await stripe.paymentMethods.create(card('5555555555554444'));
+    const confirmed = await stripe.paymentIntents.confirm(draft.id, {
+      payment_method: fresh.id,
+      setup_future_usage: 'off_session',
+    });
+    assert.equal(confirmed.setup_future_usage, 'off_session');
+    assert.equal((await stripe.paymentMethods.retrieve(fresh.id)).customer, customer.id);
     const intents = await stripe.paymentIntents.list({ customer: customer.id });
     assert.deepEqual(
       intents.data.map((item) => item.id),
-      [held.id, again.id, intent.id],
+      [draft.id, held.id, again.id, intent.id],
     );
   });
 

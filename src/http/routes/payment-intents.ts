@@ -16,6 +16,8 @@ import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
 const Connector = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' });
 
+const SetupFutureUsage = Enum(['on_session', 'off_session'] as const);
+
 const CreateIntent = Type.Object(
   {
     amount: Amount,
@@ -27,7 +29,7 @@ const CreateIntent = Type.Object(
     metadata: Type.Optional(Metadata),
     connector: Type.Optional(Connector),
     customer: Type.Optional(Id),
-    setup_future_usage: Type.Optional(Enum(['on_session', 'off_session'] as const)),
+    setup_future_usage: Type.Optional(SetupFutureUsage),
   },
   { additionalProperties: false },
 );
@@ -35,7 +37,11 @@ const CreateIntent = Type.Object(
 const ListIntentsQuery = listQuery({ customer: Type.Optional(Id) });
 
 const ConfirmIntent = Type.Object(
-  { payment_method: Type.Optional(Id), connector: Type.Optional(Connector) },
+  {
+    payment_method: Type.Optional(Id),
+    connector: Type.Optional(Connector),
+    setup_future_usage: Type.Optional(SetupFutureUsage),
+  },
   { additionalProperties: false },
 );
 const CaptureIntent = Type.Object(
@@ -145,6 +151,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       const input = {
         paymentMethod: request.body.payment_method,
         connector: request.body.connector,
+        setupFutureUsage: request.body.setup_future_usage,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return presentIntent(
