@@ -262,7 +262,11 @@ export class SetupIntentsService {
       seen.customerId === null || seen.status === 'processing'
         ? given
         : (await this.#dependencies.customers.materialize(merchantId, given, 'payment_method')).id;
-    const verifier = await this.#verifier(merchantId, seen.connector ?? undefined);
+    // A verification in flight is resent to its connector; a new one goes to the first capable.
+    const verifier = await this.#verifier(
+      merchantId,
+      seen.status === 'processing' ? (seen.connector ?? undefined) : undefined,
+    );
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const current = await this.#locked(tx, merchantId, id);
       if (current.status === 'processing') return current;
