@@ -194,6 +194,16 @@ describe('customers over HTTP', () => {
     };
     for (const row of sealedRows.rows) assert.ok(await openWithKey(row), 'readable before erasure');
 
+    // Found by email (a query parameter the request log masks).
+    const found = ok(
+      await call(server, 'GET', `/v1/customers?email=${encodeURIComponent(personal.email)}`, {
+        key,
+      }),
+    );
+    assert.deepEqual(
+      (found.data as { id: string }[]).map((item) => item.id),
+      [id],
+    );
     const erased = await call(server, 'DELETE', `/v1/customers/${id}`, { key });
     assert.equal(erased.status, 200, JSON.stringify(erased.body));
     assert.deepEqual(erased.body, { id, object: 'customer', deleted: true });
@@ -260,6 +270,11 @@ describe('customers over HTTP', () => {
         assert.equal(found.rows.length, 0, `'${needle}' is still in ${table}`);
       }
     }
+
+    const logged = server.logs.join('');
+    for (const needle of needles)
+      assert.ok(!logged.includes(needle), `'${needle}' reached the server's log`);
+    assert.ok(!logged.includes(encodeURIComponent(personal.email)), 'the email reached the log');
 
     // The payment records keep the customer's id; the money is all there.
     const intent = ok(await call(server, 'GET', `/v1/payment_intents/${String(paid.id)}`, { key }));
