@@ -1,8 +1,20 @@
 // The test card table shared by every PSP (CONTRACT.md "Test cards") and card-data checks.
 // Outcomes are PSP-neutral here; each PSP module words them its own way.
 
+// Each number answers as docs.stripe.com/testing documents it (the decline code names Stripe's
+// `decline_code`); the simulator has no 3-D Secure, so a card that needs authentication is
+// declined with authentication_required, and one whose 3DS lookup fails card_declined.
 export type DeclineCode =
-  'insufficient_funds' | 'lost_card' | 'stolen_card' | 'do_not_honor' | 'expired_card';
+  | 'generic_decline'
+  | 'insufficient_funds'
+  | 'lost_card'
+  | 'stolen_card'
+  | 'expired_card'
+  | 'incorrect_cvc'
+  | 'processing_error'
+  | 'card_velocity_exceeded'
+  | 'fraudulent'
+  | 'authentication_required';
 
 export type CardOutcome =
   | { readonly kind: 'approve' }
@@ -15,16 +27,36 @@ export type CardOutcome =
   | { readonly kind: 'lost' };
 
 const APPROVE: CardOutcome = { kind: 'approve' };
+const decline = (code: DeclineCode): CardOutcome => ({ kind: 'decline', code });
 
 export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, CardOutcome>([
-  ['4000000000009995', { kind: 'decline', code: 'insufficient_funds' }],
-  ['4000000000009987', { kind: 'decline', code: 'lost_card' }],
-  ['4000000000009979', { kind: 'decline', code: 'stolen_card' }],
-  ['4000000000000002', { kind: 'decline', code: 'do_not_honor' }],
-  ['4000000000000069', { kind: 'decline', code: 'expired_card' }],
-  ['4000000000000119', { kind: 'error' }],
-  ['4000000000000259', { kind: 'timeout' }],
-  ['4000000000000341', { kind: 'lost' }],
+  // Declined payments.
+  ['4000000000000002', decline('generic_decline')],
+  ['4000000000009995', decline('insufficient_funds')],
+  ['4000000000009987', decline('lost_card')],
+  ['4000000000009979', decline('stolen_card')],
+  ['4000000000000069', decline('expired_card')],
+  ['4000000000000127', decline('incorrect_cvc')],
+  ['4000000000000119', decline('processing_error')],
+  ['4000000000006975', decline('card_velocity_exceeded')],
+  // Attaching to a customer succeeds; every charge is declined.
+  ['4000000000000341', decline('generic_decline')],
+  // Fraud prevention: always blocked, and highest risk (blocked by the default rule).
+  ['4100000000000019', decline('fraudulent')],
+  ['4000000000004954', decline('fraudulent')],
+  // 3-D Secure required (no 3DS here); a failing 3DS lookup is declined card_declined (Stripe).
+  ['4000002500003155', decline('authentication_required')],
+  ['4000002760003184', decline('authentication_required')],
+  ['4000003800000446', decline('authentication_required')],
+  ['4000008260003178', decline('authentication_required')],
+  ['4000000000003220', decline('authentication_required')],
+  ['4000000000003063', decline('authentication_required')],
+  ['4000008400001629', decline('authentication_required')],
+  ['4000008400001280', decline('generic_decline')],
+  // The simulator's own faults, on numbers Stripe does not list.
+  ['4000009990000013', { kind: 'error' }],
+  ['4000009990000021', { kind: 'timeout' }],
+  ['4000009990000039', { kind: 'lost' }],
 ]);
 
 /** The outcome of authorizing a (valid) card number; any number not in the table is approved. */

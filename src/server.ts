@@ -6,6 +6,7 @@ import type { AppContext } from './http/context.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { EventLog } from './events/events.ts';
+import { pendingWebhooksSql } from './webhooks/index.ts';
 import { verifyLedger } from './ledger/index.ts';
 import { PspWebhooks } from './payments/psp-webhooks.ts';
 import { checkReadiness } from './storage/readiness.ts';
@@ -46,7 +47,7 @@ export async function startServer(
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
       testClocks: runtime.testClocks,
-      events: new EventLog(runtime.database),
+      events: new EventLog(runtime.database, pendingWebhooksSql),
       pspWebhooks: new PspWebhooks({
         database: runtime.database,
         payments: runtime.payments,

@@ -87,6 +87,14 @@ describe('adyen-like payments', () => {
       ['4000000000009979', '5', 'Blocked Card'],
       ['4000000000000002', '2', 'Refused'],
       ['4000000000000069', '6', 'Expired Card'],
+      ['4000000000000127', '24', 'CVC Declined'],
+      ['4000000000000119', '4', 'Acquirer Error'],
+      ['4000000000006975', '28', 'Withdrawal count exceeded'],
+      ['4000000000000341', '2', 'Refused'],
+      ['4100000000000019', '20', 'FRAUD'],
+      ['4000000000004954', '20', 'FRAUD'],
+      ['4000002760003184', '38', 'Authentication required'],
+      ['4000008400001280', '2', 'Refused'],
     ];
     for (const [number, code, reason] of expected) {
       const reply = await post('/payments', payment(number));
@@ -95,7 +103,7 @@ describe('adyen-like payments', () => {
       assert.equal(reply.body.refusalReasonCode, code, number);
       assert.equal(reply.body.refusalReason, reason, number);
     }
-    const failing = payment('4000000000000119');
+    const failing = payment('4000009990000013');
     assert.equal((await post('/payments', failing)).status, 500);
     assert.equal((await truth(String(failing.reference))).operations.length, 0);
   });

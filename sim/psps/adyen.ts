@@ -33,7 +33,7 @@ export const ADYEN_API_KEY = 'AQE_sim_api_key';
 export const ADYEN_MERCHANT_ACCOUNT = 'PayrailSimECOM';
 const REFERENCE_LENGTH_MAX = 80;
 
-type Refusal = { readonly code: string; readonly reason: string; readonly raw: string };
+type Refusal = { readonly code: string; readonly reason: string; readonly raw?: string };
 type AdyenPaymentDetails = {
   readonly refusal: Refusal | null;
   readonly cardLast4: string;
@@ -52,8 +52,22 @@ const REFUSALS: Readonly<Record<DeclineCode, Refusal>> = {
   insufficient_funds: { code: '12', reason: 'Not enough balance', raw: '51 : Insufficient funds' },
   lost_card: { code: '5', reason: 'Blocked Card', raw: '41 : Lost card' },
   stolen_card: { code: '5', reason: 'Blocked Card', raw: '43 : Stolen card' },
-  do_not_honor: { code: '2', reason: 'Refused', raw: '05 : Do not honor' },
+  // Refused (2) without a raw response code: the issuer gave no reason.
+  generic_decline: { code: '2', reason: 'Refused' },
   expired_card: { code: '6', reason: 'Expired Card', raw: '54 : Expired card' },
+  incorrect_cvc: { code: '24', reason: 'CVC Declined', raw: 'N7 : Decline for CVV2 failure' },
+  processing_error: { code: '4', reason: 'Acquirer Error', raw: '96 : System malfunction' },
+  card_velocity_exceeded: {
+    code: '28',
+    reason: 'Withdrawal count exceeded',
+    raw: '65 : Exceeds withdrawal count limit',
+  },
+  fraudulent: { code: '20', reason: 'FRAUD' },
+  authentication_required: {
+    code: '38',
+    reason: 'Authentication required',
+    raw: '1A : Additional customer authentication required',
+  },
 };
 
 /** A request Adyen refuses before acting (never stored for idempotent replay). */
@@ -305,7 +319,7 @@ function presentPayment(payment: AdyenPayment): Record<string, unknown> {
     resultCode: 'Refused',
     refusalReason: refusal.reason,
     refusalReasonCode: refusal.code,
-    additionalData: { refusalReasonRaw: refusal.raw },
+    ...(refusal.raw === undefined ? {} : { additionalData: { refusalReasonRaw: refusal.raw } }),
   };
 }
 

@@ -70,8 +70,13 @@ const DECLINES: Readonly<Record<DeclineCode, ResultInfo>> = {
   insufficient_funds: failure('235', 'Insufficient funds'),
   lost_card: failure('295', 'Card reported lost'),
   stolen_card: failure('296', 'Card reported stolen'),
-  do_not_honor: failure('227', 'Your payment has been declined by your bank (do not honour)'),
+  generic_decline: failure('401', 'Your payment has been declined by your bank'),
   expired_card: failure('267', 'Card expired'),
+  incorrect_cvc: failure('266', 'Invalid CVV'),
+  processing_error: failure('293', 'Transaction could not be processed by the bank, please retry'),
+  card_velocity_exceeded: failure('297', 'Card transaction count or amount limit exceeded'),
+  fraudulent: failure('298', 'Transaction declined by risk checks'),
+  authentication_required: failure('299', 'Card authentication (3-D Secure) required'),
 };
 
 /** Paytm's order and refund ids: letters, digits and @ - _ . up to 50 characters. */

@@ -72,10 +72,31 @@ const DECLINES: Readonly<Record<DeclineCode, PaymentError>> = {
     description:
       'Your payment could not be completed as the card was reported stolen. Try another card.',
   },
-  do_not_honor: {
-    reason: 'payment_declined_by_bank',
+  generic_decline: {
+    reason: 'payment_failed',
+    description: 'Payment failed. Try another payment method or contact your bank.',
+  },
+  incorrect_cvc: {
+    reason: 'incorrect_cvv',
+    description: 'Your payment could not be completed as the CVV entered is incorrect.',
+  },
+  processing_error: {
+    reason: 'bank_technical_error',
     description:
-      "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
+      'Your payment could not be completed due to a temporary technical issue at the bank. Try again.',
+  },
+  card_velocity_exceeded: {
+    reason: 'card_velocity_exceeded',
+    description:
+      'Your payment could not be completed as the card exceeded its transaction count or amount limit.',
+  },
+  fraudulent: {
+    reason: 'payment_risk_check_failed',
+    description: 'The payment has been blocked by risk checks. Try another payment method.',
+  },
+  authentication_required: {
+    reason: 'authentication_required',
+    description: 'Your payment could not be completed as the card requires authentication.',
   },
   expired_card: {
     reason: 'card_expired',

@@ -61,12 +61,28 @@ type StripeRefundDetails = {
 type Book = PspBook<StripePaymentDetails, StripeRefundDetails>;
 type Intent = Payment<StripePaymentDetails>;
 
+// Stripe's error `code` and message for each decline (its `decline_code` is the key).
 const DECLINES: Readonly<Record<DeclineCode, { code: string; message: string }>> = {
+  generic_decline: { code: 'card_declined', message: 'Your card was declined.' },
   insufficient_funds: { code: 'card_declined', message: 'Your card has insufficient funds.' },
   lost_card: { code: 'card_declined', message: 'Your card was declined.' },
   stolen_card: { code: 'card_declined', message: 'Your card was declined.' },
-  do_not_honor: { code: 'card_declined', message: 'Your card was declined.' },
   expired_card: { code: 'expired_card', message: 'Your card has expired.' },
+  incorrect_cvc: { code: 'incorrect_cvc', message: "Your card's security code is incorrect." },
+  processing_error: {
+    code: 'processing_error',
+    message: 'An error occurred while processing your card. Try again in a little bit.',
+  },
+  card_velocity_exceeded: {
+    code: 'card_declined',
+    message:
+      'Your card was declined for making repeated attempts too frequently or exceeding its amount limit.',
+  },
+  fraudulent: { code: 'card_declined', message: 'Your card was declined.' },
+  authentication_required: {
+    code: 'authentication_required',
+    message: 'Your card was declined. This transaction requires authentication.',
+  },
 };
 
 const METADATA_KEYS_MAX = 50;

@@ -12,10 +12,14 @@ export const MerchantSchema = Type.Object({
   metadata: StringMap,
 });
 
-/** The answer to creating a merchant: the only time its secret key is shown. */
+/** The answer to creating a merchant: the only time its secret and publishable keys are shown. */
 export const CreatedMerchantSchema = Type.Object({
   ...MerchantSchema.properties,
   secret_key: Type.String(),
+  publishable_key: Type.String({
+    description:
+      'pk_test_… or pk_live_…: for the browser (Stripe.js); rolled with POST /v1/publishable_keys.',
+  }),
 });
 
 export function presentMerchant(merchant: Merchant): Static<typeof MerchantSchema> {
@@ -32,9 +36,30 @@ export function presentMerchant(merchant: Merchant): Static<typeof MerchantSchem
 
 export function presentCreatedMerchant(
   merchant: Merchant,
-  secretKey: string,
+  keys: { secretKey: string; publishableKey: string },
 ): Static<typeof CreatedMerchantSchema> {
-  return { ...presentMerchant(merchant), secret_key: secretKey };
+  return {
+    ...presentMerchant(merchant),
+    secret_key: keys.secretKey,
+    publishable_key: keys.publishableKey,
+  };
+}
+
+/**
+ * A merchant's new publishable key (the earlier one stops working): shown only this once, like
+ * every key, since only its hash is kept.
+ */
+export const PublishableKeySchema = Type.Object({
+  object: Type.Literal('publishable_key'),
+  livemode: Type.Boolean(),
+  publishable_key: Type.String(),
+});
+
+export function presentPublishableKey(rolled: {
+  key: string;
+  livemode: boolean;
+}): Static<typeof PublishableKeySchema> {
+  return { object: 'publishable_key', livemode: rolled.livemode, publishable_key: rolled.key };
 }
 
 /** A secret key the operator issued: shown only this once, of the merchant's mode. */

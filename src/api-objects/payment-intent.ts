@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import type { Attempt, IntentWithAttempts } from '../payments/types.ts';
+import type { Attempt, IntentWithAttempts, PaymentIntent } from '../payments/types.ts';
 import {
   Enum,
   Int64,
@@ -38,6 +38,58 @@ export const PaymentAttemptSchema = Type.Object({
   created: Timestamp,
 });
 
+const LastPaymentError = Nullable(
+  Type.Object({
+    type: Type.String(),
+    code: Type.String(),
+    decline_code: Nullable(Type.String()),
+    message: Type.String(),
+  }),
+);
+const IntentStatus = Enum([
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+  'requires_capture',
+  'succeeded',
+  'canceled',
+] as const);
+const AutomaticPaymentMethods = Nullable(
+  Type.Object({
+    enabled: Type.Boolean(),
+    allow_redirects: Type.Optional(Enum(['always', 'never'] as const)),
+  }),
+);
+
+/**
+ * What a publishable key sees of an intent (with its client secret): Stripe's fields marked
+ * "retrievable with publishable key" that Payrail has; never metadata, amounts received or
+ * refunded, attempts or connectors.
+ */
+export const PaymentIntentPublishableSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('payment_intent'),
+  amount: Int64,
+  automatic_payment_methods: AutomaticPaymentMethods,
+  canceled_at: Nullable(Timestamp),
+  cancellation_reason: Nullable(Type.String()),
+  capture_method: Type.String(),
+  client_secret: Type.String({
+    description: 'Lets a browser with the publishable key retrieve and confirm this intent.',
+  }),
+  confirmation_method: Type.Literal('automatic'),
+  created: Timestamp,
+  currency: Type.String(),
+  description: Nullable(Type.String()),
+  last_payment_error: LastPaymentError,
+  livemode: Type.Boolean(),
+  payment_method: Nullable(Type.String()),
+  payment_method_types: Type.Array(Type.String()),
+  receipt_email: Nullable(Type.String()),
+  status: IntentStatus,
+});
+
 export const PaymentIntentSchema = Type.Object({
   id: Type.String(),
   object: Type.Literal('payment_intent'),
@@ -45,33 +97,28 @@ export const PaymentIntentSchema = Type.Object({
   amount_capturable: Int64,
   amount_received: Int64,
   amount_refunded: Int64,
+  automatic_payment_methods: AutomaticPaymentMethods,
   capture_method: Type.String(),
+  client_secret: Type.String({
+    description: 'Lets a browser with the publishable key retrieve and confirm this intent.',
+  }),
   confirmation_method: Type.Literal('automatic'),
   created: Timestamp,
   currency: Type.String(),
   customer: Nullable(Type.String()),
   description: Nullable(Type.String()),
-  last_payment_error: Nullable(
-    Type.Object({
-      type: Type.String(),
-      code: Type.String(),
-      decline_code: Nullable(Type.String()),
-      message: Type.String(),
-    }),
-  ),
+  last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),
   metadata: StringMap,
   payment_method: Nullable(Type.String()),
+  payment_method_types: Type.Array(Type.String()),
+  receipt_email: Nullable(Type.String()),
+  statement_descriptor: Type.Null({
+    description: 'Always null: Stripe refuses it for card charges (use the suffix).',
+  }),
+  statement_descriptor_suffix: Nullable(Type.String()),
   setup_future_usage: Nullable(Enum(['on_session', 'off_session'] as const)),
-  status: Enum([
-    'requires_payment_method',
-    'requires_confirmation',
-    'requires_action',
-    'processing',
-    'requires_capture',
-    'succeeded',
-    'canceled',
-  ] as const),
+  status: IntentStatus,
   canceled_at: Nullable(Timestamp),
   cancellation_reason: Nullable(Type.String()),
   connector: Nullable(Type.String()),
@@ -79,6 +126,12 @@ export const PaymentIntentSchema = Type.Object({
     description: 'Every try at a connector (a retry or a failover is a new attempt).',
   }),
 });
+
+/** An intent as the asking key may see it: the secret key's view, or the publishable key's. */
+export const PaymentIntentEitherViewSchema = Type.Union([
+  PaymentIntentSchema,
+  PaymentIntentPublishableSchema,
+]);
 
 export function presentAttempt(attempt: Attempt): Static<typeof PaymentAttemptSchema> {
   return {
@@ -97,11 +150,49 @@ export function presentAttempt(attempt: Attempt): Static<typeof PaymentAttemptSc
   };
 }
 
+function presentLastPaymentError(intent: PaymentIntent): Static<typeof LastPaymentError> {
+  const error = intent.lastPaymentError;
+  return error === null
+    ? null
+    : {
+        type: 'card_error',
+        code: error.code,
+        decline_code: error.decline_code ?? null,
+        message: error.message,
+      };
+}
+
+/** The intent as a publishable key (with the client secret) sees it: Stripe's reduced view. */
+export function presentIntentForPublishableKey(
+  { intent }: IntentWithAttempts,
+  livemode = testMode,
+): Static<typeof PaymentIntentPublishableSchema> {
+  return {
+    id: intent.id,
+    object: 'payment_intent',
+    amount: intent.amount,
+    automatic_payment_methods: intent.automaticPaymentMethods,
+    canceled_at: unixSecondsOrNull(intent.canceledAt),
+    cancellation_reason: intent.cancellationReason,
+    capture_method: intent.captureMethod,
+    client_secret: intent.clientSecret,
+    confirmation_method: 'automatic',
+    created: unixSeconds(intent.createdAt),
+    currency: intent.currency,
+    description: intent.description,
+    last_payment_error: presentLastPaymentError(intent),
+    livemode,
+    payment_method: intent.paymentMethodId,
+    payment_method_types: [...intent.paymentMethodTypes],
+    receipt_email: intent.receiptEmail,
+    status: intent.status,
+  };
+}
+
 export function presentIntent(
   { intent, attempts }: IntentWithAttempts,
   livemode = testMode,
 ): Static<typeof PaymentIntentSchema> {
-  const error = intent.lastPaymentError;
   return {
     id: intent.id,
     object: 'payment_intent',
@@ -109,24 +200,22 @@ export function presentIntent(
     amount_capturable: intent.amountCapturable,
     amount_received: intent.amountReceived,
     amount_refunded: intent.amountRefunded,
+    automatic_payment_methods: intent.automaticPaymentMethods,
     capture_method: intent.captureMethod,
+    client_secret: intent.clientSecret,
     confirmation_method: 'automatic',
     created: unixSeconds(intent.createdAt),
     currency: intent.currency,
     customer: intent.customerId,
     description: intent.description,
-    last_payment_error:
-      error === null
-        ? null
-        : {
-            type: 'card_error',
-            code: error.code,
-            decline_code: error.decline_code ?? null,
-            message: error.message,
-          },
+    last_payment_error: presentLastPaymentError(intent),
     livemode,
     metadata: intent.metadata,
     payment_method: intent.paymentMethodId,
+    payment_method_types: [...intent.paymentMethodTypes],
+    receipt_email: intent.receiptEmail,
+    statement_descriptor: null,
+    statement_descriptor_suffix: intent.statementDescriptorSuffix,
     setup_future_usage: intent.setupFutureUsage,
     status: intent.status,
     canceled_at: unixSecondsOrNull(intent.canceledAt),

@@ -105,6 +105,7 @@ export type SyncRequest = {
  */
 export type PaymentStatus = 'authorized' | 'captured' | 'voided' | 'failed' | 'pending' | 'unknown';
 
+/** Payrail's normalized decline codes: Stripe's `decline_code` names (docs.stripe.com/declines/codes). */
 export type DeclineCode =
   | 'insufficient_funds'
   | 'lost_card'
@@ -112,7 +113,36 @@ export type DeclineCode =
   | 'do_not_honor'
   | 'expired_card'
   | 'incorrect_cvc'
+  | 'processing_error'
+  | 'card_velocity_exceeded'
+  | 'fraudulent'
+  | 'authentication_required'
   | 'generic_decline';
+
+/**
+ * Stripe's error `code` for a card declined with this decline code: most are `card_declined`;
+ * an expired card, a wrong CVC, a processing error and a demand for authentication have codes
+ * of their own (docs.stripe.com/testing "Declined payments", docs.stripe.com/error-codes).
+ */
+export type CardErrorCode =
+  | 'card_declined'
+  | 'expired_card'
+  | 'incorrect_cvc'
+  | 'processing_error'
+  | 'authentication_required';
+
+const ownErrorCodes: ReadonlySet<string> = new Set<CardErrorCode>([
+  'expired_card',
+  'incorrect_cvc',
+  'processing_error',
+  'authentication_required',
+]);
+
+export function cardErrorCode(declineCode: string | null | undefined): CardErrorCode {
+  return typeof declineCode === 'string' && ownErrorCodes.has(declineCode)
+    ? (declineCode as CardErrorCode)
+    : 'card_declined';
+}
 
 export type PaymentOutcome = {
   readonly status: PaymentStatus;

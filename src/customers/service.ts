@@ -185,6 +185,7 @@ export class CustomersService {
         now,
       );
       await redactStoredAnswers(tx, merchantId, id);
+      await redactReceiptEmails(tx, merchantId, id);
       return erased;
     });
   }
@@ -469,6 +470,29 @@ async function redactStoredAnswers(
       WHERE merchant_id = $1 AND response_body->>'object' IN ('customer', 'payment_method')
         AND strpos(response_body::text, $2) > 0`,
     [merchantId, customerId],
+  );
+}
+
+/**
+ * The customer's payments keep its id only: their `receipt_email` (Stripe's parameter, the
+ * customer's address) is cleared, on the intents and in the events that showed them.
+ */
+async function redactReceiptEmails(
+  tx: Queryable,
+  merchantId: string,
+  customerId: string,
+): Promise<void> {
+  const intents = await tx.query<{ id: string }>(
+    `UPDATE payment_intents SET receipt_email = NULL
+      WHERE merchant_id = $1 AND customer_id = $2 AND receipt_email IS NOT NULL RETURNING id`,
+    [merchantId, customerId],
+  );
+  if (intents.rows.length === 0) return;
+  await tx.query(
+    `UPDATE events SET data = jsonb_set(data::jsonb, '{object,receipt_email}', 'null'::jsonb)::json
+      WHERE merchant_id = $1 AND object_id = ANY($2::text[])
+        AND data -> 'object' ->> 'receipt_email' IS NOT NULL`,
+    [merchantId, intents.rows.map((row) => row.id)],
   );
 }
 

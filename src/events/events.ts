@@ -6,6 +6,7 @@ import type { Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { toJson } from '../api-objects/json.ts';
+import { requestCausing, type EventRequest } from './request.ts';
 
 export { eventTypes, type EventType } from '../api-objects/event-types.ts';
 import type { EventType } from '../api-objects/event-types.ts';
@@ -20,6 +21,10 @@ export type NewEvent = {
   readonly merchantId: string;
   readonly type: EventType;
   readonly object: EventObject;
+  /** The API request that caused it, taken when it is made (a group commit writes it later). */
+  readonly request: EventRequest;
+  /** Stripe's `data.previous_attributes`: the changed fields' values before the change. */
+  readonly previousAttributes?: Readonly<Record<string, unknown>>;
 };
 
 export type StoredEvent = {
@@ -27,36 +32,72 @@ export type StoredEvent = {
   readonly merchantId: string;
   readonly type: EventType;
   readonly objectId: string;
-  readonly data: { readonly object: Readonly<Record<string, unknown>> };
+  readonly data: {
+    readonly object: Readonly<Record<string, unknown>>;
+    readonly previous_attributes?: Readonly<Record<string, unknown>>;
+  };
   readonly createdAt: Date;
 };
 
+/** An event as the API and webhooks show it: with its request and its pending webhooks. */
+export type PresentableEvent = StoredEvent & {
+  readonly request: EventRequest;
+  readonly pendingWebhooks: number;
+};
+
 export function newEvent(merchantId: string, type: EventType, object: EventObject): NewEvent {
-  return { id: newSortableId('evt'), merchantId, type, object };
+  return {
+    id: newSortableId('evt'),
+    merchantId,
+    type,
+    object,
+    request: requestCausing(merchantId),
+  };
 }
 
+/** The event with Stripe's `data.previous_attributes` (for `*.updated` events). */
+export function withPreviousAttributes(
+  event: NewEvent,
+  previousAttributes: Readonly<Record<string, unknown>>,
+): NewEvent {
+  return { ...event, previousAttributes };
+}
+
+/** The stored `data`: the object, and what the change replaced when the writer knows it. */
+function eventData(event: NewEvent): string {
+  return toJson(
+    event.previousAttributes === undefined
+      ? { object: event.object }
+      : { object: event.object, previous_attributes: event.previousAttributes },
+  );
+}
+
+/** How many parameters `eventParameters` gives (callers number theirs after them). */
+export const eventParameterCount = 7;
+
 /**
- * The parameters of `eventCtes` for these events: five text-array literals (id, merchant,
- * type, object id, data), so that any number of events is one statement with a fixed shape. An
- * undefined entry writes nothing (it keeps the positions of a batch aligned with its events).
+ * The parameters of `eventCtes` for these events: seven text-array literals (id, merchant,
+ * type, object id, data, request id, idempotency key), so that any number of events is one
+ * statement with a fixed shape. An undefined entry writes nothing (it keeps the positions of a
+ * batch aligned with its events).
  */
 export function eventParameters(
   events: readonly (NewEvent | undefined)[],
-): [string, string, string, string, string] {
+): [string, string, string, string, string, string, string] {
   return [
     textArrayLiteral(events.map((event) => event?.id ?? null)),
     textArrayLiteral(events.map((event) => event?.merchantId ?? null)),
     textArrayLiteral(events.map((event) => event?.type ?? null)),
     textArrayLiteral(events.map((event) => event?.object.id ?? null)),
-    textArrayLiteral(
-      events.map((event) => (event === undefined ? null : toJson({ object: event.object }))),
-    ),
+    textArrayLiteral(events.map((event) => (event === undefined ? null : eventData(event)))),
+    textArrayLiteral(events.map((event) => event?.request.id ?? null)),
+    textArrayLiteral(events.map((event) => event?.request.idempotencyKey ?? null)),
   ];
 }
 
 /**
  * Two data-modifying CTEs (`<name>` and `<name>_outbox`) that insert the events and their outbox
- * rows; `$n` are the five parameters of `eventParameters`, starting at `first`. `guard` (SQL)
+ * rows; `$n` are the seven parameters of `eventParameters`, starting at `first`. `guard` (SQL)
  * must hold for an event to be written, so a conditional update can write its events in the
  * same statement; it may name `e.position`, the event's position (from 1) in the parameters.
  * `createdAt` (SQL) is the event's time from the clock (src/clock.ts); it may name `e.merchant_id`
@@ -65,10 +106,10 @@ export function eventParameters(
 export function eventCtes(first: number, guard: string, name: string, createdAt: string): string {
   const p = (offset: number) => `$${first + offset}`;
   return `${name} AS (
-      INSERT INTO events (id, merchant_id, type, object_id, data, created_at)
-      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, ${createdAt}
-        FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[])
-             WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, position)
+      INSERT INTO events (id, merchant_id, type, object_id, data, request_id, idempotency_key, created_at)
+      SELECT e.id, e.merchant_id, e.type, e.object_id, e.data::json, e.request_id, e.idempotency_key, ${createdAt}
+        FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[])
+             WITH ORDINALITY AS e (id, merchant_id, type, object_id, data, request_id, idempotency_key, position)
        WHERE e.id IS NOT NULL AND (${guard})
        ORDER BY e.position
       RETURNING id
@@ -84,7 +125,8 @@ export async function insertEvents(
   now: Date,
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', '$6::timestamptz')} SELECT 1`, [
+  const nowParameter = `$${eventParameterCount + 1}::timestamptz`;
+  await tx.query(`WITH ${eventCtes(1, 'true', 'ev', nowParameter)} SELECT 1`, [
     ...eventParameters(events),
     now,
   ]);
@@ -99,6 +141,33 @@ export type EventRow = {
   created_at: Date;
 };
 
+/** An event row with what presenting it needs (`presentableColumns`). */
+export type PresentableEventRow = EventRow & {
+  request_id: string | null;
+  idempotency_key: string | null;
+  pending_webhooks: number;
+};
+
+/**
+ * SQL (an integer) for the pending webhooks of the event row `alias`. Webhooks know it
+ * (webhooks/pending.ts, derived from their deliveries); the server hands it to the EventLog, so
+ * events do not import webhooks, which import events.
+ */
+export type PendingWebhooksSql = (alias: string) => string;
+
+/** The select list of a presentable event from `events` (unaliased). */
+function presentableColumns(pendingWebhooks: PendingWebhooksSql): string {
+  return `events.*, ${pendingWebhooks('events')} AS pending_webhooks`;
+}
+
+export function presentableEventFromRow(row: PresentableEventRow): PresentableEvent {
+  return {
+    ...eventFromRow(row),
+    request: { id: row.request_id, idempotencyKey: row.idempotency_key },
+    pendingWebhooks: row.pending_webhooks,
+  };
+}
+
 export function eventFromRow(row: EventRow): StoredEvent {
   return {
     id: row.id,
@@ -112,15 +181,16 @@ export function eventFromRow(row: EventRow): StoredEvent {
 
 export async function findEvent(
   queryable: Queryable,
+  pendingWebhooks: PendingWebhooksSql,
   merchantId: string,
   id: string,
-): Promise<StoredEvent | undefined> {
-  const result = await queryable.query<EventRow>(
-    'SELECT * FROM events WHERE id = $1 AND merchant_id = $2',
+): Promise<PresentableEvent | undefined> {
+  const result = await queryable.query<PresentableEventRow>(
+    `SELECT ${presentableColumns(pendingWebhooks)} FROM events WHERE id = $1 AND merchant_id = $2`,
     [id, merchantId],
   );
   const row = result.rows[0];
-  return row === undefined ? undefined : eventFromRow(row);
+  return row === undefined ? undefined : presentableEventFromRow(row);
 }
 
 /** Events by id (any merchant), in the order of `ids`; for the bus and its consumers. */
@@ -145,16 +215,17 @@ export type EventListOptions = PageRequest & {
 /** Newest first, Stripe's list order. `types` may end in `.*` (e.g. `payment_intent.*`). */
 export async function listEvents(
   queryable: Queryable,
+  pendingWebhooks: PendingWebhooksSql,
   merchantId: string,
   options: EventListOptions,
-): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
   const patterns = options.types?.map((type) =>
     type.endsWith('.*') ? `${type.slice(0, -1)}%` : type,
   );
-  const { rows, hasMore } = await keysetPage<EventRow, string>(
+  const { rows, hasMore } = await keysetPage<PresentableEventRow, string>(
     queryable,
     {
-      select: '*',
+      select: presentableColumns(pendingWebhooks),
       from: 'events',
       scope: 'merchant_id = $1',
       filter:
@@ -171,26 +242,28 @@ export async function listEvents(
     },
     options,
   );
-  return { events: rows.map(eventFromRow), hasMore };
+  return { events: rows.map(presentableEventFromRow), hasMore };
 }
 
 /** The events API's reads: a merchant's own events, newest first. */
 export class EventLog {
   readonly #queryable: Queryable;
+  readonly #pendingWebhooks: PendingWebhooksSql;
 
-  constructor(queryable: Queryable) {
+  constructor(queryable: Queryable, pendingWebhooks: PendingWebhooksSql) {
     this.#queryable = queryable;
+    this.#pendingWebhooks = pendingWebhooks;
   }
 
   async list(
     merchantId: string,
     options: EventListOptions,
-  ): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
-    return listEvents(this.#queryable, merchantId, options);
+  ): Promise<{ events: PresentableEvent[]; hasMore: boolean }> {
+    return listEvents(this.#queryable, this.#pendingWebhooks, merchantId, options);
   }
 
   /** The merchant's event, or undefined (another merchant's is answered the same way). */
-  async retrieve(merchantId: string, id: string): Promise<StoredEvent | undefined> {
-    return findEvent(this.#queryable, merchantId, id);
+  async retrieve(merchantId: string, id: string): Promise<PresentableEvent | undefined> {
+    return findEvent(this.#queryable, this.#pendingWebhooks, merchantId, id);
   }
 }

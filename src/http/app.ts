@@ -29,6 +29,7 @@ import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerSetupIntentRoutes } from './routes/setup-intents.ts';
+import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
@@ -41,11 +42,49 @@ import {
 import { FormError, formEncoded, parseForm, parseQuery, queryError } from './form.ts';
 import { findNonFiniteNumber, findUnsafeInput } from './unsafe-input.ts';
 import { installIdempotency } from './idempotency.ts';
+import { installRequestScope } from './request-scope.ts';
 import { createValidator } from './validator.ts';
 import { toJson } from '../api-objects/json.ts';
+import { eventCatalogue, eventPayloadSchemas } from '../api-objects/event-payloads.ts';
 import { withLivemode } from '../merchants/mode.ts';
 
 export const apiVersion = '2026-11-01';
+
+/** Every body is accepted as JSON and, as Stripe's SDKs send it, form encoded (form.ts). */
+export const requestBodyContentTypes = ['application/json', 'application/x-www-form-urlencoded'];
+
+/**
+ * OpenAPI 3.1's `webhooks`: one entry per event type of the catalogue, what Payrail POSTs to a
+ * merchant's endpoint: the Event with that type and its data.object (api-objects/event-payloads).
+ */
+function eventWebhooks(): Record<string, unknown> {
+  return Object.fromEntries(
+    eventPayloadSchemas.map(({ type, schema }) => [
+      type,
+      {
+        post: {
+          tags: ['webhooks'],
+          operationId: `webhook_${type.replaceAll('.', '_')}`,
+          summary: eventCatalogue[type].description,
+          description:
+            'Sent to each enabled webhook endpoint subscribed to the type (or to `*`), signed ' +
+            "with the endpoint's scheme (Standard Webhooks by default, or Stripe-Signature); " +
+            'retried with backoff for about three days until the endpoint answers 2xx.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema } },
+          },
+          responses: { '2XX': { description: 'Received. Anything else is retried.' } },
+        },
+      },
+    ]),
+  );
+}
+
+type OpenApi31Webhooks = Extract<
+  NonNullable<swagger.FastifyDynamicSwaggerOptions['openapi']>,
+  { webhooks?: unknown }
+>['webhooks'];
 
 async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -66,20 +105,31 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
             description: "A merchant's secret key, sk_test_…",
           },
           adminKey: { type: 'http', scheme: 'bearer', description: 'The operator key, ak_…' },
+          publishableKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "A merchant's publishable key, pk_test_…: only with a PaymentIntent's " +
+              'client_secret, on the routes that list it',
+          },
         },
       },
+      // TypeBox schemas are JSON Schema 2020-12, OpenAPI 3.1's dialect; its typings want 3.1's own.
+      webhooks: eventWebhooks() as OpenApi31Webhooks,
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       // PSP webhooks authenticate by their signature, not by a key.
-      const security =
-        url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
+      const security = route.config?.publishableKey
+        ? [{ secretKey: [] }, { publishableKey: [] }]
+        : url.startsWith('/v1/admin/') || url.startsWith('/v1/reconciliation/')
           ? [{ adminKey: [] }]
           : url.startsWith('/v1/psp_webhooks/')
             ? []
             : url.startsWith('/v1/')
               ? [{ secretKey: [] }]
               : [];
-      return { schema: { ...schema, security } as typeof schema, url };
+      const consumes = schema.body === undefined ? {} : { consumes: requestBodyContentTypes };
+      return { schema: { ...schema, ...consumes, security } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -131,7 +181,7 @@ function installValidation(app: FastifyInstance): void {
 }
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const response = toErrorResponse(error, request.id);
+  const response = toErrorResponse(error, request.id, request.keyKind);
   if (response.expected)
     request.log.info(
       { code: response.body.error.code, param: response.body.error.param },
@@ -206,6 +256,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   installValidation(app);
+  // First of the hooks: every later one, and the handler, runs in the request's scope.
+  installRequestScope(app);
   // Only JSON (and, for Stripe's SDKs, form encoding) is accepted; text/plain is not a body
   // format here.
   app.removeContentTypeParser('text/plain');
@@ -270,6 +322,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerPaymentRoutes(merchant, context);
     registerCustomerRoutes(merchant, context);
     registerSetupIntentRoutes(merchant, context);
+    registerPublishableKeyRoutes(merchant, context);
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);
     registerRoutingRoutes(merchant, context);

@@ -1,7 +1,11 @@
 // Bearer authentication. Merchant routes get `request.merchantId`; operator routes need the
 // admin key. A failed check is always a 401 that does not say whether the key exists.
+// A publishable key (`pk_`) authenticates too, but only a route that declares
+// `config: { publishableKey: true }` takes it (a payment intent's retrieve and confirm, with the
+// intent's client secret); every other route answers it 403, as Stripe does.
 import type { FastifyRequest } from 'fastify';
 import type { AdminKeys, Merchants } from '../merchants/merchants.ts';
+import type { KeyKind } from '../merchants/mode.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -9,7 +13,27 @@ declare module 'fastify' {
     merchantId: string;
     /** The mode of the key (and so of the merchant): what `livemode` says on every answer. */
     livemode: boolean;
+    /** Secret or publishable: what an answer may show (a publishable key sees less). */
+    keyKind: KeyKind;
   }
+  interface FastifyContextConfig {
+    /** The route also takes a publishable key (and then checks the client secret itself). */
+    publishableKey?: boolean;
+  }
+}
+
+/**
+ * Stripe Connect's `Stripe-Account` header (acting for a connected account) is refused, never
+ * ignored: Payrail has no connected accounts, and answering for the key's own account instead
+ * would be a silent difference.
+ */
+function refuseStripeAccount(request: FastifyRequest): void {
+  if (request.headers['stripe-account'] === undefined) return;
+  throw new ApiError(
+    'stripe_account_unsupported',
+    'The Stripe-Account header (Stripe Connect) is not supported: Payrail has no connected ' +
+      "accounts, and a request acts on its API key's own account. Send the request without it.",
+  );
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -32,10 +56,17 @@ export function merchantAuth(merchants: Merchants) {
         'api_key_missing',
         'No API key provided. Send it as "Authorization: Bearer sk_test_…".',
       );
-    const found = token.startsWith('sk_') ? await merchants.authenticate(token) : undefined;
+    const found = await merchants.authenticate(token);
     if (found === undefined) throw new ApiError('api_key_invalid', 'Invalid API key provided.');
+    refuseStripeAccount(request);
+    if (found.kind === 'publishable' && request.routeOptions.config.publishableKey !== true)
+      throw new ApiError(
+        'secret_key_required',
+        'This API call cannot be made with a publishable API key. Please use a secret API key.',
+      );
     request.merchantId = found.merchantId;
     request.livemode = found.livemode;
+    request.keyKind = found.kind;
   };
 }
 
@@ -49,5 +80,7 @@ export function adminAuth(adminKeys: AdminKeys) {
       );
     if (!(await adminKeys.authenticate(token)))
       throw new ApiError('admin_key_invalid', 'Invalid admin key provided.');
+    refuseStripeAccount(request);
+    request.keyKind = 'secret';
   };
 }

@@ -14,7 +14,7 @@ import type { RoutingConfigErrorCode } from '../routing/index.ts';
 import type { PayoutErrorCode } from '../payouts/errors.ts';
 import type { TestClockErrorCode } from '../testmode/clock-service.ts';
 import type { DeadLetterErrorCode } from '../events/bus/dead-letters.ts';
-import { presentIntent } from '../api-objects/payment-intent.ts';
+import { presentIntent, presentIntentForPublishableKey } from '../api-objects/payment-intent.ts';
 import { presentSetupIntent } from '../api-objects/setup-intent.ts';
 import { CustomerError, type CustomerErrorCode } from '../customers/errors.ts';
 
@@ -42,6 +42,10 @@ const catalogue = {
   api_key_missing: { status: 401, type: 'authentication_error' },
   api_key_invalid: { status: 401, type: 'authentication_error' },
   admin_key_invalid: { status: 401, type: 'authentication_error' },
+  // A publishable key on a route that needs the secret key (Stripe answers 403 with this type).
+  secret_key_required: { status: 403, type: 'invalid_request_error' },
+  // The Stripe-Account header asks for Stripe Connect, which Payrail does not have.
+  stripe_account_unsupported: { status: 400, type: 'invalid_request_error' },
   resource_missing: { status: 404, type: 'invalid_request_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
@@ -55,6 +59,9 @@ const catalogue = {
   unknown_currency: { status: 400, type: 'invalid_request_error' },
   invalid_amount: { status: 400, type: 'invalid_request_error' },
   amount_too_large: { status: 400, type: 'invalid_request_error' },
+  amount_too_small: { status: 400, type: 'invalid_request_error' },
+  email_invalid: { status: 400, type: 'invalid_request_error' },
+  parameters_exclusive: { status: 400, type: 'invalid_request_error' },
   amount_not_positive: { status: 400, type: 'invalid_request_error' },
   currency_mismatch: { status: 400, type: 'invalid_request_error' },
   too_few_legs: { status: 400, type: 'invalid_request_error' },
@@ -73,8 +80,13 @@ const catalogue = {
   batch_too_large: { status: 400, type: 'invalid_request_error' },
   // Payments.
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  payment_method_unsupported_type: { status: 400, type: 'invalid_request_error' },
   card_declined: { status: 402, type: 'card_error' },
   expired_card: { status: 402, type: 'card_error' },
+  incorrect_cvc: { status: 402, type: 'card_error' },
+  processing_error: { status: 402, type: 'card_error' },
+  // A card that needs 3-D Secure, which Payrail does not run yet (decisions.md).
+  authentication_required: { status: 402, type: 'card_error' },
   capability_not_supported: { status: 400, type: 'invalid_request_error' },
   no_connector_available: { status: 400, type: 'invalid_request_error' },
   charge_already_refunded: { status: 400, type: 'invalid_request_error' },
@@ -350,8 +362,15 @@ function asApiError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
-/** The single place where any error becomes an HTTP status and a Stripe-shaped body. */
-export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
+/**
+ * The single place where any error becomes an HTTP status and a Stripe-shaped body. A card error
+ * answered to a publishable key carries the intent as that key sees it.
+ */
+export function toErrorResponse(
+  error: unknown,
+  requestId: string,
+  keyKind: 'secret' | 'publishable' = 'secret',
+): ErrorResponse {
   const apiError = asApiError(error);
   if (apiError === undefined) {
     const entry = catalogue.internal_error;
@@ -383,7 +402,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   if (apiError.declineCode !== undefined) body.error.decline_code = apiError.declineCode;
   // Card errors carry the PaymentIntent as the decline left it, as Stripe's do.
   if (error instanceof PaymentError && error.paymentIntent !== undefined)
-    body.error.payment_intent = presentIntent(error.paymentIntent);
+    body.error.payment_intent =
+      keyKind === 'publishable'
+        ? presentIntentForPublishableKey(error.paymentIntent)
+        : presentIntent(error.paymentIntent);
   if (error instanceof CustomerError && error.setupIntent !== undefined)
     body.error.setup_intent = presentSetupIntent(error.setupIntent);
   return {

@@ -7,7 +7,7 @@ import { hashSecret, newSecret, secretHint } from './keys.ts';
 import { Merchants, type Merchant } from './merchants.ts';
 
 // Only what these tables need, so unrelated migrations in progress cannot break this test.
-const needed = ['001_merchants.sql', '017_merchant_mode.sql'];
+const needed = ['001_merchants.sql', '017_merchant_mode.sql', '033_keys_publishable.sql'];
 
 describe('merchants: test and live mode', () => {
   let database: Database;
@@ -39,10 +39,12 @@ describe('merchants: test and live mode', () => {
     assert.deepEqual(await merchants.authenticate(liveShop.secretKey), {
       merchantId: liveShop.merchant.id,
       livemode: true,
+      kind: 'secret',
     });
     assert.deepEqual(await merchants.authenticate(testShop.secretKey), {
       merchantId: testShop.merchant.id,
       livemode: false,
+      kind: 'secret',
     });
     assert.match(
       await merchants.issueKey(liveShop.merchant.id, { revokeOthers: false }),
@@ -98,8 +100,47 @@ describe('merchants: test and live mode', () => {
     assert.deepEqual(await merchants.authenticate(secret), {
       merchantId: 'mch_Earlier0001',
       livemode: false,
+      kind: 'secret',
     });
     assert.equal((await merchants.get('mch_Earlier0001'))?.livemode, false);
+  });
+
+  test('a merchant starts with a publishable key of its mode; rolling it retires the earlier one', async () => {
+    const testShop = await merchants.create({ name: 'Browser shop' });
+    const liveShop = await merchants.create({ name: 'Live browser shop', livemode: true });
+    assert.match(testShop.publishableKey, /^pk_test_[A-Za-z0-9]{43}$/);
+    assert.match(liveShop.publishableKey, /^pk_live_[A-Za-z0-9]{43}$/);
+    assert.deepEqual(await merchants.authenticate(testShop.publishableKey), {
+      merchantId: testShop.merchant.id,
+      livemode: false,
+      kind: 'publishable',
+    });
+    const rolled = await merchants.rollPublishableKey(testShop.merchant.id);
+    assert.equal(rolled.livemode, false);
+    assert.match(rolled.key, /^pk_test_/);
+    assert.equal(await merchants.authenticate(testShop.publishableKey), undefined, 'rolled away');
+    assert.equal((await merchants.authenticate(rolled.key))?.kind, 'publishable');
+    assert.equal((await merchants.authenticate(testShop.secretKey))?.kind, 'secret', 'kept');
+    // Only the hash is kept; a key named with the other kind's prefix is no key.
+    const stored = await database.query<{ key_hash: string; key_hint: string }>(
+      "SELECT key_hash, key_hint FROM api_keys WHERE merchant_id = $1 AND kind = 'publishable' AND revoked_at IS NULL",
+      [testShop.merchant.id],
+    );
+    assert.equal(stored.rows[0]?.key_hash, hashSecret(rolled.key));
+    assert.equal(stored.rows[0]?.key_hint, secretHint(rolled.key));
+    assert.equal(await merchants.authenticate(`sk_${rolled.key.slice(3)}`), undefined);
+    // Revoking the other secret keys leaves the publishable key alone.
+    await merchants.issueKey(testShop.merchant.id, { revokeOthers: true });
+    assert.equal((await merchants.authenticate(rolled.key))?.kind, 'publishable');
+    await database
+      .query(
+        "UPDATE api_keys SET key_hint = 'sk_test_…abcd' WHERE merchant_id = $1 AND kind = 'publishable'",
+        [testShop.merchant.id],
+      )
+      .then(
+        () => assert.fail('a publishable key with a secret key hint'),
+        (error: unknown) => assert.match(String(error), /api_keys_hint_mode/),
+      );
   });
 
   test('strings that are no secret key are refused without a lookup', async () => {

@@ -4,7 +4,7 @@ import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { newId } from '../ids.ts';
 import { hashSecret, newSecret, secretHint } from './keys.ts';
-import { modeOfSecretKey, secretKeyPrefix } from './mode.ts';
+import { keyPrefix, modeOfKey, type KeyKind } from './mode.ts';
 
 export type Merchant = {
   readonly id: string;
@@ -30,8 +30,12 @@ export type MerchantInput = {
  */
 export type MerchantSetUp = (tx: Queryable, merchant: Merchant) => Promise<void>;
 
-/** The authenticated side of a secret key. */
-export type KeyOwner = { readonly merchantId: string; readonly livemode: boolean };
+/** The authenticated side of an API key: whose it is, its mode, and whether secret or publishable. */
+export type KeyOwner = {
+  readonly merchantId: string;
+  readonly livemode: boolean;
+  readonly kind: KeyKind;
+};
 
 type MerchantRow = {
   id: string;
@@ -55,17 +59,21 @@ function merchantFromRow(row: MerchantRow): Merchant {
   };
 }
 
-/** A new secret key of the merchant's mode; only its hash is stored, the key is returned once. */
+/**
+ * A new key of the merchant's mode, secret (`sk_`) or publishable (`pk_`); only its hash is
+ * stored, the key is returned once.
+ */
 async function insertKey(
   tx: Queryable,
   merchant: { id: string; livemode: boolean },
+  kind: KeyKind = 'secret',
 ): Promise<string> {
-  const secretKey = newSecret(secretKeyPrefix(merchant.livemode));
+  const key = newSecret(keyPrefix(kind, merchant.livemode));
   await tx.query(
-    'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint, livemode) VALUES ($1, $2, $3, $4, $5)',
-    [newId('key'), merchant.id, hashSecret(secretKey), secretHint(secretKey), merchant.livemode],
+    'INSERT INTO api_keys (id, merchant_id, key_hash, key_hint, livemode, kind) VALUES ($1, $2, $3, $4, $5, $6)',
+    [newId('key'), merchant.id, hashSecret(key), secretHint(key), merchant.livemode, kind],
   );
-  return secretKey;
+  return key;
 }
 
 /** A new generated operator key; only its hash is stored, the key is returned once. */
@@ -96,13 +104,14 @@ export class Merchants {
   }
 
   /**
-   * Creates a merchant with one secret key of its mode; the key is returned here and never
-   * again. The constructor's set-up runs first, then `setUp`, both inside the creating transaction.
+   * Creates a merchant with one secret key and one publishable key of its mode (as a Stripe
+   * account starts with both); the keys are returned here and never again. The constructor's
+   * set-up runs first, then `setUp`, both inside the creating transaction.
    */
   async create(
     input: MerchantInput,
     setUp?: (tx: Queryable, merchantId: string) => Promise<void>,
-  ): Promise<{ merchant: Merchant; secretKey: string }> {
+  ): Promise<{ merchant: Merchant; secretKey: string; publishableKey: string }> {
     return this.#database.transaction(async (tx) => {
       const inserted = await tx.query<MerchantRow>(
         `INSERT INTO merchants (id, name, email, metadata, livemode) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING ${merchantColumns}`,
@@ -116,9 +125,10 @@ export class Merchants {
       );
       const merchant = merchantFromRow(inserted.rows[0] as MerchantRow);
       const secretKey = await insertKey(tx, merchant);
+      const publishableKey = await insertKey(tx, merchant, 'publishable');
       await this.#setUp?.(tx, merchant);
       await setUp?.(tx, merchant.id);
-      return { merchant, secretKey };
+      return { merchant, secretKey, publishableKey };
     });
   }
 
@@ -146,17 +156,48 @@ export class Merchants {
       if (merchant === undefined) throw new Error(`no merchant ${merchantId} to issue a key for`);
       if (options.revokeOthers)
         await tx.query(
-          'UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND revoked_at IS NULL',
+          "UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND kind = 'secret' AND revoked_at IS NULL",
           [merchantId],
         );
       return insertKey(tx, { id: merchantId, livemode: merchant.livemode });
     });
     // After the commit: a request in between could otherwise cache a key that is being revoked.
-    if (options.revokeOthers) {
-      for (const [hash, entry] of this.#authCache)
-        if (entry.merchant.merchantId === merchantId) this.#authCache.delete(hash);
-    }
+    if (options.revokeOthers) this.#forgetKeys(merchantId, 'secret');
     return secretKey;
+  }
+
+  /**
+   * Rolls the merchant's publishable key: a new one of its mode (shown once, like every key), and
+   * the earlier one stops working, so a merchant has one publishable key, as a Stripe account shows.
+   */
+  async rollPublishableKey(merchantId: string): Promise<{ key: string; livemode: boolean }> {
+    const rolled = await this.#database.transaction(async (tx) => {
+      const found = await tx.query<{ livemode: boolean }>(
+        'SELECT livemode FROM merchants WHERE id = $1 FOR UPDATE',
+        [merchantId],
+      );
+      const merchant = found.rows[0];
+      if (merchant === undefined)
+        throw new Error(`no merchant ${merchantId} to issue a publishable key for`);
+      await tx.query(
+        "UPDATE api_keys SET revoked_at = now() WHERE merchant_id = $1 AND kind = 'publishable' AND revoked_at IS NULL",
+        [merchantId],
+      );
+      const key = await insertKey(
+        tx,
+        { id: merchantId, livemode: merchant.livemode },
+        'publishable',
+      );
+      return { key, livemode: merchant.livemode };
+    });
+    this.#forgetKeys(merchantId, 'publishable');
+    return rolled;
+  }
+
+  #forgetKeys(merchantId: string, kind: KeyKind): void {
+    for (const [hash, entry] of this.#authCache)
+      if (entry.merchant.merchantId === merchantId && entry.merchant.kind === kind)
+        this.#authCache.delete(hash);
   }
 
   /** Whether the merchant is live; undefined for no such merchant. */
@@ -208,24 +249,29 @@ export class Merchants {
   }
 
   /**
-   * The merchant a secret key belongs to and its mode, or undefined for an unknown or revoked
-   * key, or one whose prefix names another mode than its row. A valid key is remembered for a few
-   * seconds (every request authenticates); a revocation made through this process applies at
-   * once, one made by another process within `authCacheTtlMs`.
+   * The merchant an API key (secret or publishable) belongs to, its mode and kind, or undefined
+   * for an unknown or revoked key, or one whose prefix names another mode or kind than its row.
+   * A valid key is remembered for a few seconds (every request authenticates); a revocation made
+   * through this process applies at once, one made by another process within `authCacheTtlMs`.
    */
-  async authenticate(secretKey: string): Promise<KeyOwner | undefined> {
-    const named = modeOfSecretKey(secretKey);
+  async authenticate(key: string): Promise<KeyOwner | undefined> {
+    const named = modeOfKey(key);
     if (named === undefined) return undefined;
-    const hash = hashSecret(secretKey);
+    const hash = hashSecret(key);
     const cached = this.#authCache.get(hash);
     if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs) return cached.merchant;
-    const result = await this.#database.query<{ merchant_id: string; livemode: boolean }>(
-      'SELECT merchant_id, livemode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+    const result = await this.#database.query<{
+      merchant_id: string;
+      livemode: boolean;
+      kind: KeyKind;
+    }>(
+      'SELECT merchant_id, livemode, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
       [hash],
     );
     const row = result.rows[0];
-    if (row === undefined || row.livemode !== named.livemode) return undefined;
-    const merchant = { merchantId: row.merchant_id, livemode: row.livemode };
+    if (row === undefined || row.livemode !== named.livemode || row.kind !== named.kind)
+      return undefined;
+    const merchant = { merchantId: row.merchant_id, livemode: row.livemode, kind: row.kind };
     this.#rememberMode(row.merchant_id, row.livemode);
     if (this.#authCache.size >= authCacheEntriesMax) this.#authCache.clear();
     this.#authCache.set(hash, { merchant, at: Date.now() });

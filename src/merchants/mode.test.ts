@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { modeOfSecretKey, secretKeyPrefix, withLivemode } from './mode.ts';
+import {
+  modeOfKey,
+  modeOfSecretKey,
+  publishableKeyPrefix,
+  secretKeyPrefix,
+  withLivemode,
+} from './mode.ts';
 
 test('the key prefix names the mode, and only the two prefixes are keys', () => {
   assert.equal(secretKeyPrefix(true), 'sk_live_');
@@ -9,6 +15,16 @@ test('the key prefix names the mode, and only the two prefixes are keys', () => 
   assert.deepEqual(modeOfSecretKey('sk_test_abc'), { livemode: false });
   for (const other of ['sk_abc', 'pk_live_abc', 'ak_abc', 'SK_LIVE_abc', ''])
     assert.equal(modeOfSecretKey(other), undefined, other);
+});
+
+test('a key prefix names kind and mode: sk_ secret, pk_ publishable', () => {
+  assert.equal(publishableKeyPrefix(true), 'pk_live_');
+  assert.equal(publishableKeyPrefix(false), 'pk_test_');
+  assert.deepEqual(modeOfKey('pk_live_abc'), { kind: 'publishable', livemode: true });
+  assert.deepEqual(modeOfKey('pk_test_abc'), { kind: 'publishable', livemode: false });
+  assert.deepEqual(modeOfKey('sk_test_abc'), { kind: 'secret', livemode: false });
+  for (const other of ['pk_abc', 'rk_test_abc', 'PK_TEST_abc', 'ak_abc', ''])
+    assert.equal(modeOfKey(other), undefined, other);
 });
 
 test('withLivemode: the object, each object of a list, and an event with its object', () => {

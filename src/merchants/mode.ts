@@ -8,8 +8,27 @@ export function secretKeyPrefix(livemode: boolean): 'sk_live_' | 'sk_test_' {
 
 /** The mode a secret key's prefix names, or undefined for a string that is no secret key. */
 export function modeOfSecretKey(secretKey: string): { livemode: boolean } | undefined {
-  if (secretKey.startsWith('sk_live_')) return { livemode: true };
-  if (secretKey.startsWith('sk_test_')) return { livemode: false };
+  const named = modeOfKey(secretKey);
+  return named?.kind === 'secret' ? { livemode: named.livemode } : undefined;
+}
+
+/** A secret key (`sk_`) acts on everything of its merchant; a publishable key (`pk_`) on almost nothing. */
+export type KeyKind = 'secret' | 'publishable';
+
+/** The publishable key prefix of a mode. */
+export function publishableKeyPrefix(livemode: boolean): 'pk_live_' | 'pk_test_' {
+  return livemode ? 'pk_live_' : 'pk_test_';
+}
+
+export function keyPrefix(kind: KeyKind, livemode: boolean): string {
+  return kind === 'secret' ? secretKeyPrefix(livemode) : publishableKeyPrefix(livemode);
+}
+
+/** The kind and mode a key's prefix names, or undefined for a string that is no API key. */
+export function modeOfKey(key: string): { kind: KeyKind; livemode: boolean } | undefined {
+  for (const kind of ['secret', 'publishable'] as const)
+    for (const livemode of [true, false])
+      if (key.startsWith(keyPrefix(kind, livemode))) return { kind, livemode };
   return undefined;
 }
 

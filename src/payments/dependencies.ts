@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
 import type { FaultInjector } from '../fault-points.ts';
+import type { CardInput } from '../vault/card.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
@@ -16,6 +17,14 @@ export type CardVault = {
     { readonly id: string; readonly brand?: string; readonly country?: string | null } | undefined
   >;
   reveal(merchantId: string, id: string): Promise<CardData>;
+  /** Stores a card given inline (`payment_method_data`); validates it before writing anything. */
+  createCard(merchantId: string, input: CardInput): Promise<{ readonly id: string }>;
+  /** Stores the card a test token (`tok_visa`) names, for a test merchant only. */
+  createCardFromToken(
+    merchantId: string,
+    token: string,
+    extra: Pick<CardInput, 'name' | 'metadata'>,
+  ): Promise<{ readonly id: string }>;
 };
 
 /** What payments need of customers (src/customers): checks before a card is used, saving it after. */

@@ -1,16 +1,19 @@
 // Expected payment failures. The HTTP layer maps codes to statuses (src/http/errors.ts).
 import { DomainError, type ErrorCategory } from '../errors.ts';
-import type { DeclineCode } from '../connectors/types.ts';
+import type { CardErrorCode, DeclineCode } from '../connectors/types.ts';
 import type { IntentWithAttempts } from './types.ts';
 
 export type PaymentErrorCode =
   | 'resource_missing'
   | 'payment_intent_unexpected_state'
-  | 'card_declined'
-  | 'expired_card'
+  | CardErrorCode
   | 'capability_not_supported'
   | 'no_connector_available'
   | 'amount_too_large'
+  | 'amount_too_small'
+  | 'email_invalid'
+  | 'parameters_exclusive'
+  | 'payment_method_unsupported_type'
   | 'charge_already_refunded'
   | 'capture_failed'
   | 'refund_failed'
@@ -24,9 +27,16 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   payment_intent_unexpected_state: 'invalid',
   card_declined: 'declined',
   expired_card: 'declined',
+  incorrect_cvc: 'declined',
+  processing_error: 'declined',
+  authentication_required: 'declined',
   capability_not_supported: 'invalid',
   no_connector_available: 'invalid',
   amount_too_large: 'invalid',
+  amount_too_small: 'invalid',
+  email_invalid: 'invalid',
+  parameters_exclusive: 'invalid',
+  payment_method_unsupported_type: 'invalid',
   charge_already_refunded: 'invalid',
   capture_failed: 'declined',
   refund_failed: 'declined',

@@ -35,6 +35,12 @@ const intentIn = (status: IntentStatus): PaymentIntent => ({
   canceledAt: null,
   customerId: null,
   setupFutureUsage: null,
+  clientSecret: 'pi_1_secret_1',
+  paymentMethodTypes: ['card'],
+  automaticPaymentMethods: { enabled: true },
+  receiptEmail: null,
+  statementDescriptorSuffix: null,
+  returnUrl: null,
   createdAt: created,
 });
 const attemptIn = (status: AttemptStatus): Attempt => ({

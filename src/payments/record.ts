@@ -14,8 +14,14 @@
 // is an orphan, voided or refunded (orphans.ts), so the customer never pays twice.
 // Applying the same answer twice changes nothing: the attempt is no longer pending or unknown.
 import { clockSql, systemClock, type ClockReading } from '../clock.ts';
-import type { PaymentOutcome } from '../connectors/types.ts';
-import { eventCtes, eventParameters, insertEvents, type NewEvent } from '../events/events.ts';
+import { cardErrorCode, type PaymentOutcome } from '../connectors/types.ts';
+import {
+  eventCtes,
+  eventParameterCount,
+  eventParameters,
+  insertEvents,
+  type NewEvent,
+} from '../events/events.ts';
 import { sqlState, type Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { GroupCommit, type BatcherLimits } from '../storage/batcher.ts';
@@ -249,7 +255,7 @@ function failed(
     attempt: AttemptOutcome;
     eventType: 'payment_intent.payment_failed';
   }) => Plan,
-  code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined',
+  code: string = cardErrorCode(outcome.declineCode),
 ): Plan {
   const status = moveIntent(intent.id, intent.status, outcomeActions.failed);
   return finish({
@@ -277,7 +283,7 @@ function failed(
 
 // The fast path's parameters: $1 intent ids, $2 attempt ids, $3 the attempts' statuses the plans
 // were made from, then the intents' and the attempts' outcome fields (generated from the tables'
-// definitions), the ledger outbox row's four, and the events' five.
+// definitions), the ledger outbox row's four, and the events' (eventParameterCount).
 const intentInput = paymentIntents.arrays(intentOutcomeFields, 4, 'i_');
 const attemptInput = paymentAttempts.arrays(attemptOutcomeFields, intentInput.next, 'a_');
 const outboxInput = ledgerOutbox.arrays(
@@ -285,8 +291,8 @@ const outboxInput = ledgerOutbox.arrays(
   attemptInput.next,
   'o_',
 );
-/** The first of the clock's parameters (`clockSql`), after the events' five. */
-const fastClockFirst = outboxInput.next + 5;
+/** The first of the clock's parameters (`clockSql`), after the events'. */
+const fastClockFirst = outboxInput.next + eventParameterCount;
 
 /**
  * The fast path's statement (see the file comment) for a batch of outcomes, one row of `input`
@@ -294,7 +300,7 @@ const fastClockFirst = outboxInput.next + 5;
  * abandoned, and its intent still waits for the outcome (an attempt resumed while unknown keeps
  * its status when a failover abandons it: the status alone would not tell). Its ledger outbox row
  * takes an id drawn here, so that each caller learns its own. After the events' parameters come
- * the clock's (`clockSql`, from `fastClockFirst`, $24; the first is the system time): each row is
+ * the clock's (`clockSql`, from `fastClockFirst`; the first is the system time): each row is
  * stamped with its merchant's time, the ledger outbox row with the system time.
  * The rows are also named by `id = ANY(<the ids>)`, a condition on the primary key that the
  * planner estimates well, whatever it thinks of `input`.

@@ -9,7 +9,7 @@ import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import type { PageRequest } from '../storage/pagination.ts';
-import { insertEvents } from '../events/events.ts';
+import { insertEvents, withPreviousAttributes } from '../events/events.ts';
 import { chargeEvent, refundEvent } from './events.ts';
 import type { PaymentLedger } from './payment-ledger.ts';
 import { refundTransfer } from './postings.ts';
@@ -240,7 +240,9 @@ export class Refunds {
       await insertEvents(
         tx,
         [
-          refundEvent('refund.updated', succeeded),
+          withPreviousAttributes(refundEvent('refund.updated', succeeded), {
+            status: locked.status,
+          }),
           chargeEvent('charge.refunded', updated, attempt),
         ],
         merchantNow(this.#dependencies, merchantId),

@@ -4,10 +4,10 @@
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import type { CaptureMode, PaymentOutcome } from '../connectors/types.ts';
+import { cardErrorCode, type CaptureMode, type PaymentOutcome } from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
-import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
+import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
@@ -52,12 +52,26 @@ import { Captures } from './captures.ts';
 import { Refunds, type CreateRefundInput } from './refunds.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';
+import {
+  checkChargeAmount,
+  checkReceiptEmail,
+  checkReturnUrl,
+  clientSecretMatches,
+  intentParameters,
+  newClientSecret,
+  normalizeCurrency,
+  type IntentParametersInput,
+} from './intent-parameters.ts';
+import { storePaymentMethodData, type PaymentMethodData } from './payment-method-data.ts';
 
-export type CreateIntentInput = {
+export type CreateIntentInput = IntentParametersInput & {
   readonly amount: unknown;
+  /** In any case; stored lowercase. */
   readonly currency: string;
   readonly captureMethod?: CaptureMode;
   readonly paymentMethod?: string;
+  /** A card given inline: stored in the vault as a new payment method, which the intent uses. */
+  readonly paymentMethodData?: PaymentMethodData;
   readonly confirm?: boolean;
   readonly description?: string;
   readonly metadata?: Metadata;
@@ -70,10 +84,17 @@ export type CreateIntentInput = {
 
 export type ConfirmInput = {
   readonly paymentMethod?: string;
+  readonly paymentMethodData?: PaymentMethodData;
   readonly connector?: string;
+  /** Given by a browser (publishable key): must be the intent's, or it is as if there were none. */
+  readonly clientSecret?: string;
+  readonly receiptEmail?: string;
+  readonly returnUrl?: string;
   /** Stripe's confirm may set (or change) setup_future_usage. */
   readonly setupFutureUsage?: SetupFutureUsage;
 };
+
+export type { PaymentMethodData } from './payment-method-data.ts';
 
 export type BindResource = (tx: Queryable, resourceId: string) => Promise<void>;
 
@@ -106,6 +127,8 @@ const startAuthorization = paymentIntents.update([
   'connector',
   'lastPaymentError',
   'setupFutureUsage',
+  'receiptEmail',
+  'returnUrl',
 ]);
 const switchConnector = paymentIntents.update(['connector']);
 const moveStatus = paymentIntents.update(['status']);
@@ -180,65 +203,66 @@ export class PaymentsService {
     input: CreateIntentInput,
     bind?: BindResource,
   ): Promise<IntentWithAttempts> {
-    if (!isCurrency(input.currency)) {
-      throw new MoneyError(
-        'unknown_currency',
-        `Invalid currency: ${input.currency}. Use a lowercase ISO-4217 code such as "usd".`,
-        'currency',
-      );
+    const currency = normalizeCurrency(input.currency);
+    const amount = assertPositiveAmount(input.amount, 'amount', currency);
+    checkChargeAmount(amount, currency);
+    const confirming = input.confirm === true;
+    const parameters = intentParameters(input, confirming);
+    refuseTwoPaymentMethods(input);
+    if (confirming && input.paymentMethod === undefined && input.paymentMethodData === undefined) {
+      throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', {
+        param: 'payment_method',
+      });
     }
-    const amount = assertPositiveAmount(input.amount, 'amount', input.currency);
-    const method =
-      input.paymentMethod === undefined
-        ? undefined
-        : await this.#requirePaymentMethod(merchantId, input.paymentMethod);
+    // The customer (and a saved card's owner) is checked before anything is stored.
     await this.#dependencies.customers?.checkUse(
       merchantId,
       input.customer ?? null,
       input.paymentMethod ?? null,
     );
+    const paymentMethod =
+      input.paymentMethodData === undefined
+        ? input.paymentMethod
+        : await storePaymentMethodData(
+            this.#dependencies.vault,
+            merchantId,
+            input.paymentMethodData,
+          );
+    const method =
+      paymentMethod === undefined
+        ? undefined
+        : await this.#requirePaymentMethod(merchantId, paymentMethod);
     // Settings and routing are read before any transaction: PGlite has one session, so a read
     // outside an open transaction would wait for it forever.
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const captureMethod = input.captureMethod ?? 'automatic';
-    const confirming = input.confirm === true;
-    if (confirming && input.paymentMethod === undefined) {
-      throw new PaymentError('parameter_invalid', 'confirm=true needs a payment_method.', {
-        param: 'payment_method',
-      });
-    }
     // A requested connector is checked now, even when the intent is confirmed later.
     if (!confirming && input.connector !== undefined)
-      capableConnectors(
-        this.#dependencies,
-        connectors,
-        input.currency,
-        captureMethod,
-        input.connector,
-      );
+      capableConnectors(this.#dependencies, connectors, currency, captureMethod, input.connector);
     const candidates = confirming
       ? await this.#candidates(
           merchantId,
           connectors,
-          { amount, currency: input.currency, captureMethod },
+          { amount, currency, captureMethod },
           method,
           input.connector,
         )
       : [];
     const chosen = candidates[0];
     const createdAt = merchantNow(this.#dependencies, merchantId);
+    const id = newSortableId('pi');
     const intent: PaymentIntent = {
-      id: newSortableId('pi'),
+      id,
       merchantId,
       amount,
-      currency: input.currency,
+      currency,
       status: confirming
         ? 'processing'
-        : input.paymentMethod === undefined
+        : paymentMethod === undefined
           ? 'requires_payment_method'
           : 'requires_confirmation',
       captureMethod,
-      paymentMethodId: input.paymentMethod ?? null,
+      paymentMethodId: paymentMethod ?? null,
       connector: chosen ?? input.connector ?? null,
       amountCapturable: 0n,
       amountReceived: 0n,
@@ -252,6 +276,8 @@ export class PaymentsService {
       canceledAt: null,
       customerId: input.customer ?? null,
       setupFutureUsage: input.setupFutureUsage ?? null,
+      clientSecret: newClientSecret(id),
+      ...parameters,
       createdAt,
     };
     const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen, createdAt);
@@ -302,6 +328,21 @@ export class PaymentsService {
     return found;
   }
 
+  /**
+   * The intent, for a caller that must also hold its client secret (a browser with the
+   * publishable key): a wrong secret answers exactly like an intent that does not exist.
+   */
+  async retrieveWithClientSecret(
+    merchantId: string,
+    id: string,
+    clientSecret: string,
+  ): Promise<IntentWithAttempts> {
+    const found = await findIntentWithAttempts(this.#dependencies.database, merchantId, id);
+    if (found === undefined || !clientSecretAccepted(found.intent, clientSecret))
+      throw missingIntent(id, clientSecret);
+    return found;
+  }
+
   async list(
     merchantId: string,
     options: PageRequest & { readonly customerId?: string },
@@ -325,9 +366,24 @@ export class PaymentsService {
    * Confirms (authorizes, and captures when automatic). A confirm of an intent that is already
    * processing resumes its open attempt with the same PSP idempotency key.
    */
-  async confirm(merchantId: string, id: string, input: ConfirmInput): Promise<IntentWithAttempts> {
+  async confirm(merchantId: string, id: string, given: ConfirmInput): Promise<IntentWithAttempts> {
     const seen = await findIntent(this.#dependencies.database, merchantId, id, false);
-    if (seen === undefined) throw missingIntent(id);
+    if (seen === undefined || !clientSecretAccepted(seen, given.clientSecret))
+      throw missingIntent(id, given.clientSecret);
+    checkReceiptEmail(given.receiptEmail);
+    checkReturnUrl(given.returnUrl, true);
+    refuseTwoPaymentMethods(given);
+    let input = given;
+    if (given.paymentMethodData !== undefined) {
+      // Refused before a card is stored for an intent that cannot be confirmed any more.
+      moveIntent(id, seen.status, 'confirm');
+      const stored = await storePaymentMethodData(
+        this.#dependencies.vault,
+        merchantId,
+        given.paymentMethodData,
+      );
+      input = { ...given, paymentMethod: stored };
+    }
     const paymentMethod = input.paymentMethod ?? seen.paymentMethodId;
     const method =
       paymentMethod === null
@@ -401,6 +457,12 @@ export class PaymentsService {
         connector,
         lastPaymentError: null,
         setupFutureUsage: input.setupFutureUsage ?? intent.setupFutureUsage,
+        // Stripe's confirm may set the receipt email ('' clears it) and gives the return URL.
+        receiptEmail:
+          input.receiptEmail === undefined
+            ? intent.receiptEmail
+            : (checkReceiptEmail(input.receiptEmail) ?? null),
+        returnUrl: input.returnUrl ?? intent.returnUrl,
       },
       now,
     );
@@ -981,21 +1043,45 @@ function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): 
   };
 }
 
-export function missingIntent(id: string): PaymentError {
+/**
+ * No such intent for this merchant. With a client secret (a browser's request), the same answer
+ * for a wrong secret as for a missing intent, so the caller learns nothing about which exists.
+ */
+export function missingIntent(id: string, clientSecret?: string): PaymentError {
+  if (clientSecret !== undefined)
+    return new PaymentError(
+      'resource_missing',
+      'The client_secret provided does not match any associated PaymentIntent on this account.',
+      { param: 'client_secret' },
+    );
   return new PaymentError('resource_missing', `No such payment_intent: '${id}'`, { param: 'id' });
+}
+
+/** No client secret given (a secret key's request), or the intent's own. */
+function clientSecretAccepted(intent: PaymentIntent, given: string | undefined): boolean {
+  return given === undefined || clientSecretMatches(intent.clientSecret, given);
+}
+
+/** Stripe takes a payment method by id or inline (`payment_method_data`), not both. */
+function refuseTwoPaymentMethods(input: {
+  readonly paymentMethod?: string;
+  readonly paymentMethodData?: PaymentMethodData;
+}): void {
+  if (input.paymentMethod !== undefined && input.paymentMethodData !== undefined)
+    throw new PaymentError(
+      'parameters_exclusive',
+      'You may only specify one of these parameters: payment_method, payment_method_data.',
+      { param: 'payment_method_data' },
+    );
 }
 
 /** A decline is recorded (the intent goes back to requires_payment_method) and answered as a card error. */
 function throwIfDeclined(result: IntentWithAttempts): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
-  throw new PaymentError(
-    error.code === 'expired_card' ? 'expired_card' : 'card_declined',
-    error.message,
-    {
-      declineCode: error.decline_code,
-      paymentIntentId: result.intent.id,
-      paymentIntent: result,
-    },
-  );
+  throw new PaymentError(cardErrorCode(error.decline_code ?? error.code), error.message, {
+    declineCode: error.decline_code,
+    paymentIntentId: result.intent.id,
+    paymentIntent: result,
+  });
 }

@@ -22,6 +22,15 @@ export type PendingOperation =
 
 export type Metadata = Readonly<Record<string, string>>;
 
+/** Stripe's `automatic_payment_methods`: Payrail has cards only, which never redirect. */
+export type AutomaticPaymentMethods = {
+  readonly enabled: boolean;
+  readonly allow_redirects?: 'always' | 'never';
+};
+
+/** The payment method types an intent accepts: Payrail has cards only (intent-parameters.ts). */
+export type PaymentMethodType = 'card';
+
 export type PaymentIntent = {
   readonly id: string;
   readonly merchantId: string;
@@ -46,6 +55,14 @@ export type PaymentIntent = {
   readonly customerId: string | null;
   /** Save the card to the customer once the payment succeeds (Stripe's `setup_future_usage`). */
   readonly setupFutureUsage: SetupFutureUsage | null;
+  /** `<id>_secret_<random>`: lets a browser with the publishable key retrieve and confirm this intent. */
+  readonly clientSecret: string;
+  readonly paymentMethodTypes: readonly PaymentMethodType[];
+  readonly automaticPaymentMethods: AutomaticPaymentMethods | null;
+  readonly receiptEmail: string | null;
+  readonly statementDescriptorSuffix: string | null;
+  /** Where a redirecting payment method would send the customer back (given with confirm). */
+  readonly returnUrl: string | null;
   readonly createdAt: Date;
 };
 

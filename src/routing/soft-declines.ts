@@ -27,6 +27,12 @@ const defaultMap: DeclineMap = {
     stolen_card: 'final',
     expired_card: 'final',
     incorrect_cvc: 'final',
+    // Another acquirer may well process it (as processing_error among the PSP codes below).
+    processing_error: 'retry_elsewhere',
+    card_velocity_exceeded: 'final',
+    fraudulent: 'final',
+    // The issuer asked for 3-D Secure: another PSP without the challenge would sidestep it.
+    authentication_required: 'final',
   },
   // Common PSP codes (Stripe's names, which many PSPs and our simulator share).
   pspCodes: {

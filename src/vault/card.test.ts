@@ -18,7 +18,13 @@ import {
   type CardInput,
 } from './card.ts';
 import { redactDigits } from './errors.ts';
-import { testCard, testPaymentMethodIds } from './test-cards.ts';
+import {
+  invalidTestCardNumbers,
+  testCard,
+  testCardNumbers,
+  testPaymentMethodIds,
+  testToken,
+} from './test-cards.ts';
 
 const now = new Date('2026-05-15T12:00:00Z');
 const visa = '4242424242424242';
@@ -101,17 +107,52 @@ describe('brand detection', () => {
     });
   }
 
-  test('every test-mode payment method has a valid number of the expected brand', () => {
+  test("every number of Stripe's catalogue validates, with the brand Stripe lists it under", () => {
+    // Stripe's brands for the numbers that are not Visa (docs.stripe.com/testing "Cards by brand",
+    // co-branded and country cards).
+    const notVisa: Record<string, string> = {
+      '5555555555554444': 'mastercard',
+      '2223003122003222': 'mastercard',
+      '5200828282828210': 'mastercard',
+      '5200828282828897': 'mastercard',
+      '5062210000000009': 'unknown',
+      '5105105105105100': 'mastercard',
+      '5555552500001001': 'mastercard',
+      '5555050360000080': 'mastercard',
+      '5200007840000022': 'mastercard',
+      '5555558265554449': 'mastercard',
+      '378282246310005': 'amex',
+      '371449635398431': 'amex',
+      '6011111111111117': 'discover',
+      '6011000990139424': 'discover',
+      '6011981111111113': 'discover',
+      '6555900000604105': 'discover',
+      '3056930009020004': 'diners',
+      '36227206271667': 'diners',
+      '3566002020360505': 'jcb',
+      '3530111333300000': 'jcb',
+      '6200000000000005': 'unionpay',
+      '6200000000000047': 'unionpay',
+      '6205500000000000004': 'unionpay',
+    };
+    for (const number of testCardNumbers) {
+      assert.equal(validateNumber(number).brand, notVisa[number] ?? 'visa', number);
+    }
+    for (const number of Object.keys(notVisa)) assert.ok(testCardNumbers.includes(number), number);
     for (const id of testPaymentMethodIds) {
       const found = testCard(id);
-      assert.ok(found !== undefined);
-      assert.equal(
-        validateNumber(found.number).brand,
-        id === 'pm_card_mastercard' ? 'mastercard' : id === 'pm_card_amex' ? 'amex' : 'visa',
-      );
+      assert.ok(found !== undefined, id);
+      assert.equal(found.brand, validateNumber(found.number).brand, id);
     }
     assert.equal(testCard('pm_card_nope'), undefined);
     assert.equal(testCard('toString'), undefined);
+    assert.equal(testToken('toString'), undefined);
+  });
+
+  test("Stripe's incorrect-number card fails the Luhn check: incorrect_number", () => {
+    for (const number of invalidTestCardNumbers) {
+      assert.throws(() => validateNumber(number), { code: 'incorrect_number' });
+    }
   });
 });
 

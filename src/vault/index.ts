@@ -24,7 +24,14 @@ export {
   developmentMasterKeyFile,
   type DevelopmentMasterKey,
 } from './crypto.ts';
-export { testPaymentMethodIds, type TestPaymentMethodId } from './test-cards.ts';
+export {
+  testPaymentMethodIds,
+  testTokenIds,
+  testToken,
+  type TestPaymentMethodId,
+  type TestTokenCard,
+  type CardFunding,
+} from './test-cards.ts';
 export {
   binOf,
   issuerCountryOf,

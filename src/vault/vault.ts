@@ -31,9 +31,11 @@ import { VaultDecryptionError, VaultError, redactDigits } from './errors.ts';
 import { issuerCountryOf, testIssuerCountry, type IssuerCountryLookup } from './issuers.ts';
 import {
   testCard,
+  testCardByNumber,
   testCardCreatedAt,
   testCardExpiryMonth,
   testCardExpiryYear,
+  testToken,
   type TestCard,
 } from './test-cards.ts';
 
@@ -251,7 +253,7 @@ export class Vault {
     checkMerchantId(merchantId);
     const now = this.#now(merchantId);
     const card = validateCard(input, now);
-    const country = issuerCountryOf(card.number, this.#issuerCountry);
+    const country = this.#countryOf(card.number);
     const dataKey = await this.#keyRing.active();
     // Sortable, so that lists come newest first as Stripe's do.
     const id = newSortableId('pm', now.getTime());
@@ -307,6 +309,41 @@ export class Vault {
       fingerprint,
       card.holderName,
     ];
+  }
+
+  /**
+   * A stored payment method with a test token's card (`tok_visa`): payment_methods.create with
+   * `card[token]`, as Stripe does. Test merchants only; anything else is an unknown token.
+   */
+  async createCardFromToken(
+    merchantId: string,
+    token: string,
+    extra: Pick<CardInput, 'name' | 'metadata'> = {},
+    billingDetails: BillingDetails = {},
+  ): Promise<PaymentMethod> {
+    checkMerchantId(merchantId);
+    const card = testToken(token);
+    if (card === undefined || !(await this.#testCardsAllowed(merchantId)))
+      throw new VaultError(
+        'resource_missing',
+        `No such token: '${redactDigits(String(token)).slice(0, 100)}'`,
+        'card[token]',
+      );
+    return this.createCard(
+      merchantId,
+      { number: card.number, expMonth: card.expMonth, expYear: card.expYear, ...extra },
+      billingDetails,
+    );
+  }
+
+  /**
+   * The issuing country: with the test-mode issuer table, one of Stripe's test numbers reads as
+   * Stripe documents it (its catalogue entry); any other number goes through the BIN lookup.
+   */
+  #countryOf(number: string): string | null {
+    const catalogued =
+      this.#issuerCountry === testIssuerCountry ? testCardByNumber(number)?.country : undefined;
+    return catalogued ?? issuerCountryOf(number, this.#issuerCountry);
   }
 
   /** The merchant's payment method, or undefined (also for another merchant's id). */
@@ -573,8 +610,14 @@ export class Vault {
 
   async #testCard(merchantId: string, id: string): Promise<TestCard | undefined> {
     const card = this.#testPaymentMethods && typeof id === 'string' ? testCard(id) : undefined;
-    if (card === undefined || this.#isTestMerchant === undefined) return card;
-    return (await this.#isTestMerchant(merchantId)) ? card : undefined;
+    if (card === undefined) return undefined;
+    return (await this.#testCardsAllowed(merchantId)) ? card : undefined;
+  }
+
+  /** Whether test payment methods and tokens resolve for this merchant (Stripe refuses them to a live key). */
+  async #testCardsAllowed(merchantId: string): Promise<boolean> {
+    if (!this.#testPaymentMethods) return false;
+    return this.#isTestMerchant === undefined ? true : this.#isTestMerchant(merchantId);
   }
 
   /** Test payment methods are fixed per merchant; kept so that a payment does not recompute the fingerprint. */

@@ -24,6 +24,7 @@ import type { SignatureScheme } from './endpoints.ts';
 import { signatureHeaders, stripeSignatureHeader } from './signing.ts';
 import { guardedPost, systemResolver, type Resolver } from './guarded-post.ts';
 import { policyFor, type AddressPolicyOptions } from './ssrf.ts';
+import { pendingWebhooksSql } from './pending.ts';
 
 export const defaultTimeoutMs = 10_000;
 export const defaultPollIntervalMs = 1_000;
@@ -93,6 +94,10 @@ type Claimed = {
   object_id: string;
   data_text: string;
   event_created_at: Date;
+  request_id: string | null;
+  idempotency_key: string | null;
+  /** At the claim: this delivery is pending, so it counts itself. */
+  pending_webhooks: number;
   /** The merchant's mode, which its events and their objects carry. */
   livemode: boolean;
 };
@@ -248,7 +253,8 @@ export class WebhookDeliverer {
          FROM due, webhook_endpoints e, events ev, merchants m
         WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND m.id = d.merchant_id
        RETURNING d.id, d.endpoint_id, d.event_id, d.merchant_id, d.round_attempt_count, e.url, e.status AS endpoint_status, e.secret_sealed, e.signature_scheme,
-                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode`,
+                 ev.type AS event_type, ev.object_id, ev.data::text AS data_text, ev.created_at AS event_created_at, m.livemode,
+                 ev.request_id, ev.idempotency_key, ${pendingWebhooksSql('ev')} AS pending_webhooks`,
       [limit, this.#leaseMs, leaseId, ...at.values],
     );
     return result.rows;
@@ -301,6 +307,8 @@ export class WebhookDeliverer {
       objectId: delivery.object_id,
       data,
       createdAt: delivery.event_created_at,
+      request: { id: delivery.request_id, idempotencyKey: delivery.idempotency_key },
+      pendingWebhooks: delivery.pending_webhooks,
     });
     return toJson(delivery.livemode ? withLivemode(event) : event);
   }

@@ -29,6 +29,7 @@ export { AddressRefusedError, type Resolver } from './guarded-post.ts';
 export { type AddressPolicy, type AddressPolicyOptions } from './ssrf.ts';
 export { fanOutEvent, fanOutEvents, webhookFanout, webhookFanoutConsumerName } from './fanout.ts';
 export { masterKeySecretBox, type SecretBox } from './secret-box.ts';
+export { pendingWebhooksSql } from './pending.ts';
 export {
   generateSecret,
   sign,

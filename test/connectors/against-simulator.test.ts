@@ -29,20 +29,30 @@ const CARDS = {
   insufficientFunds: '4000000000009995',
   lost: '4000000000009987',
   stolen: '4000000000009979',
-  doNotHonor: '4000000000000002',
+  genericDecline: '4000000000000002',
   expired: '4000000000000069',
-  serverError: '4000000000000119',
-  timeout: '4000000000000259',
-  lostResponse: '4000000000000341',
+  serverError: '4000009990000013',
+  timeout: '4000009990000021',
+  lostResponse: '4000009990000039',
 } as const;
-const ALL_CARD_NUMBERS: readonly string[] = Object.values(CARDS);
 
 const DECLINES: ReadonlyArray<readonly [string, DeclineCode]> = [
   [CARDS.insufficientFunds, 'insufficient_funds'],
   [CARDS.lost, 'lost_card'],
   [CARDS.stolen, 'stolen_card'],
-  [CARDS.doNotHonor, 'do_not_honor'],
+  [CARDS.genericDecline, 'generic_decline'],
   [CARDS.expired, 'expired_card'],
+  ['4000000000000127', 'incorrect_cvc'],
+  ['4000000000000119', 'processing_error'],
+  ['4000000000006975', 'card_velocity_exceeded'],
+  ['4000000000000341', 'generic_decline'],
+  ['4100000000000019', 'fraudulent'],
+  ['4000000000004954', 'fraudulent'],
+  ['4000002760003184', 'authentication_required'],
+  ['4000008400001280', 'generic_decline'],
+];
+const ALL_CARD_NUMBERS: readonly string[] = [
+  ...new Set([...Object.values(CARDS), ...DECLINES.map(([number]) => number)]),
 ];
 
 // --- the simulator process -----------------------------------------------------------------------

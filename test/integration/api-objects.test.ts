@@ -138,6 +138,7 @@ describe('API objects: what is served and documented is what src/api-objects def
   let server: TestServer;
   let stack: SimulatedStack;
   let key: string;
+  let publishableKey: string;
   let merchantId: string;
 
   const as = (path: string, method = 'GET', body?: unknown) =>
@@ -160,6 +161,7 @@ describe('API objects: what is served and documented is what src/api-objects def
     const created = await ok(asAdmin('/v1/admin/merchants', 'POST', { name: 'Shapes' }), 201);
     assertShape('CreatedMerchantSchema', created);
     key = String(created.secret_key);
+    publishableKey = String(created.publishable_key);
     merchantId = String(created.id);
   });
   after(() => stack.stop());
@@ -264,6 +266,21 @@ describe('API objects: what is served and documented is what src/api-objects def
       ),
     );
     assertShape('PaymentIntentSchema', canceled);
+    // What a browser with the publishable key and the client secret sees.
+    const browserView = await ok(
+      call(
+        server,
+        'GET',
+        `/v1/payment_intents/${String(canceled.id)}?client_secret=${String(canceled.client_secret)}`,
+        { key: publishableKey },
+      ),
+    );
+    assertShape('PaymentIntentPublishableSchema', browserView);
+    assertShape('PaymentIntentEitherViewSchema', browserView);
+    assertShape('PaymentIntentEitherViewSchema', canceled);
+    const rolled = await ok(as('/v1/publishable_keys', 'POST', {}));
+    assertShape('PublishableKeySchema', rolled);
+    publishableKey = String(rolled.publishable_key);
     assertList('PaymentIntentSchema', await ok(as('/v1/payment_intents?limit=100')));
     assertShape('BalanceSchema', await ok(as('/v1/balance')));
     // Balance transactions are settlement's to make: two are written here as it writes them.

@@ -105,6 +105,7 @@ describe('customers over HTTP', () => {
           setup_future_usage: 'off_session',
           confirm: true,
           description: 'order 77',
+          receipt_email: 'receipt.erase@example.org',
         },
       }),
     );
@@ -254,6 +255,7 @@ describe('customers over HTTP', () => {
       '+33 9 99 99 99 99',
       '2 Rue Erasure',
       'Unsaved Erasable',
+      'receipt.erase@example.org',
       '5555555555554444',
       '4000056655665556',
       '378282246310005',

@@ -76,7 +76,7 @@ describe('events over HTTP', () => {
     assert.equal(failed[0]?.data.object.status, 'requires_payment_method');
     assert.equal(
       (failed[0]?.data.object.last_payment_error as { decline_code?: string } | null)?.decline_code,
-      'do_not_honor',
+      'generic_decline',
     );
 
     const manual = await call(server, 'POST', '/v1/payment_intents', {

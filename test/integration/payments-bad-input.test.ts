@@ -27,6 +27,204 @@ type Case = {
   todo?: string;
 };
 
+/** Stripe's intent parameters: its limits and rules, each refusal naming its parameter. */
+function stripeParameterCases(): Case[] {
+  const create = (body: Record<string, unknown>, rest: Omit<Case, 'route' | 'body'>): Case => ({
+    route: '/v1/payment_intents',
+    body: { ...intent, ...body },
+    ...rest,
+  });
+  const confirm = (body: Record<string, unknown>, rest: Omit<Case, 'route' | 'body'>): Case => ({
+    route: `/v1/payment_intents/${unconfirmed}/confirm`,
+    body,
+    ...rest,
+  });
+  const card = { number: '4242424242424242', exp_month: 12, exp_year: 2031 };
+  const suffix = (value: string): Case =>
+    create(
+      { statement_descriptor_suffix: value },
+      { code: 'parameter_invalid', param: 'statement_descriptor_suffix', stored: true },
+    );
+  return [
+    create(
+      { amount: 49 },
+      { code: 'amount_too_small', param: 'amount', message: /at least 0\.50 usd/, stored: true },
+    ),
+    create(
+      { amount: 29, currency: 'gbp' },
+      { code: 'amount_too_small', param: 'amount', message: /at least 0\.30 gbp/, stored: true },
+    ),
+    create(
+      { amount: 49, currency: 'JPY' },
+      { code: 'amount_too_small', param: 'amount', message: /at least 50 jpy/, stored: true },
+    ),
+    create(
+      { amount: 100_000_000 },
+      { code: 'amount_too_large', param: 'amount', message: /no more than/, stored: true },
+    ),
+    create(
+      { payment_method_types: ['card', 'ideal'] },
+      {
+        code: 'payment_method_unsupported_type',
+        param: 'payment_method_types[1]',
+        message: /"ideal"/,
+        stored: true,
+      },
+    ),
+    create(
+      { payment_method_types: [] },
+      { code: 'parameter_invalid', param: 'payment_method_types', stored: true },
+    ),
+    create(
+      { payment_method_types: Array.from({ length: 21 }, () => 'card') },
+      { code: 'parameter_invalid', param: 'payment_method_types' },
+    ),
+    create(
+      { payment_method_types: ['card'], automatic_payment_methods: { enabled: true } },
+      { code: 'parameters_exclusive', param: 'payment_method_types', stored: true },
+    ),
+    create(
+      { automatic_payment_methods: { enabled: false, allow_redirects: 'never' } },
+      {
+        code: 'parameter_invalid',
+        param: 'automatic_payment_methods[allow_redirects]',
+        stored: true,
+      },
+    ),
+    create(
+      { automatic_payment_methods: {} },
+      { code: 'parameter_missing', param: 'automatic_payment_methods[enabled]' },
+    ),
+    create(
+      { automatic_payment_methods: { enabled: true, allow_redirects: 'sometimes' } },
+      { code: 'parameter_invalid', param: 'automatic_payment_methods[allow_redirects]' },
+    ),
+    create(
+      { receipt_email: 'not-an-address' },
+      { code: 'email_invalid', param: 'receipt_email', message: /email/, stored: true },
+    ),
+    create(
+      { receipt_email: `${'a'.repeat(796)}@x.io` },
+      { code: 'parameter_invalid', param: 'receipt_email' },
+    ),
+    create(
+      { statement_descriptor: 'MY SHOP' },
+      { code: 'parameter_invalid', param: 'statement_descriptor', stored: true },
+    ),
+    suffix('12345'),
+    suffix('ORDER "42"'),
+    suffix('CAFÉ 42'),
+    suffix('A'.repeat(23)),
+    suffix(''),
+    create(
+      { return_url: 'https://shop.example/done' },
+      { code: 'parameter_invalid', param: 'return_url', stored: true },
+    ),
+    create(
+      { return_url: 'ftp://shop.example/done', confirm: true },
+      { code: 'parameter_invalid', param: 'return_url', stored: true },
+    ),
+    create(
+      { return_url: 'not a url', confirm: true },
+      { code: 'parameter_invalid', param: 'return_url', stored: true },
+    ),
+    create(
+      { payment_method_data: { type: 'card', card } },
+      { code: 'parameters_exclusive', param: 'payment_method_data', stored: true },
+    ),
+    create(
+      {
+        payment_method: undefined,
+        confirm: true,
+        payment_method_data: { type: 'card', card: { token: 'tok_nope' } },
+      },
+      {
+        status: 404,
+        code: 'resource_missing',
+        param: 'payment_method_data[card][token]',
+        message: /tok_nope/,
+        stored: true,
+      },
+    ),
+    create(
+      {
+        payment_method: undefined,
+        payment_method_data: { type: 'card', card: { ...card, number: '4242424242424241' } },
+      },
+      {
+        status: 402,
+        code: 'incorrect_number',
+        param: 'payment_method_data[card][number]',
+        message: /number/,
+        stored: true,
+      },
+    ),
+    create(
+      {
+        payment_method: undefined,
+        payment_method_data: { type: 'card', card: { ...card, token: 'tok_visa' } },
+      },
+      {
+        code: 'parameter_invalid',
+        param: 'payment_method_data[card][number]',
+        message: /a token or card details, not both/,
+        stored: true,
+      },
+    ),
+    create(
+      {
+        payment_method: undefined,
+        payment_method_data: { type: 'card', card: { number: card.number, exp_year: 2031 } },
+      },
+      { code: 'parameter_missing', param: 'payment_method_data[card][exp_month]', stored: true },
+    ),
+    create(
+      { payment_method: undefined, payment_method_data: { type: 'sepa_debit', card } },
+      { code: 'parameter_invalid', param: 'payment_method_data[type]' },
+    ),
+    create(
+      {
+        payment_method: undefined,
+        payment_method_data: { type: 'card', card: { ...card, pin: 1 } },
+      },
+      { code: 'parameter_unknown', param: 'payment_method_data[card][pin]' },
+    ),
+    confirm(
+      { payment_method: 'pm_card_visa', return_url: 'javascript:alert(1)' },
+      { code: 'parameter_invalid', param: 'return_url', stored: true },
+    ),
+    confirm(
+      { payment_method: 'pm_card_visa', receipt_email: 'a@b' },
+      { code: 'email_invalid', param: 'receipt_email', message: /email/, stored: true },
+    ),
+    confirm(
+      { payment_method: 'pm_card_visa', client_secret: 'pi_wrong_secret_x' },
+      { status: 404, code: 'resource_missing', param: 'client_secret', stored: true },
+    ),
+    confirm(
+      { payment_method: 'pm_card_visa', payment_method_data: { type: 'card', card } },
+      { code: 'parameters_exclusive', param: 'payment_method_data', stored: true },
+    ),
+    confirm(
+      { payment_method: 'pm_card_visa', expected_payment_method_type: 'ideal' },
+      { code: 'parameter_invalid', param: 'expected_payment_method_type' },
+    ),
+    {
+      method: 'GET',
+      route: `/v1/payment_intents/${unconfirmed}?client_secret=pi_wrong_secret_x`,
+      status: 404,
+      code: 'resource_missing',
+      param: 'client_secret',
+    },
+    {
+      method: 'GET',
+      route: `/v1/payment_intents/${unconfirmed}?client_secret=`,
+      code: 'parameter_invalid',
+      param: 'client_secret',
+    },
+  ];
+}
+
 // Placeholders for ids made in before().
 const succeeded = '{succeeded}';
 const authorized = '{authorized}';
@@ -177,11 +375,13 @@ const cases: Case[] = [
     code: 'parameter_missing',
     param: 'currency',
   },
+  // A code in any case is taken (and stored lowercase), as Stripe takes it; an unknown one is not.
   {
     route: '/v1/payment_intents',
-    body: { ...intent, currency: 'USD' },
-    code: 'parameter_invalid',
+    body: { ...intent, currency: 'XYZ' },
+    code: 'unknown_currency',
     param: 'currency',
+    stored: true,
   },
   {
     route: '/v1/payment_intents',
@@ -549,12 +749,6 @@ const cases: Case[] = [
     code: 'no_connector_available',
     param: 'connector',
     stored: true,
-  },
-  {
-    route: `/v1/payment_intents/${unconfirmed}/confirm`,
-    body: { return_url: 'https://shop.example' },
-    code: 'parameter_unknown',
-    param: 'return_url',
   },
   {
     route: `/v1/payment_intents/${unconfirmed}/confirm`,
@@ -1522,6 +1716,8 @@ const cases: Case[] = [
     param: 'id',
     message: /No such merchant: 'mch_missing0'/,
   },
+  // Stripe's parameters of a payment intent (helper keys, src/payments/intent-parameters.ts).
+  ...stripeParameterCases(),
 ];
 
 const label = (testCase: Case): string =>

@@ -321,7 +321,7 @@ describe('payments over HTTP with the simulator', () => {
   const declines = [
     ['lost card', 'pm_card_chargeDeclinedLostCard', 'lost_card'],
     ['stolen card', 'pm_card_chargeDeclinedStolenCard', 'stolen_card'],
-    ['do not honour', 'pm_card_chargeDeclined', 'do_not_honor'],
+    ['generic', 'pm_card_chargeDeclined', 'generic_decline'],
   ] as const;
   const connectors = [
     ['stripe', 'usd'],
@@ -1058,9 +1058,9 @@ describe('payments over HTTP with the simulator', () => {
       '4000000000009987',
       '4000000000009979',
       '4000000000000002',
-      '4000000000000119',
-      '4000000000000259',
-      '4000000000000341',
+      '4000009990000013',
+      '4000009990000021',
+      '4000009990000039',
     ];
     for (const pan of pans) assert.ok(!logs.includes(pan), `${pan} in the logs`);
   });

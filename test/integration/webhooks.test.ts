@@ -401,6 +401,9 @@ describe('webhook deliverer (pglite, local receiver verifying with standardwebho
         objectId: event.object.id,
         data: { object: event.object },
         createdAt: stored.rows[0]?.created_at as Date,
+        // Made outside any API request; at the send, this one delivery had not succeeded yet.
+        request: { id: null, idempotencyKey: null },
+        pendingWebhooks: 1,
       }),
     );
     assert.equal(request.body, expected);

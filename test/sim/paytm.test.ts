@@ -192,8 +192,16 @@ describe('paytm: test cards', () => {
     [CARDS.insufficientFunds, '235', 'insufficient_funds'],
     [CARDS.lost, '295', 'lost_card'],
     [CARDS.stolen, '296', 'stolen_card'],
-    [CARDS.doNotHonour, '227', 'do_not_honor'],
+    [CARDS.genericDecline, '401', 'generic_decline'],
     [CARDS.expired, '267', 'expired_card'],
+    [CARDS.incorrectCvc, '266', 'incorrect_cvc'],
+    [CARDS.processingError, '293', 'processing_error'],
+    [CARDS.velocity, '297', 'card_velocity_exceeded'],
+    [CARDS.declineAfterAttach, '401', 'generic_decline'],
+    [CARDS.radarBlock, '298', 'fraudulent'],
+    [CARDS.riskHighest, '298', 'fraudulent'],
+    [CARDS.threeDSecureRequired, '299', 'authentication_required'],
+    [CARDS.threeDSecureLookupError, '401', 'generic_decline'],
   ] as const;
   for (const [number, code, declineCode] of declines) {
     test(`${number} is TXN_FAILURE ${code}, recorded declined, and visible to order status`, async () => {
@@ -214,7 +222,7 @@ describe('paytm: test cards', () => {
     });
   }
 
-  test('4000000000000119 is HTTP 500 with code 810, and nothing is recorded', async () => {
+  test('4000009990000013 is HTTP 500 with code 810, and nothing is recorded', async () => {
     const order = paytmOrder(CARDS.error);
     const reply = await paytm(sim, '/v3/order/pay', order);
     assert.equal(reply.status, 500);
@@ -227,7 +235,7 @@ describe('paytm: test cards', () => {
     assert.deepEqual(resultInfo(status.body), ['TXN_FAILURE', '334']);
   });
 
-  test('4000000000000259: recorded at once, answered after the delay; a repeat of the orderId gets it at once', async () => {
+  test('4000009990000021: recorded at once, answered after the delay; a repeat of the orderId gets it at once', async () => {
     const order = paytmOrder(CARDS.timeout);
     const pending = paytm(sim, '/v3/order/pay', order);
     let firstAnswered = false;
@@ -242,7 +250,7 @@ describe('paytm: test cards', () => {
     assert.equal(at(first.body, 'body', 'txnId'), at(repeat.body, 'body', 'txnId'));
   });
 
-  test('4000000000000341: recorded, connection destroyed; order status shows the success', async () => {
+  test('4000009990000039: recorded, connection destroyed; order status shows the success', async () => {
     const order = paytmOrder(CARDS.lostResponse);
     await assert.rejects(paytm(sim, '/v3/order/pay', order));
     const status = await paytm(sim, '/v3/order/status', { mid: PAYTM_MID, orderId: order.orderId });
@@ -314,7 +322,7 @@ describe('paytm: refunds', () => {
       ),
       ['TXN_FAILURE', '627'],
     );
-    const declined = paytmOrder(CARDS.doNotHonour);
+    const declined = paytmOrder(CARDS.genericDecline);
     const failed = await paytm(sim, '/v3/order/pay', declined);
     const failedTxn = text(failed.body, 'body', 'txnId');
     assert.deepEqual(

@@ -229,8 +229,16 @@ describe('razorpay: test cards', () => {
     [CARDS.insufficientFunds, 'insufficient_balance', 'insufficient_funds'],
     [CARDS.lost, 'card_reported_lost', 'lost_card'],
     [CARDS.stolen, 'card_reported_stolen', 'stolen_card'],
-    [CARDS.doNotHonour, 'payment_declined_by_bank', 'do_not_honor'],
+    [CARDS.genericDecline, 'payment_failed', 'generic_decline'],
     [CARDS.expired, 'card_expired', 'expired_card'],
+    [CARDS.incorrectCvc, 'incorrect_cvv', 'incorrect_cvc'],
+    [CARDS.processingError, 'bank_technical_error', 'processing_error'],
+    [CARDS.velocity, 'card_velocity_exceeded', 'card_velocity_exceeded'],
+    [CARDS.declineAfterAttach, 'payment_failed', 'generic_decline'],
+    [CARDS.radarBlock, 'payment_risk_check_failed', 'fraudulent'],
+    [CARDS.riskHighest, 'payment_risk_check_failed', 'fraudulent'],
+    [CARDS.threeDSecureRequired, 'authentication_required', 'authentication_required'],
+    [CARDS.threeDSecureLookupError, 'payment_failed', 'generic_decline'],
   ] as const;
   for (const [number, reason, declineCode] of declines) {
     test(`${number} is declined with ${reason}; the payment is stored failed`, async () => {
@@ -257,7 +265,7 @@ describe('razorpay: test cards', () => {
     });
   }
 
-  test('4000000000000119 is a 500 SERVER_ERROR and nothing is recorded', async () => {
+  test('4000009990000013 is a 500 SERVER_ERROR and nothing is recorded', async () => {
     const body = razorpayPayment(CARDS.error);
     const reply = await razorpay(sim, '/v1/payments/create/json', body);
     assert.equal(reply.status, 500);
@@ -265,7 +273,7 @@ describe('razorpay: test cards', () => {
     assert.deepEqual((await groundTruth(sim, { reference: String(body.receipt) })).operations, []);
   });
 
-  test('4000000000000259: recorded at once, answered after the delay; a retry with the key gets it at once', async () => {
+  test('4000009990000021: recorded at once, answered after the delay; a retry with the key gets it at once', async () => {
     const body = razorpayPayment(CARDS.timeout, { capture: true });
     const pending = razorpay(sim, '/v1/payments/create/json', body, { key: 'rzp-timeout' });
     let firstAnswered = false;
@@ -282,7 +290,7 @@ describe('razorpay: test cards', () => {
     assert.deepEqual(retry.body, first.body);
   });
 
-  test('4000000000000341: recorded, connection destroyed; a retry with the key gets the payment', async () => {
+  test('4000009990000039: recorded, connection destroyed; a retry with the key gets the payment', async () => {
     const body = razorpayPayment(CARDS.lostResponse);
     await assert.rejects(razorpay(sim, '/v1/payments/create/json', body, { key: 'rzp-lost' }));
     const truth = await groundTruth(sim, { reference: String(body.receipt) });

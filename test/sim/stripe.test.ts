@@ -232,7 +232,7 @@ describe('stripe: payment flows', () => {
     const second = await stripe(
       sim,
       '/v1/payment_intents',
-      stripeIntent(CARDS.doNotHonour, { 'metadata[reference]': reference }),
+      stripeIntent(CARDS.genericDecline, { 'metadata[reference]': reference }),
     );
     const secondId = text(second.body, 'error', 'payment_intent', 'id');
     const query = new URLSearchParams({ query: `metadata['reference']:'${reference}'` });
@@ -253,7 +253,7 @@ describe('stripe: payment flows', () => {
     assert.deepEqual(none.body.data, []);
     const retrieved = await stripe(sim, `/v1/payment_intents/${secondId}`);
     assert.equal(retrieved.body.status, 'requires_payment_method');
-    assert.equal(at(retrieved.body, 'last_payment_error', 'decline_code'), 'do_not_honor');
+    assert.equal(at(retrieved.body, 'last_payment_error', 'decline_code'), 'generic_decline');
     const missing = await stripe(sim, '/v1/payment_intents/pi_missing');
     assert.equal(missing.status, 404);
     assert.equal(at(missing.body, 'error', 'code'), 'resource_missing');
@@ -270,8 +270,16 @@ describe('stripe: test cards', () => {
     [CARDS.insufficientFunds, 'card_declined', 'insufficient_funds'],
     [CARDS.lost, 'card_declined', 'lost_card'],
     [CARDS.stolen, 'card_declined', 'stolen_card'],
-    [CARDS.doNotHonour, 'card_declined', 'do_not_honor'],
+    [CARDS.genericDecline, 'card_declined', 'generic_decline'],
     [CARDS.expired, 'expired_card', 'expired_card'],
+    [CARDS.incorrectCvc, 'incorrect_cvc', 'incorrect_cvc'],
+    [CARDS.processingError, 'processing_error', 'processing_error'],
+    [CARDS.velocity, 'card_declined', 'card_velocity_exceeded'],
+    [CARDS.declineAfterAttach, 'card_declined', 'generic_decline'],
+    [CARDS.radarBlock, 'card_declined', 'fraudulent'],
+    [CARDS.riskHighest, 'card_declined', 'fraudulent'],
+    [CARDS.threeDSecureRequired, 'authentication_required', 'authentication_required'],
+    [CARDS.threeDSecureLookupError, 'card_declined', 'generic_decline'],
   ] as const;
   for (const [number, code, declineCode] of declines) {
     test(`${number} is declined with ${declineCode} and recorded as declined`, async () => {
@@ -299,7 +307,7 @@ describe('stripe: test cards', () => {
     });
   }
 
-  test('4000000000000119 is a 500 api_error and nothing is recorded', async () => {
+  test('4000009990000013 is a 500 api_error and nothing is recorded', async () => {
     const params = stripeIntent(CARDS.error);
     const reply = await stripe(sim, '/v1/payment_intents', params, { key: 'stripe-error-card' });
     assert.equal(reply.status, 500);
@@ -313,7 +321,7 @@ describe('stripe: test cards', () => {
     );
   });
 
-  test('4000000000000259 is recorded at once and answered after SIM_TIMEOUT_DELAY_MS; a retry gets it at once', async () => {
+  test('4000009990000021 is recorded at once and answered after SIM_TIMEOUT_DELAY_MS; a retry gets it at once', async () => {
     const params = stripeIntent(CARDS.timeout, { capture_method: 'manual' });
     const pending = stripe(sim, '/v1/payment_intents', params, { key: 'stripe-timeout-card' });
     let firstAnswered = false;
@@ -335,7 +343,7 @@ describe('stripe: test cards', () => {
     assert.equal(first.body.status, 'requires_capture');
   });
 
-  test('4000000000000341 is recorded, then the connection is destroyed; a retry gets the approval', async () => {
+  test('4000009990000039 is recorded, then the connection is destroyed; a retry gets the approval', async () => {
     const params = stripeIntent(CARDS.lostResponse);
     await assert.rejects(stripe(sim, '/v1/payment_intents', params, { key: 'stripe-lost-card' }));
     const truth = await groundTruth(sim, { reference: params['metadata[reference]'] ?? '' });

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { call } from '../support/server.ts';
 import { groundTruth } from '../support/simulator.ts';
+import { assertStripeShape } from './shape.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
 
 function rejectsWith(
@@ -45,6 +46,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
       metadata: { crm: 'c-1', tier: 'gold' },
     });
     assert.match(created.id, /^cus_/);
+    assertStripeShape(created, 'Customer');
     assert.equal(created.object, 'customer');
     assert.equal(created.email, 'ada@example.com');
     assert.equal(created.address?.city, 'London');
@@ -85,6 +87,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
 
     const deleted = await stripe.customers.del(other.id);
     assert.deepEqual(deleted, { id: other.id, object: 'customer', deleted: true });
+    assertStripeShape(deleted, 'DeletedCustomer');
     const gone = await stripe.customers.retrieve(other.id);
     assert.equal((gone as Stripe.DeletedCustomer).deleted, true);
     assert.ok(!(await stripe.customers.list({ limit: 100 })).data.some((c) => c.id === other.id));
@@ -109,6 +112,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
     assert.equal(method.customer, null);
     const attached = await stripe.paymentMethods.attach(method.id, { customer: customer.id });
     assert.equal(attached.customer, customer.id);
+    assertStripeShape(attached, 'PaymentMethod');
     assert.equal(attached.card?.last4, '4242');
     // Again to the same customer: nothing changes.
     assert.equal(
@@ -297,7 +301,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
   test('an authorization learned later (status sync) saves the card too', async () => {
     const customer = await stripe.customers.create({ email: 'later@example.com' });
     // The PSP charges this card but its answer is lost: the payment stays processing.
-    const method = await stripe.paymentMethods.create(card('4000000000000341'));
+    const method = await stripe.paymentMethods.create(card('4000009990000039'));
     const intent = await stripe.paymentIntents.create({
       amount: 1_300,
       currency: 'usd',
@@ -324,6 +328,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
       metadata: { flow: 'signup' },
     });
     assert.match(setup.id, /^seti_/);
+    assertStripeShape(setup, 'SetupIntent');
     assert.equal(setup.status, 'requires_payment_method');
     assert.equal(setup.usage, 'off_session');
     assert.match(setup.client_secret ?? '', new RegExp(`^${setup.id}_secret_`));
@@ -339,6 +344,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
 
     const confirmed = await stripe.setupIntents.confirm(setup.id);
     assert.equal(confirmed.status, 'succeeded');
+    assertStripeShape(confirmed, 'SetupIntent');
     // The PSP saw one authorization of one unit, voided at once: nothing was charged.
     const truth = await groundTruth(stack.stack.simulator, { reference: `${setup.id}_v1` });
     assert.deepEqual(
@@ -419,7 +425,7 @@ describe("customers and saved cards through Stripe's SDK", () => {
   test('a retried confirm of a processing SetupIntent resends the same verification', async () => {
     const customer = await stripe.customers.create({ email: 'retry@example.com' });
     // The PSP authorizes, but its answer is lost: the SetupIntent stays processing.
-    const method = await stripe.paymentMethods.create(card('4000000000000341'));
+    const method = await stripe.paymentMethods.create(card('4000009990000039'));
     const setup = await stripe.setupIntents.create({
       customer: customer.id,
       payment_method: method.id,

@@ -236,6 +236,8 @@ export async function fakePspHarness(options: { neverSeenAfterMs?: number } = {}
       expiryYear: 2030,
       cvc: '123',
     }),
+    createCard: async () => ({ id: 'pm_inline' }),
+    createCardFromToken: async () => ({ id: 'pm_inline' }),
   };
   const ledger = new Ledger(database);
   const payments = new PaymentsService({

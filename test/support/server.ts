@@ -7,7 +7,7 @@ import { TEST_CARDS } from '../../sim/cards.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { testCard, testPaymentMethodIds } from '../../src/vault/test-cards.ts';
+import { invalidTestCardNumbers, testCardNumbers } from '../../src/vault/test-cards.ts';
 import { createPostgresDatabase } from './databases.ts';
 
 export const testAdminKey = 'test_admin_key_0123456789abcdef';
@@ -27,10 +27,7 @@ export type TestServer = RunningServer & {
  * mask does not recognise, such as one inside a longer digit run).
  */
 export const knownTestCardNumbers: readonly string[] = [
-  ...new Set([
-    ...testPaymentMethodIds.map((id) => testCard(id)?.number ?? ''),
-    ...TEST_CARDS.keys(),
-  ]),
+  ...new Set([...testCardNumbers, ...invalidTestCardNumbers, ...TEST_CARDS.keys()]),
 ].filter((number) => number !== '');
 
 /** The number with an optional space or dash between any two digits, as a client may write it. */

@@ -1,45 +1,32 @@
-// The simulator's answer to every test payment method's number (sim/CONTRACT.md "Test cards"):
-// the country cards are approved (the simulator approves any Luhn-valid number it has no rule
-// for), and the scenario cards keep their outcomes.
+// The simulator answers every number of the test card catalogue as Stripe documents it
+// (test/support/test-card-outcomes.ts), and knows no scenario card the catalogue does not list.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cardOutcome, normalizeCardNumber } from '../../sim/cards.ts';
-import { testCard, testPaymentMethodIds } from '../../src/vault/test-cards.ts';
+import { TEST_CARDS, cardOutcome, normalizeCardNumber } from '../../sim/cards.ts';
+import { testCard, testCardNumbers, testPaymentMethodIds } from '../../src/vault/test-cards.ts';
+import { documentedDeclineNumbers, documentedOutcome } from '../support/test-card-outcomes.ts';
 
-const scenarios: Record<string, string> = {
-  pm_card_chargeDeclined: 'decline',
-  pm_card_chargeDeclinedInsufficientFunds: 'decline',
-  pm_card_chargeDeclinedLostCard: 'decline',
-  pm_card_chargeDeclinedStolenCard: 'decline',
-  pm_card_chargeDeclinedExpiredCard: 'decline',
-  pm_card_pspError: 'error',
-  pm_card_pspTimeout: 'timeout',
-  pm_card_pspLostResponse: 'lost',
-};
+test('the simulator accepts every catalogue number and answers it as documented', () => {
+  for (const number of testCardNumbers) {
+    assert.equal(normalizeCardNumber(number), number, `${number}: the simulator refuses it`);
+    const expected = documentedOutcome(number);
+    const actual = cardOutcome(number);
+    if (expected.kind === 'decline') {
+      assert.deepEqual(actual, { kind: 'decline', code: expected.declineCode }, number);
+    } else {
+      assert.equal(actual.kind, expected.kind, number);
+    }
+  }
+  for (const id of testPaymentMethodIds) assert.ok(testCard(id) !== undefined, id);
+});
 
-test('the simulator accepts every test card and approves all but the scenario cards', () => {
-  for (const id of testPaymentMethodIds) {
-    const card = testCard(id);
-    assert.ok(card !== undefined, id);
-    assert.equal(
-      normalizeCardNumber(card.number),
-      card.number,
-      `${id}: the simulator refuses the number`,
-    );
-    assert.equal(cardOutcome(card.number).kind, scenarios[id] ?? 'approve', id);
-  }
-  for (const id of [
-    'pm_card_br',
-    'pm_card_ca',
-    'pm_card_mx',
-    'pm_card_gb',
-    'pm_card_de',
-    'pm_card_fr',
-    'pm_card_in',
-    'pm_card_jp',
-    'pm_card_sg',
-    'pm_card_au',
-  ]) {
-    assert.equal(cardOutcome(testCard(id)?.number ?? '').kind, 'approve', id);
-  }
+test("the simulator's scenario cards and the documented table are both within the catalogue", () => {
+  for (const number of TEST_CARDS.keys()) assert.ok(testCardNumbers.includes(number), number);
+  for (const number of documentedDeclineNumbers)
+    assert.ok(testCardNumbers.includes(number), number);
+  assert.equal(TEST_CARDS.size, documentedDeclineNumbers.length);
+});
+
+test("Stripe's incorrect-number card is refused by the simulator too", () => {
+  assert.equal(normalizeCardNumber('4242424242424241'), undefined);
 });

@@ -14,7 +14,7 @@ import {
   type CardInput,
   type PaymentMethod,
 } from '../../src/vault/index.ts';
-import { testCard } from '../../src/vault/test-cards.ts';
+import { testCard, testToken } from '../../src/vault/test-cards.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 const now = () => new Date('2026-05-15T12:00:00Z');
@@ -433,32 +433,41 @@ for (const kind of databaseKinds) {
 
     test('test-mode ids resolve for any merchant to fixed cards, without touching the table', async () => {
       const before = await count(database, 'payment_methods');
+      // A sample of ids; every id of the catalogue is checked against its card below.
       const expected: Record<string, [string, string, string]> = {
         pm_card_visa: ['visa', '4242', 'US'],
         pm_card_mastercard: ['mastercard', '4444', 'US'],
         pm_card_amex: ['amex', '0005', 'US'],
         pm_card_visa_debit: ['visa', '5556', 'US'],
+        pm_card_discover: ['discover', '1117', 'US'],
+        pm_card_diners: ['diners', '0004', 'US'],
+        pm_card_jcb: ['jcb', '0505', 'JP'],
+        pm_card_unionpay: ['unionpay', '0005', 'CN'],
         pm_card_us: ['visa', '4242', 'US'],
         pm_card_br: ['visa', '0002', 'BR'],
-        pm_card_ca: ['visa', '0000', 'CA'],
-        pm_card_mx: ['visa', '8001', 'MX'],
-        pm_card_gb: ['visa', '0000', 'GB'],
-        pm_card_de: ['visa', '0016', 'DE'],
-        pm_card_fr: ['visa', '0003', 'FR'],
-        pm_card_in: ['visa', '0008', 'IN'],
+        pm_card_ar: ['visa', '0021', 'AR'],
+        pm_card_cn: ['visa', '0002', 'CN'],
+        pm_card_gb_mastercard: ['mastercard', '4449', 'GB'],
         pm_card_jp: ['visa', '0003', 'JP'],
-        pm_card_sg: ['visa', '0003', 'SG'],
-        pm_card_au: ['visa', '0006', 'AU'],
         pm_card_chargeDeclined: ['visa', '0002', 'US'],
         pm_card_chargeDeclinedInsufficientFunds: ['visa', '9995', 'US'],
-        pm_card_chargeDeclinedLostCard: ['visa', '9987', 'US'],
-        pm_card_chargeDeclinedStolenCard: ['visa', '9979', 'US'],
-        pm_card_chargeDeclinedExpiredCard: ['visa', '0069', 'US'],
-        pm_card_pspError: ['visa', '0119', 'US'],
-        pm_card_pspTimeout: ['visa', '0259', 'US'],
-        pm_card_pspLostResponse: ['visa', '0341', 'US'],
+        pm_card_visa_chargeDeclinedInsufficientFunds: ['visa', '9995', 'US'],
+        pm_card_chargeCustomerFail: ['visa', '0341', 'US'],
+        pm_card_authenticationRequired: ['visa', '3184', 'DE'],
+        pm_card_pspError: ['visa', '0013', 'US'],
+        pm_card_pspTimeout: ['visa', '0021', 'US'],
+        pm_card_pspLostResponse: ['visa', '0039', 'US'],
       };
-      assert.deepEqual([...testPaymentMethodIds].sort(), Object.keys(expected).sort());
+      for (const id of testPaymentMethodIds) {
+        const card = testCard(id);
+        assert.ok(card !== undefined, id);
+        const found = await vault.get(merchantA, id);
+        assert.deepEqual(
+          [found?.brand, found?.last4, found?.country],
+          [card.brand, card.number.slice(-4), card.country],
+          id,
+        );
+      }
       for (const [id, [brand, last4, country]] of Object.entries(expected)) {
         for (const merchant of [merchantA, merchantB]) {
           const found = await vault.get(merchant, id);
@@ -481,7 +490,7 @@ for (const kind of databaseKinds) {
       );
       assert.equal(
         (await vault.reveal(merchantA, 'pm_card_pspLostResponse')).number,
-        '4000000000000341',
+        '4000009990000039',
       );
       assert.equal((await vault.reveal(merchantA, 'pm_card_br')).number, '4000000760000002');
       assert.equal((await vault.reveal(merchantA, 'pm_card_jp')).number, '4000003920000003');
@@ -512,6 +521,56 @@ for (const kind of databaseKinds) {
         'resource_missing',
         'payment_method',
       );
+    });
+
+    test("a test token (tok_visa) creates a stored card with the token's card, for test merchants only", async () => {
+      for (const [token, brand, last4, country] of [
+        ['tok_visa', 'visa', '4242', 'US'],
+        ['tok_mastercard_prepaid', 'mastercard', '5100', 'US'],
+        ['tok_cn', 'visa', '0002', 'CN'],
+        ['tok_chargeDeclined', 'visa', '0002', 'US'],
+      ] as const) {
+        const stored = await vault.createCardFromToken(merchantA, token, {
+          metadata: { order: '1' },
+        });
+        assert.match(stored.id, /^pm_[A-Za-z0-9]+$/);
+        assert.deepEqual(
+          [stored.brand, stored.last4, stored.country, stored.expMonth, stored.expYear],
+          [brand, last4, country, 12, 2034],
+          token,
+        );
+        assert.deepEqual(stored.metadata, { order: '1' });
+        assert.equal(
+          (await vault.reveal(merchantA, stored.id)).number,
+          testToken(token)?.number,
+          token,
+        );
+      }
+      const before = await count(database, 'payment_methods');
+      await rejectsWith(
+        vault.createCardFromToken(merchantA, 'tok_nope'),
+        'resource_missing',
+        'card[token]',
+      );
+      const liveVault = new Vault(database, { masterKey, now, testPaymentMethods: false });
+      await rejectsWith(
+        liveVault.createCardFromToken(merchantA, 'tok_visa'),
+        'resource_missing',
+        'card[token]',
+      );
+      assert.equal(await count(database, 'payment_methods'), before);
+    });
+
+    test("one of Stripe's test numbers stored as a card reads with its documented country, beyond the BIN's", async () => {
+      // 4000001560001232 is not Stripe's: only its BIN (40000015, Chile's range) is looked up.
+      for (const [number, country] of [
+        ['4000001560000002', 'CN'],
+        ['4000000320000021', 'AR'],
+        ['4000001560001232', 'CL'],
+      ] as const) {
+        const stored = await vault.createCard(merchantA, card({ number }));
+        assert.equal(stored.country, country, number);
+      }
     });
 
     test("merchants are isolated: B cannot get or reveal A's payment method", async () => {

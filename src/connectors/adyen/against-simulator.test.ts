@@ -25,16 +25,24 @@ import { createAdyenWebhookParser } from './webhooks.ts';
 const SHORT_TIMEOUT_MS = 100;
 const CARDS = {
   approved: '4242424242424242',
-  serverError: '4000000000000119',
-  timeout: '4000000000000259',
-  lostResponse: '4000000000000341',
+  serverError: '4000009990000013',
+  timeout: '4000009990000021',
+  lostResponse: '4000009990000039',
 } as const;
 const DECLINES: readonly (readonly [string, DeclineCode])[] = [
   ['4000000000009995', 'insufficient_funds'],
   ['4000000000009987', 'lost_card'],
   ['4000000000009979', 'stolen_card'],
-  ['4000000000000002', 'do_not_honor'],
+  ['4000000000000002', 'generic_decline'],
   ['4000000000000069', 'expired_card'],
+  ['4000000000000127', 'incorrect_cvc'],
+  ['4000000000000119', 'processing_error'],
+  ['4000000000006975', 'card_velocity_exceeded'],
+  ['4000000000000341', 'generic_decline'],
+  ['4100000000000019', 'fraudulent'],
+  ['4000000000004954', 'fraudulent'],
+  ['4000002760003184', 'authentication_required'],
+  ['4000008400001280', 'generic_decline'],
 ];
 
 let sim: RunningSimulator;

@@ -288,7 +288,12 @@ const REASONS: readonly [RegExp, PaymentOutcome['declineCode']][] = [
   [/cvc declined/i, 'incorrect_cvc'],
   [/stolen/i, 'stolen_card'],
   [/blocked card|lost/i, 'lost_card'],
-  [/^refused$/i, 'do_not_honor'],
+  [/acquirer error/i, 'processing_error'],
+  [/withdrawal count exceeded/i, 'card_velocity_exceeded'],
+  [/^fraud/i, 'fraudulent'],
+  [/authentication required/i, 'authentication_required'],
+  // "Refused" is Adyen's refusal without a reason.
+  [/^refused$/i, 'generic_decline'],
 ];
 
 function declineCodeOfReason(reason: string | undefined): PaymentOutcome['declineCode'] {

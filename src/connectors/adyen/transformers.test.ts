@@ -132,12 +132,17 @@ describe('adyen payment answers', () => {
   });
 
   it('refusal codes map to decline codes; a blocked card is lost or stolen by its raw response', () => {
-    assert.equal(declineCodeOf('2', undefined), 'do_not_honor');
+    assert.equal(declineCodeOf('2', undefined), 'generic_decline');
+    assert.equal(declineCodeOf('2', '05 : Do not honor'), 'do_not_honor');
+    assert.equal(declineCodeOf('4', '96 : System malfunction'), 'processing_error');
     assert.equal(declineCodeOf('6', undefined), 'expired_card');
     assert.equal(declineCodeOf('24', undefined), 'incorrect_cvc');
     assert.equal(declineCodeOf('5', '43 : Stolen card'), 'stolen_card');
     assert.equal(declineCodeOf('5', '41 : Lost card'), 'lost_card');
-    assert.equal(declineCodeOf('20', undefined), 'generic_decline');
+    assert.equal(declineCodeOf('20', undefined), 'fraudulent');
+    assert.equal(declineCodeOf('28', undefined), 'card_velocity_exceeded');
+    assert.equal(declineCodeOf('38', undefined), 'authentication_required');
+    assert.equal(declineCodeOf('999', undefined), 'generic_decline');
   });
 
   it('Error and Cancelled are failed without a decline code', () => {

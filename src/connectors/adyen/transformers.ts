@@ -136,13 +136,18 @@ export const PAYMENTS_PATH = `/${API_VERSION}/payments`;
 // decline code for. Blocked Card (5) covers lost and stolen cards; the raw acquirer response,
 // when Adyen sends it, tells which.
 const DECLINE_CODES: ReadonlyMap<string, DeclineCode> = new Map([
-  ['2', 'do_not_honor'],
+  ['4', 'processing_error'],
   ['6', 'expired_card'],
   ['12', 'insufficient_funds'],
+  ['20', 'fraudulent'],
   ['24', 'incorrect_cvc'],
+  ['28', 'card_velocity_exceeded'],
+  ['38', 'authentication_required'],
 ]);
 
 export const BLOCKED_CARD = '5';
+/** Refused (2): Adyen's refusal without a reason; the raw acquirer code 05 says "do not honor". */
+export const REFUSED = '2';
 
 export function declineCodeOf(
   refusalReasonCode: string | undefined,
@@ -150,6 +155,8 @@ export function declineCodeOf(
 ): DeclineCode {
   if (refusalReasonCode === BLOCKED_CARD)
     return /stolen/i.test(refusalReasonRaw ?? '') ? 'stolen_card' : 'lost_card';
+  if (refusalReasonCode === REFUSED)
+    return /^05\b/.test(refusalReasonRaw ?? '') ? 'do_not_honor' : 'generic_decline';
   return DECLINE_CODES.get(refusalReasonCode ?? '') ?? 'generic_decline';
 }
 

@@ -117,6 +117,12 @@ const DECLINE_CODES: ReadonlyMap<string, DeclineCode> = new Map([
   ['296', 'stolen_card'],
   ['227', 'do_not_honor'],
   ['267', 'expired_card'],
+  ['266', 'incorrect_cvc'],
+  ['293', 'processing_error'],
+  ['297', 'card_velocity_exceeded'],
+  ['298', 'fraudulent'],
+  ['299', 'authentication_required'],
+  ['401', 'generic_decline'],
 ]);
 /** "System error": Paytm could not say what happened. */
 const SYSTEM_ERROR_CODES: ReadonlySet<string> = new Set(['810', '501']);

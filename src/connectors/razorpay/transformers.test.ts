@@ -228,7 +228,12 @@ describe('razorpay declines and errors', () => {
     ['card_expired', 'expired_card'],
     ['incorrect_cvv', 'incorrect_cvc'],
     ['card_declined', 'generic_decline'],
-    ['payment_risk_check_failed', 'generic_decline'],
+    ['payment_risk_check_failed', 'fraudulent'],
+    ['bank_technical_error', 'processing_error'],
+    ['card_velocity_exceeded', 'card_velocity_exceeded'],
+    ['authentication_required', 'authentication_required'],
+    ['payment_failed', 'generic_decline'],
+    ['something_new', 'generic_decline'],
   ];
   for (const [reason, expected] of reasons) {
     it(`maps a 400 decline with reason ${reason} to failed ${expected}`, () => {

@@ -150,6 +150,11 @@ const DECLINE_REASONS: ReadonlyMap<string, DeclineCode> = new Map([
   ['expired_card', 'expired_card'],
   ['incorrect_cvv', 'incorrect_cvc'],
   ['invalid_cvv', 'incorrect_cvc'],
+  ['bank_technical_error', 'processing_error'],
+  ['card_velocity_exceeded', 'card_velocity_exceeded'],
+  ['payment_risk_check_failed', 'fraudulent'],
+  ['authentication_required', 'authentication_required'],
+  ['payment_failed', 'generic_decline'],
 ]);
 
 export function declineCodeOf(reason: string | undefined): DeclineCode {

@@ -281,7 +281,11 @@ describe('stripe declines and errors', () => {
     [undefined, 'expired_card', 'expired_card'],
     [undefined, 'incorrect_cvc', 'incorrect_cvc'],
     ['generic_decline', 'card_declined', 'generic_decline'],
-    ['fraudulent', 'card_declined', 'generic_decline'],
+    ['fraudulent', 'card_declined', 'fraudulent'],
+    ['card_velocity_exceeded', 'card_declined', 'card_velocity_exceeded'],
+    ['processing_error', 'processing_error', 'processing_error'],
+    [undefined, 'processing_error', 'processing_error'],
+    ['authentication_required', 'authentication_required', 'authentication_required'],
     ['something_new', 'card_declined', 'generic_decline'],
   ];
   for (const [declineCode, code, expected] of declineCases) {

@@ -154,6 +154,10 @@ const DECLINE_CODES: ReadonlyMap<string, DeclineCode> = new Map([
   ['expired_card', 'expired_card'],
   ['incorrect_cvc', 'incorrect_cvc'],
   ['invalid_cvc', 'incorrect_cvc'],
+  ['processing_error', 'processing_error'],
+  ['card_velocity_exceeded', 'card_velocity_exceeded'],
+  ['fraudulent', 'fraudulent'],
+  ['authentication_required', 'authentication_required'],
   ['generic_decline', 'generic_decline'],
 ]);
 

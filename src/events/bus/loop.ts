@@ -5,6 +5,7 @@
 // takes what many of them wrote instead of one step per commit, and a loop that was idle longer
 // than that answers at once. A step that reports more work is followed at once. A failing step backs off (and is not woken by
 // notify, so a burst of commits cannot turn an outage into a busy loop).
+import { outsideRequest } from '../request.ts';
 import type { BusLogger } from './types.ts';
 
 export type StepResult = { readonly more: boolean; readonly wakeInMs?: number };
@@ -37,7 +38,8 @@ export class WakeableLoop {
   start(): void {
     if (this.#running !== undefined) return;
     this.#stopping = false;
-    this.#running = this.#run();
+    // Consumers' events are Payrail's own, even when a request started the loop (a test, a CLI).
+    this.#running = outsideRequest(() => this.#run());
   }
 
   notify(): void {

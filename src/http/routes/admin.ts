@@ -53,20 +53,22 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
     {
       schema: {
         tags: ['operator'],
-        summary: 'Create a merchant; the response carries its secret key, shown only this once',
+        summary:
+          'Create a merchant; the response carries its secret and publishable keys, ' +
+          'shown only this once',
         body: MerchantBody,
         response: { 201: CreatedMerchantSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       // Default prices for every merchant; the simulated PSPs for a test merchant (runtime.ts).
-      const { merchant, secretKey } = await context.merchants.create(request.body);
+      const { merchant, secretKey, publishableKey } = await context.merchants.create(request.body);
       request.log.info(
         { merchantId: merchant.id, livemode: merchant.livemode },
         'merchant created',
       );
       reply.code(201);
-      return presentCreatedMerchant(merchant, secretKey);
+      return presentCreatedMerchant(merchant, { secretKey, publishableKey });
     },
   );
 

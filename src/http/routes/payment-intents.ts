@@ -1,32 +1,89 @@
 // Merchant routes for payment intents. Thin: validate, call one service method, present.
 import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   Enum,
+  PaymentIntentEitherViewSchema,
   PaymentIntentSchema,
   errorResponses,
   listOf,
   presentIntent,
+  presentIntentForPublishableKey,
 } from '../../api-objects/index.ts';
+import type { PaymentMethodData } from '../../payments/payment-method-data.ts';
+import type { IntentWithAttempts } from '../../payments/types.ts';
 import type { RouteContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, listQuery } from '../list.ts';
-import { Empty, Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
+import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
 const Connector = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' });
 
 const SetupFutureUsage = Enum(['on_session', 'off_session'] as const);
+// A card inline, as Stripe.js sends it: its details, or a test token (`card[token]=tok_visa`).
+// The rules (one or the other, Luhn, expiry …) are the vault's and the service's.
+const PaymentMethodDataSchema = Type.Object(
+  {
+    type: Type.Literal('card'),
+    card: Type.Object(
+      {
+        number: Type.Optional(Type.String({ minLength: 1, maxLength: 30 })),
+        exp_month: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
+        exp_year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
+        cvc: Type.Optional(Type.String({ minLength: 3, maxLength: 4, pattern: '^[0-9]+$' })),
+        token: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+      },
+      { additionalProperties: false },
+    ),
+    billing_details: Type.Optional(
+      Type.Object(
+        { name: Type.Optional(Type.String({ maxLength: 100 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+// Bounded here; Stripe's rules are src/payments/intent-parameters.ts (an error names the field).
+const ReceiptEmail = Type.String({ maxLength: 800 });
+const ReturnUrl = Type.String({ maxLength: 4096 });
+const ClientSecret = Type.String({ minLength: 1, maxLength: 200 });
 
 const CreateIntent = Type.Object(
   {
     amount: Amount,
-    currency: Type.String({ minLength: 3, maxLength: 3, pattern: '^[a-z]{3}$' }),
+    currency: Type.String({
+      minLength: 3,
+      maxLength: 3,
+      pattern: '^[A-Za-z]{3}$',
+      description: 'An ISO-4217 code in any case; stored and shown in lowercase.',
+    }),
     capture_method: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
     payment_method: Type.Optional(Id),
+    payment_method_data: Type.Optional(PaymentMethodDataSchema),
+    payment_method_types: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 20 }),
+    ),
+    automatic_payment_methods: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean(),
+          allow_redirects: Type.Optional(Enum(['always', 'never'] as const)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     confirm: Type.Optional(Type.Boolean()),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
+    receipt_email: Type.Optional(ReceiptEmail),
+    statement_descriptor: Type.Optional(Type.String({ maxLength: 100 })),
+    statement_descriptor_suffix: Type.Optional(Type.String({ maxLength: 100 })),
+    return_url: Type.Optional(ReturnUrl),
     connector: Type.Optional(Connector),
     customer: Type.Optional(Id),
     setup_future_usage: Type.Optional(SetupFutureUsage),
@@ -39,9 +96,20 @@ const ListIntentsQuery = listQuery({ customer: Type.Optional(Id) });
 const ConfirmIntent = Type.Object(
   {
     payment_method: Type.Optional(Id),
+    payment_method_data: Type.Optional(PaymentMethodDataSchema),
+    receipt_email: Type.Optional(ReceiptEmail),
+    return_url: Type.Optional(ReturnUrl),
+    client_secret: Type.Optional(ClientSecret),
+    // Sent by Stripe.js with every confirm: the type it expects, and that it handles next actions.
+    expected_payment_method_type: Type.Optional(Type.Literal('card')),
+    use_stripe_sdk: Type.Optional(Type.Boolean()),
     connector: Type.Optional(Connector),
     setup_future_usage: Type.Optional(SetupFutureUsage),
   },
+  { additionalProperties: false },
+);
+const RetrieveQuery = Type.Object(
+  { client_secret: Type.Optional(ClientSecret) },
   { additionalProperties: false },
 );
 const CaptureIntent = Type.Object(
@@ -89,9 +157,16 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         currency: body.currency,
         captureMethod: body.capture_method,
         paymentMethod: body.payment_method,
+        paymentMethodData: paymentMethodData(body.payment_method_data),
+        paymentMethodTypes: body.payment_method_types,
+        automaticPaymentMethods: body.automatic_payment_methods,
         confirm: body.confirm,
         description: body.description,
         metadata: body.metadata,
+        receiptEmail: body.receipt_email,
+        statementDescriptor: body.statement_descriptor,
+        statementDescriptorSuffix: body.statement_descriptor_suffix,
+        returnUrl: body.return_url,
         connector: body.connector,
         customer: body.customer,
         setupFutureUsage: body.setup_future_usage,
@@ -124,37 +199,61 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
   typed.get(
     '/v1/payment_intents/:id',
     {
+      config: { publishableKey: true },
+      preValidation: browserRequest('querystring'),
       schema: {
         tags,
         summary: 'Retrieve a PaymentIntent with its attempts',
+        description:
+          'With the publishable key, client_secret is required and the answer is the reduced ' +
+          'view a browser may see (no metadata, attempts or amounts received).',
         params: IdParams,
-        querystring: NoQuery,
-        response: intentResponses,
+        querystring: RetrieveQuery,
+        response: { 200: PaymentIntentEitherViewSchema, ...paymentFailures },
       },
     },
-    async (request) =>
-      presentIntent(await payments.retrieve(request.merchantId, request.params.id)),
+    async (request) => {
+      const { id } = request.params;
+      const clientSecret = request.query.client_secret;
+      if (clientSecret === undefined)
+        return presentIntent(await payments.retrieve(request.merchantId, id));
+      return presentFor(
+        request,
+        await payments.retrieveWithClientSecret(request.merchantId, id, clientSecret),
+      );
+    },
   );
 
   typed.post(
     '/v1/payment_intents/:id/confirm',
     {
+      config: { publishableKey: true },
+      preValidation: browserRequest('body'),
       schema: {
         tags,
         summary: 'Confirm a PaymentIntent: authorize (and capture when automatic)',
+        description:
+          'A browser confirms with the publishable key and the client_secret (as Stripe.js ' +
+          'does) and gets the reduced view of the intent.',
         params: IdParams,
         body: ConfirmIntent,
-        response: intentResponses,
+        response: { 200: PaymentIntentEitherViewSchema, ...paymentFailures },
       },
     },
     async (request) => {
+      const body = request.body;
       const input = {
-        paymentMethod: request.body.payment_method,
-        connector: request.body.connector,
-        setupFutureUsage: request.body.setup_future_usage,
+        paymentMethod: body.payment_method,
+        paymentMethodData: paymentMethodData(body.payment_method_data),
+        receiptEmail: body.receipt_email,
+        returnUrl: body.return_url,
+        clientSecret: body.client_secret,
+        connector: body.connector,
+        setupFutureUsage: body.setup_future_usage,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
-      return presentIntent(
+      return presentFor(
+        request,
         await payments.confirmIntent(request.merchantId, request.params.id, input, idempotency),
       );
     },
@@ -227,4 +326,84 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     },
     async (request) => presentIntent(await payments.sync(request.merchantId, request.params.id)),
   );
+}
+
+/**
+ * Before validation (and so before an Idempotency-Key records anything): a publishable key must
+ * give the intent's client secret (its only way in), and may not choose the connector (routing is
+ * the merchant's).
+ */
+function browserRequest(part: 'querystring' | 'body') {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.keyKind !== 'publishable') return;
+    const given = (part === 'body' ? request.body : request.query) as
+      Record<string, unknown> | undefined;
+    if (given?.connector !== undefined)
+      throw new ApiError(
+        'secret_key_required',
+        'The connector parameter can only be given with a secret API key.',
+        'connector',
+      );
+    if (given?.client_secret === undefined)
+      throw new ApiError(
+        'parameter_missing',
+        'Missing required param: client_secret (a publishable key needs the client secret ' +
+          'of the PaymentIntent).',
+        'client_secret',
+      );
+  };
+}
+
+/** The intent as the request's key may see it. */
+function presentFor(request: FastifyRequest, found: IntentWithAttempts) {
+  return request.keyKind === 'publishable'
+    ? presentIntentForPublishableKey(found)
+    : presentIntent(found);
+}
+
+type PaymentMethodDataBody = {
+  card: {
+    number?: string;
+    exp_month?: number;
+    exp_year?: number;
+    cvc?: string;
+    token?: string;
+  };
+  billing_details?: { name?: string };
+  metadata?: Record<string, string>;
+};
+
+/** `payment_method_data` as the service takes it: a card by its details or by a test token. */
+function paymentMethodData(body: PaymentMethodDataBody | undefined): PaymentMethodData | undefined {
+  if (body === undefined) return undefined;
+  const { card } = body;
+  const common = { name: body.billing_details?.name ?? null, metadata: body.metadata };
+  if (card.token !== undefined) {
+    const extra = (['number', 'exp_month', 'exp_year', 'cvc'] as const).find(
+      (field) => card[field] !== undefined,
+    );
+    if (extra !== undefined)
+      throw new ApiError(
+        'parameter_invalid',
+        `payment_method_data[card] takes a token or card details, not both: remove ${extra}.`,
+        `payment_method_data[card][${extra}]`,
+      );
+    return { ...common, card: { token: card.token } };
+  }
+  for (const field of ['number', 'exp_month', 'exp_year'] as const)
+    if (card[field] === undefined)
+      throw new ApiError(
+        'parameter_missing',
+        `Missing required param: payment_method_data[card][${field}].`,
+        `payment_method_data[card][${field}]`,
+      );
+  return {
+    ...common,
+    card: {
+      number: card.number as string,
+      expMonth: card.exp_month as number,
+      expYear: card.exp_year as number,
+      cvc: card.cvc,
+    },
+  };
 }

@@ -39,15 +39,22 @@ function billingDetailsOf(input: Static<typeof BillingDetailsInput> | undefined)
 const CreatePaymentMethod = Type.Object(
   {
     type: Type.Literal('card'),
-    card: Type.Object(
-      {
-        number: Type.String({ minLength: 1, maxLength: 30 }),
-        exp_month: Type.Integer({ minimum: 1, maximum: 12 }),
-        exp_year: Type.Integer({ minimum: 2000, maximum: 2100 }),
-        cvc: Type.Optional(Type.String({ minLength: 3, maxLength: 4, pattern: '^[0-9]+$' })),
-      },
-      { additionalProperties: false },
-    ),
+    // The card's details, or a test token (`tok_visa`) standing for one, as Stripe takes either.
+    card: Type.Union([
+      Type.Object(
+        {
+          number: Type.String({ minLength: 1, maxLength: 30 }),
+          exp_month: Type.Integer({ minimum: 1, maximum: 12 }),
+          exp_year: Type.Integer({ minimum: 2000, maximum: 2100 }),
+          cvc: Type.Optional(Type.String({ minLength: 3, maxLength: 4, pattern: '^[0-9]+$' })),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        { token: Type.String({ minLength: 1, maxLength: 100, pattern: '^tok_[A-Za-z0-9_]+$' }) },
+        { additionalProperties: false },
+      ),
+    ]),
     billing_details: Type.Optional(BillingDetailsInput),
     metadata: Type.Optional(Metadata),
   },
@@ -66,25 +73,36 @@ export function registerPaymentMethodRoutes(app: FastifyInstance, context: Route
       schema: {
         tags,
         summary:
-          'Store a card in the vault; only brand, last4, expiry and issuer country are ever shown',
+          'Store a card (or a test token’s card) in the vault; only brand, last4, expiry ' +
+          'and issuer country are ever shown',
         body: CreatePaymentMethod,
         response: responses,
       },
     },
     async (request) => {
       const { card, billing_details: billing, metadata } = request.body;
-      const method = await context.vault.createCard(
-        request.merchantId,
-        {
-          number: card.number,
-          expMonth: card.exp_month,
-          expYear: card.exp_year,
-          cvc: card.cvc,
-          name: billing?.name ?? null,
-          metadata,
-        },
-        billingDetailsOf(billing),
-      );
+      const name = billing?.name ?? null;
+      const details = billingDetailsOf(billing);
+      const method =
+        'token' in card
+          ? await context.vault.createCardFromToken(
+              request.merchantId,
+              card.token,
+              { name, metadata },
+              details,
+            )
+          : await context.vault.createCard(
+              request.merchantId,
+              {
+                number: card.number,
+                expMonth: card.exp_month,
+                expYear: card.exp_year,
+                cvc: card.cvc,
+                name,
+                metadata,
+              },
+              details,
+            );
       return presentPaymentMethod(method);
     },
   );
