@@ -16,6 +16,8 @@ import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
+import { CustomersService } from './customers/service.ts';
+import { SetupIntentsService } from './customers/setup-intents.ts';
 import { StatusSync, statusSyncDefaults } from './payments/status-sync.ts';
 import { RoutingStore, SuccessRateTracker } from './routing/index.ts';
 import type { Database } from './storage/database.ts';
@@ -66,6 +68,10 @@ export type Runtime = {
   readonly adminKeys: AdminKeys;
   readonly idempotency: IdempotencyKeys;
   readonly payments: PaymentsService;
+  /** Customers, their saved cards and their erasure (src/customers). */
+  readonly customers: CustomersService;
+  /** Saving a card without a payment (src/customers/setup-intents.ts). */
+  readonly setupIntents: SetupIntentsService;
   /** Availability, reserves and the merchant's balance (src/balances). */
   readonly balances: Balances;
   readonly webhooks: Webhooks;
@@ -219,6 +225,13 @@ async function assemble(
     isTestMerchant: async (merchantId) => (await merchants.livemodeOf(merchantId)) === false,
     now: (merchantId) => clock.now(merchantId),
   });
+  const customers = new CustomersService({
+    database,
+    vault,
+    clock,
+    onSaveFailure: (error, context) =>
+      logger.warn({ ...context, err: error }, 'a card could not be saved after its payment'),
+  });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
   const payments = new PaymentsService({
@@ -233,12 +246,23 @@ async function assemble(
     logger,
     clock,
     events: bus,
+    customers,
     routing: {
       store: routing,
       tracker: new SuccessRateTracker(),
       random: Math.random,
       isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',
     },
+  });
+  const setupIntents = new SetupIntentsService({
+    database,
+    customers,
+    vault,
+    connector: (name) => connectors.get(name),
+    settings,
+    pspTimeoutMs: config.pspTimeoutMs,
+    logger,
+    clock,
   });
   const statusSync = new StatusSync(
     payments,
@@ -293,6 +317,8 @@ async function assemble(
     adminKeys,
     idempotency,
     payments,
+    customers,
+    setupIntents,
     balances: moneyOut.balances,
     webhooks,
     routing,

@@ -37,6 +37,8 @@ export async function startServer(
       adminKeys: runtime.adminKeys,
       logger,
       payments: runtime.payments,
+      customers: runtime.customers,
+      setupIntents: runtime.setupIntents,
       balances: runtime.balances.service,
       vault: runtime.vault,
       idempotency: runtime.idempotency,

@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import { PaymentIntentSchema } from './payment-intent.ts';
 import { PaymentMethodSchema } from './payment-method.ts';
 
+import { SetupIntentSchema } from './setup-intent.ts';
+
 export const ErrorSchema = Type.Object({
   error: Type.Object({
     type: Type.String(),
@@ -16,6 +18,9 @@ export const ErrorSchema = Type.Object({
     charge: Type.Optional(Type.String()),
     /** With card errors: the payment method declined. */
     payment_method: Type.Optional(PaymentMethodSchema),
+
+    /** With card errors of a SetupIntent's confirm: the SetupIntent as the decline left it. */
+    setup_intent: Type.Optional(SetupIntentSchema),
     request_id: Type.String(),
   }),
 });

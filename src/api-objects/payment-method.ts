@@ -1,6 +1,27 @@
 import { Type, type Static } from 'typebox';
-import type { PaymentMethod } from '../vault/index.ts';
+import type { Address, PaymentMethod } from '../vault/index.ts';
 import { Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts';
+
+/** Stripe's address: every field present, null when not given. */
+export const AddressSchema = Type.Object({
+  city: Nullable(Type.String()),
+  country: Nullable(Type.String()),
+  line1: Nullable(Type.String()),
+  line2: Nullable(Type.String()),
+  postal_code: Nullable(Type.String()),
+  state: Nullable(Type.String()),
+});
+
+export function presentAddress(address: Address | undefined): Static<typeof AddressSchema> {
+  return {
+    city: address?.city ?? null,
+    country: address?.country ?? null,
+    line1: address?.line1 ?? null,
+    line2: address?.line2 ?? null,
+    postal_code: address?.postal_code ?? null,
+    state: address?.state ?? null,
+  };
+}
 
 export const PaymentMethodSchema = Type.Object({
   id: Type.String(),
@@ -11,7 +32,9 @@ export const PaymentMethodSchema = Type.Object({
     last4: Type.String(),
     exp_month: Type.Integer(),
     exp_year: Type.Integer(),
-    fingerprint: Type.String(),
+    fingerprint: Nullable(
+      Type.String({ description: 'Null once the card was detached or its customer erased.' }),
+    ),
     country: Nullable(
       Type.String({
         pattern: '^[A-Z]{2}$',
@@ -19,7 +42,13 @@ export const PaymentMethodSchema = Type.Object({
       }),
     ),
   }),
-  billing_details: Type.Object({ name: Nullable(Type.String()) }),
+  billing_details: Type.Object({
+    address: AddressSchema,
+    email: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+  }),
+  customer: Nullable(Type.String({ description: 'The customer the card is saved to.' })),
   created: Timestamp,
   livemode: Type.Boolean(),
   metadata: StringMap,
@@ -41,7 +70,13 @@ export function presentPaymentMethod(
       fingerprint: method.fingerprint,
       country: method.country,
     },
-    billing_details: { name: method.holderName },
+    billing_details: {
+      address: presentAddress(method.billingDetails.address),
+      email: method.billingDetails.email ?? null,
+      name: method.holderName,
+      phone: method.billingDetails.phone ?? null,
+    },
+    customer: method.customerId,
     created: unixSeconds(method.createdAt),
     livemode,
     metadata: method.metadata,

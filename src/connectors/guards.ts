@@ -69,6 +69,11 @@ export function requireSecret(
 
 /** Deep-freezes a capability map, so no caller can widen what a connector claims to do. */
 export function defineCapabilities(capabilities: CapabilityMap): CapabilityMap {
+  if (
+    capabilities.cardVerification === 'authorize_and_void' &&
+    (!capabilities.void || !capabilities.captureModes.includes('manual'))
+  )
+    throw new Error('a verification by authorize-and-void needs manual capture and void');
   return Object.freeze({
     ...capabilities,
     paymentMethods: Object.freeze([...capabilities.paymentMethods]),

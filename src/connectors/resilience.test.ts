@@ -36,6 +36,7 @@ class FakeConnector implements Connector {
     void: true,
     threeDSecure: false,
     webhooks: false,
+    cardVerification: 'none',
   };
   readonly calls: { operation: string; context: CallContext }[] = [];
   private readonly payments: Answer<PaymentOutcome>[];

@@ -22,7 +22,15 @@ export type CapabilityMap = {
   readonly void: boolean;
   readonly threeDSecure: boolean;
   readonly webhooks: boolean;
+  /**
+   * How a card is verified without charging it (SetupIntents): 'authorize_and_void' authorizes
+   * a small amount with manual capture and voids it at once (needs manual capture and void);
+   * 'none' cannot verify.
+   */
+  readonly cardVerification: CardVerification;
 };
+
+export type CardVerification = 'authorize_and_void' | 'none';
 
 /** Card data as the vault hands it to a connector, decrypted only for the call. */
 export type CardData = {

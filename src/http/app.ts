@@ -27,6 +27,8 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerSetupIntentRoutes } from './routes/setup-intents.ts';
 import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
@@ -318,6 +320,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     installIdempotency(merchant, context.idempotency);
     registerLedgerRoutes(merchant, context);
     registerPaymentRoutes(merchant, context);
+    registerCustomerRoutes(merchant, context);
+    registerSetupIntentRoutes(merchant, context);
     registerPublishableKeyRoutes(merchant, context);
     registerEventRoutes(merchant, context);
     registerWebhookRoutes(merchant, context);

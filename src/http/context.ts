@@ -5,6 +5,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { IdempotencyKeys } from '../idempotency/keys.ts';
 import type { PaymentsService } from '../payments/service.ts';
+import type { CustomersService } from '../customers/service.ts';
+import type { SetupIntentsService } from '../customers/setup-intents.ts';
 import type { BalancesService } from '../balances/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -36,6 +38,10 @@ export type AppContext = {
   readonly adminKeys: AdminKeys;
   readonly logger: Logger;
   readonly payments: PaymentsService;
+  /** Customers, saved cards and erasure (src/customers). */
+  readonly customers: CustomersService;
+  /** SetupIntents: saving a card without a payment. */
+  readonly setupIntents: SetupIntentsService;
   /** The balance and balance transactions a merchant reads (src/balances). */
   readonly balances: BalancesService;
   readonly vault: Vault;

@@ -81,6 +81,7 @@ const vaultCodes: Record<VaultErrorCode, true> = {
   invalid_cvc: true,
   invalid_request: true,
   parameter_invalid: true,
+  payment_method_unexpected_state: true,
   resource_missing: true,
 };
 const webhookCodes: Record<WebhookErrorCode, true> = {

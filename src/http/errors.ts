@@ -18,6 +18,9 @@ import { presentIntent, presentIntentForPublishableKey } from '../api-objects/pa
 import { presentPaymentMethod } from '../api-objects/payment-method.ts';
 import { latestChargeId } from '../ids.ts';
 
+import { presentSetupIntent } from '../api-objects/setup-intent.ts';
+import { CustomerError, type CustomerErrorCode } from '../customers/errors.ts';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -96,6 +99,10 @@ const catalogue = {
   outcome_unknown: { status: 409, type: 'invalid_request_error' },
   // A refund already sent to the PSP, or finished (Stripe cancels only refunds that await action).
   refund_not_cancelable: { status: 400, type: 'invalid_request_error' },
+
+  // Customers, saved payment methods and SetupIntents.
+  payment_method_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  setup_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   // Every connector that could take the payment is refusing calls (circuit open, bulkhead full):
   // nothing was sent.
   connector_unavailable: { status: 503, type: 'api_error' },
@@ -133,6 +140,7 @@ export type ErrorCode = keyof typeof catalogue;
 const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogue;
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
+const _everyCustomerCodeMapped: Record<CustomerErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;
@@ -200,6 +208,8 @@ export type ErrorBody = {
     /** The declined charge (Stripe's `error.charge`): the id of the intent's latest attempt. */
     charge?: string;
     payment_method?: unknown;
+
+    setup_intent?: unknown;
     request_id: string;
   };
 };
@@ -336,6 +346,8 @@ function fromDomain(error: DomainError): ApiError | undefined {
       error.declineCode,
       error.retryAfterSeconds,
     );
+  if (error instanceof CustomerError)
+    return new ApiError(code, error.message, error.param, error.declineCode);
   // A capture, cancel, refund or sync refused by the connector's breaker or bulkhead: nothing was
   // sent and the operation stays recorded as in flight, so a retry (or the status sync) resumes it.
   if (error instanceof ConnectorUnavailableError) {
@@ -409,6 +421,9 @@ export function toErrorResponse(
     if (error.paymentMethod !== undefined)
       body.error.payment_method = presentPaymentMethod(error.paymentMethod);
   }
+
+  if (error instanceof CustomerError && error.setupIntent !== undefined)
+    body.error.setup_intent = presentSetupIntent(error.setupIntent);
   return {
     status: error instanceof DomainError ? categoryStatus[error.category] : entry.status,
     body,

@@ -13,8 +13,11 @@ import { maskCardNumbers } from '../vault/card.ts';
  */
 const urlDigitRun = /\d(?:(?:[ +-]|%20)?\d){11,}/g;
 
+/** Query parameters that carry a person's data (`GET /v1/customers?email=…`): their values are masked. */
+const personalQueryValue = /([?&](?:email)=)[^&#]*/gi;
+
 export function maskUrlDigits(url: string): string {
-  return url.replace(urlDigitRun, '[redacted]');
+  return url.replace(urlDigitRun, '[redacted]').replace(personalQueryValue, '$1[redacted]');
 }
 
 type LoggedRequest = {

@@ -23,6 +23,18 @@ export type CardVault = {
   ): Promise<{ readonly id: string }>;
 };
 
+/** What payments need of customers (src/customers): checks before a card is used, saving it after. */
+export type PaymentCustomers = {
+  /** Refuses an unknown or erased customer, and a card saved to another customer (nothing written). */
+  checkUse(
+    merchantId: string,
+    customerId: string | null,
+    paymentMethodId: string | null,
+  ): Promise<void>;
+  /** Saves the card to the customer after a successful payment; never throws. */
+  saveAfterPayment(merchantId: string, customerId: string, paymentMethodId: string): Promise<void>;
+};
+
 export type PaymentsDependencies = {
   readonly database: Database;
   readonly ledger: Ledger;
@@ -41,6 +53,8 @@ export type PaymentsDependencies = {
   readonly routing?: PaymentRouting;
   /** Business time (src/clock.ts); real time when not given. */
   readonly clock?: Clock;
+  /** Customers, for `customer` and `setup_future_usage`; without it, neither is checked or acted on. */
+  readonly customers?: PaymentCustomers;
 };
 
 /** The time for a merchant's payment objects, from the injected clock. */

@@ -33,6 +33,8 @@ const intentIn = (status: IntentStatus): PaymentIntent => ({
   lastPaymentError: null,
   cancellationReason: null,
   canceledAt: null,
+  customerId: null,
+  setupFutureUsage: null,
   clientSecret: 'pi_1_secret_1',
   paymentMethodTypes: ['card'],
   automaticPaymentMethods: { enabled: true },

@@ -104,7 +104,7 @@ export type IntentListOptions = PageRequest & { readonly created?: TimeRange };
 export async function listIntents(
   tx: Queryable,
   merchantId: string,
-  page: IntentListOptions,
+  page: IntentListOptions & { readonly customerId?: string },
 ): Promise<{ intents: PaymentIntent[]; hasMore: boolean }> {
   const { rows, hasMore } = await keysetPage<IntentRow, string>(
     tx,
@@ -114,6 +114,9 @@ export async function listIntents(
       scope: 'merchant_id = $1',
       scopeParameters: [merchantId],
       timeRange: { column: 'created_at', range: page.created },
+      ...(page.customerId === undefined
+        ? {}
+        : { filter: 'customer_id = $2', filterParameters: [page.customerId] }),
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

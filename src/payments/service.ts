@@ -49,6 +49,7 @@ import type {
   Metadata,
   PaymentIntent,
   Refund,
+  SetupFutureUsage,
 } from './types.ts';
 import { Captures } from './captures.ts';
 import { paymentIntentSearch, searchPage, type SearchRequest } from '../search/index.ts';
@@ -82,6 +83,10 @@ export type CreateIntentInput = IntentParametersInput & {
   readonly description?: string;
   readonly metadata?: Metadata;
   readonly connector?: string;
+  /** The customer the payment is for (an id; the customer must exist and not be erased). */
+  readonly customer?: string;
+  /** Save the card to `customer` once the payment succeeds. */
+  readonly setupFutureUsage?: SetupFutureUsage;
 };
 
 export type ConfirmInput = {
@@ -92,6 +97,8 @@ export type ConfirmInput = {
   readonly clientSecret?: string;
   readonly receiptEmail?: string;
   readonly returnUrl?: string;
+  /** Stripe's confirm may set (or change) setup_future_usage. */
+  readonly setupFutureUsage?: SetupFutureUsage;
 };
 
 export type { PaymentMethodData } from './payment-method-data.ts';
@@ -126,6 +133,7 @@ const startAuthorization = paymentIntents.update([
   'paymentMethodId',
   'connector',
   'lastPaymentError',
+  'setupFutureUsage',
   'receiptEmail',
   'returnUrl',
 ]);
@@ -217,6 +225,12 @@ export class PaymentsService {
         param: 'payment_method',
       });
     }
+    // The customer (and a saved card's owner) is checked before anything is stored.
+    await this.#dependencies.customers?.checkUse(
+      merchantId,
+      input.customer ?? null,
+      input.paymentMethod ?? null,
+    );
     const paymentMethod =
       input.paymentMethodData === undefined
         ? input.paymentMethod
@@ -271,6 +285,8 @@ export class PaymentsService {
       lastPaymentError: null,
       cancellationReason: null,
       canceledAt: null,
+      customerId: input.customer ?? null,
+      setupFutureUsage: input.setupFutureUsage ?? null,
       clientSecret: newClientSecret(id),
       ...parameters,
       createdAt,
@@ -300,7 +316,22 @@ export class PaymentsService {
       cardOf(method),
     );
     throwIfDeclined(result, method);
+    await this.#saveCard(result);
     return result;
+  }
+
+  /** After a successful authorization with setup_future_usage, the card is saved to the customer. */
+  async #saveCard({ intent }: IntentWithAttempts): Promise<void> {
+    const customers = this.#dependencies.customers;
+    if (
+      customers === undefined ||
+      intent.setupFutureUsage === null ||
+      intent.customerId === null ||
+      intent.paymentMethodId === null ||
+      (intent.status !== 'succeeded' && intent.status !== 'requires_capture')
+    )
+      return;
+    await customers.saveAfterPayment(intent.merchantId, intent.customerId, intent.paymentMethodId);
   }
 
   async retrieve(merchantId: string, id: string): Promise<IntentWithAttempts> {
@@ -326,7 +357,7 @@ export class PaymentsService {
 
   async list(
     merchantId: string,
-    options: IntentListOptions,
+    options: IntentListOptions & { readonly customerId?: string },
   ): Promise<{ items: IntentWithAttempts[]; hasMore: boolean }> {
     const page = await listIntents(this.#dependencies.database, merchantId, options);
     return { items: await this.#withAttempts(page.intents), hasMore: page.hasMore };
@@ -390,6 +421,7 @@ export class PaymentsService {
       paymentMethod === null
         ? undefined
         : await this.#requirePaymentMethod(merchantId, paymentMethod);
+    await this.#dependencies.customers?.checkUse(merchantId, seen.customerId, paymentMethod);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const candidates = await this.#candidates(
       merchantId,
@@ -403,6 +435,7 @@ export class PaymentsService {
     );
     const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
     throwIfDeclined(result, method);
+    await this.#saveCard(result);
     return result;
   }
 
@@ -455,6 +488,7 @@ export class PaymentsService {
         paymentMethodId: paymentMethod,
         connector,
         lastPaymentError: null,
+        setupFutureUsage: input.setupFutureUsage ?? intent.setupFutureUsage,
         // Stripe's confirm may set the receipt email ('' clears it) and gives the return URL.
         receiptEmail:
           input.receiptEmail === undefined
@@ -700,7 +734,7 @@ export class PaymentsService {
    */
   async sync(merchantId: string, id: string): Promise<IntentWithAttempts> {
     const dependencies = this.#dependencies;
-    const { attempts } = await this.retrieve(merchantId, id);
+    const { intent: seen, attempts } = await this.retrieve(merchantId, id);
     for (const attempt of attempts.filter(isUnresolvedAttempt)) {
       const outcome = await this.#askPsp(merchantId, attempt);
       const neverSeen =
@@ -715,7 +749,10 @@ export class PaymentsService {
     }
     await this.captures.resume(merchantId, id);
     await this.refunds.resumeAll(merchantId, id);
-    return this.retrieve(merchantId, id);
+    const synced = await this.retrieve(merchantId, id);
+    // An authorization learned here (status sync, a PSP webhook) saves the card as a confirm would.
+    if (awaitsAuthorization(seen)) await this.#saveCard(synced);
+    return synced;
   }
 
   async #askPsp(merchantId: string, attempt: Attempt): Promise<PaymentOutcome> {

@@ -47,6 +47,8 @@ export const paymentIntents = defineTable<PaymentIntent>({
     lastPaymentError: nullable(jsonb('last_payment_error')),
     cancellationReason: nullable(text('cancellation_reason')),
     canceledAt: nullable(timestamptz('canceled_at')),
+    customerId: nullable(text('customer_id')),
+    setupFutureUsage: nullable(text('setup_future_usage')),
     clientSecret: text('client_secret'),
     paymentMethodTypes: jsonb('payment_method_types'),
     automaticPaymentMethods: nullable(jsonb('automatic_payment_methods')),

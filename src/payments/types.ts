@@ -51,6 +51,10 @@ export type PaymentIntent = {
   readonly lastPaymentError: { code: string; decline_code?: DeclineCode; message: string } | null;
   readonly cancellationReason: string | null;
   readonly canceledAt: Date | null;
+  /** The customer (an id only: erasing the customer leaves the payment intact). */
+  readonly customerId: string | null;
+  /** Save the card to the customer once the payment succeeds (Stripe's `setup_future_usage`). */
+  readonly setupFutureUsage: SetupFutureUsage | null;
   /** `<id>_secret_<random>`: lets a browser with the publishable key retrieve and confirm this intent. */
   readonly clientSecret: string;
   readonly paymentMethodTypes: readonly PaymentMethodType[];
@@ -61,6 +65,8 @@ export type PaymentIntent = {
   readonly returnUrl: string | null;
   readonly createdAt: Date;
 };
+
+export type SetupFutureUsage = 'on_session' | 'off_session';
 
 export type Attempt = {
   readonly id: string;
@@ -125,7 +131,7 @@ export type ChargeCard = {
   readonly country?: string | null;
   readonly expMonth?: number;
   readonly expYear?: number;
-  readonly fingerprint?: string;
+  readonly fingerprint?: string | null;
   readonly funding?: string | null;
   readonly holderName?: string | null;
 };

@@ -24,6 +24,7 @@ const capability = (
   void: true,
   threeDSecure: false,
   webhooks: true,
+  cardVerification: 'none',
 });
 const capabilities: Record<string, CapabilityMap> = {
   alpha: capability(['usd', 'eur', 'jpy']),

@@ -68,14 +68,14 @@ export class DataKeyRing {
     throw new Error('vault: could not create or find an active data key');
   }
 
-  /** A key by id, for decryption (active or retired). */
-  async key(id: string): Promise<Buffer> {
+  /** A key by id, for decryption (active or retired); `queryable` is the caller's transaction, if any. */
+  async key(id: string, queryable: Queryable = this.#database): Promise<Buffer> {
     const cached = this.#cache.get(id);
     if (cached !== undefined) {
       this.#remember(id, cached); // refresh its place in the LRU order
       return cached;
     }
-    const result = await this.#database.query<DataKeyRow>(
+    const result = await queryable.query<DataKeyRow>(
       `SELECT ${selectColumns} FROM vault_data_keys WHERE id = $1`,
       [id],
     );

@@ -17,6 +17,7 @@ export type VaultErrorCode =
   | 'invalid_cvc'
   | 'invalid_request'
   | 'parameter_invalid'
+  | 'payment_method_unexpected_state'
   | 'resource_missing';
 
 /** The API parameter a card field is reported under (Stripe's names). */
@@ -33,6 +34,7 @@ const vaultCategories: Record<VaultErrorCode, ErrorCategory> = {
   invalid_cvc: 'declined',
   invalid_request: 'invalid',
   parameter_invalid: 'invalid',
+  payment_method_unexpected_state: 'invalid',
   resource_missing: 'not_found',
 };
 

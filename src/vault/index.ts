@@ -3,7 +3,12 @@ export {
   Vault,
   merchantIdLengthMax,
   paymentMethodIdLengthMax,
+  mergeMetadata,
+  shreddedPaymentMethodMessage,
+  type Address,
+  type BillingDetails,
   type PaymentMethod,
+  type PaymentMethodChange,
   type VaultOptions,
 } from './vault.ts';
 export {

@@ -129,6 +129,10 @@ const schemaOfList = new Map([
   ['/v1/admin/webhook_endpoints/{id}/deliveries', 'WebhookDeliverySchema'],
   ['/v1/reconciliation/runs', 'ReconciliationRunSchema'],
   ['/v1/reconciliation/exceptions', 'ReconciliationExceptionSchema'],
+  ['/v1/customers', 'CustomerSchema'],
+  ['/v1/customers/{id}/payment_methods', 'PaymentMethodSchema'],
+  ['/v1/payment_methods', 'PaymentMethodSchema'],
+  ['/v1/setup_intents', 'SetupIntentSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -340,6 +344,53 @@ describe('API objects: what is served and documented is what src/api-objects def
     assertShape('PaymentIntentSchema', declined.body.error?.payment_intent);
     assertShape('ChargeSchema', await ok(as(`/v1/charges/${String(declined.body.error?.charge)}`)));
     assertShape('ErrorSchema', (await as('/v1/refunds/re_missing')).body);
+  });
+
+  let customerId = '';
+
+  test('customers, saved cards and SetupIntents', async () => {
+    const customer = await ok(
+      as('/v1/customers', 'POST', {
+        email: 'shape@example.com',
+        address: { line1: '1 Shape Street' },
+        metadata: { a: 'b' },
+      }),
+    );
+    assertShape('CustomerSchema', customer);
+    customerId = String(customer.id);
+    assertShape('CustomerOrDeletedSchema', await ok(as(`/v1/customers/${customerId}`)));
+    const method = await ok(
+      as('/v1/payment_methods/pm_card_visa/attach', 'POST', { customer: customerId }),
+    );
+    assertShape('PaymentMethodSchema', method);
+    assertShape(
+      'AddressSchema',
+      method.billing_details && (method.billing_details as Json).address,
+    );
+    assertShape(
+      'CustomerSchema',
+      await ok(
+        as(`/v1/customers/${customerId}`, 'POST', {
+          invoice_settings: { default_payment_method: method.id },
+        }),
+      ),
+    );
+    assertList('CustomerSchema', await ok(as('/v1/customers')));
+    assertList('PaymentMethodSchema', await ok(as(`/v1/customers/${customerId}/payment_methods`)));
+    const setup = await ok(
+      as('/v1/setup_intents', 'POST', {
+        customer: customerId,
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      }),
+    );
+    assertShape('SetupIntentSchema', setup);
+    assertList('SetupIntentSchema', await ok(as('/v1/setup_intents')));
+    const gone = await ok(as('/v1/customers', 'POST', { name: 'Gone' }));
+    assertShape(
+      'DeletedCustomerSchema',
+      await ok(as(`/v1/customers/${String(gone.id)}`, 'DELETE')),
+    );
   });
 
   test('payouts: settings, bank accounts, payouts, the operator run', async () => {
@@ -732,6 +783,7 @@ describe('API objects: what is served and documented is what src/api-objects def
       '/v1/ledger/accounts/{id}/entries': `/v1/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/admin/ledger/accounts/{id}/entries': `/v1/admin/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
+      '/v1/customers/{id}/payment_methods': `/v1/customers/${customerId}/payment_methods`,
     };
     assert.deepEqual(
       lists.filter((path) => path.includes('{') && concrete[path] === undefined),

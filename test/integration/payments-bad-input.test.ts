@@ -1558,9 +1558,15 @@ const cases: Case[] = [
   },
   {
     route: '/v1/payment_methods',
-    body: { type: 'card', card, billing_details: { email: 'jo@example.com' } },
-    code: 'parameter_unknown',
+    body: { type: 'card', card, billing_details: { email: 'not an email' } },
+    code: 'parameter_invalid',
     param: 'billing_details[email]',
+  },
+  {
+    route: '/v1/payment_methods',
+    body: { type: 'card', card, billing_details: { fax: '+1 555 0100' } },
+    code: 'parameter_unknown',
+    param: 'billing_details[fax]',
   },
   {
     route: '/v1/payment_methods',
@@ -1602,10 +1608,10 @@ const cases: Case[] = [
   },
   {
     route: '/v1/payment_methods',
-    rawBody: `${cardForm}&billing_details[email]=jo%40example.com`,
+    rawBody: `${cardForm}&billing_details[fax]=5550100`,
     contentType: form,
     code: 'parameter_unknown',
-    param: 'billing_details[email]',
+    param: 'billing_details[fax]',
   },
   {
     route: '/v1/payment_methods',

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
+import { customers, setupIntents } from '../../src/customers/tables.ts';
 import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { discrepancies } from '../../src/banking/discrepancies.ts';
@@ -56,6 +57,9 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   reconExceptionHistory,
   reconBatchProgress,
   reconStatementBalances,
+  // Customers and SetupIntents (migration 031)
+  customers,
+  setupIntents,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

@@ -36,7 +36,6 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     allowed_payment_method_types: 'no payment method configurations (cards only)',
     application: connect,
     application_fee_amount: connect,
-    customer: customers,
     customer_account: 'Accounts v2 is out of scope',
     excluded_payment_method_types: 'no payment method configurations (cards only)',
     managed_payments: 'Managed Payments is out of scope',
@@ -47,7 +46,6 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     payment_record: 'Payment Records are out of scope',
     processing: 'no asynchronous payment methods (cards only)',
     review: 'no Radar reviews',
-    setup_future_usage: customers,
     shipping: 'no shipping details',
     source: 'legacy Sources are out of scope',
     transfer_group: connect,
@@ -56,12 +54,8 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     customer: customers,
   },
   PaymentMethod: {
-    customer: customers,
     customer_account: 'Accounts v2 is out of scope',
-    'billing_details.address': 'only the name of the billing details is kept',
-    'billing_details.email': 'only the name of the billing details is kept',
-    'billing_details.phone': 'only the name of the billing details is kept',
-    'billing_details.tax_id': 'only the name of the billing details is kept',
+    'billing_details.tax_id': 'no tax ids on billing details',
     'card.checks': 'no CVC and address check results from connectors yet',
     'card.display_brand': 'not returned yet',
     'card.funding': 'no funding type (credit, debit, prepaid) per card range yet',
@@ -81,9 +75,18 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     balance_type: 'one balance type (payments)',
     'fee_details[].application': connect,
   },
+  SetupIntent: {
+    allowed_payment_method_types: 'no payment method configurations (cards only)',
+    excluded_payment_method_types: 'no payment method configurations (cards only)',
+    payment_method_configuration_details: 'no payment method configurations (cards only)',
+    payment_method_options: 'no per-method options yet',
+  },
 };
 
 export const extensions: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
+  SetupIntent: {
+    connector: 'the connector that verified the card',
+  },
   PaymentIntent: {
     amount_refunded: 'the amount refunded so far (Stripe has it on the charge only)',
     attempts: 'every try at a connector, retries and failovers included',

@@ -74,6 +74,7 @@ export class FakePsp implements Connector {
       void: options.void,
       threeDSecure: false,
       webhooks: true,
+      cardVerification: options.void ? 'authorize_and_void' : 'none',
     };
   }
 
@@ -248,6 +249,9 @@ export async function fakePspHarness(
       country: 'US',
       fingerprint: 'fp_fake',
       holderName: null,
+      billingDetails: {},
+      customerId: null,
+      usable: true,
       metadata: {},
       createdAt: new Date(0),
     }),

@@ -288,7 +288,7 @@ for (const kind of databaseKinds) {
         merchantA,
         card({ number: '4242-4242 4242-4242', metadata: { order: '42' } }),
       );
-      assert.match(created.id, /^pm_[A-Za-z0-9]{16}$/);
+      assert.match(created.id, /^pm_[A-Za-z0-9]{22}$/);
       assert.deepEqual(
         { ...created, id: 'x', fingerprint: 'x', createdAt: 'x' },
         {
@@ -301,6 +301,9 @@ for (const kind of databaseKinds) {
           country: 'US',
           fingerprint: 'x',
           holderName: 'Ada Lovelace',
+          billingDetails: {},
+          customerId: null,
+          usable: true,
           metadata: { order: '42' },
           createdAt: 'x',
         },

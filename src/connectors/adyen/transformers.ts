@@ -51,6 +51,8 @@ export const ADYEN_CAPABILITIES: CapabilityMap = defineCapabilities({
   // A payment answered RedirectShopper/ChallengeShopper is refused here (see resultOutcome).
   threeDSecure: false,
   webhooks: true,
+  // A voided authorization of a small amount verifies a card (SetupIntents).
+  cardVerification: 'authorize_and_void',
 });
 
 // --- requests ----------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ describe('paytm capabilities', () => {
       void: false,
       threeDSecure: false,
       webhooks: true,
+      cardVerification: 'none',
     });
   });
 });

@@ -45,6 +45,8 @@ export const PAYTM_CAPABILITIES: CapabilityMap = defineCapabilities({
   void: false,
   threeDSecure: false,
   webhooks: true,
+  // No void: a verification authorization could not be released.
+  cardVerification: 'none',
 });
 
 // --- requests ----------------------------------------------------------------------------------

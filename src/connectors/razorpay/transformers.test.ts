@@ -69,6 +69,7 @@ describe('razorpay capabilities', () => {
       void: false,
       threeDSecure: false,
       webhooks: true,
+      cardVerification: 'none',
     });
     assert.ok(Object.isFrozen(RAZORPAY_CAPABILITIES.currencies));
   });

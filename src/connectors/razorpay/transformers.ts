@@ -53,6 +53,8 @@ export const RAZORPAY_CAPABILITIES: CapabilityMap = defineCapabilities({
   void: false,
   threeDSecure: false,
   webhooks: true,
+  // No void: a verification authorization could not be released.
+  cardVerification: 'none',
 });
 
 // --- requests ----------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ export const STRIPE_CAPABILITIES: CapabilityMap = defineCapabilities({
   void: true,
   threeDSecure: false,
   webhooks: true,
+  // A voided authorization of a small amount verifies a card (SetupIntents).
+  cardVerification: 'authorize_and_void',
 });
 
 // --- amounts at the edge -----------------------------------------------------------------------

@@ -33,6 +33,7 @@ import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
 const Connector = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9_]+$' });
 
+const SetupFutureUsage = Enum(['on_session', 'off_session'] as const);
 // A card inline, as Stripe.js sends it: its details, or a test token (`card[token]=tok_visa`).
 // The rules (one or the other, Luhn, expiry …) are the vault's and the service's.
 const PaymentMethodDataSchema = Type.Object(
@@ -96,9 +97,12 @@ const CreateIntent = Type.Object(
     return_url: Type.Optional(ReturnUrl),
     connector: Type.Optional(Connector),
     expand: Expand,
+    customer: Type.Optional(Id),
+    setup_future_usage: Type.Optional(SetupFutureUsage),
   },
   { additionalProperties: false },
 );
+
 
 const ConfirmIntent = Type.Object(
   {
@@ -112,6 +116,7 @@ const ConfirmIntent = Type.Object(
     use_stripe_sdk: Type.Optional(Type.Boolean()),
     connector: Type.Optional(Connector),
     expand: Expand,
+    setup_future_usage: Type.Optional(SetupFutureUsage),
   },
   { additionalProperties: false },
 );
@@ -141,7 +146,11 @@ const UpdateIntent = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListIntentsQuery = listQuery({ ...createdFilter, expand: Expand });
+const ListIntentsQuery = listQuery({
+  customer: Type.Optional(Id),
+  ...createdFilter,
+  expand: Expand,
+});
 const SearchQuery = Type.Object(
   {
     query: Type.String({
@@ -241,6 +250,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         statementDescriptorSuffix: body.statement_descriptor_suffix,
         returnUrl: body.return_url,
         connector: body.connector,
+        customer: body.customer,
+        setupFutureUsage: body.setup_future_usage,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return shown(
@@ -256,8 +267,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
     {
       schema: {
         tags,
-        summary: 'List PaymentIntents, newest first',
-        description: 'Filters: created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
+        summary: "List PaymentIntents, newest first (with customer=, that customer's only)",
+        description: 'Filters: customer; created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
         querystring: ListIntentsQuery,
         response: { 200: listOf(PaymentIntentSchema), ...paymentFailures },
       },
@@ -271,6 +282,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
           payments.list(request.merchantId, {
             ...cursors,
             created: rangeOf(request.query.created),
+            customerId: request.query.customer,
           }),
         (found) => presentIntent(found),
       );
@@ -404,6 +416,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         returnUrl: body.return_url,
         clientSecret: body.client_secret,
         connector: body.connector,
+        setupFutureUsage: body.setup_future_usage,
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return shownToEither(

@@ -1,0 +1,515 @@
+// Customers and their saved cards (Stripe's Customer and PaymentMethod attach/detach), and the
+// erasure of a customer (GDPR): its personal fields are blanked and its cards crypto-shredded
+// (src/vault/customer-keys.ts) in one transaction. Payments, attempts, refunds and ledger entries
+// keep the customer's id only. Domain code: no HTTP; a Database, the vault and the clock.
+import { systemClock, type Clock } from '../clock.ts';
+import { chargeIdOf, newSortableId } from '../ids.ts';
+import type { Database, Queryable } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import {
+  mergeMetadata,
+  type BillingDetails,
+  type PaymentMethod,
+  type PaymentMethodChange,
+  type Vault,
+} from '../vault/index.ts';
+import { CustomerError, noSuchCustomer } from './errors.ts';
+import { customers } from './tables.ts';
+import type { CreatedRange, Customer, CustomerFields } from './types.ts';
+
+export type CustomerListFilters = {
+  readonly email?: string;
+  readonly created?: CreatedRange;
+};
+
+export type Page<Item> = { readonly items: Item[]; readonly hasMore: boolean };
+
+export type CustomersDependencies = {
+  readonly database: Database;
+  readonly vault: Vault;
+  readonly clock?: Clock;
+  /** Told when a card could not be saved after a payment (the payment itself stands). */
+  readonly onSaveFailure?: (error: unknown, context: Record<string, string>) => void;
+};
+
+const insertCustomer = customers.insert();
+const updateFields = customers.update([
+  'email',
+  'name',
+  'phone',
+  'description',
+  'address',
+  'metadata',
+  'defaultPaymentMethod',
+]);
+const eraseFields = customers.update([
+  'email',
+  'name',
+  'phone',
+  'description',
+  'address',
+  'metadata',
+  'defaultPaymentMethod',
+  'deletedAt',
+]);
+const clearDefault = customers.update(['defaultPaymentMethod']);
+
+/** '' clears a field, as Stripe's SDK sends an emptied value. */
+const blankToNull = <T>(value: T | '' | null | undefined): T | null | undefined =>
+  value === '' ? null : value;
+
+export class CustomersService {
+  readonly #database: Database;
+  readonly #vault: Vault;
+  readonly #clock: Clock;
+  readonly #onSaveFailure: CustomersDependencies['onSaveFailure'];
+
+  constructor(dependencies: CustomersDependencies) {
+    this.#database = dependencies.database;
+    this.#vault = dependencies.vault;
+    this.#clock = dependencies.clock ?? systemClock;
+    this.#onSaveFailure = dependencies.onSaveFailure;
+  }
+
+  #now(merchantId: string): Date {
+    return this.#clock.now(merchantId);
+  }
+
+  /** Creates a customer; `paymentMethod` is attached to it in the same transaction (Stripe's `payment_method`). */
+  async create(
+    merchantId: string,
+    fields: CustomerFields,
+    paymentMethod?: string,
+    bind?: (tx: Queryable, id: string) => Promise<void>,
+  ): Promise<Customer> {
+    const now = this.#now(merchantId);
+    const method =
+      paymentMethod === undefined
+        ? undefined
+        : await this.#materialize(merchantId, paymentMethod, 'payment_method');
+    const customer: Customer = {
+      id: newSortableId('cus', now.getTime()),
+      merchantId,
+      email: blankToNull(fields.email) ?? null,
+      name: blankToNull(fields.name) ?? null,
+      phone: blankToNull(fields.phone) ?? null,
+      description: blankToNull(fields.description) ?? null,
+      address: fields.address ?? null,
+      metadata: mergeMetadata({}, fields.metadata),
+      defaultPaymentMethod: null,
+      deletedAt: null,
+      createdAt: now,
+    };
+    const wanted = blankToNull(fields.defaultPaymentMethod);
+    return this.#database.transaction(async (tx) => {
+      await tx.query(insertCustomer.sql, insertCustomer.parameters(customer));
+      await bind?.(tx, customer.id);
+      if (method !== undefined) await this.#vault.attach(tx, merchantId, method.id, customer.id);
+      if (wanted === undefined || wanted === null) return customer;
+      await this.#requireAttached(tx, merchantId, customer.id, wanted);
+      return clearDefault.run(tx, customer.id, { defaultPaymentMethod: wanted }, now);
+    });
+  }
+
+  /** The customer, or its erased stub (Stripe answers a deleted customer's retrieve). */
+  async retrieve(merchantId: string, id: string): Promise<Customer> {
+    const found = await this.#find(this.#database, merchantId, id, false);
+    if (found === undefined) throw noSuchCustomer(id);
+    return found;
+  }
+
+  async update(merchantId: string, id: string, fields: CustomerFields): Promise<Customer> {
+    return this.#database.transaction(async (tx) => {
+      const current = await this.#live(tx, merchantId, id, 'id');
+      const wanted = blankToNull(fields.defaultPaymentMethod);
+      if (wanted !== undefined && wanted !== null)
+        await this.#requireAttached(tx, merchantId, id, wanted);
+      const pick = <T>(given: T | '' | null | undefined, was: T | null): T | null => {
+        const value = blankToNull(given);
+        return value === undefined ? was : value;
+      };
+      return updateFields.run(
+        tx,
+        id,
+        {
+          email: pick(fields.email, current.email),
+          name: pick(fields.name, current.name),
+          phone: pick(fields.phone, current.phone),
+          description: pick(fields.description, current.description),
+          address: fields.address === undefined ? current.address : fields.address,
+          metadata: mergeMetadata(current.metadata, fields.metadata),
+          defaultPaymentMethod: wanted === undefined ? current.defaultPaymentMethod : wanted,
+        },
+        this.#now(merchantId),
+      );
+    });
+  }
+
+  /**
+   * Erasure (GDPR), Stripe's DELETE: the customer's personal fields are blanked, its cards
+   * crypto-shredded (ciphertext and the customer's data key destroyed; the cards it paid with
+   * without saving them lose their ciphertext and personal fields too), and stored idempotent
+   * answers that showed them redacted, all in one transaction. The payments keep the id only.
+   */
+  async erase(merchantId: string, id: string): Promise<Customer> {
+    return this.#database.transaction(async (tx) => {
+      await this.#live(tx, merchantId, id, 'id');
+      const now = this.#now(merchantId);
+      const used = await tx.query<{ id: string }>(
+        `SELECT payment_method_id AS id FROM payment_intents
+          WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL
+         UNION SELECT payment_method_id FROM setup_intents
+          WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL`,
+        [merchantId, id],
+      );
+      await this.#vault.eraseCustomer(
+        tx,
+        merchantId,
+        id,
+        now,
+        used.rows.map((row) => row.id),
+      );
+      const erased = await eraseFields.run(
+        tx,
+        id,
+        {
+          email: null,
+          name: null,
+          phone: null,
+          description: null,
+          address: null,
+          metadata: {},
+          defaultPaymentMethod: null,
+          deletedAt: now,
+        },
+        now,
+      );
+      await redactStoredAnswers(tx, merchantId, id);
+      await redactPayments(tx, merchantId, id);
+      return erased;
+    });
+  }
+
+  /** One page of live customers, newest first; `email` matches exactly (case-sensitive, as Stripe's). */
+  async list(
+    merchantId: string,
+    filters: CustomerListFilters,
+    page: PageRequest,
+  ): Promise<Page<Customer>> {
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    const bind = (value: unknown): string => {
+      parameters.push(value);
+      return `$${parameters.length + 1}`;
+    };
+    if (filters.email !== undefined) conditions.push(`email = ${bind(filters.email)}`);
+    conditions.push(...createdConditions(filters.created, bind));
+    const result = await keysetPage(
+      this.#database,
+      {
+        select: '*',
+        from: 'customers',
+        scope: 'merchant_id = $1 AND deleted_at IS NULL',
+        scopeParameters: [merchantId],
+        ...(conditions.length === 0
+          ? {}
+          : { filter: conditions.join(' AND '), filterParameters: parameters }),
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'customer',
+      },
+      page,
+    );
+    return { items: result.rows.map(customers.fromRow), hasMore: result.hasMore };
+  }
+
+  // --- saved payment methods ------------------------------------------------------------------
+
+  /**
+   * Attaches a card to a live customer (Stripe's attach). A test-mode id (pm_card_visa) becomes a
+   * new stored card first, as Stripe makes one. Refused when the card is attached to another
+   * customer or was detached (it can never be used again).
+   */
+  async attach(
+    merchantId: string,
+    paymentMethodId: string,
+    customerId: string,
+  ): Promise<PaymentMethod> {
+    const method = await this.#materialize(merchantId, paymentMethodId, 'id');
+    return this.#database.transaction(async (tx) => {
+      await this.#live(tx, merchantId, customerId, 'customer', true);
+      return this.#vault.attach(tx, merchantId, method.id, customerId);
+    });
+  }
+
+  /** Detaches (and so destroys) a saved card; it stops being its customer's default. */
+  async detach(merchantId: string, paymentMethodId: string): Promise<PaymentMethod> {
+    const method = await this.#vault.get(merchantId, paymentMethodId);
+    if (method === undefined) throw noSuchPaymentMethod(paymentMethodId);
+    const customerId = method.customerId;
+    if (customerId === null)
+      throw new CustomerError(
+        'payment_method_unexpected_state',
+        'The payment method you provided is not attached to a customer so detachment is impossible.',
+        'id',
+      );
+    const now = this.#now(merchantId);
+    return this.#database.transaction(async (tx) => {
+      // The customer first, then the card: the order every attach takes its locks in.
+      const customer = await this.#live(tx, merchantId, customerId, 'customer', true);
+      const detached = await this.#vault.detach(tx, merchantId, paymentMethodId, now);
+      if (customer.defaultPaymentMethod === paymentMethodId)
+        await clearDefault.run(tx, customerId, { defaultPaymentMethod: null }, now);
+      return detached;
+    });
+  }
+
+  /** A live customer's saved cards, newest first. */
+  async paymentMethods(
+    merchantId: string,
+    customerId: string,
+    page: PageRequest,
+    param = 'customer',
+  ): Promise<Page<PaymentMethod>> {
+    const customer = await this.#find(this.#database, merchantId, customerId, false);
+    if (customer === undefined || customer.deletedAt !== null)
+      throw noSuchCustomer(customerId, param);
+    return this.#vault.list(merchantId, customerId, page);
+  }
+
+  /** The merchant's stored cards (Stripe's payment method list), or one customer's. */
+  async listPaymentMethods(
+    merchantId: string,
+    customerId: string | undefined,
+    page: PageRequest,
+  ): Promise<Page<PaymentMethod>> {
+    if (customerId === undefined) return this.#vault.list(merchantId, undefined, page);
+    return this.paymentMethods(merchantId, customerId, page);
+  }
+
+  /** Stripe's payment method update: metadata and billing details. */
+  async updatePaymentMethod(
+    merchantId: string,
+    id: string,
+    change: PaymentMethodChange,
+  ): Promise<PaymentMethod> {
+    const updated = await this.#vault.update(merchantId, id, change);
+    if (updated === undefined) throw noSuchPaymentMethod(id);
+    return updated;
+  }
+
+  // --- what payments and SetupIntents ask -----------------------------------------------------
+
+  /**
+   * Before a payment or a setup uses a card: the customer (if any) must be live, and a card saved
+   * to a customer may be used only with that customer.
+   */
+  async checkUse(
+    merchantId: string,
+    customerId: string | null,
+    paymentMethodId: string | null,
+  ): Promise<void> {
+    if (customerId !== null) {
+      const customer = await this.#find(this.#database, merchantId, customerId, false);
+      if (customer === undefined || customer.deletedAt !== null)
+        throw noSuchCustomer(customerId, 'customer');
+    }
+    if (paymentMethodId === null) return;
+    const method = await this.#vault.get(merchantId, paymentMethodId);
+    if (method === undefined) return; // the payment reports an unknown payment method itself
+    if (!method.usable)
+      throw new CustomerError(
+        'payment_method_unexpected_state',
+        'The provided PaymentMethod was detached from a Customer. It may not be used again.',
+        'payment_method',
+      );
+    if (method.customerId !== null && method.customerId !== customerId)
+      throw new CustomerError(
+        'parameter_invalid',
+        customerId === null
+          ? 'The provided PaymentMethod is attached to a Customer: pass that customer as `customer` to use it.'
+          : 'The provided PaymentMethod is attached to another Customer than the one given.',
+        'payment_method',
+      );
+  }
+
+  /**
+   * After a successful payment with setup_future_usage: the card is saved to the customer. The
+   * payment stands whatever happens here; a failure is reported, not thrown.
+   */
+  async saveAfterPayment(
+    merchantId: string,
+    customerId: string,
+    paymentMethodId: string,
+  ): Promise<void> {
+    try {
+      await this.attach(merchantId, paymentMethodId, customerId);
+    } catch (error) {
+      this.#onSaveFailure?.(error, { merchantId, customerId, paymentMethodId });
+    }
+  }
+
+  /** For SetupIntents: the stored card for an id (a test id becomes a stored card). */
+  async materialize(merchantId: string, id: string, param: string): Promise<PaymentMethod> {
+    return this.#materialize(merchantId, id, param);
+  }
+
+  /** For SetupIntents: attaches in the caller's transaction, the customer locked first. */
+  async attachInTransaction(
+    tx: Queryable,
+    merchantId: string,
+    paymentMethodId: string,
+    customerId: string,
+  ): Promise<PaymentMethod> {
+    await this.#live(tx, merchantId, customerId, 'customer', true);
+    return this.#vault.attach(tx, merchantId, paymentMethodId, customerId);
+  }
+
+  /** For SetupIntents: a live customer or a 404 naming `customer`. */
+  async requireLive(merchantId: string, customerId: string): Promise<void> {
+    const customer = await this.#find(this.#database, merchantId, customerId, false);
+    if (customer === undefined || customer.deletedAt !== null)
+      throw noSuchCustomer(customerId, 'customer');
+  }
+
+  /** For list filters: a customer of this merchant (erased ones too), or a 404 naming `param`. */
+  async requireKnown(merchantId: string, customerId: string, param: string): Promise<void> {
+    if ((await this.#find(this.#database, merchantId, customerId, false)) === undefined)
+      throw noSuchCustomer(customerId, param);
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  async #materialize(merchantId: string, id: string, param: string): Promise<PaymentMethod> {
+    const method = await this.#vault.get(merchantId, id);
+    if (method === undefined) throw noSuchPaymentMethod(id, param);
+    return method.customerId === null && method.usable
+      ? this.#vault.materialize(merchantId, id)
+      : method;
+  }
+
+  async #find(
+    queryable: Queryable,
+    merchantId: string,
+    id: string,
+    lock: boolean,
+  ): Promise<Customer | undefined> {
+    const result = await queryable.query(
+      `SELECT * FROM customers WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [id, merchantId],
+    );
+    const row = result.rows[0];
+    return row === undefined ? undefined : customers.fromRow(row);
+  }
+
+  /** The customer, locked, if it exists and was not erased; else a 404 naming `param`. */
+  async #live(
+    tx: Queryable,
+    merchantId: string,
+    id: string,
+    param: string,
+    lock = true,
+  ): Promise<Customer> {
+    const found = await this.#find(tx, merchantId, id, lock);
+    if (found === undefined || found.deletedAt !== null) throw noSuchCustomer(id, param);
+    return found;
+  }
+
+  async #requireAttached(
+    tx: Queryable,
+    merchantId: string,
+    customerId: string,
+    paymentMethodId: string,
+  ): Promise<void> {
+    const found = await tx.query(
+      'SELECT 1 FROM payment_methods WHERE id = $1 AND merchant_id = $2 AND customer_id = $3',
+      [paymentMethodId, merchantId, customerId],
+    );
+    if (found.rows.length === 0)
+      throw new CustomerError(
+        'parameter_invalid',
+        `The customer does not have a payment method with the ID ${paymentMethodId}. The payment method must be attached to the customer.`,
+        'invoice_settings[default_payment_method]',
+      );
+  }
+}
+
+export function noSuchPaymentMethod(id: string, param = 'id'): CustomerError {
+  return new CustomerError('resource_missing', `No such PaymentMethod: '${id}'`, param);
+}
+
+/** `created` conditions over Unix seconds; each value is bound by `bind`. */
+function createdConditions(
+  created: CreatedRange | undefined,
+  bind: (value: unknown) => string,
+): string[] {
+  if (created === undefined) return [];
+  const operators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+  const conditions: string[] = [];
+  for (const [name, operator] of Object.entries(operators)) {
+    const seconds = created[name as keyof CreatedRange];
+    if (seconds !== undefined)
+      conditions.push(`floor(extract(epoch FROM created_at)) ${operator} ${bind(seconds)}::bigint`);
+  }
+  return conditions;
+}
+
+/**
+ * Stored idempotent answers (kept 72 h for replays) that showed the customer: their body is
+ * replaced by its id and object, so an erased customer's fields do not outlive the erasure there.
+ */
+async function redactStoredAnswers(
+  tx: Queryable,
+  merchantId: string,
+  customerId: string,
+): Promise<void> {
+  await tx.query(
+    `UPDATE idempotency_keys
+        SET response_body = jsonb_build_object('id', response_body->'id', 'object', response_body->'object', 'redacted', true)
+      WHERE merchant_id = $1 AND response_body->>'object' IN ('customer', 'payment_method')
+        AND strpos(response_body::text, $2) > 0`,
+    [merchantId, customerId],
+  );
+}
+
+/**
+ * The customer's payments keep its id only. Their `receipt_email` (Stripe's parameter, the
+ * customer's address) is cleared, on the intents and in the events that showed them; the charge
+ * events of those payments lose the cardholder's name and the card's fingerprint (a charge is a
+ * view of the attempt, but an event keeps the charge as it was when written).
+ */
+async function redactPayments(
+  tx: Queryable,
+  merchantId: string,
+  customerId: string,
+): Promise<void> {
+  const intents = await tx.query<{ id: string }>(
+    `UPDATE payment_intents SET receipt_email = NULL
+      WHERE merchant_id = $1 AND customer_id = $2 AND receipt_email IS NOT NULL RETURNING id`,
+    [merchantId, customerId],
+  );
+  if (intents.rows.length > 0)
+    await tx.query(
+      `UPDATE events SET data = jsonb_set(data::jsonb, '{object,receipt_email}', 'null'::jsonb)::json
+        WHERE merchant_id = $1 AND object_id = ANY($2::text[])
+          AND data -> 'object' ->> 'receipt_email' IS NOT NULL`,
+      [merchantId, intents.rows.map((row) => row.id)],
+    );
+  const attempts = await tx.query<{ id: string }>(
+    `SELECT a.id FROM payment_attempts a JOIN payment_intents i ON i.id = a.payment_intent_id
+      WHERE i.merchant_id = $1 AND i.customer_id = $2`,
+    [merchantId, customerId],
+  );
+  if (attempts.rows.length === 0) return;
+  await tx.query(
+    `UPDATE events SET data = jsonb_set(
+        jsonb_set(data::jsonb, '{object,billing_details,name}', 'null'::jsonb),
+        '{object,payment_method_details,card,fingerprint}', 'null'::jsonb)::json
+      WHERE merchant_id = $1 AND object_id = ANY($2::text[])
+        AND data -> 'object' ->> 'object' = 'charge'`,
+    [merchantId, attempts.rows.map((row) => chargeIdOf(row.id))],
+  );
+}
+
+export type { BillingDetails };

@@ -1,0 +1,506 @@
+// SetupIntents: saving a card for later without charging it (Stripe's SetupIntent). Confirming
+// verifies the card at a connector whose capability map can (`cardVerification`), then attaches
+// it to the customer. The verification follows the payments' three steps (architecture §1 rule 5):
+// mark the SetupIntent processing with a numbered verification in one short transaction, call
+// the PSP with an idempotency key derived from that number, record the answer in another. A
+// retried confirm of a processing SetupIntent resends the same verification (same key), so a
+// crash never authorizes twice. No money moves: the authorization is voided at once, nothing
+// reaches the ledger.
+import { systemClock, type Clock } from '../clock.ts';
+import { ConnectorUnavailableError } from '../connectors/resilience.ts';
+import type { Connector, PaymentOutcome } from '../connectors/types.ts';
+import { newId, newSortableId } from '../ids.ts';
+import { currencyExponent } from '../money/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { CardVault } from '../payments/dependencies.ts';
+import type { MerchantSettings } from '../payments/merchant-settings.ts';
+import type { Database, Queryable } from '../storage/database.ts';
+import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { mergeMetadata } from '../vault/index.ts';
+import { CustomerError, noSuchSetupIntent } from './errors.ts';
+import type { CustomersService, Page } from './service.ts';
+import { setupIntents } from './tables.ts';
+import type {
+  CreatedRange,
+  Metadata,
+  SetupIntent,
+  SetupIntentStatus,
+  SetupUsage,
+} from './types.ts';
+
+export type SetupIntentsDependencies = {
+  readonly database: Database;
+  readonly customers: CustomersService;
+  readonly vault: CardVault;
+  readonly connector: (name: string) => Connector | undefined;
+  readonly settings: Pick<MerchantSettings, 'connectors' | 'credentials'>;
+  readonly pspTimeoutMs: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+};
+
+export type CreateSetupIntentInput = {
+  readonly customer?: string;
+  readonly paymentMethod?: string;
+  readonly confirm?: boolean;
+  readonly usage?: SetupUsage;
+  readonly description?: string;
+  readonly metadata?: Metadata;
+};
+
+export type UpdateSetupIntentInput = {
+  readonly customer?: string;
+  readonly paymentMethod?: string;
+  readonly description?: string;
+  readonly metadata?: Metadata;
+};
+
+export type SetupIntentFilters = {
+  readonly customer?: string;
+  readonly paymentMethod?: string;
+  readonly created?: CreatedRange;
+};
+
+/** Statuses from which the SetupIntent may still be changed, confirmed or canceled. */
+const openStatuses: ReadonlySet<SetupIntentStatus> = new Set([
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+]);
+/** The currency a verification is made in when the connector takes it; else its first one. */
+const preferredVerificationCurrency = 'usd';
+
+const insertSetupIntent = setupIntents.insert();
+const startVerification = setupIntents.update([
+  'status',
+  'paymentMethodId',
+  'connector',
+  'verificationCount',
+  'lastSetupError',
+]);
+const finishVerification = setupIntents.update([
+  'status',
+  'pspReference',
+  'lastSetupError',
+  'paymentMethodId',
+]);
+const changeFields = setupIntents.update([
+  'customerId',
+  'paymentMethodId',
+  'status',
+  'description',
+  'metadata',
+]);
+const cancelFields = setupIntents.update(['status', 'cancellationReason']);
+
+export class SetupIntentsService {
+  readonly #dependencies: SetupIntentsDependencies;
+  readonly #clock: Clock;
+
+  constructor(dependencies: SetupIntentsDependencies) {
+    this.#dependencies = dependencies;
+    this.#clock = dependencies.clock ?? systemClock;
+  }
+
+  async create(
+    merchantId: string,
+    input: CreateSetupIntentInput,
+    bind?: (tx: Queryable, id: string) => Promise<void>,
+  ): Promise<SetupIntent> {
+    await this.#checkParties(merchantId, input.customer ?? null, input.paymentMethod ?? null);
+    const now = this.#clock.now(merchantId);
+    const id = newSortableId('seti', now.getTime());
+    const setup: SetupIntent = {
+      id,
+      merchantId,
+      customerId: input.customer ?? null,
+      paymentMethodId: input.paymentMethod ?? null,
+      status:
+        input.paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
+      usage: input.usage ?? 'off_session',
+      clientSecret: `${id}_secret_${newId('s', 24).slice(2)}`,
+      description: input.description ?? null,
+      metadata: mergeMetadata({}, input.metadata),
+      connector: null,
+      verificationCount: 0,
+      pspReference: null,
+      lastSetupError: null,
+      cancellationReason: null,
+      createdAt: now,
+    };
+    if (input.confirm === true && input.paymentMethod === undefined)
+      throw new CustomerError(
+        'parameter_invalid',
+        'confirm=true needs a payment_method.',
+        'payment_method',
+      );
+    // A confirm that cannot verify anywhere is refused before anything is written.
+    if (input.confirm === true) await this.#verifier(merchantId);
+    await this.#dependencies.database.transaction(async (tx) => {
+      await tx.query(insertSetupIntent.sql, insertSetupIntent.parameters(setup));
+      await bind?.(tx, id);
+    });
+    return input.confirm === true ? this.confirm(merchantId, id, {}) : setup;
+  }
+
+  async retrieve(merchantId: string, id: string): Promise<SetupIntent> {
+    const found = await find(this.#dependencies.database, merchantId, id, false);
+    if (found === undefined) throw noSuchSetupIntent(id);
+    return found;
+  }
+
+  async update(
+    merchantId: string,
+    id: string,
+    input: UpdateSetupIntentInput,
+  ): Promise<SetupIntent> {
+    const seen = await this.retrieve(merchantId, id);
+    const customer = input.customer ?? seen.customerId;
+    const paymentMethod = input.paymentMethod ?? seen.paymentMethodId;
+    await this.#checkParties(merchantId, customer, paymentMethod);
+    return this.#dependencies.database.transaction(async (tx) => {
+      const current = await this.#locked(tx, merchantId, id);
+      if (
+        current.status !== 'requires_payment_method' &&
+        current.status !== 'requires_confirmation'
+      )
+        throw unexpectedState(current, 'update');
+      return changeFields.run(
+        tx,
+        id,
+        {
+          customerId: customer,
+          paymentMethodId: paymentMethod,
+          status: paymentMethod === null ? 'requires_payment_method' : 'requires_confirmation',
+          description: input.description ?? current.description,
+          metadata: mergeMetadata(current.metadata, input.metadata),
+        },
+        this.#clock.now(merchantId),
+      );
+    });
+  }
+
+  async cancel(merchantId: string, id: string, reason: string | undefined): Promise<SetupIntent> {
+    return this.#dependencies.database.transaction(async (tx) => {
+      const current = await this.#locked(tx, merchantId, id);
+      if (!openStatuses.has(current.status)) throw unexpectedState(current, 'cancel');
+      return cancelFields.run(
+        tx,
+        id,
+        { status: 'canceled', cancellationReason: reason ?? null },
+        this.#clock.now(merchantId),
+      );
+    });
+  }
+
+  async list(
+    merchantId: string,
+    filters: SetupIntentFilters,
+    page: PageRequest,
+  ): Promise<Page<SetupIntent>> {
+    if (filters.customer !== undefined)
+      await this.#dependencies.customers.requireKnown(merchantId, filters.customer, 'customer');
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    const bind = (value: unknown): string => {
+      parameters.push(value);
+      return `$${parameters.length + 1}`;
+    };
+    if (filters.customer !== undefined) conditions.push(`customer_id = ${bind(filters.customer)}`);
+    if (filters.paymentMethod !== undefined)
+      conditions.push(`payment_method_id = ${bind(filters.paymentMethod)}`);
+    const operators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+    for (const [name, operator] of Object.entries(operators)) {
+      const seconds = filters.created?.[name as keyof CreatedRange];
+      if (seconds !== undefined)
+        conditions.push(
+          `floor(extract(epoch FROM created_at)) ${operator} ${bind(seconds)}::bigint`,
+        );
+    }
+    const result = await keysetPage(
+      this.#dependencies.database,
+      {
+        select: '*',
+        from: 'setup_intents',
+        scope: 'merchant_id = $1',
+        scopeParameters: [merchantId],
+        ...(conditions.length === 0
+          ? {}
+          : { filter: conditions.join(' AND '), filterParameters: parameters }),
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'setup_intent',
+      },
+      page,
+    );
+    return { items: result.rows.map(setupIntents.fromRow), hasMore: result.hasMore };
+  }
+
+  /**
+   * Verifies the card at a capable connector and, with a customer, saves it to that customer. A
+   * confirm of a SetupIntent still processing resends its verification (same idempotency key).
+   */
+  async confirm(
+    merchantId: string,
+    id: string,
+    input: { readonly paymentMethod?: string },
+  ): Promise<SetupIntent> {
+    const seen = await this.retrieve(merchantId, id);
+    if (seen.status !== 'processing' && !openStatuses.has(seen.status))
+      throw unexpectedState(seen, 'confirm');
+    const given = input.paymentMethod ?? seen.paymentMethodId;
+    if (given === null)
+      throw new CustomerError(
+        'setup_intent_unexpected_state',
+        "You cannot confirm this SetupIntent because it's missing a payment method. Update it with a payment_method, or pass one to confirm.",
+        'payment_method',
+      );
+    await this.#checkParties(merchantId, seen.customerId, given);
+    // With a customer, a test-mode id becomes a stored card first: that card is what is saved.
+    const paymentMethod =
+      seen.customerId === null || seen.status === 'processing'
+        ? given
+        : (await this.#dependencies.customers.materialize(merchantId, given, 'payment_method')).id;
+    // A verification in flight is resent to its connector; a new one goes to the first capable.
+    const verifier = await this.#verifier(
+      merchantId,
+      seen.status === 'processing' ? (seen.connector ?? undefined) : undefined,
+    );
+    const started = await this.#dependencies.database.transaction(async (tx) => {
+      const current = await this.#locked(tx, merchantId, id);
+      if (current.status === 'processing') return current;
+      if (!openStatuses.has(current.status)) throw unexpectedState(current, 'confirm');
+      return startVerification.run(
+        tx,
+        id,
+        {
+          status: 'processing',
+          paymentMethodId: paymentMethod,
+          connector: verifier.name,
+          verificationCount: current.verificationCount + 1,
+          lastSetupError: null,
+        },
+        this.#clock.now(merchantId),
+      );
+    });
+    const outcome = await this.#verify(merchantId, started, verifier);
+    return this.#record(merchantId, started, outcome);
+  }
+
+  /** The connector to verify with (the one already in use, else the first capable by priority). */
+  async #verifier(
+    merchantId: string,
+    current?: string,
+  ): Promise<{ name: string; connector: Connector; currency: string }> {
+    const settings = await this.#dependencies.settings.connectors(merchantId);
+    const ordered = [...settings]
+      .filter((setting) => setting.enabled)
+      .sort((a, b) => a.priority - b.priority)
+      .map((setting) => setting.connector);
+    for (const name of current === undefined ? ordered : [current]) {
+      const connector = this.#dependencies.connector(name);
+      const capabilities = connector?.capabilities;
+      if (connector === undefined || capabilities?.cardVerification !== 'authorize_and_void')
+        continue;
+      const currency = capabilities.currencies.includes(preferredVerificationCurrency)
+        ? preferredVerificationCurrency
+        : capabilities.currencies[0];
+      if (currency !== undefined) return { name, connector, currency };
+    }
+    throw new CustomerError(
+      'capability_not_supported',
+      "None of this account's enabled connectors can verify a card without charging it (capability " +
+        "'cardVerification'), so this SetupIntent cannot be confirmed. Enable a connector that can " +
+        "(stripe or adyen), or save the card with a payment's setup_future_usage.",
+      'payment_method',
+    );
+  }
+
+  /** Authorizes one unit of the currency with manual capture, then voids it at once. */
+  async #verify(
+    merchantId: string,
+    setup: SetupIntent,
+    verifier: { name: string; connector: Connector; currency: string },
+  ): Promise<PaymentOutcome> {
+    const dependencies = this.#dependencies;
+    const reference = `${setup.id}_v${setup.verificationCount}`;
+    const amount = 10n ** BigInt(currencyExponent(verifier.currency));
+    const credentials = await dependencies.settings.credentials(merchantId, verifier.name);
+    const card = await dependencies.vault.reveal(merchantId, setup.paymentMethodId as string);
+    const context = {
+      credentials,
+      idempotencyKey: `payrail_${reference}`,
+      timeoutMs: dependencies.pspTimeoutMs,
+    };
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await verifier.connector.authorize(
+        { reference, amount, currency: verifier.currency, captureMode: 'manual', card },
+        context,
+      );
+    } catch (error) {
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      await this.#release(merchantId, setup);
+      throw new CustomerError(
+        'connector_unavailable',
+        `The connector '${verifier.name}' is refusing calls right now; nothing was sent. Retry later.`,
+      );
+    }
+    if (outcome.status === 'authorized' && outcome.pspReference !== undefined) {
+      const voided = await verifier.connector
+        .void(
+          { pspReference: outcome.pspReference, reference, amount, currency: verifier.currency },
+          { ...context, idempotencyKey: `payrail_${reference}_void` },
+        )
+        .catch((error: unknown) => ({ status: 'unknown' as const, message: String(error) }));
+      if (voided.status !== 'voided')
+        dependencies.logger.warn(
+          { setupIntent: setup.id, pspReference: outcome.pspReference, status: voided.status },
+          'the verification authorization was not voided; it expires at the PSP',
+        );
+    }
+    return outcome;
+  }
+
+  /** A verification refused before it was sent: the SetupIntent may be confirmed again. */
+  async #release(merchantId: string, setup: SetupIntent): Promise<void> {
+    await this.#dependencies.database.transaction(async (tx) => {
+      const current = await this.#locked(tx, merchantId, setup.id);
+      if (current.status !== 'processing' || current.verificationCount !== setup.verificationCount)
+        return;
+      await finishVerification.run(
+        tx,
+        setup.id,
+        {
+          status: 'requires_confirmation',
+          pspReference: null,
+          lastSetupError: null,
+          paymentMethodId: current.paymentMethodId,
+        },
+        this.#clock.now(merchantId),
+      );
+    });
+  }
+
+  /** Records the verification's answer; on success the card is saved to the customer, in the same transaction. */
+  async #record(
+    merchantId: string,
+    setup: SetupIntent,
+    outcome: PaymentOutcome,
+  ): Promise<SetupIntent> {
+    const now = this.#clock.now(merchantId);
+    const finish = (tx: Queryable, change: Parameters<typeof finishVerification.run>[2]) =>
+      finishVerification.run(tx, setup.id, change, now);
+    if (outcome.status === 'failed') {
+      const code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined';
+      const message = outcome.message ?? 'Your card was declined.';
+      const declined = await this.#dependencies.database.transaction(async (tx) => {
+        await this.#locked(tx, merchantId, setup.id);
+        return finish(tx, {
+          status: 'requires_payment_method',
+          pspReference: outcome.pspReference ?? null,
+          lastSetupError: {
+            type: 'card_error',
+            code,
+            ...(outcome.declineCode === undefined ? {} : { decline_code: outcome.declineCode }),
+            message,
+          },
+          paymentMethodId: setup.paymentMethodId,
+        });
+      });
+      throw new CustomerError(code, message, undefined, {
+        declineCode: outcome.declineCode ?? 'generic_decline',
+        setupIntent: declined,
+      });
+    }
+    if (outcome.status !== 'authorized' && outcome.status !== 'captured') return setup; // unknown: stays processing
+    try {
+      return await this.#dependencies.database.transaction(async (tx) => {
+        const current = await this.#locked(tx, merchantId, setup.id);
+        if (current.status !== 'processing') return current;
+        if (current.customerId !== null && current.paymentMethodId !== null)
+          await this.#dependencies.customers.attachInTransaction(
+            tx,
+            merchantId,
+            current.paymentMethodId,
+            current.customerId,
+          );
+        return finish(tx, {
+          status: 'succeeded',
+          pspReference: outcome.pspReference ?? null,
+          lastSetupError: null,
+          paymentMethodId: current.paymentMethodId,
+        });
+      });
+    } catch (error) {
+      if (!(error instanceof CustomerError) && !isVaultRefusal(error)) throw error;
+      // The card could not be saved (attached to another customer meanwhile, or detached).
+      await this.#dependencies.database.transaction(async (tx) =>
+        finish(tx, {
+          status: 'requires_payment_method',
+          pspReference: outcome.pspReference ?? null,
+          lastSetupError: {
+            type: 'invalid_request_error',
+            code: (error as CustomerError).code,
+            message: (error as Error).message,
+          },
+          paymentMethodId: setup.paymentMethodId,
+        }),
+      );
+      throw error;
+    }
+  }
+
+  async #checkParties(
+    merchantId: string,
+    customer: string | null,
+    paymentMethod: string | null,
+  ): Promise<void> {
+    if (paymentMethod !== null) {
+      const method = await this.#dependencies.vault.get(merchantId, paymentMethod);
+      if (method === undefined)
+        throw new CustomerError(
+          'resource_missing',
+          `No such PaymentMethod: '${paymentMethod}'`,
+          'payment_method',
+        );
+    }
+    await this.#dependencies.customers.checkUse(merchantId, customer, paymentMethod);
+  }
+
+  async #locked(tx: Queryable, merchantId: string, id: string): Promise<SetupIntent> {
+    const found = await find(tx, merchantId, id, true);
+    if (found === undefined) throw noSuchSetupIntent(id);
+    return found;
+  }
+}
+
+async function find(
+  queryable: Queryable,
+  merchantId: string,
+  id: string,
+  lock: boolean,
+): Promise<SetupIntent | undefined> {
+  const result = await queryable.query(
+    `SELECT * FROM setup_intents WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [id, merchantId],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : setupIntents.fromRow(row);
+}
+
+function unexpectedState(setup: SetupIntent, action: string): CustomerError {
+  return new CustomerError(
+    'setup_intent_unexpected_state',
+    `You cannot ${action} this SetupIntent because it has a status of ${setup.status}.`,
+  );
+}
+
+function isVaultRefusal(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'VaultError' &&
+    (error as { code?: unknown }).code === 'payment_method_unexpected_state'
+  );
+}
