@@ -28,8 +28,6 @@ type Fields = Readonly<Record<string, string>>;
 
 const connect = 'Connect is out of scope';
 const customers = 'no customers yet (issue 13: customers)';
-const charges = 'no charge view yet (issue 13: charges)';
-const keys = 'not accepted yet (issue 13: keys)';
 
 export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
   PaymentIntent: {
@@ -49,9 +47,6 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     shipping: 'no shipping details',
     source: 'legacy Sources are out of scope',
     transfer_group: connect,
-  },
-  Charge: {
-    customer: customers,
   },
   PaymentMethod: {
     customer_account: 'Accounts v2 is out of scope',

@@ -103,7 +103,6 @@ const CreateIntent = Type.Object(
   { additionalProperties: false },
 );
 
-
 const ConfirmIntent = Type.Object(
   {
     payment_method: Type.Optional(Id),
@@ -268,7 +267,8 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
       schema: {
         tags,
         summary: "List PaymentIntents, newest first (with customer=, that customer's only)",
-        description: 'Filters: customer; created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
+        description:
+          'Filters: customer; created (unix seconds; exact, or [gt], [gte], [lt], [lte]).',
         querystring: ListIntentsQuery,
         response: { 200: listOf(PaymentIntentSchema), ...paymentFailures },
       },
