@@ -301,9 +301,9 @@ export async function seedPaymentRows(parts: Services, mix: Mix): Promise<void> 
     const refunded = `(CASE WHEN k <= $4 THEN ${refundAmountSql('k')} ELSE 0 END)`;
     await parts.database.query(
       `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, connector,
-          amount_received, amount_refunded, created_at, updated_at)
+          amount_received, amount_refunded, client_secret, created_at, updated_at)
        SELECT 'pi_bench' || k, ${merchantIdSql('k')}, ${amountSql('k')}, '${currency}', 'succeeded', 'automatic',
-              ${connectorSql('k')}, ${amountSql('k')}, ${refunded}, $5, $5
+              ${connectorSql('k')}, ${amountSql('k')}, ${refunded}, 'pi_bench' || k || '_secret_bench', $5, $5
          FROM generate_series($2::int, $3::int) AS k`,
       [mix.merchants, from, to, mix.refunds, authorizedAt],
     );

@@ -73,7 +73,9 @@ export const ChargeSchema = Type.Object({
   calculated_statement_descriptor: NullString,
   captured: Type.Boolean(),
   created: Timestamp,
-  customer: Nullable(Type.String({ description: "The intent's customer, when it has one." })),
+  customer: Nullable(
+    Type.String({ description: "The intent's customer, when it has one (expandable)." }),
+  ),
   currency: Type.String(),
   description: NullString,
   disputed: Type.Boolean(),
@@ -86,8 +88,8 @@ export const ChargeSchema = Type.Object({
   on_behalf_of: Type.Null(),
   outcome: Nullable(ChargeOutcomeSchema),
   paid: Type.Boolean(),
-  payment_intent: Type.String(),
-  payment_method: NullString,
+  payment_intent: Type.String({ description: 'The id (expandable: expand[]=payment_intent).' }),
+  payment_method: Nullable(Type.String({ description: 'The id (expandable).' })),
   payment_method_details: Nullable(
     Type.Object({ type: Type.Literal('card'), card: ChargeCardDetailsSchema }),
   ),

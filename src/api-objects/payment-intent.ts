@@ -12,6 +12,8 @@ import {
   unixSeconds,
   unixSecondsOrNull,
 } from './json.ts';
+import { ChargeSchema } from './charge.ts';
+import { CustomerOrDeletedSchema } from './customer.ts';
 import { PaymentMethodSchema } from './payment-method.ts';
 
 export const PaymentAttemptSchema = Type.Object({
@@ -108,10 +110,17 @@ export const PaymentIntentSchema = Type.Object({
   confirmation_method: Type.Literal('automatic'),
   created: Timestamp,
   currency: Type.String(),
-  customer: Nullable(Type.String()),
+  customer: Nullable(
+    Type.Union([Type.String(), CustomerOrDeletedSchema], {
+      description: 'The id; the Customer itself with expand[]=customer.',
+    }),
+  ),
   description: Nullable(Type.String()),
   latest_charge: Nullable(
-    Type.String({ description: 'The charge of the latest attempt (expandable).' }),
+    Type.Union([Type.String(), ChargeSchema], {
+      description:
+        'The charge of the latest attempt: its id; the Charge itself with expand[]=latest_charge.',
+    }),
   ),
   last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),

@@ -6,7 +6,13 @@
 // written), then expands what it presented.
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { presentIntent, presentPaymentMethod } from '../api-objects/index.ts';
+import {
+  presentCharge,
+  presentCustomerOrDeleted,
+  presentIntent,
+  presentPaymentMethod,
+} from '../api-objects/index.ts';
+import { CustomerError } from '../customers/errors.ts';
 import { PaymentError } from '../payments/errors.ts';
 import type { RouteContext } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -52,29 +58,55 @@ const paymentMethod: Expandable = {
   },
 };
 
+/** A read that answers 404 for an id the merchant cannot see leaves the id unexpanded. */
+async function orMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    const missing =
+      (error instanceof PaymentError || error instanceof CustomerError) &&
+      error.code === 'resource_missing';
+    if (missing) return undefined;
+    throw error;
+  }
+}
+
 const paymentIntent: Expandable = {
   type: 'payment_intent',
   resolve: async ({ context, merchantId, livemode }, id) => {
-    try {
-      return presentIntent(await context.payments.retrieve(merchantId, id), livemode);
-    } catch (error) {
-      if (error instanceof PaymentError && error.code === 'resource_missing') return undefined;
-      throw error;
-    }
+    const found = await orMissing(() => context.payments.retrieve(merchantId, id));
+    return found === undefined ? undefined : presentIntent(found, livemode);
+  },
+};
+
+const charge: Expandable = {
+  type: 'charge',
+  resolve: async ({ context, merchantId, livemode }, id) => {
+    const found = await orMissing(() => context.payments.retrieveCharge(merchantId, id));
+    return found === undefined ? undefined : presentCharge(found, livemode);
+  },
+};
+
+/** An erased customer expands to Stripe's deleted stub, as its retrieve answers. */
+const customer: Expandable = {
+  type: 'customer',
+  resolve: async ({ context, merchantId }, id) => {
+    const found = await orMissing(() => context.customers.retrieve(merchantId, id));
+    return found === undefined ? undefined : presentCustomerOrDeleted(found);
   },
 };
 
 /**
  * The registry: object type → expandable field → how it expands. Adding an expandable field is
- * one line here (its resolver reads through a service, never the database). To be wired after
- * the charges and customers branches: `latest_charge` (→ 'charge') and `customer`
- * (→ 'customer') on payment_intent, `customer` on payment_method, `payment_intent` on charge.
+ * one line here (its resolver reads through a service, never the database).
  */
 export const expandables: Readonly<Record<string, Readonly<Record<string, Expandable>>>> = {
-  payment_intent: { payment_method: paymentMethod },
-  payment_method: {},
+  payment_intent: { payment_method: paymentMethod, latest_charge: charge, customer },
+  payment_method: { customer },
+  charge: { payment_intent: paymentIntent, payment_method: paymentMethod, customer },
+  customer: {},
   // The refund routes expand with expansionPlan('refund', …) once they take `expand`.
-  refund: { payment_intent: paymentIntent },
+  refund: { payment_intent: paymentIntent, charge },
 };
 
 /** What to expand on one object: field → what to expand on the object it becomes. */

@@ -66,8 +66,8 @@ export function paymentsOn(database: Database, clock: Clock): Payments {
     const intentId = random('pi');
     const attemptId = random('pa');
     await database.query(
-      `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, connector, amount_received, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'succeeded', 'automatic', $5, $3, $6, $6)`,
+      `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method, connector, amount_received, client_secret, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'succeeded', 'automatic', $5, $3, $1 || '_secret_fixture', $6, $6)`,
       [intentId, merchantId, amount, currency, connector, authorizedAt],
     );
     await database.query(

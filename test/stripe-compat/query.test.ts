@@ -215,6 +215,60 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
     assertStripeSearchResult(found, 'PaymentIntent');
   });
 
+  test('expand: latest_charge and customer on an intent, nested, in lists; a charge expands its intent', async () => {
+    const customer = await stripe.customers.create({ email: 'expand@example.org' });
+    const intent = await stripe.paymentIntents.create({
+      amount: 2_000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      expand: ['latest_charge', 'customer'],
+    });
+    const charge = intent.latest_charge as Stripe.Charge;
+    assert.equal(charge.object, 'charge');
+    assert.equal(charge.payment_intent, intent.id);
+    assert.equal(charge.amount_captured, 2_000);
+    assert.equal((intent.customer as Stripe.Customer).email, 'expand@example.org');
+    assertStripeShape(intent, 'PaymentIntent');
+
+    // Nested: the intent's charge's payment method, as deep as Stripe allows.
+    const nested = await stripe.paymentIntents.retrieve(intent.id, {
+      expand: ['latest_charge.payment_method'],
+    });
+    const nestedCharge = nested.latest_charge as Stripe.Charge;
+    assert.equal(
+      (nestedCharge.payment_method as unknown as Stripe.PaymentMethod).object,
+      'payment_method',
+    );
+
+    const listed = await stripe.paymentIntents.list({
+      customer: customer.id,
+      expand: ['data.latest_charge', 'data.customer'],
+    });
+    assert.deepEqual(
+      listed.data.map((each) => (each.latest_charge as Stripe.Charge).id),
+      [charge.id],
+    );
+    assertStripeList(listed, 'PaymentIntent');
+
+    const fromCharge = await stripe.charges.retrieve(charge.id, {
+      expand: ['payment_intent', 'customer'],
+    });
+    assert.equal((fromCharge.payment_intent as Stripe.PaymentIntent).id, intent.id);
+    assert.equal((fromCharge.customer as Stripe.Customer).id, customer.id);
+    const charges = await stripe.charges.list({
+      payment_intent: intent.id,
+      expand: ['data.payment_intent'],
+    });
+    assert.equal((charges.data[0]?.payment_intent as Stripe.PaymentIntent).status, 'succeeded');
+
+    // An erased customer expands to Stripe's deleted stub.
+    await stripe.customers.del(customer.id);
+    const afterErasure = await stripe.paymentIntents.retrieve(intent.id, { expand: ['customer'] });
+    assert.deepEqual(afterErasure.customer, { id: customer.id, object: 'customer', deleted: true });
+  });
+
   test('expand: an unknown or too deep path is an invalid request naming expand, and creates nothing', async () => {
     const before = await stripe.paymentIntents.list({ limit: 100 });
     for (const paths of [['nothing'], ['payment_method.customer.a.b'], ['payment_method.card']]) {

@@ -43,8 +43,8 @@ async function seedPayment(
 ) {
   await db.query(
     `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method,
-       connector, amount_received)
-     VALUES ($1, $2, $3, $4, 'succeeded', 'automatic', $5, $3)`,
+       connector, amount_received, client_secret)
+     VALUES ($1, $2, $3, $4, 'succeeded', 'automatic', $5, $3, $1 || '_secret_fixture')`,
     [`pi_${key}`, testMerchant, amount, batch.currency, batch.connector],
   );
   await db.query(

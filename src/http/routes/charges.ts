@@ -1,19 +1,26 @@
 // Merchant routes for charges: Stripe's charge, the view of a payment attempt (read only). Thin:
 // validate, call one service method, present.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ChargeSchema, listOf, presentCharge } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
+import { Expand, expand, expandEach, expansionPlan } from '../expand.ts';
 import { answerList, listQuery } from '../list.ts';
-import { Id, IdParams, NoQuery } from '../schemas.ts';
+import { Id, IdParams } from '../schemas.ts';
 import { paymentFailures } from './payment-intents.ts';
 
-const ListChargesQuery = listQuery({ payment_intent: Type.Optional(Id) });
+const ListChargesQuery = listQuery({ payment_intent: Type.Optional(Id), expand: Expand });
+const RetrieveQuery = Type.Object({ expand: Expand }, { additionalProperties: false });
 
 export function registerChargeRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['charges'];
+  const scopeOf = (request: FastifyRequest) => ({
+    context,
+    merchantId: request.merchantId,
+    livemode: request.livemode,
+  });
 
   typed.get(
     '/v1/charges',
@@ -25,8 +32,9 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
         response: { 200: listOf(ChargeSchema), ...paymentFailures },
       },
     },
-    async (request) =>
-      answerList(
+    async (request) => {
+      const plan = expansionPlan('charge', request.query.expand, 'list');
+      const page = await answerList(
         request.query,
         '/v1/charges',
         async (page) => {
@@ -37,7 +45,9 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
           return { items: found.charges, hasMore: found.hasMore };
         },
         (view) => presentCharge(view),
-      ),
+      );
+      return expandEach(page, 'charge', plan, scopeOf(request));
+    },
   );
 
   typed.get(
@@ -47,11 +57,14 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
         tags,
         summary: 'Retrieve a charge',
         params: IdParams,
-        querystring: NoQuery,
+        querystring: RetrieveQuery,
         response: { 200: ChargeSchema, ...paymentFailures },
       },
     },
-    async (request) =>
-      presentCharge(await payments.retrieveCharge(request.merchantId, request.params.id)),
+    async (request) => {
+      const plan = expansionPlan('charge', request.query.expand);
+      const found = await payments.retrieveCharge(request.merchantId, request.params.id);
+      return expand(presentCharge(found), 'charge', plan, scopeOf(request));
+    },
   );
 }
