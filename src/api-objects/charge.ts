@@ -15,6 +15,7 @@ import {
   list,
   testMode,
   unixSeconds,
+  searchResultOf,
 } from './json.ts';
 import { RefundSchema, presentRefund } from './refund.ts';
 
@@ -279,3 +280,6 @@ export function presentCharge(view: ChargeView, livemode = testMode): ChargeObje
     connector: attempt.connector,
   };
 }
+
+/** GET the objects' /search (Stripe's search_result). */
+export const ChargeSearchResultSchema = searchResultOf(ChargeSchema);

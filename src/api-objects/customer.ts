@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Customer } from '../customers/types.ts';
-import { Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts';
+import { Nullable, StringMap, Timestamp, searchResultOf, testMode, unixSeconds } from './json.ts';
 import { AddressSchema, presentAddress } from './payment-method.ts';
 
 export const CustomerSchema = Type.Object({
@@ -82,3 +82,6 @@ export function presentCustomerOrDeleted(
 ): Static<typeof CustomerSchema> | Static<typeof DeletedCustomerSchema> {
   return customer.deletedAt === null ? presentCustomer(customer) : presentDeletedCustomer(customer);
 }
+
+/** GET the objects' /search (Stripe's search_result). */
+export const CustomerSearchResultSchema = searchResultOf(CustomerSchema);

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { chargeIdOf, newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { customerSearch, searchPage, type SearchRequest } from '../search/index.ts';
 import {
   mergeMetadata,
   type BillingDetails,
@@ -191,6 +192,20 @@ export class CustomersService {
   }
 
   /** One page of live customers, newest first; `email` matches exactly (case-sensitive, as Stripe's). */
+  /** Stripe's customer search (src/search): live customers only, newest first. */
+  async search(
+    merchantId: string,
+    request: SearchRequest,
+  ): Promise<{
+    items: Customer[];
+    hasMore: boolean;
+    nextPage: string | null;
+    totalCount?: number;
+  }> {
+    const page = await searchPage(this.#database, customerSearch, merchantId, request);
+    return { ...page, items: page.rows.map(customers.fromRow) };
+  }
+
   async list(
     merchantId: string,
     filters: CustomerListFilters,

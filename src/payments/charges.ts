@@ -6,6 +6,7 @@ import type { Queryable, Row } from '../storage/database.ts';
 import { keysetPage, UnknownCursorError, type PageRequest } from '../storage/pagination.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { attemptIdOf } from '../ids.ts';
+import { chargeSearch, searchPage, type SearchRequest } from '../search/index.ts';
 import type { CardVault } from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { paymentAttempts, paymentIntents, refunds as refundsTable } from './tables.ts';
@@ -132,6 +133,26 @@ export class Charges {
     );
     if (view === undefined) throw noSuchCharge(chargeId);
     return view;
+  }
+
+  /** Stripe's charge search (src/search), newest first. */
+  async search(
+    merchantId: string,
+    request: SearchRequest,
+  ): Promise<{
+    items: ChargeView[];
+    hasMore: boolean;
+    nextPage: string | null;
+    totalCount?: number;
+  }> {
+    const page = await searchPage(this.#database, chargeSearch, merchantId, request);
+    const items = await chargeViews(
+      this.#database,
+      merchantId,
+      page.rows.map(paymentAttempts.fromRow),
+      (method) => chargeCard(this.#vault, merchantId, method),
+    );
+    return { ...page, items };
   }
 
   /** Newest first (attempt ids sort by creation time), optionally of one payment intent. */

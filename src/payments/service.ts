@@ -928,6 +928,10 @@ export class PaymentsService {
     return this.charges.retrieve(merchantId, id);
   }
 
+  async searchCharges(merchantId: string, request: SearchRequest) {
+    return this.charges.search(merchantId, request);
+  }
+
   async listCharges(
     merchantId: string,
     options: ChargeListOptions,

@@ -311,6 +311,11 @@ describe('API objects: what is served and documented is what src/api-objects def
     );
     assertShape('PaymentIntentSearchResultSchema', found);
     assert.equal(found.total_count, 1);
+    const charges = await ok(
+      as(`/v1/charges/search?query=${encodeURIComponent(`payment_intent:'${String(paid.id)}'`)}`),
+    );
+    assertShape('ChargeSearchResultSchema', charges);
+    assert.equal((charges.data as unknown[]).length, 1);
     assertShape('BalanceSchema', await ok(as('/v1/balance')));
     // Balance transactions are settlement's to make: two are written here as it writes them.
     await seedItems(server.context.database, server.context.ledger, [
@@ -357,6 +362,11 @@ describe('API objects: what is served and documented is what src/api-objects def
       }),
     );
     assertShape('CustomerSchema', customer);
+    const customersFound = await ok(
+      as(`/v1/customers/search?query=${encodeURIComponent(`email:'${String(customer.email)}'`)}`),
+    );
+    assertShape('CustomerSearchResultSchema', customersFound);
+    assert.equal((customersFound.data as unknown[]).length, 1);
     customerId = String(customer.id);
     assertShape('CustomerOrDeletedSchema', await ok(as(`/v1/customers/${customerId}`)));
     const method = await ok(

@@ -390,6 +390,30 @@ describe('customers over HTTP', () => {
       },
       { route: 'GET /v1/customers', method: 'GET', path: '/v1/customers?limit=0', param: 'limit' },
       {
+        route: 'GET /v1/customers/search',
+        method: 'GET',
+        path: '/v1/customers/search',
+        param: 'query',
+      },
+      {
+        route: 'GET /v1/customers/search',
+        method: 'GET',
+        path: `/v1/customers/search?query=${encodeURIComponent('amount>5')}`,
+        param: 'query',
+      },
+      {
+        route: 'GET /v1/customers/search',
+        method: 'GET',
+        path: `/v1/customers/search?query=${encodeURIComponent("email:'a' AND name:'b' OR phone:'c'")}`,
+        param: 'query',
+      },
+      {
+        route: 'GET /v1/customers/search',
+        method: 'GET',
+        path: `/v1/customers/search?query=${encodeURIComponent("email:'a'")}&expand[]=data.nothing`,
+        param: 'expand',
+      },
+      {
         route: 'GET /v1/customers',
         method: 'GET',
         path: '/v1/customers?created[since]=1',
@@ -748,12 +772,30 @@ describe('customers over HTTP', () => {
         param: 'id',
       },
     ];
+    // A search names no id: its isolation is that another merchant's search finds nothing here.
     assert.deepEqual(
       [...new Set(table.map((row) => row.route))].sort(),
-      newRoutes(server).sort(),
+      newRoutes(server)
+        .filter((route) => route !== 'GET /v1/customers/search')
+        .sort(),
       'the table covers every new route',
     );
     const before = await written(server);
+    const searched = await call(
+      server,
+      'GET',
+      `/v1/customers/search?query=${encodeURIComponent("email:'a@shop.example'")}`,
+      { key: otherKey },
+    );
+    assert.equal(searched.status, 200, JSON.stringify(searched.body));
+    assert.deepEqual(searched.body.data, []);
+    const own = await call(
+      server,
+      'GET',
+      `/v1/customers/search?query=${encodeURIComponent("email:'a@shop.example'")}`,
+      { key },
+    );
+    assert.equal((own.body.data as unknown[]).length, 1, 'its own merchant finds it');
     for (const row of table) {
       const answer = await call(server, row.method, row.path, { key: otherKey, body: row.body });
       const label = `${row.method} ${row.path} → ${JSON.stringify(answer.body)}`;

@@ -269,6 +269,87 @@ describe("Stripe's SDK: search, update, expand and list filters", () => {
     assert.deepEqual(afterErasure.customer, { id: customer.id, object: 'customer', deleted: true });
   });
 
+  test('search customers and charges, and intents by customer, paged through next_page', async () => {
+    const tag = `${run}-people`;
+    const ada = await stripe.customers.create({
+      email: 'ada@example.org',
+      name: 'Ada Lovelace',
+      metadata: { tag },
+    });
+    await stripe.customers.create({ email: 'bob@example.org', name: 'Bob', metadata: { tag } });
+    const erased = await stripe.customers.create({ name: 'Ada Erased', metadata: { tag } });
+    await stripe.customers.del(erased.id);
+
+    const byName = await stripe.customers.search({
+      query: `name~'ada' AND metadata['tag']:'${tag}'`,
+    });
+    assertStripeSearchResult(byName, 'Customer');
+    assert.deepEqual(
+      byName.data.map((customer) => customer.id),
+      [ada.id],
+      'the erased Ada is never found',
+    );
+    const both = await stripe.customers.search({
+      query: `metadata['tag']:'${tag}'`,
+      limit: 1,
+      expand: ['total_count'],
+    });
+    assert.equal(both.total_count, 2);
+    assert.equal(both.has_more, true);
+    const rest = await stripe.customers.search({
+      query: `metadata['tag']:'${tag}'`,
+      page: String(both.next_page),
+    });
+    assert.deepEqual([...both.data, ...rest.data].map((customer) => customer.email).sort(), [
+      'ada@example.org',
+      'bob@example.org',
+    ]);
+
+    const paid = await stripe.paymentIntents.create({
+      amount: 3_100,
+      currency: 'usd',
+      customer: ada.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      metadata: { tag },
+    });
+    await assert.rejects(
+      stripe.paymentIntents.create({
+        amount: 3_200,
+        currency: 'usd',
+        customer: ada.id,
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+        metadata: { tag },
+      }),
+      (error: Stripe.errors.StripeError) => error.type === 'StripeCardError',
+    );
+    const intents = await stripe.paymentIntents.search({ query: `customer:'${ada.id}'` });
+    assert.equal(intents.data.length, 2);
+
+    const failed = await stripe.charges.search({
+      query: `customer:'${ada.id}' AND status:'failed'`,
+      expand: ['data.payment_intent'],
+    });
+    assertStripeSearchResult(failed, 'Charge');
+    // One failed charge per attempt: a soft decline is retried at the next connector.
+    assert.ok(failed.data.length >= 1);
+    for (const charge of failed.data) {
+      assert.equal(charge.status, 'failed');
+      assert.equal(charge.failure_code, 'card_declined');
+      assert.equal((charge.payment_intent as Stripe.PaymentIntent).amount, 3_200);
+    }
+    const succeeded = await stripe.charges.search({
+      query: `metadata['tag']:'${tag}' AND status:'succeeded' AND amount>=3000`,
+    });
+    assert.deepEqual(
+      succeeded.data.map((charge) => charge.payment_intent),
+      [paid.id],
+    );
+    const ofIntent = await stripe.charges.search({ query: `payment_intent:'${paid.id}'` });
+    assert.equal(ofIntent.data[0]?.id, paid.latest_charge);
+  });
+
   test('expand: an unknown or too deep path is an invalid request naming expand, and creates nothing', async () => {
     const before = await stripe.paymentIntents.list({ limit: 100 });
     for (const paths of [['nothing'], ['payment_method.customer.a.b'], ['payment_method.card']]) {

@@ -2,14 +2,24 @@
 // validate, call one service method, present.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ChargeSchema, listOf, presentCharge } from '../../api-objects/index.ts';
+import {
+  ChargeSchema,
+  listOf,
+  presentCharge,
+  ChargeSearchResultSchema,
+} from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { Expand, expand, expandEach, expansionPlan } from '../expand.ts';
 import { answerList, listQuery } from '../list.ts';
+import { answerSearch, searchQuery } from '../search.ts';
 import { Id, IdParams } from '../schemas.ts';
 import { paymentFailures } from './payment-intents.ts';
 
 const ListChargesQuery = listQuery({ payment_intent: Type.Optional(Id), expand: Expand });
+const SearchChargesQuery = searchQuery(
+  ['amount', 'created', 'currency', 'customer', 'metadata', 'payment_intent', 'status'],
+  "status:'failed' AND amount>1000",
+);
 const RetrieveQuery = Type.Object({ expand: Expand }, { additionalProperties: false });
 
 export function registerChargeRoutes(app: FastifyInstance, context: RouteContext): void {
@@ -48,6 +58,27 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
       );
       return expandEach(page, 'charge', plan, scopeOf(request));
     },
+  );
+
+  typed.get(
+    '/v1/charges/search',
+    {
+      schema: {
+        tags,
+        summary: "Search charges with Stripe's search query language, newest first",
+        description:
+          'Pages continue with page=<next_page>; expand[]=total_count counts every match.',
+        querystring: SearchChargesQuery,
+        response: { 200: ChargeSearchResultSchema, ...paymentFailures },
+      },
+    },
+    async (request) =>
+      answerSearch(
+        request.query,
+        { type: 'charge', url: '/v1/charges/search', scope: scopeOf(request) },
+        (search) => payments.searchCharges(request.merchantId, search),
+        (view) => presentCharge(view),
+      ),
   );
 
   typed.get(

@@ -13,11 +13,13 @@ import {
   presentCustomerOrDeleted,
   presentDeletedCustomer,
   presentPaymentMethod,
+  CustomerSearchResultSchema,
 } from '../../api-objects/index.ts';
 import type { CustomerFields } from '../../customers/types.ts';
 import type { Address } from '../../vault/index.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
+import { answerSearch, searchQuery } from '../search.ts';
 import { answerList, listQuery } from '../list.ts';
 import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { registerSavedPaymentMethodRoutes } from './payment-methods.ts';
@@ -49,6 +51,10 @@ const ListCustomersQuery = listQuery({
   email: Type.Optional(Type.String({ maxLength: 512 })),
   created: Type.Optional(CreatedFilter),
 });
+const SearchCustomersQuery = searchQuery(
+  ['created', 'email', 'metadata', 'name', 'phone'],
+  "email:'jenny@example.com' OR name~'jen'",
+);
 const ListCustomerPaymentMethodsQuery = listQuery({ type: Type.Optional(Type.Literal('card')) });
 
 function fieldsOf(body: Static<typeof UpdateCustomer>): CustomerFields {
@@ -110,6 +116,32 @@ export function registerCustomerRoutes(app: FastifyInstance, context: RouteConte
             { email: request.query.email, created: createdRange(request.query.created) },
             page,
           ),
+        (customer) => presentCustomer(customer),
+      ),
+  );
+
+  typed.get(
+    '/v1/customers/search',
+    {
+      schema: {
+        tags,
+        summary: "Search customers with Stripe's search query language, newest first",
+        description:
+          'Pages continue with page=<next_page>; expand[]=total_count counts every match. ' +
+          'Erased customers are never found.',
+        querystring: SearchCustomersQuery,
+        response: { 200: CustomerSearchResultSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      answerSearch(
+        request.query,
+        {
+          type: 'customer',
+          url: '/v1/customers/search',
+          scope: { context, merchantId: request.merchantId, livemode: request.livemode },
+        },
+        (search) => customers.search(request.merchantId, search),
         (customer) => presentCustomer(customer),
       ),
   );

@@ -10,11 +10,9 @@ import {
   presentIntent,
   presentIntentForPublishableKey,
   PaymentIntentSearchResultSchema,
-  searchResult,
 } from '../../api-objects/index.ts';
 import type { PaymentMethodData } from '../../payments/payment-method-data.ts';
 import type { IntentWithAttempts } from '../../payments/types.ts';
-import { queryLengthMax } from '../../search/index.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import {
@@ -27,7 +25,8 @@ import {
   type ExpansionPlan,
 } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, createdFilter, listQuery, ListQuery, rangeOf } from '../list.ts';
+import { answerSearch, searchQuery } from '../search.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
 
 export const Amount = Type.Integer({ minimum: 1, description: 'Minor units (cents for usd).' });
@@ -150,23 +149,9 @@ const ListIntentsQuery = listQuery({
   ...createdFilter,
   expand: Expand,
 });
-const SearchQuery = Type.Object(
-  {
-    query: Type.String({
-      minLength: 1,
-      maxLength: queryLengthMax,
-      description:
-        "Stripe's search query language: status:'succeeded' AND metadata['order']:'123', " +
-        "amount>1000, created>=<unix seconds>, -currency:'eur'. Fields: amount, created, " +
-        'currency, metadata, status.',
-    }),
-    limit: ListQuery.properties.limit,
-    page: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 300, description: 'The next_page of a result.' }),
-    ),
-    expand: Expand,
-  },
-  { additionalProperties: false },
+const SearchQuery = searchQuery(
+  ['amount', 'created', 'currency', 'customer', 'metadata', 'status'],
+  "status:'succeeded' AND metadata['order']:'123'",
 );
 const CancelIntent = Type.Object(
   {
@@ -303,27 +288,17 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         response: { 200: PaymentIntentSearchResultSchema, ...paymentFailures },
       },
     },
-    async (request) => {
-      const query = request.query;
-      const paths = query.expand ?? [];
-      const plan = expansionPlan(
-        'payment_intent',
-        paths.filter((path) => path !== 'total_count'),
-        'list',
-      );
-      const found = await payments.search(request.merchantId, {
-        query: query.query,
-        limit: query.limit,
-        page: query.page,
-        totalCount: paths.includes('total_count'),
-      });
-      const result = searchResult(
-        found.items.map((item) => presentIntent(item)),
-        found,
-        '/v1/payment_intents/search',
-      );
-      return expandEach(result, 'payment_intent', plan, scopeOf(request, context));
-    },
+    async (request) =>
+      answerSearch(
+        request.query,
+        {
+          type: 'payment_intent',
+          url: '/v1/payment_intents/search',
+          scope: scopeOf(request, context),
+        },
+        (search) => payments.search(request.merchantId, search),
+        (item) => presentIntent(item),
+      ),
   );
 
   typed.get(
