@@ -317,7 +317,8 @@ race(
     answer.open();
     assert.equal(
       await rejectionCode(create),
-      'card_declined',
+      // Stripe's code for an error in processing the card (src/connectors/types.ts cardErrorCode).
+      'processing_error',
       'the payment stays failed for the merchant',
     );
     assert.deepEqual(await attemptStates(h, id), [['stripe', 'refunded', true]]);
