@@ -14,7 +14,11 @@ export const RefundSchema = Type.Object({
   // Stripe's statuses but requires_action (no Payrail refund needs the customer).
   status: Enum(['pending', 'succeeded', 'failed', 'canceled'] as const),
   reason: Nullable(Type.String()),
-  failure_reason: Nullable(Type.String()),
+  failure_reason: Type.Optional(
+    Type.String({
+      description: "Why the refund failed or was canceled; absent otherwise, as on Stripe's.",
+    }),
+  ),
   receipt_number: Nullable(Type.String()),
   source_transfer_reversal: Type.Null(),
   transfer_reversal: Type.Null(),
@@ -39,7 +43,7 @@ export function presentRefund(
     payment_intent: refund.paymentIntentId,
     status: refund.status,
     reason: refund.reason,
-    failure_reason: refund.failureReason,
+    ...(refund.failureReason === null ? {} : { failure_reason: refund.failureReason }),
     receipt_number: null,
     source_transfer_reversal: null,
     transfer_reversal: null,

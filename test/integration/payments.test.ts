@@ -770,6 +770,14 @@ describe('payments over HTTP with the simulator', () => {
         },
       },
       {
+        route: 'GET /v1/charges/search',
+        request: () => ({
+          method: 'GET',
+          path: `/v1/charges/search?query=${encodeURIComponent('amount>0')}&limit=100`,
+        }),
+        expect: listsNoneOfA,
+      },
+      {
         route: 'POST /v1/payment_intents/:id/confirm',
         request: (of) => ({
           method: 'POST',

@@ -64,7 +64,6 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     customer: customers,
     customer_account: 'Accounts v2 is out of scope',
     payment_method: 'not returned yet',
-    failure_reason: 'mismatch: null while the refund has not failed; Stripe omits it (type string)',
   },
   BalanceTransaction: {
     balance_type: 'one balance type (payments)',
