@@ -12,7 +12,7 @@ import type { AutomaticPaymentMethods, PaymentMethodType } from './types.ts';
  * Stripe's minimum charge amounts, in minor units as its API writes them (docs.stripe.com/currencies,
  * "Minimum and maximum charge amounts"). Stripe's minimum is set by the settlement currency and
  * converted for others; Payrail converts nothing, so a presentment currency not listed here only
- * has to be positive (docs/decisions.md, helper keys).
+ * has to be positive (docs/decisions.md, decision 183).
  */
 export const minimumChargeAmounts: Readonly<Record<string, bigint>> = {
   usd: 50n,

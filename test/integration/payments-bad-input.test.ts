@@ -1947,7 +1947,7 @@ const cases: Case[] = [
     param: 'id',
     message: /No such merchant: 'mch_missing0'/,
   },
-  // Stripe's parameters of a payment intent (helper keys, src/payments/intent-parameters.ts).
+  // Stripe's parameters of a payment intent (src/payments/intent-parameters.ts).
   ...stripeParameterCases(),
 ];
 
