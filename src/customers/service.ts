@@ -5,7 +5,7 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { chargeIdOf, newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { customerSearch, searchPage, type SearchRequest } from '../search/index.ts';
 import {
   mergeMetadata,
@@ -16,11 +16,11 @@ import {
 } from '../vault/index.ts';
 import { CustomerError, noSuchCustomer } from './errors.ts';
 import { customers } from './tables.ts';
-import type { CreatedRange, Customer, CustomerFields } from './types.ts';
+import type { Customer, CustomerFields } from './types.ts';
 
 export type CustomerListFilters = {
   readonly email?: string;
-  readonly created?: CreatedRange;
+  readonly created?: TimeRange;
 };
 
 export type Page<Item> = { readonly items: Item[]; readonly hasMore: boolean };
@@ -218,7 +218,6 @@ export class CustomersService {
       return `$${parameters.length + 1}`;
     };
     if (filters.email !== undefined) conditions.push(`email = ${bind(filters.email)}`);
-    conditions.push(...createdConditions(filters.created, bind));
     const result = await keysetPage(
       this.#database,
       {
@@ -233,6 +232,7 @@ export class CustomersService {
         keyType: 'text',
         order: 'newest_first',
         noun: 'customer',
+        timeRange: { column: 'created_at', range: filters.created },
       },
       page,
     );
@@ -452,22 +452,6 @@ export class CustomersService {
 
 export function noSuchPaymentMethod(id: string, param = 'id'): CustomerError {
   return new CustomerError('resource_missing', `No such PaymentMethod: '${id}'`, param);
-}
-
-/** `created` conditions over Unix seconds; each value is bound by `bind`. */
-function createdConditions(
-  created: CreatedRange | undefined,
-  bind: (value: unknown) => string,
-): string[] {
-  if (created === undefined) return [];
-  const operators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-  const conditions: string[] = [];
-  for (const [name, operator] of Object.entries(operators)) {
-    const seconds = created[name as keyof CreatedRange];
-    if (seconds !== undefined)
-      conditions.push(`floor(extract(epoch FROM created_at)) ${operator} ${bind(seconds)}::bigint`);
-  }
-  return conditions;
 }
 
 /**

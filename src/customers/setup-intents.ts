@@ -15,18 +15,12 @@ import type { Logger } from '../observability/logger.ts';
 import type { CardVault } from '../payments/dependencies.ts';
 import type { MerchantSettings } from '../payments/merchant-settings.ts';
 import type { Database, Queryable } from '../storage/database.ts';
-import { keysetPage, type PageRequest } from '../storage/pagination.ts';
+import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { mergeMetadata } from '../vault/index.ts';
 import { CustomerError, noSuchSetupIntent } from './errors.ts';
 import type { CustomersService, Page } from './service.ts';
 import { setupIntents } from './tables.ts';
-import type {
-  CreatedRange,
-  Metadata,
-  SetupIntent,
-  SetupIntentStatus,
-  SetupUsage,
-} from './types.ts';
+import type { Metadata, SetupIntent, SetupIntentStatus, SetupUsage } from './types.ts';
 
 export type SetupIntentsDependencies = {
   readonly database: Database;
@@ -58,7 +52,7 @@ export type UpdateSetupIntentInput = {
 export type SetupIntentFilters = {
   readonly customer?: string;
   readonly paymentMethod?: string;
-  readonly created?: CreatedRange;
+  readonly created?: TimeRange;
 };
 
 /** Statuses from which the SetupIntent may still be changed, confirmed or canceled. */
@@ -209,14 +203,6 @@ export class SetupIntentsService {
     if (filters.customer !== undefined) conditions.push(`customer_id = ${bind(filters.customer)}`);
     if (filters.paymentMethod !== undefined)
       conditions.push(`payment_method_id = ${bind(filters.paymentMethod)}`);
-    const operators = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-    for (const [name, operator] of Object.entries(operators)) {
-      const seconds = filters.created?.[name as keyof CreatedRange];
-      if (seconds !== undefined)
-        conditions.push(
-          `floor(extract(epoch FROM created_at)) ${operator} ${bind(seconds)}::bigint`,
-        );
-    }
     const result = await keysetPage(
       this.#dependencies.database,
       {
@@ -231,6 +217,7 @@ export class SetupIntentsService {
         keyType: 'text',
         order: 'newest_first',
         noun: 'setup_intent',
+        timeRange: { column: 'created_at', range: filters.created },
       },
       page,
     );

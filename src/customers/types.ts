@@ -31,14 +31,6 @@ export type CustomerFields = {
   readonly defaultPaymentMethod?: string | null;
 };
 
-/** A timestamp range (Stripe's `created[gt|gte|lt|lte]`), Unix seconds. */
-export type CreatedRange = {
-  readonly gt?: number;
-  readonly gte?: number;
-  readonly lt?: number;
-  readonly lte?: number;
-};
-
 export type SetupIntentStatus =
   | 'requires_payment_method'
   | 'requires_confirmation'

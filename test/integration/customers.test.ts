@@ -417,7 +417,7 @@ describe('customers over HTTP', () => {
         route: 'GET /v1/customers',
         method: 'GET',
         path: '/v1/customers?created[since]=1',
-        param: 'created',
+        param: 'created[since]',
       },
       {
         route: 'GET /v1/customers',

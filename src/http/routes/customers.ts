@@ -20,10 +20,10 @@ import type { Address } from '../../vault/index.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerSearch, searchQuery } from '../search.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
 import { registerSavedPaymentMethodRoutes } from './payment-methods.ts';
-import { AddressInput, CreatedFilter, Email, Phone, createdRange } from './contact-inputs.ts';
+import { AddressInput, Email, Phone } from './contact-inputs.ts';
 
 const text = (maxLength: number) => Type.String({ maxLength });
 
@@ -49,7 +49,7 @@ const CreateCustomer = Type.Object(
 const UpdateCustomer = Type.Object(customerFields, { additionalProperties: false });
 const ListCustomersQuery = listQuery({
   email: Type.Optional(Type.String({ maxLength: 512 })),
-  created: Type.Optional(CreatedFilter),
+  ...createdFilter,
 });
 const SearchCustomersQuery = searchQuery(
   ['created', 'email', 'metadata', 'name', 'phone'],
@@ -113,7 +113,7 @@ export function registerCustomerRoutes(app: FastifyInstance, context: RouteConte
         (page) =>
           customers.list(
             request.merchantId,
-            { email: request.query.email, created: createdRange(request.query.created) },
+            { email: request.query.email, created: rangeOf(request.query.created) },
             page,
           ),
         (customer) => presentCustomer(customer),

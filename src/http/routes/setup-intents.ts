@@ -11,9 +11,8 @@ import {
 } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
-import { answerList, listQuery } from '../list.ts';
+import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
-import { CreatedFilter, createdRange } from './contact-inputs.ts';
 
 const Usage = Enum(['on_session', 'off_session'] as const);
 
@@ -55,7 +54,7 @@ const CancelSetupIntent = Type.Object(
 const ListSetupIntentsQuery = listQuery({
   customer: Type.Optional(Id),
   payment_method: Type.Optional(Id),
-  created: Type.Optional(CreatedFilter),
+  ...createdFilter,
 });
 
 // 402: the card was declined by the verification; 503: no connector can take the call now.
@@ -119,7 +118,7 @@ export function registerSetupIntentRoutes(app: FastifyInstance, context: RouteCo
             {
               customer: request.query.customer,
               paymentMethod: request.query.payment_method,
-              created: createdRange(request.query.created),
+              created: rangeOf(request.query.created),
             },
             page,
           ),
