@@ -1344,8 +1344,21 @@ const cases: Case[] = [
   {
     method: 'GET',
     route: `/v1/charges/${chargeOfSucceeded}?expand=x`,
-    code: 'parameter_unknown',
+    code: 'parameter_invalid',
     param: 'expand',
+    message: /cannot be expanded \(x\)/,
+  },
+  {
+    method: 'GET',
+    route: `/v1/charges/search?query=${encodeURIComponent("status:'failed' AND amount:1 OR currency:'usd'")}`,
+    code: 'parameter_invalid',
+    param: 'query',
+  },
+  {
+    method: 'GET',
+    route: `/v1/charges/search?query=${encodeURIComponent("name:'x'")}`,
+    code: 'parameter_invalid',
+    param: 'query',
   },
   {
     method: 'GET',
