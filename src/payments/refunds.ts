@@ -321,29 +321,31 @@ export class Refunds {
   /**
    * Claims the refund for sending: from now on it may reach the PSP and can no longer be
    * canceled. Undefined when it is no longer pending (canceled, or finished by another request).
-   * `first`: this claim is the refund's first (nothing was sent before).
+   * `only`: this is the refund's one claim so far (no other request may have sent it).
    */
-  async #claim(refund: Refund): Promise<{ first: boolean; at: Date } | undefined> {
+  async #claim(refund: Refund): Promise<{ only: boolean } | undefined> {
     const now = merchantNow(this.#dependencies, refund.merchantId);
-    const result = await this.#dependencies.database.query<{
-      previous: Date | null;
-      sent_at: Date;
-    }>(
-      `WITH before AS (SELECT id, sent_at FROM refunds WHERE id = $1 FOR UPDATE)
-       UPDATE refunds r SET sent_at = coalesce(r.sent_at, $2), updated_at = $2
-         FROM before WHERE r.id = before.id AND r.status = 'pending'
-       RETURNING before.sent_at AS previous, r.sent_at`,
+    const result = await this.#dependencies.database.query<{ send_claims: number }>(
+      `UPDATE refunds SET sent_at = coalesce(sent_at, $2), send_claims = send_claims + 1,
+              updated_at = $2
+        WHERE id = $1 AND status = 'pending'
+        RETURNING send_claims`,
       [refund.id, now],
     );
     const row = result.rows[0];
-    return row === undefined ? undefined : { first: row.previous === null, at: row.sent_at };
+    return row === undefined ? undefined : { only: Number(row.send_claims) === 1 };
   }
 
-  /** Nothing left Payrail (the connector refused the call): the refund may be canceled again. */
-  async #unclaim(refund: Refund, claimedAt: Date): Promise<void> {
+  /**
+   * The connector refused this call (nothing sent): the claim is given back, and the refund may
+   * be canceled again, only while it is still the refund's one claim. Once another request has
+   * claimed it, that one may have reached the PSP: the refund stays claimed (sync sends it).
+   */
+  async #unclaim(refund: Refund): Promise<void> {
     await this.#dependencies.database.query(
-      `UPDATE refunds SET sent_at = NULL WHERE id = $1 AND status = 'pending' AND sent_at = $2`,
-      [refund.id, claimedAt],
+      `UPDATE refunds SET sent_at = NULL, send_claims = 0
+        WHERE id = $1 AND status = 'pending' AND send_claims = 1`,
+      [refund.id],
     );
   }
 
@@ -381,8 +383,7 @@ export class Refunds {
         },
       );
     } catch (error) {
-      if (error instanceof ConnectorUnavailableError && claim.first)
-        await this.#unclaim(refund, claim.at);
+      if (error instanceof ConnectorUnavailableError && claim.only) await this.#unclaim(refund);
       throw error;
     }
     dependencies.faults?.reach('after_psp_refund');
@@ -446,6 +447,9 @@ export class Refunds {
     const locked = await findRefund(tx, merchantId, refundId, true);
     if (intent === undefined || locked === undefined || locked.status !== 'pending')
       return locked ?? found;
+    // The void's answer is not known yet (the intent's cancel is still in flight): the refund
+    // stays pending, and the retry or the status sync that resolves the cancel finishes it.
+    if (failure === undefined && intent.pendingOperation?.kind === 'cancel') return locked;
     const now = merchantNow(this.#dependencies, merchantId);
     const released = failure === undefined && intent.status === 'canceled';
     const updated = await recordOutcome.run(

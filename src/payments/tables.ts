@@ -109,7 +109,8 @@ export const refunds = defineTable<Refund>({
     releasesAuthorization: boolean('releases_authorization'),
     createdAt: timestamptz('created_at'),
   },
-  databaseOnly: [updatedAt],
+  // How many requests claimed it for sending (refunds.ts #claim, migration 036).
+  databaseOnly: [integer('send_claims'), updatedAt],
   updatedAt: 'updated_at',
   createdAt: 'createdAt',
 });

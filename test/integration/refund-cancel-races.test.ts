@@ -113,6 +113,88 @@ test('a refund on its way to the PSP cannot be canceled; it finishes', limits, a
 });
 
 test(
+  'a refused call gives its claim back only while it is the one claim: a second sender at the PSP keeps the refund uncancelable',
+  limits,
+  async () => {
+    const h = await fakePspHarness({ database: 'postgres' });
+    try {
+      const { intentId, refund } = await unsentRefund(h);
+      // B reaches the PSP and waits there; A's call is refused (nothing sent) once B is there.
+      const atPsp = h.gate();
+      let reached = false;
+      h.stripe.refundHandler = async (request) => {
+        reached = true;
+        await atPsp.promise;
+        return h.stripe.refundPayment(request);
+      };
+      const refundAtPsp = h.stripe.refund.bind(h.stripe);
+      let calls = 0;
+      h.stripe.refund = async (request, context) => {
+        calls += 1;
+        if (calls > 1) return refundAtPsp(request, context);
+        await until(() => reached);
+        throw unavailable('stripe');
+      };
+      const first = settled(h.payments.refunds.resume(h.merchantId, refund.id));
+      await until(() => calls === 1);
+      const second = settled(h.payments.refunds.resume(h.merchantId, refund.id));
+      assert.ok((await first) instanceof ConnectorUnavailableError);
+      const stored = await h.payments.retrieveRefund(h.merchantId, refund.id);
+      assert.notEqual(stored.sentAt, null, 'still claimed: the other request is at the PSP');
+      const cancel = await settled(h.payments.cancelRefund(h.merchantId, refund.id));
+      assert.ok(cancel instanceof PaymentError && cancel.code === 'refund_not_cancelable');
+      atPsp.open();
+      const sent = await second;
+      assert.ok(!(sent instanceof Error), String(sent));
+      assert.equal(sent.status, 'succeeded');
+      // Only 600 is left to refund: the PSP refunded 400 once, and nothing twice.
+      const rest = await h.payments.refund(h.merchantId, { paymentIntent: intentId });
+      assert.equal(rest.amount, 600n);
+      assert.equal(h.stripe.netCharged(), 0n);
+      await assertLedger(h);
+    } finally {
+      await h.drop();
+    }
+  },
+);
+
+test(
+  'a refund of an uncaptured payment whose void answer is lost stays pending, then succeeds with the cancel',
+  limits,
+  async () => {
+    const h = await fakePspHarness({ database: 'postgres' });
+    try {
+      const held = await h.payments.create(h.merchantId, {
+        ...card,
+        captureMethod: 'manual',
+        confirm: true,
+      });
+      assert.equal(held.intent.status, 'requires_capture');
+      h.stripe.voidHandler = async (request) => {
+        h.stripe.voidPayment(request);
+        return { status: 'unknown', pspCode: 'timeout', message: 'the answer was lost' };
+      };
+      const release = await h.payments.refund(h.merchantId, { paymentIntent: held.intent.id });
+      assert.equal(release.status, 'pending', 'not failed: the void may have happened');
+      h.stripe.voidHandler = async (request) => h.stripe.voidPayment(request);
+      await h.payments.sync(h.merchantId, held.intent.id);
+      assert.equal((await h.stored(held.intent.id)).intent.status, 'canceled');
+      await h.payments.refunds.resume(h.merchantId, release.id);
+      const done = await h.payments.retrieveRefund(h.merchantId, release.id);
+      assert.equal(done.status, 'succeeded');
+      const types = await h.database.query<{ type: string }>(
+        'SELECT type FROM events WHERE merchant_id = $1 ORDER BY id',
+        [h.merchantId],
+      );
+      assert.ok(!types.rows.some((row) => row.type === 'refund.failed'), 'never reported failed');
+      await assertLedger(h);
+    } finally {
+      await h.drop();
+    }
+  },
+);
+
+test(
   'cancel and send at once, many times: exactly one wins, and the money says which',
   limits,
   async (t) => {
