@@ -418,7 +418,8 @@ export function toErrorResponse(
         : presentIntent(error.paymentIntent);
     const charge = latestChargeId(error.paymentIntent.attempts);
     if (charge !== null) body.error.charge = charge;
-    if (error.paymentMethod !== undefined)
+    // Not to a browser: the payment method shows its metadata, customer and billing details.
+    if (error.paymentMethod !== undefined && keyKind !== 'publishable')
       body.error.payment_method = presentPaymentMethod(error.paymentMethod);
   }
 

@@ -13,8 +13,11 @@ import { maskCardNumbers } from '../vault/card.ts';
  */
 const urlDigitRun = /\d(?:(?:[ +-]|%20)?\d){11,}/g;
 
-/** Query parameters that carry a person's data (`GET /v1/customers?email=…`): their values are masked. */
-const personalQueryValue = /([?&](?:email)=)[^&#]*/gi;
+/**
+ * Query parameters that carry a person's data (`GET /v1/customers?email=…`, and a search's
+ * `query=email:'…'`): their values are masked.
+ */
+const personalQueryValue = /([?&](?:email|query)=)[^&#]*/gi;
 
 export function maskUrlDigits(url: string): string {
   return url.replace(urlDigitRun, '[redacted]').replace(personalQueryValue, '$1[redacted]');

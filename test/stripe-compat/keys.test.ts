@@ -180,6 +180,8 @@ describe('publishable keys, client secrets and intent parameters through the SDK
     assert.equal(intent?.id, created.id);
     assert.equal(intent?.status, 'requires_payment_method');
     assert.equal(intent !== undefined && 'metadata' in intent, false);
+    // The payment method (its metadata, customer, billing details) is not the browser's to see.
+    assert.equal(declined.payment_method, undefined);
   });
 
   test("a wrong or missing client secret, another merchant's intent: one answer, nothing moves", async () => {
