@@ -4,8 +4,9 @@
 // mark the SetupIntent processing with a numbered verification in one short transaction, call
 // the PSP with an idempotency key derived from that number, record the answer in another. A
 // retried confirm of a processing SetupIntent resends the same verification (same key), so a
-// crash never authorizes twice. No money moves: the authorization is voided at once, nothing
-// reaches the ledger.
+// crash never authorizes twice. No money moves: the authorization is voided at once (refunded if
+// the PSP captured it), nothing reaches the ledger; a reversal that fails is recorded and retried
+// (decision 210).
 import { systemClock, type Clock } from '../clock.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import type { Connector, PaymentOutcome } from '../connectors/types.ts';
@@ -20,7 +21,13 @@ import { mergeMetadata } from '../vault/index.ts';
 import { CustomerError, noSuchSetupIntent } from './errors.ts';
 import type { CustomersService, Page } from './service.ts';
 import { setupIntents } from './tables.ts';
-import type { Metadata, SetupIntent, SetupIntentStatus, SetupUsage } from './types.ts';
+import type {
+  Metadata,
+  SetupIntent,
+  SetupIntentStatus,
+  SetupUsage,
+  VerificationReversal,
+} from './types.ts';
 
 export type SetupIntentsDependencies = {
   readonly database: Database;
@@ -70,14 +77,18 @@ const startVerification = setupIntents.update([
   'paymentMethodId',
   'connector',
   'verificationCount',
+  'verificationSends',
   'lastSetupError',
 ]);
+const countSends = setupIntents.update(['verificationSends']);
 const finishVerification = setupIntents.update([
   'status',
   'pspReference',
   'lastSetupError',
   'paymentMethodId',
+  'reversalPending',
 ]);
+const reversalDone = setupIntents.update(['reversalPending']);
 const changeFields = setupIntents.update([
   'customerId',
   'paymentMethodId',
@@ -117,6 +128,8 @@ export class SetupIntentsService {
       metadata: mergeMetadata({}, input.metadata),
       connector: null,
       verificationCount: 0,
+      verificationSends: 0,
+      reversalPending: null,
       pspReference: null,
       lastSetupError: null,
       cancellationReason: null,
@@ -140,7 +153,7 @@ export class SetupIntentsService {
   async retrieve(merchantId: string, id: string): Promise<SetupIntent> {
     const found = await find(this.#dependencies.database, merchantId, id, false);
     if (found === undefined) throw noSuchSetupIntent(id);
-    return found;
+    return this.#settle(merchantId, found);
   }
 
   async update(
@@ -175,6 +188,7 @@ export class SetupIntentsService {
   }
 
   async cancel(merchantId: string, id: string, reason: string | undefined): Promise<SetupIntent> {
+    await this.retrieve(merchantId, id); // retries a reversal still pending
     return this.#dependencies.database.transaction(async (tx) => {
       const current = await this.#locked(tx, merchantId, id);
       if (!openStatuses.has(current.status)) throw unexpectedState(current, 'cancel');
@@ -236,6 +250,7 @@ export class SetupIntentsService {
     const seen = await this.retrieve(merchantId, id);
     if (seen.status !== 'processing' && !openStatuses.has(seen.status))
       throw unexpectedState(seen, 'confirm');
+    if (seen.reversalPending !== null) throw reversalOutstanding(seen);
     const given = input.paymentMethod ?? seen.paymentMethodId;
     if (given === null)
       throw new CustomerError(
@@ -256,8 +271,12 @@ export class SetupIntentsService {
     );
     const started = await this.#dependencies.database.transaction(async (tx) => {
       const current = await this.#locked(tx, merchantId, id);
-      if (current.status === 'processing') return current;
+      // Counted before the call: this one may reach the PSP (#release takes it back if refused).
+      const now = this.#clock.now(merchantId);
+      if (current.status === 'processing')
+        return countSends.run(tx, id, { verificationSends: current.verificationSends + 1 }, now);
       if (!openStatuses.has(current.status)) throw unexpectedState(current, 'confirm');
+      if (current.reversalPending !== null) throw reversalOutstanding(current);
       return startVerification.run(
         tx,
         id,
@@ -266,13 +285,14 @@ export class SetupIntentsService {
           paymentMethodId: paymentMethod,
           connector: verifier.name,
           verificationCount: current.verificationCount + 1,
+          verificationSends: 1,
           lastSetupError: null,
         },
-        this.#clock.now(merchantId),
+        now,
       );
     });
-    const outcome = await this.#verify(merchantId, started, verifier);
-    return this.#record(merchantId, started, outcome);
+    const { outcome, reversal } = await this.#verify(merchantId, started, verifier);
+    return this.#record(merchantId, started, outcome, reversal);
   }
 
   /** The connector to verify with (the one already in use, else the first capable by priority). */
@@ -290,9 +310,7 @@ export class SetupIntentsService {
       const capabilities = connector?.capabilities;
       if (connector === undefined || capabilities?.cardVerification !== 'authorize_and_void')
         continue;
-      const currency = capabilities.currencies.includes(preferredVerificationCurrency)
-        ? preferredVerificationCurrency
-        : capabilities.currencies[0];
+      const currency = verificationCurrency(connector);
       if (currency !== undefined) return { name, connector, currency };
     }
     throw new CustomerError(
@@ -304,15 +322,17 @@ export class SetupIntentsService {
     );
   }
 
-  /** Authorizes one unit of the currency with manual capture, then voids it at once. */
+  /**
+   * Authorizes one unit of the currency with manual capture, then voids it at once (refunds it if
+   * the PSP captured it). `reversal` is what is still owed when that did not succeed.
+   */
   async #verify(
     merchantId: string,
     setup: SetupIntent,
     verifier: { name: string; connector: Connector; currency: string },
-  ): Promise<PaymentOutcome> {
+  ): Promise<{ outcome: PaymentOutcome; reversal: VerificationReversal | null }> {
     const dependencies = this.#dependencies;
-    const reference = `${setup.id}_v${setup.verificationCount}`;
-    const amount = 10n ** BigInt(currencyExponent(verifier.currency));
+    const reference = verificationReference(setup);
     const credentials = await dependencies.settings.credentials(merchantId, verifier.name);
     const card = await dependencies.vault.reveal(merchantId, setup.paymentMethodId as string);
     const context = {
@@ -323,39 +343,104 @@ export class SetupIntentsService {
     let outcome: PaymentOutcome;
     try {
       outcome = await verifier.connector.authorize(
-        { reference, amount, currency: verifier.currency, captureMode: 'manual', card },
+        {
+          reference,
+          amount: unitOf(verifier.currency),
+          currency: verifier.currency,
+          captureMode: 'manual',
+          card,
+        },
         context,
       );
     } catch (error) {
       if (!(error instanceof ConnectorUnavailableError)) throw error;
-      await this.#release(merchantId, setup);
+      const released = await this.#release(merchantId, setup);
       throw new CustomerError(
         'connector_unavailable',
-        `The connector '${verifier.name}' is refusing calls right now; nothing was sent. Retry later.`,
+        `The connector '${verifier.name}' is refusing calls right now; this call sent nothing. ` +
+          (released
+            ? 'Retry later.'
+            : 'An earlier call may have sent this verification, so the SetupIntent stays processing; retry later to resend it.'),
       );
     }
-    if (outcome.status === 'authorized' && outcome.pspReference !== undefined) {
-      const voided = await verifier.connector
-        .void(
-          { pspReference: outcome.pspReference, reference, amount, currency: verifier.currency },
-          { ...context, idempotencyKey: `payrail_${reference}_void` },
-        )
-        .catch((error: unknown) => ({ status: 'unknown' as const, message: String(error) }));
-      if (voided.status !== 'voided')
-        dependencies.logger.warn(
-          { setupIntent: setup.id, pspReference: outcome.pspReference, status: voided.status },
-          'the verification authorization was not voided; it expires at the PSP',
-        );
-    }
-    return outcome;
+    const owed = outcome.status === 'captured' ? 'refund' : 'void';
+    if ((outcome.status !== 'authorized' && outcome.status !== 'captured') || !outcome.pspReference)
+      return { outcome, reversal: null };
+    const reversed = await this.#reverse(merchantId, setup, owed, outcome.pspReference);
+    return { outcome, reversal: reversed ? null : owed };
   }
 
-  /** A verification refused before it was sent: the SetupIntent may be confirmed again. */
-  async #release(merchantId: string, setup: SetupIntent): Promise<void> {
-    await this.#dependencies.database.transaction(async (tx) => {
+  /**
+   * Voids (or refunds, if it was captured) a verification's authorization, under a key derived
+   * from the verification's number; true once the PSP says it is done.
+   */
+  async #reverse(
+    merchantId: string,
+    setup: SetupIntent,
+    kind: VerificationReversal,
+    pspReference: string,
+  ): Promise<boolean> {
+    const name = setup.connector ?? '';
+    const connector = this.#dependencies.connector(name);
+    const currency = connector === undefined ? undefined : verificationCurrency(connector);
+    const reference = verificationReference(setup);
+    let status: string;
+    try {
+      if (connector === undefined || currency === undefined)
+        throw new Error(`the connector '${name}' cannot be called`);
+      const context = {
+        credentials: await this.#dependencies.settings.credentials(merchantId, name),
+        idempotencyKey: `payrail_${reference}_${kind}`,
+        timeoutMs: this.#dependencies.pspTimeoutMs,
+      };
+      const request = { pspReference, reference, amount: unitOf(currency), currency };
+      status =
+        kind === 'void'
+          ? (await connector.void(request, context)).status
+          : (
+              await connector.refund(
+                { ...request, refundReference: `${reference}_refund` },
+                context,
+              )
+            ).status;
+    } catch (error) {
+      status = `error: ${String(error)}`;
+    }
+    if (status === (kind === 'void' ? 'voided' : 'succeeded')) return true;
+    this.#dependencies.logger.warn(
+      { setupIntent: setup.id, pspReference, reversal: kind, status },
+      'the verification authorization was not reversed; it is retried on the next call',
+    );
+    return false;
+  }
+
+  /** Retries the reversal a SetupIntent still owes, if any, and clears it once done. */
+  async #settle(merchantId: string, setup: SetupIntent): Promise<SetupIntent> {
+    if (setup.reversalPending === null || setup.pspReference === null) return setup;
+    if (!(await this.#reverse(merchantId, setup, setup.reversalPending, setup.pspReference)))
+      return setup;
+    return this.#dependencies.database.transaction(async (tx) => {
+      const current = await this.#locked(tx, merchantId, setup.id);
+      if (current.reversalPending === null || current.verificationCount !== setup.verificationCount)
+        return current;
+      return reversalDone.run(tx, setup.id, { reversalPending: null }, this.#clock.now(merchantId));
+    });
+  }
+
+  /**
+   * A call refused before it was sent takes its send back. The verification is released (the
+   * SetupIntent may be confirmed again, under a new number) only when no call of it may have been
+   * sent; otherwise it stays processing, so that a retry resends the same key. True if released.
+   */
+  async #release(merchantId: string, setup: SetupIntent): Promise<boolean> {
+    return this.#dependencies.database.transaction(async (tx) => {
       const current = await this.#locked(tx, merchantId, setup.id);
       if (current.status !== 'processing' || current.verificationCount !== setup.verificationCount)
-        return;
+        return false;
+      const now = this.#clock.now(merchantId);
+      const sends = Math.max(0, current.verificationSends - 1);
+      await countSends.run(tx, setup.id, { verificationSends: sends }, now);
+      if (sends > 0) return false;
       await finishVerification.run(
         tx,
         setup.id,
@@ -364,9 +449,11 @@ export class SetupIntentsService {
           pspReference: null,
           lastSetupError: null,
           paymentMethodId: current.paymentMethodId,
+          reversalPending: null,
         },
-        this.#clock.now(merchantId),
+        now,
       );
+      return true;
     });
   }
 
@@ -375,6 +462,7 @@ export class SetupIntentsService {
     merchantId: string,
     setup: SetupIntent,
     outcome: PaymentOutcome,
+    reversal: VerificationReversal | null,
   ): Promise<SetupIntent> {
     const now = this.#clock.now(merchantId);
     const finish = (tx: Queryable, change: Parameters<typeof finishVerification.run>[2]) =>
@@ -383,7 +471,7 @@ export class SetupIntentsService {
       const code = outcome.declineCode === 'expired_card' ? 'expired_card' : 'card_declined';
       const message = outcome.message ?? 'Your card was declined.';
       const declined = await this.#dependencies.database.transaction(async (tx) => {
-        await this.#locked(tx, merchantId, setup.id);
+        const current = await this.#locked(tx, merchantId, setup.id);
         return finish(tx, {
           status: 'requires_payment_method',
           pspReference: outcome.pspReference ?? null,
@@ -394,6 +482,7 @@ export class SetupIntentsService {
             message,
           },
           paymentMethodId: setup.paymentMethodId,
+          reversalPending: current.reversalPending,
         });
       });
       throw new CustomerError(code, message, undefined, {
@@ -418,6 +507,7 @@ export class SetupIntentsService {
           pspReference: outcome.pspReference ?? null,
           lastSetupError: null,
           paymentMethodId: current.paymentMethodId,
+          reversalPending: reversal,
         });
       });
     } catch (error) {
@@ -433,6 +523,7 @@ export class SetupIntentsService {
             message: (error as Error).message,
           },
           paymentMethodId: setup.paymentMethodId,
+          reversalPending: reversal,
         }),
       );
       throw error;
@@ -475,6 +566,30 @@ async function find(
   );
   const row = result.rows[0];
   return row === undefined ? undefined : setupIntents.fromRow(row);
+}
+
+function verificationReference(setup: SetupIntent): string {
+  return `${setup.id}_v${setup.verificationCount}`;
+}
+
+/** The currency a connector verifies in: the preferred one when it takes it, else its first. */
+function verificationCurrency(connector: Connector): string | undefined {
+  const currencies = connector.capabilities.currencies;
+  return currencies.includes(preferredVerificationCurrency)
+    ? preferredVerificationCurrency
+    : currencies[0];
+}
+
+/** One unit of the currency (100 cents, 1 yen), in minor units. */
+function unitOf(currency: string): bigint {
+  return 10n ** BigInt(currencyExponent(currency));
+}
+
+function reversalOutstanding(setup: SetupIntent): CustomerError {
+  return new CustomerError(
+    'connector_unavailable',
+    `The previous verification of this SetupIntent is still being ${setup.reversalPending === 'refund' ? 'refunded' : 'voided'} at the connector; no new one is sent until it is. Retry later.`,
+  );
 }
 
 function unexpectedState(setup: SetupIntent, action: string): CustomerError {

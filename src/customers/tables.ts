@@ -1,6 +1,6 @@
 // The stored form of customers and SetupIntents: one definition per table (src/storage/table.ts).
 import { defineTable, integer, jsonb, nullable, text, timestamptz } from '../storage/table.ts';
-import type { Customer, SetupIntent } from './types.ts';
+import type { Customer, SetupIntent, VerificationReversal } from './types.ts';
 
 const updatedAt = timestamptz('updated_at');
 
@@ -38,6 +38,8 @@ export const setupIntents = defineTable<SetupIntent>({
     metadata: jsonb('metadata'),
     connector: nullable(text('connector')),
     verificationCount: integer('verification_count'),
+    verificationSends: integer('verification_sends'),
+    reversalPending: nullable(text<VerificationReversal>('reversal_pending')),
     pspReference: nullable(text('psp_reference')),
     lastSetupError: nullable(jsonb('last_setup_error')),
     cancellationReason: nullable(text('cancellation_reason')),

@@ -48,6 +48,9 @@ export type SetupError = {
   readonly message: string;
 };
 
+/** How a verification's authorization is taken back: voided, or refunded if it was captured. */
+export type VerificationReversal = 'void' | 'refund';
+
 export type SetupIntent = {
   readonly id: string;
   readonly merchantId: string;
@@ -62,6 +65,10 @@ export type SetupIntent = {
   readonly connector: string | null;
   /** Verifications sent so far; the PSP idempotency key of the current one derives from it. */
   readonly verificationCount: number;
+  /** Calls of verification `verificationCount` that may have reached the PSP (decision 210). */
+  readonly verificationSends: number;
+  /** That verification's authorization still awaits its void, or its refund if it was captured. */
+  readonly reversalPending: VerificationReversal | null;
   readonly pspReference: string | null;
   readonly lastSetupError: SetupError | null;
   readonly cancellationReason: string | null;

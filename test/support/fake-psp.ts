@@ -281,6 +281,8 @@ export async function fakePspHarness(
     database,
     ledger,
     payments,
+    settings,
+    vault,
     stripe,
     razorpay,
     merchantId,
