@@ -6,7 +6,7 @@
 // retried confirm of a processing SetupIntent resends the same verification (same key), so a
 // crash never authorizes twice. No money moves: the authorization is voided at once (refunded if
 // the PSP captured it), nothing reaches the ledger; a reversal that fails is recorded and retried
-// (decision 210).
+// (decision 212).
 import { systemClock, type Clock } from '../clock.ts';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import type { Connector, PaymentOutcome } from '../connectors/types.ts';

@@ -65,7 +65,7 @@ export type SetupIntent = {
   readonly connector: string | null;
   /** Verifications sent so far; the PSP idempotency key of the current one derives from it. */
   readonly verificationCount: number;
-  /** Calls of verification `verificationCount` that may have reached the PSP (decision 210). */
+  /** Calls of verification `verificationCount` that may have reached the PSP (decision 212). */
   readonly verificationSends: number;
   /** That verification's authorization still awaits its void, or its refund if it was captured. */
   readonly reversalPending: VerificationReversal | null;

@@ -1,7 +1,7 @@
 // A SetupIntent's verification (one unit authorized with manual capture, voided at once) against
 // scripted fake PSPs: a refusal never releases a verification an earlier call may have sent, a
 // void that fails is recorded and retried, and a verification the PSP captured is refunded
-// (decision 210).
+// (decision 212).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CustomerError } from '../../src/customers/errors.ts';

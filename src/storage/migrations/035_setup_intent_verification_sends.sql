@@ -1,4 +1,4 @@
--- SetupIntent verifications that may have reached the PSP, and their reversal (decision 210).
+-- SetupIntent verifications that may have reached the PSP, and their reversal (decision 212).
 -- `verification_sends` counts the calls of verification `verification_count` that may have been
 -- sent: a call refused by the breaker or bulkhead takes its own back, and only when none is left
 -- may the verification be released (a new number, a new PSP key). `reversal_pending` says that
