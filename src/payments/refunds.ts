@@ -17,6 +17,8 @@ import type { RefundOutcome } from '../connectors/types.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
 import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
+import type { MetadataChange } from '../metadata.ts';
+import { mergePaymentMetadata } from './update.ts';
 import { PaymentError } from './errors.ts';
 import { insertEvents, withPreviousAttributes, type NewEvent } from '../events/events.ts';
 import { attemptIdOf, chargeIdOf, newSortableId } from '../ids.ts';
@@ -53,7 +55,6 @@ const cancelRefund = refunds.update(['status', 'failureReason']);
 const updateMetadata = refunds.update(['metadata']);
 
 /** The most metadata keys an object keeps (Stripe's limit), also after a merge. */
-export const metadataKeysMax = 50;
 
 export type CreateRefundInput = {
   /** The intent refunded; with `charge` too, the charge must be one of its attempts. */
@@ -71,25 +72,6 @@ export type ReleaseAuthorization = (
   intentId: string,
   reason: string | undefined,
 ) => Promise<IntentWithAttempts>;
-
-/** A metadata change as Stripe merges it: '' unsets a key; `metadata: ''` (null here) unsets all. */
-export type MetadataChange = Readonly<Record<string, string>> | null;
-
-export function mergeMetadata(current: Metadata, change: MetadataChange): Metadata {
-  if (change === null) return {};
-  const merged: Record<string, string> = { ...current };
-  for (const [key, value] of Object.entries(change)) {
-    if (value === '') delete merged[key];
-    else merged[key] = value;
-  }
-  if (Object.keys(merged).length > metadataKeysMax)
-    throw new PaymentError(
-      'parameter_invalid',
-      `Invalid metadata: an object may have at most ${metadataKeysMax} keys.`,
-      { param: 'metadata' },
-    );
-  return merged;
-}
 
 function missingRefund(id: string): PaymentError {
   return new PaymentError('resource_missing', `No such refund: '${id}'`, { param: 'id' });
@@ -614,7 +596,7 @@ export class Refunds {
       const changed = await updateMetadata.run(
         tx,
         refund.id,
-        { metadata: mergeMetadata(refund.metadata, metadata) },
+        { metadata: mergePaymentMetadata(refund.metadata, metadata) },
         now,
       );
       await insertEvents(tx, refundEvents('refund.updated', changed), now);

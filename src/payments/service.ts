@@ -54,7 +54,8 @@ import type {
 import { Captures } from './captures.ts';
 import { paymentIntentSearch, searchPage, type SearchRequest } from '../search/index.ts';
 import { applyUpdate, checkUpdate, type UpdateIntentInput } from './update.ts';
-import { Refunds, type CreateRefundInput, type MetadataChange } from './refunds.ts';
+import { Refunds, type CreateRefundInput } from './refunds.ts';
+import type { MetadataChange } from '../metadata.ts';
 import { Charges, cardOf, type ChargeListOptions } from './charges.ts';
 import { Orphans } from './orphans.ts';
 import { noSuchPaymentMethodMessage } from '../vault/card.ts';

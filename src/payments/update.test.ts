@@ -7,11 +7,12 @@ import {
   moveIntent,
   nextIntentStatus,
 } from './state-machine.ts';
-import { checkUpdate, mergeMetadata, metadataKeysMax } from './update.ts';
+import { metadataKeysMax } from '../metadata.ts';
+import { checkUpdate, mergePaymentMetadata as mergeMetadata } from './update.ts';
 
 test("metadata updates merge as Stripe's do: '' removes a key, '' for all removes every key", () => {
   const current = { keep: '1', drop: '2' };
-  assert.equal(mergeMetadata(current, undefined), current);
+  assert.deepEqual(mergeMetadata(current, undefined), current);
   assert.deepEqual(mergeMetadata(current, { drop: '', add: '3' }), { keep: '1', add: '3' });
   assert.deepEqual(mergeMetadata(current, { keep: 'changed' }), { keep: 'changed', drop: '2' });
   assert.deepEqual(mergeMetadata(current, { absent: '' }), current);

@@ -6,13 +6,13 @@
 import type { CaptureMode } from '../connectors/types.ts';
 import { assertPositiveAmount, isCurrency, MoneyError } from '../money/index.ts';
 import type { Queryable } from '../storage/database.ts';
+import { mergeMetadata, metadataKeysMax, type MetadataChange } from '../metadata.ts';
 import { PaymentError } from './errors.ts';
 import { moveIntent } from './state-machine.ts';
 import { paymentIntents } from './tables.ts';
 import type { Metadata, PaymentIntent } from './types.ts';
 
 /** Stripe's limit on a payment's metadata, checked after a merge too. */
-export const metadataKeysMax = 50;
 
 export type UpdateIntentInput = {
   readonly amount?: unknown;
@@ -38,22 +38,18 @@ const updateFields = paymentIntents.update([
   'description',
 ]);
 
-/** The metadata after Stripe's merge: '' removes a key, '' for the whole map removes them all. */
-export function mergeMetadata(current: Metadata, change: UpdateIntentInput['metadata']): Metadata {
-  if (change === undefined) return current;
-  if (change === '') return {};
-  const merged: Record<string, string> = { ...current };
-  for (const [key, value] of Object.entries(change)) {
-    if (value === '') delete merged[key];
-    else merged[key] = value;
-  }
-  if (Object.keys(merged).length > metadataKeysMax)
-    throw new PaymentError(
-      'parameter_invalid',
-      `Metadata can have at most ${metadataKeysMax} keys; this update would leave ${Object.keys(merged).length}.`,
-      { param: 'metadata' },
-    );
-  return merged;
+/** An intent's or a refund's metadata after Stripe's merge (src/metadata.ts). */
+export function mergePaymentMetadata(current: Metadata, change: MetadataChange): Metadata {
+  return mergeMetadata(
+    current,
+    change,
+    (count) =>
+      new PaymentError(
+        'parameter_invalid',
+        `Metadata can have at most ${metadataKeysMax} keys; this update would leave ${count}.`,
+        { param: 'metadata' },
+      ),
+  );
 }
 
 /** The intent's status after this update; a refused one throws payment_intent_unexpected_state. */
@@ -114,7 +110,7 @@ export async function applyUpdate(
       status,
       paymentMethodId: input.paymentMethod ?? intent.paymentMethodId,
       captureMethod: input.captureMethod ?? intent.captureMethod,
-      metadata: mergeMetadata(intent.metadata, input.metadata),
+      metadata: mergePaymentMetadata(intent.metadata, input.metadata),
       description:
         input.description === undefined
           ? intent.description

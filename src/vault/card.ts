@@ -10,7 +10,8 @@ export type CardBrand =
 
 export const holderNameLengthMax = 100;
 export const expiryYearsAheadMax = 20;
-export const metadataKeysMax = 50;
+import { metadataKeysMax } from '../metadata.ts';
+export { metadataKeysMax };
 export const metadataKeyLengthMax = 40;
 export const metadataValueLengthMax = 500;
 /** Longest number string accepted before separators are stripped (19 digits plus separators). */

@@ -5,6 +5,7 @@
 // with associated data naming the merchant, payment method and data key, so a ciphertext copied
 // to another row or merchant fails to decrypt. The CVC is validated at creation and dropped.
 import type { CardData } from '../connectors/types.ts';
+import { mergeMetadata as mergeStripeMetadata } from '../metadata.ts';
 import { newSortableId } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
@@ -171,23 +172,21 @@ function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
 const shreddedAssignments = `ciphertext = NULL, iv = NULL, auth_tag = NULL, data_key_id = NULL, customer_key_id = NULL,
   customer_id = NULL, fingerprint = NULL, holder_name = NULL, billing_details = '{}'::jsonb, shredded_at = $3`;
 
-/** Stripe's metadata update: keys merged, an empty value deletes its key. */
+/** Stripe's metadata update (src/metadata.ts): keys merged, an empty value deletes its key. */
 export function mergeMetadata(
   current: Readonly<Record<string, string>>,
   change: Readonly<Record<string, string>> | undefined,
 ): Record<string, string> {
-  const merged: Record<string, string> = { ...current };
-  for (const [key, value] of Object.entries(change ?? {})) {
-    if (value === '') delete merged[key];
-    else merged[key] = value;
-  }
-  if (Object.keys(merged).length > metadataKeysMax)
-    throw new VaultError(
-      'parameter_invalid',
-      `Metadata can have at most ${metadataKeysMax} keys.`,
-      'metadata',
-    );
-  return merged;
+  return mergeStripeMetadata(
+    current,
+    change,
+    () =>
+      new VaultError(
+        'parameter_invalid',
+        `Metadata can have at most ${metadataKeysMax} keys.`,
+        'metadata',
+      ),
+  );
 }
 
 function validateHolderNameOnly(name: string | null): string | null {

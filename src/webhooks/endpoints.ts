@@ -21,7 +21,8 @@ import {
 export const urlLengthMax = 2048;
 export const enabledEventsMax = 100;
 export const descriptionLengthMax = 1000;
-export const metadataKeysMax = 50;
+import { metadataKeysMax } from '../metadata.ts';
+export { metadataKeysMax };
 export const metadataKeyLengthMax = 40;
 export const metadataValueLengthMax = 500;
 /** Stripe's limit per account; more endpoints per merchant multiply every event's deliveries. */
