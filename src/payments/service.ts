@@ -297,10 +297,19 @@ export class PaymentsService {
     // The intent, with confirm its first attempt (already processing), and the event are written
     // together: in one statement (shared with the other payments created at the same moment), or
     // in one transaction when an idempotency key must record the intent.
-    if (attempt !== undefined && bind === undefined)
+    // A payment for a customer takes the transaction: the customer's row is held there so that
+    // its erasure runs wholly before (the payment is refused) or after (it finds the card).
+    const customerId = intent.customerId;
+    const customers = this.#dependencies.customers;
+    if (
+      attempt !== undefined &&
+      bind === undefined &&
+      (customerId === null || customers === undefined)
+    )
       await this.#creates.submit({ intent, attempt, event });
     else {
       await this.#dependencies.database.transaction(async (tx) => {
+        if (customerId !== null) await customers?.holdForPayment(tx, merchantId, customerId);
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
@@ -430,9 +439,12 @@ export class PaymentsService {
       method,
       input.connector ?? seen.connector ?? undefined,
     );
-    const prepared = await this.#dependencies.database.transaction((tx) =>
-      this.#prepareAttempt(tx, merchantId, id, input, candidates),
-    );
+    const prepared = await this.#dependencies.database.transaction(async (tx) => {
+      // The customer (an intent's never changes) before the intent: the order erasure locks in.
+      if (seen.customerId !== null)
+        await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
+      return this.#prepareAttempt(tx, merchantId, id, input, candidates);
+    });
     const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
     throwIfDeclined(result, method);
     await this.#saveCard(result);

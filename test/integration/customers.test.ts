@@ -138,10 +138,12 @@ describe('customers over HTTP', () => {
         body: { invoice_settings: { default_payment_method: second.id } },
       }),
     );
-    // A card the customer paid with without saving it is the customer's card data too.
+    // A card the customer paid with without saving it is the customer's card data too; its
+    // stored answer (an idempotency key) shows the holder's name and no customer id.
     const unsaved = ok(
       await call(server, 'POST', '/v1/payment_methods', {
         key,
+        idempotencyKey: 'erase-unsaved-card',
         body: {
           type: 'card',
           card: { number: '378282246310005', exp_month: 9, exp_year: 2034 },
@@ -162,6 +164,69 @@ describe('customers over HTTP', () => {
       }),
     );
     assert.equal(paidUnsaved.status, 'succeeded');
+    // Stored answers that show the customer under another object: a payment with a receipt email
+    // and the customer and its card expanded.
+    const expandedRequest = {
+      key,
+      idempotencyKey: 'erase-expanded-payment',
+      body: {
+        amount: 700,
+        currency: 'usd',
+        customer: id,
+        payment_method: second.id,
+        confirm: true,
+        receipt_email: 'stored.receipt.erase@example.org',
+        expand: ['customer', 'payment_method'],
+      },
+    };
+    const expanded = ok(await call(server, 'POST', '/v1/payment_intents', expandedRequest));
+    assert.equal((expanded.customer as { email: string }).email, personal.email);
+    // A decline's stored 402 shows the card's billing details.
+    const declinedCard = ok(
+      await call(server, 'POST', '/v1/payment_methods', {
+        key,
+        body: {
+          type: 'card',
+          card: { number: '4000000000000002', exp_month: 8, exp_year: 2033 },
+          billing_details: { name: 'Declined Erasable' },
+        },
+      }),
+    );
+    const declinedRequest = {
+      key,
+      idempotencyKey: 'erase-declined-payment',
+      body: {
+        amount: 800,
+        currency: 'usd',
+        customer: id,
+        payment_method: declinedCard.id,
+        confirm: true,
+      },
+    };
+    const declined = await call(server, 'POST', '/v1/payment_intents', declinedRequest);
+    assert.equal(declined.status, 402, JSON.stringify(declined.body));
+    assert.match(JSON.stringify(declined.body), /Declined Erasable/);
+    // A receipt email the confirm cleared: the intent no longer has it, its created event does.
+    const cleared = ok(
+      await call(server, 'POST', '/v1/payment_intents', {
+        key,
+        body: {
+          amount: 900,
+          currency: 'usd',
+          customer: id,
+          payment_method: unsaved.id,
+          receipt_email: 'cleared.receipt.erase@example.org',
+        },
+      }),
+    );
+    const clearedNow = ok(
+      await call(server, 'POST', `/v1/payment_intents/${String(cleared.id)}/confirm`, {
+        key,
+        body: { receipt_email: '' },
+      }),
+    );
+    assert.equal(clearedNow.receipt_email, null);
+    assert.equal(clearedNow.status, 'succeeded');
     const cards = [String(first.id), String(second.id), String(unsaved.id)];
     const database = server.context.database;
     const vault = server.context.vault;
@@ -256,6 +321,9 @@ describe('customers over HTTP', () => {
       '2 Rue Erasure',
       'Unsaved Erasable',
       'receipt.erase@example.org',
+      'stored.receipt.erase@example.org',
+      'cleared.receipt.erase@example.org',
+      'Declined Erasable',
       '5555555555554444',
       '4000056655665556',
       '378282246310005',
@@ -265,20 +333,37 @@ describe('customers over HTTP', () => {
     const tables = await database.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
     );
+    const leaks: string[] = [];
     for (const { table_name: table } of tables.rows) {
       for (const needle of needles) {
         const found = await database.query(
           `SELECT 1 FROM "${table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1`,
           [needle],
         );
-        assert.equal(found.rows.length, 0, `'${needle}' is still in ${table}`);
+        if (found.rows.length > 0) leaks.push(`'${needle}' is still in ${table}`);
       }
     }
+    assert.deepEqual(leaks, []);
 
     const logged = server.logs.join('');
     for (const needle of needles)
       assert.ok(!logged.includes(needle), `'${needle}' reached the server's log`);
     assert.ok(!logged.includes(encodeURIComponent(personal.email)), 'the email reached the log');
+
+    // A replay of a redacted answer still answers honestly: the same status and object, or the
+    // same error.
+    const replayed = await call(server, 'POST', '/v1/payment_intents', expandedRequest);
+    assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
+    assert.deepEqual(replayed.body, {
+      id: expanded.id,
+      object: 'payment_intent',
+      redacted: true,
+    });
+    const replayedDecline = await call(server, 'POST', '/v1/payment_intents', declinedRequest);
+    assert.equal(replayedDecline.status, 402, JSON.stringify(replayedDecline.body));
+    assert.equal(replayedDecline.body.error?.code, declined.body.error?.code);
+    assert.equal(replayedDecline.body.error?.decline_code, declined.body.error?.decline_code);
+    assert.equal(replayedDecline.body.error?.message, declined.body.error?.message);
 
     // The payment records keep the customer's id; the money is all there.
     const intent = ok(await call(server, 'GET', `/v1/payment_intents/${String(paid.id)}`, { key }));
