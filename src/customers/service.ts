@@ -185,12 +185,7 @@ export class CustomersService {
         },
         now,
       );
-      const intents = await redactPayments(tx, merchantId, id);
-      await redactStoredAnswers(tx, merchantId, [
-        id,
-        ...intents,
-        ...(await paymentMethodsOf(tx, merchantId, id, intents)),
-      ]);
+      await redactCustomerPayments(tx, merchantId, id);
       return erased;
     });
   }
@@ -369,6 +364,21 @@ export class CustomersService {
   }
 
   /**
+   * A payment written before the customer's erasure may still be at its PSP when the erasure
+   * commits, and record its outcome afterwards from its own copy (events with the receipt email and
+   * the cardholder's name): once it has, the customer's payments and stored answers are cleaned
+   * again, as the erasure cleans them. One read for a customer that is not erased.
+   */
+  async cleanIfErased(merchantId: string, customerId: string): Promise<void> {
+    const seen = await this.#find(this.#database, merchantId, customerId, false);
+    if (seen === undefined || seen.deletedAt === null) return;
+    await this.#database.transaction(async (tx) => {
+      await this.#find(tx, merchantId, customerId, true);
+      await redactCustomerPayments(tx, merchantId, customerId);
+    });
+  }
+
+  /**
    * After a successful payment with setup_future_usage: the card is saved to the customer. The
    * payment stands whatever happens here; a failure is reported, not thrown.
    */
@@ -471,6 +481,20 @@ export class CustomersService {
 
 export function noSuchPaymentMethod(id: string, param = 'id'): CustomerError {
   return new CustomerError('resource_missing', `No such PaymentMethod: '${id}'`, param);
+}
+
+/** What erasure cleans beyond the customer and its cards: its payments and stored answers. */
+async function redactCustomerPayments(
+  tx: Queryable,
+  merchantId: string,
+  customerId: string,
+): Promise<void> {
+  const intents = await redactPayments(tx, merchantId, customerId);
+  await redactStoredAnswers(tx, merchantId, [
+    customerId,
+    ...intents,
+    ...(await paymentMethodsOf(tx, merchantId, customerId, intents)),
+  ]);
 }
 
 /**

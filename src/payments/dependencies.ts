@@ -37,6 +37,11 @@ export type PaymentCustomers = {
    * unknown or erased customer (404 naming `customer`).
    */
   holdForPayment(tx: Queryable, merchantId: string, customerId: string): Promise<void>;
+  /**
+   * After a customer's payment was authorized (or failed): when the customer was erased meanwhile,
+   * what the payment wrote since (its events) is cleaned as the erasure cleans. One read when not.
+   */
+  cleanIfErased(merchantId: string, customerId: string): Promise<void>;
   /** Saves the card to the customer after a successful payment; never throws. */
   saveAfterPayment(merchantId: string, customerId: string, paymentMethodId: string): Promise<void>;
 };

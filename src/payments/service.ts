@@ -318,11 +318,13 @@ export class PaymentsService {
     }
     this.#dependencies.events?.notify();
     if (attempt === undefined) return created;
-    const result = await this.#authorize(
-      merchantId,
-      { intent, attempts: [attempt], attempt, fresh: true },
-      candidates,
-      cardOf(method),
+    const result = await this.#authorizeFor(merchantId, intent.customerId, () =>
+      this.#authorize(
+        merchantId,
+        { intent, attempts: [attempt], attempt, fresh: true },
+        candidates,
+        cardOf(method),
+      ),
     );
     throwIfDeclined(result, method);
     await this.#saveCard(result);
@@ -445,7 +447,9 @@ export class PaymentsService {
         await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
       return this.#prepareAttempt(tx, merchantId, id, input, candidates);
     });
-    const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
+    const result = await this.#authorizeFor(merchantId, seen.customerId, () =>
+      this.#authorize(merchantId, prepared, candidates, cardOf(method)),
+    );
     throwIfDeclined(result, method);
     await this.#saveCard(result);
     return result;
@@ -575,6 +579,26 @@ export class PaymentsService {
    * out charged) or a connector that refuses calls. Each try is a new attempt with its own PSP
    * idempotency key.
    */
+  /**
+   * An authorization of a customer's payment: the intent was written before any erasure of the
+   * customer (the customer's row is held there), but the erasure may commit while the PSP is
+   * called; what the authorization then records from its own copy (the events, with the receipt
+   * email and the cardholder's name) is cleaned as the erasure cleans, once it is written.
+   */
+  async #authorizeFor(
+    merchantId: string,
+    customerId: string | null,
+    authorize: () => Promise<IntentWithAttempts>,
+  ): Promise<IntentWithAttempts> {
+    const customers = this.#dependencies.customers;
+    if (customerId === null || customers === undefined) return authorize();
+    try {
+      return await authorize();
+    } finally {
+      await customers.cleanIfErased(merchantId, customerId);
+    }
+  }
+
   async #authorize(
     merchantId: string,
     prepared: Prepared,

@@ -1,7 +1,8 @@
 // Customers, saved cards and SetupIntents over raw HTTP: erasure (no readable card or personal
 // data left anywhere, the ledger still verifies), bad input on every new route (a 400 naming the
 // parameter, nothing written), merchant isolation on every new route (another merchant's ids are
-// 404 resource_missing), and, on real PostgreSQL, one card attached to two customers at once.
+// 404 resource_missing), and, on real PostgreSQL, one card attached to two customers at once and
+// an erasure racing a payment for its customer.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -960,6 +961,94 @@ describe('customers on PostgreSQL', () => {
         (await server.context.vault.reveal(merchantId, card)).number,
         '4242424242424242',
       );
+    }
+  });
+
+  test('erasure racing a payment for the customer: the payment is refused, or its card is shredded', async () => {
+    const rounds = 16;
+    for (let round = 0; round < rounds; round++) {
+      const email = `race.${round}.erase@example.org`;
+      const holder = `Racing Holder ${round}`;
+      const receipt = `race.${round}.receipt@example.org`;
+      const customer = String(
+        ok(await call(server, 'POST', '/v1/customers', { key, body: { email } })).id,
+      );
+      const card = String(
+        ok(
+          await call(server, 'POST', '/v1/payment_methods', {
+            key,
+            body: {
+              type: 'card',
+              card: { number: '4242424242424242', exp_month: 1, exp_year: 2034 },
+              billing_details: { name: holder },
+            },
+          }),
+        ).id,
+      );
+      // Half the rounds race a create with confirm, half a confirm of an intent made before.
+      const confirmLater = round % 2 === 1;
+      const waiting = confirmLater
+        ? String(
+            ok(
+              await call(server, 'POST', '/v1/payment_intents', {
+                key,
+                body: { amount: 300, currency: 'usd', customer },
+              }),
+            ).id,
+          )
+        : undefined;
+      const [paid, erased] = await Promise.all([
+        waiting === undefined
+          ? call(server, 'POST', '/v1/payment_intents', {
+              key,
+              body: {
+                amount: 300,
+                currency: 'usd',
+                customer,
+                payment_method: card,
+                receipt_email: receipt,
+                confirm: true,
+              },
+            })
+          : call(server, 'POST', `/v1/payment_intents/${waiting}/confirm`, {
+              key,
+              body: { payment_method: card, receipt_email: receipt },
+            }),
+        // Started a little later in some rounds, so that either may reach the customer first.
+        new Promise((resolve) => setTimeout(resolve, (round % 4) * 4)).then(() =>
+          call(server, 'DELETE', `/v1/customers/${customer}`, { key }),
+        ),
+      ]);
+      assert.equal(erased.status, 200, JSON.stringify(erased.body));
+      const needles = [email, receipt];
+      if (paid.status === 404) {
+        // Refused: the card never became the customer's, the payment wrote nothing of it.
+        assert.equal(paid.body.error?.code, 'resource_missing', JSON.stringify(paid.body));
+        assert.equal(paid.body.error?.param, 'customer');
+      } else {
+        // Written before the erasure: the erasure found the card and shredded it.
+        const merchantId = (
+          await server.context.database.query<{ merchant_id: string }>(
+            'SELECT merchant_id FROM customers WHERE id = $1',
+            [customer],
+          )
+        ).rows[0]?.merchant_id as string;
+        await assert.rejects(server.context.vault.reveal(merchantId, card));
+        needles.push(holder);
+      }
+      const tables = await server.context.database.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      const leaks: string[] = [];
+      for (const { table_name: table } of tables.rows)
+        for (const needle of needles) {
+          const found = await server.context.database.query(
+            `SELECT 1 FROM "${table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1`,
+            [needle],
+          );
+          if (found.rows.length > 0) leaks.push(`'${needle}' is still in ${table}`);
+        }
+      assert.deepEqual(leaks, [], `round ${round}, payment answered ${paid.status}`);
     }
   });
 });
