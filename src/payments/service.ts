@@ -921,6 +921,9 @@ export class PaymentsService {
     if (input.paymentMethod !== undefined)
       await this.#requirePaymentMethod(merchantId, input.paymentMethod);
     await this.#dependencies.database.transaction(async (tx) => {
+      // A new card on a customer's intent is the customer's card: held as a confirm holds it.
+      if (input.paymentMethod !== undefined && seen.customerId !== null)
+        await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
       const intent = await findIntent(tx, merchantId, id, true);
       if (intent === undefined) throw missingIntent(id);
       await applyUpdate(tx, intent, input, merchantNow(this.#dependencies, merchantId));

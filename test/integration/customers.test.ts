@@ -228,6 +228,13 @@ describe('customers over HTTP', () => {
     );
     assert.equal(clearedNow.receipt_email, null);
     assert.equal(clearedNow.status, 'succeeded');
+    // An intent left waiting for a card: after the erasure, no card can be put on it.
+    const waiting = ok(
+      await call(server, 'POST', '/v1/payment_intents', {
+        key,
+        body: { amount: 600, currency: 'usd', customer: id },
+      }),
+    );
     const cards = [String(first.id), String(second.id), String(unsaved.id)];
     const database = server.context.database;
     const vault = server.context.vault;
@@ -379,6 +386,20 @@ describe('customers over HTTP', () => {
     });
     assert.equal(again.status, 400, JSON.stringify(again.body));
     assert.equal(again.body.error?.code, 'payment_method_unexpected_state');
+    const later = ok(
+      await call(server, 'POST', '/v1/payment_methods', {
+        key,
+        body: { type: 'card', card: { number: '4242424242424242', exp_month: 3, exp_year: 2034 } },
+      }),
+    );
+    for (const [path, body] of [
+      [`/v1/payment_intents/${String(waiting.id)}`, { payment_method: later.id }],
+      [`/v1/payment_intents/${String(waiting.id)}/confirm`, { payment_method: later.id }],
+    ] as const) {
+      const refused = await call(server, 'POST', path, { key, body });
+      assert.equal(refused.status, 404, `${path} ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error?.param, 'customer');
+    }
   });
 
   test('bad input on every new route: a 400 naming the parameter, nothing written', async () => {
