@@ -185,8 +185,7 @@ export class CustomersService {
         },
         now,
       );
-      await redactStoredAnswers(tx, merchantId, id);
-      await redactPayments(tx, merchantId, id);
+      await redactCustomerPayments(tx, merchantId, id);
       return erased;
     });
   }
@@ -350,6 +349,36 @@ export class CustomersService {
   }
 
   /**
+   * In the transaction that writes a payment's customer or card (the intent's insert, an attempt's
+   * start): the customer's row is held FOR SHARE until commit, so an erasure (FOR UPDATE on the
+   * same row) waits for the payment and then finds its card, or the payment waits for the erasure
+   * and is refused. Concurrent payments of one customer do not block each other.
+   */
+  async holdForPayment(tx: Queryable, merchantId: string, customerId: string): Promise<void> {
+    const found = await tx.query<{ deleted_at: Date | null }>(
+      'SELECT deleted_at FROM customers WHERE id = $1 AND merchant_id = $2 FOR SHARE',
+      [customerId, merchantId],
+    );
+    const row = found.rows[0];
+    if (row === undefined || row.deleted_at !== null) throw noSuchCustomer(customerId, 'customer');
+  }
+
+  /**
+   * A payment written before the customer's erasure may still be at its PSP when the erasure
+   * commits, and record its outcome afterwards from its own copy (events with the receipt email and
+   * the cardholder's name): once it has, the customer's payments and stored answers are cleaned
+   * again, as the erasure cleans them. One read for a customer that is not erased.
+   */
+  async cleanIfErased(merchantId: string, customerId: string): Promise<void> {
+    const seen = await this.#find(this.#database, merchantId, customerId, false);
+    if (seen === undefined || seen.deletedAt === null) return;
+    await this.#database.transaction(async (tx) => {
+      await this.#find(tx, merchantId, customerId, true);
+      await redactCustomerPayments(tx, merchantId, customerId);
+    });
+  }
+
+  /**
    * After a successful payment with setup_future_usage: the card is saved to the customer. The
    * payment stands whatever happens here; a failure is reported, not thrown.
    */
@@ -454,53 +483,115 @@ export function noSuchPaymentMethod(id: string, param = 'id'): CustomerError {
   return new CustomerError('resource_missing', `No such PaymentMethod: '${id}'`, param);
 }
 
-/**
- * Stored idempotent answers (kept 72 h for replays) that showed the customer: their body is
- * replaced by its id and object, so an erased customer's fields do not outlive the erasure there.
- */
-async function redactStoredAnswers(
+/** What erasure cleans beyond the customer and its cards: its payments and stored answers. */
+async function redactCustomerPayments(
   tx: Queryable,
   merchantId: string,
   customerId: string,
 ): Promise<void> {
+  const intents = await redactPayments(tx, merchantId, customerId);
+  await redactStoredAnswers(tx, merchantId, [
+    customerId,
+    ...intents,
+    ...(await paymentMethodsOf(tx, merchantId, customerId, intents)),
+  ]);
+}
+
+/**
+ * The ids of the cards the customer saved or paid with: saved ones (detached ones too), the ones
+ * its intents and SetupIntents hold, and the ones its intents' events showed (a card an intent held
+ * before a later confirm replaced it).
+ */
+async function paymentMethodsOf(
+  tx: Queryable,
+  merchantId: string,
+  customerId: string,
+  intents: readonly string[],
+): Promise<string[]> {
+  const found = await tx.query<{ id: string }>(
+    `SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer_id = $2
+     UNION SELECT payment_method_id FROM payment_intents
+      WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL
+     UNION SELECT payment_method_id FROM setup_intents
+      WHERE merchant_id = $1 AND customer_id = $2 AND payment_method_id IS NOT NULL
+     UNION SELECT data -> 'object' ->> 'payment_method' FROM events
+      WHERE merchant_id = $1 AND object_id = ANY($3::text[])
+        AND data -> 'object' ->> 'payment_method' IS NOT NULL`,
+    [merchantId, customerId, intents],
+  );
+  return found.rows.map((row) => row.id);
+}
+
+/**
+ * Stored idempotent answers (kept 72 h for replays) that mention the customer, one of its payment
+ * intents or one of its cards, whatever they show (an intent with its receipt_email or an expanded
+ * customer, a card it paid with, a card error with the card's billing details): the body is
+ * replaced by what a replay needs to answer honestly, the same status with the object's id and
+ * object, or an error's type, code, decline code, param and message, marked `redacted`.
+ */
+async function redactStoredAnswers(
+  tx: Queryable,
+  merchantId: string,
+  ids: readonly string[],
+): Promise<void> {
   await tx.query(
     `UPDATE idempotency_keys
-        SET response_body = jsonb_build_object('id', response_body->'id', 'object', response_body->'object', 'redacted', true)
-      WHERE merchant_id = $1 AND response_body->>'object' IN ('customer', 'payment_method')
-        AND strpos(response_body::text, $2) > 0`,
-    [merchantId, customerId],
+        SET response_body = CASE
+          WHEN jsonb_typeof(response_body -> 'error') = 'object' THEN jsonb_build_object(
+            'error', jsonb_strip_nulls(jsonb_build_object(
+              'type', response_body -> 'error' -> 'type',
+              'code', response_body -> 'error' -> 'code',
+              'decline_code', response_body -> 'error' -> 'decline_code',
+              'param', response_body -> 'error' -> 'param',
+              'message', response_body -> 'error' -> 'message',
+              'charge', response_body -> 'error' -> 'charge',
+              'request_id', response_body -> 'error' -> 'request_id')),
+            'redacted', true)
+          ELSE jsonb_strip_nulls(jsonb_build_object(
+            'id', response_body -> 'id',
+            'object', response_body -> 'object',
+            'deleted', response_body -> 'deleted',
+            'redacted', true))
+        END
+      WHERE merchant_id = $1 AND response_body IS NOT NULL
+        AND NOT coalesce(response_body @> '{"redacted": true}'::jsonb, false)
+        AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS needle
+                     WHERE strpos(response_body::text, needle) > 0)`,
+    [merchantId, ids],
   );
 }
 
 /**
  * The customer's payments keep its id only. Their `receipt_email` (Stripe's parameter, the
- * customer's address) is cleared, on the intents and in the events that showed them; the charge
- * events of those payments lose the cardholder's name and the card's fingerprint (a charge is a
- * view of the attempt, but an event keeps the charge as it was when written).
+ * customer's address) is cleared, on the intents and in every event of those intents (an event
+ * keeps the address even when a later update cleared it); the charge events of those payments
+ * lose the cardholder's name and the card's fingerprint (a charge is a view of the attempt, but an
+ * event keeps the charge as it was when written). Answers the ids of the customer's intents.
  */
 async function redactPayments(
   tx: Queryable,
   merchantId: string,
   customerId: string,
-): Promise<void> {
+): Promise<string[]> {
   const intents = await tx.query<{ id: string }>(
     `UPDATE payment_intents SET receipt_email = NULL
-      WHERE merchant_id = $1 AND customer_id = $2 AND receipt_email IS NOT NULL RETURNING id`,
+      WHERE merchant_id = $1 AND customer_id = $2 RETURNING id`,
     [merchantId, customerId],
   );
-  if (intents.rows.length > 0)
-    await tx.query(
-      `UPDATE events SET data = jsonb_set(data::jsonb, '{object,receipt_email}', 'null'::jsonb)::json
-        WHERE merchant_id = $1 AND object_id = ANY($2::text[])
-          AND data -> 'object' ->> 'receipt_email' IS NOT NULL`,
-      [merchantId, intents.rows.map((row) => row.id)],
-    );
+  const ids = intents.rows.map((row) => row.id);
+  if (ids.length === 0) return ids;
+  await tx.query(
+    `UPDATE events SET data = jsonb_set(data::jsonb, '{object,receipt_email}', 'null'::jsonb)::json
+      WHERE merchant_id = $1 AND object_id = ANY($2::text[])
+        AND data -> 'object' ->> 'receipt_email' IS NOT NULL`,
+    [merchantId, ids],
+  );
   const attempts = await tx.query<{ id: string }>(
     `SELECT a.id FROM payment_attempts a JOIN payment_intents i ON i.id = a.payment_intent_id
       WHERE i.merchant_id = $1 AND i.customer_id = $2`,
     [merchantId, customerId],
   );
-  if (attempts.rows.length === 0) return;
+  if (attempts.rows.length === 0) return ids;
   await tx.query(
     `UPDATE events SET data = jsonb_set(
         jsonb_set(data::jsonb, '{object,billing_details,name}', 'null'::jsonb),
@@ -509,6 +600,7 @@ async function redactPayments(
         AND data -> 'object' ->> 'object' = 'charge'`,
     [merchantId, attempts.rows.map((row) => chargeIdOf(row.id))],
   );
+  return ids;
 }
 
 export type { BillingDetails };

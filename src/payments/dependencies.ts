@@ -3,7 +3,7 @@ import type { CardData, Connector } from '../connectors/types.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { DeclinePolicy, RoutingConfig, SuccessRateTracker } from '../routing/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import type { MerchantSettings } from './merchant-settings.ts';
 import type { FaultInjector } from '../fault-points.ts';
 import type { CardInput } from '../vault/card.ts';
@@ -31,6 +31,17 @@ export type PaymentCustomers = {
     customerId: string | null,
     paymentMethodId: string | null,
   ): Promise<void>;
+  /**
+   * In the transaction that writes a payment's customer or card: the customer's row held FOR SHARE
+   * until commit, so an erasure (which locks it FOR UPDATE) runs wholly before or after; refuses an
+   * unknown or erased customer (404 naming `customer`).
+   */
+  holdForPayment(tx: Queryable, merchantId: string, customerId: string): Promise<void>;
+  /**
+   * After a customer's payment was authorized (or failed): when the customer was erased meanwhile,
+   * what the payment wrote since (its events) is cleaned as the erasure cleans. One read when not.
+   */
+  cleanIfErased(merchantId: string, customerId: string): Promise<void>;
   /** Saves the card to the customer after a successful payment; never throws. */
   saveAfterPayment(merchantId: string, customerId: string, paymentMethodId: string): Promise<void>;
 };

@@ -298,10 +298,19 @@ export class PaymentsService {
     // The intent, with confirm its first attempt (already processing), and the event are written
     // together: in one statement (shared with the other payments created at the same moment), or
     // in one transaction when an idempotency key must record the intent.
-    if (attempt !== undefined && bind === undefined)
+    // A payment for a customer takes the transaction: the customer's row is held there so that
+    // its erasure runs wholly before (the payment is refused) or after (it finds the card).
+    const customerId = intent.customerId;
+    const customers = this.#dependencies.customers;
+    if (
+      attempt !== undefined &&
+      bind === undefined &&
+      (customerId === null || customers === undefined)
+    )
       await this.#creates.submit({ intent, attempt, event });
     else {
       await this.#dependencies.database.transaction(async (tx) => {
+        if (customerId !== null) await customers?.holdForPayment(tx, merchantId, customerId);
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
@@ -310,11 +319,13 @@ export class PaymentsService {
     }
     this.#dependencies.events?.notify();
     if (attempt === undefined) return created;
-    const result = await this.#authorize(
-      merchantId,
-      { intent, attempts: [attempt], attempt, fresh: true },
-      candidates,
-      cardOf(method),
+    const result = await this.#authorizeFor(merchantId, intent.customerId, () =>
+      this.#authorize(
+        merchantId,
+        { intent, attempts: [attempt], attempt, fresh: true },
+        candidates,
+        cardOf(method),
+      ),
     );
     throwIfDeclined(result, method);
     await this.#saveCard(result);
@@ -431,10 +442,15 @@ export class PaymentsService {
       method,
       input.connector ?? seen.connector ?? undefined,
     );
-    const prepared = await this.#dependencies.database.transaction((tx) =>
-      this.#prepareAttempt(tx, merchantId, id, input, candidates),
+    const prepared = await this.#dependencies.database.transaction(async (tx) => {
+      // The customer (an intent's never changes) before the intent: the order erasure locks in.
+      if (seen.customerId !== null)
+        await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
+      return this.#prepareAttempt(tx, merchantId, id, input, candidates);
+    });
+    const result = await this.#authorizeFor(merchantId, seen.customerId, () =>
+      this.#authorize(merchantId, prepared, candidates, cardOf(method)),
     );
-    const result = await this.#authorize(merchantId, prepared, candidates, cardOf(method));
     throwIfDeclined(result, method);
     await this.#saveCard(result);
     return result;
@@ -564,6 +580,26 @@ export class PaymentsService {
    * out charged) or a connector that refuses calls. Each try is a new attempt with its own PSP
    * idempotency key.
    */
+  /**
+   * An authorization of a customer's payment: the intent was written before any erasure of the
+   * customer (the customer's row is held there), but the erasure may commit while the PSP is
+   * called; what the authorization then records from its own copy (the events, with the receipt
+   * email and the cardholder's name) is cleaned as the erasure cleans, once it is written.
+   */
+  async #authorizeFor(
+    merchantId: string,
+    customerId: string | null,
+    authorize: () => Promise<IntentWithAttempts>,
+  ): Promise<IntentWithAttempts> {
+    const customers = this.#dependencies.customers;
+    if (customerId === null || customers === undefined) return authorize();
+    try {
+      return await authorize();
+    } finally {
+      await customers.cleanIfErased(merchantId, customerId);
+    }
+  }
+
   async #authorize(
     merchantId: string,
     prepared: Prepared,
@@ -886,6 +922,9 @@ export class PaymentsService {
     if (input.paymentMethod !== undefined)
       await this.#requirePaymentMethod(merchantId, input.paymentMethod);
     await this.#dependencies.database.transaction(async (tx) => {
+      // A new card on a customer's intent is the customer's card: held as a confirm holds it.
+      if (input.paymentMethod !== undefined && seen.customerId !== null)
+        await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
       const intent = await findIntent(tx, merchantId, id, true);
       if (intent === undefined) throw missingIntent(id);
       await applyUpdate(tx, intent, input, merchantNow(this.#dependencies, merchantId));

@@ -1,7 +1,8 @@
 // Customers, saved cards and SetupIntents over raw HTTP: erasure (no readable card or personal
 // data left anywhere, the ledger still verifies), bad input on every new route (a 400 naming the
 // parameter, nothing written), merchant isolation on every new route (another merchant's ids are
-// 404 resource_missing), and, on real PostgreSQL, one card attached to two customers at once.
+// 404 resource_missing), and, on real PostgreSQL, one card attached to two customers at once and
+// an erasure racing a payment for its customer.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -138,10 +139,12 @@ describe('customers over HTTP', () => {
         body: { invoice_settings: { default_payment_method: second.id } },
       }),
     );
-    // A card the customer paid with without saving it is the customer's card data too.
+    // A card the customer paid with without saving it is the customer's card data too; its
+    // stored answer (an idempotency key) shows the holder's name and no customer id.
     const unsaved = ok(
       await call(server, 'POST', '/v1/payment_methods', {
         key,
+        idempotencyKey: 'erase-unsaved-card',
         body: {
           type: 'card',
           card: { number: '378282246310005', exp_month: 9, exp_year: 2034 },
@@ -162,6 +165,76 @@ describe('customers over HTTP', () => {
       }),
     );
     assert.equal(paidUnsaved.status, 'succeeded');
+    // Stored answers that show the customer under another object: a payment with a receipt email
+    // and the customer and its card expanded.
+    const expandedRequest = {
+      key,
+      idempotencyKey: 'erase-expanded-payment',
+      body: {
+        amount: 700,
+        currency: 'usd',
+        customer: id,
+        payment_method: second.id,
+        confirm: true,
+        receipt_email: 'stored.receipt.erase@example.org',
+        expand: ['customer', 'payment_method'],
+      },
+    };
+    const expanded = ok(await call(server, 'POST', '/v1/payment_intents', expandedRequest));
+    assert.equal((expanded.customer as { email: string }).email, personal.email);
+    // A decline's stored 402 shows the card's billing details.
+    const declinedCard = ok(
+      await call(server, 'POST', '/v1/payment_methods', {
+        key,
+        body: {
+          type: 'card',
+          card: { number: '4000000000000002', exp_month: 8, exp_year: 2033 },
+          billing_details: { name: 'Declined Erasable' },
+        },
+      }),
+    );
+    const declinedRequest = {
+      key,
+      idempotencyKey: 'erase-declined-payment',
+      body: {
+        amount: 800,
+        currency: 'usd',
+        customer: id,
+        payment_method: declinedCard.id,
+        confirm: true,
+      },
+    };
+    const declined = await call(server, 'POST', '/v1/payment_intents', declinedRequest);
+    assert.equal(declined.status, 402, JSON.stringify(declined.body));
+    assert.match(JSON.stringify(declined.body), /Declined Erasable/);
+    // A receipt email the confirm cleared: the intent no longer has it, its created event does.
+    const cleared = ok(
+      await call(server, 'POST', '/v1/payment_intents', {
+        key,
+        body: {
+          amount: 900,
+          currency: 'usd',
+          customer: id,
+          payment_method: unsaved.id,
+          receipt_email: 'cleared.receipt.erase@example.org',
+        },
+      }),
+    );
+    const clearedNow = ok(
+      await call(server, 'POST', `/v1/payment_intents/${String(cleared.id)}/confirm`, {
+        key,
+        body: { receipt_email: '' },
+      }),
+    );
+    assert.equal(clearedNow.receipt_email, null);
+    assert.equal(clearedNow.status, 'succeeded');
+    // An intent left waiting for a card: after the erasure, no card can be put on it.
+    const waiting = ok(
+      await call(server, 'POST', '/v1/payment_intents', {
+        key,
+        body: { amount: 600, currency: 'usd', customer: id },
+      }),
+    );
     const cards = [String(first.id), String(second.id), String(unsaved.id)];
     const database = server.context.database;
     const vault = server.context.vault;
@@ -256,6 +329,9 @@ describe('customers over HTTP', () => {
       '2 Rue Erasure',
       'Unsaved Erasable',
       'receipt.erase@example.org',
+      'stored.receipt.erase@example.org',
+      'cleared.receipt.erase@example.org',
+      'Declined Erasable',
       '5555555555554444',
       '4000056655665556',
       '378282246310005',
@@ -265,20 +341,37 @@ describe('customers over HTTP', () => {
     const tables = await database.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
     );
+    const leaks: string[] = [];
     for (const { table_name: table } of tables.rows) {
       for (const needle of needles) {
         const found = await database.query(
           `SELECT 1 FROM "${table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1`,
           [needle],
         );
-        assert.equal(found.rows.length, 0, `'${needle}' is still in ${table}`);
+        if (found.rows.length > 0) leaks.push(`'${needle}' is still in ${table}`);
       }
     }
+    assert.deepEqual(leaks, []);
 
     const logged = server.logs.join('');
     for (const needle of needles)
       assert.ok(!logged.includes(needle), `'${needle}' reached the server's log`);
     assert.ok(!logged.includes(encodeURIComponent(personal.email)), 'the email reached the log');
+
+    // A replay of a redacted answer still answers honestly: the same status and object, or the
+    // same error.
+    const replayed = await call(server, 'POST', '/v1/payment_intents', expandedRequest);
+    assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
+    assert.deepEqual(replayed.body, {
+      id: expanded.id,
+      object: 'payment_intent',
+      redacted: true,
+    });
+    const replayedDecline = await call(server, 'POST', '/v1/payment_intents', declinedRequest);
+    assert.equal(replayedDecline.status, 402, JSON.stringify(replayedDecline.body));
+    assert.equal(replayedDecline.body.error?.code, declined.body.error?.code);
+    assert.equal(replayedDecline.body.error?.decline_code, declined.body.error?.decline_code);
+    assert.equal(replayedDecline.body.error?.message, declined.body.error?.message);
 
     // The payment records keep the customer's id; the money is all there.
     const intent = ok(await call(server, 'GET', `/v1/payment_intents/${String(paid.id)}`, { key }));
@@ -293,6 +386,20 @@ describe('customers over HTTP', () => {
     });
     assert.equal(again.status, 400, JSON.stringify(again.body));
     assert.equal(again.body.error?.code, 'payment_method_unexpected_state');
+    const later = ok(
+      await call(server, 'POST', '/v1/payment_methods', {
+        key,
+        body: { type: 'card', card: { number: '4242424242424242', exp_month: 3, exp_year: 2034 } },
+      }),
+    );
+    for (const [path, body] of [
+      [`/v1/payment_intents/${String(waiting.id)}`, { payment_method: later.id }],
+      [`/v1/payment_intents/${String(waiting.id)}/confirm`, { payment_method: later.id }],
+    ] as const) {
+      const refused = await call(server, 'POST', path, { key, body });
+      assert.equal(refused.status, 404, `${path} ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error?.param, 'customer');
+    }
   });
 
   test('bad input on every new route: a 400 naming the parameter, nothing written', async () => {
@@ -875,6 +982,94 @@ describe('customers on PostgreSQL', () => {
         (await server.context.vault.reveal(merchantId, card)).number,
         '4242424242424242',
       );
+    }
+  });
+
+  test('erasure racing a payment for the customer: the payment is refused, or its card is shredded', async () => {
+    const rounds = 16;
+    for (let round = 0; round < rounds; round++) {
+      const email = `race.${round}.erase@example.org`;
+      const holder = `Racing Holder ${round}`;
+      const receipt = `race.${round}.receipt@example.org`;
+      const customer = String(
+        ok(await call(server, 'POST', '/v1/customers', { key, body: { email } })).id,
+      );
+      const card = String(
+        ok(
+          await call(server, 'POST', '/v1/payment_methods', {
+            key,
+            body: {
+              type: 'card',
+              card: { number: '4242424242424242', exp_month: 1, exp_year: 2034 },
+              billing_details: { name: holder },
+            },
+          }),
+        ).id,
+      );
+      // Half the rounds race a create with confirm, half a confirm of an intent made before.
+      const confirmLater = round % 2 === 1;
+      const waiting = confirmLater
+        ? String(
+            ok(
+              await call(server, 'POST', '/v1/payment_intents', {
+                key,
+                body: { amount: 300, currency: 'usd', customer },
+              }),
+            ).id,
+          )
+        : undefined;
+      const [paid, erased] = await Promise.all([
+        waiting === undefined
+          ? call(server, 'POST', '/v1/payment_intents', {
+              key,
+              body: {
+                amount: 300,
+                currency: 'usd',
+                customer,
+                payment_method: card,
+                receipt_email: receipt,
+                confirm: true,
+              },
+            })
+          : call(server, 'POST', `/v1/payment_intents/${waiting}/confirm`, {
+              key,
+              body: { payment_method: card, receipt_email: receipt },
+            }),
+        // Started a little later in some rounds, so that either may reach the customer first.
+        new Promise((resolve) => setTimeout(resolve, (round % 4) * 4)).then(() =>
+          call(server, 'DELETE', `/v1/customers/${customer}`, { key }),
+        ),
+      ]);
+      assert.equal(erased.status, 200, JSON.stringify(erased.body));
+      const needles = [email, receipt];
+      if (paid.status === 404) {
+        // Refused: the card never became the customer's, the payment wrote nothing of it.
+        assert.equal(paid.body.error?.code, 'resource_missing', JSON.stringify(paid.body));
+        assert.equal(paid.body.error?.param, 'customer');
+      } else {
+        // Written before the erasure: the erasure found the card and shredded it.
+        const merchantId = (
+          await server.context.database.query<{ merchant_id: string }>(
+            'SELECT merchant_id FROM customers WHERE id = $1',
+            [customer],
+          )
+        ).rows[0]?.merchant_id as string;
+        await assert.rejects(server.context.vault.reveal(merchantId, card));
+        needles.push(holder);
+      }
+      const tables = await server.context.database.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      const leaks: string[] = [];
+      for (const { table_name: table } of tables.rows)
+        for (const needle of needles) {
+          const found = await server.context.database.query(
+            `SELECT 1 FROM "${table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1`,
+            [needle],
+          );
+          if (found.rows.length > 0) leaks.push(`'${needle}' is still in ${table}`);
+        }
+      assert.deepEqual(leaks, [], `round ${round}, payment answered ${paid.status}`);
     }
   });
 });
