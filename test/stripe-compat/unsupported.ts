@@ -27,7 +27,6 @@ export type StripeObjectName = (typeof stripeObjects)[number];
 type Fields = Readonly<Record<string, string>>;
 
 const connect = 'Connect is out of scope';
-const customers = 'no customers yet (issue 13: customers)';
 
 export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
   PaymentIntent: {
@@ -61,7 +60,7 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     'card.wallet': 'no wallets (Apple Pay, Google Pay)',
   },
   Refund: {
-    customer: customers,
+    customer: "a refund does not name its payment's customer yet",
     customer_account: 'Accounts v2 is out of scope',
     payment_method: 'not returned yet',
   },
