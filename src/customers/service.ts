@@ -210,13 +210,6 @@ export class CustomersService {
     filters: CustomerListFilters,
     page: PageRequest,
   ): Promise<Page<Customer>> {
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    const bind = (value: unknown): string => {
-      parameters.push(value);
-      return `$${parameters.length + 1}`;
-    };
-    if (filters.email !== undefined) conditions.push(`email = ${bind(filters.email)}`);
     const result = await keysetPage(
       this.#database,
       {
@@ -224,9 +217,7 @@ export class CustomersService {
         from: 'customers',
         scope: 'merchant_id = $1 AND deleted_at IS NULL',
         scopeParameters: [merchantId],
-        ...(conditions.length === 0
-          ? {}
-          : { filter: conditions.join(' AND '), filterParameters: parameters }),
+        equals: { email: filters.email },
         key: 'id',
         keyType: 'text',
         order: 'newest_first',

@@ -208,15 +208,6 @@ export class SetupIntentsService {
   ): Promise<Page<SetupIntent>> {
     if (filters.customer !== undefined)
       await this.#dependencies.customers.requireKnown(merchantId, filters.customer, 'customer');
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    const bind = (value: unknown): string => {
-      parameters.push(value);
-      return `$${parameters.length + 1}`;
-    };
-    if (filters.customer !== undefined) conditions.push(`customer_id = ${bind(filters.customer)}`);
-    if (filters.paymentMethod !== undefined)
-      conditions.push(`payment_method_id = ${bind(filters.paymentMethod)}`);
     const result = await keysetPage(
       this.#dependencies.database,
       {
@@ -224,9 +215,7 @@ export class SetupIntentsService {
         from: 'setup_intents',
         scope: 'merchant_id = $1',
         scopeParameters: [merchantId],
-        ...(conditions.length === 0
-          ? {}
-          : { filter: conditions.join(' AND '), filterParameters: parameters }),
+        equals: { customer_id: filters.customer, payment_method_id: filters.paymentMethod },
         key: 'id',
         keyType: 'text',
         order: 'newest_first',

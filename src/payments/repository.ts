@@ -114,9 +114,7 @@ export async function listIntents(
       scope: 'merchant_id = $1',
       scopeParameters: [merchantId],
       timeRange: { column: 'created_at', range: page.created },
-      ...(page.customerId === undefined
-        ? {}
-        : { filter: 'customer_id = $2', filterParameters: [page.customerId] }),
+      equals: { customer_id: page.customerId },
       key: 'id',
       keyType: 'text',
       order: 'newest_first',

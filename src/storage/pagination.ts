@@ -66,6 +66,11 @@ export type KeysetQuery<Key extends string | bigint> = {
    * `filter`, it does not narrow the valid cursors.
    */
   readonly timeRange?: { readonly column: string; readonly range: TimeRange | undefined };
+  /**
+   * Equality filters, column (written in code) → value; an undefined value filters nothing. Like
+   * `filter`, they do not narrow the valid cursors.
+   */
+  readonly equals?: Readonly<Record<string, unknown>>;
   /** The unique column rows are ordered by. */
   readonly key: string;
   readonly keyType: Key extends bigint ? 'bigint' : 'text';
@@ -141,6 +146,8 @@ export async function keysetPage<Row extends DatabaseRow, Key extends string | b
   if (query.filter !== undefined) conditions.push(`(${query.filter})`);
   if (query.timeRange !== undefined)
     conditions.push(...timeRangeConditions(query.timeRange.column, query.timeRange.range, bind));
+  for (const [column, value] of Object.entries(query.equals ?? {}))
+    if (value !== undefined) conditions.push(`${column} = ${bind(value)}`);
   const cursor = page.startingAfter ?? page.endingBefore;
   if (cursor !== undefined) {
     // After the cursor in list order is a smaller key newest first; before it, a larger one.
