@@ -43,6 +43,11 @@ export type ExpandScope = {
   readonly livemode: boolean;
 };
 
+/** The asking merchant's scope of a request. */
+export function expandScope(request: FastifyRequest, context: RouteContext): ExpandScope {
+  return { context, merchantId: request.merchantId, livemode: request.livemode };
+}
+
 /** How one expandable field becomes an object: the object's type, and how it is read by id. */
 export type Expandable = {
   readonly type: string;

@@ -1,6 +1,6 @@
 // Merchant routes for charges: Stripe's charge, the view of a payment attempt (read only). Thin:
 // validate, call one service method, present.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ChargeSchema,
@@ -9,7 +9,7 @@ import {
   ChargeSearchResultSchema,
 } from '../../api-objects/index.ts';
 import type { RouteContext } from '../context.ts';
-import { Expand, expand, expandEach, expansionPlan } from '../expand.ts';
+import { Expand, expand, expandEach, expandScope, expansionPlan } from '../expand.ts';
 import { answerList, listQuery } from '../list.ts';
 import { answerSearch, searchQuery } from '../search.ts';
 import { Id, IdParams } from '../schemas.ts';
@@ -26,12 +26,6 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
   const tags = ['charges'];
-  const scopeOf = (request: FastifyRequest) => ({
-    context,
-    merchantId: request.merchantId,
-    livemode: request.livemode,
-  });
-
   typed.get(
     '/v1/charges',
     {
@@ -56,7 +50,7 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
         },
         (view) => presentCharge(view),
       );
-      return expandEach(page, 'charge', plan, scopeOf(request));
+      return expandEach(page, 'charge', plan, expandScope(request, context));
     },
   );
 
@@ -75,7 +69,7 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
     async (request) =>
       answerSearch(
         request.query,
-        { type: 'charge', url: '/v1/charges/search', scope: scopeOf(request) },
+        { type: 'charge', url: '/v1/charges/search', scope: expandScope(request, context) },
         (search) => payments.searchCharges(request.merchantId, search),
         (view) => presentCharge(view),
       ),
@@ -95,7 +89,7 @@ export function registerChargeRoutes(app: FastifyInstance, context: RouteContext
     async (request) => {
       const plan = expansionPlan('charge', request.query.expand);
       const found = await payments.retrieveCharge(request.merchantId, request.params.id);
-      return expand(presentCharge(found), 'charge', plan, scopeOf(request));
+      return expand(presentCharge(found), 'charge', plan, expandScope(request, context));
     },
   );
 }

@@ -18,6 +18,7 @@ import {
 import type { CustomerFields } from '../../customers/types.ts';
 import type { Address } from '../../vault/index.ts';
 import type { RouteContext } from '../context.ts';
+import { expandScope } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerSearch, searchQuery } from '../search.ts';
 import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
@@ -139,7 +140,7 @@ export function registerCustomerRoutes(app: FastifyInstance, context: RouteConte
         {
           type: 'customer',
           url: '/v1/customers/search',
-          scope: { context, merchantId: request.merchantId, livemode: request.livemode },
+          scope: expandScope(request, context),
         },
         (search) => customers.search(request.merchantId, search),
         (customer) => presentCustomer(customer),

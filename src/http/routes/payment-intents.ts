@@ -21,7 +21,7 @@ import {
   expand,
   expandEach,
   expansionPlan,
-  type ExpandScope,
+  expandScope,
   type ExpansionPlan,
 } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
@@ -173,10 +173,6 @@ export const paymentFailures = {
 };
 const intentResponses = { 200: PaymentIntentSchema, ...paymentFailures };
 
-function scopeOf(request: FastifyRequest, context: RouteContext): ExpandScope {
-  return { context, merchantId: request.merchantId, livemode: request.livemode };
-}
-
 export function registerPaymentIntentRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const payments = context.payments;
@@ -188,7 +184,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
   // The asking key's view: a publishable key (a browser with the client secret) sees the
   // reduced intent and expands nothing; the secret key sees the whole intent, expanded as asked.
   const shown = (request: FastifyRequest, plan: ExpansionPlan, found: IntentWithAttempts) =>
-    expand(presentIntent(found), 'payment_intent', plan, scopeOf(request, context));
+    expand(presentIntent(found), 'payment_intent', plan, expandScope(request, context));
   const shownToEither = async (
     request: FastifyRequest,
     plan: ExpansionPlan,
@@ -271,7 +267,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
           }),
         (found) => presentIntent(found),
       );
-      return expandEach(page, 'payment_intent', plan, scopeOf(request, context));
+      return expandEach(page, 'payment_intent', plan, expandScope(request, context));
     },
   );
 
@@ -294,7 +290,7 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         {
           type: 'payment_intent',
           url: '/v1/payment_intents/search',
-          scope: scopeOf(request, context),
+          scope: expandScope(request, context),
         },
         (search) => payments.search(request.merchantId, search),
         (item) => presentIntent(item),
