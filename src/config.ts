@@ -40,6 +40,11 @@ export type Config = {
   readonly faultPoint: FaultPoint | undefined;
   /** NATS with JetStream; undefined means the embedded event bus (workers in this process). */
   readonly natsUrl: string | undefined;
+  /**
+   * Redis for API rate limits and risk velocity, shared by every Payrail process; undefined keeps
+   * both in each process's memory. Postgres stays the truth: nothing here is money.
+   */
+  readonly redisUrl: string | undefined;
   readonly natsStream: string;
   /**
    * Whether this server process also runs the workers (event consumers, webhook deliveries,
@@ -209,6 +214,14 @@ function readNatsUrl(env: Environment): string | undefined {
   return raw;
 }
 
+function readRedisUrl(env: Environment): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw))
+    throw new ConfigError('REDIS_URL', `must look like redis://127.0.0.1:6379, got "${raw}"`);
+  return raw;
+}
+
 function readFaultPoint(env: Environment): FaultPoint | undefined {
   const raw = env.PAYRAIL_FAULT_POINT;
   if (raw === undefined || raw === '') return undefined;
@@ -270,6 +283,7 @@ export function loadConfig(env: Environment = process.env): Config {
     idempotencyLeaseMs: readInteger(env, 'PAYRAIL_IDEMPOTENCY_LEASE_MS', 60_000, 100, 3_600_000),
     faultPoint: readFaultPoint(env),
     natsUrl: readNatsUrl(env),
+    redisUrl: readRedisUrl(env),
     natsStream: readName(env, 'PAYRAIL_NATS_STREAM', 'PAYRAIL_EVENTS'),
     runWorkers: readBoolean(env, 'PAYRAIL_RUN_WORKERS', true),
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),
