@@ -45,6 +45,11 @@ export type Config = {
    * both in each process's memory. Postgres stays the truth: nothing here is money.
    */
   readonly redisUrl: string | undefined;
+  /**
+   * Where browsers reach this Payrail (https://pay.example.com): 3-D Secure sends card holders back
+   * to it. Undefined: the origin of the request that started the payment.
+   */
+  readonly publicUrl: string | undefined;
   readonly natsStream: string;
   /**
    * Whether this server process also runs the workers (event consumers, webhook deliveries,
@@ -214,6 +219,17 @@ function readNatsUrl(env: Environment): string | undefined {
   return raw;
 }
 
+function readPublicUrl(env: Environment): string | undefined {
+  const raw = env.PAYRAIL_PUBLIC_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^https?:\/\/[^\s/]+$/.test(raw))
+    throw new ConfigError(
+      'PAYRAIL_PUBLIC_URL',
+      `must be an origin such as https://pay.example.com (no path), got "${raw}"`,
+    );
+  return raw;
+}
+
 function readRedisUrl(env: Environment): string | undefined {
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -284,6 +300,7 @@ export function loadConfig(env: Environment = process.env): Config {
     faultPoint: readFaultPoint(env),
     natsUrl: readNatsUrl(env),
     redisUrl: readRedisUrl(env),
+    publicUrl: readPublicUrl(env),
     natsStream: readName(env, 'PAYRAIL_NATS_STREAM', 'PAYRAIL_EVENTS'),
     runWorkers: readBoolean(env, 'PAYRAIL_RUN_WORKERS', true),
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),

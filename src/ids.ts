@@ -82,3 +82,12 @@ export function latestChargeId(attempts: readonly { readonly id: string }[]): st
   const latest = attempts.at(-1);
   return latest === undefined ? null : chargeIdOf(latest.id);
 }
+
+// A review holds one attempt (a review rule matched it): its id is the attempt's with Stripe's
+// `prv_` prefix, so the charge shows its review without reading it.
+const reviewPrefix = 'prv_';
+
+export function reviewIdOf(attemptId: string): string {
+  if (!attemptId.startsWith(attemptPrefix)) throw new Error(`not an attempt id: ${attemptId}`);
+  return reviewPrefix + attemptId.slice(attemptPrefix.length);
+}

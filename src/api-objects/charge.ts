@@ -1,11 +1,12 @@
 // Stripe's charge: the view of one payment attempt (src/ids.ts derives its id from
 // the attempt's), with the card it was made with, the attempt's outcome, what of it was captured
 // and refunded, and the balance transaction of its capture once the ledger posted it. Fields of
-// Stripe's charge that have no counterpart in Payrail (Connect, Radar reviews, shipping, receipts)
+// Stripe's charge that have no counterpart in Payrail (Connect, shipping, receipts)
 // are answered with Stripe's empty value.
 import { Type, type Static } from 'typebox';
-import { chargeIdOf } from '../ids.ts';
-import type { ChargeCard, ChargeView } from '../payments/types.ts';
+import { chargeIdOf, reviewIdOf } from '../ids.ts';
+import type { Attempt, ChargeCard, ChargeView } from '../payments/types.ts';
+import type { RiskRecord } from '../risk/types.ts';
 import {
   Enum,
   Int64,
@@ -21,6 +22,19 @@ import { RefundSchema, presentRefund } from './refund.ts';
 
 const NullString = Nullable(Type.String());
 
+const RuleMatchSchema = Type.Object({
+  id: Type.String(),
+  version: Type.Integer(),
+  action: Enum(['request_3ds', 'allow', 'block', 'review'] as const),
+  mode: Enum(['enforced', 'shadow'] as const),
+  predicate: Type.String(),
+  seen: Type.Record(
+    Type.String(),
+    Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]),
+    { description: 'The values the predicate read; null where the attribute was missing.' },
+  ),
+});
+
 const ChargeOutcomeSchema = Type.Object({
   advice_code: NullString,
   network_advice_code: NullString,
@@ -28,8 +42,15 @@ const ChargeOutcomeSchema = Type.Object({
   network_status: NullString,
   reason: NullString,
   risk_level: Type.String(),
+  risk_score: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 100, description: 'Present when risk assessed it.' }),
+  ),
+  rule: Type.Optional(Type.String({ description: 'The rule that decided (blocked or held).' })),
   seller_message: NullString,
   type: Type.String(),
+  rules: Type.Array(RuleMatchSchema, {
+    description: 'Payrail: every rule that matched (shadow ones too), with the values it saw.',
+  }),
 });
 
 const ChargeCardDetailsSchema = Type.Object({
@@ -104,7 +125,7 @@ export const ChargeSchema = Type.Object({
     has_more: Type.Boolean(),
     url: Type.String(),
   }),
-  review: Type.Null(),
+  review: Nullable(Type.String({ description: 'The review holding this charge, if any.' })),
   shipping: Type.Null(),
   source: Type.Null(),
   source_transfer: Type.Null(),
@@ -134,42 +155,79 @@ function failureCode({ attempt }: ChargeView): string | null {
   return attempt.declineCode === null ? 'processing_error' : 'card_declined';
 }
 
+/** The risk decision's part of Stripe's `outcome`; a charge made with risk off is 'normal'. */
+function riskOf(risk: RiskRecord | null) {
+  return {
+    risk_level: risk?.riskLevel ?? 'normal',
+    ...(risk === null ? {} : { risk_score: Math.round(risk.riskScore) }),
+    ...(risk?.rule === null || risk === null ? {} : { rule: risk.rule.id }),
+    rules: (risk?.matched ?? []).map((match) => ({ ...match, seen: { ...match.seen } })),
+  };
+}
+
+/** Why Radar stopped or held a payment: its own highest-risk block, or a merchant's rule. */
+function riskReason(risk: RiskRecord): string {
+  if (risk.rule === null || risk.rule.id.startsWith('builtin_'))
+    return risk.action === 'review' ? 'elevated_risk_level' : 'highest_risk_level';
+  return 'rule';
+}
+
 /** What the attempt's authorization looked like to the network (Stripe's `outcome`). */
 function outcomeOf(view: ChargeView): Static<typeof ChargeOutcomeSchema> | null {
   const { attempt } = view;
   const status = chargeStatus(view);
   if (status === 'pending') return null;
   const blank = { advice_code: null, network_advice_code: null, network_decline_code: null };
-  if (status === 'succeeded')
+  const risk = attempt.risk;
+  if (status === 'succeeded') {
+    const held = risk?.action === 'review';
     return {
       ...blank,
+      ...riskOf(risk),
       network_status: 'approved_by_network',
-      reason: null,
-      risk_level: 'normal',
-      seller_message: 'Payment complete.',
-      type: 'authorized',
+      reason: held ? riskReason(risk) : null,
+      seller_message: held
+        ? 'Payrail held this payment for review: approve it to capture.'
+        : 'Payment complete.',
+      type: held ? 'manual_review' : 'authorized',
+    };
+  }
+  if (risk?.action === 'block')
+    return {
+      ...blank,
+      ...riskOf(risk),
+      network_status: 'not_sent_to_network',
+      reason: riskReason(risk),
+      seller_message: 'Payrail blocked this payment as too risky.',
+      type: 'blocked',
     };
   if (attempt.declineCode === null)
     return {
       ...blank,
+      ...riskOf(risk),
       network_status: 'not_sent_to_network',
       reason: null,
-      risk_level: 'normal',
       seller_message: attempt.failureMessage ?? 'The payment could not be processed.',
       type: 'invalid',
     };
   const generic = attempt.declineCode === 'generic_decline';
   return {
     ...blank,
+    ...riskOf(risk),
     network_decline_code: attempt.pspCode,
     network_status: 'declined_by_network',
     reason: attempt.declineCode,
-    risk_level: 'normal',
     seller_message: generic
       ? 'The bank did not return any further details with this decline.'
       : `The bank returned the decline code \`${attempt.declineCode}\`.`,
     type: 'issuer_declined',
   };
+}
+
+/** The review holding the charge: one opens when a review decision's attempt is authorized. */
+export function reviewOfAttempt(attempt: Attempt): string | null {
+  const authorized = attempt.amountAuthorized > 0n;
+  return attempt.risk?.action === 'review' && authorized ? reviewIdOf(attempt.id) : null;
 }
 
 function cardDetails(
@@ -268,7 +326,7 @@ export function presentCharge(view: ChargeView, livemode = testMode): ChargeObje
       refunds.length > chargeRefundsShownMax,
       `/v1/refunds?charge=${id}`,
     ),
-    review: null,
+    review: reviewOfAttempt(attempt),
     shipping: null,
     source: null,
     source_transfer: null,

@@ -11,6 +11,7 @@ import { PaymentIntentSchema } from './payment-intent.ts';
 import { PayoutSchema } from './payout.ts';
 import { ReconciliationExceptionSchema } from './reconciliation.ts';
 import { RefundSchema } from './refund.ts';
+import { ReviewSchema } from './review.ts';
 import { SettlementShareSchema } from './settlement-share.ts';
 
 /** The `data.object` of each event type, with what the event means. */
@@ -39,6 +40,12 @@ export const eventCatalogue: Record<EventType, { object: TSchema; description: s
     object: PaymentIntentSchema,
     description: 'A payment intent was canceled (or its authorization released).',
   },
+  'payment_intent.requires_action': {
+    object: PaymentIntentSchema,
+    description:
+      'A payment intent requires action: the card holder must authenticate (3-D Secure) at ' +
+      'next_action.',
+  },
   'charge.pending': {
     object: ChargeSchema,
     description: 'A charge is pending: its outcome at the PSP is not known yet.',
@@ -66,6 +73,14 @@ export const eventCatalogue: Record<EventType, { object: TSchema; description: s
     description: 'A refund changed (its status, e.g. pending to succeeded).',
   },
   'refund.failed': { object: RefundSchema, description: 'A refund failed.' },
+  'review.opened': {
+    object: ReviewSchema,
+    description: 'A review rule held a payment: authorized, not captured until approved.',
+  },
+  'review.closed': {
+    object: ReviewSchema,
+    description: 'A review was closed: approved, refunded, or canceled (also when it expired).',
+  },
   'balance.available': {
     object: BalanceAvailabilitySchema,
     description: "Funds moved from the merchant's pending to its available balance.",

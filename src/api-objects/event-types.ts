@@ -3,6 +3,7 @@
 export const eventTypes = [
   'payment_intent.created',
   'payment_intent.processing',
+  'payment_intent.requires_action',
   'payment_intent.amount_capturable_updated',
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
@@ -16,6 +17,8 @@ export const eventTypes = [
   'refund.created',
   'refund.updated',
   'refund.failed',
+  'review.opened',
+  'review.closed',
   'balance.available',
   'settlement_batch.acknowledged',
   'settlement_batch.funded',

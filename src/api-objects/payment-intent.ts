@@ -12,7 +12,7 @@ import {
   unixSeconds,
   unixSecondsOrNull,
 } from './json.ts';
-import { ChargeSchema } from './charge.ts';
+import { ChargeSchema, reviewOfAttempt } from './charge.ts';
 import { CustomerOrDeletedSchema } from './customer.ts';
 import { PaymentMethodSchema } from './payment-method.ts';
 
@@ -60,6 +60,26 @@ const IntentStatus = Enum([
   'succeeded',
   'canceled',
 ] as const);
+const NextAction = Nullable(
+  Type.Object(
+    {
+      type: Type.Literal('redirect_to_url'),
+      redirect_to_url: Type.Object({
+        url: Type.String({ description: "The issuer's 3-D Secure challenge page." }),
+        return_url: Nullable(Type.String()),
+      }),
+    },
+    { description: 'What the card holder must do while the intent requires_action.' },
+  ),
+);
+const PaymentMethodOptions = Type.Object({
+  card: Type.Object({
+    installments: Type.Null(),
+    mandate_options: Type.Null(),
+    network: Type.Null(),
+    request_three_d_secure: Enum(['automatic', 'any', 'challenge'] as const),
+  }),
+});
 const AutomaticPaymentMethods = Nullable(
   Type.Object({
     enabled: Type.Boolean(),
@@ -89,6 +109,7 @@ export const PaymentIntentPublishableSchema = Type.Object({
   description: Nullable(Type.String()),
   last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),
+  next_action: NextAction,
   payment_method: Nullable(Type.String()),
   payment_method_types: Type.Array(Type.String()),
   receipt_email: Nullable(Type.String()),
@@ -125,6 +146,8 @@ export const PaymentIntentSchema = Type.Object({
   last_payment_error: LastPaymentError,
   livemode: Type.Boolean(),
   metadata: StringMap,
+  next_action: NextAction,
+  payment_method_options: PaymentMethodOptions,
   payment_method: Nullable(
     Type.Union([Type.String(), PaymentMethodSchema], {
       description: 'The id; the PaymentMethod itself with expand[]=payment_method.',
@@ -132,6 +155,7 @@ export const PaymentIntentSchema = Type.Object({
   ),
   payment_method_types: Type.Array(Type.String()),
   receipt_email: Nullable(Type.String()),
+  review: Nullable(Type.String({ description: 'The review holding the latest charge, if any.' })),
   statement_descriptor: Type.Null({
     description: 'Always null: Stripe refuses it for card charges (use the suffix).',
   }),
@@ -177,7 +201,11 @@ function presentLastPaymentError(intent: PaymentIntent): Static<typeof LastPayme
   return error === null
     ? null
     : {
-        type: 'card_error',
+        // A failed authentication is not the card's error (Stripe's type for it).
+        type:
+          error.code === 'payment_intent_authentication_failure'
+            ? 'invalid_request_error'
+            : 'card_error',
         code: error.code,
         decline_code: error.decline_code ?? null,
         message: error.message,
@@ -204,6 +232,7 @@ export function presentIntentForPublishableKey(
     description: intent.description,
     last_payment_error: presentLastPaymentError(intent),
     livemode,
+    next_action: intent.nextAction,
     payment_method: intent.paymentMethodId,
     payment_method_types: [...intent.paymentMethodTypes],
     receipt_email: intent.receiptEmail,
@@ -215,6 +244,7 @@ export function presentIntent(
   { intent, attempts }: IntentWithAttempts,
   livemode = testMode,
 ): Static<typeof PaymentIntentSchema> {
+  const latest = attempts.at(-1);
   return {
     id: intent.id,
     object: 'payment_intent',
@@ -234,9 +264,19 @@ export function presentIntent(
     last_payment_error: presentLastPaymentError(intent),
     livemode,
     metadata: intent.metadata,
+    next_action: intent.nextAction,
+    payment_method_options: {
+      card: {
+        installments: null,
+        mandate_options: null,
+        network: null,
+        request_three_d_secure: intent.requestThreeDSecure,
+      },
+    },
     payment_method: intent.paymentMethodId,
     payment_method_types: [...intent.paymentMethodTypes],
     receipt_email: intent.receiptEmail,
+    review: latest === undefined ? null : reviewOfAttempt(latest),
     statement_descriptor: null,
     statement_descriptor_suffix: intent.statementDescriptorSuffix,
     setup_future_usage: intent.setupFutureUsage,

@@ -31,6 +31,7 @@ import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerSetupIntentRoutes } from './routes/setup-intents.ts';
 import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
+import { registerThreeDSecureRoutes } from './routes/three-d-secure.ts';
 import { registerTestClockRoutes } from './routes/test-clocks.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { registerBankAccountRoutes } from './routes/bank-accounts.ts';
@@ -284,6 +285,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   });
 
   await registerPspWebhookRoutes(app, context);
+  registerThreeDSecureRoutes(app, context);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);

@@ -71,6 +71,8 @@ const paymentCodes: Record<PaymentErrorCode, true> = {
   parameter_invalid: true,
   parameter_missing: true,
   refund_not_cancelable: true,
+  payment_intent_authentication_failure: true,
+  review_not_open: true,
 };
 const vaultCodes: Record<VaultErrorCode, true> = {
   invalid_number: true,

@@ -88,8 +88,13 @@ const catalogue = {
   expired_card: { status: 402, type: 'card_error' },
   incorrect_cvc: { status: 402, type: 'card_error' },
   processing_error: { status: 402, type: 'card_error' },
-  // A card that needs 3-D Secure, which Payrail does not run yet (decisions.md).
+  // A card that needs 3-D Secure where no authentication can be run (an off-session payment, a
+  // merchant without a 3-D Secure server).
   authentication_required: { status: 402, type: 'card_error' },
+  // The card holder failed 3-D Secure: the intent waits for another payment method (Stripe's).
+  payment_intent_authentication_failure: { status: 400, type: 'invalid_request_error' },
+  // Only an open review can be approved.
+  review_not_open: { status: 400, type: 'invalid_request_error' },
   capability_not_supported: { status: 400, type: 'invalid_request_error' },
   no_connector_available: { status: 400, type: 'invalid_request_error' },
   charge_already_refunded: { status: 400, type: 'invalid_request_error' },

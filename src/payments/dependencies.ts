@@ -8,6 +8,7 @@ import type { MerchantSettings } from './merchant-settings.ts';
 import type { FaultInjector } from '../fault-points.ts';
 import type { CardInput } from '../vault/card.ts';
 import type { PaymentMethod } from '../vault/index.ts';
+import type { RiskRecord } from '../risk/types.ts';
 
 /** What payments need of the card vault. */
 export type CardVault = {
@@ -66,6 +67,66 @@ export type PaymentsDependencies = {
   readonly clock?: Clock;
   /** Customers, for `customer` and `setup_future_usage`; without it, neither is checked or acted on. */
   readonly customers?: PaymentCustomers;
+  /** The risk decision before each authorization (src/risk); without it, every payment is sent. */
+  readonly risk?: PaymentRisk;
+  /** 3-D Secure authentication of the card holder; without it, no payment can require action. */
+  readonly threeDSecure?: PaymentAuthentication;
+};
+
+/** What a risk decision reads of a payment about to be sent (never the card number). */
+export type RiskFacts = {
+  readonly merchantId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly card: PaymentMethod;
+  readonly email: string | null;
+  readonly ipAddress: string | null;
+  readonly ipCountry: string | null;
+  readonly customerId: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** After the card holder authenticated (3-D Secure): request_3ds rules are not evaluated again. */
+  readonly authentication?: {
+    readonly authenticated: boolean;
+    readonly liabilityShift: boolean;
+    readonly eci: string | null;
+  };
+  readonly now: Date;
+};
+
+export type PaymentRisk = {
+  /** The decision for an authorization about to be sent; undefined when risk is off for the merchant. */
+  assess(facts: RiskFacts): Promise<RiskRecord | undefined>;
+};
+
+/** A 3-D Secure server's answer (src/risk/three-d-secure). */
+export type AuthenticationAnswer = {
+  readonly status:
+    'challenge' | 'authenticated' | 'attempted' | 'failed' | 'rejected' | 'unavailable';
+  readonly serverTransactionId: string;
+  readonly challengeUrl?: string;
+  readonly eci?: string;
+  readonly authenticationValue?: string;
+  readonly dsTransactionId?: string;
+  readonly version?: string;
+  readonly liabilityShift: boolean;
+};
+
+export type PaymentAuthentication = {
+  /** Starts an authentication; throws when the server cannot be reached or answers nonsense. */
+  authenticate(
+    merchantId: string,
+    request: {
+      readonly reference: string;
+      readonly amount: bigint;
+      readonly currency: string;
+      readonly card: CardData;
+      /** Where the ACS sends the card holder's browser back to (Payrail's return route). */
+      readonly returnUrl: string;
+      readonly challengeRequested: boolean;
+    },
+  ): Promise<AuthenticationAnswer>;
+  /** The result of a challenge, asked of the server (never taken from the browser). */
+  result(merchantId: string, serverTransactionId: string): Promise<AuthenticationAnswer>;
 };
 
 /** The time for a merchant's payment objects, from the injected clock. */

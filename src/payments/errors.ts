@@ -23,7 +23,9 @@ export type PaymentErrorCode =
   | 'connector_unavailable'
   | 'parameter_invalid'
   | 'parameter_missing'
-  | 'refund_not_cancelable';
+  | 'refund_not_cancelable'
+  | 'payment_intent_authentication_failure'
+  | 'review_not_open';
 
 const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   resource_missing: 'not_found',
@@ -49,6 +51,8 @@ const paymentCategories: Record<PaymentErrorCode, ErrorCategory> = {
   parameter_invalid: 'invalid',
   parameter_missing: 'invalid',
   refund_not_cancelable: 'invalid',
+  payment_intent_authentication_failure: 'invalid',
+  review_not_open: 'invalid',
 };
 
 export class PaymentError extends DomainError<PaymentErrorCode> {

@@ -3,10 +3,16 @@
 // email, the return URL, and the client secret. Pure functions; each refusal names its parameter
 // (architecture §4). The route schemas bound the raw input; these decide what Stripe decides.
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { formatDecimal, isCurrency, MoneyError } from '../money/index.ts';
 import { randomBase62 } from '../ids.ts';
 import { PaymentError } from './errors.ts';
-import type { AutomaticPaymentMethods, PaymentMethodType } from './types.ts';
+import type {
+  AutomaticPaymentMethods,
+  PaymentMethodType,
+  RadarOptions,
+  RequestThreeDSecure,
+} from './types.ts';
 
 /**
  * Stripe's minimum charge amounts, in minor units as its API writes them (docs.stripe.com/currencies,
@@ -193,6 +199,40 @@ export function checkReturnUrl(value: string | undefined, confirming: boolean): 
   return value;
 }
 
+/**
+ * What the caller tells of its customer for risk (Payrail's radar_options): an IP address (v4 or
+ * v6, stored as written by Node's parser would accept it) and its country (two letters,
+ * uppercased). Nothing given is null.
+ */
+export function checkRadarOptions(value: RadarOptions | undefined): RadarOptions | null {
+  if (value === undefined) return null;
+  const options: { ip_address?: string; ip_country?: string } = {};
+  if (value.ip_address !== undefined) {
+    if (net.isIP(value.ip_address) === 0)
+      throw new PaymentError(
+        'parameter_invalid',
+        `Invalid radar_options[ip_address]: ${value.ip_address.slice(0, 60)} is not an IPv4 or IPv6 address.`,
+        { param: 'radar_options[ip_address]' },
+      );
+    options.ip_address = value.ip_address.toLowerCase();
+  }
+  if (value.ip_country !== undefined) {
+    if (!/^[A-Za-z]{2}$/.test(value.ip_country))
+      throw new PaymentError(
+        'parameter_invalid',
+        'Invalid radar_options[ip_country]: it must be a two-letter ISO 3166-1 country code.',
+        { param: 'radar_options[ip_country]' },
+      );
+    options.ip_country = value.ip_country.toUpperCase();
+  }
+  return Object.keys(options).length === 0 ? null : options;
+}
+
+/** Stripe's payment_method_options[card][request_three_d_secure] (the route bounds the values). */
+export type PaymentMethodOptionsInput = {
+  readonly card?: { readonly request_three_d_secure?: RequestThreeDSecure };
+};
+
 /** A new intent's client secret, in Stripe's shape: `<intent id>_secret_<25 random characters>`. */
 export function newClientSecret(intentId: string): string {
   return `${intentId}_secret_${randomBase62(25)}`;
@@ -213,12 +253,16 @@ export type IntentParametersInput = {
   readonly statementDescriptor?: string;
   readonly statementDescriptorSuffix?: string;
   readonly returnUrl?: string;
+  readonly radarOptions?: RadarOptions;
+  readonly paymentMethodOptions?: PaymentMethodOptionsInput;
 };
 
 export type IntentParameters = PaymentMethodChoice & {
   readonly receiptEmail: string | null;
   readonly statementDescriptorSuffix: string | null;
   readonly returnUrl: string | null;
+  readonly radarOptions: RadarOptions | null;
+  readonly requestThreeDSecure: RequestThreeDSecure;
 };
 
 /** Every rule above for a new intent, before anything is written. */
@@ -232,5 +276,7 @@ export function intentParameters(
     receiptEmail: checkReceiptEmail(input.receiptEmail) ?? null,
     statementDescriptorSuffix: checkStatementDescriptorSuffix(input.statementDescriptorSuffix),
     returnUrl: checkReturnUrl(input.returnUrl, confirming),
+    radarOptions: checkRadarOptions(input.radarOptions),
+    requestThreeDSecure: input.paymentMethodOptions?.card?.request_three_d_secure ?? 'automatic',
   };
 }

@@ -41,6 +41,9 @@ const intentIn = (status: IntentStatus): PaymentIntent => ({
   receiptEmail: null,
   statementDescriptorSuffix: null,
   returnUrl: null,
+  radarOptions: null,
+  requestThreeDSecure: 'automatic',
+  nextAction: null,
   createdAt: created,
 });
 const attemptIn = (status: AttemptStatus): Attempt => ({
@@ -58,6 +61,8 @@ const attemptIn = (status: AttemptStatus): Attempt => ({
   amountCaptured: 0n,
   declineCode: null,
   pspCode: null,
+  risk: null,
+  threeDSecureId: null,
   failureMessage: null,
   syncCount: 2,
   abandoned: false,

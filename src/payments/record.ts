@@ -29,6 +29,7 @@ import { merchantNow, type PaymentsDependencies } from './dependencies.ts';
 import { chargeEvent, intentEvent, type ChargeEventType } from './events.ts';
 import { chargeCard } from './charges.ts';
 import type { Orphans } from './orphans.ts';
+import { newReview, openReview, opensReview } from './reviews.ts';
 import {
   ledgerOutbox,
   outboxEntry,
@@ -100,6 +101,8 @@ export type Plan = {
   readonly event: NewEvent | undefined;
   /** Stripe's `charge.*` event of the same change (the charge is the attempt), written with it. */
   readonly chargeEvent: NewEvent | undefined;
+  /** A review rule held the payment: the authorization opens a review (the locked path writes it). */
+  readonly opensReview: boolean;
 };
 
 /** The charge event each intent event of an outcome goes with. */
@@ -162,6 +165,7 @@ export function plan(
     const chargeType = next.eventType === undefined ? undefined : chargeEventOf[next.eventType];
     return {
       change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
+      opensReview: outcome.status === 'authorized' && opensReview(attempt),
       ...after,
       postings: next.postings,
       // Made first, so that its id sorts before the intent's event (Stripe's order).
@@ -542,7 +546,7 @@ export class AuthorizationRecorder {
       options,
       card,
     );
-    if (!fastChange(planned.change)) return undefined;
+    if (!fastChange(planned.change) || planned.opensReview) return undefined;
     let recorded: FastRecorded;
     try {
       recorded = await this.#fast.submit({ before: known.attempt, planned });
@@ -615,6 +619,7 @@ async function recordLocked(
       await ledger.post(tx, planned.postings.movement, planned.postings.transfers);
     const events = [planned.chargeEvent, planned.event].filter((event) => event !== undefined);
     await insertEvents(tx, events, now);
+    if (planned.opensReview) await openReview(tx, newReview(updatedIntent, updatedAttempt, now));
     return { current: { intent: updatedIntent, attempts: withAttempt(attempts, updatedAttempt) } };
   });
 }

@@ -10,7 +10,12 @@ import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount } from '../money/index.ts';
 import { newSortableId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
-import { connectorNamed, merchantNow, type PaymentsDependencies } from './dependencies.ts';
+import {
+  connectorNamed,
+  merchantNow,
+  type PaymentsDependencies,
+  type RiskFacts,
+} from './dependencies.ts';
 import { PaymentError } from './errors.ts';
 import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
 import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merchant-settings.ts';
@@ -48,6 +53,7 @@ import type {
   IntentWithAttempts,
   Metadata,
   PaymentIntent,
+  RadarOptions,
   Refund,
   SetupFutureUsage,
 } from './types.ts';
@@ -62,6 +68,7 @@ import { noSuchPaymentMethodMessage } from '../vault/card.ts';
 import type { PaymentMethod } from '../vault/index.ts';
 import {
   checkChargeAmount,
+  checkRadarOptions,
   checkReceiptEmail,
   checkReturnUrl,
   clientSecretMatches,
@@ -69,8 +76,26 @@ import {
   newClientSecret,
   normalizeCurrency,
   type IntentParametersInput,
+  type PaymentMethodOptionsInput,
 } from './intent-parameters.ts';
 import { storePaymentMethodData, type PaymentMethodData } from './payment-method-data.ts';
+import {
+  Authentications,
+  carriesAuthenticationData,
+  type Authentication,
+  type AuthenticationReason,
+} from './authentication.ts';
+import {
+  closeIfOpen,
+  findReview,
+  listReviews,
+  noSuchReview,
+  type Review,
+  type ReviewListFilters,
+} from './reviews.ts';
+import type { PageRequest } from '../storage/pagination.ts';
+import { blockedOutcome, captureMethodFor, isBlocked, riskFactsOf } from './risk.ts';
+import type { RiskRecord } from '../risk/types.ts';
 
 export type CreateIntentInput = IntentParametersInput & {
   readonly amount: unknown;
@@ -88,6 +113,8 @@ export type CreateIntentInput = IntentParametersInput & {
   readonly customer?: string;
   /** Save the card to `customer` once the payment succeeds. */
   readonly setupFutureUsage?: SetupFutureUsage;
+  /** Where the card holder's browser reaches Payrail (3-D Secure's return route). */
+  readonly origin?: string;
 };
 
 export type ConfirmInput = {
@@ -100,7 +127,22 @@ export type ConfirmInput = {
   readonly returnUrl?: string;
   /** Stripe's confirm may set (or change) setup_future_usage. */
   readonly setupFutureUsage?: SetupFutureUsage;
+  readonly radarOptions?: RadarOptions;
+  readonly paymentMethodOptions?: PaymentMethodOptionsInput;
+  /** Where the card holder's browser reaches Payrail (3-D Secure's return route). */
+  readonly origin?: string;
 };
+
+/** What the risk decision says of an authorization about to be sent. */
+type Decision = {
+  readonly risk: RiskRecord | undefined;
+  /** The card holder must authenticate first, and why. */
+  readonly authenticate:
+    { readonly reason: AuthenticationReason; readonly ruleId: string | null } | undefined;
+};
+
+/** What the decision after an authentication reads of it. */
+type AuthenticationFacts = NonNullable<RiskFacts['authentication']>;
 
 export type { PaymentMethodData } from './payment-method-data.ts';
 
@@ -118,7 +160,14 @@ const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
  * known never to have reached a PSP when its connector refuses the call. A resumed one may have
  * been sent before a crash, or be in flight in a concurrent confirm.
  */
-type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
+type Prepared = IntentWithAttempts & {
+  readonly attempt: Attempt;
+  readonly fresh: boolean;
+  readonly authentication?: undefined;
+};
+
+/** An intent a confirm moved to requires_action: the authentication to ask for. */
+type Awaiting = IntentWithAttempts & { readonly authentication: Authentication };
 
 /** What routing may know of the card: brand and issuer country. */
 type CardFacts = PaymentMethod;
@@ -134,9 +183,12 @@ const startAuthorization = paymentIntents.update([
   'paymentMethodId',
   'connector',
   'lastPaymentError',
+  'nextAction',
   'setupFutureUsage',
   'receiptEmail',
   'returnUrl',
+  'radarOptions',
+  'requestThreeDSecure',
 ]);
 const switchConnector = paymentIntents.update(['connector']);
 const moveStatus = paymentIntents.update(['status']);
@@ -166,9 +218,15 @@ export class PaymentsService {
   /** Confirmed intents created at the same moment share one statement. */
   readonly #creates: GroupCommit<NewConfirmedIntent, true>;
   readonly #recorder: AuthorizationRecorder;
+  /** 3-D Secure, when the payments have a 3-D Secure server. */
+  readonly #authentications: Authentications | undefined;
 
   constructor(dependencies: PaymentsDependencies) {
     this.#dependencies = dependencies;
+    this.#authentications =
+      dependencies.threeDSecure === undefined
+        ? undefined
+        : new Authentications(dependencies, dependencies.threeDSecure);
     this.#creates = new GroupCommit(async (created) => {
       await insertIntentsWithAttempts(dependencies.database, created);
       return created.map(() => true as const);
@@ -263,7 +321,7 @@ export class PaymentsService {
     const chosen = candidates[0];
     const createdAt = merchantNow(this.#dependencies, merchantId);
     const id = newSortableId('pi');
-    const intent: PaymentIntent = {
+    const draft: PaymentIntent = {
       id,
       merchantId,
       amount,
@@ -289,10 +347,18 @@ export class PaymentsService {
       customerId: input.customer ?? null,
       setupFutureUsage: input.setupFutureUsage ?? null,
       clientSecret: newClientSecret(id),
+      nextAction: null,
       ...parameters,
       createdAt,
     };
-    const attempt = chosen === undefined ? undefined : newAttempt(intent, chosen, createdAt);
+    const decision = confirming ? await this.#decide(draft, method) : undefined;
+    const authenticate = decision?.authenticate;
+    const intent: PaymentIntent =
+      authenticate === undefined ? draft : { ...draft, status: 'requires_action' };
+    const attempt =
+      chosen === undefined || authenticate !== undefined
+        ? undefined
+        : newAttempt(intent, chosen, createdAt, basisOf(intent, decision));
     const created = { intent, attempts: attempt === undefined ? [] : [attempt] };
     const event = intentEvent('payment_intent.created', created);
     // The intent, with confirm its first attempt (already processing), and the event are written
@@ -302,6 +368,7 @@ export class PaymentsService {
     // its erasure runs wholly before (the payment is refused) or after (it finds the card).
     const customerId = intent.customerId;
     const customers = this.#dependencies.customers;
+    let opened: Authentication | undefined;
     if (
       attempt !== undefined &&
       bind === undefined &&
@@ -309,15 +376,25 @@ export class PaymentsService {
     )
       await this.#creates.submit({ intent, attempt, event });
     else {
-      await this.#dependencies.database.transaction(async (tx) => {
+      opened = await this.#dependencies.database.transaction(async (tx) => {
         if (customerId !== null) await customers?.holdForPayment(tx, merchantId, customerId);
         await insertIntent(tx, intent);
         await bind?.(tx, intent.id);
         if (attempt !== undefined) await insertAttempt(tx, attempt);
         await insertEvents(tx, [event], intent.createdAt);
+        return authenticate === undefined
+          ? undefined
+          : this.#authentications?.open(
+              tx,
+              intent,
+              authenticate.reason,
+              authenticate.ruleId,
+              createdAt,
+            );
       });
     }
     this.#dependencies.events?.notify();
+    if (opened !== undefined) return this.#authenticate(opened, intent, input.origin, method);
     if (attempt === undefined) return created;
     const result = await this.#authorizeFor(merchantId, intent.customerId, () =>
       this.#authorize(
@@ -327,9 +404,146 @@ export class PaymentsService {
         cardOf(method),
       ),
     );
+    return this.#afterAuthorization(result, method, input.origin);
+  }
+
+  /**
+   * The risk decision before an authorization (src/risk): the record the attempt carries, and
+   * whether the card holder must authenticate first (a request_3ds rule, or the payment's
+   * request_three_d_secure). After an authentication (or where none can run) request_3ds rules
+   * are not evaluated: the rest decide.
+   */
+  async #decide(
+    intent: PaymentIntent,
+    method: PaymentMethod | undefined,
+    authenticated?: AuthenticationFacts,
+  ): Promise<Decision> {
+    const risk = this.#dependencies.risk;
+    const skipAuthentication =
+      authenticated ??
+      (this.#authentications === undefined
+        ? { authenticated: false, liabilityShift: false, eci: null }
+        : undefined);
+    const now = merchantNow(this.#dependencies, intent.merchantId);
+    const record =
+      risk === undefined || method === undefined
+        ? undefined
+        : await risk.assess(riskFactsOf(intent, method, now, skipAuthentication));
+    if (skipAuthentication !== undefined || record?.action === 'block')
+      return { risk: record, authenticate: undefined };
+    if (record?.action === 'request_3ds')
+      return { risk: record, authenticate: { reason: 'rule', ruleId: record.rule?.id ?? null } };
+    if (intent.requestThreeDSecure !== 'automatic')
+      return { risk: record, authenticate: { reason: 'requested', ruleId: null } };
+    return { risk: record, authenticate: undefined };
+  }
+
+  /**
+   * What follows an authorization: a soft decline that asks for authentication (the issuer's
+   * `authentication_required`) starts 3-D Secure, once per authentication; a decline is thrown
+   * as the API's card error; a success saves the card when asked to.
+   */
+  async #afterAuthorization(
+    result: IntentWithAttempts,
+    method: PaymentMethod | undefined,
+    origin: string | undefined,
+  ): Promise<IntentWithAttempts> {
+    const latest = result.attempts.at(-1);
+    const authentications = this.#authentications;
+    if (
+      authentications !== undefined &&
+      origin !== undefined &&
+      result.intent.status === 'requires_payment_method' &&
+      latest?.declineCode === 'authentication_required' &&
+      latest.threeDSecureId === null
+    ) {
+      const { merchantId, id } = result.intent;
+      const required = await authentications.requireAction(merchantId, id, 'issuer');
+      if (required !== undefined)
+        return this.#authenticate(required.authentication, required.intent, origin, method);
+    }
     throwIfDeclined(result, method);
     await this.#saveCard(result);
     return result;
+  }
+
+  /**
+   * Asks the 3-D Secure server (no transaction open) and goes on from its answer: a challenge
+   * waits for the card holder (requires_action); a frictionless success (or an issuer that cannot
+   * authenticate) goes on to the authorization; a failure is the API's error.
+   */
+  async #authenticate(
+    authentication: Authentication,
+    intent: PaymentIntent,
+    origin: string | undefined,
+    method: PaymentMethod | undefined,
+  ): Promise<IntentWithAttempts> {
+    const authentications = this.#authentications;
+    if (authentications === undefined) throw new Error('3-D Secure is not configured');
+    const step = await authentications.ask(authentication, intent, origin ?? '');
+    if (step.kind === 'challenge') return step.state;
+    if (step.kind === 'failed') {
+      throwIfDeclined(step.state, method);
+      return step.state;
+    }
+    return this.#confirmAuthenticated(intent.merchantId, intent.id, step.authentication, origin);
+  }
+
+  /**
+   * The authorization after an authentication: the decision again (now with what the
+   * authentication showed), then an attempt sent with the authentication's data, preferring
+   * connectors that can carry it. A retry resumes the open attempt.
+   */
+  async #confirmAuthenticated(
+    merchantId: string,
+    id: string,
+    authentication: Authentication,
+    origin: string | undefined,
+  ): Promise<IntentWithAttempts> {
+    const seen = await findIntent(this.#dependencies.database, merchantId, id, false);
+    if (seen === undefined || seen.paymentMethodId === null) throw missingIntent(id);
+    const method = await this.#requirePaymentMethod(merchantId, seen.paymentMethodId);
+    const connectors = await this.#dependencies.settings.connectors(merchantId);
+    const capable = await this.#candidates(merchantId, connectors, seen, method, undefined);
+    const candidates = carriesAuthenticationData(authentication)
+      ? preferring(capable, (name) => this.#dependencies.connector(name)?.capabilities.threeDSecure)
+      : capable;
+    const decision = await this.#decide(seen, method, {
+      authenticated: authentication.status === 'authenticated',
+      liabilityShift: authentication.liabilityShift,
+      eci: authentication.eci,
+    });
+    const basis = { ...basisOf(seen, decision), threeDSecureId: authentication.id };
+    return this.#prepareAndSend(seen, { origin }, candidates, basis, method);
+  }
+
+  /**
+   * The card holder came back from the issuer's challenge (the login-free return route): the
+   * result is asked of the 3-D Secure server, and the authorization goes on when it succeeded.
+   * Answers with the intent as it then stands; a decline is not an error here (the intent and
+   * the redirect say what happened).
+   */
+  async completeAuthentication(id: string, origin: string): Promise<IntentWithAttempts> {
+    const authentications = this.#authentications;
+    if (authentications === undefined)
+      throw new PaymentError('resource_missing', `No such 3-D Secure authentication: '${id}'`, {
+        param: 'id',
+      });
+    const { step, intentId, merchantId } = await authentications.complete(id);
+    const current = await this.retrieve(merchantId, intentId);
+    const goesOn =
+      current.intent.status === 'requires_action' ||
+      current.attempts.some(
+        (attempt) => attempt.threeDSecureId === id && isUnresolvedAttempt(attempt),
+      );
+    if (step?.kind === 'proceed' && goesOn) {
+      try {
+        await this.#confirmAuthenticated(merchantId, intentId, step.authentication, origin);
+      } catch (error) {
+        if (!(error instanceof PaymentError)) throw error;
+      }
+    }
+    return this.retrieve(merchantId, intentId);
   }
 
   /** After a successful authorization with setup_future_usage, the card is saved to the customer. */
@@ -442,18 +656,44 @@ export class PaymentsService {
       method,
       input.connector ?? seen.connector ?? undefined,
     );
+    // The decision reads the intent as this confirm leaves it (email, IP, 3-D Secure request).
+    const confirmed = confirmedIntent(seen, input, paymentMethod);
+    const decision = awaitsAuthorization(seen) ? undefined : await this.#decide(confirmed, method);
+    return this.#prepareAndSend(
+      seen,
+      input,
+      candidates,
+      basisOf(confirmed, decision),
+      method,
+      decision?.authenticate,
+    );
+  }
+
+  /**
+   * Prepares the attempt (or, when the card holder must authenticate first, the authentication)
+   * in one transaction, then sends it.
+   */
+  async #prepareAndSend(
+    seen: PaymentIntent,
+    input: ConfirmInput,
+    candidates: readonly string[],
+    basis: AttemptBasis,
+    method: PaymentMethod | undefined,
+    authenticate?: Decision['authenticate'],
+  ): Promise<IntentWithAttempts> {
+    const { merchantId, customerId } = seen;
     const prepared = await this.#dependencies.database.transaction(async (tx) => {
       // The customer (an intent's never changes) before the intent: the order erasure locks in.
-      if (seen.customerId !== null)
-        await this.#dependencies.customers?.holdForPayment(tx, merchantId, seen.customerId);
-      return this.#prepareAttempt(tx, merchantId, id, input, candidates);
+      if (customerId !== null)
+        await this.#dependencies.customers?.holdForPayment(tx, merchantId, customerId);
+      return this.#prepareAttempt(tx, merchantId, seen.id, input, candidates, basis, authenticate);
     });
-    const result = await this.#authorizeFor(merchantId, seen.customerId, () =>
+    if (prepared.authentication !== undefined)
+      return this.#authenticate(prepared.authentication, prepared.intent, input.origin, method);
+    const result = await this.#authorizeFor(merchantId, customerId, () =>
       this.#authorize(merchantId, prepared, candidates, cardOf(method)),
     );
-    throwIfDeclined(result, method);
-    await this.#saveCard(result);
-    return result;
+    return this.#afterAuthorization(result, method, input.origin);
   }
 
   async #prepareAttempt(
@@ -462,7 +702,9 @@ export class PaymentsService {
     id: string,
     input: ConfirmInput,
     candidates: readonly string[],
-  ): Promise<Prepared> {
+    basis: AttemptBasis,
+    authenticate?: Decision['authenticate'],
+  ): Promise<Prepared | Awaiting> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     const attempts = await attemptsOf(tx, [id]);
@@ -472,7 +714,24 @@ export class PaymentsService {
       );
       if (open !== undefined) return { intent, attempts, attempt: open, fresh: false };
     }
-    const started = await this.#startAttempt(tx, intent, input, candidates[0] as string);
+    if (authenticate !== undefined && this.#authentications !== undefined) {
+      const updated = await this.#applyConfirm(
+        tx,
+        intent,
+        input,
+        'request_action',
+        intent.connector,
+      );
+      const authentication = await this.#authentications.open(
+        tx,
+        updated,
+        authenticate.reason,
+        authenticate.ruleId,
+        merchantNow(this.#dependencies, merchantId),
+      );
+      return { intent: updated, attempts, authentication };
+    }
+    const started = await this.#startAttempt(tx, intent, input, candidates[0] as string, basis);
     return { ...started, attempts: [...attempts, started.attempt], fresh: true };
   }
 
@@ -482,10 +741,30 @@ export class PaymentsService {
     intent: PaymentIntent,
     input: ConfirmInput,
     connector: string,
+    basis: AttemptBasis,
   ): Promise<{ intent: PaymentIntent; attempt: Attempt }> {
+    const updated = await this.#applyConfirm(tx, intent, input, 'confirm', connector);
+    const attempt = newAttempt(
+      updated,
+      connector,
+      merchantNow(this.#dependencies, intent.merchantId),
+      basis,
+    );
+    await insertAttempt(tx, attempt);
+    return { intent: updated, attempt };
+  }
+
+  /** Writes what a confirm gives (payment method, receipt email, risk options …) and its status. */
+  async #applyConfirm(
+    tx: Queryable,
+    intent: PaymentIntent,
+    input: ConfirmInput,
+    action: 'confirm' | 'request_action',
+    connector: string | null,
+  ): Promise<PaymentIntent> {
     const id = intent.id;
     // Only an intent waiting for confirmation starts an authorization (the state table's confirm).
-    const status = moveIntent(id, intent.status, 'confirm');
+    const status = moveIntent(id, intent.status, action);
     const paymentMethod = input.paymentMethod ?? intent.paymentMethodId;
     if (paymentMethod === null) {
       throw new PaymentError(
@@ -494,10 +773,8 @@ export class PaymentsService {
         { param: 'payment_method', paymentIntentId: id },
       );
     }
-    const now = merchantNow(this.#dependencies, intent.merchantId);
-    const attempt = newAttempt(intent, connector, now);
-    await insertAttempt(tx, attempt);
-    const updated = await startAuthorization.run(
+    const confirmed = confirmedIntent(intent, input, paymentMethod);
+    return startAuthorization.run(
       tx,
       id,
       {
@@ -505,17 +782,15 @@ export class PaymentsService {
         paymentMethodId: paymentMethod,
         connector,
         lastPaymentError: null,
-        setupFutureUsage: input.setupFutureUsage ?? intent.setupFutureUsage,
-        // Stripe's confirm may set the receipt email ('' clears it) and gives the return URL.
-        receiptEmail:
-          input.receiptEmail === undefined
-            ? intent.receiptEmail
-            : (checkReceiptEmail(input.receiptEmail) ?? null),
-        returnUrl: input.returnUrl ?? intent.returnUrl,
+        nextAction: null,
+        setupFutureUsage: confirmed.setupFutureUsage,
+        receiptEmail: confirmed.receiptEmail,
+        returnUrl: confirmed.returnUrl,
+        radarOptions: confirmed.radarOptions,
+        requestThreeDSecure: confirmed.requestThreeDSecure,
       },
-      now,
+      merchantNow(this.#dependencies, intent.merchantId),
     );
-    return { intent: updated, attempt };
   }
 
   /**
@@ -607,6 +882,17 @@ export class PaymentsService {
     card: ChargeCard | undefined,
   ): Promise<IntentWithAttempts> {
     let state = prepared;
+    // Blocked by the risk decision: declined before any network saw it.
+    if (isBlocked(prepared.attempt))
+      return this.#recorder.record(
+        merchantId,
+        prepared.intent.id,
+        prepared.attempt,
+        blockedOutcome(),
+        { synced: false, failIfNeverSeen: false },
+        prepared,
+        card,
+      );
     for (let tries = 1; ; tries++) {
       const attempt = state.attempt;
       const sent = await this.#send(merchantId, state.intent, attempt);
@@ -708,6 +994,7 @@ export class PaymentsService {
         intent,
         connector,
         merchantNow(this.#dependencies, intent.merchantId),
+        attempt,
       );
       await insertAttempt(tx, next);
       const updated = await switchConnector.run(
@@ -861,8 +1148,9 @@ export class PaymentsService {
     const current = await this.retrieve(merchantId, existing);
     const unfinished =
       current.intent.status === 'processing' ||
+      authenticationUnasked(current.intent) ||
       (input.confirm === true && current.intent.status === 'requires_confirmation');
-    return unfinished ? this.confirm(merchantId, existing, {}) : current;
+    return unfinished ? this.confirm(merchantId, existing, { origin: input.origin }) : current;
   }
 
   async confirmIntent(
@@ -873,7 +1161,8 @@ export class PaymentsService {
   ): Promise<IntentWithAttempts> {
     if (request.resumed === true) {
       const current = await this.retrieve(merchantId, id);
-      if (!confirmingStatuses.has(current.intent.status)) return current;
+      if (!confirmingStatuses.has(current.intent.status) && !authenticationUnasked(current.intent))
+        return current;
     }
     return this.confirm(merchantId, id, input);
   }
@@ -941,6 +1230,50 @@ export class PaymentsService {
     const existing = resumedResourceId(request);
     if (existing !== undefined) return this.refunds.resume(merchantId, existing);
     return this.refund(merchantId, input, request.bind);
+  }
+
+  async listReviews(
+    merchantId: string,
+    filters: ReviewListFilters,
+    page: PageRequest<string>,
+  ): Promise<{ items: Review[]; hasMore: boolean }> {
+    return listReviews(this.#dependencies.database, merchantId, filters, page);
+  }
+
+  async retrieveReview(merchantId: string, id: string): Promise<Review> {
+    const review = await findReview(this.#dependencies.database, merchantId, id);
+    if (review === undefined) throw noSuchReview(id);
+    return review;
+  }
+
+  /**
+   * Approves an open review and, when the payment's capture method is automatic, captures it
+   * (the review held it uncaptured). A retry after a crash finds the review approved and
+   * finishes the capture; a review closed otherwise cannot be approved.
+   */
+  async approveReview(merchantId: string, id: string): Promise<Review> {
+    const found = await this.retrieveReview(merchantId, id);
+    if (!found.open && found.closedReason !== 'approved')
+      throw new PaymentError(
+        'review_not_open',
+        `This review is closed (${found.closedReason ?? 'unknown'}); only an open review can be approved.`,
+        { param: 'id' },
+      );
+    if (found.open) {
+      const now = merchantNow(this.#dependencies, merchantId);
+      await this.#dependencies.database.transaction((tx) =>
+        closeIfOpen(tx, merchantId, id, 'approved', now),
+      );
+      this.#dependencies.events?.notify();
+    }
+    const { intent } = await this.retrieve(merchantId, found.paymentIntentId);
+    if (
+      intent.captureMethod === 'automatic' &&
+      intent.status === 'requires_capture' &&
+      intent.pendingOperation === null
+    )
+      await this.capture(merchantId, intent.id, undefined);
+    return this.retrieveReview(merchantId, id);
   }
 
   async retrieveRefund(merchantId: string, id: string): Promise<Refund> {
@@ -1143,8 +1476,20 @@ function unavailable(
   );
 }
 
+/** What an attempt takes over from the decision before it (a failover's from the attempt it replaces). */
+type AttemptBasis = Pick<Attempt, 'risk' | 'threeDSecureId' | 'captureMethod'>;
+
 /** A new pending attempt; its PSP idempotency key derives from its id, so every retry reuses the key. */
-function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): Attempt {
+function newAttempt(
+  intent: PaymentIntent,
+  connector: string,
+  createdAt: Date,
+  basis: AttemptBasis = {
+    risk: null,
+    threeDSecureId: null,
+    captureMethod: intent.captureMethod,
+  },
+): Attempt {
   const id = newSortableId('pa');
   return {
     id,
@@ -1154,7 +1499,7 @@ function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): 
     status: 'pending',
     amount: intent.amount,
     currency: intent.currency,
-    captureMethod: intent.captureMethod,
+    captureMethod: basis.captureMethod,
     pspIdempotencyKey: `payrail_${id}`,
     pspReference: null,
     amountAuthorized: 0n,
@@ -1164,6 +1509,8 @@ function newAttempt(intent: PaymentIntent, connector: string, createdAt: Date): 
     failureMessage: null,
     syncCount: 0,
     abandoned: false,
+    risk: basis.risk,
+    threeDSecureId: basis.threeDSecureId,
     createdAt,
   };
 }
@@ -1204,10 +1551,66 @@ function refuseTwoPaymentMethods(input: {
 function throwIfDeclined(result: IntentWithAttempts, method: PaymentMethod | undefined): void {
   const error = result.intent.lastPaymentError;
   if (result.intent.status !== 'requires_payment_method' || error === null) return;
+  if (error.code === 'payment_intent_authentication_failure')
+    throw new PaymentError('payment_intent_authentication_failure', error.message, {
+      paymentIntentId: result.intent.id,
+      paymentIntent: result,
+      paymentMethod: method,
+    });
   throw new PaymentError(cardErrorCode(error.decline_code ?? error.code), error.message, {
     declineCode: error.decline_code,
     paymentIntentId: result.intent.id,
     paymentIntent: result,
     paymentMethod: method,
   });
+}
+
+/**
+ * An intent a crashed request left in requires_action before the 3-D Secure server was asked
+ * (no next action to show): its retry confirms again, which starts a new authentication.
+ */
+function authenticationUnasked(intent: PaymentIntent): boolean {
+  return intent.status === 'requires_action' && intent.nextAction === null;
+}
+
+/** The intent as a confirm leaves it: what it gives replaces what the intent had. */
+function confirmedIntent(
+  intent: PaymentIntent,
+  input: ConfirmInput,
+  paymentMethod: string | null,
+): PaymentIntent {
+  return {
+    ...intent,
+    paymentMethodId: paymentMethod,
+    setupFutureUsage: input.setupFutureUsage ?? intent.setupFutureUsage,
+    // Stripe's confirm may set the receipt email ('' clears it) and gives the return URL.
+    receiptEmail:
+      input.receiptEmail === undefined
+        ? intent.receiptEmail
+        : (checkReceiptEmail(input.receiptEmail) ?? null),
+    returnUrl: input.returnUrl ?? intent.returnUrl,
+    radarOptions:
+      input.radarOptions === undefined
+        ? intent.radarOptions
+        : checkRadarOptions(input.radarOptions),
+    requestThreeDSecure:
+      input.paymentMethodOptions?.card?.request_three_d_secure ?? intent.requestThreeDSecure,
+  };
+}
+
+/** The attempt a decision lets through: its record, and manual capture when a review holds it. */
+function basisOf(intent: PaymentIntent, decision: Decision | undefined): AttemptBasis {
+  return {
+    risk: decision?.risk ?? null,
+    threeDSecureId: null,
+    captureMethod: captureMethodFor(intent, decision?.risk),
+  };
+}
+
+/** The same names, those `preferred` says yes to first (each group in its order). */
+function preferring(names: readonly string[], preferred: (name: string) => boolean | undefined) {
+  return [
+    ...names.filter((name) => preferred(name) === true),
+    ...names.filter((name) => preferred(name) !== true),
+  ];
 }

@@ -43,6 +43,14 @@ const fromEach = (statuses: readonly IntentStatus[], to: IntentStatus) =>
 const intentTransitions = {
   // Starts an authorization (a new attempt). A processing intent resumes its open attempt instead.
   confirm: { verb: 'confirm', moves: fromEach(waiting, 'processing') },
+  // The card holder must authenticate (3-D Secure) before the authorization is sent: asked by a
+  // rule or by the payment itself before any attempt, or by the issuer's soft decline after one.
+  request_action: { verb: 'authenticate', moves: fromEach(waiting, 'requires_action') },
+  // The authentication failed: another payment method (or another try) is needed. Never final.
+  authentication_failed: {
+    verb: 'authenticate',
+    moves: { requires_action: 'requires_payment_method' },
+  },
   // Nothing reached a PSP (every connector refused the call): the intent can be confirmed again.
   release: { verb: 'release', moves: { processing: 'requires_confirmation' } },
   fail_over: { verb: 'fail over', moves: { processing: 'processing' } },

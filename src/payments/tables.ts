@@ -55,6 +55,9 @@ export const paymentIntents = defineTable<PaymentIntent>({
     receiptEmail: nullable(text('receipt_email')),
     statementDescriptorSuffix: nullable(text('statement_descriptor_suffix')),
     returnUrl: nullable(text('return_url')),
+    radarOptions: nullable(jsonb('radar_options')),
+    requestThreeDSecure: text('request_three_d_secure'),
+    nextAction: nullable(jsonb('next_action')),
     createdAt: timestamptz('created_at'),
   },
   databaseOnly: [updatedAt],
@@ -82,6 +85,8 @@ export const paymentAttempts = defineTable<Attempt>({
     failureMessage: nullable(text('failure_message')),
     syncCount: integer('sync_count'),
     abandoned: boolean('abandoned'),
+    risk: nullable(jsonb('risk')),
+    threeDSecureId: nullable(text('three_d_secure_id')),
     createdAt: timestamptz('created_at'),
   },
   // When the status sync last asked the PSP (it schedules the next time from it).

@@ -1,4 +1,5 @@
 import type { CaptureMode, DeclineCode } from '../connectors/types.ts';
+import type { RiskRecord } from '../risk/types.ts';
 
 // The statuses; their transitions are the state machine's (state-machine.ts).
 export type IntentStatus =
@@ -63,7 +64,29 @@ export type PaymentIntent = {
   readonly statementDescriptorSuffix: string | null;
   /** Where a redirecting payment method would send the customer back (given with confirm). */
   readonly returnUrl: string | null;
+  /** What the caller told of the customer for risk: IP address and its country. */
+  readonly radarOptions: RadarOptions | null;
+  /** Stripe's payment_method_options.card.request_three_d_secure. */
+  readonly requestThreeDSecure: RequestThreeDSecure;
+  /** What the card holder must do while the intent requires_action (Stripe's next_action). */
+  readonly nextAction: NextAction | null;
   readonly createdAt: Date;
+};
+
+/** Payrail's extension of Stripe's radar_options: the customer's IP address and its country. */
+export type RadarOptions = {
+  readonly ip_address?: string;
+  /** ISO 3166-1 alpha-2, uppercase. */
+  readonly ip_country?: string;
+};
+
+/** 'automatic': when a rule or the issuer asks; 'any' and 'challenge': always (Stripe's). */
+export type RequestThreeDSecure = 'automatic' | 'any' | 'challenge';
+
+/** Stripe's next_action of type redirect_to_url: the card holder authenticates at `url`. */
+export type NextAction = {
+  readonly type: 'redirect_to_url';
+  readonly redirect_to_url: { readonly url: string; readonly return_url: string | null };
 };
 
 export type SetupFutureUsage = 'on_session' | 'off_session';
@@ -87,6 +110,10 @@ export type Attempt = {
   readonly syncCount: number;
   /** Left with an unknown outcome when Payrail failed over to another connector (voided or refunded if it turns out charged). */
   readonly abandoned: boolean;
+  /** The risk decision made before it was sent; null where risk was off. */
+  readonly risk: RiskRecord | null;
+  /** The 3-D Secure authentication it was sent with. */
+  readonly threeDSecureId: string | null;
   readonly createdAt: Date;
 };
 

@@ -66,3 +66,29 @@ export interface VelocityStore {
   ): Promise<VelocityReading>;
   close(): Promise<void>;
 }
+
+/** A rule that matched, with the values its predicate read (null: the attribute was missing). */
+export type RuleMatch = {
+  readonly id: string;
+  readonly version: number;
+  readonly action: RuleAction;
+  readonly mode: RuleMode;
+  readonly predicate: string;
+  readonly seen: Readonly<Record<string, AttributeValue | null>>;
+};
+
+/**
+ * What a decision recorded on the attempt it let through or stopped (payment_attempts.risk):
+ * the action taken ('none' when no rule matched), the score and level, the deciding rule and
+ * every match (shadow ones too), and what velocity counts the attempt under. Never a card number.
+ */
+export type RiskRecord = {
+  readonly action: RuleAction | 'none';
+  readonly riskScore: number;
+  readonly riskLevel: RiskLevel;
+  readonly rule: RuleMatch | null;
+  readonly matched: readonly RuleMatch[];
+  readonly entities: VelocityEntities;
+  readonly cardFingerprint: string | null;
+  readonly amountInUsd: number | null;
+};

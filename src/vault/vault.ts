@@ -57,6 +57,11 @@ export type PaymentMethod = {
    * Set when the card is stored, with the lookup the vault had then.
    */
   readonly country: string | null;
+  /**
+   * The first six digits of the number (the BIN, which PCI DSS lets be kept in the clear with the
+   * last four); null for cards stored before it was kept. Risk rules read it (`:card_bin:`).
+   */
+  readonly bin: string | null;
   /** Same card number at the same merchant → same fingerprint; null once the card is shredded. */
   readonly fingerprint: string | null;
   readonly holderName: string | null;
@@ -121,6 +126,7 @@ type PaymentMethodRow = {
   exp_month: number;
   exp_year: number;
   country: string | null;
+  bin: string | null;
   fingerprint: string | null;
   holder_name: string | null;
   billing_details: BillingDetails;
@@ -142,7 +148,7 @@ type SealedRow = {
 type CardPayload = { v: 1; number: string; name: string | null; expMonth: number; expYear: number };
 
 const publicColumns =
-  'id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, billing_details, customer_id, shredded_at, metadata, created_at';
+  'id, brand, last4, exp_month, exp_year, country, bin, fingerprint, holder_name, billing_details, customer_id, shredded_at, metadata, created_at';
 const sealedColumns = 'ciphertext, iv, auth_tag, data_key_id, customer_key_id';
 
 /** Stripe's words for a payment method that was detached: it can never be used again. */
@@ -158,6 +164,7 @@ function paymentMethodFromRow(row: PaymentMethodRow): PaymentMethod {
     expMonth: row.exp_month,
     expYear: row.exp_year,
     country: row.country,
+    bin: row.bin,
     fingerprint: row.fingerprint,
     holderName: row.holder_name,
     billingDetails: row.billing_details,
@@ -269,8 +276,8 @@ export class Vault {
     try {
       const result = await this.#database.query<PaymentMethodRow>(
         `INSERT INTO payment_methods
-           (id, merchant_id, brand, last4, exp_month, exp_year, country, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata, created_at, billing_details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16::jsonb)
+           (id, merchant_id, brand, last4, exp_month, exp_year, country, bin, fingerprint, holder_name, ciphertext, iv, auth_tag, data_key_id, metadata, created_at, billing_details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17::jsonb)
          RETURNING ${publicColumns}`,
         [
           id,
@@ -305,6 +312,7 @@ export class Vault {
       card.expMonth,
       card.expYear,
       country,
+      card.number.slice(0, 6),
       fingerprint,
       card.holderName,
     ];
@@ -643,6 +651,7 @@ export class Vault {
       expMonth: testCardExpiryMonth,
       expYear: testCardExpiryYear,
       country: card.country,
+      bin: card.number.slice(0, 6),
       fingerprint: cardFingerprint(this.#masterKeys.fingerprintKey, merchantId, card.number),
       holderName: null,
       billingDetails: Object.freeze({}),

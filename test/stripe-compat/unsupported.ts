@@ -36,13 +36,10 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     customer_account: 'Accounts v2 is out of scope',
     excluded_payment_method_types: 'no payment method configurations (cards only)',
     managed_payments: 'Managed Payments is out of scope',
-    next_action: 'no 3-D Secure or redirects yet',
     on_behalf_of: connect,
     payment_method_configuration_details: 'no payment method configurations (cards only)',
-    payment_method_options: 'no per-method options yet',
     payment_record: 'Payment Records are out of scope',
     processing: 'no asynchronous payment methods (cards only)',
-    review: 'no Radar reviews',
     shipping: 'no shipping details',
     source: 'legacy Sources are out of scope',
     transfer_group: connect,
@@ -87,6 +84,7 @@ export const extensions: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
   },
   Charge: {
     connector: 'the connector that made the authorization',
+    'outcome.rules': 'every risk rule that matched (shadow ones too), with the values it saw',
   },
   Refund: {
     livemode: 'every Payrail object names its mode',

@@ -247,6 +247,7 @@ export async function fakePspHarness(
       expMonth: 12,
       expYear: 2030,
       country: 'US',
+      bin: '424242',
       fingerprint: 'fp_fake',
       holderName: null,
       billingDetails: {},

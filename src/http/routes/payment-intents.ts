@@ -1,6 +1,6 @@
 // Merchant routes for payment intents. Thin: validate, call one service method, present.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   Enum,
   PaymentIntentEitherViewSchema,
@@ -25,6 +25,7 @@ import {
   type ExpansionPlan,
 } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
+import { originOf } from './three-d-secure.ts';
 import { answerSearch, searchQuery } from '../search.ts';
 import { answerList, createdFilter, listQuery, rangeOf } from '../list.ts';
 import { Empty, Id, IdParams, Metadata } from '../schemas.ts';
@@ -62,6 +63,28 @@ const PaymentMethodDataSchema = Type.Object(
 const ReceiptEmail = Type.String({ maxLength: 800 });
 const ReturnUrl = Type.String({ maxLength: 4096 });
 const ClientSecret = Type.String({ minLength: 1, maxLength: 200 });
+// Payrail's extension of Stripe's radar_options: what the merchant knows of its customer's
+// connection, for risk rules (src/risk). A browser's confirm (publishable key) gives its own IP.
+const RadarOptions = Type.Object(
+  {
+    ip_address: Type.Optional(Type.String({ minLength: 2, maxLength: 45 })),
+    ip_country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
+  },
+  { additionalProperties: false },
+);
+const PaymentMethodOptions = Type.Object(
+  {
+    card: Type.Optional(
+      Type.Object(
+        {
+          request_three_d_secure: Type.Optional(Enum(['automatic', 'any', 'challenge'] as const)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const CreateIntent = Type.Object(
   {
@@ -98,6 +121,8 @@ const CreateIntent = Type.Object(
     expand: Expand,
     customer: Type.Optional(Id),
     setup_future_usage: Type.Optional(SetupFutureUsage),
+    radar_options: Type.Optional(RadarOptions),
+    payment_method_options: Type.Optional(PaymentMethodOptions),
   },
   { additionalProperties: false },
 );
@@ -115,6 +140,8 @@ const ConfirmIntent = Type.Object(
     connector: Type.Optional(Connector),
     expand: Expand,
     setup_future_usage: Type.Optional(SetupFutureUsage),
+    radar_options: Type.Optional(RadarOptions),
+    payment_method_options: Type.Optional(PaymentMethodOptions),
   },
   { additionalProperties: false },
 );
@@ -232,6 +259,9 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         connector: body.connector,
         customer: body.customer,
         setupFutureUsage: body.setup_future_usage,
+        radarOptions: body.radar_options,
+        paymentMethodOptions: body.payment_method_options,
+        origin: originOf(request, context.config.publicUrl),
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return shown(
@@ -388,6 +418,9 @@ export function registerPaymentIntentRoutes(app: FastifyInstance, context: Route
         clientSecret: body.client_secret,
         connector: body.connector,
         setupFutureUsage: body.setup_future_usage,
+        radarOptions: radarOptionsOf(request, body.radar_options),
+        paymentMethodOptions: body.payment_method_options,
+        origin: originOf(request, context.config.publicUrl),
       };
       const idempotency = idempotentRequest(request, context.idempotency);
       return shownToEither(
@@ -547,4 +580,16 @@ function paymentMethodData(body: PaymentMethodDataBody | undefined): PaymentMeth
       cvc: card.cvc,
     },
   };
+}
+
+/**
+ * The radar options of a confirm: a browser with the publishable key is the customer itself, so
+ * its connection's address is the customer's (unless it says otherwise); a server's is not.
+ */
+function radarOptionsOf(
+  request: FastifyRequest,
+  given: Static<typeof RadarOptions> | undefined,
+): Static<typeof RadarOptions> | undefined {
+  if (request.keyKind !== 'publishable' || given?.ip_address !== undefined) return given;
+  return { ...given, ip_address: request.ip };
 }

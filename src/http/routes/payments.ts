@@ -1,4 +1,5 @@
-// The merchant routes of payments: intents, refunds, charges, payment methods and the balance,
+// The merchant routes of payments: intents, refunds, charges, payment methods, the balance and
+// reviews,
 // one file each; registered together (the merchant-isolation test covers every route registered
 // here).
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { registerChargeRoutes } from './charges.ts';
 import { registerPaymentIntentRoutes } from './payment-intents.ts';
 import { registerPaymentMethodRoutes } from './payment-methods.ts';
 import { registerRefundRoutes } from './refunds.ts';
+import { registerReviewRoutes } from './reviews.ts';
 
 export function registerPaymentRoutes(app: FastifyInstance, context: RouteContext): void {
   registerPaymentIntentRoutes(app, context);
@@ -15,4 +17,5 @@ export function registerPaymentRoutes(app: FastifyInstance, context: RouteContex
   registerChargeRoutes(app, context);
   registerPaymentMethodRoutes(app, context);
   registerBalanceRoutes(app, context);
+  registerReviewRoutes(app, context);
 }
