@@ -306,6 +306,8 @@ function present(authentication: Authentication): Record<string, unknown> {
     authentication_value: authentication.authenticationValue,
     ds_transaction_id: authentication.dsTransactionId,
     reason: authentication.reason,
+    authentication_flow:
+      status === 'C' ? null : authentication.challengeUrl === null ? 'frictionless' : 'challenge',
     created: unixSeconds(authentication.createdMs),
   };
 }

@@ -89,6 +89,11 @@ export type ThreeDSecureData = {
   readonly dsTransactionId: string;
   /** The protocol version, e.g. '2.2.0'. */
   readonly version: string;
+  /**
+   * Whether the card holder was challenged (the ARes said C, the RReq gave the status) or not;
+   * Adyen's `directoryResponse` is C after a challenge. Unknown: taken as frictionless.
+   */
+  readonly authenticationFlow?: 'frictionless' | 'challenge';
 };
 
 export type CaptureRequest = {

@@ -148,6 +148,9 @@ export function parseAuthentication(body: unknown): AuthenticationResult {
   const authenticationValue = optionalString(body, 'authentication_value');
   const dsTransactionId = optionalString(body, 'ds_transaction_id');
   const reason = optionalString(body, 'reason');
+  const flow = optionalString(body, 'authentication_flow');
+  if (flow !== undefined && flow !== 'frictionless' && flow !== 'challenge')
+    throw invalid('authentication_flow');
   if (known === 'C' && (challengeUrl === undefined || !URL.canParse(challengeUrl)))
     throw invalid('challenge_url');
   if (liabilityShifts(known)) {
@@ -166,6 +169,7 @@ export function parseAuthentication(body: unknown): AuthenticationResult {
     ...(authenticationValue === undefined ? {} : { authenticationValue }),
     ...(dsTransactionId === undefined ? {} : { dsTransactionId }),
     ...(reason === undefined ? {} : { reason }),
+    ...(flow === undefined || known === 'C' ? {} : { authenticationFlow: flow }),
   };
 }
 

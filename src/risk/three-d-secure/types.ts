@@ -60,6 +60,8 @@ export type AuthenticationResult = {
   readonly dsTransactionId?: string;
   /** N, R, U: why, in the server's words (e.g. 'card_not_enrolled'); never card data. */
   readonly reason?: string;
+  /** Final statuses: whether the card holder went through a challenge (Stripe's authentication_flow). */
+  readonly authenticationFlow?: 'frictionless' | 'challenge';
 };
 
 /** Where a 3-D Secure server is and how Payrail authenticates to it; per merchant or per process. */
@@ -129,5 +131,8 @@ export function threeDSecureDataOf(result: AuthenticationResult): ThreeDSecureDa
     authenticationValue,
     dsTransactionId,
     version: result.version,
+    ...(result.authenticationFlow === undefined
+      ? {}
+      : { authenticationFlow: result.authenticationFlow }),
   };
 }
