@@ -46,7 +46,15 @@ export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, Card
   // Fraud prevention: always blocked, and highest risk (blocked by the default rule).
   ['4100000000000019', decline('fraudulent')],
   ['4000000000004954', decline('fraudulent')],
-  // 3-D Secure required and its lookup fails: declined card_declined (Stripe).
+  // 3-D Secure required: the outcome without authentication (AUTHENTICATION_REQUIRED has the
+  // one after it). A card whose 3DS lookup fails is declined card_declined (Stripe).
+  ['4000002500003155', decline('authentication_required')],
+  ['4000002760003184', decline('authentication_required')],
+  ['4000003800000446', decline('authentication_required')],
+  ['4000008260003178', decline('authentication_required')],
+  ['4000000000003220', decline('authentication_required')],
+  ['4000000000003063', decline('authentication_required')],
+  ['4000008400001629', decline('authentication_required')],
   ['4000008400001280', decline('generic_decline')],
   // The simulator's own faults, on numbers Stripe does not list.
   ['4000009990000013', { kind: 'error' }],
@@ -56,7 +64,7 @@ export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, Card
 
 /**
  * The cards that require 3-D Secure authentication, with their outcome once authenticated: without
- * valid 3DS data every one is declined authentication_required (docs.stripe.com/testing
+ * valid 3DS data every one is declined authentication_required (TEST_CARDS; docs.stripe.com/testing
  * "Regulatory (SCA) test cards" and "3D Secure support"). There are no sessions here, so "requires
  * authentication on session" cards require it on every authorization.
  */
@@ -89,10 +97,9 @@ export function cardOutcome(
   evidence: AuthenticationEvidence = 'none',
 ): CardOutcome {
   if (evidence === 'invalid') return decline('authentication_required');
-  const afterAuthentication = AUTHENTICATION_REQUIRED.get(number);
-  if (afterAuthentication !== undefined)
-    return evidence === 'valid' ? afterAuthentication : decline('authentication_required');
-  return TEST_CARDS.get(number) ?? APPROVE;
+  const afterAuthentication =
+    evidence === 'valid' ? AUTHENTICATION_REQUIRED.get(number) : undefined;
+  return afterAuthentication ?? TEST_CARDS.get(number) ?? APPROVE;
 }
 
 /**
