@@ -205,6 +205,13 @@ describe('the client against a stub server', () => {
     );
   });
 
+  test('settings that cannot be used are refused, not thrown as something else', async () => {
+    await fails('refused', () =>
+      client.result('3ds_abc', { baseUrl: 'not a url', apiKey: 'k', timeoutMs: 1_000 }),
+    );
+    await fails('refused', () => client.result('3ds_abc', settings(0)));
+  });
+
   test('an amount a JSON number cannot carry is refused before sending', async () => {
     await assert.rejects(
       () => client.authenticate(request({ amount: 2n ** 60n }), settings()),

@@ -93,14 +93,21 @@ async function call(
     accept: 'application/json',
   };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return httpRequest({
-    method,
-    url: `${settings.baseUrl.replace(/\/+$/, '')}${path}`,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    timeoutMs: settings.timeoutMs,
-    maxResponseBytes: RESPONSE_BYTES_MAX,
-  });
+  try {
+    return await httpRequest({
+      method,
+      url: `${settings.baseUrl.replace(/\/+$/, '')}${path}`,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      timeoutMs: settings.timeoutMs,
+      maxResponseBytes: RESPONSE_BYTES_MAX,
+    });
+  } catch (error) {
+    // httpRequest throws only before sending, on a baseUrl or timeoutMs that cannot be used.
+    if (error instanceof TypeError || error instanceof RangeError)
+      throw new ThreeDSecureError('refused', `3-D Secure server settings: ${error.message}`);
+    throw error;
+  }
 }
 
 function expectOk(result: HttpResult): unknown {
