@@ -45,9 +45,28 @@ export type PspErrors = {
   readonly unavailable: (message: string) => SimResponse;
 };
 
+/** 3-D Secure data as a PSP receives it with an authorization (checked by three-d-secure.ts). */
+export type ThreeDSecureEvidence = {
+  readonly cardNumber: string;
+  readonly amount: number;
+  /** Any case; compared lowercase. */
+  readonly currency: string;
+  readonly authenticationValue: string;
+  /** Checked when given (Stripe makes it optional). */
+  readonly eci: string | undefined;
+  readonly dsTransactionId: string;
+};
+
+/** The simulator's 3-D Secure server, as the PSPs ask it about data sent with an authorization. */
+export type ThreeDSecureVerifier = {
+  /** Whether the server issued this cryptogram (status Y or A) for this card, amount and currency. */
+  verify(evidence: ThreeDSecureEvidence): boolean;
+};
+
 /** What every PSP module is built from. */
 export type PspContext = {
   readonly store: SimStore;
+  readonly threeDSecure: ThreeDSecureVerifier;
   /** How long the timeout test card holds its response back (SIM_TIMEOUT_DELAY_MS). */
   readonly timeoutDelayMs: number;
   /** Where the PSP module registers its webhook format. */

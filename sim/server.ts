@@ -10,6 +10,11 @@ import type { PspApi, SimRequest, SimResponse } from './http.ts';
 import { MoneyOut } from './money-out/index.ts';
 import { PSPS, SIM_PSPS } from './psps/registry.ts';
 import { CapacityError, DEFAULT_LIMITS, SimStore, type StoreLimits } from './store.ts';
+import {
+  THREE_D_SECURE_ERRORS,
+  ThreeDSecureDirectory,
+  handleThreeDSecure,
+} from './three-d-secure.ts';
 import { Webhooks } from './webhooks.ts';
 
 export type SimulatorOptions = {
@@ -34,7 +39,9 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 /** A body declared larger than this is refused without reading it (and the connection closed). */
 const DRAIN_BYTES_MAX = 1024 * 1024;
 const CONNECTIONS_MAX = 20_000;
-const PREFIXES = [...PSPS, 'acquirer', 'bank', '_sim'].map((prefix) => `/${prefix}`).join(', ');
+const PREFIXES = [...PSPS, '3ds', 'acquirer', 'bank', '_sim']
+  .map((prefix) => `/${prefix}`)
+  .join(', ');
 
 type Context = {
   readonly apis: ReadonlyMap<string, PspApi>;
@@ -45,6 +52,9 @@ type Context = {
   readonly pending: Set<NodeJS.Timeout>;
   readonly webhooks: Webhooks;
   readonly moneyOut: MoneyOut;
+  readonly threeDSecure: ThreeDSecureDirectory;
+  /** The simulator's own URL, once it listens (the 3-D Secure challenge URL's fallback host). */
+  url: string;
 };
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
@@ -54,7 +64,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const faults = new Faults(PSPS);
   const webhooks = new Webhooks();
   const moneyOut = new MoneyOut(store, PSPS);
-  const pspContext = { store, timeoutDelayMs, webhooks };
+  const threeDSecure = new ThreeDSecureDirectory();
+  const pspContext = { store, timeoutDelayMs, webhooks, threeDSecure };
   const apis = new Map<string, PspApi>(
     SIM_PSPS.map((module) => [module.psp, module.create(pspContext)]),
   );
@@ -67,6 +78,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     pending: new Set(),
     webhooks,
     moneyOut,
+    threeDSecure,
+    url: '',
   };
   const server = createServer({ keepAliveTimeout: 10_000, noDelay: true }, (req, res) =>
     handle(context, req, res),
@@ -75,6 +88,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   await listen(server, options.port, host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  context.url = url;
   return { url, port, close: () => close(server, context) };
 }
 
@@ -136,6 +150,20 @@ function handle(context: Context, req: IncomingMessage, res: ServerResponse): vo
     context.moneyOut.handleFile(req, res, segments.slice(2), query);
     return;
   }
+  if (prefix === '3ds') {
+    // The 3-D Secure server and ACS (three-d-secure.ts): no PSP faults, its own key.
+    readBody(req, res, context.maxBodyBytes, THREE_D_SECURE_ERRORS.tooLarge, (bodyText) => {
+      const request: SimRequest = {
+        method,
+        segments: segments.slice(1),
+        query,
+        headers: req.headers,
+        bodyText,
+      };
+      send(res, runThreeDSecure(context, request));
+    });
+    return;
+  }
   if (prefix === '_sim') {
     handleAdminRequest(context, req, res, method, segments.slice(1), query);
     return;
@@ -188,6 +216,18 @@ function run(api: PspApi, handler: () => SimResponse): SimResponse {
     // unless the bug came after recording, which the log shows).
     console.error('simulator bug:', error);
     return api.errors.serverError();
+  }
+}
+
+function runThreeDSecure(context: Context, request: SimRequest): SimResponse {
+  try {
+    return handleThreeDSecure(context.threeDSecure, request, context.url);
+  } catch (error) {
+    console.error('simulator bug (3-D Secure):', error);
+    return {
+      status: 500,
+      text: JSON.stringify({ error: { code: 'server_error', message: 'simulator bug' } }),
+    };
   }
 }
 

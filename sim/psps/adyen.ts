@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import {
   cardOutcome,
   isCvc,
+  type AuthenticationEvidence,
   normalizeCardNumber,
   parseExpiryMonth,
   parseExpiryYear,
@@ -21,6 +22,7 @@ import {
   type SimPspModule,
   type SimRequest,
   type SimResponse,
+  type ThreeDSecureVerifier,
 } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
@@ -109,7 +111,7 @@ function newPspReference(): string {
 export function createAdyenApi(context: PspContext): PspApi {
   const book: Book = context.store.book<AdyenPaymentDetails, AdyenRefundDetails>('adyen');
   context.webhooks.register('adyen', book, ADYEN_WEBHOOKS);
-  const actions = adyenActions(book, context.timeoutDelayMs);
+  const actions = adyenActions(book, context.timeoutDelayMs, context.threeDSecure);
   const mutating = (action: Action): Route => ({
     mutating: true,
     handle: (request) => mutate(book, request, action),
@@ -192,7 +194,7 @@ function guard(run: () => Performed): Performed {
   }
 }
 
-function adyenActions(book: Book, timeoutDelayMs: number) {
+function adyenActions(book: Book, timeoutDelayMs: number, threeDSecure: ThreeDSecureVerifier) {
   const find = (pspReference: string | undefined): AdyenPayment => {
     const payment = pspReference === undefined ? undefined : book.payments.get(pspReference);
     if (payment === undefined)
@@ -207,7 +209,8 @@ function adyenActions(book: Book, timeoutDelayMs: number) {
     const number = readCard(body.paymentMethod);
     const manual =
       isPlainObject(body.additionalData) && body.additionalData.manualCapture === 'true';
-    const outcome = cardOutcome(number);
+    const evidence = readMpiData(body.mpiData, threeDSecure, number, value, currency);
+    const outcome = cardOutcome(number, evidence);
     if (outcome.kind === 'error')
       return { ...errorResponse(500, '000', 'Internal error', 'internal'), keep: false };
     const declineCode = outcome.kind === 'decline' ? outcome.code : undefined;
@@ -370,6 +373,44 @@ function readCard(value: unknown): string {
   )
     throw invalid('125', 'Invalid holderName');
   return number;
+}
+
+/**
+ * Adyen's `mpiData` (authentication done by the merchant's own 3DS server): cavv, eci, dsTransID
+ * and threeDSVersion are required; authenticationResponse (the transStatus), when given, must be
+ * Y or A for the data to count. Data the simulator's 3DS server did not issue for this card,
+ * amount and currency is 'invalid' (refused 38, authentication required).
+ */
+function readMpiData(
+  value: unknown,
+  verifier: ThreeDSecureVerifier,
+  cardNumber: string,
+  amount: number,
+  currency: string,
+): AuthenticationEvidence {
+  if (value === undefined || value === null) return 'none';
+  if (!isPlainObject(value)) throw invalid('702', "Field 'mpiData' must be an object.");
+  const field = (name: string, lengthMax: number): string => {
+    const text = value[name];
+    if (typeof text !== 'string' || text.length === 0 || text.length > lengthMax)
+      throw invalid('702', `Required field 'mpiData.${name}' is not provided or invalid.`);
+    return text;
+  };
+  const cavv = field('cavv', 5000);
+  const eci = field('eci', 2);
+  const dsTransactionId = field('dsTransID', 100);
+  field('threeDSVersion', 10);
+  const response = value.authenticationResponse;
+  if (response !== undefined && response !== 'Y' && response !== 'A') return 'invalid';
+  const verified = verifier.verify({
+    cardNumber,
+    amount,
+    currency,
+    authenticationValue: cavv,
+    eci,
+    dsTransactionId,
+  });
+  return verified ? 'valid' : 'invalid';
 }
 
 // --- webhooks ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import {
   cardOutcome,
   normalizeCardNumber,
+  type AuthenticationEvidence,
   parseExpiryMonth,
   parseExpiryYear,
   isCvc,
@@ -22,6 +23,7 @@ import {
   type SimResponse,
   type SimPspModule,
   type StringMap,
+  type ThreeDSecureVerifier,
 } from '../http.ts';
 import { IDEMPOTENCY_KEY_LENGTH_MAX, withIdempotency, type Performed } from '../idempotency.ts';
 import { randomId } from '../ids.ts';
@@ -148,7 +150,7 @@ function invalidResponse(
 export function createStripeApi(context: PspContext): PspApi {
   const book: Book = context.store.book<StripePaymentDetails, StripeRefundDetails>('stripe');
   context.webhooks.register('stripe', book, STRIPE_WEBHOOKS);
-  const handlers = stripeHandlers(book, context.timeoutDelayMs);
+  const handlers = stripeHandlers(book, context.timeoutDelayMs, context.threeDSecure);
   const mutating = (action: Action): Route => ({
     mutating: true,
     handle: (request) => mutate(book, request, action),
@@ -279,7 +281,7 @@ function guard<T extends SimResponse>(run: () => T): T | Performed {
   }
 }
 
-function stripeHandlers(book: Book, timeoutDelayMs: number) {
+function stripeHandlers(book: Book, timeoutDelayMs: number, threeDSecure: ThreeDSecureVerifier) {
   const find = (id: string | undefined, param: string): Intent => {
     const payment = id === undefined ? undefined : book.payments.get(id);
     if (payment === undefined)
@@ -306,7 +308,10 @@ function stripeHandlers(book: Book, timeoutDelayMs: number) {
       'description',
       DESCRIPTION_LENGTH_MAX,
     );
-    const outcome = cardOutcome(number);
+    const outcome = cardOutcome(
+      number,
+      readThreeDSecure(params, threeDSecure, number, amount, currency),
+    );
     if (outcome.kind === 'error')
       return {
         ...json(500, {
@@ -632,6 +637,65 @@ function readCard(params: FormObject): string {
       param('cvc'),
     );
   return number;
+}
+
+const THREE_D_SECURE_PARAM = 'payment_method_options[card][three_d_secure]';
+const THREE_D_SECURE_VERSIONS = new Set(['1.0.2', '2.1.0', '2.2.0']);
+const ECI_VALUES = new Set(['01', '02', '05', '06', '07']);
+const ARES_STATUSES = new Set(['A', 'C', 'I', 'N', 'R', 'U', 'Y']);
+
+/**
+ * Stripe's `payment_method_options[card][three_d_secure]` (authentication done by the merchant's own
+ * 3DS server): cryptogram, transaction_id (the dsTransID) and version are required,
+ * electronic_commerce_indicator and ares_trans_status optional. Malformed fields are a 400; data
+ * that is well formed but not issued by the simulator's 3DS server for this card, amount and
+ * currency, or whose ares_trans_status is neither Y nor A, is 'invalid' (a decline).
+ */
+function readThreeDSecure(
+  params: FormObject,
+  verifier: ThreeDSecureVerifier,
+  cardNumber: string,
+  amount: number,
+  currency: string,
+): AuthenticationEvidence {
+  const options = readObject(params.payment_method_options, 'payment_method_options', false);
+  const card = readObject(options.card, 'payment_method_options[card]', false);
+  if (card.three_d_secure === undefined || card.three_d_secure === '') return 'none';
+  const data = readObject(card.three_d_secure, THREE_D_SECURE_PARAM, true);
+  const param = (name: string): string => `${THREE_D_SECURE_PARAM}[${name}]`;
+  const cryptogram = readRequiredString(data.cryptogram, param('cryptogram'), 5000);
+  const transactionId = readRequiredString(data.transaction_id, param('transaction_id'), 5000);
+  const version = readRequiredString(data.version, param('version'), 10);
+  if (!THREE_D_SECURE_VERSIONS.has(version))
+    throw invalid('parameter_invalid', `Invalid ${param('version')}: ${version}`, param('version'));
+  const eci = readOptionalString(
+    data.electronic_commerce_indicator,
+    param('electronic_commerce_indicator'),
+    2,
+  );
+  if (eci !== null && !ECI_VALUES.has(eci))
+    throw invalid(
+      'parameter_invalid',
+      `Invalid ${param('electronic_commerce_indicator')}`,
+      param('electronic_commerce_indicator'),
+    );
+  const aresStatus = readOptionalString(data.ares_trans_status, param('ares_trans_status'), 1);
+  if (aresStatus !== null && !ARES_STATUSES.has(aresStatus))
+    throw invalid(
+      'parameter_invalid',
+      `Invalid ${param('ares_trans_status')}`,
+      param('ares_trans_status'),
+    );
+  if (aresStatus !== null && aresStatus !== 'Y' && aresStatus !== 'A') return 'invalid';
+  const verified = verifier.verify({
+    cardNumber,
+    amount,
+    currency,
+    authenticationValue: cryptogram,
+    eci: eci ?? undefined,
+    dsTransactionId: transactionId,
+  });
+  return verified ? 'valid' : 'invalid';
 }
 
 function readObject(value: FormValue | undefined, name: string, required: boolean): FormObject {

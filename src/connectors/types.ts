@@ -69,6 +69,31 @@ export type AuthorizeRequest = {
   readonly captureMode: CaptureMode;
   readonly card: CardData;
   readonly description?: string;
+  /**
+   * The card holder's 3-D Secure authentication, when one succeeded (status Y) or was attempted
+   * (A): passed through to the PSP as "MPI data" so the issuer sees the authentication. Only
+   * connectors whose capabilities say `threeDSecure: true` send it.
+   */
+  readonly threeDSecure?: ThreeDSecureData;
+};
+
+/** The result of a 3-D Secure authentication as a PSP takes it with an authorization (EMV 3DS). */
+export type ThreeDSecureData = {
+  /** The ARes/RRes transStatus: Y authenticated, A attempted (both shift liability). */
+  readonly transactionStatus: 'Y' | 'A';
+  /** Electronic Commerce Indicator: '05'/'06' (Visa, Amex …), '02'/'01' (Mastercard). */
+  readonly eci: string;
+  /** The cryptogram (CAVV, AAV): 20 bytes, base64 (28 characters). */
+  readonly authenticationValue: string;
+  /** The directory server's transaction id (a UUID). */
+  readonly dsTransactionId: string;
+  /** The protocol version, e.g. '2.2.0'. */
+  readonly version: string;
+  /**
+   * Whether the card holder was challenged (the ARes said C, the RReq gave the status) or not;
+   * Adyen's `directoryResponse` is C after a challenge. Unknown: taken as frictionless.
+   */
+  readonly authenticationFlow?: 'frictionless' | 'challenge';
 };
 
 export type CaptureRequest = {

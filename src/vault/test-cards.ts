@@ -391,6 +391,11 @@ const entries: readonly Entry[] = [
   card('payrail', '4000009990000013', 'US', { ids: ['pm_card_pspError'] }),
   card('payrail', '4000009990000021', 'US', { ids: ['pm_card_pspTimeout'] }),
   card('payrail', '4000009990000039', 'US', { ids: ['pm_card_pspLostResponse'] }),
+  // Payrail's own 3-D Secure answers Stripe has no card for: the simulator's 3DS server answers
+  // these frictionless N (not authenticated) and R (rejected by the issuer); without 3DS the
+  // charge succeeds. (Stripe's own: 4242… not enrolled gives A, 3782 8224 6310 005 U.)
+  card('payrail', '4000009990000047', 'US', { ids: ['pm_card_threeDSecureNotAuthenticated'] }),
+  card('payrail', '4000009990000054', 'US', { ids: ['pm_card_threeDSecureRejected'] }),
 ];
 
 /** Stripe's numbers that fail validation on purpose: refused when a payment method is created. */

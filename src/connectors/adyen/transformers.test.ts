@@ -99,6 +99,34 @@ describe('adyen requests', () => {
     });
   });
 
+  it('sends a 3-D Secure authentication as mpiData; C as directoryResponse after a challenge', () => {
+    const threeDSecure = {
+      transactionStatus: 'A',
+      eci: '06',
+      authenticationValue: 'AAABBJkZUQAAAABjRWWZEEFgFz+=',
+      dsTransactionId: 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b',
+      version: '2.2.0',
+    } as const;
+    assert.deepEqual(paymentBody(authorizeRequest({ threeDSecure }), MERCHANT).mpiData, {
+      cavv: threeDSecure.authenticationValue,
+      eci: '06',
+      dsTransID: threeDSecure.dsTransactionId,
+      threeDSVersion: '2.2.0',
+      authenticationResponse: 'A',
+      directoryResponse: 'A',
+    });
+    const challenged = paymentBody(
+      authorizeRequest({
+        threeDSecure: { ...threeDSecure, transactionStatus: 'Y', authenticationFlow: 'challenge' },
+      }),
+      MERCHANT,
+    );
+    assert.equal(challenged.mpiData?.authenticationResponse, 'Y');
+    assert.equal(challenged.mpiData?.directoryResponse, 'C');
+    assert.equal(paymentBody(authorizeRequest(), MERCHANT).mpiData, undefined);
+    assert.equal(ADYEN_CAPABILITIES.threeDSecure, true);
+  });
+
   it('refuses an amount a JSON number cannot hold exactly', () => {
     assert.throws(
       () => paymentBody(authorizeRequest({ amount: 2n ** 60n }), MERCHANT),

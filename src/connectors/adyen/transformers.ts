@@ -28,6 +28,7 @@ import type {
   PaymentOutcome,
   RefundOutcome,
   RefundRequest,
+  ThreeDSecureData,
   VoidRequest,
 } from '../types.ts';
 import { integerAt, isObject, objectAt, stringAt, toWireNumber } from '../wire.ts';
@@ -48,8 +49,9 @@ export const ADYEN_CAPABILITIES: CapabilityMap = defineCapabilities({
   partialCapture: true,
   refunds: { full: true, partial: true, multiple: true },
   void: true,
-  // A payment answered RedirectShopper/ChallengeShopper is refused here (see resultOutcome).
-  threeDSecure: false,
+  // Authentication done by Payrail's 3-D Secure server, passed on as mpiData (paymentBody). Adyen's
+  // own 3DS (a payment answered RedirectShopper/ChallengeShopper) is refused (see resultOutcome).
+  threeDSecure: true,
   webhooks: true,
   // A voided authorization of a small amount verifies a card (SetupIntents).
   cardVerification: 'authorize_and_void',
@@ -74,7 +76,32 @@ export type PaymentBody = {
   shopperInteraction: 'Ecommerce';
   /** Manual capture is asked per payment; without it the account's automatic capture applies. */
   additionalData?: { manualCapture: 'true' };
+  /** A 3-D Secure authentication done by a third-party 3DS server ("MPI data"). */
+  mpiData?: MpiData;
 };
+
+/** Adyen's mpiData for 3D Secure 2 authenticated outside Adyen. */
+export type MpiData = {
+  cavv: string;
+  eci: string;
+  dsTransID: string;
+  threeDSVersion: string;
+  /** The final transStatus (ARes when frictionless, RReq after a challenge). */
+  authenticationResponse: 'Y' | 'A';
+  /** The ARes transStatus: C when the card holder was challenged. */
+  directoryResponse: 'Y' | 'A' | 'C';
+};
+
+export function mpiDataOf(data: ThreeDSecureData): MpiData {
+  return {
+    cavv: data.authenticationValue,
+    eci: data.eci,
+    dsTransID: data.dsTransactionId,
+    threeDSVersion: data.version,
+    authenticationResponse: data.transactionStatus,
+    directoryResponse: data.authenticationFlow === 'challenge' ? 'C' : data.transactionStatus,
+  };
+}
 
 function amountOf(amount: bigint, currency: string): AdyenAmount {
   return { value: toWireNumber(PSP, amount, 'amount'), currency: currency.toUpperCase() };
@@ -97,6 +124,7 @@ export function paymentBody(request: AuthorizeRequest, merchantAccount: string):
     shopperInteraction: 'Ecommerce',
   };
   if (request.captureMode === 'manual') body.additionalData = { manualCapture: 'true' };
+  if (request.threeDSecure !== undefined) body.mpiData = mpiDataOf(request.threeDSecure);
   return body;
 }
 

@@ -64,7 +64,7 @@ describe('stripe capabilities', () => {
     assert.deepEqual(STRIPE_CAPABILITIES.refunds, { full: true, partial: true, multiple: true });
     assert.equal(STRIPE_CAPABILITIES.void, true);
     assert.equal(STRIPE_CAPABILITIES.webhooks, true);
-    assert.equal(STRIPE_CAPABILITIES.threeDSecure, false);
+    assert.equal(STRIPE_CAPABILITIES.threeDSecure, true);
   });
 
   it("supports every Payrail currency except ugx (ambiguous scale in Stripe's API)", () => {
@@ -143,6 +143,27 @@ describe('stripe requests', () => {
     const form = new URLSearchParams(authorizeForm(authorizeRequest({ card })));
     assert.equal(form.has('payment_method_data[card][cvc]'), false);
     assert.equal(form.has('description'), false);
+  });
+
+  it('sends a 3-D Secure authentication as payment_method_options[card][three_d_secure]', () => {
+    const threeDSecure = {
+      transactionStatus: 'Y',
+      eci: '05',
+      authenticationValue: 'AAABBJkZUQAAAABjRWWZEEFgFz+=',
+      dsTransactionId: 'f25084f0-5b16-4c0a-ae5d-b24808a95e4b',
+      version: '2.2.0',
+      authenticationFlow: 'challenge',
+    } as const;
+    const form = new URLSearchParams(authorizeForm(authorizeRequest({ threeDSecure })));
+    const field = (name: string) =>
+      form.get(`payment_method_options[card][three_d_secure][${name}]`);
+    assert.equal(field('cryptogram'), threeDSecure.authenticationValue);
+    assert.equal(field('electronic_commerce_indicator'), '05');
+    assert.equal(field('transaction_id'), threeDSecure.dsTransactionId);
+    assert.equal(field('version'), '2.2.0');
+    assert.equal(field('ares_trans_status'), 'Y');
+    const without = new URLSearchParams(authorizeForm(authorizeRequest()));
+    assert.ok([...without.keys()].every((key) => !key.startsWith('payment_method_options')));
   });
 
   it('always names the amount to capture and to refund', () => {

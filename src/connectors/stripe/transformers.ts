@@ -31,6 +31,7 @@ import type {
   RefundOutcome,
   RefundRequest,
   RefundStatus,
+  ThreeDSecureData,
 } from '../types.ts';
 import { arrayAt, integerAt, isObject, objectAt, stringAt, toWireNumber } from '../wire.ts';
 import type { JsonObject } from '../wire.ts';
@@ -54,7 +55,8 @@ export const STRIPE_CAPABILITIES: CapabilityMap = defineCapabilities({
   partialCapture: true,
   refunds: { full: true, partial: true, multiple: true },
   void: true,
-  threeDSecure: false,
+  // Authentication done by Payrail's 3-D Secure server, passed on as MPI data (authorizeForm).
+  threeDSecure: true,
   webhooks: true,
   // A voided authorization of a small amount verifies a card (SetupIntents).
   cardVerification: 'authorize_and_void',
@@ -105,7 +107,22 @@ export function authorizeForm(request: AuthorizeRequest): string {
   if (request.card.cvc !== undefined) form.set('payment_method_data[card][cvc]', request.card.cvc);
   form.set('metadata[reference]', request.reference);
   if (request.description !== undefined) form.set('description', request.description);
+  if (request.threeDSecure !== undefined) setThreeDSecure(form, request.threeDSecure);
   return form.toString();
+}
+
+/**
+ * The authentication as Stripe takes one done elsewhere: PaymentIntent confirm's
+ * `payment_method_options[card][three_d_secure]` (cryptogram, electronic_commerce_indicator,
+ * transaction_id = the dsTransID for 3DS 2, version, ares_trans_status).
+ */
+function setThreeDSecure(form: URLSearchParams, data: ThreeDSecureData): void {
+  const field = (name: string): string => `payment_method_options[card][three_d_secure][${name}]`;
+  form.set(field('cryptogram'), data.authenticationValue);
+  form.set(field('electronic_commerce_indicator'), data.eci);
+  form.set(field('transaction_id'), data.dsTransactionId);
+  form.set(field('version'), data.version);
+  form.set(field('ares_trans_status'), data.transactionStatus);
 }
 
 /** Always names the amount, so a partial capture is explicit and a full one is checked. */
