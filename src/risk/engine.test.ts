@@ -302,3 +302,25 @@ describe('decide', () => {
     assert.equal('risk_score' in frozen, false);
   });
 });
+
+describe('decide is cheap', () => {
+  test('30 rules and the score: far under 100 µs a decision (a loose bound, not a benchmark)', () => {
+    const rules = Array.from({ length: 30 }, (_, index) =>
+      rule(
+        index % 3 === 0
+          ? `block if :card_country: != :ip_country: and :amount_in_usd: > ${500 + index}`
+          : index % 3 === 1
+            ? `review if :email: in @blocked or :email_domain: like '%.example'`
+            : `request_3ds if :amount_in_usd: > ${2000 + index} and not :is_3d_secure_authenticated:`,
+        index % 7 === 0 ? 'shadow' : 'enforced',
+      ),
+    );
+    const decision = input(rules);
+    for (let warm = 0; warm < 2000; warm += 1) decide(decision);
+    const count = 2000;
+    const started = performance.now();
+    for (let index = 0; index < count; index += 1) decide(decision);
+    const microsecondsEach = ((performance.now() - started) * 1000) / count;
+    assert.ok(microsecondsEach < 100, `${microsecondsEach} µs a decision`);
+  });
+});

@@ -67,6 +67,8 @@ describe('compile errors name the position and what was expected', () => {
     ["block if :card_bin: = '4242 4242 4242 4242'", 22, 'card number'],
     ["block if ::ref:: in ('x', '4000-0025-0000-3155')", 26, 'card number'],
     ['block if :amount: = 4242424242424242', 20, 'card number'],
+    ["block if ::4242424242424242:: = 'x'", 9, 'card number'],
+    ['block if :email: in @4242424242424242', 20, 'card number'],
     ['block if :amount: = 1234567890123456', 20, 'at most 15 digits'],
   ];
   for (const [rule, position, message] of cases) {
