@@ -8,8 +8,8 @@
 // Nothing is posted to the ledger before the authorization. Each step follows the three-step
 // rule (architecture §1 rule 5): write the intent to act, call out with no transaction open,
 // write the answer.
-import { newEvent } from '../events/events.ts';
-import { insertEvents } from '../events/events.ts';
+import type { ThreeDSecureData } from '../connectors/types.ts';
+import { insertEvents, newEvent } from '../events/events.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
 import { newId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -105,6 +105,22 @@ export function carriesAuthenticationData(authentication: Authentication): boole
     (authentication.status === 'authenticated' || authentication.status === 'attempted') &&
     authentication.authenticationValue !== null
   );
+}
+
+/** What a PSP takes with the authorization (MPI data), for an authentication that carries it. */
+export function authenticationDataOf(authentication: Authentication): ThreeDSecureData | undefined {
+  const { status, eci, authenticationValue, dsTransactionId, version } = authentication;
+  if (status !== 'authenticated' && status !== 'attempted') return undefined;
+  if (eci === null || authenticationValue === null || dsTransactionId === null || version === null)
+    return undefined;
+  return {
+    transactionStatus: status === 'authenticated' ? 'Y' : 'A',
+    eci,
+    authenticationValue,
+    dsTransactionId,
+    version,
+    authenticationFlow: authentication.challengeUrl === null ? 'frictionless' : 'challenge',
+  };
 }
 
 export const authenticationFailureMessage =

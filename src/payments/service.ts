@@ -4,7 +4,12 @@
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
-import { cardErrorCode, type CaptureMode, type PaymentOutcome } from '../connectors/types.ts';
+import {
+  cardErrorCode,
+  type CaptureMode,
+  type PaymentOutcome,
+  type ThreeDSecureData,
+} from '../connectors/types.ts';
 import { isRetryableDecline, route } from '../routing/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { assertPositiveAmount } from '../money/index.ts';
@@ -80,6 +85,7 @@ import {
 } from './intent-parameters.ts';
 import { storePaymentMethodData, type PaymentMethodData } from './payment-method-data.ts';
 import {
+  authenticationDataOf,
   Authentications,
   carriesAuthenticationData,
   type Authentication,
@@ -928,6 +934,9 @@ export class PaymentsService {
     const connector = connectorNamed(dependencies, attempt.connector);
     const credentials = await dependencies.settings.credentials(merchantId, attempt.connector);
     const card = await dependencies.vault.reveal(merchantId, intent.paymentMethodId as string);
+    const threeDSecure = connector.capabilities.threeDSecure
+      ? await this.#authenticationData(attempt)
+      : undefined;
     dependencies.faults?.reach('before_psp_authorize');
     try {
       const outcome = await connector.authorize(
@@ -938,6 +947,7 @@ export class PaymentsService {
           captureMode: attempt.captureMethod,
           card,
           description: intent.description ?? undefined,
+          ...(threeDSecure === undefined ? {} : { threeDSecure }),
         },
         {
           credentials,
@@ -951,6 +961,16 @@ export class PaymentsService {
       if (error instanceof ConnectorUnavailableError) return { unavailable: error };
       throw error;
     }
+  }
+
+  /** The 3-D Secure data an attempt is sent with: its authentication's, when that carries one. */
+  async #authenticationData(attempt: Attempt): Promise<ThreeDSecureData | undefined> {
+    if (attempt.threeDSecureId === null || this.#authentications === undefined) return undefined;
+    const found = await this.#authentications.find(
+      this.#dependencies.database,
+      attempt.threeDSecureId,
+    );
+    return found === undefined ? undefined : authenticationDataOf(found);
   }
 
   #mayFailOver(connector: string, sent: Sent): boolean {
