@@ -99,6 +99,21 @@ describe('rate limits on one server', () => {
       assert.equal(answer.headers.get('ratelimit-remaining'), '0');
       assert.equal(answer.headers.get('ratelimit-reset'), '1');
     }
+    // A refusal is checked before the Idempotency-Key is taken: the same key passes later.
+    const create = () =>
+      call(server, 'POST', '/v1/customers', {
+        key: merchant.key,
+        body: { name: 'Retried' },
+        idempotencyKey: 'rate-limited-create',
+      });
+    assert.equal((await create()).status, 429);
+    let created: Awaited<ReturnType<typeof call>> | undefined;
+    await eventually(async () => {
+      created = await create();
+      return created.status !== 429;
+    }, 'the next window');
+    assert.equal(created?.status, 200);
+    assert.equal(created?.headers.get('idempotent-replayed'), null);
   });
 
   test('the operator reads, sets and clears overrides; bad input is a 400 naming the field', async () => {
