@@ -103,7 +103,7 @@ export type Runtime = {
    * The one Redis client of this process (REDIS_URL; undefined without it): rate limits and risk
    * velocity share it. Closed by close().
    */
-  readonly redis: Redis | undefined;
+  readonly redis?: Redis;
   /** The operator's per-merchant API rate limits (migration 038). */
   readonly rateLimitOverrides: RateLimitOverrides;
   /** Starts the event bus and, where this process runs them, the workers. */

@@ -160,7 +160,11 @@ export class ApiRateLimits {
     return this.#config.enabled;
   }
 
-  /** The rate, then the endpoint, then a slot in flight; the first refusal answers. */
+  /**
+   * The account's rate, the endpoint's, and a slot in flight, asked at once (one Redis round
+   * trip: node-redis sends commands of one tick together); the first refusal in that order
+   * answers.
+   */
   async admitMerchantRequest(
     merchantId: string,
     livemode: boolean,
@@ -169,21 +173,23 @@ export class ApiRateLimits {
     const { override } = await this.#overrides.get(merchantId);
     const limits = merchantLimits(this.#config, override, livemode);
     const account = `${livemode ? 'live' : 'test'}:${merchantId}`;
-    const rate = await this.#take(this.#rate, limits.perSecond, account);
-    if (!rate.admitted) return { shown: rate, refusedBy: 'rate', release: undefined };
-    const perEndpoint = await this.#take(
-      this.#endpoint,
-      limits.endpointPerSecond,
-      `${account}:${endpoint}`,
-    );
-    if (!perEndpoint.admitted)
-      return { shown: perEndpoint, refusedBy: 'endpoint', release: undefined };
+    const [rate, perEndpoint, slot] = await Promise.all([
+      this.#take(this.#rate, limits.perSecond, account),
+      this.#take(this.#endpoint, limits.endpointPerSecond, `${account}:${endpoint}`),
+      this.#take(this.#concurrency, limits.concurrent, account),
+    ]);
     const inFlight = this.#concurrency.for(limits.concurrent);
-    const slot = await this.#take(this.#concurrency, limits.concurrent, account);
-    // A refused consume still counted: give it back, or refusals would fill the slots.
-    if (!slot.admitted) {
+    const refusal: [Verdict, Admission['refusedBy']] | undefined = !rate.admitted
+      ? [rate, 'rate']
+      : !perEndpoint.admitted
+        ? [perEndpoint, 'endpoint']
+        : !slot.admitted
+          ? [slot, 'concurrency']
+          : undefined;
+    // The slot was counted even when refused: give it back, or refusals would fill the slots.
+    if (refusal !== undefined) {
       this.#giveBack(inFlight, account);
-      return { shown: slot, refusedBy: 'concurrency', release: undefined };
+      return { shown: refusal[0], refusedBy: refusal[1], release: undefined };
     }
     let released = false;
     const release = () => {
