@@ -180,6 +180,11 @@ describe('rate limits on one server', () => {
       key: testAdminKey,
       body: { concurrent: 2, test_per_second: 1000, endpoint_per_second: 1000 },
     });
+    // Answered requests give their slot back (on a kept-alive connection too).
+    for (let index = 0; index < 5; index++) {
+      const answer = await call(server, 'GET', '/v1/customers', { key: merchant.key });
+      assert.equal(answer.status, 200);
+    }
     // Two requests whose bodies never finish: admitted (the limit is checked on the headers),
     // then held open.
     const url = new URL(server.url);
