@@ -97,6 +97,11 @@ export type RateLimitConfig = {
   readonly ipPerSecond: number;
   /** Prefix of every Redis key of the limiters; processes sharing one limit share the prefix. */
   readonly keyPrefix: string;
+  /**
+   * A Redis answer slower than this counts as Redis down: the process's in-memory limiter
+   * decides. Not too short: a busy event loop runs timers before reading the answer.
+   */
+  readonly redisTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -289,6 +294,7 @@ function readRateLimits(env: Environment): RateLimitConfig {
     concurrent: readInteger(env, 'PAYRAIL_RATE_LIMIT_CONCURRENT', 25, 1, perSecondMax),
     ipPerSecond: readInteger(env, 'PAYRAIL_RATE_LIMIT_IP_PER_SECOND', 100, 1, perSecondMax),
     keyPrefix: prefix === undefined || prefix === '' ? 'payrail:rl' : prefix,
+    redisTimeoutMs: readInteger(env, 'PAYRAIL_RATE_LIMIT_REDIS_TIMEOUT_MS', 200, 1, 60_000),
   };
 }
 

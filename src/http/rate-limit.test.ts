@@ -140,6 +140,22 @@ describe('in memory, on a mocked clock', () => {
     assert.equal(elsewhere.refusedBy, undefined);
   });
 
+  test('a refused request counts against no other limit', async () => {
+    const overrides = new Map([['mch_a', { testPerSecond: 100, endpointPerSecond: 2 }]]);
+    const limits = limitsWith({ overrides });
+    const refusals = [];
+    for (let index = 0; index < 3; index++) {
+      const admission = await limits.admitMerchantRequest('mch_a', false, 'POST /v1/refunds');
+      admission.release?.();
+      refusals.push(admission.refusedBy);
+    }
+    assert.deepEqual(refusals, [undefined, undefined, 'endpoint']);
+    await Promise.resolve();
+    const elsewhere = await limits.admitMerchantRequest('mch_a', false, 'GET /v1/balance');
+    // 100 less the two admitted and this one: the refused one was given back.
+    assert.equal(elsewhere.shown.remaining, 97);
+  });
+
   test('requests in flight: refused past the limit, a released slot is free again', async () => {
     const overrides = new Map([['mch_a', { concurrent: 2, testPerSecond: 100 }]]);
     const limits = limitsWith({ overrides });
@@ -202,6 +218,8 @@ describe('in Redis', () => {
 
   test('two limiter sets on one Redis (two processes) share one count', async () => {
     const env = {
+      // Generous: on a loaded machine a slow answer would make each set fall back to memory.
+      PAYRAIL_RATE_LIMIT_REDIS_TIMEOUT_MS: '5000',
       PAYRAIL_RATE_LIMIT_PREFIX: `${prefix}:shared`,
       PAYRAIL_RATE_LIMIT_TEST_PER_SECOND: '10',
     };

@@ -129,7 +129,6 @@ export type ApiRateLimitsOptions = {
   readonly redis?: Redis;
   readonly overrides: { get(merchantId: string): Promise<StoredRateLimitOverride> };
   readonly logger: Logger;
-  readonly redisTimeoutMs?: number;
 };
 
 export class ApiRateLimits {
@@ -148,7 +147,7 @@ export class ApiRateLimits {
     const store = {
       redis: options.redis,
       keyPrefix: options.config.keyPrefix,
-      redisTimeoutMs: options.redisTimeoutMs ?? 50,
+      redisTimeoutMs: options.config.redisTimeoutMs,
     };
     this.#rate = new LimiterFamily('rate', 1, store);
     this.#endpoint = new LimiterFamily('endpoint', 1, store);
@@ -178,7 +177,6 @@ export class ApiRateLimits {
       this.#take(this.#endpoint, limits.endpointPerSecond, `${account}:${endpoint}`),
       this.#take(this.#concurrency, limits.concurrent, account),
     ]);
-    const inFlight = this.#concurrency.for(limits.concurrent);
     const refusal: [Verdict, Admission['refusedBy']] | undefined = !rate.admitted
       ? [rate, 'rate']
       : !perEndpoint.admitted
@@ -186,8 +184,14 @@ export class ApiRateLimits {
         : !slot.admitted
           ? [slot, 'concurrency']
           : undefined;
-    // The slot was counted even when refused: give it back, or refusals would fill the slots.
+    const inFlight = this.#concurrency.for(limits.concurrent);
+    // A refused request counts against no limit: what the others counted is given back (the
+    // slot always). Otherwise a client retrying fast could be refused forever, each limit's
+    // window kept full by requests another limit refused.
     if (refusal !== undefined) {
+      if (rate.admitted) this.#giveBack(this.#rate.for(limits.perSecond), account);
+      if (perEndpoint.admitted)
+        this.#giveBack(this.#endpoint.for(limits.endpointPerSecond), `${account}:${endpoint}`);
       this.#giveBack(inFlight, account);
       return { shown: refusal[0], refusedBy: refusal[1], release: undefined };
     }

@@ -253,6 +253,9 @@ describe('two server processes sharing one Redis', () => {
       PAYRAIL_RATE_LIMITS: 'on',
       PAYRAIL_RATE_LIMIT_PREFIX: prefix,
       PAYRAIL_RATE_LIMIT_TEST_PER_SECOND: '6',
+      // Generous: on a loaded machine a slow answer would make each process fall back to its
+      // own in-memory count, which is the Redis-down case (tested below), not this one.
+      PAYRAIL_RATE_LIMIT_REDIS_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'warn',
     };
     // One after the other: the first applies the migrations.
