@@ -322,6 +322,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         PORT: '0',
         PAYRAIL_DB_POOL_SIZE: String(options.pool),
         PAYRAIL_VAULT_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+        // The benchmark measures payments, not the limiter refusing its one test merchant.
+        PAYRAIL_RATE_LIMITS: 'off',
       },
       options.profile,
     );

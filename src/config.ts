@@ -84,6 +84,29 @@ export type Config = {
    * forward. On for `npm start`, the demo and tests; off for `payrail serve` unless set.
    */
   readonly testClocks: boolean;
+  /** API rate limits (src/http/rate-limit.ts); Redis-backed when `redisUrl` is set. */
+  readonly rateLimits: RateLimitConfig;
+};
+
+/** Requests per second per merchant account (Stripe's defaults), in flight, and per IP. */
+export type RateLimitConfig = {
+  /** Off only for tests and benchmarks that fire faster than any merchant may (PAYRAIL_RATE_LIMITS=off). */
+  readonly enabled: boolean;
+  readonly livePerSecond: number;
+  readonly testPerSecond: number;
+  /** Per merchant and route pattern (`POST /v1/payment_intents`), as Stripe's per-endpoint limit. */
+  readonly endpointPerSecond: number;
+  /** Requests of one merchant in flight at once. */
+  readonly concurrent: number;
+  /** Per client IP address on the routes that take no API key (PSP webhooks, 3-D Secure return). */
+  readonly ipPerSecond: number;
+  /** Prefix of every Redis key of the limiters; processes sharing one limit share the prefix. */
+  readonly keyPrefix: string;
+  /**
+   * A Redis answer slower than this counts as Redis down: the process's in-memory limiter
+   * decides. Not too short: a busy event loop runs timers before reading the answer.
+   */
+  readonly redisTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -258,6 +281,39 @@ function readBoolean(env: Environment, name: string, fallback: boolean): boolean
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function readSwitch(env: Environment, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(name, `must be on or off, got "${raw}"`);
+}
+
+function readRateLimits(env: Environment): RateLimitConfig {
+  const perSecondMax = 1_000_000;
+  const prefix = env.PAYRAIL_RATE_LIMIT_PREFIX;
+  if (prefix !== undefined && prefix !== '' && !/^[A-Za-z0-9_:.-]{1,64}$/.test(prefix))
+    throw new ConfigError(
+      'PAYRAIL_RATE_LIMIT_PREFIX',
+      `must be 1 to 64 letters, digits, _ : . or -, got "${prefix}"`,
+    );
+  return {
+    enabled: readSwitch(env, 'PAYRAIL_RATE_LIMITS'),
+    livePerSecond: readInteger(env, 'PAYRAIL_RATE_LIMIT_LIVE_PER_SECOND', 100, 1, perSecondMax),
+    testPerSecond: readInteger(env, 'PAYRAIL_RATE_LIMIT_TEST_PER_SECOND', 25, 1, perSecondMax),
+    endpointPerSecond: readInteger(
+      env,
+      'PAYRAIL_RATE_LIMIT_ENDPOINT_PER_SECOND',
+      25,
+      1,
+      perSecondMax,
+    ),
+    concurrent: readInteger(env, 'PAYRAIL_RATE_LIMIT_CONCURRENT', 25, 1, perSecondMax),
+    ipPerSecond: readInteger(env, 'PAYRAIL_RATE_LIMIT_IP_PER_SECOND', 100, 1, perSecondMax),
+    keyPrefix: prefix === undefined || prefix === '' ? 'payrail:rl' : prefix,
+    redisTimeoutMs: readInteger(env, 'PAYRAIL_RATE_LIMIT_REDIS_TIMEOUT_MS', 200, 1, 60_000),
+  };
+}
+
 function readName(env: Environment, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -320,5 +376,6 @@ export function loadConfig(env: Environment = process.env): Config {
       30,
     ),
     testClocks: readBoolean(env, 'PAYRAIL_TEST_CLOCKS', false),
+    rateLimits: readRateLimits(env),
   };
 }

@@ -35,6 +35,8 @@ import type { PayoutsService } from './payouts/payouts.ts';
 import { createReconciliation, type Reconciliation } from './reconciliation/index.ts';
 import { createMoneyOut, type MoneyOut } from './money-out/index.ts';
 import { derivedKey } from './vault/secret-box.ts';
+import { closeRedis, openRedis, type Redis } from './storage/redis.ts';
+import { RateLimitOverrides } from './merchants/rate-limits.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -97,6 +99,13 @@ export type Runtime = {
   readonly reconciliation: Reconciliation;
   /** Set only when this start generated the operator key (first start without PAYRAIL_ADMIN_KEY). */
   readonly generatedAdminKey: string | undefined;
+  /**
+   * The one Redis client of this process (REDIS_URL; undefined without it): rate limits and risk
+   * velocity share it. Closed by close().
+   */
+  readonly redis?: Redis;
+  /** The operator's per-merchant API rate limits (migration 038). */
+  readonly rateLimitOverrides: RateLimitOverrides;
   /** Starts the event bus and, where this process runs them, the workers. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -115,9 +124,13 @@ function busHooks(metrics: Metrics): BusHooks {
 
 export async function openRuntime(config: Config, logger: Logger, role: Role): Promise<Runtime> {
   const { database, release } = await openServices(config, logger);
+  // A Redis that is down at start is not an error: its users fall back (storage/redis.ts).
+  const redis =
+    config.redisUrl === undefined ? undefined : await openRedis(config.redisUrl, { logger });
   try {
-    return await assemble(config, logger, role, database, release);
+    return await assemble(config, logger, role, { database, redis }, release);
   } catch (error) {
+    if (redis !== undefined) await closeRedis(redis);
     await database.close();
     release();
     throw error;
@@ -128,9 +141,10 @@ async function assemble(
   config: Config,
   logger: Logger,
   role: Role,
-  database: Database,
+  stores: { database: Database; redis: Redis | undefined },
   release: () => void,
 ): Promise<Runtime> {
+  const { database, redis } = stores;
   const databaseClock = config.testClocks ? new DatabaseClock(database) : undefined;
   await databaseClock?.start();
   const clock: Clock = databaseClock ?? systemClock;
@@ -335,6 +349,8 @@ async function assemble(
     moneyOut,
     reconciliation,
     generatedAdminKey: generatedKey,
+    redis,
+    rateLimitOverrides: new RateLimitOverrides(database),
     async start() {
       await bus.start();
       if (!runWorkers) return;
@@ -357,6 +373,7 @@ async function assemble(
       await webhooks.deliverer.stop();
       await bus.stop();
       databaseClock?.stop();
+      if (redis !== undefined) await closeRedis(redis);
       await database.close();
       release();
     },

@@ -10,6 +10,7 @@ import { pendingWebhooksSql } from './webhooks/index.ts';
 import { verifyLedger } from './ledger/index.ts';
 import { PspWebhooks } from './payments/psp-webhooks.ts';
 import { checkReadiness } from './storage/readiness.ts';
+import { ApiRateLimits } from './http/rate-limit.ts';
 
 export { openServices } from './runtime.ts';
 
@@ -62,6 +63,14 @@ export async function startServer(
       reconciliation: runtime.reconciliation.service,
       reconciliationFiles: runtime.reconciliation.files,
       reconciliationFeeSchedules: runtime.reconciliation.feeSchedules,
+      redis: runtime.redis,
+      rateLimitOverrides: runtime.rateLimitOverrides,
+      rateLimits: new ApiRateLimits({
+        config: config.rateLimits,
+        redis: runtime.redis,
+        overrides: runtime.rateLimitOverrides,
+        logger,
+      }),
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

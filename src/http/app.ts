@@ -46,8 +46,11 @@ import { installIdempotency } from './idempotency.ts';
 import { installRequestScope } from './request-scope.ts';
 import { createValidator } from './validator.ts';
 import { toJson } from '../api-objects/json.ts';
+import { ErrorSchema } from '../api-objects/error.ts';
 import { eventCatalogue, eventPayloadSchemas } from '../api-objects/event-payloads.ts';
 import { withLivemode } from '../merchants/mode.ts';
+import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
+import { registerRateLimitRoutes } from './routes/rate-limits.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -86,6 +89,23 @@ type OpenApi31Webhooks = Extract<
   NonNullable<swagger.FastifyDynamicSwaggerOptions['openapi']>,
   { webhooks?: unknown }
 >['webhooks'];
+
+const rateLimitHeader = (description: string) => ({ type: 'integer', description });
+
+/** The 429 of the rate limits: the error object, Retry-After and the RateLimit header fields. */
+const rateLimitedResponse = {
+  ...ErrorSchema,
+  description:
+    'Too many requests (code `rate_limit`): per account, per endpoint, in flight, or per ' +
+    'address on routes without a key. Retry after Retry-After seconds.',
+  headers: {
+    'Retry-After': rateLimitHeader('Seconds until a retry can pass.'),
+    'RateLimit-Limit': rateLimitHeader('Requests allowed in the window.'),
+    'RateLimit-Remaining': rateLimitHeader('Requests left in the window.'),
+    'RateLimit-Reset': rateLimitHeader('Seconds until the window ends.'),
+    'RateLimit-Policy': { type: 'string', description: '`<limit>;w=<window seconds>`.' },
+  },
+};
 
 async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -130,7 +150,14 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
               ? [{ secretKey: [] }]
               : [];
       const consumes = schema.body === undefined ? {} : { consumes: requestBodyContentTypes };
-      return { schema: { ...schema, ...consumes, security } as typeof schema, url };
+      // Every route a merchant key or no key reaches is rate limited (rate-limit.ts); the
+      // operator's are not.
+      const limited = url.startsWith('/v1/') && !security.some((scheme) => 'adminKey' in scheme);
+      const response =
+        limited && schema.response !== undefined
+          ? { ...(schema.response as object), 429: rateLimitedResponse }
+          : schema.response;
+      return { schema: { ...schema, ...consumes, security, response } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -284,11 +311,15 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     );
   });
 
+  // Login-free routes (PSP webhooks …) are limited per client address (rate-limit.ts).
+  if (context.rateLimits !== undefined)
+    app.addHook('onRequest', addressRateLimitHook(context.rateLimits));
   await registerPspWebhookRoutes(app, context);
   registerThreeDSecureRoutes(app, context);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
+    registerRateLimitRoutes(admin, context);
     registerDeadLetterRoutes(admin, context);
     registerTestClockRoutes(admin, context);
     registerSettlementRoutes(admin, context);
@@ -310,6 +341,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   });
   await app.register(async (merchant) => {
     merchant.addHook('onRequest', merchantAuth(context.merchants));
+    // After auth (the merchant is known), before any work: a refused request costs nothing more.
+    if (context.rateLimits !== undefined)
+      merchant.addHook('onRequest', merchantRateLimitHook(context.rateLimits));
     // Stripe's SDKs POST actions such as confirm or cancel with no body at all.
     merchant.addHook('preValidation', async (request) => {
       if (request.method === 'POST' && request.body === undefined) request.body = {};

@@ -27,6 +27,9 @@ import type {
   ReconciliationFiles,
   ReconciliationService,
 } from '../reconciliation/index.ts';
+import type { Redis } from '../storage/redis.ts';
+import type { RateLimitOverrides } from '../merchants/rate-limits.ts';
+import type { ApiRateLimits } from './rate-limit.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -74,6 +77,12 @@ export type AppContext = {
   readonly reconciliationFiles: ReconciliationFiles;
   /** The PSPs' fee schedules reconciliation checks reported fees against. */
   readonly reconciliationFeeSchedules: FeeSchedules;
+  /** The process's one Redis client (REDIS_URL), shared by its users; undefined without one. */
+  readonly redis?: Redis;
+  /** The operator's per-merchant rate limits (src/merchants/rate-limits.ts). */
+  readonly rateLimitOverrides: RateLimitOverrides;
+  /** API rate limits (src/http/rate-limit.ts); undefined: no limits (a test's own app). */
+  readonly rateLimits?: ApiRateLimits;
 };
 
 /**

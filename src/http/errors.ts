@@ -53,7 +53,8 @@ const catalogue = {
   route_not_found: { status: 404, type: 'invalid_request_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   idempotency_error: { status: 400, type: 'idempotency_error' },
-  rate_limited: { status: 429, type: 'rate_limit_error' },
+  // Stripe's code for its rate and concurrency limiters (src/http/rate-limit.ts).
+  rate_limit: { status: 429, type: 'rate_limit_error' },
   service_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
   // Ledger outcomes, as the ledger names them.

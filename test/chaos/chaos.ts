@@ -212,6 +212,8 @@ function payrailEnvironment(
     PAYRAIL_PSP_TIMEOUT_MS: '1500',
     PAYRAIL_IDEMPOTENCY_LEASE_MS: '4000',
     PAYRAIL_DB_POOL_SIZE: '10',
+    // The chaos clients fire faster than a merchant may; 429s would only slow the run down.
+    PAYRAIL_RATE_LIMITS: 'off',
     // Short schedules, so that what the faults leave unresolved is resolved within the run.
     PAYRAIL_WEBHOOK_RETRY_SCHEDULE_MS: '250,500,1000,1000,2000,2000,2000,2000,3000,3000,3000,3000',
     PAYRAIL_SYNC_SCHEDULE_MS: '3000,3000,5000',

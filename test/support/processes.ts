@@ -19,7 +19,8 @@ export function startPayrail(env: Record<string, string>): Promise<RunningProces
   return startChild({
     script: 'src/cli.ts',
     args: ['serve'],
-    env: { PORT: '0', LOG_LEVEL: 'info', ...env },
+    // Tests fire faster than a merchant may; the rate-limit tests turn the limits on.
+    env: { PORT: '0', LOG_LEVEL: 'info', PAYRAIL_RATE_LIMITS: 'off', ...env },
     ready: /Payrail listening on (http:\/\/127\.0\.0\.1:\d+)/,
     timeoutMs: 30_000,
     outputCharsMax: Number.POSITIVE_INFINITY,

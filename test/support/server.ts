@@ -68,6 +68,8 @@ export async function startTestServer(
     PAYRAIL_ADMIN_KEY: testAdminKey,
     LOG_LEVEL: 'info',
     PAYRAIL_TEST_CLOCKS: 'true',
+    // Tests fire faster than a merchant may; the rate-limit tests turn the limits on.
+    PAYRAIL_RATE_LIMITS: 'off',
     ...(postgres === undefined ? {} : { DATABASE_URL: postgres.url }),
     ...env,
   });
