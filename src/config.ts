@@ -50,6 +50,11 @@ export type Config = {
    * to it. Undefined: the origin of the request that started the payment.
    */
   readonly publicUrl: string | undefined;
+  /**
+   * The 3-D Secure server live-mode payments authenticate card holders through (its root URL and
+   * key); undefined: live payments cannot require action (test mode uses the simulator's).
+   */
+  readonly threeDSecureServer: { readonly url: string; readonly apiKey: string } | undefined;
   readonly natsStream: string;
   /**
    * Whether this server process also runs the workers (event consumers, webhook deliveries,
@@ -253,6 +258,17 @@ function readPublicUrl(env: Environment): string | undefined {
   return raw;
 }
 
+function readThreeDSecureServer(env: Environment): Config['threeDSecureServer'] {
+  const url = env.PAYRAIL_3DS_SERVER_URL;
+  if (url === undefined || url === '') return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    throw new ConfigError('PAYRAIL_3DS_SERVER_URL', `must be an http(s) URL, got "${url}"`);
+  const apiKey = env.PAYRAIL_3DS_SERVER_KEY;
+  if (apiKey === undefined || apiKey === '')
+    throw new ConfigError('PAYRAIL_3DS_SERVER_KEY', 'must be set with PAYRAIL_3DS_SERVER_URL');
+  return { url, apiKey };
+}
+
 function readRedisUrl(env: Environment): string | undefined {
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -357,6 +373,7 @@ export function loadConfig(env: Environment = process.env): Config {
     natsUrl: readNatsUrl(env),
     redisUrl: readRedisUrl(env),
     publicUrl: readPublicUrl(env),
+    threeDSecureServer: readThreeDSecureServer(env),
     natsStream: readName(env, 'PAYRAIL_NATS_STREAM', 'PAYRAIL_EVENTS'),
     runWorkers: readBoolean(env, 'PAYRAIL_RUN_WORKERS', true),
     consumerAttemptsMax: readInteger(env, 'PAYRAIL_CONSUMER_ATTEMPTS', 8, 1, 100),

@@ -35,8 +35,26 @@ import type { PayoutsService } from './payouts/payouts.ts';
 import { createReconciliation, type Reconciliation } from './reconciliation/index.ts';
 import { createMoneyOut, type MoneyOut } from './money-out/index.ts';
 import { derivedKey } from './vault/secret-box.ts';
+import {
+  HttpThreeDSecureServer,
+  simulatorThreeDSecureSettings,
+  type ThreeDSecureServerSettings,
+} from './risk/three-d-secure/index.ts';
+import { paymentAuthentication } from './risk/three-d-secure/for-payments.ts';
 import { closeRedis, openRedis, type Redis } from './storage/redis.ts';
 import { RateLimitOverrides } from './merchants/rate-limits.ts';
+
+/** Where a merchant's payments authenticate card holders: the simulator in test mode. */
+function threeDSecureSettings(
+  config: Config,
+  livemode: boolean,
+): ThreeDSecureServerSettings | undefined {
+  if (!livemode) return simulatorThreeDSecureSettings(config.simulatorUrl, config.pspTimeoutMs);
+  const server = config.threeDSecureServer;
+  return server === undefined
+    ? undefined
+    : { baseUrl: server.url, apiKey: server.apiKey, timeoutMs: config.pspTimeoutMs };
+}
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -267,6 +285,9 @@ async function assemble(
       random: Math.random,
       isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',
     },
+    threeDSecure: paymentAuthentication(new HttpThreeDSecureServer(), async (merchantId) =>
+      threeDSecureSettings(config, (await merchants.livemodeOf(merchantId)) === true),
+    ),
   });
   const setupIntents = new SetupIntentsService({
     database,

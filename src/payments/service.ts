@@ -511,9 +511,12 @@ export class PaymentsService {
     const method = await this.#requirePaymentMethod(merchantId, seen.paymentMethodId);
     const connectors = await this.#dependencies.settings.connectors(merchantId);
     const capable = await this.#candidates(merchantId, connectors, seen, method, undefined);
-    const candidates = carriesAuthenticationData(authentication)
-      ? preferring(capable, (name) => this.#dependencies.connector(name)?.capabilities.threeDSecure)
-      : capable;
+    // The cryptogram is only worth something to a connector that sends it on (a failover too).
+    const carrying = capable.filter(
+      (name) => this.#dependencies.connector(name)?.capabilities.threeDSecure === true,
+    );
+    const candidates =
+      carriesAuthenticationData(authentication) && carrying.length > 0 ? carrying : capable;
     const decision = await this.#decide(seen, method, {
       authenticated: authentication.status === 'authenticated',
       liabilityShift: authentication.liabilityShift,
@@ -1625,12 +1628,4 @@ function basisOf(intent: PaymentIntent, decision: Decision | undefined): Attempt
     threeDSecureId: null,
     captureMethod: captureMethodFor(intent, decision?.risk),
   };
-}
-
-/** The same names, those `preferred` says yes to first (each group in its order). */
-function preferring(names: readonly string[], preferred: (name: string) => boolean | undefined) {
-  return [
-    ...names.filter((name) => preferred(name) === true),
-    ...names.filter((name) => preferred(name) !== true),
-  ];
 }
