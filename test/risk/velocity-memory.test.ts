@@ -1,7 +1,11 @@
 // The memory store against the shared contract, and its own bounds (entities in all, pruning).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryVelocityStore } from '../../src/risk/velocity/index.ts';
+import {
+  MemoryVelocityStore,
+  RedisVelocityStore,
+  velocityStoreFor,
+} from '../../src/risk/velocity/index.ts';
 import { testClock, velocityEvent, velocityStoreContract } from './velocity-contract.ts';
 
 describe('MemoryVelocityStore', () => {
@@ -61,4 +65,10 @@ describe('MemoryVelocityStore', () => {
     assert.throws(() => new MemoryVelocityStore({ entriesPerEntityMax: 0 }), RangeError);
     assert.throws(() => new MemoryVelocityStore({ entitiesMax: 1.5 }), RangeError);
   });
+});
+
+test('velocityStoreFor: memory without a Redis client, Redis with one', () => {
+  assert.ok(velocityStoreFor(undefined) instanceof MemoryVelocityStore);
+  const client = { isReady: false, sendCommand: () => Promise.reject(new Error('down')) };
+  assert.ok(velocityStoreFor(client, { keyPrefix: 'x' }) instanceof RedisVelocityStore);
 });
