@@ -1,6 +1,7 @@
 // The memory store against the shared contract, and its own bounds (entities in all, pruning).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   MemoryVelocityStore,
   RedisVelocityStore,
@@ -71,4 +72,55 @@ test('velocityStoreFor: memory without a Redis client, Redis with one', () => {
   assert.ok(velocityStoreFor(undefined) instanceof MemoryVelocityStore);
   const client = { isReady: false, sendCommand: () => Promise.reject(new Error('down')) };
   assert.ok(velocityStoreFor(client, { keyPrefix: 'x' }) instanceof RedisVelocityStore);
+});
+
+test('on any sequence: authorized + declined = total, and shorter windows never count more', async () => {
+  const step = fc.record({
+    attempt: fc.integer({ min: 1, max: 40 }),
+    offsetMs: fc.integer({ min: 0, max: 9 * 86_400_000 }),
+    authorized: fc.boolean(),
+    cents: fc.integer({ min: 0, max: 10_000_000 }),
+    card: fc.constantFrom('fp_1', 'fp_2', 'fp_3', 'fp_4'),
+    ip: fc.constantFrom('10.0.0.1', '10.0.0.2'),
+  });
+  const start = testClock().now().getTime();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(step, { maxLength: 60 }),
+      fc.integer({ min: 0, max: 10 * 86_400_000 }),
+      async (steps, readOffsetMs) => {
+        const store = new MemoryVelocityStore({ entriesPerEntityMax: 16 });
+        for (const item of steps)
+          await store.record({
+            attemptId: `att_${item.attempt}`,
+            at: new Date(start + item.offsetMs),
+            result: item.authorized ? 'authorized' : 'declined',
+            amountInUsd: item.cents / 100,
+            entities: { card_number: item.card, ip_address: item.ip },
+            cardFingerprint: item.card,
+          });
+        const { values } = await store.read(
+          { card_number: 'fp_1', ip_address: '10.0.0.1' },
+          undefined,
+          new Date(start + readOffsetMs),
+        );
+        for (const entity of ['card_number', 'ip_address']) {
+          const of = (measure: string, window: string) =>
+            Number(values[`${measure}_per_${entity}_${window}`]);
+          for (const window of ['hourly', 'daily', 'weekly'])
+            assert.equal(
+              of('authorized_charges', window) + of('declined_charges', window),
+              of('total_charges', window),
+            );
+          for (const measure of ['total_charges', 'total_amount_in_usd']) {
+            assert.ok(of(measure, 'hourly') <= of(measure, 'daily'));
+            assert.ok(of(measure, 'daily') <= of(measure, 'weekly'));
+          }
+          assert.ok(of('total_charges', 'weekly') <= 16);
+        }
+        assert.ok(Number(values.cards_per_ip_address_weekly) <= 4);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
