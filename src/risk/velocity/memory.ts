@@ -24,7 +24,10 @@ import {
 export type MemoryVelocityOptions = {
   /** Entries kept per entity in the week (default 10,000): beyond it the oldest go. */
   readonly entriesPerEntityMax?: number;
-  /** Entities kept in all (default 1,000,000): beyond it the least recently written go. */
+  /**
+   * Entities kept in all (default 250,000, a few hundred bytes each): beyond it the least
+   * recently written go. A process without Redis is a small deployment; a large one has Redis.
+   */
   readonly entitiesMax?: number;
 };
 
@@ -81,12 +84,11 @@ export class MemoryVelocityStore implements VelocityStore {
   readonly #entities = new Map<string, EntityEntries>();
   readonly #entriesPerEntityMax: number;
   readonly #entitiesMax: number;
-  #newestAtMs = Number.NEGATIVE_INFINITY;
   #recordsSinceSweep = 0;
 
   constructor(options: MemoryVelocityOptions = {}) {
     this.#entriesPerEntityMax = options.entriesPerEntityMax ?? velocityEntriesPerEntityMax;
-    this.#entitiesMax = options.entitiesMax ?? 1_000_000;
+    this.#entitiesMax = options.entitiesMax ?? 250_000;
     if (!Number.isSafeInteger(this.#entriesPerEntityMax) || this.#entriesPerEntityMax < 1)
       throw new RangeError('entriesPerEntityMax must be a positive integer');
     if (!Number.isSafeInteger(this.#entitiesMax) || this.#entitiesMax < 1)
@@ -107,9 +109,8 @@ export class MemoryVelocityStore implements VelocityStore {
     checkVelocityEvent(event);
     const entry = entryOf(event);
     for (const [entity, value] of givenEntities(event.entities)) this.#add(entity, value, entry);
-    this.#newestAtMs = Math.max(this.#newestAtMs, entry.atMs);
     this.#recordsSinceSweep += 1;
-    if (this.#recordsSinceSweep >= sweepEveryRecords) this.#sweep();
+    if (this.#recordsSinceSweep >= sweepEveryRecords) this.#sweep(entry.atMs);
   }
 
   #add(entity: VelocityEntity, value: string, entry: Entry): void {
@@ -131,15 +132,19 @@ export class MemoryVelocityStore implements VelocityStore {
     }
   }
 
-  /** Drops entities, least recently written first, whose newest entry left the week. */
-  #sweep(): void {
+  /**
+   * Drops entities, least recently written first, whose newest entry left the week before
+   * `nowMs` (the time of the record that triggered the sweep, not the newest time ever seen: one
+   * event with a wild time in the future then costs at most one sweep's entities).
+   */
+  #sweep(nowMs: number): void {
     this.#recordsSinceSweep = 0;
     let looked = 0;
     for (const [key, kept] of this.#entities) {
       if (looked >= sweepEntitiesMax) break;
       looked += 1;
       const newest = kept.entries.at(-1);
-      if (newest !== undefined && newest.atMs > this.#newestAtMs - velocityRetentionMs) break;
+      if (newest !== undefined && newest.atMs > nowMs - velocityRetentionMs) break;
       this.#entities.delete(key);
     }
   }
