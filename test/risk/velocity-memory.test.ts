@@ -124,3 +124,22 @@ test('on any sequence: authorized + declined = total, and shorter windows never 
     { numRuns: 200 },
   );
 });
+
+test('an entity keeps at most its bound of cards: the least recently seen go', async () => {
+  const store = new MemoryVelocityStore({ entriesPerEntityMax: 3 });
+  const clock = testClock();
+  for (const card of ['fp_1', 'fp_2', 'fp_3', 'fp_1', 'fp_4']) {
+    await store.record(
+      velocityEvent({
+        at: clock.now(),
+        entities: { ip_address: '10.0.0.1' },
+        cardFingerprint: card,
+      }),
+    );
+    clock.advance(1_000);
+  }
+  assert.equal(store.cardCount('ip_address', '10.0.0.1'), 3);
+  const { values } = await store.read({ ip_address: '10.0.0.1' }, 'fp_2', clock.now());
+  // fp_2 was the least recently seen and went; as the current card it counts again.
+  assert.equal(values.cards_per_ip_address_hourly, 4);
+});

@@ -52,38 +52,59 @@ describe('RedisVelocityStore', () => {
     const keyPrefix = uniquePrefix();
     const store = new RedisVelocityStore(redis, { keyPrefix });
     try {
-      await store.record(velocityEvent({ at: testClock().now() }));
+      const at = testClock().now();
+      await store.record(velocityEvent({ at }));
+      await store.record(velocityEvent({ at, result: 'declined' }));
       const keys: string[] = [];
       for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}:*` }))
         keys.push(...batch);
-      assert.equal(keys.length, 2 * velocityEntities.length);
+      assert.equal(keys.length, 5 * velocityEntities.length);
       for (const key of keys) {
-        assert.match(key, /^test:velocity:[0-9a-f-]+:v:\{[a-z_]+:[A-Za-z0-9_-]{43}\}:[ei]$/);
+        assert.match(
+          key,
+          /^test:velocity:[0-9a-f-]+:v:\{[a-z_]+:[A-Za-z0-9_-]{43}\}:(attempts|declined|amounts|cents|cards)$/,
+        );
         assert.equal(key.includes('example.com'), false);
         const ttlMs = await redis.pTTL(key);
         assert.ok(ttlMs > 8 * 86_400_000 - 60_000 && ttlMs <= 8 * 86_400_000, `${key}: ${ttlMs}`);
       }
-      const email = store.keysOf('email', 'a@example.com');
       const tag = (key: string) => /\{[^}]*\}/.exec(key)?.[0];
-      assert.equal(tag(email.entries), tag(email.attemptIds));
-      assert.notEqual(tag(email.entries), tag(store.keysOf('email', 'b@example.com').entries));
-      assert.equal(tag(store.keysOf('email', 'a}{b').entries)?.includes('a}'), false);
+      const email = store.keysOf('email', 'a@example.com');
+      assert.equal(new Set(email.map(tag)).size, 1, 'one hash tag: one Cluster slot');
+      assert.notEqual(tag(email[0]), tag(store.keysOf('email', 'b@example.com')[0]));
+      assert.equal(tag(store.keysOf('email', 'a}{b')[0])?.includes('a}'), false);
     } finally {
       await deleteKeys(keyPrefix);
     }
   });
 
-  test('entries and attempt markers older than a week (from the newest) are pruned', async () => {
+  test('attempts, amounts and cards older than a week (from the newest) are pruned', async () => {
     const keyPrefix = uniquePrefix();
     const store = new RedisVelocityStore(redis, { keyPrefix });
     try {
       const clock = testClock();
-      await store.record(velocityEvent({ at: clock.now() }));
+      const ip = { ip_address: '10.1.1.1' };
+      await store.record(
+        velocityEvent({ at: clock.now(), entities: ip, cardFingerprint: 'fp_old' }),
+      );
+      await store.record(
+        velocityEvent({
+          at: clock.now(),
+          entities: ip,
+          cardFingerprint: 'fp_old',
+          result: 'declined',
+        }),
+      );
       clock.advance(7 * 86_400_000);
-      await store.record(velocityEvent({ at: clock.now() }));
-      const keys = store.keysOf('card_number', 'fp_1');
-      assert.equal(await redis.zCard(keys.entries), 1);
-      assert.equal(await redis.zCard(keys.attemptIds), 1);
+      await store.record(
+        velocityEvent({ at: clock.now(), entities: ip, cardFingerprint: 'fp_new' }),
+      );
+      const [attempts, declined, amounts, cents, cards] = store.keysOf('ip_address', '10.1.1.1');
+      assert.equal(await redis.zCard(attempts), 1);
+      assert.equal(await redis.zCard(declined), 0);
+      assert.equal(await redis.zCard(amounts), 1);
+      assert.equal(await redis.hLen(cents), 1);
+      assert.deepEqual(await redis.zRange(cards, 0, -1), ['fp_new']);
     } finally {
       await deleteKeys(keyPrefix);
     }
@@ -121,7 +142,9 @@ describe('RedisVelocityStore', () => {
         offsetMinutes: fc.integer({ min: 0, max: 12 * 24 * 60 }),
         result: fc.constantFrom('authorized' as const, 'declined' as const),
         cents: fc.option(fc.integer({ min: 0, max: 500_000 }), { nil: undefined }),
-        card: fc.option(fc.constantFrom('fp_1', 'fp_2', 'fp_3'), { nil: undefined }),
+        card: fc.option(fc.constantFrom('fp_1', 'fp_2', 'fp_3', 'fp_4', 'fp_5', 'fp_6'), {
+          nil: undefined,
+        }),
         email: fc.option(fc.constantFrom('a@example.com', 'b@example.com'), { nil: undefined }),
         ip: fc.option(fc.constantFrom('10.0.0.1', '10.0.0.2'), { nil: undefined }),
         customer: fc.option(fc.constantFrom('cus_1', 'cus_2'), { nil: undefined }),
@@ -184,7 +207,7 @@ describe('RedisVelocityStore', () => {
           await deleteKeys(keyPrefix);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 

@@ -1,15 +1,15 @@
 // Velocity in this process's memory: when no Redis is configured (one process), and in tests.
-// Each entity keeps its entries of the last week sorted by time; a read walks them newest first.
-// Memory is bounded twice: entries per entity (a hot IP address keeps only its newest), and
-// entities in all (the least recently written go first); entities whose entries all left the
-// week are swept as records come in.
+// Each entity keeps its attempts of the last week sorted by time, and its cards by the latest
+// time each was seen: the same model as the Redis store's keys (scripts.ts), pruned the same
+// way, so both give the same readings. Memory is bounded twice: entries per entity (a hot IP
+// address keeps only its newest), and entities in all (the least recently written go first);
+// entities whose entries all left the week are swept as records come in.
 import type { AttributeValue, VelocityEntity } from '../attributes.ts';
 import type { VelocityEntities, VelocityEvent, VelocityReading, VelocityStore } from '../types.ts';
 import {
   authorizedCentsOf,
   checkVelocityEvent,
   emptyTallies,
-  encodeEntry,
   givenEntities,
   inWindow,
   readableCard,
@@ -22,7 +22,7 @@ import {
 } from './windows.ts';
 
 export type MemoryVelocityOptions = {
-  /** Entries kept per entity in the week (default 10,000): beyond it the oldest go. */
+  /** Entries (and cards) kept per entity in the week (default 10,000): beyond it the oldest go. */
   readonly entriesPerEntityMax?: number;
   /**
    * Entities kept in all (default 250,000, a few hundred bytes each): beyond it the least
@@ -33,18 +33,17 @@ export type MemoryVelocityOptions = {
 
 type Entry = {
   readonly atMs: number;
-  /** The encoded entry: orders entries of one millisecond as Redis does. */
-  readonly member: string;
   readonly attemptId: string;
-  readonly authorized: boolean;
+  readonly declined: boolean;
   readonly authorizedCents: number;
-  readonly cardFingerprint: string | undefined;
 };
 
 type EntityEntries = {
-  /** Oldest first. */
+  /** Oldest first; attempts of one millisecond in attempt-id order (as Redis orders them). */
   readonly entries: Entry[];
   readonly attemptIds: Set<string>;
+  /** Card fingerprint → the latest time it was seen. */
+  readonly cards: Map<string, number>;
 };
 
 /** How many records pass between sweeps of entities gone stale. */
@@ -52,28 +51,21 @@ const sweepEveryRecords = 1_024;
 /** Entities looked at per sweep, so that a record never pays for the whole map. */
 const sweepEntitiesMax = 256;
 
-function compareEntries(left: Entry, right: Entry): number {
-  if (left.atMs !== right.atMs) return left.atMs - right.atMs;
-  // Redis orders equal scores by the member's bytes; UTF-16 order differs for some characters.
-  return Buffer.compare(Buffer.from(left.member), Buffer.from(right.member));
+/** Redis orders equal scores by the member's bytes; UTF-16 order differs for some characters. */
+function compareTimed(leftMs: number, left: string, rightMs: number, right: string): number {
+  if (leftMs !== rightMs) return leftMs - rightMs;
+  return Buffer.compare(Buffer.from(left), Buffer.from(right));
 }
 
 /** Inserts in time order (events mostly come in order: the search usually ends at once). */
 function insertSorted(entries: Entry[], entry: Entry): void {
   let index = entries.length;
-  while (index > 0 && compareEntries(entries[index - 1] as Entry, entry) > 0) index -= 1;
+  while (index > 0) {
+    const before = entries[index - 1] as Entry;
+    if (compareTimed(before.atMs, before.attemptId, entry.atMs, entry.attemptId) <= 0) break;
+    index -= 1;
+  }
   entries.splice(index, 0, entry);
-}
-
-function entryOf(event: VelocityEvent): Entry {
-  return {
-    atMs: event.at.getTime(),
-    member: encodeEntry(event),
-    attemptId: event.attemptId,
-    authorized: event.result === 'authorized',
-    authorizedCents: authorizedCentsOf(event),
-    cardFingerprint: event.cardFingerprint,
-  };
 }
 
 function entityKey(entity: VelocityEntity, value: string): string {
@@ -100,31 +92,48 @@ export class MemoryVelocityStore implements VelocityStore {
     return this.#entities.size;
   }
 
-  /** How many entries one entity keeps (tests of the bounds). */
+  /** How many entries and cards one entity keeps (tests of the bounds). */
   entryCount(entity: VelocityEntity, value: string): number {
     return this.#entities.get(entityKey(entity, value))?.entries.length ?? 0;
   }
 
+  cardCount(entity: VelocityEntity, value: string): number {
+    return this.#entities.get(entityKey(entity, value))?.cards.size ?? 0;
+  }
+
   async record(event: VelocityEvent): Promise<void> {
     checkVelocityEvent(event);
-    const entry = entryOf(event);
-    for (const [entity, value] of givenEntities(event.entities)) this.#add(entity, value, entry);
+    const entry: Entry = {
+      atMs: event.at.getTime(),
+      attemptId: event.attemptId,
+      declined: event.result === 'declined',
+      authorizedCents: authorizedCentsOf(event),
+    };
+    for (const [entity, value] of givenEntities(event.entities))
+      this.#add(entityKey(entity, value), entry, event.cardFingerprint);
     this.#recordsSinceSweep += 1;
     if (this.#recordsSinceSweep >= sweepEveryRecords) this.#sweep(entry.atMs);
   }
 
-  #add(entity: VelocityEntity, value: string, entry: Entry): void {
-    const key = entityKey(entity, value);
-    const kept = this.#entities.get(key) ?? { entries: [], attemptIds: new Set<string>() };
+  #add(key: string, entry: Entry, cardFingerprint: string | undefined): void {
+    const kept = this.#entities.get(key) ?? {
+      entries: [],
+      attemptIds: new Set<string>(),
+      cards: new Map<string, number>(),
+    };
     // Re-inserted so that the map's order is the order of the last write (eviction order).
     this.#entities.delete(key);
     this.#entities.set(key, kept);
     if (!kept.attemptIds.has(entry.attemptId)) {
       insertSorted(kept.entries, entry);
       kept.attemptIds.add(entry.attemptId);
+      if (cardFingerprint !== undefined)
+        kept.cards.set(
+          cardFingerprint,
+          Math.max(kept.cards.get(cardFingerprint) ?? entry.atMs, entry.atMs),
+        );
       prune(kept, this.#entriesPerEntityMax);
     }
-    if (kept.entries.length === 0) this.#entities.delete(key);
     while (this.#entities.size > this.#entitiesMax) {
       const oldest = this.#entities.keys().next();
       if (oldest.done === true) break;
@@ -158,8 +167,7 @@ export class MemoryVelocityStore implements VelocityStore {
     const values: Record<string, AttributeValue> = {};
     for (const [entity, value] of readableEntities(entities)) {
       const kept = this.#entities.get(entityKey(entity, value));
-      const tallies = tallyEntries(kept?.entries ?? [], now.getTime(), card);
-      writeEntityAttributes(values, entity, tallies);
+      writeEntityAttributes(values, entity, tally(kept, now.getTime(), card));
     }
     return { values, unavailable: false };
   }
@@ -169,46 +177,63 @@ export class MemoryVelocityStore implements VelocityStore {
   }
 }
 
-/** Drops what left the week (measured from the newest entry) and what is beyond the bound. */
+/**
+ * Drops, as the Redis record script does: attempts older than the week before the newest one or
+ * beyond the bound (oldest first), then cards last seen before that week or beyond the bound.
+ */
 function prune(kept: EntityEntries, entriesMax: number): void {
   const newest = kept.entries.at(-1);
   if (newest === undefined) return;
+  const cutoffMs = newest.atMs - velocityRetentionMs;
   let drop = 0;
-  while (
-    drop < kept.entries.length &&
-    (kept.entries[drop] as Entry).atMs <= newest.atMs - velocityRetentionMs
-  )
-    drop += 1;
+  while (drop < kept.entries.length && (kept.entries[drop] as Entry).atMs <= cutoffMs) drop += 1;
   drop = Math.max(drop, kept.entries.length - entriesMax);
-  if (drop === 0) return;
   for (const gone of kept.entries.splice(0, drop)) kept.attemptIds.delete(gone.attemptId);
+  for (const [card, seenMs] of kept.cards) if (seenMs <= cutoffMs) kept.cards.delete(card);
+  while (kept.cards.size > entriesMax) {
+    let oldest: [string, number] | undefined;
+    for (const [card, seenMs] of kept.cards)
+      if (oldest === undefined || compareTimed(seenMs, card, oldest[1], oldest[0]) < 0)
+        oldest = [card, seenMs];
+    if (oldest === undefined) break;
+    kept.cards.delete(oldest[0]);
+  }
 }
 
-/** Tallies each window ending at `nowMs`, newest entries first; the current card counts as seen. */
-function tallyEntries(
-  entries: readonly Entry[],
+/** Tallies each window ending at `nowMs`; the current card counts as seen. */
+function tally(
+  kept: EntityEntries | undefined,
   nowMs: number,
   cardFingerprint: string | undefined,
 ): WindowTally[] {
   const tallies = emptyTallies();
-  const cards = windowLengthsMs.map(() => new Set<string>());
-  const longestMs = Math.max(...windowLengthsMs);
-  for (let index = entries.length - 1; index >= 0; index -= 1) {
-    const entry = entries[index] as Entry;
-    if (entry.atMs <= nowMs - longestMs) break;
-    windowLengthsMs.forEach((lengthMs, window) => {
-      if (!inWindow(entry.atMs, nowMs, lengthMs)) return;
-      const tally = tallies[window] as WindowTally;
-      tally.total += 1;
-      if (entry.authorized) tally.authorized += 1;
-      else tally.declined += 1;
-      tally.authorizedCents += entry.authorizedCents;
-      if (entry.cardFingerprint !== undefined) cards[window]?.add(entry.cardFingerprint);
-    });
+  if (kept !== undefined) {
+    const longestMs = Math.max(...windowLengthsMs);
+    for (let index = kept.entries.length - 1; index >= 0; index -= 1) {
+      const entry = kept.entries[index] as Entry;
+      if (entry.atMs <= nowMs - longestMs) break;
+      windowLengthsMs.forEach((lengthMs, window) => {
+        if (!inWindow(entry.atMs, nowMs, lengthMs)) return;
+        const counted = tallies[window] as WindowTally;
+        counted.total += 1;
+        if (entry.declined) counted.declined += 1;
+        else counted.authorized += 1;
+        counted.authorizedCents += entry.authorizedCents;
+      });
+    }
   }
-  cards.forEach((seen, window) => {
-    if (cardFingerprint !== undefined) seen.add(cardFingerprint);
-    (tallies[window] as WindowTally).distinctCards = seen.size;
+  windowLengthsMs.forEach((lengthMs, window) => {
+    let cards = 0;
+    for (const seenMs of kept?.cards.values() ?? [])
+      if (inWindow(seenMs, nowMs, lengthMs)) cards += 1;
+    const currentSeenMs =
+      cardFingerprint === undefined ? undefined : kept?.cards.get(cardFingerprint);
+    if (
+      cardFingerprint !== undefined &&
+      (currentSeenMs === undefined || !inWindow(currentSeenMs, nowMs, lengthMs))
+    )
+      cards += 1;
+    (tallies[window] as WindowTally).distinctCards = cards;
   });
   return tallies;
 }

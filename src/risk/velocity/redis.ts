@@ -1,6 +1,6 @@
 // Velocity in Redis, shared by every Payrail process (DESIGN §2: Postgres stays the truth;
 // velocity is a signal, rebuilt by the events of the week if lost). One entity's data lives
-// under one Redis Cluster hash tag (`{prefix}:v:{email:<hash>}:e` and `…:i`), and no command
+// under one Redis Cluster hash tag (`{prefix}:v:{email:<hash>}:attempts` …), and no command
 // spans two entities, so a cluster works. A read of a decision's entities is one pipelined
 // round trip bounded by a timeout; when Redis is down, slow or closed it answers `unavailable`
 // at once (the decision goes on with risk_level unknown) and never throws. A record throws on
@@ -10,8 +10,8 @@ import type { AttributeValue, VelocityEntity } from '../attributes.ts';
 import type { VelocityEntities, VelocityEvent, VelocityReading, VelocityStore } from '../types.ts';
 import { readScript, recordScript, type VelocityScript } from './scripts.ts';
 import {
+  authorizedCentsOf,
   checkVelocityEvent,
-  encodeEntry,
   givenEntities,
   readableCard,
   readableEntities,
@@ -56,6 +56,9 @@ export class VelocityUnavailableError extends Error {
 
 class TimeoutError extends Error {}
 
+/** An entity's keys: attempts, declined, amounts, cents, cards (see scripts.ts). */
+export type EntityKeys = readonly [string, string, string, string, string];
+
 /** The promise, or a rejection after `timeoutMs`; a late settlement of the promise is ignored. */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -96,13 +99,15 @@ export class RedisVelocityStore implements VelocityStore {
   }
 
   /**
-   * The keys of one entity. The value is hashed: no email or IP address in key names, a bounded
-   * key length, and no brace in the value can move the hash tag.
+   * The keys of one entity (see scripts.ts), in the scripts' order. The value is hashed: no email
+   * or IP address in key names, a bounded key length, and no brace in the value can move the
+   * hash tag.
    */
-  keysOf(entity: VelocityEntity, value: string): { entries: string; attemptIds: string } {
+  keysOf(entity: VelocityEntity, value: string): EntityKeys {
     const hashed = createHash('sha256').update(value).digest('base64url');
     const base = `${this.#keyPrefix}:v:{${entity}:${hashed}}`;
-    return { entries: `${base}:e`, attemptIds: `${base}:i` };
+    const key = (name: string) => `${base}:${name}`;
+    return [key('attempts'), key('declined'), key('amounts'), key('cents'), key('cards')];
   }
 
   async record(event: VelocityEvent): Promise<void> {
@@ -110,22 +115,19 @@ export class RedisVelocityStore implements VelocityStore {
     const given = givenEntities(event.entities);
     if (given.length === 0) return;
     if (!this.#client.isReady) throw new VelocityUnavailableError('not_connected');
-    const entry = encodeEntry(event);
-    const calls = given.map(([entity, value]) => {
-      const keys = this.keysOf(entity, value);
-      return this.#evaluate(
-        recordScript,
-        [keys.entries, keys.attemptIds],
-        [
-          String(event.at.getTime()),
-          entry,
-          event.attemptId,
-          String(velocityRetentionMs),
-          String(this.#entriesPerEntityMax),
-          String(velocityTimeToLiveMs),
-        ],
-      );
-    });
+    const args = [
+      String(event.at.getTime()),
+      event.attemptId,
+      event.result === 'authorized' ? 'a' : 'd',
+      String(authorizedCentsOf(event)),
+      event.cardFingerprint ?? '',
+      String(velocityRetentionMs),
+      String(this.#entriesPerEntityMax),
+      String(velocityTimeToLiveMs),
+    ];
+    const calls = given.map(([entity, value]) =>
+      this.#evaluate(recordScript, this.keysOf(entity, value), args),
+    );
     try {
       await withTimeout(Promise.all(calls), this.#recordTimeoutMs);
     } catch (error) {
@@ -150,7 +152,7 @@ export class RedisVelocityStore implements VelocityStore {
     ];
     // Sent in one tick: the client writes them together, one round trip for the decision.
     const calls = given.map(([entity, value]) =>
-      this.#evaluate<number[]>(readScript, [this.keysOf(entity, value).entries], argumentsOfRead),
+      this.#evaluate<number[]>(readScript, this.keysOf(entity, value), argumentsOfRead),
     );
     let replies: number[][];
     try {

@@ -1,80 +1,108 @@
 // The Lua scripts of the Redis velocity store. Each touches the keys of ONE entity only (one
 // hash tag, so one Redis Cluster slot) and runs atomically there: a record's dedupe marker and
-// its entry are written together or not at all, so a retried record never loses or doubles a
-// count. The read computes the window tallies next to the data and returns 15 integers, not the
-// entries (a hot IP address keeps up to 10,000).
+// its counts are written together or not at all, so a retried record never loses or doubles a
+// count. The keys are laid out so that a read costs O(log n) per count however hot the entity
+// (a card-testing IP address declines thousands of times): counts are ZCOUNTs; only the sum
+// walks entries, and only the authorized ones that carry an amount.
+//
+// Keys of an entity (KEYS[1..5] of both scripts):
+//   attempts  sorted set: attempt id → time (ms); every attempt counted, and the dedupe marker
+//   declined  sorted set: attempt id → time, the declined ones
+//   amounts   sorted set: attempt id → time, the authorized ones with an amount
+//   cents     hash: attempt id → authorized cents (the members of `amounts`)
+//   cards     sorted set: card fingerprint → the latest time it was seen
 import { createHash } from 'node:crypto';
 
+/** How many arguments one ZREM/HDEL/HMGET gets from a script (Lua's unpack has a limit). */
+const chunk = 500;
+
 /**
- * KEYS: entries (member = encoded entry, score = time in ms), attempt ids (member = attempt id,
- * same score). ARGV: time ms, entry, attempt id, retention ms, entries max, time to live ms.
- * Returns 1 when counted, 0 when the attempt was already counted for this entity.
- * Pruning is measured from the newest entry, as the memory store does; both sets drop the same
- * ranks (entries of one millisecond sort by the entry text, which starts with the attempt id).
+ * ARGV: time ms, attempt id, result ('a' | 'd'), authorized cents, card ('' for none), retention
+ * ms, entries max, time to live ms. Returns 1 when counted, 0 when the attempt was counted
+ * already. Pruning is measured from the newest attempt: older than the retention, and beyond
+ * `entries max` (oldest first; one millisecond's attempts in attempt-id order), attempts go
+ * from every set; cards go by their latest time, the same way. The memory store mirrors this.
  */
 const recordScriptText = `
-local added = redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[3])
-if added == 1 then
-  redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
-  local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  local cutoff = tonumber(newest[2]) - tonumber(ARGV[4])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-  local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
-  if excess > 0 then
-    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
-    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+local function removeAll(ids)
+  for first = 1, #ids, ${chunk} do
+    local part = { unpack(ids, first, math.min(first + ${chunk} - 1, #ids)) }
+    redis.call('ZREM', KEYS[1], unpack(part))
+    redis.call('ZREM', KEYS[2], unpack(part))
+    redis.call('ZREM', KEYS[3], unpack(part))
+    redis.call('HDEL', KEYS[4], unpack(part))
   end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+local added = redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+if added == 1 then
+  if ARGV[3] == 'd' then
+    redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+  elseif tonumber(ARGV[4]) > 0 then
+    redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
+    redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
+  end
+  if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], 'GT', ARGV[1], ARGV[5]) end
+  local newest = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+  local cutoff = string.format('%.0f', newest - tonumber(ARGV[6]))
+  local entriesMax = tonumber(ARGV[7])
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+  local excess = redis.call('ZCARD', KEYS[1]) - #gone - entriesMax
+  if excess > 0 then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[1], #gone, #gone + excess - 1)) do
+      gone[#gone + 1] = id
+    end
+  end
+  removeAll(gone)
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', cutoff)
+  local cardsExcess = redis.call('ZCARD', KEYS[5]) - entriesMax
+  if cardsExcess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, cardsExcess - 1) end
+end
+for index = 1, 5 do redis.call('PEXPIRE', KEYS[index], ARGV[8]) end
 return added
 `;
 
 /**
- * KEYS: entries. ARGV: now ms, the current card fingerprint ('' for none), then the window
- * lengths in ms (hourly, daily, weekly; the last is the longest). Returns per window: total,
- * authorized, declined, authorized cents, distinct cards (the current card included).
- * Windows are (now - length, now].
+ * ARGV: now ms, the current card fingerprint ('' for none), then the window lengths in ms
+ * (hourly, daily, weekly; the last is the longest). Returns per window: total, authorized,
+ * declined, authorized cents, distinct cards (cards whose latest use is in the window, and the
+ * current card). Windows are (now - length, now].
  */
 const readScriptText = `
 local now = tonumber(ARGV[1])
+local card = ARGV[2]
 local lengths = {}
 for index = 3, #ARGV do lengths[#lengths + 1] = tonumber(ARGV[index]) end
-local oldest = '(' .. string.format('%.0f', now - lengths[#lengths])
-local entries = redis.call('ZRANGEBYSCORE', KEYS[1], oldest, ARGV[1], 'WITHSCORES')
-local tallies = {}
-for window = 1, #lengths do
-  tallies[window] = { total = 0, authorized = 0, declined = 0, cents = 0, cards = {}, distinct = 0 }
-  if ARGV[2] ~= '' then
-    tallies[window].cards[ARGV[2]] = true
-    tallies[window].distinct = 1
-  end
-end
-for index = 1, #entries, 2 do
-  local score = tonumber(entries[index + 1])
-  local _, _, result, cents, card = string.find(entries[index], '^.-\\31(.)\\31(%d+)\\31(.*)$')
-  for window = 1, #lengths do
-    if score > now - lengths[window] then
-      local tally = tallies[window]
-      tally.total = tally.total + 1
-      if result == 'a' then tally.authorized = tally.authorized + 1 else tally.declined = tally.declined + 1 end
-      tally.cents = tally.cents + tonumber(cents)
-      if card ~= '' and not tally.cards[card] then
-        tally.cards[card] = true
-        tally.distinct = tally.distinct + 1
-      end
+local function lowest(length) return '(' .. string.format('%.0f', now - length) end
+local cents = {}
+for window = 1, #lengths do cents[window] = 0 end
+local amounts = redis.call('ZRANGEBYSCORE', KEYS[3], lowest(lengths[#lengths]), ARGV[1], 'WITHSCORES')
+for first = 1, #amounts, 2 * ${chunk} do
+  local ids = {}
+  for index = first, math.min(first + 2 * ${chunk} - 1, #amounts), 2 do ids[#ids + 1] = amounts[index] end
+  local values = redis.call('HMGET', KEYS[4], unpack(ids))
+  for position, value in ipairs(values) do
+    local score = tonumber(amounts[first + 2 * (position - 1) + 1])
+    for window = 1, #lengths do
+      if score > now - lengths[window] then cents[window] = cents[window] + (tonumber(value) or 0) end
     end
   end
 end
+local cardSeen = nil
+if card ~= '' then cardSeen = tonumber(redis.call('ZSCORE', KEYS[5], card)) end
 local reply = {}
 for window = 1, #lengths do
-  local tally = tallies[window]
-  reply[#reply + 1] = tally.total
-  reply[#reply + 1] = tally.authorized
-  reply[#reply + 1] = tally.declined
-  reply[#reply + 1] = tally.cents
-  reply[#reply + 1] = tally.distinct
+  local low = lowest(lengths[window])
+  local total = redis.call('ZCOUNT', KEYS[1], low, ARGV[1])
+  local declined = redis.call('ZCOUNT', KEYS[2], low, ARGV[1])
+  local cards = redis.call('ZCOUNT', KEYS[5], low, ARGV[1])
+  if card ~= '' and not (cardSeen and cardSeen > now - lengths[window] and cardSeen <= now) then
+    cards = cards + 1
+  end
+  reply[#reply + 1] = total
+  reply[#reply + 1] = total - declined
+  reply[#reply + 1] = declined
+  reply[#reply + 1] = cents[window]
+  reply[#reply + 1] = cards
 end
 return reply
 `;

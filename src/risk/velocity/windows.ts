@@ -44,8 +44,8 @@ export class VelocityInputError extends Error {
   override readonly name = 'VelocityInputError';
 }
 
-// Control characters are refused: the Redis store separates an entry's fields with one, and
-// orders entries of the same millisecond by their text, which this keeps the same in both stores.
+// Control characters are refused: no identifier needs one, and they are trouble in key names
+// and logs.
 const controlCharacter = /[\u0000-\u001f\u007f]/;
 
 function checkIdentifier(value: string, what: string): void {
@@ -160,21 +160,4 @@ export function emptyTallies(): WindowTally[] {
     authorizedCents: 0,
     distinctCards: 0,
   }));
-}
-
-/** Separates an entry's fields in its encoded form (refused in identifiers). */
-export const entryFieldSeparator = '\u001f';
-
-/**
- * An event's entry as one string: attempt id, result (`a` authorized, `d` declined), authorized
- * cents, card fingerprint. Redis stores it as the sorted-set member; both stores order entries of
- * the same millisecond by it (byte order), so that the bound drops the same ones.
- */
-export function encodeEntry(event: VelocityEvent): string {
-  return [
-    event.attemptId,
-    event.result === 'authorized' ? 'a' : 'd',
-    String(authorizedCentsOf(event)),
-    event.cardFingerprint ?? '',
-  ].join(entryFieldSeparator);
 }
