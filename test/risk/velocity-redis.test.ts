@@ -58,11 +58,11 @@ describe('RedisVelocityStore', () => {
       const keys: string[] = [];
       for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}:*` }))
         keys.push(...batch);
-      assert.equal(keys.length, 5 * velocityEntities.length);
+      assert.equal(keys.length, 6 * velocityEntities.length);
       for (const key of keys) {
         assert.match(
           key,
-          /^test:velocity:[0-9a-f-]+:v:\{[a-z_]+:[A-Za-z0-9_-]{43}\}:(attempts|declined|amounts|cents|cards)$/,
+          /^test:velocity:[0-9a-f-]+:v:\{[a-z_]+:[A-Za-z0-9_-]{43}\}:(attempts|declined|amounts|cents|cards|hours)$/,
         );
         assert.equal(key.includes('example.com'), false);
         const ttlMs = await redis.pTTL(key);
@@ -99,12 +99,16 @@ describe('RedisVelocityStore', () => {
       await store.record(
         velocityEvent({ at: clock.now(), entities: ip, cardFingerprint: 'fp_new' }),
       );
-      const [attempts, declined, amounts, cents, cards] = store.keysOf('ip_address', '10.1.1.1');
+      const [attempts, declined, amounts, cents, cards, hours] = store.keysOf(
+        'ip_address',
+        '10.1.1.1',
+      );
       assert.equal(await redis.zCard(attempts), 1);
       assert.equal(await redis.zCard(declined), 0);
       assert.equal(await redis.zCard(amounts), 1);
       assert.equal(await redis.hLen(cents), 1);
       assert.deepEqual(await redis.zRange(cards, 0, -1), ['fp_new']);
+      assert.deepEqual(Object.values(await redis.hGetAll(hours)), ['1000']);
     } finally {
       await deleteKeys(keyPrefix);
     }

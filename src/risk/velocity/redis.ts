@@ -56,8 +56,8 @@ export class VelocityUnavailableError extends Error {
 
 class TimeoutError extends Error {}
 
-/** An entity's keys: attempts, declined, amounts, cents, cards (see scripts.ts). */
-export type EntityKeys = readonly [string, string, string, string, string];
+/** An entity's keys: attempts, declined, amounts, cents, cards, hours (see scripts.ts). */
+export type EntityKeys = readonly [string, string, string, string, string, string];
 
 /** The promise, or a rejection after `timeoutMs`; a late settlement of the promise is ignored. */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -107,7 +107,14 @@ export class RedisVelocityStore implements VelocityStore {
     const hashed = createHash('sha256').update(value).digest('base64url');
     const base = `${this.#keyPrefix}:v:{${entity}:${hashed}}`;
     const key = (name: string) => `${base}:${name}`;
-    return [key('attempts'), key('declined'), key('amounts'), key('cents'), key('cards')];
+    return [
+      key('attempts'),
+      key('declined'),
+      key('amounts'),
+      key('cents'),
+      key('cards'),
+      key('hours'),
+    ];
   }
 
   async record(event: VelocityEvent): Promise<void> {
