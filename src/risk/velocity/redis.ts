@@ -1,5 +1,5 @@
 // Velocity in Redis, shared by every Payrail process (DESIGN §2: Postgres stays the truth;
-// velocity is a signal, rebuilt by the events of the week if lost). One entity's data lives
+// velocity is a signal: a lost Redis loses up to a week of counts, never a payment). One entity's data lives
 // under one Redis Cluster hash tag (`{prefix}:v:{email:<hash>}:attempts` …), and no command
 // spans two entities, so a cluster works. A read of a decision's entities is one pipelined
 // round trip bounded by a timeout; when Redis is down, slow or closed it answers `unavailable`
