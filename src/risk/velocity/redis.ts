@@ -1,10 +1,11 @@
 // Velocity in Redis, shared by every Payrail process (DESIGN §2: Postgres stays the truth;
-// velocity is a signal: a lost Redis loses up to a week of counts, never a payment). One entity's data lives
-// under one Redis Cluster hash tag (`{prefix}:v:{email:<hash>}:attempts` …), and no command
-// spans two entities, so a cluster works. A read of a decision's entities is one pipelined
-// round trip bounded by a timeout; when Redis is down, slow or closed it answers `unavailable`
-// at once (the decision goes on with risk_level unknown) and never throws. A record throws on
-// failure: the event bus retries it, and the per-attempt marker makes the retry count once.
+// velocity is a signal: a lost Redis loses up to a week of counts, never a payment). One
+// entity's data lives under one Redis Cluster hash tag (`{prefix}:v:{email:<hash>}:attempts`
+// …), and no command spans two entities, so a cluster works. A read of a decision's entities
+// is one pipelined round trip bounded by a timeout; when Redis is down, slow or closed it
+// answers `unavailable` at once (the decision goes on with risk_level unknown) and never
+// throws. A record throws on failure: the event bus retries it, and the per-attempt marker
+// makes the retry count once.
 import { createHash } from 'node:crypto';
 import type { AttributeValue, VelocityEntity } from '../attributes.ts';
 import type { VelocityEntities, VelocityEvent, VelocityReading, VelocityStore } from '../types.ts';
