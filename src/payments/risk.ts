@@ -61,18 +61,14 @@ export function captureMethodFor(
   return risk?.action === 'review' ? 'manual' : intent.captureMethod;
 }
 
-/** The events velocity counts: an attempt's authorization (or its decline or block) once known. */
-const velocityEventTypes: ReadonlySet<string> = new Set(['charge.succeeded', 'charge.failed']);
-
 /**
- * The velocity events of a batch of charge events, from their attempts' risk records (one query).
- * An attempt without a record (risk off) is not counted.
+ * The velocity events of a batch of charge events (charge.succeeded, charge.failed), from their
+ * attempts' risk records, in one query. An attempt without a record (risk off) is not counted.
  */
 export async function velocityEventsOf(
   tx: Queryable,
-  events: readonly StoredEvent[],
+  wanted: readonly StoredEvent[],
 ): Promise<VelocityEvent[]> {
-  const wanted = events.filter((event) => velocityEventTypes.has(event.type));
   const attemptIds = wanted
     .map((event) => attemptIdOf(event.objectId))
     .filter((id) => id !== undefined);

@@ -24,17 +24,18 @@ function storedEvent(type: EventType, chargeId: string): StoredEvent {
 }
 
 function loadFrom(seen: StoredEvent[]) {
-  return async (event: StoredEvent): Promise<VelocityEvent | undefined> => {
-    seen.push(event);
-    if (event.objectId === 'ch_skip') return undefined;
-    return {
-      attemptId: event.objectId,
-      at: event.createdAt,
-      result: event.type === 'charge.succeeded' ? 'authorized' : 'declined',
-      amountInUsd: 12.5,
-      entities: { customer: 'cus_1' },
-      cardFingerprint: 'fp_1',
-    };
+  return async (_tx: Queryable, events: readonly StoredEvent[]): Promise<VelocityEvent[]> => {
+    seen.push(...events);
+    return events
+      .filter((event) => event.objectId !== 'ch_skip')
+      .map((event) => ({
+        attemptId: event.objectId,
+        at: event.createdAt,
+        result: event.type === 'charge.succeeded' ? 'authorized' : 'declined',
+        amountInUsd: 12.5,
+        entities: { customer: 'cus_1' },
+        cardFingerprint: 'fp_1',
+      }));
   };
 }
 

@@ -2,8 +2,8 @@
 // authorization outcome is known — `charge.succeeded` (authorized, whether captured at once or
 // later: a capture changes no count, so `charge.captured` is not consumed) and `charge.failed`
 // (declined by the issuer, or blocked by a rule). `load` turns the event into what velocity
-// counts (it reads the attempt's stored risk context) or undefined to skip it (no card, a
-// payment risk never saw). The handler runs inside the bus's transaction while it writes to
+// counts, for a whole batch in one read (the attempts' stored risk records), leaving out what it
+// does not count (a payment risk never saw). The handler runs inside the bus's transaction while it writes to
 // Redis, which that transaction cannot roll back: a redelivery after a rollback records the
 // same attempt again, and the store counts an attempt id once.
 import type { EventConsumer } from '../../events/consumer.ts';
@@ -22,22 +22,17 @@ export const velocityEventTypes: ReadonlySet<string> = new Set([
 /** Records of one batch written at once (each store call is its own bounded round trip). */
 const recordsInFlightMax = 32;
 
+/** What velocity counts of a batch of events (all of velocityEventTypes), read in `tx` at once. */
 export type VelocityLoader = (
-  event: StoredEvent,
   tx: Queryable,
-) => Promise<VelocityEvent | undefined>;
+  events: readonly StoredEvent[],
+) => Promise<VelocityEvent[]>;
 
 export function velocityConsumer(store: VelocityStore, load: VelocityLoader): EventConsumer {
-  async function loadAll(tx: Queryable, events: readonly StoredEvent[]): Promise<VelocityEvent[]> {
-    const loaded: VelocityEvent[] = [];
-    // One at a time: the loads share the bus's transaction, which runs one query at a time.
-    for (const event of events) {
-      if (!velocityEventTypes.has(event.type)) continue;
-      const velocityEvent = await load(event, tx);
-      if (velocityEvent !== undefined) loaded.push(velocityEvent);
-    }
-    return loaded;
-  }
+  const loadAll = (tx: Queryable, events: readonly StoredEvent[]) => {
+    const counted = events.filter((event) => velocityEventTypes.has(event.type));
+    return counted.length === 0 ? Promise.resolve([]) : load(tx, counted);
+  };
   return {
     name: velocityConsumerName,
     async handle(tx, event) {
