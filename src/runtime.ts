@@ -35,6 +35,8 @@ import type { PayoutsService } from './payouts/payouts.ts';
 import { createReconciliation, type Reconciliation } from './reconciliation/index.ts';
 import { createMoneyOut, type MoneyOut } from './money-out/index.ts';
 import { derivedKey } from './vault/secret-box.ts';
+import { RiskService } from './risk/service.ts';
+import { compileRule } from './risk/rules/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -72,6 +74,8 @@ export type Runtime = {
   readonly customers: CustomersService;
   /** Saving a card without a payment (src/customers/setup-intents.ts). */
   readonly setupIntents: SetupIntentsService;
+  /** Radar: risk rules, value lists, settings and the cached rule set (src/risk/service.ts). */
+  readonly radar: RiskService;
   /** Availability, reserves and the merchant's balance (src/balances). */
   readonly balances: Balances;
   readonly webhooks: Webhooks;
@@ -232,6 +236,13 @@ async function assemble(
     onSaveFailure: (error, context) =>
       logger.warn({ ...context, err: error }, 'a card could not be saved after its payment'),
   });
+  const radar = new RiskService({
+    database,
+    compile: compileRule,
+    clock,
+    onError: (error, context) =>
+      logger.warn({ ...context, err: error }, 'a risk rule set could not be read or compiled'),
+  });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
   const payments = new PaymentsService({
@@ -319,6 +330,7 @@ async function assemble(
     payments,
     customers,
     setupIntents,
+    radar,
     balances: moneyOut.balances,
     webhooks,
     routing,

@@ -175,7 +175,7 @@ export class RuleSetCache {
     const ruleSet: RuleSet = {
       rules,
       lists: this.#lookup(merchantId, rows.lists),
-      weights: settings?.weights ?? this.#options.scoring.defaultWeights,
+      weights: this.#weights(merchantId, settings?.weights ?? null),
       thresholds: settings?.thresholds ?? defaultRiskThresholds,
       enabled: settings?.enabled ?? true,
     };
@@ -186,6 +186,21 @@ export class RuleSetCache {
       checkedAtMs: nowMs,
       stale: false,
     };
+  }
+
+  /**
+   * Stored weights checked again as the score knows them now: a signal added since takes its
+   * default; a set that no longer passes (a signal removed) falls back to the defaults, told.
+   */
+  #weights(merchantId: string, stored: RiskWeights | null): RiskWeights {
+    const scoring = this.#options.scoring;
+    if (stored === null) return scoring.defaultWeights;
+    try {
+      return scoring.checkWeights({ ...scoring.defaultWeights, ...stored });
+    } catch (error) {
+      this.#options.onError?.(error, { merchantId, during: 'weights' });
+      return scoring.defaultWeights;
+    }
   }
 
   #lookup(merchantId: string, lists: RuleSetRows['lists']): ListLookup {

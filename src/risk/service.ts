@@ -4,6 +4,7 @@
 // serializes the merchant's risk writes, so the bounds below hold under concurrency, and the new
 // number tells other processes' caches to reload. Domain code: no HTTP; a Database and the clock.
 import { systemClock, type Clock } from '../clock.ts';
+import { DomainError } from '../errors.ts';
 import { newSortableId } from '../ids.ts';
 import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
 import { mergeMetadata, type MetadataChange } from '../metadata.ts';
@@ -190,6 +191,8 @@ export class RiskService {
     try {
       return this.#compile(text);
     } catch (error) {
+      // The compiler's RuleSyntaxError is already a 400 naming `rule` and the position.
+      if (error instanceof DomainError) throw error;
       const position = rulePosition(error);
       if (position === undefined) throw error;
       const message = (error as Error).message;
@@ -668,14 +671,21 @@ export class RiskService {
     return deleted;
   }
 
-  /** A page of one list's items, newest first; `value` matches exactly (normalized as stored). */
+  /**
+   * A page of one list's items (or, without `valueList`, of all the merchant's), newest first;
+   * `value` matches exactly, normalized as the list stores it.
+   */
   async listValueListItems(
     merchantId: string,
-    filters: { readonly valueList: string; readonly value?: string },
+    filters: { readonly valueList?: string; readonly value?: string },
     page: PageRequest,
   ): Promise<Page<ValueListItem>> {
-    const list = await this.#findList(this.#database, merchantId, filters.valueList, false);
-    if (list === undefined) throw noSuchRiskObject('value list', filters.valueList, 'value_list');
+    const list =
+      filters.valueList === undefined
+        ? undefined
+        : await this.#findList(this.#database, merchantId, filters.valueList, false);
+    if (filters.valueList !== undefined && list === undefined)
+      throw noSuchRiskObject('value list', filters.valueList, 'value_list');
     const result = await keysetPage(
       this.#database,
       {
@@ -684,11 +694,13 @@ export class RiskService {
         scope: 'merchant_id = $1',
         scopeParameters: [merchantId],
         equals: {
-          value_list_id: list.id,
+          value_list_id: list?.id,
           value:
             filters.value === undefined
               ? undefined
-              : lookupForm(list.itemType, filters.value.trim()),
+              : list === undefined
+                ? filters.value.trim()
+                : lookupForm(list.itemType, filters.value.trim()),
         },
         key: 'id',
         keyType: 'text',

@@ -28,8 +28,8 @@ export const itemValueLengthMax = 800;
 export const valueListsPerMerchantMax = 100;
 export const itemsPerListMax = 10_000;
 
-/** Letters, digits and underscores: what follows `@` in a rule. */
-const aliasPattern = /^[A-Za-z0-9_]{1,100}$/;
+/** Letters, digits, `_` and `-`: what follows `@` in a rule (the rule lexer reads the same). */
+const aliasPattern = /^[A-Za-z0-9_-]{1,100}$/;
 const binPattern = /^\d{6,8}$/;
 const countryPattern = /^[A-Z]{2}$/;
 const identifierPattern = /^[A-Za-z0-9_-]{1,100}$/;
@@ -39,7 +39,7 @@ export function checkAlias(alias: string, param = 'alias'): string {
   if (!aliasPattern.test(alias))
     throw invalidRiskParameter(
       param,
-      `Invalid ${param}: 1 to ${aliasLengthMax} letters, digits or underscores (it is written @alias in rules).`,
+      `Invalid ${param}: 1 to ${aliasLengthMax} letters, digits, _ or - (it is written @alias in rules).`,
     );
   return alias;
 }

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OffsetClock } from '../../src/clock.ts';
+import { DomainError } from '../../src/errors.ts';
 import { RiskError } from '../../src/risk/errors.ts';
 import { RiskService } from '../../src/risk/service.ts';
 import type { CompiledRule, RuleAction } from '../../src/risk/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { compileForTests } from './radar-compiler.ts';
+import { compileRule } from '../../src/risk/rules/index.ts';
 
 async function createMerchant(database: TestDatabase['database'], id: string): Promise<string> {
   await database.query('INSERT INTO merchants (id, name) VALUES ($1, $2)', [id, id]);
@@ -18,7 +19,8 @@ async function createMerchant(database: TestDatabase['database'], id: string): P
 
 function refusal(param: string, pattern?: RegExp) {
   return (error: unknown): boolean => {
-    assert.ok(error instanceof RiskError, String(error));
+    assert.ok(error instanceof DomainError, String(error));
+    assert.equal(error.code, 'parameter_invalid');
     assert.equal(error.param, param, error.message);
     if (pattern !== undefined) assert.match(error.message, pattern);
     return true;
@@ -35,7 +37,7 @@ for (const kind of databaseKinds) {
     let service: RiskService;
     const counting = (text: string): CompiledRule => {
       compiles += 1;
-      return compileForTests(text);
+      return compileRule(text);
     };
 
     before(async () => {
@@ -92,6 +94,10 @@ for (const kind of databaseKinds) {
       await assert.rejects(
         service.createRule(merchant, { text: 'deny if :amount: > 5' }),
         refusal('rule', /position 0/),
+      );
+      await assert.rejects(
+        service.createRule(merchant, { text: 'block if :no_such_attribute: > 5' }),
+        refusal('rule', /position 9/),
       );
       await assert.rejects(
         service.createRule(merchant, { text: 'block if :email: in @nowhere' }),
@@ -258,7 +264,7 @@ for (const kind of databaseKinds) {
       const local = await createMerchant(testDatabase.database, 'mch_radarservice5');
       const remote = new RiskService({
         database: testDatabase.database,
-        compile: compileForTests,
+        compile: compileRule,
         clock,
         revalidateMs: 2_000,
       });

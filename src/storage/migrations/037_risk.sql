@@ -46,7 +46,7 @@ CREATE TABLE radar_rule_versions (
 CREATE TABLE radar_value_lists (
   id text PRIMARY KEY,
   merchant_id text NOT NULL REFERENCES merchants (id),
-  alias text NOT NULL CHECK (alias ~ '^[A-Za-z0-9_]{1,100}$'),
+  alias text NOT NULL CHECK (alias ~ '^[A-Za-z0-9_-]{1,100}$'),
   name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
   item_type text NOT NULL CHECK (item_type IN ('card_fingerprint', 'card_bin', 'email',
     'ip_address', 'country', 'string', 'case_sensitive_string', 'customer_id')),
