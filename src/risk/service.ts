@@ -17,7 +17,7 @@ import { RuleSetCache, type RuleSet } from './rule-set-cache.ts';
 import {
   changedSettings,
   defaultRiskSettings,
-  shapeOnlyScoring,
+  defaultRiskScoring,
   type RiskScoring,
   type RiskSettings,
   type RiskSettingsChange,
@@ -108,7 +108,7 @@ export type RiskServiceDependencies = {
   /** The rule compiler (src/risk/rules): throws an error with a numeric `position` for a bad rule. */
   readonly compile: (text: string) => CompiledRule;
   readonly clock?: Clock;
-  /** The score's default weights and their check (src/risk/score.ts); a shape check without. */
+  /** The default weights and their check: the score's own (src/risk/score.ts) unless given. */
   readonly scoring?: RiskScoring;
   /** How long a cached rule set is served before its version is read again (about 2 s). */
   readonly revalidateMs?: number;
@@ -152,7 +152,7 @@ export class RiskService {
     this.#database = dependencies.database;
     this.#compile = dependencies.compile;
     this.#clock = dependencies.clock ?? systemClock;
-    this.#scoring = dependencies.scoring ?? shapeOnlyScoring;
+    this.#scoring = dependencies.scoring ?? defaultRiskScoring;
     this.#cache = new RuleSetCache({
       database: this.#database,
       clock: this.#clock,

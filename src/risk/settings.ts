@@ -1,14 +1,17 @@
 // A merchant's risk settings: whether risk decisions run at all (on by default), the weights of
 // the score's signals (src/risk/score.ts defines them and their defaults) and the score
 // thresholds of the risk levels (Stripe's: elevated from 65, highest from 75).
-import { invalidRiskParameter } from './errors.ts';
+import {
+  checkRiskThresholds,
+  checkRiskWeights,
+  defaultRiskThresholds,
+  defaultRiskWeights,
+  type RiskThresholds,
+  type RiskWeights,
+} from './score.ts';
 
-/** Signal name → weight (points added to the score when the signal is seen). */
-export type RiskWeights = Readonly<Record<string, number>>;
-
-export type RiskThresholds = { readonly elevated: number; readonly highest: number };
-
-export const defaultRiskThresholds: RiskThresholds = { elevated: 65, highest: 75 };
+export type { RiskThresholds, RiskWeights } from './score.ts';
+export { defaultRiskThresholds } from './score.ts';
 
 export type RiskSettings = {
   readonly merchantId: string;
@@ -27,39 +30,10 @@ export type RiskScoring = {
   readonly checkWeights: (value: unknown) => RiskWeights;
 };
 
-export const weightsSignalsMax = 64;
-const signalPattern = /^[a-z][a-z0-9_]{0,63}$/;
-
-/**
- * A check used until the score's own lands, and kept as the fallback: at most 64 signals, each
- * named in lowercase snake case, each weight a number from 0 to 100.
- */
-export function checkWeightsShape(value: unknown): RiskWeights {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalidRiskParameter('weights', 'Invalid weights: an object of signal → weight.');
-  const entries = Object.entries(value);
-  if (entries.length > weightsSignalsMax)
-    throw invalidRiskParameter('weights', `Invalid weights: at most ${weightsSignalsMax} signals.`);
-  const weights: Record<string, number> = {};
-  for (const [name, weight] of entries) {
-    if (!signalPattern.test(name))
-      throw invalidRiskParameter(
-        'weights',
-        'Invalid weights: a signal name is lowercase snake case.',
-      );
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > 100)
-      throw invalidRiskParameter(
-        `weights[${name}]`,
-        `Invalid weights[${name}]: a number from 0 to 100.`,
-      );
-    weights[name] = weight;
-  }
-  return weights;
-}
-
-export const shapeOnlyScoring: RiskScoring = {
-  defaultWeights: {},
-  checkWeights: checkWeightsShape,
+/** The score's own (src/risk/score.ts); a test may give others. */
+export const defaultRiskScoring: RiskScoring = {
+  defaultWeights: defaultRiskWeights,
+  checkWeights: (value) => checkRiskWeights(value),
 };
 
 /** The change a merchant posts; undefined leaves a field as it is, weights null resets them. */
@@ -85,20 +59,10 @@ export function changedSettings(
             ...(current.weights ?? scoring.defaultWeights),
             ...change.weights,
           });
-  const thresholds = { ...current.thresholds, ...change.thresholds };
-  for (const level of ['elevated', 'highest'] as const) {
-    const score = thresholds[level];
-    if (!Number.isInteger(score) || score < 0 || score > 100)
-      throw invalidRiskParameter(
-        `thresholds[${level}]`,
-        `Invalid thresholds[${level}]: an integer score from 0 to 100.`,
-      );
-  }
-  if (thresholds.elevated > thresholds.highest)
-    throw invalidRiskParameter(
-      'thresholds[elevated]',
-      'Invalid thresholds[elevated]: it must not be above thresholds[highest].',
-    );
+  const thresholds = checkRiskThresholds({
+    elevated: change.thresholds?.elevated ?? current.thresholds.elevated,
+    highest: change.thresholds?.highest ?? current.thresholds.highest,
+  });
   return {
     merchantId: current.merchantId,
     enabled: change.enabled ?? current.enabled,

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { OffsetClock } from '../../src/clock.ts';
 import { DomainError } from '../../src/errors.ts';
 import { RiskError } from '../../src/risk/errors.ts';
+import { defaultRiskWeights } from '../../src/risk/score.ts';
 import { RiskService } from '../../src/risk/service.ts';
 import type { CompiledRule, RuleAction } from '../../src/risk/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -289,7 +290,7 @@ for (const kind of databaseKinds) {
         weights: { ip_country_missing: 10 },
         thresholds: { elevated: 50 },
       });
-      assert.deepEqual(changed.weights, { ip_country_missing: 10 });
+      assert.deepEqual(changed.weights, { ...defaultRiskWeights, ip_country_missing: 10 });
       assert.deepEqual(changed.thresholds, { elevated: 50, highest: 75 });
       await assert.rejects(
         service.updateSettings(local, { thresholds: { elevated: 80 } }),
@@ -300,7 +301,16 @@ for (const kind of databaseKinds) {
         refusal('weights[ip_country_missing]'),
       );
       const ruleSet = await service.ruleSetFor(local);
-      assert.deepEqual(ruleSet.weights, { ip_country_missing: 10 });
+      assert.deepEqual(ruleSet.weights, { ...defaultRiskWeights, ip_country_missing: 10 });
+      await assert.rejects(
+        service.updateSettings(local, { weights: { no_such_signal: 1 } }),
+        (error: unknown) =>
+          error instanceof DomainError && error.param === 'weights[no_such_signal]',
+      );
+      const reset = await service.updateSettings(local, { weights: null });
+      assert.equal(reset.weights, null);
+      clock.advance(1);
+      assert.deepEqual((await service.ruleSetFor(local)).weights, defaultRiskWeights);
       assert.deepEqual(ruleSet.thresholds, { elevated: 50, highest: 75 });
     });
 

@@ -238,8 +238,20 @@ describe('Radar over HTTP', () => {
     const tooHigh = await post(merchant, '/v1/radar/settings', { thresholds: { elevated: 101 } });
     assert.equal(tooHigh.status, 400);
     assert.equal((tooHigh.body.error as Body).param, 'thresholds[elevated]');
+    const weighted = await post(merchant, '/v1/radar/settings', { weights: { high_amount: 0 } });
+    assert.equal(weighted.status, 200, JSON.stringify(weighted.body));
+    assert.equal(weighted.body.weights_customized, true);
+    assert.equal((weighted.body.weights as Body).high_amount, 0);
+    assert.equal((weighted.body.weights as Body).email_missing, 10, 'the others stay');
+    const unknown = await post(merchant, '/v1/radar/settings', { weights: { nope: 1 } });
+    assert.equal(unknown.status, 400);
+    assert.equal((unknown.body.error as Body).param, 'weights[nope]');
     const ruleSet = await server.context.radar.ruleSetFor(merchant.id);
     assert.equal(ruleSet.enabled, false);
+    assert.equal(ruleSet.weights.high_amount, 0);
+    const reset = await post(merchant, '/v1/radar/settings', { weights: '' });
+    assert.equal(reset.body.weights_customized, false);
+    assert.equal((reset.body.weights as Body).high_amount, 15);
   });
 
   test('an idempotency key replays a create instead of making a second rule', async () => {

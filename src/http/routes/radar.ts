@@ -100,7 +100,7 @@ const UpdateSettings = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     weights: Type.Optional(
       Type.Union([
-        Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 100 }), {
+        Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 100 }), {
           maxProperties: 64,
           propertyNames: { minLength: 1, maxLength: 64 },
         }),

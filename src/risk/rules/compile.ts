@@ -171,8 +171,8 @@ function stringOrMissing(value: AttributeValue | undefined): string | undefined 
 
 const decimal = /^-?[0-9]{1,15}(\.[0-9]{1,15})?$/;
 
+/** A metadata value (always a string; anything else is the wrong type) read as a number. */
 function numberFromText(value: AttributeValue | undefined): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   return typeof value === 'string' && decimal.test(value) ? Number(value) : undefined;
 }
 

@@ -6,3 +6,4 @@ export { RuleSyntaxError } from './errors.ts';
 export { conditionsMax, nestingMax, parseRule, ruleLengthMax } from './parser.ts';
 export { inValuesMax } from './conditions.ts';
 export type { Condition, Expression, Operand, ParsedRule, Reference } from './syntax.ts';
+export { printRule } from './print.ts';

@@ -1,6 +1,7 @@
 // The rule language's tokens, read by one left-to-right scan (no backtracking, no regular
 // expression over the whole text). Keywords and actions are case-insensitive, as in Radar;
 // attribute names, metadata keys, list aliases and string literals are kept as written.
+import { containsCardNumber } from './card-numbers.ts';
 import { RuleSyntaxError } from './errors.ts';
 
 export type ComparisonOperator = '=' | '!=' | '<' | '>' | '<=' | '>=';
@@ -164,39 +165,14 @@ function readList(text: string, start: number): Read {
 }
 
 /**
- * Refuses a literal holding a card number (12 to 19 digits passing the Luhn check, spaces or
- * dashes between them allowed): rules are stored, shown and recorded in outcomes, where a card
- * number must never be. Cards are matched by :card_fingerprint: or :card_bin: instead.
+ * Refuses a literal holding a card number: rules are stored, shown and recorded in outcomes,
+ * where a card number must never be. Cards are matched by :card_fingerprint: or :card_bin:.
  */
 function rejectCardNumber(literal: string, position: number): void {
-  let digits = '';
-  for (let index = 0; index <= literal.length; index += 1) {
-    const character = literal.charAt(index);
-    if (character !== '' && digit.test(character)) {
-      digits += character;
-      continue;
-    }
-    const separator = (character === ' ' || character === '-') && digits !== '';
-    if (separator && digit.test(literal.charAt(index + 1))) continue;
-    if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits)) {
-      throw new RuleSyntaxError(
-        'a rule may not contain a card number; match cards by :card_fingerprint: or :card_bin:',
-        position,
-      );
-    }
-    digits = '';
+  if (containsCardNumber(literal)) {
+    throw new RuleSyntaxError(
+      'a rule may not contain a card number; match cards by :card_fingerprint: or :card_bin:',
+      position,
+    );
   }
-}
-
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let index = 0; index < digits.length; index += 1) {
-    let value = digits.charCodeAt(digits.length - 1 - index) - 48;
-    if (index % 2 === 1) {
-      value *= 2;
-      if (value > 9) value -= 9;
-    }
-    sum += value;
-  }
-  return sum % 10 === 0;
 }

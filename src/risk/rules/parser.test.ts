@@ -6,6 +6,7 @@ import {
   conditionsMax,
   nestingMax,
   parseRule,
+  printRule,
   ruleLengthMax,
   RuleSyntaxError,
 } from './index.ts';
@@ -139,4 +140,37 @@ describe('bounds', () => {
     assert.equal(parsed.expression.kind === 'and' ? parsed.expression.operands.length : 0, 4);
     assert.equal(parsed.conditions, 4);
   });
+});
+
+describe('printRule', () => {
+  const cases: [string, string][] = [
+    ["Block IF :card_country: != 'us'", "block if :card_country: != 'US'"],
+    [
+      'review if (:amount: > 1 or :amount: < -0.5) AND NOT (:livemode: or :is_3d_secure_authenticated:)',
+      'review if (:amount: > 1 or :amount: < -0.5) and not (:livemode: or :is_3d_secure_authenticated:)',
+    ],
+    [
+      'allow if ((:amount:>1) and (:amount:<2)) or not not :livemode:',
+      'allow if :amount: > 1 and :amount: < 2 or :livemode:',
+    ],
+    [
+      "block if ::order type:: in ('a\\'b', 'c\\\\d')",
+      "block if ::order type:: in ('a\\'b', 'c\\\\d')",
+    ],
+    [
+      'block if :email: NOT IN @blocked and is_not_missing(:ip_address:)',
+      'block if :email: not in @blocked and is_not_missing(:ip_address:)',
+    ],
+    [
+      "request_3ds if :email: like 'A%' or :ip_address: includes '10.'",
+      "request_3ds if :email: like 'a%' or :ip_address: includes '10.'",
+    ],
+    ['block if :amount: >= 0.0000001', 'block if :amount: >= 0.0000001'],
+  ];
+  for (const [written, printed] of cases) {
+    test(`${written} → ${printed}`, () => {
+      assert.equal(printRule(parseRule(written)), printed);
+      assert.equal(printRule(parseRule(printed)), printed);
+    });
+  }
 });
