@@ -1,7 +1,7 @@
 // Expected failures of the risk rules, value lists and settings a merchant manages (src/risk/
 // service.ts). HTTP mapping: src/http/errors.ts, by code.
 import { DomainError, type ErrorCategory } from '../errors.ts';
-import { maskCardNumbers } from '../vault/card.ts';
+import { looksLikeCardNumber, maskCardNumbers } from '../vault/card.ts';
 
 export type RiskErrorCode = 'parameter_invalid' | 'resource_missing';
 
@@ -19,6 +19,15 @@ export class RiskError extends DomainError<RiskErrorCode> {
 
 export function invalidRiskParameter(param: string, message: string): RiskError {
   return new RiskError('parameter_invalid', message, param);
+}
+
+/**
+ * Rules and lists are stored, shown and named in outcomes: a card number must never be in them
+ * (DESIGN §1 rule 8), not even in a description, a name or metadata.
+ */
+export function refuseCardNumber(param: string, text: string | null | undefined): void {
+  if (text !== null && text !== undefined && looksLikeCardNumber(text))
+    throw invalidRiskParameter(param, `Invalid ${param}: it must not hold a card number.`);
 }
 
 export function noSuchRiskObject(noun: string, id: string, param = 'id'): RiskError {

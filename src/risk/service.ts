@@ -12,7 +12,7 @@ import { textArrayLiteral } from '../storage/arrays.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { looksLikeCardNumber } from '../vault/card.ts';
-import { invalidRiskParameter, noSuchRiskObject } from './errors.ts';
+import { invalidRiskParameter, noSuchRiskObject, refuseCardNumber } from './errors.ts';
 import { RuleSetCache, type RuleSet } from './rule-set-cache.ts';
 import {
   changedSettings,
@@ -208,6 +208,7 @@ export class RiskService {
     const resumed = resumedResourceId(idempotency);
     if (resumed !== undefined) return this.retrieveRule(merchantId, resumed);
     const compiled = this.compileRule(input.text);
+    refuseCardNumber('description', input.description);
     const now = this.#clock.now(merchantId);
     const rule = await this.#database.transaction(async (tx) => {
       await bumpRiskVersion(tx, merchantId);
@@ -262,6 +263,7 @@ export class RiskService {
    */
   async updateRule(merchantId: string, id: string, change: RuleChange): Promise<RadarRule> {
     const compiled = change.text === undefined ? undefined : this.compileRule(change.text);
+    refuseCardNumber('description', change.description);
     const now = this.#clock.now(merchantId);
     const result = await this.#database.transaction(async (tx) => {
       await bumpRiskVersion(tx, merchantId);
@@ -428,6 +430,7 @@ export class RiskService {
     const resumed = resumedResourceId(idempotency);
     if (resumed !== undefined) return this.retrieveValueList(merchantId, resumed);
     const alias = checkAlias(input.alias);
+    refuseListText(input.name, input.metadata);
     const now = this.#clock.now(merchantId);
     const list = await this.#database.transaction(async (tx) => {
       await bumpRiskVersion(tx, merchantId);
@@ -473,6 +476,7 @@ export class RiskService {
     id: string,
     change: ValueListChange,
   ): Promise<ValueListView> {
+    refuseListText(change.name, change.metadata);
     const now = this.#clock.now(merchantId);
     await this.#database.transaction(async (tx) => {
       await bumpRiskVersion(tx, merchantId);
@@ -729,6 +733,15 @@ export class RiskService {
     });
     this.#cache.invalidate(merchantId);
     return updated;
+  }
+}
+
+function refuseListText(name: string | undefined, metadata: MetadataChange): void {
+  refuseCardNumber('name', name);
+  if (typeof metadata !== 'object' || metadata === null) return;
+  for (const [key, value] of Object.entries(metadata)) {
+    refuseCardNumber('metadata', key);
+    refuseCardNumber(`metadata[${key}]`, value);
   }
 }
 

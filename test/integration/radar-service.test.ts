@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OffsetClock } from '../../src/clock.ts';
 import { DomainError } from '../../src/errors.ts';
+import { decide } from '../../src/risk/engine.ts';
 import { RiskError } from '../../src/risk/errors.ts';
+import type { Database } from '../../src/storage/database.ts';
 import { defaultRiskWeights } from '../../src/risk/score.ts';
 import { RiskService } from '../../src/risk/service.ts';
 import type { CompiledRule, RuleAction } from '../../src/risk/types.ts';
@@ -279,6 +281,79 @@ for (const kind of databaseKinds) {
       await service.updateSettings(local, { enabled: false });
       clock.advance(2_000);
       assert.equal((await remote.ruleSetFor(local)).enabled, false);
+    });
+
+    test('the database out of reach at revalidation: the cached set goes on, told', async () => {
+      const local = await createMerchant(testDatabase.database, 'mch_radarservice8');
+      const real = testDatabase.database;
+      let down = false;
+      const refuse = () => Promise.reject(new Error('connection refused'));
+      const flaky: Database = {
+        kind: real.kind,
+        query: (sql, parameters) => (down ? refuse() : real.query(sql, parameters)),
+        exec: (sql) => (down ? refuse() : real.exec(sql)),
+        transaction: (work, options) => (down ? refuse() : real.transaction(work, options)),
+        close: () => Promise.resolve(),
+      };
+      const told: string[] = [];
+      const remote = new RiskService({
+        database: flaky,
+        compile: compileRule,
+        clock,
+        onError: (_error, context) => told.push(String(context.during)),
+      });
+      await service.createRule(local, { text: 'block if :amount: > 1' });
+      const cached = await remote.ruleSetFor(local);
+      assert.equal(cached.rules.length, 1);
+      await service.createRule(local, { text: 'review if :amount: > 2' });
+      down = true;
+      clock.advance(2_000);
+      assert.equal(await remote.ruleSetFor(local), cached, 'the last known set');
+      assert.deepEqual(told, ['revalidation']);
+      await assert.rejects(remote.ruleSetFor('mch_radarneverloaded'), /connection refused/);
+      down = false;
+      clock.advance(2_000);
+      assert.equal((await remote.ruleSetFor(local)).rules.length, 2);
+    });
+
+    test("the rule set is the engine's input: lists, shadow rules and the decision", async () => {
+      const local = await createMerchant(testDatabase.database, 'mch_radarservice9');
+      const list = await service.createValueList(local, {
+        alias: 'blocked_emails',
+        name: 'Blocked',
+        itemType: 'email',
+      });
+      await service.createValueListItem(local, {
+        valueList: list.list.id,
+        value: 'Fraud@Example.com',
+      });
+      const shadow = await service.createRule(local, {
+        text: 'review if :amount: > 100',
+        mode: 'shadow',
+      });
+      const block = await service.createRule(local, {
+        text: 'block if :email: in @blocked_emails',
+      });
+      const ruleSet = await service.ruleSetFor(local);
+      const decision = decide({
+        ...ruleSet,
+        attributes: { email: 'fraud@example.com', amount: 500, ip_country: 'US' },
+        authenticated: false,
+        velocityUnavailable: false,
+      });
+      assert.equal(decision.action, 'block');
+      assert.equal(decision.rule?.id, block.id);
+      assert.deepEqual(decision.rule?.seen, { email: 'fraud@example.com' });
+      assert.ok(
+        decision.matched.some((match) => match.id === shadow.id && match.mode === 'shadow'),
+      );
+      const allowed = decide({
+        ...ruleSet,
+        attributes: { email: 'jenny@example.com', amount: 50, ip_country: 'US' },
+        authenticated: false,
+        velocityUnavailable: false,
+      });
+      assert.equal(allowed.action, 'none');
     });
 
     test('settings: defaults, partial changes, refusals naming the field', async () => {

@@ -164,6 +164,20 @@ describe('Radar over HTTP', () => {
     });
     assert.equal(card.status, 400);
     assert.doesNotMatch(JSON.stringify(card.body), /4242424242424242/);
+    const named = await post(shop, '/v1/radar/value_lists', {
+      alias: 'cards',
+      name: 'Card 4000 0566 5566 5556',
+    });
+    assert.equal(named.status, 400);
+    assert.equal((named.body.error as Body).param, 'name');
+    const described = await post(shop, '/v1/radar/rules', {
+      rule: 'block if :amount: > 1',
+      description: 'seen with 4000056655665556',
+    });
+    assert.equal(described.status, 400);
+    assert.equal((described.body.error as Body).param, 'description');
+    assert.doesNotMatch(JSON.stringify([named.body, described.body]), /5556/);
+    server.forbidInLogs('4000056655665556');
     const missing = await post(shop, '/v1/radar/value_list_items', {
       value_list: 'rsl_nothing',
       value: 'DE',
