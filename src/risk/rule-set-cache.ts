@@ -134,10 +134,18 @@ export class RuleSetCache {
         return await entry.answer;
       }
     }
-    const rows = await this.#options.database.transaction(
-      (tx) => readRuleSetRows(tx, merchantId, new Date(nowMs)),
-      { isolation: 'repeatable read' },
-    );
+    let rows: RuleSetRows;
+    try {
+      rows = await this.#options.database.transaction(
+        (tx) => readRuleSetRows(tx, merchantId, new Date(nowMs)),
+        { isolation: 'repeatable read' },
+      );
+    } catch (error) {
+      // Known stale after a write here, but the last set known beats no decision at all.
+      if (entry === undefined) throw error;
+      this.#options.onError?.(error, { merchantId, during: 'load' });
+      return await entry.answer;
+    }
     const fresh = this.#build(merchantId, rows, entry, nowMs);
     // A write in this process meanwhile (invalidate) may make what was read stale: it answers
     // this call, and the next one reads again.

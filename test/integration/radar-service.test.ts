@@ -311,6 +311,13 @@ for (const kind of databaseKinds) {
       assert.equal(await remote.ruleSetFor(local), cached, 'the last known set');
       assert.deepEqual(told, ['revalidation']);
       await assert.rejects(remote.ruleSetFor('mch_radarneverloaded'), /connection refused/);
+      // A write in that process marks its set stale; the reload fails: the last set goes on.
+      down = false;
+      const marked = await remote.createRule(local, { text: 'review if :amount: > 3' });
+      down = true;
+      assert.equal(await remote.ruleSetFor(local), cached);
+      assert.deepEqual(told, ['revalidation', 'load']);
+      await service.disableRule(local, marked.id);
       down = false;
       clock.advance(2_000);
       assert.equal((await remote.ruleSetFor(local)).rules.length, 2);

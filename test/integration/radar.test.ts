@@ -324,6 +324,17 @@ describe('Radar over HTTP', () => {
     assert.equal(rule.body.livemode, true);
     const list = await post(live, '/v1/radar/value_lists', { alias: 'live', name: 'Live' });
     assert.equal(list.body.livemode, true);
+    await post(live, '/v1/radar/value_list_items', { value_list: list.body.id, value: 'x' });
+    for (const shown of [
+      (await get(live, `/v1/radar/value_lists/${list.body.id}`)).body,
+      ((await get(live, '/v1/radar/value_lists')).body.data as Body[])[0],
+    ]) {
+      const items = (shown?.list_items as { data: Body[] }).data;
+      assert.deepEqual(
+        items.map((item) => item.livemode),
+        [true],
+      );
+    }
     const settings = await get(live, '/v1/radar/settings');
     assert.equal(settings.body.livemode, true);
   });

@@ -284,6 +284,8 @@ function registerValueListRoutes(app: FastifyInstance, context: RouteContext): v
           },
           idempotentRequest(request, context.idempotency),
         ),
+        // The items inside the list are stamped here: the live-mode hook stamps one level only.
+        request.livemode,
       ),
   );
 
@@ -302,7 +304,7 @@ function registerValueListRoutes(app: FastifyInstance, context: RouteContext): v
         request.query,
         '/v1/radar/value_lists',
         (page) => radar.listValueLists(request.merchantId, { alias: request.query.alias }, page),
-        (view) => presentRadarValueList(view),
+        (view) => presentRadarValueList(view, request.livemode),
       ),
   );
 
@@ -318,7 +320,10 @@ function registerValueListRoutes(app: FastifyInstance, context: RouteContext): v
       },
     },
     async (request) =>
-      presentRadarValueList(await radar.retrieveValueList(request.merchantId, request.params.id)),
+      presentRadarValueList(
+        await radar.retrieveValueList(request.merchantId, request.params.id),
+        request.livemode,
+      ),
   );
 
   typed.post(
@@ -339,6 +344,7 @@ function registerValueListRoutes(app: FastifyInstance, context: RouteContext): v
           name: request.body.name,
           metadata: request.body.metadata,
         }),
+        request.livemode,
       ),
   );
 
