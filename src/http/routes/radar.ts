@@ -122,8 +122,11 @@ const UpdateSettings = Type.Object(
 
 export function registerRadarRoutes(app: FastifyInstance, context: RouteContext): void {
   registerRuleRoutes(app, context);
+  registerRuleChangeRoutes(app, context);
   registerValueListRoutes(app, context);
+  registerValueListChangeRoutes(app, context);
   registerValueListItemRoutes(app, context);
+  registerValueListItemChangeRoutes(app, context);
   registerSettingsRoutes(app, context);
 }
 
@@ -191,6 +194,13 @@ function registerRuleRoutes(app: FastifyInstance, context: RouteContext): void {
     async (request) =>
       presentRadarRule(await radar.retrieveRule(request.merchantId, request.params.id)),
   );
+}
+
+function registerRuleChangeRoutes(app: FastifyInstance, context: RouteContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const radar = context.radar;
+  const tags = ['radar'];
+  const responses = { 200: RadarRuleSchema, ...errorResponses };
 
   typed.post(
     '/v1/radar/rules/:id',
@@ -307,6 +317,13 @@ function registerValueListRoutes(app: FastifyInstance, context: RouteContext): v
         (view) => presentRadarValueList(view, request.livemode),
       ),
   );
+}
+
+function registerValueListChangeRoutes(app: FastifyInstance, context: RouteContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const radar = context.radar;
+  const tags = ['radar'];
+  const responses = { 200: RadarValueListSchema, ...errorResponses };
 
   typed.get(
     '/v1/radar/value_lists/:id',
@@ -423,6 +440,13 @@ function registerValueListItemRoutes(app: FastifyInstance, context: RouteContext
         (item) => presentRadarValueListItem(item),
       ),
   );
+}
+
+function registerValueListItemChangeRoutes(app: FastifyInstance, context: RouteContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const radar = context.radar;
+  const tags = ['radar'];
+  const responses = { 200: RadarValueListItemSchema, ...errorResponses };
 
   typed.get(
     '/v1/radar/value_list_items/:id',
