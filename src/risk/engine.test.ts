@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { builtinBlockHighestId, decide } from './engine.ts';
 import type { DecisionInput, RuleEntry } from './engine.ts';
 import { compileRule } from './rules/index.ts';
@@ -300,5 +301,93 @@ describe('decide', () => {
     const frozen = Object.freeze(attributes);
     decide(input([rule('block if :amount: > 1')], { attributes: frozen }));
     assert.equal('risk_score' in frozen, false);
+  });
+});
+
+describe('decide is cheap', () => {
+  test('30 rules and the score: far under 100 µs a decision (a loose bound, not a benchmark)', () => {
+    const rules = Array.from({ length: 30 }, (_, index) =>
+      rule(
+        index % 3 === 0
+          ? `block if :card_country: != :ip_country: and :amount_in_usd: > ${500 + index}`
+          : index % 3 === 1
+            ? `review if :email: in @blocked or :email_domain: like '%.example'`
+            : `request_3ds if :amount_in_usd: > ${2000 + index} and not :is_3d_secure_authenticated:`,
+        index % 7 === 0 ? 'shadow' : 'enforced',
+      ),
+    );
+    const decision = input(rules);
+    for (let warm = 0; warm < 2000; warm += 1) decide(decision);
+    const count = 2000;
+    const started = performance.now();
+    for (let index = 0; index < count; index += 1) decide(decision);
+    const microsecondsEach = ((performance.now() - started) * 1000) / count;
+    assert.ok(microsecondsEach < 100, `${microsecondsEach} µs a decision`);
+  });
+});
+
+describe('decide on random input', () => {
+  const pool = [
+    'block if :card_country: != :ip_country: and :amount_in_usd: > 500',
+    'review if :email: in @blocked or is_missing(:email:)',
+    'allow if :customer: in @vip',
+    'request_3ds if :amount_in_usd: >= 100 and not :is_3d_secure_authenticated:',
+    "block if :risk_level: in ('elevated', 'highest')",
+    "review if ::note:: like '%gift%'",
+    'block if :cards_per_ip_address_daily: > 2 or :risk_score: >= 50',
+  ];
+  const value = fc.oneof(
+    fc.integer({ min: -10, max: 5000 }),
+    fc.constantFrom('US', 'FR', 'a@example.com', 'cus_1', 'gift card', 'highest'),
+    fc.boolean(),
+    fc.constant(undefined),
+  );
+  const names = fc.constantFrom(
+    'card_country',
+    'ip_country',
+    'amount_in_usd',
+    'email',
+    'customer',
+    'is_3d_secure_authenticated',
+    'cards_per_ip_address_daily',
+    'declined_charges_per_card_number_daily',
+    'metadata:note',
+  );
+  const entries = fc.array(
+    fc.record({
+      text: fc.constantFrom(...pool),
+      mode: fc.constantFrom('enforced' as const, 'shadow' as const),
+    }),
+    { maxLength: 10 },
+  );
+
+  test('never throws; the deciding rule is the first enforced match and the level follows', () => {
+    fc.assert(
+      fc.property(
+        entries,
+        fc.dictionary(names, value),
+        fc.boolean(),
+        fc.boolean(),
+        (chosen, attributes, authenticated, velocityUnavailable) => {
+          const rules = chosen.map((entry, index) => rule(entry.text, entry.mode, `r${index}`));
+          const decision = decide(
+            input(rules, {
+              attributes,
+              authenticated,
+              velocityUnavailable,
+              lists: (alias, listed) => alias === 'vip' && listed === 'cus_1',
+            }),
+          );
+          const enforced = decision.matched.filter((matched) => matched.mode === 'enforced');
+          assert.ok(enforced.length <= 1);
+          assert.equal(decision.rule, enforced[0]);
+          assert.equal(decision.action, decision.rule?.action ?? 'none');
+          if (velocityUnavailable) assert.equal(decision.riskLevel, 'unknown');
+          if (authenticated) assert.ok(decision.matched.every((m) => m.action !== 'request_3ds'));
+          assert.ok(decision.riskScore >= 0 && decision.riskScore <= 100);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

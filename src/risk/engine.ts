@@ -98,10 +98,9 @@ export function decide(input: DecisionInput): RiskDecision {
       }
     }
   }
-  const decision = { riskScore: score, riskLevel, matched, signals };
-  return decided === undefined
-    ? { action: 'none', ...decision }
-    : { action: decided.action, rule: decided, ...decision };
+  if (decided === undefined)
+    return { action: 'none', riskScore: score, riskLevel, matched, signals };
+  return { action: decided.action, riskScore: score, riskLevel, rule: decided, matched, signals };
 }
 
 function matchedRule(rule: RuleEntry, attributes: Attributes): MatchedRule {

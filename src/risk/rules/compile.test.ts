@@ -255,3 +255,16 @@ describe('and, or, not, parentheses', () => {
     });
   }
 });
+
+describe('keywords in any case', () => {
+  test('actions, if, and/or/not, in, includes, like, is_missing, booleans', () => {
+    const rule = compileRule(
+      "REVIEW If Not IS_MISSING(:email:) AnD :email: LiKe '%@x.com' Or :livemode: = TRUE OR :ip_address: Not In ('1.1.1.1')",
+    );
+    assert.equal(rule.action, 'review');
+    assert.equal(rule.matches({ email: 'a@x.com' }, noLists), true);
+    assert.equal(rule.matches({ livemode: true }, noLists), true);
+    assert.equal(rule.matches({ ip_address: '2.2.2.2' }, noLists), true);
+    assert.equal(rule.matches({ ip_address: '1.1.1.1', livemode: false }, noLists), false);
+  });
+});

@@ -62,6 +62,31 @@ export function normalizeLiteral(reference: Reference, value: string): string {
   return value;
 }
 
+/**
+ * Attributes with a closed set of values: a literal outside it could never match, so it is
+ * refused when the rule is saved rather than silently doing nothing (`:risk_level: = 'high'`).
+ */
+const literalDomain: Readonly<Record<string, { test: (value: string) => boolean; what: string }>> =
+  {
+    risk_level: {
+      test: (value) => ['normal', 'elevated', 'highest', 'unknown'].includes(value),
+      what: 'risk_level is normal, elevated, highest or unknown',
+    },
+    card_country: { test: (value) => /^[A-Z]{2}$/.test(value), what: 'a two-letter country code' },
+    ip_country: { test: (value) => /^[A-Z]{2}$/.test(value), what: 'a two-letter country code' },
+    currency: { test: (value) => /^[a-z]{3}$/.test(value), what: 'a three-letter currency code' },
+  };
+
+/** A string literal compared with `reference`: normalized, and within the attribute's values. */
+function checkedLiteral(reference: Reference, value: string, position: number): string {
+  const normalized = normalizeLiteral(reference, value);
+  const domain = reference.kind === 'attribute' ? literalDomain[reference.name] : undefined;
+  if (domain !== undefined && !domain.test(normalized)) {
+    throw new RuleSyntaxError(`expected ${domain.what}`, position);
+  }
+  return normalized;
+}
+
 /** How a reference or literal is named in messages; literals are never repeated. */
 function describe(operand: Operand): string {
   if (operand.kind === 'attribute') return `:${operand.name}: (a ${operand.type})`;
@@ -227,7 +252,7 @@ function normalizedAgainst(operand: Operand, other: Operand): Operand {
   if (operand.kind !== 'literal' || typeof operand.value !== 'string' || other.kind === 'literal') {
     return operand;
   }
-  return { ...operand, value: normalizeLiteral(other, operand.value) };
+  return { ...operand, value: checkedLiteral(other, operand.value, operand.start) };
 }
 
 function isText(reference: Reference): boolean {
@@ -273,7 +298,9 @@ function membership(
       throw new RuleSyntaxError(`at most ${inValuesMax} values in one list`, valueToken.start);
     }
     values.push(
-      typeof value.value === 'string' ? normalizeLiteral(operand, value.value) : value.value,
+      typeof value.value === 'string'
+        ? checkedLiteral(operand, value.value, valueToken.start)
+        : value.value,
     );
     const separator = cursor.next();
     if (separator.kind === ')') break;

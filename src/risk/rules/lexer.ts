@@ -115,6 +115,7 @@ function readMetadata(text: string, start: number): Read {
       start,
     );
   }
+  rejectCardNumber(key, start);
   return { token: { kind: 'metadata', key, start }, next: close + 2 };
 }
 
@@ -159,8 +160,10 @@ function readList(text: string, start: number): Read {
   while (end < text.length && aliasPart.test(text.charAt(end))) end += 1;
   const alias = text.slice(start + 1, end);
   if (alias === '') throw new RuleSyntaxError('expected a value list alias after @', start);
-  if (alias.length > listAliasLengthMax)
+  if (alias.length > listAliasLengthMax) {
     throw new RuleSyntaxError('value list alias too long', start);
+  }
+  rejectCardNumber(alias, start);
   return { token: { kind: 'list', alias, start }, next: end };
 }
 

@@ -67,7 +67,13 @@ describe('compile errors name the position and what was expected', () => {
     ["block if :card_bin: = '4242 4242 4242 4242'", 22, 'card number'],
     ["block if ::ref:: in ('x', '4000-0025-0000-3155')", 26, 'card number'],
     ['block if :amount: = 4242424242424242', 20, 'card number'],
+    ["block if ::4242424242424242:: = 'x'", 9, 'card number'],
+    ['block if :email: in @4242424242424242', 20, 'card number'],
     ['block if :amount: = 1234567890123456', 20, 'at most 15 digits'],
+    ["block if :risk_level: = 'high'", 24, 'risk_level is normal, elevated, highest or unknown'],
+    ["block if 'USA' = :card_country:", 9, 'a two-letter country code'],
+    ["block if :ip_country: not in ('FR', 'France')", 36, 'a two-letter country code'],
+    ["block if :currency: = 'us'", 22, 'a three-letter currency code'],
   ];
   for (const [rule, position, message] of cases) {
     test(`${JSON.stringify(rule)} → ${position}: ${message}`, () => {

@@ -2,7 +2,7 @@
 // `not`, `and`, `or` and parentheses (not binds tightest, then and, then or). An operator-
 // precedence (shunting-yard) loop over the tokens with explicit stacks: no recursion, whatever the
 // input, and bounds on length, nesting and the number of conditions.
-import type { RuleAction } from '../types.ts';
+import { ruleActionOrder } from '../types.ts';
 import { Cursor, readCondition } from './conditions.ts';
 import { RuleSyntaxError } from './errors.ts';
 import { tokenize } from './lexer.ts';
@@ -15,8 +15,6 @@ export const nestingMax = 16;
 /** At most this many conditions (comparisons, in, is_missing …) in one rule. */
 export const conditionsMax = 64;
 
-const actions: readonly RuleAction[] = ['request_3ds', 'allow', 'block', 'review'];
-
 /** Parses a rule's text; throws RuleSyntaxError naming the position. */
 export function parseRule(text: string): ParsedRule {
   if (text.length > ruleLengthMax) {
@@ -24,7 +22,7 @@ export function parseRule(text: string): ParsedRule {
   }
   const cursor = new Cursor(tokenize(text));
   const actionToken = cursor.next();
-  const action = actions.find(
+  const action = ruleActionOrder.find(
     (candidate) => actionToken.kind === 'word' && actionToken.word === candidate,
   );
   if (action === undefined) {

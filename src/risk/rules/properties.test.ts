@@ -10,7 +10,7 @@ import type { Condition, Expression, Operand } from './syntax.ts';
 import { RuleSyntaxError, compileRule, likeMatcher, parseRule, printRule } from './index.ts';
 
 const numberAttributes = ['amount', 'amount_in_usd', 'risk_score', 'cards_per_ip_address_daily'];
-const stringAttributes = ['customer', 'ip_address', 'card_country', 'email', 'three_d_secure_eci'];
+const stringAttributes = ['customer', 'ip_address', 'card_brand', 'email', 'three_d_secure_eci'];
 const booleanAttributes = ['livemode', 'is_3d_secure_authenticated'];
 const metadataKeys = ['tier', 'age', 'note'];
 const aliases = ['blocked', 'vip'];
