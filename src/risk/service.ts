@@ -281,25 +281,28 @@ export class RiskService {
       const changed = (Object.keys(next) as (keyof typeof next)[]).some(
         (field) => next[field] !== current[field],
       );
-      if (!changed) return { rule: current, saved: undefined };
+      if (!changed) return { rule: current, changed, saved: undefined };
       if (current.version >= versionsPerRuleMax)
         throw invalidRiskParameter('rule', `A rule has at most ${versionsPerRuleMax} versions.`);
-      const saved = compiled ?? this.compileRule(next.text);
-      if (next.status === 'active') {
+      // A rule that is to run must compile and find its lists now; one being disabled need not
+      // (a rule saved before the language got stricter can always be turned off).
+      const saved = next.status === 'active' ? (compiled ?? this.compileRule(next.text)) : compiled;
+      if (next.status === 'active' && saved !== undefined) {
         await this.#requireLists(tx, merchantId, saved.lists);
         if (current.status !== 'active') await this.#requireActiveRoom(tx, merchantId);
       }
       const rule = await updateRule.run(tx, id, { ...next, version: current.version + 1 }, now);
       await tx.query(insertRuleVersion.sql, insertRuleVersion.parameters(versionOf(rule, now)));
-      return { rule, saved };
+      return { rule, changed, saved };
     });
     // After the commit only: a compiled form is handed over for a version that exists.
-    if (result.saved !== undefined)
-      this.#cache.invalidate(merchantId, {
-        id,
-        version: result.rule.version,
-        rule: result.saved,
-      });
+    if (result.changed)
+      this.#cache.invalidate(
+        merchantId,
+        result.saved === undefined
+          ? undefined
+          : { id, version: result.rule.version, rule: result.saved },
+      );
     return result.rule;
   }
 

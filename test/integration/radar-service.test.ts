@@ -13,7 +13,7 @@ import { defaultRiskWeights } from '../../src/risk/score.ts';
 import { RiskService } from '../../src/risk/service.ts';
 import type { CompiledRule, RuleAction } from '../../src/risk/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { compileRule } from '../../src/risk/rules/index.ts';
+import { RuleSyntaxError, compileRule } from '../../src/risk/rules/index.ts';
 
 async function createMerchant(database: TestDatabase['database'], id: string): Promise<string> {
   await database.query('INSERT INTO merchants (id, name) VALUES ($1, $2)', [id, id]);
@@ -38,8 +38,11 @@ for (const kind of databaseKinds) {
     let clock: OffsetClock;
     let compiles: number;
     let service: RiskService;
+    /** Rule texts the language no longer accepts (as if it got stricter after they were saved). */
+    const outlawed = new Set<string>();
     const counting = (text: string): CompiledRule => {
       compiles += 1;
+      if (outlawed.has(text)) throw new RuleSyntaxError('no longer accepted', 0);
       return compileRule(text);
     };
 
@@ -361,6 +364,36 @@ for (const kind of databaseKinds) {
         velocityUnavailable: false,
       });
       assert.equal(allowed.action, 'none');
+    });
+
+    test('a saved rule the language no longer accepts is left out, told, and can be disabled', async () => {
+      const local = await createMerchant(testDatabase.database, 'mch_radarservice10');
+      const kept = await service.createRule(local, { text: 'block if :amount: > 10' });
+      const old = await service.createRule(local, { text: 'review if :amount: > 11' });
+      outlawed.add('review if :amount: > 11');
+      try {
+        const told: string[] = [];
+        const fresh = new RiskService({
+          database: testDatabase.database,
+          compile: counting,
+          clock,
+          onError: (_error, context) => told.push(`${context.during} ${context.rule}`),
+        });
+        const ruleSet = await fresh.ruleSetFor(local);
+        assert.deepEqual(
+          ruleSet.rules.map((rule) => rule.id),
+          [kept.id],
+        );
+        assert.deepEqual(told, [`compile ${old.id}`]);
+        const disabled = await service.disableRule(local, old.id);
+        assert.equal(disabled.status, 'disabled');
+        await assert.rejects(
+          service.updateRule(local, old.id, { status: 'active' }),
+          refusal('rule', /position 0/),
+        );
+      } finally {
+        outlawed.clear();
+      }
     });
 
     test('settings: defaults, partial changes, refusals naming the field', async () => {
