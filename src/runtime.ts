@@ -55,6 +55,12 @@ function threeDSecureSettings(
     ? undefined
     : { baseUrl: server.url, apiKey: server.apiKey, timeoutMs: config.pspTimeoutMs };
 }
+import { RiskService } from './risk/service.ts';
+import { RiskAssessor } from './risk/assess.ts';
+import { velocityConsumer, velocityStoreFor } from './risk/velocity/index.ts';
+import { velocityEventsOf } from './payments/risk.ts';
+import { reviewClosingConsumer } from './payments/reviews.ts';
+import { compileRule } from './risk/rules/index.ts';
 
 /** Opens the database (locking an embedded data directory) and applies migrations. */
 export async function openServices(
@@ -92,6 +98,8 @@ export type Runtime = {
   readonly customers: CustomersService;
   /** Saving a card without a payment (src/customers/setup-intents.ts). */
   readonly setupIntents: SetupIntentsService;
+  /** Radar: risk rules, value lists, settings and the cached rule set (src/risk/service.ts). */
+  readonly radar: RiskService;
   /** Availability, reserves and the merchant's balance (src/balances). */
   readonly balances: Balances;
   readonly webhooks: Webhooks;
@@ -219,7 +227,15 @@ async function assemble(
         metrics.recordWebhookDelivery(outcome, result.durationMs / 1000);
     },
   });
-  const consumers: EventConsumer[] = [webhooks.fanout];
+  // Velocity in Redis when configured (every process counts together), else in this process.
+  const velocity = velocityStoreFor(redis, {
+    onUnavailable: (reason) => metrics.recordVelocityUnavailable(reason),
+  });
+  const consumers: EventConsumer[] = [
+    webhooks.fanout,
+    velocityConsumer(velocity, velocityEventsOf),
+    reviewClosingConsumer(),
+  ];
   const runWorkers = role === 'worker' || config.runWorkers;
   const hooks = busHooks(metrics);
   const bus = createEventBus({
@@ -264,6 +280,13 @@ async function assemble(
     onSaveFailure: (error, context) =>
       logger.warn({ ...context, err: error }, 'a card could not be saved after its payment'),
   });
+  const radar = new RiskService({
+    database,
+    compile: compileRule,
+    clock,
+    onError: (error, context) =>
+      logger.warn({ ...context, err: error }, 'a risk rule set could not be read or compiled'),
+  });
   const sealed = await settings.sealPlaintextCredentials();
   if (sealed > 0) logger.info({ sealed }, 'sealed connector credentials stored in plaintext');
   const payments = new PaymentsService({
@@ -285,6 +308,14 @@ async function assemble(
       random: Math.random,
       isAvailable: (name) => connectors.get(name)?.breakerState() !== 'open',
     },
+    risk: new RiskAssessor({
+      policy: async (merchantId) => ({
+        ...(await radar.ruleSetFor(merchantId)),
+        livemode: await merchants.livemodeOf(merchantId),
+      }),
+      velocity,
+      onDecision: (record) => metrics.recordRiskDecision(record.action, record.riskLevel),
+    }),
     threeDSecure: paymentAuthentication(new HttpThreeDSecureServer(), async (merchantId) =>
       threeDSecureSettings(config, (await merchants.livemodeOf(merchantId)) === true),
     ),
@@ -354,6 +385,7 @@ async function assemble(
     payments,
     customers,
     setupIntents,
+    radar,
     balances: moneyOut.balances,
     webhooks,
     routing,

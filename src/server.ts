@@ -40,6 +40,7 @@ export async function startServer(
       payments: runtime.payments,
       customers: runtime.customers,
       setupIntents: runtime.setupIntents,
+      radar: runtime.radar,
       balances: runtime.balances.service,
       vault: runtime.vault,
       idempotency: runtime.idempotency,

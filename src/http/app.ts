@@ -28,6 +28,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerLedgerRoutes } from './routes/ledger.ts';
 import { registerPaymentRoutes } from './routes/payments.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerRadarRoutes } from './routes/radar.ts';
 import { registerSetupIntentRoutes } from './routes/setup-intents.ts';
 import { registerPublishableKeyRoutes } from './routes/publishable-keys.ts';
 import { registerPspWebhookRoutes } from './routes/psp-webhooks.ts';
@@ -365,6 +366,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerPayoutSettingsRoutes(merchant, context);
     registerBankAccountRoutes(merchant, context);
     registerPayoutRoutes(merchant, context);
+    registerRadarRoutes(merchant, context);
   });
   return app;
 }

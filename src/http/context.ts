@@ -7,6 +7,7 @@ import type { IdempotencyKeys } from '../idempotency/keys.ts';
 import type { PaymentsService } from '../payments/service.ts';
 import type { CustomersService } from '../customers/service.ts';
 import type { SetupIntentsService } from '../customers/setup-intents.ts';
+import type { RiskService } from '../risk/service.ts';
 import type { BalancesService } from '../balances/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -45,6 +46,8 @@ export type AppContext = {
   readonly customers: CustomersService;
   /** SetupIntents: saving a card without a payment. */
   readonly setupIntents: SetupIntentsService;
+  /** Radar: risk rules, value lists and settings (src/risk/service.ts). */
+  readonly radar: RiskService;
   /** The balance and balance transactions a merchant reads (src/balances). */
   readonly balances: BalancesService;
   readonly vault: Vault;

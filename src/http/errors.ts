@@ -20,6 +20,7 @@ import { latestChargeId } from '../ids.ts';
 
 import { presentSetupIntent } from '../api-objects/setup-intent.ts';
 import { CustomerError, type CustomerErrorCode } from '../customers/errors.ts';
+import type { RiskErrorCode } from '../risk/errors.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -147,6 +148,7 @@ const _everyLedgerCodeMapped: Record<LedgerErrorCode, CatalogueEntry> = catalogu
 const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalogue;
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 const _everyCustomerCodeMapped: Record<CustomerErrorCode, CatalogueEntry> = catalogue;
+const _everyRiskCodeMapped: Record<RiskErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;

@@ -74,6 +74,8 @@ export class Metrics {
   private readonly redeliveries: Counter<'consumer'>;
   private readonly eventsHandled: Counter<'consumer' | 'result'>;
   private readonly deadLetters: Counter<'consumer'>;
+  private readonly riskDecisions: Counter<'action' | 'level'>;
+  private readonly velocityUnavailable: Counter<'reason'>;
   private readonly webhookDeliveries: Counter<'result'>;
   private readonly webhookSeconds: Histogram<'result'>;
   private readonly http: HttpMetrics | undefined;
@@ -146,6 +148,18 @@ export class Metrics {
       name: `${PREFIX}events_handled_total`,
       help: 'Events handled by a consumer, by result (skipped: already in the inbox)',
       labelNames: ['consumer', 'result'],
+      registers,
+    });
+    this.riskDecisions = new Counter({
+      name: `${PREFIX}risk_decisions_total`,
+      help: 'Risk decisions before an authorization, by action and risk level',
+      labelNames: ['action', 'level'],
+      registers,
+    });
+    this.velocityUnavailable = new Counter({
+      name: `${PREFIX}risk_velocity_unavailable_total`,
+      help: 'Risk decisions made without velocity (Redis down, slow or failing): risk_level unknown',
+      labelNames: ['reason'],
       registers,
     });
     this.deadLetters = new Counter({
@@ -261,6 +275,14 @@ export class Metrics {
 
   recordEventHandled(consumer: string, result: EventResult): void {
     this.eventsHandled.inc({ consumer, result });
+  }
+
+  recordRiskDecision(action: string, level: string): void {
+    this.riskDecisions.inc({ action, level });
+  }
+
+  recordVelocityUnavailable(reason: string): void {
+    this.velocityUnavailable.inc({ reason });
   }
 
   recordDeadLetter(consumer: string): void {

@@ -24,6 +24,8 @@ export type RiskAssessorDependencies = {
   readonly policy: (merchantId: string) => Promise<RiskPolicy>;
   readonly velocity: VelocityStore;
   readonly usdRates?: UsdRates;
+  /** Told of every decision (metrics). */
+  readonly onDecision?: (record: RiskRecord) => void;
 };
 
 /** The entities velocity counts a payment under (absent ones are not counted). */
@@ -96,7 +98,7 @@ export class RiskAssessor implements PaymentRisk {
       authenticated: facts.authentication !== undefined,
       velocityUnavailable: reading.unavailable,
     });
-    return {
+    const record: RiskRecord = {
       action: decision.action,
       riskScore: decision.riskScore,
       riskLevel: decision.riskLevel,
@@ -106,5 +108,7 @@ export class RiskAssessor implements PaymentRisk {
       cardFingerprint: facts.card.fingerprint,
       amountInUsd: usd ?? null,
     };
+    this.#dependencies.onDecision?.(record);
+    return record;
   }
 }

@@ -166,6 +166,16 @@ async function fixtures(server: TestServer): Promise<Pools> {
       account_holder_name: 'Fuzz shop',
       account_number: '000123456789',
     });
+    const list = await post(key, '/v1/radar/value_lists', {
+      alias: 'fuzz_list',
+      name: 'Fuzz list',
+      item_type: 'email',
+    });
+    await post(key, '/v1/radar/value_list_items', {
+      value_list: list.body.id,
+      value: 'fuzz@example.com',
+    });
+    await post(key, '/v1/radar/rules', { rule: 'review if :email: in @fuzz_list' });
   }
   // Balance transactions are written by settlement, not by a route: one of each kind per merchant.
   for (const merchantId of [own.id, other.id]) {

@@ -133,6 +133,10 @@ const schemaOfList = new Map([
   ['/v1/customers/{id}/payment_methods', 'PaymentMethodSchema'],
   ['/v1/payment_methods', 'PaymentMethodSchema'],
   ['/v1/setup_intents', 'SetupIntentSchema'],
+  ['/v1/radar/rules', 'RadarRuleSchema'],
+  ['/v1/radar/rules/{id}/versions', 'RadarRuleVersionSchema'],
+  ['/v1/radar/value_lists', 'RadarValueListSchema'],
+  ['/v1/radar/value_list_items', 'RadarValueListItemSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -764,6 +768,66 @@ describe('API objects: what is served and documented is what src/api-objects def
     assert.equal(refused.body.error?.param, 'tax_bps');
   });
 
+  let radarRuleId = '';
+  test('radar: rules and their versions, value lists and items, settings', async () => {
+    const rule = await ok(as('/v1/radar/rules', 'POST', { rule: 'review if :amount: > 100' }));
+    assertShape('RadarRuleSchema', rule);
+    radarRuleId = String(rule.id);
+    assertShape(
+      'RadarRuleSchema',
+      await ok(as(`/v1/radar/rules/${radarRuleId}`, 'POST', { mode: 'shadow' })),
+    );
+    assertShape('RadarRuleSchema', await ok(as(`/v1/radar/rules/${radarRuleId}`)));
+    assertShape('RadarRuleSchema', await ok(as(`/v1/radar/rules/${radarRuleId}`, 'DELETE')));
+    await ok(as('/v1/radar/rules', 'POST', { rule: 'block if :amount: > 100000' }));
+    assertList('RadarRuleSchema', await ok(as('/v1/radar/rules')));
+    assertList('RadarRuleVersionSchema', await ok(as(`/v1/radar/rules/${radarRuleId}/versions`)));
+    const list = await ok(
+      as('/v1/radar/value_lists', 'POST', { alias: 'shapes', name: 'Shapes', item_type: 'email' }),
+    );
+    assertShape('RadarValueListSchema', list);
+    const spare = await ok(as('/v1/radar/value_lists', 'POST', { alias: 'spare', name: 'Spare' }));
+    for (const value of ['a@shapes.test', 'b@shapes.test'])
+      assertShape(
+        'RadarValueListItemSchema',
+        await ok(as('/v1/radar/value_list_items', 'POST', { value_list: list.id, value })),
+      );
+    const item = await ok(
+      as('/v1/radar/value_list_items', 'POST', {
+        value_list: spare.id,
+        value: 'x',
+        expires_at: Math.floor(Date.now() / 1000) + 3_600,
+      }),
+    );
+    assertShape(
+      'RadarValueListItemSchema',
+      await ok(as(`/v1/radar/value_list_items/${String(item.id)}`)),
+    );
+    assertShape('RadarValueListSchema', await ok(as(`/v1/radar/value_lists/${String(list.id)}`)));
+    assertShape(
+      'RadarValueListSchema',
+      await ok(as(`/v1/radar/value_lists/${String(list.id)}`, 'POST', { name: 'Shapes 2' })),
+    );
+    assertList('RadarValueListSchema', await ok(as('/v1/radar/value_lists')));
+    assertList(
+      'RadarValueListItemSchema',
+      await ok(as(`/v1/radar/value_list_items?value_list=${String(list.id)}`)),
+    );
+    assertShape(
+      'DeletedRadarValueListItemSchema',
+      await ok(as(`/v1/radar/value_list_items/${String(item.id)}`, 'DELETE')),
+    );
+    assertShape(
+      'DeletedRadarValueListSchema',
+      await ok(as(`/v1/radar/value_lists/${String(spare.id)}`, 'DELETE')),
+    );
+    assertShape('RadarSettingsSchema', await ok(as('/v1/radar/settings')));
+    assertShape(
+      'RadarSettingsSchema',
+      await ok(as('/v1/radar/settings', 'POST', { thresholds: { elevated: 60 } })),
+    );
+  });
+
   test('every list route pages and checks its cursors the same way', async () => {
     const document = (await call(server, 'GET', '/openapi.json')).body as {
       paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
@@ -794,7 +858,13 @@ describe('API objects: what is served and documented is what src/api-objects def
       '/v1/admin/ledger/accounts/{id}/entries': `/v1/admin/ledger/accounts/${String(account?.id)}/entries`,
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
       '/v1/customers/{id}/payment_methods': `/v1/customers/${customerId}/payment_methods`,
+      '/v1/radar/rules/{id}/versions': `/v1/radar/rules/${radarRuleId}/versions`,
     };
+    // Entries are keyed by their sequence number and rule versions by their number, every other
+    // list by an object id.
+    const numbered = (path: string) => path.endsWith('/entries') || path.endsWith('/versions');
+    const numberOf = (path: string, item: Json | undefined) =>
+      String(path.endsWith('/entries') ? item?.sequence : item?.version);
     assert.deepEqual(
       lists.filter((path) => path.includes('{') && concrete[path] === undefined),
       [],
@@ -809,8 +879,7 @@ describe('API objects: what is served and documented is what src/api-objects def
               ? testAdminKey
               : key,
         });
-      // Entries are keyed by their sequence number, every other list by an object id.
-      const missing = path.endsWith('/entries') ? '999999' : 'obj_missing';
+      const missing = numbered(path) ? '999999' : 'obj_missing';
       for (const param of ['starting_after', 'ending_before']) {
         const answer = await get(`${param}=${missing}`);
         assert.equal(answer.status, 404, `${path} ${param}: ${JSON.stringify(answer.body)}`);
@@ -829,14 +898,11 @@ describe('API objects: what is served and documented is what src/api-objects def
       assertList(String(schemaOfList.get(path)), first.body);
       const [item] = first.body.data as Json[];
       if (item === undefined || first.body.has_more !== true) continue;
-      const cursor = path.endsWith('/entries') ? String(item.sequence) : String(item.id);
+      const cursor = numbered(path) ? numberOf(path, item) : String(item.id);
       const second = await get(`limit=1&starting_after=${cursor}`);
+      const next = (second.body.data as Json[])[0];
       const back = await get(
-        `limit=1&ending_before=${String(
-          path.endsWith('/entries')
-            ? (second.body.data as Json[])[0]?.sequence
-            : (second.body.data as Json[])[0]?.id,
-        )}`,
+        `limit=1&ending_before=${numbered(path) ? numberOf(path, next) : String(next?.id)}`,
       );
       assert.deepEqual(back.body.data, first.body.data, `${path}: back to the first page`);
     }

@@ -8,6 +8,13 @@ import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
 import { customers, setupIntents } from '../../src/customers/tables.ts';
+import {
+  radarRuleVersions,
+  radarRules,
+  radarSettings,
+  radarValueListItems,
+  radarValueLists,
+} from '../../src/risk/store.ts';
 import { settlementBatches } from '../../src/settlement/tables.ts';
 import { bankStatementDays, bankStatementEntries } from '../../src/banking/tables.ts';
 import { discrepancies } from '../../src/banking/discrepancies.ts';
@@ -60,6 +67,12 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   // Customers and SetupIntents (migration 031)
   customers,
   setupIntents,
+  // Radar (migration 037)
+  radarRules,
+  radarRuleVersions,
+  radarValueLists,
+  radarValueListItems,
+  radarSettings,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {
