@@ -3,7 +3,7 @@
 // records the authorization (record.ts): the money is held, not taken. The merchant approves it
 // (then it is captured, when the intent's capture method is automatic) or closes it by refunding
 // or canceling the payment; a review left open closes when the authorization expires (status sync
-// cancels the intent). The closes by refund and cancel follow the payment's events (a consumer),
+// cancels the intent). The closes by refund and cancel follow the charge's events (a consumer),
 // so they happen however the payment was refunded or canceled.
 import { insertEvents, newEvent, type NewEvent, type StoredEvent } from '../events/events.ts';
 import type { EventConsumer } from '../events/consumer.ts';
@@ -157,24 +157,23 @@ export async function findReview(
   return row === undefined ? undefined : reviews.fromRow(row);
 }
 
-/** Why a payment event closes its review, if it does. */
+/**
+ * Why a payment event closes its review, if it does. A held payment is always uncaptured, and
+ * every way it ends tells `charge.refunded`: a cancel (also the authorization's expiry) releases
+ * the authorization with no refund; a refund of it is the same release with a refund, and one
+ * for fraud is Stripe's refunded_as_fraud.
+ */
 function closingReason(event: StoredEvent): ReviewClosedReason | undefined {
-  if (event.type === 'payment_intent.canceled') return 'canceled';
   if (event.type !== 'charge.refunded') return undefined;
-  // A refund for fraud is Stripe's refunded_as_fraud; the charge's refunds tell the reasons.
   const refunds = event.data.object.refunds as { data?: { reason?: string | null }[] } | undefined;
-  const fraud = refunds?.data?.some((refund) => refund.reason === 'fraudulent') === true;
-  return fraud ? 'refunded_as_fraud' : 'refunded';
+  const given = refunds?.data ?? [];
+  if (given.length === 0) return 'canceled';
+  return given.some((refund) => refund.reason === 'fraudulent') ? 'refunded_as_fraud' : 'refunded';
 }
 
-/** The review an event's payment holds: the charge's, or the intent's latest charge's. */
+/** The review holding an event's charge (a review's id derives from its attempt's). */
 function reviewOf(event: StoredEvent): string | undefined {
-  const object = event.data.object;
-  const charge =
-    event.type === 'charge.refunded'
-      ? (object.id as string | undefined)
-      : (object.latest_charge as string | null | undefined);
-  const attemptId = typeof charge === 'string' ? attemptIdOf(charge) : undefined;
+  const attemptId = attemptIdOf(event.objectId);
   return attemptId === undefined ? undefined : reviewIdOf(attemptId);
 }
 
