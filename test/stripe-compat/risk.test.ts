@@ -9,6 +9,9 @@ import type Stripe from 'stripe';
 import { startStripeStack, type StripeStack } from '../support/stripe.ts';
 import { call } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
+import { advanceClock } from '../support/clock.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { StatusSync, statusSyncDefaults } from '../../src/payments/status-sync.ts';
 
 type Outcome = Stripe.Charge.Outcome & {
   rules: { id: string; action: string; mode: string; predicate: string; seen: object }[];
@@ -192,5 +195,30 @@ describe('risk rules on payments (blocks, reviews, request_3ds, shadow)', () => 
     const text = JSON.stringify(events.body);
     assert.doesNotMatch(text, /4000000000000077/);
     assert.match(text, /"card_bin":"400000"/);
+  });
+
+  test('a review left open expires with its authorization (the clock moves, the sync voids it)', async () => {
+    const { stripe, rule, pay } = await merchant();
+    await rule('review if :amount: >= 90000');
+    const held = await pay('4242424242424242');
+    const reviewId = String(held.review);
+    const sync = () =>
+      new StatusSync(
+        stack.server.context.payments,
+        stack.server.context.database,
+        statusSyncDefaults(1000),
+        createLogger('silent'),
+        stack.server.runtime.clock,
+      ).runOnce();
+    await sync();
+    assert.equal((await stripe.reviews.retrieve(reviewId)).open, true, 'not expired yet');
+    await advanceClock(stack.server, 8 * 86_400);
+    assert.ok((await sync()).voided >= 1);
+    await waitUntil('the expired review closed', async () => {
+      return !(await stripe.reviews.retrieve(reviewId)).open;
+    });
+    const review = await stripe.reviews.retrieve(reviewId);
+    assert.equal(review.closed_reason, 'canceled');
+    assert.equal((await stripe.paymentIntents.retrieve(held.id)).status, 'canceled');
   });
 });
