@@ -2,7 +2,7 @@
 // approves it or closes it by a refund or a cancel (src/payments/reviews.ts).
 import { Type, type Static } from 'typebox';
 import { chargeIdOf } from '../ids.ts';
-import type { Review } from '../payments/reviews.ts';
+import type { Review, ReviewClosedReason } from '../payments/types.ts';
 import { Enum, Nullable, Timestamp, testMode, unixSeconds } from './json.ts';
 
 export const reviewClosedReasons = [
@@ -12,7 +12,7 @@ export const reviewClosedReasons = [
   'disputed',
   'redacted',
   'canceled',
-] as const;
+] as const satisfies readonly ReviewClosedReason[];
 
 export const ReviewSchema = Type.Object({
   id: Type.String(),

@@ -7,29 +7,15 @@
 // so they happen however the payment was refunded or canceled.
 import { insertEvents, newEvent, type NewEvent, type StoredEvent } from '../events/events.ts';
 import type { EventConsumer } from '../events/consumer.ts';
-import { presentReview, type reviewClosedReasons } from '../api-objects/review.ts';
+import { presentReview } from '../api-objects/review.ts';
 import { attemptIdOf, reviewIdOf } from '../ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest, type TimeRange } from '../storage/pagination.ts';
 import { boolean, defineTable, nullable, text, timestamptz } from '../storage/table.ts';
 import { PaymentError } from './errors.ts';
-import type { Attempt, PaymentIntent } from './types.ts';
+import type { Attempt, PaymentIntent, Review, ReviewClosedReason } from './types.ts';
 
-export type ReviewClosedReason = (typeof reviewClosedReasons)[number];
-
-export type Review = {
-  readonly id: string;
-  readonly merchantId: string;
-  readonly paymentIntentId: string;
-  readonly attemptId: string;
-  readonly open: boolean;
-  readonly openedReason: 'rule' | 'manual';
-  readonly ruleId: string | null;
-  readonly closedReason: ReviewClosedReason | null;
-  readonly ipAddress: string | null;
-  readonly createdAt: Date;
-  readonly closedAt: Date | null;
-};
+export type { Review, ReviewClosedReason } from './types.ts';
 
 export const reviews = defineTable<Review>({
   name: 'reviews',

@@ -175,3 +175,22 @@ export type ChargeView = {
   readonly card: ChargeCard | undefined;
   readonly balanceTransactionId: string | null;
 };
+
+/** Why a review was closed (Stripe's closed_reason). */
+export type ReviewClosedReason =
+  'approved' | 'refunded' | 'refunded_as_fraud' | 'disputed' | 'redacted' | 'canceled';
+
+/** A payment a review rule held, authorized and not captured (src/payments/reviews.ts). */
+export type Review = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly paymentIntentId: string;
+  readonly attemptId: string;
+  readonly open: boolean;
+  readonly openedReason: 'rule' | 'manual';
+  readonly ruleId: string | null;
+  readonly closedReason: ReviewClosedReason | null;
+  readonly ipAddress: string | null;
+  readonly createdAt: Date;
+  readonly closedAt: Date | null;
+};

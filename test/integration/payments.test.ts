@@ -651,6 +651,18 @@ describe('payments over HTTP with the simulator', () => {
       key,
       body: { type: 'card', card: { number: shared, exp_month: 1, exp_year: 2032 } },
     });
+    // A payment A's review rule holds, with its open review.
+    const reviewRule = await call(server, 'POST', '/v1/radar/rules', {
+      key,
+      body: { rule: 'review if :amount: = 777' },
+    });
+    assert.equal(reviewRule.status, 200, JSON.stringify(reviewRule.body));
+    const reviewed = await pay({ amount: 777, payment_method: 'pm_card_visa' });
+    await call(server, 'POST', `/v1/radar/rules/${String(reviewRule.body.id)}`, {
+      key,
+      body: { status: 'disabled' },
+    });
+    assert.equal(reviewed.body.status, 'requires_capture', JSON.stringify(reviewed.body));
     assert.deepEqual(
       [
         paid.body.status,
@@ -670,6 +682,7 @@ describe('payments over HTTP with the simulator', () => {
       draft: String(draft.body.id),
       unresolved: String(unresolved.body.id),
       method: String(method.body.id),
+      review: String(reviewed.body.review),
       // Items are settlement's to make: one of A's is written here as settlement writes it.
       txn: (
         await seedItems(server.context.database, server.context.ledger, [
@@ -691,6 +704,7 @@ describe('payments over HTTP with the simulator', () => {
       draft: 'pi_0000000000missing00000d',
       unresolved: 'pi_0000000000missing00000e',
       method: 'pm_0000000missing0000f',
+      review: 'prv_0000000000missing00000i',
       txn: 'txn_0000000missing0000g',
     };
     const balanceAfter = await call(server, 'GET', '/v1/balance', { key });
@@ -950,6 +964,29 @@ describe('payments over HTTP with the simulator', () => {
       {
         route: 'GET /v1/balance_transactions/:id',
         request: (of) => ({ method: 'GET', path: `/v1/balance_transactions/${of.txn}` }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'GET /v1/reviews',
+        request: () => ({ method: 'GET', path: '/v1/reviews?limit=100' }),
+        expect: (answer) => {
+          listsNoneOfA(answer);
+          assert.deepEqual(answer.body.data, []);
+        },
+      },
+      {
+        route: 'GET /v1/reviews',
+        request: (of) => ({ method: 'GET', path: `/v1/reviews?starting_after=${of.review}` }),
+        expect: notFound('starting_after'),
+      },
+      {
+        route: 'GET /v1/reviews/:id',
+        request: (of) => ({ method: 'GET', path: `/v1/reviews/${of.review}` }),
+        expect: notFound('id'),
+      },
+      {
+        route: 'POST /v1/reviews/:id/approve',
+        request: (of) => ({ method: 'POST', path: `/v1/reviews/${of.review}/approve`, body: {} }),
         expect: notFound('id'),
       },
       {
