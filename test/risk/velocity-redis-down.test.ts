@@ -4,8 +4,6 @@
 // after a restart on the same port (an empty Redis without the scripts) reads recover.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import { createLogger } from '../../src/observability/logger.ts';
 import { closeRedis, openRedis, type Redis } from '../../src/storage/redis.ts';
 import {
@@ -14,54 +12,9 @@ import {
   type VelocityUnavailableReason,
 } from '../../src/risk/velocity/index.ts';
 import { freePort } from '../support/ports.ts';
+import { killRedisServer, startRedisServer, type RedisServer } from '../support/redis.ts';
 import { waitUntil } from '../support/wait.ts';
 import { testClock, velocityEvent } from './velocity-contract.ts';
-
-type RedisServer = { readonly child: ChildProcess; readonly exited: Promise<void> };
-
-async function startRedisServer(port: number): Promise<RedisServer> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      os.tmpdir(),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`redis-server did not start:\n${output}`)),
-      10_000,
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (!output.includes('Ready to accept connections')) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
-  });
-  return { child, exited };
-}
-
-/** Kills this test's own server by its PID (never by name). */
-async function killRedisServer(server: RedisServer): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const pid = server.child.pid;
-  assert.ok(pid !== undefined);
-  process.kill(pid, 'SIGKILL');
-  await server.exited;
-}
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
