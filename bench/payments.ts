@@ -3,13 +3,16 @@
 // once with 50 ms of PSP latency and once with 0 ms; after each run, a check that Payrail's
 // records, its ledger and the simulator's ground truth agree.
 //
-//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--warmup 3] [--json] [--profile DIR]
+//   npm run bench:payments -- [--seconds 10] [--clients 32] [--pool N] [--latencies 50,0] [--warmup 3] [--risk on|off] [--json] [--profile DIR]
 //
 // Before the measured runs, --warmup seconds of the same load (0 ms PSP latency), then ANALYZE,
 // as autovacuum would have done within a minute in any running system: PostgreSQL caches the plan
 // of each prepared statement per connection, and a plan made while the tables were empty (a
 // sequential scan of a then one-page table) is otherwise kept for the whole short run.
 // --profile writes a CPU profile of the Payrail process (node --cpu-prof) into DIR.
+// --risk on (the default, as for every merchant) decides every payment with the merchant's rules
+// (two of them, one reading velocity) and in-process velocity; --risk off turns the merchant's
+// risk settings off, for the comparison the risk issue asks for.
 //
 // With --json the last line is one JSON object for the 0 ms run (the other run's line precedes it).
 import crypto from 'node:crypto';
@@ -36,6 +39,7 @@ type Options = {
   pool: number;
   profile: string | undefined;
   warmup: number;
+  risk: boolean;
 };
 
 function parseOptions(argv: readonly string[]): Options {
@@ -50,6 +54,7 @@ function parseOptions(argv: readonly string[]): Options {
       pool: { type: 'string' },
       profile: { type: 'string' },
       warmup: { type: 'string', default: '3' },
+      risk: { type: 'string', default: 'on' },
     },
     strict: true,
   });
@@ -72,7 +77,9 @@ function parseOptions(argv: readonly string[]): Options {
   const warmup = Number(values.warmup);
   if (!Number.isFinite(warmup) || warmup < 0 || warmup > 600)
     throw new Error('--warmup must be a number of seconds in [0, 600]');
+  if (values.risk !== 'on' && values.risk !== 'off') throw new Error('--risk must be on or off');
   return {
+    risk: values.risk === 'on',
     seconds,
     clients,
     json: values.json,
@@ -303,6 +310,25 @@ async function checkConsistency(
 
 const round3 = (value: number) => Number(value.toFixed(3));
 
+/** Risk on: two rules (one on velocity) the bench's payments never match; off: risk settings off. */
+async function setUpRisk(payrailUrl: string, secretKey: string, on: boolean): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${payrailUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  };
+  if (!on) return post('/v1/radar/settings', { enabled: false });
+  await post('/v1/radar/rules', {
+    rule: 'block if :card_country: != :ip_country: and :amount_in_usd: > 5000',
+  });
+  await post('/v1/radar/rules', {
+    rule: 'review if :declined_charges_per_card_number_daily: > 1000000',
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   const scratch = await createScratchDatabase(options.databaseUrl);
@@ -334,6 +360,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         body: JSON.stringify({ name: 'Bench shop' }),
       })
     ).json()) as { secret_key: string };
+    await setUpRisk(payrail.url, merchant.secret_key, options.risk);
     const warmupProblems: string[] = [];
     if (options.warmup > 0) {
       console.error(`[bench:payments] warming up for ${options.warmup} s, then ANALYZE …`);
@@ -416,6 +443,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             consistent: result.consistent && report.ok,
             clients: options.clients,
             seconds: options.seconds,
+            risk: options.risk ? 'on' : 'off',
             cpus: os.cpus().length,
             ...(result.cpu === undefined
               ? {}

@@ -33,3 +33,5 @@ export * from './money-out-run.ts';
 export * from './balance-availability.ts';
 export * from './reconciliation.ts';
 export * from './reconciliation-reasons.ts';
+export * from './review.ts';
+export * from './rate-limits.ts';

@@ -565,7 +565,7 @@ async function redactPayments(
   customerId: string,
 ): Promise<string[]> {
   const intents = await tx.query<{ id: string }>(
-    `UPDATE payment_intents SET receipt_email = NULL
+    `UPDATE payment_intents SET receipt_email = NULL, radar_options = NULL
       WHERE merchant_id = $1 AND customer_id = $2 RETURNING id`,
     [merchantId, customerId],
   );
@@ -591,7 +591,56 @@ async function redactPayments(
         AND data -> 'object' ->> 'object' = 'charge'`,
     [merchantId, attempts.rows.map((row) => chargeIdOf(row.id))],
   );
+  await redactRiskRecords(
+    tx,
+    merchantId,
+    ids,
+    attempts.rows.map((row) => row.id),
+  );
   return ids;
+}
+
+/** A risk record's rule matches without the values they saw (an email, an IP, a fingerprint). */
+const matchesWithoutValues = (matches: string) =>
+  `COALESCE((SELECT jsonb_agg(m || '{"seen":{}}'::jsonb) FROM jsonb_array_elements(${matches}) m), '[]'::jsonb)`;
+
+/**
+ * What risk kept of the customer's payments: the entities velocity counted them under, the card's
+ * fingerprint and the values rules saw (on the attempts and in their charge events), and the IP
+ * address on their reviews (and in the reviews' events).
+ */
+async function redactRiskRecords(
+  tx: Queryable,
+  merchantId: string,
+  intentIds: readonly string[],
+  attemptIds: readonly string[],
+): Promise<void> {
+  await tx.query(
+    `UPDATE payment_attempts SET risk = risk || jsonb_build_object(
+        'entities', '{}'::jsonb, 'cardFingerprint', 'null'::jsonb,
+        'rule', CASE WHEN jsonb_typeof(risk -> 'rule') = 'object'
+                     THEN (risk -> 'rule') || '{"seen":{}}'::jsonb ELSE 'null'::jsonb END,
+        'matched', ${matchesWithoutValues("risk -> 'matched'")})
+      WHERE id = ANY($1::text[]) AND risk IS NOT NULL`,
+    [attemptIds],
+  );
+  await tx.query(
+    `UPDATE events SET data = jsonb_set(data::jsonb, '{object,outcome,rules}',
+        ${matchesWithoutValues("data::jsonb -> 'object' -> 'outcome' -> 'rules'")})::json
+      WHERE merchant_id = $1 AND object_id = ANY($2::text[])
+        AND jsonb_typeof(data::jsonb -> 'object' -> 'outcome' -> 'rules') = 'array'`,
+    [merchantId, attemptIds.map(chargeIdOf)],
+  );
+  const reviews = await tx.query<{ id: string }>(
+    'UPDATE reviews SET ip_address = NULL WHERE payment_intent_id = ANY($1::text[]) RETURNING id',
+    [intentIds],
+  );
+  if (reviews.rows.length === 0) return;
+  await tx.query(
+    `UPDATE events SET data = jsonb_set(data::jsonb, '{object,ip_address}', 'null'::jsonb)::json
+      WHERE merchant_id = $1 AND object_id = ANY($2::text[])`,
+    [merchantId, reviews.rows.map((row) => row.id)],
+  );
 }
 
 export type { BillingDetails };

@@ -95,7 +95,7 @@ const rateLimitHeader = (description: string) => ({ type: 'integer', description
 
 /** The 429 of the rate limits: the error object, Retry-After and the RateLimit header fields. */
 const rateLimitedResponse = {
-  ...ErrorSchema,
+  content: { 'application/json': { schema: ErrorSchema } },
   description:
     'Too many requests (code `rate_limit`): per account, per endpoint, in flight, or per ' +
     'address on routes without a key. Retry after Retry-After seconds.',

@@ -137,6 +137,7 @@ const schemaOfList = new Map([
   ['/v1/radar/rules/{id}/versions', 'RadarRuleVersionSchema'],
   ['/v1/radar/value_lists', 'RadarValueListSchema'],
   ['/v1/radar/value_list_items', 'RadarValueListItemSchema'],
+  ['/v1/reviews', 'ReviewSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -766,6 +767,29 @@ describe('API objects: what is served and documented is what src/api-objects def
     });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error?.param, 'tax_bps');
+  });
+
+  test('reviews (a payment a review rule held) and a merchant rate limits', async () => {
+    const rule = await ok(as('/v1/radar/rules', 'POST', { rule: 'review if :amount: = 4321' }));
+    const held = await ok(
+      as('/v1/payment_intents', 'POST', {
+        amount: 4_321,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      }),
+    );
+    await ok(as(`/v1/radar/rules/${String(rule.id)}`, 'DELETE'));
+    assertShape('ReviewSchema', await ok(as(`/v1/reviews/${String(held.review)}`)));
+    assertList('ReviewSchema', await ok(as('/v1/reviews')));
+    assertShape(
+      'ReviewSchema',
+      await ok(as(`/v1/reviews/${String(held.review)}/approve`, 'POST', {})),
+    );
+    assertShape(
+      'MerchantRateLimitsSchema',
+      await ok(asAdmin(`/v1/admin/merchants/${merchantId}/rate_limits`)),
+    );
   });
 
   let radarRuleId = '';

@@ -17,7 +17,7 @@ import {
 import type { Merchant } from '../support/merchants.ts';
 import { call, type Call } from '../support/server.ts';
 import { startSimulatedStack, type SimulatedStack } from '../support/simulator.ts';
-import { documentedOutcome, type DocumentedOutcome } from '../support/test-card-outcomes.ts';
+import { documentedApiOutcome, type DocumentedOutcome } from '../support/test-card-outcomes.ts';
 
 /** Payrail's own fault cards: answered late or not at all; their own tests cover them. */
 const faultKinds: ReadonlySet<string> = new Set(['error', 'timeout', 'lost']);
@@ -56,6 +56,12 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
       assert.equal(reply.body.status, 'succeeded', shown);
       return;
     }
+    if (expected.kind === 'requires_action') {
+      assert.equal(reply.status, 200, shown);
+      assert.equal(reply.body.status, 'requires_action', shown);
+      assert.equal((reply.body.next_action as { type: string }).type, 'redirect_to_url', shown);
+      return;
+    }
     assert.equal(expected.kind, 'decline', what);
     if (expected.kind !== 'decline') return;
     assert.equal(reply.status, 402, shown);
@@ -71,7 +77,7 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
 
   test('every number: stored with its brand, last4 and documented country, then paid as documented', async () => {
     for (const number of testCardNumbers) {
-      const expected = documentedOutcome(number);
+      const expected = documentedApiOutcome(number);
       if (faultKinds.has(expected.kind)) continue;
       const created = await post('/v1/payment_methods', {
         type: 'card',
@@ -110,7 +116,7 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
     for (const id of testPaymentMethodIds) {
       const card = testCard(id);
       assert.ok(card !== undefined);
-      const expected = documentedOutcome(card.number);
+      const expected = documentedApiOutcome(card.number);
       const retrieved = await call(stack.server, 'GET', `/v1/payment_methods/${id}`, {
         key: merchant.key,
       });
@@ -152,7 +158,7 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
         },
         token,
       );
-      assertOutcome(await pay(String(created.body.id)), documentedOutcome(card.number), token);
+      assertOutcome(await pay(String(created.body.id)), documentedApiOutcome(card.number), token);
     }
   });
 
@@ -201,13 +207,13 @@ describe("Stripe's test card catalogue through the HTTP API", () => {
   ];
   const approvedIds = ['pm_card_riskLevelElevated', 'pm_card_threeDSecureOptional', 'pm_card_visa'];
   for (const connector of ['stripe', 'adyen', 'razorpay', 'paytm']) {
-    test(`${connector}: every decline answers with Stripe's code and decline_code; Radar's elevated risk and optional 3DS succeed`, async () => {
+    test(`${connector}: every decline answers with Stripe's code and decline_code, a card that needs 3DS requires action; Radar's elevated risk and optional 3DS succeed`, async () => {
       for (const id of [...declineIds, ...approvedIds]) {
         const card = testCard(id);
         assert.ok(card !== undefined, id);
         assertOutcome(
           await pay(id, connector),
-          documentedOutcome(card.number),
+          documentedApiOutcome(card.number),
           `${connector} ${id}`,
         );
       }

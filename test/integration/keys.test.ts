@@ -16,7 +16,12 @@ const publishableRoutes = new Set([
 ]);
 
 /** Served without a key: health, metrics, the API document, and PSP webhooks (signed). */
-const keyless = [/^\/(health|ready|live|metrics|openapi\.json|docs)/, /^\/v1\/psp_webhooks\//];
+const keyless = [
+  /^\/(health|ready|live|metrics|openapi\.json|docs)/,
+  /^\/v1\/psp_webhooks\//,
+  // A card holder's browser back from a 3-D Secure challenge: no key.
+  /^\/v1\/three_d_secure\//,
+];
 
 /** Operator routes: the admin key only (a merchant's key of either kind is not one). */
 function isOperatorRoute(path: string): boolean {

@@ -94,7 +94,6 @@ describe("Stripe's test cards through Stripe's SDK", () => {
       ['pm_card_chargeCustomerFail', 'card_declined', 'generic_decline'],
       ['pm_card_radarBlock', 'card_declined', 'fraudulent'],
       ['pm_card_riskLevelHighest', 'card_declined', 'fraudulent'],
-      ['pm_card_authenticationRequired', 'authentication_required', 'authentication_required'],
       ['pm_card_threeDSecureRequiredProcessingError', 'card_declined', 'generic_decline'],
     ];
     for (const [paymentMethod, code, declineCode] of cases) {
@@ -128,6 +127,15 @@ describe("Stripe's test cards through Stripe's SDK", () => {
       });
       assert.equal(intent.status, 'succeeded', paymentMethod);
     }
+    // A card whose issuer wants authentication: the card holder is asked (3-D Secure).
+    const authenticating = await stripe.paymentIntents.create({
+      amount: 1_000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+    });
+    assert.equal(authenticating.status, 'requires_action');
+    assert.equal(authenticating.next_action?.type, 'redirect_to_url');
     await assert.rejects(
       stripe.paymentMethods.create({
         type: 'card',

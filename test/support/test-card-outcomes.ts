@@ -3,9 +3,10 @@
 // simulator's own answers (test/vault/simulator-cards.test.ts), the service and HTTP API
 // (test/integration/cards.test.ts) and Stripe's SDK (test/stripe-compat/cards.test.ts).
 //
-// 3-D Secure does not exist in Payrail yet: a card that needs it is declined with
-// authentication_required (docs/decisions.md); one whose 3DS lookup fails is declined
-// card_declined (generic_decline), as Stripe documents it.
+// A card whose issuer wants the card holder authenticated is declined authentication_required by
+// the PSP when it comes without 3-D Secure data (documentedOutcome: what the simulator answers);
+// Payrail then asks the card holder, so its API answers requires_action (documentedApiOutcome).
+// One whose 3DS lookup fails is declined card_declined (generic_decline), as Stripe documents it.
 import { invalidTestCardNumbers, testCardNumbers } from '../../src/vault/test-cards.ts';
 
 export type DocumentedOutcome =
@@ -14,7 +15,9 @@ export type DocumentedOutcome =
   /** Payrail's own simulator faults. */
   | { readonly kind: 'error' | 'timeout' | 'lost' }
   /** Refused when the payment method is created. */
-  | { readonly kind: 'invalid'; readonly code: string };
+  | { readonly kind: 'invalid'; readonly code: string }
+  /** The card holder must authenticate first (3-D Secure): the intent requires_action. */
+  | { readonly kind: 'requires_action' };
 
 const decline = (code: string, declineCode = code): DocumentedOutcome => ({
   kind: 'decline',
@@ -37,7 +40,7 @@ const declines: Readonly<Record<string, DocumentedOutcome>> = {
   // Radar: always blocked, and highest risk (blocked by the default rule); elevated risk succeeds.
   '4100000000000019': decline('card_declined', 'fraudulent'),
   '4000000000004954': decline('card_declined', 'fraudulent'),
-  // 3-D Secure required (no 3DS yet), or a failing 3DS lookup.
+  // 3-D Secure required (declined without 3DS data), or a failing 3DS lookup.
   '4000002500003155': decline('authentication_required'),
   '4000002760003184': decline('authentication_required'),
   '4000003800000446': decline('authentication_required'),
@@ -55,6 +58,14 @@ const declines: Readonly<Record<string, DocumentedOutcome>> = {
 export function documentedOutcome(number: string): DocumentedOutcome {
   if (invalidTestCardNumbers.includes(number)) return { kind: 'invalid', code: 'incorrect_number' };
   return declines[number] ?? approve;
+}
+
+/** What Payrail's API answers: the PSP's decline for authentication becomes requires_action. */
+export function documentedApiOutcome(number: string): DocumentedOutcome {
+  const outcome = documentedOutcome(number);
+  return outcome.kind === 'decline' && outcome.declineCode === 'authentication_required'
+    ? { kind: 'requires_action' }
+    : outcome;
 }
 
 /** Every number the table speaks of is in the catalogue (a typo here would test nothing). */

@@ -13,9 +13,10 @@ const Params = Type.Object(
   { id: Type.String({ minLength: 5, maxLength: 80, pattern: '^tds_[A-Za-z0-9]+$' }) },
   { additionalProperties: false },
 );
-// The ACS may add parameters of its own (the simulator names the authentication); none is trusted.
-const Query = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), {
-  maxProperties: 10,
+// The ACS names the authentication (the simulator's `three_d_secure`); nothing of the query is
+// trusted, and other parameters an ACS adds are ignored.
+const Query = Type.Object({
+  three_d_secure: Type.Optional(Type.String({ maxLength: 100 })),
 });
 
 /** Where the card holder's browser reaches Payrail: the public URL if set, else this request's. */
