@@ -201,7 +201,7 @@ const notDomainErrors = new Set([
   'SameContent', // control flow: the same bytes were ingested before (rolls back the copy)
   'DryRunRollback', // control flow: a dry run's transaction rolled back with its figures
   // Risk: failures of the outside the payment path falls back from (never an HTTP error)
-  'ThreeDSecureError', // the 3-D Secure server failed or answered nonsense: the authentication fails
+  'ThreeDSecureError', // the 3-D Secure server failed or answered nonsense: authentication fails
   'VelocityUnavailableError', // Redis down or slow: the velocity consumer's event is retried
   'VelocityInputError', // an out-of-bounds velocity event: a bug in its loader, not input
   'TimeoutError', // a Redis call past its bound, inside the velocity store only
