@@ -262,6 +262,16 @@ export class Authentications {
     return { step: await this.#record(authentication, answer), intentId, merchantId };
   }
 
+  /** Whether `id` is the intent's latest authentication (a later confirm replaced any earlier one). */
+  async isCurrent(tx: Queryable, intentId: string, id: string): Promise<boolean> {
+    const latest = await tx.query<{ id: string }>(
+      `SELECT id FROM three_d_secure_authentications WHERE payment_intent_id = $1
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [intentId],
+    );
+    return latest.rows[0]?.id === id;
+  }
+
   async find(queryable: Queryable, id: string): Promise<Authentication | undefined> {
     const found = await queryable.query(
       'SELECT * FROM three_d_secure_authentications WHERE id = $1',
@@ -290,9 +300,12 @@ export class Authentications {
         [authentication.id],
       );
       const current = authentications.fromRow(locked.rows[0] as Record<string, unknown>);
+      // Only the intent's current authentication, while the intent waits for it: an answer to an
+      // earlier one (an abandoned challenge finished in an old tab) changes nothing.
       const waiting =
         (current.status === 'pending' || current.status === 'challenge') &&
-        intent.status === 'requires_action';
+        intent.status === 'requires_action' &&
+        (await this.isCurrent(tx, intentId, current.id));
       if (!waiting) {
         return letsAuthorizationProceed(current.status)
           ? { kind: 'proceed', authentication: current }

@@ -112,6 +112,8 @@ export type AuthenticationAnswer = {
 };
 
 export type PaymentAuthentication = {
+  /** Whether the merchant's mode has a 3-D Secure server (live mode needs one configured). */
+  available(merchantId: string): Promise<boolean>;
   /** Starts an authentication; throws when the server cannot be reached or answers nonsense. */
   authenticate(
     merchantId: string,

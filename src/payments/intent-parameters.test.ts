@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DomainError } from '../errors.ts';
 import {
+  canonicalAddress,
+  checkRadarOptions,
   checkChargeAmount,
   checkReceiptEmail,
   checkReturnUrl,
@@ -149,4 +151,26 @@ test("client secrets: Stripe's shape, compared whole", () => {
   assert.equal(clientSecretMatches(secret, `${secret}x`), false);
   assert.equal(clientSecretMatches(secret, secret.slice(0, -1)), false);
   assert.equal(clientSecretMatches(secret, newClientSecret('pi_abc')), false);
+});
+
+test('radar options: one spelling per IP address, a two-letter country, each refusal naming its field', () => {
+  assert.equal(canonicalAddress('::ffff:203.0.113.9'), '203.0.113.9');
+  assert.equal(canonicalAddress('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
+  assert.equal(canonicalAddress('198.51.100.7'), '198.51.100.7');
+  assert.deepEqual(checkRadarOptions({ ip_address: '::FFFF:203.0.113.9', ip_country: 'de' }), {
+    ip_address: '203.0.113.9',
+    ip_country: 'DE',
+  });
+  assert.equal(checkRadarOptions(undefined), null);
+  assert.equal(checkRadarOptions({}), null);
+  refusedWith(
+    () => checkRadarOptions({ ip_address: '300.1.1.1' }),
+    'parameter_invalid',
+    'radar_options[ip_address]',
+  );
+  refusedWith(
+    () => checkRadarOptions({ ip_country: 'DEU' }),
+    'parameter_invalid',
+    'radar_options[ip_country]',
+  );
 });

@@ -214,7 +214,7 @@ export function checkRadarOptions(value: RadarOptions | undefined): RadarOptions
         `Invalid radar_options[ip_address]: ${value.ip_address.slice(0, 60)} is not an IPv4 or IPv6 address.`,
         { param: 'radar_options[ip_address]' },
       );
-    options.ip_address = value.ip_address.toLowerCase();
+    options.ip_address = canonicalAddress(value.ip_address);
   }
   if (value.ip_country !== undefined) {
     if (!/^[A-Za-z]{2}$/.test(value.ip_country))
@@ -226,6 +226,18 @@ export function checkRadarOptions(value: RadarOptions | undefined): RadarOptions
     options.ip_country = value.ip_country.toUpperCase();
   }
   return Object.keys(options).length === 0 ? null : options;
+}
+
+/**
+ * One spelling per address, so that velocity counts it once: an IPv4 address mapped into IPv6
+ * (`::ffff:203.0.113.9`, as a dual-stack socket reports it) is the IPv4 address; IPv6 in
+ * lowercase, compressed as the URL parser writes it.
+ */
+export function canonicalAddress(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1];
+  if (mapped !== undefined && net.isIPv4(mapped)) return mapped;
+  if (!net.isIPv6(address)) return address;
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
 }
 
 /** Stripe's payment_method_options[card][request_three_d_secure] (the route bounds the values). */

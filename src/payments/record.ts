@@ -165,7 +165,9 @@ export function plan(
     const chargeType = next.eventType === undefined ? undefined : chargeEventOf[next.eventType];
     return {
       change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
-      opensReview: outcome.status === 'authorized' && opensReview(attempt),
+      // Captured too: where no connector could hold the money, the review opens on the capture.
+      opensReview:
+        (outcome.status === 'authorized' || outcome.status === 'captured') && opensReview(attempt),
       ...after,
       postings: next.postings,
       // Made first, so that its id sorts before the intent's event (Stripe's order).

@@ -144,12 +144,14 @@ export async function findReview(
 }
 
 /**
- * Why a payment event closes its review, if it does. A held payment is always uncaptured, and
- * every way it ends tells `charge.refunded`: a cancel (also the authorization's expiry) releases
+ * Why a payment event closes its review, if it does: a capture approves it; and every way a held
+ * payment ends uncaptured tells `charge.refunded`: a cancel (also the authorization's expiry) releases
  * the authorization with no refund; a refund of it is the same release with a refund, and one
  * for fraud is Stripe's refunded_as_fraud.
  */
 function closingReason(event: StoredEvent): ReviewClosedReason | undefined {
+  // The merchant captured the held payment itself: as good as an approval.
+  if (event.type === 'charge.captured') return 'approved';
   if (event.type !== 'charge.refunded') return undefined;
   const refunds = event.data.object.refunds as { data?: { reason?: string | null }[] } | undefined;
   const given = refunds?.data ?? [];

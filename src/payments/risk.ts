@@ -63,7 +63,8 @@ export function captureMethodFor(
 
 /**
  * The velocity events of a batch of charge events (charge.succeeded, charge.failed), from their
- * attempts' risk records, in one query. An attempt without a record (risk off) is not counted.
+ * attempts' risk records, in one query. An attempt without a record (risk off), or one the issuer
+ * only asked to authenticate, is not counted.
  */
 export async function velocityEventsOf(
   tx: Queryable,
@@ -73,8 +74,11 @@ export async function velocityEventsOf(
     .map((event) => attemptIdOf(event.objectId))
     .filter((id) => id !== undefined);
   if (attemptIds.length === 0) return [];
+  // The issuer's request to authenticate is no decline of the card holder: 3-D Secure follows,
+  // and counting it would make every payment that needs authentication look like card testing.
   const found = await tx.query<{ id: string; risk: RiskRecord | null }>(
-    'SELECT id, risk FROM payment_attempts WHERE id = ANY($1::text[]) AND risk IS NOT NULL',
+    `SELECT id, risk FROM payment_attempts WHERE id = ANY($1::text[]) AND risk IS NOT NULL
+        AND decline_code IS DISTINCT FROM 'authentication_required'`,
     [attemptIds],
   );
   const risks = new Map(found.rows.map((row) => [row.id, row.risk]));

@@ -60,6 +60,7 @@ import type {
   PaymentIntent,
   RadarOptions,
   Refund,
+  RequestThreeDSecure,
   SetupFutureUsage,
 } from './types.ts';
 import { Captures } from './captures.ts';
@@ -166,14 +167,23 @@ const confirmingStatuses: ReadonlySet<PaymentIntent['status']> = new Set([
  * known never to have reached a PSP when its connector refuses the call. A resumed one may have
  * been sent before a crash, or be in flight in a concurrent confirm.
  */
-type Prepared = IntentWithAttempts & {
-  readonly attempt: Attempt;
-  readonly fresh: boolean;
-  readonly authentication?: undefined;
-};
+type Prepared = IntentWithAttempts & { readonly attempt: Attempt; readonly fresh: boolean };
 
-/** An intent a confirm moved to requires_action: the authentication to ask for. */
-type Awaiting = IntentWithAttempts & { readonly authentication: Authentication };
+/**
+ * What the transaction before an authorization found to do: send an attempt; ask the card holder
+ * to authenticate; nothing (the state stands: an authentication that is not the intent's current
+ * one, or an intent that moved on); or decide first (the confirm read the intent while another
+ * attempt was open, and that attempt has ended since: no attempt is ever sent undecided).
+ */
+type Preparation =
+  | { readonly kind: 'send'; readonly prepared: Prepared }
+  | {
+      readonly kind: 'authenticate';
+      readonly intent: PaymentIntent;
+      readonly authentication: Authentication;
+    }
+  | { readonly kind: 'settled'; readonly state: IntentWithAttempts }
+  | { readonly kind: 'undecided' };
 
 /** What routing may know of the card: brand and issuer country. */
 type CardFacts = PaymentMethod;
@@ -359,12 +369,17 @@ export class PaymentsService {
     };
     const decision = confirming ? await this.#decide(draft, method) : undefined;
     const authenticate = decision?.authenticate;
-    const intent: PaymentIntent =
-      authenticate === undefined ? draft : { ...draft, status: 'requires_action' };
+    const held = this.#holding(candidates, basisOf(draft, decision));
+    const connector = held.candidates[0];
+    const intent: PaymentIntent = {
+      ...draft,
+      status: authenticate === undefined ? draft.status : 'requires_action',
+      connector: connector ?? draft.connector,
+    };
     const attempt =
-      chosen === undefined || authenticate !== undefined
+      connector === undefined || authenticate !== undefined
         ? undefined
-        : newAttempt(intent, chosen, createdAt, basisOf(intent, decision));
+        : newAttempt(intent, connector, createdAt, held.basis);
     const created = { intent, attempts: attempt === undefined ? [] : [attempt] };
     const event = intentEvent('payment_intent.created', created);
     // The intent, with confirm its first attempt (already processing), and the event are written
@@ -406,7 +421,7 @@ export class PaymentsService {
       this.#authorize(
         merchantId,
         { intent, attempts: [attempt], attempt, fresh: true },
-        candidates,
+        held.candidates,
         cardOf(method),
       ),
     );
@@ -427,9 +442,9 @@ export class PaymentsService {
     const risk = this.#dependencies.risk;
     const skipAuthentication =
       authenticated ??
-      (this.#authentications === undefined
-        ? { authenticated: false, liabilityShift: false, eci: null }
-        : undefined);
+      ((await this.#canAuthenticate(intent.merchantId))
+        ? undefined
+        : { authenticated: false, liabilityShift: false, eci: null });
     const now = merchantNow(this.#dependencies, intent.merchantId);
     const record =
       risk === undefined || method === undefined
@@ -442,6 +457,12 @@ export class PaymentsService {
     if (intent.requestThreeDSecure !== 'automatic')
       return { risk: record, authenticate: { reason: 'requested', ruleId: null } };
     return { risk: record, authenticate: undefined };
+  }
+
+  /** Whether the merchant's payments can ask for 3-D Secure (a server exists for its mode). */
+  async #canAuthenticate(merchantId: string): Promise<boolean> {
+    const server = this.#dependencies.threeDSecure;
+    return server !== undefined && (await server.available(merchantId));
   }
 
   /**
@@ -461,7 +482,8 @@ export class PaymentsService {
       origin !== undefined &&
       result.intent.status === 'requires_payment_method' &&
       latest?.declineCode === 'authentication_required' &&
-      latest.threeDSecureId === null
+      latest.threeDSecureId === null &&
+      (await this.#canAuthenticate(result.intent.merchantId))
     ) {
       const { merchantId, id } = result.intent;
       const required = await authentications.requireAction(merchantId, id, 'issuer');
@@ -522,8 +544,16 @@ export class PaymentsService {
       liabilityShift: authentication.liabilityShift,
       eci: authentication.eci,
     });
-    const basis = { ...basisOf(seen, decision), threeDSecureId: authentication.id };
-    return this.#prepareAndSend(seen, { origin }, candidates, basis, method);
+    const sent = await this.#prepareAndSend(
+      seen,
+      { origin },
+      candidates,
+      method,
+      decision,
+      authentication.id,
+    );
+    if (sent === 'undecided') throw new Error('a decided authorization asked for a decision');
+    return sent;
   }
 
   /**
@@ -667,42 +697,76 @@ export class PaymentsService {
     );
     // The decision reads the intent as this confirm leaves it (email, IP, 3-D Secure request).
     const confirmed = confirmedIntent(seen, input, paymentMethod);
-    const decision = awaitsAuthorization(seen) ? undefined : await this.#decide(confirmed, method);
-    return this.#prepareAndSend(
-      seen,
-      input,
-      candidates,
-      basisOf(confirmed, decision),
-      method,
-      decision?.authenticate,
-    );
+    // An intent with an attempt open resumes it (its decision was made): no decision now, unless
+    // that attempt has ended by the time the intent is locked.
+    const decide = () => this.#decide(confirmed, method);
+    const decision = awaitsAuthorization(seen) ? undefined : await decide();
+    const sent = await this.#prepareAndSend(seen, input, candidates, method, decision);
+    if (sent !== 'undecided') return sent;
+    const decided = await this.#prepareAndSend(seen, input, candidates, method, await decide());
+    if (decided === 'undecided') throw new Error('a decided confirm asked for a decision');
+    return decided;
   }
 
   /**
    * Prepares the attempt (or, when the card holder must authenticate first, the authentication)
-   * in one transaction, then sends it.
+   * in one transaction, then sends it. `decision` undefined: only an open attempt may be resumed.
+   * The review a decision asks for needs a connector that can hold the money (manual capture).
    */
   async #prepareAndSend(
     seen: PaymentIntent,
     input: ConfirmInput,
     candidates: readonly string[],
-    basis: AttemptBasis,
     method: PaymentMethod | undefined,
-    authenticate?: Decision['authenticate'],
-  ): Promise<IntentWithAttempts> {
+    decision: Decision | undefined,
+    threeDSecureId: string | null = null,
+  ): Promise<IntentWithAttempts | 'undecided'> {
     const { merchantId, customerId } = seen;
-    const prepared = await this.#dependencies.database.transaction(async (tx) => {
+    const confirmed = confirmedIntent(seen, input, seen.paymentMethodId);
+    const held = this.#holding(candidates, basisOf(confirmed, decision));
+    const basis = { ...held.basis, threeDSecureId };
+    const preparation = await this.#dependencies.database.transaction(async (tx) => {
       // The customer (an intent's never changes) before the intent: the order erasure locks in.
       if (customerId !== null)
         await this.#dependencies.customers?.holdForPayment(tx, merchantId, customerId);
-      return this.#prepareAttempt(tx, merchantId, seen.id, input, candidates, basis, authenticate);
+      return this.#prepareAttempt(tx, merchantId, seen.id, input, held.candidates, basis, decision);
     });
-    if (prepared.authentication !== undefined)
-      return this.#authenticate(prepared.authentication, prepared.intent, input.origin, method);
-    const result = await this.#authorizeFor(merchantId, customerId, () =>
-      this.#authorize(merchantId, prepared, candidates, cardOf(method)),
+    switch (preparation.kind) {
+      case 'undecided':
+        return 'undecided';
+      case 'settled':
+        return preparation.state;
+      case 'authenticate':
+        return this.#authenticate(
+          preparation.authentication,
+          preparation.intent,
+          input.origin,
+          method,
+        );
+      case 'send': {
+        const result = await this.#authorizeFor(merchantId, customerId, () =>
+          this.#authorize(merchantId, preparation.prepared, held.candidates, cardOf(method)),
+        );
+        return this.#afterAuthorization(result, method, input.origin);
+      }
+    }
+  }
+
+  /**
+   * A review holds the money: only connectors that capture manually can take it. Where none can,
+   * the payment is captured as asked and the review opens on the captured charge (Stripe's way).
+   */
+  #holding(
+    candidates: readonly string[],
+    basis: AttemptBasis,
+  ): { candidates: readonly string[]; basis: AttemptBasis } {
+    if (basis.risk?.action !== 'review' || basis.captureMethod !== 'manual')
+      return { candidates, basis };
+    const holding = candidates.filter((name) =>
+      this.#dependencies.connector(name)?.capabilities.captureModes.includes('manual'),
     );
-    return this.#afterAuthorization(result, method, input.origin);
+    if (holding.length > 0) return { candidates: holding, basis };
+    return { candidates, basis: { ...basis, captureMethod: 'automatic' } };
   }
 
   async #prepareAttempt(
@@ -712,8 +776,8 @@ export class PaymentsService {
     input: ConfirmInput,
     candidates: readonly string[],
     basis: AttemptBasis,
-    authenticate?: Decision['authenticate'],
-  ): Promise<Prepared | Awaiting> {
+    decision: Decision | undefined,
+  ): Promise<Preparation> {
     const intent = await findIntent(tx, merchantId, id, true);
     if (intent === undefined) throw missingIntent(id);
     const attempts = await attemptsOf(tx, [id]);
@@ -721,8 +785,18 @@ export class PaymentsService {
       const open = attempts.findLast(
         (attempt) => !attempt.abandoned && isUnresolvedAttempt(attempt),
       );
-      if (open !== undefined) return { intent, attempts, attempt: open, fresh: false };
+      if (open !== undefined)
+        return { kind: 'send', prepared: { intent, attempts, attempt: open, fresh: false } };
     }
+    if (decision === undefined) return { kind: 'undecided' };
+    // After an authentication: only the intent's current one, while the intent still waits for it.
+    if (
+      basis.threeDSecureId !== null &&
+      (intent.status !== 'requires_action' ||
+        !(await this.#authentications?.isCurrent(tx, intent.id, basis.threeDSecureId)))
+    )
+      return { kind: 'settled', state: { intent, attempts } };
+    const authenticate = decision.authenticate;
     if (authenticate !== undefined && this.#authentications !== undefined) {
       const updated = await this.#applyConfirm(
         tx,
@@ -738,10 +812,11 @@ export class PaymentsService {
         authenticate.ruleId,
         merchantNow(this.#dependencies, merchantId),
       );
-      return { intent: updated, attempts, authentication };
+      return { kind: 'authenticate', intent: updated, authentication };
     }
     const started = await this.#startAttempt(tx, intent, input, candidates[0] as string, basis);
-    return { ...started, attempts: [...attempts, started.attempt], fresh: true };
+    const prepared = { ...started, attempts: [...attempts, started.attempt], fresh: true };
+    return { kind: 'send', prepared };
   }
 
   /** Moves the (locked or just created) intent to processing with a new pending attempt. */
@@ -1083,7 +1158,10 @@ export class PaymentsService {
     const dependencies = this.#dependencies;
     const { intent: seen, attempts } = await this.retrieve(merchantId, id);
     for (const attempt of attempts.filter(isUnresolvedAttempt)) {
-      const outcome = await this.#askPsp(merchantId, attempt);
+      // A blocked attempt a crash left pending never reached a PSP: its outcome is the block.
+      const outcome = isBlocked(attempt)
+        ? blockedOutcome()
+        : await this.#askPsp(merchantId, attempt);
       const neverSeen =
         merchantNow(dependencies, merchantId).getTime() - attempt.createdAt.getTime() >
         dependencies.neverSeenAfterMs;
@@ -1276,10 +1354,14 @@ export class PaymentsService {
    */
   async approveReview(merchantId: string, id: string): Promise<Review> {
     const found = await this.retrieveReview(merchantId, id);
-    if (!found.open && found.closedReason !== 'approved')
+    const before = await this.retrieve(merchantId, found.paymentIntentId);
+    // A payment canceled (or being voided) is not approved, whatever its review still says.
+    const ended =
+      before.intent.status === 'canceled' || before.intent.pendingOperation?.kind === 'cancel';
+    if ((!found.open && found.closedReason !== 'approved') || ended)
       throw new PaymentError(
         'review_not_open',
-        `This review is closed (${found.closedReason ?? 'unknown'}); only an open review can be approved.`,
+        `This review is closed (${found.open ? 'its payment was canceled' : (found.closedReason ?? 'unknown')}); only an open review can be approved.`,
         { param: 'id' },
       );
     if (found.open) {
@@ -1294,8 +1376,15 @@ export class PaymentsService {
       intent.captureMethod === 'automatic' &&
       intent.status === 'requires_capture' &&
       intent.pendingOperation === null
-    )
-      await this.capture(merchantId, intent.id, undefined);
+    ) {
+      try {
+        await this.capture(merchantId, intent.id, undefined);
+      } catch (error) {
+        // A concurrent approval captured it first: that is this approval's effect too.
+        const now = await this.retrieve(merchantId, intent.id);
+        if (!(error instanceof PaymentError) || now.intent.status !== 'succeeded') throw error;
+      }
+    }
     return this.retrieveReview(merchantId, id);
   }
 
@@ -1616,9 +1705,28 @@ function confirmedIntent(
       input.radarOptions === undefined
         ? intent.radarOptions
         : checkRadarOptions(input.radarOptions),
-    requestThreeDSecure:
-      input.paymentMethodOptions?.card?.request_three_d_secure ?? intent.requestThreeDSecure,
+    requestThreeDSecure: strongerRequest(
+      intent.requestThreeDSecure,
+      input.paymentMethodOptions?.card?.request_three_d_secure,
+    ),
   };
+}
+
+const requestStrength: Readonly<Record<RequestThreeDSecure, number>> = {
+  automatic: 0,
+  any: 1,
+  challenge: 2,
+};
+
+/**
+ * A confirm may ask for more 3-D Secure than the intent does, never less: a browser confirming
+ * with the publishable key cannot switch off the authentication its merchant asked for.
+ */
+function strongerRequest(
+  current: RequestThreeDSecure,
+  given: RequestThreeDSecure | undefined,
+): RequestThreeDSecure {
+  return given !== undefined && requestStrength[given] > requestStrength[current] ? given : current;
 }
 
 /** The attempt a decision lets through: its record, and manual capture when a review holds it. */

@@ -154,6 +154,59 @@ describe('3-D Secure through the simulator (Stripe semantics)', () => {
     assert.equal(unknown.status, 404);
   });
 
+  test('a challenge replaced by a later confirm: finishing the old one in its tab changes nothing', async () => {
+    const intent = await confirmNew('4000000000003220');
+    const replacement = await card('4000002760003184');
+    const second = await stripe.paymentIntents.confirm(intent.id, {
+      payment_method: replacement.id,
+      return_url: returnUrl,
+    });
+    assert.equal(second.status, 'requires_action');
+    assert.notEqual(
+      second.next_action?.redirect_to_url?.url,
+      intent.next_action?.redirect_to_url?.url,
+    );
+    // The old tab answers its (abandoned) challenge and comes back.
+    const old = intent.next_action?.redirect_to_url?.url ?? '';
+    const answered = await fetch(old, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=complete',
+      redirect: 'manual',
+    });
+    const back = await fetch(answered.headers.get('location') ?? '', { redirect: 'manual' });
+    await back.arrayBuffer();
+    const still = await stripe.paymentIntents.retrieve(intent.id);
+    assert.equal(still.status, 'requires_action');
+    assert.equal(still.payment_method, replacement.id);
+    assert.equal(
+      (await stripe.charges.list({ payment_intent: intent.id })).data.filter(
+        (charge) => charge.status === 'succeeded',
+      ).length,
+      0,
+    );
+    // The current challenge completes the payment with the card it was for.
+    await answerChallenge(second, 'complete');
+    const paid = await stripe.paymentIntents.retrieve(intent.id);
+    assert.equal(paid.status, 'succeeded', JSON.stringify(paid));
+  });
+
+  test('a browser confirm cannot lower the 3-D Secure its merchant asked for', async () => {
+    const method = await card('4000000000003055');
+    const created = await stripe.paymentIntents.create({
+      amount: 1_500,
+      currency: 'eur',
+      payment_method: method.id,
+      payment_method_options: { card: { request_three_d_secure: 'challenge' } },
+    });
+    const confirmed = await stripe.paymentIntents.confirm(created.id, {
+      return_url: returnUrl,
+      payment_method_options: { card: { request_three_d_secure: 'automatic' } },
+    });
+    assert.equal(confirmed.status, 'requires_action');
+    assert.equal(confirmed.payment_method_options?.card?.request_three_d_secure, 'challenge');
+  });
+
   test('request_three_d_secure=any: frictionless for 4000000000003055 and 4242 (attempted), none for an unenrolled Amex', async () => {
     for (const number of ['4000000000003055', '4242424242424242', '378282246310005']) {
       const intent = await confirmNew(number, {

@@ -584,12 +584,12 @@ function paymentMethodData(body: PaymentMethodDataBody | undefined): PaymentMeth
 
 /**
  * The radar options of a confirm: a browser with the publishable key is the customer itself, so
- * its connection's address is the customer's (unless it says otherwise); a server's is not.
+ * its connection's address is the customer's, whatever it says (a card tester would rotate the
+ * address it gives); a server tells its customer's.
  */
 function radarOptionsOf(
   request: FastifyRequest,
   given: Static<typeof RadarOptions> | undefined,
 ): Static<typeof RadarOptions> | undefined {
-  if (request.keyKind !== 'publishable' || given?.ip_address !== undefined) return given;
-  return { ...given, ip_address: request.ip };
+  return request.keyKind === 'publishable' ? { ip_address: request.ip } : given;
 }

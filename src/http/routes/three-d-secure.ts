@@ -45,6 +45,11 @@ const donePage = (status: string) => `<!doctype html>
 <body><h1>Authentication complete</h1>
 <p>Payment status: ${status}. You may close this window.</p></body></html>`;
 
+const retryPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Authentication pending</title></head>
+<body><h1>We could not confirm your authentication yet</h1>
+<p>Reload this page in a few seconds to try again.</p></body></html>`;
+
 export function registerThreeDSecureRoutes(app: FastifyInstance, context: RouteContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   typed.get(
@@ -67,6 +72,14 @@ export function registerThreeDSecureRoutes(app: FastifyInstance, context: RouteC
         request.params.id,
         originOf(request, context.config.publicUrl),
       );
+      // The 3-D Secure server could not tell the result yet: the card holder reloads this page.
+      if (intent.status === 'requires_action')
+        return reply
+          .code(503)
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', "default-src 'none'")
+          .header('retry-after', '5')
+          .send(retryPage);
       const target = returnTo(intent);
       if (target !== undefined) return reply.code(303).header('location', target).send(null);
       return reply

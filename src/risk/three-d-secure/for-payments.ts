@@ -17,7 +17,16 @@ const statusOf: Readonly<Record<AuthenticationResult['status'], AuthenticationAn
   C: 'challenge',
 };
 
+/**
+ * The answer in the payments' words, refused (so the authentication fails) when it could not be
+ * stored or shown: a challenge page that is not an http(s) URL (the browser is sent there), an
+ * ECI that is not two digits.
+ */
 function answerOf(result: AuthenticationResult): AuthenticationAnswer {
+  if (result.challengeUrl !== undefined && !/^https?:\/\//.test(result.challengeUrl))
+    throw new Error('the 3-D Secure server gave a challenge page that is not an http(s) URL');
+  if (result.eci !== undefined && !/^[0-9]{2}$/.test(result.eci))
+    throw new Error('the 3-D Secure server gave an ECI that is not two digits');
   return {
     status: statusOf[result.status],
     serverTransactionId: result.id,
@@ -43,6 +52,7 @@ export function paymentAuthentication(
     return found;
   };
   return {
+    available: async (merchantId) => (await settingsFor(merchantId)) !== undefined,
     async authenticate(merchantId, request) {
       const result = await server.authenticate(
         {
