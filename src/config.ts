@@ -319,7 +319,7 @@ function readRateLimits(env: Environment): RateLimitConfig {
     endpointPerSecond: readInteger(
       env,
       'PAYRAIL_RATE_LIMIT_ENDPOINT_PER_SECOND',
-      25,
+      100,
       1,
       perSecondMax,
     ),

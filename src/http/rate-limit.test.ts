@@ -46,12 +46,12 @@ async function admitMany(limits: ApiRateLimits, count: number, merchant = 'mch_a
 }
 
 describe('configuration and headers', () => {
-  test("defaults are Stripe's: 100/s live, 25/s test, 25/s per endpoint, 25 in flight", () => {
+  test("defaults are Stripe's: 100/s live, 25/s test, 100/s per endpoint, 25 in flight", () => {
     const config = configWith();
     assert.equal(config.enabled, true);
     assert.deepEqual(merchantLimits(config, {}, true), {
       perSecond: 100,
-      endpointPerSecond: 25,
+      endpointPerSecond: 100,
       concurrent: 25,
     });
     assert.equal(merchantLimits(config, {}, false).perSecond, 25);
@@ -62,7 +62,7 @@ describe('configuration and headers', () => {
     const override = { livePerSecond: 500, concurrent: 3 };
     assert.deepEqual(merchantLimits(config, override, true), {
       perSecond: 500,
-      endpointPerSecond: 25,
+      endpointPerSecond: 100,
       concurrent: 3,
     });
     assert.equal(merchantLimits(config, override, false).perSecond, 25);

@@ -234,7 +234,7 @@ describe('decide', () => {
       email: undefined,
     };
     const decision = decide(input([], { attributes: elevated }));
-    assert.equal(decision.riskScore, 70);
+    assert.equal(decision.riskScore, 65);
     assert.equal(decision.riskLevel, 'elevated');
     assert.equal(decision.action, 'none');
   });

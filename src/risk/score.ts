@@ -99,12 +99,13 @@ export type RiskWeights = Readonly<Record<RiskSignalName, number>>;
 /**
  * The defaults: a country mismatch with a card declined repeatedly (25 + 35 = 60) stays below
  * elevated; add many cards on the IP address (+ 30) and it is highest. One missing piece of data
- * alone (10) never raises the level.
+ * alone (5) never raises the level; a server-side integration that gives neither IP nor email
+ * starts at 10, so repeated declines of one card alone (35 + 20) stay below elevated.
  */
 export const defaultRiskWeights: RiskWeights = {
   card_country_differs_from_ip_country: 25,
-  ip_country_missing: 10,
-  email_missing: 10,
+  ip_country_missing: 5,
+  email_missing: 5,
   high_amount: 15,
   declines_per_card: 35,
   charges_per_card_hourly: 20,

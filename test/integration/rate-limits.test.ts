@@ -131,7 +131,7 @@ describe('rate limits on one server', () => {
       defaults: {
         live_per_second: 100,
         test_per_second: 25,
-        endpoint_per_second: 25,
+        endpoint_per_second: 100,
         concurrent: 25,
         ip_per_second: 3,
       },
@@ -145,7 +145,7 @@ describe('rate limits on one server', () => {
     assert.equal(set.body.test_per_second, 50);
     assert.equal(set.body.concurrent, 10);
     assert.equal(typeof set.body.updated, 'number');
-    // Applies at once in this process (the per-endpoint limit, 25, is now the lower).
+    // Applies at once in this process (the account's 50 is below the per-endpoint 100).
     const limited = await call(server, 'GET', '/v1/customers', { key: merchant.key });
     assert.equal(limited.headers.get('ratelimit-limit'), '50');
     const partial = await call(server, 'POST', path, {
