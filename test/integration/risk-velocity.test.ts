@@ -106,6 +106,7 @@ describe('velocity on payments, with Redis going away mid-run', () => {
     redis = await startRedisServer(port);
     await waitUntil('velocity back once Redis is', async () => {
       const after = await pay('4242424242424242');
+      assert.equal(after.status, 200, JSON.stringify(after.body));
       return (await outcomeOf(after.body)).risk_level === 'normal';
     });
     assert.deepEqual(unhandled, []);
