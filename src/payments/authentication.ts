@@ -9,7 +9,7 @@
 // rule (architecture §1 rule 5): write the intent to act, call out with no transaction open,
 // write the answer.
 import type { ThreeDSecureData } from '../connectors/types.ts';
-import { insertEvents, newEvent } from '../events/events.ts';
+import { insertEvents, newEvent, type EventType } from '../events/events.ts';
 import { presentIntent } from '../api-objects/payment-intent.ts';
 import { newId } from '../ids.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -320,60 +320,65 @@ export class Authentications {
     });
   }
 
-  async #showChallenge(
+  #showChallenge(
     tx: Queryable,
     intent: PaymentIntent,
     authentication: Authentication,
     now: Date,
   ): Promise<IntentWithAttempts> {
-    const updated = await awaitAction.run(
+    const nextAction = {
+      type: 'redirect_to_url' as const,
+      redirect_to_url: { url: authentication.challengeUrl as string, return_url: intent.returnUrl },
+    };
+    return this.#moveIntent(
       tx,
-      intent.id,
-      {
-        status: intent.status,
-        nextAction: {
-          type: 'redirect_to_url',
-          redirect_to_url: {
-            url: authentication.challengeUrl as string,
-            return_url: intent.returnUrl,
-          },
-        },
-        lastPaymentError: null,
-      },
+      intent,
+      { status: intent.status, nextAction, lastPaymentError: null },
+      'payment_intent.requires_action',
       now,
     );
-    const state = { intent: updated, attempts: await attemptsOf(tx, [intent.id]) };
-    await insertEvents(
-      tx,
-      [newEvent(intent.merchantId, 'payment_intent.requires_action', presentIntent(state))],
-      now,
-    );
-    return state;
   }
 
-  async #fail(tx: Queryable, intent: PaymentIntent, now: Date): Promise<IntentWithAttempts> {
-    const updated = await awaitAction.run(
+  #fail(tx: Queryable, intent: PaymentIntent, now: Date): Promise<IntentWithAttempts> {
+    const status = moveIntent(intent.id, intent.status, 'authentication_failed');
+    const lastPaymentError = {
+      code: 'payment_intent_authentication_failure',
+      message: authenticationFailureMessage,
+    };
+    return this.#moveIntent(
       tx,
-      intent.id,
-      {
-        status: moveIntent(intent.id, intent.status, 'authentication_failed'),
-        nextAction: null,
-        lastPaymentError: {
-          code: 'payment_intent_authentication_failure',
-          message: authenticationFailureMessage,
-        },
-      },
+      intent,
+      { status, nextAction: null, lastPaymentError },
+      'payment_intent.payment_failed',
       now,
     );
+  }
+
+  /** Writes the locked intent's status, next action and error, and tells the merchant. */
+  async #moveIntent(
+    tx: Queryable,
+    intent: PaymentIntent,
+    change: Parameters<typeof awaitAction.run>[2],
+    eventType: EventType,
+    now: Date,
+  ): Promise<IntentWithAttempts> {
+    const updated = await awaitAction.run(tx, intent.id, change, now);
     const state = { intent: updated, attempts: await attemptsOf(tx, [intent.id]) };
-    await insertEvents(
-      tx,
-      [newEvent(intent.merchantId, 'payment_intent.payment_failed', presentIntent(state))],
-      now,
-    );
+    await insertEvents(tx, [newEvent(intent.merchantId, eventType, presentIntent(state))], now);
     return state;
   }
 }
+
+/** What a server's answer fills in, before there is one. */
+const unanswered = {
+  serverTransactionId: null,
+  challengeUrl: null,
+  eci: null,
+  authenticationValue: null,
+  dsTransactionId: null,
+  version: null,
+  liabilityShift: false,
+} as const;
 
 function blankAuthentication(merchantId: string, intentId: string, now: Date): Authentication {
   return {
@@ -383,13 +388,7 @@ function blankAuthentication(merchantId: string, intentId: string, now: Date): A
     status: 'pending',
     reason: 'rule',
     ruleId: null,
-    serverTransactionId: null,
-    challengeUrl: null,
-    eci: null,
-    authenticationValue: null,
-    dsTransactionId: null,
-    version: null,
-    liabilityShift: false,
+    ...unanswered,
     createdAt: now,
     completedAt: null,
   };
@@ -397,18 +396,7 @@ function blankAuthentication(merchantId: string, intentId: string, now: Date): A
 
 /** No answer (the server was down or answered nonsense) fails the authentication. */
 function answerFields(answer: AuthenticationAnswer | undefined, now: Date) {
-  if (answer === undefined)
-    return {
-      status: 'failed' as const,
-      serverTransactionId: null,
-      challengeUrl: null,
-      eci: null,
-      authenticationValue: null,
-      dsTransactionId: null,
-      version: null,
-      liabilityShift: false,
-      completedAt: now,
-    };
+  if (answer === undefined) return { status: 'failed' as const, ...unanswered, completedAt: now };
   return {
     status: answer.status,
     serverTransactionId: answer.serverTransactionId,

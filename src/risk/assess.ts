@@ -5,20 +5,13 @@
 // Redis round trip, or memory) per decision.
 import type { PaymentRisk, RiskFacts } from '../payments/dependencies.ts';
 import { metadataAttribute, type AttributeValue } from './attributes.ts';
-import { decide, type RuleEntry } from './engine.ts';
-import type { RiskThresholds, RiskWeights } from './score.ts';
-import type { ListLookup, RiskRecord, VelocityEntities, VelocityStore } from './types.ts';
+import { decide } from './engine.ts';
+import type { RuleSet } from './rule-set-cache.ts';
+import type { RiskRecord, VelocityEntities, VelocityStore } from './types.ts';
 import { amountInUsd, referenceUsdRates, type UsdRates } from './usd-rates.ts';
 
-/** A merchant's risk settings as a decision uses them (compiled once, cached by their owner). */
-export type RiskPolicy = {
-  readonly enabled: boolean;
-  readonly rules: readonly RuleEntry[];
-  readonly lists: ListLookup;
-  readonly weights: RiskWeights;
-  readonly thresholds: RiskThresholds;
-  readonly livemode?: boolean;
-};
+/** A merchant's risk settings as a decision uses them (the cached rule set), and its mode. */
+export type RiskPolicy = RuleSet & { readonly livemode?: boolean };
 
 export type RiskAssessorDependencies = {
   readonly policy: (merchantId: string) => Promise<RiskPolicy>;

@@ -15,15 +15,9 @@ import { containsCardNumber } from './rules/card-numbers.ts';
 import { riskLevelOf, scoreOf } from './score.ts';
 import type { RiskSignal, RiskThresholds, RiskWeights } from './score.ts';
 import { ruleActionOrder } from './types.ts';
-import type { CompiledRule, ListLookup, RiskLevel, RuleAction, RuleMode } from './types.ts';
+import type { ListLookup, RiskLevel, RuleAction, RuleEntry, RuleMatch } from './types.ts';
 
-/** One of the merchant's rules, as the decision gets it: a version, compiled once. */
-export type RuleEntry = {
-  readonly id: string;
-  readonly version: number;
-  readonly mode: RuleMode;
-  readonly compiled: CompiledRule;
-};
+export type { RuleEntry } from './types.ts';
 
 export type DecisionInput = {
   /** Enforced and shadow rules, active only, in the merchant's order. */
@@ -40,14 +34,7 @@ export type DecisionInput = {
 };
 
 /** A rule that matched, with the values its predicate read (null: missing). */
-export type MatchedRule = {
-  readonly id: string;
-  readonly version: number;
-  readonly action: RuleAction;
-  readonly mode: RuleMode;
-  readonly predicate: string;
-  readonly seen: Readonly<Record<string, AttributeValue | null>>;
-};
+export type MatchedRule = RuleMatch;
 
 export type RiskDecision = {
   /** What to do; 'none' when no enforced rule matched (authorize). */

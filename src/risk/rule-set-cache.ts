@@ -7,7 +7,7 @@
 // reuses the compiled form of every rule whose version did not change.
 import type { Clock } from '../clock.ts';
 import type { Database } from '../storage/database.ts';
-import type { CompiledRule, ListLookup, RuleMode } from './types.ts';
+import type { CompiledRule, ListLookup, RuleEntry } from './types.ts';
 import {
   defaultRiskThresholds,
   type RiskScoring,
@@ -18,12 +18,7 @@ import { readRiskVersion, readRuleSetRows, type RuleSetRows } from './store.ts';
 import { lookupForm, type ValueListItemType } from './value-lists.ts';
 
 /** A rule as the engine takes it, in the merchant's order. */
-export type RuleSetRule = {
-  readonly id: string;
-  readonly version: number;
-  readonly mode: RuleMode;
-  readonly compiled: CompiledRule;
-};
+export type RuleSetRule = RuleEntry;
 
 /** Everything a decision needs of the merchant's risk setup. */
 export type RuleSet = {

@@ -29,6 +29,14 @@ export type CompiledRule = {
   readonly matches: (attributes: Attributes, lists: ListLookup) => boolean;
 };
 
+/** One of the merchant's rules, as a decision takes it: a version, compiled once when saved. */
+export type RuleEntry = {
+  readonly id: string;
+  readonly version: number;
+  readonly mode: RuleMode;
+  readonly compiled: CompiledRule;
+};
+
 /** A payment's outcome as velocity counts it, once per payment attempt. */
 export type VelocityEvent = {
   /** Deduplicates: the same attempt recorded twice counts once. */

@@ -256,7 +256,7 @@ describe('Radar over HTTP', () => {
     assert.equal(weighted.status, 200, JSON.stringify(weighted.body));
     assert.equal(weighted.body.weights_customized, true);
     assert.equal((weighted.body.weights as Body).high_amount, 0);
-    assert.equal((weighted.body.weights as Body).email_missing, 10, 'the others stay');
+    assert.equal((weighted.body.weights as Body).email_missing, 5, 'the others stay');
     const unknown = await post(merchant, '/v1/radar/settings', { weights: { nope: 1 } });
     assert.equal(unknown.status, 400);
     assert.equal((unknown.body.error as Body).param, 'weights[nope]');
