@@ -7,6 +7,11 @@ import type { StoredEvent } from './events.ts';
 export type EventConsumer = {
   /** `[a-z_]{1,40}`: the inbox key, and the durable consumer's name on JetStream. */
   readonly name: string;
+  /**
+   * Optional: the only event types it handles. The bus hands it no other (no inbox row, no call):
+   * a consumer of two types does not pay for every event of the system.
+   */
+  readonly eventTypes?: ReadonlySet<string>;
   /** Handles one event inside `tx`. Throwing rolls the transaction back; the bus retries later. */
   handle(tx: Queryable, event: StoredEvent): Promise<void>;
   /**
@@ -15,3 +20,8 @@ export type EventConsumer = {
    */
   handleMany?(tx: Queryable, events: readonly StoredEvent[]): Promise<void>;
 };
+
+/** Whether the consumer handles events of this type at all. */
+export function consumes(consumer: EventConsumer, type: string): boolean {
+  return consumer.eventTypes === undefined || consumer.eventTypes.has(type);
+}

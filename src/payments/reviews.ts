@@ -172,6 +172,7 @@ function reviewOf(event: StoredEvent): string | undefined {
 export function reviewClosingConsumer(): EventConsumer {
   return {
     name: 'review_closes',
+    eventTypes: new Set(['charge.refunded', 'charge.captured']),
     async handle(tx, event) {
       const reason = closingReason(event);
       const id = reason === undefined ? undefined : reviewOf(event);

@@ -12,7 +12,7 @@ import {
   silentLogger,
   type BusHooks,
 } from '../../src/events/bus/index.ts';
-import { eventsById, insertEvents } from '../../src/events/events.ts';
+import { eventsById, insertEvents, newEvent } from '../../src/events/events.ts';
 import { registerDeadLetterRoutes } from '../../src/http/routes/dead-letters.ts';
 import { toErrorResponse } from '../../src/http/errors.ts';
 import { openPostgres } from '../../src/storage/postgres.ts';
@@ -56,6 +56,41 @@ for (const kind of databaseKinds) {
       merchantId = await prepareDatabase(testDatabase.database);
     });
     after(() => testDatabase.drop());
+
+    test('a consumer of some event types gets only those: no call and no inbox row for the rest, and the outbox empties', async () => {
+      const { database } = testDatabase;
+      const created = someEvents(merchantId, 3);
+      const refunded = newEvent(merchantId, 'charge.refunded', {
+        id: 'ch_test_1',
+        object: 'charge',
+      });
+      await commitEvents(database, [...created, refunded]);
+      const seen: string[] = [];
+      const picky: EventConsumer = {
+        name: 'picky',
+        eventTypes: new Set(['charge.refunded']),
+        async handle(_tx, event) {
+          seen.push(event.type);
+        },
+      };
+      const everything = recordingConsumer('everything');
+      const bus = new EmbeddedBus({
+        database,
+        consumers: [picky, everything],
+        maxAttempts: 3,
+        logger: silentLogger,
+        retryDelays: fastRetries,
+      });
+      await bus.dispatchOnce();
+      assert.deepEqual(seen, ['charge.refunded']);
+      assert.equal(everything.calls, 4);
+      const inbox = await database.query<{ n: string }>(
+        "SELECT count(*)::text AS n FROM event_inbox WHERE consumer = 'picky'",
+      );
+      assert.equal(inbox.rows[0]?.n, '1');
+      assert.equal(await count(database, 'SELECT 1 FROM event_outbox'), 0);
+      await database.query("DELETE FROM bus_test_effects WHERE consumer = 'everything'");
+    });
 
     test('a consumer that takes batches gets one call per batch; when the batch fails, each event is handled once on its own', async () => {
       const { database } = testDatabase;

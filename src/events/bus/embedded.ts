@@ -21,7 +21,7 @@
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Database, Queryable } from '../../storage/database.ts';
 import { integerArrayLiteral, textArrayLiteral } from '../../storage/arrays.ts';
-import type { EventConsumer } from '../consumer.ts';
+import { consumes, type EventConsumer } from '../consumer.ts';
 import { eventFromRow, type EventRow, type StoredEvent } from '../events.ts';
 import { recordDeadLetter } from './dead-letters.ts';
 import { handleOnceWithin } from './handle-once.ts';
@@ -292,7 +292,8 @@ export class EmbeddedBus {
       const progress = progressOf(row);
       const pairs = this.#consumers.map((consumer): Pair => {
         const state = progress.get(consumer.name);
-        if (state?.state === 'dead') return { consumer, progress: state, way: 'skip' };
+        if (state?.state === 'dead' || !consumes(consumer, event.type))
+          return { consumer, progress: state, way: 'skip' };
         if (state?.state === 'failing' && !state.due)
           return { consumer, progress: state, way: 'wait' };
         return {

@@ -35,6 +35,7 @@ export function velocityConsumer(store: VelocityStore, load: VelocityLoader): Ev
   };
   return {
     name: velocityConsumerName,
+    eventTypes: velocityEventTypes,
     async handle(tx, event) {
       for (const velocityEvent of await loadAll(tx, [event])) await store.record(velocityEvent);
     },

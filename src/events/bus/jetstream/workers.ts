@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Database } from '../../../storage/database.ts';
-import type { EventConsumer } from '../../consumer.ts';
+import { consumes, type EventConsumer } from '../../consumer.ts';
 import type { StoredEvent } from '../../events.ts';
 import { recordDeadLetter } from '../dead-letters.ts';
 import { handleOnce } from '../handle-once.ts';
@@ -203,6 +203,11 @@ export class JetStreamWorkers {
         message,
         `delivered ${deliveries} times without an outcome (worker stopped, or writing the dead letter failed)`,
       );
+      return;
+    }
+    // An event of a type the consumer does not handle: acknowledged, no inbox row.
+    if (!consumes(consumer, event.type)) {
+      message.ack();
       return;
     }
     // A slow handler keeps its message: without this JetStream would redeliver it after ack_wait.
