@@ -200,7 +200,35 @@ function prune(kept: EntityEntries, entriesMax: number): void {
   }
 }
 
-/** Tallies each window ending at `nowMs`; the current card counts as seen. */
+/** The first index whose entry is later than `afterMs` (entries are sorted by time). */
+function firstLaterThan(entries: readonly Entry[], afterMs: number): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((entries[middle] as Entry).atMs > afterMs) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** Adds the entries [from, to) to one tally. */
+function addRange(tally: WindowTally, entries: readonly Entry[], from: number, to: number): void {
+  for (let index = from; index < to; index += 1) {
+    const entry = entries[index] as Entry;
+    tally.total += 1;
+    if (entry.declined) tally.declined += 1;
+    else tally.authorized += 1;
+    tally.authorizedCents += entry.authorizedCents;
+  }
+}
+
+/**
+ * Tallies each window ending at `nowMs`; the current card counts as seen. The windows are nested
+ * (hourly within daily within weekly) and the entries sorted: each window's start is found by
+ * binary search and every entry is visited once, in the segment between two starts, whose sums
+ * each longer window adds up. A hot entity (10,000 attempts in the week) reads in microseconds.
+ */
 function tally(
   kept: EntityEntries | undefined,
   nowMs: number,
@@ -208,32 +236,28 @@ function tally(
 ): WindowTally[] {
   const tallies = emptyTallies();
   if (kept !== undefined) {
-    const longestMs = Math.max(...windowLengthsMs);
-    for (let index = kept.entries.length - 1; index >= 0; index -= 1) {
-      const entry = kept.entries[index] as Entry;
-      if (entry.atMs <= nowMs - longestMs) break;
-      windowLengthsMs.forEach((lengthMs, window) => {
-        if (!inWindow(entry.atMs, nowMs, lengthMs)) return;
-        const counted = tallies[window] as WindowTally;
-        counted.total += 1;
-        if (entry.declined) counted.declined += 1;
-        else counted.authorized += 1;
-        counted.authorizedCents += entry.authorizedCents;
-      });
-    }
+    const entries = kept.entries;
+    let end = firstLaterThan(entries, nowMs);
+    const segment = emptyTallies()[0] as WindowTally;
+    windowLengthsMs.forEach((lengthMs, window) => {
+      const start = Math.min(end, firstLaterThan(entries, nowMs - lengthMs));
+      addRange(segment, entries, start, end);
+      Object.assign(tallies[window] as WindowTally, segment);
+      end = start;
+    });
   }
+  const cards = windowLengthsMs.map(() => 0);
+  for (const seenMs of kept?.cards.values() ?? [])
+    windowLengthsMs.forEach((lengthMs, window) => {
+      if (inWindow(seenMs, nowMs, lengthMs)) cards[window] = (cards[window] as number) + 1;
+    });
+  const currentSeenMs =
+    cardFingerprint === undefined ? undefined : kept?.cards.get(cardFingerprint);
   windowLengthsMs.forEach((lengthMs, window) => {
-    let cards = 0;
-    for (const seenMs of kept?.cards.values() ?? [])
-      if (inWindow(seenMs, nowMs, lengthMs)) cards += 1;
-    const currentSeenMs =
-      cardFingerprint === undefined ? undefined : kept?.cards.get(cardFingerprint);
-    if (
+    const current =
       cardFingerprint !== undefined &&
-      (currentSeenMs === undefined || !inWindow(currentSeenMs, nowMs, lengthMs))
-    )
-      cards += 1;
-    (tallies[window] as WindowTally).distinctCards = cards;
+      (currentSeenMs === undefined || !inWindow(currentSeenMs, nowMs, lengthMs));
+    (tallies[window] as WindowTally).distinctCards = (cards[window] as number) + (current ? 1 : 0);
   });
   return tallies;
 }
