@@ -424,18 +424,13 @@ export class CustomersService {
       : method;
   }
 
-  async #find(
+  #find(
     queryable: Queryable,
     merchantId: string,
     id: string,
     lock: boolean,
   ): Promise<Customer | undefined> {
-    const result = await queryable.query(
-      `SELECT * FROM customers WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, merchantId],
-    );
-    const row = result.rows[0];
-    return row === undefined ? undefined : customers.fromRow(row);
+    return customers.findOwned(queryable, merchantId, id, lock);
   }
 
   /** The customer, locked, if it exists and was not erased; else a 404 naming `param`. */

@@ -543,18 +543,13 @@ export class SetupIntentsService {
   }
 }
 
-async function find(
+function find(
   queryable: Queryable,
   merchantId: string,
   id: string,
   lock: boolean,
 ): Promise<SetupIntent | undefined> {
-  const result = await queryable.query(
-    `SELECT * FROM setup_intents WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-    [id, merchantId],
-  );
-  const row = result.rows[0];
-  return row === undefined ? undefined : setupIntents.fromRow(row);
+  return setupIntents.findOwned(queryable, merchantId, id, lock);
 }
 
 function verificationReference(setup: SetupIntent): string {

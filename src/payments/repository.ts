@@ -59,18 +59,13 @@ export async function insertIntent(tx: Queryable, intent: PaymentIntent): Promis
 }
 
 /** The merchant's payment intent, locked for update when `lock` is set; another merchant's is undefined. */
-export async function findIntent(
+export function findIntent(
   tx: Queryable,
   merchantId: string,
   id: string,
   lock: boolean,
 ): Promise<PaymentIntent | undefined> {
-  const result = await tx.query<IntentRow>(
-    `SELECT * FROM payment_intents WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-    [id, merchantId],
-  );
-  const row = result.rows[0];
-  return row === undefined ? undefined : intentFromRow(row);
+  return paymentIntents.findOwned(tx, merchantId, id, lock);
 }
 
 /** The merchant's intent with its attempts, or undefined (another merchant's is undefined too). */
@@ -160,18 +155,13 @@ export async function insertRefund(tx: Queryable, refund: Refund): Promise<Refun
   return refundFromRow(result.rows[0] as RefundRow);
 }
 
-export async function findRefund(
+export function findRefund(
   tx: Queryable,
   merchantId: string,
   id: string,
   lock: boolean,
 ): Promise<Refund | undefined> {
-  const result = await tx.query<RefundRow>(
-    `SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-    [id, merchantId],
-  );
-  const row = result.rows[0];
-  return row === undefined ? undefined : refundFromRow(row);
+  return refunds.findOwned(tx, merchantId, id, lock);
 }
 
 export async function refundsOf(tx: Queryable, intentId: string): Promise<Refund[]> {

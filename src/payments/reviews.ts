@@ -85,13 +85,8 @@ export async function closeIfOpen(
   reason: ReviewClosedReason,
   now: Date,
 ): Promise<{ review: Review; closedNow: boolean } | undefined> {
-  const found = await tx.query(
-    'SELECT * FROM reviews WHERE id = $1 AND merchant_id = $2 FOR UPDATE',
-    [id, merchantId],
-  );
-  const row = found.rows[0];
-  if (row === undefined) return undefined;
-  const review = reviews.fromRow(row);
+  const review = await reviews.findOwned(tx, merchantId, id, true);
+  if (review === undefined) return undefined;
   if (!review.open) return { review, closedNow: false };
   const closed = await closeReview.run(
     tx,
@@ -130,17 +125,12 @@ export async function listReviews(
   return { items: result.rows.map(reviews.fromRow), hasMore: result.hasMore };
 }
 
-export async function findReview(
+export function findReview(
   queryable: Queryable,
   merchantId: string,
   id: string,
 ): Promise<Review | undefined> {
-  const found = await queryable.query('SELECT * FROM reviews WHERE id = $1 AND merchant_id = $2', [
-    id,
-    merchantId,
-  ]);
-  const row = found.rows[0];
-  return row === undefined ? undefined : reviews.fromRow(row);
+  return reviews.findOwned(queryable, merchantId, id);
 }
 
 /**

@@ -359,18 +359,13 @@ export class RiskService {
     return { items: result.rows.map(radarRuleVersions.fromRow), hasMore: result.hasMore };
   }
 
-  async #findRule(
+  #findRule(
     queryable: Queryable,
     merchantId: string,
     id: string,
     lock: boolean,
   ): Promise<RadarRule | undefined> {
-    const found = await queryable.query(
-      `SELECT * FROM radar_rules WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, merchantId],
-    );
-    const row = found.rows[0];
-    return row === undefined ? undefined : radarRules.fromRow(row);
+    return radarRules.findOwned(queryable, merchantId, id, lock);
   }
 
   async #requireActiveRoom(tx: Queryable, merchantId: string): Promise<void> {
@@ -568,18 +563,13 @@ export class RiskService {
     });
   }
 
-  async #findList(
+  #findList(
     queryable: Queryable,
     merchantId: string,
     id: string,
     lock: boolean,
   ): Promise<ValueList | undefined> {
-    const found = await queryable.query(
-      `SELECT * FROM radar_value_lists WHERE id = $1 AND merchant_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, merchantId],
-    );
-    const row = found.rows[0];
-    return row === undefined ? undefined : radarValueLists.fromRow(row);
+    return radarValueLists.findOwned(queryable, merchantId, id, lock);
   }
 
   async #requireFreeAlias(tx: Queryable, merchantId: string, alias: string): Promise<void> {

@@ -180,6 +180,16 @@ export type Table<Domain> = {
    * time the update is given (its last parameter, which `also` may use too); `run` returns the
    * updated row (it must exist).
    */
+  /**
+   * The row `id` of `merchantId` (`id` and `merchant_id` columns), locked FOR UPDATE when `lock`
+   * is set; undefined when there is none, also when it is another merchant's.
+   */
+  readonly findOwned: (
+    queryable: Queryable,
+    merchantId: string,
+    id: string,
+    lock?: boolean,
+  ) => Promise<Domain | undefined>;
   readonly update: <Field extends keyof Domain>(
     fields: readonly Field[],
     also?: (now: string) => string,
@@ -241,8 +251,15 @@ export function defineTable<Domain>(definition: TableDefinition<Domain>): Table<
         }),
     };
   };
+  const ownedSql = `SELECT * FROM ${definition.name} WHERE id = $1 AND merchant_id = $2`;
+  const lockedSql = `${ownedSql} FOR UPDATE`;
   return {
     name: definition.name,
+    findOwned: async (queryable, merchantId, id, lock = false) => {
+      const found = await queryable.query(lock ? lockedSql : ownedSql, [id, merchantId]);
+      const row = found.rows[0];
+      return row === undefined ? undefined : fromRow(row);
+    },
     shape: [
       ...entries.map(([, { name, type, nullable: allowsNull }]) => ({
         name,
