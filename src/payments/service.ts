@@ -722,8 +722,8 @@ export class PaymentsService {
     threeDSecureId: string | null = null,
   ): Promise<IntentWithAttempts | 'undecided'> {
     const { merchantId, customerId } = seen;
-    const confirmed = confirmedIntent(seen, input, seen.paymentMethodId);
-    const held = this.#holding(candidates, basisOf(confirmed, decision));
+    // A confirm never changes the capture method: the intent as read decides the attempt's.
+    const held = this.#holding(candidates, basisOf(seen, decision));
     const basis = { ...held.basis, threeDSecureId };
     const preparation = await this.#dependencies.database.transaction(async (tx) => {
       // The customer (an intent's never changes) before the intent: the order erasure locks in.
