@@ -77,17 +77,16 @@ export function noSuchReview(id: string): PaymentError {
   return new PaymentError('resource_missing', `No such review: '${id}'`, { param: 'id' });
 }
 
-/** Closes the review if it is open (under its row lock); the closed review, or undefined. */
+/** Closes the review, under its row lock, if there is one and it is open (with its event). */
 export async function closeIfOpen(
   tx: Queryable,
   merchantId: string,
   id: string,
   reason: ReviewClosedReason,
   now: Date,
-): Promise<{ review: Review; closedNow: boolean } | undefined> {
+): Promise<void> {
   const review = await reviews.findOwned(tx, merchantId, id, true);
-  if (review === undefined) return undefined;
-  if (!review.open) return { review, closedNow: false };
+  if (review === undefined || !review.open) return;
   const closed = await closeReview.run(
     tx,
     id,
@@ -95,7 +94,6 @@ export async function closeIfOpen(
     now,
   );
   await insertEvents(tx, [newEvent(merchantId, 'review.closed', presentReview(closed))], now);
-  return { review: closed, closedNow: true };
 }
 
 export type ReviewListFilters = { readonly created?: TimeRange; readonly open?: boolean };
