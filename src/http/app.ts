@@ -52,6 +52,8 @@ import { eventCatalogue, eventPayloadSchemas } from '../api-objects/event-payloa
 import { withLivemode } from '../merchants/mode.ts';
 import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
 import { registerRateLimitRoutes } from './routes/rate-limits.ts';
+import { registerAssetRoutes } from './routes/assets.ts';
+import { Assets } from '../web/assets.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -317,6 +319,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     app.addHook('onRequest', addressRateLimitHook(context.rateLimits));
   await registerPspWebhookRoutes(app, context);
   registerThreeDSecureRoutes(app, context);
+  // The pages' static files (dashboard, hosted checkout): read once, served from memory.
+  const assets = new Assets();
+  registerAssetRoutes(app, assets);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
