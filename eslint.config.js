@@ -23,4 +23,12 @@ export default tseslint.config(
     files: ['src/http/**/*.ts', 'src/api-objects/**/*.ts'],
     rules: { 'max-len': ['error', { code: 100, ignoreUrls: true }] },
   },
+  {
+    // The pages' HTML lives in template literals, which prettier does not wrap: markup lines may
+    // be long, code lines may not.
+    files: ['src/http/dashboard/**/*.ts', 'src/http/routes/pay*.ts', 'src/checkout/**/*.ts'],
+    rules: {
+      'max-len': ['error', { code: 100, ignoreUrls: true, ignoreTemplateLiterals: true }],
+    },
+  },
 );

@@ -11,6 +11,7 @@ import { verifyLedger } from './ledger/index.ts';
 import { PspWebhooks } from './payments/psp-webhooks.ts';
 import { checkReadiness } from './storage/readiness.ts';
 import { ApiRateLimits } from './http/rate-limit.ts';
+import { openDashboard } from './dashboard/index.ts';
 
 export { openServices } from './runtime.ts';
 
@@ -72,6 +73,7 @@ export async function startServer(
         overrides: runtime.rateLimitOverrides,
         logger,
       }),
+      dashboard: openDashboard(runtime.database, runtime.clock),
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

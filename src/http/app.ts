@@ -54,6 +54,7 @@ import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
 import { registerRateLimitRoutes } from './routes/rate-limits.ts';
 import { registerAssetRoutes } from './routes/assets.ts';
 import { Assets } from '../web/assets.ts';
+import { registerDashboard } from './dashboard/index.ts';
 
 export const apiVersion = '2026-11-01';
 
@@ -322,6 +323,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   // The pages' static files (dashboard, hosted checkout): read once, served from memory.
   const assets = new Assets();
   registerAssetRoutes(app, assets);
+  await registerDashboard(app, context, assets);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);

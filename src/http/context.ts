@@ -31,6 +31,7 @@ import type {
 import type { Redis } from '../storage/redis.ts';
 import type { RateLimitOverrides } from '../merchants/rate-limits.ts';
 import type { ApiRateLimits } from './rate-limit.ts';
+import type { DashboardServices } from '../dashboard/index.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -86,6 +87,8 @@ export type AppContext = {
   readonly rateLimitOverrides: RateLimitOverrides;
   /** API rate limits (src/http/rate-limit.ts); undefined: no limits (a test's own app). */
   readonly rateLimits?: ApiRateLimits;
+  /** The dashboard's users, sessions and audit log (src/dashboard). */
+  readonly dashboard: DashboardServices;
 };
 
 /**

@@ -10,22 +10,12 @@ test('interpolated text is escaped, markup made by the tag is kept', () => {
     '<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;">' +
       '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;</td>',
   );
-  assert.equal(
-    html`<tr>
-      ${cell}
-    </tr>`.value,
-    `<tr>${cell.value}</tr>`,
-  );
+  assert.equal(html`<tr>${cell}</tr>`.value, `<tr>${cell.value}</tr>`);
 });
 
 test('arrays join, and undefined, null and false render nothing', () => {
   const rows = [1, 2n, 'a<b'].map((value) => html`<li>${value}</li>`);
-  assert.equal(
-    html`<ul>
-      ${rows}
-    </ul>`.value,
-    '<ul><li>1</li><li>2</li><li>a&lt;b</li></ul>',
-  );
+  assert.equal(html`<ul>${rows}</ul>`.value, '<ul><li>1</li><li>2</li><li>a&lt;b</li></ul>');
   assert.equal(html`${undefined}${null}${false}${0}`.value, '0');
   assert.equal(html`${raw('<b>')}`.value, '<b>');
   assert.equal(escapeHtml('plain'), 'plain');

@@ -1,0 +1,25 @@
+// The dashboard's own data: its users, their sessions and the audit log (issue 15). Its pages
+// live in src/http/dashboard and read every other object through the services that own it.
+import type { Clock } from '../clock.ts';
+import type { Database } from '../storage/database.ts';
+import { AuditLog } from './audit.ts';
+import { DashboardSessions } from './sessions.ts';
+import { DashboardUsers } from './users.ts';
+
+export type DashboardServices = {
+  readonly users: DashboardUsers;
+  readonly sessions: DashboardSessions;
+  readonly audit: AuditLog;
+};
+
+export function openDashboard(database: Database, clock: Clock): DashboardServices {
+  return {
+    users: new DashboardUsers(database, clock),
+    sessions: new DashboardSessions(database, clock),
+    audit: new AuditLog(database, clock),
+  };
+}
+
+export { AuditLog } from './audit.ts';
+export type { AuditEntry, NewAuditEntry } from './audit.ts';
+export type { Principal, Role, Permission } from './principal.ts';
