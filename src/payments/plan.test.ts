@@ -66,6 +66,7 @@ const attemptIn = (status: AttemptStatus): Attempt => ({
   failureMessage: null,
   syncCount: 2,
   abandoned: false,
+  pspLatencyMs: null,
   createdAt: created,
 });
 

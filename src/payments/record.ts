@@ -65,6 +65,9 @@ import {
 import { paymentAttempts, paymentIntents } from './tables.ts';
 import type { Attempt, ChargeCard, IntentWithAttempts, PaymentIntent } from './types.ts';
 
+/** An authorization's outcome with how long the PSP took to give it (measured around the call). */
+export type TimedOutcome = PaymentOutcome & { readonly latencyMs?: number };
+
 export type RecordOptions = { readonly synced: boolean; readonly failIfNeverSeen: boolean };
 
 /** The fields of an intent that an authorization's outcome writes. */
@@ -136,7 +139,7 @@ export function plan(
   intent: PaymentIntent,
   attempts: readonly Attempt[],
   attempt: Attempt,
-  outcome: PaymentOutcome,
+  outcome: TimedOutcome,
   price: Price,
   options: RecordOptions,
   card?: ChargeCard,
@@ -154,17 +157,21 @@ export function plan(
     postings?: PostingRequest;
     eventType?: Parameters<typeof intentEvent>[0];
   }): Plan => {
+    const attemptChange =
+      outcome.latencyMs === undefined
+        ? next.attempt
+        : { ...next.attempt, pspLatencyMs: outcome.latencyMs };
     const after = {
       intent: next.intent === undefined ? intent : { ...intent, ...next.intent },
       attempt: {
         ...attempt,
-        ...next.attempt,
+        ...attemptChange,
         syncCount: attempt.syncCount + (options.synced ? 1 : 0),
       },
     };
     const chargeType = next.eventType === undefined ? undefined : chargeEventOf[next.eventType];
     return {
-      change: { intent: next.intent, attempt: next.attempt, synced: options.synced },
+      change: { intent: next.intent, attempt: attemptChange, synced: options.synced },
       // Captured too: where no connector could hold the money, the review opens on the capture.
       opensReview:
         (outcome.status === 'authorized' || outcome.status === 'captured') && opensReview(attempt),

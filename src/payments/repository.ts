@@ -213,6 +213,7 @@ export const attemptOutcomeFields = [
   'declineCode',
   'pspCode',
   'failureMessage',
+  'pspLatencyMs',
 ] as const satisfies readonly (keyof Attempt)[];
 
 export type AttemptOutcome = Pick<Attempt, (typeof attemptOutcomeFields)[number]>;
@@ -234,5 +235,6 @@ export function attemptOutcomeOf(attempt: Attempt): AttemptOutcome {
     declineCode: attempt.declineCode,
     pspCode: attempt.pspCode,
     failureMessage: attempt.failureMessage,
+    pspLatencyMs: attempt.pspLatencyMs,
   };
 }

@@ -3,6 +3,7 @@
 // one short transaction, call the PSP with an idempotency key derived from our own record, then
 // record the answer in another short transaction. A crash anywhere leaves a record that a retry
 // or sync resumes from, and the PSP's idempotency key makes the repeated call harmless.
+import { performance } from 'node:perf_hooks';
 import { ConnectorUnavailableError } from '../connectors/resilience.ts';
 import {
   cardErrorCode,
@@ -27,7 +28,7 @@ import type { MerchantConnector, MerchantPrice, MerchantSettings } from './merch
 import { PaymentLedger } from './payment-ledger.ts';
 import { accountIds } from '../accounts/index.ts';
 import type { Price } from './postings.ts';
-import { AuthorizationRecorder, isLiveAttempt } from './record.ts';
+import { AuthorizationRecorder, isLiveAttempt, type TimedOutcome } from './record.ts';
 import {
   attemptsOf,
   findIntent,
@@ -190,7 +191,7 @@ type CardFacts = PaymentMethod;
 
 /** What one authorization call gave: the PSP's outcome, or a refusal before anything was sent. */
 type Sent =
-  | { readonly outcome: PaymentOutcome; readonly unavailable?: undefined }
+  | { readonly outcome: TimedOutcome; readonly unavailable?: undefined }
   | { readonly outcome?: undefined; readonly unavailable: ConnectorUnavailableError };
 
 // What each step writes, generated once from the tables' definitions.
@@ -216,6 +217,7 @@ const settleAttempt = paymentAttempts.update([
   'pspCode',
   'failureMessage',
   'abandoned',
+  'pspLatencyMs',
 ]);
 type SettledAttempt = Parameters<typeof settleAttempt.run>[2];
 
@@ -1016,6 +1018,8 @@ export class PaymentsService {
       ? await this.#authenticationData(attempt)
       : undefined;
     dependencies.faults?.reach('before_psp_authorize');
+    // Real time, not the clock's: how long the PSP took (shown on the dashboard's timeline).
+    const startedMs = performance.now();
     try {
       const outcome = await connector.authorize(
         {
@@ -1034,7 +1038,7 @@ export class PaymentsService {
         },
       );
       dependencies.faults?.reach('after_psp_authorize');
-      return { outcome };
+      return { outcome: { ...outcome, latencyMs: Math.round(performance.now() - startedMs) } };
     } catch (error) {
       if (error instanceof ConnectorUnavailableError) return { unavailable: error };
       throw error;
@@ -1544,6 +1548,7 @@ function settledForFailover(attempt: Attempt, sent: Sent, fresh: boolean): Settl
     pspCode: attempt.pspCode,
     failureMessage: attempt.failureMessage,
     abandoned: attempt.abandoned,
+    pspLatencyMs: sent.outcome?.latencyMs ?? attempt.pspLatencyMs,
   };
   if (sent.unavailable !== undefined && fresh) {
     return {
@@ -1623,6 +1628,7 @@ function newAttempt(
     abandoned: false,
     risk: basis.risk,
     threeDSecureId: basis.threeDSecureId,
+    pspLatencyMs: null,
     createdAt,
   };
 }

@@ -87,6 +87,7 @@ export const paymentAttempts = defineTable<Attempt>({
     abandoned: boolean('abandoned'),
     risk: nullable(jsonb('risk')),
     threeDSecureId: nullable(text('three_d_secure_id')),
+    pspLatencyMs: nullable(integer('psp_latency_ms')),
     createdAt: timestamptz('created_at'),
   },
   // When the status sync last asked the PSP (it schedules the next time from it).

@@ -114,6 +114,8 @@ export type Attempt = {
   readonly risk: RiskRecord | null;
   /** The 3-D Secure authentication it was sent with. */
   readonly threeDSecureId: string | null;
+  /** How long its authorization call to the PSP took (real time, ms); null until it answered. */
+  readonly pspLatencyMs: number | null;
   readonly createdAt: Date;
 };
 
