@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.ts';
 import type { Database } from '../storage/database.ts';
 import { AuditLog } from './audit.ts';
+import { DashboardPayments } from './queries/payments.ts';
 import { DashboardSessions } from './sessions.ts';
 import { DashboardUsers } from './users.ts';
 
@@ -10,6 +11,8 @@ export type DashboardServices = {
   readonly users: DashboardUsers;
   readonly sessions: DashboardSessions;
   readonly audit: AuditLog;
+  /** The payments list, search, export and timeline (queries/payments.ts). */
+  readonly payments: DashboardPayments;
 };
 
 export function openDashboard(database: Database, clock: Clock): DashboardServices {
@@ -17,6 +20,7 @@ export function openDashboard(database: Database, clock: Clock): DashboardServic
     users: new DashboardUsers(database, clock),
     sessions: new DashboardSessions(database, clock),
     audit: new AuditLog(database, clock),
+    payments: new DashboardPayments(database),
   };
 }
 

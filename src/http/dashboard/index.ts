@@ -24,6 +24,7 @@ import { DashboardError } from './errors.ts';
 import { dashboardPrefix, sendPage, type DashboardView } from './layout.ts';
 import { registerHomePage } from './pages/home.ts';
 import { registerAuditPage } from './pages/audit.ts';
+import { registerPaymentPages } from './pages/payments.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -290,6 +291,7 @@ export async function registerDashboard(
       installSessionHooks(dashboard, context);
       registerSignIn(dashboard, context, view);
       registerHomePage(dashboard, context, view);
+      registerPaymentPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
