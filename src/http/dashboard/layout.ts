@@ -91,6 +91,7 @@ export function sendPage(
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="htmx-config" content='{"includeIndicatorCSS":false}' />
         <title>${options.title} · Payrail</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="${view.assets.url('dashboard.css')}" />
         ${options.charts === true && html`<link rel="stylesheet" href="${view.assets.url('uplot.css')}" />`}
         <script src="${view.assets.url('htmx.js')}" defer></script>
