@@ -16,7 +16,7 @@ import { presentDeadLetter } from './api-objects/dead-letter.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { toJson } from './api-objects/json.ts';
 import { configureSimulatorWebhooks } from './testmode/simulator.ts';
-import { demoMerchant } from './testmode/demo-merchant.ts';
+import { demoDashboardUser, demoMerchant } from './testmode/demo-merchant.ts';
 import { registerClockCommands } from './testmode/clock-command.ts';
 import { registerReconcileCommands } from './reconciliation/commands.ts';
 import { TestClockError } from './testmode/clock-service.ts';
@@ -32,7 +32,7 @@ function printBanner(
   server: RunningServer,
   config: Config,
   simulatorUrl: string | undefined,
-  demo: { id: string; secretKey: string },
+  demo: { id: string; secretKey: string; user: { email: string; password: string } },
 ): void {
   const lines = [
     '',
@@ -47,6 +47,10 @@ function printBanner(
     '      -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true',
     `  Then: curl -s ${server.url}/v1/balance -u ${demo.secretKey}:`,
     '  A narrated tour of payments, captures, refunds, a decline and a timeout: npm run demo',
+    '',
+    `  Dashboard: ${server.url}/dashboard`,
+    `    sign in as ${demo.user.email} with the password ${demo.user.password} (this run only),`,
+    '    or with the secret key above; the admin key opens the operator view of every merchant.',
     '',
   ];
   if (server.generatedAdminKey !== undefined) {
@@ -84,9 +88,11 @@ async function serve(development: boolean): Promise<void> {
   const server = await startServer(config, logger);
   // The bundled simulator sends its PSP webhooks to this server.
   if (simulator !== undefined) await configureSimulatorWebhooks(simulator.url, server.url);
-  if (development)
-    printBanner(server, config, simulator?.url, await demoMerchant(server.context.merchants));
-  else console.log(`Payrail listening on ${server.url}`);
+  if (development) {
+    const demo = await demoMerchant(server.context.merchants);
+    const user = await demoDashboardUser(server.context.dashboard.users, demo.id);
+    printBanner(server, config, simulator?.url, { ...demo, user });
+  } else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

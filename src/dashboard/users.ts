@@ -110,6 +110,22 @@ export class DashboardUsers {
     return userOf(row);
   }
 
+  /** Sets a user's password (and signs them out of every session); false when there is none. */
+  async setPassword(email: string, password: string): Promise<boolean> {
+    checkPassword(password);
+    const passwordHash = await hashPassword(password);
+    return this.#database.transaction(async (tx) => {
+      const updated = await tx.query<{ id: string }>(
+        'UPDATE dashboard_users SET password_hash = $2 WHERE email = $1 RETURNING id',
+        [email.trim().toLowerCase(), passwordHash],
+      );
+      const id = updated.rows[0]?.id;
+      if (id === undefined) return false;
+      await tx.query('DELETE FROM dashboard_sessions WHERE user_id = $1', [id]);
+      return true;
+    });
+  }
+
   async list(merchantId: string | null): Promise<DashboardUser[]> {
     const found = await this.#database.query<UserRow>(
       `SELECT * FROM dashboard_users WHERE merchant_id IS NOT DISTINCT FROM $1
