@@ -17,6 +17,10 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { toJson } from './api-objects/json.ts';
 import { configureSimulatorWebhooks } from './testmode/simulator.ts';
 import { demoDashboardUser, demoMerchant } from './testmode/demo-merchant.ts';
+import { randomBytes } from 'node:crypto';
+import { DashboardUsers } from './dashboard/users.ts';
+import { isRole } from './dashboard/principal.ts';
+import { DomainError } from './errors.ts';
 import { registerClockCommands } from './testmode/clock-command.ts';
 import { registerReconcileCommands } from './reconciliation/commands.ts';
 import { TestClockError } from './testmode/clock-service.ts';
@@ -284,6 +288,28 @@ export function buildProgram(): Command {
         console.log(`${merchant.id} ${secretKey}`);
       }),
     );
+  program
+    .command('user-create')
+    .description(
+      "create a dashboard user and print a first password once (the operator's, or --merchant's)",
+    )
+    .requiredOption('--email <email>', 'their email: they sign in with it')
+    .requiredOption('--role <role>', 'admin, developer, finance or support')
+    .option('--merchant <id>', "a merchant's user (without it: the operator's staff)")
+    .action((options: { email: string; role: string; merchant?: string }) =>
+      withRuntime(async (runtime) => {
+        if (!isRole(options.role))
+          throw new ConfigError('--role', 'must be admin, developer, finance or support');
+        const password = randomBytes(15).toString('base64url');
+        const user = await new DashboardUsers(runtime.database, runtime.clock).create({
+          email: options.email,
+          password,
+          role: options.role,
+          merchantId: options.merchant ?? null,
+        });
+        console.log(`${user.id} ${user.email} ${user.role} password: ${password}`);
+      }),
+    );
   registerClockCommands(program, withDatabase);
   registerReconcileCommands(program, withRuntime);
   registerMoneyOutCommands(program, withRuntime);
@@ -302,6 +328,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       error instanceof MigrationError ||
       error instanceof DataDirectoryInUseError ||
       error instanceof DeadLetterError ||
+      error instanceof DomainError ||
       error instanceof TestClockError
     ) {
       console.error(`payrail: ${error.message}`);

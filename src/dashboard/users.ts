@@ -126,6 +126,29 @@ export class DashboardUsers {
     });
   }
 
+  /** Disables or enables a user of `merchantId` (null: the operator's); a disabled user's sessions end. */
+  async setDisabled(
+    merchantId: string | null,
+    id: string,
+    disabled: boolean,
+  ): Promise<{ before: DashboardUser; after: DashboardUser } | undefined> {
+    return this.#database.transaction(async (tx) => {
+      const found = await tx.query<UserRow>(
+        `SELECT * FROM dashboard_users WHERE id = $1 AND merchant_id IS NOT DISTINCT FROM $2
+          FOR UPDATE`,
+        [id, merchantId],
+      );
+      const row = found.rows[0];
+      if (row === undefined) return undefined;
+      const updated = await tx.query<UserRow>(
+        'UPDATE dashboard_users SET disabled_at = $2 WHERE id = $1 RETURNING *',
+        [id, disabled ? (row.disabled_at ?? this.#clock.now()) : null],
+      );
+      if (disabled) await tx.query('DELETE FROM dashboard_sessions WHERE user_id = $1', [id]);
+      return { before: userOf(row), after: userOf(updated.rows[0] as UserRow) };
+    });
+  }
+
   async list(merchantId: string | null): Promise<DashboardUser[]> {
     const found = await this.#database.query<UserRow>(
       `SELECT * FROM dashboard_users WHERE merchant_id IS NOT DISTINCT FROM $1

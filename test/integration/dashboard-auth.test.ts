@@ -219,3 +219,66 @@ describe('the audit page', () => {
     assert.match(bad.body, /object: letters, digits/);
   });
 });
+
+describe('the team page', () => {
+  test('an admin adds a user with a role and disables them (audited); others may not', async () => {
+    const admin = await signedIn(server.url, { key: shop.key });
+    const page = await admin.get('/dashboard/users');
+    assert.match(page.body, /Add a user/);
+    const short = await admin.post('/dashboard/users', {
+      email: 'dev@shop.example',
+      role: 'developer',
+      password: 'short',
+      reason: 'new hire',
+    });
+    assert.equal(short.status, 400);
+    assert.match(short.body, /password:/);
+    const added = await admin.post('/dashboard/users', {
+      email: 'dev@shop.example',
+      role: 'developer',
+      password: 'a developer password',
+      reason: 'new hire',
+    });
+    assert.equal(added.status, 303);
+    const again = await admin.post('/dashboard/users', {
+      email: 'dev@shop.example',
+      role: 'developer',
+      password: 'a developer password',
+      reason: 'new hire',
+    });
+    assert.equal(again.status, 409);
+    const developer = await signedIn(server.url, {
+      email: 'dev@shop.example',
+      password: 'a developer password',
+    });
+    const devView = await developer.get('/dashboard/users');
+    assert.doesNotMatch(devView.body, /Add a user/);
+    const refused = await developer.post('/dashboard/users', {
+      email: 'x@shop.example',
+      role: 'admin',
+      password: 'a password for x',
+      reason: 'promote myself',
+    });
+    assert.equal(refused.status, 403);
+    const users = await server.context.dashboard.users.list(shop.id);
+    const dev = users.find((user) => user.email === 'dev@shop.example');
+    assert.ok(dev);
+    // Another merchant's admin cannot touch this user.
+    const stranger = await signedIn(server.url, { key: other.key });
+    assert.doesNotMatch((await stranger.get('/dashboard/users')).body, /dev@shop\.example/);
+    const foreign = await stranger.post(`/dashboard/users/${dev.id}/disable`, {
+      reason: 'not mine',
+    });
+    assert.equal(foreign.status, 404);
+    const disabled = await admin.post(`/dashboard/users/${dev.id}/disable`, {
+      reason: 'left the team',
+    });
+    assert.equal(disabled.status, 303);
+    // Disabling ends the user's sessions at once.
+    assert.equal((await developer.get('/dashboard')).status, 303);
+    const audit = await admin.get('/dashboard/audit');
+    assert.match(audit.body, /dashboard_user\.create/);
+    assert.match(audit.body, /dashboard_user\.disable/);
+    assert.match(audit.body, /left the team/);
+  });
+});

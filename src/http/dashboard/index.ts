@@ -19,12 +19,22 @@ import { secretHint } from '../../merchants/keys.ts';
 import type { Assets } from '../../web/assets.ts';
 import { html } from '../../web/html.ts';
 import type { RouteContext } from '../context.ts';
-import { toErrorResponse } from '../errors.ts';
+import { apiCode, toErrorResponse } from '../errors.ts';
 import { DashboardError } from './errors.ts';
+import { DomainError, type ErrorCategory } from '../../errors.ts';
+
+const domainStatus: Record<ErrorCategory, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  declined: 402,
+  unavailable: 503,
+};
 import { dashboardPrefix, sendPage, type DashboardView } from './layout.ts';
 import { registerHomePage } from './pages/home.ts';
 import { registerAuditPage } from './pages/audit.ts';
 import { registerPaymentPages } from './pages/payments.ts';
+import { registerUserPages } from './pages/users.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -247,6 +257,10 @@ function installErrorPage(app: FastifyInstance, view: DashboardView): void {
     if (error instanceof DashboardError) {
       status = error.status;
       message = error.message;
+    } else if (error instanceof DomainError && apiCode(error) === undefined) {
+      // A domain refusal the API has no code for (the dashboard's own): its category decides.
+      status = domainStatus[error.category];
+      message = error.param === undefined ? error.message : `${error.param}: ${error.message}`;
     } else {
       const response = toErrorResponse(error, request.id);
       status = response.status;
@@ -292,6 +306,7 @@ export async function registerDashboard(
       registerSignIn(dashboard, context, view);
       registerHomePage(dashboard, context, view);
       registerPaymentPages(dashboard, context, view);
+      registerUserPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
     },
     { prefix: dashboardPrefix },

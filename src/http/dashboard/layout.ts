@@ -17,6 +17,7 @@ export type Section =
   | 'reconciliation'
   | 'connectors'
   | 'developers'
+  | 'users'
   | 'audit';
 
 type NavItem = { section: Section; label: string; path: string; operatorOnly?: boolean };
@@ -35,6 +36,7 @@ const navigation: readonly NavItem[] = [
   },
   { section: 'connectors', label: 'Connectors', path: '/connectors' },
   { section: 'developers', label: 'Developers', path: '/developers' },
+  { section: 'users', label: 'Team', path: '/users' },
   { section: 'audit', label: 'Audit log', path: '/audit' },
 ];
 
