@@ -54,6 +54,8 @@ import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
 import { registerRateLimitRoutes } from './routes/rate-limits.ts';
 import { registerAssetRoutes } from './routes/assets.ts';
 import { Assets } from '../web/assets.ts';
+import { pageHeaders } from '../web/security.ts';
+import { html, type Html } from '../web/html.ts';
 import { registerDashboard } from './dashboard/index.ts';
 
 export const apiVersion = '2026-11-01';
@@ -212,8 +214,19 @@ function installValidation(app: FastifyInstance): void {
   );
 }
 
+/** The pages for people (dashboard, hosted checkout) answer errors as a page, not as JSON. */
+const pagePrefixes = ['/dashboard', '/pay/'];
+
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const response = toErrorResponse(error, request.id, request.keyKind);
+  if (pagePrefixes.some((prefix) => request.url.startsWith(prefix))) {
+    if (!response.expected) request.log.error({ err: error }, 'unexpected error');
+    void reply
+      .code(response.status)
+      .headers(pageHeaders())
+      .send(errorPage(response.status, response.body.error.message).value);
+    return;
+  }
   if (response.expected)
     request.log.info(
       { code: response.body.error.code, param: response.body.error.param },
@@ -228,6 +241,13 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
     .header('request-id', request.id)
     .type('application/json')
     .send(toJson(request.livemode ? withLivemode(response.body) : response.body));
+}
+
+/** A bare error page (no stylesheet: the request may not even have reached a route). */
+function errorPage(status: number, message: string): Html {
+  const head = html`<head><meta charset="utf-8"><title>Error ${status}</title></head>`;
+  const body = html`<body><h1>Error ${status}</h1><p role="alert">${message}</p></body>`;
+  return html`<!doctype html><html lang="en">${head}${body}</html>`;
 }
 
 /**

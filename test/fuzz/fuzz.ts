@@ -19,8 +19,13 @@ import {
 import { installLoopbackOnlyGuard, type NetworkGuard } from './network-guard.ts';
 import { seedItems } from '../support/balance-fixtures.ts';
 
-/** Served on purpose without an OpenAPI entry: the document itself, its viewer, Prometheus text. */
-const undocumented = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/];
+/**
+ * Served on purpose without an OpenAPI entry: the document itself, its viewer, Prometheus text,
+ * and the pages for people (the dashboard, the hosted checkout page, their static files), which
+ * the page fuzz covers instead (pages.ts).
+ */
+export const pageRoutes = [/^\/dashboard(\/|$)/, /^\/pay(\/|$)/, /^\/assets\//];
+const undocumented = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/, ...pageRoutes];
 
 const errorTypes = new Set([
   'invalid_request_error',

@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { assetsPrefix, type Assets } from '../../web/assets.ts';
 
 export function registerAssetRoutes(app: FastifyInstance, assets: Assets): void {
-  app.get(`${assetsPrefix}*`, { schema: { hide: true } }, async (request, reply) => {
-    const asset = assets.byUrl(request.url.split('?')[0] ?? '');
+  app.get(`${assetsPrefix}:hash/:name`, { schema: { hide: true } }, async (request, reply) => {
+    const { hash, name } = request.params as { hash: string; name: string };
+    const asset = assets.byUrl(`${assetsPrefix}${hash}/${name}`);
     if (asset === undefined) return reply.callNotFound();
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     void reply
