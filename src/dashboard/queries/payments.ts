@@ -348,8 +348,25 @@ function checkFilter(filter: PaymentFilter): void {
       throw new DashboardQueryError(`${param} must be a non-negative amount.`, param);
 }
 
+/**
+ * An email or a last4 resolved to the keys it names (customers and receipt-email intents; payment
+ * methods), read first by their own indexes, so that the page's statement is an index look-up by
+ * those keys whatever the planner thinks of a join. More than `resolvedKeysMax` keys: the
+ * search stays a subquery.
+ */
+type ResolvedSearch =
+  | { readonly kind: 'email'; readonly customerIds: string[]; readonly intentIds: string[] }
+  | { readonly kind: 'last4'; readonly paymentMethodIds: string[] };
+
+const resolvedKeysMax = 1_000;
+
 /** The conditions on `pi` (payment_intents) of the scope, the filters and the search. */
-function conditionsOf(scope: DashboardScope, filter: PaymentFilter, bind: Bind): string[] {
+function conditionsOf(
+  scope: DashboardScope,
+  filter: PaymentFilter,
+  bind: Bind,
+  resolved: ResolvedSearch | undefined,
+): string[] {
   const conditions: string[] = [];
   const merchantId = scopeMerchant(scope);
   if (merchantId !== undefined) conditions.push(`pi.merchant_id = ${bind(merchantId)}`);
@@ -360,9 +377,26 @@ function conditionsOf(scope: DashboardScope, filter: PaymentFilter, bind: Bind):
   if (filter.amountMax !== undefined)
     conditions.push(`pi.amount <= ${bind(filter.amountMax.toString())}::bigint`);
   conditions.push(...timeRangeConditions('pi.created_at', filter.created, bind));
-  if (filter.q !== undefined && filter.q.trim() !== '')
+  if (resolved !== undefined) conditions.push(resolvedCondition(resolved, bind));
+  else if (filter.q !== undefined && filter.q.trim() !== '')
     conditions.push(searchCondition(parseSearch(filter.q), merchantId, bind));
   return conditions;
+}
+
+function resolvedCondition(resolved: ResolvedSearch, bind: Bind): string {
+  if (resolved.kind === 'last4')
+    return resolved.paymentMethodIds.length === 0
+      ? 'false'
+      : `pi.payment_method_id = ANY(${bind(textArrayLiteral(resolved.paymentMethodIds))}::text[])`;
+  const either = [
+    ...(resolved.customerIds.length === 0
+      ? []
+      : [`pi.customer_id = ANY(${bind(textArrayLiteral(resolved.customerIds))}::text[])`]),
+    ...(resolved.intentIds.length === 0
+      ? []
+      : [`pi.id = ANY(${bind(textArrayLiteral(resolved.intentIds))}::text[])`]),
+  ];
+  return either.length === 0 ? 'false' : `(${either.join(' OR ')})`;
 }
 
 function searchCondition(term: SearchTerm, merchantId: string | undefined, bind: Bind): string {
@@ -495,7 +529,8 @@ export class DashboardPayments {
       parameters.push(value);
       return `$${parameters.length}`;
     };
-    const conditions = conditionsOf(scope, filter, bind);
+    const resolved = await this.#resolve(scope, filter);
+    const conditions = conditionsOf(scope, filter, bind, resolved);
     const backwards = page.endingBefore !== undefined;
     const cursorId = page.startingAfter ?? page.endingBefore;
     if (cursorId !== undefined) {
@@ -524,6 +559,53 @@ export class DashboardPayments {
     const rows = result.rows.slice(0, page.limit).map(rowOf);
     if (backwards) rows.reverse();
     return { rows, hasMore: result.rows.length > page.limit };
+  }
+
+  /** An email or last4 search resolved to its keys; undefined for other searches, or too many keys. */
+  async #resolve(
+    scope: DashboardScope,
+    filter: PaymentFilter,
+  ): Promise<ResolvedSearch | undefined> {
+    if (filter.q === undefined) return undefined;
+    const term = parseSearch(filter.q);
+    const merchantId = scopeMerchant(scope);
+    const ofMerchant = merchantId === undefined ? '' : ' AND merchant_id = $2';
+    const parameters = (value: string) =>
+      merchantId === undefined
+        ? [value, resolvedKeysMax + 1]
+        : [value, merchantId, resolvedKeysMax + 1];
+    const limit = merchantId === undefined ? '$2' : '$3';
+    if (term.kind === 'last4') {
+      const found = await this.#database.query<{ id: string }>(
+        `SELECT id FROM payment_methods WHERE last4 = $1${ofMerchant} LIMIT ${limit}`,
+        parameters(term.last4),
+      );
+      if (found.rows.length > resolvedKeysMax) return undefined;
+      return {
+        kind: 'last4',
+        paymentMethodIds: [...found.rows.map((row) => row.id), ...testMethodsEndingIn(term.last4)],
+      };
+    }
+    if (term.kind === 'email') {
+      const [customers, intents] = await Promise.all([
+        this.#database.query<{ id: string }>(
+          `SELECT id FROM customers WHERE lower(email) = lower($1)${ofMerchant} LIMIT ${limit}`,
+          parameters(term.email),
+        ),
+        this.#database.query<{ id: string }>(
+          `SELECT id FROM payment_intents WHERE lower(receipt_email) = lower($1)${ofMerchant} LIMIT ${limit}`,
+          parameters(term.email),
+        ),
+      ]);
+      if (customers.rows.length > resolvedKeysMax || intents.rows.length > resolvedKeysMax)
+        return undefined;
+      return {
+        kind: 'email',
+        customerIds: customers.rows.map((row) => row.id),
+        intentIds: intents.rows.map((row) => row.id),
+      };
+    }
+    return undefined;
   }
 
   /** The cursor payment's created_at; it must be one the scope may see. */
