@@ -11,7 +11,7 @@
 // A merchant's scope is enforced in every statement (merchant_id = $n), and a payment outside
 // the scope is simply not found (the page answers 404). Nothing here returns a card number: a
 // card is its brand and last4, read from the vault's clear columns or the test-card catalogue.
-import { attemptIdOf, chargeIdOf, reviewIdOf } from '../../ids.ts';
+import { attemptIdOf, chargeIdOf } from '../../ids.ts';
 import { DomainError } from '../../errors.ts';
 import type { IntentStatus } from '../../payments/types.ts';
 import type { RiskRecord } from '../../risk/types.ts';
@@ -657,320 +657,309 @@ export class DashboardPayments {
     checkScope(scope);
     if (!idPattern.test(paymentIntentId)) return undefined;
     const merchantId = scopeMerchant(scope);
-    return this.#read(async (database) => {
-      const found = await database.query(
+    const database = this.#database;
+    const max = timelineKindMax + 1;
+    const byId = [paymentIntentId];
+    // One parallel round of index look-ups, each bounded by the payment's id. The first decides
+    // whether the scope may see the payment; the others are dropped when it may not. (No
+    // transaction: each is an equality look-up, which a generic plan serves as well.)
+    const [
+      found,
+      attempts,
+      refunds,
+      authentications,
+      reviews,
+      pspWebhooks,
+      events,
+      ledger,
+      deliveries,
+      idempotency,
+    ] = await Promise.all([
+      database.query(
         decorated(
           `SELECT ${intentColumns}, pi.capture_method, pi.amount_capturable, pi.amount_received,
-           pi.amount_refunded, pi.description
-           FROM payment_intents pi
-          WHERE pi.id = $1${merchantId === undefined ? '' : ' AND pi.merchant_id = $2'}`,
+             pi.amount_refunded, pi.description
+             FROM payment_intents pi
+            WHERE pi.id = $1${merchantId === undefined ? '' : ' AND pi.merchant_id = $2'}`,
           'p.id',
         ),
-        merchantId === undefined ? [paymentIntentId] : [paymentIntentId, merchantId],
-      );
-      const intentRow = found.rows[0];
-      if (intentRow === undefined) return undefined;
-      const payment: PaymentDetail = {
-        ...rowOf(intentRow),
-        captureMethod: intentRow.capture_method as string,
-        amountCapturable: BigInt(intentRow.amount_capturable as bigint),
-        amountReceived: BigInt(intentRow.amount_received as bigint),
-        amountRefunded: BigInt(intentRow.amount_refunded as bigint),
-        description: intentRow.description as string | null,
-        customerId: intentRow.customer_id as string | null,
-        paymentMethodId: intentRow.payment_method_id as string | null,
-      };
-      const owner = payment.merchantId;
-      const id = payment.id;
-      const max = timelineKindMax + 1;
-
-      const [attempts, refunds, authentications, reviews, pspWebhooks] = await inTurn([
-        () =>
-          database.query(
-            `SELECT id, connector, status, amount, currency, amount_authorized, amount_captured,
+        merchantId === undefined ? byId : [paymentIntentId, merchantId],
+      ),
+      database.query(
+        `SELECT id, connector, status, amount, currency, amount_authorized, amount_captured,
                 psp_reference, decline_code, psp_code, failure_message, psp_latency_ms, abandoned,
                 sync_count, risk, created_at, updated_at
-           FROM payment_attempts WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT $2`,
-            [id, max],
-          ),
-        () =>
-          database.query(
-            `SELECT id, amount, currency, status, reason, failure_reason, created_at
-           FROM refunds WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT $2`,
-            [id, max],
-          ),
-        () =>
-          database.query(
-            `SELECT id, status, reason, version, liability_shift, completed_at, created_at
+           FROM payment_attempts WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `SELECT id, amount, currency, status, reason, failure_reason, created_at
+           FROM refunds WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `SELECT id, status, reason, version, liability_shift, completed_at, created_at
            FROM three_d_secure_authentications WHERE payment_intent_id = $1
-          ORDER BY created_at, id LIMIT $2`,
-            [id, max],
-          ),
-        () =>
-          database.query(
-            `SELECT id, open, opened_reason, closed_reason, closed_at, created_at
-           FROM reviews WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT $2`,
-            [id, max],
-          ),
-        () =>
-          database.query(
-            `SELECT connector, event_id, type, received_at, processed_at
-           FROM psp_webhook_events WHERE payment_intent_id = $1 ORDER BY received_at LIMIT $2`,
-            [id, max],
-          ),
-      ]);
-      const attemptIds = attempts.rows.map((row) => row.id as string);
-      const refundIds = refunds.rows.map((row) => row.id as string);
-      // The objects whose events are this payment's: the intent, its charges, refunds and reviews.
-      const objectIds = [
-        id,
-        ...attemptIds.map(chargeIdOf),
-        ...refundIds,
-        ...reviews.rows.map((row) => row.id as string),
-        ...attemptIds.map(reviewIdOf),
-      ];
-      // The ledger transactions of a payment, by the ids src/payments/postings.ts gives them.
-      const ledgerIds = [
-        ...attemptIds.flatMap((attempt) => [
-          `auth:${attempt}`,
-          `capture:${attempt}`,
-          `void:${attempt}`,
-          `expire:auth:${attempt}`,
-          `fee:${attempt}`,
-          `refund:${attempt}`,
-        ]),
-        ...refundIds.map((refund) => `refund:${refund}`),
-      ];
-      const [events, ledger] = await inTurn([
-        () =>
-          database.query(
-            `SELECT id, type, object_id, request_id, idempotency_key, created_at FROM events
-          WHERE object_id = ANY($1::text[]) AND merchant_id = $2 ORDER BY created_at, id LIMIT $3`,
-            [textArrayLiteral([...new Set(objectIds)]), owner, max],
-          ),
-        () =>
-          database.query(
-            `SELECT t.id, t.kind, t.description, t.created_at, e.account_id, e.direction, e.amount,
+          ORDER BY created_at, id LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `SELECT id, open, opened_reason, closed_reason, closed_at, created_at
+           FROM reviews WHERE payment_intent_id = $1 ORDER BY created_at, id LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `SELECT connector, event_id, type, received_at, processed_at
+           FROM psp_webhook_events WHERE payment_intent_id = $1 ORDER BY received_at LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `WITH ${paymentEventsSql}
+         SELECT id, type, object_id, request_id, idempotency_key, created_at FROM payment_events
+          ORDER BY created_at, id`,
+        byId,
+      ),
+      database.query(
+        `SELECT t.id, t.kind, t.description, t.created_at, e.account_id, e.direction, e.amount,
                 e.currency, e.layer
            FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-          WHERE t.id = ANY($1::text[]) ORDER BY t.created_at, t.id, e.leg LIMIT $2`,
-            [textArrayLiteral(ledgerIds), timelineKindMax * 8],
-          ),
-      ]);
-      const eventIds = events.rows.map((row) => row.id as string);
-      const keys = [
-        ...new Set(
-          events.rows.flatMap((row) =>
-            row.idempotency_key === null ? [] : [row.idempotency_key as string],
-          ),
-        ),
-      ];
-      const [deliveries, idempotency] = await inTurn([
-        () =>
-          database.query(
-            `SELECT d.id, d.event_id, d.endpoint_id, w.url, d.status, d.attempt_count,
-                d.last_http_status, d.last_error, d.next_attempt_at, d.created_at,
+          WHERE t.id IN (${paymentLedgerIdsSql})
+          ORDER BY t.created_at, t.id, e.leg LIMIT ${timelineKindMax * 8}`,
+        byId,
+      ),
+      database.query(
+        `WITH ${paymentEventsSql}
+         SELECT d.id, d.event_id, ev.type AS event_type, d.endpoint_id, w.url, d.status,
+                d.attempt_count, d.last_http_status, d.last_error, d.next_attempt_at, d.created_at,
                 last.attempted_at AS last_attempt_at, last.duration_ms AS last_duration_ms
-           FROM webhook_deliveries d
+           FROM payment_events ev
+           JOIN webhook_deliveries d ON d.event_id = ev.id AND d.merchant_id = ev.merchant_id
            JOIN webhook_endpoints w ON w.id = d.endpoint_id
            LEFT JOIN LATERAL (
              SELECT x.attempted_at, x.duration_ms FROM webhook_delivery_attempts x
               WHERE x.delivery_id = d.id ORDER BY x.attempt_number DESC LIMIT 1) last ON true
-          WHERE d.event_id = ANY($1::text[]) AND d.merchant_id = $2
-          ORDER BY d.created_at, d.id LIMIT $3`,
-            [textArrayLiteral(eventIds), owner, max],
-          ),
-        () =>
-          keys.length === 0
-            ? Promise.resolve({ rows: [] as Row[] })
-            : database.query(
-                `SELECT key, request_method, request_path, response_status, created_at
-               FROM idempotency_keys WHERE merchant_id = $1 AND key = ANY($2::text[])`,
-                [owner, textArrayLiteral(keys)],
-              ),
-      ]);
+          ORDER BY d.created_at, d.id LIMIT ${max}`,
+        byId,
+      ),
+      database.query(
+        `WITH ${paymentEventsSql}
+         SELECT k.key, k.request_method, k.request_path, k.response_status, k.created_at
+           FROM idempotency_keys k
+          WHERE (k.merchant_id, k.key) IN (
+            SELECT merchant_id, idempotency_key FROM payment_events WHERE idempotency_key IS NOT NULL)`,
+        byId,
+      ),
+    ]);
+    const intentRow = found.rows[0];
+    if (intentRow === undefined) return undefined;
+    const payment: PaymentDetail = {
+      ...rowOf(intentRow),
+      captureMethod: intentRow.capture_method as string,
+      amountCapturable: BigInt(intentRow.amount_capturable as bigint),
+      amountReceived: BigInt(intentRow.amount_received as bigint),
+      amountRefunded: BigInt(intentRow.amount_refunded as bigint),
+      description: intentRow.description as string | null,
+      customerId: intentRow.customer_id as string | null,
+      paymentMethodId: intentRow.payment_method_id as string | null,
+    };
+    const truncated = [attempts, refunds, authentications, reviews, pspWebhooks, events, deliveries]
+      .map((result) => result.rows.length > timelineKindMax)
+      .some(Boolean);
+    const firstOf = <T>(rows: readonly T[]) => rows.slice(0, timelineKindMax);
+    const entries: TimelineEntry[] = [];
 
-      const truncated = [
-        attempts,
-        refunds,
-        authentications,
-        reviews,
-        pspWebhooks,
-        events,
-        deliveries,
-      ]
-        .map((result) => result.rows.length > timelineKindMax)
-        .some(Boolean);
-      const firstOf = <T>(rows: readonly T[]) => rows.slice(0, timelineKindMax);
-      const entries: TimelineEntry[] = [];
-
-      // API requests: the events a request caused name it (Stripe's event.request).
-      const keyRows = new Map(idempotency.rows.map((row) => [row.key as string, row]));
-      const requests = new Map<string, { at: Date; key: string | null; types: string[] }>();
-      for (const row of firstOf(events.rows)) {
-        const requestId = row.request_id as string | null;
-        if (requestId === null) continue;
-        const seen = requests.get(requestId);
-        if (seen === undefined)
-          requests.set(requestId, {
-            at: row.created_at as Date,
-            key: row.idempotency_key as string | null,
-            types: [row.type as string],
-          });
-        else seen.types.push(row.type as string);
-      }
-      for (const [requestId, request] of requests) {
-        const stored = request.key === null ? undefined : keyRows.get(request.key);
-        entries.push({
-          kind: 'api_request',
-          at: stored === undefined ? request.at : minDate(stored.created_at as Date, request.at),
-          requestId,
-          idempotencyKey: request.key,
-          method: stored === undefined ? null : (stored.request_method as string),
-          path: stored === undefined ? null : (stored.request_path as string),
-          responseStatus: stored === undefined ? null : (stored.response_status as number | null),
-          eventTypes: request.types,
+    // API requests: the events a request caused name it (Stripe's event.request).
+    const keyRows = new Map(idempotency.rows.map((row) => [row.key as string, row]));
+    const requests = new Map<string, { at: Date; key: string | null; types: string[] }>();
+    for (const row of firstOf(events.rows)) {
+      const requestId = row.request_id as string | null;
+      if (requestId === null) continue;
+      const seen = requests.get(requestId);
+      if (seen === undefined)
+        requests.set(requestId, {
+          at: row.created_at as Date,
+          key: row.idempotency_key as string | null,
+          types: [row.type as string],
         });
-      }
+      else seen.types.push(row.type as string);
+    }
+    for (const [requestId, request] of requests) {
+      const stored = request.key === null ? undefined : keyRows.get(request.key);
+      entries.push({
+        kind: 'api_request',
+        at: stored === undefined ? request.at : minDate(stored.created_at as Date, request.at),
+        requestId,
+        idempotencyKey: request.key,
+        method: stored === undefined ? null : (stored.request_method as string),
+        path: stored === undefined ? null : (stored.request_path as string),
+        responseStatus: stored === undefined ? null : (stored.response_status as number | null),
+        eventTypes: request.types,
+      });
+    }
 
-      const attemptRows = firstOf(attempts.rows);
-      const firstAttempt = attemptRows[0];
-      if (firstAttempt !== undefined)
+    const attemptRows = firstOf(attempts.rows);
+    const firstAttempt = attemptRows[0];
+    if (firstAttempt !== undefined)
+      entries.push({
+        kind: 'routing',
+        at: firstAttempt.created_at as Date,
+        connectors: attemptRows.map((row) => row.connector as string),
+      });
+    for (const row of attemptRows) {
+      const risk = row.risk as RiskRecord | null;
+      if (risk !== null)
         entries.push({
-          kind: 'routing',
-          at: firstAttempt.created_at as Date,
-          connectors: attemptRows.map((row) => row.connector as string),
-        });
-      for (const row of attemptRows) {
-        const risk = row.risk as RiskRecord | null;
-        if (risk !== null)
-          entries.push({
-            kind: 'risk',
-            at: row.created_at as Date,
-            attemptId: row.id as string,
-            action: risk.action,
-            riskScore: risk.riskScore,
-            riskLevel: risk.riskLevel,
-            ruleId: risk.rule?.id ?? null,
-            matchedRuleIds: risk.matched.map((match) => match.id),
-          });
-        entries.push({
-          kind: 'attempt',
+          kind: 'risk',
           at: row.created_at as Date,
           attemptId: row.id as string,
-          chargeId: chargeIdOf(row.id as string),
-          connector: row.connector as string,
-          status: row.status as string,
-          amount: BigInt(row.amount as bigint),
-          currency: row.currency as string,
-          amountAuthorized: BigInt(row.amount_authorized as bigint),
-          amountCaptured: BigInt(row.amount_captured as bigint),
-          pspReference: row.psp_reference as string | null,
-          declineCode: row.decline_code as string | null,
-          pspCode: row.psp_code as string | null,
-          failureMessage: row.failure_message as string | null,
-          latencyMs: row.psp_latency_ms as number | null,
-          abandoned: row.abandoned as boolean,
-          syncCount: row.sync_count as number,
-          updatedAt: row.updated_at as Date,
+          action: risk.action,
+          riskScore: risk.riskScore,
+          riskLevel: risk.riskLevel,
+          ruleId: risk.rule?.id ?? null,
+          matchedRuleIds: risk.matched.map((match) => match.id),
         });
+      entries.push({
+        kind: 'attempt',
+        at: row.created_at as Date,
+        attemptId: row.id as string,
+        chargeId: chargeIdOf(row.id as string),
+        connector: row.connector as string,
+        status: row.status as string,
+        amount: BigInt(row.amount as bigint),
+        currency: row.currency as string,
+        amountAuthorized: BigInt(row.amount_authorized as bigint),
+        amountCaptured: BigInt(row.amount_captured as bigint),
+        pspReference: row.psp_reference as string | null,
+        declineCode: row.decline_code as string | null,
+        pspCode: row.psp_code as string | null,
+        failureMessage: row.failure_message as string | null,
+        latencyMs: row.psp_latency_ms as number | null,
+        abandoned: row.abandoned as boolean,
+        syncCount: row.sync_count as number,
+        updatedAt: row.updated_at as Date,
+      });
+    }
+    for (const row of firstOf(authentications.rows))
+      entries.push({
+        kind: 'three_d_secure',
+        at: row.created_at as Date,
+        id: row.id as string,
+        status: row.status as string,
+        reason: row.reason as string,
+        version: row.version as string | null,
+        liabilityShift: row.liability_shift as boolean,
+        completedAt: row.completed_at as Date | null,
+      });
+    for (const row of firstOf(reviews.rows))
+      entries.push({
+        kind: 'review',
+        at: row.created_at as Date,
+        id: row.id as string,
+        open: row.open as boolean,
+        openedReason: row.opened_reason as string,
+        closedReason: row.closed_reason as string | null,
+        closedAt: row.closed_at as Date | null,
+      });
+    for (const row of firstOf(pspWebhooks.rows))
+      entries.push({
+        kind: 'psp_webhook',
+        at: row.received_at as Date,
+        connector: row.connector as string,
+        eventId: row.event_id as string,
+        type: row.type as string,
+        processedAt: row.processed_at as Date | null,
+      });
+    for (const row of firstOf(refunds.rows))
+      entries.push({
+        kind: 'refund',
+        at: row.created_at as Date,
+        id: row.id as string,
+        amount: BigInt(row.amount as bigint),
+        currency: row.currency as string,
+        status: row.status as string,
+        reason: row.reason as string | null,
+        failureReason: row.failure_reason as string | null,
+      });
+    const transactions = new Map<string, TimelineEntry & { kind: 'ledger' }>();
+    for (const row of ledger.rows) {
+      const transactionId = row.id as string;
+      let entry = transactions.get(transactionId);
+      if (entry === undefined) {
+        entry = {
+          kind: 'ledger',
+          at: row.created_at as Date,
+          transactionId,
+          transactionKind: row.kind as string,
+          description: row.description as string | null,
+          postings: [],
+        };
+        transactions.set(transactionId, entry);
+        entries.push(entry);
       }
-      for (const row of firstOf(authentications.rows))
-        entries.push({
-          kind: 'three_d_secure',
-          at: row.created_at as Date,
-          id: row.id as string,
-          status: row.status as string,
-          reason: row.reason as string,
-          version: row.version as string | null,
-          liabilityShift: row.liability_shift as boolean,
-          completedAt: row.completed_at as Date | null,
-        });
-      for (const row of firstOf(reviews.rows))
-        entries.push({
-          kind: 'review',
-          at: row.created_at as Date,
-          id: row.id as string,
-          open: row.open as boolean,
-          openedReason: row.opened_reason as string,
-          closedReason: row.closed_reason as string | null,
-          closedAt: row.closed_at as Date | null,
-        });
-      for (const row of firstOf(pspWebhooks.rows))
-        entries.push({
-          kind: 'psp_webhook',
-          at: row.received_at as Date,
-          connector: row.connector as string,
-          eventId: row.event_id as string,
-          type: row.type as string,
-          processedAt: row.processed_at as Date | null,
-        });
-      for (const row of firstOf(refunds.rows))
-        entries.push({
-          kind: 'refund',
-          at: row.created_at as Date,
-          id: row.id as string,
-          amount: BigInt(row.amount as bigint),
-          currency: row.currency as string,
-          status: row.status as string,
-          reason: row.reason as string | null,
-          failureReason: row.failure_reason as string | null,
-        });
-      const transactions = new Map<string, TimelineEntry & { kind: 'ledger' }>();
-      for (const row of ledger.rows) {
-        const transactionId = row.id as string;
-        let entry = transactions.get(transactionId);
-        if (entry === undefined) {
-          entry = {
-            kind: 'ledger',
-            at: row.created_at as Date,
-            transactionId,
-            transactionKind: row.kind as string,
-            description: row.description as string | null,
-            postings: [],
-          };
-          transactions.set(transactionId, entry);
-          entries.push(entry);
-        }
-        (entry.postings as LedgerPosting[]).push({
-          accountId: row.account_id as string,
-          direction: row.direction as 'debit' | 'credit',
-          amount: BigInt(row.amount as bigint),
-          currency: row.currency as string,
-          layer: row.layer as 'posted' | 'pending',
-        });
-      }
-      const eventTypes = new Map(events.rows.map((row) => [row.id as string, row.type as string]));
-      for (const row of firstOf(events.rows))
-        entries.push({
-          kind: 'event',
-          at: row.created_at as Date,
-          id: row.id as string,
-          type: row.type as string,
-          objectId: row.object_id as string,
-          requestId: row.request_id as string | null,
-        });
-      for (const row of firstOf(deliveries.rows))
-        entries.push({
-          kind: 'webhook_delivery',
-          at: row.created_at as Date,
-          id: row.id as string,
-          eventId: row.event_id as string,
-          eventType: eventTypes.get(row.event_id as string) ?? '',
-          endpointId: row.endpoint_id as string,
-          url: row.url as string,
-          status: row.status as string,
-          attemptCount: row.attempt_count as number,
-          lastHttpStatus: row.last_http_status as number | null,
-          lastError: row.last_error as string | null,
-          lastAttemptAt: row.last_attempt_at as Date | null,
-          lastDurationMs: row.last_duration_ms as number | null,
-          nextAttemptAt: row.next_attempt_at as Date | null,
-        });
-      return { payment, entries: entries.sort(inTimeOrder), truncated };
-    });
+      (entry.postings as LedgerPosting[]).push({
+        accountId: row.account_id as string,
+        direction: row.direction as 'debit' | 'credit',
+        amount: BigInt(row.amount as bigint),
+        currency: row.currency as string,
+        layer: row.layer as 'posted' | 'pending',
+      });
+    }
+    for (const row of firstOf(events.rows))
+      entries.push({
+        kind: 'event',
+        at: row.created_at as Date,
+        id: row.id as string,
+        type: row.type as string,
+        objectId: row.object_id as string,
+        requestId: row.request_id as string | null,
+      });
+    for (const row of firstOf(deliveries.rows))
+      entries.push({
+        kind: 'webhook_delivery',
+        at: row.created_at as Date,
+        id: row.id as string,
+        eventId: row.event_id as string,
+        eventType: row.event_type as string,
+        endpointId: row.endpoint_id as string,
+        url: row.url as string,
+        status: row.status as string,
+        attemptCount: row.attempt_count as number,
+        lastHttpStatus: row.last_http_status as number | null,
+        lastError: row.last_error as string | null,
+        lastAttemptAt: row.last_attempt_at as Date | null,
+        lastDurationMs: row.last_duration_ms as number | null,
+        nextAttemptAt: row.next_attempt_at as Date | null,
+      });
+    return { payment, entries: entries.sort(inTimeOrder), truncated };
   }
 }
+
+/**
+ * A payment's events ($1: its id), at most `timelineKindMax` + 1: those of the intent, its charges
+ * (`ch_` + the attempt's id), its reviews (`prv_` + the attempt's) and its refunds.
+ */
+const paymentEventsSql = `payment_objects AS (
+    SELECT $1::text AS id
+    UNION ALL SELECT 'ch_' || substr(a.id, 4) FROM payment_attempts a WHERE a.payment_intent_id = $1
+    UNION ALL SELECT 'prv_' || substr(a.id, 4) FROM payment_attempts a WHERE a.payment_intent_id = $1
+    UNION ALL SELECT r.id FROM refunds r WHERE r.payment_intent_id = $1),
+  payment_events AS (
+    SELECT ev.id, ev.merchant_id, ev.type, ev.object_id, ev.request_id, ev.idempotency_key, ev.created_at
+      FROM events ev
+     WHERE ev.object_id IN (SELECT id FROM payment_objects)
+       AND ev.merchant_id = (SELECT merchant_id FROM payment_intents WHERE id = $1)
+     ORDER BY ev.created_at, ev.id LIMIT ${timelineKindMax + 1})`;
+
+/**
+ * The ids of a payment's ledger transactions ($1: its id), as src/payments/postings.ts names them:
+ * the authorization hold, capture, release, expiry, fee and refund of an attempt, and each refund.
+ */
+const paymentLedgerIdsSql = `
+  SELECT prefix || a.id FROM payment_attempts a
+   CROSS JOIN unnest(ARRAY['auth:', 'capture:', 'void:', 'expire:auth:', 'fee:', 'refund:']) AS prefix
+   WHERE a.payment_intent_id = $1
+  UNION ALL
+  SELECT 'refund:' || r.id FROM refunds r WHERE r.payment_intent_id = $1`;
 
 /** Ties at one instant read in the order things happen to a payment. */
 const kindOrder: readonly TimelineEntryKind[] = [
@@ -1017,13 +1006,4 @@ function inTimeOrder(a: TimelineEntry, b: TimelineEntry): number {
 
 function minDate(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
-}
-
-/** Runs the reads one after another (one transaction has one connection), in order. */
-async function inTurn<T extends (() => Promise<unknown>)[]>(
-  reads: [...T],
-): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  const results: unknown[] = [];
-  for (const read of reads) results.push(await read());
-  return results as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
 }
