@@ -533,6 +533,16 @@ function scenarios(
         );
       },
     },
+    list_unused_connector_or_currency: {
+      kind: 'list',
+      // A connector or currency with no payment at all: an empty page, found without a scan.
+      call: (d, random) =>
+        d.list(
+          random() < 0.5 ? operator : { kind: 'merchant', merchantId: merchantIdOf(0) },
+          random() < 0.5 ? { connector: 'paytm' } : { currency: 'jpy', statuses: ['succeeded'] },
+          page,
+        ),
+    },
     list_exact_amount_operator: {
       kind: 'list',
       call: (d, random) => {

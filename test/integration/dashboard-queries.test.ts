@@ -273,6 +273,8 @@ for (const kind of databaseKinds) {
         { created: { gte: new Date(base + 20 * 60_000), lt: new Date(base + 50 * 60_000) } },
         { statuses: ['requires_payment_method'], connector: 'stripe', currency: 'usd' },
         { statuses: ['requires_confirmation'], connector: 'stripe' },
+        { connector: 'paytm' },
+        { currency: 'jpy', statuses: ['succeeded'] },
       ];
       for (const scope of [
         scopeA,
