@@ -273,6 +273,8 @@ for (const kind of databaseKinds) {
         { created: { gte: new Date(base + 20 * 60_000), lt: new Date(base + 50 * 60_000) } },
         { statuses: ['requires_payment_method'], connector: 'stripe', currency: 'usd' },
         { statuses: ['requires_confirmation'], connector: 'stripe' },
+        { connector: 'paytm' },
+        { currency: 'jpy', statuses: ['succeeded'] },
       ];
       for (const scope of [
         scopeA,
@@ -423,6 +425,46 @@ for (const kind of databaseKinds) {
       assert.equal(await queries.timeline(scopeA, "pi_'; DROP TABLE x"), undefined);
     });
 
+    test('a last4 or an email of more than 1,000 keys still finds exactly its payments', async () => {
+      const database = test_.database;
+      await database.query(
+        `INSERT INTO payment_methods (id, merchant_id, brand, last4, exp_month, exp_year, fingerprint,
+           ciphertext, iv, auth_tag, data_key_id)
+         SELECT 'pm_many' || lpad(i::text, 6, '0'), $1, 'visa', '7777', 1, 2030, 'fpfpfpfpfpfpfpfp',
+                decode('00', 'hex'), decode(repeat('00', 12), 'hex'), decode(repeat('00', 16), 'hex'),
+                'dk_dashdata01'
+           FROM generate_series(1, 1100) i`,
+        [merchantA],
+      );
+      await database.query(
+        `INSERT INTO customers (id, merchant_id, email, created_at, updated_at)
+         SELECT 'cus_many' || lpad(i::text, 6, '0'), $1, 'Many@example.com', now(), now()
+           FROM generate_series(1, 1100) i`,
+        [merchantA],
+      );
+      const paid = [
+        ['pi_many000001', 'pm_many000003', 'cus_many000004', '2026-11-02T00:00:00Z'],
+        ['pi_many000002', 'pm_many001050', 'cus_many001099', '2026-11-03T00:00:00Z'],
+      ];
+      for (const [id, method, customer, created] of paid)
+        await database.query(
+          `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method,
+             payment_method_id, client_secret, customer_id, created_at, updated_at)
+           VALUES ($1, $2, 100, 'usd', 'requires_confirmation', 'automatic', $3, $1 || '_secret_x', $4, $5, $5)`,
+          [id, merchantA, method, customer, created],
+        );
+      for (const q of ['7777', 'many@EXAMPLE.com'])
+        for (const scope of [scopeA, operator]) {
+          const rows = await exported(queries, scope, { q }, 1);
+          assert.deepEqual(
+            rows.map((row) => row.id),
+            ['pi_many000002', 'pi_many000001'],
+            q,
+          );
+          assert.deepEqual(await exported(queries, scopeB, { q }), []);
+        }
+    });
+
     test('bad filters are refused, limits are bounded', async () => {
       await assert.rejects(
         queries.list(operator, { statuses: ['paid' as IntentStatus] }),
@@ -430,7 +472,12 @@ for (const kind of databaseKinds) {
       );
       await assert.rejects(queries.list(operator, { currency: 'USD' }), /currency/);
       await assert.rejects(queries.list(operator, { amountMin: -1n }), /amount_min/);
-      assert.equal((await queries.list(operator, {}, { limit: 1000 })).rows.length, 90);
+      const all = (await exported(queries, operator, {})).length;
+      assert.ok(all > 90);
+      assert.equal(
+        (await queries.list(operator, {}, { limit: 1000 })).rows.length,
+        Math.min(all, 100),
+      );
       assert.equal((await queries.list(operator, {}, { limit: 0 })).rows.length, 1);
     });
   });

@@ -18,6 +18,11 @@ CREATE INDEX payment_intents_status_created ON payment_intents (status, created_
 CREATE INDEX payment_intents_merchant_status_created ON payment_intents (merchant_id, status, created_at, id);
 -- An exact amount or a narrow range ("the customer paid 42.50"): found by amount, then sorted.
 CREATE INDEX payment_intents_amount ON payment_intents (amount);
+-- A connector or currency is usually common, and read as a filter on the ranges above; these two
+-- serve the rare one (a connector just added, a currency nobody pays in), which the ranges would
+-- scan to their end to find empty.
+CREATE INDEX payment_intents_connector ON payment_intents (connector);
+CREATE INDEX payment_intents_currency ON payment_intents (currency);
 
 -- The search box: a card's last4 (its payment methods, then their payments), an email exactly
 -- (case-insensitive: the receipt email, or the customer's).
