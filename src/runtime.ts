@@ -14,6 +14,8 @@ import type { Balances } from './balances/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
+import { ConnectorHealth, ConnectorHealthRecorder } from './observability/connector-health.ts';
+import { ConnectorHealthStore } from './observability/connector-health-store.ts';
 import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
 import { CustomersService } from './customers/service.ts';
@@ -109,6 +111,8 @@ export type Runtime = {
   readonly bus: EventBus;
   readonly statusSync: StatusSync;
   readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** Connector health per minute (success rate, latency, breaker), its sampler and its queries. */
+  readonly connectorHealth: ConnectorHealth;
   /** The one source of business time (src/clock.ts). */
   readonly clock: Clock;
   /** Moving test clocks; undefined unless test clocks are enabled (PAYRAIL_TEST_CLOCKS). */
@@ -186,6 +190,12 @@ async function assemble(
   }
   const metrics = new Metrics({ processMetrics: true });
   const ledger = new Ledger(database, { clock });
+  const healthRecorder = new ConnectorHealthRecorder();
+  const connectorHealth = new ConnectorHealth(new ConnectorHealthStore(database), {
+    clock,
+    recorder: healthRecorder,
+    logger,
+  });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -199,6 +209,7 @@ async function assemble(
           bulkheadQueue: config.bulkheadLimit,
         },
         metrics,
+        healthRecorder,
       ),
     ]),
   );
@@ -394,6 +405,7 @@ async function assemble(
     bus,
     statusSync,
     connectors,
+    connectorHealth,
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
@@ -406,6 +418,8 @@ async function assemble(
     rateLimitOverrides: new RateLimitOverrides(database),
     async start() {
       await bus.start();
+      // Every process that calls PSPs writes its own health rows, workers or not.
+      connectorHealth.start();
       if (!runWorkers) return;
       webhooks.deliverer.start();
       statusSync.start();
@@ -425,6 +439,7 @@ async function assemble(
       await statusSync.stop();
       await webhooks.deliverer.stop();
       await bus.stop();
+      await connectorHealth.stop();
       databaseClock?.stop();
       if (redis !== undefined) await closeRedis(redis);
       await database.close();
