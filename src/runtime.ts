@@ -12,6 +12,7 @@ import { IdempotencyKeys } from './idempotency/keys.ts';
 import { Ledger } from './ledger/index.ts';
 import type { Balances } from './balances/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import { ApiKeys } from './merchants/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { ConnectorHealth, ConnectorHealthRecorder } from './observability/connector-health.ts';
@@ -93,6 +94,8 @@ export type Runtime = {
   readonly ledger: Ledger;
   readonly vault: Vault;
   readonly merchants: Merchants;
+  /** A merchant's API keys: list, create, roll, revoke (the dashboard's developers page). */
+  readonly apiKeys: ApiKeys;
   readonly adminKeys: AdminKeys;
   readonly idempotency: IdempotencyKeys;
   readonly payments: PaymentsService;
@@ -277,6 +280,7 @@ async function assemble(
       await setDefaultPrices(tx, merchant.id);
       await testMode.setUpMerchant(tx, merchant);
     },
+    clock,
   });
   // Stripe's test payment method ids (pm_card_visa …) are test mode's: a live merchant has none.
   const vault = new Vault(database, {
@@ -391,6 +395,7 @@ async function assemble(
     ledger,
     vault,
     merchants,
+    apiKeys: new ApiKeys({ database, merchants, clock }),
     adminKeys,
     idempotency,
     payments,

@@ -146,7 +146,7 @@ export class ConnectorHealthStore {
       bucketSeconds % 60 !== 0
     )
       throw new DomainError(
-        'parameter_invalid_integer',
+        'parameter_invalid',
         'invalid',
         `bucketSeconds must be a whole number of minutes from 60 to ${bucketSecondsMax}`,
         'bucketSeconds',
