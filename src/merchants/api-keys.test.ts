@@ -205,6 +205,46 @@ for (const kind of databaseKinds) {
       );
     });
 
+    test("`within` runs in the change's transaction: if it throws, nothing changed", async () => {
+      const { merchant, secretKey } = await merchants.create({ name: 'Within shop' });
+      const secret = (await keys.listKeys(merchant.id)).find(
+        (key) => key.kind === 'secret',
+      ) as ApiKeyView;
+      const failing = async () => {
+        throw new Error('audit failed');
+      };
+      await assert.rejects(
+        keys.createKey(merchant.id, { kind: 'secret', within: failing }),
+        /audit failed/,
+      );
+      await assert.rejects(
+        keys.rollKey(merchant.id, secret.id, { within: failing }),
+        /audit failed/,
+      );
+      await keys.createKey(merchant.id, { kind: 'secret' });
+      const before = await keys.listKeys(merchant.id);
+      await assert.rejects(
+        keys.revokeKey(merchant.id, secret.id, { within: failing }),
+        /audit failed/,
+      );
+      assert.deepEqual(await keys.listKeys(merchant.id), before);
+      assert.equal(before.length, 3, 'the failed create and roll left no key');
+      assert.ok((await merchants.authenticate(secretKey)) !== undefined);
+      const seen: string[] = [];
+      await keys.revokeKey(merchant.id, secret.id, {
+        within: async (tx, answer) => {
+          const row = await tx.query<{ revoked: boolean }>(
+            'SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = $1',
+            [answer.key.id],
+          );
+          seen.push(
+            `${answer.change.before?.status}->${answer.change.after.status}:${row.rows[0]?.revoked}`,
+          );
+        },
+      });
+      assert.deepEqual(seen, ['active->revoked:true']);
+    });
+
     if (kind === 'postgres')
       test('two revokes at once never leave a merchant without a working secret key', async () => {
         for (let round = 0; round < 5; round++) {

@@ -72,6 +72,13 @@ export class ApiKeyError extends DomainError<'resource_missing' | 'parameter_inv
   }
 }
 
+/**
+ * Runs inside the change's transaction, after the change, with its answer (no secret in it): the
+ * dashboard binds its idempotency key and writes its audit entry there, so the change, the key
+ * and the entry commit together or not at all. Throwing undoes the change.
+ */
+export type WithinTransaction<T> = (tx: Queryable, result: T) => Promise<void>;
+
 /** Stripe lets a rolled key live on for at most 7 days. */
 export const ROLL_EXPIRY_HOURS_MAX = 168;
 /** Secret keys that work (active or expiring) per merchant; a bound, far above any real need. */
@@ -127,7 +134,11 @@ export class ApiKeys {
   /** A new secret key of the merchant's mode; `secret` is shown here and never again. */
   async createKey(
     merchantId: string,
-    options: { readonly kind: 'secret'; readonly name?: string },
+    options: {
+      readonly kind: 'secret';
+      readonly name?: string;
+      readonly within?: WithinTransaction<{ key: ApiKeyView; change: ApiKeyChange }>;
+    },
   ): Promise<{ secret: string; key: ApiKeyView; change: ApiKeyChange }> {
     if (options.kind !== 'secret')
       throw new ApiKeyError(
@@ -150,7 +161,9 @@ export class ApiKeys {
           `a merchant has at most ${WORKING_SECRET_KEYS_MAX} working secret keys: revoke one first`,
         );
       const created = await insertKey(tx, { merchantId, livemode, kind: 'secret', name, now });
-      return { ...created, change: { before: null, after: created.key } };
+      const change = { before: null, after: created.key };
+      await options.within?.(tx, { key: created.key, change });
+      return { ...created, change };
     });
   }
 
@@ -163,7 +176,15 @@ export class ApiKeys {
   async rollKey(
     merchantId: string,
     keyId: string,
-    options: { readonly expiresInHours?: number; readonly name?: string } = {},
+    options: {
+      readonly expiresInHours?: number;
+      readonly name?: string;
+      readonly within?: WithinTransaction<{
+        key: ApiKeyView;
+        created: ApiKeyChange;
+        rolled: ApiKeyChange;
+      }>;
+    } = {},
   ): Promise<{ secret: string; key: ApiKeyView; created: ApiKeyChange; rolled: ApiKeyChange }> {
     const hours = options.expiresInHours ?? 0;
     if (!Number.isInteger(hours) || hours < 0 || hours > ROLL_EXPIRY_HOURS_MAX)
@@ -193,11 +214,12 @@ export class ApiKeys {
         [merchantId, keyId, new Date(now.getTime() + hours * 3_600_000)],
       );
       const after = viewOf(updated.rows[0] as KeyRow, now);
-      return {
-        ...created,
+      const changes = {
         created: { before: null, after: created.key },
         rolled: { before, after },
       };
+      await options.within?.(tx, { key: created.key, ...changes });
+      return { ...created, ...changes };
     });
     // The old key's cache entry knows no expiry: it must be read again.
     this.#merchants.forgetKeys(merchantId, rolled.key.kind);
@@ -211,6 +233,9 @@ export class ApiKeys {
   async revokeKey(
     merchantId: string,
     keyId: string,
+    options: {
+      readonly within?: WithinTransaction<{ key: ApiKeyView; change: ApiKeyChange }>;
+    } = {},
   ): Promise<{ key: ApiKeyView; change: ApiKeyChange }> {
     const revoked = await this.#database.transaction(async (tx) => {
       const { now } = await this.#lockMerchant(tx, merchantId);
@@ -237,7 +262,9 @@ export class ApiKeys {
         [merchantId, keyId, now],
       );
       const after = viewOf(updated.rows[0] as KeyRow, now);
-      return { key: after, change: { before, after } };
+      const answer = { key: after, change: { before, after } };
+      await options.within?.(tx, answer);
+      return answer;
     });
     this.#merchants.forgetKeys(merchantId, revoked.key.kind);
     return revoked;

@@ -244,6 +244,24 @@ export class ConnectorHealth {
   }
 
   /**
+   * The series of the last `rangeSeconds` by the clock, up to the minute that is running now
+   * (its point is null until the minute is written).
+   */
+  recent(request: {
+    readonly connector?: string;
+    readonly rangeSeconds: number;
+    readonly bucketSeconds: number;
+  }): Promise<HealthSeries[]> {
+    const to = floorMinute(this.#clock.now().getTime()) + minuteMs;
+    return this.#store.series({
+      ...(request.connector === undefined ? {} : { connector: request.connector }),
+      from: new Date(to - request.rangeSeconds * 1000),
+      to: new Date(to),
+      bucketSeconds: request.bucketSeconds,
+    });
+  }
+
+  /**
    * Per connector (every connector of this process, and any other found in the window): success
    * rate, p50/p99 and calls over the last 15 complete minutes of every process, and the breaker
    * state now (this process's live state, other processes' as of their last minute written).
