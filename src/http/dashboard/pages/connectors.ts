@@ -54,6 +54,12 @@ function chartIsland(holderId: string, spec: unknown): Html {
 
 function charts(series: HealthSeries): Html {
   const id = `chart-${series.connector}`;
+  const quiet = series.calls.every((calls, index) => !calls && !series.rejected[index]);
+  if (quiet)
+    return html`<section class="connector" aria-labelledby="${id}-title">
+    <h2 id="${id}-title">${series.connector}</h2>
+    <p>No call to this PSP in this range.</p>
+  </section>`;
   const rate = series.successRate.map((value) =>
     value === null ? null : Math.round(value * 1000) / 10,
   );
