@@ -12,8 +12,11 @@ import { IdempotencyKeys } from './idempotency/keys.ts';
 import { Ledger } from './ledger/index.ts';
 import type { Balances } from './balances/index.ts';
 import { AdminKeys, Merchants } from './merchants/merchants.ts';
+import { ApiKeys } from './merchants/api-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
+import { ConnectorHealth, ConnectorHealthRecorder } from './observability/connector-health.ts';
+import { ConnectorHealthStore } from './observability/connector-health-store.ts';
 import { MerchantSettings, setDefaultPrices } from './payments/merchant-settings.ts';
 import { PaymentsService } from './payments/service.ts';
 import { CustomersService } from './customers/service.ts';
@@ -91,6 +94,8 @@ export type Runtime = {
   readonly ledger: Ledger;
   readonly vault: Vault;
   readonly merchants: Merchants;
+  /** A merchant's API keys: list, create, roll, revoke (the dashboard's developers page). */
+  readonly apiKeys: ApiKeys;
   readonly adminKeys: AdminKeys;
   readonly idempotency: IdempotencyKeys;
   readonly payments: PaymentsService;
@@ -109,6 +114,8 @@ export type Runtime = {
   readonly bus: EventBus;
   readonly statusSync: StatusSync;
   readonly connectors: ReadonlyMap<string, ResilientConnector>;
+  /** Connector health per minute (success rate, latency, breaker), its sampler and its queries. */
+  readonly connectorHealth: ConnectorHealth;
   /** The one source of business time (src/clock.ts). */
   readonly clock: Clock;
   /** Moving test clocks; undefined unless test clocks are enabled (PAYRAIL_TEST_CLOCKS). */
@@ -186,6 +193,12 @@ async function assemble(
   }
   const metrics = new Metrics({ processMetrics: true });
   const ledger = new Ledger(database, { clock });
+  const healthRecorder = new ConnectorHealthRecorder();
+  const connectorHealth = new ConnectorHealth(new ConnectorHealthStore(database), {
+    clock,
+    recorder: healthRecorder,
+    logger,
+  });
   const connectors = new Map(
     [...connectorRegistry].map(([name, connector]) => [
       name,
@@ -199,6 +212,7 @@ async function assemble(
           bulkheadQueue: config.bulkheadLimit,
         },
         metrics,
+        healthRecorder,
       ),
     ]),
   );
@@ -266,6 +280,7 @@ async function assemble(
       await setDefaultPrices(tx, merchant.id);
       await testMode.setUpMerchant(tx, merchant);
     },
+    clock,
   });
   // Stripe's test payment method ids (pm_card_visa …) are test mode's: a live merchant has none.
   const vault = new Vault(database, {
@@ -380,6 +395,7 @@ async function assemble(
     ledger,
     vault,
     merchants,
+    apiKeys: new ApiKeys({ database, merchants, clock }),
     adminKeys,
     idempotency,
     payments,
@@ -394,6 +410,7 @@ async function assemble(
     bus,
     statusSync,
     connectors,
+    connectorHealth,
     clock,
     testClocks: databaseClock === undefined ? undefined : new TestClocks(database, databaseClock),
     testMode,
@@ -406,6 +423,8 @@ async function assemble(
     rateLimitOverrides: new RateLimitOverrides(database),
     async start() {
       await bus.start();
+      // Every process that calls PSPs writes its own health rows, workers or not.
+      connectorHealth.start();
       if (!runWorkers) return;
       webhooks.deliverer.start();
       statusSync.start();
@@ -425,6 +444,7 @@ async function assemble(
       await statusSync.stop();
       await webhooks.deliverer.stop();
       await bus.stop();
+      await connectorHealth.stop();
       databaseClock?.stop();
       if (redis !== undefined) await closeRedis(redis);
       await database.close();

@@ -67,6 +67,8 @@ export async function startServer(
       reconciliationFeeSchedules: runtime.reconciliation.feeSchedules,
       redis: runtime.redis,
       rateLimitOverrides: runtime.rateLimitOverrides,
+      apiKeys: runtime.apiKeys,
+      connectorHealth: runtime.connectorHealth,
       rateLimits: new ApiRateLimits({
         config: config.rateLimits,
         redis: runtime.redis,

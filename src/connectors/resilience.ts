@@ -35,6 +35,7 @@ import {
 import type { BulkheadPolicy, CircuitBreakerPolicy, GeneratorFn, RetryPolicy } from 'cockatiel';
 import { DomainError } from '../errors.ts';
 import type { BreakerState, Metrics, PspOperation } from '../observability/metrics.ts';
+import type { ConnectorHealthRecorder, HealthSlot } from '../observability/connector-health.ts';
 import type {
   AuthorizeRequest,
   CallContext,
@@ -249,17 +250,25 @@ export class ResilientConnector implements Connector {
   private readonly inner: Connector;
   private readonly settings: Settings;
   private readonly metrics: Metrics | undefined;
+  /** This connector's counters for the connector health series (one slot, taken once). */
+  private readonly health: HealthSlot | undefined;
   private readonly bulkhead: BulkheadPolicy;
   private readonly retry: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private openedAtMs = 0;
 
-  constructor(inner: Connector, options: ResilienceOptions = {}, metrics?: Metrics) {
+  constructor(
+    inner: Connector,
+    options: ResilienceOptions = {},
+    metrics?: Metrics,
+    health?: ConnectorHealthRecorder,
+  ) {
     this.inner = inner;
     this.name = inner.name;
     this.capabilities = inner.capabilities;
     this.settings = settingsOf(options);
     this.metrics = metrics;
+    this.health = health?.slot(inner.name);
     const settings = this.settings;
     this.bulkhead = bulkhead(settings.bulkheadLimit, settings.bulkheadQueue);
     // cockatiel counts retries, we count calls: maxAttempts 3 = 1 call + 2 retries.
@@ -286,7 +295,9 @@ export class ResilientConnector implements Connector {
     );
     this.breaker.onStateChange((state) => {
       if (state === CircuitState.Open) this.openedAtMs = Date.now();
-      this.metrics?.setBreakerState(this.name, breakerStateOf(state));
+      const entered = breakerStateOf(state);
+      this.metrics?.setBreakerState(this.name, entered);
+      this.health?.breaker(entered);
     });
     this.metrics?.setBreakerState(this.name, 'closed', false);
   }
@@ -392,11 +403,16 @@ export class ResilientConnector implements Connector {
               `${this.name} ${operation} gave no answer within ${guardMs} ms; the outcome is unknown until sync`,
             );
     } catch (error) {
-      this.metrics?.recordPspCall(this.name, operation, 'error', secondsSince(startedAtMs));
+      const ms = performance.now() - startedAtMs;
+      this.metrics?.recordPspCall(this.name, operation, 'error', ms / 1000);
+      this.health?.record(false, ms);
       throw error;
     }
     state.last = outcome;
-    this.metrics?.recordPspCall(this.name, operation, outcome.status, secondsSince(startedAtMs));
+    const ms = performance.now() - startedAtMs;
+    this.metrics?.recordPspCall(this.name, operation, outcome.status, ms / 1000);
+    // Answered (approved, declined, pending …) is a success for health; 'unknown' is not.
+    this.health?.record(outcome.status !== 'unknown', ms);
     const assessment = this.settings.assess(outcome);
     const retryable = assessment.retry && this.retryFits(context, state);
     return new AttemptResult(
@@ -434,6 +450,7 @@ export class ResilientConnector implements Connector {
     error: ConnectorUnavailableError,
   ): ConnectorUnavailableError {
     this.metrics?.recordPspRejection(this.name, operation);
+    this.health?.reject();
     return error;
   }
 
@@ -457,8 +474,9 @@ export function withResilience(
   inner: Connector,
   options: ResilienceOptions = {},
   metrics?: Metrics,
+  health?: ConnectorHealthRecorder,
 ): ResilientConnector {
-  return new ResilientConnector(inner, options, metrics);
+  return new ResilientConnector(inner, options, metrics, health);
 }
 
 function unknownPayment(pspCode: string, message: string): PaymentOutcome {
@@ -473,10 +491,6 @@ function breakerStateOf(state: CircuitState): BreakerState {
   if (state === CircuitState.Closed) return 'closed';
   if (state === CircuitState.HalfOpen) return 'half_open';
   return 'open';
-}
-
-function secondsSince(startedAtMs: number): number {
-  return (performance.now() - startedAtMs) / 1000;
 }
 
 function settingsOf(options: ResilienceOptions): Settings {

@@ -32,6 +32,8 @@ import type { Redis } from '../storage/redis.ts';
 import type { RateLimitOverrides } from '../merchants/rate-limits.ts';
 import type { ApiRateLimits } from './rate-limit.ts';
 import type { DashboardServices } from '../dashboard/index.ts';
+import type { ApiKeys } from '../merchants/api-keys.ts';
+import type { ConnectorHealth } from '../observability/connector-health.ts';
 
 /** Everything the HTTP layer needs; built once by the server and passed to every route module. */
 export type AppContext = {
@@ -89,6 +91,10 @@ export type AppContext = {
   readonly rateLimits?: ApiRateLimits;
   /** The dashboard's users, sessions and audit log (src/dashboard). */
   readonly dashboard: DashboardServices;
+  /** A merchant's API keys: list, create, roll, revoke (the dashboard's developers page). */
+  readonly apiKeys: ApiKeys;
+  /** Connector health per minute: series() and current() (the dashboard's connectors page). */
+  readonly connectorHealth: ConnectorHealth;
 };
 
 /**

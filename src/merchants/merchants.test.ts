@@ -7,7 +7,12 @@ import { hashSecret, newSecret, secretHint } from './keys.ts';
 import { Merchants, type Merchant } from './merchants.ts';
 
 // Only what these tables need, so unrelated migrations in progress cannot break this test.
-const needed = ['001_merchants.sql', '017_merchant_mode.sql', '033_keys_publishable.sql'];
+const needed = [
+  '001_merchants.sql',
+  '017_merchant_mode.sql',
+  '033_keys_publishable.sql',
+  '043_api_keys_expiry.sql',
+];
 
 describe('merchants: test and live mode', () => {
   let database: Database;

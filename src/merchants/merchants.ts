@@ -1,4 +1,5 @@
 // Merchants, their API keys, and the operator (admin) key. Domain code: no HTTP here.
+import { systemClock, type Clock } from '../clock.ts';
 import { platformAccountId } from './platform.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
@@ -93,14 +94,23 @@ const modesMax = 10_000;
 export class Merchants {
   readonly #database: Database;
   readonly #setUp: MerchantSetUp | undefined;
-  readonly #authCache = new Map<string, { merchant: KeyOwner; at: number }>();
+  /** By key hash; `expiresAtMs` is the key's expiry (a rolled key), checked on every hit. */
+  readonly #authCache = new Map<
+    string,
+    { merchant: KeyOwner; at: number; expiresAtMs: number | undefined }
+  >();
+  readonly #clock: Clock;
   // A merchant's mode never changes, so it is remembered without a lifetime.
   readonly #modes = new Map<string, boolean>();
 
-  /** `setUp` runs for every new merchant, in the creating transaction (see MerchantSetUp). */
-  constructor(database: Database, options: { setUp?: MerchantSetUp } = {}) {
+  /**
+   * `setUp` runs for every new merchant, in the creating transaction (see MerchantSetUp); `clock`
+   * decides when a rolled key has expired (by its merchant's time).
+   */
+  constructor(database: Database, options: { setUp?: MerchantSetUp; clock?: Clock } = {}) {
     this.#database = database;
     this.#setUp = options.setUp;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -162,7 +172,7 @@ export class Merchants {
       return insertKey(tx, { id: merchantId, livemode: merchant.livemode });
     });
     // After the commit: a request in between could otherwise cache a key that is being revoked.
-    if (options.revokeOthers) this.#forgetKeys(merchantId, 'secret');
+    if (options.revokeOthers) this.forgetKeys(merchantId, 'secret');
     return secretKey;
   }
 
@@ -190,13 +200,20 @@ export class Merchants {
       );
       return { key, livemode: merchant.livemode };
     });
-    this.#forgetKeys(merchantId, 'publishable');
+    this.forgetKeys(merchantId, 'publishable');
     return rolled;
   }
 
-  #forgetKeys(merchantId: string, kind: KeyKind): void {
+  /**
+   * Drops the merchant's keys (of one kind, or all) from this process's authentication cache:
+   * called after a key is revoked or rolled, once the change is committed.
+   */
+  forgetKeys(merchantId: string, kind?: KeyKind): void {
     for (const [hash, entry] of this.#authCache)
-      if (entry.merchant.merchantId === merchantId && entry.merchant.kind === kind)
+      if (
+        entry.merchant.merchantId === merchantId &&
+        (kind === undefined || entry.merchant.kind === kind)
+      )
         this.#authCache.delete(hash);
   }
 
@@ -250,7 +267,8 @@ export class Merchants {
 
   /**
    * The merchant an API key (secret or publishable) belongs to, its mode and kind, or undefined
-   * for an unknown or revoked key, or one whose prefix names another mode or kind than its row.
+   * for an unknown, revoked or expired key (a rolled key past its expires_at by the clock, in its
+   * merchant's time), or one whose prefix names another mode or kind than its row.
    * A valid key is remembered for a few seconds (every request authenticates); a revocation made
    * through this process applies at once, one made by another process within `authCacheTtlMs`.
    */
@@ -259,23 +277,34 @@ export class Merchants {
     if (named === undefined) return undefined;
     const hash = hashSecret(key);
     const cached = this.#authCache.get(hash);
-    if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs) return cached.merchant;
+    if (cached !== undefined && Date.now() - cached.at < authCacheTtlMs)
+      return this.#expired(cached.merchant.merchantId, cached.expiresAtMs)
+        ? undefined
+        : cached.merchant;
     const result = await this.#database.query<{
       merchant_id: string;
       livemode: boolean;
       kind: KeyKind;
+      expires_at: Date | null;
     }>(
-      'SELECT merchant_id, livemode, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      'SELECT merchant_id, livemode, kind, expires_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
       [hash],
     );
     const row = result.rows[0];
     if (row === undefined || row.livemode !== named.livemode || row.kind !== named.kind)
       return undefined;
+    const expiresAtMs = row.expires_at?.getTime();
+    if (this.#expired(row.merchant_id, expiresAtMs)) return undefined;
     const merchant = { merchantId: row.merchant_id, livemode: row.livemode, kind: row.kind };
     this.#rememberMode(row.merchant_id, row.livemode);
     if (this.#authCache.size >= authCacheEntriesMax) this.#authCache.clear();
-    this.#authCache.set(hash, { merchant, at: Date.now() });
+    this.#authCache.set(hash, { merchant, at: Date.now(), expiresAtMs });
     return merchant;
+  }
+
+  /** Whether a key expiring at `expiresAtMs` (none: never) has expired in its merchant's time. */
+  #expired(merchantId: string, expiresAtMs: number | undefined): boolean {
+    return expiresAtMs !== undefined && expiresAtMs <= this.#clock.now(merchantId).getTime();
   }
 }
 

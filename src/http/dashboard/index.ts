@@ -35,6 +35,8 @@ import { registerHomePage } from './pages/home.ts';
 import { registerAuditPage } from './pages/audit.ts';
 import { registerPaymentPages } from './pages/payments.ts';
 import { registerUserPages } from './pages/users.ts';
+import { registerConnectorPages } from './pages/connectors.ts';
+import { registerDeveloperPages } from './pages/developers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -307,6 +309,8 @@ export async function registerDashboard(
       registerHomePage(dashboard, context, view);
       registerPaymentPages(dashboard, context, view);
       registerUserPages(dashboard, context, view);
+      registerConnectorPages(dashboard, context, view);
+      registerDeveloperPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
