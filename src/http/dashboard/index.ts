@@ -35,6 +35,7 @@ import { registerHomePage } from './pages/home.ts';
 import { registerAuditPage } from './pages/audit.ts';
 import { registerPaymentPages } from './pages/payments.ts';
 import { registerUserPages } from './pages/users.ts';
+import { registerDevelopersPages } from './pages/developers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -308,6 +309,7 @@ export async function registerDashboard(
       registerPaymentPages(dashboard, context, view);
       registerUserPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
+      registerDevelopersPages(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
   );
