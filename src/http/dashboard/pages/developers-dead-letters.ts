@@ -50,10 +50,15 @@ function statusOf(deadLetter: DeadLetter): Html {
     : html`${statusBadge('replayed')} <small>${formatTime(deadLetter.replayedAt)}</small>`;
 }
 
-function replayForm(request: FastifyRequest, deadLetter: DeadLetter, reasonId: string): Html {
-  return html`<form method="post" action="${deadLettersPath}/${deadLetter.id}/replay">
+function replayForm(
+  request: FastifyRequest,
+  deadLetter: DeadLetter,
+  reasonId: string,
+  button: string,
+): Html {
+  return html`<form method="post" class="stack" action="${deadLettersPath}/${deadLetter.id}/replay">
     ${csrfField(request)} ${reasonField(reasonId)}
-    <button type="submit">Replay</button>
+    <button type="submit">${button}</button>
   </form>`;
 }
 
@@ -98,7 +103,7 @@ export function registerDeveloperDeadLetterPages(
           <button type="submit">Filter</button>
         </form>
         <div class="table-scroll">
-          <table class="list" id="dead-letters">
+          <table class="list developers" id="dead-letters">
             <caption>
               Newest first
             </caption>
@@ -126,7 +131,9 @@ export function registerDeveloperDeadLetterPages(
                   <td><small>${deadLetter.lastError}</small></td>
                   <td>${statusOf(deadLetter)}</td>
                   <td>${formatTime(deadLetter.createdAt)}</td>
-                  <td>${mayConfigure ? replayForm(request, deadLetter, `reason-${deadLetter.id}`) : '—'}</td>
+                  <td>
+                    ${mayConfigure ? html`<details class="row-action"><summary>Replay</summary>${replayForm(request, deadLetter, `reason-${deadLetter.id}`, `Replay ${deadLetter.id}`)}</details>` : '—'}
+                  </td>
                 </tr>`,
               )}
               ${
@@ -176,7 +183,7 @@ export function registerDeveloperDeadLetterPages(
             ${formatTime(last.createdAt)} (${last.reason}).
           </p>`
         }
-        <dl class="facts">
+        <dl class="facts developers">
           <dt>Consumer</dt>
           <dd><code>${deadLetter.consumer}</code></dd>
           <dt>Event</dt>
@@ -202,7 +209,7 @@ export function registerDeveloperDeadLetterPages(
         ${
           mayConfigure &&
           html`<div class="actions">
-            ${replayForm(request, deadLetter, 'replay-reason')}
+            ${replayForm(request, deadLetter, 'replay-reason', 'Replay')}
           </div>`
         }`,
     });

@@ -82,7 +82,7 @@ export function registerDeveloperEventPages(
           /></label>
           <button type="submit">Filter</button>
         </form>
-        <table class="list" id="events">
+        <div class="table-scroll"><table class="list developers" id="events">
           <caption>
             Newest first
           </caption>
@@ -114,7 +114,7 @@ export function registerDeveloperEventPages(
               </tr>`
             }
           </tbody>
-        </table>
+        </table></div>
         ${pager(
           request.url,
           page,
@@ -143,7 +143,7 @@ export function registerDeveloperEventPages(
           <a href="${scope.href(eventsPath)}">Events</a> ›
         </p>
         <h1>Event <code>${event.id}</code></h1>
-        <dl class="facts">
+        <dl class="facts developers">
           <dt>Type</dt>
           <dd><code>${event.type}</code></dd>
           <dt>Object</dt>
@@ -156,7 +156,7 @@ export function registerDeveloperEventPages(
           <dd><code>${event.merchantId}</code></dd>
         </dl>
         <h2 id="deliveries-title">Webhook deliveries</h2>
-        <table class="list" id="deliveries" aria-labelledby="deliveries-title">
+        <div class="table-scroll"><table class="list developers" id="deliveries" aria-labelledby="deliveries-title">
           <thead>
             <tr>
               <th scope="col">Delivery</th>
@@ -185,7 +185,7 @@ export function registerDeveloperEventPages(
               </tr>`
             }
           </tbody>
-        </table>
+        </table></div>
         <h2>Payload</h2>
         <p>As <code>GET /v1/events/${event.id}</code> and webhook bodies show it.</p>
         <pre id="payload">${prettyJson(livemode ? withLivemode(presented) : presented)}</pre>`,

@@ -70,14 +70,14 @@ function eventTypeList(types: readonly string[]): Html {
 }
 
 function createForm(request: FastifyRequest, scope: AccountScope): Html {
-  return html`<form method="post" action="${scope.href(webhooksPath)}" class="stack" aria-labelledby="create-endpoint">
+  return html`<form method="post" action="${scope.href(webhooksPath)}" class="stack endpoint-create" aria-labelledby="create-endpoint">
     <h2 id="create-endpoint">Add an endpoint</h2>
     ${csrfField(request)}
     <label for="url">Endpoint URL (https; http only to localhost for testing)</label>
     <input id="url" name="url" type="url" required maxlength="${urlLengthMax}" placeholder="https://example.com/payrail/webhooks" />
     <label for="description">Description (optional)</label>
     <input id="description" name="description" maxlength="${descriptionLengthMax}" />
-    <fieldset>
+    <fieldset class="event-types">
       <legend>Events to send</legend>
       <label for="ev-all"><input id="ev-all" type="checkbox" name="enabled_events[]" value="*" /> All events (<code>*</code>)</label>
       ${eventTypes.map(
@@ -124,10 +124,13 @@ function deliveryRows(
       <td>
         ${
           mayConfigure
-            ? html`<form method="post" action="${scope.href(`${webhooksPath}/${endpoint.id}/deliveries/${delivery.id}/retry`)}">
-                ${csrfField(request)} ${reasonField(`reason-${delivery.id}`)}
-                <button type="submit">${delivery.status === 'pending' ? 'Send now' : 'Retry'}</button>
-              </form>`
+            ? html`<details class="row-action">
+                <summary>${delivery.status === 'pending' ? 'Send now' : 'Retry'}</summary>
+                <form method="post" class="stack" action="${scope.href(`${webhooksPath}/${endpoint.id}/deliveries/${delivery.id}/retry`)}">
+                  ${csrfField(request)} ${reasonField(`reason-${delivery.id}`)}
+                  <button type="submit">Send ${delivery.id} again</button>
+                </form>
+              </details>`
             : '—'
         }
       </td>
@@ -176,7 +179,7 @@ export function registerDeveloperWebhookPages(
       body: html`<p><a href="${developersPath}">Developers</a> ›</p>
         <h1>Webhook endpoints</h1>
         ${notice} ${accountPicker(scope, scope.accountId)}
-        <table class="list" id="endpoints">
+        <div class="table-scroll"><table class="list developers" id="endpoints">
           <caption>
             Where this account's events are sent, newest first
           </caption>
@@ -207,7 +210,7 @@ export function registerDeveloperWebhookPages(
               </tr>`
             }
           </tbody>
-        </table>
+        </table></div>
         ${pager(
           request.url,
           page,
@@ -278,7 +281,7 @@ export function registerDeveloperWebhookPages(
         </p>
         <h1>Endpoint <code>${endpoint.id}</code></h1>
         ${notice}
-        <dl class="facts">
+        <dl class="facts developers">
           <dt>URL</dt>
           <dd><code>${endpoint.url}</code></dd>
           <dt>Status</dt>
@@ -310,7 +313,7 @@ export function registerDeveloperWebhookPages(
           <button type="submit">Filter</button>
         </form>
         <div class="table-scroll">
-          <table class="list" id="deliveries" aria-labelledby="deliveries-title">
+          <table class="list developers" id="deliveries" aria-labelledby="deliveries-title">
             <thead>
               <tr>
                 <th scope="col">Delivery</th>
