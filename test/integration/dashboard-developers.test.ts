@@ -126,6 +126,26 @@ function assertLabelled(page: PageAnswer): void {
     assert.match(header[0], /scope="(col|row)"/);
 }
 
+/** The `_once` token of the first form of the page that carries one. */
+function onceIn(body: string): string {
+  const token = /name="_once" value="([^"]+)"/.exec(body)?.[1];
+  assert.ok(token !== undefined, 'no _once field in the page');
+  return token;
+}
+
+/** Draws the endpoints page (of `query`'s account) and sends its creation form. */
+async function createEndpoint(
+  client: DashboardClient,
+  fields: Record<string, string>,
+  query = '',
+): Promise<PageAnswer> {
+  const page = await client.get(`/dashboard/developers/webhooks${query}`);
+  return client.post(`/dashboard/developers/webhooks${query}`, {
+    _once: onceIn(page.body),
+    ...fields,
+  });
+}
+
 function endpointIdIn(body: string): string {
   const id = /href="\/dashboard\/developers\/webhooks\/(we_[A-Za-z0-9]+)/.exec(body)?.[1];
   assert.ok(id !== undefined, 'no endpoint link in the page');
@@ -177,18 +197,27 @@ describe('developers pages', () => {
     assert.equal(empty.status, 200);
     assertLabelled(empty);
     assert.match(empty.body, /No endpoints\./);
-    const created = await merchant.post('/dashboard/developers/webhooks', {
+    const createFields = {
+      _once: onceIn(empty.body),
       url: `${receiver.url}/hook`,
       description: 'Orders <service>',
       'enabled_events[0]': 'payment_intent.succeeded',
       'enabled_events[1]': 'charge.succeeded',
       reason: 'the order service listens',
-    });
+    };
+    const created = await merchant.post('/dashboard/developers/webhooks', createFields);
     assert.equal(created.status, 201, created.body);
     const secret = /whsec_[A-Za-z0-9+/=]+/.exec(created.body)?.[0];
     assert.ok(secret !== undefined, 'the creation page shows the signing secret');
     assert.match(created.body, /shown only here/);
     shopEndpoint = endpointIdIn(created.body);
+    // The same form sent again (a double click, a reload): the same endpoint, not a second one.
+    const again = await merchant.post('/dashboard/developers/webhooks', createFields);
+    assert.equal(again.status, 201);
+    assert.equal(endpointIdIn(again.body), shopEndpoint);
+    assert.ok(again.body.includes(secret));
+    const listed = await server.context.webhooks?.endpoints.list(shop.id, { limit: 10 });
+    assert.equal(listed?.endpoints.length, 1);
 
     const list = await merchant.get('/dashboard/developers/webhooks');
     assert.match(list.body, new RegExp(`data-endpoint="${shopEndpoint}"`));
@@ -222,23 +251,41 @@ describe('developers pages', () => {
       /<span class="status enabled">enabled<\/span>/,
     );
 
-    const spare = await merchant.post('/dashboard/developers/webhooks', {
+    const spare = await createEndpoint(merchant, {
       url: `${receiver.url}/spare`,
       'enabled_events[0]': '*',
       reason: 'a spare endpoint',
     });
     assert.equal(spare.status, 201);
     const spareId = endpointIdIn(spare.body);
-    const deleted = await merchant.post(`/dashboard/developers/webhooks/${spareId}/delete`, {
-      reason: 'not needed after all',
-    });
+    const spareForm = await merchant.get(`/dashboard/developers/webhooks/${spareId}`);
+    const deleteFields = { _once: onceIn(spareForm.body), reason: 'not needed after all' };
+    const deleted = await merchant.post(
+      `/dashboard/developers/webhooks/${spareId}/delete`,
+      deleteFields,
+    );
     assert.equal(deleted.status, 303);
     assert.equal(deleted.location, '/dashboard/developers/webhooks?done=deleted');
     assert.match((await merchant.get(deleted.location ?? '')).body, /The endpoint is deleted/);
+    const deletedAgain = await merchant.post(
+      `/dashboard/developers/webhooks/${spareId}/delete`,
+      deleteFields,
+    );
+    assert.equal(deletedAgain.status, 303);
+    assert.equal(deletedAgain.location, deleted.location);
+    const spareAudit = await server.context.dashboard.audit.list(
+      shop.id,
+      { objectId: spareId },
+      { limit: 10 },
+    );
+    assert.deepEqual(
+      spareAudit.rows.map((entry) => entry.action),
+      ['webhook_endpoint.delete', 'webhook_endpoint.create'],
+    );
     assert.equal((await merchant.get(`/dashboard/developers/webhooks/${spareId}`)).status, 404);
 
     // What the API refuses, the page refuses too, naming the field.
-    const badUrl = await merchant.post('/dashboard/developers/webhooks', {
+    const badUrl = await createEndpoint(merchant, {
       url: 'http://example.com/plain-http',
       'enabled_events[0]': '*',
       reason: 'a wrong one',
@@ -610,13 +657,14 @@ describe('developers pages', () => {
       ],
     ];
     for (const [theirs, missing] of posts) {
-      const answer = await intruder.post(theirs, { reason: 'intruding' });
-      const none = await intruder.post(missing, { reason: 'intruding' });
+      const fields = { reason: 'intruding', _once: 'intruder_once_token_1' };
+      const answer = await intruder.post(theirs, fields);
+      const none = await intruder.post(missing, { ...fields, _once: 'intruder_once_token_2' });
       assert.equal(answer.status, 404, theirs);
       assert.equal(none.status, 404, missing);
     }
     // The intruder's own endpoint cannot reach the shop's delivery through its URL either.
-    const own = await intruder.post('/dashboard/developers/webhooks', {
+    const own = await createEndpoint(intruder, {
       url: `${receiver.url}/other`,
       'enabled_events[0]': '*',
       reason: 'own endpoint',
@@ -646,7 +694,7 @@ describe('developers pages', () => {
     assert.equal(platform.status, 200);
     assert.match(platform.body, /Showing <code>mch_platform<\/code>/);
     assert.ok(!platform.body.includes(shopEndpoint));
-    const created = await operator.post('/dashboard/developers/webhooks', {
+    const created = await createEndpoint(operator, {
       url: `${receiver.url}/ops`,
       'enabled_events[0]': 'reconciliation_exception.created',
       reason: 'operations on call',

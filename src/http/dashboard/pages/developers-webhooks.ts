@@ -3,7 +3,10 @@
 //
 // Every action needs the `configure` permission and a reason, and is audited with the endpoint
 // before and after (never its secret). The signing secret is shown once, in the creation's own
-// answer: a redirect would have to carry it in a URL or keep it somewhere to show it.
+// answer (201, no-store): a redirect would have to carry it in a URL or keep it somewhere to show
+// it. Creation and deletion run once per drawn form (once.ts): the same form sent again answers
+// as the first time (the creation with the same endpoint and, as the API's retried create, its
+// secret), never a second endpoint or a 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../../dashboard/principal.ts';
 import { eventTypes } from '../../../events/events.ts';
@@ -23,6 +26,7 @@ import {
 import type { RouteContext } from '../../context.ts';
 import { principalOf, requirePermission } from '../access.ts';
 import { csrfField, reasonField, sendPage, type DashboardView } from '../layout.ts';
+import { onceField, runOnce } from '../once.ts';
 import { pageRequest, pager } from '../paging.ts';
 import {
   accountPicker,
@@ -72,7 +76,7 @@ function eventTypeList(types: readonly string[]): Html {
 function createForm(request: FastifyRequest, scope: AccountScope): Html {
   return html`<form method="post" action="${scope.href(webhooksPath)}" class="stack endpoint-create" aria-labelledby="create-endpoint">
     <h2 id="create-endpoint">Add an endpoint</h2>
-    ${csrfField(request)}
+    ${csrfField(request)}${onceField()}
     <label for="url">Endpoint URL (https; http only to localhost for testing)</label>
     <input id="url" name="url" type="url" required maxlength="${urlLengthMax}" placeholder="https://example.com/payrail/webhooks" />
     <label for="description">Description (optional)</label>
@@ -150,7 +154,7 @@ function endpointActions(
       <button type="submit">${toggle === 'disable' ? 'Disable' : 'Enable'} endpoint</button>
     </form>
     <form method="post" action="${scope.href(`${webhooksPath}/${endpoint.id}/delete`)}" aria-label="Delete the endpoint">
-      ${csrfField(request)} ${reasonField('delete-reason')}
+      ${csrfField(request)}${onceField()} ${reasonField('delete-reason')}
       <button type="submit" class="danger">Delete endpoint and its deliveries</button>
     </form>
   </div>`;
@@ -229,20 +233,34 @@ export function registerDeveloperWebhookPages(
     const description = formText(request, 'description', descriptionLengthMax);
     const events = formList(request, 'enabled_events', enabledEventsMax);
     await requireAccount(context, scope);
-    const { endpoint, secret } = await webhooksOf(context).endpoints.create(scope.accountId, {
-      url,
-      enabledEvents: events,
-      ...(description === '' ? {} : { description }),
+    const endpoints = webhooksOf(context).endpoints;
+    // Once per drawn form: a double click or a resent form answers with the first endpoint (and,
+    // as the API does for a retried create, its secret once more), never makes a second one.
+    let created: { endpoint: WebhookEndpoint; secret: string } | undefined;
+    const location = await runOnce(context, request, scope.accountId, async (idempotency) => {
+      const made = await endpoints.createOnce(
+        scope.accountId,
+        { url, enabledEvents: events, ...(description === '' ? {} : { description }) },
+        idempotency,
+      );
+      created = made;
+      await context.dashboard.audit.record(principal, {
+        merchantId: scope.auditMerchantId,
+        action: 'webhook_endpoint.create',
+        objectId: made.endpoint.id,
+        reason,
+        before: null,
+        after: endpointSummary(made.endpoint),
+        requestId: request.id,
+      });
+      return scope.href(`${webhooksPath}/${made.endpoint.id}`);
     });
-    await context.dashboard.audit.record(principal, {
-      merchantId: scope.auditMerchantId,
-      action: 'webhook_endpoint.create',
-      objectId: endpoint.id,
-      reason,
-      before: null,
-      after: endpointSummary(endpoint),
-      requestId: request.id,
-    });
+    const { endpoint, secret } =
+      created ??
+      (await endpoints.resumeCreate(
+        scope.accountId,
+        /\/(we_[A-Za-z0-9]+)/.exec(location)?.[1] ?? '',
+      ));
     // The one answer that carries the secret: not a redirect (see the top of this file).
     return sendPage(view, request, reply, {
       title: 'Endpoint added',
@@ -258,7 +276,7 @@ export function registerDeveloperWebhookPages(
           it (Standard Webhooks).
         </p>
         <p><code class="secret" id="secret">${secret}</code></p>
-        <p><a href="${scope.href(`${webhooksPath}/${endpoint.id}`)}">Go to the endpoint</a></p>`,
+        <p><a href="${location}">Go to the endpoint</a></p>`,
     });
   });
 
@@ -376,21 +394,22 @@ export function registerDeveloperWebhookPages(
       const id = pathId(request, 'id', 'webhook endpoint');
       const reason = reasonOf(request);
       const endpoints = webhooksOf(context).endpoints;
-      const before = await endpoints.retrieve(scope.accountId, id);
-      await endpoints.delete(scope.accountId, id);
-      await context.dashboard.audit.record(principal, {
-        merchantId: scope.auditMerchantId,
-        action: 'webhook_endpoint.delete',
-        objectId: id,
-        reason,
-        before: endpointSummary(before),
-        after: null,
-        requestId: request.id,
+      // Once per drawn form: a resent form goes where the first went, not to a 404.
+      const location = await runOnce(context, request, scope.accountId, async () => {
+        const before = await endpoints.retrieve(scope.accountId, id);
+        await endpoints.delete(scope.accountId, id);
+        await context.dashboard.audit.record(principal, {
+          merchantId: scope.auditMerchantId,
+          action: 'webhook_endpoint.delete',
+          objectId: id,
+          reason,
+          before: endpointSummary(before),
+          after: null,
+          requestId: request.id,
+        });
+        return scope.href(webhooksPath, { done: 'deleted' });
       });
-      return reply
-        .code(303)
-        .header('location', scope.href(webhooksPath, { done: 'deleted' }))
-        .send();
+      return reply.code(303).header('location', location).send();
     },
   );
 
