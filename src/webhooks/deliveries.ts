@@ -146,12 +146,22 @@ export async function findDelivery(
   return (await withAttempts(queryable, result.rows))[0];
 }
 
+export const deliveryStatuses: readonly DeliveryStatus[] = [
+  'pending',
+  'succeeded',
+  'failed',
+  'dead',
+];
+
+/** A page of an endpoint's deliveries, optionally of one status only (the dashboard's filter). */
+export type DeliveryListOptions = PageRequest & { readonly status?: DeliveryStatus };
+
 /** The deliveries of one of the merchant's endpoints, newest first, each with its attempts. */
 export async function listDeliveries(
   queryable: Queryable,
   merchantId: string,
   endpointId: string,
-  options: PageRequest,
+  options: DeliveryListOptions,
 ): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
   const endpoint = await queryable.query(
     'SELECT 1 FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2',
@@ -170,6 +180,7 @@ export async function listDeliveries(
       from: 'webhook_deliveries d JOIN events ev ON ev.id = d.event_id',
       scope: 'd.endpoint_id = $1',
       scopeParameters: [endpointId],
+      equals: { 'd.status': options.status },
       key: 'd.id',
       keyType: 'text',
       order: 'newest_first',
@@ -178,6 +189,23 @@ export async function listDeliveries(
     options,
   );
   return { deliveries: await withAttempts(queryable, rows), hasMore };
+}
+
+/**
+ * The merchant's deliveries of one event, oldest first: one per endpoint it was sent to, so at
+ * most `endpointsPerMerchantMax` (an endpoint's deletion deletes its deliveries).
+ */
+export async function eventDeliveries(
+  queryable: Queryable,
+  merchantId: string,
+  eventId: string,
+): Promise<WebhookDelivery[]> {
+  const result = await queryable.query<DeliveryRow>(
+    `SELECT ${deliveryColumns} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
+      WHERE d.event_id = $1 AND d.merchant_id = $2 ORDER BY d.id LIMIT 100`,
+    [eventId, merchantId],
+  );
+  return withAttempts(queryable, result.rows);
 }
 
 /**

@@ -6,7 +6,13 @@ import type { Database, Queryable } from '../storage/database.ts';
 import { textArrayLiteral } from '../storage/arrays.ts';
 import { keysetPage, type PageRequest } from '../storage/pagination.ts';
 import { resumedResourceId, type IdempotentRequest } from '../idempotency/request.ts';
-import { listDeliveries, type WebhookDelivery } from './deliveries.ts';
+import {
+  eventDeliveries,
+  findDelivery,
+  listDeliveries,
+  type DeliveryListOptions,
+  type WebhookDelivery,
+} from './deliveries.ts';
 import { WebhookError } from './errors.ts';
 import type { SecretBox } from './secret-box.ts';
 import { generateSecret } from './signing.ts';
@@ -420,13 +426,30 @@ export class WebhookEndpoints {
     });
   }
 
-  /** The endpoint's deliveries, newest first, each with its attempts. */
+  /** The endpoint's deliveries, newest first, each with its attempts (of one status if given). */
   deliveries(
     merchantId: string,
     endpointId: string,
-    options: ListOptions,
+    options: DeliveryListOptions,
   ): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
     return listDeliveries(this.#database, merchantId, endpointId, options);
+  }
+
+  /** One of the merchant's deliveries with its attempts; another merchant's is missing too. */
+  async delivery(merchantId: string, id: string): Promise<WebhookDelivery> {
+    const found = await findDelivery(this.#database, merchantId, id);
+    if (found === undefined)
+      throw new WebhookError(
+        'resource_missing',
+        `No such webhook delivery: '${id.slice(0, endpointIdLengthMax)}'`,
+        'id',
+      );
+    return found;
+  }
+
+  /** The merchant's deliveries of one event (one per endpoint it went to), with their attempts. */
+  eventDeliveries(merchantId: string, eventId: string): Promise<WebhookDelivery[]> {
+    return eventDeliveries(this.#database, merchantId, eventId);
   }
 
   /** Deletes the endpoint with its deliveries and their attempts. */

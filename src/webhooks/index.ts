@@ -20,7 +20,9 @@ export {
 } from './endpoints.ts';
 export {
   defaultRetryDelaysMs,
+  deliveryStatuses,
   type DeliveryAttempt,
+  type DeliveryListOptions,
   type DeliveryStatus,
   type WebhookDelivery,
 } from './deliveries.ts';

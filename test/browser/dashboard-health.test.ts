@@ -50,6 +50,8 @@ test('the connectors page draws its charts; the API keys page creates, rolls and
   await screenshot(page, 'dashboard-connectors');
 
   await page.getByRole('link', { name: 'Developers' }).click();
+  await page.waitForURL(/\/dashboard\/developers$/);
+  await page.getByRole('link', { name: 'API keys' }).click();
   await page.waitForURL(/\/dashboard\/developers\/api-keys$/);
   await page.getByLabel('Name (optional)').fill('Deploy bot');
   await page.locator('#reason-create').fill('A key for the deploy pipeline');

@@ -36,7 +36,8 @@ import { registerAuditPage } from './pages/audit.ts';
 import { registerPaymentPages } from './pages/payments.ts';
 import { registerUserPages } from './pages/users.ts';
 import { registerConnectorPages } from './pages/connectors.ts';
-import { registerDeveloperPages } from './pages/developers.ts';
+import { registerApiKeyPages } from './pages/api-keys.ts';
+import { registerDevelopersPages } from './pages/developers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -310,8 +311,9 @@ export async function registerDashboard(
       registerPaymentPages(dashboard, context, view);
       registerUserPages(dashboard, context, view);
       registerConnectorPages(dashboard, context, view);
-      registerDeveloperPages(dashboard, context, view);
+      registerApiKeyPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
+      registerDevelopersPages(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
   );
