@@ -35,6 +35,10 @@ import { registerHomePage } from './pages/home.ts';
 import { registerAuditPage } from './pages/audit.ts';
 import { registerPaymentPages } from './pages/payments.ts';
 import { registerUserPages } from './pages/users.ts';
+import { registerBalancesPage } from './pages/balances.ts';
+import { registerPayoutsPage } from './pages/payouts.ts';
+import { registerSettlementPage } from './pages/settlement.ts';
+import { registerReconciliationPage } from './pages/reconciliation.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -308,6 +312,10 @@ export async function registerDashboard(
       registerPaymentPages(dashboard, context, view);
       registerUserPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
+      registerBalancesPage(dashboard, context, view);
+      registerPayoutsPage(dashboard, context, view);
+      registerSettlementPage(dashboard, context, view);
+      registerReconciliationPage(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
   );
