@@ -47,6 +47,13 @@ function csvRows(body: string, firstColumn = 'id'): Record<string, string>[] {
   return parsed.data;
 }
 
+/** The exactly-once token of the first action form of a page. */
+function onceOf(answer: PageAnswer): string {
+  const token = /name="_once" value="([^"]+)"/.exec(answer.body)?.[1];
+  assert.ok(token !== undefined, 'the page has an action form');
+  return token;
+}
+
 /** The ids of a list page's rows (`<tr data-id="…">`), in order. */
 function rowIds(body: string): string[] {
   return [...body.matchAll(/<tr data-id="([^"]+)"/g)].map((match) => match[1] as string);
@@ -98,6 +105,14 @@ before(async () => {
        amount, kind, end_to_end_id, remittance, seen_at)
      VALUES ('DASH-U1', 'credit', $1, 'usd', 999, 'unmatched', NULL, 'who knows', now()),
             ('DASH-U2', 'credit', $1, 'usd', 555, 'unmatched', NULL, 'who knows', now())`,
+    [booked],
+  );
+  // And 55 more: more exceptions than a page holds.
+  await driver.server.context.database.query(
+    `INSERT INTO bank_statement_entries (entry_reference, direction, booking_date, currency,
+       amount, kind, end_to_end_id, remittance, seen_at)
+     SELECT 'BULK-' || n, 'credit', $1, 'usd', 100 + n, 'unmatched', NULL, 'bulk', now()
+       FROM generate_series(1, 55) AS n`,
     [booked],
   );
   const run = await admin('POST', '/v1/reconciliation/runs', { as_of: booked });
@@ -274,6 +289,7 @@ describe('payouts', () => {
     assert.deepEqual(rowIds(contents.body), []);
     // Nor can B cancel it.
     const cancel = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, {
+      _once: 'a-form-token-of-b-0001',
       reason: 'not mine to cancel',
     });
     assert.equal(cancel.status, 404);
@@ -300,23 +316,27 @@ describe('payouts', () => {
     assert.match(refused.body, /move_money/);
 
     const browser = await signedIn(driver.server.url, { key: shopA.key });
-    await page(browser, `/dashboard/payouts/${pendingPayout}`);
+    const form = await page(browser, `/dashboard/payouts/${pendingPayout}`);
     const noReason = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, {
+      _once: onceOf(form),
       reason: ' ',
     });
     assert.equal(noReason.status, 400);
     assert.match(noReason.body, /reason: /);
     assert.equal((await driver.payout(shopA, pendingPayout)).status, 'pending');
 
-    await page(browser, `/dashboard/payouts/${pendingPayout}`);
-    const canceled = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, {
-      reason: 'wrong bank account',
-    });
+    const fields = { _once: onceOf(form), reason: 'wrong bank account' };
+    const canceled = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, fields);
     assert.equal(canceled.status, 303, canceled.body);
-    assert.equal(canceled.location, `/dashboard/payouts/${pendingPayout}`);
+    assert.equal(canceled.location, `/dashboard/payouts/${pendingPayout}?done=cancel`);
+    // The same form sent again (a double click): the first answer, nothing done twice.
+    const resent = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, fields);
+    assert.equal(resent.status, 303, resent.body);
+    assert.equal(resent.location, canceled.location);
     assert.equal((await driver.payout(shopA, pendingPayout)).status, 'canceled');
     const after = await page(browser, canceled.location ?? '');
     assert.match(after.body, /<span class="status canceled">canceled<\/span>/);
+    assert.match(after.body, /role="status">Payout canceled/);
     assert.doesNotMatch(after.body, /Cancel payout/);
 
     const entries = await driver.server.context.dashboard.audit.list(
@@ -339,8 +359,8 @@ describe('payouts', () => {
     assert.doesNotMatch(otherAudit.body, /wrong bank account/);
 
     // Canceled once: a second cancel is refused and not audited again.
-    await page(browser, `/dashboard/payouts/${pendingPayout}`);
     const again = await browser.post(`/dashboard/payouts/${pendingPayout}/cancel`, {
+      _once: 'another-form-token-0001',
       reason: 'once more',
     });
     assert.ok(again.status >= 400 && again.status < 500, String(again.status));
@@ -401,7 +421,7 @@ describe('settlement batches (operator only)', () => {
       await page(browser, path, 404);
     const resolve = await browser.post(
       `/dashboard/reconciliation/exceptions/${unknownCredits['DASH-U1']}/resolve`,
-      { action: 'write_off', reason: 'a merchant tries' },
+      { _once: 'a-merchant-form-token-01', action: 'write_off', reason: 'a merchant tries' },
     );
     assert.equal(resolve.status, 404);
     const home = await page(browser, '/dashboard');
@@ -426,8 +446,25 @@ describe('reconciliation (operator only)', () => {
       (await admin('GET', `/v1/reconciliation/exceptions?limit=100&${query}`)).body.data as Json[]
     ).map((exception) => String(exception.id));
     assert.ok(expected.includes(String(unknownCredits['DASH-U1'])));
-    const listed = await page(operator, `/dashboard/reconciliation/exceptions?${query}`);
-    assert.deepEqual(rowIds(listed.body), expected);
+    assert.ok(expected.length > 50, String(expected.length));
+    // Page by page through the older links: every row once, in the API's order; then back.
+    const pages: string[][] = [];
+    let next: string | undefined = `/dashboard/reconciliation/exceptions?${query}`;
+    while (next !== undefined) {
+      const listed = await page(operator, next);
+      pages.push(rowIds(listed.body));
+      next = /<a rel="next" href="([^"]+)"/.exec(listed.body)?.[1]?.replaceAll('&amp;', '&');
+    }
+    assert.equal(pages.length, 2);
+    assert.equal(pages[0]?.length, 50);
+    assert.deepEqual(pages.flat(), expected);
+    const last = await page(
+      operator,
+      `/dashboard/reconciliation/exceptions?${query}&starting_after=${pages[0]?.at(-1)}`,
+    );
+    const previous = /<a rel="prev" href="([^"]+)"/.exec(last.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(previous !== undefined);
+    assert.deepEqual(rowIds((await page(operator, previous)).body), pages[0]);
     const csv = csvRows(
       (await page(operator, `/dashboard/reconciliation/exceptions.csv?${query}`)).body,
     );
@@ -476,6 +513,7 @@ describe('reconciliation (operator only)', () => {
     assert.doesNotMatch(readOnly.body, /<h2>Write off<\/h2>/);
     for (const action of ['resolve', 'assign']) {
       const refused = await support.post(`/dashboard/reconciliation/exceptions/${id}/${action}`, {
+        _once: 'a-support-form-token-01',
         action: 'write_off',
         assignee: 'ada',
         reason: 'support tries',
@@ -490,55 +528,63 @@ describe('reconciliation (operator only)', () => {
     assert.ok(detail.body.includes(formatMoney(999n, 'usd')));
 
     const assigned = await operator.post(`/dashboard/reconciliation/exceptions/${id}/assign`, {
+      _once: onceOf(detail),
       assignee: 'ada@ops.example',
       reason: 'ada knows this bank',
     });
     assert.equal(assigned.status, 303, assigned.body);
+    assert.equal(assigned.location, `/dashboard/reconciliation/exceptions/${id}?done=assign`);
     const byAssignee = await page(
       operator,
       '/dashboard/reconciliation/exceptions?assignee=ada%40ops.example',
     );
     assert.deepEqual(rowIds(byAssignee.body), [id]);
 
-    await page(operator, `/dashboard/reconciliation/exceptions/${id}`);
+    const form = await page(operator, `/dashboard/reconciliation/exceptions/${id}`);
+    const once = onceOf(form);
+    assert.notEqual(once, onceOf(detail), 'a new token each time the page is drawn');
     for (const [fields, field] of [
       [{ action: 'write_off', reason: '' }, 'reason'],
       [{ action: 'burn', reason: 'a good reason' }, 'action'],
       [{ action: 'adjust', reason: 'a good reason', amount: '1,5' }, 'amount'],
       [{ action: 'match', reason: 'a good reason' }, 'record_key'],
     ] as const) {
-      const refused = await operator.post(
-        `/dashboard/reconciliation/exceptions/${id}/resolve`,
-        fields,
-      );
+      const refused = await operator.post(`/dashboard/reconciliation/exceptions/${id}/resolve`, {
+        _once: once,
+        ...fields,
+      });
       assert.equal(refused.status, 400, JSON.stringify(fields));
       assert.match(refused.body, new RegExp(`${field}: `));
     }
 
     const resolved = await operator.post(`/dashboard/reconciliation/exceptions/${id}/resolve`, {
+      _once: once,
       action: 'write_off',
       reason: 'customer wire, booked by hand',
     });
     assert.equal(resolved.status, 303, resolved.body);
-    assert.equal(resolved.location, `/dashboard/reconciliation/exceptions/${id}`);
+    assert.equal(resolved.location, `/dashboard/reconciliation/exceptions/${id}?done=write_off`);
     const after = (await admin('GET', `/v1/reconciliation/exceptions/${id}`)).body;
     assert.equal(after.status, 'resolved');
     assert.equal(after.resolution, 'written_off');
     assert.equal(after.resolution_reason, 'customer wire, booked by hand');
     assert.equal(after.assignee, 'ada@ops.example');
     assert.ok(after.ledger_transaction !== null);
-    const shown = await page(operator, `/dashboard/reconciliation/exceptions/${id}`);
+    const shown = await page(operator, resolved.location ?? '');
     assert.match(shown.body, /<span class="status resolved">resolved<\/span>/);
     assert.doesNotMatch(shown.body, /<h2>Write off<\/h2>/);
+    assert.match(shown.body, /role="status">Written off/);
     // Resolving twice is refused by the service (409), and nothing more is audited.
     const twice = await operator.post(`/dashboard/reconciliation/exceptions/${id}/resolve`, {
+      _once: 'another-form-token-0002',
       action: 'psp_error',
       reason: 'again',
     });
     assert.equal(twice.status, 409);
 
-    await page(operator, `/dashboard/reconciliation/exceptions/${other}`);
+    const otherForm = await page(operator, `/dashboard/reconciliation/exceptions/${other}`);
     const pspError = await operator.post(`/dashboard/reconciliation/exceptions/${other}/resolve`, {
+      _once: onceOf(otherForm),
       action: 'psp_error',
       reason: 'the bank will take it back',
     });

@@ -18,6 +18,7 @@ import {
   sendPage,
   type DashboardView,
 } from '../layout.ts';
+import { onceField, runOnce } from '../once.ts';
 import { pageRequest, pager } from '../paging.ts';
 import { principalHidden, transactionsTable } from './balances.ts';
 import {
@@ -199,6 +200,7 @@ export function registerPayoutsPage(
       title: `Payout ${id}`,
       section: 'payouts',
       body: html`<h1>Payout <code>${id}</code> ${badge(payout.status)}</h1>
+        ${queryOf(request).done === 'cancel' && payout.status === 'canceled' && html`<p class="notice" role="status">Payout canceled: its money is back in the available balance.</p>`}
         <p><a href="${scoped(request, '/payouts', merchantId)}">← Payouts</a></p>
         <dl class="facts">
           <dt>Merchant</dt><dd><code>${merchantId}</code></dd>
@@ -219,7 +221,7 @@ export function registerPayoutsPage(
             <form method="post" action="${scoped(request, `/payouts/${id}/cancel`, merchantId)}" class="stack">
               <h2>Cancel this payout</h2>
               <p>The bank has not been sent it yet: its money goes back to the available balance.</p>
-              ${csrfField(request)}
+              ${csrfField(request)}${onceField()}
               ${reasonField('cancel-reason')}
               <button type="submit" class="danger">Cancel payout</button>
             </form>
@@ -245,20 +247,22 @@ export function registerPayoutsPage(
     const merchantId = await pickedMerchant(request, context);
     if (merchantId === undefined)
       throw new DashboardError(400, 'merchant: name the merchant whose payout to cancel.');
+    // Another merchant's payout: the same 404 as a missing one, before anything else.
     const before = await context.payouts.retrieve(merchantId, id);
-    const after = await context.payouts.cancel(merchantId, id);
-    await context.dashboard.audit.record(principal, {
-      merchantId,
-      action: 'payout.cancel',
-      objectId: id,
-      reason,
-      before: presentPayout(before),
-      after: presentPayout(after),
-      requestId: request.id,
+    // Once per form: a double click or a resent form answers the first cancel's page.
+    const location = await runOnce(context, request, merchantId, async () => {
+      const after = await context.payouts.cancel(merchantId, id);
+      await context.dashboard.audit.record(principal, {
+        merchantId,
+        action: 'payout.cancel',
+        objectId: id,
+        reason,
+        before: presentPayout(before),
+        after: presentPayout(after),
+        requestId: request.id,
+      });
+      return scoped(request, `/payouts/${id}?done=cancel`, merchantId);
     });
-    return reply
-      .code(303)
-      .header('location', scoped(request, `/payouts/${id}`, merchantId))
-      .send();
+    return reply.code(303).header('location', location).send();
   });
 }

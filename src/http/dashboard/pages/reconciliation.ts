@@ -11,6 +11,7 @@ import {
   reconciliationExceptionCsvColumns,
 } from '../../../api-objects/index.ts';
 import { can } from '../../../dashboard/principal.ts';
+import { platformAccountId } from '../../../merchants/platform.ts';
 import { parseDecimal } from '../../../money/index.ts';
 import type { ExceptionFilter, ResolveAction } from '../../../reconciliation/service.ts';
 import type { ReconException, ReconRun } from '../../../reconciliation/tables.ts';
@@ -27,6 +28,7 @@ import {
   sendPage,
   type DashboardView,
 } from '../layout.ts';
+import { onceField, runOnce } from '../once.ts';
 import { pageRequest, pager } from '../paging.ts';
 import {
   badge,
@@ -109,7 +111,7 @@ function actionForms(request: FastifyRequest, exception: ReconException): Html {
   return html`<section class="actions" aria-label="Actions">
     <form method="post" action="${base}/assign" class="stack">
       <h2>Assign</h2>
-      ${csrfField(request)}
+      ${csrfField(request)}${onceField()}
       <label for="assignee">Assignee (empty: unassign)</label>
       <input id="assignee" name="assignee" maxlength="200" value="${exception.assignee}" autocomplete="off" />
       ${reasonField('assign-reason')}
@@ -117,7 +119,7 @@ function actionForms(request: FastifyRequest, exception: ReconException): Html {
     </form>
     <form method="post" action="${base}/resolve" class="stack">
       <h2>Match by hand</h2>
-      ${csrfField(request)}
+      ${csrfField(request)}${onceField()}
       <input type="hidden" name="action" value="match" />
       <p>Pair it with the other side, of the same amount and currency: an external record or an
         expectation.</p>
@@ -132,7 +134,7 @@ function actionForms(request: FastifyRequest, exception: ReconException): Html {
     </form>
     <form method="post" action="${base}/resolve" class="stack">
       <h2>Write off</h2>
-      ${csrfField(request)}
+      ${csrfField(request)}${onceField()}
       <input type="hidden" name="action" value="write_off" />
       <p>The money is lost or found: its effect is posted to reconciliation adjustments where the
         ledger is wrong.</p>
@@ -141,7 +143,7 @@ function actionForms(request: FastifyRequest, exception: ReconException): Html {
     </form>
     <form method="post" action="${base}/resolve" class="stack">
       <h2>Adjust</h2>
-      ${csrfField(request)}
+      ${csrfField(request)}${onceField()}
       <input type="hidden" name="action" value="adjust" />
       <label for="amount">Amount to post (${unit}, signed)</label>
       <input id="amount" name="amount" required maxlength="40" inputmode="decimal" autocomplete="off" />
@@ -150,7 +152,7 @@ function actionForms(request: FastifyRequest, exception: ReconException): Html {
     </form>
     <form method="post" action="${base}/resolve" class="stack">
       <h2>PSP's error</h2>
-      ${csrfField(request)}
+      ${csrfField(request)}${onceField()}
       <input type="hidden" name="action" value="psp_error" />
       <p>The PSP's mistake, claimed with the PSP: nothing is posted.</p>
       ${reasonField('psp-error-reason')}
@@ -171,6 +173,19 @@ function adjustment(body: unknown, exception: ReconException): bigint {
   if (!/^-?\d{1,16}$/.test(text))
     throw new DashboardError(400, 'amount: a whole number of minor units.');
   return BigInt(text);
+}
+
+const notices: Readonly<Record<string, string>> = {
+  assign: 'Assigned.',
+  match: 'Matched by hand.',
+  write_off: 'Written off.',
+  adjust: 'Adjusted.',
+  psp_error: "Resolved as the PSP's error.",
+};
+
+function doneNotice(done: unknown): Html | undefined {
+  const text = typeof done === 'string' ? notices[done] : undefined;
+  return text === undefined ? undefined : html`<p class="notice" role="status">${text}</p>`;
 }
 
 export function registerReconciliationPage(
@@ -338,6 +353,7 @@ export function registerReconciliationPage(
       title: `Exception ${exception.id}`,
       section: 'reconciliation',
       body: html`<h1>Exception <code>${exception.id}</code> ${badge(exception.status)}</h1>
+        ${doneNotice(queryOf(request).done)}
         <p><a href="${dashboardPrefix}/reconciliation/exceptions">← Exceptions</a></p>
         <dl class="facts">
           <dt>Kind</dt><dd>${exception.reason.replaceAll('_', ' ')}</dd>
@@ -383,21 +399,22 @@ export function registerReconciliationPage(
       const reason = reasonOf(request.body);
       const assignee = formField(request.body, 'assignee', 200) ?? null;
       const before = await service.getException(id);
-      const after = await service.assign(id, assignee, principal.actor);
-      const now = service.now();
-      await context.dashboard.audit.record(principal, {
-        merchantId: null,
-        action: 'reconciliation_exception.assign',
-        objectId: id,
-        reason,
-        before: presentReconciliationException(before.exception, now),
-        after: presentReconciliationException(after, now),
-        requestId: request.id,
+      // Once per form (the platform account's idempotency keys): a resent form changes nothing.
+      const location = await runOnce(context, request, platformAccountId, async () => {
+        const after = await service.assign(id, assignee, principal.actor);
+        const now = service.now();
+        await context.dashboard.audit.record(principal, {
+          merchantId: null,
+          action: 'reconciliation_exception.assign',
+          objectId: id,
+          reason,
+          before: presentReconciliationException(before.exception, now),
+          after: presentReconciliationException(after, now),
+          requestId: request.id,
+        });
+        return `${dashboardPrefix}/reconciliation/exceptions/${id}?done=assign`;
       });
-      return reply
-        .code(303)
-        .header('location', `${dashboardPrefix}/reconciliation/exceptions/${id}`)
-        .send();
+      return reply.code(303).header('location', location).send();
     },
   );
 
@@ -425,28 +442,30 @@ export function registerReconciliationPage(
           'record_key: a match by hand names the other side, a record key or an expectation.',
         );
       const amount = action === 'adjust' ? adjustment(body, before.exception) : undefined;
-      const resolved = await service.resolve(id, {
-        action: action as ResolveAction,
-        reason,
-        actor: principal.actor,
-        recordKey: recordKey === undefined ? undefined : `${recordSource}:${recordKey}`,
-        expectationKey,
-        amount,
+      // Once per form: a resent form answers the first resolution's page (the service would
+      // refuse a second resolution anyway, and never posts twice).
+      const location = await runOnce(context, request, platformAccountId, async () => {
+        const resolved = await service.resolve(id, {
+          action: action as ResolveAction,
+          reason,
+          actor: principal.actor,
+          recordKey: recordKey === undefined ? undefined : `${recordSource}:${recordKey}`,
+          expectationKey,
+          amount,
+        });
+        const now = service.now();
+        await context.dashboard.audit.record(principal, {
+          merchantId: null,
+          action: 'reconciliation_exception.resolve',
+          objectId: id,
+          reason,
+          before: presentReconciliationException(before.exception, now),
+          after: presentReconciliationException(resolved, now),
+          requestId: request.id,
+        });
+        return `${dashboardPrefix}/reconciliation/exceptions/${id}?done=${action}`;
       });
-      const now = service.now();
-      await context.dashboard.audit.record(principal, {
-        merchantId: null,
-        action: 'reconciliation_exception.resolve',
-        objectId: id,
-        reason,
-        before: presentReconciliationException(before.exception, now),
-        after: presentReconciliationException(resolved, now),
-        requestId: request.id,
-      });
-      return reply
-        .code(303)
-        .header('location', `${dashboardPrefix}/reconciliation/exceptions/${id}`)
-        .send();
+      return reply.code(303).header('location', location).send();
     },
   );
 }
