@@ -231,7 +231,7 @@ export function registerBalancesPage(
           ${createdInputs(query)}
           <button type="submit">Filter</button>
         </form>
-        <p><a class="button" href="${csvUrl(request.url, '/balances/transactions.csv')}" download>Export CSV (exactly this filter, every page)</a></p>
+        <p><a href="${csvUrl(request.url, '/balances/transactions.csv')}" download>Export this list (CSV, every page)</a></p>
         ${transactionsTable(request, merchantId, rows)}
         ${pager(
           request.url,

@@ -128,7 +128,7 @@ export function registerPayoutsPage(
           ${createdInputs(query)}
           <button type="submit">Filter</button>
         </form>
-        <p><a class="button" href="${csvUrl(request.url, '/payouts.csv')}" download>Export CSV (exactly this filter, every page)</a></p>
+        <p><a href="${csvUrl(request.url, '/payouts.csv')}" download>Export this list (CSV, every page)</a></p>
         <div class="table-scroll"><table class="list" id="payouts">
           <thead>
             <tr>

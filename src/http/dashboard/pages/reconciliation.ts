@@ -288,7 +288,7 @@ export function registerReconciliationPage(
           ${createdInputs(query)}
           <button type="submit">Filter</button>
         </form>
-        <p><a class="button" href="${csvUrl(request.url, '/reconciliation/exceptions.csv')}" download>Export CSV (exactly this filter, every page)</a></p>
+        <p><a href="${csvUrl(request.url, '/reconciliation/exceptions.csv')}" download>Export this list (CSV, every page)</a></p>
         <div class="table-scroll"><table class="list" id="reconciliation-exceptions">
           <thead>
             <tr>
