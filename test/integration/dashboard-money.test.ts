@@ -129,8 +129,9 @@ for (const kind of databaseKinds)
       for (const exception of raised.body.data as Json[]) {
         const key = String((exception.record as { key: string }).key);
         if (key.startsWith('DASH-')) unknownCredits[key.slice(0, 7)] = String(exception.id);
+        if (key === 'BULK-1:credit') unknownCredits['BULK-1'] = String(exception.id);
       }
-      assert.deepEqual(Object.keys(unknownCredits).sort(), ['DASH-U1', 'DASH-U2']);
+      assert.deepEqual(Object.keys(unknownCredits).sort(), ['BULK-1', 'DASH-U1', 'DASH-U2']);
     });
     after(() => driver.stack.stop());
 
@@ -394,6 +395,48 @@ for (const kind of databaseKinds)
         );
         assert.match(detail.body, /<h2>Contents<\/h2>/);
         await page(operator, `/dashboard/payouts/${paidPayout}?merchant=${shopB.id}`, 404);
+
+        // The canceled payout's money is available again: A pays it out, the operator cancels.
+        const again = await call(driver.server, 'POST', '/v1/payouts', {
+          key: shopA.key,
+          body: { currency: 'usd' },
+        });
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        const id = String(again.body.id);
+        const form = await page(operator, `/dashboard/payouts/${id}?merchant=${shopA.id}`);
+        assert.ok(
+          form.body.includes(`action="/dashboard/payouts/${id}/cancel?merchant=${shopA.id}"`),
+        );
+        const noMerchant = await operator.post(`/dashboard/payouts/${id}/cancel`, {
+          _once: onceOf(form),
+          reason: 'operator without a merchant',
+        });
+        assert.equal(noMerchant.status, 400);
+        assert.match(noMerchant.body, /merchant: /);
+        const canceled = await operator.post(
+          `/dashboard/payouts/${id}/cancel?merchant=${shopA.id}`,
+          {
+            _once: onceOf(form),
+            reason: 'merchant asked by phone',
+          },
+        );
+        assert.equal(canceled.status, 303, canceled.body);
+        assert.equal(
+          canceled.location,
+          `/dashboard/payouts/${id}?done=cancel&merchant=${shopA.id}`,
+        );
+        assert.equal((await driver.payout(shopA, id)).status, 'canceled');
+        const [entry] = (
+          await driver.server.context.dashboard.audit.list(
+            shopA.id,
+            { objectId: id },
+            { limit: 10 },
+          )
+        ).rows;
+        assert.deepEqual(
+          [entry?.actor, entry?.actorRole, entry?.merchantId, entry?.reason],
+          ['admin key', 'admin', shopA.id, 'merchant asked by phone'],
+        );
       });
     });
 
@@ -622,6 +665,30 @@ for (const kind of databaseKinds)
         assert.equal(
           (await admin('GET', `/v1/reconciliation/exceptions/${other}`)).body.resolution,
           'psp_error',
+        );
+
+        // An adjustment: a decimal of the exception's currency, posted to the bank account.
+        const bulk = String(unknownCredits['BULK-1']);
+        const bulkForm = await page(operator, `/dashboard/reconciliation/exceptions/${bulk}`);
+        const adjusted = await operator.post(
+          `/dashboard/reconciliation/exceptions/${bulk}/resolve`,
+          {
+            _once: onceOf(bulkForm),
+            action: 'adjust',
+            amount: '-1.01',
+            reason: 'the bank booked it twice',
+          },
+        );
+        assert.equal(adjusted.status, 303, adjusted.body);
+        const adjustment = (await admin('GET', `/v1/reconciliation/exceptions/${bulk}`)).body;
+        assert.equal(adjustment.resolution, 'adjusted');
+        assert.ok(adjustment.ledger_transaction !== null);
+        const posted = await driver.server.context.ledger.getTransaction(
+          String(adjustment.ledger_transaction),
+        );
+        assert.deepEqual(
+          posted?.legs.map((leg) => leg.amount),
+          [101n, 101n],
         );
 
         const entries = await driver.server.context.dashboard.audit.list(
