@@ -460,6 +460,16 @@ for (const kind of databaseKinds)
         const detail = await page(operator, `/dashboard/settlement/${batchId}`);
         assert.match(detail.body, /<dt>Connector<\/dt><dd>stripe<\/dd>/);
         assert.ok(detail.body.includes(formatMoney(BigInt(Number(batch.psp_fee)), 'usd')));
+        // Its items: A's three and B's one (every merchant's), each accepted.
+        const items = [
+          ...(await driver.clearing(shopA.id)).keys(),
+          ...(await driver.clearing(shopB.id)).keys(),
+        ];
+        assert.deepEqual(rowIds(detail.body).sort(), items.sort());
+        assert.equal(
+          (detail.body.match(/<span class="status accepted">accepted<\/span>/g) ?? []).length,
+          items.length,
+        );
         await page(operator, '/dashboard/settlement/sb_nothing', 404);
         const bad = await page(operator, '/dashboard/settlement?status=lost', 400);
         assert.match(bad.body, /status: /);

@@ -3,7 +3,8 @@
 // same 404 as a page that does not exist.
 import type { FastifyInstance } from 'fastify';
 import { settlementBatchStatuses } from '../../../api-objects/index.ts';
-import type { SettlementBatch } from '../../../settlement/tables.ts';
+import type { BatchItem } from '../../../settlement/service.ts';
+import { acknowledgedStatuses, type SettlementBatch } from '../../../settlement/tables.ts';
 import { formatMoney, formatTime } from '../../../web/format.ts';
 import { html } from '../../../web/html.ts';
 import type { RouteContext } from '../../context.ts';
@@ -19,6 +20,13 @@ import {
   queryOf,
   requireOperator,
 } from './money-shared.ts';
+
+/** An item still 'batched' in a batch the acquirer acknowledged was accepted. */
+function itemStatus(item: BatchItem, batch: SettlementBatch): string {
+  return item.clearingStatus === 'batched' && acknowledgedStatuses.includes(batch.status)
+    ? 'accepted'
+    : item.clearingStatus;
+}
 
 const time = (at: Date | null): string => (at === null ? '—' : formatTime(at));
 
@@ -107,6 +115,8 @@ export function registerSettlementPage(
       ? await context.settlement.getBatch(id)
       : undefined;
     if (batch === undefined) throw new DashboardError(404, `No such settlement batch: '${id}'.`);
+    const page = pageRequest(queryOf(request));
+    const items = await context.settlement.listBatchItems(batch.id, page);
     const money = (amount: bigint) => formatMoney(amount, batch.currency);
     return sendPage(view, request, reply, {
       title: `Settlement batch ${batch.id}`,
@@ -133,6 +143,42 @@ export function registerSettlementPage(
           <dt>Acknowledged</dt><dd>${time(batch.acknowledgedAt)}</dd>
           <dt>Funded</dt><dd>${time(batch.fundedAt)}</dd>
         </dl>
+        <h2>Items</h2>
+        <div class="table-scroll"><table class="list" id="batch-items">
+          <thead>
+            <tr>
+              <th scope="col">Item</th>
+              <th scope="col">Merchant</th>
+              <th scope="col">Type</th>
+              <th scope="col">PSP reference</th>
+              <th scope="col">Clearing</th>
+              <th scope="col" class="amount">Amount</th>
+              <th scope="col" class="amount">Net</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${items.items.map(
+              (item) => html`<tr data-id="${item.id}">
+                <th scope="row"><code>${item.id}</code></th>
+                <td><a href="${dashboardPrefix}/balances?merchant=${item.merchantId}"><code>${item.merchantId}</code></a></td>
+                <td>${item.type}</td>
+                <td><code>${item.pspReference ?? '—'}</code></td>
+                <td>${badge(itemStatus(item, batch))}${item.rejectReason !== null && html` <small>${item.rejectReason}</small>`}</td>
+                <td class="amount">${money(item.amount)}</td>
+                <td class="amount">${money(item.net)}</td>
+                <td>${formatTime(item.createdAt)}</td>
+              </tr>`,
+            )}
+            ${items.items.length === 0 && html`<tr><td colspan="8">No items.</td></tr>`}
+          </tbody>
+        </table></div>
+        ${pager(
+          request.url,
+          page,
+          items.items.map((item) => item.id),
+          items.hasMore,
+        )}
         <p><a href="${dashboardPrefix}/reconciliation/exceptions?connector=${batch.connector}&amp;currency=${batch.currency}">Reconciliation exceptions of ${batch.connector} in ${batch.currency.toUpperCase()}</a></p>`,
     });
   });
