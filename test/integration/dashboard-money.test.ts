@@ -505,6 +505,42 @@ for (const kind of databaseKinds)
         const detail = await page(operator, `/dashboard/reconciliation/runs/${runId}`);
         assert.match(detail.body, /<span class="status succeeded">succeeded<\/span>/);
         assert.match(detail.body, /id="run-summary"/);
+
+        // A dry run from the page: a reason asked, audited, its figures shown.
+        const refused = await operator.post('/dashboard/reconciliation/runs', {
+          _once: onceOf(runs),
+          dry_run: 'true',
+          reason: 'x',
+        });
+        assert.equal(refused.status, 400);
+        assert.match(refused.body, /reason: /);
+        const ran = await operator.post('/dashboard/reconciliation/runs', {
+          _once: onceOf(runs),
+          dry_run: 'true',
+          reason: 'what would today raise?',
+        });
+        assert.equal(ran.status, 303, ran.body);
+        const dryRunId = /\/runs\/([A-Za-z0-9_]+)\?done=run$/.exec(ran.location ?? '')?.[1];
+        assert.ok(dryRunId !== undefined, ran.location);
+        const shown = await page(operator, ran.location ?? '');
+        assert.match(shown.body, /role="status">Reconciled \(dry run\)/);
+        assert.match(shown.body, /<dt>Dry run<\/dt><dd>yes/);
+        const [entry] = (
+          await driver.server.context.dashboard.audit.list(
+            null,
+            { objectId: dryRunId },
+            { limit: 10 },
+          )
+        ).rows;
+        assert.equal(entry?.action, 'reconciliation_run.create');
+        assert.equal(entry?.reason, 'what would today raise?');
+        assert.equal((entry?.after as Json).dry_run, true);
+        const merchant = await signedIn(driver.server.url, { key: shopA.key });
+        const byMerchant = await merchant.post('/dashboard/reconciliation/runs', {
+          _once: 'a-merchant-form-token-02',
+          reason: 'a merchant tries',
+        });
+        assert.equal(byMerchant.status, 404);
       });
 
       test('exceptions: filters, the CSV of exactly the filtered list, bad filters named', async () => {
@@ -594,6 +630,15 @@ for (const kind of databaseKinds)
           );
           assert.equal(refused.status, 403, action);
         }
+        const run = await support.post('/dashboard/reconciliation/runs', {
+          _once: 'a-support-form-token-02',
+          reason: 'support tries',
+        });
+        assert.equal(run.status, 403);
+        assert.doesNotMatch(
+          (await page(support, '/dashboard/reconciliation')).body,
+          /Reconcile now/,
+        );
 
         const operator = await signedIn(driver.server.url, { key: testAdminKey });
         const detail = await page(operator, `/dashboard/reconciliation/exceptions/${id}`);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   exceptionReasons,
   presentReconciliationException,
+  presentReconciliationRun,
   reconciliationExceptionCsvCells,
   reconciliationExceptionCsvColumns,
 } from '../../../api-objects/index.ts';
@@ -200,12 +201,28 @@ export function registerReconciliationPage(
     requireOperator(request);
     const page = pageRequest(queryOf(request));
     const found = await service.listRuns(page);
+    const principal = principalOf(request);
     return sendPage(view, request, reply, {
       title: 'Reconciliation',
       section: 'reconciliation',
       body: html`<h1>Reconciliation</h1>
         <p><a href="${dashboardPrefix}/reconciliation/exceptions?status=open">Open exceptions</a>
           · <a href="${dashboardPrefix}/reconciliation/exceptions">All exceptions</a></p>
+        ${
+          can(principal, 'move_money') &&
+          html`<section class="actions" aria-label="Run">
+            <form method="post" action="${dashboardPrefix}/reconciliation/runs" class="stack">
+              <h2>Reconcile now</h2>
+              ${csrfField(request)}${onceField()}
+              <label for="as_of">As of (empty: today)</label>
+              <input id="as_of" name="as_of" type="date" />
+              <label for="dry_run"><input id="dry_run" name="dry_run" type="checkbox" value="true" />
+                Dry run (compute the figures, keep nothing else)</label>
+              ${reasonField('run-reason')}
+              <button type="submit">Run</button>
+            </form>
+          </section>`
+        }
         <h2>Runs</h2>
         <div class="table-scroll"><table class="list" id="reconciliation-runs">
           <thead>
@@ -232,6 +249,30 @@ export function registerReconciliationPage(
     });
   });
 
+  app.post('/reconciliation/runs', { schema: { hide: true } }, async (request, reply) => {
+    requireOperator(request);
+    const principal = requirePermission(request, 'move_money');
+    const body = request.body;
+    const reason = reasonOf(body);
+    const asOf = formField(body, 'as_of', 10);
+    if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf))
+      throw new DashboardError(400, 'as_of: a day as YYYY-MM-DD.');
+    const dryRun = formField(body, 'dry_run', 5) === 'true';
+    const location = await runOnce(context, request, platformAccountId, async () => {
+      const run = await service.run({ asOf, dryRun });
+      await context.dashboard.audit.record(principal, {
+        merchantId: null,
+        action: 'reconciliation_run.create',
+        objectId: run.id,
+        reason,
+        after: presentReconciliationRun(run),
+        requestId: request.id,
+      });
+      return `${dashboardPrefix}/reconciliation/runs/${run.id}?done=run`;
+    });
+    return reply.code(303).header('location', location).send();
+  });
+
   app.get('/reconciliation/runs/:id', { schema: { hide: true } }, async (request, reply) => {
     requireOperator(request);
     const id = (request.params as { id: string }).id;
@@ -241,6 +282,7 @@ export function registerReconciliationPage(
       title: `Reconciliation run ${run.id}`,
       section: 'reconciliation',
       body: html`<h1>Reconciliation run <code>${run.id}</code> ${badge(run.status)}</h1>
+        ${queryOf(request).done === 'run' && html`<p class="notice" role="status">Reconciled${run.dryRun ? ' (dry run)' : ''}.</p>`}
         <p><a href="${dashboardPrefix}/reconciliation">← Runs</a>
           · <a href="${dashboardPrefix}/reconciliation/exceptions?run=${run.id}">Its exceptions</a></p>
         <dl class="facts">
