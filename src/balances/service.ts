@@ -32,6 +32,8 @@ export type TimeRange = {
 
 export type BalanceTransactionFilters = {
   readonly type?: BalanceTransactionType;
+  /** One currency (the dashboard's filter; the API has none). */
+  readonly currency?: string;
   readonly source?: string;
   /**
    * What a payout paid out: the items of the clearing groups it took (all of a group's items, also
@@ -160,6 +162,7 @@ function filtersSql(
     return `$${first + parameters.length - 1}`;
   };
   if (filters.type !== undefined) conditions.push(`bt.type = ${bind(filters.type)}`);
+  if (filters.currency !== undefined) conditions.push(`bt.currency = ${bind(filters.currency)}`);
   if (filters.source !== undefined) conditions.push(`bt.source = ${bind(filters.source)}`);
   if (filters.payout !== undefined) {
     const payout = bind(filters.payout);

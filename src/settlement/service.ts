@@ -53,6 +53,36 @@ export type SettlementStep = {
 
 export type RunResult = { readonly close: CloseResult; readonly submit: SubmitPendingResult };
 
+/** A settlement item of a batch as the operator's dashboard lists it. */
+export type BatchItem = {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: 'charge' | 'refund';
+  readonly source: string;
+  readonly currency: string;
+  readonly amount: bigint;
+  readonly net: bigint;
+  /** As stored: an item still 'batched' in an acknowledged batch is accepted. */
+  readonly clearingStatus: string;
+  readonly rejectReason: string | null;
+  readonly pspReference: string | null;
+  readonly createdAt: Date;
+};
+
+type BatchItemRow = {
+  id: string;
+  merchant_id: string;
+  type: 'charge' | 'refund';
+  source: string;
+  currency: string;
+  amount: bigint;
+  net: bigint;
+  clearing_status: string;
+  reject_reason: string | null;
+  psp_reference: string | null;
+  created_at: Date;
+};
+
 export class SettlementService {
   readonly cutoffs: SettlementCutoffs;
   readonly #database: Database;
@@ -182,6 +212,45 @@ export class SettlementService {
     ]);
     const row = found.rows[0];
     return row === undefined ? undefined : settlementBatches.fromRow(row);
+  }
+
+  /** The items a batch holds (every merchant's), newest first, keyset by id (index on batch, id). */
+  async listBatchItems(
+    batchId: string,
+    page: PageRequest,
+  ): Promise<{ items: BatchItem[]; hasMore: boolean }> {
+    const { rows, hasMore } = await keysetPage<BatchItemRow, string>(
+      this.#database,
+      {
+        select:
+          'id, merchant_id, type, source, currency, amount, net, clearing_status, reject_reason, ' +
+          'psp_reference, created_at',
+        from: 'balance_transactions',
+        scope: 'batch_id = $1',
+        scopeParameters: [batchId],
+        key: 'id',
+        keyType: 'text',
+        order: 'newest_first',
+        noun: 'settlement item',
+      },
+      page,
+    );
+    return {
+      items: rows.map((row) => ({
+        id: row.id,
+        merchantId: row.merchant_id,
+        type: row.type,
+        source: row.source,
+        currency: row.currency,
+        amount: BigInt(row.amount),
+        net: BigInt(row.net),
+        clearingStatus: row.clearing_status,
+        rejectReason: row.reject_reason,
+        pspReference: row.psp_reference,
+        createdAt: row.created_at,
+      })),
+      hasMore,
+    };
   }
 
   /** Newest first; optionally of one connector or status. */

@@ -38,6 +38,10 @@ import { registerUserPages } from './pages/users.ts';
 import { registerConnectorPages } from './pages/connectors.ts';
 import { registerApiKeyPages } from './pages/api-keys.ts';
 import { registerDevelopersPages } from './pages/developers.ts';
+import { registerBalancesPage } from './pages/balances.ts';
+import { registerPayoutsPage } from './pages/payouts.ts';
+import { registerSettlementPage } from './pages/settlement.ts';
+import { registerReconciliationPage } from './pages/reconciliation.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -314,6 +318,10 @@ export async function registerDashboard(
       registerApiKeyPages(dashboard, context, view);
       registerAuditPage(dashboard, context, view);
       registerDevelopersPages(dashboard, context, view);
+      registerBalancesPage(dashboard, context, view);
+      registerPayoutsPage(dashboard, context, view);
+      registerSettlementPage(dashboard, context, view);
+      registerReconciliationPage(dashboard, context, view);
     },
     { prefix: dashboardPrefix },
   );
