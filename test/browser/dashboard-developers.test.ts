@@ -99,11 +99,19 @@ test('a merchant adds an endpoint, finds its dead delivery and replays it with a
   await deliverer.runOnce();
   assert.equal((await deliverer.runOnce())[0]?.outcome, 'dead');
 
+  // The filter swaps the deliveries in place (htmx) and keeps the URL: no page load.
+  await page.evaluate('window.notReloaded = true');
+  await page.getByLabel('Status').selectOption('succeeded');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/status=succeeded/);
+  await page.getByText('No deliveries.').waitFor();
   await page.getByLabel('Status').selectOption('dead');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/status=dead/);
   const row = page.locator('tr[data-delivery]');
+  await row.first().waitFor();
   assert.equal(await row.count(), 1);
+  assert.equal(await page.evaluate('window.notReloaded'), true);
   assert.match(await row.innerText(), /dead/);
   assert.match(await row.innerText(), /503/);
   await screenshot(page, 'dashboard-webhook-dead-delivery');

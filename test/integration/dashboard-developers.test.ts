@@ -185,10 +185,14 @@ describe('developers pages', () => {
     assert.doesNotMatch(index.body, /dead-letters/);
     assert.match(index.body, /href="\/dashboard\/developers"\s+aria-current="page"/);
     const operator = await browser({ key: testAdminKey });
-    assert.match(
-      (await operator.get('/dashboard/developers')).body,
-      /href="\/dashboard\/developers\/dead-letters"/,
-    );
+    const operatorIndex = await operator.get('/dashboard/developers');
+    assert.match(operatorIndex.body, /href="\/dashboard\/developers\/dead-letters"/);
+    // API keys are a merchant's: the operator names one first, and the links keep it.
+    assert.doesNotMatch(operatorIndex.body, /href="\/dashboard\/developers\/api-keys/);
+    const named = await operator.get(`/dashboard/developers?merchant=${shop.id}`);
+    for (const path of ['api-keys', 'webhooks', 'events'])
+      assert.ok(named.body.includes(`href="/dashboard/developers/${path}?merchant=${shop.id}"`));
+    assertLabelled(named);
   });
 
   test('an endpoint is created (its secret shown once), disabled, enabled and deleted through the pages, each audited', async () => {

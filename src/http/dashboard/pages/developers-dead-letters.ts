@@ -88,7 +88,8 @@ export function registerDeveloperDeadLetterPages(
           Events an event-bus consumer gave up on after its attempts. Replay one once its cause is
           fixed: the consumer handles it once more (never twice).
         </p>
-        <form method="get" class="filters" role="search" aria-label="Filter dead letters">
+        <form method="get" action="${deadLettersPath}" class="filters" role="search" aria-label="Filter dead letters"
+          hx-get="${deadLettersPath}" hx-target="#dead-letters-region" hx-select="#dead-letters-region" hx-swap="outerHTML" hx-push-url="true">
           <label for="consumer"
             >Consumer
             <input id="consumer" name="consumer" value="${consumer}" placeholder="webhook_fanout" maxlength="40"
@@ -102,7 +103,7 @@ export function registerDeveloperDeadLetterPages(
           >
           <button type="submit">Filter</button>
         </form>
-        <div class="table-scroll">
+        <div id="dead-letters-region"><div class="table-scroll">
           <table class="list developers" id="dead-letters">
             <caption>
               Newest first
@@ -150,7 +151,7 @@ export function registerDeveloperDeadLetterPages(
           page,
           found.deadLetters.map((deadLetter) => deadLetter.id),
           found.hasMore,
-        )}`,
+        )}</div>`,
     });
   });
 

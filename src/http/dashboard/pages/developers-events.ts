@@ -66,7 +66,8 @@ export function registerDeveloperEventPages(
       body: html`<p><a href="${developersPath}">Developers</a> ›</p>
         <h1>Events</h1>
         ${accountPicker(scope, scope.accountId)}
-        <form method="get" class="filters" role="search" aria-label="Filter events">
+        <form method="get" action="${eventsPath}" class="filters" role="search" aria-label="Filter events"
+          hx-get="${eventsPath}" hx-target="#events-region" hx-select="#events-region" hx-swap="outerHTML" hx-push-url="true">
           ${scope.operatorOnMerchant && html`<input type="hidden" name="merchant" value="${scope.accountId}" />`}
           <label for="type"
             >Type
@@ -82,7 +83,7 @@ export function registerDeveloperEventPages(
           /></label>
           <button type="submit">Filter</button>
         </form>
-        <div class="table-scroll"><table class="list developers" id="events">
+        <div id="events-region"><div class="table-scroll"><table class="list developers" id="events">
           <caption>
             Newest first
           </caption>
@@ -120,7 +121,7 @@ export function registerDeveloperEventPages(
           page,
           found.events.map((event) => event.id),
           found.hasMore,
-        )}`,
+        )}</div>`,
     });
   });
 

@@ -319,7 +319,8 @@ export function registerDeveloperWebhookPages(
         </dl>
         ${mayConfigure && endpointActions(request, scope, endpoint)}
         <h2 id="deliveries-title">Deliveries</h2>
-        <form method="get" class="filters" role="search" aria-label="Filter deliveries">
+        <form method="get" action="${webhooksPath}/${endpoint.id}" class="filters" role="search" aria-label="Filter deliveries"
+          hx-get="${webhooksPath}/${endpoint.id}" hx-target="#deliveries-region" hx-select="#deliveries-region" hx-swap="outerHTML" hx-push-url="true">
           ${scope.operatorOnMerchant && html`<input type="hidden" name="merchant" value="${scope.accountId}" />`}
           <label for="status"
             >Status
@@ -330,7 +331,7 @@ export function registerDeveloperWebhookPages(
           >
           <button type="submit">Filter</button>
         </form>
-        <div class="table-scroll">
+        <div id="deliveries-region"><div class="table-scroll">
           <table class="list developers" id="deliveries" aria-labelledby="deliveries-title">
             <thead>
               <tr>
@@ -354,7 +355,7 @@ export function registerDeveloperWebhookPages(
           page,
           found.deliveries.map((delivery) => delivery.id),
           found.hasMore,
-        )}`,
+        )}</div>`,
     });
   });
 

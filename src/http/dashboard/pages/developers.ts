@@ -4,9 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { html } from '../../../web/html.ts';
 import type { RouteContext } from '../../context.ts';
-import { principalOf } from '../access.ts';
 import { registerSection, sendPage, type DashboardView } from '../layout.ts';
-import { developersPath, routeOf } from './developers-common.ts';
+import { accountPicker, accountScope, developersPath, routeOf } from './developers-common.ts';
 import { deadLettersPath, registerDeveloperDeadLetterPages } from './developers-dead-letters.ts';
 import { eventsPath, registerDeveloperEventPages } from './developers-events.ts';
 import { registerDeveloperWebhookPages, webhooksPath } from './developers-webhooks.ts';
@@ -18,29 +17,41 @@ export function registerDevelopersPages(
 ): void {
   registerSection('developers');
   app.get(routeOf(developersPath), { schema: { hide: true } }, async (request, reply) => {
-    const operator = principalOf(request).merchantId === null;
+    // The operator's `?merchant=` carries on to the pages (API keys need one; webhooks and events
+    // are the platform account's without one).
+    const scope = accountScope(request);
+    const keysPath = `${developersPath}/api-keys`;
     return sendPage(view, request, reply, {
       title: 'Developers',
       section: 'developers',
       body: html`<h1>Developers</h1>
+        ${accountPicker(scope, scope.accountId)}
         <ul class="cards">
           <li>
-            <a href="${developersPath}/api-keys">API keys</a>: create, roll and revoke secret keys.
+            ${
+              scope.operator && !scope.operatorOnMerchant
+                ? html`API keys: a merchant's; name the merchant above first.`
+                : html`<a href="${scope.href(keysPath)}">API keys</a>: create, roll and revoke
+                    secret keys.`
+            }
           </li>
           <li>
-            <a href="${webhooksPath}">Webhook endpoints</a>: where events are sent, each
-            delivery with its attempts, and replays.
+            <a href="${scope.href(webhooksPath)}">Webhook endpoints</a>: where events are sent,
+            each delivery with its attempts, and replays.
           </li>
-          <li><a href="${eventsPath}">Events</a>: what happened, with each event's payload.</li>
+          <li>
+            <a href="${scope.href(eventsPath)}">Events</a>: what happened, with each event's
+            payload.
+          </li>
           ${
-            operator &&
+            scope.operator &&
             html`<li>
               <a href="${deadLettersPath}">Dead-letter queue</a>: events a consumer gave up on,
               and their replay.
             </li>`
           }
         </ul>
-        ${operator && html`<p>The operator's webhook endpoints and events are the platform account's; name a merchant on those pages to see its own.</p>`}`,
+        ${scope.operator && html`<p>Without a merchant, the operator's webhook endpoints and events are the platform account's own.</p>`}`,
     });
   });
   registerDeveloperWebhookPages(app, context, view);
