@@ -6,6 +6,23 @@ import type { RouteContext } from '../../context.ts';
 import { principalOf } from '../access.ts';
 import { dashboardPrefix, sendPage, type DashboardView } from '../layout.ts';
 
+const sections = [
+  { path: '/payments', label: 'Payments', what: 'find a payment, its whole timeline, refund it.' },
+  { path: '/balances', label: 'Balances', what: 'available and pending funds, every movement.' },
+  { path: '/payouts', label: 'Payouts', what: 'money sent to the bank, and what each one pays.' },
+  { path: '/settlement', label: 'Settlement', what: 'clearing batches.', operatorOnly: true },
+  {
+    path: '/reconciliation',
+    label: 'Reconciliation',
+    what: 'runs and exceptions, resolved here.',
+    operatorOnly: true,
+  },
+  { path: '/connectors', label: 'Connectors', what: 'each PSP’s success rate and latency.' },
+  { path: '/developers', label: 'Developers', what: 'API keys, webhooks, events, replays.' },
+  { path: '/users', label: 'Team', what: 'who may sign in, and their roles.' },
+  { path: '/audit', label: 'Audit log', what: 'every action taken here, with its reason.' },
+];
+
 export function registerHomePage(
   app: FastifyInstance,
   _context: RouteContext,
@@ -29,14 +46,12 @@ export function registerHomePage(
           ${permissions.length === 0 ? 'Read-only access.' : html`You may: ${permissions.join(', ').replaceAll('_', ' ')}.`}
         </p>
         <ul class="cards">
-          <li>
-            <a href="${dashboardPrefix}/payments">Payments</a>: find a payment and its whole
-            timeline.
-          </li>
-          <li>
-            <a href="${dashboardPrefix}/audit">Audit log</a>: every action taken here, with its
-            reason.
-          </li>
+          ${sections
+            .filter((section) => !section.operatorOnly || principal.merchantId === null)
+            .map(
+              (section) =>
+                html`<li><a href="${dashboardPrefix}${section.path}">${section.label}</a>: ${section.what}</li>`,
+            )}
         </ul>`,
     });
   });
