@@ -479,6 +479,7 @@ for (const kind of databaseKinds) {
         Math.min(all, 100),
       );
       assert.equal((await queries.list(operator, {}, { limit: 0 })).rows.length, 1);
+      assert.equal((await queries.list(operator, {}, { limit: Number.NaN })).rows.length, 25);
     });
   });
 }

@@ -491,7 +491,7 @@ export class DashboardPayments {
     filter: PaymentFilter = {},
     page: PaymentPageRequest = {},
   ): Promise<PaymentPage> {
-    const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? defaultPageSize)), pageSizeMax);
+    const limit = bounded(page.limit ?? defaultPageSize, defaultPageSize, pageSizeMax);
     return this.#page(scope, filter, { ...page, limit });
   }
 
@@ -504,7 +504,7 @@ export class DashboardPayments {
     filter: PaymentFilter = {},
     chunkSize: number = exportChunkSize,
   ): AsyncGenerator<PaymentRow, void, undefined> {
-    const limit = Math.min(Math.max(1, Math.trunc(chunkSize)), 5_000);
+    const limit = bounded(chunkSize, exportChunkSize, 5_000);
     let startingAfter: string | undefined;
     for (;;) {
       const { rows, hasMore } = await this.#page(scope, filter, { limit, startingAfter });
@@ -1006,4 +1006,9 @@ function inTimeOrder(a: TimelineEntry, b: TimelineEntry): number {
 
 function minDate(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
+}
+
+/** A whole number of rows from 1 to `maximum`; `fallback` when it is not a number at all. */
+function bounded(value: number, fallback: number, maximum: number): number {
+  return Number.isFinite(value) ? Math.min(Math.max(1, Math.trunc(value)), maximum) : fallback;
 }
