@@ -643,9 +643,10 @@ function summary(timesMs: number[]): Scenario {
   };
 }
 
-async function run(
+/** The whole benchmark: database, seed, timed scenarios; the database is dropped unless kept. */
+export async function runDashboardBench(
   options: DashboardBenchOptions,
-  log: (line: string) => void,
+  log: (line: string) => void = () => {},
 ): Promise<DashboardBenchResult> {
   const scratch: ScratchDatabase = await createScratchDatabase(options.databaseUrl);
   log(`database ${scratch.name}`);
@@ -729,13 +730,14 @@ function report(result: DashboardBenchResult, options: DashboardBenchOptions): n
   return met ? 0 : 1;
 }
 
-process.exitCode = await benchMain({
-  name: 'dashboard',
-  argv: process.argv.slice(2),
-  seedJobVariable: 'PAYRAIL_BENCH_DASHBOARD_SEED',
-  seed: () => Promise.reject(new Error('the dashboard benchmark seeds in SQL, in this process')),
-  parseOptions,
-  usage,
-  run,
-  report,
-});
+if (import.meta.main)
+  process.exitCode = await benchMain({
+    name: 'dashboard',
+    argv: process.argv.slice(2),
+    seedJobVariable: 'PAYRAIL_BENCH_DASHBOARD_SEED',
+    seed: () => Promise.reject(new Error('the dashboard benchmark seeds in SQL, in this process')),
+    parseOptions,
+    usage,
+    run: runDashboardBench,
+    report,
+  });
