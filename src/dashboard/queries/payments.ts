@@ -622,18 +622,21 @@ export class DashboardPayments {
     return undefined;
   }
 
-  /** The cursor payment's created_at; it must be one the scope may see. */
+  /**
+   * The cursor payment's created_at, as text: a JavaScript Date would drop its microseconds, and
+   * a page after a rounded cursor could skip rows. It must be a payment the scope may see.
+   */
   async #cursor(
     tx: Queryable,
     scope: DashboardScope,
     id: string,
     backwards: boolean,
-  ): Promise<Date> {
+  ): Promise<string> {
     const merchantId = scopeMerchant(scope);
-    const found = await tx.query<{ created_at: Date }>(
+    const found = await tx.query<{ created_at: string }>(
       merchantId === undefined
-        ? 'SELECT created_at FROM payment_intents WHERE id = $1'
-        : 'SELECT created_at FROM payment_intents WHERE id = $1 AND merchant_id = $2',
+        ? 'SELECT created_at::text AS created_at FROM payment_intents WHERE id = $1'
+        : 'SELECT created_at::text AS created_at FROM payment_intents WHERE id = $1 AND merchant_id = $2',
       merchantId === undefined ? [id] : [id, merchantId],
     );
     const row = found.rows[0];
