@@ -465,6 +465,38 @@ for (const kind of databaseKinds) {
         }
     });
 
+    test('payments apart by microseconds page one by one without a gap', async () => {
+      for (const [id, created] of [
+        ['pi_micro000001', '2027-01-01 00:00:00.000100+00'],
+        ['pi_micro000002', '2027-01-01 00:00:00.000300+00'],
+        ['pi_micro000003', '2027-01-01 00:00:00.000200+00'],
+      ])
+        await test_.database.query(
+          `INSERT INTO payment_intents (id, merchant_id, amount, currency, status, capture_method,
+             client_secret, created_at, updated_at)
+           VALUES ($1, $2, 100, 'usd', 'requires_payment_method', 'automatic', $1 || '_secret_x',
+             $3::timestamptz, $3::timestamptz)`,
+          [id, merchantB, created],
+        );
+      const filter: PaymentFilter = { created: { gte: new Date('2027-01-01T00:00:00Z') } };
+      const want = ['pi_micro000002', 'pi_micro000003', 'pi_micro000001'];
+      for (const scope of [scopeB, operator]) {
+        assert.deepEqual(
+          (await exported(queries, scope, filter, 1)).map((row) => row.id),
+          want,
+        );
+        const back = await queries.list(scope, filter, {
+          limit: 1,
+          endingBefore: 'pi_micro000001',
+        });
+        assert.deepEqual(
+          back.rows.map((row) => row.id),
+          ['pi_micro000003'],
+        );
+        assert.equal(back.hasMore, true);
+      }
+    });
+
     test('bad filters are refused, limits are bounded', async () => {
       await assert.rejects(
         queries.list(operator, { statuses: ['paid' as IntentStatus] }),
@@ -479,6 +511,7 @@ for (const kind of databaseKinds) {
         Math.min(all, 100),
       );
       assert.equal((await queries.list(operator, {}, { limit: 0 })).rows.length, 1);
+      assert.equal((await queries.list(operator, {}, { limit: Number.NaN })).rows.length, 25);
     });
   });
 }

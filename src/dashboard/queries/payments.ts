@@ -491,7 +491,7 @@ export class DashboardPayments {
     filter: PaymentFilter = {},
     page: PaymentPageRequest = {},
   ): Promise<PaymentPage> {
-    const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? defaultPageSize)), pageSizeMax);
+    const limit = bounded(page.limit ?? defaultPageSize, defaultPageSize, pageSizeMax);
     return this.#page(scope, filter, { ...page, limit });
   }
 
@@ -504,7 +504,7 @@ export class DashboardPayments {
     filter: PaymentFilter = {},
     chunkSize: number = exportChunkSize,
   ): AsyncGenerator<PaymentRow, void, undefined> {
-    const limit = Math.min(Math.max(1, Math.trunc(chunkSize)), 5_000);
+    const limit = bounded(chunkSize, exportChunkSize, 5_000);
     let startingAfter: string | undefined;
     for (;;) {
       const { rows, hasMore } = await this.#page(scope, filter, { limit, startingAfter });
@@ -622,18 +622,21 @@ export class DashboardPayments {
     return undefined;
   }
 
-  /** The cursor payment's created_at; it must be one the scope may see. */
+  /**
+   * The cursor payment's created_at, as text: a JavaScript Date would drop its microseconds, and
+   * a page after a rounded cursor could skip rows. It must be a payment the scope may see.
+   */
   async #cursor(
     tx: Queryable,
     scope: DashboardScope,
     id: string,
     backwards: boolean,
-  ): Promise<Date> {
+  ): Promise<string> {
     const merchantId = scopeMerchant(scope);
-    const found = await tx.query<{ created_at: Date }>(
+    const found = await tx.query<{ created_at: string }>(
       merchantId === undefined
-        ? 'SELECT created_at FROM payment_intents WHERE id = $1'
-        : 'SELECT created_at FROM payment_intents WHERE id = $1 AND merchant_id = $2',
+        ? 'SELECT created_at::text AS created_at FROM payment_intents WHERE id = $1'
+        : 'SELECT created_at::text AS created_at FROM payment_intents WHERE id = $1 AND merchant_id = $2',
       merchantId === undefined ? [id] : [id, merchantId],
     );
     const row = found.rows[0];
@@ -1006,4 +1009,9 @@ function inTimeOrder(a: TimelineEntry, b: TimelineEntry): number {
 
 function minDate(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
+}
+
+/** A whole number of rows from 1 to `maximum`; `fallback` when it is not a number at all. */
+function bounded(value: number, fallback: number, maximum: number): number {
+  return Number.isFinite(value) ? Math.min(Math.max(1, Math.trunc(value)), maximum) : fallback;
 }
