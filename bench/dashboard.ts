@@ -10,10 +10,12 @@
 // scenarios (first page for the operator and for a merchant, filtered pages, a deep keyset page
 // and the page before it, searches by email, last4 and id) and the timeline of random payments.
 //
-// What is timed is the server's work for a page: today the query functions of
-// src/dashboard/queries/payments.ts called in this process (round trips to PostgreSQL included).
-// `--http` is the hook for timing the rendered pages over HTTP instead, once they exist: write a
-// `Driver` that GETs the page for each call (see `inProcessDriver`) and return it from `driverFor`.
+// What is timed is the server's work for a page: a Payrail server on the seeded database (in this
+// process, workers off, rate limits off), signed in to the dashboard as the operator, and each
+// call a GET of the rendered page over loopback HTTP (`/dashboard/payments?…`, a merchant's scope
+// as `?merchant=`; `/dashboard/payments/:id` for a timeline), from the request sent to the last
+// byte read. `--queries-only` times the query functions of src/dashboard/queries/payments.ts
+// alone (no HTTP, no rendering), to tell the two apart.
 //
 // With --json the last line on stdout is exactly
 //   {"bench":"dashboard","list_p99_ms":…,"timeline_p99_ms":…,"js_gzip_kb":…}
@@ -35,6 +37,11 @@ import type { Database } from '../src/storage/database.ts';
 import { migrate } from '../src/storage/migrations.ts';
 import { openPostgres } from '../src/storage/postgres.ts';
 import { Assets } from '../src/web/assets.ts';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config.ts';
+import { formatDecimal } from '../src/money/index.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { startServer } from '../src/server.ts';
 import {
   benchMain,
   createScratchDatabase,
@@ -69,6 +76,8 @@ type Scenario = { readonly p50_ms: number; readonly p99_ms: number; readonly max
 
 export type DashboardBenchResult = {
   readonly bench: 'dashboard';
+  /** What was timed: the pages over HTTP (the default) or the queries alone. */
+  readonly mode: string;
   readonly list_p99_ms: number;
   readonly timeline_p99_ms: number;
   readonly list_p50_ms: number;
@@ -94,7 +103,7 @@ const usage = `usage: node bench/dashboard.ts [options]
   --json               end with one line of JSON
   --quiet              no progress lines on stderr
   --keep               keep the throw-away database (to look at plans) and print its name
-  --http               time the dashboard pages over HTTP (not available yet)
+  --queries-only       time the query functions alone, not the pages over HTTP
   --help`;
 
 export function parseOptions(argv: readonly string[]): DashboardBenchOptions | 'help' {
@@ -108,7 +117,7 @@ export function parseOptions(argv: readonly string[]): DashboardBenchOptions | '
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
-      http: { type: 'boolean', default: false },
+      'queries-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -122,10 +131,6 @@ export function parseOptions(argv: readonly string[]): DashboardBenchOptions | '
   const merchants = integerOption(values.merchants, 'merchants', 100, 2, 10_000);
   if (merchants * 10 > payments)
     throw new UsageError('--merchants must be at most --payments / 10');
-  if (values.http)
-    throw new UsageError(
-      '--http: the dashboard pages are not built yet; add an HTTP driver in bench/dashboard.ts (driverFor)',
-    );
   return {
     payments,
     merchants,
@@ -134,7 +139,7 @@ export function parseOptions(argv: readonly string[]): DashboardBenchOptions | '
     json: values.json,
     verbose: !values.quiet,
     keep: values.keep,
-    http: values.http,
+    http: !values['queries-only'],
   };
 }
 
@@ -466,12 +471,83 @@ function inProcessDriver(database: Database): Driver {
   };
 }
 
-/** The hook for `--http`: return a driver that GETs the dashboard's pages. */
-function driverFor(options: DashboardBenchOptions, database: Database): Driver {
-  if (options.http) throw new UsageError('--http is not available yet');
-  return inProcessDriver(database);
+/** The URL query of a list call, as the payments page reads it (amounts in the currency's units). */
+function listQuery(scope: DashboardScope, filter: PaymentFilter, page: PaymentPageRequest): string {
+  const query = new URLSearchParams();
+  if (scope.merchantId !== undefined) query.set('merchant', scope.merchantId);
+  if (filter.statuses !== undefined) query.set('status', filter.statuses.join(','));
+  if (filter.connector !== undefined) query.set('connector', filter.connector);
+  // The page takes amounts as decimals of a currency: an amount filter without one is in USD.
+  const currency =
+    filter.currency ??
+    (filter.amountMin !== undefined || filter.amountMax !== undefined ? 'usd' : undefined);
+  if (currency !== undefined) query.set('currency', currency);
+  if (filter.amountMin !== undefined && currency !== undefined)
+    query.set('amount_min', formatDecimal(filter.amountMin, currency));
+  if (filter.amountMax !== undefined && currency !== undefined)
+    query.set('amount_max', formatDecimal(filter.amountMax, currency));
+  // The page filters by whole UTC days, both ends included.
+  const from = filter.created?.gte ?? filter.created?.gt;
+  const to = filter.created?.lt ?? filter.created?.lte;
+  if (from !== undefined) query.set('from', from.toISOString().slice(0, 10));
+  if (to !== undefined) query.set('to', new Date(to.getTime() - 1).toISOString().slice(0, 10));
+  if (filter.q !== undefined) query.set('q', filter.q);
+  if (page.startingAfter !== undefined) query.set('starting_after', page.startingAfter);
+  if (page.endingBefore !== undefined) query.set('ending_before', page.endingBefore);
+  return query.toString();
 }
 
+/** A Payrail server on the bench's database, signed in to the dashboard as the operator. */
+async function httpDriver(databaseUrl: string): Promise<Driver & { close(): Promise<void> }> {
+  const adminKey = `ak_bench_${randomBytes(16).toString('hex')}`;
+  const server = await startServer(
+    loadConfig({
+      DATABASE_URL: databaseUrl,
+      PAYRAIL_ADMIN_KEY: adminKey,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PAYRAIL_RUN_WORKERS: 'false',
+      PAYRAIL_RATE_LIMITS: 'off',
+      PAYRAIL_DATA_DIR: 'memory://',
+      LOG_LEVEL: 'warn',
+    }),
+    createLogger('warn'),
+  );
+  const cookies = new Map<string, string>();
+  const cookieHeader = () => [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  const remember = (response: Response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const at = pair.indexOf('=');
+      if (at > 0) cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+  };
+  const signInPage = await fetch(`${server.url}/dashboard/sign-in`);
+  remember(signInPage);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())?.[1] ?? '';
+  const signedIn = await fetch(`${server.url}/dashboard/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader() },
+    body: new URLSearchParams({ _csrf: token, key: adminKey }).toString(),
+  });
+  remember(signedIn);
+  if (signedIn.status !== 303) throw new Error(`dashboard sign-in answered ${signedIn.status}`);
+  const get = async (path: string) => {
+    const response = await fetch(`${server.url}${path}`, { headers: { cookie: cookieHeader() } });
+    const body = await response.text();
+    if (response.status !== 200)
+      throw new Error(`${path}: ${response.status} ${body.slice(0, 300)}`);
+    return body;
+  };
+  return {
+    list: (scope, filter, page) => get(`/dashboard/payments?${listQuery(scope, filter, page)}`),
+    timeline: (_scope, id) => get(`/dashboard/payments/${id}`),
+    close: () => server.close(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
@@ -658,44 +734,50 @@ export async function runDashboardBench(
     const seedS = (performance.now() - seedStarted) / 1000;
     log(`seeded ${options.payments} payments in ${seedS.toFixed(1)} s`);
     const version = await database.query<{ server_version: string }>('SHOW server_version');
-    const driver = driverFor(options, database);
-    const random = seededRandom(15);
-    const results: Record<string, Scenario> = {};
-    const byKind = { list: [] as number[], timeline: [] as number[] };
-    const worst = { list: 0, timeline: 0 };
-    for (const [name, scenario] of Object.entries(scenarios(options))) {
-      // Warm-up: the first calls prepare the statements and bring the pages into the cache.
-      for (let index = 0; index < 10; index++) await scenario.call(driver, random);
-      const times: number[] = [];
-      for (let index = 0; index < options.samples; index++) {
-        const started = performance.now();
-        await scenario.call(driver, random);
-        times.push(performance.now() - started);
+    const http = options.http ? await httpDriver(scratch.url) : undefined;
+    const driver = http ?? inProcessDriver(database);
+    try {
+      const random = seededRandom(15);
+      const results: Record<string, Scenario> = {};
+      const byKind = { list: [] as number[], timeline: [] as number[] };
+      const worst = { list: 0, timeline: 0 };
+      for (const [name, scenario] of Object.entries(scenarios(options))) {
+        // Warm-up: the first calls prepare the statements and bring the pages into the cache.
+        for (let index = 0; index < 10; index++) await scenario.call(driver, random);
+        const times: number[] = [];
+        for (let index = 0; index < options.samples; index++) {
+          const started = performance.now();
+          await scenario.call(driver, random);
+          times.push(performance.now() - started);
+        }
+        results[name] = summary(times);
+        byKind[scenario.kind].push(...times);
+        worst[scenario.kind] = Math.max(worst[scenario.kind], results[name].p99_ms);
+        log(
+          `${name}: p50 ${results[name].p50_ms} ms, p99 ${results[name].p99_ms} ms, max ${results[name].max_ms} ms`,
+        );
       }
-      results[name] = summary(times);
-      byKind[scenario.kind].push(...times);
-      worst[scenario.kind] = Math.max(worst[scenario.kind], results[name].p99_ms);
-      log(
-        `${name}: p50 ${results[name].p50_ms} ms, p99 ${results[name].p99_ms} ms, max ${results[name].max_ms} ms`,
-      );
+      return {
+        bench: 'dashboard',
+        mode: options.http ? 'pages over HTTP' : 'queries in process',
+        list_p99_ms: summary(byKind.list).p99_ms,
+        timeline_p99_ms: summary(byKind.timeline).p99_ms,
+        list_p50_ms: summary(byKind.list).p50_ms,
+        timeline_p50_ms: summary(byKind.timeline).p50_ms,
+        list_worst_scenario_p99_ms: worst.list,
+        js_gzip_kb: Math.round((new Assets().javascriptGzipBytes() / 1024) * 10) / 10,
+        payments: options.payments,
+        merchants: options.merchants,
+        samples: options.samples,
+        seed_s: Math.round(seedS * 10) / 10,
+        scenarios: results,
+        cpus: os.cpus().length,
+        postgres: version.rows[0]?.server_version ?? 'unknown',
+        database: options.keep ? scratch.name : null,
+      };
+    } finally {
+      await http?.close();
     }
-    return {
-      bench: 'dashboard',
-      list_p99_ms: summary(byKind.list).p99_ms,
-      timeline_p99_ms: summary(byKind.timeline).p99_ms,
-      list_p50_ms: summary(byKind.list).p50_ms,
-      timeline_p50_ms: summary(byKind.timeline).p50_ms,
-      list_worst_scenario_p99_ms: worst.list,
-      js_gzip_kb: Math.round((new Assets().javascriptGzipBytes() / 1024) * 10) / 10,
-      payments: options.payments,
-      merchants: options.merchants,
-      samples: options.samples,
-      seed_s: Math.round(seedS * 10) / 10,
-      scenarios: results,
-      cpus: os.cpus().length,
-      postgres: version.rows[0]?.server_version ?? 'unknown',
-      database: options.keep ? scratch.name : null,
-    };
   } finally {
     await database.close();
     if (!options.keep) await scratch.drop();

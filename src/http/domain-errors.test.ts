@@ -205,6 +205,7 @@ const notDomainErrors = new Set([
   'VelocityUnavailableError', // Redis down or slow: the velocity consumer's event is retried
   'VelocityInputError', // an out-of-bounds velocity event: a bug in its loader, not input
   'TimeoutError', // a Redis call past its bound, inside the velocity store only
+  'DashboardError', // a dashboard page's refusal: answered as a page with its status, never JSON
 ]);
 
 function sourceFiles(directory: string): string[] {

@@ -6,28 +6,29 @@ import { test } from 'node:test';
 import { parseOptions, runDashboardBench } from '../../bench/dashboard.ts';
 import { adminDatabaseUrl } from '../support/databases.ts';
 
-test('bench:dashboard seeds 2,000 payments and times every scenario', async () => {
-  const result = await runDashboardBench({
-    payments: 2_000,
-    merchants: 10,
-    samples: 10,
-    databaseUrl: adminDatabaseUrl,
-    json: true,
-    verbose: false,
-    keep: false,
-    http: false,
+for (const http of [true, false])
+  test(`bench:dashboard seeds 2,000 payments and times every scenario (${http ? 'pages over HTTP' : 'queries alone'})`, async () => {
+    const result = await runDashboardBench({
+      payments: 2_000,
+      merchants: 10,
+      samples: 10,
+      databaseUrl: adminDatabaseUrl,
+      json: true,
+      verbose: false,
+      keep: false,
+      http,
+    });
+    assert.equal(result.bench, 'dashboard');
+    assert.equal(result.payments, 2_000);
+    assert.ok(Object.keys(result.scenarios).length >= 15);
+    for (const [name, scenario] of Object.entries(result.scenarios))
+      assert.ok(scenario.p50_ms > 0 && scenario.p99_ms >= scenario.p50_ms, name);
+    assert.ok(result.list_p99_ms > 0 && result.timeline_p99_ms > 0);
+    assert.ok(result.js_gzip_kb > 0 && result.js_gzip_kb < 100);
+    assert.equal(result.database, null);
   });
-  assert.equal(result.bench, 'dashboard');
-  assert.equal(result.payments, 2_000);
-  assert.ok(Object.keys(result.scenarios).length >= 15);
-  for (const [name, scenario] of Object.entries(result.scenarios))
-    assert.ok(scenario.p50_ms > 0 && scenario.p99_ms >= scenario.p50_ms, name);
-  assert.ok(result.list_p99_ms > 0 && result.timeline_p99_ms > 0);
-  assert.ok(result.js_gzip_kb > 0 && result.js_gzip_kb < 100);
-  assert.equal(result.database, null);
-});
 
-test('bench:dashboard options: defaults, bounds, loopback only, --http not yet', () => {
+test('bench:dashboard options: defaults, bounds, loopback only, pages by default', () => {
   const defaults = parseOptions([]);
   assert.notEqual(defaults, 'help');
   if (defaults === 'help') return;
@@ -40,6 +41,9 @@ test('bench:dashboard options: defaults, bounds, loopback only, --http not yet',
     () => parseOptions(['--database-url', 'postgres://postgres@10.0.0.1:5432/postgres']),
     /local server/,
   );
-  assert.throws(() => parseOptions(['--http']), /--http/);
+  assert.equal(defaults.http, true);
+  const queries = parseOptions(['--queries-only']);
+  assert.ok(queries !== 'help' && !queries.http);
+  assert.throws(() => parseOptions(['--http']), /http/);
   assert.equal(parseOptions(['--help']), 'help');
 });
