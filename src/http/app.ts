@@ -53,6 +53,9 @@ import { withLivemode } from '../merchants/mode.ts';
 import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
 import { registerRateLimitRoutes } from './routes/rate-limits.ts';
 import { registerAssetRoutes } from './routes/assets.ts';
+import { registerPayRoutes } from './routes/pay.ts';
+import { registerCheckoutSessionRoutes } from './routes/checkout-sessions.ts';
+import { registerPaymentLinkRoutes } from './routes/payment-links.ts';
 import { Assets } from '../web/assets.ts';
 
 export const apiVersion = '2026-11-01';
@@ -322,6 +325,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   // The pages' static files (dashboard, hosted checkout): read once, served from memory.
   const assets = new Assets();
   registerAssetRoutes(app, assets);
+  // The hosted checkout pages (a buyer's browser, no key; limited per address like the above).
+  registerPayRoutes(app, context, assets);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
@@ -372,6 +377,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerBankAccountRoutes(merchant, context);
     registerPayoutRoutes(merchant, context);
     registerRadarRoutes(merchant, context);
+    registerCheckoutSessionRoutes(merchant, context);
+    registerPaymentLinkRoutes(merchant, context);
   });
   return app;
 }
