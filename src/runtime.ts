@@ -56,6 +56,7 @@ function threeDSecureSettings(
     : { baseUrl: server.url, apiKey: server.apiKey, timeoutMs: config.pspTimeoutMs };
 }
 import { CheckoutService } from './checkout/service.ts';
+import { sessionCompletingConsumer } from './checkout/consumer.ts';
 import { RiskService } from './risk/service.ts';
 import { RiskAssessor } from './risk/assess.ts';
 import { velocityConsumer, velocityStoreFor } from './risk/velocity/index.ts';
@@ -238,6 +239,7 @@ async function assemble(
     webhooks.fanout,
     velocityConsumer(velocity, velocityEventsOf),
     reviewClosingConsumer(),
+    sessionCompletingConsumer(clock),
   ];
   const runWorkers = role === 'worker' || config.runWorkers;
   const hooks = busHooks(metrics);

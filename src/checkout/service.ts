@@ -514,9 +514,11 @@ export class CheckoutService {
         ? undefined
         : (await this.#payments.retrieve(session.merchantId, session.paymentIntentId)).intent;
     if (intent !== undefined && paid(intent)) return this.#complete(session, intent);
-    const due = expireNow || session.expiresAt <= this.#clock.now(session.merchantId);
+    // Its intent was canceled (by the merchant through the API): nothing can pay the session.
+    const canceled = intent?.status === 'canceled';
+    const due = expireNow || canceled || session.expiresAt <= this.#clock.now(session.merchantId);
     if (!due) return { session, intent };
-    if (intent !== undefined) {
+    if (intent !== undefined && !canceled) {
       if (!waitingForBuyer(intent)) return { session, intent };
       try {
         intent = (await this.#payments.cancel(session.merchantId, intent.id, 'abandoned')).intent;

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { call, testAdminKey, type TestServer } from '../support/server.ts';
 import { startStripeStack, stripeClient, type StripeStack } from '../support/stripe.ts';
+import { waitFor } from '../support/wait.ts';
 import { assertStripeList, assertStripeShape } from './shape.ts';
 
 const successUrl = 'https://shop.example/thanks?session={CHECKOUT_SESSION_ID}';
@@ -419,6 +420,31 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     const done = await stripe.checkout.sessions.retrieve(session.id);
     assert.equal(done.status, 'complete');
     assert.equal(done.payment_status, 'paid');
+  });
+
+  test('a buyer who never comes back from 3-D Secure: the session completes all the same', async () => {
+    const session = await newSession();
+    const page = await pay(server, session.id, { number: '4000002500003155' });
+    const acs = refreshOf(page.html) ?? '';
+    const answered = await fetch(acs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=complete',
+      redirect: 'manual',
+    });
+    await answered.text();
+    // Back at Payrail's return route, which authorizes; the browser closes before /pay.
+    const back = await fetch(answered.headers.get('location') ?? '', { redirect: 'manual' });
+    await back.text();
+    // Only the events are read (a read of the session would complete it itself).
+    const event = await waitFor('checkout.session.completed from the consumer', async () => {
+      const events = await stripe.events.list({ type: 'checkout.session.completed', limit: 100 });
+      return events.data.find(
+        (candidate) => (candidate.data.object as { id: string }).id === session.id,
+      );
+    });
+    assert.equal((event.data.object as Stripe.Checkout.Session).payment_status, 'paid');
+    assert.equal((await stripe.checkout.sessions.retrieve(session.id)).status, 'complete');
   });
 
   test('manual capture: complete once authorized, payment_status unpaid', async () => {
