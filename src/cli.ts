@@ -32,7 +32,7 @@ function printBanner(
   server: RunningServer,
   config: Config,
   simulatorUrl: string | undefined,
-  demo: { id: string; secretKey: string },
+  demo: { id: string; secretKey: string; paymentLink: string },
 ): void {
   const lines = [
     '',
@@ -46,6 +46,7 @@ function printBanner(
     `    curl -s ${server.url}/v1/payment_intents -u ${demo.secretKey}: \\`,
     '      -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true',
     `  Then: curl -s ${server.url}/v1/balance -u ${demo.secretKey}:`,
+    `  Pay on the hosted checkout page (card 4242 4242 4242 4242): ${demo.paymentLink}`,
     '  A narrated tour of payments, captures, refunds, a decline and a timeout: npm run demo',
     '',
   ];
@@ -84,9 +85,14 @@ async function serve(development: boolean): Promise<void> {
   const server = await startServer(config, logger);
   // The bundled simulator sends its PSP webhooks to this server.
   if (simulator !== undefined) await configureSimulatorWebhooks(simulator.url, server.url);
-  if (development)
-    printBanner(server, config, simulator?.url, await demoMerchant(server.context.merchants));
-  else console.log(`Payrail listening on ${server.url}`);
+  if (development) {
+    const demo = await demoMerchant(server.context.merchants);
+    const paymentLink = await server.context.checkout.demoLink(
+      demo.id,
+      config.publicUrl ?? server.url,
+    );
+    printBanner(server, config, simulator?.url, { ...demo, paymentLink });
+  } else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -854,6 +854,39 @@ export class CheckoutService {
   }
 
   /**
+   * The demo merchant's payment link (`npm start`'s banner): its active link marked
+   * `metadata.demo`, made on the first start. Answers the link's page for this origin (a
+   * restarted server may listen elsewhere).
+   */
+  async demoLink(merchantId: string, origin: string): Promise<string> {
+    const found = await this.#database.query<{ id: string }>(
+      `SELECT id FROM payment_links
+        WHERE merchant_id = $1 AND active AND metadata->>'demo' = 'true'
+        ORDER BY id DESC LIMIT 1`,
+      [merchantId],
+    );
+    const existing = found.rows[0]?.id;
+    if (existing !== undefined) return `${origin}/pay/link/${existing}`;
+    const item = (name: string, unitAmount: number, quantity: number): LineItemInput => ({
+      priceData: { currency: 'usd', unitAmount, productData: { name } },
+      quantity,
+    });
+    const link = await this.createLink(
+      merchantId,
+      {
+        lineItems: [item('Payrail T-shirt', 2_500, 1), item('Sticker', 150, 2)],
+        afterCompletion: {
+          type: 'hosted_confirmation',
+          customMessage: 'Thank you! This was a test payment on the simulated PSPs.',
+        },
+        metadata: { demo: 'true' },
+      },
+      origin,
+    );
+    return link.url;
+  }
+
+  /**
    * A buyer opens a payment link (no key): a new session from it, or the link itself when it is
    * inactive (the page says so), or undefined when there is no such link.
    */

@@ -79,6 +79,8 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     });
     merchantId = String(created.body.id);
     stripe = stripeClient(server, String(created.body.secret_key));
+    // Typed on the page and refused (a bad check digit): it must not reach a log either.
+    server.forbidInLogs('4242424242424241');
   });
   after(() => stack.stop());
 
@@ -422,6 +424,28 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     assert.equal(done.payment_status, 'paid');
   });
 
+  test('a failed 3-D Secure challenge: the form again with why, then another card pays', async () => {
+    const session = await newSession();
+    const page = await pay(server, session.id, { number: '4000000000003220' });
+    const acs = refreshOf(page.html) ?? '';
+    const answered = await fetch(acs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=fail',
+      redirect: 'manual',
+    });
+    await answered.text();
+    const back = await fetch(answered.headers.get('location') ?? '', { redirect: 'manual' });
+    await back.text();
+    const to = new URL(back.headers.get('location') ?? '');
+    const form = await getPage(server, `${to.pathname}${to.search}`);
+    assert.match(form.html, /role="alert"[^>]*>We could not authenticate/);
+    assert.match(form.html, /<form method="post"/);
+    const paid = await pay(server, session.id, { number: '4242424242424242' });
+    assert.equal(refreshOf(paid.html), `https://shop.example/thanks?session=${session.id}`);
+    assert.equal((await stripe.checkout.sessions.retrieve(session.id)).status, 'complete');
+  });
+
   test('a buyer who never comes back from 3-D Secure: the session completes all the same', async () => {
     const session = await newSession();
     const page = await pay(server, session.id, { number: '4000002500003155' });
@@ -552,6 +576,39 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     });
     assert.equal(refreshOf(thanked.html), undefined, 'no redirect: Payrail thanks the buyer');
     assert.match(thanked.html, /Thanks &lt;3/);
+  });
+
+  test("the demo merchant's payment link: made once, a session each visit", async () => {
+    const first = await server.context.checkout.demoLink(merchantId, server.url);
+    const again = await server.context.checkout.demoLink(merchantId, server.url);
+    assert.equal(again, first);
+    const visit = await fetch(first, { redirect: 'manual' });
+    assert.equal(visit.status, 303);
+    await visit.text();
+    const page = await getPage(server, String(visit.headers.get('location')));
+    assert.match(page.html, /Payrail T-shirt/);
+    assert.match(page.html, /Pay \$28\.00/);
+  });
+
+  test('no card number in any column of any table', async () => {
+    const database = server.context.database;
+    const tables = await database.query<{ name: string }>(
+      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'",
+    );
+    const numbers = [
+      '4242424242424242',
+      '5555555555554444',
+      '4000000000000002',
+      '4000002760003184',
+    ];
+    for (const { name } of tables.rows) {
+      const found = await database.query<{ hits: number }>(
+        `SELECT count(*)::int AS hits FROM ${name} AS t
+          WHERE ${numbers.map((_, index) => `t::text LIKE $${index + 1}`).join(' OR ')}`,
+        numbers.map((number) => `%${number}%`),
+      );
+      assert.equal(found.rows[0]?.hits, 0, `a card number in ${name}`);
+    }
   });
 
   test('isolation: another merchant sees none of it', async () => {
