@@ -496,7 +496,17 @@ export class CheckoutService {
         ORDER BY expires_at LIMIT $1`,
       [limit, ...time.values],
     );
-    for (const row of due.rows) await this.#refresh(checkoutSessions.fromRow(row));
+    // One session that cannot end now (its intent's cancel refused) does not hold up the others;
+    // the first failure is reported once all were tried.
+    let failure: unknown;
+    for (const row of due.rows) {
+      try {
+        await this.#refresh(checkoutSessions.fromRow(row));
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
     return due.rows.length;
   }
 
@@ -620,10 +630,12 @@ export class CheckoutService {
           : null;
       return { kind: 'complete', session, merchant, redirect: successRedirect(session), message };
     }
+    // A form refused with a message is the form, whatever the intent waits for.
     const next = intent?.nextAction?.redirect_to_url.url;
-    if (intent?.status === 'requires_action' && next !== undefined)
+    if (error === null && intent?.status === 'requires_action' && next !== undefined)
       return { kind: 'authenticate', session, merchant, redirect: next };
-    if (intent?.status === 'processing') return { kind: 'processing', session, merchant };
+    if (error === null && intent?.status === 'processing')
+      return { kind: 'processing', session, merchant };
     const last = intent?.status === 'requires_payment_method' ? intent.lastPaymentError : null;
     const shown = error ?? (last === null || last === undefined ? null : buyerMessage(last));
     return {
@@ -685,7 +697,13 @@ export class CheckoutService {
       if (error instanceof DomainError) return refuse(error.message);
       throw error;
     }
-    const intentId = intent?.id ?? (await this.#attachIntent(session));
+    let intentId: string;
+    try {
+      intentId = intent?.id ?? (await this.#attachIntent(session));
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return this.#notNow(session);
+    }
     await noteDetails.run(
       this.#database,
       session.id,
@@ -703,20 +721,26 @@ export class CheckoutService {
     } catch (error) {
       // A decline (or an intent another submit already moved on): the page shows where it stands.
       if (!(error instanceof DomainError)) throw error;
-      if (error.category !== 'declined' && error.category !== 'invalid') {
-        const current = await this.#publicSession(id);
-        return {
-          kind: 'refused',
-          status: 503,
-          view: (await this.#viewOf(
-            current ?? session,
-            undefined,
-            'The payment could not be processed right now. Please try again in a moment.',
-          )) as HostedView & { kind: 'form' },
-        };
-      }
+      if (error.category !== 'declined' && error.category !== 'invalid')
+        return this.#notNow(session);
     }
     return { kind: 'see_page' };
+  }
+
+  /**
+   * The payment could not be started (no connector can take it now, the session ended
+   * meanwhile): the page if the session is no longer open, else the form with a message (503).
+   */
+  async #notNow(session: CheckoutSession): Promise<SubmitOutcome> {
+    const current = await this.#publicSession(session.id);
+    if (current === undefined || current.status !== 'open') return { kind: 'see_page' };
+    const view = await this.#viewOf(
+      current,
+      undefined,
+      'The payment could not be processed right now. Please try again in a moment.',
+    );
+    if (view.kind !== 'form') return { kind: 'see_page' };
+    return { kind: 'refused', status: 503, view };
   }
 
   /** The session's intent: created and attached now, or the one a concurrent submit attached. */
