@@ -99,8 +99,14 @@ function field(
   </div>`;
 }
 
-function cardForm(view: HostedView & { kind: 'form' }, values: FormValues): Html {
+function cardForm(view: HostedView & { kind: 'form' }, given: FormValues): Html {
   const { session } = view;
+  // After a decline the buyer types only another card: the name and email of the last try stay.
+  const known = session.customerDetails;
+  const values = {
+    name: given.name ?? known?.name ?? undefined,
+    email: given.email ?? known?.email ?? undefined,
+  };
   const total = formatAmount(session.amountTotal, session.currency);
   const alert =
     view.error === null

@@ -277,6 +277,8 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     );
     assert.match(declined.html, /<form method="post"/);
     assert.doesNotMatch(declined.html, /4000000000000002/);
+    // Only another card to type: the name of the last try stays (never the card).
+    assert.match(declined.html, /value="Ada Lovelace"/);
     const open = await stripe.checkout.sessions.retrieve(session.id);
     assert.equal(open.status, 'open');
     assert.ok(open.payment_intent, 'the intent exists since the first try');
