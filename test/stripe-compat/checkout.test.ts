@@ -157,6 +157,26 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     assert.ok(!complete.data.some((item) => item.id === session.id));
   });
 
+  test('an Idempotency-Key replays the same session and link', async () => {
+    const params = {
+      mode: 'payment' as const,
+      line_items: [
+        {
+          price_data: { currency: 'usd', unit_amount: 100, product_data: { name: 'Once' } },
+          quantity: 1,
+        },
+      ],
+      success_url: successUrl,
+    };
+    const first = await stripe.checkout.sessions.create(params, { idempotencyKey: 'cs-once' });
+    const again = await stripe.checkout.sessions.create(params, { idempotencyKey: 'cs-once' });
+    assert.equal(again.id, first.id);
+    const link = { line_items: params.line_items } as Stripe.PaymentLinkCreateParams;
+    const one = await stripe.paymentLinks.create(link, { idempotencyKey: 'plink-once' });
+    const two = await stripe.paymentLinks.create(link, { idempotencyKey: 'plink-once' });
+    assert.equal(two.id, one.id);
+  });
+
   test('refusals: another mode, a Price id, no success_url, expires_at out of range', async () => {
     const refused = async (params: Stripe.Checkout.SessionCreateParams, param: string) => {
       await assert.rejects(
@@ -471,6 +491,30 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     });
     assert.equal((event.data.object as Stripe.Checkout.Session).payment_status, 'paid');
     assert.equal((await stripe.checkout.sessions.retrieve(session.id)).status, 'complete');
+  });
+
+  test('expired while the buyer is at the ACS: the challenge completes, nothing is paid', async () => {
+    const session = await newSession();
+    const page = await pay(server, session.id, { number: '4000002760003184' });
+    const acs = refreshOf(page.html) ?? '';
+    const expired = await stripe.checkout.sessions.expire(session.id);
+    assert.equal(expired.status, 'expired');
+    const answered = await fetch(acs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=complete',
+      redirect: 'manual',
+    });
+    await answered.text();
+    const back = await fetch(answered.headers.get('location') ?? '', { redirect: 'manual' });
+    await back.text();
+    const landed = await getPage(server, new URL(back.headers.get('location') ?? '').pathname);
+    assert.equal(landed.status, 410);
+    const intent = await stripe.paymentIntents.retrieve(String(expired.payment_intent));
+    assert.equal(intent.status, 'canceled');
+    assert.equal(intent.amount_received, 0);
+    const charges = await stripe.charges.list({ payment_intent: intent.id });
+    assert.equal(charges.data.filter((charge) => charge.status === 'succeeded').length, 0);
   });
 
   test('manual capture: complete once authorized, payment_status unpaid', async () => {
