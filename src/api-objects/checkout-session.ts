@@ -1,7 +1,16 @@
 // Stripe's Checkout Session (mode payment, cards) and its line items, from src/checkout.
 import { Type, type Static } from 'typebox';
 import type { CheckoutSession, LineItem } from '../checkout/types.ts';
-import { Enum, Int64, Nullable, StringMap, Timestamp, testMode, unixSeconds } from './json.ts';
+import {
+  Enum,
+  Int64,
+  Nullable,
+  StringMap,
+  Timestamp,
+  listOf,
+  testMode,
+  unixSeconds,
+} from './json.ts';
 
 export const LineItemSchema = Type.Object({
   id: Type.String(),
@@ -135,6 +144,12 @@ export const CheckoutSessionSchema = Type.Object({
   expires_at: Timestamp,
   invoice: Type.Null(),
   invoice_creation: Type.Null(),
+  line_items: Type.Optional(
+    Type.Unsafe<unknown>({
+      ...listOf(LineItemSchema),
+      description: 'Only with expand[]=line_items: the first 100 items.',
+    }),
+  ),
   livemode: Type.Boolean(),
   locale: Type.Null(),
   metadata: StringMap,

@@ -148,6 +148,23 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     assert.equal(page2.data[0]?.description, 'Scone');
     assert.equal(page2.has_more, false);
 
+    const expanded = await stripe.checkout.sessions.retrieve(session.id, {
+      expand: ['line_items', 'payment_intent'],
+    });
+    assertStripeShape(expanded, 'CheckoutSession');
+    assert.deepEqual(
+      expanded.line_items?.data.map((item) => item.description),
+      ['Earl <Grey>', 'Scone'],
+    );
+    const withItems = await stripe.checkout.sessions.list({
+      limit: 1,
+      expand: ['data.line_items'],
+    });
+    assert.equal(withItems.data[0]?.line_items?.data.length, 2);
+    await assert.rejects(
+      stripe.checkout.sessions.retrieve(session.id, { expand: ['nope'] }),
+      /cannot be expanded/,
+    );
     const listed = await stripe.checkout.sessions.list({ limit: 3 });
     assertStripeList(listed, 'CheckoutSession');
     assert.equal(listed.data[0]?.id, session.id);
@@ -265,6 +282,11 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     const intent = await stripe.paymentIntents.retrieve(String(done.payment_intent));
     assert.equal(intent.status, 'succeeded');
     assert.equal(intent.amount, 3_000);
+    const withIntent = await stripe.checkout.sessions.retrieve(session.id, {
+      expand: ['payment_intent'],
+    });
+    assert.equal((withIntent.payment_intent as Stripe.PaymentIntent).status, 'succeeded');
+
     assert.equal(intent.currency, 'eur');
     const byIntent = await stripe.checkout.sessions.list({ payment_intent: intent.id });
     assert.deepEqual(

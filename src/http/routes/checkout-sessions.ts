@@ -14,9 +14,19 @@ import {
 import type { LineItemInput } from '../../checkout/line-items.ts';
 import type { PaymentIntentData } from '../../checkout/types.ts';
 import type { RouteContext } from '../context.ts';
+import {
+  expand,
+  expandables,
+  expansionPlan,
+  expandScope,
+  Expand,
+  type Expandable,
+} from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
+import { list } from '../../api-objects/json.ts';
+import type { CheckoutSession } from '../../checkout/types.ts';
 import { answerList, createdFilter, listQuery, rangeOf, UnixSeconds } from '../list.ts';
-import { Id, IdParams, Metadata, NoQuery } from '../schemas.ts';
+import { Id, IdParams, Metadata } from '../schemas.ts';
 import { originOf } from './three-d-secure.ts';
 
 const Url = Type.String({ minLength: 1, maxLength: 2048 });
@@ -79,11 +89,36 @@ const CreateSession = Type.Object(
   { additionalProperties: false },
 );
 
+/** The expandable fields of a session besides `line_items` (which is not an id: added below). */
+function expandable(from: string, field: string): Expandable {
+  const found = expandables[from]?.[field];
+  if (found === undefined) throw new Error(`no expandable ${from}.${field}`);
+  return found;
+}
+const registry = {
+  ...expandables,
+  'checkout.session': {
+    payment_intent: expandable('charge', 'payment_intent'),
+    customer: expandable('charge', 'customer'),
+  },
+};
+
+/** The paths asked for, `line_items` apart (Stripe's includable list, never an id). */
+function splitExpand(
+  paths: readonly string[] | undefined,
+  prefix: '' | 'data.',
+): { readonly lineItems: boolean; readonly others: string[] | undefined } {
+  if (paths === undefined) return { lineItems: false, others: undefined };
+  const lineItems = paths.includes(`${prefix}line_items`);
+  return { lineItems, others: paths.filter((path) => path !== `${prefix}line_items`) };
+}
+
 const ListSessionsQuery = listQuery({
   payment_intent: Type.Optional(Id),
   payment_link: Type.Optional(Id),
   status: Type.Optional(Enum(['open', 'complete', 'expired'] as const)),
   customer: Type.Optional(Id),
+  expand: Expand,
   ...createdFilter,
 });
 
@@ -116,6 +151,24 @@ export function intentDataOf(
     description: given.description,
     metadata: given.metadata,
     receiptEmail: given.receipt_email,
+  };
+}
+
+/** The session, with its first 100 line items when asked (Stripe's `expand[]=line_items`). */
+function withLineItems(
+  session: CheckoutSession,
+  included: boolean,
+): ReturnType<typeof presentCheckoutSession> & { line_items?: unknown } {
+  const shown = presentCheckoutSession(session);
+  if (!included) return shown;
+  const items = session.lineItems.slice(0, 100);
+  return {
+    ...shown,
+    line_items: list(
+      items.map((item) => presentLineItem(item, session.currency, session.createdAt)),
+      session.lineItems.length > items.length,
+      `/v1/checkout/sessions/${session.id}/line_items`,
+    ),
   };
 }
 
@@ -176,8 +229,10 @@ export function registerCheckoutSessionRoutes(app: FastifyInstance, context: Rou
         response: { 200: listOf(CheckoutSessionSchema), ...errorResponses },
       },
     },
-    async (request) =>
-      answerList(
+    async (request) => {
+      const { lineItems, others } = splitExpand(request.query.expand, 'data.');
+      const plan = expansionPlan('checkout.session', others, 'list', registry);
+      const page = await answerList(
         request.query,
         '/v1/checkout/sessions',
         (page) =>
@@ -192,8 +247,12 @@ export function registerCheckoutSessionRoutes(app: FastifyInstance, context: Rou
             },
             page,
           ),
-        (session) => presentCheckoutSession(session),
-      ),
+        (session) => withLineItems(session, lineItems),
+      );
+      const scope = expandScope(request, context);
+      for (const item of page.data) await expand(item, 'checkout.session', plan, scope, registry);
+      return page;
+    },
   );
 
   typed.get(
@@ -202,13 +261,21 @@ export function registerCheckoutSessionRoutes(app: FastifyInstance, context: Rou
       schema: {
         tags,
         summary: 'Retrieve a Checkout Session',
+        description:
+          'expand[]=line_items adds the first 100 line items; payment_intent and customer ' +
+          'expand to their objects.',
         params: IdParams,
-        querystring: NoQuery,
+        querystring: Type.Object({ expand: Expand }, { additionalProperties: false }),
         response: responses,
       },
     },
-    async (request) =>
-      presentCheckoutSession(await checkout.retrieveSession(request.merchantId, request.params.id)),
+    async (request) => {
+      const { lineItems, others } = splitExpand(request.query.expand, '');
+      const plan = expansionPlan('checkout.session', others, 'object', registry);
+      const session = await checkout.retrieveSession(request.merchantId, request.params.id);
+      const shown = withLineItems(session, lineItems);
+      return expand(shown, 'checkout.session', plan, expandScope(request, context), registry);
+    },
   );
 
   typed.get(
