@@ -489,11 +489,16 @@ export class CheckoutService {
    * expires_at has passed by their merchant's clock. Answers how many it looked at.
    */
   async expireDue(limit = 100): Promise<number> {
-    const time = clockSql(this.#clock.reading(), 'merchant_id', 2);
+    const time = clockSql(this.#clock.reading(), 'session.merchant_id', 2);
+    // A session whose payment is processing waits for it (it completes or expires after), so it
+    // is not read again and again ahead of the others.
     const due = await this.#database.query(
-      `SELECT * FROM checkout_sessions
-        WHERE status = 'open' AND expires_at <= ${time.bound} AND expires_at <= ${time.now}
-        ORDER BY expires_at LIMIT $1`,
+      `SELECT session.* FROM checkout_sessions AS session
+         LEFT JOIN payment_intents AS intent ON intent.id = session.payment_intent_id
+        WHERE session.status = 'open' AND session.expires_at <= ${time.bound}
+          AND session.expires_at <= ${time.now}
+          AND (intent.status IS NULL OR intent.status <> 'processing')
+        ORDER BY session.expires_at LIMIT $1`,
       [limit, ...time.values],
     );
     // One session that cannot end now (its intent's cancel refused) does not hold up the others;
