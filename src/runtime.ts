@@ -341,6 +341,7 @@ async function assemble(
     vault,
     customers,
     merchantName: async (merchantId) => (await merchants.get(merchantId))?.name,
+    livemode: (merchantId) => merchants.livemodeOf(merchantId),
     clock,
     events: bus,
   });

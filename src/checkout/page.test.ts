@@ -73,7 +73,14 @@ const session: CheckoutSession = {
 
 test('the page escapes what the merchant wrote, and never carries a script or inline style', () => {
   const { status, page } = renderView(
-    { kind: 'form', session, merchant: '<b>Shop</b>', error: '<i>no</i>', askEmail: true },
+    {
+      kind: 'form',
+      session,
+      merchant: '<b>Shop</b>',
+      error: '<i>no</i>',
+      askEmail: true,
+      testMode: true,
+    },
     '/assets/abc/checkout.css',
     { name: '"><script>x</script>', email: 'a@b.co' },
   );

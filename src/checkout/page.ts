@@ -126,7 +126,11 @@ function cardForm(view: HostedView & { kind: 'form' }, given: FormValues): Html 
       : html`<p class="cancel">
           <a href="${session.cancelUrl}" id="cancel">Cancel and return to ${view.merchant}</a>
         </p>`;
+  const badge = view.testMode
+    ? html`<p class="test-mode" id="test-mode">Test mode: no real money moves.</p>`
+    : '';
   return html`<section class="pay" aria-labelledby="pay-heading">
+    ${badge}
     <h2 id="pay-heading">Pay with card</h2>
     ${alert}
     <form method="post" action="/pay/${session.id}" class="card-form" autocomplete="on">

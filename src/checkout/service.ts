@@ -134,6 +134,8 @@ export type HostedView =
       readonly error: string | null;
       /** The session knows no email: the form asks for one. */
       readonly askEmail: boolean;
+      /** A test merchant's page: it says that no real money moves. */
+      readonly testMode: boolean;
     };
 
 /** The answer to a submitted form: go (back) to the page, or the form again with a message. */
@@ -154,6 +156,8 @@ export type CheckoutDependencies = {
   readonly customers: CustomersService;
   /** The merchant's name, as the page shows it. */
   readonly merchantName: (merchantId: string) => Promise<string | undefined>;
+  /** Whether the merchant is live; the page of a test merchant says no real money moves. */
+  readonly livemode?: (merchantId: string) => Promise<boolean | undefined>;
   readonly clock?: Clock;
   /** Told after a transaction wrote events (the bus relays them sooner). */
   readonly events?: { notify(): void };
@@ -288,6 +292,7 @@ export class CheckoutService {
   readonly #vault: Vault;
   readonly #customers: CustomersService;
   readonly #merchantName: CheckoutDependencies['merchantName'];
+  readonly #livemode: CheckoutDependencies['livemode'];
   readonly #clock: Clock;
   readonly #events: CheckoutDependencies['events'];
 
@@ -297,6 +302,7 @@ export class CheckoutService {
     this.#vault = dependencies.vault;
     this.#customers = dependencies.customers;
     this.#merchantName = dependencies.merchantName;
+    this.#livemode = dependencies.livemode;
     this.#clock = dependencies.clock ?? systemClock;
     this.#events = dependencies.events;
   }
@@ -649,6 +655,7 @@ export class CheckoutService {
       merchant,
       error: shown,
       askEmail: session.customerEmail === null && session.customerId === null,
+      testMode: (await this.#livemode?.(session.merchantId)) !== true,
     };
   }
 

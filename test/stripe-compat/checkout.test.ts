@@ -259,6 +259,7 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     // The email is known (customer_email): the form does not ask for it.
     assert.doesNotMatch(page.html, /name="email"/);
     assert.doesNotMatch(page.html, /<script|style=|<style/);
+    assert.match(page.html, /id="test-mode">Test mode: no real money moves/);
     assert.match(page.html, /<link rel="stylesheet" href="\/assets\/[0-9a-f]+\/checkout\.css"/);
     assert.match(page.html, new RegExp(`href="${cancelUrl}"`));
   });
@@ -609,6 +610,8 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     const session = await stripe.checkout.sessions.retrieve(sessionId);
     assert.equal(session.payment_link, link.id);
     assert.equal(session.status, 'complete');
+    const head = await fetch(link.url, { method: 'HEAD', redirect: 'manual' });
+    assert.notEqual(head.status, 303, 'a HEAD makes no session');
     const ofLink = await stripe.checkout.sessions.list({ payment_link: link.id });
     assert.equal(ofLink.data.length, 2);
 

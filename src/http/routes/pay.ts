@@ -141,6 +141,8 @@ export function registerPayRoutes(
   typed.get(
     '/pay/link/:id',
     {
+      // A HEAD (a link checker, a preview) must not make a session.
+      exposeHeadRoute: false,
       schema: {
         tags,
         summary: "A Payment Link's page (a browser, no key): a new Checkout Session each visit",
