@@ -46,7 +46,7 @@ function printBanner(
     `    curl -s ${server.url}/v1/payment_intents -u ${demo.secretKey}: \\`,
     '      -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true',
     `  Then: curl -s ${server.url}/v1/balance -u ${demo.secretKey}:`,
-    `  Pay on the hosted checkout page (card 4242 4242 4242 4242): ${demo.paymentLink}`,
+    `  Pay on the hosted checkout page (with a Stripe test card): ${demo.paymentLink}`,
     '  A narrated tour of payments, captures, refunds, a decline and a timeout: npm run demo',
     '',
   ];
