@@ -12,7 +12,7 @@ import {
   presentLineItem,
 } from '../../api-objects/index.ts';
 import type { LineItemInput } from '../../checkout/line-items.ts';
-import type { PaymentIntentData } from '../../checkout/types.ts';
+import type { CheckoutSession, PaymentIntentData } from '../../checkout/types.ts';
 import type { RouteContext } from '../context.ts';
 import {
   expand,
@@ -24,7 +24,6 @@ import {
 } from '../expand.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { list } from '../../api-objects/json.ts';
-import type { CheckoutSession } from '../../checkout/types.ts';
 import { answerList, createdFilter, listQuery, rangeOf, UnixSeconds } from '../list.ts';
 import { Id, IdParams, Metadata } from '../schemas.ts';
 import { originOf } from './three-d-secure.ts';

@@ -16,7 +16,12 @@ import type { RouteContext } from '../context.ts';
 import { idempotentRequest } from '../idempotency.ts';
 import { answerList, listQuery } from '../list.ts';
 import { IdParams, Metadata, NoQuery } from '../schemas.ts';
-import { intentDataOf, LineItemsInput, PaymentIntentDataInput } from './checkout-sessions.ts';
+import {
+  intentDataOf,
+  lineItemsOf,
+  LineItemsInput,
+  PaymentIntentDataInput,
+} from './checkout-sessions.ts';
 import { originOf } from './three-d-secure.ts';
 
 const AfterCompletionInput = Type.Object(
@@ -104,21 +109,7 @@ export function registerPaymentLinkRoutes(app: FastifyInstance, context: RouteCo
       const created = await checkout.createLink(
         request.merchantId,
         {
-          lineItems: body.line_items.map((item) => ({
-            price: item.price,
-            quantity: item.quantity,
-            priceData:
-              item.price_data === undefined
-                ? undefined
-                : {
-                    currency: item.price_data.currency,
-                    unitAmount: item.price_data.unit_amount,
-                    productData: {
-                      name: item.price_data.product_data.name,
-                      description: item.price_data.product_data.description,
-                    },
-                  },
-          })),
+          lineItems: lineItemsOf(body.line_items),
           afterCompletion: afterCompletionOf(body.after_completion),
           active: body.active,
           metadata: body.metadata,
