@@ -78,6 +78,7 @@ test('the page escapes what the merchant wrote, and never carries a script or in
       session,
       merchant: '<b>Shop</b>',
       error: '<i>no</i>',
+      errorField: 'cvc',
       askEmail: true,
       testMode: true,
     },
@@ -93,6 +94,10 @@ test('the page escapes what the merchant wrote, and never carries a script or in
   assert.match(text, /value="&quot;&gt;&lt;script&gt;x&lt;\/script&gt;"/);
   assert.match(text, /<button type="submit" id="pay">Pay \$10\.00<\/button>/);
   assert.match(text, /role="alert"[^>]*>&lt;i&gt;no&lt;\/i&gt;/);
+  // The field in error: described by the alert, marked invalid, focused.
+  assert.match(text, /id="cvc"[^>]*aria-describedby="payment-error" aria-invalid="true" autofocus/);
+  assert.match(text, /id="card_number"[^>]*aria-describedby="card-hint"/);
+  assert.doesNotMatch(text, /id="card_number"[^>]*aria-invalid/);
 });
 
 test('success_url with the session id; the complete page goes on by meta refresh', () => {

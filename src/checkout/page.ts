@@ -4,7 +4,7 @@
 // The card number is never written into a page: a refused form comes back without it.
 import { currencyExponent, formatDecimal } from '../money/index.ts';
 import { html, type Html } from '../web/html.ts';
-import type { HostedView } from './service.ts';
+import type { FormField, HostedView } from './service.ts';
 import type { CheckoutSession, LineItem } from './types.ts';
 
 /** The amount as people read it in the currency: its symbol and its minor-unit exponent. */
@@ -84,17 +84,25 @@ function summary(session: CheckoutSession, merchant: string): Html {
 export type FormValues = { readonly name?: string; readonly email?: string };
 
 function field(
-  id: string,
+  id: FormField,
   label: string,
   attributes: Html,
-  value: string | undefined = undefined,
+  options: { readonly value?: string; readonly invalid: boolean; readonly hint?: string },
 ): Html {
+  // The field the error is about: marked invalid, described by the alert, and focused (an
+  // attribute: no script), so a keyboard or screen-reader user lands where to fix it.
+  const describedBy = [
+    ...(options.invalid ? ['payment-error'] : []),
+    ...(options.hint === undefined ? [] : [options.hint]),
+  ].join(' ');
   return html`<div class="field">
     <label for="${id}">${label}</label>
     <input
       id="${id}"
       name="${id}"
-      ${attributes}${value === undefined ? '' : html` value="${value}"`}
+      ${attributes}${options.value === undefined ? '' : html` value="${options.value}"`}${
+        describedBy === '' ? '' : html` aria-describedby="${describedBy}"`
+      }${options.invalid ? html` aria-invalid="true" autofocus` : ''}
     />
   </div>`;
 }
@@ -112,13 +120,12 @@ function cardForm(view: HostedView & { kind: 'form' }, given: FormValues): Html 
     view.error === null
       ? ''
       : html`<div class="alert" role="alert" id="payment-error">${view.error}</div>`;
+  const invalid = (id: FormField) => view.errorField === id;
   const email = view.askEmail
-    ? field(
-        'email',
-        'Email',
-        html`type="email" autocomplete="email" required maxlength="254"`,
-        values.email,
-      )
+    ? field('email', 'Email', html`type="email" autocomplete="email" required maxlength="254"`, {
+        value: values.email,
+        invalid: invalid('email'),
+      })
     : '';
   const cancel =
     session.cancelUrl === null
@@ -136,15 +143,15 @@ function cardForm(view: HostedView & { kind: 'form' }, given: FormValues): Html 
     <form method="post" action="/pay/${session.id}" class="card-form" autocomplete="on">
       <input type="hidden" name="token" value="${session.formToken}" />
       ${email}
-      ${field('card_number', 'Card number', html`type="text" inputmode="numeric" autocomplete="cc-number" required maxlength="23" pattern="[0-9 \\-]{12,23}" placeholder="1234 1234 1234 1234" aria-describedby="card-hint"`)}
+      ${field('card_number', 'Card number', html`type="text" inputmode="numeric" autocomplete="cc-number" required maxlength="23" pattern="[0-9 \\-]{12,23}" placeholder="1234 1234 1234 1234"`, { invalid: invalid('card_number'), hint: 'card-hint' })}
       <p class="hint" id="card-hint">
         Your card details go straight to Payrail's vault; ${view.merchant} never sees them.
       </p>
       <div class="row">
-        ${field('expiry', 'Expiry (MM / YY)', html`type="text" inputmode="numeric" autocomplete="cc-exp" required maxlength="7" placeholder="MM / YY"`)}
-        ${field('cvc', 'Security code (CVC)', html`type="text" inputmode="numeric" autocomplete="cc-csc" required maxlength="4" pattern="[0-9]{3,4}" placeholder="CVC"`)}
+        ${field('expiry', 'Expiry (MM / YY)', html`type="text" inputmode="numeric" autocomplete="cc-exp" required maxlength="7" placeholder="MM / YY"`, { invalid: invalid('expiry') })}
+        ${field('cvc', 'Security code (CVC)', html`type="text" inputmode="numeric" autocomplete="cc-csc" required maxlength="4" pattern="[0-9]{3,4}" placeholder="CVC"`, { invalid: invalid('cvc') })}
       </div>
-      ${field('name', 'Name on card', html`type="text" autocomplete="cc-name" required maxlength="100"`, values.name)}
+      ${field('name', 'Name on card', html`type="text" autocomplete="cc-name" required maxlength="100"`, { value: values.name, invalid: invalid('name') })}
       <button type="submit" id="pay">Pay ${total}</button>
     </form>
     ${cancel}

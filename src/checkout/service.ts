@@ -132,11 +132,24 @@ export type HostedView =
       readonly merchant: string;
       /** Why the last try failed (a decline, a failed authentication), for the buyer. */
       readonly error: string | null;
+      /** The form field the error is about (its id), focused and marked invalid. */
+      readonly errorField: FormField | null;
       /** The session knows no email: the form asks for one. */
       readonly askEmail: boolean;
       /** A test merchant's page: it says that no real money moves. */
       readonly testMode: boolean;
     };
+
+/** The hosted form's fields, by their id and name. */
+export type FormField = 'email' | 'card_number' | 'expiry' | 'cvc' | 'name';
+
+/** The field a vault error names (`card[number]`, `card[exp_month]` …). */
+function fieldOfParam(param: string | undefined): FormField {
+  if (param === undefined) return 'card_number';
+  if (param.includes('exp_')) return 'expiry';
+  if (param.includes('cvc')) return 'cvc';
+  return 'card_number';
+}
 
 /** The answer to a submitted form: go (back) to the page, or the form again with a message. */
 export type SubmitOutcome =
@@ -627,6 +640,7 @@ export class CheckoutService {
     session: CheckoutSession,
     intent: PaymentIntent | undefined,
     error: string | null = null,
+    errorField: FormField | null = null,
   ): Promise<HostedView> {
     const merchant = (await this.#merchantName(session.merchantId)) ?? 'Merchant';
     if (session.status === 'expired') return { kind: 'expired', session, merchant };
@@ -654,6 +668,8 @@ export class CheckoutService {
       session,
       merchant,
       error: shown,
+      // A decline is about the card: its number is where another card goes.
+      errorField: errorField ?? (shown === null ? null : 'card_number'),
       askEmail: session.customerEmail === null && session.customerId === null,
       testMode: (await this.#livemode?.(session.merchantId)) !== true,
     };
@@ -676,24 +692,28 @@ export class CheckoutService {
     if (session.status !== 'open' || (intent !== undefined && !waitingForBuyer(intent)))
       return { kind: 'see_page' };
     if (!tokensEqual(form.token ?? '', session.formToken)) return { kind: 'form_expired' };
-    const refuse = async (message: string): Promise<SubmitOutcome> => ({
+    const refuse = async (message: string, field: FormField): Promise<SubmitOutcome> => ({
       kind: 'refused',
       status: 400,
-      view: (await this.#viewOf(session, intent, message)) as HostedView & { kind: 'form' },
+      view: (await this.#viewOf(session, intent, message, field)) as HostedView & {
+        kind: 'form';
+      },
     });
     const number = digitsOf(form.cardNumber ?? '');
-    if (!/^\d{12,19}$/.test(number)) return refuse('Your card number is incomplete or invalid.');
+    if (!/^\d{12,19}$/.test(number))
+      return refuse('Your card number is incomplete or invalid.', 'card_number');
     const expiry = parseExpiry(form);
-    if (expiry === undefined) return refuse("Your card's expiry date is incomplete or invalid.");
+    if (expiry === undefined)
+      return refuse("Your card's expiry date is incomplete or invalid.", 'expiry');
     const cvc = (form.cvc ?? '').trim();
-    if (!/^\d{3,4}$/.test(cvc)) return refuse("Your card's security code is incomplete.");
+    if (!/^\d{3,4}$/.test(cvc)) return refuse("Your card's security code is incomplete.", 'cvc');
     const name = (form.name ?? '').trim().slice(0, 100);
-    if (name === '') return refuse('Enter the name on your card.');
+    if (name === '') return refuse('Enter the name on your card.', 'name');
     let email = session.customerEmail;
     if (email === null && session.customerId === null) {
       const given = (form.email ?? '').trim();
       if (given.length > 800 || !emailPattern.test(given))
-        return refuse('Enter a valid email address.');
+        return refuse('Enter a valid email address.', 'email');
       email = given;
     }
     let paymentMethodId: string;
@@ -706,7 +726,7 @@ export class CheckoutService {
       paymentMethodId = method.id;
     } catch (error) {
       // The vault's own checks (Luhn, expiry …): its message names the problem, never the number.
-      if (error instanceof DomainError) return refuse(error.message);
+      if (error instanceof DomainError) return refuse(error.message, fieldOfParam(error.param));
       throw error;
     }
     let intentId: string;

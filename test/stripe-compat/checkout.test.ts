@@ -320,6 +320,8 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     );
     assert.match(declined.html, /<form method="post"/);
     assert.doesNotMatch(declined.html, /4000000000000002/);
+    // The card number is where another card goes: focused, described by the alert.
+    assert.match(declined.html, /id="card_number"[^>]*aria-invalid="true" autofocus/);
     // Only another card to type: the name of the last try stays (never the card).
     assert.match(declined.html, /value="Ada Lovelace"/);
     const open = await stripe.checkout.sessions.retrieve(session.id);
