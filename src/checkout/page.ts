@@ -295,3 +295,19 @@ export function missingLinkPage(stylesheet: string): Html {
     body: message('Payment link not found', 'Check the link you were given.'),
   });
 }
+
+/** A refusal before the page's own logic (a malformed request, too many requests, a failure). */
+export function errorPage(status: number, stylesheet: string, requestId: string): Html {
+  const [title, text] =
+    status === 429
+      ? ['Too many requests', 'Please wait a few seconds, then try again.']
+      : status === 404
+        ? ['Payment page not found', 'Check the link you were given.']
+        : status >= 500
+          ? [
+              'Something went wrong',
+              `Nothing was charged twice. Quote ${requestId} if it persists.`,
+            ]
+          : ['This request could not be read', 'Open the payment page again from its link.'];
+  return layout({ title, stylesheet, body: message(title, text) });
+}

@@ -34,6 +34,9 @@ describe('hosted checkout pages under the per-address rate limit', () => {
     for (const answer of refused) {
       assert.equal(answer.headers.get('ratelimit-limit'), '3');
       assert.ok(answer.headers.get('retry-after') !== null);
+      // A person reads it: a page, not the API's JSON error.
+      assert.match(String(answer.headers.get('content-type')), /^text\/html/);
+      assert.match(answer.text, /Too many requests/);
     }
     assert.ok(answers.filter((answer) => answer.status === 404).length === 3);
   });

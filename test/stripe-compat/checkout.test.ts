@@ -627,6 +627,12 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     assert.match(inactive.html, /Sold out &lt;for now&gt;/);
     assert.equal((await getPage(server, '/pay/link/plink_nosuchlink1')).status, 404);
     assert.equal((await getPage(server, '/pay/cs_nosuchsession1')).status, 404);
+    // A malformed request is refused with a page too (a person reads it), never JSON.
+    const malformed = await getPage(server, '/pay/%3Cscript%3E?x=%3Cb%3E');
+    assert.equal(malformed.status, 400);
+    assert.match(String(malformed.headers.get('content-type')), /^text\/html/);
+    assert.match(String(malformed.headers.get('content-security-policy')), /default-src 'none'/);
+    assert.doesNotMatch(malformed.html, /<script>|<b>/);
 
     const confirmation = await stripe.paymentLinks.create({
       line_items: [

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  errorPage,
   formExpiredPage,
   inactiveLinkPage,
   missingLinkPage,
@@ -17,6 +18,7 @@ import type { Html } from '../../web/html.ts';
 import type { Assets } from '../../web/assets.ts';
 import { pageHeaders } from '../../web/security.ts';
 import type { RouteContext } from '../context.ts';
+import { toErrorResponse } from '../errors.ts';
 import { originOf } from './three-d-secure.ts';
 
 const SessionParams = Type.Object(
@@ -63,9 +65,29 @@ export function registerPayRoutes(
   context: RouteContext,
   assets: Assets,
 ): void {
+  const stylesheet = assets.url('checkout.css');
+  // In their own scope: a refusal before the handler (validation, the per-address rate limit) or
+  // a failure is a page too, never the API's JSON error (a person reads it).
+  void app.register(async (pages) => {
+    pages.setErrorHandler((error, request, reply) => {
+      const response = toErrorResponse(error, request.id);
+      if (response.expected)
+        request.log.info(
+          { code: response.body.error.code, param: response.body.error.param },
+          'page request refused',
+        );
+      else request.log.error({ err: error }, 'unexpected error');
+      if (response.retryAfterSeconds !== undefined)
+        void reply.header('retry-after', String(response.retryAfterSeconds));
+      return sendPage(reply, response.status, errorPage(response.status, stylesheet, request.id));
+    });
+    registerPages(pages, context, stylesheet);
+  });
+}
+
+function registerPages(app: FastifyInstance, context: RouteContext, stylesheet: string): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const checkout = context.checkout;
-  const stylesheet = assets.url('checkout.css');
 
   typed.get(
     '/pay/:session',
