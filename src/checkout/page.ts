@@ -45,6 +45,7 @@ export function layout(page: Layout): Html {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
+        <link rel="icon" href="data:," />
         <title>${page.title}</title>
         <link rel="stylesheet" href="${page.stylesheet}" />
         ${refresh}
