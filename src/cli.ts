@@ -36,7 +36,12 @@ function printBanner(
   server: RunningServer,
   config: Config,
   simulatorUrl: string | undefined,
-  demo: { id: string; secretKey: string; user: { email: string; password: string } },
+  demo: {
+    id: string;
+    secretKey: string;
+    user: { email: string; password: string };
+    paymentLink: string;
+  },
 ): void {
   const lines = [
     '',
@@ -50,6 +55,7 @@ function printBanner(
     `    curl -s ${server.url}/v1/payment_intents -u ${demo.secretKey}: \\`,
     '      -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true',
     `  Then: curl -s ${server.url}/v1/balance -u ${demo.secretKey}:`,
+    `  Pay on the hosted checkout page (with a Stripe test card): ${demo.paymentLink}`,
     '  A narrated tour of payments, captures, refunds, a decline and a timeout: npm run demo',
     '',
     `  Dashboard: ${server.url}/dashboard`,
@@ -95,7 +101,11 @@ async function serve(development: boolean): Promise<void> {
   if (development) {
     const demo = await demoMerchant(server.context.merchants);
     const user = await demoDashboardUser(server.context.dashboard.users, demo.id);
-    printBanner(server, config, simulator?.url, { ...demo, user });
+    const paymentLink = await server.context.checkout.demoLink(
+      demo.id,
+      config.publicUrl ?? server.url,
+    );
+    printBanner(server, config, simulator?.url, { ...demo, user, paymentLink });
   } else console.log(`Payrail listening on ${server.url}`);
   let closing = false;
   const shutdown = (signal: string) => {

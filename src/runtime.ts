@@ -58,6 +58,8 @@ function threeDSecureSettings(
     ? undefined
     : { baseUrl: server.url, apiKey: server.apiKey, timeoutMs: config.pspTimeoutMs };
 }
+import { CheckoutService } from './checkout/service.ts';
+import { sessionCompletingConsumer } from './checkout/consumer.ts';
 import { RiskService } from './risk/service.ts';
 import { RiskAssessor } from './risk/assess.ts';
 import { velocityConsumer, velocityStoreFor } from './risk/velocity/index.ts';
@@ -105,6 +107,8 @@ export type Runtime = {
   readonly setupIntents: SetupIntentsService;
   /** Radar: risk rules, value lists, settings and the cached rule set (src/risk/service.ts). */
   readonly radar: RiskService;
+  /** Hosted checkout: Checkout Sessions and Payment Links; expireDue is a maintenance chore. */
+  readonly checkout: CheckoutService;
   /** Availability, reserves and the merchant's balance (src/balances). */
   readonly balances: Balances;
   readonly webhooks: Webhooks;
@@ -249,6 +253,7 @@ async function assemble(
     webhooks.fanout,
     velocityConsumer(velocity, velocityEventsOf),
     reviewClosingConsumer(),
+    sessionCompletingConsumer(clock),
   ];
   const runWorkers = role === 'worker' || config.runWorkers;
   const hooks = busHooks(metrics);
@@ -345,6 +350,16 @@ async function assemble(
     logger,
     clock,
   });
+  const checkout = new CheckoutService({
+    database,
+    payments,
+    vault,
+    customers,
+    merchantName: async (merchantId) => (await merchants.get(merchantId))?.name,
+    livemode: (merchantId) => merchants.livemodeOf(merchantId),
+    clock,
+    events: bus,
+  });
   const statusSync = new StatusSync(
     payments,
     database,
@@ -402,6 +417,7 @@ async function assemble(
     customers,
     setupIntents,
     radar,
+    checkout,
     balances: moneyOut.balances,
     webhooks,
     routing,
@@ -430,6 +446,7 @@ async function assemble(
       statusSync.start();
       maintenance = startMaintenance({
         payments,
+        checkout,
         clock,
         idempotency,
         database,
@@ -455,6 +472,7 @@ async function assemble(
 
 type MaintenanceParts = {
   payments: PaymentsService;
+  checkout: CheckoutService;
   clock: Clock;
   idempotency: IdempotencyKeys;
   database: Database;
@@ -464,7 +482,8 @@ type MaintenanceParts = {
 
 /**
  * Periodic chores of every worker process: post ledger postings a crash left in the outbox,
- * delete idempotency keys past their retention, and sample the outboxes for the metrics. Each
+ * delete idempotency keys past their retention, expire Checkout Sessions that are due, and sample
+ * the outboxes for the metrics. Each
  * run is bounded; none overlaps itself.
  */
 function startMaintenance(parts: MaintenanceParts): { stop(): void } {
@@ -476,6 +495,8 @@ function startMaintenance(parts: MaintenanceParts): { stop(): void } {
       const posted = await parts.payments.sweepLedgerOutbox();
       if (posted > 0) parts.logger.warn({ posted }, 'posted ledger postings left in the outbox');
       await parts.idempotency.deleteExpired();
+      // Checkout Sessions past expires_at (their merchant's clock) end, a bounded batch a run.
+      await parts.checkout.expireDue();
       // The event outbox is stamped by the database (real time), the ledger outbox by the clock.
       for (const [name, table, now] of [
         ['events', 'event_outbox', new Date()],

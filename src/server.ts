@@ -42,6 +42,7 @@ export async function startServer(
       customers: runtime.customers,
       setupIntents: runtime.setupIntents,
       radar: runtime.radar,
+      checkout: runtime.checkout,
       balances: runtime.balances.service,
       vault: runtime.vault,
       idempotency: runtime.idempotency,

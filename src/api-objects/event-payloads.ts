@@ -5,6 +5,7 @@
 import { Type, type TSchema } from 'typebox';
 import { BalanceAvailabilitySchema } from './balance-availability.ts';
 import { ChargeSchema } from './charge.ts';
+import { CheckoutSessionSchema } from './checkout-session.ts';
 import { eventDataSchema, eventFields } from './event.ts';
 import { eventTypes, type EventType } from './event-types.ts';
 import { PaymentIntentSchema } from './payment-intent.ts';
@@ -100,6 +101,16 @@ export const eventCatalogue: Record<EventType, { object: TSchema; description: s
   },
   'payout.failed': { object: PayoutSchema, description: 'A payout failed or was returned.' },
   'payout.canceled': { object: PayoutSchema, description: 'A payout was canceled.' },
+  'checkout.session.completed': {
+    object: CheckoutSessionSchema,
+    description:
+      "A Checkout Session's payment was authorized (captured unless its capture is manual): " +
+      'the buyer paid on the hosted page.',
+  },
+  'checkout.session.expired': {
+    object: CheckoutSessionSchema,
+    description: 'A Checkout Session expired (at expires_at, or by POST …/expire) unpaid.',
+  },
   'reconciliation_exception.created': {
     object: ReconciliationExceptionSchema,
     description: 'Reconciliation found a difference (platform account only).',

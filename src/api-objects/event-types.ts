@@ -26,6 +26,8 @@ export const eventTypes = [
   'payout.paid',
   'payout.failed',
   'payout.canceled',
+  'checkout.session.completed',
+  'checkout.session.expired',
   // Operator events, on the platform account (src/merchants/platform.ts)
   'reconciliation_exception.created',
   'reconciliation_exception.resolved',

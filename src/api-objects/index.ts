@@ -35,3 +35,5 @@ export * from './reconciliation.ts';
 export * from './reconciliation-reasons.ts';
 export * from './review.ts';
 export * from './rate-limits.ts';
+export * from './checkout-session.ts';
+export * from './payment-link.ts';

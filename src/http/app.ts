@@ -53,6 +53,9 @@ import { withLivemode } from '../merchants/mode.ts';
 import { addressRateLimitHook, merchantRateLimitHook } from './rate-limit.ts';
 import { registerRateLimitRoutes } from './routes/rate-limits.ts';
 import { registerAssetRoutes } from './routes/assets.ts';
+import { registerPayRoutes } from './routes/pay.ts';
+import { registerCheckoutSessionRoutes } from './routes/checkout-sessions.ts';
+import { registerPaymentLinkRoutes } from './routes/payment-links.ts';
 import { Assets } from '../web/assets.ts';
 import { pageHeaders } from '../web/security.ts';
 import { html, type Html } from '../web/html.ts';
@@ -344,6 +347,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const assets = new Assets();
   registerAssetRoutes(app, assets);
   await registerDashboard(app, context, assets);
+  // The hosted checkout pages (a buyer's browser, no key; limited per address like the above).
+  registerPayRoutes(app, context, assets);
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(context.adminKeys));
     registerAdminRoutes(admin, context);
@@ -394,6 +399,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     registerBankAccountRoutes(merchant, context);
     registerPayoutRoutes(merchant, context);
     registerRadarRoutes(merchant, context);
+    registerCheckoutSessionRoutes(merchant, context);
+    registerPaymentLinkRoutes(merchant, context);
   });
   return app;
 }

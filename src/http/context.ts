@@ -8,6 +8,7 @@ import type { PaymentsService } from '../payments/service.ts';
 import type { CustomersService } from '../customers/service.ts';
 import type { SetupIntentsService } from '../customers/setup-intents.ts';
 import type { RiskService } from '../risk/service.ts';
+import type { CheckoutService } from '../checkout/service.ts';
 import type { BalancesService } from '../balances/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -51,6 +52,8 @@ export type AppContext = {
   readonly setupIntents: SetupIntentsService;
   /** Radar: risk rules, value lists and settings (src/risk/service.ts). */
   readonly radar: RiskService;
+  /** Hosted checkout: Checkout Sessions, Payment Links and the /pay pages (src/checkout). */
+  readonly checkout: CheckoutService;
   /** The balance and balance transactions a merchant reads (src/balances). */
   readonly balances: BalancesService;
   readonly vault: Vault;

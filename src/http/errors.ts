@@ -21,6 +21,7 @@ import { latestChargeId } from '../ids.ts';
 import { presentSetupIntent } from '../api-objects/setup-intent.ts';
 import { CustomerError, type CustomerErrorCode } from '../customers/errors.ts';
 import type { RiskErrorCode } from '../risk/errors.ts';
+import type { CheckoutErrorCode } from '../checkout/errors.ts';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -136,6 +137,8 @@ const catalogue = {
   payout_not_cancelable: { status: 409, type: 'invalid_request_error' },
   bank_account_exists: { status: 400, type: 'invalid_request_error' },
   bank_account_in_use: { status: 409, type: 'invalid_request_error' },
+  // Hosted checkout: a session that is complete, or has a payment in progress, cannot expire.
+  checkout_session_unexpected_state: { status: 400, type: 'invalid_request_error' },
   // Reconciliation.
   exception_already_resolved: { status: 409, type: 'invalid_request_error' },
   match_not_possible: { status: 409, type: 'invalid_request_error' },
@@ -149,6 +152,7 @@ const _everyPaymentCodeMapped: Record<PaymentErrorCode, CatalogueEntry> = catalo
 const _everyVaultCodeMapped: Record<VaultErrorCode, CatalogueEntry> = catalogue;
 const _everyCustomerCodeMapped: Record<CustomerErrorCode, CatalogueEntry> = catalogue;
 const _everyRiskCodeMapped: Record<RiskErrorCode, CatalogueEntry> = catalogue;
+const _everyCheckoutCodeMapped: Record<CheckoutErrorCode, CatalogueEntry> = catalogue;
 const _everyWebhookCodeMapped: Record<WebhookErrorCode, CatalogueEntry> = catalogue;
 const _everyMoneyCodeMapped: Record<MoneyErrorCode, CatalogueEntry> = catalogue;
 const _everyRoutingCodeMapped: Record<RoutingConfigErrorCode, CatalogueEntry> = catalogue;

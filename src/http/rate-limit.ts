@@ -299,12 +299,13 @@ export function merchantRateLimitHook(limits: ApiRateLimits) {
 
 /**
  * Routes a caller reaches without an API key: limited per client address. Later login-free
- * routes (3-D Secure return, checkout) fall under these prefixes without further wiring.
+ * routes (3-D Secure return, the hosted checkout pages /pay/…) fall under these prefixes
+ * without further wiring.
  */
 export const loginFreeRoutePrefixes: readonly string[] = [
   '/v1/psp_webhooks/',
   '/v1/three_d_secure/',
-  '/v1/checkout/',
+  '/pay/',
 ];
 
 /** An onRequest hook for the whole app: limits the login-free routes by client address. */

@@ -181,6 +181,16 @@ async function fixtures(server: TestServer): Promise<Pools> {
       value: 'fuzz@example.com',
     });
     await post(key, '/v1/radar/rules', { rule: 'review if :email: in @fuzz_list' });
+    const item = {
+      price_data: { currency: 'usd', unit_amount: 1_500, product_data: { name: 'Fuzz <item>' } },
+      quantity: 2,
+    };
+    await post(key, '/v1/checkout/sessions', {
+      mode: 'payment',
+      line_items: [item],
+      success_url: 'https://shop.merchant.test/done?session={CHECKOUT_SESSION_ID}',
+    });
+    await post(key, '/v1/payment_links', { line_items: [item] });
   }
   // Balance transactions are written by settlement, not by a route: one of each kind per merchant.
   for (const merchantId of [own.id, other.id]) {
@@ -323,6 +333,14 @@ function isStripeShaped(text: string): boolean {
 }
 
 /**
+ * The hosted checkout pages (/pay/…) answer a browser: a refusal there is an HTML page, not the
+ * API's error object (one their own validation or rate limit refuses is still the error object).
+ */
+function isPage(request: GeneratedRequest, answer: { text: string }): boolean {
+  return request.url.startsWith('/pay/') && answer.text.startsWith('<!doctype html>');
+}
+
+/**
  * A refusal writes nothing. Not refusals: a card decline (402) records the declined attempt, as
  * Stripe does; and a 4xx under an Idempotency-Key is kept with that key (decision 17).
  */
@@ -409,7 +427,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
             report.server_errors++;
             note('server_error', request, `${answer.status} ${answer.text.slice(0, 300)}`);
           }
-          if (answer.status >= 400 && !isStripeShaped(answer.text)) {
+          if (answer.status >= 400 && !isStripeShaped(answer.text) && !isPage(request, answer)) {
             report.bad_shape++;
             note('bad_shape', request, `${answer.status} ${answer.text.slice(0, 300)}`);
           }

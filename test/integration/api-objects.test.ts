@@ -138,6 +138,10 @@ const schemaOfList = new Map([
   ['/v1/radar/value_lists', 'RadarValueListSchema'],
   ['/v1/radar/value_list_items', 'RadarValueListItemSchema'],
   ['/v1/reviews', 'ReviewSchema'],
+  ['/v1/checkout/sessions', 'CheckoutSessionSchema'],
+  ['/v1/checkout/sessions/{id}/line_items', 'LineItemSchema'],
+  ['/v1/payment_links', 'PaymentLinkSchema'],
+  ['/v1/payment_links/{id}/line_items', 'LineItemSchema'],
 ]);
 
 describe('API objects: what is served and documented is what src/api-objects defines', () => {
@@ -146,6 +150,8 @@ describe('API objects: what is served and documented is what src/api-objects def
   let key: string;
   let publishableKey: string;
   let merchantId: string;
+  let checkoutSessionId = '';
+  let paymentLinkId = '';
 
   const as = (path: string, method = 'GET', body?: unknown) =>
     call(server, method, path, { key, body });
@@ -852,6 +858,49 @@ describe('API objects: what is served and documented is what src/api-objects def
     );
   });
 
+  test('hosted checkout: sessions, their line items, payment links', async () => {
+    const item = (name: string) => ({
+      price_data: { currency: 'usd', unit_amount: 700, product_data: { name } },
+      quantity: 1,
+    });
+    const session = await ok(
+      as('/v1/checkout/sessions', 'POST', {
+        mode: 'payment',
+        line_items: [item('One'), item('Two')],
+        success_url: 'https://shop.example/done',
+      }),
+    );
+    assertShape('CheckoutSessionSchema', session);
+    checkoutSessionId = String(session.id);
+    assertList('CheckoutSessionSchema', await ok(as('/v1/checkout/sessions')));
+    assertList(
+      'LineItemSchema',
+      await ok(as(`/v1/checkout/sessions/${checkoutSessionId}/line_items`)),
+    );
+    const spare = await ok(
+      as('/v1/checkout/sessions', 'POST', {
+        mode: 'payment',
+        line_items: [item('Spare')],
+        success_url: 'https://shop.example/done',
+      }),
+    );
+    assertShape(
+      'CheckoutSessionSchema',
+      await ok(as(`/v1/checkout/sessions/${String(spare.id)}/expire`, 'POST', {})),
+    );
+    const link = await ok(
+      as('/v1/payment_links', 'POST', { line_items: [item('Linked'), item('Also linked')] }),
+    );
+    assertShape('PaymentLinkSchema', link);
+    paymentLinkId = String(link.id);
+    assertShape(
+      'PaymentLinkSchema',
+      await ok(as(`/v1/payment_links/${paymentLinkId}`, 'POST', { active: false })),
+    );
+    assertList('PaymentLinkSchema', await ok(as('/v1/payment_links')));
+    assertList('LineItemSchema', await ok(as(`/v1/payment_links/${paymentLinkId}/line_items`)));
+  });
+
   test('every list route pages and checks its cursors the same way', async () => {
     const document = (await call(server, 'GET', '/openapi.json')).body as {
       paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
@@ -883,6 +932,8 @@ describe('API objects: what is served and documented is what src/api-objects def
       '/v1/webhook_endpoints/{id}/deliveries': `/v1/webhook_endpoints/${String(endpoint.id)}/deliveries`,
       '/v1/customers/{id}/payment_methods': `/v1/customers/${customerId}/payment_methods`,
       '/v1/radar/rules/{id}/versions': `/v1/radar/rules/${radarRuleId}/versions`,
+      '/v1/checkout/sessions/{id}/line_items': `/v1/checkout/sessions/${checkoutSessionId}/line_items`,
+      '/v1/payment_links/{id}/line_items': `/v1/payment_links/${paymentLinkId}/line_items`,
     };
     // Entries are keyed by their sequence number and rule versions by their number, every other
     // list by an object id.

@@ -8,6 +8,7 @@ import { balanceTransactions } from '../../src/balances/index.ts';
 import { ledgerOutbox } from '../../src/payments/payment-ledger.ts';
 import { paymentAttempts, paymentIntents, refunds } from '../../src/payments/tables.ts';
 import { customers, setupIntents } from '../../src/customers/tables.ts';
+import { checkoutSessions, paymentLinks } from '../../src/checkout/tables.ts';
 import {
   radarRuleVersions,
   radarRules,
@@ -73,6 +74,9 @@ const definitions: readonly { readonly name: string; readonly shape: readonly Co
   radarValueLists,
   radarValueListItems,
   radarSettings,
+  // Hosted checkout (migration 040)
+  checkoutSessions,
+  paymentLinks,
 ];
 
 const informationSchemaTypes: Readonly<Record<SqlType, string>> = {

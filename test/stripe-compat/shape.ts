@@ -12,7 +12,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { extensions, stripeObjects, unsupported, type StripeObjectName } from './unsupported.ts';
+import {
+  extensions,
+  sdkPaths,
+  stripeObjects,
+  unsupported,
+  type StripeObjectName,
+} from './unsupported.ts';
 
 /** Per object type: field path (relative to that object, `[]` for array elements) → short reason. */
 export type FieldList = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -119,11 +125,14 @@ export function stripeTypes(): TypeSource {
   const rootPath = path.join(stripeDirectory, '__payrail_shapes__.ts');
   const rootText = [
     "import type Stripe from './stripe.esm.node.js';",
-    ...stripeObjects.flatMap((name) => [
-      `export type ${name} = Stripe.${name};`,
-      `export type ${name}__list = Stripe.ApiList<Stripe.${name}>;`,
-      `export type ${name}__search = Stripe.ApiSearchResult<Stripe.${name}>;`,
-    ]),
+    ...stripeObjects.flatMap((name) => {
+      const path = sdkPaths[name] ?? name;
+      return [
+        `export type ${name} = Stripe.${path};`,
+        `export type ${name}__list = Stripe.ApiList<Stripe.${path}>;`,
+        `export type ${name}__search = Stripe.ApiSearchResult<Stripe.${path}>;`,
+      ];
+    }),
   ].join('\n');
   stripeSource = loadTypeSource(rootPath, rootText, stripeObjects);
   return stripeSource;

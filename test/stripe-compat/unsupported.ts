@@ -20,11 +20,19 @@ export const stripeObjects = [
   'DeletedWebhookEndpoint',
   'DeletedCustomer',
   'StripeRawError',
+  'CheckoutSession',
+  'LineItem',
+  'PaymentLink',
 ] as const;
 
 export type StripeObjectName = (typeof stripeObjects)[number];
 
 type Fields = Readonly<Record<string, string>>;
+
+/** Where an object's type is in the SDK when not at `Stripe.<name>`. */
+export const sdkPaths: Readonly<Partial<Record<StripeObjectName, string>>> = {
+  CheckoutSession: 'Checkout.Session',
+};
 
 const connect = 'Connect is out of scope';
 
@@ -65,6 +73,19 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
     balance_type: 'one balance type (payments)',
     'fee_details[].application': connect,
   },
+  CheckoutSession: {
+    allowed_payment_method_types: 'no payment method configurations (cards only)',
+    customer_account: 'Accounts v2 is out of scope',
+    integration_identifier: 'no integration identifiers',
+    managed_payments: 'Managed Payments is out of scope',
+  },
+  PaymentLink: {
+    managed_payments: 'Managed Payments is out of scope',
+  },
+  LineItem: {
+    'price.currency_options': 'no multi-currency prices',
+    'price.unit_amount_decimal': 'not returned yet (unit_amount is exact)',
+  },
   SetupIntent: {
     allowed_payment_method_types: 'no payment method configurations (cards only)',
     excluded_payment_method_types: 'no payment method configurations (cards only)',
@@ -74,6 +95,9 @@ export const unsupported: Readonly<Partial<Record<StripeObjectName, Fields>>> = 
 };
 
 export const extensions: Readonly<Partial<Record<StripeObjectName, Fields>>> = {
+  LineItem: {
+    product_data: "the item's inline product (Payrail has no Products API)",
+  },
   SetupIntent: {
     connector: 'the connector that verified the card',
   },
