@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { registeredRoutes } from '../fuzz/fuzz.ts';
+import { pageRoutes, registeredRoutes } from '../fuzz/fuzz.ts';
 import { call, startTestServer, testAdminKey, type TestServer } from '../support/server.ts';
 
 /** The only routes a publishable key reaches (with the intent's client secret). */
@@ -21,6 +21,8 @@ const keyless = [
   /^\/v1\/psp_webhooks\//,
   // A card holder's browser back from a 3-D Secure challenge: no key.
   /^\/v1\/three_d_secure\//,
+  // The pages for people: a dashboard session or a buyer's browser, never an API key.
+  ...pageRoutes,
 ];
 
 /** Operator routes: the admin key only (a merchant's key of either kind is not one). */
