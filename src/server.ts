@@ -76,7 +76,7 @@ export async function startServer(
         overrides: runtime.rateLimitOverrides,
         logger,
       }),
-      dashboard: openDashboard(runtime.database, runtime.clock),
+      dashboard: openDashboard(runtime.database, runtime.clock, runtime.adminKeys),
     };
     const app = await buildApp(context);
     const address = await app.listen({ host: config.host, port: config.port });

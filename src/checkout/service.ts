@@ -742,6 +742,14 @@ export class CheckoutService {
       { customerDetails: { email, name } },
       this.#clock.now(session.merchantId),
     );
+    // The buyer pays what the page showed: an intent whose amount or currency was changed since
+    // (the merchant's API can update an unconfirmed intent) is not confirmed from this page.
+    const current = await this.#payments.retrieve(session.merchantId, intentId);
+    if (
+      current.intent.amount !== session.amountTotal ||
+      current.intent.currency !== session.currency
+    )
+      return this.#changed(session);
     try {
       const confirmed = await this.#payments.confirm(session.merchantId, intentId, {
         paymentMethod: paymentMethodId,
@@ -757,6 +765,17 @@ export class CheckoutService {
         return this.#notNow(session);
     }
     return { kind: 'see_page' };
+  }
+
+  /** The session's intent no longer asks what the page shows: nothing is charged. */
+  async #changed(session: CheckoutSession): Promise<SubmitOutcome> {
+    const view = await this.#viewOf(
+      session,
+      undefined,
+      'This payment was changed by the merchant and cannot be paid here. Nothing was charged.',
+    );
+    if (view.kind !== 'form') return { kind: 'see_page' };
+    return { kind: 'refused', status: 409, view };
   }
 
   /**

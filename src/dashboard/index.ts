@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Database } from '../storage/database.ts';
 import { AuditLog } from './audit.ts';
 import { DashboardPayments } from './queries/payments.ts';
-import { DashboardSessions } from './sessions.ts';
+import { DashboardSessions, type AdminKeyCheck } from './sessions.ts';
 import { DashboardUsers } from './users.ts';
 
 export type DashboardServices = {
@@ -15,10 +15,14 @@ export type DashboardServices = {
   readonly payments: DashboardPayments;
 };
 
-export function openDashboard(database: Database, clock: Clock): DashboardServices {
+export function openDashboard(
+  database: Database,
+  clock: Clock,
+  adminKeys: AdminKeyCheck,
+): DashboardServices {
   return {
     users: new DashboardUsers(database, clock),
-    sessions: new DashboardSessions(database, clock),
+    sessions: new DashboardSessions(database, clock, adminKeys),
     audit: new AuditLog(database, clock),
     payments: new DashboardPayments(database),
   };

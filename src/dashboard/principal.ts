@@ -30,7 +30,14 @@ export type Principal = {
   readonly userId: string | null;
 };
 
+/**
+ * A merchant's secret key signs in as that merchant's admin — everything the key can do through
+ * the API anyway — but may not manage the dashboard's users: a developer who can create keys
+ * must not be able to make themselves an admin user with one. The operator's admin key may.
+ */
 export function can(principal: Principal, permission: Permission): boolean {
+  if (permission === 'manage_users' && principal.userId === null && principal.merchantId !== null)
+    return false;
   return grants[principal.role].has(permission);
 }
 

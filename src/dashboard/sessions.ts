@@ -20,6 +20,7 @@ export type DashboardSession = {
 
 type SessionRow = {
   token_hash: string;
+  key_source: 'merchant' | 'admin' | null;
   user_id: string | null;
   merchant_id: string | null;
   role: Role;
@@ -28,7 +29,14 @@ type SessionRow = {
   expires_at: Date;
   idle_expires_at: Date;
   disabled_at: Date | null;
+  key_hash: string | null;
 };
+
+/** Whether an admin key's hash is still the operator's (AdminKeys: the environment's or stored). */
+export type AdminKeyCheck = { knowsHash(hash: string): Promise<boolean> };
+
+/** The key a session was signed in with: it lives only as long as the key does. */
+export type SessionKey = { readonly source: 'merchant' | 'admin'; readonly secret: string };
 
 /** Equal strings, compared in constant time (CSRF tokens). */
 export function sameToken(a: string, b: string): boolean {
@@ -40,14 +48,19 @@ export function sameToken(a: string, b: string): boolean {
 export class DashboardSessions {
   readonly #database: Database;
   readonly #clock: Clock;
+  readonly #adminKeys: AdminKeyCheck;
 
-  constructor(database: Database, clock: Clock) {
+  constructor(database: Database, clock: Clock, adminKeys: AdminKeyCheck) {
     this.#database = database;
     this.#clock = clock;
+    this.#adminKeys = adminKeys;
   }
 
   /** A new session for `principal`; the token is returned once, for the cookie. */
-  async create(principal: Principal): Promise<{ token: string; session: DashboardSession }> {
+  async create(
+    principal: Principal,
+    key?: SessionKey,
+  ): Promise<{ token: string; session: DashboardSession }> {
     const token = newSecret('dss_');
     const csrfToken = newSecret('csrf_');
     const now = this.#clock.now();
@@ -55,8 +68,8 @@ export class DashboardSessions {
     await this.#database.query(
       `INSERT INTO dashboard_sessions
          (token_hash, user_id, merchant_id, role, actor, csrf_token, created_at, expires_at,
-          idle_expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          idle_expires_at, key_source, key_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         hashSecret(token),
         principal.userId,
@@ -67,6 +80,8 @@ export class DashboardSessions {
         now,
         expiresAt,
         new Date(now.getTime() + sessionIdleMs),
+        key?.source ?? null,
+        key === undefined ? null : hashSecret(key.secret),
       ],
     );
     return { token, session: { principal, csrfToken, expiresAt } };
@@ -83,9 +98,14 @@ export class DashboardSessions {
       [tokenHash],
     );
     const row = found.rows[0];
-    const now = this.#clock.now();
     if (row === undefined) return undefined;
-    if (row.expires_at <= now || row.idle_expires_at <= now || row.disabled_at !== null) {
+    const now = this.#clock.now();
+    if (
+      row.expires_at <= now ||
+      row.idle_expires_at <= now ||
+      row.disabled_at !== null ||
+      !(await this.#keyLives(row))
+    ) {
       await this.#database.query('DELETE FROM dashboard_sessions WHERE token_hash = $1', [
         tokenHash,
       ]);
@@ -106,6 +126,24 @@ export class DashboardSessions {
       csrfToken: row.csrf_token,
       expiresAt: row.expires_at,
     };
+  }
+
+  /**
+   * A session signed in with a key lives only while the key does: not revoked, not expired (a
+   * rolled key, by its merchant's clock time, as authentication reads it), for the admin key not
+   * rotated away.
+   */
+  async #keyLives(row: SessionRow): Promise<boolean> {
+    if (row.key_source === null) return true;
+    const found =
+      row.key_source === 'admin'
+        ? { rows: (await this.#adminKeys.knowsHash(row.key_hash ?? '')) ? [{}] : [] }
+        : await this.#database.query(
+            `SELECT 1 FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+                AND (expires_at IS NULL OR expires_at > $2::timestamptz)`,
+            [row.key_hash, this.#clock.now(row.merchant_id ?? undefined)],
+          );
+    return found.rows.length > 0;
   }
 
   async destroy(token: string): Promise<void> {

@@ -206,6 +206,7 @@ const notDomainErrors = new Set([
   'VelocityInputError', // an out-of-bounds velocity event: a bug in its loader, not input
   'TimeoutError', // a Redis call past its bound, inside the velocity store only
   'DashboardError', // a dashboard page's refusal: answered as a page with its status, never JSON
+  'AttachLost', // control flow: another submit attached its intent to the session first
 ]);
 
 function sourceFiles(directory: string): string[] {

@@ -334,6 +334,15 @@ export class AdminKeys {
     });
   }
 
+  /** Whether the admin key with this SHA-256 is still the operator's (not rotated away). */
+  async knowsHash(hash: string): Promise<boolean> {
+    if (this.#environmentKeyHash !== undefined) return hash === this.#environmentKeyHash;
+    const found = await this.#database.query('SELECT 1 FROM admin_keys WHERE key_hash = $1', [
+      hash,
+    ]);
+    return found.rows.length > 0;
+  }
+
   /** Replaces every generated admin key with a new one and returns it (shown once). */
   async rotate(): Promise<string> {
     return this.#database.transaction(async (tx) => {

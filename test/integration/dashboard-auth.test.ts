@@ -166,6 +166,14 @@ describe('attacks refused', () => {
     assert.equal(forged.cookies.has('payrail_session'), false);
   });
 
+  test('a session signed in with a key ends when the key is revoked', async () => {
+    const made = await server.context.apiKeys.createKey(shop.id, { kind: 'secret' });
+    const browser = await signedIn(server.url, { key: made.secret });
+    assert.equal((await browser.get('/dashboard')).status, 200);
+    await server.context.apiKeys.revokeKey(shop.id, made.key.id);
+    assert.equal((await browser.get('/dashboard')).status, 303);
+  });
+
   test('sessions end after their idle time by the clock', async () => {
     const browser = await signedIn(server.url, { key: shop.key });
     const sessions = server.context.dashboard.sessions;
@@ -204,6 +212,7 @@ describe('the audit page', () => {
     });
     const merchant = await signedIn(server.url, { key: shop.key });
     const page = await merchant.get('/dashboard/audit');
+    assert.equal(page.status, 200, `${page.status} ${page.location} ${page.body.slice(0, 500)}`);
     assert.match(page.body, /pi_shop1/);
     assert.match(page.body, /customer asked &lt;b&gt;twice&lt;\/b&gt;/);
     assert.match(page.body, /&quot;amount_refunded&quot;: &quot;500&quot;/);
@@ -222,7 +231,27 @@ describe('the audit page', () => {
 
 describe('the team page', () => {
   test('an admin adds a user with a role and disables them (audited); others may not', async () => {
-    const admin = await signedIn(server.url, { key: shop.key });
+    await server.context.dashboard.users.create({
+      email: 'owner@shop.example',
+      password: 'the owner password',
+      role: 'admin',
+      merchantId: shop.id,
+    });
+    // A secret key signs in as the merchant's admin, but may not manage users: a developer who
+    // can create keys must not make themselves an admin user with one.
+    const byKey = await signedIn(server.url, { key: shop.key });
+    assert.doesNotMatch((await byKey.get('/dashboard/users')).body, /Add a user/);
+    const escalation = await byKey.post('/dashboard/users', {
+      email: 'me@shop.example',
+      role: 'admin',
+      password: 'a password of mine',
+      reason: 'promote myself',
+    });
+    assert.equal(escalation.status, 403);
+    const admin = await signedIn(server.url, {
+      email: 'owner@shop.example',
+      password: 'the owner password',
+    });
     const page = await admin.get('/dashboard/users');
     assert.match(page.body, /Add a user/);
     const short = await admin.post('/dashboard/users', {
@@ -264,7 +293,16 @@ describe('the team page', () => {
     const dev = users.find((user) => user.email === 'dev@shop.example');
     assert.ok(dev);
     // Another merchant's admin cannot touch this user.
-    const stranger = await signedIn(server.url, { key: other.key });
+    await server.context.dashboard.users.create({
+      email: 'owner@other.example',
+      password: 'the other owner password',
+      role: 'admin',
+      merchantId: other.id,
+    });
+    const stranger = await signedIn(server.url, {
+      email: 'owner@other.example',
+      password: 'the other owner password',
+    });
     assert.doesNotMatch((await stranger.get('/dashboard/users')).body, /dev@shop\.example/);
     const foreign = await stranger.post(`/dashboard/users/${dev.id}/disable`, {
       reason: 'not mine',
@@ -280,5 +318,38 @@ describe('the team page', () => {
     assert.match(audit.body, /dashboard_user\.create/);
     assert.match(audit.body, /dashboard_user\.disable/);
     assert.match(audit.body, /left the team/);
+  });
+});
+
+describe('guessing passwords', () => {
+  test('ten failed sign-ins per address, counted before each check, even in parallel', async () => {
+    const own = await startTestServer();
+    try {
+      const merchant = await createMerchantKey(own, 'Guessed');
+      const browser = new DashboardClient(own.url);
+      await browser.get('/dashboard/sign-in');
+      const token = browser.csrf ?? '';
+      const guesses = await Promise.all(
+        Array.from({ length: 14 }, (_, index) =>
+          browser.request('POST', '/dashboard/sign-in', {
+            _csrf: token,
+            email: 'owner@guessed.example',
+            password: `guess number ${index}`,
+          }),
+        ),
+      );
+      const statuses = guesses.map((answer) => answer.status);
+      assert.equal(statuses.filter((status) => status === 401).length, 10, String(statuses));
+      assert.equal(statuses.filter((status) => status === 429).length, 4, String(statuses));
+      // Even the right key waits now.
+      const right = await browser.request('POST', '/dashboard/sign-in', {
+        _csrf: token,
+        key: merchant.key,
+      });
+      assert.equal(right.status, 429);
+      assert.match(right.body, /Too many failed sign-ins/);
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -359,9 +359,13 @@ describe('developers pages', () => {
     assert.match(eventPage.body, /&quot;amount&quot;: 2500,/);
 
     receiver.status = 200;
+    const deadPage = await merchant.get(
+      `/dashboard/developers/webhooks/${shopEndpoint}?status=dead`,
+    );
+    const retryFields = { reason: 'receiver fixed', _once: onceIn(deadPage.body) };
     const retried = await merchant.post(
       `/dashboard/developers/webhooks/${shopEndpoint}/deliveries/${deadDelivery}/retry`,
-      { reason: 'receiver fixed' },
+      retryFields,
     );
     assert.equal(retried.status, 303, retried.body);
     assert.equal(retried.location, `/dashboard/developers/webhooks/${shopEndpoint}?done=retried`);
@@ -473,10 +477,18 @@ describe('developers pages', () => {
       /No deliveries: no endpoint/,
     );
 
+    const letterPage = await operator.get(`/dashboard/developers/dead-letters/${deadLetter.id}`);
+    const replayFields = { reason: 'the table is back', _once: onceIn(letterPage.body) };
     const replayed = await operator.post(
       `/dashboard/developers/dead-letters/${deadLetter.id}/replay`,
-      { reason: 'the table is back' },
+      replayFields,
     );
+    // The same form sent again (a double click) replays nothing more.
+    const again = await operator.post(
+      `/dashboard/developers/dead-letters/${deadLetter.id}/replay`,
+      replayFields,
+    );
+    assert.equal(again.location, replayed.location);
     assert.equal(replayed.status, 303, replayed.body);
     assert.equal(replayed.location, `/dashboard/developers/dead-letters/${deadLetter.id}`);
     const detail = await operator.get(replayed.location ?? '');
@@ -490,9 +502,10 @@ describe('developers pages', () => {
     assert.match(eventPage.body, /<span class="status pending">pending<\/span>/);
     assert.match(eventPage.body, new RegExp(`/dashboard/developers/webhooks/${shopEndpoint}`));
     // A second replay is harmless: the consumer's inbox has the event.
-    await operator.get(replayed.location ?? '');
+    const replayedPage = await operator.get(replayed.location ?? '');
     await operator.post(`/dashboard/developers/dead-letters/${deadLetter.id}/replay`, {
       reason: 'once more',
+      _once: onceIn(replayedPage.body),
     });
     assert.match(
       (await operator.get(replayed.location ?? '')).body,

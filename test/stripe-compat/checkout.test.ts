@@ -340,6 +340,21 @@ describe("hosted checkout through Stripe's SDK and the /pay page", () => {
     assert.ok(statuses.includes('failed'));
   });
 
+  test('an intent whose amount the merchant changed after a decline is not charged from the page', async () => {
+    const session = await newSession();
+    await pay(server, session.id, { number: '4000000000000002' });
+    const open = await stripe.checkout.sessions.retrieve(session.id);
+    const intentId = String(open.payment_intent);
+    await stripe.paymentIntents.update(intentId, { amount: 999_999 });
+    const refused = await submit(server, session.id, { number: '4242424242424242' });
+    assert.equal(refused.status, 409);
+    assert.match(await refused.text(), /changed by the merchant[^<]*Nothing was charged/);
+    const intent = await stripe.paymentIntents.retrieve(intentId);
+    assert.equal(intent.amount_received, 0);
+    assert.notEqual(intent.status, 'succeeded');
+    assert.equal((await stripe.checkout.sessions.retrieve(session.id)).status, 'open');
+  });
+
   test('a form that does not check out comes back with its message and writes nothing', async () => {
     const session = await newSession({ customer_email: undefined });
     const page = await getPage(server, `/pay/${session.id}`);

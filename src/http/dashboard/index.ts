@@ -11,9 +11,9 @@
 import crypto from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DashboardSession } from '../../dashboard/sessions.ts';
-import { sameToken } from '../../dashboard/sessions.ts';
+import { sameToken, type SessionKey } from '../../dashboard/sessions.ts';
 import type { Principal } from '../../dashboard/principal.ts';
 import { secretHint } from '../../merchants/keys.ts';
 import type { Assets } from '../../web/assets.ts';
@@ -128,23 +128,31 @@ function signInPage(
   });
 }
 
+type SignIn = { readonly principal: Principal; readonly key?: SessionKey };
+
 async function principalFromForm(
   context: RouteContext,
   body: unknown,
-): Promise<Principal | undefined> {
+): Promise<SignIn | undefined> {
   const key = field(body, 'key')?.trim();
   if (key !== undefined && key !== '') {
     if (!key.startsWith('sk_') && !key.startsWith('pk_'))
       return (await context.adminKeys.authenticate(key))
-        ? { merchantId: null, role: 'admin', actor: 'admin key', userId: null }
+        ? {
+            principal: { merchantId: null, role: 'admin', actor: 'admin key', userId: null },
+            key: { source: 'admin', secret: key },
+          }
         : undefined;
     const owner = await context.merchants.authenticate(key);
     if (owner === undefined || owner.kind !== 'secret') return undefined;
     return {
-      merchantId: owner.merchantId,
-      role: 'admin',
-      actor: `key ${secretHint(key)}`,
-      userId: null,
+      principal: {
+        merchantId: owner.merchantId,
+        role: 'admin',
+        actor: `key ${secretHint(key)}`,
+        userId: null,
+      },
+      key: { source: 'merchant', secret: key },
     };
   }
   const email = field(body, 'email') ?? '';
@@ -153,10 +161,12 @@ async function principalFromForm(
   const user = await context.dashboard.users.authenticate(email, password);
   if (user === undefined) return undefined;
   return {
-    merchantId: user.merchantId,
-    role: user.role,
-    actor: `user ${user.email}`,
-    userId: user.id,
+    principal: {
+      merchantId: user.merchantId,
+      role: user.role,
+      actor: `user ${user.email}`,
+      userId: user.id,
+    },
   };
 }
 
@@ -194,21 +204,26 @@ function registerSignIn(app: FastifyInstance, context: RouteContext, view: Dashb
         'The sign-in form expired or came from another site. Reload it and try again.',
       );
     const next = safeNext(field(request.body, 'next'));
-    const blocked = await failures.get(request.ip);
-    if (blocked !== null && blocked.consumedPoints >= 10)
+    // A point is taken before the check and given back when it passes: parallel guesses cannot
+    // all be checked before the first failure counts.
+    try {
+      await failures.consume(request.ip);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
       throw new DashboardError(
         429,
-        `Too many failed sign-ins; try again in ${Math.ceil(blocked.msBeforeNext / 60000)} minutes.`,
+        `Too many failed sign-ins; try again in ${Math.ceil(refusal.msBeforeNext / 60000)} minutes.`,
       );
-    const principal = await principalFromForm(context, request.body);
-    if (principal === undefined) {
-      await failures.penalty(request.ip, 1);
-      return signInPage(view, request, reply, given, next, 'Those sign-in details are not valid.');
     }
+    const signIn = await principalFromForm(context, request.body);
+    if (signIn === undefined)
+      return signInPage(view, request, reply, given, next, 'Those sign-in details are not valid.');
+    await failures.reward(request.ip, 1);
     // The browser's old session, whoever made it, ends here: the new one has a new token.
     const old = request.cookies[sessionCookie];
     if (old !== undefined) await context.dashboard.sessions.destroy(old);
-    const { token } = await context.dashboard.sessions.create(principal);
+    const { principal } = signIn;
+    const { token } = await context.dashboard.sessions.create(principal, signIn.key);
     void reply
       .clearCookie(signInCookie, cookieOptions(request, publicUrl))
       .setCookie(sessionCookie, token, cookieOptions(request, publicUrl));

@@ -23,6 +23,11 @@ CREATE TABLE dashboard_sessions (
   role text NOT NULL CHECK (role IN ('admin', 'developer', 'support', 'finance')),
   actor text NOT NULL CHECK (length(actor) BETWEEN 1 AND 400),
   csrf_token text NOT NULL,
+  -- Signed in with a key: its SHA-256 (as api_keys / admin_keys keep it), so the session ends when
+  -- the key is revoked, rolled away or expires.
+  key_source text CHECK (key_source IN ('merchant', 'admin')),
+  key_hash text,
+  CHECK ((key_source IS NULL) = (key_hash IS NULL)),
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   idle_expires_at timestamptz NOT NULL

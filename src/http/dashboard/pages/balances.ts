@@ -26,10 +26,10 @@ import {
   pickedMerchant,
   queryOf,
   scoped,
-  sendCsv,
   badge,
   type Query,
 } from './money-shared.ts';
+import { sendCsv } from '../csv.ts';
 
 // Every type named (the record is exhaustive, so a new type shows up here as a compile error).
 const typeNames: Readonly<Record<BalanceTransactionType, true>> = {

@@ -1,6 +1,8 @@
 // Developers → Dead-letter queue (the operator's only): events an event-bus consumer gave up on,
 // and their replay (the consumer's handler run once more through its inbox, so a second replay
 // changes nothing). A merchant's session gets the 404 of a page that does not exist.
+import { platformAccountId } from '../../../merchants/platform.ts';
+import { onceField, runOnce } from '../once.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../../dashboard/principal.ts';
 import type { DeadLetter } from '../../../events/bus/index.ts';
@@ -57,7 +59,7 @@ function replayForm(
   button: string,
 ): Html {
   return html`<form method="post" class="stack" action="${deadLettersPath}/${deadLetter.id}/replay">
-    ${csrfField(request)} ${reasonField(reasonId)}
+    ${csrfField(request)} ${onceField()} ${reasonField(reasonId)}
     <button type="submit">${button}</button>
   </form>`;
 }
@@ -226,22 +228,26 @@ export function registerDeveloperDeadLetterPages(
       const reason = reasonOf(request);
       const before = await context.deadLetters.get(id);
       if (before === undefined) throw new DashboardError(404, `No such dead letter: '${id}'.`);
-      const result = await context.deadLetters.replay(id);
-      request.log.info({ deadLetterId: id, outcome: result.outcome }, 'dead letter replayed');
-      await context.dashboard.audit.record(principal, {
-        merchantId: null,
-        action: 'dead_letter.replay',
-        objectId: id,
-        reason,
-        before: deadLetterSummary(before),
-        after: {
-          outcome: result.outcome,
-          ...(result.error === undefined ? {} : { error: result.error }),
-          ...deadLetterSummary(result.deadLetter),
-        },
-        requestId: request.id,
+      // Once per drawn form (the operator's own key space): a double click replays once.
+      const location = await runOnce(context, request, platformAccountId, async () => {
+        const result = await context.deadLetters.replay(id);
+        request.log.info({ deadLetterId: id, outcome: result.outcome }, 'dead letter replayed');
+        await context.dashboard.audit.record(principal, {
+          merchantId: null,
+          action: 'dead_letter.replay',
+          objectId: id,
+          reason,
+          before: deadLetterSummary(before),
+          after: {
+            outcome: result.outcome,
+            ...(result.error === undefined ? {} : { error: result.error }),
+            ...deadLetterSummary(result.deadLetter),
+          },
+          requestId: request.id,
+        });
+        return `${deadLettersPath}/${id}`;
       });
-      return reply.code(303).header('location', `${deadLettersPath}/${id}`).send();
+      return reply.code(303).header('location', location).send();
     },
   );
 }

@@ -131,7 +131,7 @@ function deliveryRows(
             ? html`<details class="row-action">
                 <summary>${delivery.status === 'pending' ? 'Send now' : 'Retry'}</summary>
                 <form method="post" class="stack" action="${scope.href(`${webhooksPath}/${endpoint.id}/deliveries/${delivery.id}/retry`)}">
-                  ${csrfField(request)} ${reasonField(`reason-${delivery.id}`)}
+                  ${csrfField(request)} ${onceField()} ${reasonField(`reason-${delivery.id}`)}
                   <button type="submit">Send ${delivery.id} again</button>
                 </form>
               </details>`
@@ -432,20 +432,21 @@ export function registerDeveloperWebhookPages(
           `No such webhook delivery: '${deliveryId}'`,
           'id',
         );
-      const after = await webhooks.deliverer.redeliver(scope.accountId, deliveryId);
-      await context.dashboard.audit.record(principal, {
-        merchantId: scope.auditMerchantId,
-        action: 'webhook_delivery.retry',
-        objectId: deliveryId,
-        reason,
-        before: deliverySummary(before),
-        after: deliverySummary(after),
-        requestId: request.id,
+      // Once per drawn form: a double click sends the webhook once.
+      const location = await runOnce(context, request, scope.accountId, async () => {
+        const after = await webhooks.deliverer.redeliver(scope.accountId, deliveryId);
+        await context.dashboard.audit.record(principal, {
+          merchantId: scope.auditMerchantId,
+          action: 'webhook_delivery.retry',
+          objectId: deliveryId,
+          reason,
+          before: deliverySummary(before),
+          after: deliverySummary(after),
+          requestId: request.id,
+        });
+        return scope.href(`${webhooksPath}/${id}`, { done: 'retried' });
       });
-      return reply
-        .code(303)
-        .header('location', scope.href(`${webhooksPath}/${id}`, { done: 'retried' }))
-        .send();
+      return reply.code(303).header('location', location).send();
     },
   );
 }

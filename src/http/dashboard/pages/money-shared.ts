@@ -2,9 +2,7 @@
 // reading of their filters (a bad value is a 400 page naming the field), the merchant a
 // per-merchant service reads, the reason an action asks for, status badges, and CSV exports
 // streamed page by page through the services (keyset, never an offset).
-import { Readable } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import Papa from 'papaparse';
+import type { FastifyRequest } from 'fastify';
 import { reasonLengthMax, reasonLengthMin } from '../../../dashboard/audit.ts';
 import { pageSizeMax, type TimeRange } from '../../../storage/pagination.ts';
 import { html, type Html } from '../../../web/html.ts';
@@ -199,31 +197,6 @@ export async function* everyRow<Row extends { readonly id: string }>(
     if (!page.hasMore || last === undefined) return;
     startingAfter = last.id;
   }
-}
-
-/** A text cell that a spreadsheet would run as a formula is kept as text (CSV injection). */
-function safeCell(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) && !/^-?\d+$/.test(cell) ? `'${cell}` : cell;
-}
-
-/** A CSV download streamed row by row: the header line, then one line per row. */
-export function sendCsv<Row>(
-  reply: FastifyReply,
-  filename: string,
-  columns: readonly string[],
-  rows: AsyncIterable<Row>,
-  cells: (row: Row) => readonly string[],
-): FastifyReply {
-  void reply
-    .header('content-type', 'text/csv; charset=utf-8')
-    .header('content-disposition', `attachment; filename="${filename}"`)
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'no-store');
-  async function* lines(): AsyncGenerator<string> {
-    yield `${Papa.unparse([[...columns]])}\r\n`;
-    for await (const row of rows) yield `${Papa.unparse([cells(row).map(safeCell)])}\r\n`;
-  }
-  return reply.send(Readable.from(lines()));
 }
 
 export function isoOrEmpty(at: Date | null): string {

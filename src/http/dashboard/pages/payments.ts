@@ -3,7 +3,6 @@
 // latency, 3-D Secure, refunds, ledger postings, events and webhook deliveries — with the refund
 // action (a reason asked, run exactly once, recorded in the audit log).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import Papa from 'papaparse';
 import {
   intentStatuses,
   parseSearch,
@@ -20,6 +19,7 @@ import type { RouteContext } from '../../context.ts';
 import { merchantScope, principalOf, requirePermission } from '../access.ts';
 import { DashboardError } from '../errors.ts';
 import { onceField, runOnce } from '../once.ts';
+import { sendCsv } from '../csv.ts';
 import {
   csrfField,
   dashboardPrefix,
@@ -265,42 +265,34 @@ ${pager(
   app.get('/payments.csv', { schema: { hide: true } }, async (request, reply) => {
     const scope = scopeOf(request);
     const filter = paymentFilter(request.query as Query);
-    const rows: string[][] = [];
-    for await (const row of payments.exportRows(scope, filter))
-      rows.push([
-        row.id,
-        row.merchantId,
-        row.amount.toString(),
-        row.currency,
-        row.status,
-        row.connector ?? '',
-        row.created.toISOString(),
-        row.customerEmail ?? '',
-        row.cardBrand ?? '',
-        row.cardLast4 ?? '',
-        row.declineCode ?? '',
-      ]);
-    const csv = Papa.unparse({
-      fields: [
-        'id',
-        'merchant',
-        'amount',
-        'currency',
-        'status',
-        'connector',
-        'created',
-        'customer_email',
-        'card_brand',
-        'card_last4',
-        'decline_code',
-      ],
-      data: rows,
-    });
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="payments.csv"')
-      .header('cache-control', 'no-store')
-      .send(`${csv}\r\n`);
+    const columns = [
+      'id',
+      'merchant',
+      'amount',
+      'currency',
+      'status',
+      'connector',
+      'created',
+      'customer_email',
+      'card_brand',
+      'card_last4',
+      'decline_code',
+    ];
+    // Checked before the first byte: a bad cursor or filter is still a 400 page, not a cut CSV.
+    await payments.list(scope, filter, { limit: 1 });
+    return sendCsv(reply, 'payments.csv', columns, payments.exportRows(scope, filter), (row) => [
+      row.id,
+      row.merchantId,
+      row.amount.toString(),
+      row.currency,
+      row.status,
+      row.connector ?? '',
+      row.created.toISOString(),
+      row.customerEmail ?? '',
+      row.cardBrand ?? '',
+      row.cardLast4 ?? '',
+      row.declineCode ?? '',
+    ]);
   });
 
   app.get('/payments/:id', { schema: { hide: true } }, async (request, reply) => {

@@ -34,9 +34,9 @@ import {
   queryOf,
   reasonOf,
   scoped,
-  sendCsv,
   type Query,
 } from './money-shared.ts';
+import { sendCsv } from '../csv.ts';
 
 const payoutStatuses: readonly PayoutStatus[] = [
   'pending',

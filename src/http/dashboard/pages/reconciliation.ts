@@ -46,10 +46,10 @@ import {
   queryOf,
   reasonOf,
   requireOperator,
-  sendCsv,
   single,
   type Query,
 } from './money-shared.ts';
+import { sendCsv } from '../csv.ts';
 
 const sources = ['psp_report', 'acquirer_ack', 'bank_statement', 'ledger'] as const;
 const recordSources = ['psp_report', 'acquirer_ack', 'bank_statement'] as const;

@@ -2,7 +2,7 @@
 // role and a first password, disable and enable. Only an admin may change them; every change is
 // audited. A merchant's admin manages that merchant's users only.
 import type { FastifyInstance } from 'fastify';
-import { isRole, roles } from '../../../dashboard/principal.ts';
+import { can, isRole, roles } from '../../../dashboard/principal.ts';
 import { formatTime } from '../../../web/format.ts';
 import { html } from '../../../web/html.ts';
 import type { RouteContext } from '../../context.ts';
@@ -54,7 +54,7 @@ export function registerUserPages(
 
   app.get('/users', { schema: { hide: true } }, async (request, reply) => {
     const principal = principalOf(request);
-    const admin = principal.role === 'admin';
+    const admin = can(principal, 'manage_users');
     const list = await users.list(principal.merchantId);
     const done = (request.query as Fields).done;
     return sendPage(view, request, reply, {
