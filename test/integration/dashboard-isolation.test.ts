@@ -105,7 +105,11 @@ after(async () => {
 
 test("merchant B's session never sees one of merchant A's ids, on any page or fragment", async () => {
   const sessionA = await signedIn(stack.server.url, { key: a.key });
-  const sessionB = await signedIn(stack.server.url, { key: b.key });
+  // B is one of its merchant's dashboard users (A's side signs in with its key: its admin).
+  const sessionB = await signedIn(stack.server.url, {
+    email: 'team@b.example',
+    password: 'a team password',
+  });
   const crawlA = await crawl(sessionA);
   const crawlB = await crawl(sessionB);
   const onlyA = [...crawlA.ids].filter((id) => !crawlB.ids.has(id));

@@ -211,7 +211,7 @@ function describe(entry: TimelineEntry): { title: string; detail: Html } {
       };
     case 'ledger':
       return {
-        title: `Ledger: ${entry.transactionKind.replaceAll('_', ' ')}`,
+        title: `Ledger transaction (${entry.transactionKind.replaceAll('_', ' ')})`,
         detail: html`<code>${entry.transactionId}</code>${entry.description !== null && html` · ${entry.description}`}${postings(entry)}`,
       };
     case 'event':
