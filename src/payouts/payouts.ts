@@ -472,7 +472,15 @@ export class PayoutsService implements PayoutBankEvents {
   }
 
   /** Cancels a payout that is pending and was never handed to the bank. */
-  async cancel(merchantId: string, id: string): Promise<Payout> {
+  /**
+   * Cancels a payout not yet sent. `within` runs in the cancel's own transaction with the payout
+   * as canceled (the dashboard's audit entry: both or neither).
+   */
+  async cancel(
+    merchantId: string,
+    id: string,
+    within?: (tx: Queryable, canceled: Payout) => Promise<void>,
+  ): Promise<Payout> {
     const now = this.#clock.now(merchantId);
     const payout = await this.#database.transaction(async (tx) => {
       const found = await selectPayout(tx, id, { merchantId, lock: true });
@@ -484,7 +492,7 @@ export class PayoutsService implements PayoutBankEvents {
             ? `Payout ${id} has already been sent to the bank and can no longer be canceled.`
             : `Payout ${id} is ${found.status} and can no longer be canceled.`,
         );
-      return this.#reverse(tx, found, {
+      const canceled = await this.#reverse(tx, found, {
         status: 'canceled',
         ledgerId: `payout_cancel:${id}`,
         from: accountIds.payoutsInTransit(found.currency),
@@ -494,6 +502,8 @@ export class PayoutsService implements PayoutBankEvents {
         event: 'payout.canceled',
         now,
       });
+      await within?.(tx, canceled);
+      return canceled;
     });
     this.#events?.notify();
     return payout;

@@ -314,12 +314,21 @@ export class ReconciliationService {
     });
   }
 
-  async resolve(id: string, input: ResolveInput): Promise<ReconException> {
+  /**
+   * Resolves an exception; `within` runs in the resolution's own transaction (the dashboard's
+   * audit entry: both or neither).
+   */
+  async resolve(
+    id: string,
+    input: ResolveInput,
+    within?: (tx: Queryable, resolved: ReconException) => Promise<void>,
+  ): Promise<ReconException> {
     validateResolve(input);
     const now = this.#clock.now();
     return this.#database.transaction(async (tx) => {
       const resolved = await applyResolution(tx, this.#ledger, id, input, now);
       await recordExceptionEvents(tx, 'reconciliation_exception.resolved', [resolved], now);
+      await within?.(tx, resolved);
       return resolved;
     });
   }

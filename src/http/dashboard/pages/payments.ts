@@ -378,29 +378,42 @@ ${timeline.entries.map((entry) => {
     } catch (error) {
       throw new DashboardError(400, `amount: ${(error as Error).message}.`);
     }
+    const requested = amountMinor ?? before.payment.amountReceived - before.payment.amountRefunded;
     const location = await runOnce(context, request, merchantId, async (idempotency) => {
-      const refund = await context.payments.createRefund(
+      // The audit entry is written in the transaction that creates the refund (beside the
+      // idempotency key's binding): a refund is never without its entry, nor audited twice when
+      // a crashed request is resumed.
+      await context.payments.createRefund(
         merchantId,
         {
           paymentIntent: id,
           ...(amountMinor === undefined ? {} : { amount: amountMinor }),
           ...(refundReason === undefined ? {} : { reason: refundReason as 'duplicate' }),
         },
-        idempotency,
-      );
-      await context.dashboard.audit.record(principal, {
-        merchantId,
-        action: 'payment.refund',
-        objectId: id,
-        reason,
-        before: {
-          status: before.payment.status,
-          amount_received: before.payment.amountReceived,
-          amount_refunded: before.payment.amountRefunded,
+        {
+          ...idempotency,
+          bind: async (tx, refundId) => {
+            await idempotency.bind?.(tx, refundId);
+            await context.dashboard.audit.record(
+              principal,
+              {
+                merchantId,
+                action: 'payment.refund',
+                objectId: id,
+                reason,
+                before: {
+                  status: before.payment.status,
+                  amount_received: before.payment.amountReceived,
+                  amount_refunded: before.payment.amountRefunded,
+                },
+                after: { refund: refundId, amount_requested: requested },
+                requestId: request.id,
+              },
+              tx,
+            );
+          },
         },
-        after: { refund: refund.id, amount: refund.amount, status: refund.status },
-        requestId: request.id,
-      });
+      );
       return `${dashboardPrefix}/payments/${id}?done=refund`;
     });
     return reply.code(303).header('location', location).send();

@@ -251,16 +251,24 @@ export function registerPayoutsPage(
     const before = await context.payouts.retrieve(merchantId, id);
     // Once per form: a double click or a resent form answers the first cancel's page.
     const location = await runOnce(context, request, merchantId, async () => {
-      const after = await context.payouts.cancel(merchantId, id);
-      await context.dashboard.audit.record(principal, {
-        merchantId,
-        action: 'payout.cancel',
-        objectId: id,
-        reason,
-        before: presentPayout(before),
-        after: presentPayout(after),
-        requestId: request.id,
-      });
+      // The audit entry commits with the cancel: never one without the other.
+      await context.payouts.cancel(merchantId, id, (tx, after) =>
+        context.dashboard.audit
+          .record(
+            principal,
+            {
+              merchantId,
+              action: 'payout.cancel',
+              objectId: id,
+              reason,
+              before: presentPayout(before),
+              after: presentPayout(after),
+              requestId: request.id,
+            },
+            tx,
+          )
+          .then(() => undefined),
+      );
       return scoped(request, `/payouts/${id}?done=cancel`, merchantId);
     });
     return reply.code(303).header('location', location).send();

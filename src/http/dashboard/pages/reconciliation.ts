@@ -487,24 +487,34 @@ export function registerReconciliationPage(
       // Once per form: a resent form answers the first resolution's page (the service would
       // refuse a second resolution anyway, and never posts twice).
       const location = await runOnce(context, request, platformAccountId, async () => {
-        const resolved = await service.resolve(id, {
-          action: action as ResolveAction,
-          reason,
-          actor: principal.actor,
-          recordKey: recordKey === undefined ? undefined : `${recordSource}:${recordKey}`,
-          expectationKey,
-          amount,
-        });
         const now = service.now();
-        await context.dashboard.audit.record(principal, {
-          merchantId: null,
-          action: 'reconciliation_exception.resolve',
-          objectId: id,
-          reason,
-          before: presentReconciliationException(before.exception, now),
-          after: presentReconciliationException(resolved, now),
-          requestId: request.id,
-        });
+        // The audit entry commits with the resolution (and its ledger transfer): both or neither.
+        await service.resolve(
+          id,
+          {
+            action: action as ResolveAction,
+            reason,
+            actor: principal.actor,
+            recordKey: recordKey === undefined ? undefined : `${recordSource}:${recordKey}`,
+            expectationKey,
+            amount,
+          },
+          async (tx, resolved) => {
+            await context.dashboard.audit.record(
+              principal,
+              {
+                merchantId: null,
+                action: 'reconciliation_exception.resolve',
+                objectId: id,
+                reason,
+                before: presentReconciliationException(before.exception, now),
+                after: presentReconciliationException(resolved, now),
+                requestId: request.id,
+              },
+              tx,
+            );
+          },
+        );
         return `${dashboardPrefix}/reconciliation/exceptions/${id}?done=${action}`;
       });
       return reply.code(303).header('location', location).send();
