@@ -176,6 +176,47 @@ describe('a payment’s timeline and its refund', () => {
     assert.match(after.body, /data-kind="refund"/);
   });
 
+  test('a refund and its audit entry commit together: an audit failure refunds nothing', async () => {
+    const browser = await signedIn(stack.server.url, { key: shop.key });
+    const id = shopPayments[0] as string;
+    const page = await browser.get(`/dashboard/payments/${id}`);
+    const once = /name="_once" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const form = { _once: once, amount: '1.00', reason: 'goodwill gesture' };
+    const count = async () =>
+      (
+        (await call(stack.server, 'GET', `/v1/refunds?payment_intent=${id}`, { key: shop.key }))
+          .body.data as unknown[]
+      ).length;
+    const refundsBefore = await count();
+    const audit = stack.server.context.dashboard.audit;
+    const auditedBefore = (
+      await audit.list(shop.id, { objectId: id, action: 'payment.refund' }, { limit: 10 })
+    ).rows.length;
+    const record = audit.record.bind(audit);
+    let failures = 1;
+    audit.record = async (...args) => {
+      if (failures-- > 0) throw new Error('the audit log is unavailable');
+      return record(...args);
+    };
+    try {
+      const failed = await browser.post(`/dashboard/payments/${id}/refund`, form);
+      assert.equal(failed.status, 500);
+      assert.equal(await count(), refundsBefore, 'no refund without its audit entry');
+      // The same form again: refunded once, audited once.
+      const retried = await browser.post(`/dashboard/payments/${id}/refund`, form);
+      assert.equal(retried.status, 303);
+      assert.equal(await count(), refundsBefore + 1);
+      const entries = await audit.list(
+        shop.id,
+        { objectId: id, action: 'payment.refund' },
+        { limit: 10 },
+      );
+      assert.equal(entries.rows.length, auditedBefore + 1);
+    } finally {
+      audit.record = record;
+    }
+  });
+
   test('a support user sees the payment but may not refund it', async () => {
     await stack.server.context.dashboard.users.create({
       email: 'support@shop.example',
