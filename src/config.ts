@@ -82,6 +82,12 @@ export type Config = {
   readonly syncIntervalMs: number;
   /** How often workers run the money-out pipeline (architecture §12). */
   readonly moneyOutIntervalMs: number;
+  /**
+   * Whether this process writes its connector-health row every minute on its own
+   * (PAYRAIL_CONNECTOR_HEALTH_SAMPLER=off: only when told, as the tests do, so that no background
+   * row lands between a test's two counts of the tables).
+   */
+  readonly connectorHealthSampler: boolean;
   /** Authorizations never captured are voided after this many days. */
   readonly voidAuthorizationsAfterDays: number;
   /**
@@ -385,6 +391,7 @@ export function loadConfig(env: Environment = process.env): Config {
     syncScheduleMs: readSchedule(env, 'PAYRAIL_SYNC_SCHEDULE_MS'),
     syncIntervalMs: readInteger(env, 'PAYRAIL_SYNC_INTERVAL_MS', 5_000, 100, 3_600_000),
     moneyOutIntervalMs: readInteger(env, 'PAYRAIL_MONEY_OUT_INTERVAL_MS', 60_000, 100, 86_400_000),
+    connectorHealthSampler: readSwitch(env, 'PAYRAIL_CONNECTOR_HEALTH_SAMPLER'),
     voidAuthorizationsAfterDays: readInteger(
       env,
       'PAYRAIL_VOID_AUTHORIZATIONS_AFTER_DAYS',

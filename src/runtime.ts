@@ -440,7 +440,7 @@ async function assemble(
     async start() {
       await bus.start();
       // Every process that calls PSPs writes its own health rows, workers or not.
-      connectorHealth.start();
+      if (config.connectorHealthSampler) connectorHealth.start();
       if (!runWorkers) return;
       webhooks.deliverer.start();
       statusSync.start();

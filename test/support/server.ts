@@ -70,6 +70,9 @@ export async function startTestServer(
     PAYRAIL_TEST_CLOCKS: 'true',
     // Tests fire faster than a merchant may; the rate-limit tests turn the limits on.
     PAYRAIL_RATE_LIMITS: 'off',
+    // Connector health is written when a test asks (runtime.connectorHealth.tick()), never by a
+    // timer between two counts of the tables.
+    PAYRAIL_CONNECTOR_HEALTH_SAMPLER: 'off',
     ...(postgres === undefined ? {} : { DATABASE_URL: postgres.url }),
     ...env,
   });
