@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAmount, renderView } from './page.ts';
+import { formatMoney as formatAmount } from '../web/format.ts';
+import { renderView } from './page.ts';
 import { buyerMessage, parseExpiry, successRedirect } from './service.ts';
 import type { CheckoutSession } from './types.ts';
 

@@ -2,26 +2,10 @@
 // value escaped by the html tag, no inline script or style (the CSP forbids both), a plain form
 // POST that works without JavaScript, labelled fields, and one stylesheet (web/checkout.css).
 // The card number is never written into a page: a refused form comes back without it.
-import { currencyExponent, formatDecimal } from '../money/index.ts';
+import { formatMoney } from '../web/format.ts';
 import { html, type Html } from '../web/html.ts';
 import type { FormField, HostedView } from './service.ts';
 import type { CheckoutSession, LineItem } from './types.ts';
-
-/** The amount as people read it in the currency: its symbol and its minor-unit exponent. */
-export function formatAmount(amount: bigint, currency: string): string {
-  const exponent = currencyExponent(currency);
-  try {
-    return new Intl.NumberFormat('en', {
-      style: 'currency',
-      currency: currency.toUpperCase(),
-      minimumFractionDigits: exponent,
-      maximumFractionDigits: exponent,
-    }).format(Number(amount) / 10 ** exponent);
-  } catch {
-    // A code Intl does not know: the exact decimal and the code.
-    return `${formatDecimal(amount, currency)} ${currency.toUpperCase()}`;
-  }
-}
 
 type Layout = {
   readonly title: string;
@@ -68,7 +52,7 @@ function summary(session: CheckoutSession, merchant: string): Html {
         }</span
       >
       <span class="item-quantity">${line.quantity > 1 ? html`Qty ${line.quantity}` : ''}</span>
-      <span class="item-amount">${formatAmount(BigInt(line.amountTotal), session.currency)}</span>
+      <span class="item-amount">${formatMoney(BigInt(line.amountTotal), session.currency)}</span>
     </li>`;
   return html`<section class="summary" aria-labelledby="merchant">
     <h1 id="merchant">${merchant}</h1>
@@ -77,7 +61,7 @@ function summary(session: CheckoutSession, merchant: string): Html {
     </ul>
     <p class="total">
       <span>Total</span>
-      <strong id="total">${formatAmount(session.amountTotal, session.currency)}</strong>
+      <strong id="total">${formatMoney(session.amountTotal, session.currency)}</strong>
     </p>
   </section>`;
 }
@@ -116,7 +100,7 @@ function cardForm(view: HostedView & { kind: 'form' }, given: FormValues): Html 
     name: given.name ?? known?.name ?? undefined,
     email: given.email ?? known?.email ?? undefined,
   };
-  const total = formatAmount(session.amountTotal, session.currency);
+  const total = formatMoney(session.amountTotal, session.currency);
   const alert =
     view.error === null
       ? ''

@@ -1,6 +1,6 @@
 // How pages show money and time: amounts exact (from the integer minor units, never through a
 // float), in the currency's own format (¥1,500, $12.34, 12,34 €), times in UTC.
-import { formatDecimal } from '../money/index.ts';
+import { currencyExponent, formatDecimal } from '../money/index.ts';
 
 const formats = new Map<string, Intl.NumberFormat>();
 
@@ -10,7 +10,20 @@ export function formatMoney(amount: bigint, currency: string, locale = 'en-US'):
   const key = `${locale}:${code}`;
   let format = formats.get(key);
   if (format === undefined) {
-    format = new Intl.NumberFormat(locale, { style: 'currency', currency: code });
+    // Payrail's exponent for the currency, not Intl's own idea of it: the digits shown are the
+    // minor units stored.
+    const exponent = currencyExponent(currency);
+    try {
+      format = new Intl.NumberFormat(locale, {
+        style: 'currency',
+        currency: code,
+        minimumFractionDigits: exponent,
+        maximumFractionDigits: exponent,
+      });
+    } catch {
+      // A code Intl does not take: the exact decimal and the code.
+      return `${formatDecimal(amount, currency)} ${code}`;
+    }
     formats.set(key, format);
   }
   // A decimal string keeps every digit (Intl formats strings exactly, without a float).
